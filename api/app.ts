@@ -1,0 +1,29 @@
+/**
+ * The Koa application: request id, access log, problem errors, draining, JSON bodies, routes.
+ * Tests drive `createApp(...).callback()`; `ApiServer` serves it over HTTP.
+ */
+import Koa from 'koa';
+import { accessLog } from './middleware/access-log.ts';
+import { type DrainSwitch, rejectWhileDraining } from './middleware/draining.ts';
+import { jsonBody } from './middleware/json-body.ts';
+import { problemErrors } from './middleware/problem-errors.ts';
+import { requestId } from './middleware/request-id.ts';
+import { createOpenApiRegistry } from './openapi-registry.ts';
+import { mountRoutes } from './routes/index.ts';
+import type { ApiDeps, ApiState } from './state.ts';
+
+export function createApp(deps: ApiDeps, drain: DrainSwitch = { draining: false }): Koa<ApiState> {
+  const { config, logger } = deps.runtime;
+  const app = new Koa<ApiState>({ proxy: config.TRUST_PROXY });
+  app.silent = true;
+  // Errors are answered and logged by problemErrors; this catches what escapes a response.
+  app.on('error', (err: unknown) => logger.error({ err }, 'unhandled application error'));
+
+  app.use(requestId());
+  app.use(accessLog(logger));
+  app.use(problemErrors(logger));
+  app.use(rejectWhileDraining(drain));
+  app.use(jsonBody(config.BODY_LIMIT_BYTES));
+  mountRoutes(app, deps, createOpenApiRegistry());
+  return app;
+}

@@ -1,0 +1,84 @@
+/**
+ * Authentication: `Authorization: Bearer <token>` where the token is an API key (`ck_…`) or an
+ * access token. On success `ctx.state.principal` is set; failures are 401 problem+json.
+ */
+import { hashApiKey, looksLikeApiKey } from '../../shared/auth/api-key-format.ts';
+import type { Principal, Role, Scope } from '../../shared/auth/principal.ts';
+import { addLogContext } from '../../shared/context.ts';
+import { AppError } from '../../shared/errors.ts';
+import type { ApiContext, ApiDeps } from '../state.ts';
+
+/** Verifies one kind of bearer token. Returns undefined when the token is not of its kind. */
+export type TokenVerifier = (token: string, ctx: ApiContext) => Promise<Principal | undefined>;
+
+interface ApiKeyRow {
+  id: string;
+  tenant_id: string;
+  user_id: string | null;
+  scopes: Scope[];
+  expires_at: Date | null;
+  revoked_at: Date | null;
+  plan_code: string;
+  tenant_status: string;
+  role: Role | null;
+}
+
+export function apiKeyVerifier({ runtime }: ApiDeps): TokenVerifier {
+  return async (token) => {
+    if (!looksLikeApiKey(token)) return undefined;
+    const row = (await runtime
+      .db('api_keys as k')
+      .join('tenants as t', 't.id', 'k.tenant_id')
+      .leftJoin('users as u', 'u.id', 'k.user_id')
+      .where('k.key_hash', hashApiKey(token))
+      .first(
+        'k.id',
+        'k.tenant_id',
+        'k.user_id',
+        'k.scopes',
+        'k.expires_at',
+        'k.revoked_at',
+        't.plan_code',
+        't.status as tenant_status',
+        'u.role',
+      )) as ApiKeyRow | undefined;
+    if (!row || row.revoked_at || (row.expires_at && row.expires_at.getTime() <= Date.now())) {
+      throw new AppError('invalid_token', 'The API key is not valid');
+    }
+    if (row.tenant_status !== 'active') throw new AppError('forbidden', 'The tenant is suspended');
+    void runtime.db('api_keys').where({ id: row.id }).update({ last_used_at: runtime.db.fn.now() }).catch(() => undefined);
+    return {
+      kind: 'api_key',
+      tenantId: row.tenant_id,
+      userId: row.user_id,
+      apiKeyId: row.id,
+      // A key acts with at most a member's rights; its scopes narrow them further.
+      role: row.role === 'viewer' ? 'viewer' : 'member',
+      scopes: new Set(row.scopes),
+      planCode: row.plan_code,
+    };
+  };
+}
+
+/** Reads the bearer token and asks each verifier in turn; the first that recognises it decides. */
+export async function authenticate(ctx: ApiContext, verifiers: readonly TokenVerifier[]): Promise<Principal> {
+  if (ctx.state.principal) return ctx.state.principal;
+  const header = ctx.get('authorization');
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match?.[1]) {
+    throw new AppError('unauthorized', 'Send `Authorization: Bearer <access token or API key>`', {
+      headers: { 'WWW-Authenticate': 'Bearer realm="catalytic"' },
+    });
+  }
+  for (const verify of verifiers) {
+    const principal = await verify(match[1], ctx);
+    if (principal) {
+      ctx.state.principal = principal;
+      addLogContext({ tenantId: principal.tenantId, userId: principal.userId ?? undefined });
+      return principal;
+    }
+  }
+  throw new AppError('invalid_token', 'The bearer token is not valid', {
+    headers: { 'WWW-Authenticate': 'Bearer realm="catalytic", error="invalid_token"' },
+  });
+}

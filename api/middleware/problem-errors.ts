@@ -1,0 +1,66 @@
+/**
+ * The one place errors become responses: an AppError becomes its RFC 9457 problem+json; an
+ * HTTP error raised by Koa or a library (`err.expose`) keeps its status; anything else is a 500
+ * whose details go to the log only.
+ */
+import { AppError, ERROR_CATALOGUE, type ErrorCode, isAppError, toProblem } from '../../shared/errors.ts';
+import type { Logger } from '../../shared/logger.ts';
+import type { ApiContext, ApiMiddleware } from '../state.ts';
+
+const CODE_FOR_STATUS: Partial<Record<number, ErrorCode>> = {
+  400: 'validation_failed',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  406: 'not_acceptable',
+  409: 'conflict',
+  410: 'gone',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+  503: 'service_unavailable',
+};
+
+interface HttpLikeError {
+  status?: number;
+  statusCode?: number;
+  expose?: boolean;
+  message?: string;
+  headers?: Record<string, string>;
+}
+
+/** Maps anything thrown to an AppError, keeping only what a client may read. */
+export function toAppError(err: unknown): AppError {
+  if (isAppError(err)) return err;
+  const e = (err ?? {}) as HttpLikeError;
+  const status = e.status ?? e.statusCode;
+  if (status && status >= 400 && status < 500 && e.expose !== false) {
+    const code = CODE_FOR_STATUS[status] ?? 'validation_failed';
+    return new AppError(code, e.message, { headers: e.headers, cause: err });
+  }
+  if (status === 503) return new AppError('service_unavailable', undefined, { cause: err });
+  return new AppError('internal', ERROR_CATALOGUE.internal.title, { cause: err });
+}
+
+export function sendProblem(ctx: ApiContext, error: AppError): void {
+  ctx.status = error.status;
+  for (const [name, value] of Object.entries(error.headers)) ctx.set(name, value);
+  ctx.type = 'application/problem+json';
+  ctx.body = toProblem(error, ctx.path);
+}
+
+export function problemErrors(logger: Logger): ApiMiddleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        sendProblem(ctx, new AppError('not_found', `No route for ${ctx.method} ${ctx.path}`));
+      }
+    } catch (err) {
+      const error = toAppError(err);
+      if (error.status >= 500) logger.error({ err }, 'request failed');
+      sendProblem(ctx, error);
+    }
+  };
+}

@@ -1,0 +1,21 @@
+/**
+ * Every router of the API, mounted in order. A new resource exports `xxxRoutes(deps, registry)`
+ * (declaring its routes with `defineRoute`) and is added to ROUTE_MODULES.
+ */
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import type Router from '@koa/router';
+import type Koa from 'koa';
+import type { ApiDeps, ApiState } from '../state.ts';
+import { systemRoutes } from './system.ts';
+
+type RouteModule = (deps: ApiDeps, registry: OpenAPIRegistry) => Router<ApiState>;
+
+const ROUTE_MODULES: RouteModule[] = [systemRoutes];
+
+export function mountRoutes(app: Koa<ApiState>, deps: ApiDeps, registry: OpenAPIRegistry): void {
+  for (const module of ROUTE_MODULES) {
+    const router = module(deps, registry);
+    app.use(router.routes());
+    app.use(router.allowedMethods({ throw: true }));
+  }
+}

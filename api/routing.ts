@@ -1,0 +1,131 @@
+/**
+ * `defineRoute` declares a route once: it validates params, query and body with zod, checks
+ * authentication, role and scopes, and records the operation in the OpenAPI registry. Handlers
+ * receive typed, validated input.
+ */
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import type Router from '@koa/router';
+import type { z} from 'zod';
+import { type ZodType } from 'zod';
+import type { Role, Scope } from '../shared/auth/principal.ts';
+import { AppError } from '../shared/errors.ts';
+import { authenticate } from './auth/authenticate.ts';
+import { PROBLEM_SCHEMA } from './openapi-registry.ts';
+import type { ApiDeps, ApiRouterContext, ApiState } from './state.ts';
+
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+/** Who may call a route: `public`, or an authenticated principal with these roles and scopes. */
+export type AuthRequirement = 'public' | { roles?: readonly Role[]; scopes?: readonly Scope[] };
+
+export interface ResponseSpec {
+  description: string;
+  schema?: ZodType;
+  /** @defaultValue 'application/json' */
+  contentType?: string;
+}
+
+export interface RouteSpec<P extends ZodType, Q extends ZodType, B extends ZodType> {
+  method: HttpMethod;
+  /** Koa-style path, e.g. `/api/jobs/:id`. */
+  path: string;
+  summary: string;
+  tags: string[];
+  auth: AuthRequirement;
+  params?: P;
+  query?: Q;
+  body?: B;
+  /** Request headers documented (e.g. Idempotency-Key); not validated here. */
+  headers?: z.ZodObject;
+  responses: Record<number, ResponseSpec>;
+  handler: (ctx: ApiRouterContext, input: { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B> }) => unknown;
+}
+
+/** Turns zod issues into the problem's `errors` list. */
+export function validationError(error: z.ZodError, where: string): AppError {
+  const errors = error.issues.map((issue) => ({
+    path: [where, ...issue.path.map(String)].join('.'),
+    message: issue.message,
+  }));
+  const first = errors[0];
+  return new AppError('validation_failed', first ? `${first.path}: ${first.message}` : 'The request is not valid', {
+    extra: { errors },
+  });
+}
+
+function parse<T extends ZodType>(schema: T | undefined, value: unknown, where: string): z.infer<T> {
+  if (!schema) return undefined as z.infer<T>;
+  const result = schema.safeParse(value);
+  if (!result.success) throw validationError(result.error, where);
+  return result.data;
+}
+
+/** Checks the principal's role and scopes against a route's requirement. */
+export async function authorize(ctx: ApiRouterContext, deps: ApiDeps, auth: AuthRequirement): Promise<void> {
+  if (auth === 'public') return;
+  const principal = await authenticate(ctx, deps.verifiers);
+  if (auth.roles && !auth.roles.includes(principal.role)) {
+    throw new AppError('forbidden', `This needs one of the roles: ${auth.roles.join(', ')}`);
+  }
+  const missing = (auth.scopes ?? []).filter((s) => !principal.scopes.has(s));
+  if (missing.length) {
+    throw new AppError('insufficient_scope', `This needs the scope(s): ${missing.join(', ')}`, {
+      extra: { required_scopes: missing },
+    });
+  }
+}
+
+const problemResponse = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: PROBLEM_SCHEMA } },
+});
+
+function openApiPath(path: string): string {
+  return path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+}
+
+export function defineRoute<P extends ZodType, Q extends ZodType, B extends ZodType>(
+  router: Router<ApiState>,
+  registry: OpenAPIRegistry,
+  deps: ApiDeps,
+  spec: RouteSpec<P, Q, B>,
+): void {
+  const responses: Record<string, unknown> = {};
+  for (const [status, response] of Object.entries(spec.responses)) {
+    responses[status] = {
+      description: response.description,
+      ...(response.schema ? { content: { [response.contentType ?? 'application/json']: { schema: response.schema } } } : {}),
+    };
+  }
+  responses['400'] ??= problemResponse('The request is not valid');
+  if (spec.auth !== 'public') {
+    responses['401'] ??= problemResponse('Missing or invalid credentials');
+    responses['403'] ??= problemResponse('The credentials lack a required role or scope');
+    responses['429'] ??= problemResponse('Rate limit or quota reached');
+  }
+  if (spec.params) responses['404'] ??= problemResponse('Not found (or owned by another tenant)');
+  responses['500'] ??= problemResponse('Internal error');
+
+  registry.registerPath({
+    method: spec.method,
+    path: openApiPath(spec.path),
+    summary: spec.summary,
+    tags: spec.tags,
+    security: spec.auth === 'public' ? [] : [{ bearerAuth: [] }],
+    request: {
+      ...(spec.params ? { params: spec.params as unknown as z.ZodObject } : {}),
+      ...(spec.query ? { query: spec.query as unknown as z.ZodObject } : {}),
+      ...(spec.headers ? { headers: spec.headers } : {}),
+      ...(spec.body ? { body: { required: true, content: { 'application/json': { schema: spec.body } } } } : {}),
+    },
+    responses: responses as Parameters<OpenAPIRegistry['registerPath']>[0]['responses'],
+  });
+
+  router[spec.method](spec.path, async (ctx) => {
+    await authorize(ctx, deps, spec.auth);
+    const params = parse(spec.params, ctx.params, 'params');
+    const query = parse(spec.query, ctx.query, 'query');
+    const body = parse(spec.body, ctx.request.body ?? {}, 'body');
+    await spec.handler(ctx, { params, query, body });
+  });
+}

@@ -1,0 +1,59 @@
+/**
+ * Serves the API over HTTP. Closing drains: new requests get 503, idle keep-alive sockets are
+ * closed, requests in flight finish, and the rest are cut at the grace deadline.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { publicUrl } from '../shared/config.ts';
+import { once, type Service } from '../shared/service.ts';
+import { createApp } from './app.ts';
+import type { DrainSwitch } from './middleware/draining.ts';
+import type { ApiDeps } from './state.ts';
+
+export class ApiServer implements Service {
+  readonly name = 'api';
+  private readonly drain: DrainSwitch = { draining: false };
+  private server: Server | undefined;
+
+  constructor(private readonly deps: ApiDeps) {}
+
+  async start(): Promise<void> {
+    const { config } = this.deps.runtime;
+    const app = createApp(this.deps, this.drain);
+    const server = createServer(app.callback());
+    // Slow clients cannot hold a socket open for ever (slowloris).
+    server.requestTimeout = 30_000;
+    server.headersTimeout = 10_000;
+    server.keepAliveTimeout = 5_000;
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.PORT, config.HOST, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  /** The bound port (useful when PORT=0). */
+  get port(): number {
+    return (this.server?.address() as AddressInfo | null)?.port ?? this.deps.runtime.config.PORT;
+  }
+
+  /** Where clients reach the API. */
+  get url(): string {
+    const { config } = this.deps.runtime;
+    return config.PUBLIC_URL ? publicUrl(config) : publicUrl({ ...config, PORT: this.port });
+  }
+
+  readonly close = once(async () => {
+    const server = this.server;
+    if (!server) return;
+    this.drain.draining = true;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const deadline = setTimeout(() => server.closeAllConnections(), this.deps.runtime.config.SHUTDOWN_GRACE_MS);
+    await closed;
+    clearTimeout(deadline);
+  });
+}

@@ -1,0 +1,27 @@
+/**
+ * What the API's handlers can reach: the process's collaborators (`ApiDeps`) and per-request
+ * state on `ctx.state`.
+ */
+import type Koa from 'koa';
+import type { RouterContext } from '@koa/router';
+import type { Principal } from '../shared/auth/principal.ts';
+import type { Runtime } from '../shared/runtime.ts';
+import type { TokenVerifier } from './auth/authenticate.ts';
+
+/** Per-request facts set by middleware. */
+export interface ApiState {
+  requestId: string;
+  /** Set once the request is authenticated. */
+  principal?: Principal;
+}
+
+/** Shared, long-lived collaborators of the API, created once per process by `createApiDeps`. */
+export interface ApiDeps {
+  runtime: Runtime;
+  /** Bearer-token verifiers, asked in order. */
+  verifiers: readonly TokenVerifier[];
+}
+
+export type ApiContext = Koa.ParameterizedContext<ApiState>;
+export type ApiRouterContext = RouterContext<ApiState>;
+export type ApiMiddleware = Koa.Middleware<ApiState>;

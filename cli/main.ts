@@ -1,0 +1,28 @@
+/**
+ * The `catalytic` executable. Server roles run the system; `catalytic --help` lists everything.
+ */
+import { Command } from 'commander';
+import { VERSION } from '../shared/version.ts';
+import { runRole, type ServerRole } from './roles.ts';
+
+const program = new Command('catalytic')
+  .description('Catalytic: a multi-tenant compute cluster for lattice jobs')
+  .version(VERSION);
+
+const roles: Array<[ServerRole, string]> = [
+  ['all', 'run migrations, then the API, a worker and the scheduler in one process'],
+  ['api', 'serve the HTTP API'],
+  ['worker', 'fetch jobs fairly across tenants and run them on the kernel thread pool'],
+  ['scheduler', 'run retention, backup, webhook-retry and reconcile jobs'],
+  ['migrate', 'apply pending database migrations and exit'],
+];
+for (const [role, description] of roles) {
+  program
+    .command(role)
+    .description(description)
+    .action(async () => {
+      process.exit(await runRole(role));
+    });
+}
+
+await program.parseAsync(process.argv);

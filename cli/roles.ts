@@ -1,0 +1,103 @@
+/**
+ * The server roles of the `catalytic` executable: `all`, `api`, `worker`, `scheduler`, `migrate`.
+ * Each checks its dependencies first and says in one line which one does not answer.
+ */
+import { createApiDeps } from '../api/deps.ts';
+import { ApiServer } from '../api/server.ts';
+import { schedulerServices } from '../scheduler/index.ts';
+import { type Config, loadConfig } from '../shared/config.ts';
+import { checkPostgres, checkRedis, DependencyError } from '../shared/dependencies.ts';
+import { Lifecycle } from '../shared/lifecycle.ts';
+import { createLogger, type Logger } from '../shared/logger.ts';
+import { migrateLatest } from '../shared/migrate.ts';
+import { ProbeServer } from '../shared/probe-server.ts';
+import { createRuntime, type Runtime } from '../shared/runtime.ts';
+import type { Service } from '../shared/service.ts';
+import { workerServices } from '../worker/index.ts';
+
+export const SERVER_ROLES = ['all', 'api', 'worker', 'scheduler', 'migrate'] as const;
+export type ServerRole = (typeof SERVER_ROLES)[number];
+
+/** Process exit codes of the server roles (sysexits). */
+export const EXIT = { ok: 0, failed: 1, unavailable: 69, config: 78 } as const;
+
+interface RolePlan {
+  services: Service[];
+  api?: ApiServer;
+}
+
+function planRole(role: Exclude<ServerRole, 'migrate'>, runtime: Runtime): RolePlan {
+  switch (role) {
+    case 'all': {
+      const api = new ApiServer(createApiDeps(runtime));
+      return { services: [api, ...workerServices(runtime), ...schedulerServices(runtime)], api };
+    }
+    case 'api': {
+      const api = new ApiServer(createApiDeps(runtime));
+      return { services: [api], api };
+    }
+    case 'worker':
+      return { services: [new ProbeServer(runtime), ...workerServices(runtime)] };
+    case 'scheduler':
+      return { services: [new ProbeServer(runtime), ...schedulerServices(runtime)] };
+  }
+}
+
+async function migrate(config: Config, logger: Logger): Promise<void> {
+  const runtime = createRuntime(config, { name: 'catalytic:migrate', logger });
+  try {
+    const applied = await migrateLatest(runtime.db);
+    logger.info({ applied }, applied.length ? `applied ${applied.length} migration(s)` : 'schema is current');
+  } finally {
+    await runtime.close();
+  }
+}
+
+/** A service that only runs a step at start-up (checks, migrations, stopping a one-shot role). */
+function step(name: string, run: () => Promise<void>): Service {
+  return { name, start: run, close: async () => undefined };
+}
+
+/** Runs one server role until it is signalled to stop; resolves with the exit code. */
+export async function runRole(role: ServerRole): Promise<number> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    process.stderr.write(`catalytic: ${(err as Error).message}\n`);
+    return EXIT.config;
+  }
+  const logger = createLogger(config, `catalytic:${role}`);
+  const runtime = role === 'migrate' ? undefined : createRuntime(config, { name: `catalytic:${role}`, logger });
+  const plan = runtime && role !== 'migrate' ? planRole(role, runtime) : { services: [] };
+  const lifecycle = new Lifecycle({
+    logger,
+    graceMs: config.SHUTDOWN_GRACE_MS,
+    release: async () => runtime?.close(),
+    onStarted: () => {
+      if (role === 'migrate') return;
+      const url = plan.api?.url;
+      const where = url ? { api: url, health: `${url}/health` } : { metrics: `http://localhost:${config.METRICS_PORT}/metrics` };
+      logger.info(where, `catalytic ${role} is running${url ? ` at ${url}` : ''}`);
+    },
+  });
+
+  // Checks and migrations run as services too, so a signal during them is handled like any other.
+  const services: Service[] = [
+    step('check-postgres', () => checkPostgres(config)),
+    ...(role === 'migrate' ? [] : [step('check-redis', () => checkRedis(config))]),
+    ...(role === 'all' || role === 'migrate' ? [step('migrate', () => migrate(config, logger))] : []),
+    ...plan.services,
+    ...(role === 'migrate' ? [step('done', async () => lifecycle.requestStop())] : []),
+  ];
+  try {
+    return await lifecycle.run(services);
+  } catch (err) {
+    if (err instanceof DependencyError) {
+      process.stderr.write(`catalytic: ${err.message}\n`);
+      return EXIT.unavailable;
+    }
+    logger.error({ err }, `catalytic ${role} failed to start`);
+    return EXIT.failed;
+  }
+}

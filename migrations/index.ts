@@ -1,0 +1,25 @@
+/**
+ * The migration list, in order. Migrations are numbered and never edited once released; a change
+ * to the schema is a new file appended here.
+ */
+import type { Knex } from 'knex';
+import * as plans from './0001_plans.ts';
+import * as tenantsUsers from './0002_tenants_users.ts';
+import * as latticesJobs from './0003_lattices_jobs.ts';
+import * as webhooks from './0004_webhooks.ts';
+import * as usage from './0005_usage.ts';
+import * as rowLevelSecurity from './0006_row_level_security.ts';
+
+export interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migration]> = [
+  ['0001_plans', plans],
+  ['0002_tenants_users', tenantsUsers],
+  ['0003_lattices_jobs', latticesJobs],
+  ['0004_webhooks', webhooks],
+  ['0005_usage', usage],
+  ['0006_row_level_security', rowLevelSecurity],
+];

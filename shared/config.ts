@@ -1,0 +1,132 @@
+/**
+ * Every setting of every role, read from the environment (and a `.env` file when present),
+ * validated once at start-up. A bad value stops the process with one line naming the variable.
+ */
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+import { MINUTE, SECOND } from './units.ts';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be a whole number' })
+    .min(min, { error: `must be at least ${min}` })
+    .max(max, { error: `must be at most ${max}` });
+// 0 asks the OS for a free port (tests, several processes on one machine).
+const port = int(0, 65535);
+const url = (protocols: string[]) =>
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { error: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+  );
+const optionalSecret = z.string().min(1).optional();
+
+/** The environment schema: variable names as keys; each default is the local-development value. */
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_PRETTY: bool.optional(),
+
+  DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/catalytic'),
+  DATABASE_POOL_MIN: int(0, 100).default(0),
+  DATABASE_POOL_MAX: int(1, 500).default(10),
+  DATABASE_CREATE: bool.default(true),
+
+  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  REDIS_CLUSTER_NODES: z.string().optional(),
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_{}.-]{1,64}$/, { error: 'must be 1-64 of A-Z a-z 0-9 : _ { } . -' }).default('catalytic'),
+
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: port.default(8000),
+  PUBLIC_URL: url(['http:', 'https:']).optional(),
+  METRICS_PORT: port.default(9464),
+  METRICS_TOKEN: optionalSecret,
+  BODY_LIMIT_BYTES: int(1024, 100 * 1024 * 1024).default(1024 * 1024),
+  TRUST_PROXY: bool.default(false),
+
+  WORKER_CONCURRENCY: int(1, 1000).default(4),
+  KERNEL_THREADS: int(1, 256).default(availableParallelism()),
+  JOB_LOCK_MS: int(1000).default(30 * SECOND),
+  JOB_MAX_ATTEMPTS: int(1, 100).default(3),
+  SHUTDOWN_GRACE_MS: int(0).default(25 * SECOND),
+
+  JWT_KEYS_DIR: z.string().min(1).default('.keys'),
+  JWT_PRIVATE_KEY: optionalSecret,
+  JWT_PRIVATE_KEY_FILE: z.string().min(1).optional(),
+  JWT_PREVIOUS_PUBLIC_KEYS_FILE: z.string().min(1).optional(),
+  JWT_ISSUER: z.string().min(1).default('catalytic'),
+  ACCESS_TOKEN_TTL_MS: int(SECOND).default(15 * MINUTE),
+  REFRESH_TOKEN_TTL_MS: int(SECOND).default(30 * 24 * 60 * MINUTE),
+
+  ADMIN_USER: z.string().min(1).optional(),
+  ADMIN_PASSWORD: optionalSecret,
+  ADMIN_TOKEN: optionalSecret,
+  ADMIN_READ_ONLY: bool.default(true),
+
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool.default(false),
+  WEBHOOK_TIMEOUT_MS: int(100).default(10 * SECOND),
+
+  BACKUP_DIR: z.string().min(1).default('.backups'),
+  BACKUP_KEEP: int(1, 1000).default(7),
+  BACKUP_CRON: z.string().min(1).default('0 3 * * *'),
+});
+
+/** Typed settings after validation and defaults. */
+export type Config = z.infer<typeof configSchema>;
+
+/** A setting that failed validation; its message is one line naming the variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly variable: string, reason: string) {
+    super(`Invalid setting ${variable}: ${reason}`);
+  }
+}
+
+/**
+ * Validates an environment into a Config. Empty strings count as unset, so `FOO=` in a `.env`
+ * file falls back to the default instead of failing.
+ */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const present: Record<string, string> = {};
+  for (const key of Object.keys(configSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value.trim() !== '') present[key] = value.trim();
+  }
+  const parsed = configSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = String(issue?.path[0] ?? 'environment');
+    throw new ConfigError(variable, issue?.message ?? 'invalid');
+  }
+  const config = parsed.data;
+  if (config.ADMIN_USER && !config.ADMIN_PASSWORD) {
+    throw new ConfigError('ADMIN_PASSWORD', 'is required when ADMIN_USER is set');
+  }
+  if (config.NODE_ENV === 'production' && !config.JWT_PRIVATE_KEY && !config.JWT_PRIVATE_KEY_FILE) {
+    throw new ConfigError('JWT_PRIVATE_KEY_FILE', 'is required in production (or set JWT_PRIVATE_KEY)');
+  }
+  return config;
+}
+
+/** Reads `.env` (if present, without overriding real variables) and validates the environment. */
+export function loadConfig(envFile = '.env'): Config {
+  if (existsSync(envFile)) process.loadEnvFile(envFile);
+  return parseConfig(process.env);
+}
+
+/** The URL clients use to reach the API, for links and the start-up banner. */
+export function publicUrl(config: Config): string {
+  if (config.PUBLIC_URL) return config.PUBLIC_URL.replace(/\/$/, '');
+  const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
+  return `http://${host}:${config.PORT}`;
+}

@@ -1,0 +1,116 @@
+/**
+ * PostgreSQL access with knex. Tenant work runs in `withTenant`, which switches the transaction to
+ * the application role (which cannot bypass row-level security) and sets `app.tenant_id`, so a
+ * query that forgets its `where tenant_id` still sees only the tenant's rows.
+ */
+import knex, { type Knex } from 'knex';
+import pg from 'pg';
+import type { Config } from './config.ts';
+
+export type { Knex };
+export type Db = Knex;
+
+/**
+ * The role tenant transactions switch to. It cannot bypass row-level security; the migrations
+ * create it. In production, the login role in DATABASE_URL is granted membership of it.
+ */
+export const APP_ROLE = 'catalytic_app';
+
+// BIGINT (int8) columns hold cell counts below 2^53: read them as numbers, not strings.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+export interface DbOptions {
+  /** Connection string. */
+  url: string;
+  /** @defaultValue 0 */
+  poolMin?: number;
+  /** @defaultValue 10 */
+  poolMax?: number;
+  /** Name sent to PostgreSQL so operators can tell roles apart in `pg_stat_activity`. */
+  applicationName?: string;
+}
+
+export function createDb(options: DbOptions): Db {
+  const url = new URL(options.url);
+  if (options.applicationName) url.searchParams.set('application_name', options.applicationName);
+  return knex({
+    client: 'pg',
+    connection: { connectionString: url.toString(), connectionTimeoutMillis: 5000 },
+    pool: {
+      min: options.poolMin ?? 0,
+      max: options.poolMax ?? 10,
+      // A connection dropped by a PostgreSQL restart is found and replaced instead of reused.
+      afterCreate: (conn: pg.Client, done: (err: Error | null, conn: pg.Client) => void) => {
+        conn.on('error', () => undefined);
+        done(null, conn);
+      },
+    },
+    acquireConnectionTimeout: 10_000,
+  });
+}
+
+export function createDbFromConfig(config: Config, applicationName: string): Db {
+  return createDb({
+    url: config.DATABASE_URL,
+    poolMin: config.DATABASE_POOL_MIN,
+    poolMax: config.DATABASE_POOL_MAX,
+    applicationName,
+  });
+}
+
+/** The database name in a connection string. */
+export function databaseName(url: string): string {
+  const name = decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
+  if (!name) throw new Error('DATABASE_URL names no database');
+  return name;
+}
+
+/**
+ * Creates the database named in `url` when it does not exist, connecting to the server's
+ * `postgres` database to do so. Returns true when it created one.
+ */
+export async function ensureDatabase(url: string): Promise<boolean> {
+  const name = databaseName(url);
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 5000 });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    const found = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (found.rowCount) return false;
+    try {
+      await client.query(`create database ${pg.escapeIdentifier(name)}`);
+    } catch (err) {
+      // Another replica created it between our check and our create.
+      if ((err as { code?: string }).code !== '42P04') throw err;
+      return false;
+    }
+    return true;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Round-trip time of a trivial query, in milliseconds. */
+export async function pingDb(db: Db): Promise<number> {
+  const started = performance.now();
+  await db.raw('select 1');
+  return performance.now() - started;
+}
+
+/**
+ * Runs `fn` in a transaction bound to one tenant: the role is switched to APP_ROLE (subject to
+ * row-level security) and `app.tenant_id` is set for the transaction only.
+ */
+export async function withTenant<T>(
+  db: Db,
+  tenantId: string,
+  fn: (trx: Knex.Transaction) => Promise<T>,
+): Promise<T> {
+  return db.transaction(async (trx) => {
+    await trx.raw(`set local role ${APP_ROLE}`);
+    await trx.raw(`select set_config('app.tenant_id', ?, true)`, [tenantId]);
+    return fn(trx);
+  });
+}

@@ -1,0 +1,45 @@
+/**
+ * JSON-lines logging with pino. Lines carry the current request, tenant and job ids; credentials
+ * are redacted wherever they appear under the usual names.
+ */
+import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
+import type { Config } from './config.ts';
+import { currentLogContext } from './context.ts';
+
+export type { Logger };
+
+/** Field paths whose values never reach a log line. */
+export const REDACTED_PATHS = [
+  'password',
+  '*.password',
+  'secret',
+  '*.secret',
+  'token',
+  '*.token',
+  'access_token',
+  '*.access_token',
+  'refresh_token',
+  '*.refresh_token',
+  'key',
+  '*.key',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.cookie',
+];
+
+export function createLogger(config: Pick<Config, 'LOG_LEVEL' | 'LOG_PRETTY'>, name = 'catalytic'): Logger {
+  const options: pino.LoggerOptions = {
+    name,
+    level: config.LOG_LEVEL,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    base: { pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    mixin: () => ({ ...currentLogContext() }),
+  };
+  const wantsPretty = config.LOG_PRETTY ?? process.stdout.isTTY === true;
+  return wantsPretty ? pino(options, pretty({ colorize: true, sync: true })) : pino(options);
+}

@@ -1,0 +1,71 @@
+/**
+ * A small HTTP server for roles without the API (worker, scheduler): `/live`, `/ready` and
+ * `/metrics` on METRICS_PORT, for Kubernetes probes and Prometheus.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { checkHealth } from './health.ts';
+import { registry } from './metrics.ts';
+import type { Runtime } from './runtime.ts';
+import { once, type Service } from './service.ts';
+
+export class ProbeServer implements Service {
+  readonly name = 'probe-server';
+  private server: Server | undefined;
+
+  constructor(private readonly runtime: Runtime) {}
+
+  async start(): Promise<void> {
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        this.runtime.logger.error({ err }, 'probe request failed');
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
+    });
+    this.server = server;
+    const { config } = this.runtime;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.METRICS_PORT, config.HOST, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  get port(): number {
+    return (this.server?.address() as AddressInfo | null)?.port ?? this.runtime.config.METRICS_PORT;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path === '/live') return json(res, 200, { status: 'ok' });
+    if (path === '/ready' || path === '/health') {
+      const report = await checkHealth(this.runtime);
+      if (path === '/health') return json(res, 200, report);
+      return json(res, report.status === 'ok' ? 200 : 503, { status: report.status, dependencies: report.dependencies });
+    }
+    if (path === '/metrics') {
+      const token = this.runtime.config.METRICS_TOKEN;
+      if (token && req.headers.authorization !== `Bearer ${token}`) return json(res, 401, { status: 'unauthorized' });
+      res.writeHead(200, { 'content-type': registry.contentType });
+      res.end(await registry.metrics());
+      return;
+    }
+    json(res, 404, { status: 'not_found' });
+  }
+
+  readonly close = once(async () => {
+    const server = this.server;
+    if (!server) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    await closed;
+  });
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}

@@ -1,0 +1,77 @@
+/**
+ * Real `catalytic` processes for tests: spawn one with an environment, wait for a log line, signal
+ * it, await its exit code. Every process spawned is killed after the file if still running.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/catalytic.js', import.meta.url));
+
+export interface CatalyticProcess {
+  child: ChildProcess;
+  /** Everything written to stdout and stderr so far. */
+  output(): string;
+  /** Resolves with the first line matching `pattern`; rejects on exit or timeout. */
+  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves with the exit code (or 128 + signal number when killed by a signal). */
+  exited: Promise<number>;
+}
+
+const running = new Set<ChildProcess>();
+let cleanupRegistered = false;
+
+export function spawnCatalytic(args: string[], env: Record<string, string>): CatalyticProcess {
+  if (!cleanupRegistered) {
+    cleanupRegistered = true;
+    afterAll(() => {
+      for (const child of running) child.kill('SIGKILL');
+    });
+  }
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  let output = '';
+  const listeners = new Set<() => void>();
+  const onData = (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+    for (const listener of listeners) listener();
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  const exited = new Promise<number>((resolve) => {
+    child.once('exit', (code, signal) => {
+      running.delete(child);
+      for (const listener of listeners) listener();
+      resolve(code ?? 128 + (signal === 'SIGKILL' ? 9 : signal === 'SIGTERM' ? 15 : 1));
+    });
+  });
+  return {
+    child,
+    output: () => output,
+    exited,
+    waitForLine(pattern, timeoutMs = 20_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const line = output.split('\n').find((l) => pattern.test(l));
+          if (line !== undefined) return done(() => resolve(line));
+          if (child.exitCode !== null || child.signalCode !== null) {
+            done(() => reject(new Error(`process exited before printing ${pattern}:\n${output}`)));
+          }
+        };
+        const timer = setTimeout(() => done(() => reject(new Error(`timed out waiting for ${pattern}:\n${output}`))), timeoutMs);
+        const done = (fn: () => void) => {
+          clearTimeout(timer);
+          listeners.delete(check);
+          fn();
+        };
+        listeners.add(check);
+        check();
+      });
+    },
+  };
+}

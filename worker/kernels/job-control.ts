@@ -1,0 +1,163 @@
+/**
+ * The shared memory one kernel run coordinates through: a cancel flag, a progress counter, a
+ * barrier for the slab threads, and a few numbers per slab (frontier sizes, counts). Main and
+ * threads wrap the same two SharedArrayBuffers in a JobControl.
+ */
+import { KernelError } from './kernel-errors.ts';
+
+/** Int32 slots. */
+const CANCEL = 0;
+const FAILED = 1;
+const PROGRESS = 2;
+const BARRIER_COUNT = 3;
+const BARRIER_GENERATION = 4;
+const CLAIM = 5;
+const INT_SLOTS = 8;
+
+/** Float64 slots before the per-slab ones, free for a kernel's own use. */
+export const SHARED_FLOATS = 16;
+/** Float64 slots per slab, free for a kernel's own use. */
+export const SLAB_FLOATS = 8;
+
+/** Progress is stored in millionths. */
+const PROGRESS_SCALE = 1_000_000;
+
+/** Barrier waiters spin this many times before sleeping: a slab step is often shorter than a wake-up. */
+const BARRIER_SPINS = 4000;
+/** Barrier waiters sleep at most this long before re-checking the cancel flag, in ms. */
+const BARRIER_SLEEP_MS = 20;
+
+/** The buffers of a JobControl, passed to each thread. */
+export interface JobControlBuffers {
+  readonly ints: SharedArrayBuffer;
+  readonly floats: SharedArrayBuffer;
+  readonly threads: number;
+}
+
+/** Thrown in a thread that stops because a sibling thread of the same run failed. */
+export class SiblingFailed extends Error {
+  override readonly name = 'SiblingFailed';
+}
+
+/** Shared control block of one kernel run. */
+export class JobControl {
+  readonly ints: Int32Array;
+  readonly floats: Float64Array;
+  readonly threads: number;
+
+  private constructor(readonly buffers: JobControlBuffers) {
+    this.ints = new Int32Array(buffers.ints);
+    this.floats = new Float64Array(buffers.floats);
+    this.threads = buffers.threads;
+  }
+
+  /** A fresh control block for a run on `threads` slab threads. */
+  static create(threads: number): JobControl {
+    return new JobControl({
+      ints: new SharedArrayBuffer(INT_SLOTS * 4),
+      floats: new SharedArrayBuffer((SHARED_FLOATS + SLAB_FLOATS * threads) * 8),
+      threads,
+    });
+  }
+
+  /** Wraps buffers made by {@link JobControl.create}, in another thread. */
+  static attach(buffers: JobControlBuffers): JobControl {
+    return new JobControl(buffers);
+  }
+
+  /** Bytes of shared memory the block takes. */
+  get bytes(): number {
+    return this.buffers.ints.byteLength + this.buffers.floats.byteLength;
+  }
+
+  /** Asks every thread of the run to stop, and wakes those waiting at the barrier. */
+  cancel(): void {
+    Atomics.store(this.ints, CANCEL, 1);
+    Atomics.notify(this.ints, BARRIER_GENERATION);
+  }
+
+  get cancelled(): boolean {
+    return Atomics.load(this.ints, CANCEL) !== 0;
+  }
+
+  /** Marks the run failed so sibling threads stop instead of waiting for this one forever. */
+  fail(): void {
+    Atomics.store(this.ints, FAILED, 1);
+    Atomics.notify(this.ints, BARRIER_GENERATION);
+  }
+
+  /**
+   * Throws if the run was cancelled or a sibling failed. Kernels call it every few thousand
+   * cells, which keeps cancellation well under 100 ms.
+   */
+  checkpoint(): void {
+    if (Atomics.load(this.ints, CANCEL) !== 0) throw new KernelError('cancelled');
+    if (Atomics.load(this.ints, FAILED) !== 0) throw new SiblingFailed('stopped: another slab thread failed');
+  }
+
+  /** Progress in [0, 1]. */
+  get progress(): number {
+    return Atomics.load(this.ints, PROGRESS) / PROGRESS_SCALE;
+  }
+
+  /** Raises progress to `fraction` (never lowers it), from any thread. */
+  publishProgress(fraction: number): void {
+    const next = Math.round(Math.min(1, Math.max(0, fraction)) * PROGRESS_SCALE);
+    let current = Atomics.load(this.ints, PROGRESS);
+    while (next > current) {
+      const seen = Atomics.compareExchange(this.ints, PROGRESS, current, next);
+      if (seen === current) return;
+      current = seen;
+    }
+  }
+
+  /** Claims a one-time event (e.g. "paths met"); true for the single thread that gets it first. */
+  claim(): boolean {
+    return Atomics.compareExchange(this.ints, CLAIM, 0, 1) === 0;
+  }
+
+  /** Whether some thread has claimed the event. */
+  get claimed(): boolean {
+    return Atomics.load(this.ints, CLAIM) !== 0;
+  }
+
+  /** Index into `floats` of slab `slab`'s slot `slot`. */
+  slabSlot(slab: number, slot: number): number {
+    return SHARED_FLOATS + slab * SLAB_FLOATS + slot;
+  }
+
+  /** The sum of one per-slab slot over all slabs. */
+  sumSlabs(slot: number): number {
+    let sum = 0;
+    for (let t = 0; t < this.threads; t++) sum += this.floats[SHARED_FLOATS + t * SLAB_FLOATS + slot]!;
+    return sum;
+  }
+
+  /**
+   * Waits until every slab thread of the run arrives. Plain writes made before the barrier are
+   * visible to every thread after it (the Atomics operations order them). Throws when the run
+   * is cancelled or a sibling failed, so no thread waits for one that will never come.
+   */
+  barrier(): void {
+    this.checkpoint();
+    if (this.threads === 1) return;
+    const { ints } = this;
+    const generation = Atomics.load(ints, BARRIER_GENERATION);
+    if (Atomics.add(ints, BARRIER_COUNT, 1) === this.threads - 1) {
+      Atomics.store(ints, BARRIER_COUNT, 0);
+      Atomics.add(ints, BARRIER_GENERATION, 1);
+      Atomics.notify(ints, BARRIER_GENERATION);
+      return;
+    }
+    let spins = 0;
+    while (Atomics.load(ints, BARRIER_GENERATION) === generation) {
+      if (spins < BARRIER_SPINS) {
+        spins++;
+        continue;
+      }
+      this.checkpoint();
+      Atomics.wait(ints, BARRIER_GENERATION, generation, BARRIER_SLEEP_MS);
+    }
+    this.checkpoint();
+  }
+}
