@@ -1,0 +1,48 @@
+/**
+ * Plans and their limits, read from the `plans` table. Limits of -1 mean unlimited. Reads are not
+ * cached: a plan change applies to the very next request and the next fetch round.
+ */
+import type { Knex } from 'knex';
+
+export const PLAN_CODES = ['free', 'starter', 'professional', 'enterprise'] as const;
+export type PlanCode = (typeof PLAN_CODES)[number];
+
+export interface Plan {
+  code: PlanCode;
+  name: string;
+  price_cents: number;
+  weight: number;
+  max_concurrent_jobs: number;
+  max_lattices: number;
+  max_dimensions: number;
+  max_side: number;
+  max_cells: number;
+  api_calls_per_month: number;
+  jobs_per_month: number;
+  requests_per_minute: number;
+  retention_days: number;
+  max_job_runtime_ms: number;
+}
+
+/** True when `value` is within `limit` (-1 = unlimited). */
+export function withinLimit(value: number, limit: number): boolean {
+  return limit < 0 || value <= limit;
+}
+
+export async function listPlans(db: Knex): Promise<Plan[]> {
+  return db('plans').orderBy('weight').select<Plan[]>('*');
+}
+
+export async function getPlan(db: Knex, code: string): Promise<Plan | undefined> {
+  return db('plans').where({ code }).first<Plan | undefined>();
+}
+
+/** The plan of a tenant (throws when the tenant does not exist). */
+export async function getTenantPlan(db: Knex, tenantId: string): Promise<Plan> {
+  const plan = await db('plans')
+    .join('tenants', 'tenants.plan_code', 'plans.code')
+    .where('tenants.id', tenantId)
+    .first<Plan | undefined>('plans.*');
+  if (!plan) throw new Error(`No tenant ${tenantId}`);
+  return plan;
+}
