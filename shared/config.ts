@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { MINUTE, SECOND } from './units.ts';
+import { DAY, HOUR, MINUTE, SECOND } from './units.ts';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
@@ -30,6 +30,9 @@ const url = (protocols: string[]) =>
     { error: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
   );
 const optionalSecret = z.string().min(1).optional();
+// A comma-separated list of durations in milliseconds, e.g. `5000,30000,120000`.
+const msList = z.string().regex(/^\s*\d+\s*(,\s*\d+\s*)*$/, { error: 'must be comma-separated milliseconds, e.g. 5000,30000' });
+const parseMsList = (v: string): number[] => v.split(',').map((part) => Number(part.trim()));
 
 /** The environment schema: variable names as keys; each default is the local-development value. */
 export const configSchema = z.object({
@@ -67,6 +70,11 @@ export const configSchema = z.object({
   JWT_ISSUER: z.string().min(1).default('catalytic'),
   ACCESS_TOKEN_TTL_MS: int(SECOND).default(15 * MINUTE),
   REFRESH_TOKEN_TTL_MS: int(SECOND).default(30 * 24 * 60 * MINUTE),
+  // Per client IP on the sign-in and sign-up routes (brute force, mass sign-up).
+  RATE_LIMIT_LOGIN_PER_5MIN: int(1).default(5),
+  RATE_LIMIT_REGISTER_PER_HOUR: int(1).default(3),
+  // Burst cap per user token or API key, under the tenant's per-minute plan limit.
+  RATE_LIMIT_CREDENTIAL_PER_SECOND: int(1).default(100),
 
   ADMIN_USER: z.string().min(1).optional(),
   ADMIN_PASSWORD: optionalSecret,
@@ -75,6 +83,16 @@ export const configSchema = z.object({
 
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool.default(false),
   WEBHOOK_TIMEOUT_MS: int(100).default(10 * SECOND),
+  // Delays before each retry of a failed delivery (jitter ±20% is added); the first attempt is
+  // immediate, so a delivery gets at most 1 + this many attempts.
+  WEBHOOK_RETRY_SCHEDULE_MS: msList.default('5000,30000,120000,600000,3600000,21600000,86400000').transform(parseMsList),
+  WEBHOOK_RETRY_POLL_MS: int(50).default(5 * SECOND),
+  WEBHOOK_DISABLE_AFTER_MS: int(SECOND).default(3 * DAY),
+  WEBHOOK_SENDER_CONCURRENCY: int(1, 1000).default(8),
+
+  RECONCILE_EVERY_MS: int(SECOND).default(MINUTE),
+  RETENTION_EVERY_MS: int(SECOND).default(HOUR),
+  RETENTION_BATCH_SIZE: int(1, 100_000).default(1000),
 
   BACKUP_DIR: z.string().min(1).default('.backups'),
   BACKUP_KEEP: int(1, 1000).default(7),
