@@ -1,9 +1,16 @@
 /** Builds the API's collaborators once per process. */
 import type { Runtime } from '../shared/runtime.ts';
-import { apiKeyVerifier } from './auth/authenticate.ts';
+import { accessTokenVerifier, apiKeyVerifier } from './auth/authenticate.ts';
+import { createIdentity } from './auth/identity.ts';
 import type { ApiDeps } from './state.ts';
 
 export function createApiDeps(runtime: Runtime): ApiDeps {
-  const partial: ApiDeps = { runtime, verifiers: [] };
-  return { ...partial, verifiers: [apiKeyVerifier(partial)] };
+  const identity = createIdentity(runtime);
+  const partial: ApiDeps = { runtime, verifiers: [], identity };
+  return {
+    ...partial,
+    verifiers: [apiKeyVerifier(partial), accessTokenVerifier(partial)],
+    // Rate limits first, so a request over them costs no database write.
+    guards: [identity.rateLimits.guard, identity.quota.guard],
+  };
 }

@@ -64,6 +64,7 @@ function parse<T extends ZodType>(schema: T | undefined, value: unknown, where: 
 export async function authorize(ctx: ApiRouterContext, deps: ApiDeps, auth: AuthRequirement): Promise<void> {
   if (auth === 'public') return;
   const principal = await authenticate(ctx, deps.verifiers);
+  for (const guard of deps.guards ?? []) await guard(ctx, principal);
   if (auth.roles && !auth.roles.includes(principal.role)) {
     throw new AppError('forbidden', `This needs one of the roles: ${auth.roles.join(', ')}`);
   }

@@ -7,6 +7,7 @@ import type { RouterContext } from '@koa/router';
 import type { Principal } from '../shared/auth/principal.ts';
 import type { Runtime } from '../shared/runtime.ts';
 import type { TokenVerifier } from './auth/authenticate.ts';
+import type { Identity } from './auth/identity.ts';
 
 /** Per-request facts set by middleware. */
 export interface ApiState {
@@ -20,7 +21,14 @@ export interface ApiDeps {
   runtime: Runtime;
   /** Bearer-token verifiers, asked in order. */
   verifiers: readonly TokenVerifier[];
+  /** Keys, tokens, sessions, plan lookups and limits. */
+  identity: Identity;
+  /** Run on every authenticated request right after authentication (rate limits, quotas, usage). */
+  guards?: readonly RequestGuard[];
 }
+
+/** A check of an authenticated request; it throws (e.g. 429) to refuse it. */
+export type RequestGuard = (ctx: ApiContext, principal: Principal) => Promise<void>;
 
 export type ApiContext = Koa.ParameterizedContext<ApiState>;
 export type ApiRouterContext = RouterContext<ApiState>;

@@ -3,10 +3,11 @@
  * access token. On success `ctx.state.principal` is set; failures are 401 problem+json.
  */
 import { hashApiKey, looksLikeApiKey } from '../../shared/auth/api-key-format.ts';
-import type { Principal, Role, Scope } from '../../shared/auth/principal.ts';
+import { type Principal, type Role, ROLE_SCOPES, type Scope } from '../../shared/auth/principal.ts';
 import { addLogContext } from '../../shared/context.ts';
 import { AppError } from '../../shared/errors.ts';
 import type { ApiContext, ApiDeps } from '../state.ts';
+import { looksLikeJwt } from './access-tokens.ts';
 
 /** Verifies one kind of bearer token. Returns undefined when the token is not of its kind. */
 export type TokenVerifier = (token: string, ctx: ApiContext) => Promise<Principal | undefined>;
@@ -56,6 +57,57 @@ export function apiKeyVerifier({ runtime }: ApiDeps): TokenVerifier {
       role: row.role === 'viewer' ? 'viewer' : 'member',
       scopes: new Set(row.scopes),
       planCode: row.plan_code,
+    };
+  };
+}
+
+interface TokenUserRow {
+  role: Role;
+  plan_code: string;
+  tenant_status: string;
+}
+
+/**
+ * Access tokens (RS256 JWTs from /auth/login). Besides the signature, each request checks that
+ * the token was not revoked (sign-out, a reused refresh token) and reads the user's current role
+ * and the tenant's current plan, so demotions, deletions and plan changes apply at once.
+ */
+export function accessTokenVerifier({ runtime, identity }: ApiDeps): TokenVerifier {
+  return async (token) => {
+    if (!looksLikeJwt(token)) return undefined;
+    const claims = identity.tokens.verify(token);
+    const [revoked, row] = await Promise.all([
+      identity.revocations.isRevoked(claims.jti, claims.sid).catch((err: unknown) => {
+        // Fail closed: a token that may have been revoked is not accepted.
+        throw new AppError('service_unavailable', 'Credentials cannot be checked right now', {
+          cause: err,
+          headers: { 'Retry-After': '1' },
+        });
+      }),
+      runtime
+        .db('users as u')
+        .join('tenants as t', 't.id', 'u.tenant_id')
+        .where({ 'u.id': claims.sub, 'u.tenant_id': claims.tenant_id })
+        .first<TokenUserRow | undefined>('u.role', 't.plan_code', 't.status as tenant_status'),
+    ]);
+    if (revoked) {
+      throw new AppError('invalid_token', 'The access token has been revoked', {
+        headers: { 'WWW-Authenticate': 'Bearer realm="catalytic", error="invalid_token"' },
+      });
+    }
+    if (!row) throw new AppError('invalid_token', 'The user of this access token no longer exists');
+    if (row.tenant_status !== 'active') throw new AppError('forbidden', 'The tenant is suspended');
+    return {
+      kind: 'user',
+      tenantId: claims.tenant_id,
+      userId: claims.sub,
+      apiKeyId: null,
+      role: row.role,
+      scopes: new Set(ROLE_SCOPES[row.role]),
+      planCode: row.plan_code,
+      tokenId: claims.jti,
+      tokenExpiresAt: claims.exp,
+      sessionId: claims.sid,
     };
   };
 }

@@ -7,10 +7,17 @@ import type Router from '@koa/router';
 import type Koa from 'koa';
 import type { ApiDeps, ApiState } from '../state.ts';
 import { systemRoutes } from './system.ts';
+import { apiKeyRoutes } from './api-keys.ts';
+import { authRoutes } from './auth.ts';
+import { meRoutes } from './me.ts';
+import { planRoutes } from './plans.ts';
+import { subscriptionRoutes } from './subscription.ts';
+import { tenantRoutes } from './tenants.ts';
+import { usageRoutes } from './usage.ts';
 
 type RouteModule = (deps: ApiDeps, registry: OpenAPIRegistry) => Router<ApiState>;
 
-const ROUTE_MODULES: RouteModule[] = [systemRoutes];
+const ROUTE_MODULES: RouteModule[] = [systemRoutes, authRoutes, tenantRoutes, meRoutes, apiKeyRoutes, planRoutes, subscriptionRoutes, usageRoutes];
 
 export function mountRoutes(app: Koa<ApiState>, deps: ApiDeps, registry: OpenAPIRegistry): void {
   for (const module of ROUTE_MODULES) {

@@ -34,4 +34,6 @@ export interface Principal {
   /** The access token's `jti` and expiry (seconds), for logout. */
   tokenId?: string;
   tokenExpiresAt?: number;
+  /** The sign-in session (refresh-token family) an access token belongs to. */
+  sessionId?: string;
 }

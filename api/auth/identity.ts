@@ -1,0 +1,47 @@
+/**
+ * The identity collaborators of the API, built once per process: signing keys, access tokens,
+ * revocations, sessions, plan lookups, rate limits and the API-call quota.
+ */
+import type { Runtime } from '../../shared/runtime.ts';
+import { ApiCallQuota } from '../middleware/api-quota.ts';
+import { RateLimits } from '../middleware/rate-limit.ts';
+import { AccessTokens } from './access-tokens.ts';
+import { PlanCache } from './plan-cache.ts';
+import { TokenRevocations } from './revocations.ts';
+import { Sessions } from './sessions.ts';
+import { type KeyRing, loadKeyRing } from './signing-keys.ts';
+
+export interface Identity {
+  keys: KeyRing;
+  tokens: AccessTokens;
+  revocations: TokenRevocations;
+  sessions: Sessions;
+  plans: PlanCache;
+  rateLimits: RateLimits;
+  quota: ApiCallQuota;
+}
+
+export function createIdentity(runtime: Runtime): Identity {
+  const { config, db, redis, logger } = runtime;
+  const keys = loadKeyRing(config);
+  const tokens = new AccessTokens(keys, { issuer: config.JWT_ISSUER, ttlMs: config.ACCESS_TOKEN_TTL_MS });
+  const revocations = new TokenRevocations(redis, config.REDIS_PREFIX);
+  const plans = new PlanCache(db);
+  return {
+    keys,
+    tokens,
+    revocations,
+    sessions: new Sessions(db, tokens, revocations, config.REFRESH_TOKEN_TTL_MS),
+    plans,
+    rateLimits: new RateLimits({
+      redis,
+      prefix: config.REDIS_PREFIX,
+      plans,
+      logger,
+      loginPer5Min: config.RATE_LIMIT_LOGIN_PER_5MIN,
+      registerPerHour: config.RATE_LIMIT_REGISTER_PER_HOUR,
+      credentialPerSecond: config.RATE_LIMIT_CREDENTIAL_PER_SECOND,
+    }),
+    quota: new ApiCallQuota(db, plans),
+  };
+}

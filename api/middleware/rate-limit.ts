@@ -1,0 +1,135 @@
+/**
+ * Rate limits, counted in Redis with rate-limiter-flexible so every API replica shares them:
+ * - per tenant: the plan's `requests_per_minute`, across all of the tenant's users and keys;
+ * - per credential (user token or API key): a burst cap per second, so one runaway script cannot
+ *   spend its whole tenant's minute at once;
+ * - per client IP on sign-in and sign-up (brute force, mass sign-up).
+ * Responses carry `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds); a 429
+ * adds `Retry-After` and names the limit. If Redis fails, each process falls back to counting in
+ * memory rather than refusing or letting everything through.
+ */
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Principal } from '../../shared/auth/principal.ts';
+import { AppError } from '../../shared/errors.ts';
+import type { Logger } from '../../shared/logger.ts';
+import type { Redis } from '../../shared/redis.ts';
+import type { PlanCache } from '../auth/plan-cache.ts';
+import type { ApiContext, ApiMiddleware } from '../state.ts';
+
+export interface RateLimitOptions {
+  redis: Redis;
+  /** Key prefix (REDIS_PREFIX); limiter keys live under `<prefix>:rl:`. */
+  prefix: string;
+  plans: PlanCache;
+  logger: Logger;
+  /** Sign-in attempts per client IP per 5 minutes. @defaultValue 5 */
+  loginPer5Min: number;
+  /** Sign-ups per client IP per hour. @defaultValue 3 */
+  registerPerHour: number;
+  /** Requests per credential per second. @defaultValue 100 */
+  credentialPerSecond: number;
+}
+
+/** Which limit a 429 is about (the problem's `limit` member). */
+export type LimitName = 'requests_per_minute' | 'credential_requests_per_second' | 'login_attempts_per_ip' | 'registrations_per_ip';
+
+interface Window {
+  points: number;
+  durationS: number;
+}
+
+function headersFor(window: Window, res: RateLimiterRes): Record<string, string> {
+  return {
+    'RateLimit-Limit': String(window.points),
+    'RateLimit-Remaining': String(Math.max(0, res.remainingPoints)),
+    'RateLimit-Reset': String(Math.max(0, Math.ceil(res.msBeforeNext / 1000))),
+    'RateLimit-Policy': `${window.points};w=${window.durationS}`,
+  };
+}
+
+function setHeaders(ctx: ApiContext, headers: Record<string, string>): void {
+  for (const [name, value] of Object.entries(headers)) ctx.set(name, value);
+}
+
+export class RateLimits {
+  private readonly limiters = new Map<string, RateLimiterRedis>();
+
+  constructor(private readonly options: RateLimitOptions) {}
+
+  /** One limiter per name and window; limiters of one name share their Redis counters. */
+  private limiter(name: string, window: Window): RateLimiterRedis {
+    const id = `${name}/${window.points}/${window.durationS}`;
+    let limiter = this.limiters.get(id);
+    if (!limiter) {
+      limiter = new RateLimiterRedis({
+        storeClient: this.options.redis,
+        keyPrefix: `${this.options.prefix}:rl:${name}`,
+        points: window.points,
+        duration: window.durationS,
+        // While Redis is away, count in memory at once instead of waiting on each request.
+        rejectIfRedisNotReady: true,
+        insuranceLimiter: new RateLimiterMemory({ points: window.points, duration: window.durationS }),
+      });
+      this.limiters.set(id, limiter);
+    }
+    return limiter;
+  }
+
+  /** Counts one request; returns the response headers, or throws 429 when over the limit. */
+  private async consume(name: string, key: string, window: Window, limit: LimitName, detail: string): Promise<Record<string, string>> {
+    try {
+      return headersFor(window, await this.limiter(name, window).consume(key));
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) {
+        // Neither Redis nor the in-memory fallback answered: let the request through.
+        this.options.logger.warn({ err: rejection, limit }, 'rate limit could not be checked');
+        return {};
+      }
+      const headers = headersFor(window, rejection);
+      throw new AppError('rate_limited', detail, {
+        headers: { ...headers, 'Retry-After': String(Math.max(1, Math.ceil(rejection.msBeforeNext / 1000))) },
+        extra: { limit, limit_value: window.points, window_s: window.durationS, retry_after_s: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)) },
+      });
+    }
+  }
+
+  /** Middleware limiting a public route per client IP (`ctx.ip`; X-Forwarded-For only with TRUST_PROXY). */
+  perIp(route: 'login' | 'register'): ApiMiddleware {
+    const window: Window =
+      route === 'login'
+        ? { points: this.options.loginPer5Min, durationS: 5 * 60 }
+        : { points: this.options.registerPerHour, durationS: 60 * 60 };
+    const limit: LimitName = route === 'login' ? 'login_attempts_per_ip' : 'registrations_per_ip';
+    const what = route === 'login' ? 'sign-in attempts' : 'sign-ups';
+    return async (ctx, next) => {
+      const headers = await this.consume(`ip:${route}`, ctx.ip || 'unknown', window, limit, `Too many ${what} from this address`);
+      setHeaders(ctx, headers);
+      await next();
+    };
+  }
+
+  /**
+   * Checks the tenant's per-minute plan limit and the credential's burst cap for an
+   * authenticated request (a `RequestGuard`).
+   */
+  readonly guard = async (ctx: ApiContext, principal: Principal): Promise<void> => {
+    const plan = await this.options.plans.get(principal.planCode);
+    const credential = principal.apiKeyId ? `key:${principal.apiKeyId}` : `user:${principal.userId ?? 'none'}`;
+    await this.consume(
+      'credential',
+      credential,
+      { points: this.options.credentialPerSecond, durationS: 1 },
+      'credential_requests_per_second',
+      `This credential may make at most ${this.options.credentialPerSecond} requests per second`,
+    );
+    if (plan.requests_per_minute < 0) return;
+    const headers = await this.consume(
+      'tenant',
+      principal.tenantId,
+      { points: plan.requests_per_minute, durationS: 60 },
+      'requests_per_minute',
+      `The ${plan.name} plan allows ${plan.requests_per_minute} requests per minute`,
+    );
+    setHeaders(ctx, headers);
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * Sign-up: `POST /api/tenants/register` creates a tenant, its owner and a first session.
+ * Limited per client IP (RATE_LIMIT_REGISTER_PER_HOUR).
+ */
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import Router from '@koa/router';
+import { z } from 'zod';
+import { passwordWeakness } from '../../shared/auth/passwords.ts';
+import { registerTenant } from '../auth/register-tenant.ts';
+import { requestMeta } from '../auth/request-meta.ts';
+import { EMAIL, PASSWORD, PLAN_CODE, problem, TENANT, text, TOKEN_PAIR, USER } from '../auth/schemas.ts';
+import { defineRoute } from '../routing.ts';
+import type { ApiDeps, ApiState } from '../state.ts';
+
+const REGISTRATION = z
+  .object({
+    company_name: text(200),
+    email: EMAIL,
+    password: PASSWORD,
+    first_name: text(100),
+    last_name: text(100),
+    plan_code: PLAN_CODE,
+  })
+  .superRefine((body, ctx) => {
+    const weakness = passwordWeakness(body.password, [body.email, body.first_name, body.last_name, body.company_name]);
+    if (weakness) ctx.addIssue({ code: 'custom', path: ['password'], message: weakness });
+  })
+  .openapi('Registration');
+
+const REGISTERED = z.object({ tenant: TENANT, user: USER, tokens: TOKEN_PAIR }).openapi('Registered');
+
+export function tenantRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiState> {
+  const router = new Router<ApiState>();
+  const { runtime, identity } = deps;
+
+  router.use('/api/tenants/register', identity.rateLimits.perIp('register'));
+
+  defineRoute(router, registry, deps, {
+    method: 'post',
+    path: '/api/tenants/register',
+    summary: 'Sign up: create a tenant with its owner user, and sign the owner in',
+    tags: ['identity'],
+    auth: 'public',
+    body: REGISTRATION,
+    responses: {
+      201: { description: 'The tenant, its owner and a token pair', schema: REGISTERED },
+      409: problem('The email is already registered'),
+      429: problem('Too many sign-ups from this address'),
+    },
+    handler: async (ctx, { body }) => {
+      const registration = await registerTenant(runtime.db, identity.sessions, body, requestMeta(ctx));
+      ctx.status = 201;
+      ctx.set('Cache-Control', 'no-store');
+      ctx.set('Location', '/api/me');
+      ctx.body = registration;
+    },
+  });
+
+  return router;
+}

@@ -1,0 +1,106 @@
+/**
+ * Usage counters per tenant per UTC day (`usage_counters`), the basis of monthly quotas and of
+ * `GET /api/usage`.
+ *
+ * Metric names:
+ * - `api_calls` — authenticated API requests served (counted by the API on every such request);
+ * - `jobs.<type>` — jobs submitted, by job type (`jobs.shortest_path`, `jobs.components`,
+ *   `jobs.diffusion`); counted when a job is accepted, so `jobs_per_month` compares against their sum;
+ * - `compute_cells` — compute done: lattice cells × steps (a diffusion job of 1,000 cells and 50
+ *   steps adds 50,000; a one-pass kernel adds its cell count), counted when a job finishes.
+ */
+import type { Knex } from 'knex';
+
+/** Names of the usage metrics (see the module comment for what each counts). */
+export const USAGE_METRICS = {
+  apiCalls: 'api_calls',
+  computeCells: 'compute_cells',
+  /** Prefix of the per-type job counters: `jobs.<type>`. */
+  jobsPrefix: 'jobs.',
+} as const;
+
+/** The counter name for jobs of one type, e.g. `jobs.diffusion`. */
+export function jobsMetric(type: string): string {
+  return `${USAGE_METRICS.jobsPrefix}${type}`;
+}
+
+/** A UTC calendar day as `YYYY-MM-DD`. */
+export function usageDay(at: Date = new Date()): string {
+  return at.toISOString().slice(0, 10);
+}
+
+/** The first day (`YYYY-MM-01`) of the UTC month holding `day` (a `YYYY-MM-DD`). */
+export function monthStart(day: string): string {
+  return `${day.slice(0, 7)}-01`;
+}
+
+/** The first instant of the UTC month after `at`, when monthly quotas start again. */
+export function nextMonthStart(at: Date = new Date()): Date {
+  return new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + 1, 1));
+}
+
+/**
+ * Adds `amount` to a tenant's counter for `day` (today, UTC, by default) and returns the day's
+ * new value. One atomic upsert: safe from any number of processes. Pass the transaction of the
+ * work being counted when there is one (e.g. the job insert), so a rolled-back job is not counted.
+ */
+export async function recordUsage(
+  db: Knex | Knex.Transaction,
+  tenantId: string,
+  metric: string,
+  amount: number,
+  day: string = usageDay(),
+): Promise<number> {
+  const result = await db.raw<{ rows: Array<{ value: number }> }>(
+    `insert into usage_counters (tenant_id, day, metric, value) values (?, ?, ?, ?)
+     on conflict (tenant_id, day, metric)
+     do update set value = usage_counters.value + excluded.value, updated_at = now()
+     returning value`,
+    [tenantId, day, metric, amount],
+  );
+  return Number(result.rows[0]?.value ?? 0);
+}
+
+/** One counter on one day. */
+export interface UsagePoint {
+  day: string;
+  metric: string;
+  value: number;
+}
+
+/** Every counter of a tenant between two days (inclusive), ordered by day then metric. */
+export async function usageSeries(db: Knex | Knex.Transaction, tenantId: string, from: string, to: string): Promise<UsagePoint[]> {
+  const rows = await db('usage_counters')
+    .where('tenant_id', tenantId)
+    .andWhere('day', '>=', from)
+    .andWhere('day', '<=', to)
+    .orderBy([{ column: 'day' }, { column: 'metric' }])
+    .select<Array<{ day: string; metric: string; value: number }>>(db.raw(`to_char(day, 'YYYY-MM-DD') as day`), 'metric', 'value');
+  return rows.map((r) => ({ day: r.day, metric: r.metric, value: Number(r.value) }));
+}
+
+/**
+ * A tenant's totals per metric for the UTC month holding `day`, up to and including `day`
+ * (`before: true` stops the day before, for "earlier this month").
+ */
+export async function monthlyTotals(
+  db: Knex | Knex.Transaction,
+  tenantId: string,
+  day: string = usageDay(),
+  options: { before?: boolean } = {},
+): Promise<Record<string, number>> {
+  const rows = await db('usage_counters')
+    .where('tenant_id', tenantId)
+    .andWhere('day', '>=', monthStart(day))
+    .andWhere('day', options.before ? '<' : '<=', day)
+    .groupBy('metric')
+    .select<Array<{ metric: string; total: string | number }>>('metric', db.raw('sum(value) as total'));
+  return Object.fromEntries(rows.map((r) => [r.metric, Number(r.total)]));
+}
+
+/** The number of jobs of every type in a set of totals. */
+export function totalJobs(totals: Record<string, number>): number {
+  return Object.entries(totals)
+    .filter(([metric]) => metric.startsWith(USAGE_METRICS.jobsPrefix))
+    .reduce((sum, [, value]) => sum + value, 0);
+}
