@@ -5,6 +5,7 @@
 import Koa from 'koa';
 import { accessLog } from './middleware/access-log.ts';
 import { type DrainSwitch, rejectWhileDraining } from './middleware/draining.ts';
+import { httpMetrics } from './middleware/http-metrics.ts';
 import { jsonBody } from './middleware/json-body.ts';
 import { problemErrors } from './middleware/problem-errors.ts';
 import { requestId } from './middleware/request-id.ts';
@@ -21,6 +22,7 @@ export function createApp(deps: ApiDeps, drain: DrainSwitch = { draining: false 
 
   app.use(requestId());
   app.use(accessLog(logger));
+  app.use(httpMetrics());
   app.use(problemErrors(logger));
   app.use(rejectWhileDraining(drain));
   app.use(jsonBody(config.BODY_LIMIT_BYTES));

@@ -2,9 +2,10 @@
  * Dependency checks behind `/ready` and `/health`, shared by every role. Each check is bounded in
  * time so a hung dependency reads as "down", not as a hung probe.
  */
+import { once } from 'node:events';
 import { pingDb } from './db.ts';
 import { pendingMigrations } from './migrate.ts';
-import { pingRedis } from './redis.ts';
+import { pingRedis, type Redis } from './redis.ts';
 import type { Runtime } from './runtime.ts';
 import { VERSION } from './version.ts';
 
@@ -45,11 +46,23 @@ async function timed(fn: () => Promise<number>): Promise<DependencyState> {
   }
 }
 
+/**
+ * The probe connection fails at once while disconnected; a process that has only just started
+ * is still connecting, which is not "down": wait for that first connection (within the check's
+ * time limit).
+ */
+async function pingProbe(redis: Redis): Promise<number> {
+  if (redis.status === 'wait' || redis.status === 'connecting' || redis.status === 'connect') {
+    await once(redis, 'ready', { signal: AbortSignal.timeout(CHECK_TIMEOUT_MS) });
+  }
+  return pingRedis(redis);
+}
+
 export async function checkHealth(runtime: Runtime): Promise<HealthReport> {
   let pending: string[] | undefined;
   const [postgres, redis, migrations] = await Promise.all([
     timed(() => pingDb(runtime.db)),
-    timed(() => pingRedis(runtime.redisProbe)),
+    timed(() => pingProbe(runtime.redisProbe)),
     timed(async () => {
       const started = performance.now();
       pending = await pendingMigrations(runtime.db);

@@ -1,21 +1,38 @@
 /**
- * A small HTTP server for roles without the API (worker, scheduler): `/live`, `/ready` and
- * `/metrics` on METRICS_PORT, for Kubernetes probes and Prometheus.
+ * A small HTTP server for roles without the API (worker, scheduler): `/live`, `/ready`, `/health`
+ * and `/metrics` on METRICS_PORT, for Kubernetes probes and Prometheus. `/metrics` needs
+ * `Authorization: Bearer $METRICS_TOKEN` when that is set.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkHealth } from './health.ts';
-import { registry } from './metrics.ts';
+import { registry, setQueueCountsSource } from './metrics.ts';
+import { queueCatalogFor } from './queue-catalog.ts';
+import { queueCountsSource } from './queue-counts.ts';
+import { bearerMatches } from './safe-equal.ts';
 import type { Runtime } from './runtime.ts';
 import { once, type Service } from './service.ts';
+
+export interface ProbeServerOptions {
+  /**
+   * Report queue depth (`catalytic_jobs_waiting`, `catalytic_queue_jobs`, …) from this process.
+   * The scheduler does; workers, which scale out, leave it to the API and the scheduler.
+   * @defaultValue false
+   */
+  queueCounts?: boolean;
+}
 
 export class ProbeServer implements Service {
   readonly name = 'probe-server';
   private server: Server | undefined;
 
-  constructor(private readonly runtime: Runtime) {}
+  constructor(
+    private readonly runtime: Runtime,
+    private readonly options: ProbeServerOptions = {},
+  ) {}
 
   async start(): Promise<void> {
+    if (this.options.queueCounts) setQueueCountsSource(queueCountsSource(queueCatalogFor(this.runtime)));
     const server = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         this.runtime.logger.error({ err }, 'probe request failed');
@@ -48,7 +65,10 @@ export class ProbeServer implements Service {
     }
     if (path === '/metrics') {
       const token = this.runtime.config.METRICS_TOKEN;
-      if (token && req.headers.authorization !== `Bearer ${token}`) return json(res, 401, { status: 'unauthorized' });
+      if (!bearerMatches(token, req.headers.authorization)) {
+        res.setHeader('WWW-Authenticate', 'Bearer realm="metrics"');
+        return json(res, 401, { status: 'unauthorized' });
+      }
       res.writeHead(200, { 'content-type': registry.contentType });
       res.end(await registry.metrics());
       return;

@@ -6,6 +6,9 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type Router from '@koa/router';
 import type Koa from 'koa';
 import type { ApiDeps, ApiState } from '../state.ts';
+import { adminRoutes } from '../admin/index.ts';
+import { docsRoutes } from './docs.ts';
+import { metricsRoutes } from './metrics.ts';
 import { systemRoutes } from './system.ts';
 import { apiKeyRoutes } from './api-keys.ts';
 import { authRoutes } from './auth.ts';
@@ -17,7 +20,7 @@ import { usageRoutes } from './usage.ts';
 
 type RouteModule = (deps: ApiDeps, registry: OpenAPIRegistry) => Router<ApiState>;
 
-const ROUTE_MODULES: RouteModule[] = [systemRoutes, authRoutes, tenantRoutes, meRoutes, apiKeyRoutes, planRoutes, subscriptionRoutes, usageRoutes];
+const ROUTE_MODULES: RouteModule[] = [systemRoutes, metricsRoutes, docsRoutes, adminRoutes, authRoutes, tenantRoutes, meRoutes, apiKeyRoutes, planRoutes, subscriptionRoutes, usageRoutes];
 
 export function mountRoutes(app: Koa<ApiState>, deps: ApiDeps, registry: OpenAPIRegistry): void {
   for (const module of ROUTE_MODULES) {

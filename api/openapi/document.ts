@@ -1,0 +1,24 @@
+/**
+ * The OpenAPI 3.1 document, generated from the registry every route was declared in (by
+ * `defineRoute`, from the same zod schemas that validate requests).
+ */
+import { OpenApiGeneratorV31, type OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import type { Config } from '../../shared/config.ts';
+import { VERSION } from '../../shared/version.ts';
+
+export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
+
+const DESCRIPTION = `Submit lattice jobs (shortest paths, connected components, diffusion on d-dimensional grids),
+follow their progress and fetch their results. Authenticate with an access token from \`/auth/login\`
+or an API key (\`ck_…\`) as \`Authorization: Bearer …\`. Errors are RFC 9457 \`application/problem+json\`
+documents whose \`type\` links to \`/problems/{code}\`.`;
+
+export function buildOpenApiDocument(registry: OpenAPIRegistry, config: Config): OpenApiDocument {
+  const generator = new OpenApiGeneratorV31(registry.definitions);
+  return generator.generateDocument({
+    openapi: '3.1.0',
+    info: { title: 'Catalytic API', version: VERSION, description: DESCRIPTION },
+    // Relative unless the deployment says where it is reachable, so the document works behind any proxy.
+    servers: [{ url: config.PUBLIC_URL ? config.PUBLIC_URL.replace(/\/$/, '') : '/' }],
+  });
+}

@@ -1,0 +1,160 @@
+/**
+ * bull-board at /admin/queues: only operator credentials open it (basic auth or ADMIN_TOKEN,
+ * never a tenant's API key); a real browser signed in as the operator sees every tenant's queue,
+ * including a tenant created after the page was first served, and a job's data. Read-only
+ * unless configured otherwise; absent (404) when no operator credential is configured.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useTestApi } from '../support/api.ts';
+import { useTestEnvironment } from '../support/context.ts';
+import { createTestTenant, type TestTenant } from '../support/tenants.ts';
+
+const ADMIN = { ADMIN_USER: 'operator', ADMIN_PASSWORD: 'correct horse battery staple', ADMIN_TOKEN: 'op-token-4f1c9e' };
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Where the screenshots go (kept after the run, for a look). */
+export const SCREENSHOT_DIR = mkdtempSync(join(tmpdir(), 'catalytic-board-'));
+
+const env = useTestEnvironment();
+const api = useTestApi(env, ADMIN);
+const disabled = useTestApi(env);
+const writable = useTestApi(env, { ...ADMIN, ADMIN_READ_ONLY: 'false' });
+
+const basic = (user: string, password: string) => ({
+  authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+});
+const operator = basic(ADMIN.ADMIN_USER, ADMIN.ADMIN_PASSWORD);
+
+let tenantA: TestTenant;
+let tenantB: TestTenant;
+let jobId: string;
+const queues: Queue[] = [];
+
+/** A tenant's queue, named the way the job pipeline names it. */
+function tenantQueue(tenantId: string): Queue {
+  const queue = new Queue(`{t.${tenantId}}`, { connection: env.redis, prefix: env.redisPrefix });
+  queues.push(queue);
+  return queue;
+}
+
+beforeAll(async () => {
+  tenantA = await createTestTenant(env.db, { name: 'acme-lattices', plan: 'starter' });
+  tenantB = await createTestTenant(env.db, { name: 'globex-grids', plan: 'enterprise' });
+  const job = await tenantQueue(tenantA.tenantId).add('shortest_path', {
+    tenantId: tenantA.tenantId,
+    marker: 'board-visible-marker-7731',
+    params: { start: [0, 0], end: [9, 9] },
+  });
+  jobId = job.id as string;
+});
+
+afterAll(async () => {
+  await Promise.all(queues.map((q) => q.close()));
+});
+
+describe('who may open the board', () => {
+  it('asks for basic credentials without any', async () => {
+    const response = await api.request('/admin/queues');
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toMatch(/^Basic realm="catalytic-operators"/);
+    expect(response.headers.get('content-type')).toMatch(/application\/problem\+json/);
+  });
+
+  it('refuses a tenant API key, on the page and on the board API', async () => {
+    for (const path of ['/admin/queues', '/admin/queues/api/queues']) {
+      const response = await api.request(path, { headers: tenantA.headers });
+      expect(response.status, path).toBe(401);
+    }
+  });
+
+  it('refuses a wrong password and a wrong user', async () => {
+    expect((await api.request('/admin/queues', { headers: basic(ADMIN.ADMIN_USER, 'wrong') })).status).toBe(401);
+    expect((await api.request('/admin/queues', { headers: basic('root', ADMIN.ADMIN_PASSWORD) })).status).toBe(401);
+  });
+
+  it('opens with the operator password or the operator token', async () => {
+    expect((await api.request('/admin/queues', { headers: operator })).status).toBe(200);
+    const viaToken = await api.request('/admin/queues/api/queues', { headers: { authorization: `Bearer ${ADMIN.ADMIN_TOKEN}` } });
+    expect(viaToken.status).toBe(200);
+    const { queues: listed } = (await viaToken.json()) as { queues: Array<{ name: string }> };
+    const names = listed.map((q) => q.name);
+    expect(names).toEqual(expect.arrayContaining([`{t.${tenantA.tenantId}}`, `{t.${tenantB.tenantId}}`, 'webhook-deliveries']));
+  });
+
+  it('does not exist when no operator credential is configured', async () => {
+    expect((await disabled.request('/admin/queues', { headers: operator })).status).toBe(404);
+  });
+});
+
+describe('read-only unless configured', () => {
+  const pause = (base: typeof api, tenantId: string) =>
+    base.request(`/admin/queues/api/queues/${encodeURIComponent(`{t.${tenantId}}`)}/pause`, { method: 'PUT', headers: operator });
+
+  it('refuses actions by default', async () => {
+    const response = await pause(api, tenantB.tenantId);
+    expect(response.status).toBe(405);
+    expect(await tenantQueue(tenantB.tenantId).isPaused()).toBe(false);
+  });
+
+  it('allows them with ADMIN_READ_ONLY=false', async () => {
+    const response = await pause(writable, tenantB.tenantId);
+    expect(response.status).toBe(200);
+    const queue = tenantQueue(tenantB.tenantId);
+    expect(await queue.isPaused()).toBe(true);
+    await queue.resume();
+  });
+});
+
+describe('in a browser', () => {
+  let browser: Browser;
+
+  beforeAll(async () => {
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('shows the tenant queues, a tenant created later, and a job with its data', async () => {
+    const context = await browser.newContext({
+      httpCredentials: { username: ADMIN.ADMIN_USER, password: ADMIN.ADMIN_PASSWORD },
+      viewport: { width: 1280, height: 900 },
+    });
+    try {
+      const page = await context.newPage();
+      const failed: string[] = [];
+      page.on('response', (r) => {
+        if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`);
+      });
+
+      await page.goto(`${api.url}/admin/queues`);
+      // Tenant queues are listed by tenant name and plan.
+      await page.getByText('acme-lattices (starter)').first().waitFor({ timeout: 15_000 });
+      await page.getByText('globex-grids (enterprise)').first().waitFor();
+      await page.getByText('webhook-deliveries').first().waitFor();
+      await page.waitForLoadState('networkidle');
+      await page.screenshot({ path: join(SCREENSHOT_DIR, 'overview.png'), fullPage: true });
+
+      // A tenant that signs up while the board runs appears without a restart.
+      await createTestTenant(env.db, { name: 'initech-late', plan: 'free' });
+      await new Promise((r) => setTimeout(r, 2100));
+      await page.reload();
+      await page.getByText('initech-late (free)').first().waitFor({ timeout: 15_000 });
+
+      await page.goto(`${api.url}/admin/queues/queue/${encodeURIComponent(`{t.${tenantA.tenantId}}`)}/${jobId}`);
+      await page.getByText('board-visible-marker-7731').first().waitFor({ timeout: 15_000 });
+      await page.screenshot({ path: join(SCREENSHOT_DIR, 'job.png'), fullPage: true });
+      expect(failed).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
