@@ -3,6 +3,7 @@
  */
 import { Command } from 'commander';
 import { VERSION } from '../shared/version.ts';
+import { runBackup, runRestore } from './backup-commands.ts';
 import { runRole, type ServerRole } from './roles.ts';
 
 const program = new Command('catalytic')
@@ -24,5 +25,19 @@ for (const [role, description] of roles) {
       process.exit(await runRole(role));
     });
 }
+
+program
+  .command('backup')
+  .description('dump the database into BACKUP_DIR now (pg_dump), keeping the newest BACKUP_KEEP dumps')
+  .action(async () => {
+    process.exit(await runBackup());
+  });
+program
+  .command('restore')
+  .argument('<file>', 'a dump written by `catalytic backup` or the scheduler')
+  .description('restore a dump into the (empty) database of DATABASE_URL')
+  .action(async (file: string) => {
+    process.exit(await runRestore(file));
+  });
 
 await program.parseAsync(process.argv);

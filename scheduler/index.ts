@@ -1,7 +1,8 @@
 /** The scheduler role's services, in start order. */
 import type { Runtime } from '../shared/runtime.ts';
 import type { Service } from '../shared/service.ts';
+import { SchedulerService } from './scheduler-service.ts';
 
-export function schedulerServices(_runtime: Runtime): Service[] {
-  return [];
+export function schedulerServices(runtime: Runtime): Service[] {
+  return [new SchedulerService(runtime)];
 }

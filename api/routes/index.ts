@@ -10,6 +10,7 @@ import { adminRoutes } from '../admin/index.ts';
 import { docsRoutes } from './docs.ts';
 import { metricsRoutes } from './metrics.ts';
 import { systemRoutes } from './system.ts';
+import { webhookRoutes } from './webhooks.ts';
 import { apiKeyRoutes } from './api-keys.ts';
 import { authRoutes } from './auth.ts';
 import { meRoutes } from './me.ts';
@@ -20,7 +21,7 @@ import { usageRoutes } from './usage.ts';
 
 type RouteModule = (deps: ApiDeps, registry: OpenAPIRegistry) => Router<ApiState>;
 
-const ROUTE_MODULES: RouteModule[] = [systemRoutes, metricsRoutes, docsRoutes, adminRoutes, authRoutes, tenantRoutes, meRoutes, apiKeyRoutes, planRoutes, subscriptionRoutes, usageRoutes];
+const ROUTE_MODULES: RouteModule[] = [systemRoutes, metricsRoutes, docsRoutes, adminRoutes, authRoutes, tenantRoutes, meRoutes, apiKeyRoutes, planRoutes, subscriptionRoutes, usageRoutes, webhookRoutes];
 
 export function mountRoutes(app: Koa<ApiState>, deps: ApiDeps, registry: OpenAPIRegistry): void {
   for (const module of ROUTE_MODULES) {

@@ -87,10 +87,16 @@ export function isRefusedAddress(address: string): boolean {
   return true;
 }
 
-/** A URL the guard refuses; `reason` is safe to show the endpoint's owner. */
+/** Why a URL was refused: its form, a host that does not resolve, or a forbidden address. */
+export type RefusalKind = 'invalid' | 'unresolvable' | 'forbidden_address';
+
+/** A URL the guard refuses; the message is safe to show the endpoint's owner. */
 export class WebhookUrlRefusedError extends Error {
   override readonly name = 'WebhookUrlRefusedError';
   readonly code = 'webhook_url_refused';
+  constructor(message: string, readonly kind: RefusalKind = 'invalid') {
+    super(message);
+  }
 }
 
 /** Resolves a host name to every address (as `dns.lookup(host, { all: true })` does). */
@@ -146,15 +152,16 @@ export async function resolveDeliveryTarget(raw: string, options: GuardOptions):
     try {
       addresses = await (options.resolve ?? systemResolver)(hostname);
     } catch (err) {
-      throw new WebhookUrlRefusedError(`The host ${hostname} does not resolve (${(err as { code?: string }).code ?? 'error'})`);
+      throw new WebhookUrlRefusedError(`The host ${hostname} does not resolve (${(err as { code?: string }).code ?? 'error'})`, 'unresolvable');
     }
-    if (addresses.length === 0) throw new WebhookUrlRefusedError(`The host ${hostname} does not resolve`);
+    if (addresses.length === 0) throw new WebhookUrlRefusedError(`The host ${hostname} does not resolve`, 'unresolvable');
   }
   if (!options.allowPrivate) {
     const bad = addresses.find((a) => isRefused(a.address));
     if (bad) {
       throw new WebhookUrlRefusedError(
         `The host ${hostname} resolves to ${bad.address}, a loopback, private, link-local or reserved address`,
+        'forbidden_address',
       );
     }
   }

@@ -1,0 +1,68 @@
+/**
+ * Retention: finished jobs (their results go with them) and finished webhook deliveries older
+ * than the tenant's plan allows (`plans.retention_days`; -1 keeps everything) are deleted, a
+ * batch per statement so no statement holds many locks or runs long. Queued and running jobs and
+ * pending deliveries are never touched, however old.
+ */
+import type { Db } from '../shared/db.ts';
+import { retentionDeleted } from './metrics.ts';
+
+export interface RetentionOptions {
+  /** Rows per delete statement. @defaultValue 1000 */
+  batchSize?: number;
+  /** Stops between batches when aborted (shutdown). */
+  signal?: AbortSignal;
+}
+
+export interface RetentionReport {
+  jobs: number;
+  deliveries: number;
+}
+
+const FINISHED_JOB = `j.status in ('completed', 'failed', 'cancelled')`;
+const FINISHED_DELIVERY = `d.status in ('succeeded', 'failed')`;
+
+/** One batch of jobs past retention (finished_at, or updated_at for a row that lacks it). */
+const DELETE_JOBS = `
+  delete from jobs where id in (
+    select j.id from jobs j
+    join tenants t on t.id = j.tenant_id
+    join plans p on p.code = t.plan_code
+    where ${FINISHED_JOB}
+      and p.retention_days >= 0
+      and coalesce(j.finished_at, j.updated_at) < now() - make_interval(days => p.retention_days)
+    limit ?
+  )`;
+
+/** One batch of deliveries past retention (by when the event happened). */
+const DELETE_DELIVERIES = `
+  delete from webhook_deliveries where id in (
+    select d.id from webhook_deliveries d
+    join tenants t on t.id = d.tenant_id
+    join plans p on p.code = t.plan_code
+    where ${FINISHED_DELIVERY}
+      and p.retention_days >= 0
+      and d.created_at < now() - make_interval(days => p.retention_days)
+    limit ?
+    for update of d skip locked
+  )`;
+
+async function deleteInBatches(db: Db, sql: string, batchSize: number, signal?: AbortSignal): Promise<number> {
+  let total = 0;
+  while (!signal?.aborted) {
+    const result = await db.raw<{ rowCount: number }>(sql, [batchSize]);
+    total += result.rowCount;
+    if (result.rowCount < batchSize) break;
+  }
+  return total;
+}
+
+export async function applyRetention(db: Db, options: RetentionOptions = {}): Promise<RetentionReport> {
+  const batchSize = options.batchSize ?? 1000;
+  // Deliveries first: deleting a job sets its deliveries' job_id to null, work we can skip.
+  const deliveries = await deleteInBatches(db, DELETE_DELIVERIES, batchSize, options.signal);
+  const jobs = await deleteInBatches(db, DELETE_JOBS, batchSize, options.signal);
+  retentionDeleted.inc({ table: 'webhook_deliveries' }, deliveries);
+  retentionDeleted.inc({ table: 'jobs' }, jobs);
+  return { jobs, deliveries };
+}

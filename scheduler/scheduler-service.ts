@@ -1,0 +1,130 @@
+/**
+ * The scheduler role: declares every maintenance task as a BullMQ job scheduler and consumes the
+ * maintenance queue. Any number of scheduler processes may run: the schedulers are upserted under
+ * fixed ids (one schedule, however many declare it), each run goes to one process, and tasks
+ * that must not overlap take an advisory lock.
+ */
+import { Queue, Worker } from 'bullmq';
+import { closeRedis, createRedisFromConfig, type Redis } from '../shared/redis.ts';
+import type { Runtime } from '../shared/runtime.ts';
+import { once, type Service } from '../shared/service.ts';
+import { runExclusive } from './exclusive.ts';
+import { MAINTENANCE_JOB_RETENTION, MAINTENANCE_QUEUE } from './maintenance-queue.ts';
+import { backupLastSuccess, backupSize, maintenanceDuration, maintenanceRuns } from './metrics.ts';
+import { type MaintenanceTask, maintenanceTasks, type TaskOptions } from './tasks.ts';
+
+export interface SchedulerServiceOptions extends TaskOptions {
+  /** Replaces the standard tasks (tests). */
+  tasks?: MaintenanceTask[];
+  /**
+   * Runs of different tasks in flight in this process at once.
+   * @defaultValue 4
+   */
+  concurrency?: number;
+}
+
+export class SchedulerService implements Service {
+  readonly name = 'scheduler';
+  private readonly tasks: Map<string, MaintenanceTask>;
+  private readonly concurrency: number;
+  private readonly closing = new AbortController();
+  private queue: Queue | undefined;
+  private worker: Worker | undefined;
+  private connection: Redis | undefined;
+
+  constructor(
+    private readonly runtime: Runtime,
+    options: SchedulerServiceOptions = {},
+  ) {
+    const tasks = options.tasks ?? maintenanceTasks(runtime, options);
+    this.tasks = new Map(tasks.map((t) => [t.name, t]));
+    this.concurrency = options.concurrency ?? 4;
+  }
+
+  async start(): Promise<void> {
+    const { config, logger } = this.runtime;
+    const queue = new Queue(MAINTENANCE_QUEUE, { connection: this.runtime.redis, prefix: config.REDIS_PREFIX });
+    queue.on('error', (err) => logger.warn({ err }, 'scheduler: queue error'));
+    this.queue = queue;
+    for (const task of this.tasks.values()) {
+      if (task.repeat) {
+        await queue.upsertJobScheduler(task.name, task.repeat, {
+          name: task.name,
+          data: {},
+          opts: { removeOnComplete: MAINTENANCE_JOB_RETENTION.completed, removeOnFail: MAINTENANCE_JOB_RETENTION.failed },
+        });
+      } else {
+        await queue.removeJobScheduler(task.name);
+      }
+    }
+
+    this.connection = createRedisFromConfig(config, 'catalytic:scheduler', 'blocking');
+    const worker = new Worker(MAINTENANCE_QUEUE, async (job) => this.runTask(job.name), {
+      connection: this.connection,
+      prefix: config.REDIS_PREFIX,
+      concurrency: this.concurrency,
+      autorun: false,
+    });
+    worker.on('error', (err) => logger.warn({ err }, 'scheduler: worker error'));
+    this.worker = worker;
+    void worker.run().catch((err: unknown) => logger.error({ err }, 'scheduler worker stopped'));
+    await worker.waitUntilReady();
+    logger.info(
+      { tasks: [...this.tasks.values()].map((t) => ({ task: t.name, ...(t.repeat ?? { disabled: true }) })) },
+      'maintenance schedules declared',
+    );
+  }
+
+  /** Runs one task now in this process (what a scheduled run does); used by tests and the CLI. */
+  async runTask(name: string): Promise<Record<string, unknown>> {
+    const { logger, db } = this.runtime;
+    const task = this.tasks.get(name);
+    if (!task) {
+      // A schedule left by another version: nothing to do here.
+      logger.warn({ task: name }, 'scheduler: unknown maintenance task');
+      return { skipped: 'unknown task' };
+    }
+    const ctx = { runtime: this.runtime, signal: this.closing.signal };
+    const stopTimer = maintenanceDuration.startTimer({ task: name });
+    try {
+      let result: Record<string, unknown>;
+      if (task.exclusive) {
+        const outcome = await runExclusive(db, `maintenance:${name}`, () => task.run(ctx));
+        result = outcome.ran ? outcome.value : { skipped: 'another process is running it' };
+      } else {
+        result = await task.run(ctx);
+      }
+      const skipped = 'skipped' in result;
+      maintenanceRuns.inc({ task: name, outcome: skipped ? 'skipped' : 'success' });
+      if (name === 'backup' && !skipped) {
+        backupLastSuccess.set(Date.now() / 1000);
+        if (typeof result.bytes === 'number') backupSize.set(result.bytes);
+      }
+      // webhook-retry runs every few seconds: only runs that did something are worth a line.
+      const quiet = name === 'webhook-retry' && !result.attempts;
+      if (!quiet) logger.info({ task: name, ...result }, `maintenance task ${name} done`);
+      return result;
+    } catch (err) {
+      maintenanceRuns.inc({ task: name, outcome: 'failure' });
+      logger.error({ err, task: name }, `maintenance task ${name} failed`);
+      throw err;
+    } finally {
+      stopTimer();
+    }
+  }
+
+  readonly close = once(async () => {
+    this.closing.abort();
+    try {
+      await this.worker?.close();
+    } catch (err) {
+      this.runtime.logger.warn({ err }, 'scheduler: closing the worker failed');
+    }
+    try {
+      await this.queue?.close();
+    } catch (err) {
+      this.runtime.logger.warn({ err }, 'scheduler: closing the queue failed');
+    }
+    if (this.connection) await closeRedis(this.connection);
+  });
+}

@@ -1,0 +1,117 @@
+/**
+ * The maintenance tasks, their schedules and what each run does:
+ * - `webhook-retry` (every WEBHOOK_RETRY_POLL_MS): attempts due deliveries. Any number of
+ *   processes may run it at once: each delivery is claimed with `for update skip locked`.
+ * - `reconcile` (every RECONCILE_EVERY_MS): the job pipeline's repair of PostgreSQL vs Redis.
+ * - `retention` (every RETENTION_EVERY_MS): deletes what plans no longer keep; trims BullMQ.
+ * - `backup` (BACKUP_CRON, `off` to disable): pg_dump into BACKUP_DIR, keeping BACKUP_KEEP.
+ * Tasks marked `exclusive` run in one process at a time (an advisory lock), even if BullMQ ever
+ * hands the same run out twice (a stalled job given to another process).
+ */
+import type { Runtime } from '../shared/runtime.ts';
+import { DAY } from '../shared/units.ts';
+import { WEBHOOK_DELIVERY_QUEUE } from '../shared/webhooks/delivery-queue.ts';
+import { DeliverySender } from '../shared/webhooks/delivery-sender.ts';
+import { takeBackup } from './backup.ts';
+import { MAINTENANCE_QUEUE, type TaskName } from './maintenance-queue.ts';
+import { trimFinishedEntries } from './queue-trim.ts';
+import { applyRetention } from './retention.ts';
+
+export type RepeatSpec = { every: number } | { pattern: string };
+
+export interface TaskContext {
+  runtime: Runtime;
+  /** Aborted when the scheduler is closing: stop at the next safe point. */
+  signal: AbortSignal;
+}
+
+export interface MaintenanceTask {
+  name: TaskName;
+  /** When it runs; undefined removes its schedule. */
+  repeat: RepeatSpec | undefined;
+  /** One process at a time (advisory lock). */
+  exclusive: boolean;
+  /** Does one run; the result is logged and kept on the BullMQ job. */
+  run(ctx: TaskContext): Promise<Record<string, unknown>>;
+}
+
+/** The pipeline's reconcile: re-queues jobs PostgreSQL has and Redis lost. */
+export type ReconcileFn = (runtime: Runtime, signal: AbortSignal) => Promise<unknown>;
+
+export interface TaskOptions {
+  reconcile?: ReconcileFn;
+  /** Tenant queue names to trim (the pipeline's naming). */
+  tenantQueueNames?: (runtime: Runtime) => Promise<string[]>;
+}
+
+/** Attempts per webhook-retry run; the next run carries on. */
+const RETRY_RUN_LIMIT = 1000;
+/** Finished BullMQ entries younger than this stay visible in bull-board. */
+const QUEUE_KEEP_MS = DAY;
+
+/** `t.<tenantId>` per tenant, as the job pipeline names its queues. */
+export async function defaultTenantQueueNames(runtime: Runtime): Promise<string[]> {
+  const rows = await runtime.db('tenants').select<Array<{ id: string }>>('id');
+  return rows.map((r) => `t.${r.id}`);
+}
+
+export function maintenanceTasks(runtime: Runtime, options: TaskOptions = {}): MaintenanceTask[] {
+  const { config } = runtime;
+  const sender = new DeliverySender({ db: runtime.db, logger: runtime.logger, config });
+  let retrying = false;
+  const tasks: MaintenanceTask[] = [
+    {
+      name: 'webhook-retry',
+      repeat: { every: config.WEBHOOK_RETRY_POLL_MS },
+      exclusive: false,
+      async run({ signal }) {
+        // Runs in other processes help (row locks keep them apart); a second run in this process
+        // would only compete with the first for the same connections.
+        if (retrying) return { skipped: 'a run is in progress in this process' };
+        retrying = true;
+        try {
+          const attempts = await sender.retryDue({ limit: RETRY_RUN_LIMIT, parallelism: config.WEBHOOK_SENDER_CONCURRENCY, signal });
+          return { attempts };
+        } finally {
+          retrying = false;
+        }
+      },
+    },
+    {
+      name: 'reconcile',
+      repeat: options.reconcile ? { every: config.RECONCILE_EVERY_MS } : undefined,
+      exclusive: true,
+      async run({ runtime: rt, signal }) {
+        if (!options.reconcile) return { skipped: 'no reconcile function' };
+        const result = await options.reconcile(rt, signal);
+        return typeof result === 'object' && result !== null ? { ...result } : { result };
+      },
+    },
+    {
+      name: 'retention',
+      repeat: { every: config.RETENTION_EVERY_MS },
+      exclusive: true,
+      async run({ runtime: rt, signal }) {
+        const deleted = await applyRetention(rt.db, { batchSize: config.RETENTION_BATCH_SIZE, signal });
+        const tenantQueues = await (options.tenantQueueNames ?? defaultTenantQueueNames)(rt);
+        const queueEntries = await trimFinishedEntries([...tenantQueues, WEBHOOK_DELIVERY_QUEUE, MAINTENANCE_QUEUE], {
+          connection: rt.redis,
+          prefix: config.REDIS_PREFIX,
+          keepMs: QUEUE_KEEP_MS,
+          signal,
+        });
+        return { ...deleted, queueEntries };
+      },
+    },
+    {
+      name: 'backup',
+      repeat: config.BACKUP_CRON.trim().toLowerCase() === 'off' ? undefined : { pattern: config.BACKUP_CRON },
+      exclusive: true,
+      async run() {
+        const report = await takeBackup(config);
+        return { ...report };
+      },
+    },
+  ];
+  return tasks;
+}
