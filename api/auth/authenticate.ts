@@ -5,7 +5,7 @@
 import { hashApiKey, looksLikeApiKey } from '../../shared/auth/api-key-format.ts';
 import { type Principal, type Role, ROLE_SCOPES, type Scope } from '../../shared/auth/principal.ts';
 import { addLogContext } from '../../shared/context.ts';
-import { AppError } from '../../shared/errors.ts';
+import { AppError, isAppError } from '../../shared/errors.ts';
 import type { ApiContext, ApiDeps } from '../state.ts';
 import { looksLikeJwt } from './access-tokens.ts';
 
@@ -90,11 +90,7 @@ export function accessTokenVerifier({ runtime, identity }: ApiDeps): TokenVerifi
         .where({ 'u.id': claims.sub, 'u.tenant_id': claims.tenant_id })
         .first<TokenUserRow | undefined>('u.role', 't.plan_code', 't.status as tenant_status'),
     ]);
-    if (revoked) {
-      throw new AppError('invalid_token', 'The access token has been revoked', {
-        headers: { 'WWW-Authenticate': 'Bearer realm="catalytic", error="invalid_token"' },
-      });
-    }
+    if (revoked) throw new AppError('invalid_token', 'The access token has been revoked');
     if (!row) throw new AppError('invalid_token', 'The user of this access token no longer exists');
     if (row.tenant_status !== 'active') throw new AppError('forbidden', 'The tenant is suspended');
     return {
@@ -112,6 +108,16 @@ export function accessTokenVerifier({ runtime, identity }: ApiDeps): TokenVerifi
   };
 }
 
+/** Every 401 names the scheme to use (RFC 6750 §3). */
+function withChallenge(err: unknown): unknown {
+  if (!isAppError(err) || err.status !== 401 || err.headers['WWW-Authenticate']) return err;
+  return new AppError(err.code, err.message, {
+    extra: err.extra,
+    headers: { ...err.headers, 'WWW-Authenticate': 'Bearer realm="catalytic", error="invalid_token"' },
+    cause: err.cause,
+  });
+}
+
 /** Reads the bearer token and asks each verifier in turn; the first that recognises it decides. */
 export async function authenticate(ctx: ApiContext, verifiers: readonly TokenVerifier[]): Promise<Principal> {
   if (ctx.state.principal) return ctx.state.principal;
@@ -123,7 +129,12 @@ export async function authenticate(ctx: ApiContext, verifiers: readonly TokenVer
     });
   }
   for (const verify of verifiers) {
-    const principal = await verify(match[1], ctx);
+    let principal: Principal | undefined;
+    try {
+      principal = await verify(match[1], ctx);
+    } catch (err) {
+      throw withChallenge(err);
+    }
     if (principal) {
       ctx.state.principal = principal;
       addLogContext({ tenantId: principal.tenantId, userId: principal.userId ?? undefined });

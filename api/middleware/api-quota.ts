@@ -4,7 +4,7 @@
  *
  * One upsert per request returns today's count; the rest of the month (earlier days, which no
  * longer change) is read at most once a minute per tenant and process. A refused call is not
- * counted.
+ * counted. The account routes stay open past the quota, so a tenant can always upgrade.
  */
 import type { Principal } from '../../shared/auth/principal.ts';
 import type { Db } from '../../shared/db.ts';
@@ -15,6 +15,12 @@ import type { PlanCache } from '../auth/plan-cache.ts';
 import type { ApiContext } from '../state.ts';
 
 const EARLIER_TTL_MS = MINUTE;
+
+/**
+ * Routes a tenant needs to get out of a spent quota (see it, upgrade, sign out): counted, never
+ * refused.
+ */
+export const QUOTA_EXEMPT_PATHS: ReadonlySet<string> = new Set(['/api/me', '/api/subscription', '/api/usage', '/auth/logout']);
 const MAX_CACHED_TENANTS = 10_000;
 
 interface Earlier {
@@ -43,13 +49,13 @@ export class ApiCallQuota {
   }
 
   /** A `RequestGuard`: counts the call, or refuses it when the month's quota is spent. */
-  readonly guard = async (_ctx: ApiContext, principal: Principal): Promise<void> => {
+  readonly guard = async (ctx: ApiContext, principal: Principal): Promise<void> => {
     const plan = await this.plans.get(principal.planCode);
     const day = usageDay();
     // Usage is bookkeeping about the tenant, written on the system connection with the tenant named.
     const today = await recordUsage(this.db, principal.tenantId, USAGE_METRICS.apiCalls, 1, day);
     const limit = plan.api_calls_per_month;
-    if (limit < 0) return;
+    if (limit < 0 || QUOTA_EXEMPT_PATHS.has(ctx.path)) return;
     const used = (await this.earlierThisMonth(principal.tenantId, day)) + today;
     if (used <= limit) return;
     await recordUsage(this.db, principal.tenantId, USAGE_METRICS.apiCalls, -1, day);

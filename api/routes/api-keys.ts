@@ -1,8 +1,9 @@
 /**
  * API keys for automation: `POST /api/api-keys` returns the key once; `GET /api/api-keys` lists
  * keys without secrets; `DELETE /api/api-keys/:id` revokes one at once. Keys are managed by signed
- * in users only (a key cannot mint keys), with at most the scopes of the user's role. Owners and
- * admins see and revoke every key of the tenant; others their own.
+ * in users only (a key cannot mint keys), with at most the scopes of the user's role (a viewer
+ * may make read-only keys). Owners and admins see and revoke every key of the tenant; others
+ * their own.
  */
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import Router from '@koa/router';
@@ -71,7 +72,7 @@ export function apiKeyRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<A
     path: '/api/api-keys',
     summary: 'Create an API key (the key is shown once)',
     tags: ['identity'],
-    auth: { roles: ['owner', 'admin', 'member'] },
+    auth: {},
     body: CREATE,
     responses: {
       201: { description: 'The key, with its secret', schema: CREATED },

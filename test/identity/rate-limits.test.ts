@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import { usageDay } from '../../shared/usage.ts';
+import { useTestApi } from '../support/api.ts';
+import { useTestEnvironment } from '../support/context.ts';
+import { createApiKey, login, registerTenant, STRONG_PASSWORD } from '../support/identity.ts';
+
+// Sign-in keeps its production limit (5 per IP per 5 minutes); sign-up is opened up so the file
+// can make its tenants. With TRUST_PROXY, X-Forwarded-For picks the client address per test.
+const env = useTestEnvironment({ RATE_LIMIT_REGISTER_PER_HOUR: '1000', TRUST_PROXY: 'true', RATE_LIMIT_CREDENTIAL_PER_SECOND: '1000' });
+const api = useTestApi(env);
+// A second server on the same Redis and database, with a tight per-credential burst cap.
+const tight = useTestApi(env, { RATE_LIMIT_CREDENTIAL_PER_SECOND: '3' });
+// And one with the production sign-up limit (3 per IP per hour).
+const strictSignUp = useTestApi(env, { RATE_LIMIT_REGISTER_PER_HOUR: '3' });
+
+const from = (ip: string) => ({ 'x-forwarded-for': ip });
+
+async function problemOf(res: Response): Promise<Record<string, unknown>> {
+  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  return (await res.json()) as Record<string, unknown>;
+}
+
+describe('per-IP limits on sign-in and sign-up', () => {
+  it('cuts off a sign-in brute force from one address with 429 and Retry-After', async () => {
+    const tenant = await registerTenant(api);
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const res = await api.request('/auth/login', { body: { email: tenant.email, password: `guess-number-${attempt}` }, headers: from('203.0.113.7') });
+      statuses.push(res.status);
+      expect(res.headers.get('ratelimit-limit')).toBe('5');
+      expect(res.headers.get('ratelimit-remaining')).toBe(String(4 - attempt));
+    }
+    expect(statuses).toEqual([401, 401, 401, 401, 401]);
+
+    // The sixth try is refused before the password is even checked, right one or not.
+    const blocked = await api.request('/auth/login', { body: { email: tenant.email, password: tenant.password }, headers: from('203.0.113.7') });
+    expect(blocked.status).toBe(429);
+    const retryAfter = Number(blocked.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThan(200);
+    expect(retryAfter).toBeLessThanOrEqual(300);
+    expect(blocked.headers.get('ratelimit-remaining')).toBe('0');
+    expect(await problemOf(blocked)).toMatchObject({ code: 'rate_limited', limit: 'login_attempts_per_ip', limit_value: 5 });
+    const failures = await env.db('audit_log').where({ tenant_id: tenant.tenantId, action: 'auth.sign_in_failed' }).count('* as n');
+    expect(failures).toEqual([{ n: 5 }]);
+
+    // Another address is not affected.
+    const elsewhere = await api.request('/auth/login', { body: { email: tenant.email, password: tenant.password }, headers: from('198.51.100.20') });
+    expect(elsewhere.status).toBe(200);
+  });
+
+  it('limits sign-ups per address, writing nothing for a refused one', async () => {
+    const signUp = (n: number) =>
+      strictSignUp.request('/api/tenants/register', {
+        body: {
+          company_name: `Mass ${n}`,
+          email: `mass-${n}@example.test`,
+          password: STRONG_PASSWORD,
+          first_name: 'Mass',
+          last_name: 'Signup',
+          plan_code: 'free',
+        },
+        headers: from('192.0.2.55'),
+      });
+    expect([(await signUp(1)).status, (await signUp(2)).status, (await signUp(3)).status]).toEqual([201, 201, 201]);
+    const refused = await signUp(4);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(3000);
+    expect(await problemOf(refused)).toMatchObject({ code: 'rate_limited', limit: 'registrations_per_ip', limit_value: 3 });
+    expect(await env.db('tenants').where({ name: 'Mass 4' }).first()).toBeUndefined();
+  });
+});
+
+describe('per-tenant plan limits', () => {
+  it('answers 429 to a tenant over its per-minute limit while another tenant is unaffected', async () => {
+    const noisy = await registerTenant(api, { plan: 'free' });
+    const quiet = await registerTenant(api, { plan: 'free' });
+    for (let i = 0; i < 60; i++) {
+      const res = await api.request('/api/me', { headers: noisy.headers });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('ratelimit-limit')).toBe('60');
+      expect(res.headers.get('ratelimit-remaining')).toBe(String(59 - i));
+    }
+    const over = await api.request('/api/me', { headers: noisy.headers });
+    expect(over.status).toBe(429);
+    expect(Number(over.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(Number(over.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+    expect(await problemOf(over)).toMatchObject({ code: 'rate_limited', limit: 'requests_per_minute', limit_value: 60 });
+
+    // The limit is the tenant's, whatever credential it uses; another tenant is untouched.
+    const fresh = await login(api, noisy.email, noisy.password);
+    expect((await api.request('/api/me', { headers: { authorization: `Bearer ${fresh.access_token}` } })).status).toBe(429);
+    const quietRes = await api.request('/api/me', { headers: quiet.headers });
+    expect(quietRes.status).toBe(200);
+    expect(quietRes.headers.get('ratelimit-remaining')).toBe('59');
+  });
+
+  it('applies a plan upgrade to the very next request', async () => {
+    const tenant = await registerTenant(api, { plan: 'free' });
+    await env.db('tenants').where({ id: tenant.tenantId }).update({ plan_code: 'starter' });
+    const res = await api.request('/api/me', { headers: tenant.headers });
+    expect(res.headers.get('ratelimit-limit')).toBe('300');
+  });
+
+  it('caps one credential per second without touching the tenant’s other keys', async () => {
+    const tenant = await registerTenant(tight, { plan: 'enterprise' });
+    const busy = await createApiKey(tight, tenant.accessToken, { scopes: ['usage:read'] });
+    const calm = await createApiKey(tight, tenant.accessToken, { scopes: ['usage:read'] });
+    // Twelve requests at once: more than 3 land in one second, however slow the machine.
+    const responses = await Promise.all(Array.from({ length: 12 }, () => tight.request('/api/me', { headers: busy.headers })));
+    const refused = responses.filter((r) => r.status === 429);
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+    for (const res of refused) {
+      expect(await problemOf(res)).toMatchObject({ code: 'rate_limited', limit: 'credential_requests_per_second', limit_value: 3 });
+    }
+    await Promise.all(responses.filter((r) => r.status !== 429).map((r) => r.arrayBuffer()));
+    expect((await tight.request('/api/me', { headers: calm.headers })).status).toBe(200);
+  });
+
+  it('refuses calls past the monthly API quota with 429 quota_exceeded, but keeps the way to upgrade open', async () => {
+    const tenant = await registerTenant(api, { plan: 'free' });
+    const other = await registerTenant(api, { plan: 'free' });
+    const key = await createApiKey(api, tenant.accessToken, { scopes: ['usage:read'] });
+    // 999 calls made this month: the key creation above, and 998 more.
+    await env.db('usage_counters')
+      .insert({ tenant_id: tenant.tenantId, day: usageDay(), metric: 'api_calls', value: 998 })
+      .onConflict(['tenant_id', 'day', 'metric'])
+      .merge({ value: env.db.raw('usage_counters.value + 998') });
+    const calls = async () =>
+      Number((await env.db('usage_counters').where({ tenant_id: tenant.tenantId, metric: 'api_calls' }).sum('value as n'))[0]?.n);
+    expect(await calls()).toBe(999);
+
+    expect((await api.request('/api/api-keys', { headers: tenant.headers })).status).toBe(200);
+    expect(await calls()).toBe(1000);
+    const over = await api.request('/api/api-keys', { headers: tenant.headers });
+    expect(over.status).toBe(429);
+    expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await problemOf(over)).toMatchObject({ code: 'quota_exceeded', limit: 'api_calls_per_month', limit_value: 1000, used: 1000 });
+    // A refused call is not counted; another tenant on the same plan is unaffected.
+    expect(await calls()).toBe(1000);
+    expect((await api.request('/api/api-keys', { headers: other.headers })).status).toBe(200);
+
+    // The owner can still see usage and upgrade; the upgrade lifts the quota at once.
+    const usage = await api.request('/api/usage', { headers: key.headers });
+    expect(usage.status).toBe(200);
+    expect(await usage.json()).toMatchObject({ month: { quotas: { api_calls: { limit: 1000, remaining: 0 } } } });
+    expect((await api.request('/api/subscription', { body: { plan_code: 'starter' }, headers: tenant.headers })).status).toBe(200);
+    expect((await api.request('/api/api-keys', { headers: tenant.headers })).status).toBe(200);
+  });
+});
