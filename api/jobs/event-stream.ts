@@ -1,0 +1,116 @@
+/**
+ * `GET /api/jobs/:id/events`: server-sent events of one job until it reaches a final state.
+ *
+ * - `event: status` — the job (the public job body) whenever its status changes, first on
+ *   connect; the last one carries a final status (with the result when completed) and the
+ *   stream ends.
+ * - `event: progress` — `{"id","progress"}` as the job advances.
+ *
+ * Updates come from the job's Redis channel; the row is also re-read every second, so a lost
+ * message costs at most a second, and Redis being down degrades the stream to polling. A
+ * comment line every 15 s keeps proxies from closing an idle stream. When the server starts
+ * shutting down, streams end (clients reconnect elsewhere, as EventSource does).
+ */
+import type { Server } from 'node:http';
+import { PassThrough } from 'node:stream';
+import { isFinalStatus } from '../../shared/jobs/types.ts';
+import { SECOND } from '../../shared/units.ts';
+import type { ApiRouterContext } from '../state.ts';
+import type { JobsService } from './jobs-service.ts';
+
+const POLL_MS = SECOND;
+const KEEPALIVE_MS = 15 * SECOND;
+/** Suggested reconnection delay for clients whose stream the server ended early. */
+const RETRY_MS = 1000;
+
+/** Starts the stream; the caller has checked that the job exists and belongs to the tenant. */
+export async function streamJobEvents(ctx: ApiRouterContext, service: JobsService, tenantId: string, jobId: string): Promise<void> {
+  const stream = new PassThrough();
+  ctx.req.socket.setTimeout(0);
+  ctx.req.socket.setNoDelay(true);
+  ctx.set('Cache-Control', 'no-cache, no-transform');
+  ctx.set('Connection', 'keep-alive');
+  // Tells nginx-like proxies not to buffer the stream.
+  ctx.set('X-Accel-Buffering', 'no');
+  ctx.type = 'text/event-stream';
+  ctx.status = 200;
+  ctx.body = stream;
+
+  let lastStatus: string | undefined;
+  let lastProgress = -1;
+  let ended = false;
+  let busy = false;
+  let again = false;
+  const timers: NodeJS.Timeout[] = [];
+  let unwatch: () => void = () => undefined;
+
+  const send = (event: string, data: unknown): void => {
+    if (!ended) stream.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  };
+  const end = (): void => {
+    if (ended) return;
+    ended = true;
+    for (const timer of timers) clearInterval(timer);
+    unwatch();
+    stream.end();
+  };
+
+  /** Reads the row and sends what changed; one read at a time, coalescing requests made meanwhile. */
+  const refresh = async (): Promise<void> => {
+    if (busy) {
+      again = true;
+      return;
+    }
+    busy = true;
+    try {
+      do {
+        again = false;
+        const current = await service.read(tenantId, jobId);
+        if (ended) return;
+        if (!current) return end();
+        const { row, body } = current;
+        if (row.status !== lastStatus) {
+          lastStatus = row.status;
+          lastProgress = body.progress;
+          send('status', body);
+          if (isFinalStatus(row.status)) return end();
+        } else if (body.progress > lastProgress) {
+          lastProgress = body.progress;
+          send('progress', { id: jobId, progress: body.progress });
+        }
+      } while (again);
+    } catch {
+      // A failed read is retried by the next poll.
+    } finally {
+      busy = false;
+    }
+  };
+
+  ctx.res.once('close', end);
+  stream.write(`retry: ${RETRY_MS}\n\n`);
+  unwatch = await service.watcher.watch(jobId, (update) => {
+    // Progress alone needs no read; a status change does (attempts, timings, error, result).
+    if (update.status === lastStatus && !isFinalStatus(update.status)) {
+      const progress = Math.round(update.progress * 10_000) / 10_000;
+      if (progress > lastProgress) {
+        lastProgress = progress;
+        send('progress', { id: jobId, progress });
+      }
+      return;
+    }
+    void refresh();
+  });
+  if (ended) return unwatch();
+  await refresh();
+  if (ended) return;
+  timers.push(
+    setInterval(() => {
+      const server = (ctx.req.socket as { server?: Server }).server;
+      if (server && !server.listening) return end();
+      void refresh();
+    }, POLL_MS),
+    setInterval(() => {
+      if (!ended) stream.write(': keep-alive\n\n');
+    }, KEEPALIVE_MS),
+  );
+}

@@ -1,0 +1,246 @@
+/**
+ * What the job routes do, apart from HTTP: submit (validate, check the plan, write the row, then
+ * queue it), cancel, and wait for a job to finish. One instance per process (per runtime), shared
+ * by the job and lattice routes.
+ */
+import { createHash } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { Principal } from '../../shared/auth/principal.ts';
+import { withTenant } from '../../shared/db.ts';
+import { AppError } from '../../shared/errors.ts';
+import { jobBody, type JobBody } from '../../shared/jobs/job-body.ts';
+import { checkJob, checkLattice, checkLatticeAgainstPlan } from '../../shared/jobs/lattice-checks.ts';
+import { findJob, findJobByIdempotencyKey, findResult, insertJob } from '../../shared/jobs/repository.ts';
+import { finishJob } from '../../shared/jobs/transitions.ts';
+import { isFinalStatus, type JobRow } from '../../shared/jobs/types.ts';
+import type { KernelType } from '../../shared/lattice/types.ts';
+import { jobsSubmitted } from '../../shared/metrics.ts';
+import type { Plan } from '../../shared/plans.ts';
+import { JobUpdateWatcher, publishJobUpdate } from '../../shared/queues/job-updates.ts';
+import { pipelineChannels } from '../../shared/queues/names.ts';
+import { JobProducer } from '../../shared/queues/producer.ts';
+import type { Runtime } from '../../shared/runtime.ts';
+import { jobsMetric, monthlyTotals, nextMonthStart, recordUsage, totalJobs } from '../../shared/usage.ts';
+import { createWebhookDispatcher, type WebhookDispatcher } from '../../shared/webhooks/dispatcher.ts';
+import type { ApiDeps } from '../state.ts';
+import { findLattice } from './lattice-store.ts';
+
+/** A job submission, validated for structure by the route's schema. */
+export interface SubmitInput {
+  type: KernelType;
+  lattice_id?: string;
+  lattice?: unknown;
+  params: unknown;
+}
+
+export interface Submitted {
+  row: JobRow;
+  /** True when an earlier request with the same Idempotency-Key created the job. */
+  replayed: boolean;
+}
+
+export type CancelOutcome = { kind: 'cancelled' | 'cancelling'; row: JobRow };
+
+/** Serialises both advisory-locked checks of one tenant (monthly jobs, lattice count). */
+export async function lockTenant(trx: Knex.Transaction, purpose: string, tenantId: string): Promise<void> {
+  await trx.raw('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`catalytic:${purpose}:${tenantId}`]);
+}
+
+export class JobsService {
+  readonly producer: JobProducer;
+  readonly watcher: JobUpdateWatcher;
+  private readonly dispatcher: WebhookDispatcher;
+
+  constructor(
+    private readonly runtime: Runtime,
+    private readonly plans: { get(code: string): Promise<Plan> },
+  ) {
+    const { redis, config, logger } = runtime;
+    this.producer = new JobProducer(redis, config.REDIS_PREFIX, logger);
+    this.watcher = new JobUpdateWatcher(redis, config.REDIS_PREFIX, logger);
+    this.dispatcher = createWebhookDispatcher(runtime);
+  }
+
+  /**
+   * Validates a job against the engine and the tenant's plan, writes its row (counting it as
+   * usage in the same transaction), then queues it. A row whose queueing fails stays `queued`:
+   * reconcile puts it on its queue, so the client's 202 holds either way.
+   */
+  async submit(principal: Principal, input: SubmitInput, idempotencyKey: string | undefined, requestPath: string): Promise<Submitted> {
+    const { tenantId } = principal;
+    const { db, logger } = this.runtime;
+    const plan = await this.plans.get(principal.planCode);
+    const requestHash = idempotencyKey ? hashRequest(requestPath, input) : null;
+    if (idempotencyKey) {
+      const earlier = await withTenant(db, tenantId, (trx) => findJobByIdempotencyKey(trx, tenantId, idempotencyKey));
+      if (earlier) return this.replay(earlier, requestHash);
+    }
+
+    const row = await withTenant(db, tenantId, async (trx) => {
+      let spec: unknown = input.lattice;
+      if (input.lattice_id) {
+        const lattice = await findLattice(trx, tenantId, input.lattice_id);
+        if (!lattice) throw new AppError('not_found', `No lattice ${input.lattice_id}`, { extra: { field: 'lattice_id' } });
+        spec = lattice.spec;
+      }
+      const checked = checkLattice(spec, input.lattice_id ? 'lattice' : 'body.lattice');
+      checkLatticeAgainstPlan(checked.summary, plan);
+      const params = checkJob(input.type, checked.spec, input.params);
+      if (plan.jobs_per_month >= 0) {
+        await lockTenant(trx, 'jobs-quota', tenantId);
+        const used = totalJobs(await monthlyTotals(trx, tenantId));
+        if (used >= plan.jobs_per_month) {
+          const retryAfterS = Math.max(1, Math.ceil((nextMonthStart().getTime() - Date.now()) / 1000));
+          throw new AppError('quota_exceeded', `The ${plan.name} plan allows ${plan.jobs_per_month} jobs per month`, {
+            headers: { 'Retry-After': String(retryAfterS) },
+            extra: { limit: 'jobs_per_month', limit_value: plan.jobs_per_month, used },
+          });
+        }
+      }
+      const inserted = await insertJob(trx, {
+        tenantId,
+        latticeId: input.lattice_id ?? null,
+        type: input.type,
+        lattice: checked.spec,
+        params,
+        cells: checked.summary.cells,
+        maxAttempts: this.runtime.config.JOB_MAX_ATTEMPTS,
+        idempotencyKey: idempotencyKey ?? null,
+        requestHash,
+      });
+      if (inserted) await recordUsage(trx, tenantId, jobsMetric(input.type), 1);
+      return inserted;
+    });
+    if (!row) {
+      // A concurrent request with the same key won the insert.
+      const earlier = await withTenant(db, tenantId, (trx) => findJobByIdempotencyKey(trx, tenantId, idempotencyKey as string));
+      if (!earlier) throw new AppError('conflict', 'The Idempotency-Key is in use by a request still running; retry');
+      return this.replay(earlier, requestHash);
+    }
+    jobsSubmitted.inc({ type: row.type, plan: plan.code });
+    await this.enqueue(row).catch((err: unknown) =>
+      logger.warn({ err, jobId: row.id }, 'job row written but not queued; reconcile will queue it'),
+    );
+    return { row, replayed: false };
+  }
+
+  private async replay(earlier: JobRow, requestHash: string | null): Promise<Submitted> {
+    if (earlier.request_hash !== requestHash) {
+      throw new AppError('idempotency_conflict', 'This Idempotency-Key was used with a different request', {
+        extra: { job_id: earlier.id },
+      });
+    }
+    // The first request may have died between writing the row and queueing it; adding is idempotent.
+    if (earlier.status === 'queued') await this.enqueue(earlier).catch(() => undefined);
+    return { row: earlier, replayed: true };
+  }
+
+  private enqueue(row: JobRow): Promise<void> {
+    return this.producer.enqueue({ id: row.id, tenantId: row.tenant_id, type: row.type });
+  }
+
+  /**
+   * Cancels a job: a queued one is marked cancelled at once and removed from its queue (it never
+   * runs); a running one gets its cancel flag, and its worker (whichever process holds it) is told
+   * through Redis and stops it within a second. Cancelling a cancelled job is a no-op.
+   */
+  async cancel(tenantId: string, jobId: string): Promise<CancelOutcome> {
+    const { db, redis, config, logger } = this.runtime;
+    const outcome = await withTenant(db, tenantId, async (trx) => {
+      const finished = await finishJob(trx, { tenantId, jobId, status: 'cancelled', from: ['queued'] });
+      if (finished) return { kind: 'cancelled' as const, row: finished.row, deliveryIds: finished.deliveryIds, fresh: true };
+      const [running] = (await trx('jobs')
+        .where({ tenant_id: tenantId, id: jobId, status: 'running' })
+        .update({ cancel_requested_at: trx.raw('coalesce(cancel_requested_at, now())'), updated_at: trx.fn.now() })
+        .returning('*')) as JobRow[];
+      if (running) return { kind: 'cancelling' as const, row: running, deliveryIds: [], fresh: true };
+      const current = await findJob(trx, tenantId, jobId);
+      if (!current) throw new AppError('not_found', `No job ${jobId}`);
+      if (current.status === 'cancelled') return { kind: 'cancelled' as const, row: current, deliveryIds: [], fresh: false };
+      throw new AppError('job_finished', `The job already ${current.status === 'completed' ? 'completed' : 'failed'}`, {
+        extra: { status: current.status },
+      });
+    });
+    if (outcome.kind === 'cancelled' && outcome.fresh) {
+      await this.producer.remove(tenantId, jobId).catch((err: unknown) => logger.debug({ err, jobId }, 'could not remove a cancelled job'));
+      await this.dispatcher.dispatch(outcome.deliveryIds);
+      await publishJobUpdate(redis, config.REDIS_PREFIX, { id: jobId, status: 'cancelled', progress: outcome.row.progress }, logger);
+    } else if (outcome.kind === 'cancelling') {
+      await redis.publish(pipelineChannels(config.REDIS_PREFIX).cancel, jobId).catch((err: unknown) => {
+        // The flag is in the row: the worker also finds it on its next heartbeat.
+        logger.warn({ err, jobId }, 'could not publish a cancel request');
+      });
+    }
+    return { kind: outcome.kind, row: outcome.row };
+  }
+
+  /** The job and, once completed, its result. */
+  async read(tenantId: string, jobId: string): Promise<{ row: JobRow; body: JobBody } | undefined> {
+    return withTenant(this.runtime.db, tenantId, async (trx) => {
+      const row = await findJob(trx, tenantId, jobId);
+      if (!row) return undefined;
+      const result = row.status === 'completed' ? ((await findResult(trx, tenantId, jobId)) ?? null) : null;
+      return { row, body: jobBody(row, result) };
+    });
+  }
+
+  /**
+   * Waits up to `waitMs` for a job to reach a final state; resolves with the job as it is then.
+   * Follows the job's update channel and re-reads the row at a slowing pace as a fallback.
+   */
+  async waitForFinal(tenantId: string, jobId: string, waitMs: number): Promise<{ row: JobRow; body: JobBody } | undefined> {
+    const deadline = Date.now() + waitMs;
+    let wake: (() => void) | undefined;
+    let signalled = false;
+    const stop = await this.watcher.watch(jobId, (update) => {
+      if (!isFinalStatus(update.status)) return;
+      signalled = true;
+      wake?.();
+    });
+    try {
+      let pollMs = 50;
+      for (;;) {
+        const current = await this.read(tenantId, jobId);
+        if (!current || isFinalStatus(current.row.status)) return current;
+        const left = deadline - Date.now();
+        if (left <= 0) return current;
+        if (signalled) {
+          signalled = false;
+          continue;
+        }
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(left, pollMs));
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = undefined;
+        pollMs = Math.min(pollMs * 2, 500);
+      }
+    } finally {
+      stop();
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.producer.close(), this.watcher.close(), this.dispatcher.close()]);
+  }
+}
+
+/** Identifies a request for Idempotency-Key reuse: the same key with another body is a conflict. */
+function hashRequest(path: string, input: SubmitInput): string {
+  return createHash('sha256').update(JSON.stringify({ path, input })).digest('hex');
+}
+
+const services = new WeakMap<Runtime, JobsService>();
+
+/** The service of a process (one per runtime, shared by the job and lattice routes). */
+export function jobsServiceFor(deps: ApiDeps): JobsService {
+  let service = services.get(deps.runtime);
+  if (!service) {
+    service = new JobsService(deps.runtime, deps.identity.plans);
+    services.set(deps.runtime, service);
+  }
+  return service;
+}

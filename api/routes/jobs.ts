@@ -1,0 +1,177 @@
+/**
+ * Jobs (DESIGN.md §6): `POST /api/jobs` (202, `Idempotency-Key`), `GET /api/jobs` (filters and
+ * cursor pagination), `GET /api/jobs/:id`, `GET /api/jobs/:id/result`, `GET /api/jobs/:id/events`
+ * (server-sent events) and `DELETE /api/jobs/:id` (cancel).
+ *
+ * Another tenant's job is a 404, like a missing one.
+ */
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import Router from '@koa/router';
+import { z } from 'zod';
+import { withTenant } from '../../shared/db.ts';
+import { AppError } from '../../shared/errors.ts';
+import { jobBody } from '../../shared/jobs/job-body.ts';
+import { decodeJobCursor, encodeJobCursor, findJob, findResults, listJobs } from '../../shared/jobs/repository.ts';
+import { streamJobEvents } from '../jobs/event-stream.ts';
+import { jobsServiceFor } from '../jobs/jobs-service.ts';
+import { idempotencyKeyOf, jobResponse, principalOf } from '../jobs/responses.ts';
+import {
+  IdempotencyHeaders,
+  IdParams,
+  JobListQuery,
+  JobListSchema,
+  JobResponseSchema,
+  ResultSchema,
+  SubmitJobBody,
+} from '../jobs/schemas.ts';
+import { defineRoute } from '../routing.ts';
+import type { ApiDeps, ApiState } from '../state.ts';
+
+const TAGS = ['Jobs'];
+const READ = { scopes: ['jobs:read'] } as const;
+const WRITE = { scopes: ['jobs:write'] } as const;
+
+export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiState> {
+  const router = new Router<ApiState>();
+  const { db } = deps.runtime;
+  const service = jobsServiceFor(deps);
+
+  defineRoute(router, registry, deps, {
+    method: 'post',
+    path: '/api/jobs',
+    summary: 'Submit a job on a stored lattice (lattice_id) or an inline one (lattice)',
+    tags: TAGS,
+    auth: WRITE,
+    body: SubmitJobBody,
+    headers: IdempotencyHeaders,
+    responses: {
+      202: { description: 'Accepted and queued (or the job an earlier request with the same Idempotency-Key made)', schema: JobResponseSchema },
+      402: { description: 'The lattice is larger than the plan allows' },
+      409: { description: 'The Idempotency-Key was used with a different request' },
+    },
+    async handler(ctx, { body }) {
+      const principal = principalOf(ctx);
+      const { row, replayed } = await service.submit(principal, body, idempotencyKeyOf(ctx), '/api/jobs');
+      ctx.status = 202;
+      ctx.set('Location', `/api/jobs/${row.id}`);
+      if (replayed) ctx.set('Idempotent-Replayed', 'true');
+      ctx.body = jobResponse(jobBody(row));
+    },
+  });
+
+  defineRoute(router, registry, deps, {
+    method: 'get',
+    path: '/api/jobs',
+    summary: 'List jobs, newest first',
+    tags: TAGS,
+    auth: READ,
+    query: JobListQuery,
+    responses: { 200: { description: 'A page of jobs', schema: JobListSchema } },
+    async handler(ctx, { query }) {
+      const { tenantId } = principalOf(ctx);
+      const after = query.cursor === undefined ? undefined : decodeJobCursor(query.cursor);
+      if (query.cursor !== undefined && !after) {
+        throw new AppError('validation_failed', 'query.cursor: not a cursor this API gave out', {
+          extra: { errors: [{ path: 'query.cursor', message: 'not a cursor this API gave out' }] },
+        });
+      }
+      const page = await withTenant(db, tenantId, async (trx) => {
+        const listed = await listJobs(trx, tenantId, { status: query.status, type: query.type, after, limit: query.limit });
+        const completed = listed.rows.filter((r) => r.status === 'completed').map((r) => r.id);
+        return { ...listed, results: await findResults(trx, tenantId, completed) };
+      });
+      ctx.body = {
+        data: page.rows.map((row) => jobResponse(jobBody(row, page.results.get(row.id) ?? null))),
+        next_cursor: page.next ? encodeJobCursor(page.next) : null,
+      };
+    },
+  });
+
+  defineRoute(router, registry, deps, {
+    method: 'get',
+    path: '/api/jobs/:id',
+    summary: 'Get a job (with its result once completed)',
+    tags: TAGS,
+    auth: READ,
+    params: IdParams,
+    responses: { 200: { description: 'The job', schema: JobResponseSchema } },
+    async handler(ctx, { params }) {
+      const { tenantId } = principalOf(ctx);
+      const found = await service.read(tenantId, params.id);
+      if (!found) throw new AppError('not_found', `No job ${params.id}`);
+      ctx.body = jobResponse(found.body);
+    },
+  });
+
+  defineRoute(router, registry, deps, {
+    method: 'get',
+    path: '/api/jobs/:id/result',
+    summary: "Get a completed job's result",
+    tags: TAGS,
+    auth: READ,
+    params: IdParams,
+    responses: {
+      200: { description: 'The kernel result', schema: ResultSchema },
+      409: { description: 'The job has not finished (job_not_finished) or ended without a result (job_without_result)' },
+    },
+    async handler(ctx, { params }) {
+      const { tenantId } = principalOf(ctx);
+      const found = await service.read(tenantId, params.id);
+      if (!found) throw new AppError('not_found', `No job ${params.id}`);
+      const { row, body } = found;
+      if (row.status === 'queued' || row.status === 'running') {
+        throw new AppError('job_not_finished', `The job is ${row.status}`, { extra: { status: row.status }, headers: { 'Retry-After': '1' } });
+      }
+      if (!body.result) {
+        throw new AppError('job_without_result', `The job ${row.status === 'failed' ? 'failed' : 'was cancelled'}`, {
+          extra: { status: row.status, error: body.error },
+        });
+      }
+      ctx.body = body.result;
+    },
+  });
+
+  defineRoute(router, registry, deps, {
+    method: 'get',
+    path: '/api/jobs/:id/events',
+    summary: "Follow a job's status and progress as server-sent events until it finishes",
+    tags: TAGS,
+    auth: READ,
+    params: IdParams,
+    responses: {
+      200: {
+        description: '`event: status` (the job) on each status change, `event: progress` ({id, progress}); ends after a final status',
+        schema: z.string(),
+        contentType: 'text/event-stream',
+      },
+    },
+    async handler(ctx, { params }) {
+      const { tenantId } = principalOf(ctx);
+      const exists = await withTenant(db, tenantId, (trx) => findJob(trx, tenantId, params.id));
+      if (!exists) throw new AppError('not_found', `No job ${params.id}`);
+      await streamJobEvents(ctx, service, tenantId, params.id);
+    },
+  });
+
+  defineRoute(router, registry, deps, {
+    method: 'delete',
+    path: '/api/jobs/:id',
+    summary: 'Cancel a job: a queued one never runs; a running one stops within a second',
+    tags: TAGS,
+    auth: WRITE,
+    params: IdParams,
+    responses: {
+      200: { description: 'The job is cancelled', schema: JobResponseSchema },
+      202: { description: 'The job is running; it is being stopped', schema: JobResponseSchema },
+      409: { description: 'The job already completed or failed (job_finished)' },
+    },
+    async handler(ctx, { params }) {
+      const { tenantId } = principalOf(ctx);
+      const outcome = await service.cancel(tenantId, params.id);
+      ctx.status = outcome.kind === 'cancelled' ? 200 : 202;
+      ctx.body = jobResponse(jobBody(outcome.row));
+    },
+  });
+
+  return router;
+}

@@ -1,0 +1,229 @@
+/**
+ * Lattices (DESIGN.md §6): `POST|GET /api/lattices`, `GET|PATCH|DELETE /api/lattices/:id`, and
+ * `POST /api/lattices/path`, which submits a shortest_path job and answers with its result when
+ * it finishes within `wait_ms` (200), or with the queued job otherwise (202).
+ *
+ * A lattice is its spec, stored as given (validated, never materialised). Jobs copy the spec, so
+ * editing or deleting a lattice never changes a submitted job.
+ */
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import Router from '@koa/router';
+import { withTenant } from '../../shared/db.ts';
+import { AppError } from '../../shared/errors.ts';
+import { jobBody } from '../../shared/jobs/job-body.ts';
+import { checkLattice, checkLatticeAgainstPlan } from '../../shared/jobs/lattice-checks.ts';
+import { isFinalStatus } from '../../shared/jobs/types.ts';
+import type { LatticeSpec } from '../../shared/lattice/types.ts';
+import { jobsServiceFor, lockTenant } from '../jobs/jobs-service.ts';
+import {
+  countLattices,
+  decodeCursor,
+  encodeCursor,
+  findLattice,
+  latticeJson,
+  latticeSummaryJson,
+  listLattices,
+  type LatticeRow,
+} from '../jobs/lattice-store.ts';
+import { idempotencyKeyOf, jobResponse, principalOf } from '../jobs/responses.ts';
+import {
+  CreateLatticeBody,
+  IdempotencyHeaders,
+  IdParams,
+  JobResponseSchema,
+  LatticeListQuery,
+  LatticeListSchema,
+  LatticeSchema,
+  PathBody,
+  UpdateLatticeBody,
+} from '../jobs/schemas.ts';
+import { defineRoute } from '../routing.ts';
+import type { ApiDeps, ApiState } from '../state.ts';
+
+const TAGS = ['Lattices'];
+const READ = { scopes: ['lattices:read'] } as const;
+const WRITE = { scopes: ['lattices:write'] } as const;
+
+export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiState> {
+  const router = new Router<ApiState>();
+  const { db } = deps.runtime;
+  const plans = deps.identity.plans;
+  const service = jobsServiceFor(deps);
+
+  defineRoute(router, registry, deps, {
+    method: 'post',
+    path: '/api/lattices',
+    summary: 'Store a lattice spec (shape or dimensions+size, boundary, obstacles)',
+    tags: TAGS,
+    auth: WRITE,
+    body: CreateLatticeBody,
+    responses: {
+      201: { description: 'The stored lattice', schema: LatticeSchema },
+      402: { description: 'The plan allows no more lattices, or none this large' },
+    },
+    async handler(ctx, { body }) {
+      const principal = principalOf(ctx);
+      const { tenantId } = principal;
+      const { name, ...spec } = body;
+      const checked = checkLattice(spec);
+      const plan = await plans.get(principal.planCode);
+      checkLatticeAgainstPlan(checked.summary, plan);
+      const row = await withTenant(db, tenantId, async (trx) => {
+        if (plan.max_lattices >= 0) {
+          await lockTenant(trx, 'lattices', tenantId);
+          const count = await countLattices(trx, tenantId);
+          if (count >= plan.max_lattices) {
+            throw new AppError('plan_limit_exceeded', `The ${plan.name} plan allows ${plan.max_lattices} lattices`, {
+              extra: { limit: 'max_lattices', limit_value: plan.max_lattices, value: count + 1, plan: plan.code },
+            });
+          }
+        }
+        const [created] = (await trx('lattices')
+          .insert({
+            tenant_id: tenantId,
+            name: name ?? null,
+            spec: JSON.stringify(checked.spec),
+            dimensions: checked.summary.dimensions,
+            cells: checked.summary.cells,
+          })
+          .returning('*')) as LatticeRow[];
+        return created as LatticeRow;
+      });
+      ctx.status = 201;
+      ctx.set('Location', `/api/lattices/${row.id}`);
+      ctx.body = latticeJson(row);
+    },
+  });
+
+  defineRoute(router, registry, deps, {
+    method: 'get',
+    path: '/api/lattices',
+    summary: 'List lattices, newest first (without obstacle lists)',
+    tags: TAGS,
+    auth: READ,
+    query: LatticeListQuery,
+    responses: { 200: { description: 'A page of lattices', schema: LatticeListSchema } },
+    async handler(ctx, { query }) {
+      const { tenantId } = principalOf(ctx);
+      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+      if (query.cursor !== undefined && !after) {
+        throw new AppError('validation_failed', 'query.cursor: not a cursor this API gave out', {
+          extra: { errors: [{ path: 'query.cursor', message: 'not a cursor this API gave out' }] },
+        });
+      }
+      const page = await withTenant(db, tenantId, (trx) => listLattices(trx, tenantId, { limit: query.limit, after }));
+      ctx.body = { data: page.rows.map(latticeSummaryJson), next_cursor: page.next ? encodeCursor(page.next) : null };
+    },
+  });
+
+  defineRoute(router, registry, deps, {
+    method: 'get',
+    path: '/api/lattices/:id',
+    summary: 'Get a lattice',
+    tags: TAGS,
+    auth: READ,
+    params: IdParams,
+    responses: { 200: { description: 'The lattice', schema: LatticeSchema } },
+    async handler(ctx, { params }) {
+      const { tenantId } = principalOf(ctx);
+      const row = await withTenant(db, tenantId, (trx) => findLattice(trx, tenantId, params.id));
+      if (!row) throw new AppError('not_found', `No lattice ${params.id}`);
+      ctx.body = latticeJson(row);
+    },
+  });
+
+  defineRoute(router, registry, deps, {
+    method: 'patch',
+    path: '/api/lattices/:id',
+    summary: 'Change a lattice (jobs already submitted keep their copy)',
+    tags: TAGS,
+    auth: WRITE,
+    params: IdParams,
+    body: UpdateLatticeBody,
+    responses: { 200: { description: 'The changed lattice', schema: LatticeSchema } },
+    async handler(ctx, { params, body }) {
+      const principal = principalOf(ctx);
+      const { tenantId } = principal;
+      const plan = await plans.get(principal.planCode);
+      const row = await withTenant(db, tenantId, async (trx) => {
+        const current = await trx('lattices').where({ tenant_id: tenantId, id: params.id }).forUpdate().first<LatticeRow | undefined>();
+        if (!current) throw new AppError('not_found', `No lattice ${params.id}`);
+        const spec: Record<string, unknown> = { ...current.spec };
+        if (body.shape !== undefined) {
+          delete spec['dimensions'];
+          delete spec['size'];
+          spec['shape'] = body.shape;
+        }
+        if (body.dimensions !== undefined || body.size !== undefined) {
+          delete spec['shape'];
+          if (body.dimensions !== undefined) spec['dimensions'] = body.dimensions;
+          if (body.size !== undefined) spec['size'] = body.size;
+        }
+        if (body.boundary !== undefined) spec['boundary'] = body.boundary;
+        if (body.obstacles === null) delete spec['obstacles'];
+        else if (body.obstacles !== undefined) spec['obstacles'] = body.obstacles;
+        const checked = checkLattice(spec);
+        checkLatticeAgainstPlan(checked.summary, plan);
+        const [updated] = (await trx('lattices')
+          .where({ tenant_id: tenantId, id: params.id })
+          .update({
+            ...(body.name !== undefined ? { name: body.name } : {}),
+            spec: JSON.stringify(checked.spec satisfies LatticeSpec),
+            dimensions: checked.summary.dimensions,
+            cells: checked.summary.cells,
+            updated_at: trx.fn.now(),
+          })
+          .returning('*')) as LatticeRow[];
+        return updated as LatticeRow;
+      });
+      ctx.body = latticeJson(row);
+    },
+  });
+
+  defineRoute(router, registry, deps, {
+    method: 'delete',
+    path: '/api/lattices/:id',
+    summary: 'Delete a lattice (its jobs keep their copy of the spec)',
+    tags: TAGS,
+    auth: WRITE,
+    params: IdParams,
+    responses: { 204: { description: 'Deleted' } },
+    async handler(ctx, { params }) {
+      const { tenantId } = principalOf(ctx);
+      const deleted = await withTenant(db, tenantId, (trx) => trx('lattices').where({ tenant_id: tenantId, id: params.id }).delete());
+      if (!deleted) throw new AppError('not_found', `No lattice ${params.id}`);
+      ctx.status = 204;
+    },
+  });
+
+  defineRoute(router, registry, deps, {
+    method: 'post',
+    path: '/api/lattices/path',
+    summary: 'Shortest path on a stored lattice, answered at once when it finishes within wait_ms',
+    tags: TAGS,
+    auth: { scopes: ['jobs:write'] },
+    body: PathBody,
+    headers: IdempotencyHeaders,
+    responses: {
+      200: { description: 'The job finished in time: the job with its result (or its error)', schema: JobResponseSchema },
+      202: { description: 'Still running: follow the job at its links', schema: JobResponseSchema },
+    },
+    async handler(ctx, { body }) {
+      const principal = principalOf(ctx);
+      const { row } = await service.submit(
+        principal,
+        { type: 'shortest_path', lattice_id: body.lattice_id, params: { start: body.start, end: body.end } },
+        idempotencyKeyOf(ctx),
+        '/api/lattices/path',
+      );
+      const finished = isFinalStatus(row.status) || body.wait_ms === 0 ? undefined : await service.waitForFinal(principal.tenantId, row.id, body.wait_ms);
+      const current = finished ?? (await service.read(principal.tenantId, row.id));
+      const job = current?.body ?? jobBody(row);
+      ctx.status = isFinalStatus(job.status) ? 200 : 202;
+      if (ctx.status === 202) ctx.set('Location', `/api/jobs/${row.id}`);
+      ctx.body = jobResponse(job);
+    },
+  });
+
+  return router;
+}

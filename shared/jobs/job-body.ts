@@ -1,0 +1,60 @@
+/**
+ * The public form of a job (DESIGN.md §6), the one shape clients see in API responses, server-sent
+ * events and webhook payloads.
+ */
+import type { JobError, JobRow, JobStatus } from './types.ts';
+
+export interface JobBody {
+  id: string;
+  type: string;
+  status: JobStatus;
+  /** In [0, 1]. */
+  progress: number;
+  /** Times a worker started the job (a retry or a worker lost mid-job adds one). */
+  attempts: number;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  /** From submission to the start of the last attempt. */
+  queue_wait_ms: number | null;
+  /** The last attempt's run time. */
+  run_ms: number | null;
+  error: JobError | null;
+  result: Record<string, unknown> | null;
+}
+
+type JobBodyFields = Pick<
+  JobRow,
+  | 'id'
+  | 'type'
+  | 'status'
+  | 'progress'
+  | 'attempts'
+  | 'created_at'
+  | 'started_at'
+  | 'finished_at'
+  | 'queue_wait_ms'
+  | 'run_ms'
+  | 'error'
+>;
+
+const iso = (at: Date | string | null): string | null => (at === null ? null : new Date(at).toISOString());
+
+/** Serialises a job row (and its result, when it has one) for clients. */
+export function jobBody(row: JobBodyFields, result: Record<string, unknown> | null = null): JobBody {
+  return {
+    id: row.id,
+    type: row.type,
+    status: row.status,
+    // `real` columns come back as float4 approximations; four decimals are plenty.
+    progress: Math.round(Number(row.progress) * 10_000) / 10_000,
+    attempts: row.attempts,
+    created_at: iso(row.created_at) as string,
+    started_at: iso(row.started_at),
+    finished_at: iso(row.finished_at),
+    queue_wait_ms: row.queue_wait_ms,
+    run_ms: row.run_ms,
+    error: row.error ? { code: row.error.code, message: row.error.message } : null,
+    result: row.status === 'completed' ? result : null,
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * Checks of a lattice or a job against the engine (a spec the kernels can run) and against the
+ * tenant's plan (dimensions, side length, cells), turned into problems a client can act on.
+ * Everything here is cheap: it reads the spec, never materialises the lattice.
+ */
+import { AppError } from '../errors.ts';
+import { isLatticeValidationError } from '../lattice/errors.ts';
+import { resolveJob } from '../lattice/job.ts';
+import { checkLatticeSpec, type LatticeSummary } from '../lattice/resolve.ts';
+import { KERNEL_PARAMS_SCHEMAS, LatticeSpecObjectSchema } from '../lattice/schema.ts';
+import type { KernelType, LatticeSpec } from '../lattice/types.ts';
+import type { Plan } from '../plans.ts';
+
+/** A lattice validation error as a 400 problem with the engine's code and the field at fault. */
+export function latticeProblem(err: { code: string; field: string; message: string }, prefix: string): AppError {
+  const field = [prefix, err.field].filter(Boolean).join('.');
+  const code = err.code === 'too_many_cells' || err.code === 'cell_out_of_bounds' || err.code === 'params_invalid' ? err.code : 'lattice_invalid';
+  return new AppError(code, err.message, { extra: { field, errors: [{ path: field, message: err.message }] } });
+}
+
+/** Runs `fn`, turning a lattice validation error into its problem. */
+function asProblem<T>(fn: () => T, prefix: string): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (isLatticeValidationError(err)) throw latticeProblem(err, prefix);
+    throw err;
+  }
+}
+
+/** Validates a lattice spec; returns it parsed (defaults filled in) and what it describes. */
+export function checkLattice(spec: unknown, prefix = 'body'): { spec: LatticeSpec; summary: LatticeSummary } {
+  return asProblem(() => {
+    const summary = checkLatticeSpec(spec);
+    return { spec: LatticeSpecObjectSchema.parse(spec), summary };
+  }, prefix);
+}
+
+/**
+ * Validates a job completely (its lattice, its parameters against the lattice: a start outside
+ * the shape, an unstable alpha…) and returns the parameters parsed, defaults filled in.
+ */
+export function checkJob(type: KernelType, spec: LatticeSpec, params: unknown): Record<string, unknown> {
+  return asProblem(() => {
+    resolveJob(type, spec, params ?? {});
+    return KERNEL_PARAMS_SCHEMAS[type].parse(params ?? {}) as Record<string, unknown>;
+  }, 'body');
+}
+
+function refuse(plan: Plan, limit: keyof Plan, limitValue: number, value: number, what: string): never {
+  throw new AppError('plan_limit_exceeded', `The ${plan.name} plan allows ${what}`, {
+    extra: { limit, limit_value: limitValue, value, plan: plan.code },
+  });
+}
+
+/** Refuses a lattice larger than the plan allows (-1 = unlimited). */
+export function checkLatticeAgainstPlan(summary: Pick<LatticeSummary, 'dimensions' | 'shape' | 'cells'>, plan: Plan): void {
+  if (plan.max_dimensions >= 0 && summary.dimensions > plan.max_dimensions) {
+    refuse(plan, 'max_dimensions', plan.max_dimensions, summary.dimensions, `at most ${plan.max_dimensions} dimensions`);
+  }
+  const side = Math.max(...summary.shape);
+  if (plan.max_side >= 0 && side > plan.max_side) {
+    refuse(plan, 'max_side', plan.max_side, side, `sides of at most ${plan.max_side} cells`);
+  }
+  if (plan.max_cells >= 0 && summary.cells > plan.max_cells) {
+    refuse(plan, 'max_cells', plan.max_cells, summary.cells, `at most ${plan.max_cells} cells per lattice`);
+  }
+}
+
+/** Compute a job costs, for usage: cells × steps for diffusion, cells for one-pass kernels. */
+export function computeCells(type: string, cells: number, params: Record<string, unknown>): number {
+  if (type === 'diffusion') return cells * Math.max(1, Number(params['steps'] ?? 1));
+  return cells;
+}

@@ -1,0 +1,136 @@
+/**
+ * Reading and creating job rows. Callers pass a tenant transaction (`withTenant`) for tenant
+ * requests, and every query names the tenant as well, so isolation holds twice.
+ */
+import type { Knex } from 'knex';
+import type { JobRow, JobStatus } from './types.ts';
+
+/** What a new job row holds. */
+export interface NewJob {
+  tenantId: string;
+  latticeId: string | null;
+  type: string;
+  lattice: Record<string, unknown>;
+  params: Record<string, unknown>;
+  cells: number;
+  maxAttempts: number;
+  idempotencyKey: string | null;
+  requestHash: string | null;
+}
+
+/**
+ * Inserts a job. With an idempotency key already used by the tenant, nothing is inserted and
+ * undefined is returned (the caller reads the existing job): the partial unique index decides,
+ * so two concurrent requests with the same key create one job.
+ */
+export async function insertJob(trx: Knex.Transaction, job: NewJob): Promise<JobRow | undefined> {
+  const insert = trx('jobs').insert({
+    tenant_id: job.tenantId,
+    lattice_id: job.latticeId,
+    type: job.type,
+    status: 'queued',
+    lattice: JSON.stringify(job.lattice),
+    params: JSON.stringify(job.params),
+    cells: job.cells,
+    max_attempts: job.maxAttempts,
+    idempotency_key: job.idempotencyKey,
+    request_hash: job.requestHash,
+  });
+  const result = await trx.raw<{ rows: JobRow[] }>(
+    '? on conflict (tenant_id, idempotency_key) where idempotency_key is not null do nothing returning *',
+    [insert],
+  );
+  return result.rows[0];
+}
+
+export async function findJob(db: Knex | Knex.Transaction, tenantId: string, id: string): Promise<JobRow | undefined> {
+  return db('jobs').where({ tenant_id: tenantId, id }).first<JobRow | undefined>();
+}
+
+export async function findJobByIdempotencyKey(
+  db: Knex | Knex.Transaction,
+  tenantId: string,
+  key: string,
+): Promise<JobRow | undefined> {
+  return db('jobs').where({ tenant_id: tenantId, idempotency_key: key }).first<JobRow | undefined>();
+}
+
+/** The stored result of a completed job. */
+export async function findResult(
+  db: Knex | Knex.Transaction,
+  tenantId: string,
+  jobId: string,
+): Promise<Record<string, unknown> | undefined> {
+  const row = await db('job_results').where({ tenant_id: tenantId, job_id: jobId }).first<{ result: Record<string, unknown> } | undefined>('result');
+  return row?.result;
+}
+
+/** Results of several jobs, by job id. */
+export async function findResults(
+  db: Knex | Knex.Transaction,
+  tenantId: string,
+  jobIds: readonly string[],
+): Promise<Map<string, Record<string, unknown>>> {
+  if (jobIds.length === 0) return new Map();
+  const rows = await db('job_results')
+    .where('tenant_id', tenantId)
+    .whereIn('job_id', [...jobIds])
+    .select<Array<{ job_id: string; result: Record<string, unknown> }>>('job_id', 'result');
+  return new Map(rows.map((r) => [r.job_id, r.result]));
+}
+
+/** Position in a newest-first listing: a creation time (microseconds, UTC) and an id. */
+export interface JobCursor {
+  at: string;
+  id: string;
+}
+
+export function encodeJobCursor(cursor: JobCursor): string {
+  return Buffer.from(`${cursor.at}|${cursor.id}`).toString('base64url');
+}
+
+/** Undefined for anything this API did not hand out. */
+export function decodeJobCursor(text: string): JobCursor | undefined {
+  const [at, id, extra] = Buffer.from(text, 'base64url').toString('utf8').split('|');
+  if (extra !== undefined || !at || !id || !/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/.test(at)) return undefined;
+  return { at, id };
+}
+
+export interface ListJobsOptions {
+  status?: JobStatus;
+  type?: string;
+  after?: JobCursor;
+  limit: number;
+}
+
+/** A page of jobs, newest first, and the cursor of the next page (undefined on the last one). */
+export async function listJobs(
+  db: Knex | Knex.Transaction,
+  tenantId: string,
+  options: ListJobsOptions,
+): Promise<{ rows: JobRow[]; next?: JobCursor }> {
+  const query = db('jobs')
+    .where('tenant_id', tenantId)
+    .select<Array<JobRow & { cursor_at: string }>>(
+      '*',
+      db.raw(`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at`),
+    )
+    .orderBy([
+      { column: 'created_at', order: 'desc' },
+      { column: 'id', order: 'desc' },
+    ])
+    .limit(options.limit + 1);
+  if (options.status) query.andWhere('status', options.status);
+  if (options.type) query.andWhere('type', options.type);
+  if (options.after) {
+    query.andWhereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', [options.after.at, options.after.id]);
+  }
+  const rows = await query;
+  const page = rows.slice(0, options.limit);
+  const last = page[page.length - 1];
+  return {
+    rows: page,
+    next: rows.length > options.limit && last ? { at: last.cursor_at, id: last.id } : undefined,
+  };
+}

@@ -1,0 +1,51 @@
+/** Jobs as stored: the row of the `jobs` table, its states and its error. */
+import type { KernelType, LatticeSpec } from '../lattice/types.ts';
+
+export const JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** States a job never leaves. */
+export const FINAL_STATUSES = ['completed', 'failed', 'cancelled'] as const;
+export type FinalStatus = (typeof FINAL_STATUSES)[number];
+
+export function isFinalStatus(status: string): status is FinalStatus {
+  return (FINAL_STATUSES as readonly string[]).includes(status);
+}
+
+/**
+ * Why a job failed: a stable `code` and a message for people. Codes: the lattice engine's
+ * validation codes (`lattice_invalid`, `cell_out_of_bounds`, …), `timeout` (the plan's runtime
+ * limit), `too_large` (more memory than a worker allows), `worker_lost` (its worker died and Redis
+ * lost the job), `attempts_exhausted` (infrastructure failures on every attempt), `internal`.
+ */
+export interface JobError {
+  code: string;
+  message: string;
+}
+
+/** A row of `jobs`. */
+export interface JobRow {
+  id: string;
+  tenant_id: string;
+  lattice_id: string | null;
+  type: KernelType;
+  status: JobStatus;
+  /** The lattice spec as submitted (a snapshot: editing the lattice later does not change it). */
+  lattice: LatticeSpec;
+  params: Record<string, unknown>;
+  cells: number;
+  progress: number;
+  attempts: number;
+  max_attempts: number;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  error: JobError | null;
+  worker_id: string | null;
+  cancel_requested_at: Date | null;
+  started_at: Date | null;
+  finished_at: Date | null;
+  queue_wait_ms: number | null;
+  run_ms: number | null;
+  created_at: Date;
+  updated_at: Date;
+}

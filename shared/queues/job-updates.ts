@@ -1,0 +1,113 @@
+/**
+ * Job status and progress updates over Redis pub/sub, for whoever follows a job live (server-sent
+ * events, `POST /api/lattices/path` waiting for its answer). Messages are hints: the job row in
+ * PostgreSQL stays the truth, and followers re-read it (and poll it as a fallback), so a lost
+ * message only delays an update.
+ */
+import type { Logger } from '../logger.ts';
+import type { Redis } from '../redis.ts';
+import { jobChannel, type JobUpdate } from './names.ts';
+
+/** Publishes an update on the job's channel; failures are logged, never thrown. */
+export async function publishJobUpdate(redis: Redis, prefix: string, update: JobUpdate, logger?: Logger): Promise<void> {
+  try {
+    await redis.publish(jobChannel(prefix, update.id), JSON.stringify(update));
+  } catch (err) {
+    logger?.debug({ err, jobId: update.id }, 'could not publish a job update');
+  }
+}
+
+type Listener = (update: JobUpdate) => void;
+
+/**
+ * One subscriber connection per process, shared by every follower: a job's channel is
+ * subscribed while someone follows it. The connection is opened on first use and closed with
+ * the connection it was duplicated from.
+ */
+export class JobUpdateWatcher {
+  private subscriber: Redis | undefined;
+  private readonly listeners = new Map<string, Set<Listener>>();
+  /** Per followed job, the SUBSCRIBE in flight or done. */
+  private readonly subscribed = new Map<string, Promise<void>>();
+  private closed = false;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly logger?: Logger,
+  ) {
+    // The watcher lives as long as the connection it came from (the runtime's).
+    redis.once('end', () => void this.close());
+  }
+
+  private connection(): Redis {
+    if (!this.subscriber) {
+      const subscriber = this.redis.duplicate({ connectionName: 'catalytic:job-updates' });
+      subscriber.on('error', (err: Error) => this.logger?.debug({ err }, 'job update subscriber error'));
+      subscriber.on('message', (channel: string, message: string) => this.deliver(channel, message));
+      this.subscriber = subscriber;
+    }
+    return this.subscriber;
+  }
+
+  private deliver(channel: string, message: string): void {
+    const jobId = channel.slice(channel.lastIndexOf(':') + 1);
+    const listeners = this.listeners.get(jobId);
+    if (!listeners) return;
+    let update: JobUpdate;
+    try {
+      update = JSON.parse(message) as JobUpdate;
+    } catch {
+      return;
+    }
+    for (const listener of listeners) {
+      try {
+        listener(update);
+      } catch (err) {
+        this.logger?.error({ err, jobId }, 'job update listener failed');
+      }
+    }
+  }
+
+  /**
+   * Follows a job. Resolves once subscribed, so a caller that reads the job row afterwards
+   * cannot miss an update made after that read. Returns the function that stops following.
+   */
+  async watch(jobId: string, listener: Listener): Promise<() => void> {
+    if (this.closed) return () => undefined;
+    let set = this.listeners.get(jobId);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(jobId, set);
+      this.subscribed.set(
+        jobId,
+        this.connection()
+          .subscribe(jobChannel(this.prefix, jobId))
+          .then(
+            () => undefined,
+            // Followers also poll the row; a failed subscription makes them slower, not wrong.
+            (err: unknown) => this.logger?.debug({ err, jobId }, 'could not subscribe to job updates'),
+          ),
+      );
+    }
+    set.add(listener);
+    await this.subscribed.get(jobId);
+    return () => {
+      const current = this.listeners.get(jobId);
+      if (!current?.delete(listener) || current.size > 0) return;
+      this.listeners.delete(jobId);
+      this.subscribed.delete(jobId);
+      if (!this.closed) void this.subscriber?.unsubscribe(jobChannel(this.prefix, jobId)).catch(() => undefined);
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.listeners.clear();
+    this.subscribed.clear();
+    const subscriber = this.subscriber;
+    this.subscriber = undefined;
+    if (subscriber) subscriber.disconnect();
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Puts jobs on tenant queues. The job row is always written first (PostgreSQL is the truth);
+ * the BullMQ job's id is the row's id, so adding the same job twice is a no-op, and reconcile
+ * can re-add a row Redis lost without creating a duplicate.
+ */
+import type { JobsOptions } from 'bullmq';
+import type { Logger } from '../logger.ts';
+import type { Redis } from '../redis.ts';
+import { DAY } from '../units.ts';
+import { markTenantReady } from './ready-set.ts';
+import { TenantQueues } from './tenant-queues.ts';
+
+/** A job to queue: its row's id, tenant and type. */
+export interface QueuedJobRef {
+  id: string;
+  tenantId: string;
+  type: string;
+}
+
+/**
+ * BullMQ options of every pipeline job. BullMQ never retries on its own (`attempts: 1`): the
+ * worker decides retries from the row's attempts and moves the job to `delayed` itself.
+ * Finished jobs leave Redis (PostgreSQL keeps them); failed ones stay a while for operators.
+ */
+export const PIPELINE_JOB_OPTIONS: Readonly<JobsOptions> = {
+  attempts: 1,
+  removeOnComplete: true,
+  removeOnFail: { age: DAY / 1000, count: 1000 },
+};
+
+export class JobProducer {
+  readonly queues: TenantQueues;
+
+  constructor(
+    private readonly redis: Redis,
+    readonly prefix: string,
+    logger?: Logger,
+  ) {
+    this.queues = new TenantQueues(redis, prefix, logger);
+  }
+
+  /** Adds the job to its tenant's queue (idempotent) and marks the tenant as having work. */
+  async enqueue(job: QueuedJobRef): Promise<void> {
+    await this.queues.get(job.tenantId).add(job.type, { tenant_id: job.tenantId }, { ...PIPELINE_JOB_OPTIONS, jobId: job.id });
+    await markTenantReady(this.redis, this.prefix, job.tenantId, 0);
+  }
+
+  /**
+   * Removes a job that has not started. Returns false when BullMQ refuses (a worker holds the
+   * job's lock) — the worker then finds the row cancelled and drops the job without running it.
+   */
+  async remove(tenantId: string, jobId: string): Promise<boolean> {
+    return (await this.queues.get(tenantId).remove(jobId)) === 1;
+  }
+
+  /** Releases the queue objects (not the connection). */
+  close(): Promise<void> {
+    return this.queues.close();
+  }
+}

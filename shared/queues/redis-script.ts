@@ -1,0 +1,29 @@
+/**
+ * A Lua script run with EVALSHA, falling back to EVAL the first time a server has not seen it.
+ * Works the same on one Redis and on a Redis Cluster (where every key of one call must share a
+ * slot — the callers' key names take care of that).
+ */
+import { createHash } from 'node:crypto';
+import type { Redis } from '../redis.ts';
+
+export type ScriptArg = string | number;
+
+export class RedisScript {
+  readonly sha: string;
+
+  constructor(
+    readonly name: string,
+    readonly lua: string,
+  ) {
+    this.sha = createHash('sha1').update(lua).digest('hex');
+  }
+
+  async run(redis: Redis, keys: readonly string[], args: readonly ScriptArg[] = []): Promise<unknown> {
+    try {
+      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return redis.eval(this.lua, keys.length, ...keys, ...args);
+    }
+  }
+}

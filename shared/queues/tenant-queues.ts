@@ -1,0 +1,60 @@
+/**
+ * BullMQ Queue objects for tenant queues, on a connection the caller owns. Queues are cheap
+ * (they share the connection), so one per tenant is created on first use and kept.
+ */
+import { Queue } from 'bullmq';
+import type { Logger } from '../logger.ts';
+import type { Redis } from '../redis.ts';
+import { fairKeys, tenantOfQueueName, tenantQueueName } from './names.ts';
+
+/** What a tenant queue's BullMQ job carries; the job's id is the job row's id. */
+export interface PipelineJobData {
+  tenant_id: string;
+}
+
+export type TenantQueue = Queue<PipelineJobData>;
+
+/** Opens the queue of one tenant on `connection` (not closed by the queue's `close()`). */
+export function openTenantQueue(connection: Redis, prefix: string, tenantId: string): TenantQueue {
+  return new Queue<PipelineJobData>(tenantQueueName(tenantId), { connection, prefix });
+}
+
+/**
+ * Names of every tenant queue that ever had a job (`{t.<tenantId>}`), for operators' tools.
+ * Reconcile puts a tenant back in the set if Redis lost it.
+ */
+export async function listTenantQueueNames(redis: Redis, prefix: string): Promise<string[]> {
+  const tenants = await redis.smembers(fairKeys(prefix).queues);
+  return tenants.sort().map(tenantQueueName);
+}
+
+export { tenantOfQueueName, tenantQueueName };
+
+/** A cache of tenant queues on one connection. */
+export class TenantQueues {
+  private readonly queues = new Map<string, TenantQueue>();
+
+  constructor(
+    private readonly connection: Redis,
+    readonly prefix: string,
+    private readonly logger?: Logger,
+  ) {}
+
+  get(tenantId: string): TenantQueue {
+    let queue = this.queues.get(tenantId);
+    if (!queue) {
+      queue = openTenantQueue(this.connection, this.prefix, tenantId);
+      // An 'error' without a listener would crash the process; failures also reach the caller.
+      queue.on('error', (err) => this.logger?.debug({ err, tenantId }, 'tenant queue error'));
+      this.queues.set(tenantId, queue);
+    }
+    return queue;
+  }
+
+  /** Releases the queue objects; the shared connection stays open. */
+  async close(): Promise<void> {
+    const queues = [...this.queues.values()];
+    this.queues.clear();
+    await Promise.allSettled(queues.map((q) => q.close()));
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * Runs one fetched job from start to its end state. The job row decides everything: the attempt
+ * starts only if the row is still queued or running (a job cancelled, or already finished by an
+ * earlier attempt, is acknowledged without running), and every final state is written only if the
+ * attempt still owns the row. Redis is told afterwards, so a crash between the two only makes a
+ * job run again — and a second run finds the row final and stops there. One result row per job.
+ *
+ * Failures: a bad lattice or parameters (rare: the API validated them), a job too large for the
+ * worker, a cancel and the plan's runtime limit end the job at once; anything else is taken as
+ * infrastructure and retried with exponential backoff while attempts remain. A worker shutting
+ * down hands its jobs back to their queue without charging an attempt.
+ */
+import type { Job } from 'bullmq';
+import type { Db } from '../shared/db.ts';
+import { toError } from '../shared/errors.ts';
+import { computeCells } from '../shared/jobs/lattice-checks.ts';
+import { jobBody } from '../shared/jobs/job-body.ts';
+import { finishJob, type FinishJobInput, recordProgress, requeueAttempt, startAttempt } from '../shared/jobs/transitions.ts';
+import type { JobError, JobRow } from '../shared/jobs/types.ts';
+import { isLatticeValidationError } from '../shared/lattice/errors.ts';
+import type { KernelType } from '../shared/lattice/types.ts';
+import type { Logger } from '../shared/logger.ts';
+import { jobQueueWait, jobRunTime, jobsFinished, kernelCells } from '../shared/metrics.ts';
+import { publishJobUpdate } from '../shared/queues/job-updates.ts';
+import { markTenantReady } from '../shared/queues/ready-set.ts';
+import type { PipelineJobData } from '../shared/queues/tenant-queues.ts';
+import type { Redis } from '../shared/redis.ts';
+import type { DeliveryDispatcher } from '../shared/webhooks/job-events.ts';
+import { isKernelError } from './kernels/kernel-errors.ts';
+import { retryDelayMs } from './retry-backoff.ts';
+import type { TenantPlan } from './tenant-plans.ts';
+
+/** What runs kernels: the piscina pool (`KernelPool`), or a stand-in in tests. */
+export interface KernelRunner {
+  run(
+    type: KernelType,
+    spec: unknown,
+    params: unknown,
+    options: { signal?: AbortSignal; onProgress?: (progress: number) => void },
+  ): Promise<object>;
+}
+
+/** Why a running job is being stopped by its worker. */
+export type StopReason = 'cancel' | 'timeout' | 'shutdown';
+
+/** A job this process holds: fetched from BullMQ, locked by `token`. */
+export interface HeldJob {
+  id: string;
+  tenantId: string;
+  token: string;
+  job: Job<PipelineJobData>;
+  plan: TenantPlan;
+  abort: AbortController;
+  stopReason?: StopReason;
+  /** The attempt number once the row says the job is running here. */
+  attempt?: number;
+  /** When the lock was last extended (ms). */
+  lockedAt: number;
+}
+
+export interface JobRunnerContext {
+  db: Db;
+  connection: Redis;
+  prefix: string;
+  workerId: string;
+  kernels: KernelRunner;
+  logger: Logger;
+  dispatcher?: DeliveryDispatcher;
+}
+
+/** How often progress goes to the row (pollers) and to the job's channel (streams), in ms. */
+const PROGRESS_DB_MS = 1000;
+const PROGRESS_PUBLISH_MS = 200;
+
+export class JobRunner {
+  constructor(private readonly ctx: JobRunnerContext) {}
+
+  async run(held: HeldJob): Promise<void> {
+    const { ctx } = this;
+    const row = await startAttempt(ctx.db, { tenantId: held.tenantId, jobId: held.id, workerId: ctx.workerId });
+    if (!row) {
+      // Cancelled while queued, finished by an earlier attempt, or deleted: never run it again.
+      await this.ack(held, 'dropped');
+      return;
+    }
+    held.attempt = row.attempts;
+    if (row.cancel_requested_at) {
+      await this.finish(held, row, { status: 'cancelled' });
+      return;
+    }
+    if (row.attempts > row.max_attempts) {
+      await this.finish(held, row, {
+        status: 'failed',
+        error: { code: 'attempts_exhausted', message: `The job was started ${row.max_attempts} times without finishing (its workers were lost)` },
+      });
+      return;
+    }
+    jobQueueWait.observe({ type: row.type, plan: held.plan.code }, (row.queue_wait_ms ?? 0) / 1000);
+    await publishJobUpdate(ctx.connection, ctx.prefix, { id: row.id, status: 'running', progress: 0 }, ctx.logger);
+
+    const limitMs = held.plan.max_job_runtime_ms;
+    const timer = limitMs >= 0 ? setTimeout(() => this.stop(held, 'timeout'), limitMs) : undefined;
+    const started = performance.now();
+    let result: Record<string, unknown>;
+    try {
+      result = (await ctx.kernels.run(row.type, row.lattice, row.params, {
+        signal: held.abort.signal,
+        onProgress: this.progressReporter(row),
+      })) as Record<string, unknown>;
+    } catch (err) {
+      await this.failed(held, row, err);
+      return;
+    } finally {
+      clearTimeout(timer);
+    }
+    jobRunTime.observe({ type: row.type, plan: held.plan.code }, (performance.now() - started) / 1000);
+    const cells = computeCells(row.type, row.cells, row.params);
+    kernelCells.inc({ type: row.type }, cells);
+    const done = await this.finish(held, row, { status: 'completed', result, requireNoCancel: true, computeCells: cells });
+    // A cancel that came while the kernel was finishing wins: no result is kept.
+    if (!done) await this.cancelIfRequested(held, row);
+  }
+
+  /** Asks a running job to stop; the kernel notices within ~100 ms. */
+  stop(held: HeldJob, reason: StopReason): void {
+    held.stopReason ??= reason;
+    held.abort.abort(reason);
+  }
+
+  private progressReporter(row: JobRow): (progress: number) => void {
+    const { ctx } = this;
+    let publishedAt = 0;
+    let storedAt = Date.now();
+    return (progress) => {
+      const now = Date.now();
+      if (progress >= 1) return;
+      if (now - publishedAt >= PROGRESS_PUBLISH_MS) {
+        publishedAt = now;
+        void publishJobUpdate(ctx.connection, ctx.prefix, { id: row.id, status: 'running', progress }, ctx.logger);
+      }
+      if (now - storedAt >= PROGRESS_DB_MS) {
+        storedAt = now;
+        recordProgress(ctx.db, row.id, row.attempts, progress).catch((err: unknown) =>
+          ctx.logger.debug({ err, jobId: row.id }, 'could not record progress'),
+        );
+      }
+    };
+  }
+
+  /** Decides what an error means for the job. */
+  private async failed(held: HeldJob, row: JobRow, err: unknown): Promise<void> {
+    const { ctx } = this;
+    const stopped = isKernelError(err, 'cancelled') || held.abort.signal.aborted ? held.stopReason : undefined;
+    if (stopped === 'cancel') return void (await this.finish(held, row, { status: 'cancelled' }));
+    if (stopped === 'timeout') {
+      const limit = held.plan.max_job_runtime_ms;
+      return void (await this.finish(held, row, {
+        status: 'failed',
+        error: { code: 'timeout', message: `The job ran longer than the plan's limit of ${limit} ms` },
+      }));
+    }
+    if (stopped === 'shutdown' || isKernelError(err, 'pool_closed')) return this.handBack(held, row);
+    if (isLatticeValidationError(err)) {
+      return void (await this.finish(held, row, { status: 'failed', error: { code: err.code, message: err.message } }));
+    }
+    if (isKernelError(err, 'too_large')) {
+      return void (await this.finish(held, row, { status: 'failed', error: { code: 'too_large', message: toError(err).message } }));
+    }
+    // Infrastructure (a crashed thread, PostgreSQL or Redis failing): try again later.
+    const error: JobError = { code: isKernelError(err) ? err.code : 'internal', message: toError(err).message };
+    ctx.logger.warn({ err, jobId: row.id, attempt: row.attempts }, 'job attempt failed');
+    if (row.attempts >= row.max_attempts) {
+      return void (await this.finish(held, row, {
+        status: 'failed',
+        error: { code: 'attempts_exhausted', message: `Failed ${row.attempts} times; last error: ${error.message}` },
+      }));
+    }
+    const delay = retryDelayMs(row.attempts);
+    const requeued = await requeueAttempt(ctx.db, { tenantId: row.tenant_id, jobId: row.id, workerId: ctx.workerId, attempt: row.attempts, error });
+    if (!requeued) return this.ack(held, 'superseded');
+    const due = Date.now() + delay;
+    await held.job.moveToDelayed(due, held.token);
+    await markTenantReady(ctx.connection, ctx.prefix, row.tenant_id, due);
+    await publishJobUpdate(ctx.connection, ctx.prefix, { id: row.id, status: 'queued', progress: 0 }, ctx.logger);
+  }
+
+  /** Gives a job back to its queue (shutdown), without charging the attempt. */
+  private async handBack(held: HeldJob, row: JobRow): Promise<void> {
+    const { ctx } = this;
+    await requeueAttempt(ctx.db, {
+      tenantId: row.tenant_id,
+      jobId: row.id,
+      workerId: ctx.workerId,
+      attempt: row.attempts,
+      refund: true,
+    }).catch((err: unknown) => ctx.logger.warn({ err, jobId: row.id }, 'could not mark a handed-back job queued'));
+    await held.job.moveToWait(held.token);
+    await markTenantReady(ctx.connection, ctx.prefix, row.tenant_id, 0);
+    ctx.logger.info({ jobId: row.id }, 'job handed back to its queue (shutting down)');
+  }
+
+  /** After a completion was refused: the job was cancelled meanwhile, or another attempt owns it. */
+  private async cancelIfRequested(held: HeldJob, row: JobRow): Promise<void> {
+    const cancelled = await this.finish(held, row, { status: 'cancelled' });
+    if (!cancelled) await this.ack(held, 'superseded');
+  }
+
+  /**
+   * Writes a final state (only if this attempt still owns a running row), then acknowledges the
+   * BullMQ job, dispatches the webhook deliveries and tells followers. Returns false when the
+   * row had moved on.
+   */
+  private async finish(
+    held: HeldJob,
+    row: JobRow,
+    input: Pick<FinishJobInput, 'status' | 'error' | 'result' | 'requireNoCancel' | 'computeCells'>,
+  ): Promise<boolean> {
+    const { ctx } = this;
+    const finished = await ctx.db.transaction((trx) =>
+      finishJob(trx, { ...input, tenantId: row.tenant_id, jobId: row.id, from: ['running'], attempt: row.attempts }),
+    );
+    if (!finished) {
+      if (input.status !== 'completed') await this.ack(held, 'superseded');
+      return false;
+    }
+    jobsFinished.inc({ type: row.type, status: input.status, plan: held.plan.code });
+    if (input.status === 'failed') {
+      await held.job.moveToFailed(new Error(`${input.error?.code}: ${input.error?.message}`), held.token, false);
+    } else {
+      await held.job.moveToCompleted(input.status, held.token, false);
+    }
+    if (finished.deliveryIds.length > 0) await ctx.dispatcher?.dispatch(finished.deliveryIds);
+    const body = jobBody(finished.row);
+    await publishJobUpdate(ctx.connection, ctx.prefix, { id: row.id, status: body.status, progress: body.progress }, ctx.logger);
+    return true;
+  }
+
+  /** Acknowledges a BullMQ job without touching the row (someone else decided its state). */
+  private async ack(held: HeldJob, why: string): Promise<void> {
+    this.ctx.logger.debug({ jobId: held.id, why }, 'job acknowledged without running');
+    await held.job.moveToCompleted(why, held.token, false);
+  }
+}

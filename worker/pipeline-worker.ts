@@ -1,0 +1,324 @@
+/**
+ * The worker role's job pipeline: fetches jobs from the tenant queues in weighted deficit round
+ * robin (skipping tenants at their concurrency cap, counted across every worker process by
+ * BullMQ's fetch script), runs them on the kernel pool, keeps their locks alive, and listens for
+ * cancels and wake-ups over Redis pub/sub.
+ *
+ * `close()` stops fetching, lets running jobs finish for half the shutdown grace period, then
+ * hands the rest back to their queues (not charged as an attempt), and releases the pool and
+ * connections. A worker killed without a chance to close loses its attempts, not its jobs: their
+ * locks expire and a stalled check (any worker's) puts them back.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { withLogContext } from '../shared/context.ts';
+import { closeRedis, createRedisFromConfig, type Redis } from '../shared/redis.ts';
+import { pipelineChannels } from '../shared/queues/names.ts';
+import { dueTenants, recentlyActiveTenants, settleTenant, touchActiveTenants } from '../shared/queues/ready-set.ts';
+import type { Runtime } from '../shared/runtime.ts';
+import { once, type Service } from '../shared/service.ts';
+import type { DeliveryDispatcher } from '../shared/webhooks/job-events.ts';
+import { DeficitRoundRobin } from './deficit-round-robin.ts';
+import { type HeldJob, JobRunner, type KernelRunner } from './job-runner.ts';
+import { KernelPool } from './kernels/index.ts';
+import { TenantPlans, type TenantPlan } from './tenant-plans.ts';
+import { TenantWorkers } from './tenant-workers.ts';
+
+export interface PipelineWorkerOptions {
+  /** Sends first attempts of webhook deliveries after a job's final state commits; none = the scheduler's retry job sends them. */
+  dispatcher?: DeliveryDispatcher;
+  /** Runs kernels; by default a KernelPool of KERNEL_THREADS threads, started and closed by the worker. */
+  kernels?: KernelRunner;
+  /**
+   * How long `close()` waits for running jobs before handing them back, in ms.
+   * @defaultValue half of SHUTDOWN_GRACE_MS
+   */
+  drainMs?: number;
+  /**
+   * Longest idle wait between two looks for work when no wake-up arrives, in ms.
+   * @defaultValue 250
+   */
+  idlePollMs?: number;
+}
+
+/** A job fetched by the round robin, not yet running. */
+interface Fetched {
+  tenantId: string;
+  token: string;
+  plan: TenantPlan;
+  job: HeldJob['job'];
+}
+
+/** Smallest interval of the lock keeper, in ms. */
+const MIN_KEEPER_MS = 200;
+
+export class PipelineWorker implements Service {
+  readonly name = 'job-pipeline';
+  /** Identifies this process in job rows (`worker_id`) and logs. */
+  readonly workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+
+  private connection: Redis | undefined;
+  private subscriber: Redis | undefined;
+  private kernels: KernelRunner | undefined;
+  private ownedPool: KernelPool | undefined;
+  private tenants: TenantWorkers | undefined;
+  private runner: JobRunner | undefined;
+  private drr: DeficitRoundRobin<Fetched> | undefined;
+  private readonly plans: TenantPlans;
+  private readonly held = new Map<string, HeldJob>();
+  private readonly runs = new Set<Promise<void>>();
+  private loop: Promise<void> | undefined;
+  private keeper: NodeJS.Timeout | undefined;
+  private keeping: Promise<void> | undefined;
+  private stopping = false;
+  private wakeUp: (() => void) | undefined;
+  private readonly concurrency: number;
+  private readonly lockMs: number;
+  private readonly stalledIntervalMs: number;
+
+  constructor(
+    private readonly runtime: Runtime,
+    private readonly options: PipelineWorkerOptions = {},
+  ) {
+    const { config } = runtime;
+    this.concurrency = config.WORKER_CONCURRENCY;
+    this.lockMs = config.JOB_LOCK_MS;
+    this.stalledIntervalMs = Math.max(500, Math.floor(config.JOB_LOCK_MS / 2));
+    this.plans = new TenantPlans(runtime.db);
+  }
+
+  /** Jobs this process holds right now. */
+  get activeJobs(): number {
+    return this.held.size;
+  }
+
+  async start(): Promise<void> {
+    const { config, logger, db } = this.runtime;
+    const prefix = config.REDIS_PREFIX;
+    // BullMQ needs a connection that waits out Redis restarts; it is shared by every tenant queue.
+    const connection = createRedisFromConfig(config, 'catalytic:worker', 'blocking');
+    this.connection = connection;
+    if (this.options.kernels) this.kernels = this.options.kernels;
+    else {
+      this.ownedPool = new KernelPool({ threads: config.KERNEL_THREADS });
+      await this.ownedPool.start();
+      this.kernels = this.ownedPool;
+    }
+    this.tenants = new TenantWorkers({ connection, prefix, lockMs: this.lockMs, stalledIntervalMs: this.stalledIntervalMs, logger });
+    this.runner = new JobRunner({
+      db,
+      connection,
+      prefix,
+      workerId: this.workerId,
+      kernels: this.kernels,
+      logger,
+      dispatcher: this.options.dispatcher,
+    });
+    this.drr = new DeficitRoundRobin<Fetched>({
+      dueTenants: () => dueTenants(connection, prefix),
+      weights: async (ids) => new Map([...(await this.plans.get(ids))].map(([id, plan]) => [id, plan.weight])),
+      fetch: (tenantId) => this.fetch(tenantId),
+      empty: async (tenantId) => {
+        await settleTenant(connection, prefix, tenantId);
+      },
+    });
+    await this.subscribe(connection.duplicate({ connectionName: 'catalytic:worker:events' }));
+    // Jobs some worker held recently get stalled checks from here too, in case that worker died.
+    this.tenants.ensure(await recentlyActiveTenants(connection, prefix, 0));
+    this.scheduleKeeper();
+    this.loop = this.fetchLoop();
+    logger.info({ workerId: this.workerId, concurrency: this.concurrency, lockMs: this.lockMs }, 'job pipeline started');
+  }
+
+  private async subscribe(subscriber: Redis): Promise<void> {
+    const { logger, config } = this.runtime;
+    const channels = pipelineChannels(config.REDIS_PREFIX);
+    this.subscriber = subscriber;
+    subscriber.on('error', (err: Error) => logger.debug({ err }, 'worker subscriber error'));
+    subscriber.on('message', (channel: string, message: string) => {
+      if (channel === channels.wake) this.wake();
+      else if (channel === channels.cancel) this.cancelHeld(message);
+    });
+    await subscriber.subscribe(channels.wake, channels.cancel);
+  }
+
+  private cancelHeld(jobId: string): void {
+    for (const held of this.held.values()) {
+      if (held.id === jobId) {
+        this.runtime.logger.info({ jobId }, 'cancelling a running job');
+        this.runner?.stop(held, 'cancel');
+      }
+    }
+  }
+
+  private async fetch(tenantId: string): Promise<Fetched | undefined> {
+    const tenants = this.tenants as TenantWorkers;
+    const plan = await this.plans.one(tenantId);
+    await tenants.applyCap(tenantId, plan.max_concurrent_jobs);
+    const token = randomUUID();
+    const job = await tenants.get(tenantId).getNextJob(token, { block: false });
+    return job ? { tenantId, token, plan, job } : undefined;
+  }
+
+  private async fetchLoop(): Promise<void> {
+    const { logger } = this.runtime;
+    const drr = this.drr as DeficitRoundRobin<Fetched>;
+    const idlePollMs = this.options.idlePollMs ?? 250;
+    let failures = 0;
+    while (!this.stopping) {
+      if (this.held.size >= this.concurrency) {
+        await this.sleep(1000);
+        continue;
+      }
+      let fetched: Fetched | undefined;
+      try {
+        fetched = await drr.next();
+        failures = 0;
+      } catch (err) {
+        failures++;
+        logger.warn({ err }, 'fetching jobs failed; retrying');
+        await this.sleep(Math.min(5000, 100 * 2 ** failures));
+        continue;
+      }
+      if (fetched) this.launch(fetched);
+      else await this.sleep(idlePollMs);
+    }
+  }
+
+  /** Waits until `ms` pass or something wakes the loop (work, a free slot, a stop). */
+  private sleep(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+  }
+
+  private wake(): void {
+    const wakeUp = this.wakeUp;
+    this.wakeUp = undefined;
+    wakeUp?.();
+  }
+
+  private launch(fetched: Fetched): void {
+    const { logger } = this.runtime;
+    const held: HeldJob = {
+      id: fetched.job.id as string,
+      tenantId: fetched.tenantId,
+      token: fetched.token,
+      job: fetched.job,
+      plan: fetched.plan,
+      abort: new AbortController(),
+      lockedAt: Date.now(),
+    };
+    // Registered before the row says "running", so a cancel published after that is not missed.
+    this.held.set(held.token, held);
+    const run = withLogContext({ tenantId: held.tenantId, jobId: held.id }, () => (this.runner as JobRunner).run(held))
+      .catch((err: unknown) => {
+        // The lock is no longer renewed: the job comes back after it expires and the row decides.
+        logger.error({ err, jobId: held.id, tenantId: held.tenantId }, 'running a job failed; it will be picked up again');
+      })
+      .finally(() => {
+        this.held.delete(held.token);
+        this.runs.delete(run);
+        this.wake();
+      });
+    this.runs.add(run);
+  }
+
+  private scheduleKeeper(): void {
+    const interval = Math.max(MIN_KEEPER_MS, Math.floor(this.lockMs / 3));
+    this.keeper = setTimeout(() => {
+      this.keeping = this.keep()
+        .catch((err: unknown) => this.runtime.logger.warn({ err }, 'renewing job locks failed'))
+        .finally(() => {
+          this.keeping = undefined;
+          if (this.keeper) this.scheduleKeeper();
+        });
+    }, interval);
+  }
+
+  /**
+   * Every third of the lock time: extends the locks of held jobs, records the heartbeat in their
+   * rows (and picks up cancel flags a lost message missed), advertises their tenants for stalled
+   * checks, and keeps Workers for tenants other processes hold jobs of.
+   */
+  private async keep(): Promise<void> {
+    const { db, logger, config } = this.runtime;
+    const connection = this.connection as Redis;
+    const tenants = this.tenants as TenantWorkers;
+    const held = [...this.held.values()];
+    const byTenant = new Map<string, HeldJob[]>();
+    for (const job of held) byTenant.set(job.tenantId, [...(byTenant.get(job.tenantId) ?? []), job]);
+    for (const [tenantId, jobs] of byTenant) {
+      const failed = await tenants.get(tenantId).extendJobLocks(
+        jobs.map((j) => j.id),
+        jobs.map((j) => j.token),
+        this.lockMs,
+      );
+      const now = Date.now();
+      for (const job of jobs) if (!failed.includes(job.id)) job.lockedAt = now;
+      if (failed.length > 0) logger.warn({ tenantId, jobIds: failed }, 'could not renew job locks (another worker may run them)');
+    }
+    const running = held.filter((j) => j.attempt !== undefined).map((j) => j.id);
+    if (running.length > 0) {
+      const rows = (await db('jobs')
+        .whereIn('id', running)
+        .andWhere('status', 'running')
+        .update({ updated_at: db.fn.now() })
+        .returning(['id', 'cancel_requested_at'])) as Array<{ id: string; cancel_requested_at: Date | null }>;
+      for (const row of rows) if (row.cancel_requested_at) this.cancelHeld(row.id);
+    }
+    const now = Date.now();
+    await touchActiveTenants(connection, config.REDIS_PREFIX, byTenant.keys(), now);
+    const window = 3 * this.lockMs + 2 * this.stalledIntervalMs;
+    tenants.ensure(await recentlyActiveTenants(connection, config.REDIS_PREFIX, now - window));
+    await tenants.sweep(new Set(byTenant.keys()));
+  }
+
+  readonly close = once(async () => {
+    const { logger } = this.runtime;
+    this.stopping = true;
+    this.wake();
+    await this.loop?.catch(() => undefined);
+    await this.drain();
+    const keeper = this.keeper;
+    this.keeper = undefined;
+    clearTimeout(keeper);
+    await this.keeping;
+    for (const step of [
+      () => this.tenants?.close(),
+      () => this.ownedPool?.close(),
+      () => (this.subscriber ? closeRedis(this.subscriber) : undefined),
+      () => (this.connection ? closeRedis(this.connection) : undefined),
+    ]) {
+      try {
+        await step();
+      } catch (err) {
+        logger.error({ err }, 'closing the job pipeline failed');
+      }
+    }
+    logger.info({ workerId: this.workerId }, 'job pipeline stopped');
+  });
+
+  /** Lets running jobs finish for the drain time, then hands the rest back to their queues. */
+  private async drain(): Promise<void> {
+    if (this.runs.size === 0) return;
+    const drainMs = this.options.drainMs ?? Math.floor(this.runtime.config.SHUTDOWN_GRACE_MS / 2);
+    const all = () => Promise.allSettled([...this.runs]);
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      all().then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), drainMs))),
+    ]);
+    clearTimeout(timer);
+    if (finished) return;
+    this.runtime.logger.info({ jobs: this.held.size }, 'handing running jobs back to their queues');
+    for (const held of this.held.values()) this.runner?.stop(held, 'shutdown');
+    await all();
+  }
+}
