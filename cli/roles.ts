@@ -2,6 +2,8 @@
  * The server roles of the `catalytic` executable: `all`, `api`, `worker`, `scheduler`, `migrate`.
  * Each checks its dependencies first and says in one line which one does not answer.
  */
+import { operatorAccessConfigured } from '../api/admin/operator-auth.ts';
+import { ADMIN_QUEUES_PATH } from '../api/admin/queue-board.ts';
 import { createApiDeps } from '../api/deps.ts';
 import { ApiServer } from '../api/server.ts';
 import { schedulerServices } from '../scheduler/index.ts';
@@ -39,7 +41,8 @@ function planRole(role: Exclude<ServerRole, 'migrate'>, runtime: Runtime): RoleP
     case 'worker':
       return { services: [new ProbeServer(runtime), ...workerServices(runtime)] };
     case 'scheduler':
-      return { services: [new ProbeServer(runtime), ...schedulerServices(runtime)] };
+      // The scheduler reports queue depth (as the API does); workers, which scale out, do not.
+      return { services: [new ProbeServer(runtime, { queueCounts: true }), ...schedulerServices(runtime)] };
   }
 }
 
@@ -77,8 +80,12 @@ export async function runRole(role: ServerRole): Promise<number> {
     onStarted: () => {
       if (role === 'migrate') return;
       const url = plan.api?.url;
-      const where = url ? { api: url, health: `${url}/health` } : { metrics: `http://localhost:${config.METRICS_PORT}/metrics` };
-      logger.info(where, `catalytic ${role} is running${url ? ` at ${url}` : ''}`);
+      const queues = url && operatorAccessConfigured(config) ? `${url}${ADMIN_QUEUES_PATH}` : undefined;
+      const where = url
+        ? { api: url, health: `${url}/health`, docs: `${url}/docs`, metrics: `${url}/metrics`, ...(queues ? { queues } : {}) }
+        : { metrics: `http://localhost:${config.METRICS_PORT}/metrics` };
+      const extra = url ? ` (docs ${url}/docs${queues ? `, queues ${queues}` : ''})` : '';
+      logger.info(where, `catalytic ${role} is running${url ? ` at ${url}` : ''}${extra}`);
     },
   });
 
