@@ -10,7 +10,7 @@ export class CellQueue {
   head = 0;
   private peakBytes: number;
 
-  constructor(initialCapacity = 1024) {
+  constructor(initialCapacity = 64) {
     this.data = new Uint32Array(initialCapacity);
     this.peakBytes = this.data.byteLength;
   }
@@ -43,7 +43,7 @@ export class CellQueue {
       this.head = 0;
       return;
     }
-    const next = new Uint32Array(Math.max(1024, this.data.length * 2));
+    const next = new Uint32Array(Math.max(64, this.data.length * 2));
     next.set(this.data.subarray(0, this.length));
     this.data = next;
     this.peakBytes = Math.max(this.peakBytes, next.byteLength);

@@ -111,12 +111,25 @@ export class JobControl {
     }
   }
 
-  /** Claims a one-time event (e.g. "paths met"); true for the single thread that gets it first. */
-  claim(): boolean {
-    return Atomics.compareExchange(this.ints, CLAIM, 0, 1) === 0;
+  /**
+   * Claims a one-time event (e.g. "the searches met") in round `round` (a positive integer);
+   * true for the single thread that gets it first.
+   */
+  claim(round: number): boolean {
+    return Atomics.compareExchange(this.ints, CLAIM, 0, round) === 0;
   }
 
-  /** Whether some thread has claimed the event. */
+  /**
+   * Whether the event was claimed in round `round` or before. Threads leave a barrier at
+   * different moments, so a fast one may already claim in the next round while a slow one still
+   * asks about this one: the round number keeps their answers the same.
+   */
+  claimedBy(round: number): boolean {
+    const claimed = Atomics.load(this.ints, CLAIM);
+    return claimed !== 0 && claimed <= round;
+  }
+
+  /** Whether the event was claimed at all. */
   get claimed(): boolean {
     return Atomics.load(this.ints, CLAIM) !== 0;
   }

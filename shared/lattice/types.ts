@@ -1,0 +1,88 @@
+/** Types of the lattice model, derived from the schemas so the two never drift apart. */
+import type { z } from 'zod';
+import type {
+  BoundarySchema,
+  ComponentsParamsSchema,
+  ComponentsResultSchema,
+  DiffusionParamsSchema,
+  DiffusionResultSchema,
+  KernelTypeSchema,
+  LatticeSpecObjectSchema,
+  ShortestPathParamsSchema,
+  ShortestPathResultSchema,
+} from './schema.ts';
+
+/** `open` or `periodic`. */
+export type Boundary = z.output<typeof BoundarySchema>;
+
+/** A lattice spec as a client sends it (boundary optional). */
+export type LatticeSpecInput = z.input<typeof LatticeSpecObjectSchema>;
+
+/** A lattice spec after parsing (boundary filled in). */
+export type LatticeSpec = z.output<typeof LatticeSpecObjectSchema>;
+
+/** A kernel type, i.e. a job `type`. */
+export type KernelType = z.output<typeof KernelTypeSchema>;
+
+export type ShortestPathParams = z.output<typeof ShortestPathParamsSchema>;
+export type ComponentsParams = z.output<typeof ComponentsParamsSchema>;
+export type DiffusionParams = z.output<typeof DiffusionParamsSchema>;
+/** Diffusion parameters as a client sends them (sources and initial optional). */
+export type DiffusionParamsInput = z.input<typeof DiffusionParamsSchema>;
+
+export type ShortestPathResult = z.output<typeof ShortestPathResultSchema>;
+export type ComponentsResult = z.output<typeof ComponentsResultSchema>;
+export type DiffusionResult = z.output<typeof DiffusionResultSchema>;
+
+/** Parameters of each kernel type, parsed. */
+export interface KernelParamsByType {
+  shortest_path: ShortestPathParams;
+  components: ComponentsParams;
+  diffusion: DiffusionParams;
+}
+
+/** Parameters of each kernel type, as a client sends them. */
+export interface KernelParamsInputByType {
+  shortest_path: ShortestPathParams;
+  components: ComponentsParams;
+  diffusion: DiffusionParamsInput;
+}
+
+/** Result of each kernel type. */
+export interface KernelResultByType {
+  shortest_path: ShortestPathResult;
+  components: ComponentsResult;
+  diffusion: DiffusionResult;
+}
+
+/** How a resolved lattice decides which cells are blocked. */
+export type ObstacleRule =
+  | { readonly kind: 'none' }
+  | {
+      readonly kind: 'procedural';
+      readonly density: number;
+      readonly seed: number;
+      /** `floor(density · 2^32)`: a cell is blocked when its hash is below it. */
+      readonly threshold: number;
+      /** `imul(seed, 0x9e3779b9) >>> 0`. */
+      readonly offset: number;
+    }
+  | {
+      readonly kind: 'explicit';
+      /** Row-major indices of the blocked cells, sorted ascending, without duplicates. */
+      readonly blocked: Float64Array;
+    };
+
+/**
+ * A validated lattice with its index arithmetic precomputed. Plain data (structured-cloneable),
+ * so it crosses into kernel threads as is.
+ */
+export interface Lattice {
+  readonly shape: readonly number[];
+  /** Row-major strides: `strides[d-1] = 1`, `strides[a] = strides[a+1] · shape[a+1]`. */
+  readonly strides: readonly number[];
+  readonly dimensions: number;
+  readonly cells: number;
+  readonly boundary: Boundary;
+  readonly obstacles: ObstacleRule;
+}

@@ -1,0 +1,93 @@
+/** Options of a {@link KernelPool}, their defaults, and their validation. */
+import { availableParallelism, totalmem } from 'node:os';
+import type { KernelType } from '../../shared/lattice/types.ts';
+
+/** Options of a kernel pool. */
+export interface KernelPoolOptions {
+  /**
+   * Threads in the pool: the most slabs one run is split into, and the most runs at once.
+   * @defaultValue `os.availableParallelism()`
+   */
+  threads?: number;
+  /**
+   * Per kernel type, the fewest cells for which a run is split across threads. Below it a run
+   * is one task: barriers and slab faces would cost more than the extra threads give.
+   * @defaultValue `{ shortest_path: 2^22, components: 2^18, diffusion: 2^16 }`
+   */
+  parallelMinCells?: Partial<Record<KernelType, number>>;
+  /**
+   * Fewest rows of axis 0 per slab when splitting automatically, which keeps slab faces (the
+   * memory exchanged between slabs) small next to the slabs.
+   * @defaultValue 64
+   */
+  minRowsPerSlab?: number;
+  /**
+   * Most bytes of shared working memory one run may allocate; a larger run fails with
+   * `too_large` before allocating anything.
+   * @defaultValue half of `os.totalmem()`
+   */
+  memoryLimitBytes?: number;
+  /**
+   * How long `close()` lets running jobs finish before cancelling them, in ms.
+   * @defaultValue 10_000
+   */
+  closeTimeoutMs?: number;
+  /**
+   * How often `run()` reads the shared progress counter and calls `onProgress`, in ms.
+   * @defaultValue 100
+   */
+  progressIntervalMs?: number;
+  /**
+   * How many cells, per step of the lower bound, a shortest-path dive may enter before the
+   * bidirectional search takes over.
+   * @defaultValue 16
+   */
+  diveBudgetPerStep?: number;
+}
+
+/** Options with every default filled in. */
+export type ResolvedKernelPoolOptions = Required<Omit<KernelPoolOptions, 'parallelMinCells'>> & {
+  parallelMinCells: Record<KernelType, number>;
+};
+
+/** The defaults, in one place. */
+export const KERNEL_POOL_DEFAULTS = {
+  parallelMinCells: { shortest_path: 2 ** 22, components: 2 ** 18, diffusion: 2 ** 16 },
+  minRowsPerSlab: 64,
+  closeTimeoutMs: 10_000,
+  progressIntervalMs: 100,
+  diveBudgetPerStep: 16,
+} as const;
+
+/**
+ * Fills in defaults and checks every field.
+ *
+ * @throws RangeError naming the field, e.g. "options.threads must be a positive integer"
+ */
+export function resolveKernelPoolOptions(options: KernelPoolOptions = {}): ResolvedKernelPoolOptions {
+  const resolved: ResolvedKernelPoolOptions = {
+    threads: options.threads ?? availableParallelism(),
+    parallelMinCells: { ...KERNEL_POOL_DEFAULTS.parallelMinCells, ...options.parallelMinCells },
+    minRowsPerSlab: options.minRowsPerSlab ?? KERNEL_POOL_DEFAULTS.minRowsPerSlab,
+    memoryLimitBytes: options.memoryLimitBytes ?? Math.floor(totalmem() / 2),
+    closeTimeoutMs: options.closeTimeoutMs ?? KERNEL_POOL_DEFAULTS.closeTimeoutMs,
+    progressIntervalMs: options.progressIntervalMs ?? KERNEL_POOL_DEFAULTS.progressIntervalMs,
+    diveBudgetPerStep: options.diveBudgetPerStep ?? KERNEL_POOL_DEFAULTS.diveBudgetPerStep,
+  };
+  positiveInteger('threads', resolved.threads);
+  positiveInteger('minRowsPerSlab', resolved.minRowsPerSlab);
+  positiveInteger('memoryLimitBytes', resolved.memoryLimitBytes);
+  positiveInteger('closeTimeoutMs', resolved.closeTimeoutMs);
+  positiveInteger('progressIntervalMs', resolved.progressIntervalMs);
+  nonNegative('diveBudgetPerStep', resolved.diveBudgetPerStep);
+  for (const [type, cells] of Object.entries(resolved.parallelMinCells)) nonNegative(`parallelMinCells.${type}`, cells);
+  return resolved;
+}
+
+function positiveInteger(field: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`options.${field} must be a positive integer`);
+}
+
+function nonNegative(field: string, value: number): void {
+  if (!Number.isFinite(value) || value < 0) throw new RangeError(`options.${field} must be a non-negative number`);
+}

@@ -1,0 +1,400 @@
+/**
+ * The kernel pool: a piscina pool of kernel threads, and the orchestration of one run across
+ * slabs. Everything heavy happens in threads (a one-slab run is one piscina task, not main
+ * thread work), so the caller's event loop stays free to renew job locks and serve requests.
+ */
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { coordsOf, stepLowerBound } from '../../shared/lattice/geometry.ts';
+import { resolveJob } from '../../shared/lattice/job.ts';
+import type { ResolvedParams, ResolvedShortestPath } from '../../shared/lattice/job.ts';
+import { MAX_RETURNED_PATH_CELLS } from '../../shared/lattice/limits.ts';
+import { planSlabs } from '../../shared/lattice/slabs.ts';
+import type { Lattice, KernelResultByType, KernelType } from '../../shared/lattice/types.ts';
+import { JobControl } from './job-control.ts';
+import { KernelError } from './kernel-errors.ts';
+import { resolveKernelPoolOptions } from './kernel-pool-options.ts';
+import type { KernelPoolOptions, ResolvedKernelPoolOptions } from './kernel-pool-options.ts';
+import type { KernelOutcome, KernelRun, KernelRunOptions, KernelRunStats } from './kernel-run.ts';
+import { allocateSlabBuffers, slabBufferBytes } from './slab-buffers.ts';
+import type { SlabKernel } from './slab-buffers.ts';
+import type { KernelTask, TaskEnvelope } from './task.ts';
+import { ThreadSlots } from './thread-slots.ts';
+
+/** The thread entry: a plain .mjs file that registers the TypeScript loader in the thread. */
+const THREAD_FILE = fileURLToPath(new URL('./thread.mjs', import.meta.url));
+
+/** How long close() waits for cancelled runs to stop before terminating threads, in ms. */
+const CANCEL_GRACE_MS = 1_000;
+
+/** Life of a pool. */
+export type KernelPoolState = 'idle' | 'starting' | 'running' | 'closing' | 'closed';
+
+/** What a run's threads answered, summed. */
+interface SlabsOutcome {
+  value: unknown;
+  threadBytes: number;
+  build_ms: number;
+  run_ms: number;
+}
+
+/**
+ * Runs lattice kernels in worker threads.
+ *
+ * ```ts
+ * const pool = new KernelPool({ threads: 4 });
+ * await pool.start();
+ * const result = await pool.run('shortest_path', spec, { start, end }, { signal, onProgress });
+ * await pool.close();
+ * ```
+ */
+export class KernelPool {
+  readonly options: ResolvedKernelPoolOptions;
+  private piscina: Piscina<KernelTask, TaskEnvelope> | null = null;
+  private readonly slots: ThreadSlots;
+  private readonly active = new Set<{ control: JobControl; done: Promise<unknown> }>();
+  private currentState: KernelPoolState = 'idle';
+  private startPromise: Promise<void> | null = null;
+  private closePromise: Promise<void> | null = null;
+
+  /** @throws RangeError naming an option that is not valid */
+  constructor(options: KernelPoolOptions = {}) {
+    this.options = resolveKernelPoolOptions(options);
+    this.slots = new ThreadSlots(this.options.threads);
+  }
+
+  get state(): KernelPoolState {
+    return this.currentState;
+  }
+
+  /** Threads in the pool. */
+  get threads(): number {
+    return this.options.threads;
+  }
+
+  /** Starts the threads and waits until each has loaded the kernels. Safe to call twice. */
+  start(): Promise<void> {
+    this.startPromise ??= this.doStart();
+    return this.startPromise;
+  }
+
+  private async doStart(): Promise<void> {
+    this.currentState = 'starting';
+    this.piscina = new Piscina<KernelTask, TaskEnvelope>({
+      filename: THREAD_FILE,
+      minThreads: this.options.threads,
+      maxThreads: this.options.threads,
+      idleTimeout: Infinity,
+      // Cancellation is cooperative (a shared flag); piscina's own abort would kill the thread.
+      closeTimeout: this.options.closeTimeoutMs,
+    });
+    const pings = Array.from({ length: this.options.threads }, () => this.piscina!.run({ kind: 'ping' }));
+    await Promise.all(pings);
+    if (this.currentState === 'starting') this.currentState = 'running';
+  }
+
+  /**
+   * Runs a kernel and resolves with its result (the JSON stored as the job's result).
+   *
+   * @param type - the job type
+   * @param spec - the lattice spec (validated here)
+   * @param params - the job parameters (validated here)
+   * @throws KernelError (`cancelled`, `too_large`, `pool_closed`, `kernel_failed`) or LatticeValidationError
+   */
+  async run<T extends KernelType>(
+    type: T,
+    spec: unknown,
+    params: unknown,
+    options: KernelRunOptions = {},
+  ): Promise<KernelResultByType[T]> {
+    return (await this.runDetailed(type, spec, params, options)).result;
+  }
+
+  /** Like {@link KernelPool.run}, with the run's stats (threads, timings, memory). */
+  async runDetailed<T extends KernelType>(
+    type: T,
+    spec: unknown,
+    params: unknown,
+    options: KernelRunOptions = {},
+  ): Promise<KernelOutcome<T>> {
+    const run = this.submit(type, spec, params, options);
+    const { onProgress } = options;
+    if (!onProgress) return run.outcome;
+    let reported = -1;
+    const report = (): void => {
+      const progress = run.progress;
+      if (progress > reported) {
+        reported = progress;
+        onProgress(progress);
+      }
+    };
+    const timer = setInterval(report, this.options.progressIntervalMs);
+    try {
+      const outcome = await run.outcome;
+      report();
+      return outcome;
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  /**
+   * Submits a run and returns its handle at once: progress is readable from shared memory while
+   * it runs, and `cancel()` stops it.
+   */
+  submit<T extends KernelType>(type: T, spec: unknown, params: unknown, options: KernelRunOptions = {}): KernelRun<T> {
+    const abort = new AbortController();
+    const onAbort = (): void => abort.abort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.signal?.aborted) abort.abort();
+    let control: JobControl;
+    let outcome: Promise<KernelOutcome<T>>;
+    try {
+      if (this.currentState !== 'running') {
+        throw new KernelError('pool_closed', `the kernel pool is ${this.currentState}, not running`);
+      }
+      const job = resolveJob(type, spec, params);
+      const threads = this.planThreads(type, job.lattice, options.threads ?? 'auto');
+      control = JobControl.create(threads);
+      const started = performance.now();
+      abort.signal.addEventListener('abort', () => control.cancel(), { once: true });
+      if (abort.signal.aborted) control.cancel();
+      outcome = this.execute(job.lattice, job.params, control, options, abort.signal).then(({ result, stats }) => {
+        control.publishProgress(1);
+        return { result, stats: { ...stats, wall_ms: performance.now() - started } } as KernelOutcome<T>;
+      });
+    } catch (err) {
+      control = JobControl.create(1);
+      outcome = Promise.reject(err as Error);
+    }
+    const done = outcome.then(
+      () => undefined,
+      () => undefined,
+    );
+    const entry = { control, done };
+    this.active.add(entry);
+    void done.then(() => {
+      this.active.delete(entry);
+      options.signal?.removeEventListener('abort', onAbort);
+    });
+    return {
+      control,
+      get progress() {
+        return control.progress;
+      },
+      outcome,
+      cancel: () => abort.abort(),
+    };
+  }
+
+  /** Slab threads for a run. */
+  private planThreads(type: KernelType, lattice: Lattice, requested: number | 'auto'): number {
+    const rows = lattice.shape[0]!;
+    if (requested !== 'auto') {
+      if (!Number.isSafeInteger(requested) || requested < 1) {
+        throw new RangeError(`options.threads must be 'auto' or a positive integer, got ${requested}`);
+      }
+      return Math.min(requested, this.options.threads, rows);
+    }
+    if (lattice.cells < this.options.parallelMinCells[type]) return 1;
+    return Math.max(1, Math.min(this.options.threads, Math.floor(rows / this.options.minRowsPerSlab)));
+  }
+
+  private async execute(
+    lattice: Lattice,
+    params: ResolvedParams,
+    control: JobControl,
+    options: KernelRunOptions,
+    signal: AbortSignal,
+  ): Promise<Omit<KernelOutcome, 'stats'> & { stats: Omit<KernelRunStats, 'wall_ms'> }> {
+    switch (params.type) {
+      case 'shortest_path':
+        return this.shortestPath(lattice, params, control, options.strategy ?? 'auto', signal);
+      case 'components':
+      case 'diffusion': {
+        const kernel = params.type;
+        const outcome = await this.runSlabKernel(kernel, lattice, params, control, signal);
+        return {
+          result: { ...(outcome.value as object), memory_bytes: outcome.memoryBytes } as KernelResultByType[typeof kernel],
+          stats: outcome.stats(kernel),
+        };
+      }
+    }
+  }
+
+  private async shortestPath(
+    lattice: Lattice,
+    params: ResolvedShortestPath,
+    control: JobControl,
+    strategy: 'auto' | 'bfs',
+    signal: AbortSignal,
+  ): Promise<{ result: KernelResultByType['shortest_path']; stats: Omit<KernelRunStats, 'wall_ms'> }> {
+    const stats = (method: KernelRunStats['method'], threads: number, shared: number, outcome?: SlabsOutcome) => ({
+      threads,
+      method,
+      build_ms: outcome?.build_ms ?? 0,
+      run_ms: outcome?.run_ms ?? 0,
+      shared_bytes: shared,
+      thread_bytes: outcome?.threadBytes ?? 0,
+      cells: lattice.cells,
+    });
+    if (params.start === params.end) {
+      // Nothing to search; answering here costs O(dimensions).
+      const result = { reachable: true, length: 0, path: [coordsOf(lattice, params.start)], visited: 1, memory_bytes: control.bytes };
+      return { result, stats: stats('trivial', 0, control.bytes) };
+    }
+    const bound = stepLowerBound(lattice, coordsOf(lattice, params.start), coordsOf(lattice, params.end));
+    if (strategy === 'auto' && bound < MAX_RETURNED_PATH_CELLS) {
+      const budget = Math.ceil(this.options.diveBudgetPerStep * (bound + 1)) + 1024;
+      const dive = await this.runTasks(
+        [{ kind: 'dive', control: control.buffers, lattice, start: params.start, end: params.end, budget }],
+        control,
+        signal,
+      );
+      const found = dive.value as Omit<KernelResultByType['shortest_path'], 'memory_bytes'> | null;
+      if (found) {
+        const memory = control.bytes + dive.threadBytes;
+        return { result: { ...found, memory_bytes: memory }, stats: stats('dive', 1, control.bytes, dive) };
+      }
+    }
+    const outcome = await this.runSlabKernel('bfs', lattice, params, control, signal);
+    const result = { ...(outcome.value as object), memory_bytes: outcome.memoryBytes } as KernelResultByType['shortest_path'];
+    return { result, stats: outcome.stats('bfs') };
+  }
+
+  /** Plans slabs, allocates their shared arrays and runs one task per slab. */
+  private async runSlabKernel(
+    kernel: SlabKernel,
+    lattice: Lattice,
+    params: ResolvedParams,
+    control: JobControl,
+    signal: AbortSignal,
+  ): Promise<SlabsOutcome & { memoryBytes: number; stats: (method: KernelRunStats['method']) => Omit<KernelRunStats, 'wall_ms'> }> {
+    const slabs = planSlabs(lattice, control.threads);
+    const sharedBytes = slabBufferBytes(kernel, lattice, slabs) + control.bytes;
+    if (sharedBytes > this.options.memoryLimitBytes) {
+      throw new KernelError(
+        'too_large',
+        `the run needs ${sharedBytes} bytes of working memory; the pool allows ${this.options.memoryLimitBytes}`,
+      );
+    }
+    const buffers = allocateSlabBuffers(kernel, lattice, slabs);
+    const base = { control: control.buffers, lattice, slabs };
+    const tasks: KernelTask[] = slabs.map((_, slab): KernelTask => {
+      switch (kernel) {
+        case 'bfs': {
+          const { start, end } = params as ResolvedShortestPath;
+          return { kind: 'bfs', ...base, slab, start, end, buffers: buffers as never };
+        }
+        case 'components':
+          return { kind: 'components', ...base, slab, buffers: buffers as never };
+        case 'diffusion':
+          return { kind: 'diffusion', ...base, slab, params: params as never, buffers: buffers as never };
+      }
+    });
+    const outcome = await this.runTasks(tasks, control, signal);
+    const memoryBytes = sharedBytes + outcome.threadBytes;
+    return {
+      ...outcome,
+      memoryBytes,
+      stats: (method) => ({
+        threads: slabs.length,
+        method,
+        build_ms: outcome.build_ms,
+        run_ms: outcome.run_ms,
+        shared_bytes: sharedBytes,
+        thread_bytes: outcome.threadBytes,
+        cells: lattice.cells,
+      }),
+    };
+  }
+
+  /**
+   * Runs a run's tasks together (they may meet at barriers, so all their threads are reserved
+   * first), and turns the answers into one outcome or one error.
+   */
+  private async runTasks(tasks: KernelTask[], control: JobControl, signal: AbortSignal): Promise<SlabsOutcome> {
+    const piscina = this.piscina;
+    if (!piscina || this.currentState !== 'running') throw new KernelError('pool_closed');
+    await this.slots.acquire(tasks.length, signal);
+    let settled: PromiseSettledResult<TaskEnvelope>[];
+    try {
+      settled = await Promise.allSettled(
+        tasks.map((task) =>
+          piscina.run(task).catch((err: unknown) => {
+            // A dead thread never reaches the barrier: release its siblings.
+            control.fail();
+            throw err;
+          }),
+        ),
+      );
+    } finally {
+      this.slots.release(tasks.length);
+    }
+    let failure: { code: string; message: string; secondary: boolean } | null = null;
+    let crash: unknown = null;
+    const outcome: SlabsOutcome = { value: null, threadBytes: 0, build_ms: 0, run_ms: 0 };
+    settled.forEach((entry, index) => {
+      if (entry.status === 'rejected') {
+        crash ??= entry.reason;
+        return;
+      }
+      const envelope = entry.value;
+      if (!envelope.ok) {
+        if (failure === null || (failure.secondary && !envelope.error.secondary)) failure = envelope.error;
+        return;
+      }
+      if (index === 0) outcome.value = envelope.value;
+      outcome.threadBytes += envelope.threadBytes;
+      outcome.build_ms = Math.max(outcome.build_ms, envelope.timings.build_ms);
+      outcome.run_ms = Math.max(outcome.run_ms, envelope.timings.run_ms);
+    });
+    if (crash !== null) throw new KernelError('kernel_failed', `a kernel thread died: ${String(crash)}`, { cause: crash });
+    const failed = failure as { code: string; message: string } | null;
+    if (failed !== null) {
+      if (failed.code === 'cancelled') throw new KernelError('cancelled');
+      throw new KernelError('kernel_failed', failed.message);
+    }
+    return outcome;
+  }
+
+  /**
+   * Stops the pool: refuses new runs, lets running ones finish for `closeTimeoutMs`, cancels
+   * what is left, then terminates the threads. A second call returns the same promise.
+   */
+  close(): Promise<void> {
+    this.closePromise ??= this.doClose();
+    return this.closePromise;
+  }
+
+  private async doClose(): Promise<void> {
+    await this.startPromise?.catch(() => undefined);
+    this.currentState = 'closing';
+    this.slots.rejectWaiting(new KernelError('pool_closed'));
+    const running = (): Promise<unknown> => Promise.allSettled([...this.active].map((entry) => entry.done));
+    if (!(await settlesWithin(running(), this.options.closeTimeoutMs))) {
+      for (const entry of this.active) entry.control.cancel();
+      await settlesWithin(running(), CANCEL_GRACE_MS);
+    }
+    const piscina = this.piscina;
+    this.piscina = null;
+    if (piscina && !(await settlesWithin(piscina.close(), this.options.closeTimeoutMs))) await piscina.destroy();
+    this.currentState = 'closed';
+  }
+}
+
+/** Whether `promise` settles within `ms`. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(
+      () => true,
+      () => true,
+    ), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,62 @@
+/** Types of one kernel run as the pool's callers see it. */
+import type { KernelResultByType, KernelType } from '../../shared/lattice/types.ts';
+import type { JobControl } from './job-control.ts';
+
+/** Options of one run. */
+export interface KernelRunOptions {
+  /** Aborting it cancels the run: the result rejects with a `cancelled` KernelError within 100 ms. */
+  signal?: AbortSignal;
+  /** Called (by `run()`) with progress in [0, 1] as it rises, and with 1 on success. */
+  onProgress?: (progress: number) => void;
+  /**
+   * Slab threads: `'auto'` splits large lattices across the pool and keeps small ones on one
+   * thread; a number asks for that many (capped at the pool size and at `shape[0]`).
+   * @defaultValue 'auto'
+   */
+  threads?: number | 'auto';
+  /**
+   * `shortest_path` only: `'auto'` first tries the lower-bound dive, which answers at once when
+   * some shortest path is as short as the Manhattan bound; `'bfs'` goes straight to the
+   * bidirectional search.
+   * @defaultValue 'auto'
+   */
+  strategy?: 'auto' | 'bfs';
+}
+
+/** How a run went, for metrics and benchmarks. */
+export interface KernelRunStats {
+  /** Slab threads used (1 for a dive). */
+  threads: number;
+  /** Which method answered. */
+  method: 'trivial' | 'dive' | 'bfs' | 'components' | 'diffusion';
+  /** From submission to result, in ms. */
+  wall_ms: number;
+  /** Preparing slabs (obstacles) in the slowest thread, in ms. */
+  build_ms: number;
+  /** The kernel proper in the slowest thread, in ms. */
+  run_ms: number;
+  /** Shared memory allocated (slabs and control block). */
+  shared_bytes: number;
+  /** Private memory the threads allocated (frontiers, queues), summed. */
+  thread_bytes: number;
+  /** Cells of the lattice. */
+  cells: number;
+}
+
+/** A result with its stats. */
+export interface KernelOutcome<T extends KernelType = KernelType> {
+  result: KernelResultByType[T];
+  stats: KernelRunStats;
+}
+
+/** A submitted run. */
+export interface KernelRun<T extends KernelType = KernelType> {
+  /** The run's shared control block (cancel flag, progress counter). */
+  readonly control: JobControl;
+  /** Progress in [0, 1], read from shared memory; monotone, and 1 once the run succeeded. */
+  readonly progress: number;
+  /** Settles with the outcome, or rejects with a KernelError or LatticeValidationError. */
+  readonly outcome: Promise<KernelOutcome<T>>;
+  /** Cancels the run (same as aborting its signal). */
+  cancel(): void;
+}

@@ -1,0 +1,62 @@
+/**
+ * The code a piscina thread runs (loaded through `thread.mjs`, which registers the TypeScript
+ * loader first). One task is one slab of one kernel run; it never throws: errors come back as
+ * data with their code, since a posted Error keeps only its message.
+ */
+import { bidirectionalBfsSlab } from './bidirectional-bfs.ts';
+import { componentsSlab } from './components.ts';
+import { diffusionSlab } from './diffusion.ts';
+import { JobControl, SiblingFailed } from './job-control.ts';
+import { isKernelError } from './kernel-errors.ts';
+import { lowerBoundDive } from './lower-bound-dive.ts';
+import { pathResult } from './path-result.ts';
+import type { KernelTask, TaskEnvelope } from './task.ts';
+
+export default function runKernelTask(task: KernelTask): TaskEnvelope {
+  if (task.kind === 'ping') return { ok: true, value: null, threadBytes: 0, timings: { build_ms: 0, run_ms: 0 } };
+  const control = JobControl.attach(task.control);
+  const started = performance.now();
+  try {
+    switch (task.kind) {
+      case 'dive': {
+        // A dive that found nothing answers null: the bidirectional search takes over.
+        const outcome = lowerBoundDive(task, control);
+        const value = outcome.path === null ? null : pathResult(task.lattice, outcome.path, outcome.visited);
+        return done(value, outcome.bytes, 0, started);
+      }
+      case 'bfs': {
+        const { outcome, bytes, build_ms } = bidirectionalBfsSlab(task, control);
+        const value = outcome === null ? null : pathResult(task.lattice, outcome.reachable ? outcome.path : null, outcome.visited);
+        return done(value, bytes, build_ms, started);
+      }
+      case 'components': {
+        const outcome = componentsSlab(task, control);
+        return done(outcome.result, outcome.bytes, outcome.build_ms, started);
+      }
+      case 'diffusion': {
+        const outcome = diffusionSlab(task, control);
+        return done(outcome.result, outcome.bytes, outcome.build_ms, started);
+      }
+    }
+  } catch (err) {
+    const secondary = err instanceof SiblingFailed;
+    const cancelled = isKernelError(err, 'cancelled');
+    // A real failure must stop the sibling slabs, or they would wait at the barrier for it.
+    if (!secondary && !cancelled) control.fail();
+    const error = err instanceof Error ? err : new Error(String(err));
+    return {
+      ok: false,
+      error: {
+        name: error.name,
+        code: cancelled ? 'cancelled' : 'kernel_failed',
+        message: error.stack ?? error.message,
+        secondary,
+      },
+    };
+  }
+}
+
+function done(value: unknown, threadBytes: number, build_ms: number, started: number): TaskEnvelope {
+  const total = performance.now() - started;
+  return { ok: true, value, threadBytes, timings: { build_ms, run_ms: total - build_ms } };
+}

@@ -1,0 +1,78 @@
+/**
+ * The shared arrays each kernel needs, per slab: sized here once, so the pool can refuse a run
+ * that would not fit before allocating anything, and report exactly what it allocated.
+ */
+import { bitArrayBytes, pairArrayBytes } from '../../shared/lattice/bit-slab.ts';
+import { sampleShape } from '../../shared/lattice/field-sample.ts';
+import type { Slab } from '../../shared/lattice/slabs.ts';
+import type { Lattice } from '../../shared/lattice/types.ts';
+import { COMPONENT_STATS_SLOTS } from './components.ts';
+import { SUMMARY_SLOTS } from './diffusion.ts';
+import type { BfsBuffers, ComponentsBuffers, DiffusionBuffers } from './task.ts';
+
+/** Kernels that run on slabs with shared arrays. */
+export type SlabKernel = 'bfs' | 'components' | 'diffusion';
+
+/** Buffers of each slab kernel. */
+export interface SlabBuffersByKernel {
+  bfs: BfsBuffers;
+  components: ComponentsBuffers;
+  diffusion: DiffusionBuffers;
+}
+
+type Sizes = Record<string, number[] | null>;
+
+/** Bytes of each buffer, per slab, of a kernel run over `slabs`. */
+function sizesOf(kernel: SlabKernel, lattice: Lattice, slabs: readonly Slab[]): Sizes {
+  const rowCells = lattice.strides[0]!;
+  const perSlab = (bytes: (slab: Slab) => number): number[] => slabs.map(bytes);
+  switch (kernel) {
+    case 'bfs':
+      return {
+        marks: perSlab((slab) => bitArrayBytes(slab.cells)),
+        layers: perSlab((slab) => pairArrayBytes(slab.cells)),
+        // A round hands at most one face's worth of cells each way.
+        outboxes: slabs.length > 1 ? perSlab(() => 2 * rowCells * 4) : null,
+      };
+    case 'components':
+      return {
+        marks: perSlab((slab) => bitArrayBytes(slab.cells)),
+        faceLabels: perSlab(() => 2 * rowCells * 4),
+        // Each face cluster covers at least one face cell, so two faces bound their number.
+        faceSizes: perSlab(() => 2 * rowCells * 8),
+        faceFlags: perSlab(() => 2 * rowCells),
+        stats: perSlab(() => COMPONENT_STATS_SLOTS * 8),
+      };
+    case 'diffusion': {
+      const samples = sampleShape(lattice.shape).reduce((product, side) => product * side, 1);
+      return {
+        blocked: perSlab((slab) => bitArrayBytes(slab.cells)),
+        fieldA: perSlab((slab) => slab.cells * 4),
+        fieldB: perSlab((slab) => slab.cells * 4),
+        samples: perSlab(() => (SUMMARY_SLOTS + samples) * 8),
+      };
+    }
+  }
+}
+
+/** Bytes of shared memory a kernel run over `slabs` allocates. */
+export function slabBufferBytes(kernel: SlabKernel, lattice: Lattice, slabs: readonly Slab[]): number {
+  let total = 0;
+  for (const sizes of Object.values(sizesOf(kernel, lattice, slabs))) {
+    for (const bytes of sizes ?? []) total += bytes;
+  }
+  return total;
+}
+
+/** Allocates a kernel run's shared buffers (zeroed). */
+export function allocateSlabBuffers<K extends SlabKernel>(
+  kernel: K,
+  lattice: Lattice,
+  slabs: readonly Slab[],
+): SlabBuffersByKernel[K] {
+  const buffers: Record<string, SharedArrayBuffer[] | null> = {};
+  for (const [name, sizes] of Object.entries(sizesOf(kernel, lattice, slabs))) {
+    buffers[name] = sizes === null ? null : sizes.map((bytes) => new SharedArrayBuffer(bytes));
+  }
+  return buffers as unknown as SlabBuffersByKernel[K];
+}

@@ -1,0 +1,106 @@
+/**
+ * What the pool sends a kernel thread and what comes back. Everything here is structured-clone
+ * data: SharedArrayBuffers are shared, not copied, so every slab thread of a run sees the same
+ * slabs.
+ */
+import type { ResolvedDiffusion } from '../../shared/lattice/job.ts';
+import type { Slab } from '../../shared/lattice/slabs.ts';
+import type { Lattice } from '../../shared/lattice/types.ts';
+import type { JobControlBuffers } from './job-control.ts';
+
+/** Fields every slab task has. */
+interface SlabTaskBase {
+  control: JobControlBuffers;
+  lattice: Lattice;
+  slabs: Slab[];
+  /** The slab this task owns. */
+  slab: number;
+}
+
+/** Looks for a path as short as the lower bound, in one thread. */
+export interface DiveTask {
+  kind: 'dive';
+  control: JobControlBuffers;
+  lattice: Lattice;
+  start: number;
+  end: number;
+  /** Most cells the dive may enter before giving up. */
+  budget: number;
+}
+
+/** Per-slab shared arrays of a bidirectional search. */
+export interface BfsBuffers {
+  /** 1 bit per cell: blocked, or reached from the end side. */
+  marks: SharedArrayBuffer[];
+  /** 2 bits per cell: 0 unreached, else 1 + (BFS layer mod 3). */
+  layers: SharedArrayBuffer[];
+  /** Per slab, two face-sized queues of cells handed to the slab below and above (multi-slab runs only). */
+  outboxes: SharedArrayBuffer[] | null;
+}
+
+/** One slab of a bidirectional breadth-first search. */
+export interface BfsTask extends SlabTaskBase {
+  kind: 'bfs';
+  start: number;
+  end: number;
+  buffers: BfsBuffers;
+}
+
+/** Per-slab shared arrays of a components run. */
+export interface ComponentsBuffers {
+  /** 1 bit per cell: blocked or already labelled. */
+  marks: SharedArrayBuffer[];
+  /** Per slab, Int32 labels (1 + local cluster id, 0 for none) of the first row then the last row. */
+  faceLabels: SharedArrayBuffer[];
+  /** Per slab, Float64 sizes of the clusters touching a face, by local id. */
+  faceSizes: SharedArrayBuffer[];
+  /** Per slab, Uint8 flags of the clusters touching a face: 1 first row of axis 0, 2 last row. */
+  faceFlags: SharedArrayBuffer[];
+  /** Per slab, Float64 counts of its finished clusters: count, largest, face clusters, histogram. */
+  stats: SharedArrayBuffer[];
+}
+
+/** One slab of a components run. */
+export interface ComponentsTask extends SlabTaskBase {
+  kind: 'components';
+  buffers: ComponentsBuffers;
+}
+
+/** Per-slab shared arrays of a diffusion run. */
+export interface DiffusionBuffers {
+  /** 1 bit per cell: blocked. */
+  blocked: SharedArrayBuffer[];
+  /** Float32 fields, swapped each step. */
+  fieldA: SharedArrayBuffer[];
+  fieldB: SharedArrayBuffer[];
+  /** Per slab, Float64 totals of the final field (heat, min, max, open cells), then its block sums. */
+  samples: SharedArrayBuffer[];
+}
+
+/** One slab of a diffusion run. */
+export interface DiffusionTask extends SlabTaskBase {
+  kind: 'diffusion';
+  params: ResolvedDiffusion;
+  buffers: DiffusionBuffers;
+}
+
+/** Does nothing: the pool warms its threads with it. */
+export interface PingTask {
+  kind: 'ping';
+}
+
+/** Anything a kernel thread runs. */
+export type KernelTask = DiveTask | BfsTask | ComponentsTask | DiffusionTask | PingTask;
+
+/** Timings a thread measured, in ms. */
+export interface TaskTimings {
+  /** Preparing the slab (obstacles). */
+  build_ms: number;
+  /** The kernel proper. */
+  run_ms: number;
+}
+
+/** A thread's answer. Errors come back as data, since a posted Error loses its code. */
+export type TaskEnvelope =
+  | { ok: true; value: unknown; threadBytes: number; timings: TaskTimings }
+  | { ok: false; error: { name: string; code: string; message: string; secondary: boolean } };
