@@ -7,7 +7,7 @@ import { ADMIN_QUEUES_PATH } from '../api/admin/queue-board.ts';
 import { createApiDeps } from '../api/deps.ts';
 import { ApiServer } from '../api/server.ts';
 import { schedulerServices } from '../scheduler/index.ts';
-import { type Config, loadConfig } from '../shared/config.ts';
+import { type Config, ConfigError, loadConfig } from '../shared/config.ts';
 import { checkPostgres, checkRedis, DependencyError } from '../shared/dependencies.ts';
 import { Lifecycle } from '../shared/lifecycle.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
@@ -72,7 +72,16 @@ export async function runRole(role: ServerRole): Promise<number> {
   }
   const logger = createLogger(config, `catalytic:${role}`);
   const runtime = role === 'migrate' ? undefined : createRuntime(config, { name: `catalytic:${role}`, logger });
-  const plan = runtime && role !== 'migrate' ? planRole(role, runtime) : { services: [] };
+  let plan: RolePlan;
+  try {
+    plan = runtime && role !== 'migrate' ? planRole(role, runtime) : { services: [] };
+  } catch (err) {
+    // Settings checked while building the role (e.g. an unreadable JWT key file).
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`catalytic: ${err.message}\n`);
+    await runtime?.close();
+    return EXIT.config;
+  }
   const lifecycle = new Lifecycle({
     logger,
     graceMs: config.SHUTDOWN_GRACE_MS,

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_KEY_FILE, loadKeyRing, rsaThumbprint } from '../../api/auth/signing-keys.ts';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
+import { spawnCatalytic } from '../support/processes.ts';
 import { createApiKey, IDENTITY_TEST_ENV, type RegisteredTenant, registerTenant } from '../support/identity.ts';
 
 // Three RSA keys: `previous` signed tokens before a rotation, `current` signs now, `retired` was
@@ -174,5 +175,12 @@ describe('local signing key', () => {
     expect(() => loadKeyRing({ JWT_KEYS_DIR: dir, JWT_PRIVATE_KEY_FILE: join(dir, 'missing.pem') })).toThrow(/JWT_PRIVATE_KEY_FILE/);
     const small = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey;
     expect(() => loadKeyRing({ JWT_KEYS_DIR: dir, JWT_PRIVATE_KEY: pem(small, 'pkcs8') })).toThrow(/JWT_PRIVATE_KEY: must be an RSA key of at least 2048 bits/);
+  });
+
+  it('stops the api role with exit code 78 and one line naming the setting', async () => {
+    const child = spawnCatalytic(['api'], { ...env.env, JWT_PRIVATE_KEY_FILE: join(dir, 'missing.pem') });
+    expect(await child.exited).toBe(78);
+    expect(child.output().trim()).toMatch(/^catalytic: Invalid setting JWT_PRIVATE_KEY_FILE: cannot be read/);
+    expect(child.output().trim().split('\n')).toHaveLength(1);
   });
 });
