@@ -4,8 +4,8 @@
  * start); BullMQ hands each run to exactly one process's worker.
  */
 
-/** Queue name under REDIS_PREFIX. */
-export const MAINTENANCE_QUEUE = 'maintenance';
+/** Queue name under REDIS_PREFIX; the braces are its Redis Cluster hash tag. */
+export const MAINTENANCE_QUEUE = '{maintenance}';
 
 export const TASK_NAMES = ['webhook-retry', 'reconcile', 'retention', 'backup'] as const;
 export type TaskName = (typeof TASK_NAMES)[number];

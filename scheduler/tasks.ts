@@ -8,6 +8,7 @@
  * Tasks marked `exclusive` run in one process at a time (an advisory lock), even if BullMQ ever
  * hands the same run out twice (a stalled job given to another process).
  */
+import { tenantQueueName } from '../shared/queues/names.ts';
 import type { Runtime } from '../shared/runtime.ts';
 import { DAY } from '../shared/units.ts';
 import { WEBHOOK_DELIVERY_QUEUE } from '../shared/webhooks/delivery-queue.ts';
@@ -49,10 +50,10 @@ const RETRY_RUN_LIMIT = 1000;
 /** Finished BullMQ entries younger than this stay visible in bull-board. */
 const QUEUE_KEEP_MS = DAY;
 
-/** `t.<tenantId>` per tenant, as the job pipeline names its queues. */
+/** Every tenant's queue, named as the job pipeline names them. */
 export async function defaultTenantQueueNames(runtime: Runtime): Promise<string[]> {
   const rows = await runtime.db('tenants').select<Array<{ id: string }>>('id');
-  return rows.map((r) => `t.${r.id}`);
+  return rows.map((r) => tenantQueueName(r.id));
 }
 
 export function maintenanceTasks(runtime: Runtime, options: TaskOptions = {}): MaintenanceTask[] {

@@ -7,8 +7,11 @@ import { Queue, type QueueOptions } from 'bullmq';
 import type { Config } from '../config.ts';
 import type { Redis } from '../redis.ts';
 
-/** Queue name under REDIS_PREFIX (bull-board shows it with the tenant queues). */
-export const WEBHOOK_DELIVERY_QUEUE = 'webhook-deliveries';
+/**
+ * Queue name under REDIS_PREFIX (bull-board shows it with the tenant queues). The braces make it
+ * the Redis Cluster hash tag of all the queue's keys, as BullMQ's scripts need.
+ */
+export const WEBHOOK_DELIVERY_QUEUE = '{webhook-deliveries}';
 
 /** Payload of a delivery job. */
 export interface DeliveryJobData {

@@ -324,8 +324,9 @@ export class DeliverySender {
 }
 
 function formatDuration(ms: number): string {
+  const unit = (n: number, name: string) => `${n} ${name}${n === 1 ? '' : 's'}`;
   const hours = ms / 3_600_000;
-  if (hours >= 48) return `${Math.round(hours / 24)} days`;
-  if (hours >= 1) return `${Math.round(hours)} hours`;
-  return `${Math.round(ms / 1000)} seconds`;
+  if (hours >= 48) return unit(Math.round(hours / 24), 'day');
+  if (hours >= 1) return unit(Math.round(hours), 'hour');
+  return unit(Math.round(ms / 1000), 'second');
 }
