@@ -1,18 +1,20 @@
 /**
  * The queues operators look at: one BullMQ queue per tenant plus the system queues (webhook
- * deliveries). bull-board and the queue-depth metrics read it. The list is rebuilt from the
+ * deliveries, the scheduler's maintenance runs). bull-board and the queue-depth metrics read it. The list is rebuilt from the
  * tenants table when asked (at most every `refreshMs`), so a tenant's queue appears as soon as
  * the tenant exists, without a restart. Queue objects are cached and share the runtime's Redis
  * connection, so a refresh costs one small query and no new connections.
  */
 import { Queue } from 'bullmq';
+import { MAINTENANCE_QUEUE } from '../scheduler/maintenance-queue.ts';
+import { openTenantQueue } from './queues/tenant-queues.ts';
 import type { Runtime } from './runtime.ts';
 import { openDeliveryQueue } from './webhooks/delivery-queue.ts';
 
 /** A queue and what operators need to know about it. */
 export interface CatalogQueue {
   queue: Queue;
-  /** Bounded kind label for metrics: `tenant` or the system queue's name (`webhooks`). */
+  /** Bounded kind label for metrics: `tenant`, or a system queue's kind (`webhooks`, `maintenance`). */
   kind: string;
   /** The tenant's plan; `none` for system queues. */
   plan: string;
@@ -124,13 +126,21 @@ export class QueueCatalog {
   }
 }
 
-/** Queues as the job pipeline and webhook delivery name them, on the runtime's command connection. */
+/**
+ * Queues as the job pipeline, webhook delivery and the scheduler name them, on the runtime's
+ * command connection.
+ */
 export function defaultQueueOpeners(runtime: Runtime): QueueOpeners {
   const { config, redis } = runtime;
   return {
-    tenantQueue: (tenantId) => new Queue(`{t.${tenantId}}`, { connection: redis, prefix: config.REDIS_PREFIX }),
+    tenantQueue: (tenantId) => openTenantQueue(redis, config.REDIS_PREFIX, tenantId),
     systemQueues: () => [
       { kind: 'webhooks', queue: openDeliveryQueue(config, redis), description: 'Webhook deliveries (first attempts)' },
+      {
+        kind: 'maintenance',
+        queue: new Queue(MAINTENANCE_QUEUE, { connection: redis, prefix: config.REDIS_PREFIX }),
+        description: 'Scheduler runs: webhook retries, reconcile, retention, backups',
+      },
     ],
   };
 }

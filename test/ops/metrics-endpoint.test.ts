@@ -3,8 +3,9 @@
  * labels, and they move: requests by route pattern, and queue depth by plan and state as a job is
  * queued, taken and finished. METRICS_TOKEN, when set, guards it.
  */
-import { Queue, Worker } from 'bullmq';
+import { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTenantQueue, type TenantQueue } from '../../shared/queues/tenant-queues.ts';
 import { closeRedis, createRedis } from '../../shared/redis.ts';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
@@ -38,7 +39,7 @@ const api = useTestApi(env);
 const guarded = useTestApi(env, { METRICS_TOKEN: 'scrape-secret-81' });
 
 let tenant: TestTenant;
-let queue: Queue;
+let queue: TenantQueue;
 
 async function scrape(): Promise<Exposition> {
   const response = await api.request('/metrics');
@@ -49,7 +50,7 @@ async function scrape(): Promise<Exposition> {
 
 beforeAll(async () => {
   tenant = await createTestTenant(env.db, { plan: 'starter' });
-  queue = new Queue(`{t.${tenant.tenantId}}`, { connection: env.redis, prefix: env.redisPrefix });
+  queue = openTenantQueue(env.redis, env.redisPrefix, tenant.tenantId);
 });
 
 afterAll(async () => {
@@ -88,6 +89,7 @@ describe('/metrics', () => {
     // Plans without tenants report zeros rather than nothing; system queues report too.
     expect(sampleValue(exposition, 'catalytic_jobs_waiting', { plan: 'enterprise' })).toBe(0);
     expect(sampleValue(exposition, 'catalytic_queue_jobs', { queue: 'webhooks', plan: 'none', state: 'waiting' })).toBe(0);
+    expect(sampleValue(exposition, 'catalytic_queue_jobs', { queue: 'maintenance', plan: 'none', state: 'waiting' })).toBe(0);
 
     await queue.add('shortest_path', { tenant_id: tenant.tenantId }, { jobId: 'metrics-job-1' });
     await new Promise((r) => setTimeout(r, COUNTS_FRESH_MS));

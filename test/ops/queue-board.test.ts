@@ -7,9 +7,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAINTENANCE_QUEUE } from '../../scheduler/maintenance-queue.ts';
+import { openTenantQueue, type TenantQueue, tenantQueueName } from '../../shared/queues/tenant-queues.ts';
+import { WEBHOOK_DELIVERY_QUEUE } from '../../shared/webhooks/delivery-queue.ts';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
 import { createTestTenant, type TestTenant } from '../support/tenants.ts';
@@ -32,11 +34,11 @@ const operator = basic(ADMIN.ADMIN_USER, ADMIN.ADMIN_PASSWORD);
 let tenantA: TestTenant;
 let tenantB: TestTenant;
 let jobId: string;
-const queues: Queue[] = [];
+const queues: TenantQueue[] = [];
 
-/** A tenant's queue, named the way the job pipeline names it. */
-function tenantQueue(tenantId: string): Queue {
-  const queue = new Queue(`{t.${tenantId}}`, { connection: env.redis, prefix: env.redisPrefix });
+/** A tenant's queue, opened with the job pipeline's own helper. */
+function tenantQueue(tenantId: string): TenantQueue {
+  const queue = openTenantQueue(env.redis, env.redisPrefix, tenantId);
   queues.push(queue);
   return queue;
 }
@@ -44,11 +46,11 @@ function tenantQueue(tenantId: string): Queue {
 beforeAll(async () => {
   tenantA = await createTestTenant(env.db, { name: 'acme-lattices', plan: 'starter' });
   tenantB = await createTestTenant(env.db, { name: 'globex-grids', plan: 'enterprise' });
+  // The pipeline's jobs carry only `tenant_id` (the row is the truth); a marker makes this one findable.
   const job = await tenantQueue(tenantA.tenantId).add('shortest_path', {
-    tenantId: tenantA.tenantId,
+    tenant_id: tenantA.tenantId,
     marker: 'board-visible-marker-7731',
-    params: { start: [0, 0], end: [9, 9] },
-  });
+  } as { tenant_id: string });
   jobId = job.id as string;
 });
 
@@ -82,7 +84,9 @@ describe('who may open the board', () => {
     expect(viaToken.status).toBe(200);
     const { queues: listed } = (await viaToken.json()) as { queues: Array<{ name: string }> };
     const names = listed.map((q) => q.name);
-    expect(names).toEqual(expect.arrayContaining([`{t.${tenantA.tenantId}}`, `{t.${tenantB.tenantId}}`, 'webhook-deliveries']));
+    expect(names).toEqual(
+      expect.arrayContaining([tenantQueueName(tenantA.tenantId), tenantQueueName(tenantB.tenantId), WEBHOOK_DELIVERY_QUEUE, MAINTENANCE_QUEUE]),
+    );
   });
 
   it('does not exist when no operator credential is configured', async () => {
@@ -92,7 +96,7 @@ describe('who may open the board', () => {
 
 describe('read-only unless configured', () => {
   const pause = (base: typeof api, tenantId: string) =>
-    base.request(`/admin/queues/api/queues/${encodeURIComponent(`{t.${tenantId}}`)}/pause`, { method: 'PUT', headers: operator });
+    base.request(`/admin/queues/api/queues/${encodeURIComponent(tenantQueueName(tenantId))}/pause`, { method: 'PUT', headers: operator });
 
   it('refuses actions by default', async () => {
     const response = await pause(api, tenantB.tenantId);
@@ -139,7 +143,8 @@ describe('in a browser', () => {
       // Tenant queues are listed by tenant name and plan.
       await page.getByText('acme-lattices (starter)').first().waitFor({ timeout: 15_000 });
       await page.getByText('globex-grids (enterprise)').first().waitFor();
-      await page.getByText('webhook-deliveries').first().waitFor();
+      await page.getByText(WEBHOOK_DELIVERY_QUEUE, { exact: true }).first().waitFor();
+      await page.getByText(MAINTENANCE_QUEUE, { exact: true }).first().waitFor();
       await page.waitForLoadState('networkidle');
       await page.screenshot({ path: join(SCREENSHOT_DIR, 'overview.png'), fullPage: true });
 
@@ -149,7 +154,7 @@ describe('in a browser', () => {
       await page.reload();
       await page.getByText('initech-late (free)').first().waitFor({ timeout: 15_000 });
 
-      await page.goto(`${api.url}/admin/queues/queue/${encodeURIComponent(`{t.${tenantA.tenantId}}`)}/${jobId}`);
+      await page.goto(`${api.url}/admin/queues/queue/${encodeURIComponent(tenantQueueName(tenantA.tenantId))}/${jobId}`);
       await page.getByText('board-visible-marker-7731').first().waitFor({ timeout: 15_000 });
       await page.screenshot({ path: join(SCREENSHOT_DIR, 'job.png'), fullPage: true });
       expect(failed).toEqual([]);
