@@ -3,12 +3,18 @@
  */
 import { Command } from 'commander';
 import { VERSION } from '../shared/version.ts';
-import { runBackup, runRestore } from './backup-commands.ts';
-import { runRole, type ServerRole } from './roles.ts';
+import { registerClientCommands } from './commands/index.ts';
+import type { ServerRole } from './roles.ts';
+
+// The server side loads only when a role runs, so client commands start quickly.
+const roleRunner = () => import('./roles.ts');
+const backupCommands = () => import('./backup-commands.ts');
 
 const program = new Command('catalytic')
   .description('Catalytic: a multi-tenant compute cluster for lattice jobs')
-  .version(VERSION);
+  .version(VERSION)
+  // Usage errors (unknown command or option, bad argument) exit 2; --help and --version exit 0.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
 const roles: Array<[ServerRole, string]> = [
   ['all', 'run migrations, then the API, a worker and the scheduler in one process'],
@@ -22,6 +28,7 @@ for (const [role, description] of roles) {
     .command(role)
     .description(description)
     .action(async () => {
+      const { runRole } = await roleRunner();
       process.exit(await runRole(role));
     });
 }
@@ -30,6 +37,7 @@ program
   .command('backup')
   .description('dump the database into BACKUP_DIR now (pg_dump), keeping the newest BACKUP_KEEP dumps')
   .action(async () => {
+    const { runBackup } = await backupCommands();
     process.exit(await runBackup());
   });
 program
@@ -37,7 +45,10 @@ program
   .argument('<file>', 'a dump written by `catalytic backup` or the scheduler')
   .description('restore a dump into the (empty) database of DATABASE_URL')
   .action(async (file: string) => {
+    const { runRestore } = await backupCommands();
     process.exit(await runRestore(file));
   });
+
+registerClientCommands(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,95 @@
+/** `catalytic lattice create | list | show | delete`. */
+import type { Command } from 'commander';
+import type { Lattice, LatticeSummary } from '../../shared/client/index.ts';
+import { type LatticeFlags, latticeSpecFromFlags, parseCount } from './arguments.ts';
+import { formatCount, formatTime, renderFields, renderTable } from './format.ts';
+import { withLatticeOptions } from './lattice-options.ts';
+import { clientAction, clientCommand } from './session.ts';
+
+function obstaclesText(lattice: Lattice): string {
+  const obstacles = lattice.spec.obstacles;
+  if (!obstacles) return 'none';
+  if ('density' in obstacles) return `procedural, density ${obstacles.density}, seed ${obstacles.seed}`;
+  return `${formatCount(obstacles.blocked.length)} explicit blocked cells`;
+}
+
+function latticeFields(lattice: Lattice): string {
+  return renderFields([
+    ['id', lattice.id],
+    ['name', lattice.name ?? '-'],
+    ['shape', lattice.shape.join('x')],
+    ['cells', formatCount(lattice.cells)],
+    ['boundary', lattice.spec.boundary],
+    ['obstacles', obstaclesText(lattice)],
+    ['created', formatTime(lattice.created_at)],
+    ['updated', formatTime(lattice.updated_at)],
+  ]);
+}
+
+export function registerLatticeCommands(program: Command): void {
+  const lattice = program.command('lattice').description('store, list, show and delete lattices');
+
+  withLatticeOptions(clientCommand(lattice, 'create', 'store a lattice spec for jobs to use by id'))
+    .option('--name <name>', 'a name for people')
+    .action(
+      clientAction(async (session, options: LatticeFlags & { name?: string }) => {
+        const spec = latticeSpecFromFlags(options);
+        const created = await session.client.lattices.create({ ...spec, ...(options.name ? { name: options.name } : {}) });
+        if (session.json) session.printJson(created);
+        else session.out(latticeFields(created));
+      }),
+    );
+
+  clientCommand(lattice, 'list', "list the tenant's lattices, newest first")
+    .option('--limit <n>', 'lattices per page (1-100)', parseCount)
+    .option('--cursor <cursor>', 'next_cursor of the previous page')
+    .option('--all', 'every page')
+    .action(
+      clientAction(async (session, options: { limit?: number; cursor?: string; all?: boolean }) => {
+        let rows: LatticeSummary[];
+        let next: string | null = null;
+        if (options.all) {
+          rows = [];
+          for await (const row of session.client.lattices.all({ limit: options.limit ?? 100 })) rows.push(row);
+        } else {
+          const page = await session.client.lattices.list({ limit: options.limit, cursor: options.cursor });
+          rows = page.data;
+          next = page.next_cursor;
+        }
+        if (session.json) {
+          session.printJson({ data: rows, next_cursor: next });
+          return;
+        }
+        session.out(
+          renderTable(rows, [
+            { header: 'ID', value: (l) => l.id },
+            { header: 'NAME', value: (l) => l.name ?? '-' },
+            { header: 'SHAPE', value: (l) => l.shape.join('x') },
+            { header: 'CELLS', value: (l) => formatCount(l.cells), align: 'right' },
+            { header: 'BOUNDARY', value: (l) => l.boundary },
+            { header: 'OBSTACLES', value: (l) => l.obstacles },
+            { header: 'CREATED', value: (l) => formatTime(l.created_at) },
+          ]),
+        );
+        if (next) session.note(`more: catalytic lattice list --cursor ${next}`);
+      }),
+    );
+
+  clientCommand(lattice, 'show <id>', 'show a lattice and its spec')
+    .action(
+      clientAction(async (session, id: string) => {
+        const found = await session.client.lattices.get(id);
+        if (session.json) session.printJson(found);
+        else session.out(latticeFields(found));
+      }),
+    );
+
+  clientCommand(lattice, 'delete <id>', 'delete a lattice (jobs keep their own copy of its spec)')
+    .action(
+      clientAction(async (session, id: string) => {
+        await session.client.lattices.delete(id);
+        if (session.json) session.printJson({ id, deleted: true });
+        else session.out(`Deleted lattice ${id}`);
+      }),
+    );
+}

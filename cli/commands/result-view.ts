@@ -1,0 +1,79 @@
+/** A job's result as a table, per kernel type. */
+import type { ComponentsResult, DiffusionResult, Job, ShortestPathResult } from '../../shared/client/index.ts';
+import { formatBytes, formatCount, formatDuration, formatNumber, renderFields, renderTable } from './format.ts';
+
+/** Cells of a long path shown at each end before eliding the middle. */
+const PATH_ENDS = 5;
+
+function cell(coords: readonly number[]): string {
+  return `(${coords.join(',')})`;
+}
+
+function pathText(result: ShortestPathResult): string {
+  if (result.path_omitted) return '(omitted: too long to return)';
+  if (result.path.length === 0) return '-';
+  if (result.path.length <= 2 * PATH_ENDS + 1) return result.path.map(cell).join(' ');
+  const head = result.path.slice(0, PATH_ENDS).map(cell).join(' ');
+  const tail = result.path.slice(-PATH_ENDS).map(cell).join(' ');
+  return `${head} ... ${tail}  (${formatCount(result.path.length)} cells)`;
+}
+
+function shortestPathTable(result: ShortestPathResult): string {
+  return renderFields([
+    ['reachable', result.reachable ? 'yes' : 'no'],
+    ['length', result.length === null ? '-' : formatCount(result.length)],
+    ['visited', formatCount(result.visited)],
+    ['memory', formatBytes(result.memory_bytes)],
+    ['path', pathText(result)],
+  ]);
+}
+
+function componentsTable(result: ComponentsResult): string {
+  const summary = renderFields([
+    ['clusters', formatCount(result.count)],
+    ['largest', formatCount(result.largest)],
+    ['spans axis 0', result.spans_axis0 ? 'yes' : 'no'],
+    ['memory', formatBytes(result.memory_bytes)],
+  ]);
+  const bins = result.histogram
+    .map((count, k) => ({ k, count }))
+    .filter((bin) => bin.count > 0)
+    .map((bin) => ({ sizes: bin.k === 0 ? '1' : `${formatCount(2 ** bin.k)}-${formatCount(2 ** (bin.k + 1) - 1)}`, count: bin.count }));
+  if (bins.length === 0) return summary;
+  const histogram = renderTable(bins, [
+    { header: 'CLUSTER SIZE', value: (b) => b.sizes, align: 'right' },
+    { header: 'CLUSTERS', value: (b) => formatCount(b.count), align: 'right' },
+  ]);
+  return `${summary}\n\n${histogram}`;
+}
+
+function diffusionTable(result: DiffusionResult): string {
+  return renderFields([
+    ['total heat', formatNumber(result.total_heat)],
+    ['min', formatNumber(result.min)],
+    ['max', formatNumber(result.max)],
+    ['mean', formatNumber(result.mean)],
+    ['field', `${result.field.shape.join('x')} block means (${formatCount(result.field.values.length)} values; --json for them)`],
+    ['memory', formatBytes(result.memory_bytes)],
+  ]);
+}
+
+/** The result of a completed job as text, with a header line about the job. */
+export function renderResult(job: Job, result: unknown): string {
+  const header = `job ${job.id}  ${job.type}  ${job.status}  queued ${formatDuration(job.queue_wait_ms)}  ran ${formatDuration(job.run_ms)}`;
+  let body: string;
+  switch (job.type) {
+    case 'shortest_path':
+      body = shortestPathTable(result as ShortestPathResult);
+      break;
+    case 'components':
+      body = componentsTable(result as ComponentsResult);
+      break;
+    case 'diffusion':
+      body = diffusionTable(result as DiffusionResult);
+      break;
+    default:
+      body = JSON.stringify(result, null, 2);
+  }
+  return `${header}\n\n${body}`;
+}

@@ -1,0 +1,121 @@
+/** `catalytic submit <type>`: submit a job on a stored or inline lattice, and optionally wait for it. */
+import type { Command } from 'commander';
+import type { JobSubmission } from '../../shared/client/index.ts';
+import { KernelTypeSchema } from '../../shared/lattice/schema.ts';
+import {
+  collect,
+  hasLatticeFlags,
+  type LatticeFlags,
+  latticeSpecFromFlags,
+  parseCell,
+  parseCount,
+  parseHeatPoint,
+  parseNumber,
+  readJsonArgument,
+} from './arguments.ts';
+import { UsageError } from './cli-errors.ts';
+import { withLatticeOptions } from './lattice-options.ts';
+import { waitAndReport } from './outcome.ts';
+import { clientAction, clientCommand } from './session.ts';
+
+const TYPES = KernelTypeSchema.options;
+
+interface SubmitOptions extends LatticeFlags {
+  lattice?: string;
+  start?: number[];
+  end?: number[];
+  steps?: number;
+  alpha?: number;
+  source?: Array<{ cell: number[]; value: number }>;
+  initial?: Array<{ cell: number[]; value: number }>;
+  params?: string;
+  idempotencyKey?: string;
+  wait?: boolean;
+  timeout?: number;
+  poll?: boolean;
+  quiet?: boolean;
+  format?: string;
+}
+
+/** The job's parameters: `--params` JSON, overridden by the per-field options. */
+function paramsFrom(type: string, options: SubmitOptions): Record<string, unknown> {
+  const base = options.params === undefined ? {} : readJsonArgument(options.params, '--params');
+  if (!base || typeof base !== 'object' || Array.isArray(base)) throw new UsageError('--params: expected a JSON object');
+  const params = { ...(base as Record<string, unknown>) };
+  const only = (names: Array<keyof SubmitOptions>, forType: string) => {
+    for (const name of names) {
+      if (options[name] !== undefined && type !== forType) {
+        throw new UsageError(`--${String(name)} applies to ${forType} jobs only`);
+      }
+    }
+  };
+  only(['start', 'end'], 'shortest_path');
+  only(['steps', 'alpha', 'source', 'initial'], 'diffusion');
+  if (options.start) params.start = options.start;
+  if (options.end) params.end = options.end;
+  if (options.steps !== undefined) params.steps = options.steps;
+  if (options.alpha !== undefined) params.alpha = options.alpha;
+  if (options.source) params.sources = options.source;
+  if (options.initial) params.initial = options.initial;
+  if (type === 'shortest_path' && (params.start === undefined || params.end === undefined)) {
+    throw new UsageError('shortest_path needs --start and --end (e.g. --start 0,0 --end 99,99)');
+  }
+  if (type === 'diffusion' && (params.steps === undefined || params.alpha === undefined)) {
+    throw new UsageError('diffusion needs --steps and --alpha (e.g. --steps 100 --alpha 0.2 --source 32,32=1000)');
+  }
+  return params;
+}
+
+export function registerSubmitCommand(program: Command): void {
+  withLatticeOptions(
+    clientCommand(program, 'submit <type>', `submit a job: ${TYPES.join(', ')}`).option(
+      '--lattice <id>',
+      'a stored lattice (instead of an inline one from the lattice options)',
+    ),
+  )
+    .option('--start <cell>', 'shortest_path: first cell, e.g. 0,0', parseCell)
+    .option('--end <cell>', 'shortest_path: last cell, e.g. 99,99', parseCell)
+    .option('--steps <n>', 'diffusion: time steps', parseCount)
+    .option('--alpha <a>', 'diffusion: coefficient per step (at most 1/(2·dimensions))', parseNumber)
+    .option('--source <cell=value>', 'diffusion: a constant heat source, e.g. 32,32=1000 (repeatable)', collect(parseHeatPoint))
+    .option('--initial <cell=value>', 'diffusion: initial heat at a cell (repeatable)', collect(parseHeatPoint))
+    .option('--params <json>', 'job parameters as JSON, @file or - (the options above override its fields)')
+    .option('--idempotency-key <key>', 'repeat-safe submission: the same key returns the same job')
+    .option('--wait', 'wait for the job, showing progress, and print its result')
+    .option('--timeout <seconds>', 'with --wait: give up waiting after this long (the job goes on)', parseCount)
+    .option('--poll', 'with --wait: poll instead of streaming events')
+    .option('--quiet', 'with --wait: no progress output')
+    .option('--format <format>', 'result output: table or json (default: table on a terminal, else json)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  catalytic submit components --shape 512x512 --density 0.4 --seed 7 --wait
+  catalytic submit shortest_path --lattice <id> --start 0,0 --end 511,511 --wait
+  catalytic submit diffusion --shape 64x64 --steps 200 --alpha 0.2 --source 32,32=1000 --wait --json
+
+Exit codes with --wait: 0 completed, 1 failed, 3 cancelled, 130 stopped watching (Ctrl-C).`,
+    )
+    .action(
+      clientAction(async (session, rawType: string, options: SubmitOptions) => {
+        const type = rawType.replaceAll('-', '_');
+        if (!(TYPES as readonly string[]).includes(type)) throw new UsageError(`unknown job type ${rawType}: expected ${TYPES.join(', ')}`);
+        if (options.lattice && hasLatticeFlags(options)) throw new UsageError('give either --lattice <id> or an inline lattice, not both');
+        if (!options.wait && (options.timeout !== undefined || options.poll || options.quiet)) {
+          throw new UsageError('--timeout, --poll and --quiet go with --wait');
+        }
+        const params = paramsFrom(type, options);
+        const lattice = options.lattice ? { lattice_id: options.lattice } : { lattice: latticeSpecFromFlags(options) };
+        const job = await session.client.jobs.submit({ type, params, ...lattice } as JobSubmission, {
+          idempotencyKey: options.idempotencyKey,
+        });
+        if (!options.wait) {
+          if (session.json) session.printJson(job);
+          else session.out(`Submitted job ${job.id} (${job.type}, ${job.status})\nFollow it:  catalytic jobs watch ${job.id}\nResult:     catalytic result ${job.id}`);
+          return;
+        }
+        if (!options.quiet) session.note(`Submitted job ${job.id} (${job.type})`);
+        return waitAndReport(session, job.id, options);
+      }),
+    );
+}

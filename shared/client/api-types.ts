@@ -1,0 +1,109 @@
+/**
+ * Request and response types of the identity, billing and webhook routes, inferred from the
+ * zod schemas the server validates and documents them with. These are type-only imports: the
+ * SDK carries none of the server's code.
+ */
+import type { z } from 'zod';
+import type { API_KEY, PLAN, TENANT, TOKEN_PAIR, USER } from '../../api/auth/schemas.ts';
+import type * as WebhookSchemas from '../../api/webhooks/schemas.ts';
+import type { Scope } from '../auth/principal.ts';
+import type { PlanCode } from '../plans.ts';
+
+export type { Scope } from '../auth/principal.ts';
+export type { PlanCode } from '../plans.ts';
+
+/** The token answer of login, refresh and registration. */
+export type TokenPair = z.output<typeof TOKEN_PAIR>;
+export type Tenant = z.output<typeof TENANT>;
+export type User = z.output<typeof USER>;
+export type ApiKey = z.output<typeof API_KEY>;
+/** An API key as created: with its secret `key`, shown only once. */
+export type CreatedApiKey = ApiKey & { key: string };
+/** A plan and its limits (-1 = unlimited). */
+export type Plan = z.output<typeof PLAN>;
+
+/** `POST /api/tenants/register`. */
+export interface RegistrationInput {
+  company_name: string;
+  email: string;
+  password: string;
+  first_name: string;
+  last_name: string;
+  plan_code: PlanCode;
+}
+
+/** What registration answers: the tenant, its owner, and a signed-in session. */
+export interface Registration {
+  tenant: Tenant;
+  user: User;
+  tokens: TokenPair;
+}
+
+/** `GET /api/me`: who is calling. */
+export interface Me {
+  kind: 'user' | 'api_key';
+  role: User['role'];
+  scopes: Scope[];
+  tenant: Tenant;
+  user: User | null;
+  api_key: { id: string; name: string; prefix: string; expires_at: string | null } | null;
+  token_expires_at: string | null;
+}
+
+/** `POST /api/api-keys`. */
+export interface CreateApiKeyInput {
+  name: string;
+  scopes: Scope[];
+  /** ISO 8601, within 5 years; never expires when absent. */
+  expires_at?: string | null;
+}
+
+/** `GET|POST /api/subscription`. */
+export interface Subscription {
+  plan_code: PlanCode;
+  plan: Plan;
+}
+
+export type WebhookEndpoint = z.output<typeof WebhookSchemas.EndpointSchema>;
+/** A webhook endpoint as created: with its signing secret (`whsec_…`), shown only once. */
+export type WebhookEndpointWithSecret = z.output<typeof WebhookSchemas.EndpointWithSecretSchema>;
+export type CreateWebhookInput = z.input<typeof WebhookSchemas.CreateEndpointBody>;
+export type UpdateWebhookInput = z.input<typeof WebhookSchemas.UpdateEndpointBody>;
+export type RotateWebhookSecretInput = z.input<typeof WebhookSchemas.RotateSecretBody>;
+export type RotatedWebhookSecret = z.output<typeof WebhookSchemas.RotatedSecretSchema>;
+export type WebhookDelivery = z.output<typeof WebhookSchemas.DeliverySchema>;
+export type WebhookDeliveryWithPayload = z.output<typeof WebhookSchemas.DeliveryWithPayloadSchema>;
+/** Filters and paging of an endpoint's deliveries. */
+export interface WebhookDeliveryQuery {
+  status?: WebhookDelivery['status'];
+  /** 1..100, default 20. */
+  limit?: number;
+  /** `next_cursor` of the previous page. */
+  cursor?: string;
+}
+export type WebhookDeliveryPage = z.output<typeof WebhookSchemas.DeliveryListSchema>;
+
+/** Counter values by metric: `api_calls`, `jobs.<type>`, `compute_cells`. */
+export type UsageMetrics = Record<string, number>;
+
+/** A monthly quota: `limit` -1 and `remaining` null mean unlimited. */
+export interface UsageQuota {
+  used: number;
+  limit: number;
+  remaining: number | null;
+}
+
+/** `GET /api/usage?from=&to=`. */
+export interface Usage {
+  from: string;
+  to: string;
+  days: Array<{ day: string; metrics: UsageMetrics }>;
+  totals: UsageMetrics;
+  month: { start: string; totals: UsageMetrics; quotas: { api_calls: UsageQuota; jobs: UsageQuota } };
+}
+
+/** Days (UTC, `YYYY-MM-DD`) of a usage query; default this month to today. */
+export interface UsageQuery {
+  from?: string;
+  to?: string;
+}

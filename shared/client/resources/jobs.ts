@@ -1,0 +1,126 @@
+/** Jobs: submit, read, list, cancel, fetch results, stream events and wait for the end. */
+import { randomUUID } from 'node:crypto';
+import type { KernelType } from '../../lattice/types.ts';
+import type { HttpClient } from '../http.ts';
+import { watchJob, type WatchOptions, type JobUpdate } from '../job-watch.ts';
+import { parseEventStream } from '../sse.ts';
+import { isFinalStatus, type Job, type JobEvent, type JobListQuery, type JobPage, type JobSubmission, type KernelResultByType, type SubmittedJob } from '../types.ts';
+
+const path = (id: string) => `/api/jobs/${encodeURIComponent(id)}`;
+
+/** Options of {@link JobsResource.submit}. */
+export interface SubmitOptions {
+  /**
+   * Makes the submission safe to repeat: the same key and body give the same job. The SDK sends
+   * a random one when none is given, so its own retries never submit twice.
+   */
+  idempotencyKey?: string;
+  signal?: AbortSignal;
+}
+
+/** Options of {@link JobsResource.wait}. */
+export interface WaitOptions extends WatchOptions {
+  /** Called with every state or progress change while waiting. */
+  onUpdate?: (update: JobUpdate) => void;
+}
+
+export class JobsResource {
+  constructor(private readonly http: HttpClient) {}
+
+  /** Submits a job (202 Accepted): it is queued, not done. */
+  async submit(input: JobSubmission, options: SubmitOptions = {}): Promise<SubmittedJob> {
+    const { body } = await this.http.request<SubmittedJob>('POST', '/api/jobs', {
+      body: input,
+      headers: { 'idempotency-key': options.idempotencyKey ?? randomUUID() },
+      idempotent: true,
+      signal: options.signal,
+    });
+    return body;
+  }
+
+  async get(id: string, options: { signal?: AbortSignal } = {}): Promise<Job> {
+    return (await this.http.request<Job>('GET', path(id), { signal: options.signal })).body;
+  }
+
+  /** One page of jobs, newest first; pass `next_cursor` as `cursor` for the next. */
+  async list(query: JobListQuery = {}): Promise<JobPage> {
+    return (await this.http.request<JobPage>('GET', '/api/jobs', { query: { ...query } })).body;
+  }
+
+  /** Every job matching the query, page by page. */
+  async *all(query: Omit<JobListQuery, 'cursor'> = {}): AsyncGenerator<Job> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.list({ ...query, cursor });
+      yield* page.data;
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+  }
+
+  /**
+   * Cancels a job: a queued job never runs, a running one stops within a second. Resolves with
+   * the job as the API answers (possibly still `running` for a moment; wait for `cancelled`).
+   */
+  async cancel(id: string): Promise<Job> {
+    return (await this.http.request<Job>('DELETE', path(id))).body;
+  }
+
+  /** A completed job's result (409 `job_not_finished` before it completes). */
+  async result<T extends KernelType = KernelType>(id: string): Promise<KernelResultByType[T]> {
+    return (await this.http.request<KernelResultByType[T]>('GET', `${path(id)}/result`)).body;
+  }
+
+  /**
+   * The job's server-sent events (status and progress) until it reaches a final state or
+   * `signal` aborts. One connection, no reconnection: {@link watch} adds that.
+   */
+  async *events(id: string, options: { signal?: AbortSignal; lastEventId?: string } = {}): AsyncGenerator<JobEvent> {
+    const controller = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+    const response = await this.http.stream('GET', `${path(id)}/events`, {
+      accept: 'text/event-stream',
+      headers: options.lastEventId ? { 'last-event-id': options.lastEventId } : {},
+      signal,
+    });
+    if (!response.body) return;
+    try {
+      for await (const message of parseEventStream(response.body, signal)) {
+        let data: unknown;
+        try {
+          data = JSON.parse(message.data);
+        } catch {
+          data = message.data;
+        }
+        const event = { event: message.event, id: message.id, data } as JobEvent;
+        yield event;
+        const status = (data as { status?: unknown } | null)?.status;
+        if (typeof status === 'string' && isFinalStatus(status)) return;
+      }
+    } finally {
+      // Leaving early (break, return, error) closes the connection.
+      controller.abort();
+    }
+  }
+
+  /**
+   * Follows a job until it ends: its events stream, reconnecting or falling back to polling when
+   * the stream is unavailable. Yields each state or progress change; the last update is final.
+   */
+  watch(id: string, options: WatchOptions = {}): AsyncGenerator<JobUpdate> {
+    return watchJob(this, id, options);
+  }
+
+  /**
+   * Resolves with the job once it is final (completed, failed or cancelled, with its result when
+   * completed). Rejects with the signal's reason when `signal` aborts (the job keeps running).
+   */
+  async wait(id: string, options: WaitOptions = {}): Promise<Job> {
+    let last: Job | undefined;
+    for await (const update of this.watch(id, options)) {
+      options.onUpdate?.(update);
+      last = update.job;
+    }
+    if (!last) throw new Error(`watching job ${id} ended without news`);
+    return last;
+  }
+}
