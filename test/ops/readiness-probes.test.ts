@@ -10,7 +10,7 @@
 import { createServer, type Server, type Socket, connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SERVER_URL } from '../support/postgres.ts';
+import { createDatabase, databaseUrl, dropDatabase, freshDatabaseName, SERVER_URL } from '../support/postgres.ts';
 import { ProbeServer } from '../../shared/probe-server.ts';
 import { VERSION } from '../../shared/version.ts';
 import { useTestApi } from '../support/api.ts';
@@ -121,6 +121,26 @@ describe('readiness follows PostgreSQL', () => {
       expect(await ready()).toBe(200);
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('readiness follows migrations', () => {
+  it('is 503 with the pending migrations listed while the schema is behind', async () => {
+    const name = freshDatabaseName('unmigrated');
+    await createDatabase(name);
+    const server = new ProbeServer(env.runtime({ DATABASE_URL: databaseUrl(name) }));
+    try {
+      await server.start();
+      const response = await fetch(`http://127.0.0.1:${server.port}/ready`);
+      expect(response.status).toBe(503);
+      const body = (await response.json()) as Readiness & { dependencies: { migrations: { pending?: string[] } } };
+      expect(body.dependencies.postgres?.status).toBe('up');
+      expect(body.dependencies.migrations.status).toBe('down');
+      expect(body.dependencies.migrations.pending?.[0]).toBe('0001_plans');
+    } finally {
+      await server.close();
+      await dropDatabase(name);
     }
   });
 });
