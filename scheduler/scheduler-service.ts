@@ -8,6 +8,7 @@ import { Queue, Worker } from 'bullmq';
 import { closeRedis, createRedisFromConfig, type Redis } from '../shared/redis.ts';
 import type { Runtime } from '../shared/runtime.ts';
 import { once, type Service } from '../shared/service.ts';
+import { createWebhookDispatcher, type WebhookDispatcher } from '../shared/webhooks/dispatcher.ts';
 import { runExclusive } from './exclusive.ts';
 import { MAINTENANCE_JOB_RETENTION, MAINTENANCE_QUEUE } from './maintenance-queue.ts';
 import { backupLastSuccess, backupSize, maintenanceDuration, maintenanceRuns } from './metrics.ts';
@@ -31,6 +32,7 @@ export class SchedulerService implements Service {
   private queue: Queue | undefined;
   private worker: Worker | undefined;
   private connection: Redis | undefined;
+  private readonly dispatcher: WebhookDispatcher;
 
   constructor(
     private readonly runtime: Runtime,
@@ -39,6 +41,7 @@ export class SchedulerService implements Service {
     const tasks = options.tasks ?? maintenanceTasks(runtime, options);
     this.tasks = new Map(tasks.map((t) => [t.name, t]));
     this.concurrency = options.concurrency ?? 4;
+    this.dispatcher = createWebhookDispatcher(runtime);
   }
 
   async start(): Promise<void> {
@@ -84,7 +87,7 @@ export class SchedulerService implements Service {
       logger.warn({ task: name }, 'scheduler: unknown maintenance task');
       return { skipped: 'unknown task' };
     }
-    const ctx = { runtime: this.runtime, signal: this.closing.signal };
+    const ctx = { runtime: this.runtime, signal: this.closing.signal, dispatcher: this.dispatcher };
     const stopTimer = maintenanceDuration.startTimer({ task: name });
     try {
       let result: Record<string, unknown>;
@@ -125,6 +128,7 @@ export class SchedulerService implements Service {
     } catch (err) {
       this.runtime.logger.warn({ err }, 'scheduler: closing the queue failed');
     }
+    await this.dispatcher.close();
     if (this.connection) await closeRedis(this.connection);
   });
 }

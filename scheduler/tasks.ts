@@ -2,7 +2,8 @@
  * The maintenance tasks, their schedules and what each run does:
  * - `webhook-retry` (every WEBHOOK_RETRY_POLL_MS): attempts due deliveries. Any number of
  *   processes may run it at once: each delivery is claimed with `for update skip locked`.
- * - `reconcile` (every RECONCILE_EVERY_MS): the job pipeline's repair of PostgreSQL vs Redis.
+ * - `reconcile` (every RECONCILE_EVERY_MS): the job pipeline's repair of Redis from PostgreSQL
+ *   (`worker/reconcile.ts`), which has its own advisory lock too.
  * - `retention` (every RETENTION_EVERY_MS): deletes what plans no longer keep; trims BullMQ.
  * - `backup` (BACKUP_CRON, `off` to disable): pg_dump into BACKUP_DIR, keeping BACKUP_KEEP.
  * Tasks marked `exclusive` run in one process at a time (an advisory lock), even if BullMQ ever
@@ -13,6 +14,8 @@ import type { Runtime } from '../shared/runtime.ts';
 import { DAY } from '../shared/units.ts';
 import { WEBHOOK_DELIVERY_QUEUE } from '../shared/webhooks/delivery-queue.ts';
 import { DeliverySender } from '../shared/webhooks/delivery-sender.ts';
+import type { DeliveryDispatcher } from '../shared/webhooks/job-events.ts';
+import { reconcile } from '../worker/reconcile.ts';
 import { takeBackup } from './backup.ts';
 import { MAINTENANCE_QUEUE, type TaskName } from './maintenance-queue.ts';
 import { trimFinishedEntries } from './queue-trim.ts';
@@ -24,6 +27,8 @@ export interface TaskContext {
   runtime: Runtime;
   /** Aborted when the scheduler is closing: stop at the next safe point. */
   signal: AbortSignal;
+  /** Sends first attempts of deliveries a task creates (jobs failed by reconcile). */
+  dispatcher: DeliveryDispatcher;
 }
 
 export interface MaintenanceTask {
@@ -36,10 +41,14 @@ export interface MaintenanceTask {
   run(ctx: TaskContext): Promise<Record<string, unknown>>;
 }
 
-/** The pipeline's reconcile: re-queues jobs PostgreSQL has and Redis lost. */
-export type ReconcileFn = (runtime: Runtime, signal: AbortSignal) => Promise<unknown>;
+/** Repairs Redis from PostgreSQL: re-queues jobs PostgreSQL has and Redis lost. */
+export type ReconcileFn = (ctx: TaskContext) => Promise<unknown>;
+
+/** The job pipeline's reconcile. */
+const pipelineReconcile: ReconcileFn = ({ runtime, signal, dispatcher }) => reconcile(runtime, { signal, dispatcher });
 
 export interface TaskOptions {
+  /** @defaultValue the job pipeline's reconcile */
   reconcile?: ReconcileFn;
   /** Tenant queue names to trim (the pipeline's naming). */
   tenantQueueNames?: (runtime: Runtime) => Promise<string[]>;
@@ -80,11 +89,10 @@ export function maintenanceTasks(runtime: Runtime, options: TaskOptions = {}): M
     },
     {
       name: 'reconcile',
-      repeat: options.reconcile ? { every: config.RECONCILE_EVERY_MS } : undefined,
+      repeat: { every: config.RECONCILE_EVERY_MS },
       exclusive: true,
-      async run({ runtime: rt, signal }) {
-        if (!options.reconcile) return { skipped: 'no reconcile function' };
-        const result = await options.reconcile(rt, signal);
+      async run(ctx) {
+        const result = await (options.reconcile ?? pipelineReconcile)(ctx);
         return typeof result === 'object' && result !== null ? { ...result } : { result };
       },
     },
