@@ -21,7 +21,7 @@ import { MAINTENANCE_QUEUE, type TaskName } from './maintenance-queue.ts';
 import { trimFinishedEntries } from './queue-trim.ts';
 import { applyRetention } from './retention.ts';
 
-export type RepeatSpec = { every: number } | { pattern: string };
+export type RepeatSpec = { every: number } | { pattern: string; tz?: string };
 
 export interface TaskContext {
   runtime: Runtime;
@@ -114,7 +114,7 @@ export function maintenanceTasks(runtime: Runtime, options: TaskOptions = {}): M
     },
     {
       name: 'backup',
-      repeat: config.BACKUP_CRON.trim().toLowerCase() === 'off' ? undefined : { pattern: config.BACKUP_CRON },
+      repeat: config.BACKUP_CRON.trim().toLowerCase() === 'off' ? undefined : { pattern: config.BACKUP_CRON, tz: 'UTC' },
       exclusive: true,
       async run() {
         const report = await takeBackup(config);
