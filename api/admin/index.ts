@@ -11,6 +11,7 @@ import { AppError } from '../../shared/errors.ts';
 import { queueCatalogFor } from '../../shared/queue-catalog.ts';
 import type { ApiDeps, ApiState } from '../state.ts';
 import { operatorAccessConfigured, requireOperator } from './operator-auth.ts';
+import { OperatorLockout } from './operator-lockout.ts';
 import { ADMIN_QUEUES_PATH, QueueBoard } from './queue-board.ts';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD']);
@@ -25,8 +26,9 @@ export function adminRoutes({ runtime }: ApiDeps): Router<ApiState> {
   if (!operatorAccessConfigured(config)) return router;
 
   let board: QueueBoard | undefined;
+  const lockout = new OperatorLockout(runtime.redis, config.REDIS_PREFIX);
   const serveBoard: RouterMiddleware<ApiState> = async (ctx, next) => {
-    requireOperator(ctx, config);
+    await requireOperator(ctx, config, lockout);
     if (!SAFE_METHODS.has(ctx.method)) {
       if (config.ADMIN_READ_ONLY) {
         throw new AppError('method_not_allowed', 'The queue board is read-only (ADMIN_READ_ONLY=true)', {

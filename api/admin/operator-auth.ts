@@ -2,12 +2,14 @@
  * Operator authentication for the admin surface (bull-board). Platform operators are not tenant
  * users: they sign in with `ADMIN_USER`/`ADMIN_PASSWORD` (HTTP basic auth, so a browser prompts)
  * or send `Authorization: Bearer $ADMIN_TOKEN`. Tenant API keys and access tokens are never
- * accepted here. Secrets are compared in constant time.
+ * accepted here. Secrets are compared in constant time, and repeated wrong credentials lock the
+ * client address out for a while.
  */
 import type { Config } from '../../shared/config.ts';
 import { AppError } from '../../shared/errors.ts';
 import { safeEqual } from '../../shared/safe-equal.ts';
 import type { ApiContext } from '../state.ts';
+import type { OperatorLockout } from './operator-lockout.ts';
 
 export const OPERATOR_REALM = 'catalytic-operators';
 
@@ -41,10 +43,14 @@ export function checkOperator(config: Config, authorization: string): boolean {
 
 /**
  * Throws 401 (with a basic-auth challenge when a password is configured) unless the request
- * carries operator credentials.
+ * carries operator credentials; wrong credentials count towards the address's lockout.
  */
-export function requireOperator(ctx: ApiContext, config: Config): void {
-  if (checkOperator(config, ctx.get('authorization'))) return;
+export async function requireOperator(ctx: ApiContext, config: Config, lockout: OperatorLockout): Promise<void> {
+  const address = ctx.ip || 'unknown';
+  await lockout.assertAllowed(address);
+  const authorization = ctx.get('authorization');
+  if (checkOperator(config, authorization)) return;
+  if (authorization) await lockout.recordFailure(address);
   const challenges = [
     ...(config.ADMIN_USER ? [`Basic realm="${OPERATOR_REALM}", charset="UTF-8"`] : []),
     ...(config.ADMIN_TOKEN ? [`Bearer realm="${OPERATOR_REALM}"`] : []),

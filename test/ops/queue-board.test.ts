@@ -2,7 +2,8 @@
  * bull-board at /admin/queues: only operator credentials open it (basic auth or ADMIN_TOKEN,
  * never a tenant's API key); a real browser signed in as the operator sees every tenant's queue,
  * including a tenant created after the page was first served, and a job's data. Read-only
- * unless configured otherwise; absent (404) when no operator credential is configured.
+ * unless configured otherwise; absent (404) when no operator credential is configured; repeated
+ * wrong credentials lock the address out.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -161,5 +162,21 @@ describe('in a browser', () => {
     } finally {
       await context.close();
     }
+  });
+});
+
+// Last: it locks 127.0.0.1 out of this file's boards.
+describe('guessing operator credentials', () => {
+  it('locks the address out after ten wrong attempts, even for the right password', async () => {
+    // Earlier tests already sent a few wrong credentials (tenant keys count too) from this address.
+    const statuses: number[] = [];
+    for (let i = 0; i < 11 && !statuses.includes(429); i++) {
+      statuses.push((await api.request('/admin/queues', { headers: basic(ADMIN.ADMIN_USER, `guess-${i}`) })).status);
+    }
+    expect(statuses.at(-1)).toBe(429);
+    expect(statuses.slice(0, -1).every((s) => s === 401)).toBe(true);
+    const locked = await api.request('/admin/queues', { headers: operator });
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(60);
   });
 });
