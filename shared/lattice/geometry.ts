@@ -30,9 +30,9 @@ export function coordsOf(lattice: Pick<Lattice, 'shape'>, index: number): number
   let rest = index;
   for (let a = shape.length - 1; a >= 0; a--) {
     const side = shape[a]!;
-    const x = rest % side;
-    coords[a] = x;
-    rest = (rest - x) / side;
+    const quotient = Math.floor(rest / side);
+    coords[a] = rest - quotient * side;
+    rest = quotient;
   }
   return coords;
 }
@@ -50,8 +50,9 @@ export function neighboursOf(lattice: Pick<Lattice, 'shape' | 'strides' | 'bound
   for (let a = shape.length - 1; a >= 0; a--) {
     const side = shape[a]!;
     const stride = strides[a]!;
-    const x = rest % side;
-    rest = (rest - x) / side;
+    const quotient = Math.floor(rest / side);
+    const x = rest - quotient * side;
+    rest = quotient;
     if (x > 0) out.push(index - stride);
     else if (periodic && side > 2) out.push(index + (side - 1) * stride);
     if (x < side - 1) out.push(index + stride);

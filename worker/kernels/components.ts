@@ -130,8 +130,10 @@ function labelSlab(task: ComponentsTask, control: JobControl, marks: Int32Array,
       for (let a = d - 1; a >= 1; a--) {
         const side = shape[a]!;
         const stride = strides[a]!;
-        const x = rest % side;
-        rest = (rest - x) / side;
+        // Floor division, not `%`: a double modulo costs an fmod call, ~5x slower here.
+        const quotient = Math.floor(rest / side);
+        const x = rest - quotient * side;
+        rest = quotient;
         if (x > 0) {
           if (claim(cell - stride)) queue.push(cell - stride);
         } else if (wrap && side > 2 && claim(cell + (side - 1) * stride)) queue.push(cell + (side - 1) * stride);

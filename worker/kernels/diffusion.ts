@@ -40,7 +40,10 @@ export function diffusionSlab(task: DiffusionTask, control: JobControl): Diffusi
   const { lattice, slabs, slab: me, buffers, params } = task;
   const own = slabs[me]!;
   const blocked = buffers.blocked.map((buffer) => new Int32Array(buffer));
-  fillObstacles(blocked[me]!, own, lattice.obstacles, jobOpenCells(params), () => control.checkpoint());
+  fillObstacles(blocked[me]!, own, lattice.obstacles, jobOpenCells(params), (done) => {
+    control.checkpoint();
+    control.publishProgress((0.02 * done) / own.cells);
+  });
   const fieldA = buffers.fieldA.map((buffer) => new Float32Array(buffer));
   const fieldB = buffers.fieldB.map((buffer) => new Float32Array(buffer));
   const addHeat = (field: Float32Array, points: typeof params.sources): void => {
@@ -92,6 +95,12 @@ function stepSlab(
   const u = current[me]!;
   const out = next[me]!;
   const coords = new Float64Array(d);
+  // The last axis is walked by hand; axis 0 (rows) reads the rows above and below; the axes in
+  // between become per-line index offsets. A 1-D lattice has rows of one cell and no line axis.
+  const lastAxis = d - 1;
+  const lineCells = lastAxis > 0 ? shape[lastAxis]! : 1;
+  const wrapLine = wrap && lineCells > 2;
+  const lineOffsets = new Float64Array(2 * d);
   const below = (me - 1 + slabCount) % slabCount;
   const above = (me + 1) % slabCount;
   const rowsPerCheck = Math.max(1, Math.floor(CHECK_CELLS / rowCells));
@@ -126,39 +135,54 @@ function stepSlab(
       upField = current[slab]!;
       upBase = 0;
     }
-    coords.fill(0);
     const rowStart = r * rowCells;
-    for (let offset = 0; offset < rowCells; offset++) {
-      const cell = rowStart + offset;
-      if (((bits[cell >>> 5]! >>> (cell & 31)) & 1) === 0) {
+    // Walk the row line by line along the last axis: on one line, whether a neighbour exists
+    // along every other axis is fixed, so the inner loop only does the last axis by hand.
+    coords.fill(0);
+    for (let lineStart = rowStart; lineStart < rowStart + rowCells; lineStart += lineCells) {
+      let offsetCount = 0;
+      for (let a = 1; a < lastAxis; a++) {
+        const side = shape[a]!;
+        const stride = strides[a]!;
+        const x = coords[a]!;
+        if (x > 0) lineOffsets[offsetCount++] = -stride;
+        else if (wrap && side > 2) lineOffsets[offsetCount++] = (side - 1) * stride;
+        if (x < side - 1) lineOffsets[offsetCount++] = stride;
+        else if (wrap && side > 2) lineOffsets[offsetCount++] = -(side - 1) * stride;
+      }
+      for (let x = 0; x < lineCells; x++) {
+        const cell = lineStart + x;
+        if (((bits[cell >>> 5]! >>> (cell & 31)) & 1) !== 0) {
+          out[cell] = 0;
+          continue;
+        }
         const value = u[cell]!;
         let flux = 0;
-        for (let a = d - 1; a >= 1; a--) {
-          const side = shape[a]!;
-          const stride = strides[a]!;
-          const x = coords[a]!;
+        if (lastAxis > 0) {
           let m = -1;
-          if (x > 0) m = cell - stride;
-          else if (wrap && side > 2) m = cell + (side - 1) * stride;
+          if (x > 0) m = cell - 1;
+          else if (wrapLine) m = cell + lineCells - 1;
           if (m >= 0 && ((bits[m >>> 5]! >>> (m & 31)) & 1) === 0) flux += u[m]! - value;
           m = -1;
-          if (x < side - 1) m = cell + stride;
-          else if (wrap && side > 2) m = cell - (side - 1) * stride;
+          if (x < lineCells - 1) m = cell + 1;
+          else if (wrapLine) m = cell - lineCells + 1;
           if (m >= 0 && ((bits[m >>> 5]! >>> (m & 31)) & 1) === 0) flux += u[m]! - value;
         }
+        for (let k = 0; k < offsetCount; k++) {
+          const m = cell + lineOffsets[k]!;
+          if (((bits[m >>> 5]! >>> (m & 31)) & 1) === 0) flux += u[m]! - value;
+        }
         if (downBits !== null) {
-          const m = downBase + offset;
+          const m = downBase + (cell - rowStart);
           if (((downBits[m >>> 5]! >>> (m & 31)) & 1) === 0) flux += downField![m]! - value;
         }
         if (upBits !== null) {
-          const m = upBase + offset;
+          const m = upBase + (cell - rowStart);
           if (((upBits[m >>> 5]! >>> (m & 31)) & 1) === 0) flux += upField![m]! - value;
         }
         out[cell] = value + alpha * flux;
-      } else {
-        out[cell] = 0;
       }
-      for (let a = d - 1; a >= 1; a--) {
+      for (let a = lastAxis - 1; a >= 1; a--) {
         if (++coords[a]! < shape[a]!) break;
         coords[a] = 0;
       }
