@@ -5,9 +5,11 @@
  * that must not overlap take an advisory lock.
  */
 import { Queue, Worker } from 'bullmq';
+import type { Db } from '../shared/db.ts';
 import { closeRedis, createRedisFromConfig, type Redis } from '../shared/redis.ts';
 import type { Runtime } from '../shared/runtime.ts';
 import { once, type Service } from '../shared/service.ts';
+import { createDeliveryDb } from '../shared/webhooks/delivery-db.ts';
 import { createWebhookDispatcher, type WebhookDispatcher } from '../shared/webhooks/dispatcher.ts';
 import { runExclusive } from './exclusive.ts';
 import { MAINTENANCE_JOB_RETENTION, MAINTENANCE_QUEUE } from './maintenance-queue.ts';
@@ -33,12 +35,14 @@ export class SchedulerService implements Service {
   private worker: Worker | undefined;
   private connection: Redis | undefined;
   private readonly dispatcher: WebhookDispatcher;
+  private readonly deliveryDb: Db;
 
   constructor(
     private readonly runtime: Runtime,
     options: SchedulerServiceOptions = {},
   ) {
-    const tasks = options.tasks ?? maintenanceTasks(runtime, options);
+    this.deliveryDb = createDeliveryDb(runtime.config, 'catalytic:webhook-retry');
+    const tasks = options.tasks ?? maintenanceTasks(runtime, { deliveryDb: this.deliveryDb, ...options });
     this.tasks = new Map(tasks.map((t) => [t.name, t]));
     this.concurrency = options.concurrency ?? 4;
     this.dispatcher = createWebhookDispatcher(runtime);
@@ -130,5 +134,6 @@ export class SchedulerService implements Service {
     }
     await this.dispatcher.close();
     if (this.connection) await closeRedis(this.connection);
+    await this.deliveryDb.destroy();
   });
 }

@@ -9,6 +9,7 @@
  * Tasks marked `exclusive` run in one process at a time (an advisory lock), even if BullMQ ever
  * hands the same run out twice (a stalled job given to another process).
  */
+import type { Db } from '../shared/db.ts';
 import { tenantQueueName } from '../shared/queues/names.ts';
 import type { Runtime } from '../shared/runtime.ts';
 import { DAY } from '../shared/units.ts';
@@ -48,6 +49,8 @@ export type ReconcileFn = (ctx: TaskContext) => Promise<unknown>;
 const pipelineReconcile: ReconcileFn = ({ runtime, signal, dispatcher }) => reconcile(runtime, { signal, dispatcher });
 
 export interface TaskOptions {
+  /** Connections for delivery attempts (each holds one while it waits). @defaultValue runtime.db */
+  deliveryDb?: Db;
   /** @defaultValue the job pipeline's reconcile */
   reconcile?: ReconcileFn;
   /** Tenant queue names to trim (the pipeline's naming). */
@@ -67,7 +70,7 @@ export async function defaultTenantQueueNames(runtime: Runtime): Promise<string[
 
 export function maintenanceTasks(runtime: Runtime, options: TaskOptions = {}): MaintenanceTask[] {
   const { config } = runtime;
-  const sender = new DeliverySender({ db: runtime.db, logger: runtime.logger, config });
+  const sender = new DeliverySender({ db: options.deliveryDb ?? runtime.db, logger: runtime.logger, config });
   let retrying = false;
   const tasks: MaintenanceTask[] = [
     {

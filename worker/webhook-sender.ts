@@ -3,9 +3,11 @@
  * attempt at once. Retries are the scheduler's (webhook-retry), from the rows.
  */
 import { Worker } from 'bullmq';
+import type { Db } from '../shared/db.ts';
 import type { Runtime } from '../shared/runtime.ts';
 import { closeRedis, createRedisFromConfig, type Redis } from '../shared/redis.ts';
 import { once, type Service } from '../shared/service.ts';
+import { createDeliveryDb } from '../shared/webhooks/delivery-db.ts';
 import { type DeliveryJobData, WEBHOOK_DELIVERY_QUEUE } from '../shared/webhooks/delivery-queue.ts';
 import { DeliverySender, type DeliverySenderOptions } from '../shared/webhooks/delivery-sender.ts';
 
@@ -14,12 +16,14 @@ export class WebhookSenderService implements Service {
   private worker: Worker<DeliveryJobData> | undefined;
   private connection: Redis | undefined;
   private readonly sender: DeliverySender;
+  private readonly db: Db;
 
   constructor(
     private readonly runtime: Runtime,
     senderOptions: Partial<DeliverySenderOptions> = {},
   ) {
-    this.sender = new DeliverySender({ db: runtime.db, logger: runtime.logger, config: runtime.config, ...senderOptions });
+    this.db = createDeliveryDb(runtime.config, 'catalytic:webhook-sender');
+    this.sender = new DeliverySender({ db: this.db, logger: runtime.logger, config: runtime.config, ...senderOptions });
   }
 
   async start(): Promise<void> {
@@ -58,5 +62,6 @@ export class WebhookSenderService implements Service {
       this.runtime.logger.warn({ err }, 'webhook sender: close failed');
     }
     if (this.connection) await closeRedis(this.connection);
+    await this.db.destroy();
   });
 }
