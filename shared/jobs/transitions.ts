@@ -29,6 +29,8 @@ export interface FinishJobInput {
   requireNoCancel?: boolean;
   /** Compute to record as usage (`compute_cells`). */
   computeCells?: number;
+  /** Only if the row was not touched (no worker heartbeat) after this time. */
+  unchangedSince?: Date;
 }
 
 export interface FinishedJob {
@@ -47,6 +49,8 @@ export async function finishJob(trx: Knex.Transaction, input: FinishJobInput): P
     .whereIn('status', [...input.from]);
   if (input.attempt !== undefined) query.andWhere('attempts', input.attempt);
   if (input.requireNoCancel) query.whereNull('cancel_requested_at');
+  // Compared at millisecond precision: the time came through JavaScript.
+  if (input.unchangedSince) query.andWhereRaw(`date_trunc('milliseconds', updated_at) <= ?`, [input.unchangedSince]);
   const [row] = (await query
     .update({
       status: input.status,

@@ -3,6 +3,8 @@
  * and reading server-sent events.
  */
 import { expect } from 'vitest';
+import { jobsServiceFor, type SubmitInput } from '../../api/jobs/jobs-service.ts';
+import { SCOPES } from '../../shared/auth/principal.ts';
 import type { Db } from '../../shared/db.ts';
 import type { TestApi } from '../support/api.ts';
 import type { TestEnvironment } from '../support/context.ts';
@@ -65,6 +67,26 @@ export async function submit(api: TestApi, headers: Headers, body: unknown, extr
   const job = await json<JobJson>(response);
   if (response.status !== 202) throw new Error(`submit answered ${response.status}: ${JSON.stringify(job)}`);
   return job;
+}
+
+/**
+ * Submits jobs through the API's own submit code (validation, plan checks, row, queue) without
+ * HTTP, `parallel` at a time: for arranging large backlogs quickly.
+ */
+export async function submitBacklog(api: TestApi, tenant: { tenantId: string; userId: string }, plan: string, bodies: SubmitInput[], parallel = 8): Promise<string[]> {
+  const service = jobsServiceFor(api.deps);
+  const principal = { kind: 'api_key' as const, tenantId: tenant.tenantId, userId: tenant.userId, apiKeyId: null, role: 'member' as const, scopes: new Set(SCOPES), planCode: plan };
+  const ids: string[] = new Array(bodies.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < bodies.length) {
+        const i = next++;
+        ids[i] = (await service.submit(principal, bodies[i] as SubmitInput, undefined, '/api/jobs')).row.id;
+      }
+    }),
+  );
+  return ids;
 }
 
 /** Polls `GET /api/jobs/:id` until the job is final. */
