@@ -6,6 +6,7 @@
 import knex, { type Knex } from 'knex';
 import pg from 'pg';
 import type { Config } from './config.ts';
+import type { Logger } from './logger.ts';
 
 export type { Knex };
 export type Db = Knex;
@@ -28,6 +29,14 @@ export interface DbOptions {
   poolMax?: number;
   /** Name sent to PostgreSQL so operators can tell roles apart in `pg_stat_activity`. */
   applicationName?: string;
+  /** Where knex's own warnings go; without it they are dropped rather than printed as plain text. */
+  logger?: Logger;
+}
+
+/** knex prints its warnings as plain text by default; route them to JSON log lines instead. */
+function knexLog(logger: Logger | undefined): Knex.Config['log'] {
+  const to = (level: 'warn' | 'error' | 'debug') => (message: unknown) => logger?.[level]({ knex: String(message) }, 'database');
+  return { warn: to('warn'), error: to('error'), deprecate: to('warn'), debug: to('debug') };
 }
 
 export function createDb(options: DbOptions): Db {
@@ -46,11 +55,13 @@ export function createDb(options: DbOptions): Db {
       },
     },
     acquireConnectionTimeout: 10_000,
+    log: knexLog(options.logger),
   });
 }
 
-export function createDbFromConfig(config: Config, applicationName: string): Db {
+export function createDbFromConfig(config: Config, applicationName: string, logger?: Logger): Db {
   return createDb({
+    logger,
     url: config.DATABASE_URL,
     poolMin: config.DATABASE_POOL_MIN,
     poolMax: config.DATABASE_POOL_MAX,

@@ -29,7 +29,7 @@ export interface RuntimeOptions {
 
 export function createRuntime(config: Config, options: RuntimeOptions): Runtime {
   const logger = options.logger ?? createLogger(config, options.name);
-  const db = createDbFromConfig(config, options.name);
+  const db = createDbFromConfig(config, options.name, logger);
   const redis = createRedisFromConfig(config, `${options.name}:commands`, 'commands');
   const redisProbe = createRedisFromConfig(config, `${options.name}:probe`, 'probe');
   return {
