@@ -34,7 +34,7 @@ describe('worker crashes', () => {
     // Half of the grace period goes to letting jobs finish; this one needs longer than that.
     const first = await startWorker(env, { ...LOCK, SHUTDOWN_GRACE_MS: '2000' });
     const job = await submit(api, tenant.headers, { ...longJob, params: { ...longJob.params, steps: 5000 } });
-    await waitForRow(env.db, job.id, (r) => r.status === 'running' && r.progress > 0);
+    await waitForRow(env.db, job.id, (r) => r.status === 'running');
     await stopWorker(first);
     expect(first.output()).toMatch(/handed back to its queue/);
     expect(await env.db('jobs').where({ id: job.id }).first('status', 'attempts')).toEqual({ status: 'queued', attempts: 0 });
@@ -50,7 +50,7 @@ describe('worker crashes', () => {
     const tenant = await createTestTenant(env.db);
     const first = await startWorker(env, LOCK);
     const job = await submit(api, tenant.headers, longJob);
-    await waitForRow(env.db, job.id, (r) => r.status === 'running' && r.progress > 0);
+    await waitForRow(env.db, job.id, (r) => r.status === 'running');
     first.child.kill('SIGKILL');
     await first.exited;
 
@@ -67,7 +67,7 @@ describe('worker crashes', () => {
     const tenant = await createTestTenant(env.db);
     const worker = await startWorker(env, LOCK);
     const running = await submit(api, tenant.headers, longJob);
-    await waitForRow(env.db, running.id, (r) => r.status === 'running' && r.progress > 0);
+    await waitForRow(env.db, running.id, (r) => r.status === 'running');
     worker.child.kill('SIGKILL');
     await worker.exited;
     const queued: JobJson[] = [];
