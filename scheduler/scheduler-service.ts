@@ -107,9 +107,10 @@ export class SchedulerService implements Service {
         backupLastSuccess.set(Date.now() / 1000);
         if (typeof result.bytes === 'number') backupSize.set(result.bytes);
       }
-      // webhook-retry runs every few seconds: only runs that did something are worth a line.
-      const quiet = name === 'webhook-retry' && !result.attempts;
-      if (!quiet) logger.info({ task: name, ...result }, `maintenance task ${name} done`);
+      // Frequent tasks that found nothing to do are not worth an info line each time.
+      const idle = Object.values(result).every((v) => v === 0 || v === false || v === undefined);
+      const frequent = name === 'webhook-retry' || name === 'reconcile';
+      logger[frequent && (idle || skipped) ? 'debug' : 'info']({ task: name, ...result }, `maintenance task ${name} done`);
       return result;
     } catch (err) {
       maintenanceRuns.inc({ task: name, outcome: 'failure' });
