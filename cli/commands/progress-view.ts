@@ -175,7 +175,9 @@ class JsonLinesView implements ProgressView {
   }
   pause(): void {}
   resume(): void {}
-  finish(): void {}
+  finish(job: Job): void {
+    this.update(job);
+  }
   note(text: string): void {
     process.stderr.write(`${text}\n`);
   }

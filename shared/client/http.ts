@@ -176,6 +176,9 @@ export class HttpClient {
     let refreshed = false;
     for (let attempt = 1; ; attempt++) {
       if (wantsAuth) await this.refreshIfExpiring();
+      if (wantsAuth && !this.apiKey && !this.tokens?.accessToken) {
+        throw new CatalyticAuthRequiredError('Not signed in: set an API key (CATALYTIC_API_KEY) or log in first');
+      }
       let response: Response;
       try {
         response = await this.attempt(method, path, options, wantsAuth, streaming);
@@ -221,13 +224,8 @@ export class HttpClient {
       'user-agent': this.userAgent,
       ...options.headers,
     };
-    if (wantsAuth) {
-      const token = this.apiKey ?? this.tokens?.accessToken;
-      if (!token) {
-        throw new CatalyticAuthRequiredError('Not signed in: set an API key (CATALYTIC_API_KEY) or log in first');
-      }
-      headers.authorization = `Bearer ${token}`;
-    }
+    const token = wantsAuth ? (this.apiKey ?? this.tokens?.accessToken) : undefined;
+    if (token) headers.authorization = `Bearer ${token}`;
     let body: string | undefined;
     if (options.body !== undefined) {
       headers['content-type'] = 'application/json';
@@ -309,7 +307,9 @@ export async function toApiError(response: Response, request: string): Promise<C
 
 function describeFetchError(err: unknown): string {
   if (err instanceof CatalyticConnectionError) return err.message;
+  // fetch says only "fetch failed"; the reason (ECONNREFUSED, a DNS failure, a bad port) is its cause.
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
   if (cause?.code) return `${cause.code}${cause.message ? ` (${cause.message})` : ''}`;
+  if (cause?.message) return cause.message;
   return err instanceof Error ? err.message : String(err);
 }

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  CatalyticAuthRequiredError,
   CatalyticClient,
   credentialsFileIsExposed,
   credentialsPath,
@@ -111,5 +112,12 @@ describe('resolveConnection', () => {
   it('names the option at fault when constructed badly', () => {
     expect(() => new CatalyticClient({ baseUrl: 'localhost:8000' })).toThrow(/options.baseUrl/);
     expect(() => new CatalyticClient({ baseUrl: 'http://x', retry: { retries: -1 } })).toThrow(/options.retry.retries/);
+  });
+});
+
+describe('without credentials', () => {
+  it('refuses to call an authenticated route, saying how to sign in', async () => {
+    const client = new CatalyticClient({ baseUrl: 'http://127.0.0.1:9' });
+    await expect(client.jobs.list()).rejects.toBeInstanceOf(CatalyticAuthRequiredError);
   });
 });

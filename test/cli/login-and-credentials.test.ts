@@ -1,0 +1,147 @@
+/**
+ * Signing in from the command line against the real API: `register` and `login` save a session
+ * in a credentials file with mode 0600, later commands use it (and save the refreshed tokens when
+ * the access token stops working), `login --api-key` saves a key instead, and `logout` ends the
+ * session and deletes the file. Also the webhook commands, which need no worker.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StoredCredentials } from '../../shared/client/index.ts';
+import { useTestApi } from '../support/api.ts';
+import { useTestEnvironment } from '../support/context.ts';
+import { runCli, STRONG_PASSWORD } from './stack.ts';
+
+const env = useTestEnvironment();
+const api = useTestApi(env);
+let home: string;
+let config: string;
+const email = `cli-${randomUUID().slice(0, 8)}@example.test`;
+
+/** The CLI with only a URL and a credentials file: what it knows, it read from the file. */
+const cli = (args: string[], input?: string) => runCli(args, { CATALYTIC_URL: api.url, CATALYTIC_CONFIG: config, HOME: home }, { input });
+const saved = async () => JSON.parse(await readFile(config, 'utf8')) as StoredCredentials;
+
+beforeAll(async () => {
+  home = await mkdtemp(join(tmpdir(), 'catalytic-login-'));
+  config = join(home, 'config', 'catalytic', 'credentials.json');
+});
+
+afterAll(async () => {
+  await rm(home, { recursive: true, force: true });
+});
+
+describe('credentials', () => {
+  it('registers a tenant and saves the session with mode 0600', async () => {
+    const run = await cli(
+      ['register', '--company', 'Percolation Ltd', '--email', email, '--first-name', 'Ada', '--last-name', 'Lovelace', '--plan', 'starter', '--password-stdin'],
+      `${STRONG_PASSWORD}\n`,
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^Registered Percolation Ltd on http:\/\/127\.0\.0\.1:\d+ and logged in$/m);
+    expect((await stat(config)).mode & 0o777).toBe(0o600);
+    expect(await saved()).toMatchObject({ url: api.url, email, access_token: expect.any(String), refresh_token: expect.stringMatching(/^crt_/) });
+
+    const whoami = await cli(['whoami', '--json']);
+    expect(whoami.code, whoami.stderr).toBe(0);
+    expect(JSON.parse(whoami.stdout)).toMatchObject({ kind: 'user', role: 'owner', user: { email }, tenant: { name: 'Percolation Ltd', plan_code: 'starter' } });
+  });
+
+  it('refreshes a session whose access token stopped working, and saves the new tokens', async () => {
+    const before = await saved();
+    await writeFile(config, JSON.stringify({ ...before, access_token: 'revoked.or.expired' }), { mode: 0o600 });
+    const run = await cli(['whoami']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`^signed in as\\s+${email}$`, 'm'));
+    const after = await saved();
+    expect(after.access_token).not.toBe('revoked.or.expired');
+    expect(after.refresh_token).not.toBe(before.refresh_token);
+    expect((await stat(config)).mode & 0o777).toBe(0o600);
+  });
+
+  it('logs in with a password from stdin', async () => {
+    const before = await saved();
+    const run = await cli(['login', '--email', email, '--password-stdin'], `${STRONG_PASSWORD}\n`);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^Logged in to /m);
+    expect((await saved()).refresh_token).not.toBe(before.refresh_token);
+
+    const wrong = await cli(['login', '--email', email, '--password-stdin'], 'not the password\n');
+    expect(wrong.code).toBe(4);
+    expect(wrong.stderr).toMatch(/HTTP 401 invalid_credentials/);
+  });
+
+  it('creates an API key, then logs in with it instead of a session', async () => {
+    const created = await cli(['api-keys', 'create', '--name', 'laptop', '--scopes', 'jobs:read,jobs:write,lattices:read', '--json']);
+    expect(created.code, created.stderr).toBe(0);
+    const key = (JSON.parse(created.stdout) as { key: string }).key;
+    expect(key).toMatch(/^ck_/);
+
+    const listed = await cli(['api-keys', 'list']);
+    expect(listed.stdout).toMatch(/laptop\s+ck_\w{8}_…\s+jobs:read,jobs:write,lattices:read\s+active/);
+
+    const login = await cli(['login', '--api-key', key]);
+    expect(login.code, login.stderr).toBe(0);
+    const file = await saved();
+    expect(file).toEqual({ url: api.url, api_key: key });
+    expect((await stat(config)).mode & 0o777).toBe(0o600);
+    const whoami = await cli(['whoami', '--json']);
+    expect(JSON.parse(whoami.stdout)).toMatchObject({ kind: 'api_key', api_key: { name: 'laptop' } });
+
+    // The key lacks webhooks:read: an authorisation error, exit 4.
+    const refused = await cli(['webhooks', 'list']);
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toMatch(/HTTP 403 insufficient_scope/);
+  });
+
+  it('refuses to ask for a password without a terminal (exit 2)', async () => {
+    const run = await cli(['login', '--email', email]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--password-stdin/);
+  });
+
+  it('logs out: the session ends on the server and the file is deleted', async () => {
+    expect((await cli(['login', '--email', email, '--password-stdin'], STRONG_PASSWORD)).code).toBe(0);
+    const session = await saved();
+    const run = await cli(['logout']);
+    expect(run.code, run.stderr).toBe(0);
+    await expect(stat(config)).rejects.toMatchObject({ code: 'ENOENT' });
+    const revoked = await api.request('/api/me', { headers: { authorization: `Bearer ${session.access_token}` } });
+    expect(revoked.status).toBe(401);
+    const after = await cli(['whoami']);
+    expect(after.code).toBe(4);
+    expect(after.stderr).toMatch(/Not signed in/);
+  });
+});
+
+describe('webhook commands', () => {
+  it('creates, lists, tests, shows deliveries of, updates and deletes an endpoint', async () => {
+    expect((await cli(['login', '--email', email, '--password-stdin'], STRONG_PASSWORD)).code).toBe(0);
+    // Nothing listens here: the test delivery fails and is recorded as such.
+    const target = 'http://127.0.0.1:1/hooks';
+    const created = await cli(['webhooks', 'create', '--endpoint', target, '--events', 'job.completed,job.failed', '--json']);
+    expect(created.code, created.stderr).toBe(0);
+    const endpoint = JSON.parse(created.stdout) as { id: string; secret: string; events: string[] };
+    expect(endpoint).toMatchObject({ events: ['job.completed', 'job.failed'], secret: expect.stringMatching(/^whsec_/) });
+
+    const listed = await cli(['webhooks', 'list']);
+    expect(listed.stdout).toMatch(new RegExp(`^${endpoint.id}\\s+${target.replaceAll('.', '\\.')}\\s+job\\.completed,job\\.failed\\s+yes`, 'm'));
+
+    const tested = await cli(['webhooks', 'test', endpoint.id, '--json']);
+    expect(tested.code, tested.stderr).toBe(0);
+    expect(JSON.parse(tested.stdout)).toMatchObject({ event_type: 'webhook.test', attempts: 1 });
+
+    const deliveries = await cli(['webhooks', 'deliveries', endpoint.id, '--json']);
+    expect((JSON.parse(deliveries.stdout) as { data: unknown[] }).data).toHaveLength(1);
+
+    const updated = await cli(['webhooks', 'update', endpoint.id, '--disable']);
+    expect(updated.stdout).toMatch(/^enabled\s+no/m);
+    const rotated = await cli(['webhooks', 'rotate-secret', endpoint.id, '--previous-ttl', '0', '--json']);
+    expect(JSON.parse(rotated.stdout)).toMatchObject({ secret: expect.stringMatching(/^whsec_/) });
+    expect((await cli(['webhooks', 'delete', endpoint.id])).code).toBe(0);
+    expect((await cli(['webhooks', 'show', endpoint.id])).code).toBe(1);
+    expect((await cli(['webhooks', 'update', endpoint.id])).code).toBe(2);
+  });
+});
