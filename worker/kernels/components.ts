@@ -12,6 +12,7 @@ import { lowbias32 } from '../../shared/lattice/lowbias32.ts';
 import type { ComponentsResult } from '../../shared/lattice/types.ts';
 import { CellQueue } from './cell-queue.ts';
 import type { JobControl } from './job-control.ts';
+import { rowFlags } from './row-flags.ts';
 import type { ComponentsTask } from './task.ts';
 
 /** Per-slab stats layout (Float64): count, largest, face clusters, then histogram bins. */
@@ -56,15 +57,17 @@ export function componentsSlab(task: ComponentsTask, control: JobControl): Compo
 
   const stats = new Float64Array(buffers.stats[me]!);
   const queue = new CellQueue();
-  labelSlab(task, control, marks, stats, queue);
+  const tableBytes = labelSlab(task, control, marks, stats, queue);
   control.floats[control.slabSlot(me, DONE)] = 1;
   control.barrier();
-  if (me !== 0) return { result: null, bytes: queue.bytes, build_ms };
+  const bytes = queue.bytes + tableBytes;
+  if (me !== 0) return { result: null, bytes, build_ms };
   const merged = mergeFaces(task);
-  return { result: merged.result, bytes: queue.bytes + merged.bytes, build_ms };
+  return { result: merged.result, bytes: bytes + merged.bytes, build_ms };
 }
 
-function labelSlab(task: ComponentsTask, control: JobControl, marks: Int32Array, stats: Float64Array, queue: CellQueue): void {
+/** Labels one slab; returns the bytes of the tables it allocated. */
+function labelSlab(task: ComponentsTask, control: JobControl, marks: Int32Array, stats: Float64Array, queue: CellQueue): number {
   const { lattice, slabs, slab: me, buffers } = task;
   const own = slabs[me]!;
   const { lo, cells, rows } = own;
@@ -86,6 +89,9 @@ function labelSlab(task: ComponentsTask, control: JobControl, marks: Int32Array,
   const faceSizes = new Float64Array(buffers.faceSizes[me]!);
   const faceFlags = new Uint8Array(buffers.faceFlags[me]!);
   const lastRowStart = (rows - 1) * rowCells;
+  const rowFaces = rowFlags(lattice);
+  const wrapAxis = Uint8Array.from(shape, (side) => (wrap && side > 2 ? 1 : 0));
+  const steps = new Float64Array(2 * d);
 
   let count = 0;
   let largest = 0;
@@ -126,28 +132,31 @@ function labelSlab(task: ComponentsTask, control: JobControl, marks: Int32Array,
         touchesFace = true;
         flags |= lastRowFlag;
       }
-      let rest = lo + cell;
-      for (let a = d - 1; a >= 1; a--) {
-        const side = shape[a]!;
+      // Gather the neighbours, then claim them in one loop (one inlined copy of the claim).
+      const row = Math.floor(cell / rowCells);
+      const faces = rowFaces[cell - row * rowCells]!;
+      let count = 0;
+      for (let a = 1; a < d; a++) {
         const stride = strides[a]!;
-        // Floor division, not `%`: a double modulo costs an fmod call, ~5x slower here.
-        const quotient = Math.floor(rest / side);
-        const x = rest - quotient * side;
-        rest = quotient;
-        if (x > 0) {
-          if (claim(cell - stride)) queue.push(cell - stride);
-        } else if (wrap && side > 2 && claim(cell + (side - 1) * stride)) queue.push(cell + (side - 1) * stride);
-        if (x < side - 1) {
-          if (claim(cell + stride)) queue.push(cell + stride);
-        } else if (wrap && side > 2 && claim(cell - (side - 1) * stride)) queue.push(cell - (side - 1) * stride);
+        const at = faces >> (2 * (a - 1));
+        if ((at & 1) === 0) steps[count++] = cell - stride;
+        else if (wrapAxis[a] === 1) steps[count++] = cell + (shape[a]! - 1) * stride;
+        if ((at & 2) === 0) steps[count++] = cell + stride;
+        else if (wrapAxis[a] === 1) steps[count++] = cell - (shape[a]! - 1) * stride;
       }
-      const row = rest - own.row0;
-      if (row > 0) {
-        if (claim(cell - rowCells)) queue.push(cell - rowCells);
-      } else if (wrapRows && claim(cell + (sideCount - 1) * rowCells)) queue.push(cell + (sideCount - 1) * rowCells);
-      if (row < rows - 1) {
-        if (claim(cell + rowCells)) queue.push(cell + rowCells);
-      } else if (wrapRows && claim(cell - (sideCount - 1) * rowCells)) queue.push(cell - (sideCount - 1) * rowCells);
+      if (row > 0) steps[count++] = cell - rowCells;
+      else if (wrapRows) steps[count++] = cell + (sideCount - 1) * rowCells;
+      if (row < rows - 1) steps[count++] = cell + rowCells;
+      else if (wrapRows) steps[count++] = cell - (sideCount - 1) * rowCells;
+      for (let k = 0; k < count; k++) {
+        const next = steps[k]!;
+        const word = next >>> 5;
+        const bit = 1 << (next & 31);
+        if ((marks[word]! & bit) !== 0) continue;
+        marks[word]! |= bit;
+        if (procedural && lowbias32((lo + next + offset) >>> 0) < threshold) continue;
+        queue.push(next);
+      }
       if (size % CHECK_EVERY === 0) control.checkpoint();
     }
     if (touchesFace) {
@@ -163,6 +172,7 @@ function labelSlab(task: ComponentsTask, control: JobControl, marks: Int32Array,
   stats[STAT_COUNT] = count;
   stats[STAT_LARGEST] = largest;
   stats[STAT_FACE] = faceCount;
+  return rowFaces.byteLength + steps.byteLength;
 }
 
 /** Unions face clusters across touching slab faces and totals every slab's counts. */
