@@ -29,6 +29,7 @@ import type { DeliveryDispatcher } from '../shared/webhooks/job-events.ts';
 import { isKernelError } from './kernels/kernel-errors.ts';
 import { retryDelayMs } from './retry-backoff.ts';
 import type { TenantPlan } from './tenant-plans.ts';
+import type { UsageBuffer } from './usage-buffer.ts';
 
 /** What runs kernels: the piscina pool (`KernelPool`), or a stand-in in tests. */
 export interface KernelRunner {
@@ -66,6 +67,8 @@ export interface JobRunnerContext {
   kernels: KernelRunner;
   logger: Logger;
   dispatcher?: DeliveryDispatcher;
+  /** Where compute usage of completed jobs goes. */
+  usage: Pick<UsageBuffer, 'add'>;
 }
 
 /** How often progress goes to the row (pollers) and to the job's channel (streams), in ms. */
@@ -116,9 +119,10 @@ export class JobRunner {
     jobRunTime.observe({ type: row.type, plan: held.plan.code }, (performance.now() - started) / 1000);
     const cells = computeCells(row.type, row.cells, row.params);
     kernelCells.inc({ type: row.type }, cells);
-    const done = await this.finish(held, row, { status: 'completed', result, requireNoCancel: true, computeCells: cells });
+    const done = await this.finish(held, row, { status: 'completed', result, requireNoCancel: true });
+    if (done) ctx.usage.add(row.tenant_id, cells);
     // A cancel that came while the kernel was finishing wins: no result is kept.
-    if (!done) await this.cancelIfRequested(held, row);
+    else await this.cancelIfRequested(held, row);
   }
 
   /** Asks a running job to stop; the kernel notices within ~100 ms. */
@@ -213,7 +217,7 @@ export class JobRunner {
   private async finish(
     held: HeldJob,
     row: JobRow,
-    input: Pick<FinishJobInput, 'status' | 'error' | 'result' | 'requireNoCancel' | 'computeCells'>,
+    input: Pick<FinishJobInput, 'status' | 'error' | 'result' | 'requireNoCancel'>,
   ): Promise<boolean> {
     const { ctx } = this;
     const finished = await ctx.db.transaction((trx) =>

@@ -23,6 +23,7 @@ import { type HeldJob, JobRunner, type KernelRunner } from './job-runner.ts';
 import { KernelPool } from './kernels/index.ts';
 import { TenantPlans, type TenantPlan } from './tenant-plans.ts';
 import { TenantWorkers } from './tenant-workers.ts';
+import { UsageBuffer } from './usage-buffer.ts';
 
 export interface PipelineWorkerOptions {
   /** Sends first attempts of webhook deliveries after a job's final state commits; none = the scheduler's retry job sends them. */
@@ -63,6 +64,7 @@ export class PipelineWorker implements Service {
   private ownedPool: KernelPool | undefined;
   private tenants: TenantWorkers | undefined;
   private runner: JobRunner | undefined;
+  private usage: UsageBuffer | undefined;
   private drr: DeficitRoundRobin<Fetched> | undefined;
   private readonly plans: TenantPlans;
   private readonly held = new Map<string, HeldJob>();
@@ -105,6 +107,7 @@ export class PipelineWorker implements Service {
       this.kernels = this.ownedPool;
     }
     this.tenants = new TenantWorkers({ connection, prefix, lockMs: this.lockMs, stalledIntervalMs: this.stalledIntervalMs, logger });
+    this.usage = new UsageBuffer(db, logger);
     this.runner = new JobRunner({
       db,
       connection,
@@ -113,6 +116,7 @@ export class PipelineWorker implements Service {
       kernels: this.kernels,
       logger,
       dispatcher: this.options.dispatcher,
+      usage: this.usage,
     });
     this.drr = new DeficitRoundRobin<Fetched>({
       dueTenants: () => dueTenants(connection, prefix),
@@ -291,6 +295,7 @@ export class PipelineWorker implements Service {
     clearTimeout(keeper);
     await this.keeping;
     for (const step of [
+      () => this.usage?.close(),
       () => this.tenants?.close(),
       () => this.ownedPool?.close(),
       () => (this.subscriber ? closeRedis(this.subscriber) : undefined),

@@ -120,11 +120,11 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
       if (!found) throw new AppError('not_found', `No job ${params.id}`);
       const { row, body } = found;
       if (row.status === 'queued' || row.status === 'running') {
-        throw new AppError('job_not_finished', `The job is ${row.status}`, { extra: { status: row.status }, headers: { 'Retry-After': '1' } });
+        throw new AppError('job_not_finished', `The job is ${row.status}`, { extra: { job_status: row.status }, headers: { 'Retry-After': '1' } });
       }
       if (!body.result) {
         throw new AppError('job_without_result', `The job ${row.status === 'failed' ? 'failed' : 'was cancelled'}`, {
-          extra: { status: row.status, error: body.error },
+          extra: { job_status: row.status, error: body.error },
         });
       }
       ctx.body = body.result;

@@ -51,7 +51,7 @@ export async function finishJob(trx: Knex.Transaction, input: FinishJobInput): P
   if (input.requireNoCancel) query.whereNull('cancel_requested_at');
   // Compared at millisecond precision: the time came through JavaScript.
   if (input.unchangedSince) query.andWhereRaw(`date_trunc('milliseconds', updated_at) <= ?`, [input.unchangedSince]);
-  const [row] = (await query
+  const update = query
     .update({
       status: input.status,
       error: input.error ? trx.raw('?::jsonb', [JSON.stringify(input.error)]) : null,
@@ -62,15 +62,23 @@ export async function finishJob(trx: Knex.Transaction, input: FinishJobInput): P
       run_ms: trx.raw(`case when status = 'running' and started_at is not null then ${msSince('started_at')} else run_ms end`),
       cancel_requested_at: input.status === 'cancelled' ? trx.raw('coalesce(cancel_requested_at, now())') : trx.raw('cancel_requested_at'),
     })
-    .returning('*')) as JobRow[];
-  if (!row) return undefined;
+    .returning('*');
   const result = input.status === 'completed' ? (input.result ?? {}) : null;
-  if (result) {
-    await trx('job_results')
-      .insert({ job_id: row.id, tenant_id: row.tenant_id, result: JSON.stringify(result) })
-      .onConflict('job_id')
-      .ignore();
-  }
+  // The state and the result in one statement (one round trip); the result row's primary key
+  // keeps a second result out.
+  const [row] = result
+    ? (
+        await trx.raw<{ rows: JobRow[] }>(
+          `with updated as (?), saved as (
+             insert into job_results (job_id, tenant_id, result)
+             select id, tenant_id, ?::jsonb from updated
+             on conflict (job_id) do nothing)
+           select * from updated`,
+          [update, JSON.stringify(result)],
+        )
+      ).rows
+    : ((await update) as JobRow[]);
+  if (!row) return undefined;
   const deliveryIds = await recordJobEvent(trx, row.tenant_id, jobEventType(input.status), { ...jobBody(row, result) });
   if (input.computeCells && input.computeCells > 0) {
     await recordUsage(trx, row.tenant_id, USAGE_METRICS.computeCells, input.computeCells);

@@ -71,10 +71,17 @@ describe('a job, submitted over HTTP', () => {
     // One result row per job, and the usage of the tenant counted.
     const rows = await env.db('job_results').whereIn('job_id', submitted.map((j) => j.id)).count<{ count: string }[]>('* as count');
     expect(Number(rows[0]?.count)).toBe(3);
-    const usage = await env.db('usage_counters').where({ tenant_id: tenant.tenantId }).select('metric', 'value');
-    const byMetric = Object.fromEntries(usage.map((u: { metric: string; value: number }) => [u.metric, Number(u.value)]));
-    expect(byMetric).toMatchObject({ 'jobs.shortest_path': 1, 'jobs.components': 1, 'jobs.diffusion': 1 });
-    expect(byMetric['compute_cells']).toBe(1200 + 1200 + 512 * 25);
+    // Compute usage is written by the worker within about a second of completion.
+    const usage = async () => {
+      const rows = await env.db('usage_counters').where({ tenant_id: tenant.tenantId }).select('metric', 'value');
+      return Object.fromEntries(rows.map((u: { metric: string; value: number }) => [u.metric, Number(u.value)]));
+    };
+    await expect.poll(usage, { timeout: 5000 }).toMatchObject({
+      'jobs.shortest_path': 1,
+      'jobs.components': 1,
+      'jobs.diffusion': 1,
+      compute_cells: 1200 + 1200 + 512 * 25,
+    });
   });
 
   it('streams status and progress as server-sent events until the job finishes', async () => {

@@ -1,0 +1,150 @@
+/**
+ * `npm run bench:pipeline [-- --jobs N] [-- --clients N] [-- --quick]`: end-to-end throughput of
+ * the job pipeline (submit over HTTP → completed) for tiny shortest_path jobs with 1 and 2 worker
+ * processes, next to raw BullMQ no-op throughput on the same Redis, measured in the same run;
+ * percentiles of submit latency (at `--clients` concurrent clients) and of queue wait. The
+ * report is JSON on stdout; progress goes to stderr.
+ *
+ * The stack is real: its own PostgreSQL database, `catalytic api` and `catalytic worker` child
+ * processes, several enterprise tenants (clients spread over them), plan request limits lifted
+ * (they would cap the load, not measure the pipeline).
+ */
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { rawManualLoops, rawWorker } from './raw-bullmq.ts';
+import { BenchStack } from './stack.ts';
+
+const args = process.argv.slice(2);
+const option = (name: string, fallback: number): number => {
+  const at = args.indexOf(`--${name}`);
+  return at >= 0 ? Number(args[at + 1]) : fallback;
+};
+const quick = args.includes('--quick');
+const JOBS = option('jobs', quick ? 1500 : 5000);
+const CLIENTS = option('clients', 100);
+const TENANTS = option('tenants', 10);
+const WORKER_CONCURRENCY = option('worker-concurrency', 32);
+const RAW_JOBS = option('raw-jobs', quick ? 10_000 : 20_000);
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const SERVER_URL = process.env.BENCH_DATABASE_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432';
+
+function log(message: string): void {
+  process.stderr.write(`[bench:pipeline] ${message}\n`);
+}
+
+function percentiles(values: number[]): { p50: number; p95: number; p99: number; max: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
+  const r = (v: number) => Math.round(v * 10) / 10;
+  return { p50: r(at(0.5)), p95: r(at(0.95)), p99: r(at(0.99)), max: r(sorted[sorted.length - 1] ?? NaN) };
+}
+
+const tinyJob = (i: number) => ({ type: 'shortest_path', lattice: { shape: [8, 8] }, params: { start: [0, 0], end: [7, i % 8] } });
+
+interface Phase {
+  workers: number;
+  jobs: number;
+  seconds: number;
+  jobs_per_s: number;
+  submit_seconds: number;
+  submit_ms: ReturnType<typeof percentiles>;
+  queue_wait_ms: ReturnType<typeof percentiles>;
+}
+
+/** Submits `jobs` jobs from `clients` concurrent clients and waits until all have completed. */
+async function phase(stack: BenchStack, apiUrl: string, tenants: Array<{ authorization: string }>, jobs: number, workers: number): Promise<Phase> {
+  const since = new Date();
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async (_, client) => {
+      const tenant = tenants[client % tenants.length] as { authorization: string };
+      while (next < jobs) {
+        const i = next++;
+        const t0 = performance.now();
+        const response = await fetch(`${apiUrl}/api/jobs`, {
+          method: 'POST',
+          headers: { authorization: tenant.authorization, 'content-type': 'application/json' },
+          body: JSON.stringify(tinyJob(i)),
+        });
+        const text = await response.text();
+        latencies.push(performance.now() - t0);
+        if (response.status !== 202) throw new Error(`submit answered ${response.status}: ${text.slice(0, 300)}`);
+      }
+    }),
+  );
+  const submitted = performance.now();
+  for (;;) {
+    const [row] = (await stack.db('jobs').where('created_at', '>=', since).count('* as total').select(stack.db.raw(`count(*) filter (where status = 'completed') as completed`))) as Array<{ total: string; completed: string }>;
+    if (Number(row?.completed) >= jobs) break;
+    if (performance.now() - started > 10 * 60_000) throw new Error(`only ${row?.completed} of ${jobs} jobs completed after 10 minutes`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const elapsed = performance.now() - started;
+  const waits = (await stack.db('jobs').where('created_at', '>=', since).pluck('queue_wait_ms')) as number[];
+  return {
+    workers,
+    jobs,
+    seconds: Math.round(elapsed) / 1000,
+    jobs_per_s: Math.round((jobs / elapsed) * 1000),
+    submit_seconds: Math.round(submitted - started) / 1000,
+    submit_ms: percentiles(latencies),
+    queue_wait_ms: percentiles(waits),
+  };
+}
+
+async function main(): Promise<void> {
+  const load = loadavg()[0];
+  log(`raw BullMQ: ${RAW_JOBS} no-op jobs, a Worker of concurrency 50 …`);
+  const stack = new BenchStack({ serverUrl: SERVER_URL, redisUrl: REDIS_URL });
+  await stack.start();
+  try {
+    const rawConcurrency = await rawWorker(REDIS_URL, stack.prefix, RAW_JOBS, 50);
+    log(`raw BullMQ: ${rawConcurrency.jobs_per_s} jobs/s; now 50 manual-fetch loops …`);
+    const rawManual = await rawManualLoops(REDIS_URL, stack.prefix, RAW_JOBS, 50);
+    log(`raw BullMQ manual: ${rawManual.jobs_per_s} jobs/s`);
+
+    const tenants = await stack.tenants(TENANTS);
+    const apiUrl = await stack.api({ DATABASE_POOL_MAX: '20' });
+    const workerEnv = { WORKER_CONCURRENCY: String(WORKER_CONCURRENCY), KERNEL_THREADS: '2', DATABASE_POOL_MAX: '12' };
+    const phases: Phase[] = [];
+    let running = 0;
+    for (const workers of [1, 2]) {
+      for (; running < workers; running++) await stack.worker(workerEnv);
+      log(`${workers} worker process(es): warming up …`);
+      await phase(stack, apiUrl, tenants, Math.min(500, JOBS), workers);
+      log(`${workers} worker process(es): ${JOBS} jobs from ${CLIENTS} clients …`);
+      const measured = await phase(stack, apiUrl, tenants, JOBS, workers);
+      log(`${workers} worker process(es): ${measured.jobs_per_s} jobs/s, submit p99 ${measured.submit_ms.p99} ms`);
+      phases.push(measured);
+    }
+    const report = {
+      machine: { cpus: availableParallelism(), model: cpus()[0]?.model, load_avg_1m_at_start: load, node: process.version },
+      settings: { jobs: JOBS, clients: CLIENTS, tenants: TENANTS, worker_concurrency: WORKER_CONCURRENCY, kernel_threads: 2, job: tinyJob(0) },
+      raw_bullmq: { worker_concurrency_50: rawConcurrency, manual_fetch_50_loops: rawManual },
+      pipeline: Object.fromEntries(
+        phases.map((p) => [
+          `${p.workers}_worker${p.workers > 1 ? 's' : ''}`,
+          {
+            ...p,
+            of_raw_worker_concurrency_50: Math.round((p.jobs_per_s / rawConcurrency.jobs_per_s) * 1000) / 1000,
+            of_raw_manual_fetch: Math.round((p.jobs_per_s / rawManual.jobs_per_s) * 1000) / 1000,
+          },
+        ]),
+      ),
+      targets: {
+        throughput_at_least_of_raw: 0.4,
+        submit_p99_below_ms: 50,
+        met: {
+          throughput: phases.some((p) => p.jobs_per_s >= 0.4 * rawConcurrency.jobs_per_s),
+          submit_p99: phases.every((p) => p.submit_ms.p99 < 50),
+        },
+      },
+    };
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } finally {
+    await stack.stop();
+  }
+}
+
+await main();
