@@ -266,7 +266,9 @@ export class PipelineWorker implements Service {
       );
       const now = Date.now();
       for (const job of jobs) if (!failed.includes(job.id)) job.lockedAt = now;
-      if (failed.length > 0) logger.warn({ tenantId, jobIds: failed }, 'could not renew job locks (another worker may run them)');
+      // A job that finished meanwhile has no lock left to renew; only the others matter.
+      const lost = jobs.filter((j) => failed.includes(j.id) && this.held.has(j.token)).map((j) => j.id);
+      if (lost.length > 0) logger.warn({ tenantId, jobIds: lost }, 'could not renew job locks (another worker may run them)');
     }
     const running = held.filter((j) => j.attempt !== undefined).map((j) => j.id);
     if (running.length > 0) {

@@ -13,6 +13,7 @@
  */
 import type { Knex } from 'knex';
 import { finishJob } from '../shared/jobs/transitions.ts';
+import { jobsFinished } from '../shared/metrics.ts';
 import { publishJobUpdate } from '../shared/queues/job-updates.ts';
 import { tenantQueueKey } from '../shared/queues/names.ts';
 import { JobProducer } from '../shared/queues/producer.ts';
@@ -144,6 +145,8 @@ async function failAbandoned(runtime: Runtime, options: ReconcileOptions): Promi
       );
       if (!finished) continue;
       failed++;
+      const plan = (await db('tenants').where({ id: row.tenant_id }).first<{ plan_code: string } | undefined>('plan_code'))?.plan_code ?? 'unknown';
+      jobsFinished.inc({ type: row.type, status: 'failed', plan });
       logger.warn({ jobId: row.id, tenantId: row.tenant_id }, 'job failed: its worker is gone and Redis lost it');
       if (finished.deliveryIds.length > 0) await options.dispatcher?.dispatch(finished.deliveryIds);
       await publishJobUpdate(redis, config.REDIS_PREFIX, { id: row.id, status: 'failed', progress: finished.row.progress }, logger);

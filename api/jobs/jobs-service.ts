@@ -14,13 +14,13 @@ import { findJob, findJobByIdempotencyKey, findResult, insertJob } from '../../s
 import { finishJob } from '../../shared/jobs/transitions.ts';
 import { isFinalStatus, type JobRow } from '../../shared/jobs/types.ts';
 import type { KernelType } from '../../shared/lattice/types.ts';
-import { jobsSubmitted } from '../../shared/metrics.ts';
+import { jobsFinished, jobsSubmitted } from '../../shared/metrics.ts';
 import type { Plan } from '../../shared/plans.ts';
 import { JobUpdateWatcher, publishJobUpdate } from '../../shared/queues/job-updates.ts';
 import { pipelineChannels } from '../../shared/queues/names.ts';
 import { JobProducer } from '../../shared/queues/producer.ts';
 import type { Runtime } from '../../shared/runtime.ts';
-import { jobsMetric, monthlyTotals, nextMonthStart, recordUsage, totalJobs } from '../../shared/usage.ts';
+import { monthlyTotals, nextMonthStart, totalJobs } from '../../shared/usage.ts';
 import { createWebhookDispatcher, type WebhookDispatcher } from '../../shared/webhooks/dispatcher.ts';
 import type { ApiDeps } from '../state.ts';
 import { findLattice } from './lattice-store.ts';
@@ -70,7 +70,7 @@ export class JobsService {
 
   /**
    * Validates a job against the engine and the tenant's plan, writes its row (counting it as
-   * usage in the same transaction), then queues it. A row whose queueing fails stays `queued`:
+   * usage in the same statement), then queues it. A row whose queueing fails stays `queued`:
    * reconcile puts it on its queue, so the client's 202 holds either way.
    */
   async submit(principal: Principal, input: SubmitInput, idempotencyKey: string | undefined, requestPath: string): Promise<Submitted> {
@@ -120,7 +120,6 @@ export class JobsService {
         idempotencyKey: idempotencyKey ?? null,
         requestHash,
       });
-      if (inserted) await recordUsage(trx, tenantId, jobsMetric(input.type), 1);
       return inserted;
     });
     if (!row) {
@@ -156,7 +155,7 @@ export class JobsService {
    * runs); a running one gets its cancel flag, and its worker (whichever process holds it) is told
    * through Redis and stops it within a second. Cancelling a cancelled job is a no-op.
    */
-  async cancel(tenantId: string, jobId: string): Promise<CancelOutcome> {
+  async cancel(tenantId: string, jobId: string, planCode: string): Promise<CancelOutcome> {
     const { db, redis, config, logger } = this.runtime;
     const outcome = await withTenant(db, tenantId, async (trx) => {
       const finished = await finishJob(trx, { tenantId, jobId, status: 'cancelled', from: ['queued'] });
@@ -174,6 +173,7 @@ export class JobsService {
       });
     });
     if (outcome.kind === 'cancelled' && outcome.fresh) {
+      jobsFinished.inc({ type: outcome.row.type, status: 'cancelled', plan: planCode });
       await this.producer.remove(tenantId, jobId).catch((err: unknown) => logger.debug({ err, jobId }, 'could not remove a cancelled job'));
       await this.dispatcher.dispatch(outcome.deliveryIds);
       await publishJobUpdate(redis, config.REDIS_PREFIX, { id: jobId, status: 'cancelled', progress: outcome.row.progress }, logger);

@@ -166,8 +166,8 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
       409: { description: 'The job already completed or failed (job_finished)' },
     },
     async handler(ctx, { params }) {
-      const { tenantId } = principalOf(ctx);
-      const outcome = await service.cancel(tenantId, params.id);
+      const { tenantId, planCode } = principalOf(ctx);
+      const outcome = await service.cancel(tenantId, params.id, planCode);
       ctx.status = outcome.kind === 'cancelled' ? 200 : 202;
       ctx.body = jobResponse(jobBody(outcome.row));
     },

@@ -3,6 +3,7 @@
  * requests, and every query names the tenant as well, so isolation holds twice.
  */
 import type { Knex } from 'knex';
+import { jobsMetric, usageDay } from '../usage.ts';
 import type { JobRow, JobStatus } from './types.ts';
 
 /** What a new job row holds. */
@@ -19,7 +20,8 @@ export interface NewJob {
 }
 
 /**
- * Inserts a job. With an idempotency key already used by the tenant, nothing is inserted and
+ * Inserts a job and counts it in the tenant's usage (`jobs.<type>` today), in one statement.
+ * With an idempotency key already used by the tenant, nothing is inserted or counted and
  * undefined is returned (the caller reads the existing job): the partial unique index decides,
  * so two concurrent requests with the same key create one job.
  */
@@ -36,9 +38,15 @@ export async function insertJob(trx: Knex.Transaction, job: NewJob): Promise<Job
     idempotency_key: job.idempotencyKey,
     request_hash: job.requestHash,
   });
+  // The same upsert as `recordUsage`, joined to the insert so a submission costs one round trip.
   const result = await trx.raw<{ rows: JobRow[] }>(
-    '? on conflict (tenant_id, idempotency_key) where idempotency_key is not null do nothing returning *',
-    [insert],
+    `with job as (? on conflict (tenant_id, idempotency_key) where idempotency_key is not null do nothing returning *),
+     counted as (
+       insert into usage_counters (tenant_id, day, metric, value)
+       select tenant_id, ?, ?, 1 from job
+       on conflict (tenant_id, day, metric) do update set value = usage_counters.value + excluded.value, updated_at = now())
+     select * from job`,
+    [insert, usageDay(), jobsMetric(job.type)],
   );
   return result.rows[0];
 }

@@ -1,0 +1,65 @@
+/** The fair order itself, on in-memory tenants: weights, empty and capped tenants, newcomers. */
+import { describe, expect, it } from 'vitest';
+import { DeficitRoundRobin, type TenantSource } from '../../worker/deficit-round-robin.ts';
+
+/** Tenants with a backlog each; `capped` ones have work but refuse to give any. */
+function tenants(backlogs: Record<string, number>, weights: Record<string, number>, capped = new Set<string>()) {
+  const empties: string[] = [];
+  const source: TenantSource<string> = {
+    dueTenants: async () => Object.keys(backlogs).filter((t) => (backlogs[t] ?? 0) > 0).sort(),
+    weights: async (ids) => new Map(ids.map((id) => [id, weights[id] ?? 1])),
+    fetch: async (id) => {
+      if (capped.has(id) || !backlogs[id]) return undefined;
+      backlogs[id]--;
+      return id;
+    },
+    empty: async (id) => {
+      empties.push(id);
+    },
+  };
+  return { source, backlogs, empties };
+}
+
+async function take(drr: DeficitRoundRobin<string>, count: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const next = await drr.next();
+    if (next === undefined) break;
+    out.push(next);
+  }
+  return out;
+}
+
+describe('weighted deficit round robin', () => {
+  it('serves busy tenants in proportion to their weights', async () => {
+    const { source } = tenants({ a: 1000, b: 1000, c: 1000, d: 1000 }, { a: 1, b: 2, c: 4, d: 8 });
+    const served = await take(new DeficitRoundRobin(source), 150);
+    const count = (t: string) => served.filter((s) => s === t).length;
+    expect([count('a'), count('b'), count('c'), count('d')]).toEqual([10, 20, 40, 80]);
+  });
+
+  it('alternates between equal tenants whatever their backlogs, and takes a newcomer within a round', async () => {
+    const backlogs = { a: 10_000 } as Record<string, number>;
+    const { source } = tenants(backlogs, {});
+    const drr = new DeficitRoundRobin(source);
+    expect(await take(drr, 5)).toEqual(['a', 'a', 'a', 'a', 'a']);
+    backlogs['b'] = 3;
+    const next = await take(drr, 8);
+    // b starts at most one round (one job of a) after it appears, then they alternate.
+    expect(next.indexOf('b')).toBeLessThanOrEqual(1);
+    expect(next.filter((t) => t === 'b')).toHaveLength(3);
+    expect(next.slice(next.indexOf('b'), next.indexOf('b') + 5)).toEqual(['b', 'a', 'b', 'a', 'b']);
+  });
+
+  it('skips a tenant at its cap without stalling the others, and reports empty tenants', async () => {
+    const capped = new Set(['b']);
+    const { source, empties } = tenants({ a: 3, b: 5 }, { a: 1, b: 8 }, capped);
+    const drr = new DeficitRoundRobin(source);
+    expect(await take(drr, 10)).toEqual(['a', 'a', 'a']);
+    expect(await drr.next()).toBeUndefined();
+    expect(empties).toContain('b');
+    capped.clear();
+    expect(await take(drr, 10)).toEqual(['b', 'b', 'b', 'b', 'b']);
+    expect(await drr.next()).toBeUndefined();
+  });
+});
