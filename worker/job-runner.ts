@@ -183,7 +183,7 @@ export class JobRunner {
     const requeued = await requeueAttempt(ctx.db, { tenantId: row.tenant_id, jobId: row.id, workerId: ctx.workerId, attempt: row.attempts, error });
     if (!requeued) return this.ack(held, 'superseded');
     const due = Date.now() + delay;
-    await held.job.moveToDelayed(due, held.token);
+    await this.tell(held, 'delay', () => held.job.moveToDelayed(due, held.token));
     await markTenantReady(ctx.connection, ctx.prefix, row.tenant_id, due);
     await publishJobUpdate(ctx.connection, ctx.prefix, { id: row.id, status: 'queued', progress: 0 }, ctx.logger);
   }
@@ -198,7 +198,7 @@ export class JobRunner {
       attempt: row.attempts,
       refund: true,
     }).catch((err: unknown) => ctx.logger.warn({ err, jobId: row.id }, 'could not mark a handed-back job queued'));
-    await held.job.moveToWait(held.token);
+    await this.tell(held, 'hand back', () => held.job.moveToWait(held.token));
     await markTenantReady(ctx.connection, ctx.prefix, row.tenant_id, 0);
     ctx.logger.info({ jobId: row.id }, 'job handed back to its queue (shutting down)');
   }
@@ -229,9 +229,10 @@ export class JobRunner {
     }
     jobsFinished.inc({ type: row.type, status: input.status, plan: held.plan.code });
     if (input.status === 'failed') {
-      await held.job.moveToFailed(new Error(`${input.error?.code}: ${input.error?.message}`), held.token, false);
+      const error = new Error(`${input.error?.code}: ${input.error?.message}`);
+      await this.tell(held, 'fail', () => held.job.moveToFailed(error, held.token, false));
     } else {
-      await held.job.moveToCompleted(input.status, held.token, false);
+      await this.tell(held, 'complete', () => held.job.moveToCompleted(input.status, held.token, false));
     }
     if (finished.deliveryIds.length > 0) await ctx.dispatcher?.dispatch(finished.deliveryIds);
     const body = jobBody(finished.row);
@@ -242,6 +243,18 @@ export class JobRunner {
   /** Acknowledges a BullMQ job without touching the row (someone else decided its state). */
   private async ack(held: HeldJob, why: string): Promise<void> {
     this.ctx.logger.debug({ jobId: held.id, why }, 'job acknowledged without running');
-    await held.job.moveToCompleted(why, held.token, false);
+    await this.tell(held, 'acknowledge', () => held.job.moveToCompleted(why, held.token, false));
+  }
+
+  /**
+   * Tells BullMQ how the job ended. The row already says so; if BullMQ refuses (the lock was lost
+   * to another worker, or Redis is unreachable) the job comes back once and is dropped then.
+   */
+  private async tell(held: HeldJob, what: string, fn: () => Promise<unknown>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      this.ctx.logger.warn({ err, jobId: held.id }, `could not ${what} the queued job; the row has its state`);
+    }
   }
 }
