@@ -133,9 +133,13 @@ class SlabSearch {
     }
   }
 
+  /** Private memory: the largest the three frontier queues held together, and the row table. */
   get bytes(): number {
-    const queues = Math.max(this.peakQueueBytes, this.frontStart.bytes + this.frontEnd.bytes + this.next.bytes);
-    return queues + this.flags.byteLength;
+    return Math.max(this.peakQueueBytes, this.queueBytes()) + this.flags.byteLength + this.steps.byteLength;
+  }
+
+  private queueBytes(): number {
+    return this.frontStart.bytes + this.frontEnd.bytes + this.next.bytes;
   }
 
   run(): BfsOutcome | null {
@@ -169,7 +173,7 @@ class SlabSearch {
       floats[control.slabSlot(me, OUT_UP)] = this.outUp;
       control.barrier();
       if (this.slabCount > 1 && !control.claimedBy(this.round)) this.receive();
-      this.peakQueueBytes = Math.max(this.peakQueueBytes, this.bytes);
+      this.peakQueueBytes = Math.max(this.peakQueueBytes, this.queueBytes());
       const grown = this.next;
       this.next = side === 0 ? this.frontStart : this.frontEnd;
       if (side === 0) this.frontStart = grown;
