@@ -3,13 +3,13 @@
  * completed and failed sets are bookkeeping that would otherwise grow with every job.
  */
 import { Queue } from 'bullmq';
-import type { Redis } from '../shared/redis.ts';
+import type { RedisClient } from '../shared/redis.ts';
 
 /** Entries removed per call to `clean`, so one call never blocks Redis for long. */
 const CLEAN_BATCH = 1000;
 
 export interface QueueTrimOptions {
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   /** Finished entries younger than this stay (bull-board shows recent work). */
   keepMs: number;

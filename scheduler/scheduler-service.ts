@@ -6,7 +6,7 @@
  */
 import { Queue, Worker } from 'bullmq';
 import type { Db } from '../shared/db.ts';
-import { closeRedis, createRedisFromConfig, type Redis } from '../shared/redis.ts';
+import { closeRedis, createRedisFromConfig, type RedisClient } from '../shared/redis.ts';
 import type { Runtime } from '../shared/runtime.ts';
 import { once, type Service } from '../shared/service.ts';
 import { createDeliveryDb } from '../shared/webhooks/delivery-db.ts';
@@ -33,7 +33,7 @@ export class SchedulerService implements Service {
   private readonly closing = new AbortController();
   private queue: Queue | undefined;
   private worker: Worker | undefined;
-  private connection: Redis | undefined;
+  private connection: RedisClient | undefined;
   private readonly dispatcher: WebhookDispatcher;
   private readonly deliveryDb: Db;
 

@@ -4,7 +4,7 @@
  */
 import type { Config } from './config.ts';
 import { ensureDatabase } from './db.ts';
-import { closeRedis, createRedis } from './redis.ts';
+import { closeRedis, createRedisFromConfig } from './redis.ts';
 
 export class DependencyError extends Error {
   override readonly name = 'DependencyError';
@@ -41,7 +41,7 @@ export async function checkPostgres(config: Config): Promise<void> {
 }
 
 export async function checkRedis(config: Config): Promise<void> {
-  const redis = createRedis(config.REDIS_URL, { purpose: 'probe', connectionName: 'catalytic:startup-check' });
+  const redis = createRedisFromConfig(config, 'catalytic:startup-check', 'probe');
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('timed out')), 3000);
@@ -57,7 +57,7 @@ export async function checkRedis(config: Config): Promise<void> {
     await redis.ping();
   } catch (err) {
     throw new DependencyError(
-      `Redis does not answer at ${hostPort(config.REDIS_URL, 6379)} (${reason(err)}). ` +
+      `Redis does not answer at ${config.REDIS_CLUSTER_NODES ? `cluster ${config.REDIS_CLUSTER_NODES}` : hostPort(config.REDIS_URL, 6379)} (${reason(err)}). ` +
         'Start it with `docker compose -f compose/docker-compose.yml up -d redis`, or on Debian ' +
         '`apt-get install redis-server && redis-server --daemonize yes`.',
     );

@@ -5,7 +5,7 @@
 import { once } from 'node:events';
 import { pingDb } from './db.ts';
 import { pendingMigrations } from './migrate.ts';
-import { pingRedis, type Redis } from './redis.ts';
+import { pingRedis, type RedisClient } from './redis.ts';
 import type { Runtime } from './runtime.ts';
 import { VERSION } from './version.ts';
 
@@ -51,7 +51,7 @@ async function timed(fn: () => Promise<number>): Promise<DependencyState> {
  * is still connecting, which is not "down": wait for that first connection (within the check's
  * time limit).
  */
-async function pingProbe(redis: Redis): Promise<number> {
+async function pingProbe(redis: RedisClient): Promise<number> {
   if (redis.status === 'wait' || redis.status === 'connecting' || redis.status === 'connect') {
     await once(redis, 'ready', { signal: AbortSignal.timeout(CHECK_TIMEOUT_MS) });
   }

@@ -1,15 +1,23 @@
 /**
- * ioredis connections, made for one of three purposes:
+ * ioredis connections, to one Redis (`REDIS_URL`) or to a Redis Cluster (`REDIS_CLUSTER_NODES`),
+ * made for one of three purposes:
  * - `blocking`: BullMQ workers and anything that may wait out a Redis restart
  *   (`maxRetriesPerRequest: null`, as BullMQ requires);
  * - `commands`: request paths (API, rate limits, producers) where a Redis outage should fail a
  *   request in seconds, not hang it;
  * - `probe`: health checks, failing at once while disconnected.
+ *
+ * Code that takes a connection takes a {@link RedisClient} and keeps to what works the same on
+ * both: keys of one command, script or MULTI share a hash tag (see shared/queues/names.ts), pub/sub
+ * goes through {@link duplicateRedis}, and key scans go through {@link scanKeys}.
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import type { Config } from './config.ts';
 
-export { Redis };
+export { Cluster, Redis };
+
+/** A connection to one Redis or to a Redis Cluster. */
+export type RedisClient = Redis | Cluster;
 
 export type RedisPurpose = 'blocking' | 'commands' | 'probe';
 
@@ -26,12 +34,14 @@ const PURPOSE_OPTIONS: Record<RedisPurpose, RedisOptions> = {
   probe: { maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: 3000 },
 };
 
+/** Reconnect for ever with a capped backoff: Redis restarts (and failovers) are routine. */
+const reconnectDelay = (attempt: number): number => Math.min(100 * 2 ** Math.min(attempt, 5), 3000);
+
 export function createRedis(url: string, options: RedisFactoryOptions = {}): Redis {
   const redis = new Redis(url, {
     connectionName: options.connectionName,
     enableReadyCheck: true,
-    // Reconnect for ever with a capped backoff: Redis restarts are routine.
-    retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 3000),
+    retryStrategy: reconnectDelay,
     ...PURPOSE_OPTIONS[options.purpose ?? 'commands'],
   });
   // Failures surface through health checks and the operations that fail; an unhandled 'error'
@@ -40,19 +50,124 @@ export function createRedis(url: string, options: RedisFactoryOptions = {}): Red
   return redis;
 }
 
-export function createRedisFromConfig(config: Config, connectionName: string, purpose: RedisPurpose = 'commands'): Redis {
+/** `host:port` seeds from a comma-separated list (REDIS_CLUSTER_NODES). */
+export function parseClusterNodes(seeds: string): Array<{ host: string; port: number }> {
+  const nodes = seeds
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((seed) => {
+      const at = seed.lastIndexOf(':');
+      const host = at > 0 ? seed.slice(0, at) : seed;
+      const port = at > 0 ? Number(seed.slice(at + 1)) : 6379;
+      if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`REDIS_CLUSTER_NODES: bad port in "${seed}"`);
+      return { host: host.replace(/^\[|\]$/g, ''), port };
+    });
+  if (nodes.length === 0) throw new Error('REDIS_CLUSTER_NODES: no host:port given');
+  return nodes;
+}
+
+export interface RedisClusterFactoryOptions extends RedisFactoryOptions {
+  /** Username, password and TLS for every node, taken from this URL (REDIS_URL) when it has them. */
+  credentialsUrl?: string;
+}
+
+/** Node options that come from the credentials URL: user, password, TLS. */
+function credentialOptions(url: string | undefined): RedisOptions {
+  if (!url) return {};
+  const parsed = new URL(url);
+  return {
+    ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
+    ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
+    ...(parsed.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
+}
+
+/**
+ * A Redis Cluster client from `host:port` seeds. Per purpose like {@link createRedis}; the cluster
+ * client reconnects and follows failovers by itself (a command that meets a failover waits for the
+ * new primary, up to `maxRedirections` tries).
+ */
+export function createRedisCluster(seeds: string, options: RedisClusterFactoryOptions = {}): Cluster {
+  const purpose = options.purpose ?? 'commands';
+  const { enableOfflineQueue, ...nodeOptions } = PURPOSE_OPTIONS[purpose];
+  const clusterOptions: ClusterOptions = {
+    enableReadyCheck: true,
+    clusterRetryStrategy: reconnectDelay,
+    // A failover takes a few node timeouts; commands retry meanwhile instead of failing at once.
+    retryDelayOnFailover: 200,
+    retryDelayOnClusterDown: 300,
+    retryDelayOnTryAgain: 200,
+    ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
+    redisOptions: { connectionName: options.connectionName, ...credentialOptions(options.credentialsUrl), ...nodeOptions },
+  };
+  const cluster = new Cluster(parseClusterNodes(seeds), clusterOptions);
+  cluster.on('error', () => undefined);
+  return cluster;
+}
+
+/** A connection for `purpose`: to the cluster when REDIS_CLUSTER_NODES is set, else to REDIS_URL. */
+export function createRedisFromConfig(
+  config: Pick<Config, 'REDIS_URL' | 'REDIS_CLUSTER_NODES'>,
+  connectionName: string,
+  purpose: RedisPurpose = 'commands',
+): RedisClient {
+  if (config.REDIS_CLUSTER_NODES) {
+    return createRedisCluster(config.REDIS_CLUSTER_NODES, { connectionName, purpose, credentialsUrl: config.REDIS_URL });
+  }
   return createRedis(config.REDIS_URL, { connectionName, purpose });
 }
 
+/** True for a Redis Cluster client. */
+export function isCluster(client: RedisClient): client is Cluster {
+  return client instanceof Cluster;
+}
+
+/**
+ * A new connection like `client` (same nodes and options) under another name: for a subscriber,
+ * which cannot share a connection with commands. It has its own 'error' listener.
+ */
+export function duplicateRedis(client: RedisClient, connectionName: string): RedisClient {
+  const copy = isCluster(client)
+    ? client.duplicate(undefined, { redisOptions: { ...client.options.redisOptions, connectionName } })
+    : client.duplicate({ connectionName });
+  copy.on('error', () => undefined);
+  return copy;
+}
+
+/**
+ * Every key matching `pattern`, scanned in batches (on every primary of a cluster; SCAN and KEYS
+ * only see one node). Yields each batch.
+ */
+export async function* scanKeys(client: RedisClient, pattern: string, count = 1000): AsyncGenerator<string[]> {
+  const nodes: Redis[] = isCluster(client) ? client.nodes('master') : [client];
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', count);
+      cursor = next;
+      if (keys.length > 0) yield keys;
+    } while (cursor !== '0');
+  }
+}
+
+/** Deletes keys that may live in different cluster slots (one command per key on a cluster). */
+export async function deleteKeys(client: RedisClient, keys: readonly string[]): Promise<number> {
+  if (keys.length === 0) return 0;
+  if (!isCluster(client)) return client.unlink(...keys);
+  const removed = await Promise.all(keys.map((key) => client.unlink(key)));
+  return removed.reduce((a, b) => a + b, 0);
+}
+
 /** Round-trip time of a PING, in milliseconds. */
-export async function pingRedis(redis: Redis): Promise<number> {
+export async function pingRedis(redis: RedisClient): Promise<number> {
   const started = performance.now();
   await redis.ping();
   return performance.now() - started;
 }
 
 /** Closes a connection gracefully, falling back to a hard disconnect when it is already broken. */
-export async function closeRedis(redis: Redis): Promise<void> {
+export async function closeRedis(redis: RedisClient): Promise<void> {
   if (redis.status === 'end') return;
   if (redis.status !== 'ready') {
     redis.disconnect();

@@ -5,7 +5,7 @@
 import type { Config } from './config.ts';
 import { createDbFromConfig, type Db } from './db.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { closeRedis, createRedisFromConfig, type Redis } from './redis.ts';
+import { closeRedis, createRedisFromConfig, type RedisClient } from './redis.ts';
 import { once } from './service.ts';
 
 export interface Runtime {
@@ -13,9 +13,9 @@ export interface Runtime {
   readonly logger: Logger;
   readonly db: Db;
   /** Shared connection for request-path commands (fails in seconds while Redis is down). */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** Connection for health checks (fails at once while Redis is down). */
-  readonly redisProbe: Redis;
+  readonly redisProbe: RedisClient;
   /** Wall-clock start, for uptime. */
   readonly startedAt: number;
   close(): Promise<void>;

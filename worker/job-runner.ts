@@ -24,7 +24,7 @@ import { jobQueueWait, jobRunTime, jobsFinished, kernelCells } from '../shared/m
 import { publishJobUpdate } from '../shared/queues/job-updates.ts';
 import { markTenantReady } from '../shared/queues/ready-set.ts';
 import type { PipelineJobData } from '../shared/queues/tenant-queues.ts';
-import type { Redis } from '../shared/redis.ts';
+import type { RedisClient } from '../shared/redis.ts';
 import type { DeliveryDispatcher } from '../shared/webhooks/job-events.ts';
 import { isKernelError } from './kernels/kernel-errors.ts';
 import { retryDelayMs } from './retry-backoff.ts';
@@ -61,7 +61,7 @@ export interface HeldJob {
 
 export interface JobRunnerContext {
   db: Db;
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   workerId: string;
   kernels: KernelRunner;

@@ -12,13 +12,13 @@ import { createRedisBackend, Worker } from 'bullmq';
 import type { Logger } from '../shared/logger.ts';
 import { markTenantReady } from '../shared/queues/ready-set.ts';
 import { tenantQueueName, type PipelineJobData } from '../shared/queues/tenant-queues.ts';
-import type { Redis } from '../shared/redis.ts';
+import type { RedisClient } from '../shared/redis.ts';
 import { MINUTE } from '../shared/units.ts';
 
 export type TenantWorker = Worker<PipelineJobData>;
 
 export interface TenantWorkersOptions {
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   /** BullMQ lock duration, in ms. */
   lockMs: number;

@@ -5,7 +5,7 @@
 import { Worker } from 'bullmq';
 import type { Db } from '../shared/db.ts';
 import type { Runtime } from '../shared/runtime.ts';
-import { closeRedis, createRedisFromConfig, type Redis } from '../shared/redis.ts';
+import { closeRedis, createRedisFromConfig, type RedisClient } from '../shared/redis.ts';
 import { once, type Service } from '../shared/service.ts';
 import { createDeliveryDb } from '../shared/webhooks/delivery-db.ts';
 import { type DeliveryJobData, WEBHOOK_DELIVERY_QUEUE } from '../shared/webhooks/delivery-queue.ts';
@@ -14,7 +14,7 @@ import { DeliverySender, type DeliverySenderOptions } from '../shared/webhooks/d
 export class WebhookSenderService implements Service {
   readonly name = 'webhook-sender';
   private worker: Worker<DeliveryJobData> | undefined;
-  private connection: Redis | undefined;
+  private connection: RedisClient | undefined;
   private readonly sender: DeliverySender;
   private readonly db: Db;
 

@@ -6,7 +6,7 @@
  */
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../../shared/errors.ts';
-import type { Redis } from '../../shared/redis.ts';
+import type { RedisClient } from '../../shared/redis.ts';
 import { MINUTE, SECOND } from '../../shared/units.ts';
 
 export interface OperatorLockoutOptions {
@@ -22,7 +22,7 @@ export class OperatorLockout {
   private readonly limiter: RateLimiterRedis;
   private readonly attempts: number;
 
-  constructor(redis: Redis, prefix: string, options: OperatorLockoutOptions = {}) {
+  constructor(redis: RedisClient, prefix: string, options: OperatorLockoutOptions = {}) {
     this.attempts = options.attempts ?? 10;
     const duration = options.windowS ?? (5 * MINUTE) / SECOND;
     const blockDuration = options.blockS ?? (15 * MINUTE) / SECOND;

@@ -3,11 +3,11 @@
  * (sign-out), or every token of a session by its `sid` (a refresh token was reused, or the
  * session was signed out). Checking costs one round trip per request.
  */
-import type { Redis } from '../../shared/redis.ts';
+import type { RedisClient } from '../../shared/redis.ts';
 
 export class TokenRevocations {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 

@@ -12,12 +12,12 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limite
 import type { Principal } from '../../shared/auth/principal.ts';
 import { AppError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
-import type { Redis } from '../../shared/redis.ts';
+import type { RedisClient } from '../../shared/redis.ts';
 import type { PlanCache } from '../auth/plan-cache.ts';
 import type { ApiContext, ApiMiddleware } from '../state.ts';
 
 export interface RateLimitOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** Key prefix (REDIS_PREFIX); limiter keys live under `<prefix>:rl:`. */
   prefix: string;
   plans: PlanCache;

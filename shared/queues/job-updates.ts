@@ -5,11 +5,11 @@
  * message only delays an update.
  */
 import type { Logger } from '../logger.ts';
-import type { Redis } from '../redis.ts';
+import { duplicateRedis, type RedisClient } from '../redis.ts';
 import { jobChannel, type JobUpdate } from './names.ts';
 
 /** Publishes an update on the job's channel; failures are logged, never thrown. */
-export async function publishJobUpdate(redis: Redis, prefix: string, update: JobUpdate, logger?: Logger): Promise<void> {
+export async function publishJobUpdate(redis: RedisClient, prefix: string, update: JobUpdate, logger?: Logger): Promise<void> {
   try {
     await redis.publish(jobChannel(prefix, update.id), JSON.stringify(update));
   } catch (err) {
@@ -25,14 +25,14 @@ type Listener = (update: JobUpdate) => void;
  * the connection it was duplicated from.
  */
 export class JobUpdateWatcher {
-  private subscriber: Redis | undefined;
+  private subscriber: RedisClient | undefined;
   private readonly listeners = new Map<string, Set<Listener>>();
   /** Per followed job, the SUBSCRIBE in flight or done. */
   private readonly subscribed = new Map<string, Promise<void>>();
   private closed = false;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly logger?: Logger,
   ) {
@@ -40,9 +40,9 @@ export class JobUpdateWatcher {
     redis.once('end', () => void this.close());
   }
 
-  private connection(): Redis {
+  private connection(): RedisClient {
     if (!this.subscriber) {
-      const subscriber = this.redis.duplicate({ connectionName: 'catalytic:job-updates' });
+      const subscriber = duplicateRedis(this.redis, 'catalytic:job-updates');
       subscriber.on('error', (err: Error) => this.logger?.debug({ err }, 'job update subscriber error'));
       subscriber.on('message', (channel: string, message: string) => this.deliver(channel, message));
       this.subscriber = subscriber;

@@ -5,7 +5,7 @@
  */
 import type { JobsOptions } from 'bullmq';
 import type { Logger } from '../logger.ts';
-import type { Redis } from '../redis.ts';
+import type { RedisClient } from '../redis.ts';
 import { DAY } from '../units.ts';
 import { markTenantReady } from './ready-set.ts';
 import { TenantQueues } from './tenant-queues.ts';
@@ -32,7 +32,7 @@ export class JobProducer {
   readonly queues: TenantQueues;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     readonly prefix: string,
     logger?: Logger,
   ) {

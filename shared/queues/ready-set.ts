@@ -8,7 +8,7 @@
  * the re-read, one added after it marks the tenant again. No job is left behind in a queue whose
  * tenant is missing from the set.
  */
-import type { Redis } from '../redis.ts';
+import type { RedisClient } from '../redis.ts';
 import { fairKeys, pipelineChannels, tenantQueueKey } from './names.ts';
 import { RedisScript } from './redis-script.ts';
 
@@ -43,13 +43,13 @@ export interface TenantQueueState {
 }
 
 /** Marks a tenant as having work due at `at` (0 = now); wakes idle workers when it is now. */
-export async function markTenantReady(redis: Redis, prefix: string, tenantId: string, at = 0): Promise<void> {
+export async function markTenantReady(redis: RedisClient, prefix: string, tenantId: string, at = 0): Promise<void> {
   const keys = fairKeys(prefix);
   await MARK_READY.run(redis, [keys.ready, keys.queues], [tenantId, Math.max(0, Math.floor(at)), pipelineChannels(prefix).wake]);
 }
 
 /** Reads the counts of one tenant queue in one round trip. */
-export async function readTenantQueueState(redis: Redis, prefix: string, tenantId: string): Promise<TenantQueueState> {
+export async function readTenantQueueState(redis: RedisClient, prefix: string, tenantId: string): Promise<TenantQueueState> {
   const key = (suffix: string) => tenantQueueKey(prefix, tenantId, suffix);
   const [runnable, due, active] = (await QUEUE_STATE.run(redis, [key('wait'), key('prioritized'), key('delayed'), key('active')])) as [
     number,
@@ -65,7 +65,7 @@ export async function readTenantQueueState(redis: Redis, prefix: string, tenantI
  * delayed job, or removes it — re-reading after the removal so that a job added concurrently is
  * never stranded. Returns the queue state it settled on.
  */
-export async function settleTenant(redis: Redis, prefix: string, tenantId: string): Promise<TenantQueueState> {
+export async function settleTenant(redis: RedisClient, prefix: string, tenantId: string): Promise<TenantQueueState> {
   const before = await readTenantQueueState(redis, prefix, tenantId);
   if (before.runnable > 0) return before;
   await redis.zrem(fairKeys(prefix).ready, tenantId);
@@ -76,13 +76,13 @@ export async function settleTenant(redis: Redis, prefix: string, tenantId: strin
 }
 
 /** Tenants whose work is due at `now`, in a stable order (by tenant id). */
-export async function dueTenants(redis: Redis, prefix: string, now = Date.now()): Promise<string[]> {
+export async function dueTenants(redis: RedisClient, prefix: string, now = Date.now()): Promise<string[]> {
   const ids = await redis.zrangebyscore(fairKeys(prefix).ready, '-inf', now);
   return ids.sort();
 }
 
 /** Records that this process holds jobs of these tenants (see {@link FairKeys.active}). */
-export async function touchActiveTenants(redis: Redis, prefix: string, tenantIds: Iterable<string>, now = Date.now()): Promise<void> {
+export async function touchActiveTenants(redis: RedisClient, prefix: string, tenantIds: Iterable<string>, now = Date.now()): Promise<void> {
   const args: Array<string | number> = [];
   for (const id of tenantIds) args.push(now, id);
   if (args.length === 0) return;
@@ -90,7 +90,7 @@ export async function touchActiveTenants(redis: Redis, prefix: string, tenantIds
 }
 
 /** Tenants some worker held a job of since `since` (ms), dropping older entries. */
-export async function recentlyActiveTenants(redis: Redis, prefix: string, since: number): Promise<string[]> {
+export async function recentlyActiveTenants(redis: RedisClient, prefix: string, since: number): Promise<string[]> {
   const key = fairKeys(prefix).active;
   await redis.zremrangebyscore(key, '-inf', `(${since}`);
   return redis.zrangebyscore(key, since, '+inf');

@@ -4,7 +4,7 @@
  * slot — the callers' key names take care of that).
  */
 import { createHash } from 'node:crypto';
-import type { Redis } from '../redis.ts';
+import type { RedisClient } from '../redis.ts';
 
 export type ScriptArg = string | number;
 
@@ -18,7 +18,7 @@ export class RedisScript {
     this.sha = createHash('sha1').update(lua).digest('hex');
   }
 
-  async run(redis: Redis, keys: readonly string[], args: readonly ScriptArg[] = []): Promise<unknown> {
+  async run(redis: RedisClient, keys: readonly string[], args: readonly ScriptArg[] = []): Promise<unknown> {
     try {
       return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
     } catch (err) {

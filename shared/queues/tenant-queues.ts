@@ -4,7 +4,7 @@
  */
 import { Queue } from 'bullmq';
 import type { Logger } from '../logger.ts';
-import type { Redis } from '../redis.ts';
+import type { RedisClient } from '../redis.ts';
 import { fairKeys, tenantOfQueueName, tenantQueueName } from './names.ts';
 
 /** What a tenant queue's BullMQ job carries; the job's id is the job row's id. */
@@ -15,7 +15,7 @@ export interface PipelineJobData {
 export type TenantQueue = Queue<PipelineJobData>;
 
 /** Opens the queue of one tenant on `connection` (not closed by the queue's `close()`). */
-export function openTenantQueue(connection: Redis, prefix: string, tenantId: string): TenantQueue {
+export function openTenantQueue(connection: RedisClient, prefix: string, tenantId: string): TenantQueue {
   return new Queue<PipelineJobData>(tenantQueueName(tenantId), { connection, prefix });
 }
 
@@ -23,7 +23,7 @@ export function openTenantQueue(connection: Redis, prefix: string, tenantId: str
  * Names of every tenant queue that ever had a job (`{t.<tenantId>}`), for operators' tools.
  * Reconcile puts a tenant back in the set if Redis lost it.
  */
-export async function listTenantQueueNames(redis: Redis, prefix: string): Promise<string[]> {
+export async function listTenantQueueNames(redis: RedisClient, prefix: string): Promise<string[]> {
   const tenants = await redis.smembers(fairKeys(prefix).queues);
   return tenants.sort().map(tenantQueueName);
 }
@@ -35,7 +35,7 @@ export class TenantQueues {
   private readonly queues = new Map<string, TenantQueue>();
 
   constructor(
-    private readonly connection: Redis,
+    private readonly connection: RedisClient,
     readonly prefix: string,
     private readonly logger?: Logger,
   ) {}

@@ -5,7 +5,7 @@
  */
 import { Queue, type QueueOptions } from 'bullmq';
 import type { Config } from '../config.ts';
-import type { Redis } from '../redis.ts';
+import type { RedisClient } from '../redis.ts';
 
 /**
  * Queue name under REDIS_PREFIX (bull-board shows it with the tenant queues). The braces make it
@@ -21,7 +21,7 @@ export interface DeliveryJobData {
 /** Finished entries kept for bull-board; the delivery rows hold the real history. */
 export const DELIVERY_JOB_RETENTION = { completed: { count: 1000, age: 24 * 3600 }, failed: { count: 5000, age: 7 * 24 * 3600 } };
 
-export function deliveryQueueOptions(config: Pick<Config, 'REDIS_PREFIX'>, connection: Redis): QueueOptions {
+export function deliveryQueueOptions(config: Pick<Config, 'REDIS_PREFIX'>, connection: RedisClient): QueueOptions {
   return {
     connection,
     prefix: config.REDIS_PREFIX,
@@ -36,6 +36,6 @@ export function deliveryQueueOptions(config: Pick<Config, 'REDIS_PREFIX'>, conne
 }
 
 /** Opens the delivery queue on a shared connection (closing the queue leaves the connection open). */
-export function openDeliveryQueue(config: Pick<Config, 'REDIS_PREFIX'>, connection: Redis): Queue<DeliveryJobData> {
+export function openDeliveryQueue(config: Pick<Config, 'REDIS_PREFIX'>, connection: RedisClient): Queue<DeliveryJobData> {
   return new Queue<DeliveryJobData>(WEBHOOK_DELIVERY_QUEUE, deliveryQueueOptions(config, connection));
 }

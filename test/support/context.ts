@@ -8,7 +8,7 @@ import { afterAll, beforeAll, inject } from 'vitest';
 import { type Config, parseConfig } from '../../shared/config.ts';
 import { createDb, type Db } from '../../shared/db.ts';
 import { createLogger } from '../../shared/logger.ts';
-import { createRedis, type Redis } from '../../shared/redis.ts';
+import { type Cluster, createRedis, createRedisCluster, deleteKeys, type RedisClient, scanKeys } from '../../shared/redis.ts';
 import { createRuntime, type Runtime } from '../../shared/runtime.ts';
 import { createDatabase, databaseUrl, dropDatabase, freshDatabaseName } from './postgres.ts';
 
@@ -18,21 +18,32 @@ export interface TestEnvironment {
   config: Config;
   /** Owner connection (bypasses row-level security), for arranging and asserting. */
   db: Db;
-  redis: Redis;
+  /** The run's Redis, or its Redis Cluster when the run uses one (TEST_REDIS_CLUSTER). */
+  redis: RedisClient;
   databaseName: string;
   redisPrefix: string;
   /** A runtime like a role's, for in-process services; closed after the file. */
   runtime(overrides?: Record<string, string>): Runtime;
 }
 
-/** Deletes every Redis key under `prefix`. */
-export async function deleteRedisPrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== '0');
+/** Deletes every Redis key under `prefix` (on every primary of a cluster). */
+export async function deleteRedisPrefix(redis: RedisClient, prefix: string): Promise<void> {
+  for await (const keys of scanKeys(redis, `${prefix}*`)) await deleteKeys(redis, keys);
+}
+
+/**
+ * The test connection to a cluster. Its KEYS answers from every primary, as KEYS on one Redis
+ * does (a cluster client sends it to one node), so assertions over keys hold on both.
+ */
+function testClusterConnection(seeds: string): Cluster {
+  const cluster = createRedisCluster(seeds, { connectionName: 'test' });
+  const keysOfAll = async (pattern: string): Promise<string[]> => {
+    const all: string[] = [];
+    for await (const keys of scanKeys(cluster, pattern)) all.push(...keys);
+    return all;
+  };
+  cluster.keys = keysOfAll as Cluster['keys'];
+  return cluster;
 }
 
 export function useTestEnvironment(extraEnv: Record<string, string> = {}): TestEnvironment {
@@ -42,6 +53,7 @@ export function useTestEnvironment(extraEnv: Record<string, string> = {}): TestE
     const databaseName = freshDatabaseName();
     await createDatabase(databaseName, inject('templateDatabase'));
     const redisPrefix = `cat_t_${randomBytes(4).toString('hex')}`;
+    const clusterNodes = inject('redisClusterNodes');
     const env: Record<string, string> = {
       NODE_ENV: 'test',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -50,6 +62,7 @@ export function useTestEnvironment(extraEnv: Record<string, string> = {}): TestE
       DATABASE_CREATE: 'false',
       REDIS_URL: inject('redisUrl'),
       REDIS_PREFIX: redisPrefix,
+      ...(clusterNodes ? { REDIS_CLUSTER_NODES: clusterNodes } : {}),
       HOST: '127.0.0.1',
       PORT: '0',
       METRICS_PORT: '0',
@@ -61,7 +74,7 @@ export function useTestEnvironment(extraEnv: Record<string, string> = {}): TestE
       env,
       config: parseConfig(env),
       db: createDb({ url: env.DATABASE_URL as string, poolMax: 5 }),
-      redis: createRedis(env.REDIS_URL as string, { connectionName: 'test' }),
+      redis: env.REDIS_CLUSTER_NODES ? testClusterConnection(env.REDIS_CLUSTER_NODES) : createRedis(env.REDIS_URL as string, { connectionName: 'test' }),
       databaseName,
       redisPrefix,
       runtime(overrides: Record<string, string> = {}) {

@@ -1,17 +1,24 @@
 /**
  * Once per test run: check PostgreSQL and Redis answer, drop stale test databases, and build the
  * migrated template database every test file clones.
+ *
+ * `TEST_REDIS_CLUSTER=1` runs the whole run against a 3-primary Redis Cluster started here on
+ * loopback (or `TEST_REDIS_CLUSTER_NODES=host:port,…` against one that already runs): every file's
+ * processes get REDIS_CLUSTER_NODES.
  */
 import { Redis } from 'ioredis';
 import type { TestProject } from 'vitest/node';
 import { createDb } from '../../shared/db.ts';
 import { migrateLatest } from '../../shared/migrate.ts';
+import { type RedisCluster, startRedisCluster } from '../harness/redis-cluster.ts';
 import { createDatabase, databaseUrl, dropDatabase, dropStaleDatabases, freshDatabaseName } from './postgres.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     templateDatabase: string;
     redisUrl: string;
+    /** Seeds of the Redis Cluster the run uses, or '' for the single Redis at `redisUrl`. */
+    redisClusterNodes: string;
   }
 }
 
@@ -36,9 +43,17 @@ export default async function setup(project: TestProject): Promise<() => Promise
   } finally {
     await db.destroy();
   }
+  let cluster: RedisCluster | undefined;
+  let clusterNodes = process.env.TEST_REDIS_CLUSTER_NODES ?? '';
+  if (!clusterNodes && /^(1|true|yes)$/i.test(process.env.TEST_REDIS_CLUSTER ?? '')) {
+    cluster = await startRedisCluster({ primaries: 3 });
+    clusterNodes = cluster.seeds;
+  }
   project.provide('templateDatabase', template);
   project.provide('redisUrl', redisUrl);
+  project.provide('redisClusterNodes', clusterNodes);
   return async () => {
     await dropDatabase(template);
+    await cluster?.stop();
   };
 }
