@@ -12,7 +12,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { withLogContext } from '../shared/context.ts';
-import { closeRedis, createRedisFromConfig, type Redis } from '../shared/redis.ts';
+import { closeRedis, createRedisFromConfig, duplicateRedis, type RedisClient } from '../shared/redis.ts';
 import { pipelineChannels } from '../shared/queues/names.ts';
 import { dueTenants, recentlyActiveTenants, settleTenant, touchActiveTenants } from '../shared/queues/ready-set.ts';
 import type { Runtime } from '../shared/runtime.ts';
@@ -58,8 +58,8 @@ export class PipelineWorker implements Service {
   /** Identifies this process in job rows (`worker_id`) and logs. */
   readonly workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 
-  private connection: Redis | undefined;
-  private subscriber: Redis | undefined;
+  private connection: RedisClient | undefined;
+  private subscriber: RedisClient | undefined;
   private kernels: KernelRunner | undefined;
   private ownedPool: KernelPool | undefined;
   private tenants: TenantWorkers | undefined;
@@ -126,7 +126,7 @@ export class PipelineWorker implements Service {
         await settleTenant(connection, prefix, tenantId);
       },
     });
-    await this.subscribe(connection.duplicate({ connectionName: 'catalytic:worker:events' }));
+    await this.subscribe(duplicateRedis(connection, 'catalytic:worker:events'));
     // Jobs some worker held recently get stalled checks from here too, in case that worker died.
     this.tenants.ensure(await recentlyActiveTenants(connection, prefix, 0));
     this.scheduleKeeper();
@@ -134,7 +134,7 @@ export class PipelineWorker implements Service {
     logger.info({ workerId: this.workerId, concurrency: this.concurrency, lockMs: this.lockMs }, 'job pipeline started');
   }
 
-  private async subscribe(subscriber: Redis): Promise<void> {
+  private async subscribe(subscriber: RedisClient): Promise<void> {
     const { logger, config } = this.runtime;
     const channels = pipelineChannels(config.REDIS_PREFIX);
     this.subscriber = subscriber;
@@ -161,7 +161,13 @@ export class PipelineWorker implements Service {
     await tenants.applyCap(tenantId, plan.max_concurrent_jobs);
     const token = randomUUID();
     const job = await tenants.get(tenantId).getNextJob(token, { block: false });
-    return job ? { tenantId, token, plan, job } : undefined;
+    if (!job) return undefined;
+    // Advertised before the job can start, not at the keeper's first tick: if this process dies
+    // within that tick, other workers must still run the stalled check on this tenant's queue.
+    await touchActiveTenants(this.connection as RedisClient, this.runtime.config.REDIS_PREFIX, [tenantId]).catch((err: unknown) =>
+      this.runtime.logger.warn({ err, tenantId }, 'could not advertise a held job; the lock keeper will retry'),
+    );
+    return { tenantId, token, plan, job };
   }
 
   private async fetchLoop(): Promise<void> {
@@ -253,7 +259,7 @@ export class PipelineWorker implements Service {
    */
   private async keep(): Promise<void> {
     const { db, logger, config } = this.runtime;
-    const connection = this.connection as Redis;
+    const connection = this.connection as RedisClient;
     const tenants = this.tenants as TenantWorkers;
     const held = [...this.held.values()];
     const byTenant = new Map<string, HeldJob[]>();
