@@ -2,8 +2,10 @@
  * `npm run bench:pipeline [-- --jobs N] [-- --clients N] [-- --quick]`: end-to-end throughput of
  * the job pipeline (submit over HTTP → completed) for tiny shortest_path jobs with 1 and 2 worker
  * processes, next to raw BullMQ no-op throughput on the same Redis, measured in the same run;
- * percentiles of submit latency (at `--clients` concurrent clients) and of queue wait. The
- * report is JSON on stdout; progress goes to stderr.
+ * percentiles of submit latency and queue wait with `--clients` concurrent clients, both at
+ * saturation (each client sends its next job as soon as the last is answered) and paced below it
+ * (the clients together at half the throughput two workers sustained). The report is JSON on
+ * stdout; progress goes to stderr.
  *
  * The stack is real: its own PostgreSQL database, `catalytic api` and `catalytic worker` child
  * processes, several enterprise tenants (clients spread over them), plan request limits lifted
@@ -24,6 +26,7 @@ const CLIENTS = option('clients', 100);
 const TENANTS = option('tenants', 10);
 const WORKER_CONCURRENCY = option('worker-concurrency', 32);
 const RAW_JOBS = option('raw-jobs', quick ? 10_000 : 20_000);
+const PACED_SECONDS = option('paced-seconds', quick ? 5 : 15);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SERVER_URL = process.env.BENCH_DATABASE_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432';
 
@@ -50,46 +53,95 @@ interface Phase {
   queue_wait_ms: ReturnType<typeof percentiles>;
 }
 
-/** Submits `jobs` jobs from `clients` concurrent clients and waits until all have completed. */
-async function phase(stack: BenchStack, apiUrl: string, tenants: Array<{ authorization: string }>, jobs: number, workers: number): Promise<Phase> {
+async function post(apiUrl: string, authorization: string, i: number): Promise<number> {
+  const t0 = performance.now();
+  const response = await fetch(`${apiUrl}/api/jobs`, {
+    method: 'POST',
+    headers: { authorization, 'content-type': 'application/json' },
+    body: JSON.stringify(tinyJob(i)),
+  });
+  const text = await response.text();
+  if (response.status !== 202) throw new Error(`submit answered ${response.status}: ${text.slice(0, 300)}`);
+  return performance.now() - t0;
+}
+
+/** Waits until every job created since `since` completed; returns when that happened. */
+async function allCompleted(stack: BenchStack, since: Date, jobs: number, started: number): Promise<number> {
+  for (;;) {
+    const [row] = (await stack.db('jobs')
+      .where('created_at', '>=', since)
+      .select(stack.db.raw(`count(*) filter (where status = 'completed') as completed`))) as Array<{ completed: string }>;
+    if (Number(row?.completed) >= jobs) return performance.now();
+    if (performance.now() - started > 10 * 60_000) throw new Error(`only ${row?.completed} of ${jobs} jobs completed after 10 minutes`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function queueWaits(stack: BenchStack, since: Date): Promise<number[]> {
+  return (await stack.db('jobs').where('created_at', '>=', since).pluck('queue_wait_ms')) as number[];
+}
+
+/**
+ * Saturation: `jobs` jobs submitted by `CLIENTS` clients as fast as the API answers (each sends
+ * its next request when the last is answered), timed until every one has completed.
+ */
+async function throughput(stack: BenchStack, apiUrl: string, tenants: Array<{ authorization: string }>, jobs: number, workers: number): Promise<Phase> {
   const since = new Date();
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: CLIENTS }, async (_, client) => {
-      const tenant = tenants[client % tenants.length] as { authorization: string };
-      while (next < jobs) {
-        const i = next++;
-        const t0 = performance.now();
-        const response = await fetch(`${apiUrl}/api/jobs`, {
-          method: 'POST',
-          headers: { authorization: tenant.authorization, 'content-type': 'application/json' },
-          body: JSON.stringify(tinyJob(i)),
-        });
-        const text = await response.text();
-        latencies.push(performance.now() - t0);
-        if (response.status !== 202) throw new Error(`submit answered ${response.status}: ${text.slice(0, 300)}`);
-      }
+      const { authorization } = tenants[client % tenants.length] as { authorization: string };
+      while (next < jobs) latencies.push(await post(apiUrl, authorization, next++));
     }),
   );
   const submitted = performance.now();
-  for (;;) {
-    const [row] = (await stack.db('jobs').where('created_at', '>=', since).count('* as total').select(stack.db.raw(`count(*) filter (where status = 'completed') as completed`))) as Array<{ total: string; completed: string }>;
-    if (Number(row?.completed) >= jobs) break;
-    if (performance.now() - started > 10 * 60_000) throw new Error(`only ${row?.completed} of ${jobs} jobs completed after 10 minutes`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  const elapsed = performance.now() - started;
-  const waits = (await stack.db('jobs').where('created_at', '>=', since).pluck('queue_wait_ms')) as number[];
+  const done = await allCompleted(stack, since, jobs, started);
   return {
     workers,
     jobs,
-    seconds: Math.round(elapsed) / 1000,
-    jobs_per_s: Math.round((jobs / elapsed) * 1000),
+    seconds: Math.round(done - started) / 1000,
+    jobs_per_s: Math.round((jobs / (done - started)) * 1000),
     submit_seconds: Math.round(submitted - started) / 1000,
     submit_ms: percentiles(latencies),
-    queue_wait_ms: percentiles(waits),
+    queue_wait_ms: percentiles(await queueWaits(stack, since)),
+  };
+}
+
+/**
+ * Latency below saturation: `CLIENTS` clients together submitting `rate` jobs per second for
+ * `seconds` (each client paced at `CLIENTS / rate` s between requests, never two in flight).
+ */
+async function paced(stack: BenchStack, apiUrl: string, tenants: Array<{ authorization: string }>, rate: number, seconds: number) {
+  const since = new Date();
+  const latencies: number[] = [];
+  const interval = (CLIENTS / rate) * 1000;
+  const started = performance.now();
+  const end = started + seconds * 1000;
+  let i = 0;
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async (_, client) => {
+      const { authorization } = tenants[client % tenants.length] as { authorization: string };
+      let due = started + (client * interval) / CLIENTS;
+      for (;;) {
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        if (performance.now() >= end) return;
+        latencies.push(await post(apiUrl, authorization, i++));
+        due += interval;
+      }
+    }),
+  );
+  await allCompleted(stack, since, latencies.length, started);
+  const elapsed = (end - started) / 1000;
+  return {
+    clients: CLIENTS,
+    target_jobs_per_s: rate,
+    achieved_jobs_per_s: Math.round(latencies.length / elapsed),
+    jobs: latencies.length,
+    submit_ms: percentiles(latencies),
+    queue_wait_ms: percentiles(await queueWaits(stack, since)),
   };
 }
 
@@ -112,12 +164,17 @@ async function main(): Promise<void> {
     for (const workers of [1, 2]) {
       for (; running < workers; running++) await stack.worker(workerEnv);
       log(`${workers} worker process(es): warming up …`);
-      await phase(stack, apiUrl, tenants, Math.min(500, JOBS), workers);
-      log(`${workers} worker process(es): ${JOBS} jobs from ${CLIENTS} clients …`);
-      const measured = await phase(stack, apiUrl, tenants, JOBS, workers);
-      log(`${workers} worker process(es): ${measured.jobs_per_s} jobs/s, submit p99 ${measured.submit_ms.p99} ms`);
+      await throughput(stack, apiUrl, tenants, Math.min(500, JOBS), workers);
+      log(`${workers} worker process(es): ${JOBS} jobs from ${CLIENTS} clients, as fast as they are answered …`);
+      const measured = await throughput(stack, apiUrl, tenants, JOBS, workers);
+      log(`${workers} worker process(es): ${measured.jobs_per_s} jobs/s end to end, submit p99 ${measured.submit_ms.p99} ms`);
       phases.push(measured);
     }
+    // Below saturation (half of what 2 workers sustained), latency is service time, not queueing.
+    const rate = Math.max(10, Math.round(0.5 * (phases[1] as Phase).jobs_per_s));
+    log(`${CLIENTS} clients pacing ${rate} jobs/s for ${PACED_SECONDS} s …`);
+    const latency = await paced(stack, apiUrl, tenants, rate, PACED_SECONDS);
+    log(`paced: submit p99 ${latency.submit_ms.p99} ms, queue wait p99 ${latency.queue_wait_ms.p99} ms`);
     const report = {
       machine: { cpus: availableParallelism(), model: cpus()[0]?.model, load_avg_1m_at_start: load, node: process.version },
       settings: { jobs: JOBS, clients: CLIENTS, tenants: TENANTS, worker_concurrency: WORKER_CONCURRENCY, kernel_threads: 2, job: tinyJob(0) },
@@ -132,12 +189,14 @@ async function main(): Promise<void> {
           },
         ]),
       ),
+      paced_2_workers: latency,
       targets: {
         throughput_at_least_of_raw: 0.4,
         submit_p99_below_ms: 50,
         met: {
           throughput: phases.some((p) => p.jobs_per_s >= 0.4 * rawConcurrency.jobs_per_s),
-          submit_p99: phases.every((p) => p.submit_ms.p99 < 50),
+          submit_p99_saturated: phases.every((p) => p.submit_ms.p99 < 50),
+          submit_p99_paced: latency.submit_ms.p99 < 50,
         },
       },
     };
