@@ -3,6 +3,7 @@
  * Tests drive `createApp(...).callback()`; `ApiServer` serves it over HTTP.
  */
 import Koa from 'koa';
+import { errorCode } from '../shared/errors.ts';
 import { accessLog } from './middleware/access-log.ts';
 import { type DrainSwitch, rejectWhileDraining } from './middleware/draining.ts';
 import { httpMetrics } from './middleware/http-metrics.ts';
@@ -13,12 +14,18 @@ import { createOpenApiRegistry } from './openapi-registry.ts';
 import { mountRoutes } from './routes/index.ts';
 import type { ApiDeps, ApiState } from './state.ts';
 
+const CLIENT_GONE = new Set(['ERR_STREAM_PREMATURE_CLOSE', 'ECONNRESET', 'EPIPE']);
+
 export function createApp(deps: ApiDeps, drain: DrainSwitch = { draining: false }): Koa<ApiState> {
   const { config, logger } = deps.runtime;
   const app = new Koa<ApiState>({ proxy: config.TRUST_PROXY });
   app.silent = true;
-  // Errors are answered and logged by problemErrors; this catches what escapes a response.
-  app.on('error', (err: unknown) => logger.error({ err }, 'unhandled application error'));
+  // Errors are answered and logged by problemErrors; this catches what escapes a response. A
+  // client that goes away mid-response (an event stream closed, a reset) is routine, not an error.
+  app.on('error', (err: unknown) => {
+    if (CLIENT_GONE.has(errorCode(err) ?? '')) logger.debug({ err }, 'client closed the connection mid-response');
+    else logger.error({ err }, 'unhandled application error');
+  });
 
   app.use(requestId());
   app.use(accessLog(logger));

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { publicUrl } from '../shared/config.ts';
 import { once, type Service } from '../shared/service.ts';
 import { createApp } from './app.ts';
+import { answerClientErrors, requireHost } from './client-errors.ts';
 import type { DrainSwitch } from './middleware/draining.ts';
 import type { ApiDeps } from './state.ts';
 
@@ -20,11 +21,14 @@ export class ApiServer implements Service {
   async start(): Promise<void> {
     const { config } = this.deps.runtime;
     const app = createApp(this.deps, this.drain);
-    const server = createServer(app.callback());
+    // Node enforces the timeouts below on this interval (30 s by default, which would let a slow
+    // client hold a socket for up to 40 s past a 10 s headers timeout).
+    const server = createServer({ connectionsCheckingInterval: 1_000, requireHostHeader: false }, requireHost(app.callback()));
     // Slow clients cannot hold a socket open for ever (slowloris).
     server.requestTimeout = 30_000;
     server.headersTimeout = 10_000;
     server.keepAliveTimeout = 5_000;
+    answerClientErrors(server);
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

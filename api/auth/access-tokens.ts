@@ -78,7 +78,13 @@ export class AccessTokens {
 
   /** Verifies signature, algorithm, key, issuer, expiry and claim shapes; throws 401 otherwise. */
   verify(token: string): AccessClaims {
-    const decoded = jwt.decode(token, { complete: true });
+    let decoded: jwt.Jwt | null;
+    try {
+      decoded = jwt.decode(token, { complete: true });
+    } catch {
+      // A header or payload that is base64url but not JSON: jsonwebtoken's decode throws.
+      decoded = null;
+    }
     if (!decoded || typeof decoded.payload === 'string') throw invalid('The access token is malformed');
     if (decoded.header.alg !== ALGORITHM) throw invalid('The access token must be signed with RS256');
     const kid = decoded.header.kid;

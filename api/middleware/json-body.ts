@@ -1,10 +1,13 @@
 /**
- * JSON request bodies only, with a size limit. Malformed JSON is a 400, an oversized body a 413,
- * another media type on a request that has a body a 415 — each as problem+json.
+ * JSON request bodies only, with a size limit. Malformed JSON is a 400, and so (as a validation
+ * error naming the field) is JSON nested too deep or with strings PostgreSQL cannot store, see
+ * json-limits.ts; an oversized body is a 413, another media type on a request that has a body a
+ * 415 — each as problem+json.
  */
 import { bodyParser } from '@koa/bodyparser';
 import { AppError } from '../../shared/errors.ts';
 import type { ApiMiddleware } from '../state.ts';
+import { jsonBodyProblem } from './json-limits.ts';
 
 export function jsonBody(limitBytes: number): ApiMiddleware {
   const parse = bodyParser({
@@ -26,6 +29,12 @@ export function jsonBody(limitBytes: number): ApiMiddleware {
     if (hasBody && ctx.request.length > limitBytes) {
       throw new AppError('payload_too_large', `The body exceeds ${limitBytes} bytes`);
     }
-    await parse(ctx, next);
+    await parse(ctx, async () => {
+      const problem = jsonBodyProblem(ctx.request.body);
+      if (problem) {
+        throw new AppError('validation_failed', `${problem.path}: ${problem.message}`, { extra: { errors: [problem] } });
+      }
+      await next();
+    });
   };
 }

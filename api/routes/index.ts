@@ -5,6 +5,7 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type Router from '@koa/router';
 import type Koa from 'koa';
+import { AppError } from '../../shared/errors.ts';
 import type { ApiDeps, ApiState } from '../state.ts';
 import { adminRoutes } from '../admin/index.ts';
 import { docsRoutes } from './docs.ts';
@@ -21,6 +22,8 @@ import { subscriptionRoutes } from './subscription.ts';
 import { tenantRoutes } from './tenants.ts';
 import { usageRoutes } from './usage.ts';
 
+const methodNotAllowed = (): AppError => new AppError('method_not_allowed', 'No route answers this method');
+
 type RouteModule = (deps: ApiDeps, registry: OpenAPIRegistry) => Router<ApiState>;
 
 const ROUTE_MODULES: RouteModule[] = [systemRoutes, metricsRoutes, docsRoutes, adminRoutes, authRoutes, tenantRoutes, meRoutes, apiKeyRoutes, planRoutes, subscriptionRoutes, usageRoutes, webhookRoutes, latticeRoutes, jobRoutes];
@@ -29,6 +32,7 @@ export function mountRoutes(app: Koa<ApiState>, deps: ApiDeps, registry: OpenAPI
   for (const module of ROUTE_MODULES) {
     const router = module(deps, registry);
     app.use(router.routes());
-    app.use(router.allowedMethods({ throw: true }));
+    // A method no router knows (PROPFIND, TRACE…) is the client's mistake: 405, not the router's 501.
+    app.use(router.allowedMethods({ throw: true, notImplemented: methodNotAllowed }));
   }
 }
