@@ -1,0 +1,102 @@
+/**
+ * One load scenario: autocannon against a URL with a profile's requests for a fixed time.
+ * Latency percentiles come from every response's own time (autocannon's summary has no p95),
+ * and statuses are counted one by one so 429s (rate limiting) and 5xx are reported apart.
+ */
+import { loadavg } from 'node:os';
+import autocannon from 'autocannon';
+import { type Profile, type ProfileData, requestsFor } from './profiles.ts';
+import { heapUsedBytes, rssBytes, type StackProcess } from './stack.ts';
+
+export interface ScenarioOptions {
+  target: StackProcess;
+  profile: Profile;
+  connections: number;
+  durationS: number;
+  data: ProfileData;
+}
+
+export interface ScenarioResult {
+  profile: Profile;
+  target: string;
+  connections: number;
+  duration_s: number;
+  requests: number;
+  requests_per_s: number;
+  latency_ms: { mean: number; p50: number; p95: number; p99: number; max: number };
+  statuses: Record<string, number>;
+  /** Share of answers that were not 2xx (429s and 5xx included). */
+  error_rate: number;
+  non_2xx: number;
+  rate_limited_429: number;
+  server_errors_5xx: number;
+  /** Connection errors and timeouts (no answer at all). */
+  connection_errors: number;
+  timeouts: number;
+  target_memory_after: { rss_mb?: number; heap_used_mb?: number };
+  load_average: { before: number[]; after: number[] };
+}
+
+const MB = 1024 * 1024;
+const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+/** The value at quantile q of sorted values (nearest rank). */
+export function quantile(sorted: Float64Array, q: number): number {
+  if (!sorted.length) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
+}
+
+export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
+  const { target, profile, connections, durationS, data } = options;
+  const before = loadavg().map((v) => round(v));
+  const times: number[] = [];
+  const statuses: Record<string, number> = {};
+  const instance = autocannon({
+    url: target.url,
+    connections,
+    duration: durationS,
+    // Long enough that a saturated server shows as latency, not only as timeouts.
+    timeout: 30,
+    requests: requestsFor(profile, data),
+  });
+  // The types name (statusCode, bytes, time); the tracker emits the client first.
+  (instance as unknown as NodeJS.EventEmitter).on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
+    times.push(responseTime);
+    statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
+  });
+  const result = await instance;
+  const sorted = Float64Array.from(times).sort();
+  const answered = times.length;
+  const count = (predicate: (status: number) => boolean) =>
+    Object.entries(statuses).reduce((sum, [status, n]) => (predicate(Number(status)) ? sum + n : sum), 0);
+  const non2xx = count((s) => s < 200 || s >= 300);
+  const heap = target.name === 'api' ? await heapUsedBytes(target.url) : undefined;
+  const rss = rssBytes(target.pid);
+  return {
+    profile,
+    target: target.name,
+    connections,
+    duration_s: round(result.duration),
+    requests: answered,
+    requests_per_s: round(answered / result.duration, 1),
+    latency_ms: {
+      mean: round(answered ? times.reduce((a, b) => a + b, 0) / answered : 0),
+      p50: round(quantile(sorted, 0.5)),
+      p95: round(quantile(sorted, 0.95)),
+      p99: round(quantile(sorted, 0.99)),
+      max: round(sorted[sorted.length - 1] ?? 0),
+    },
+    statuses,
+    error_rate: round(answered ? non2xx / answered : 0, 4),
+    non_2xx: non2xx,
+    rate_limited_429: count((s) => s === 429),
+    server_errors_5xx: count((s) => s >= 500),
+    connection_errors: result.errors,
+    timeouts: result.timeouts,
+    target_memory_after: {
+      ...(rss === undefined ? {} : { rss_mb: round(rss / MB, 1) }),
+      ...(heap === undefined ? {} : { heap_used_mb: round(heap / MB, 1) }),
+    },
+    load_average: { before, after: loadavg().map((v) => round(v)) },
+  };
+}

@@ -1,0 +1,175 @@
+/**
+ * Load benchmark: `npm run bench:load [-- --quick] [-- --soak-minutes N]`.
+ *
+ * Starts a fresh stack (database migrated from scratch, `catalytic api`, `catalytic worker`, and
+ * a bare Koa server as the ceiling), makes three enterprise tenants, then drives each profile
+ * (submit-heavy, poll-heavy, mixed; and the ceiling) at each connection count, soaks the API with
+ * the mixed profile while sampling its memory, prints one JSON document on stdout (progress on
+ * stderr) and stops everything it started.
+ *
+ * `--quick` is the short variant (about 20 s of load at 50 connections and a 30 s soak).
+ */
+import { cpus, loadavg, totalmem } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { runScenario, type ScenarioResult } from './measure.ts';
+import { PROFILES, type Profile, type ProfileData, TINY_JOB } from './profiles.ts';
+import { soak } from './soak.ts';
+import { LoadStack, type StackProcess } from './stack.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    'soak-minutes': { type: 'string' },
+    'soak-connections': { type: 'string', default: '50' },
+    duration: { type: 'string', description: 'seconds per scenario' },
+    connections: { type: 'string', description: 'comma-separated connection counts' },
+    'poll-jobs': { type: 'string', description: 'jobs per tenant submitted before polling' },
+    out: { type: 'string', description: 'also write the JSON here' },
+  },
+});
+
+const quick = args.quick ?? false;
+const settings = {
+  quick,
+  connections: (args.connections ?? (quick ? '50' : '50,200,1000')).split(',').map(Number),
+  duration_s: Number(args.duration ?? (quick ? 4 : 20)),
+  soak_minutes: Number(args['soak-minutes'] ?? (quick ? 0.5 : 10)),
+  soak_connections: Number(args['soak-connections']),
+  soak_sample_every_s: quick ? 2 : 10,
+  poll_jobs_per_tenant: Number(args['poll-jobs'] ?? (quick ? 30 : 200)),
+  tenants: 3,
+  // Far above what two cores serve: the burst cap never answers 429 here. Per-plan limits
+  // (requests per minute, monthly quotas) are lifted in the bench database.
+  rate_limit_credential_per_second: 1_000_000,
+  pause_between_scenarios_s: 2,
+};
+for (const [name, value] of Object.entries({ duration: settings.duration_s, 'soak-minutes': settings.soak_minutes })) {
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
+}
+
+const log = (message: string) => process.stderr.write(`[bench:load] ${message}\n`);
+const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+async function submitPollJobs(api: StackProcess, data: ProfileData, perTenant: number): Promise<void> {
+  await Promise.all(
+    data.tenants.map(async (tenant, index) => {
+      const ids = data.jobs[index] as string[];
+      // Ten at a time per tenant.
+      await Promise.all(
+        Array.from({ length: 10 }, async () => {
+          while (ids.length < perTenant) {
+            const response = await fetch(`${api.url}/api/jobs`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', authorization: tenant.authorization },
+              body: TINY_JOB,
+            });
+            const body = (await response.json()) as { id?: string };
+            if (response.status !== 202 || !body.id) throw new Error(`seeding a job answered ${response.status}`);
+            ids.push(body.id);
+          }
+        }),
+      );
+    }),
+  );
+}
+
+async function main(): Promise<void> {
+  const stack = new LoadStack({
+    serverUrl: process.env.BENCH_DATABASE_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432',
+    redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    credentialPerSecond: settings.rate_limit_credential_per_second,
+  });
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await stack.stop();
+  };
+  process.once('SIGINT', () => void stop().then(() => process.exit(130)));
+  process.once('SIGTERM', () => void stop().then(() => process.exit(143)));
+
+  const startedAt = new Date();
+  const loadBefore = loadavg().map((v) => round(v));
+  try {
+    log(`fresh database ${stack.databaseName}`);
+    await stack.start();
+    const tenants = await stack.tenants(settings.tenants);
+    const api = await stack.api();
+    const worker = await stack.worker({ KERNEL_THREADS: '1', WORKER_CONCURRENCY: '4' });
+    const bare = await stack.bareKoa();
+    log(`api ${api.url} (pid ${api.pid}), worker pid ${worker.pid}, bare koa ${bare.url}`);
+    const data: ProfileData = { tenants, jobs: tenants.map(() => []) };
+    await submitPollJobs(api, data, settings.poll_jobs_per_tenant);
+    log(`${settings.poll_jobs_per_tenant} jobs per tenant to poll`);
+
+    const scenarios: ScenarioResult[] = [];
+    for (const connections of settings.connections) {
+      for (const profile of ['ceiling', ...PROFILES] as Profile[]) {
+        const target = profile === 'ceiling' ? bare : api;
+        log(`${profile} at ${connections} connections for ${settings.duration_s} s`);
+        const result = await runScenario({ target, profile, connections, durationS: settings.duration_s, data });
+        log(`  ${result.requests_per_s} req/s, p50 ${result.latency_ms.p50} ms, p95 ${result.latency_ms.p95} ms, p99 ${result.latency_ms.p99} ms, non-2xx ${result.non_2xx}`);
+        scenarios.push(result);
+        await new Promise((r) => setTimeout(r, settings.pause_between_scenarios_s * 1000));
+      }
+    }
+
+    log(`soak: mixed at ${settings.soak_connections} connections for ${settings.soak_minutes} min`);
+    const soaked = await soak({
+      api,
+      data,
+      minutes: settings.soak_minutes,
+      connections: settings.soak_connections,
+      sampleEveryMs: settings.soak_sample_every_s * 1000,
+    });
+    log(`  heap slope ${soaked.heap_slope_mb_per_min} MB/min, rss slope ${soaked.rss_slope_mb_per_min} MB/min`);
+
+    const apiRuns = [...scenarios.filter((s) => s.target === 'api'), soaked.load];
+    const poll200 = scenarios.find((s) => s.profile === 'poll-heavy' && s.connections === 200);
+    const serverErrors = apiRuns.reduce((sum, s) => sum + s.server_errors_5xx, 0);
+    const report = {
+      benchmark: 'load',
+      started_at: startedAt.toISOString(),
+      finished_at: new Date().toISOString(),
+      machine: {
+        cpus: cpus().length,
+        cpu_model: cpus()[0]?.model ?? 'unknown',
+        memory_gb: round(totalmem() / 1024 ** 3, 1),
+        node: process.version,
+        // Shared machine: other work competes for the same cores (autocannon included).
+        load_average_before: loadBefore,
+        load_average_after: loadavg().map((v) => round(v)),
+      },
+      settings: {
+        ...settings,
+        api_processes: 1,
+        worker: { processes: 1, KERNEL_THREADS: 1, WORKER_CONCURRENCY: 4 },
+        note: 'autocannon runs in the benchmark process on the same cores as the API, worker, PostgreSQL and Redis',
+      },
+      targets: {
+        get_job_p95_under_50ms_at_200: poll200 ? { p95_ms: poll200.latency_ms.p95, met: poll200.latency_ms.p95 < 50 } : null,
+        get_job_p99_under_100ms_at_200: poll200 ? { p99_ms: poll200.latency_ms.p99, met: poll200.latency_ms.p99 < 100 } : null,
+        zero_5xx: { server_errors: serverErrors, met: serverErrors === 0 },
+        no_memory_growth: {
+          heap_slope_mb_per_min: soaked.heap_slope_mb_per_min,
+          rss_slope_mb_per_min: soaked.rss_slope_mb_per_min,
+          limits: soaked.limits,
+          met: soaked.no_growth,
+        },
+      },
+      scenarios,
+      soak: soaked,
+    };
+    const text = JSON.stringify(report, null, 2);
+    if (args.out) writeFileSync(args.out, `${text}\n`);
+    process.stdout.write(`${text}\n`);
+  } finally {
+    await stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`[bench:load] failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});
