@@ -68,6 +68,8 @@ export class PipelineWorker implements Service {
   private drr: DeficitRoundRobin<Fetched> | undefined;
   private readonly plans: TenantPlans;
   private readonly held = new Map<string, HeldJob>();
+  /** When this process last advertised each tenant in `{fair}:active`. */
+  private readonly advertised = new Map<string, number>();
   private readonly runs = new Set<Promise<void>>();
   private loop: Promise<void> | undefined;
   private keeper: NodeJS.Timeout | undefined;
@@ -164,9 +166,14 @@ export class PipelineWorker implements Service {
     if (!job) return undefined;
     // Advertised before the job can start, not at the keeper's first tick: if this process dies
     // within that tick, other workers must still run the stalled check on this tenant's queue.
-    await touchActiveTenants(this.connection as RedisClient, this.runtime.config.REDIS_PREFIX, [tenantId]).catch((err: unknown) =>
-      this.runtime.logger.warn({ err, tenantId }, 'could not advertise a held job; the lock keeper will retry'),
-    );
+    // Once per keeper interval per tenant is enough (the entry stays fresh that long).
+    const now = Date.now();
+    if (now - (this.advertised.get(tenantId) ?? 0) >= this.keeperIntervalMs) {
+      await touchActiveTenants(this.connection as RedisClient, this.runtime.config.REDIS_PREFIX, [tenantId], now).then(
+        () => this.advertised.set(tenantId, now),
+        (err: unknown) => this.runtime.logger.warn({ err, tenantId }, 'could not advertise a held job; the lock keeper will retry'),
+      );
+    }
     return { tenantId, token, plan, job };
   }
 
@@ -240,8 +247,12 @@ export class PipelineWorker implements Service {
     this.runs.add(run);
   }
 
+  private get keeperIntervalMs(): number {
+    return Math.max(MIN_KEEPER_MS, Math.floor(this.lockMs / 3));
+  }
+
   private scheduleKeeper(): void {
-    const interval = Math.max(MIN_KEEPER_MS, Math.floor(this.lockMs / 3));
+    const interval = this.keeperIntervalMs;
     this.keeper = setTimeout(() => {
       this.keeping = this.keep()
         .catch((err: unknown) => this.runtime.logger.warn({ err }, 'renewing job locks failed'))
@@ -287,6 +298,8 @@ export class PipelineWorker implements Service {
     }
     const now = Date.now();
     await touchActiveTenants(connection, config.REDIS_PREFIX, byTenant.keys(), now);
+    this.advertised.clear();
+    for (const tenantId of byTenant.keys()) this.advertised.set(tenantId, now);
     const window = 3 * this.lockMs + 2 * this.stalledIntervalMs;
     tenants.ensure(await recentlyActiveTenants(connection, config.REDIS_PREFIX, now - window));
     await tenants.sweep(new Set(byTenant.keys()));
