@@ -99,7 +99,8 @@ export class JobRunner {
       return;
     }
     jobQueueWait.observe({ type: row.type, plan: held.plan.code }, (row.queue_wait_ms ?? 0) / 1000);
-    await publishJobUpdate(ctx.connection, ctx.prefix, { id: row.id, status: 'running', progress: 0 }, ctx.logger);
+    // Followers hear about the start while the kernel runs (a publish never throws).
+    void publishJobUpdate(ctx.connection, ctx.prefix, { id: row.id, status: 'running', progress: 0 }, ctx.logger);
 
     const limitMs = held.plan.max_job_runtime_ms;
     const timer = limitMs >= 0 ? setTimeout(() => this.stop(held, 'timeout'), limitMs) : undefined;
@@ -228,15 +229,16 @@ export class JobRunner {
       return false;
     }
     jobsFinished.inc({ type: row.type, status: input.status, plan: held.plan.code });
-    if (input.status === 'failed') {
-      const error = new Error(`${input.error?.code}: ${input.error?.message}`);
-      await this.tell(held, 'fail', () => held.job.moveToFailed(error, held.token, false));
-    } else {
-      await this.tell(held, 'complete', () => held.job.moveToCompleted(input.status, held.token, false));
-    }
-    if (finished.deliveryIds.length > 0) await ctx.dispatcher?.dispatch(finished.deliveryIds);
+    const error = input.status === 'failed' ? new Error(`${input.error?.code}: ${input.error?.message}`) : undefined;
     const body = jobBody(finished.row);
-    await publishJobUpdate(ctx.connection, ctx.prefix, { id: row.id, status: body.status, progress: body.progress }, ctx.logger);
+    // Independent of each other once the row is final.
+    await Promise.all([
+      error
+        ? this.tell(held, 'fail', () => held.job.moveToFailed(error, held.token, false))
+        : this.tell(held, 'complete', () => held.job.moveToCompleted(input.status, held.token, false)),
+      finished.deliveryIds.length > 0 ? ctx.dispatcher?.dispatch(finished.deliveryIds) : undefined,
+      publishJobUpdate(ctx.connection, ctx.prefix, { id: row.id, status: body.status, progress: body.progress }, ctx.logger),
+    ]);
     return true;
   }
 
