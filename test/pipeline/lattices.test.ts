@@ -1,0 +1,71 @@
+/** Stored lattices over HTTP: create, list, change, delete — and jobs keep their own copy. */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestApi } from '../support/api.ts';
+import { useTestEnvironment } from '../support/context.ts';
+import { createTestTenant, type TestTenant } from '../support/tenants.ts';
+import { json, submit } from './support.ts';
+
+const env = useTestEnvironment();
+const api = useTestApi(env);
+let tenant: TestTenant;
+
+interface LatticeJson {
+  id: string;
+  name: string | null;
+  spec: Record<string, unknown>;
+  dimensions: number;
+  shape: number[];
+  cells: number;
+  boundary?: string;
+  obstacles?: unknown;
+}
+
+beforeAll(async () => {
+  tenant = await createTestTenant(env.db);
+});
+
+describe('lattices', () => {
+  it('stores a spec as given, lists without obstacle lists, changes and deletes it', async () => {
+    const blocked = [
+      [1, 1],
+      [2, 2],
+    ];
+    const created = await api.request('/api/lattices', { body: { name: 'small', shape: [4, 5], obstacles: { blocked } }, headers: tenant.headers });
+    expect(created.status).toBe(201);
+    const lattice = await json<LatticeJson>(created);
+    expect(created.headers.get('location')).toBe(`/api/lattices/${lattice.id}`);
+    expect(lattice).toMatchObject({ name: 'small', dimensions: 2, shape: [4, 5], cells: 20, spec: { shape: [4, 5], boundary: 'open', obstacles: { blocked } } });
+    const cube = await json<LatticeJson>(await api.request('/api/lattices', { body: { dimensions: 3, size: 4, boundary: 'periodic' }, headers: tenant.headers }));
+    expect(cube).toMatchObject({ name: null, shape: [4, 4, 4], cells: 64 });
+
+    const page = await json<{ data: LatticeJson[]; next_cursor: string | null }>(await api.request('/api/lattices?limit=1', { headers: tenant.headers }));
+    expect(page.data.map((l) => l.id)).toEqual([cube.id]);
+    const rest = await json<{ data: LatticeJson[]; next_cursor: string | null }>(
+      await api.request(`/api/lattices?limit=1&cursor=${page.next_cursor}`, { headers: tenant.headers }),
+    );
+    expect(rest.data[0]).toMatchObject({ id: lattice.id, boundary: 'open', obstacles: 'explicit' });
+    expect(rest.data[0]).not.toHaveProperty('spec');
+    expect(rest.next_cursor).toBeNull();
+
+    // A job copies the spec: changing the lattice afterwards does not change the job.
+    const job = await submit(api, tenant.headers, { type: 'components', lattice_id: lattice.id });
+    const changed = await api.request(`/api/lattices/${lattice.id}`, {
+      method: 'PATCH',
+      body: { name: 'bigger', dimensions: 2, size: 6, obstacles: null },
+      headers: tenant.headers,
+    });
+    expect(changed.status).toBe(200);
+    expect(await json<LatticeJson>(changed)).toMatchObject({ name: 'bigger', shape: [6, 6], cells: 36, spec: { dimensions: 2, size: 6, boundary: 'open' } });
+    const row = await env.db('jobs').where({ id: job.id }).first('lattice', 'cells');
+    expect(row).toEqual({ lattice: { shape: [4, 5], boundary: 'open', obstacles: { blocked } }, cells: 20 });
+
+    const bad = await api.request(`/api/lattices/${lattice.id}`, { method: 'PATCH', body: { size: 70_000, dimensions: 3 }, headers: tenant.headers });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()) as { code: string }).toMatchObject({ code: 'too_many_cells' });
+
+    expect((await api.request(`/api/lattices/${lattice.id}`, { method: 'DELETE', headers: tenant.headers })).status).toBe(204);
+    expect((await api.request(`/api/lattices/${lattice.id}`, { headers: tenant.headers })).status).toBe(404);
+    // The job survives its lattice, with its own copy.
+    expect(await env.db('jobs').where({ id: job.id }).first('lattice_id', 'cells')).toEqual({ lattice_id: null, cells: 20 });
+  });
+});
