@@ -33,11 +33,15 @@ try {
   const peakReset = resetPeakRss();
   const outcomes: KernelOutcome[] = [];
   const walls: number[] = [];
+  const cpus: number[] = [];
   let rssDelta = NaN;
   for (let i = 0; i < job.repeats; i++) {
     const started = performance.now();
+    const cpuStarted = process.cpuUsage();
     outcomes.push(await pool.runDetailed(job.type, job.spec, job.params, job.options));
     walls.push(performance.now() - started);
+    const cpu = process.cpuUsage(cpuStarted);
+    cpus.push((cpu.user + cpu.system) / 1000);
     // Peak memory of the first measured run; the others only add timings.
     if (i === 0) rssDelta = (peakReset ? procStatusBytes('VmHWM') : procStatusBytes('VmRSS')) - baseline;
   }
@@ -54,6 +58,9 @@ try {
       threads: first.stats.threads,
       e2e_ms: round(median(walls)),
       e2e_ms_runs: walls.map((wall) => round(wall)),
+      // CPU time of every thread of this process during the run: what the work costs whatever
+      // else the machine is doing (wall time on a shared machine also counts waiting for a core).
+      cpu_ms: round(median(cpus)),
       build_ms: round(median(outcomes.map((o) => o.stats.build_ms))),
       search_ms: round(median(outcomes.map((o) => o.stats.run_ms))),
       rss_delta_bytes: Math.max(0, rssDelta),

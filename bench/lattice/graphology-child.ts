@@ -35,6 +35,7 @@ const heapBefore = process.memoryUsage();
 const baseline = procStatusBytes('VmRSS');
 const peakReset = resetPeakRss();
 
+const cpuStarted = process.cpuUsage();
 const buildStarted = performance.now();
 const graph = new UndirectedGraph({ allowSelfLoops: false });
 for (let i = 0; i < cells; i++) if (open(i)) graph.addNode(i);
@@ -53,6 +54,7 @@ const buildMs = performance.now() - buildStarted;
 const searchStarted = performance.now();
 const path = bidirectional(graph, String(start), String(end));
 const searchMs = performance.now() - searchStarted;
+const cpu = process.cpuUsage(cpuStarted);
 
 const peak = (peakReset ? procStatusBytes('VmHWM') : procStatusBytes('VmRSS')) - baseline;
 collectGarbage();
@@ -67,6 +69,7 @@ console.log(
     build_ms: round(buildMs),
     search_ms: round(searchMs),
     e2e_ms: round(buildMs + searchMs),
+    cpu_ms: round((cpu.user + cpu.system) / 1000),
     rss_delta_bytes: peak,
     bytes_allocated: retained,
     bytes_allocated_method: 'V8 heap + external retained by the graph after GC',

@@ -30,6 +30,8 @@ const GRAPHOLOGY_MAX_CELLS = quick ? 100_000 : 1_000_000;
 /** Beyond this, igraph's lattice (tens of bytes per edge) would need more than this machine has. */
 const IGRAPH_MAX_CELLS = 10_000_000;
 const CHILD_TIMEOUT_MS = 10 * 60_000;
+/** The bidirectional BFS over 10^9 cells takes minutes on an idle machine, many more on a busy one. */
+const HUGE_CHILD_TIMEOUT_MS = 60 * 60_000;
 const POOL_THREADS = Math.min(2, availableParallelism());
 
 type Measurement = Record<string, unknown>;
@@ -39,10 +41,10 @@ function log(message: string): void {
 }
 
 /** Runs a child process that prints one JSON line; a failure becomes `{error}`. */
-function child(command: string, argv: string[], label: string): Measurement {
+function child(command: string, argv: string[], label: string, timeout = CHILD_TIMEOUT_MS): Measurement {
   log(`${label} …`);
   const started = performance.now();
-  const run = spawnSync(command, argv, { encoding: 'utf8', maxBuffer: 64 << 20, timeout: CHILD_TIMEOUT_MS });
+  const run = spawnSync(command, argv, { encoding: 'utf8', maxBuffer: 64 << 20, timeout });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   if (run.error || run.status !== 0) {
     const reason = run.error?.message ?? `exit ${run.status}: ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`;
@@ -54,9 +56,9 @@ function child(command: string, argv: string[], label: string): Measurement {
   return JSON.parse(line) as Measurement;
 }
 
-function engine(job: EngineJob, label: string): Measurement {
+function engine(job: EngineJob, label: string, timeout = CHILD_TIMEOUT_MS): Measurement {
   const argv = ['--expose-gc', '--max-old-space-size=4096', '--import', 'tsx', here('./engine-child.ts'), JSON.stringify(job)];
-  return child(process.execPath, argv, label);
+  return child(process.execPath, argv, label, timeout);
 }
 
 function igraphAvailable(): boolean {
@@ -79,6 +81,7 @@ function compare(ours: Measurement, peer: Measurement): Measurement | null {
   if ('skipped' in peer || 'error' in peer) return null;
   return {
     e2e: ratio(peer['e2e_ms'], ours['e2e_ms']),
+    cpu: ratio(peer['cpu_ms'], ours['cpu_ms']),
     search: ratio(peer['search_ms'], ours['search_ms']),
     // Peer peak RSS against the bytes this engine's kernel allocated (its RSS delta is below
     // what RSS can resolve on the small lattices), and RSS against RSS.
@@ -99,6 +102,7 @@ function pathBenchmark(pathCase: PathCase, workDir: string, hasIgraph: boolean):
       : engine(
           { ...base, options: { strategy: 'bfs' }, repeats: pathCase.huge ? 1 : quick ? 3 : 5, warmup },
           `${pathCase.name}: catalytic, bidirectional BFS only`,
+          pathCase.huge ? HUGE_CHILD_TIMEOUT_MS : CHILD_TIMEOUT_MS,
         );
 
   let igraph: Measurement;
@@ -160,6 +164,7 @@ function throughput(): Measurement {
       lattice: components.name,
       ...c,
       cells_per_second: typeof c['e2e_ms'] === 'number' ? round(cells / (c['e2e_ms'] / 1000), 3) : null,
+      cells_per_cpu_second: typeof c['cpu_ms'] === 'number' ? round(cells / (c['cpu_ms'] / 1000), 3) : null,
     };
     const diffusion = THROUGHPUT_CASES.diffusion;
     const warm = { spec: { dimensions: 3, size: 32 }, params: { steps: 5, alpha: 0.15 } };
@@ -172,6 +177,7 @@ function throughput(): Measurement {
       lattice: diffusion.name,
       ...f,
       cell_steps_per_second: typeof f['e2e_ms'] === 'number' ? round(cellSteps / (f['e2e_ms'] / 1000), 3) : null,
+      cell_steps_per_cpu_second: typeof f['cpu_ms'] === 'number' ? round(cellSteps / (f['cpu_ms'] / 1000), 3) : null,
     };
   }
   return out;
@@ -228,6 +234,7 @@ try {
       'catalytic answers with the lower-bound dive when a path as short as the Manhattan bound exists, else bidirectional BFS; catalytic_bfs_only forces the bidirectional BFS.',
       'memory ratio = peer peak RSS delta / bytes Catalytic allocated; memory_rss_vs_rss uses Catalytic\'s own RSS delta (floored at one page).',
       'Each engine runs in its own process; timings are medians of the repeats (e2e_ms_runs lists them).',
+      'cpu_ms is the CPU time of all the process\'s threads over the same span: on a machine other work also loads, wall time includes waiting for a core and cpu_ms does not.',
     ],
     shortest_path: shortestPath,
     throughput: throughput(),
