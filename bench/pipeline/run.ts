@@ -7,11 +7,16 @@
  * (the clients together at half the throughput two workers sustained). The report is JSON on
  * stdout; progress goes to stderr.
  *
+ * Jobs per second depend on what else the machine runs; the report also gives the CPU time each
+ * part of the stack (API, workers, PostgreSQL backends, Redis) spent per job, read from /proc and
+ * Redis's INFO, and the throughput that CPU cost allows on this machine's cores.
+ *
  * The stack is real: its own PostgreSQL database, `catalytic api` and `catalytic worker` child
  * processes, several enterprise tenants (clients spread over them), plan request limits lifted
  * (they would cap the load, not measure the pipeline).
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
+import { ownCpuMs, processCpuMs, totalCpuMs } from './cpu.ts';
 import { rawManualLoops, rawWorker } from './raw-bullmq.ts';
 import { BenchStack } from './stack.ts';
 
@@ -51,6 +56,58 @@ interface Phase {
   submit_seconds: number;
   submit_ms: ReturnType<typeof percentiles>;
   queue_wait_ms: ReturnType<typeof percentiles>;
+  cpu_ms_per_job: CpuPerJob;
+}
+
+interface CpuPerJob {
+  api: number;
+  workers: number;
+  postgres: number;
+  redis: number;
+  /** The benchmark's own HTTP clients (not part of the stack). */
+  clients: number;
+  /** API + workers + PostgreSQL + Redis. */
+  stack: number;
+}
+
+interface CpuSample {
+  api: number;
+  workers: number;
+  postgres: Map<number, number>;
+  redis: number;
+  clients: number;
+}
+
+async function redisCpuMs(stack: BenchStack): Promise<number> {
+  const info = await stack.redis.info('cpu');
+  const value = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+  return (value('used_cpu_user') + value('used_cpu_sys')) * 1000;
+}
+
+async function sampleCpu(stack: BenchStack): Promise<CpuSample> {
+  const backends = await stack.backendPids();
+  return {
+    api: totalCpuMs(stack.pids.api),
+    workers: totalCpuMs(stack.pids.worker),
+    postgres: new Map(backends.map((pid) => [pid, processCpuMs(pid)])),
+    redis: await redisCpuMs(stack),
+    clients: ownCpuMs(),
+  };
+}
+
+/** CPU per job between two samples; backends that appeared meanwhile count from zero. */
+function cpuPerJob(before: CpuSample, after: CpuSample, jobs: number): CpuPerJob {
+  let postgres = 0;
+  for (const [pid, ms] of after.postgres) postgres += ms - (before.postgres.get(pid) ?? 0);
+  const per = (ms: number) => Math.round((ms / jobs) * 100) / 100;
+  const parts = {
+    api: per(after.api - before.api),
+    workers: per(after.workers - before.workers),
+    postgres: per(postgres),
+    redis: per(after.redis - before.redis),
+    clients: per(after.clients - before.clients),
+  };
+  return { ...parts, stack: Math.round((parts.api + parts.workers + parts.postgres + parts.redis) * 100) / 100 };
 }
 
 async function post(apiUrl: string, authorization: string, i: number): Promise<number> {
@@ -89,6 +146,7 @@ async function throughput(stack: BenchStack, apiUrl: string, tenants: Array<{ au
   const since = new Date();
   const latencies: number[] = [];
   let next = 0;
+  const cpuBefore = await sampleCpu(stack);
   const started = performance.now();
   await Promise.all(
     Array.from({ length: CLIENTS }, async (_, client) => {
@@ -98,6 +156,7 @@ async function throughput(stack: BenchStack, apiUrl: string, tenants: Array<{ au
   );
   const submitted = performance.now();
   const done = await allCompleted(stack, since, jobs, started);
+  const cpuAfter = await sampleCpu(stack);
   return {
     workers,
     jobs,
@@ -106,6 +165,7 @@ async function throughput(stack: BenchStack, apiUrl: string, tenants: Array<{ au
     submit_seconds: Math.round(submitted - started) / 1000,
     submit_ms: percentiles(latencies),
     queue_wait_ms: percentiles(await queueWaits(stack, since)),
+    cpu_ms_per_job: cpuPerJob(cpuBefore, cpuAfter, jobs),
   };
 }
 
@@ -186,6 +246,8 @@ async function main(): Promise<void> {
             ...p,
             of_raw_worker_concurrency_50: Math.round((p.jobs_per_s / rawConcurrency.jobs_per_s) * 1000) / 1000,
             of_raw_manual_fetch: Math.round((p.jobs_per_s / rawManual.jobs_per_s) * 1000) / 1000,
+            // What the stack's CPU per job allows on this machine's cores with nothing else running.
+            cpu_bound_jobs_per_s: Math.round((availableParallelism() * 1000) / p.cpu_ms_per_job.stack),
           },
         ]),
       ),

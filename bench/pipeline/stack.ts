@@ -65,6 +65,8 @@ export class BenchStack {
   readonly databaseUrl: string;
   private readonly keysDir = mkdtempSync(join(tmpdir(), 'catalytic-bench-keys-'));
   private readonly children: ChildProcess[] = [];
+  /** Process ids of the API and worker processes, by role. */
+  readonly pids: { api: number[]; worker: number[] } = { api: [], worker: [] };
   db!: Db;
   redis!: Redis;
 
@@ -136,6 +138,7 @@ export class BenchStack {
   async api(extra: Record<string, string> = {}): Promise<string> {
     const port = await freePort();
     const { child, output } = this.spawn('api', this.env({ PORT: String(port), ...extra }));
+    if (child.pid) this.pids.api.push(child.pid);
     const url = `http://127.0.0.1:${port}`;
     await waitReady(`${url}/ready`, child, output);
     return url;
@@ -145,7 +148,16 @@ export class BenchStack {
   async worker(extra: Record<string, string> = {}): Promise<void> {
     const port = await freePort();
     const { child, output } = this.spawn('worker', this.env({ METRICS_PORT: String(port), ...extra }));
+    if (child.pid) this.pids.worker.push(child.pid);
     await waitReady(`http://127.0.0.1:${port}/ready`, child, output);
+  }
+
+  /** PostgreSQL backend processes serving the stack's database. */
+  async backendPids(): Promise<number[]> {
+    const rows = (await this.db.raw('select pid from pg_stat_activity where datname = ? and pid <> pg_backend_pid()', [this.databaseName])) as {
+      rows: Array<{ pid: number }>;
+    };
+    return rows.rows.map((r) => r.pid);
   }
 
   async stop(): Promise<void> {
