@@ -24,6 +24,11 @@ export interface SchedulerServiceOptions extends TaskOptions {
    * @defaultValue 4
    */
   concurrency?: number;
+  /**
+   * How often each process checks that the schedules are still in Redis, in ms.
+   * @defaultValue 5000
+   */
+  scheduleCheckMs?: number;
 }
 
 export class SchedulerService implements Service {
@@ -36,6 +41,9 @@ export class SchedulerService implements Service {
   private connection: RedisClient | undefined;
   private readonly dispatcher: WebhookDispatcher;
   private readonly deliveryDb: Db;
+  private readonly checkEveryMs: number;
+  private checkTimer: NodeJS.Timeout | undefined;
+  private checking: Promise<void> | undefined;
 
   constructor(
     private readonly runtime: Runtime,
@@ -45,6 +53,7 @@ export class SchedulerService implements Service {
     const tasks = options.tasks ?? maintenanceTasks(runtime, { deliveryDb: this.deliveryDb, ...options });
     this.tasks = new Map(tasks.map((t) => [t.name, t]));
     this.concurrency = options.concurrency ?? 4;
+    this.checkEveryMs = options.scheduleCheckMs ?? 5000;
     this.dispatcher = createWebhookDispatcher(runtime);
   }
 
@@ -54,15 +63,8 @@ export class SchedulerService implements Service {
     queue.on('error', (err) => logger.warn({ err }, 'scheduler: queue error'));
     this.queue = queue;
     for (const task of this.tasks.values()) {
-      if (task.repeat) {
-        await queue.upsertJobScheduler(task.name, task.repeat, {
-          name: task.name,
-          data: {},
-          opts: { removeOnComplete: MAINTENANCE_JOB_RETENTION.completed, removeOnFail: MAINTENANCE_JOB_RETENTION.failed },
-        });
-      } else {
-        await queue.removeJobScheduler(task.name);
-      }
+      if (task.repeat) await this.declare(queue, task, task.repeat);
+      else await queue.removeJobScheduler(task.name);
     }
 
     this.connection = createRedisFromConfig(config, 'catalytic:scheduler', 'blocking');
@@ -80,6 +82,42 @@ export class SchedulerService implements Service {
       { tasks: [...this.tasks.values()].map((t) => ({ task: t.name, ...(t.repeat ?? { disabled: true }) })) },
       'maintenance schedules declared',
     );
+    this.scheduleCheck();
+  }
+
+  private declare(queue: Queue, task: MaintenanceTask, repeat: NonNullable<MaintenanceTask['repeat']>): Promise<unknown> {
+    return queue.upsertJobScheduler(task.name, repeat, {
+      name: task.name,
+      data: {},
+      opts: { removeOnComplete: MAINTENANCE_JOB_RETENTION.completed, removeOnFail: MAINTENANCE_JOB_RETENTION.failed },
+    });
+  }
+
+  /**
+   * The schedules live in Redis, which may lose them (a restart without persistence, a failover
+   * to a replica that had not caught up, a flush): every few seconds each process declares again
+   * any that is missing, or nothing would ever run reconcile — the very task that repairs what
+   * Redis lost.
+   */
+  private scheduleCheck(): void {
+    this.checkTimer = setTimeout(() => {
+      this.checking = this.redeclareLost()
+        .catch((err: unknown) => this.runtime.logger.warn({ err }, 'scheduler: could not check the maintenance schedules'))
+        .finally(() => {
+          this.checking = undefined;
+          if (this.checkTimer) this.scheduleCheck();
+        });
+    }, this.checkEveryMs);
+  }
+
+  private async redeclareLost(): Promise<void> {
+    const queue = this.queue;
+    if (!queue) return;
+    for (const task of this.tasks.values()) {
+      if (!task.repeat || (await queue.getJobScheduler(task.name))) continue;
+      await this.declare(queue, task, task.repeat);
+      this.runtime.logger.warn({ task: task.name }, 'scheduler: a maintenance schedule was missing from Redis; declared it again');
+    }
   }
 
   /** Runs one task now in this process (what a scheduled run does); used by tests and the CLI. */
@@ -123,6 +161,10 @@ export class SchedulerService implements Service {
 
   readonly close = once(async () => {
     this.closing.abort();
+    const checkTimer = this.checkTimer;
+    this.checkTimer = undefined;
+    clearTimeout(checkTimer);
+    await this.checking;
     try {
       await this.worker?.close();
     } catch (err) {
