@@ -1,9 +1,10 @@
 /**
  * The one place errors become responses: an AppError becomes its RFC 9457 problem+json; an
- * HTTP error raised by Koa or a library (`err.expose`) keeps its status; anything else is a 500
- * whose details go to the log only.
+ * HTTP error raised by Koa or a library (`err.expose`) keeps its status; PostgreSQL or Redis
+ * unreachable is a 503 with Retry-After (clients retry those); anything else is a 500 whose
+ * details go to the log only.
  */
-import { AppError, ERROR_CATALOGUE, type ErrorCode, isAppError, toProblem } from '../../shared/errors.ts';
+import { AppError, ERROR_CATALOGUE, type ErrorCode, isAppError, isTransientError, toProblem } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { ApiContext, ApiMiddleware } from '../state.ts';
 
@@ -40,6 +41,9 @@ export function toAppError(err: unknown): AppError {
     return new AppError(code, e.message, { headers: e.headers, cause: err });
   }
   if (status === 503) return new AppError('service_unavailable', undefined, { cause: err });
+  if (isTransientError(err)) {
+    return new AppError('service_unavailable', 'A service this request needs is unreachable; retry shortly', { headers: { 'Retry-After': '1' }, cause: err });
+  }
   return new AppError('internal', ERROR_CATALOGUE.internal.title, { cause: err });
 }
 
