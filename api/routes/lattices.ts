@@ -216,8 +216,12 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
         idempotencyKeyOf(ctx),
         '/api/lattices/path',
       );
-      const finished = isFinalStatus(row.status) || body.wait_ms === 0 ? undefined : await service.waitForFinal(principal.tenantId, row.id, body.wait_ms);
-      const current = finished ?? (await service.read(principal.tenantId, row.id));
+      // wait_ms 0 answers at once with the job as submitted; otherwise as it is when it finished or the wait ran out.
+      const current = isFinalStatus(row.status)
+        ? await service.read(principal.tenantId, row.id)
+        : body.wait_ms > 0
+          ? await service.waitForFinal(principal.tenantId, row.id, body.wait_ms)
+          : undefined;
       const job = current?.body ?? jobBody(row);
       ctx.status = isFinalStatus(job.status) ? 200 : 202;
       if (ctx.status === 202) ctx.set('Location', `/api/jobs/${row.id}`);
