@@ -6,7 +6,7 @@
 import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import { type Profile, type ProfileData, requestsFor } from './profiles.ts';
-import { heapUsedBytes, rssBytes, type StackProcess } from './stack.ts';
+import { cpuMs, heapUsedBytes, rssBytes, type StackProcess } from './stack.ts';
 
 export interface ScenarioOptions {
   target: StackProcess;
@@ -34,6 +34,12 @@ export interface ScenarioResult {
   connection_errors: number;
   timeouts: number;
   target_memory_after: { rss_mb?: number; heap_used_mb?: number };
+  /**
+   * CPU the target process used: per answered request, and in cores (CPU seconds per second).
+   * On a shared machine this separates "slow" from "starved": cost per request is what the
+   * process would need on a core of its own.
+   */
+  target_cpu: { ms_per_request: number; cores: number } | null;
   load_average: { before: number[]; after: number[] };
 }
 
@@ -49,6 +55,7 @@ export function quantile(sorted: Float64Array, q: number): number {
 export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
   const { target, profile, connections, durationS, data } = options;
   const before = loadavg().map((v) => round(v));
+  const cpuBefore = cpuMs(target.pid);
   const times: number[] = [];
   const statuses: Record<string, number> = {};
   const instance = autocannon({
@@ -65,6 +72,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
   });
   const result = await instance;
+  const cpuAfter = cpuMs(target.pid);
+  const cpuUsed = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
   const sorted = Float64Array.from(times).sort();
   const answered = times.length;
   const count = (predicate: (status: number) => boolean) =>
@@ -97,6 +106,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       ...(rss === undefined ? {} : { rss_mb: round(rss / MB, 1) }),
       ...(heap === undefined ? {} : { heap_used_mb: round(heap / MB, 1) }),
     },
+    target_cpu:
+      cpuUsed === undefined || !answered ? null : { ms_per_request: round(cpuUsed / answered, 3), cores: round(cpuUsed / 1000 / result.duration, 2) },
     load_average: { before, after: loadavg().map((v) => round(v)) },
   };
 }

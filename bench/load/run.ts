@@ -109,7 +109,8 @@ async function main(): Promise<void> {
         const target = profile === 'ceiling' ? bare : api;
         log(`${profile} at ${connections} connections for ${settings.duration_s} s`);
         const result = await runScenario({ target, profile, connections, durationS: settings.duration_s, data });
-        log(`  ${result.requests_per_s} req/s, p50 ${result.latency_ms.p50} ms, p95 ${result.latency_ms.p95} ms, p99 ${result.latency_ms.p99} ms, non-2xx ${result.non_2xx}`);
+        const cpu = result.target_cpu ? `, ${result.target_cpu.ms_per_request} ms CPU/request on ${result.target_cpu.cores} cores` : '';
+        log(`  ${result.requests_per_s} req/s, p50 ${result.latency_ms.p50} ms, p95 ${result.latency_ms.p95} ms, p99 ${result.latency_ms.p99} ms, non-2xx ${result.non_2xx}${cpu}`);
         scenarios.push(result);
         await new Promise((r) => setTimeout(r, settings.pause_between_scenarios_s * 1000));
       }

@@ -90,6 +90,22 @@ export function rssBytes(pid: number): number | undefined {
   }
 }
 
+/** Linux reports process CPU time in clock ticks of USER_HZ, 100 per second on every common build. */
+const TICKS_PER_SECOND = 100;
+
+/** CPU time (user + system) a process has used so far, from /proc (Linux), in milliseconds. */
+export function cpuMs(pid: number): number | undefined {
+  try {
+    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const [utime, stime] = [Number(fields[11]), Number(fields[12])];
+    return ((utime + stime) * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
 /** V8 heap in use, from the API's own /metrics (prom-client default metrics). */
 export async function heapUsedBytes(apiUrl: string): Promise<number | undefined> {
   try {
