@@ -120,8 +120,8 @@ export async function withTenant<T>(
   fn: (trx: Knex.Transaction) => Promise<T>,
 ): Promise<T> {
   return db.transaction(async (trx) => {
-    await trx.raw(`set local role ${APP_ROLE}`);
-    await trx.raw(`select set_config('app.tenant_id', ?, true)`, [tenantId]);
+    // One round trip: `role` is the setting behind SET ROLE, so set_config(…, true) is SET LOCAL ROLE.
+    await trx.raw(`select set_config('role', ?, true), set_config('app.tenant_id', ?, true)`, [APP_ROLE, tenantId]);
     return fn(trx);
   });
 }
