@@ -22,7 +22,9 @@ export class RedisScript {
     try {
       return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
     } catch (err) {
-      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      // On a cluster the reply may come wrapped ("Too many Cluster redirections. Last error:
+      // NOSCRIPT …" when a failover promoted a replica that never loaded the script).
+      if (!(err instanceof Error) || !err.message.includes('NOSCRIPT')) throw err;
       return redis.eval(this.lua, keys.length, ...keys, ...args);
     }
   }
