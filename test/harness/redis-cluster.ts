@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -44,11 +45,31 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: s
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** True when nothing listens on `port` of 127.0.0.1 right now. */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** A random first port whose `count` consecutive ports, and their cluster bus ports (+10000), are free. */
+async function freeBasePort(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 9000);
+    const ports = Array.from({ length: count }, (_, i) => base + i);
+    const free = await Promise.all(ports.flatMap((p) => [portIsFree(p), portIsFree(p + 10_000)]));
+    if (free.every(Boolean)) return base;
+  }
+  throw new Error('no free range of ports for a Redis Cluster');
+}
+
 export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisCluster> {
   const primaries = options.primaries ?? 3;
   const replicas = options.replicas ?? 0;
   const count = primaries * (1 + replicas);
-  const base = options.basePort ?? 20_000 + Math.floor(Math.random() * 9000);
+  const base = options.basePort ?? (await freeBasePort(count));
   const ports = Array.from({ length: count }, (_, i) => base + i);
   const dir = mkdtempSync(join(tmpdir(), 'catalytic-cluster-'));
   const processes = new Map<number, ChildProcess>();
@@ -73,7 +94,8 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   };
   try {
     for (const port of ports) {
-      await waitFor(async () => (await redisCli(['-p', String(port), 'ping'])).trim() === 'PONG', 10_000, `redis node ${port}`);
+      // Generous: redis-cli start-up alone can take seconds on a busy machine.
+      await waitFor(async () => (await redisCli(['-p', String(port), 'ping'])).trim() === 'PONG', 30_000, `redis node ${port}`);
     }
     const nodes = ports.map((p) => `127.0.0.1:${p}`);
     await redisCli(['--cluster', 'create', ...nodes, '--cluster-replicas', String(replicas), '--cluster-yes']);
