@@ -19,6 +19,8 @@ export interface EngineJob {
   poolThreads: number;
   /** A smaller job of the same shape of work, run first so timings are of compiled code. */
   warmup: { spec: unknown; params: unknown } | null;
+  /** Unmeasured runs of the job itself before the measured ones (a long-lived worker is warm). */
+  warmupRuns: number;
 }
 
 const job = JSON.parse(process.argv[2]!) as EngineJob;
@@ -26,8 +28,9 @@ const pool = new KernelPool({ threads: job.poolThreads });
 await pool.start();
 try {
   if (job.warmup) {
-    for (let i = 0; i < 5; i++) await pool.run(job.type, job.warmup.spec, job.warmup.params, job.options);
+    for (let i = 0; i < 20; i++) await pool.run(job.type, job.warmup.spec, job.warmup.params, job.options);
   }
+  for (let i = 0; i < job.warmupRuns; i++) await pool.run(job.type, job.spec, job.params, job.options);
   collectGarbage();
   const baseline = procStatusBytes('VmRSS');
   const peakReset = resetPeakRss();

