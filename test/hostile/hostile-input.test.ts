@@ -512,7 +512,8 @@ describe('hostile input', () => {
       expect(result.closedAfterMs).toBeLessThan(REQUEST_BODY_TIMEOUT_MS + CUT_SLACK_MS);
       if (result.status !== undefined) expect(result.status).toBeLessThan(500);
     }
-    expect(Math.max(...prompt)).toBeLessThan(2_000);
+    // Generous for a shared CI machine; starved requests would wait for the cuts (10 s and more).
+    expect(Math.max(...prompt)).toBeLessThan(3_000);
   }, 90_000);
 
   it('is still alive and answering at the end', async () => {
