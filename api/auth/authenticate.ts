@@ -6,11 +6,14 @@ import { hashApiKey, looksLikeApiKey } from '../../shared/auth/api-key-format.ts
 import { type Principal, type Role, ROLE_SCOPES, type Scope } from '../../shared/auth/principal.ts';
 import { addLogContext } from '../../shared/context.ts';
 import { AppError, isAppError } from '../../shared/errors.ts';
+import { MINUTE } from '../../shared/units.ts';
 import type { ApiContext, ApiDeps } from '../state.ts';
 import { looksLikeJwt } from './access-tokens.ts';
 
 /** Verifies one kind of bearer token. Returns undefined when the token is not of its kind. */
 export type TokenVerifier = (token: string, ctx: ApiContext) => Promise<Principal | undefined>;
+
+const LAST_USED_PRECISION_MS = MINUTE;
 
 interface ApiKeyRow {
   id: string;
@@ -19,6 +22,7 @@ interface ApiKeyRow {
   scopes: Scope[];
   expires_at: Date | null;
   revoked_at: Date | null;
+  last_used_at: Date | null;
   plan_code: string;
   tenant_status: string;
   role: Role | null;
@@ -39,6 +43,7 @@ export function apiKeyVerifier({ runtime }: ApiDeps): TokenVerifier {
         'k.scopes',
         'k.expires_at',
         'k.revoked_at',
+        'k.last_used_at',
         't.plan_code',
         't.status as tenant_status',
         'u.role',
@@ -47,7 +52,11 @@ export function apiKeyVerifier({ runtime }: ApiDeps): TokenVerifier {
       throw new AppError('invalid_token', 'The API key is not valid');
     }
     if (row.tenant_status !== 'active') throw new AppError('forbidden', 'The tenant is suspended');
-    void runtime.db('api_keys').where({ id: row.id }).update({ last_used_at: runtime.db.fn.now() }).catch(() => undefined);
+    // `last_used_at` is for people reading the key list: a minute's precision is plenty, and it
+    // saves a durable write on nearly every request.
+    if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > LAST_USED_PRECISION_MS) {
+      void runtime.db('api_keys').where({ id: row.id }).update({ last_used_at: runtime.db.fn.now() }).catch(() => undefined);
+    }
     return {
       kind: 'api_key',
       tenantId: row.tenant_id,
