@@ -67,7 +67,7 @@ export function diffusionSlab(task: DiffusionTask, control: JobControl): Diffusi
   }
   const final = params.steps % 2 === 0 ? fieldA : fieldB;
   const sampled = sampleShape(lattice.shape);
-  summarise(task, blocked[me]!, final[me]!, sampled);
+  summarise(task, control, blocked[me]!, final[me]!, sampled);
   control.barrier();
   if (me !== 0) return { result: null, bytes: 0, build_ms };
   return { result: combine(task, sampled), bytes: 0, build_ms };
@@ -191,7 +191,7 @@ function stepSlab(
 }
 
 /** Writes this slab's totals and block sums into its summary buffer. */
-function summarise(task: DiffusionTask, bits: Int32Array, field: Float32Array, sampled: number[]): void {
+function summarise(task: DiffusionTask, control: JobControl, bits: Int32Array, field: Float32Array, sampled: number[]): void {
   const { lattice, slabs, slab: me, buffers } = task;
   const own = slabs[me]!;
   const { shape } = lattice;
@@ -209,7 +209,9 @@ function summarise(task: DiffusionTask, bits: Int32Array, field: Float32Array, s
   let min = Infinity;
   let max = -Infinity;
   let open = 0;
+  const rowsPerCheck = Math.max(1, Math.floor(CHECK_CELLS / rowCells));
   for (let r = 0; r < own.rows; r++) {
+    if (r % rowsPerCheck === 0) control.checkpoint();
     const rowBlock = blockOf(own.row0 + r, shape[0]!, sampled[0]!) * sampleStrides[0]!;
     coords.fill(0);
     for (let offset = 0; offset < rowCells; offset++) {
