@@ -20,15 +20,16 @@ export interface CatalyticProcess {
 }
 
 const running = new Set<ChildProcess>();
-let cleanupRegistered = false;
+const killRunning = () => {
+  for (const child of running) child.kill('SIGKILL');
+};
+
+// Registered when a test file imports this module (hooks registered from inside a running test
+// are ignored); the exit hook covers a test process that ends without running its hooks.
+afterAll(killRunning);
+process.once('exit', killRunning);
 
 export function spawnCatalytic(args: string[], env: Record<string, string>): CatalyticProcess {
-  if (!cleanupRegistered) {
-    cleanupRegistered = true;
-    afterAll(() => {
-      for (const child of running) child.kill('SIGKILL');
-    });
-  }
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
