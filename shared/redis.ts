@@ -159,6 +159,11 @@ export async function deleteKeys(client: RedisClient, keys: readonly string[]): 
   return removed.reduce((a, b) => a + b, 0);
 }
 
+/** Deletes every key under `prefix` (on every primary of a cluster). */
+export async function deleteKeysWithPrefix(client: RedisClient, prefix: string): Promise<void> {
+  for await (const keys of scanKeys(client, `${prefix}*`)) await deleteKeys(client, keys);
+}
+
 /** Round-trip time of a PING, in milliseconds. */
 export async function pingRedis(redis: RedisClient): Promise<number> {
   const started = performance.now();

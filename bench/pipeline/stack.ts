@@ -14,7 +14,8 @@ import { generateApiKey } from '../../shared/auth/api-key-format.ts';
 import { SCOPES } from '../../shared/auth/principal.ts';
 import { createDb, type Db } from '../../shared/db.ts';
 import { migrateLatest } from '../../shared/migrate.ts';
-import { createRedis, type Redis } from '../../shared/redis.ts';
+import { createRedis, deleteKeysWithPrefix, type Redis } from '../../shared/redis.ts';
+import { terminate } from '../support/terminate.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin/catalytic.js');
@@ -161,27 +162,9 @@ export class BenchStack {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(
-      this.children.map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-            child.once('exit', () => {
-              clearTimeout(timer);
-              resolve();
-            });
-            child.kill('SIGTERM');
-          }),
-      ),
-    );
+    await Promise.all(this.children.map((child) => terminate(child, 20_000)));
     if (this.redis) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length) await this.redis.del(...keys);
-      } while (cursor !== '0');
+      await deleteKeysWithPrefix(this.redis, this.prefix);
       this.redis.disconnect();
     }
     await this.db?.destroy();

@@ -9,7 +9,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { MAINTENANCE_QUEUE } from '../../scheduler/maintenance-queue.ts';
 import { SchedulerService } from '../../scheduler/scheduler-service.ts';
 import type { MaintenanceTask } from '../../scheduler/tasks.ts';
-import { deleteRedisPrefix, useTestEnvironment } from '../support/context.ts';
+import { deleteKeysWithPrefix } from '../../shared/redis.ts';
+import { useTestEnvironment } from '../support/context.ts';
 
 const env = useTestEnvironment({ BACKUP_CRON: 'off' });
 const runs: string[] = [];
@@ -38,7 +39,7 @@ describe('maintenance schedules', () => {
     queue.on('error', () => undefined);
     await expect.poll(() => runs.length, { timeout: 5000 }).toBeGreaterThan(0);
 
-    await deleteRedisPrefix(env.redis, env.redisPrefix);
+    await deleteKeysWithPrefix(env.redis, env.redisPrefix);
     expect(await queue.getJobScheduler('reconcile')).toBeUndefined();
     const before = runs.length;
 

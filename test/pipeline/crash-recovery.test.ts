@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { reconcile } from '../../worker/reconcile.ts';
 import { useTestApi } from '../support/api.ts';
-import { deleteRedisPrefix, useTestEnvironment } from '../support/context.ts';
+import { deleteKeysWithPrefix } from '../../shared/redis.ts';
+import { useTestEnvironment } from '../support/context.ts';
 import { createTestTenant } from '../support/tenants.ts';
 import { type JobJson, startWorker, stopWorker, submit, waitForJob, waitForRow } from './support.ts';
 
@@ -74,7 +75,7 @@ describe('worker crashes', () => {
     for (let i = 0; i < 20; i++) {
       queued.push(await submit(api, tenant.headers, { type: 'shortest_path', lattice: { shape: [4, 4] }, params: { start: [0, 0], end: [3, i % 4] } }));
     }
-    await deleteRedisPrefix(env.redis, env.redisPrefix);
+    await deleteKeysWithPrefix(env.redis, env.redisPrefix);
 
     // The dead worker's heartbeat must be older than `staleAfterMs` for its job to count as lost.
     await new Promise((r) => setTimeout(r, 1200));

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, inject } from 'vitest';
 import { type Config, parseConfig } from '../../shared/config.ts';
 import { createDb, type Db } from '../../shared/db.ts';
 import { createLogger } from '../../shared/logger.ts';
-import { type Cluster, createRedis, createRedisCluster, deleteKeys, type RedisClient, scanKeys } from '../../shared/redis.ts';
+import { type Cluster, createRedis, createRedisCluster, deleteKeysWithPrefix, type RedisClient, scanKeys } from '../../shared/redis.ts';
 import { createRuntime, type Runtime } from '../../shared/runtime.ts';
 import { createDatabase, databaseUrl, dropDatabase, freshDatabaseName } from './postgres.ts';
 
@@ -24,11 +24,6 @@ export interface TestEnvironment {
   redisPrefix: string;
   /** A runtime like a role's, for in-process services; closed after the file. */
   runtime(overrides?: Record<string, string>): Runtime;
-}
-
-/** Deletes every Redis key under `prefix` (on every primary of a cluster). */
-export async function deleteRedisPrefix(redis: RedisClient, prefix: string): Promise<void> {
-  for await (const keys of scanKeys(redis, `${prefix}*`)) await deleteKeys(redis, keys);
 }
 
 /**
@@ -88,7 +83,7 @@ export function useTestEnvironment(extraEnv: Record<string, string> = {}): TestE
   afterAll(async () => {
     await Promise.allSettled(runtimes.map((r) => r.close()));
     if (te.redis) {
-      await deleteRedisPrefix(te.redis, te.redisPrefix);
+      await deleteKeysWithPrefix(te.redis, te.redisPrefix);
       te.redis.disconnect();
     }
     await te.db?.destroy();
