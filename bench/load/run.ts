@@ -24,6 +24,7 @@ const { values: args } = parseArgs({
     'soak-connections': { type: 'string', default: '50' },
     duration: { type: 'string', description: 'seconds per scenario' },
     connections: { type: 'string', description: 'comma-separated connection counts' },
+    profiles: { type: 'string', description: 'comma-separated profiles (default: all)' },
     'poll-jobs': { type: 'string', description: 'jobs per tenant submitted before polling' },
     out: { type: 'string', description: 'also write the JSON here' },
   },
@@ -37,6 +38,7 @@ const settings = {
   soak_minutes: Number(args['soak-minutes'] ?? (quick ? 0.5 : 10)),
   soak_connections: Number(args['soak-connections']),
   soak_sample_every_s: quick ? 2 : 10,
+  profiles: (args.profiles ?? ['ceiling', ...PROFILES].join(',')).split(',') as Profile[],
   poll_jobs_per_tenant: Number(args['poll-jobs'] ?? (quick ? 30 : 200)),
   tenants: 3,
   // Far above what two cores serve: the burst cap never answers 429 here. Per-plan limits
@@ -105,7 +107,7 @@ async function main(): Promise<void> {
 
     const scenarios: ScenarioResult[] = [];
     for (const connections of settings.connections) {
-      for (const profile of ['ceiling', ...PROFILES] as Profile[]) {
+      for (const profile of settings.profiles) {
         const target = profile === 'ceiling' ? bare : api;
         log(`${profile} at ${connections} connections for ${settings.duration_s} s`);
         const result = await runScenario({ target, profile, connections, durationS: settings.duration_s, data });
