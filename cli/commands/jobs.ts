@@ -5,7 +5,8 @@ import { KernelTypeSchema } from '../../shared/lattice/schema.ts';
 import { parseCount } from './arguments.ts';
 import { CommandFailure, UsageError } from './cli-errors.ts';
 import { CLIENT_EXIT } from './exit-codes.ts';
-import { formatDuration, formatPercent, formatTime, renderFields, renderTable } from './format.ts';
+import { formatDuration, formatPercent, formatTime, renderFields } from './format.ts';
+import { listPages, type PagingFlags, printPage, withPagingOptions } from './list-pages.ts';
 import { reportFinal, resultFormat, waitAndReport } from './outcome.ts';
 import { elapsedMs } from './progress-view.ts';
 import { renderResult } from './result-view.ts';
@@ -41,43 +42,34 @@ function checkQuery(options: { status?: string; type?: string }): void {
 export function registerJobCommands(program: Command): void {
   const jobs = program.command('jobs').description('list, show, cancel and watch jobs');
 
-  clientCommand(jobs, 'list', 'list jobs, newest first')
-    .option('--status <status>', `only jobs in this state: ${JOB_STATUSES.join(', ')}`)
-    .option('--type <type>', `only jobs of this type: ${KernelTypeSchema.options.join(', ')}`)
-    .option('--limit <n>', 'jobs per page (1-100)', parseCount)
-    .option('--cursor <cursor>', 'next_cursor of the previous page')
-    .option('--all', 'every page')
-    .action(
-      clientAction(async (session, options: { status?: string; type?: string; limit?: number; cursor?: string; all?: boolean }) => {
-        checkQuery(options);
-        const query = { status: options.status, type: options.type, limit: options.limit } as JobListQuery;
-        let rows: Job[];
-        let next: string | null = null;
-        if (options.all) {
-          rows = [];
-          for await (const job of session.client.jobs.all({ ...query, limit: options.limit ?? 100 })) rows.push(job);
-        } else {
-          const page = await session.client.jobs.list({ ...query, cursor: options.cursor });
-          rows = page.data;
-          next = page.next_cursor;
-        }
-        if (session.json) {
-          session.printJson({ data: rows, next_cursor: next });
-          return;
-        }
-        session.out(
-          renderTable(rows, [
-            { header: 'ID', value: (j) => j.id },
-            { header: 'TYPE', value: (j) => j.type },
-            { header: 'STATUS', value: (j) => j.status },
-            { header: 'PROGRESS', value: (j) => formatPercent(j.progress), align: 'right' },
-            { header: 'CREATED', value: (j) => formatTime(j.created_at) },
-            { header: 'RUN', value: (j) => formatDuration(j.run_ms), align: 'right' },
-          ]),
-        );
-        if (next) session.note(`more: catalytic jobs list --cursor ${next}`);
-      }),
-    );
+  withPagingOptions(
+    clientCommand(jobs, 'list', 'list jobs, newest first')
+      .option('--status <status>', `only jobs in this state: ${JOB_STATUSES.join(', ')}`)
+      .option('--type <type>', `only jobs of this type: ${KernelTypeSchema.options.join(', ')}`),
+    'jobs',
+  ).action(
+    clientAction(async (session, options: PagingFlags & { status?: string; type?: string }) => {
+      checkQuery(options);
+      const query = { status: options.status, type: options.type } as JobListQuery;
+      const page = await listPages(options, {
+        page: (limit, cursor) => session.client.jobs.list({ ...query, limit, cursor }),
+        all: (limit) => session.client.jobs.all({ ...query, limit }),
+      });
+      printPage(
+        session,
+        page,
+        [
+          { header: 'ID', value: (j) => j.id },
+          { header: 'TYPE', value: (j) => j.type },
+          { header: 'STATUS', value: (j) => j.status },
+          { header: 'PROGRESS', value: (j) => formatPercent(j.progress), align: 'right' },
+          { header: 'CREATED', value: (j) => formatTime(j.created_at) },
+          { header: 'RUN', value: (j) => formatDuration(j.run_ms), align: 'right' },
+        ],
+        'catalytic jobs list',
+      );
+    }),
+  );
 
   clientCommand(jobs, 'show <id>', 'show a job')
     .action(

@@ -1,8 +1,9 @@
 /** `catalytic lattice create | list | show | delete`. */
 import type { Command } from 'commander';
-import type { Lattice, LatticeSummary } from '../../shared/client/index.ts';
-import { type LatticeFlags, latticeSpecFromFlags, parseCount } from './arguments.ts';
-import { formatCount, formatTime, renderFields, renderTable } from './format.ts';
+import type { Lattice } from '../../shared/client/index.ts';
+import { type LatticeFlags, latticeSpecFromFlags } from './arguments.ts';
+import { formatCount, formatTime, renderFields } from './format.ts';
+import { listPages, type PagingFlags, printPage, withPagingOptions } from './list-pages.ts';
 import { withLatticeOptions } from './lattice-options.ts';
 import { clientAction, clientCommand } from './session.ts';
 
@@ -40,40 +41,28 @@ export function registerLatticeCommands(program: Command): void {
       }),
     );
 
-  clientCommand(lattice, 'list', "list the tenant's lattices, newest first")
-    .option('--limit <n>', 'lattices per page (1-100)', parseCount)
-    .option('--cursor <cursor>', 'next_cursor of the previous page')
-    .option('--all', 'every page')
-    .action(
-      clientAction(async (session, options: { limit?: number; cursor?: string; all?: boolean }) => {
-        let rows: LatticeSummary[];
-        let next: string | null = null;
-        if (options.all) {
-          rows = [];
-          for await (const row of session.client.lattices.all({ limit: options.limit ?? 100 })) rows.push(row);
-        } else {
-          const page = await session.client.lattices.list({ limit: options.limit, cursor: options.cursor });
-          rows = page.data;
-          next = page.next_cursor;
-        }
-        if (session.json) {
-          session.printJson({ data: rows, next_cursor: next });
-          return;
-        }
-        session.out(
-          renderTable(rows, [
-            { header: 'ID', value: (l) => l.id },
-            { header: 'NAME', value: (l) => l.name ?? '-' },
-            { header: 'SHAPE', value: (l) => l.shape.join('x') },
-            { header: 'CELLS', value: (l) => formatCount(l.cells), align: 'right' },
-            { header: 'BOUNDARY', value: (l) => l.boundary },
-            { header: 'OBSTACLES', value: (l) => l.obstacles },
-            { header: 'CREATED', value: (l) => formatTime(l.created_at) },
-          ]),
-        );
-        if (next) session.note(`more: catalytic lattice list --cursor ${next}`);
-      }),
-    );
+  withPagingOptions(clientCommand(lattice, 'list', "list the tenant's lattices, newest first"), 'lattices').action(
+    clientAction(async (session, options: PagingFlags) => {
+      const page = await listPages(options, {
+        page: (limit, cursor) => session.client.lattices.list({ limit, cursor }),
+        all: (limit) => session.client.lattices.all({ limit }),
+      });
+      printPage(
+        session,
+        page,
+        [
+          { header: 'ID', value: (l) => l.id },
+          { header: 'NAME', value: (l) => l.name ?? '-' },
+          { header: 'SHAPE', value: (l) => l.shape.join('x') },
+          { header: 'CELLS', value: (l) => formatCount(l.cells), align: 'right' },
+          { header: 'BOUNDARY', value: (l) => l.boundary },
+          { header: 'OBSTACLES', value: (l) => l.obstacles },
+          { header: 'CREATED', value: (l) => formatTime(l.created_at) },
+        ],
+        'catalytic lattice list',
+      );
+    }),
+  );
 
   clientCommand(lattice, 'show <id>', 'show a lattice and its spec')
     .action(

@@ -148,6 +148,21 @@ describe('jobs, results and lattices', () => {
 
     const listed = await cli(['lattice', 'list']);
     expect(listed.stdout).toMatch(new RegExp(`^${lattice.id}\\s+grid\\s+8x8\\s+64\\s+periodic\\s+procedural`, 'm'));
+
+    // One a page: the first page names the command for the next; --all walks every page.
+    const second = await cli(['lattice', 'create', '--name', 'second', '--shape', '4x4', '--json']);
+    const secondId = (JSON.parse(second.stdout) as { id: string }).id;
+    const firstPage = await cli(['lattice', 'list', '--limit', '1']);
+    expect(firstPage.stdout.trim().split('\n')).toHaveLength(2);
+    const more = /more: catalytic lattice list --cursor (\S+)/.exec(firstPage.stderr);
+    expect(more?.[1], firstPage.stderr).toBeTruthy();
+    const nextPage = await cli(['lattice', 'list', '--limit', '1', '--cursor', more?.[1] ?? '', '--json']);
+    const everyPage = await cli(['lattice', 'list', '--limit', '1', '--all', '--json']);
+    const ids = (run: { stdout: string }) => (JSON.parse(run.stdout) as { data: Array<{ id: string }> }).data.map((l) => l.id);
+    expect(ids(everyPage).sort()).toEqual([lattice.id, secondId].sort());
+    expect(ids(nextPage)).toHaveLength(1);
+    expect(firstPage.stdout).not.toContain(ids(nextPage)[0]);
+    expect((await cli(['lattice', 'delete', secondId])).code).toBe(0);
     const shown = await cli(['lattice', 'show', lattice.id]);
     expect(shown.stdout).toMatch(/^obstacles\s+procedural, density 0.1, seed 4$/m);
 

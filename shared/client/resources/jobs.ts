@@ -5,6 +5,7 @@ import type { HttpClient } from '../http.ts';
 import { watchJob, type WatchOptions, type JobUpdate } from '../job-watch.ts';
 import { parseEventStream } from '../sse.ts';
 import { isFinalStatus, type Job, type JobEvent, type JobListQuery, type JobPage, type JobSubmission, type KernelResultByType, type SubmittedJob } from '../types.ts';
+import { everyItem } from '../paging.ts';
 
 const path = (id: string) => `/api/jobs/${encodeURIComponent(id)}`;
 
@@ -48,13 +49,8 @@ export class JobsResource {
   }
 
   /** Every job matching the query, page by page. */
-  async *all(query: Omit<JobListQuery, 'cursor'> = {}): AsyncGenerator<Job> {
-    let cursor: string | undefined;
-    do {
-      const page = await this.list({ ...query, cursor });
-      yield* page.data;
-      cursor = page.next_cursor ?? undefined;
-    } while (cursor);
+  all(query: Omit<JobListQuery, 'cursor'> = {}): AsyncGenerator<Job> {
+    return everyItem((q) => this.list(q), query);
   }
 
   /**

@@ -1,6 +1,7 @@
 /** Stored lattices, and the shortest-path shortcut on one. */
 import type { HttpClient } from '../http.ts';
 import type { Lattice, LatticeSummary, LatticeCreateInput, LatticeListQuery, LatticePage, LatticePathInput, LatticePathAnswer, LatticeUpdateInput } from '../types.ts';
+import { everyItem } from '../paging.ts';
 
 const path = (id: string) => `/api/lattices/${encodeURIComponent(id)}`;
 
@@ -21,13 +22,8 @@ export class LatticesResource {
   }
 
   /** Every lattice (as summaries), page by page. */
-  async *all(query: Omit<LatticeListQuery, 'cursor'> = {}): AsyncGenerator<LatticeSummary> {
-    let cursor: string | undefined;
-    do {
-      const page = await this.list({ ...query, cursor });
-      yield* page.data;
-      cursor = page.next_cursor ?? undefined;
-    } while (cursor);
+  all(query: Omit<LatticeListQuery, 'cursor'> = {}): AsyncGenerator<LatticeSummary> {
+    return everyItem((q) => this.list(q), query);
   }
 
   async get(id: string): Promise<Lattice> {
