@@ -3,6 +3,11 @@
  * than the tenant's plan allows (`plans.retention_days`; -1 keeps everything) are deleted, a
  * batch per statement so no statement holds many locks or runs long. Queued and running jobs and
  * pending deliveries are never touched, however old.
+ *
+ * Refresh tokens go a whole session (token family) at a time, once every token of the family has
+ * expired: a used token must outlive its session's newest token, because presenting it again is
+ * how reuse is detected (and the family revoked); once all have expired, nothing of the session
+ * can be spent or reused.
  */
 import type { Db } from '../shared/db.ts';
 import { retentionDeleted } from './metrics.ts';
@@ -17,6 +22,7 @@ export interface RetentionOptions {
 export interface RetentionReport {
   jobs: number;
   deliveries: number;
+  refreshTokens: number;
 }
 
 const FINISHED_JOB = `j.status in ('completed', 'failed', 'cancelled')`;
@@ -47,6 +53,15 @@ const DELETE_DELIVERIES = `
     for update of d skip locked
   )`;
 
+/** One batch of refresh tokens of sessions whose every token has expired. */
+const DELETE_REFRESH_TOKENS = `
+  delete from refresh_tokens where id in (
+    select r.id from refresh_tokens r
+    where r.expires_at < now()
+      and not exists (select 1 from refresh_tokens live where live.family_id = r.family_id and live.expires_at >= now())
+    limit ?
+  )`;
+
 async function deleteInBatches(db: Db, sql: string, batchSize: number, signal?: AbortSignal): Promise<number> {
   let total = 0;
   while (!signal?.aborted) {
@@ -62,7 +77,9 @@ export async function applyRetention(db: Db, options: RetentionOptions = {}): Pr
   // Deliveries first: deleting a job sets its deliveries' job_id to null, work we can skip.
   const deliveries = await deleteInBatches(db, DELETE_DELIVERIES, batchSize, options.signal);
   const jobs = await deleteInBatches(db, DELETE_JOBS, batchSize, options.signal);
+  const refreshTokens = await deleteInBatches(db, DELETE_REFRESH_TOKENS, batchSize, options.signal);
   retentionDeleted.inc({ table: 'webhook_deliveries' }, deliveries);
   retentionDeleted.inc({ table: 'jobs' }, jobs);
-  return { jobs, deliveries };
+  retentionDeleted.inc({ table: 'refresh_tokens' }, refreshTokens);
+  return { jobs, deliveries, refreshTokens };
 }

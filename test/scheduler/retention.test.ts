@@ -3,6 +3,7 @@
  * are older than their tenant's plan keeps, in batches, and nothing else; the BullMQ trim removes
  * only old finished entries.
  */
+import { randomUUID } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyRetention } from '../../scheduler/retention.ts';
@@ -23,10 +24,12 @@ interface Arranged {
   dropJobs: string[];
   keepDeliveries: string[];
   dropDeliveries: string[];
+  keepRefreshTokens: string[];
+  dropRefreshTokens: string[];
 }
 
 async function arrange(): Promise<Arranged> {
-  const a: Arranged = { keepJobs: [], dropJobs: [], keepDeliveries: [], dropDeliveries: [] };
+  const a: Arranged = { keepJobs: [], dropJobs: [], keepDeliveries: [], dropDeliveries: [], keepRefreshTokens: [], dropRefreshTokens: [] };
   // A plan that keeps everything (-1), beside the seeded free (7 days) and professional (90).
   await env.db('plans')
     .insert({
@@ -81,6 +84,20 @@ async function arrange(): Promise<Arranged> {
   a.keepDeliveries.push(await delivery(pro, proHook, 'succeeded', 89));
   a.dropDeliveries.push(await delivery(pro, proHook, 'failed', 91));
 
+  // Refresh tokens: a session all of whose tokens expired goes; a session with one live token
+  // keeps its expired (used) tokens too, so that reusing one is still caught.
+  const user = (await env.db('users').where({ tenant_id: free }).first<{ id: string }>('id')) as { id: string };
+  const refreshToken = async (familyId: string, expiresDaysAgo: number) => {
+    const [row] = await env
+      .db('refresh_tokens')
+      .insert({ tenant_id: free, user_id: user.id, family_id: familyId, token_hash: randomUUID(), expires_at: daysAgo(expiresDaysAgo) })
+      .returning<Array<{ id: string }>>('id');
+    return (row as { id: string }).id;
+  };
+  const [deadSession, liveSession] = [randomUUID(), randomUUID()];
+  a.dropRefreshTokens.push(await refreshToken(deadSession, 3), await refreshToken(deadSession, 0.01));
+  a.keepRefreshTokens.push(await refreshToken(liveSession, 3), await refreshToken(liveSession, -20));
+
   const archive = (await createTestTenant(env.db, { plan: 'archive_test' })).tenantId;
   const archiveHook = (await insertEndpoint(env.db, archive, 'http://127.0.0.1:9/x')).id;
   a.keepJobs.push(await job(archive, 'completed', 1000));
@@ -97,7 +114,13 @@ describe('retention', () => {
   it('deletes exactly what is past its plan’s retention, in batches, and nothing else', async () => {
     const jobsBefore = Number((await env.db('jobs').count({ n: '*' }))[0]?.n);
     const report = await applyRetention(env.db, { batchSize: 2 });
-    expect(report).toEqual({ jobs: arranged.dropJobs.length, deliveries: arranged.dropDeliveries.length });
+    expect(report).toEqual({
+      jobs: arranged.dropJobs.length,
+      deliveries: arranged.dropDeliveries.length,
+      refreshTokens: arranged.dropRefreshTokens.length,
+    });
+    const tokenIds = (await env.db('refresh_tokens').select<Array<{ id: string }>>('id')).map((r) => r.id);
+    expect(tokenIds.sort()).toEqual([...arranged.keepRefreshTokens].sort());
 
     const jobIds = (await env.db('jobs').select<Array<{ id: string }>>('id')).map((r) => r.id);
     expect(jobIds.sort()).toEqual([...arranged.keepJobs].sort());
@@ -110,7 +133,7 @@ describe('retention', () => {
     expect(pending).toEqual({ job_id: null });
 
     // A second pass finds nothing more.
-    expect(await applyRetention(env.db, { batchSize: 2 })).toEqual({ jobs: 0, deliveries: 0 });
+    expect(await applyRetention(env.db, { batchSize: 2 })).toEqual({ jobs: 0, deliveries: 0, refreshTokens: 0 });
   });
 
   it('runs as the scheduler’s retention task', async () => {
@@ -118,7 +141,7 @@ describe('retention', () => {
     const scheduler = new SchedulerService(runtime);
     try {
       const result = await scheduler.runTask('retention');
-      expect(result).toEqual({ jobs: 0, deliveries: 0, queueEntries: 0 });
+      expect(result).toEqual({ jobs: 0, deliveries: 0, refreshTokens: 0, queueEntries: 0 });
     } finally {
       await scheduler.close();
     }
