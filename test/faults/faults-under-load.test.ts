@@ -18,7 +18,7 @@ import { type PostgresServer, startPostgresServer } from '../harness/postgres-se
 import { type RedisServer, startRedisServer } from '../harness/redis-server.ts';
 import { pidOwningConnection } from '../harness/socket-owner.ts';
 import { WebhookReceiver } from '../harness/webhook-receiver.ts';
-import { createTestTenant } from '../support/tenants.ts';
+import { createStreamTenants } from '../harness/stream-tenants.ts';
 
 const PLANS = ['professional', 'professional', 'enterprise'];
 /** Jobs per second of the stream, across the 3 tenants. */
@@ -35,9 +35,9 @@ let cluster: Cluster;
 let db: Db;
 let client: ApiClient;
 let receiver: WebhookReceiver;
-const tenants: StreamTenant[] = [];
+let tenants: StreamTenant[] = [];
 /** Tenant id → its endpoint's path at the receiver. */
-const paths = new Map<string, string>();
+let paths = new Map<string, string>();
 /** Every job any phase was answered for (for the orphan check). */
 const allAccepted = new Set<string>();
 const summaries: Array<{ fault: string } & LedgerCounts> = [];
@@ -77,21 +77,8 @@ beforeAll(async () => {
   }).start();
   cluster = await startCluster({ postgresServerUrl: postgres.serverUrl, redisUrl: redis.url, apis: 2, workers: 2, schedulers: 2 });
   db = createDb({ url: cluster.databaseUrl, poolMax: 3 });
-  await db('plans').update({ requests_per_minute: 1_000_000, api_calls_per_month: -1, jobs_per_month: -1 });
   client = new ApiClient({ urls: () => cluster.apiUrls(), retryForMs: 90_000 });
-  for (const [i, plan] of PLANS.entries()) {
-    const tenant = await createTestTenant(db, { plan, name: `faults-${i + 1}` });
-    const path = `/tenant-${i + 1}`;
-    const created = await client.request<{ secret: string }>('/api/webhooks', {
-      body: { url: receiver.url(path), events: ['job.completed', 'job.failed', 'job.cancelled'] },
-      headers: tenant.headers,
-      idempotencyKey: true,
-    });
-    expect(created.status).toBe(201);
-    receiver.setSecret(path, created.body.secret);
-    tenants.push({ tenantId: tenant.tenantId, headers: tenant.headers });
-    paths.set(tenant.tenantId, path);
-  }
+  ({ tenants, paths } = await createStreamTenants(db, client, receiver, { plans: PLANS, namePrefix: 'faults' }));
 }, 180_000);
 
 afterAll(async () => {

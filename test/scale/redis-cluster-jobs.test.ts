@@ -17,8 +17,8 @@ import { type JobBody, JobStream, type StreamTenant } from '../harness/job-strea
 import { balance, waitForFinal, waitForWebhooks } from '../harness/ledger.ts';
 import { type RedisCluster, startRedisCluster } from '../harness/redis-cluster.ts';
 import { WebhookReceiver } from '../harness/webhook-receiver.ts';
+import { createStreamTenants } from '../harness/stream-tenants.ts';
 import { SERVER_URL } from '../support/postgres.ts';
-import { createTestTenant } from '../support/tenants.ts';
 
 let redis: RedisCluster;
 let cluster: Cluster;
@@ -28,8 +28,8 @@ let keys: RedisClusterClient;
 let receiver: WebhookReceiver;
 let engine: KernelPool;
 let failed = false;
-const tenants: StreamTenant[] = [];
-const paths = new Map<string, string>();
+let tenants: StreamTenant[] = [];
+let paths = new Map<string, string>();
 const answered = new Set<string>();
 
 /** Small jobs of each type, varied by `n`. */
@@ -67,21 +67,8 @@ beforeAll(async () => {
   db = createDb({ url: cluster.databaseUrl, poolMax: 3 });
   keys = new RedisClusterClient(parseClusterNodes(redis.seeds));
   keys.on('error', () => undefined);
-  await db('plans').update({ requests_per_minute: 1_000_000, api_calls_per_month: -1, jobs_per_month: -1 });
   client = new ApiClient({ urls: () => cluster.apiUrls(), retryForMs: 60_000 });
-  for (const [i, plan] of ['starter', 'professional', 'enterprise'].entries()) {
-    const tenant = await createTestTenant(db, { plan, name: `cluster-${i + 1}` });
-    const path = `/tenant-${i + 1}`;
-    const created = await client.request<{ secret: string }>('/api/webhooks', {
-      body: { url: receiver.url(path), events: ['job.completed', 'job.failed', 'job.cancelled'] },
-      headers: tenant.headers,
-      idempotencyKey: true,
-    });
-    expect(created.status).toBe(201);
-    receiver.setSecret(path, created.body.secret);
-    tenants.push({ tenantId: tenant.tenantId, headers: tenant.headers });
-    paths.set(tenant.tenantId, path);
-  }
+  ({ tenants, paths } = await createStreamTenants(db, client, receiver, { plans: ['starter', 'professional', 'enterprise'], namePrefix: 'cluster' }));
 }, 180_000);
 
 afterAll(async () => {
