@@ -17,6 +17,7 @@
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { ownCpuMs, processCpuMs, totalCpuMs } from './cpu.ts';
+import { closeClients, postJson } from './http-post.ts';
 import { rawManualLoops, rawWorker } from './raw-bullmq.ts';
 import { BenchStack } from './stack.ts';
 
@@ -112,13 +113,8 @@ function cpuPerJob(before: CpuSample, after: CpuSample, jobs: number): CpuPerJob
 
 async function post(apiUrl: string, authorization: string, i: number): Promise<number> {
   const t0 = performance.now();
-  const response = await fetch(`${apiUrl}/api/jobs`, {
-    method: 'POST',
-    headers: { authorization, 'content-type': 'application/json' },
-    body: JSON.stringify(tinyJob(i)),
-  });
-  const text = await response.text();
-  if (response.status !== 202) throw new Error(`submit answered ${response.status}: ${text.slice(0, 300)}`);
+  const answer = await postJson(new URL('/api/jobs', apiUrl), { authorization }, JSON.stringify(tinyJob(i)));
+  if (answer.status !== 202) throw new Error(`submit answered ${answer.status}: ${answer.body.slice(0, 300)}`);
   return performance.now() - t0;
 }
 
@@ -264,6 +260,7 @@ async function main(): Promise<void> {
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } finally {
+    closeClients();
     await stack.stop();
   }
 }

@@ -155,7 +155,8 @@ export class BenchStack {
 
   /** PostgreSQL backend processes serving the stack's database. */
   async backendPids(): Promise<number[]> {
-    const rows = (await this.db.raw('select pid from pg_stat_activity where datname = ? and pid <> pg_backend_pid()', [this.databaseName])) as {
+    // The stack's roles name their connections `catalytic:<role>`; the benchmark's own do not.
+    const rows = (await this.db.raw(`select pid from pg_stat_activity where datname = ? and application_name like 'catalytic:%'`, [this.databaseName])) as {
       rows: Array<{ pid: number }>;
     };
     return rows.rows.map((r) => r.pid);
