@@ -78,3 +78,42 @@ export async function rawManualLoops(redisUrl: string, prefix: string, jobs: num
   connection.disconnect();
   return rate(done, elapsed);
 }
+
+/**
+ * BullMQ end to end, the shape of the pipeline without HTTP or PostgreSQL: `producers` clients
+ * each adding one no-op job at a time (the next when the last add returned) while a Worker of
+ * `concurrency` processes them; timed from the first add to the last completion.
+ */
+export async function rawAddAndProcess(redisUrl: string, prefix: string, jobs: number, producers: number, concurrency: number): Promise<RawResult> {
+  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const name = `raw-${randomBytes(3).toString('hex')}`;
+  const queue = new Queue(name, { connection, prefix });
+  await queue.waitUntilReady();
+  let done = 0;
+  let finished: () => void = () => undefined;
+  const all = new Promise<void>((resolve) => (finished = resolve));
+  const worker = new Worker(name, async () => null, { connection, prefix, concurrency, autorun: false });
+  worker.on('completed', () => {
+    if (++done === jobs) finished();
+  });
+  worker.on('error', () => undefined);
+  await worker.waitUntilReady();
+  const started = performance.now();
+  void worker.run();
+  let added = 0;
+  await Promise.all(
+    Array.from({ length: producers }, async () => {
+      while (added < jobs) {
+        const i = added++;
+        await queue.add('noop', { i }, { removeOnComplete: true });
+      }
+    }),
+  );
+  await all;
+  const elapsed = performance.now() - started;
+  await worker.close();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  connection.disconnect();
+  return rate(jobs, elapsed);
+}

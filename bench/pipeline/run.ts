@@ -1,7 +1,9 @@
 /**
  * `npm run bench:pipeline [-- --jobs N] [-- --clients N] [-- --quick]`: end-to-end throughput of
  * the job pipeline (submit over HTTP → completed) for tiny shortest_path jobs with 1 and 2 worker
- * processes, next to raw BullMQ no-op throughput on the same Redis, measured in the same run;
+ * processes, next to raw BullMQ no-op throughput on the same Redis, measured in the same run
+ * three ways (consuming a pre-filled queue with a Worker, with manual-fetch loops, and adding from
+ * as many producers as the pipeline has clients while a Worker consumes);
  * percentiles of submit latency and queue wait with `--clients` concurrent clients, both at
  * saturation (each client sends its next job as soon as the last is answered) and paced below it
  * (the clients together at half the throughput two workers sustained). The report is JSON on
@@ -18,7 +20,7 @@
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { ownCpuMs, processCpuMs, totalCpuMs } from './cpu.ts';
 import { closeClients, postJson } from './http-post.ts';
-import { rawManualLoops, rawWorker } from './raw-bullmq.ts';
+import { rawAddAndProcess, rawManualLoops, rawWorker } from './raw-bullmq.ts';
 import { BenchStack } from './stack.ts';
 
 const args = process.argv.slice(2);
@@ -210,7 +212,9 @@ async function main(): Promise<void> {
     const rawConcurrency = await rawWorker(REDIS_URL, stack.prefix, RAW_JOBS, 50);
     log(`raw BullMQ: ${rawConcurrency.jobs_per_s} jobs/s; now 50 manual-fetch loops …`);
     const rawManual = await rawManualLoops(REDIS_URL, stack.prefix, RAW_JOBS, 50);
-    log(`raw BullMQ manual: ${rawManual.jobs_per_s} jobs/s`);
+    log(`raw BullMQ manual: ${rawManual.jobs_per_s} jobs/s; now ${CLIENTS} producers adding while a Worker of concurrency 50 runs …`);
+    const rawEndToEnd = await rawAddAndProcess(REDIS_URL, stack.prefix, RAW_JOBS, CLIENTS, 50);
+    log(`raw BullMQ add and process: ${rawEndToEnd.jobs_per_s} jobs/s`);
 
     const tenants = await stack.tenants(TENANTS);
     const apiUrl = await stack.api({ DATABASE_POOL_MAX: '20' });
@@ -234,7 +238,13 @@ async function main(): Promise<void> {
     const report = {
       machine: { cpus: availableParallelism(), model: cpus()[0]?.model, load_avg_1m_at_start: load, node: process.version },
       settings: { jobs: JOBS, clients: CLIENTS, tenants: TENANTS, worker_concurrency: WORKER_CONCURRENCY, kernel_threads: 2, job: tinyJob(0) },
-      raw_bullmq: { worker_concurrency_50: rawConcurrency, manual_fetch_50_loops: rawManual },
+      raw_bullmq: {
+        // Consuming a queue filled beforehand (adds not timed).
+        worker_concurrency_50: rawConcurrency,
+        manual_fetch_50_loops: rawManual,
+        // Adding one at a time from as many producers as the pipeline has clients, while consuming.
+        add_and_process: { producers: CLIENTS, ...rawEndToEnd },
+      },
       pipeline: Object.fromEntries(
         phases.map((p) => [
           `${p.workers}_worker${p.workers > 1 ? 's' : ''}`,
@@ -242,6 +252,7 @@ async function main(): Promise<void> {
             ...p,
             of_raw_worker_concurrency_50: Math.round((p.jobs_per_s / rawConcurrency.jobs_per_s) * 1000) / 1000,
             of_raw_manual_fetch: Math.round((p.jobs_per_s / rawManual.jobs_per_s) * 1000) / 1000,
+            of_raw_add_and_process: Math.round((p.jobs_per_s / rawEndToEnd.jobs_per_s) * 1000) / 1000,
             // What the stack's CPU per job allows on this machine's cores with nothing else running.
             cpu_bound_jobs_per_s: Math.round((availableParallelism() * 1000) / p.cpu_ms_per_job.stack),
           },
@@ -252,7 +263,9 @@ async function main(): Promise<void> {
         throughput_at_least_of_raw: 0.4,
         submit_p99_below_ms: 50,
         met: {
-          throughput: phases.some((p) => p.jobs_per_s >= 0.4 * rawConcurrency.jobs_per_s),
+          // Against the highest of the raw figures, and against BullMQ doing what the pipeline does.
+          throughput: phases.some((p) => p.jobs_per_s >= 0.4 * Math.max(rawConcurrency.jobs_per_s, rawManual.jobs_per_s, rawEndToEnd.jobs_per_s)),
+          throughput_vs_add_and_process: phases.some((p) => p.jobs_per_s >= 0.4 * rawEndToEnd.jobs_per_s),
           submit_p99_saturated: phases.every((p) => p.submit_ms.p99 < 50),
           submit_p99_paced: latency.submit_ms.p99 < 50,
         },
