@@ -3,7 +3,8 @@
  * cursor pagination), `GET /api/jobs/:id`, `GET /api/jobs/:id/result`, `GET /api/jobs/:id/events`
  * (server-sent events) and `DELETE /api/jobs/:id` (cancel).
  *
- * Another tenant's job is a 404, like a missing one.
+ * Another tenant's job is a 404, like a missing one. The two reads of one job take a single
+ * PostgreSQL round trip (job-reads.ts): they are what polling clients call most.
  */
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import Router from '@koa/router';
@@ -13,6 +14,7 @@ import { AppError } from '../../shared/errors.ts';
 import { jobBody } from '../../shared/jobs/job-body.ts';
 import { decodeJobCursor, encodeJobCursor, findJob, findResults, listJobs } from '../../shared/jobs/repository.ts';
 import { streamJobEvents } from '../jobs/event-stream.ts';
+import { readJobWithResult } from '../jobs/job-reads.ts';
 import { jobsServiceFor } from '../jobs/jobs-service.ts';
 import { idempotencyKeyOf, jobResponse, principalOf } from '../jobs/responses.ts';
 import {
@@ -97,9 +99,9 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
     responses: { 200: { description: 'The job', schema: JobResponseSchema } },
     async handler(ctx, { params }) {
       const { tenantId } = principalOf(ctx);
-      const found = await service.read(tenantId, params.id);
-      if (!found) throw new AppError('not_found', `No job ${params.id}`);
-      ctx.body = jobResponse(found.body);
+      const body = await readJobWithResult(db, tenantId, params.id);
+      if (!body) throw new AppError('not_found', `No job ${params.id}`);
+      ctx.body = jobResponse(body);
     },
   });
 
@@ -116,15 +118,14 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
     },
     async handler(ctx, { params }) {
       const { tenantId } = principalOf(ctx);
-      const found = await service.read(tenantId, params.id);
-      if (!found) throw new AppError('not_found', `No job ${params.id}`);
-      const { row, body } = found;
-      if (row.status === 'queued' || row.status === 'running') {
-        throw new AppError('job_not_finished', `The job is ${row.status}`, { extra: { job_status: row.status }, headers: { 'Retry-After': '1' } });
+      const body = await readJobWithResult(db, tenantId, params.id);
+      if (!body) throw new AppError('not_found', `No job ${params.id}`);
+      if (body.status === 'queued' || body.status === 'running') {
+        throw new AppError('job_not_finished', `The job is ${body.status}`, { extra: { job_status: body.status }, headers: { 'Retry-After': '1' } });
       }
       if (!body.result) {
-        throw new AppError('job_without_result', `The job ${row.status === 'failed' ? 'failed' : 'was cancelled'}`, {
-          extra: { job_status: row.status, error: body.error },
+        throw new AppError('job_without_result', `The job ${body.status === 'failed' ? 'failed' : 'was cancelled'}`, {
+          extra: { job_status: body.status, error: body.error },
         });
       }
       ctx.body = body.result;
