@@ -59,5 +59,7 @@ export class ApiServer implements Service {
     const deadline = setTimeout(() => server.closeAllConnections(), this.deps.runtime.config.SHUTDOWN_GRACE_MS);
     await closed;
     clearTimeout(deadline);
+    // API calls counted in memory are written before the process lets go of its connections.
+    await this.deps.identity.close();
   });
 }

@@ -75,6 +75,11 @@ export const configSchema = z.object({
   RATE_LIMIT_REGISTER_PER_HOUR: int(1).default(3),
   // Burst cap per user token or API key, under the tenant's per-minute plan limit.
   RATE_LIMIT_CREDENTIAL_PER_SECOND: int(1).default(100),
+  // Credential lookups (API key, token user) kept in memory this long; 0 reads them on every request.
+  PRINCIPAL_CACHE_TTL_MS: int(0, 10 * MINUTE).default(30 * SECOND),
+  PRINCIPAL_CACHE_MAX_ENTRIES: int(1, 10_000_000).default(10_000),
+  // API calls are counted in memory and written to usage_counters this often.
+  USAGE_FLUSH_MS: int(10, MINUTE).default(SECOND),
 
   ADMIN_USER: z.string().min(1).optional(),
   ADMIN_PASSWORD: optionalSecret,

@@ -3,7 +3,8 @@
  * `GET /api/usage`.
  *
  * Metric names:
- * - `api_calls` — authenticated API requests served (counted by the API on every such request);
+ * - `api_calls` — authenticated API requests served (counted in memory by each API process and
+ *   written about once a second, see api/middleware/api-quota.ts);
  * - `jobs.<type>` — jobs submitted, by job type (`jobs.shortest_path`, `jobs.components`,
  *   `jobs.diffusion`); counted when a job is accepted, so `jobs_per_month` compares against their sum;
  * - `compute_cells` — compute done: lattice cells × steps (a diffusion job of 1,000 cells and 50
@@ -59,6 +60,32 @@ export async function recordUsage(
     [tenantId, day, metric, amount],
   );
   return Number(result.rows[0]?.value ?? 0);
+}
+
+/**
+ * Adds `amount` to a tenant's counter for `day`, like `recordUsage`, and returns the counter's
+ * total over the month holding `day` (the days before it plus the day's new value), in one
+ * statement. The sum reads the snapshot before the upsert and stops the day before `day`, so the
+ * day is counted once, with its new value.
+ */
+export async function recordUsageMonthTotal(
+  db: Knex | Knex.Transaction,
+  tenantId: string,
+  metric: string,
+  amount: number,
+  day: string = usageDay(),
+): Promise<number> {
+  const result = await db.raw<{ rows: Array<{ total: string | number }> }>(
+    `with added as (
+       insert into usage_counters (tenant_id, day, metric, value) values (?, ?, ?, ?)
+       on conflict (tenant_id, day, metric)
+       do update set value = usage_counters.value + excluded.value, updated_at = now()
+       returning value)
+     select (select value from added) + coalesce(
+       (select sum(value) from usage_counters where tenant_id = ? and metric = ? and day >= ? and day < ?), 0) as total`,
+    [tenantId, day, metric, amount, tenantId, metric, monthStart(day), day],
+  );
+  return Number(result.rows[0]?.total ?? 0);
 }
 
 /** One counter on one day. */

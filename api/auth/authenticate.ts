@@ -15,7 +15,8 @@ export type TokenVerifier = (token: string, ctx: ApiContext) => Promise<Principa
 
 const LAST_USED_PRECISION_MS = MINUTE;
 
-interface ApiKeyRow {
+/** An API key's row joined to its tenant and user, as the credential cache keeps it. */
+export interface ApiKeyRow {
   id: string;
   tenant_id: string;
   user_id: string | null;
@@ -28,14 +29,37 @@ interface ApiKeyRow {
   role: Role | null;
 }
 
-export function apiKeyVerifier({ runtime }: ApiDeps): TokenVerifier {
-  return async (token) => {
-    if (!looksLikeApiKey(token)) return undefined;
+/** A cached API key: its row and the principal it makes (the same for every request). */
+export interface CachedApiKey {
+  row: ApiKeyRow;
+  principal: Principal;
+}
+
+function apiKeyPrincipal(row: ApiKeyRow): Principal {
+  return {
+    kind: 'api_key',
+    tenantId: row.tenant_id,
+    userId: row.user_id,
+    apiKeyId: row.id,
+    // A key acts with at most a member's rights; its scopes narrow them further.
+    role: row.role === 'viewer' ? 'viewer' : 'member',
+    scopes: new Set(row.scopes),
+    planCode: row.plan_code,
+  };
+}
+
+/**
+ * API keys (`ck_…`). The key's row (with its tenant's plan and status and its user's role) comes
+ * from the credential cache (principal-cache.ts) or PostgreSQL; revocation, expiry and the
+ * tenant's status are checked on every request against it.
+ */
+export function apiKeyVerifier({ runtime, identity }: ApiDeps): TokenVerifier {
+  const load = async (hash: string): Promise<CachedApiKey | undefined> => {
     const row = (await runtime
       .db('api_keys as k')
       .join('tenants as t', 't.id', 'k.tenant_id')
       .leftJoin('users as u', 'u.id', 'k.user_id')
-      .where('k.key_hash', hashApiKey(token))
+      .where('k.key_hash', hash)
       .first(
         'k.id',
         'k.tenant_id',
@@ -48,29 +72,32 @@ export function apiKeyVerifier({ runtime }: ApiDeps): TokenVerifier {
         't.status as tenant_status',
         'u.role',
       )) as ApiKeyRow | undefined;
-    if (!row || row.revoked_at || (row.expires_at && row.expires_at.getTime() <= Date.now())) {
+    return row ? { row, principal: apiKeyPrincipal(row) } : undefined;
+  };
+  const tagsOf = ({ row }: CachedApiKey) => ({ tenantId: row.tenant_id, userId: row.user_id, apiKeyId: row.id });
+  return async (token) => {
+    if (!looksLikeApiKey(token)) return undefined;
+    const hash = hashApiKey(token);
+    const found = await identity.credentials.apiKeys.get(hash, () => load(hash), tagsOf);
+    const row = found?.row;
+    if (!found || !row || row.revoked_at || (row.expires_at && row.expires_at.getTime() <= Date.now())) {
       throw new AppError('invalid_token', 'The API key is not valid');
     }
     if (row.tenant_status !== 'active') throw new AppError('forbidden', 'The tenant is suspended');
     // `last_used_at` is for people reading the key list: a minute's precision is plenty, and it
-    // saves a durable write on nearly every request.
+    // saves a durable write on nearly every request. The cached row remembers the write.
     if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > LAST_USED_PRECISION_MS) {
+      row.last_used_at = new Date();
       void runtime.db('api_keys').where({ id: row.id }).update({ last_used_at: runtime.db.fn.now() }).catch(() => undefined);
     }
-    return {
-      kind: 'api_key',
-      tenantId: row.tenant_id,
-      userId: row.user_id,
-      apiKeyId: row.id,
-      // A key acts with at most a member's rights; its scopes narrow them further.
-      role: row.role === 'viewer' ? 'viewer' : 'member',
-      scopes: new Set(row.scopes),
-      planCode: row.plan_code,
-    };
+    return found.principal;
   };
 }
 
-interface TokenUserRow {
+/** An access token's user and tenant, as the credential cache keeps them. */
+export interface TokenUserRow {
+  user_id: string;
+  tenant_id: string;
   role: Role;
   plan_code: string;
   tenant_status: string;
@@ -78,10 +105,18 @@ interface TokenUserRow {
 
 /**
  * Access tokens (RS256 JWTs from /auth/login). Besides the signature, each request checks that
- * the token was not revoked (sign-out, a reused refresh token) and reads the user's current role
- * and the tenant's current plan, so demotions, deletions and plan changes apply at once.
+ * the token was not revoked (sign-out, a reused refresh token: Redis, never cached) and reads the
+ * user's current role and the tenant's current plan and status (through the credential cache, so
+ * changes made through the API apply at once, and others within its TTL).
  */
 export function accessTokenVerifier({ runtime, identity }: ApiDeps): TokenVerifier {
+  const load = (userId: string, tenantId: string): Promise<TokenUserRow | undefined> =>
+    runtime
+      .db('users as u')
+      .join('tenants as t', 't.id', 'u.tenant_id')
+      .where({ 'u.id': userId, 'u.tenant_id': tenantId })
+      .first<TokenUserRow | undefined>('u.id as user_id', 'u.tenant_id', 'u.role', 't.plan_code', 't.status as tenant_status');
+  const tagsOf = (row: TokenUserRow) => ({ tenantId: row.tenant_id, userId: row.user_id, apiKeyId: null });
   return async (token) => {
     if (!looksLikeJwt(token)) return undefined;
     const claims = identity.tokens.verify(token);
@@ -93,11 +128,7 @@ export function accessTokenVerifier({ runtime, identity }: ApiDeps): TokenVerifi
           headers: { 'Retry-After': '1' },
         });
       }),
-      runtime
-        .db('users as u')
-        .join('tenants as t', 't.id', 'u.tenant_id')
-        .where({ 'u.id': claims.sub, 'u.tenant_id': claims.tenant_id })
-        .first<TokenUserRow | undefined>('u.role', 't.plan_code', 't.status as tenant_status'),
+      identity.credentials.users.get(`${claims.sub}|${claims.tenant_id}`, () => load(claims.sub, claims.tenant_id), tagsOf),
     ]);
     if (revoked) throw new AppError('invalid_token', 'The access token has been revoked');
     if (!row) throw new AppError('invalid_token', 'The user of this access token no longer exists');

@@ -1,11 +1,13 @@
 /**
  * The identity collaborators of the API, built once per process: signing keys, access tokens,
- * revocations, sessions, plan lookups, rate limits and the API-call quota.
+ * revocations, sessions, plan lookups, the credential cache, rate limits and the API-call quota.
  */
 import type { Runtime } from '../../shared/runtime.ts';
 import { ApiCallQuota } from '../middleware/api-quota.ts';
 import { RateLimits } from '../middleware/rate-limit.ts';
 import { AccessTokens } from './access-tokens.ts';
+import type { CachedApiKey, TokenUserRow } from './authenticate.ts';
+import { type PrincipalCache, PrincipalInvalidations } from './principal-cache.ts';
 import { PlanCache } from './plan-cache.ts';
 import { TokenRevocations } from './revocations.ts';
 import { Sessions } from './sessions.ts';
@@ -19,6 +21,14 @@ export interface Identity {
   plans: PlanCache;
   rateLimits: RateLimits;
   quota: ApiCallQuota;
+  /** Cached credential lookups and the channel that invalidates them in every API process. */
+  credentials: {
+    invalidations: PrincipalInvalidations;
+    apiKeys: PrincipalCache<CachedApiKey>;
+    users: PrincipalCache<TokenUserRow>;
+  };
+  /** Writes the API calls counted but not yet written, and stops listening for invalidations. */
+  close(): Promise<void>;
 }
 
 export function createIdentity(runtime: Runtime): Identity {
@@ -27,6 +37,9 @@ export function createIdentity(runtime: Runtime): Identity {
   const tokens = new AccessTokens(keys, { issuer: config.JWT_ISSUER, ttlMs: config.ACCESS_TOKEN_TTL_MS });
   const revocations = new TokenRevocations(redis, config.REDIS_PREFIX);
   const plans = new PlanCache(db);
+  const invalidations = new PrincipalInvalidations(redis, `${config.REDIS_PREFIX}:principals:invalidate`, logger);
+  const cacheOptions = { ttlMs: config.PRINCIPAL_CACHE_TTL_MS, maxEntries: config.PRINCIPAL_CACHE_MAX_ENTRIES };
+  const quota = new ApiCallQuota(db, plans, { flushMs: config.USAGE_FLUSH_MS, logger });
   return {
     keys,
     tokens,
@@ -42,6 +55,14 @@ export function createIdentity(runtime: Runtime): Identity {
       registerPerHour: config.RATE_LIMIT_REGISTER_PER_HOUR,
       credentialPerSecond: config.RATE_LIMIT_CREDENTIAL_PER_SECOND,
     }),
-    quota: new ApiCallQuota(db, plans),
+    quota,
+    credentials: {
+      invalidations,
+      apiKeys: invalidations.cache<CachedApiKey>(cacheOptions),
+      users: invalidations.cache<TokenUserRow>(cacheOptions),
+    },
+    async close() {
+      await Promise.allSettled([quota.close(), invalidations.close()]);
+    },
   };
 }

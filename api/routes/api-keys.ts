@@ -166,6 +166,9 @@ export function apiKeyRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<A
           details: { prefix: key.prefix },
         });
       });
+      // Committed: the key stops working in this process before the answer, and in every other
+      // API process as soon as they hear of it.
+      await deps.identity.credentials.invalidations.invalidate({ apiKeyId: params.id });
       ctx.status = 204;
     },
   });

@@ -72,6 +72,8 @@ export function subscriptionRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Ro
           details: { from: current.plan_code, to: plan.code },
         });
       });
+      // Committed: the tenant's credentials carry its plan; drop them here and in every API process.
+      await deps.identity.credentials.invalidations.invalidate({ tenantId: principal.tenantId });
       ctx.body = { plan_code: plan.code, plan: planView(plan) };
     },
   });

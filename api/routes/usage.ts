@@ -80,6 +80,9 @@ export function usageRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<Ap
         });
       }
 
+      // API calls are counted in memory and written about once a second: write this process's
+      // pending ones (this call included) first, so the figures include them.
+      await deps.identity.quota.flush(principal.tenantId);
       const { points, month } = await withTenant(db, principal.tenantId, async (trx) => ({
         points: await usageSeries(trx, principal.tenantId, from, to),
         month: await monthlyTotals(trx, principal.tenantId, today),

@@ -94,11 +94,25 @@ describe('per-tenant plan limits', () => {
     expect(quietRes.headers.get('ratelimit-remaining')).toBe('59');
   });
 
-  it('applies a plan upgrade to the very next request', async () => {
+  it('applies a plan upgrade to the very next request, in every API process', async () => {
     const tenant = await registerTenant(api, { plan: 'free' });
-    await env.db('tenants').where({ id: tenant.tenantId }).update({ plan_code: 'starter' });
-    const res = await api.request('/api/me', { headers: tenant.headers });
-    expect(res.headers.get('ratelimit-limit')).toBe('300');
+    const key = await createApiKey(api, tenant.accessToken, { scopes: ['usage:read'] });
+    // Both servers have the tenant's credentials cached on the free plan.
+    for (const server of [api, tight]) {
+      for (const headers of [tenant.headers, key.headers]) {
+        expect((await server.request('/api/me', { headers })).headers.get('ratelimit-limit')).toBe('60');
+      }
+    }
+    expect((await api.request('/api/subscription', { body: { plan_code: 'starter' }, headers: tenant.headers })).status).toBe(200);
+    // The process that changed the plan drops its cached credentials before it answers.
+    for (const headers of [tenant.headers, key.headers]) {
+      expect((await api.request('/api/me', { headers })).headers.get('ratelimit-limit')).toBe('300');
+    }
+    // Another process hears of it over Redis pub/sub, long before the cache's TTL.
+    await expect
+      .poll(async () => (await tight.request('/api/me', { headers: key.headers })).headers.get('ratelimit-limit'), { timeout: 2_000, interval: 20 })
+      .toBe('300');
+    expect((await tight.request('/api/me', { headers: tenant.headers })).headers.get('ratelimit-limit')).toBe('300');
   });
 
   it('caps one credential per second without touching the tenant’s other keys', async () => {
@@ -119,14 +133,17 @@ describe('per-tenant plan limits', () => {
   it('refuses calls past the monthly API quota with 429 quota_exceeded, but keeps the way to upgrade open', async () => {
     const tenant = await registerTenant(api, { plan: 'free' });
     const other = await registerTenant(api, { plan: 'free' });
-    const key = await createApiKey(api, tenant.accessToken, { scopes: ['usage:read'] });
-    // 999 calls made this month: the key creation above, and 998 more.
+    // 999 calls made this month: 998 made earlier, and the key creation below.
     await env.db('usage_counters')
       .insert({ tenant_id: tenant.tenantId, day: usageDay(), metric: 'api_calls', value: 998 })
       .onConflict(['tenant_id', 'day', 'metric'])
       .merge({ value: env.db.raw('usage_counters.value + 998') });
-    const calls = async () =>
-      Number((await env.db('usage_counters').where({ tenant_id: tenant.tenantId, metric: 'api_calls' }).sum('value as n'))[0]?.n);
+    const key = await createApiKey(api, tenant.accessToken, { scopes: ['usage:read'] });
+    // Calls are counted in memory and written once per USAGE_FLUSH_MS: write them before reading.
+    const calls = async () => {
+      await api.deps.identity.quota.flush();
+      return Number((await env.db('usage_counters').where({ tenant_id: tenant.tenantId, metric: 'api_calls' }).sum('value as n'))[0]?.n);
+    };
     expect(await calls()).toBe(999);
 
     expect((await api.request('/api/api-keys', { headers: tenant.headers })).status).toBe(200);

@@ -43,6 +43,8 @@ describe('tenant isolation', () => {
     const me = (await (await api.request('/api/me', { headers: a.headers })).json()) as { tenant: { id: string; name: string } };
     expect(me.tenant).toMatchObject({ id: a.tenantId, name: 'Alpha' });
 
+    // Calls are counted in memory and written once per USAGE_FLUSH_MS: write them before reading.
+    await api.deps.identity.quota.flush();
     const bCalls = Number((await env.db('usage_counters').where({ tenant_id: b.tenantId, metric: 'api_calls' }).sum('value as n'))[0]?.n);
     const aCalls = Number((await env.db('usage_counters').where({ tenant_id: a.tenantId, metric: 'api_calls' }).sum('value as n'))[0]?.n);
     const usage = (await (await api.request('/api/usage', { headers: a.headers })).json()) as { totals: { api_calls: number } };

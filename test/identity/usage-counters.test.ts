@@ -43,11 +43,22 @@ describe('usage counters', () => {
 
   it('counts each authenticated API call, and nothing for public or refused-credential requests', async () => {
     const tenant = await registerTenant(api);
+    // Calls are counted in memory and written once per USAGE_FLUSH_MS: write them before reading.
+    await api.deps.identity.quota.flush();
     const start = await apiCalls(tenant.tenantId);
     for (let i = 0; i < 3; i++) expect((await api.request('/api/me', { headers: tenant.headers })).status).toBe(200);
     await api.request('/api/plans');
     await api.request('/api/me', { headers: { authorization: 'Bearer ck_abcdefgh_nottherightsecretnottherightsecret00' } });
+    await api.deps.identity.quota.flush();
     expect(await apiCalls(tenant.tenantId)).toBe(start + 3);
+  });
+
+  it('writes counted calls by itself within the flush interval, one row per tenant and day', async () => {
+    const tenant = await registerTenant(api);
+    for (let i = 0; i < 5; i++) expect((await api.request('/api/me', { headers: tenant.headers })).status).toBe(200);
+    // No explicit flush: the process's own timer (USAGE_FLUSH_MS, 1 s by default) writes them.
+    await expect.poll(() => apiCalls(tenant.tenantId), { timeout: 10_000, interval: 100 }).toBe(5);
+    expect(await env.db('usage_counters').where({ tenant_id: tenant.tenantId, metric: 'api_calls' }).count('* as n')).toEqual([{ n: 1 }]);
   });
 
   it('reports the series per day and the month against the plan', async () => {
@@ -57,6 +68,7 @@ describe('usage counters', () => {
     await recordUsage(env.db, tenant.tenantId, jobsMetric('diffusion'), 2, today);
     await recordUsage(env.db, tenant.tenantId, 'compute_cells', 5_000, today);
     await recordUsage(env.db, tenant.tenantId, jobsMetric('diffusion'), 40, lastMonth);
+    await api.deps.identity.quota.flush();
     const calls = await apiCalls(tenant.tenantId);
 
     const res = await api.request(`/api/usage?from=${lastMonth}&to=${today}`, { headers: key.headers });
