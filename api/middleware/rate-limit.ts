@@ -110,26 +110,41 @@ export class RateLimits {
 
   /**
    * Checks the tenant's per-minute plan limit and the credential's burst cap for an
-   * authenticated request (a `RequestGuard`).
+   * authenticated request (a `RequestGuard`). Both counters are sent at once, so they cost one
+   * round trip to Redis rather than two; a request the burst cap refuses gives its point back to
+   * the tenant's minute (the tenant's limit counts only requests that get past the burst cap).
    */
   readonly guard = async (ctx: ApiContext, principal: Principal): Promise<void> => {
     const plan = await this.options.plans.get(principal.planCode);
     const credential = principal.apiKeyId ? `key:${principal.apiKeyId}` : `user:${principal.userId ?? 'none'}`;
-    await this.consume(
-      'credential',
-      credential,
-      { points: this.options.credentialPerSecond, durationS: 1 },
-      'credential_requests_per_second',
-      `This credential may make at most ${this.options.credentialPerSecond} requests per second`,
-    );
-    if (plan.requests_per_minute < 0) return;
-    const headers = await this.consume(
-      'tenant',
-      principal.tenantId,
-      { points: plan.requests_per_minute, durationS: 60 },
-      'requests_per_minute',
-      `The ${plan.name} plan allows ${plan.requests_per_minute} requests per minute`,
-    );
-    setHeaders(ctx, headers);
+    const tenantWindow: Window = { points: plan.requests_per_minute, durationS: 60 };
+    const [burst, tenant] = await Promise.allSettled([
+      this.consume(
+        'credential',
+        credential,
+        { points: this.options.credentialPerSecond, durationS: 1 },
+        'credential_requests_per_second',
+        `This credential may make at most ${this.options.credentialPerSecond} requests per second`,
+      ),
+      plan.requests_per_minute < 0
+        ? Promise.resolve(undefined)
+        : this.consume(
+            'tenant',
+            principal.tenantId,
+            tenantWindow,
+            'requests_per_minute',
+            `The ${plan.name} plan allows ${plan.requests_per_minute} requests per minute`,
+          ),
+    ]);
+    if (burst.status === 'rejected') {
+      if (tenant.status === 'fulfilled' && tenant.value !== undefined) {
+        this.limiter('tenant', tenantWindow)
+          .reward(principal.tenantId, 1)
+          .catch((err: unknown) => this.options.logger.debug({ err }, 'could not return a rate-limit point'));
+      }
+      throw burst.reason;
+    }
+    if (tenant.status === 'rejected') throw tenant.reason;
+    if (tenant.value) setHeaders(ctx, tenant.value);
   };
 }
