@@ -43,6 +43,13 @@ export const jobsSubmitted = new Counter({
   registers: [registry],
 });
 
+export const jobSubmitBatchSize = new Histogram({
+  name: 'catalytic_job_submit_batch_size',
+  help: 'Submissions written by one database transaction of the submit path (concurrent submissions of a tenant are written together)',
+  buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000],
+  registers: [registry],
+});
+
 export const jobQueueWait = new Histogram({
   name: 'catalytic_job_queue_wait_seconds',
   help: 'Time from submit to start, by type and plan',

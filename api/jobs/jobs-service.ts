@@ -4,34 +4,26 @@
  * by the job and lattice routes.
  */
 import { createHash } from 'node:crypto';
-import type { Knex } from 'knex';
 import type { Principal } from '../../shared/auth/principal.ts';
 import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
 import { jobBody, type JobBody } from '../../shared/jobs/job-body.ts';
-import { checkJob, checkLattice, checkLatticeAgainstPlan } from '../../shared/jobs/lattice-checks.ts';
-import { findJob, findJobByIdempotencyKey, findResult, insertJob } from '../../shared/jobs/repository.ts';
+import { findJob, findJobByIdempotencyKey, findResult } from '../../shared/jobs/repository.ts';
 import { finishJob } from '../../shared/jobs/transitions.ts';
 import { isFinalStatus, type JobRow } from '../../shared/jobs/types.ts';
-import type { KernelType } from '../../shared/lattice/types.ts';
-import { jobsFinished, jobsSubmitted } from '../../shared/metrics.ts';
+import { jobsFinished } from '../../shared/metrics.ts';
 import type { Plan } from '../../shared/plans.ts';
 import { JobUpdateWatcher, publishJobUpdate } from '../../shared/queues/job-updates.ts';
 import { pipelineChannels } from '../../shared/queues/names.ts';
 import { JobProducer } from '../../shared/queues/producer.ts';
 import type { Runtime } from '../../shared/runtime.ts';
-import { monthlyTotals, nextMonthStart, totalJobs } from '../../shared/usage.ts';
 import { createWebhookDispatcher, type WebhookDispatcher } from '../../shared/webhooks/dispatcher.ts';
 import type { ApiDeps } from '../state.ts';
-import { findLattice } from './lattice-store.ts';
+import { SubmitBatcher } from './submit-batcher.ts';
+import { type Submission, type SubmitInput, SubmissionWriter } from './submit-writer.ts';
 
-/** A job submission, validated for structure by the route's schema. */
-export interface SubmitInput {
-  type: KernelType;
-  lattice_id?: string;
-  lattice?: unknown;
-  params: unknown;
-}
+export type { SubmitInput } from './submit-writer.ts';
+export { lockTenant, QUOTA_EXACT_MARGIN } from './submit-quota.ts';
 
 export interface Submitted {
   row: JobRow;
@@ -41,22 +33,13 @@ export interface Submitted {
 
 export type CancelOutcome = { kind: 'cancelled' | 'cancelling'; row: JobRow };
 
-/**
- * Within this many jobs of the monthly limit, submissions of a tenant take an advisory lock so
- * the limit holds exactly; below it they run in parallel (in-flight submissions are bounded by
- * the API's connection pools, far below this).
- */
-export const QUOTA_EXACT_MARGIN = 1000;
-
-/** Serialises both advisory-locked checks of one tenant (monthly jobs, lattice count). */
-export async function lockTenant(trx: Knex.Transaction, purpose: string, tenantId: string): Promise<void> {
-  await trx.raw('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`catalytic:${purpose}:${tenantId}`]);
-}
-
 export class JobsService {
   readonly producer: JobProducer;
   readonly watcher: JobUpdateWatcher;
   private readonly dispatcher: WebhookDispatcher;
+  private readonly writer: SubmissionWriter;
+  /** Group commit of submissions without an Idempotency-Key; absent when SUBMIT_BATCH_MAX is 1. */
+  private readonly batcher: SubmitBatcher<Submission, JobRow | undefined> | undefined;
 
   constructor(
     private readonly runtime: Runtime,
@@ -66,16 +49,32 @@ export class JobsService {
     this.producer = new JobProducer(redis, config.REDIS_PREFIX, logger);
     this.watcher = new JobUpdateWatcher(redis, config.REDIS_PREFIX, logger);
     this.dispatcher = createWebhookDispatcher(runtime);
+    this.writer = new SubmissionWriter(runtime, this.producer);
+    const writer = this.writer;
+    this.batcher =
+      config.SUBMIT_BATCH_MAX > 1
+        ? new SubmitBatcher<Submission, JobRow | undefined>(
+            {
+              write: (_key, submissions) => writer.write(submissions),
+              publish: (key, rows) => writer.publish(tenantOfBatchKey(key), rows),
+            },
+            config.SUBMIT_BATCH_MAX,
+          )
+        : undefined;
   }
 
   /**
    * Validates a job against the engine and the tenant's plan, writes its row (counting it as
    * usage in the same statement), then queues it. A row whose queueing fails stays `queued`:
    * reconcile puts it on its queue, so the client's 202 holds either way.
+   *
+   * Submissions without an Idempotency-Key are written together with the tenant's concurrent
+   * ones (submit-batcher.ts); each still gets its own row or its own refusal. Keyed submissions
+   * are written alone, so the key's first-writer-wins and replay rules stay as they are.
    */
   async submit(principal: Principal, input: SubmitInput, idempotencyKey: string | undefined, requestPath: string): Promise<Submitted> {
     const { tenantId } = principal;
-    const { db, logger } = this.runtime;
+    const { db } = this.runtime;
     const plan = await this.plans.get(principal.planCode);
     const requestHash = idempotencyKey ? hashRequest(requestPath, input) : null;
     if (idempotencyKey) {
@@ -83,56 +82,26 @@ export class JobsService {
       if (earlier) return this.replay(earlier, requestHash);
     }
 
-    const row = await withTenant(db, tenantId, async (trx) => {
-      let spec: unknown = input.lattice;
-      if (input.lattice_id) {
-        const lattice = await findLattice(trx, tenantId, input.lattice_id);
-        if (!lattice) throw new AppError('not_found', `No lattice ${input.lattice_id}`, { extra: { field: 'lattice_id' } });
-        spec = lattice.spec;
-      }
-      const checked = checkLattice(spec, input.lattice_id ? 'lattice' : 'body.lattice');
-      checkLatticeAgainstPlan(checked.summary, plan);
-      const params = checkJob(input.type, checked.spec, input.params);
-      if (plan.jobs_per_month >= 0) {
-        let used = totalJobs(await monthlyTotals(trx, tenantId));
-        // Far from the limit, concurrent submissions cannot overshoot it (there are never that
-        // many in flight); near it, they take turns so that the limit holds exactly.
-        if (used + QUOTA_EXACT_MARGIN >= plan.jobs_per_month) {
-          await lockTenant(trx, 'jobs-quota', tenantId);
-          used = totalJobs(await monthlyTotals(trx, tenantId));
-        }
-        if (used >= plan.jobs_per_month) {
-          const retryAfterS = Math.max(1, Math.ceil((nextMonthStart().getTime() - Date.now()) / 1000));
-          throw new AppError('quota_exceeded', `The ${plan.name} plan allows ${plan.jobs_per_month} jobs per month`, {
-            headers: { 'Retry-After': String(retryAfterS) },
-            extra: { limit: 'jobs_per_month', limit_value: plan.jobs_per_month, used },
-          });
-        }
-      }
-      const inserted = await insertJob(trx, {
-        tenantId,
-        latticeId: input.lattice_id ?? null,
-        type: input.type,
-        lattice: checked.spec,
-        params,
-        cells: checked.summary.cells,
-        maxAttempts: this.runtime.config.JOB_MAX_ATTEMPTS,
-        idempotencyKey: idempotencyKey ?? null,
-        requestHash,
-      });
-      return inserted;
-    });
+    const base = { tenantId, plan, input, idempotencyKey: idempotencyKey ?? null, requestHash };
+    // An inline lattice is checked before joining a write: an invalid job is refused on its own.
+    const submission: Submission = input.lattice_id ? base : { ...base, job: this.writer.prepareInline(base) };
+    const row = idempotencyKey || !this.batcher ? await this.writeAlone(submission) : await this.batcher.submit(batchKey(tenantId, plan), submission);
     if (!row) {
       // A concurrent request with the same key won the insert.
       const earlier = await withTenant(db, tenantId, (trx) => findJobByIdempotencyKey(trx, tenantId, idempotencyKey as string));
       if (!earlier) throw new AppError('conflict', 'The Idempotency-Key is in use by a request still running; retry');
       return this.replay(earlier, requestHash);
     }
-    jobsSubmitted.inc({ type: row.type, plan: plan.code });
-    await this.enqueue(row).catch((err: unknown) =>
-      logger.warn({ err, jobId: row.id }, 'job row written but not queued; reconcile will queue it'),
-    );
     return { row, replayed: false };
+  }
+
+  /** Writes and queues one submission by itself. */
+  private async writeAlone(submission: Submission): Promise<JobRow | undefined> {
+    const [outcome] = await this.writer.write([submission]);
+    if (!outcome) throw new Error('a submission write returned no outcome');
+    if (!outcome.ok) throw outcome.error;
+    if (outcome.value) await this.writer.publish(submission.tenantId, [outcome.value]);
+    return outcome.value;
   }
 
   private async replay(earlier: JobRow, requestHash: string | null): Promise<Submitted> {
@@ -238,6 +207,15 @@ export class JobsService {
   async close(): Promise<void> {
     await Promise.allSettled([this.producer.close(), this.watcher.close(), this.dispatcher.close()]);
   }
+}
+
+/** Submissions written together share a tenant and a plan (a plan change splits them for a moment). */
+function batchKey(tenantId: string, plan: Plan): string {
+  return `${tenantId}/${plan.code}`;
+}
+
+function tenantOfBatchKey(key: string): string {
+  return key.slice(0, key.indexOf('/'));
 }
 
 /** Identifies a request for Idempotency-Key reuse: the same key with another body is a conflict. */

@@ -3,11 +3,13 @@
  * requests, and every query names the tenant as well, so isolation holds twice.
  */
 import type { Knex } from 'knex';
-import { jobsMetric, usageDay } from '../usage.ts';
+import { USAGE_METRICS, usageDay } from '../usage.ts';
 import type { JobRow, JobStatus } from './types.ts';
 
 /** What a new job row holds. */
 export interface NewJob {
+  /** The row's id; given by the caller so rows of one multi-row insert map back to their requests. */
+  id: string;
   tenantId: string;
   latticeId: string | null;
   type: string;
@@ -26,29 +28,47 @@ export interface NewJob {
  * so two concurrent requests with the same key create one job.
  */
 export async function insertJob(trx: Knex.Transaction, job: NewJob): Promise<JobRow | undefined> {
-  const insert = trx('jobs').insert({
-    tenant_id: job.tenantId,
-    lattice_id: job.latticeId,
-    type: job.type,
-    status: 'queued',
-    lattice: JSON.stringify(job.lattice),
-    params: JSON.stringify(job.params),
-    cells: job.cells,
-    max_attempts: job.maxAttempts,
-    idempotency_key: job.idempotencyKey,
-    request_hash: job.requestHash,
-  });
-  // The same upsert as `recordUsage`, joined to the insert so a submission costs one round trip.
+  return (await insertJobs(trx, [job]))[0];
+}
+
+/**
+ * Inserts jobs of one tenant with one multi-row statement that also adds them to the tenant's
+ * usage: one upsert per job type, by the number of that type's rows actually inserted (a job
+ * whose idempotency key is taken is neither inserted nor counted). Returns the rows aligned with
+ * `jobs`, undefined where the key was taken.
+ *
+ * The usage rows are upserted in metric order, so two such statements of one tenant running at
+ * once lock them in the same order and cannot deadlock.
+ */
+export async function insertJobs(trx: Knex.Transaction, jobs: readonly NewJob[]): Promise<Array<JobRow | undefined>> {
+  if (jobs.length === 0) return [];
+  const insert = trx('jobs').insert(
+    jobs.map((job) => ({
+      id: job.id,
+      tenant_id: job.tenantId,
+      lattice_id: job.latticeId,
+      type: job.type,
+      status: 'queued',
+      lattice: JSON.stringify(job.lattice),
+      params: JSON.stringify(job.params),
+      cells: job.cells,
+      max_attempts: job.maxAttempts,
+      idempotency_key: job.idempotencyKey,
+      request_hash: job.requestHash,
+    })),
+  );
+  // The same upsert as `recordUsage`, joined to the insert so a batch costs one round trip.
   const result = await trx.raw<{ rows: JobRow[] }>(
     `with job as (? on conflict (tenant_id, idempotency_key) where idempotency_key is not null do nothing returning *),
      counted as (
        insert into usage_counters (tenant_id, day, metric, value)
-       select tenant_id, ?, ?, 1 from job
+       select tenant_id, ?::date, ? || type, count(*) from job group by tenant_id, type order by 3
        on conflict (tenant_id, day, metric) do update set value = usage_counters.value + excluded.value, updated_at = now())
      select * from job`,
-    [insert, usageDay(), jobsMetric(job.type)],
+    [insert, usageDay(), USAGE_METRICS.jobsPrefix],
   );
-  return result.rows[0];
+  const byId = new Map(result.rows.map((row) => [row.id, row] as const));
+  return jobs.map((job) => byId.get(job.id));
 }
 
 export async function findJob(db: Knex | Knex.Transaction, tenantId: string, id: string): Promise<JobRow | undefined> {

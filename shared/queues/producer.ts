@@ -46,6 +46,20 @@ export class JobProducer {
   }
 
   /**
+   * Adds jobs of one tenant to its queue in one pipelined round trip (each add idempotent, in
+   * the given order), then marks the tenant once. The mark comes after the adds: a worker it
+   * wakes finds the jobs, and a worker that just found the queue empty sees the tenant marked again.
+   */
+  async enqueueMany(tenantId: string, jobs: readonly QueuedJobRef[]): Promise<void> {
+    if (jobs.length === 0) return;
+    const foreign = jobs.find((job) => job.tenantId !== tenantId);
+    if (foreign) throw new Error(`job ${foreign.id} belongs to tenant ${foreign.tenantId}, not ${tenantId}`);
+    const data = { tenant_id: tenantId };
+    await this.queues.get(tenantId).addBulk(jobs.map((job) => ({ name: job.type, data, opts: { ...PIPELINE_JOB_OPTIONS, jobId: job.id } })));
+    await markTenantReady(this.redis, this.prefix, tenantId, 0);
+  }
+
+  /**
    * Removes a job that has not started. Returns false when BullMQ refuses (a worker holds the
    * job's lock) — the worker then finds the row cancelled and drops the job without running it.
    */

@@ -1,0 +1,117 @@
+/**
+ * Group commit: concurrent items of one key (a tenant) are written together, one write at a time
+ * per key. There is no timer: the first item of an idle key is written at the end of the current
+ * event-loop turn (joined by whatever else arrived in that turn), and every item that arrives
+ * while a write is running waits for it to finish and forms the next batch, up to `maxBatch`
+ * items. Under light load a batch is one item written at once; under heavy load batches grow
+ * to the write's round-trip time worth of arrivals, and each item costs a fraction of a write.
+ *
+ * A batch goes through two stages. `write` (the database transaction) runs one batch at a time
+ * per key and says per item whether it succeeded; `publish` (queueing the written items) runs in
+ * batch order per key, overlapping the next batch's write. An item's promise settles once its
+ * batch is through both: a failed item at once after the write, a written one after `publish`.
+ * A `write` that throws fails every item of its batch with that error.
+ */
+
+/** What a write did for one item. */
+export type ItemOutcome<R> = { ok: true; value: R } | { ok: false; error: unknown };
+
+export interface SubmitBatcherStages<I, R> {
+  /** Writes one batch of one key; returns one outcome per item, in order. */
+  write(key: string, items: readonly I[]): Promise<Array<ItemOutcome<R>>>;
+  /** After the write: makes the written items' effects visible (never rejects on their account). */
+  publish(key: string, values: readonly R[]): Promise<void>;
+}
+
+interface Waiter<I, R> {
+  item: I;
+  resolve(value: R): void;
+  reject(err: unknown): void;
+}
+
+/** The items of one key waiting for a write, and what is running for it. */
+interface Lane<I, R> {
+  pending: Array<Waiter<I, R>>;
+  writing: boolean;
+  /** Batches written but not yet through `publish`. */
+  publishing: number;
+  /** The last `publish` started, so that the next one follows it. */
+  tail: Promise<void>;
+}
+
+export class SubmitBatcher<I, R> {
+  private readonly lanes = new Map<string, Lane<I, R>>();
+
+  constructor(
+    private readonly stages: SubmitBatcherStages<I, R>,
+    readonly maxBatch: number,
+  ) {
+    if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new Error(`maxBatch must be a whole number ≥ 1, not ${maxBatch}`);
+  }
+
+  /** Keys with items waiting or being written (for tests and diagnostics). */
+  get activeKeys(): number {
+    return this.lanes.size;
+  }
+
+  submit(key: string, item: I): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      let lane = this.lanes.get(key);
+      if (!lane) {
+        lane = { pending: [], writing: false, publishing: 0, tail: Promise.resolve() };
+        this.lanes.set(key, lane);
+      }
+      lane.pending.push({ item, resolve, reject });
+      if (!lane.writing) {
+        lane.writing = true;
+        const started = lane;
+        setImmediate(() => void this.drain(key, started));
+      }
+    });
+  }
+
+  private async drain(key: string, lane: Lane<I, R>): Promise<void> {
+    try {
+      while (lane.pending.length > 0) {
+        await this.writeBatch(key, lane, lane.pending.splice(0, this.maxBatch));
+      }
+    } finally {
+      lane.writing = false;
+      this.forgetIfIdle(key, lane);
+    }
+  }
+
+  private async writeBatch(key: string, lane: Lane<I, R>, batch: Array<Waiter<I, R>>): Promise<void> {
+    let outcomes: Array<ItemOutcome<R>>;
+    try {
+      outcomes = await this.stages.write(
+        key,
+        batch.map((w) => w.item),
+      );
+      if (outcomes.length !== batch.length) throw new Error(`a batch write returned ${outcomes.length} outcomes for ${batch.length} items`);
+    } catch (err) {
+      for (const waiter of batch) waiter.reject(err);
+      return;
+    }
+    const written: Array<{ waiter: Waiter<I, R>; value: R }> = [];
+    outcomes.forEach((outcome, i) => {
+      const waiter = batch[i] as Waiter<I, R>;
+      if (outcome.ok) written.push({ waiter, value: outcome.value });
+      else waiter.reject(outcome.error);
+    });
+    if (written.length === 0) return;
+    lane.publishing++;
+    lane.tail = lane.tail
+      .then(() => this.stages.publish(key, written.map((w) => w.value)))
+      .catch(() => undefined)
+      .then(() => {
+        for (const { waiter, value } of written) waiter.resolve(value);
+        lane.publishing--;
+        this.forgetIfIdle(key, lane);
+      });
+  }
+
+  private forgetIfIdle(key: string, lane: Lane<I, R>): void {
+    if (!lane.writing && lane.publishing === 0 && lane.pending.length === 0 && this.lanes.get(key) === lane) this.lanes.delete(key);
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * Writes job submissions of one tenant: one transaction (`withTenant`, so row-level security
+ * holds) for a whole batch — the stored lattices it names read once, the monthly quota checked
+ * once for the batch, one multi-row insert that also counts the jobs in usage — then one queue
+ * round trip and one ready-set mark for the batch's jobs.
+ *
+ * Every submission keeps the outcome it would have had alone: its own checks, its own row, its
+ * own refusal. A stored lattice is checked here per submission (an invalid job or a missing
+ * lattice refuses only its submission). A batch that a row's data makes PostgreSQL refuse
+ * (a constraint or data error) is written again one submission at a time, so only the submission
+ * at fault fails; any other failure (connection, timeout) fails the batch with that error, which
+ * each submission would have met alone too.
+ *
+ * A row whose queueing fails stays `queued` and is answered 202 anyway: reconcile queues it.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import { withTenant } from '../../shared/db.ts';
+import { AppError } from '../../shared/errors.ts';
+import { checkJob, checkLattice, checkLatticeAgainstPlan } from '../../shared/jobs/lattice-checks.ts';
+import { insertJobs, type NewJob } from '../../shared/jobs/repository.ts';
+import type { JobRow } from '../../shared/jobs/types.ts';
+import type { KernelType, LatticeSpec } from '../../shared/lattice/types.ts';
+import { jobSubmitBatchSize, jobsSubmitted } from '../../shared/metrics.ts';
+import type { Plan } from '../../shared/plans.ts';
+import type { JobProducer } from '../../shared/queues/producer.ts';
+import type { Runtime } from '../../shared/runtime.ts';
+import type { ItemOutcome } from './submit-batcher.ts';
+import { jobsRoom, quotaExceeded } from './submit-quota.ts';
+
+/** A job submission, validated for structure by the route's schema. */
+export interface SubmitInput {
+  type: KernelType;
+  lattice_id?: string;
+  lattice?: unknown;
+  params: unknown;
+}
+
+/** One submission on its way to a write. All submissions of one write share tenant and plan. */
+export interface Submission {
+  tenantId: string;
+  plan: Plan;
+  input: SubmitInput;
+  idempotencyKey: string | null;
+  requestHash: string | null;
+  /** The checked row, when the lattice came inline; a stored lattice is read and checked in the write. */
+  job?: NewJob;
+}
+
+/** What a write did for one submission: its row, or undefined when its idempotency key was taken. */
+export type SubmissionOutcome = ItemOutcome<JobRow | undefined>;
+
+/** The checked content of a job: its lattice (defaults filled in), parameters and cell count. */
+interface CheckedJob {
+  lattice: LatticeSpec;
+  params: Record<string, unknown>;
+  cells: number;
+}
+
+/**
+ * Validates a job against the engine and the plan (lattice, plan limits, parameters against the
+ * lattice). `checkedLattice` reuses an earlier check of the same stored lattice.
+ */
+function checkJobContent(input: SubmitInput, spec: unknown, plan: Plan, checkedLattice?: ReturnType<typeof checkLattice>): CheckedJob {
+  const checked = checkedLattice ?? checkLattice(spec, input.lattice_id ? 'lattice' : 'body.lattice');
+  checkLatticeAgainstPlan(checked.summary, plan);
+  const params = checkJob(input.type, checked.spec, input.params);
+  return { lattice: checked.spec, params, cells: checked.summary.cells };
+}
+
+/** PostgreSQL refused a row's data (SQLSTATE classes 22 and 23), not the batch as a whole. */
+function isRowDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code);
+}
+
+export class SubmissionWriter {
+  constructor(
+    private readonly runtime: Runtime,
+    private readonly producer: JobProducer,
+  ) {}
+
+  /** The row of a submission with an inline lattice, checked: throws the problem of an invalid job. */
+  prepareInline(submission: Omit<Submission, 'job'>): NewJob {
+    return this.newJob(submission, checkJobContent(submission.input, submission.input.lattice, submission.plan));
+  }
+
+  private newJob(submission: Omit<Submission, 'job'>, checked: CheckedJob): NewJob {
+    return {
+      id: randomUUID(),
+      tenantId: submission.tenantId,
+      latticeId: submission.input.lattice_id ?? null,
+      type: submission.input.type,
+      lattice: checked.lattice,
+      params: checked.params,
+      cells: checked.cells,
+      maxAttempts: this.runtime.config.JOB_MAX_ATTEMPTS,
+      idempotencyKey: submission.idempotencyKey,
+      requestHash: submission.requestHash,
+    };
+  }
+
+  /** Writes submissions of one tenant and plan in one transaction; one outcome per submission, in order. */
+  async write(submissions: readonly Submission[]): Promise<SubmissionOutcome[]> {
+    jobSubmitBatchSize.observe(submissions.length);
+    try {
+      return await this.writeTogether(submissions);
+    } catch (err) {
+      if (submissions.length === 1 || !isRowDataError(err)) throw err;
+      const outcomes: SubmissionOutcome[] = [];
+      for (const submission of submissions) {
+        outcomes.push(
+          await this.writeTogether([submission]).then(
+            (one) => one[0] as SubmissionOutcome,
+            (error: unknown) => ({ ok: false as const, error }),
+          ),
+        );
+      }
+      return outcomes;
+    }
+  }
+
+  private async writeTogether(submissions: readonly Submission[]): Promise<SubmissionOutcome[]> {
+    const first = submissions[0];
+    if (!first) return [];
+    const { tenantId, plan } = first;
+    if (submissions.some((s) => s.tenantId !== tenantId || s.plan.code !== plan.code)) {
+      throw new Error('a submission write mixes tenants or plans');
+    }
+    const outcomes: SubmissionOutcome[] = new Array<SubmissionOutcome>(submissions.length);
+    const rows = await withTenant(this.runtime.db, tenantId, async (trx) => {
+      const ready = await this.checkStoredLattices(trx, submissions, outcomes);
+      const { room, usedAfter } = await jobsRoom(trx, tenantId, plan, ready.length);
+      for (const { index } of ready.slice(room)) outcomes[index] = { ok: false, error: quotaExceeded(plan, usedAfter) };
+      const accepted = ready.slice(0, room);
+      const inserted = await insertJobs(
+        trx,
+        accepted.map((r) => r.job),
+      );
+      return accepted.map(({ index }, i) => ({ index, row: inserted[i] }));
+    });
+    for (const { index, row } of rows) {
+      outcomes[index] = { ok: true, value: row };
+      if (row) jobsSubmitted.inc({ type: row.type, plan: plan.code });
+    }
+    return outcomes;
+  }
+
+  /**
+   * The rows of a write, in order: inline submissions as prepared; stored-lattice ones read
+   * (locked against deletion until the write commits, so the job's reference stays valid) and
+   * checked, each failure recorded in `outcomes` for its submission alone.
+   */
+  private async checkStoredLattices(
+    trx: Knex.Transaction,
+    submissions: readonly Submission[],
+    outcomes: SubmissionOutcome[],
+  ): Promise<Array<{ index: number; job: NewJob }>> {
+    const wanted = [...new Set(submissions.filter((s) => !s.job && s.input.lattice_id).map((s) => s.input.lattice_id as string))];
+    const specs = new Map<string, unknown>();
+    if (wanted.length > 0) {
+      const found = (await trx('lattices')
+        .where('tenant_id', submissions[0]?.tenantId)
+        .whereIn('id', wanted)
+        .forKeyShare()
+        .select('id', 'spec')) as Array<{ id: string; spec: unknown }>;
+      for (const row of found) specs.set(row.id, row.spec);
+    }
+    const checkedLattices = new Map<string, ReturnType<typeof checkLattice>>();
+    const ready: Array<{ index: number; job: NewJob }> = [];
+    submissions.forEach((submission, index) => {
+      if (submission.job) {
+        ready.push({ index, job: submission.job });
+        return;
+      }
+      try {
+        const latticeId = submission.input.lattice_id;
+        if (!latticeId || !specs.has(latticeId)) {
+          throw new AppError('not_found', `No lattice ${latticeId}`, { extra: { field: 'lattice_id' } });
+        }
+        // Checked once per write: later submissions on the same lattice reuse the summary.
+        let checkedLattice = checkedLattices.get(latticeId);
+        if (!checkedLattice) {
+          checkedLattice = checkLattice(specs.get(latticeId), 'lattice');
+          checkedLattices.set(latticeId, checkedLattice);
+        }
+        ready.push({ index, job: this.newJob(submission, checkJobContent(submission.input, undefined, submission.plan, checkedLattice)) });
+      } catch (error) {
+        outcomes[index] = { ok: false, error };
+      }
+    });
+    return ready;
+  }
+
+  /** Queues written rows of one tenant; a failure is logged (reconcile queues them later). */
+  async publish(tenantId: string, rows: ReadonlyArray<JobRow | undefined>): Promise<void> {
+    const jobs = rows.filter((row): row is JobRow => row !== undefined).map((row) => ({ id: row.id, tenantId: row.tenant_id, type: row.type }));
+    await this.producer.enqueueMany(tenantId, jobs).catch((err: unknown) =>
+      this.runtime.logger.warn({ err, jobIds: jobs.map((j) => j.id) }, 'job rows written but not queued; reconcile will queue them'),
+    );
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * The group-commit batcher of the submit path on its own, with stages the test controls: how
+ * batches form, what a failed write or a failed item does, and when callers are answered.
+ */
+import { describe, expect, it } from 'vitest';
+import { type ItemOutcome, SubmitBatcher } from '../../api/jobs/submit-batcher.ts';
+
+/** A promise the test resolves or rejects by hand. */
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** Lets pending callbacks (microtasks and setImmediate) run. */
+const settle = () => new Promise((r) => setImmediate(r));
+
+/** Stages that record each call and wait for the test to finish them. */
+function controlledStages() {
+  const writes: Array<{ key: string; items: number[]; done: ReturnType<typeof deferred<Array<ItemOutcome<string>>>> }> = [];
+  const publishes: Array<{ key: string; values: string[] }> = [];
+  let publishFails = false;
+  return {
+    writes,
+    publishes,
+    failPublish() {
+      publishFails = true;
+    },
+    stages: {
+      write(key: string, items: readonly number[]) {
+        const done = deferred<Array<ItemOutcome<string>>>();
+        writes.push({ key, items: [...items], done });
+        return done.promise;
+      },
+      async publish(key: string, values: readonly string[]) {
+        publishes.push({ key, values: [...values] });
+        if (publishFails) throw new Error('publish failed');
+      },
+    },
+  };
+}
+
+const okAll = (items: number[]): Array<ItemOutcome<string>> => items.map((i) => ({ ok: true, value: `row-${i}` }));
+
+describe('the submit batcher', () => {
+  it('writes the first item at once, and gathers what arrives meanwhile into batches of at most maxBatch', async () => {
+    const c = controlledStages();
+    const batcher = new SubmitBatcher(c.stages, 3);
+    const first = batcher.submit('t1', 0);
+    await settle();
+    expect(c.writes.map((w) => w.items)).toEqual([[0]]);
+    const more = [1, 2, 3, 4, 5].map((i) => batcher.submit('t1', i));
+    await settle();
+    // One write at a time per key: the others wait for the running one.
+    expect(c.writes).toHaveLength(1);
+    c.writes[0]?.done.resolve(okAll([0]));
+    expect(await first).toBe('row-0');
+    await settle();
+    expect(c.writes.map((w) => w.items)).toEqual([[0], [1, 2, 3]]);
+    c.writes[1]?.done.resolve(okAll([1, 2, 3]));
+    await settle();
+    expect(c.writes.map((w) => w.items)).toEqual([[0], [1, 2, 3], [4, 5]]);
+    c.writes[2]?.done.resolve(okAll([4, 5]));
+    expect(await Promise.all(more)).toEqual(['row-1', 'row-2', 'row-3', 'row-4', 'row-5']);
+    // Published once per batch, in batch order.
+    expect(c.publishes.map((p) => p.values)).toEqual([['row-0'], ['row-1', 'row-2', 'row-3'], ['row-4', 'row-5']]);
+    expect(batcher.activeKeys).toBe(0);
+  });
+
+  it('writes different keys independently', async () => {
+    const c = controlledStages();
+    const batcher = new SubmitBatcher(c.stages, 10);
+    const a = batcher.submit('a', 1);
+    const b = batcher.submit('b', 2);
+    await settle();
+    expect(c.writes.map((w) => [w.key, w.items])).toEqual([
+      ['a', [1]],
+      ['b', [2]],
+    ]);
+    c.writes[1]?.done.resolve(okAll([2]));
+    expect(await b).toBe('row-2');
+    c.writes[0]?.done.resolve(okAll([1]));
+    expect(await a).toBe('row-1');
+  });
+
+  it('fails every item of a batch whose write throws with that error, and goes on with the next batch', async () => {
+    const c = controlledStages();
+    const batcher = new SubmitBatcher(c.stages, 10);
+    const first = batcher.submit('t', 0);
+    await settle();
+    const failing = [1, 2, 3].map((i) => batcher.submit('t', i).catch((err: unknown) => err));
+    c.writes[0]?.done.resolve(okAll([0]));
+    await first;
+    await settle();
+    const later = batcher.submit('t', 4);
+    const broken = new Error('connection lost');
+    c.writes[1]?.done.reject(broken);
+    expect(await Promise.all(failing)).toEqual([broken, broken, broken]);
+    await settle();
+    expect(c.writes.map((w) => w.items)).toEqual([[0], [1, 2, 3], [4]]);
+    c.writes[2]?.done.resolve(okAll([4]));
+    expect(await later).toBe('row-4');
+    expect(c.publishes.map((p) => p.values)).toEqual([['row-0'], ['row-4']]);
+  });
+
+  it('refuses a failed item alone, and answers the written ones after publishing, even when publishing fails', async () => {
+    const c = controlledStages();
+    c.failPublish();
+    const batcher = new SubmitBatcher(c.stages, 10);
+    const results = [0, 1, 2].map((i) => batcher.submit('t', i).then((v) => ({ v }), (err: unknown) => ({ err })));
+    await settle();
+    expect(c.writes.map((w) => w.items)).toEqual([[0, 1, 2]]);
+    const invalid = new Error('invalid job');
+    c.writes[0]?.done.resolve([{ ok: true, value: 'row-0' }, { ok: false, error: invalid }, { ok: true, value: 'row-2' }]);
+    expect(await Promise.all(results)).toEqual([{ v: 'row-0' }, { err: invalid }, { v: 'row-2' }]);
+    expect(c.publishes.map((p) => p.values)).toEqual([['row-0', 'row-2']]);
+  });
+
+  it('refuses a batch whose write answers for the wrong number of items', async () => {
+    const c = controlledStages();
+    const batcher = new SubmitBatcher(c.stages, 10);
+    const results = [0, 1].map((i) => batcher.submit('t', i).catch((err: unknown) => (err as Error).message));
+    await settle();
+    c.writes[0]?.done.resolve(okAll([0]));
+    expect(await Promise.all(results)).toEqual([expect.stringMatching(/1 outcomes for 2 items/), expect.stringMatching(/1 outcomes for 2 items/)]);
+  });
+});
