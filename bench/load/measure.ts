@@ -2,6 +2,10 @@
  * One load scenario: autocannon against a URL with a profile's requests for a fixed time.
  * Latency percentiles come from every response's own time (autocannon's summary has no p95),
  * and statuses are counted one by one so 429s (rate limiting) and 5xx are reported apart.
+ *
+ * Several target processes (`--api-processes`) each get their own autocannon instance on their
+ * own port, all running at once in this process, with the connections divided between them (the
+ * first ones take the remainder); their responses are pooled into one result and their CPU added.
  */
 import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
@@ -9,7 +13,8 @@ import { type Profile, type ProfileData, requestsFor } from './profiles.ts';
 import { cpuMs, heapUsedBytes, rssBytes, type StackProcess } from './stack.ts';
 
 export interface ScenarioOptions {
-  target: StackProcess;
+  /** One process, or several serving the same API on their own ports. */
+  targets: readonly StackProcess[];
   profile: Profile;
   connections: number;
   durationS: number;
@@ -19,6 +24,8 @@ export interface ScenarioOptions {
 export interface ScenarioResult {
   profile: Profile;
   target: string;
+  /** How many processes served the scenario (connections divided between them). */
+  target_processes: number;
   connections: number;
   duration_s: number;
   requests: number;
@@ -33,9 +40,10 @@ export interface ScenarioResult {
   /** Connection errors and timeouts (no answer at all). */
   connection_errors: number;
   timeouts: number;
+  /** RSS added over the target processes; heap in use of the first. */
   target_memory_after: { rss_mb?: number; heap_used_mb?: number };
   /**
-   * CPU the target process used: per answered request, and in cores (CPU seconds per second).
+   * CPU the target processes used (added up): per answered request, and in cores (CPU seconds per second).
    * On a shared machine this separates "slow" from "starved": cost per request is what the
    * process would need on a core of its own.
    */
@@ -53,26 +61,41 @@ export function quantile(sorted: Float64Array, q: number): number {
 }
 
 export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
-  const { target, profile, connections, durationS, data } = options;
+  const { targets, profile, connections, durationS, data } = options;
+  const target = targets[0];
+  if (!target) throw new Error('runScenario needs a target');
   const before = loadavg().map((v) => round(v));
-  const cpuBefore = cpuMs(target.pid);
+  const cpuOf = () => {
+    const each = targets.map((t) => cpuMs(t.pid));
+    return each.some((v) => v === undefined) ? undefined : (each as number[]).reduce((a, b) => a + b, 0);
+  };
+  const cpuBefore = cpuOf();
   const times: number[] = [];
   const statuses: Record<string, number> = {};
-  const instance = autocannon({
-    url: target.url,
-    connections,
-    duration: durationS,
-    // Long enough that a saturated server shows as latency, not only as timeouts.
-    timeout: 30,
-    requests: requestsFor(profile, data),
+  const runs = targets.map((t, index) => {
+    const share = Math.floor(connections / targets.length) + (index < connections % targets.length ? 1 : 0);
+    const instance = autocannon({
+      url: t.url,
+      connections: share,
+      duration: durationS,
+      // Long enough that a saturated server shows as latency, not only as timeouts.
+      timeout: 30,
+      requests: requestsFor(profile, data),
+    });
+    // The types name (statusCode, bytes, time); the tracker emits the client first.
+    (instance as unknown as NodeJS.EventEmitter).on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
+      times.push(responseTime);
+      statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
+    });
+    return instance;
   });
-  // The types name (statusCode, bytes, time); the tracker emits the client first.
-  (instance as unknown as NodeJS.EventEmitter).on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
-    times.push(responseTime);
-    statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
-  });
-  const result = await instance;
-  const cpuAfter = cpuMs(target.pid);
+  const results = await Promise.all(runs);
+  const result = {
+    duration: Math.max(...results.map((r) => r.duration)),
+    errors: results.reduce((sum, r) => sum + r.errors, 0),
+    timeouts: results.reduce((sum, r) => sum + r.timeouts, 0),
+  };
+  const cpuAfter = cpuOf();
   const cpuUsed = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
   const sorted = Float64Array.from(times).sort();
   const answered = times.length;
@@ -80,10 +103,12 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     Object.entries(statuses).reduce((sum, [status, n]) => (predicate(Number(status)) ? sum + n : sum), 0);
   const non2xx = count((s) => s < 200 || s >= 300);
   const heap = target.name === 'api' ? await heapUsedBytes(target.url) : undefined;
-  const rss = rssBytes(target.pid);
+  const rssEach = targets.map((t) => rssBytes(t.pid));
+  const rss = rssEach.some((v) => v === undefined) ? undefined : (rssEach as number[]).reduce((a, b) => a + b, 0);
   return {
     profile,
     target: target.name,
+    target_processes: targets.length,
     connections,
     duration_s: round(result.duration),
     requests: answered,

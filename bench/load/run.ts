@@ -8,6 +8,9 @@
  * stderr) and stops everything it started.
  *
  * `--quick` is the short variant (about 20 s of load at 50 connections and a 30 s soak).
+ * `--api-processes N` starts N `catalytic api` processes, each on its own port; every API
+ * scenario then runs one autocannon instance per process with the connections divided between
+ * them, and reports their CPU added up.
  */
 import { cpus, loadavg, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
@@ -27,6 +30,7 @@ const { values: args } = parseArgs({
     profiles: { type: 'string', description: 'comma-separated profiles (default: all)' },
     'poll-jobs': { type: 'string', description: 'jobs per tenant submitted before polling' },
     out: { type: 'string', description: 'also write the JSON here' },
+    'api-processes': { type: 'string', default: '1', description: 'catalytic api processes, each on its own port' },
   },
 });
 
@@ -41,6 +45,9 @@ const settings = {
   profiles: (args.profiles ?? ['ceiling', ...PROFILES].join(',')).split(',') as Profile[],
   poll_jobs_per_tenant: Number(args['poll-jobs'] ?? (quick ? 30 : 200)),
   tenants: 3,
+  // Each API process on its own port, with its own autocannon instance and its share of the
+  // connections (the first processes take the remainder).
+  api_processes: Number(args['api-processes']),
   // Far above what two cores serve: the burst cap never answers 429 here. Per-plan limits
   // (requests per minute, monthly quotas) are lifted in the bench database.
   rate_limit_credential_per_second: 1_000_000,
@@ -48,6 +55,9 @@ const settings = {
 };
 for (const [name, value] of Object.entries({ duration: settings.duration_s, 'soak-minutes': settings.soak_minutes })) {
   if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
+}
+if (!Number.isInteger(settings.api_processes) || settings.api_processes < 1 || settings.api_processes > 16) {
+  throw new Error('--api-processes must be a whole number from 1 to 16');
 }
 
 const log = (message: string) => process.stderr.write(`[bench:load] ${message}\n`);
@@ -97,10 +107,12 @@ async function main(): Promise<void> {
     log(`fresh database ${stack.databaseName}`);
     await stack.start();
     const tenants = await stack.tenants(settings.tenants);
-    const api = await stack.api();
+    const apis: StackProcess[] = [];
+    for (let i = 0; i < settings.api_processes; i++) apis.push(await stack.api());
+    const api = apis[0] as StackProcess;
     const worker = await stack.worker({ KERNEL_THREADS: '1', WORKER_CONCURRENCY: '4' });
     const bare = await stack.bareKoa();
-    log(`api ${api.url} (pid ${api.pid}), worker pid ${worker.pid}, bare koa ${bare.url}`);
+    log(`api ${apis.map((a) => `${a.url} (pid ${a.pid})`).join(', ')}, worker pid ${worker.pid}, bare koa ${bare.url}`);
     const data: ProfileData = { tenants, jobs: tenants.map(() => []) };
     await submitPollJobs(api, data, settings.poll_jobs_per_tenant);
     log(`${settings.poll_jobs_per_tenant} jobs per tenant to poll`);
@@ -108,9 +120,9 @@ async function main(): Promise<void> {
     const scenarios: ScenarioResult[] = [];
     for (const connections of settings.connections) {
       for (const profile of settings.profiles) {
-        const target = profile === 'ceiling' ? bare : api;
+        const targets = profile === 'ceiling' ? [bare] : apis;
         log(`${profile} at ${connections} connections for ${settings.duration_s} s`);
-        const result = await runScenario({ target, profile, connections, durationS: settings.duration_s, data });
+        const result = await runScenario({ targets, profile, connections, durationS: settings.duration_s, data });
         const cpu = result.target_cpu ? `, ${result.target_cpu.ms_per_request} ms CPU/request on ${result.target_cpu.cores} cores` : '';
         log(`  ${result.requests_per_s} req/s, p50 ${result.latency_ms.p50} ms, p95 ${result.latency_ms.p95} ms, p99 ${result.latency_ms.p99} ms, non-2xx ${result.non_2xx}${cpu}`);
         scenarios.push(result);
@@ -120,7 +132,7 @@ async function main(): Promise<void> {
 
     log(`soak: mixed at ${settings.soak_connections} connections for ${settings.soak_minutes} min`);
     const soaked = await soak({
-      api,
+      apis,
       data,
       minutes: settings.soak_minutes,
       connections: settings.soak_connections,
@@ -146,7 +158,6 @@ async function main(): Promise<void> {
       },
       settings: {
         ...settings,
-        api_processes: 1,
         worker: { processes: 1, KERNEL_THREADS: 1, WORKER_CONCURRENCY: 4 },
         note: 'autocannon runs in the benchmark process on the same cores as the API, worker, PostgreSQL and Redis',
       },

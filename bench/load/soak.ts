@@ -9,7 +9,8 @@ import type { ProfileData } from './profiles.ts';
 import { heapUsedBytes, rssBytes, type StackProcess } from './stack.ts';
 
 export interface SoakOptions {
-  api: StackProcess;
+  /** The API processes; memory is sampled on the first. */
+  apis: readonly StackProcess[];
   data: ProfileData;
   minutes: number;
   connections: number;
@@ -56,7 +57,9 @@ export function slope(points: Array<[number, number]>): number | null {
 }
 
 export async function soak(options: SoakOptions): Promise<SoakResult> {
-  const { api, data, minutes, connections, sampleEveryMs } = options;
+  const { apis, data, minutes, connections, sampleEveryMs } = options;
+  const api = apis[0];
+  if (!api) throw new Error('soak needs an API process');
   const started = performance.now();
   const samples: MemorySample[] = [];
   let sampling = true;
@@ -71,7 +74,7 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
       await new Promise((r) => setTimeout(r, sampleEveryMs));
     }
   })();
-  const load = await runScenario({ target: api, profile: 'mixed', connections, durationS: Math.round(minutes * 60), data });
+  const load = await runScenario({ targets: apis, profile: 'mixed', connections, durationS: Math.round(minutes * 60), data });
   sampling = false;
   await sampler;
 
