@@ -59,6 +59,9 @@ export const configSchema = z.object({
 
   WORKER_CONCURRENCY: int(1, 1000).default(4),
   KERNEL_THREADS: int(1, 256).default(availableParallelism()),
+  // Jobs of at most this much work (cells, times steps for diffusion) run on the worker's own
+  // thread: cheaper than a trip to a kernel thread, and over in microseconds. 0 = never.
+  KERNEL_INLINE_MAX_CELLS: int(0, 1_000_000).default(4096),
   JOB_LOCK_MS: int(1000).default(30 * SECOND),
   JOB_MAX_ATTEMPTS: int(1, 100).default(3),
   // Most submissions of one tenant written by one transaction (group commit); 1 writes each alone.

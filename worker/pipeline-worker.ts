@@ -104,7 +104,7 @@ export class PipelineWorker implements Service {
     this.connection = connection;
     if (this.options.kernels) this.kernels = this.options.kernels;
     else {
-      this.ownedPool = new KernelPool({ threads: config.KERNEL_THREADS });
+      this.ownedPool = new KernelPool({ threads: config.KERNEL_THREADS, inlineMaxCells: config.KERNEL_INLINE_MAX_CELLS });
       await this.ownedPool.start();
       this.kernels = this.ownedPool;
     }

@@ -43,6 +43,15 @@ export interface KernelPoolOptions {
    * @defaultValue 16
    */
   diveBudgetPerStep?: number;
+  /**
+   * Runs whose work (cells, times steps for diffusion) is at most this are computed on the
+   * caller's thread, with the same kernel code: for a tiny lattice, handing the run to a thread
+   * (shared buffers, a message each way, a wake-up) costs more than the kernel itself. Such a run
+   * takes microseconds, so a cancel still lands at once (before it starts, or after it finished).
+   * 0 sends every run to a thread.
+   * @defaultValue 0
+   */
+  inlineMaxCells?: number;
 }
 
 /** Options with every default filled in. */
@@ -57,6 +66,7 @@ export const KERNEL_POOL_DEFAULTS = {
   closeTimeoutMs: 10_000,
   progressIntervalMs: 100,
   diveBudgetPerStep: 16,
+  inlineMaxCells: 0,
 } as const;
 
 /**
@@ -73,6 +83,7 @@ export function resolveKernelPoolOptions(options: KernelPoolOptions = {}): Resol
     closeTimeoutMs: options.closeTimeoutMs ?? KERNEL_POOL_DEFAULTS.closeTimeoutMs,
     progressIntervalMs: options.progressIntervalMs ?? KERNEL_POOL_DEFAULTS.progressIntervalMs,
     diveBudgetPerStep: options.diveBudgetPerStep ?? KERNEL_POOL_DEFAULTS.diveBudgetPerStep,
+    inlineMaxCells: options.inlineMaxCells ?? KERNEL_POOL_DEFAULTS.inlineMaxCells,
   };
   positiveInteger('threads', resolved.threads);
   positiveInteger('minRowsPerSlab', resolved.minRowsPerSlab);
@@ -80,6 +91,7 @@ export function resolveKernelPoolOptions(options: KernelPoolOptions = {}): Resol
   positiveInteger('closeTimeoutMs', resolved.closeTimeoutMs);
   positiveInteger('progressIntervalMs', resolved.progressIntervalMs);
   nonNegative('diveBudgetPerStep', resolved.diveBudgetPerStep);
+  nonNegative('inlineMaxCells', resolved.inlineMaxCells);
   for (const [type, cells] of Object.entries(resolved.parallelMinCells)) nonNegative(`parallelMinCells.${type}`, cells);
   return resolved;
 }

@@ -2,6 +2,8 @@
  * The kernel pool: a piscina pool of kernel threads, and the orchestration of one run across
  * slabs. Everything heavy happens in threads (a one-slab run is one piscina task, not main
  * thread work), so the caller's event loop stays free to renew job locks and serve requests.
+ * Only runs below `inlineMaxCells` of work are computed on the caller's thread, with the same
+ * task code: they take microseconds, less than a trip to a thread and back.
  */
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
@@ -16,6 +18,7 @@ import { KernelError } from './kernel-errors.ts';
 import { resolveKernelPoolOptions } from './kernel-pool-options.ts';
 import type { KernelPoolOptions, ResolvedKernelPoolOptions } from './kernel-pool-options.ts';
 import type { KernelOutcome, KernelRun, KernelRunOptions, KernelRunStats } from './kernel-run.ts';
+import runKernelTask from './kernel-thread.ts';
 import { allocateSlabBuffers, slabBufferBytes } from './slab-buffers.ts';
 import type { SlabKernel } from './slab-buffers.ts';
 import type { KernelTask, TaskEnvelope } from './task.ts';
@@ -26,6 +29,12 @@ const THREAD_FILE = fileURLToPath(new URL('./thread.mjs', import.meta.url));
 
 /** How long close() waits for cancelled runs to stop before terminating threads, in ms. */
 const CANCEL_GRACE_MS = 1_000;
+
+/** How a run's tasks are run: its cancel signal, and whether on the caller's thread. */
+interface RunMode {
+  signal: AbortSignal;
+  inline: boolean;
+}
 
 /** Life of a pool. */
 export type KernelPoolState = 'idle' | 'starting' | 'running' | 'closing' | 'closed';
@@ -120,6 +129,12 @@ export class KernelPool {
     const run = this.submit(type, spec, params, options);
     const { onProgress } = options;
     if (!onProgress) return run.outcome;
+    if (run.inline) {
+      // Over before anyone could watch it: no polling, only the final 1.
+      const outcome = await run.outcome;
+      onProgress(1);
+      return outcome;
+    }
     let reported = -1;
     const report = (): void => {
       const progress = run.progress;
@@ -149,17 +164,19 @@ export class KernelPool {
     if (options.signal?.aborted) abort.abort();
     let control: JobControl;
     let outcome: Promise<KernelOutcome<T>>;
+    let inline = false;
     try {
       if (this.currentState !== 'running') {
         throw new KernelError('pool_closed', `the kernel pool is ${this.currentState}, not running`);
       }
       const job = resolveJob(type, spec, params);
-      const threads = this.planThreads(type, job.lattice, options.threads ?? 'auto');
+      inline = this.runsInline(job.lattice, job.params, options.threads ?? 'auto');
+      const threads = inline ? 1 : this.planThreads(type, job.lattice, options.threads ?? 'auto');
       control = JobControl.create(threads);
       const started = performance.now();
       abort.signal.addEventListener('abort', () => control.cancel(), { once: true });
       if (abort.signal.aborted) control.cancel();
-      outcome = this.execute(job.lattice, job.params, control, options, abort.signal).then(({ result, stats }) => {
+      outcome = this.execute(job.lattice, job.params, control, options, { signal: abort.signal, inline }).then(({ result, stats }) => {
         control.publishProgress(1);
         return { result, stats: { ...stats, wall_ms: performance.now() - started } } as KernelOutcome<T>;
       });
@@ -179,12 +196,21 @@ export class KernelPool {
     });
     return {
       control,
+      inline,
       get progress() {
         return control.progress;
       },
       outcome,
       cancel: () => abort.abort(),
     };
+  }
+
+  /** Whether a run is small enough to compute on the caller's thread. */
+  private runsInline(lattice: Lattice, params: ResolvedParams, requested: number | 'auto'): boolean {
+    const limit = this.options.inlineMaxCells;
+    if (limit <= 0 || (requested !== 'auto' && requested !== 1)) return false;
+    const work = params.type === 'diffusion' ? lattice.cells * Math.max(1, params.steps) : lattice.cells;
+    return work <= limit;
   }
 
   /** Slab threads for a run. */
@@ -205,15 +231,15 @@ export class KernelPool {
     params: ResolvedParams,
     control: JobControl,
     options: KernelRunOptions,
-    signal: AbortSignal,
+    how: RunMode,
   ): Promise<Omit<KernelOutcome, 'stats'> & { stats: Omit<KernelRunStats, 'wall_ms'> }> {
     switch (params.type) {
       case 'shortest_path':
-        return this.shortestPath(lattice, params, control, options.strategy ?? 'auto', signal);
+        return this.shortestPath(lattice, params, control, options.strategy ?? 'auto', how);
       case 'components':
       case 'diffusion': {
         const kernel = params.type;
-        const outcome = await this.runSlabKernel(kernel, lattice, params, control, signal);
+        const outcome = await this.runSlabKernel(kernel, lattice, params, control, how);
         return {
           result: { ...(outcome.value as object), memory_bytes: outcome.memoryBytes } as KernelResultByType[typeof kernel],
           stats: outcome.stats(kernel),
@@ -227,7 +253,7 @@ export class KernelPool {
     params: ResolvedShortestPath,
     control: JobControl,
     strategy: 'auto' | 'bfs',
-    signal: AbortSignal,
+    how: RunMode,
   ): Promise<{ result: KernelResultByType['shortest_path']; stats: Omit<KernelRunStats, 'wall_ms'> }> {
     const stats = (method: KernelRunStats['method'], threads: number, shared: number, outcome?: SlabsOutcome) => ({
       threads,
@@ -249,7 +275,7 @@ export class KernelPool {
       const dive = await this.runTasks(
         [{ kind: 'dive', control: control.buffers, lattice, start: params.start, end: params.end, budget }],
         control,
-        signal,
+        how,
       );
       const found = dive.value as Omit<KernelResultByType['shortest_path'], 'memory_bytes'> | null;
       if (found) {
@@ -257,7 +283,7 @@ export class KernelPool {
         return { result: { ...found, memory_bytes: memory }, stats: stats('dive', 1, control.bytes, dive) };
       }
     }
-    const outcome = await this.runSlabKernel('bfs', lattice, params, control, signal);
+    const outcome = await this.runSlabKernel('bfs', lattice, params, control, how);
     const result = { ...(outcome.value as object), memory_bytes: outcome.memoryBytes } as KernelResultByType['shortest_path'];
     return { result, stats: outcome.stats('bfs') };
   }
@@ -268,7 +294,7 @@ export class KernelPool {
     lattice: Lattice,
     params: ResolvedParams,
     control: JobControl,
-    signal: AbortSignal,
+    how: RunMode,
   ): Promise<SlabsOutcome & { memoryBytes: number; stats: (method: KernelRunStats['method']) => Omit<KernelRunStats, 'wall_ms'> }> {
     const slabs = planSlabs(lattice, control.threads);
     const sharedBytes = slabBufferBytes(kernel, lattice, slabs) + control.bytes;
@@ -292,7 +318,7 @@ export class KernelPool {
           return { kind: 'diffusion', ...base, slab, params: params as never, buffers: buffers as never };
       }
     });
-    const outcome = await this.runTasks(tasks, control, signal);
+    const outcome = await this.runTasks(tasks, control, how);
     const memoryBytes = sharedBytes + outcome.threadBytes;
     return {
       ...outcome,
@@ -311,12 +337,17 @@ export class KernelPool {
 
   /**
    * Runs a run's tasks together (they may meet at barriers, so all their threads are reserved
-   * first), and turns the answers into one outcome or one error.
+   * first), and turns the answers into one outcome or one error. An inline run's single task
+   * runs here, on the caller's thread.
    */
-  private async runTasks(tasks: KernelTask[], control: JobControl, signal: AbortSignal): Promise<SlabsOutcome> {
+  private async runTasks(tasks: KernelTask[], control: JobControl, how: RunMode): Promise<SlabsOutcome> {
     const piscina = this.piscina;
     if (!piscina || this.currentState !== 'running') throw new KernelError('pool_closed');
-    await this.slots.acquire(tasks.length, signal);
+    if (how.inline && tasks.length === 1) {
+      if (how.signal.aborted || control.cancelled) throw new KernelError('cancelled');
+      return outcomeOf([{ status: 'fulfilled', value: runKernelTask(tasks[0] as KernelTask) }]);
+    }
+    await this.slots.acquire(tasks.length, how.signal);
     let settled: PromiseSettledResult<TaskEnvelope>[];
     try {
       settled = await Promise.allSettled(
@@ -331,31 +362,7 @@ export class KernelPool {
     } finally {
       this.slots.release(tasks.length);
     }
-    let failure: { code: string; message: string; secondary: boolean } | null = null;
-    let crash: unknown = null;
-    const outcome: SlabsOutcome = { value: null, threadBytes: 0, build_ms: 0, run_ms: 0 };
-    settled.forEach((entry, index) => {
-      if (entry.status === 'rejected') {
-        crash ??= entry.reason;
-        return;
-      }
-      const envelope = entry.value;
-      if (!envelope.ok) {
-        if (failure === null || (failure.secondary && !envelope.error.secondary)) failure = envelope.error;
-        return;
-      }
-      if (index === 0) outcome.value = envelope.value;
-      outcome.threadBytes += envelope.threadBytes;
-      outcome.build_ms = Math.max(outcome.build_ms, envelope.timings.build_ms);
-      outcome.run_ms = Math.max(outcome.run_ms, envelope.timings.run_ms);
-    });
-    if (crash !== null) throw new KernelError('kernel_failed', `a kernel thread died: ${String(crash)}`, { cause: crash });
-    const failed = failure as { code: string; message: string } | null;
-    if (failed !== null) {
-      if (failed.code === 'cancelled') throw new KernelError('cancelled');
-      throw new KernelError('kernel_failed', failed.message);
-    }
-    return outcome;
+    return outcomeOf(settled);
   }
 
   /**
@@ -381,6 +388,35 @@ export class KernelPool {
     if (piscina && !(await settlesWithin(piscina.close(), this.options.closeTimeoutMs))) await piscina.destroy();
     this.currentState = 'closed';
   }
+}
+
+/** The answers of a run's tasks as one outcome, or the one error that explains the failure. */
+function outcomeOf(settled: PromiseSettledResult<TaskEnvelope>[]): SlabsOutcome {
+  let failure: { code: string; message: string; secondary: boolean } | null = null;
+  let crash: unknown = null;
+  const outcome: SlabsOutcome = { value: null, threadBytes: 0, build_ms: 0, run_ms: 0 };
+  settled.forEach((entry, index) => {
+    if (entry.status === 'rejected') {
+      crash ??= entry.reason;
+      return;
+    }
+    const envelope = entry.value;
+    if (!envelope.ok) {
+      if (failure === null || (failure.secondary && !envelope.error.secondary)) failure = envelope.error;
+      return;
+    }
+    if (index === 0) outcome.value = envelope.value;
+    outcome.threadBytes += envelope.threadBytes;
+    outcome.build_ms = Math.max(outcome.build_ms, envelope.timings.build_ms);
+    outcome.run_ms = Math.max(outcome.run_ms, envelope.timings.run_ms);
+  });
+  if (crash !== null) throw new KernelError('kernel_failed', `a kernel thread died: ${String(crash)}`, { cause: crash });
+  const failed = failure as { code: string; message: string } | null;
+  if (failed !== null) {
+    if (failed.code === 'cancelled') throw new KernelError('cancelled');
+    throw new KernelError('kernel_failed', failed.message);
+  }
+  return outcome;
 }
 
 /** Whether `promise` settles within `ms`. */

@@ -53,6 +53,8 @@ export interface KernelOutcome<T extends KernelType = KernelType> {
 export interface KernelRun<T extends KernelType = KernelType> {
   /** The run's shared control block (cancel flag, progress counter). */
   readonly control: JobControl;
+  /** Whether the run is computed on the caller's thread (a tiny one), not on a pool thread. */
+  readonly inline: boolean;
   /** Progress in [0, 1], read from shared memory; monotone, and 1 once the run succeeded. */
   readonly progress: number;
   /** Settles with the outcome, or rejects with a KernelError or LatticeValidationError. */
