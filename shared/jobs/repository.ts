@@ -4,6 +4,7 @@
  */
 import type { Knex } from 'knex';
 import { USAGE_METRICS, usageDay } from '../usage.ts';
+import type { LatticeSpec } from '../lattice/types.ts';
 import type { JobRow, JobStatus } from './types.ts';
 
 /** What a new job row holds. */
@@ -13,13 +14,41 @@ export interface NewJob {
   tenantId: string;
   latticeId: string | null;
   type: string;
-  lattice: Record<string, unknown>;
+  lattice: LatticeSpec;
   params: Record<string, unknown>;
   cells: number;
   maxAttempts: number;
   idempotencyKey: string | null;
   requestHash: string | null;
 }
+
+/** Columns `insertJobs` reads back: all but the lattice and parameters, which the caller has. */
+const INSERTED_COLUMN_NAMES = [
+  'id',
+  'tenant_id',
+  'lattice_id',
+  'type',
+  'status',
+  'cells',
+  'progress',
+  'attempts',
+  'max_attempts',
+  'idempotency_key',
+  'request_hash',
+  'error',
+  'worker_id',
+  'cancel_requested_at',
+  'started_at',
+  'finished_at',
+  'queue_wait_ms',
+  'run_ms',
+  'created_at',
+  'updated_at',
+] as const satisfies ReadonlyArray<Exclude<keyof JobRow, 'lattice' | 'params'>>;
+// Every other column of JobRow must be listed: a column added to JobRow and not here fails to compile.
+const everyColumnListed: [Exclude<keyof JobRow, 'lattice' | 'params' | (typeof INSERTED_COLUMN_NAMES)[number]>] extends [never] ? true : never = true;
+void everyColumnListed;
+const INSERTED_COLUMNS = INSERTED_COLUMN_NAMES.join(', ');
 
 /**
  * Inserts a job and counts it in the tenant's usage (`jobs.<type>` today), in one statement.
@@ -38,7 +67,8 @@ export async function insertJob(trx: Knex.Transaction, job: NewJob): Promise<Job
  * `jobs`, undefined where the key was taken.
  *
  * The usage rows are upserted in metric order, so two such statements of one tenant running at
- * once lock them in the same order and cannot deadlock.
+ * once lock them in the same order and cannot deadlock. The lattice and parameters are not read
+ * back: the returned rows carry the caller's objects (a large obstacle list is serialised once).
  */
 export async function insertJobs(trx: Knex.Transaction, jobs: readonly NewJob[]): Promise<Array<JobRow | undefined>> {
   if (jobs.length === 0) return [];
@@ -58,8 +88,8 @@ export async function insertJobs(trx: Knex.Transaction, jobs: readonly NewJob[])
     })),
   );
   // The same upsert as `recordUsage`, joined to the insert so a batch costs one round trip.
-  const result = await trx.raw<{ rows: JobRow[] }>(
-    `with job as (? on conflict (tenant_id, idempotency_key) where idempotency_key is not null do nothing returning *),
+  const result = await trx.raw<{ rows: Array<Omit<JobRow, 'lattice' | 'params'>> }>(
+    `with job as (? on conflict (tenant_id, idempotency_key) where idempotency_key is not null do nothing returning ${INSERTED_COLUMNS}),
      counted as (
        insert into usage_counters (tenant_id, day, metric, value)
        select tenant_id, ?::date, ? || type, count(*) from job group by tenant_id, type order by 3
@@ -68,7 +98,10 @@ export async function insertJobs(trx: Knex.Transaction, jobs: readonly NewJob[])
     [insert, usageDay(), USAGE_METRICS.jobsPrefix],
   );
   const byId = new Map(result.rows.map((row) => [row.id, row] as const));
-  return jobs.map((job) => byId.get(job.id));
+  return jobs.map((job) => {
+    const row = byId.get(job.id);
+    return row && { ...row, lattice: job.lattice, params: job.params };
+  });
 }
 
 export async function findJob(db: Knex | Knex.Transaction, tenantId: string, id: string): Promise<JobRow | undefined> {

@@ -82,6 +82,9 @@ describe('concurrent submissions of one tenant', () => {
     expect(after.writes - before.writes).toBe(1);
     expect(after.submissions - before.submissions).toBe(25);
     expect(new Set(submitted.map((s) => s.row.id)).size).toBe(25);
+    expect(submitted[3]?.row).toMatchObject({ type: 'shortest_path', status: 'queued', cells: 400, params: { start: [0, 0], end: [3, 0] }, lattice: { shape: [20, 20] } });
+    const stored = await env.db('jobs').where({ id: submitted[3]?.row.id }).first('lattice', 'params');
+    expect(stored).toEqual({ lattice: submitted[3]?.row.lattice, params: submitted[3]?.row.params });
     // One transaction: one creation time.
     expect(new Set(submitted.map((s) => new Date(s.row.created_at).getTime())).size).toBe(1);
     expect(await usage(tenant.tenantId, 'jobs.shortest_path')).toBe(25);
