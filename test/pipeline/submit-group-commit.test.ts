@@ -5,6 +5,7 @@
  */
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { jobsServiceFor, type SubmitInput } from '../../api/jobs/jobs-service.ts';
+import { type Submission, SubmissionWriter } from '../../api/jobs/submit-writer.ts';
 import { SCOPES } from '../../shared/auth/principal.ts';
 import { jobSubmitBatchSize } from '../../shared/metrics.ts';
 import { tenantQueueKey } from '../../shared/queues/names.ts';
@@ -139,6 +140,25 @@ describe('concurrent submissions of one tenant', () => {
     expect(await queued(tenant.tenantId)).toHaveLength(QUOTA);
     const over = await api.request('/api/jobs', { body: pathJob(99), headers: tenant.headers });
     expect(over.status).toBe(429);
+  });
+
+  it('rewrite a batch one by one when the data of a row is refused, so only that submission fails', async () => {
+    const tenant = await createTestTenant(env.db, { plan: 'professional' });
+    const service = jobsServiceFor(api.deps);
+    const writer = new SubmissionWriter(api.deps.runtime, service.producer);
+    const plan = await api.deps.identity.plans.get('professional');
+    const submission = (i: number): Submission => {
+      const base = { tenantId: tenant.tenantId, plan, input: pathJob(i) as SubmitInput, idempotencyKey: null, requestHash: null };
+      return { ...base, job: writer.prepareInline(base) };
+    };
+    const broken = submission(1);
+    // Past the checks, PostgreSQL's jsonb refuses a NUL character (SQLSTATE 22P05).
+    if (broken.job) broken.job.params = { ...broken.job.params, note: 'nul \u0000' };
+    const outcomes = await writer.write([submission(0), broken, submission(2)]);
+    expect(outcomes.map((o) => o.ok)).toEqual([true, false, true]);
+    expect((outcomes[1] as { error: { code?: string } }).error.code).toBe('22P05');
+    expect(await env.db('jobs').where({ tenant_id: tenant.tenantId })).toHaveLength(2);
+    expect(await usage(tenant.tenantId, 'jobs.shortest_path')).toBe(2);
   });
 
   it('answer 202 for written rows even when queueing them fails (reconcile queues them)', async () => {
