@@ -63,6 +63,9 @@ export const configSchema = z.object({
   // thread: cheaper than a trip to a kernel thread, and over in microseconds. 0 = never.
   KERNEL_INLINE_MAX_CELLS: int(0, 1_000_000).default(4096),
   JOB_LOCK_MS: int(1000).default(30 * SECOND),
+  // Most jobs one worker write covers (group commit of starts, and of final states with their
+  // results and events); 1 writes each job alone.
+  WORKER_WRITE_BATCH_MAX: int(1, 1000).default(64),
   JOB_MAX_ATTEMPTS: int(1, 100).default(3),
   // Most submissions of one tenant written by one transaction (group commit); 1 writes each alone.
   SUBMIT_BATCH_MAX: int(1, 1000).default(100),

@@ -163,6 +163,14 @@ export const queueJobs = new Gauge({
   },
 });
 
+export const workerWriteBatchSize = new Histogram({
+  name: 'catalytic_worker_write_batch_size',
+  help: 'Jobs written by one database write of a worker, by write (start: marking jobs running; finish: final states with results and events)',
+  labelNames: ['write'] as const,
+  buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+  registers: [registry],
+});
+
 export const kernelCells = new Counter({
   name: 'catalytic_kernel_cells_total',
   help: 'Cells processed by kernels (cells × steps for diffusion); rate() gives cells per second',

@@ -119,6 +119,7 @@ export class PipelineWorker implements Service {
       logger,
       dispatcher: this.options.dispatcher,
       usage: this.usage,
+      writeBatchMax: config.WORKER_WRITE_BATCH_MAX,
     });
     this.drr = new DeficitRoundRobin<Fetched>({
       dueTenants: () => dueTenants(connection, prefix),

@@ -3,11 +3,12 @@
  * actors racing (a cancel and a worker, two workers after a lost lock, reconcile and a worker)
  * cannot both win. A final state is written in one transaction with what goes with it: the
  * result row (its primary key makes a second one impossible), the webhook deliveries of the
- * event, and the compute usage.
+ * event, and the compute usage. The worker's starts and ends also come in batch forms (one
+ * statement for many jobs, each row still decided by its own condition).
  */
 import type { Knex } from 'knex';
 import { recordUsage, USAGE_METRICS } from '../usage.ts';
-import { jobEventType, recordJobEvent } from '../webhooks/job-events.ts';
+import { insertJobEventDeliveries, type JobEvent, jobEventType, recordJobEvent, subscribedWebhookIds } from '../webhooks/job-events.ts';
 import { jobBody } from './job-body.ts';
 import type { FinalStatus, JobError, JobRow, JobStatus } from './types.ts';
 
@@ -98,20 +99,106 @@ export interface StartAttemptInput {
  * the job is final (or gone): the caller drops it without running it.
  */
 export async function startAttempt(db: Knex, input: StartAttemptInput): Promise<JobRow | undefined> {
-  const [row] = (await db('jobs')
-    .where({ id: input.jobId, tenant_id: input.tenantId })
-    .whereIn('status', ['queued', 'running'])
-    .update({
-      status: 'running',
-      attempts: db.raw('attempts + 1'),
-      worker_id: input.workerId,
-      started_at: db.fn.now(),
-      updated_at: db.fn.now(),
-      progress: 0,
-      queue_wait_ms: db.raw(msSince('created_at')),
-    })
-    .returning('*')) as JobRow[];
-  return row;
+  return (await startAttempts(db, input.workerId, [input]))[0];
+}
+
+/**
+ * {@link startAttempt} for many jobs in one statement (the worker's group commit): each row is
+ * decided on its own, as if started alone. Answers in the order of `jobs` (undefined for a job
+ * that is final or gone). Job ids must be distinct.
+ */
+export async function startAttempts(
+  db: Knex,
+  workerId: string,
+  jobs: ReadonlyArray<{ tenantId: string; jobId: string }>,
+): Promise<Array<JobRow | undefined>> {
+  if (jobs.length === 0) return [];
+  const { rows } = await db.raw<{ rows: JobRow[] }>(
+    `update jobs j
+        set status = 'running', attempts = j.attempts + 1, worker_id = ?, started_at = now(), updated_at = now(),
+            progress = 0, queue_wait_ms = ${msSince('j.created_at')}
+       from unnest(?::uuid[], ?::uuid[]) as s(id, tenant_id)
+      where j.id = s.id and j.tenant_id = s.tenant_id and j.status in ('queued', 'running')
+      returning j.*`,
+    [workerId, jobs.map((j) => j.jobId), jobs.map((j) => j.tenantId)],
+  );
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return jobs.map((j) => byId.get(j.jobId));
+}
+
+/** How one attempt ended, for {@link finishAttempts}. */
+export interface FinishAttemptInput {
+  tenantId: string;
+  jobId: string;
+  /** The attempt that finishes: the row must still be `running` with this attempt. */
+  attempt: number;
+  status: FinalStatus;
+  error?: JobError | null;
+  /** The kernel's result (completed only). */
+  result?: Record<string, unknown>;
+  /** Completing also requires that nobody asked to cancel the job meanwhile. */
+  requireNoCancel?: boolean;
+}
+
+/**
+ * Ends many running attempts inside `trx` (the worker's group commit): one statement writes every
+ * final state the row still allows (`running`, the same attempt, no cancel asked when required)
+ * together with the result rows of completed ones (their primary key keeps a second one out),
+ * then one statement inserts the webhook deliveries of all their events. Each job is decided on
+ * its own, as {@link finishJob} would; answers in the order of `items` (undefined for a job whose
+ * row had moved on). Job ids must be distinct.
+ */
+export async function finishAttempts(trx: Knex.Transaction, items: readonly FinishAttemptInput[]): Promise<Array<FinishedJob | undefined>> {
+  if (items.length === 0) return [];
+  const input = items.map((item) => ({
+    id: item.jobId,
+    tenant_id: item.tenantId,
+    attempt: item.attempt,
+    status: item.status,
+    error: item.error ?? null,
+    result: item.status === 'completed' ? (item.result ?? {}) : null,
+    require_no_cancel: item.requireNoCancel === true,
+  }));
+  // The states and results in one statement; each row also brings the endpoints subscribed to
+  // its event, read in the same snapshot as a separate statement would.
+  const { rows } = await trx.raw<{ rows: Array<JobRow & { webhook_ids: string[] }> }>(
+    `with input as (
+       select * from jsonb_to_recordset(?::jsonb)
+         as i(id uuid, tenant_id uuid, attempt int, status text, error jsonb, result jsonb, require_no_cancel boolean)
+     ), updated as (
+       update jobs j
+          set status = i.status, error = i.error, finished_at = now(), updated_at = now(),
+              progress = case when i.status = 'completed' then 1 else j.progress end,
+              run_ms = case when j.status = 'running' and j.started_at is not null then ${msSince('j.started_at')} else j.run_ms end,
+              cancel_requested_at = case when i.status = 'cancelled' then coalesce(j.cancel_requested_at, now()) else j.cancel_requested_at end
+         from input i
+        where j.id = i.id and j.tenant_id = i.tenant_id and j.status = 'running' and j.attempts = i.attempt
+          and (not i.require_no_cancel or j.cancel_requested_at is null)
+        returning j.*
+     ), saved as (
+       insert into job_results (job_id, tenant_id, result)
+       select u.id, u.tenant_id, i.result from updated u join input i on i.id = u.id
+        where u.status = 'completed'
+       on conflict (job_id) do nothing
+     )
+     select u.*, ${subscribedWebhookIds('u.tenant_id', `'job.' || u.status`)} as webhook_ids from updated u`,
+    [JSON.stringify(input)],
+  );
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  const events: JobEvent[] = [];
+  for (const item of items) {
+    const row = byId.get(item.jobId);
+    if (!row || row.webhook_ids.length === 0) continue;
+    const result = item.status === 'completed' ? (item.result ?? {}) : null;
+    events.push({ tenantId: row.tenant_id, type: jobEventType(item.status), job: { ...jobBody(row, result) }, webhookIds: row.webhook_ids });
+  }
+  const deliveries = await insertJobEventDeliveries(trx, events);
+  return items.map((item) => {
+    const found = byId.get(item.jobId);
+    if (!found) return undefined;
+    const { webhook_ids: _ignored, ...row } = found;
+    return { row, deliveryIds: deliveries.get(item.jobId) ?? [] };
+  });
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * Job events become webhook deliveries in the same transaction as the job's final state, so an
- * event is never lost between the two. The first attempt is dispatched after commit; if the
+ * event is never lost between the two (one job's at a time, or many jobs' in one statement). The first attempt is dispatched after commit; if the
  * process dies before that, the scheduler's webhook-retry job finds the pending row.
  */
 import { randomUUID } from 'node:crypto';
@@ -35,23 +35,52 @@ export async function recordJobEvent(
     .whereRaw('? = any(events)', [type])
     .select<{ id: string }[]>('id');
   if (endpoints.length === 0) return [];
-  const eventId = newEventId();
-  const payload = { id: eventId, type, created_at: new Date().toISOString(), data: { job } };
-  const rows = await trx('webhook_deliveries')
-    .insert(
-      endpoints.map((endpoint) => ({
-        tenant_id: tenantId,
-        webhook_id: endpoint.id,
-        job_id: job.id,
-        event_id: eventId,
-        event_type: type,
-        payload,
-        status: 'pending',
-        next_attempt_at: trx.fn.now(),
-      })),
-    )
-    .returning<{ id: string }[]>('id');
-  return rows.map((r) => r.id);
+  const deliveries = await insertJobEventDeliveries(trx, [{ tenantId, type, job, webhookIds: endpoints.map((e) => e.id) }]);
+  return deliveries.get(job.id) ?? [];
+}
+
+/**
+ * SQL for the ids (text[]) of a tenant's enabled endpoints subscribed to an event type, for use
+ * inside a larger statement; the arguments are SQL expressions.
+ */
+export function subscribedWebhookIds(tenantIdSql: string, eventTypeSql: string): string {
+  return `(select coalesce(array_agg(w.id::text), '{}') from webhooks w
+            where w.tenant_id = ${tenantIdSql} and w.enabled and (${eventTypeSql}) = any(w.events))`;
+}
+
+/** One job event and the endpoints it goes to. */
+export interface JobEvent {
+  tenantId: string;
+  type: JobEventType;
+  /** The public job body. */
+  job: { id: string } & Record<string, unknown>;
+  webhookIds: readonly string[];
+}
+
+/**
+ * Inserts the pending deliveries of many job events in one statement (one event id per event,
+ * shared by its endpoints). Returns the new delivery ids by job id.
+ */
+export async function insertJobEventDeliveries(trx: Knex.Transaction, events: readonly JobEvent[]): Promise<Map<string, string[]>> {
+  const byJob = new Map<string, string[]>();
+  const rows = events.flatMap((event) => {
+    const eventId = newEventId();
+    const payload = { id: eventId, type: event.type, created_at: new Date().toISOString(), data: { job: event.job } };
+    return event.webhookIds.map((webhookId) => ({
+      tenant_id: event.tenantId,
+      webhook_id: webhookId,
+      job_id: event.job.id,
+      event_id: eventId,
+      event_type: event.type,
+      payload,
+      status: 'pending',
+      next_attempt_at: trx.fn.now(),
+    }));
+  });
+  if (rows.length === 0) return byJob;
+  const inserted = await trx('webhook_deliveries').insert(rows).returning<Array<{ id: string; job_id: string }>>(['id', 'job_id']);
+  for (const row of inserted) byJob.set(row.job_id, [...(byJob.get(row.job_id) ?? []), row.id]);
+  return byJob;
 }
 
 /** Sends first attempts of new deliveries (the worker role's webhook queue). */

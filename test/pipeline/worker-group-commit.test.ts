@@ -1,0 +1,240 @@
+/**
+ * The worker's group commit: batching without timers (one item alone is written at once; items
+ * arriving during a write go together in the next), one job never twice in a batch, a failing
+ * batch retried item by item; and through the job runner on the real database: many jobs ending
+ * together are each written final exactly once with their own result, BullMQ hears of each only
+ * after its row committed, and a job cancelled while its completion waits for a batch ends
+ * cancelled without a result.
+ */
+import type { Job } from 'bullmq';
+import { describe, expect, it } from 'vitest';
+import type { JobRow } from '../../shared/jobs/types.ts';
+import { workerWriteBatchSize } from '../../shared/metrics.ts';
+import type { PipelineJobData } from '../../shared/queues/tenant-queues.ts';
+import { GroupCommit } from '../../worker/group-commit.ts';
+import { type HeldJob, JobRunner, type KernelRunner } from '../../worker/job-runner.ts';
+import type { TenantPlan } from '../../worker/tenant-plans.ts';
+import { useTestEnvironment } from '../support/context.ts';
+import { createTestTenant } from '../support/tenants.ts';
+
+const env = useTestEnvironment();
+
+/** A promise and the function that resolves it. */
+function gate(): { opened: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+describe('GroupCommit', () => {
+  it('writes a lone item at once and gathers the items that arrive during a write', async () => {
+    const writes: number[][] = [];
+    const inFlight: Array<() => void> = [];
+    const commit = new GroupCommit<number, string>({
+      write: async (items) => {
+        writes.push([...items]);
+        await new Promise<void>((resolve) => inFlight.push(resolve));
+        return items.map((i) => `answer ${i}`);
+      },
+      maxBatch: 3,
+      key: String,
+    });
+    const first = commit.submit(1);
+    expect(writes).toEqual([[1]]);
+    const rest = [2, 3, 4, 5].map((i) => commit.submit(i));
+    expect(commit.waiting).toBe(4);
+    inFlight.shift()?.();
+    expect(await first).toBe('answer 1');
+    await until(() => writes.length === 2, 'the second write');
+    expect(writes[1]).toEqual([2, 3, 4]);
+    inFlight.shift()?.();
+    await until(() => writes.length === 3, 'the third write');
+    expect(writes[2]).toEqual([5]);
+    inFlight.shift()?.();
+    expect(await Promise.all(rest)).toEqual(['answer 2', 'answer 3', 'answer 4', 'answer 5']);
+  });
+
+  it('never puts one key twice in a batch, and retries a failed batch item by item', async () => {
+    const writes: string[][] = [];
+    const commit = new GroupCommit<string, string>({
+      write: async (items) => {
+        writes.push([...items]);
+        await Promise.resolve();
+        if (items.includes('bad')) throw new Error('bad item');
+        return items.map((i) => i.toUpperCase());
+      },
+      maxBatch: 10,
+      key: (item) => item,
+    });
+    const answers = ['a', 'a', 'bad', 'b'].map((i) =>
+      commit.submit(i).then(
+        (answer) => answer,
+        (err: unknown) => `rejected: ${(err as Error).message}`,
+      ),
+    );
+    expect(await Promise.all(answers)).toEqual(['A', 'A', 'rejected: bad item', 'B']);
+    // 'a' alone; then a, bad, b together (fails); each again alone.
+    expect(writes).toEqual([['a'], ['a', 'bad', 'b'], ['a'], ['bad'], ['b']]);
+  });
+
+  it('refuses a batch size that is not a positive integer', () => {
+    expect(() => new GroupCommit({ write: async () => [], maxBatch: 0, key: String })).toThrow('maxBatch');
+  });
+});
+
+/** Things the runner told BullMQ, with the row's status at that moment. */
+interface Told {
+  jobId: string;
+  what: string;
+  rowStatus: string;
+}
+
+const PLAN: TenantPlan = { code: 'enterprise', weight: 8, max_concurrent_jobs: -1, max_job_runtime_ms: 60_000 };
+
+function useRunner(kernels: KernelRunner): { runner: JobRunner; told: Told[]; held: (row: { id: string; tenant_id: string }) => HeldJob } {
+  const runtime = env.runtime();
+  const told: Told[] = [];
+  const runner = new JobRunner({
+    db: runtime.db,
+    connection: runtime.redis,
+    prefix: env.redisPrefix,
+    workerId: 'test-worker',
+    kernels,
+    logger: runtime.logger,
+    usage: { add: () => undefined },
+    writeBatchMax: 64,
+  });
+  const tell = (jobId: string, what: string) => async () => {
+    const row = (await env.db('jobs').where({ id: jobId }).first('status')) as { status: string };
+    told.push({ jobId, what, rowStatus: row.status });
+  };
+  const held = (row: { id: string; tenant_id: string }): HeldJob => ({
+    id: row.id,
+    tenantId: row.tenant_id,
+    token: `token-${row.id}`,
+    job: {
+      moveToCompleted: tell(row.id, 'completed'),
+      moveToFailed: tell(row.id, 'failed'),
+      moveToDelayed: tell(row.id, 'delayed'),
+      moveToWait: tell(row.id, 'wait'),
+    } as unknown as Job<PipelineJobData>,
+    plan: PLAN,
+    abort: new AbortController(),
+    lockedAt: Date.now(),
+  });
+  return { runner, told, held };
+}
+
+/** Queued job rows, each with its own parameters (`tag`) for the stub kernel to echo. */
+async function queuedJobs(tenantId: string, count: number): Promise<JobRow[]> {
+  return (await env.db('jobs')
+    .insert(
+      Array.from({ length: count }, (_, tag) => ({
+        tenant_id: tenantId,
+        type: 'shortest_path',
+        lattice: { shape: [4, 4] },
+        params: { start: [0, 0], end: [3, 3], tag },
+        cells: 16,
+      })),
+    )
+    .returning('*')) as JobRow[];
+}
+
+async function finishBatches(): Promise<{ count: number; sum: number }> {
+  const values = (await workerWriteBatchSize.get()).values.filter((v) => v.labels.write === 'finish');
+  const of = (name: string) => values.find((v) => v.metricName === `catalytic_worker_write_batch_size_${name}`)?.value ?? 0;
+  return { count: of('count'), sum: of('sum') };
+}
+
+describe('job runner with group commit', () => {
+  it('writes each of many jobs ending together final exactly once, with its own result', { timeout: 60_000 }, async () => {
+    const tenant = await createTestTenant(env.db);
+    const rows = await queuedJobs(tenant.tenantId, 60);
+    const release = gate();
+    const kernels: KernelRunner = {
+      run: async (_type, _spec, params) => {
+        await release.opened;
+        return { echo: params };
+      },
+    };
+    const { runner, told, held } = useRunner(kernels);
+    const before = await finishBatches();
+    const runs = rows.map((row) => runner.run(held(row)));
+    await until(async () => Number((await env.db('jobs').where({ tenant_id: tenant.tenantId, status: 'running' }).count({ n: '*' }))[0]?.n) === 60, 'every job running');
+    release.open();
+    await Promise.all(runs);
+
+    const after = await finishBatches();
+    expect(after.sum - before.sum).toBe(60);
+    // Ended in the same moment: far fewer writes than jobs.
+    expect(after.count - before.count).toBeLessThanOrEqual(10);
+    const final = (await env.db('jobs').where({ tenant_id: tenant.tenantId }).select('id', 'status', 'attempts', 'progress', 'params')) as JobRow[];
+    expect(final.every((r) => r.status === 'completed' && r.attempts === 1 && r.progress === 1)).toBe(true);
+    const results = (await env.db('job_results').whereIn('job_id', rows.map((r) => r.id)).select('job_id', 'tenant_id', 'result')) as Array<{
+      job_id: string;
+      tenant_id: string;
+      result: { echo: Record<string, unknown> };
+    }>;
+    expect(results).toHaveLength(60);
+    const paramsOf = new Map(final.map((r) => [r.id, r.params]));
+    for (const result of results) {
+      expect(result.tenant_id).toBe(tenant.tenantId);
+      expect(result.result.echo).toEqual(paramsOf.get(result.job_id));
+    }
+    // BullMQ heard of every job once, and only after its row was committed final.
+    expect(told).toHaveLength(60);
+    expect(new Set(told.map((t) => t.jobId)).size).toBe(60);
+    expect(told.every((t) => t.what === 'completed' && t.rowStatus === 'completed')).toBe(true);
+  });
+
+  it('ends a job cancelled while its completion waits for a batch as cancelled, without a result', { timeout: 60_000 }, async () => {
+    const tenant = await createTestTenant(env.db);
+    const [first, victim, other] = (await queuedJobs(tenant.tenantId, 3)) as [JobRow, JobRow, JobRow];
+    const gates = new Map([first, victim, other].map((row) => [row.params.tag, gate()]));
+    const kernels: KernelRunner = {
+      run: async (_type, _spec, params) => {
+        await gates.get((params as { tag: number }).tag)?.opened;
+        return { tag: (params as { tag: number }).tag };
+      },
+    };
+    const { runner, told, held } = useRunner(kernels);
+    const runs = [first, victim, other].map((row) => runner.run(held(row)));
+    await until(async () => Number((await env.db('jobs').where({ tenant_id: tenant.tenantId, status: 'running' }).count({ n: '*' }))[0]?.n) === 3, 'the jobs running');
+
+    // Hold the first job's row so that its final write stays in flight.
+    const lock = await env.db.transaction();
+    try {
+      await lock('jobs').where({ id: first.id }).forUpdate().first('id');
+      gates.get(first.params.tag)?.open();
+      await until(async () => {
+        const waiting = await env.db('pg_stat_activity').where({ datname: env.databaseName, wait_event_type: 'Lock' }).count({ n: '*' });
+        return Number(waiting[0]?.n) > 0;
+      }, 'the first final write to wait for the lock');
+      gates.get(victim.params.tag)?.open();
+      gates.get(other.params.tag)?.open();
+      await until(() => runner.waitingWrites === 2, 'both completions waiting for the next batch');
+      // The API's cancel of a running job: the flag on the row (the worker is told over pub/sub).
+      await env.db('jobs').where({ id: victim.id }).update({ cancel_requested_at: env.db.fn.now(), updated_at: env.db.fn.now() });
+    } finally {
+      await lock.commit();
+    }
+    await Promise.all(runs);
+
+    const status = async (id: string) => ((await env.db('jobs').where({ id }).first('status')) as { status: string }).status;
+    expect(await status(first.id)).toBe('completed');
+    expect(await status(other.id)).toBe('completed');
+    expect(await status(victim.id)).toBe('cancelled');
+    const results = (await env.db('job_results').whereIn('job_id', [first.id, victim.id, other.id]).pluck('job_id')) as string[];
+    expect(results.sort()).toEqual([first.id, other.id].sort());
+    expect(told.find((t) => t.jobId === victim.id)).toEqual({ jobId: victim.id, what: 'completed', rowStatus: 'cancelled' });
+    expect(told).toHaveLength(3);
+  });
+});

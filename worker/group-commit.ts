@@ -1,0 +1,100 @@
+/**
+ * Group commit: callers hand in one item each and get its own answer back, while the items are
+ * written to PostgreSQL in batches. Nothing waits on a timer: with no write in flight an item is
+ * written at once (a batch of one); items that arrive while a write is in flight gather, and the
+ * next write takes them all (up to `maxBatch`). Under load, statements and commits per job fall
+ * with the batch size; at rest, latency is one write as before.
+ *
+ * Each item stays its own decision: the write must answer every item on its own (a conditional
+ * update per row, say), so batching changes the cost, never the outcome. A batch that fails as a
+ * whole (a deadlock, one bad item) is retried item by item, so one item cannot fail the others;
+ * each caller sees only its own item's error.
+ *
+ * Two items with the same key (one job) never share a batch: the second waits for the next.
+ */
+
+/** Writes a batch; answers in the same order as `items`. */
+export type BatchWriter<I, O> = (items: readonly I[]) => Promise<readonly O[]>;
+
+export interface GroupCommitOptions<I, O> {
+  write: BatchWriter<I, O>;
+  /** Most items in one write. */
+  maxBatch: number;
+  /** Items with the same key never share a batch. */
+  key: (item: I) => string;
+  /** Called with the size of every batch written (for metrics). */
+  onBatch?: (size: number) => void;
+}
+
+interface Waiting<I, O> {
+  item: I;
+  resolve: (answer: O) => void;
+  reject: (err: unknown) => void;
+}
+
+export class GroupCommit<I, O> {
+  private queue: Array<Waiting<I, O>> = [];
+  private inFlight = false;
+
+  constructor(private readonly options: GroupCommitOptions<I, O>) {
+    if (!Number.isSafeInteger(options.maxBatch) || options.maxBatch < 1) throw new RangeError('maxBatch must be a positive integer');
+  }
+
+  /** Items handed in and not yet part of a write. */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  /** Writes `item` with whatever else is waiting; resolves with its own answer once written. */
+  submit(item: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      if (!this.inFlight) void this.drain();
+    });
+  }
+
+  /** Writes batches until nothing waits; only one runs at a time. */
+  private async drain(): Promise<void> {
+    this.inFlight = true;
+    try {
+      while (this.queue.length > 0) await this.writeBatch(this.takeBatch());
+    } finally {
+      this.inFlight = false;
+    }
+  }
+
+  private takeBatch(): Array<Waiting<I, O>> {
+    const { maxBatch, key } = this.options;
+    const batch: Array<Waiting<I, O>> = [];
+    const keys = new Set<string>();
+    const rest: Array<Waiting<I, O>> = [];
+    for (const waiting of this.queue) {
+      const k = key(waiting.item);
+      if (batch.length < maxBatch && !keys.has(k)) {
+        keys.add(k);
+        batch.push(waiting);
+      } else rest.push(waiting);
+    }
+    this.queue = rest;
+    return batch;
+  }
+
+  private async writeBatch(batch: Array<Waiting<I, O>>): Promise<void> {
+    this.options.onBatch?.(batch.length);
+    let answers: readonly O[];
+    try {
+      answers = await this.options.write(batch.map((w) => w.item));
+      if (answers.length !== batch.length) throw new Error(`a batch write answered ${answers.length} of ${batch.length} items`);
+    } catch (err) {
+      if (batch.length === 1) {
+        batch[0]?.reject(err);
+        return;
+      }
+      // A failed batch committed nothing (or, when only the commit's answer was lost, all of it,
+      // and the conditional writes then find their rows moved on): each item tries again alone.
+      for (const waiting of batch) await this.writeBatch([waiting]);
+      return;
+    }
+    batch.forEach((waiting, i) => waiting.resolve(answers[i] as O));
+  }
+}
