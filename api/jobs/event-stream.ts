@@ -65,15 +65,14 @@ export async function streamJobEvents(ctx: ApiRouterContext, service: JobsServic
     try {
       do {
         again = false;
-        const current = await service.read(tenantId, jobId);
+        const body = await service.read(tenantId, jobId);
         if (ended) return;
-        if (!current) return end();
-        const { row, body } = current;
-        if (row.status !== lastStatus) {
-          lastStatus = row.status;
+        if (!body) return end();
+        if (body.status !== lastStatus) {
+          lastStatus = body.status;
           lastProgress = body.progress;
           send('status', body);
-          if (isFinalStatus(row.status)) return end();
+          if (isFinalStatus(body.status)) return end();
         } else if (body.progress > lastProgress) {
           lastProgress = body.progress;
           send('progress', { id: jobId, progress: body.progress });

@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import type { Principal } from '../../shared/auth/principal.ts';
 import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
-import { jobBody, type JobBody } from '../../shared/jobs/job-body.ts';
-import { findJob, findJobByIdempotencyKey, findResult } from '../../shared/jobs/repository.ts';
+import type { JobBody } from '../../shared/jobs/job-body.ts';
+import { findJob, findJobByIdempotencyKey } from '../../shared/jobs/repository.ts';
 import { finishJob } from '../../shared/jobs/transitions.ts';
 import { isFinalStatus, type JobRow } from '../../shared/jobs/types.ts';
 import { jobsFinished } from '../../shared/metrics.ts';
@@ -19,6 +19,7 @@ import { JobProducer } from '../../shared/queues/producer.ts';
 import type { Runtime } from '../../shared/runtime.ts';
 import { createWebhookDispatcher, type WebhookDispatcher } from '../../shared/webhooks/dispatcher.ts';
 import type { ApiDeps } from '../state.ts';
+import { readJobWithResult } from './job-reads.ts';
 import { SubmitBatcher } from './submit-batcher.ts';
 import { type Submission, type SubmitInput, SubmissionWriter } from './submit-writer.ts';
 
@@ -155,21 +156,16 @@ export class JobsService {
     return { kind: outcome.kind, row: outcome.row };
   }
 
-  /** The job and, once completed, its result. */
-  async read(tenantId: string, jobId: string): Promise<{ row: JobRow; body: JobBody } | undefined> {
-    return withTenant(this.runtime.db, tenantId, async (trx) => {
-      const row = await findJob(trx, tenantId, jobId);
-      if (!row) return undefined;
-      const result = row.status === 'completed' ? ((await findResult(trx, tenantId, jobId)) ?? null) : null;
-      return { row, body: jobBody(row, result) };
-    });
+  /** The job's body and, once completed, its result (one round trip; see job-reads.ts). */
+  read(tenantId: string, jobId: string): Promise<JobBody | undefined> {
+    return readJobWithResult(this.runtime.db, tenantId, jobId);
   }
 
   /**
    * Waits up to `waitMs` for a job to reach a final state; resolves with the job as it is then.
    * Follows the job's update channel and re-reads the row at a slowing pace as a fallback.
    */
-  async waitForFinal(tenantId: string, jobId: string, waitMs: number): Promise<{ row: JobRow; body: JobBody } | undefined> {
+  async waitForFinal(tenantId: string, jobId: string, waitMs: number): Promise<JobBody | undefined> {
     const deadline = Date.now() + waitMs;
     let wake: (() => void) | undefined;
     let signalled = false;
@@ -182,7 +178,7 @@ export class JobsService {
       let pollMs = 50;
       for (;;) {
         const current = await this.read(tenantId, jobId);
-        if (!current || isFinalStatus(current.row.status)) return current;
+        if (!current || isFinalStatus(current.status)) return current;
         const left = deadline - Date.now();
         if (left <= 0) return current;
         if (signalled) {

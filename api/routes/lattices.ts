@@ -222,7 +222,7 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
         : body.wait_ms > 0
           ? await service.waitForFinal(principal.tenantId, row.id, body.wait_ms)
           : undefined;
-      const job = current?.body ?? jobBody(row);
+      const job = current ?? jobBody(row);
       ctx.status = isFinalStatus(job.status) ? 200 : 202;
       if (ctx.status === 202) ctx.set('Location', `/api/jobs/${row.id}`);
       ctx.body = jobResponse(job);
