@@ -145,11 +145,18 @@ export class JobRunner {
       return;
     }
     jobQueueWait.observe({ type: row.type, plan: held.plan.code }, (row.queue_wait_ms ?? 0) / 1000);
-    // Followers hear about the start while the kernel runs (a publish never throws).
-    void publishJobUpdate(ctx.connection, ctx.prefix, { id: row.id, status: 'running', progress: 0 }, ctx.logger);
-
+    // Followers hear about the start while the kernel runs (a publish never throws). A kernel that
+    // answers before the event loop turns (a tiny job, run inline) was never seen running: only
+    // its end is published, one message instead of two.
+    const announce = setImmediate(() => {
+      void publishJobUpdate(ctx.connection, ctx.prefix, { id: row.id, status: 'running', progress: 0 }, ctx.logger);
+    });
     const limitMs = held.plan.max_job_runtime_ms;
     const timer = limitMs >= 0 ? setTimeout(() => this.stop(held, 'timeout'), limitMs) : undefined;
+    const kernelDone = (): void => {
+      clearImmediate(announce);
+      clearTimeout(timer);
+    };
     const started = performance.now();
     let result: Record<string, unknown>;
     try {
@@ -158,11 +165,11 @@ export class JobRunner {
         onProgress: this.progressReporter(row),
       })) as Record<string, unknown>;
     } catch (err) {
+      kernelDone();
       await this.failed(held, row, err);
       return;
-    } finally {
-      clearTimeout(timer);
     }
+    kernelDone();
     jobRunTime.observe({ type: row.type, plan: held.plan.code }, (performance.now() - started) / 1000);
     const cells = computeCells(row.type, row.cells, row.params);
     kernelCells.inc({ type: row.type }, cells);

@@ -4,13 +4,16 @@
  * batch retried item by item; and through the job runner on the real database: many jobs ending
  * together are each written final exactly once with their own result, BullMQ hears of each only
  * after its row committed, and a job cancelled while its completion waits for a batch ends
- * cancelled without a result.
+ * cancelled without a result. Followers hear `running` only from a job whose kernel did not
+ * answer at once.
  */
 import type { Job } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import type { JobRow } from '../../shared/jobs/types.ts';
 import { workerWriteBatchSize } from '../../shared/metrics.ts';
+import { jobChannel } from '../../shared/queues/names.ts';
 import type { PipelineJobData } from '../../shared/queues/tenant-queues.ts';
+import { duplicateRedis } from '../../shared/redis.ts';
 import { GroupCommit } from '../../worker/group-commit.ts';
 import { type HeldJob, JobRunner, type KernelRunner } from '../../worker/job-runner.ts';
 import type { TenantPlan } from '../../worker/tenant-plans.ts';
@@ -236,5 +239,38 @@ describe('job runner with group commit', () => {
     expect(results.sort()).toEqual([first.id, other.id].sort());
     expect(told.find((t) => t.jobId === victim.id)).toEqual({ jobId: victim.id, what: 'completed', rowStatus: 'cancelled' });
     expect(told).toHaveLength(3);
+  });
+});
+
+describe('job updates', () => {
+  it('announce running only for a job whose kernel did not answer at once', { timeout: 60_000 }, async () => {
+    const tenant = await createTestTenant(env.db);
+    const [quick, slow] = (await queuedJobs(tenant.tenantId, 2)) as [JobRow, JobRow];
+    const kernels: KernelRunner = {
+      run: async (_type, _spec, params) => {
+        // The slow one answers after a few turns of the event loop, as a kernel thread would.
+        if ((params as { tag: number }).tag === slow.params.tag) await new Promise((resolve) => setTimeout(resolve, 20));
+        return { ok: true };
+      },
+    };
+    const { runner, held } = useRunner(kernels);
+    const subscriber = duplicateRedis(env.redis, 'test:job-updates');
+    const heard = new Map<string, string[]>([
+      [quick.id, []],
+      [slow.id, []],
+    ]);
+    subscriber.on('message', (channel: string, message: string) => {
+      const update = JSON.parse(message) as { id: string; status: string };
+      if (channel === jobChannel(env.redisPrefix, update.id)) heard.get(update.id)?.push(update.status);
+    });
+    try {
+      await subscriber.subscribe(jobChannel(env.redisPrefix, quick.id), jobChannel(env.redisPrefix, slow.id));
+      await Promise.all([runner.run(held(quick)), runner.run(held(slow))]);
+      await until(() => heard.get(quick.id)?.at(-1) === 'completed' && heard.get(slow.id)?.at(-1) === 'completed', 'both completions heard');
+      expect(heard.get(quick.id)).toEqual(['completed']);
+      expect(heard.get(slow.id)).toEqual(['running', 'completed']);
+    } finally {
+      subscriber.disconnect();
+    }
   });
 });
