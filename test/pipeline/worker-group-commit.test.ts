@@ -4,7 +4,8 @@
  * batch retried item by item; and through the job runner on the real database: many jobs ending
  * together are each written final exactly once with their own result, BullMQ hears of each only
  * after its row committed, and a job cancelled while its completion waits for a batch ends
- * cancelled without a result. Followers hear `running` only from a job whose kernel did not
+ * cancelled without a result, and a job whose final write fails fails alone (the batch is rolled
+ * back and its other jobs are written without it). Followers hear `running` only from a job whose kernel did not
  * answer at once.
  */
 import type { Job } from 'bullmq';
@@ -102,8 +103,11 @@ interface Told {
 
 const PLAN: TenantPlan = { code: 'enterprise', weight: 8, max_concurrent_jobs: -1, max_job_runtime_ms: 60_000 };
 
-function useRunner(kernels: KernelRunner): { runner: JobRunner; told: Told[]; held: (row: { id: string; tenant_id: string }) => HeldJob } {
-  const runtime = env.runtime();
+function useRunner(
+  kernels: KernelRunner,
+  overrides: Record<string, string> = {},
+): { runner: JobRunner; told: Told[]; held: (row: { id: string; tenant_id: string }) => HeldJob } {
+  const runtime = env.runtime(overrides);
   const told: Told[] = [];
   const runner = new JobRunner({
     db: runtime.db,
@@ -239,6 +243,40 @@ describe('job runner with group commit', () => {
     expect(results.sort()).toEqual([first.id, other.id].sort());
     expect(told.find((t) => t.jobId === victim.id)).toEqual({ jobId: victim.id, what: 'completed', rowStatus: 'cancelled' });
     expect(told).toHaveLength(3);
+  });
+});
+
+describe('a failing final write', () => {
+  it('fails only its own job: the batch rolls back and the others are written without it', { timeout: 60_000 }, async () => {
+    const tenant = await createTestTenant(env.db);
+    const rows = await queuedJobs(tenant.tenantId, 6);
+    const bad = rows[2] as JobRow;
+    const release = gate();
+    const kernels: KernelRunner = {
+      run: async (_type, _spec, params) => {
+        await release.opened;
+        // PostgreSQL's jsonb refuses the NUL character: this job's result cannot be stored.
+        return (params as { tag: number }).tag === bad.params.tag ? { text: 'nul \u0000 here' } : { ok: true };
+      },
+    };
+    // One connection: a batch left half-done on it would break every write after it.
+    const { runner, held } = useRunner(kernels, { DATABASE_POOL_MAX: '1' });
+    const runs = rows.map((row) =>
+      runner.run(held(row)).then(
+        () => 'ran',
+        () => 'failed',
+      ),
+    );
+    await until(async () => Number((await env.db('jobs').where({ tenant_id: tenant.tenantId, status: 'running' }).count({ n: '*' }))[0]?.n) === 6, 'every job running');
+    release.open();
+    const outcomes = await Promise.all(runs);
+    expect(outcomes.filter((o) => o === 'failed')).toHaveLength(1);
+    expect(outcomes[2]).toBe('failed');
+    const final = (await env.db('jobs').where({ tenant_id: tenant.tenantId }).select('id', 'status')) as Array<{ id: string; status: string }>;
+    // The bad job stays running: its lock is no longer renewed and it comes back to a worker.
+    expect(final.filter((r) => r.status === 'completed')).toHaveLength(5);
+    expect(final.find((r) => r.id === bad.id)?.status).toBe('running');
+    expect(await env.db('job_results').where({ job_id: bad.id }).first()).toBeUndefined();
   });
 });
 
