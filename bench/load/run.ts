@@ -90,6 +90,7 @@ async function main(): Promise<void> {
   const stack = new LoadStack({
     serverUrl: process.env.BENCH_DATABASE_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432',
     redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    name: 'load',
     credentialPerSecond: settings.rate_limit_credential_per_second,
   });
   let stopping = false;

@@ -18,10 +18,10 @@
  * (they would cap the load, not measure the pipeline).
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import { ownCpuMs, processCpuMs, totalCpuMs } from './cpu.ts';
+import { cpuMs, ownCpuMs, totalCpuMs } from '../support/process-stats.ts';
 import { closeClients, postJson } from './http-post.ts';
 import { rawAddAndProcess, rawManualLoops, rawWorker } from './raw-bullmq.ts';
-import { BenchStack } from './stack.ts';
+import { PipelineStack } from './stack.ts';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number): number => {
@@ -81,18 +81,18 @@ interface CpuSample {
   clients: number;
 }
 
-async function redisCpuMs(stack: BenchStack): Promise<number> {
+async function redisCpuMs(stack: PipelineStack): Promise<number> {
   const info = await stack.redis.info('cpu');
   const value = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
   return (value('used_cpu_user') + value('used_cpu_sys')) * 1000;
 }
 
-async function sampleCpu(stack: BenchStack): Promise<CpuSample> {
+async function sampleCpu(stack: PipelineStack): Promise<CpuSample> {
   const backends = await stack.backendPids();
   return {
-    api: totalCpuMs(stack.pids.api),
-    workers: totalCpuMs(stack.pids.worker),
-    postgres: new Map(backends.map((pid) => [pid, processCpuMs(pid)])),
+    api: totalCpuMs(stack.pids('api')),
+    workers: totalCpuMs(stack.pids('worker')),
+    postgres: new Map(backends.map((pid) => [pid, cpuMs(pid) ?? 0])),
     redis: await redisCpuMs(stack),
     clients: ownCpuMs(),
   };
@@ -121,7 +121,7 @@ async function post(apiUrl: string, authorization: string, i: number): Promise<n
 }
 
 /** Waits until every job created since `since` completed; returns when that happened. */
-async function allCompleted(stack: BenchStack, since: Date, jobs: number, started: number): Promise<number> {
+async function allCompleted(stack: PipelineStack, since: Date, jobs: number, started: number): Promise<number> {
   for (;;) {
     const [row] = (await stack.db('jobs')
       .where('created_at', '>=', since)
@@ -132,7 +132,7 @@ async function allCompleted(stack: BenchStack, since: Date, jobs: number, starte
   }
 }
 
-async function queueWaits(stack: BenchStack, since: Date): Promise<number[]> {
+async function queueWaits(stack: PipelineStack, since: Date): Promise<number[]> {
   return (await stack.db('jobs').where('created_at', '>=', since).pluck('queue_wait_ms')) as number[];
 }
 
@@ -140,7 +140,7 @@ async function queueWaits(stack: BenchStack, since: Date): Promise<number[]> {
  * Saturation: `jobs` jobs submitted by `CLIENTS` clients as fast as the API answers (each sends
  * its next request when the last is answered), timed until every one has completed.
  */
-async function throughput(stack: BenchStack, apiUrl: string, tenants: Array<{ authorization: string }>, jobs: number, workers: number): Promise<Phase> {
+async function throughput(stack: PipelineStack, apiUrl: string, tenants: Array<{ authorization: string }>, jobs: number, workers: number): Promise<Phase> {
   const since = new Date();
   const latencies: number[] = [];
   let next = 0;
@@ -171,7 +171,7 @@ async function throughput(stack: BenchStack, apiUrl: string, tenants: Array<{ au
  * Latency below saturation: `CLIENTS` clients together submitting `rate` jobs per second for
  * `seconds` (each client paced at `CLIENTS / rate` s between requests, never two in flight).
  */
-async function paced(stack: BenchStack, apiUrl: string, tenants: Array<{ authorization: string }>, rate: number, seconds: number) {
+async function paced(stack: PipelineStack, apiUrl: string, tenants: Array<{ authorization: string }>, rate: number, seconds: number) {
   const since = new Date();
   const latencies: number[] = [];
   const interval = (CLIENTS / rate) * 1000;
@@ -206,7 +206,7 @@ async function paced(stack: BenchStack, apiUrl: string, tenants: Array<{ authori
 async function main(): Promise<void> {
   const load = loadavg()[0];
   log(`raw BullMQ: ${RAW_JOBS} no-op jobs, a Worker of concurrency 50 …`);
-  const stack = new BenchStack({ serverUrl: SERVER_URL, redisUrl: REDIS_URL });
+  const stack = new PipelineStack({ serverUrl: SERVER_URL, redisUrl: REDIS_URL, name: 'pipeline', credentialPerSecond: 1_000_000 });
   await stack.start();
   try {
     const rawConcurrency = await rawWorker(REDIS_URL, stack.prefix, RAW_JOBS, 50);
@@ -217,7 +217,7 @@ async function main(): Promise<void> {
     log(`raw BullMQ add and process: ${rawEndToEnd.jobs_per_s} jobs/s`);
 
     const tenants = await stack.tenants(TENANTS);
-    const apiUrl = await stack.api({ DATABASE_POOL_MAX: '20' });
+    const apiUrl = (await stack.api({ DATABASE_POOL_MAX: '20' })).url;
     const workerEnv = { WORKER_CONCURRENCY: String(WORKER_CONCURRENCY), KERNEL_THREADS: '2', DATABASE_POOL_MAX: '12' };
     const phases: Phase[] = [];
     let running = 0;

@@ -1,0 +1,212 @@
+/**
+ * A throwaway Catalytic stack for a benchmark, started by it and stopped by it: a fresh database
+ * migrated from scratch, its own Redis key prefix, enterprise tenants with API keys, and
+ * `catalytic api` / `catalytic worker` child processes run as in production. Per-plan limits are
+ * lifted in this database only: the benchmarks measure the system, not the plans.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { generateApiKey } from '../../shared/auth/api-key-format.ts';
+import { SCOPES } from '../../shared/auth/principal.ts';
+import { createDb, type Db } from '../../shared/db.ts';
+import { migrateLatest } from '../../shared/migrate.ts';
+import { createRedis, deleteKeysWithPrefix, type Redis } from '../../shared/redis.ts';
+import { terminate } from './terminate.ts';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BIN = join(ROOT, 'bin/catalytic.js');
+
+export interface StackOptions {
+  /** PostgreSQL server, without a database name. */
+  serverUrl: string;
+  redisUrl: string;
+  /** Names the database and key prefix, e.g. `load`. */
+  name: string;
+  /** Burst cap per API key (RATE_LIMIT_CREDENTIAL_PER_SECOND) for the bench tenants. */
+  credentialPerSecond: number;
+}
+
+export interface BenchTenant {
+  tenantId: string;
+  authorization: string;
+}
+
+/** A child process of the stack. */
+export interface StackProcess {
+  name: string;
+  child: ChildProcess;
+  pid: number;
+  url: string;
+  output(): string;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function admin<T>(serverUrl: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: `${serverUrl}/postgres` });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+async function waitFor(url: string, proc: Pick<StackProcess, 'child' | 'output'>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc.child.exitCode !== null) throw new Error(`process exited (${proc.child.exitCode}): ${proc.output().slice(-2000)}`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} not ready after ${timeoutMs} ms: ${proc.output().slice(-2000)}`);
+}
+
+export class BenchStack {
+  readonly databaseName: string;
+  readonly prefix = `cat_bench_${randomBytes(3).toString('hex')}`;
+  readonly databaseUrl: string;
+  private readonly keysDir = mkdtempSync(join(tmpdir(), 'catalytic-bench-keys-'));
+  protected readonly processes: StackProcess[] = [];
+  private created = false;
+  private db_: Db | undefined;
+  private redis_: Redis | undefined;
+
+  constructor(protected readonly options: StackOptions) {
+    this.databaseName = `catalytic_bench_${Math.floor(Date.now() / 1000)}_${options.name}_${randomBytes(3).toString('hex')}`;
+    this.databaseUrl = `${options.serverUrl}/${this.databaseName}`;
+  }
+
+  /** The benchmark's own connection to the stack's database (after `start`). */
+  get db(): Db {
+    if (!this.db_) throw new Error('the stack is not started');
+    return this.db_;
+  }
+
+  /** The benchmark's own Redis connection (after `start`). */
+  get redis(): Redis {
+    if (!this.redis_) throw new Error('the stack is not started');
+    return this.redis_;
+  }
+
+  /** Process ids of the stack's processes of one role. */
+  pids(name: string): number[] {
+    return this.processes.filter((p) => p.name === name).map((p) => p.pid);
+  }
+
+  async start(): Promise<void> {
+    // Production refuses to generate a signing key itself: give it one (the bench signs no one in).
+    const key = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' });
+    writeFileSync(join(this.keysDir, 'jwt-signing-key.pem'), key, { mode: 0o600 });
+    await admin(this.options.serverUrl, (c) => c.query(`create database ${pg.escapeIdentifier(this.databaseName)}`));
+    this.created = true;
+    this.db_ = createDb({ url: this.databaseUrl, poolMax: 4 });
+    await migrateLatest(this.db_);
+    await this.db_('plans').update({ requests_per_minute: -1, api_calls_per_month: -1, jobs_per_month: -1, max_lattices: -1 });
+    this.redis_ = createRedis(this.options.redisUrl, { connectionName: `bench-${this.options.name}` });
+  }
+
+  /** Environment of the stack's processes. */
+  env(extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      LOG_PRETTY: 'false',
+      DATABASE_URL: this.databaseUrl,
+      DATABASE_CREATE: 'false',
+      REDIS_URL: this.options.redisUrl,
+      REDIS_PREFIX: this.prefix,
+      HOST: '127.0.0.1',
+      JWT_KEYS_DIR: this.keysDir,
+      JWT_PRIVATE_KEY_FILE: join(this.keysDir, 'jwt-signing-key.pem'),
+      RATE_LIMIT_CREDENTIAL_PER_SECOND: String(this.options.credentialPerSecond),
+      ...extra,
+    };
+  }
+
+  /** Enterprise tenants, each with an API key holding every scope. */
+  async tenants(count: number): Promise<BenchTenant[]> {
+    const made: BenchTenant[] = [];
+    for (let i = 0; i < count; i++) {
+      const [tenant] = (await this.db('tenants').insert({ name: `${this.options.name}-${i}`, plan_code: 'enterprise' }).returning('id')) as Array<{ id: string }>;
+      const tenantId = (tenant as { id: string }).id;
+      const [user] = (await this.db('users')
+        .insert({ tenant_id: tenantId, email: `${this.options.name}-${i}@example.test`, first_name: 'Bench', last_name: 'User', password_hash: '!', role: 'owner' })
+        .returning('id')) as Array<{ id: string }>;
+      const key = generateApiKey();
+      await this.db('api_keys').insert({
+        tenant_id: tenantId,
+        user_id: (user as { id: string }).id,
+        name: 'bench',
+        prefix: key.prefix,
+        key_hash: key.hash,
+        scopes: [...SCOPES],
+      });
+      made.push({ tenantId, authorization: `Bearer ${key.key}` });
+    }
+    return made;
+  }
+
+  /** Starts a child process; resolves once `readyPath` on `url` answers 2xx. */
+  protected async launch(name: string, args: string[], env: Record<string, string>, url: string, readyPath: string): Promise<StackProcess> {
+    // For profiling the stack: e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
+    const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+    const child = spawn(process.execPath, [...nodeArgs, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const keep = (chunk: Buffer) => (output = (output + chunk.toString('utf8')).slice(-20_000));
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    const proc: StackProcess = { name, child, pid: child.pid as number, url, output: () => output };
+    this.processes.push(proc);
+    await waitFor(`${url}${readyPath}`, proc);
+    return proc;
+  }
+
+  /** Starts `catalytic api`; resolves once /ready answers. */
+  async api(extra: Record<string, string> = {}): Promise<StackProcess> {
+    const port = await freePort();
+    return this.launch('api', [BIN, 'api'], this.env({ PORT: String(port), ...extra }), `http://127.0.0.1:${port}`, '/ready');
+  }
+
+  /** Starts `catalytic worker`; resolves once its probe answers /ready. */
+  async worker(extra: Record<string, string> = {}): Promise<StackProcess> {
+    const port = await freePort();
+    return this.launch('worker', [BIN, 'worker'], this.env({ METRICS_PORT: String(port), ...extra }), `http://127.0.0.1:${port}`, '/ready');
+  }
+
+  /** Stops every process it started (SIGTERM, then SIGKILL), empties its Redis prefix, drops its database. */
+  async stop(): Promise<void> {
+    await Promise.all(this.processes.map(({ child }) => terminate(child, 30_000)));
+    if (this.redis_) {
+      await deleteKeysWithPrefix(this.redis_, this.prefix);
+      this.redis_.disconnect();
+    }
+    await this.db_?.destroy();
+    if (this.created) {
+      await admin(this.options.serverUrl, (c) => c.query(`drop database if exists ${pg.escapeIdentifier(this.databaseName)} with (force)`));
+    }
+    rmSync(this.keysDir, { recursive: true, force: true });
+  }
+}
