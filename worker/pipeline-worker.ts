@@ -76,6 +76,12 @@ export class PipelineWorker implements Service {
   private keeping: Promise<void> | undefined;
   private stopping = false;
   private wakeUp: (() => void) | undefined;
+  /**
+   * A wake-up that came while the loop was busy (mid-round, not sleeping). The round it was in
+   * may have listed the tenants before the new one, so the next sleep returns at once instead of
+   * leaving that tenant's job to the idle poll.
+   */
+  private wokenWhileBusy = false;
   private readonly concurrency: number;
   private readonly lockMs: number;
   private readonly stalledIntervalMs: number;
@@ -206,12 +212,17 @@ export class PipelineWorker implements Service {
   /** Waits until `ms` pass or something wakes the loop (work, a free slot, a stop). */
   private sleep(ms: number): Promise<void> {
     if (this.stopping) return Promise.resolve();
+    if (this.wokenWhileBusy) {
+      this.wokenWhileBusy = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
+      const done = (): void => {
         clearTimeout(timer);
+        if (this.wakeUp === done) this.wakeUp = undefined;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
       this.wakeUp = done;
     });
   }
@@ -219,7 +230,8 @@ export class PipelineWorker implements Service {
   private wake(): void {
     const wakeUp = this.wakeUp;
     this.wakeUp = undefined;
-    wakeUp?.();
+    if (wakeUp) wakeUp();
+    else this.wokenWhileBusy = true;
   }
 
   private launch(fetched: Fetched): void {

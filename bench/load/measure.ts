@@ -19,6 +19,8 @@ export interface ScenarioOptions {
   connections: number;
   durationS: number;
   data: ProfileData;
+  /** Seconds of the same load before measuring, not reported. @defaultValue 2 */
+  warmupS?: number;
 }
 
 export interface ScenarioResult {
@@ -37,6 +39,8 @@ export interface ScenarioResult {
   non_2xx: number;
   rate_limited_429: number;
   server_errors_5xx: number;
+  /** 5xx answers during the unmeasured warm-up (they count against the zero-5xx target too). */
+  warmup_server_errors_5xx: number;
   /** Connection errors and timeouts (no answer at all). */
   connection_errors: number;
   timeouts: number;
@@ -60,16 +64,14 @@ export function quantile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
 }
 
-export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
-  const { targets, profile, connections, durationS, data } = options;
-  const target = targets[0];
-  if (!target) throw new Error('runScenario needs a target');
-  const before = loadavg().map((v) => round(v));
-  const cpuOf = () => {
-    const each = targets.map((t) => cpuMs(t.pid));
-    return each.some((v) => v === undefined) ? undefined : (each as number[]).reduce((a, b) => a + b, 0);
-  };
-  const cpuBefore = cpuOf();
+interface Driven {
+  times: number[];
+  statuses: Record<string, number>;
+  result: { duration: number; errors: number; timeouts: number };
+}
+
+/** Runs autocannon against every target at once for `durationS`; pools their answers. */
+async function drive(targets: readonly StackProcess[], profile: Profile, connections: number, durationS: number, data: ProfileData): Promise<Driven> {
   const times: number[] = [];
   const statuses: Record<string, number> = {};
   const runs = targets.map((t, index) => {
@@ -90,11 +92,30 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     return instance;
   });
   const results = await Promise.all(runs);
-  const result = {
-    duration: Math.max(...results.map((r) => r.duration)),
-    errors: results.reduce((sum, r) => sum + r.errors, 0),
-    timeouts: results.reduce((sum, r) => sum + r.timeouts, 0),
+  return {
+    times,
+    statuses,
+    result: {
+      duration: Math.max(...results.map((r) => r.duration)),
+      errors: results.reduce((sum, r) => sum + r.errors, 0),
+      timeouts: results.reduce((sum, r) => sum + r.timeouts, 0),
+    },
   };
+}
+
+export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
+  const { targets, profile, connections, durationS, data } = options;
+  const target = targets[0];
+  if (!target) throw new Error('runScenario needs a target');
+  const before = loadavg().map((v) => round(v));
+  const cpuOf = () => {
+    const each = targets.map((t) => cpuMs(t.pid));
+    return each.some((v) => v === undefined) ? undefined : (each as number[]).reduce((a, b) => a + b, 0);
+  };
+  // Unmeasured first: JIT compilation, pools filling and caches warming are not steady state.
+  const warm = await drive(targets, profile, connections, options.warmupS ?? 2, data);
+  const cpuBefore = cpuOf();
+  const { times, statuses, result } = await drive(targets, profile, connections, durationS, data);
   const cpuAfter = cpuOf();
   const cpuUsed = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
   const sorted = Float64Array.from(times).sort();
@@ -125,6 +146,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     non_2xx: non2xx,
     rate_limited_429: count((s) => s === 429),
     server_errors_5xx: count((s) => s >= 500),
+    warmup_server_errors_5xx: Object.entries(warm.statuses).reduce((sum, [status, n]) => (Number(status) >= 500 ? sum + n : sum), 0),
     connection_errors: result.errors,
     timeouts: result.timeouts,
     target_memory_after: {

@@ -3,13 +3,17 @@
  * - `submit-heavy`: POST /api/jobs, tiny shortest_path jobs on inline 8×8 lattices;
  * - `poll-heavy`: GET /api/jobs/:id on jobs submitted before the run (each tenant its own);
  * - `mixed`: per connection, three polls, one submission and one list (GET /api/jobs?limit=10);
- * - `ceiling`: GET /ping on the bare Koa server.
+ * - `ceiling`: GET /ping on the bare Koa server;
+ * - `floor`: GET /floor/jobs/:id on the bare Koa server (one Redis INCR and one primary-key
+ *   SELECT, the least a rate-limited read of PostgreSQL must do), on the same jobs as poll-heavy.
  */
 import type autocannon from 'autocannon';
 import type { BenchTenant } from './stack.ts';
 
 export const PROFILES = ['submit-heavy', 'poll-heavy', 'mixed'] as const;
-export type Profile = (typeof PROFILES)[number] | 'ceiling';
+export type Profile = (typeof PROFILES)[number] | 'ceiling' | 'floor';
+/** Profiles served by the bare Koa process rather than the API. */
+export const YARDSTICKS: readonly Profile[] = ['ceiling', 'floor'];
 
 /** A job small enough that the API, not the kernel, is what is measured. */
 export const TINY_JOB = JSON.stringify({
@@ -44,6 +48,9 @@ function rotation(data: ProfileData) {
 export function requestsFor(profile: Profile, data: ProfileData): autocannon.Request[] {
   if (profile === 'ceiling') return [{ method: 'GET', path: '/ping' }];
   const turn = rotation(data);
+  if (profile === 'floor') {
+    return [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/floor/jobs/${turn.job(turn.tenant())}` }) }];
+  }
   const auth = (tenant: number) => (data.tenants[tenant] as BenchTenant).authorization;
   const submit: autocannon.Request = {
     method: 'POST',

@@ -22,9 +22,10 @@ export async function heapUsedBytes(apiUrl: string): Promise<number | undefined>
 }
 
 export class LoadStack extends BenchStack {
-  /** Starts the bare Koa server (the ceiling). */
+  /** Starts the bare Koa server (the ceiling, and the floor route on the stack's database and Redis). */
   async bareKoa(): Promise<StackProcess> {
     const port = await freePort();
-    return this.launch('bare-koa', ['--import', 'tsx', BARE_KOA], { PATH: process.env.PATH ?? '', PORT: String(port) }, `http://127.0.0.1:${port}`, '/ping');
+    const env = { PATH: process.env.PATH ?? '', PORT: String(port), DATABASE_URL: this.databaseUrl, REDIS_URL: this.options.redisUrl };
+    return this.launch('bare-koa', ['--import', 'tsx', BARE_KOA], env, `http://127.0.0.1:${port}`, '/ping');
   }
 }
