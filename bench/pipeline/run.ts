@@ -120,6 +120,34 @@ async function post(apiUrl: string, authorization: string, i: number): Promise<n
   return performance.now() - t0;
 }
 
+/**
+ * The floor (floor-process.ts) at saturation: `jobs` tiny jobs posted by `CLIENTS` clients as
+ * fast as they are answered, timed until every row is completed.
+ */
+async function floorThroughput(stack: PipelineStack, url: string, jobs: number): Promise<{ jobs: number; seconds: number; jobs_per_s: number; submit_ms: ReturnType<typeof percentiles> }> {
+  const completed = async () => Number(((await stack.db('floor_jobs').where({ status: 'completed' }).count({ n: '*' })) as Array<{ n: string }>)[0]?.n);
+  const before = await completed();
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      while (next < jobs) {
+        const t0 = performance.now();
+        const answer = await postJson(new URL('/jobs', url), {}, JSON.stringify(tinyJob(next++)));
+        if (answer.status !== 202) throw new Error(`floor answered ${answer.status}`);
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  while ((await completed()) < before + jobs) {
+    if (performance.now() - started > 5 * 60_000) throw new Error('the floor did not complete its jobs in 5 minutes');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const ms = performance.now() - started;
+  return { jobs, seconds: Math.round(ms) / 1000, jobs_per_s: Math.round((jobs / ms) * 1000), submit_ms: percentiles(latencies) };
+}
+
 /** Waits until every job created since `since` completed; returns when that happened. */
 async function allCompleted(stack: PipelineStack, since: Date, jobs: number, started: number): Promise<number> {
   for (;;) {
@@ -214,7 +242,12 @@ async function main(): Promise<void> {
     const rawManual = await rawManualLoops(REDIS_URL, stack.prefix, RAW_JOBS, 50);
     log(`raw BullMQ manual: ${rawManual.jobs_per_s} jobs/s; now ${CLIENTS} producers adding while a Worker of concurrency 50 runs …`);
     const rawEndToEnd = await rawAddAndProcess(REDIS_URL, stack.prefix, RAW_JOBS, CLIENTS, 50);
-    log(`raw BullMQ add and process: ${rawEndToEnd.jobs_per_s} jobs/s`);
+    log(`raw BullMQ add and process: ${rawEndToEnd.jobs_per_s} jobs/s; now the floor (HTTP + one insert + BullMQ + one update) …`);
+    const floorServer = await stack.floor();
+    await floorThroughput(stack, floorServer.url, Math.min(500, JOBS));
+    const floor = await floorThroughput(stack, floorServer.url, JOBS);
+    await stack.stopProcesses(['floor-server', 'floor-worker']);
+    log(`floor: ${floor.jobs_per_s} jobs/s, submit p99 ${floor.submit_ms.p99} ms`);
 
     const tenants = await stack.tenants(TENANTS);
     const apiUrl = (await stack.api({ DATABASE_POOL_MAX: '20' })).url;
@@ -245,6 +278,8 @@ async function main(): Promise<void> {
         // Adding one at a time from as many producers as the pipeline has clients, while consuming.
         add_and_process: { producers: CLIENTS, ...rawEndToEnd },
       },
+      // HTTP POST → one INSERT + BullMQ add → Worker → one UPDATE, nothing else (floor-process.ts).
+      floor: { clients: CLIENTS, ...floor, of_raw_add_and_process: Math.round((floor.jobs_per_s / rawEndToEnd.jobs_per_s) * 1000) / 1000 },
       pipeline: Object.fromEntries(
         phases.map((p) => [
           `${p.workers}_worker${p.workers > 1 ? 's' : ''}`,
@@ -253,6 +288,7 @@ async function main(): Promise<void> {
             of_raw_worker_concurrency_50: Math.round((p.jobs_per_s / rawConcurrency.jobs_per_s) * 1000) / 1000,
             of_raw_manual_fetch: Math.round((p.jobs_per_s / rawManual.jobs_per_s) * 1000) / 1000,
             of_raw_add_and_process: Math.round((p.jobs_per_s / rawEndToEnd.jobs_per_s) * 1000) / 1000,
+            of_floor: Math.round((p.jobs_per_s / floor.jobs_per_s) * 1000) / 1000,
             // What the stack's CPU per job allows on this machine's cores with nothing else running.
             cpu_bound_jobs_per_s: Math.round((availableParallelism() * 1000) / p.cpu_ms_per_job.stack),
           },
@@ -266,6 +302,8 @@ async function main(): Promise<void> {
           // Against the highest of the raw figures, and against BullMQ doing what the pipeline does.
           throughput: phases.some((p) => p.jobs_per_s >= 0.4 * Math.max(rawConcurrency.jobs_per_s, rawManual.jobs_per_s, rawEndToEnd.jobs_per_s)),
           throughput_vs_add_and_process: phases.some((p) => p.jobs_per_s >= 0.4 * rawEndToEnd.jobs_per_s),
+          // Whether even the floor reaches 40% of raw BullMQ (add and process) on this machine.
+          floor_throughput_vs_add_and_process: floor.jobs_per_s >= 0.4 * rawEndToEnd.jobs_per_s,
           submit_p99_saturated: phases.every((p) => p.submit_ms.p99 < 50),
           submit_p99_paced: latency.submit_ms.p99 < 50,
         },

@@ -196,6 +196,11 @@ export class BenchStack {
     return this.launch('worker', [BIN, 'worker'], this.env({ METRICS_PORT: String(port), ...extra }), `http://127.0.0.1:${port}`, '/ready');
   }
 
+  /** Stops the stack's processes with these names (SIGTERM, then SIGKILL). */
+  async stopProcesses(names: readonly string[]): Promise<void> {
+    await Promise.all(this.processes.filter((p) => names.includes(p.name)).map(({ child }) => terminate(child, 30_000)));
+  }
+
   /** Stops every process it started (SIGTERM, then SIGKILL), empties its Redis prefix, drops its database. */
   async stop(): Promise<void> {
     await Promise.all(this.processes.map(({ child }) => terminate(child, 30_000)));
