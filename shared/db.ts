@@ -77,17 +77,29 @@ export function databaseName(url: string): string {
 }
 
 /**
- * Creates the database named in `url` when it does not exist, connecting to the server's
- * `postgres` database to do so. Returns true when it created one.
+ * Runs `fn` with a client connected to the server's `postgres` database (the server is the one in
+ * `url`, whatever database `url` names): creating and dropping databases happens there.
  */
-export async function ensureDatabase(url: string): Promise<boolean> {
-  const name = databaseName(url);
+export async function withServerClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const admin = new URL(url);
   admin.pathname = '/postgres';
   const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 5000 });
   client.on('error', () => undefined);
   await client.connect();
   try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Creates the database named in `url` when it does not exist, connecting to the server's
+ * `postgres` database to do so. Returns true when it created one.
+ */
+export async function ensureDatabase(url: string): Promise<boolean> {
+  const name = databaseName(url);
+  return withServerClient(url, async (client) => {
     const found = await client.query('select 1 from pg_database where datname = $1', [name]);
     if (found.rowCount) return false;
     try {
@@ -98,9 +110,7 @@ export async function ensureDatabase(url: string): Promise<boolean> {
       return false;
     }
     return true;
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 /** Round-trip time of a trivial query, in milliseconds. */

@@ -40,6 +40,12 @@ export function nextMonthStart(at: Date = new Date()): Date {
   return new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + 1, 1));
 }
 
+/** Adds to one counter (bindings: tenant, day, metric, amount); returns the day's new value. */
+const ADD_TO_COUNTER = `insert into usage_counters (tenant_id, day, metric, value) values (?, ?, ?, ?)
+  on conflict (tenant_id, day, metric)
+  do update set value = usage_counters.value + excluded.value, updated_at = now()
+  returning value`;
+
 /**
  * Adds `amount` to a tenant's counter for `day` (today, UTC, by default) and returns the day's
  * new value. One atomic upsert: safe from any number of processes. Pass the transaction of the
@@ -52,13 +58,7 @@ export async function recordUsage(
   amount: number,
   day: string = usageDay(),
 ): Promise<number> {
-  const result = await db.raw<{ rows: Array<{ value: number }> }>(
-    `insert into usage_counters (tenant_id, day, metric, value) values (?, ?, ?, ?)
-     on conflict (tenant_id, day, metric)
-     do update set value = usage_counters.value + excluded.value, updated_at = now()
-     returning value`,
-    [tenantId, day, metric, amount],
-  );
+  const result = await db.raw<{ rows: Array<{ value: number }> }>(ADD_TO_COUNTER, [tenantId, day, metric, amount]);
   return Number(result.rows[0]?.value ?? 0);
 }
 
@@ -76,11 +76,7 @@ export async function recordUsageMonthTotal(
   day: string = usageDay(),
 ): Promise<number> {
   const result = await db.raw<{ rows: Array<{ total: string | number }> }>(
-    `with added as (
-       insert into usage_counters (tenant_id, day, metric, value) values (?, ?, ?, ?)
-       on conflict (tenant_id, day, metric)
-       do update set value = usage_counters.value + excluded.value, updated_at = now()
-       returning value)
+    `with added as (${ADD_TO_COUNTER})
      select (select value from added) + coalesce(
        (select sum(value) from usage_counters where tenant_id = ? and metric = ? and day >= ? and day < ?), 0) as total`,
     [tenantId, day, metric, amount, tenantId, metric, monthStart(day), day],

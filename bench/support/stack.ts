@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { generateApiKey } from '../../shared/auth/api-key-format.ts';
 import { SCOPES } from '../../shared/auth/principal.ts';
-import { createDb, type Db } from '../../shared/db.ts';
+import { createDb, type Db, withServerClient } from '../../shared/db.ts';
 import { migrateLatest } from '../../shared/migrate.ts';
 import { createRedis, deleteKeysWithPrefix, type Redis } from '../../shared/redis.ts';
 import { terminate } from './terminate.ts';
@@ -55,17 +55,6 @@ export async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-async function admin<T>(serverUrl: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: `${serverUrl}/postgres` });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
 }
 
 async function waitFor(url: string, proc: Pick<StackProcess, 'child' | 'output'>, timeoutMs = 60_000): Promise<void> {
@@ -118,7 +107,7 @@ export class BenchStack {
     // Production refuses to generate a signing key itself: give it one (the bench signs no one in).
     const key = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' });
     writeFileSync(join(this.keysDir, 'jwt-signing-key.pem'), key, { mode: 0o600 });
-    await admin(this.options.serverUrl, (c) => c.query(`create database ${pg.escapeIdentifier(this.databaseName)}`));
+    await withServerClient(this.options.serverUrl, (c) => c.query(`create database ${pg.escapeIdentifier(this.databaseName)}`));
     this.created = true;
     this.db_ = createDb({ url: this.databaseUrl, poolMax: 4 });
     await migrateLatest(this.db_);
@@ -210,7 +199,7 @@ export class BenchStack {
     }
     await this.db_?.destroy();
     if (this.created) {
-      await admin(this.options.serverUrl, (c) => c.query(`drop database if exists ${pg.escapeIdentifier(this.databaseName)} with (force)`));
+      await withServerClient(this.options.serverUrl, (c) => c.query(`drop database if exists ${pg.escapeIdentifier(this.databaseName)} with (force)`));
     }
     rmSync(this.keysDir, { recursive: true, force: true });
   }

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { createDb } from '../../shared/db.ts';
+import { createDb, withServerClient } from '../../shared/db.ts';
 import { migrateLatest } from '../../shared/migrate.ts';
 import { onExit } from './exit-cleanup.ts';
 import { freePort, waitUntil } from './ports.ts';
@@ -129,20 +129,9 @@ export interface Cluster {
   stop(options?: { keepLogs?: boolean }): Promise<void>;
 }
 
-async function withServer<T>(serverUrl: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: `${serverUrl}/postgres` });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
 async function createDatabase(serverUrl: string, name: string, template?: string): Promise<void> {
   const sql = `create database ${pg.escapeIdentifier(name)}${template ? ` template ${pg.escapeIdentifier(template)}` : ''}`;
-  await withServer(serverUrl, async (client) => {
+  await withServerClient(serverUrl, async (client) => {
     for (let attempt = 0; ; attempt++) {
       try {
         await client.query(sql);
@@ -165,7 +154,7 @@ async function createDatabase(serverUrl: string, name: string, template?: string
 }
 
 async function dropDatabase(serverUrl: string, name: string): Promise<void> {
-  await withServer(serverUrl, (client) => client.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`));
+  await withServerClient(serverUrl, (client) => client.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`));
 }
 
 class Process implements ClusterProcess {

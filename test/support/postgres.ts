@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { withServerClient } from '../../shared/db.ts';
 
 export const SERVER_URL = process.env.TEST_DATABASE_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const PREFIX = 'catalytic_t_';
@@ -17,15 +18,8 @@ export function freshDatabaseName(kind = 'db'): string {
   return `${PREFIX}${Math.floor(Date.now() / 1000)}_${kind}_${randomBytes(4).toString('hex')}`;
 }
 
-export async function withAdminClient<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: databaseUrl('postgres') });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
+export function withAdminClient<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  return withServerClient(databaseUrl('postgres'), fn);
 }
 
 export async function createDatabase(name: string, template?: string): Promise<void> {
