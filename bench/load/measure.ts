@@ -10,6 +10,8 @@
 import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import { type Profile, type ProfileData, requestsFor } from './profiles.ts';
+import { ownCpuMs } from '../support/process-stats.ts';
+import type { BenchStack } from '../support/stack.ts';
 import { cpuMs, heapUsedBytes, rssBytes, type StackProcess } from './stack.ts';
 
 export interface ScenarioOptions {
@@ -21,6 +23,24 @@ export interface ScenarioOptions {
   data: ProfileData;
   /** Seconds of the same load before measuring, not reported. @defaultValue 2 */
   warmupS?: number;
+  /** The stack, to read where the rest of the machine's CPU went (PostgreSQL, Redis). */
+  stack?: BenchStack;
+}
+
+/** CPU so far of the parts that are not the target process. */
+interface OtherCpu {
+  postgres: Map<number, number>;
+  redis: number;
+  loadGenerator: number;
+}
+
+async function otherCpu(stack: BenchStack): Promise<OtherCpu> {
+  const backends = await stack.backendPids();
+  return {
+    postgres: new Map(backends.map((pid) => [pid, cpuMs(pid) ?? 0])),
+    redis: await stack.redisCpuMs(),
+    loadGenerator: ownCpuMs(),
+  };
 }
 
 export interface ScenarioResult {
@@ -52,6 +72,12 @@ export interface ScenarioResult {
    * process would need on a core of its own.
    */
   target_cpu: { ms_per_request: number; cores: number } | null;
+  /**
+   * CPU per answered request of the rest of the machine: PostgreSQL backends of the stack's
+   * database, Redis, and this process (autocannon, the load generator). With the target's, it
+   * tells where two cores went.
+   */
+  other_cpu_ms_per_request: { postgres: number; redis: number; load_generator: number } | null;
   load_average: { before: number[]; after: number[] };
 }
 
@@ -115,8 +141,10 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   // Unmeasured first: JIT compilation, pools filling and caches warming are not steady state.
   const warm = await drive(targets, profile, connections, options.warmupS ?? 2, data);
   const cpuBefore = cpuOf();
+  const othersBefore = options.stack ? await otherCpu(options.stack) : undefined;
   const { times, statuses, result } = await drive(targets, profile, connections, durationS, data);
   const cpuAfter = cpuOf();
+  const othersAfter = options.stack ? await otherCpu(options.stack) : undefined;
   const cpuUsed = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
   const sorted = Float64Array.from(times).sort();
   const answered = times.length;
@@ -155,6 +183,14 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     },
     target_cpu:
       cpuUsed === undefined || !answered ? null : { ms_per_request: round(cpuUsed / answered, 3), cores: round(cpuUsed / 1000 / result.duration, 2) },
+    other_cpu_ms_per_request:
+      othersBefore && othersAfter && answered
+        ? {
+            postgres: round([...othersAfter.postgres].reduce((sum, [pid, ms]) => sum + ms - (othersBefore.postgres.get(pid) ?? 0), 0) / answered, 3),
+            redis: round((othersAfter.redis - othersBefore.redis) / answered, 3),
+            load_generator: round((othersAfter.loadGenerator - othersBefore.loadGenerator) / answered, 3),
+          }
+        : null,
     load_average: { before, after: loadavg().map((v) => round(v)) },
   };
 }

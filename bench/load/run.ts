@@ -123,9 +123,11 @@ async function main(): Promise<void> {
       for (const profile of settings.profiles) {
         const targets = YARDSTICKS.includes(profile) ? [bare] : apis;
         log(`${profile} at ${connections} connections for ${settings.duration_s} s`);
-        const result = await runScenario({ targets, profile, connections, durationS: settings.duration_s, data });
+        const result = await runScenario({ targets, profile, connections, durationS: settings.duration_s, data, stack });
         const cpu = result.target_cpu ? `, ${result.target_cpu.ms_per_request} ms CPU/request on ${result.target_cpu.cores} cores` : '';
-        log(`  ${result.requests_per_s} req/s, p50 ${result.latency_ms.p50} ms, p95 ${result.latency_ms.p95} ms, p99 ${result.latency_ms.p99} ms, non-2xx ${result.non_2xx}${cpu}`);
+        const others = result.other_cpu_ms_per_request;
+        const rest = others ? `; PostgreSQL ${others.postgres}, Redis ${others.redis}, autocannon ${others.load_generator} ms CPU/request` : '';
+        log(`  ${result.requests_per_s} req/s, p50 ${result.latency_ms.p50} ms, p95 ${result.latency_ms.p95} ms, p99 ${result.latency_ms.p99} ms, non-2xx ${result.non_2xx}${cpu}${rest}`);
         scenarios.push(result);
         await new Promise((r) => setTimeout(r, settings.pause_between_scenarios_s * 1000));
       }

@@ -81,19 +81,13 @@ interface CpuSample {
   clients: number;
 }
 
-async function redisCpuMs(stack: PipelineStack): Promise<number> {
-  const info = await stack.redis.info('cpu');
-  const value = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
-  return (value('used_cpu_user') + value('used_cpu_sys')) * 1000;
-}
-
 async function sampleCpu(stack: PipelineStack): Promise<CpuSample> {
   const backends = await stack.backendPids();
   return {
     api: totalCpuMs(stack.pids('api')),
     workers: totalCpuMs(stack.pids('worker')),
     postgres: new Map(backends.map((pid) => [pid, cpuMs(pid) ?? 0])),
-    redis: await redisCpuMs(stack),
+    redis: await stack.redisCpuMs(),
     clients: ownCpuMs(),
   };
 }

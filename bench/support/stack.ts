@@ -21,6 +21,8 @@ import { terminate } from './terminate.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin/catalytic.js');
+/** application_name of the benchmark's own database connections. */
+const BENCH_CONNECTION = 'catalytic-bench';
 
 export interface StackOptions {
   /** PostgreSQL server, without a database name. */
@@ -109,7 +111,8 @@ export class BenchStack {
     writeFileSync(join(this.keysDir, 'jwt-signing-key.pem'), key, { mode: 0o600 });
     await withServerClient(this.options.serverUrl, (c) => c.query(`create database ${pg.escapeIdentifier(this.databaseName)}`));
     this.created = true;
-    this.db_ = createDb({ url: this.databaseUrl, poolMax: 4 });
+    // Named so its own queries are not counted as the stack's PostgreSQL work.
+    this.db_ = createDb({ url: this.databaseUrl, poolMax: 4, applicationName: BENCH_CONNECTION });
     await migrateLatest(this.db_);
     await this.db_('plans').update({ requests_per_minute: -1, api_calls_per_month: -1, jobs_per_month: -1, max_lattices: -1 });
     this.redis_ = createRedis(this.options.redisUrl, { connectionName: `bench-${this.options.name}` });
@@ -183,6 +186,21 @@ export class BenchStack {
   async worker(extra: Record<string, string> = {}): Promise<StackProcess> {
     const port = await freePort();
     return this.launch('worker', [BIN, 'worker'], this.env({ METRICS_PORT: String(port), ...extra }), `http://127.0.0.1:${port}`, '/ready');
+  }
+
+  /** PostgreSQL backend processes serving the stack's database (the benchmark's own excepted). */
+  async backendPids(): Promise<number[]> {
+    const rows = (await this.db.raw(`select pid from pg_stat_activity where datname = ? and application_name <> ?`, [this.databaseName, BENCH_CONNECTION])) as {
+      rows: Array<{ pid: number }>;
+    };
+    return rows.rows.map((r) => r.pid);
+  }
+
+  /** CPU Redis has used so far (its INFO), in ms: the whole server, shared with anything else on it. */
+  async redisCpuMs(): Promise<number> {
+    const info = await this.redis.info('cpu');
+    const value = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+    return (value('used_cpu_user') + value('used_cpu_sys')) * 1000;
   }
 
   /** Stops the stack's processes with these names (SIGTERM, then SIGKILL). */
