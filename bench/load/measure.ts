@@ -10,8 +10,7 @@
 import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import { type Profile, type ProfileData, requestsFor } from './profiles.ts';
-import { ownCpuMs } from '../support/process-stats.ts';
-import type { BenchStack } from '../support/stack.ts';
+import { type BenchStack, sharedCpuSpent } from '../support/stack.ts';
 import { cpuMs, heapUsedBytes, rssBytes, type StackProcess } from './stack.ts';
 
 export interface ScenarioOptions {
@@ -25,22 +24,6 @@ export interface ScenarioOptions {
   warmupS?: number;
   /** The stack, to read where the rest of the machine's CPU went (PostgreSQL, Redis). */
   stack?: BenchStack;
-}
-
-/** CPU so far of the parts that are not the target process. */
-interface OtherCpu {
-  postgres: Map<number, number>;
-  redis: number;
-  loadGenerator: number;
-}
-
-async function otherCpu(stack: BenchStack): Promise<OtherCpu> {
-  const backends = await stack.backendPids();
-  return {
-    postgres: new Map(backends.map((pid) => [pid, cpuMs(pid) ?? 0])),
-    redis: await stack.redisCpuMs(),
-    loadGenerator: ownCpuMs(),
-  };
 }
 
 export interface ScenarioResult {
@@ -141,10 +124,11 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   // Unmeasured first: JIT compilation, pools filling and caches warming are not steady state.
   const warm = await drive(targets, profile, connections, options.warmupS ?? 2, data);
   const cpuBefore = cpuOf();
-  const othersBefore = options.stack ? await otherCpu(options.stack) : undefined;
+  const othersBefore = options.stack ? await options.stack.sharedCpu() : undefined;
   const { times, statuses, result } = await drive(targets, profile, connections, durationS, data);
   const cpuAfter = cpuOf();
-  const othersAfter = options.stack ? await otherCpu(options.stack) : undefined;
+  const othersAfter = options.stack ? await options.stack.sharedCpu() : undefined;
+  const others = othersBefore && othersAfter ? sharedCpuSpent(othersBefore, othersAfter) : undefined;
   const cpuUsed = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
   const sorted = Float64Array.from(times).sort();
   const answered = times.length;
@@ -184,11 +168,11 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     target_cpu:
       cpuUsed === undefined || !answered ? null : { ms_per_request: round(cpuUsed / answered, 3), cores: round(cpuUsed / 1000 / result.duration, 2) },
     other_cpu_ms_per_request:
-      othersBefore && othersAfter && answered
+      others && answered
         ? {
-            postgres: round([...othersAfter.postgres].reduce((sum, [pid, ms]) => sum + ms - (othersBefore.postgres.get(pid) ?? 0), 0) / answered, 3),
-            redis: round((othersAfter.redis - othersBefore.redis) / answered, 3),
-            load_generator: round((othersAfter.loadGenerator - othersBefore.loadGenerator) / answered, 3),
+            postgres: round(others.postgres / answered, 3),
+            redis: round(others.redis / answered, 3),
+            load_generator: round(others.benchmark / answered, 3),
           }
         : null,
     load_average: { before, after: loadavg().map((v) => round(v)) },

@@ -18,7 +18,8 @@
  * (they would cap the load, not measure the pipeline).
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import { cpuMs, ownCpuMs, totalCpuMs } from '../support/process-stats.ts';
+import { totalCpuMs } from '../support/process-stats.ts';
+import { type SharedCpu, sharedCpuSpent } from '../support/stack.ts';
 import { closeClients, postJson } from './http-post.ts';
 import { rawAddAndProcess, rawManualLoops, rawWorker } from './raw-bullmq.ts';
 import { PipelineStack } from './stack.ts';
@@ -73,36 +74,25 @@ interface CpuPerJob {
   stack: number;
 }
 
-interface CpuSample {
+interface CpuSample extends SharedCpu {
   api: number;
   workers: number;
-  postgres: Map<number, number>;
-  redis: number;
-  clients: number;
 }
 
 async function sampleCpu(stack: PipelineStack): Promise<CpuSample> {
-  const backends = await stack.backendPids();
-  return {
-    api: totalCpuMs(stack.pids('api')),
-    workers: totalCpuMs(stack.pids('worker')),
-    postgres: new Map(backends.map((pid) => [pid, cpuMs(pid) ?? 0])),
-    redis: await stack.redisCpuMs(),
-    clients: ownCpuMs(),
-  };
+  return { api: totalCpuMs(stack.pids('api')), workers: totalCpuMs(stack.pids('worker')), ...(await stack.sharedCpu()) };
 }
 
-/** CPU per job between two samples; backends that appeared meanwhile count from zero. */
+/** CPU per job between two samples. */
 function cpuPerJob(before: CpuSample, after: CpuSample, jobs: number): CpuPerJob {
-  let postgres = 0;
-  for (const [pid, ms] of after.postgres) postgres += ms - (before.postgres.get(pid) ?? 0);
+  const shared = sharedCpuSpent(before, after);
   const per = (ms: number) => Math.round((ms / jobs) * 100) / 100;
   const parts = {
     api: per(after.api - before.api),
     workers: per(after.workers - before.workers),
-    postgres: per(postgres),
-    redis: per(after.redis - before.redis),
-    clients: per(after.clients - before.clients),
+    postgres: per(shared.postgres),
+    redis: per(shared.redis),
+    clients: per(shared.benchmark),
   };
   return { ...parts, stack: Math.round((parts.api + parts.workers + parts.postgres + parts.redis) * 100) / 100 };
 }

@@ -17,6 +17,7 @@ import { SCOPES } from '../../shared/auth/principal.ts';
 import { createDb, type Db, withServerClient } from '../../shared/db.ts';
 import { migrateLatest } from '../../shared/migrate.ts';
 import { createRedis, deleteKeysWithPrefix, type Redis } from '../../shared/redis.ts';
+import { cpuMs, ownCpuMs } from './process-stats.ts';
 import { terminate } from './terminate.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -46,6 +47,20 @@ export interface StackProcess {
   pid: number;
   url: string;
   output(): string;
+}
+
+/** CPU used so far by what every benchmark shares: PostgreSQL backends, Redis, and this process. */
+export interface SharedCpu {
+  postgres: Map<number, number>;
+  redis: number;
+  benchmark: number;
+}
+
+/** CPU spent between two samples, in ms; backends that appeared meanwhile count from zero. */
+export function sharedCpuSpent(before: SharedCpu, after: SharedCpu): { postgres: number; redis: number; benchmark: number } {
+  let postgres = 0;
+  for (const [pid, ms] of after.postgres) postgres += ms - (before.postgres.get(pid) ?? 0);
+  return { postgres, redis: after.redis - before.redis, benchmark: after.benchmark - before.benchmark };
 }
 
 export async function freePort(): Promise<number> {
@@ -201,6 +216,16 @@ export class BenchStack {
     const info = await this.redis.info('cpu');
     const value = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
     return (value('used_cpu_user') + value('used_cpu_sys')) * 1000;
+  }
+
+  /** A sample of the CPU PostgreSQL (this database's backends), Redis and this process have used. */
+  async sharedCpu(): Promise<SharedCpu> {
+    const backends = await this.backendPids();
+    return {
+      postgres: new Map(backends.map((pid) => [pid, cpuMs(pid) ?? 0])),
+      redis: await this.redisCpuMs(),
+      benchmark: ownCpuMs(),
+    };
   }
 
   /** Stops the stack's processes with these names (SIGTERM, then SIGKILL). */
