@@ -10,6 +10,7 @@ import { schedulerServices } from '../scheduler/index.ts';
 import { type Config, ConfigError, loadConfig } from '../shared/config.ts';
 import { checkPostgres, checkRedis, DependencyError } from '../shared/dependencies.ts';
 import { Lifecycle } from '../shared/lifecycle.ts';
+import { PortUnavailableError } from '../shared/listen.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { migrateLatest } from '../shared/migrate.ts';
 import { ProbeServer } from '../shared/probe-server.ts';
@@ -107,9 +108,11 @@ export async function runRole(role: ServerRole): Promise<number> {
     ...(role === 'migrate' ? [step('done', async () => lifecycle.requestStop())] : []),
   ];
   try {
-    return await lifecycle.run(services);
+    const code = await lifecycle.run(services);
+    if (role !== 'migrate') logger.info({ code }, `catalytic ${role} stopped`);
+    return code;
   } catch (err) {
-    if (err instanceof DependencyError) {
+    if (err instanceof DependencyError || err instanceof PortUnavailableError) {
       process.stderr.write(`catalytic: ${err.message}\n`);
       return EXIT.unavailable;
     }

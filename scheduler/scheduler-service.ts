@@ -145,10 +145,9 @@ export class SchedulerService implements Service {
         backupLastSuccess.set(Date.now() / 1000);
         if (typeof result.bytes === 'number') backupSize.set(result.bytes);
       }
-      // Frequent tasks that found nothing to do are not worth an info line each time.
+      // A run that found nothing to do is a tick, not news: debug.
       const idle = Object.values(result).every((v) => v === 0 || v === false || v === undefined);
-      const frequent = name === 'webhook-retry' || name === 'reconcile';
-      logger[frequent && (idle || skipped) ? 'debug' : 'info']({ task: name, ...result }, `maintenance task ${name} done`);
+      logger[idle || skipped ? 'debug' : 'info']({ task: name, ...result }, `maintenance task ${name} done`);
       return result;
     } catch (err) {
       maintenanceRuns.inc({ task: name, outcome: 'failure' });
