@@ -62,6 +62,20 @@ describe('the catalytic process', () => {
     }
   });
 
+  it('logs one line per request on a terminal (pretty logs)', async () => {
+    const proc = spawnCatalytic(['api'], { ...env.env, LOG_PRETTY: 'true' });
+    const started = await proc.waitForLine(/catalytic api is running/);
+    const url = /at (http:\/\/\S+)/.exec(started)?.[1];
+    expect(url).toBeDefined();
+    const before = proc.output().length;
+    expect((await fetch(`${url}/live`)).status).toBe(200);
+    await proc.waitForLine(/GET \/live 200/);
+    const lines = proc.output().slice(before).trim().split('\n');
+    expect(lines).toHaveLength(1);
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited).toBe(0);
+  });
+
   it('answers GET / with its name, version and where to start', async () => {
     const proc = spawnCatalytic(['api'], env.env);
     const line = await proc.waitForLine(/catalytic api is running/);
