@@ -71,10 +71,12 @@ describe('credentials', () => {
     const wrong = await cli(['login', '--email', email, '--password-stdin'], 'not the password\n');
     expect(wrong.code).toBe(4);
     expect(wrong.stderr).toMatch(/HTTP 401 invalid_credentials/);
+    expect(wrong.stderr).toMatch(/check the email and password/);
+    expect(wrong.stderr).not.toMatch(/run `catalytic login`/);
   });
 
   it('creates an API key, then logs in with it instead of a session', async () => {
-    const created = await cli(['api-keys', 'create', '--name', 'laptop', '--scopes', 'jobs:read,jobs:write,lattices:read', '--json']);
+    const created = await cli(['api-keys', 'create', '--name', 'laptop', '--scopes', 'jobs:*,lattices:read', '--json']);
     expect(created.code, created.stderr).toBe(0);
     const key = (JSON.parse(created.stdout) as { key: string }).key;
     expect(key).toMatch(/^ck_/);
@@ -94,6 +96,19 @@ describe('credentials', () => {
     const refused = await cli(['webhooks', 'list']);
     expect(refused.code).toBe(4);
     expect(refused.stderr).toMatch(/HTTP 403 insufficient_scope/);
+  });
+
+  it('refuses a scope pattern that names no scope (exit 2)', async () => {
+    const run = await cli(['api-keys', 'create', '--name', 'typo', '--scopes', 'job:*']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--scopes: unknown job:\*/);
+  });
+
+  it('says there are no jobs yet and how to submit one, instead of a bare header', async () => {
+    const run = await cli(['jobs', 'list']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/^no jobs yet; submit one with: catalytic submit /);
   });
 
   it('refuses to ask for a password without a terminal (exit 2)', async () => {
