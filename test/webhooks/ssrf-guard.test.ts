@@ -138,6 +138,11 @@ describe('the SSRF guard at the API', () => {
     }
   });
 
+  it('names the setting that allows a receiver on this machine', async () => {
+    const { body } = await create('http://127.0.0.1:9999/hook');
+    expect(body.detail).toMatch(/WEBHOOK_ALLOW_PRIVATE_NETWORKS=true/);
+  });
+
   it('accepts a public https URL', async () => {
     const { status } = await create('https://hooks.example.com/catalytic');
     expect(status).toBe(201);
