@@ -140,6 +140,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(variable, issue?.message ?? 'invalid');
   }
   const config = parsed.data;
+  // A receiver on the developer's own machine (`catalytic webhooks listen`) works out of the box.
+  if (present.WEBHOOK_ALLOW_PRIVATE_NETWORKS === undefined && config.NODE_ENV === 'development') {
+    config.WEBHOOK_ALLOW_PRIVATE_NETWORKS = true;
+  }
   if (config.ADMIN_USER && !config.ADMIN_PASSWORD) {
     throw new ConfigError('ADMIN_PASSWORD', 'is required when ADMIN_USER is set');
   }

@@ -1,4 +1,4 @@
-/** `catalytic webhooks create | list | show | update | delete | rotate-secret | test | deliveries | redeliver`. */
+/** `catalytic webhooks create | list | show | update | delete | rotate-secret | listen | test | deliveries | redeliver`. */
 import type { Command } from 'commander';
 import { JOB_EVENT_TYPES } from '../../shared/webhooks/job-events.ts';
 import type { UpdateWebhookInput, WebhookDelivery, WebhookEndpoint } from '../../shared/client/index.ts';
@@ -6,6 +6,7 @@ import { parseCount, parseList } from './arguments.ts';
 import { UsageError } from './cli-errors.ts';
 import { formatTime, renderFields, renderTable } from './format.ts';
 import { clientAction, clientCommand } from './session.ts';
+import { registerWebhookListen } from './webhooks-listen.ts';
 
 function checkEvents(events: string[] | undefined): Array<(typeof JOB_EVENT_TYPES)[number]> | undefined {
   if (!events) return undefined;
@@ -138,6 +139,8 @@ export function registerWebhookCommands(program: Command): void {
         else session.out(renderFields([['secret', rotated.secret], ['previous secret until', formatTime(rotated.previous_secret_expires_at)]]));
       }),
     );
+
+  registerWebhookListen(webhooks);
 
   clientCommand(webhooks, 'test <id>', 'send a signed webhook.test event now and show the attempt')
     .action(
