@@ -3,6 +3,7 @@
  * authentication, role and scopes, and records the operation in the OpenAPI registry. Handlers
  * receive typed, validated input.
  */
+import { operationIdOf } from './openapi/operation-ids.ts';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type Router from '@koa/router';
 import type { z} from 'zod';
@@ -110,6 +111,7 @@ export function defineRoute<P extends ZodType, Q extends ZodType, B extends ZodT
   registry.registerPath({
     method: spec.method,
     path: openApiPath(spec.path),
+    operationId: operationIdOf(spec.method, spec.path),
     summary: spec.summary,
     tags: spec.tags,
     security: spec.auth === 'public' ? [] : [{ bearerAuth: [] }],

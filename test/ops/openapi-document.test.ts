@@ -111,6 +111,13 @@ describe('the OpenAPI document', () => {
     expect(document.paths['/metrics']?.get?.security).toEqual([{ metricsToken: [] }, {}]);
   });
 
+  it('names every operation once, for the method names of generated clients', () => {
+    const ids = Object.values(document.paths).flatMap((ops) => Object.values(ops).map((op) => (op as { operationId?: string }).operationId));
+    expect(ids.filter((id) => !id)).toEqual([]);
+    expect(ids.every((id) => /^[a-z][A-Za-z]+$/.test(id!))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
   it('serves Swagger UI and its assets from the API itself', async () => {
     const page = await fetch(`${url}/docs`);
     expect(page.status).toBe(200);
