@@ -118,6 +118,12 @@ describe('the OpenAPI document', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it('declares the media type each route really sends', async () => {
+    const jwks = await fetch(`${url}/auth/jwks`);
+    const declared = Object.keys(document.paths['/auth/jwks']?.get?.responses['200']?.content ?? {});
+    expect(declared).toEqual([jwks.headers.get('content-type')?.split(';')[0]]);
+  });
+
   it('serves Swagger UI and its assets from the API itself', async () => {
     const page = await fetch(`${url}/docs`);
     expect(page.status).toBe(200);
