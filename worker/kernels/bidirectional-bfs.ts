@@ -46,7 +46,7 @@ const FRONTIER_MEETING = 1;
 const NEW_LAYER_MEETING = 2;
 
 /** Frontier cells expanded between two cancel checks. */
-const CHECK_EVERY = 4096;
+const CHECK_EVERY = 4096; // a power of 2
 
 /** What the leader thread (slab 0) returns. */
 export interface BfsOutcome {
@@ -318,8 +318,10 @@ class SlabSearch {
     const direction = side === 0 ? 1 : -1;
 
     const steps = this.steps;
+    let nextCells = next.data;
+    let grown = next.length;
     for (let f = 0; f < size; f++) {
-      if (f % CHECK_EVERY === 0) {
+      if ((f & (CHECK_EVERY - 1)) === 0) {
         control.checkpoint();
         if (control.claimedBy(this.round)) break;
       }
@@ -378,14 +380,20 @@ class SlabSearch {
           if ((marks[markWord]! & bit) !== 0) continue; // blocked
           layers[word]! |= code << shift;
           if (side === 1) marks[markWord]! |= bit;
-          next.push(cell);
+          if (grown === nextCells.length) {
+            next.length = grown;
+            nextCells = next.reserve(grown + 1);
+          }
+          nextCells[grown++] = cell;
         } else if (((marks[markWord]! >>> (cell & 31)) & 1) !== side) {
+          next.length = grown;
           if (this.meet(cell, side, state === otherFront ? FRONTIER_MEETING : NEW_LAYER_MEETING)) {
             return this.saveOuts(outs, side, outDown, outUp);
           }
         }
       }
     }
+    next.length = grown;
     this.saveOuts(outs, side, outDown, outUp);
   }
 
