@@ -318,6 +318,7 @@ class SlabSearch {
     const direction = side === 0 ? 1 : -1;
 
     const steps = this.steps;
+    const perRow = 1 / rowCells;
     let nextCells = next.data;
     let grown = next.length;
     for (let f = 0; f < size; f++) {
@@ -326,7 +327,10 @@ class SlabSearch {
         if (control.claimedBy(this.round)) break;
       }
       const local = cells[f]!;
-      const row = Math.floor(local / rowCells);
+      // The row by a multiplication, corrected by one where rounding crossed a row boundary.
+      let row = Math.floor(local * perRow);
+      if (row * rowCells > local) row--;
+      else if (local - row * rowCells >= rowCells) row++;
       const faces = flags[local - row * rowCells]!;
       // Collect the in-slab neighbours first, so the step below is written (and inlined) once.
       let count = 0;
