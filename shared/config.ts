@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { DAY, HOUR, MINUTE, SECOND } from './units.ts';
+import { DAY, GIB, HOUR, MIB, MINUTE, SECOND } from './units.ts';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
@@ -63,6 +63,14 @@ export const configSchema = z.object({
   // thread: cheaper than a trip to a kernel thread, and over in microseconds. 0 = never.
   KERNEL_INLINE_MAX_CELLS: int(0, 1_000_000).default(4096),
   JOB_LOCK_MS: int(1000).default(30 * SECOND),
+  // Most working memory one job may reserve; larger jobs are refused at submit (422). Read by the
+  // API and by workers (a worker whose budget is below it warns: such jobs wait for a larger one).
+  MAX_JOB_MEMORY_BYTES: int(1024 * 1024).default(4 * GIB),
+  // Memory one worker process lets its running jobs reserve in total; unset = the cgroup's
+  // memory limit (or the machine's RAM) minus WORKER_MEMORY_HEADROOM_BYTES.
+  WORKER_MEMORY_BUDGET_BYTES: int(1024 * 1024).optional(),
+  // What the process itself needs beside its jobs (heap, threads, buffers) when the budget is derived.
+  WORKER_MEMORY_HEADROOM_BYTES: int(0).default(512 * MIB),
   // Most jobs one worker write covers (group commit of starts, and of final states with their
   // results and events); 1 writes each job alone.
   WORKER_WRITE_BATCH_MAX: int(1, 1000).default(64),
