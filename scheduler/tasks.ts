@@ -49,7 +49,7 @@ export type ReconcileFn = (ctx: TaskContext) => Promise<unknown>;
 const pipelineReconcile: ReconcileFn = ({ runtime, signal, dispatcher }) => reconcile(runtime, { signal, dispatcher });
 
 export interface TaskOptions {
-  /** Connections for delivery attempts (each holds one while it waits). @defaultValue runtime.db */
+  /** The delivery senders' own pool (createDeliveryDb). @defaultValue runtime.db */
   deliveryDb?: Db;
   /** @defaultValue the job pipeline's reconcile */
   reconcile?: ReconcileFn;

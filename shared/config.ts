@@ -102,6 +102,10 @@ export const configSchema = z.object({
   WEBHOOK_RETRY_POLL_MS: int(50).default(5 * SECOND),
   WEBHOOK_DISABLE_AFTER_MS: int(SECOND).default(3 * DAY),
   WEBHOOK_SENDER_CONCURRENCY: int(1, 1000).default(8),
+  // Test events and redeliveries, attempted during the API request: how long each may take (DNS
+  // and HTTP), and how many of one tenant may be in flight in one API process (more get 429).
+  WEBHOOK_TEST_TIMEOUT_MS: int(100, MINUTE).default(5 * SECOND),
+  WEBHOOK_TEST_CONCURRENCY_PER_TENANT: int(1, 100).default(2),
 
   RECONCILE_EVERY_MS: int(SECOND).default(MINUTE),
   RETENTION_EVERY_MS: int(SECOND).default(HOUR),

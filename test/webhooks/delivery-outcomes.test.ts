@@ -158,4 +158,21 @@ describe('a delivery attempt', () => {
     expect(r.requests).toHaveLength(1);
     expect(await row(deliveryId)).toMatchObject({ attempts: 1 });
   });
+
+  it('leaves a delivery with a live lease alone, and takes it over once the lease has expired (its attempt died)', async () => {
+    const r = await receiver({});
+    const { deliveryId } = await oneDelivery(r.url);
+    const s = sender();
+    // What a process that claimed the delivery and then died leaves behind.
+    await env.db('webhook_deliveries').where({ id: deliveryId }).update({ lease_token: crypto.randomUUID(), lease_expires_at: env.db.raw(`now() + interval '1 minute'`) });
+    expect(await s.attemptIfDue(deliveryId)).toBeUndefined();
+    expect(await s.attemptNextDue()).toBeUndefined();
+    await expect(s.attemptNow(deliveryId)).rejects.toBeInstanceOf(DeliveryBusyError);
+    expect(r.requests).toHaveLength(0);
+
+    await env.db('webhook_deliveries').where({ id: deliveryId }).update({ lease_expires_at: env.db.raw(`now() - interval '1 second'`) });
+    expect(await s.attemptIfDue(deliveryId)).toMatchObject({ outcome: 'succeeded', attempts: 1 });
+    expect(await row(deliveryId)).toMatchObject({ status: 'succeeded', lease_token: null, lease_expires_at: null });
+    expect(r.requests).toHaveLength(1);
+  });
 });
