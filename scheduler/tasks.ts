@@ -70,7 +70,7 @@ export async function defaultTenantQueueNames(runtime: Runtime): Promise<string[
 
 export function maintenanceTasks(runtime: Runtime, options: TaskOptions = {}): MaintenanceTask[] {
   const { config } = runtime;
-  const sender = new DeliverySender({ db: options.deliveryDb ?? runtime.db, logger: runtime.logger, config });
+  const sender = new DeliverySender({ db: options.deliveryDb ?? runtime.db, logger: runtime.logger, config, secretBox: runtime.secretBox });
   let retrying = false;
   const tasks: MaintenanceTask[] = [
     {

@@ -89,6 +89,12 @@ export const configSchema = z.object({
   // API calls are counted in memory and written to usage_counters this often.
   USAGE_FLUSH_MS: int(10, MINUTE).default(SECOND),
 
+  // Webhook secrets are sealed at rest with this key (base64 of 32 bytes); required in production.
+  SECRETS_KEY: optionalSecret,
+  SECRETS_KEY_FILE: z.string().min(1).optional(),
+  // Earlier keys, comma-separated: they still open secrets until the scheduler reseals them.
+  SECRETS_PREVIOUS_KEYS: optionalSecret,
+
   ADMIN_USER: z.string().min(1).optional(),
   ADMIN_PASSWORD: optionalSecret,
   ADMIN_TOKEN: optionalSecret,
@@ -149,6 +155,16 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   }
   if (config.NODE_ENV === 'production' && !config.JWT_PRIVATE_KEY && !config.JWT_PRIVATE_KEY_FILE) {
     throw new ConfigError('JWT_PRIVATE_KEY_FILE', 'is required in production (or set JWT_PRIVATE_KEY)');
+  }
+  if (config.NODE_ENV === 'production' && !config.SECRETS_KEY && !config.SECRETS_KEY_FILE) {
+    throw new ConfigError('SECRETS_KEY_FILE', 'is required in production (or set SECRETS_KEY): it encrypts webhook secrets at rest');
+  }
+  for (const variable of ['SECRETS_KEY', 'SECRETS_PREVIOUS_KEYS'] as const) {
+    for (const key of (config[variable] ?? '').split(',').filter((k) => k.trim())) {
+      if (Buffer.from(key.trim(), 'base64').length !== 32 || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(key.trim())) {
+        throw new ConfigError(variable, 'must be 32 bytes in base64 (openssl rand -base64 32)');
+      }
+    }
   }
   return config;
 }

@@ -9,6 +9,7 @@
  * response says what the endpoint answered: with no database connection held while the endpoint
  * is called, a few per tenant at a time (ManualAttemptLimiter), each within WEBHOOK_TEST_TIMEOUT_MS.
  */
+import { randomUUID } from 'node:crypto';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import Router from '@koa/router';
 import type { Knex } from 'knex';
@@ -16,6 +17,7 @@ import type { Principal } from '../../shared/auth/principal.ts';
 import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
 import { DeliveryBusyError, DeliverySender } from '../../shared/webhooks/delivery-sender.ts';
+import { webhookSecretContext } from '../../shared/webhooks/secret-box.ts';
 import { generateWebhookSecret } from '../../shared/webhooks/secrets.ts';
 import { recordTestEvent } from '../../shared/webhooks/test-event.ts';
 import { lockTenant } from '../jobs/jobs-service.ts';
@@ -69,7 +71,7 @@ export function webhookRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
   const router = new Router<ApiState>();
   const { runtime } = deps;
   const { db, config } = runtime;
-  const sender = new DeliverySender({ db, logger: runtime.logger, config, timeoutMs: config.WEBHOOK_TEST_TIMEOUT_MS });
+  const sender = new DeliverySender({ db, logger: runtime.logger, config, secretBox: runtime.secretBox, timeoutMs: config.WEBHOOK_TEST_TIMEOUT_MS });
   const limiter = new ManualAttemptLimiter(config.WEBHOOK_TEST_CONCURRENCY_PER_TENANT, Math.ceil(config.WEBHOOK_TEST_TIMEOUT_MS / 1000));
 
   /** Attempts a delivery now and answers with its updated row. */
@@ -104,6 +106,8 @@ export function webhookRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
       const url = await checkEndpointUrl(body.url, config);
       const plan = await deps.identity.plans.get(principal.planCode);
       const secret = generateWebhookSecret();
+      // The id is chosen here: the sealed secret is bound to it.
+      const id = randomUUID();
       const row = await withTenant(db, tenantId, async (trx) => {
         // Every job event fans out to every endpoint: the plan bounds how many there are.
         if (plan.max_webhooks >= 0) {
@@ -118,12 +122,13 @@ export function webhookRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
         }
         const [created] = await trx('webhooks')
           .insert({
+            id,
             tenant_id: tenantId,
             url,
             events: body.events,
             description: body.description ?? null,
             enabled: body.enabled,
-            secret,
+            secret: runtime.secretBox.seal(secret, webhookSecretContext(id)),
           })
           .returning<EndpointRow[]>(ENDPOINT_COLUMNS);
         return created as EndpointRow;
@@ -233,9 +238,10 @@ export function webhookRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
         const [row] = await trx('webhooks')
           .where({ tenant_id: tenantId, id: params.id })
           .update({
+            // Both sealed for this endpoint: the current ciphertext simply moves over.
             previous_secret: ttlS > 0 ? trx.ref('secret') : null,
             previous_secret_expires_at: ttlS > 0 ? trx.raw('now() + make_interval(secs => ?)', [ttlS]) : null,
-            secret,
+            secret: runtime.secretBox.seal(secret, webhookSecretContext(params.id)),
             updated_at: trx.fn.now(),
           })
           .returning<Array<{ previous_secret_expires_at: Date | null }>>('previous_secret_expires_at');

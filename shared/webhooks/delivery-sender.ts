@@ -23,6 +23,7 @@ import type { Logger } from '../logger.ts';
 import { webhookDeliveries } from '../metrics.ts';
 import { type HostResolver, resolveDeliveryTarget, WebhookUrlRefusedError } from './address-guard.ts';
 import { nextRetryDelay, parseRetryAfter } from './retry-schedule.ts';
+import { type SecretBox, webhookSecretContext } from './secret-box.ts';
 import { signingSecrets } from './secrets.ts';
 import { signedHeaders } from './signing.ts';
 import { postWebhook, WebhookRequestError } from './webhook-request.ts';
@@ -58,6 +59,8 @@ export interface DeliverySenderOptions {
   db: Db;
   logger: Logger;
   config: DeliverySenderConfig;
+  /** Opens the endpoints' sealed signing secrets. */
+  secretBox: SecretBox;
   /**
    * Longest an attempt may take, DNS and HTTP together, in ms.
    * @defaultValue config.WEBHOOK_TIMEOUT_MS
@@ -260,7 +263,7 @@ export class DeliverySender {
         this.timeoutMs,
         () => new WebhookRequestError(`The host did not resolve within ${this.timeoutMs} ms`, 'ETIMEDOUT', Math.round(performance.now() - started)),
       );
-      const headers = signedHeaders(row.event_id, at, body, signingSecrets(row, at));
+      const headers = signedHeaders(row.event_id, at, body, signingSecrets(this.openSecrets(row), at));
       const left = Math.max(1, this.timeoutMs - (performance.now() - started));
       const response = await postWebhook(target, body, { ...headers }, left);
       result.statusCode = response.status;
@@ -278,6 +281,17 @@ export class DeliverySender {
       }
     }
     return result;
+  }
+
+  /** The endpoint's signing secrets in the clear, for this attempt only (never stored or logged). */
+  private openSecrets(row: ClaimedDelivery): Pick<ClaimedDelivery, 'secret' | 'previous_secret' | 'previous_secret_expires_at'> {
+    const box = this.options.secretBox;
+    const context = webhookSecretContext(row.webhook_id);
+    return {
+      secret: box.open(row.secret, context),
+      previous_secret: row.previous_secret === null ? null : box.open(row.previous_secret, context),
+      previous_secret_expires_at: row.previous_secret_expires_at,
+    };
   }
 
   /** Step 3, one short transaction: writes the outcome if the lease is still this attempt's. */

@@ -13,7 +13,7 @@ import { DeliverySender } from '../../shared/webhooks/delivery-sender.ts';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
 import { createTestTenant, type TestTenant } from '../support/tenants.ts';
-import { finishJobWithEvent, insertEndpoint, insertJob } from './fixtures.ts';
+import { finishJobWithEvent, insertEndpoint, insertJob, testSecretBox } from './fixtures.ts';
 import { TestReceiver } from './receiver.ts';
 
 const env = useTestEnvironment();
@@ -35,7 +35,7 @@ afterAll(async () => {
 
 function guardedSender(options: { resolve?: HostResolver; isRefused?: (address: string) => boolean } = {}): DeliverySender {
   const config = parseConfig({ ...env.env, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'false', WEBHOOK_TIMEOUT_MS: '1000' });
-  return new DeliverySender({ db: env.db, logger: createLogger(config, 'test'), config, ...options });
+  return new DeliverySender({ db: env.db, logger: createLogger(config, 'test'), config, secretBox: testSecretBox(), ...options });
 }
 
 async function deliveryTo(url: string): Promise<string> {

@@ -13,7 +13,7 @@ import { DeliverySender } from '../../shared/webhooks/delivery-sender.ts';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
 import { createTestTenant, type TestTenant } from '../support/tenants.ts';
-import { finishJobWithEvent, insertEndpoint, insertJob } from './fixtures.ts';
+import { finishJobWithEvent, insertEndpoint, insertJob, testSecretBox } from './fixtures.ts';
 import { TestReceiver } from './receiver.ts';
 import { Tarpit } from './tarpit.ts';
 
@@ -137,7 +137,7 @@ describe('webhook attempts against a tarpit', () => {
     const config = parseConfig({ ...env.env, WEBHOOK_TIMEOUT_MS: String(TARPIT_MS), WEBHOOK_RETRY_SCHEDULE_MS: '60000,600000' });
     const name = 'catalytic:tarpit-sender';
     const deliveryDb = createDeliveryDb(config, name);
-    const sender = new DeliverySender({ db: deliveryDb, logger: createLogger(config, 'test'), config });
+    const sender = new DeliverySender({ db: deliveryDb, logger: createLogger(config, 'test'), config, secretBox: testSecretBox() });
     try {
       // Only this test's deliveries are due.
       await env.db('webhook_deliveries').delete();
