@@ -97,6 +97,12 @@ export const configSchema = z.object({
   // API calls are counted in memory and written to usage_counters this often.
   USAGE_FLUSH_MS: int(10, MINUTE).default(SECOND),
 
+  // Webhook secrets are sealed at rest with this key (base64 of 32 bytes); required in production.
+  SECRETS_KEY: optionalSecret,
+  SECRETS_KEY_FILE: z.string().min(1).optional(),
+  // Earlier keys, comma-separated: they still open secrets until the scheduler reseals them.
+  SECRETS_PREVIOUS_KEYS: optionalSecret,
+
   ADMIN_USER: z.string().min(1).optional(),
   ADMIN_PASSWORD: optionalSecret,
   ADMIN_TOKEN: optionalSecret,
@@ -110,6 +116,10 @@ export const configSchema = z.object({
   WEBHOOK_RETRY_POLL_MS: int(50).default(5 * SECOND),
   WEBHOOK_DISABLE_AFTER_MS: int(SECOND).default(3 * DAY),
   WEBHOOK_SENDER_CONCURRENCY: int(1, 1000).default(8),
+  // Test events and redeliveries, attempted during the API request: how long each may take (DNS
+  // and HTTP), and how many of one tenant may be in flight in one API process (more get 429).
+  WEBHOOK_TEST_TIMEOUT_MS: int(100, MINUTE).default(5 * SECOND),
+  WEBHOOK_TEST_CONCURRENCY_PER_TENANT: int(1, 100).default(2),
 
   RECONCILE_EVERY_MS: int(SECOND).default(MINUTE),
   RETENTION_EVERY_MS: int(SECOND).default(HOUR),
@@ -157,6 +167,16 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   }
   if (config.NODE_ENV === 'production' && !config.JWT_PRIVATE_KEY && !config.JWT_PRIVATE_KEY_FILE) {
     throw new ConfigError('JWT_PRIVATE_KEY_FILE', 'is required in production (or set JWT_PRIVATE_KEY)');
+  }
+  if (config.NODE_ENV === 'production' && !config.SECRETS_KEY && !config.SECRETS_KEY_FILE) {
+    throw new ConfigError('SECRETS_KEY_FILE', 'is required in production (or set SECRETS_KEY): it encrypts webhook secrets at rest');
+  }
+  for (const variable of ['SECRETS_KEY', 'SECRETS_PREVIOUS_KEYS'] as const) {
+    for (const key of (config[variable] ?? '').split(',').filter((k) => k.trim())) {
+      if (Buffer.from(key.trim(), 'base64').length !== 32 || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(key.trim())) {
+        throw new ConfigError(variable, 'must be 32 bytes in base64 (openssl rand -base64 32)');
+      }
+    }
   }
   return config;
 }

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredCredentials } from '../../shared/client/index.ts';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
+import { TestReceiver } from '../webhooks/receiver.ts';
 import { runCli, STRONG_PASSWORD } from './stack.ts';
 
 const env = useTestEnvironment();
@@ -144,9 +145,24 @@ describe('webhook commands', () => {
     const listed = await cli(['webhooks', 'list']);
     expect(listed.stdout).toMatch(new RegExp(`^${endpoint.id}\\s+${target.replaceAll('.', '\\.')}\\s+job\\.completed,job\\.failed\\s+yes`, 'm'));
 
+    // The attempt failed: the command shows it and says so with its exit code.
     const tested = await cli(['webhooks', 'test', endpoint.id, '--json']);
-    expect(tested.code, tested.stderr).toBe(0);
-    expect(JSON.parse(tested.stdout)).toMatchObject({ event_type: 'webhook.test', attempts: 1 });
+    expect(tested.code, tested.stderr).toBe(1);
+    expect(JSON.parse(tested.stdout)).toMatchObject({ event_type: 'webhook.test', attempts: 1, status: 'pending', last_status_code: null });
+    expect(tested.stderr).toMatch(/The attempt failed \(no answer: ECONNREFUSED/);
+
+    // A receiver that answers 200: exit 0.
+    const receiver = await new TestReceiver().start();
+    try {
+      const good = JSON.parse((await cli(['webhooks', 'create', '--endpoint', receiver.url, '--json'])).stdout) as { id: string };
+      const ok = await cli(['webhooks', 'test', good.id]);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stdout).toMatch(/^status\s+succeeded/m);
+      expect(receiver.requests).toHaveLength(1);
+      expect((await cli(['webhooks', 'delete', good.id])).code).toBe(0);
+    } finally {
+      await receiver.close();
+    }
 
     const deliveries = await cli(['webhooks', 'deliveries', endpoint.id, '--json']);
     expect((JSON.parse(deliveries.stdout) as { data: unknown[] }).data).toHaveLength(1);
@@ -158,5 +174,5 @@ describe('webhook commands', () => {
     expect((await cli(['webhooks', 'delete', endpoint.id])).code).toBe(0);
     expect((await cli(['webhooks', 'show', endpoint.id])).code).toBe(1);
     expect((await cli(['webhooks', 'update', endpoint.id])).code).toBe(2);
-  });
+  }, 120_000);
 });
