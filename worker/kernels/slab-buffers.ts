@@ -35,8 +35,8 @@ function sizesOf(kernel: SlabKernel, lattice: Lattice, slabs: readonly Slab[]): 
         outboxes: slabs.length > 1 ? perSlab(() => 2 * rowCells * 4) : null,
       };
     case 'components':
+      // The labelling streams rows, so nothing per cell is shared: only the faces.
       return {
-        marks: perSlab((slab) => bitArrayBytes(slab.cells)),
         faceLabels: perSlab(() => 2 * rowCells * 4),
         // Each face cluster covers at least one face cell, so two faces bound their number.
         faceSizes: perSlab(() => 2 * rowCells * 8),
