@@ -89,3 +89,40 @@ function fillProceduralLine(words: Int32Array, at: number, start: number, cells:
     words[at + (done >>> 5)] = word;
   }
 }
+
+/**
+ * Fills `mask[at .. at + count)` with the openness (1 open, 0 blocked) of global cells
+ * `[start, start + count)`, a byte per cell.
+ *
+ * @param open - global indices that stay open whatever the obstacles say
+ */
+export function fillOpenBytes(mask: Uint8Array, at: number, start: number, count: number, obstacles: ObstacleRule, open: readonly number[] = []): void {
+  const threshold = obstacles.kind === 'procedural' ? obstacles.threshold : 0;
+  if (obstacles.kind === 'procedural' && threshold > 0) {
+    if (threshold >= TWO_POW_32) mask.fill(0, at, at + count);
+    else fillProceduralBytes(mask, at, start, count, threshold, obstacles.offset);
+  } else {
+    mask.fill(1, at, at + count);
+  }
+  const end = start + count;
+  if (obstacles.kind === 'explicit') {
+    const blocked = obstacles.blocked;
+    for (let k = sortedLowerBound(blocked, start); k < blocked.length && blocked[k]! < end; k++) mask[at + blocked[k]! - start] = 0;
+  }
+  for (const cell of open) if (cell >= start && cell < end) mask[at + cell - start] = 1;
+}
+
+function fillProceduralBytes(mask: Uint8Array, at: number, start: number, count: number, threshold: number, offset: number): void {
+  let h = ((start + offset) % TWO_POW_32) | 0;
+  const flipped = (threshold - TWO_POW_31) | 0;
+  for (let i = 0; i < count; i++) {
+    let x = h;
+    h = (h + 1) | 0;
+    x ^= x >>> 16;
+    x = Math.imul(x, 0x7feb352d);
+    x ^= x >>> 15;
+    x = Math.imul(x, 0x846ca68b);
+    x ^= x >>> 16;
+    mask[at + i] = 1 + Math.floor(((x ^ -2147483648) - flipped) / TWO_POW_32);
+  }
+}

@@ -46,7 +46,7 @@ function sizesOf(kernel: SlabKernel, lattice: Lattice, slabs: readonly Slab[]): 
     case 'diffusion': {
       const samples = sampleShape(lattice.shape).reduce((product, side) => product * side, 1);
       return {
-        blocked: perSlab((slab) => bitArrayBytes(slab.cells)),
+        // Obstacles live in each thread's private code bytes (counted as thread memory).
         fieldA: perSlab((slab) => slab.cells * 4),
         fieldB: perSlab((slab) => slab.cells * 4),
         samples: perSlab(() => (SUMMARY_SLOTS + samples) * 8),

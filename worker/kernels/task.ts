@@ -66,8 +66,6 @@ export interface ComponentsTask extends SlabTaskBase {
 
 /** Per-slab shared arrays of a diffusion run. */
 export interface DiffusionBuffers {
-  /** 1 bit per cell: blocked. */
-  blocked: SharedArrayBuffer[];
   /** Float32 fields, swapped each step. */
   fieldA: SharedArrayBuffer[];
   fieldB: SharedArrayBuffer[];
