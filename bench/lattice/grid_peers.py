@@ -34,12 +34,15 @@ def components(shape, blocked, repeats):
 
     open_ = ~blocked
     best = float("inf")
+    best_cpu = float("inf")
     for _ in range(repeats):
         t = time.perf_counter()
+        c = time.process_time()
         labels, count = ndimage.label(open_)
         best = min(best, (time.perf_counter() - t) * 1000)
+        best_cpu = min(best_cpu, (time.process_time() - c) * 1000)
     sizes = np.bincount(labels.ravel())[1:]
-    return {"ms": best, "count": int(count), "largest": int(sizes.max()) if count else 0}
+    return {"ms": best, "cpu_ms": best_cpu, "count": int(count), "largest": int(sizes.max()) if count else 0}
 
 
 def diffusion(shape, blocked, repeats, steps, alpha, initial):
@@ -57,18 +60,21 @@ def diffusion(shape, blocked, repeats, steps, alpha, initial):
             m[tuple(face)] = False
             masks.append((a, shift, m.astype(np.float32)))
     best = float("inf")
+    best_cpu = float("inf")
     for _ in range(repeats):
         u = np.zeros(shape, dtype=np.float32)
         u[initial] = 1000.0
         t = time.perf_counter()
+        c = time.process_time()
         for _ in range(steps):
             flux = np.zeros_like(u)
             for a, shift, m in masks:
                 flux += (np.roll(u, shift, axis=a) - u) * m
             u = (u + np.float32(alpha) * flux) * openf
         best = min(best, (time.perf_counter() - t) * 1000)
+        best_cpu = min(best_cpu, (time.process_time() - c) * 1000)
     vals = u[open_]
-    return {"ms": best, "total": float(vals.sum(dtype=np.float64)), "max": float(vals.max()), "min": float(vals.min())}
+    return {"ms": best, "cpu_ms": best_cpu, "total": float(vals.sum(dtype=np.float64)), "max": float(vals.max()), "min": float(vals.min())}
 
 
 def main():

@@ -86,7 +86,8 @@ export function conductanceCodes(lattice: Lattice, slab: Slab, open: readonly nu
         if (y > 0 || cyclic) addLine(codes, c0 + at, mask, m0 + at + (y > 0 ? -stride : (side - 1) * stride), lineCells);
         if (y < side - 1 || cyclic) addLine(codes, c0 + at, mask, m0 + at + (y < side - 1 ? stride : -(side - 1) * stride), lineCells);
       }
-      for (let x = 0; x < lineCells; x++) if (mask[m0 + at + x] === 0) codes[c0 + at + x]! |= BLOCKED;
+      // Without a branch: obstacles are random, a test per cell would mispredict.
+      for (let x = 0; x < lineCells; x++) codes[c0 + at + x]! |= (mask[m0 + at + x]! ^ 1) * BLOCKED;
       for (let a = d - 2; a >= 1; a--) {
         if (++coords[a]! < shape[a]!) break;
         coords[a] = 0;

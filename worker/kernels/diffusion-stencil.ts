@@ -104,7 +104,10 @@ export function stepSlab(job: StencilSlab, current: readonly Float32Array[], nex
   }
 }
 
-/** One line: the interior with specialised loops for 2 and 4 neighbour lines, then the two ends. */
+/**
+ * One line: the interior with specialised loops for 2 and 4 neighbour lines in this slab's own
+ * field (all lines but a slab's first and last rows), then the two ends.
+ */
 function stepLine(
   u: Float32Array,
   out: Float32Array,
@@ -120,36 +123,35 @@ function stepLine(
   const count = lines.count;
   const fields = lines.fields;
   const bases = lines.bases;
+  let own = true;
+  for (let k = 0; k < count; k++) if (fields[k] !== u) own = false;
   if (n > 2) {
-    if (count === 4) {
-      const f0 = fields[0]!;
-      const f1 = fields[1]!;
-      const f2 = fields[2]!;
-      const f3 = fields[3]!;
+    if (own && count === 4) {
+      // Every neighbour line in this slab's field: one array, so one base and bound for V8.
       const b0 = (bases[0]! - c0) | 0;
       const b1 = (bases[1]! - c0) | 0;
       const b2 = (bases[2]! - c0) | 0;
       const b3 = (bases[3]! - c0) | 0;
+      const end = c0 + n - 1;
       let left = u[c0]!;
       let here = u[c0 + 1]!;
-      for (let c = c0 + 1; c < c0 + n - 1; c++) {
+      for (let c = c0 + 1; c < end; c++) {
         const right = u[c + 1]!;
         const code = codes[c]!;
-        out[c] = self[code]! * here + nb[code]! * (left + right + f0[b0 + c]! + f1[b1 + c]! + f2[b2 + c]! + f3[b3 + c]!);
+        out[c] = self[code]! * here + nb[code]! * (left + right + u[b0 + c]! + u[b1 + c]! + u[b2 + c]! + u[b3 + c]!);
         left = here;
         here = right;
       }
-    } else if (count === 2) {
-      const f0 = fields[0]!;
-      const f1 = fields[1]!;
+    } else if (own && count === 2) {
       const b0 = (bases[0]! - c0) | 0;
       const b1 = (bases[1]! - c0) | 0;
+      const end = c0 + n - 1;
       let left = u[c0]!;
       let here = u[c0 + 1]!;
-      for (let c = c0 + 1; c < c0 + n - 1; c++) {
+      for (let c = c0 + 1; c < end; c++) {
         const right = u[c + 1]!;
         const code = codes[c]!;
-        out[c] = self[code]! * here + nb[code]! * (left + right + f0[b0 + c]! + f1[b1 + c]!);
+        out[c] = self[code]! * here + nb[code]! * (left + right + u[b0 + c]! + u[b1 + c]!);
         left = here;
         here = right;
       }
