@@ -46,17 +46,26 @@ class RowRuns {
   readonly label: Int32Array;
   /** Runs of line k are [lineFirst[k], lineFirst[k + 1]). */
   readonly lineFirst: Int32Array;
+  /** The row's open cells, line by line (open-mask.ts layout). */
+  readonly words: Int32Array;
+  /** The first cell of each run, in the same layout. */
+  readonly starts: Int32Array;
+  /** Per word, the row's runs that start before it: a run's number is a rank in `starts`. */
+  readonly rank: Int32Array;
   count = 0;
 
-  constructor(maxRuns: number, lines: number) {
+  constructor(maxRuns: number, lines: number, perLine: number) {
     this.start = new Int32Array(maxRuns);
     this.end = new Int32Array(maxRuns);
     this.label = new Int32Array(maxRuns);
     this.lineFirst = new Int32Array(lines + 1);
+    this.words = new Int32Array(lines * perLine);
+    this.starts = new Int32Array(lines * perLine);
+    this.rank = new Int32Array(lines * perLine);
   }
 
   get bytes(): number {
-    return this.start.byteLength * 3 + this.lineFirst.byteLength;
+    return this.start.byteLength * 3 + this.lineFirst.byteLength + this.words.byteLength * 3;
   }
 }
 
@@ -88,9 +97,8 @@ export function labelSlabRuns(job: SlabLabelling): { faceCount: number; bytes: n
 
   const maxRuns = lines * Math.ceil(lineCells / 2);
   const perLine = lineWords(lineCells);
-  const bits = new Int32Array(lines * perLine);
-  let cur = new RowRuns(maxRuns, lines);
-  let prev = new RowRuns(maxRuns, lines);
+  let cur = new RowRuns(maxRuns, lines, perLine);
+  let prev = new RowRuns(maxRuns, lines, perLine);
   // Union-find over the previous row's clusters (nodes 0..alive-1) and this row's runs after them.
   const parent = new Int32Array(2 * maxRuns);
   const size = new Float64Array(2 * maxRuns);
@@ -146,35 +154,56 @@ export function labelSlabRuns(job: SlabLabelling): { faceCount: number; bytes: n
     }
   };
   /**
-   * Joins the overlapping runs of line [a0, a1) of this row with those of [b0, b1), a line of
-   * this row (`nodes` null: run j is node alive + j) or of the previous row (`nodes` its labels).
+   * Joins the runs of line `la` of this row with the runs they overlap on line `lb` of `other`:
+   * this row (`nodes` null: run j is node alive + j) or the previous row (`nodes` its labels).
+   * Word-parallel: every overlap is a run of (line a AND line b), and the two runs it lies in
+   * are found by rank in the start planes, so runs that overlap nothing cost nothing.
    */
-  const joinLines = (a0: number, a1: number, other: RowRuns, nodes: Int32Array | null, b0: number, b1: number): void => {
-    if (a0 === a1 || b0 === b1) return;
-    const aStart = cur.start;
-    const aEnd = cur.end;
-    const bStart = other.start;
-    const bEnd = other.end;
+  const joinLines = (la: number, other: RowRuns, nodes: Int32Array | null, lb: number): void => {
+    const aWords = cur.words;
+    const aStarts = cur.starts;
+    const aRank = cur.rank;
+    const bWords = other.words;
+    const bStarts = other.starts;
+    const bRank = other.rank;
     const base = alive;
-    let i = a0;
-    let j = b0;
-    let ea = aEnd[i]!;
-    let eb = bEnd[j]!;
-    for (;;) {
-      if (ea > bStart[j]! && eb > aStart[i]!) union(base + i, nodes === null ? base + j : nodes[j]!);
-      if (ea < eb) {
-        if (++i === a1) break;
-        ea = aEnd[i]!;
-      } else {
-        if (++j === b1) break;
-        eb = bEnd[j]!;
+    const wa = la * perLine;
+    const wb = lb * perLine;
+    let carry = 0;
+    for (let i = 0; i < perLine; i++) {
+      const both = aWords[wa + i]! & bWords[wb + i]!;
+      let first = both & ~((both << 1) | carry);
+      carry = both >>> 31;
+      while (first !== 0) {
+        const low = first & -first;
+        first ^= low;
+        const upTo = ((low << 1) - 1) | 0;
+        const ra = aRank[wa + i]! + popcount(aStarts[wa + i]! & upTo) - 1;
+        const rb = bRank[wb + i]! + popcount(bStarts[wb + i]! & upTo) - 1;
+        union(base + ra, nodes === null ? base + rb : nodes[rb]!);
       }
     }
   };
 
   for (let r = 0; r < rows; r++) {
     tick(r);
+    const bits = cur.words;
     fillOpenLines(bits, lo + r * rowCells, lineCells, lines, lattice.obstacles);
+    // Run starts and their ranks, for the word-parallel joins.
+    const starts = cur.starts;
+    const rank = cur.rank;
+    let ranked = 0;
+    for (let line = 0, w = 0; line < lines; line++) {
+      let carry = 0;
+      for (let i = 0; i < perLine; i++, w++) {
+        const word = bits[w]!;
+        const first = word & ~((word << 1) | carry);
+        carry = word >>> 31;
+        starts[w] = first;
+        rank[w] = ranked;
+        ranked += popcount(first);
+      }
+    }
     // Runs, line by line, a word at a time: each run costs two bit searches, not a test per cell.
     const runStart = cur.start;
     const runEnd = cur.end;
@@ -230,16 +259,10 @@ export function labelSlabRuns(job: SlabLabelling): { faceCount: number; bytes: n
         if (wrapLine && a1 - a0 > 1 && runStart[a0] === 0 && runEnd[a1 - 1] === lineCells) union(alive + a0, alive + a1 - 1);
         for (let k = 0; k < midAxes; k++) {
           const x = coords[k]!;
-          if (x > 0) {
-            const other = line - midStride[k]!;
-            joinLines(a0, a1, cur, null, lineFirst[other]!, lineFirst[other + 1]!);
-          }
-          if (wrap && x === midSide[k]! - 1 && x > 1) {
-            const other = line - x * midStride[k]!;
-            joinLines(a0, a1, cur, null, lineFirst[other]!, lineFirst[other + 1]!);
-          }
+          if (x > 0) joinLines(line, cur, null, line - midStride[k]!);
+          if (wrap && x === midSide[k]! - 1 && x > 1) joinLines(line, cur, null, line - x * midStride[k]!);
         }
-        if (r > 0) joinLines(a0, a1, prev, prev.label, prev.lineFirst[line]!, prev.lineFirst[line + 1]!);
+        if (r > 0) joinLines(line, prev, prev.label, line);
       }
       for (let k = midAxes - 1; k >= 0; k--) {
         if (++coords[k]! < midSide[k]!) break;
@@ -307,7 +330,6 @@ export function labelSlabRuns(job: SlabLabelling): { faceCount: number; bytes: n
     }
   }
   const bytes =
-    bits.byteLength +
     cur.bytes +
     prev.bytes +
     parent.byteLength +
@@ -320,4 +342,12 @@ export function labelSlabRuns(job: SlabLabelling): { faceCount: number; bytes: n
     groupSize.byteLength +
     groupFace.byteLength;
   return { faceCount, bytes };
+}
+
+/** Set bits of a 32-bit word. */
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  x = (x + (x >>> 4)) & 0x0f0f0f0f;
+  return Math.imul(x, 0x01010101) >>> 24;
 }
