@@ -127,34 +127,9 @@ function stepLine(
   for (let k = 0; k < count; k++) if (fields[k] !== u) own = false;
   if (n > 2) {
     if (own && count === 4) {
-      // Every neighbour line in this slab's field: one array, so one base and bound for V8.
-      const b0 = (bases[0]! - c0) | 0;
-      const b1 = (bases[1]! - c0) | 0;
-      const b2 = (bases[2]! - c0) | 0;
-      const b3 = (bases[3]! - c0) | 0;
-      const end = c0 + n - 1;
-      let left = u[c0]!;
-      let here = u[c0 + 1]!;
-      for (let c = c0 + 1; c < end; c++) {
-        const right = u[c + 1]!;
-        const code = codes[c]!;
-        out[c] = self[code]! * here + nb[code]! * (left + right + u[b0 + c]! + u[b1 + c]! + u[b2 + c]! + u[b3 + c]!);
-        left = here;
-        here = right;
-      }
+      ownLines4(u, out, codes, self, nb, c0, n, (bases[0]! - c0) | 0, (bases[1]! - c0) | 0, (bases[2]! - c0) | 0, (bases[3]! - c0) | 0);
     } else if (own && count === 2) {
-      const b0 = (bases[0]! - c0) | 0;
-      const b1 = (bases[1]! - c0) | 0;
-      const end = c0 + n - 1;
-      let left = u[c0]!;
-      let here = u[c0 + 1]!;
-      for (let c = c0 + 1; c < end; c++) {
-        const right = u[c + 1]!;
-        const code = codes[c]!;
-        out[c] = self[code]! * here + nb[code]! * (left + right + u[b0 + c]! + u[b1 + c]!);
-        left = here;
-        here = right;
-      }
+      ownLines2(u, out, codes, self, nb, c0, n, (bases[0]! - c0) | 0, (bases[1]! - c0) | 0);
     } else {
       // Any other number of neighbour lines: sum them into the scratch line first.
       scratch.fill(0, 0, n);
@@ -181,5 +156,45 @@ function stepLine(
     else if (wrapLine) sum += u[c - n + 1]!;
     const code = codes[c]!;
     out[c] = self[code]! * u[c]! + nb[code]! * sum;
+  }
+}
+
+/** The interior of a line whose 4 neighbour lines are in its own field, `b_k` cells away. */
+function ownLines4(
+  u: Float32Array,
+  out: Float32Array,
+  codes: Uint8Array,
+  self: Float64Array,
+  nb: Float64Array,
+  c0: number,
+  n: number,
+  b0: number,
+  b1: number,
+  b2: number,
+  b3: number,
+): void {
+  const end = c0 + n - 1;
+  let left = u[c0]!;
+  let here = u[c0 + 1]!;
+  for (let c = c0 + 1; c < end; c++) {
+    const right = u[c + 1]!;
+    const code = codes[c]!;
+    out[c] = self[code]! * here + nb[code]! * (left + right + u[b0 + c]! + u[b1 + c]! + u[b2 + c]! + u[b3 + c]!);
+    left = here;
+    here = right;
+  }
+}
+
+/** The interior of a line whose 2 neighbour lines are in its own field. */
+function ownLines2(u: Float32Array, out: Float32Array, codes: Uint8Array, self: Float64Array, nb: Float64Array, c0: number, n: number, b0: number, b1: number): void {
+  const end = c0 + n - 1;
+  let left = u[c0]!;
+  let here = u[c0 + 1]!;
+  for (let c = c0 + 1; c < end; c++) {
+    const right = u[c + 1]!;
+    const code = codes[c]!;
+    out[c] = self[code]! * here + nb[code]! * (left + right + u[b0 + c]! + u[b1 + c]!);
+    left = here;
+    here = right;
   }
 }
