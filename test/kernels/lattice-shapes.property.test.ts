@@ -56,7 +56,46 @@ describe('components on wide and thin lattices', () => {
       { numRuns: 300 },
     );
   }, 120_000);
+
+  it('labels 1-D chains longer than one materialised chunk', async () => {
+    for (const boundary of ['open', 'periodic'] as const) {
+      for (const density of [0, 0.05, 0.5]) {
+        const spec: LatticeSpecInput = { shape: [150_001], boundary, obstacles: { density, seed: 5 } };
+        const expected = chainComponents(resolveLattice(spec));
+        for (const threads of [1, 2, 3]) {
+          const { memory_bytes: _, ...result } = await pool.run('components', spec, {}, { threads });
+          expect(result, `${density} ${boundary} threads ${threads}`).toEqual(expected);
+        }
+      }
+    }
+  }, 120_000);
 });
+
+/** Components of a 1-D lattice by scanning its runs (the recursive reference is too deep here). */
+function chainComponents(lattice: ReturnType<typeof resolveLattice>): ReturnType<typeof refComponents> {
+  const blocked = refBlocked(lattice);
+  const n = lattice.cells;
+  const runs: number[] = [];
+  let run = 0;
+  for (let i = 0; i < n; i++) {
+    if (blocked[i] === 0) run++;
+    else if (run > 0) {
+      runs.push(run);
+      run = 0;
+    }
+  }
+  if (run > 0) runs.push(run);
+  const wraps = lattice.boundary === 'periodic' && n > 2 && blocked[0] === 0 && blocked[n - 1] === 0 && runs.length > 1;
+  if (wraps) runs[0]! += runs.pop()!;
+  const histogram: number[] = [];
+  for (const size of runs) {
+    const bin = Math.floor(Math.log2(size));
+    while (histogram.length <= bin) histogram.push(0);
+    histogram[bin]!++;
+  }
+  const spans = blocked[0] === 0 && blocked[n - 1] === 0 && (wraps || runs.length === 1);
+  return { count: runs.length, largest: Math.max(0, ...runs), histogram, spans_axis0: spans };
+}
 
 describe('diffusion on wide and thin lattices', () => {
   it('matches the double-precision reference with 1 to 4 slab threads', async () => {

@@ -14,7 +14,7 @@
  * covers, for the merge across slabs.
  */
 import type { Lattice } from '../../shared/lattice/types.ts';
-import { fillOpenLines, lineWords } from './open-mask.ts';
+import { fillOpenBytes, fillOpenLines, lineWords } from './open-mask.ts';
 
 /** Face flags: the cluster has a cell on the first, or the last, row of axis 0. */
 export const FIRST_ROW = 1;
@@ -75,6 +75,7 @@ class RowRuns {
  * @returns the face clusters, and the bytes of the arrays this allocated
  */
 export function labelSlabRuns(job: SlabLabelling): { faceCount: number; bytes: number } {
+  if (job.lattice.shape.length === 1) return labelChain(job);
   const { lattice, lo, rows, row0, faceLabels, faceSizes, faceFlags, finished, tick } = job;
   const { shape, strides } = lattice;
   const d = shape.length;
@@ -350,4 +351,49 @@ function popcount(x: number): number {
   x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
   x = (x + (x >>> 4)) & 0x0f0f0f0f;
   return Math.imul(x, 0x01010101) >>> 24;
+}
+
+/** Cells of a 1-D slab materialised at a time. */
+const CHAIN_CHUNK = 65536;
+
+/**
+ * A 1-D slab: a row is one cell, so the clusters are the runs of open cells, read straight off
+ * the mask (row-by-row bookkeeping would cost more than the cells).
+ */
+function labelChain(job: SlabLabelling): { faceCount: number; bytes: number } {
+  const { lattice, lo, rows, row0, faceLabels, faceSizes, faceFlags, finished, tick } = job;
+  const firstRowFlag = row0 === 0 ? FIRST_ROW : 0;
+  const lastRowFlag = row0 + rows === lattice.shape[0]! ? LAST_ROW : 0;
+  const mask = new Uint8Array(Math.min(rows, CHAIN_CHUNK));
+  let faceCount = 0;
+  const close = (size: number, first: boolean, last: boolean): void => {
+    if (!first && !last) {
+      finished(size);
+      return;
+    }
+    faceSizes[faceCount] = size;
+    faceFlags[faceCount] = (first ? firstRowFlag : 0) | (last ? lastRowFlag : 0);
+    faceCount++;
+    // The first row's cell is face cell 0, the last row's is face cell 1 (rows of one cell).
+    if (first) faceLabels[0] = faceCount;
+    if (last) faceLabels[1] = faceCount;
+  };
+  let run = 0;
+  let fromStart = true;
+  for (let at = 0; at < rows; at += CHAIN_CHUNK) {
+    tick(at);
+    const count = Math.min(CHAIN_CHUNK, rows - at);
+    fillOpenBytes(mask, 0, lo + at, count, lattice.obstacles);
+    for (let i = 0; i < count; i++) {
+      if (mask[i] !== 0) {
+        run++;
+      } else {
+        if (run > 0) close(run, fromStart, false);
+        run = 0;
+        fromStart = false;
+      }
+    }
+  }
+  if (run > 0) close(run, fromStart, true);
+  return { faceCount, bytes: mask.byteLength };
 }
