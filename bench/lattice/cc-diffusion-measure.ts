@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { KernelPool } from '../../worker/kernels/kernel-pool.ts';
 
-const PEERS = fileURLToPath(new URL('./grid_peers.py', import.meta.url));
+const PEERS = fileURLToPath(new URL('./cc_diffusion_peers.py', import.meta.url));
 const REPEATS = 3;
 const which = process.argv[2] ?? 'all';
 

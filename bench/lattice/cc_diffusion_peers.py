@@ -1,7 +1,7 @@
 """Grid-native peers for the components and diffusion kernels, on the engine's procedural lattice.
 
-Usage: python3 grid_peers.py components SIDE DIMS DENSITY SEED REPEATS
-       python3 grid_peers.py diffusion SIDE DIMS DENSITY SEED REPEATS STEPS ALPHA
+Usage: python3 cc_diffusion_peers.py components SIDE DIMS DENSITY SEED REPEATS
+       python3 cc_diffusion_peers.py diffusion SIDE DIMS DENSITY SEED REPEATS STEPS ALPHA
 Prints one JSON line: best wall ms of REPEATS, and the answer to check against the engine.
 """
 import json
