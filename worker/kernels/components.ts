@@ -1,18 +1,17 @@
 /**
- * Connected components of the open cells: slab-local labelling, then face merging (DESIGN.md §2).
+ * Connected components of the open cells: slab-local labelling by runs, then face merging
+ * (docs in worker/kernels/run-labelling.ts).
  *
- * Each slab thread flood-fills its own slab with one bit per cell (blocked or labelled). A
- * cluster that touches neither of the slab's face rows is final at once and goes straight into
- * the slab's counts; one that touches a face gets a local id, written on the face cells it
- * covers. After a barrier, slab 0 unions the ids across each pair of touching faces and
- * finishes the counts. So memory is one bit per cell plus two rows of labels per slab.
+ * Each slab thread labels its own slab row by row (runs of open cells joined by union-find), so
+ * it holds two rows of runs, never a per-cell array. A cluster that touches neither of the
+ * slab's face rows is final at once and goes straight into the slab's counts; one that touches a
+ * face gets a local id, written on the face cells it covers. After a barrier, slab 0 unions the
+ * ids across each pair of touching faces (and across the periodic seam of axis 0) and finishes
+ * the counts.
  */
-import { presetExplicitObstacles } from '../../shared/lattice/bit-slab.ts';
-import { lowbias32 } from '../../shared/lattice/lowbias32.ts';
 import type { ComponentsResult } from '../../shared/lattice/types.ts';
-import { CellQueue } from './cell-queue.ts';
 import type { JobControl } from './job-control.ts';
-import { rowFlags } from './row-flags.ts';
+import { FIRST_ROW, LAST_ROW, labelSlabRuns } from './run-labelling.ts';
 import type { ComponentsTask } from './task.ts';
 
 /** Per-slab stats layout (Float64): count, largest, face clusters, then histogram bins. */
@@ -25,15 +24,11 @@ export const HISTOGRAM_BINS = 33;
 /** Float64 slots of a slab's stats. */
 export const COMPONENT_STATS_SLOTS = STAT_HISTOGRAM + HISTOGRAM_BINS;
 
-/** Face flags: the cluster has a cell on the first, or the last, row of axis 0. */
-const FIRST_ROW = 1;
-const LAST_ROW = 2;
-
 /** Per-slab float slot of the fraction done. */
 const DONE = 0;
 
-/** Cells scanned between two cancel checks. */
-const CHECK_EVERY = 8192;
+/** Cells labelled between two cancel checks (whole rows, at least one). */
+const CHECK_CELLS = 65536;
 
 /** What a slab thread returns; slab 0 adds the result. */
 export interface ComponentsSlabOutcome {
@@ -48,131 +43,41 @@ export function log2Bin(size: number): number {
 }
 
 export function componentsSlab(task: ComponentsTask, control: JobControl): ComponentsSlabOutcome {
-  const buildStarted = performance.now();
   const { lattice, slabs, slab: me, buffers } = task;
   const own = slabs[me]!;
-  const marks = new Int32Array(buffers.marks[me]!);
-  if (lattice.obstacles.kind === 'explicit') presetExplicitObstacles(marks, own, lattice.obstacles.blocked, []);
-  const build_ms = performance.now() - buildStarted;
-
   const stats = new Float64Array(buffers.stats[me]!);
-  const queue = new CellQueue();
-  const tableBytes = labelSlab(task, control, marks, stats, queue);
-  control.floats[control.slabSlot(me, DONE)] = 1;
-  control.barrier();
-  const bytes = queue.bytes + tableBytes;
-  if (me !== 0) return { result: null, bytes, build_ms };
-  const merged = mergeFaces(task);
-  return { result: merged.result, bytes: bytes + merged.bytes, build_ms };
-}
-
-/** Labels one slab; returns the bytes of the tables it allocated. */
-function labelSlab(task: ComponentsTask, control: JobControl, marks: Int32Array, stats: Float64Array, queue: CellQueue): number {
-  const { lattice, slabs, slab: me, buffers } = task;
-  const own = slabs[me]!;
-  const { lo, cells, rows } = own;
-  const shape = Float64Array.from(lattice.shape);
-  const strides = Float64Array.from(lattice.strides);
-  const d = shape.length;
-  const rowCells = strides[0]!;
-  const sideCount = shape[0]!;
-  const wrap = lattice.boundary === 'periodic';
-  // The axis-0 wrap stays inside the slab only when there is one slab.
-  const wrapRows = wrap && sideCount > 2 && slabs.length === 1;
-  const firstRowFlag = own.row0 === 0 ? FIRST_ROW : 0;
-  const lastRowFlag = own.row1 === sideCount ? LAST_ROW : 0;
-  const obstacles = lattice.obstacles;
-  const procedural = obstacles.kind === 'procedural';
-  const threshold = procedural ? obstacles.threshold : 0;
-  const offset = procedural ? obstacles.offset : 0;
-  const faceLabels = new Int32Array(buffers.faceLabels[me]!);
-  const faceSizes = new Float64Array(buffers.faceSizes[me]!);
-  const faceFlags = new Uint8Array(buffers.faceFlags[me]!);
-  const lastRowStart = (rows - 1) * rowCells;
-  const rowFaces = rowFlags(lattice);
-  const wrapAxis = Uint8Array.from(shape, (side) => (wrap && side > 2 ? 1 : 0));
-  const steps = new Float64Array(2 * d);
-
+  const rowCells = lattice.strides[0]!;
+  const rowsPerCheck = Math.max(1, Math.floor(CHECK_CELLS / rowCells));
   let count = 0;
   let largest = 0;
-  let faceCount = 0;
-
-  /** Claims an unmarked cell: false if blocked (now marked as such), true if open (now labelled). */
-  const claim = (cell: number): boolean => {
-    const word = cell >>> 5;
-    const bit = 1 << (cell & 31);
-    if ((marks[word]! & bit) !== 0) return false;
-    marks[word]! |= bit;
-    return !(procedural && lowbias32((lo + cell + offset) >>> 0) < threshold);
-  };
-
-  for (let seed = 0; seed < cells; seed++) {
-    if (seed % CHECK_EVERY === 0) {
-      control.checkpoint();
-      control.floats[control.slabSlot(me, DONE)] = seed / cells;
-      control.publishProgress(0.95 * (control.sumSlabs(DONE) / slabs.length));
-    }
-    if (!claim(seed)) continue;
-    const id = faceCount;
-    let size = 0;
-    let flags = 0;
-    let touchesFace = false;
-    queue.clear();
-    queue.push(seed);
-    while (queue.head < queue.length) {
-      const cell = queue.shift();
-      size++;
-      if (cell < rowCells) {
-        faceLabels[cell] = id + 1;
-        touchesFace = true;
-        flags |= firstRowFlag;
-      }
-      if (cell >= lastRowStart) {
-        faceLabels[rowCells + cell - lastRowStart] = id + 1;
-        touchesFace = true;
-        flags |= lastRowFlag;
-      }
-      // Gather the neighbours, then claim them in one loop (one inlined copy of the claim).
-      const row = Math.floor(cell / rowCells);
-      const faces = rowFaces[cell - row * rowCells]!;
-      let count = 0;
-      for (let a = 1; a < d; a++) {
-        const stride = strides[a]!;
-        const at = faces >> (2 * (a - 1));
-        if ((at & 1) === 0) steps[count++] = cell - stride;
-        else if (wrapAxis[a] === 1) steps[count++] = cell + (shape[a]! - 1) * stride;
-        if ((at & 2) === 0) steps[count++] = cell + stride;
-        else if (wrapAxis[a] === 1) steps[count++] = cell - (shape[a]! - 1) * stride;
-      }
-      if (row > 0) steps[count++] = cell - rowCells;
-      else if (wrapRows) steps[count++] = cell + (sideCount - 1) * rowCells;
-      if (row < rows - 1) steps[count++] = cell + rowCells;
-      else if (wrapRows) steps[count++] = cell - (sideCount - 1) * rowCells;
-      for (let k = 0; k < count; k++) {
-        const next = steps[k]!;
-        const word = next >>> 5;
-        const bit = 1 << (next & 31);
-        if ((marks[word]! & bit) !== 0) continue;
-        marks[word]! |= bit;
-        if (procedural && lowbias32((lo + next + offset) >>> 0) < threshold) continue;
-        queue.push(next);
-      }
-      if (size % CHECK_EVERY === 0) control.checkpoint();
-    }
-    if (touchesFace) {
-      faceSizes[id] = size;
-      faceFlags[id] = flags;
-      faceCount++;
-    } else {
+  const labelled = labelSlabRuns({
+    lattice,
+    lo: own.lo,
+    rows: own.rows,
+    row0: own.row0,
+    faceLabels: new Int32Array(buffers.faceLabels[me]!),
+    faceSizes: new Float64Array(buffers.faceSizes[me]!),
+    faceFlags: new Uint8Array(buffers.faceFlags[me]!),
+    finished: (size) => {
       count++;
       if (size > largest) largest = size;
       stats[STAT_HISTOGRAM + log2Bin(size)]!++;
-    }
-  }
+    },
+    tick: (rowsDone) => {
+      if (rowsDone % rowsPerCheck !== 0) return;
+      control.checkpoint();
+      control.floats[control.slabSlot(me, DONE)] = rowsDone / own.rows;
+      control.publishProgress(0.95 * (control.sumSlabs(DONE) / slabs.length));
+    },
+  });
   stats[STAT_COUNT] = count;
   stats[STAT_LARGEST] = largest;
-  stats[STAT_FACE] = faceCount;
-  return rowFaces.byteLength + steps.byteLength;
+  stats[STAT_FACE] = labelled.faceCount;
+  control.floats[control.slabSlot(me, DONE)] = 1;
+  control.barrier();
+  if (me !== 0) return { result: null, bytes: labelled.bytes, build_ms: 0 };
+  const merged = mergeFaces(task);
+  return { result: merged.result, bytes: labelled.bytes + merged.bytes, build_ms: 0 };
 }
 
 /** Unions face clusters across touching slab faces and totals every slab's counts. */
@@ -215,7 +120,8 @@ function mergeFaces(task: ComponentsTask): { result: Omit<ComponentsResult, 'mem
     }
   };
   for (let t = 0; t + 1 < slabCount; t++) join(t, t + 1);
-  if (slabCount > 1 && lattice.boundary === 'periodic') join(slabCount - 1, 0);
+  // The periodic seam of axis 0 (a side of 2 or less is adjacent already, or has no seam).
+  if (lattice.boundary === 'periodic' && lattice.shape[0]! > 2) join(slabCount - 1, 0);
 
   const rootSize = new Float64Array(total);
   const rootFlags = new Uint8Array(total);

@@ -35,8 +35,8 @@ function sizesOf(kernel: SlabKernel, lattice: Lattice, slabs: readonly Slab[]): 
         outboxes: slabs.length > 1 ? perSlab(() => 2 * rowCells * 4) : null,
       };
     case 'components':
+      // The labelling streams rows, so nothing per cell is shared: only the faces.
       return {
-        marks: perSlab((slab) => bitArrayBytes(slab.cells)),
         faceLabels: perSlab(() => 2 * rowCells * 4),
         // Each face cluster covers at least one face cell, so two faces bound their number.
         faceSizes: perSlab(() => 2 * rowCells * 8),
@@ -46,7 +46,7 @@ function sizesOf(kernel: SlabKernel, lattice: Lattice, slabs: readonly Slab[]): 
     case 'diffusion': {
       const samples = sampleShape(lattice.shape).reduce((product, side) => product * side, 1);
       return {
-        blocked: perSlab((slab) => bitArrayBytes(slab.cells)),
+        // Obstacles live in each thread's private code bytes (counted as thread memory).
         fieldA: perSlab((slab) => slab.cells * 4),
         fieldB: perSlab((slab) => slab.cells * 4),
         samples: perSlab(() => (SUMMARY_SLOTS + samples) * 8),

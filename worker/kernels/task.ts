@@ -48,8 +48,6 @@ export interface BfsTask extends SlabTaskBase {
 
 /** Per-slab shared arrays of a components run. */
 export interface ComponentsBuffers {
-  /** 1 bit per cell: blocked or already labelled. */
-  marks: SharedArrayBuffer[];
   /** Per slab, Int32 labels (1 + local cluster id, 0 for none) of the first row then the last row. */
   faceLabels: SharedArrayBuffer[];
   /** Per slab, Float64 sizes of the clusters touching a face, by local id. */
@@ -68,8 +66,6 @@ export interface ComponentsTask extends SlabTaskBase {
 
 /** Per-slab shared arrays of a diffusion run. */
 export interface DiffusionBuffers {
-  /** 1 bit per cell: blocked. */
-  blocked: SharedArrayBuffer[];
   /** Float32 fields, swapped each step. */
   fieldA: SharedArrayBuffer[];
   fieldB: SharedArrayBuffer[];
