@@ -77,8 +77,10 @@ export function jobMemoryBytes(job: JobMemoryInput, threads: number): number {
       break;
     }
     case 'diffusion': {
-      // Two float32 fields and the obstacle bits; the field sample per slab.
-      kernel = bits(1) + 8 * cells + slabs * SLAB_COUNTER_SLOTS * 8 + (job.sources ?? 0) * 64;
+      // Two float32 fields; per slab a conductance byte and an open-mask byte per cell (the mask
+      // with a row of halo each side), a float64 line of scratch, and the field sample.
+      const scratch = 8 * slabs * (d > 1 ? (shape[d - 1] ?? 1) : 1);
+      kernel = 2 * cells + 8 * cells + slabs * (2 * rowCells + SLAB_COUNTER_SLOTS * 8) + scratch + (job.sources ?? 0) * 64;
       break;
     }
   }
