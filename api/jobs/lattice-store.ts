@@ -3,7 +3,7 @@
  * dimensions and cell count alongside for listing and limits. Nothing is ever materialised.
  */
 import type { Knex } from 'knex';
-import { decodeJobCursor, encodeJobCursor, type JobCursor } from '../../shared/jobs/repository.ts';
+import type { ListCursor } from '../../shared/list-cursor.ts';
 import { shapeOfSpec } from '../../shared/lattice/validate.ts';
 import type { LatticeSpec } from '../../shared/lattice/types.ts';
 
@@ -34,8 +34,8 @@ export async function countLattices(trx: Knex.Transaction, tenantId: string): Pr
 export async function listLattices(
   trx: Knex.Transaction,
   tenantId: string,
-  options: { limit: number; after?: JobCursor },
-): Promise<{ rows: ListedLattice[]; next?: JobCursor }> {
+  options: { limit: number; after?: ListCursor },
+): Promise<{ rows: ListedLattice[]; next?: ListCursor }> {
   const query = trx('lattices')
     .where('tenant_id', tenantId)
     .select<Array<ListedLattice & { cursor_at: string }>>(
@@ -64,8 +64,6 @@ export async function listLattices(
   const last = page[page.length - 1];
   return { rows: page, next: rows.length > options.limit && last ? { at: last.cursor_at, id: last.id } : undefined };
 }
-
-export { decodeJobCursor as decodeCursor, encodeJobCursor as encodeCursor };
 
 function shapeOf(spec: LatticeSpec): number[] {
   const shape = shapeOfSpec(spec);

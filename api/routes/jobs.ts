@@ -12,7 +12,8 @@ import { z } from 'zod';
 import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
 import { jobBody } from '../../shared/jobs/job-body.ts';
-import { decodeJobCursor, encodeJobCursor, findJob, findResults, listJobs } from '../../shared/jobs/repository.ts';
+import { findJob, findResults, listJobs } from '../../shared/jobs/repository.ts';
+import { encodeListCursor, listCursorParam } from '../../shared/list-cursor.ts';
 import { streamJobEvents } from '../jobs/event-stream.ts';
 import { readJobWithResult } from '../jobs/job-reads.ts';
 import { jobsServiceFor } from '../jobs/jobs-service.ts';
@@ -71,12 +72,7 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
     responses: { 200: { description: 'A page of jobs', schema: JobListSchema } },
     async handler(ctx, { query }) {
       const { tenantId } = principalOf(ctx);
-      const after = query.cursor === undefined ? undefined : decodeJobCursor(query.cursor);
-      if (query.cursor !== undefined && !after) {
-        throw new AppError('validation_failed', 'query.cursor: not a cursor this API gave out', {
-          extra: { errors: [{ path: 'query.cursor', message: 'not a cursor this API gave out' }] },
-        });
-      }
+      const after = listCursorParam(query.cursor);
       const page = await withTenant(db, tenantId, async (trx) => {
         const listed = await listJobs(trx, tenantId, { status: query.status, type: query.type, after, limit: query.limit });
         const completed = listed.rows.filter((r) => r.status === 'completed').map((r) => r.id);
@@ -84,7 +80,7 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
       });
       ctx.body = {
         data: page.rows.map((row) => jobResponse(jobBody(row, page.results.get(row.id) ?? null))),
-        next_cursor: page.next ? encodeJobCursor(page.next) : null,
+        next_cursor: page.next ? encodeListCursor(page.next) : null,
       };
     },
   });

@@ -11,14 +11,13 @@ import Router from '@koa/router';
 import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
 import { jobBody } from '../../shared/jobs/job-body.ts';
+import { encodeListCursor, listCursorParam } from '../../shared/list-cursor.ts';
 import { checkLattice, checkLatticeAgainstPlan } from '../../shared/jobs/lattice-checks.ts';
 import { isFinalStatus } from '../../shared/jobs/types.ts';
 import type { LatticeSpec } from '../../shared/lattice/types.ts';
 import { jobsServiceFor, lockTenant } from '../jobs/jobs-service.ts';
 import {
   countLattices,
-  decodeCursor,
-  encodeCursor,
   findLattice,
   latticeJson,
   latticeSummaryJson,
@@ -105,14 +104,9 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
     responses: { 200: { description: 'A page of lattices', schema: LatticeListSchema } },
     async handler(ctx, { query }) {
       const { tenantId } = principalOf(ctx);
-      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-      if (query.cursor !== undefined && !after) {
-        throw new AppError('validation_failed', 'query.cursor: not a cursor this API gave out', {
-          extra: { errors: [{ path: 'query.cursor', message: 'not a cursor this API gave out' }] },
-        });
-      }
+      const after = listCursorParam(query.cursor);
       const page = await withTenant(db, tenantId, (trx) => listLattices(trx, tenantId, { limit: query.limit, after }));
-      ctx.body = { data: page.rows.map(latticeSummaryJson), next_cursor: page.next ? encodeCursor(page.next) : null };
+      ctx.body = { data: page.rows.map(latticeSummaryJson), next_cursor: page.next ? encodeListCursor(page.next) : null };
     },
   });
 

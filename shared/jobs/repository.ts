@@ -3,6 +3,7 @@
  * requests, and every query names the tenant as well, so isolation holds twice.
  */
 import type { Knex } from 'knex';
+import type { ListCursor } from '../list-cursor.ts';
 import { USAGE_METRICS, usageDay } from '../usage.ts';
 import type { LatticeSpec } from '../lattice/types.ts';
 import type { JobRow, JobStatus } from './types.ts';
@@ -140,28 +141,10 @@ export async function findResults(
   return new Map(rows.map((r) => [r.job_id, r.result]));
 }
 
-/** Position in a newest-first listing: a creation time (microseconds, UTC) and an id. */
-export interface JobCursor {
-  at: string;
-  id: string;
-}
-
-export function encodeJobCursor(cursor: JobCursor): string {
-  return Buffer.from(`${cursor.at}|${cursor.id}`).toString('base64url');
-}
-
-/** Undefined for anything this API did not hand out. */
-export function decodeJobCursor(text: string): JobCursor | undefined {
-  const [at, id, extra] = Buffer.from(text, 'base64url').toString('utf8').split('|');
-  if (extra !== undefined || !at || !id || !/^[0-9a-f-]{36}$/i.test(id)) return undefined;
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/.test(at)) return undefined;
-  return { at, id };
-}
-
 export interface ListJobsOptions {
   status?: JobStatus;
   type?: string;
-  after?: JobCursor;
+  after?: ListCursor;
   limit: number;
 }
 
@@ -170,7 +153,7 @@ export async function listJobs(
   db: Knex | Knex.Transaction,
   tenantId: string,
   options: ListJobsOptions,
-): Promise<{ rows: JobRow[]; next?: JobCursor }> {
+): Promise<{ rows: JobRow[]; next?: ListCursor }> {
   const query = db('jobs')
     .where('tenant_id', tenantId)
     .select<Array<JobRow & { cursor_at: string }>>(
