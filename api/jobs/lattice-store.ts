@@ -19,7 +19,7 @@ export interface LatticeRow {
 }
 
 /** A row as listed: the spec without its obstacles, and what kind they were. */
-export type ListedLattice = LatticeRow & { obstacle_kind: 'none' | 'explicit' | 'procedural' };
+export type ListedLattice = LatticeRow & { obstacle_kind: 'none' | 'explicit' | 'procedural'; cursor_at: string };
 
 export async function findLattice(trx: Knex | Knex.Transaction, tenantId: string, id: string): Promise<LatticeRow | undefined> {
   return trx('lattices').where({ tenant_id: tenantId, id }).first<LatticeRow | undefined>();
@@ -38,7 +38,7 @@ export async function listLattices(
 ): Promise<{ rows: ListedLattice[]; next?: ListCursor }> {
   const query = trx('lattices')
     .where('tenant_id', tenantId)
-    .select<Array<ListedLattice & { cursor_at: string }>>(
+    .select<ListedLattice[]>(
       'id',
       'tenant_id',
       'name',

@@ -128,7 +128,20 @@ export const JobListQuery = z.object({
   cursor: z.string().max(200).optional().describe('`next_cursor` of the previous page'),
 });
 
-export const JobListSchema = z.object({ data: z.array(JobResponseSchema), next_cursor: z.string().nullable() });
+export const JobSummarySchema = JobSchema.omit({ result: true })
+  .extend({
+    result_summary: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .describe("The result's scalar fields (length, count, total_heat…) once completed; the whole result is at links.result"),
+    links: JobLinksSchema,
+  })
+  .openapi('JobSummary');
+
+export const JobListSchema = z.object({
+  data: z.array(JobSummarySchema).describe('At most `limit` jobs, and fewer when they would pass 256 KiB'),
+  next_cursor: z.string().nullable(),
+});
 
 export const ResultSchema = z.record(z.string(), z.unknown()).describe('The kernel result').openapi('JobResult');
 

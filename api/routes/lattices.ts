@@ -11,7 +11,7 @@ import Router from '@koa/router';
 import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
 import { jobBody } from '../../shared/jobs/job-body.ts';
-import { encodeListCursor, listCursorParam } from '../../shared/list-cursor.ts';
+import { listCursorParam } from '../../shared/list-cursor.ts';
 import { checkLattice, checkLatticeAgainstPlan } from '../../shared/jobs/lattice-checks.ts';
 import { isFinalStatus } from '../../shared/jobs/types.ts';
 import type { LatticeSpec } from '../../shared/lattice/types.ts';
@@ -36,6 +36,7 @@ import {
   PathBody,
   UpdateLatticeBody,
 } from '../jobs/schemas.ts';
+import { listPage } from '../list-page.ts';
 import { defineRoute } from '../routing.ts';
 import type { ApiDeps, ApiState } from '../state.ts';
 
@@ -106,7 +107,7 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
       const { tenantId } = principalOf(ctx);
       const after = listCursorParam(query.cursor);
       const page = await withTenant(db, tenantId, (trx) => listLattices(trx, tenantId, { limit: query.limit, after }));
-      ctx.body = { data: page.rows.map(latticeSummaryJson), next_cursor: page.next ? encodeListCursor(page.next) : null };
+      ctx.body = listPage(page.rows, page.next, latticeSummaryJson);
     },
   });
 

@@ -6,6 +6,7 @@ import type { Knex } from 'knex';
 import type { ListCursor } from '../list-cursor.ts';
 import { USAGE_METRICS, usageDay } from '../usage.ts';
 import type { LatticeSpec } from '../lattice/types.ts';
+import { JOB_BODY_COLUMNS, type JobBodyFields } from './job-body.ts';
 import type { JobRow, JobStatus } from './types.ts';
 
 /** What a new job row holds. */
@@ -127,20 +128,6 @@ export async function findResult(
   return row?.result;
 }
 
-/** Results of several jobs, by job id. */
-export async function findResults(
-  db: Knex | Knex.Transaction,
-  tenantId: string,
-  jobIds: readonly string[],
-): Promise<Map<string, Record<string, unknown>>> {
-  if (jobIds.length === 0) return new Map();
-  const rows = await db('job_results')
-    .where('tenant_id', tenantId)
-    .whereIn('job_id', [...jobIds])
-    .select<Array<{ job_id: string; result: Record<string, unknown> }>>('job_id', 'result');
-  return new Map(rows.map((r) => [r.job_id, r.result]));
-}
-
 export interface ListJobsOptions {
   status?: JobStatus;
   type?: string;
@@ -148,27 +135,38 @@ export interface ListJobsOptions {
   limit: number;
 }
 
-/** A page of jobs, newest first, and the cursor of the next page (undefined on the last one). */
+/** A job as listed: the columns of its public body, its result's summary, and its cursor position. */
+export type ListedJob = JobBodyFields & { result_summary: Record<string, unknown> | null; cursor_at: string };
+
+/**
+ * A page of jobs, newest first, and the cursor of the next page (undefined on the last one).
+ * Only the columns of the public body are read, and of a result only its summary (a generated
+ * column of scalar fields): the spec, parameters and result bodies stay in the database.
+ */
 export async function listJobs(
   db: Knex | Knex.Transaction,
   tenantId: string,
   options: ListJobsOptions,
-): Promise<{ rows: JobRow[]; next?: ListCursor }> {
-  const query = db('jobs')
-    .where('tenant_id', tenantId)
-    .select<Array<JobRow & { cursor_at: string }>>(
-      '*',
-      db.raw(`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at`),
+): Promise<{ rows: ListedJob[]; next?: ListCursor }> {
+  const query = db('jobs as j')
+    .leftJoin('job_results as r', function joinResult() {
+      this.on('r.job_id', 'j.id').andOn('r.tenant_id', 'j.tenant_id').andOnVal('j.status', 'completed');
+    })
+    .where('j.tenant_id', tenantId)
+    .select<ListedJob[]>(
+      ...JOB_BODY_COLUMNS.map((column) => `j.${column}`),
+      'r.summary as result_summary',
+      db.raw(`to_char(j.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at`),
     )
     .orderBy([
-      { column: 'created_at', order: 'desc' },
-      { column: 'id', order: 'desc' },
+      { column: 'j.created_at', order: 'desc' },
+      { column: 'j.id', order: 'desc' },
     ])
     .limit(options.limit + 1);
-  if (options.status) query.andWhere('status', options.status);
-  if (options.type) query.andWhere('type', options.type);
+  if (options.status) query.andWhere('j.status', options.status);
+  if (options.type) query.andWhere('j.type', options.type);
   if (options.after) {
-    query.andWhereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', [options.after.at, options.after.id]);
+    query.andWhereRaw('(j.created_at, j.id) < (?::timestamptz, ?::uuid)', [options.after.at, options.after.id]);
   }
   const rows = await query;
   const page = rows.slice(0, options.limit);

@@ -1,8 +1,10 @@
 /**
  * The list routes (jobs, lattices, webhook deliveries): a cursor the API did not hand out is a
- * 400 problem, never a database error, on every one of them.
+ * 400 problem, never a database error, on every one of them; a job list carries summaries, not
+ * results, and a page stays within its byte budget however large its items.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { LIST_PAGE_MAX_BYTES } from '../../api/list-page.ts';
 import { encodeListCursor } from '../../shared/list-cursor.ts';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
@@ -57,5 +59,84 @@ describe('list cursors', () => {
       expect({ route, status: response.status }).toEqual({ route, status: 200 });
       expect(await json<{ data: unknown[] }>(response)).toMatchObject({ data: [], next_cursor: null });
     }
+  });
+});
+
+/** A finished job row with its result, arranged directly (as a worker would leave it). */
+async function insertFinishedJob(
+  tenantId: string,
+  job: { type: string; status: 'completed' | 'failed'; result?: Record<string, unknown>; error?: { code: string; message: string } },
+): Promise<string> {
+  const [row] = await env.db('jobs')
+    .insert({
+      tenant_id: tenantId,
+      type: job.type,
+      status: job.status,
+      lattice: { shape: [1000, 1000], boundary: 'open' },
+      params: {},
+      cells: 1_000_000,
+      progress: 1,
+      error: job.error ?? null,
+      finished_at: env.db.fn.now(),
+    })
+    .returning<Array<{ id: string }>>('id');
+  const id = (row as { id: string }).id;
+  if (job.result) await env.db('job_results').insert({ job_id: id, tenant_id: tenantId, result: job.result });
+  return id;
+}
+
+describe('job lists', () => {
+  it('carry result summaries, never results; the result comes from /result', async () => {
+    const owner = await createTestTenant(env.db);
+    // A long winding path on a 1000×1000 lattice: a result of a few megabytes.
+    const path = Array.from({ length: 200_000 }, (_, i) => [Math.floor(i / 1000), i % 1000]);
+    const result = { reachable: true, length: path.length - 1, path, visited: 900_000, memory_bytes: 262_144 };
+    const id = await insertFinishedJob(owner.tenantId, { type: 'shortest_path', status: 'completed', result });
+
+    const response = await api.request('/api/jobs?limit=5', { headers: owner.headers });
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(Buffer.byteLength(text)).toBeLessThan(4096);
+    const page = JSON.parse(text) as { data: Array<Record<string, unknown>> };
+    expect(page.data).toHaveLength(1);
+    expect(page.data[0]).toMatchObject({
+      id,
+      status: 'completed',
+      result_summary: { reachable: true, length: 199_999, visited: 900_000, memory_bytes: 262_144 },
+      links: { result: `/api/jobs/${id}/result` },
+    });
+    expect(page.data[0]).not.toHaveProperty('result');
+    expect(page.data[0]).not.toHaveProperty('result_summary.path');
+
+    const full = await json<{ path: number[][] }>(await api.request(`/api/jobs/${id}/result`, { headers: owner.headers }));
+    expect(full.path).toHaveLength(200_000);
+  });
+
+  it('stop a page at its byte budget and go on from there with the cursor', async () => {
+    const owner = await createTestTenant(env.db);
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const message = `attempt failed: ${String(i).padStart(2, '0')} ${'x'.repeat(60_000)}`;
+      ids.push(await insertFinishedJob(owner.tenantId, { type: 'components', status: 'failed', error: { code: 'internal', message } }));
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const response = await api.request(`/api/jobs?limit=100${cursor ? `&cursor=${cursor}` : ''}`, { headers: owner.headers });
+      const text = await response.text();
+      expect(response.status).toBe(200);
+      expect(Buffer.byteLength(text)).toBeLessThanOrEqual(LIST_PAGE_MAX_BYTES + 1024);
+      const page = JSON.parse(text) as { data: Array<{ id: string }>; next_cursor: string | null };
+      expect(page.data.length).toBeGreaterThan(0);
+      seen.push(...page.data.map((job) => job.id));
+      cursor = page.next_cursor;
+      pages++;
+    } while (cursor && pages < 20);
+    expect(pages).toBeGreaterThanOrEqual(3);
+    // Newest first, each job exactly once.
+    const rows = await env.db('jobs').where({ tenant_id: owner.tenantId }).orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).select('id');
+    expect(seen).toEqual(rows.map((row: { id: string }) => row.id));
+    expect(new Set(seen)).toEqual(new Set(ids));
   });
 });
