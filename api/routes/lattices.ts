@@ -3,8 +3,10 @@
  * `POST /api/lattices/path`, which submits a shortest_path job and answers with its result when
  * it finishes within `wait_ms` (200), or with the queued job otherwise (202).
  *
- * A lattice is its spec, stored as given (validated, never materialised). Jobs copy the spec, so
- * editing or deleting a lattice never changes a submitted job.
+ * A lattice is its spec, validated and stored in canonical form (an explicit obstacle list sorted,
+ * each cell once, never longer than the lattice's cell count), never materialised. Each change of
+ * the spec makes a new immutable version; a job references the version it was submitted with, so
+ * editing or deleting a lattice never changes a submitted job, and no job copies a spec.
  */
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import Router from '@koa/router';
@@ -14,15 +16,17 @@ import { jobBody } from '../../shared/jobs/job-body.ts';
 import { listCursorParam } from '../../shared/list-cursor.ts';
 import { checkLattice, checkLatticeAgainstPlan } from '../../shared/jobs/lattice-checks.ts';
 import { isFinalStatus } from '../../shared/jobs/types.ts';
-import type { LatticeSpec } from '../../shared/lattice/types.ts';
 import { jobsServiceFor, lockTenant } from '../jobs/jobs-service.ts';
 import {
   countLattices,
+  createLattice,
+  deleteLattice,
   findLattice,
   latticeJson,
   latticeSummaryJson,
   listLattices,
-  type LatticeRow,
+  lockLattice,
+  updateLattice,
 } from '../jobs/lattice-store.ts';
 import { idempotencyKeyOf, jobResponse, principalOf } from '../jobs/responses.ts';
 import {
@@ -78,16 +82,7 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
             });
           }
         }
-        const [created] = (await trx('lattices')
-          .insert({
-            tenant_id: tenantId,
-            name: name ?? null,
-            spec: JSON.stringify(checked.spec),
-            dimensions: checked.summary.dimensions,
-            cells: checked.summary.cells,
-          })
-          .returning('*')) as LatticeRow[];
-        return created as LatticeRow;
+        return createLattice(trx, tenantId, name ?? null, checked);
       });
       ctx.status = 201;
       ctx.set('Location', `/api/lattices/${row.id}`);
@@ -130,7 +125,7 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
   defineRoute(router, registry, deps, {
     method: 'patch',
     path: '/api/lattices/:id',
-    summary: 'Change a lattice (jobs already submitted keep their copy)',
+    summary: 'Change a lattice: a new spec is a new version (jobs already submitted keep theirs)',
     tags: TAGS,
     auth: WRITE,
     params: IdParams,
@@ -141,8 +136,11 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
       const { tenantId } = principal;
       const plan = await plans.get(principal.planCode);
       const row = await withTenant(db, tenantId, async (trx) => {
-        const current = await trx('lattices').where({ tenant_id: tenantId, id: params.id }).forUpdate().first<LatticeRow | undefined>();
+        const current = await lockLattice(trx, tenantId, params.id);
         if (!current) throw new AppError('not_found', `No lattice ${params.id}`);
+        const { name, ...fields } = body;
+        // A new name alone keeps the version: only a change of the spec makes a new one.
+        if (Object.values(fields).every((value) => value === undefined)) return updateLattice(trx, current, { name });
         const spec: Record<string, unknown> = { ...current.spec };
         if (body.shape !== undefined) {
           delete spec['dimensions'];
@@ -159,17 +157,7 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
         else if (body.obstacles !== undefined) spec['obstacles'] = body.obstacles;
         const checked = checkLattice(spec);
         checkLatticeAgainstPlan(checked.summary, plan);
-        const [updated] = (await trx('lattices')
-          .where({ tenant_id: tenantId, id: params.id })
-          .update({
-            ...(body.name !== undefined ? { name: body.name } : {}),
-            spec: JSON.stringify(checked.spec satisfies LatticeSpec),
-            dimensions: checked.summary.dimensions,
-            cells: checked.summary.cells,
-            updated_at: trx.fn.now(),
-          })
-          .returning('*')) as LatticeRow[];
-        return updated as LatticeRow;
+        return updateLattice(trx, current, { name, checked });
       });
       ctx.body = latticeJson(row);
     },
@@ -178,14 +166,14 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
   defineRoute(router, registry, deps, {
     method: 'delete',
     path: '/api/lattices/:id',
-    summary: 'Delete a lattice (its jobs keep their copy of the spec)',
+    summary: 'Delete a lattice (jobs already submitted keep their version of it)',
     tags: TAGS,
     auth: WRITE,
     params: IdParams,
     responses: { 204: { description: 'Deleted' } },
     async handler(ctx, { params }) {
       const { tenantId } = principalOf(ctx);
-      const deleted = await withTenant(db, tenantId, (trx) => trx('lattices').where({ tenant_id: tenantId, id: params.id }).delete());
+      const deleted = await withTenant(db, tenantId, async (trx) => (await lockLattice(trx, tenantId, params.id)) !== undefined && deleteLattice(trx, tenantId, params.id));
       if (!deleted) throw new AppError('not_found', `No lattice ${params.id}`);
       ctx.status = 204;
     },

@@ -6,8 +6,9 @@
 import { AppError } from '../errors.ts';
 import { isLatticeValidationError } from '../lattice/errors.ts';
 import { resolveJob } from '../lattice/job.ts';
-import { checkLatticeSpec, type LatticeSummary } from '../lattice/resolve.ts';
-import { KERNEL_PARAMS_SCHEMAS, LatticeSpecObjectSchema } from '../lattice/schema.ts';
+import { canonicalSpec } from '../lattice/canonical.ts';
+import { type LatticeSummary, parseLatticeSpec, summarizeSpec } from '../lattice/resolve.ts';
+import { KERNEL_PARAMS_SCHEMAS } from '../lattice/schema.ts';
 import type { KernelType, LatticeSpec } from '../lattice/types.ts';
 import type { Plan } from '../plans.ts';
 
@@ -28,11 +29,14 @@ function asProblem<T>(fn: () => T, prefix: string): T {
   }
 }
 
-/** Validates a lattice spec; returns it parsed (defaults filled in) and what it describes. */
+/**
+ * Validates a lattice spec; returns it parsed (defaults filled in) in canonical form (an explicit
+ * obstacle list sorted, without repeats) and what it describes.
+ */
 export function checkLattice(spec: unknown, prefix = 'body'): { spec: LatticeSpec; summary: LatticeSummary } {
   return asProblem(() => {
-    const summary = checkLatticeSpec(spec);
-    return { spec: LatticeSpecObjectSchema.parse(spec), summary };
+    const parsed = parseLatticeSpec(spec);
+    return { spec: canonicalSpec(parsed), summary: summarizeSpec(parsed) };
   }, prefix);
 }
 

@@ -15,8 +15,11 @@ export interface NewJob {
   id: string;
   tenantId: string;
   latticeId: string | null;
+  /** The stored lattice's version the job runs on; null with an inline spec. */
+  latticeVersionId: string | null;
   type: string;
-  lattice: LatticeSpec;
+  /** The inline spec; null on a stored lattice (the version holds it). */
+  lattice: LatticeSpec | null;
   params: Record<string, unknown>;
   cells: number;
   maxAttempts: number;
@@ -29,6 +32,7 @@ const INSERTED_COLUMN_NAMES = [
   'id',
   'tenant_id',
   'lattice_id',
+  'lattice_version_id',
   'type',
   'status',
   'cells',
@@ -79,9 +83,10 @@ export async function insertJobs(trx: Knex.Transaction, jobs: readonly NewJob[])
       id: job.id,
       tenant_id: job.tenantId,
       lattice_id: job.latticeId,
+      lattice_version_id: job.latticeVersionId,
       type: job.type,
       status: 'queued',
-      lattice: JSON.stringify(job.lattice),
+      lattice: job.lattice === null ? null : JSON.stringify(job.lattice),
       params: JSON.stringify(job.params),
       cells: job.cells,
       max_attempts: job.maxAttempts,
