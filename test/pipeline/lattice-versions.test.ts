@@ -5,6 +5,7 @@
  * happens to the lattice meanwhile.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyRetention } from '../../scheduler/retention.ts';
 import type { CatalyticProcess } from '../support/processes.ts';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
@@ -93,6 +94,18 @@ describe('explicit obstacles', () => {
     expect(await env.db('lattice_versions').where({ lattice_id: lattice.id }).pluck('version')).toEqual([3]);
     expect((await api.request(`/api/lattices/${lattice.id}`, { method: 'DELETE', headers: tenant.headers })).status).toBe(204);
     expect(await env.db('lattice_versions').where({ tenant_id: tenant.tenantId }).whereNull('lattice_id').count('* as count')).toEqual([{ count: 0 }]);
+  });
+
+  it('lets retention remove a version once the jobs that needed it are gone', async () => {
+    const lattice = await createLattice({ shape: [4, 4], obstacles: { blocked: [[1, 1]] } });
+    const job = await submit(api, tenant.headers, { type: 'components', lattice_id: lattice.id });
+    await api.request(`/api/lattices/${lattice.id}`, { method: 'PATCH', body: { obstacles: null }, headers: tenant.headers });
+    expect(await env.db('lattice_versions').where({ lattice_id: lattice.id }).orderBy('version').pluck('version')).toEqual([1, 2]);
+    // As retention deletes a finished job past its plan's days.
+    await env.db('jobs').where({ id: job.id }).delete();
+    const report = await applyRetention(env.db);
+    expect(report.latticeVersions).toBeGreaterThanOrEqual(1);
+    expect(await env.db('lattice_versions').where({ lattice_id: lattice.id }).pluck('version')).toEqual([2]);
   });
 });
 
