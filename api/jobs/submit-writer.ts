@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
-import { checkJob, checkLattice, checkLatticeAgainstPlan } from '../../shared/jobs/lattice-checks.ts';
+import { checkJob, checkLattice, checkLatticeAgainstPlan, checkParsedLattice } from '../../shared/jobs/lattice-checks.ts';
 import { insertJobs, type NewJob } from '../../shared/jobs/repository.ts';
 import type { JobRow } from '../../shared/jobs/types.ts';
 import type { KernelType, LatticeSpec } from '../../shared/lattice/types.ts';
@@ -187,7 +187,7 @@ export class SubmissionWriter {
         // Checked once per write: later submissions on the same lattice reuse the summary.
         let stored = checkedLattices.get(latticeId);
         if (!stored) {
-          stored = { versionId: head.version_id, checked: checkLattice(head.head, 'lattice') };
+          stored = { versionId: head.version_id, checked: checkParsedLattice(head.head, 'lattice') };
           checkedLattices.set(latticeId, stored);
         }
         ready.push({ index, job: this.newJob(submission, checkJobContent(submission.input, submission.plan, stored)) });

@@ -14,7 +14,8 @@ import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
 import { jobBody } from '../../shared/jobs/job-body.ts';
 import { listCursorParam } from '../../shared/list-cursor.ts';
-import { checkLattice, checkLatticeAgainstPlan } from '../../shared/jobs/lattice-checks.ts';
+import { checkLatticeAgainstPlan, checkParsedLattice } from '../../shared/jobs/lattice-checks.ts';
+import type { LatticeSpec } from '../../shared/lattice/types.ts';
 import { isFinalStatus } from '../../shared/jobs/types.ts';
 import { jobsServiceFor, lockTenant } from '../jobs/jobs-service.ts';
 import {
@@ -69,7 +70,7 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
       const principal = principalOf(ctx);
       const { tenantId } = principal;
       const { name, ...spec } = body;
-      const checked = checkLattice(spec);
+      const checked = checkParsedLattice(spec);
       const plan = await plans.get(principal.planCode);
       checkLatticeAgainstPlan(checked.summary, plan);
       const row = await withTenant(db, tenantId, async (trx) => {
@@ -155,7 +156,7 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
         if (body.boundary !== undefined) spec['boundary'] = body.boundary;
         if (body.obstacles === null) delete spec['obstacles'];
         else if (body.obstacles !== undefined) spec['obstacles'] = body.obstacles;
-        const checked = checkLattice(spec);
+        const checked = checkParsedLattice(spec as LatticeSpec);
         checkLatticeAgainstPlan(checked.summary, plan);
         return updateLattice(trx, current, { name, checked });
       });

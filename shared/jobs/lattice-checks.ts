@@ -4,12 +4,13 @@
  * Everything here is cheap: it reads the spec, never materialises the lattice.
  */
 import { AppError } from '../errors.ts';
-import { isLatticeValidationError } from '../lattice/errors.ts';
+import { formatField, isLatticeValidationError, LatticeValidationError } from '../lattice/errors.ts';
 import { resolveJob } from '../lattice/job.ts';
 import { canonicalSpec } from '../lattice/canonical.ts';
 import { type LatticeSummary, parseLatticeSpec, summarizeSpec } from '../lattice/resolve.ts';
 import { KERNEL_PARAMS_SCHEMAS } from '../lattice/schema.ts';
 import type { KernelType, LatticeSpec } from '../lattice/types.ts';
+import { latticeIssue } from '../lattice/validate.ts';
 import type { Plan } from '../plans.ts';
 
 /** A lattice validation error as a 400 problem with the engine's code and the field at fault. */
@@ -37,6 +38,18 @@ export function checkLattice(spec: unknown, prefix = 'body'): { spec: LatticeSpe
   return asProblem(() => {
     const parsed = parseLatticeSpec(spec);
     return { spec: canonicalSpec(parsed), summary: summarizeSpec(parsed) };
+  }, prefix);
+}
+
+/**
+ * {@link checkLattice} for a spec already parsed by the lattice schema (a route's validated body, a
+ * stored version's head): the checks across fields only, without parsing a long obstacle list twice.
+ */
+export function checkParsedLattice(spec: LatticeSpec, prefix = 'body'): { spec: LatticeSpec; summary: LatticeSummary } {
+  return asProblem(() => {
+    const issue = latticeIssue(spec);
+    if (issue) throw new LatticeValidationError(issue.code, formatField(issue.path), issue.message);
+    return { spec: canonicalSpec(spec), summary: summarizeSpec(spec) };
   }, prefix);
 }
 
