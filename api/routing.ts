@@ -1,7 +1,8 @@
 /**
- * `defineRoute` declares a route once: it validates params, query and body with zod, checks
- * authentication, role and scopes, and records the operation in the OpenAPI registry. Handlers
- * receive typed, validated input.
+ * `defineRoute` declares a route once: it checks authentication, role and scopes, then reads the
+ * body (never before: an anonymous body is not worth parsing), validates params, query and body
+ * with zod, and records the operation in the OpenAPI registry. Handlers receive typed, validated
+ * input.
  */
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type Router from '@koa/router';
@@ -9,6 +10,7 @@ import type { z, ZodType } from 'zod';
 import type { Role, Scope } from '../shared/auth/principal.ts';
 import { AppError } from '../shared/errors.ts';
 import { authenticate } from './auth/authenticate.ts';
+import { type JsonBodyReader, jsonBodyReader } from './middleware/json-body.ts';
 import { PROBLEM_SCHEMA } from './openapi-registry.ts';
 import { operationIdOf } from './openapi/operation-ids.ts';
 import type { ApiDeps, ApiRouterContext, ApiState } from './state.ts';
@@ -106,6 +108,18 @@ function openApiPath(path: string): string {
   return path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 }
 
+const bodyReaders = new WeakMap<ApiDeps, JsonBodyReader>();
+
+/** One body reader per API (its limit comes from the config). */
+function bodyReaderOf(deps: ApiDeps): JsonBodyReader {
+  let reader = bodyReaders.get(deps);
+  if (!reader) {
+    reader = jsonBodyReader(deps.runtime.config.BODY_LIMIT_BYTES);
+    bodyReaders.set(deps, reader);
+  }
+  return reader;
+}
+
 export function defineRoute<P extends ZodType, Q extends ZodType, B extends ZodType>(
   router: Router<ApiState>,
   registry: OpenAPIRegistry,
@@ -153,11 +167,13 @@ export function defineRoute<P extends ZodType, Q extends ZodType, B extends ZodT
     responses: responses as Parameters<OpenAPIRegistry['registerPath']>[0]['responses'],
   });
 
+  const readBody = bodyReaderOf(deps);
   router[spec.method](spec.path, async (ctx) => {
     await authorize(ctx, deps, spec.auth);
     const params = parse(spec.params, ctx.params, 'params');
     const query = parse(spec.query, ctx.query, 'query');
-    const body = parse(spec.body, ctx.request.body ?? {}, 'body');
+    // The body is read only now: after authentication, its rate limits and the cheap checks.
+    const body = spec.body ? parse(spec.body, (await readBody(ctx)) ?? {}, 'body') : (undefined as z.infer<B>);
     await spec.handler(ctx, { params, query, body });
   });
 }

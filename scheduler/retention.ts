@@ -23,6 +23,8 @@ export interface RetentionReport {
   jobs: number;
   deliveries: number;
   refreshTokens: number;
+  /** Lattice versions no lattice holds and no job references any more. */
+  latticeVersions: number;
 }
 
 const FINISHED_JOB = `j.status in ('completed', 'failed', 'cancelled')`;
@@ -62,6 +64,18 @@ const DELETE_REFRESH_TOKENS = `
     limit ?
   )`;
 
+/**
+ * One batch of lattice versions neither current (a lattice's) nor referenced by a job: left by
+ * jobs past retention. A version that is not current can gain no job, so none is lost.
+ */
+const DELETE_LATTICE_VERSIONS = `
+  delete from lattice_versions where id in (
+    select v.id from lattice_versions v
+    where not exists (select 1 from lattices l where l.version_id = v.id)
+      and not exists (select 1 from jobs j where j.lattice_version_id = v.id)
+    limit ?
+  )`;
+
 async function deleteInBatches(db: Db, sql: string, batchSize: number, signal?: AbortSignal): Promise<number> {
   let total = 0;
   while (!signal?.aborted) {
@@ -78,8 +92,11 @@ export async function applyRetention(db: Db, options: RetentionOptions = {}): Pr
   const deliveries = await deleteInBatches(db, DELETE_DELIVERIES, batchSize, options.signal);
   const jobs = await deleteInBatches(db, DELETE_JOBS, batchSize, options.signal);
   const refreshTokens = await deleteInBatches(db, DELETE_REFRESH_TOKENS, batchSize, options.signal);
+  // After the jobs: their versions are free to go.
+  const latticeVersions = await deleteInBatches(db, DELETE_LATTICE_VERSIONS, batchSize, options.signal);
   retentionDeleted.inc({ table: 'webhook_deliveries' }, deliveries);
   retentionDeleted.inc({ table: 'jobs' }, jobs);
   retentionDeleted.inc({ table: 'refresh_tokens' }, refreshTokens);
-  return { jobs, deliveries, refreshTokens };
+  retentionDeleted.inc({ table: 'lattice_versions' }, latticeVersions);
+  return { jobs, deliveries, refreshTokens, latticeVersions };
 }

@@ -37,6 +37,7 @@ import type { PipelineJobData } from '../shared/queues/tenant-queues.ts';
 import type { RedisClient } from '../shared/redis.ts';
 import type { DeliveryDispatcher } from '../shared/webhooks/job-events.ts';
 import { GroupCommit } from './group-commit.ts';
+import { JobLatticeLoader } from './job-lattice.ts';
 import { isKernelError } from './kernels/kernel-errors.ts';
 import { retryDelayMs } from './retry-backoff.ts';
 import type { TenantPlan } from './tenant-plans.ts';
@@ -102,9 +103,12 @@ export class JobRunner {
   private readonly starts: GroupCommit<StartRequest, JobRow | undefined>;
   /** Final states of jobs ending at about the same time, written by one transaction. */
   private readonly finishes: GroupCommit<FinishAttemptInput, FinishedJob | undefined>;
+  /** Specs of jobs on stored lattices, by version. */
+  private readonly lattices: JobLatticeLoader;
 
   constructor(private readonly ctx: JobRunnerContext) {
     const maxBatch = ctx.writeBatchMax ?? 64;
+    this.lattices = new JobLatticeLoader(ctx.db);
     this.starts = new GroupCommit({
       write: (jobs) => startAttempts(ctx.db, ctx.workerId, jobs),
       maxBatch,
@@ -160,7 +164,7 @@ export class JobRunner {
     const started = performance.now();
     let result: Record<string, unknown>;
     try {
-      result = (await ctx.kernels.run(row.type, row.lattice, row.params, {
+      result = (await ctx.kernels.run(row.type, await this.lattices.specOf(row), row.params, {
         signal: held.abort.signal,
         onProgress: this.progressReporter(row),
       })) as Record<string, unknown>;

@@ -51,7 +51,8 @@ export const LatticeSchema = z
   .object({
     id: z.uuid(),
     name: z.string().nullable(),
-    spec: LatticeSpecObjectSchema.describe('The spec as stored (boundary filled in)'),
+    version: z.number().int().describe('Starts at 1; each change of the spec adds one (jobs keep the version they were submitted with)'),
+    spec: LatticeSpecObjectSchema.describe('The spec as stored: boundary filled in, an explicit obstacle list sorted by cell index without repeats'),
     dimensions: z.number().int(),
     shape: z.array(z.number().int()),
     cells: z.number().int(),
@@ -77,7 +78,7 @@ export const LatticeListSchema = z.object({ data: z.array(LatticeSummarySchema),
 // ── Jobs ────────────────────────────────────────────────────────────────────────────────────
 
 const latticeChoice = {
-  lattice_id: z.uuid({ error: 'must be a UUID' }).optional().describe('A stored lattice (its spec is copied into the job)'),
+  lattice_id: z.uuid({ error: 'must be a UUID' }).optional().describe('A stored lattice: the job runs on its current version'),
   lattice: LatticeSpecObjectSchema.optional().describe('An inline lattice spec, instead of lattice_id'),
 };
 
@@ -128,7 +129,20 @@ export const JobListQuery = z.object({
   cursor: z.string().max(200).optional().describe('`next_cursor` of the previous page'),
 });
 
-export const JobListSchema = z.object({ data: z.array(JobResponseSchema), next_cursor: z.string().nullable() });
+export const JobSummarySchema = JobSchema.omit({ result: true })
+  .extend({
+    result_summary: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .describe("The result's scalar fields (length, count, total_heat…) once completed; the whole result is at links.result"),
+    links: JobLinksSchema,
+  })
+  .openapi('JobSummary');
+
+export const JobListSchema = z.object({
+  data: z.array(JobSummarySchema).describe('At most `limit` jobs, and fewer when they would pass 256 KiB'),
+  next_cursor: z.string().nullable(),
+});
 
 export const ResultSchema = z.record(z.string(), z.unknown()).describe('The kernel result').openapi('JobResult');
 

@@ -18,11 +18,12 @@ import type { Knex } from 'knex';
 import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
 import { checkJobMemory, type JobMemorySettings, jobReservation, queuedJobOf } from '../../shared/jobs/job-memory.ts';
-import { checkJob, checkLattice, checkLatticeAgainstPlan } from '../../shared/jobs/lattice-checks.ts';
+import { checkJob, checkLattice, checkLatticeAgainstPlan, checkParsedLattice } from '../../shared/jobs/lattice-checks.ts';
 import { insertJobs, type NewJob } from '../../shared/jobs/repository.ts';
 import type { JobRow } from '../../shared/jobs/types.ts';
 import type { KernelType, LatticeSpec } from '../../shared/lattice/types.ts';
 import { jobSubmitBatchSize, jobsSubmitted } from '../../shared/metrics.ts';
+import { currentVersionHeads } from './lattice-store.ts';
 import type { Plan } from '../../shared/plans.ts';
 import type { JobProducer } from '../../shared/queues/producer.ts';
 import type { Runtime } from '../../shared/runtime.ts';
@@ -51,29 +52,37 @@ export interface Submission {
 /** What a write did for one submission: its row, or undefined when its idempotency key was taken. */
 export type SubmissionOutcome = ItemOutcome<JobRow | undefined>;
 
-/** The checked content of a job: its lattice (defaults filled in), parameters and cell count. */
+/**
+ * The checked content of a job: its inline lattice (defaults filled in, canonical) or the stored
+ * lattice version it runs on, its parameters and cell count.
+ */
 interface CheckedJob {
-  lattice: LatticeSpec;
+  lattice: LatticeSpec | null;
+  latticeVersionId: string | null;
   params: Record<string, unknown>;
   cells: number;
+  memoryBytes: number;
 }
 
 /**
  * Validates a job against the engine and the plan (lattice, plan limits, parameters against the
- * lattice). `checkedLattice` reuses an earlier check of the same stored lattice.
+ * lattice). A stored lattice comes as its version's head, checked once per write: its obstacle
+ * list has no bearing on the job's validity (a job's own cells are always open), so it is
+ * neither read nor copied here.
  */
 function checkJobContent(
   input: SubmitInput,
-  spec: unknown,
   plan: Plan,
   memory: JobMemorySettings,
-  checkedLattice?: ReturnType<typeof checkLattice>,
+  stored?: { versionId: string; checked: ReturnType<typeof checkLattice> },
 ): CheckedJob {
-  const checked = checkedLattice ?? checkLattice(spec, input.lattice_id ? 'lattice' : 'body.lattice');
+  const checked = stored?.checked ?? checkLattice(input.lattice, 'body.lattice');
   checkLatticeAgainstPlan(checked.summary, plan);
   const params = checkJob(input.type, checked.spec, input.params);
-  checkJobMemory(jobReservation(input.type, checked.spec, params, memory.KERNEL_THREADS), memory);
-  return { lattice: checked.spec, params, cells: checked.summary.cells };
+  // A stored lattice's head carries no obstacle list: its explicit cells are bounded by its cells.
+  const memoryBytes = jobReservation(input.type, checked.spec, params, memory.KERNEL_THREADS);
+  checkJobMemory(memoryBytes, memory);
+  return { lattice: stored ? null : checked.spec, latticeVersionId: stored?.versionId ?? null, params, cells: checked.summary.cells, memoryBytes };
 }
 
 /** PostgreSQL refused a row's data (SQLSTATE classes 22 and 23), not the batch as a whole. */
@@ -90,7 +99,7 @@ export class SubmissionWriter {
 
   /** The row of a submission with an inline lattice, checked: throws the problem of an invalid job. */
   prepareInline(submission: Omit<Submission, 'job'>): NewJob {
-    return this.newJob(submission, checkJobContent(submission.input, submission.input.lattice, submission.plan, this.runtime.config));
+    return this.newJob(submission, checkJobContent(submission.input, submission.plan, this.runtime.config));
   }
 
   private newJob(submission: Omit<Submission, 'job'>, checked: CheckedJob): NewJob {
@@ -98,10 +107,12 @@ export class SubmissionWriter {
       id: randomUUID(),
       tenantId: submission.tenantId,
       latticeId: submission.input.lattice_id ?? null,
+      latticeVersionId: checked.latticeVersionId,
       type: submission.input.type,
       lattice: checked.lattice,
       params: checked.params,
       cells: checked.cells,
+      memoryBytes: checked.memoryBytes,
       maxAttempts: this.runtime.config.JOB_MAX_ATTEMPTS,
       idempotencyKey: submission.idempotencyKey,
       requestHash: submission.requestHash,
@@ -155,9 +166,10 @@ export class SubmissionWriter {
   }
 
   /**
-   * The rows of a write, in order: inline submissions as prepared; stored-lattice ones read
-   * (locked against deletion until the write commits, so the job's reference stays valid) and
-   * checked, each failure recorded in `outcomes` for its submission alone.
+   * The rows of a write, in order: inline submissions as prepared; stored-lattice ones get their
+   * lattice's current version (its head only; the lattice locked against change and deletion
+   * until the write commits, so the job's reference stays valid) and are checked, each failure
+   * recorded in `outcomes` for its submission alone.
    */
   private async checkStoredLattices(
     trx: Knex.Transaction,
@@ -165,16 +177,8 @@ export class SubmissionWriter {
     outcomes: SubmissionOutcome[],
   ): Promise<Array<{ index: number; job: NewJob }>> {
     const wanted = [...new Set(submissions.filter((s) => !s.job && s.input.lattice_id).map((s) => s.input.lattice_id as string))];
-    const specs = new Map<string, unknown>();
-    if (wanted.length > 0) {
-      const found = (await trx('lattices')
-        .where('tenant_id', submissions[0]?.tenantId)
-        .whereIn('id', wanted)
-        .forKeyShare()
-        .select('id', 'spec')) as Array<{ id: string; spec: unknown }>;
-      for (const row of found) specs.set(row.id, row.spec);
-    }
-    const checkedLattices = new Map<string, ReturnType<typeof checkLattice>>();
+    const heads = new Map((await currentVersionHeads(trx, submissions[0]?.tenantId as string, wanted)).map((h) => [h.lattice_id, h]));
+    const checkedLattices = new Map<string, { versionId: string; checked: ReturnType<typeof checkLattice> }>();
     const ready: Array<{ index: number; job: NewJob }> = [];
     submissions.forEach((submission, index) => {
       if (submission.job) {
@@ -183,16 +187,17 @@ export class SubmissionWriter {
       }
       try {
         const latticeId = submission.input.lattice_id;
-        if (!latticeId || !specs.has(latticeId)) {
+        const head = latticeId ? heads.get(latticeId) : undefined;
+        if (!latticeId || !head) {
           throw new AppError('not_found', `No lattice ${latticeId}`, { extra: { field: 'lattice_id' } });
         }
         // Checked once per write: later submissions on the same lattice reuse the summary.
-        let checkedLattice = checkedLattices.get(latticeId);
-        if (!checkedLattice) {
-          checkedLattice = checkLattice(specs.get(latticeId), 'lattice');
-          checkedLattices.set(latticeId, checkedLattice);
+        let stored = checkedLattices.get(latticeId);
+        if (!stored) {
+          stored = { versionId: head.version_id, checked: checkParsedLattice(head.head, 'lattice') };
+          checkedLattices.set(latticeId, stored);
         }
-        ready.push({ index, job: this.newJob(submission, checkJobContent(submission.input, undefined, submission.plan, this.runtime.config, checkedLattice)) });
+        ready.push({ index, job: this.newJob(submission, checkJobContent(submission.input, submission.plan, this.runtime.config, stored)) });
       } catch (error) {
         outcomes[index] = { ok: false, error };
       }

@@ -1,15 +1,37 @@
 /**
- * JSON request bodies only, with a size limit. Malformed JSON is a 400, and so (as a validation
- * error naming the field) is JSON nested too deep or with strings PostgreSQL cannot store, see
- * json-limits.ts; an oversized body is a 413, another media type on a request that has a body a
- * 415 — each as problem+json.
+ * JSON request bodies only, with a size limit, read only once the caller is known. On every
+ * request this middleware checks what the headers say: another media type on a request that has
+ * a body is a 415, a declared length over the limit a 413. The body itself is read and parsed by
+ * {@link readJsonBody}, which routes call after authentication (and its rate limits), so an
+ * unauthenticated megabyte costs nothing but its bytes on the socket.
+ *
+ * Malformed JSON is a 400, and so (as a validation error naming the field) is JSON nested too deep
+ * or with strings PostgreSQL cannot store, see json-limits.ts; a body found over the limit while
+ * reading is a 413 — each as problem+json.
  */
 import { bodyParser } from '@koa/bodyparser';
 import { AppError } from '../../shared/errors.ts';
-import type { ApiMiddleware } from '../state.ts';
+import type { ApiContext, ApiMiddleware } from '../state.ts';
 import { jsonBodyProblem } from './json-limits.ts';
 
+/** Reads and checks a request's JSON body; undefined when it has none. */
+export type JsonBodyReader = (ctx: ApiContext) => Promise<unknown>;
+
 export function jsonBody(limitBytes: number): ApiMiddleware {
+  return async (ctx, next) => {
+    const hasBody = ctx.request.length > 0 || ctx.get('transfer-encoding') !== '';
+    if (hasBody && ['POST', 'PUT', 'PATCH'].includes(ctx.method) && !ctx.request.is('application/json', '+json')) {
+      throw new AppError('unsupported_media_type', 'Send the body as application/json');
+    }
+    if (hasBody && ctx.request.length > limitBytes) {
+      throw new AppError('payload_too_large', `The body exceeds ${limitBytes} bytes`);
+    }
+    await next();
+  };
+}
+
+/** The reader of bodies up to `limitBytes`: parses once per request, then answers from `ctx.request.body`. */
+export function jsonBodyReader(limitBytes: number): JsonBodyReader {
   const parse = bodyParser({
     enableTypes: ['json'],
     jsonLimit: limitBytes,
@@ -21,20 +43,14 @@ export function jsonBody(limitBytes: number): ApiMiddleware {
       throw new AppError('invalid_json', 'The body is not valid JSON');
     },
   });
-  return async (ctx, next) => {
-    const hasBody = ctx.request.length > 0 || ctx.get('transfer-encoding') !== '';
-    if (hasBody && ['POST', 'PUT', 'PATCH'].includes(ctx.method) && !ctx.request.is('application/json', '+json')) {
-      throw new AppError('unsupported_media_type', 'Send the body as application/json');
-    }
-    if (hasBody && ctx.request.length > limitBytes) {
-      throw new AppError('payload_too_large', `The body exceeds ${limitBytes} bytes`);
-    }
-    await parse(ctx, async () => {
+  return async (ctx) => {
+    if (ctx.request.body === undefined) {
+      await parse(ctx, async () => undefined);
       const problem = jsonBodyProblem(ctx.request.body);
       if (problem) {
         throw new AppError('validation_failed', `${problem.path}: ${problem.message}`, { extra: { errors: [problem] } });
       }
-      await next();
-    });
+    }
+    return ctx.request.body;
   };
 }

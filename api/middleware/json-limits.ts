@@ -3,14 +3,21 @@
  * (recursive code further on — validation, JSON.stringify into jsonb — must not run out of stack),
  * and strings, keys included, that PostgreSQL can store: no U+0000 (text and jsonb refuse it) and
  * no unpaired UTF-16 surrogate (jsonb refuses `\ud800`; text would silently get U+FFFD).
+ *
+ * The walk is linear in the body and allocates per container, not per value: one frame for each
+ * open array or object (none for an array of numbers), strings checked in place, and a path
+ * spelled out only for the problem it reports.
  */
 
 /** Deepest nesting of arrays and objects a request body may have. */
 export const MAX_JSON_DEPTH = 64;
 
+// Any NUL or surrogate: rare, so one scan decides for almost every string.
+// eslint-disable-next-line no-control-regex -- finding U+0000 is the point
+const SUSPECT = /[\u0000\uD800-\uDFFF]/;
 // A high surrogate not followed by a low one, or a low surrogate not preceded by a high one.
 const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const unstorable = (text: string): boolean => text.includes('\u0000') || UNPAIRED_SURROGATE.test(text);
+const unstorable = (text: string): boolean => SUSPECT.test(text) && (text.includes('\u0000') || UNPAIRED_SURROGATE.test(text));
 
 /** Where in the body (`body.a.0.b`, as validation errors name it) and what is wrong. */
 export interface JsonBodyProblem {
@@ -18,25 +25,50 @@ export interface JsonBodyProblem {
   message: string;
 }
 
+const isScalar = (value: unknown): boolean => typeof value === 'number' || typeof value === 'boolean' || value === null;
+
+/** Marks a frame with no entries left. */
+const DONE = Symbol('done');
+
+/** An open array or object: its entries and the next one to visit. */
+type Frame =
+  | { items: readonly unknown[]; keys: undefined; next: number }
+  | { items: Record<string, unknown>; keys: readonly string[]; next: number };
+
 /** The first problem of a parsed body, or undefined when it is fine. Walks without recursion. */
 export function jsonBodyProblem(root: unknown): JsonBodyProblem | undefined {
-  const stack: Array<{ value: unknown; path: string; depth: number }> = [{ value: root, path: 'body', depth: 0 }];
-  while (stack.length) {
-    const { value, path, depth } = stack.pop() as { value: unknown; path: string; depth: number };
-    if (typeof value === 'string') {
-      if (unstorable(value)) return { path, message: 'must not contain U+0000 or unpaired surrogates' };
-      continue;
-    }
-    if (value === null || typeof value !== 'object') continue;
-    if (depth >= MAX_JSON_DEPTH) return { path, message: `is nested deeper than ${MAX_JSON_DEPTH} levels` };
+  const frames: Frame[] = [];
+  // The path of the value just entered: the key each open frame last visited.
+  const here = (): string => ['body', ...frames.map((f) => (f.keys ? f.keys[f.next - 1] : f.next - 1))].join('.');
+  const enter = (value: unknown): string | undefined => {
+    if (typeof value === 'string') return unstorable(value) ? 'must not contain U+0000 or unpaired surrogates' : undefined;
+    if (value === null || typeof value !== 'object') return undefined;
+    if (frames.length >= MAX_JSON_DEPTH) return `is nested deeper than ${MAX_JSON_DEPTH} levels`;
     if (Array.isArray(value)) {
-      value.forEach((item, index) => stack.push({ value: item, path: `${path}.${index}`, depth: depth + 1 }));
+      // An array of numbers (a cell, a shape) needs no frame: nothing in it can be at fault.
+      if (value.every(isScalar)) return undefined;
+      frames.push({ items: value, keys: undefined, next: 0 });
+      return undefined;
+    }
+    const object = value as Record<string, unknown>;
+    const keys = Object.keys(object);
+    for (const key of keys) if (unstorable(key)) return 'has a key with U+0000 or unpaired surrogates';
+    frames.push({ items: object, keys, next: 0 });
+    return undefined;
+  };
+
+  let message = enter(root);
+  if (message) return { path: 'body', message };
+  while (frames.length > 0) {
+    const frame = frames[frames.length - 1] as Frame;
+    const child = frame.keys ? (frame.next < frame.keys.length ? frame.items[frame.keys[frame.next] as string] : DONE) : frame.next < frame.items.length ? frame.items[frame.next] : DONE;
+    if (child === DONE) {
+      frames.pop();
       continue;
     }
-    for (const [key, item] of Object.entries(value)) {
-      if (unstorable(key)) return { path, message: 'has a key with U+0000 or unpaired surrogates' };
-      stack.push({ value: item, path: `${path}.${key}`, depth: depth + 1 });
-    }
+    frame.next++;
+    message = enter(child);
+    if (message) return { path: here(), message };
   }
   return undefined;
 }

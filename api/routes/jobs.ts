@@ -11,12 +11,14 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
-import { jobBody } from '../../shared/jobs/job-body.ts';
-import { decodeJobCursor, encodeJobCursor, findJob, findResults, listJobs } from '../../shared/jobs/repository.ts';
+import { jobBody, jobSummary } from '../../shared/jobs/job-body.ts';
+import { findJob, listJobs } from '../../shared/jobs/repository.ts';
+import { listCursorParam } from '../../shared/list-cursor.ts';
 import { streamJobEvents } from '../jobs/event-stream.ts';
 import { readJobWithResult } from '../jobs/job-reads.ts';
 import { jobsServiceFor } from '../jobs/jobs-service.ts';
-import { idempotencyKeyOf, jobResponse, principalOf } from '../jobs/responses.ts';
+import { idempotencyKeyOf, jobLinks, jobResponse, principalOf } from '../jobs/responses.ts';
+import { listPage } from '../list-page.ts';
 import {
   IdempotencyHeaders,
   IdParams,
@@ -65,28 +67,18 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
   defineRoute(router, registry, deps, {
     method: 'get',
     path: '/api/jobs',
-    summary: 'List jobs, newest first',
+    summary: 'List jobs, newest first, as summaries (no result bodies: GET a job or its result for them)',
     tags: TAGS,
     auth: READ,
     query: JobListQuery,
     responses: { 200: { description: 'A page of jobs', schema: JobListSchema } },
     async handler(ctx, { query }) {
       const { tenantId } = principalOf(ctx);
-      const after = query.cursor === undefined ? undefined : decodeJobCursor(query.cursor);
-      if (query.cursor !== undefined && !after) {
-        throw new AppError('validation_failed', 'query.cursor: not a cursor this API gave out', {
-          extra: { errors: [{ path: 'query.cursor', message: 'not a cursor this API gave out' }] },
-        });
-      }
-      const page = await withTenant(db, tenantId, async (trx) => {
-        const listed = await listJobs(trx, tenantId, { status: query.status, type: query.type, after, limit: query.limit });
-        const completed = listed.rows.filter((r) => r.status === 'completed').map((r) => r.id);
-        return { ...listed, results: await findResults(trx, tenantId, completed) };
-      });
-      ctx.body = {
-        data: page.rows.map((row) => jobResponse(jobBody(row, page.results.get(row.id) ?? null))),
-        next_cursor: page.next ? encodeJobCursor(page.next) : null,
-      };
+      const after = listCursorParam(query.cursor);
+      const page = await withTenant(db, tenantId, (trx) =>
+        listJobs(trx, tenantId, { status: query.status, type: query.type, after, limit: query.limit }),
+      );
+      ctx.body = listPage(page.rows, page.next, (row) => ({ ...jobSummary(row, row.result_summary), links: jobLinks(row.id) }));
     },
   });
 

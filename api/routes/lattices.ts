@@ -3,27 +3,31 @@
  * `POST /api/lattices/path`, which submits a shortest_path job and answers with its result when
  * it finishes within `wait_ms` (200), or with the queued job otherwise (202).
  *
- * A lattice is its spec, stored as given (validated, never materialised). Jobs copy the spec, so
- * editing or deleting a lattice never changes a submitted job.
+ * A lattice is its spec, validated and stored in canonical form (an explicit obstacle list sorted,
+ * each cell once, never longer than the lattice's cell count), never materialised. Each change of
+ * the spec makes a new immutable version; a job references the version it was submitted with, so
+ * editing or deleting a lattice never changes a submitted job, and no job copies a spec.
  */
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import Router from '@koa/router';
 import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
 import { jobBody } from '../../shared/jobs/job-body.ts';
-import { checkLattice, checkLatticeAgainstPlan } from '../../shared/jobs/lattice-checks.ts';
-import { isFinalStatus } from '../../shared/jobs/types.ts';
+import { listCursorParam } from '../../shared/list-cursor.ts';
+import { checkLatticeAgainstPlan, checkParsedLattice } from '../../shared/jobs/lattice-checks.ts';
 import type { LatticeSpec } from '../../shared/lattice/types.ts';
+import { isFinalStatus } from '../../shared/jobs/types.ts';
 import { jobsServiceFor, lockTenant } from '../jobs/jobs-service.ts';
 import {
   countLattices,
-  decodeCursor,
-  encodeCursor,
+  createLattice,
+  deleteLattice,
   findLattice,
   latticeJson,
   latticeSummaryJson,
   listLattices,
-  type LatticeRow,
+  lockLattice,
+  updateLattice,
 } from '../jobs/lattice-store.ts';
 import { idempotencyKeyOf, jobResponse, principalOf } from '../jobs/responses.ts';
 import {
@@ -37,6 +41,7 @@ import {
   PathBody,
   UpdateLatticeBody,
 } from '../jobs/schemas.ts';
+import { listPage } from '../list-page.ts';
 import { defineRoute } from '../routing.ts';
 import type { ApiDeps, ApiState } from '../state.ts';
 
@@ -65,7 +70,7 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
       const principal = principalOf(ctx);
       const { tenantId } = principal;
       const { name, ...spec } = body;
-      const checked = checkLattice(spec);
+      const checked = checkParsedLattice(spec);
       const plan = await plans.get(principal.planCode);
       checkLatticeAgainstPlan(checked.summary, plan);
       const row = await withTenant(db, tenantId, async (trx) => {
@@ -78,16 +83,7 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
             });
           }
         }
-        const [created] = (await trx('lattices')
-          .insert({
-            tenant_id: tenantId,
-            name: name ?? null,
-            spec: JSON.stringify(checked.spec),
-            dimensions: checked.summary.dimensions,
-            cells: checked.summary.cells,
-          })
-          .returning('*')) as LatticeRow[];
-        return created as LatticeRow;
+        return createLattice(trx, tenantId, name ?? null, checked);
       });
       ctx.status = 201;
       ctx.set('Location', `/api/lattices/${row.id}`);
@@ -105,14 +101,9 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
     responses: { 200: { description: 'A page of lattices', schema: LatticeListSchema } },
     async handler(ctx, { query }) {
       const { tenantId } = principalOf(ctx);
-      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-      if (query.cursor !== undefined && !after) {
-        throw new AppError('validation_failed', 'query.cursor: not a cursor this API gave out', {
-          extra: { errors: [{ path: 'query.cursor', message: 'not a cursor this API gave out' }] },
-        });
-      }
+      const after = listCursorParam(query.cursor);
       const page = await withTenant(db, tenantId, (trx) => listLattices(trx, tenantId, { limit: query.limit, after }));
-      ctx.body = { data: page.rows.map(latticeSummaryJson), next_cursor: page.next ? encodeCursor(page.next) : null };
+      ctx.body = listPage(page.rows, page.next, latticeSummaryJson);
     },
   });
 
@@ -135,7 +126,7 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
   defineRoute(router, registry, deps, {
     method: 'patch',
     path: '/api/lattices/:id',
-    summary: 'Change a lattice (jobs already submitted keep their copy)',
+    summary: 'Change a lattice: a new spec is a new version (jobs already submitted keep theirs)',
     tags: TAGS,
     auth: WRITE,
     params: IdParams,
@@ -146,8 +137,11 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
       const { tenantId } = principal;
       const plan = await plans.get(principal.planCode);
       const row = await withTenant(db, tenantId, async (trx) => {
-        const current = await trx('lattices').where({ tenant_id: tenantId, id: params.id }).forUpdate().first<LatticeRow | undefined>();
+        const current = await lockLattice(trx, tenantId, params.id);
         if (!current) throw new AppError('not_found', `No lattice ${params.id}`);
+        const { name, ...fields } = body;
+        // A new name alone keeps the version: only a change of the spec makes a new one.
+        if (Object.values(fields).every((value) => value === undefined)) return updateLattice(trx, current, { name });
         const spec: Record<string, unknown> = { ...current.spec };
         if (body.shape !== undefined) {
           delete spec['dimensions'];
@@ -162,19 +156,9 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
         if (body.boundary !== undefined) spec['boundary'] = body.boundary;
         if (body.obstacles === null) delete spec['obstacles'];
         else if (body.obstacles !== undefined) spec['obstacles'] = body.obstacles;
-        const checked = checkLattice(spec);
+        const checked = checkParsedLattice(spec as LatticeSpec);
         checkLatticeAgainstPlan(checked.summary, plan);
-        const [updated] = (await trx('lattices')
-          .where({ tenant_id: tenantId, id: params.id })
-          .update({
-            ...(body.name !== undefined ? { name: body.name } : {}),
-            spec: JSON.stringify(checked.spec satisfies LatticeSpec),
-            dimensions: checked.summary.dimensions,
-            cells: checked.summary.cells,
-            updated_at: trx.fn.now(),
-          })
-          .returning('*')) as LatticeRow[];
-        return updated as LatticeRow;
+        return updateLattice(trx, current, { name, checked });
       });
       ctx.body = latticeJson(row);
     },
@@ -183,14 +167,14 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
   defineRoute(router, registry, deps, {
     method: 'delete',
     path: '/api/lattices/:id',
-    summary: 'Delete a lattice (its jobs keep their copy of the spec)',
+    summary: 'Delete a lattice (jobs already submitted keep their version of it)',
     tags: TAGS,
     auth: WRITE,
     params: IdParams,
     responses: { 204: { description: 'Deleted' } },
     async handler(ctx, { params }) {
       const { tenantId } = principalOf(ctx);
-      const deleted = await withTenant(db, tenantId, (trx) => trx('lattices').where({ tenant_id: tenantId, id: params.id }).delete());
+      const deleted = await withTenant(db, tenantId, async (trx) => (await lockLattice(trx, tenantId, params.id)) !== undefined && deleteLattice(trx, tenantId, params.id));
       if (!deleted) throw new AppError('not_found', `No lattice ${params.id}`);
       ctx.status = 204;
     },

@@ -16,6 +16,7 @@ import type { Knex } from 'knex';
 import type { Principal } from '../../shared/auth/principal.ts';
 import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
+import { encodeListCursor, listCursorParam } from '../../shared/list-cursor.ts';
 import { DeliveryBusyError, DeliverySender } from '../../shared/webhooks/delivery-sender.ts';
 import { webhookSecretContext } from '../../shared/webhooks/secret-box.ts';
 import { generateWebhookSecret } from '../../shared/webhooks/secrets.ts';
@@ -41,11 +42,9 @@ import {
 import {
   DELIVERY_COLUMNS,
   type DeliveryRow,
-  decodeCursor,
   deliveryJson,
   ENDPOINT_COLUMNS,
   type EndpointRow,
-  encodeCursor,
   endpointJson,
 } from '../webhooks/serialize.ts';
 import { ManualAttemptLimiter } from '../webhooks/manual-attempts.ts';
@@ -285,12 +284,7 @@ export function webhookRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
     responses: { 200: { description: 'A page of deliveries', schema: DeliveryListSchema } },
     async handler(ctx, { params, query }) {
       const { tenantId } = principalOf(ctx);
-      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-      if (query.cursor !== undefined && !after) {
-        throw new AppError('validation_failed', 'query.cursor: is not a cursor from this list', {
-          extra: { errors: [{ path: 'query.cursor', message: 'is not a cursor from this list' }] },
-        });
-      }
+      const after = listCursorParam(query.cursor);
       const rows = await withTenant(db, tenantId, async (trx) => {
         await findEndpoint(trx, tenantId, params.id);
         const q = trx('webhook_deliveries')
@@ -309,7 +303,7 @@ export function webhookRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
       const last = page.at(-1);
       ctx.body = {
         data: page.map(deliveryJson),
-        next_cursor: rows.length > query.limit && last ? encodeCursor(last.cursor_at, last.id) : null,
+        next_cursor: rows.length > query.limit && last ? encodeListCursor({ at: last.cursor_at, id: last.id }) : null,
       };
     },
   });

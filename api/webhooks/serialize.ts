@@ -103,18 +103,3 @@ export function deliveryJson(row: DeliveryRow) {
     ...(row.payload ? { payload: row.payload } : {}),
   };
 }
-
-/**
- * An opaque keyset cursor over (created_at, id), newest first. `at` is the timestamp as
- * PostgreSQL prints it with microseconds (a JS Date would drop them and skip rows).
- */
-export function encodeCursor(at: string, id: string): string {
-  return Buffer.from(`${at}|${id}`).toString('base64url');
-}
-
-export function decodeCursor(cursor: string): { at: string; id: string } | undefined {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (!at || !id || !/^[0-9a-f-]{36}$/i.test(id)) return undefined;
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/.test(at)) return undefined;
-  return { at, id };
-}

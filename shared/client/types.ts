@@ -31,6 +31,9 @@ export type JobLinks = z.output<typeof JobSchemas.JobLinksSchema>;
  */
 export type Job = z.output<typeof JobSchemas.JobSchema> & { links?: JobLinks };
 
+/** A job in a list: no result body, the result's scalar fields in `result_summary` instead. */
+export type JobSummary = z.output<typeof JobSchemas.JobSummarySchema>;
+
 /** Result of each kernel type. */
 export interface KernelResultByType {
   shortest_path: ShortestPathResult;

@@ -23,20 +23,28 @@ export interface JobBody {
   result: Record<string, unknown> | null;
 }
 
-type JobBodyFields = Pick<
-  JobRow,
-  | 'id'
-  | 'type'
-  | 'status'
-  | 'progress'
-  | 'attempts'
-  | 'created_at'
-  | 'started_at'
-  | 'finished_at'
-  | 'queue_wait_ms'
-  | 'run_ms'
-  | 'error'
->;
+/** The columns of `jobs` a public job body is made of. */
+export const JOB_BODY_COLUMNS = [
+  'id',
+  'type',
+  'status',
+  'progress',
+  'attempts',
+  'created_at',
+  'started_at',
+  'finished_at',
+  'queue_wait_ms',
+  'run_ms',
+  'error',
+] as const satisfies ReadonlyArray<keyof JobRow>;
+
+export type JobBodyFields = Pick<JobRow, (typeof JOB_BODY_COLUMNS)[number]>;
+
+/**
+ * A job in a list: its body without the result, and the result's scalar fields (length, count,
+ * total_heat…) once completed. The result itself comes from `GET /api/jobs/:id/result`.
+ */
+export type JobSummary = Omit<JobBody, 'result'> & { result_summary: Record<string, unknown> | null };
 
 const iso = (at: Date | string | null): string | null => (at === null ? null : new Date(at).toISOString());
 
@@ -57,4 +65,10 @@ export function jobBody(row: JobBodyFields, result: Record<string, unknown> | nu
     error: row.error ? { code: row.error.code, message: row.error.message } : null,
     result: row.status === 'completed' ? result : null,
   };
+}
+
+/** Serialises a job row for a list, with its result's summary instead of its result. */
+export function jobSummary(row: JobBodyFields, resultSummary: Record<string, unknown> | null): JobSummary {
+  const { result: _result, ...body } = jobBody(row);
+  return { ...body, result_summary: row.status === 'completed' ? resultSummary : null };
 }

@@ -50,7 +50,11 @@ function formatBytes(bytes: number): string {
   return unit === 0 ? `${value} bytes` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
-/** A job row as its queue entry: id, tenant, type and the memory it reserves. */
-export function queuedJobOf(row: Pick<JobRow, 'id' | 'tenant_id' | 'type' | 'lattice' | 'params'>, threads: number): QueuedJobRef {
-  return { id: row.id, tenantId: row.tenant_id, type: row.type, memoryBytes: jobReservation(row.type, row.lattice, row.params, threads) };
+/**
+ * A job row as its queue entry: id, tenant, type and the memory it reserves (recorded at submit;
+ * for an older row, computed from its inline spec, or left to the worker's cautious default).
+ */
+export function queuedJobOf(row: Pick<JobRow, 'id' | 'tenant_id' | 'type' | 'lattice' | 'params' | 'memory_bytes'>, threads: number): QueuedJobRef {
+  const memoryBytes = row.memory_bytes ?? (row.lattice ? jobReservation(row.type, row.lattice, row.params, threads) : undefined);
+  return { id: row.id, tenantId: row.tenant_id, type: row.type, ...(memoryBytes === undefined ? {} : { memoryBytes }) };
 }

@@ -4,11 +4,13 @@
  * Everything here is cheap: it reads the spec, never materialises the lattice.
  */
 import { AppError } from '../errors.ts';
-import { isLatticeValidationError } from '../lattice/errors.ts';
+import { formatField, isLatticeValidationError, LatticeValidationError } from '../lattice/errors.ts';
 import { resolveJob } from '../lattice/job.ts';
-import { checkLatticeSpec, type LatticeSummary } from '../lattice/resolve.ts';
-import { KERNEL_PARAMS_SCHEMAS, LatticeSpecObjectSchema } from '../lattice/schema.ts';
+import { canonicalSpec } from '../lattice/canonical.ts';
+import { type LatticeSummary, parseLatticeSpec, summarizeSpec } from '../lattice/resolve.ts';
+import { KERNEL_PARAMS_SCHEMAS } from '../lattice/schema.ts';
 import type { KernelType, LatticeSpec } from '../lattice/types.ts';
+import { latticeIssue } from '../lattice/validate.ts';
 import type { Plan } from '../plans.ts';
 
 /** A lattice validation error as a 400 problem with the engine's code and the field at fault. */
@@ -30,11 +32,26 @@ function asProblem<T>(fn: () => T, prefix: string): T {
   }
 }
 
-/** Validates a lattice spec; returns it parsed (defaults filled in) and what it describes. */
+/**
+ * Validates a lattice spec; returns it parsed (defaults filled in) in canonical form (an explicit
+ * obstacle list sorted, without repeats) and what it describes.
+ */
 export function checkLattice(spec: unknown, prefix = 'body'): { spec: LatticeSpec; summary: LatticeSummary } {
   return asProblem(() => {
-    const summary = checkLatticeSpec(spec);
-    return { spec: LatticeSpecObjectSchema.parse(spec), summary };
+    const parsed = parseLatticeSpec(spec);
+    return { spec: canonicalSpec(parsed), summary: summarizeSpec(parsed) };
+  }, prefix);
+}
+
+/**
+ * {@link checkLattice} for a spec already parsed by the lattice schema (a route's validated body, a
+ * stored version's head): the checks across fields only, without parsing a long obstacle list twice.
+ */
+export function checkParsedLattice(spec: LatticeSpec, prefix = 'body'): { spec: LatticeSpec; summary: LatticeSummary } {
+  return asProblem(() => {
+    const issue = latticeIssue(spec);
+    if (issue) throw new LatticeValidationError(issue.code, formatField(issue.path), issue.message);
+    return { spec: canonicalSpec(spec), summary: summarizeSpec(spec) };
   }, prefix);
 }
 

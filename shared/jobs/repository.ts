@@ -3,8 +3,10 @@
  * requests, and every query names the tenant as well, so isolation holds twice.
  */
 import type { Knex } from 'knex';
+import type { ListCursor } from '../list-cursor.ts';
 import { USAGE_METRICS, usageDay } from '../usage.ts';
 import type { LatticeSpec } from '../lattice/types.ts';
+import { JOB_BODY_COLUMNS, type JobBodyFields } from './job-body.ts';
 import type { JobRow, JobStatus } from './types.ts';
 
 /** What a new job row holds. */
@@ -13,10 +15,15 @@ export interface NewJob {
   id: string;
   tenantId: string;
   latticeId: string | null;
+  /** The stored lattice's version the job runs on; null with an inline spec. */
+  latticeVersionId: string | null;
   type: string;
-  lattice: LatticeSpec;
+  /** The inline spec; null on a stored lattice (the version holds it). */
+  lattice: LatticeSpec | null;
   params: Record<string, unknown>;
   cells: number;
+  /** Working memory the job reserves on a worker (see shared/jobs/job-memory.ts). */
+  memoryBytes: number;
   maxAttempts: number;
   idempotencyKey: string | null;
   requestHash: string | null;
@@ -27,9 +34,11 @@ const INSERTED_COLUMN_NAMES = [
   'id',
   'tenant_id',
   'lattice_id',
+  'lattice_version_id',
   'type',
   'status',
   'cells',
+  'memory_bytes',
   'progress',
   'attempts',
   'max_attempts',
@@ -77,11 +86,13 @@ export async function insertJobs(trx: Knex.Transaction, jobs: readonly NewJob[])
       id: job.id,
       tenant_id: job.tenantId,
       lattice_id: job.latticeId,
+      lattice_version_id: job.latticeVersionId,
       type: job.type,
       status: 'queued',
-      lattice: JSON.stringify(job.lattice),
+      lattice: job.lattice === null ? null : JSON.stringify(job.lattice),
       params: JSON.stringify(job.params),
       cells: job.cells,
+      memory_bytes: job.memoryBytes,
       max_attempts: job.maxAttempts,
       idempotency_key: job.idempotencyKey,
       request_hash: job.requestHash,
@@ -126,66 +137,45 @@ export async function findResult(
   return row?.result;
 }
 
-/** Results of several jobs, by job id. */
-export async function findResults(
-  db: Knex | Knex.Transaction,
-  tenantId: string,
-  jobIds: readonly string[],
-): Promise<Map<string, Record<string, unknown>>> {
-  if (jobIds.length === 0) return new Map();
-  const rows = await db('job_results')
-    .where('tenant_id', tenantId)
-    .whereIn('job_id', [...jobIds])
-    .select<Array<{ job_id: string; result: Record<string, unknown> }>>('job_id', 'result');
-  return new Map(rows.map((r) => [r.job_id, r.result]));
-}
-
-/** Position in a newest-first listing: a creation time (microseconds, UTC) and an id. */
-export interface JobCursor {
-  at: string;
-  id: string;
-}
-
-export function encodeJobCursor(cursor: JobCursor): string {
-  return Buffer.from(`${cursor.at}|${cursor.id}`).toString('base64url');
-}
-
-/** Undefined for anything this API did not hand out. */
-export function decodeJobCursor(text: string): JobCursor | undefined {
-  const [at, id, extra] = Buffer.from(text, 'base64url').toString('utf8').split('|');
-  if (extra !== undefined || !at || !id || !/^[0-9a-f-]{36}$/i.test(id)) return undefined;
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/.test(at)) return undefined;
-  return { at, id };
-}
-
 export interface ListJobsOptions {
   status?: JobStatus;
   type?: string;
-  after?: JobCursor;
+  after?: ListCursor;
   limit: number;
 }
 
-/** A page of jobs, newest first, and the cursor of the next page (undefined on the last one). */
+/** A job as listed: the columns of its public body, its result's summary, and its cursor position. */
+export type ListedJob = JobBodyFields & { result_summary: Record<string, unknown> | null; cursor_at: string };
+
+/**
+ * A page of jobs, newest first, and the cursor of the next page (undefined on the last one).
+ * Only the columns of the public body are read, and of a result only its summary (a generated
+ * column of scalar fields): the spec, parameters and result bodies stay in the database.
+ */
 export async function listJobs(
   db: Knex | Knex.Transaction,
   tenantId: string,
   options: ListJobsOptions,
-): Promise<{ rows: JobRow[]; next?: JobCursor }> {
-  const query = db('jobs')
-    .where('tenant_id', tenantId)
-    .select<Array<JobRow & { cursor_at: string }>>(
-      '*',
-      db.raw(`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at`),
+): Promise<{ rows: ListedJob[]; next?: ListCursor }> {
+  const query = db('jobs as j')
+    .leftJoin('job_results as r', function joinResult() {
+      this.on('r.job_id', 'j.id').andOn('r.tenant_id', 'j.tenant_id').andOnVal('j.status', 'completed');
+    })
+    .where('j.tenant_id', tenantId)
+    .select<ListedJob[]>(
+      ...JOB_BODY_COLUMNS.map((column) => `j.${column}`),
+      'r.summary as result_summary',
+      db.raw(`to_char(j.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at`),
     )
     .orderBy([
-      { column: 'created_at', order: 'desc' },
-      { column: 'id', order: 'desc' },
+      { column: 'j.created_at', order: 'desc' },
+      { column: 'j.id', order: 'desc' },
     ])
     .limit(options.limit + 1);
-  if (options.status) query.andWhere('status', options.status);
-  if (options.type) query.andWhere('type', options.type);
+  if (options.status) query.andWhere('j.status', options.status);
+  if (options.type) query.andWhere('j.type', options.type);
   if (options.after) {
-    query.andWhereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', [options.after.at, options.after.id]);
+    query.andWhereRaw('(j.created_at, j.id) < (?::timestamptz, ?::uuid)', [options.after.at, options.after.id]);
   }
   const rows = await query;
   const page = rows.slice(0, options.limit);

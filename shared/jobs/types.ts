@@ -30,10 +30,14 @@ export interface JobRow {
   lattice_id: string | null;
   type: KernelType;
   status: JobStatus;
-  /** The lattice spec as submitted (a snapshot: editing the lattice later does not change it). */
-  lattice: LatticeSpec;
+  /** The inline lattice spec as submitted; null when the job runs on a stored lattice's version. */
+  lattice: LatticeSpec | null;
+  /** The stored lattice version the job runs on (immutable: editing the lattice later makes a new one). */
+  lattice_version_id: string | null;
   params: Record<string, unknown>;
   cells: number;
+  /** Working memory reserved on a worker; null on rows written before it was recorded. */
+  memory_bytes: number | null;
   progress: number;
   attempts: number;
   max_attempts: number;

@@ -8,6 +8,7 @@ export * from './lowbias32.ts';
 export * from './schema.ts';
 export type * from './types.ts';
 export * from './validate.ts';
+export * from './canonical.ts';
 export * from './geometry.ts';
 export * from './resolve.ts';
 export * from './job.ts';

@@ -40,7 +40,11 @@ export function parseLatticeSpec(input: unknown): LatticeSpec {
  * @throws LatticeValidationError when the spec is not valid
  */
 export function checkLatticeSpec(input: unknown): LatticeSummary {
-  const spec = parseLatticeSpec(input);
+  return summarizeSpec(parseLatticeSpec(input));
+}
+
+/** What a parsed, valid spec describes. */
+export function summarizeSpec(spec: LatticeSpec): LatticeSummary {
   const shape = shapeOfSpec(spec) as number[];
   return {
     dimensions: shape.length,

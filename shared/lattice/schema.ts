@@ -32,7 +32,9 @@ export const ExplicitObstaclesSchema = z
     blocked: z
       .array(CellSchema)
       .max(MAX_EXPLICIT_BLOCKED)
-      .describe(`Blocked cells, at most ${MAX_EXPLICIT_BLOCKED}; duplicates are allowed`),
+      .describe(
+        `Blocked cells, at most ${MAX_EXPLICIT_BLOCKED} and at most the lattice's cell count; stored sorted by cell index, without repeats`,
+      ),
   })
   .strict()
   .describe('Obstacles given explicitly');

@@ -1,6 +1,6 @@
 /**
  * Checks of a parsed lattice spec that a per-field schema cannot express: shape versus cube
- * size, the cell count, obstacles inside the shape. Cheap: nothing is materialised, and an
+ * size, the cell count, obstacles inside the shape and no more of them than cells. Cheap: nothing is materialised, and an
  * explicit obstacle list is read once.
  */
 import { MAX_CELLS } from './limits.ts';
@@ -88,6 +88,14 @@ export function latticeIssue(spec: LatticeSpec): LatticeIssue | null {
   }
   const obstacles = spec.obstacles;
   if (obstacles !== undefined && 'blocked' in obstacles) {
+    // More entries than cells can only be repeats: refused, so a stored list stays proportional to its lattice.
+    if (obstacles.blocked.length > cells) {
+      return issue(
+        'lattice_invalid',
+        ['obstacles', 'blocked'],
+        `obstacles.blocked lists ${obstacles.blocked.length} cells but the lattice [${shape.join(' x ')}] has only ${cells}`,
+      );
+    }
     for (let i = 0; i < obstacles.blocked.length; i++) {
       const found = cellIssue(obstacles.blocked[i]!, shape, ['obstacles', 'blocked', i], 'blocked cell');
       if (found) return found;

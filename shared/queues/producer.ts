@@ -15,8 +15,11 @@ export interface QueuedJobRef {
   id: string;
   tenantId: string;
   type: string;
-  /** Bytes the job reserves (shared/jobs/job-memory.ts); workers fetch it only when it fits. */
-  memoryBytes: number;
+  /**
+   * Bytes the job reserves (shared/jobs/job-memory.ts); workers fetch it only when it fits.
+   * Unknown for a row older than the record: the worker then reserves its cautious default.
+   */
+  memoryBytes?: number;
 }
 
 /**
@@ -31,7 +34,7 @@ export const PIPELINE_JOB_OPTIONS: Readonly<JobsOptions> = {
 };
 
 function jobData(job: QueuedJobRef): PipelineJobData {
-  return { tenant_id: job.tenantId, memory_bytes: job.memoryBytes };
+  return { tenant_id: job.tenantId, ...(job.memoryBytes === undefined ? {} : { memory_bytes: job.memoryBytes }) };
 }
 
 export class JobProducer {

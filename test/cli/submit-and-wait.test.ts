@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CatalyticClient, type Job } from '../../shared/client/index.ts';
+import { CatalyticClient, type Job, type JobSummary } from '../../shared/client/index.ts';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
 import { createTestTenant, type TestTenant } from '../support/tenants.ts';
@@ -90,7 +90,7 @@ describe('submit --wait', () => {
     const client = new CatalyticClient({ baseUrl: api.url, apiKey: tenant.apiKey });
     const waiting = cli(['submit', 'diffusion', '--shape', '60x60', '--steps', '500000', '--alpha', '0.2', '--source', '30,30=1', '--wait']);
     // Find the job the CLI submitted, and cancel it once it runs.
-    let job: Job | undefined;
+    let job: JobSummary | undefined;
     while (!job) {
       job = (await client.jobs.list({ status: 'running', type: 'diffusion' })).data[0];
       await new Promise((r) => setTimeout(r, 100));

@@ -1,14 +1,18 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { APP_ROLE, withTenant } from '../../shared/db.ts';
-import { TENANT_TABLES } from '../../migrations/0006_row_level_security.ts';
+import { TENANT_TABLES as TENANT_TABLES_0006 } from '../../migrations/0006_row_level_security.ts';
+import { TENANT_TABLES_0009 } from '../../migrations/0009_lattice_versions_result_summaries.ts';
+import { insertLattice } from '../support/lattices.ts';
 import { useTestEnvironment } from '../support/context.ts';
 
 const env = useTestEnvironment();
+const TENANT_TABLES = [...TENANT_TABLES_0006, ...TENANT_TABLES_0009];
 
 async function seedTenant(name: string): Promise<string> {
   const [tenant] = await env.db('tenants').insert({ name, plan_code: 'starter' }).returning('id');
   const tenantId = (tenant as { id: string }).id;
-  await env.db('lattices').insert({ tenant_id: tenantId, name: `${name} grid`, spec: { shape: [4, 4] }, dimensions: 2, cells: 16 });
+  await insertLattice(env.db, tenantId, { name: `${name} grid`, spec: { shape: [4, 4] } });
   await env.db('users').insert({
     tenant_id: tenantId, email: `${name}@example.test`, first_name: name, last_name: 'Owner', password_hash: 'x', role: 'owner',
   });
@@ -40,7 +44,7 @@ describe('row-level security', () => {
     const a = await seedTenant('gamma');
     const b = await seedTenant('delta');
     const write = withTenant(env.db, a, (trx) =>
-      trx('lattices').insert({ tenant_id: b, spec: { shape: [2] }, dimensions: 1, cells: 2 }),
+      trx('lattices').insert({ tenant_id: b, version_id: randomUUID(), dimensions: 1, cells: 2 }),
     );
     await expect(write).rejects.toThrow(/row-level security/);
   });

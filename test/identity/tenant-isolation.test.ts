@@ -1,11 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TENANT_TABLES } from '../../migrations/0006_row_level_security.ts';
+import { TENANT_TABLES as TENANT_TABLES_0006 } from '../../migrations/0006_row_level_security.ts';
+import { TENANT_TABLES_0009 } from '../../migrations/0009_lattice_versions_result_summaries.ts';
 import { APP_ROLE, withTenant } from '../../shared/db.ts';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
 import { createApiKey, IDENTITY_TEST_ENV, login, type RegisteredTenant, registerTenant } from '../support/identity.ts';
+import { insertLattice } from '../support/lattices.ts';
+
+const TENANT_TABLES = [...TENANT_TABLES_0006, ...TENANT_TABLES_0009];
 
 const env = useTestEnvironment(IDENTITY_TEST_ENV);
 const api = useTestApi(env);
@@ -23,7 +27,7 @@ beforeAll(async () => {
   const session = await login(api, b.email, b.password);
   await api.request('/auth/logout', { method: 'POST', headers: { authorization: `Bearer ${session.access_token}` } });
   await api.request('/api/usage', { headers: bKey.headers });
-  await env.db('lattices').insert({ tenant_id: b.tenantId, name: 'beta grid', spec: { shape: [4, 4] }, dimensions: 2, cells: 16 });
+  await insertLattice(env.db, b.tenantId, { name: 'beta grid', spec: { shape: [4, 4] } });
 });
 
 describe('tenant isolation', () => {

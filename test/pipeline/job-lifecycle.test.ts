@@ -141,7 +141,10 @@ describe('a job, submitted over HTTP', () => {
 
     const completed: { data: JobJson[] } = await json(await api.request('/api/jobs?status=completed&type=components', { headers: tenant.headers }));
     expect(completed.data).toHaveLength(1);
-    expect(completed.data[0]).toMatchObject({ status: 'completed', type: 'components', result: { count: expect.any(Number) } });
+    // A list carries the result's scalar fields, not the result: that comes from the job or /result.
+    expect(completed.data[0]).toMatchObject({ status: 'completed', type: 'components', result_summary: { count: expect.any(Number), largest: expect.any(Number) } });
+    expect(completed.data[0]).not.toHaveProperty('result');
+    expect(completed.data[0]).not.toHaveProperty('result_summary.histogram');
     const none: { data: JobJson[] } = await json(await api.request('/api/jobs?status=failed', { headers: tenant.headers }));
     expect(none.data).toEqual([]);
   });

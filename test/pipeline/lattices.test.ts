@@ -1,4 +1,4 @@
-/** Stored lattices over HTTP: create, list, change, delete — and jobs keep their own copy. */
+/** Stored lattices over HTTP: create, list, change, delete — and jobs keep the version they were submitted with. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
@@ -47,7 +47,8 @@ describe('lattices', () => {
     expect(rest.data[0]).not.toHaveProperty('spec');
     expect(rest.next_cursor).toBeNull();
 
-    // A job copies the spec: changing the lattice afterwards does not change the job.
+    // A job references the lattice's version: changing the lattice afterwards makes a new one.
+    expect(lattice).toMatchObject({ version: 1 });
     const job = await submit(api, tenant.headers, { type: 'components', lattice_id: lattice.id });
     const changed = await api.request(`/api/lattices/${lattice.id}`, {
       method: 'PATCH',
@@ -55,9 +56,9 @@ describe('lattices', () => {
       headers: tenant.headers,
     });
     expect(changed.status).toBe(200);
-    expect(await json<LatticeJson>(changed)).toMatchObject({ name: 'bigger', shape: [6, 6], cells: 36, spec: { dimensions: 2, size: 6, boundary: 'open' } });
-    const row = await env.db('jobs').where({ id: job.id }).first('lattice', 'cells');
-    expect(row).toEqual({ lattice: { shape: [4, 5], boundary: 'open', obstacles: { blocked } }, cells: 20 });
+    expect(await json<LatticeJson>(changed)).toMatchObject({ name: 'bigger', version: 2, shape: [6, 6], cells: 36, spec: { dimensions: 2, size: 6, boundary: 'open' } });
+    const row = await env.db('jobs as j').join('lattice_versions as v', 'v.id', 'j.lattice_version_id').where('j.id', job.id).first('j.lattice', 'j.cells', 'v.version', 'v.spec', 'v.blocked');
+    expect(row).toEqual({ lattice: null, cells: 20, version: 1, spec: { shape: [4, 5], boundary: 'open' }, blocked });
 
     const bad = await api.request(`/api/lattices/${lattice.id}`, { method: 'PATCH', body: { size: 70_000, dimensions: 3 }, headers: tenant.headers });
     expect(bad.status).toBe(400);
@@ -65,7 +66,11 @@ describe('lattices', () => {
 
     expect((await api.request(`/api/lattices/${lattice.id}`, { method: 'DELETE', headers: tenant.headers })).status).toBe(204);
     expect((await api.request(`/api/lattices/${lattice.id}`, { headers: tenant.headers })).status).toBe(404);
-    // The job survives its lattice, with its own copy.
-    expect(await env.db('jobs').where({ id: job.id }).first('lattice_id', 'cells')).toEqual({ lattice_id: null, cells: 20 });
+    // The job survives its lattice, with its version.
+    expect(await env.db('jobs as j').join('lattice_versions as v', 'v.id', 'j.lattice_version_id').where('j.id', job.id).first('j.lattice_id', 'j.cells', 'v.version')).toEqual({
+      lattice_id: null,
+      cells: 20,
+      version: 1,
+    });
   });
 });

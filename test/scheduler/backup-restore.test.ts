@@ -18,6 +18,7 @@ import { dropDatabase } from '../support/postgres.ts';
 import { spawnCatalytic } from '../support/processes.ts';
 import { createTestTenant } from '../support/tenants.ts';
 import { finishJobWithEvent, insertEndpoint, insertJob } from '../webhooks/fixtures.ts';
+import { insertLattice } from '../support/lattices.ts';
 
 const env = useTestEnvironment({ BACKUP_CRON: 'off', LOG_LEVEL: 'info' });
 let backupDir: string;
@@ -65,7 +66,7 @@ async function snapshot(url: string): Promise<{ tables: Record<string, TableStat
 async function seed(): Promise<void> {
   for (const plan of ['free', 'starter', 'enterprise']) {
     const tenant = await createTestTenant(env.db, { plan });
-    await env.db('lattices').insert({ tenant_id: tenant.tenantId, name: 'grid', spec: { shape: [8, 8], obstacles: { density: 0.3, seed: 7 } }, dimensions: 2, cells: 64 });
+    await insertLattice(env.db, tenant.tenantId, { name: 'grid', spec: { shape: [8, 8], obstacles: { density: 0.3, seed: 7 } } });
     await insertEndpoint(env.db, tenant.tenantId, 'https://hooks.example.com/x');
     for (const status of ['completed', 'failed', 'cancelled'] as const) {
       const jobId = await insertJob(env.db, tenant.tenantId, { status: 'running' });

@@ -4,7 +4,7 @@ import type { KernelType } from '../../lattice/types.ts';
 import type { HttpClient } from '../http.ts';
 import { watchJob, type WatchOptions, type JobUpdate } from '../job-watch.ts';
 import { parseEventStream } from '../sse.ts';
-import { isFinalStatus, type Job, type JobEvent, type JobListQuery, type JobPage, type JobSubmission, type KernelResultByType, type SubmittedJob } from '../types.ts';
+import { isFinalStatus, type Job, type JobEvent, type JobListQuery, type JobPage, type JobSubmission, type JobSummary, type KernelResultByType, type SubmittedJob } from '../types.ts';
 import { everyItem } from '../paging.ts';
 
 const path = (id: string) => `/api/jobs/${encodeURIComponent(id)}`;
@@ -48,8 +48,8 @@ export class JobsResource {
     return (await this.http.request<JobPage>('GET', '/api/jobs', { query: { ...query } })).body;
   }
 
-  /** Every job matching the query, page by page. */
-  all(query: Omit<JobListQuery, 'cursor'> = {}): AsyncGenerator<Job> {
+  /** Every job matching the query, page by page, as summaries (get a job for its result). */
+  all(query: Omit<JobListQuery, 'cursor'> = {}): AsyncGenerator<JobSummary> {
     return everyItem((q) => this.list(q), query);
   }
 

@@ -1,0 +1,27 @@
+/** Stored lattices arranged directly in the database (a lattice row and its version 1), for tests not about the lattice routes. */
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import { canonicalSpec, splitSpec } from '../../shared/lattice/canonical.ts';
+import { parseLatticeSpec, summarizeSpec } from '../../shared/lattice/resolve.ts';
+
+export async function insertLattice(db: Knex, tenantId: string, options: { name?: string | null; spec: unknown }): Promise<string> {
+  const parsed = parseLatticeSpec(options.spec);
+  const summary = summarizeSpec(parsed);
+  const { head, blocked } = splitSpec(canonicalSpec(parsed));
+  const id = randomUUID();
+  const versionId = randomUUID();
+  await db.transaction(async (trx) => {
+    await trx('lattices').insert({ id, tenant_id: tenantId, name: options.name ?? null, version_id: versionId, dimensions: summary.dimensions, cells: summary.cells });
+    await trx('lattice_versions').insert({
+      id: versionId,
+      tenant_id: tenantId,
+      lattice_id: id,
+      version: 1,
+      spec: JSON.stringify(head),
+      blocked: blocked === null ? null : JSON.stringify(blocked),
+      dimensions: summary.dimensions,
+      cells: summary.cells,
+    });
+  });
+  return id;
+}
