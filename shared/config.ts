@@ -81,6 +81,9 @@ export const configSchema = z.object({
   // Per client IP on the sign-in and sign-up routes (brute force, mass sign-up).
   RATE_LIMIT_LOGIN_PER_5MIN: int(1).default(5),
   RATE_LIMIT_REGISTER_PER_HOUR: int(1).default(3),
+  // Per account, from any address: consecutive wrong passwords that lock its sign-in, and for how long.
+  LOGIN_LOCKOUT_FAILURES: int(1).default(10),
+  LOGIN_LOCKOUT_MS: int(SECOND, DAY).default(15 * MINUTE),
   // Burst cap per user token or API key, under the tenant's per-minute plan limit.
   RATE_LIMIT_CREDENTIAL_PER_SECOND: int(1).default(100),
   // Credential lookups (API key, token user) kept in memory this long; 0 reads them on every request.

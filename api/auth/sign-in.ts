@@ -8,6 +8,7 @@ import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from '.
 import type { Role } from '../../shared/auth/principal.ts';
 import { type Db, withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
+import { normaliseEmail } from './account-lockout.ts';
 import type { RequestMeta } from './request-meta.ts';
 import type { Sessions, TokenPair } from './sessions.ts';
 
@@ -27,7 +28,7 @@ export async function signIn(
   credentials: { email: string; password: string },
   meta: RequestMeta,
 ): Promise<TokenPair> {
-  const email = credentials.email.trim().toLowerCase();
+  const email = normaliseEmail(credentials.email);
   // The tenant is what sign-in finds out, so this lookup runs on the system connection.
   const user = await db('users as u')
     .join('tenants as t', 't.id', 'u.tenant_id')
