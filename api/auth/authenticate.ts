@@ -3,7 +3,7 @@
  * access token. On success `ctx.state.principal` is set; failures are 401 problem+json.
  */
 import { hashApiKey, looksLikeApiKey } from '../../shared/auth/api-key-format.ts';
-import { type Principal, type Role, ROLE_SCOPES, type Scope } from '../../shared/auth/principal.ts';
+import { apiKeyRights, type Principal, type Role, ROLE_SCOPES, type Scope } from '../../shared/auth/principal.ts';
 import { addLogContext } from '../../shared/context.ts';
 import { AppError, isAppError } from '../../shared/errors.ts';
 import { MINUTE } from '../../shared/units.ts';
@@ -29,29 +29,32 @@ export interface ApiKeyRow {
   role: Role | null;
 }
 
-/** A cached API key: its row and the principal it makes (the same for every request). */
+/** A cached API key: its row and the principal it makes (the same for every request; none once its creator is gone). */
 export interface CachedApiKey {
   row: ApiKeyRow;
-  principal: Principal;
+  principal: Principal | undefined;
 }
 
-function apiKeyPrincipal(row: ApiKeyRow): Principal {
+/** The principal a key makes, computed from its creator's current role; undefined when that user is gone. */
+function apiKeyPrincipal(row: ApiKeyRow): Principal | undefined {
+  const rights = apiKeyRights(row.scopes, row.role);
+  if (!rights) return undefined;
   return {
     kind: 'api_key',
     tenantId: row.tenant_id,
     userId: row.user_id,
     apiKeyId: row.id,
-    // A key acts with at most a member's rights; its scopes narrow them further.
-    role: row.role === 'viewer' ? 'viewer' : 'member',
-    scopes: new Set(row.scopes),
+    role: rights.role,
+    scopes: rights.scopes,
     planCode: row.plan_code,
   };
 }
 
 /**
- * API keys (`ck_…`). The key's row (with its tenant's plan and status and its user's role) comes
- * from the credential cache (principal-cache.ts) or PostgreSQL; revocation, expiry and the
- * tenant's status are checked on every request against it.
+ * API keys (`ck_…`). The key's row (with its tenant's plan and status and its creator's current
+ * role) comes from the credential cache (principal-cache.ts) or PostgreSQL; revocation, expiry
+ * and the tenant's status are checked on every request against it. A key's effective scopes are
+ * its own scopes within what its creator's role allows now.
  */
 export function apiKeyVerifier({ runtime, identity }: ApiDeps): TokenVerifier {
   const load = async (hash: string): Promise<CachedApiKey | undefined> => {
@@ -80,7 +83,7 @@ export function apiKeyVerifier({ runtime, identity }: ApiDeps): TokenVerifier {
     const hash = hashApiKey(token);
     const found = await identity.credentials.apiKeys.get(hash, () => load(hash), tagsOf);
     const row = found?.row;
-    if (!found || !row || row.revoked_at || (row.expires_at && row.expires_at.getTime() <= Date.now())) {
+    if (!found?.principal || !row || row.revoked_at || (row.expires_at && row.expires_at.getTime() <= Date.now())) {
       throw new AppError('invalid_token', 'The API key is not valid');
     }
     if (row.tenant_status !== 'active') throw new AppError('forbidden', 'The tenant is suspended');
