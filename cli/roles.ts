@@ -7,7 +7,7 @@ import { ADMIN_QUEUES_PATH } from '../api/admin/queue-board.ts';
 import { createApiDeps } from '../api/deps.ts';
 import { ApiServer } from '../api/server.ts';
 import { schedulerServices } from '../scheduler/index.ts';
-import { type Config, ConfigError, loadConfig } from '../shared/config.ts';
+import { type Config, ConfigError, loadConfig, metricsOnApiPort } from '../shared/config.ts';
 import { checkPostgres, checkRedis, DependencyError } from '../shared/dependencies.ts';
 import { Lifecycle } from '../shared/lifecycle.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
@@ -32,11 +32,11 @@ function planRole(role: Exclude<ServerRole, 'migrate'>, runtime: Runtime): RoleP
   switch (role) {
     case 'all': {
       const api = new ApiServer(createApiDeps(runtime));
-      return { services: [api, ...workerServices(runtime), ...schedulerServices(runtime)], api };
+      return { services: [api, ...apiMetricsServer(runtime), ...workerServices(runtime), ...schedulerServices(runtime)], api };
     }
     case 'api': {
       const api = new ApiServer(createApiDeps(runtime));
-      return { services: [api], api };
+      return { services: [api, ...apiMetricsServer(runtime)], api };
     }
     case 'worker':
       return { services: [new ProbeServer(runtime), ...workerServices(runtime)] };
@@ -44,6 +44,11 @@ function planRole(role: Exclude<ServerRole, 'migrate'>, runtime: Runtime): RoleP
       // The scheduler reports queue depth (as the API does); workers, which scale out, do not.
       return { services: [new ProbeServer(runtime, { queueCounts: true }), ...schedulerServices(runtime)] };
   }
+}
+
+/** In production without METRICS_TOKEN the API's metrics are served on METRICS_PORT only. */
+function apiMetricsServer(runtime: Runtime): Service[] {
+  return metricsOnApiPort(runtime.config) ? [] : [new ProbeServer(runtime, { queueCounts: true })];
 }
 
 async function migrate(config: Config, logger: Logger): Promise<void> {
@@ -90,9 +95,8 @@ export async function runRole(role: ServerRole): Promise<number> {
       if (role === 'migrate') return;
       const url = plan.api?.url;
       const queues = url && operatorAccessConfigured(config) ? `${url}${ADMIN_QUEUES_PATH}` : undefined;
-      const where = url
-        ? { api: url, health: `${url}/health`, docs: `${url}/docs`, metrics: `${url}/metrics`, ...(queues ? { queues } : {}) }
-        : { metrics: `http://localhost:${config.METRICS_PORT}/metrics` };
+      const metrics = url && metricsOnApiPort(config) ? `${url}/metrics` : `http://localhost:${config.METRICS_PORT}/metrics`;
+      const where = url ? { api: url, health: `${url}/health`, docs: `${url}/docs`, metrics, ...(queues ? { queues } : {}) } : { metrics };
       const extra = url ? ` (docs ${url}/docs${queues ? `, queues ${queues}` : ''})` : '';
       logger.info(where, `catalytic ${role} is running${url ? ` at ${url}` : ''}${extra}`);
     },

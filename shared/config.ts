@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { operatorPasswordWeakness, PLACEHOLDER_SECRET } from './auth/passwords.ts';
 import { DAY, HOUR, MINUTE, SECOND } from './units.ts';
 
 const bool = z
@@ -146,10 +147,37 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   if (config.ADMIN_USER && !config.ADMIN_PASSWORD) {
     throw new ConfigError('ADMIN_PASSWORD', 'is required when ADMIN_USER is set');
   }
-  if (config.NODE_ENV === 'production' && !config.JWT_PRIVATE_KEY && !config.JWT_PRIVATE_KEY_FILE) {
+  if (config.NODE_ENV === 'production') checkProductionSecrets(config);
+  return config;
+}
+
+/** Bearer tokens an operator sets (ADMIN_TOKEN, METRICS_TOKEN) are this long at least in production. */
+export const OPERATOR_TOKEN_MIN_LENGTH = 32;
+
+/** Production refuses to start without a signing key, or with guessable operator credentials. */
+function checkProductionSecrets(config: Config): void {
+  if (!config.JWT_PRIVATE_KEY && !config.JWT_PRIVATE_KEY_FILE) {
     throw new ConfigError('JWT_PRIVATE_KEY_FILE', 'is required in production (or set JWT_PRIVATE_KEY)');
   }
-  return config;
+  if (config.ADMIN_PASSWORD) {
+    // Longer than a sign-up's password, with the same strength check; the user name counts as a known word.
+    const weakness = operatorPasswordWeakness(config.ADMIN_PASSWORD, [config.ADMIN_USER ?? '', 'operator', 'admin', 'catalytic']);
+    if (weakness) throw new ConfigError('ADMIN_PASSWORD', `${weakness} (production refuses weak operator passwords)`);
+  }
+  for (const variable of ['ADMIN_TOKEN', 'METRICS_TOKEN'] as const) {
+    const token = config[variable];
+    if (token !== undefined && (token.length < OPERATOR_TOKEN_MIN_LENGTH || PLACEHOLDER_SECRET.test(token))) {
+      throw new ConfigError(variable, `must be at least ${OPERATOR_TOKEN_MIN_LENGTH} random characters in production (e.g. openssl rand -hex 24)`);
+    }
+  }
+}
+
+/**
+ * Whether the API serves `/metrics` on its own port. In production only behind METRICS_TOKEN;
+ * without one, the API serves it on METRICS_PORT instead (not exposed to clients).
+ */
+export function metricsOnApiPort(config: Config): boolean {
+  return config.NODE_ENV !== 'production' || config.METRICS_TOKEN !== undefined;
 }
 
 /** Reads `.env` (if present, without overriding real variables) and validates the environment. */
