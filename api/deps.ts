@@ -4,7 +4,12 @@ import { accessTokenVerifier, apiKeyVerifier } from './auth/authenticate.ts';
 import { createIdentity } from './auth/identity.ts';
 import type { ApiDeps } from './state.ts';
 
-export function createApiDeps(runtime: Runtime): ApiDeps {
+/**
+ * The API sees the runtime with `db` set to its row-level-security pool: every query of a request
+ * runs as the application role, and reads across tenants only through the definer functions.
+ */
+export function createApiDeps(shared: Runtime): ApiDeps {
+  const runtime: Runtime = { ...shared, db: shared.appDb };
   const identity = createIdentity(runtime);
   const partial: ApiDeps = { runtime, verifiers: [], identity };
   return {

@@ -41,7 +41,10 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_PRETTY: bool.optional(),
 
+  // The API's login: its sessions run as the application role, which cannot bypass row-level security.
   DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/catalytic'),
+  // The schema owner, for migrations, workers, the scheduler and backups (cross-tenant work); DATABASE_URL when unset.
+  DATABASE_OWNER_URL: url(['postgres:', 'postgresql:']).optional(),
   DATABASE_POOL_MIN: int(0, 100).default(0),
   DATABASE_POOL_MAX: int(1, 500).default(10),
   DATABASE_CREATE: bool.default(true),
@@ -184,6 +187,11 @@ export function metricsOnApiPort(config: Config): boolean {
 export function loadConfig(envFile = '.env'): Config {
   if (existsSync(envFile)) process.loadEnvFile(envFile);
   return parseConfig(process.env);
+}
+
+/** The connection of cross-tenant work (migrations, workers, scheduler, backups). */
+export function ownerDatabaseUrl(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_OWNER_URL'>): string {
+  return config.DATABASE_OWNER_URL ?? config.DATABASE_URL;
 }
 
 /** The URL clients use to reach the API, for links and the start-up banner. */

@@ -3,10 +3,10 @@
  * connection, while it waits for the endpoint (up to WEBHOOK_TIMEOUT_MS); a pool of their own
  * keeps slow or dead endpoints from starving the job pipeline or maintenance of connections.
  */
-import type { Config } from '../config.ts';
+import { type Config, ownerDatabaseUrl } from '../config.ts';
 import { createDb, type Db } from '../db.ts';
 
-export function createDeliveryDb(config: Pick<Config, 'DATABASE_URL' | 'WEBHOOK_SENDER_CONCURRENCY'>, applicationName: string): Db {
+export function createDeliveryDb(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_OWNER_URL' | 'WEBHOOK_SENDER_CONCURRENCY'>, applicationName: string): Db {
   // One connection per attempt in flight, and one for the endpoint updates of a recording attempt.
-  return createDb({ url: config.DATABASE_URL, poolMin: 0, poolMax: config.WEBHOOK_SENDER_CONCURRENCY + 1, applicationName });
+  return createDb({ url: ownerDatabaseUrl(config), poolMin: 0, poolMax: config.WEBHOOK_SENDER_CONCURRENCY + 1, applicationName });
 }

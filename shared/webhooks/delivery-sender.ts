@@ -117,11 +117,13 @@ export class DeliverySender {
   /**
    * An attempt asked for by the endpoint's owner (redeliver, test event): made now whatever the
    * delivery's status or the endpoint's state. Throws DeliveryBusyError when an attempt is in
-   * flight; returns undefined when the delivery does not exist.
+   * flight; returns undefined when the delivery does not exist. `tenantId` binds the transaction to
+   * the delivery's tenant, for a pool subject to row-level security (the API's).
    */
-  async attemptNow(deliveryId: string): Promise<AttemptReport | undefined> {
+  async attemptNow(deliveryId: string, tenantId?: string): Promise<AttemptReport | undefined> {
     try {
       return await this.options.db.transaction(async (trx) => {
+        if (tenantId) await trx.raw(`select set_config('app.tenant_id', ?, true)`, [tenantId]);
         const row = await this.selectLocked(trx).where('d.id', deliveryId).forUpdate('d').noWait().first<LockedDelivery | undefined>();
         return row ? this.deliver(trx, row, true) : undefined;
       });
