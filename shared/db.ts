@@ -20,6 +20,15 @@ export type Db = Knex;
  */
 export const APP_ROLE = 'catalytic_app';
 
+/** Creates APP_ROLE when the cluster lacks it (roles are cluster-wide; a restore target may be new). */
+export const CREATE_APP_ROLE_SQL = `
+  do $$ begin
+    if not exists (select 1 from pg_roles where rolname = '${APP_ROLE}') then
+      create role ${APP_ROLE} nologin nobypassrls;
+    end if;
+  exception when duplicate_object or unique_violation then null;
+  end $$`;
+
 // BIGINT (int8) columns hold cell counts below 2^53: read them as numbers, not strings.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 

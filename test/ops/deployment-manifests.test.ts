@@ -106,6 +106,14 @@ describe('compose/docker-compose.yml', () => {
       expect(graceS * 1000, name).toBeGreaterThanOrEqual(Number(environment.SHUTDOWN_GRACE_MS) + 5000);
     }
     expect(compose.services.api?.ports).toEqual([`${DEFAULTS.PORT}:${DEFAULTS.PORT}`]);
+    // The API logs in as a role that cannot bypass row-level security and never gets the owner's URL;
+    // migrations, workers and the scheduler (cross-tenant work) do.
+    const envOf = (name: string) => compose.services[name]?.environment as Record<string, string>;
+    const userOf = (url: string) => new URL(url.replace(/\$\{\w+:-([^}]*)\}/g, '$1')).username;
+    expect(userOf(envOf('api').DATABASE_URL as string)).toBe('catalytic_api');
+    expect(envOf('api').DATABASE_OWNER_URL).toBeUndefined();
+    for (const name of ['migrate', 'worker', 'scheduler']) expect(userOf(envOf(name).DATABASE_OWNER_URL as string), name).toBe('catalytic');
+    expect(read('compose/postgres/init-api-login.sh')).toMatch(/create role catalytic_api login nosuperuser nobypassrls .*in role catalytic_app/);
     // The defaults (`${VAR:-default}`) start in production: no weak operator password is shipped.
     for (const name of APP_SERVICES) {
       const environment = compose.services[name]?.environment as Record<string, string>;
@@ -354,6 +362,15 @@ describe('k8s/', () => {
     // The configuration as the pods see it must pass the code's own validation.
     const secret = named('Secret', 'catalytic').stringData ?? {};
     expect(Object.keys(secret).filter((k) => !CONFIG_KEYS.has(k))).toEqual([]);
+    // The API pods get no owner URL; workers, the scheduler and the migrate Job get it from the owner's secret.
+    expect(secret.DATABASE_OWNER_URL).toBeUndefined();
+    for (const workload of workloads()) {
+      const [container] = podSpec(workload).containers as Json[];
+      const owner = ((container?.env as Json[] | undefined) ?? []).find((e) => e.name === 'DATABASE_OWNER_URL');
+      const role = String(container?.args && (container.args as string[])[0]);
+      if (role === 'api') expect(owner, workload.file).toBeUndefined();
+      else expect(get(owner, 'valueFrom', 'secretKeyRef', 'name'), workload.file).toBe('catalytic-migrate');
+    }
     // The example's placeholders are refused at start-up; real values pass.
     expect(() => parseConfig({ ...config, ...secret })).toThrow(/^Invalid setting (ADMIN_PASSWORD|ADMIN_TOKEN|METRICS_TOKEN): /);
     const real = Object.fromEntries(Object.entries(secret).map(([k, v]) => [k, String(v).replace(/CHANGE-ME/g, `Quartz-Lantern-81-Meadow-${k.length}-7f3c9a1e5b2d8f4a`)]));

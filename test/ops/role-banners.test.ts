@@ -32,11 +32,14 @@ describe('role processes', () => {
     expect(await api.exited).toBe(0);
   });
 
-  it('in production, the API serves /metrics on METRICS_PORT only, or on its port behind METRICS_TOKEN', async () => {
+  const production = () => {
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const production = { ...env.env, LOG_LEVEL: 'info', NODE_ENV: 'production', JWT_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+    return { ...env.env, LOG_LEVEL: 'info', NODE_ENV: 'production', JWT_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+  };
+
+  it('in production without METRICS_TOKEN, the API serves /metrics on METRICS_PORT only', async () => {
     const port = await freePort();
-    const open = spawnCatalytic(['api'], { ...production, METRICS_PORT: String(port) });
+    const open = spawnCatalytic(['api'], { ...production(), METRICS_PORT: String(port) });
     const line = await open.waitForLine(/is running at/);
     const url = /is running at (http:\/\/\S+)/.exec(line)?.[1] as string;
     expect((await fetch(`${url}/metrics`)).status).toBe(404);
@@ -45,9 +48,11 @@ describe('role processes', () => {
     expect(parsePrometheusText(await scraped.text()).types.get('catalytic_http_request_duration_seconds')).toBe('histogram');
     open.child.kill('SIGTERM');
     expect(await open.exited).toBe(0);
+  });
 
+  it('in production with METRICS_TOKEN, the API serves /metrics on its port behind the token', async () => {
     const token = 'a-scrape-token-of-more-than-32-chars';
-    const guarded = spawnCatalytic(['api'], { ...production, METRICS_TOKEN: token });
+    const guarded = spawnCatalytic(['api'], { ...production(), METRICS_TOKEN: token });
     const guardedUrl = /is running at (http:\/\/\S+)/.exec(await guarded.waitForLine(/is running at/))?.[1] as string;
     expect((await fetch(`${guardedUrl}/metrics`)).status).toBe(401);
     expect((await fetch(`${guardedUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
