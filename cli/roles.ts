@@ -11,6 +11,7 @@ import { type Config, ConfigError, loadConfig, metricsOnApiPort } from '../share
 import { checkPostgres, checkRedis, DependencyError } from '../shared/dependencies.ts';
 import { Lifecycle } from '../shared/lifecycle.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
+import { loginCanBypassRls } from '../shared/db.ts';
 import { migrateLatest } from '../shared/migrate.ts';
 import { ProbeServer } from '../shared/probe-server.ts';
 import { createRuntime, type Runtime } from '../shared/runtime.ts';
@@ -49,6 +50,15 @@ function planRole(role: Exclude<ServerRole, 'migrate'>, runtime: Runtime): RoleP
 /** In production without METRICS_TOKEN the API's metrics are served on METRICS_PORT only. */
 function apiMetricsServer(runtime: Runtime): Service[] {
   return metricsOnApiPort(runtime.config) ? [] : [new ProbeServer(runtime, { queueCounts: true })];
+}
+
+/** The API's sessions run as catalytic_app anyway; a login that could leave it deserves a warning. */
+async function warnIfLoginBypassesRls(runtime: Runtime, logger: Logger): Promise<void> {
+  if (await loginCanBypassRls(runtime.appDb)) {
+    logger.warn(
+      'DATABASE_URL logs in as a superuser or BYPASSRLS role: use a NOBYPASSRLS member of catalytic_app for the API, and DATABASE_OWNER_URL for the owner',
+    );
+  }
 }
 
 async function migrate(config: Config, logger: Logger): Promise<void> {
@@ -107,6 +117,9 @@ export async function runRole(role: ServerRole): Promise<number> {
     step('check-postgres', () => checkPostgres(config)),
     ...(role === 'migrate' ? [] : [step('check-redis', () => checkRedis(config))]),
     ...(role === 'all' || role === 'migrate' ? [step('migrate', () => migrate(config, logger))] : []),
+    ...(runtime && (role === 'api' || role === 'all') && config.NODE_ENV === 'production'
+      ? [step('check-api-login', () => warnIfLoginBypassesRls(runtime, logger))]
+      : []),
     ...plan.services,
     ...(role === 'migrate' ? [step('done', async () => lifecycle.requestStop())] : []),
   ];

@@ -144,6 +144,17 @@ export async function ensureDatabase(url: string): Promise<boolean> {
   });
 }
 
+/**
+ * Whether the login behind `db` could leave row-level security behind (a superuser, or a role with
+ * BYPASSRLS, could RESET ROLE). The API warns about it in production.
+ */
+export async function loginCanBypassRls(db: Db): Promise<boolean> {
+  const { rows } = await db.raw<{ rows: Array<{ bypass: boolean }> }>(
+    'select rolsuper or rolbypassrls as bypass from pg_roles where rolname = session_user',
+  );
+  return rows[0]?.bypass ?? false;
+}
+
 /** Round-trip time of a trivial query, in milliseconds. */
 export async function pingDb(db: Db): Promise<number> {
   const started = performance.now();

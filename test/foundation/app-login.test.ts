@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APP_ROLE } from '../../shared/db.ts';
+import { APP_ROLE, loginCanBypassRls } from '../../shared/db.ts';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
 import { createApiKey, IDENTITY_TEST_ENV, login, registerTenant } from '../support/identity.ts';
@@ -64,6 +64,9 @@ describe('the API login', () => {
     expect(seen.role).toEqual({ rolsuper: false, rolbypassrls: false });
     expect(seen.counts).toEqual({ tenants: 0, users: 0, api_keys: 0, refresh_tokens: 0, audit_log: 0, lattices: 0, jobs: 0, webhooks: 0, usage_counters: 0 });
     expect(seen.off).toMatch(/row-level security/);
+    // What the API checks at start-up in production: this login is fine, the owner's is not.
+    expect(await loginCanBypassRls(api.deps.runtime.db)).toBe(false);
+    expect(await loginCanBypassRls(env.db)).toBe(true);
     // The owner sees the tenant that the login could not.
     expect(await env.db('users').where({ tenant_id: tenant.tenantId }).count('* as n')).toEqual([{ n: 1 }]);
   });
