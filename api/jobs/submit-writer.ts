@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
+import { checkJobMemory, type JobMemorySettings, jobReservation, queuedJobOf } from '../../shared/jobs/job-memory.ts';
 import { checkJob, checkLattice, checkLatticeAgainstPlan } from '../../shared/jobs/lattice-checks.ts';
 import { insertJobs, type NewJob } from '../../shared/jobs/repository.ts';
 import type { JobRow } from '../../shared/jobs/types.ts';
@@ -61,10 +62,17 @@ interface CheckedJob {
  * Validates a job against the engine and the plan (lattice, plan limits, parameters against the
  * lattice). `checkedLattice` reuses an earlier check of the same stored lattice.
  */
-function checkJobContent(input: SubmitInput, spec: unknown, plan: Plan, checkedLattice?: ReturnType<typeof checkLattice>): CheckedJob {
+function checkJobContent(
+  input: SubmitInput,
+  spec: unknown,
+  plan: Plan,
+  memory: JobMemorySettings,
+  checkedLattice?: ReturnType<typeof checkLattice>,
+): CheckedJob {
   const checked = checkedLattice ?? checkLattice(spec, input.lattice_id ? 'lattice' : 'body.lattice');
   checkLatticeAgainstPlan(checked.summary, plan);
   const params = checkJob(input.type, checked.spec, input.params);
+  checkJobMemory(jobReservation(input.type, checked.spec, params, memory.KERNEL_THREADS), memory);
   return { lattice: checked.spec, params, cells: checked.summary.cells };
 }
 
@@ -82,7 +90,7 @@ export class SubmissionWriter {
 
   /** The row of a submission with an inline lattice, checked: throws the problem of an invalid job. */
   prepareInline(submission: Omit<Submission, 'job'>): NewJob {
-    return this.newJob(submission, checkJobContent(submission.input, submission.input.lattice, submission.plan));
+    return this.newJob(submission, checkJobContent(submission.input, submission.input.lattice, submission.plan, this.runtime.config));
   }
 
   private newJob(submission: Omit<Submission, 'job'>, checked: CheckedJob): NewJob {
@@ -184,7 +192,7 @@ export class SubmissionWriter {
           checkedLattice = checkLattice(specs.get(latticeId), 'lattice');
           checkedLattices.set(latticeId, checkedLattice);
         }
-        ready.push({ index, job: this.newJob(submission, checkJobContent(submission.input, undefined, submission.plan, checkedLattice)) });
+        ready.push({ index, job: this.newJob(submission, checkJobContent(submission.input, undefined, submission.plan, this.runtime.config, checkedLattice)) });
       } catch (error) {
         outcomes[index] = { ok: false, error };
       }
@@ -194,7 +202,8 @@ export class SubmissionWriter {
 
   /** Queues written rows of one tenant; a failure is logged (reconcile queues them later). */
   async publish(tenantId: string, rows: ReadonlyArray<JobRow | undefined>): Promise<void> {
-    const jobs = rows.filter((row): row is JobRow => row !== undefined).map((row) => ({ id: row.id, tenantId: row.tenant_id, type: row.type }));
+    const threads = this.runtime.config.KERNEL_THREADS;
+    const jobs = rows.filter((row): row is JobRow => row !== undefined).map((row) => queuedJobOf(row, threads));
     await this.producer.enqueueMany(tenantId, jobs).catch((err: unknown) =>
       this.runtime.logger.warn({ err, jobIds: jobs.map((j) => j.id) }, 'job rows written but not queued; reconcile will queue them'),
     );

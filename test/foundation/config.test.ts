@@ -31,7 +31,7 @@ describe('configuration', () => {
   });
 
   it('refuses weak operator credentials in production, and only there', () => {
-    const production = { NODE_ENV: 'production', JWT_PRIVATE_KEY: 'a pem', ADMIN_USER: 'operator' };
+    const production = { NODE_ENV: 'production', JWT_PRIVATE_KEY: 'a pem', SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'), ADMIN_USER: 'operator' };
     for (const weak of ['change-me-operator', 'CHANGE-ME', 'operator', 'password123', 'operator2024!', 'operator-operator-operator']) {
       expect(() => parseConfig({ ...production, ADMIN_PASSWORD: weak }), weak).toThrow(/^Invalid setting ADMIN_PASSWORD: .*production refuses weak operator passwords/);
       expect(() => parseConfig({ ADMIN_USER: 'operator', ADMIN_PASSWORD: weak })).not.toThrow();
@@ -49,6 +49,12 @@ describe('configuration', () => {
     const proc = spawnCatalytic(['api'], { NODE_ENV: 'production', JWT_PRIVATE_KEY: 'a pem', ADMIN_USER: 'operator', ADMIN_PASSWORD: 'change-me-operator' });
     expect(await proc.exited).toBe(78);
     expect(proc.output().trim()).toMatch(/^catalytic: Invalid setting ADMIN_PASSWORD: [^\n]*$/);
+  });
+
+  it('lets a development install deliver webhooks to this machine, and nothing else unless told', () => {
+    expect(parseConfig({}).WEBHOOK_ALLOW_PRIVATE_NETWORKS).toBe(true);
+    expect(parseConfig({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'false' }).WEBHOOK_ALLOW_PRIVATE_NETWORKS).toBe(false);
+    expect(parseConfig({ NODE_ENV: 'test' }).WEBHOOK_ALLOW_PRIVATE_NETWORKS).toBe(false);
   });
 
   it('treats empty values as unset', () => {
