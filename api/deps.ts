@@ -9,7 +9,20 @@ import type { ApiDeps } from './state.ts';
  * runs as the application role, and reads across tenants only through the definer functions.
  */
 export function createApiDeps(shared: Runtime): ApiDeps {
-  const runtime: Runtime = { ...shared, db: shared.appDb };
+  const runtime: Runtime = {
+    config: shared.config,
+    logger: shared.logger,
+    db: shared.appDb,
+    appDb: shared.appDb,
+    redis: shared.redis,
+    redisProbe: shared.redisProbe,
+    startedAt: shared.startedAt,
+    // Still loaded on first use, as in the shared runtime.
+    get secretBox() {
+      return shared.secretBox;
+    },
+    close: () => shared.close(),
+  };
   const identity = createIdentity(runtime);
   const partial: ApiDeps = { runtime, verifiers: [], identity };
   return {
