@@ -8,11 +8,12 @@ import { ADMIN_QUEUES_PATH } from '../api/admin/queue-board.ts';
 import { createApiDeps } from '../api/deps.ts';
 import { ApiServer } from '../api/server.ts';
 import { schedulerServices } from '../scheduler/index.ts';
-import { type Config, ConfigError, loadConfig } from '../shared/config.ts';
+import { type Config, ConfigError, loadConfig, metricsOnApiPort } from '../shared/config.ts';
 import { checkPostgres, checkRedis, DependencyError } from '../shared/dependencies.ts';
 import { Lifecycle } from '../shared/lifecycle.ts';
 import { PortUnavailableError } from '../shared/listen.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
+import { loginCanBypassRls } from '../shared/db.ts';
 import { migrateLatest } from '../shared/migrate.ts';
 import { ProbeServer } from '../shared/probe-server.ts';
 import { createRuntime, type Runtime } from '../shared/runtime.ts';
@@ -34,17 +35,31 @@ function planRole(role: Exclude<ServerRole, 'migrate'>, runtime: Runtime): RoleP
   switch (role) {
     case 'all': {
       const api = new ApiServer(createApiDeps(runtime));
-      return { services: [api, ...workerServices(runtime), ...schedulerServices(runtime)], api };
+      return { services: [api, ...apiMetricsServer(runtime), ...workerServices(runtime), ...schedulerServices(runtime)], api };
     }
     case 'api': {
       const api = new ApiServer(createApiDeps(runtime));
-      return { services: [api], api };
+      return { services: [api, ...apiMetricsServer(runtime)], api };
     }
     case 'worker':
       return { services: [new ProbeServer(runtime), ...workerServices(runtime)] };
     case 'scheduler':
       // The scheduler reports queue depth (as the API does); workers, which scale out, do not.
       return { services: [new ProbeServer(runtime, { queueCounts: true }), ...schedulerServices(runtime)] };
+  }
+}
+
+/** In production without METRICS_TOKEN the API's metrics are served on METRICS_PORT only. */
+function apiMetricsServer(runtime: Runtime): Service[] {
+  return metricsOnApiPort(runtime.config) ? [] : [new ProbeServer(runtime, { queueCounts: true })];
+}
+
+/** The API's sessions run as catalytic_app anyway; a login that could leave it deserves a warning. */
+async function warnIfLoginBypassesRls(runtime: Runtime, logger: Logger): Promise<void> {
+  if (await loginCanBypassRls(runtime.appDb)) {
+    logger.warn(
+      'DATABASE_URL logs in as a superuser or BYPASSRLS role: use a NOBYPASSRLS member of catalytic_app for the API, and DATABASE_OWNER_URL for the owner',
+    );
   }
 }
 
@@ -103,9 +118,8 @@ export async function runRole(role: ServerRole): Promise<number> {
       if (role === 'migrate') return;
       const url = plan.api?.url;
       const queues = url && operatorAccessConfigured(config) ? `${url}${ADMIN_QUEUES_PATH}` : undefined;
-      const where = url
-        ? { api: url, health: `${url}/health`, docs: `${url}/docs`, metrics: `${url}/metrics`, ...(queues ? { queues } : {}) }
-        : { metrics: `http://localhost:${config.METRICS_PORT}/metrics` };
+      const metrics = url && metricsOnApiPort(config) ? `${url}/metrics` : `http://localhost:${config.METRICS_PORT}/metrics`;
+      const where = url ? { api: url, health: `${url}/health`, docs: `${url}/docs`, metrics, ...(queues ? { queues } : {}) } : { metrics };
       const extra = url ? ` (docs ${url}/docs${queues ? `, queues ${queues}` : ''})` : '';
       logger.info(where, `catalytic ${role} is running${url ? ` at ${url}` : ''}${extra}`);
       if (queues && generatedOperator) {
@@ -123,6 +137,9 @@ export async function runRole(role: ServerRole): Promise<number> {
     step('check-postgres', () => checkPostgres(config)),
     ...(role === 'migrate' ? [] : [step('check-redis', () => checkRedis(config))]),
     ...(role === 'all' || role === 'migrate' ? [step('migrate', () => migrate(config, logger))] : []),
+    ...(runtime && (role === 'api' || role === 'all') && config.NODE_ENV === 'production'
+      ? [step('check-api-login', () => warnIfLoginBypassesRls(runtime, logger))]
+      : []),
     ...plan.services,
     ...(role === 'migrate' ? [step('done', async () => lifecycle.requestStop())] : []),
   ];

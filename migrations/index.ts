@@ -11,6 +11,7 @@ import * as usage from './0005_usage.ts';
 import * as rowLevelSecurity from './0006_row_level_security.ts';
 import * as webhookLeasesAndCaps from './0007_webhook_leases_and_caps.ts';
 import * as latticeVersionsResultSummaries from './0009_lattice_versions_result_summaries.ts';
+import * as identityHardening from './0010_identity_hardening.ts';
 import * as jobMemory from './0011_job_memory.ts';
 
 export interface Migration {
@@ -27,5 +28,6 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0006_row_level_security', rowLevelSecurity],
   ['0007_webhook_leases_and_caps', webhookLeasesAndCaps],
   ['0009_lattice_versions_result_summaries', latticeVersionsResultSummaries],
+  ['0010_identity_hardening', identityHardening],
   ['0011_job_memory', jobMemory],
 ];

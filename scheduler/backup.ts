@@ -15,10 +15,11 @@ import { spawn } from 'node:child_process';
 import { chmod, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
-import type { Config } from '../shared/config.ts';
-import { APP_ROLE, databaseName, ensureDatabase } from '../shared/db.ts';
+import { type Config, ownerDatabaseUrl } from '../shared/config.ts';
+import { CREATE_APP_ROLE_SQL, databaseName, ensureDatabase } from '../shared/db.ts';
 
-export type BackupConfig = Pick<Config, 'DATABASE_URL' | 'BACKUP_DIR' | 'BACKUP_KEEP'>;
+/** Dumps and restores run as the schema owner (DATABASE_OWNER_URL, else DATABASE_URL): the API's login sees no rows. */
+export type BackupConfig = Pick<Config, 'DATABASE_URL' | 'DATABASE_OWNER_URL' | 'BACKUP_DIR' | 'BACKUP_KEEP'>;
 
 /** Owner only: a dump is the whole database. */
 const DIR_MODE = 0o700;
@@ -89,7 +90,7 @@ export async function takeBackup(config: BackupConfig): Promise<BackupReport> {
   await chmod(dir, DIR_MODE);
   const file = join(dir, `catalytic-${databaseName(config.DATABASE_URL)}-${timestamp(new Date())}.dump`);
   const partial = `${file}.partial`;
-  const { url, env } = clientConnection(config.DATABASE_URL);
+  const { url, env } = clientConnection(ownerDatabaseUrl(config));
   try {
     // Created private first: pg_dump truncates and fills it, and the mode stays.
     await (await open(partial, 'wx', FILE_MODE)).close();
@@ -144,13 +145,7 @@ async function prepareTarget(databaseUrl: string): Promise<{ relations: number }
     );
     const relations = Number(rows[0]?.count ?? 0);
     if (relations === 0) {
-      await client.query(`
-        do $$ begin
-          if not exists (select 1 from pg_roles where rolname = '${APP_ROLE}') then
-            create role ${APP_ROLE} nologin nobypassrls;
-          end if;
-        exception when duplicate_object or unique_violation then null;
-        end $$`);
+      await client.query(CREATE_APP_ROLE_SQL);
     }
     return { relations };
   } finally {
@@ -168,7 +163,7 @@ export interface RestoreReport {
  * Restores a dump into the database of DATABASE_URL, which must be empty (it is created when
  * missing and `create` is set). All or nothing: one transaction, stopping at the first error.
  */
-export async function restoreBackup(config: Pick<Config, 'DATABASE_URL'>, file: string, options: { create?: boolean } = {}): Promise<RestoreReport> {
+export async function restoreBackup(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_OWNER_URL'>, file: string, options: { create?: boolean } = {}): Promise<RestoreReport> {
   const started = Date.now();
   const path = resolve(file);
   try {
@@ -176,13 +171,13 @@ export async function restoreBackup(config: Pick<Config, 'DATABASE_URL'>, file: 
   } catch {
     throw new BackupError(`No backup file at ${path}`);
   }
-  if (options.create) await ensureDatabase(config.DATABASE_URL);
+  if (options.create) await ensureDatabase(ownerDatabaseUrl(config));
   const database = databaseName(config.DATABASE_URL);
-  const { relations } = await prepareTarget(config.DATABASE_URL);
+  const { relations } = await prepareTarget(ownerDatabaseUrl(config));
   if (relations > 0) {
     throw new BackupError(`The database ${database} is not empty (${relations} relations); restore into an empty database`);
   }
-  const { url, env } = clientConnection(config.DATABASE_URL);
+  const { url, env } = clientConnection(ownerDatabaseUrl(config));
   await run(
     'pg_restore',
     ['--no-password', '--no-owner', '--exit-on-error', '--single-transaction', `--dbname=${url}`, path],

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { operatorPasswordWeakness, PLACEHOLDER_SECRET } from './auth/passwords.ts';
 import { DAY, GIB, HOUR, MIB, MINUTE, SECOND } from './units.ts';
 
 const bool = z
@@ -40,7 +41,10 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_PRETTY: bool.optional(),
 
+  // The API's login: its sessions run as the application role, which cannot bypass row-level security.
   DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/catalytic'),
+  // The schema owner, for migrations, workers, the scheduler and backups (cross-tenant work); DATABASE_URL when unset.
+  DATABASE_OWNER_URL: url(['postgres:', 'postgresql:']).optional(),
   DATABASE_POOL_MIN: int(0, 100).default(0),
   DATABASE_POOL_MAX: int(1, 500).default(10),
   DATABASE_CREATE: bool.default(true),
@@ -89,6 +93,9 @@ export const configSchema = z.object({
   // Per client IP on the sign-in and sign-up routes (brute force, mass sign-up).
   RATE_LIMIT_LOGIN_PER_5MIN: int(1).default(5),
   RATE_LIMIT_REGISTER_PER_HOUR: int(1).default(3),
+  // Per account, from any address: consecutive wrong passwords that lock its sign-in, and for how long.
+  LOGIN_LOCKOUT_FAILURES: int(1).default(10),
+  LOGIN_LOCKOUT_MS: int(SECOND, DAY).default(15 * MINUTE),
   // Burst cap per user token or API key, under the tenant's per-minute plan limit.
   RATE_LIMIT_CREDENTIAL_PER_SECOND: int(1).default(100),
   // Credential lookups (API key, token user) kept in memory this long; 0 reads them on every request.
@@ -165,12 +172,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   if (config.ADMIN_USER && !config.ADMIN_PASSWORD) {
     throw new ConfigError('ADMIN_PASSWORD', 'is required when ADMIN_USER is set');
   }
-  if (config.NODE_ENV === 'production' && !config.JWT_PRIVATE_KEY && !config.JWT_PRIVATE_KEY_FILE) {
-    throw new ConfigError('JWT_PRIVATE_KEY_FILE', 'is required in production (or set JWT_PRIVATE_KEY)');
-  }
-  if (config.NODE_ENV === 'production' && !config.SECRETS_KEY && !config.SECRETS_KEY_FILE) {
-    throw new ConfigError('SECRETS_KEY_FILE', 'is required in production (or set SECRETS_KEY): it encrypts webhook secrets at rest');
-  }
+  if (config.NODE_ENV === 'production') checkProductionSecrets(config);
   for (const variable of ['SECRETS_KEY', 'SECRETS_PREVIOUS_KEYS'] as const) {
     for (const key of (config[variable] ?? '').split(',').filter((k) => k.trim())) {
       if (Buffer.from(key.trim(), 'base64').length !== 32 || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(key.trim())) {
@@ -181,10 +183,47 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   return config;
 }
 
+/** Bearer tokens an operator sets (ADMIN_TOKEN, METRICS_TOKEN) are this long at least in production. */
+export const OPERATOR_TOKEN_MIN_LENGTH = 32;
+
+/** Production refuses to start without a signing key, or with guessable operator credentials. */
+function checkProductionSecrets(config: Config): void {
+  if (!config.JWT_PRIVATE_KEY && !config.JWT_PRIVATE_KEY_FILE) {
+    throw new ConfigError('JWT_PRIVATE_KEY_FILE', 'is required in production (or set JWT_PRIVATE_KEY)');
+  }
+  if (config.ADMIN_PASSWORD) {
+    // Longer than a sign-up's password, with the same strength check; the user name counts as a known word.
+    const weakness = operatorPasswordWeakness(config.ADMIN_PASSWORD, [config.ADMIN_USER ?? '', 'operator', 'admin', 'catalytic']);
+    if (weakness) throw new ConfigError('ADMIN_PASSWORD', `${weakness} (production refuses weak operator passwords)`);
+  }
+  for (const variable of ['ADMIN_TOKEN', 'METRICS_TOKEN'] as const) {
+    const token = config[variable];
+    if (token !== undefined && (token.length < OPERATOR_TOKEN_MIN_LENGTH || PLACEHOLDER_SECRET.test(token))) {
+      throw new ConfigError(variable, `must be at least ${OPERATOR_TOKEN_MIN_LENGTH} random characters in production (e.g. openssl rand -hex 24)`);
+    }
+  }
+  if (!config.SECRETS_KEY && !config.SECRETS_KEY_FILE) {
+    throw new ConfigError('SECRETS_KEY_FILE', 'is required in production (or set SECRETS_KEY): it encrypts webhook secrets at rest');
+  }
+}
+
+/**
+ * Whether the API serves `/metrics` on its own port. In production only behind METRICS_TOKEN;
+ * without one, the API serves it on METRICS_PORT instead (not exposed to clients).
+ */
+export function metricsOnApiPort(config: Config): boolean {
+  return config.NODE_ENV !== 'production' || config.METRICS_TOKEN !== undefined;
+}
+
 /** Reads `.env` (if present, without overriding real variables) and validates the environment. */
 export function loadConfig(envFile = '.env'): Config {
   if (existsSync(envFile)) process.loadEnvFile(envFile);
   return parseConfig(process.env);
+}
+
+/** The connection of cross-tenant work (migrations, workers, scheduler, backups). */
+export function ownerDatabaseUrl(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_OWNER_URL'>): string {
+  return config.DATABASE_OWNER_URL ?? config.DATABASE_URL;
 }
 
 /** The URL clients use to reach the API, for links and the start-up banner. */

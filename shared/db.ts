@@ -1,21 +1,33 @@
 /**
  * PostgreSQL access with knex. Tenant work runs in `withTenant`, which switches the transaction to
  * the application role (which cannot bypass row-level security) and sets `app.tenant_id`, so a
- * query that forgets its `where tenant_id` still sees only the tenant's rows.
+ * query that forgets its `where tenant_id` still sees only the tenant's rows. The API's own pool
+ * (`createAppDbFromConfig`) runs every session as that role, so outside a tenant it sees nothing
+ * but what the SECURITY DEFINER functions of the migrations hand it.
  */
 import knex, { type Knex } from 'knex';
 import pg from 'pg';
-import type { Config } from './config.ts';
+import { type Config, ownerDatabaseUrl } from './config.ts';
 import type { Logger } from './logger.ts';
 
 export type { Knex };
 export type Db = Knex;
 
 /**
- * The role tenant transactions switch to. It cannot bypass row-level security; the migrations
- * create it. In production, the login role in DATABASE_URL is granted membership of it.
+ * The role tenant transactions switch to, and the API's sessions run as. It cannot bypass
+ * row-level security; the migrations create it. In production, the login role in DATABASE_URL is
+ * a member of it that cannot bypass row-level security either.
  */
 export const APP_ROLE = 'catalytic_app';
+
+/** Creates APP_ROLE when the cluster lacks it (roles are cluster-wide; a restore target may be new). */
+export const CREATE_APP_ROLE_SQL = `
+  do $$ begin
+    if not exists (select 1 from pg_roles where rolname = '${APP_ROLE}') then
+      create role ${APP_ROLE} nologin nobypassrls;
+    end if;
+  exception when duplicate_object or unique_violation then null;
+  end $$`;
 
 // BIGINT (int8) columns hold cell counts below 2^53: read them as numbers, not strings.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -31,6 +43,8 @@ export interface DbOptions {
   applicationName?: string;
   /** Where knex's own warnings go; without it they are dropped rather than printed as plain text. */
   logger?: Logger;
+  /** A role every session switches to as soon as it connects (SET ROLE), e.g. APP_ROLE. */
+  sessionRole?: string;
 }
 
 /** knex prints its warnings as plain text by default; route them to JSON log lines instead. */
@@ -51,7 +65,11 @@ export function createDb(options: DbOptions): Db {
       // A connection dropped by a PostgreSQL restart is found and replaced instead of reused.
       afterCreate: (conn: pg.Client, done: (err: Error | null, conn: pg.Client) => void) => {
         conn.on('error', () => undefined);
-        done(null, conn);
+        if (!options.sessionRole) return done(null, conn);
+        conn.query(`set role ${pg.escapeIdentifier(options.sessionRole)}`).then(
+          () => done(null, conn),
+          (err: Error) => done(err, conn),
+        );
       },
     },
     acquireConnectionTimeout: 10_000,
@@ -59,13 +77,26 @@ export function createDb(options: DbOptions): Db {
   });
 }
 
+/** The owner's pool (DATABASE_OWNER_URL, else DATABASE_URL): workers, scheduler, migrations. */
 export function createDbFromConfig(config: Config, applicationName: string, logger?: Logger): Db {
+  return createDb({
+    logger,
+    url: ownerDatabaseUrl(config),
+    poolMin: config.DATABASE_POOL_MIN,
+    poolMax: config.DATABASE_POOL_MAX,
+    applicationName,
+  });
+}
+
+/** The API's pool (DATABASE_URL), every session switched to APP_ROLE: row-level security always applies. */
+export function createAppDbFromConfig(config: Config, applicationName: string, logger?: Logger): Db {
   return createDb({
     logger,
     url: config.DATABASE_URL,
     poolMin: config.DATABASE_POOL_MIN,
     poolMax: config.DATABASE_POOL_MAX,
     applicationName,
+    sessionRole: APP_ROLE,
   });
 }
 
@@ -111,6 +142,17 @@ export async function ensureDatabase(url: string): Promise<boolean> {
     }
     return true;
   });
+}
+
+/**
+ * Whether the login behind `db` could leave row-level security behind (a superuser, or a role with
+ * BYPASSRLS, could RESET ROLE). The API warns about it in production.
+ */
+export async function loginCanBypassRls(db: Db): Promise<boolean> {
+  const { rows } = await db.raw<{ rows: Array<{ bypass: boolean }> }>(
+    'select rolsuper or rolbypassrls as bypass from pg_roles where rolname = session_user',
+  );
+  return rows[0]?.bypass ?? false;
 }
 
 /** Round-trip time of a trivial query, in milliseconds. */

@@ -72,10 +72,10 @@ export class QueueCatalog {
   }
 
   private async refresh(): Promise<CatalogQueue[]> {
-    const tenants = await this.runtime
-      .db('tenants')
-      .orderBy('created_at')
-      .select<TenantRow[]>('id', 'name', 'plan_code', 'status');
+    // Through the definer function: the API's pool cannot read across tenants otherwise.
+    const { rows: tenants } = await this.runtime.db.raw<{ rows: TenantRow[] }>(
+      'select id, name, plan_code, status from catalytic_tenant_directory() order by created_at',
+    );
     this.system ??= this.openers
       .systemQueues()
       .map((q) => ({ ...q, queue: this.watch(q.queue), plan: 'none', displayName: q.queue.name }));

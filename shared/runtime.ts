@@ -3,7 +3,7 @@
  * runtime for the API, the worker and the scheduler; a single-role process makes its own.
  */
 import type { Config } from './config.ts';
-import { createDbFromConfig, type Db } from './db.ts';
+import { createAppDbFromConfig, createDbFromConfig, type Db } from './db.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { closeRedis, createRedisFromConfig, type RedisClient } from './redis.ts';
 import { once } from './service.ts';
@@ -13,7 +13,10 @@ import { loadSecretBox } from './webhooks/secret-keys.ts';
 export interface Runtime {
   readonly config: Config;
   readonly logger: Logger;
+  /** The owner's pool (DATABASE_OWNER_URL, else DATABASE_URL), for cross-tenant work. */
   readonly db: Db;
+  /** The API's pool (DATABASE_URL), subject to row-level security in every session. */
+  readonly appDb: Db;
   /** Shared connection for request-path commands (fails in seconds while Redis is down). */
   readonly redis: RedisClient;
   /** Connection for health checks (fails at once while Redis is down). */
@@ -33,7 +36,9 @@ export interface RuntimeOptions {
 
 export function createRuntime(config: Config, options: RuntimeOptions): Runtime {
   const logger = options.logger ?? createLogger(config, options.name);
+  // Both pools connect lazily: a role that never uses one opens no connection on it.
   const db = createDbFromConfig(config, options.name, logger);
+  const appDb = createAppDbFromConfig(config, options.name, logger);
   const redis = createRedisFromConfig(config, `${options.name}:commands`, 'commands');
   const redisProbe = createRedisFromConfig(config, `${options.name}:probe`, 'probe');
   let secretBox: SecretBox | undefined;
@@ -41,6 +46,7 @@ export function createRuntime(config: Config, options: RuntimeOptions): Runtime 
     config,
     logger,
     db,
+    appDb,
     redis,
     redisProbe,
     startedAt: Date.now(),
@@ -49,7 +55,7 @@ export function createRuntime(config: Config, options: RuntimeOptions): Runtime 
       return secretBox;
     },
     close: once(async () => {
-      await Promise.allSettled([closeRedis(redis), closeRedis(redisProbe), db.destroy()]);
+      await Promise.allSettled([closeRedis(redis), closeRedis(redisProbe), db.destroy(), appDb.destroy()]);
     }),
   };
 }

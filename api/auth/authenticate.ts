@@ -3,8 +3,9 @@
  * access token. On success `ctx.state.principal` is set; failures are 401 problem+json.
  */
 import { hashApiKey, looksLikeApiKey } from '../../shared/auth/api-key-format.ts';
-import { type Principal, type Role, ROLE_SCOPES, type Scope } from '../../shared/auth/principal.ts';
+import { apiKeyRights, type Principal, type Role, ROLE_SCOPES, type Scope } from '../../shared/auth/principal.ts';
 import { addLogContext } from '../../shared/context.ts';
+import { readAsTenant, sql, withTenant } from '../../shared/db.ts';
 import { AppError, isAppError } from '../../shared/errors.ts';
 import { MINUTE } from '../../shared/units.ts';
 import type { ApiContext, ApiDeps } from '../state.ts';
@@ -29,49 +30,42 @@ export interface ApiKeyRow {
   role: Role | null;
 }
 
-/** A cached API key: its row and the principal it makes (the same for every request). */
+/** A cached API key: its row and the principal it makes (the same for every request; none once its creator is gone). */
 export interface CachedApiKey {
   row: ApiKeyRow;
-  principal: Principal;
+  principal: Principal | undefined;
 }
 
-function apiKeyPrincipal(row: ApiKeyRow): Principal {
+/** The principal a key makes, computed from its creator's current role; undefined when that user is gone. */
+function apiKeyPrincipal(row: ApiKeyRow): Principal | undefined {
+  const rights = apiKeyRights(row.scopes, row.role);
+  if (!rights) return undefined;
   return {
     kind: 'api_key',
     tenantId: row.tenant_id,
     userId: row.user_id,
     apiKeyId: row.id,
-    // A key acts with at most a member's rights; its scopes narrow them further.
-    role: row.role === 'viewer' ? 'viewer' : 'member',
-    scopes: new Set(row.scopes),
+    role: rights.role,
+    scopes: rights.scopes,
     planCode: row.plan_code,
   };
 }
 
 /**
- * API keys (`ck_…`). The key's row (with its tenant's plan and status and its user's role) comes
- * from the credential cache (principal-cache.ts) or PostgreSQL; revocation, expiry and the
- * tenant's status are checked on every request against it.
+ * API keys (`ck_…`). The key's row (with its tenant's plan and status and its creator's current
+ * role) comes from the credential cache (principal-cache.ts) or PostgreSQL; revocation, expiry
+ * and the tenant's status are checked on every request against it. A key's effective scopes are
+ * its own scopes within what its creator's role allows now.
  */
 export function apiKeyVerifier({ runtime, identity }: ApiDeps): TokenVerifier {
   const load = async (hash: string): Promise<CachedApiKey | undefined> => {
-    const row = (await runtime
-      .db('api_keys as k')
-      .join('tenants as t', 't.id', 'k.tenant_id')
-      .leftJoin('users as u', 'u.id', 'k.user_id')
-      .where('k.key_hash', hash)
-      .first(
-        'k.id',
-        'k.tenant_id',
-        'k.user_id',
-        'k.scopes',
-        'k.expires_at',
-        'k.revoked_at',
-        'k.last_used_at',
-        't.plan_code',
-        't.status as tenant_status',
-        'u.role',
-      )) as ApiKeyRow | undefined;
+    // The tenant is what the key tells: read through its definer function (no tenant is set yet).
+    const { rows } = await runtime.db.raw<{ rows: ApiKeyRow[] }>(
+      `select id, tenant_id, user_id, scopes, expires_at, revoked_at, last_used_at, plan_code, tenant_status, role
+         from catalytic_api_key_by_hash(?)`,
+      [hash],
+    );
+    const row = rows[0];
     return row ? { row, principal: apiKeyPrincipal(row) } : undefined;
   };
   const tagsOf = ({ row }: CachedApiKey) => ({ tenantId: row.tenant_id, userId: row.user_id, apiKeyId: row.id });
@@ -80,7 +74,7 @@ export function apiKeyVerifier({ runtime, identity }: ApiDeps): TokenVerifier {
     const hash = hashApiKey(token);
     const found = await identity.credentials.apiKeys.get(hash, () => load(hash), tagsOf);
     const row = found?.row;
-    if (!found || !row || row.revoked_at || (row.expires_at && row.expires_at.getTime() <= Date.now())) {
+    if (!found?.principal || !row || row.revoked_at || (row.expires_at && row.expires_at.getTime() <= Date.now())) {
       throw new AppError('invalid_token', 'The API key is not valid');
     }
     if (row.tenant_status !== 'active') throw new AppError('forbidden', 'The tenant is suspended');
@@ -88,7 +82,9 @@ export function apiKeyVerifier({ runtime, identity }: ApiDeps): TokenVerifier {
     // saves a durable write on nearly every request. The cached row remembers the write.
     if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > LAST_USED_PRECISION_MS) {
       row.last_used_at = new Date();
-      void runtime.db('api_keys').where({ id: row.id }).update({ last_used_at: runtime.db.fn.now() }).catch(() => undefined);
+      void withTenant(runtime.db, row.tenant_id, (trx) => trx('api_keys').where({ id: row.id }).update({ last_used_at: trx.fn.now() })).catch(
+        () => undefined,
+      );
     }
     return found.principal;
   };
@@ -110,12 +106,17 @@ export interface TokenUserRow {
  * changes made through the API apply at once, and others within its TTL).
  */
 export function accessTokenVerifier({ runtime, identity }: ApiDeps): TokenVerifier {
-  const load = (userId: string, tenantId: string): Promise<TokenUserRow | undefined> =>
-    runtime
-      .db('users as u')
-      .join('tenants as t', 't.id', 'u.tenant_id')
-      .where({ 'u.id': userId, 'u.tenant_id': tenantId })
-      .first<TokenUserRow | undefined>('u.id as user_id', 'u.tenant_id', 'u.role', 't.plan_code', 't.status as tenant_status');
+  // The token names its tenant (signed by us): the read runs as that tenant.
+  const load = async (userId: string, tenantId: string): Promise<TokenUserRow | undefined> => {
+    const rows = await readAsTenant<TokenUserRow>(
+      runtime.db,
+      tenantId,
+      sql`select u.id as user_id, u.tenant_id, u.role, t.plan_code, t.status as tenant_status
+            from users u join tenants t on t.id = u.tenant_id
+           where u.id = ${userId} and u.tenant_id = ${tenantId}`,
+    );
+    return rows[0];
+  };
   const tagsOf = (row: TokenUserRow) => ({ tenantId: row.tenant_id, userId: row.user_id, apiKeyId: null });
   return async (token) => {
     if (!looksLikeJwt(token)) return undefined;

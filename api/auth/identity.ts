@@ -3,6 +3,7 @@
  * revocations, sessions, plan lookups, the credential cache, rate limits and the API-call quota.
  */
 import type { Runtime } from '../../shared/runtime.ts';
+import { AccountLockout } from './account-lockout.ts';
 import { ApiCallQuota } from '../middleware/api-quota.ts';
 import { RateLimits } from '../middleware/rate-limit.ts';
 import { AccessTokens } from './access-tokens.ts';
@@ -20,6 +21,8 @@ export interface Identity {
   sessions: Sessions;
   plans: PlanCache;
   rateLimits: RateLimits;
+  /** Consecutive failed sign-ins per account. */
+  lockout: AccountLockout;
   quota: ApiCallQuota;
   /** Cached credential lookups and the channel that invalidates them in every API process. */
   credentials: {
@@ -54,6 +57,13 @@ export function createIdentity(runtime: Runtime): Identity {
       loginPer5Min: config.RATE_LIMIT_LOGIN_PER_5MIN,
       registerPerHour: config.RATE_LIMIT_REGISTER_PER_HOUR,
       credentialPerSecond: config.RATE_LIMIT_CREDENTIAL_PER_SECOND,
+    }),
+    lockout: new AccountLockout({
+      redis,
+      prefix: config.REDIS_PREFIX,
+      logger,
+      maxFailures: config.LOGIN_LOCKOUT_FAILURES,
+      lockMs: config.LOGIN_LOCKOUT_MS,
     }),
     quota,
     credentials: {

@@ -92,9 +92,12 @@ export class Sessions {
   async refresh(refreshToken: string, meta: RequestMeta): Promise<TokenPair> {
     if (!REFRESH_TOKEN_PATTERN.test(refreshToken)) throw invalidRefresh('The refresh token is not valid');
     const hash = hashRefreshToken(refreshToken);
-    // Refresh is system work: the tenant is known only once the token is found. Every statement
-    // below names the tenant explicitly.
-    const outcome = await this.db.transaction(async (trx): Promise<RefreshOutcome> => {
+    // The tenant is known only once the token is found: its definer function tells it, and the
+    // rest runs as that tenant (every statement below names the tenant as well).
+    const { rows } = await this.db.raw<{ rows: Array<{ tenant_id: string | null }> }>('select catalytic_refresh_token_tenant(?) as tenant_id', [hash]);
+    const tenantId = rows[0]?.tenant_id;
+    if (!tenantId) throw invalidRefresh('The refresh token is not valid');
+    const outcome = await withTenant(this.db, tenantId, async (trx): Promise<RefreshOutcome> => {
       const row = await trx('refresh_tokens').where({ token_hash: hash }).forUpdate().first<RefreshRow | undefined>();
       if (!row || row.revoked_at) throw invalidRefresh('The refresh token is not valid');
       if (row.used_at) {

@@ -8,6 +8,7 @@ import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from '.
 import type { Role } from '../../shared/auth/principal.ts';
 import { type Db, withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
+import { normaliseEmail } from './account-lockout.ts';
 import type { RequestMeta } from './request-meta.ts';
 import type { Sessions, TokenPair } from './sessions.ts';
 
@@ -27,36 +28,30 @@ export async function signIn(
   credentials: { email: string; password: string },
   meta: RequestMeta,
 ): Promise<TokenPair> {
-  const email = credentials.email.trim().toLowerCase();
-  // The tenant is what sign-in finds out, so this lookup runs on the system connection.
-  const user = await db('users as u')
-    .join('tenants as t', 't.id', 'u.tenant_id')
-    .whereRaw('lower(u.email) = ?', [email])
-    .first<LoginRow | undefined>('u.id', 'u.tenant_id', 'u.role', 'u.password_hash', 't.status as tenant_status');
+  const email = normaliseEmail(credentials.email);
+  // The tenant is what sign-in finds out: the one cross-tenant read, through its definer function.
+  const { rows } = await db.raw<{ rows: LoginRow[] }>(
+    'select id, tenant_id, role, password_hash, tenant_status from catalytic_sign_in_user(?)',
+    [email],
+  );
+  const user = rows[0];
 
   if (!user) {
     await verifyAgainstDummy(credentials.password);
-    await recordAudit(db, { tenantId: null, action: 'auth.sign_in_failed', ...meta, details: { email, reason: 'unknown_email' } });
+    // An unknown email belongs to no tenant: its audit row is written by a definer function too.
+    await db.raw('select catalytic_record_unknown_sign_in(?, ?, ?)', [email, meta.ip ?? null, meta.userAgent?.slice(0, 512) ?? null]);
     throw new AppError('invalid_credentials', WRONG);
   }
+  const auditFailure = (reason: string) =>
+    withTenant(db, user.tenant_id, (trx) =>
+      recordAudit(trx, { tenantId: user.tenant_id, userId: user.id, action: 'auth.sign_in_failed', ...meta, details: { email, reason } }),
+    );
   if (!(await verifyPassword(credentials.password, user.password_hash))) {
-    await recordAudit(db, {
-      tenantId: user.tenant_id,
-      userId: user.id,
-      action: 'auth.sign_in_failed',
-      ...meta,
-      details: { email, reason: 'wrong_password' },
-    });
+    await auditFailure('wrong_password');
     throw new AppError('invalid_credentials', WRONG);
   }
   if (user.tenant_status !== 'active') {
-    await recordAudit(db, {
-      tenantId: user.tenant_id,
-      userId: user.id,
-      action: 'auth.sign_in_failed',
-      ...meta,
-      details: { email, reason: 'tenant_suspended' },
-    });
+    await auditFailure('tenant_suspended');
     throw new AppError('forbidden', 'The tenant is suspended');
   }
 

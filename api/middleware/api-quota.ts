@@ -15,7 +15,7 @@
  * `close` writes them on shutdown. A failed write keeps the counts for the next flush.
  */
 import type { Principal } from '../../shared/auth/principal.ts';
-import type { Db } from '../../shared/db.ts';
+import { type Db, withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { MINUTE } from '../../shared/units.ts';
@@ -91,7 +91,7 @@ export class ApiCallQuota {
     calls.reading ??= (async () => {
       const version = calls.version;
       try {
-        const totals = await monthlyTotals(this.db, tenantId, day);
+        const totals = await withTenant(this.db, tenantId, (trx) => monthlyTotals(trx, tenantId, day));
         if (calls.version === version && calls.month === monthOf(day)) {
           calls.monthTotal = totals[USAGE_METRICS.apiCalls] ?? 0;
           calls.version++;
@@ -172,8 +172,7 @@ export class ApiCallQuota {
   private async write(tenantId: string, calls: TenantCalls, day: string, count: number): Promise<void> {
     calls.inFlight += count;
     try {
-      // Usage is bookkeeping about the tenant, written on the system connection with the tenant named.
-      const total = await recordUsageMonthTotal(this.db, tenantId, USAGE_METRICS.apiCalls, count, day);
+      const total = await withTenant(this.db, tenantId, (trx) => recordUsageMonthTotal(trx, tenantId, USAGE_METRICS.apiCalls, count, day));
       calls.inFlight -= count;
       if (monthOf(day) === calls.month) {
         calls.monthTotal = total;

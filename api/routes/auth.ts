@@ -1,12 +1,13 @@
 /**
- * Sessions: `POST /auth/login` (email and password → token pair; limited per client IP),
+ * Sessions: `POST /auth/login` (email and password → token pair; limited per client IP and locked
+ * per account after consecutive failures),
  * `POST /auth/refresh` (spend a refresh token for a new pair), `POST /auth/logout` (revoke the
  * access token and its session) and `GET /auth/jwks` (the public keys that verify access tokens).
  */
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import Router from '@koa/router';
 import { z } from 'zod';
-import { AppError } from '../../shared/errors.ts';
+import { AppError, isAppError } from '../../shared/errors.ts';
 import { requestMeta } from '../auth/request-meta.ts';
 import { signIn } from '../auth/sign-in.ts';
 import { problem, TOKEN_PAIR } from '../auth/schemas.ts';
@@ -48,11 +49,19 @@ export function authRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<Api
       200: { description: 'A token pair', schema: TOKEN_PAIR },
       401: problem('The email or password is wrong'),
       403: problem('The tenant is suspended'),
-      429: problem('Too many sign-in attempts from this address'),
+      429: problem('Too many sign-in attempts from this address, or too many failed ones for this account'),
     },
     handler: async (ctx, { body }) => {
       ctx.set('Cache-Control', 'no-store');
-      ctx.body = await signIn(runtime.db, identity.sessions, body, requestMeta(ctx));
+      // Checked before the password, with the same answer whether or not the account exists.
+      await identity.lockout.assertAllowed(body.email);
+      try {
+        ctx.body = await signIn(runtime.db, identity.sessions, body, requestMeta(ctx));
+      } catch (err) {
+        if (isAppError(err) && err.code === 'invalid_credentials') await identity.lockout.recordFailure(body.email);
+        throw err;
+      }
+      await identity.lockout.recordSuccess(body.email);
     },
   });
 

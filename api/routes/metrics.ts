@@ -1,11 +1,14 @@
 /**
  * `GET /metrics`: the process's Prometheus registry in text format. In `catalytic all` the API,
  * the worker and the scheduler share the process and so this one registry. When METRICS_TOKEN is
- * set the scrape needs `Authorization: Bearer <token>`. The API also reports queue depth.
+ * set the scrape needs `Authorization: Bearer <token>`. In production without a token it is not
+ * served on the API's port at all (404) but on METRICS_PORT (cli/roles.ts starts that server).
+ * The API also reports queue depth.
  */
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import Router from '@koa/router';
 import { z } from 'zod';
+import { metricsOnApiPort } from '../../shared/config.ts';
 import { AppError } from '../../shared/errors.ts';
 import { registry as metricsRegistry, setQueueCountsSource } from '../../shared/metrics.ts';
 import { queueCatalogFor } from '../../shared/queue-catalog.ts';
@@ -20,6 +23,7 @@ export const METRICS_SECURITY_SCHEME = 'metricsToken';
 export function metricsRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiState> {
   const router = new Router<ApiState>();
   const { config } = deps.runtime;
+  const onApiPort = metricsOnApiPort(config);
   setQueueCountsSource(queueCountsSource(queueCatalogFor(deps.runtime)));
 
   defineRoute(router, registry, deps, {
@@ -37,6 +41,7 @@ export function metricsRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
       },
     },
     handler: async (ctx) => {
+      if (!onApiPort) throw new AppError('not_found', 'No route for GET /metrics');
       if (!bearerMatches(config.METRICS_TOKEN, ctx.get('authorization'))) {
         throw new AppError('unauthorized', 'Send `Authorization: Bearer <METRICS_TOKEN>`', {
           headers: { 'WWW-Authenticate': 'Bearer realm="metrics"' },

@@ -76,7 +76,7 @@ export function webhookRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
   /** Attempts a delivery now and answers with its updated row. */
   async function attemptAndShow(ctx: ApiRouterContext, tenantId: string, deliveryId: string): Promise<void> {
     try {
-      await sender.attemptNow(deliveryId);
+      await sender.attemptNow(deliveryId, tenantId);
     } catch (err) {
       if (err instanceof DeliveryBusyError) throw new AppError('conflict', err.message);
       throw err;

@@ -109,3 +109,15 @@ export function passwordWeakness(password: string, userInputs: readonly string[]
   if (result.score >= PASSWORD_MIN_SCORE) return undefined;
   return 'is too easy to guess: use a longer mix of uncommon words, digits or symbols';
 }
+
+/** Operator passwords (ADMIN_PASSWORD) open the queue board: longer than a user's at least. */
+export const OPERATOR_PASSWORD_MIN_LENGTH = 16;
+// Placeholders shipped in examples, which a deployment may forget to replace.
+export const PLACEHOLDER_SECRET = /change[\W_]*me|replace[\W_]*me|password|example/i;
+
+/** Why an operator password is too weak, or undefined when it is acceptable. */
+export function operatorPasswordWeakness(password: string, userInputs: readonly string[] = []): string | undefined {
+  if (password.length < OPERATOR_PASSWORD_MIN_LENGTH) return `must be at least ${OPERATOR_PASSWORD_MIN_LENGTH} characters`;
+  if (PLACEHOLDER_SECRET.test(password)) return 'looks like a placeholder (change-me, password, example): set a real secret';
+  return passwordWeakness(password, userInputs);
+}

@@ -22,6 +22,17 @@ export const ROLE_SCOPES: Record<Role, readonly Scope[]> = {
   viewer: ['jobs:read', 'lattices:read', 'webhooks:read', 'usage:read'],
 };
 
+/**
+ * What an API key may do: never more than a member, never more than its creator's current role,
+ * and only its own scopes within that. A key whose creator is gone acts as nobody (undefined).
+ */
+export function apiKeyRights(keyScopes: readonly Scope[], creatorRole: Role | null): { role: Role; scopes: Set<Scope> } | undefined {
+  if (!creatorRole) return undefined;
+  const role: Role = creatorRole === 'viewer' ? 'viewer' : 'member';
+  const allowed = new Set(ROLE_SCOPES[creatorRole]);
+  return { role, scopes: new Set(keyScopes.filter((scope) => allowed.has(scope))) };
+}
+
 export interface Principal {
   kind: 'user' | 'api_key';
   tenantId: string;

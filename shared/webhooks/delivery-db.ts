@@ -5,12 +5,12 @@
  * attempts in flight; being separate, even a burst of claims never queues behind request handling
  * or the job pipeline, nor they behind it.
  */
-import type { Config } from '../config.ts';
+import { type Config, ownerDatabaseUrl } from '../config.ts';
 import { createDb, type Db } from '../db.ts';
 
 /** Connections of a delivery pool. */
 export const DELIVERY_POOL_MAX = 2;
 
-export function createDeliveryDb(config: Pick<Config, 'DATABASE_URL'>, applicationName: string): Db {
-  return createDb({ url: config.DATABASE_URL, poolMin: 0, poolMax: DELIVERY_POOL_MAX, applicationName });
+export function createDeliveryDb(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_OWNER_URL'>, applicationName: string): Db {
+  return createDb({ url: ownerDatabaseUrl(config), poolMin: 0, poolMax: DELIVERY_POOL_MAX, applicationName });
 }

@@ -149,12 +149,13 @@ export class DeliverySender {
   /**
    * An attempt asked for by the endpoint's owner (redeliver, test event): made now whatever the
    * delivery's status or the endpoint's state. Throws DeliveryBusyError when an attempt is in
-   * flight; returns undefined when the delivery does not exist.
+   * flight; returns undefined when the delivery does not exist. `tenantId` binds the transaction to
+   * the delivery's tenant, for a pool subject to row-level security (the API's).
    */
-  async attemptNow(deliveryId: string): Promise<AttemptReport | undefined> {
+  async attemptNow(deliveryId: string, tenantId?: string): Promise<AttemptReport | undefined> {
     let claim: ClaimResult;
     try {
-      claim = await this.claim(true, (q) => q.where('d.id', deliveryId).forUpdate('d').noWait());
+      claim = await this.claim(true, (q) => q.where('d.id', deliveryId).forUpdate('d').noWait(), tenantId);
     } catch (err) {
       if ((err as { code?: string }).code === LOCK_NOT_AVAILABLE) {
         throw new DeliveryBusyError('An attempt of this delivery is in progress', { cause: err });
@@ -211,13 +212,25 @@ export class DeliverySender {
   }
 
   /**
+   * A transaction bound to `tenantId` when one is known: the API's pool is subject to row-level
+   * security and sees the tenant's rows only so (the owner's pool of workers and the scheduler
+   * sees them either way).
+   */
+  private transaction<T>(tenantId: string | undefined, fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+    return this.options.db.transaction(async (trx) => {
+      if (tenantId) await trx.raw(`select set_config('app.tenant_id', ?, true)`, [tenantId]);
+      return fn(trx);
+    });
+  }
+
+  /**
    * Step 1, one short transaction: picks a delivery with `select`, then either fails it at once
    * (a due delivery of a disabled endpoint) or leases it to this attempt. The transaction commits
    * before anything leaves the process.
    */
-  private claim(manual: boolean, select: (q: Knex.QueryBuilder) => Knex.QueryBuilder): Promise<ClaimResult> {
+  private claim(manual: boolean, select: (q: Knex.QueryBuilder) => Knex.QueryBuilder, tenantId?: string): Promise<ClaimResult> {
     const leaseMs = 2 * this.timeoutMs + LEASE_MARGIN_MS;
-    return this.options.db.transaction(async (trx): Promise<ClaimResult> => {
+    return this.transaction(tenantId, async (trx): Promise<ClaimResult> => {
       const row = await select(trx('webhook_deliveries as d').join('webhooks as w', 'w.id', 'd.webhook_id').select(CLAIM_COLUMNS))
         .select(trx.raw('(d.lease_expires_at > now()) as leased'))
         .first<(Omit<ClaimedDelivery, 'lease_token'> & { leased: boolean | null }) | undefined>();
@@ -297,7 +310,7 @@ export class DeliverySender {
   /** Step 3, one short transaction: writes the outcome if the lease is still this attempt's. */
   private async record(row: ClaimedDelivery, sent: SendResult): Promise<AttemptReport> {
     const { config } = this.options;
-    return this.options.db.transaction(async (trx) => {
+    return this.transaction(row.tenant_id, async (trx) => {
       const current = await trx('webhook_deliveries')
         .where({ id: row.id, lease_token: row.lease_token })
         .forUpdate()

@@ -30,6 +30,27 @@ describe('configuration', () => {
     expect(() => parseConfig({ NODE_ENV: 'production' })).toThrow('Invalid setting JWT_PRIVATE_KEY_FILE');
   });
 
+  it('refuses weak operator credentials in production, and only there', () => {
+    const production = { NODE_ENV: 'production', JWT_PRIVATE_KEY: 'a pem', SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'), ADMIN_USER: 'operator' };
+    for (const weak of ['change-me-operator', 'CHANGE-ME', 'operator', 'password123', 'operator2024!', 'operator-operator-operator']) {
+      expect(() => parseConfig({ ...production, ADMIN_PASSWORD: weak }), weak).toThrow(/^Invalid setting ADMIN_PASSWORD: .*production refuses weak operator passwords/);
+      expect(() => parseConfig({ ADMIN_USER: 'operator', ADMIN_PASSWORD: weak })).not.toThrow();
+    }
+    expect(() => parseConfig({ ...production, ADMIN_PASSWORD: 'Quartz-Lantern-81-Meadow!' })).not.toThrow();
+    expect(() => parseConfig({ ...production, ADMIN_PASSWORD: 'Quartz-Lantern-81-Meadow!', ADMIN_TOKEN: 'CHANGE-ME' })).toThrow(
+      'Invalid setting ADMIN_TOKEN: must be at least 32 random characters in production',
+    );
+    expect(() => parseConfig({ ...production, ADMIN_PASSWORD: 'Quartz-Lantern-81-Meadow!', METRICS_TOKEN: 'scrape' })).toThrow('Invalid setting METRICS_TOKEN');
+    expect(() => parseConfig({ ...production, ADMIN_USER: '', METRICS_TOKEN: 'CHANGE-ME-to-the-output-of-openssl-rand' })).toThrow('Invalid setting METRICS_TOKEN');
+    expect(() => parseConfig({ ...production, ADMIN_USER: '', ADMIN_TOKEN: 'x'.repeat(32), METRICS_TOKEN: 'y'.repeat(40) })).not.toThrow();
+  });
+
+  it('stops a production process with a weak operator password in one line', async () => {
+    const proc = spawnCatalytic(['api'], { NODE_ENV: 'production', JWT_PRIVATE_KEY: 'a pem', ADMIN_USER: 'operator', ADMIN_PASSWORD: 'change-me-operator' });
+    expect(await proc.exited).toBe(78);
+    expect(proc.output().trim()).toMatch(/^catalytic: Invalid setting ADMIN_PASSWORD: [^\n]*$/);
+  });
+
   it('lets a development install deliver webhooks to this machine, and nothing else unless told', () => {
     expect(parseConfig({}).WEBHOOK_ALLOW_PRIVATE_NETWORKS).toBe(true);
     expect(parseConfig({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'false' }).WEBHOOK_ALLOW_PRIVATE_NETWORKS).toBe(false);

@@ -12,6 +12,8 @@ const api = useTestApi(env);
 const tight = useTestApi(env, { RATE_LIMIT_CREDENTIAL_PER_SECOND: '3' });
 // And one with the production sign-up limit (3 per IP per hour).
 const strictSignUp = useTestApi(env, { RATE_LIMIT_REGISTER_PER_HOUR: '3' });
+// And one whose account lock lasts 3 seconds (same Redis, so it shares the failure counts).
+const shortLock = useTestApi(env, { LOGIN_LOCKOUT_MS: '3000' });
 
 const from = (ip: string) => ({ 'x-forwarded-for': ip });
 
@@ -96,6 +98,72 @@ describe('per-IP limits on sign-in and sign-up', () => {
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(3000);
     expect(await problemOf(refused)).toMatchObject({ code: 'rate_limited', limit: 'registrations_per_ip', limit_value: 3 });
     expect(await env.db('tenants').where({ name: 'Mass 4' }).first()).toBeUndefined();
+  });
+});
+
+describe('per-account lock after consecutive failed sign-ins', () => {
+  let address = 0;
+  // Every attempt from a new address, as a distributed guesser would: the per-IP limit never bites.
+  const attempt = (server: typeof api, email: string, password: string) =>
+    server.request('/auth/login', { body: { email, password }, headers: from(`198.18.${Math.floor(++address / 250)}.${address % 250}`) });
+
+  it('locks an account after 10 wrong passwords from 10 addresses, even for the right password, with Retry-After', async () => {
+    const tenant = await registerTenant(api);
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i++) statuses.push((await attempt(api, tenant.email, `wrong-guess-${i}`)).status);
+    expect(statuses).toEqual(Array(10).fill(401));
+
+    const locked = await attempt(api, tenant.email.toUpperCase(), tenant.password);
+    expect(locked.status).toBe(429);
+    const retryAfter = Number(locked.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThan(800);
+    expect(retryAfter).toBeLessThanOrEqual(900);
+    expect(await problemOf(locked)).toMatchObject({ code: 'rate_limited', limit: 'login_failures_per_account', limit_value: 10 });
+    // Refused before the password is checked: no new audit row, no sign-in.
+    const failures = await env.db('audit_log').where({ tenant_id: tenant.tenantId, action: 'auth.sign_in_failed' }).count('* as n');
+    expect(failures).toEqual([{ n: 10 }]);
+    expect(await env.db('audit_log').where({ tenant_id: tenant.tenantId, action: 'auth.signed_in' }).first()).toBeUndefined();
+
+    // Other accounts are untouched.
+    const other = await registerTenant(api);
+    expect((await attempt(api, other.email, other.password)).status).toBe(200);
+  });
+
+  it('answers an unknown email exactly like a known one, so the lock enumerates nothing', async () => {
+    const known = await registerTenant(api);
+    const unknown = `nobody-${known.tenantId}@example.test`;
+    const answers = async (email: string) => {
+      const out: Array<[number, string]> = [];
+      for (let i = 0; i < 11; i++) {
+        const res = await attempt(api, email, `wrong-guess-${i}`);
+        const body = (await res.json()) as { code: string; detail: string; limit?: string };
+        out.push([res.status, `${body.code}|${body.detail}|${body.limit ?? ''}|${res.headers.has('retry-after')}`]);
+      }
+      return out;
+    };
+    const forKnown = await answers(known.email);
+    expect(forKnown.at(-1)?.[0]).toBe(429);
+    expect(await answers(unknown)).toEqual(forKnown);
+  });
+
+  it('counts only consecutive failures: a successful sign-in starts the count again', async () => {
+    const tenant = await registerTenant(api);
+    for (let i = 0; i < 9; i++) expect((await attempt(api, tenant.email, `wrong-guess-${i}`)).status).toBe(401);
+    expect((await attempt(api, tenant.email, tenant.password)).status).toBe(200);
+    for (let i = 0; i < 9; i++) expect((await attempt(api, tenant.email, `wrong-again-${i}`)).status).toBe(401);
+    expect((await attempt(api, tenant.email, tenant.password)).status).toBe(200);
+  });
+
+  it('lifts the lock once it expires', async () => {
+    const tenant = await registerTenant(api);
+    for (let i = 0; i < 10; i++) expect((await attempt(shortLock, tenant.email, `wrong-guess-${i}`)).status).toBe(401);
+    const locked = await attempt(shortLock, tenant.email, tenant.password);
+    expect(locked.status).toBe(429);
+    const retryAfter = Number(locked.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(3);
+    await new Promise((resolve) => setTimeout(resolve, 3100));
+    expect((await attempt(shortLock, tenant.email, tenant.password)).status).toBe(200);
   });
 });
 

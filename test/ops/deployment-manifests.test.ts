@@ -106,6 +106,22 @@ describe('compose/docker-compose.yml', () => {
       expect(graceS * 1000, name).toBeGreaterThanOrEqual(Number(environment.SHUTDOWN_GRACE_MS) + 5000);
     }
     expect(compose.services.api?.ports).toEqual([`${DEFAULTS.PORT}:${DEFAULTS.PORT}`]);
+    // The API logs in as a role that cannot bypass row-level security and never gets the owner's URL;
+    // migrations, workers and the scheduler (cross-tenant work) do.
+    const envOf = (name: string) => compose.services[name]?.environment as Record<string, string>;
+    const userOf = (url: string) => new URL(url.replace(/\$\{\w+:-([^}]*)\}/g, '$1')).username;
+    expect(userOf(envOf('api').DATABASE_URL as string)).toBe('catalytic_api');
+    expect(envOf('api').DATABASE_OWNER_URL).toBeUndefined();
+    for (const name of ['migrate', 'worker', 'scheduler']) expect(userOf(envOf(name).DATABASE_OWNER_URL as string), name).toBe('catalytic');
+    expect(read('compose/postgres/init-api-login.sh')).toMatch(/create role catalytic_api login nosuperuser nobypassrls .*in role catalytic_app/);
+    // The defaults (`${VAR:-default}`) start in production: no weak operator password is shipped.
+    for (const name of APP_SERVICES) {
+      const environment = compose.services[name]?.environment as Record<string, string>;
+      const defaults = Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, String(v).replace(/\$\{\w+:-([^}]*)\}/g, '$1')]));
+      expect(defaults.NODE_ENV).toBe('production');
+      expect(() => parseConfig(defaults), name).not.toThrow();
+      expect(() => parseConfig({ ...defaults, ADMIN_USER: 'operator', ADMIN_PASSWORD: 'change-me-operator' }), name).toThrow(/ADMIN_PASSWORD/);
+    }
     expect(get(compose.secrets, 'jwt_private_key', 'file')).toBe('./secrets/jwt-private.pem');
   });
 });
@@ -171,7 +187,8 @@ describe('Prometheus and Grafana', () => {
     const config = parseYaml(read('compose/prometheus/prometheus.yml')) as { scrape_configs: Json[]; rule_files: string[] };
     expect(config.rule_files).toEqual(['/etc/prometheus/alerts.yml']);
     const job = (name: string) => config.scrape_configs.find((c) => c.job_name === name);
-    expect(get(job('catalytic-api'), 'static_configs', 0, 'targets')).toEqual([`api:${DEFAULTS.PORT}`]);
+    // The compose API runs in production without METRICS_TOKEN: its metrics are on METRICS_PORT only.
+    expect(get(job('catalytic-api'), 'static_configs', 0, 'targets')).toEqual([`api:${DEFAULTS.METRICS_PORT}`]);
     expect(get(job('catalytic-worker'), 'dns_sd_configs', 0, 'port')).toBe(DEFAULTS.METRICS_PORT);
     expect(get(job('catalytic-scheduler'), 'static_configs', 0, 'targets')).toEqual([`scheduler:${DEFAULTS.METRICS_PORT}`]);
     const mounts = readCompose().services.prometheus?.volumes;
@@ -345,7 +362,19 @@ describe('k8s/', () => {
     // The configuration as the pods see it must pass the code's own validation.
     const secret = named('Secret', 'catalytic').stringData ?? {};
     expect(Object.keys(secret).filter((k) => !CONFIG_KEYS.has(k))).toEqual([]);
-    expect(() => parseConfig({ ...config, ...secret, ADMIN_PASSWORD: 'x' })).not.toThrow();
+    // The API pods get no owner URL; workers, the scheduler and the migrate Job get it from the owner's secret.
+    expect(secret.DATABASE_OWNER_URL).toBeUndefined();
+    for (const workload of workloads()) {
+      const [container] = podSpec(workload).containers as Json[];
+      const owner = ((container?.env as Json[] | undefined) ?? []).find((e) => e.name === 'DATABASE_OWNER_URL');
+      const role = String(container?.args && (container.args as string[])[0]);
+      if (role === 'api') expect(owner, workload.file).toBeUndefined();
+      else expect(get(owner, 'valueFrom', 'secretKeyRef', 'name'), workload.file).toBe('catalytic-migrate');
+    }
+    // The example's placeholders are refused at start-up; real values pass.
+    expect(() => parseConfig({ ...config, ...secret })).toThrow(/^Invalid setting (ADMIN_PASSWORD|ADMIN_TOKEN|METRICS_TOKEN): /);
+    const real = Object.fromEntries(Object.entries(secret).map(([k, v]) => [k, String(v).replace(/CHANGE-ME/g, `Quartz-Lantern-81-Meadow-${k.length}-7f3c9a1e5b2d8f4a`)]));
+    expect(() => parseConfig({ ...config, ...real, JWT_PRIVATE_KEY_FILE: '/var/run/secrets/catalytic-jwt/jwt-private.pem' })).not.toThrow();
     for (const workload of workloads()) {
       for (const container of podSpec(workload).containers as Json[]) {
         const names = ((container.env as Json[] | undefined) ?? []).map((e) => String(e.name));

@@ -2,6 +2,7 @@
  * Real role processes: the API's start-up line says where the docs and the queue board are, and
  * the scheduler reports queue depth on its own metrics port.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { useTestEnvironment } from '../support/context.ts';
@@ -29,6 +30,35 @@ describe('role processes', () => {
     expect((await fetch(`${url}/docs`)).status).toBe(200);
     api.child.kill('SIGTERM');
     expect(await api.exited).toBe(0);
+  });
+
+  const production = () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    return { ...env.env, LOG_LEVEL: 'info', NODE_ENV: 'production', JWT_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      SECRETS_KEY: Buffer.alloc(32, 7).toString('base64') };
+  };
+
+  it('in production without METRICS_TOKEN, the API serves /metrics on METRICS_PORT only', async () => {
+    const port = await freePort();
+    const open = spawnCatalytic(['api'], { ...production(), METRICS_PORT: String(port) });
+    const line = await open.waitForLine(/is running at/);
+    const url = /is running at (http:\/\/\S+)/.exec(line)?.[1] as string;
+    expect((await fetch(`${url}/metrics`)).status).toBe(404);
+    const scraped = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(scraped.status).toBe(200);
+    expect(parsePrometheusText(await scraped.text()).types.get('catalytic_http_request_duration_seconds')).toBe('histogram');
+    open.child.kill('SIGTERM');
+    expect(await open.exited).toBe(0);
+  });
+
+  it('in production with METRICS_TOKEN, the API serves /metrics on its port behind the token', async () => {
+    const token = 'a-scrape-token-of-more-than-32-chars';
+    const guarded = spawnCatalytic(['api'], { ...production(), METRICS_TOKEN: token });
+    const guardedUrl = /is running at (http:\/\/\S+)/.exec(await guarded.waitForLine(/is running at/))?.[1] as string;
+    expect((await fetch(`${guardedUrl}/metrics`)).status).toBe(401);
+    expect((await fetch(`${guardedUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    guarded.child.kill('SIGTERM');
+    expect(await guarded.exited).toBe(0);
   });
 
   it('in development without operator settings, the queue board opens with a password generated for the run', async () => {
