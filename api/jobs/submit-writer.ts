@@ -15,6 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import { computeUnits } from '../../shared/compute-units.ts';
 import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
 import { checkJob, checkLattice, checkLatticeAgainstPlan } from '../../shared/jobs/lattice-checks.ts';
@@ -25,8 +26,9 @@ import { jobSubmitBatchSize, jobsSubmitted } from '../../shared/metrics.ts';
 import type { Plan } from '../../shared/plans.ts';
 import type { JobProducer } from '../../shared/queues/producer.ts';
 import type { Runtime } from '../../shared/runtime.ts';
+import { recordUsage, USAGE_METRICS } from '../../shared/usage.ts';
 import type { ItemOutcome } from './submit-batcher.ts';
-import { jobsRoom, quotaExceeded } from './submit-quota.ts';
+import { checkJobCompute, computeQuotaExceeded, computeRoom, jobsRoom, quotaExceeded } from './submit-quota.ts';
 
 /** A job submission, validated for structure by the route's schema. */
 export interface SubmitInput {
@@ -40,6 +42,8 @@ export interface SubmitInput {
 export interface Submission {
   tenantId: string;
   plan: Plan;
+  /** Every plan, to name one that allows what this plan refuses. */
+  plans?: readonly Plan[];
   input: SubmitInput;
   idempotencyKey: string | null;
   requestHash: string | null;
@@ -59,12 +63,19 @@ interface CheckedJob {
 
 /**
  * Validates a job against the engine and the plan (lattice, plan limits, parameters against the
- * lattice). `checkedLattice` reuses an earlier check of the same stored lattice.
+ * lattice, compute units per job). `checkedLattice` reuses an earlier check of the same stored lattice.
  */
-function checkJobContent(input: SubmitInput, spec: unknown, plan: Plan, checkedLattice?: ReturnType<typeof checkLattice>): CheckedJob {
+function checkJobContent(
+  input: SubmitInput,
+  spec: unknown,
+  plan: Plan,
+  plans: readonly Plan[],
+  checkedLattice?: ReturnType<typeof checkLattice>,
+): CheckedJob {
   const checked = checkedLattice ?? checkLattice(spec, input.lattice_id ? 'lattice' : 'body.lattice');
   checkLatticeAgainstPlan(checked.summary, plan);
   const params = checkJob(input.type, checked.spec, input.params);
+  checkJobCompute(computeUnits(input.type, checked.summary.cells, params), plan, plans);
   return { lattice: checked.spec, params, cells: checked.summary.cells };
 }
 
@@ -82,7 +93,7 @@ export class SubmissionWriter {
 
   /** The row of a submission with an inline lattice, checked: throws the problem of an invalid job. */
   prepareInline(submission: Omit<Submission, 'job'>): NewJob {
-    return this.newJob(submission, checkJobContent(submission.input, submission.input.lattice, submission.plan));
+    return this.newJob(submission, checkJobContent(submission.input, submission.input.lattice, submission.plan, submission.plans ?? []));
   }
 
   private newJob(submission: Omit<Submission, 'job'>, checked: CheckedJob): NewJob {
@@ -132,11 +143,22 @@ export class SubmissionWriter {
       const ready = await this.checkStoredLattices(trx, submissions, outcomes);
       const { room, usedAfter } = await jobsRoom(trx, tenantId, plan, ready.length);
       for (const { index } of ready.slice(room)) outcomes[index] = { ok: false, error: quotaExceeded(plan, usedAfter) };
-      const accepted = ready.slice(0, room);
+      const withinJobs = ready.slice(0, room);
+      // Compute units are charged at acceptance (shared/compute-units.ts), in the same transaction.
+      const units = withinJobs.map(({ job }) => computeUnits(job.type, job.cells, job.params));
+      const { fits, usedAt } = await computeRoom(trx, tenantId, plan, units);
+      const accepted: Array<{ index: number; job: NewJob; units: number }> = [];
+      withinJobs.forEach((r, i) => {
+        if (fits[i]) accepted.push({ ...r, units: units[i] ?? 0 });
+        else outcomes[r.index] = { ok: false, error: computeQuotaExceeded(plan, first.plans ?? [], usedAt[i] ?? 0, units[i] ?? 0) };
+      });
       const inserted = await insertJobs(
         trx,
         accepted.map((r) => r.job),
       );
+      // A job whose idempotency key was taken is not inserted, and not charged.
+      const charged = accepted.reduce((sum, r, i) => sum + (inserted[i] ? r.units : 0), 0);
+      if (charged > 0) await recordUsage(trx, tenantId, USAGE_METRICS.computeUnits, charged);
       return accepted.map(({ index }, i) => ({ index, row: inserted[i] }));
     });
     for (const { index, row } of rows) {
@@ -184,7 +206,7 @@ export class SubmissionWriter {
           checkedLattice = checkLattice(specs.get(latticeId), 'lattice');
           checkedLattices.set(latticeId, checkedLattice);
         }
-        ready.push({ index, job: this.newJob(submission, checkJobContent(submission.input, undefined, submission.plan, checkedLattice)) });
+        ready.push({ index, job: this.newJob(submission, checkJobContent(submission.input, undefined, submission.plan, submission.plans ?? [], checkedLattice)) });
       } catch (error) {
         outcomes[index] = { ok: false, error };
       }

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { APP_ROLE, withTenant } from '../../shared/db.ts';
-import { TENANT_TABLES } from '../../migrations/0006_row_level_security.ts';
+import { TENANT_TABLES as TENANT_TABLES_0006 } from '../../migrations/0006_row_level_security.ts';
+import { TENANT_TABLES_0008 } from '../../migrations/0008_plan_requests_compute.ts';
 import { useTestEnvironment } from '../support/context.ts';
+
+const TENANT_TABLES = [...TENANT_TABLES_0006, ...TENANT_TABLES_0008];
 
 const env = useTestEnvironment();
 
