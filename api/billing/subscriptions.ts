@@ -175,6 +175,8 @@ export class Subscriptions {
   async cancel(requester: Requester): Promise<PlanRequestRow | undefined> {
     const { tenantId } = requester;
     return withTenant(this.deps.db, tenantId, async (trx) => {
+      // The tenant row first, as every change of a tenant's plan or requests does: one lock order, no deadlock.
+      await currentPlanCode(trx, tenantId, { lock: true });
       const pending = await pendingPlanRequest(trx, tenantId, { lock: true });
       if (!pending) return undefined;
       const by = requester.userId ? `user:${requester.userId}` : `api_key:${requester.apiKeyId ?? 'unknown'}`;
@@ -251,9 +253,14 @@ export class Subscriptions {
   }
 }
 
+/**
+ * The tenant's plan. `lock` takes the tenant row first in every transaction that changes its
+ * plan or its requests, so they run one at a time and always lock in the same order; `no key
+ * update` leaves the row free for foreign-key checks (jobs, audit rows being inserted meanwhile).
+ */
 async function currentPlanCode(trx: Knex.Transaction, tenantId: string, options: { lock?: boolean } = {}): Promise<string> {
   const query = trx('tenants').where('id', tenantId);
-  if (options.lock) void query.forUpdate();
+  if (options.lock) void query.forNoKeyUpdate();
   const row = await query.first<{ plan_code: string } | undefined>('plan_code');
   if (!row) throw new AppError('not_found', 'No such tenant');
   return row.plan_code;

@@ -186,6 +186,19 @@ describe('paid plans', () => {
     expect((await audit(tenant.tenantId)).map((a) => a.action)).toContain('plan_request.cancelled');
   });
 
+  it('concurrent requests, withdrawals and downgrades of one tenant all answer, leaving at most one pending', async () => {
+    const tenant = await registerTenant(api, { plan: 'starter' });
+    const calls = Array.from({ length: 24 }, (_, i) =>
+      i % 3 === 0
+        ? api.request('/api/subscription/request', { method: 'DELETE', headers: tenant.headers })
+        : api.request('/api/subscription', { body: { plan_code: ['professional', 'enterprise', 'free', 'starter'][i % 4] }, headers: tenant.headers }),
+    );
+    const statuses = await Promise.all(calls.map(async (call) => (await call).status));
+    // Every answer is a decision (or a 409 "changed meanwhile, retry"), never a server error.
+    expect(statuses.filter((status) => ![200, 202, 404, 409].includes(status))).toEqual([]);
+    expect(await pendingRows(tenant.tenantId)).toBeLessThanOrEqual(1);
+  });
+
   it('operator routes do not exist without operator credentials, and refuse bad input with 400', async () => {
     expect((await noOperators.request('/admin/api/plan-requests', { headers: operatorBasic })).status).toBe(404);
     expect((await api.request('/admin/api/plan-requests?status=maybe', { headers: operatorBasic })).status).toBe(400);
