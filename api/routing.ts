@@ -5,12 +5,12 @@
  */
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type Router from '@koa/router';
-import type { z} from 'zod';
-import { type ZodType } from 'zod';
+import type { z, ZodType } from 'zod';
 import type { Role, Scope } from '../shared/auth/principal.ts';
 import { AppError } from '../shared/errors.ts';
 import { authenticate } from './auth/authenticate.ts';
 import { PROBLEM_SCHEMA } from './openapi-registry.ts';
+import { operationIdOf } from './openapi/operation-ids.ts';
 import type { ApiDeps, ApiRouterContext, ApiState } from './state.ts';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -81,6 +81,27 @@ const problemResponse = (description: string) => ({
   content: { 'application/problem+json': { schema: PROBLEM_SCHEMA } },
 });
 
+const header = (description: string, type: 'string' | 'integer' = 'string') => ({ description, schema: { type } });
+
+/**
+ * The headers a response carries: its request id always; rate-limit state where limits apply;
+ * `Location` where a POST to a collection made something.
+ */
+function responseHeaders(status: number, limited: boolean, creates: boolean): Record<string, unknown> {
+  return {
+    'X-Request-Id': header('The request id (the one sent, or a new one); logs carry it'),
+    ...(limited
+      ? {
+          'RateLimit-Limit': header("Requests allowed in the tenant's window", 'integer'),
+          'RateLimit-Remaining': header('Requests left in the window', 'integer'),
+          'RateLimit-Reset': header('Seconds until the window resets', 'integer'),
+        }
+      : {}),
+    ...(status === 429 || status === 503 ? { 'Retry-After': header('Seconds to wait before trying again', 'integer') } : {}),
+    ...(creates && (status === 201 || status === 202) ? { Location: header('Where the created resource (or the job) is') } : {}),
+  };
+}
+
 function openApiPath(path: string): string {
   return path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 }
@@ -91,14 +112,20 @@ export function defineRoute<P extends ZodType, Q extends ZodType, B extends ZodT
   deps: ApiDeps,
   spec: RouteSpec<P, Q, B>,
 ): void {
-  const responses: Record<string, unknown> = {};
+  const responses: Record<string, { description: string; content?: unknown; headers?: Record<string, unknown> }> = {};
   for (const [status, response] of Object.entries(spec.responses)) {
-    responses[status] = {
-      description: response.description,
-      ...(response.schema ? { content: { [response.contentType ?? 'application/json']: { schema: response.schema } } } : {}),
-    };
+    const content = response.schema
+      ? { [response.contentType ?? 'application/json']: { schema: response.schema } }
+      : Number(status) >= 400
+        ? problemResponse(response.description).content
+        : undefined;
+    responses[status] = { description: response.description, ...(content ? { content } : {}) };
   }
   responses['400'] ??= problemResponse('The request is not valid');
+  if (spec.body) {
+    responses['413'] ??= problemResponse('The body is larger than the API accepts');
+    responses['415'] ??= problemResponse('The body is not application/json');
+  }
   if (spec.auth !== 'public') {
     responses['401'] ??= problemResponse('Missing or invalid credentials');
     responses['403'] ??= problemResponse('The credentials lack a required role or scope');
@@ -106,10 +133,14 @@ export function defineRoute<P extends ZodType, Q extends ZodType, B extends ZodT
   }
   if (spec.params) responses['404'] ??= problemResponse('Not found (or owned by another tenant)');
   responses['500'] ??= problemResponse('Internal error');
+  for (const [status, response] of Object.entries(responses)) {
+    response.headers = responseHeaders(Number(status), spec.auth !== 'public', spec.method === 'post' && !spec.path.includes(':'));
+  }
 
   registry.registerPath({
     method: spec.method,
     path: openApiPath(spec.path),
+    operationId: operationIdOf(spec.method, spec.path),
     summary: spec.summary,
     tags: spec.tags,
     security: spec.auth === 'public' ? [] : [{ bearerAuth: [] }],

@@ -5,6 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { publicUrl } from '../shared/config.ts';
+import { listen } from '../shared/listen.ts';
 import { once, type Service } from '../shared/service.ts';
 import { createApp } from './app.ts';
 import { answerClientErrors, requireHost } from './client-errors.ts';
@@ -30,13 +31,7 @@ export class ApiServer implements Service {
     server.keepAliveTimeout = 5_000;
     answerClientErrors(server);
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.PORT, config.HOST, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(server, config.PORT, config.HOST, 'PORT');
   }
 
   /** The bound port (useful when PORT=0). */

@@ -1,11 +1,15 @@
 /**
- * `catalytic backup` (take a dump now, as the scheduler does daily) and `catalytic restore FILE`
- * (bring one back into an empty database). Both exit 0 on success, 1 on failure, 69 when
+ * `catalytic backup` (take a dump now, as the scheduler does daily), `catalytic restore FILE`
+ * (bring one back into an empty database) and `catalytic rotate-secrets` (reseal webhook secrets
+ * with the current key). Both exit 0 on success, 1 on failure, 69 when
  * PostgreSQL does not answer and 78 on a bad setting.
  */
 import { type Config, loadConfig } from '../shared/config.ts';
 import { checkPostgres, DependencyError } from '../shared/dependencies.ts';
+import { createDbFromConfig } from '../shared/db.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
+import { resealWebhookSecrets } from '../shared/webhooks/reseal-secrets.ts';
+import { loadSecretBox } from '../shared/webhooks/secret-keys.ts';
 import { restoreBackup, takeBackup } from '../scheduler/backup.ts';
 import { EXIT } from './roles.ts';
 
@@ -36,6 +40,21 @@ export function runBackup(): Promise<number> {
   return withConfig('backup', async (config, logger) => {
     const report = await takeBackup(config);
     logger.info(report, `backup written to ${report.file}`);
+  });
+}
+
+/** Reseals every webhook secret with the current SECRETS_KEY (after a rotation, or to encrypt old plain text). */
+export function runRotateSecrets(): Promise<number> {
+  return withConfig('rotate-secrets', async (config, logger) => {
+    const db = createDbFromConfig(config, 'catalytic:rotate-secrets', logger);
+    try {
+      const box = loadSecretBox(config);
+      const report = await resealWebhookSecrets(db, box, { logger });
+      logger.info({ ...report, keyId: box.currentKeyId }, `${report.resealed} webhook secret(s) resealed with key ${box.currentKeyId}`);
+      if (report.unreadable) throw new Error(`${report.unreadable} webhook secret(s) open with no configured key: add the old key to SECRETS_PREVIOUS_KEYS`);
+    } finally {
+      await db.destroy();
+    }
   });
 }
 

@@ -49,6 +49,14 @@ program
     process.exit(await runRestore(file));
   });
 
+program
+  .command('rotate-secrets')
+  .description('reseal every webhook secret with SECRETS_KEY (after a rotation; earlier keys in SECRETS_PREVIOUS_KEYS)')
+  .action(async () => {
+    const { runRotateSecrets } = await backupCommands();
+    process.exit(await runRotateSecrets());
+  });
+
 registerClientCommands(program);
 
 await program.parseAsync(process.argv);

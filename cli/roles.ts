@@ -2,6 +2,7 @@
  * The server roles of the `catalytic` executable: `all`, `api`, `worker`, `scheduler`, `migrate`.
  * Each checks its dependencies first and says in one line which one does not answer.
  */
+import { randomBytes } from 'node:crypto';
 import { operatorAccessConfigured } from '../api/admin/operator-auth.ts';
 import { ADMIN_QUEUES_PATH } from '../api/admin/queue-board.ts';
 import { createApiDeps } from '../api/deps.ts';
@@ -10,6 +11,7 @@ import { schedulerServices } from '../scheduler/index.ts';
 import { type Config, ConfigError, loadConfig } from '../shared/config.ts';
 import { checkPostgres, checkRedis, DependencyError } from '../shared/dependencies.ts';
 import { Lifecycle } from '../shared/lifecycle.ts';
+import { PortUnavailableError } from '../shared/listen.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { migrateLatest } from '../shared/migrate.ts';
 import { ProbeServer } from '../shared/probe-server.ts';
@@ -56,6 +58,15 @@ async function migrate(config: Config, logger: Logger): Promise<void> {
   }
 }
 
+/**
+ * In development without operator credentials, a generated password opens the queue board for
+ * this run, so it is there after `npm start`; production keeps requiring configured ones.
+ */
+function developmentOperator(config: Config): Pick<Config, 'ADMIN_USER' | 'ADMIN_PASSWORD'> | undefined {
+  if (config.NODE_ENV !== 'development' || operatorAccessConfigured(config)) return undefined;
+  return { ADMIN_USER: 'operator', ADMIN_PASSWORD: randomBytes(18).toString('base64url') };
+}
+
 /** A service that only runs a step at start-up (checks, migrations, stopping a one-shot role). */
 function step(name: string, run: () => Promise<void>): Service {
   return { name, start: run, close: async () => undefined };
@@ -70,6 +81,8 @@ export async function runRole(role: ServerRole): Promise<number> {
     process.stderr.write(`catalytic: ${(err as Error).message}\n`);
     return EXIT.config;
   }
+  const generatedOperator = role === 'all' || role === 'api' ? developmentOperator(config) : undefined;
+  if (generatedOperator) config = { ...config, ...generatedOperator };
   const logger = createLogger(config, `catalytic:${role}`);
   const runtime = role === 'migrate' ? undefined : createRuntime(config, { name: `catalytic:${role}`, logger });
   let plan: RolePlan;
@@ -95,6 +108,13 @@ export async function runRole(role: ServerRole): Promise<number> {
         : { metrics: `http://localhost:${config.METRICS_PORT}/metrics` };
       const extra = url ? ` (docs ${url}/docs${queues ? `, queues ${queues}` : ''})` : '';
       logger.info(where, `catalytic ${role} is running${url ? ` at ${url}` : ''}${extra}`);
+      if (queues && generatedOperator) {
+        // Shown once, on the terminal that started a development server; never logged.
+        process.stdout.write(
+          `Queue board ${queues}: user ${generatedOperator.ADMIN_USER}, password ${generatedOperator.ADMIN_PASSWORD} ` +
+            '(generated for this run; set ADMIN_USER and ADMIN_PASSWORD to choose)\n',
+        );
+      }
     },
   });
 
@@ -107,9 +127,11 @@ export async function runRole(role: ServerRole): Promise<number> {
     ...(role === 'migrate' ? [step('done', async () => lifecycle.requestStop())] : []),
   ];
   try {
-    return await lifecycle.run(services);
+    const code = await lifecycle.run(services);
+    if (role !== 'migrate') logger.info({ code }, `catalytic ${role} stopped`);
+    return code;
   } catch (err) {
-    if (err instanceof DependencyError) {
+    if (err instanceof DependencyError || err instanceof PortUnavailableError) {
       process.stderr.write(`catalytic: ${err.message}\n`);
       return EXIT.unavailable;
     }

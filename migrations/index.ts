@@ -9,6 +9,7 @@ import * as latticesJobs from './0003_lattices_jobs.ts';
 import * as webhooks from './0004_webhooks.ts';
 import * as usage from './0005_usage.ts';
 import * as rowLevelSecurity from './0006_row_level_security.ts';
+import * as webhookLeasesAndCaps from './0007_webhook_leases_and_caps.ts';
 import * as planRequestsCompute from './0008_plan_requests_compute.ts';
 
 export interface Migration {
@@ -23,5 +24,6 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0004_webhooks', webhooks],
   ['0005_usage', usage],
   ['0006_row_level_security', rowLevelSecurity],
+  ['0007_webhook_leases_and_caps', webhookLeasesAndCaps],
   ['0008_plan_requests_compute', planRequestsCompute],
 ];

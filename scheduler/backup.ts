@@ -6,15 +6,23 @@
  * A dump is written under a temporary name and renamed when complete, so a crash mid-dump never
  * leaves a truncated file that looks like a backup. The password travels in PGPASSWORD, not on
  * the command line where `ps` would show it.
+ *
+ * A dump holds every tenant's data: BACKUP_DIR is made 0700 and each dump 0600, created with that
+ * mode before pg_dump writes a byte, whatever the umask. (Webhook secrets in it are sealed; see
+ * shared/webhooks/secret-box.ts.)
  */
 import { spawn } from 'node:child_process';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import type { Config } from '../shared/config.ts';
 import { APP_ROLE, databaseName, ensureDatabase } from '../shared/db.ts';
 
 export type BackupConfig = Pick<Config, 'DATABASE_URL' | 'BACKUP_DIR' | 'BACKUP_KEEP'>;
+
+/** Owner only: a dump is the whole database. */
+const DIR_MODE = 0o700;
+const FILE_MODE = 0o600;
 
 export interface BackupReport {
   file: string;
@@ -76,11 +84,16 @@ function timestamp(at: Date): string {
 export async function takeBackup(config: BackupConfig): Promise<BackupReport> {
   const started = Date.now();
   const dir = resolve(config.BACKUP_DIR);
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: DIR_MODE });
+  // mkdir's mode is cut by the umask and ignored for a directory that exists already.
+  await chmod(dir, DIR_MODE);
   const file = join(dir, `catalytic-${databaseName(config.DATABASE_URL)}-${timestamp(new Date())}.dump`);
   const partial = `${file}.partial`;
   const { url, env } = clientConnection(config.DATABASE_URL);
   try {
+    // Created private first: pg_dump truncates and fills it, and the mode stays.
+    await (await open(partial, 'wx', FILE_MODE)).close();
+    await chmod(partial, FILE_MODE);
     await run('pg_dump', ['--format=custom', '--no-password', `--file=${partial}`, `--dbname=${url}`], env);
     await rename(partial, file);
   } catch (err) {
@@ -89,6 +102,8 @@ export async function takeBackup(config: BackupConfig): Promise<BackupReport> {
   }
   const { size } = await stat(file);
   const removed = await pruneBackups(config);
+  // Dumps written before dumps were private become private too.
+  for (const name of await listBackups(config)) await chmod(join(dir, name), FILE_MODE);
   return { file, bytes: size, durationMs: Date.now() - started, removed };
 }
 

@@ -11,6 +11,7 @@ import type { Runtime } from '../shared/runtime.ts';
 import { once, type Service } from '../shared/service.ts';
 import { createDeliveryDb } from '../shared/webhooks/delivery-db.ts';
 import { createWebhookDispatcher, type WebhookDispatcher } from '../shared/webhooks/dispatcher.ts';
+import { resealWebhookSecrets } from '../shared/webhooks/reseal-secrets.ts';
 import { runExclusive } from './exclusive.ts';
 import { MAINTENANCE_JOB_RETENTION, MAINTENANCE_QUEUE } from './maintenance-queue.ts';
 import { backupLastSuccess, backupSize, maintenanceDuration, maintenanceRuns } from './metrics.ts';
@@ -83,6 +84,22 @@ export class SchedulerService implements Service {
       'maintenance schedules declared',
     );
     this.scheduleCheck();
+    await this.resealSecrets();
+  }
+
+  /**
+   * Seals webhook secrets still in plain text (written before encryption existed) or under an
+   * earlier key (after a rotation) with the current key. A failure does not stop the scheduler:
+   * the secrets still open, and the next start tries again.
+   */
+  private async resealSecrets(): Promise<void> {
+    const { logger, db, secretBox } = this.runtime;
+    try {
+      const report = await resealWebhookSecrets(db, secretBox, { logger });
+      if (report.resealed || report.unreadable) logger.info(report, 'webhook secrets resealed with the current key');
+    } catch (err) {
+      logger.warn({ err }, 'scheduler: could not reseal webhook secrets');
+    }
   }
 
   private declare(queue: Queue, task: MaintenanceTask, repeat: NonNullable<MaintenanceTask['repeat']>): Promise<unknown> {
@@ -145,10 +162,9 @@ export class SchedulerService implements Service {
         backupLastSuccess.set(Date.now() / 1000);
         if (typeof result.bytes === 'number') backupSize.set(result.bytes);
       }
-      // Frequent tasks that found nothing to do are not worth an info line each time.
+      // A run that found nothing to do is a tick, not news: debug.
       const idle = Object.values(result).every((v) => v === 0 || v === false || v === undefined);
-      const frequent = name === 'webhook-retry' || name === 'reconcile';
-      logger[frequent && (idle || skipped) ? 'debug' : 'info']({ task: name, ...result }, `maintenance task ${name} done`);
+      logger[idle || skipped ? 'debug' : 'info']({ task: name, ...result }, `maintenance task ${name} done`);
       return result;
     } catch (err) {
       maintenanceRuns.inc({ task: name, outcome: 'failure' });

@@ -49,7 +49,7 @@ export type ReconcileFn = (ctx: TaskContext) => Promise<unknown>;
 const pipelineReconcile: ReconcileFn = ({ runtime, signal, dispatcher }) => reconcile(runtime, { signal, dispatcher });
 
 export interface TaskOptions {
-  /** Connections for delivery attempts (each holds one while it waits). @defaultValue runtime.db */
+  /** The delivery senders' own pool (createDeliveryDb). @defaultValue runtime.db */
   deliveryDb?: Db;
   /** @defaultValue the job pipeline's reconcile */
   reconcile?: ReconcileFn;
@@ -70,7 +70,7 @@ export async function defaultTenantQueueNames(runtime: Runtime): Promise<string[
 
 export function maintenanceTasks(runtime: Runtime, options: TaskOptions = {}): MaintenanceTask[] {
   const { config } = runtime;
-  const sender = new DeliverySender({ db: options.deliveryDb ?? runtime.db, logger: runtime.logger, config });
+  const sender = new DeliverySender({ db: options.deliveryDb ?? runtime.db, logger: runtime.logger, config, secretBox: runtime.secretBox });
   let retrying = false;
   const tasks: MaintenanceTask[] = [
     {

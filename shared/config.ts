@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { DAY, HOUR, MINUTE, SECOND } from './units.ts';
+import { DAY, GIB, HOUR, MIB, MINUTE, SECOND } from './units.ts';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
@@ -63,6 +63,14 @@ export const configSchema = z.object({
   // thread: cheaper than a trip to a kernel thread, and over in microseconds. 0 = never.
   KERNEL_INLINE_MAX_CELLS: int(0, 1_000_000).default(4096),
   JOB_LOCK_MS: int(1000).default(30 * SECOND),
+  // Most working memory one job may reserve; larger jobs are refused at submit (422). Read by the
+  // API and by workers (a worker whose budget is below it warns: such jobs wait for a larger one).
+  MAX_JOB_MEMORY_BYTES: int(1024 * 1024).default(4 * GIB),
+  // Memory one worker process lets its running jobs reserve in total; unset = the cgroup's
+  // memory limit (or the machine's RAM) minus WORKER_MEMORY_HEADROOM_BYTES.
+  WORKER_MEMORY_BUDGET_BYTES: int(1024 * 1024).optional(),
+  // What the process itself needs beside its jobs (heap, threads, buffers) when the budget is derived.
+  WORKER_MEMORY_HEADROOM_BYTES: int(0).default(512 * MIB),
   // Most jobs one worker write covers (group commit of starts, and of final states with their
   // results and events); 1 writes each job alone.
   WORKER_WRITE_BATCH_MAX: int(1, 1000).default(64),
@@ -89,6 +97,12 @@ export const configSchema = z.object({
   // API calls are counted in memory and written to usage_counters this often.
   USAGE_FLUSH_MS: int(10, MINUTE).default(SECOND),
 
+  // Webhook secrets are sealed at rest with this key (base64 of 32 bytes); required in production.
+  SECRETS_KEY: optionalSecret,
+  SECRETS_KEY_FILE: z.string().min(1).optional(),
+  // Earlier keys, comma-separated: they still open secrets until the scheduler reseals them.
+  SECRETS_PREVIOUS_KEYS: optionalSecret,
+
   ADMIN_USER: z.string().min(1).optional(),
   ADMIN_PASSWORD: optionalSecret,
   ADMIN_TOKEN: optionalSecret,
@@ -104,6 +118,10 @@ export const configSchema = z.object({
   WEBHOOK_RETRY_POLL_MS: int(50).default(5 * SECOND),
   WEBHOOK_DISABLE_AFTER_MS: int(SECOND).default(3 * DAY),
   WEBHOOK_SENDER_CONCURRENCY: int(1, 1000).default(8),
+  // Test events and redeliveries, attempted during the API request: how long each may take (DNS
+  // and HTTP), and how many of one tenant may be in flight in one API process (more get 429).
+  WEBHOOK_TEST_TIMEOUT_MS: int(100, MINUTE).default(5 * SECOND),
+  WEBHOOK_TEST_CONCURRENCY_PER_TENANT: int(1, 100).default(2),
 
   RECONCILE_EVERY_MS: int(SECOND).default(MINUTE),
   RETENTION_EVERY_MS: int(SECOND).default(HOUR),
@@ -142,11 +160,25 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(variable, issue?.message ?? 'invalid');
   }
   const config = parsed.data;
+  // A receiver on the developer's own machine (`catalytic webhooks listen`) works out of the box.
+  if (present.WEBHOOK_ALLOW_PRIVATE_NETWORKS === undefined && config.NODE_ENV === 'development') {
+    config.WEBHOOK_ALLOW_PRIVATE_NETWORKS = true;
+  }
   if (config.ADMIN_USER && !config.ADMIN_PASSWORD) {
     throw new ConfigError('ADMIN_PASSWORD', 'is required when ADMIN_USER is set');
   }
   if (config.NODE_ENV === 'production' && !config.JWT_PRIVATE_KEY && !config.JWT_PRIVATE_KEY_FILE) {
     throw new ConfigError('JWT_PRIVATE_KEY_FILE', 'is required in production (or set JWT_PRIVATE_KEY)');
+  }
+  if (config.NODE_ENV === 'production' && !config.SECRETS_KEY && !config.SECRETS_KEY_FILE) {
+    throw new ConfigError('SECRETS_KEY_FILE', 'is required in production (or set SECRETS_KEY): it encrypts webhook secrets at rest');
+  }
+  for (const variable of ['SECRETS_KEY', 'SECRETS_PREVIOUS_KEYS'] as const) {
+    for (const key of (config[variable] ?? '').split(',').filter((k) => k.trim())) {
+      if (Buffer.from(key.trim(), 'base64').length !== 32 || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(key.trim())) {
+        throw new ConfigError(variable, 'must be 32 bytes in base64 (openssl rand -base64 32)');
+      }
+    }
   }
   return config;
 }

@@ -1,8 +1,8 @@
 /**
  * Runs a process's services: starts them in order, then on SIGTERM or SIGINT closes them in
  * reverse order within the grace period and exits 0. A signal during start-up stops the
- * remaining starts and closes what already started. A second signal, or a grace period that runs
- * out, exits 1 at once. Signal handlers are installed once per process.
+ * remaining starts and closes what already started. A second signal (not the same one repeated
+ * within 300 ms), or a grace period that runs out, exits 1 at once. Signal handlers are installed once per process.
  */
 import type { Logger } from './logger.ts';
 import type { Service } from './service.ts';
@@ -20,12 +20,17 @@ export interface LifecycleOptions {
 }
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+/** A repeat of the first signal within this window is the same stop request, not a second one. */
+const DUPLICATE_SIGNAL_MS = 300;
+
+const ignoreSignal = () => undefined;
 
 export class Lifecycle {
   private readonly started: Service[] = [];
   private stopRequested = false;
   private stopping: Promise<number> | undefined;
   private wakeStop: (() => void) | undefined;
+  private firstSignal: { signal: NodeJS.Signals; at: number } | undefined;
   private readonly onSignal = (signal: NodeJS.Signals) => this.signal(signal);
 
   constructor(private readonly options: LifecycleOptions) {}
@@ -62,11 +67,15 @@ export class Lifecycle {
 
   private signal(signal: NodeJS.Signals): void {
     const { logger } = this.options;
+    const now = Date.now();
+    // Ctrl-C under `npm start` reaches us twice at once: from the terminal and forwarded by npm.
+    if (signal === this.firstSignal?.signal && now - this.firstSignal.at < DUPLICATE_SIGNAL_MS) return;
     if (this.stopRequested) {
       logger.warn({ signal }, 'second signal: exiting at once');
       this.exit(1);
       return;
     }
+    this.firstSignal = { signal, at: now };
     logger.info({ signal }, 'shutting down');
     this.requestStop();
   }
@@ -109,6 +118,9 @@ export class Lifecycle {
 
   private finish(code: number): number {
     for (const s of SIGNALS) process.off(s, this.onSignal);
+    // After a signalled stop the process is about to exit: a late duplicate of that signal must
+    // not find the default disposition and kill it (exit 130 instead of 0).
+    if (this.firstSignal && !this.options.exit) for (const s of SIGNALS) process.on(s, ignoreSignal);
     return code;
   }
 

@@ -41,5 +41,7 @@ export function createLogger(config: Pick<Config, 'LOG_LEVEL' | 'LOG_PRETTY'>, n
     mixin: () => ({ ...currentLogContext() }),
   };
   const wantsPretty = config.LOG_PRETTY ?? process.stdout.isTTY === true;
-  return wantsPretty ? pino(options, pretty({ colorize: true, sync: true })) : pino(options);
+  // On a terminal a line is one event: fields inline, not one line each.
+  const prettyStream = () => pretty({ colorize: true, sync: true, singleLine: true, ignore: 'pid,hostname,name' });
+  return wantsPretty ? pino(options, prettyStream()) : pino(options);
 }

@@ -14,6 +14,8 @@ export interface Plan {
   weight: number;
   max_concurrent_jobs: number;
   max_lattices: number;
+  /** Webhook endpoints a tenant may have. */
+  max_webhooks: number;
   max_dimensions: number;
   max_side: number;
   max_cells: number;

@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkHealth } from './health.ts';
+import { listen } from './listen.ts';
 import { registry, setQueueCountsSource } from './metrics.ts';
 import { queueCatalogFor } from './queue-catalog.ts';
 import { queueCountsSource } from './queue-counts.ts';
@@ -42,13 +43,7 @@ export class ProbeServer implements Service {
     });
     this.server = server;
     const { config } = this.runtime;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.METRICS_PORT, config.HOST, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(server, config.METRICS_PORT, config.HOST, 'METRICS_PORT');
   }
 
   get port(): number {

@@ -7,6 +7,8 @@ import { createDbFromConfig, type Db } from './db.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { closeRedis, createRedisFromConfig, type RedisClient } from './redis.ts';
 import { once } from './service.ts';
+import type { SecretBox } from './webhooks/secret-box.ts';
+import { loadSecretBox } from './webhooks/secret-keys.ts';
 
 export interface Runtime {
   readonly config: Config;
@@ -18,6 +20,8 @@ export interface Runtime {
   readonly redisProbe: RedisClient;
   /** Wall-clock start, for uptime. */
   readonly startedAt: number;
+  /** The keys webhook secrets are sealed with, loaded on first use (throws ConfigError when unusable). */
+  readonly secretBox: SecretBox;
   close(): Promise<void>;
 }
 
@@ -32,6 +36,7 @@ export function createRuntime(config: Config, options: RuntimeOptions): Runtime 
   const db = createDbFromConfig(config, options.name, logger);
   const redis = createRedisFromConfig(config, `${options.name}:commands`, 'commands');
   const redisProbe = createRedisFromConfig(config, `${options.name}:probe`, 'probe');
+  let secretBox: SecretBox | undefined;
   return {
     config,
     logger,
@@ -39,6 +44,10 @@ export function createRuntime(config: Config, options: RuntimeOptions): Runtime 
     redis,
     redisProbe,
     startedAt: Date.now(),
+    get secretBox() {
+      secretBox ??= loadSecretBox(config);
+      return secretBox;
+    },
     close: once(async () => {
       await Promise.allSettled([closeRedis(redis), closeRedis(redisProbe), db.destroy()]);
     }),

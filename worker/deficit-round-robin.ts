@@ -3,13 +3,20 @@
  * due work once, in a stable order; arriving at a tenant adds its quantum (its plan's weight
  * divided by the smallest weight in the round) to its deficit, and the tenant gets one job per
  * whole unit of deficit. A tenant whose fetch comes back empty (no work, or at its concurrency
- * cap) loses its deficit. So over any stretch where tenants stay busy, each gets jobs in
- * proportion to its weight, and a tenant with a huge backlog delays another's job by at most
- * about one round, whatever the backlog.
+ * cap) or waiting (its next job does not fit the worker's memory now) loses its deficit. So over
+ * any stretch where tenants stay busy, each gets jobs in proportion to its weight, and a tenant
+ * with a huge backlog delays another's job by at most about one round, whatever the backlog.
  *
  * This class only decides the order; fetching, weights and the tenant list come from a
  * {@link TenantSource}, so it is tested without Redis.
  */
+
+/**
+ * What `fetch` answers for a tenant that has work which cannot start here now (it waits for
+ * memory): the tenant stays due, but like an empty tenant it loses its deficit, so it gets no
+ * burst once its job fits.
+ */
+export const WAIT = Symbol('wait');
 
 /** Where the scheduler gets tenants, weights and jobs from. */
 export interface TenantSource<J> {
@@ -17,8 +24,8 @@ export interface TenantSource<J> {
   dueTenants(): Promise<string[]>;
   /** Plan weight (> 0) of each tenant. */
   weights(tenantIds: readonly string[]): Promise<Map<string, number>>;
-  /** One job of the tenant, or undefined when it has none it may start now. */
-  fetch(tenantId: string): Promise<J | undefined>;
+  /** One job of the tenant, undefined when it has none it may start now, or WAIT (see there). */
+  fetch(tenantId: string): Promise<J | undefined | typeof WAIT>;
   /** Called after an empty fetch (to update the set of tenants with work). */
   empty(tenantId: string): Promise<void>;
 }
@@ -45,12 +52,12 @@ export class DeficitRoundRobin<J> {
       const tenant = this.round[this.position] as string;
       if ((this.deficits.get(tenant) ?? 0) >= 1) {
         const job = await this.source.fetch(tenant);
-        if (job !== undefined) {
+        if (job !== undefined && job !== WAIT) {
           this.deficits.set(tenant, (this.deficits.get(tenant) ?? 0) - 1);
           return job;
         }
         this.deficits.set(tenant, 0);
-        await this.source.empty(tenant);
+        if (job === undefined) await this.source.empty(tenant);
       }
       this.advance();
       // Every tenant of the round was tried without a job: nothing to do right now.

@@ -18,9 +18,12 @@ import { dueTenants, recentlyActiveTenants, settleTenant, touchActiveTenants } f
 import type { Runtime } from '../shared/runtime.ts';
 import { once, type Service } from '../shared/service.ts';
 import type { DeliveryDispatcher } from '../shared/webhooks/job-events.ts';
-import { DeficitRoundRobin } from './deficit-round-robin.ts';
+import { workerMemoryBudget } from '../shared/memory-limit.ts';
+import { DeficitRoundRobin, WAIT } from './deficit-round-robin.ts';
 import { type HeldJob, JobRunner, type KernelRunner } from './job-runner.ts';
 import { KernelPool } from './kernels/index.ts';
+import { MemoryBudget } from './memory-budget.ts';
+import { peekNextJob } from './next-job-peek.ts';
 import { TenantPlans, type TenantPlan } from './tenant-plans.ts';
 import { TenantWorkers } from './tenant-workers.ts';
 import { UsageBuffer } from './usage-buffer.ts';
@@ -48,6 +51,8 @@ interface Fetched {
   token: string;
   plan: TenantPlan;
   job: HeldJob['job'];
+  /** Bytes reserved for it in the memory budget until its run ends. */
+  bytes: number;
 }
 
 /** Smallest interval of the lock keeper, in ms. */
@@ -67,6 +72,8 @@ export class PipelineWorker implements Service {
   private usage: UsageBuffer | undefined;
   private drr: DeficitRoundRobin<Fetched> | undefined;
   private readonly plans: TenantPlans;
+  /** What running jobs reserve in total; a job is fetched only when its reservation fits. */
+  readonly memory: MemoryBudget;
   private readonly held = new Map<string, HeldJob>();
   /** When this process last advertised each tenant in `{fair}:active`. */
   private readonly advertised = new Map<string, number>();
@@ -95,6 +102,7 @@ export class PipelineWorker implements Service {
     this.lockMs = config.JOB_LOCK_MS;
     this.stalledIntervalMs = Math.max(500, Math.floor(config.JOB_LOCK_MS / 2));
     this.plans = new TenantPlans(runtime.db);
+    this.memory = new MemoryBudget({ totalBytes: workerMemoryBudget(config) });
   }
 
   /** Jobs this process holds right now. */
@@ -110,7 +118,11 @@ export class PipelineWorker implements Service {
     this.connection = connection;
     if (this.options.kernels) this.kernels = this.options.kernels;
     else {
-      this.ownedPool = new KernelPool({ threads: config.KERNEL_THREADS, inlineMaxCells: config.KERNEL_INLINE_MAX_CELLS });
+      this.ownedPool = new KernelPool({
+        threads: config.KERNEL_THREADS,
+        inlineMaxCells: config.KERNEL_INLINE_MAX_CELLS,
+        memoryLimitBytes: this.memory.total,
+      });
       await this.ownedPool.start();
       this.kernels = this.ownedPool;
     }
@@ -140,7 +152,16 @@ export class PipelineWorker implements Service {
     this.tenants.ensure(await recentlyActiveTenants(connection, prefix, 0));
     this.scheduleKeeper();
     this.loop = this.fetchLoop();
-    logger.info({ workerId: this.workerId, concurrency: this.concurrency, lockMs: this.lockMs }, 'job pipeline started');
+    if (this.memory.total < config.MAX_JOB_MEMORY_BYTES) {
+      logger.warn(
+        { memoryBudgetBytes: this.memory.total, maxJobMemoryBytes: config.MAX_JOB_MEMORY_BYTES },
+        'the memory budget is below MAX_JOB_MEMORY_BYTES: jobs larger than the budget wait for a worker with more memory',
+      );
+    }
+    logger.info(
+      { workerId: this.workerId, concurrency: this.concurrency, lockMs: this.lockMs, memoryBudgetBytes: this.memory.total },
+      'job pipeline started',
+    );
   }
 
   private async subscribe(subscriber: RedisClient): Promise<void> {
@@ -164,13 +185,30 @@ export class PipelineWorker implements Service {
     }
   }
 
-  private async fetch(tenantId: string): Promise<Fetched | undefined> {
+  /**
+   * Fetches the tenant's next job if its memory reservation fits now. While any job would fit,
+   * it fetches at once; when memory is tight it first looks at the job it would get, and leaves
+   * it queued (WAIT) if it does not fit. A job that turns out not to fit after all (the peek was
+   * stale, or a delayed job came due) goes back to the head of its queue, uncharged.
+   */
+  private async fetch(tenantId: string): Promise<Fetched | undefined | typeof WAIT> {
     const tenants = this.tenants as TenantWorkers;
+    const { config } = this.runtime;
     const plan = await this.plans.one(tenantId);
     await tenants.applyCap(tenantId, plan.max_concurrent_jobs);
+    if (!this.memory.admitsAnyUpTo(config.MAX_JOB_MEMORY_BYTES)) {
+      const next = await peekNextJob(this.connection as RedisClient, config.REDIS_PREFIX, tenantId);
+      this.memory.notWaiting(tenantId, next?.id);
+      if (next && !this.memory.admits({ tenantId, jobId: next.id, bytes: this.reservationOf(next.data) })) return WAIT;
+    }
     const token = randomUUID();
     const job = await tenants.get(tenantId).getNextJob(token, { block: false });
     if (!job) return undefined;
+    const bytes = this.reservationOf(job.data);
+    if (!this.memory.tryReserve({ tenantId, jobId: job.id as string, bytes })) {
+      await job.moveToWait(token).catch((err: unknown) => this.runtime.logger.warn({ err, jobId: job.id }, 'could not put back a job that does not fit'));
+      return WAIT;
+    }
     // Advertised before the job can start, not at the keeper's first tick: if this process dies
     // within that tick, other workers must still run the stalled check on this tenant's queue.
     // Once per keeper interval per tenant is enough (the entry stays fresh that long).
@@ -181,7 +219,14 @@ export class PipelineWorker implements Service {
         (err: unknown) => this.runtime.logger.warn({ err, tenantId }, 'could not advertise a held job; the lock keeper will retry'),
       );
     }
-    return { tenantId, token, plan, job };
+    return { tenantId, token, plan, job, bytes };
+  }
+
+  /** A queue entry's reservation; entries queued before reservations existed reserve the most a job may. */
+  private reservationOf(data: Partial<HeldJob['job']['data']>): number {
+    const bytes = data.memory_bytes;
+    if (typeof bytes === 'number' && Number.isSafeInteger(bytes) && bytes >= 0) return bytes;
+    return Math.min(this.runtime.config.MAX_JOB_MEMORY_BYTES, this.memory.total);
   }
 
   private async fetchLoop(): Promise<void> {
@@ -253,6 +298,7 @@ export class PipelineWorker implements Service {
         logger.error({ err, jobId: held.id, tenantId: held.tenantId }, 'running a job failed; it will be picked up again');
       })
       .finally(() => {
+        this.memory.release(fetched.bytes);
         this.held.delete(held.token);
         this.runs.delete(run);
         this.wake();

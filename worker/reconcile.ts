@@ -12,7 +12,9 @@
  * One reconcile runs at a time across processes (a PostgreSQL advisory lock).
  */
 import type { Knex } from 'knex';
+import { queuedJobOf } from '../shared/jobs/job-memory.ts';
 import { finishJob } from '../shared/jobs/transitions.ts';
+import type { JobRow } from '../shared/jobs/types.ts';
 import { jobsFinished } from '../shared/metrics.ts';
 import { publishJobUpdate } from '../shared/queues/job-updates.ts';
 import { tenantQueueKey } from '../shared/queues/names.ts';
@@ -110,8 +112,11 @@ async function requeueLost(runtime: Runtime, producer: JobProducer, options: Rec
   for await (const rows of pages(queued, options.batchSize ?? 500, options.signal)) {
     const present = await jobKeysExist(runtime, rows);
     const lost = rows.filter((_, i) => !present[i]);
-    for (const row of lost) {
-      await producer.enqueue({ id: row.id, tenantId: row.tenant_id, type: row.type });
+    for (const ref of lost) {
+      // The spec and parameters size the job's memory reservation; lost rows are few.
+      const row = (await db('jobs').where('id', ref.id).first('id', 'tenant_id', 'type', 'lattice', 'params')) as JobRow | undefined;
+      if (!row) continue;
+      await producer.enqueue(queuedJobOf(row, runtime.config.KERNEL_THREADS));
       requeued++;
     }
   }

@@ -23,7 +23,7 @@ export class WebhookSenderService implements Service {
     senderOptions: Partial<DeliverySenderOptions> = {},
   ) {
     this.db = createDeliveryDb(runtime.config, 'catalytic:webhook-sender');
-    this.sender = new DeliverySender({ db: this.db, logger: runtime.logger, config: runtime.config, ...senderOptions });
+    this.sender = new DeliverySender({ db: this.db, logger: runtime.logger, config: runtime.config, secretBox: runtime.secretBox, ...senderOptions });
   }
 
   async start(): Promise<void> {

@@ -8,6 +8,7 @@ import type { Principal } from '../../shared/auth/principal.ts';
 import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
 import type { JobBody } from '../../shared/jobs/job-body.ts';
+import { queuedJobOf } from '../../shared/jobs/job-memory.ts';
 import { findJob, findJobByIdempotencyKey } from '../../shared/jobs/repository.ts';
 import { finishJob } from '../../shared/jobs/transitions.ts';
 import { isFinalStatus, type JobRow } from '../../shared/jobs/types.ts';
@@ -117,7 +118,7 @@ export class JobsService {
   }
 
   private enqueue(row: JobRow): Promise<void> {
-    return this.producer.enqueue({ id: row.id, tenantId: row.tenant_id, type: row.type });
+    return this.producer.enqueue(queuedJobOf(row, this.runtime.config.KERNEL_THREADS));
   }
 
   /**

@@ -18,6 +18,7 @@ import type { Knex } from 'knex';
 import { computeUnits } from '../../shared/compute-units.ts';
 import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
+import { checkJobMemory, type JobMemorySettings, jobReservation, queuedJobOf } from '../../shared/jobs/job-memory.ts';
 import { checkJob, checkLattice, checkLatticeAgainstPlan } from '../../shared/jobs/lattice-checks.ts';
 import { insertJobs, type NewJob } from '../../shared/jobs/repository.ts';
 import type { JobRow } from '../../shared/jobs/types.ts';
@@ -70,12 +71,14 @@ function checkJobContent(
   spec: unknown,
   plan: Plan,
   plans: readonly Plan[],
+  memory: JobMemorySettings,
   checkedLattice?: ReturnType<typeof checkLattice>,
 ): CheckedJob {
   const checked = checkedLattice ?? checkLattice(spec, input.lattice_id ? 'lattice' : 'body.lattice');
   checkLatticeAgainstPlan(checked.summary, plan);
   const params = checkJob(input.type, checked.spec, input.params);
   checkJobCompute(computeUnits(input.type, checked.summary.cells, params), plan, plans);
+  checkJobMemory(jobReservation(input.type, checked.spec, params, memory.KERNEL_THREADS), memory);
   return { lattice: checked.spec, params, cells: checked.summary.cells };
 }
 
@@ -93,7 +96,7 @@ export class SubmissionWriter {
 
   /** The row of a submission with an inline lattice, checked: throws the problem of an invalid job. */
   prepareInline(submission: Omit<Submission, 'job'>): NewJob {
-    return this.newJob(submission, checkJobContent(submission.input, submission.input.lattice, submission.plan, submission.plans ?? []));
+    return this.newJob(submission, checkJobContent(submission.input, submission.input.lattice, submission.plan, submission.plans ?? [], this.runtime.config));
   }
 
   private newJob(submission: Omit<Submission, 'job'>, checked: CheckedJob): NewJob {
@@ -206,7 +209,8 @@ export class SubmissionWriter {
           checkedLattice = checkLattice(specs.get(latticeId), 'lattice');
           checkedLattices.set(latticeId, checkedLattice);
         }
-        ready.push({ index, job: this.newJob(submission, checkJobContent(submission.input, undefined, submission.plan, submission.plans ?? [], checkedLattice)) });
+        const content = checkJobContent(submission.input, undefined, submission.plan, submission.plans ?? [], this.runtime.config, checkedLattice);
+        ready.push({ index, job: this.newJob(submission, content) });
       } catch (error) {
         outcomes[index] = { ok: false, error };
       }
@@ -216,7 +220,8 @@ export class SubmissionWriter {
 
   /** Queues written rows of one tenant; a failure is logged (reconcile queues them later). */
   async publish(tenantId: string, rows: ReadonlyArray<JobRow | undefined>): Promise<void> {
-    const jobs = rows.filter((row): row is JobRow => row !== undefined).map((row) => ({ id: row.id, tenantId: row.tenant_id, type: row.type }));
+    const threads = this.runtime.config.KERNEL_THREADS;
+    const jobs = rows.filter((row): row is JobRow => row !== undefined).map((row) => queuedJobOf(row, threads));
     await this.producer.enqueueMany(tenantId, jobs).catch((err: unknown) =>
       this.runtime.logger.warn({ err, jobIds: jobs.map((j) => j.id) }, 'job rows written but not queued; reconcile will queue them'),
     );

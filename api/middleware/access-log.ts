@@ -10,7 +10,7 @@ export function accessLog(logger: Logger): ApiMiddleware {
     } finally {
       const durationMs = Math.round((performance.now() - started) * 10) / 10;
       const level = ctx.status >= 500 ? 'error' : 'info';
-      logger[level]({ method: ctx.method, path: ctx.path, status: ctx.status, durationMs }, 'request');
+      logger[level]({ method: ctx.method, path: ctx.path, status: ctx.status, durationMs }, `${ctx.method} ${ctx.path} ${ctx.status} ${durationMs} ms`);
     }
   };
 }

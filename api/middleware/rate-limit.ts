@@ -33,6 +33,9 @@ export interface RateLimitOptions {
 /** Which limit a 429 is about (the problem's `limit` member). */
 export type LimitName = 'requests_per_minute' | 'credential_requests_per_second' | 'login_attempts_per_ip' | 'registrations_per_ip';
 
+/** Sign-in or sign-up attempts of any outcome allowed per counted one (failed sign-in, sign-up made). */
+const ATTEMPTS_PER_COUNTED = 10;
+
 interface Window {
   points: number;
   durationS: number;
@@ -45,6 +48,13 @@ function headersFor(window: Window, res: RateLimiterRes): Record<string, string>
     'RateLimit-Reset': String(Math.max(0, Math.ceil(res.msBeforeNext / 1000))),
     'RateLimit-Policy': `${window.points};w=${window.durationS}`,
   };
+}
+
+/** "42 seconds", "5 minutes": when a refused client may try again. */
+export function waitPhrase(ms: number): string {
+  const s = Math.max(1, Math.ceil(ms / 1000));
+  if (s < 120) return `${s} second${s === 1 ? '' : 's'}`;
+  return `${Math.ceil(s / 60)} minutes`;
 }
 
 function setHeaders(ctx: ApiContext, headers: Record<string, string>): void {
@@ -86,25 +96,48 @@ export class RateLimits {
         return {};
       }
       const headers = headersFor(window, rejection);
-      throw new AppError('rate_limited', detail, {
+      throw new AppError('rate_limited', `${detail}; try again in ${waitPhrase(rejection.msBeforeNext)}`, {
         headers: { ...headers, 'Retry-After': String(Math.max(1, Math.ceil(rejection.msBeforeNext / 1000))) },
         extra: { limit, limit_value: window.points, window_s: window.durationS, retry_after_s: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)) },
       });
     }
   }
 
-  /** Middleware limiting a public route per client IP (`ctx.ip`; X-Forwarded-For only with TRUST_PROXY). */
+  /**
+   * Middleware limiting a public route per client IP (`ctx.ip`; X-Forwarded-For only with
+   * TRUST_PROXY). Only what deserves counting is kept: failed sign-ins (a successful one gives its
+   * point back) and sign-ups that created a tenant (a refused one gives its point back). Refused
+   * sign-ups still count toward a looser cap on attempts, so bad input cannot be sent without end.
+   */
   perIp(route: 'login' | 'register'): ApiMiddleware {
     const window: Window =
       route === 'login'
         ? { points: this.options.loginPer5Min, durationS: 5 * 60 }
         : { points: this.options.registerPerHour, durationS: 60 * 60 };
+    const attempts: Window = { points: window.points * ATTEMPTS_PER_COUNTED, durationS: window.durationS };
     const limit: LimitName = route === 'login' ? 'login_attempts_per_ip' : 'registrations_per_ip';
-    const what = route === 'login' ? 'sign-in attempts' : 'sign-ups';
+    const what = route === 'login' ? 'failed sign-ins' : 'sign-ups';
+    const counts = (status: number) => (route === 'login' ? status === 401 : status < 400);
     return async (ctx, next) => {
-      const headers = await this.consume(`ip:${route}`, ctx.ip || 'unknown', window, limit, `Too many ${what} from this address`);
+      const ip = ctx.ip || 'unknown';
+      await this.consume(`ip:${route}:attempts`, ip, attempts, limit, `Too many ${route === 'login' ? 'sign-in' : 'sign-up'} attempts from this address`);
+      const headers = await this.consume(`ip:${route}`, ip, window, limit, `Too many ${what} from this address`);
       setHeaders(ctx, headers);
-      await next();
+      // Errors become problem documents further out, so a thrown error's status is the outcome.
+      let status = 500;
+      try {
+        await next();
+        status = ctx.status;
+      } catch (err) {
+        status = (err as { status?: number }).status ?? 500;
+        throw err;
+      } finally {
+        if (!counts(status)) {
+          this.limiter(`ip:${route}`, window)
+            .reward(ip, 1)
+            .catch((err: unknown) => this.options.logger.debug({ err }, 'could not return a rate-limit point'));
+        }
+      }
     };
   }
 

@@ -96,7 +96,7 @@ export function authRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<Api
     summary: 'The public keys (JWKS) that verify access tokens',
     tags: ['identity'],
     auth: 'public',
-    responses: { 200: { description: 'A JSON Web Key Set', schema: JWKS } },
+    responses: { 200: { description: 'A JSON Web Key Set', schema: JWKS, contentType: 'application/jwk-set+json' } },
     handler: (ctx) => {
       ctx.set('Cache-Control', 'public, max-age=300');
       ctx.type = 'application/jwk-set+json';

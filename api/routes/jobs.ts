@@ -50,6 +50,7 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
       202: { description: 'Accepted and queued (or the job an earlier request with the same Idempotency-Key made)', schema: JobResponseSchema },
       402: { description: 'The lattice is larger than the plan allows' },
       409: { description: 'The Idempotency-Key was used with a different request' },
+      422: { description: 'The job needs more memory than a worker holds (MAX_JOB_MEMORY_BYTES)' },
     },
     async handler(ctx, { body }) {
       const principal = principalOf(ctx);

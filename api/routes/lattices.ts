@@ -207,6 +207,7 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
     responses: {
       200: { description: 'The job finished in time: the job with its result (or its error)', schema: JobResponseSchema },
       202: { description: 'Still running: follow the job at its links', schema: JobResponseSchema },
+      422: { description: 'The job needs more memory than a worker holds (MAX_JOB_MEMORY_BYTES)' },
     },
     async handler(ctx, { body }) {
       const principal = principalOf(ctx);

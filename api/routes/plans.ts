@@ -16,6 +16,7 @@ export function planView(plan: Plan): z.infer<typeof PLAN> {
     weight: plan.weight,
     max_concurrent_jobs: plan.max_concurrent_jobs,
     max_lattices: plan.max_lattices,
+    max_webhooks: plan.max_webhooks,
     max_dimensions: plan.max_dimensions,
     max_side: plan.max_side,
     max_cells: plan.max_cells,

@@ -8,6 +8,7 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import { AppError, ERROR_CATALOGUE, type ErrorCode } from '../../shared/errors.ts';
 import { checkHealth } from '../../shared/health.ts';
+import { VERSION } from '../../shared/version.ts';
 import { defineRoute } from '../routing.ts';
 import type { ApiDeps, ApiState } from '../state.ts';
 
@@ -42,6 +43,15 @@ const READINESS = z
   .object({ status: z.enum(['ready', 'unavailable']), dependencies: DEPENDENCIES })
   .openapi('Readiness');
 
+const SERVICE_INDEX = z
+  .object({
+    name: z.literal('catalytic'),
+    version: z.string(),
+    description: z.string(),
+    links: z.object({ docs: z.string(), openapi: z.string(), health: z.string(), plans: z.string(), register: z.string() }),
+  })
+  .openapi('ServiceIndex');
+
 const PROBLEM_TYPE = z
   .object({ type: z.string(), code: z.string(), status: z.number().int(), title: z.string() })
   .openapi('ProblemType');
@@ -49,6 +59,23 @@ const PROBLEM_TYPE = z
 export function systemRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiState> {
   const router = new Router<ApiState>();
   const { runtime } = deps;
+
+  defineRoute(router, registry, deps, {
+    method: 'get',
+    path: '/',
+    summary: 'What this service is, and where to start',
+    tags: ['operations'],
+    auth: 'public',
+    responses: { 200: { description: 'The service, its version and links', schema: SERVICE_INDEX } },
+    handler: (ctx) => {
+      ctx.body = {
+        name: 'catalytic',
+        version: VERSION,
+        description: 'Multi-tenant compute cluster for lattice jobs',
+        links: { docs: '/docs', openapi: '/openapi.json', health: '/health', plans: '/api/plans', register: '/api/tenants/register' },
+      };
+    },
+  });
 
   defineRoute(router, registry, deps, {
     method: 'get',

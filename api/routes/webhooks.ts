@@ -6,8 +6,10 @@
  *
  * Tenant data is read and written inside `withTenant` (row-level security) and filtered by
  * tenant in code as well. Test events and redeliveries are attempted during the request, so the
- * response says what the endpoint answered.
+ * response says what the endpoint answered: with no database connection held while the endpoint
+ * is called, a few per tenant at a time (ManualAttemptLimiter), each within WEBHOOK_TEST_TIMEOUT_MS.
  */
+import { randomUUID } from 'node:crypto';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import Router from '@koa/router';
 import type { Knex } from 'knex';
@@ -15,8 +17,10 @@ import type { Principal } from '../../shared/auth/principal.ts';
 import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
 import { DeliveryBusyError, DeliverySender } from '../../shared/webhooks/delivery-sender.ts';
+import { webhookSecretContext } from '../../shared/webhooks/secret-box.ts';
 import { generateWebhookSecret } from '../../shared/webhooks/secrets.ts';
 import { recordTestEvent } from '../../shared/webhooks/test-event.ts';
+import { lockTenant } from '../jobs/jobs-service.ts';
 import { defineRoute } from '../routing.ts';
 import type { ApiDeps, ApiRouterContext, ApiState } from '../state.ts';
 import {
@@ -44,6 +48,7 @@ import {
   encodeCursor,
   endpointJson,
 } from '../webhooks/serialize.ts';
+import { ManualAttemptLimiter } from '../webhooks/manual-attempts.ts';
 import { checkEndpointUrl } from '../webhooks/url-check.ts';
 
 const TAGS = ['Webhooks'];
@@ -66,7 +71,8 @@ export function webhookRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
   const router = new Router<ApiState>();
   const { runtime } = deps;
   const { db, config } = runtime;
-  const sender = new DeliverySender({ db, logger: runtime.logger, config });
+  const sender = new DeliverySender({ db, logger: runtime.logger, config, secretBox: runtime.secretBox, timeoutMs: config.WEBHOOK_TEST_TIMEOUT_MS });
+  const limiter = new ManualAttemptLimiter(config.WEBHOOK_TEST_CONCURRENCY_PER_TENANT, Math.ceil(config.WEBHOOK_TEST_TIMEOUT_MS / 1000));
 
   /** Attempts a delivery now and answers with its updated row. */
   async function attemptAndShow(ctx: ApiRouterContext, tenantId: string, deliveryId: string): Promise<void> {
@@ -90,20 +96,39 @@ export function webhookRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
     tags: TAGS,
     auth: WRITE,
     body: CreateEndpointBody,
-    responses: { 201: { description: 'The endpoint and its secret', schema: EndpointWithSecretSchema } },
+    responses: {
+      201: { description: 'The endpoint and its secret', schema: EndpointWithSecretSchema },
+      402: { description: 'The plan allows no more webhook endpoints' },
+    },
     async handler(ctx, { body }) {
-      const { tenantId } = principalOf(ctx);
+      const principal = principalOf(ctx);
+      const { tenantId } = principal;
       const url = await checkEndpointUrl(body.url, config);
+      const plan = await deps.identity.plans.get(principal.planCode);
       const secret = generateWebhookSecret();
+      // The id is chosen here: the sealed secret is bound to it.
+      const id = randomUUID();
       const row = await withTenant(db, tenantId, async (trx) => {
+        // Every job event fans out to every endpoint: the plan bounds how many there are.
+        if (plan.max_webhooks >= 0) {
+          await lockTenant(trx, 'webhooks', tenantId);
+          const [counted] = await trx('webhooks').where({ tenant_id: tenantId }).count<Array<{ count: number }>>({ count: '*' });
+          const count = Number(counted?.count ?? 0);
+          if (count >= plan.max_webhooks) {
+            throw new AppError('plan_limit_exceeded', `The ${plan.name} plan allows ${plan.max_webhooks} webhook endpoints`, {
+              extra: { limit: 'max_webhooks', limit_value: plan.max_webhooks, value: count + 1, plan: plan.code },
+            });
+          }
+        }
         const [created] = await trx('webhooks')
           .insert({
+            id,
             tenant_id: tenantId,
             url,
             events: body.events,
             description: body.description ?? null,
             enabled: body.enabled,
-            secret,
+            secret: runtime.secretBox.seal(secret, webhookSecretContext(id)),
           })
           .returning<EndpointRow[]>(ENDPOINT_COLUMNS);
         return created as EndpointRow;
@@ -213,9 +238,10 @@ export function webhookRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
         const [row] = await trx('webhooks')
           .where({ tenant_id: tenantId, id: params.id })
           .update({
+            // Both sealed for this endpoint: the current ciphertext simply moves over.
             previous_secret: ttlS > 0 ? trx.ref('secret') : null,
             previous_secret_expires_at: ttlS > 0 ? trx.raw('now() + make_interval(secs => ?)', [ttlS]) : null,
-            secret,
+            secret: runtime.secretBox.seal(secret, webhookSecretContext(params.id)),
             updated_at: trx.fn.now(),
           })
           .returning<Array<{ previous_secret_expires_at: Date | null }>>('previous_secret_expires_at');
@@ -234,13 +260,17 @@ export function webhookRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
     params: EndpointIdParams,
     responses: {
       200: { description: 'The test delivery after its first attempt (retried like any other if it failed)', schema: DeliverySchema },
+      429: { description: 'The tenant has too many test or redeliver attempts in flight' },
     },
     async handler(ctx, { params }) {
       const { tenantId } = principalOf(ctx);
-      const deliveryId = await withTenant(db, tenantId, async (trx) =>
-        recordTestEvent(trx, tenantId, await findEndpoint(trx, tenantId, params.id)),
-      );
-      await attemptAndShow(ctx, tenantId, deliveryId);
+      // The bound is checked before the event is recorded, so a refused test leaves nothing behind.
+      await limiter.run(tenantId, async () => {
+        const deliveryId = await withTenant(db, tenantId, async (trx) =>
+          recordTestEvent(trx, tenantId, await findEndpoint(trx, tenantId, params.id)),
+        );
+        await attemptAndShow(ctx, tenantId, deliveryId);
+      });
     },
   });
 
@@ -314,6 +344,7 @@ export function webhookRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
     responses: {
       200: { description: 'The delivery after the attempt', schema: DeliverySchema },
       409: { description: 'An attempt of this delivery is in progress' },
+      429: { description: 'The tenant has too many test or redeliver attempts in flight' },
     },
     async handler(ctx, { params }) {
       const { tenantId } = principalOf(ctx);
@@ -321,7 +352,7 @@ export function webhookRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
         trx('webhook_deliveries').where({ tenant_id: tenantId, webhook_id: params.id, id: params.did }).first('id'),
       );
       if (!found) throw new AppError('not_found', `No delivery ${params.did} for webhook ${params.id}`);
-      await attemptAndShow(ctx, tenantId, params.did);
+      await limiter.run(tenantId, () => attemptAndShow(ctx, tenantId, params.did));
     },
   });
 

@@ -10,6 +10,10 @@ import { parseWebhookUrl, resolveDeliveryTarget, WebhookUrlRefusedError } from '
 /** DNS at request time is a courtesy; a slow resolver must not hold the request. */
 const RESOLVE_BUDGET_MS = 2000;
 
+/** What a developer pointing an endpoint at a receiver on their own machine needs to know. */
+const PRIVATE_HINT =
+  'To deliver to this machine or a private network (a local receiver in development), run the API and workers with WEBHOOK_ALLOW_PRIVATE_NETWORKS=true';
+
 function invalidUrl(message: string): AppError {
   return new AppError('validation_failed', `body.url: ${message}`, { extra: { errors: [{ path: 'body.url', message }] } });
 }
@@ -29,6 +33,7 @@ export async function checkEndpointUrl(raw: string, config: Pick<Config, 'WEBHOO
   try {
     await Promise.race([resolveDeliveryTarget(url.toString(), { allowPrivate: false }), budget]);
   } catch (err) {
+    if (err instanceof WebhookUrlRefusedError && err.kind === 'forbidden_address') throw invalidUrl(`${err.message}. ${PRIVATE_HINT}`);
     if (err instanceof WebhookUrlRefusedError && err.kind !== 'unresolvable') throw invalidUrl(err.message);
     if (!(err instanceof WebhookUrlRefusedError)) throw err;
   } finally {

@@ -1,84 +1,163 @@
 /**
- * `npm run bench:lattice [-- --quick] [-- --out FILE]`: this engine side by side with
- * graphology and python-igraph on the same lattices and ends, then kernel throughput. Each
- * measurement runs in its own process; the report is JSON on stdout (progress on stderr).
+ * `npm run bench:lattice [-- --quick] [-- --out FILE] [-- --huge-bfs] [-- --no-api | --api-only]`:
+ * the lattice engine beside the tools its users would otherwise reach for, on the same lattices,
+ * in one run. Shortest paths beside python-igraph, graphology and scikit-image's MCP; components
+ * beside scipy.ndimage.label; diffusion beside a numpy stencil with the engine's semantics; each
+ * kernel with 1 and 2 threads on ≥ 10^7 cells; then the same jobs through the real API (best
+ * `run_ms`). Every ratio is printed with its target beside it, and the answers are checked
+ * against every peer that ran. Each measurement runs in its own process; the report is JSON on
+ * stdout (progress and the verdicts on stderr).
  *
- * --quick skips the 10^9-cell lattice and graphology beyond 10^5 cells, and repeats less.
- * --huge-bfs also runs the bidirectional BFS alone on the 10^9-cell lattice (minutes: it visits
- * most of the billion cells, where the default method needs a few thousand).
+ * --quick: smaller lattices (the targets are for the full sizes), fewer repeats, no 10^9 cells.
+ * --huge-bfs: also the bidirectional BFS alone on the 10^9-cell lattice (minutes).
+ * --no-api skips the timings through the API; --api-only runs only them; --small-jobs only the
+ * tiny job through the API, 30 times (what the pipeline around a kernel of microseconds costs).
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { DiffusionParamsInput } from '../../shared/lattice/types.ts';
+import { apiTimings, type ApiCase, type ApiTiming } from './api-runs.ts';
+import { answered, engine, graphology, gridPeer, igraph, log, type Measurement, pythonModules } from './children.ts';
 import type { EngineJob } from './engine-child.ts';
-import type { GraphologyJob } from './graphology-child.ts';
-import { DENSITY, PATH_CASES, SEED, THROUGHPUT_CASES, writeBlockedIndices } from './lattices.ts';
-import type { PathCase } from './lattices.ts';
+import {
+  blockedMask,
+  DENSITY,
+  easyPath,
+  HARD_DENSITY_2D,
+  HARD_DENSITY_3D,
+  hardPath,
+  indexOf,
+  latticeCase,
+  type LatticeCase,
+  type PathCase,
+  SEED,
+  writeBlockedIndices,
+  writeMask,
+} from './lattices.ts';
 import { round } from './measure.ts';
+import { ratio, Verdicts } from './report.ts';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const hugeBfs = args.includes('--huge-bfs');
+const withApi = !args.includes('--no-api');
+const smallJobs = args.includes('--small-jobs');
+const apiOnly = args.includes('--api-only') || smallJobs;
 const outAt = args.indexOf('--out');
 const outFile = outAt >= 0 ? args[outAt + 1] : undefined;
-const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
-const PYTHON = '/usr/bin/python3';
+const POOL_THREADS = Math.min(2, availableParallelism());
 /** graphology keeps about 1.5 kB per node here: past this many cells it needs gigabytes and minutes. */
 const GRAPHOLOGY_MAX_CELLS = quick ? 100_000 : 1_000_000;
 /** Beyond this, igraph's lattice (tens of bytes per edge) would need more than this machine has. */
 const IGRAPH_MAX_CELLS = 10_000_000;
-const CHILD_TIMEOUT_MS = 10 * 60_000;
-/** The bidirectional BFS over 10^9 cells takes minutes on an idle machine, many more on a busy one. */
 const HUGE_CHILD_TIMEOUT_MS = 60 * 60_000;
-const POOL_THREADS = Math.min(2, availableParallelism());
+const PEER_REPEATS = 3;
 
-type Measurement = Record<string, unknown>;
+/** Lattice sides: the issue's sizes, or about a sixteenth of the cells with --quick. */
+const SIDES = quick
+  ? { hard2d: 500, hard3d: 64, components: 100, diffusion: 64, periodic: 256, threads2d: 1448, threads3d: 128 }
+  : { hard2d: 2000, hard3d: 159, components: 200, diffusion: 159, periodic: 1024, threads2d: 3200, threads3d: 216 };
+const DIFFUSION_STEPS = 40;
+const THREADS_DIFFUSION_STEPS = 10;
 
-function log(message: string): void {
-  process.stderr.write(`[bench:lattice] ${message}\n`);
+const cube = (dimensions: number, side: number): number[] => new Array<number>(dimensions).fill(side);
+const verdicts = new Verdicts();
+const workDir = mkdtempSync(join(tmpdir(), 'bench-lattice-'));
+const python = pythonModules();
+const skipped = (module: string): Measurement => ({ skipped: `python3-${module} not installed` });
+
+function maskFile(name: string, mask: Uint8Array): string {
+  const file = join(workDir, `${name.replace(/[^\w-]+/g, '_')}.mask`);
+  writeMask(mask, file);
+  return file;
 }
 
-/** Runs a child process that prints one JSON line; a failure becomes `{error}`. */
-function child(command: string, argv: string[], label: string, timeout = CHILD_TIMEOUT_MS): Measurement {
-  log(`${label} …`);
-  const started = performance.now();
-  const run = spawnSync(command, argv, { encoding: 'utf8', maxBuffer: 64 << 20, timeout });
-  const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  if (run.error || run.status !== 0) {
-    const reason = run.error?.message ?? `exit ${run.status}: ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`;
-    log(`${label} failed after ${seconds} s: ${reason}`);
-    return { error: reason };
+function repeatsFor(cells: number): number {
+  if (cells >= 1_000_000) return quick ? 3 : 5;
+  return quick ? 9 : 21;
+}
+
+function warmupFor(lattice: LatticeCase, type: EngineJob['type'], params: (side: number, d: number) => unknown): EngineJob['warmup'] {
+  const d = lattice.shape.length;
+  const side = Math.max(2, Math.min(lattice.shape[0]!, Math.round(20_000 ** (1 / d))));
+  const density = lattice.spec.obstacles.density;
+  return { spec: { shape: cube(d, side), boundary: lattice.boundary, obstacles: { density, seed: SEED + 1 } }, params: params(side, d) };
+}
+
+const pathParams = (c: PathCase) => ({ start: c.start, end: c.end });
+const cornerParams = (side: number, d: number) => ({ start: cube(d, 0), end: cube(d, side - 1) });
+
+// ---------------------------------------------------------------------------------------------
+// Shortest paths
+
+function pathBenchmark(c: PathCase, mask: Uint8Array | null): Measurement {
+  const repeats = c.kind === 'huge' ? 1 : repeatsFor(c.cells);
+  const base = { type: 'shortest_path' as const, spec: c.spec, params: pathParams(c), poolThreads: POOL_THREADS };
+  const warmup = c.kind === 'huge' ? null : warmupFor(c, 'shortest_path', cornerParams);
+  const catalytic = engine({ ...base, options: { strategy: 'auto' }, repeats, warmup, warmupRuns: c.kind === 'huge' ? 1 : c.cells >= 1e6 ? 1 : 10 }, `${c.name}: catalytic`);
+  let catalyticBfs: Measurement;
+  if (c.kind === 'hard') catalyticBfs = { skipped: 'no Manhattan-length path: the default method is the BFS already' };
+  else if (c.kind === 'huge' && !hugeBfs) catalyticBfs = { skipped: 'visits most of the 10^9 cells (minutes); run with --huge-bfs' };
+  else {
+    catalyticBfs = engine(
+      { ...base, options: { strategy: 'bfs' }, repeats: c.kind === 'huge' ? 1 : quick ? 3 : 5, warmup, warmupRuns: c.kind === 'huge' ? 0 : 1 },
+      `${c.name}: catalytic, bidirectional BFS only`,
+      c.kind === 'huge' ? HUGE_CHILD_TIMEOUT_MS : undefined,
+    );
   }
-  const line = run.stdout.trim().split('\n').pop() ?? '{}';
-  log(`${label} done in ${seconds} s`);
-  return JSON.parse(line) as Measurement;
-}
 
-function engine(job: EngineJob, label: string, timeout = CHILD_TIMEOUT_MS): Measurement {
-  const argv = ['--expose-gc', '--max-old-space-size=4096', '--import', 'tsx', here('./engine-child.ts'), JSON.stringify(job)];
-  return child(process.execPath, argv, label, timeout);
-}
+  const peerJob = { shape: c.shape, start: c.start, end: c.end, repeats: c.cells >= 1e6 && quick ? 1 : PEER_REPEATS };
+  let igraphRun: Measurement;
+  let mcp: Measurement;
+  if (!mask) {
+    igraphRun = { skipped: `${c.cells} vertices: igraph's lattice would need far more than this machine's memory` };
+    mcp = { skipped: `${c.cells} cells: MCP's float64 costs and int64 traceback arrays would need far more than this machine's memory` };
+  } else {
+    if (!python.igraph) igraphRun = skipped('igraph');
+    else if (c.cells > IGRAPH_MAX_CELLS) igraphRun = { skipped: `${c.cells} vertices: igraph's lattice would need more than this machine's memory` };
+    else {
+      const file = join(workDir, `blocked-${c.shape.join('x')}-${c.spec.obstacles.density}.u32`);
+      writeBlockedIndices(mask, file);
+      igraphRun = igraph(peerJob, file, `${c.name}: igraph`);
+    }
+    mcp = python.skimage ? gridPeer('mcp', peerJob, maskFile(c.name, mask), `${c.name}: scikit-image MCP`) : skipped('skimage');
+  }
 
-function igraphAvailable(): boolean {
-  return spawnSync(PYTHON, ['-c', 'import igraph'], { encoding: 'utf8' }).status === 0;
-}
+  let graphologyRun: Measurement;
+  if (c.cells > GRAPHOLOGY_MAX_CELLS) {
+    graphologyRun = { skipped: `${c.cells} nodes: about 1.5 kB per node would be ${round((c.cells * 1.5e3) / 2 ** 30, 2)} GiB and minutes to build${quick ? ' (--quick)' : ''}` };
+  } else {
+    graphologyRun = graphology({ shape: c.shape, density: c.spec.obstacles.density, seed: SEED, start: c.start, end: c.end }, `${c.name}: graphology`);
+  }
 
-function pathWarmup(pathCase: PathCase): EngineJob['warmup'] {
-  const side = Math.max(2, Math.min(pathCase.side, Math.round(20_000 ** (1 / pathCase.dimensions))));
+  verdicts.agree('path lengths agree', c.name, 'length', { catalytic, catalytic_bfs_only: catalyticBfs, igraph: igraphRun, mcp, graphology: graphologyRun });
+  if (c.kind === 'hard') {
+    verdicts.check('no Manhattan-length path (the dive cannot answer)', c.name, c.manhattanPathExists === false && catalytic['method'] === 'bfs', `Manhattan-length path exists: ${c.manhattanPathExists}; engine method: ${String(catalytic['method'])}`);
+  }
   return {
-    spec: { dimensions: pathCase.dimensions, size: side, obstacles: { density: DENSITY, seed: SEED + 1 } },
-    params: { start: new Array(pathCase.dimensions).fill(0), end: new Array(pathCase.dimensions).fill(side - 1) },
+    lattice: c.name,
+    kind: c.kind,
+    cells: c.cells,
+    start: c.start,
+    end: c.end,
+    ...(c.kind === 'hard' ? { cluster_cells: c.clusterCells, manhattan_path_exists: c.manhattanPathExists } : {}),
+    catalytic,
+    catalytic_bfs_only: catalyticBfs,
+    igraph: igraphRun,
+    scikit_image_mcp: mcp,
+    graphology: graphologyRun,
+    ratios: {
+      catalytic_vs_igraph: compare(catalytic, igraphRun),
+      catalytic_vs_mcp: compare(catalytic, mcp),
+      catalytic_vs_graphology: compare(catalytic, graphologyRun),
+      bfs_only_vs_igraph: compare(catalyticBfs, igraphRun),
+    },
   };
 }
 
-function ratio(peer: unknown, ours: unknown): number | null {
-  return typeof peer === 'number' && typeof ours === 'number' && ours > 0 ? round(peer / ours, 3) : null;
-}
-
 function compare(ours: Measurement, peer: Measurement): Measurement | null {
-  if ('skipped' in peer || 'error' in peer) return null;
+  if (!answered(ours) || !answered(peer)) return null;
   return {
     e2e: ratio(peer['e2e_ms'], ours['e2e_ms']),
     cpu: ratio(peer['cpu_ms'], ours['cpu_ms']),
@@ -87,140 +166,221 @@ function compare(ours: Measurement, peer: Measurement): Measurement | null {
     // what RSS can resolve on the small lattices), and RSS against RSS.
     memory: ratio(peer['rss_delta_bytes'], ours['bytes_allocated']),
     memory_rss_vs_rss: ratio(peer['rss_delta_bytes'], Math.max(4096, Number(ours['rss_delta_bytes']))),
-    allocated_vs_allocated: ratio(peer['bytes_allocated'], ours['bytes_allocated']),
   };
 }
 
-function pathBenchmark(pathCase: PathCase, workDir: string, hasIgraph: boolean): Measurement {
-  const repeats = pathCase.huge ? 1 : quick ? 9 : 21;
-  const base = { type: 'shortest_path' as const, spec: pathCase.spec, params: { start: pathCase.start, end: pathCase.end }, poolThreads: POOL_THREADS };
-  const warmup = pathCase.huge ? null : pathWarmup(pathCase);
-  const catalytic = engine({ ...base, options: { strategy: 'auto' }, repeats, warmup, warmupRuns: pathCase.huge ? 1 : 10 }, `${pathCase.name}: catalytic`);
-  const catalyticBfs =
-    pathCase.huge && !hugeBfs
-      ? { skipped: 'visits most of the 10^9 cells (minutes); run with --huge-bfs' }
-      : engine(
-          { ...base, options: { strategy: 'bfs' }, repeats: pathCase.huge ? 1 : quick ? 3 : 5, warmup, warmupRuns: pathCase.huge ? 0 : 1 },
-          `${pathCase.name}: catalytic, bidirectional BFS only`,
-          pathCase.huge ? HUGE_CHILD_TIMEOUT_MS : CHILD_TIMEOUT_MS,
-        );
-
-  let igraph: Measurement;
-  if (!hasIgraph) igraph = { skipped: 'python3-igraph not installed' };
-  else if (pathCase.cells > IGRAPH_MAX_CELLS) igraph = { skipped: `${pathCase.cells} vertices: igraph's lattice would need far more than this machine's memory` };
-  else {
-    const file = join(workDir, `blocked-${pathCase.dimensions}-${pathCase.side}.u32`);
-    writeBlockedIndices(pathCase, file);
-    const job = { shape: new Array(pathCase.dimensions).fill(pathCase.side), start: pathCase.start, end: pathCase.end };
-    igraph = child(PYTHON, [here('./igraph_peer.py'), JSON.stringify(job), file], `${pathCase.name}: igraph`);
+function pathCases(): Array<{ c: PathCase; mask: Uint8Array | null }> {
+  const out: Array<{ c: PathCase; mask: Uint8Array | null }> = [];
+  const easy = [easyPath(5, 10), easyPath(3, 100), easyPath(2, 2000)];
+  for (const c of easy) out.push({ c, mask: blockedMask(c, [indexOf(c.shape, c.start), indexOf(c.shape, c.end)]) });
+  for (const [shape, density] of [[cube(2, SIDES.hard2d), HARD_DENSITY_2D], [cube(3, SIDES.hard3d), HARD_DENSITY_3D]] as const) {
+    const mask = blockedMask(latticeCase(shape, density));
+    out.push({ c: hardPath(shape, density, mask), mask });
   }
+  if (!quick) out.push({ c: easyPath(3, 1024, true), mask: null });
+  return out;
+}
 
-  let graphology: Measurement;
-  if (pathCase.cells > GRAPHOLOGY_MAX_CELLS) {
-    graphology = {
-      skipped: pathCase.huge
-        ? `${pathCase.cells} nodes: about 1.5 kB per node would be terabytes`
-        : `${pathCase.cells} nodes: about 1.5 kB per node would be ${round((pathCase.cells * 1.5e3) / 2 ** 30, 2)} GiB and minutes to build${quick ? ' (--quick)' : ''}`,
-    };
-  } else {
-    const job: GraphologyJob = { shape: new Array(pathCase.dimensions).fill(pathCase.side), density: DENSITY, seed: SEED, start: pathCase.start, end: pathCase.end };
-    const argv = ['--expose-gc', '--max-old-space-size=16384', '--import', 'tsx', here('./graphology-child.ts'), JSON.stringify(job)];
-    graphology = child(process.execPath, argv, `${pathCase.name}: graphology`);
-  }
+// ---------------------------------------------------------------------------------------------
+// Components and diffusion
 
-  const lengths = [catalytic, catalyticBfs, igraph, graphology]
-    .filter((m) => !('skipped' in m) && !('error' in m))
-    .map((m) => m['length']);
-  return {
-    lattice: pathCase.name,
-    cells: pathCase.cells,
-    start: pathCase.start,
-    end: pathCase.end,
-    catalytic,
-    catalytic_bfs_only: catalyticBfs,
-    igraph,
-    graphology,
-    lengths_agree: lengths.every((length) => length === lengths[0]),
-    ratios: {
-      catalytic_vs_igraph: compare(catalytic, igraph),
-      catalytic_vs_graphology: compare(catalytic, graphology),
-      bfs_only_vs_igraph: compare(catalyticBfs, igraph),
-      bfs_only_vs_graphology: compare(catalyticBfs, graphology),
+function componentsBenchmark(lattice: LatticeCase): Measurement {
+  const catalytic = engine(
+    { type: 'components', spec: lattice.spec, params: {}, options: {}, repeats: repeatsFor(lattice.cells), poolThreads: POOL_THREADS, warmup: warmupFor(lattice, 'components', () => ({})), warmupRuns: 1 },
+    `${lattice.name}: catalytic components`,
+  );
+  const scipy = python.scipy
+    ? gridPeer('label', { shape: lattice.shape, repeats: PEER_REPEATS }, maskFile(lattice.name, blockedMask(lattice)), `${lattice.name}: scipy.ndimage.label`)
+    : skipped('scipy');
+  verdicts.agree('component counts agree', lattice.name, 'count', { catalytic, scipy });
+  verdicts.agree('largest clusters agree', lattice.name, 'largest', { catalytic, scipy });
+  return { lattice: lattice.name, cells: lattice.cells, catalytic, scipy_ndimage_label: scipy, ratios: { e2e: ratio(scipy['e2e_ms'], catalytic['e2e_ms']), cpu: ratio(scipy['cpu_ms'], catalytic['cpu_ms']) } };
+}
+
+interface DiffusionCase {
+  lattice: LatticeCase;
+  params: DiffusionParamsInput & { steps: number };
+}
+
+function diffusionCases(): DiffusionCase[] {
+  const at = (shape: number[], f: number) => shape.map((side) => Math.floor(side * f));
+  const cubeShape = cube(3, SIDES.diffusion);
+  const plane = cube(2, SIDES.periodic);
+  return [
+    {
+      lattice: latticeCase(cubeShape, DENSITY),
+      params: { steps: DIFFUSION_STEPS, alpha: 0.15, initial: [{ cell: at(cubeShape, 0.5), value: 1000 }], sources: [{ cell: at(cubeShape, 0.1), value: 1 }] },
     },
+    {
+      // Periodic: heat crosses the faces; a source on a corner cell shows the wrap.
+      lattice: latticeCase(plane, 0.3, 'periodic'),
+      params: { steps: DIFFUSION_STEPS, alpha: 0.2, initial: [{ cell: at(plane, 0.5), value: 1000 }], sources: [{ cell: [0, 0], value: 5 }] },
+    },
+  ];
+}
+
+function diffusionBenchmark({ lattice, params }: DiffusionCase): Measurement {
+  const warm = warmupFor(lattice, 'diffusion', () => ({ steps: 5, alpha: params.alpha }));
+  const catalytic = engine(
+    { type: 'diffusion', spec: lattice.spec, params, options: {}, repeats: quick ? 2 : 3, poolThreads: POOL_THREADS, warmup: warm, warmupRuns: 1 },
+    `${lattice.name}: catalytic diffusion`,
+  );
+  const jobCells = [...(params.initial ?? []), ...(params.sources ?? [])].map((p) => indexOf(lattice.shape, p.cell));
+  const numpy = python.numpy
+    ? gridPeer('diffusion', { shape: lattice.shape, boundary: lattice.boundary, params, repeats: quick ? 1 : PEER_REPEATS }, maskFile(lattice.name, blockedMask(lattice, jobCells)), `${lattice.name}: numpy stencil`)
+    : skipped('numpy');
+  const cellSteps = lattice.cells * params.steps;
+  const perSecond = (m: Measurement) => (typeof m['e2e_ms'] === 'number' ? round(cellSteps / (m['e2e_ms'] / 1000), 3) : null);
+  let field: Measurement | null = null;
+  if (answered(catalytic) && answered(numpy)) {
+    const ours = (catalytic['field'] as { values: number[] }).values;
+    const theirs = (numpy['field'] as { values: number[] }).values;
+    let maxAbs = 0;
+    for (let i = 0; i < ours.length; i++) maxAbs = Math.max(maxAbs, Math.abs(ours[i]! - theirs[i]!));
+    const ourMax = catalytic['max'] as number;
+    const theirMax = numpy['max'] as number;
+    field = {
+      sampled_values: ours.length,
+      same_sampled_shape: JSON.stringify((catalytic['field'] as { shape: number[] }).shape) === JSON.stringify((numpy['field'] as { shape: number[] }).shape),
+      max_abs_difference: maxAbs,
+      max_abs_difference_relative_to_max: round(maxAbs / Math.abs(ourMax), 3),
+      maximum_catalytic: ourMax,
+      maximum_numpy: theirMax,
+      maximum_identical: ourMax === theirMax,
+      total_heat_catalytic: catalytic['total_heat'],
+      total_heat_numpy: numpy['total_heat'],
+    };
+    // float32 both sides; the engine sums a cell's flux in double before rounding, numpy in float32.
+    const close = field['same_sampled_shape'] === true && maxAbs <= 1e-4 * Math.abs(ourMax);
+    verdicts.check('diffusion fields agree (sampled block means within 1e-4 of the maximum)', lattice.name, close, `max |Δ| ${maxAbs}`);
+    verdicts.check('diffusion maxima agree', lattice.name, Math.abs(ourMax - theirMax) <= 1e-5 * Math.abs(ourMax), `${ourMax} vs ${theirMax}${ourMax === theirMax ? ' (identical)' : ''}`);
+  }
+  const strip = (m: Measurement): Measurement => {
+    const { field: _field, ...rest } = m;
+    return rest;
+  };
+  return {
+    lattice: lattice.name,
+    cells: lattice.cells,
+    steps: params.steps,
+    catalytic: { ...strip(catalytic), cell_steps_per_second: perSecond(catalytic) },
+    numpy: { ...strip(numpy), cell_steps_per_second: perSecond(numpy) },
+    field_comparison: field,
+    ratios: { cell_steps_per_second: ratio(numpy['e2e_ms'], catalytic['e2e_ms']), cpu: ratio(numpy['cpu_ms'], catalytic['cpu_ms']) },
   };
 }
 
-function throughput(): Measurement {
+// ---------------------------------------------------------------------------------------------
+// Threads
+
+function threadScaling(): Measurement {
   const out: Measurement = {};
-  const repeats = quick ? 2 : 3;
-  for (const threads of [1, 2]) {
-    const components = THROUGHPUT_CASES.components;
-    const c = engine(
-      { type: 'components', spec: components.spec, params: {}, options: { threads }, repeats, poolThreads: POOL_THREADS, warmup: { spec: { dimensions: 3, size: 32 }, params: {} }, warmupRuns: 0 },
-      `components ${components.name}, ${threads} thread(s)`,
-    );
-    const cells = 256 ** 3;
-    out[`components_${threads}_thread`] = {
-      lattice: components.name,
-      ...c,
-      cells_per_second: typeof c['e2e_ms'] === 'number' ? round(cells / (c['e2e_ms'] / 1000), 3) : null,
-      cells_per_cpu_second: typeof c['cpu_ms'] === 'number' ? round(cells / (c['cpu_ms'] / 1000), 3) : null,
-    };
-    const diffusion = THROUGHPUT_CASES.diffusion;
-    const warm = { spec: { dimensions: 3, size: 32 }, params: { steps: 5, alpha: 0.15 } };
-    const f = engine(
-      { type: 'diffusion', spec: diffusion.spec, params: diffusion.params, options: { threads }, repeats, poolThreads: POOL_THREADS, warmup: warm, warmupRuns: 0 },
-      `diffusion ${diffusion.name}, ${threads} thread(s)`,
-    );
-    const cellSteps = 128 ** 3 * diffusion.params.steps;
-    out[`diffusion_${threads}_thread`] = {
-      lattice: diffusion.name,
-      ...f,
-      cell_steps_per_second: typeof f['e2e_ms'] === 'number' ? round(cellSteps / (f['e2e_ms'] / 1000), 3) : null,
-      cell_steps_per_cpu_second: typeof f['cpu_ms'] === 'number' ? round(cellSteps / (f['cpu_ms'] / 1000), 3) : null,
-    };
+  const plane = cube(2, SIDES.threads2d);
+  const path = hardPath(plane, HARD_DENSITY_2D, blockedMask(latticeCase(plane, HARD_DENSITY_2D)));
+  const space = latticeCase(cube(3, SIDES.threads3d), DENSITY);
+  const diffusionParams = { steps: THREADS_DIFFUSION_STEPS, alpha: 0.15, initial: [{ cell: cube(3, SIDES.threads3d >> 1), value: 1000 }] };
+  const kernels: Array<{ kernel: string; type: EngineJob['type']; lattice: LatticeCase; params: unknown; options: EngineJob['options'] }> = [
+    { kernel: 'shortest_path', type: 'shortest_path', lattice: path, params: pathParams(path), options: { strategy: 'bfs' } },
+    { kernel: 'components', type: 'components', lattice: space, params: {}, options: {} },
+    { kernel: 'diffusion', type: 'diffusion', lattice: space, params: diffusionParams, options: {} },
+  ];
+  for (const { kernel, type, lattice, params, options } of kernels) {
+    const runs: Record<number, Measurement> = {};
+    for (const threads of [1, 2]) {
+      runs[threads] = engine(
+        { type, spec: lattice.spec, params, options: { ...options, threads }, repeats: quick ? 2 : 3, poolThreads: POOL_THREADS, warmup: warmupFor(lattice, type, () => (type === 'shortest_path' ? cornerParams(2, lattice.shape.length) : type === 'diffusion' ? { steps: 5, alpha: 0.15 } : {})), warmupRuns: 1 },
+        `${lattice.name}: ${kernel}, ${threads} thread(s)`,
+      );
+    }
+    const strip = ({ field: _field, ...rest }: Measurement): Measurement => rest;
+    out[kernel] = { lattice: lattice.name, cells: lattice.cells, one_thread: strip(runs[1]!), two_threads: strip(runs[2]!), speedup: ratio(runs[1]!['e2e_ms'], runs[2]!['e2e_ms']), cpu_speedup: ratio(runs[1]!['cpu_ms'], runs[2]!['cpu_ms']) };
+    if (kernel === 'shortest_path') verdicts.agree('path lengths agree (1 and 2 threads)', lattice.name, 'length', { one: runs[1], two: runs[2] });
+    if (kernel === 'components') verdicts.agree('component counts agree (1 and 2 threads)', lattice.name, 'count', { one: runs[1], two: runs[2] });
+    if (kernel === 'diffusion') verdicts.agree('diffusion maxima agree (1 and 2 threads)', lattice.name, 'max', { one: runs[1], two: runs[2] });
   }
   return out;
 }
 
-function targets(results: Measurement[]): Measurement {
-  const small = results.filter((r) => r['cells'] === 100_000 || r['cells'] === 1_000_000);
-  const met = (key: string, peer: string, min: number): boolean | null => {
-    const values = small.map((r) => ((r['ratios'] as Record<string, Measurement | null>)[peer] ?? {})[key]);
-    if (values.some((v) => typeof v !== 'number')) return null;
-    return values.every((v) => (v as number) >= min);
-  };
-  const huge = results.find((r) => (r['cells'] as number) >= 1e9);
-  const bits = (m: unknown): number | null => {
-    const value = (m as Measurement | undefined)?.['bits_per_cell'];
-    return typeof value === 'number' ? value : null;
-  };
-  return {
-    e2e_100x_igraph: met('e2e', 'catalytic_vs_igraph', 100),
-    e2e_1000x_graphology: met('e2e', 'catalytic_vs_graphology', 1000),
-    memory_1000x_igraph: met('memory', 'catalytic_vs_igraph', 1000),
-    memory_10000x_graphology: met('memory', 'catalytic_vs_graphology', 10000),
-    bfs_only_e2e_100x_igraph: met('e2e', 'bfs_only_vs_igraph', 100),
-    bfs_only_memory_1000x_igraph: met('memory', 'bfs_only_vs_igraph', 1000),
-    huge_bits_per_cell: huge
-      ? {
-          catalytic: bits(huge['catalytic']),
-          bfs_only: bits(huge['catalytic_bfs_only']),
-          at_most_4: [bits(huge['catalytic']), bits(huge['catalytic_bfs_only'])].every((b) => b === null || b <= 4),
-        }
-      : null,
-    note: 'null = not measured (skipped). Targets apply to 5-D side 10 and 3-D side 100.',
-  };
+// ---------------------------------------------------------------------------------------------
+// Through the API
+
+/** An API case's name: the kernel and the lattice (one lattice may serve two kernels). */
+const apiName = (kernel: string, lattice: string): string => `${kernel}: ${lattice}`;
+
+function apiCases(paths: PathCase[], components: LatticeCase[], diffusions: DiffusionCase[]): ApiCase[] {
+  const runs = 3;
+  // A tiny job: what the pipeline around a kernel of microseconds costs.
+  const tiny: ApiCase = { name: 'tiny: 2-D 8×8, no obstacles', type: 'shortest_path', lattice: { shape: [8, 8] }, params: { start: [0, 0], end: [7, 7] }, runs: smallJobs ? 30 : 10 };
+  if (smallJobs) return [tiny];
+  return [
+    tiny,
+    ...paths.filter((c) => c.kind === 'hard' || (c.kind === 'easy' && c.cells >= 1e6)).map((c): ApiCase => ({ name: apiName('shortest_path', c.name), type: 'shortest_path', lattice: c.spec, params: pathParams(c), runs })),
+    ...components.map((l): ApiCase => ({ name: apiName('components', l.name), type: 'components', lattice: l.spec, params: {}, runs })),
+    ...diffusions.map((d): ApiCase => ({ name: apiName('diffusion', d.lattice.name), type: 'diffusion', lattice: d.lattice.spec, params: d.params, runs })),
+  ];
 }
 
-const workDir = mkdtempSync(join(tmpdir(), 'bench-lattice-'));
+// ---------------------------------------------------------------------------------------------
+
+function setTargets(paths: Measurement[], components: Measurement[], diffusion: Measurement[], threads: Measurement | null, api: ApiTiming[]): void {
+  const apiMs = (kernel: string, lattice: unknown) => api.find((t) => t.name === apiName(kernel, String(lattice)))?.best_run_ms ?? undefined;
+  for (const p of paths.filter((r) => r['kind'] === 'hard')) {
+    const lattice = p['lattice'] as string;
+    const ours = p['catalytic'] as Measurement;
+    const ig = p['igraph'] as Measurement;
+    const mcp = p['scikit_image_mcp'] as Measurement;
+    const row = { kernel: 'shortest_path', lattice, inProcess: ours['e2e_ms'], apiMs: apiMs('shortest_path', lattice) };
+    verdicts.target({ ...row, measure: 'vs igraph end to end (build + search)', peer: ig['e2e_ms'], target: 50 });
+    verdicts.target({ ...row, measure: 'vs igraph search alone', peer: ig['search_ms'], target: 5 });
+    verdicts.target({ ...row, measure: 'vs scikit-image MCP', peer: mcp['e2e_ms'], target: 20 });
+    verdicts.target({ kernel: 'shortest_path', lattice, measure: 'memory: igraph peak RSS Δ ÷ bytes Catalytic allocated', peer: ig['rss_delta_bytes'], inProcess: ours['bytes_allocated'], target: 100 });
+  }
+  for (const c of components) {
+    const ours = c['catalytic'] as Measurement;
+    verdicts.target({ kernel: 'components', lattice: c['lattice'] as string, measure: 'vs scipy.ndimage.label', peer: (c['scipy_ndimage_label'] as Measurement)['e2e_ms'], inProcess: ours['e2e_ms'], apiMs: apiMs('components', c['lattice']), target: 4 });
+  }
+  for (const d of diffusion) {
+    const ours = d['catalytic'] as Measurement;
+    verdicts.target({ kernel: 'diffusion', lattice: d['lattice'] as string, measure: 'vs numpy stencil, cell-steps/s', peer: (d['numpy'] as Measurement)['e2e_ms'], inProcess: ours['e2e_ms'], apiMs: apiMs('diffusion', d['lattice']), target: 5 });
+  }
+  for (const [kernel, t] of Object.entries(threads ?? {})) {
+    const m = t as Measurement;
+    verdicts.target({ kernel, lattice: m['lattice'] as string, measure: '2 threads vs 1 thread, wall (peer = the 1-thread run)', peer: (m['one_thread'] as Measurement)['e2e_ms'], inProcess: (m['two_threads'] as Measurement)['e2e_ms'], target: 1.7 });
+  }
+  const huge = paths.find((r) => r['kind'] === 'huge');
+  const bfs = huge?.['catalytic_bfs_only'] as Measurement | undefined;
+  if (answered(bfs)) {
+    verdicts.target({ kernel: 'shortest_path', lattice: huge!['lattice'] as string, measure: 'BFS alone: 60 s ÷ wall', peer: 60_000, inProcess: bfs['e2e_ms'], target: 1 });
+    verdicts.target({ kernel: 'shortest_path', lattice: huge!['lattice'] as string, measure: 'BFS alone: 4 bits ÷ bits per cell', peer: 4, inProcess: bfs['bits_per_cell'], target: 1 });
+  }
+}
+
 try {
   const started = performance.now();
-  const hasIgraph = igraphAvailable();
-  const cases = PATH_CASES.filter((c) => !(quick && c.huge));
-  const shortestPath = cases.map((c) => pathBenchmark(c, workDir, hasIgraph));
+  log(`python modules: ${JSON.stringify(python)}`);
+  const cases = smallJobs ? [] : pathCases();
+  const componentCases = [latticeCase(cube(3, SIDES.components), DENSITY), latticeCase(cube(3, SIDES.components), HARD_DENSITY_3D)];
+  const diffusions = diffusionCases();
+  const shortestPath = apiOnly ? [] : cases.map(({ c, mask }) => pathBenchmark(c, mask));
+  const components = apiOnly ? [] : componentCases.map(componentsBenchmark);
+  const diffusion = apiOnly ? [] : diffusions.map(diffusionBenchmark);
+  const threads = apiOnly ? null : threadScaling();
+  const api = withApi ? await apiTimings(apiCases(cases.map(({ c }) => c), componentCases, diffusions), POOL_THREADS, log) : [];
+  // The API's answers against the same jobs run in process.
+  const inProcess = [
+    ...shortestPath.map((m) => ({ name: apiName('shortest_path', m['lattice'] as string), field: 'length', m })),
+    ...components.map((m) => ({ name: apiName('components', m['lattice'] as string), field: 'count', m })),
+    ...diffusion.map((m) => ({ name: apiName('diffusion', m['lattice'] as string), field: 'max', m })),
+  ];
+  for (const timing of api) {
+    const match = inProcess.find((p) => p.name === timing.name);
+    if (match && timing.result) {
+      verdicts.agree(`${match.field} agrees (API and in process)`, timing.name, match.field, { api: timing.result, in_process: match.m['catalytic'] as Measurement });
+    }
+  }
+  setTargets(shortestPath, components, diffusion, threads, api);
   const report = {
-    command: `npm run bench:lattice${quick || hugeBfs ? ` -- ${args.filter((a) => a.startsWith('--') && a !== '--out').join(' ')}` : ''}`,
+    command: `npm run bench:lattice${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`,
     machine: {
       cpus: cpus().length,
       model: cpus()[0]?.model,
@@ -228,20 +388,25 @@ try {
       node: process.version,
       load_average_at_start: loadavg().map((l) => round(l, 3)),
     },
-    settings: { density: DENSITY, seed: SEED, ends: 'corner to corner', pool_threads: POOL_THREADS, quick, huge_bfs: hugeBfs },
+    settings: { seed: SEED, easy_density: DENSITY, hard_density_2d: HARD_DENSITY_2D, hard_density_3d: HARD_DENSITY_3D, pool_threads: POOL_THREADS, quick, huge_bfs: hugeBfs, python_modules: python },
     notes: [
-      'e2e = build + search as each engine does it: for Catalytic one pool.run (validation, obstacles, search, path), wall clock in the caller; for igraph Graph.Lattice + delete_vertices + get_shortest_paths (blocked list precomputed and not timed); for graphology building the graph + bidirectional().',
-      'catalytic answers with the lower-bound dive when a path as short as the Manhattan bound exists, else bidirectional BFS; catalytic_bfs_only forces the bidirectional BFS.',
-      'memory ratio = peer peak RSS delta / bytes Catalytic allocated; memory_rss_vs_rss uses Catalytic\'s own RSS delta (floored at one page).',
-      'Each engine runs in its own process; Catalytic\'s timings are medians of the repeats (e2e_ms_runs lists them) after warm-up runs on a smaller lattice and on the job itself, as in a long-lived worker; peers run once.',
-      'cpu_ms is the CPU time of all the process\'s threads over the same span: on a machine other work also loads, wall time includes waiting for a core and cpu_ms does not.',
+      'Easy paths: corner to corner at density 0.2, where the lower-bound dive answers. Hard paths: ends on the largest cluster near opposite corners, no path of Manhattan length (checked), so the bidirectional BFS runs.',
+      'Catalytic in process: one pool.run in its own process (validation, obstacles, search, answer), median of the repeats after warm-up runs. Through the API: the job\'s run_ms (attempt start to final write), best of 3 after one unmeasured run; one worker process, KERNEL_THREADS = pool_threads.',
+      'Peers: best of their repeats (e2e_ms_runs lists them). igraph: Graph.Lattice + delete_vertices + get_shortest_paths; MCP: costs array (blocked = -1) + MCP(fully_connected=False) + find_costs + traceback; scipy: ndimage.label with 2·d connectivity (bincount for sizes timed apart); numpy: v = u + f, u += alpha·Σ mask·(roll(v) − v), blocked cells 0, float32. The peers read the lattice as a byte mask the benchmark wrote; their blocked_cells count is that mask\'s.',
+      'Targets are ratios peer ÷ Catalytic (for diffusion, cell-steps/s: the same lattice and steps, so the time ratio); memory: igraph peak RSS rise ÷ the bytes Catalytic\'s kernel allocated.',
+      'cpu_ms is the CPU time of all the process\'s threads: on a machine other work also loads, wall time includes waiting for a core and cpu_ms does not.',
     ],
     shortest_path: shortestPath,
-    throughput: throughput(),
-    targets: targets(shortestPath),
+    components,
+    diffusion,
+    threads,
+    api,
+    targets: verdicts.targets,
+    checks: verdicts.checks,
     total_seconds: 0,
   };
   report.total_seconds = round((performance.now() - started) / 1000, 3);
+  verdicts.print();
   const json = JSON.stringify(report, null, 2);
   if (outFile) writeFileSync(outFile, `${json}\n`);
   process.stdout.write(`${json}\n`);

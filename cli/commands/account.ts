@@ -9,6 +9,15 @@ import { clientAction, clientCommand } from './session.ts';
 
 const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 
+/** `jobs:*` stands for every scope of jobs (`jobs:read`, `jobs:write`); other names stay as given. */
+function expandScopes(scopes: string[]): string[] {
+  const out = scopes.flatMap((s) => {
+    const matches = s.endsWith(':*') ? SCOPES.filter((known) => known.startsWith(s.slice(0, -1))) : [];
+    return matches.length > 0 ? matches : [s];
+  });
+  return [...new Set(out)];
+}
+
 export function registerAccountCommands(program: Command): void {
   clientCommand(program, 'usage', "the tenant's usage: this month against the plan's quotas, and per day")
     .option('--from <day>', 'first day, YYYY-MM-DD (default: the first of this month)')
@@ -77,11 +86,11 @@ export function registerAccountCommands(program: Command): void {
 
   clientCommand(keys, 'create', 'create an API key (the key is shown once)')
     .requiredOption('--name <name>', 'what the key is for')
-    .option('--scopes <list>', `comma-separated (default: all): ${SCOPES.join(', ')}`, parseList)
+    .option('--scopes <list>', `comma-separated, \`jobs:*\` for every jobs scope (default: all): ${SCOPES.join(', ')}`, parseList)
     .option('--expires-at <iso>', 'expiry, ISO 8601 (default: never)')
     .action(
       clientAction(async (session, options: { name: string; scopes?: string[]; expiresAt?: string }) => {
-        const scopes = options.scopes ?? [...SCOPES];
+        const scopes = expandScopes(options.scopes ?? [...SCOPES]);
         const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
         if (unknown.length) throw new UsageError(`--scopes: unknown ${unknown.join(', ')}`);
         const created = await session.client.apiKeys.create({

@@ -100,5 +100,5 @@ export async function followJob(
 
 /** The line printed when leaving a job running. */
 export function detachedMessage(id: string, job: Job | undefined): string {
-  return `Stopped watching job ${id}${job ? ` (still ${job.status})` : ''}; it keeps running. Follow it again with: catalytic jobs watch ${id}`;
+  return `Stopped watching job ${id}${job ? `, which is still ${job.status}` : ''}. Follow it again with: catalytic jobs watch ${id}`;
 }

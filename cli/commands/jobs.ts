@@ -67,6 +67,9 @@ export function registerJobCommands(program: Command): void {
           { header: 'RUN', value: (j) => formatDuration(j.run_ms), align: 'right' },
         ],
         'catalytic jobs list',
+        options.status || options.type
+          ? 'no jobs match'
+          : 'no jobs yet; submit one with: catalytic submit shortest_path --shape 10x10 --start 0,0 --end 9,9 --wait',
       );
     }),
   );

@@ -60,6 +60,7 @@ export function registerLatticeCommands(program: Command): void {
           { header: 'CREATED', value: (l) => formatTime(l.created_at) },
         ],
         'catalytic lattice list',
+        'no lattices yet; create one with: catalytic lattice create --name maze --shape 10x10 --density 0.25 --seed 3',
       );
     }),
   );

@@ -34,10 +34,17 @@ export async function listPages<T>(
   return { data, next_cursor: null };
 }
 
-/** Prints a page as JSON (`--json`) or as a table, then how to get the next page. */
-export function printPage<T>(session: Session, page: CursorPage<T>, columns: readonly Column<T>[], listCommand: string): void {
+/**
+ * Prints a page as JSON (`--json`) or as a table, then how to get the next page. An empty list
+ * prints `empty` (what there is none of, and how to make one) instead of a bare header.
+ */
+export function printPage<T>(session: Session, page: CursorPage<T>, columns: readonly Column<T>[], listCommand: string, empty: string): void {
   if (session.json) {
     session.printJson({ data: page.data, next_cursor: page.next_cursor });
+    return;
+  }
+  if (page.data.length === 0 && !page.next_cursor) {
+    session.note(empty);
     return;
   }
   session.out(renderTable(page.data, columns));

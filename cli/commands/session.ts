@@ -98,7 +98,9 @@ export function describeFailure(err: unknown, session?: Session): { message: str
   if (err instanceof CatalyticApiError) {
     const lines = [`${err.title}${err.detail && err.detail !== err.title ? `: ${err.detail}` : ''} (HTTP ${err.status} ${err.code})`];
     for (const fieldError of err.errors.slice(0, 10)) lines.push(`  ${fieldError.path}: ${fieldError.message}`);
-    if (err.status === 401) lines.push(`  run \`catalytic login\` or set CATALYTIC_API_KEY`);
+    // A refused sign-in is not cured by signing in again: the email or password is wrong.
+    if (err.code === 'invalid_credentials') lines.push('  check the email and password (no account yet? `catalytic register`)');
+    else if (err.status === 401) lines.push(`  run \`catalytic login\` or set CATALYTIC_API_KEY`);
     if (err.requestId) lines.push(`  request id ${err.requestId}`);
     return { message: lines.join('\n'), exitCode: err.isAuthError ? CLIENT_EXIT.auth : CLIENT_EXIT.failed, problem: err.problem };
   }

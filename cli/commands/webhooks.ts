@@ -1,11 +1,13 @@
-/** `catalytic webhooks create | list | show | update | delete | rotate-secret | test | deliveries | redeliver`. */
+/** `catalytic webhooks create | list | show | update | delete | rotate-secret | listen | test | deliveries | redeliver`. */
 import type { Command } from 'commander';
 import { JOB_EVENT_TYPES } from '../../shared/webhooks/job-events.ts';
 import type { UpdateWebhookInput, WebhookDelivery, WebhookEndpoint } from '../../shared/client/index.ts';
 import { parseCount, parseList } from './arguments.ts';
 import { UsageError } from './cli-errors.ts';
 import { formatTime, renderFields, renderTable } from './format.ts';
-import { clientAction, clientCommand } from './session.ts';
+import { CLIENT_EXIT } from './exit-codes.ts';
+import { clientAction, clientCommand, type Session } from './session.ts';
+import { registerWebhookListen } from './webhooks-listen.ts';
 
 function checkEvents(events: string[] | undefined): Array<(typeof JOB_EVENT_TYPES)[number]> | undefined {
   if (!events) return undefined;
@@ -24,6 +26,17 @@ function endpointFields(endpoint: WebhookEndpoint): Array<[string, string]> {
     ['failing since', formatTime(endpoint.failing_since)],
     ['created', formatTime(endpoint.created_at)],
   ];
+}
+
+/**
+ * Exit code after a test or a redelivery: 0 when the endpoint answered 2xx, 1 when the attempt
+ * failed (the delivery stays retried like any other).
+ */
+function attemptExitCode(session: Session, delivery: WebhookDelivery): number {
+  if (delivery.status === 'succeeded') return CLIENT_EXIT.ok;
+  const answer = delivery.last_status_code === null ? 'no answer' : `HTTP ${delivery.last_status_code}`;
+  session.note(`The attempt failed (${answer}${delivery.last_error ? `: ${delivery.last_error}` : ''})`);
+  return CLIENT_EXIT.failed;
 }
 
 function deliveryFields(delivery: WebhookDelivery): string {
@@ -139,12 +152,15 @@ export function registerWebhookCommands(program: Command): void {
       }),
     );
 
-  clientCommand(webhooks, 'test <id>', 'send a signed webhook.test event now and show the attempt')
+  registerWebhookListen(webhooks);
+
+  clientCommand(webhooks, 'test <id>', 'send a signed webhook.test event now and show the attempt (exit 1 if it failed)')
     .action(
       clientAction(async (session, id: string) => {
         const delivery = await session.client.webhooks.test(id);
         if (session.json) session.printJson(delivery);
         else session.out(deliveryFields(delivery));
+        return attemptExitCode(session, delivery);
       }),
     );
 
@@ -180,12 +196,13 @@ export function registerWebhookCommands(program: Command): void {
       }),
     );
 
-  clientCommand(webhooks, 'redeliver <id> <deliveryId>', 'send a delivery again now (same webhook-id)')
+  clientCommand(webhooks, 'redeliver <id> <deliveryId>', 'send a delivery again now, same webhook-id (exit 1 if it failed)')
     .action(
       clientAction(async (session, id: string, deliveryId: string) => {
         const delivery = await session.client.webhooks.redeliver(id, deliveryId);
         if (session.json) session.printJson(delivery);
         else session.out(deliveryFields(delivery));
+        return attemptExitCode(session, delivery);
       }),
     );
 }

@@ -15,7 +15,9 @@ import type { Plan } from '../plans.ts';
 export function latticeProblem(err: { code: string; field: string; message: string }, prefix: string): AppError {
   const field = [prefix, err.field].filter(Boolean).join('.');
   const code = err.code === 'too_many_cells' || err.code === 'cell_out_of_bounds' || err.code === 'params_invalid' ? err.code : 'lattice_invalid';
-  return new AppError(code, err.message, { extra: { field, errors: [{ path: field, message: err.message }] } });
+  // The errors list names the field in `path`, so its message does not repeat it.
+  const message = err.field && err.message.startsWith(`${err.field}: `) ? err.message.slice(err.field.length + 2) : err.message;
+  return new AppError(code, err.message, { extra: { field, errors: [{ path: field, message }] } });
 }
 
 /** Runs `fn`, turning a lattice validation error into its problem. */

@@ -8,13 +8,15 @@ import type { Logger } from '../logger.ts';
 import type { RedisClient } from '../redis.ts';
 import { DAY } from '../units.ts';
 import { markTenantReady } from './ready-set.ts';
-import { TenantQueues } from './tenant-queues.ts';
+import { type PipelineJobData, TenantQueues } from './tenant-queues.ts';
 
-/** A job to queue: its row's id, tenant and type. */
+/** A job to queue: its row's id, tenant, type and the memory it reserves on a worker. */
 export interface QueuedJobRef {
   id: string;
   tenantId: string;
   type: string;
+  /** Bytes the job reserves (shared/jobs/job-memory.ts); workers fetch it only when it fits. */
+  memoryBytes: number;
 }
 
 /**
@@ -27,6 +29,10 @@ export const PIPELINE_JOB_OPTIONS: Readonly<JobsOptions> = {
   removeOnComplete: true,
   removeOnFail: { age: DAY / 1000, count: 1000 },
 };
+
+function jobData(job: QueuedJobRef): PipelineJobData {
+  return { tenant_id: job.tenantId, memory_bytes: job.memoryBytes };
+}
 
 export class JobProducer {
   readonly queues: TenantQueues;
@@ -41,7 +47,7 @@ export class JobProducer {
 
   /** Adds the job to its tenant's queue (idempotent) and marks the tenant as having work. */
   async enqueue(job: QueuedJobRef): Promise<void> {
-    await this.queues.get(job.tenantId).add(job.type, { tenant_id: job.tenantId }, { ...PIPELINE_JOB_OPTIONS, jobId: job.id });
+    await this.queues.get(job.tenantId).add(job.type, jobData(job), { ...PIPELINE_JOB_OPTIONS, jobId: job.id });
     await markTenantReady(this.redis, this.prefix, job.tenantId, 0);
   }
 
@@ -54,8 +60,7 @@ export class JobProducer {
     if (jobs.length === 0) return;
     const foreign = jobs.find((job) => job.tenantId !== tenantId);
     if (foreign) throw new Error(`job ${foreign.id} belongs to tenant ${foreign.tenantId}, not ${tenantId}`);
-    const data = { tenant_id: tenantId };
-    await this.queues.get(tenantId).addBulk(jobs.map((job) => ({ name: job.type, data, opts: { ...PIPELINE_JOB_OPTIONS, jobId: job.id } })));
+    await this.queues.get(tenantId).addBulk(jobs.map((job) => ({ name: job.type, data: jobData(job), opts: { ...PIPELINE_JOB_OPTIONS, jobId: job.id } })));
     await markTenantReady(this.redis, this.prefix, tenantId, 0);
   }
 

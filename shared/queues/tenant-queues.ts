@@ -10,6 +10,8 @@ import { fairKeys, tenantOfQueueName, tenantQueueName } from './names.ts';
 /** What a tenant queue's BullMQ job carries; the job's id is the job row's id. */
 export interface PipelineJobData {
   tenant_id: string;
+  /** Bytes the job reserves on a worker; absent in entries queued before reservations existed. */
+  memory_bytes?: number;
 }
 
 export type TenantQueue = Queue<PipelineJobData>;

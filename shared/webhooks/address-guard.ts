@@ -1,7 +1,8 @@
 /**
  * The SSRF guard: a webhook URL is resolved when it is delivered to, and every address it
  * resolves to must be public. Loopback, private, link-local (cloud metadata lives there),
- * carrier-grade NAT, multicast, documentation and reserved ranges are refused unless private
+ * carrier-grade NAT, multicast, documentation and reserved ranges, and IPv6 translation prefixes
+ * that lead into them (SIIT, local-use NAT64), are refused unless private
  * networks are explicitly allowed (WEBHOOK_ALLOW_PRIVATE_NETWORKS, for tests and closed
  * installations). The request then connects to the checked address, so a second DNS answer
  * (rebinding) cannot redirect it.
@@ -34,6 +35,7 @@ const REFUSED_IPV6: ReadonlyArray<readonly [string, number]> = [
   ['2001::', 23], // IETF protocol assignments
   ['2001:db8::', 32], // documentation
   ['2002::', 16], // 6to4 (embeds an arbitrary IPv4)
+  ['64:ff9b:1::', 48], // local-use NAT64 (RFC 8215): translates into the operator's own networks
   ['fc00::', 7], // unique local (AWS metadata is fd00:ec2::254)
   ['fe80::', 10], // link-local
   ['fec0::', 10], // site-local (deprecated)
@@ -43,6 +45,13 @@ const REFUSED_IPV6: ReadonlyArray<readonly [string, number]> = [
 const refused = new BlockList();
 for (const [net, prefix] of REFUSED_IPV4) refused.addSubnet(net, prefix, 'ipv4');
 for (const [net, prefix] of REFUSED_IPV6) refused.addSubnet(net, prefix, 'ipv6');
+
+/**
+ * `::ffff:0:0/96`, IPv4-translated addresses of SIIT (RFC 6145): a translator turns them into
+ * IPv4 packets to any address, private ones included. Checked by bytes because BlockList
+ * reads `::ffff:…` prefixes as IPv4-mapped and never matches this range.
+ */
+const SIIT_PREFIX = [0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0];
 
 /** Expands an IPv6 address into its 16 bytes (accepts a trailing dotted quad). */
 function ipv6Bytes(address: string): number[] {
@@ -80,6 +89,8 @@ export function isRefusedAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 4) return refused.check(address, 'ipv4');
   if (family === 6) {
+    const bytes = ipv6Bytes(address);
+    if (SIIT_PREFIX.every((byte, i) => bytes[i] === byte)) return true;
     const v4 = embeddedIPv4(address);
     if (v4) return refused.check(v4, 'ipv4');
     return refused.check(address, 'ipv6');

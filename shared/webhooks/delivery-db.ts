@@ -1,12 +1,16 @@
 /**
- * The connection pool delivery attempts use. An attempt holds its delivery's row lock, and so a
- * connection, while it waits for the endpoint (up to WEBHOOK_TIMEOUT_MS); a pool of their own
- * keeps slow or dead endpoints from starving the job pipeline or maintenance of connections.
+ * The connection pool of the worker's and the scheduler's delivery senders, apart from the pool
+ * that serves job and API work. An attempt holds a connection only for its short claim and record
+ * transactions, never while it waits for an endpoint, so two connections serve any number of
+ * attempts in flight; being separate, even a burst of claims never queues behind request handling
+ * or the job pipeline, nor they behind it.
  */
 import type { Config } from '../config.ts';
 import { createDb, type Db } from '../db.ts';
 
-export function createDeliveryDb(config: Pick<Config, 'DATABASE_URL' | 'WEBHOOK_SENDER_CONCURRENCY'>, applicationName: string): Db {
-  // One connection per attempt in flight, and one for the endpoint updates of a recording attempt.
-  return createDb({ url: config.DATABASE_URL, poolMin: 0, poolMax: config.WEBHOOK_SENDER_CONCURRENCY + 1, applicationName });
+/** Connections of a delivery pool. */
+export const DELIVERY_POOL_MAX = 2;
+
+export function createDeliveryDb(config: Pick<Config, 'DATABASE_URL'>, applicationName: string): Db {
+  return createDb({ url: config.DATABASE_URL, poolMin: 0, poolMax: DELIVERY_POOL_MAX, applicationName });
 }

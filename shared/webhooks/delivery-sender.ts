@@ -1,13 +1,20 @@
 /**
- * Makes delivery attempts. Each attempt runs in one transaction that holds the delivery's row
- * lock from choosing it until its outcome is written, so however many workers, schedulers and API
- * processes try, one delivery has at most one attempt in flight; a process that dies mid-attempt
- * drops its connection, PostgreSQL releases the lock and the delivery is simply due again.
+ * Makes delivery attempts in three steps, and holds no database connection while the endpoint is
+ * called: (1) claim — a short transaction takes the delivery's row lock, sets a lease (a token
+ * and an expiry) and commits; (2) send — resolve, check and POST with no connection and no
+ * transaction; (3) record — another short transaction writes the outcome, if the lease is still
+ * ours. However many workers, schedulers and API processes try, a delivery with a live lease is
+ * left alone, so it has at most one attempt in flight; a process that dies mid-attempt leaves a
+ * lease that expires, and the delivery is due again.
+ *
+ * A slow or silent endpoint therefore costs a socket and a timer, never one of the few database
+ * connections that every other tenant's requests need.
  *
  * Outcomes: a 2xx succeeds; 410 Gone disables the endpoint; anything else (another status, a
  * timeout, a refused address) schedules the next retry, or fails the delivery when the schedule is
  * used up. An endpoint that has failed every attempt for WEBHOOK_DISABLE_AFTER_MS is disabled.
  */
+import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Config } from '../config.ts';
 import { withLogContext } from '../context.ts';
@@ -16,6 +23,7 @@ import type { Logger } from '../logger.ts';
 import { webhookDeliveries } from '../metrics.ts';
 import { type HostResolver, resolveDeliveryTarget, WebhookUrlRefusedError } from './address-guard.ts';
 import { nextRetryDelay, parseRetryAfter } from './retry-schedule.ts';
+import { type SecretBox, webhookSecretContext } from './secret-box.ts';
 import { signingSecrets } from './secrets.ts';
 import { signedHeaders } from './signing.ts';
 import { postWebhook, WebhookRequestError } from './webhook-request.ts';
@@ -36,7 +44,7 @@ export interface AttemptReport {
   nextAttemptAt: Date | null;
 }
 
-/** A manual attempt found the delivery locked by an attempt already in flight. */
+/** A manual attempt found the delivery claimed by an attempt already in flight. */
 export class DeliveryBusyError extends Error {
   override readonly name = 'DeliveryBusyError';
   readonly code = 'delivery_busy';
@@ -51,6 +59,13 @@ export interface DeliverySenderOptions {
   db: Db;
   logger: Logger;
   config: DeliverySenderConfig;
+  /** Opens the endpoints' sealed signing secrets. */
+  secretBox: SecretBox;
+  /**
+   * Longest an attempt may take, DNS and HTTP together, in ms.
+   * @defaultValue config.WEBHOOK_TIMEOUT_MS
+   */
+  timeoutMs?: number;
   /** Host resolution, for tests. @defaultValue the system resolver */
   resolve?: HostResolver;
   /** Which addresses the guard refuses, for tests. @defaultValue isRefusedAddress */
@@ -59,7 +74,8 @@ export interface DeliverySenderOptions {
   random?: () => number;
 }
 
-interface LockedDelivery {
+/** A delivery claimed for one attempt: everything the send step needs, read before the claim committed. */
+interface ClaimedDelivery {
   id: string;
   tenant_id: string;
   webhook_id: string;
@@ -73,9 +89,10 @@ interface LockedDelivery {
   secret: string;
   previous_secret: string | null;
   previous_secret_expires_at: Date | null;
+  lease_token: string;
 }
 
-const LOCKED_COLUMNS = [
+const CLAIM_COLUMNS = [
   'd.id',
   'd.tenant_id',
   'd.webhook_id',
@@ -91,27 +108,42 @@ const LOCKED_COLUMNS = [
   'w.previous_secret_expires_at',
 ];
 
+/** What the send step learnt; no database is involved in getting it. */
+interface SendResult {
+  statusCode: number | null;
+  latencyMs: number | null;
+  error: string | null;
+  retryAfterMs: number | undefined;
+  refused: boolean;
+  at: Date;
+}
+
 /** PostgreSQL's lock_not_available, raised by `for update nowait`. */
 const LOCK_NOT_AVAILABLE = '55P03';
 
+/**
+ * A lease outlives the attempt it covers (bounded by the attempt timeout) by this much, so only a
+ * process that stopped mid-attempt, not a slow one, ever loses its lease.
+ */
+const LEASE_MARGIN_MS = 30_000;
+
+type ClaimResult = { claimed: ClaimedDelivery } | { done: AttemptReport } | undefined;
+
 export class DeliverySender {
-  constructor(private readonly options: DeliverySenderOptions) {}
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: DeliverySenderOptions) {
+    this.timeoutMs = options.timeoutMs ?? options.config.WEBHOOK_TIMEOUT_MS;
+  }
 
   /**
    * The first attempt of a delivery (or any attempt that is due): does nothing and returns
    * undefined when the delivery is not pending and due, or another process holds it.
    */
   async attemptIfDue(deliveryId: string): Promise<AttemptReport | undefined> {
-    return this.options.db.transaction(async (trx) => {
-      const row = await this.selectLocked(trx)
-        .where('d.id', deliveryId)
-        .where('d.status', 'pending')
-        .where('d.next_attempt_at', '<=', trx.fn.now())
-        .forUpdate('d')
-        .skipLocked()
-        .first<LockedDelivery | undefined>();
-      return row ? this.deliver(trx, row, false) : undefined;
-    });
+    return this.attempt(
+      await this.claim(false, (q) => this.due(q).where('d.id', deliveryId).forUpdate('d').skipLocked()),
+    );
   }
 
   /**
@@ -120,17 +152,16 @@ export class DeliverySender {
    * flight; returns undefined when the delivery does not exist.
    */
   async attemptNow(deliveryId: string): Promise<AttemptReport | undefined> {
+    let claim: ClaimResult;
     try {
-      return await this.options.db.transaction(async (trx) => {
-        const row = await this.selectLocked(trx).where('d.id', deliveryId).forUpdate('d').noWait().first<LockedDelivery | undefined>();
-        return row ? this.deliver(trx, row, true) : undefined;
-      });
+      claim = await this.claim(true, (q) => q.where('d.id', deliveryId).forUpdate('d').noWait());
     } catch (err) {
       if ((err as { code?: string }).code === LOCK_NOT_AVAILABLE) {
         throw new DeliveryBusyError('An attempt of this delivery is in progress', { cause: err });
       }
       throw err;
     }
+    return this.attempt(claim);
   }
 
   /**
@@ -140,19 +171,17 @@ export class DeliverySender {
    */
   async attemptNextDue(): Promise<AttemptReport | undefined> {
     const graceMs = this.options.config.WEBHOOK_RETRY_SCHEDULE_MS[0] ?? 0;
-    return this.options.db.transaction(async (trx) => {
-      const row = await this.selectLocked(trx)
-        .where('d.status', 'pending')
-        .where('d.next_attempt_at', '<=', trx.fn.now())
-        .where((q) =>
-          q.where('d.attempts', '>', 0).orWhereRaw(`d.created_at <= now() - make_interval(secs => ?)`, [graceMs / 1000]),
-        )
-        .orderBy('d.next_attempt_at')
-        .forUpdate('d')
-        .skipLocked()
-        .first<LockedDelivery | undefined>();
-      return row ? this.deliver(trx, row, false) : undefined;
-    });
+    return this.attempt(
+      await this.claim(false, (q) =>
+        this.due(q)
+          .where((w) =>
+            w.where('d.attempts', '>', 0).orWhereRaw(`d.created_at <= now() - make_interval(secs => ?)`, [graceMs / 1000]),
+          )
+          .orderBy('d.next_attempt_at')
+          .forUpdate('d')
+          .skipLocked(),
+      ),
+    );
   }
 
   /**
@@ -173,45 +202,115 @@ export class DeliverySender {
     return made;
   }
 
-  private selectLocked(trx: Knex.Transaction): Knex.QueryBuilder {
-    return trx('webhook_deliveries as d').join('webhooks as w', 'w.id', 'd.webhook_id').select(LOCKED_COLUMNS);
+  /** Pending, due, and not leased to an attempt in flight. */
+  private due(q: Knex.QueryBuilder): Knex.QueryBuilder {
+    return q
+      .where('d.status', 'pending')
+      .whereRaw('d.next_attempt_at <= now()')
+      .where((w) => w.whereNull('d.lease_expires_at').orWhereRaw('d.lease_expires_at <= now()'));
   }
 
-  private async deliver(trx: Knex.Transaction, row: LockedDelivery, manual: boolean): Promise<AttemptReport> {
+  /**
+   * Step 1, one short transaction: picks a delivery with `select`, then either fails it at once
+   * (a due delivery of a disabled endpoint) or leases it to this attempt. The transaction commits
+   * before anything leaves the process.
+   */
+  private claim(manual: boolean, select: (q: Knex.QueryBuilder) => Knex.QueryBuilder): Promise<ClaimResult> {
+    const leaseMs = 2 * this.timeoutMs + LEASE_MARGIN_MS;
+    return this.options.db.transaction(async (trx): Promise<ClaimResult> => {
+      const row = await select(trx('webhook_deliveries as d').join('webhooks as w', 'w.id', 'd.webhook_id').select(CLAIM_COLUMNS))
+        .select(trx.raw('(d.lease_expires_at > now()) as leased'))
+        .first<(Omit<ClaimedDelivery, 'lease_token'> & { leased: boolean | null }) | undefined>();
+      if (!row) return undefined;
+      const { leased, ...delivery } = row;
+      if (leased) {
+        // Only a manual attempt gets this far with a live lease (the others filter them out).
+        throw new DeliveryBusyError('An attempt of this delivery is in progress');
+      }
+      if (!delivery.enabled && !manual) return { done: await this.failDisabled(trx, delivery) };
+      const leaseToken = randomUUID();
+      await trx('webhook_deliveries')
+        .where({ id: delivery.id })
+        .update({ lease_token: leaseToken, lease_expires_at: trx.raw('now() + make_interval(secs => ?)', [leaseMs / 1000]) });
+      return { claimed: { ...delivery, lease_token: leaseToken } };
+    });
+  }
+
+  private async attempt(claim: ClaimResult): Promise<AttemptReport | undefined> {
+    if (!claim) return undefined;
+    if ('done' in claim) return claim.done;
+    const row = claim.claimed;
     return withLogContext({ tenantId: row.tenant_id }, async () => {
-      if (!row.enabled && !manual) return this.failDisabled(trx, row);
-      const { config } = this.options;
-      const now = new Date();
-      const body = JSON.stringify(row.payload);
-      let statusCode: number | null = null;
-      let latencyMs: number | null = null;
-      let error: string | null = null;
-      let retryAfterMs: number | undefined;
-      let refused = false;
-      try {
-        const target = await resolveDeliveryTarget(row.url, {
+      const sent = await this.send(row);
+      return this.record(row, sent);
+    });
+  }
+
+  /** Step 2, no database: resolve and check the address, sign, POST, all within timeoutMs. */
+  private async send(row: ClaimedDelivery): Promise<SendResult> {
+    const { config } = this.options;
+    const at = new Date();
+    const started = performance.now();
+    const body = JSON.stringify(row.payload);
+    const result: SendResult = { statusCode: null, latencyMs: null, error: null, retryAfterMs: undefined, refused: false, at };
+    try {
+      const target = await withDeadline(
+        resolveDeliveryTarget(row.url, {
           allowPrivate: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
           resolve: this.options.resolve,
           isRefused: this.options.isRefused,
-        });
-        const headers = signedHeaders(row.event_id, now, body, signingSecrets(row, now));
-        const response = await postWebhook(target, body, { ...headers }, config.WEBHOOK_TIMEOUT_MS);
-        statusCode = response.status;
-        latencyMs = response.latencyMs;
-        retryAfterMs = parseRetryAfter(response.retryAfter);
-      } catch (err) {
-        if (err instanceof WebhookUrlRefusedError) {
-          refused = true;
-          error = `Refused: ${err.message}`;
-        } else if (err instanceof WebhookRequestError) {
-          error = `${err.code}: ${err.message}`;
-          latencyMs = err.latencyMs;
-        } else {
-          throw err;
-        }
+        }),
+        this.timeoutMs,
+        () => new WebhookRequestError(`The host did not resolve within ${this.timeoutMs} ms`, 'ETIMEDOUT', Math.round(performance.now() - started)),
+      );
+      const headers = signedHeaders(row.event_id, at, body, signingSecrets(this.openSecrets(row), at));
+      const left = Math.max(1, this.timeoutMs - (performance.now() - started));
+      const response = await postWebhook(target, body, { ...headers }, left);
+      result.statusCode = response.status;
+      result.latencyMs = response.latencyMs;
+      result.retryAfterMs = parseRetryAfter(response.retryAfter);
+    } catch (err) {
+      if (err instanceof WebhookUrlRefusedError) {
+        result.refused = true;
+        result.error = `Refused: ${err.message}`;
+      } else if (err instanceof WebhookRequestError) {
+        result.error = `${err.code}: ${err.message}`;
+        result.latencyMs = err.latencyMs;
+      } else {
+        result.error = `Could not send: ${(err as Error).message}`;
       }
+    }
+    return result;
+  }
 
-      const attempts = row.attempts + 1;
+  /** The endpoint's signing secrets in the clear, for this attempt only (never stored or logged). */
+  private openSecrets(row: ClaimedDelivery): Pick<ClaimedDelivery, 'secret' | 'previous_secret' | 'previous_secret_expires_at'> {
+    const box = this.options.secretBox;
+    const context = webhookSecretContext(row.webhook_id);
+    return {
+      secret: box.open(row.secret, context),
+      previous_secret: row.previous_secret === null ? null : box.open(row.previous_secret, context),
+      previous_secret_expires_at: row.previous_secret_expires_at,
+    };
+  }
+
+  /** Step 3, one short transaction: writes the outcome if the lease is still this attempt's. */
+  private async record(row: ClaimedDelivery, sent: SendResult): Promise<AttemptReport> {
+    const { config } = this.options;
+    return this.options.db.transaction(async (trx) => {
+      const current = await trx('webhook_deliveries')
+        .where({ id: row.id, lease_token: row.lease_token })
+        .forUpdate()
+        .first<{ status: DeliveryStatus; attempts: number } | undefined>('status', 'attempts');
+      const { statusCode, latencyMs, retryAfterMs, refused, at } = sent;
+      let error = sent.error;
+      const attempts = (current?.attempts ?? row.attempts) + 1;
+      if (!current) {
+        // The delivery was deleted, or our lease ran out and another attempt took it over: that
+        // attempt's outcome is the one that counts.
+        this.options.logger.warn({ deliveryId: row.id, statusCode, error }, 'webhook attempt finished after losing its lease; outcome not recorded');
+        return { deliveryId: row.id, outcome: 'retrying', status: 'pending', attempts, statusCode, latencyMs, error, nextAttemptAt: null };
+      }
       let outcome: AttemptOutcome;
       let status: DeliveryStatus;
       let nextAttemptAt: Date | null = null;
@@ -228,7 +327,7 @@ export class DeliverySender {
         error ??= `The endpoint answered HTTP ${statusCode}`;
         const disabled = await this.noteFailure(trx, row.webhook_id);
         // A manual attempt of a finished delivery does not restart its retries.
-        const delay = disabled || (manual && row.status !== 'pending')
+        const delay = disabled || current.status !== 'pending'
           ? undefined
           : nextRetryDelay(attempts, config.WEBHOOK_RETRY_SCHEDULE_MS, { retryAfterMs, random: this.options.random });
         if (disabled) {
@@ -240,7 +339,7 @@ export class DeliverySender {
         } else {
           outcome = 'retrying';
           status = 'pending';
-          nextAttemptAt = new Date(now.getTime() + delay);
+          nextAttemptAt = new Date(at.getTime() + delay);
         }
       }
 
@@ -248,10 +347,12 @@ export class DeliverySender {
         status,
         attempts,
         next_attempt_at: nextAttemptAt,
-        last_attempt_at: now,
+        last_attempt_at: at,
         last_status_code: statusCode,
         last_latency_ms: latencyMs,
         last_error: error,
+        lease_token: null,
+        lease_expires_at: null,
         updated_at: trx.fn.now(),
       });
       webhookDeliveries.inc({
@@ -276,8 +377,8 @@ export class DeliverySender {
     });
   }
 
-  /** A due delivery of a disabled endpoint fails without an attempt. */
-  private async failDisabled(trx: Knex.Transaction, row: LockedDelivery): Promise<AttemptReport> {
+/** A due delivery of a disabled endpoint fails without an attempt. */
+  private async failDisabled(trx: Knex.Transaction, row: { id: string; attempts: number }): Promise<AttemptReport> {
     const error = 'The endpoint is disabled';
     await trx('webhook_deliveries')
       .where({ id: row.id })
@@ -329,4 +430,13 @@ function formatDuration(ms: number): string {
   if (hours >= 48) return unit(Math.round(hours / 24), 'day');
   if (hours >= 1) return unit(Math.round(hours), 'hour');
   return unit(Math.round(ms / 1000), 'second');
+}
+
+/** Settles with `promise`, or rejects with `timeout()` after `ms` (the work itself is not stopped). */
+function withDeadline<T>(promise: Promise<T>, ms: number, timeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(timeout()), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredCredentials } from '../../shared/client/index.ts';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
+import { TestReceiver } from '../webhooks/receiver.ts';
 import { runCli, STRONG_PASSWORD } from './stack.ts';
 
 const env = useTestEnvironment();
@@ -114,10 +115,12 @@ describe('credentials', () => {
     const wrong = await cli(['login', '--email', email, '--password-stdin'], 'not the password\n');
     expect(wrong.code).toBe(4);
     expect(wrong.stderr).toMatch(/HTTP 401 invalid_credentials/);
+    expect(wrong.stderr).toMatch(/check the email and password/);
+    expect(wrong.stderr).not.toMatch(/run `catalytic login`/);
   });
 
   it('creates an API key, then logs in with it instead of a session', async () => {
-    const created = await cli(['api-keys', 'create', '--name', 'laptop', '--scopes', 'jobs:read,jobs:write,lattices:read', '--json']);
+    const created = await cli(['api-keys', 'create', '--name', 'laptop', '--scopes', 'jobs:*,lattices:read', '--json']);
     expect(created.code, created.stderr).toBe(0);
     const key = (JSON.parse(created.stdout) as { key: string }).key;
     expect(key).toMatch(/^ck_/);
@@ -137,6 +140,19 @@ describe('credentials', () => {
     const refused = await cli(['webhooks', 'list']);
     expect(refused.code).toBe(4);
     expect(refused.stderr).toMatch(/HTTP 403 insufficient_scope/);
+  });
+
+  it('refuses a scope pattern that names no scope (exit 2)', async () => {
+    const run = await cli(['api-keys', 'create', '--name', 'typo', '--scopes', 'job:*']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--scopes: unknown job:\*/);
+  });
+
+  it('says there are no jobs yet and how to submit one, instead of a bare header', async () => {
+    const run = await cli(['jobs', 'list']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/^no jobs yet; submit one with: catalytic submit /);
   });
 
   it('refuses to ask for a password without a terminal (exit 2)', async () => {
@@ -172,9 +188,24 @@ describe('webhook commands', () => {
     const listed = await cli(['webhooks', 'list']);
     expect(listed.stdout).toMatch(new RegExp(`^${endpoint.id}\\s+${target.replaceAll('.', '\\.')}\\s+job\\.completed,job\\.failed\\s+yes`, 'm'));
 
+    // The attempt failed: the command shows it and says so with its exit code.
     const tested = await cli(['webhooks', 'test', endpoint.id, '--json']);
-    expect(tested.code, tested.stderr).toBe(0);
-    expect(JSON.parse(tested.stdout)).toMatchObject({ event_type: 'webhook.test', attempts: 1 });
+    expect(tested.code, tested.stderr).toBe(1);
+    expect(JSON.parse(tested.stdout)).toMatchObject({ event_type: 'webhook.test', attempts: 1, status: 'pending', last_status_code: null });
+    expect(tested.stderr).toMatch(/The attempt failed \(no answer: ECONNREFUSED/);
+
+    // A receiver that answers 200: exit 0.
+    const receiver = await new TestReceiver().start();
+    try {
+      const good = JSON.parse((await cli(['webhooks', 'create', '--endpoint', receiver.url, '--json'])).stdout) as { id: string };
+      const ok = await cli(['webhooks', 'test', good.id]);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stdout).toMatch(/^status\s+succeeded/m);
+      expect(receiver.requests).toHaveLength(1);
+      expect((await cli(['webhooks', 'delete', good.id])).code).toBe(0);
+    } finally {
+      await receiver.close();
+    }
 
     const deliveries = await cli(['webhooks', 'deliveries', endpoint.id, '--json']);
     expect((JSON.parse(deliveries.stdout) as { data: unknown[] }).data).toHaveLength(1);
@@ -186,5 +217,5 @@ describe('webhook commands', () => {
     expect((await cli(['webhooks', 'delete', endpoint.id])).code).toBe(0);
     expect((await cli(['webhooks', 'show', endpoint.id])).code).toBe(1);
     expect((await cli(['webhooks', 'update', endpoint.id])).code).toBe(2);
-  });
+  }, 120_000);
 });

@@ -30,6 +30,12 @@ describe('configuration', () => {
     expect(() => parseConfig({ NODE_ENV: 'production' })).toThrow('Invalid setting JWT_PRIVATE_KEY_FILE');
   });
 
+  it('lets a development install deliver webhooks to this machine, and nothing else unless told', () => {
+    expect(parseConfig({}).WEBHOOK_ALLOW_PRIVATE_NETWORKS).toBe(true);
+    expect(parseConfig({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'false' }).WEBHOOK_ALLOW_PRIVATE_NETWORKS).toBe(false);
+    expect(parseConfig({ NODE_ENV: 'test' }).WEBHOOK_ALLOW_PRIVATE_NETWORKS).toBe(false);
+  });
+
   it('treats empty values as unset', () => {
     expect(parseConfig({ PORT: '', LOG_LEVEL: ' ' }).PORT).toBe(8000);
   });

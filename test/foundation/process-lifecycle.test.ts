@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { useTestEnvironment } from '../support/context.ts';
 import { spawnCatalytic } from '../support/processes.ts';
@@ -27,10 +29,65 @@ describe('the catalytic process', () => {
     expect(proc.output()).not.toMatch(/is running/);
   });
 
-  it('exits 0 on SIGINT too', async () => {
+  it('exits 0 on SIGINT too, with a last line saying it stopped', async () => {
     const proc = spawnCatalytic(['api'], env.env);
     await proc.waitForLine(/catalytic api is running/);
     proc.child.kill('SIGINT');
+    expect(await proc.exited).toBe(0);
+    expect(proc.output().trim().split('\n').at(-1)).toMatch(/catalytic api stopped/);
+  });
+
+  it('takes a Ctrl-C that arrives twice at once (terminal and npm) as one stop, not a forced exit', async () => {
+    const proc = spawnCatalytic(['api'], env.env);
+    await proc.waitForLine(/catalytic api is running/);
+    proc.child.kill('SIGINT');
+    proc.child.kill('SIGINT');
+    const code = await proc.exited;
+    expect(code, proc.output()).toBe(0);
+    expect(proc.output()).not.toMatch(/second signal/);
+  });
+
+  it('says in one line which setting to change when its port is taken', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const proc = spawnCatalytic(['api'], { ...env.env, HOST: '127.0.0.1', PORT: String(port) });
+      expect(await proc.exited).toBe(69);
+      const lines = proc.output().trim().split('\n');
+      expect(lines.at(-1)).toBe(`catalytic: port ${port} on 127.0.0.1 is already in use; stop what uses it or set PORT to a free port`);
+      expect(proc.output()).not.toMatch(/ at .*\.ts:\d+/);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  });
+
+  it('logs one line per request on a terminal (pretty logs)', async () => {
+    const proc = spawnCatalytic(['api'], { ...env.env, LOG_PRETTY: 'true' });
+    const started = await proc.waitForLine(/catalytic api is running/);
+    const url = /at (http:\/\/\S+)/.exec(started)?.[1];
+    expect(url).toBeDefined();
+    const before = proc.output().length;
+    expect((await fetch(`${url}/live`)).status).toBe(200);
+    await proc.waitForLine(/GET \/live 200/);
+    const lines = proc.output().slice(before).trim().split('\n');
+    expect(lines).toHaveLength(1);
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited).toBe(0);
+  });
+
+  it('answers GET / with its name, version and where to start', async () => {
+    const proc = spawnCatalytic(['api'], env.env);
+    const line = await proc.waitForLine(/catalytic api is running/);
+    const url = (JSON.parse(line) as { api: string }).api;
+    const res = await fetch(`${url}/`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { name: string; version: string; links: Record<string, string> };
+    expect(body.name).toBe('catalytic');
+    expect(body.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect((await fetch(`${url}${body.links.docs}`)).status).toBe(200);
+    expect((await fetch(`${url}${body.links.health}`)).status).toBe(200);
+    proc.child.kill('SIGTERM');
     expect(await proc.exited).toBe(0);
   });
 

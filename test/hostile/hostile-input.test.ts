@@ -137,7 +137,7 @@ async function seedResources(headers: Record<string, string>): Promise<Record<st
 
 beforeAll(async () => {
   // Plan limits are not what this file is about: no per-minute or monthly caps get in the way.
-  await env.db('plans').update({ requests_per_minute: 1_000_000, api_calls_per_month: -1, jobs_per_month: -1, max_lattices: -1 });
+  await env.db('plans').update({ requests_per_minute: 1_000_000, api_calls_per_month: -1, jobs_per_month: -1, max_lattices: -1, max_webhooks: -1 });
   const port = await freePort();
   base = new URL(`http://127.0.0.1:${port}`);
   api = spawnCatalytic(['api'], { ...env.env, PORT: String(port) });

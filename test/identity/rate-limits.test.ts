@@ -39,13 +39,42 @@ describe('per-IP limits on sign-in and sign-up', () => {
     expect(retryAfter).toBeGreaterThan(200);
     expect(retryAfter).toBeLessThanOrEqual(300);
     expect(blocked.headers.get('ratelimit-remaining')).toBe('0');
-    expect(await problemOf(blocked)).toMatchObject({ code: 'rate_limited', limit: 'login_attempts_per_ip', limit_value: 5 });
+    const problem = await problemOf(blocked);
+    expect(problem).toMatchObject({ code: 'rate_limited', limit: 'login_attempts_per_ip', limit_value: 5 });
+    expect(problem.detail).toMatch(/^Too many failed sign-ins from this address; try again in [45] minutes$/);
     const failures = await env.db('audit_log').where({ tenant_id: tenant.tenantId, action: 'auth.sign_in_failed' }).count('* as n');
     expect(failures).toEqual([{ n: 5 }]);
 
     // Another address is not affected.
     const elsewhere = await api.request('/auth/login', { body: { email: tenant.email, password: tenant.password }, headers: from('198.51.100.20') });
     expect(elsewhere.status).toBe(200);
+  });
+
+  it('counts failed sign-ins only: signing in successfully, again and again, is never refused', async () => {
+    const tenant = await registerTenant(api);
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const res = await api.request('/auth/login', { body: { email: tenant.email, password: tenant.password }, headers: from('203.0.113.99') });
+      expect(res.status).toBe(200);
+    }
+    const wrong = await api.request('/auth/login', { body: { email: tenant.email, password: 'not-the-password' }, headers: from('203.0.113.99') });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get('ratelimit-remaining')).toBe('4');
+  });
+
+  it('counts sign-ups that made a tenant: refused ones (weak password, taken email) do not use up the hour', async () => {
+    const attempt = (n: number, overrides: Record<string, string> = {}) =>
+      strictSignUp.request('/api/tenants/register', {
+        body: { company_name: `Retry ${n}`, email: `retry-${n}@example.test`, password: STRONG_PASSWORD, first_name: 'Re', last_name: 'Try', plan_code: 'free', ...overrides },
+        headers: from('192.0.2.77'),
+      });
+    expect((await attempt(1, { password: 'password' })).status).toBe(400);
+    expect((await attempt(2, { password: 'short' })).status).toBe(400);
+    expect((await attempt(1)).status).toBe(201);
+    expect((await attempt(1)).status).toBe(409);
+    expect([(await attempt(2)).status, (await attempt(3)).status]).toEqual([201, 201]);
+    const refused = await attempt(4);
+    expect(refused.status).toBe(429);
+    expect((await problemOf(refused)).detail).toMatch(/try again in \d+ minutes$/);
   });
 
   it('limits sign-ups per address, writing nothing for a refused one', async () => {

@@ -111,6 +111,37 @@ describe('the OpenAPI document', () => {
     expect(document.paths['/metrics']?.get?.security).toEqual([{ metricsToken: [] }, {}]);
   });
 
+  it('names every operation once, for the method names of generated clients', () => {
+    const ids = Object.values(document.paths).flatMap((ops) => Object.values(ops).map((op) => (op as { operationId?: string }).operationId));
+    expect(ids.filter((id) => !id)).toEqual([]);
+    expect(ids.every((id) => /^[a-z][A-Za-z]+$/.test(id!))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('declares response headers and a body for every error status', () => {
+    for (const [path, ops] of Object.entries(document.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        for (const [status, response] of Object.entries(op.responses)) {
+          const where = `${method.toUpperCase()} ${path} ${status}`;
+          const { headers } = response as { headers?: Record<string, unknown> };
+          expect(headers?.['X-Request-Id'], where).toBeDefined();
+          // An error has a body: a problem document, or the route's own report (as /ready's 503).
+          if (Number(status) >= 400) expect(Object.keys(response.content ?? {}), where).not.toEqual([]);
+          if (status === '429') expect(headers?.['Retry-After'], where).toBeDefined();
+        }
+      }
+    }
+    const created = document.paths['/api/jobs']?.post?.responses['202'] as { headers?: Record<string, unknown> };
+    expect(created.headers?.Location).toBeDefined();
+    expect(created.headers?.['RateLimit-Remaining']).toBeDefined();
+  });
+
+  it('declares the media type each route really sends', async () => {
+    const jwks = await fetch(`${url}/auth/jwks`);
+    const declared = Object.keys(document.paths['/auth/jwks']?.get?.responses['200']?.content ?? {});
+    expect(declared).toEqual([jwks.headers.get('content-type')?.split(';')[0]]);
+  });
+
   it('serves Swagger UI and its assets from the API itself', async () => {
     const page = await fetch(`${url}/docs`);
     expect(page.status).toBe(200);

@@ -31,6 +31,21 @@ describe('role processes', () => {
     expect(await api.exited).toBe(0);
   });
 
+  it('in development without operator settings, the queue board opens with a password generated for the run', async () => {
+    const api = spawnCatalytic(['api'], { ...env.env, LOG_LEVEL: 'info', NODE_ENV: 'development' });
+    const line = await api.waitForLine(/^Queue board /);
+    const [, board, user, password] = /^Queue board (\S+): user (\S+), password (\S+) \(generated for this run/.exec(line) ?? [];
+    expect(board).toMatch(/\/admin\/queues$/);
+    expect(password!.length).toBeGreaterThanOrEqual(20);
+    expect((await fetch(board!)).status).toBe(401);
+    const basic = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+    expect((await fetch(board!, { headers: { authorization: basic } })).status).toBe(200);
+    // Only the terminal line carries it: no log line does.
+    expect(api.output().split('\n').filter((l) => l.includes(password!))).toEqual([line]);
+    api.child.kill('SIGTERM');
+    expect(await api.exited).toBe(0);
+  });
+
   it('the scheduler serves queue depth by plan on METRICS_PORT', async () => {
     const port = await freePort();
     const scheduler = spawnCatalytic(['scheduler'], { ...env.env, LOG_LEVEL: 'info', METRICS_PORT: String(port) });

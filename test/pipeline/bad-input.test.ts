@@ -65,7 +65,10 @@ describe('bad input', () => {
     const outside = await expectProblem(await post({ type: 'shortest_path', lattice_id: latticeId, params: { start: [0, 10], end: [9, 9] } }), 400, 'cell_out_of_bounds');
     expect(outside.detail).toMatch(/outside the shape \[10, 10\]/);
     await expectProblem(await post({ type: 'shortest_path', lattice_id: latticeId, params: { start: [0, 0, 0], end: [9, 9] } }), 400, 'cell_out_of_bounds');
-    await expectProblem(await post({ type: 'diffusion', lattice: { shape: [5, 5] }, params: { steps: 3, alpha: 0.4 } }), 400, 'params_invalid');
+    const unstable = await expectProblem(await post({ type: 'diffusion', lattice: { shape: [5, 5] }, params: { steps: 3, alpha: 0.4 } }), 400, 'params_invalid');
+    // The field is named once: in `path`, not again at the start of the message.
+    expect(unstable.errors?.[0]?.path).toBe('body.params.alpha');
+    expect(unstable.errors?.[0]?.message).toMatch(/^0\.4 is unstable/);
     await expectProblem(await post({ type: 'teleport', lattice_id: latticeId, params: {} }), 400, 'validation_failed');
     await expectProblem(await post({ type: 'components', lattice_id: latticeId, lattice: { shape: [3] } }), 400, 'validation_failed');
     await expectProblem(await post({ type: 'components', lattice: { shape: [70000, 70000] } }), 400, 'too_many_cells');

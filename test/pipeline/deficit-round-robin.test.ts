@@ -1,6 +1,6 @@
 /** The fair order itself, on in-memory tenants: weights, empty and capped tenants, newcomers. */
 import { describe, expect, it } from 'vitest';
-import { DeficitRoundRobin, type TenantSource } from '../../worker/deficit-round-robin.ts';
+import { DeficitRoundRobin, type TenantSource, WAIT } from '../../worker/deficit-round-robin.ts';
 
 /** Tenants with a backlog each; `capped` ones have work but refuse to give any. */
 function tenants(backlogs: Record<string, number>, weights: Record<string, number>, capped = new Set<string>()) {
@@ -61,5 +61,45 @@ describe('weighted deficit round robin', () => {
     capped.clear();
     expect(await take(drr, 10)).toEqual(['b', 'b', 'b', 'b', 'b']);
     expect(await drr.next()).toBeUndefined();
+  });
+});
+
+describe('weighted deficit round robin, tenants waiting for memory', () => {
+  it('skips a waiting tenant without dropping it, serves the others, and gives it no burst later', async () => {
+    const backlogs: Record<string, number> = { a: 100, b: 100 };
+    let aWaits = true;
+    const empties: string[] = [];
+    const source: TenantSource<string> = {
+      dueTenants: async () => Object.keys(backlogs).filter((t) => (backlogs[t] ?? 0) > 0).sort(),
+      weights: async (ids) => new Map(ids.map((id) => [id, 1])),
+      fetch: async (id) => {
+        if (id === 'a' && aWaits) return WAIT;
+        backlogs[id]!--;
+        return id;
+      },
+      empty: async (id) => {
+        empties.push(id);
+      },
+    };
+    const drr = new DeficitRoundRobin(source);
+    expect(await take(drr, 6)).toEqual(['b', 'b', 'b', 'b', 'b', 'b']);
+    // Waiting is not empty: the tenant was never settled out of the due set.
+    expect(empties).toEqual([]);
+    aWaits = false;
+    const next = await take(drr, 6);
+    expect(next.filter((t) => t === 'a')).toHaveLength(3);
+    expect(next.slice(0, 2).sort()).toEqual(['a', 'b']);
+  });
+
+  it('answers nothing when every tenant waits, so the fetch loop sleeps', async () => {
+    const source: TenantSource<string> = {
+      dueTenants: async () => ['a', 'b'],
+      weights: async (ids) => new Map(ids.map((id) => [id, 1])),
+      fetch: async () => WAIT,
+      empty: async () => {
+        throw new Error('a waiting tenant is not empty');
+      },
+    };
+    expect(await new DeficitRoundRobin(source).next()).toBeUndefined();
   });
 });

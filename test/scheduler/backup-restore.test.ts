@@ -4,7 +4,7 @@
  * checksum of its rows in a fixed order); row-level security and grants come back too. Old
  * dumps are pruned to BACKUP_KEEP; a failing backup is logged, counted and leaves no file.
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -105,6 +105,25 @@ describe('backup and restore', () => {
     expect(await again.exited).toBe(1);
     expect(again.output()).toMatch(/is not empty/);
     expect(await snapshot(url)).toEqual(before);
+  });
+
+  it('writes dumps 0600 in a 0700 directory, and makes older dumps private too', async () => {
+    const dir = join(backupDir, 'private');
+    // A directory and a dump as an earlier version left them: readable by everyone.
+    await mkdir(dir, { mode: 0o755 });
+    await chmod(dir, 0o755);
+    const old = join(dir, `catalytic-${env.databaseName}-20200101T000000000Z.dump`);
+    await writeFile(old, 'old dump', { mode: 0o644 });
+    await chmod(old, 0o644);
+    const umask = process.umask(0o022);
+    try {
+      const { file } = await takeBackup({ DATABASE_URL: env.env.DATABASE_URL as string, BACKUP_DIR: dir, BACKUP_KEEP: 5 });
+      expect((await stat(file)).mode & 0o777).toBe(0o600);
+    } finally {
+      process.umask(umask);
+    }
+    expect((await stat(dir)).mode & 0o777).toBe(0o700);
+    expect((await stat(old)).mode & 0o777).toBe(0o600);
   });
 
   it('keeps only the newest BACKUP_KEEP dumps', async () => {

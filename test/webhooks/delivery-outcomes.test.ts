@@ -10,7 +10,7 @@ import { DeliveryBusyError, DeliverySender } from '../../shared/webhooks/deliver
 import { generateWebhookSecret } from '../../shared/webhooks/secrets.ts';
 import { useTestEnvironment } from '../support/context.ts';
 import { createTestTenant } from '../support/tenants.ts';
-import { finishJobWithEvent, insertEndpoint, insertJob } from './fixtures.ts';
+import { finishJobWithEvent, insertEndpoint, insertJob, testSecretBox } from './fixtures.ts';
 import { TestReceiver } from './receiver.ts';
 
 const env = useTestEnvironment();
@@ -26,7 +26,7 @@ afterAll(async () => {
 
 function sender(overrides: Record<string, string> = {}): DeliverySender {
   const config = parseConfig({ ...env.env, ...overrides });
-  return new DeliverySender({ db: env.db, logger: createLogger(config, 'test'), config, random: () => 0.5 });
+  return new DeliverySender({ db: env.db, logger: createLogger(config, 'test'), config, secretBox: testSecretBox(), random: () => 0.5 });
 }
 
 async function receiver(options: ConstructorParameters<typeof TestReceiver>[0]): Promise<TestReceiver> {
@@ -157,5 +157,24 @@ describe('a delivery attempt', () => {
     expect(manual).toBeInstanceOf(DeliveryBusyError);
     expect(r.requests).toHaveLength(1);
     expect(await row(deliveryId)).toMatchObject({ attempts: 1 });
+  });
+
+  it('leaves a delivery with a live lease alone, and takes it over once the lease has expired (its attempt died)', async () => {
+    const r = await receiver({});
+    const { deliveryId } = await oneDelivery(r.url);
+    const s = sender();
+    // Only this delivery could be due.
+    await env.db('webhook_deliveries').whereNot({ id: deliveryId }).delete();
+    // What a process that claimed the delivery and then died leaves behind.
+    await env.db('webhook_deliveries').where({ id: deliveryId }).update({ lease_token: crypto.randomUUID(), lease_expires_at: env.db.raw(`now() + interval '1 minute'`) });
+    expect(await s.attemptIfDue(deliveryId)).toBeUndefined();
+    expect(await s.attemptNextDue()).toBeUndefined();
+    await expect(s.attemptNow(deliveryId)).rejects.toBeInstanceOf(DeliveryBusyError);
+    expect(r.requests).toHaveLength(0);
+
+    await env.db('webhook_deliveries').where({ id: deliveryId }).update({ lease_expires_at: env.db.raw(`now() - interval '1 second'`) });
+    expect(await s.attemptIfDue(deliveryId)).toMatchObject({ outcome: 'succeeded', attempts: 1 });
+    expect(await row(deliveryId)).toMatchObject({ status: 'succeeded', lease_token: null, lease_expires_at: null });
+    expect(r.requests).toHaveLength(1);
   });
 });

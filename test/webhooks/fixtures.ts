@@ -1,7 +1,16 @@
 /** Rows the webhook and scheduler tests arrange directly: endpoints, finished jobs, events. */
+import { randomUUID } from 'node:crypto';
+import { parseConfig } from '../../shared/config.ts';
 import type { Db } from '../../shared/db.ts';
+import { type SecretBox, webhookSecretContext } from '../../shared/webhooks/secret-box.ts';
+import { loadSecretBox } from '../../shared/webhooks/secret-keys.ts';
 import { type JobEventType, recordJobEvent } from '../../shared/webhooks/job-events.ts';
 import { generateWebhookSecret } from '../../shared/webhooks/secrets.ts';
+
+/** The development secrets key every test process uses (generated once into JWT_KEYS_DIR). */
+export function testSecretBox(): SecretBox {
+  return loadSecretBox(parseConfig({}));
+}
 
 export interface TestEndpoint {
   id: string;
@@ -15,8 +24,9 @@ export async function insertEndpoint(
   events: readonly string[] = ['job.completed', 'job.failed', 'job.cancelled'],
 ): Promise<TestEndpoint> {
   const secret = generateWebhookSecret();
-  const [row] = await db('webhooks').insert({ tenant_id: tenantId, url, events: [...events], secret }).returning<Array<{ id: string }>>('id');
-  return { id: (row as { id: string }).id, secret };
+  const id = randomUUID();
+  await db('webhooks').insert({ id, tenant_id: tenantId, url, events: [...events], secret: testSecretBox().seal(secret, webhookSecretContext(id)) });
+  return { id, secret };
 }
 
 const LATTICE = { shape: [4, 4], boundary: 'open', obstacles: { density: 0, seed: 1 } };

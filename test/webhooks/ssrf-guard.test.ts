@@ -13,7 +13,7 @@ import { DeliverySender } from '../../shared/webhooks/delivery-sender.ts';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
 import { createTestTenant, type TestTenant } from '../support/tenants.ts';
-import { finishJobWithEvent, insertEndpoint, insertJob } from './fixtures.ts';
+import { finishJobWithEvent, insertEndpoint, insertJob, testSecretBox } from './fixtures.ts';
 import { TestReceiver } from './receiver.ts';
 
 const env = useTestEnvironment();
@@ -35,7 +35,7 @@ afterAll(async () => {
 
 function guardedSender(options: { resolve?: HostResolver; isRefused?: (address: string) => boolean } = {}): DeliverySender {
   const config = parseConfig({ ...env.env, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'false', WEBHOOK_TIMEOUT_MS: '1000' });
-  return new DeliverySender({ db: env.db, logger: createLogger(config, 'test'), config, ...options });
+  return new DeliverySender({ db: env.db, logger: createLogger(config, 'test'), config, secretBox: testSecretBox(), ...options });
 }
 
 async function deliveryTo(url: string): Promise<string> {
@@ -113,6 +113,27 @@ describe('the SSRF guard at delivery time', () => {
     expect(pinned.requests[0]?.headers.host).toBe(`hooks.test:${pinned.port}`);
   });
 
+  it('refuses SIIT (::ffff:0:0/96) and local-use NAT64 (64:ff9b:1::/48) addresses, whatever IPv4 they carry', async () => {
+    for (const address of ['::ffff:0:7f00:1', '::ffff:0:127.0.0.1', '::ffff:0:a9fe:a9fe', '::ffff:0:8.8.8.8', '::ffff:0:0', '64:ff9b:1::a9fe:a9fe', '64:ff9b:1::8.8.8.8', '64:ff9b:1:ffff:ffff:ffff:ffff:ffff']) {
+      expect(isRefusedAddress(address), address).toBe(true);
+    }
+    // Their neighbours stay usable: the well-known NAT64 prefix to a public address, and a public
+    // address just outside each range.
+    for (const address of ['64:ff9b::8.8.8.8', '64:ff9b:2::1', '::fffe:0:808:808']) {
+      expect(isRefusedAddress(address), address).toBe(false);
+    }
+    const sender = guardedSender();
+    for (const url of [`http://[::ffff:0:7f00:1]:${v4.port}/hook`, 'http://[64:ff9b:1::a9fe:a9fe]/latest/meta-data/']) {
+      const report = await sender.attemptIfDue(await deliveryTo(url));
+      expect(report?.error, url).toMatch(/^Refused: .*loopback, private, link-local or reserved/);
+    }
+    const viaDns = await guardedSender({ resolve: async () => [{ address: '::ffff:0:a00:1', family: 6 }] }).attemptIfDue(
+      await deliveryTo('http://siit.example/x'),
+    );
+    expect(viaDns?.error).toMatch(/resolves to ::ffff:0:a00:1/);
+    expect(v4.requests).toHaveLength(0);
+  });
+
   it('classifies addresses', () => {
     for (const address of ['127.0.0.1', '10.0.0.1', '172.16.5.4', '192.168.1.1', '169.254.169.254', '100.100.100.200', '0.0.0.0', '224.0.0.1', '255.255.255.255', '::1', '::', 'fe80::1', 'fd00:ec2::254', 'ff02::1', '::ffff:10.0.0.1', '::ffff:7f00:1', '64:ff9b::a9fe:a9fe']) {
       expect(isRefusedAddress(address), address).toBe(true);
@@ -136,6 +157,11 @@ describe('the SSRF guard at the API', () => {
       expect(body.code, url).toBe('validation_failed');
       expect(body.detail, url).toMatch(/^body\.url: /);
     }
+  });
+
+  it('names the setting that allows a receiver on this machine', async () => {
+    const { body } = await create('http://127.0.0.1:9999/hook');
+    expect(body.detail).toMatch(/WEBHOOK_ALLOW_PRIVATE_NETWORKS=true/);
   });
 
   it('accepts a public https URL', async () => {

@@ -226,4 +226,29 @@ describe('webhook endpoints', () => {
     expect(failed.data.map((d) => d.id)).toEqual([sent[0]]);
     await json(await api.request(`/api/webhooks/${endpoint.id}/deliveries?cursor=bogus`, { headers: owner.headers }), 400);
   });
+
+  it("caps a tenant's endpoints by plan (free: 2), even when the creates race; deleting one makes room", async () => {
+    const plans = await json<{ data: Array<{ code: string; max_webhooks: number }> }>(await api.request('/api/plans'), 200);
+    expect(Object.fromEntries(plans.data.map((p) => [p.code, p.max_webhooks]))).toEqual({ free: 2, starter: 5, professional: 20, enterprise: -1 });
+
+    const free = await createTestTenant(env.db, { plan: 'free' });
+    const attempts = await Promise.all(
+      Array.from({ length: 5 }, () => api.request('/api/webhooks', { body: { url: receiver.url, events: ['job.completed'] }, headers: free.headers })),
+    );
+    const statuses = attempts.map((r) => r.status).sort();
+    expect(statuses).toEqual([201, 201, 402, 402, 402]);
+    const refusal = (await attempts.find((r) => r.status === 402)?.json()) as Record<string, unknown>;
+    expect(refusal).toMatchObject({ code: 'plan_limit_exceeded', limit: 'max_webhooks', limit_value: 2, value: 3, plan: 'free' });
+    const [count] = await env.db('webhooks').where({ tenant_id: free.tenantId }).count<Array<{ count: number }>>({ count: '*' });
+    expect(Number(count?.count)).toBe(2);
+
+    const mine = await json<{ data: Endpoint[] }>(await api.request('/api/webhooks', { headers: free.headers }), 200);
+    expect((await api.request(`/api/webhooks/${mine.data[0]?.id}`, { method: 'DELETE', headers: free.headers })).status).toBe(204);
+    await createEndpoint(free);
+    await json(await api.request('/api/webhooks', { body: { url: receiver.url, events: ['job.completed'] }, headers: free.headers }), 402);
+
+    // Enterprise has no cap.
+    const big = await createTestTenant(env.db, { plan: 'enterprise' });
+    for (let i = 0; i < 21; i++) await createEndpoint(big);
+  });
 });

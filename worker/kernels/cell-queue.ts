@@ -20,6 +20,15 @@ export class CellQueue {
     this.data[this.length++] = cell;
   }
 
+  /**
+   * Makes room for at least `capacity` cells and returns the (possibly new) array, for loops that
+   * write `data` directly: they set `length` before calling it (the cells to keep) and after.
+   */
+  reserve(capacity: number): Uint32Array {
+    while (this.data.length < capacity) this.grow();
+    return this.data;
+  }
+
   /** Removes and returns the oldest cell (FIFO). The caller checks `head < length` first. */
   shift(): number {
     return this.data[this.head++]!;

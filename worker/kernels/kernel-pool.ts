@@ -273,7 +273,8 @@ export class KernelPool {
     if (strategy === 'auto' && bound < MAX_RETURNED_PATH_CELLS) {
       const budget = Math.ceil(this.options.diveBudgetPerStep * (bound + 1)) + 1024;
       const dive = await this.runTasks(
-        [{ kind: 'dive', control: control.buffers, lattice, start: params.start, end: params.end, budget }],
+        1,
+        () => [{ kind: 'dive', control: control.buffers, lattice, start: params.start, end: params.end, budget }],
         control,
         how,
       );
@@ -304,21 +305,24 @@ export class KernelPool {
         `the run needs ${sharedBytes} bytes of working memory; the pool allows ${this.options.memoryLimitBytes}`,
       );
     }
-    const buffers = allocateSlabBuffers(kernel, lattice, slabs);
-    const base = { control: control.buffers, lattice, slabs };
-    const tasks: KernelTask[] = slabs.map((_, slab): KernelTask => {
-      switch (kernel) {
-        case 'bfs': {
-          const { start, end } = params as ResolvedShortestPath;
-          return { kind: 'bfs', ...base, slab, start, end, buffers: buffers as never };
+    // Allocated once the run's threads are free: a run waiting for threads holds no slabs.
+    const tasks = (): KernelTask[] => {
+      const buffers = allocateSlabBuffers(kernel, lattice, slabs);
+      const base = { control: control.buffers, lattice, slabs };
+      return slabs.map((_, slab): KernelTask => {
+        switch (kernel) {
+          case 'bfs': {
+            const { start, end } = params as ResolvedShortestPath;
+            return { kind: 'bfs', ...base, slab, start, end, buffers: buffers as never };
+          }
+          case 'components':
+            return { kind: 'components', ...base, slab, buffers: buffers as never };
+          case 'diffusion':
+            return { kind: 'diffusion', ...base, slab, params: params as never, buffers: buffers as never };
         }
-        case 'components':
-          return { kind: 'components', ...base, slab, buffers: buffers as never };
-        case 'diffusion':
-          return { kind: 'diffusion', ...base, slab, params: params as never, buffers: buffers as never };
-      }
-    });
-    const outcome = await this.runTasks(tasks, control, how);
+      });
+    };
+    const outcome = await this.runTasks(slabs.length, tasks, control, how);
     const memoryBytes = sharedBytes + outcome.threadBytes;
     return {
       ...outcome,
@@ -336,20 +340,22 @@ export class KernelPool {
   }
 
   /**
-   * Runs a run's tasks together (they may meet at barriers, so all their threads are reserved
-   * first), and turns the answers into one outcome or one error. An inline run's single task
-   * runs here, on the caller's thread.
+   * Runs a run's `count` tasks together (they may meet at barriers, so all their threads are
+   * reserved first; `build` makes the tasks, allocating their buffers, only then), and turns the
+   * answers into one outcome or one error. An inline run's single task runs here, on the
+   * caller's thread.
    */
-  private async runTasks(tasks: KernelTask[], control: JobControl, how: RunMode): Promise<SlabsOutcome> {
+  private async runTasks(count: number, build: () => KernelTask[], control: JobControl, how: RunMode): Promise<SlabsOutcome> {
     const piscina = this.piscina;
     if (!piscina || this.currentState !== 'running') throw new KernelError('pool_closed');
-    if (how.inline && tasks.length === 1) {
+    if (how.inline && count === 1) {
       if (how.signal.aborted || control.cancelled) throw new KernelError('cancelled');
-      return outcomeOf([{ status: 'fulfilled', value: runKernelTask(tasks[0] as KernelTask) }]);
+      return outcomeOf([{ status: 'fulfilled', value: runKernelTask(build()[0] as KernelTask) }]);
     }
-    await this.slots.acquire(tasks.length, how.signal);
+    await this.slots.acquire(count, how.signal);
     let settled: PromiseSettledResult<TaskEnvelope>[];
     try {
+      const tasks = build();
       settled = await Promise.allSettled(
         tasks.map((task) =>
           piscina.run(task).catch((err: unknown) => {
@@ -360,7 +366,7 @@ export class KernelPool {
         ),
       );
     } finally {
-      this.slots.release(tasks.length);
+      this.slots.release(count);
     }
     return outcomeOf(settled);
   }

@@ -1,0 +1,56 @@
+/**
+ * A job's memory reservation from its stored form (lattice spec and parameters), and the submit
+ * check that refuses a job larger than any worker is configured to hold.
+ */
+import { AppError } from '../errors.ts';
+import { jobMemoryBytes } from '../lattice/working-memory.ts';
+import type { KernelType, LatticeSpec } from '../lattice/types.ts';
+import { shapeOfSpec } from '../lattice/validate.ts';
+import type { QueuedJobRef } from '../queues/producer.ts';
+import type { JobRow } from './types.ts';
+
+/** The settings both the API and the workers size reservations with. */
+export interface JobMemorySettings {
+  /** Threads of a worker's kernel pool (`KERNEL_THREADS`). */
+  KERNEL_THREADS: number;
+  /** Most memory one job may reserve (`MAX_JOB_MEMORY_BYTES`). */
+  MAX_JOB_MEMORY_BYTES: number;
+}
+
+/**
+ * Bytes a job reserves on a worker: see working-memory.ts. The spec must be valid (a checked
+ * job or a stored row); its obstacle list is not read, only its length.
+ */
+export function jobReservation(type: KernelType, spec: LatticeSpec, params: Record<string, unknown>, threads: number): number {
+  const shape = shapeOfSpec(spec);
+  if (!Array.isArray(shape)) throw new TypeError(`a job's reservation needs a valid lattice: ${shape.message}`);
+  const obstacles = spec.obstacles as { blocked?: unknown[] } | undefined;
+  const sources = (params['sources'] as unknown[] | undefined)?.length ?? 0;
+  const initial = (params['initial'] as unknown[] | undefined)?.length ?? 0;
+  return jobMemoryBytes({ type, shape, explicitBlocked: obstacles?.blocked?.length ?? 0, sources: sources + initial }, threads);
+}
+
+/** Refuses (422 `job_too_large`) a job whose reservation exceeds `MAX_JOB_MEMORY_BYTES`. */
+export function checkJobMemory(bytes: number, settings: JobMemorySettings): void {
+  const limit = settings.MAX_JOB_MEMORY_BYTES;
+  if (bytes <= limit) return;
+  throw new AppError('job_too_large', `The job needs about ${formatBytes(bytes)} of working memory; a worker holds at most ${formatBytes(limit)} per job`, {
+    extra: { memory_bytes: bytes, limit_bytes: limit },
+  });
+}
+
+function formatBytes(bytes: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} bytes` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** A job row as its queue entry: id, tenant, type and the memory it reserves. */
+export function queuedJobOf(row: Pick<JobRow, 'id' | 'tenant_id' | 'type' | 'lattice' | 'params'>, threads: number): QueuedJobRef {
+  return { id: row.id, tenantId: row.tenant_id, type: row.type, memoryBytes: jobReservation(row.type, row.lattice, row.params, threads) };
+}

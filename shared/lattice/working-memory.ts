@@ -1,0 +1,88 @@
+/**
+ * The memory one job reserves on a worker, computed from its lattice spec and parameters alone
+ * (nothing is materialised), so the API can refuse a job no worker can hold and a worker can
+ * decide whether a job fits before it fetches it.
+ *
+ * Shared state (bit planes, fields, slab faces, the control block) is sized exactly as the kernel
+ * pool allocates it. What threads allocate privately depends on the data (search frontiers,
+ * flood-fill queues), so it gets an allowance: a frontier of at most `2·d·cells / longest side`
+ * cells (a grid's largest breadth-first layer is about a cross-section), held in growable queues.
+ * The main thread's share (the parsed spec with its explicit obstacles, the resolved index list,
+ * a returned path) is counted too.
+ */
+import { MAX_FIELD_VALUES, MAX_RETURNED_PATH_CELLS } from './limits.ts';
+import type { KernelType } from './types.ts';
+
+/** What the estimate reads of a job: its shape, explicit obstacle count and diffusion sources. */
+export interface JobMemoryInput {
+  type: KernelType;
+  shape: readonly number[];
+  /** Entries of an explicit obstacle list (0 for none or procedural). */
+  explicitBlocked: number;
+  /** Diffusion sources and initial impulses together. */
+  sources?: number;
+}
+
+/** Fewest rows of axis 0 per slab when the pool splits a run (its `minRowsPerSlab` default). */
+export const MIN_ROWS_PER_SLAB = 64;
+
+/** Bytes every job costs whatever its size: row, result JSON, promises, buffers' headers. */
+const JOB_BASE_BYTES = 256 * 1024;
+/** Growable queues may hold twice their length. */
+const GROWTH = 2;
+/** Upper bound of the per-slab counters of the components and diffusion kernels, in float64s. */
+const SLAB_COUNTER_SLOTS = 64 + MAX_FIELD_VALUES;
+/** A coordinate list entry in JavaScript: array header plus one number per axis, and its JSON text. */
+const coordinateBytes = (d: number): number => 64 + 16 * d;
+
+/** Slabs the pool cuts a run into with `threads` threads (an upper bound: small runs use one). */
+export function slabsFor(shape: readonly number[], threads: number): number {
+  return Math.max(1, Math.min(threads, Math.floor((shape[0] ?? 1) / MIN_ROWS_PER_SLAB)));
+}
+
+/**
+ * Bytes a job reserves on a worker whose kernel pool has `threads` threads.
+ *
+ * @param threads - the pool's threads (the most slabs a run is cut into)
+ */
+export function jobMemoryBytes(job: JobMemoryInput, threads: number): number {
+  const { shape } = job;
+  const d = shape.length;
+  const cells = shape.reduce((product, side) => product * side, 1);
+  const rowCells = cells / (shape[0] ?? 1);
+  const slabs = slabsFor(shape, threads);
+  const longest = Math.max(...shape);
+  const frontier = Math.min(cells, Math.ceil((2 * d * cells) / longest) + 64);
+  // Bit arrays round each slab up to whole 32-bit words.
+  const bits = (perCell: number): number => Math.ceil((cells * perCell) / 8) + 4 * slabs;
+  const control = 32 + (16 + 8 * slabs) * 8;
+  const rowTable = rowCells * 4;
+  let kernel: number;
+  switch (job.type) {
+    case 'shortest_path': {
+      const outboxes = slabs > 1 ? slabs * 2 * rowCells * 4 : 0;
+      // Three frontier queues (two sides and the next layer) of 4-byte cells per slab.
+      const queues = 3 * frontier * 4 * GROWTH + slabs * 3 * 256;
+      // The lower-bound dive: a hash set and two lists over ~16 cells per step of the bound.
+      const dive = 64 * (16 * (shape.reduce((sum, side) => sum + side, 0) + 1) + 1024);
+      const path = Math.min(cells, MAX_RETURNED_PATH_CELLS) * (8 + coordinateBytes(d));
+      kernel = bits(3) + outboxes + queues + slabs * rowTable + dive + path;
+      break;
+    }
+    case 'components': {
+      // Per slab: face labels (4), sizes (8) and flags (1) for two rows; the merge's tables (13).
+      const faces = slabs * 2 * rowCells * (13 + 13) + slabs * SLAB_COUNTER_SLOTS * 8;
+      const queues = frontier * 4 * GROWTH + slabs * 256;
+      kernel = bits(1) + faces + queues + slabs * rowTable;
+      break;
+    }
+    case 'diffusion': {
+      // Two float32 fields and the obstacle bits; the field sample per slab.
+      kernel = bits(1) + 8 * cells + slabs * SLAB_COUNTER_SLOTS * 8 + (job.sources ?? 0) * 64;
+      break;
+    }
+  }
+  // The spec's explicit list as parsed JSON, and the sorted index list it resolves into.
+  const explicit = job.explicitBlocked * (coordinateBytes(d) + 8);
+  return Math.ceil(JOB_BASE_BYTES + control + kernel + explicit);
+}

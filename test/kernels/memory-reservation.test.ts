@@ -1,0 +1,70 @@
+/**
+ * A job's memory reservation (computed from its spec before anything runs) against what the
+ * kernels really allocate, on random lattices of up to a few million cells: the reservation
+ * covers every run, and for the dense kernel (diffusion) it stays close to it.
+ */
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobReservation } from '../../shared/jobs/job-memory.ts';
+import type { KernelType, LatticeSpec } from '../../shared/lattice/types.ts';
+import { KernelPool } from '../../worker/kernels/kernel-pool.ts';
+
+const THREADS = 2;
+const pool = new KernelPool({ threads: THREADS });
+beforeAll(() => pool.start());
+afterAll(() => pool.close());
+
+/** Shapes of 1 to 4 axes and about 10^4 to 2·10^6 cells; random obstacles and boundary. */
+const specArb: fc.Arbitrary<LatticeSpec> = fc
+  .integer({ min: 1, max: 4 })
+  .chain((d) => {
+    const maxSide = [0, 2_000_000, 1400, 120, 36][d]!;
+    const minSide = [0, 10_000, 100, 20, 10][d]!;
+    return fc.record({
+      shape: fc.array(fc.integer({ min: minSide, max: maxSide }), { minLength: d, maxLength: d }),
+      boundary: fc.constantFrom('open' as const, 'periodic' as const),
+      obstacles: fc.record({ density: fc.double({ min: 0, max: 0.55, noNaN: true }), seed: fc.integer({ min: 0, max: 2 ** 32 - 1 }) }),
+    });
+  }) as fc.Arbitrary<LatticeSpec>;
+
+async function measured(type: KernelType, spec: LatticeSpec, params: Record<string, unknown>) {
+  const { result, stats } = await pool.runDetailed(type, spec, params);
+  return { memory: (result as { memory_bytes: number }).memory_bytes, shared: stats.shared_bytes };
+}
+
+describe('memory reservation', () => {
+  it('covers what shortest_path, components and diffusion allocate', async () => {
+    let runs = 0;
+    await fc.assert(
+      fc.asyncProperty(specArb, async (spec) => {
+        const shape = spec.shape as number[];
+        const jobs: Array<[KernelType, Record<string, unknown>]> = [
+          ['shortest_path', { start: shape.map(() => 0), end: shape.map((side) => side - 1) }],
+          ['components', {}],
+          ['diffusion', { steps: 2, alpha: 0.1, sources: [{ cell: shape.map(() => 0), value: 1 }] }],
+        ];
+        for (const [type, params] of jobs) {
+          const reserved = jobReservation(type, spec, params, THREADS);
+          const { memory, shared } = await measured(type, spec, params);
+          runs++;
+          expect(memory, `${type} on ${JSON.stringify(spec)}`).toBeLessThanOrEqual(reserved);
+          expect(shared).toBeLessThanOrEqual(reserved);
+          // The dense kernel's reservation is its field and bits, not a guess many times over.
+          if (type === 'diffusion') expect(reserved).toBeLessThanOrEqual(1.1 * memory + 512 * 1024);
+        }
+      }),
+      { numRuns: 20 },
+    );
+    expect(runs).toBe(60);
+  }, 120_000);
+
+  it('counts an explicit obstacle list and a longest possible path', () => {
+    const plain: LatticeSpec = { shape: [100, 100], boundary: 'open' } as LatticeSpec;
+    const listed = { ...plain, obstacles: { blocked: Array.from({ length: 5000 }, (_, i) => [i % 100, Math.floor(i / 100)]) } } as LatticeSpec;
+    const params = { start: [0, 0], end: [99, 99] };
+    expect(jobReservation('shortest_path', listed, params, 1) - jobReservation('shortest_path', plain, params, 1)).toBeGreaterThanOrEqual(5000 * 8);
+    // A path on a maze may visit every cell: the reservation grows with the cells, to the result's cap.
+    const long = jobReservation('shortest_path', { shape: [4000, 4000], boundary: 'open' } as LatticeSpec, params, 1);
+    expect(long).toBeGreaterThan(1_000_000 * 8);
+  });
+});

@@ -1,0 +1,375 @@
+/**
+ * Noisy neighbours, with real processes (one API, one worker, one scheduler) on the plans' own
+ * rate limits: a free-plan tenant runs every abuse at once — webhook endpoints on a tarpit (a
+ * server that accepts and never answers) hit by `POST /api/webhooks/:id/test` in loops and by
+ * its jobs' events, a stored lattice with a giant obstacle list referenced by many tiny job
+ * submissions, list pages of the largest size, diffusion jobs with the most steps and sources the
+ * plan allows, and unauthenticated ~1 MB JSON bodies — while a professional tenant runs a steady
+ * mix of submits and polls. The victim's p99 request latency and p99 job queue wait are measured
+ * without the abuser and then with it, in the same run.
+ *
+ * It holds that: the victim's p99 latency and p99 queue wait with the abuser stay within 2x of
+ * those without it, where a baseline below a floor (20 ms of latency, 50 ms of queue wait) counts
+ * as the floor, so that a 2 ms baseline does not fail a 5 ms figure; the victim gets no 5xx and
+ * no 429; no process's resident memory (read from /proc) exceeds its budget — the worker's is
+ * WORKER_MEMORY_BUDGET_BYTES plus WORKER_MEMORY_HEADROOM_BYTES, the API's and the scheduler's
+ * 512 MiB (their Kubernetes limits); and nothing accepted is lost: every job of both tenants
+ * that was answered 202 reaches a final state, and every completed one has its result. The
+ * abuser's own 429s (and other refusals) are expected. Figures are printed as JSON.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createDb, type Db } from '../../shared/db.ts';
+import { type Cluster, startCluster } from '../harness/cluster.ts';
+import { SERVER_URL } from '../support/postgres.ts';
+import { createTestTenant, type TestTenant } from '../support/tenants.ts';
+
+const MIB = 1024 * 1024;
+const BASELINE_MS = 12_000;
+const ABUSE_MS = 20_000;
+const LATENCY_FLOOR_MS = 20;
+const QUEUE_WAIT_FLOOR_MS = 50;
+const WORKER_BUDGET = 1024 * MIB;
+const WORKER_HEADROOM = 512 * MIB;
+/** Resident memory each process may reach. */
+const RSS_BUDGET = { api: 512 * MIB, worker: WORKER_BUDGET + WORKER_HEADROOM, scheduler: 512 * MIB } as const;
+
+type Phase = 'baseline' | 'abuse';
+
+interface Sample {
+  phase: Phase;
+  ms: number;
+  status: number;
+}
+
+interface VictimJob {
+  id: string;
+  phase: Phase;
+}
+
+let cluster: Cluster;
+let db: Db;
+let tarpit: Server;
+const tarpitSockets = new Set<Socket>();
+let victim: TestTenant;
+let abuser: TestTenant;
+let failed = false;
+
+const api = (): string => cluster.apis[0]!.url;
+
+/** A request with its time and status; network failures and answers slower than the timeout (10 s) count as status 0. */
+async function timed(path: string, init: { method?: string; body?: string; headers?: Record<string, string>; timeoutMs?: number } = {}) {
+  const started = performance.now();
+  try {
+    const response = await fetch(`${api()}${path}`, {
+      method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+      headers: { ...(init.body === undefined ? {} : { 'content-type': 'application/json' }), ...init.headers },
+      body: init.body,
+      signal: AbortSignal.timeout(init.timeoutMs ?? 10_000),
+    });
+    const text = await response.text();
+    return { status: response.status, ms: performance.now() - started, text };
+  } catch {
+    return { status: 0, ms: performance.now() - started, text: '' };
+  }
+}
+
+function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Resident set size of a process, from /proc. */
+function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+  return kb ? Number(kb) * 1024 : 0;
+}
+
+/** The victim's small jobs, in turn. */
+function victimJob(i: number): unknown {
+  const seed = i % 50;
+  switch (i % 3) {
+    case 0:
+      return { type: 'shortest_path', lattice: { shape: [30, 40], obstacles: { density: 0.25, seed } }, params: { start: [0, 0], end: [29, 39] } };
+    case 1:
+      return { type: 'components', lattice: { shape: [24, 24], obstacles: { density: 0.4, seed } } };
+    default:
+      return { type: 'diffusion', lattice: { dimensions: 3, size: 8, boundary: 'periodic' }, params: { steps: 20, alpha: 0.1, sources: [{ cell: [1, 2, 3], value: 2 }] } };
+  }
+}
+
+beforeAll(async () => {
+  tarpit = createServer((socket) => {
+    // Accepts, reads, never answers.
+    tarpitSockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => tarpitSockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => tarpit.listen(0, '127.0.0.1', resolve));
+  cluster = await startCluster({
+    postgresServerUrl: SERVER_URL,
+    templateDatabase: inject('templateDatabase'),
+    apis: 1,
+    workers: 1,
+    schedulers: 1,
+    // Two cores shared with whatever else runs: starting three processes can take a while.
+    readyTimeoutMs: 150_000,
+    env: {
+      // The production defaults where the harness shortens them for fault suites.
+      WEBHOOK_TIMEOUT_MS: '10000',
+      RATE_LIMIT_CREDENTIAL_PER_SECOND: '100',
+      DATABASE_POOL_MAX: '10',
+      KERNEL_THREADS: '2',
+      WORKER_CONCURRENCY: '4',
+      WORKER_MEMORY_BUDGET_BYTES: String(WORKER_BUDGET),
+      WORKER_MEMORY_HEADROOM_BYTES: String(WORKER_HEADROOM),
+      MAX_JOB_MEMORY_BYTES: String(WORKER_BUDGET),
+    },
+  });
+  db = createDb({ url: cluster.databaseUrl, poolMax: 2 });
+  [victim, abuser] = await Promise.all([createTestTenant(db, { plan: 'professional', name: 'victim' }), createTestTenant(db, { plan: 'free', name: 'abuser' })]);
+}, 240_000);
+
+afterAll(async () => {
+  await db?.destroy();
+  await cluster?.stop({ keepLogs: failed });
+  if (failed && cluster) console.log(`process logs kept in ${cluster.logDir}`);
+  for (const socket of tarpitSockets) socket.destroy();
+  await new Promise<void>((resolve) => (tarpit ? tarpit.close(() => resolve()) : resolve()));
+}, 60_000);
+
+/** The victim's steady mix: two loops of submit-then-poll, and a list read every second. */
+function runVictim(phaseOf: () => Phase, stop: () => boolean) {
+  const samples: Sample[] = [];
+  const jobs: VictimJob[] = [];
+  let n = 0;
+  const request = async (path: string, body?: unknown) => {
+    const phase = phaseOf();
+    const r = await timed(path, { body: body === undefined ? undefined : JSON.stringify(body), headers: victim.headers });
+    samples.push({ phase, ms: r.ms, status: r.status });
+    return r;
+  };
+  const loop = async () => {
+    while (!stop()) {
+      const phase = phaseOf();
+      const submitted = await request('/api/jobs', victimJob(n++));
+      if (submitted.status === 202) {
+        const { id } = JSON.parse(submitted.text) as { id: string };
+        jobs.push({ id, phase });
+        for (let polls = 0; polls < 100 && !stop(); polls++) {
+          await sleep(150);
+          const read = await request(`/api/jobs/${id}`);
+          if (read.status === 200 && /"status":"(completed|failed|cancelled)"/.test(read.text)) break;
+        }
+      }
+      await sleep(250);
+    }
+  };
+  const lists = async () => {
+    while (!stop()) {
+      await request('/api/jobs?limit=20');
+      await sleep(1000);
+    }
+  };
+  return { samples, jobs, done: Promise.all([loop(), loop(), lists()]) };
+}
+
+/** Every abuse of the free tenant at once, until `stop()`. */
+async function runAbuser(stop: () => boolean) {
+  const statuses: Record<string, Record<number, number>> = {};
+  const count = (what: string, status: number) => {
+    statuses[what] ??= {};
+    statuses[what][status] = (statuses[what][status] ?? 0) + 1;
+  };
+  const jobs: string[] = [];
+  const headers = abuser.headers;
+  const accepted = (what: string, r: { status: number; text: string }) => {
+    count(what, r.status);
+    if (r.status === 202) jobs.push((JSON.parse(r.text) as { id: string }).id);
+  };
+
+  const loops: Array<Promise<void>> = [];
+  // Each loop goes again at once, or after 200 ms when its plan's rate limit refused it (five
+  // requests a second per loop: a flood of refusals from one address is a job for the edge, not
+  // for a tenant's plan).
+  const forever = (fn: () => Promise<number>) =>
+    loops.push(
+      (async () => {
+        while (!stop()) await sleep((await fn()) === 429 ? 200 : 5);
+      })(),
+    );
+  const counted = (what: string, r: { status: number }) => {
+    count(what, r.status);
+    return r.status;
+  };
+  // Set-up requests may take long on a stalled API: they get a minute, and run side by side.
+  const setUp = 60_000;
+
+  // Tarpit endpoints, as many as the plan lets it make; `test` on five of them in loops.
+  const endpoints: string[] = [];
+  const webhooks = (async () => {
+    const url = (i: number) => `http://127.0.0.1:${(tarpit.address() as AddressInfo).port}/hook-${i}`;
+    for (let i = 0; i < 10 && !stop(); i++) {
+      const body = JSON.stringify({ url: url(i), events: ['job.completed', 'job.failed', 'job.cancelled'] });
+      const r = await timed('/api/webhooks', { body, headers, timeoutMs: setUp });
+      count('create endpoint', r.status);
+      if (r.status !== 201) break;
+      endpoints.push((JSON.parse(r.text) as { id: string }).id);
+    }
+    for (const id of endpoints.slice(0, 5)) {
+      forever(async () => counted('webhook test', await timed(`/api/webhooks/${id}/test`, { method: 'POST', headers, timeoutMs: 15_000 })));
+    }
+  })();
+
+  // A stored lattice with a giant obstacle list (115k duplicates of a few cells), or the largest
+  // the API accepts, then tiny jobs on it in loops.
+  const giantList = (async () => {
+    const blocked = Array.from({ length: 115_000 }, (_, i) => [i % 10, (i >> 3) % 10, (i >> 6) % 10]);
+    let stored = await timed('/api/lattices', { body: JSON.stringify({ shape: [10, 10, 10], obstacles: { blocked } }), headers, timeoutMs: setUp });
+    count('store giant list', stored.status);
+    if (stored.status !== 201) {
+      const half = Array.from({ length: 1000 }, (_, i) => [Math.floor(i / 100), Math.floor(i / 10) % 10, i % 10]).filter((_, i) => i % 2 === 0);
+      stored = await timed('/api/lattices', { body: JSON.stringify({ shape: [10, 10, 10], obstacles: { blocked: half } }), headers, timeoutMs: setUp });
+      count('store largest list', stored.status);
+    }
+    if (stored.status !== 201) return;
+    const tiny = JSON.stringify({ type: 'components', lattice_id: (JSON.parse(stored.text) as { id: string }).id });
+    for (let i = 0; i < 4; i++) {
+      forever(async () => {
+        const r = await timed('/api/jobs', { body: tiny, headers });
+        accepted('job on giant list', r);
+        return r.status;
+      });
+    }
+  })();
+
+  // The plan's largest diffusion (the longest run, the most sources), as many as it runs at once.
+  const maximal = (async () => {
+    const sources = Array.from({ length: 10_000 }, (_, i) => ({ cell: [i % 10, Math.floor(i / 10) % 10, Math.floor(i / 100) % 10], value: 1 }));
+    const body = JSON.stringify({ type: 'diffusion', lattice: { dimensions: 3, size: 10 }, params: { steps: 1_000_000, alpha: 0.1, sources } });
+    await Promise.all([0, 1].map(async () => accepted('maximal diffusion', await timed('/api/jobs', { body, headers, timeoutMs: setUp }))));
+  })();
+
+  // Pages of the most items, and about 1 MB of JSON sent without credentials, in loops.
+  for (let i = 0; i < 2; i++) forever(async () => counted('list page', await timed('/api/jobs?limit=100', { headers })));
+  const cells = Array.from({ length: 70_000 }, (_, i) => [i % 10, (i >> 4) % 10, (i >> 8) % 10]);
+  const oversized = JSON.stringify({ type: 'components', lattice: { shape: [10, 10, 10], obstacles: { blocked: cells } } });
+  for (let i = 0; i < 3; i++) forever(async () => counted('oversized body', await timed('/api/jobs', { body: oversized })));
+
+  await Promise.all([webhooks, giantList, maximal]);
+  await Promise.all(loops);
+  return { statuses, jobs, endpoints: endpoints.length };
+}
+
+describe('a noisy neighbour', () => {
+  it('does not slow another tenant down by more than 2x, push a process past its memory, or lose a job', { timeout: 180_000 }, async () => {
+    const pids = cluster.processes.map((p) => ({ role: p.role, name: p.name, pid: p.pid as number }));
+    const peakRss = new Map(pids.map((p) => [p.name, 0]));
+    const sampler = setInterval(() => {
+      for (const p of pids) {
+        try {
+          peakRss.set(p.name, Math.max(peakRss.get(p.name) ?? 0, rssBytes(p.pid)));
+        } catch {
+          // The process is gone: the liveness check below reports it.
+        }
+      }
+    }, 200);
+
+    let phase: Phase = 'baseline';
+    let victimStop = false;
+    let abuserStop = false;
+    const started = Date.now();
+    const load = runVictim(
+      () => phase,
+      () => victimStop,
+    );
+    await sleep(BASELINE_MS);
+    phase = 'abuse';
+    const abuse = runAbuser(() => abuserStop);
+    await sleep(ABUSE_MS);
+    victimStop = true;
+    abuserStop = true;
+    await load.done;
+    const abused = await abuse;
+    const loadMs = Date.now() - started;
+
+    // The abuser's jobs end too: it cancels what still runs (its plan lets a diffusion run for a
+    // minute), retrying while its own rate limit refuses; what it cannot cancel hits the plan's
+    // runtime limit. Either is a final state.
+    const everyJob = [...load.jobs.map((j) => j.id), ...abused.jobs];
+    const deadline = Date.now() + 75_000;
+    let unfinished: Array<{ id: string; status: string }> = [];
+    for (;;) {
+      unfinished = (await db('jobs').whereIn('id', everyJob).whereNotIn('status', ['completed', 'failed', 'cancelled']).select('id', 'status')) as typeof unfinished;
+      if (unfinished.length === 0 || Date.now() > deadline) break;
+      for (const { id } of unfinished.filter((j) => abused.jobs.includes(j.id))) {
+        const r = await timed(`/api/jobs/${id}`, { method: 'DELETE', headers: abuser.headers, timeoutMs: 5000 });
+        if (r.status === 429) break;
+      }
+      await sleep(1000);
+    }
+    clearInterval(sampler);
+    const rows = (await db('jobs as j')
+      .leftJoin('job_results as r', 'r.job_id', 'j.id')
+      .whereIn('j.id', everyJob)
+      .select('j.id', 'j.tenant_id', 'j.status', 'j.queue_wait_ms', db.raw('r.job_id is not null as has_result'))) as Array<{
+      id: string;
+      tenant_id: string;
+      status: string;
+      queue_wait_ms: number | null;
+      has_result: boolean;
+    }>;
+    const byId = new Map(rows.map((r) => [r.id, r]));
+
+    const latencies = (p: Phase) => load.samples.filter((s) => s.phase === p).map((s) => s.ms);
+    const waits = (p: Phase) =>
+      load.jobs
+        .filter((j) => j.phase === p)
+        .map((j) => byId.get(j.id)?.queue_wait_ms)
+        .filter((w): w is number => typeof w === 'number');
+    const figures = {
+      load_ms: loadMs,
+      victim: {
+        requests: { baseline: latencies('baseline').length, abuse: latencies('abuse').length },
+        p99_latency_ms: { baseline: percentile(latencies('baseline'), 99), abuse: percentile(latencies('abuse'), 99) },
+        p50_latency_ms: { baseline: percentile(latencies('baseline'), 50), abuse: percentile(latencies('abuse'), 50) },
+        jobs: { baseline: waits('baseline').length, abuse: waits('abuse').length },
+        p99_queue_wait_ms: { baseline: percentile(waits('baseline'), 99), abuse: percentile(waits('abuse'), 99) },
+        statuses: Object.fromEntries([...new Set(load.samples.map((s) => s.status))].map((s) => [s, load.samples.filter((x) => x.status === s).length])),
+      },
+      abuser: { endpoints: abused.endpoints, accepted_jobs: abused.jobs.length, statuses: abused.statuses },
+      peak_rss_mib: Object.fromEntries(pids.map((p) => [p.name, Math.round((peakRss.get(p.name) ?? 0) / MIB)])),
+      rss_budget_mib: Object.fromEntries(pids.map((p) => [p.name, RSS_BUDGET[p.role] / MIB])),
+      unfinished_jobs: unfinished.length,
+      completed_without_result: rows.filter((r) => r.status === 'completed' && !r.has_result).length,
+      missing_rows: everyJob.filter((id) => !byId.has(id)).length,
+      bounds: { latency_floor_ms: LATENCY_FLOOR_MS, queue_wait_floor_ms: QUEUE_WAIT_FLOOR_MS, factor: 2 },
+    };
+    console.log(JSON.stringify({ noisy_neighbour: figures }, null, 2));
+    failed = true;
+
+    // Nothing accepted is lost.
+    expect(figures.missing_rows).toBe(0);
+    expect(unfinished).toEqual([]);
+    expect(figures.completed_without_result).toBe(0);
+    // The victim is served: no errors, and no refusals of its own plan.
+    const victimErrors = load.samples.filter((s) => s.status === 0 || s.status >= 500 || s.status === 429);
+    expect(victimErrors.length, `victim requests failed: ${JSON.stringify(figures.victim.statuses)}`).toBe(0);
+    expect(figures.victim.jobs.baseline).toBeGreaterThan(10);
+    expect(figures.victim.jobs.abuse).toBeGreaterThan(10);
+    // No process past its memory budget.
+    for (const p of pids) expect(peakRss.get(p.name), `${p.name} resident memory`).toBeLessThanOrEqual(RSS_BUDGET[p.role]);
+    for (const p of cluster.processes) expect(p.running, `${p.name} still runs`).toBe(true);
+    // Within 2x of the same run's baseline (a baseline under the floor counts as the floor).
+    const { p99_latency_ms: latency, p99_queue_wait_ms: wait } = figures.victim;
+    expect(latency.abuse, 'victim p99 request latency with the abuser').toBeLessThanOrEqual(2 * Math.max(latency.baseline, LATENCY_FLOOR_MS));
+    expect(wait.abuse, 'victim p99 queue wait with the abuser').toBeLessThanOrEqual(2 * Math.max(wait.baseline, QUEUE_WAIT_FLOOR_MS));
+    failed = false;
+  });
+});

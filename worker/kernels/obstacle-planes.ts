@@ -1,0 +1,112 @@
+/**
+ * Obstacle bit planes: a slab's procedural obstacles materialised into its packed 1-bit array
+ * (1 = blocked) a block of whole rows at a time, the first time a kernel needs them, so a cell
+ * is hashed once instead of at every neighbour check. The hash runs over a row range word by
+ * word (32 consecutive indices, one store). Explicit obstacles are set for the whole slab at
+ * once (the list is sorted and bounded), and the job's own cells stay open whatever the rule says.
+ */
+import { presetExplicitObstacles } from '../../shared/lattice/bit-slab.ts';
+import type { Slab } from '../../shared/lattice/slabs.ts';
+import type { Lattice } from '../../shared/lattice/types.ts';
+
+/** A block holds at least this many cells, so a tiny row does not cost a flag per row. */
+const MIN_BLOCK_CELLS = 2048;
+
+/**
+ * The obstacles of one slab, materialised lazily by row block into `bits`. Bits of a block are
+ * OR-ed in, so a kernel may keep its own flags in the same array for cells of blocks already
+ * materialised (a cell is never flagged before its block is ready).
+ */
+export class ObstaclePlanes {
+  /** Rows per block is `1 << blockShift`. */
+  readonly blockShift: number;
+  /** Per block, 1 once materialised. Every block is ready when the rule needs no hashing. */
+  readonly ready: Uint8Array;
+  private readonly rowCells: number;
+  private readonly rows: number;
+  private readonly lo: number;
+  private readonly threshold: number;
+  private readonly offset: number;
+  private readonly open: readonly number[];
+
+  /**
+   * @param bits - the slab's 1-bit array, indexed locally, zeroed
+   * @param open - global indices that stay open (a path's ends)
+   */
+  constructor(
+    private readonly bits: Int32Array,
+    lattice: Lattice,
+    slab: Slab,
+    open: readonly number[],
+  ) {
+    this.rowCells = lattice.strides[0]!;
+    this.rows = slab.rows;
+    this.lo = slab.lo;
+    this.open = open;
+    let shift = 0;
+    while ((1 << shift) * this.rowCells < MIN_BLOCK_CELLS && 1 << shift < slab.rows) shift++;
+    this.blockShift = shift;
+    this.ready = new Uint8Array(Math.ceil(slab.rows / (1 << shift)));
+    const { obstacles } = lattice;
+    this.threshold = obstacles.kind === 'procedural' ? obstacles.threshold : 0;
+    this.offset = obstacles.kind === 'procedural' ? obstacles.offset : 0;
+    if (obstacles.kind !== 'procedural') {
+      if (obstacles.kind === 'explicit') presetExplicitObstacles(bits, slab, obstacles.blocked, open);
+      this.ready.fill(1);
+    }
+  }
+
+  /** Private bytes: the block flags. */
+  get bytes(): number {
+    return this.ready.byteLength;
+  }
+
+  /** Materialises the block holding local row `row` unless it already is. */
+  ensureRow(row: number): void {
+    const block = row >>> this.blockShift;
+    if (this.ready[block] === 0) this.materialise(block);
+  }
+
+  /** Materialises every block (for kernels that read every cell). */
+  materialiseAll(): void {
+    for (let block = 0; block < this.ready.length; block++) if (this.ready[block] === 0) this.materialise(block);
+  }
+
+  /** Hashes one block's cells into the plane. */
+  materialise(block: number): void {
+    const { bits, rowCells, lo, threshold } = this;
+    const row0 = block << this.blockShift;
+    const row1 = Math.min(this.rows, row0 + (1 << this.blockShift));
+    const from = row0 * rowCells;
+    const to = row1 * rowCells;
+    // Hash input of local cell i is (lo + i + offset) mod 2^32, kept as int32 bits. The unsigned
+    // comparison hash < threshold is done without a branch (a third of the cells are blocked at
+    // typical densities, so a branch would mispredict often).
+    const base = lo + this.offset;
+    const all = threshold >= 2 ** 32;
+    const limit = threshold | 0;
+    for (let w = Math.floor(from / 32); w * 32 < to; w++) {
+      const first = w * 32;
+      const b0 = Math.max(0, from - first);
+      const b1 = Math.min(32, to - first);
+      const start = (base + first) | 0;
+      let word = 0;
+      for (let b = b0; b < b1; b++) {
+        let x = (start + b) | 0;
+        x ^= x >>> 16;
+        x = Math.imul(x, 0x7feb352d);
+        x ^= x >>> 15;
+        x = Math.imul(x, 0x846ca68b);
+        x ^= x >>> 16;
+        const below = ((~x & limit) | (~(x ^ limit) & ((x - limit) | 0))) >>> 31;
+        word |= (all ? 1 : below) << b;
+      }
+      bits[w]! |= word;
+    }
+    for (const cell of this.open) {
+      const local = cell - lo;
+      if (local >= from && local < to) bits[local >>> 5]! &= ~(1 << (local & 31));
+    }
+    this.ready[block] = 1;
+  }
+}
