@@ -10,6 +10,7 @@ import * as webhooks from './0004_webhooks.ts';
 import * as usage from './0005_usage.ts';
 import * as rowLevelSecurity from './0006_row_level_security.ts';
 import * as webhookLeasesAndCaps from './0007_webhook_leases_and_caps.ts';
+import * as planRequestsCompute from './0008_plan_requests_compute.ts';
 import * as latticeVersionsResultSummaries from './0009_lattice_versions_result_summaries.ts';
 import * as identityHardening from './0010_identity_hardening.ts';
 import * as jobMemory from './0011_job_memory.ts';
@@ -27,6 +28,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0005_usage', usage],
   ['0006_row_level_security', rowLevelSecurity],
   ['0007_webhook_leases_and_caps', webhookLeasesAndCaps],
+  ['0008_plan_requests_compute', planRequestsCompute],
   ['0009_lattice_versions_result_summaries', latticeVersionsResultSummaries],
   ['0010_identity_hardening', identityHardening],
   ['0011_job_memory', jobMemory],

@@ -15,6 +15,10 @@ export const AUDIT_ACTIONS = [
   'api_key.created',
   'api_key.revoked',
   'subscription.changed',
+  'plan_request.created',
+  'plan_request.approved',
+  'plan_request.rejected',
+  'plan_request.cancelled',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -114,6 +114,8 @@ export const configSchema = z.object({
   ADMIN_PASSWORD: optionalSecret,
   ADMIN_TOKEN: optionalSecret,
   ADMIN_READ_ONLY: bool.default(true),
+  // Who settles upgrades to paid plans; `manual`: an operator approves each request.
+  BILLING_PROVIDER: z.enum(['manual']).default('manual'),
 
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool.default(false),
   WEBHOOK_TIMEOUT_MS: int(100).default(10 * SECOND),

@@ -24,7 +24,22 @@ export interface Plan {
   requests_per_minute: number;
   retention_days: number;
   max_job_runtime_ms: number;
+  /** Most compute units one job may cost (shared/compute-units.ts). */
+  max_compute_units_per_job: number;
+  /** Compute units a tenant's jobs may cost per UTC month. */
+  compute_units_per_month: number;
 }
+
+/**
+ * True when moving from `from` to `to` needs no approval: a free plan, or one that costs no more
+ * than the current one (a downgrade). Anything else is an upgrade to a paid plan.
+ */
+export function isSelfServeChange(from: Pick<Plan, 'price_cents'>, to: Pick<Plan, 'price_cents'>): boolean {
+  return to.price_cents === 0 || to.price_cents <= from.price_cents;
+}
+
+/** The plan tenants start on while a sign-up's request for a paid plan waits for approval. */
+export const STARTING_PLAN: PlanCode = 'free';
 
 /** True when `value` is within `limit` (-1 = unlimited). */
 export function withinLimit(value: number, limit: number): boolean {

@@ -8,7 +8,10 @@
  * - `jobs.<type>` — jobs submitted, by job type (`jobs.shortest_path`, `jobs.components`,
  *   `jobs.diffusion`); counted when a job is accepted, so `jobs_per_month` compares against their sum;
  * - `compute_cells` — compute done: lattice cells × steps (a diffusion job of 1,000 cells and 50
- *   steps adds 50,000; a one-pass kernel adds its cell count), counted when a job finishes.
+ *   steps adds 50,000; a one-pass kernel adds its cell count), counted when a job finishes;
+ * - `compute_units` — compute charged against the plan (shared/compute-units.ts): a job's
+ *   worst-case units, counted when the job is accepted, so `compute_units_per_month` compares
+ *   against it.
  */
 import type { Knex } from 'knex';
 
@@ -16,6 +19,7 @@ import type { Knex } from 'knex';
 export const USAGE_METRICS = {
   apiCalls: 'api_calls',
   computeCells: 'compute_cells',
+  computeUnits: 'compute_units',
   /** Prefix of the per-type job counters: `jobs.<type>`. */
   jobsPrefix: 'jobs.',
 } as const;

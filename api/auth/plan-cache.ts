@@ -32,6 +32,11 @@ export class PlanCache {
     return this.plans;
   }
 
+  /** Every plan, cheapest first. */
+  async all(): Promise<Plan[]> {
+    return [...(await this.load()).values()];
+  }
+
   /** The plan with this code; throws when there is none (a tenant's plan always exists: foreign key). */
   async get(code: string): Promise<Plan> {
     const plan = (await this.load()).get(code);

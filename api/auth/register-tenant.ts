@@ -1,15 +1,17 @@
 /**
- * Sign-up: a tenant, its owner user, the audit row and the first session, in one transaction —
- * a failure anywhere writes nothing. The transaction runs as the application role bound to the
+ * Sign-up: a tenant, its owner user, the audit row, the plan request when the sign-up asked for
+ * a paid plan (the tenant then starts on the free plan, see api/billing/subscriptions.ts) and the
+ * first session, in one transaction — a failure anywhere writes nothing. The transaction runs as the application role bound to the
  * new tenant's id, so row-level security checks every row it writes.
  */
-import { randomUUID } from 'node:crypto';
 import { recordAudit } from '../../shared/audit.ts';
 import { hashPassword } from '../../shared/auth/passwords.ts';
 import type { Role } from '../../shared/auth/principal.ts';
 import { type Db, withTenant } from '../../shared/db.ts';
 import { AppError, errorCode } from '../../shared/errors.ts';
 import type { PlanCode } from '../../shared/plans.ts';
+import type { PlanRequestRow } from '../billing/plan-request-store.ts';
+import type { SignUpPlan, Subscriptions } from '../billing/subscriptions.ts';
 import type { RequestMeta } from './request-meta.ts';
 import type { Sessions, TokenPair } from './sessions.ts';
 
@@ -43,18 +45,33 @@ export interface Registration {
   tenant: TenantView;
   user: UserView;
   tokens: TokenPair;
+  /** The sign-up's pending request for a paid plan, if it asked for one. */
+  planRequest: PlanRequestRow | undefined;
+}
+
+/** The new tenant's id and plan, decided before the transaction (the billing provider may call out). */
+export interface NewTenantPlan {
+  tenantId: string;
+  plan: SignUpPlan;
+  subscriptions: Subscriptions;
 }
 
 const UNIQUE_VIOLATION = '23505';
 
-export async function registerTenant(db: Db, sessions: Sessions, input: RegistrationInput, meta: RequestMeta): Promise<Registration> {
+export async function registerTenant(
+  db: Db,
+  sessions: Sessions,
+  input: RegistrationInput,
+  meta: RequestMeta,
+  newTenant: NewTenantPlan,
+): Promise<Registration> {
   // Hash before the transaction: it takes tens of milliseconds and needs no lock.
   const passwordHash = await hashPassword(input.password);
-  const tenantId = randomUUID();
+  const { tenantId, plan } = newTenant;
   try {
     return await withTenant(db, tenantId, async (trx) => {
       const [tenant] = await trx('tenants')
-        .insert({ id: tenantId, name: input.company_name, plan_code: input.plan_code })
+        .insert({ id: tenantId, name: input.company_name, plan_code: plan.start })
         .returning<TenantView[]>(['id', 'name', 'plan_code', 'status', 'created_at']);
       const [user] = await trx('users')
         .insert({
@@ -72,10 +89,11 @@ export async function registerTenant(db: Db, sessions: Sessions, input: Registra
         userId: user.id,
         action: 'tenant.registered',
         ...meta,
-        details: { plan_code: input.plan_code },
+        details: { plan_code: plan.start, ...(plan.requested ? { requested_plan: plan.requested } : {}) },
       });
+      const planRequest = await newTenant.subscriptions.recordSignUpRequest(trx, tenantId, user.id, plan, meta);
       const tokens = await sessions.issue(trx, { id: user.id, tenant_id: tenantId, role: 'owner' });
-      return { tenant, user, tokens };
+      return { tenant, user, tokens, planRequest };
     });
   } catch (err) {
     if (errorCode(err) === UNIQUE_VIOLATION && /users_email_unique/.test((err as Error).message)) {

@@ -45,7 +45,7 @@ export class JobsService {
 
   constructor(
     private readonly runtime: Runtime,
-    private readonly plans: { get(code: string): Promise<Plan> },
+    private readonly plans: { get(code: string): Promise<Plan>; all(): Promise<Plan[]> },
   ) {
     const { redis, config, logger } = runtime;
     this.producer = new JobProducer(redis, config.REDIS_PREFIX, logger);
@@ -77,14 +77,14 @@ export class JobsService {
   async submit(principal: Principal, input: SubmitInput, idempotencyKey: string | undefined, requestPath: string): Promise<Submitted> {
     const { tenantId } = principal;
     const { db } = this.runtime;
-    const plan = await this.plans.get(principal.planCode);
+    const [plan, plans] = await Promise.all([this.plans.get(principal.planCode), this.plans.all()]);
     const requestHash = idempotencyKey ? hashRequest(requestPath, input) : null;
     if (idempotencyKey) {
       const earlier = await withTenant(db, tenantId, (trx) => findJobByIdempotencyKey(trx, tenantId, idempotencyKey));
       if (earlier) return this.replay(earlier, requestHash);
     }
 
-    const base = { tenantId, plan, input, idempotencyKey: idempotencyKey ?? null, requestHash };
+    const base = { tenantId, plan, plans, input, idempotencyKey: idempotencyKey ?? null, requestHash };
     // An inline lattice is checked before joining a write: an invalid job is refused on its own.
     const submission: Submission = input.lattice_id ? base : { ...base, job: this.writer.prepareInline(base) };
     const row = idempotencyKey || !this.batcher ? await this.writeAlone(submission) : await this.batcher.submit(batchKey(tenantId, plan), submission);

@@ -1,5 +1,7 @@
 /**
- * The monthly jobs quota (`jobs_per_month`) for a write of several submissions of one tenant.
+ * The monthly quotas for a write of several submissions of one tenant: jobs (`jobs_per_month`)
+ * and compute units (`max_compute_units_per_job`, `compute_units_per_month`, see
+ * shared/compute-units.ts).
  *
  * Far from the limit, concurrent writes cannot overshoot it (only a bounded number of jobs are
  * ever being written at once), so the check reads the month's usage without a lock. Within
@@ -10,7 +12,7 @@
 import type { Knex } from 'knex';
 import { AppError } from '../../shared/errors.ts';
 import type { Plan } from '../../shared/plans.ts';
-import { monthlyTotals, nextMonthStart, totalJobs } from '../../shared/usage.ts';
+import { monthlyTotals, nextMonthStart, totalJobs, USAGE_METRICS } from '../../shared/usage.ts';
 
 /**
  * Within this many jobs of the monthly limit (counting the jobs being written), writes of a
@@ -47,4 +49,67 @@ export async function jobsRoom(trx: Knex.Transaction, tenantId: string, plan: Pl
   }
   const room = Math.min(wanted, Math.max(0, plan.jobs_per_month - used));
   return { room, usedAfter: used + room };
+}
+
+/** The cheapest plan above `current` whose `limit` allows `value` (-1 = unlimited), to name in a refusal. */
+export function planAllowing(
+  plans: readonly Plan[],
+  current: Plan,
+  limit: 'max_compute_units_per_job' | 'compute_units_per_month',
+  value: number,
+): string | undefined {
+  return [...plans]
+    .filter((p) => p.price_cents > current.price_cents)
+    .sort((a, b) => a.price_cents - b.price_cents)
+    .find((p) => p[limit] < 0 || p[limit] >= value)?.code;
+}
+
+/** Refuses a job that costs more compute units than its plan allows for one job (402). */
+export function checkJobCompute(units: number, plan: Plan, plans: readonly Plan[]): void {
+  const limit = plan.max_compute_units_per_job;
+  if (limit < 0 || units <= limit) return;
+  const upgrade = planAllowing(plans, plan, 'max_compute_units_per_job', units);
+  throw new AppError(
+    'plan_limit_exceeded',
+    `This job costs ${units} compute units; the ${plan.name} plan allows ${limit} per job${upgrade ? ` (the ${upgrade} plan allows it)` : ''}`,
+    { extra: { limit: 'max_compute_units_per_job', limit_value: limit, value: units, plan: plan.code, ...(upgrade ? { upgrade_plan: upgrade } : {}) } },
+  );
+}
+
+/** The refusal of a job whose compute units do not fit in what is left of the month (429). */
+export function computeQuotaExceeded(plan: Plan, plans: readonly Plan[], used: number, units: number): AppError {
+  const retryAfterS = Math.max(1, Math.ceil((nextMonthStart().getTime() - Date.now()) / 1000));
+  const upgrade = planAllowing(plans, plan, 'compute_units_per_month', used + units);
+  const limit = plan.compute_units_per_month;
+  return new AppError(
+    'quota_exceeded',
+    `This job costs ${units} compute units and ${Math.max(0, limit - used)} are left this month; the ${plan.name} plan allows ${limit} per month`,
+    {
+      headers: { 'Retry-After': String(retryAfterS) },
+      extra: { limit: 'compute_units_per_month', limit_value: limit, used, value: units, plan: plan.code, ...(upgrade ? { upgrade_plan: upgrade } : {}) },
+    },
+  );
+}
+
+/**
+ * Which jobs of a write fit in the month's compute units, in arrival order (a job that does not
+ * fit is refused, a later smaller one may still fit), and the month's usage each refused one saw.
+ * With a monthly limit the tenant's writes take an advisory lock first, so the limit holds
+ * exactly whatever runs at once (a write is one transaction; the lock is held until it commits,
+ * after its units are recorded). Call inside the transaction that writes and counts the jobs.
+ */
+export async function computeRoom(trx: Knex.Transaction, tenantId: string, plan: Plan, units: readonly number[]): Promise<{ fits: boolean[]; usedAt: number[] }> {
+  const limit = plan.compute_units_per_month;
+  if (limit < 0 || units.length === 0) return { fits: units.map(() => true), usedAt: units.map(() => 0) };
+  await lockTenant(trx, 'compute-quota', tenantId);
+  let used = (await monthlyTotals(trx, tenantId))[USAGE_METRICS.computeUnits] ?? 0;
+  const fits: boolean[] = [];
+  const usedAt: number[] = [];
+  for (const cost of units) {
+    usedAt.push(used);
+    const fit = used + cost <= limit;
+    fits.push(fit);
+    if (fit) used += cost;
+  }
+  return { fits, usedAt };
 }

@@ -15,6 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import { computeUnits } from '../../shared/compute-units.ts';
 import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
 import { checkJobMemory, type JobMemorySettings, jobReservation, queuedJobOf } from '../../shared/jobs/job-memory.ts';
@@ -27,8 +28,9 @@ import { currentVersionHeads } from './lattice-store.ts';
 import type { Plan } from '../../shared/plans.ts';
 import type { JobProducer } from '../../shared/queues/producer.ts';
 import type { Runtime } from '../../shared/runtime.ts';
+import { recordUsage, USAGE_METRICS } from '../../shared/usage.ts';
 import type { ItemOutcome } from './submit-batcher.ts';
-import { jobsRoom, quotaExceeded } from './submit-quota.ts';
+import { checkJobCompute, computeQuotaExceeded, computeRoom, jobsRoom, quotaExceeded } from './submit-quota.ts';
 
 /** A job submission, validated for structure by the route's schema. */
 export interface SubmitInput {
@@ -42,6 +44,8 @@ export interface SubmitInput {
 export interface Submission {
   tenantId: string;
   plan: Plan;
+  /** Every plan, to name one that allows what this plan refuses. */
+  plans?: readonly Plan[];
   input: SubmitInput;
   idempotencyKey: string | null;
   requestHash: string | null;
@@ -66,19 +70,21 @@ interface CheckedJob {
 
 /**
  * Validates a job against the engine and the plan (lattice, plan limits, parameters against the
- * lattice). A stored lattice comes as its version's head, checked once per write: its obstacle
- * list has no bearing on the job's validity (a job's own cells are always open), so it is
- * neither read nor copied here.
+ * lattice, compute units per job). A stored lattice comes as its version's head, checked once per
+ * write: its obstacle list has no bearing on the job's validity (a job's own cells are always
+ * open), so it is neither read nor copied here.
  */
 function checkJobContent(
   input: SubmitInput,
   plan: Plan,
+  plans: readonly Plan[],
   memory: JobMemorySettings,
   stored?: { versionId: string; checked: ReturnType<typeof checkLattice> },
 ): CheckedJob {
   const checked = stored?.checked ?? checkLattice(input.lattice, 'body.lattice');
   checkLatticeAgainstPlan(checked.summary, plan);
   const params = checkJob(input.type, checked.spec, input.params);
+  checkJobCompute(computeUnits(input.type, checked.summary.cells, params), plan, plans);
   // A stored lattice's head carries no obstacle list: its explicit cells are bounded by its cells.
   const memoryBytes = jobReservation(input.type, checked.spec, params, memory.KERNEL_THREADS);
   checkJobMemory(memoryBytes, memory);
@@ -99,7 +105,7 @@ export class SubmissionWriter {
 
   /** The row of a submission with an inline lattice, checked: throws the problem of an invalid job. */
   prepareInline(submission: Omit<Submission, 'job'>): NewJob {
-    return this.newJob(submission, checkJobContent(submission.input, submission.plan, this.runtime.config));
+    return this.newJob(submission, checkJobContent(submission.input, submission.plan, submission.plans ?? [], this.runtime.config));
   }
 
   private newJob(submission: Omit<Submission, 'job'>, checked: CheckedJob): NewJob {
@@ -151,11 +157,22 @@ export class SubmissionWriter {
       const ready = await this.checkStoredLattices(trx, submissions, outcomes);
       const { room, usedAfter } = await jobsRoom(trx, tenantId, plan, ready.length);
       for (const { index } of ready.slice(room)) outcomes[index] = { ok: false, error: quotaExceeded(plan, usedAfter) };
-      const accepted = ready.slice(0, room);
+      const withinJobs = ready.slice(0, room);
+      // Compute units are charged at acceptance (shared/compute-units.ts), in the same transaction.
+      const units = withinJobs.map(({ job }) => computeUnits(job.type, job.cells, job.params));
+      const { fits, usedAt } = await computeRoom(trx, tenantId, plan, units);
+      const accepted: Array<{ index: number; job: NewJob; units: number }> = [];
+      withinJobs.forEach((r, i) => {
+        if (fits[i]) accepted.push({ ...r, units: units[i] ?? 0 });
+        else outcomes[r.index] = { ok: false, error: computeQuotaExceeded(plan, first.plans ?? [], usedAt[i] ?? 0, units[i] ?? 0) };
+      });
       const inserted = await insertJobs(
         trx,
         accepted.map((r) => r.job),
       );
+      // A job whose idempotency key was taken is not inserted, and not charged.
+      const charged = accepted.reduce((sum, r, i) => sum + (inserted[i] ? r.units : 0), 0);
+      if (charged > 0) await recordUsage(trx, tenantId, USAGE_METRICS.computeUnits, charged);
       return accepted.map(({ index }, i) => ({ index, row: inserted[i] }));
     });
     for (const { index, row } of rows) {
@@ -197,7 +214,8 @@ export class SubmissionWriter {
           stored = { versionId: head.version_id, checked: checkParsedLattice(head.head, 'lattice') };
           checkedLattices.set(latticeId, stored);
         }
-        ready.push({ index, job: this.newJob(submission, checkJobContent(submission.input, submission.plan, this.runtime.config, stored)) });
+        const content = checkJobContent(submission.input, submission.plan, submission.plans ?? [], this.runtime.config, stored);
+        ready.push({ index, job: this.newJob(submission, content) });
       } catch (error) {
         outcomes[index] = { ok: false, error };
       }

@@ -27,7 +27,7 @@ import type { ApiContext } from '../state.ts';
  * Routes a tenant needs to get out of a spent quota (see it, upgrade, sign out): counted, never
  * refused.
  */
-export const QUOTA_EXEMPT_PATHS: ReadonlySet<string> = new Set(['/api/me', '/api/subscription', '/api/usage', '/auth/logout']);
+export const QUOTA_EXEMPT_PATHS: ReadonlySet<string> = new Set(['/api/me', '/api/subscription', '/api/subscription/request', '/api/usage', '/auth/logout']);
 
 /** A month total not refreshed by a flush for this long is read again (in the background). */
 const REREAD_AFTER_MS = MINUTE;

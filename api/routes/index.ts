@@ -8,6 +8,7 @@ import type Koa from 'koa';
 import { AppError } from '../../shared/errors.ts';
 import type { ApiDeps, ApiState } from '../state.ts';
 import { adminRoutes } from '../admin/index.ts';
+import { adminPlanRequestRoutes } from './admin-plan-requests.ts';
 import { docsRoutes } from './docs.ts';
 import { metricsRoutes } from './metrics.ts';
 import { systemRoutes } from './system.ts';
@@ -26,7 +27,7 @@ const methodNotAllowed = (): AppError => new AppError('method_not_allowed', 'No 
 
 type RouteModule = (deps: ApiDeps, registry: OpenAPIRegistry) => Router<ApiState>;
 
-const ROUTE_MODULES: RouteModule[] = [systemRoutes, metricsRoutes, docsRoutes, adminRoutes, authRoutes, tenantRoutes, meRoutes, apiKeyRoutes, planRoutes, subscriptionRoutes, usageRoutes, webhookRoutes, latticeRoutes, jobRoutes];
+const ROUTE_MODULES: RouteModule[] = [systemRoutes, metricsRoutes, docsRoutes, adminRoutes, adminPlanRequestRoutes, authRoutes, tenantRoutes, meRoutes, apiKeyRoutes, planRoutes, subscriptionRoutes, usageRoutes, webhookRoutes, latticeRoutes, jobRoutes];
 
 export function mountRoutes(app: Koa<ApiState>, deps: ApiDeps, registry: OpenAPIRegistry): void {
   // One router holds every module's routes, so a request is matched once instead of passing

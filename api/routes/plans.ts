@@ -25,6 +25,8 @@ export function planView(plan: Plan): z.infer<typeof PLAN> {
     requests_per_minute: plan.requests_per_minute,
     retention_days: plan.retention_days,
     max_job_runtime_ms: plan.max_job_runtime_ms,
+    max_compute_units_per_job: plan.max_compute_units_per_job,
+    compute_units_per_month: plan.compute_units_per_month,
   };
 }
 

@@ -1,80 +1,91 @@
 /**
- * The tenant's plan: `GET /api/subscription` shows it; `POST /api/subscription` {plan_code}
- * changes it (owner only). A change applies to the very next request and fetch round: limits,
- * rate limits and queue weight are read from the plan, never cached per tenant.
+ * The tenant's plan: `GET /api/subscription` shows it with its pending plan request;
+ * `POST /api/subscription` {plan_code} changes it (owner only) — at once for a free plan or a
+ * downgrade (limits, rate limits and queue weight change with the very next request), as a
+ * pending request for an upgrade to a paid plan (202; an operator approves or rejects it);
+ * `DELETE /api/subscription/request` withdraws the pending request. See api/billing/subscriptions.ts.
  */
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import Router from '@koa/router';
-import { z } from 'zod';
-import { recordAudit } from '../../shared/audit.ts';
-import { withTenant } from '../../shared/db.ts';
+import type { Principal } from '../../shared/auth/principal.ts';
 import { AppError } from '../../shared/errors.ts';
-import { getPlan } from '../../shared/plans.ts';
 import { requestMeta } from '../auth/request-meta.ts';
-import { PLAN, PLAN_CODE } from '../auth/schemas.ts';
+import { problem } from '../auth/schemas.ts';
+import { PLAN_REQUEST, planRequestView, SUBSCRIPTION, SUBSCRIPTION_CHANGE } from '../billing/schemas.ts';
+import { type Requester, type SubscriptionState, subscriptionsFor } from '../billing/subscriptions.ts';
 import { defineRoute } from '../routing.ts';
 import type { ApiDeps, ApiRouterContext, ApiState } from '../state.ts';
 import { planView } from './plans.ts';
 
-const SUBSCRIPTION = z.object({ plan_code: PLAN_CODE, plan: PLAN }).openapi('Subscription');
-const CHANGE = z.object({ plan_code: PLAN_CODE }).openapi('SubscriptionChange');
-
-function principalOf(ctx: ApiRouterContext) {
+function principalOf(ctx: ApiRouterContext): Principal {
   const principal = ctx.state.principal;
   if (!principal) throw new AppError('unauthorized');
   return principal;
 }
 
+function requesterOf(ctx: ApiRouterContext): Requester {
+  const principal = principalOf(ctx);
+  return { tenantId: principal.tenantId, userId: principal.userId, apiKeyId: principal.apiKeyId, meta: requestMeta(ctx) };
+}
+
+function subscriptionView(state: SubscriptionState) {
+  return {
+    plan_code: state.plan.code,
+    plan: planView(state.plan),
+    pending_request: state.pending ? planRequestView(state.pending) : null,
+    recent_requests: state.recent.map(planRequestView),
+  };
+}
+
 export function subscriptionRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiState> {
   const router = new Router<ApiState>();
-  const { db } = deps.runtime;
+  const subscriptions = subscriptionsFor(deps);
 
   defineRoute(router, registry, deps, {
     method: 'get',
     path: '/api/subscription',
-    summary: "The tenant's plan",
+    summary: "The tenant's plan and its pending plan request",
     tags: ['billing'],
     auth: {},
     responses: { 200: { description: 'The current plan', schema: SUBSCRIPTION } },
     handler: async (ctx) => {
-      const principal = principalOf(ctx);
-      const plan = await getPlan(db, principal.planCode);
-      if (!plan) throw new Error(`No plan ${principal.planCode}`);
-      ctx.body = { plan_code: plan.code, plan: planView(plan) };
+      ctx.body = subscriptionView(await subscriptions.state(principalOf(ctx).tenantId));
     },
   });
 
   defineRoute(router, registry, deps, {
     method: 'post',
     path: '/api/subscription',
-    summary: 'Change plan (owner only); limits and queue weight change at once',
+    summary: 'Change plan (owner only): a free plan or a downgrade at once; an upgrade to a paid plan awaits approval',
     tags: ['billing'],
     auth: { roles: ['owner'] },
-    body: CHANGE,
-    responses: { 200: { description: 'The new plan', schema: SUBSCRIPTION } },
+    body: SUBSCRIPTION_CHANGE,
+    responses: {
+      200: { description: 'Changed at once (or already on that plan): the new plan', schema: SUBSCRIPTION },
+      202: { description: 'An upgrade to a paid plan: the plan is unchanged and `pending_request` awaits a decision', schema: SUBSCRIPTION },
+      409: problem('The plan changed while the request was handled; retry'),
+    },
     handler: async (ctx, { body }) => {
-      const principal = principalOf(ctx);
-      const plan = await getPlan(db, body.plan_code);
-      if (!plan) throw new AppError('validation_failed', `No plan ${body.plan_code}`);
-      await withTenant(db, principal.tenantId, async (trx) => {
-        const current = await trx('tenants')
-          .where('id', principal.tenantId)
-          .forUpdate()
-          .first<{ plan_code: string } | undefined>('plan_code');
-        if (!current) throw new AppError('not_found', 'No such tenant');
-        if (current.plan_code === plan.code) return;
-        await trx('tenants').where('id', principal.tenantId).update({ plan_code: plan.code, updated_at: trx.fn.now() });
-        await recordAudit(trx, {
-          tenantId: principal.tenantId,
-          userId: principal.userId,
-          action: 'subscription.changed',
-          ...requestMeta(ctx),
-          details: { from: current.plan_code, to: plan.code },
-        });
-      });
-      // Committed: the tenant's credentials carry its plan; drop them here and in every API process.
-      await deps.identity.credentials.invalidations.invalidate({ tenantId: principal.tenantId });
-      ctx.body = { plan_code: plan.code, plan: planView(plan) };
+      const { outcome, state } = await subscriptions.change(requesterOf(ctx), body.plan_code);
+      ctx.status = outcome === 'pending' ? 202 : 200;
+      ctx.body = subscriptionView(state);
+    },
+  });
+
+  defineRoute(router, registry, deps, {
+    method: 'delete',
+    path: '/api/subscription/request',
+    summary: 'Withdraw the pending plan request (owner only)',
+    tags: ['billing'],
+    auth: { roles: ['owner'] },
+    responses: {
+      200: { description: 'The withdrawn request, now cancelled', schema: PLAN_REQUEST },
+      404: problem('No plan request is pending'),
+    },
+    handler: async (ctx) => {
+      const cancelled = await subscriptions.cancel(requesterOf(ctx));
+      if (!cancelled) throw new AppError('not_found', 'No plan request is pending');
+      ctx.body = planRequestView(cancelled);
     },
   });
 

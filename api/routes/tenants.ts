@@ -1,12 +1,16 @@
 /**
- * Sign-up: `POST /api/tenants/register` creates a tenant, its owner and a first session.
+ * Sign-up: `POST /api/tenants/register` creates a tenant, its owner and a first session. A sign-up
+ * asking for a paid plan starts on the free plan with a pending plan request.
  * Limited per client IP (RATE_LIMIT_REGISTER_PER_HOUR).
  */
+import { randomUUID } from 'node:crypto';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import Router from '@koa/router';
 import { z } from 'zod';
 import { passwordWeakness } from '../../shared/auth/passwords.ts';
 import { registerTenant } from '../auth/register-tenant.ts';
+import { PLAN_REQUEST, planRequestView } from '../billing/schemas.ts';
+import { subscriptionsFor } from '../billing/subscriptions.ts';
 import { requestMeta } from '../auth/request-meta.ts';
 import { EMAIL, PASSWORD, PLAN_CODE, problem, TENANT, text, TOKEN_PAIR, USER } from '../auth/schemas.ts';
 import { defineRoute } from '../routing.ts';
@@ -27,7 +31,14 @@ const REGISTRATION = z
   })
   .openapi('Registration');
 
-const REGISTERED = z.object({ tenant: TENANT, user: USER, tokens: TOKEN_PAIR }).openapi('Registered');
+const REGISTERED = z
+  .object({
+    tenant: TENANT,
+    user: USER,
+    tokens: TOKEN_PAIR,
+    plan_request: PLAN_REQUEST.nullable().describe('When a paid plan was asked for: the tenant starts on free and this request awaits approval'),
+  })
+  .openapi('Registered');
 
 export function tenantRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiState> {
   const router = new Router<ApiState>();
@@ -38,7 +49,7 @@ export function tenantRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<A
   defineRoute(router, registry, deps, {
     method: 'post',
     path: '/api/tenants/register',
-    summary: 'Sign up: create a tenant with its owner user, and sign the owner in',
+    summary: 'Sign up: create a tenant with its owner user, and sign the owner in (a paid plan starts as a pending request)',
     tags: ['identity'],
     auth: 'public',
     body: REGISTRATION,
@@ -48,11 +59,18 @@ export function tenantRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<A
       429: problem('Too many sign-ups from this address'),
     },
     handler: async (ctx, { body }) => {
-      const registration = await registerTenant(runtime.db, identity.sessions, body, requestMeta(ctx));
+      const subscriptions = subscriptionsFor(deps);
+      const tenantId = randomUUID();
+      const plan = await subscriptions.signUpPlan(tenantId, body.plan_code);
+      const { planRequest, ...registration } = await registerTenant(runtime.db, identity.sessions, body, requestMeta(ctx), {
+        tenantId,
+        plan,
+        subscriptions,
+      });
       ctx.status = 201;
       ctx.set('Cache-Control', 'no-store');
       ctx.set('Location', '/api/me');
-      ctx.body = registration;
+      ctx.body = { ...registration, plan_request: planRequest ? planRequestView(planRequest) : null };
     },
   });
 

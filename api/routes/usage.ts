@@ -1,6 +1,6 @@
 /**
  * `GET /api/usage?from=&to=`: the tenant's usage per UTC day (API calls, jobs by type, compute
- * cells) between two days, and this month's totals against the plan's monthly quotas.
+ * cells and units) between two days, and this month's totals against the plan's monthly quotas.
  */
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import Router from '@koa/router';
@@ -24,7 +24,7 @@ const QUERY = z
   })
   .openapi('UsageQuery');
 
-const METRICS = z.record(z.string(), z.number().int()).describe('Counter values by metric: api_calls, jobs.<type>, compute_cells');
+const METRICS = z.record(z.string(), z.number().int()).describe('Counter values by metric: api_calls, jobs.<type>, compute_cells, compute_units');
 const QUOTA = z.object({
   used: z.number().int(),
   limit: z.number().int().describe('-1 = unlimited'),
@@ -39,7 +39,11 @@ const USAGE = z
     month: z.object({
       start: z.string(),
       totals: METRICS,
-      quotas: z.object({ api_calls: QUOTA, jobs: QUOTA }),
+      quotas: z.object({
+        api_calls: QUOTA,
+        jobs: QUOTA,
+        compute_units: QUOTA.describe('Compute units charged this month (at acceptance) against compute_units_per_month'),
+      }),
     }),
   })
   .openapi('Usage');
@@ -109,6 +113,7 @@ export function usageRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<Ap
           quotas: {
             api_calls: quota(month[USAGE_METRICS.apiCalls] ?? 0, plan.api_calls_per_month),
             jobs: quota(totalJobs(month), plan.jobs_per_month),
+            compute_units: quota(month[USAGE_METRICS.computeUnits] ?? 0, plan.compute_units_per_month),
           },
         },
       };

@@ -129,7 +129,7 @@ export class BenchStack {
     // Named so its own queries are not counted as the stack's PostgreSQL work.
     this.db_ = createDb({ url: this.databaseUrl, poolMax: 4, applicationName: BENCH_CONNECTION });
     await migrateLatest(this.db_);
-    await this.db_('plans').update({ requests_per_minute: -1, api_calls_per_month: -1, jobs_per_month: -1, max_lattices: -1, max_webhooks: -1 });
+    await this.db_('plans').update({ requests_per_minute: -1, api_calls_per_month: -1, jobs_per_month: -1, max_lattices: -1, max_webhooks: -1, compute_units_per_month: -1 });
     this.redis_ = createRedis(this.options.redisUrl, { connectionName: `bench-${this.options.name}` });
   }
 

@@ -40,6 +40,7 @@ export function registerAccountCommands(program: Command): void {
             ['month from', usage.month.start],
             ['API calls', quota(usage.month.quotas.api_calls)],
             ['jobs', quota(usage.month.quotas.jobs)],
+            ['compute units', quota(usage.month.quotas.compute_units)],
             ...jobTypes.map(([metric, value]) => [`  ${metric.slice('jobs.'.length)}`, formatCount(value)] as [string, string]),
             ['compute cells', formatCount(usage.month.totals.compute_cells ?? 0)],
           ]),
@@ -74,6 +75,8 @@ export function registerAccountCommands(program: Command): void {
             { header: 'API CALLS/MONTH', value: (p) => formatLimit(p.api_calls_per_month), align: 'right' },
             { header: 'WEIGHT', value: (p) => String(p.weight), align: 'right' },
             { header: 'CONCURRENT', value: (p) => formatLimit(p.max_concurrent_jobs), align: 'right' },
+            { header: 'UNITS/JOB', value: (p) => formatLimit(p.max_compute_units_per_job), align: 'right' },
+            { header: 'UNITS/MONTH', value: (p) => formatLimit(p.compute_units_per_month), align: 'right' },
           ]),
         );
       }),

@@ -95,7 +95,7 @@ export function registerAuthCommands(program: Command): void {
     .option('--email <email>', 'owner email (asked for when omitted)')
     .requiredOption('--first-name <name>', "owner's first name")
     .requiredOption('--last-name <name>', "owner's last name")
-    .option('--plan <code>', `plan: ${PLAN_CODES.join(', ')}`, 'free')
+    .option('--plan <code>', `plan: ${PLAN_CODES.join(', ')} (a paid plan waits for an operator's approval)`, 'free')
     .option('--password-stdin', 'read the password from stdin (else $CATALYTIC_PASSWORD, else asked)')
     .action(
       clientAction(
@@ -122,6 +122,9 @@ export function registerAuthCommands(program: Command): void {
             `Registered ${registration.tenant.name} on ${session.connection.url} and logged in\n${renderFields([
               ['tenant', registration.tenant.id],
               ['plan', registration.tenant.plan_code],
+              ...(registration.plan_request
+                ? [['requested', `${registration.plan_request.to_plan}: pending approval by an operator (request ${registration.plan_request.id})`] as [string, string]]
+                : []),
               ['owner', `${registration.user.email} (${registration.user.id})`],
             ])}`,
           );

@@ -1,13 +1,16 @@
 /**
  * The client commands of the `catalytic` executable (login, lattices, jobs, results, webhooks,
- * usage), next to the server roles. Each talks to the API through the SDK (`shared/client`).
+ * usage, subscription) and the operators' `admin` commands, next to the server roles. Each talks
+ * to the API through the SDK (`shared/client`).
  */
 import type { Command } from 'commander';
 import { registerAccountCommands } from './account.ts';
+import { registerAdminCommands } from './admin.ts';
 import { registerAuthCommands } from './auth.ts';
 import { registerJobCommands } from './jobs.ts';
 import { registerLatticeCommands } from './lattice.ts';
 import { registerSubmitCommand } from './submit.ts';
+import { registerSubscriptionCommands } from './subscription.ts';
 import { registerWebhookCommands } from './webhooks.ts';
 
 export { CLIENT_EXIT } from './exit-codes.ts';
@@ -19,4 +22,6 @@ export function registerClientCommands(program: Command): void {
   registerJobCommands(program);
   registerWebhookCommands(program);
   registerAccountCommands(program);
+  registerSubscriptionCommands(program);
+  registerAdminCommands(program);
 }

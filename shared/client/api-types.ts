@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import type { API_KEY, PLAN, TENANT, TOKEN_PAIR, USER } from '../../api/auth/schemas.ts';
+import type { PLAN_REQUEST, SUBSCRIPTION } from '../../api/billing/schemas.ts';
 import type * as WebhookSchemas from '../../api/webhooks/schemas.ts';
 import type { Scope } from '../auth/principal.ts';
 import type { PlanCode } from '../plans.ts';
@@ -37,6 +38,8 @@ export interface Registration {
   tenant: Tenant;
   user: User;
   tokens: TokenPair;
+  /** When a paid plan was asked for: the tenant starts on free and this request awaits approval. */
+  plan_request: PlanRequest | null;
 }
 
 /** `GET /api/me`: who is calling. */
@@ -59,10 +62,10 @@ export interface CreateApiKeyInput {
 }
 
 /** `GET|POST /api/subscription`. */
-export interface Subscription {
-  plan_code: PlanCode;
-  plan: Plan;
-}
+/** A request to move to a paid plan, pending until an operator decides. */
+export type PlanRequest = z.output<typeof PLAN_REQUEST>;
+/** `GET /api/subscription`: the plan, its pending request and the latest requests. */
+export type Subscription = z.output<typeof SUBSCRIPTION>;
 
 export type WebhookEndpoint = z.output<typeof WebhookSchemas.EndpointSchema>;
 /** A webhook endpoint as created: with its signing secret (`whsec_…`), shown only once. */
@@ -99,7 +102,7 @@ export interface Usage {
   to: string;
   days: Array<{ day: string; metrics: UsageMetrics }>;
   totals: UsageMetrics;
-  month: { start: string; totals: UsageMetrics; quotas: { api_calls: UsageQuota; jobs: UsageQuota } };
+  month: { start: string; totals: UsageMetrics; quotas: { api_calls: UsageQuota; jobs: UsageQuota; compute_units: UsageQuota } };
 }
 
 /** Days (UTC, `YYYY-MM-DD`) of a usage query; default this month to today. */

@@ -2,7 +2,8 @@
  * Signing in from the command line against the real API: `register` and `login` save a session
  * in a credentials file with mode 0600, later commands use it (and save the refreshed tokens when
  * the access token stops working), `login --api-key` saves a key instead, and `logout` ends the
- * session and deletes the file. Also the webhook commands, which need no worker.
+ * session and deletes the file. A paid plan asked for at `register` waits for an operator, who
+ * decides it with `catalytic admin plan-requests`. Also the webhook commands, which need no worker.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -16,13 +17,16 @@ import { TestReceiver } from '../webhooks/receiver.ts';
 import { runCli, STRONG_PASSWORD } from './stack.ts';
 
 const env = useTestEnvironment();
-const api = useTestApi(env);
+const ADMIN = { ADMIN_USER: 'operator', ADMIN_PASSWORD: 'correct horse battery staple', ADMIN_TOKEN: 'op-token-91c3' };
+const api = useTestApi(env, ADMIN);
 let home: string;
 let config: string;
 const email = `cli-${randomUUID().slice(0, 8)}@example.test`;
 
 /** The CLI with only a URL and a credentials file: what it knows, it read from the file. */
 const cli = (args: string[], input?: string) => runCli(args, { CATALYTIC_URL: api.url, CATALYTIC_CONFIG: config, HOME: home }, { input });
+/** The CLI as an operator: no tenant credentials at all, only the operator's in the environment. */
+const operatorCli = (args: string[], operatorEnv: Record<string, string>) => runCli(args, { CATALYTIC_URL: api.url, HOME: '/nonexistent', ...operatorEnv });
 const saved = async () => JSON.parse(await readFile(config, 'utf8')) as StoredCredentials;
 
 beforeAll(async () => {
@@ -42,12 +46,51 @@ describe('credentials', () => {
     );
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^Registered Percolation Ltd on http:\/\/127\.0\.0\.1:\d+ and logged in$/m);
+    expect(run.stdout).toMatch(/^plan\s+free$/m);
+    expect(run.stdout).toMatch(/^requested\s+starter: pending approval by an operator \(request [0-9a-f-]{36}\)$/m);
     expect((await stat(config)).mode & 0o777).toBe(0o600);
     expect(await saved()).toMatchObject({ url: api.url, email, access_token: expect.any(String), refresh_token: expect.stringMatching(/^crt_/) });
 
     const whoami = await cli(['whoami', '--json']);
     expect(whoami.code, whoami.stderr).toBe(0);
-    expect(JSON.parse(whoami.stdout)).toMatchObject({ kind: 'user', role: 'owner', user: { email }, tenant: { name: 'Percolation Ltd', plan_code: 'starter' } });
+    expect(JSON.parse(whoami.stdout)).toMatchObject({ kind: 'user', role: 'owner', user: { email }, tenant: { name: 'Percolation Ltd', plan_code: 'free' } });
+  });
+
+  // Eight CLI runs, each a fresh process: more time than the default.
+  it('an operator lists and approves the pending plan request with catalytic admin', { timeout: 180_000 }, async () => {
+    const shown = await cli(['subscription', 'show']);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/^plan\s+free$/m);
+    expect(shown.stdout).toMatch(/^requested\s+starter \(pending since /m);
+
+    // Without the right operator credentials the admin commands get nowhere.
+    const wrong = await operatorCli(['admin', 'plan-requests', 'list'], { CATALYTIC_ADMIN_TOKEN: 'not-the-token' });
+    expect(wrong.code).toBe(4);
+    expect(wrong.stderr).toMatch(/operator credentials/);
+
+    const listed = await operatorCli(['admin', 'plan-requests', 'list', '--json'], { CATALYTIC_ADMIN_TOKEN: ADMIN.ADMIN_TOKEN });
+    expect(listed.code, listed.stderr).toBe(0);
+    const { data } = JSON.parse(listed.stdout) as { data: Array<{ id: string; tenant_name: string; to_plan: string; status: string }> };
+    const request = data.find((r) => r.tenant_name === 'Percolation Ltd');
+    expect(request).toMatchObject({ to_plan: 'starter', status: 'pending' });
+
+    const approved = await operatorCli(['admin', 'plan-requests', 'approve', request?.id as string, '--reason', 'invoice paid', '--admin-user', ADMIN.ADMIN_USER], {
+      CATALYTIC_ADMIN_PASSWORD: ADMIN.ADMIN_PASSWORD,
+    });
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(approved.stdout).toMatch(new RegExp(`^Approved request ${request?.id}: Percolation Ltd is now on starter$`, 'm'));
+    const whoami = await cli(['whoami', '--json']);
+    expect(JSON.parse(whoami.stdout)).toMatchObject({ tenant: { plan_code: 'starter' } });
+
+    // An upgrade from the CLI says it is pending; the tenant may withdraw it.
+    const upgrade = await cli(['subscription', 'change', 'enterprise']);
+    expect(upgrade.code, upgrade.stderr).toBe(0);
+    expect(upgrade.stdout).toMatch(/^Requested enterprise: pending approval by an operator \(request [0-9a-f-]{36}\); the plan stays starter until then$/m);
+    const withdrawn = await cli(['subscription', 'cancel-request']);
+    expect(withdrawn.code, withdrawn.stderr).toBe(0);
+    expect(withdrawn.stdout).toMatch(/^Withdrew the request for enterprise/m);
+    const pending = await operatorCli(['admin', 'plan-requests', 'list'], { CATALYTIC_ADMIN_TOKEN: ADMIN.ADMIN_TOKEN });
+    expect(pending.stdout).toMatch(/^No pending plan requests$/m);
   });
 
   it('refreshes a session whose access token stopped working, and saves the new tokens', async () => {

@@ -22,7 +22,7 @@ export async function createStreamTenants(
   receiver: WebhookReceiver,
   options: { plans: readonly string[]; namePrefix: string },
 ): Promise<StreamTenants> {
-  await db('plans').update({ requests_per_minute: 1_000_000, api_calls_per_month: -1, jobs_per_month: -1 });
+  await db('plans').update({ requests_per_minute: 1_000_000, api_calls_per_month: -1, jobs_per_month: -1, compute_units_per_month: -1 });
   const made: StreamTenants = { tenants: [], paths: new Map() };
   for (const [i, plan] of options.plans.entries()) {
     const tenant = await createTestTenant(db, { plan, name: `${options.namePrefix}-${i + 1}` });

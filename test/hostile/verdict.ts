@@ -57,8 +57,9 @@ export function judge(hostile: HostileCase, outcome: Outcome, route: { protected
     const parsed = parseJson(outcome.body);
     if (!parsed.ok) return `${status} body is not JSON`;
     if (status === 201 || status === 202) {
-      const body = parsed.value as { id?: unknown; tenant?: { id?: unknown } };
-      const id = body.id ?? body.tenant?.id;
+      // What was made: the body itself, a tenant (sign-up), or a pending plan request (an upgrade).
+      const body = parsed.value as { id?: unknown; tenant?: { id?: unknown }; pending_request?: { id?: unknown } | null };
+      const id = body.id ?? body.tenant?.id ?? body.pending_request?.id;
       if (typeof id !== 'string' || !UUID.test(id)) return `${status} without the id of what it made`;
     }
     return undefined;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { usageDay } from '../../shared/usage.ts';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
-import { createApiKey, login, registerTenant, STRONG_PASSWORD } from '../support/identity.ts';
+import { approvePlanRequest, createApiKey, login, registerTenant, STRONG_PASSWORD } from '../support/identity.ts';
 
 // Sign-in keeps its production limit (5 per IP per 5 minutes); sign-up is opened up so the file
 // can make its tenants. With TRUST_PROXY, X-Forwarded-For picks the client address per test.
@@ -200,7 +200,10 @@ describe('per-tenant plan limits', () => {
         expect((await server.request('/api/me', { headers })).headers.get('ratelimit-limit')).toBe('60');
       }
     }
-    expect((await api.request('/api/subscription', { body: { plan_code: 'starter' }, headers: tenant.headers })).status).toBe(200);
+    // The upgrade waits for an operator; approving it changes the plan.
+    const upgrade = await api.request('/api/subscription', { body: { plan_code: 'starter' }, headers: tenant.headers });
+    expect(upgrade.status).toBe(202);
+    await approvePlanRequest(api, ((await upgrade.json()) as { pending_request: { id: string } }).pending_request.id);
     // The process that changed the plan drops its cached credentials before it answers.
     for (const headers of [tenant.headers, key.headers]) {
       expect((await api.request('/api/me', { headers })).headers.get('ratelimit-limit')).toBe('300');
@@ -257,7 +260,9 @@ describe('per-tenant plan limits', () => {
     const usage = await api.request('/api/usage', { headers: key.headers });
     expect(usage.status).toBe(200);
     expect(await usage.json()).toMatchObject({ month: { quotas: { api_calls: { limit: 1000, remaining: 0 } } } });
-    expect((await api.request('/api/subscription', { body: { plan_code: 'starter' }, headers: tenant.headers })).status).toBe(200);
+    const upgrade = await api.request('/api/subscription', { body: { plan_code: 'starter' }, headers: tenant.headers });
+    expect(upgrade.status).toBe(202);
+    await approvePlanRequest(api, ((await upgrade.json()) as { pending_request: { id: string } }).pending_request.id);
     expect((await api.request('/api/api-keys', { headers: tenant.headers })).status).toBe(200);
   });
 });

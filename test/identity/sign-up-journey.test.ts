@@ -31,7 +31,7 @@ describe('a tenant signs up, signs in and automates', () => {
         password: STRONG_PASSWORD,
         first_name: 'Ada',
         last_name: 'Lovelace',
-        plan_code: 'starter',
+        plan_code: 'free',
       },
     });
     expect(res.status).toBe(201);
@@ -41,7 +41,7 @@ describe('a tenant signs up, signs in and automates', () => {
       user: { id: string; email: string; role: string };
       tokens: { access_token: string; refresh_token: string; token_type: string; expires_in: number; refresh_expires_in: number };
     };
-    expect(signup.tenant).toMatchObject({ name: 'Quokka Labs', plan_code: 'starter', status: 'active' });
+    expect(signup.tenant).toMatchObject({ name: 'Quokka Labs', plan_code: 'free', status: 'active' });
     expect(signup.user).toMatchObject({ email: 'Founder@Quokka.example', role: 'owner' });
     expect(signup.user).not.toHaveProperty('password_hash');
     expect(signup.tokens).toMatchObject({ token_type: 'Bearer', expires_in: 900, refresh_expires_in: 30 * 24 * 3600 });
@@ -57,7 +57,7 @@ describe('a tenant signs up, signs in and automates', () => {
     expect(await me.json()).toMatchObject({
       kind: 'user',
       role: 'owner',
-      tenant: { id: tenantId, plan_code: 'starter' },
+      tenant: { id: tenantId, plan_code: 'free' },
       user: { id: signup.user.id },
       api_key: null,
     });
@@ -167,8 +167,8 @@ describe('a tenant signs up, signs in and automates', () => {
     expect(first.tenantId).toBeTruthy();
   });
 
-  it('lets only the owner change the plan, at once, and audits it', async () => {
-    const tenant = await registerTenant(api, { plan: 'free' });
+  it('lets only the owner change the plan, a downgrade at once, and audits it', async () => {
+    const tenant = await registerTenant(api, { plan: 'enterprise' });
     // An admin of the tenant cannot change the plan.
     await env.db('users').insert({
       tenant_id: tenant.tenantId,
@@ -179,18 +179,21 @@ describe('a tenant signs up, signs in and automates', () => {
       role: 'admin',
     });
     const admin = await login(api, `admin-${tenant.tenantId}@example.test`, tenant.password);
-    await problem(await api.request('/api/subscription', { body: { plan_code: 'enterprise' }, headers: bearer(admin.access_token) }), 403, 'forbidden');
+    await problem(await api.request('/api/subscription', { body: { plan_code: 'free' }, headers: bearer(admin.access_token) }), 403, 'forbidden');
+    await problem(await api.request('/api/subscription/request', { method: 'DELETE', headers: bearer(admin.access_token) }), 403, 'forbidden');
 
-    const changed = await api.request('/api/subscription', { body: { plan_code: 'enterprise' }, headers: tenant.headers });
+    const changed = await api.request('/api/subscription', { body: { plan_code: 'free' }, headers: tenant.headers });
     expect(changed.status).toBe(200);
-    expect(await changed.json()).toMatchObject({ plan_code: 'enterprise', plan: { weight: 8, api_calls_per_month: -1 } });
+    expect(await changed.json()).toMatchObject({ plan_code: 'free', plan: { weight: 1, api_calls_per_month: 1_000 } });
     // The very next request sees the new plan, with the same access token.
     const current = await api.request('/api/subscription', { headers: tenant.headers });
-    expect(await current.json()).toMatchObject({ plan_code: 'enterprise' });
-    expect((await api.request('/api/me', { headers: tenant.headers })).headers.get('ratelimit-limit')).toBe('6000');
+    expect(await current.json()).toMatchObject({ plan_code: 'free' });
+    expect((await api.request('/api/me', { headers: tenant.headers })).headers.get('ratelimit-limit')).toBe('60');
 
-    const audit = await env.db('audit_log').where({ tenant_id: tenant.tenantId, action: 'subscription.changed' }).first('details', 'user_id');
-    expect(audit).toMatchObject({ details: { from: 'free', to: 'enterprise' }, user_id: tenant.userId });
+    const audit = await env.db('audit_log')
+      .where({ tenant_id: tenant.tenantId, action: 'subscription.changed', user_id: tenant.userId })
+      .first('details', 'user_id');
+    expect(audit).toMatchObject({ details: { from: 'enterprise', to: 'free' }, user_id: tenant.userId });
   });
 
   it('publishes the plans publicly', async () => {

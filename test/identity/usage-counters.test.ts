@@ -94,6 +94,7 @@ describe('usage counters', () => {
     expect(body.month.quotas).toEqual({
       api_calls: { used: calls + 1, limit: 10_000, remaining: 10_000 - calls - 1 },
       jobs: { used: 5, limit: 5_000, remaining: 4_995 },
+      compute_units: { used: 0, limit: 100_000_000_000, remaining: 100_000_000_000 },
     });
 
     // Without a range: this month so far.

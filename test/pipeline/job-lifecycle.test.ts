@@ -81,6 +81,8 @@ describe('a job, submitted over HTTP', () => {
       'jobs.components': 1,
       'jobs.diffusion': 1,
       compute_cells: 1200 + 1200 + 512 * 25,
+      // Charged at acceptance: cells, cells, and cells × steps + sources × steps + initial points.
+      compute_units: 1200 + 1200 + 512 * 25 + 1 * 25 + 1,
     });
   });
 

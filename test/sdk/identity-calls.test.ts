@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CatalyticApiError, CatalyticClient, type SessionTokens } from '../../shared/client/index.ts';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
+import { approvePlanRequest } from '../support/identity.ts';
 import { createTestTenant } from '../support/tenants.ts';
 import { recordingFetch, STRONG_PASSWORD } from '../cli/stack.ts';
 
@@ -40,8 +41,11 @@ beforeAll(async () => {
     last_name: 'Hopper',
     plan_code: 'professional',
   });
-  expect(registration.tenant).toMatchObject({ name: 'Lattice Works', plan_code: 'professional', status: 'active' });
+  // A paid plan starts as a pending request; the operator approves it.
+  expect(registration.tenant).toMatchObject({ name: 'Lattice Works', plan_code: 'free', status: 'active' });
+  expect(registration.plan_request).toMatchObject({ from_plan: 'free', to_plan: 'professional', status: 'pending' });
   expect(registration.user).toMatchObject({ email, role: 'owner' });
+  await approvePlanRequest(api, registration.plan_request?.id as string);
 });
 
 describe('sessions', () => {
@@ -136,9 +140,14 @@ describe('API keys, plans, subscription and usage', () => {
     const plans = await owner.plans();
     expect(plans.map((p) => p.code)).toEqual(['free', 'starter', 'professional', 'enterprise']);
 
-    expect(await owner.subscription.get()).toMatchObject({ plan_code: 'professional' });
-    const changed = await owner.subscription.change('enterprise');
-    expect(changed).toMatchObject({ plan_code: 'enterprise', plan: { code: 'enterprise', max_lattices: -1 } });
+    expect(await owner.subscription.get()).toMatchObject({ plan_code: 'professional', pending_request: null });
+    // An upgrade waits for approval; the tenant may withdraw it.
+    const asked = await owner.subscription.change('enterprise');
+    expect(asked).toMatchObject({ plan_code: 'professional', pending_request: { to_plan: 'enterprise', status: 'pending' } });
+    expect(await owner.subscription.cancelRequest()).toMatchObject({ id: asked.pending_request?.id, status: 'cancelled' });
+    const again = await owner.subscription.change('enterprise');
+    await approvePlanRequest(api, again.pending_request?.id as string);
+    expect(await owner.subscription.get()).toMatchObject({ plan_code: 'enterprise', plan: { code: 'enterprise', max_lattices: -1 } });
 
     const usage = await owner.usage();
     expect(usage.month.quotas.api_calls.limit).toBe(-1);

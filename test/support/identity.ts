@@ -5,6 +5,7 @@
  * sign-up and sign-in do not throttle them.
  */
 import { randomBytes } from 'node:crypto';
+import { subscriptionsFor } from '../../api/billing/subscriptions.ts';
 import type { TestApi } from './api.ts';
 
 /** Per-IP limits high enough for a test file that signs up and in many times. */
@@ -28,7 +29,13 @@ export interface RegisteredTenant {
 }
 
 export interface RegisterOptions {
+  /**
+   * The plan asked for at sign-up (default professional). A paid one starts as a pending
+   * request, which the helper then approves as an operator would (unless `approve: false`).
+   */
   plan?: string;
+  /** @defaultValue true */
+  approve?: boolean;
   email?: string;
   password?: string;
   companyName?: string;
@@ -51,10 +58,12 @@ export async function registerTenant(api: TestApi, options: RegisterOptions = {}
   });
   if (res.status !== 201) throw new Error(`sign-up answered ${res.status}: ${await res.text()}`);
   const body = (await res.json()) as {
-    tenant: { id: string };
+    tenant: { id: string; plan_code: string };
     user: { id: string };
     tokens: { access_token: string; refresh_token: string };
+    plan_request: { id: string; to_plan: string } | null;
   };
+  if (body.plan_request && options.approve !== false) await approvePlanRequest(api, body.plan_request.id);
   return {
     tenantId: body.tenant.id,
     userId: body.user.id,
@@ -86,4 +95,12 @@ export async function createApiKey(
   if (res.status !== 201) throw new Error(`key creation answered ${res.status}: ${await res.text()}`);
   const created = (await res.json()) as { id: string; key: string };
   return { ...created, headers: { authorization: `Bearer ${created.key}` } };
+}
+
+/**
+ * Approves a pending plan request through the service behind `POST /admin/api/plan-requests/:id/approve`
+ * (the operator path: the plan changes and the tenant's cached credentials are dropped).
+ */
+export async function approvePlanRequest(api: TestApi, requestId: string): Promise<void> {
+  await subscriptionsFor(api.deps).decide(requestId, 'approved', { name: 'test-operator', meta: {} });
 }

@@ -1,5 +1,5 @@
 /** The caller, its API keys, the plans and the tenant's subscription. */
-import type { ApiKey, CreateApiKeyInput, CreatedApiKey, Me, Plan, PlanCode, Subscription } from '../api-types.ts';
+import type { ApiKey, CreateApiKeyInput, CreatedApiKey, Me, Plan, PlanCode, PlanRequest, Subscription } from '../api-types.ts';
 import type { HttpClient } from '../http.ts';
 
 export class ApiKeysResource {
@@ -24,14 +24,23 @@ export class ApiKeysResource {
 export class SubscriptionResource {
   constructor(private readonly http: HttpClient) {}
 
-  /** The tenant's current plan. */
+  /** The tenant's current plan and its pending plan request. */
   async get(): Promise<Subscription> {
     return (await this.http.request<Subscription>('GET', '/api/subscription')).body;
   }
 
-  /** Moves the tenant to another plan (owner only); limits change at once. */
+  /**
+   * Asks to move the tenant to another plan (owner only). A free plan or a downgrade applies at
+   * once; an upgrade to a paid plan leaves the plan as it is and returns the pending request in
+   * `pending_request` (an operator approves it).
+   */
   async change(planCode: PlanCode): Promise<Subscription> {
     return (await this.http.request<Subscription>('POST', '/api/subscription', { body: { plan_code: planCode } })).body;
+  }
+
+  /** Withdraws the pending plan request (owner only); returns it, now cancelled. */
+  async cancelRequest(): Promise<PlanRequest> {
+    return (await this.http.request<PlanRequest>('DELETE', '/api/subscription/request')).body;
   }
 }
 

@@ -1,0 +1,66 @@
+/** Schemas of the subscription and plan-request routes, shared by validation and the OpenAPI document. */
+import { z } from 'zod';
+import { PLAN, PLAN_CODE, text, TIMESTAMP } from '../auth/schemas.ts';
+import { PLAN_REQUEST_STATUSES, type PlanRequestRow } from './plan-request-store.ts';
+
+/** A plan request as its tenant sees it. */
+export const PLAN_REQUEST = z
+  .object({
+    id: z.uuid(),
+    from_plan: z.string(),
+    to_plan: z.string(),
+    status: z.enum(PLAN_REQUEST_STATUSES).describe('pending until approved or rejected by an operator, or cancelled'),
+    reason: z.string().nullable().describe("The decision's reason, when one was given"),
+    created_at: TIMESTAMP,
+    decided_at: TIMESTAMP.nullable(),
+  })
+  .openapi('PlanRequest', { description: 'A request to move to a paid plan, decided by an operator' });
+
+/** A plan request as operators see it: with its tenant and who asked and decided. */
+export const ADMIN_PLAN_REQUEST = PLAN_REQUEST.extend({
+  tenant_id: z.uuid(),
+  tenant_name: z.string().optional(),
+  requested_by: z.uuid().nullable().describe('The user who asked'),
+  decided_by: z.string().nullable().describe('`operator:<name>`, `user:<id>` (withdrawn) or `system` (replaced)'),
+}).openapi('AdminPlanRequest');
+
+export const SUBSCRIPTION = z
+  .object({
+    plan_code: PLAN_CODE,
+    plan: PLAN,
+    pending_request: PLAN_REQUEST.nullable().describe('The request awaiting a decision, if any'),
+    recent_requests: z.array(PLAN_REQUEST).describe('The latest requests, newest first (at most 5)'),
+  })
+  .openapi('Subscription');
+
+export const SUBSCRIPTION_CHANGE = z.object({ plan_code: PLAN_CODE }).openapi('SubscriptionChange');
+
+export const DECISION = z
+  .object({ reason: text(500).optional().describe('Why; shown to the tenant') })
+  .openapi('PlanRequestDecision');
+
+function iso(value: Date | string | null): string | null {
+  return value === null ? null : new Date(value).toISOString();
+}
+
+export function planRequestView(row: PlanRequestRow): z.infer<typeof PLAN_REQUEST> {
+  return {
+    id: row.id,
+    from_plan: row.from_plan,
+    to_plan: row.to_plan,
+    status: row.status,
+    reason: row.reason,
+    created_at: new Date(row.created_at).toISOString(),
+    decided_at: iso(row.decided_at),
+  };
+}
+
+export function adminPlanRequestView(row: PlanRequestRow & { tenant_name?: string }): z.infer<typeof ADMIN_PLAN_REQUEST> {
+  return {
+    ...planRequestView(row),
+    tenant_id: row.tenant_id,
+    ...(row.tenant_name !== undefined ? { tenant_name: row.tenant_name } : {}),
+    requested_by: row.requested_by,
+    decided_by: row.decided_by,
+  };
+}
