@@ -14,6 +14,7 @@ import * as planRequestsCompute from './0008_plan_requests_compute.ts';
 import * as latticeVersionsResultSummaries from './0009_lattice_versions_result_summaries.ts';
 import * as identityHardening from './0010_identity_hardening.ts';
 import * as jobMemory from './0011_job_memory.ts';
+import * as operatorPlanRequests from './0012_operator_plan_requests.ts';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -32,4 +33,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0009_lattice_versions_result_summaries', latticeVersionsResultSummaries],
   ['0010_identity_hardening', identityHardening],
   ['0011_job_memory', jobMemory],
+  ['0012_operator_plan_requests', operatorPlanRequests],
 ];

@@ -4,8 +4,8 @@
  * tenant cancels it. At most one request of a tenant is pending (a unique partial index).
  *
  * Tenant-side functions take a tenant transaction (`withTenant`). The operator's reads
- * (`listPlanRequests`, `findPlanRequest`) span tenants: they run on the owner connection, and
- * every change after them is made in the request's tenant transaction.
+ * (`listPlanRequests`, `findPlanRequest`) span tenants: they go through SECURITY DEFINER functions
+ * (migration 0012), and every change after them is made in the request's tenant transaction.
  */
 import type { Knex } from 'knex';
 
@@ -59,9 +59,16 @@ export async function closePlanRequest(
   return row;
 }
 
-/** A request by id, whatever its tenant (operator use). */
+/**
+ * A request by id, whatever its tenant (operator use): through a definer function, since the
+ * API's login sees no rows outside a tenant.
+ */
 export async function findPlanRequest(db: Knex, id: string): Promise<PlanRequestRow | undefined> {
-  return db('plan_requests').where({ id }).first<PlanRequestRow | undefined>();
+  const { rows } = await db.raw<{ rows: Array<PlanRequestRow & { tenant_name: string }> }>('select * from catalytic_plan_request(?)', [id]);
+  const found = rows[0];
+  if (!found) return undefined;
+  const { tenant_name: _name, ...row } = found;
+  return row;
 }
 
 /** Requests of every tenant, oldest first (the queue operators work through), with the tenant's name. */
@@ -69,7 +76,9 @@ export async function listPlanRequests(
   db: Knex,
   options: { status?: PlanRequestStatus; limit: number },
 ): Promise<Array<PlanRequestRow & { tenant_name: string }>> {
-  const query = db('plan_requests as r').join('tenants as t', 't.id', 'r.tenant_id').select('r.*', 't.name as tenant_name');
-  if (options.status) void query.where('r.status', options.status);
-  return query.orderBy([{ column: 'r.created_at' }, { column: 'r.id' }]).limit(options.limit);
+  const { rows } = await db.raw<{ rows: Array<PlanRequestRow & { tenant_name: string }> }>('select * from catalytic_plan_requests(?, ?)', [
+    options.status ?? null,
+    options.limit,
+  ]);
+  return rows;
 }

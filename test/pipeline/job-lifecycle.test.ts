@@ -90,8 +90,8 @@ describe('a job, submitted over HTTP', () => {
     const job = await submit(api, tenant.headers, {
       type: 'diffusion',
       // Large enough (1.6·10^8 cell-steps) to run for a while on the fused stencil, so progress shows.
-      lattice: { shape: [200, 200] },
-      params: { steps: 4000, alpha: 0.2, sources: [{ cell: [100, 100], value: 1 }] },
+      lattice: { shape: [100, 100] },
+      params: { steps: 16000, alpha: 0.2, sources: [{ cell: [50, 50], value: 1 }] },
     });
     const stream = await readEvents(`${api.url}/api/jobs/${job.id}/events`, tenant.headers);
     expect(stream.status).toBe(200);
