@@ -40,6 +40,8 @@ export interface RouteSpec<P extends ZodType, Q extends ZodType, B extends ZodTy
   /** Request headers documented (e.g. Idempotency-Key); not validated here. */
   headers?: z.ZodObject;
   responses: Record<number, ResponseSpec>;
+  /** Cheap checks of the raw body against the caller's plan, before the schema walks it. */
+  checkRawBody?: (raw: unknown, ctx: ApiRouterContext) => Promise<void>;
   handler: (ctx: ApiRouterContext, input: { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B> }) => unknown;
 }
 
@@ -173,7 +175,12 @@ export function defineRoute<P extends ZodType, Q extends ZodType, B extends ZodT
     const params = parse(spec.params, ctx.params, 'params');
     const query = parse(spec.query, ctx.query, 'query');
     // The body is read only now: after authentication, its rate limits and the cheap checks.
-    const body = spec.body ? parse(spec.body, (await readBody(ctx)) ?? {}, 'body') : (undefined as z.infer<B>);
+    let body = undefined as z.infer<B>;
+    if (spec.body) {
+      const raw = (await readBody(ctx)) ?? {};
+      await spec.checkRawBody?.(raw, ctx);
+      body = parse(spec.body, raw, 'body');
+    }
     await spec.handler(ctx, { params, query, body });
   });
 }

@@ -6,6 +6,7 @@
  * Another tenant's job is a 404, like a missing one. The two reads of one job take a single
  * PostgreSQL round trip (job-reads.ts): they are what polling clients call most.
  */
+import { boundObstacleList } from '../jobs/obstacle-list-bound.ts';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import Router from '@koa/router';
 import { z } from 'zod';
@@ -47,6 +48,7 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
     tags: TAGS,
     auth: WRITE,
     body: SubmitJobBody,
+    checkRawBody: boundObstacleList(deps.identity.plans, ['lattice']),
     headers: IdempotencyHeaders,
     responses: {
       202: { description: 'Accepted and queued (or the job an earlier request with the same Idempotency-Key made)', schema: JobResponseSchema },

@@ -8,6 +8,7 @@
  * the spec makes a new immutable version; a job references the version it was submitted with, so
  * editing or deleting a lattice never changes a submitted job, and no job copies a spec.
  */
+import { boundObstacleList } from '../jobs/obstacle-list-bound.ts';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import Router from '@koa/router';
 import { withTenant } from '../../shared/db.ts';
@@ -62,6 +63,7 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
     tags: TAGS,
     auth: WRITE,
     body: CreateLatticeBody,
+    checkRawBody: boundObstacleList(plans, []),
     responses: {
       201: { description: 'The stored lattice', schema: LatticeSchema },
       402: { description: 'The plan allows no more lattices, or none this large' },
@@ -131,6 +133,7 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
     auth: WRITE,
     params: IdParams,
     body: UpdateLatticeBody,
+    checkRawBody: boundObstacleList(plans, []),
     responses: { 200: { description: 'The changed lattice', schema: LatticeSchema } },
     async handler(ctx, { params, body }) {
       const principal = principalOf(ctx);

@@ -84,6 +84,24 @@ describe('bad input', () => {
     expect(await counts()).toEqual(before);
   });
 
+  it('refuses an obstacle list longer than the plan allows before walking it, on lattices and inline jobs', async () => {
+    const free = await createTestTenant(env.db, { plan: 'free' });
+    const before = await counts();
+    const blocked = Array.from({ length: 2_000 }, (_, i) => [i % 10, Math.floor(i / 10) % 10, 1]);
+    const stored = await expectProblem(
+      await api.request('/api/lattices', { body: { shape: [10, 10, 10], obstacles: { blocked } }, headers: free.headers }),
+      402,
+      'plan_limit_exceeded',
+    );
+    expect(stored).toMatchObject({ limit: 'max_cells', limit_value: 1000, value: 2_000 });
+    await expectProblem(
+      await api.request('/api/jobs', { body: { type: 'components', lattice: { shape: [10, 10, 10], obstacles: { blocked } } }, headers: free.headers }),
+      402,
+      'plan_limit_exceeded',
+    );
+    expect(await counts()).toEqual(before);
+  });
+
   it('refuses bad lattices and hides other tenants’ lattices', async () => {
     const before = await counts();
     await expectProblem(await api.request('/api/lattices', { body: { shape: [3, 3], boundary: 'twisted' }, headers: tenant.headers }), 400, 'validation_failed');
