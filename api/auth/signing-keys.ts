@@ -8,9 +8,10 @@
  * its RFC 7638 thumbprint (`kid`), published at `/auth/jwks`.
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { chmodSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Config, ConfigError } from '../../shared/config.ts';
+import { writeOnce } from '../../shared/write-once.ts';
 
 /** File name of the generated key in `JWT_KEYS_DIR`. */
 export const LOCAL_KEY_FILE = 'jwt-signing-key.pem';
@@ -78,22 +79,10 @@ export function ensureLocalSigningKey(dir: string): string {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new ConfigError('JWT_KEYS_DIR', (err as Error).message);
   }
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
-    // Write aside, then link into place: link fails if another process won the race, and
-    // nobody ever reads a half-written key.
-    const temp = join(dir, `.${LOCAL_KEY_FILE}.${process.pid}.${Date.now()}`);
-    writeFileSync(temp, pem, { mode: 0o600, flag: 'wx' });
-    chmodSync(temp, 0o600);
-    try {
-      linkSync(temp, path);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    } finally {
-      unlinkSync(temp);
-    }
-    return readFileSync(path, 'utf8');
+    return writeOnce(path, () => {
+      const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      return privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
+    });
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     throw new ConfigError('JWT_KEYS_DIR', `cannot hold the generated signing key: ${(err as Error).message}`);

@@ -1,4 +1,5 @@
 /** Text formatting for the client commands: tables, durations, percentages, timestamps. */
+import { formatBytes as formatByteCount } from '../../shared/units.ts';
 
 /** A column of {@link renderTable}. */
 export interface Column<T> {
@@ -55,17 +56,9 @@ export function formatCount(value: number | null | undefined): string {
   return value === null || value === undefined ? '-' : value.toLocaleString('en-US');
 }
 
-/** Bytes as `512 B`, `3.2 MiB`. */
+/** Bytes as `512 B`, `3.2 MiB`; `-` when unknown. */
 export function formatBytes(value: number | null | undefined): string {
-  if (value === null || value === undefined) return '-';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let n = value;
-  let unit = 0;
-  while (n >= 1024 && unit < units.length - 1) {
-    n /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${n} B` : `${n.toFixed(1)} ${units[unit]}`;
+  return value === null || value === undefined ? '-' : formatByteCount(value);
 }
 
 /** A number with at most `digits` significant digits. */

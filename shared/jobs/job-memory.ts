@@ -7,6 +7,7 @@ import { jobMemoryBytes } from '../lattice/working-memory.ts';
 import type { KernelType, LatticeSpec } from '../lattice/types.ts';
 import { shapeOfSpec } from '../lattice/validate.ts';
 import type { QueuedJobRef } from '../queues/producer.ts';
+import { formatBytes } from '../units.ts';
 import type { JobRow } from './types.ts';
 
 /** The settings both the API and the workers size reservations with. */
@@ -37,17 +38,6 @@ export function checkJobMemory(bytes: number, settings: JobMemorySettings): void
   throw new AppError('job_too_large', `The job needs about ${formatBytes(bytes)} of working memory; a worker holds at most ${formatBytes(limit)} per job`, {
     extra: { memory_bytes: bytes, limit_bytes: limit },
   });
-}
-
-function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${value} bytes` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
 /**

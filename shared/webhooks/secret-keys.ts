@@ -6,9 +6,10 @@
  * the reseal has moved them to the current key.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Config, ConfigError } from '../config.ts';
+import { writeOnce } from '../write-once.ts';
 import { SECRET_KEY_BYTES, SecretBox } from './secret-box.ts';
 
 /** File name of the generated development key in `JWT_KEYS_DIR`. */
@@ -37,20 +38,7 @@ export function ensureLocalSecretsKey(dir: string): Buffer {
     }
   }
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    // Written aside, then linked into place: the link fails if another process won the race, and
-    // nobody ever reads a half-written key.
-    const temp = join(dir, `.${LOCAL_SECRETS_KEY_FILE}.${process.pid}.${Date.now()}`);
-    writeFileSync(temp, `${randomBytes(SECRET_KEY_BYTES).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
-    chmodSync(temp, 0o600);
-    try {
-      linkSync(temp, path);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    } finally {
-      unlinkSync(temp);
-    }
-    return parseSecretKey(readFileSync(path, 'utf8'), 'JWT_KEYS_DIR');
+    return parseSecretKey(writeOnce(path, () => `${randomBytes(SECRET_KEY_BYTES).toString('base64')}\n`), 'JWT_KEYS_DIR');
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     throw new ConfigError('JWT_KEYS_DIR', `cannot hold the generated secrets key: ${(err as Error).message}`);
