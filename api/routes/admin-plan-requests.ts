@@ -69,7 +69,7 @@ export function adminPlanRequestRoutes(deps: ApiDeps, registry: OpenAPIRegistry)
     method: 'get',
     path: `${ADMIN_API_PREFIX}/plan-requests`,
     summary: "Plan requests of every tenant, oldest first (operators)",
-    tags: ['admin'],
+    tags: ['Operators'],
     auth: 'public',
     query: LIST_QUERY,
     responses: { 200: { description: 'The requests', schema: z.object({ data: z.array(ADMIN_PLAN_REQUEST) }) }, ...operatorErrors },
@@ -83,7 +83,7 @@ export function adminPlanRequestRoutes(deps: ApiDeps, registry: OpenAPIRegistry)
     method: 'get',
     path: `${ADMIN_API_PREFIX}/plan-requests/:id`,
     summary: 'One plan request (operators)',
-    tags: ['admin'],
+    tags: ['Operators'],
     auth: 'public',
     params: ID_PARAMS,
     responses: { 200: { description: 'The request', schema: ADMIN_PLAN_REQUEST }, ...operatorErrors },
@@ -102,7 +102,7 @@ export function adminPlanRequestRoutes(deps: ApiDeps, registry: OpenAPIRegistry)
         decision === 'approved'
           ? 'Approve a pending plan request: the tenant moves to the plan at once (operators)'
           : 'Reject a pending plan request; the tenant keeps its plan (operators)',
-      tags: ['admin'],
+      tags: ['Operators'],
       auth: 'public',
       params: ID_PARAMS,
       body: DECISION,

@@ -71,7 +71,7 @@ export function apiKeyRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<A
     method: 'post',
     path: '/api/api-keys',
     summary: 'Create an API key (the key is shown once)',
-    tags: ['identity'],
+    tags: ['Account'],
     auth: {},
     body: CREATE,
     responses: {
@@ -127,7 +127,7 @@ export function apiKeyRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<A
     method: 'get',
     path: '/api/api-keys',
     summary: 'List API keys (never their secrets)',
-    tags: ['identity'],
+    tags: ['Account'],
     auth: {},
     responses: { 200: { description: 'The keys, newest first', schema: z.object({ data: z.array(API_KEY) }) } },
     handler: async (ctx) => {
@@ -143,7 +143,7 @@ export function apiKeyRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<A
     method: 'delete',
     path: '/api/api-keys/:id',
     summary: 'Revoke an API key (it stops working at once)',
-    tags: ['identity'],
+    tags: ['Account'],
     auth: {},
     params: ID_PARAMS,
     responses: { 204: { description: 'Revoked (or already revoked)' } },

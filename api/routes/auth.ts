@@ -42,7 +42,7 @@ export function authRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<Api
     method: 'post',
     path: '/auth/login',
     summary: 'Sign in with email and password',
-    tags: ['identity'],
+    tags: ['Account'],
     auth: 'public',
     body: LOGIN,
     responses: {
@@ -69,7 +69,7 @@ export function authRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<Api
     method: 'post',
     path: '/auth/refresh',
     summary: 'Spend a refresh token for a new token pair (reusing one revokes its session)',
-    tags: ['identity'],
+    tags: ['Account'],
     auth: 'public',
     body: REFRESH,
     responses: {
@@ -86,7 +86,7 @@ export function authRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<Api
     method: 'post',
     path: '/auth/logout',
     summary: 'Sign out: the access token and its session stop working at once',
-    tags: ['identity'],
+    tags: ['Account'],
     auth: {},
     responses: { 204: { description: 'Signed out' } },
     handler: async (ctx) => {
@@ -103,7 +103,7 @@ export function authRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<Api
     method: 'get',
     path: '/auth/jwks',
     summary: 'The public keys (JWKS) that verify access tokens',
-    tags: ['identity'],
+    tags: ['Account'],
     auth: 'public',
     responses: { 200: { description: 'A JSON Web Key Set', schema: JWKS, contentType: 'application/jwk-set+json' } },
     handler: (ctx) => {

@@ -70,7 +70,7 @@ export function docsRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<Api
     method: 'get',
     path: '/openapi.json',
     summary: 'This OpenAPI 3.1 document',
-    tags: ['operations'],
+    tags: ['Operations'],
     auth: 'public',
     responses: { 200: { description: 'The OpenAPI document', schema: z.object({ openapi: z.string() }).catchall(z.unknown()) } },
     handler: (ctx) => {
@@ -84,7 +84,7 @@ export function docsRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<Api
     method: 'get',
     path: DOCS_PATH,
     summary: 'Swagger UI for this API',
-    tags: ['operations'],
+    tags: ['Operations'],
     auth: 'public',
     responses: { 200: { description: 'An HTML page', schema: z.string(), contentType: 'text/html' } },
     handler: (ctx) => {

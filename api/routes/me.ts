@@ -31,7 +31,7 @@ export function meRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiSt
     method: 'get',
     path: '/api/me',
     summary: 'Who is calling',
-    tags: ['identity'],
+    tags: ['Account'],
     auth: {},
     responses: { 200: { description: 'The caller', schema: ME } },
     handler: async (ctx) => {

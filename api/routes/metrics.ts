@@ -30,7 +30,7 @@ export function metricsRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
     method: 'get',
     path: '/metrics',
     summary: 'Prometheus metrics of this process (text exposition format)',
-    tags: ['operations'],
+    tags: ['Operations'],
     auth: 'public',
     responses: {
       200: { description: 'Metrics in the Prometheus text format', schema: z.string(), contentType: 'text/plain; version=0.0.4' },

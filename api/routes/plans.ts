@@ -37,7 +37,7 @@ export function planRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<Api
     method: 'get',
     path: '/api/plans',
     summary: 'The plans and their limits',
-    tags: ['billing'],
+    tags: ['Account'],
     auth: 'public',
     responses: { 200: { description: 'Every plan, cheapest first', schema: z.object({ data: z.array(PLAN) }) } },
     handler: async (ctx) => {

@@ -45,7 +45,7 @@ export function subscriptionRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Ro
     method: 'get',
     path: '/api/subscription',
     summary: "The tenant's plan and its pending plan request",
-    tags: ['billing'],
+    tags: ['Account'],
     auth: {},
     responses: { 200: { description: 'The current plan', schema: SUBSCRIPTION } },
     handler: async (ctx) => {
@@ -57,7 +57,7 @@ export function subscriptionRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Ro
     method: 'post',
     path: '/api/subscription',
     summary: 'Change plan (owner only): a free plan or a downgrade at once; an upgrade to a paid plan awaits approval',
-    tags: ['billing'],
+    tags: ['Account'],
     auth: { roles: ['owner'] },
     body: SUBSCRIPTION_CHANGE,
     responses: {
@@ -76,7 +76,7 @@ export function subscriptionRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Ro
     method: 'delete',
     path: '/api/subscription/request',
     summary: 'Withdraw the pending plan request (owner only)',
-    tags: ['billing'],
+    tags: ['Account'],
     auth: { roles: ['owner'] },
     responses: {
       200: { description: 'The withdrawn request, now cancelled', schema: PLAN_REQUEST },

@@ -64,7 +64,7 @@ export function systemRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<A
     method: 'get',
     path: '/',
     summary: 'What this service is, and where to start',
-    tags: ['operations'],
+    tags: ['Operations'],
     auth: 'public',
     responses: { 200: { description: 'The service, its version and links', schema: SERVICE_INDEX } },
     handler: (ctx) => {
@@ -81,7 +81,7 @@ export function systemRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<A
     method: 'get',
     path: '/live',
     summary: 'Liveness: the process answers',
-    tags: ['operations'],
+    tags: ['Operations'],
     auth: 'public',
     responses: { 200: { description: 'The process is up', schema: z.object({ status: z.literal('ok') }) } },
     handler: (ctx) => {
@@ -93,7 +93,7 @@ export function systemRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<A
     method: 'get',
     path: '/ready',
     summary: 'Readiness: PostgreSQL and Redis answer and migrations are current',
-    tags: ['operations'],
+    tags: ['Operations'],
     auth: 'public',
     responses: {
       200: { description: 'Ready to serve', schema: READINESS },
@@ -111,7 +111,7 @@ export function systemRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<A
     method: 'get',
     path: '/health',
     summary: 'Health report: version, uptime, and each dependency with its latency',
-    tags: ['operations'],
+    tags: ['Operations'],
     auth: 'public',
     responses: { 200: { description: 'The report (200 even while degraded)', schema: HEALTH_REPORT } },
     handler: async (ctx) => {
@@ -124,7 +124,7 @@ export function systemRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<A
     method: 'get',
     path: '/problems/:code',
     summary: 'What a problem type means',
-    tags: ['operations'],
+    tags: ['Operations'],
     auth: 'public',
     params: z.object({ code: z.string().describe('A problem code, e.g. `validation_failed`') }),
     responses: { 200: { description: 'The problem type', schema: PROBLEM_TYPE } },

@@ -50,7 +50,7 @@ export function tenantRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<A
     method: 'post',
     path: '/api/tenants/register',
     summary: 'Sign up: create a tenant with its owner user, and sign the owner in (a paid plan starts as a pending request)',
-    tags: ['identity'],
+    tags: ['Account'],
     auth: 'public',
     body: REGISTRATION,
     responses: {

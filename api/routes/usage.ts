@@ -66,7 +66,7 @@ export function usageRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<Ap
     method: 'get',
     path: '/api/usage',
     summary: "The tenant's usage per day, and this month's totals against the plan",
-    tags: ['billing'],
+    tags: ['Account'],
     auth: { scopes: ['usage:read'] },
     query: QUERY,
     responses: { 200: { description: 'Usage series and monthly totals', schema: USAGE } },

@@ -136,6 +136,16 @@ describe('the OpenAPI document', () => {
     expect(created.headers?.['RateLimit-Remaining']).toBeDefined();
   });
 
+  it('groups operations under the declared tags, in the order a user learns the API', () => {
+    const declared = (document as unknown as { tags: Array<{ name: string }> }).tags.map((t) => t.name);
+    expect(declared.slice(0, 5)).toEqual(['Jobs', 'Lattices', 'Webhooks', 'Account', 'Operations']);
+    for (const [path, ops] of Object.entries(document.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        for (const tag of (op as { tags?: string[] }).tags ?? []) expect(declared, `${method.toUpperCase()} ${path}`).toContain(tag);
+      }
+    }
+  });
+
   it('declares the media type each route really sends', async () => {
     const jwks = await fetch(`${url}/auth/jwks`);
     const declared = Object.keys(document.paths['/auth/jwks']?.get?.responses['200']?.content ?? {});
