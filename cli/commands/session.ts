@@ -88,6 +88,13 @@ async function openSession(options: ConnectionOptions): Promise<Session> {
   };
 }
 
+/** How to get past a plan limit: the plan that allows it when the API named one, and how to ask. */
+function planHint(problem: unknown): string {
+  const upgrade = (problem as { upgrade_plan?: unknown } | undefined)?.upgrade_plan;
+  if (typeof upgrade === 'string') return `  the ${upgrade} plan allows it: catalytic subscription change ${upgrade} (an operator approves paid plans)`;
+  return '  see what each plan allows with `catalytic plans`, and ask for one with `catalytic subscription change <plan>`';
+}
+
 /** The message and exit code for anything a command throws. */
 export function describeFailure(err: unknown, session?: Session): { message: string; exitCode: number; problem?: unknown } {
   if (err instanceof UsageError) return { message: err.message, exitCode: CLIENT_EXIT.usage };
@@ -101,6 +108,7 @@ export function describeFailure(err: unknown, session?: Session): { message: str
     // A refused sign-in is not cured by signing in again: the email or password is wrong.
     if (err.code === 'invalid_credentials') lines.push('  check the email and password (no account yet? `catalytic register`)');
     else if (err.status === 401) lines.push(`  run \`catalytic login\` or set CATALYTIC_API_KEY`);
+    if (err.code === 'plan_limit_exceeded') lines.push(planHint(err.problem));
     if (err.requestId) lines.push(`  request id ${err.requestId}`);
     return { message: lines.join('\n'), exitCode: err.isAuthError ? CLIENT_EXIT.auth : CLIENT_EXIT.failed, problem: err.problem };
   }

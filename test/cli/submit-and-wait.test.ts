@@ -186,6 +186,13 @@ describe('jobs, results and lattices', () => {
 });
 
 describe('exit codes', () => {
+  it('says how to ask for a bigger plan when a job is beyond its plan', async () => {
+    const run = await cli(['submit', 'components', '--shape', '60x60'], limited.apiKey);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/HTTP 402 plan_limit_exceeded/);
+    expect(run.stderr).toMatch(/catalytic subscription change <plan>/);
+  });
+
   it('exits 2 on a bad command line, before calling the API', async () => {
     const runs = await Promise.all([
       cli(['submit', 'mandelbrot', '--shape', '4x4']),
