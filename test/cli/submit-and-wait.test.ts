@@ -78,7 +78,8 @@ describe('submit --wait', () => {
 
   it('exits 1 with the reason when the job fails', async () => {
     const run = await cli(
-      ['submit', 'diffusion', '--shape', '50x50', '--steps', '1000000', '--alpha', '0.2', '--source', '25,25=1', '--wait', '--json'],
+      // Within the starter plan's 10^9 compute units per job, and seconds of work: past its 300 ms here.
+      ['submit', 'diffusion', '--shape', '50x50', '--steps', '300000', '--alpha', '0.2', '--source', '25,25=1', '--wait', '--json'],
       limited.apiKey,
     );
     expect(run.code, run.stderr).toBe(1);

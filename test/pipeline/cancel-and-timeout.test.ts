@@ -16,7 +16,8 @@ const api = useTestApi(env);
 const longJob = {
   type: 'diffusion',
   lattice: { shape: [100, 100] },
-  params: { steps: 20_000, alpha: 0.2, sources: [{ cell: [50, 50], value: 1 }] },
+  // 10^10 cell-steps: a minute even on the fused stencil, within the professional plan's units per job.
+  params: { steps: 1_000_000, alpha: 0.2, sources: [{ cell: [50, 50], value: 1 }] },
 };
 const tinyJob = { type: 'shortest_path', lattice: { shape: [3, 3] }, params: { start: [0, 0], end: [2, 2] } };
 
@@ -85,7 +86,7 @@ describe('cancel and runtime limit', () => {
     // Workers read plans afresh every few seconds; this tenant's plan is changed before its first job.
     await env.db('plans').where({ code: 'starter' }).update({ max_job_runtime_ms: 300 });
     const tenant = await createTestTenant(env.db, { plan: 'starter' });
-    const job = await submit(api, tenant.headers, { ...longJob, lattice: { shape: [50, 50, 3] }, params: { ...longJob.params, alpha: 0.1, sources: [{ cell: [25, 25, 1], value: 1 }] } });
+    const job = await submit(api, tenant.headers, { ...longJob, lattice: { shape: [50, 50, 3] }, params: { ...longJob.params, steps: 100_000, alpha: 0.1, sources: [{ cell: [25, 25, 1], value: 1 }] } });
     const done = await waitForJob(api, tenant.headers, job.id);
     expect(done).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'timeout' }, result: null });
     expect(done.run_ms).toBeGreaterThanOrEqual(300);

@@ -52,11 +52,13 @@ function cellsOfCube(repeat: number): number[][] {
 describe('explicit obstacles', () => {
   it('refuses a list longer than the lattice has cells, stored or inline, and writes nothing', async () => {
     const [before] = await env.db('lattices').where({ tenant_id: tenant.tenantId }).count<Array<{ count: string }>>('* as count');
-    const blocked = cellsOfCube(2); // 1996 entries on 1000 cells: the repeats of an abuser
-    const stored = await api.request('/api/lattices', { body: { shape: [10, 10, 10], obstacles: { blocked } }, headers: tenant.headers });
+    // 300 entries on 200 cells, the repeats of an abuser (within the plan's 1,000 cells, so the
+    // lattice's own bound answers, not the plan's).
+    const blocked = Array.from({ length: 300 }, (_, i) => [i % 10, Math.floor(i / 10) % 10, i % 2]);
+    const stored = await api.request('/api/lattices', { body: { shape: [10, 10, 2], obstacles: { blocked } }, headers: tenant.headers });
     expect(stored.status).toBe(400);
     expect(await stored.json()).toMatchObject({ code: 'lattice_invalid', field: 'body.obstacles.blocked' });
-    const inline = await api.request('/api/jobs', { body: { type: 'components', lattice: { shape: [10, 10, 10], obstacles: { blocked } } }, headers: tenant.headers });
+    const inline = await api.request('/api/jobs', { body: { type: 'components', lattice: { shape: [10, 10, 2], obstacles: { blocked } } }, headers: tenant.headers });
     expect(inline.status).toBe(400);
     expect(await inline.json()).toMatchObject({ code: 'lattice_invalid', field: 'body.lattice.obstacles.blocked' });
     const [after] = await env.db('lattices').where({ tenant_id: tenant.tenantId }).count<Array<{ count: string }>>('* as count');
