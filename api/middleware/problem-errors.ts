@@ -49,6 +49,10 @@ export function toAppError(err: unknown): AppError {
 
 export function sendProblem(ctx: ApiContext, error: AppError): void {
   ctx.status = error.status;
+  // A refusal before the body was read (no credentials, too large): close the connection after
+  // the answer instead of draining the rest of the upload, which a tenant-less client could use
+  // to keep the event loop busy with megabytes nobody reads.
+  if (!ctx.req.complete) ctx.set('Connection', 'close');
   for (const [name, value] of Object.entries(error.headers)) ctx.set(name, value);
   ctx.type = 'application/problem+json';
   ctx.body = toProblem(error, ctx.path);

@@ -53,6 +53,29 @@ describe('bodies after authentication', () => {
     expect(forged).toMatch(/^HTTP\/1\.1 401 /);
   });
 
+  it('closes the connection after refusing an unread body, instead of draining the upload', async () => {
+    const { port } = new URL(api.url);
+    const outcome = await new Promise<{ answer: string; closed: boolean }>((resolve) => {
+      const socket = connect(Number(port), '127.0.0.1');
+      let answer = '';
+      const timer = setTimeout(() => {
+        socket.destroy();
+        resolve({ answer, closed: false });
+      }, 5_000);
+      socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
+      socket.on('error', () => undefined);
+      // The server ends the connection itself, though 899,980 announced bytes never came.
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve({ answer, closed: true });
+      });
+      socket.write(`POST /api/jobs HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: 900000\r\n\r\n{"type":"components",`);
+    });
+    expect(outcome.answer).toMatch(/^HTTP\/1\.1 401 /);
+    expect(outcome.answer.toLowerCase()).toContain('connection: close');
+    expect(outcome.closed).toBe(true);
+  });
+
   it('answers an anonymous malformed or hostile body with 401, not with what parsing would find', async () => {
     const deep = `${'['.repeat(MAX_JSON_DEPTH + 10)}${']'.repeat(MAX_JSON_DEPTH + 10)}`;
     for (const body of ['{"type": ', deep, '{"name": "\\u0000"}']) {
