@@ -127,7 +127,8 @@ export function isTransientError(err: unknown): boolean {
   const code = errorCode(err);
   if (code && TRANSIENT_CODES.has(code)) return true;
   const message = err instanceof Error ? err.message : String(err);
-  return /Connection is closed|connect ECONNREFUSED|Connection terminated|timeout exceeded when trying to connect|Knex: Timeout acquiring a connection/i.test(
+  // node-postgres says "not queryable" of a pooled client whose server went away mid-transaction.
+  return /Connection is closed|connect ECONNREFUSED|Connection terminated|timeout exceeded when trying to connect|Knex: Timeout acquiring a connection|Client has encountered a connection error and is not queryable/i.test(
     message,
   );
 }

@@ -10,7 +10,9 @@ describe('errors of unreachable dependencies', () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
     const shutdown = Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
     const pool = new Error('Knex: Timeout acquiring a connection. The pool is probably full.');
-    for (const err of [refused, shutdown, pool]) {
+    // What node-postgres throws at COMMIT when the server went away during the transaction.
+    const broken = new Error('COMMIT; - Client has encountered a connection error and is not queryable');
+    for (const err of [refused, shutdown, pool, broken]) {
       const error = toAppError(err);
       expect(error.status).toBe(503);
       expect(error.code).toBe('service_unavailable');
