@@ -10,26 +10,12 @@ cells already open), so these processes spend no time hashing. Each timing is re
 `repeats` times; the best and every run are reported, peak RSS is that of the first run.
 """
 import json
-import re
 import sys
 import time
 
+from peer_memory import reset_peak, status_bytes
+
 import numpy as np
-
-
-def status_bytes(field):
-    with open('/proc/self/status') as status:
-        match = re.search(r'^%s:\s+(\d+) kB' % field, status.read(), re.M)
-    return int(match.group(1)) * 1024
-
-
-def reset_peak():
-    try:
-        with open('/proc/self/clear_refs', 'w') as refs:
-            refs.write('5')
-        return True
-    except OSError:
-        return False
 
 
 def timed(repeats, run):

@@ -11,24 +11,10 @@ import array
 import bisect
 import ctypes
 import json
-import re
 import sys
 import time
 
-
-def status_bytes(field):
-    with open('/proc/self/status') as status:
-        match = re.search(r'^%s:\s+(\d+) kB' % field, status.read(), re.M)
-    return int(match.group(1)) * 1024
-
-
-def reset_peak():
-    try:
-        with open('/proc/self/clear_refs', 'w') as refs:
-            refs.write('5')
-        return True
-    except OSError:
-        return False
+from peer_memory import reset_peak, status_bytes
 
 
 class MallInfo2(ctypes.Structure):
