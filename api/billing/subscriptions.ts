@@ -74,13 +74,10 @@ export class Subscriptions {
 
   /** The tenant's plan, its pending request and its latest requests (newest first). */
   async state(tenantId: string): Promise<SubscriptionState> {
-    const { planCode, recent } = await withTenant(this.deps.db, tenantId, async (trx) => ({
-      planCode: await currentPlanCode(trx, tenantId),
-      recent: (await trx('plan_requests')
-        .where({ tenant_id: tenantId })
-        .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }])
-        .limit(RECENT_REQUESTS)) as PlanRequestRow[],
-    }));
+    return this.stateFrom(await withTenant(this.deps.db, tenantId, (trx) => readState(trx, tenantId)));
+  }
+
+  private async stateFrom({ planCode, recent }: StoredState): Promise<SubscriptionState> {
     return { plan: await this.deps.plans.get(planCode), pending: recent.find((r) => r.status === 'pending'), recent };
   }
 
@@ -129,8 +126,9 @@ export class Subscriptions {
         await this.applyChange(requester, from, to, this.deps.provider.name);
         outcome = 'changed';
       } else {
-        await this.openRequest(requester, from, to);
-        outcome = 'pending';
+        // The state as this request's transaction left it: a withdrawal racing in after the
+        // commit must not turn the 202 into one without the request it opened.
+        return { outcome: 'pending', state: await this.stateFrom(await this.openRequest(requester, from, to)) };
       }
     }
     return { outcome, state: await this.state(tenantId) };
@@ -152,13 +150,13 @@ export class Subscriptions {
   }
 
   /** Opens a pending request for `to` (replacing a pending one for another plan); idempotent. */
-  private async openRequest(requester: Requester, from: Plan, to: Plan): Promise<PlanRequestRow> {
+  private async openRequest(requester: Requester, from: Plan, to: Plan): Promise<StoredState> {
     const { tenantId } = requester;
     return withTenant(this.deps.db, tenantId, async (trx) => {
       const current = await currentPlanCode(trx, tenantId, { lock: true });
       if (current !== from.code) throw new AppError('conflict', 'The plan changed meanwhile; look at GET /api/subscription and retry');
       const pending = await pendingPlanRequest(trx, tenantId, { lock: true });
-      if (pending?.to_plan === to.code) return pending;
+      if (pending?.to_plan === to.code) return readState(trx, tenantId);
       if (pending) await this.cancelPending(trx, requester, pending, 'system', `replaced by a request for ${to.code}`);
       const request = await insertPlanRequest(trx, { tenantId, fromPlan: from.code, toPlan: to.code, requestedBy: requester.userId });
       await this.audit(trx, requester, 'plan_request.created', {
@@ -167,7 +165,7 @@ export class Subscriptions {
         to: to.code,
         provider: this.deps.provider.name,
       });
-      return request;
+      return readState(trx, tenantId);
     });
   }
 
@@ -264,6 +262,22 @@ async function currentPlanCode(trx: Knex.Transaction, tenantId: string, options:
   const row = await query.first<{ plan_code: string } | undefined>('plan_code');
   if (!row) throw new AppError('not_found', 'No such tenant');
   return row.plan_code;
+}
+
+/** The tenant's plan code and latest requests, as one transaction sees them. */
+interface StoredState {
+  planCode: string;
+  recent: PlanRequestRow[];
+}
+
+async function readState(trx: Knex.Transaction, tenantId: string): Promise<StoredState> {
+  return {
+    planCode: await currentPlanCode(trx, tenantId),
+    recent: (await trx('plan_requests')
+      .where({ tenant_id: tenantId })
+      .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+      .limit(RECENT_REQUESTS)) as PlanRequestRow[],
+  };
 }
 
 const services = new WeakMap<object, Subscriptions>();
