@@ -6,7 +6,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     // The noisy-neighbour suite runs on its own (`npm run test:noisy`): it does not hold its 2x
-    // bound yet (docs in README › Noisy neighbours), and a red suite must not hide the rest.
+    // bound yet (docs/testing.md › Noisy-neighbour suite), and a red suite must not hide the rest.
     exclude: ['test/noisy-neighbour/**', '**/node_modules/**'],
     globalSetup: ['test/support/global-setup.ts'],
     pool: 'forks',

@@ -1,4 +1,4 @@
-// Plans and their limits (-1 = unlimited). Values follow DESIGN.md §5.
+// Plans and their limits (-1 = unlimited). Values: docs/plans-and-limits.md › Plans and billing.
 import type { Knex } from 'knex';
 
 export const PLAN_SEED = [

@@ -1,5 +1,5 @@
 /**
- * Weighted deficit round robin over tenants (DESIGN.md §3). A round visits every tenant with
+ * Weighted deficit round robin over tenants (docs/architecture.md › Fair fetching). A round visits every tenant with
  * due work once, in a stable order; arriving at a tenant adds its quantum (its plan's weight
  * divided by the smallest weight in the round) to its deficit, and the tenant gets one job per
  * whole unit of deficit. A tenant whose fetch comes back empty (no work, or at its concurrency

@@ -1,5 +1,5 @@
 /**
- * Repairs Redis from PostgreSQL (DESIGN.md §4); the scheduler runs it periodically.
+ * Repairs Redis from PostgreSQL (docs/architecture.md › Losing nothing); the scheduler runs it periodically.
  *
  * - A job `queued` in PostgreSQL whose BullMQ job is missing (Redis was flushed or lost data, or
  *   the API died between writing the row and queueing it) is queued again, under the same id.

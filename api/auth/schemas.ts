@@ -87,7 +87,7 @@ export const PLAN = z
     requests_per_minute: z.number().int(),
     retention_days: z.number().int(),
     max_job_runtime_ms: z.number().int(),
-    max_compute_units_per_job: z.number().int().describe('Most compute units one job may cost (see the README)'),
+    max_compute_units_per_job: z.number().int().describe('Most compute units one job may cost (see docs/plans-and-limits.md)'),
     compute_units_per_month: z.number().int().describe("Compute units the tenant's jobs may cost per month"),
   })
   .openapi('Plan', { description: 'A plan and its limits; -1 means unlimited' });

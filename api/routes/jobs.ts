@@ -1,5 +1,5 @@
 /**
- * Jobs (DESIGN.md §6): `POST /api/jobs` (202, `Idempotency-Key`), `GET /api/jobs` (filters and
+ * Jobs (docs/http-api.md › Lattices and jobs): `POST /api/jobs` (202, `Idempotency-Key`), `GET /api/jobs` (filters and
  * cursor pagination), `GET /api/jobs/:id`, `GET /api/jobs/:id/result`, `GET /api/jobs/:id/events`
  * (server-sent events) and `DELETE /api/jobs/:id` (cancel).
  *

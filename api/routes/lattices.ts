@@ -1,5 +1,5 @@
 /**
- * Lattices (DESIGN.md §6): `POST|GET /api/lattices`, `GET|PATCH|DELETE /api/lattices/:id`, and
+ * Lattices (docs/http-api.md › Lattices and jobs): `POST|GET /api/lattices`, `GET|PATCH|DELETE /api/lattices/:id`, and
  * `POST /api/lattices/path`, which submits a shortest_path job and answers with its result when
  * it finishes within `wait_ms` (200), or with the queued job otherwise (202).
  *

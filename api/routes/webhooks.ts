@@ -1,5 +1,5 @@
 /**
- * Webhook endpoints and their deliveries (DESIGN.md §7):
+ * Webhook endpoints and their deliveries (docs/http-api.md › Webhooks):
  * `POST|GET /api/webhooks`, `GET|PATCH|DELETE /api/webhooks/:id`,
  * `POST /api/webhooks/:id/rotate-secret`, `POST /api/webhooks/:id/test`,
  * `GET /api/webhooks/:id/deliveries[/:did]`, `POST /api/webhooks/:id/deliveries/:did/redeliver`.

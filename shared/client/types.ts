@@ -26,7 +26,7 @@ export type { FinalStatus, JobError, JobStatus } from '../jobs/types.ts';
 export type JobLinks = z.output<typeof JobSchemas.JobLinksSchema>;
 
 /**
- * A job as the API shows it (DESIGN.md §6). Answers carry `links`; the job inside an event does
+ * A job as the API shows it (docs/architecture.md › The job body). Answers carry `links`; the job inside an event does
  * not.
  */
 export type Job = z.output<typeof JobSchemas.JobSchema> & { links?: JobLinks };

@@ -1,5 +1,5 @@
 /**
- * The public form of a job (DESIGN.md §6), the one shape clients see in API responses, server-sent
+ * The public form of a job (docs/architecture.md › The job body), the one shape clients see in API responses, server-sent
  * events and webhook payloads.
  */
 import type { JobError, JobRow, JobStatus } from './types.ts';

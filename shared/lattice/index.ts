@@ -1,5 +1,5 @@
 /**
- * The lattice model (DESIGN.md §2): specs and their schemas, validation, index arithmetic, the
+ * The lattice model (docs/architecture.md › The lattice model): specs and their schemas, validation, index arithmetic, the
  * procedural obstacle rule, slabs and bit-packed slab arrays.
  */
 export * from './errors.ts';

@@ -124,7 +124,7 @@ function cellIndex(lattice: Lattice, coords: number[], path: (string | number)[]
 }
 
 /**
- * The job's own cells, which are always open whatever the obstacles say (DESIGN.md §2): a
+ * The job's own cells, which are always open whatever the obstacles say (docs/architecture.md › The lattice model): a
  * path's ends, and the cells diffusion puts heat on.
  */
 export function jobOpenCells(params: ResolvedParams): number[] {

@@ -1,5 +1,5 @@
 /**
- * Hard limits of the lattice model (DESIGN.md §2). Plans may be stricter; these are what the
+ * Hard limits of the lattice model (docs/architecture.md › The lattice model). Plans may be stricter; these are what the
  * engine itself can represent, so they hold whatever plan a tenant is on.
  */
 

@@ -1,5 +1,5 @@
 /**
- * The public procedural obstacle rule of DESIGN.md §2. Any client can reproduce a lattice from
+ * The public procedural obstacle rule (docs/architecture.md › The lattice model). Any client can reproduce a lattice from
  * `{density, seed}` with these few lines, so they must never change: a test pins known cells.
  */
 

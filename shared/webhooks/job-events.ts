@@ -22,7 +22,7 @@ export function newEventId(): string {
 
 /**
  * Inserts one pending delivery per enabled endpoint of the tenant subscribed to `type`, due at
- * once. `job` is the public job body (DESIGN.md §6). Returns the new delivery ids.
+ * once. `job` is the public job body (docs/architecture.md › The job body). Returns the new delivery ids.
  */
 export async function recordJobEvent(
   trx: Knex.Transaction,

@@ -1,5 +1,5 @@
 /**
- * Nothing lost, nothing done twice (DESIGN.md §4), shown with real processes: 2 API, 2 worker and
+ * Nothing lost, nothing done twice (docs/architecture.md › Losing nothing), shown with real processes: 2 API, 2 worker and
  * 2 scheduler processes against a private PostgreSQL and a private Redis (never the machine's
  * shared ones: this suite stops them), under a steady stream of jobs from 3 tenants with webhook
  * endpoints. In turn: kill -9 a worker, kill -9 an API process, restart Redis (losing every key),

@@ -1,5 +1,5 @@
 /**
- * Memory is the product (DESIGN.md §2): a few bits per cell of working memory, and a lattice of
+ * Memory is the product (docs/architecture.md › The lattice model): a few bits per cell of working memory, and a lattice of
  * a billion cells costs a few bytes to describe and, for a path the lower bound admits, a few
  * kilobytes to search.
  */

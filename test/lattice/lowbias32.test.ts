@@ -1,5 +1,5 @@
 /**
- * The procedural obstacle rule is public (DESIGN.md §2): clients rebuild lattices from it, so it
+ * The procedural obstacle rule is public (docs/architecture.md › The lattice model): clients rebuild lattices from it, so it
  * must never drift. These values were computed outside this code base, from the published
  * formula, and are pinned here together with an independent BigInt implementation.
  */

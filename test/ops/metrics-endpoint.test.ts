@@ -1,5 +1,5 @@
 /**
- * /metrics speaks the Prometheus text format; it carries the series of DESIGN.md §8 with bounded
+ * /metrics speaks the Prometheus text format; it carries the series of docs/architecture.md › Observability with bounded
  * labels, and they move: requests by route pattern, and queue depth by plan and state as a job is
  * queued, taken and finished. METRICS_TOKEN, when set, guards it.
  */

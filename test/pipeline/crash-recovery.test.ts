@@ -1,5 +1,5 @@
 /**
- * Losing nothing (DESIGN.md §4) with real worker processes: a worker stopped with SIGTERM hands
+ * Losing nothing (docs/architecture.md › Losing nothing) with real worker processes: a worker stopped with SIGTERM hands
  * its job back, a worker killed with SIGKILL loses the attempt but not the job, and after Redis
  * loses everything, reconcile re-queues what PostgreSQL says is queued and fails what no worker
  * can finish.

@@ -1,5 +1,5 @@
 /**
- * Fairness across tenants (DESIGN.md §3) with a real worker process of concurrency 2: a tenant's
+ * Fairness across tenants (docs/architecture.md › Fair fetching) with a real worker process of concurrency 2: a tenant's
  * flood does not delay another tenant's jobs by more than about a round, and busy tenants share
  * the worker in proportion to their plans' weights.
  */
