@@ -1,8 +1,8 @@
 /**
  * The worker role's job pipeline: fetches jobs from the tenant queues in weighted deficit round
  * robin (skipping tenants at their concurrency cap, counted across every worker process by
- * BullMQ's fetch script), runs them on the kernel pool, keeps their locks alive, and listens for
- * cancels and wake-ups over Redis pub/sub.
+ * BullMQ's fetch script), runs them on the kernel pool, keeps their locks alive (lock-keeper.ts),
+ * and listens for cancels and wake-ups over Redis pub/sub.
  *
  * `close()` stops fetching, lets running jobs finish for half the shutdown grace period, then
  * hands the rest back to their queues (not charged as an attempt), and releases the pool and
@@ -14,7 +14,7 @@ import { hostname } from 'node:os';
 import { withLogContext } from '../shared/context.ts';
 import { closeRedis, createRedisFromConfig, duplicateRedis, type RedisClient } from '../shared/redis.ts';
 import { pipelineChannels } from '../shared/queues/names.ts';
-import { dueTenants, recentlyActiveTenants, settleTenant, touchActiveTenants } from '../shared/queues/ready-set.ts';
+import { dueTenants, recentlyActiveTenants, settleTenant } from '../shared/queues/ready-set.ts';
 import type { Runtime } from '../shared/runtime.ts';
 import { once, type Service } from '../shared/service.ts';
 import type { DeliveryDispatcher } from '../shared/webhooks/job-events.ts';
@@ -22,6 +22,7 @@ import { workerMemoryBudget } from '../shared/memory-limit.ts';
 import { DeficitRoundRobin, WAIT } from './deficit-round-robin.ts';
 import { type HeldJob, JobRunner, type KernelRunner } from './job-runner.ts';
 import { KernelPool } from './kernels/index.ts';
+import { LockKeeper } from './lock-keeper.ts';
 import { MemoryBudget } from './memory-budget.ts';
 import { peekNextJob } from './next-job-peek.ts';
 import { TenantPlans, type TenantPlan } from './tenant-plans.ts';
@@ -55,32 +56,34 @@ interface Fetched {
   bytes: number;
 }
 
-/** Smallest interval of the lock keeper, in ms. */
-const MIN_KEEPER_MS = 200;
+/** What a started pipeline works with: created together by `start()`, closed by `close()`. */
+interface Collaborators {
+  /** BullMQ's connection, shared by every tenant queue. */
+  connection: RedisClient;
+  /** Wake-ups and cancels over pub/sub. */
+  subscriber: RedisClient;
+  /** The kernel pool this worker started, when none was given. */
+  ownedPool: KernelPool | undefined;
+  tenants: TenantWorkers;
+  usage: UsageBuffer;
+  runner: JobRunner;
+  drr: DeficitRoundRobin<Fetched>;
+  keeper: LockKeeper;
+}
 
 export class PipelineWorker implements Service {
   readonly name = 'job-pipeline';
   /** Identifies this process in job rows (`worker_id`) and logs. */
   readonly workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 
-  private connection: RedisClient | undefined;
-  private subscriber: RedisClient | undefined;
-  private kernels: KernelRunner | undefined;
-  private ownedPool: KernelPool | undefined;
-  private tenants: TenantWorkers | undefined;
-  private runner: JobRunner | undefined;
-  private usage: UsageBuffer | undefined;
-  private drr: DeficitRoundRobin<Fetched> | undefined;
+  /** Set once `start()` has created them. */
+  private parts: Collaborators | undefined;
   private readonly plans: TenantPlans;
   /** What running jobs reserve in total; a job is fetched only when its reservation fits. */
   readonly memory: MemoryBudget;
   private readonly held = new Map<string, HeldJob>();
-  /** When this process last advertised each tenant in `{fair}:active`. */
-  private readonly advertised = new Map<string, number>();
   private readonly runs = new Set<Promise<void>>();
   private loop: Promise<void> | undefined;
-  private keeper: NodeJS.Timeout | undefined;
-  private keeping: Promise<void> | undefined;
   private stopping = false;
   private wakeUp: (() => void) | undefined;
   /**
@@ -115,31 +118,23 @@ export class PipelineWorker implements Service {
     const prefix = config.REDIS_PREFIX;
     // BullMQ needs a connection that waits out Redis restarts; it is shared by every tenant queue.
     const connection = createRedisFromConfig(config, 'catalytic:worker', 'blocking');
-    this.connection = connection;
-    if (this.options.kernels) this.kernels = this.options.kernels;
-    else {
-      this.ownedPool = new KernelPool({
-        threads: config.KERNEL_THREADS,
-        inlineMaxCells: config.KERNEL_INLINE_MAX_CELLS,
-        memoryLimitBytes: this.memory.total,
-      });
-      await this.ownedPool.start();
-      this.kernels = this.ownedPool;
-    }
-    this.tenants = new TenantWorkers({ connection, prefix, lockMs: this.lockMs, stalledIntervalMs: this.stalledIntervalMs, logger });
-    this.usage = new UsageBuffer(db, logger);
-    this.runner = new JobRunner({
+    const kernels = this.options.kernels ?? new KernelPool({ threads: config.KERNEL_THREADS, inlineMaxCells: config.KERNEL_INLINE_MAX_CELLS, memoryLimitBytes: this.memory.total });
+    // A pool made here is this worker's to start and close; a given one is its owner's.
+    const ownedPool = kernels !== this.options.kernels && kernels instanceof KernelPool ? kernels : undefined;
+    const tenants = new TenantWorkers({ connection, prefix, lockMs: this.lockMs, stalledIntervalMs: this.stalledIntervalMs, logger });
+    const usage = new UsageBuffer(db, logger);
+    const runner = new JobRunner({
       db,
       connection,
       prefix,
       workerId: this.workerId,
-      kernels: this.kernels,
+      kernels,
       logger,
       dispatcher: this.options.dispatcher,
-      usage: this.usage,
+      usage,
       writeBatchMax: config.WORKER_WRITE_BATCH_MAX,
     });
-    this.drr = new DeficitRoundRobin<Fetched>({
+    const drr = new DeficitRoundRobin<Fetched>({
       dueTenants: () => dueTenants(connection, prefix),
       weights: async (ids) => new Map([...(await this.plans.get(ids))].map(([id, plan]) => [id, plan.weight])),
       fetch: (tenantId) => this.fetch(tenantId),
@@ -147,10 +142,25 @@ export class PipelineWorker implements Service {
         await settleTenant(connection, prefix, tenantId);
       },
     });
-    await this.subscribe(duplicateRedis(connection, 'catalytic:worker:events'));
+    const keeper = new LockKeeper({
+      db,
+      logger,
+      connection,
+      prefix,
+      tenants,
+      lockMs: this.lockMs,
+      stalledIntervalMs: this.stalledIntervalMs,
+      held: this.held,
+      cancel: (jobId) => this.cancelHeld(jobId),
+    });
+    const subscriber = duplicateRedis(connection, 'catalytic:worker:events');
+    // Set before anything is awaited, so a start that fails halfway leaves close() all it must close.
+    this.parts = { connection, subscriber, ownedPool, tenants, usage, runner, drr, keeper };
+    await ownedPool?.start();
+    await this.subscribe(subscriber);
     // Jobs some worker held recently get stalled checks from here too, in case that worker died.
-    this.tenants.ensure(await recentlyActiveTenants(connection, prefix, 0));
-    this.scheduleKeeper();
+    tenants.ensure(await recentlyActiveTenants(connection, prefix, 0));
+    keeper.start();
     this.loop = this.fetchLoop();
     if (this.memory.total < config.MAX_JOB_MEMORY_BYTES) {
       logger.warn(
@@ -167,7 +177,6 @@ export class PipelineWorker implements Service {
   private async subscribe(subscriber: RedisClient): Promise<void> {
     const { logger, config } = this.runtime;
     const channels = pipelineChannels(config.REDIS_PREFIX);
-    this.subscriber = subscriber;
     subscriber.on('error', (err: Error) => logger.debug({ err }, 'worker subscriber error'));
     subscriber.on('message', (channel: string, message: string) => {
       if (channel === channels.wake) this.wake();
@@ -180,7 +189,7 @@ export class PipelineWorker implements Service {
     for (const held of this.held.values()) {
       if (held.id === jobId) {
         this.runtime.logger.info({ jobId }, 'cancelling a running job');
-        this.runner?.stop(held, 'cancel');
+        this.parts?.runner.stop(held, 'cancel');
       }
     }
   }
@@ -192,12 +201,12 @@ export class PipelineWorker implements Service {
    * stale, or a delayed job came due) goes back to the head of its queue, uncharged.
    */
   private async fetch(tenantId: string): Promise<Fetched | undefined | typeof WAIT> {
-    const tenants = this.tenants as TenantWorkers;
+    const { connection, tenants, keeper } = this.started();
     const { config } = this.runtime;
     const plan = await this.plans.one(tenantId);
     await tenants.applyCap(tenantId, plan.max_concurrent_jobs);
     if (!this.memory.admitsAnyUpTo(config.MAX_JOB_MEMORY_BYTES)) {
-      const next = await peekNextJob(this.connection as RedisClient, config.REDIS_PREFIX, tenantId);
+      const next = await peekNextJob(connection, config.REDIS_PREFIX, tenantId);
       this.memory.notWaiting(tenantId, next?.id);
       if (next && !this.memory.admits({ tenantId, jobId: next.id, bytes: this.reservationOf(next.data) })) return WAIT;
     }
@@ -209,16 +218,7 @@ export class PipelineWorker implements Service {
       await job.moveToWait(token).catch((err: unknown) => this.runtime.logger.warn({ err, jobId: job.id }, 'could not put back a job that does not fit'));
       return WAIT;
     }
-    // Advertised before the job can start, not at the keeper's first tick: if this process dies
-    // within that tick, other workers must still run the stalled check on this tenant's queue.
-    // Once per keeper interval per tenant is enough (the entry stays fresh that long).
-    const now = Date.now();
-    if (now - (this.advertised.get(tenantId) ?? 0) >= this.keeperIntervalMs) {
-      await touchActiveTenants(this.connection as RedisClient, this.runtime.config.REDIS_PREFIX, [tenantId], now).then(
-        () => this.advertised.set(tenantId, now),
-        (err: unknown) => this.runtime.logger.warn({ err, tenantId }, 'could not advertise a held job; the lock keeper will retry'),
-      );
-    }
+    await keeper.advertise(tenantId);
     return { tenantId, token, plan, job, bytes };
   }
 
@@ -231,7 +231,7 @@ export class PipelineWorker implements Service {
 
   private async fetchLoop(): Promise<void> {
     const { logger } = this.runtime;
-    const drr = this.drr as DeficitRoundRobin<Fetched>;
+    const { drr } = this.started();
     const idlePollMs = this.options.idlePollMs ?? 250;
     let failures = 0;
     while (!this.stopping) {
@@ -290,9 +290,10 @@ export class PipelineWorker implements Service {
       abort: new AbortController(),
       lockedAt: Date.now(),
     };
+    const { runner } = this.started();
     // Registered before the row says "running", so a cancel published after that is not missed.
     this.held.set(held.token, held);
-    const run = withLogContext({ tenantId: held.tenantId, jobId: held.id }, () => (this.runner as JobRunner).run(held))
+    const run = withLogContext({ tenantId: held.tenantId, jobId: held.id }, () => runner.run(held))
       .catch((err: unknown) => {
         // The lock is no longer renewed: the job comes back after it expires and the row decides.
         logger.error({ err, jobId: held.id, tenantId: held.tenantId }, 'running a job failed; it will be picked up again');
@@ -306,62 +307,10 @@ export class PipelineWorker implements Service {
     this.runs.add(run);
   }
 
-  private get keeperIntervalMs(): number {
-    return Math.max(MIN_KEEPER_MS, Math.floor(this.lockMs / 3));
-  }
-
-  private scheduleKeeper(): void {
-    const interval = this.keeperIntervalMs;
-    this.keeper = setTimeout(() => {
-      this.keeping = this.keep()
-        .catch((err: unknown) => this.runtime.logger.warn({ err }, 'renewing job locks failed'))
-        .finally(() => {
-          this.keeping = undefined;
-          if (this.keeper) this.scheduleKeeper();
-        });
-    }, interval);
-  }
-
-  /**
-   * Every third of the lock time: extends the locks of held jobs, records the heartbeat in their
-   * rows (and picks up cancel flags a lost message missed), advertises their tenants for stalled
-   * checks, and keeps Workers for tenants other processes hold jobs of.
-   */
-  private async keep(): Promise<void> {
-    const { db, logger, config } = this.runtime;
-    const connection = this.connection as RedisClient;
-    const tenants = this.tenants as TenantWorkers;
-    const held = [...this.held.values()];
-    const byTenant = new Map<string, HeldJob[]>();
-    for (const job of held) byTenant.set(job.tenantId, [...(byTenant.get(job.tenantId) ?? []), job]);
-    for (const [tenantId, jobs] of byTenant) {
-      const failed = await tenants.get(tenantId).extendJobLocks(
-        jobs.map((j) => j.id),
-        jobs.map((j) => j.token),
-        this.lockMs,
-      );
-      const now = Date.now();
-      for (const job of jobs) if (!failed.includes(job.id)) job.lockedAt = now;
-      // A job that finished meanwhile has no lock left to renew; only the others matter.
-      const lost = jobs.filter((j) => failed.includes(j.id) && this.held.has(j.token)).map((j) => j.id);
-      if (lost.length > 0) logger.warn({ tenantId, jobIds: lost }, 'could not renew job locks (another worker may run them)');
-    }
-    const running = held.filter((j) => j.attempt !== undefined).map((j) => j.id);
-    if (running.length > 0) {
-      const rows = (await db('jobs')
-        .whereIn('id', running)
-        .andWhere('status', 'running')
-        .update({ updated_at: db.fn.now() })
-        .returning(['id', 'cancel_requested_at'])) as Array<{ id: string; cancel_requested_at: Date | null }>;
-      for (const row of rows) if (row.cancel_requested_at) this.cancelHeld(row.id);
-    }
-    const now = Date.now();
-    await touchActiveTenants(connection, config.REDIS_PREFIX, byTenant.keys(), now);
-    this.advertised.clear();
-    for (const tenantId of byTenant.keys()) this.advertised.set(tenantId, now);
-    const window = 3 * this.lockMs + 2 * this.stalledIntervalMs;
-    tenants.ensure(await recentlyActiveTenants(connection, config.REDIS_PREFIX, now - window));
-    await tenants.sweep(new Set(byTenant.keys()));
+  /** The collaborators; only the fetch loop and what it starts call this, after `start()`. */
+  private started(): Collaborators {
+    if (!this.parts) throw new Error('the job pipeline is not started');
+    return this.parts;
   }
 
   readonly close = once(async () => {
@@ -370,16 +319,14 @@ export class PipelineWorker implements Service {
     this.wake();
     await this.loop?.catch(() => undefined);
     await this.drain();
-    const keeper = this.keeper;
-    this.keeper = undefined;
-    clearTimeout(keeper);
-    await this.keeping;
+    const parts = this.parts;
+    await parts?.keeper.stop();
     for (const step of [
-      () => this.usage?.close(),
-      () => this.tenants?.close(),
-      () => this.ownedPool?.close(),
-      () => (this.subscriber ? closeRedis(this.subscriber) : undefined),
-      () => (this.connection ? closeRedis(this.connection) : undefined),
+      () => parts?.usage.close(),
+      () => parts?.tenants.close(),
+      () => parts?.ownedPool?.close(),
+      () => (parts ? closeRedis(parts.subscriber) : undefined),
+      () => (parts ? closeRedis(parts.connection) : undefined),
     ]) {
       try {
         await step();
@@ -403,7 +350,7 @@ export class PipelineWorker implements Service {
     clearTimeout(timer);
     if (finished) return;
     this.runtime.logger.info({ jobs: this.held.size }, 'handing running jobs back to their queues');
-    for (const held of this.held.values()) this.runner?.stop(held, 'shutdown');
+    for (const held of this.held.values()) this.parts?.runner.stop(held, 'shutdown');
     await all();
   }
 }

@@ -18,7 +18,7 @@ import type { Knex } from 'knex';
 import { computeUnits } from '../../shared/compute-units.ts';
 import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
-import { checkJobMemory, type JobMemorySettings, jobReservation, queuedJobOf } from '../../shared/jobs/job-memory.ts';
+import { checkedJobReservation, checkJobMemory, type JobMemorySettings, queuedJobOf } from '../../shared/jobs/job-memory.ts';
 import { checkJob, checkLattice, checkLatticeAgainstPlan, checkParsedLattice } from '../../shared/jobs/lattice-checks.ts';
 import { insertJobs, type NewJob } from '../../shared/jobs/repository.ts';
 import type { JobRow } from '../../shared/jobs/types.ts';
@@ -83,10 +83,10 @@ function checkJobContent(
 ): CheckedJob {
   const checked = stored?.checked ?? checkLattice(input.lattice, 'body.lattice');
   checkLatticeAgainstPlan(checked.summary, plan);
-  const params = checkJob(input.type, checked.spec, input.params);
+  const params = checkJob(input.type, checked, input.params);
   checkJobCompute(computeUnits(input.type, checked.summary.cells, params), plan, plans);
   // A stored lattice's head carries no obstacle list: its explicit cells are bounded by its cells.
-  const memoryBytes = jobReservation(input.type, checked.spec, params, memory.KERNEL_THREADS);
+  const memoryBytes = checkedJobReservation(input.type, checked, params, memory.KERNEL_THREADS);
   checkJobMemory(memoryBytes, memory);
   return { lattice: stored ? null : checked.spec, latticeVersionId: stored?.versionId ?? null, params, cells: checked.summary.cells, memoryBytes };
 }

@@ -4,6 +4,7 @@
  */
 import { AppError } from '../errors.ts';
 import { jobMemoryBytes } from '../lattice/working-memory.ts';
+import type { CheckedLattice } from '../lattice/resolve.ts';
 import type { KernelType, LatticeSpec } from '../lattice/types.ts';
 import { shapeOfSpec } from '../lattice/validate.ts';
 import type { QueuedJobRef } from '../queues/producer.ts';
@@ -25,6 +26,15 @@ export interface JobMemorySettings {
 export function jobReservation(type: KernelType, spec: LatticeSpec, params: Record<string, unknown>, threads: number): number {
   const shape = shapeOfSpec(spec);
   if (!Array.isArray(shape)) throw new TypeError(`a job's reservation needs a valid lattice: ${shape.message}`);
+  return reservation(type, shape, spec, params, threads);
+}
+
+/** {@link jobReservation} of a job on a checked lattice, reading the shape its check derived. */
+export function checkedJobReservation(type: KernelType, lattice: CheckedLattice, params: Record<string, unknown>, threads: number): number {
+  return reservation(type, lattice.geometry.shape, lattice.spec, params, threads);
+}
+
+function reservation(type: KernelType, shape: readonly number[], spec: LatticeSpec, params: Record<string, unknown>, threads: number): number {
   const obstacles = spec.obstacles as { blocked?: unknown[] } | undefined;
   const sources = (params['sources'] as unknown[] | undefined)?.length ?? 0;
   const initial = (params['initial'] as unknown[] | undefined)?.length ?? 0;

@@ -4,13 +4,10 @@
  * Everything here is cheap: it reads the spec, never materialises the lattice.
  */
 import { AppError } from '../errors.ts';
-import { formatField, isLatticeValidationError, LatticeValidationError } from '../lattice/errors.ts';
-import { resolveJob } from '../lattice/job.ts';
-import { canonicalSpec } from '../lattice/canonical.ts';
-import { type LatticeSummary, parseLatticeSpec, summarizeSpec } from '../lattice/resolve.ts';
-import { KERNEL_PARAMS_SCHEMAS } from '../lattice/schema.ts';
+import { isLatticeValidationError } from '../lattice/errors.ts';
+import { parseParams, resolveParsedParams } from '../lattice/job.ts';
+import { type CheckedLattice, checkSpec, type LatticeSummary, parseLattice } from '../lattice/resolve.ts';
 import type { KernelType, LatticeSpec } from '../lattice/types.ts';
-import { latticeIssue } from '../lattice/validate.ts';
 import type { Plan } from '../plans.ts';
 
 /** A lattice validation error as a 400 problem with the engine's code and the field at fault. */
@@ -33,36 +30,31 @@ function asProblem<T>(fn: () => T, prefix: string): T {
 }
 
 /**
- * Validates a lattice spec; returns it parsed (defaults filled in) in canonical form (an explicit
- * obstacle list sorted, without repeats) and what it describes.
+ * Validates a lattice spec, once: returns it parsed (defaults filled in) in canonical form (an
+ * explicit obstacle list sorted, without repeats), what it describes and its geometry, which
+ * every later check reads instead of the spec.
  */
-export function checkLattice(spec: unknown, prefix = 'body'): { spec: LatticeSpec; summary: LatticeSummary } {
-  return asProblem(() => {
-    const parsed = parseLatticeSpec(spec);
-    return { spec: canonicalSpec(parsed), summary: summarizeSpec(parsed) };
-  }, prefix);
+export function checkLattice(spec: unknown, prefix = 'body'): CheckedLattice {
+  return asProblem(() => parseLattice(spec), prefix);
 }
 
 /**
  * {@link checkLattice} for a spec already parsed by the lattice schema (a route's validated body, a
  * stored version's head): the checks across fields only, without parsing a long obstacle list twice.
  */
-export function checkParsedLattice(spec: LatticeSpec, prefix = 'body'): { spec: LatticeSpec; summary: LatticeSummary } {
-  return asProblem(() => {
-    const issue = latticeIssue(spec);
-    if (issue) throw new LatticeValidationError(issue.code, formatField(issue.path), issue.message);
-    return { spec: canonicalSpec(spec), summary: summarizeSpec(spec) };
-  }, prefix);
+export function checkParsedLattice(spec: LatticeSpec, prefix = 'body'): CheckedLattice {
+  return asProblem(() => checkSpec(spec), prefix);
 }
 
 /**
- * Validates a job completely (its lattice, its parameters against the lattice: a start outside
- * the shape, an unstable alpha…) and returns the parameters parsed, defaults filled in.
+ * Validates a job's parameters against its checked lattice (a start outside the shape, an
+ * unstable alpha…) and returns them parsed, defaults filled in.
  */
-export function checkJob(type: KernelType, spec: LatticeSpec, params: unknown): Record<string, unknown> {
+export function checkJob(type: KernelType, lattice: CheckedLattice, params: unknown): Record<string, unknown> {
   return asProblem(() => {
-    resolveJob(type, spec, params ?? {});
-    return KERNEL_PARAMS_SCHEMAS[type].parse(params ?? {}) as Record<string, unknown>;
+    const parsed = parseParams(type, params);
+    resolveParsedParams(type, lattice.geometry, parsed);
+    return parsed as Record<string, unknown>;
   }, 'body');
 }
 

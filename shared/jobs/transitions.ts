@@ -87,25 +87,12 @@ export async function finishJob(trx: Knex.Transaction, input: FinishJobInput): P
   return { row, deliveryIds };
 }
 
-export interface StartAttemptInput {
-  tenantId: string;
-  jobId: string;
-  workerId: string;
-}
-
 /**
- * Marks a job running for a new attempt. A job already `running` is accepted too: its previous
- * worker died (or lost its lock) and BullMQ handed the job to this one. Returns undefined when
- * the job is final (or gone): the caller drops it without running it.
- */
-export async function startAttempt(db: Knex, input: StartAttemptInput): Promise<JobRow | undefined> {
-  return (await startAttempts(db, input.workerId, [input]))[0];
-}
-
-/**
- * {@link startAttempt} for many jobs in one statement (the worker's group commit): each row is
- * decided on its own, as if started alone. Answers in the order of `jobs` (undefined for a job
- * that is final or gone). Job ids must be distinct.
+ * Marks jobs running for a new attempt, in one statement (the worker's group commit). A job
+ * already `running` is accepted too: its previous worker died (or lost its lock) and BullMQ
+ * handed the job to this one. Each row is decided on its own, as if started alone. Answers in
+ * the order of `jobs`: undefined for a job that is final (or gone), which the caller drops
+ * without running it. Job ids must be distinct.
  *
  * The start commits without waiting for its WAL flush (`synchronous_commit = off` for this
  * statement's transaction only): on this path that flush was most of a small job's `run_ms`,
@@ -239,12 +226,15 @@ export async function recordProgress(db: Knex, jobId: string, attempt: number, p
 
 /**
  * Touches the running jobs a worker holds: `updated_at` is the worker's heartbeat, which
- * reconcile reads to tell a live worker from a dead one without trusting Redis.
+ * reconcile reads to tell a live worker from a dead one without trusting Redis. Returns the ids
+ * of those whose cancel was requested, for a worker that missed the cancel message.
  */
-export async function touchRunningJobs(db: Knex, jobIds: readonly string[]): Promise<void> {
-  if (jobIds.length === 0) return;
-  await db('jobs')
+export async function touchRunningJobs(db: Knex, jobIds: readonly string[]): Promise<string[]> {
+  if (jobIds.length === 0) return [];
+  const rows = (await db('jobs')
     .whereIn('id', [...jobIds])
     .andWhere('status', 'running')
-    .update({ updated_at: db.fn.now() });
+    .update({ updated_at: db.fn.now() })
+    .returning(['id', 'cancel_requested_at'])) as Array<{ id: string; cancel_requested_at: Date | null }>;
+  return rows.filter((row) => row.cancel_requested_at !== null).map((row) => row.id);
 }

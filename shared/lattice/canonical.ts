@@ -3,15 +3,11 @@
  * index (row-major, which is the lexicographic order of coordinates) without repeats. Two specs
  * blocking the same cells store the same list, and a list never holds more entries than cells.
  */
-import { indexOf, stridesOf } from './geometry.ts';
+import { indexOf } from './geometry.ts';
 import type { LatticeSpec } from './types.ts';
-import { shapeOfSpec } from './validate.ts';
 
-/** Blocked cells sorted by index, each once. The spec must be valid (cells inside its shape). */
-export function canonicalBlocked(spec: LatticeSpec, blocked: readonly number[][]): number[][] {
-  const shape = shapeOfSpec(spec);
-  if (!Array.isArray(shape)) throw new TypeError('canonicalBlocked needs a valid spec');
-  const strides = stridesOf(shape);
+/** Blocked cells sorted by index, each once. The cells must lie inside the shape of `strides`. */
+export function canonicalBlocked(strides: readonly number[], blocked: readonly number[][]): number[][] {
   const indices = new Float64Array(blocked.length);
   for (let i = 0; i < blocked.length; i++) indices[i] = indexOf({ strides }, blocked[i]!);
   const order = Uint32Array.from({ length: blocked.length }, (_, i) => i).sort((a, b) => indices[a]! - indices[b]!);
@@ -25,11 +21,11 @@ export function canonicalBlocked(spec: LatticeSpec, blocked: readonly number[][]
   return out;
 }
 
-/** A valid spec with its explicit obstacles (if any) in canonical form. */
-export function canonicalSpec(spec: LatticeSpec): LatticeSpec {
+/** A valid spec with its explicit obstacles (if any) in canonical form; `strides` are its shape's. */
+export function canonicalSpec(spec: LatticeSpec, strides: readonly number[]): LatticeSpec {
   const obstacles = spec.obstacles;
   if (obstacles === undefined || !('blocked' in obstacles)) return spec;
-  return { ...spec, obstacles: { blocked: canonicalBlocked(spec, obstacles.blocked) } };
+  return { ...spec, obstacles: { blocked: canonicalBlocked(strides, obstacles.blocked) } };
 }
 
 /** A spec split for storage: its head (shape, boundary, procedural rule) and its explicit list. */

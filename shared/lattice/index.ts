@@ -1,6 +1,7 @@
 /**
- * The lattice model (docs/architecture.md › The lattice model): specs and their schemas, validation, index arithmetic, the
- * procedural obstacle rule, slabs and bit-packed slab arrays.
+ * The lattice model (docs/architecture.md › The lattice model): specs and their schemas,
+ * validation, index arithmetic and the procedural obstacle rule. Slabs and bit-packed slab
+ * arrays, which only the kernels use, live in worker/kernels/.
  */
 export * from './errors.ts';
 export * from './limits.ts';
@@ -12,6 +13,3 @@ export * from './canonical.ts';
 export * from './geometry.ts';
 export * from './resolve.ts';
 export * from './job.ts';
-export * from './slabs.ts';
-export * from './bit-slab.ts';
-export * from './field-sample.ts';

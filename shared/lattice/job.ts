@@ -6,7 +6,7 @@ import { LatticeValidationError, formatField } from './errors.ts';
 import { indexOf } from './geometry.ts';
 import { resolveLattice, parseWith } from './resolve.ts';
 import { KERNEL_PARAMS_SCHEMAS, KernelTypeSchema } from './schema.ts';
-import type { DiffusionParams, KernelType, Lattice } from './types.ts';
+import type { DiffusionParams, KernelParamsByType, KernelType, Lattice, LatticeGeometry } from './types.ts';
 import { cellIssue } from './validate.ts';
 
 /** Heat at one cell, by index. */
@@ -58,10 +58,7 @@ export interface ResolvedJob<T extends KernelType = KernelType> {
  * @throws LatticeValidationError naming the code and field at fault; parameter fields start with `params.`
  */
 export function resolveJob<T extends KernelType>(type: T, spec: unknown, params: unknown): ResolvedJob<T> {
-  const parsedType = KernelTypeSchema.safeParse(type);
-  if (!parsedType.success) {
-    throw new LatticeValidationError('params_invalid', 'type', `unknown job type ${JSON.stringify(type)}`);
-  }
+  checkType(type);
   const lattice = resolveLattice(spec);
   return { lattice, params: resolveParams(type, lattice, params) };
 }
@@ -71,29 +68,55 @@ export function resolveJob<T extends KernelType>(type: T, spec: unknown, params:
  *
  * @throws LatticeValidationError with a field starting with `params.`
  */
-export function resolveParams<T extends KernelType>(type: T, lattice: Lattice, input: unknown): ResolvedParamsOf<T> {
-  return resolveAny(type, lattice, input) as ResolvedParamsOf<T>;
+export function resolveParams<T extends KernelType>(type: T, lattice: LatticeGeometry, input: unknown): ResolvedParamsOf<T> {
+  return resolveParsedParams(type, lattice, parseParams(type, input));
 }
 
-function resolveAny(type: KernelType, lattice: Lattice, input: unknown): ResolvedParams {
-  switch (type) {
-    case 'shortest_path': {
-      const params = parseWith(KERNEL_PARAMS_SCHEMAS.shortest_path, input ?? {}, 'params_invalid', ['params']);
-      return {
-        type,
-        start: cellIndex(lattice, params.start, ['params', 'start'], 'start'),
-        end: cellIndex(lattice, params.end, ['params', 'end'], 'end'),
-      };
-    }
-    case 'components':
-      parseWith(KERNEL_PARAMS_SCHEMAS.components, input ?? {}, 'params_invalid', ['params']);
-      return { type };
-    case 'diffusion':
-      return resolveDiffusion(lattice, parseWith(KERNEL_PARAMS_SCHEMAS.diffusion, input ?? {}, 'params_invalid', ['params']));
+/**
+ * Parses one kernel type's parameters (defaults filled in), before they meet a lattice.
+ *
+ * @throws LatticeValidationError with a field starting with `params.`
+ */
+export function parseParams<T extends KernelType>(type: T, input: unknown): KernelParamsByType[T] {
+  checkType(type);
+  return parseWith(KERNEL_PARAMS_SCHEMAS[type], input ?? {}, 'params_invalid', ['params']) as KernelParamsByType[T];
+}
+
+/**
+ * Checks parsed parameters against a lattice (cells inside its shape, a stable alpha) and
+ * resolves cells to indices.
+ *
+ * @throws LatticeValidationError with a field starting with `params.`
+ */
+export function resolveParsedParams<T extends KernelType>(type: T, lattice: LatticeGeometry, params: KernelParamsByType[T]): ResolvedParamsOf<T> {
+  return resolveAny({ type, params } as ParsedParams, lattice) as ResolvedParamsOf<T>;
+}
+
+function checkType(type: KernelType): void {
+  if (!KernelTypeSchema.safeParse(type).success) {
+    throw new LatticeValidationError('params_invalid', 'type', `unknown job type ${JSON.stringify(type)}`);
   }
 }
 
-function resolveDiffusion(lattice: Lattice, params: DiffusionParams): ResolvedDiffusion {
+/** Parsed parameters with their type, so a switch on the type narrows them. */
+type ParsedParams = { [T in KernelType]: { type: T; params: KernelParamsByType[T] } }[KernelType];
+
+function resolveAny(parsed: ParsedParams, lattice: LatticeGeometry): ResolvedParams {
+  switch (parsed.type) {
+    case 'shortest_path':
+      return {
+        type: 'shortest_path',
+        start: cellIndex(lattice, parsed.params.start, ['params', 'start'], 'start'),
+        end: cellIndex(lattice, parsed.params.end, ['params', 'end'], 'end'),
+      };
+    case 'components':
+      return { type: 'components' };
+    case 'diffusion':
+      return resolveDiffusion(lattice, parsed.params);
+  }
+}
+
+function resolveDiffusion(lattice: LatticeGeometry, params: DiffusionParams): ResolvedDiffusion {
   // Explicit steps are stable only while every cell keeps a non-negative share of its own heat.
   const maxAlpha = 1 / (2 * lattice.dimensions);
   if (params.alpha > maxAlpha) {
@@ -117,7 +140,7 @@ function resolveDiffusion(lattice: Lattice, params: DiffusionParams): ResolvedDi
   };
 }
 
-function cellIndex(lattice: Lattice, coords: number[], path: (string | number)[], what: string): number {
+function cellIndex(lattice: LatticeGeometry, coords: number[], path: (string | number)[], what: string): number {
   const issue = cellIssue(coords, lattice.shape, path, what);
   if (issue) throw new LatticeValidationError(issue.code, formatField(issue.path), issue.message);
   return indexOf(lattice, coords);

@@ -1,16 +1,18 @@
 /**
- * From an untrusted lattice spec to a validated {@link Lattice}: parse with the schema, check
- * the shape and obstacles, precompute strides and the obstacle rule. Every refusal is a
- * {@link LatticeValidationError} with a stable code and the offending field.
+ * From an untrusted lattice spec to a validated one, parsed once: {@link parseLattice} (the API's
+ * form, everything a submission's checks read) or {@link resolveLattice} (the kernels' form, its
+ * obstacle rule resolved). Every refusal is a {@link LatticeValidationError} with a stable code
+ * and the offending field.
  */
 import type { z } from 'zod';
+import { canonicalSpec } from './canonical.ts';
 import { LatticeValidationError, formatField } from './errors.ts';
 import type { LatticeErrorCode } from './errors.ts';
 import { indexOf, stridesOf } from './geometry.ts';
 import { blockThreshold, seedOffset } from './lowbias32.ts';
 import { LatticeSpecObjectSchema } from './schema.ts';
-import type { Boundary, Lattice, LatticeSpec, ObstacleRule } from './types.ts';
-import { cellsOfShape, latticeIssue, shapeOfSpec } from './validate.ts';
+import type { Boundary, Lattice, LatticeGeometry, LatticeSpec, ObstacleRule } from './types.ts';
+import { cellsOfShape, isLatticeIssue, measureSpec, shapeOfSpec, type SpecMeasure } from './validate.ts';
 
 /** What a spec describes, known without materialising anything. */
 export interface LatticeSummary {
@@ -22,34 +24,72 @@ export interface LatticeSummary {
 }
 
 /**
- * Parses and checks a spec without resolving its obstacles.
- *
- * @throws LatticeValidationError when the spec is not valid
+ * A spec parsed and checked once, with what the checks derived: the form handed on to every
+ * later check of a submission (plan limits, job parameters, memory) and to storage, so none of
+ * them parses or measures the spec again.
  */
-export function parseLatticeSpec(input: unknown): LatticeSpec {
-  const spec = parseWith(LatticeSpecObjectSchema, input, 'lattice_invalid', []);
-  const issue = latticeIssue(spec);
-  if (issue) throw new LatticeValidationError(issue.code, formatField(issue.path), issue.message);
-  return spec;
+export interface CheckedLattice {
+  /** The spec, defaults filled in, an explicit obstacle list in canonical form. */
+  readonly spec: LatticeSpec;
+  readonly summary: LatticeSummary;
+  /** Shape and strides, to check and index a job's cells. */
+  readonly geometry: LatticeGeometry;
 }
 
 /**
- * Validates a spec cheaply, for the API to refuse a bad submission before queueing it: the cost
- * is the size of the spec (an explicit obstacle list is read once), never the number of cells.
+ * Parses and checks a spec, cheaply (the cost is the size of the spec: an explicit obstacle list
+ * is read and indexed once, never the number of cells), for the API to refuse a bad submission
+ * before queueing it.
+ *
+ * @throws LatticeValidationError when the spec is not valid
+ */
+export function parseLattice(input: unknown): CheckedLattice {
+  return checkSpec(parseSpec(input));
+}
+
+/**
+ * {@link parseLattice} for a spec already parsed by the lattice schema (a route's validated body,
+ * a stored version's head): the checks across fields only.
+ *
+ * @throws LatticeValidationError when the spec is not valid
+ */
+export function checkSpec(spec: LatticeSpec): CheckedLattice {
+  const { shape, cells } = measure(spec);
+  const strides = stridesOf(shape);
+  return {
+    spec: canonicalSpec(spec, strides),
+    summary: summaryOf(spec, shape, cells),
+    geometry: { shape, strides, dimensions: shape.length },
+  };
+}
+
+/**
+ * What a spec describes, validating it without keeping it.
  *
  * @throws LatticeValidationError when the spec is not valid
  */
 export function checkLatticeSpec(input: unknown): LatticeSummary {
-  return summarizeSpec(parseLatticeSpec(input));
+  const spec = parseSpec(input);
+  const { shape, cells } = measure(spec);
+  return summaryOf(spec, shape, cells);
 }
 
-/** What a parsed, valid spec describes. */
-export function summarizeSpec(spec: LatticeSpec): LatticeSummary {
-  const shape = shapeOfSpec(spec) as number[];
+function parseSpec(input: unknown): LatticeSpec {
+  return parseWith(LatticeSpecObjectSchema, input, 'lattice_invalid', []);
+}
+
+/** The spec's shape and cells, from the one pass that checks it. */
+function measure(spec: LatticeSpec): SpecMeasure {
+  const measured = measureSpec(spec);
+  if (isLatticeIssue(measured)) throw new LatticeValidationError(measured.code, formatField(measured.path), measured.message);
+  return measured;
+}
+
+function summaryOf(spec: LatticeSpec, shape: number[], cells: number): LatticeSummary {
   return {
     dimensions: shape.length,
     shape,
-    cells: cellsOfShape(shape),
+    cells,
     boundary: spec.boundary,
     obstacles: spec.obstacles === undefined ? 'none' : 'blocked' in spec.obstacles ? 'explicit' : 'procedural',
   };
@@ -81,14 +121,14 @@ export function countCells(input: unknown): number {
  * @throws LatticeValidationError when the spec is not valid
  */
 export function resolveLattice(input: unknown): Lattice {
-  const spec = parseLatticeSpec(input);
-  const shape = shapeOfSpec(spec) as number[];
+  const spec = parseSpec(input);
+  const { shape, cells } = measure(spec);
   const strides = stridesOf(shape);
   return {
     shape,
     strides,
     dimensions: shape.length,
-    cells: cellsOfShape(shape),
+    cells,
     boundary: spec.boundary,
     obstacles: resolveObstacles(spec, strides),
   };

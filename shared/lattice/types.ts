@@ -86,3 +86,6 @@ export interface Lattice {
   readonly boundary: Boundary;
   readonly obstacles: ObstacleRule;
 }
+
+/** A lattice's index arithmetic without its obstacles: what job parameters are checked against. */
+export type LatticeGeometry = Pick<Lattice, 'shape' | 'strides' | 'dimensions'>;

@@ -74,8 +74,22 @@ export function cellIssue(
   return null;
 }
 
-/** The first problem with a parsed spec, or null when it describes a valid lattice. */
-export function latticeIssue(spec: LatticeSpec): LatticeIssue | null {
+/** What checking a spec derives from it: its shape and cell count. */
+export interface SpecMeasure {
+  shape: number[];
+  cells: number;
+}
+
+/** Whether a check's result is a problem. */
+export function isLatticeIssue(value: object): value is LatticeIssue {
+  return 'code' in value;
+}
+
+/**
+ * Checks a parsed spec and measures it in the same pass: its shape and cell count, or its first
+ * problem. Callers keep the measure, so the shape is derived once per spec.
+ */
+export function measureSpec(spec: LatticeSpec): SpecMeasure | LatticeIssue {
   const shape = shapeOfSpec(spec);
   if (!Array.isArray(shape)) return shape;
   const cells = cellsOfShape(shape);
@@ -101,7 +115,13 @@ export function latticeIssue(spec: LatticeSpec): LatticeIssue | null {
       if (found) return found;
     }
   }
-  return null;
+  return { shape, cells };
+}
+
+/** The first problem with a parsed spec, or null when it describes a valid lattice. */
+export function latticeIssue(spec: LatticeSpec): LatticeIssue | null {
+  const measured = measureSpec(spec);
+  return isLatticeIssue(measured) ? measured : null;
 }
 
 function issue(code: LatticeErrorCode, path: (string | number)[], message: string): LatticeIssue {

@@ -10,9 +10,10 @@
  * A slow or silent endpoint therefore costs a socket and a timer, never one of the few database
  * connections that every other tenant's requests need.
  *
- * Outcomes: a 2xx succeeds; 410 Gone disables the endpoint; anything else (another status, a
- * timeout, a refused address) schedules the next retry, or fails the delivery when the schedule is
- * used up. An endpoint that has failed every attempt for WEBHOOK_DISABLE_AFTER_MS is disabled.
+ * Outcomes (decided in attempt-decision.ts, without the database): a 2xx succeeds; 410 Gone
+ * disables the endpoint; anything else (another status, a timeout, a refused address) schedules
+ * the next retry, or fails the delivery when the schedule is used up. An endpoint that has failed
+ * every attempt for WEBHOOK_DISABLE_AFTER_MS is disabled.
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
@@ -22,16 +23,22 @@ import type { Db } from '../db.ts';
 import type { Logger } from '../logger.ts';
 import { webhookDeliveries } from '../metrics.ts';
 import { type HostResolver, resolveDeliveryTarget, WebhookUrlRefusedError } from './address-guard.ts';
-import { nextRetryDelay, parseRetryAfter } from './retry-schedule.ts';
+import {
+  type AttemptDecision,
+  type AttemptOutcome,
+  decideAttempt,
+  type DeliveryStatus,
+  type EndpointChange,
+  type EndpointHealth,
+  responseVerdict,
+} from './attempt-decision.ts';
+import { parseRetryAfter } from './retry-schedule.ts';
 import { type SecretBox, webhookSecretContext } from './secret-box.ts';
 import { signingSecrets } from './secrets.ts';
 import { signedHeaders } from './signing.ts';
 import { postWebhook, WebhookRequestError } from './webhook-request.ts';
 
-export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
-
-/** What an attempt led to. */
-export type AttemptOutcome = 'succeeded' | 'retrying' | 'failed' | 'endpoint_disabled';
+export type { AttemptOutcome, DeliveryStatus } from './attempt-decision.ts';
 
 export interface AttemptReport {
   deliveryId: string;
@@ -307,7 +314,10 @@ export class DeliverySender {
     };
   }
 
-  /** Step 3, one short transaction: writes the outcome if the lease is still this attempt's. */
+  /**
+   * Step 3, one short transaction: reads what the decision needs (the delivery, if the lease is
+   * still this attempt's; the endpoint, locked, after a failure), decides, and writes the outcome.
+   */
   private async record(row: ClaimedDelivery, sent: SendResult): Promise<AttemptReport> {
     const { config } = this.options;
     return this.transaction(row.tenant_id, async (trx) => {
@@ -315,52 +325,26 @@ export class DeliverySender {
         .where({ id: row.id, lease_token: row.lease_token })
         .forUpdate()
         .first<{ status: DeliveryStatus; attempts: number } | undefined>('status', 'attempts');
-      const { statusCode, latencyMs, retryAfterMs, refused, at } = sent;
-      let error = sent.error;
+      const { statusCode, latencyMs } = sent;
       const attempts = (current?.attempts ?? row.attempts) + 1;
       if (!current) {
         // The delivery was deleted, or our lease ran out and another attempt took it over: that
         // attempt's outcome is the one that counts.
-        this.options.logger.warn({ deliveryId: row.id, statusCode, error }, 'webhook attempt finished after losing its lease; outcome not recorded');
-        return { deliveryId: row.id, outcome: 'retrying', status: 'pending', attempts, statusCode, latencyMs, error, nextAttemptAt: null };
+        this.options.logger.warn({ deliveryId: row.id, statusCode, error: sent.error }, 'webhook attempt finished after losing its lease; outcome not recorded');
+        return { deliveryId: row.id, outcome: 'retrying', status: 'pending', attempts, statusCode, latencyMs, error: sent.error, nextAttemptAt: null };
       }
-      let outcome: AttemptOutcome;
-      let status: DeliveryStatus;
-      let nextAttemptAt: Date | null = null;
-      if (statusCode !== null && statusCode >= 200 && statusCode < 300) {
-        outcome = 'succeeded';
-        status = 'succeeded';
-        await trx('webhooks').where({ id: row.webhook_id }).whereNotNull('failing_since').update({ failing_since: null });
-      } else if (statusCode === 410) {
-        outcome = 'endpoint_disabled';
-        status = 'failed';
-        error = 'The endpoint answered 410 Gone; it is now disabled';
-        await this.disableEndpoint(trx, row.webhook_id, 'The endpoint answered 410 Gone');
-      } else {
-        error ??= `The endpoint answered HTTP ${statusCode}`;
-        const disabled = await this.noteFailure(trx, row.webhook_id);
-        // A manual attempt of a finished delivery does not restart its retries.
-        const delay = disabled || current.status !== 'pending'
-          ? undefined
-          : nextRetryDelay(attempts, config.WEBHOOK_RETRY_SCHEDULE_MS, { retryAfterMs, random: this.options.random });
-        if (disabled) {
-          outcome = 'endpoint_disabled';
-          status = 'failed';
-        } else if (delay === undefined) {
-          outcome = 'failed';
-          status = 'failed';
-        } else {
-          outcome = 'retrying';
-          status = 'pending';
-          nextAttemptAt = new Date(at.getTime() + delay);
-        }
-      }
-
+      const endpoint = responseVerdict(statusCode) === 'failure' ? await this.lockEndpointHealth(trx, row.webhook_id) : undefined;
+      const decision = decideAttempt(
+        { ...sent, attempts, deliveryStatus: current.status, endpoint, now: Date.now() },
+        { retrySchedule: config.WEBHOOK_RETRY_SCHEDULE_MS, disableAfterMs: config.WEBHOOK_DISABLE_AFTER_MS, random: this.options.random },
+      );
+      await this.changeEndpoint(trx, row.webhook_id, decision.endpoint);
+      const { outcome, status, error, nextAttemptAt } = decision;
       await trx('webhook_deliveries').where({ id: row.id }).update({
         status,
         attempts,
         next_attempt_at: nextAttemptAt,
-        last_attempt_at: at,
+        last_attempt_at: sent.at,
         last_status_code: statusCode,
         last_latency_ms: latencyMs,
         last_error: error,
@@ -368,29 +352,35 @@ export class DeliverySender {
         lease_expires_at: null,
         updated_at: trx.fn.now(),
       });
-      webhookDeliveries.inc({
-        outcome: outcome === 'succeeded' ? 'success' : outcome === 'endpoint_disabled' ? 'disabled' : refused ? 'refused' : 'failure',
-      });
-      this.options.logger.info(
-        {
-          deliveryId: row.id,
-          webhookId: row.webhook_id,
-          eventId: row.event_id,
-          eventType: row.event_type,
-          attempt: attempts,
-          statusCode,
-          latencyMs,
-          outcome,
-          ...(error ? { error } : {}),
-          ...(nextAttemptAt ? { nextAttemptAt: nextAttemptAt.toISOString() } : {}),
-        },
-        'webhook delivery attempt',
-      );
+      this.report(row, sent, { ...decision, attempts });
       return { deliveryId: row.id, outcome, status, attempts, statusCode, latencyMs, error, nextAttemptAt };
     });
   }
 
-/** A due delivery of a disabled endpoint fails without an attempt. */
+  /** The attempt in metrics and the log. */
+  private report(row: ClaimedDelivery, sent: SendResult, decision: AttemptDecision & { attempts: number }): void {
+    const { outcome, error, nextAttemptAt } = decision;
+    webhookDeliveries.inc({
+      outcome: outcome === 'succeeded' ? 'success' : outcome === 'endpoint_disabled' ? 'disabled' : sent.refused ? 'refused' : 'failure',
+    });
+    this.options.logger.info(
+      {
+        deliveryId: row.id,
+        webhookId: row.webhook_id,
+        eventId: row.event_id,
+        eventType: row.event_type,
+        attempt: decision.attempts,
+        statusCode: sent.statusCode,
+        latencyMs: sent.latencyMs,
+        outcome,
+        ...(error ? { error } : {}),
+        ...(nextAttemptAt ? { nextAttemptAt: nextAttemptAt.toISOString() } : {}),
+      },
+      'webhook delivery attempt',
+    );
+  }
+
+  /** A due delivery of a disabled endpoint fails without an attempt. */
   private async failDisabled(trx: Knex.Transaction, row: { id: string; attempts: number }): Promise<AttemptReport> {
     const error = 'The endpoint is disabled';
     await trx('webhook_deliveries')
@@ -409,40 +399,37 @@ export class DeliverySender {
   }
 
   /**
-   * Records that the endpoint is failing and disables it once it has failed long enough. Returns
-   * true when the endpoint is (now or already) disabled.
+   * The endpoint's state after a failed attempt, its row locked: the lock orders concurrent
+   * attempts at one endpoint, so exactly one of them disables it. Null when it is gone.
    */
-  private async noteFailure(trx: Knex.Transaction, webhookId: string): Promise<boolean> {
-    const { WEBHOOK_DISABLE_AFTER_MS } = this.options.config;
-    // The row lock orders concurrent attempts at one endpoint, so exactly one of them disables it.
+  private async lockEndpointHealth(trx: Knex.Transaction, webhookId: string): Promise<EndpointHealth | null> {
     const endpoint = await trx('webhooks')
       .where({ id: webhookId })
       .forUpdate()
       .first<{ enabled: boolean; failing_since: Date | null } | undefined>('enabled', 'failing_since');
-    if (!endpoint) return true;
-    if (!endpoint.enabled) return true;
-    if (!endpoint.failing_since) {
-      await trx('webhooks').where({ id: webhookId }).update({ failing_since: trx.fn.now() });
-      return false;
+    return endpoint ? { enabled: endpoint.enabled, failingSince: endpoint.failing_since } : null;
+  }
+
+  /** Writes what an attempt's decision changes on its endpoint. */
+  private async changeEndpoint(trx: Knex.Transaction, webhookId: string, change: EndpointChange): Promise<void> {
+    switch (change.kind) {
+      case 'none':
+        return;
+      case 'recovered':
+        await trx('webhooks').where({ id: webhookId }).whereNotNull('failing_since').update({ failing_since: null });
+        return;
+      case 'failing':
+        await trx('webhooks').where({ id: webhookId }).update({ failing_since: trx.fn.now() });
+        return;
+      case 'disable':
+        await this.disableEndpoint(trx, webhookId, change.reason);
     }
-    const failingFor = Date.now() - endpoint.failing_since.getTime();
-    if (failingFor < WEBHOOK_DISABLE_AFTER_MS) return false;
-    await this.disableEndpoint(trx, webhookId, `Every attempt failed for ${formatDuration(WEBHOOK_DISABLE_AFTER_MS)}`);
-    return true;
   }
 
   private async disableEndpoint(trx: Knex.Transaction, webhookId: string, reason: string): Promise<void> {
     await trx('webhooks').where({ id: webhookId }).update({ enabled: false, disabled_reason: reason, updated_at: trx.fn.now() });
     this.options.logger.warn({ webhookId, reason }, 'webhook endpoint disabled');
   }
-}
-
-function formatDuration(ms: number): string {
-  const unit = (n: number, name: string) => `${n} ${name}${n === 1 ? '' : 's'}`;
-  const hours = ms / 3_600_000;
-  if (hours >= 48) return unit(Math.round(hours / 24), 'day');
-  if (hours >= 1) return unit(Math.round(hours), 'hour');
-  return unit(Math.round(ms / 1000), 'second');
 }
 
 /** Settles with `promise`, or rejects with `timeout()` after `ms` (the work itself is not stopped). */

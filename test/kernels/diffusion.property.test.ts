@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sampleShape } from '../../shared/lattice/field-sample.ts';
+import { sampleShape } from '../../worker/kernels/field-sample.ts';
 import { resolveJob } from '../../shared/lattice/job.ts';
 import { KernelPool } from '../../worker/kernels/kernel-pool.ts';
 import { diffusionCaseArb } from '../lattice/arbitraries.ts';

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sampleShape } from '../../shared/lattice/field-sample.ts';
+import { sampleShape } from '../../worker/kernels/field-sample.ts';
 import { resolveJob } from '../../shared/lattice/job.ts';
 import { resolveLattice } from '../../shared/lattice/resolve.ts';
 import type { LatticeSpecInput } from '../../shared/lattice/types.ts';

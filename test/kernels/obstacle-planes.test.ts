@@ -5,10 +5,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { getBit } from '../../shared/lattice/bit-slab.ts';
+import { getBit } from '../../worker/kernels/bit-slab.ts';
 import { isBlockedBy } from '../../shared/lattice/geometry.ts';
 import { resolveLattice } from '../../shared/lattice/resolve.ts';
-import { planSlabs } from '../../shared/lattice/slabs.ts';
+import { planSlabs } from '../../worker/kernels/slabs.ts';
 import { FrontierOrder } from '../../worker/kernels/frontier-order.ts';
 import { ObstaclePlanes } from '../../worker/kernels/obstacle-planes.ts';
 import { smallLatticeArb } from '../lattice/arbitraries.ts';

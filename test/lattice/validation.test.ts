@@ -1,8 +1,8 @@
 /** Refusals of bad specs and parameters: each with its stable code and the field at fault. */
 import { describe, expect, it } from 'vitest';
 import { isLatticeValidationError, LatticeValidationError } from '../../shared/lattice/errors.ts';
-import { resolveJob } from '../../shared/lattice/job.ts';
-import { checkLatticeSpec, countCells, resolveLattice } from '../../shared/lattice/resolve.ts';
+import { parseParams, resolveJob, resolveParsedParams } from '../../shared/lattice/job.ts';
+import { checkLatticeSpec, checkSpec, countCells, parseLattice, resolveLattice } from '../../shared/lattice/resolve.ts';
 import { DiffusionParamsSchema, LatticeSpecSchema, ShortestPathParamsSchema } from '../../shared/lattice/schema.ts';
 import type { KernelType } from '../../shared/lattice/types.ts';
 
@@ -79,6 +79,25 @@ describe('lattice specs', () => {
     expect(lattice.strides).toEqual([4, 1]);
   });
 
+  it('parses once into the canonical spec, its summary and its geometry', () => {
+    const checked = parseLattice({ shape: [3, 4], obstacles: { blocked: [[2, 3], [0, 1], [2, 3]] } });
+    expect(checked.spec).toEqual({ shape: [3, 4], boundary: 'open', obstacles: { blocked: [[0, 1], [2, 3]] } });
+    expect(checked.summary).toEqual({ dimensions: 2, shape: [3, 4], cells: 12, boundary: 'open', obstacles: 'explicit' });
+    expect(checked.geometry).toEqual({ shape: [3, 4], strides: [4, 1], dimensions: 2 });
+    expect(parseLattice({ dimensions: 3, size: 2, boundary: 'periodic' }).geometry).toEqual({ shape: [2, 2, 2], strides: [4, 2, 1], dimensions: 3 });
+    expect(refusal(() => parseLattice({ shape: [3, 4], obstacles: { blocked: [[3, 0]] } }))).toMatchObject({
+      code: 'cell_out_of_bounds',
+      field: 'obstacles.blocked[0][0]',
+    });
+    expect(refusal(() => parseLattice({ shape: [3], extra: 1 }))).toMatchObject({ code: 'lattice_invalid' });
+  });
+
+  it('checks a spec the schema parsed with the same checks across fields', () => {
+    expect(checkSpec({ shape: [3, 4], boundary: 'open', obstacles: { blocked: [[1, 1], [0, 0]] } }).spec.obstacles).toEqual({ blocked: [[0, 0], [1, 1]] });
+    expect(refusal(() => checkSpec({ dimensions: 3, size: 1626, boundary: 'open' }))).toMatchObject({ code: 'too_many_cells', field: 'size' });
+    expect(refusal(() => checkSpec({ boundary: 'open' }))).toMatchObject({ code: 'lattice_invalid', field: 'dimensions' });
+  });
+
   it('exposes the same checks through the zod schema', () => {
     const parsed = LatticeSpecSchema.safeParse({ shape: [3, 4], obstacles: { blocked: [[5, 0]] } });
     expect(parsed.success).toBe(false);
@@ -90,6 +109,24 @@ describe('lattice specs', () => {
 
 describe('job parameters', () => {
   const spec = { shape: [5, 6] };
+
+  it('parses parameters once, then checks them against a checked lattice’s geometry', () => {
+    const { geometry } = parseLattice(spec);
+    const params = parseParams('diffusion', { steps: 2, alpha: 0.1 });
+    expect(params).toEqual({ steps: 2, alpha: 0.1, sources: [], initial: [] });
+    expect(resolveParsedParams('diffusion', geometry, params)).toEqual({ type: 'diffusion', steps: 2, alpha: 0.1, sources: [], initial: [] });
+    expect(resolveParsedParams('shortest_path', geometry, { start: [1, 0], end: [4, 5] })).toEqual({ type: 'shortest_path', start: 6, end: 29 });
+    expect(refusal(() => resolveParsedParams('shortest_path', geometry, { start: [5, 0], end: [0, 0] }))).toMatchObject({
+      code: 'cell_out_of_bounds',
+      field: 'params.start[0]',
+    });
+    expect(refusal(() => resolveParsedParams('diffusion', parseLattice({ shape: [2, 2, 2] }).geometry, parseParams('diffusion', { steps: 1, alpha: 0.2 })))).toMatchObject({
+      code: 'params_invalid',
+      field: 'params.alpha',
+    });
+    expect(refusal(() => parseParams('components', { extra: true }))).toMatchObject({ code: 'params_invalid' });
+    expect(refusal(() => parseParams('teleport' as KernelType, {}))).toMatchObject({ code: 'params_invalid', field: 'type' });
+  });
 
   it('resolves cells to indices', () => {
     expect(resolveJob('shortest_path', spec, { start: [0, 0], end: [4, 5] }).params).toEqual({ type: 'shortest_path', start: 0, end: 29 });

@@ -1,13 +1,12 @@
 /** Stored lattices arranged directly in the database (a lattice row and its version 1), for tests not about the lattice routes. */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { canonicalSpec, splitSpec } from '../../shared/lattice/canonical.ts';
-import { parseLatticeSpec, summarizeSpec } from '../../shared/lattice/resolve.ts';
+import { splitSpec } from '../../shared/lattice/canonical.ts';
+import { parseLattice } from '../../shared/lattice/resolve.ts';
 
 export async function insertLattice(db: Knex, tenantId: string, options: { name?: string | null; spec: unknown }): Promise<string> {
-  const parsed = parseLatticeSpec(options.spec);
-  const summary = summarizeSpec(parsed);
-  const { head, blocked } = splitSpec(canonicalSpec(parsed));
+  const { spec, summary } = parseLattice(options.spec);
+  const { head, blocked } = splitSpec(spec);
   const id = randomUUID();
   const versionId = randomUUID();
   await db.transaction(async (trx) => {

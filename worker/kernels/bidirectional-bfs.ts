@@ -20,7 +20,7 @@
  */
 import type { Lattice } from '../../shared/lattice/types.ts';
 import { coordsOf, neighboursOf, stepLowerBound } from '../../shared/lattice/geometry.ts';
-import { slabOf } from '../../shared/lattice/slabs.ts';
+import { slabOf } from './slabs.ts';
 import { CellQueue } from './cell-queue.ts';
 import type { JobControl } from './job-control.ts';
 import { FrontierOrder } from './frontier-order.ts';

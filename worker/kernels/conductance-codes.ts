@@ -9,7 +9,7 @@
  * is the engine's step v[i] + alpha · Σ (v[j] - v[i]) over open j, rearranged.
  */
 import type { Lattice } from '../../shared/lattice/types.ts';
-import type { Slab } from '../../shared/lattice/slabs.ts';
+import type { Slab } from './slabs.ts';
 import { fillOpenBytes } from './open-mask.ts';
 
 /** The code bit of a blocked cell; its low bits still count neighbours, and are ignored. */

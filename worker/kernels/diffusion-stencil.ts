@@ -5,7 +5,7 @@
  * neighbour lines (middle axes, and the rows either side, possibly in a neighbour slab's field)
  * are fixed, so the inner loop is a straight sum over a few arrays.
  */
-import type { Slab } from '../../shared/lattice/slabs.ts';
+import type { Slab } from './slabs.ts';
 import type { Lattice } from '../../shared/lattice/types.ts';
 import type { StencilWeights } from './conductance-codes.ts';
 

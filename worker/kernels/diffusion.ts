@@ -11,7 +11,7 @@
  * (diffusion-stencil.ts), reading its neighbour slabs' edge rows in place (all fields are
  * shared); a barrier separates steps.
  */
-import { blockCellCounts, blockOf, sampleShape } from '../../shared/lattice/field-sample.ts';
+import { blockCellCounts, blockOf, sampleShape } from './field-sample.ts';
 import { jobOpenCells } from '../../shared/lattice/job.ts';
 import type { DiffusionResult } from '../../shared/lattice/types.ts';
 import { BLOCKED, conductanceCodes, stencilWeights } from './conductance-codes.ts';

@@ -11,7 +11,7 @@ import { coordsOf, stepLowerBound } from '../../shared/lattice/geometry.ts';
 import { resolveJob } from '../../shared/lattice/job.ts';
 import type { ResolvedParams, ResolvedShortestPath } from '../../shared/lattice/job.ts';
 import { MAX_RETURNED_PATH_CELLS } from '../../shared/lattice/limits.ts';
-import { planSlabs } from '../../shared/lattice/slabs.ts';
+import { planSlabs } from './slabs.ts';
 import type { Lattice, KernelResultByType, KernelType } from '../../shared/lattice/types.ts';
 import { JobControl } from './job-control.ts';
 import { KernelError } from './kernel-errors.ts';

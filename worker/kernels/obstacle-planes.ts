@@ -5,8 +5,8 @@
  * word (32 consecutive indices, one store). Explicit obstacles are set for the whole slab at
  * once (the list is sorted and bounded), and the job's own cells stay open whatever the rule says.
  */
-import { presetExplicitObstacles } from '../../shared/lattice/bit-slab.ts';
-import type { Slab } from '../../shared/lattice/slabs.ts';
+import { presetExplicitObstacles } from './bit-slab.ts';
+import type { Slab } from './slabs.ts';
 import type { Lattice } from '../../shared/lattice/types.ts';
 
 /** A block holds at least this many cells, so a tiny row does not cost a flag per row. */

@@ -2,9 +2,9 @@
  * The shared arrays each kernel needs, per slab: sized here once, so the pool can refuse a run
  * that would not fit before allocating anything, and report exactly what it allocated.
  */
-import { bitArrayBytes, pairArrayBytes } from '../../shared/lattice/bit-slab.ts';
-import { sampleShape } from '../../shared/lattice/field-sample.ts';
-import type { Slab } from '../../shared/lattice/slabs.ts';
+import { bitArrayBytes, pairArrayBytes } from './bit-slab.ts';
+import { sampleShape } from './field-sample.ts';
+import type { Slab } from './slabs.ts';
 import type { Lattice } from '../../shared/lattice/types.ts';
 import { COMPONENT_STATS_SLOTS } from './components.ts';
 import { SUMMARY_SLOTS } from './diffusion.ts';

@@ -4,7 +4,7 @@
  * slabs.
  */
 import type { ResolvedDiffusion } from '../../shared/lattice/job.ts';
-import type { Slab } from '../../shared/lattice/slabs.ts';
+import type { Slab } from './slabs.ts';
 import type { Lattice } from '../../shared/lattice/types.ts';
 import type { JobControlBuffers } from './job-control.ts';
 

@@ -3,7 +3,7 @@
  * makes each slab a contiguous range of cell indices, so a slab's cells are indexed locally as
  * `global - lo`, and only its first and last rows touch another slab.
  */
-import type { Lattice } from './types.ts';
+import type { Lattice } from '../../shared/lattice/types.ts';
 
 /** One slab: rows `[row0, row1)` of axis 0, i.e. cells `[lo, lo + cells)`. */
 export interface Slab {

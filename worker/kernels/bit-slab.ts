@@ -3,10 +3,10 @@
  * obstacles (and marks), 2 bits per cell for search state. Words are Int32 so Atomics work on
  * them, and each slab has its own buffer so no word is ever shared by two slabs' owners.
  */
-import { sortedLowerBound } from './geometry.ts';
-import { lowbias32 } from './lowbias32.ts';
+import { sortedLowerBound } from '../../shared/lattice/geometry.ts';
+import { lowbias32 } from '../../shared/lattice/lowbias32.ts';
 import type { Slab } from './slabs.ts';
-import type { ObstacleRule } from './types.ts';
+import type { ObstacleRule } from '../../shared/lattice/types.ts';
 
 /** Bytes of a 1-bit-per-cell array. */
 export function bitArrayBytes(cells: number): number {

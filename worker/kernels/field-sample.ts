@@ -3,7 +3,7 @@
  * kilobytes whatever the lattice size. Cell coordinate x on an axis of side n maps to block
  * floor(x · m / n) of m, so blocks differ in size by at most one cell.
  */
-import { MAX_FIELD_VALUES } from './limits.ts';
+import { MAX_FIELD_VALUES } from '../../shared/lattice/limits.ts';
 
 /**
  * The shape of the sampled field: each axis keeps its side until the total passes `maxValues`,
