@@ -4,14 +4,14 @@
  * SDK carries none of the server's code.
  */
 import type { z } from 'zod';
-import type { API_KEY, PLAN, TENANT, TOKEN_PAIR, USER } from '../../api/auth/schemas.ts';
-import type { PLAN_REQUEST, SUBSCRIPTION } from '../../api/billing/schemas.ts';
-import type * as WebhookSchemas from '../../api/webhooks/schemas.ts';
-import type { Scope } from '../auth/principal.ts';
-import type { PlanCode } from '../plans.ts';
+import type { API_KEY, PLAN, TENANT, TOKEN_PAIR, USER } from '../api/auth/schemas.ts';
+import type { PLAN_REQUEST, SUBSCRIPTION } from '../api/billing/schemas.ts';
+import type * as WebhookSchemas from '../api/webhooks/schemas.ts';
+import type { Scope } from '../shared/auth/principal.ts';
+import type { PlanCode } from '../shared/plans.ts';
 
-export type { Scope } from '../auth/principal.ts';
-export type { PlanCode } from '../plans.ts';
+export type { Scope } from '../shared/auth/principal.ts';
+export type { PlanCode } from '../shared/plans.ts';
 
 /** The token answer of login, refresh and registration. */
 export type TokenPair = z.output<typeof TOKEN_PAIR>;
