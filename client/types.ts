@@ -5,7 +5,7 @@
  */
 import type { ComponentsResult, DiffusionResult, KernelType, ShortestPathResult } from '../shared/lattice/types.ts';
 import type { z } from 'zod';
-import type * as JobSchemas from '../api/jobs/schemas.ts';
+import type * as JobSchemas from '../shared/wire/jobs.ts';
 import type { JobStatus } from '../shared/jobs/types.ts';
 
 export type {
@@ -44,11 +44,7 @@ export interface KernelResultByType {
 /** Any kernel's result. */
 export type KernelResult = KernelResultByType[KernelType];
 
-/**
- * A job submission: `type`, `params` for that type, and a stored lattice (`lattice_id`) or an
- * inline one (`lattice`), exactly one of the two.
- */
-export type JobSubmission = z.input<typeof JobSchemas.SubmitJobBody>;
+export type { JobSubmission } from '../shared/wire/jobs.ts';
 
 /** What `POST /api/jobs` answers (202): the queued job and where to follow it. */
 export type SubmittedJob = z.output<typeof JobSchemas.JobResponseSchema>;
