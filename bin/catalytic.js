@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The `catalytic` executable: registers the TypeScript loader, then hands over to the CLI.
+// The `catalytic` executable: registers the TypeScript loader, then hands over to the launcher.
 import { register } from 'tsx/esm/api';
 
 register();
-await import('../cli/main.ts');
+await import('../launcher/main.ts');

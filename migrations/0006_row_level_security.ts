@@ -2,7 +2,7 @@
 // the application role that is subject to it. Roles are cluster-wide: the role is created once and
 // shared by every database of the cluster; `down` drops it only when nothing else uses it.
 import type { Knex } from 'knex';
-import { APP_ROLE } from '../shared/db.ts';
+import { APP_ROLE, CREATE_APP_ROLE_SQL } from '../shared/db.ts';
 
 /** Tenant tables and the column holding their tenant. */
 export const TENANT_TABLES: ReadonlyArray<readonly [table: string, column: string]> = [
@@ -23,13 +23,7 @@ export const TENANT_TABLES: ReadonlyArray<readonly [table: string, column: strin
 const CURRENT_TENANT = `nullif(current_setting('app.tenant_id', true), '')::uuid`;
 
 export async function up(knex: Knex): Promise<void> {
-  await knex.raw(`
-    do $$ begin
-      if not exists (select 1 from pg_roles where rolname = '${APP_ROLE}') then
-        create role ${APP_ROLE} nologin nobypassrls;
-      end if;
-    exception when duplicate_object or unique_violation then null;
-    end $$`);
+  await knex.raw(CREATE_APP_ROLE_SQL);
   await knex.raw(`grant usage on schema public to ${APP_ROLE}`);
   await knex.raw(`grant select on plans to ${APP_ROLE}`);
   for (const [table, column] of TENANT_TABLES) {

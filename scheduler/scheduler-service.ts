@@ -13,7 +13,7 @@ import { createDeliveryDb } from '../shared/webhooks/delivery-db.ts';
 import { createWebhookDispatcher, type WebhookDispatcher } from '../shared/webhooks/dispatcher.ts';
 import { resealWebhookSecrets } from '../shared/webhooks/reseal-secrets.ts';
 import { runExclusive } from './exclusive.ts';
-import { MAINTENANCE_JOB_RETENTION, MAINTENANCE_QUEUE } from './maintenance-queue.ts';
+import { MAINTENANCE_JOB_RETENTION, MAINTENANCE_QUEUE } from '../shared/queues/maintenance-queue.ts';
 import { backupLastSuccess, backupSize, maintenanceDuration, maintenanceRuns } from './metrics.ts';
 import { type MaintenanceTask, maintenanceTasks, type TaskOptions } from './tasks.ts';
 

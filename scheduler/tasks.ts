@@ -3,7 +3,7 @@
  * - `webhook-retry` (every WEBHOOK_RETRY_POLL_MS): attempts due deliveries. Any number of
  *   processes may run it at once: each delivery is claimed with `for update skip locked`.
  * - `reconcile` (every RECONCILE_EVERY_MS): the job pipeline's repair of Redis from PostgreSQL
- *   (`worker/reconcile.ts`), which has its own advisory lock too.
+ *   (`scheduler/reconcile.ts`), which has its own advisory lock too.
  * - `retention` (every RETENTION_EVERY_MS): deletes what plans no longer keep; trims BullMQ.
  * - `backup` (BACKUP_CRON, `off` to disable): pg_dump into BACKUP_DIR, keeping BACKUP_KEEP.
  * Tasks marked `exclusive` run in one process at a time (an advisory lock), even if BullMQ ever
@@ -16,9 +16,9 @@ import { DAY } from '../shared/units.ts';
 import { WEBHOOK_DELIVERY_QUEUE } from '../shared/webhooks/delivery-queue.ts';
 import { DeliverySender } from '../shared/webhooks/delivery-sender.ts';
 import type { DeliveryDispatcher } from '../shared/webhooks/job-events.ts';
-import { reconcile } from '../worker/reconcile.ts';
-import { takeBackup } from './backup.ts';
-import { MAINTENANCE_QUEUE, type TaskName } from './maintenance-queue.ts';
+import { reconcile } from './reconcile.ts';
+import { takeBackup } from '../shared/backup.ts';
+import { MAINTENANCE_QUEUE, type TaskName } from '../shared/queues/maintenance-queue.ts';
 import { trimFinishedEntries } from './queue-trim.ts';
 import { applyRetention } from './retention.ts';
 

@@ -20,7 +20,7 @@ export type Db = Knex;
  */
 export const APP_ROLE = 'catalytic_app';
 
-/** Creates APP_ROLE when the cluster lacks it (roles are cluster-wide; a restore target may be new). */
+/** Creates APP_ROLE when the cluster lacks it: migration 0006, and a restore (roles are cluster-wide; its target may be new). */
 export const CREATE_APP_ROLE_SQL = `
   do $$ begin
     if not exists (select 1 from pg_roles where rolname = '${APP_ROLE}') then

@@ -6,7 +6,7 @@
  * connection, so a refresh costs one small query and no new connections.
  */
 import { Queue } from 'bullmq';
-import { MAINTENANCE_QUEUE } from '../scheduler/maintenance-queue.ts';
+import { MAINTENANCE_QUEUE } from './queues/maintenance-queue.ts';
 import { openTenantQueue } from './queues/tenant-queues.ts';
 import type { Runtime } from './runtime.ts';
 import { openDeliveryQueue } from './webhooks/delivery-queue.ts';

@@ -9,20 +9,11 @@ import { hashPassword } from '../../shared/auth/passwords.ts';
 import type { Role } from '../../shared/auth/principal.ts';
 import { type Db, withTenant } from '../../shared/db.ts';
 import { AppError, errorCode } from '../../shared/errors.ts';
-import type { PlanCode } from '../../shared/plans.ts';
+import type { RegistrationInput } from '../../shared/wire/registration.ts';
 import type { PlanRequestRow } from '../billing/plan-request-store.ts';
 import type { SignUpPlan, Subscriptions } from '../billing/subscriptions.ts';
 import type { RequestMeta } from './request-meta.ts';
 import type { Sessions, TokenPair } from './sessions.ts';
-
-export interface RegistrationInput {
-  company_name: string;
-  email: string;
-  password: string;
-  first_name: string;
-  last_name: string;
-  plan_code: PlanCode;
-}
 
 export interface TenantView {
   id: string;

@@ -8,8 +8,9 @@
  * (migration 0012), and every change after them is made in the request's tenant transaction.
  */
 import type { Knex } from 'knex';
+import { PLAN_REQUEST_STATUSES } from '../../shared/wire/billing.ts';
 
-export const PLAN_REQUEST_STATUSES = ['pending', 'approved', 'rejected', 'cancelled'] as const;
+export { PLAN_REQUEST_STATUSES };
 export type PlanRequestStatus = (typeof PLAN_REQUEST_STATUSES)[number];
 /** The statuses a pending request can end in. */
 export type PlanRequestDecision = Exclude<PlanRequestStatus, 'pending'>;

@@ -1,43 +1,9 @@
-/** Schemas of the subscription and plan-request routes, shared by validation and the OpenAPI document. */
-import { z } from 'zod';
-import { PLAN, PLAN_CODE, text, TIMESTAMP } from '../auth/schemas.ts';
-import { PLAN_REQUEST_STATUSES, type PlanRequestRow } from './plan-request-store.ts';
+/** Schemas of the subscription and plan-request routes (from the wire schemas) and the views that fill them. */
+import type { z } from 'zod';
+import type { ADMIN_PLAN_REQUEST, PLAN_REQUEST } from '../../shared/wire/billing.ts';
+import type { PlanRequestRow } from './plan-request-store.ts';
 
-/** A plan request as its tenant sees it. */
-export const PLAN_REQUEST = z
-  .object({
-    id: z.uuid(),
-    from_plan: z.string(),
-    to_plan: z.string(),
-    status: z.enum(PLAN_REQUEST_STATUSES).describe('pending until approved or rejected by an operator, or cancelled'),
-    reason: z.string().nullable().describe("The decision's reason, when one was given"),
-    created_at: TIMESTAMP,
-    decided_at: TIMESTAMP.nullable(),
-  })
-  .openapi('PlanRequest', { description: 'A request to move to a paid plan, decided by an operator' });
-
-/** A plan request as operators see it: with its tenant and who asked and decided. */
-export const ADMIN_PLAN_REQUEST = PLAN_REQUEST.extend({
-  tenant_id: z.uuid(),
-  tenant_name: z.string().optional(),
-  requested_by: z.uuid().nullable().describe('The user who asked'),
-  decided_by: z.string().nullable().describe('`operator:<name>`, `user:<id>` (withdrawn) or `system` (replaced)'),
-}).openapi('AdminPlanRequest');
-
-export const SUBSCRIPTION = z
-  .object({
-    plan_code: PLAN_CODE,
-    plan: PLAN,
-    pending_request: PLAN_REQUEST.nullable().describe('The request awaiting a decision, if any'),
-    recent_requests: z.array(PLAN_REQUEST).describe('The latest requests, newest first (at most 5)'),
-  })
-  .openapi('Subscription');
-
-export const SUBSCRIPTION_CHANGE = z.object({ plan_code: PLAN_CODE }).openapi('SubscriptionChange');
-
-export const DECISION = z
-  .object({ reason: text(500).optional().describe('Why; shown to the tenant') })
-  .openapi('PlanRequestDecision');
+export { PLAN_REQUEST, ADMIN_PLAN_REQUEST, SUBSCRIPTION, SUBSCRIPTION_CHANGE, DECISION } from '../../shared/wire/billing.ts';
 
 function iso(value: Date | string | null): string | null {
   return value === null ? null : new Date(value).toISOString();

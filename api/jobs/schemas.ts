@@ -1,159 +1,23 @@
-/**
- * Request and response schemas of the lattice and job routes: they validate requests and
- * document the API at /openapi.json. Lattice specs and job parameters use the lattice engine's
- * own schemas; checks that need the lattice (a cell inside its shape, a stable alpha) run after
- * these, in `shared/jobs/lattice-checks.ts`.
- */
-import '../openapi-registry.ts';
-import { z } from 'zod';
-import { JOB_STATUSES } from '../../shared/jobs/types.ts';
-import {
-  ComponentsParamsSchema,
-  DiffusionParamsSchema,
-  KernelTypeSchema,
-  LatticeSpecObjectSchema,
-  ShortestPathParamsSchema,
-  CellSchema,
-} from '../../shared/lattice/schema.ts';
-
-export const IdParams = z.object({ id: z.uuid({ error: 'must be a UUID' }) });
-
-/** `Idempotency-Key`: a retried POST with the same key returns the first answer's job. */
-export const IdempotencyHeaders = z.object({
-  'idempotency-key': z
-    .string()
-    .min(1)
-    .max(255)
-    .optional()
-    .describe('Makes the POST safe to retry: the same key (within a tenant) returns the same job'),
-});
-
-const nameField = z.string().trim().min(1).max(200).describe('A name for people; not unique');
-
-// ── Lattices ────────────────────────────────────────────────────────────────────────────────
-
-export const CreateLatticeBody = LatticeSpecObjectSchema.extend({ name: nameField.optional() }).openapi('LatticeCreate');
-
-export const UpdateLatticeBody = z
-  .strictObject({
-    name: nameField.nullable().optional(),
-    shape: LatticeSpecObjectSchema.shape.shape,
-    dimensions: LatticeSpecObjectSchema.shape.dimensions,
-    size: LatticeSpecObjectSchema.shape.size,
-    boundary: LatticeSpecObjectSchema.shape.boundary.unwrap().optional(),
-    obstacles: LatticeSpecObjectSchema.shape.obstacles.nullable(),
-  })
-  .refine((body) => Object.values(body).some((v) => v !== undefined), { error: 'must change at least one field' })
-  .describe('Fields to change. `shape` replaces `dimensions` and `size` and the other way round; `obstacles: null` removes them')
-  .openapi('LatticeUpdate');
-
-export const LatticeSchema = z
-  .object({
-    id: z.uuid(),
-    name: z.string().nullable(),
-    version: z.number().int().describe('Starts at 1; each change of the spec adds one (jobs keep the version they were submitted with)'),
-    spec: LatticeSpecObjectSchema.describe('The spec as stored: boundary filled in, an explicit obstacle list sorted by cell index without repeats'),
-    dimensions: z.number().int(),
-    shape: z.array(z.number().int()),
-    cells: z.number().int(),
-    created_at: z.string(),
-    updated_at: z.string(),
-  })
-  .openapi('Lattice');
-
-export const LatticeSummarySchema = LatticeSchema.omit({ spec: true })
-  .extend({
-    boundary: z.enum(['open', 'periodic']),
-    obstacles: z.enum(['none', 'explicit', 'procedural']).describe('How cells are blocked; GET the lattice for the spec'),
-  })
-  .openapi('LatticeSummary');
-
-export const LatticeListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(200).optional().describe('`next_cursor` of the previous page'),
-});
-
-export const LatticeListSchema = z.object({ data: z.array(LatticeSummarySchema), next_cursor: z.string().nullable() });
-
-// ── Jobs ────────────────────────────────────────────────────────────────────────────────────
-
-const latticeChoice = {
-  lattice_id: z.uuid({ error: 'must be a UUID' }).optional().describe('A stored lattice: the job runs on its current version'),
-  lattice: LatticeSpecObjectSchema.optional().describe('An inline lattice spec, instead of lattice_id'),
-};
-
-/** One body per job type, so each type's parameters are checked and documented. */
-export const SubmitJobBody = z
-  .discriminatedUnion('type', [
-    z.strictObject({ type: z.literal('shortest_path'), ...latticeChoice, params: ShortestPathParamsSchema }),
-    z.strictObject({ type: z.literal('components'), ...latticeChoice, params: ComponentsParamsSchema.default({}) }),
-    z.strictObject({ type: z.literal('diffusion'), ...latticeChoice, params: DiffusionParamsSchema }),
-  ])
-  .refine((body) => (body.lattice_id === undefined) !== (body.lattice === undefined), {
-    error: 'give exactly one of lattice_id and lattice',
-    path: ['lattice_id'],
-  })
-  .openapi('JobSubmit');
-
-export type SubmitJobInput = z.output<typeof SubmitJobBody>;
-
-export const JobErrorSchema = z
-  .object({ code: z.string().describe('Stable: timeout, worker_lost, attempts_exhausted, a lattice validation code…'), message: z.string() })
-  .openapi('JobError');
-
-export const JobSchema = z
-  .object({
-    id: z.uuid(),
-    type: KernelTypeSchema,
-    status: z.enum(JOB_STATUSES),
-    progress: z.number().min(0).max(1),
-    attempts: z.number().int().describe('Times a worker started the job'),
-    created_at: z.string(),
-    started_at: z.string().nullable(),
-    finished_at: z.string().nullable(),
-    queue_wait_ms: z.number().int().nullable().describe('Submission to the start of the last attempt'),
-    run_ms: z.number().int().nullable().describe('Run time of the last attempt'),
-    error: JobErrorSchema.nullable(),
-    result: z.record(z.string(), z.unknown()).nullable().describe('The kernel result, once completed'),
-  })
-  .openapi('Job');
-
-export const JobLinksSchema = z.object({ self: z.string(), result: z.string(), events: z.string() });
-
-export const JobResponseSchema = JobSchema.extend({ links: JobLinksSchema }).openapi('JobWithLinks');
-
-export const JobListQuery = z.object({
-  status: z.enum(JOB_STATUSES).optional(),
-  type: KernelTypeSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(200).optional().describe('`next_cursor` of the previous page'),
-});
-
-export const JobSummarySchema = JobSchema.omit({ result: true })
-  .extend({
-    result_summary: z
-      .record(z.string(), z.unknown())
-      .nullable()
-      .describe("The result's scalar fields (length, count, total_heat…) once completed; the whole result is at links.result"),
-    links: JobLinksSchema,
-  })
-  .openapi('JobSummary');
-
-export const JobListSchema = z.object({
-  data: z.array(JobSummarySchema).describe('At most `limit` jobs, and fewer when they would pass 256 KiB'),
-  next_cursor: z.string().nullable(),
-});
-
-export const ResultSchema = z.record(z.string(), z.unknown()).describe('The kernel result').openapi('JobResult');
-
-/** Longest a path request may wait for its answer. */
-export const MAX_PATH_WAIT_MS = 30_000;
-
-export const PathBody = z
-  .strictObject({
-    lattice_id: z.uuid({ error: 'must be a UUID' }),
-    start: CellSchema,
-    end: CellSchema,
-    wait_ms: z.number().int().min(0).max(MAX_PATH_WAIT_MS).default(2000).describe('How long to wait for the answer before a 202'),
-  })
-  .openapi('PathRequest');
+/** Schemas of the lattice and job routes: the wire schemas, which the SDK shares (`shared/wire/jobs.ts`). */
+export {
+  IdParams,
+  IdempotencyHeaders,
+  CreateLatticeBody,
+  UpdateLatticeBody,
+  LatticeSchema,
+  LatticeSummarySchema,
+  LatticeListQuery,
+  LatticeListSchema,
+  SubmitJobBody,
+  JobErrorSchema,
+  JobSchema,
+  JobLinksSchema,
+  JobResponseSchema,
+  JobListQuery,
+  JobSummarySchema,
+  JobListSchema,
+  ResultSchema,
+  MAX_PATH_WAIT_MS,
+  PathBody,
+} from '../../shared/wire/jobs.ts';
+export type { JobSubmission, SubmitJobInput } from '../../shared/wire/jobs.ts';

@@ -22,23 +22,19 @@ import { checkedJobReservation, checkJobMemory, type JobMemorySettings, queuedJo
 import { checkJob, checkLattice, checkLatticeAgainstPlan, checkParsedLattice } from '../../shared/jobs/lattice-checks.ts';
 import { insertJobs, type NewJob } from '../../shared/jobs/repository.ts';
 import type { JobRow } from '../../shared/jobs/types.ts';
-import type { KernelType, LatticeSpec } from '../../shared/lattice/types.ts';
+import type { LatticeSpec } from '../../shared/lattice/types.ts';
 import { jobSubmitBatchSize, jobsSubmitted } from '../../shared/metrics.ts';
 import { currentVersionHeads } from './lattice-store.ts';
 import type { Plan } from '../../shared/plans.ts';
 import type { JobProducer } from '../../shared/queues/producer.ts';
 import type { Runtime } from '../../shared/runtime.ts';
 import { recordUsage, USAGE_METRICS } from '../../shared/usage.ts';
+import type { JobSubmission } from '../../shared/wire/jobs.ts';
 import type { ItemOutcome } from './submit-batcher.ts';
 import { checkJobCompute, computeQuotaExceeded, computeRoom, jobsRoom, quotaExceeded } from './submit-quota.ts';
 
-/** A job submission, validated for structure by the route's schema. */
-export interface SubmitInput {
-  type: KernelType;
-  lattice_id?: string;
-  lattice?: unknown;
-  params: unknown;
-}
+/** A job submission; its lattice and parameters are checked again here, whoever validated the body. */
+export type SubmitInput = JobSubmission;
 
 /** One submission on its way to a write. All submissions of one write share tenant and plan. */
 export interface Submission {

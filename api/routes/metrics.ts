@@ -2,7 +2,7 @@
  * `GET /metrics`: the process's Prometheus registry in text format. In `catalytic all` the API,
  * the worker and the scheduler share the process and so this one registry. When METRICS_TOKEN is
  * set the scrape needs `Authorization: Bearer <token>`. In production without a token it is not
- * served on the API's port at all (404) but on METRICS_PORT (cli/roles.ts starts that server).
+ * served on the API's port at all (404) but on METRICS_PORT (launcher/roles.ts starts that server).
  * The API also reports queue depth.
  */
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';

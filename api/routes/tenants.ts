@@ -6,39 +6,14 @@
 import { randomUUID } from 'node:crypto';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import Router from '@koa/router';
-import { z } from 'zod';
-import { passwordWeakness } from '../../shared/auth/passwords.ts';
 import { registerTenant } from '../auth/register-tenant.ts';
-import { PLAN_REQUEST, planRequestView } from '../billing/schemas.ts';
+import { planRequestView } from '../billing/schemas.ts';
 import { subscriptionsFor } from '../billing/subscriptions.ts';
 import { requestMeta } from '../auth/request-meta.ts';
-import { EMAIL, PASSWORD, PLAN_CODE, problem, TENANT, text, TOKEN_PAIR, USER } from '../auth/schemas.ts';
+import { problem } from '../auth/schemas.ts';
+import { REGISTERED, REGISTRATION } from '../../shared/wire/registration.ts';
 import { defineRoute } from '../routing.ts';
 import type { ApiDeps, ApiState } from '../state.ts';
-
-const REGISTRATION = z
-  .object({
-    company_name: text(200),
-    email: EMAIL,
-    password: PASSWORD,
-    first_name: text(100),
-    last_name: text(100),
-    plan_code: PLAN_CODE,
-  })
-  .superRefine((body, ctx) => {
-    const weakness = passwordWeakness(body.password, [body.email, body.first_name, body.last_name, body.company_name]);
-    if (weakness) ctx.addIssue({ code: 'custom', path: ['password'], message: weakness });
-  })
-  .openapi('Registration');
-
-const REGISTERED = z
-  .object({
-    tenant: TENANT,
-    user: USER,
-    tokens: TOKEN_PAIR,
-    plan_request: PLAN_REQUEST.nullable().describe('When a paid plan was asked for: the tenant starts on free and this request awaits approval'),
-  })
-  .openapi('Registered');
 
 export function tenantRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiState> {
   const router = new Router<ApiState>();

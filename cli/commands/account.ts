@@ -1,7 +1,7 @@
 /** `catalytic usage`, `catalytic plans` and `catalytic api-keys create | list | revoke`. */
 import type { Command } from 'commander';
 import { SCOPES } from '../../shared/auth/principal.ts';
-import type { Scope } from '../../shared/client/index.ts';
+import type { Scope } from '../../client/index.ts';
 import { parseList } from './arguments.ts';
 import { UsageError } from './cli-errors.ts';
 import { formatCount, formatLimit, formatTime, renderFields, renderTable } from './format.ts';

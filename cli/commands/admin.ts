@@ -5,8 +5,8 @@
  * `--admin-user` with $CATALYTIC_ADMIN_PASSWORD (the server's ADMIN_USER and ADMIN_PASSWORD).
  */
 import type { Command } from 'commander';
-import { DEFAULT_API_URL, HttpClient } from '../../shared/client/index.ts';
-import type { PlanRequest } from '../../shared/client/index.ts';
+import { DEFAULT_API_URL, HttpClient } from '../../client/index.ts';
+import type { PlanRequest } from '../../client/index.ts';
 import { VERSION } from '../../shared/version.ts';
 import { UsageError } from './cli-errors.ts';
 import { CLIENT_EXIT } from './exit-codes.ts';

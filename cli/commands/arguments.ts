@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
-import type { LatticeSpecInput } from '../../shared/client/index.ts';
+import type { LatticeSpecInput } from '../../client/index.ts';
 import { UsageError } from './cli-errors.ts';
 
 /** Cell coordinates: non-negative integers separated by commas, e.g. `0,0,12`. */

@@ -1,6 +1,6 @@
 /** `catalytic login | logout | register | whoami`: sessions and API keys in the credentials file. */
 import type { Command } from 'commander';
-import { CatalyticClient, deleteCredentials, type Me, type RegistrationInput, tokensToStored } from '../../shared/client/index.ts';
+import { CatalyticClient, deleteCredentials, type Me, type RegistrationInput, tokensToStored } from '../../client/index.ts';
 import { PLAN_CODES } from '../../shared/plans.ts';
 import { VERSION } from '../../shared/version.ts';
 import { UsageError } from './cli-errors.ts';

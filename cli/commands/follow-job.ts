@@ -4,7 +4,7 @@
  * cancelled; no (or a second Ctrl-C) stops watching and leaves the job running. Without a
  * terminal, Ctrl-C stops watching at once.
  */
-import { isFinalStatus, type Job, type WatchOptions } from '../../shared/client/index.ts';
+import { isFinalStatus, type Job, type WatchOptions } from '../../client/index.ts';
 import { CLIENT_EXIT } from './exit-codes.ts';
 import { canPrompt, confirm, PromptInterrupted } from './prompt.ts';
 import type { ProgressView } from './progress-view.ts';

@@ -1,7 +1,7 @@
 /**
  * The client commands of the `catalytic` executable (login, lattices, jobs, results, webhooks,
  * usage, subscription) and the operators' `admin` commands, next to the server roles. Each talks
- * to the API through the SDK (`shared/client`).
+ * to the API through the SDK (`client/`).
  */
 import type { Command } from 'commander';
 import { registerAccountCommands } from './account.ts';

@@ -1,6 +1,6 @@
 /** `catalytic jobs list | show | cancel | watch` and `catalytic result <id>`. */
 import type { Command } from 'commander';
-import { CatalyticApiError, isFinalStatus, JOB_STATUSES, type Job, type JobListQuery } from '../../shared/client/index.ts';
+import { CatalyticApiError, isFinalStatus, JOB_STATUSES, type Job, type JobListQuery } from '../../client/index.ts';
 import { KernelTypeSchema } from '../../shared/lattice/schema.ts';
 import { parseCount } from './arguments.ts';
 import { CommandFailure, UsageError } from './cli-errors.ts';

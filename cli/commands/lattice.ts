@@ -1,6 +1,6 @@
 /** `catalytic lattice create | list | show | delete`. */
 import type { Command } from 'commander';
-import type { Lattice } from '../../shared/client/index.ts';
+import type { Lattice } from '../../client/index.ts';
 import { type LatticeFlags, latticeSpecFromFlags } from './arguments.ts';
 import { formatCount, formatTime, renderFields } from './format.ts';
 import { listPages, type PagingFlags, printPage, withPagingOptions } from './list-pages.ts';

@@ -3,7 +3,7 @@
  * table (or JSON) with a note naming the command for the next page.
  */
 import type { Command } from 'commander';
-import type { CursorPage } from '../../shared/client/paging.ts';
+import type { CursorPage } from '../../client/paging.ts';
 import { parseCount } from './arguments.ts';
 import { type Column, renderTable } from './format.ts';
 import type { Session } from './session.ts';

@@ -1,5 +1,5 @@
 /** Waiting for a job in the terminal and reporting how it ended, shared by `submit --wait` and `jobs watch`. */
-import type { Job } from '../../shared/client/index.ts';
+import type { Job } from '../../client/index.ts';
 import { UsageError } from './cli-errors.ts';
 import { CLIENT_EXIT } from './exit-codes.ts';
 import { detachedMessage, exitCodeForJob, followJob } from './follow-job.ts';

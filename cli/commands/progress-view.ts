@@ -4,7 +4,7 @@
  * `--json` (for `jobs watch`). Drawing goes to stderr, so stdout carries only the result.
  */
 import cliProgress from 'cli-progress';
-import type { Job } from '../../shared/client/index.ts';
+import type { Job } from '../../client/index.ts';
 import { formatDuration, formatPercent } from './format.ts';
 
 export type ViewMode = 'bar' | 'lines' | 'ndjson' | 'quiet';

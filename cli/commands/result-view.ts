@@ -1,5 +1,5 @@
 /** A job's result as a table, per kernel type. */
-import type { ComponentsResult, DiffusionResult, Job, ShortestPathResult } from '../../shared/client/index.ts';
+import type { ComponentsResult, DiffusionResult, Job, ShortestPathResult } from '../../client/index.ts';
 import { formatBytes, formatCount, formatDuration, formatNumber, renderFields, renderTable } from './format.ts';
 
 /** Cells of a long path shown at each end before eliding the middle. */

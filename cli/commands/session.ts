@@ -16,7 +16,7 @@ import {
   type StoredCredentials,
   tokensToStored,
   writeCredentials,
-} from '../../shared/client/index.ts';
+} from '../../client/index.ts';
 import { VERSION } from '../../shared/version.ts';
 import { CommandFailure, UsageError } from './cli-errors.ts';
 import { CLIENT_EXIT } from './exit-codes.ts';

@@ -1,6 +1,6 @@
 /** `catalytic submit <type>`: submit a job on a stored or inline lattice, and optionally wait for it. */
 import type { Command } from 'commander';
-import type { JobSubmission } from '../../shared/client/index.ts';
+import type { JobSubmission } from '../../client/index.ts';
 import { KernelTypeSchema } from '../../shared/lattice/schema.ts';
 import {
   collect,

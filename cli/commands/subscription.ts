@@ -4,7 +4,7 @@
  * an operator's approval (`catalytic admin plan-requests approve`).
  */
 import type { Command } from 'commander';
-import type { PlanCode, PlanRequest, Subscription } from '../../shared/client/index.ts';
+import type { PlanCode, PlanRequest, Subscription } from '../../client/index.ts';
 import { PLAN_CODES } from '../../shared/plans.ts';
 import { UsageError } from './cli-errors.ts';
 import { formatTime, renderFields } from './format.ts';

@@ -1,7 +1,7 @@
 /** `catalytic webhooks create | list | show | update | delete | rotate-secret | listen | test | deliveries | redeliver`. */
 import type { Command } from 'commander';
 import { JOB_EVENT_TYPES } from '../../shared/webhooks/job-events.ts';
-import type { UpdateWebhookInput, WebhookDelivery, WebhookEndpoint } from '../../shared/client/index.ts';
+import type { UpdateWebhookInput, WebhookDelivery, WebhookEndpoint } from '../../client/index.ts';
 import { parseCount, parseList } from './arguments.ts';
 import { UsageError } from './cli-errors.ts';
 import { formatTime, renderFields, renderTable } from './format.ts';

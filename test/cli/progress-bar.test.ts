@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CatalyticClient } from '../../shared/client/index.ts';
+import { CatalyticClient } from '../../client/index.ts';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
 import { createTestTenant, type TestTenant } from '../support/tenants.ts';

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CatalyticClient, type Job, type JobSummary } from '../../shared/client/index.ts';
+import { CatalyticClient, type Job, type JobSummary } from '../../client/index.ts';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
 import { createTestTenant, type TestTenant } from '../support/tenants.ts';

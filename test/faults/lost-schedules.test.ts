@@ -6,7 +6,7 @@
  */
 import { Queue } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MAINTENANCE_QUEUE } from '../../scheduler/maintenance-queue.ts';
+import { MAINTENANCE_QUEUE } from '../../shared/queues/maintenance-queue.ts';
 import { SchedulerService } from '../../scheduler/scheduler-service.ts';
 import type { MaintenanceTask } from '../../scheduler/tasks.ts';
 import { deleteKeysWithPrefix } from '../../shared/redis.ts';

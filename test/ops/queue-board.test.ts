@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAINTENANCE_QUEUE } from '../../scheduler/maintenance-queue.ts';
+import { MAINTENANCE_QUEUE } from '../../shared/queues/maintenance-queue.ts';
 import { openTenantQueue, type TenantQueue, tenantQueueName } from '../../shared/queues/tenant-queues.ts';
 import { WEBHOOK_DELIVERY_QUEUE } from '../../shared/webhooks/delivery-queue.ts';
 import { useTestApi } from '../support/api.ts';

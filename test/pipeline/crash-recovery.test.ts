@@ -5,7 +5,7 @@
  * can finish.
  */
 import { describe, expect, it } from 'vitest';
-import { reconcile } from '../../worker/reconcile.ts';
+import { reconcile } from '../../scheduler/reconcile.ts';
 import { useTestApi } from '../support/api.ts';
 import { deleteKeysWithPrefix } from '../../shared/redis.ts';
 import { useTestEnvironment } from '../support/context.ts';

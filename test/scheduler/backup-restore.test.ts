@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listBackups, takeBackup } from '../../scheduler/backup.ts';
+import { listBackups, takeBackup } from '../../shared/backup.ts';
 import { maintenanceRuns } from '../../scheduler/metrics.ts';
 import { SchedulerService } from '../../scheduler/scheduler-service.ts';
 import { recordUsage } from '../../shared/usage.ts';

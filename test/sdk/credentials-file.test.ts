@@ -19,7 +19,7 @@ import {
   storedTokens,
   tokensToStored,
   writeCredentials,
-} from '../../shared/client/index.ts';
+} from '../../client/index.ts';
 
 let dir: string;
 

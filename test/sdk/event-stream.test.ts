@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseEventStream, type SseMessage } from '../../shared/client/index.ts';
+import { parseEventStream, type SseMessage } from '../../client/index.ts';
 
 const encoder = new TextEncoder();
 

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CatalyticApiError, CatalyticClient, type SessionTokens } from '../../shared/client/index.ts';
+import { CatalyticApiError, CatalyticClient, type SessionTokens } from '../../client/index.ts';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
 import { approvePlanRequest } from '../support/identity.ts';

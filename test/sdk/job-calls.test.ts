@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CatalyticApiError, CatalyticClient, type JobEvent, type JobSubmission, type JobUpdate } from '../../shared/client/index.ts';
+import { CatalyticApiError, CatalyticClient, type JobEvent, type JobSubmission, type JobUpdate } from '../../client/index.ts';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
 import { createTestTenant } from '../support/tenants.ts';

@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CatalyticApiError, CatalyticConnectionError, HttpClient, parseRetryAfter, retryDelay } from '../../shared/client/index.ts';
+import { CatalyticApiError, CatalyticConnectionError, HttpClient, parseRetryAfter, retryDelay } from '../../client/index.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, hit: number) => void;
 

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CatalyticApiError, CatalyticClient } from '../../shared/client/index.ts';
+import { CatalyticApiError, CatalyticClient } from '../../client/index.ts';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
 import { createTestTenant } from '../support/tenants.ts';

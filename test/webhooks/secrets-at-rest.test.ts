@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { takeBackup } from '../../scheduler/backup.ts';
+import { takeBackup } from '../../shared/backup.ts';
 import { ConfigError, parseConfig } from '../../shared/config.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { DeliverySender } from '../../shared/webhooks/delivery-sender.ts';

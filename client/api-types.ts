@@ -1,17 +1,19 @@
 /**
  * Request and response types of the identity, billing and webhook routes, inferred from the
- * zod schemas the server validates and documents them with. These are type-only imports: the
- * SDK carries none of the server's code.
+ * wire schemas (`shared/wire`) the server validates and documents them with. These are type-only
+ * imports: the SDK carries none of the server's code.
  */
 import type { z } from 'zod';
-import type { API_KEY, PLAN, TENANT, TOKEN_PAIR, USER } from '../../api/auth/schemas.ts';
-import type { PLAN_REQUEST, SUBSCRIPTION } from '../../api/billing/schemas.ts';
-import type * as WebhookSchemas from '../../api/webhooks/schemas.ts';
-import type { Scope } from '../auth/principal.ts';
-import type { PlanCode } from '../plans.ts';
+import type { PLAN_REQUEST, SUBSCRIPTION } from '../shared/wire/billing.ts';
+import type { API_KEY, PLAN, TENANT, TOKEN_PAIR, USER } from '../shared/wire/identity.ts';
+import type { REGISTERED } from '../shared/wire/registration.ts';
+import type * as WebhookSchemas from '../shared/wire/webhooks.ts';
+import type { Scope } from '../shared/auth/principal.ts';
 
-export type { Scope } from '../auth/principal.ts';
-export type { PlanCode } from '../plans.ts';
+export type { Scope } from '../shared/auth/principal.ts';
+export type { PlanCode } from '../shared/plans.ts';
+/** `POST /api/tenants/register`. */
+export type { RegistrationInput } from '../shared/wire/registration.ts';
 
 /** The token answer of login, refresh and registration. */
 export type TokenPair = z.output<typeof TOKEN_PAIR>;
@@ -23,24 +25,11 @@ export type CreatedApiKey = ApiKey & { key: string };
 /** A plan and its limits (-1 = unlimited). */
 export type Plan = z.output<typeof PLAN>;
 
-/** `POST /api/tenants/register`. */
-export interface RegistrationInput {
-  company_name: string;
-  email: string;
-  password: string;
-  first_name: string;
-  last_name: string;
-  plan_code: PlanCode;
-}
-
-/** What registration answers: the tenant, its owner, and a signed-in session. */
-export interface Registration {
-  tenant: Tenant;
-  user: User;
-  tokens: TokenPair;
-  /** When a paid plan was asked for: the tenant starts on free and this request awaits approval. */
-  plan_request: PlanRequest | null;
-}
+/**
+ * What registration answers: the tenant, its owner, and a signed-in session; `plan_request` when a
+ * paid plan was asked for (the tenant starts on free and this request awaits approval).
+ */
+export type Registration = z.output<typeof REGISTERED>;
 
 /** `GET /api/me`: who is calling. */
 export interface Me {

@@ -3,10 +3,10 @@
  * come from the lattice model's zod schemas (`shared/lattice`), the same ones the server
  * validates with, so client and server cannot drift apart.
  */
-import type { ComponentsResult, DiffusionResult, KernelType, ShortestPathResult } from '../lattice/types.ts';
+import type { ComponentsResult, DiffusionResult, KernelType, ShortestPathResult } from '../shared/lattice/types.ts';
 import type { z } from 'zod';
-import type * as JobSchemas from '../../api/jobs/schemas.ts';
-import type { JobStatus } from '../jobs/types.ts';
+import type * as JobSchemas from '../shared/wire/jobs.ts';
+import type { JobStatus } from '../shared/jobs/types.ts';
 
 export type {
   ComponentsResult,
@@ -17,10 +17,10 @@ export type {
   LatticeSpecInput,
   ShortestPathParams,
   ShortestPathResult,
-} from '../lattice/types.ts';
+} from '../shared/lattice/types.ts';
 
-export { FINAL_STATUSES, isFinalStatus, JOB_STATUSES } from '../jobs/types.ts';
-export type { FinalStatus, JobError, JobStatus } from '../jobs/types.ts';
+export { FINAL_STATUSES, isFinalStatus, JOB_STATUSES } from '../shared/jobs/types.ts';
+export type { FinalStatus, JobError, JobStatus } from '../shared/jobs/types.ts';
 
 /** Where a job and its result and events live. */
 export type JobLinks = z.output<typeof JobSchemas.JobLinksSchema>;
@@ -44,11 +44,7 @@ export interface KernelResultByType {
 /** Any kernel's result. */
 export type KernelResult = KernelResultByType[KernelType];
 
-/**
- * A job submission: `type`, `params` for that type, and a stored lattice (`lattice_id`) or an
- * inline one (`lattice`), exactly one of the two.
- */
-export type JobSubmission = z.input<typeof JobSchemas.SubmitJobBody>;
+export type { JobSubmission } from '../shared/wire/jobs.ts';
 
 /** What `POST /api/jobs` answers (202): the queued job and where to follow it. */
 export type SubmittedJob = z.output<typeof JobSchemas.JobResponseSchema>;

@@ -1,6 +1,6 @@
 /** Jobs: submit, read, list, cancel, fetch results, stream events and wait for the end. */
 import { randomUUID } from 'node:crypto';
-import type { KernelType } from '../../lattice/types.ts';
+import type { KernelType } from '../../shared/lattice/types.ts';
 import type { HttpClient } from '../http.ts';
 import { watchJob, type WatchOptions, type JobUpdate } from '../job-watch.ts';
 import { parseEventStream } from '../sse.ts';

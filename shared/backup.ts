@@ -15,8 +15,8 @@ import { spawn } from 'node:child_process';
 import { chmod, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
-import { type Config, ownerDatabaseUrl } from '../shared/config.ts';
-import { CREATE_APP_ROLE_SQL, databaseName, ensureDatabase } from '../shared/db.ts';
+import { type Config, ownerDatabaseUrl } from './config.ts';
+import { CREATE_APP_ROLE_SQL, databaseName, ensureDatabase } from './db.ts';
 
 /** Dumps and restores run as the schema owner (DATABASE_OWNER_URL, else DATABASE_URL): the API's login sees no rows. */
 export type BackupConfig = Pick<Config, 'DATABASE_URL' | 'DATABASE_OWNER_URL' | 'BACKUP_DIR' | 'BACKUP_KEEP'>;

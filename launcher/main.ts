@@ -3,7 +3,7 @@
  */
 import { Command } from 'commander';
 import { VERSION } from '../shared/version.ts';
-import { registerClientCommands } from './commands/index.ts';
+import { registerClientCommands } from '../cli/commands/index.ts';
 import type { ServerRole } from './roles.ts';
 
 // The server side loads only when a role runs, so client commands start quickly.

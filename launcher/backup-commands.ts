@@ -10,7 +10,7 @@ import { createDbFromConfig } from '../shared/db.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { resealWebhookSecrets } from '../shared/webhooks/reseal-secrets.ts';
 import { loadSecretBox } from '../shared/webhooks/secret-keys.ts';
-import { restoreBackup, takeBackup } from '../scheduler/backup.ts';
+import { restoreBackup, takeBackup } from '../shared/backup.ts';
 import { EXIT } from './roles.ts';
 
 async function withConfig(name: string, fn: (config: Config, logger: Logger) => Promise<void>): Promise<number> {

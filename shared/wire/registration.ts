@@ -1,0 +1,32 @@
+/** Wire schemas of sign-up (`POST /api/tenants/register`): what it takes and what it answers. */
+import './openapi-zod.ts';
+import { z } from 'zod';
+import { passwordWeakness } from '../auth/passwords.ts';
+import { PLAN_REQUEST } from './billing.ts';
+import { EMAIL, PASSWORD, PLAN_CODE, TENANT, text, TOKEN_PAIR, USER } from './identity.ts';
+
+export const REGISTRATION = z
+  .object({
+    company_name: text(200),
+    email: EMAIL,
+    password: PASSWORD,
+    first_name: text(100),
+    last_name: text(100),
+    plan_code: PLAN_CODE,
+  })
+  .superRefine((body, ctx) => {
+    const weakness = passwordWeakness(body.password, [body.email, body.first_name, body.last_name, body.company_name]);
+    if (weakness) ctx.addIssue({ code: 'custom', path: ['password'], message: weakness });
+  })
+  .openapi('Registration');
+
+export const REGISTERED = z
+  .object({
+    tenant: TENANT,
+    user: USER,
+    tokens: TOKEN_PAIR,
+    plan_request: PLAN_REQUEST.nullable().describe('When a paid plan was asked for: the tenant starts on free and this request awaits approval'),
+  })
+  .openapi('Registered');
+
+export type RegistrationInput = z.output<typeof REGISTRATION>;
