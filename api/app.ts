@@ -1,5 +1,6 @@
 /**
- * The Koa application: request id, access log, problem errors, draining, JSON bodies, routes.
+ * The Koa application: request id, access log, problem errors, draining, the cap on failing
+ * anonymous callers, JSON bodies, routes.
  * Tests drive `createApp(...).callback()`; `ApiServer` serves it over HTTP.
  */
 import Koa from 'koa';
@@ -10,6 +11,7 @@ import { httpMetrics } from './middleware/http-metrics.ts';
 import { jsonBody } from './middleware/json-body.ts';
 import { problemErrors } from './middleware/problem-errors.ts';
 import { requestId } from './middleware/request-id.ts';
+import { capUnauthenticatedRequests } from './middleware/unauthenticated-cap.ts';
 import { createOpenApiRegistry } from './openapi-registry.ts';
 import { mountRoutes } from './routes/index.ts';
 import type { ApiDeps, ApiState } from './state.ts';
@@ -32,6 +34,7 @@ export function createApp(deps: ApiDeps, drain: DrainSwitch = { draining: false 
   app.use(httpMetrics());
   app.use(problemErrors(logger));
   app.use(rejectWhileDraining(drain));
+  app.use(capUnauthenticatedRequests(config.RATE_LIMIT_UNAUTHENTICATED_PER_SECOND));
   app.use(jsonBody(config.BODY_LIMIT_BYTES));
   mountRoutes(app, deps, createOpenApiRegistry());
   return app;

@@ -98,6 +98,8 @@ export const configSchema = z.object({
   LOGIN_LOCKOUT_MS: int(SECOND, DAY).default(15 * MINUTE),
   // Burst cap per user token or API key, under the tenant's per-minute plan limit.
   RATE_LIMIT_CREDENTIAL_PER_SECOND: int(1).default(100),
+  // Per client IP, per API process: 401s a second before its requests without credentials get 429.
+  RATE_LIMIT_UNAUTHENTICATED_PER_SECOND: int(1).default(20),
   // Credential lookups (API key, token user) kept in memory this long; 0 reads them on every request.
   PRINCIPAL_CACHE_TTL_MS: int(0, 10 * MINUTE).default(30 * SECOND),
   PRINCIPAL_CACHE_MAX_ENTRIES: int(1, 10_000_000).default(10_000),

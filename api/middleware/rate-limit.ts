@@ -31,7 +31,12 @@ export interface RateLimitOptions {
 }
 
 /** Which limit a 429 is about (the problem's `limit` member). */
-export type LimitName = 'requests_per_minute' | 'credential_requests_per_second' | 'login_attempts_per_ip' | 'registrations_per_ip';
+export type LimitName =
+  | 'requests_per_minute'
+  | 'credential_requests_per_second'
+  | 'login_attempts_per_ip'
+  | 'registrations_per_ip'
+  | 'unauthenticated_requests_per_ip';
 
 /** Sign-in or sign-up attempts of any outcome allowed per counted one (failed sign-in, sign-up made). */
 const ATTEMPTS_PER_COUNTED = 10;

@@ -6,6 +6,7 @@
  * Another tenant's job is a 404, like a missing one. The two reads of one job take a single
  * PostgreSQL round trip (job-reads.ts): they are what polling clients call most.
  */
+import { boundDiffusionLists } from '../jobs/diffusion-list-bound.ts';
 import { boundObstacleList } from '../jobs/obstacle-list-bound.ts';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import Router from '@koa/router';
@@ -40,6 +41,7 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
   const router = new Router<ApiState>();
   const { db } = deps.runtime;
   const service = jobsServiceFor(deps);
+  const [boundObstacles, boundHeatPoints] = [boundObstacleList(deps.identity.plans, ['lattice']), boundDiffusionLists(deps.identity.plans)];
 
   defineRoute(router, registry, deps, {
     method: 'post',
@@ -48,7 +50,10 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
     tags: TAGS,
     auth: WRITE,
     body: SubmitJobBody,
-    checkRawBody: boundObstacleList(deps.identity.plans, ['lattice']),
+    checkRawBody: async (raw, ctx) => {
+      await boundObstacles(raw, ctx);
+      await boundHeatPoints(raw, ctx);
+    },
     headers: IdempotencyHeaders,
     responses: {
       202: { description: 'Accepted and queued (or the job an earlier request with the same Idempotency-Key made)', schema: JobResponseSchema },
