@@ -36,16 +36,24 @@ export function stencilWeights(alpha: number): StencilWeights {
  *
  * @param open - global cells open whatever the obstacles say (the job's sources)
  * @param tick - called before each row with the rows done; may throw to stop
+ * @param into - where to write the codes and the mask (zeroed, of `slab.cells` and
+ *   {@link codesMaskBytes} bytes), instead of new arrays; `bytes` then counts nothing
  */
-export function conductanceCodes(lattice: Lattice, slab: Slab, open: readonly number[], tick: (rows: number) => void): { codes: Uint8Array; bytes: number } {
+export function conductanceCodes(
+  lattice: Lattice,
+  slab: Slab,
+  open: readonly number[],
+  tick: (rows: number) => void,
+  into?: { codes: Uint8Array; mask: Uint8Array },
+): { codes: Uint8Array; bytes: number } {
   const { shape, strides } = lattice;
   const d = shape.length;
   const rowCells = strides[0]!;
   const side0 = shape[0]!;
   const wrap = lattice.boundary === 'periodic';
-  const codes = new Uint8Array(slab.cells);
+  const codes = into?.codes ?? new Uint8Array(slab.cells);
   // Openness of the slab's rows, one before and one after (0 where no such row exists).
-  const mask = new Uint8Array((slab.rows + 2) * rowCells);
+  const mask = into?.mask ?? new Uint8Array(codesMaskBytes(lattice, slab));
   const fillRow = (row: number, at: number): void => {
     if (row < 0 || row >= side0) {
       if (!wrap || side0 <= 2) return;
@@ -94,7 +102,12 @@ export function conductanceCodes(lattice: Lattice, slab: Slab, open: readonly nu
       }
     }
   }
-  return { codes, bytes: codes.byteLength + mask.byteLength };
+  return { codes, bytes: into ? 0 : codes.byteLength + mask.byteLength };
+}
+
+/** Bytes of the open mask {@link conductanceCodes} works with: the slab's rows and one either side. */
+export function codesMaskBytes(lattice: Lattice, slab: Slab): number {
+  return (slab.rows + 2) * lattice.strides[0]!;
 }
 
 function addLine(codes: Uint8Array, at: number, mask: Uint8Array, from: number, count: number): void {
