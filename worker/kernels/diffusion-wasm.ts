@@ -12,7 +12,7 @@
  */
 import type { Slab } from '../../shared/lattice/slabs.ts';
 import type { Lattice } from '../../shared/lattice/types.ts';
-import { codesMaskBytes } from './conductance-codes.ts';
+import { codesMaskBytes, fillCodesMask } from './conductance-codes.ts';
 import { WASM_PAGE, compileWasm, instantiate, type WasmMemory } from './wasm-runtime.ts';
 
 interface StencilExports {
@@ -20,6 +20,9 @@ interface StencilExports {
   span(out: number, u: number, codes: number, cells: number, o0: number, o1: number, o2: number, o3: number, alpha: number): void;
   lineEnds(out: number, u: number, codes: number, lines: number, n: number, wrap: number, o0: number, o1: number, o2: number, o3: number, alpha: number): void;
   accumulate(dst: number, src: number, cells: number, first: number): void;
+  codeSpan(codes: number, mask: number, cells: number, o0: number, o1: number, o2: number, o3: number): void;
+  codeAdd(codes: number, mask: number, cells: number, o: number): void;
+  codeEnds(codes: number, mask: number, lines: number, n: number, wrap: number): void;
 }
 
 let compiled: object | null = null;
@@ -41,6 +44,8 @@ interface Layout {
   codes: number;
   /** The mask while the codes are built, then the rows. */
   work: number;
+  /** A row of zero mask bytes (missing neighbour lines) while the codes are built. */
+  maskZero: number;
   rowBytes: number;
   zero: number;
   ring: [number, number, number];
@@ -56,8 +61,9 @@ function layoutOf(lattice: Lattice, slab: Slab): Layout {
   const rowBytes = align(rowCells * 4 + 2 * PAD);
   const row = (k: number): number => work + k * rowBytes + PAD;
   const rows = work + 6 * rowBytes;
-  const total = Math.max(rows, work + codesMaskBytes(lattice, slab) + PAD);
-  return { codes, work, rowBytes, zero: row(0), ring: [row(1), row(2), row(3)], out: row(4), scratch: row(5), total };
+  const maskZero = align(work + codesMaskBytes(lattice, slab) + PAD) + PAD;
+  const total = Math.max(rows, maskZero + rowCells + PAD);
+  return { codes, work, maskZero, rowBytes, zero: row(0), ring: [row(1), row(2), row(3)], out: row(4), scratch: row(5), total };
 }
 
 /** Whether a slab can step in WebAssembly: a row of lines along the last axis, and a memory that fits. */
@@ -132,10 +138,40 @@ export class WasmStencil {
     return this.exports.memory.buffer.byteLength;
   }
 
-  /** Call once the codes are built: the mask's bytes become the rows, and the zero row must be 0. */
-  codesBuilt(): void {
-    const { work, total } = this.layout;
-    new Uint8Array(this.exports.memory.buffer, work, total - work).fill(0);
+  /**
+   * Builds the slab's conductance codes (conductance-codes.ts) in the instance, then clears the
+   * mask's bytes for the rows.
+   *
+   * @param open - global cells open whatever the obstacles say (the job's sources)
+   * @param tick - called before each row with the rows done; may throw to stop
+   */
+  buildCodes(lattice: Lattice, slab: Slab, open: readonly number[], tick: (rows: number) => void): void {
+    const { codeSpan, codeAdd, codeEnds } = this.exports;
+    const L = this.layout;
+    fillCodesMask(lattice, slab, open, this.mask);
+    const d = lattice.shape.length;
+    const rowCells = lattice.strides[0]!;
+    const n = lattice.shape[d - 1]!;
+    const wrapLine = lattice.boundary === 'periodic' && n > 2 ? 1 : 0;
+    const lineCount = 2 * d - 2;
+    const offsets = new Int32Array(Math.max(4, lineCount));
+    for (let r = 0; r < slab.rows; r++) {
+      tick(r);
+      const here = L.work + (r + 1) * rowCells;
+      const codes = L.codes + r * rowCells;
+      for (const { at, lines, middle } of this.spans) {
+        offsets.fill(L.maskZero - here);
+        offsets[0] = -rowCells;
+        offsets[1] = rowCells;
+        // Middle offsets are in float32 bytes: the mask has a byte per cell.
+        for (let k = 0; k < middle.length; k++) if (middle[k] !== MISSING) offsets[2 + k] = middle[k]! / 4;
+        const cells = lines * n;
+        codeSpan(codes + at, here + at, cells, offsets[0]!, offsets[1]!, offsets[2]!, offsets[3]!);
+        for (let k = 4; k < lineCount; k++) codeAdd(codes + at, here + at, cells, offsets[k]!);
+        codeEnds(codes + at, here + at, lines, n, wrapLine);
+      }
+    }
+    new Uint8Array(this.exports.memory.buffer, L.work, L.total - L.work).fill(0);
   }
 
   /**

@@ -47,18 +47,17 @@ export function diffusionSlab(task: DiffusionTask, control: JobControl): Diffusi
   // The SIMD stencil builds the codes in its own memory; the JavaScript one is for 1-D lattices
   // and slabs too large for a WebAssembly memory.
   const wasm = wasmStencilFits(lattice, own) ? new WasmStencil(lattice, own) : null;
-  const built = conductanceCodes(
-    lattice,
-    own,
-    jobOpenCells(params),
-    (rows) => {
-      if (rows % rowsPerCheck !== 0) return;
-      control.checkpoint();
-      control.publishProgress((0.02 * rows) / own.rows);
-    },
-    wasm ?? undefined,
-  );
-  wasm?.codesBuilt();
+  const tickBuild = (rows: number): void => {
+    if (rows % rowsPerCheck !== 0) return;
+    control.checkpoint();
+    control.publishProgress((0.02 * rows) / own.rows);
+  };
+  let built: { codes: Uint8Array; bytes: number };
+  if (wasm === null) built = conductanceCodes(lattice, own, jobOpenCells(params), tickBuild);
+  else {
+    wasm.buildCodes(lattice, own, jobOpenCells(params), tickBuild);
+    built = { codes: wasm.codes, bytes: 0 };
+  }
   const codes = built.codes;
   const fieldA = buffers.fieldA.map((buffer) => new Float32Array(buffer));
   const fieldB = buffers.fieldB.map((buffer) => new Float32Array(buffer));

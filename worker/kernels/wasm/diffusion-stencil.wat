@@ -87,6 +87,63 @@
         (br $nextLine)))
   )
 
+  ;; Conductance codes of `cells` cells from the open mask (bytes of 0 or 1), 16 at a time (may
+  ;; write up to 15 past the span, like `span`): the open neighbours at offsets -1, +1 and o0..o3,
+  ;; plus 128 when the cell itself is blocked. `codeEnds` then fixes each line's ends.
+  (func (export "codeSpan")
+    (param $codes i32) (param $mask i32) (param $cells i32) (param $o0 i32) (param $o1 i32) (param $o2 i32) (param $o3 i32)
+    (local $i i32) (local $p i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_s (local.get $i) (local.get $cells)))
+        (local.set $p (i32.add (local.get $mask) (local.get $i)))
+        (v128.store (i32.add (local.get $codes) (local.get $i))
+          (i8x16.add
+            (i8x16.add
+              (i8x16.add (v128.load (i32.sub (local.get $p) (i32.const 1))) (v128.load (i32.add (local.get $p) (i32.const 1))))
+              (i8x16.add (v128.load (i32.add (local.get $p) (local.get $o0))) (v128.load (i32.add (local.get $p) (local.get $o1)))))
+            (i8x16.add
+              (i8x16.add (v128.load (i32.add (local.get $p) (local.get $o2))) (v128.load (i32.add (local.get $p) (local.get $o3))))
+              (i8x16.shl (v128.xor (v128.load (local.get $p)) (i8x16.splat (i32.const 1))) (i32.const 7)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $next))))
+
+  ;; codes[i] += mask[i + o] for `cells` cells: a neighbour line past the fourth.
+  (func (export "codeAdd") (param $codes i32) (param $mask i32) (param $cells i32) (param $o i32)
+    (local $i i32) (local $c i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_s (local.get $i) (local.get $cells)))
+        (local.set $c (i32.add (local.get $codes) (local.get $i)))
+        (v128.store (local.get $c)
+          (i8x16.add (v128.load (local.get $c)) (v128.load (i32.add (i32.add (local.get $mask) (local.get $i)) (local.get $o)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $next))))
+
+  ;; The ends of `lines` lines of n cells: `codeSpan` counted mask[i-1] and mask[i+1] whatever the
+  ;; line; swap in the neighbour along the line that exists (or wraps, when `wrap` is 1), or none.
+  (func (export "codeEnds") (param $codes i32) (param $mask i32) (param $lines i32) (param $n i32) (param $wrap i32)
+    (local $line i32) (local $first i32) (local $last i32) (local $fix i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $line) (local.get $lines)))
+        (local.set $first (i32.mul (local.get $line) (local.get $n)))
+        (local.set $last (i32.add (local.get $first) (i32.sub (local.get $n) (i32.const 1))))
+        ;; First cell: its left neighbour is none, or the line's last cell.
+        (local.set $fix (i32.sub
+          (if (result i32) (local.get $wrap) (then (i32.load8_u (i32.add (local.get $mask) (local.get $last)))) (else (i32.const 0)))
+          (i32.load8_u (i32.sub (i32.add (local.get $mask) (local.get $first)) (i32.const 1)))))
+        (i32.store8 (i32.add (local.get $codes) (local.get $first))
+          (i32.add (i32.load8_u (i32.add (local.get $codes) (local.get $first))) (local.get $fix)))
+        ;; Last cell: its right neighbour is none, or the line's first cell.
+        (local.set $fix (i32.sub
+          (if (result i32) (local.get $wrap) (then (i32.load8_u (i32.add (local.get $mask) (local.get $first)))) (else (i32.const 0)))
+          (i32.load8_u (i32.add (i32.add (local.get $mask) (local.get $last)) (i32.const 1)))))
+        (i32.store8 (i32.add (local.get $codes) (local.get $last))
+          (i32.add (i32.load8_u (i32.add (local.get $codes) (local.get $last))) (local.get $fix)))
+        (local.set $line (i32.add (local.get $line) (i32.const 1)))
+        (br $next))))
+
   ;; dst[i] = (first ? 0 : dst[i]) + src[i] for `cells` cells (4 at a time, like `span`): sums the
   ;; neighbour lines beyond four (lattices of 4 or more axes) into one.
   (func (export "accumulate") (param $dst i32) (param $src i32) (param $cells i32) (param $first i32)
