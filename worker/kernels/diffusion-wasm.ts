@@ -1,10 +1,11 @@
 /**
  * The diffusion step in WebAssembly SIMD (worker/kernels/wasm/diffusion-stencil.wat), four cells
  * at a time in float32. Each slab thread owns one module instance whose memory holds the slab's
- * code bytes and a few rows: the rows either side of the one being computed, a row of zeros
- * (missing neighbour rows and lines), the output row and a scratch row. A step copies each row of
- * the shared field in once (the three live rows rotate) and each output row out once, so the
- * shared fields stay plain SharedArrayBuffers and the neighbour slabs' edge rows are read in place.
+ * code bytes (built there from an open mask whose bytes the rows then reuse) and a few rows: the
+ * rows either side of the one being computed, a row of zeros (missing neighbour rows and lines),
+ * the output row and a scratch row. A step copies each row of the shared field in once (the three
+ * live rows rotate) and each output row out once, so the shared fields stay plain
+ * SharedArrayBuffers and the neighbour slabs' edge rows are read in place.
  *
  * Within a row, consecutive lines whose neighbour lines sit at the same offsets (all but the
  * lines on a middle axis's faces) form one span, computed in one call; the first and last cell
@@ -32,7 +33,8 @@ function stencilModule(): object {
   compiled ??= compileWasm(new URL('./wasm/diffusion-stencil.wasm', import.meta.url));
   return compiled;
 }
-/** Slack around each region: the SIMD loops read a cell either side and write up to 3 cells past a span. */
+
+/** Slack around each region: the SIMD loops read a cell either side and write up to 16 bytes past a span. */
 const PAD = 32;
 /** Most memory a slab's instance may take; a larger slab keeps the JavaScript stencil. */
 const MAX_BYTES = 2 ** 31;

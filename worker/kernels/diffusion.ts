@@ -7,9 +7,10 @@
  * Flux only runs between open neighbours, so blocked cells and the faces of an open lattice
  * insulate, and without sources the total heat stays what it was (up to float32 rounding).
  * Each slab thread first turns its cells into one code byte each (open-neighbour count, or
- * blocked: conductance-codes.ts), then runs the fused stencil over its own rows
- * (diffusion-stencil.ts), reading its neighbour slabs' edge rows in place (all fields are
- * shared); a barrier separates steps.
+ * blocked: conductance-codes.ts), then runs the fused stencil over its own rows, reading its
+ * neighbour slabs' edge rows in place (all fields are shared); a barrier separates steps. The
+ * stencil is WebAssembly SIMD (diffusion-wasm.ts); the JavaScript one (diffusion-stencil.ts)
+ * serves 1-D lattices and slabs too large for a WebAssembly memory.
  */
 import { blockCellCounts, blockOf, sampleShape } from '../../shared/lattice/field-sample.ts';
 import { jobOpenCells } from '../../shared/lattice/job.ts';
