@@ -41,22 +41,10 @@ export function conductanceCodes(lattice: Lattice, slab: Slab, open: readonly nu
   const { shape, strides } = lattice;
   const d = shape.length;
   const rowCells = strides[0]!;
-  const side0 = shape[0]!;
   const wrap = lattice.boundary === 'periodic';
   const codes = new Uint8Array(slab.cells);
-  // Openness of the slab's rows, one before and one after (0 where no such row exists).
-  const mask = new Uint8Array((slab.rows + 2) * rowCells);
-  const fillRow = (row: number, at: number): void => {
-    if (row < 0 || row >= side0) {
-      if (!wrap || side0 <= 2) return;
-      row = (row + side0) % side0;
-    }
-    fillOpenBytes(mask, at, row * rowCells, rowCells, lattice.obstacles, open);
-  };
-  fillRow(slab.row0 - 1, 0);
-  fillOpenBytes(mask, rowCells, slab.lo, slab.cells, lattice.obstacles, open);
-  fillRow(slab.row1, (slab.rows + 1) * rowCells);
-
+  const mask = new Uint8Array(codesMaskBytes(lattice, slab));
+  fillCodesMask(lattice, slab, open, mask);
   const lineCells = d > 1 ? shape[d - 1]! : 1;
   const wrapLine = wrap && lineCells > 2;
   const coords = new Float64Array(d);
@@ -95,6 +83,32 @@ export function conductanceCodes(lattice: Lattice, slab: Slab, open: readonly nu
     }
   }
   return { codes, bytes: codes.byteLength + mask.byteLength };
+}
+
+/**
+ * The openness (1 open, 0 blocked) of a slab's rows, with one row before and one after: the
+ * neighbour rows, wrapped on a periodic axis 0, or left 0 where no such row exists (`mask`
+ * arrives zeroed).
+ */
+export function fillCodesMask(lattice: Lattice, slab: Slab, open: readonly number[], mask: Uint8Array): void {
+  const rowCells = lattice.strides[0]!;
+  const side0 = lattice.shape[0]!;
+  const wrap = lattice.boundary === 'periodic';
+  const fillRow = (row: number, at: number): void => {
+    if (row < 0 || row >= side0) {
+      if (!wrap || side0 <= 2) return;
+      row = (row + side0) % side0;
+    }
+    fillOpenBytes(mask, at, row * rowCells, rowCells, lattice.obstacles, open);
+  };
+  fillRow(slab.row0 - 1, 0);
+  fillOpenBytes(mask, rowCells, slab.lo, slab.cells, lattice.obstacles, open);
+  fillRow(slab.row1, (slab.rows + 1) * rowCells);
+}
+
+/** Bytes of the open mask {@link conductanceCodes} works with: the slab's rows and one either side. */
+export function codesMaskBytes(lattice: Lattice, slab: Slab): number {
+  return (slab.rows + 2) * lattice.strides[0]!;
 }
 
 function addLine(codes: Uint8Array, at: number, mask: Uint8Array, from: number, count: number): void {

@@ -7,15 +7,17 @@
  * Flux only runs between open neighbours, so blocked cells and the faces of an open lattice
  * insulate, and without sources the total heat stays what it was (up to float32 rounding).
  * Each slab thread first turns its cells into one code byte each (open-neighbour count, or
- * blocked: conductance-codes.ts), then runs the fused stencil over its own rows
- * (diffusion-stencil.ts), reading its neighbour slabs' edge rows in place (all fields are
- * shared); a barrier separates steps.
+ * blocked: conductance-codes.ts), then runs the fused stencil over its own rows, reading its
+ * neighbour slabs' edge rows in place (all fields are shared); a barrier separates steps. The
+ * stencil is WebAssembly SIMD (diffusion-wasm.ts); the JavaScript one (diffusion-stencil.ts)
+ * serves 1-D lattices and slabs too large for a WebAssembly memory.
  */
 import { blockCellCounts, blockOf, sampleShape } from './field-sample.ts';
 import { jobOpenCells } from '../../shared/lattice/job.ts';
 import type { DiffusionResult } from '../../shared/lattice/types.ts';
 import { BLOCKED, conductanceCodes, stencilWeights } from './conductance-codes.ts';
 import { stepSlab } from './diffusion-stencil.ts';
+import { WasmStencil, wasmStencilFits } from './diffusion-wasm.ts';
 import type { JobControl } from './job-control.ts';
 import type { DiffusionTask } from './task.ts';
 
@@ -43,11 +45,20 @@ export function diffusionSlab(task: DiffusionTask, control: JobControl): Diffusi
   const own = slabs[me]!;
   const rowCells = lattice.strides[0]!;
   const rowsPerCheck = Math.max(1, Math.floor(CHECK_CELLS / rowCells));
-  const built = conductanceCodes(lattice, own, jobOpenCells(params), (rows) => {
+  // The SIMD stencil builds the codes in its own memory; the JavaScript one is for 1-D lattices
+  // and slabs too large for a WebAssembly memory.
+  const wasm = wasmStencilFits(lattice, own) ? new WasmStencil(lattice, own) : null;
+  const tickBuild = (rows: number): void => {
     if (rows % rowsPerCheck !== 0) return;
     control.checkpoint();
     control.publishProgress((0.02 * rows) / own.rows);
-  });
+  };
+  let built: { codes: Uint8Array; bytes: number };
+  if (wasm === null) built = conductanceCodes(lattice, own, jobOpenCells(params), tickBuild);
+  else {
+    wasm.buildCodes(lattice, own, jobOpenCells(params), tickBuild);
+    built = { codes: wasm.codes, bytes: 0 };
+  }
   const codes = built.codes;
   const fieldA = buffers.fieldA.map((buffer) => new Float32Array(buffer));
   const fieldB = buffers.fieldB.map((buffer) => new Float32Array(buffer));
@@ -59,7 +70,7 @@ export function diffusionSlab(task: DiffusionTask, control: JobControl): Diffusi
   addHeat(fieldA[me]!, params.initial);
   if (params.steps > 0) addHeat(fieldA[me]!, params.sources);
   const lineCells = lattice.shape.length > 1 ? lattice.shape[lattice.shape.length - 1]! : 1;
-  const scratch = new Float64Array(lineCells);
+  const scratch = new Float64Array(wasm === null ? lineCells : 0);
   const build_ms = performance.now() - buildStarted;
   control.barrier();
 
@@ -77,7 +88,8 @@ export function diffusionSlab(task: DiffusionTask, control: JobControl): Diffusi
     const even = step % 2 === 0;
     const current = even ? fieldA : fieldB;
     const next = even ? fieldB : fieldA;
-    stepSlab(stencil, current, next[me]!, scratch);
+    if (wasm !== null) wasm.step(lattice, slabs, me, current, next[me]!, params.alpha, stencil.tick);
+    else stepSlab(stencil, current, next[me]!, scratch);
     if (step < params.steps - 1) addHeat(next[me]!, params.sources);
     control.barrier();
     if (me === 0) control.publishProgress((0.98 * (step + 1)) / params.steps);
@@ -86,7 +98,7 @@ export function diffusionSlab(task: DiffusionTask, control: JobControl): Diffusi
   const sampled = sampleShape(lattice.shape);
   summarise(task, control, codes, final[me]!, sampled);
   control.barrier();
-  const bytes = built.bytes + scratch.byteLength;
+  const bytes = built.bytes + scratch.byteLength + (wasm?.bytes ?? 0);
   if (me !== 0) return { result: null, bytes, build_ms };
   return { result: combine(task, sampled), bytes, build_ms };
 }

@@ -1,8 +1,8 @@
 /**
  * Materialises the open cells of a run of lines into bit planes, 1 for open and 0 for blocked,
- * in one tight pass: the procedural hash inlined over consecutive indices and compared without a
- * branch (random obstacles would mispredict one), explicit obstacles cleared from their sorted
- * list, and a job's own cells opened last. Kernels that read every cell fill one row at a time
+ * in one tight pass: the procedural hash over consecutive indices, 16 cells at a time in
+ * WebAssembly SIMD (open-mask-wasm.ts) and without a branch, explicit obstacles cleared from
+ * their sorted list, and a job's own cells opened last. Kernels that read every cell fill one row at a time
  * and then only read words.
  *
  * Layout: line k (cells `[start + k·lineCells, start + (k+1)·lineCells)`) takes the words
@@ -11,6 +11,7 @@
  */
 import { sortedLowerBound } from '../../shared/lattice/geometry.ts';
 import type { ObstacleRule } from '../../shared/lattice/types.ts';
+import { MAX_WASM_LINE_WORDS, fillProceduralBitsWasm, fillProceduralBytesWasm } from './open-mask-wasm.ts';
 
 const TWO_POW_32 = 4294967296;
 const TWO_POW_31 = 2147483648;
@@ -37,6 +38,7 @@ export function fillOpenLines(
   const threshold = obstacles.kind === 'procedural' ? obstacles.threshold : 0;
   if (obstacles.kind === 'procedural' && threshold > 0) {
     if (threshold >= TWO_POW_32) words.fill(0, 0, lines * perLine);
+    else if (perLine <= MAX_WASM_LINE_WORDS) fillProceduralBitsWasm(words, lines, lineCells, perLine, (start + obstacles.offset) % TWO_POW_32, threshold);
     else for (let k = 0; k < lines; k++) fillProceduralLine(words, k * perLine, start + k * lineCells, lineCells, threshold, obstacles.offset);
   } else {
     fillAllOpen(words, lineCells, lines);
@@ -66,7 +68,10 @@ function setCell(words: Int32Array, local: number, lineCells: number, perLine: n
   else words[w]! &= ~(1 << (x & 31));
 }
 
-/** lowbias32 of each index against the threshold (0 < threshold < 2^32): the rule of shared/lattice/lowbias32.ts. */
+/**
+ * lowbias32 of each index against the threshold (0 < threshold < 2^32): the rule of
+ * shared/lattice/lowbias32.ts. For lines too long for the WebAssembly fill.
+ */
 function fillProceduralLine(words: Int32Array, at: number, start: number, cells: number, threshold: number, offset: number): void {
   // start + offset < 2^33 is exact; `| 0` keeps the low 32 bits, as the rule's `>>> 0` does.
   let h = ((start + offset) % TWO_POW_32) | 0;
@@ -100,7 +105,7 @@ export function fillOpenBytes(mask: Uint8Array, at: number, start: number, count
   const threshold = obstacles.kind === 'procedural' ? obstacles.threshold : 0;
   if (obstacles.kind === 'procedural' && threshold > 0) {
     if (threshold >= TWO_POW_32) mask.fill(0, at, at + count);
-    else fillProceduralBytes(mask, at, start, count, threshold, obstacles.offset);
+    else fillProceduralBytesWasm(mask, at, count, (start + obstacles.offset) % TWO_POW_32, threshold);
   } else {
     mask.fill(1, at, at + count);
   }
@@ -110,19 +115,4 @@ export function fillOpenBytes(mask: Uint8Array, at: number, start: number, count
     for (let k = sortedLowerBound(blocked, start); k < blocked.length && blocked[k]! < end; k++) mask[at + blocked[k]! - start] = 0;
   }
   for (const cell of open) if (cell >= start && cell < end) mask[at + cell - start] = 1;
-}
-
-function fillProceduralBytes(mask: Uint8Array, at: number, start: number, count: number, threshold: number, offset: number): void {
-  let h = ((start + offset) % TWO_POW_32) | 0;
-  const flipped = (threshold - TWO_POW_31) | 0;
-  for (let i = 0; i < count; i++) {
-    let x = h;
-    h = (h + 1) | 0;
-    x ^= x >>> 16;
-    x = Math.imul(x, 0x7feb352d);
-    x ^= x >>> 15;
-    x = Math.imul(x, 0x846ca68b);
-    x ^= x >>> 16;
-    mask[at + i] = 1 + Math.floor(((x ^ -2147483648) - flipped) / TWO_POW_32);
-  }
 }

@@ -1,0 +1,161 @@
+;; The diffusion step's hot loops over rows copied into this module's memory (see
+;; worker/kernels/diffusion-wasm.ts for the layout). A cell's code byte is its open-neighbour
+;; count n, plus 128 when blocked; an open cell becomes (1 - alpha·n)·u + alpha·(sum of its
+;; neighbours), a blocked one 0. Neighbour lines are given as byte offsets from the cell.
+(module
+  (memory (export "memory") 1)
+
+  ;; `cells` cells from byte addresses out/u/codes, 4 at a time (it may write up to 3 cells past
+  ;; the span: the caller pads the rows and computes spans in order). Neighbours along the line are
+  ;; taken from u[i-1] and u[i+1] whatever the line: `lineEnds` fixes each line's first and last cell.
+  (func (export "span")
+    (param $out i32) (param $u i32) (param $codes i32) (param $cells i32)
+    (param $o0 i32) (param $o1 i32) (param $o2 i32) (param $o3 i32) (param $alpha f32)
+    (local $i i32) (local $p i32) (local $a v128) (local $one v128) (local $sum v128)
+    (local $code v128) (local $self v128)
+    (local.set $a (f32x4.splat (local.get $alpha)))
+    (local.set $one (f32x4.splat (f32.const 1)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_s (local.get $i) (local.get $cells)))
+        (local.set $p (i32.add (local.get $u) (i32.shl (local.get $i) (i32.const 2))))
+        (local.set $sum
+          (f32x4.add
+            (f32x4.add
+              (f32x4.add (v128.load offset=0 (i32.sub (local.get $p) (i32.const 4))) (v128.load (i32.add (local.get $p) (i32.const 4))))
+              (f32x4.add (v128.load (i32.add (local.get $p) (local.get $o0))) (v128.load (i32.add (local.get $p) (local.get $o1)))))
+            (f32x4.add (v128.load (i32.add (local.get $p) (local.get $o2))) (v128.load (i32.add (local.get $p) (local.get $o3))))))
+        (local.set $code
+          (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u
+            (v128.load32_zero (i32.add (local.get $codes) (local.get $i))))))
+        (local.set $self
+          (f32x4.sub (local.get $one)
+            (f32x4.mul (local.get $a) (f32x4.convert_i32x4_u (v128.and (local.get $code) (i32x4.splat (i32.const 127)))))))
+        (v128.store
+          (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2)))
+          (v128.andnot
+            (f32x4.add (f32x4.mul (local.get $self) (v128.load (local.get $p))) (f32x4.mul (local.get $a) (local.get $sum)))
+            (i32x4.ne (v128.and (local.get $code) (i32x4.splat (i32.const 128))) (v128.const i32x4 0 0 0 0))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $next)))
+  )
+
+  ;; The first and last cell of each of `lines` lines of n cells starting at cell 0 of the span,
+  ;; with the neighbours along the line that exist (or wrap, when `wrap` is 1).
+  (func (export "lineEnds")
+    (param $out i32) (param $u i32) (param $codes i32) (param $lines i32) (param $n i32) (param $wrap i32)
+    (param $o0 i32) (param $o1 i32) (param $o2 i32) (param $o3 i32) (param $alpha f32)
+    (local $line i32) (local $x i32) (local $c i32) (local $p i32) (local $sum f32) (local $code i32)
+    (block $done
+      (loop $nextLine
+        (br_if $done (i32.ge_s (local.get $line) (local.get $lines)))
+        (local.set $x (i32.const 0))
+        (block $endsDone
+          (loop $nextEnd
+            (local.set $c (i32.add (i32.mul (local.get $line) (local.get $n)) (local.get $x)))
+            (local.set $p (i32.add (local.get $u) (i32.shl (local.get $c) (i32.const 2))))
+            (local.set $sum
+              (f32.add
+                (f32.add (f32.load (i32.add (local.get $p) (local.get $o0))) (f32.load (i32.add (local.get $p) (local.get $o1))))
+                (f32.add (f32.load (i32.add (local.get $p) (local.get $o2))) (f32.load (i32.add (local.get $p) (local.get $o3))))))
+            (if (i32.gt_s (local.get $x) (i32.const 0))
+              (then (local.set $sum (f32.add (local.get $sum) (f32.load (i32.sub (local.get $p) (i32.const 4))))))
+              (else (if (local.get $wrap)
+                (then (local.set $sum (f32.add (local.get $sum)
+                  (f32.load (i32.add (local.get $p) (i32.shl (i32.sub (local.get $n) (i32.const 1)) (i32.const 2))))))))))
+            (if (i32.lt_s (local.get $x) (i32.sub (local.get $n) (i32.const 1)))
+              (then (local.set $sum (f32.add (local.get $sum) (f32.load (i32.add (local.get $p) (i32.const 4))))))
+              (else (if (local.get $wrap)
+                (then (local.set $sum (f32.add (local.get $sum)
+                  (f32.load (i32.sub (local.get $p) (i32.shl (i32.sub (local.get $n) (i32.const 1)) (i32.const 2))))))))))
+            (local.set $code (i32.load8_u (i32.add (local.get $codes) (local.get $c))))
+            (f32.store
+              (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2)))
+              (if (result f32) (i32.and (local.get $code) (i32.const 128))
+                (then (f32.const 0))
+                (else
+                  (f32.add
+                    (f32.mul
+                      (f32.sub (f32.const 1) (f32.mul (local.get $alpha) (f32.convert_i32_u (local.get $code))))
+                      (f32.load (local.get $p)))
+                    (f32.mul (local.get $alpha) (local.get $sum))))))
+            ;; x = 0, then x = n - 1 (once when the line has one cell).
+            (br_if $endsDone (i32.ge_s (local.get $x) (i32.sub (local.get $n) (i32.const 1))))
+            (local.set $x (i32.sub (local.get $n) (i32.const 1)))
+            (br $nextEnd)))
+        (local.set $line (i32.add (local.get $line) (i32.const 1)))
+        (br $nextLine)))
+  )
+
+  ;; Conductance codes of `cells` cells from the open mask (bytes of 0 or 1), 16 at a time (may
+  ;; write up to 15 past the span, like `span`): the open neighbours at offsets -1, +1 and o0..o3,
+  ;; plus 128 when the cell itself is blocked. `codeEnds` then fixes each line's ends.
+  (func (export "codeSpan")
+    (param $codes i32) (param $mask i32) (param $cells i32) (param $o0 i32) (param $o1 i32) (param $o2 i32) (param $o3 i32)
+    (local $i i32) (local $p i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_s (local.get $i) (local.get $cells)))
+        (local.set $p (i32.add (local.get $mask) (local.get $i)))
+        (v128.store (i32.add (local.get $codes) (local.get $i))
+          (i8x16.add
+            (i8x16.add
+              (i8x16.add (v128.load (i32.sub (local.get $p) (i32.const 1))) (v128.load (i32.add (local.get $p) (i32.const 1))))
+              (i8x16.add (v128.load (i32.add (local.get $p) (local.get $o0))) (v128.load (i32.add (local.get $p) (local.get $o1)))))
+            (i8x16.add
+              (i8x16.add (v128.load (i32.add (local.get $p) (local.get $o2))) (v128.load (i32.add (local.get $p) (local.get $o3))))
+              (i8x16.shl (v128.xor (v128.load (local.get $p)) (i8x16.splat (i32.const 1))) (i32.const 7)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $next))))
+
+  ;; codes[i] += mask[i + o] for `cells` cells: a neighbour line past the fourth.
+  (func (export "codeAdd") (param $codes i32) (param $mask i32) (param $cells i32) (param $o i32)
+    (local $i i32) (local $c i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_s (local.get $i) (local.get $cells)))
+        (local.set $c (i32.add (local.get $codes) (local.get $i)))
+        (v128.store (local.get $c)
+          (i8x16.add (v128.load (local.get $c)) (v128.load (i32.add (i32.add (local.get $mask) (local.get $i)) (local.get $o)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $next))))
+
+  ;; The ends of `lines` lines of n cells: `codeSpan` counted mask[i-1] and mask[i+1] whatever the
+  ;; line; swap in the neighbour along the line that exists (or wraps, when `wrap` is 1), or none.
+  (func (export "codeEnds") (param $codes i32) (param $mask i32) (param $lines i32) (param $n i32) (param $wrap i32)
+    (local $line i32) (local $first i32) (local $last i32) (local $fix i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $line) (local.get $lines)))
+        (local.set $first (i32.mul (local.get $line) (local.get $n)))
+        (local.set $last (i32.add (local.get $first) (i32.sub (local.get $n) (i32.const 1))))
+        ;; First cell: its left neighbour is none, or the line's last cell.
+        (local.set $fix (i32.sub
+          (if (result i32) (local.get $wrap) (then (i32.load8_u (i32.add (local.get $mask) (local.get $last)))) (else (i32.const 0)))
+          (i32.load8_u (i32.sub (i32.add (local.get $mask) (local.get $first)) (i32.const 1)))))
+        (i32.store8 (i32.add (local.get $codes) (local.get $first))
+          (i32.add (i32.load8_u (i32.add (local.get $codes) (local.get $first))) (local.get $fix)))
+        ;; Last cell: its right neighbour is none, or the line's first cell.
+        (local.set $fix (i32.sub
+          (if (result i32) (local.get $wrap) (then (i32.load8_u (i32.add (local.get $mask) (local.get $first)))) (else (i32.const 0)))
+          (i32.load8_u (i32.add (i32.add (local.get $mask) (local.get $last)) (i32.const 1)))))
+        (i32.store8 (i32.add (local.get $codes) (local.get $last))
+          (i32.add (i32.load8_u (i32.add (local.get $codes) (local.get $last))) (local.get $fix)))
+        (local.set $line (i32.add (local.get $line) (i32.const 1)))
+        (br $next))))
+
+  ;; dst[i] = (first ? 0 : dst[i]) + src[i] for `cells` cells (4 at a time, like `span`): sums the
+  ;; neighbour lines beyond four (lattices of 4 or more axes) into one.
+  (func (export "accumulate") (param $dst i32) (param $src i32) (param $cells i32) (param $first i32)
+    (local $i i32) (local $d i32) (local $s v128)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_s (local.get $i) (local.get $cells)))
+        (local.set $d (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 2))))
+        (local.set $s (v128.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2)))))
+        (if (i32.eqz (local.get $first)) (then (local.set $s (f32x4.add (local.get $s) (v128.load (local.get $d))))))
+        (v128.store (local.get $d) (local.get $s))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $next)))
+  )
+)
