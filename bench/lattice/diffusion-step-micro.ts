@@ -6,7 +6,7 @@
  *   node --import tsx bench/lattice/diffusion-step-micro.ts [side] [steps]
  */
 import { resolveLattice } from '../../shared/lattice/resolve.ts';
-import { planSlabs } from '../../shared/lattice/slabs.ts';
+import { planSlabs } from '../../worker/kernels/slabs.ts';
 import { conductanceCodes, stencilWeights } from '../../worker/kernels/conductance-codes.ts';
 import { stepSlab } from '../../worker/kernels/diffusion-stencil.ts';
 import { WasmStencil } from '../../worker/kernels/diffusion-wasm.ts';

@@ -11,7 +11,7 @@
  * lines on a middle axis's faces) form one span, computed in one call; the first and last cell
  * of each line, whose neighbours along the line differ, are then recomputed by `lineEnds`.
  */
-import type { Slab } from '../../shared/lattice/slabs.ts';
+import type { Slab } from './slabs.ts';
 import type { Lattice } from '../../shared/lattice/types.ts';
 import { codesMaskBytes, fillCodesMask } from './conductance-codes.ts';
 import { WASM_PAGE, compileWasm, instantiate, type WasmMemory } from './wasm-runtime.ts';
