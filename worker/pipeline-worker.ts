@@ -13,6 +13,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { withLogContext } from '../shared/context.ts';
 import { closeRedis, createRedisFromConfig, duplicateRedis, type RedisClient } from '../shared/redis.ts';
+import { fetcherConnectionName } from '../shared/queues/fetcher-connection-name.ts';
 import { pipelineChannels } from '../shared/queues/names.ts';
 import { dueTenants, recentlyActiveTenants, settleTenant, touchActiveTenants } from '../shared/queues/ready-set.ts';
 import type { Runtime } from '../shared/runtime.ts';
@@ -114,7 +115,7 @@ export class PipelineWorker implements Service {
     const { config, logger, db } = this.runtime;
     const prefix = config.REDIS_PREFIX;
     // BullMQ needs a connection that waits out Redis restarts; it is shared by every tenant queue.
-    const connection = createRedisFromConfig(config, 'catalytic:worker', 'blocking');
+    const connection = createRedisFromConfig(config, fetcherConnectionName(prefix), 'blocking');
     this.connection = connection;
     if (this.options.kernels) this.kernels = this.options.kernels;
     else {
