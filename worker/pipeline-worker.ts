@@ -13,6 +13,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { withLogContext } from '../shared/context.ts';
 import { closeRedis, createRedisFromConfig, duplicateRedis, type RedisClient } from '../shared/redis.ts';
+import { fetcherConnectionName } from '../shared/queues/fetcher-connection-name.ts';
 import { pipelineChannels } from '../shared/queues/names.ts';
 import { dueTenants, recentlyActiveTenants, settleTenant } from '../shared/queues/ready-set.ts';
 import type { Runtime } from '../shared/runtime.ts';
@@ -117,7 +118,7 @@ export class PipelineWorker implements Service {
     const { config, logger, db } = this.runtime;
     const prefix = config.REDIS_PREFIX;
     // BullMQ needs a connection that waits out Redis restarts; it is shared by every tenant queue.
-    const connection = createRedisFromConfig(config, 'catalytic:worker', 'blocking');
+    const connection = createRedisFromConfig(config, fetcherConnectionName(prefix), 'blocking');
     const kernels = this.options.kernels ?? new KernelPool({ threads: config.KERNEL_THREADS, inlineMaxCells: config.KERNEL_INLINE_MAX_CELLS, memoryLimitBytes: this.memory.total });
     // A pool made here is this worker's to start and close; a given one is its owner's.
     const ownedPool = kernels !== this.options.kernels && kernels instanceof KernelPool ? kernels : undefined;

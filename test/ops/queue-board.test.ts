@@ -3,7 +3,9 @@
  * never a tenant's API key); a real browser signed in as the operator sees every tenant's queue,
  * including a tenant created after the page was first served, and a job's data. Read-only
  * unless configured otherwise; absent (404) when no operator credential is configured; repeated
- * wrong credentials lock the address out.
+ * wrong credentials lock the address out. The sidebar lists tenant queues by tenant name, never by
+ * queue id; a running worker process counts as a worker of every tenant queue; opened with the
+ * credentials in the URL, the page's labels still load.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +16,7 @@ import { MAINTENANCE_QUEUE } from '../../shared/queues/maintenance-queue.ts';
 import { openTenantQueue, type TenantQueue, tenantQueueName } from '../../shared/queues/tenant-queues.ts';
 import { WEBHOOK_DELIVERY_QUEUE } from '../../shared/webhooks/delivery-queue.ts';
 import { useTestApi } from '../support/api.ts';
+import { startWorker } from '../cli/stack.ts';
 import { useTestEnvironment } from '../support/context.ts';
 import { createTestTenant, type TestTenant } from '../support/tenants.ts';
 
@@ -31,6 +34,11 @@ const basic = (user: string, password: string) => ({
   authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
 });
 const operator = basic(ADMIN.ADMIN_USER, ADMIN.ADMIN_PASSWORD);
+/** What the board calls the queues of the two tenants (their names on the board and in its URLs). */
+const BOARD_A = 'acme-lattices (starter)';
+const BOARD_B = 'globex-grids (enterprise)';
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const boardApi = (name: string, rest = '') => `/admin/queues/api/queues/${encodeURIComponent(name)}${rest}`;
 
 let tenantA: TestTenant;
 let tenantB: TestTenant;
@@ -85,9 +93,8 @@ describe('who may open the board', () => {
     expect(viaToken.status).toBe(200);
     const { queues: listed } = (await viaToken.json()) as { queues: Array<{ name: string }> };
     const names = listed.map((q) => q.name);
-    expect(names).toEqual(
-      expect.arrayContaining([tenantQueueName(tenantA.tenantId), tenantQueueName(tenantB.tenantId), WEBHOOK_DELIVERY_QUEUE, MAINTENANCE_QUEUE]),
-    );
+    expect(names).toEqual(expect.arrayContaining([BOARD_A, BOARD_B, WEBHOOK_DELIVERY_QUEUE, MAINTENANCE_QUEUE]));
+    expect(names.filter((n) => n.includes(tenantQueueName(tenantA.tenantId)))).toEqual([]);
   });
 
   it('does not exist when no operator credential is configured', async () => {
@@ -96,21 +103,35 @@ describe('who may open the board', () => {
 });
 
 describe('read-only unless configured', () => {
-  const pause = (base: typeof api, tenantId: string) =>
-    base.request(`/admin/queues/api/queues/${encodeURIComponent(tenantQueueName(tenantId))}/pause`, { method: 'PUT', headers: operator });
+  const pause = (base: typeof api) => base.request(boardApi(BOARD_B, '/pause'), { method: 'PUT', headers: operator });
 
   it('refuses actions by default', async () => {
-    const response = await pause(api, tenantB.tenantId);
+    const response = await pause(api);
     expect(response.status).toBe(405);
     expect(await tenantQueue(tenantB.tenantId).isPaused()).toBe(false);
   });
 
   it('allows them with ADMIN_READ_ONLY=false', async () => {
-    const response = await pause(writable, tenantB.tenantId);
+    const response = await pause(writable);
     expect(response.status).toBe(200);
     const queue = tenantQueue(tenantB.tenantId);
     expect(await queue.isPaused()).toBe(true);
     await queue.resume();
+  });
+});
+
+describe('workers', () => {
+  it('counts a running worker process as a worker of every tenant queue', async () => {
+    const workersOf = async (name: string) => {
+      const response = await api.request(boardApi(name, '/workers'), { headers: operator });
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { workers: Array<{ name: string | null }> }).workers;
+    };
+    expect(await workersOf(BOARD_A)).toEqual([]);
+    const worker = await startWorker(env);
+    for (const name of [BOARD_A, BOARD_B]) {
+      expect(await workersOf(name)).toEqual([expect.objectContaining({ name: expect.stringMatching(new RegExp(`-${worker.child.pid}$`)) })]);
+    }
   });
 });
 
@@ -141,13 +162,24 @@ describe('in a browser', () => {
       });
 
       await page.goto(`${api.url}/admin/queues`);
-      // Tenant queues are listed by tenant name and plan.
-      await page.getByText('acme-lattices (starter)').first().waitFor({ timeout: 15_000 });
-      await page.getByText('globex-grids (enterprise)').first().waitFor();
+      // Tenant queues are listed by tenant name and plan, in the sidebar too, without their ids.
+      await page.getByText(BOARD_A).first().waitFor({ timeout: 15_000 });
+      await page.getByText(BOARD_B).first().waitFor();
       await page.getByText(WEBHOOK_DELIVERY_QUEUE, { exact: true }).first().waitFor();
       await page.getByText(MAINTENANCE_QUEUE, { exact: true }).first().waitFor();
       await page.waitForLoadState('networkidle');
       await page.screenshot({ path: join(SCREENSHOT_DIR, 'overview.png'), fullPage: true });
+      const sidebar = page.locator('#bull-board-sidebar');
+      await sidebar.getByText(BOARD_A, { exact: true }).waitFor();
+      await sidebar.getByText(BOARD_B, { exact: true }).waitFor();
+      expect(await sidebar.innerText()).not.toMatch(/\{t\.|[0-9a-f]{8}-[0-9a-f]{4}-/);
+
+      // The worker process started above is a worker of every tenant queue: their cards show no
+      // "No workers" badge (the maintenance queue's does, no scheduler runs here).
+      const overview = await page.locator('body').innerText();
+      expect(overview).toMatch(/^\{maintenance\}\nNo workers$/m);
+      expect(overview).toMatch(new RegExp(`^${escapeRegExp(BOARD_A)}\\n\\d+ Jobs?$`, 'm'));
+      expect(overview).toMatch(new RegExp(`^${escapeRegExp(BOARD_B)}\\n\\d+ Jobs?$`, 'm'));
 
       // A tenant that signs up while the board runs appears without a restart.
       await createTestTenant(env.db, { name: 'initech-late', plan: 'free' });
@@ -155,10 +187,29 @@ describe('in a browser', () => {
       await page.reload();
       await page.getByText('initech-late (free)').first().waitFor({ timeout: 15_000 });
 
-      await page.goto(`${api.url}/admin/queues/queue/${encodeURIComponent(tenantQueueName(tenantA.tenantId))}/${jobId}`);
+      await page.goto(`${api.url}/admin/queues/queue/${encodeURIComponent(BOARD_A)}/${jobId}`);
       await page.getByText('board-visible-marker-7731').first().waitFor({ timeout: 15_000 });
       await page.screenshot({ path: join(SCREENSHOT_DIR, 'job.png'), fullPage: true });
       expect(failed).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('loads its labels when opened with the credentials in the URL', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const page = await context.newPage();
+      const url = new URL(`${api.url}/admin/queues`);
+      url.username = ADMIN.ADMIN_USER;
+      url.password = ADMIN.ADMIN_PASSWORD;
+      await page.goto(url.href);
+      await page.getByText(BOARD_A).first().waitFor({ timeout: 15_000 });
+      await page.waitForLoadState('networkidle');
+      await page.screenshot({ path: join(SCREENSHOT_DIR, 'credentials-in-url.png'), fullPage: true });
+      const text = await page.locator('body').innerText();
+      expect(text).not.toMatch(/\b(MENU|QUEUE|DASHBOARD)\.[A-Z_]+/);
+      expect(text).toMatch(/^\d+ Jobs?$/m);
     } finally {
       await context.close();
     }
