@@ -6,7 +6,8 @@
  * submissions, list pages of the largest size, diffusion jobs with the most steps and sources the
  * plan allows, and unauthenticated ~1 MB JSON bodies — while a professional tenant runs a steady
  * mix of submits and polls. The victim's p99 request latency and p99 job queue wait are measured
- * without the abuser and then with it, in the same run.
+ * without the abuser and then with it, in the same run. The abuser's client runs in a process of
+ * its own (abuser.ts), so its megabytes of JSON load the machine but not the measuring client.
  *
  * It holds that: the victim's p99 latency and p99 queue wait with the abuser stay within 2x of
  * those without it, where a baseline below a floor (20 ms of latency, 50 ms of queue wait) counts
@@ -17,14 +18,18 @@
  * that was answered 202 reaches a final state, and every completed one has its result. The
  * abuser's own 429s (and other refusals) are expected. Figures are printed as JSON.
  */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDb, type Db } from '../../shared/db.ts';
 import { type Cluster, startCluster } from '../harness/cluster.ts';
 import { SERVER_URL } from '../support/postgres.ts';
 import { createTestTenant, type TestTenant } from '../support/tenants.ts';
+import { type AbuserReport, type AbuserTarget } from './abuser.ts';
+import { timedRequest } from './timed-request.ts';
 
 const MIB = 1024 * 1024;
 const BASELINE_MS = 12_000;
@@ -42,6 +47,9 @@ interface Sample {
   phase: Phase;
   ms: number;
   status: number;
+  /** When it was sent, in ms since the load began, and what it asked: for the slowest list. */
+  at: number;
+  what: string;
 }
 
 interface VictimJob {
@@ -58,23 +66,6 @@ let abuser: TestTenant;
 let failed = false;
 
 const api = (): string => cluster.apis[0]!.url;
-
-/** A request with its time and status; network failures and answers slower than the timeout (10 s) count as status 0. */
-async function timed(path: string, init: { method?: string; body?: string; headers?: Record<string, string>; timeoutMs?: number } = {}) {
-  const started = performance.now();
-  try {
-    const response = await fetch(`${api()}${path}`, {
-      method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
-      headers: { ...(init.body === undefined ? {} : { 'content-type': 'application/json' }), ...init.headers },
-      body: init.body,
-      signal: AbortSignal.timeout(init.timeoutMs ?? 10_000),
-    });
-    const text = await response.text();
-    return { status: response.status, ms: performance.now() - started, text };
-  } catch {
-    return { status: 0, ms: performance.now() - started, text: '' };
-  }
-}
 
 function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return Number.NaN;
@@ -144,15 +135,36 @@ afterAll(async () => {
   await new Promise<void>((resolve) => (tarpit ? tarpit.close(() => resolve()) : resolve()));
 }, 60_000);
 
+/** The abuser in its own process (abuser-process.ts); `stop()` ends it and reads its report. */
+function startAbuser(): { stop(): Promise<AbuserReport> } {
+  const target: AbuserTarget = { apiUrl: api(), headers: abuser.headers, tarpitPort: (tarpit.address() as AddressInfo).port };
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./abuser-process.ts', import.meta.url)), JSON.stringify(target)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return {
+    async stop() {
+      child.stdin.end('stop\n');
+      const code = await exited;
+      if (code !== 0) throw new Error(`the abuser process exited with ${code}`);
+      return JSON.parse(out) as AbuserReport;
+    },
+  };
+}
+
 /** The victim's steady mix: two loops of submit-then-poll, and a list read every second. */
 function runVictim(phaseOf: () => Phase, stop: () => boolean) {
   const samples: Sample[] = [];
   const jobs: VictimJob[] = [];
+  const began = performance.now();
   let n = 0;
   const request = async (path: string, body?: unknown) => {
     const phase = phaseOf();
-    const r = await timed(path, { body: body === undefined ? undefined : JSON.stringify(body), headers: victim.headers });
-    samples.push({ phase, ms: r.ms, status: r.status });
+    const sent = performance.now();
+    const r = await timedRequest(api(), path, { body: body === undefined ? undefined : JSON.stringify(body), headers: victim.headers });
+    samples.push({ phase, ms: r.ms, status: r.status, at: Math.round(sent - began), what: `${body === undefined ? 'GET' : 'POST'} ${path.replace(/[0-9a-f-]{36}/, ':id')}` });
     return r;
   };
   const loop = async () => {
@@ -180,93 +192,6 @@ function runVictim(phaseOf: () => Phase, stop: () => boolean) {
   return { samples, jobs, done: Promise.all([loop(), loop(), lists()]) };
 }
 
-/** Every abuse of the free tenant at once, until `stop()`. */
-async function runAbuser(stop: () => boolean) {
-  const statuses: Record<string, Record<number, number>> = {};
-  const count = (what: string, status: number) => {
-    statuses[what] ??= {};
-    statuses[what][status] = (statuses[what][status] ?? 0) + 1;
-  };
-  const jobs: string[] = [];
-  const headers = abuser.headers;
-  const accepted = (what: string, r: { status: number; text: string }) => {
-    count(what, r.status);
-    if (r.status === 202) jobs.push((JSON.parse(r.text) as { id: string }).id);
-  };
-
-  const loops: Array<Promise<void>> = [];
-  // Each loop goes again at once, or after 200 ms when its plan's rate limit refused it (five
-  // requests a second per loop: a flood of refusals from one address is a job for the edge, not
-  // for a tenant's plan).
-  const forever = (fn: () => Promise<number>) =>
-    loops.push(
-      (async () => {
-        while (!stop()) await sleep((await fn()) === 429 ? 200 : 5);
-      })(),
-    );
-  const counted = (what: string, r: { status: number }) => {
-    count(what, r.status);
-    return r.status;
-  };
-  // Set-up requests may take long on a stalled API: they get a minute, and run side by side.
-  const setUp = 60_000;
-
-  // Tarpit endpoints, as many as the plan lets it make; `test` on five of them in loops.
-  const endpoints: string[] = [];
-  const webhooks = (async () => {
-    const url = (i: number) => `http://127.0.0.1:${(tarpit.address() as AddressInfo).port}/hook-${i}`;
-    for (let i = 0; i < 10 && !stop(); i++) {
-      const body = JSON.stringify({ url: url(i), events: ['job.completed', 'job.failed', 'job.cancelled'] });
-      const r = await timed('/api/webhooks', { body, headers, timeoutMs: setUp });
-      count('create endpoint', r.status);
-      if (r.status !== 201) break;
-      endpoints.push((JSON.parse(r.text) as { id: string }).id);
-    }
-    for (const id of endpoints.slice(0, 5)) {
-      forever(async () => counted('webhook test', await timed(`/api/webhooks/${id}/test`, { method: 'POST', headers, timeoutMs: 15_000 })));
-    }
-  })();
-
-  // A stored lattice with a giant obstacle list (115k duplicates of a few cells), or the largest
-  // the API accepts, then tiny jobs on it in loops.
-  const giantList = (async () => {
-    const blocked = Array.from({ length: 115_000 }, (_, i) => [i % 10, (i >> 3) % 10, (i >> 6) % 10]);
-    let stored = await timed('/api/lattices', { body: JSON.stringify({ shape: [10, 10, 10], obstacles: { blocked } }), headers, timeoutMs: setUp });
-    count('store giant list', stored.status);
-    if (stored.status !== 201) {
-      const half = Array.from({ length: 1000 }, (_, i) => [Math.floor(i / 100), Math.floor(i / 10) % 10, i % 10]).filter((_, i) => i % 2 === 0);
-      stored = await timed('/api/lattices', { body: JSON.stringify({ shape: [10, 10, 10], obstacles: { blocked: half } }), headers, timeoutMs: setUp });
-      count('store largest list', stored.status);
-    }
-    if (stored.status !== 201) return;
-    const tiny = JSON.stringify({ type: 'components', lattice_id: (JSON.parse(stored.text) as { id: string }).id });
-    for (let i = 0; i < 4; i++) {
-      forever(async () => {
-        const r = await timed('/api/jobs', { body: tiny, headers });
-        accepted('job on giant list', r);
-        return r.status;
-      });
-    }
-  })();
-
-  // The plan's largest diffusion (the longest run, the most sources), as many as it runs at once.
-  const maximal = (async () => {
-    const sources = Array.from({ length: 10_000 }, (_, i) => ({ cell: [i % 10, Math.floor(i / 10) % 10, Math.floor(i / 100) % 10], value: 1 }));
-    const body = JSON.stringify({ type: 'diffusion', lattice: { dimensions: 3, size: 10 }, params: { steps: 1_000_000, alpha: 0.1, sources } });
-    await Promise.all([0, 1].map(async () => accepted('maximal diffusion', await timed('/api/jobs', { body, headers, timeoutMs: setUp }))));
-  })();
-
-  // Pages of the most items, and about 1 MB of JSON sent without credentials, in loops.
-  for (let i = 0; i < 2; i++) forever(async () => counted('list page', await timed('/api/jobs?limit=100', { headers })));
-  const cells = Array.from({ length: 70_000 }, (_, i) => [i % 10, (i >> 4) % 10, (i >> 8) % 10]);
-  const oversized = JSON.stringify({ type: 'components', lattice: { shape: [10, 10, 10], obstacles: { blocked: cells } } });
-  for (let i = 0; i < 3; i++) forever(async () => counted('oversized body', await timed('/api/jobs', { body: oversized })));
-
-  await Promise.all([webhooks, giantList, maximal]);
-  await Promise.all(loops);
-  return { statuses, jobs, endpoints: endpoints.length };
-}
-
 describe('a noisy neighbour', () => {
   it('does not slow another tenant down by more than 2x, push a process past its memory, or lose a job', { timeout: 180_000 }, async () => {
     const pids = cluster.processes.map((p) => ({ role: p.role, name: p.name, pid: p.pid as number }));
@@ -283,7 +208,6 @@ describe('a noisy neighbour', () => {
 
     let phase: Phase = 'baseline';
     let victimStop = false;
-    let abuserStop = false;
     const started = Date.now();
     const load = runVictim(
       () => phase,
@@ -291,12 +215,11 @@ describe('a noisy neighbour', () => {
     );
     await sleep(BASELINE_MS);
     phase = 'abuse';
-    const abuse = runAbuser(() => abuserStop);
+    const abuse = startAbuser();
     await sleep(ABUSE_MS);
     victimStop = true;
-    abuserStop = true;
     await load.done;
-    const abused = await abuse;
+    const abused = await abuse.stop();
     const loadMs = Date.now() - started;
 
     // The abuser's jobs end too: it cancels what still runs (its plan lets a diffusion run for a
@@ -309,7 +232,7 @@ describe('a noisy neighbour', () => {
       unfinished = (await db('jobs').whereIn('id', everyJob).whereNotIn('status', ['completed', 'failed', 'cancelled']).select('id', 'status')) as typeof unfinished;
       if (unfinished.length === 0 || Date.now() > deadline) break;
       for (const { id } of unfinished.filter((j) => abused.jobs.includes(j.id))) {
-        const r = await timed(`/api/jobs/${id}`, { method: 'DELETE', headers: abuser.headers, timeoutMs: 5000 });
+        const r = await timedRequest(api(), `/api/jobs/${id}`, { method: 'DELETE', headers: abuser.headers, timeoutMs: 5000 });
         if (r.status === 429) break;
       }
       await sleep(1000);
@@ -341,6 +264,7 @@ describe('a noisy neighbour', () => {
         p50_latency_ms: { baseline: percentile(latencies('baseline'), 50), abuse: percentile(latencies('abuse'), 50) },
         jobs: { baseline: waits('baseline').length, abuse: waits('abuse').length },
         p99_queue_wait_ms: { baseline: percentile(waits('baseline'), 99), abuse: percentile(waits('abuse'), 99) },
+        slowest: [...load.samples].sort((a, b) => b.ms - a.ms).slice(0, 6).map((x) => `${x.phase} +${x.at} ms ${x.what}: ${Math.round(x.ms)} ms`),
         statuses: Object.fromEntries([...new Set(load.samples.map((s) => s.status))].map((s) => [s, load.samples.filter((x) => x.status === s).length])),
       },
       abuser: { endpoints: abused.endpoints, accepted_jobs: abused.jobs.length, statuses: abused.statuses },
