@@ -8,9 +8,9 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import Router from '@koa/router';
 import { z } from 'zod';
 import { AppError, isAppError } from '../../shared/errors.ts';
-import { requestMeta } from '../auth/request-meta.ts';
-import { signIn } from '../auth/sign-in.ts';
-import { problem, TOKEN_PAIR } from '../auth/schemas.ts';
+import { requestMeta } from './request-meta.ts';
+import { signIn } from './sign-in.ts';
+import { problem, TOKEN_PAIR } from './schemas.ts';
 import { defineRoute } from '../routing.ts';
 import type { ApiDeps, ApiState } from '../state.ts';
 

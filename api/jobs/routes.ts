@@ -6,7 +6,7 @@
  * Another tenant's job is a 404, like a missing one. The two reads of one job take a single
  * PostgreSQL round trip (job-reads.ts): they are what polling clients call most.
  */
-import { boundObstacleList } from '../jobs/obstacle-list-bound.ts';
+import { boundObstacleList } from './obstacle-list-bound.ts';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import Router from '@koa/router';
 import { z } from 'zod';
@@ -15,10 +15,10 @@ import { AppError } from '../../shared/errors.ts';
 import { jobBody, jobSummary } from '../../shared/jobs/job-body.ts';
 import { findJob, listJobs } from '../../shared/jobs/repository.ts';
 import { listCursorParam } from '../../shared/list-cursor.ts';
-import { streamJobEvents } from '../jobs/event-stream.ts';
-import { readJobWithResult } from '../jobs/job-reads.ts';
-import { jobsServiceFor } from '../jobs/jobs-service.ts';
-import { idempotencyKeyOf, jobLinks, jobResponse, principalOf } from '../jobs/responses.ts';
+import { streamJobEvents } from './event-stream.ts';
+import { readJobWithResult } from './job-reads.ts';
+import { jobsServiceFor } from './jobs-service.ts';
+import { idempotencyKeyOf, jobLinks, jobResponse, principalOf } from './responses.ts';
 import { listPage } from '../list-page.ts';
 import {
   IdempotencyHeaders,
@@ -28,7 +28,7 @@ import {
   JobResponseSchema,
   ResultSchema,
   SubmitJobBody,
-} from '../jobs/schemas.ts';
+} from './schemas.ts';
 import { defineRoute } from '../routing.ts';
 import type { ApiDeps, ApiState } from '../state.ts';
 

@@ -29,7 +29,7 @@ import {
   listLattices,
   lockLattice,
   updateLattice,
-} from '../jobs/lattice-store.ts';
+} from './store.ts';
 import { idempotencyKeyOf, jobResponse, principalOf } from '../jobs/responses.ts';
 import {
   CreateLatticeBody,

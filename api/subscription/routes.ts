@@ -15,7 +15,7 @@ import { PLAN_REQUEST, planRequestView, SUBSCRIPTION, SUBSCRIPTION_CHANGE } from
 import { type Requester, type SubscriptionState, subscriptionsFor } from '../billing/subscriptions.ts';
 import { defineRoute } from '../routing.ts';
 import type { ApiDeps, ApiRouterContext, ApiState } from '../state.ts';
-import { planView } from './plans.ts';
+import { planView } from '../plans/routes.ts';
 
 function principalOf(ctx: ApiRouterContext): Principal {
   const principal = ctx.state.principal;

@@ -38,7 +38,7 @@ import {
   RotatedSecretSchema,
   RotateSecretBody,
   UpdateEndpointBody,
-} from '../webhooks/schemas.ts';
+} from './schemas.ts';
 import {
   DELIVERY_COLUMNS,
   type DeliveryRow,
@@ -46,9 +46,9 @@ import {
   ENDPOINT_COLUMNS,
   type EndpointRow,
   endpointJson,
-} from '../webhooks/serialize.ts';
-import { ManualAttemptLimiter } from '../webhooks/manual-attempts.ts';
-import { checkEndpointUrl } from '../webhooks/url-check.ts';
+} from './serialize.ts';
+import { ManualAttemptLimiter } from './manual-attempts.ts';
+import { checkEndpointUrl } from './url-check.ts';
 
 const TAGS = ['Webhooks'];
 const READ = { scopes: ['webhooks:read'] } as const;
