@@ -18,7 +18,7 @@ import { DAY } from '../../shared/units.ts';
 import { requestMeta } from '../auth/request-meta.ts';
 import { API_KEY, problem, SCOPE, text } from '../auth/schemas.ts';
 import { defineRoute } from '../routing.ts';
-import type { ApiDeps, ApiRouterContext, ApiState } from '../state.ts';
+import type { ApiDeps, ApiState } from '../state.ts';
 
 /** Active keys a tenant may hold at once. */
 export const MAX_ACTIVE_KEYS = 100;
@@ -46,9 +46,8 @@ const CREATED = API_KEY.extend({ key: z.string().describe('The secret key: shown
 const ID_PARAMS = z.object({ id: z.uuid({ error: 'must be a UUID' }) });
 
 /** Key management needs a signed-in user; returns that principal. */
-function signedInUser(ctx: ApiRouterContext): Principal & { userId: string } {
-  const principal = ctx.state.principal;
-  if (principal?.kind !== 'user' || !principal.userId) {
+function signedInUser(principal: Principal): Principal & { userId: string } {
+  if (principal.kind !== 'user' || !principal.userId) {
     throw new AppError('forbidden', 'API keys are managed by signed-in users; an API key cannot manage keys');
   }
   return principal as Principal & { userId: string };
@@ -78,8 +77,8 @@ export function apiKeyRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<A
       201: { description: 'The key, with its secret', schema: CREATED },
       409: problem(`The tenant already has ${MAX_ACTIVE_KEYS} active keys`),
     },
-    handler: async (ctx, { body }) => {
-      const principal = signedInUser(ctx);
+    handler: async (ctx, { body, principal: caller }) => {
+      const principal = signedInUser(caller);
       const allowed = new Set(ROLE_SCOPES[principal.role]);
       const beyond = body.scopes.filter((scope) => !allowed.has(scope));
       if (beyond.length) {
@@ -130,8 +129,8 @@ export function apiKeyRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<A
     tags: ['Account'],
     auth: {},
     responses: { 200: { description: 'The keys, newest first', schema: z.object({ data: z.array(API_KEY) }) } },
-    handler: async (ctx) => {
-      const principal = signedInUser(ctx);
+    handler: async (ctx, { principal: caller }) => {
+      const principal = signedInUser(caller);
       const data = await withTenant(db, principal.tenantId, (trx) =>
         visibleKeys(trx, principal).orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id' }]).select(COLUMNS),
       );
@@ -147,8 +146,8 @@ export function apiKeyRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<A
     auth: {},
     params: ID_PARAMS,
     responses: { 204: { description: 'Revoked (or already revoked)' } },
-    handler: async (ctx, { params }) => {
-      const principal = signedInUser(ctx);
+    handler: async (ctx, { params, principal: caller }) => {
+      const principal = signedInUser(caller);
       await withTenant(db, principal.tenantId, async (trx) => {
         const key = await visibleKeys(trx, principal)
           .andWhere('id', params.id)

@@ -89,9 +89,8 @@ export function authRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<Api
     tags: ['Account'],
     auth: {},
     responses: { 204: { description: 'Signed out' } },
-    handler: async (ctx) => {
-      const principal = ctx.state.principal;
-      if (principal?.kind !== 'user') {
+    handler: async (ctx, { principal }) => {
+      if (principal.kind !== 'user') {
         throw new AppError('forbidden', 'Sign-out ends a session; revoke an API key with DELETE /api/api-keys/{id}');
       }
       await identity.sessions.end(principal, requestMeta(ctx));

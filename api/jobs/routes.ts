@@ -18,7 +18,7 @@ import { listCursorParam } from '../../shared/list-cursor.ts';
 import { streamJobEvents } from './event-stream.ts';
 import { readJobWithResult } from './job-reads.ts';
 import { jobsServiceFor } from './jobs-service.ts';
-import { idempotencyKeyOf, jobLinks, jobResponse, principalOf } from './responses.ts';
+import { idempotencyKeyOf, jobLinks, jobResponse } from './responses.ts';
 import { listPage } from '../list-page.ts';
 import {
   IdempotencyHeaders,
@@ -56,8 +56,7 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
       409: { description: 'The Idempotency-Key was used with a different request' },
       422: { description: 'The job needs more memory than a worker holds (MAX_JOB_MEMORY_BYTES)' },
     },
-    async handler(ctx, { body }) {
-      const principal = principalOf(ctx);
+    async handler(ctx, { body, principal }) {
       const { row, replayed } = await service.submit(principal, body, idempotencyKeyOf(ctx), '/api/jobs');
       ctx.status = 202;
       ctx.set('Location', `/api/jobs/${row.id}`);
@@ -74,8 +73,8 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
     auth: READ,
     query: JobListQuery,
     responses: { 200: { description: 'A page of jobs', schema: JobListSchema } },
-    async handler(ctx, { query }) {
-      const { tenantId } = principalOf(ctx);
+    async handler(ctx, { query, principal }) {
+      const { tenantId } = principal;
       const after = listCursorParam(query.cursor);
       const page = await withTenant(db, tenantId, (trx) =>
         listJobs(trx, tenantId, { status: query.status, type: query.type, after, limit: query.limit }),
@@ -92,8 +91,8 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
     auth: READ,
     params: IdParams,
     responses: { 200: { description: 'The job', schema: JobResponseSchema } },
-    async handler(ctx, { params }) {
-      const { tenantId } = principalOf(ctx);
+    async handler(ctx, { params, principal }) {
+      const { tenantId } = principal;
       const body = await readJobWithResult(db, tenantId, params.id);
       if (!body) throw new AppError('not_found', `No job ${params.id}`);
       ctx.body = jobResponse(body);
@@ -111,8 +110,8 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
       200: { description: 'The kernel result', schema: ResultSchema },
       409: { description: 'The job has not finished (job_not_finished) or ended without a result (job_without_result)' },
     },
-    async handler(ctx, { params }) {
-      const { tenantId } = principalOf(ctx);
+    async handler(ctx, { params, principal }) {
+      const { tenantId } = principal;
       const body = await readJobWithResult(db, tenantId, params.id);
       if (!body) throw new AppError('not_found', `No job ${params.id}`);
       if (body.status === 'queued' || body.status === 'running') {
@@ -141,8 +140,8 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
         contentType: 'text/event-stream',
       },
     },
-    async handler(ctx, { params }) {
-      const { tenantId } = principalOf(ctx);
+    async handler(ctx, { params, principal }) {
+      const { tenantId } = principal;
       const exists = await withTenant(db, tenantId, (trx) => findJob(trx, tenantId, params.id));
       if (!exists) throw new AppError('not_found', `No job ${params.id}`);
       await streamJobEvents(ctx, service, tenantId, params.id);
@@ -161,8 +160,8 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
       202: { description: 'The job is running; it is being stopped', schema: JobResponseSchema },
       409: { description: 'The job already completed or failed (job_finished)' },
     },
-    async handler(ctx, { params }) {
-      const { tenantId, planCode } = principalOf(ctx);
+    async handler(ctx, { params, principal }) {
+      const { tenantId, planCode } = principal;
       const outcome = await service.cancel(tenantId, params.id, planCode);
       ctx.status = outcome.kind === 'cancelled' ? 200 : 202;
       ctx.body = jobResponse(jobBody(outcome.row));

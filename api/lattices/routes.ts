@@ -30,7 +30,7 @@ import {
   lockLattice,
   updateLattice,
 } from './store.ts';
-import { idempotencyKeyOf, jobResponse, principalOf } from '../jobs/responses.ts';
+import { idempotencyKeyOf, jobResponse } from '../jobs/responses.ts';
 import {
   CreateLatticeBody,
   IdempotencyHeaders,
@@ -68,8 +68,7 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
       201: { description: 'The stored lattice', schema: LatticeSchema },
       402: { description: 'The plan allows no more lattices, or none this large' },
     },
-    async handler(ctx, { body }) {
-      const principal = principalOf(ctx);
+    async handler(ctx, { body, principal }) {
       const { tenantId } = principal;
       const { name, ...spec } = body;
       const checked = checkParsedLattice(spec);
@@ -101,8 +100,8 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
     auth: READ,
     query: LatticeListQuery,
     responses: { 200: { description: 'A page of lattices', schema: LatticeListSchema } },
-    async handler(ctx, { query }) {
-      const { tenantId } = principalOf(ctx);
+    async handler(ctx, { query, principal }) {
+      const { tenantId } = principal;
       const after = listCursorParam(query.cursor);
       const page = await withTenant(db, tenantId, (trx) => listLattices(trx, tenantId, { limit: query.limit, after }));
       ctx.body = listPage(page.rows, page.next, latticeSummaryJson);
@@ -117,8 +116,8 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
     auth: READ,
     params: IdParams,
     responses: { 200: { description: 'The lattice', schema: LatticeSchema } },
-    async handler(ctx, { params }) {
-      const { tenantId } = principalOf(ctx);
+    async handler(ctx, { params, principal }) {
+      const { tenantId } = principal;
       const row = await withTenant(db, tenantId, (trx) => findLattice(trx, tenantId, params.id));
       if (!row) throw new AppError('not_found', `No lattice ${params.id}`);
       ctx.body = latticeJson(row);
@@ -135,8 +134,7 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
     body: UpdateLatticeBody,
     checkRawBody: boundObstacleList(plans, []),
     responses: { 200: { description: 'The changed lattice', schema: LatticeSchema } },
-    async handler(ctx, { params, body }) {
-      const principal = principalOf(ctx);
+    async handler(ctx, { params, body, principal }) {
       const { tenantId } = principal;
       const plan = await plans.get(principal.planCode);
       const row = await withTenant(db, tenantId, async (trx) => {
@@ -175,8 +173,8 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
     auth: WRITE,
     params: IdParams,
     responses: { 204: { description: 'Deleted' } },
-    async handler(ctx, { params }) {
-      const { tenantId } = principalOf(ctx);
+    async handler(ctx, { params, principal }) {
+      const { tenantId } = principal;
       const deleted = await withTenant(db, tenantId, async (trx) => (await lockLattice(trx, tenantId, params.id)) !== undefined && deleteLattice(trx, tenantId, params.id));
       if (!deleted) throw new AppError('not_found', `No lattice ${params.id}`);
       ctx.status = 204;
@@ -196,8 +194,7 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
       202: { description: 'Still running: follow the job at its links', schema: JobResponseSchema },
       422: { description: 'The job needs more memory than a worker holds (MAX_JOB_MEMORY_BYTES)' },
     },
-    async handler(ctx, { body }) {
-      const principal = principalOf(ctx);
+    async handler(ctx, { body, principal }) {
       const { row } = await service.submit(
         principal,
         { type: 'shortest_path', lattice_id: body.lattice_id, params: { start: body.start, end: body.end } },

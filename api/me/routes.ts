@@ -4,7 +4,6 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import { ROLES } from '../../shared/auth/principal.ts';
 import { withTenant } from '../../shared/db.ts';
-import { AppError } from '../../shared/errors.ts';
 import { SCOPE, TENANT, TIMESTAMP, USER } from '../auth/schemas.ts';
 import { defineRoute } from '../routing.ts';
 import type { ApiDeps, ApiState } from '../state.ts';
@@ -34,9 +33,7 @@ export function meRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiSt
     tags: ['Account'],
     auth: {},
     responses: { 200: { description: 'The caller', schema: ME } },
-    handler: async (ctx) => {
-      const principal = ctx.state.principal;
-      if (!principal) throw new AppError('unauthorized');
+    handler: async (ctx, { principal }) => {
       const { tenant, user, apiKey } = await withTenant(db, principal.tenantId, async (trx) => ({
         tenant: await trx('tenants').where('id', principal.tenantId).first('id', 'name', 'plan_code', 'status', 'created_at'),
         user: principal.userId

@@ -13,7 +13,6 @@ import { randomUUID } from 'node:crypto';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import Router from '@koa/router';
 import type { Knex } from 'knex';
-import type { Principal } from '../../shared/auth/principal.ts';
 import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
 import { encodeListCursor, listCursorParam } from '../../shared/list-cursor.ts';
@@ -54,12 +53,6 @@ const TAGS = ['Webhooks'];
 const READ = { scopes: ['webhooks:read'] } as const;
 const WRITE = { scopes: ['webhooks:write'] } as const;
 
-function principalOf(ctx: ApiRouterContext): Principal {
-  const principal = ctx.state.principal;
-  if (!principal) throw new AppError('unauthorized');
-  return principal;
-}
-
 async function findEndpoint(trx: Knex.Transaction, tenantId: string, id: string): Promise<EndpointRow> {
   const row = await trx('webhooks').where({ tenant_id: tenantId, id }).first<EndpointRow | undefined>(ENDPOINT_COLUMNS);
   if (!row) throw new AppError('not_found', `No webhook endpoint ${id}`);
@@ -99,8 +92,7 @@ export function webhookRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
       201: { description: 'The endpoint and its secret', schema: EndpointWithSecretSchema },
       402: { description: 'The plan allows no more webhook endpoints' },
     },
-    async handler(ctx, { body }) {
-      const principal = principalOf(ctx);
+    async handler(ctx, { body, principal }) {
       const { tenantId } = principal;
       const url = await checkEndpointUrl(body.url, config);
       const plan = await deps.identity.plans.get(principal.planCode);
@@ -145,8 +137,8 @@ export function webhookRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
     tags: TAGS,
     auth: READ,
     responses: { 200: { description: 'The endpoints, oldest first', schema: EndpointListSchema } },
-    async handler(ctx) {
-      const { tenantId } = principalOf(ctx);
+    async handler(ctx, { principal }) {
+      const { tenantId } = principal;
       const rows = await withTenant(db, tenantId, (trx) =>
         trx('webhooks').where({ tenant_id: tenantId }).orderBy([{ column: 'created_at' }, { column: 'id' }]).select<EndpointRow[]>(ENDPOINT_COLUMNS),
       );
@@ -162,8 +154,8 @@ export function webhookRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
     auth: READ,
     params: EndpointIdParams,
     responses: { 200: { description: 'The endpoint', schema: EndpointSchema } },
-    async handler(ctx, { params }) {
-      const { tenantId } = principalOf(ctx);
+    async handler(ctx, { params, principal }) {
+      const { tenantId } = principal;
       ctx.body = endpointJson(await withTenant(db, tenantId, (trx) => findEndpoint(trx, tenantId, params.id)));
     },
   });
@@ -177,8 +169,8 @@ export function webhookRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
     params: EndpointIdParams,
     body: UpdateEndpointBody,
     responses: { 200: { description: 'The endpoint', schema: EndpointSchema } },
-    async handler(ctx, { params, body }) {
-      const { tenantId } = principalOf(ctx);
+    async handler(ctx, { params, body, principal }) {
+      const { tenantId } = principal;
       const url = body.url === undefined ? undefined : await checkEndpointUrl(body.url, config);
       const row = await withTenant(db, tenantId, async (trx) => {
         const current = await findEndpoint(trx, tenantId, params.id);
@@ -206,8 +198,8 @@ export function webhookRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
     auth: WRITE,
     params: EndpointIdParams,
     responses: { 204: { description: 'Deleted' } },
-    async handler(ctx, { params }) {
-      const { tenantId } = principalOf(ctx);
+    async handler(ctx, { params, principal }) {
+      const { tenantId } = principal;
       await withTenant(db, tenantId, async (trx) => {
         await findEndpoint(trx, tenantId, params.id);
         // Deliveries first: an attempt in flight holds its delivery's lock and then touches the
@@ -228,8 +220,8 @@ export function webhookRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
     params: EndpointIdParams,
     body: RotateSecretBody,
     responses: { 200: { description: 'The new secret (shown only now)', schema: RotatedSecretSchema } },
-    async handler(ctx, { params, body }) {
-      const { tenantId } = principalOf(ctx);
+    async handler(ctx, { params, body, principal }) {
+      const { tenantId } = principal;
       const secret = generateWebhookSecret();
       const ttlS = body.previous_secret_ttl_s;
       const expiresAt = await withTenant(db, tenantId, async (trx) => {
@@ -261,8 +253,8 @@ export function webhookRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
       200: { description: 'The test delivery after its first attempt (retried like any other if it failed)', schema: DeliverySchema },
       429: { description: 'The tenant has too many test or redeliver attempts in flight' },
     },
-    async handler(ctx, { params }) {
-      const { tenantId } = principalOf(ctx);
+    async handler(ctx, { params, principal }) {
+      const { tenantId } = principal;
       // The bound is checked before the event is recorded, so a refused test leaves nothing behind.
       await limiter.run(tenantId, async () => {
         const deliveryId = await withTenant(db, tenantId, async (trx) =>
@@ -282,8 +274,8 @@ export function webhookRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
     params: EndpointIdParams,
     query: DeliveryListQuery,
     responses: { 200: { description: 'A page of deliveries', schema: DeliveryListSchema } },
-    async handler(ctx, { params, query }) {
-      const { tenantId } = principalOf(ctx);
+    async handler(ctx, { params, query, principal }) {
+      const { tenantId } = principal;
       const after = listCursorParam(query.cursor);
       const rows = await withTenant(db, tenantId, async (trx) => {
         await findEndpoint(trx, tenantId, params.id);
@@ -316,8 +308,8 @@ export function webhookRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
     auth: READ,
     params: DeliveryIdParams,
     responses: { 200: { description: 'The delivery', schema: DeliveryWithPayloadSchema } },
-    async handler(ctx, { params }) {
-      const { tenantId } = principalOf(ctx);
+    async handler(ctx, { params, principal }) {
+      const { tenantId } = principal;
       const row = await withTenant(db, tenantId, (trx) =>
         trx('webhook_deliveries')
           .where({ tenant_id: tenantId, webhook_id: params.id, id: params.did })
@@ -340,8 +332,8 @@ export function webhookRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
       409: { description: 'An attempt of this delivery is in progress' },
       429: { description: 'The tenant has too many test or redeliver attempts in flight' },
     },
-    async handler(ctx, { params }) {
-      const { tenantId } = principalOf(ctx);
+    async handler(ctx, { params, principal }) {
+      const { tenantId } = principal;
       const found = await withTenant(db, tenantId, (trx) =>
         trx('webhook_deliveries').where({ tenant_id: tenantId, webhook_id: params.id, id: params.did }).first('id'),
       );
