@@ -17,7 +17,6 @@ import { findJob, listJobs } from '../../shared/jobs/repository.ts';
 import { listCursorParam } from '../../shared/list-cursor.ts';
 import { streamJobEvents } from './event-stream.ts';
 import { readJobWithResult } from './job-reads.ts';
-import { jobsServiceFor } from './jobs-service.ts';
 import { idempotencyKeyOf, jobLinks, jobResponse } from './responses.ts';
 import { listPage } from '../list-page.ts';
 import {
@@ -39,7 +38,7 @@ const WRITE = { scopes: ['jobs:write'] } as const;
 export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiState> {
   const router = new Router<ApiState>();
   const { db } = deps.runtime;
-  const service = jobsServiceFor(deps);
+  const service = deps.jobs;
 
   defineRoute(router, registry, deps, {
     method: 'post',

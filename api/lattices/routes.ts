@@ -13,7 +13,6 @@ import Router from '@koa/router';
 import { jobBody } from '../../shared/jobs/job-body.ts';
 import { isFinalStatus } from '../../shared/jobs/types.ts';
 import { listCursorParam } from '../../shared/list-cursor.ts';
-import { jobsServiceFor } from '../jobs/jobs-service.ts';
 import { boundObstacleList } from '../jobs/obstacle-list-bound.ts';
 import { idempotencyKeyOf, jobResponse } from '../jobs/responses.ts';
 import {
@@ -40,7 +39,7 @@ const WRITE = { scopes: ['lattices:write'] } as const;
 export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiState> {
   const router = new Router<ApiState>();
   const plans = deps.identity.plans;
-  const service = jobsServiceFor(deps);
+  const service = deps.jobs;
   const lattices = new LatticeService(deps.runtime, plans);
 
   defineRoute(router, registry, deps, {

@@ -12,7 +12,7 @@ import { AppError } from '../../shared/errors.ts';
 import { requestMeta } from '../auth/request-meta.ts';
 import { problem } from '../auth/schemas.ts';
 import { PLAN_REQUEST, planRequestView, SUBSCRIPTION, SUBSCRIPTION_CHANGE } from '../billing/schemas.ts';
-import { type Requester, type SubscriptionState, subscriptionsFor } from '../billing/subscriptions.ts';
+import type { Requester, SubscriptionState } from '../billing/subscriptions.ts';
 import { defineRoute } from '../routing.ts';
 import type { ApiDeps, ApiRouterContext, ApiState } from '../state.ts';
 import { planView } from '../plans/routes.ts';
@@ -32,7 +32,7 @@ function subscriptionView(state: SubscriptionState) {
 
 export function subscriptionRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiState> {
   const router = new Router<ApiState>();
-  const subscriptions = subscriptionsFor(deps);
+  const { subscriptions } = deps;
 
   defineRoute(router, registry, deps, {
     method: 'get',

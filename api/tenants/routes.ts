@@ -10,7 +10,6 @@ import { z } from 'zod';
 import { passwordWeakness } from '../../shared/auth/passwords.ts';
 import { registerTenant } from '../auth/register-tenant.ts';
 import { PLAN_REQUEST, planRequestView } from '../billing/schemas.ts';
-import { subscriptionsFor } from '../billing/subscriptions.ts';
 import { requestMeta } from '../auth/request-meta.ts';
 import { EMAIL, PASSWORD, PLAN_CODE, problem, TENANT, text, TOKEN_PAIR, USER } from '../auth/schemas.ts';
 import { defineRoute } from '../routing.ts';
@@ -42,7 +41,7 @@ const REGISTERED = z
 
 export function tenantRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiState> {
   const router = new Router<ApiState>();
-  const { runtime, identity } = deps;
+  const { runtime, identity, subscriptions } = deps;
 
   router.use('/api/tenants/register', identity.rateLimits.perIp('register'));
 
@@ -59,7 +58,6 @@ export function tenantRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<A
       429: problem('Too many sign-ups from this address'),
     },
     handler: async (ctx, { body }) => {
-      const subscriptions = subscriptionsFor(deps);
       const tenantId = randomUUID();
       const plan = await subscriptions.signUpPlan(tenantId, body.plan_code);
       const { planRequest, ...registration } = await registerTenant(runtime.db, identity.sessions, body, requestMeta(ctx), {
