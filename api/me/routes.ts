@@ -7,6 +7,7 @@ import { withTenant } from '../../shared/db.ts';
 import { SCOPE, TENANT, TIMESTAMP, USER } from '../auth/schemas.ts';
 import { defineRoute } from '../routing.ts';
 import type { ApiDeps, ApiState } from '../state.ts';
+import { readCaller } from './store.ts';
 
 const ME = z
   .object({
@@ -34,19 +35,7 @@ export function meRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiSt
     auth: {},
     responses: { 200: { description: 'The caller', schema: ME } },
     handler: async (ctx, { principal }) => {
-      const { tenant, user, apiKey } = await withTenant(db, principal.tenantId, async (trx) => ({
-        tenant: await trx('tenants').where('id', principal.tenantId).first('id', 'name', 'plan_code', 'status', 'created_at'),
-        user: principal.userId
-          ? await trx('users')
-              .where({ id: principal.userId, tenant_id: principal.tenantId })
-              .first('id', 'email', 'first_name', 'last_name', 'role', 'created_at')
-          : undefined,
-        apiKey: principal.apiKeyId
-          ? await trx('api_keys')
-              .where({ id: principal.apiKeyId, tenant_id: principal.tenantId })
-              .first('id', 'name', 'prefix', 'expires_at')
-          : undefined,
-      }));
+      const { tenant, user, apiKey } = await withTenant(db, principal.tenantId, (trx) => readCaller(trx, principal));
       ctx.body = {
         kind: principal.kind,
         role: principal.role,
