@@ -13,7 +13,7 @@ import { problemErrors } from './middleware/problem-errors.ts';
 import { requestId } from './middleware/request-id.ts';
 import { capUnauthenticatedRequests } from './middleware/unauthenticated-cap.ts';
 import { createOpenApiRegistry } from './openapi-registry.ts';
-import { mountRoutes } from './routes/index.ts';
+import { mountRoutes } from './routes.ts';
 import type { ApiDeps, ApiState } from './state.ts';
 
 const CLIENT_GONE = new Set(['ERR_STREAM_PREMATURE_CLOSE', 'ECONNRESET', 'EPIPE']);

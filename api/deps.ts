@@ -1,7 +1,14 @@
-/** Builds the API's collaborators once per process. */
+/**
+ * Builds the API's collaborators once per process and hands them down to the routes (nothing is
+ * looked up from module state); `ApiDeps.close` releases them when the API stops.
+ */
+import { defaultQueueOpeners, QueueCatalog } from '../shared/queue-catalog.ts';
 import type { Runtime } from '../shared/runtime.ts';
 import { accessTokenVerifier, apiKeyVerifier } from './auth/authenticate.ts';
 import { createIdentity } from './auth/identity.ts';
+import { createBillingProvider } from './billing/billing-provider.ts';
+import { Subscriptions } from './billing/subscriptions.ts';
+import { JobsService } from './jobs/jobs-service.ts';
 import type { ApiDeps } from './state.ts';
 
 /**
@@ -24,7 +31,19 @@ export function createApiDeps(shared: Runtime): ApiDeps {
     close: () => shared.close(),
   };
   const identity = createIdentity(runtime);
-  const partial: ApiDeps = { runtime, verifiers: [], identity };
+  const jobs = new JobsService(runtime, identity.plans);
+  const subscriptions = new Subscriptions({
+    db: runtime.db,
+    provider: createBillingProvider(runtime.config),
+    plans: identity.plans,
+    invalidate: (tenantId) => identity.credentials.invalidations.invalidate({ tenantId }),
+  });
+  // Through the API's pool: the catalog reads the tenants through the directory function.
+  const queues = new QueueCatalog(runtime, defaultQueueOpeners(runtime));
+  const close = async (): Promise<void> => {
+    await Promise.allSettled([identity.close(), jobs.close(), queues.close()]);
+  };
+  const partial: ApiDeps = { runtime, verifiers: [], identity, jobs, subscriptions, queues, close };
   return {
     ...partial,
     verifiers: [apiKeyVerifier(partial), accessTokenVerifier(partial)],

@@ -2,12 +2,12 @@
  * `defineRoute` declares a route once: it checks authentication, role and scopes, then reads the
  * body (never before: an anonymous body is not worth parsing), validates params, query and body
  * with zod, and records the operation in the OpenAPI registry. Handlers receive typed, validated
- * input.
+ * input and, on a route with `auth`, the authenticated principal.
  */
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type Router from '@koa/router';
 import type { z, ZodType } from 'zod';
-import type { Role, Scope } from '../shared/auth/principal.ts';
+import type { Principal, Role, Scope } from '../shared/auth/principal.ts';
 import { AppError } from '../shared/errors.ts';
 import { authenticate } from './auth/authenticate.ts';
 import { type JsonBodyReader, jsonBodyReader } from './middleware/json-body.ts';
@@ -27,13 +27,16 @@ export interface ResponseSpec {
   contentType?: string;
 }
 
-export interface RouteSpec<P extends ZodType, Q extends ZodType, B extends ZodType> {
+/** What a handler gets as its principal: none on a public route, the caller's otherwise. */
+export type PrincipalOf<A extends AuthRequirement> = A extends 'public' ? undefined : Principal;
+
+export interface RouteSpec<P extends ZodType, Q extends ZodType, B extends ZodType, A extends AuthRequirement> {
   method: HttpMethod;
   /** Koa-style path, e.g. `/api/jobs/:id`. */
   path: string;
   summary: string;
   tags: string[];
-  auth: AuthRequirement;
+  auth: A;
   params?: P;
   query?: Q;
   body?: B;
@@ -41,8 +44,11 @@ export interface RouteSpec<P extends ZodType, Q extends ZodType, B extends ZodTy
   headers?: z.ZodObject;
   responses: Record<number, ResponseSpec>;
   /** Cheap checks of the raw body against the caller's plan, before the schema walks it. */
-  checkRawBody?: (raw: unknown, ctx: ApiRouterContext) => Promise<void>;
-  handler: (ctx: ApiRouterContext, input: { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B> }) => unknown;
+  checkRawBody?: (raw: unknown, principal: PrincipalOf<A>) => Promise<void>;
+  handler: (
+    ctx: ApiRouterContext,
+    input: { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B>; principal: PrincipalOf<A> },
+  ) => unknown;
 }
 
 /** Turns zod issues into the problem's `errors` list. */
@@ -64,9 +70,10 @@ function parse<T extends ZodType>(schema: T | undefined, value: unknown, where: 
   return result.data;
 }
 
-/** Checks the principal's role and scopes against a route's requirement. */
-export async function authorize(ctx: ApiRouterContext, deps: ApiDeps, auth: AuthRequirement): Promise<void> {
-  if (auth === 'public') return;
+/** Checks the principal's role and scopes against a route's requirement; returns the principal. */
+export async function authorize<A extends AuthRequirement>(ctx: ApiRouterContext, deps: ApiDeps, auth: A): Promise<PrincipalOf<A>>;
+export async function authorize(ctx: ApiRouterContext, deps: ApiDeps, auth: AuthRequirement): Promise<Principal | undefined> {
+  if (auth === 'public') return undefined;
   const principal = await authenticate(ctx, deps.verifiers);
   for (const guard of deps.guards ?? []) await guard(ctx, principal);
   if (auth.roles && !auth.roles.includes(principal.role)) {
@@ -78,6 +85,7 @@ export async function authorize(ctx: ApiRouterContext, deps: ApiDeps, auth: Auth
       extra: { required_scopes: missing },
     });
   }
+  return principal;
 }
 
 const problemResponse = (description: string) => ({
@@ -122,11 +130,11 @@ function bodyReaderOf(deps: ApiDeps): JsonBodyReader {
   return reader;
 }
 
-export function defineRoute<P extends ZodType, Q extends ZodType, B extends ZodType>(
+export function defineRoute<P extends ZodType, Q extends ZodType, B extends ZodType, A extends AuthRequirement>(
   router: Router<ApiState>,
   registry: OpenAPIRegistry,
   deps: ApiDeps,
-  spec: RouteSpec<P, Q, B>,
+  spec: RouteSpec<P, Q, B, A>,
 ): void {
   const responses: Record<string, { description: string; content?: unknown; headers?: Record<string, unknown> }> = {};
   for (const [status, response] of Object.entries(spec.responses)) {
@@ -171,16 +179,16 @@ export function defineRoute<P extends ZodType, Q extends ZodType, B extends ZodT
 
   const readBody = bodyReaderOf(deps);
   router[spec.method](spec.path, async (ctx) => {
-    await authorize(ctx, deps, spec.auth);
+    const principal = await authorize(ctx, deps, spec.auth);
     const params = parse(spec.params, ctx.params, 'params');
     const query = parse(spec.query, ctx.query, 'query');
     // The body is read only now: after authentication, its rate limits and the cheap checks.
     let body = undefined as z.infer<B>;
     if (spec.body) {
       const raw = (await readBody(ctx)) ?? {};
-      await spec.checkRawBody?.(raw, ctx);
+      await spec.checkRawBody?.(raw, principal);
       body = parse(spec.body, raw, 'body');
     }
-    await spec.handler(ctx, { params, query, body });
+    await spec.handler(ctx, { params, query, body, principal });
   });
 }

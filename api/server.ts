@@ -6,6 +6,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { publicUrl } from '../shared/config.ts';
 import { listen } from '../shared/listen.ts';
+import { setQueueCountsSource } from '../shared/metrics.ts';
+import { queueCountsSource } from '../shared/queue-counts.ts';
 import { once, type Service } from '../shared/service.ts';
 import { createApp } from './app.ts';
 import { answerClientErrors, requireHost } from './client-errors.ts';
@@ -16,6 +18,7 @@ export class ApiServer implements Service {
   readonly name = 'api';
   private readonly drain: DrainSwitch = { draining: false };
   private server: Server | undefined;
+  private uninstallQueueCounts: (() => void) | undefined;
 
   constructor(private readonly deps: ApiDeps) {}
 
@@ -31,6 +34,8 @@ export class ApiServer implements Service {
     server.keepAliveTimeout = 5_000;
     answerClientErrors(server);
     this.server = server;
+    // The process's metrics report queue depth from this API's catalog while it runs.
+    this.uninstallQueueCounts = setQueueCountsSource(queueCountsSource(this.deps.queues));
     await listen(server, config.PORT, config.HOST, 'PORT');
   }
 
@@ -54,7 +59,9 @@ export class ApiServer implements Service {
     const deadline = setTimeout(() => server.closeAllConnections(), this.deps.runtime.config.SHUTDOWN_GRACE_MS);
     await closed;
     clearTimeout(deadline);
-    // API calls counted in memory are written before the process lets go of its connections.
-    await this.deps.identity.close();
+    this.uninstallQueueCounts?.();
+    // API calls counted in memory are written, and queues and watchers closed, before the process
+    // lets go of its connections.
+    await this.deps.close();
   });
 }

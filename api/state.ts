@@ -5,9 +5,12 @@
 import type Koa from 'koa';
 import type { RouterContext } from '@koa/router';
 import type { Principal } from '../shared/auth/principal.ts';
+import type { QueueCatalog } from '../shared/queue-catalog.ts';
 import type { Runtime } from '../shared/runtime.ts';
 import type { TokenVerifier } from './auth/authenticate.ts';
 import type { Identity } from './auth/identity.ts';
+import type { Subscriptions } from './billing/subscriptions.ts';
+import type { JobsService } from './jobs/jobs-service.ts';
 
 /** Per-request facts set by middleware. */
 export interface ApiState {
@@ -25,6 +28,14 @@ export interface ApiDeps {
   identity: Identity;
   /** Run on every authenticated request right after authentication (rate limits, quotas, usage). */
   guards?: readonly RequestGuard[];
+  /** Submits, cancels and waits for jobs (the job and lattice routes). */
+  jobs: JobsService;
+  /** The tenant's plan and its plan requests (the subscription, sign-up and operator routes). */
+  subscriptions: Subscriptions;
+  /** The queues the operators' board shows and the queue-depth metrics count. */
+  queues: QueueCatalog;
+  /** Releases what the collaborators hold: counted usage is written, queue objects and watchers closed. */
+  close(): Promise<void>;
 }
 
 /** A check of an authenticated request; it throws (e.g. 429) to refuse it. */

@@ -85,9 +85,15 @@ let queueCountsSource: QueueCountsSource | undefined;
 // The three queue gauges are collected in parallel on each scrape: they share one read.
 let pendingRead: Promise<QueueCountSample[] | undefined> | undefined;
 
-/** Installs (or with `undefined` removes) where queue counts come from at scrape time. */
-export function setQueueCountsSource(source: QueueCountsSource | undefined): void {
+/**
+ * Installs (or with `undefined` removes) where queue counts come from at scrape time. Returns what
+ * uninstalls this source, leaving in place any source installed after it.
+ */
+export function setQueueCountsSource(source: QueueCountsSource | undefined): () => void {
   queueCountsSource = source;
+  return () => {
+    if (queueCountsSource === source) queueCountsSource = undefined;
+  };
 }
 
 export const queueCountErrors = new Counter({

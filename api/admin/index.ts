@@ -8,7 +8,6 @@
  */
 import Router, { type RouterMiddleware } from '@koa/router';
 import { AppError } from '../../shared/errors.ts';
-import { queueCatalogFor } from '../../shared/queue-catalog.ts';
 import type { ApiDeps, ApiState } from '../state.ts';
 import { operatorAccessConfigured, requireOperator } from './operator-auth.ts';
 import { OperatorLockout } from './operator-lockout.ts';
@@ -20,7 +19,7 @@ interface MatchedRoute {
   _matchedRoute?: string | RegExp;
 }
 
-export function adminRoutes({ runtime }: ApiDeps): Router<ApiState> {
+export function adminRoutes({ runtime, queues }: ApiDeps): Router<ApiState> {
   const router = new Router<ApiState>();
   const { config } = runtime;
   if (!operatorAccessConfigured(config)) return router;
@@ -38,7 +37,7 @@ export function adminRoutes({ runtime }: ApiDeps): Router<ApiState> {
       // Basic credentials ride along on cross-site requests; actions must come from the board itself.
       if (ctx.get('sec-fetch-site') === 'cross-site') throw new AppError('forbidden', 'Cross-site requests cannot change queues');
     }
-    board ??= new QueueBoard(queueCatalogFor(runtime), { readOnly: config.ADMIN_READ_ONLY });
+    board ??= new QueueBoard(queues, { readOnly: config.ADMIN_READ_ONLY });
     await board.refresh();
     ctx.set('Cache-Control', 'no-store');
     ctx.set('X-Frame-Options', 'DENY');

@@ -19,8 +19,7 @@ import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
 import { isSelfServeChange, type Plan, type PlanCode, STARTING_PLAN } from '../../shared/plans.ts';
 import type { RequestMeta } from '../auth/request-meta.ts';
-import type { ApiDeps } from '../state.ts';
-import { type BillingProvider, createBillingProvider } from './billing-provider.ts';
+import type { BillingProvider } from './billing-provider.ts';
 import {
   closePlanRequest,
   findPlanRequest,
@@ -278,21 +277,4 @@ async function readState(trx: Knex.Transaction, tenantId: string): Promise<Store
       .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }])
       .limit(RECENT_REQUESTS)) as PlanRequestRow[],
   };
-}
-
-const services = new WeakMap<object, Subscriptions>();
-
-/** The service of an API process (one per runtime). */
-export function subscriptionsFor(deps: ApiDeps): Subscriptions {
-  let service = services.get(deps.runtime);
-  if (!service) {
-    service = new Subscriptions({
-      db: deps.runtime.db,
-      provider: createBillingProvider(deps.runtime.config),
-      plans: deps.identity.plans,
-      invalidate: (tenantId) => deps.identity.credentials.invalidations.invalidate({ tenantId }),
-    });
-    services.set(deps.runtime, service);
-  }
-  return service;
 }

@@ -9,7 +9,7 @@
 import { AppError } from '../../shared/errors.ts';
 import { MAX_DIFFUSION_SOURCES, MAX_DIFFUSION_STEPS } from '../../shared/lattice/limits.ts';
 import type { PlanCache } from '../auth/plan-cache.ts';
-import type { ApiContext } from '../state.ts';
+import type { Principal } from '../../shared/auth/principal.ts';
 import { planAllowing } from './submit-quota.ts';
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -33,10 +33,9 @@ export function diffusionListUnits(raw: unknown): number | undefined {
 
 /** A raw-body check of `POST /api/jobs` refusing (402) a diffusion whose heat-point lists alone cost more than the plan allows per job. */
 export function boundDiffusionLists(plans: PlanCache) {
-  return async (raw: unknown, ctx: ApiContext): Promise<void> => {
+  return async (raw: unknown, principal: Principal): Promise<void> => {
     const units = diffusionListUnits(raw);
-    const principal = ctx.state.principal;
-    if (units === undefined || !principal) return;
+    if (units === undefined) return;
     const plan = await plans.get(principal.planCode);
     const limit = plan.max_compute_units_per_job;
     if (limit < 0 || units <= limit) return;

@@ -1,7 +1,7 @@
 /**
  * What the job routes do, apart from HTTP: submit (validate, check the plan, write the row, then
- * queue it), cancel, and wait for a job to finish. One instance per process (per runtime), shared
- * by the job and lattice routes.
+ * queue it), cancel, and wait for a job to finish. One instance per API (built with its
+ * dependencies in api/deps.ts), shared by the job and lattice routes.
  */
 import { createHash } from 'node:crypto';
 import type { Principal } from '../../shared/auth/principal.ts';
@@ -19,7 +19,6 @@ import { pipelineChannels } from '../../shared/queues/names.ts';
 import { JobProducer } from '../../shared/queues/producer.ts';
 import type { Runtime } from '../../shared/runtime.ts';
 import { createWebhookDispatcher, type WebhookDispatcher } from '../../shared/webhooks/dispatcher.ts';
-import type { ApiDeps } from '../state.ts';
 import { readJobWithResult } from './job-reads.ts';
 import { SubmitBatcher } from './submit-batcher.ts';
 import { type Submission, type SubmitInput, SubmissionWriter } from './submit-writer.ts';
@@ -218,16 +217,4 @@ function tenantOfBatchKey(key: string): string {
 /** Identifies a request for Idempotency-Key reuse: the same key with another body is a conflict. */
 function hashRequest(path: string, input: SubmitInput): string {
   return createHash('sha256').update(JSON.stringify({ path, input })).digest('hex');
-}
-
-const services = new WeakMap<Runtime, JobsService>();
-
-/** The service of a process (one per runtime, shared by the job and lattice routes). */
-export function jobsServiceFor(deps: ApiDeps): JobsService {
-  let service = services.get(deps.runtime);
-  if (!service) {
-    service = new JobsService(deps.runtime, deps.identity.plans);
-    services.set(deps.runtime, service);
-  }
-  return service;
 }

@@ -3,8 +3,8 @@
  * longer than the plan's cells per lattice can never be valid, and walking one (10^5 coordinates
  * cost a schema walk hundreds of milliseconds) would hold the event loop for every tenant.
  */
+import type { Principal } from '../../shared/auth/principal.ts';
 import { AppError } from '../../shared/errors.ts';
-import type { ApiContext } from '../state.ts';
 import type { PlanCache } from '../auth/plan-cache.ts';
 
 /** The `blocked` list of a lattice spec at `path` in a raw body, if there is one. */
@@ -22,10 +22,9 @@ function blockedList(raw: unknown, path: readonly string[]): unknown[] | undefin
  * lattice spec at `specPath` (`[]` for a lattice body, `['lattice']` for a job).
  */
 export function boundObstacleList(plans: PlanCache, specPath: readonly string[]) {
-  return async (raw: unknown, ctx: ApiContext): Promise<void> => {
+  return async (raw: unknown, principal: Principal): Promise<void> => {
     const blocked = blockedList(raw, [...specPath, 'obstacles', 'blocked']);
-    const principal = ctx.state.principal;
-    if (!blocked || !principal) return;
+    if (!blocked) return;
     const plan = await plans.get(principal.planCode);
     if (plan.max_cells < 0 || blocked.length <= plan.max_cells) return;
     throw new AppError('plan_limit_exceeded', `The ${plan.name} plan allows at most ${plan.max_cells} cells per lattice, so no more blocked cells`, {

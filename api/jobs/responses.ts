@@ -1,16 +1,8 @@
-/** Small helpers the job and lattice routes share: the principal, the job response, the key header. */
-import type { Principal } from '../../shared/auth/principal.ts';
-import { AppError } from '../../shared/errors.ts';
+/** Small helpers the job and lattice routes share: the job response and the key header. */
 import type { JobBody } from '../../shared/jobs/job-body.ts';
 import { validationError } from '../routing.ts';
 import type { ApiRouterContext } from '../state.ts';
 import { IdempotencyHeaders } from './schemas.ts';
-
-export function principalOf(ctx: ApiRouterContext): Principal {
-  const principal = ctx.state.principal;
-  if (!principal) throw new AppError('unauthorized');
-  return principal;
-}
 
 /** Where a job and its parts live. */
 export function jobLinks(id: string) {

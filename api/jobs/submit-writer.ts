@@ -24,7 +24,7 @@ import { insertJobs, type NewJob } from '../../shared/jobs/repository.ts';
 import type { JobRow } from '../../shared/jobs/types.ts';
 import type { LatticeSpec } from '../../shared/lattice/types.ts';
 import { jobSubmitBatchSize, jobsSubmitted } from '../../shared/metrics.ts';
-import { currentVersionHeads } from './lattice-store.ts';
+import { currentVersionHeads } from '../lattices/store.ts';
 import type { Plan } from '../../shared/plans.ts';
 import type { JobProducer } from '../../shared/queues/producer.ts';
 import type { Runtime } from '../../shared/runtime.ts';

@@ -4,7 +4,7 @@
  * refusal, each job is counted and queued exactly once, and the monthly quota holds exactly.
  */
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { jobsServiceFor, type SubmitInput } from '../../api/jobs/jobs-service.ts';
+import type { SubmitInput } from '../../api/jobs/jobs-service.ts';
 import { type Submission, SubmissionWriter } from '../../api/jobs/submit-writer.ts';
 import { SCOPES } from '../../shared/auth/principal.ts';
 import { jobSubmitBatchSize } from '../../shared/metrics.ts';
@@ -75,7 +75,7 @@ describe('concurrent submissions of one tenant', () => {
 
   it('submitted in one turn of the event loop are written by one transaction', async () => {
     const tenant = await createTestTenant(env.db, { plan: 'professional' });
-    const service = jobsServiceFor(api.deps);
+    const service = api.deps.jobs;
     const principal = { kind: 'api_key' as const, tenantId: tenant.tenantId, userId: tenant.userId, apiKeyId: null, role: 'member' as const, scopes: new Set(SCOPES), planCode: 'professional' };
     const before = await batches();
     const submitted = await Promise.all(Array.from({ length: 25 }, (_, i) => service.submit(principal, pathJob(i) as SubmitInput, undefined, '/api/jobs')));
@@ -144,7 +144,7 @@ describe('concurrent submissions of one tenant', () => {
 
   it('rewrite a batch one by one when the data of a row is refused, so only that submission fails', async () => {
     const tenant = await createTestTenant(env.db, { plan: 'professional' });
-    const service = jobsServiceFor(api.deps);
+    const service = api.deps.jobs;
     const writer = new SubmissionWriter(api.deps.runtime, service.producer);
     const plan = await api.deps.identity.plans.get('professional');
     const submission = (i: number): Submission => {
@@ -163,7 +163,7 @@ describe('concurrent submissions of one tenant', () => {
 
   it('answer 202 for written rows even when queueing them fails (reconcile queues them)', async () => {
     const tenant = await createTestTenant(env.db, { plan: 'professional' });
-    const service = jobsServiceFor(api.deps);
+    const service = api.deps.jobs;
     const failing = vi.spyOn(service.producer, 'enqueueMany').mockRejectedValue(new Error('Redis is away'));
     try {
       const responses = await Promise.all(Array.from({ length: 10 }, (_, i) => api.request('/api/jobs', { body: pathJob(i), headers: tenant.headers })));

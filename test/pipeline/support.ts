@@ -3,7 +3,7 @@
  * and reading server-sent events.
  */
 import { expect } from 'vitest';
-import { jobsServiceFor, type SubmitInput } from '../../api/jobs/jobs-service.ts';
+import type { SubmitInput } from '../../api/jobs/jobs-service.ts';
 import { SCOPES } from '../../shared/auth/principal.ts';
 import type { Db } from '../../shared/db.ts';
 import type { TestApi } from '../support/api.ts';
@@ -74,7 +74,7 @@ export async function submit(api: TestApi, headers: Headers, body: unknown, extr
  * HTTP, `parallel` at a time: for arranging large backlogs quickly.
  */
 export async function submitBacklog(api: TestApi, tenant: { tenantId: string; userId: string }, plan: string, bodies: SubmitInput[], parallel = 8): Promise<string[]> {
-  const service = jobsServiceFor(api.deps);
+  const service = api.deps.jobs;
   const principal = { kind: 'api_key' as const, tenantId: tenant.tenantId, userId: tenant.userId, apiKeyId: null, role: 'member' as const, scopes: new Set(SCOPES), planCode: plan };
   const ids: string[] = new Array(bodies.length);
   let next = 0;

@@ -5,7 +5,6 @@
  * sign-up and sign-in do not throttle them.
  */
 import { randomBytes } from 'node:crypto';
-import { subscriptionsFor } from '../../api/billing/subscriptions.ts';
 import type { TestApi } from './api.ts';
 
 /** Per-IP limits high enough for a test file that signs up and in many times. */
@@ -102,5 +101,5 @@ export async function createApiKey(
  * (the operator path: the plan changes and the tenant's cached credentials are dropped).
  */
 export async function approvePlanRequest(api: TestApi, requestId: string): Promise<void> {
-  await subscriptionsFor(api.deps).decide(requestId, 'approved', { name: 'test-operator', meta: {} });
+  await api.deps.subscriptions.decide(requestId, 'approved', { name: 'test-operator', meta: {} });
 }

@@ -8,9 +8,9 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import Router from '@koa/router';
 import { z } from 'zod';
 import { AppError, isAppError } from '../../shared/errors.ts';
-import { requestMeta } from '../auth/request-meta.ts';
-import { signIn } from '../auth/sign-in.ts';
-import { problem, TOKEN_PAIR } from '../auth/schemas.ts';
+import { requestMeta } from './request-meta.ts';
+import { signIn } from './sign-in.ts';
+import { problem, TOKEN_PAIR } from './schemas.ts';
 import { defineRoute } from '../routing.ts';
 import type { ApiDeps, ApiState } from '../state.ts';
 
@@ -89,9 +89,8 @@ export function authRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<Api
     tags: ['Account'],
     auth: {},
     responses: { 204: { description: 'Signed out' } },
-    handler: async (ctx) => {
-      const principal = ctx.state.principal;
-      if (principal?.kind !== 'user') {
+    handler: async (ctx, { principal }) => {
+      if (principal.kind !== 'user') {
         throw new AppError('forbidden', 'Sign-out ends a session; revoke an API key with DELETE /api/api-keys/{id}');
       }
       await identity.sessions.end(principal, requestMeta(ctx));

@@ -12,13 +12,12 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import Router from '@koa/router';
 import { z } from 'zod';
 import { AppError } from '../../shared/errors.ts';
-import { operatorAccessConfigured, requireOperator } from '../admin/operator-auth.ts';
-import { OperatorLockout } from '../admin/operator-lockout.ts';
+import { operatorAccessConfigured, requireOperator } from './operator-auth.ts';
+import { OperatorLockout } from './operator-lockout.ts';
 import { requestMeta } from '../auth/request-meta.ts';
 import { problem } from '../auth/schemas.ts';
 import { PLAN_REQUEST_STATUSES } from '../billing/plan-request-store.ts';
 import { ADMIN_PLAN_REQUEST, adminPlanRequestView, DECISION } from '../billing/schemas.ts';
-import { subscriptionsFor } from '../billing/subscriptions.ts';
 import { defineRoute } from '../routing.ts';
 import type { ApiContext, ApiDeps, ApiState } from '../state.ts';
 
@@ -47,7 +46,7 @@ export function adminPlanRequestRoutes(deps: ApiDeps, registry: OpenAPIRegistry)
   const { config } = deps.runtime;
   if (!operatorAccessConfigured(config)) return router;
   const lockout = new OperatorLockout(deps.runtime.redis, config.REDIS_PREFIX);
-  const subscriptions = subscriptionsFor(deps);
+  const { subscriptions } = deps;
 
   // Before any route's validation: without operator credentials, nothing about the input is said.
   router.use(`${ADMIN_API_PREFIX}/plan-requests`, async (ctx, next) => {

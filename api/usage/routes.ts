@@ -70,9 +70,7 @@ export function usageRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<Ap
     auth: { scopes: ['usage:read'] },
     query: QUERY,
     responses: { 200: { description: 'Usage series and monthly totals', schema: USAGE } },
-    handler: async (ctx, { query }) => {
-      const principal = ctx.state.principal;
-      if (!principal) throw new AppError('unauthorized');
+    handler: async (ctx, { query, principal }) => {
       const today = usageDay();
       const from = query.from ?? monthStart(today);
       const to = query.to ?? today;

@@ -6,8 +6,8 @@
  * Another tenant's job is a 404, like a missing one. The two reads of one job take a single
  * PostgreSQL round trip (job-reads.ts): they are what polling clients call most.
  */
-import { boundDiffusionLists } from '../jobs/diffusion-list-bound.ts';
-import { boundObstacleList } from '../jobs/obstacle-list-bound.ts';
+import { boundDiffusionLists } from './diffusion-list-bound.ts';
+import { boundObstacleList } from './obstacle-list-bound.ts';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import Router from '@koa/router';
 import { z } from 'zod';
@@ -16,10 +16,9 @@ import { AppError } from '../../shared/errors.ts';
 import { jobBody, jobSummary } from '../../shared/jobs/job-body.ts';
 import { findJob, listJobs } from '../../shared/jobs/repository.ts';
 import { listCursorParam } from '../../shared/list-cursor.ts';
-import { streamJobEvents } from '../jobs/event-stream.ts';
-import { readJobWithResult } from '../jobs/job-reads.ts';
-import { jobsServiceFor } from '../jobs/jobs-service.ts';
-import { idempotencyKeyOf, jobLinks, jobResponse, principalOf } from '../jobs/responses.ts';
+import { streamJobEvents } from './event-stream.ts';
+import { readJobWithResult } from './job-reads.ts';
+import { idempotencyKeyOf, jobLinks, jobResponse } from './responses.ts';
 import { listPage } from '../list-page.ts';
 import {
   IdempotencyHeaders,
@@ -29,7 +28,7 @@ import {
   JobResponseSchema,
   ResultSchema,
   SubmitJobBody,
-} from '../jobs/schemas.ts';
+} from './schemas.ts';
 import { defineRoute } from '../routing.ts';
 import type { ApiDeps, ApiState } from '../state.ts';
 
@@ -40,7 +39,7 @@ const WRITE = { scopes: ['jobs:write'] } as const;
 export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiState> {
   const router = new Router<ApiState>();
   const { db } = deps.runtime;
-  const service = jobsServiceFor(deps);
+  const service = deps.jobs;
   const [boundObstacles, boundHeatPoints] = [boundObstacleList(deps.identity.plans, ['lattice']), boundDiffusionLists(deps.identity.plans)];
 
   defineRoute(router, registry, deps, {
@@ -50,9 +49,9 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
     tags: TAGS,
     auth: WRITE,
     body: SubmitJobBody,
-    checkRawBody: async (raw, ctx) => {
-      await boundObstacles(raw, ctx);
-      await boundHeatPoints(raw, ctx);
+    checkRawBody: async (raw, principal) => {
+      await boundObstacles(raw, principal);
+      await boundHeatPoints(raw, principal);
     },
     headers: IdempotencyHeaders,
     responses: {
@@ -61,8 +60,7 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
       409: { description: 'The Idempotency-Key was used with a different request' },
       422: { description: 'The job needs more memory than a worker holds (MAX_JOB_MEMORY_BYTES)' },
     },
-    async handler(ctx, { body }) {
-      const principal = principalOf(ctx);
+    async handler(ctx, { body, principal }) {
       const { row, replayed } = await service.submit(principal, body, idempotencyKeyOf(ctx), '/api/jobs');
       ctx.status = 202;
       ctx.set('Location', `/api/jobs/${row.id}`);
@@ -79,8 +77,8 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
     auth: READ,
     query: JobListQuery,
     responses: { 200: { description: 'A page of jobs', schema: JobListSchema } },
-    async handler(ctx, { query }) {
-      const { tenantId } = principalOf(ctx);
+    async handler(ctx, { query, principal }) {
+      const { tenantId } = principal;
       const after = listCursorParam(query.cursor);
       const page = await withTenant(db, tenantId, (trx) =>
         listJobs(trx, tenantId, { status: query.status, type: query.type, after, limit: query.limit }),
@@ -97,8 +95,8 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
     auth: READ,
     params: IdParams,
     responses: { 200: { description: 'The job', schema: JobResponseSchema } },
-    async handler(ctx, { params }) {
-      const { tenantId } = principalOf(ctx);
+    async handler(ctx, { params, principal }) {
+      const { tenantId } = principal;
       const body = await readJobWithResult(db, tenantId, params.id);
       if (!body) throw new AppError('not_found', `No job ${params.id}`);
       ctx.body = jobResponse(body);
@@ -116,8 +114,8 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
       200: { description: 'The kernel result', schema: ResultSchema },
       409: { description: 'The job has not finished (job_not_finished) or ended without a result (job_without_result)' },
     },
-    async handler(ctx, { params }) {
-      const { tenantId } = principalOf(ctx);
+    async handler(ctx, { params, principal }) {
+      const { tenantId } = principal;
       const body = await readJobWithResult(db, tenantId, params.id);
       if (!body) throw new AppError('not_found', `No job ${params.id}`);
       if (body.status === 'queued' || body.status === 'running') {
@@ -146,8 +144,8 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
         contentType: 'text/event-stream',
       },
     },
-    async handler(ctx, { params }) {
-      const { tenantId } = principalOf(ctx);
+    async handler(ctx, { params, principal }) {
+      const { tenantId } = principal;
       const exists = await withTenant(db, tenantId, (trx) => findJob(trx, tenantId, params.id));
       if (!exists) throw new AppError('not_found', `No job ${params.id}`);
       await streamJobEvents(ctx, service, tenantId, params.id);
@@ -166,8 +164,8 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
       202: { description: 'The job is running; it is being stopped', schema: JobResponseSchema },
       409: { description: 'The job already completed or failed (job_finished)' },
     },
-    async handler(ctx, { params }) {
-      const { tenantId, planCode } = principalOf(ctx);
+    async handler(ctx, { params, principal }) {
+      const { tenantId, planCode } = principal;
       const outcome = await service.cancel(tenantId, params.id, planCode);
       ctx.status = outcome.kind === 'cancelled' ? 200 : 202;
       ctx.body = jobResponse(jobBody(outcome.row));

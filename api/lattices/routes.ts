@@ -8,29 +8,13 @@
  * the spec makes a new immutable version; a job references the version it was submitted with, so
  * editing or deleting a lattice never changes a submitted job, and no job copies a spec.
  */
-import { boundObstacleList } from '../jobs/obstacle-list-bound.ts';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import Router from '@koa/router';
-import { withTenant } from '../../shared/db.ts';
-import { AppError } from '../../shared/errors.ts';
 import { jobBody } from '../../shared/jobs/job-body.ts';
-import { listCursorParam } from '../../shared/list-cursor.ts';
-import { checkLatticeAgainstPlan, checkParsedLattice } from '../../shared/jobs/lattice-checks.ts';
-import type { LatticeSpec } from '../../shared/lattice/types.ts';
 import { isFinalStatus } from '../../shared/jobs/types.ts';
-import { jobsServiceFor, lockTenant } from '../jobs/jobs-service.ts';
-import {
-  countLattices,
-  createLattice,
-  deleteLattice,
-  findLattice,
-  latticeJson,
-  latticeSummaryJson,
-  listLattices,
-  lockLattice,
-  updateLattice,
-} from '../jobs/lattice-store.ts';
-import { idempotencyKeyOf, jobResponse, principalOf } from '../jobs/responses.ts';
+import { listCursorParam } from '../../shared/list-cursor.ts';
+import { boundObstacleList } from '../jobs/obstacle-list-bound.ts';
+import { idempotencyKeyOf, jobResponse } from '../jobs/responses.ts';
 import {
   CreateLatticeBody,
   IdempotencyHeaders,
@@ -45,6 +29,8 @@ import {
 import { listPage } from '../list-page.ts';
 import { defineRoute } from '../routing.ts';
 import type { ApiDeps, ApiState } from '../state.ts';
+import { LatticeService } from './service.ts';
+import { latticeJson, latticeSummaryJson } from './store.ts';
 
 const TAGS = ['Lattices'];
 const READ = { scopes: ['lattices:read'] } as const;
@@ -52,9 +38,9 @@ const WRITE = { scopes: ['lattices:write'] } as const;
 
 export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiState> {
   const router = new Router<ApiState>();
-  const { db } = deps.runtime;
   const plans = deps.identity.plans;
-  const service = jobsServiceFor(deps);
+  const service = deps.jobs;
+  const lattices = new LatticeService(deps.runtime, plans);
 
   defineRoute(router, registry, deps, {
     method: 'post',
@@ -68,25 +54,8 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
       201: { description: 'The stored lattice', schema: LatticeSchema },
       402: { description: 'The plan allows no more lattices, or none this large' },
     },
-    async handler(ctx, { body }) {
-      const principal = principalOf(ctx);
-      const { tenantId } = principal;
-      const { name, ...spec } = body;
-      const checked = checkParsedLattice(spec);
-      const plan = await plans.get(principal.planCode);
-      checkLatticeAgainstPlan(checked.summary, plan);
-      const row = await withTenant(db, tenantId, async (trx) => {
-        if (plan.max_lattices >= 0) {
-          await lockTenant(trx, 'lattices', tenantId);
-          const count = await countLattices(trx, tenantId);
-          if (count >= plan.max_lattices) {
-            throw new AppError('plan_limit_exceeded', `The ${plan.name} plan allows ${plan.max_lattices} lattices`, {
-              extra: { limit: 'max_lattices', limit_value: plan.max_lattices, value: count + 1, plan: plan.code },
-            });
-          }
-        }
-        return createLattice(trx, tenantId, name ?? null, checked);
-      });
+    async handler(ctx, { body, principal }) {
+      const row = await lattices.create(principal, body);
       ctx.status = 201;
       ctx.set('Location', `/api/lattices/${row.id}`);
       ctx.body = latticeJson(row);
@@ -101,10 +70,9 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
     auth: READ,
     query: LatticeListQuery,
     responses: { 200: { description: 'A page of lattices', schema: LatticeListSchema } },
-    async handler(ctx, { query }) {
-      const { tenantId } = principalOf(ctx);
+    async handler(ctx, { query, principal }) {
       const after = listCursorParam(query.cursor);
-      const page = await withTenant(db, tenantId, (trx) => listLattices(trx, tenantId, { limit: query.limit, after }));
+      const page = await lattices.list(principal.tenantId, { limit: query.limit, after });
       ctx.body = listPage(page.rows, page.next, latticeSummaryJson);
     },
   });
@@ -117,11 +85,8 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
     auth: READ,
     params: IdParams,
     responses: { 200: { description: 'The lattice', schema: LatticeSchema } },
-    async handler(ctx, { params }) {
-      const { tenantId } = principalOf(ctx);
-      const row = await withTenant(db, tenantId, (trx) => findLattice(trx, tenantId, params.id));
-      if (!row) throw new AppError('not_found', `No lattice ${params.id}`);
-      ctx.body = latticeJson(row);
+    async handler(ctx, { params, principal }) {
+      ctx.body = latticeJson(await lattices.get(principal.tenantId, params.id));
     },
   });
 
@@ -135,35 +100,8 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
     body: UpdateLatticeBody,
     checkRawBody: boundObstacleList(plans, []),
     responses: { 200: { description: 'The changed lattice', schema: LatticeSchema } },
-    async handler(ctx, { params, body }) {
-      const principal = principalOf(ctx);
-      const { tenantId } = principal;
-      const plan = await plans.get(principal.planCode);
-      const row = await withTenant(db, tenantId, async (trx) => {
-        const current = await lockLattice(trx, tenantId, params.id);
-        if (!current) throw new AppError('not_found', `No lattice ${params.id}`);
-        const { name, ...fields } = body;
-        // A new name alone keeps the version: only a change of the spec makes a new one.
-        if (Object.values(fields).every((value) => value === undefined)) return updateLattice(trx, current, { name });
-        const spec: Record<string, unknown> = { ...current.spec };
-        if (body.shape !== undefined) {
-          delete spec['dimensions'];
-          delete spec['size'];
-          spec['shape'] = body.shape;
-        }
-        if (body.dimensions !== undefined || body.size !== undefined) {
-          delete spec['shape'];
-          if (body.dimensions !== undefined) spec['dimensions'] = body.dimensions;
-          if (body.size !== undefined) spec['size'] = body.size;
-        }
-        if (body.boundary !== undefined) spec['boundary'] = body.boundary;
-        if (body.obstacles === null) delete spec['obstacles'];
-        else if (body.obstacles !== undefined) spec['obstacles'] = body.obstacles;
-        const checked = checkParsedLattice(spec as LatticeSpec);
-        checkLatticeAgainstPlan(checked.summary, plan);
-        return updateLattice(trx, current, { name, checked });
-      });
-      ctx.body = latticeJson(row);
+    async handler(ctx, { params, body, principal }) {
+      ctx.body = latticeJson(await lattices.update(principal, params.id, body));
     },
   });
 
@@ -175,10 +113,8 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
     auth: WRITE,
     params: IdParams,
     responses: { 204: { description: 'Deleted' } },
-    async handler(ctx, { params }) {
-      const { tenantId } = principalOf(ctx);
-      const deleted = await withTenant(db, tenantId, async (trx) => (await lockLattice(trx, tenantId, params.id)) !== undefined && deleteLattice(trx, tenantId, params.id));
-      if (!deleted) throw new AppError('not_found', `No lattice ${params.id}`);
+    async handler(ctx, { params, principal }) {
+      await lattices.remove(principal.tenantId, params.id);
       ctx.status = 204;
     },
   });
@@ -196,8 +132,7 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
       202: { description: 'Still running: follow the job at its links', schema: JobResponseSchema },
       422: { description: 'The job needs more memory than a worker holds (MAX_JOB_MEMORY_BYTES)' },
     },
-    async handler(ctx, { body }) {
-      const principal = principalOf(ctx);
+    async handler(ctx, { body, principal }) {
       const { row } = await service.submit(
         principal,
         { type: 'shortest_path', lattice_id: body.lattice_id, params: { start: body.start, end: body.end } },

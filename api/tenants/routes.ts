@@ -8,7 +8,6 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import Router from '@koa/router';
 import { registerTenant } from '../auth/register-tenant.ts';
 import { planRequestView } from '../billing/schemas.ts';
-import { subscriptionsFor } from '../billing/subscriptions.ts';
 import { requestMeta } from '../auth/request-meta.ts';
 import { problem } from '../auth/schemas.ts';
 import { REGISTERED, REGISTRATION } from '../../shared/wire/registration.ts';
@@ -17,7 +16,7 @@ import type { ApiDeps, ApiState } from '../state.ts';
 
 export function tenantRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiState> {
   const router = new Router<ApiState>();
-  const { runtime, identity } = deps;
+  const { runtime, identity, subscriptions } = deps;
 
   router.use('/api/tenants/register', identity.rateLimits.perIp('register'));
 
@@ -34,7 +33,6 @@ export function tenantRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<A
       429: problem('Too many sign-ups from this address'),
     },
     handler: async (ctx, { body }) => {
-      const subscriptions = subscriptionsFor(deps);
       const tenantId = randomUUID();
       const plan = await subscriptions.signUpPlan(tenantId, body.plan_code);
       const { planRequest, ...registration } = await registerTenant(runtime.db, identity.sessions, body, requestMeta(ctx), {

@@ -3,16 +3,14 @@
  * the worker and the scheduler share the process and so this one registry. When METRICS_TOKEN is
  * set the scrape needs `Authorization: Bearer <token>`. In production without a token it is not
  * served on the API's port at all (404) but on METRICS_PORT (launcher/roles.ts starts that server).
- * The API also reports queue depth.
+ * The API also reports queue depth (ApiServer installs the source while it runs).
  */
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import Router from '@koa/router';
 import { z } from 'zod';
 import { metricsOnApiPort } from '../../shared/config.ts';
 import { AppError } from '../../shared/errors.ts';
-import { registry as metricsRegistry, setQueueCountsSource } from '../../shared/metrics.ts';
-import { queueCatalogFor } from '../../shared/queue-catalog.ts';
-import { queueCountsSource } from '../../shared/queue-counts.ts';
+import { registry as metricsRegistry } from '../../shared/metrics.ts';
 import { bearerMatches } from '../../shared/safe-equal.ts';
 import { PROBLEM_SCHEMA } from '../openapi-registry.ts';
 import { defineRoute } from '../routing.ts';
@@ -24,7 +22,6 @@ export function metricsRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
   const router = new Router<ApiState>();
   const { config } = deps.runtime;
   const onApiPort = metricsOnApiPort(config);
-  setQueueCountsSource(queueCountsSource(queueCatalogFor(deps.runtime)));
 
   defineRoute(router, registry, deps, {
     method: 'get',

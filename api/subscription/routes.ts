@@ -12,19 +12,12 @@ import { AppError } from '../../shared/errors.ts';
 import { requestMeta } from '../auth/request-meta.ts';
 import { problem } from '../auth/schemas.ts';
 import { PLAN_REQUEST, planRequestView, SUBSCRIPTION, SUBSCRIPTION_CHANGE } from '../billing/schemas.ts';
-import { type Requester, type SubscriptionState, subscriptionsFor } from '../billing/subscriptions.ts';
+import type { Requester, SubscriptionState } from '../billing/subscriptions.ts';
 import { defineRoute } from '../routing.ts';
 import type { ApiDeps, ApiRouterContext, ApiState } from '../state.ts';
-import { planView } from './plans.ts';
+import { planView } from '../plans/routes.ts';
 
-function principalOf(ctx: ApiRouterContext): Principal {
-  const principal = ctx.state.principal;
-  if (!principal) throw new AppError('unauthorized');
-  return principal;
-}
-
-function requesterOf(ctx: ApiRouterContext): Requester {
-  const principal = principalOf(ctx);
+function requesterOf(ctx: ApiRouterContext, principal: Principal): Requester {
   return { tenantId: principal.tenantId, userId: principal.userId, apiKeyId: principal.apiKeyId, meta: requestMeta(ctx) };
 }
 
@@ -39,7 +32,7 @@ function subscriptionView(state: SubscriptionState) {
 
 export function subscriptionRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiState> {
   const router = new Router<ApiState>();
-  const subscriptions = subscriptionsFor(deps);
+  const { subscriptions } = deps;
 
   defineRoute(router, registry, deps, {
     method: 'get',
@@ -48,8 +41,8 @@ export function subscriptionRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Ro
     tags: ['Account'],
     auth: {},
     responses: { 200: { description: 'The current plan', schema: SUBSCRIPTION } },
-    handler: async (ctx) => {
-      ctx.body = subscriptionView(await subscriptions.state(principalOf(ctx).tenantId));
+    handler: async (ctx, { principal }) => {
+      ctx.body = subscriptionView(await subscriptions.state(principal.tenantId));
     },
   });
 
@@ -65,8 +58,8 @@ export function subscriptionRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Ro
       202: { description: 'An upgrade to a paid plan: the plan is unchanged and `pending_request` awaits a decision', schema: SUBSCRIPTION },
       409: problem('The plan changed while the request was handled; retry'),
     },
-    handler: async (ctx, { body }) => {
-      const { outcome, state } = await subscriptions.change(requesterOf(ctx), body.plan_code);
+    handler: async (ctx, { body, principal }) => {
+      const { outcome, state } = await subscriptions.change(requesterOf(ctx, principal), body.plan_code);
       ctx.status = outcome === 'pending' ? 202 : 200;
       ctx.body = subscriptionView(state);
     },
@@ -82,8 +75,8 @@ export function subscriptionRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Ro
       200: { description: 'The withdrawn request, now cancelled', schema: PLAN_REQUEST },
       404: problem('No plan request is pending'),
     },
-    handler: async (ctx) => {
-      const cancelled = await subscriptions.cancel(requesterOf(ctx));
+    handler: async (ctx, { principal }) => {
+      const cancelled = await subscriptions.cancel(requesterOf(ctx, principal));
       if (!cancelled) throw new AppError('not_found', 'No plan request is pending');
       ctx.body = planRequestView(cancelled);
     },

@@ -1,27 +1,29 @@
 /**
- * Every router of the API, mounted in order. A new resource exports `xxxRoutes(deps, registry)`
- * (declaring its routes with `defineRoute`) and is added to ROUTE_MODULES.
+ * Every router of the API, mounted in order. Each resource is a module `api/<resource>/` holding
+ * its routes (`routes.ts`, exporting `xxxRoutes(deps, registry)` declared with `defineRoute`),
+ * and where it has them its SQL (`store.ts`) and its logic (`service.ts`); a new one is added to
+ * ROUTE_MODULES.
  */
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import Router from '@koa/router';
 import type Koa from 'koa';
-import { AppError } from '../../shared/errors.ts';
-import type { ApiDeps, ApiState } from '../state.ts';
-import { adminRoutes } from '../admin/index.ts';
-import { adminPlanRequestRoutes } from './admin-plan-requests.ts';
-import { docsRoutes } from './docs.ts';
-import { metricsRoutes } from './metrics.ts';
-import { systemRoutes } from './system.ts';
-import { webhookRoutes } from './webhooks.ts';
-import { jobRoutes } from './jobs.ts';
-import { latticeRoutes } from './lattices.ts';
-import { apiKeyRoutes } from './api-keys.ts';
-import { authRoutes } from './auth.ts';
-import { meRoutes } from './me.ts';
-import { planRoutes } from './plans.ts';
-import { subscriptionRoutes } from './subscription.ts';
-import { tenantRoutes } from './tenants.ts';
-import { usageRoutes } from './usage.ts';
+import { AppError } from '../shared/errors.ts';
+import { adminRoutes } from './admin/index.ts';
+import { adminPlanRequestRoutes } from './admin/plan-request-routes.ts';
+import { apiKeyRoutes } from './api-keys/routes.ts';
+import { authRoutes } from './auth/routes.ts';
+import { jobRoutes } from './jobs/routes.ts';
+import { latticeRoutes } from './lattices/routes.ts';
+import { meRoutes } from './me/routes.ts';
+import { planRoutes } from './plans/routes.ts';
+import type { ApiDeps, ApiState } from './state.ts';
+import { subscriptionRoutes } from './subscription/routes.ts';
+import { docsRoutes } from './system/docs.ts';
+import { metricsRoutes } from './system/metrics.ts';
+import { systemRoutes } from './system/routes.ts';
+import { tenantRoutes } from './tenants/routes.ts';
+import { usageRoutes } from './usage/routes.ts';
+import { webhookRoutes } from './webhooks/routes.ts';
 
 const methodNotAllowed = (): AppError => new AppError('method_not_allowed', 'No route answers this method');
 

@@ -4,10 +4,10 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import { ROLES } from '../../shared/auth/principal.ts';
 import { withTenant } from '../../shared/db.ts';
-import { AppError } from '../../shared/errors.ts';
 import { SCOPE, TENANT, TIMESTAMP, USER } from '../auth/schemas.ts';
 import { defineRoute } from '../routing.ts';
 import type { ApiDeps, ApiState } from '../state.ts';
+import { readCaller } from './store.ts';
 
 const ME = z
   .object({
@@ -34,22 +34,8 @@ export function meRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiSt
     tags: ['Account'],
     auth: {},
     responses: { 200: { description: 'The caller', schema: ME } },
-    handler: async (ctx) => {
-      const principal = ctx.state.principal;
-      if (!principal) throw new AppError('unauthorized');
-      const { tenant, user, apiKey } = await withTenant(db, principal.tenantId, async (trx) => ({
-        tenant: await trx('tenants').where('id', principal.tenantId).first('id', 'name', 'plan_code', 'status', 'created_at'),
-        user: principal.userId
-          ? await trx('users')
-              .where({ id: principal.userId, tenant_id: principal.tenantId })
-              .first('id', 'email', 'first_name', 'last_name', 'role', 'created_at')
-          : undefined,
-        apiKey: principal.apiKeyId
-          ? await trx('api_keys')
-              .where({ id: principal.apiKeyId, tenant_id: principal.tenantId })
-              .first('id', 'name', 'prefix', 'expires_at')
-          : undefined,
-      }));
+    handler: async (ctx, { principal }) => {
+      const { tenant, user, apiKey } = await withTenant(db, principal.tenantId, (trx) => readCaller(trx, principal));
       ctx.body = {
         kind: principal.kind,
         role: principal.role,

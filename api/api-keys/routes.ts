@@ -7,7 +7,6 @@
  */
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import Router from '@koa/router';
-import type { Knex } from 'knex';
 import { z } from 'zod';
 import { generateApiKey } from '../../shared/auth/api-key-format.ts';
 import { type Principal, ROLE_SCOPES } from '../../shared/auth/principal.ts';
@@ -18,13 +17,13 @@ import { DAY } from '../../shared/units.ts';
 import { requestMeta } from '../auth/request-meta.ts';
 import { API_KEY, problem, SCOPE, text } from '../auth/schemas.ts';
 import { defineRoute } from '../routing.ts';
-import type { ApiDeps, ApiRouterContext, ApiState } from '../state.ts';
+import type { ApiDeps, ApiState } from '../state.ts';
+import { countActiveKeys, insertApiKey, type KeyManager, listVisibleKeys, lockVisibleKey, revokeApiKey } from './store.ts';
 
 /** Active keys a tenant may hold at once. */
 export const MAX_ACTIVE_KEYS = 100;
 /** Furthest expiry a key may be given. */
 const MAX_LIFETIME_MS = 5 * 366 * DAY;
-const COLUMNS = ['id', 'name', 'prefix', 'scopes', 'user_id', 'expires_at', 'revoked_at', 'last_used_at', 'created_at'];
 
 const CREATE = z
   .object({
@@ -46,21 +45,11 @@ const CREATED = API_KEY.extend({ key: z.string().describe('The secret key: shown
 const ID_PARAMS = z.object({ id: z.uuid({ error: 'must be a UUID' }) });
 
 /** Key management needs a signed-in user; returns that principal. */
-function signedInUser(ctx: ApiRouterContext): Principal & { userId: string } {
-  const principal = ctx.state.principal;
-  if (principal?.kind !== 'user' || !principal.userId) {
+function signedInUser(principal: Principal): KeyManager {
+  if (principal.kind !== 'user' || !principal.userId) {
     throw new AppError('forbidden', 'API keys are managed by signed-in users; an API key cannot manage keys');
   }
-  return principal as Principal & { userId: string };
-}
-
-function seesAllKeys(principal: Principal): boolean {
-  return principal.role === 'owner' || principal.role === 'admin';
-}
-
-function visibleKeys(trx: Knex.Transaction, principal: Principal & { userId: string }) {
-  const query = trx('api_keys').where('tenant_id', principal.tenantId);
-  return seesAllKeys(principal) ? query : query.andWhere('user_id', principal.userId);
+  return principal as KeyManager;
 }
 
 export function apiKeyRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiState> {
@@ -78,8 +67,8 @@ export function apiKeyRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<A
       201: { description: 'The key, with its secret', schema: CREATED },
       409: problem(`The tenant already has ${MAX_ACTIVE_KEYS} active keys`),
     },
-    handler: async (ctx, { body }) => {
-      const principal = signedInUser(ctx);
+    handler: async (ctx, { body, principal: caller }) => {
+      const principal = signedInUser(caller);
       const allowed = new Set(ROLE_SCOPES[principal.role]);
       const beyond = body.scopes.filter((scope) => !allowed.has(scope));
       if (beyond.length) {
@@ -87,25 +76,16 @@ export function apiKeyRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<A
       }
       const generated = generateApiKey();
       const row = await withTenant(db, principal.tenantId, async (trx) => {
-        const [{ count }] = (await trx('api_keys')
-          .where('tenant_id', principal.tenantId)
-          .whereNull('revoked_at')
-          .where((q) => q.whereNull('expires_at').orWhere('expires_at', '>', trx.fn.now()))
-          .count('* as count')) as [{ count: number | string }];
-        if (Number(count) >= MAX_ACTIVE_KEYS) {
+        if ((await countActiveKeys(trx, principal.tenantId)) >= MAX_ACTIVE_KEYS) {
           throw new AppError('conflict', `A tenant may hold ${MAX_ACTIVE_KEYS} active keys; revoke one first`);
         }
-        const [created] = await trx('api_keys')
-          .insert({
-            tenant_id: principal.tenantId,
-            user_id: principal.userId,
-            name: body.name,
-            prefix: generated.prefix,
-            key_hash: generated.hash,
-            scopes: body.scopes,
-            expires_at: body.expires_at ? new Date(body.expires_at) : null,
-          })
-          .returning(COLUMNS);
+        const created = await insertApiKey(trx, principal, {
+          name: body.name,
+          prefix: generated.prefix,
+          hash: generated.hash,
+          scopes: body.scopes,
+          expiresAt: body.expires_at ? new Date(body.expires_at) : null,
+        });
         await recordAudit(trx, {
           tenantId: principal.tenantId,
           userId: principal.userId,
@@ -114,7 +94,7 @@ export function apiKeyRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<A
           ...requestMeta(ctx),
           details: { name: body.name, prefix: generated.prefix, scopes: body.scopes },
         });
-        return created as Record<string, unknown>;
+        return created;
       });
       ctx.status = 201;
       ctx.set('Cache-Control', 'no-store');
@@ -130,11 +110,9 @@ export function apiKeyRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<A
     tags: ['Account'],
     auth: {},
     responses: { 200: { description: 'The keys, newest first', schema: z.object({ data: z.array(API_KEY) }) } },
-    handler: async (ctx) => {
-      const principal = signedInUser(ctx);
-      const data = await withTenant(db, principal.tenantId, (trx) =>
-        visibleKeys(trx, principal).orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id' }]).select(COLUMNS),
-      );
+    handler: async (ctx, { principal: caller }) => {
+      const principal = signedInUser(caller);
+      const data = await withTenant(db, principal.tenantId, (trx) => listVisibleKeys(trx, principal));
       ctx.body = { data };
     },
   });
@@ -147,16 +125,13 @@ export function apiKeyRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<A
     auth: {},
     params: ID_PARAMS,
     responses: { 204: { description: 'Revoked (or already revoked)' } },
-    handler: async (ctx, { params }) => {
-      const principal = signedInUser(ctx);
+    handler: async (ctx, { params, principal: caller }) => {
+      const principal = signedInUser(caller);
       await withTenant(db, principal.tenantId, async (trx) => {
-        const key = await visibleKeys(trx, principal)
-          .andWhere('id', params.id)
-          .forUpdate()
-          .first<{ id: string; prefix: string; revoked_at: Date | null } | undefined>('id', 'prefix', 'revoked_at');
+        const key = await lockVisibleKey(trx, principal, params.id);
         if (!key) throw new AppError('not_found', 'No such API key');
         if (key.revoked_at) return;
-        await trx('api_keys').where({ id: key.id, tenant_id: principal.tenantId }).update({ revoked_at: trx.fn.now() });
+        await revokeApiKey(trx, principal.tenantId, key.id);
         await recordAudit(trx, {
           tenantId: principal.tenantId,
           userId: principal.userId,
