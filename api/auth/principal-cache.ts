@@ -1,21 +1,9 @@
 /**
  * Credential lookups (an API key's row with its tenant and user; an access token's user and
- * tenant row) kept in process memory for a short time, so an authenticated request costs no
- * PostgreSQL round trip for its credentials.
- *
- * Staleness is bounded two ways:
- * - every entry lives at most `ttlMs` (PRINCIPAL_CACHE_TTL_MS), which bounds changes made
- *   outside the API (SQL by an operator);
- * - the API's own writes that change a principal (a key revoked, a plan changed) call
- *   `invalidate`, which drops matching entries in this process at once (synchronously, before the
- *   response) and publishes the change on Redis, where every other API process drops them too.
- *
- * Fail safe: entries are served only while the pub/sub subscription is up. From a lost connection
- * until it is subscribed again the cache is emptied and bypassed (every request reads PostgreSQL,
- * as without a cache), since invalidations published meanwhile would be missed.
- *
- * A lookup that started before an invalidation may finish after it with the old row; a
- * generation counter, bumped by every invalidation, keeps such results out of the cache.
+ * tenant row) kept in process memory for up to `ttlMs`, so an authenticated request costs no
+ * PostgreSQL round trip. `invalidate` drops entries here at once and publishes the change on Redis
+ * for the other API processes; while that subscription is down the cache is bypassed.
+ * See docs/security.md › Credential cache.
  */
 import type { Logger } from '../../shared/logger.ts';
 import { duplicateRedis, type RedisClient } from '../../shared/redis.ts';

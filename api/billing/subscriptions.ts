@@ -1,16 +1,8 @@
 /**
  * A tenant's plan and its plan requests: what `/api/subscription`, sign-up and the operators'
- * `/admin/api/plan-requests` do, apart from HTTP.
- *
- * - A move to a free plan, or to one that costs no more than the current one (a downgrade),
- *   applies at once.
- * - A move to a dearer paid plan (an upgrade, or a sign-up asking for one) goes to the billing
- *   provider; with the default (`manual`) it becomes a pending request that an operator approves
- *   (the plan changes then) or rejects. A tenant has at most one pending request: a new one
- *   replaces it, a self-serve change cancels it, and the tenant may withdraw it.
- *
- * Every step is audited in the transaction that makes it. A committed plan change drops the
- * tenant's cached credentials (which carry its plan) in every API process.
+ * `/admin/api/plan-requests` do, apart from HTTP — downgrades at once, upgrades through the billing
+ * provider (pending requests with `manual`), every step audited, cached credentials dropped on a
+ * plan change. See docs/plans-and-limits.md › Plans and billing.
  */
 import type { Knex } from 'knex';
 import { recordAudit } from '../../shared/audit.ts';

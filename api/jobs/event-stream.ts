@@ -1,15 +1,7 @@
 /**
- * `GET /api/jobs/:id/events`: server-sent events of one job until it reaches a final state.
- *
- * - `event: status` — the job (the public job body) whenever its status changes, first on
- *   connect; the last one carries a final status (with the result when completed) and the
- *   stream ends.
- * - `event: progress` — `{"id","progress"}` as the job advances.
- *
- * Updates come from the job's Redis channel; the row is also re-read every second, so a lost
- * message costs at most a second, and Redis being down degrades the stream to polling. A
- * comment line every 15 s keeps proxies from closing an idle stream. When the server starts
- * shutting down, streams end (clients reconnect elsewhere, as EventSource does).
+ * `GET /api/jobs/:id/events`: server-sent events of one job (`status` on connect and on every
+ * change, `progress` as it advances) until it reaches a final state, from the job's Redis channel
+ * and a re-read of the row every second. See docs/architecture.md › The job body.
  */
 import type { Server } from 'node:http';
 import { PassThrough } from 'node:stream';

@@ -1,16 +1,7 @@
 /**
- * Group commit: concurrent items of one key (a tenant) are written together, one write at a time
- * per key. There is no timer: the first item of an idle key is written at the end of the current
- * event-loop turn (joined by whatever else arrived in that turn), and every item that arrives
- * while a write is running waits for it to finish and forms the next batch, up to `maxBatch`
- * items. Under light load a batch is one item written at once; under heavy load batches grow
- * to the write's round-trip time worth of arrivals, and each item costs a fraction of a write.
- *
- * A batch goes through two stages. `write` (the database transaction) runs one batch at a time
- * per key and says per item whether it succeeded; `publish` (queueing the written items) runs in
- * batch order per key, overlapping the next batch's write. An item's promise settles once its
- * batch is through both: a failed item at once after the write, a written one after `publish`.
- * A `write` that throws fails every item of its batch with that error.
+ * Group commit of concurrent items of one key (a tenant), one write at a time per key and no
+ * timer; each batch goes through `write` (the transaction) then `publish` (queueing, in batch order,
+ * overlapping the next write). See docs/architecture.md › The job pipeline.
  */
 
 /** What a write did for one item. */

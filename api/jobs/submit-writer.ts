@@ -1,17 +1,8 @@
 /**
- * Writes job submissions of one tenant: one transaction (`withTenant`, so row-level security
- * holds) for a whole batch — the stored lattices it names read once, the monthly quota checked
- * once for the batch, one multi-row insert that also counts the jobs in usage — then one queue
- * round trip and one ready-set mark for the batch's jobs.
- *
- * Every submission keeps the outcome it would have had alone: its own checks, its own row, its
- * own refusal. A stored lattice is checked here per submission (an invalid job or a missing
- * lattice refuses only its submission). A batch that a row's data makes PostgreSQL refuse
- * (a constraint or data error) is written again one submission at a time, so only the submission
- * at fault fails; any other failure (connection, timeout) fails the batch with that error, which
- * each submission would have met alone too.
- *
- * A row whose queueing fails stays `queued` and is answered 202 anyway: reconcile queues it.
+ * Writes a batch of one tenant's job submissions: one `withTenant` transaction (lattices read
+ * once, quota checked once, one multi-row insert that counts usage), then one queue round trip and
+ * one ready-set mark, each submission keeping the outcome it would have had alone.
+ * See docs/architecture.md › The job pipeline.
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';

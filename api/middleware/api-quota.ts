@@ -1,18 +1,8 @@
 /**
- * Counts every authenticated API call (`api_calls` usage, per tenant per UTC day) and enforces the
- * plan's `api_calls_per_month`: past it, requests get 429 `quota_exceeded` until the next month.
- * The account routes stay open past the quota, so a tenant can always upgrade.
- *
- * Calls are counted in memory and written once per USAGE_FLUSH_MS, one statement per tenant
- * that adds this process's calls and returns the month's total (every process's flushed calls),
- * instead of one durable write per request. The quota compares against
- *   month total as last read + calls being written + calls not yet written,
- * so another process's calls are seen within one flush, and the quota may be overshot by at most
- * one flush interval of calls per API process. A tenant's first call in a process reads the
- * month's total once. A refused call is not counted.
- *
- * `flush` writes pending counts at once (GET /api/usage calls it so its figures include them);
- * `close` writes them on shutdown. A failed write keeps the counts for the next flush.
+ * Counts every authenticated API call (`api_calls`, per tenant per UTC day) in memory, writes the
+ * counts once per USAGE_FLUSH_MS, and refuses requests past the plan's `api_calls_per_month` with 429
+ * `quota_exceeded` (account routes stay open). `flush` writes pending counts at once; `close` on
+ * shutdown. See docs/plans-and-limits.md › Rate limits and quotas.
  */
 import type { Principal } from '../../shared/auth/principal.ts';
 import { type Db, withTenant } from '../../shared/db.ts';

@@ -1,15 +1,8 @@
 /**
- * A cap on requests without credentials from an address that keeps failing authentication: once
- * `perSecond` requests from one address were answered 401 within a second, its further requests
- * without an `Authorization` header get 429 (with `Retry-After`) for the rest of that second,
- * before anything else is done for them — no route, no database, no Redis, no body (a refusal
- * before the body arrived closes the connection, see problem-errors.ts). A flood of anonymous
- * uploads then costs this process a header parse per request, and a client that honours
- * `Retry-After` backs off instead of looping on 401s.
- *
- * Requests that carry credentials always pass, so a tenant behind the same address (NAT, proxy)
- * is not refused for a neighbour. Counted in memory per process: what it protects is this
- * process's event loop, and it costs no round trip.
+ * A cap on requests without credentials from an address that keeps failing authentication: past
+ * `perSecond` 401s within a second, its requests without an `Authorization` header get 429 (with
+ * `Retry-After`) before anything else is done for them. Counted in memory per process.
+ * See docs/plans-and-limits.md › Rate limits and quotas.
  */
 import { AppError } from '../../shared/errors.ts';
 import type { ApiMiddleware } from '../state.ts';
