@@ -1,14 +1,7 @@
 /**
- * Weighted deficit round robin over tenants (docs/architecture.md › Fair fetching). A round visits every tenant with
- * due work once, in a stable order; arriving at a tenant adds its quantum (its plan's weight
- * divided by the smallest weight in the round) to its deficit, and the tenant gets one job per
- * whole unit of deficit. A tenant whose fetch comes back empty (no work, or at its concurrency
- * cap) or waiting (its next job does not fit the worker's memory now) loses its deficit. So over
- * any stretch where tenants stay busy, each gets jobs in proportion to its weight, and a tenant
- * with a huge backlog delays another's job by at most about one round, whatever the backlog.
- *
- * This class only decides the order; fetching, weights and the tenant list come from a
- * {@link TenantSource}, so it is tested without Redis.
+ * Weighted deficit round robin over tenants: decides which tenant the next job is fetched from,
+ * each getting jobs in proportion to its plan's weight; fetching, weights and the tenant list come
+ * from a {@link TenantSource}. See docs/architecture.md › Fair fetching.
  */
 
 /**

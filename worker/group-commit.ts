@@ -1,16 +1,8 @@
 /**
- * Group commit: callers hand in one item each and get its own answer back, while the items are
- * written to PostgreSQL in batches. Nothing waits on a timer: with no write in flight an item is
- * written at once (a batch of one); items that arrive while a write is in flight gather, and the
- * next write takes them all (up to `maxBatch`). Under load, statements and commits per job fall
- * with the batch size; at rest, latency is one write as before.
- *
- * Each item stays its own decision: the write must answer every item on its own (a conditional
- * update per row, say), so batching changes the cost, never the outcome. A batch that fails as a
- * whole (a deadlock, one bad item) is retried item by item, so one item cannot fail the others;
- * each caller sees only its own item's error.
- *
- * Two items with the same key (one job) never share a batch: the second waits for the next.
+ * Group commit for the worker's writes: callers hand in one item each and get its own answer back,
+ * while items are written to PostgreSQL in batches, with no timer, a failed batch retried item by
+ * item, and never two items of one key in a batch.
+ * See docs/architecture.md › The job pipeline.
  */
 
 /** Writes a batch; answers in the same order as `items`. */

@@ -1,17 +1,8 @@
 /**
- * Runs one fetched job from start to its end state. The job row decides everything: the attempt
- * starts only if the row is still queued or running (a job cancelled, or already finished by an
- * earlier attempt, is acknowledged without running), and every final state is written only if the
- * attempt still owns the row. Redis is told afterwards, so a crash between the two only makes a
- * job run again — and a second run finds the row final and stops there. One result row per job.
- * Starts, and final states, of jobs that arrive while the previous such write is in flight are
- * written together (group commit, see group-commit.ts): fewer statements and commits per job,
- * each row still decided by its own condition, and no timer between a job and its write.
- *
- * Failures: a bad lattice or parameters (rare: the API validated them), a job too large for the
- * worker, a cancel and the plan's runtime limit end the job at once; anything else is taken as
- * infrastructure and retried with exponential backoff while attempts remain. A worker shutting
- * down hands its jobs back to their queue without charging an attempt.
+ * Runs one fetched job from start to its end state: the job row decides whether the attempt runs
+ * and which final state is written (starts and final states group-committed with group-commit.ts),
+ * Redis is told afterwards, and failures end the job, retry it with backoff or hand it back on
+ * shutdown. See docs/architecture.md › Losing nothing and › Failures and retries.
  */
 import type { Job } from 'bullmq';
 import type { Db } from '../shared/db.ts';

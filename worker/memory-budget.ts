@@ -1,14 +1,7 @@
 /**
- * The memory a worker process lets its jobs reserve in total. A job's reservation (computed at
- * submit from its lattice and kernel, carried in its queue entry) is taken before the job is
- * fetched and given back when its run ends, so the jobs running and waiting for a kernel thread
- * in one process never add up to more than the budget.
- *
- * One job that does not fit would otherwise wait forever behind a stream of smaller ones, so the
- * oldest job that has been waiting for memory longer than `holdAfterMs` gets a hold: while it
- * waits, smaller jobs are admitted only into what is left beyond it, and the memory that running
- * jobs give back accumulates for it. Smaller jobs keep running beside it as long as there is room
- * beyond the hold, so a huge job slows others only by the memory it really needs.
+ * The memory a worker process lets its jobs reserve in total: a job's reservation is taken before
+ * it is fetched and given back when its run ends, and the oldest job waiting past `holdAfterMs` gets
+ * a hold so smaller jobs cannot starve it. See docs/architecture.md › Worker memory.
  */
 
 /** A job at the head of its tenant's queue, with the bytes it reserves. */

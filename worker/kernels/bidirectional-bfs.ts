@@ -1,22 +1,8 @@
 /**
- * Bidirectional breadth-first search, frontier-parallel across slabs.
- *
- * State is 3 bits per cell in two shared arrays per slab: `layers` holds 0 for an unreached
- * cell, else 1 + (BFS layer mod 3); `marks` holds 1 for a cell reached from the end side, and
- * for a blocked cell (layers 0). Layer mod 3 is enough to walk a path back: a reached cell's
- * same-side neighbours lie one layer below, on, or above it, three distinct residues.
- * Procedural obstacles are hashed into `marks` a block of rows at a time, the first time the
- * search comes next to the block (see obstacle-planes.ts), so a neighbour check is two bit reads.
- *
- * A round expands one layer of the smaller side, or of both sides when that keeps every slab
- * thread as busy (when start and end lie in different slabs, each thread mostly grows its own
- * side). A slab thread expands its own frontier cells; a step that leaves the slab goes into a
- * face-sized outbox for the neighbour slab (start-side steps from its front, end-side steps from
- * its back), which applies it after a barrier. The sides' visited sets are disjoint before the
- * round in which they first touch. In that round a step from one side's frontier onto the other
- * side's frontier fixes the length at kS + kE + 1; when both sides grew, a step onto a cell the
- * other side reached in the same round gives kS + kE + 2, and the round finishes to see whether a
- * shorter meeting exists.
+ * Bidirectional breadth-first search, frontier-parallel across slabs: 3 bits of state per cell
+ * (layer mod 3 in `layers`, reached-from-the-end or blocked in `marks`), steps that leave a slab
+ * passed through a face-sized outbox after a barrier, and the meeting rounds that fix the length.
+ * See docs/architecture.md › Kernels.
  */
 import type { Lattice } from '../../shared/lattice/types.ts';
 import { coordsOf, neighboursOf, stepLowerBound } from '../../shared/lattice/geometry.ts';

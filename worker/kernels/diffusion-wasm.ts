@@ -1,15 +1,7 @@
 /**
- * The diffusion step in WebAssembly SIMD (worker/kernels/wasm/diffusion-stencil.wat), four cells
- * at a time in float32. Each slab thread owns one module instance whose memory holds the slab's
- * code bytes (built there from an open mask whose bytes the rows then reuse) and a few rows: the
- * rows either side of the one being computed, a row of zeros (missing neighbour rows and lines),
- * the output row and a scratch row. A step copies each row of the shared field in once (the three
- * live rows rotate) and each output row out once, so the shared fields stay plain
- * SharedArrayBuffers and the neighbour slabs' edge rows are read in place.
- *
- * Within a row, consecutive lines whose neighbour lines sit at the same offsets (all but the
- * lines on a middle axis's faces) form one span, computed in one call; the first and last cell
- * of each line, whose neighbours along the line differ, are then recomputed by `lineEnds`.
+ * The diffusion step in WebAssembly SIMD (worker/kernels/wasm/diffusion-stencil.wat), four
+ * float32 cells at a time, one module instance per slab thread copying rows of the shared fields in
+ * and out. See docs/architecture.md › Kernels.
  */
 import type { Slab } from './slabs.ts';
 import type { Lattice } from '../../shared/lattice/types.ts';

@@ -1,16 +1,8 @@
 /**
- * Explicit heat diffusion on a float32 field. One step is
- *
- *   v = u + f                          (constant sources f)
- *   u'[i] = v[i] + alpha · Σ (v[j] - v[i])  over the open neighbours j of an open cell i
- *
- * Flux only runs between open neighbours, so blocked cells and the faces of an open lattice
- * insulate, and without sources the total heat stays what it was (up to float32 rounding).
- * Each slab thread first turns its cells into one code byte each (open-neighbour count, or
- * blocked: conductance-codes.ts), then runs the fused stencil over its own rows, reading its
- * neighbour slabs' edge rows in place (all fields are shared); a barrier separates steps. The
- * stencil is WebAssembly SIMD (diffusion-wasm.ts); the JavaScript one (diffusion-stencil.ts)
- * serves 1-D lattices and slabs too large for a WebAssembly memory.
+ * Explicit heat diffusion on a float32 field, one step being
+ *   v = u + f; u'[i] = v[i] + alpha · Σ (v[j] - v[i]) over the open neighbours j of an open cell i,
+ * run by slab threads on conductance codes with the WebAssembly stencil (diffusion-wasm.ts) or the
+ * JavaScript one (diffusion-stencil.ts), a barrier between steps. See docs/architecture.md › Kernels.
  */
 import { blockCellCounts, blockOf, sampleShape } from './field-sample.ts';
 import { jobOpenCells } from '../../shared/lattice/job.ts';

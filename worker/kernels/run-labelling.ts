@@ -1,17 +1,7 @@
 /**
- * Connected components of one slab by runs, streaming row by row along axis 0.
- *
- * A row (all cells with one axis-0 coordinate) is cut into lines along the last axis, and each
- * line into runs of open cells. A run is joined (union-find) with the runs it overlaps on the
- * line before it along every middle axis, on the same line of the previous row, and across the
- * periodic seams; so each cell is read once, as a byte, and the union-find works per run, not
- * per cell. Only two rows of runs are alive: after a row, its clusters are renumbered 0..m-1,
- * and a cluster of the previous row that no run of this row joined is finished, its size known.
- * Memory is therefore a few dozen bytes per cell of a row, whatever the number of rows.
- *
- * A cluster that touches the slab's first or last row is not finished here: it gets a face id,
- * its size and face flags go to the slab's face buffers and its id onto the face cells it
- * covers, for the merge across slabs.
+ * Connected components of one slab by runs of open cells, streaming row by row along axis 0 with
+ * union-find per run and two rows of runs alive; clusters touching the slab's first or last row go to
+ * the face buffers for the merge across slabs. See docs/architecture.md › Kernels.
  */
 import type { Lattice } from '../../shared/lattice/types.ts';
 import { fillOpenBytes, fillOpenLines, lineWords } from './open-mask.ts';
