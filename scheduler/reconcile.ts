@@ -1,15 +1,7 @@
 /**
- * Repairs Redis from PostgreSQL (docs/architecture.md › Losing nothing); the scheduler runs it periodically.
- *
- * - A job `queued` in PostgreSQL whose BullMQ job is missing (Redis was flushed or lost data, or
- *   the API died between writing the row and queueing it) is queued again, under the same id.
- * - A job `running` whose worker stopped touching its row (the heartbeat) for more than twice
- *   the lock time, and whose BullMQ job is gone, failed: no live worker holds it and Redis cannot
- *   give it back. (A job whose BullMQ job is still there but unlocked is left to the stalled
- *   check, which puts it back in its queue; reconcile only makes sure a worker looks at it.)
- * - Every tenant with queued work is put back in the fetchers' ready set, in case Redis lost it.
- *
- * One reconcile runs at a time across processes (a PostgreSQL advisory lock).
+ * Repairs Redis from PostgreSQL, periodically and one process at a time: re-queues `queued` jobs
+ * Redis lost, fails `running` jobs no live worker holds, and puts tenants with queued work back in
+ * the ready set. See docs/architecture.md › Losing nothing.
  */
 import type { Knex } from 'knex';
 import { queuedJobOf } from '../shared/jobs/job-memory.ts';

@@ -1,15 +1,8 @@
 /**
- * Database backups with the PostgreSQL client tools (Debian `postgresql-client`):
- * `pg_dump --format=custom` into BACKUP_DIR, keeping the newest BACKUP_KEEP dumps of the
- * database, and `pg_restore` of one dump into an empty database.
- *
- * A dump is written under a temporary name and renamed when complete, so a crash mid-dump never
- * leaves a truncated file that looks like a backup. The password travels in PGPASSWORD, not on
- * the command line where `ps` would show it.
- *
- * A dump holds every tenant's data: BACKUP_DIR is made 0700 and each dump 0600, created with that
- * mode before pg_dump writes a byte, whatever the umask. (Webhook secrets in it are sealed; see
- * shared/webhooks/secret-box.ts.)
+ * Database backups with the PostgreSQL client tools: `pg_dump --format=custom` into BACKUP_DIR
+ * (written under a temporary name, 0600 in a 0700 directory), keeping the newest BACKUP_KEEP dumps,
+ * and `pg_restore` of one dump into an empty database.
+ * See docs/operations.md › Scheduler, retention and backups.
  */
 import { spawn } from 'node:child_process';
 import { chmod, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';

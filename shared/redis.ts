@@ -1,15 +1,8 @@
 /**
  * ioredis connections, to one Redis (`REDIS_URL`) or to a Redis Cluster (`REDIS_CLUSTER_NODES`),
- * made for one of three purposes:
- * - `blocking`: BullMQ workers and anything that may wait out a Redis restart
- *   (`maxRetriesPerRequest: null`, as BullMQ requires);
- * - `commands`: request paths (API, rate limits, producers) where a Redis outage should fail a
- *   request in seconds, not hang it;
- * - `probe`: health checks, failing at once while disconnected.
- *
- * Code that takes a connection takes a {@link RedisClient} and keeps to what works the same on
- * both: keys of one command, script or MULTI share a hash tag (see shared/queues/names.ts), pub/sub
- * goes through {@link duplicateRedis}, and key scans go through {@link scanKeys}.
+ * made for one of three purposes: `blocking`, `commands` or `probe`, with {@link duplicateRedis} for
+ * pub/sub and {@link scanKeys} for key scans.
+ * See docs/architecture.md › Redis keys and Redis Cluster.
  */
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import type { Config } from './config.ts';

@@ -1,17 +1,7 @@
 /**
- * Usage counters per tenant per UTC day (`usage_counters`), the basis of monthly quotas and of
- * `GET /api/usage`.
- *
- * Metric names:
- * - `api_calls` — authenticated API requests served (counted in memory by each API process and
- *   written about once a second, see api/middleware/api-quota.ts);
- * - `jobs.<type>` — jobs submitted, by job type (`jobs.shortest_path`, `jobs.components`,
- *   `jobs.diffusion`); counted when a job is accepted, so `jobs_per_month` compares against their sum;
- * - `compute_cells` — compute done: lattice cells × steps (a diffusion job of 1,000 cells and 50
- *   steps adds 50,000; a one-pass kernel adds its cell count), counted when a job finishes;
- * - `compute_units` — compute charged against the plan (shared/compute-units.ts): a job's
- *   worst-case units, counted when the job is accepted, so `compute_units_per_month` compares
- *   against it.
+ * Usage counters per tenant per UTC day (`usage_counters`: `api_calls`, `jobs.<type>`,
+ * `compute_cells`, `compute_units`), the basis of monthly quotas and of `GET /api/usage`.
+ * See docs/plans-and-limits.md › Rate limits and quotas.
  */
 import type { Knex } from 'knex';
 

@@ -1,14 +1,7 @@
 /**
- * The memory one job reserves on a worker, computed from its lattice spec and parameters alone
- * (nothing is materialised), so the API can refuse a job no worker can hold and a worker can
- * decide whether a job fits before it fetches it.
- *
- * Shared state (bit planes, fields, slab faces, the control block) is sized exactly as the kernel
- * pool allocates it. What threads allocate privately depends on the data (search frontiers,
- * flood-fill queues), so it gets an allowance: a frontier of at most `2·d·cells / longest side`
- * cells (a grid's largest breadth-first layer is about a cross-section), held in growable queues.
- * The main thread's share (the parsed spec with its explicit obstacles, the resolved index list,
- * a returned path) is counted too.
+ * The memory one job reserves on a worker, computed from its lattice spec and parameters alone,
+ * so the API can refuse a job no worker can hold and a worker can decide whether a job fits before
+ * it fetches it. See docs/architecture.md › Worker memory.
  */
 import { MAX_FIELD_VALUES, MAX_RETURNED_PATH_CELLS } from './limits.ts';
 import type { KernelType } from './types.ts';

@@ -1,19 +1,8 @@
 /**
- * Makes delivery attempts in three steps, and holds no database connection while the endpoint is
- * called: (1) claim — a short transaction takes the delivery's row lock, sets a lease (a token
- * and an expiry) and commits; (2) send — resolve, check and POST with no connection and no
- * transaction; (3) record — another short transaction writes the outcome, if the lease is still
- * ours. However many workers, schedulers and API processes try, a delivery with a live lease is
- * left alone, so it has at most one attempt in flight; a process that dies mid-attempt leaves a
- * lease that expires, and the delivery is due again.
- *
- * A slow or silent endpoint therefore costs a socket and a timer, never one of the few database
- * connections that every other tenant's requests need.
- *
- * Outcomes (decided in attempt-decision.ts, without the database): a 2xx succeeds; 410 Gone
- * disables the endpoint; anything else (another status, a timeout, a refused address) schedules
- * the next retry, or fails the delivery when the schedule is used up. An endpoint that has failed
- * every attempt for WEBHOOK_DISABLE_AFTER_MS is disabled.
+ * Makes webhook delivery attempts in three steps — claim (a lease in a short transaction), send
+ * (with no database connection held), record (if the lease is still ours) — so a delivery has at
+ * most one attempt in flight and a slow endpoint holds no connection.
+ * See docs/architecture.md › Webhook delivery.
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
