@@ -69,7 +69,7 @@ function checkJobContent(
   stored?: { versionId: string; checked: ReturnType<typeof checkLattice> },
 ): CheckedJob {
   const checked = stored?.checked ?? checkLattice(input.lattice, 'body.lattice');
-  checkLatticeAgainstPlan(checked.summary, plan);
+  checkLatticeAgainstPlan(checked.summary, plan, plans);
   const params = checkJob(input.type, checked, input.params);
   checkJobCompute(computeUnits(input.type, checked.summary.cells, params), plan, plans);
   // A stored lattice's head carries no obstacle list: its explicit cells are bounded by its cells.

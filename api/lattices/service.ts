@@ -53,7 +53,7 @@ export function mergeLatticeSpec(current: LatticeSpec, change: LatticeSpecChange
 export class LatticeService {
   constructor(
     private readonly runtime: Runtime,
-    private readonly plans: Pick<PlanCache, 'get'>,
+    private readonly plans: Pick<PlanCache, 'get' | 'all'>,
   ) {}
 
   /** Stores a lattice, within the plan's lattice count and lattice size. */
@@ -62,7 +62,7 @@ export class LatticeService {
     const { name, ...spec } = body;
     const checked = checkParsedLattice(spec);
     const plan = await this.plans.get(principal.planCode);
-    checkLatticeAgainstPlan(checked.summary, plan);
+    checkLatticeAgainstPlan(checked.summary, plan, await this.plans.all());
     return withTenant(this.runtime.db, tenantId, async (trx) => {
       if (plan.max_lattices >= 0) {
         await lockTenant(trx, 'lattices', tenantId);
@@ -90,7 +90,7 @@ export class LatticeService {
   /** Changes a lattice: a new spec (checked against the plan) is a new version. */
   async update(principal: Principal, id: string, body: z.infer<typeof UpdateLatticeBody>): Promise<LatticeRow> {
     const { tenantId } = principal;
-    const plan = await this.plans.get(principal.planCode);
+    const [plan, plans] = await Promise.all([this.plans.get(principal.planCode), this.plans.all()]);
     return withTenant(this.runtime.db, tenantId, async (trx) => {
       const current = await lockLattice(trx, tenantId, id);
       if (!current) throw new AppError('not_found', `No lattice ${id}`);
@@ -98,7 +98,7 @@ export class LatticeService {
       // A new name alone keeps the version: only a change of the spec makes a new one.
       if (Object.values(change).every((value) => value === undefined)) return updateLattice(trx, current, { name });
       const checked = checkParsedLattice(mergeLatticeSpec(current.spec, change));
-      checkLatticeAgainstPlan(checked.summary, plan);
+      checkLatticeAgainstPlan(checked.summary, plan, plans);
       return updateLattice(trx, current, { name, checked });
     });
   }

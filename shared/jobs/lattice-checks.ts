@@ -58,23 +58,37 @@ export function checkJob(type: KernelType, lattice: CheckedLattice, params: unkn
   }, 'body');
 }
 
-function refuse(plan: Plan, limit: keyof Plan, limitValue: number, value: number, what: string): never {
-  throw new AppError('plan_limit_exceeded', `The ${plan.name} plan allows ${what}`, {
-    extra: { limit, limit_value: limitValue, value, plan: plan.code },
+type LatticeLimit = 'max_dimensions' | 'max_side' | 'max_cells';
+
+/** The cheapest dearer plan whose `limit` allows `value` (-1 = unlimited), if one does. */
+function planAllowingLattice(plans: readonly Plan[], current: Plan, limit: LatticeLimit, value: number): Plan | undefined {
+  return [...plans]
+    .filter((p) => p.price_cents > current.price_cents)
+    .sort((a, b) => a.price_cents - b.price_cents)
+    .find((p) => p[limit] < 0 || p[limit] >= value);
+}
+
+function refuse(plan: Plan, plans: readonly Plan[], limit: LatticeLimit, value: number, what: string): never {
+  const upgrade = planAllowingLattice(plans, plan, limit, value);
+  throw new AppError('plan_limit_exceeded', `The ${plan.name} plan allows ${what}${upgrade ? ` (the ${upgrade.code} plan allows ${value})` : ''}`, {
+    extra: { limit, limit_value: plan[limit], value, plan: plan.code, ...(upgrade ? { upgrade_plan: upgrade.code } : {}) },
   });
 }
 
-/** Refuses a lattice larger than the plan allows (-1 = unlimited). */
-export function checkLatticeAgainstPlan(summary: Pick<LatticeSummary, 'dimensions' | 'shape' | 'cells'>, plan: Plan): void {
+/**
+ * Refuses a lattice larger than the plan allows (-1 = unlimited), naming in `upgrade_plan` the
+ * cheapest of `plans` that would allow it.
+ */
+export function checkLatticeAgainstPlan(summary: Pick<LatticeSummary, 'dimensions' | 'shape' | 'cells'>, plan: Plan, plans: readonly Plan[] = []): void {
   if (plan.max_dimensions >= 0 && summary.dimensions > plan.max_dimensions) {
-    refuse(plan, 'max_dimensions', plan.max_dimensions, summary.dimensions, `at most ${plan.max_dimensions} dimensions`);
+    refuse(plan, plans, 'max_dimensions', summary.dimensions, `at most ${plan.max_dimensions} dimensions`);
   }
   const side = Math.max(...summary.shape);
   if (plan.max_side >= 0 && side > plan.max_side) {
-    refuse(plan, 'max_side', plan.max_side, side, `sides of at most ${plan.max_side} cells`);
+    refuse(plan, plans, 'max_side', side, `sides of at most ${plan.max_side} cells`);
   }
   if (plan.max_cells >= 0 && summary.cells > plan.max_cells) {
-    refuse(plan, 'max_cells', plan.max_cells, summary.cells, `at most ${plan.max_cells} cells per lattice`);
+    refuse(plan, plans, 'max_cells', summary.cells, `at most ${plan.max_cells} cells per lattice`);
   }
 }
 

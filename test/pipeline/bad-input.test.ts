@@ -79,8 +79,17 @@ describe('bad input', () => {
     await expectProblem(await post({ type: 'components', lattice_id: '00000000-0000-4000-8000-000000000000' }), 404, 'not_found');
     await expectProblem(await api.request('/api/jobs', { body: { type: 'components', lattice_id: latticeId } }), 401, 'unauthorized');
     // Beyond the plan: the starter plan allows sides of 50 cells and 5 dimensions.
-    await expectProblem(await post({ type: 'components', lattice: { shape: [60, 2] } }), 402, 'plan_limit_exceeded');
-    await expectProblem(await post({ type: 'components', lattice: { dimensions: 6, size: 2 } }), 402, 'plan_limit_exceeded');
+    // Each refusal names the cheapest plan that allows the lattice.
+    expect(await expectProblem(await post({ type: 'components', lattice: { shape: [60, 2] } }), 402, 'plan_limit_exceeded')).toMatchObject({
+      limit: 'max_side',
+      limit_value: 50,
+      value: 60,
+      upgrade_plan: 'professional',
+    });
+    expect(await expectProblem(await post({ type: 'components', lattice: { dimensions: 6, size: 2 } }), 402, 'plan_limit_exceeded')).toMatchObject({
+      limit: 'max_dimensions',
+      upgrade_plan: 'professional',
+    });
     expect(await counts()).toEqual(before);
   });
 
@@ -94,6 +103,8 @@ describe('bad input', () => {
       'plan_limit_exceeded',
     );
     expect(stored).toMatchObject({ limit: 'max_cells', limit_value: 1000, value: 2_000 });
+    const tooBig = await expectProblem(await api.request('/api/lattices', { body: { shape: [20, 20] }, headers: free.headers }), 402, 'plan_limit_exceeded');
+    expect(tooBig).toMatchObject({ limit: 'max_side', limit_value: 10, value: 20, upgrade_plan: 'starter' });
     await expectProblem(
       await api.request('/api/jobs', { body: { type: 'components', lattice: { shape: [10, 10, 10], obstacles: { blocked } } }, headers: free.headers }),
       402,
