@@ -9,6 +9,7 @@ import { createIdentity } from './auth/identity.ts';
 import { createBillingProvider } from './billing/billing-provider.ts';
 import { Subscriptions } from './billing/subscriptions.ts';
 import { JobsService } from './jobs/jobs-service.ts';
+import { jsonBodyReader } from './middleware/json-body.ts';
 import type { ApiDeps } from './state.ts';
 
 /**
@@ -43,7 +44,8 @@ export function createApiDeps(shared: Runtime): ApiDeps {
   const close = async (): Promise<void> => {
     await Promise.allSettled([identity.close(), jobs.close(), queues.close()]);
   };
-  const partial: ApiDeps = { runtime, verifiers: [], identity, jobs, subscriptions, queues, close };
+  const readBody = jsonBodyReader(runtime.config.BODY_LIMIT_BYTES);
+  const partial: ApiDeps = { runtime, verifiers: [], readBody, identity, jobs, subscriptions, queues, close };
   return {
     ...partial,
     verifiers: [apiKeyVerifier(partial), accessTokenVerifier(partial)],

@@ -3,7 +3,7 @@
  * next one would take the page past LIST_PAGE_MAX_BYTES (the first always goes in), and a page
  * cut short carries the cursor after its last item, so a client pages on as usual.
  */
-import { encodeListCursor, type ListCursor } from '../shared/list-cursor.ts';
+import { encodeListCursor, type ListCursor, nextCursorParam } from '../shared/list-cursor.ts';
 
 /** Most bytes of items one list page carries (a single larger item is still answered alone). */
 export const LIST_PAGE_MAX_BYTES = 256 * 1024;
@@ -40,5 +40,5 @@ export function listPage<R extends PagedRow, T>(
     }
     data.push(item);
   }
-  return { data, next_cursor: next ? encodeListCursor(next) : null };
+  return { data, next_cursor: nextCursorParam(next) };
 }

@@ -10,7 +10,6 @@ import type { z, ZodType } from 'zod';
 import type { Principal, Role, Scope } from '../shared/auth/principal.ts';
 import { AppError } from '../shared/errors.ts';
 import { authenticate } from './auth/authenticate.ts';
-import { type JsonBodyReader, jsonBodyReader } from './middleware/json-body.ts';
 import { PROBLEM_SCHEMA } from './openapi-registry.ts';
 import { operationIdOf } from './openapi/operation-ids.ts';
 import type { ApiDeps, ApiRouterContext, ApiState } from './state.ts';
@@ -118,18 +117,6 @@ function openApiPath(path: string): string {
   return path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 }
 
-const bodyReaders = new WeakMap<ApiDeps, JsonBodyReader>();
-
-/** One body reader per API (its limit comes from the config). */
-function bodyReaderOf(deps: ApiDeps): JsonBodyReader {
-  let reader = bodyReaders.get(deps);
-  if (!reader) {
-    reader = jsonBodyReader(deps.runtime.config.BODY_LIMIT_BYTES);
-    bodyReaders.set(deps, reader);
-  }
-  return reader;
-}
-
 export function defineRoute<P extends ZodType, Q extends ZodType, B extends ZodType, A extends AuthRequirement>(
   router: Router<ApiState>,
   registry: OpenAPIRegistry,
@@ -177,7 +164,7 @@ export function defineRoute<P extends ZodType, Q extends ZodType, B extends ZodT
     responses: responses as Parameters<OpenAPIRegistry['registerPath']>[0]['responses'],
   });
 
-  const readBody = bodyReaderOf(deps);
+  const { readBody } = deps;
   router[spec.method](spec.path, async (ctx) => {
     const principal = await authorize(ctx, deps, spec.auth);
     const params = parse(spec.params, ctx.params, 'params');

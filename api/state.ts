@@ -11,6 +11,7 @@ import type { TokenVerifier } from './auth/authenticate.ts';
 import type { Identity } from './auth/identity.ts';
 import type { Subscriptions } from './billing/subscriptions.ts';
 import type { JobsService } from './jobs/jobs-service.ts';
+import type { JsonBodyReader } from './middleware/json-body.ts';
 
 /** Per-request facts set by middleware. */
 export interface ApiState {
@@ -26,6 +27,8 @@ export interface ApiDeps {
   verifiers: readonly TokenVerifier[];
   /** Keys, tokens, sessions, plan lookups and limits. */
   identity: Identity;
+  /** Reads a route's JSON body, after authentication (limit: BODY_LIMIT_BYTES). */
+  readBody: JsonBodyReader;
   /** Run on every authenticated request right after authentication (rate limits, quotas, usage). */
   guards?: readonly RequestGuard[];
   /** Submits, cancels and waits for jobs (the job and lattice routes). */

@@ -22,6 +22,11 @@ export function encodeListCursor(cursor: ListCursor): string {
   return Buffer.from(`${cursor.at}|${cursor.id}`).toString('base64url');
 }
 
+/** A list answer's `next_cursor`: the next page's cursor encoded, or null on the last page. */
+export function nextCursorParam(next: ListCursor | undefined): string | null {
+  return next ? encodeListCursor(next) : null;
+}
+
 /** The cursor in `text`, or undefined for anything this API did not hand out. */
 export function decodeListCursor(text: string): ListCursor | undefined {
   const [at, id, extra] = Buffer.from(text, 'base64url').toString('utf8').split('|');

@@ -10,9 +10,10 @@ import { computeUnits } from '../../shared/compute-units.ts';
 import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
 import { checkedJobReservation, checkJobMemory, type JobMemorySettings, queuedJobOf } from '../../shared/jobs/job-memory.ts';
-import { checkJob, checkLattice, checkLatticeAgainstPlan, checkParsedLattice } from '../../shared/jobs/lattice-checks.ts';
+import { checkLatticeAgainstPlan, checkParsedJob, checkParsedLattice } from '../../shared/jobs/lattice-checks.ts';
 import { insertJobs, type NewJob } from '../../shared/jobs/repository.ts';
 import type { JobRow } from '../../shared/jobs/types.ts';
+import type { CheckedLattice } from '../../shared/lattice/resolve.ts';
 import type { LatticeSpec } from '../../shared/lattice/types.ts';
 import { jobSubmitBatchSize, jobsSubmitted } from '../../shared/metrics.ts';
 import { currentVersionHeads } from '../lattices/store.ts';
@@ -20,12 +21,15 @@ import type { Plan } from '../../shared/plans.ts';
 import type { JobProducer } from '../../shared/queues/producer.ts';
 import type { Runtime } from '../../shared/runtime.ts';
 import { recordUsage, USAGE_METRICS } from '../../shared/usage.ts';
-import type { JobSubmission } from '../../shared/wire/jobs.ts';
+import type { SubmitJobInput } from '../../shared/wire/jobs.ts';
 import type { ItemOutcome } from './submit-batcher.ts';
 import { checkJobCompute, computeQuotaExceeded, computeRoom, jobsRoom, quotaExceeded } from './submit-quota.ts';
 
-/** A job submission; its lattice and parameters are checked again here, whoever validated the body. */
-export type SubmitInput = JobSubmission;
+/**
+ * A job submission as the route's schema (`SubmitJobBody`) parsed it: its lattice spec and
+ * parameters are not parsed again here, only checked against each other, the plan and memory.
+ */
+export type SubmitInput = SubmitJobInput;
 
 /** One submission on its way to a write. All submissions of one write share tenant and plan. */
 export interface Submission {
@@ -66,16 +70,22 @@ function checkJobContent(
   plan: Plan,
   plans: readonly Plan[],
   memory: JobMemorySettings,
-  stored?: { versionId: string; checked: ReturnType<typeof checkLattice> },
+  stored?: { versionId: string; checked: CheckedLattice },
 ): CheckedJob {
-  const checked = stored?.checked ?? checkLattice(input.lattice, 'body.lattice');
+  const checked = stored?.checked ?? checkParsedLattice(inlineLattice(input), 'body.lattice');
   checkLatticeAgainstPlan(checked.summary, plan, plans);
-  const params = checkJob(input.type, checked, input.params);
+  const params = checkParsedJob(input.type, checked, input.params);
   checkJobCompute(computeUnits(input.type, checked.summary.cells, params), plan, plans);
   // A stored lattice's head carries no obstacle list: its explicit cells are bounded by its cells.
   const memoryBytes = checkedJobReservation(input.type, checked, params, memory.KERNEL_THREADS);
   checkJobMemory(memoryBytes, memory);
   return { lattice: stored ? null : checked.spec, latticeVersionId: stored?.versionId ?? null, params, cells: checked.summary.cells, memoryBytes };
+}
+
+/** The inline lattice of a submission without `lattice_id` (the body's schema requires one of the two). */
+function inlineLattice(input: SubmitInput): LatticeSpec {
+  if (!input.lattice) throw new Error('a submission has neither lattice_id nor lattice');
+  return input.lattice;
 }
 
 /** PostgreSQL refused a row's data (SQLSTATE classes 22 and 23), not the batch as a whole. */
@@ -182,7 +192,7 @@ export class SubmissionWriter {
   ): Promise<Array<{ index: number; job: NewJob }>> {
     const wanted = [...new Set(submissions.filter((s) => !s.job && s.input.lattice_id).map((s) => s.input.lattice_id as string))];
     const heads = new Map((await currentVersionHeads(trx, submissions[0]?.tenantId as string, wanted)).map((h) => [h.lattice_id, h]));
-    const checkedLattices = new Map<string, { versionId: string; checked: ReturnType<typeof checkLattice> }>();
+    const checkedLattices = new Map<string, { versionId: string; checked: CheckedLattice }>();
     const ready: Array<{ index: number; job: NewJob }> = [];
     submissions.forEach((submission, index) => {
       if (submission.job) {

@@ -8,7 +8,7 @@
  */
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import Router from '@koa/router';
-import { encodeListCursor, listCursorParam } from '../../shared/list-cursor.ts';
+import { listCursorParam, nextCursorParam } from '../../shared/list-cursor.ts';
 import { defineRoute } from '../routing.ts';
 import type { ApiDeps, ApiState } from '../state.ts';
 import {
@@ -152,7 +152,8 @@ export function webhookRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
     async handler(ctx, { params, query, principal }) {
       const after = listCursorParam(query.cursor);
       const page = await webhooks.listDeliveries(principal.tenantId, params.id, query, after);
-      ctx.body = { data: page.rows.map(deliveryJson), next_cursor: page.next ? encodeListCursor(page.next) : null };
+      // `limit` deliveries a page, without listPage's byte cap.
+      ctx.body = { data: page.rows.map(deliveryJson), next_cursor: nextCursorParam(page.next) };
     },
   });
 

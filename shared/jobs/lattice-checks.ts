@@ -5,9 +5,9 @@
  */
 import { AppError } from '../errors.ts';
 import { isLatticeValidationError } from '../lattice/errors.ts';
-import { parseParams, resolveParsedParams } from '../lattice/job.ts';
-import { type CheckedLattice, checkSpec, type LatticeSummary, parseLattice } from '../lattice/resolve.ts';
-import type { KernelType, LatticeSpec } from '../lattice/types.ts';
+import { resolveParsedParams } from '../lattice/job.ts';
+import { type CheckedLattice, checkSpec, type LatticeSummary } from '../lattice/resolve.ts';
+import type { KernelParamsByType, KernelType, LatticeSpec } from '../lattice/types.ts';
 import type { Plan } from '../plans.ts';
 
 /** A lattice validation error as a 400 problem with the engine's code and the field at fault. */
@@ -30,31 +30,23 @@ function asProblem<T>(fn: () => T, prefix: string): T {
 }
 
 /**
- * Validates a lattice spec, once: returns it parsed (defaults filled in) in canonical form (an
- * explicit obstacle list sorted, without repeats), what it describes and its geometry, which
- * every later check reads instead of the spec.
- */
-export function checkLattice(spec: unknown, prefix = 'body'): CheckedLattice {
-  return asProblem(() => parseLattice(spec), prefix);
-}
-
-/**
- * {@link checkLattice} for a spec already parsed by the lattice schema (a route's validated body, a
- * stored version's head): the checks across fields only, without parsing a long obstacle list twice.
+ * Checks a lattice spec already parsed by the lattice schema (a route's validated body, a stored
+ * version's head), once: the checks across fields only, without parsing a long obstacle list
+ * twice. Returns it in canonical form (an explicit obstacle list sorted, without repeats), what it
+ * describes and its geometry, which every later check reads instead of the spec.
  */
 export function checkParsedLattice(spec: LatticeSpec, prefix = 'body'): CheckedLattice {
   return asProblem(() => checkSpec(spec), prefix);
 }
 
 /**
- * Validates a job's parameters against its checked lattice (a start outside the shape, an
- * unstable alpha…) and returns them parsed, defaults filled in.
+ * Checks a job's parameters, already parsed by their type's schema (a route's validated body),
+ * against its checked lattice (a start outside the shape, an unstable alpha…).
  */
-export function checkJob(type: KernelType, lattice: CheckedLattice, params: unknown): Record<string, unknown> {
+export function checkParsedJob<T extends KernelType>(type: T, lattice: CheckedLattice, params: KernelParamsByType[T]): Record<string, unknown> {
   return asProblem(() => {
-    const parsed = parseParams(type, params);
-    resolveParsedParams(type, lattice.geometry, parsed);
-    return parsed as Record<string, unknown>;
+    resolveParsedParams(type, lattice.geometry, params);
+    return params as unknown as Record<string, unknown>;
   }, 'body');
 }
 

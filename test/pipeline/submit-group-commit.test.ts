@@ -4,7 +4,6 @@
  * refusal, each job is counted and queued exactly once, and the monthly quota holds exactly.
  */
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import type { SubmitInput } from '../../api/jobs/jobs-service.ts';
 import { type Submission, SubmissionWriter } from '../../api/jobs/submit-writer.ts';
 import { SCOPES } from '../../shared/auth/principal.ts';
 import { jobSubmitBatchSize } from '../../shared/metrics.ts';
@@ -12,7 +11,7 @@ import { tenantQueueKey } from '../../shared/queues/names.ts';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
 import { createTestTenant } from '../support/tenants.ts';
-import { json, type JobJson } from './support.ts';
+import { json, type JobJson, parsedSubmission } from './support.ts';
 
 const QUOTA = 7;
 const env = useTestEnvironment();
@@ -31,7 +30,7 @@ async function batches(): Promise<{ writes: number; submissions: number }> {
 }
 
 /** A shortest path job told apart from its siblings by its end cell. */
-const pathJob = (i: number) => ({ type: 'shortest_path', lattice: { shape: [20, 20] }, params: { start: [0, 0], end: [i % 20, Math.floor(i / 20)] } });
+const pathJob = (i: number) => ({ type: 'shortest_path' as const, lattice: { shape: [20, 20] }, params: { start: [0, 0], end: [i % 20, Math.floor(i / 20)] } });
 
 async function queued(tenantId: string): Promise<string[]> {
   return env.redis.lrange(tenantQueueKey(env.redisPrefix, tenantId, 'wait'), 0, -1);
@@ -78,7 +77,7 @@ describe('concurrent submissions of one tenant', () => {
     const service = api.deps.jobs;
     const principal = { kind: 'api_key' as const, tenantId: tenant.tenantId, userId: tenant.userId, apiKeyId: null, role: 'member' as const, scopes: new Set(SCOPES), planCode: 'professional' };
     const before = await batches();
-    const submitted = await Promise.all(Array.from({ length: 25 }, (_, i) => service.submit(principal, pathJob(i) as SubmitInput, undefined, '/api/jobs')));
+    const submitted = await Promise.all(Array.from({ length: 25 }, (_, i) => service.submit(principal, parsedSubmission(pathJob(i)), undefined, '/api/jobs')));
     const after = await batches();
     expect(after.writes - before.writes).toBe(1);
     expect(after.submissions - before.submissions).toBe(25);
@@ -148,7 +147,7 @@ describe('concurrent submissions of one tenant', () => {
     const writer = new SubmissionWriter(api.deps.runtime, service.producer);
     const plan = await api.deps.identity.plans.get('professional');
     const submission = (i: number): Submission => {
-      const base = { tenantId: tenant.tenantId, plan, input: pathJob(i) as SubmitInput, idempotencyKey: null, requestHash: null };
+      const base = { tenantId: tenant.tenantId, plan, input: parsedSubmission(pathJob(i)), idempotencyKey: null, requestHash: null };
       return { ...base, job: writer.prepareInline(base) };
     };
     const broken = submission(1);

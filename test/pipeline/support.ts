@@ -4,6 +4,7 @@
  */
 import { expect } from 'vitest';
 import type { SubmitInput } from '../../api/jobs/jobs-service.ts';
+import { type JobSubmission, SubmitJobBody } from '../../api/jobs/schemas.ts';
 import { SCOPES } from '../../shared/auth/principal.ts';
 import type { Db } from '../../shared/db.ts';
 import type { TestApi } from '../support/api.ts';
@@ -69,11 +70,16 @@ export async function submit(api: TestApi, headers: Headers, body: unknown, extr
   return job;
 }
 
+/** A job body parsed as `POST /api/jobs` parses it, for the jobs service, which takes bodies parsed. */
+export function parsedSubmission(body: JobSubmission): SubmitInput {
+  return SubmitJobBody.parse(body);
+}
+
 /**
  * Submits jobs through the API's own submit code (validation, plan checks, row, queue) without
  * HTTP, `parallel` at a time: for arranging large backlogs quickly.
  */
-export async function submitBacklog(api: TestApi, tenant: { tenantId: string; userId: string }, plan: string, bodies: SubmitInput[], parallel = 8): Promise<string[]> {
+export async function submitBacklog(api: TestApi, tenant: { tenantId: string; userId: string }, plan: string, bodies: JobSubmission[], parallel = 8): Promise<string[]> {
   const service = api.deps.jobs;
   const principal = { kind: 'api_key' as const, tenantId: tenant.tenantId, userId: tenant.userId, apiKeyId: null, role: 'member' as const, scopes: new Set(SCOPES), planCode: plan };
   const ids: string[] = new Array(bodies.length);
@@ -82,7 +88,7 @@ export async function submitBacklog(api: TestApi, tenant: { tenantId: string; us
     Array.from({ length: parallel }, async () => {
       while (next < bodies.length) {
         const i = next++;
-        ids[i] = (await service.submit(principal, bodies[i] as SubmitInput, undefined, '/api/jobs')).row.id;
+        ids[i] = (await service.submit(principal, parsedSubmission(bodies[i] as JobSubmission), undefined, '/api/jobs')).row.id;
       }
     }),
   );
