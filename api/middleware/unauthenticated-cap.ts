@@ -1,7 +1,9 @@
 /**
  * A cap on requests without credentials from an address that keeps failing authentication: past
  * `perSecond` 401s within a second, its requests without an `Authorization` header get 429 (with
- * `Retry-After`) before anything else is done for them. Counted in memory per process.
+ * `Retry-After`) before anything else is done for them. Sign-in and sign-up (`/auth/…`,
+ * `/api/tenants/register`) are left to their own per-address limits, so a flood of bad tokens
+ * does not stop the same address signing in. Counted in memory per process.
  * See docs/plans-and-limits.md › Rate limits and quotas.
  */
 import { AppError } from '../../shared/errors.ts';
@@ -10,6 +12,9 @@ import type { LimitName } from './rate-limit.ts';
 
 const WINDOW_MS = 1000;
 const LIMIT: LimitName = 'unauthenticated_requests_per_ip';
+
+/** Routes taken without credentials by design, each with its own per-address limit. */
+const SIGN_IN_AND_UP = /^\/(auth\/|api\/tenants\/register(\/|$))/;
 
 const statusOf = (err: unknown): number | undefined => (err as { status?: number } | null)?.status;
 
@@ -31,7 +36,7 @@ export function capUnauthenticatedRequests(perSecond: number, now: () => number 
   };
 
   return async (ctx, next) => {
-    if (ctx.get('authorization') !== '') return next();
+    if (ctx.get('authorization') !== '' || SIGN_IN_AND_UP.test(ctx.path)) return next();
     const ip = ctx.ip || 'unknown';
     if ((current().get(ip) ?? 0) >= perSecond) {
       const retryAfterS = Math.max(1, Math.ceil((windowStartedAt + WINDOW_MS - now()) / 1000));

@@ -21,12 +21,29 @@ export const MIN_ROWS_PER_SLAB = 64;
 
 /** Bytes every job costs whatever its size: row, result JSON, promises, buffers' headers. */
 const JOB_BASE_BYTES = 256 * 1024;
+/** A WebAssembly memory page, and the most a slab's stencil memory may take (diffusion-wasm.ts). */
+const WASM_PAGE_BYTES = 64 * 1024;
+const WASM_MAX_BYTES = 2 ** 31;
 /** Growable queues may hold twice their length. */
 const GROWTH = 2;
 /** Upper bound of the per-slab counters of the components and diffusion kernels, in float64s. */
 const SLAB_COUNTER_SLOTS = 64 + MAX_FIELD_VALUES;
 /** A coordinate list entry in JavaScript: array header plus one number per axis, and its JSON text. */
 const coordinateBytes = (d: number): number => 64 + 16 * d;
+
+/**
+ * Bytes of a diffusion slab's WebAssembly memory, laid out as diffusion-wasm.ts does: its codes,
+ * then either six float32 rows or (while the codes are built) the open mask with a halo row each
+ * side and a row of zeros, whichever is longer, with 32 bytes of slack around each region; in
+ * whole 64 KiB pages.
+ */
+function wasmStencilBytes(slabRows: number, rowCells: number): number {
+  const align = (bytes: number): number => Math.ceil(bytes / 16) * 16;
+  const work = align(64 + slabRows * rowCells);
+  const rows = work + 6 * align(4 * rowCells + 64);
+  const mask = align(work + (slabRows + 2) * rowCells + 32) + 64 + rowCells;
+  return Math.ceil(Math.max(rows, mask) / WASM_PAGE_BYTES) * WASM_PAGE_BYTES;
+}
 
 /** Slabs the pool cuts a run into with `threads` threads (an upper bound: small runs use one). */
 export function slabsFor(shape: readonly number[], threads: number): number {
@@ -70,10 +87,16 @@ export function jobMemoryBytes(job: JobMemoryInput, threads: number): number {
       break;
     }
     case 'diffusion': {
-      // Two float32 fields; per slab a conductance byte and an open-mask byte per cell (the mask
-      // with a row of halo each side), a float64 line of scratch, and the field sample.
+      // Two float32 fields and per-slab counters. On 2 or more axes each slab steps in its own
+      // WebAssembly memory (its conductance codes and six float32 rows, in 64 KiB pages) when that
+      // fits in 2 GiB; otherwise (and on one axis) the JavaScript stencil keeps a conductance byte
+      // and an open-mask byte per cell (the mask with a row of halo each side) and a float64 line.
+      const slabRows = Math.ceil((shape[0] ?? 1) / slabs);
+      const wasmBytes = wasmStencilBytes(slabRows, rowCells);
+      const inWasm = d > 1 && wasmBytes <= WASM_MAX_BYTES;
       const scratch = 8 * slabs * (d > 1 ? (shape[d - 1] ?? 1) : 1);
-      kernel = 2 * cells + 8 * cells + slabs * (2 * rowCells + SLAB_COUNTER_SLOTS * 8) + scratch + (job.sources ?? 0) * 64;
+      const stencil = inWasm ? slabs * wasmBytes : 2 * cells + slabs * 2 * rowCells + scratch;
+      kernel = 8 * cells + stencil + slabs * SLAB_COUNTER_SLOTS * 8 + (job.sources ?? 0) * 64;
       break;
     }
   }

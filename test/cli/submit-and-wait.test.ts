@@ -191,7 +191,7 @@ describe('exit codes', () => {
     const run = await cli(['submit', 'components', '--shape', '60x60'], limited.apiKey);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/HTTP 402 plan_limit_exceeded/);
-    expect(run.stderr).toMatch(/catalytic subscription change <plan>/);
+    expect(run.stderr).toMatch(/the professional plan allows it: catalytic subscription change professional/);
   });
 
   it('exits 2 on a bad command line, before calling the API', async () => {

@@ -84,6 +84,21 @@ describe('the cap on failing anonymous callers', () => {
     expect(other.status).toBe(401);
   });
 
+  it('leaves sign-in and sign-up of a capped address to their own limits', async () => {
+    const ip = '203.0.113.44';
+    const { refused } = await anonymousUntilRefused(ip);
+    expect(refused).toBeDefined();
+    const [login, register, jobs] = await Promise.all([
+      api.request('/auth/login', { body: { email: 'nobody@example.test' }, headers: from(ip) }),
+      api.request('/api/tenants/register', { body: {}, headers: from(ip) }),
+      api.request('/api/jobs', { headers: from(ip) }),
+    ]);
+    // Bad bodies: each route's own answer, not the cap's.
+    expect(login.status).toBe(400);
+    expect(register.status).toBe(400);
+    expect(jobs.status).toBe(429);
+  });
+
   it('answers a capped upload at once and closes the connection instead of reading its megabyte', async () => {
     const ip = '203.0.113.44';
     const { refused } = await anonymousUntilRefused(ip);
