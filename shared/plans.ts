@@ -46,6 +46,17 @@ export function withinLimit(value: number, limit: number): boolean {
   return limit < 0 || value <= limit;
 }
 
+/** A plan's numeric limits, where -1 means unlimited. */
+export type PlanLimit = 'max_dimensions' | 'max_side' | 'max_cells' | 'max_compute_units_per_job' | 'compute_units_per_month';
+
+/** The cheapest plan above `current` whose `limit` allows `value`, to name in a refusal. */
+export function planAllowing(plans: readonly Plan[], current: Plan, limit: PlanLimit, value: number): string | undefined {
+  return [...plans]
+    .filter((p) => p.price_cents > current.price_cents)
+    .sort((a, b) => a.price_cents - b.price_cents)
+    .find((p) => withinLimit(value, p[limit]))?.code;
+}
+
 export async function listPlans(db: Knex): Promise<Plan[]> {
   return db('plans').orderBy('weight').select<Plan[]>('*');
 }

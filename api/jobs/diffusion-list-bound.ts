@@ -10,7 +10,7 @@ import { AppError } from '../../shared/errors.ts';
 import { MAX_DIFFUSION_SOURCES, MAX_DIFFUSION_STEPS } from '../../shared/lattice/limits.ts';
 import type { PlanCache } from '../auth/plan-cache.ts';
 import type { Principal } from '../../shared/auth/principal.ts';
-import { planAllowing } from './submit-quota.ts';
+import { planAllowing } from '../../shared/plans.ts';
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 

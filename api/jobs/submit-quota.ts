@@ -11,7 +11,7 @@
  */
 import type { Knex } from 'knex';
 import { AppError } from '../../shared/errors.ts';
-import type { Plan } from '../../shared/plans.ts';
+import { type Plan, planAllowing } from '../../shared/plans.ts';
 import { monthlyTotals, nextMonthStart, totalJobs, USAGE_METRICS } from '../../shared/usage.ts';
 
 /**
@@ -49,19 +49,6 @@ export async function jobsRoom(trx: Knex.Transaction, tenantId: string, plan: Pl
   }
   const room = Math.min(wanted, Math.max(0, plan.jobs_per_month - used));
   return { room, usedAfter: used + room };
-}
-
-/** The cheapest plan above `current` whose `limit` allows `value` (-1 = unlimited), to name in a refusal. */
-export function planAllowing(
-  plans: readonly Plan[],
-  current: Plan,
-  limit: 'max_compute_units_per_job' | 'compute_units_per_month',
-  value: number,
-): string | undefined {
-  return [...plans]
-    .filter((p) => p.price_cents > current.price_cents)
-    .sort((a, b) => a.price_cents - b.price_cents)
-    .find((p) => p[limit] < 0 || p[limit] >= value)?.code;
 }
 
 /** Refuses a job that costs more compute units than its plan allows for one job (402). */

@@ -8,7 +8,7 @@ import { isLatticeValidationError } from '../lattice/errors.ts';
 import { resolveParsedParams } from '../lattice/job.ts';
 import { type CheckedLattice, checkSpec, type LatticeSummary } from '../lattice/resolve.ts';
 import type { KernelParamsByType, KernelType, LatticeSpec } from '../lattice/types.ts';
-import type { Plan } from '../plans.ts';
+import { type Plan, planAllowing, type PlanLimit } from '../plans.ts';
 
 /** A lattice validation error as a 400 problem with the engine's code and the field at fault. */
 export function latticeProblem(err: { code: string; field: string; message: string }, prefix: string): AppError {
@@ -50,20 +50,12 @@ export function checkParsedJob<T extends KernelType>(type: T, lattice: CheckedLa
   }, 'body');
 }
 
-type LatticeLimit = 'max_dimensions' | 'max_side' | 'max_cells';
-
-/** The cheapest dearer plan whose `limit` allows `value` (-1 = unlimited), if one does. */
-function planAllowingLattice(plans: readonly Plan[], current: Plan, limit: LatticeLimit, value: number): Plan | undefined {
-  return [...plans]
-    .filter((p) => p.price_cents > current.price_cents)
-    .sort((a, b) => a.price_cents - b.price_cents)
-    .find((p) => p[limit] < 0 || p[limit] >= value);
-}
+type LatticeLimit = Extract<PlanLimit, 'max_dimensions' | 'max_side' | 'max_cells'>;
 
 function refuse(plan: Plan, plans: readonly Plan[], limit: LatticeLimit, value: number, what: string): never {
-  const upgrade = planAllowingLattice(plans, plan, limit, value);
-  throw new AppError('plan_limit_exceeded', `The ${plan.name} plan allows ${what}${upgrade ? ` (the ${upgrade.code} plan allows ${value})` : ''}`, {
-    extra: { limit, limit_value: plan[limit], value, plan: plan.code, ...(upgrade ? { upgrade_plan: upgrade.code } : {}) },
+  const upgrade = planAllowing(plans, plan, limit, value);
+  throw new AppError('plan_limit_exceeded', `The ${plan.name} plan allows ${what}${upgrade ? ` (the ${upgrade} plan allows ${value})` : ''}`, {
+    extra: { limit, limit_value: plan[limit], value, plan: plan.code, ...(upgrade ? { upgrade_plan: upgrade } : {}) },
   });
 }
 
