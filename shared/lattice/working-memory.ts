@@ -4,6 +4,7 @@
  * it fetches it. See docs/architecture.md › Worker memory.
  */
 import { MAX_FIELD_VALUES, MAX_RETURNED_PATH_CELLS } from './limits.ts';
+import { labellingWasmFits, runLabellingLayout } from './run-labelling-layout.ts';
 import type { KernelType } from './types.ts';
 
 /** What the estimate reads of a job: its shape, explicit obstacle count and diffusion sources. */
@@ -83,7 +84,10 @@ export function jobMemoryBytes(job: JobMemoryInput, threads: number): number {
       // Per slab: face labels (4), sizes (8) and flags (1) for two rows; the merge's tables (13).
       const faces = slabs * 2 * rowCells * (13 + 13) + slabs * SLAB_COUNTER_SLOTS * 8;
       const queues = frontier * 4 * GROWTH + slabs * 256;
-      kernel = bits(1) + faces + queues + slabs * rowTable;
+      // Each slab thread labels in its own WebAssembly memory when the layout fits (2 or more
+      // axes); otherwise its JavaScript arrays are sized by a row, as the faces' tables are.
+      const wasm = labellingWasmFits(shape) ? slabs * runLabellingLayout(shape).memoryBytes : 0;
+      kernel = bits(1) + faces + queues + slabs * rowTable + wasm;
       break;
     }
     case 'diffusion': {
