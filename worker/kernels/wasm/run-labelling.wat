@@ -339,20 +339,22 @@
         (i32.store (i32.add (local.get $label) (i32.shl (local.get $k) (i32.const 2))) (local.get $id))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $nextLabel)))
-    ;; The previous row's clusters that no run joined are done: finished, or sized in their face group.
+    ;; The previous row's clusters that no run joined are done: finished, or sized in their face
+    ;; group. Every link joins a run of this row, so a cluster that is not its own root is alive,
+    ;; and a root is alive when a run's renumbering reached it.
     (local.set $k (i32.const 0))
     (block $doneDone
       (loop $nextDone
         (br_if $doneDone (i32.ge_u (local.get $k) (local.get $alive)))
-        (local.set $root (call $find (local.get $k)))
-        (if (i32.eq (i32.load (i32.add (global.get $remap) (i32.shl (local.get $root) (i32.const 2)))) (i32.const -1))
+        (if (i32.and
+              (i32.eq (i32.load (i32.add (global.get $parent) (i32.shl (local.get $k) (i32.const 2)))) (local.get $k))
+              (i32.eq (i32.load (i32.add (global.get $remap) (i32.shl (local.get $k) (i32.const 2)))) (i32.const -1)))
           (then
-            (i32.store (i32.add (global.get $remap) (i32.shl (local.get $root) (i32.const 2))) (i32.const -2))
-            (local.set $f (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $root) (i32.const 2)))))
+            (local.set $f (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $k) (i32.const 2)))))
             (if (i32.ge_s (local.get $f) (i32.const 0))
               (then (f64.store (i32.add (global.get $groupSize) (i32.shl (call $findGroup (local.get $f)) (i32.const 3)))
-                (f64.load (i32.add (global.get $size) (i32.shl (local.get $root) (i32.const 3))))))
-              (else (call $finished (f64.load (i32.add (global.get $size) (i32.shl (local.get $root) (i32.const 3)))))))))
+                (f64.load (i32.add (global.get $size) (i32.shl (local.get $k) (i32.const 3))))))
+              (else (call $finished (f64.load (i32.add (global.get $size) (i32.shl (local.get $k) (i32.const 3)))))))))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $nextDone)))
     (memory.fill (global.get $remap) (i32.const 0xff) (i32.shl (i32.add (local.get $alive) (local.get $n)) (i32.const 2)))
