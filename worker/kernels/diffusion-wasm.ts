@@ -70,6 +70,11 @@ export function wasmStencilFits(lattice: Lattice, slabs: readonly Slab[]): boole
   return lattice.shape.length >= 2 && slabs.every((slab) => layoutOf(lattice, slab).total <= MAX_BYTES);
 }
 
+/** Bytes of the memory a slab's instance takes (whole pages). */
+export function wasmStencilBytes(lattice: Lattice, slab: Slab): number {
+  return Math.ceil(layoutOf(lattice, slab).total / WASM_PAGE) * WASM_PAGE;
+}
+
 /** Float32s of a slab's face buffer: two rounds (alternating) of its first and last row. */
 export function faceBufferCells(lattice: Lattice): number {
   return 4 * lattice.strides[0]!;
