@@ -60,7 +60,8 @@ export function diffusionSlab(task: DiffusionTask, control: JobControl): Diffusi
   const tick = (row: number): void => {
     if (row % rowsPerCheck === 0) control.checkpoint();
   };
-  const barrier = (): void => control.barrier();
+  // A step takes milliseconds: waiters sleep at once rather than poll.
+  const barrier = (): void => control.barrier(0);
   let finalField: Float32Array;
   let scratchBytes = 0;
   if (wasm !== null) {
@@ -100,7 +101,7 @@ export function diffusionSlab(task: DiffusionTask, control: JobControl): Diffusi
     const next = even ? fieldB : fieldA;
     stepSlab(stencil, current, next[me]!, scratch);
     if (step < params.steps - 1) addHeat(next[me]!, params.sources);
-    control.barrier();
+    barrier();
     if (me === 0) control.publishProgress((0.98 * (step + 1)) / params.steps);
   }
   finalField = (params.steps % 2 === 0 ? fieldA : fieldB)[me]!;
