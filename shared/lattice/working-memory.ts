@@ -4,6 +4,7 @@
  * it fetches it. See docs/architecture.md › Worker memory.
  */
 import { MAX_FIELD_VALUES, MAX_RETURNED_PATH_CELLS } from './limits.ts';
+import { labellingWasmFits, runLabellingLayout } from './run-labelling-layout.ts';
 import type { KernelType } from './types.ts';
 
 /** What the estimate reads of a job: its shape, explicit obstacle count and diffusion sources. */
@@ -33,15 +34,20 @@ const coordinateBytes = (d: number): number => 64 + 16 * d;
 
 /**
  * Bytes of a diffusion slab's WebAssembly memory, laid out as diffusion-wasm.ts does: its codes,
- * then either six float32 rows or (while the codes are built) the open mask with a halo row each
- * side and a row of zeros, whichever is longer, with 32 bytes of slack around each region; in
- * whole 64 KiB pages.
+ * then either its two float32 fields (each with a halo row either side), a row of zeros and a
+ * scratch row, or (while the codes are built) the open mask with a halo row each side and a row of
+ * zeros, whichever is longer, with 32 bytes of slack around each region; in whole 64 KiB pages.
  */
 function wasmStencilBytes(slabRows: number, rowCells: number): number {
   const align = (bytes: number): number => Math.ceil(bytes / 16) * 16;
-  const work = align(64 + slabRows * rowCells);
-  const rows = work + 6 * align(4 * rowCells + 64);
-  const mask = align(work + (slabRows + 2) * rowCells + 32) + 64 + rowCells;
+  const pad = 32;
+  const rowBytes = 4 * rowCells;
+  const work = align(2 * pad + slabRows * rowCells);
+  const fieldA = work + pad;
+  const fieldB = align(fieldA + (slabRows + 2) * rowBytes + pad) + pad;
+  const zero = align(fieldB + (slabRows + 2) * rowBytes + pad) + pad;
+  const rows = align(zero + rowBytes + pad) + pad + rowBytes + pad;
+  const mask = align(work + (slabRows + 2) * rowCells + pad) + pad + rowCells + pad;
   return Math.ceil(Math.max(rows, mask) / WASM_PAGE_BYTES) * WASM_PAGE_BYTES;
 }
 
@@ -83,20 +89,24 @@ export function jobMemoryBytes(job: JobMemoryInput, threads: number): number {
       // Per slab: face labels (4), sizes (8) and flags (1) for two rows; the merge's tables (13).
       const faces = slabs * 2 * rowCells * (13 + 13) + slabs * SLAB_COUNTER_SLOTS * 8;
       const queues = frontier * 4 * GROWTH + slabs * 256;
-      kernel = bits(1) + faces + queues + slabs * rowTable;
+      // Each slab thread labels in its own WebAssembly memory when the layout fits (2 or more
+      // axes); otherwise its JavaScript arrays are sized by a row, as the faces' tables are.
+      const wasm = labellingWasmFits(shape) ? slabs * runLabellingLayout(shape).memoryBytes : 0;
+      kernel = bits(1) + faces + queues + slabs * rowTable + wasm;
       break;
     }
     case 'diffusion': {
-      // Two float32 fields and per-slab counters. On 2 or more axes each slab steps in its own
-      // WebAssembly memory (its conductance codes and six float32 rows, in 64 KiB pages) when that
-      // fits in 2 GiB; otherwise (and on one axis) the JavaScript stencil keeps a conductance byte
-      // and an open-mask byte per cell (the mask with a row of halo each side) and a float64 line.
+      // On 2 or more axes each slab steps in its own WebAssembly memory (its conductance codes
+      // and both float32 fields, in 64 KiB pages) when that fits in 2 GiB, sharing only face rows
+      // (two rounds of its two edge rows); otherwise (and on one axis) the JavaScript stencil
+      // shares two float32 fields and keeps a conductance byte and an open-mask byte per cell
+      // (the mask with a row of halo each side) and a float64 line. Plus per-slab counters.
       const slabRows = Math.ceil((shape[0] ?? 1) / slabs);
       const wasmBytes = wasmStencilBytes(slabRows, rowCells);
       const inWasm = d > 1 && wasmBytes <= WASM_MAX_BYTES;
       const scratch = 8 * slabs * (d > 1 ? (shape[d - 1] ?? 1) : 1);
-      const stencil = inWasm ? slabs * wasmBytes : 2 * cells + slabs * 2 * rowCells + scratch;
-      kernel = 8 * cells + stencil + slabs * SLAB_COUNTER_SLOTS * 8 + (job.sources ?? 0) * 64;
+      const stencil = inWasm ? slabs * (wasmBytes + 16 * rowCells) : 8 * cells + 2 * cells + slabs * 2 * rowCells + scratch;
+      kernel = stencil + slabs * SLAB_COUNTER_SLOTS * 8 + (job.sources ?? 0) * 64;
       break;
     }
   }

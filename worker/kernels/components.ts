@@ -11,16 +11,19 @@
  */
 import type { ComponentsResult } from '../../shared/lattice/types.ts';
 import type { JobControl } from './job-control.ts';
+import { labellingWasmFits } from '../../shared/lattice/run-labelling-layout.ts';
+import { FinishedClusters, HISTOGRAM_BINS, log2Bin } from './finished-clusters.ts';
 import { FIRST_ROW, LAST_ROW, labelSlabRuns } from './run-labelling.ts';
+import { labelSlabRunsWasm } from './run-labelling-wasm.ts';
 import type { ComponentsTask } from './task.ts';
+
+export { HISTOGRAM_BINS, log2Bin } from './finished-clusters.ts';
 
 /** Per-slab stats layout (Float64): count, largest, face clusters, then histogram bins. */
 const STAT_COUNT = 0;
 const STAT_LARGEST = 1;
 const STAT_FACE = 2;
 const STAT_HISTOGRAM = 3;
-/** Bins of the log2 histogram: sizes reach 2^32. */
-export const HISTOGRAM_BINS = 33;
 /** Float64 slots of a slab's stats. */
 export const COMPONENT_STATS_SLOTS = STAT_HISTOGRAM + HISTOGRAM_BINS;
 
@@ -37,20 +40,14 @@ export interface ComponentsSlabOutcome {
   build_ms: number;
 }
 
-/** floor(log2(size)) for sizes up to 2^32. */
-export function log2Bin(size: number): number {
-  return size >= 2 ** 32 ? 32 : 31 - Math.clz32(size);
-}
-
 export function componentsSlab(task: ComponentsTask, control: JobControl): ComponentsSlabOutcome {
   const { lattice, slabs, slab: me, buffers } = task;
   const own = slabs[me]!;
   const stats = new Float64Array(buffers.stats[me]!);
   const rowCells = lattice.strides[0]!;
   const rowsPerCheck = Math.max(1, Math.floor(CHECK_CELLS / rowCells));
-  let count = 0;
-  let largest = 0;
-  const labelled = labelSlabRuns({
+  const finished = new FinishedClusters();
+  const job = {
     lattice,
     lo: own.lo,
     rows: own.rows,
@@ -58,20 +55,18 @@ export function componentsSlab(task: ComponentsTask, control: JobControl): Compo
     faceLabels: new Int32Array(buffers.faceLabels[me]!),
     faceSizes: new Float64Array(buffers.faceSizes[me]!),
     faceFlags: new Uint8Array(buffers.faceFlags[me]!),
-    finished: (size) => {
-      count++;
-      if (size > largest) largest = size;
-      stats[STAT_HISTOGRAM + log2Bin(size)]!++;
-    },
-    tick: (rowsDone) => {
+    finished,
+    tick: (rowsDone: number) => {
       if (rowsDone % rowsPerCheck !== 0) return;
       control.checkpoint();
       control.floats[control.slabSlot(me, DONE)] = rowsDone / own.rows;
       control.publishProgress(0.95 * (control.sumSlabs(DONE) / slabs.length));
     },
-  });
-  stats[STAT_COUNT] = count;
-  stats[STAT_LARGEST] = largest;
+  };
+  const labelled = labellingWasmFits(lattice.shape) ? labelSlabRunsWasm(job) : labelSlabRuns(job);
+  stats[STAT_COUNT] = finished.count;
+  stats[STAT_LARGEST] = finished.largest;
+  stats.set(finished.histogram, STAT_HISTOGRAM);
   stats[STAT_FACE] = labelled.faceCount;
   control.floats[control.slabSlot(me, DONE)] = 1;
   control.barrier();

@@ -1,7 +1,9 @@
 /**
  * The diffusion step in WebAssembly SIMD (worker/kernels/wasm/diffusion-stencil.wat), four
- * float32 cells at a time, one module instance per slab thread copying rows of the shared fields in
- * and out. See docs/architecture.md › Kernels.
+ * float32 cells at a time, one module instance per slab thread. The instance's memory holds the
+ * slab's conductance codes and both of its fields, each with a halo row either side, so a step
+ * reads and writes the fields in place: only the slab's two face rows cross to the neighbour
+ * slabs, through small shared face buffers (`exchangeFaces`). See docs/architecture.md › Kernels.
  */
 import type { Slab } from './slabs.ts';
 import type { Lattice } from '../../shared/lattice/types.ts';
@@ -36,33 +38,46 @@ const align = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 /** Byte addresses of a slab instance's regions. */
 interface Layout {
   codes: number;
-  /** The mask while the codes are built, then the rows. */
+  /** The mask while the codes are built, then the fields. */
   work: number;
   /** A row of zero mask bytes (missing neighbour lines) while the codes are built. */
   maskZero: number;
-  rowBytes: number;
+  /** Field k's halo row below the slab; its rows follow, then the halo row above. */
+  fields: [number, number];
+  /** A row of zeros (missing neighbour lines), and a row for summing lines past the fourth. */
   zero: number;
-  ring: [number, number, number];
-  out: number;
   scratch: number;
   total: number;
 }
 
 function layoutOf(lattice: Lattice, slab: Slab): Layout {
   const rowCells = lattice.strides[0]!;
+  const rowBytes = rowCells * 4;
   const codes = PAD;
   const work = align(codes + slab.cells + PAD);
-  const rowBytes = align(rowCells * 4 + 2 * PAD);
-  const row = (k: number): number => work + k * rowBytes + PAD;
-  const rows = work + 6 * rowBytes;
+  const fieldA = work + PAD;
+  const fieldB = align(fieldA + (slab.rows + 2) * rowBytes + PAD) + PAD;
+  const zero = align(fieldB + (slab.rows + 2) * rowBytes + PAD) + PAD;
+  const scratch = align(zero + rowBytes + PAD) + PAD;
+  const rows = scratch + rowBytes + PAD;
   const maskZero = align(work + codesMaskBytes(lattice, slab) + PAD) + PAD;
   const total = Math.max(rows, maskZero + rowCells + PAD);
-  return { codes, work, maskZero, rowBytes, zero: row(0), ring: [row(1), row(2), row(3)], out: row(4), scratch: row(5), total };
+  return { codes, work, maskZero, fields: [fieldA, fieldB], zero, scratch, total };
 }
 
-/** Whether a slab can step in WebAssembly: a row of lines along the last axis, and a memory that fits. */
-export function wasmStencilFits(lattice: Lattice, slab: Slab): boolean {
-  return lattice.shape.length >= 2 && layoutOf(lattice, slab).total <= MAX_BYTES;
+/** Whether every slab of a run can step in WebAssembly: rows of lines, and memories that fit. */
+export function wasmStencilFits(lattice: Lattice, slabs: readonly Slab[]): boolean {
+  return lattice.shape.length >= 2 && slabs.every((slab) => layoutOf(lattice, slab).total <= MAX_BYTES);
+}
+
+/** Bytes of the memory a slab's instance takes (whole pages). */
+export function wasmStencilBytes(lattice: Lattice, slab: Slab): number {
+  return Math.ceil(layoutOf(lattice, slab).total / WASM_PAGE) * WASM_PAGE;
+}
+
+/** Float32s of a slab's face buffer: two rounds (alternating) of its first and last row. */
+export function faceBufferCells(lattice: Lattice): number {
+  return 4 * lattice.strides[0]!;
 }
 
 /** A middle-axis neighbour line that does not exist (offsets are multiples of 4). */
@@ -114,9 +129,13 @@ export class WasmStencil {
   private readonly layout: Layout;
   private readonly f32: Float32Array;
   private readonly spans: LineSpan[];
+  private readonly rowCells: number;
+  private readonly rows: number;
 
   constructor(lattice: Lattice, slab: Slab) {
     this.layout = layoutOf(lattice, slab);
+    this.rowCells = lattice.strides[0]!;
+    this.rows = slab.rows;
     this.exports = instantiate<StencilExports>(stencilModule());
     const memory = this.exports.memory;
     const pages = Math.ceil(this.layout.total / WASM_PAGE);
@@ -125,6 +144,51 @@ export class WasmStencil {
     this.mask = new Uint8Array(memory.buffer, this.layout.work, codesMaskBytes(lattice, slab));
     this.f32 = new Float32Array(memory.buffer);
     this.spans = spansOf(lattice);
+  }
+
+  /** Field k's rows of the slab (without the halo rows), in the instance's memory. */
+  field(k: 0 | 1): Float32Array {
+    return this.f32.subarray((this.layout.fields[k] >> 2) + this.rowCells, (this.layout.fields[k] >> 2) + (this.rows + 1) * this.rowCells);
+  }
+
+  /** Row q of field k, -1 ≤ q ≤ rows (-1 and rows are the halo rows). */
+  private row(k: 0 | 1, q: number): Float32Array {
+    const at = (this.layout.fields[k] >> 2) + (q + 1) * this.rowCells;
+    return this.f32.subarray(at, at + this.rowCells);
+  }
+
+  /**
+   * Hands field k's face rows to the neighbour slabs and takes theirs into its halo rows. Call it
+   * in every slab thread with the same `round` (counted from 0): the faces go to buffer half
+   * `round mod 2`, so a neighbour already writing the next round's faces never overwrites those
+   * being read. A halo row with no neighbour (an open lattice's edge) stays zero.
+   *
+   * @param faces - every slab's face buffer (faceBufferCells float32s each)
+   * @param barrier - waits for every slab thread
+   */
+  exchangeFaces(lattice: Lattice, slabs: readonly Slab[], me: number, k: 0 | 1, faces: readonly Float32Array[], round: number, barrier: () => void): void {
+    const rowCells = this.rowCells;
+    const half = (round % 2) * 2 * rowCells;
+    const own = slabs[me]!;
+    faces[me]!.set(this.row(k, 0), half);
+    faces[me]!.set(this.row(k, own.rows - 1), half + rowCells);
+    barrier();
+    const side0 = lattice.shape[0]!;
+    const cyclic0 = lattice.boundary === 'periodic' && side0 > 2;
+    const count = slabs.length;
+    const below = this.row(k, -1);
+    const above = this.row(k, own.rows);
+    if (own.row0 > 0 || cyclic0) {
+      const from = faces[(me - 1 + count) % count]!;
+      below.set(from.subarray(half + rowCells, half + 2 * rowCells));
+    }
+    if (own.row0 + own.rows < side0 || cyclic0) {
+      const from = faces[(me + 1) % count]!;
+      above.set(from.subarray(half, half + rowCells));
+    } else {
+      // The last span's SIMD tail may have written a few cells past the slab's last row.
+      above.fill(0, 0, Math.min(rowCells, 8));
+    }
   }
 
   /** Bytes of the instance's memory. */
@@ -169,76 +233,47 @@ export class WasmStencil {
   }
 
   /**
-   * Computes `next` (this slab's) from `current` (every slab's, for the rows either side).
+   * Computes field 1 - k from field k, in place in the instance's memory; the halo rows of field
+   * k must hold the neighbour slabs' edge rows (`exchangeFaces`).
    *
    * @param tick - called before each row; may throw to stop
    */
-  step(lattice: Lattice, slabs: readonly Slab[], me: number, current: readonly Float32Array[], next: Float32Array, alpha: number, tick: (row: number) => void): void {
+  step(lattice: Lattice, k: 0 | 1, alpha: number, tick: (row: number) => void): void {
     const { span, lineEnds, accumulate } = this.exports;
     const L = this.layout;
-    const f32 = this.f32;
-    const own = slabs[me]!;
-    const { shape, strides } = lattice;
+    const { shape } = lattice;
     const d = shape.length;
-    const rowCells = strides[0]!;
-    const side0 = shape[0]!;
-    const wrap = lattice.boundary === 'periodic';
-    const cyclic0 = wrap && side0 > 2;
-    const n = shape[d - 1]!;
-    const wrapLine = wrap && n > 2 ? 1 : 0;
-    const slabCount = slabs.length;
-    const below = (me - 1 + slabCount) % slabCount;
-    const above = (me + 1) % slabCount;
-    const u = current[me]!;
+    const rowCells = this.rowCells;
     const rowBytes = rowCells * 4;
-    // Where local row q (-1 ≤ q ≤ rows) lies in the ring, or the zero row when it does not exist.
-    const slotOf = (q: number): number => L.ring[(q + 3) % 3]!;
-    const load = (q: number): number => {
-      let field: Float32Array | null = null;
-      let base = 0;
-      if (q >= 0 && q < own.rows) {
-        field = u;
-        base = q * rowCells;
-      } else if (q < 0 && (own.row0 > 0 || cyclic0)) {
-        field = current[below]!;
-        base = (slabs[below]!.rows - 1) * rowCells;
-      } else if (q >= own.rows && (own.row0 + own.rows < side0 || cyclic0)) {
-        field = current[above]!;
-      }
-      if (field === null) return L.zero;
-      const at = slotOf(q);
-      f32.set(field.subarray(base, base + rowCells), at >> 2);
-      return at;
-    };
+    const n = shape[d - 1]!;
+    const wrapLine = lattice.boundary === 'periodic' && n > 2 ? 1 : 0;
     const lineCount = 2 * d - 2;
     const spans = this.spans;
     const offsets = new Int32Array(Math.max(4, lineCount));
-    let down = load(-1);
-    let here = load(0);
-    for (let r = 0; r < own.rows; r++) {
+    const from = L.fields[k] + rowBytes;
+    const to = L.fields[k === 0 ? 1 : 0] + rowBytes;
+    for (let r = 0; r < this.rows; r++) {
       tick(r);
-      const up = load(r + 1);
+      const here = from + r * rowBytes;
       const zero = L.zero - here;
       const codes = L.codes + r * rowCells;
       for (const { at, lines, middle } of spans) {
         offsets.fill(zero);
-        offsets[0] = down - here;
-        offsets[1] = up - here;
-        for (let k = 0; k < middle.length; k++) if (middle[k] !== MISSING) offsets[2 + k] = middle[k]!;
+        // The rows either side are the field's own rows or its halo rows (zero when missing).
+        offsets[0] = -rowBytes;
+        offsets[1] = rowBytes;
+        for (let m = 0; m < middle.length; m++) if (middle[m] !== MISSING) offsets[2 + m] = middle[m]!;
         let o3 = offsets[3]!;
-        const from = here + at * 4;
+        const u = here + at * 4;
         if (lineCount > 4) {
           // Lines past the fourth: summed into the scratch row, read as the fourth.
-          for (let k = 3; k < lineCount; k++) accumulate(L.scratch + at * 4, from + offsets[k]!, lines * n, k === 3 ? 1 : 0);
+          for (let m = 3; m < lineCount; m++) accumulate(L.scratch + at * 4, u + offsets[m]!, lines * n, m === 3 ? 1 : 0);
           o3 = L.scratch - here;
         }
-        const out = L.out + at * 4;
-        span(out, from, codes + at, lines * n, offsets[0]!, offsets[1]!, offsets[2]!, o3, alpha);
-        lineEnds(out, from, codes + at, lines, n, wrapLine, offsets[0]!, offsets[1]!, offsets[2]!, o3, alpha);
+        const out = to + r * rowBytes + at * 4;
+        span(out, u, codes + at, lines * n, offsets[0]!, offsets[1]!, offsets[2]!, o3, alpha);
+        lineEnds(out, u, codes + at, lines, n, wrapLine, offsets[0]!, offsets[1]!, offsets[2]!, o3, alpha);
       }
-      next.set(f32.subarray(L.out >> 2, (L.out + rowBytes) >> 2), r * rowCells);
-      down = here;
-      here = up;
     }
   }
 }

@@ -39,7 +39,7 @@ export function diffusionSlab(task: DiffusionTask, control: JobControl): Diffusi
   const rowsPerCheck = Math.max(1, Math.floor(CHECK_CELLS / rowCells));
   // The SIMD stencil builds the codes in its own memory; the JavaScript one is for 1-D lattices
   // and slabs too large for a WebAssembly memory.
-  const wasm = wasmStencilFits(lattice, own) ? new WasmStencil(lattice, own) : null;
+  const wasm = wasmStencilFits(lattice, slabs) ? new WasmStencil(lattice, own) : null;
   const tickBuild = (rows: number): void => {
     if (rows % rowsPerCheck !== 0) return;
     control.checkpoint();
@@ -52,49 +52,70 @@ export function diffusionSlab(task: DiffusionTask, control: JobControl): Diffusi
     built = { codes: wasm.codes, bytes: 0 };
   }
   const codes = built.codes;
-  const fieldA = buffers.fieldA.map((buffer) => new Float32Array(buffer));
-  const fieldB = buffers.fieldB.map((buffer) => new Float32Array(buffer));
   const addHeat = (field: Float32Array, points: typeof params.sources): void => {
     for (const point of points) {
       if (point.index >= own.lo && point.index < own.lo + own.cells) field[point.index - own.lo]! += point.value;
     }
   };
+  const tick = (row: number): void => {
+    if (row % rowsPerCheck === 0) control.checkpoint();
+  };
+  // A step takes milliseconds: waiters sleep at once rather than poll.
+  const barrier = (): void => control.barrier(0);
+  let finalField: Float32Array;
+  let scratchBytes = 0;
+  if (wasm !== null) {
+    // Both fields live in the instance's memory; only face rows cross between slabs.
+    const faces = buffers.faces.map((buffer) => new Float32Array(buffer));
+    addHeat(wasm.field(0), params.initial);
+    if (params.steps > 0) addHeat(wasm.field(0), params.sources);
+    const build_ms = performance.now() - buildStarted;
+    wasm.exchangeFaces(lattice, slabs, me, 0, faces, 0, barrier);
+    for (let step = 0; step < params.steps; step++) {
+      const k = (step % 2) as 0 | 1;
+      wasm.step(lattice, k, params.alpha, tick);
+      const next = (1 - k) as 0 | 1;
+      if (step < params.steps - 1) {
+        addHeat(wasm.field(next), params.sources);
+        wasm.exchangeFaces(lattice, slabs, me, next, faces, step + 1, barrier);
+      }
+      if (me === 0) control.publishProgress((0.98 * (step + 1)) / params.steps);
+    }
+    finalField = wasm.field((params.steps % 2) as 0 | 1);
+    return finish(task, control, codes, finalField, built.bytes + wasm.bytes, build_ms);
+  }
+  const fieldA = buffers.fieldA.map((buffer) => new Float32Array(buffer));
+  const fieldB = buffers.fieldB.map((buffer) => new Float32Array(buffer));
   addHeat(fieldA[me]!, params.initial);
   if (params.steps > 0) addHeat(fieldA[me]!, params.sources);
   const lineCells = lattice.shape.length > 1 ? lattice.shape[lattice.shape.length - 1]! : 1;
-  const scratch = new Float64Array(wasm === null ? lineCells : 0);
+  const scratch = new Float64Array(lineCells);
+  scratchBytes = scratch.byteLength;
   const build_ms = performance.now() - buildStarted;
   control.barrier();
 
-  const stencil = {
-    lattice,
-    slabs,
-    me,
-    codes,
-    weights: stencilWeights(params.alpha),
-    tick: (row: number) => {
-      if (row % rowsPerCheck === 0) control.checkpoint();
-    },
-  };
+  const stencil = { lattice, slabs, me, codes, weights: stencilWeights(params.alpha), tick };
   for (let step = 0; step < params.steps; step++) {
     const even = step % 2 === 0;
     const current = even ? fieldA : fieldB;
     const next = even ? fieldB : fieldA;
-    if (wasm !== null) wasm.step(lattice, slabs, me, current, next[me]!, params.alpha, stencil.tick);
-    else stepSlab(stencil, current, next[me]!, scratch);
+    stepSlab(stencil, current, next[me]!, scratch);
     if (step < params.steps - 1) addHeat(next[me]!, params.sources);
-    control.barrier();
+    barrier();
     if (me === 0) control.publishProgress((0.98 * (step + 1)) / params.steps);
   }
-  const final = params.steps % 2 === 0 ? fieldA : fieldB;
-  const sampled = sampleShape(lattice.shape);
-  summarise(task, control, codes, final[me]!, sampled);
-  control.barrier();
-  const bytes = built.bytes + scratch.byteLength + (wasm?.bytes ?? 0);
-  if (me !== 0) return { result: null, bytes, build_ms };
-  return { result: combine(task, sampled), bytes, build_ms };
+  finalField = (params.steps % 2 === 0 ? fieldA : fieldB)[me]!;
+  return finish(task, control, codes, finalField, built.bytes + scratchBytes, build_ms);
 }
 
+/** Summarises this slab's final field and, on slab 0 after every slab has, combines the result. */
+function finish(task: DiffusionTask, control: JobControl, codes: Uint8Array, field: Float32Array, bytes: number, build_ms: number): DiffusionSlabOutcome {
+  const sampled = sampleShape(task.lattice.shape);
+  summarise(task, control, codes, field, sampled);
+  control.barrier();
+  if (task.slab !== 0) return { result: null, bytes, build_ms };
+  return { result: combine(task, sampled), bytes, build_ms };
+}
 /** Writes this slab's totals and block sums into its summary buffer. */
 function summarise(task: DiffusionTask, control: JobControl, codes: Uint8Array, field: Float32Array, sampled: number[]): void {
   const { lattice, slabs, slab: me, buffers } = task;

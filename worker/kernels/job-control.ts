@@ -150,8 +150,12 @@ export class JobControl {
    * Waits until every slab thread of the run arrives. Plain writes made before the barrier are
    * visible to every thread after it (the Atomics operations order them). Throws when the run
    * is cancelled or a sibling failed, so no thread waits for one that will never come.
+   *
+   * @param spins - times a waiter polls before it sleeps: worth it when the others are a wake-up
+   *   away (short search rounds), not when a phase lasts milliseconds (a diffusion step), where
+   *   polling only takes a core from a thread still working on a busy machine
    */
-  barrier(): void {
+  barrier(spins = BARRIER_SPINS): void {
     this.checkpoint();
     if (this.threads === 1) return;
     const { ints } = this;
@@ -162,10 +166,10 @@ export class JobControl {
       Atomics.notify(ints, BARRIER_GENERATION);
       return;
     }
-    let spins = 0;
+    let polled = 0;
     while (Atomics.load(ints, BARRIER_GENERATION) === generation) {
-      if (spins < BARRIER_SPINS) {
-        spins++;
+      if (polled < spins) {
+        polled++;
         continue;
       }
       this.checkpoint();

@@ -22,8 +22,8 @@ export interface KernelPoolOptions {
    */
   minRowsPerSlab?: number;
   /**
-   * Most bytes of shared working memory one run may allocate; a larger run fails with
-   * `too_large` before allocating anything.
+   * Most bytes of working memory one run may allocate (its shared arrays and its slab threads'
+   * WebAssembly memories); a larger run fails with `too_large` before allocating anything.
    * @defaultValue half of `os.totalmem()`
    */
   memoryLimitBytes?: number;

@@ -19,7 +19,7 @@ import { resolveKernelPoolOptions } from './kernel-pool-options.ts';
 import type { KernelPoolOptions, ResolvedKernelPoolOptions } from './kernel-pool-options.ts';
 import type { KernelOutcome, KernelRun, KernelRunOptions, KernelRunStats } from './kernel-run.ts';
 import runKernelTask from './kernel-thread.ts';
-import { allocateSlabBuffers, slabBufferBytes } from './slab-buffers.ts';
+import { allocateSlabBuffers, slabBufferBytes, slabWasmBytes } from './slab-buffers.ts';
 import type { SlabKernel } from './slab-buffers.ts';
 import type { KernelTask, TaskEnvelope } from './task.ts';
 import { ThreadSlots } from './thread-slots.ts';
@@ -299,10 +299,11 @@ export class KernelPool {
   ): Promise<SlabsOutcome & { memoryBytes: number; stats: (method: KernelRunStats['method']) => Omit<KernelRunStats, 'wall_ms'> }> {
     const slabs = planSlabs(lattice, control.threads);
     const sharedBytes = slabBufferBytes(kernel, lattice, slabs) + control.bytes;
-    if (sharedBytes > this.options.memoryLimitBytes) {
+    const workingBytes = sharedBytes + slabWasmBytes(kernel, lattice, slabs);
+    if (workingBytes > this.options.memoryLimitBytes) {
       throw new KernelError(
         'too_large',
-        `the run needs ${sharedBytes} bytes of working memory; the pool allows ${this.options.memoryLimitBytes}`,
+        `the run needs ${workingBytes} bytes of working memory; the pool allows ${this.options.memoryLimitBytes}`,
       );
     }
     // Allocated once the run's threads are free: a run waiting for threads holds no slabs.

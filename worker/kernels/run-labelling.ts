@@ -4,6 +4,7 @@
  * the face buffers for the merge across slabs. See docs/architecture.md › Kernels.
  */
 import type { Lattice } from '../../shared/lattice/types.ts';
+import type { FinishedClusters } from './finished-clusters.ts';
 import { fillOpenBytes, fillOpenLines, lineWords } from './open-mask.ts';
 
 /** Face flags: the cluster has a cell on the first, or the last, row of axis 0. */
@@ -21,8 +22,8 @@ export interface SlabLabelling {
   faceLabels: Int32Array;
   faceSizes: Float64Array;
   faceFlags: Uint8Array;
-  /** A finished cluster (touching neither face) of `size` cells. */
-  finished: (size: number) => void;
+  /** Where finished clusters (touching neither face) are counted. */
+  finished: FinishedClusters;
   /** Called before each row with the rows done; may throw to stop. */
   tick: (rowsDone: number) => void;
 }
@@ -280,7 +281,7 @@ export function labelSlabRuns(job: SlabLabelling): { faceCount: number; bytes: n
       remap[root] = -2;
       const first = firstOf[root]!;
       if (first >= 0) groupSize[findGroup(first)] = size[root]!;
-      else finished(size[root]!);
+      else finished.add(size[root]!);
     }
     remap.fill(-1, 0, alive + n);
     for (let id = 0; id < m; id++) {
@@ -358,7 +359,7 @@ function labelChain(job: SlabLabelling): { faceCount: number; bytes: number } {
   let faceCount = 0;
   const close = (size: number, first: boolean, last: boolean): void => {
     if (!first && !last) {
-      finished(size);
+      finished.add(size);
       return;
     }
     faceSizes[faceCount] = size;

@@ -8,6 +8,8 @@ import type { Slab } from './slabs.ts';
 import type { Lattice } from '../../shared/lattice/types.ts';
 import { COMPONENT_STATS_SLOTS } from './components.ts';
 import { SUMMARY_SLOTS } from './diffusion.ts';
+import { faceBufferCells, wasmStencilBytes, wasmStencilFits } from './diffusion-wasm.ts';
+import { labellingWasmFits, runLabellingLayout } from '../../shared/lattice/run-labelling-layout.ts';
 import type { BfsBuffers, ComponentsBuffers, DiffusionBuffers } from './task.ts';
 
 /** Kernels that run on slabs with shared arrays. */
@@ -45,10 +47,13 @@ function sizesOf(kernel: SlabKernel, lattice: Lattice, slabs: readonly Slab[]): 
       };
     case 'diffusion': {
       const samples = sampleShape(lattice.shape).reduce((product, side) => product * side, 1);
+      // WebAssembly slabs keep codes and fields in their own memory (counted as thread memory)
+      // and share only face rows; the JavaScript stencil reads its neighbours' fields in place.
+      const wasm = wasmStencilFits(lattice, slabs);
       return {
-        // Obstacles live in each thread's private code bytes (counted as thread memory).
-        fieldA: perSlab((slab) => slab.cells * 4),
-        fieldB: perSlab((slab) => slab.cells * 4),
+        fieldA: perSlab((slab) => (wasm ? 0 : slab.cells * 4)),
+        fieldB: perSlab((slab) => (wasm ? 0 : slab.cells * 4)),
+        faces: perSlab(() => (wasm ? faceBufferCells(lattice) * 4 : 0)),
         samples: perSlab(() => (SUMMARY_SLOTS + samples) * 8),
       };
     }
@@ -62,6 +67,16 @@ export function slabBufferBytes(kernel: SlabKernel, lattice: Lattice, slabs: rea
     for (const bytes of sizes ?? []) total += bytes;
   }
   return total;
+}
+
+/**
+ * Bytes of the WebAssembly memories a kernel run's slab threads take beside the shared buffers:
+ * diffusion's fields and codes, components' row arrays.
+ */
+export function slabWasmBytes(kernel: SlabKernel, lattice: Lattice, slabs: readonly Slab[]): number {
+  if (kernel === 'diffusion' && wasmStencilFits(lattice, slabs)) return slabs.reduce((sum, slab) => sum + wasmStencilBytes(lattice, slab), 0);
+  if (kernel === 'components' && labellingWasmFits(lattice.shape)) return slabs.length * runLabellingLayout(lattice.shape).memoryBytes;
+  return 0;
 }
 
 /** Allocates a kernel run's shared buffers (zeroed). */

@@ -66,9 +66,11 @@ export interface ComponentsTask extends SlabTaskBase {
 
 /** Per-slab shared arrays of a diffusion run. */
 export interface DiffusionBuffers {
-  /** Float32 fields, swapped each step. */
+  /** Float32 fields of the JavaScript stencil, swapped each step (empty when the slabs step in WebAssembly). */
   fieldA: SharedArrayBuffer[];
   fieldB: SharedArrayBuffer[];
+  /** Face rows handed between WebAssembly slabs (empty for the JavaScript stencil). */
+  faces: SharedArrayBuffer[];
   /** Per slab, Float64 totals of the final field (heat, min, max, open cells), then its block sums. */
   samples: SharedArrayBuffer[];
 }

@@ -1,0 +1,91 @@
+/**
+ * The WebAssembly labelling of a slab against the JavaScript one it replaces (which stays for rows
+ * too long for a WebAssembly memory), and components through the pool against union-find, on
+ * lattices whose lines span several 32-bit words: runs that cross words, lines of exactly 32 or
+ * 64 cells, periodic seams. The small lattices of components.property.test.ts fit in one word.
+ */
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveLattice } from '../../shared/lattice/resolve.ts';
+import type { LatticeSpecInput } from '../../shared/lattice/types.ts';
+import { FinishedClusters } from '../../worker/kernels/finished-clusters.ts';
+import { KernelPool } from '../../worker/kernels/kernel-pool.ts';
+import { labelSlabRuns, type SlabLabelling } from '../../worker/kernels/run-labelling.ts';
+import { labelSlabRunsWasm } from '../../worker/kernels/run-labelling-wasm.ts';
+import { refComponents } from '../lattice/reference.ts';
+
+const pool = new KernelPool({ threads: 2 });
+beforeAll(() => pool.start());
+afterAll(() => pool.close());
+
+/** 2 to 4 axes, the last one 1 to 100 cells long (often 31, 32, 33 or 64), a few thousand cells. */
+const wideLatticeArb: fc.Arbitrary<LatticeSpecInput> = fc
+  .integer({ min: 2, max: 4 })
+  .chain((d) =>
+    fc.record({
+      head: fc.array(fc.integer({ min: 1, max: [0, 0, 30, 8, 5][d]! }), { minLength: d - 1, maxLength: d - 1 }),
+      line: fc.oneof(fc.integer({ min: 1, max: 100 }), fc.constantFrom(31, 32, 33, 64, 65)),
+      boundary: fc.constantFrom('open' as const, 'periodic' as const),
+      obstacles: fc.oneof(
+        fc.record({ density: fc.double({ min: 0, max: 0.75, noNaN: true }), seed: fc.integer({ min: 0, max: 2 ** 32 - 1 }) }),
+        fc.constant(undefined),
+      ),
+    }),
+  )
+  .map(({ head, line, boundary, obstacles }) => ({ shape: [...head, line], boundary, ...(obstacles ? { obstacles } : {}) }));
+
+/** Both labellings of rows [row0, row1) of a lattice: faces, finished counts and histogram. */
+function labelBoth(spec: LatticeSpecInput, cut: number) {
+  const lattice = resolveLattice(spec);
+  const rowCells = lattice.strides[0]!;
+  const row0 = Math.min(cut, lattice.shape[0]! - 1);
+  const rows = lattice.shape[0]! - row0;
+  return [labelSlabRuns, labelSlabRunsWasm].map((label) => {
+    const job: SlabLabelling = {
+      lattice,
+      lo: row0 * rowCells,
+      rows,
+      row0,
+      faceLabels: new Int32Array(2 * rowCells),
+      faceSizes: new Float64Array(2 * rowCells),
+      faceFlags: new Uint8Array(2 * rowCells),
+      finished: new FinishedClusters(),
+      tick: () => {},
+    };
+    const { faceCount } = label(job);
+    const { count, largest, histogram } = job.finished;
+    return {
+      faceCount,
+      faceLabels: [...job.faceLabels],
+      faceSizes: [...job.faceSizes.subarray(0, faceCount)],
+      faceFlags: [...job.faceFlags.subarray(0, faceCount)],
+      finished: { count, largest, histogram: [...histogram] },
+    };
+  });
+}
+
+describe('WebAssembly run labelling', () => {
+  it('labels a slab exactly as the JavaScript labelling does', () => {
+    fc.assert(
+      fc.property(wideLatticeArb, fc.integer({ min: 0, max: 29 }), (spec, cut) => {
+        const [js, wasm] = labelBoth(spec, cut);
+        expect(wasm, JSON.stringify(spec)).toEqual(js);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('gives the reference components through the pool on lines of several words', async () => {
+    await fc.assert(
+      fc.asyncProperty(wideLatticeArb, async (spec) => {
+        const expected = refComponents(resolveLattice(spec));
+        for (const threads of [1, 2]) {
+          const { memory_bytes, ...result } = await pool.run('components', spec, {}, { threads });
+          expect(result, `${JSON.stringify(spec)} threads ${threads}`).toEqual(expected);
+          expect(memory_bytes).toBeGreaterThan(0);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  }, 60_000);
+});

@@ -1,0 +1,167 @@
+/**
+ * Connected components of one slab in WebAssembly (worker/kernels/wasm/run-labelling.wat): the
+ * algorithm of run-labelling.ts, with the per-row work (runs, joins, union-find, renumbering and
+ * the finished clusters' counts) in the module and the row's open bits written straight into its
+ * memory. The slab's first and last rows (the faces) are read back here. One instance per run,
+ * its memory laid out by shared/lattice/run-labelling-layout.ts, so a job's memory reservation
+ * counts exactly what it takes. See docs/architecture.md › Kernels.
+ */
+import { runLabellingLayout } from '../../shared/lattice/run-labelling-layout.ts';
+import { HISTOGRAM_BINS } from './finished-clusters.ts';
+import { fillOpenLines } from './open-mask.ts';
+import { FIRST_ROW, LAST_ROW, type SlabLabelling } from './run-labelling.ts';
+import { WASM_PAGE, compileWasm, instantiate, type WasmMemory } from './wasm-runtime.ts';
+
+interface LabellingExports {
+  memory: WasmMemory;
+  init(...layout: number[]): void;
+  alive(): number;
+  row(cur: number, prev: number, first: number): number;
+}
+
+let compiled: object | null = null;
+
+/** The assembled module, compiled once per thread. */
+function labellingModule(): object {
+  compiled ??= compileWasm(new URL('./wasm/run-labelling.wasm', import.meta.url));
+  return compiled;
+}
+
+/**
+ * Labels a slab of a lattice of 2 or more axes whose layout fits a WebAssembly memory
+ * (`labellingWasmFits`), with the same outputs as `labelSlabRuns`.
+ *
+ * @returns the face clusters, and the bytes this allocated (the module's memory included)
+ */
+export function labelSlabRunsWasm(job: SlabLabelling): { faceCount: number; bytes: number } {
+  const { lattice, lo, rows, row0, faceLabels, faceSizes, faceFlags, finished, tick } = job;
+  const { shape, strides } = lattice;
+  const d = shape.length;
+  const rowCells = strides[0]!;
+  const layout = runLabellingLayout(shape);
+  const { lines, perLine, lineCells, maxRuns, offsets } = layout;
+  const wrap = lattice.boundary === 'periodic';
+
+  const exports = instantiate<LabellingExports>(labellingModule());
+  exports.memory.grow(layout.memoryBytes / WASM_PAGE - exports.memory.buffer.byteLength / WASM_PAGE);
+  const buffer = exports.memory.buffer;
+  const i32 = new Int32Array(buffer);
+  const f64 = new Float64Array(buffer);
+
+  // Per line, the lines of the same row it joins: the previous line along each middle axis,
+  // and across a periodic middle axis's seam.
+  const joinFirst = layout.joinFirst >> 2;
+  const joinList = layout.joinList >> 2;
+  const midAxes = d - 2;
+  const coords = new Float64Array(midAxes);
+  let listed = 0;
+  for (let line = 0; line < lines; line++) {
+    i32[joinFirst + line] = listed;
+    for (let k = 0; k < midAxes; k++) {
+      const x = coords[k]!;
+      const stride = strides[k + 1]! / lineCells;
+      if (x > 0) i32[joinList + listed++] = line - stride;
+      if (wrap && x === shape[k + 1]! - 1 && x > 1) i32[joinList + listed++] = line - x * stride;
+    }
+    for (let k = midAxes - 1; k >= 0; k--) {
+      if (++coords[k]! < shape[k + 1]!) break;
+      coords[k] = 0;
+    }
+  }
+  i32[joinFirst + lines] = listed;
+  i32.fill(-1, layout.remap >> 2, (layout.remap >> 2) + 2 * maxRuns);
+  exports.init(
+    lines,
+    perLine,
+    lineCells,
+    wrap && lineCells > 2 ? 1 : 0,
+    layout.parent,
+    layout.size,
+    layout.firstOf,
+    layout.remap,
+    layout.nextSize,
+    layout.nextFirst,
+    layout.group,
+    layout.groupSize,
+    layout.joinFirst,
+    layout.joinList,
+    layout.stats,
+    offsets.starts,
+    offsets.rank,
+    offsets.runStart,
+    offsets.runEnd,
+    offsets.label,
+  );
+
+  const words = layout.blocks.map((block) => new Int32Array(buffer, block, lines * perLine));
+  /** Writes `value(run)` on the cells of each run of a block's row into `faceLabels` from `at`. */
+  const paintRuns = (block: number, runs: number, at: number, value: (run: number) => number): void => {
+    const rank = (block + offsets.rank) >> 2;
+    const start = (block + offsets.runStart) >> 2;
+    const end = (block + offsets.runEnd) >> 2;
+    for (let line = 0; line < lines; line++) {
+      const last = line + 1 < lines ? i32[rank + (line + 1) * perLine]! : runs;
+      const from = at + line * lineCells;
+      for (let k = i32[rank + line * perLine]!; k < last; k++) faceLabels.fill(value(k), from + i32[start + k]!, from + i32[end + k]!);
+    }
+  };
+
+  let cur = 0;
+  let firstRuns = 0;
+  let lastRuns = 0;
+  for (let r = 0; r < rows; r++) {
+    tick(r);
+    fillOpenLines(words[cur]!, lo + r * rowCells, lineCells, lines, lattice.obstacles);
+    lastRuns = exports.row(layout.blocks[cur]!, layout.blocks[1 - cur]!, r === 0 ? 1 : 0);
+    if (r === 0) {
+      firstRuns = lastRuns;
+      // The first row's runs, numbered 1 + run: their face groups are known only at the end.
+      paintRuns(layout.blocks[0]!, firstRuns, 0, (run) => run + 1);
+    }
+    cur = 1 - cur;
+  }
+
+  const stats = layout.stats >> 3;
+  finished.addCounts(f64[stats]!, f64[stats + 1]!, f64.subarray(stats + 2, stats + 2 + HISTOGRAM_BINS));
+
+  // Face ids: the clusters alive on the last row keep their ids; finished first-row groups follow.
+  const firstRowFlag = row0 === 0 ? FIRST_ROW : 0;
+  const lastRowFlag = row0 + rows === shape[0]! ? LAST_ROW : 0;
+  const size = layout.size >> 3;
+  const firstOf = layout.firstOf >> 2;
+  const group = layout.group >> 2;
+  const groupSize = layout.groupSize >> 3;
+  const findGroup = (g: number): number => {
+    while (i32[group + g] !== g) {
+      const up = i32[group + i32[group + g]!]!;
+      i32[group + g] = up;
+      g = up;
+    }
+    return g;
+  };
+  const groupFace = new Int32Array(firstRuns).fill(-1);
+  const alive = exports.alive();
+  let faceCount = 0;
+  for (let id = 0; id < alive; id++) {
+    const first = i32[firstOf + id]!;
+    faceSizes[faceCount] = f64[size + id]!;
+    faceFlags[faceCount] = lastRowFlag | (first >= 0 ? firstRowFlag : 0);
+    if (first >= 0) groupFace[findGroup(first)] = faceCount;
+    faceCount++;
+  }
+  for (let g = 0; g < firstRuns; g++) {
+    if (i32[group + g] !== g || groupFace[g]! >= 0) continue;
+    faceSizes[faceCount] = f64[groupSize + g]!;
+    faceFlags[faceCount] = firstRowFlag;
+    groupFace[g] = faceCount++;
+  }
+  for (let cell = 0; cell < rowCells; cell++) {
+    const run = faceLabels[cell]!;
+    if (run !== 0) faceLabels[cell] = groupFace[findGroup(run - 1)]! + 1;
+  }
+  // The last row's block (labelled with the live ids, which are its face ids).
+  const lastBlock = layout.blocks[1 - cur]!;
+  const label = (lastBlock + offsets.label) >> 2;
+  paintRuns(lastBlock, lastRuns, rowCells, (run) => i32[label + run]! + 1);
+  return { faceCount, bytes: buffer.byteLength + groupFace.byteLength };
+}

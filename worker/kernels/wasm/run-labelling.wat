@@ -1,0 +1,375 @@
+;; Connected components of one slab, a row at a time: the hot loop of
+;; worker/kernels/run-labelling-wasm.ts, which lays out this module's memory
+;; (shared/lattice/run-labelling-layout.ts) and fills each row's open bits before calling `row`.
+;; The algorithm is worker/kernels/run-labelling.ts's (docs/architecture.md › Kernels):
+;; runs of open cells found word by word, joined by union-find with the runs they overlap on
+;; neighbour lines of the same row and on the same line of the previous row, two rows alive.
+;;
+;; A row block holds, for one row: its open bits (line k in words [k·perLine, (k+1)·perLine),
+;; bits past a line's end 0), the first cell of each run in the same layout, per word the runs
+;; that start before it (its rank), and per run its start, end and (after the row) cluster id.
+;; Union-find nodes: the previous row's clusters 0..alive-1, then this row's runs.
+(module
+  (memory (export "memory") 1)
+
+  (global $lines (mut i32) (i32.const 0))
+  (global $perLine (mut i32) (i32.const 0))
+  (global $lineCells (mut i32) (i32.const 0))
+  (global $wrapLine (mut i32) (i32.const 0))
+  ;; Addresses of the union-find arrays (i32 or f64 per node) and the join table.
+  (global $parent (mut i32) (i32.const 0))
+  (global $size (mut i32) (i32.const 0))
+  (global $firstOf (mut i32) (i32.const 0))
+  (global $remap (mut i32) (i32.const 0))
+  (global $nextSize (mut i32) (i32.const 0))
+  (global $nextFirst (mut i32) (i32.const 0))
+  (global $group (mut i32) (i32.const 0))
+  (global $groupSize (mut i32) (i32.const 0))
+  (global $joinFirst (mut i32) (i32.const 0))
+  (global $joinList (mut i32) (i32.const 0))
+  ;; f64: finished clusters, the largest, then 33 log2 histogram bins.
+  (global $stats (mut i32) (i32.const 0))
+  ;; Byte offsets of a row block's arrays from its base.
+  (global $oStarts (mut i32) (i32.const 0))
+  (global $oRank (mut i32) (i32.const 0))
+  (global $oRunStart (mut i32) (i32.const 0))
+  (global $oRunEnd (mut i32) (i32.const 0))
+  (global $oLabel (mut i32) (i32.const 0))
+  ;; Clusters alive on the previous row.
+  (global $alive (mut i32) (i32.const 0))
+
+  (func (export "init")
+    (param $lines i32) (param $perLine i32) (param $lineCells i32) (param $wrapLine i32)
+    (param $parent i32) (param $size i32) (param $firstOf i32) (param $remap i32)
+    (param $nextSize i32) (param $nextFirst i32) (param $group i32) (param $groupSize i32)
+    (param $joinFirst i32) (param $joinList i32) (param $stats i32)
+    (param $oStarts i32) (param $oRank i32) (param $oRunStart i32) (param $oRunEnd i32) (param $oLabel i32)
+    (global.set $lines (local.get $lines))
+    (global.set $perLine (local.get $perLine))
+    (global.set $lineCells (local.get $lineCells))
+    (global.set $wrapLine (local.get $wrapLine))
+    (global.set $parent (local.get $parent))
+    (global.set $size (local.get $size))
+    (global.set $firstOf (local.get $firstOf))
+    (global.set $remap (local.get $remap))
+    (global.set $nextSize (local.get $nextSize))
+    (global.set $nextFirst (local.get $nextFirst))
+    (global.set $group (local.get $group))
+    (global.set $groupSize (local.get $groupSize))
+    (global.set $joinFirst (local.get $joinFirst))
+    (global.set $joinList (local.get $joinList))
+    (global.set $stats (local.get $stats))
+    (global.set $oStarts (local.get $oStarts))
+    (global.set $oRank (local.get $oRank))
+    (global.set $oRunStart (local.get $oRunStart))
+    (global.set $oRunEnd (local.get $oRunEnd))
+    (global.set $oLabel (local.get $oLabel))
+    (global.set $alive (i32.const 0)))
+
+  (func (export "alive") (result i32) (global.get $alive))
+
+  ;; The root of a node, halving the path on the way.
+  (func $find (param $x i32) (result i32)
+    (local $p i32) (local $up i32)
+    (block $root
+      (loop $climb
+        (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $x) (i32.const 2)))))
+        (br_if $root (i32.eq (local.get $p) (local.get $x)))
+        (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
+        (i32.store (i32.add (global.get $parent) (i32.shl (local.get $x) (i32.const 2))) (local.get $up))
+        (local.set $x (local.get $up))
+        (br $climb)))
+    (local.get $x))
+
+  ;; The root of a face group (first-row runs joined as their clusters join).
+  (func $findGroup (param $x i32) (result i32)
+    (local $p i32) (local $up i32)
+    (block $root
+      (loop $climb
+        (local.set $p (i32.load (i32.add (global.get $group) (i32.shl (local.get $x) (i32.const 2)))))
+        (br_if $root (i32.eq (local.get $p) (local.get $x)))
+        (local.set $up (i32.load (i32.add (global.get $group) (i32.shl (local.get $p) (i32.const 2)))))
+        (i32.store (i32.add (global.get $group) (i32.shl (local.get $x) (i32.const 2))) (local.get $up))
+        (local.set $x (local.get $up))
+        (br $climb)))
+    (local.get $x))
+
+  ;; Joins two clusters by their roots: the older (smaller) root stays, sizes add, face groups join.
+  (func $link (param $ra i32) (param $rb i32)
+    (local $t i32) (local $fa i32) (local $fb i32) (local $ga i32) (local $gb i32)
+    (if (i32.lt_u (local.get $rb) (local.get $ra))
+      (then
+        (local.set $t (local.get $ra))
+        (local.set $ra (local.get $rb))
+        (local.set $rb (local.get $t))))
+    (i32.store (i32.add (global.get $parent) (i32.shl (local.get $rb) (i32.const 2))) (local.get $ra))
+    (f64.store (i32.add (global.get $size) (i32.shl (local.get $ra) (i32.const 3)))
+      (f64.add
+        (f64.load (i32.add (global.get $size) (i32.shl (local.get $ra) (i32.const 3))))
+        (f64.load (i32.add (global.get $size) (i32.shl (local.get $rb) (i32.const 3))))))
+    (local.set $fb (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $rb) (i32.const 2)))))
+    (if (i32.ge_s (local.get $fb) (i32.const 0))
+      (then
+        (local.set $fa (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $ra) (i32.const 2)))))
+        (if (i32.lt_s (local.get $fa) (i32.const 0))
+          (then (i32.store (i32.add (global.get $firstOf) (i32.shl (local.get $ra) (i32.const 2))) (local.get $fb)))
+          (else
+            (local.set $ga (call $findGroup (local.get $fa)))
+            (local.set $gb (call $findGroup (local.get $fb)))
+            (if (i32.ne (local.get $ga) (local.get $gb))
+              (then (i32.store (i32.add (global.get $group) (i32.shl (local.get $gb) (i32.const 2))) (local.get $ga)))))))))
+
+  ;; Joins two nodes' clusters (rare paths: the hot loops find their roots inline, then link).
+  (func $union (param $a i32) (param $b i32)
+    (local $ra i32) (local $rb i32)
+    (local.set $ra (call $find (local.get $a)))
+    (local.set $rb (call $find (local.get $b)))
+    (if (i32.ne (local.get $ra) (local.get $rb)) (then (call $link (local.get $ra) (local.get $rb)))))
+
+  ;; Joins the runs of line `la` of block `a` (this row: run j is node base + j) with the runs
+  ;; they overlap on line `lb` of block `b`: this row again (`labels` 0) or the previous row
+  ;; (`labels` 1: run j is node label[j]). Every overlap is a run of (a AND b); the two runs it
+  ;; lies in are found by rank, so runs that overlap nothing cost nothing.
+  (func $joinLines (param $a i32) (param $la i32) (param $b i32) (param $lb i32) (param $labels i32) (param $base i32)
+    (local $wa i32) (local $wb i32) (local $end i32) (local $both i32) (local $first i32) (local $carry i32)
+    (local $low i32) (local $upTo i32) (local $ra i32) (local $rb i32)
+    (local $x i32) (local $y i32) (local $p i32) (local $up i32)
+    (local.set $wa (i32.add (local.get $a) (i32.shl (i32.mul (local.get $la) (global.get $perLine)) (i32.const 2))))
+    (local.set $wb (i32.add (local.get $b) (i32.shl (i32.mul (local.get $lb) (global.get $perLine)) (i32.const 2))))
+    (local.set $end (i32.add (local.get $wa) (i32.shl (global.get $perLine) (i32.const 2))))
+    (block $done
+      (loop $word
+        (local.set $both (i32.and (i32.load (local.get $wa)) (i32.load (local.get $wb))))
+        (local.set $first (i32.and (local.get $both)
+          (i32.xor (i32.or (i32.shl (local.get $both) (i32.const 1)) (local.get $carry)) (i32.const -1))))
+        (local.set $carry (i32.shr_u (local.get $both) (i32.const 31)))
+        (block $overlapsDone
+          (loop $overlap
+            (br_if $overlapsDone (i32.eqz (local.get $first)))
+            (local.set $low (i32.and (local.get $first) (i32.sub (i32.const 0) (local.get $first))))
+            (local.set $first (i32.xor (local.get $first) (local.get $low)))
+            (local.set $upTo (i32.sub (i32.shl (local.get $low) (i32.const 1)) (i32.const 1)))
+            (local.set $ra (i32.sub
+              (i32.add
+                (i32.load (i32.add (local.get $wa) (global.get $oRank)))
+                (i32.popcnt (i32.and (i32.load (i32.add (local.get $wa) (global.get $oStarts))) (local.get $upTo))))
+              (i32.const 1)))
+            (local.set $rb (i32.sub
+              (i32.add
+                (i32.load (i32.add (local.get $wb) (global.get $oRank)))
+                (i32.popcnt (i32.and (i32.load (i32.add (local.get $wb) (global.get $oStarts))) (local.get $upTo))))
+              (i32.const 1)))
+            ;; The two runs' roots, found inline (a call per find costs more than the find).
+            (local.set $x (i32.add (local.get $base) (local.get $ra)))
+            (block $xRoot
+              (loop $xClimb
+                (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $x) (i32.const 2)))))
+                (br_if $xRoot (i32.eq (local.get $p) (local.get $x)))
+                (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
+                (i32.store (i32.add (global.get $parent) (i32.shl (local.get $x) (i32.const 2))) (local.get $up))
+                (local.set $x (local.get $up))
+                (br $xClimb)))
+            (local.set $y
+              (if (result i32) (local.get $labels)
+                (then (i32.load (i32.add (i32.add (local.get $b) (global.get $oLabel)) (i32.shl (local.get $rb) (i32.const 2)))))
+                (else (i32.add (local.get $base) (local.get $rb)))))
+            (block $yRoot
+              (loop $yClimb
+                (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $y) (i32.const 2)))))
+                (br_if $yRoot (i32.eq (local.get $p) (local.get $y)))
+                (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
+                (i32.store (i32.add (global.get $parent) (i32.shl (local.get $y) (i32.const 2))) (local.get $up))
+                (local.set $y (local.get $up))
+                (br $yClimb)))
+            (if (i32.ne (local.get $x) (local.get $y)) (then (call $link (local.get $x) (local.get $y))))
+            (br $overlap)))
+        (local.set $wa (i32.add (local.get $wa) (i32.const 4)))
+        (local.set $wb (i32.add (local.get $wb) (i32.const 4)))
+        (br_if $word (i32.lt_u (local.get $wa) (local.get $end))))))
+
+  ;; A cluster of `size` cells touching neither face of the slab is finished.
+  (func $finished (param $size f64)
+    (local $bin i32)
+    (f64.store (global.get $stats) (f64.add (f64.load (global.get $stats)) (f64.const 1)))
+    (f64.store offset=8 (global.get $stats) (f64.max (f64.load offset=8 (global.get $stats)) (local.get $size)))
+    (local.set $bin (i32.sub (i32.const 63) (i32.wrap_i64 (i64.clz (i64.trunc_f64_u (local.get $size))))))
+    (local.set $bin (i32.add (global.get $stats) (i32.shl (local.get $bin) (i32.const 3))))
+    (f64.store offset=16 (local.get $bin) (f64.add (f64.load offset=16 (local.get $bin)) (f64.const 1))))
+
+  ;; Labels the row whose open bits are in block `cur`, joined with the previous row in block
+  ;; `prev` unless this is the slab's first row (`first` 1: its runs start the face groups).
+  ;; Afterwards the row's clusters are numbered 0..m-1 (label per run), the previous row's
+  ;; clusters that no run joined are finished, and m clusters are alive. Returns the row's runs.
+  (func (export "row") (param $cur i32) (param $prev i32) (param $first i32) (result i32)
+    (local $line i32) (local $i i32) (local $w i32) (local $word i32) (local $st i32) (local $en i32)
+    (local $carry i32) (local $pos i32) (local $n i32) (local $ne i32) (local $k i32) (local $node i32)
+    (local $a0 i32) (local $a1 i32) (local $j i32) (local $j1 i32) (local $alive i32) (local $m i32)
+    (local $root i32) (local $id i32) (local $f i32) (local $p i32) (local $up i32)
+    (local $starts i32) (local $rank i32) (local $runStart i32) (local $runEnd i32) (local $label i32)
+    (local.set $alive (global.get $alive))
+    (local.set $starts (i32.add (local.get $cur) (global.get $oStarts)))
+    (local.set $rank (i32.add (local.get $cur) (global.get $oRank)))
+    (local.set $runStart (i32.add (local.get $cur) (global.get $oRunStart)))
+    (local.set $runEnd (i32.add (local.get $cur) (global.get $oRunEnd)))
+    (local.set $label (i32.add (local.get $cur) (global.get $oLabel)))
+
+    ;; Runs, a word at a time: starts are open cells after a blocked one, ends blocked cells
+    ;; after an open one (or the line's end), each found by counting trailing zeros.
+    (block $linesDone
+      (loop $nextLine
+        (br_if $linesDone (i32.ge_u (local.get $line) (global.get $lines)))
+        (local.set $carry (i32.const 0))
+        (local.set $pos (i32.const 0))
+        (local.set $i (i32.const 0))
+        (loop $nextWord
+          (local.set $word (i32.load (i32.add (local.get $cur) (i32.shl (local.get $w) (i32.const 2)))))
+          (local.set $en (i32.or (i32.shl (local.get $word) (i32.const 1)) (local.get $carry)))
+          (local.set $st (i32.and (local.get $word) (i32.xor (local.get $en) (i32.const -1))))
+          (local.set $en (i32.and (local.get $en) (i32.xor (local.get $word) (i32.const -1))))
+          (local.set $carry (i32.shr_u (local.get $word) (i32.const 31)))
+          (i32.store (i32.add (local.get $starts) (i32.shl (local.get $w) (i32.const 2))) (local.get $st))
+          (i32.store (i32.add (local.get $rank) (i32.shl (local.get $w) (i32.const 2))) (local.get $n))
+          (block $startsDone
+            (loop $start
+              (br_if $startsDone (i32.eqz (local.get $st)))
+              (i32.store (i32.add (local.get $runStart) (i32.shl (local.get $n) (i32.const 2)))
+                (i32.add (local.get $pos) (i32.ctz (local.get $st))))
+              (local.set $n (i32.add (local.get $n) (i32.const 1)))
+              (local.set $st (i32.and (local.get $st) (i32.sub (local.get $st) (i32.const 1))))
+              (br $start)))
+          (block $endsDone
+            (loop $end
+              (br_if $endsDone (i32.eqz (local.get $en)))
+              (i32.store (i32.add (local.get $runEnd) (i32.shl (local.get $ne) (i32.const 2)))
+                (i32.add (local.get $pos) (i32.ctz (local.get $en))))
+              (local.set $ne (i32.add (local.get $ne) (i32.const 1)))
+              (local.set $en (i32.and (local.get $en) (i32.sub (local.get $en) (i32.const 1))))
+              (br $end)))
+          (local.set $pos (i32.add (local.get $pos) (i32.const 32)))
+          (local.set $w (i32.add (local.get $w) (i32.const 1)))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $nextWord (i32.lt_u (local.get $i) (global.get $perLine))))
+        ;; A run reaching the last bit of a full last word ends at the line's end.
+        (if (local.get $carry)
+          (then
+            (i32.store (i32.add (local.get $runEnd) (i32.shl (local.get $ne) (i32.const 2))) (global.get $lineCells))
+            (local.set $ne (i32.add (local.get $ne) (i32.const 1)))))
+        (local.set $line (i32.add (local.get $line) (i32.const 1)))
+        (br $nextLine)))
+
+    ;; A node per run: its own root, its cells, and on the first row its face group.
+    (local.set $k (i32.const 0))
+    (block $nodesDone
+      (loop $nextNode
+        (br_if $nodesDone (i32.ge_u (local.get $k) (local.get $n)))
+        (local.set $node (i32.add (local.get $alive) (local.get $k)))
+        (i32.store (i32.add (global.get $parent) (i32.shl (local.get $node) (i32.const 2))) (local.get $node))
+        (f64.store (i32.add (global.get $size) (i32.shl (local.get $node) (i32.const 3)))
+          (f64.convert_i32_u (i32.sub
+            (i32.load (i32.add (local.get $runEnd) (i32.shl (local.get $k) (i32.const 2))))
+            (i32.load (i32.add (local.get $runStart) (i32.shl (local.get $k) (i32.const 2)))))))
+        (i32.store (i32.add (global.get $firstOf) (i32.shl (local.get $node) (i32.const 2)))
+          (select (local.get $k) (i32.const -1) (local.get $first)))
+        (if (local.get $first)
+          (then (i32.store (i32.add (global.get $group) (i32.shl (local.get $k) (i32.const 2))) (local.get $k))))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $nextNode)))
+
+    ;; Joins: the periodic last axis, the lines listed for each line (middle axes), the previous row.
+    (local.set $line (i32.const 0))
+    (block $joinsDone
+      (loop $joinLine
+        (br_if $joinsDone (i32.ge_u (local.get $line) (global.get $lines)))
+        (local.set $a0 (i32.load (i32.add (local.get $rank) (i32.shl (i32.mul (local.get $line) (global.get $perLine)) (i32.const 2)))))
+        (local.set $a1
+          (if (result i32) (i32.lt_u (i32.add (local.get $line) (i32.const 1)) (global.get $lines))
+            (then (i32.load (i32.add (local.get $rank)
+              (i32.shl (i32.mul (i32.add (local.get $line) (i32.const 1)) (global.get $perLine)) (i32.const 2)))))
+            (else (local.get $n))))
+        (if (i32.gt_u (local.get $a1) (local.get $a0))
+          (then
+            (if (i32.and
+                  (i32.and (global.get $wrapLine) (i32.gt_u (i32.sub (local.get $a1) (local.get $a0)) (i32.const 1)))
+                  (i32.and
+                    (i32.eqz (i32.load (i32.add (local.get $runStart) (i32.shl (local.get $a0) (i32.const 2)))))
+                    (i32.eq (i32.load (i32.add (local.get $runEnd) (i32.shl (i32.sub (local.get $a1) (i32.const 1)) (i32.const 2))))
+                      (global.get $lineCells))))
+              (then (call $union (i32.add (local.get $alive) (local.get $a0))
+                (i32.add (local.get $alive) (i32.sub (local.get $a1) (i32.const 1))))))
+            (local.set $j (i32.load (i32.add (global.get $joinFirst) (i32.shl (local.get $line) (i32.const 2)))))
+            (local.set $j1 (i32.load (i32.add (global.get $joinFirst) (i32.shl (i32.add (local.get $line) (i32.const 1)) (i32.const 2)))))
+            (block $listDone
+              (loop $listed
+                (br_if $listDone (i32.ge_u (local.get $j) (local.get $j1)))
+                (call $joinLines (local.get $cur) (local.get $line) (local.get $cur)
+                  (i32.load (i32.add (global.get $joinList) (i32.shl (local.get $j) (i32.const 2))))
+                  (i32.const 0) (local.get $alive))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $listed)))
+            (if (i32.eqz (local.get $first))
+              (then (call $joinLines (local.get $cur) (local.get $line) (local.get $prev) (local.get $line)
+                (i32.const 1) (local.get $alive))))))
+        (local.set $line (i32.add (local.get $line) (i32.const 1)))
+        (br $joinLine)))
+
+    ;; Renumber this row's clusters 0..m-1 (remap is -1 on entry for every node).
+    (local.set $k (i32.const 0))
+    (block $labelsDone
+      (loop $nextLabel
+        (br_if $labelsDone (i32.ge_u (local.get $k) (local.get $n)))
+        (local.set $root (i32.add (local.get $alive) (local.get $k)))
+        (block $found
+          (loop $climb
+            (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $root) (i32.const 2)))))
+            (br_if $found (i32.eq (local.get $p) (local.get $root)))
+            (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
+            (i32.store (i32.add (global.get $parent) (i32.shl (local.get $root) (i32.const 2))) (local.get $up))
+            (local.set $root (local.get $up))
+            (br $climb)))
+        (local.set $id (i32.load (i32.add (global.get $remap) (i32.shl (local.get $root) (i32.const 2)))))
+        (if (i32.lt_s (local.get $id) (i32.const 0))
+          (then
+            (local.set $id (local.get $m))
+            (local.set $m (i32.add (local.get $m) (i32.const 1)))
+            (i32.store (i32.add (global.get $remap) (i32.shl (local.get $root) (i32.const 2))) (local.get $id))
+            (f64.store (i32.add (global.get $nextSize) (i32.shl (local.get $id) (i32.const 3)))
+              (f64.load (i32.add (global.get $size) (i32.shl (local.get $root) (i32.const 3)))))
+            (i32.store (i32.add (global.get $nextFirst) (i32.shl (local.get $id) (i32.const 2)))
+              (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $root) (i32.const 2)))))))
+        (i32.store (i32.add (local.get $label) (i32.shl (local.get $k) (i32.const 2))) (local.get $id))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $nextLabel)))
+    ;; The previous row's clusters that no run joined are done: finished, or sized in their face
+    ;; group. Every link joins a run of this row, so a cluster that is not its own root is alive,
+    ;; and a root is alive when a run's renumbering reached it.
+    (local.set $k (i32.const 0))
+    (block $doneDone
+      (loop $nextDone
+        (br_if $doneDone (i32.ge_u (local.get $k) (local.get $alive)))
+        (if (i32.and
+              (i32.eq (i32.load (i32.add (global.get $parent) (i32.shl (local.get $k) (i32.const 2)))) (local.get $k))
+              (i32.eq (i32.load (i32.add (global.get $remap) (i32.shl (local.get $k) (i32.const 2)))) (i32.const -1)))
+          (then
+            (local.set $f (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $k) (i32.const 2)))))
+            (if (i32.ge_s (local.get $f) (i32.const 0))
+              (then (f64.store (i32.add (global.get $groupSize) (i32.shl (call $findGroup (local.get $f)) (i32.const 3)))
+                (f64.load (i32.add (global.get $size) (i32.shl (local.get $k) (i32.const 3))))))
+              (else (call $finished (f64.load (i32.add (global.get $size) (i32.shl (local.get $k) (i32.const 3)))))))))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $nextDone)))
+    (memory.fill (global.get $remap) (i32.const 0xff) (i32.shl (i32.add (local.get $alive) (local.get $n)) (i32.const 2)))
+    ;; The live clusters become nodes 0..m-1, each its own root.
+    (local.set $id (i32.const 0))
+    (block $liveDone
+      (loop $nextLive
+        (br_if $liveDone (i32.ge_u (local.get $id) (local.get $m)))
+        (i32.store (i32.add (global.get $parent) (i32.shl (local.get $id) (i32.const 2))) (local.get $id))
+        (f64.store (i32.add (global.get $size) (i32.shl (local.get $id) (i32.const 3)))
+          (f64.load (i32.add (global.get $nextSize) (i32.shl (local.get $id) (i32.const 3)))))
+        (i32.store (i32.add (global.get $firstOf) (i32.shl (local.get $id) (i32.const 2)))
+          (i32.load (i32.add (global.get $nextFirst) (i32.shl (local.get $id) (i32.const 2)))))
+        (local.set $id (i32.add (local.get $id) (i32.const 1)))
+        (br $nextLive)))
+    (global.set $alive (local.get $m))
+    (local.get $n))
+)
