@@ -93,6 +93,7 @@ export class BenchStack {
   readonly prefix = `cat_bench_${randomBytes(3).toString('hex')}`;
   readonly databaseUrl: string;
   private readonly keysDir = mkdtempSync(join(tmpdir(), 'catalytic-bench-keys-'));
+  private readonly secretsKey = randomBytes(32).toString('base64');
   protected readonly processes: StackProcess[] = [];
   private created = false;
   private db_: Db | undefined;
@@ -148,6 +149,8 @@ export class BenchStack {
       HOST: '127.0.0.1',
       JWT_KEYS_DIR: this.keysDir,
       JWT_PRIVATE_KEY_FILE: join(this.keysDir, 'jwt-signing-key.pem'),
+      // Production refuses to start without a key sealing webhook secrets; one per stack.
+      SECRETS_KEY: this.secretsKey,
       RATE_LIMIT_CREDENTIAL_PER_SECOND: String(this.options.credentialPerSecond),
       ...extra,
     };
