@@ -3,7 +3,8 @@
  *
  * Each entry is a job as the API answers it (body, JSON text, ETag), stored under the tenant that
  * read it and the row's `state_version`. A read asks Redis for the job's version key (one GET) and
- * answers from memory when the entry was read at that very version; otherwise it reads the row
+ * answers from memory when the entry was read at that very version (a finished job's entry, which
+ * no transition can change, is answered without asking); otherwise it reads the row
  * through row-level security (job-reads.ts), raises the version key if the row is newer than
  * Redis knew, and keeps the answer. Writers raise the key after every change a client could see
  * (job-state-versions.ts), so an entry is never answered once any process has seen a newer state.
@@ -104,6 +105,13 @@ export class JobStateCache {
    * decided by row-level security).
    */
   async read(tenantId: string, jobId: string): Promise<JobState | undefined> {
+    const cached = this.tenants.get(tenantId)?.entries.get(jobId);
+    // A final state never changes (no transition leaves one), so it needs no version check.
+    if (cached && cached.tenantId === tenantId && isFinalStatus(cached.body.status) && this.fresh(cached)) {
+      this.hits++;
+      this.touch(tenantId, cached);
+      return cached;
+    }
     let current: number | undefined;
     let redisUp = true;
     try {
@@ -177,9 +185,9 @@ export class JobStateCache {
   private keep(state: JobState): void {
     // JSON text is two bytes a character in V8's worst case; the body object about as much again.
     const bytes = 4 * state.json.length;
+    this.forget(state.tenantId, state.jobId);
+    // Looked up after the removal, which drops a tenant left without entries.
     let tenant = this.tenants.get(state.tenantId);
-    const old = tenant?.entries.get(state.jobId);
-    if (tenant && old) this.remove(state.tenantId, tenant, old);
     if (bytes > this.options.maxEntryBytes || bytes > this.options.maxTenantBytes) return;
     if (!tenant) {
       tenant = { entries: new Map(), bytes: 0 };

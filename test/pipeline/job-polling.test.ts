@@ -6,6 +6,7 @@
  * change and at their deadline, and the per-tenant cap on held polls.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JobStateCache } from '../../api/jobs/job-state-cache.ts';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
 import { type CatalyticProcess, spawnCatalytic } from '../support/processes.ts';
@@ -234,5 +235,35 @@ describe('polling a job', () => {
     const answer = await held;
     expect(answer.status).toBe(200);
     expect(answer.headers.get('preference-applied')).toBe('wait=30');
+  });
+
+  it("is bounded per tenant: one tenant's many jobs evict its own entries, not another tenant's", async () => {
+    const [busy, quiet] = await Promise.all([createTestTenant(env.db), createTestTenant(env.db)]);
+    const busyJobs = await Promise.all([0, 1, 2, 3].map(() => submit(apiA, busy.headers, tinyJob)));
+    const quietJob = await submit(apiA, quiet.headers, tinyJob);
+    const { db, redis } = apiA.deps.runtime;
+    const probe = new JobStateCache(db, redis, env.redisPrefix);
+    const one = await probe.read(quiet.tenantId, quietJob.id);
+    const entryBytes = 4 * (one?.json.length ?? 0);
+    expect(entryBytes).toBeGreaterThan(0);
+    // Room for two entries of a tenant, and for plenty in all.
+    const cache = new JobStateCache(db, redis, env.redisPrefix, undefined, { maxTenantBytes: 2 * entryBytes + 100, maxBytes: 100 * entryBytes });
+    expect((await cache.read(quiet.tenantId, quietJob.id))?.jobId).toBe(quietJob.id);
+    for (const job of busyJobs) expect((await cache.read(busy.tenantId, job.id))?.body.status).toBe('queued');
+    expect(cache.stats().entries).toBe(3);
+    const missesBefore = cache.stats().misses;
+    // The quiet tenant's entry survived; the busy tenant kept its two newest.
+    await cache.read(quiet.tenantId, quietJob.id);
+    await cache.read(busy.tenantId, (busyJobs[3] as JobJson).id);
+    await cache.read(busy.tenantId, (busyJobs[2] as JobJson).id);
+    expect(cache.stats().misses).toBe(missesBefore);
+    await cache.read(busy.tenantId, (busyJobs[0] as JobJson).id);
+    expect(cache.stats().misses).toBe(missesBefore + 1);
+    // A changed job is read again and kept again, also when it was its tenant's only entry.
+    await cancel(apiA.url, quiet, quietJob.id);
+    expect((await cache.read(quiet.tenantId, quietJob.id))?.body.status).toBe('cancelled');
+    const settled = cache.stats().misses;
+    expect((await cache.read(quiet.tenantId, quietJob.id))?.body.status).toBe('cancelled');
+    expect(cache.stats().misses).toBe(settled);
   });
 });
