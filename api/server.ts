@@ -54,6 +54,8 @@ export class ApiServer implements Service {
     const server = this.server;
     if (!server) return;
     this.drain.draining = true;
+    // Held long polls answer now rather than hold the close for their whole wait.
+    this.deps.jobs.heldPolls.close();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const deadline = setTimeout(() => server.closeAllConnections(), this.deps.runtime.config.SHUTDOWN_GRACE_MS);

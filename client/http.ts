@@ -68,6 +68,8 @@ export interface RequestOptions {
   idempotent?: boolean;
   /** An `Accept` other than JSON (e.g. `text/event-stream`). */
   accept?: string;
+  /** This request's time limit per attempt, when longer than the client's (a long poll). */
+  timeoutMs?: number;
 }
 
 /** A successful answer. */
@@ -190,7 +192,8 @@ export class HttpClient {
         await sleep(delay, options.signal);
         continue;
       }
-      if (response.ok) return response;
+      // 304 answers a conditional request the caller made on purpose (If-None-Match).
+      if (response.ok || response.status === 304) return response;
 
       const error = await toApiError(response, label);
       if (response.status === 401 && wantsAuth && !refreshed && !this.apiKey && this.tokens?.refreshToken) {
@@ -232,9 +235,10 @@ export class HttpClient {
       body = JSON.stringify(options.body);
     }
     const timeout = new AbortController();
+    const limitMs = Math.max(this.timeoutMs, options.timeoutMs ?? 0);
     const timer = setTimeout(
-      () => timeout.abort(new CatalyticConnectionError(`${method} ${path} timed out after ${this.timeoutMs} ms`, `${method} ${path}`)),
-      this.timeoutMs,
+      () => timeout.abort(new CatalyticConnectionError(`${method} ${path} timed out after ${limitMs} ms`, `${method} ${path}`)),
+      limitMs,
     );
     const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal;
     try {

@@ -19,10 +19,16 @@ export interface WatchOptions {
    */
   transport?: 'auto' | 'events' | 'poll';
   /**
-   * Polling interval.
+   * Pause between polls when the server does not hold them (an older server, or one declining
+   * to hold more of the tenant's polls).
    * @defaultValue 1000
    */
   pollIntervalMs?: number;
+  /**
+   * How long each poll asks the server to hold it until the job changes (`Prefer: wait`).
+   * @defaultValue 25
+   */
+  waitSeconds?: number;
   /**
    * Stream connections that may end without news before the watcher falls back to polling.
    * @defaultValue 3
@@ -37,9 +43,18 @@ export interface JobUpdate {
   source: 'events' | 'poll';
 }
 
+/** One long poll's answer: `job` undefined when unchanged (304); `held` when the server waited. */
+export interface JobPoll {
+  job: Job | undefined;
+  etag: string | undefined;
+  held: boolean;
+}
+
 /** What the watcher needs from the jobs resource. */
 export interface JobSource {
   get(id: string, options?: { signal?: AbortSignal }): Promise<Job>;
+  /** A long poll (`Prefer: wait`, `If-None-Match`); without it the watcher polls with `get`. */
+  poll?(id: string, options: { etag?: string; waitSeconds?: number; signal?: AbortSignal }): Promise<JobPoll>;
   events(id: string, options?: { signal?: AbortSignal; lastEventId?: string }): AsyncIterable<JobEvent>;
 }
 
@@ -64,8 +79,9 @@ export function applyJobEvent(job: Job, event: JobEvent): Job {
 
 /** Follows a job to a final state; see the module comment. */
 export async function* watchJob(source: JobSource, id: string, options: WatchOptions = {}): AsyncGenerator<JobUpdate> {
-  const { signal, transport = 'auto', pollIntervalMs = 1000, maxStreamFailures = 3 } = options;
+  const { signal, transport = 'auto', pollIntervalMs = 1000, maxStreamFailures = 3, waitSeconds = 25 } = options;
   if (!(pollIntervalMs > 0)) throw new TypeError('options.pollIntervalMs must be a positive number');
+  if (!Number.isInteger(waitSeconds) || waitSeconds < 0) throw new TypeError('options.waitSeconds must be a non-negative integer');
   let job = await source.get(id, { signal });
   yield { job, source: 'poll' };
   if (isFinalStatus(job.status)) return;
@@ -112,9 +128,24 @@ export async function* watchJob(source: JobSource, id: string, options: WatchOpt
     if (transport === 'events') throw new CatalyticConnectionError(`the events stream of job ${id} keeps failing`, `GET /api/jobs/${id}/events`);
   }
 
+  // Long polls where the source has them: the server answers when the job changes.
+  let etag: string | undefined;
+  let pause = !source.poll;
   for (;;) {
-    await sleep(pollIntervalMs, signal);
-    const current = await source.get(id, { signal });
+    if (pause) await sleep(pollIntervalMs, signal);
+    let current: Job;
+    if (source.poll) {
+      // The first poll only learns the ETag: held without one, it would wait for the change
+      // after the server's state, which may already be newer than the last one seen here.
+      const first = etag === undefined;
+      const answer = await source.poll(id, { etag, waitSeconds: first ? 0 : waitSeconds, signal });
+      etag = answer.etag;
+      pause = !first && !answer.held;
+      if (!answer.job) continue;
+      current = answer.job;
+    } else {
+      current = await source.get(id, { signal });
+    }
     if (!changed(job, current) && !isFinalStatus(current.status)) continue;
     job = current;
     yield { job, source: 'poll' };

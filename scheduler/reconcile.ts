@@ -146,7 +146,7 @@ async function failAbandoned(runtime: Runtime, options: ReconcileOptions): Promi
       jobsFinished.inc({ type: row.type, status: 'failed', plan });
       logger.warn({ jobId: row.id, tenantId: row.tenant_id }, 'job failed: its worker is gone and Redis lost it');
       if (finished.deliveryIds.length > 0) await options.dispatcher?.dispatch(finished.deliveryIds);
-      await publishJobUpdate(redis, config.REDIS_PREFIX, { id: row.id, status: 'failed', progress: finished.row.progress }, logger);
+      await publishJobUpdate(redis, config.REDIS_PREFIX, { id: row.id, status: 'failed', progress: finished.row.progress, version: finished.row.state_version }, logger);
     }
   }
   return failed;

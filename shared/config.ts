@@ -81,6 +81,7 @@ export const configSchema = z.object({
   JOB_MAX_ATTEMPTS: int(1, 100).default(3),
   // Most submissions of one tenant written by one transaction (group commit); 1 writes each alone.
   SUBMIT_BATCH_MAX: int(1, 1000).default(100),
+  JOB_WAIT_MAX_PER_TENANT: int(0, 10_000).default(64),
   SHUTDOWN_GRACE_MS: int(0).default(25 * SECOND),
 
   JWT_KEYS_DIR: z.string().min(1).default('.keys'),

@@ -144,7 +144,7 @@ export class JobRunner {
     // answers before the event loop turns (a tiny job, run inline) was never seen running: only
     // its end is published, one message instead of two.
     const announce = setImmediate(() => {
-      void publishJobUpdate(ctx.connection, ctx.prefix, { id: row.id, status: 'running', progress: 0 }, ctx.logger);
+      void publishJobUpdate(ctx.connection, ctx.prefix, { id: row.id, status: 'running', progress: 0, version: row.state_version }, ctx.logger);
     });
     const limitMs = held.plan.max_job_runtime_ms;
     const timer = limitMs >= 0 ? setTimeout(() => this.stop(held, 'timeout'), limitMs) : undefined;
@@ -193,9 +193,12 @@ export class JobRunner {
       }
       if (now - storedAt >= PROGRESS_DB_MS) {
         storedAt = now;
-        recordProgress(ctx.db, row.id, row.attempts, progress).catch((err: unknown) =>
-          ctx.logger.debug({ err, jobId: row.id }, 'could not record progress'),
-        );
+        // Polls read progress from the row; the stored progress raises the job's state version.
+        recordProgress(ctx.db, row.id, row.attempts, progress)
+          .then((version) =>
+            version === undefined ? undefined : publishJobUpdate(ctx.connection, ctx.prefix, { id: row.id, status: 'running', progress, version }, ctx.logger),
+          )
+          .catch((err: unknown) => ctx.logger.debug({ err, jobId: row.id }, 'could not record progress'));
       }
     };
   }
@@ -229,26 +232,27 @@ export class JobRunner {
       }));
     }
     const delay = retryDelayMs(row.attempts);
-    const requeued = await requeueAttempt(ctx.db, { tenantId: row.tenant_id, jobId: row.id, workerId: ctx.workerId, attempt: row.attempts, error });
-    if (!requeued) return this.ack(held, 'superseded');
+    const version = await requeueAttempt(ctx.db, { tenantId: row.tenant_id, jobId: row.id, workerId: ctx.workerId, attempt: row.attempts, error });
+    if (version === undefined) return this.ack(held, 'superseded');
     const due = Date.now() + delay;
     await this.tell(held, 'delay', () => held.job.moveToDelayed(due, held.token));
     await markTenantReady(ctx.connection, ctx.prefix, row.tenant_id, due);
-    await publishJobUpdate(ctx.connection, ctx.prefix, { id: row.id, status: 'queued', progress: 0 }, ctx.logger);
+    await publishJobUpdate(ctx.connection, ctx.prefix, { id: row.id, status: 'queued', progress: 0, version }, ctx.logger);
   }
 
   /** Gives a job back to its queue (shutdown), without charging the attempt. */
   private async handBack(held: HeldJob, row: JobRow): Promise<void> {
     const { ctx } = this;
-    await requeueAttempt(ctx.db, {
+    const version = await requeueAttempt(ctx.db, {
       tenantId: row.tenant_id,
       jobId: row.id,
       workerId: ctx.workerId,
       attempt: row.attempts,
       refund: true,
-    }).catch((err: unknown) => ctx.logger.warn({ err, jobId: row.id }, 'could not mark a handed-back job queued'));
+    }).catch((err: unknown) => void ctx.logger.warn({ err, jobId: row.id }, 'could not mark a handed-back job queued'));
     await this.tell(held, 'hand back', () => held.job.moveToWait(held.token));
     await markTenantReady(ctx.connection, ctx.prefix, row.tenant_id, 0);
+    if (version !== undefined) await publishJobUpdate(ctx.connection, ctx.prefix, { id: row.id, status: 'queued', progress: 0, version }, ctx.logger);
     ctx.logger.info({ jobId: row.id }, 'job handed back to its queue (shutting down)');
   }
 
@@ -278,13 +282,15 @@ export class JobRunner {
     jobsFinished.inc({ type: row.type, status: input.status, plan: held.plan.code });
     const error = input.status === 'failed' ? new Error(`${input.error?.code}: ${input.error?.message}`) : undefined;
     const body = jobBody(finished.row);
+    // The state version first: a client told of the end (a webhook, BullMQ's events) that polls
+    // another API process must not find the cached running state there.
+    await publishJobUpdate(ctx.connection, ctx.prefix, { id: row.id, status: body.status, progress: body.progress, version: finished.row.state_version }, ctx.logger);
     // Independent of each other once the row is final.
     await Promise.all([
       error
         ? this.tell(held, 'fail', () => held.job.moveToFailed(error, held.token, false))
         : this.tell(held, 'complete', () => held.job.moveToCompleted(input.status, held.token, false)),
       finished.deliveryIds.length > 0 ? ctx.dispatcher?.dispatch(finished.deliveryIds) : undefined,
-      publishJobUpdate(ctx.connection, ctx.prefix, { id: row.id, status: body.status, progress: body.progress }, ctx.logger),
     ]);
     return true;
   }

@@ -25,6 +25,13 @@ interface JobWithResultRow {
   run_ms: number | null;
   error: JobError | null;
   result: Record<string, unknown> | null;
+  state_version: number;
+}
+
+/** A job's public body and the `state_version` of the row it was read from. */
+export interface VersionedJob {
+  body: JobBody;
+  version: number;
 }
 
 /**
@@ -32,17 +39,22 @@ interface JobWithResultRow {
  * no such job. `jobId` must be a validated uuid (the routes' `IdParams`).
  */
 export async function readJobWithResult(db: Db, tenantId: string, jobId: string): Promise<JobBody | undefined> {
+  return (await readVersionedJob(db, tenantId, jobId))?.body;
+}
+
+/** {@link readJobWithResult} with the row's state version (the job-state cache's key). */
+export async function readVersionedJob(db: Db, tenantId: string, jobId: string): Promise<VersionedJob | undefined> {
   // The tenant is named in the WHERE clause as well; row-level security would hide another
   // tenant's job without it.
   const rows = await readAsTenant<JobWithResultRow>(
     db,
     tenantId,
     sql`select j.id, j.type, j.status, j.progress, j.attempts, j.created_at, j.started_at, j.finished_at,
-               j.queue_wait_ms, j.run_ms, j.error, r.result
+               j.queue_wait_ms, j.run_ms, j.error, j.state_version, r.result
           from jobs j
           left join job_results r on r.tenant_id = j.tenant_id and r.job_id = j.id and j.status = 'completed'
          where j.tenant_id = ${tenantId} and j.id = ${jobId}`,
   );
   const row = rows[0];
-  return row ? jobBody(row, row.result) : undefined;
+  return row ? { body: jobBody(row, row.result), version: row.state_version } : undefined;
 }

@@ -19,7 +19,8 @@ import { pipelineChannels } from '../../shared/queues/names.ts';
 import { JobProducer } from '../../shared/queues/producer.ts';
 import type { Runtime } from '../../shared/runtime.ts';
 import { createWebhookDispatcher, type WebhookDispatcher } from '../../shared/webhooks/dispatcher.ts';
-import { readJobWithResult } from './job-reads.ts';
+import { HeldPolls } from './held-polls.ts';
+import { JobStateCache } from './job-state-cache.ts';
 import { SubmitBatcher } from './submit-batcher.ts';
 import { type Submission, type SubmitInput, SubmissionWriter } from './submit-writer.ts';
 
@@ -37,6 +38,10 @@ export type CancelOutcome = { kind: 'cancelled' | 'cancelling'; row: JobRow };
 export class JobsService {
   readonly producer: JobProducer;
   readonly watcher: JobUpdateWatcher;
+  /** Job reads answered from memory while the job's state version stands (job-state-cache.ts). */
+  readonly states: JobStateCache;
+  /** Long polls of one job (held-polls.ts). */
+  readonly heldPolls: HeldPolls;
   private readonly dispatcher: WebhookDispatcher;
   private readonly writer: SubmissionWriter;
   /** Group commit of submissions without an Idempotency-Key; absent when SUBMIT_BATCH_MAX is 1. */
@@ -49,6 +54,8 @@ export class JobsService {
     const { redis, config, logger } = runtime;
     this.producer = new JobProducer(redis, config.REDIS_PREFIX, logger);
     this.watcher = new JobUpdateWatcher(redis, config.REDIS_PREFIX, logger);
+    this.states = new JobStateCache(runtime.db, redis, config.REDIS_PREFIX, logger);
+    this.heldPolls = new HeldPolls(this.states, this.watcher, { maxPerTenant: config.JOB_WAIT_MAX_PER_TENANT });
     this.dispatcher = createWebhookDispatcher(runtime);
     this.writer = new SubmissionWriter(runtime, this.producer);
     const writer = this.writer;
@@ -143,10 +150,11 @@ export class JobsService {
       });
     });
     if (outcome.kind === 'cancelled' && outcome.fresh) {
+      this.states.forget(tenantId, jobId);
       jobsFinished.inc({ type: outcome.row.type, status: 'cancelled', plan: planCode });
       await this.producer.remove(tenantId, jobId).catch((err: unknown) => logger.debug({ err, jobId }, 'could not remove a cancelled job'));
       await this.dispatcher.dispatch(outcome.deliveryIds);
-      await publishJobUpdate(redis, config.REDIS_PREFIX, { id: jobId, status: 'cancelled', progress: outcome.row.progress }, logger);
+      await publishJobUpdate(redis, config.REDIS_PREFIX, { id: jobId, status: 'cancelled', progress: outcome.row.progress, version: outcome.row.state_version }, logger);
     } else if (outcome.kind === 'cancelling') {
       await redis.publish(pipelineChannels(config.REDIS_PREFIX).cancel, jobId).catch((err: unknown) => {
         // The flag is in the row: the worker also finds it on its next heartbeat.
@@ -156,9 +164,12 @@ export class JobsService {
     return { kind: outcome.kind, row: outcome.row };
   }
 
-  /** The job's body and, once completed, its result (one round trip; see job-reads.ts). */
-  read(tenantId: string, jobId: string): Promise<JobBody | undefined> {
-    return readJobWithResult(this.runtime.db, tenantId, jobId);
+  /**
+   * The job's body and, once completed, its result: from the job-state cache while the job's
+   * state version stands, else one round trip to PostgreSQL (job-reads.ts).
+   */
+  async read(tenantId: string, jobId: string): Promise<JobBody | undefined> {
+    return (await this.states.read(tenantId, jobId))?.body;
   }
 
   /**
@@ -201,6 +212,7 @@ export class JobsService {
   }
 
   async close(): Promise<void> {
+    this.heldPolls.close();
     await Promise.allSettled([this.producer.close(), this.watcher.close(), this.dispatcher.close()]);
   }
 }

@@ -4,7 +4,9 @@
  * (server-sent events) and `DELETE /api/jobs/:id` (cancel).
  *
  * Another tenant's job is a 404, like a missing one. The two reads of one job take a single
- * PostgreSQL round trip (job-reads.ts): they are what polling clients call most.
+ * PostgreSQL round trip (job-reads.ts), and none while the job's state version stands
+ * (job-state-cache.ts): they are what polling clients call most. `GET /api/jobs/:id` answers
+ * `If-None-Match` with 304 and holds a poll on `Prefer: wait=N` or `?wait=N` (held-polls.ts).
  */
 import { boundDiffusionLists } from './diffusion-list-bound.ts';
 import { boundObstacleList } from './obstacle-list-bound.ts';
@@ -14,10 +16,11 @@ import { z } from 'zod';
 import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
 import { jobBody, jobSummary } from '../../shared/jobs/job-body.ts';
-import { findJob, listJobs } from '../../shared/jobs/repository.ts';
+import { listJobs } from '../../shared/jobs/repository.ts';
+import { SECOND } from '../../shared/units.ts';
 import { listCursorParam } from '../../shared/list-cursor.ts';
 import { streamJobEvents } from './event-stream.ts';
-import { readJobWithResult } from './job-reads.ts';
+import { ifNoneMatchHits, requestedWait } from './conditional-read.ts';
 import { idempotencyKeyOf, jobLinks, jobResponse } from './responses.ts';
 import { listPage } from '../list-page.ts';
 import {
@@ -25,6 +28,8 @@ import {
   IdParams,
   JobListQuery,
   JobListSchema,
+  JobReadHeaders,
+  JobReadQuery,
   JobResponseSchema,
   ResultSchema,
   SubmitJobBody,
@@ -94,12 +99,39 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
     tags: TAGS,
     auth: READ,
     params: IdParams,
-    responses: { 200: { description: 'The job', schema: JobResponseSchema } },
-    async handler(ctx, { params, principal }) {
+    query: JobReadQuery,
+    headers: JobReadHeaders,
+    responses: {
+      200: { description: 'The job (ETag header: its validator)', schema: JobResponseSchema },
+      304: { description: 'The job is as the If-None-Match ETag says (no body)' },
+    },
+    async handler(ctx, { params, query, principal }) {
       const { tenantId } = principal;
-      const body = await readJobWithResult(db, tenantId, params.id);
-      if (!body) throw new AppError('not_found', `No job ${params.id}`);
-      ctx.body = jobResponse(body);
+      let state = await service.states.read(tenantId, params.id);
+      if (!state) throw new AppError('not_found', `No job ${params.id}`);
+      const ifNoneMatch = ctx.get('if-none-match') || undefined;
+      const wait = requestedWait(ctx.get('prefer') || undefined, query.wait);
+      // Held only while the client's copy is current (or, without one, until the job changes).
+      if (wait.seconds > 0 && (!ifNoneMatch || ifNoneMatchHits(ifNoneMatch, state.etag))) {
+        const gone = new AbortController();
+        const onClose = () => gone.abort();
+        ctx.res.once('close', onClose);
+        try {
+          const outcome = await service.heldPolls.wait(tenantId, state, state.etag, wait.seconds * SECOND, gone.signal);
+          if (outcome.held && wait.viaPrefer) ctx.set('Preference-Applied', `wait=${wait.seconds}`);
+          if (!outcome.state) throw new AppError('not_found', `No job ${params.id}`);
+          state = outcome.state;
+        } finally {
+          ctx.res.off('close', onClose);
+        }
+      }
+      ctx.set('ETag', state.etag);
+      if (ifNoneMatchHits(ifNoneMatch, state.etag)) {
+        ctx.status = 304;
+        return;
+      }
+      ctx.type = 'application/json';
+      ctx.body = state.json;
     },
   });
 
@@ -116,7 +148,7 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
     },
     async handler(ctx, { params, principal }) {
       const { tenantId } = principal;
-      const body = await readJobWithResult(db, tenantId, params.id);
+      const body = await service.read(tenantId, params.id);
       if (!body) throw new AppError('not_found', `No job ${params.id}`);
       if (body.status === 'queued' || body.status === 'running') {
         throw new AppError('job_not_finished', `The job is ${body.status}`, { extra: { job_status: body.status }, headers: { 'Retry-After': '1' } });
@@ -146,7 +178,7 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
     },
     async handler(ctx, { params, principal }) {
       const { tenantId } = principal;
-      const exists = await withTenant(db, tenantId, (trx) => findJob(trx, tenantId, params.id));
+      const exists = await service.read(tenantId, params.id);
       if (!exists) throw new AppError('not_found', `No job ${params.id}`);
       await streamJobEvents(ctx, service, tenantId, params.id);
     },

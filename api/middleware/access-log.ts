@@ -1,4 +1,7 @@
-/** One log line per request: method, route path, status and duration. */
+/**
+ * One log line per request: method, route path, status and duration. Nothing is built for a line
+ * the level drops (production runs at `info`, load tests at `warn`, where only 5xx lines remain).
+ */
 import type { Logger } from '../../shared/logger.ts';
 import type { ApiMiddleware } from '../state.ts';
 
@@ -8,9 +11,11 @@ export function accessLog(logger: Logger): ApiMiddleware {
     try {
       await next();
     } finally {
-      const durationMs = Math.round((performance.now() - started) * 10) / 10;
       const level = ctx.status >= 500 ? 'error' : 'info';
-      logger[level]({ method: ctx.method, path: ctx.path, status: ctx.status, durationMs }, `${ctx.method} ${ctx.path} ${ctx.status} ${durationMs} ms`);
+      if (logger.isLevelEnabled(level)) {
+        const durationMs = Math.round((performance.now() - started) * 10) / 10;
+        logger[level]({ method: ctx.method, path: ctx.path, status: ctx.status, durationMs }, `${ctx.method} ${ctx.path} ${ctx.status} ${durationMs} ms`);
+      }
     }
   };
 }

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { KernelType } from '../../shared/lattice/types.ts';
 import type { HttpClient } from '../http.ts';
-import { watchJob, type WatchOptions, type JobUpdate } from '../job-watch.ts';
+import { type JobPoll, watchJob, type WatchOptions, type JobUpdate } from '../job-watch.ts';
 import { parseEventStream } from '../sse.ts';
 import { isFinalStatus, type Job, type JobEvent, type JobListQuery, type JobPage, type JobSubmission, type JobSummary, type KernelResultByType, type SubmittedJob } from '../types.ts';
 import { everyItem } from '../paging.ts';
@@ -41,6 +41,24 @@ export class JobsResource {
 
   async get(id: string, options: { signal?: AbortSignal } = {}): Promise<Job> {
     return (await this.http.request<Job>('GET', path(id), { signal: options.signal })).body;
+  }
+
+  /**
+   * A long poll: the server holds the request up to `waitSeconds` (`Prefer: wait`) until the job
+   * differs from `etag` (or, without one, from how it is now). `job` is undefined when it has
+   * not changed (304); `held` says whether the server waited at all (it may decline, e.g. when the
+   * tenant holds many polls already), so a caller knows to pause before asking again.
+   */
+  async poll(id: string, options: { etag?: string; waitSeconds?: number; signal?: AbortSignal } = {}): Promise<JobPoll> {
+    const waitSeconds = options.waitSeconds ?? 25;
+    const headers: Record<string, string> = { prefer: `wait=${waitSeconds}` };
+    if (options.etag) headers['if-none-match'] = options.etag;
+    const response = await this.http.request<Job>('GET', path(id), { headers, signal: options.signal, timeoutMs: waitSeconds * 1000 + 15_000 });
+    return {
+      job: response.status === 304 ? undefined : response.body,
+      etag: response.headers.get('etag') ?? options.etag,
+      held: response.headers.get('preference-applied') !== null,
+    };
   }
 
   /** One page of jobs, newest first; pass `next_cursor` as `cursor` for the next. */

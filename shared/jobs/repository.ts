@@ -53,6 +53,7 @@ const INSERTED_COLUMN_NAMES = [
   'run_ms',
   'created_at',
   'updated_at',
+  'state_version',
 ] as const satisfies ReadonlyArray<Exclude<keyof JobRow, 'lattice' | 'params'>>;
 // Every other column of JobRow must be listed: a column added to JobRow and not here fails to compile.
 const everyColumnListed: [Exclude<keyof JobRow, 'lattice' | 'params' | (typeof INSERTED_COLUMN_NAMES)[number]>] extends [never] ? true : never = true;

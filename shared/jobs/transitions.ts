@@ -198,13 +198,14 @@ export async function finishAttempts(trx: Knex.Transaction, items: readonly Fini
 /**
  * Puts a running job back to `queued` for a later attempt (`running → queued`), recording why
  * the attempt failed. `refund` takes the attempt back (a worker shutting down hands its jobs
- * back through no fault of theirs). Only the worker holding the attempt can do this.
+ * back through no fault of theirs). Only the worker holding the attempt can do this. Returns the
+ * row's new `state_version`, or undefined when the attempt no longer owned the row.
  */
 export async function requeueAttempt(
   db: Knex,
   input: { tenantId: string; jobId: string; workerId: string; attempt: number; error?: JobError | null; refund?: boolean },
-): Promise<boolean> {
-  const updated = await db('jobs')
+): Promise<number | undefined> {
+  const [updated] = (await db('jobs')
     .where({ id: input.jobId, tenant_id: input.tenantId, status: 'running', worker_id: input.workerId, attempts: input.attempt })
     .update({
       status: 'queued',
@@ -213,15 +214,21 @@ export async function requeueAttempt(
       updated_at: db.fn.now(),
       ...(input.error ? { error: db.raw('?::jsonb', [JSON.stringify(input.error)]) } : {}),
       ...(input.refund ? { attempts: db.raw('greatest(attempts - 1, 0)') } : {}),
-    });
-  return updated > 0;
+    })
+    .returning('state_version')) as Array<{ state_version: number }>;
+  return updated?.state_version;
 }
 
-/** Records progress of a running attempt (never lowers it). */
-export async function recordProgress(db: Knex, jobId: string, attempt: number, progress: number): Promise<void> {
-  await db('jobs')
+/**
+ * Records progress of a running attempt (never lowers it). Returns the row's new `state_version`
+ * when the attempt still runs.
+ */
+export async function recordProgress(db: Knex, jobId: string, attempt: number, progress: number): Promise<number | undefined> {
+  const [updated] = (await db('jobs')
     .where({ id: jobId, status: 'running', attempts: attempt })
-    .update({ progress: db.raw('greatest(progress, ?)', [progress]), updated_at: db.fn.now() });
+    .update({ progress: db.raw('greatest(progress, ?)', [progress]), updated_at: db.fn.now() })
+    .returning('state_version')) as Array<{ state_version: number }>;
+  return updated?.state_version;
 }
 
 /**

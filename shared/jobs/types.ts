@@ -52,4 +52,6 @@ export interface JobRow {
   run_ms: number | null;
   created_at: Date;
   updated_at: Date;
+  /** Raised by PostgreSQL whenever a column of the public job body changes (migration 0013). */
+  state_version: number;
 }

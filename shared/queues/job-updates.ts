@@ -6,14 +6,21 @@
  */
 import type { Logger } from '../logger.ts';
 import { duplicateRedis, type RedisClient } from '../redis.ts';
+import { raiseAndPublish } from './job-state-versions.ts';
 import { jobChannel, type JobUpdate } from './names.ts';
 
-/** Publishes an update on the job's channel; failures are logged, never thrown. */
+/**
+ * Publishes an update on the job's channel; failures are logged, never thrown. An update that
+ * carries the row's new `version` raises the job's state version first (job-state-versions.ts),
+ * which is what keeps other API processes' cached reads of the job honest.
+ */
 export async function publishJobUpdate(redis: RedisClient, prefix: string, update: JobUpdate, logger?: Logger): Promise<void> {
   try {
-    await redis.publish(jobChannel(prefix, update.id), JSON.stringify(update));
+    if (update.version === undefined) await redis.publish(jobChannel(prefix, update.id), JSON.stringify(update));
+    else await raiseAndPublish(redis, prefix, { ...update, version: update.version });
   } catch (err) {
-    logger?.debug({ err, jobId: update.id }, 'could not publish a job update');
+    const level = update.version === undefined ? 'debug' : 'warn';
+    logger?.[level]({ err, jobId: update.id }, 'could not publish a job update');
   }
 }
 

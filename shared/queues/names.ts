@@ -73,9 +73,19 @@ export function jobChannel(prefix: string, jobId: string): string {
   return `${prefix}:job:${jobId}`;
 }
 
+/**
+ * Key of one job's state version in Redis: the highest `jobs.state_version` any process has
+ * written or read (docs/architecture.md › Job reads and the job-state cache).
+ */
+export function jobStateVersionKey(prefix: string, jobId: string): string {
+  return `${prefix}:jobv:${jobId}`;
+}
+
 /** What a worker publishes on a job's channel when its status or progress changes. */
 export interface JobUpdate {
   id: string;
   status: string;
   progress: number;
+  /** The row's `state_version` after the change, when the change was written to PostgreSQL. */
+  version?: number;
 }

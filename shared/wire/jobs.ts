@@ -128,6 +128,24 @@ export const JobLinksSchema = z.object({ self: z.string(), result: z.string(), e
 
 export const JobResponseSchema = JobSchema.extend({ links: JobLinksSchema }).openapi('JobWithLinks');
 
+/** The longest a poll of one job may be held (`Prefer: wait=N` is cut to it, `?wait=N` must not exceed it). */
+export const MAX_JOB_WAIT_S = 30;
+
+export const JobReadQuery = z.object({
+  wait: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_JOB_WAIT_S)
+    .optional()
+    .describe('Seconds to hold the request until the job changes (as `Prefer: wait=N`); with If-None-Match, until it differs from that ETag'),
+});
+
+export const JobReadHeaders = z.object({
+  'if-none-match': z.string().optional().describe('The ETag of the job as the client has it: 304 without a body while it is still current'),
+  prefer: z.string().optional().describe(`\`wait=N\` (RFC 7240): hold the request up to N seconds (at most ${MAX_JOB_WAIT_S}) until the job changes`),
+});
+
 export const JobListQuery = z.object({
   status: z.enum(JOB_STATUSES).optional(),
   type: KernelTypeSchema.optional(),
