@@ -10,11 +10,21 @@ import type { z, ZodType } from 'zod';
 import type { Principal, Role, Scope } from '../shared/auth/principal.ts';
 import { AppError } from '../shared/errors.ts';
 import { authenticate } from './auth/authenticate.ts';
+import { type JsonFacts, jsonPathFacts } from './middleware/json-path-facts.ts';
 import { PROBLEM_SCHEMA } from './openapi-registry.ts';
 import { operationIdOf } from './openapi/operation-ids.ts';
 import type { ApiDeps, ApiRouterContext, ApiState } from './state.ts';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+/**
+ * A cheap check of a body against the caller's plan, from what its raw text holds at `paths`
+ * (json-path-facts.ts), before any of it is parsed: it refuses by throwing.
+ */
+export interface RawBodyCheck {
+  paths: ReadonlyArray<readonly string[]>;
+  check(facts: JsonFacts, principal: Principal): Promise<void>;
+}
 
 /** Who may call a route: `public`, or an authenticated principal with these roles and scopes. */
 export type AuthRequirement = 'public' | { roles?: readonly Role[]; scopes?: readonly Scope[] };
@@ -42,8 +52,8 @@ export interface RouteSpec<P extends ZodType, Q extends ZodType, B extends ZodTy
   /** Request headers documented (e.g. Idempotency-Key); not validated here. */
   headers?: z.ZodObject;
   responses: Record<number, ResponseSpec>;
-  /** Cheap checks of the raw body against the caller's plan, before the schema walks it. */
-  checkRawBody?: (raw: unknown, principal: PrincipalOf<A>) => Promise<void>;
+  /** Cheap checks of the raw body against the caller's plan, before it is parsed (authenticated routes only). */
+  checkRawBody?: readonly RawBodyCheck[];
   handler: (
     ctx: ApiRouterContext,
     input: { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B>; principal: PrincipalOf<A> },
@@ -165,15 +175,25 @@ export function defineRoute<P extends ZodType, Q extends ZodType, B extends ZodT
   });
 
   const { readBody } = deps;
+  const checks = spec.checkRawBody ?? [];
+  if (checks.length > 0 && spec.auth === 'public') throw new Error(`${spec.method} ${spec.path}: checkRawBody needs an authenticated route`);
+  const checkPaths = checks.flatMap((c) => c.paths);
   router[spec.method](spec.path, async (ctx) => {
     const principal = await authorize(ctx, deps, spec.auth);
     const params = parse(spec.params, ctx.params, 'params');
     const query = parse(spec.query, ctx.query, 'query');
-    // The body is read only now: after authentication, its rate limits and the cheap checks.
+    // The body is read only now: after authentication, its rate limits and the cheap checks,
+    // and parsed only once the checks of its raw text let it through.
     let body = undefined as z.infer<B>;
     if (spec.body) {
-      const raw = (await readBody(ctx)) ?? {};
-      await spec.checkRawBody?.(raw, principal);
+      const beforeParse =
+        checks.length > 0 && principal
+          ? async (text: string) => {
+              const facts = jsonPathFacts(text, checkPaths);
+              for (const { check } of checks) await check(facts, principal);
+            }
+          : undefined;
+      const raw = (await readBody(ctx, beforeParse)) ?? {};
       body = parse(spec.body, raw, 'body');
     }
     await spec.handler(ctx, { params, query, body, principal });

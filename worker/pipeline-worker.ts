@@ -1,7 +1,7 @@
 /**
  * The worker role's job pipeline: fetches jobs from the tenant queues in weighted deficit round
  * robin (skipping tenants at their concurrency cap, counted across every worker process by
- * BullMQ's fetch script), runs them on the kernel pool, keeps their locks alive (lock-keeper.ts),
+ * BullMQ's fetch script, and without asking Redis when this process alone holds the cap's worth), runs them on the kernel pool, keeps their locks alive (lock-keeper.ts),
  * and listens for cancels and wake-ups over Redis pub/sub.
  *
  * `close()` stops fetching, lets running jobs finish for half the shutdown grace period, then
@@ -205,6 +205,10 @@ export class PipelineWorker implements Service {
     const { connection, tenants, keeper } = this.started();
     const { config } = this.runtime;
     const plan = await this.plans.one(tenantId);
+    // A tenant holding here alone as many jobs as its plan runs at once can start none anywhere
+    // (the cap counts every worker's): it waits for one of them to end without a round trip to
+    // Redis, so that a capped tenant's backlog adds nothing to the other tenants' fetches.
+    if (plan.max_concurrent_jobs >= 0 && this.heldOf(tenantId) >= plan.max_concurrent_jobs) return WAIT;
     await tenants.applyCap(tenantId, plan.max_concurrent_jobs);
     if (!this.memory.admitsAnyUpTo(config.MAX_JOB_MEMORY_BYTES)) {
       const next = await peekNextJob(connection, config.REDIS_PREFIX, tenantId);
@@ -221,6 +225,13 @@ export class PipelineWorker implements Service {
     }
     await keeper.advertise(tenantId);
     return { tenantId, token, plan, job, bytes };
+  }
+
+  /** Jobs of the tenant this process holds. */
+  private heldOf(tenantId: string): number {
+    let count = 0;
+    for (const held of this.held.values()) if (held.tenantId === tenantId) count++;
+    return count;
   }
 
   /** A queue entry's reservation; entries queued before reservations existed reserve the most a job may. */

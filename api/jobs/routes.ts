@@ -54,10 +54,7 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
     tags: TAGS,
     auth: WRITE,
     body: SubmitJobBody,
-    checkRawBody: async (raw, principal) => {
-      await boundObstacles(raw, principal);
-      await boundHeatPoints(raw, principal);
-    },
+    checkRawBody: [boundObstacles, boundHeatPoints],
     headers: IdempotencyHeaders,
     responses: {
       202: { description: 'Accepted and queued (or the job an earlier request with the same Idempotency-Key made)', schema: JobResponseSchema },

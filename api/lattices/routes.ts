@@ -49,7 +49,7 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
     tags: TAGS,
     auth: WRITE,
     body: CreateLatticeBody,
-    checkRawBody: boundObstacleList(plans, []),
+    checkRawBody: [boundObstacleList(plans, [])],
     responses: {
       201: { description: 'The stored lattice', schema: LatticeSchema },
       402: { description: 'The plan allows no more lattices, or none this large' },
@@ -98,7 +98,7 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
     auth: WRITE,
     params: IdParams,
     body: UpdateLatticeBody,
-    checkRawBody: boundObstacleList(plans, []),
+    checkRawBody: [boundObstacleList(plans, [])],
     responses: { 200: { description: 'The changed lattice', schema: LatticeSchema } },
     async handler(ctx, { params, body, principal }) {
       ctx.body = latticeJson(await lattices.update(principal, params.id, body));

@@ -2,8 +2,9 @@
  * JSON request bodies only, with a size limit, read only once the caller is known. On every
  * request this middleware checks what the headers say: another media type on a request that has
  * a body is a 415, a declared length over the limit a 413. The body itself is read and parsed by
- * {@link readJsonBody}, which routes call after authentication (and its rate limits), so an
- * unauthenticated megabyte costs nothing but its bytes on the socket.
+ * {@link jsonBodyReader}, which routes call after authentication (and its rate limits), so an
+ * unauthenticated megabyte costs nothing but its bytes on the socket; a route's cheap checks of
+ * the raw text (plan bounds on list lengths) may refuse it before it is parsed.
  *
  * Malformed JSON is a 400, and so (as a validation error naming the field) is JSON nested too deep
  * or with strings PostgreSQL cannot store, see json-limits.ts; a body found over the limit while
@@ -14,8 +15,25 @@ import { AppError } from '../../shared/errors.ts';
 import type { ApiContext, ApiMiddleware } from '../state.ts';
 import { jsonBodyProblem } from './json-limits.ts';
 
-/** Reads and checks a request's JSON body; undefined when it has none. */
-export type JsonBodyReader = (ctx: ApiContext) => Promise<unknown>;
+/**
+ * Reads and checks a request's JSON body; undefined when it has none. `beforeParse` sees the raw
+ * text first, and may refuse it before any of it is parsed.
+ */
+export type JsonBodyReader = (ctx: ApiContext, beforeParse?: (text: string) => Promise<void>) => Promise<unknown>;
+
+// As strict JSON bodies always were: an object or an array, nothing else at the top.
+const OBJECT_OR_ARRAY = /^[ \t\n\r]*[[{]/;
+
+/** A body's text as JSON: an empty body is `{}`, anything but an object or array is not JSON the API takes. */
+function parseJson(text: string): unknown {
+  if (text === '') return {};
+  if (!OBJECT_OR_ARRAY.test(text)) throw new AppError('invalid_json', 'The body is not valid JSON');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new AppError('invalid_json', 'The body is not valid JSON');
+  }
+}
 
 export function jsonBody(limitBytes: number): ApiMiddleware {
   return async (ctx, next) => {
@@ -30,11 +48,16 @@ export function jsonBody(limitBytes: number): ApiMiddleware {
   };
 }
 
-/** The reader of bodies up to `limitBytes`: parses once per request, then answers from `ctx.request.body`. */
+/**
+ * The reader of bodies up to `limitBytes`: reads the text once per request, lets `beforeParse`
+ * look at it, then parses it and answers from `ctx.request.body`.
+ */
 export function jsonBodyReader(limitBytes: number): JsonBodyReader {
-  const parse = bodyParser({
-    enableTypes: ['json'],
-    jsonLimit: limitBytes,
+  // Read as text (the media type was checked by `jsonBody`), so that it can be looked at before parsing.
+  const read = bodyParser({
+    enableTypes: ['text'],
+    extendTypes: { text: ['application/json', '+json'] },
+    textLimit: limitBytes,
     encoding: 'utf-8',
     onError: (err) => {
       const status = (err as { status?: number }).status;
@@ -43,14 +66,23 @@ export function jsonBodyReader(limitBytes: number): JsonBodyReader {
       throw new AppError('invalid_json', 'The body is not valid JSON');
     },
   });
-  return async (ctx) => {
-    if (ctx.request.body === undefined) {
-      await parse(ctx, async () => undefined);
-      const problem = jsonBodyProblem(ctx.request.body);
-      if (problem) {
-        throw new AppError('validation_failed', `${problem.path}: ${problem.message}`, { extra: { errors: [problem] } });
-      }
+  const parsed = new WeakSet<ApiContext>();
+  return async (ctx, beforeParse) => {
+    if (parsed.has(ctx)) return ctx.request.body;
+    if (ctx.request.body === undefined) await read(ctx, async () => undefined);
+    const text = ctx.request.body;
+    if (typeof text !== 'string') {
+      parsed.add(ctx);
+      return text;
     }
-    return ctx.request.body;
+    await beforeParse?.(text);
+    const body = parseJson(text);
+    const problem = jsonBodyProblem(body);
+    if (problem) {
+      throw new AppError('validation_failed', `${problem.path}: ${problem.message}`, { extra: { errors: [problem] } });
+    }
+    ctx.request.body = body;
+    parsed.add(ctx);
+    return body;
   };
 }

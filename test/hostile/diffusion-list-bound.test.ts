@@ -2,7 +2,9 @@
  * A diffusion whose heat-point lists alone cost more compute units than the plan allows per job
  * (sources × steps + initial) is refused with 402 before any schema walks its lists — so even a
  * body the schema would refuse elsewhere gets the 402 — while lists the schema refuses are still
- * its 400s, and jobs whose lists fit go on to the usual checks.
+ * its 400s, and jobs whose lists fit go on to the usual checks. These bounds and the one on
+ * obstacle lists decide from the raw text, before the body is parsed: a body broken after a list
+ * over the plan gets the 402, not the parser's 400.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MAX_DIFFUSION_SOURCES, MAX_DIFFUSION_STEPS } from '../../shared/lattice/limits.ts';
@@ -49,5 +51,28 @@ describe('the bound on diffusion heat-point lists', () => {
     const res = await api.request('/api/jobs', { body, headers: free.headers });
     expect(res.status).toBe(402);
     expect(await res.json()).toMatchObject({ limit: 'max_compute_units_per_job', value: 1_000 * 1_000 + 100 * 1_000 });
+  });
+
+  it('refuses lists over the plan from the raw text, before the body is parsed', async () => {
+    // Valid JSON up to the lists, then broken: a parser would stop there with invalid_json.
+    const broken = (body: unknown) => `${JSON.stringify(body).slice(0, -1)}, "tail": }`;
+    const cells = Array.from({ length: 1_001 }, (_, i) => [i % 10, Math.floor(i / 10) % 10, Math.floor(i / 100) % 10]);
+    const lattice = { shape: [10, 10, 10], obstacles: { blocked: cells } };
+    const refusals = await Promise.all([
+      api.request('/api/lattices', { body: broken(lattice), headers: free.headers }),
+      api.request('/api/jobs', { body: broken({ type: 'components', lattice }), headers: free.headers }),
+      api.request('/api/jobs', { body: broken(maximal(0.1)), headers: free.headers }),
+    ]);
+    const problems = (await Promise.all(refusals.map((r) => r.json()))) as Array<Record<string, unknown>>;
+    expect(refusals.map((r) => r.status)).toEqual([402, 402, 402]);
+    expect(problems.map((p) => [p.limit, p.value])).toEqual([
+      ['max_cells', 1_001],
+      ['max_cells', 1_001],
+      ['max_compute_units_per_job', MAX_DIFFUSION_SOURCES * MAX_DIFFUSION_STEPS],
+    ]);
+    // Within the plan, the same break is the parser's.
+    const fits = await api.request('/api/jobs', { body: broken({ type: 'components', lattice: { shape: [10, 10, 10], obstacles: { blocked: cells.slice(0, 10) } } }), headers: free.headers });
+    expect(fits.status).toBe(400);
+    expect(await fits.json()).toMatchObject({ code: 'invalid_json' });
   });
 });

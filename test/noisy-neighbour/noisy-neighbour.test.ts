@@ -8,6 +8,9 @@
  * mix of submits and polls. The victim's p99 request latency and p99 job queue wait are measured
  * without the abuser and then with it, in the same run. The abuser's client runs in a process of
  * its own (abuser.ts), so its megabytes of JSON load the machine but not the measuring client.
+ * The figures also give the CPU each process used per second of each phase (the abuser's client,
+ * from its start, included) and the load average, so that a run tells what the abuse costs this
+ * system's processes from what the machine's other load costs everyone.
  *
  * It holds that: the victim's p99 latency and p99 queue wait with the abuser stay within 2x of
  * those without it, where a baseline below a floor (20 ms of latency, 50 ms of queue wait) counts
@@ -20,6 +23,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -82,6 +86,12 @@ function rssBytes(pid: number): number {
   return kb ? Number(kb) * 1024 : 0;
 }
 
+/** CPU time a process has used (user and system), in ms, from /proc (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /** The victim's small jobs, in turn. */
 function victimJob(i: number): unknown {
   const seed = i % 50;
@@ -136,7 +146,7 @@ afterAll(async () => {
 }, 60_000);
 
 /** The abuser in its own process (abuser-process.ts); `stop()` ends it and reads its report. */
-function startAbuser(): { stop(): Promise<AbuserReport> } {
+function startAbuser(): { pid: number; stop(): Promise<AbuserReport> } {
   const target: AbuserTarget = { apiUrl: api(), headers: abuser.headers, tarpitPort: (tarpit.address() as AddressInfo).port };
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./abuser-process.ts', import.meta.url)), JSON.stringify(target)], {
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -145,6 +155,7 @@ function startAbuser(): { stop(): Promise<AbuserReport> } {
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   return {
+    pid: child.pid as number,
     async stop() {
       child.stdin.end('stop\n');
       const code = await exited;
@@ -213,10 +224,17 @@ describe('a noisy neighbour', () => {
       () => phase,
       () => victimStop,
     );
+    // CPU each process uses per second of each phase: where the machine's time goes.
+    const cpuOf = () => new Map(pids.map((p) => [p.name, cpuMs(p.pid)]));
+    const cpuAtStart = cpuOf();
     await sleep(BASELINE_MS);
+    const cpuAtAbuse = cpuOf();
     phase = 'abuse';
     const abuse = startAbuser();
+    const abuserCpuAtStart = cpuMs(abuse.pid);
     await sleep(ABUSE_MS);
+    const cpuAtEnd = cpuOf();
+    const abuserCpu = cpuMs(abuse.pid) - abuserCpuAtStart;
     victimStop = true;
     await load.done;
     const abused = await abuse.stop();
@@ -268,6 +286,14 @@ describe('a noisy neighbour', () => {
         statuses: Object.fromEntries([...new Set(load.samples.map((s) => s.status))].map((s) => [s, load.samples.filter((x) => x.status === s).length])),
       },
       abuser: { endpoints: abused.endpoints, accepted_jobs: abused.jobs.length, statuses: abused.statuses },
+      cpu_ms_per_s: {
+        baseline: Object.fromEntries(pids.map((p) => [p.name, Math.round(((cpuAtAbuse.get(p.name) ?? 0) - (cpuAtStart.get(p.name) ?? 0)) / (BASELINE_MS / 1000))])),
+        abuse: {
+          ...Object.fromEntries(pids.map((p) => [p.name, Math.round(((cpuAtEnd.get(p.name) ?? 0) - (cpuAtAbuse.get(p.name) ?? 0)) / (ABUSE_MS / 1000))])),
+          abuser_client: Math.round(abuserCpu / (ABUSE_MS / 1000)),
+        },
+      },
+      load_average: loadavg().map((x) => Math.round(x * 100) / 100),
       peak_rss_mib: Object.fromEntries(pids.map((p) => [p.name, Math.round((peakRss.get(p.name) ?? 0) / MIB)])),
       rss_budget_mib: Object.fromEntries(pids.map((p) => [p.name, RSS_BUDGET[p.role] / MIB])),
       unfinished_jobs: unfinished.length,
