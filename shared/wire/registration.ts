@@ -25,7 +25,7 @@ export const REGISTERED = z
     tenant: TENANT,
     user: USER,
     tokens: TOKEN_PAIR,
-    plan_request: PLAN_REQUEST.nullable().describe('When a paid plan was asked for: the tenant starts on free and this request awaits approval'),
+    plan_request: z.union([PLAN_REQUEST, z.null()]).describe('When a paid plan was asked for: the tenant starts on free and this request awaits approval'),
   })
   .openapi('Registered');
 
