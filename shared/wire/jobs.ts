@@ -38,12 +38,8 @@ const nameField = z.string().trim().min(1).max(200).describe('A name for people;
  * cube), never both. The rest is in the descriptions: at most 2^32 cells, blocked cells inside
  * the shape and no more of them than it has cells.
  */
-const SHAPE_OR_CUBE = {
-  oneOf: [
-    { required: ['shape'], not: { anyOf: [{ required: ['dimensions'] }, { required: ['size'] }] } },
-    { required: ['dimensions', 'size'], not: { required: ['shape'] } },
-  ],
-};
+const SHAPE_NOT_WITH_CUBE = { dependentSchemas: { shape: { properties: { dimensions: false, size: false } } } };
+const SHAPE_OR_CUBE = { oneOf: [{ required: ['shape'] }, { required: ['dimensions', 'size'] }], ...SHAPE_NOT_WITH_CUBE };
 
 const SPEC_RULES =
   'Give `shape`, or `dimensions` and `size` for a cube, not both. At most 2^32 cells; each blocked cell has one coordinate per axis, inside the shape, and an explicit list names at most as many cells as the lattice has.';
@@ -71,11 +67,16 @@ export const UpdateLatticeBody = z
     obstacles: LatticeSpecObjectSchema.shape.obstacles.nullable(),
   })
   .refine((body) => Object.values(body).some((v) => v !== undefined), { error: 'must change at least one field' })
+  // As on creation: one change cannot make the lattice both a shape and a cube.
+  .refine((body) => body.shape === undefined || (body.dimensions === undefined && body.size === undefined), {
+    error: 'give either shape, or dimensions and size, not both',
+    path: ['shape'],
+  })
   .openapi('LatticeUpdate', {
     description:
       'Fields to change, at least one. `shape` replaces `dimensions` and `size` and the other way round (not both at once); the changed spec must still be valid (`dimensions` alone needs a cube to change). `obstacles: null` removes them',
     minProperties: 1,
-    not: { required: ['shape'], anyOf: [{ required: ['dimensions'] }, { required: ['size'] }] },
+    ...SHAPE_NOT_WITH_CUBE,
   });
 
 export const LatticeSchema = z
