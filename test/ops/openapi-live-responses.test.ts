@@ -236,8 +236,12 @@ describe('live answers match the OpenAPI document', () => {
       expect(events.status).toBe(200);
       expect(String(events.body)).toMatch(/event: status/);
     }
-    const path = await expectStatus(200, 'POST', '/api/lattices/path', { body: { lattice_id: lattice.body.id, start: [0, 0], end: [3, 3], wait_ms: 10_000 } });
+    const pathKey = { 'idempotency-key': `path-${randomUUID()}` };
+    const pathBody = { lattice_id: lattice.body.id, start: [0, 0], end: [3, 3], wait_ms: 10_000 };
+    const path = await expectStatus(200, 'POST', '/api/lattices/path', { body: pathBody, headers: pathKey });
     expect(path.body.status).toBe('completed');
+    const pathAgain = await expectStatus(200, 'POST', '/api/lattices/path', { body: pathBody, headers: pathKey });
+    expect([pathAgain.body.id, pathAgain.headers.get('idempotent-replayed')]).toEqual([path.body.id, 'true']);
 
     const page = await expectStatus(200, 'GET', '/api/jobs?limit=2');
     await expectStatus(200, 'GET', `/api/jobs?limit=2&cursor=${encodeURIComponent(page.body.next_cursor as string)}`);
