@@ -84,7 +84,11 @@ export const LatticeSchema = z
     id: z.uuid(),
     name: z.string().nullable(),
     version: z.number().int().describe('Starts at 1; each change of the spec adds one (jobs keep the version they were submitted with)'),
-    spec: LatticeSpecDocumented.describe('The spec as stored: boundary filled in, an explicit obstacle list sorted by cell index without repeats'),
+    // As stored, `boundary` is always there: required here, where a request may leave it out.
+    spec: LatticeSpecObjectSchema.extend({ boundary: LatticeSpecObjectSchema.shape.boundary.unwrap() }).openapi({
+      description: 'The spec as stored: boundary filled in, an explicit obstacle list sorted by cell index without repeats',
+      ...SHAPE_OR_CUBE,
+    }),
     dimensions: z.number().int(),
     shape: z.array(z.number().int()),
     cells: z.number().int(),
