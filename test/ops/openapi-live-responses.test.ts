@@ -380,7 +380,8 @@ describe('live answers match the OpenAPI document', () => {
       .filter((key) => !checker.coverage.has(key));
     expect(unchecked).toEqual([]);
     const withoutSuccess = [...checker.coverage].filter(([, statuses]) => ![...statuses].some((s) => s < 300)).map(([key]) => key);
-    // The walk above reaches every operation the document has today with a success.
-    expect(withoutSuccess).toEqual([]);
+    // GETs and error answers are reached from the document alone; a success of a route that changes
+    // something needs a call in the walk above (its body cannot be guessed from a schema).
+    expect(withoutSuccess, 'operations whose success answer was never checked: add a call that succeeds to the walk').toEqual([]);
   });
 });
