@@ -4,6 +4,7 @@
  */
 import { extendZodWithOpenApi, OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { SHARED_RESPONSE_HEADERS } from './openapi/response-headers.ts';
 
 extendZodWithOpenApi(z);
 
@@ -23,10 +24,11 @@ export const PROBLEM_SCHEMA = z
   .catchall(z.unknown())
   .openapi('Problem', { description: 'An RFC 9457 problem document' });
 
-/** Creates a registry with the shared components (problem schema, security schemes). */
+/** Creates a registry with the shared components (problem schema, response headers, security schemes). */
 export function createOpenApiRegistry(): OpenAPIRegistry {
   const registry = new OpenAPIRegistry();
   registry.register('Problem', PROBLEM_SCHEMA);
+  for (const [name, header] of Object.entries(SHARED_RESPONSE_HEADERS)) registry.registerComponent('headers', name, header);
   registry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
     scheme: 'bearer',

@@ -13,6 +13,7 @@ import { authenticate } from './auth/authenticate.ts';
 import { type JsonFacts, jsonPathFacts } from './middleware/json-path-facts.ts';
 import { PROBLEM_SCHEMA } from './openapi-registry.ts';
 import { operationIdOf } from './openapi/operation-ids.ts';
+import { headerRef, type ResponseHeader } from './openapi/response-headers.ts';
 import type { ApiDeps, ApiRouterContext, ApiState } from './state.ts';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -34,7 +35,11 @@ export interface ResponseSpec {
   schema?: ZodType;
   /** @defaultValue 'application/json' */
   contentType?: string;
+  /** Headers this answer carries beyond the ones every answer declares (see `responseHeaders`). */
+  headers?: Record<string, ResponseHeader>;
 }
+
+
 
 /** What a handler gets as its principal: none on a public route, the caller's otherwise. */
 export type PrincipalOf<A extends AuthRequirement> = A extends 'public' ? undefined : Principal;
@@ -49,6 +54,8 @@ export interface RouteSpec<P extends ZodType, Q extends ZodType, B extends ZodTy
   params?: P;
   query?: Q;
   body?: B;
+  /** A public route with its own per-address rate limit (sign-in, sign-up): its answers carry the RateLimit headers. */
+  limitedByAddress?: boolean;
   /** Request headers documented (e.g. Idempotency-Key); not validated here. */
   headers?: z.ZodObject;
   responses: Record<number, ResponseSpec>;
@@ -102,24 +109,29 @@ const problemResponse = (description: string) => ({
   content: { 'application/problem+json': { schema: PROBLEM_SCHEMA } },
 });
 
-const header = (description: string, type: 'string' | 'integer' = 'string') => ({ description, schema: { type } });
+
+/** Which rate limit counts a route's requests: the tenant's (authenticated routes), the address's (sign-in, sign-up), or none. */
+type LimitedBy = 'tenant' | 'address' | undefined;
 
 /**
- * The headers a response carries: its request id always; rate-limit state where limits apply;
- * `Location` where a POST to a collection made something.
+ * The headers a response carries: its request id always; rate-limit state where a limit counted
+ * the request; `Retry-After` on a 429 or 503; `Location` where a POST to a collection made something.
  */
-function responseHeaders(status: number, limited: boolean, creates: boolean): Record<string, unknown> {
+function responseHeaders(status: number, limitedBy: LimitedBy, creates: boolean): Record<string, unknown> {
+  // A 429 may come from the cap on failing callers, before any limit; a refused credential never reaches the tenant's.
+  const counted = limitedBy !== undefined && status !== 429 && !(limitedBy === 'tenant' && status === 401);
   return {
-    'X-Request-Id': header('The request id (the one sent, or a new one); logs carry it'),
-    ...(limited
+    'X-Request-Id': headerRef('X-Request-Id'),
+    ...(counted
       ? {
-          'RateLimit-Limit': header("Requests allowed in the tenant's window", 'integer'),
-          'RateLimit-Remaining': header('Requests left in the window', 'integer'),
-          'RateLimit-Reset': header('Seconds until the window resets', 'integer'),
+          'RateLimit-Limit': headerRef('RateLimit-Limit'),
+          'RateLimit-Remaining': headerRef('RateLimit-Remaining'),
+          'RateLimit-Reset': headerRef('RateLimit-Reset'),
+          'RateLimit-Policy': headerRef('RateLimit-Policy'),
         }
       : {}),
-    ...(status === 429 || status === 503 ? { 'Retry-After': header('Seconds to wait before trying again', 'integer') } : {}),
-    ...(creates && (status === 201 || status === 202) ? { Location: header('Where the created resource (or the job) is') } : {}),
+    ...(status === 429 || status === 503 ? { 'Retry-After': headerRef('Retry-After') } : {}),
+    ...(creates && (status === 201 || status === 202) ? { Location: headerRef('Location') } : {}),
   };
 }
 
@@ -134,6 +146,7 @@ export function defineRoute<P extends ZodType, Q extends ZodType, B extends ZodT
   spec: RouteSpec<P, Q, B, A>,
 ): void {
   const responses: Record<string, { description: string; content?: unknown; headers?: Record<string, unknown> }> = {};
+  const ownHeaders: Record<string, Record<string, ResponseHeader> | undefined> = {};
   for (const [status, response] of Object.entries(spec.responses)) {
     const content = response.schema
       ? { [response.contentType ?? 'application/json']: { schema: response.schema } }
@@ -141,6 +154,7 @@ export function defineRoute<P extends ZodType, Q extends ZodType, B extends ZodT
         ? problemResponse(response.description).content
         : undefined;
     responses[status] = { description: response.description, ...(content ? { content } : {}) };
+    ownHeaders[status] = response.headers;
   }
   responses['400'] ??= problemResponse('The request is not valid');
   if (spec.body) {
@@ -150,12 +164,17 @@ export function defineRoute<P extends ZodType, Q extends ZodType, B extends ZodT
   if (spec.auth !== 'public') {
     responses['401'] ??= problemResponse('Missing or invalid credentials');
     responses['403'] ??= problemResponse('The credentials lack a required role or scope');
-    responses['429'] ??= problemResponse('Rate limit or quota reached');
   }
+  // Any route: an address that keeps failing authentication is refused for a second (the unauthenticated cap).
+  responses['429'] ??= problemResponse(
+    spec.auth === 'public' ? 'Too many failed requests without valid credentials from this address' : 'Rate limit or quota reached',
+  );
   if (spec.params) responses['404'] ??= problemResponse('Not found (or owned by another tenant)');
   responses['500'] ??= problemResponse('Internal error');
+  const limitedBy: LimitedBy = spec.auth !== 'public' ? 'tenant' : spec.limitedByAddress ? 'address' : undefined;
+  const creates = spec.method === 'post' && !spec.path.includes(':');
   for (const [status, response] of Object.entries(responses)) {
-    response.headers = responseHeaders(Number(status), spec.auth !== 'public', spec.method === 'post' && !spec.path.includes(':'));
+    response.headers = { ...responseHeaders(Number(status), limitedBy, creates), ...ownHeaders[status] };
   }
 
   registry.registerPath({

@@ -44,6 +44,7 @@ export function authRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<Api
     summary: 'Sign in with email and password',
     tags: ['Account'],
     auth: 'public',
+    limitedByAddress: true,
     body: LOGIN,
     responses: {
       200: { description: 'A token pair', schema: TOKEN_PAIR },

@@ -1,5 +1,6 @@
 /** Small helpers the job and lattice routes share: the job response and the key header. */
 import type { JobBody } from '../../shared/jobs/job-body.ts';
+import type { ResponseHeader } from '../openapi/response-headers.ts';
 import { validationError } from '../routing.ts';
 import type { ApiRouterContext } from '../state.ts';
 import { IdempotencyHeaders } from './schemas.ts';
@@ -19,4 +20,17 @@ export function idempotencyKeyOf(ctx: ApiRouterContext): string | undefined {
   const parsed = IdempotencyHeaders.safeParse({ 'idempotency-key': ctx.get('idempotency-key') || undefined });
   if (!parsed.success) throw validationError(parsed.error, 'headers');
   return parsed.data['idempotency-key'];
+}
+
+/** Declared on answers a repeated `Idempotency-Key` can give. */
+export const REPLAY_HEADERS: Record<string, ResponseHeader> = {
+  'Idempotent-Replayed': {
+    description: '`true` when this is the job an earlier request with the same Idempotency-Key made',
+    schema: { type: 'string', enum: ['true'] },
+  },
+};
+
+/** Marks an answer that replays the job an earlier request with the same key made. */
+export function markReplayed(ctx: ApiRouterContext, replayed: boolean): void {
+  if (replayed) ctx.set('Idempotent-Replayed', 'true');
 }

@@ -21,7 +21,7 @@ import { SECOND } from '../../shared/units.ts';
 import { listCursorParam } from '../../shared/list-cursor.ts';
 import { streamJobEvents } from './event-stream.ts';
 import { ifNoneMatchHits, requestedWait } from './conditional-read.ts';
-import { idempotencyKeyOf, jobLinks, jobResponse } from './responses.ts';
+import { idempotencyKeyOf, jobLinks, jobResponse, markReplayed, REPLAY_HEADERS } from './responses.ts';
 import { listPage } from '../list-page.ts';
 import {
   IdempotencyHeaders,
@@ -57,8 +57,12 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
     checkRawBody: [boundObstacles, boundHeatPoints],
     headers: IdempotencyHeaders,
     responses: {
-      202: { description: 'Accepted and queued (or the job an earlier request with the same Idempotency-Key made)', schema: JobResponseSchema },
-      402: { description: 'The lattice is larger than the plan allows' },
+      202: {
+        description: 'Accepted and queued (or the job an earlier request with the same Idempotency-Key made)',
+        schema: JobResponseSchema,
+        headers: REPLAY_HEADERS,
+      },
+      402: { description: "The lattice is larger than the plan allows, or the job costs more compute units than the plan's per-job limit" },
       409: { description: 'The Idempotency-Key was used with a different request' },
       422: { description: 'The job needs more memory than a worker holds (MAX_JOB_MEMORY_BYTES)' },
     },
@@ -66,7 +70,7 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
       const { row, replayed } = await service.submit(principal, body, idempotencyKeyOf(ctx), '/api/jobs');
       ctx.status = 202;
       ctx.set('Location', `/api/jobs/${row.id}`);
-      if (replayed) ctx.set('Idempotent-Replayed', 'true');
+      markReplayed(ctx, replayed);
       ctx.body = jobResponse(jobBody(row));
     },
   });

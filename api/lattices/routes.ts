@@ -14,7 +14,7 @@ import { jobBody } from '../../shared/jobs/job-body.ts';
 import { isFinalStatus } from '../../shared/jobs/types.ts';
 import { listCursorParam } from '../../shared/list-cursor.ts';
 import { boundObstacleList } from '../jobs/obstacle-list-bound.ts';
-import { idempotencyKeyOf, jobResponse } from '../jobs/responses.ts';
+import { idempotencyKeyOf, jobResponse, markReplayed, REPLAY_HEADERS } from '../jobs/responses.ts';
 import {
   CreateLatticeBody,
   IdempotencyHeaders,
@@ -128,12 +128,14 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
     body: PathBody,
     headers: IdempotencyHeaders,
     responses: {
-      200: { description: 'The job finished in time: the job with its result (or its error)', schema: JobResponseSchema },
-      202: { description: 'Still running: follow the job at its links', schema: JobResponseSchema },
+      200: { description: 'The job finished in time: the job with its result (or its error)', schema: JobResponseSchema, headers: REPLAY_HEADERS },
+      202: { description: 'Still running: follow the job at its links', schema: JobResponseSchema, headers: REPLAY_HEADERS },
+      402: { description: "The lattice is larger than the plan allows, or the job costs more compute units than the plan's per-job limit" },
+      409: { description: 'The Idempotency-Key was used with a different request' },
       422: { description: 'The job needs more memory than a worker holds (MAX_JOB_MEMORY_BYTES)' },
     },
     async handler(ctx, { body, principal }) {
-      const { row } = await service.submit(
+      const { row, replayed } = await service.submit(
         principal,
         { type: 'shortest_path', lattice_id: body.lattice_id, params: { start: body.start, end: body.end } },
         idempotencyKeyOf(ctx),
@@ -148,6 +150,7 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
       const job = current ?? jobBody(row);
       ctx.status = isFinalStatus(job.status) ? 200 : 202;
       if (ctx.status === 202) ctx.set('Location', `/api/jobs/${row.id}`);
+      markReplayed(ctx, replayed);
       ctx.body = jobResponse(job);
     },
   });

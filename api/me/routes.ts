@@ -15,7 +15,7 @@ const ME = z
     role: z.enum(ROLES).describe('The role in effect (an API key acts as at most a member)'),
     scopes: z.array(SCOPE),
     tenant: TENANT,
-    user: USER.nullable().describe('The signed-in user, or the user who created the API key'),
+    user: z.union([USER, z.null()]).describe('The signed-in user, or the user who created the API key'),
     api_key: z
       .object({ id: z.uuid(), name: z.string(), prefix: z.string(), expires_at: TIMESTAMP.nullable() })
       .nullable(),

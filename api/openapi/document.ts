@@ -13,6 +13,9 @@ follow their progress and fetch their results. Authenticate with an access token
 or an API key (\`ck_…\`) as \`Authorization: Bearer …\`. Errors are RFC 9457 \`application/problem+json\`
 documents whose \`type\` links to \`/problems/{code}\`.`;
 
+/** Not open source (package.json: UNLICENSED); SPDX names such a licence with a `LicenseRef-`. */
+const LICENSE = { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' };
+
 /** The operation groups, in the order a user learns the API. */
 export const API_TAGS: ReadonlyArray<readonly [name: string, description: string]> = [
   ['Jobs', 'Submit jobs, follow them, fetch their results'],
@@ -27,7 +30,7 @@ export function buildOpenApiDocument(registry: OpenAPIRegistry, config: Config):
   const generator = new OpenApiGeneratorV31(registry.definitions);
   return generator.generateDocument({
     openapi: '3.1.0',
-    info: { title: 'Catalytic API', version: VERSION, description: DESCRIPTION },
+    info: { title: 'Catalytic API', version: VERSION, description: DESCRIPTION, license: LICENSE },
     // Relative unless the deployment says where it is reachable, so the document works behind any proxy.
     servers: [{ url: config.PUBLIC_URL ? config.PUBLIC_URL.replace(/\/$/, '') : '/' }],
     // In the order a user learns the API: Swagger UI lists the groups this way.

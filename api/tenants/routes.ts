@@ -26,6 +26,7 @@ export function tenantRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<A
     summary: 'Sign up: create a tenant with its owner user, and sign the owner in (a paid plan starts as a pending request)',
     tags: ['Account'],
     auth: 'public',
+    limitedByAddress: true,
     body: REGISTRATION,
     responses: {
       201: { description: 'The tenant, its owner and a token pair', schema: REGISTERED },

@@ -30,7 +30,7 @@ export const SUBSCRIPTION = z
   .object({
     plan_code: PLAN_CODE,
     plan: PLAN,
-    pending_request: PLAN_REQUEST.nullable().describe('The request awaiting a decision, if any'),
+    pending_request: z.union([PLAN_REQUEST, z.null()]).describe('The request awaiting a decision, if any'),
     recent_requests: z.array(PLAN_REQUEST).describe('The latest requests, newest first (at most 5)'),
   })
   .openapi('Subscription');

@@ -8,12 +8,15 @@ import './openapi-zod.ts';
 import { z } from 'zod';
 import { JOB_STATUSES } from '../jobs/types.ts';
 import {
+  CellSchema,
   ComponentsParamsSchema,
+  ComponentsResultSchema,
   DiffusionParamsSchema,
+  DiffusionResultSchema,
   KernelTypeSchema,
   LatticeSpecObjectSchema,
   ShortestPathParamsSchema,
-  CellSchema,
+  ShortestPathResultSchema,
 } from '../lattice/schema.ts';
 
 export const IdParams = z.object({ id: z.uuid({ error: 'must be a UUID' }) });
@@ -30,9 +33,29 @@ export const IdempotencyHeaders = z.object({
 
 const nameField = z.string().trim().min(1).max(200).describe('A name for people; not unique');
 
+/**
+ * The rules of a lattice spec JSON Schema can state: `shape`, or `dimensions` and `size` (a
+ * cube), never both. The rest is in the descriptions: at most 2^32 cells, blocked cells inside
+ * the shape and no more of them than it has cells.
+ */
+const SHAPE_NOT_WITH_CUBE = { dependentSchemas: { shape: { properties: { dimensions: false, size: false } } } };
+const SHAPE_OR_CUBE = { oneOf: [{ required: ['shape'] }, { required: ['dimensions', 'size'] }], ...SHAPE_NOT_WITH_CUBE };
+
+const SPEC_RULES =
+  'Give `shape`, or `dimensions` and `size` for a cube, not both. At most 2^32 cells; each blocked cell has one coordinate per axis, inside the shape, and an explicit list names at most as many cells as the lattice has.';
+
+// The lattice engine's schemas may be made before zod has `.openapi` (as in the worker): zod's
+// own `.meta` names them for the document instead (`id` is the component's name).
+
+/** A lattice spec as the document shows it: its structure and the rules above. */
+const LatticeSpecDocumented = LatticeSpecObjectSchema.meta({ id: 'LatticeSpec', description: `A d-dimensional grid lattice. ${SPEC_RULES}`, ...SHAPE_OR_CUBE });
+
 // ── Lattices ────────────────────────────────────────────────────────────────────────────────
 
-export const CreateLatticeBody = LatticeSpecObjectSchema.extend({ name: nameField.optional() }).openapi('LatticeCreate');
+export const CreateLatticeBody = LatticeSpecObjectSchema.extend({ name: nameField.optional() }).openapi('LatticeCreate', {
+  description: `A lattice to store, with an optional name. ${SPEC_RULES}`,
+  ...SHAPE_OR_CUBE,
+});
 
 export const UpdateLatticeBody = z
   .strictObject({
@@ -44,15 +67,28 @@ export const UpdateLatticeBody = z
     obstacles: LatticeSpecObjectSchema.shape.obstacles.nullable(),
   })
   .refine((body) => Object.values(body).some((v) => v !== undefined), { error: 'must change at least one field' })
-  .describe('Fields to change. `shape` replaces `dimensions` and `size` and the other way round; `obstacles: null` removes them')
-  .openapi('LatticeUpdate');
+  // As on creation: one change cannot make the lattice both a shape and a cube.
+  .refine((body) => body.shape === undefined || (body.dimensions === undefined && body.size === undefined), {
+    error: 'give either shape, or dimensions and size, not both',
+    path: ['shape'],
+  })
+  .openapi('LatticeUpdate', {
+    description:
+      'Fields to change, at least one. `shape` replaces `dimensions` and `size` and the other way round (not both at once); the changed spec must still be valid (`dimensions` alone needs a cube to change). `obstacles: null` removes them',
+    minProperties: 1,
+    ...SHAPE_NOT_WITH_CUBE,
+  });
 
 export const LatticeSchema = z
   .object({
     id: z.uuid(),
     name: z.string().nullable(),
     version: z.number().int().describe('Starts at 1; each change of the spec adds one (jobs keep the version they were submitted with)'),
-    spec: LatticeSpecObjectSchema.describe('The spec as stored: boundary filled in, an explicit obstacle list sorted by cell index without repeats'),
+    // As stored, `boundary` is always there: required here, where a request may leave it out.
+    spec: LatticeSpecObjectSchema.extend({ boundary: LatticeSpecObjectSchema.shape.boundary.unwrap() }).openapi({
+      description: 'The spec as stored: boundary filled in, an explicit obstacle list sorted by cell index without repeats',
+      ...SHAPE_OR_CUBE,
+    }),
     dimensions: z.number().int(),
     shape: z.array(z.number().int()),
     cells: z.number().int(),
@@ -79,21 +115,36 @@ export const LatticeListSchema = z.object({ data: z.array(LatticeSummarySchema),
 
 const latticeChoice = {
   lattice_id: z.uuid({ error: 'must be a UUID' }).optional().describe('A stored lattice: the job runs on its current version'),
-  lattice: LatticeSpecObjectSchema.optional().describe('An inline lattice spec, instead of lattice_id'),
+  lattice: LatticeSpecDocumented.optional().describe('An inline lattice spec, instead of lattice_id'),
 };
+
+/** Exactly one of `lattice_id` and `lattice`, as JSON Schema states it. */
+const ONE_LATTICE = { oneOf: [{ required: ['lattice_id'] }, { required: ['lattice'] }] };
+
+const CELLS_INSIDE = 'Every cell named in `params` has one coordinate per axis of the lattice and lies inside its shape (400 `cell_out_of_bounds`).';
 
 /** One body per job type, so each type's parameters are checked and documented. */
 export const SubmitJobBody = z
   .discriminatedUnion('type', [
-    z.strictObject({ type: z.literal('shortest_path'), ...latticeChoice, params: ShortestPathParamsSchema }),
-    z.strictObject({ type: z.literal('components'), ...latticeChoice, params: ComponentsParamsSchema.default({}) }),
-    z.strictObject({ type: z.literal('diffusion'), ...latticeChoice, params: DiffusionParamsSchema }),
+    z
+      .strictObject({ type: z.literal('shortest_path'), ...latticeChoice, params: ShortestPathParamsSchema })
+      .openapi('ShortestPathJobSubmit', { description: `A shortest path from \`params.start\` to \`params.end\`. ${CELLS_INSIDE}`, ...ONE_LATTICE }),
+    z
+      .strictObject({ type: z.literal('components'), ...latticeChoice, params: ComponentsParamsSchema.default({}) })
+      .openapi('ComponentsJobSubmit', { description: 'The connected components of the open cells.', ...ONE_LATTICE }),
+    z.strictObject({ type: z.literal('diffusion'), ...latticeChoice, params: DiffusionParamsSchema }).openapi('DiffusionJobSubmit', {
+      description: `Heat diffusion. \`params.alpha\` is at most 1/(2·dimensions) of the lattice (400 \`params_invalid\`). ${CELLS_INSIDE}`,
+      ...ONE_LATTICE,
+    }),
   ])
   .refine((body) => (body.lattice_id === undefined) !== (body.lattice === undefined), {
     error: 'give exactly one of lattice_id and lattice',
     path: ['lattice_id'],
   })
-  .openapi('JobSubmit');
+  .openapi('JobSubmit', {
+    description:
+      'A job: its `type`, that type\'s `params`, and exactly one of `lattice_id` (a stored lattice) and `lattice` (an inline spec). Also refused: a lattice or a job beyond the plan (402), a job needing more memory than a worker holds (422).',
+  });
 
 export type SubmitJobInput = z.output<typeof SubmitJobBody>;
 
@@ -107,26 +158,68 @@ export const JobErrorSchema = z
   .object({ code: z.string().describe('Stable: timeout, worker_lost, attempts_exhausted, a lattice validation code…'), message: z.string() })
   .openapi('JobError');
 
-export const JobSchema = z
-  .object({
-    id: z.uuid(),
-    type: KernelTypeSchema,
-    status: z.enum(JOB_STATUSES),
-    progress: z.number().min(0).max(1),
-    attempts: z.number().int().describe('Times a worker started the job'),
-    created_at: z.string(),
-    started_at: z.string().nullable(),
-    finished_at: z.string().nullable(),
-    queue_wait_ms: z.number().int().nullable().describe('Submission to the start of the last attempt'),
-    run_ms: z.number().int().nullable().describe('Run time of the last attempt'),
-    error: JobErrorSchema.nullable(),
-    result: z.record(z.string(), z.unknown()).nullable().describe('The kernel result, once completed'),
-  })
-  .openapi('Job');
+export const JobLinksSchema = z.object({ self: z.string(), result: z.string(), events: z.string() }).openapi('JobLinks');
 
-export const JobLinksSchema = z.object({ self: z.string(), result: z.string(), events: z.string() });
+/** What every job has, whatever its type. */
+const jobFields = {
+  id: z.uuid(),
+  status: z.enum(JOB_STATUSES),
+  progress: z.number().min(0).max(1),
+  attempts: z.int().min(0).describe('Times a worker started the job'),
+  created_at: z.iso.datetime(),
+  started_at: z.iso.datetime().nullable(),
+  finished_at: z.iso.datetime().nullable(),
+  queue_wait_ms: z.int().nullable().describe('Submission to the start of the last attempt'),
+  run_ms: z.int().nullable().describe('Run time of the last attempt'),
+  error: z.union([JobErrorSchema, z.null()]).describe('Why the job failed (or was cancelled); null otherwise'),
+};
 
-export const JobResponseSchema = JobSchema.extend({ links: JobLinksSchema }).openapi('JobWithLinks');
+/** Each job type's result, named for the document. */
+const RESULTS = {
+  shortest_path: ShortestPathResultSchema.meta({ id: 'ShortestPathResult' }),
+  components: ComponentsResultSchema.meta({ id: 'ComponentsResult' }),
+  diffusion: DiffusionResultSchema.meta({ id: 'DiffusionResult' }),
+};
+
+/** A result's scalar fields, as lists carry them (the database keeps exactly these). */
+const SUMMARIES = {
+  shortest_path: ShortestPathResultSchema.pick({ reachable: true, length: true, path_omitted: true, visited: true, memory_bytes: true }).openapi(
+    'ShortestPathResultSummary',
+  ),
+  components: ComponentsResultSchema.pick({ count: true, largest: true, spans_axis0: true, memory_bytes: true }).openapi('ComponentsResultSummary'),
+  diffusion: DiffusionResultSchema.pick({ total_heat: true, min: true, max: true, mean: true, memory_bytes: true }).openapi('DiffusionResultSummary'),
+};
+
+const orNull = <T extends z.ZodType>(schema: T, description: string) => z.union([schema, z.null()]).describe(description);
+
+function jobOfType<T extends keyof typeof RESULTS>(type: T) {
+  return z.object({
+    ...jobFields,
+    type: z.literal(type),
+    result: orNull(RESULTS[type], 'The result, once completed; null before and when the job failed or was cancelled'),
+  });
+}
+
+function summaryOfType<T extends keyof typeof SUMMARIES>(type: T) {
+  return z.object({
+    ...jobFields,
+    type: z.literal(type),
+    result_summary: orNull(SUMMARIES[type], "The result's scalar fields once completed; the whole result is at links.result"),
+    links: JobLinksSchema,
+  });
+}
+
+/** A job as webhook events and server-sent events carry it: one schema per type, told apart by `type`. */
+export const JobSchema = z.discriminatedUnion('type', [jobOfType('shortest_path'), jobOfType('components'), jobOfType('diffusion')]);
+
+/** A job as the API answers it: the job and its links, one schema per type. */
+export const JobResponseSchema = z
+  .discriminatedUnion('type', [
+    jobOfType('shortest_path').extend({ links: JobLinksSchema }).openapi('ShortestPathJob'),
+    jobOfType('components').extend({ links: JobLinksSchema }).openapi('ComponentsJob'),
+    jobOfType('diffusion').extend({ links: JobLinksSchema }).openapi('DiffusionJob'),
+  ])
+  .openapi('Job', { description: 'A job; `type` says which result it has' });
 
 /** The longest a poll of one job may be held (`Prefer: wait=N` is cut to it, `?wait=N` must not exceed it). */
 export const MAX_JOB_WAIT_S = 30;
@@ -153,22 +246,23 @@ export const JobListQuery = z.object({
   cursor: z.string().max(200).optional().describe('`next_cursor` of the previous page'),
 });
 
-export const JobSummarySchema = JobSchema.omit({ result: true })
-  .extend({
-    result_summary: z
-      .record(z.string(), z.unknown())
-      .nullable()
-      .describe("The result's scalar fields (length, count, total_heat…) once completed; the whole result is at links.result"),
-    links: JobLinksSchema,
-  })
-  .openapi('JobSummary');
+export const JobSummarySchema = z
+  .discriminatedUnion('type', [
+    summaryOfType('shortest_path').openapi('ShortestPathJobSummary'),
+    summaryOfType('components').openapi('ComponentsJobSummary'),
+    summaryOfType('diffusion').openapi('DiffusionJobSummary'),
+  ])
+  .openapi('JobSummary', { description: 'A job in a list: no result, but its scalar fields; `type` says which' });
 
 export const JobListSchema = z.object({
   data: z.array(JobSummarySchema).describe('At most `limit` jobs, and fewer when they would pass 256 KiB'),
   next_cursor: z.string().nullable(),
 });
 
-export const ResultSchema = z.record(z.string(), z.unknown()).describe('The kernel result').openapi('JobResult');
+/** A job's result alone (`GET /api/jobs/{id}/result`): the schema of the job's type. */
+export const ResultSchema = z
+  .union([RESULTS.shortest_path, RESULTS.components, RESULTS.diffusion])
+  .openapi('JobResult', { description: "The result of the job's type: each has fields the others lack" }, { unionPreferredType: 'oneOf' });
 
 /** Longest a path request may wait for its answer. */
 export const MAX_PATH_WAIT_MS = 30_000;
@@ -176,8 +270,8 @@ export const MAX_PATH_WAIT_MS = 30_000;
 export const PathBody = z
   .strictObject({
     lattice_id: z.uuid({ error: 'must be a UUID' }),
-    start: CellSchema,
-    end: CellSchema,
+    start: CellSchema.describe('First cell of the path: one coordinate per axis, inside the lattice'),
+    end: CellSchema.describe('Last cell of the path: one coordinate per axis, inside the lattice'),
     wait_ms: z.number().int().min(0).max(MAX_PATH_WAIT_MS).default(2000).describe('How long to wait for the answer before a 202'),
   })
   .openapi('PathRequest');

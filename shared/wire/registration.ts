@@ -1,7 +1,7 @@
 /** Wire schemas of sign-up (`POST /api/tenants/register`): what it takes and what it answers. */
 import './openapi-zod.ts';
 import { z } from 'zod';
-import { passwordWeakness } from '../auth/passwords.ts';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, PASSWORD_MIN_SCORE, passwordWeakness } from '../auth/passwords.ts';
 import { PLAN_REQUEST } from './billing.ts';
 import { EMAIL, PASSWORD, PLAN_CODE, TENANT, text, TOKEN_PAIR, USER } from './identity.ts';
 
@@ -9,7 +9,9 @@ export const REGISTRATION = z
   .object({
     company_name: text(200),
     email: EMAIL,
-    password: PASSWORD,
+    password: PASSWORD.describe(
+      `${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters and hard to guess: a zxcvbn score of ${PASSWORD_MIN_SCORE} or more, with the email, the names and the company counted as known words (400 \`validation_failed\` naming \`body.password\` otherwise)`,
+    ),
     first_name: text(100),
     last_name: text(100),
     plan_code: PLAN_CODE,
@@ -25,7 +27,7 @@ export const REGISTERED = z
     tenant: TENANT,
     user: USER,
     tokens: TOKEN_PAIR,
-    plan_request: PLAN_REQUEST.nullable().describe('When a paid plan was asked for: the tenant starts on free and this request awaits approval'),
+    plan_request: z.union([PLAN_REQUEST, z.null()]).describe('When a paid plan was asked for: the tenant starts on free and this request awaits approval'),
   })
   .openapi('Registered');
 

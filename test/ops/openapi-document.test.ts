@@ -1,10 +1,17 @@
 /**
- * The OpenAPI document at /openapi.json is valid OpenAPI 3.1 and lists every route the API's
- * routers answer, with its auth scheme and problem+json errors. A route added without
- * `defineRoute` (or deliberately undocumented without saying so here) fails this file.
+ * The OpenAPI document at /openapi.json is valid OpenAPI 3.1, passes Redocly's recommended rules
+ * without a warning, and lists every route the API's routers answer, with its auth scheme and
+ * problem+json errors. A route added without `defineRoute` (or deliberately undocumented without
+ * saying so here) fails this file. Live answers are checked against it in
+ * openapi-live-responses.test.ts.
  */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import Router from '@koa/router';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +25,59 @@ const UNDOCUMENTED: Array<{ path: RegExp; reason: string }> = [
   { path: /^\/admin\/queues/, reason: 'bull-board: an operator UI with its own private JSON API, not the tenant contract' },
   { path: /^\/docs\/assets\//, reason: 'static files of the Swagger UI page' },
 ];
+
+const REDOCLY = fileURLToPath(new URL('../../node_modules/@redocly/cli/bin/cli.js', import.meta.url));
+
+interface RedoclyReport {
+  totals: { errors: number; warnings: number };
+  problems: Array<{ ruleId: string; severity: string; message: string; location: Array<{ pointer: string; source: { ref: string } }> }>;
+}
+
+/**
+ * Redocly CLI's findings under its recommended rules, for each document by its name, one
+ * readable line each (`severity rule at pointer: message`). One run lints them all (the CLI
+ * takes seconds to start), in an empty directory so no config file is picked up.
+ */
+async function redoclyFindings<K extends string>(docs: Record<K, unknown>): Promise<Record<K, string[]>> {
+  const dir = await mkdtemp(join(tmpdir(), 'catalytic-openapi-'));
+  try {
+    const names = Object.keys(docs) as K[];
+    for (const name of names) await writeFile(join(dir, `${name}.json`), JSON.stringify(docs[name], null, 1));
+    const stdout = await new Promise<string>((resolve, reject) => {
+      execFile(
+        process.execPath,
+        [REDOCLY, 'lint', ...names.map((n) => `${n}.json`), '--format=json', '--extends=recommended', '--max-problems=1000'],
+        { cwd: dir, env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' }, maxBuffer: 64 * 1024 * 1024 },
+        // Exits 1 when it finds errors: the report is still on stdout.
+        (err, out, stderr) => (out ? resolve(out) : reject(new Error(`redocly lint gave no report: ${err?.message ?? ''}\n${stderr}`))),
+      );
+    });
+    // One pretty-printed report per file, back to back: `}{` at the start of a line splits them.
+    const reports = stdout.split(/(?<=^\})(?=\{)/m).map((text) => JSON.parse(text) as RedoclyReport);
+    const found = Object.fromEntries(names.map((n) => [n, [] as string[]])) as Record<K, string[]>;
+    for (const p of reports.flatMap((r) => r.problems)) {
+      const where = p.location[0];
+      const name = (where?.source.ref.replace(/^.*\//, '').replace(/\.json$/, '') ?? names[0]) as K;
+      (found[name] ?? found[names[0]!]).push(`${p.severity} ${p.ruleId} at ${where?.pointer ?? '?'}: ${p.message}`);
+    }
+    return found;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Where a schema says "a reference, or null" as an `allOf`, which no value but a referenced one passes. */
+function nullableAllOfs(node: unknown, pointer = '#'): string[] {
+  if (Array.isArray(node)) return node.flatMap((n, i) => nullableAllOfs(n, `${pointer}/${i}`));
+  if (!node || typeof node !== 'object') return [];
+  const here = Object.entries(node).flatMap(([key, value]) => nullableAllOfs(value, `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`));
+  const allOf = (node as { allOf?: unknown }).allOf;
+  const allowsNull = (s: unknown) => {
+    const type = (s as { type?: unknown } | null)?.type;
+    return type === 'null' || (Array.isArray(type) && type.includes('null'));
+  };
+  return Array.isArray(allOf) && allOf.some(allowsNull) ? [pointer, ...here] : here;
+}
 
 interface Operation {
   security?: Array<Record<string, string[]>>;
@@ -65,6 +125,22 @@ describe('the OpenAPI document', () => {
     expect(document.openapi).toBe('3.1.0');
     // validate() dereferences in place: give it a copy.
     await expect(SwaggerParser.validate(structuredClone(document) as never)).resolves.toBeTruthy();
+  });
+
+  it("passes Redocly's recommended rules without an error or a warning (and the lint notices a broken copy)", async () => {
+    const broken = structuredClone(document) as unknown as { info: Record<string, unknown>; paths: Record<string, Record<string, Record<string, unknown>>> };
+    delete broken.info.license;
+    delete broken.paths['/api/jobs']!.get!.operationId;
+    const findings = await redoclyFindings({ openapi: document, broken });
+    expect(findings.openapi).toEqual([]);
+    expect(findings.broken).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^warn info-license at #\/info: /), expect.stringMatching(/operation-operationId at #\/paths\/~1api~1jobs\/get/)]),
+    );
+  });
+
+  it('lets a nullable reference be null (anyOf with null, never an allOf)', () => {
+    expect(nullableAllOfs(document)).toEqual([]);
+    expect(nullableAllOfs({ a: { allOf: [{ $ref: '#/x' }, { type: ['object', 'null'] }] } })).toEqual(['#/a']);
   });
 
   it('documents every route the routers answer, except the listed ones', () => {
