@@ -3,7 +3,14 @@
  * come from the lattice model's zod schemas (`shared/lattice`), the same ones the server
  * validates with, so client and server cannot drift apart.
  */
-import type { ComponentsResult, DiffusionResult, KernelType, ShortestPathResult } from '../shared/lattice/types.ts';
+import type {
+  ComponentsResult,
+  DiffusionResult,
+  DistanceFieldResult,
+  KernelType,
+  MinCostPathResult,
+  ShortestPathResult,
+} from '../shared/lattice/types.ts';
 import type { z } from 'zod';
 import type * as JobSchemas from '../shared/wire/jobs.ts';
 import type { JobStatus } from '../shared/jobs/types.ts';
@@ -12,7 +19,11 @@ export type {
   ComponentsResult,
   DiffusionParamsInput,
   DiffusionResult,
+  DistanceFieldParamsInput,
+  DistanceFieldResult,
   KernelParamsInputByType,
+  MinCostPathParamsInput,
+  MinCostPathResult,
   KernelType,
   LatticeSpecInput,
   ShortestPathParams,
@@ -39,6 +50,8 @@ export interface KernelResultByType {
   shortest_path: ShortestPathResult;
   components: ComponentsResult;
   diffusion: DiffusionResult;
+  distance_field: DistanceFieldResult;
+  min_cost_path: MinCostPathResult;
 }
 
 /** Any kernel's result. */

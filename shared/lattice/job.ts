@@ -6,7 +6,17 @@ import { LatticeValidationError, formatField } from './errors.ts';
 import { indexOf } from './geometry.ts';
 import { resolveLattice, parseWith } from './resolve.ts';
 import { KERNEL_PARAMS_SCHEMAS, KernelTypeSchema } from './schema.ts';
-import type { DiffusionParams, KernelParamsByType, KernelType, Lattice, LatticeGeometry } from './types.ts';
+import { costSeedOffset } from './cost-rule.ts';
+import type {
+  Connectivity,
+  DiffusionParams,
+  DistanceFieldParams,
+  KernelParamsByType,
+  KernelType,
+  Lattice,
+  LatticeGeometry,
+  MinCostPathParams,
+} from './types.ts';
 import { cellIssue } from './validate.ts';
 
 /** Heat at one cell, by index. */
@@ -36,8 +46,29 @@ export interface ResolvedDiffusion {
   initial: HeatPoint[];
 }
 
+/** `distance_field` parameters: source cells as indices, or a face. */
+export interface ResolvedDistanceField {
+  type: 'distance_field';
+  /** Source cell indices, without repeats; null when the sources are a face. */
+  sources: number[] | null;
+  face: { axis: number; side: 'low' | 'high' } | null;
+  connectivity: Connectivity;
+}
+
+/** `min_cost_path` parameters as cell indices and the cost rule's constants. */
+export interface ResolvedMinCostPath {
+  type: 'min_cost_path';
+  start: number;
+  end: number;
+  /** Largest cell cost. */
+  maxCost: number;
+  /** `costSeedOffset(seed)`. */
+  costOffset: number;
+  connectivity: Connectivity;
+}
+
 /** Resolved parameters of any kernel type. */
-export type ResolvedParams = ResolvedShortestPath | ResolvedComponents | ResolvedDiffusion;
+export type ResolvedParams = ResolvedShortestPath | ResolvedComponents | ResolvedDiffusion | ResolvedDistanceField | ResolvedMinCostPath;
 
 /** Resolved parameters of one kernel type. */
 export type ResolvedParamsOf<T extends KernelType> = Extract<ResolvedParams, { type: T }>;
@@ -113,7 +144,38 @@ function resolveAny(parsed: ParsedParams, lattice: LatticeGeometry): ResolvedPar
       return { type: 'components' };
     case 'diffusion':
       return resolveDiffusion(lattice, parsed.params);
+    case 'distance_field':
+      return resolveDistanceField(lattice, parsed.params);
+    case 'min_cost_path':
+      return resolveMinCostPath(lattice, parsed.params);
   }
+}
+
+function resolveDistanceField(lattice: LatticeGeometry, params: DistanceFieldParams): ResolvedDistanceField {
+  const { face, connectivity } = params;
+  if (face !== undefined) {
+    if (face.axis >= lattice.dimensions) {
+      throw new LatticeValidationError(
+        'params_invalid',
+        'params.face.axis',
+        `params.face.axis: ${face.axis} is not an axis of a lattice of ${lattice.dimensions} dimensions`,
+      );
+    }
+    return { type: 'distance_field', sources: null, face, connectivity };
+  }
+  const cells = (params.sources ?? []).map((cell, i) => cellIndex(lattice, cell, ['params', 'sources', i], 'source'));
+  return { type: 'distance_field', sources: [...new Set(cells)], face: null, connectivity };
+}
+
+function resolveMinCostPath(lattice: LatticeGeometry, params: MinCostPathParams): ResolvedMinCostPath {
+  return {
+    type: 'min_cost_path',
+    start: cellIndex(lattice, params.start, ['params', 'start'], 'start'),
+    end: cellIndex(lattice, params.end, ['params', 'end'], 'end'),
+    maxCost: params.costs.max,
+    costOffset: costSeedOffset(params.costs.seed),
+    connectivity: params.connectivity,
+  };
 }
 
 function resolveDiffusion(lattice: LatticeGeometry, params: DiffusionParams): ResolvedDiffusion {
@@ -148,14 +210,17 @@ function cellIndex(lattice: LatticeGeometry, coords: number[], path: (string | n
 
 /**
  * The job's own cells, which are always open whatever the obstacles say (docs/architecture.md › The lattice model): a
- * path's ends, and the cells diffusion puts heat on.
+ * path's ends, the cells diffusion puts heat on, and a distance field's source cells (a face's cells are not forced open).
  */
 export function jobOpenCells(params: ResolvedParams): number[] {
   switch (params.type) {
     case 'shortest_path':
+    case 'min_cost_path':
       return [params.start, params.end];
     case 'components':
       return [];
+    case 'distance_field':
+      return params.sources ?? [];
     case 'diffusion':
       return [...params.sources.map((p) => p.index), ...params.initial.map((p) => p.index)];
   }

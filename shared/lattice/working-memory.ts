@@ -12,7 +12,7 @@ export interface JobMemoryInput {
   shape: readonly number[];
   /** Entries of an explicit obstacle list (0 for none or procedural). */
   explicitBlocked: number;
-  /** Diffusion sources and initial impulses together. */
+  /** Diffusion sources and initial impulses together; a distance field's source cells. */
   sources?: number;
 }
 
@@ -43,6 +43,24 @@ function wasmStencilBytes(slabRows: number, rowCells: number): number {
   const rows = work + 6 * align(4 * rowCells + 64);
   const mask = align(work + (slabRows + 2) * rowCells + 32) + 64 + rowCells;
   return Math.ceil(Math.max(rows, mask) / WASM_PAGE_BYTES) * WASM_PAGE_BYTES;
+}
+
+/**
+ * Bytes the one-thread kernels (distance_field, min_cost_path) allocate beyond the job's base: a
+ * byte per cell (open mask, or costs), float64 distances for min_cost_path, and frontier lists of
+ * 4-byte cells (grown by doubling) sized for the largest of a layer across the lattice and the
+ * sources. The pool refuses a run past its memory limit with the same figure.
+ */
+export function oneThreadKernelBytes(type: 'distance_field' | 'min_cost_path', shape: readonly number[], sources: number): number {
+  const cells = shape.reduce((product, side) => product * side, 1);
+  const longest = Math.max(...shape);
+  const d = shape.length;
+  // A layer of a breadth-first search crosses the lattice: about 2·d·cells/longest cells (more with diagonals).
+  const layer = Math.min(cells, Math.ceil((2 * d * cells) / longest) + sources + 64);
+  const lists = 2 * layer * 4 * GROWTH;
+  if (type === 'distance_field') return cells + lists;
+  const path = Math.min(cells, MAX_RETURNED_PATH_CELLS) * (8 + coordinateBytes(d));
+  return cells + 8 * cells + lists + path;
 }
 
 /** Slabs the pool cuts a run into with `threads` threads (an upper bound: small runs use one). */
@@ -99,6 +117,10 @@ export function jobMemoryBytes(job: JobMemoryInput, threads: number): number {
       kernel = 8 * cells + stencil + slabs * SLAB_COUNTER_SLOTS * 8 + (job.sources ?? 0) * 64;
       break;
     }
+    case 'distance_field':
+    case 'min_cost_path':
+      kernel = oneThreadKernelBytes(job.type, shape, job.sources ?? 0);
+      break;
   }
   // The spec's explicit list as parsed JSON, and the sorted index list it resolves into.
   const explicit = job.explicitBlocked * (coordinateBytes(d) + 8);

@@ -10,7 +10,9 @@ import { JOB_STATUSES } from '../jobs/types.ts';
 import {
   ComponentsParamsSchema,
   DiffusionParamsSchema,
+  DistanceFieldParamsSchema,
   KernelTypeSchema,
+  MinCostPathParamsSchema,
   LatticeSpecObjectSchema,
   ShortestPathParamsSchema,
   CellSchema,
@@ -88,6 +90,8 @@ export const SubmitJobBody = z
     z.strictObject({ type: z.literal('shortest_path'), ...latticeChoice, params: ShortestPathParamsSchema }),
     z.strictObject({ type: z.literal('components'), ...latticeChoice, params: ComponentsParamsSchema.default({}) }),
     z.strictObject({ type: z.literal('diffusion'), ...latticeChoice, params: DiffusionParamsSchema }),
+    z.strictObject({ type: z.literal('distance_field'), ...latticeChoice, params: DistanceFieldParamsSchema }),
+    z.strictObject({ type: z.literal('min_cost_path'), ...latticeChoice, params: MinCostPathParamsSchema }),
   ])
   .refine((body) => (body.lattice_id === undefined) !== (body.lattice === undefined), {
     error: 'give exactly one of lattice_id and lattice',

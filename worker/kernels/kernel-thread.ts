@@ -6,9 +6,11 @@
 import { bidirectionalBfsSlab } from './bidirectional-bfs.ts';
 import { componentsSlab } from './components.ts';
 import { diffusionSlab } from './diffusion.ts';
+import { distanceField } from './distance-field.ts';
 import { JobControl, SiblingFailed } from './job-control.ts';
 import { isKernelError } from './kernel-errors.ts';
 import { lowerBoundDive } from './lower-bound-dive.ts';
+import { minCostPath } from './min-cost-path.ts';
 import { pathResult } from './path-result.ts';
 import type { KernelTask, TaskEnvelope } from './task.ts';
 
@@ -35,6 +37,14 @@ export default function runKernelTask(task: KernelTask): TaskEnvelope {
       }
       case 'diffusion': {
         const outcome = diffusionSlab(task, control);
+        return done(outcome.result, outcome.bytes, outcome.build_ms, started);
+      }
+      case 'distance_field': {
+        const outcome = distanceField(task.lattice, task.params, control);
+        return done(outcome.result, outcome.bytes, outcome.build_ms, started);
+      }
+      case 'min_cost_path': {
+        const outcome = minCostPath(task.lattice, task.params, control);
         return done(outcome.result, outcome.bytes, outcome.build_ms, started);
       }
     }
