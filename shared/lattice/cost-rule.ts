@@ -20,5 +20,7 @@ export function costSeedOffset(seed: number): number {
  * @param offset - {@link costSeedOffset} of the seed
  */
 export function cellCost(index: number, max: number, offset: number): number {
-  return 1 + (lowbias32((index + offset) >>> 0) % max);
+  const hash = lowbias32((index + offset) >>> 0);
+  // hash mod max from its two 16-bit halves, in small integers (a hash past 2^31 is no small integer).
+  return 1 + ((((hash >>> 16) * (65536 % max)) + (hash & 0xffff)) % max);
 }

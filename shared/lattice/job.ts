@@ -167,7 +167,14 @@ function resolveDistanceField(lattice: LatticeGeometry, params: DistanceFieldPar
   return { type: 'distance_field', sources: [...new Set(cells)], face: null, connectivity };
 }
 
+/** Most cells of a min_cost_path lattice: its cell indices are small integers (and 9 bytes a cell is 18 GiB there). */
+export const MAX_MIN_COST_PATH_CELLS = 2 ** 31 - 1;
+
 function resolveMinCostPath(lattice: LatticeGeometry, params: MinCostPathParams): ResolvedMinCostPath {
+  const cells = lattice.shape.reduce((product, side) => product * side, 1);
+  if (cells > MAX_MIN_COST_PATH_CELLS) {
+    throw new LatticeValidationError('params_invalid', 'type', `min_cost_path runs on lattices of at most 2^31 − 1 cells; this one has ${cells}`);
+  }
   return {
     type: 'min_cost_path',
     start: cellIndex(lattice, params.start, ['params', 'start'], 'start'),

@@ -6,10 +6,10 @@
  */
 import { DISTANCE_HISTOGRAM_BINS } from '../../shared/lattice/limits.ts';
 import type { ResolvedDistanceField } from '../../shared/lattice/job.ts';
-import type { DistanceFieldResult, Lattice } from '../../shared/lattice/types.ts';
+import type { Connectivity, DistanceFieldResult, Lattice } from '../../shared/lattice/types.ts';
 import { CellQueue } from './cell-queue.ts';
 import type { JobControl } from './job-control.ts';
-import { NeighbourSteps } from './neighbour-steps.ts';
+import { type AxisTables, axisTables, InteriorSteps, NeighbourSteps } from './neighbour-steps.ts';
 import { fillOpenBytes } from './open-mask.ts';
 
 /** Cells taken from a frontier between two cancel checks. */
@@ -76,34 +76,21 @@ export function distanceField(lattice: Lattice, params: ResolvedDistanceField, c
   for (let k = 0; k < sources; k++) open[frontier.data[k]!] = 0;
   const build_ms = performance.now() - started;
 
-  const steps = new NeighbourSteps(lattice, params.connectivity);
-  const around = new Float64Array(steps.max);
+  const expand = layerExpander(lattice, params.connectivity);
   const histogram = new DistanceHistogram();
   let distance = 0;
   let reached = 0;
   let distanceSum = 0;
-  let untilCheck = CHECK_CELLS;
   while (frontier.length > 0) {
     const layer = frontier.length;
     histogram.add(distance, layer);
     reached += layer;
     distanceSum += distance * layer;
     next.clear();
-    const list = frontier.data;
-    for (let k = 0; k < layer; k++) {
-      const count = steps.fill(list[k]!, around);
-      for (let j = 0; j < count; j++) {
-        const neighbour = around[j]!;
-        if (open[neighbour] === 1) {
-          open[neighbour] = 0;
-          next.push(neighbour);
-        }
-      }
-      if (--untilCheck === 0) {
-        untilCheck = CHECK_CELLS;
-        control.checkpoint();
-        control.publishProgress((0.95 * (reached + next.length)) / openCells);
-      }
+    for (let from = 0; from < layer; from += CHECK_CELLS) {
+      expand(frontier.data, from, Math.min(layer, from + CHECK_CELLS), open, next);
+      control.checkpoint();
+      control.publishProgress((0.95 * (reached + next.length)) / openCells);
     }
     const done = frontier;
     frontier = next;
@@ -111,7 +98,7 @@ export function distanceField(lattice: Lattice, params: ResolvedDistanceField, c
     distance++;
   }
   control.checkpoint();
-  const bytes = open.byteLength + frontier.bytes + next.bytes + around.byteLength;
+  const bytes = open.byteLength + frontier.bytes + next.bytes;
   return {
     result: {
       sources,
@@ -124,4 +111,70 @@ export function distanceField(lattice: Lattice, params: ResolvedDistanceField, c
     bytes,
     build_ms,
   };
+}
+
+/** Reaches the open neighbours of `list[from, to)`, marking them (0 in `open`) and adding them to `next`. */
+type LayerExpander = (list: Uint32Array, from: number, to: number, open: Uint8Array, next: CellQueue) => void;
+
+/**
+ * The fastest expander for a lattice: below 2^31 cells indices are small integers, so axis steps
+ * are inlined and diagonal ones go by precomputed offsets; past it, the general steps.
+ */
+function layerExpander(lattice: Lattice, connectivity: Connectivity): LayerExpander {
+  const tables = connectivity === 'axis' ? axisTables(lattice) : null;
+  if (tables !== null) return (list, from, to, open, next) => axisLayer(tables, list, from, to, open, next);
+  const steps = lattice.cells < 2 ** 31 ? new InteriorSteps(lattice, connectivity) : null;
+  const around = new Int32Array(steps?.max ?? 0);
+  if (steps !== null) return (list, from, to, open, next) => stepLayer(steps, around, list, from, to, open, next);
+  const general = new NeighbourSteps(lattice, connectivity);
+  const wide = new Float64Array(general.max);
+  return (list, from, to, open, next) => stepLayer(general, wide, list, from, to, open, next);
+}
+
+/** Steps along the axes, inlined. */
+function axisLayer(tables: AxisTables, list: Uint32Array, from: number, to: number, open: Uint8Array, next: CellQueue): void {
+  const { d, shape, strides, wrap } = tables;
+  for (let k = from; k < to; k++) {
+    const cell = list[k]! | 0;
+    let rest = cell;
+    for (let a = d - 1; a >= 0; a--) {
+      const side = shape[a]!;
+      const stride = strides[a]!;
+      const quotient = (rest / side) | 0;
+      const x = rest - quotient * side;
+      rest = quotient;
+      const down = x > 0 ? cell - stride : wrap[a] === 1 ? cell + (side - 1) * stride : -1;
+      if (down >= 0 && open[down] === 1) {
+        open[down] = 0;
+        next.push(down);
+      }
+      const up = x < side - 1 ? cell + stride : wrap[a] === 1 ? cell - (side - 1) * stride : -1;
+      if (up >= 0 && open[up] === 1) {
+        open[up] = 0;
+        next.push(up);
+      }
+    }
+  }
+}
+
+/** Steps by a neighbour list. */
+function stepLayer<A extends Int32Array | Float64Array>(
+  steps: { fill(cell: number, out: A): number },
+  around: A,
+  list: Uint32Array,
+  from: number,
+  to: number,
+  open: Uint8Array,
+  next: CellQueue,
+): void {
+  for (let k = from; k < to; k++) {
+    const count = steps.fill(list[k]!, around);
+    for (let j = 0; j < count; j++) {
+      const neighbour = around[j]!;
+      if (open[neighbour] === 1) {
+        open[neighbour] = 0;
+        next.push(neighbour);
+      }
+    }
+  }
 }

@@ -13,7 +13,7 @@ import { coordsOf } from '../../shared/lattice/geometry.ts';
 import type { Lattice, MinCostPathResult } from '../../shared/lattice/types.ts';
 import { CellQueue } from './cell-queue.ts';
 import type { JobControl } from './job-control.ts';
-import { NeighbourSteps } from './neighbour-steps.ts';
+import { InteriorSteps } from './neighbour-steps.ts';
 import { fillOpenBytes } from './open-mask.ts';
 
 /** Cells settled between two cancel checks. */
@@ -50,8 +50,9 @@ export function minCostPath(lattice: Lattice, params: ResolvedMinCostPath, contr
   const dist = new Float64Array(lattice.cells).fill(Infinity);
   const build_ms = performance.now() - started;
 
-  const steps = new NeighbourSteps(lattice, params.connectivity);
-  const around = new Float64Array(steps.max);
+  const steps = new InteriorSteps(lattice, params.connectivity);
+  const around = new Int32Array(steps.max);
+  const { d, shape, offsets } = steps;
   const ring = maxCost + 1;
   const buckets = Array.from({ length: ring }, () => new CellQueue(256));
   dist[start] = 0;
@@ -60,11 +61,12 @@ export function minCostPath(lattice: Lattice, params: ResolvedMinCostPath, contr
   let settled = 0;
   let untilCheck = CHECK_CELLS;
   let found = false;
-  search: for (let cost = 0; pending > 0; cost++) {
-    const bucket = buckets[cost % ring]!;
+  // `slot` is cost mod ring, kept by addition: a neighbour entered at cost + step goes to slot + step.
+  search: for (let cost = 0, slot = 0; pending > 0; cost++, slot = slot === maxCost ? 0 : slot + 1) {
+    const bucket = buckets[slot]!;
     // Entering a cell costs at least 1, so nothing settled here lands in this bucket again.
     while (bucket.length > 0) {
-      const cell = bucket.data[--bucket.length]!;
+      const cell = bucket.data[--bucket.length]! | 0;
       pending--;
       if (dist[cell] !== cost) continue; // a stale entry: the cell was reached cheaper since
       settled++;
@@ -72,15 +74,29 @@ export function minCostPath(lattice: Lattice, params: ResolvedMinCostPath, contr
         found = true;
         break search;
       }
-      const count = steps.fill(cell, around);
+      // Off every face the neighbours are the cell plus the offsets; on a face, the general steps.
+      let rest = cell;
+      let inside = true;
+      for (let a = d - 1; a >= 0; a--) {
+        const side = shape[a]!;
+        const quotient = (rest / side) | 0;
+        const x = rest - quotient * side;
+        rest = quotient;
+        if (x === 0 || x === side - 1) {
+          inside = false;
+          break;
+        }
+      }
+      const count = inside ? offsets.length : steps.fill(cell, around);
       for (let j = 0; j < count; j++) {
-        const neighbour = around[j]!;
+        const neighbour = inside ? cell + offsets[j]! : around[j]!;
         const step = costs[neighbour]!;
         if (step === 0) continue;
         const reach = cost + step;
         if (reach < dist[neighbour]!) {
           dist[neighbour] = reach;
-          buckets[reach % ring]!.push(neighbour);
+          const to = slot + step;
+          buckets[to >= ring ? to - ring : to]!.push(neighbour);
           pending++;
         }
       }

@@ -86,3 +86,94 @@ export class NeighbourSteps {
     return count;
   }
 }
+
+/**
+ * Integer tables for inlined axis steps on lattices of fewer than 2^31 cells, where indices are
+ * small integers and `| 0` divides exactly: the hot loops of the one-thread kernels step with
+ * these instead of calling {@link NeighbourSteps.fill} (the same neighbours, in the same order).
+ */
+export interface AxisTables {
+  readonly d: number;
+  readonly shape: Int32Array;
+  readonly strides: Int32Array;
+  /** Per axis, 1 when a step off a face wraps round (periodic, side above 2). */
+  readonly wrap: Uint8Array;
+}
+
+/** {@link AxisTables} of a lattice, or null when its cells reach 2^31. */
+export function axisTables(lattice: Pick<Lattice, 'shape' | 'strides' | 'boundary' | 'cells'>): AxisTables | null {
+  if (lattice.cells >= 2 ** 31) return null;
+  const periodic = lattice.boundary === 'periodic';
+  return {
+    d: lattice.shape.length,
+    shape: Int32Array.from(lattice.shape),
+    strides: Int32Array.from(lattice.strides),
+    wrap: Uint8Array.from(lattice.shape, (side) => (periodic && side > 2 ? 1 : 0)),
+  };
+}
+
+/**
+ * {@link NeighbourSteps} for lattices of fewer than 2^31 cells, into an Int32Array: a cell off
+ * every face (the vast majority) takes its neighbours from one precomputed list of index offsets;
+ * only cells on a face take the general path.
+ */
+export class InteriorSteps {
+  readonly max: number;
+  readonly d: number;
+  readonly shape: Int32Array;
+  /** Index offsets of the neighbours of a cell on no face; loops may inline {@link InteriorSteps.fill} with them. */
+  readonly offsets: Int32Array;
+  private readonly general: NeighbourSteps;
+  private readonly scratch: Float64Array;
+
+  constructor(lattice: Pick<Lattice, 'shape' | 'strides' | 'boundary' | 'cells'>, connectivity: Connectivity) {
+    if (lattice.cells >= 2 ** 31) throw new RangeError('InteriorSteps needs fewer than 2^31 cells');
+    this.general = new NeighbourSteps(lattice, connectivity);
+    this.max = this.general.max;
+    this.d = lattice.shape.length;
+    this.shape = Int32Array.from(lattice.shape);
+    this.scratch = new Float64Array(this.max);
+    // The index offsets of a cell's neighbours when it is on no face: every move but "stay".
+    const offsets: number[] = [];
+    if (connectivity === 'axis') {
+      for (let a = this.d - 1; a >= 0; a--) offsets.push(-lattice.strides[a]!, lattice.strides[a]!);
+    } else {
+      for (let m = 1; m < 3 ** this.d; m++) {
+        let rest = m;
+        let offset = 0;
+        for (let a = 0; a < this.d; a++) {
+          const digit = ((rest % 3) + 1) % 3;
+          rest = Math.floor(rest / 3);
+          offset += (digit - 1) * lattice.strides[a]!;
+        }
+        offsets.push(offset);
+      }
+    }
+    this.offsets = Int32Array.from(offsets);
+  }
+
+  /** Writes the neighbours of `cell` into `out` (at least `max` long) and returns how many. */
+  fill(cell: number, out: Int32Array): number {
+    const { d, shape } = this;
+    let rest = cell;
+    let inside = true;
+    for (let a = d - 1; a >= 0; a--) {
+      const side = shape[a]!;
+      const quotient = (rest / side) | 0;
+      const x = rest - quotient * side;
+      rest = quotient;
+      if (x === 0 || x === side - 1) {
+        inside = false;
+        break;
+      }
+    }
+    if (inside) {
+      const { offsets } = this;
+      for (let j = 0; j < offsets.length; j++) out[j] = cell + offsets[j]!;
+      return offsets.length;
+    }
+    const count = this.general.fill(cell, this.scratch);
+    for (let j = 0; j < count; j++) out[j] = this.scratch[j]!;
+    return count;
+  }
+}
