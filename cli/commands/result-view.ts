@@ -1,5 +1,5 @@
 /** A job's result as a table, per kernel type. */
-import type { ComponentsResult, DiffusionResult, Job, ShortestPathResult } from '../../client/index.ts';
+import type { ComponentsResult, DiffusionResult, DistanceFieldResult, Job, MinCostPathResult, ShortestPathResult } from '../../client/index.ts';
 import { formatBytes, formatCount, formatDuration, formatNumber, renderFields, renderTable } from './format.ts';
 
 /** Cells of a long path shown at each end before eliding the middle. */
@@ -9,7 +9,7 @@ function cell(coords: readonly number[]): string {
   return `(${coords.join(',')})`;
 }
 
-function pathText(result: ShortestPathResult): string {
+function pathText(result: Pick<ShortestPathResult, 'path' | 'path_omitted'>): string {
   if (result.path_omitted) return '(omitted: too long to return)';
   if (result.path.length === 0) return '-';
   if (result.path.length <= 2 * PATH_ENDS + 1) return result.path.map(cell).join(' ');
@@ -26,6 +26,39 @@ function shortestPathTable(result: ShortestPathResult): string {
     ['memory', formatBytes(result.memory_bytes)],
     ['path', pathText(result)],
   ]);
+}
+
+function minCostPathTable(result: MinCostPathResult): string {
+  return renderFields([
+    ['reachable', result.reachable ? 'yes' : 'no'],
+    ['cost', result.cost === null ? '-' : formatCount(result.cost)],
+    ['length', result.length === null ? '-' : formatCount(result.length)],
+    ['visited', formatCount(result.visited)],
+    ['memory', formatBytes(result.memory_bytes)],
+    ['path', pathText(result)],
+  ]);
+}
+
+function distanceFieldTable(result: DistanceFieldResult): string {
+  const summary = renderFields([
+    ['sources', formatCount(result.sources)],
+    ['reached', formatCount(result.reached)],
+    ['unreachable', formatCount(result.unreachable)],
+    ['max', result.max === null ? '-' : formatCount(result.max)],
+    ['mean', result.mean === null ? '-' : formatNumber(result.mean)],
+    ['memory', formatBytes(result.memory_bytes)],
+  ]);
+  const width = result.histogram.bin_width;
+  const bins = result.histogram.counts
+    .map((count, k) => ({ k, count }))
+    .filter((bin) => bin.count > 0)
+    .map((bin) => ({ distances: width === 1 ? formatCount(bin.k) : `${formatCount(bin.k * width)}-${formatCount((bin.k + 1) * width - 1)}`, count: bin.count }));
+  if (bins.length === 0) return summary;
+  const histogram = renderTable(bins, [
+    { header: 'DISTANCE', value: (b) => b.distances, align: 'right' },
+    { header: 'CELLS', value: (b) => formatCount(b.count), align: 'right' },
+  ]);
+  return `${summary}\n\n${histogram}`;
 }
 
 function componentsTable(result: ComponentsResult): string {
@@ -71,6 +104,12 @@ export function renderResult(job: Job, result: unknown): string {
       break;
     case 'diffusion':
       body = diffusionTable(result as DiffusionResult);
+      break;
+    case 'distance_field':
+      body = distanceFieldTable(result as DistanceFieldResult);
+      break;
+    case 'min_cost_path':
+      body = minCostPathTable(result as MinCostPathResult);
       break;
     default:
       body = JSON.stringify(result, null, 2);

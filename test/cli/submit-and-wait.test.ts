@@ -76,6 +76,24 @@ describe('submit --wait', () => {
     expect(run.stdout).toMatch(/^field\s+16x16 block means/m);
   });
 
+  it('runs a distance field from a face and prints its summary and histogram as a table', async () => {
+    const run = await cli(['submit', 'distance_field', '--shape', '6x4', '--face', '0:low', '--wait', '--format', 'table']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^sources\s+4$/m);
+    expect(run.stdout).toMatch(/^reached\s+24$/m);
+    expect(run.stdout).toMatch(/^max\s+5$/m);
+    expect(run.stdout).toMatch(/^\s+5\s+4$/m);
+  });
+
+  it('runs a minimum-cost path with diagonals, and refuses an option of another kernel with exit 2', async () => {
+    const run = await cli(['submit', 'min_cost_path', '--shape', '10x10', '--start', '0,0', '--end', '9,9', '--max-cost', '1', '--connectivity', 'full', '--wait']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ reachable: true, cost: 9, length: 9 });
+    const wrong = await cli(['submit', 'min_cost_path', '--shape', '10x10', '--start', '0,0', '--end', '9,9', '--max-cost', '3', '--face', '0:low']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/--face applies to distance_field jobs only/);
+  });
+
   it('exits 1 with the reason when the job fails', async () => {
     const run = await cli(
       // Within the starter plan's 10^9 compute units per job, and seconds of work: past its 300 ms here.
