@@ -9,6 +9,11 @@ import { z } from 'zod';
 import { JOB_STATUSES } from '../jobs/types.ts';
 import {
   ComponentsParamsSchema,
+  ComponentsResultSchema,
+  DiffusionResultSchema,
+  DistanceFieldResultSchema,
+  MinCostPathResultSchema,
+  ShortestPathResultSchema,
   DiffusionParamsSchema,
   DistanceFieldParamsSchema,
   KernelTypeSchema,
@@ -154,7 +159,17 @@ export const JobListSchema = z.object({
   next_cursor: z.string().nullable(),
 });
 
-export const ResultSchema = z.record(z.string(), z.unknown()).describe('The kernel result').openapi('JobResult');
+/** The kernel result, documented per kernel type (the job's `type` says which). */
+export const ResultSchema = z
+  .union([
+    ShortestPathResultSchema.openapi('ShortestPathResult'),
+    ComponentsResultSchema.openapi('ComponentsResult'),
+    DiffusionResultSchema.openapi('DiffusionResult'),
+    DistanceFieldResultSchema.openapi('DistanceFieldResult'),
+    MinCostPathResultSchema.openapi('MinCostPathResult'),
+  ])
+  .describe("The kernel result: the result of the job's type")
+  .openapi('JobResult');
 
 /** Longest a path request may wait for its answer. */
 export const MAX_PATH_WAIT_MS = 30_000;
