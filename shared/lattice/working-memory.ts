@@ -53,14 +53,16 @@ function wasmStencilBytes(slabRows: number, rowCells: number): number {
  */
 export function oneThreadKernelBytes(type: 'distance_field' | 'min_cost_path', shape: readonly number[], sources: number): number {
   const cells = shape.reduce((product, side) => product * side, 1);
-  const longest = Math.max(...shape);
+  const shortest = Math.min(...shape);
   const d = shape.length;
-  // A layer of a breadth-first search crosses the lattice: about 2·d·cells/longest cells (more with diagonals).
-  const layer = Math.min(cells, Math.ceil((2 * d * cells) / longest) + sources + 64);
-  const lists = 2 * layer * 4 * GROWTH;
-  if (type === 'distance_field') return cells + lists;
+  // A layer of a breadth-first search is at most about 2·d cross-sections of the lattice (a face
+  // of sources is one); the shortest side gives the largest cross-section.
+  const layer = Math.min(cells, Math.ceil((2 * d * cells) / shortest) + sources + 64);
+  if (type === 'distance_field') return cells + 2 * layer * 4 * GROWTH;
+  // Dial's buckets: up to 256 lists of at least 256 cells, and stale entries beside the live ones.
+  const buckets = 256 * 1024 + 4 * layer * 4 * GROWTH;
   const path = Math.min(cells, MAX_RETURNED_PATH_CELLS) * (8 + coordinateBytes(d));
-  return cells + 8 * cells + lists + path;
+  return cells + 8 * cells + buckets + path;
 }
 
 /** Slabs the pool cuts a run into with `threads` threads (an upper bound: small runs use one). */
