@@ -21,6 +21,10 @@ export function connectivityFactor(params: Readonly<Record<string, unknown>>, di
  */
 export function computeUnits(type: string, cells: number, params: Readonly<Record<string, unknown>>, dimensions = 1): number {
   if (type === 'distance_field' || type === 'min_cost_path') return cells * connectivityFactor(params, dimensions);
+  if (type === 'shortest_path' && Array.isArray(params['pairs'])) {
+    // One search per distinct start, each of which may reach every cell.
+    return cells * new Set(params['pairs'].map((pair) => JSON.stringify((pair as { start?: unknown }).start))).size;
+  }
   if (type !== 'diffusion') return cells;
   const steps = Math.max(0, Number(params['steps'] ?? 0));
   const sources = Array.isArray(params['sources']) ? params['sources'].length : 0;

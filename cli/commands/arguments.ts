@@ -17,6 +17,13 @@ export function parseCell(value: string): number[] {
   return parts.map(Number);
 }
 
+/** A pair of cells: `START:END`, e.g. `0,0:9,9`. */
+export function parsePair(value: string): { start: number[]; end: number[] } {
+  const parts = value.split(':');
+  if (parts.length !== 2) throw new InvalidArgumentError('expected START:END, e.g. 0,0:9,9');
+  return { start: parseCell(parts[0]!), end: parseCell(parts[1]!) };
+}
+
 /** A face of the lattice: `AXIS:low` or `AXIS:high`, e.g. `0:low`. */
 export function parseFace(value: string): { axis: number; side: 'low' | 'high' } {
   const match = /^(\d+):(low|high)$/.exec(value.trim());

@@ -19,6 +19,16 @@ function pathText(result: Pick<ShortestPathResult, 'path' | 'path_omitted'>): st
 }
 
 function shortestPathTable(result: ShortestPathResult): string {
+  if (result.pairs) {
+    const rows = result.pairs.map((pair, i) => ({ i, pair }));
+    const table = renderTable(rows, [
+      { header: 'PAIR', value: (r) => String(r.i), align: 'right' },
+      { header: 'LENGTH', value: (r) => (r.pair.length === null ? 'unreachable' : formatCount(r.pair.length)), align: 'right' },
+      { header: 'VISITED', value: (r) => formatCount(r.pair.visited), align: 'right' },
+      { header: 'PATH', value: (r) => pathText(r.pair) },
+    ]);
+    return `${renderFields([['pairs', formatCount(result.pairs.length)], ['memory', formatBytes(result.memory_bytes)]])}\n\n${table}`;
+  }
   return renderFields([
     ['reachable', result.reachable ? 'yes' : 'no'],
     ['length', result.length === null ? '-' : formatCount(result.length)],

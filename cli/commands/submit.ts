@@ -12,6 +12,7 @@ import {
   parseCount,
   parseFace,
   parseHeatPoint,
+  parsePair,
   parseNumber,
   readJsonArgument,
 } from './arguments.ts';
@@ -31,6 +32,7 @@ interface SubmitOptions extends LatticeFlags {
   source?: Array<{ cell: number[]; value: number }>;
   initial?: Array<{ cell: number[]; value: number }>;
   from?: number[][];
+  pair?: Array<{ start: number[]; end: number[] }>;
   face?: { axis: number; side: 'low' | 'high' };
   connectivity?: 'axis' | 'full';
   maxCost?: number;
@@ -60,6 +62,8 @@ function paramsFrom(type: string, options: SubmitOptions): Record<string, unknow
   only(['start', 'end'], 'shortest_path', 'min_cost_path');
   only(['steps', 'alpha', 'source', 'initial'], 'diffusion');
   only(['from', 'face'], 'distance_field');
+  only(['pair'], 'shortest_path');
+  if (options.pair) params.pairs = options.pair;
   only(['connectivity'], 'distance_field', 'min_cost_path');
   only(['maxCost', 'costSeed'], 'min_cost_path');
   if (options.from) params.sources = options.from;
@@ -75,8 +79,8 @@ function paramsFrom(type: string, options: SubmitOptions): Record<string, unknow
   if (options.alpha !== undefined) params.alpha = options.alpha;
   if (options.source) params.sources = options.source;
   if (options.initial) params.initial = options.initial;
-  if (type === 'shortest_path' && (params.start === undefined || params.end === undefined)) {
-    throw new UsageError('shortest_path needs --start and --end (e.g. --start 0,0 --end 99,99)');
+  if (type === 'shortest_path' && params.pairs === undefined && (params.start === undefined || params.end === undefined)) {
+    throw new UsageError('shortest_path needs --start and --end (e.g. --start 0,0 --end 99,99), or --pair (repeatable)');
   }
   if (type === 'min_cost_path' && (params.start === undefined || params.end === undefined || params.costs === undefined)) {
     throw new UsageError('min_cost_path needs --start, --end and --max-cost (e.g. --start 0,0 --end 99,99 --max-cost 9 --cost-seed 1)');
@@ -100,6 +104,7 @@ export function registerSubmitCommand(program: Command): void {
   )
     .option('--start <cell>', 'shortest_path, min_cost_path: first cell, e.g. 0,0', parseCell)
     .option('--end <cell>', 'shortest_path, min_cost_path: last cell, e.g. 99,99', parseCell)
+    .option('--pair <start:end>', 'shortest_path: one of up to 1,000 pairs in one job, e.g. 0,0:9,9 (repeatable)', collect(parsePair))
     .option('--from <cell>', 'distance_field: a source cell, e.g. 0,0 (repeatable)', collect(parseCell))
     .option('--face <axis:side>', 'distance_field: every open cell of a face as sources, e.g. 0:low', parseFace)
     .option('--connectivity <c>', 'distance_field, min_cost_path: axis (2·d neighbours, default) or full (3^d − 1)', parseConnectivity)

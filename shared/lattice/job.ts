@@ -28,8 +28,11 @@ export interface HeatPoint {
 /** `shortest_path` parameters as cell indices. */
 export interface ResolvedShortestPath {
   type: 'shortest_path';
+  /** With pairs, the first pair's cells. */
   start: number;
   end: number;
+  /** The pairs of a many-pairs job; null for one path. */
+  pairs: Array<{ start: number; end: number }> | null;
 }
 
 /** `components` has no parameters. */
@@ -134,12 +137,23 @@ type ParsedParams = { [T in KernelType]: { type: T; params: KernelParamsByType[T
 
 function resolveAny(parsed: ParsedParams, lattice: LatticeGeometry): ResolvedParams {
   switch (parsed.type) {
-    case 'shortest_path':
+    case 'shortest_path': {
+      const { pairs } = parsed.params;
+      if (pairs !== undefined) {
+        const resolved = pairs.map((pair, i) => ({
+          start: cellIndex(lattice, pair.start, ['params', 'pairs', i, 'start'], 'start'),
+          end: cellIndex(lattice, pair.end, ['params', 'pairs', i, 'end'], 'end'),
+        }));
+        return { type: 'shortest_path', start: resolved[0]!.start, end: resolved[0]!.end, pairs: resolved };
+      }
+      // The schema gives both ends when there are no pairs.
       return {
         type: 'shortest_path',
-        start: cellIndex(lattice, parsed.params.start, ['params', 'start'], 'start'),
-        end: cellIndex(lattice, parsed.params.end, ['params', 'end'], 'end'),
+        start: cellIndex(lattice, parsed.params.start!, ['params', 'start'], 'start'),
+        end: cellIndex(lattice, parsed.params.end!, ['params', 'end'], 'end'),
+        pairs: null,
       };
+    }
     case 'components':
       return { type: 'components' };
     case 'diffusion':
@@ -222,6 +236,7 @@ function cellIndex(lattice: LatticeGeometry, coords: number[], path: (string | n
 export function jobOpenCells(params: ResolvedParams): number[] {
   switch (params.type) {
     case 'shortest_path':
+      return params.pairs === null ? [params.start, params.end] : params.pairs.flatMap((pair) => [pair.start, pair.end]);
     case 'min_cost_path':
       return [params.start, params.end];
     case 'components':

@@ -11,6 +11,7 @@ import {
   MAX_CELLS,
   MAX_DIFFUSION_SOURCES,
   MAX_FIELD_SOURCES,
+  MAX_PATH_PAIRS,
   MAX_DIFFUSION_STEPS,
   MAX_DIMENSIONS,
   MAX_EXPLICIT_BLOCKED,
@@ -97,11 +98,21 @@ export const LatticeSpecSchema = LatticeSpecObjectSchema.superRefine((spec, ctx)
 /** Parameters of a `shortest_path` job. */
 export const ShortestPathParamsSchema = z
   .object({
-    start: CellSchema.describe('First cell of the path; always open'),
-    end: CellSchema.describe('Last cell of the path; always open'),
+    start: CellSchema.optional().describe('First cell of the path; always open. Give start and end, or pairs'),
+    end: CellSchema.optional().describe('Last cell of the path; always open'),
+    pairs: z
+      .array(z.object({ start: CellSchema, end: CellSchema }).strict())
+      .min(1)
+      .max(MAX_PATH_PAIRS)
+      .optional()
+      .describe(`Up to ${MAX_PATH_PAIRS} pairs answered in one job on one materialised lattice; every pair's cells are open`),
   })
   .strict()
-  .describe('Shortest path between two cells');
+  .refine((p) => (p.pairs === undefined ? p.start !== undefined && p.end !== undefined : p.start === undefined && p.end === undefined), {
+    error: 'give start and end, or pairs',
+    path: ['start'],
+  })
+  .describe('Shortest path between two cells, or between each of up to 1,000 pairs');
 
 /** Parameters of a `components` job (none). */
 export const ComponentsParamsSchema = z.object({}).strict().describe('Connected components of the open cells');
@@ -203,6 +214,18 @@ export const ShortestPathResultSchema = z
       .optional()
       .describe(`Present and true when the path has more than ${MAX_RETURNED_PATH_CELLS} cells and is left out`),
     visited: z.int().min(0).describe('Cells the search reached'),
+    pairs: z
+      .array(
+        z.object({
+          reachable: z.boolean(),
+          length: z.int().min(0).nullable(),
+          path: z.array(CellSchema).describe('Empty when unreachable or omitted'),
+          path_omitted: z.boolean().optional().describe(`Present and true once the pairs' paths together pass ${MAX_RETURNED_PATH_CELLS} cells`),
+          visited: z.int().min(0).describe('Cells the search from this pair\'s start reached (shared by pairs with the same start)'),
+        }),
+      )
+      .optional()
+      .describe('With `pairs`: one result per pair, in order. The top-level fields then sum up: reachable when every pair is, length null, path empty, visited over all searches'),
     memory_bytes: z.int().min(0).describe('Working memory the kernel allocated'),
   })
   .describe('Shortest path result');

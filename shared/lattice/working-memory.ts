@@ -12,6 +12,8 @@ export interface JobMemoryInput {
   shape: readonly number[];
   /** Entries of an explicit obstacle list (0 for none or procedural). */
   explicitBlocked: number;
+  /** shortest_path: its `pairs` (0 or absent for one path). */
+  pairs?: number;
   /** Diffusion sources and initial impulses together; a distance field's source cells. */
   sources?: number;
 }
@@ -51,7 +53,7 @@ function wasmStencilBytes(slabRows: number, rowCells: number): number {
  * 4-byte cells (grown by doubling) sized for the largest of a layer across the lattice and the
  * sources. The pool refuses a run past its memory limit with the same figure.
  */
-export function oneThreadKernelBytes(type: 'distance_field' | 'min_cost_path', shape: readonly number[], sources: number): number {
+export function oneThreadKernelBytes(type: 'distance_field' | 'min_cost_path' | 'shortest_path', shape: readonly number[], sources: number): number {
   const cells = shape.reduce((product, side) => product * side, 1);
   const shortest = Math.min(...shape);
   const d = shape.length;
@@ -59,6 +61,9 @@ export function oneThreadKernelBytes(type: 'distance_field' | 'min_cost_path', s
   // of sources is one); the shortest side gives the largest cross-section.
   const layer = Math.min(cells, Math.ceil((2 * d * cells) / shortest) + sources + 64);
   if (type === 'distance_field') return cells + 2 * layer * 4 * GROWTH;
+  // shortest_path's pairs (`sources` of them): an open byte, a 2-byte stamp and a 4-byte distance per
+  // cell, and the paths, at most MAX_RETURNED_PATH_CELLS cells together.
+  if (type === 'shortest_path') return 7 * cells + 2 * layer * 4 * GROWTH + Math.min(cells, MAX_RETURNED_PATH_CELLS) * (12 + coordinateBytes(d)) + sources * 256;
   // Dial's buckets: up to 256 lists of at least 256 cells, and stale entries beside the live ones.
   const buckets = 256 * 1024 + 4 * layer * 4 * GROWTH;
   const path = Math.min(cells, MAX_RETURNED_PATH_CELLS) * (8 + coordinateBytes(d));
@@ -90,6 +95,10 @@ export function jobMemoryBytes(job: JobMemoryInput, threads: number): number {
   let kernel: number;
   switch (job.type) {
     case 'shortest_path': {
+      if (job.pairs) {
+        kernel = oneThreadKernelBytes('shortest_path', shape, job.pairs);
+        break;
+      }
       const outboxes = slabs > 1 ? slabs * 2 * rowCells * 4 : 0;
       // Three frontier queues (two sides and the next layer) of 4-byte cells per slab.
       const queues = 3 * frontier * 4 * GROWTH + slabs * 3 * 256;

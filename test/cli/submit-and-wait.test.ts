@@ -94,6 +94,15 @@ describe('submit --wait', () => {
     expect(wrong.stderr).toMatch(/--face applies to distance_field jobs only/);
   });
 
+  it('answers many pairs in one shortest_path job', async () => {
+    const run = await cli(['submit', 'shortest_path', '--shape', '10x10', '--pair', '0,0:9,9', '--pair', '0,0:0,3', '--pair', '5,5:5,5', '--wait']);
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as { reachable: boolean; pairs: Array<{ length: number; path: number[][] }> };
+    expect(result.reachable).toBe(true);
+    expect(result.pairs.map((p) => p.length)).toEqual([18, 3, 0]);
+    expect(result.pairs[1]!.path).toEqual([[0, 0], [0, 1], [0, 2], [0, 3]]);
+  });
+
   it('exits 1 with the reason when the job fails', async () => {
     const run = await cli(
       // Within the starter plan's 10^9 compute units per job, and seconds of work: past its 300 ms here.

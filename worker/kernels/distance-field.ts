@@ -10,7 +10,7 @@ import type { Connectivity, DistanceFieldResult, Lattice } from '../../shared/la
 import { CellQueue } from './cell-queue.ts';
 import type { JobControl } from './job-control.ts';
 import { type AxisTables, axisTables, InteriorSteps, NeighbourSteps } from './neighbour-steps.ts';
-import { fillOpenBytes } from './open-mask.ts';
+import { fillOpenMask } from './open-mask.ts';
 
 /** Cells taken from a frontier between two cancel checks. */
 const CHECK_CELLS = 32768;
@@ -65,7 +65,7 @@ export function distanceField(lattice: Lattice, params: ResolvedDistanceField, c
   const cells = lattice.cells;
   // 1: open and not reached yet; 0: blocked or reached.
   const open = new Uint8Array(cells);
-  fillOpenBytes(open, 0, 0, cells, lattice.obstacles, params.sources ?? []);
+  fillOpenMask(open, lattice.obstacles, params.sources ?? [], () => control.checkpoint());
   let openCells = 0;
   for (let i = 0; i < cells; i++) openCells += open[i]!;
   let frontier = new CellQueue(1024);

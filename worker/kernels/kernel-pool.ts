@@ -253,29 +253,35 @@ export class KernelPool {
     }
   }
 
-  /** A kernel that runs in one thread on private memory (distance_field, min_cost_path). */
+  /** A kernel that runs in one thread on private memory (distance_field, min_cost_path, shortest_path's pairs). */
   private async oneThreadKernel(
     lattice: Lattice,
-    params: ResolvedDistanceField | ResolvedMinCostPath,
+    params: ResolvedDistanceField | ResolvedMinCostPath | { type: 'shortest_path'; pairs: Array<{ start: number; end: number }> },
     control: JobControl,
     how: RunMode,
-  ): Promise<{ result: KernelResultByType['distance_field' | 'min_cost_path']; stats: Omit<KernelRunStats, 'wall_ms'> }> {
-    const sources = params.type === 'distance_field' ? (params.sources?.length ?? 0) : 0;
+  ): Promise<{ result: KernelResultByType['distance_field' | 'min_cost_path' | 'shortest_path']; stats: Omit<KernelRunStats, 'wall_ms'> }> {
+    const sources = params.type === 'distance_field' ? (params.sources?.length ?? 0) : params.type === 'shortest_path' ? params.pairs.length : 0;
     const needed = oneThreadKernelBytes(params.type, lattice.shape, sources) + control.bytes;
     if (needed > this.options.memoryLimitBytes) {
       throw new KernelError('too_large', `the run needs about ${needed} bytes of working memory; the pool allows ${this.options.memoryLimitBytes}`);
     }
-    const task = (): KernelTask[] =>
-      params.type === 'distance_field'
-        ? [{ kind: 'distance_field', control: control.buffers, lattice, params }]
-        : [{ kind: 'min_cost_path', control: control.buffers, lattice, params }];
+    const task = (): KernelTask[] => {
+      switch (params.type) {
+        case 'distance_field':
+          return [{ kind: 'distance_field', control: control.buffers, lattice, params }];
+        case 'min_cost_path':
+          return [{ kind: 'min_cost_path', control: control.buffers, lattice, params }];
+        case 'shortest_path':
+          return [{ kind: 'path_pairs', control: control.buffers, lattice, pairs: params.pairs }];
+      }
+    };
     const outcome = await this.runTasks(1, task, control, how);
     const memoryBytes = control.bytes + outcome.threadBytes;
     return {
-      result: { ...(outcome.value as object), memory_bytes: memoryBytes } as KernelResultByType['distance_field' | 'min_cost_path'],
+      result: { ...(outcome.value as object), memory_bytes: memoryBytes } as KernelResultByType['distance_field' | 'min_cost_path' | 'shortest_path'],
       stats: {
         threads: 1,
-        method: params.type,
+        method: params.type === 'shortest_path' ? 'pairs' : params.type,
         build_ms: outcome.build_ms,
         run_ms: outcome.run_ms,
         shared_bytes: control.bytes,
@@ -301,6 +307,13 @@ export class KernelPool {
       thread_bytes: outcome?.threadBytes ?? 0,
       cells: lattice.cells,
     });
+    if (params.pairs !== null) {
+      const pairs = params.pairs;
+      return (await this.oneThreadKernel(lattice, { type: 'shortest_path', pairs }, control, how)) as {
+        result: KernelResultByType['shortest_path'];
+        stats: Omit<KernelRunStats, 'wall_ms'>;
+      };
+    }
     if (params.start === params.end) {
       // Nothing to search; answering here costs O(dimensions).
       const result = { reachable: true, length: 0, path: [coordsOf(lattice, params.start)], visited: 1, memory_bytes: control.bytes };

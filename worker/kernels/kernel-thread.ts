@@ -11,6 +11,7 @@ import { JobControl, SiblingFailed } from './job-control.ts';
 import { isKernelError } from './kernel-errors.ts';
 import { lowerBoundDive } from './lower-bound-dive.ts';
 import { minCostPath } from './min-cost-path.ts';
+import { pathPairs } from './path-pairs.ts';
 import { pathResult } from './path-result.ts';
 import type { KernelTask, TaskEnvelope } from './task.ts';
 
@@ -45,6 +46,10 @@ export default function runKernelTask(task: KernelTask): TaskEnvelope {
       }
       case 'min_cost_path': {
         const outcome = minCostPath(task.lattice, task.params, control);
+        return done(outcome.result, outcome.bytes, outcome.build_ms, started);
+      }
+      case 'path_pairs': {
+        const outcome = pathPairs(task.lattice, task.pairs, control);
         return done(outcome.result, outcome.bytes, outcome.build_ms, started);
       }
     }

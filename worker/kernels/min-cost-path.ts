@@ -14,7 +14,7 @@ import type { Lattice, MinCostPathResult } from '../../shared/lattice/types.ts';
 import { CellQueue } from './cell-queue.ts';
 import type { JobControl } from './job-control.ts';
 import { InteriorSteps } from './neighbour-steps.ts';
-import { fillOpenBytes } from './open-mask.ts';
+import { fillOpenMask } from './open-mask.ts';
 
 /** Cells settled between two cancel checks. */
 const CHECK_CELLS = 32768;
@@ -27,11 +27,12 @@ export interface MinCostPathOutcome {
 }
 
 /** Fills `costs` with each cell's cost, 0 for a blocked cell; returns the number of open cells. */
-export function fillCosts(costs: Uint8Array, lattice: Lattice, params: ResolvedMinCostPath): number {
-  fillOpenBytes(costs, 0, 0, lattice.cells, lattice.obstacles, [params.start, params.end]);
+export function fillCosts(costs: Uint8Array, lattice: Lattice, params: ResolvedMinCostPath, checkpoint: () => void = () => {}): number {
+  fillOpenMask(costs, lattice.obstacles, [params.start, params.end], checkpoint);
   const { maxCost, costOffset } = params;
   let open = 0;
   for (let i = 0; i < costs.length; i++) {
+    if ((i & 0xfffff) === 0) checkpoint();
     if (costs[i] === 0) continue;
     costs[i] = maxCost === 1 ? 1 : cellCost(i, maxCost, costOffset);
     open++;
@@ -46,7 +47,7 @@ export function minCostPath(lattice: Lattice, params: ResolvedMinCostPath, contr
   }
   const started = performance.now();
   const costs = new Uint8Array(lattice.cells);
-  const openCells = fillCosts(costs, lattice, params);
+  const openCells = fillCosts(costs, lattice, params, () => control.checkpoint());
   const dist = new Float64Array(lattice.cells).fill(Infinity);
   const build_ms = performance.now() - started;
 

@@ -96,13 +96,21 @@ export interface MinCostPathTask {
   params: ResolvedMinCostPath;
 }
 
+/** The paths of many pairs on one lattice, in one thread (path-pairs.ts). */
+export interface PathPairsTask {
+  kind: 'path_pairs';
+  control: JobControlBuffers;
+  lattice: Lattice;
+  pairs: Array<{ start: number; end: number }>;
+}
+
 /** Does nothing: the pool warms its threads with it. */
 export interface PingTask {
   kind: 'ping';
 }
 
 /** Anything a kernel thread runs. */
-export type KernelTask = DiveTask | BfsTask | ComponentsTask | DiffusionTask | DistanceFieldTask | MinCostPathTask | PingTask;
+export type KernelTask = DiveTask | BfsTask | ComponentsTask | DiffusionTask | DistanceFieldTask | MinCostPathTask | PathPairsTask | PingTask;
 
 /** Timings a thread measured, in ms. */
 export interface TaskTimings {
