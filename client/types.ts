@@ -9,6 +9,7 @@ import type {
   DistanceFieldResult,
   KernelType,
   MinCostPathResult,
+  PercolationResult,
   ShortestPathResult,
 } from '../shared/lattice/types.ts';
 import type { z } from 'zod';
@@ -24,6 +25,8 @@ export type {
   KernelParamsInputByType,
   MinCostPathParamsInput,
   MinCostPathResult,
+  PercolationParamsInput,
+  PercolationResult,
   KernelType,
   LatticeSpecInput,
   ShortestPathParams,
@@ -52,6 +55,7 @@ export interface KernelResultByType {
   diffusion: DiffusionResult;
   distance_field: DistanceFieldResult;
   min_cost_path: MinCostPathResult;
+  percolation: PercolationResult;
 }
 
 /** Any kernel's result. */

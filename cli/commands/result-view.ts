@@ -1,5 +1,5 @@
 /** A job's result as a table, per kernel type. */
-import type { ComponentsResult, DiffusionResult, DistanceFieldResult, Job, MinCostPathResult, ShortestPathResult } from '../../client/index.ts';
+import type { ComponentsResult, DiffusionResult, DistanceFieldResult, Job, MinCostPathResult, PercolationResult, ShortestPathResult } from '../../client/index.ts';
 import { formatBytes, formatCount, formatDuration, formatNumber, renderFields, renderTable } from './format.ts';
 
 /** Cells of a long path shown at each end before eliding the middle. */
@@ -71,6 +71,22 @@ function distanceFieldTable(result: DistanceFieldResult): string {
   return `${summary}\n\n${histogram}`;
 }
 
+function percolationTable(result: PercolationResult): string {
+  const summary = renderFields([
+    ['seed', String(result.seed)],
+    ['spans axis 0', result.spans_axis0_below_density === null ? 'never' : `below density ${formatNumber(result.spans_axis0_below_density)}`],
+    ['memory', formatBytes(result.memory_bytes)],
+  ]);
+  const table = renderTable(result.points, [
+    { header: 'DENSITY', value: (p) => formatNumber(p.density), align: 'right' },
+    { header: 'OPEN', value: (p) => formatCount(p.open_cells), align: 'right' },
+    { header: 'LARGEST', value: (p) => formatCount(p.largest), align: 'right' },
+    { header: 'FRACTION', value: (p) => formatNumber(p.largest_fraction), align: 'right' },
+    { header: 'SPANS', value: (p) => (p.spans_axis0 ? 'yes' : 'no') },
+  ]);
+  return `${summary}\n\n${table}`;
+}
+
 function componentsTable(result: ComponentsResult): string {
   const summary = renderFields([
     ['clusters', formatCount(result.count)],
@@ -120,6 +136,9 @@ export function renderResult(job: Job, result: unknown): string {
       break;
     case 'min_cost_path':
       body = minCostPathTable(result as MinCostPathResult);
+      break;
+    case 'percolation':
+      body = percolationTable(result as PercolationResult);
       break;
     default:
       body = JSON.stringify(result, null, 2);

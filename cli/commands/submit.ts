@@ -36,6 +36,8 @@ interface SubmitOptions extends LatticeFlags {
   face?: { axis: number; side: 'low' | 'high' };
   connectivity?: 'axis' | 'full';
   maxCost?: number;
+  ruleSeed?: number;
+  points?: number;
   costSeed?: number;
   params?: string;
   idempotencyKey?: string;
@@ -63,6 +65,9 @@ function paramsFrom(type: string, options: SubmitOptions): Record<string, unknow
   only(['steps', 'alpha', 'source', 'initial'], 'diffusion');
   only(['from', 'face'], 'distance_field');
   only(['pair'], 'shortest_path');
+  only(['ruleSeed', 'points'], 'percolation');
+  if (options.ruleSeed !== undefined) params.seed = options.ruleSeed;
+  if (options.points !== undefined) params.points = options.points;
   if (options.pair) params.pairs = options.pair;
   only(['connectivity'], 'distance_field', 'min_cost_path');
   only(['maxCost', 'costSeed'], 'min_cost_path');
@@ -89,6 +94,9 @@ function paramsFrom(type: string, options: SubmitOptions): Record<string, unknow
   if (type === 'distance_field' && params.sources === undefined && params.face === undefined) {
     throw new UsageError('distance_field needs --from (repeatable) or --face (e.g. --from 0,0 or --face 0:low)');
   }
+  if (type === 'percolation' && params.seed === undefined) {
+    throw new UsageError('percolation needs --rule-seed (e.g. --rule-seed 7 --points 101)');
+  }
   if (type === 'diffusion' && (params.steps === undefined || params.alpha === undefined)) {
     throw new UsageError('diffusion needs --steps and --alpha (e.g. --steps 100 --alpha 0.2 --source 32,32=1000)');
   }
@@ -108,6 +116,8 @@ export function registerSubmitCommand(program: Command): void {
     .option('--from <cell>', 'distance_field: a source cell, e.g. 0,0 (repeatable)', collect(parseCell))
     .option('--face <axis:side>', 'distance_field: every open cell of a face as sources, e.g. 0:low', parseFace)
     .option('--connectivity <c>', 'distance_field, min_cost_path: axis (2·d neighbours, default) or full (3^d − 1)', parseConnectivity)
+    .option('--rule-seed <n>', 'percolation: seed of the obstacle rule whose densities it sweeps', parseCount)
+    .option('--points <n>', 'percolation: densities sampled from 0 to 1 (default 101)', parseCount)
     .option('--max-cost <n>', 'min_cost_path: largest cell cost of the procedural cost map (1 to 255)', parseCount)
     .option('--cost-seed <n>', 'min_cost_path: seed of the procedural cost map (default 0)', parseCount)
     .option('--steps <n>', 'diffusion: time steps', parseCount)
@@ -129,6 +139,7 @@ Examples:
   catalytic submit shortest_path --lattice <id> --start 0,0 --end 511,511 --wait
   catalytic submit diffusion --shape 64x64 --steps 200 --alpha 0.2 --source 32,32=1000 --wait --json
   catalytic submit distance_field --shape 512x512 --density 0.3 --seed 1 --face 0:low --wait
+  catalytic submit percolation --shape 256x256 --rule-seed 7 --points 21 --wait
   catalytic submit min_cost_path --shape 512x512 --start 0,0 --end 511,511 --max-cost 9 --cost-seed 4 --connectivity full --wait
 
 Exit codes with --wait: 0 completed, 1 failed, 3 cancelled, 130 stopped watching (Ctrl-C).`,

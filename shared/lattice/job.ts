@@ -70,8 +70,21 @@ export interface ResolvedMinCostPath {
   connectivity: Connectivity;
 }
 
+/** `percolation` parameters. */
+export interface ResolvedPercolation {
+  type: 'percolation';
+  seed: number;
+  points: number;
+}
+
 /** Resolved parameters of any kernel type. */
-export type ResolvedParams = ResolvedShortestPath | ResolvedComponents | ResolvedDiffusion | ResolvedDistanceField | ResolvedMinCostPath;
+export type ResolvedParams =
+  | ResolvedShortestPath
+  | ResolvedComponents
+  | ResolvedDiffusion
+  | ResolvedDistanceField
+  | ResolvedMinCostPath
+  | ResolvedPercolation;
 
 /** Resolved parameters of one kernel type. */
 export type ResolvedParamsOf<T extends KernelType> = Extract<ResolvedParams, { type: T }>;
@@ -162,6 +175,13 @@ function resolveAny(parsed: ParsedParams, lattice: LatticeGeometry): ResolvedPar
       return resolveDistanceField(lattice, parsed.params);
     case 'min_cost_path':
       return resolveMinCostPath(lattice, parsed.params);
+    case 'percolation': {
+      const cells = lattice.shape.reduce((product, side) => product * side, 1);
+      if (cells > MAX_MIN_COST_PATH_CELLS) {
+        throw new LatticeValidationError('params_invalid', 'type', `percolation runs on lattices of at most 2^31 − 1 cells; this one has ${cells}`);
+      }
+      return { type: 'percolation', seed: parsed.params.seed, points: parsed.params.points };
+    }
   }
 }
 
@@ -181,7 +201,7 @@ function resolveDistanceField(lattice: LatticeGeometry, params: DistanceFieldPar
   return { type: 'distance_field', sources: [...new Set(cells)], face: null, connectivity };
 }
 
-/** Most cells of a min_cost_path lattice: its cell indices are small integers (and 9 bytes a cell is 18 GiB there). */
+/** Most cells of a min_cost_path or percolation lattice: their cell indices are small integers (and 9 to 18 bytes a cell is 18 GiB or more there). */
 export const MAX_MIN_COST_PATH_CELLS = 2 ** 31 - 1;
 
 function resolveMinCostPath(lattice: LatticeGeometry, params: MinCostPathParams): ResolvedMinCostPath {
@@ -240,6 +260,7 @@ export function jobOpenCells(params: ResolvedParams): number[] {
     case 'min_cost_path':
       return [params.start, params.end];
     case 'components':
+    case 'percolation':
       return [];
     case 'distance_field':
       return params.sources ?? [];

@@ -33,6 +33,9 @@ export const MAX_RETURNED_PATH_CELLS = 1_000_000;
 /** Most values in the downsampled field a diffusion result carries. */
 export const MAX_FIELD_VALUES = 4096;
 
+/** Most densities one percolation job samples. */
+export const MAX_PERCOLATION_POINTS = 1_001;
+
 /** Most `pairs` of one shortest_path job. */
 export const MAX_PATH_PAIRS = 1_000;
 

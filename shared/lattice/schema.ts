@@ -12,6 +12,7 @@ import {
   MAX_DIFFUSION_SOURCES,
   MAX_FIELD_SOURCES,
   MAX_PATH_PAIRS,
+  MAX_PERCOLATION_POINTS,
   MAX_DIFFUSION_STEPS,
   MAX_DIMENSIONS,
   MAX_EXPLICIT_BLOCKED,
@@ -198,9 +199,23 @@ export const MinCostPathParamsSchema = z
   .strict()
   .describe("Minimum-cost path on a per-cell cost map: a path's cost is the sum of the costs of the cells it enters (every cell but start)");
 
+/** Parameters of a `percolation` job. */
+export const PercolationParamsSchema = z
+  .object({
+    seed: z.int().min(0).max(2 ** 32 - 1).describe('Seed of the obstacle rule; the lattice\'s own obstacles are not used'),
+    points: z
+      .int()
+      .min(2)
+      .max(MAX_PERCOLATION_POINTS)
+      .default(101)
+      .describe(`Densities sampled, evenly from 0 to 1 (k / (points − 1)); at most ${MAX_PERCOLATION_POINTS}`),
+  })
+  .strict()
+  .describe('Largest cluster and spanning of axis 0 against the density of the obstacle rule with one seed, in one run (Newman–Ziff)');
+
 /** The kernel types, each a job `type`. */
 export const KernelTypeSchema = z
-  .enum(['shortest_path', 'components', 'diffusion', 'distance_field', 'min_cost_path'])
+  .enum(['shortest_path', 'components', 'diffusion', 'distance_field', 'min_cost_path', 'percolation'])
   .describe('Kernel to run');
 
 /** Result of a `shortest_path` job. */
@@ -294,6 +309,29 @@ export const MinCostPathResultSchema = z
   })
   .describe('Minimum-cost path result');
 
+/** Result of a `percolation` job. */
+export const PercolationResultSchema = z
+  .object({
+    seed: z.int().min(0).describe('The seed of the obstacle rule'),
+    points: z
+      .array(
+        z.object({
+          density: z.number().min(0).max(1).describe('Obstacle density: the lattice is {density, seed} under the public rule'),
+          open_cells: z.int().min(0),
+          largest: z.int().min(0).describe('Cells of the largest cluster of open cells (2·d neighbours)'),
+          largest_fraction: z.number().min(0).max(1).describe('largest ÷ all cells of the lattice'),
+          spans_axis0: z.boolean().describe('Whether a cluster holds a cell on both the first and the last layer of axis 0'),
+        }),
+      )
+      .describe('One point per sampled density, ascending'),
+    spans_axis0_below_density: z
+      .number()
+      .nullable()
+      .describe('Axis 0 is spanned at every density below this (exact for this seed); null when never, not even with every cell open'),
+    memory_bytes: z.int().min(0).describe('Working memory the kernel allocated'),
+  })
+  .describe('Percolation curve');
+
 /** Each kernel type's parameter schema, shared by the API (producer) and the worker (consumer). */
 export const KERNEL_PARAMS_SCHEMAS = {
   shortest_path: ShortestPathParamsSchema,
@@ -301,6 +339,7 @@ export const KERNEL_PARAMS_SCHEMAS = {
   diffusion: DiffusionParamsSchema,
   distance_field: DistanceFieldParamsSchema,
   min_cost_path: MinCostPathParamsSchema,
+  percolation: PercolationParamsSchema,
 } as const;
 
 /** Each kernel type's result schema. */
@@ -310,4 +349,5 @@ export const KERNEL_RESULT_SCHEMAS = {
   diffusion: DiffusionResultSchema,
   distance_field: DistanceFieldResultSchema,
   min_cost_path: MinCostPathResultSchema,
+  percolation: PercolationResultSchema,
 } as const;

@@ -11,6 +11,8 @@ import type {
   DistanceFieldResultSchema,
   MinCostPathParamsSchema,
   MinCostPathResultSchema,
+  PercolationParamsSchema,
+  PercolationResultSchema,
   KernelTypeSchema,
   LatticeSpecObjectSchema,
   ShortestPathParamsSchema,
@@ -46,6 +48,10 @@ export type Connectivity = z.output<typeof ConnectivitySchema>;
 
 export type ShortestPathResult = z.output<typeof ShortestPathResultSchema>;
 export type DistanceFieldResult = z.output<typeof DistanceFieldResultSchema>;
+export type PercolationParams = z.output<typeof PercolationParamsSchema>;
+/** Percolation parameters as a client sends them (points optional). */
+export type PercolationParamsInput = z.input<typeof PercolationParamsSchema>;
+export type PercolationResult = z.output<typeof PercolationResultSchema>;
 export type MinCostPathResult = z.output<typeof MinCostPathResultSchema>;
 export type ComponentsResult = z.output<typeof ComponentsResultSchema>;
 export type DiffusionResult = z.output<typeof DiffusionResultSchema>;
@@ -57,6 +63,7 @@ export interface KernelParamsByType {
   diffusion: DiffusionParams;
   distance_field: DistanceFieldParams;
   min_cost_path: MinCostPathParams;
+  percolation: PercolationParams;
 }
 
 /** Parameters of each kernel type, as a client sends them. */
@@ -66,6 +73,7 @@ export interface KernelParamsInputByType {
   diffusion: DiffusionParamsInput;
   distance_field: DistanceFieldParamsInput;
   min_cost_path: MinCostPathParamsInput;
+  percolation: PercolationParamsInput;
 }
 
 /** Result of each kernel type. */
@@ -75,6 +83,7 @@ export interface KernelResultByType {
   diffusion: DiffusionResult;
   distance_field: DistanceFieldResult;
   min_cost_path: MinCostPathResult;
+  percolation: PercolationResult;
 }
 
 /** How a resolved lattice decides which cells are blocked. */

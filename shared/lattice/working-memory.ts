@@ -3,7 +3,7 @@
  * so the API can refuse a job no worker can hold and a worker can decide whether a job fits before
  * it fetches it. See docs/architecture.md › Worker memory.
  */
-import { MAX_FIELD_VALUES, MAX_RETURNED_PATH_CELLS } from './limits.ts';
+import { MAX_FIELD_VALUES, MAX_PERCOLATION_POINTS, MAX_RETURNED_PATH_CELLS } from './limits.ts';
 import type { KernelType } from './types.ts';
 
 /** What the estimate reads of a job: its shape, explicit obstacle count and diffusion sources. */
@@ -53,7 +53,7 @@ function wasmStencilBytes(slabRows: number, rowCells: number): number {
  * 4-byte cells (grown by doubling) sized for the largest of a layer across the lattice and the
  * sources. The pool refuses a run past its memory limit with the same figure.
  */
-export function oneThreadKernelBytes(type: 'distance_field' | 'min_cost_path' | 'shortest_path', shape: readonly number[], sources: number): number {
+export function oneThreadKernelBytes(type: 'distance_field' | 'min_cost_path' | 'shortest_path' | 'percolation', shape: readonly number[], sources: number): number {
   const cells = shape.reduce((product, side) => product * side, 1);
   const shortest = Math.min(...shape);
   const d = shape.length;
@@ -61,6 +61,8 @@ export function oneThreadKernelBytes(type: 'distance_field' | 'min_cost_path' | 
   // of sources is one); the shortest side gives the largest cross-section.
   const layer = Math.min(cells, Math.ceil((2 * d * cells) / shortest) + sources + 64);
   if (type === 'distance_field') return cells + 2 * layer * 4 * GROWTH;
+  // percolation: hash, order, sizes and parent (4 bytes each) and a flag byte per cell, the radix counts.
+  if (type === 'percolation') return 17 * cells + 65536 * 4 + sources * 64;
   // shortest_path's pairs (`sources` of them): an open byte, a 2-byte stamp and a 4-byte distance per
   // cell, and the paths, at most MAX_RETURNED_PATH_CELLS cells together.
   if (type === 'shortest_path') return 7 * cells + 2 * layer * 4 * GROWTH + Math.min(cells, MAX_RETURNED_PATH_CELLS) * (12 + coordinateBytes(d)) + sources * 256;
@@ -131,6 +133,10 @@ export function jobMemoryBytes(job: JobMemoryInput, threads: number): number {
     case 'distance_field':
     case 'min_cost_path':
       kernel = oneThreadKernelBytes(job.type, shape, job.sources ?? 0);
+      break;
+    case 'percolation':
+      // The points of the result: about 128 bytes of JSON and objects each.
+      kernel = oneThreadKernelBytes('percolation', shape, 2 * MAX_PERCOLATION_POINTS);
       break;
   }
   // The spec's explicit list as parsed JSON, and the sorted index list it resolves into.

@@ -18,6 +18,8 @@ import {
   DistanceFieldParamsSchema,
   KernelTypeSchema,
   MinCostPathParamsSchema,
+  PercolationParamsSchema,
+  PercolationResultSchema,
   LatticeSpecObjectSchema,
   ShortestPathParamsSchema,
   CellSchema,
@@ -97,6 +99,7 @@ export const SubmitJobBody = z
     z.strictObject({ type: z.literal('diffusion'), ...latticeChoice, params: DiffusionParamsSchema }),
     z.strictObject({ type: z.literal('distance_field'), ...latticeChoice, params: DistanceFieldParamsSchema }),
     z.strictObject({ type: z.literal('min_cost_path'), ...latticeChoice, params: MinCostPathParamsSchema }),
+    z.strictObject({ type: z.literal('percolation'), ...latticeChoice, params: PercolationParamsSchema }),
   ])
   .refine((body) => (body.lattice_id === undefined) !== (body.lattice === undefined), {
     error: 'give exactly one of lattice_id and lattice',
@@ -159,14 +162,22 @@ export const JobListSchema = z.object({
   next_cursor: z.string().nullable(),
 });
 
+/**
+ * A kernel's result schema, rebuilt here under its OpenAPI name: the lattice schemas may be created
+ * before zod is extended (a worker imports them first), and a zod 4 schema only has `.openapi` when
+ * it was created after.
+ */
+const named = (schema: z.ZodObject, name: string) => z.object(schema.shape).describe(schema.description ?? name).openapi(name);
+
 /** The kernel result, documented per kernel type (the job's `type` says which). */
 export const ResultSchema = z
   .union([
-    ShortestPathResultSchema.openapi('ShortestPathResult'),
-    ComponentsResultSchema.openapi('ComponentsResult'),
-    DiffusionResultSchema.openapi('DiffusionResult'),
-    DistanceFieldResultSchema.openapi('DistanceFieldResult'),
-    MinCostPathResultSchema.openapi('MinCostPathResult'),
+    named(ShortestPathResultSchema, 'ShortestPathResult'),
+    named(ComponentsResultSchema, 'ComponentsResult'),
+    named(DiffusionResultSchema, 'DiffusionResult'),
+    named(DistanceFieldResultSchema, 'DistanceFieldResult'),
+    named(MinCostPathResultSchema, 'MinCostPathResult'),
+    named(PercolationResultSchema, 'PercolationResult'),
   ])
   .describe("The kernel result: the result of the job's type")
   .openapi('JobResult');

@@ -94,6 +94,13 @@ describe('submit --wait', () => {
     expect(wrong.stderr).toMatch(/--face applies to distance_field jobs only/);
   });
 
+  it('sweeps the densities of one seed in a percolation job', async () => {
+    const run = await cli(['submit', 'percolation', '--shape', '12x12', '--rule-seed', '7', '--points', '5', '--wait', '--format', 'table']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^\s+0\s+144\s+144\s+1\s+yes$/m);
+    expect(run.stdout).toMatch(/^\s+1\s+0\s+0\s+0\s+no$/m);
+  });
+
   it('answers many pairs in one shortest_path job', async () => {
     const run = await cli(['submit', 'shortest_path', '--shape', '10x10', '--pair', '0,0:9,9', '--pair', '0,0:0,3', '--pair', '5,5:5,5', '--wait']);
     expect(run.code, run.stderr).toBe(0);

@@ -33,7 +33,7 @@ async function measured(type: KernelType, spec: LatticeSpec, params: Record<stri
 }
 
 describe('memory reservation', () => {
-  it('covers what distance_field, min_cost_path and shortest_path with pairs allocate, along the axes and with diagonals', async () => {
+  it('covers what distance_field, min_cost_path, percolation and shortest_path with pairs allocate', async () => {
     await fc.assert(
       fc.asyncProperty(specArb, fc.constantFrom('axis' as const, 'full' as const), fc.nat(), async (spec, connectivity, pick) => {
         const shape = spec.shape as number[];
@@ -42,6 +42,7 @@ describe('memory reservation', () => {
           ['distance_field', { face: { axis, side: 'low' }, connectivity }],
           ['distance_field', { sources: [shape.map((side) => side >> 1)], connectivity }],
           ['min_cost_path', { start: shape.map(() => 0), end: shape.map((side) => side - 1), costs: { max: 1 + (pick % 255), seed: pick }, connectivity }],
+          ['percolation', { seed: pick, points: 11 }],
           ['shortest_path', { pairs: [{ start: shape.map(() => 0), end: shape.map((side) => side - 1) }, { start: shape.map((side) => side >> 1), end: shape.map(() => 0) }] }],
         ];
         for (const [type, params] of jobs) {
@@ -50,7 +51,7 @@ describe('memory reservation', () => {
           expect(memory, `${type} ${JSON.stringify(params)} on ${JSON.stringify(spec)}`).toBeLessThanOrEqual(reserved);
         }
       }),
-      { numRuns: 12 },
+      { numRuns: 5 },
     );
   }, 120_000);
 

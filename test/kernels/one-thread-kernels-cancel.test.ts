@@ -1,5 +1,5 @@
 /**
- * Cancellation and progress of the one-thread kernels (distance_field, min_cost_path, and
+ * Cancellation and progress of the one-thread kernels (distance_field, min_cost_path, percolation and
  * shortest_path's pairs): a large run stops soon after its signal aborts (with the slack for a
  * busy machine that test/kernels/cancellation.test.ts explains), and progress is monotone and ends at 1.
  */
@@ -17,6 +17,7 @@ const PLANE = { shape: [3000, 3000], obstacles: { density: 0.2, seed: 7 } };
 const JOBS: Array<[KernelType, unknown]> = [
   ['distance_field', { sources: [[1500, 1500]], connectivity: 'full' }],
   ['min_cost_path', { start: [0, 0], end: [2999, 2999], costs: { max: 9, seed: 1 } }],
+  ['percolation', { seed: 3, points: 101 }],
   ['shortest_path', { pairs: [{ start: [0, 0], end: [2999, 2999] }, { start: [2999, 0], end: [0, 2999] }] }],
 ];
 

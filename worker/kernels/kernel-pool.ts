@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { coordsOf, stepLowerBound } from '../../shared/lattice/geometry.ts';
 import { resolveJob } from '../../shared/lattice/job.ts';
-import type { ResolvedDistanceField, ResolvedMinCostPath, ResolvedParams, ResolvedShortestPath } from '../../shared/lattice/job.ts';
+import type { ResolvedDistanceField, ResolvedMinCostPath, ResolvedParams, ResolvedPercolation, ResolvedShortestPath } from '../../shared/lattice/job.ts';
 import { MAX_RETURNED_PATH_CELLS } from '../../shared/lattice/limits.ts';
 import { oneThreadKernelBytes } from '../../shared/lattice/working-memory.ts';
 import { planSlabs } from './slabs.ts';
@@ -216,7 +216,7 @@ export class KernelPool {
 
   /** Slab threads for a run. */
   private planThreads(type: KernelType, lattice: Lattice, requested: number | 'auto'): number {
-    if (type === 'distance_field' || type === 'min_cost_path') return 1;
+    if (type === 'distance_field' || type === 'min_cost_path' || type === 'percolation') return 1;
     const rows = lattice.shape[0]!;
     if (requested !== 'auto') {
       if (!Number.isSafeInteger(requested) || requested < 1) {
@@ -249,6 +249,7 @@ export class KernelPool {
       }
       case 'distance_field':
       case 'min_cost_path':
+      case 'percolation':
         return this.oneThreadKernel(lattice, params, control, how);
     }
   }
@@ -256,10 +257,10 @@ export class KernelPool {
   /** A kernel that runs in one thread on private memory (distance_field, min_cost_path, shortest_path's pairs). */
   private async oneThreadKernel(
     lattice: Lattice,
-    params: ResolvedDistanceField | ResolvedMinCostPath | { type: 'shortest_path'; pairs: Array<{ start: number; end: number }> },
+    params: ResolvedDistanceField | ResolvedMinCostPath | ResolvedPercolation | { type: 'shortest_path'; pairs: Array<{ start: number; end: number }> },
     control: JobControl,
     how: RunMode,
-  ): Promise<{ result: KernelResultByType['distance_field' | 'min_cost_path' | 'shortest_path']; stats: Omit<KernelRunStats, 'wall_ms'> }> {
+  ): Promise<{ result: KernelResultByType['distance_field' | 'min_cost_path' | 'shortest_path' | 'percolation']; stats: Omit<KernelRunStats, 'wall_ms'> }> {
     const sources = params.type === 'distance_field' ? (params.sources?.length ?? 0) : params.type === 'shortest_path' ? params.pairs.length : 0;
     const needed = oneThreadKernelBytes(params.type, lattice.shape, sources) + control.bytes;
     if (needed > this.options.memoryLimitBytes) {
@@ -273,12 +274,14 @@ export class KernelPool {
           return [{ kind: 'min_cost_path', control: control.buffers, lattice, params }];
         case 'shortest_path':
           return [{ kind: 'path_pairs', control: control.buffers, lattice, pairs: params.pairs }];
+        case 'percolation':
+          return [{ kind: 'percolation', control: control.buffers, lattice, params }];
       }
     };
     const outcome = await this.runTasks(1, task, control, how);
     const memoryBytes = control.bytes + outcome.threadBytes;
     return {
-      result: { ...(outcome.value as object), memory_bytes: memoryBytes } as KernelResultByType['distance_field' | 'min_cost_path' | 'shortest_path'],
+      result: { ...(outcome.value as object), memory_bytes: memoryBytes } as KernelResultByType['distance_field' | 'min_cost_path' | 'shortest_path' | 'percolation'],
       stats: {
         threads: 1,
         method: params.type === 'shortest_path' ? 'pairs' : params.type,

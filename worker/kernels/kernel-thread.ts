@@ -13,6 +13,7 @@ import { lowerBoundDive } from './lower-bound-dive.ts';
 import { minCostPath } from './min-cost-path.ts';
 import { pathPairs } from './path-pairs.ts';
 import { pathResult } from './path-result.ts';
+import { percolation } from './percolation.ts';
 import type { KernelTask, TaskEnvelope } from './task.ts';
 
 export default function runKernelTask(task: KernelTask): TaskEnvelope {
@@ -46,6 +47,10 @@ export default function runKernelTask(task: KernelTask): TaskEnvelope {
       }
       case 'min_cost_path': {
         const outcome = minCostPath(task.lattice, task.params, control);
+        return done(outcome.result, outcome.bytes, outcome.build_ms, started);
+      }
+      case 'percolation': {
+        const outcome = percolation(task.lattice, task.params, control);
         return done(outcome.result, outcome.bytes, outcome.build_ms, started);
       }
       case 'path_pairs': {

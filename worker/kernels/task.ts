@@ -3,7 +3,7 @@
  * data: SharedArrayBuffers are shared, not copied, so every slab thread of a run sees the same
  * slabs.
  */
-import type { ResolvedDiffusion, ResolvedDistanceField, ResolvedMinCostPath } from '../../shared/lattice/job.ts';
+import type { ResolvedDiffusion, ResolvedDistanceField, ResolvedMinCostPath, ResolvedPercolation } from '../../shared/lattice/job.ts';
 import type { Slab } from './slabs.ts';
 import type { Lattice } from '../../shared/lattice/types.ts';
 import type { JobControlBuffers } from './job-control.ts';
@@ -96,6 +96,14 @@ export interface MinCostPathTask {
   params: ResolvedMinCostPath;
 }
 
+/** A percolation curve, in one thread (percolation.ts). */
+export interface PercolationTask {
+  kind: 'percolation';
+  control: JobControlBuffers;
+  lattice: Lattice;
+  params: ResolvedPercolation;
+}
+
 /** The paths of many pairs on one lattice, in one thread (path-pairs.ts). */
 export interface PathPairsTask {
   kind: 'path_pairs';
@@ -110,7 +118,7 @@ export interface PingTask {
 }
 
 /** Anything a kernel thread runs. */
-export type KernelTask = DiveTask | BfsTask | ComponentsTask | DiffusionTask | DistanceFieldTask | MinCostPathTask | PathPairsTask | PingTask;
+export type KernelTask = DiveTask | BfsTask | ComponentsTask | DiffusionTask | DistanceFieldTask | MinCostPathTask | PathPairsTask | PercolationTask | PingTask;
 
 /** Timings a thread measured, in ms. */
 export interface TaskTimings {

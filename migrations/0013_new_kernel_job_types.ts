@@ -1,8 +1,8 @@
-// The job types distance_field and min_cost_path: the jobs table's type check lists every kernel.
+// The job types distance_field, min_cost_path and percolation: the jobs table's type check lists every kernel.
 import type { Knex } from 'knex';
 
 const BEFORE = ['shortest_path', 'components', 'diffusion'];
-const AFTER = [...BEFORE, 'distance_field', 'min_cost_path'];
+const AFTER = [...BEFORE, 'distance_field', 'min_cost_path', 'percolation'];
 
 const list = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
 
