@@ -124,3 +124,33 @@ export function minCostPathBenchmarks(ctx: FieldBenchContext): Measurement[] {
     };
   });
 }
+
+/**
+ * percolation beside its repeated-components cost (graph-tool's vertex_percolation is not
+ * installable here): one run for 101 densities against 101 components runs, timed as one run at
+ * density 0.4 times 101. The curve's point at 0.4 must match that components run.
+ */
+export function percolationBenchmarks(ctx: FieldBenchContext): Measurement[] {
+  const side = ctx.quick ? 500 : 1000;
+  const points = 101;
+  const shape = cube(2, side);
+  const name = `2-D side ${side}, seed ${SEED}, ${points} densities`;
+  const base = { options: {}, repeats: 3, poolThreads: ctx.poolThreads, warmupRuns: 1 };
+  const curve = engine(
+    { ...base, type: 'percolation', spec: { shape }, params: { seed: SEED, points }, warmup: { spec: { shape: cube(2, 100) }, params: { seed: SEED + 1, points } } },
+    `${name}: catalytic percolation`,
+  );
+  const one = engine(
+    { ...base, type: 'components', spec: { shape, obstacles: { density: 0.4, seed: SEED } }, params: {}, warmup: { spec: { shape: cube(2, 100), obstacles: { density: 0.4, seed: SEED + 1 } }, params: {} } },
+    `${name}: catalytic components at density 0.4`,
+  );
+  const repeated = answered(one) ? round(Number(one['e2e_ms']) * points, 3) : null;
+  if (answered(curve) && answered(one)) {
+    const at = (curve['points'] as Array<{ density: number; largest: number; spans_axis0: boolean }>).find((p) => p.density === 0.4);
+    const ok = at !== undefined && at.largest === one['largest'] && at.spans_axis0 === one['spans_axis0'];
+    ctx.verdicts.check('percolation curve at 0.4 agrees with components', name, ok, `curve ${JSON.stringify(at)}, components largest ${String(one['largest'])} spans ${String(one['spans_axis0'])}`);
+  }
+  const { points: _points, ...curveSummary } = curve;
+  ctx.verdicts.target({ kernel: 'percolation', lattice: name, measure: `vs ${points} components runs (one at 0.4 × ${points}); no stated goal, ≥ 1 = cheaper than repeating`, peer: repeated, inProcess: curve['e2e_ms'], target: 1 });
+  return [{ lattice: name, cells: shape[0]! * shape[1]!, catalytic: curveSummary, components_one_run: one, repeated_components_ms: repeated, ratios: { e2e: ratio(repeated, curve['e2e_ms']) } }];
+}

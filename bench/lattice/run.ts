@@ -12,7 +12,8 @@
  * --huge-bfs: also the bidirectional BFS alone on the 10^9-cell lattice (minutes).
  * --no-api skips the timings through the API; --api-only runs only them; --small-jobs only the
  * tiny job through the API, 30 times (what the pipeline around a kernel of microseconds costs).
- * --fields-only: only distance_field and min_cost_path beside scikit-image's MCP (field-benchmarks.ts).
+ * --fields-only: only distance_field and min_cost_path beside scikit-image's MCP, and percolation beside
+ * repeated components runs (field-benchmarks.ts).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -36,7 +37,7 @@ import {
   writeBlockedIndices,
   writeMask,
 } from './lattices.ts';
-import { distanceFieldBenchmarks, minCostPathBenchmarks } from './field-benchmarks.ts';
+import { distanceFieldBenchmarks, minCostPathBenchmarks, percolationBenchmarks } from './field-benchmarks.ts';
 import { round } from './measure.ts';
 import { ratio, Verdicts } from './report.ts';
 
@@ -371,6 +372,7 @@ try {
   const fieldContext = { quick, poolThreads: POOL_THREADS, workDir, skimage: python.skimage, verdicts };
   const distanceField = apiOnly && !fieldsOnly ? [] : distanceFieldBenchmarks(fieldContext);
   const minCostPath = apiOnly && !fieldsOnly ? [] : minCostPathBenchmarks(fieldContext);
+  const percolationCurves = apiOnly && !fieldsOnly ? [] : percolationBenchmarks(fieldContext);
   const api = withApi ? await apiTimings(apiCases(cases.map(({ c }) => c), componentCases, diffusions), POOL_THREADS, log) : [];
   // The API's answers against the same jobs run in process.
   const inProcess = [
@@ -407,6 +409,7 @@ try {
     diffusion,
     distance_field: distanceField,
     min_cost_path: minCostPath,
+    percolation: percolationCurves,
     threads,
     api,
     targets: verdicts.targets,
