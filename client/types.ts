@@ -3,7 +3,15 @@
  * come from the lattice model's zod schemas (`shared/lattice`), the same ones the server
  * validates with, so client and server cannot drift apart.
  */
-import type { ComponentsResult, DiffusionResult, KernelType, ShortestPathResult } from '../shared/lattice/types.ts';
+import type {
+  ComponentsResult,
+  DiffusionResult,
+  DistanceFieldResult,
+  KernelType,
+  MinCostPathResult,
+  PercolationResult,
+  ShortestPathResult,
+} from '../shared/lattice/types.ts';
 import type { z } from 'zod';
 import type * as JobSchemas from '../shared/wire/jobs.ts';
 import type { JobStatus } from '../shared/jobs/types.ts';
@@ -12,7 +20,13 @@ export type {
   ComponentsResult,
   DiffusionParamsInput,
   DiffusionResult,
+  DistanceFieldParamsInput,
+  DistanceFieldResult,
   KernelParamsInputByType,
+  MinCostPathParamsInput,
+  MinCostPathResult,
+  PercolationParamsInput,
+  PercolationResult,
   KernelType,
   LatticeSpecInput,
   ShortestPathParams,
@@ -39,6 +53,9 @@ export interface KernelResultByType {
   shortest_path: ShortestPathResult;
   components: ComponentsResult;
   diffusion: DiffusionResult;
+  distance_field: DistanceFieldResult;
+  min_cost_path: MinCostPathResult;
+  percolation: PercolationResult;
 }
 
 /** Any kernel's result. */

@@ -5,8 +5,26 @@
  * See docs/plans-and-limits.md › Plans and billing.
  */
 
-/** The compute units of a job: `cells` is its lattice's cell count, `params` its parsed parameters. */
-export function computeUnits(type: string, cells: number, params: Readonly<Record<string, unknown>>): number {
+/**
+ * How many times more neighbours a cell has under `params.connectivity` than along the axes
+ * (2·d): 1 for `axis`, ceil((3^d − 1) / (2·d)) for `full`, so a search over diagonals costs its
+ * real work. `dimensions` is the lattice's.
+ */
+export function connectivityFactor(params: Readonly<Record<string, unknown>>, dimensions: number): number {
+  if (params['connectivity'] !== 'full') return 1;
+  return Math.max(1, Math.ceil((3 ** dimensions - 1) / (2 * dimensions)));
+}
+
+/**
+ * The compute units of a job: `cells` is its lattice's cell count, `params` its parsed
+ * parameters, `dimensions` its lattice's (read only for `full` connectivity).
+ */
+export function computeUnits(type: string, cells: number, params: Readonly<Record<string, unknown>>, dimensions = 1): number {
+  if (type === 'distance_field' || type === 'min_cost_path') return cells * connectivityFactor(params, dimensions);
+  if (type === 'shortest_path' && Array.isArray(params['pairs'])) {
+    // One search per distinct start, each of which may reach every cell.
+    return cells * new Set(params['pairs'].map((pair) => JSON.stringify((pair as { start?: unknown }).start))).size;
+  }
   if (type !== 'diffusion') return cells;
   const steps = Math.max(0, Number(params['steps'] ?? 0));
   const sources = Array.isArray(params['sources']) ? params['sources'].length : 0;

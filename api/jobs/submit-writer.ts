@@ -57,6 +57,7 @@ interface CheckedJob {
   params: Record<string, unknown>;
   cells: number;
   memoryBytes: number;
+  computeUnits: number;
 }
 
 /**
@@ -75,11 +76,12 @@ function checkJobContent(
   const checked = stored?.checked ?? checkParsedLattice(inlineLattice(input), 'body.lattice');
   checkLatticeAgainstPlan(checked.summary, plan, plans);
   const params = checkParsedJob(input.type, checked, input.params);
-  checkJobCompute(computeUnits(input.type, checked.summary.cells, params), plan, plans);
+  const units = computeUnits(input.type, checked.summary.cells, params, checked.summary.dimensions);
+  checkJobCompute(units, plan, plans);
   // A stored lattice's head carries no obstacle list: its explicit cells are bounded by its cells.
   const memoryBytes = checkedJobReservation(input.type, checked, params, memory.KERNEL_THREADS);
   checkJobMemory(memoryBytes, memory);
-  return { lattice: stored ? null : checked.spec, latticeVersionId: stored?.versionId ?? null, params, cells: checked.summary.cells, memoryBytes };
+  return { lattice: stored ? null : checked.spec, latticeVersionId: stored?.versionId ?? null, params, cells: checked.summary.cells, memoryBytes, computeUnits: units };
 }
 
 /** The inline lattice of a submission without `lattice_id` (the body's schema requires one of the two). */
@@ -116,6 +118,7 @@ export class SubmissionWriter {
       params: checked.params,
       cells: checked.cells,
       memoryBytes: checked.memoryBytes,
+      computeUnits: checked.computeUnits,
       maxAttempts: this.runtime.config.JOB_MAX_ATTEMPTS,
       idempotencyKey: submission.idempotencyKey,
       requestHash: submission.requestHash,
@@ -156,7 +159,7 @@ export class SubmissionWriter {
       for (const { index } of ready.slice(room)) outcomes[index] = { ok: false, error: quotaExceeded(plan, usedAfter) };
       const withinJobs = ready.slice(0, room);
       // Compute units are charged at acceptance (shared/compute-units.ts), in the same transaction.
-      const units = withinJobs.map(({ job }) => computeUnits(job.type, job.cells, job.params));
+      const units = withinJobs.map(({ job }) => job.computeUnits);
       const { fits, usedAt } = await computeRoom(trx, tenantId, plan, units);
       const accepted: Array<{ index: number; job: NewJob; units: number }> = [];
       withinJobs.forEach((r, i) => {

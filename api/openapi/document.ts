@@ -8,7 +8,8 @@ import { VERSION } from '../../shared/version.ts';
 
 export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
 
-const DESCRIPTION = `Submit lattice jobs (shortest paths, connected components, diffusion on d-dimensional grids),
+const DESCRIPTION = `Submit lattice jobs (shortest paths, connected components, diffusion, distance fields, minimum-cost paths
+and percolation curves on d-dimensional grids),
 follow their progress and fetch their results. Authenticate with an access token from \`/auth/login\`
 or an API key (\`ck_…\`) as \`Authorization: Bearer …\`. Errors are RFC 9457 \`application/problem+json\`
 documents whose \`type\` links to \`/problems/{code}\`.`;

@@ -58,6 +58,11 @@ export function gridPeer(kind: 'mcp' | 'label' | 'diffusion', job: object, maskF
   return child(PYTHON, [here('./grid_peers.py'), kind, JSON.stringify(job), maskFile], label);
 }
 
+/** scikit-image MCP beside distance_field (`distance`) and min_cost_path (`mincost`): field_peers.py. */
+export function fieldPeer(kind: 'distance' | 'mincost', job: object, maskFile: string, label: string): Measurement {
+  return child(PYTHON, [here('./field_peers.py'), kind, JSON.stringify(job), maskFile], label);
+}
+
 /** Which Python modules import under Debian's python. */
 export function pythonModules(): Record<'igraph' | 'skimage' | 'scipy' | 'numpy', boolean> {
   const has = (module: string): boolean => spawnSync(PYTHON, ['-c', `import ${module}`], { encoding: 'utf8' }).status === 0;

@@ -51,7 +51,7 @@ try {
   const first = outcomes[0]!;
   const result = first.result as unknown as Record<string, unknown>;
   const summary: Record<string, unknown> = {};
-  for (const key of ['reachable', 'length', 'visited', 'count', 'largest', 'spans_axis0', 'total_heat', 'min', 'max', 'field', 'path_omitted']) {
+  for (const key of ['reachable', 'length', 'cost', 'visited', 'count', 'largest', 'spans_axis0', 'total_heat', 'min', 'max', 'mean', 'reached', 'sources', 'field', 'path_omitted', 'spans_axis0_below_density', 'points']) {
     if (key in result) summary[key] = result[key];
   }
   const memory = result['memory_bytes'] as number;

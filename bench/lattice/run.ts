@@ -1,5 +1,5 @@
 /**
- * `npm run bench:lattice [-- --quick] [-- --out FILE] [-- --huge-bfs] [-- --no-api | --api-only]`:
+ * `npm run bench:lattice [-- --quick] [-- --out FILE] [-- --huge-bfs] [-- --no-api | --api-only | --fields-only]`:
  * the lattice engine beside the tools its users would otherwise reach for, on the same lattices,
  * in one run. Shortest paths beside python-igraph, graphology and scikit-image's MCP; components
  * beside scipy.ndimage.label; diffusion beside a numpy stencil with the engine's semantics; each
@@ -12,6 +12,8 @@
  * --huge-bfs: also the bidirectional BFS alone on the 10^9-cell lattice (minutes).
  * --no-api skips the timings through the API; --api-only runs only them; --small-jobs only the
  * tiny job through the API, 30 times (what the pipeline around a kernel of microseconds costs).
+ * --fields-only: only distance_field and min_cost_path beside scikit-image's MCP, and percolation beside
+ * repeated components runs (field-benchmarks.ts).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -35,15 +37,17 @@ import {
   writeBlockedIndices,
   writeMask,
 } from './lattices.ts';
+import { distanceFieldBenchmarks, minCostPathBenchmarks, percolationBenchmarks } from './field-benchmarks.ts';
 import { round } from './measure.ts';
 import { ratio, Verdicts } from './report.ts';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const hugeBfs = args.includes('--huge-bfs');
-const withApi = !args.includes('--no-api');
+const withApi = !args.includes('--no-api') && !args.includes('--fields-only');
 const smallJobs = args.includes('--small-jobs');
-const apiOnly = args.includes('--api-only') || smallJobs;
+const fieldsOnly = args.includes('--fields-only');
+const apiOnly = args.includes('--api-only') || smallJobs || fieldsOnly;
 const outAt = args.indexOf('--out');
 const outFile = outAt >= 0 ? args[outAt + 1] : undefined;
 const POOL_THREADS = Math.min(2, availableParallelism());
@@ -358,13 +362,17 @@ function setTargets(paths: Measurement[], components: Measurement[], diffusion: 
 try {
   const started = performance.now();
   log(`python modules: ${JSON.stringify(python)}`);
-  const cases = smallJobs ? [] : pathCases();
+  const cases = smallJobs || fieldsOnly ? [] : pathCases();
   const componentCases = [latticeCase(cube(3, SIDES.components), DENSITY), latticeCase(cube(3, SIDES.components), HARD_DENSITY_3D)];
   const diffusions = diffusionCases();
   const shortestPath = apiOnly ? [] : cases.map(({ c, mask }) => pathBenchmark(c, mask));
   const components = apiOnly ? [] : componentCases.map(componentsBenchmark);
   const diffusion = apiOnly ? [] : diffusions.map(diffusionBenchmark);
   const threads = apiOnly ? null : threadScaling();
+  const fieldContext = { quick, poolThreads: POOL_THREADS, workDir, skimage: python.skimage, verdicts };
+  const distanceField = apiOnly && !fieldsOnly ? [] : distanceFieldBenchmarks(fieldContext);
+  const minCostPath = apiOnly && !fieldsOnly ? [] : minCostPathBenchmarks(fieldContext);
+  const percolationCurves = apiOnly && !fieldsOnly ? [] : percolationBenchmarks(fieldContext);
   const api = withApi ? await apiTimings(apiCases(cases.map(({ c }) => c), componentCases, diffusions), POOL_THREADS, log) : [];
   // The API's answers against the same jobs run in process.
   const inProcess = [
@@ -399,6 +407,9 @@ try {
     shortest_path: shortestPath,
     components,
     diffusion,
+    distance_field: distanceField,
+    min_cost_path: minCostPath,
+    percolation: percolationCurves,
     threads,
     api,
     targets: verdicts.targets,

@@ -17,6 +17,26 @@ export function parseCell(value: string): number[] {
   return parts.map(Number);
 }
 
+/** A pair of cells: `START:END`, e.g. `0,0:9,9`. */
+export function parsePair(value: string): { start: number[]; end: number[] } {
+  const parts = value.split(':');
+  if (parts.length !== 2) throw new InvalidArgumentError('expected START:END, e.g. 0,0:9,9');
+  return { start: parseCell(parts[0]!), end: parseCell(parts[1]!) };
+}
+
+/** A face of the lattice: `AXIS:low` or `AXIS:high`, e.g. `0:low`. */
+export function parseFace(value: string): { axis: number; side: 'low' | 'high' } {
+  const match = /^(\d+):(low|high)$/.exec(value.trim());
+  if (!match) throw new InvalidArgumentError('expected AXIS:low or AXIS:high, e.g. 0:low');
+  return { axis: Number(match[1]), side: match[2] as 'low' | 'high' };
+}
+
+/** A connectivity: `axis` or `full`. */
+export function parseConnectivity(value: string): 'axis' | 'full' {
+  if (value !== 'axis' && value !== 'full') throw new InvalidArgumentError('expected axis or full');
+  return value;
+}
+
 /** A shape: side lengths separated by `x` or commas, e.g. `512x512` or `64,64,64`. */
 export function parseShape(value: string): number[] {
   const parts = value.split(/[x×,\s]+/i).filter(Boolean);

@@ -1,5 +1,5 @@
 /** A job's result as a table, per kernel type. */
-import type { ComponentsResult, DiffusionResult, Job, ShortestPathResult } from '../../client/index.ts';
+import type { ComponentsResult, DiffusionResult, DistanceFieldResult, Job, MinCostPathResult, PercolationResult, ShortestPathResult } from '../../client/index.ts';
 import { formatBytes, formatCount, formatDuration, formatNumber, renderFields, renderTable } from './format.ts';
 
 /** Cells of a long path shown at each end before eliding the middle. */
@@ -9,7 +9,7 @@ function cell(coords: readonly number[]): string {
   return `(${coords.join(',')})`;
 }
 
-function pathText(result: ShortestPathResult): string {
+function pathText(result: Pick<ShortestPathResult, 'path' | 'path_omitted'>): string {
   if (result.path_omitted) return '(omitted: too long to return)';
   if (result.path.length === 0) return '-';
   if (result.path.length <= 2 * PATH_ENDS + 1) return result.path.map(cell).join(' ');
@@ -19,6 +19,16 @@ function pathText(result: ShortestPathResult): string {
 }
 
 function shortestPathTable(result: ShortestPathResult): string {
+  if (result.pairs) {
+    const rows = result.pairs.map((pair, i) => ({ i, pair }));
+    const table = renderTable(rows, [
+      { header: 'PAIR', value: (r) => String(r.i), align: 'right' },
+      { header: 'LENGTH', value: (r) => (r.pair.length === null ? 'unreachable' : formatCount(r.pair.length)), align: 'right' },
+      { header: 'VISITED', value: (r) => formatCount(r.pair.visited), align: 'right' },
+      { header: 'PATH', value: (r) => pathText(r.pair) },
+    ]);
+    return `${renderFields([['pairs', formatCount(result.pairs.length)], ['memory', formatBytes(result.memory_bytes)]])}\n\n${table}`;
+  }
   return renderFields([
     ['reachable', result.reachable ? 'yes' : 'no'],
     ['length', result.length === null ? '-' : formatCount(result.length)],
@@ -26,6 +36,55 @@ function shortestPathTable(result: ShortestPathResult): string {
     ['memory', formatBytes(result.memory_bytes)],
     ['path', pathText(result)],
   ]);
+}
+
+function minCostPathTable(result: MinCostPathResult): string {
+  return renderFields([
+    ['reachable', result.reachable ? 'yes' : 'no'],
+    ['cost', result.cost === null ? '-' : formatCount(result.cost)],
+    ['length', result.length === null ? '-' : formatCount(result.length)],
+    ['visited', formatCount(result.visited)],
+    ['memory', formatBytes(result.memory_bytes)],
+    ['path', pathText(result)],
+  ]);
+}
+
+function distanceFieldTable(result: DistanceFieldResult): string {
+  const summary = renderFields([
+    ['sources', formatCount(result.sources)],
+    ['reached', formatCount(result.reached)],
+    ['unreachable', formatCount(result.unreachable)],
+    ['max', result.max === null ? '-' : formatCount(result.max)],
+    ['mean', result.mean === null ? '-' : formatNumber(result.mean)],
+    ['memory', formatBytes(result.memory_bytes)],
+  ]);
+  const width = result.histogram.bin_width;
+  const bins = result.histogram.counts
+    .map((count, k) => ({ k, count }))
+    .filter((bin) => bin.count > 0)
+    .map((bin) => ({ distances: width === 1 ? formatCount(bin.k) : `${formatCount(bin.k * width)}-${formatCount((bin.k + 1) * width - 1)}`, count: bin.count }));
+  if (bins.length === 0) return summary;
+  const histogram = renderTable(bins, [
+    { header: 'DISTANCE', value: (b) => b.distances, align: 'right' },
+    { header: 'CELLS', value: (b) => formatCount(b.count), align: 'right' },
+  ]);
+  return `${summary}\n\n${histogram}`;
+}
+
+function percolationTable(result: PercolationResult): string {
+  const summary = renderFields([
+    ['seed', String(result.seed)],
+    ['spans axis 0', result.spans_axis0_below_density === null ? 'never' : `below density ${formatNumber(result.spans_axis0_below_density)}`],
+    ['memory', formatBytes(result.memory_bytes)],
+  ]);
+  const table = renderTable(result.points, [
+    { header: 'DENSITY', value: (p) => formatNumber(p.density), align: 'right' },
+    { header: 'OPEN', value: (p) => formatCount(p.open_cells), align: 'right' },
+    { header: 'LARGEST', value: (p) => formatCount(p.largest), align: 'right' },
+    { header: 'FRACTION', value: (p) => formatNumber(p.largest_fraction), align: 'right' },
+    { header: 'SPANS', value: (p) => (p.spans_axis0 ? 'yes' : 'no') },
+  ]);
+  return `${summary}\n\n${table}`;
 }
 
 function componentsTable(result: ComponentsResult): string {
@@ -71,6 +130,15 @@ export function renderResult(job: Job, result: unknown): string {
       break;
     case 'diffusion':
       body = diffusionTable(result as DiffusionResult);
+      break;
+    case 'distance_field':
+      body = distanceFieldTable(result as DistanceFieldResult);
+      break;
+    case 'min_cost_path':
+      body = minCostPathTable(result as MinCostPathResult);
+      break;
+    case 'percolation':
+      body = percolationTable(result as PercolationResult);
       break;
     default:
       body = JSON.stringify(result, null, 2);

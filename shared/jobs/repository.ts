@@ -24,6 +24,8 @@ export interface NewJob {
   cells: number;
   /** Working memory the job reserves on a worker (see shared/jobs/job-memory.ts). */
   memoryBytes: number;
+  /** Compute units the job is charged at acceptance (shared/compute-units.ts); not a column. */
+  computeUnits: number;
   maxAttempts: number;
   idempotencyKey: string | null;
   requestHash: string | null;

@@ -6,7 +6,17 @@ import { LatticeValidationError, formatField } from './errors.ts';
 import { indexOf } from './geometry.ts';
 import { resolveLattice, parseWith } from './resolve.ts';
 import { KERNEL_PARAMS_SCHEMAS, KernelTypeSchema } from './schema.ts';
-import type { DiffusionParams, KernelParamsByType, KernelType, Lattice, LatticeGeometry } from './types.ts';
+import { costSeedOffset } from './cost-rule.ts';
+import type {
+  Connectivity,
+  DiffusionParams,
+  DistanceFieldParams,
+  KernelParamsByType,
+  KernelType,
+  Lattice,
+  LatticeGeometry,
+  MinCostPathParams,
+} from './types.ts';
 import { cellIssue } from './validate.ts';
 
 /** Heat at one cell, by index. */
@@ -18,8 +28,11 @@ export interface HeatPoint {
 /** `shortest_path` parameters as cell indices. */
 export interface ResolvedShortestPath {
   type: 'shortest_path';
+  /** With pairs, the first pair's cells. */
   start: number;
   end: number;
+  /** The pairs of a many-pairs job; null for one path. */
+  pairs: Array<{ start: number; end: number }> | null;
 }
 
 /** `components` has no parameters. */
@@ -36,8 +49,42 @@ export interface ResolvedDiffusion {
   initial: HeatPoint[];
 }
 
+/** `distance_field` parameters: source cells as indices, or a face. */
+export interface ResolvedDistanceField {
+  type: 'distance_field';
+  /** Source cell indices, without repeats; null when the sources are a face. */
+  sources: number[] | null;
+  face: { axis: number; side: 'low' | 'high' } | null;
+  connectivity: Connectivity;
+}
+
+/** `min_cost_path` parameters as cell indices and the cost rule's constants. */
+export interface ResolvedMinCostPath {
+  type: 'min_cost_path';
+  start: number;
+  end: number;
+  /** Largest cell cost. */
+  maxCost: number;
+  /** `costSeedOffset(seed)`. */
+  costOffset: number;
+  connectivity: Connectivity;
+}
+
+/** `percolation` parameters. */
+export interface ResolvedPercolation {
+  type: 'percolation';
+  seed: number;
+  points: number;
+}
+
 /** Resolved parameters of any kernel type. */
-export type ResolvedParams = ResolvedShortestPath | ResolvedComponents | ResolvedDiffusion;
+export type ResolvedParams =
+  | ResolvedShortestPath
+  | ResolvedComponents
+  | ResolvedDiffusion
+  | ResolvedDistanceField
+  | ResolvedMinCostPath
+  | ResolvedPercolation;
 
 /** Resolved parameters of one kernel type. */
 export type ResolvedParamsOf<T extends KernelType> = Extract<ResolvedParams, { type: T }>;
@@ -103,17 +150,73 @@ type ParsedParams = { [T in KernelType]: { type: T; params: KernelParamsByType[T
 
 function resolveAny(parsed: ParsedParams, lattice: LatticeGeometry): ResolvedParams {
   switch (parsed.type) {
-    case 'shortest_path':
+    case 'shortest_path': {
+      const { pairs } = parsed.params;
+      if (pairs !== undefined) {
+        const resolved = pairs.map((pair, i) => ({
+          start: cellIndex(lattice, pair.start, ['params', 'pairs', i, 'start'], 'start'),
+          end: cellIndex(lattice, pair.end, ['params', 'pairs', i, 'end'], 'end'),
+        }));
+        return { type: 'shortest_path', start: resolved[0]!.start, end: resolved[0]!.end, pairs: resolved };
+      }
+      // The schema gives both ends when there are no pairs.
       return {
         type: 'shortest_path',
-        start: cellIndex(lattice, parsed.params.start, ['params', 'start'], 'start'),
-        end: cellIndex(lattice, parsed.params.end, ['params', 'end'], 'end'),
+        start: cellIndex(lattice, parsed.params.start!, ['params', 'start'], 'start'),
+        end: cellIndex(lattice, parsed.params.end!, ['params', 'end'], 'end'),
+        pairs: null,
       };
+    }
     case 'components':
       return { type: 'components' };
     case 'diffusion':
       return resolveDiffusion(lattice, parsed.params);
+    case 'distance_field':
+      return resolveDistanceField(lattice, parsed.params);
+    case 'min_cost_path':
+      return resolveMinCostPath(lattice, parsed.params);
+    case 'percolation': {
+      const cells = lattice.shape.reduce((product, side) => product * side, 1);
+      if (cells > MAX_MIN_COST_PATH_CELLS) {
+        throw new LatticeValidationError('params_invalid', 'type', `percolation runs on lattices of at most 2^31 − 1 cells; this one has ${cells}`);
+      }
+      return { type: 'percolation', seed: parsed.params.seed, points: parsed.params.points };
+    }
   }
+}
+
+function resolveDistanceField(lattice: LatticeGeometry, params: DistanceFieldParams): ResolvedDistanceField {
+  const { face, connectivity } = params;
+  if (face !== undefined) {
+    if (face.axis >= lattice.dimensions) {
+      throw new LatticeValidationError(
+        'params_invalid',
+        'params.face.axis',
+        `params.face.axis: ${face.axis} is not an axis of a lattice of ${lattice.dimensions} dimensions`,
+      );
+    }
+    return { type: 'distance_field', sources: null, face, connectivity };
+  }
+  const cells = (params.sources ?? []).map((cell, i) => cellIndex(lattice, cell, ['params', 'sources', i], 'source'));
+  return { type: 'distance_field', sources: [...new Set(cells)], face: null, connectivity };
+}
+
+/** Most cells of a min_cost_path or percolation lattice: their cell indices are small integers (and 9 to 18 bytes a cell is 18 GiB or more there). */
+export const MAX_MIN_COST_PATH_CELLS = 2 ** 31 - 1;
+
+function resolveMinCostPath(lattice: LatticeGeometry, params: MinCostPathParams): ResolvedMinCostPath {
+  const cells = lattice.shape.reduce((product, side) => product * side, 1);
+  if (cells > MAX_MIN_COST_PATH_CELLS) {
+    throw new LatticeValidationError('params_invalid', 'type', `min_cost_path runs on lattices of at most 2^31 − 1 cells; this one has ${cells}`);
+  }
+  return {
+    type: 'min_cost_path',
+    start: cellIndex(lattice, params.start, ['params', 'start'], 'start'),
+    end: cellIndex(lattice, params.end, ['params', 'end'], 'end'),
+    maxCost: params.costs.max,
+    costOffset: costSeedOffset(params.costs.seed),
+    connectivity: params.connectivity,
+  };
 }
 
 function resolveDiffusion(lattice: LatticeGeometry, params: DiffusionParams): ResolvedDiffusion {
@@ -148,14 +251,19 @@ function cellIndex(lattice: LatticeGeometry, coords: number[], path: (string | n
 
 /**
  * The job's own cells, which are always open whatever the obstacles say (docs/architecture.md › The lattice model): a
- * path's ends, and the cells diffusion puts heat on.
+ * path's ends, the cells diffusion puts heat on, and a distance field's source cells (a face's cells are not forced open).
  */
 export function jobOpenCells(params: ResolvedParams): number[] {
   switch (params.type) {
     case 'shortest_path':
+      return params.pairs === null ? [params.start, params.end] : params.pairs.flatMap((pair) => [pair.start, pair.end]);
+    case 'min_cost_path':
       return [params.start, params.end];
     case 'components':
+    case 'percolation':
       return [];
+    case 'distance_field':
+      return params.sources ?? [];
     case 'diffusion':
       return [...params.sources.map((p) => p.index), ...params.initial.map((p) => p.index)];
   }

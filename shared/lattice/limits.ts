@@ -32,3 +32,18 @@ export const MAX_RETURNED_PATH_CELLS = 1_000_000;
 
 /** Most values in the downsampled field a diffusion result carries. */
 export const MAX_FIELD_VALUES = 4096;
+
+/** Most densities one percolation job samples. */
+export const MAX_PERCOLATION_POINTS = 1_001;
+
+/** Most `pairs` of one shortest_path job. */
+export const MAX_PATH_PAIRS = 1_000;
+
+/** Most source cells a distance field may name (a whole face is one source set, not counted here). */
+export const MAX_FIELD_SOURCES = 1_000;
+
+/** Largest cost of one cell of a procedural cost map (a byte per cell). */
+export const MAX_CELL_COST = 255;
+
+/** Bins of a distance field's histogram: the bin width doubles until the largest distance fits. */
+export const DISTANCE_HISTOGRAM_BINS = 64;

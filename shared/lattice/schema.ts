@@ -6,8 +6,13 @@
  */
 import { z } from 'zod';
 import {
+  DISTANCE_HISTOGRAM_BINS,
+  MAX_CELL_COST,
   MAX_CELLS,
   MAX_DIFFUSION_SOURCES,
+  MAX_FIELD_SOURCES,
+  MAX_PATH_PAIRS,
+  MAX_PERCOLATION_POINTS,
   MAX_DIFFUSION_STEPS,
   MAX_DIMENSIONS,
   MAX_EXPLICIT_BLOCKED,
@@ -94,11 +99,21 @@ export const LatticeSpecSchema = LatticeSpecObjectSchema.superRefine((spec, ctx)
 /** Parameters of a `shortest_path` job. */
 export const ShortestPathParamsSchema = z
   .object({
-    start: CellSchema.describe('First cell of the path; always open'),
-    end: CellSchema.describe('Last cell of the path; always open'),
+    start: CellSchema.optional().describe('First cell of the path; always open. Give start and end, or pairs'),
+    end: CellSchema.optional().describe('Last cell of the path; always open'),
+    pairs: z
+      .array(z.object({ start: CellSchema, end: CellSchema }).strict())
+      .min(1)
+      .max(MAX_PATH_PAIRS)
+      .optional()
+      .describe(`Up to ${MAX_PATH_PAIRS} pairs answered in one job on one materialised lattice; every pair's cells are open`),
   })
   .strict()
-  .describe('Shortest path between two cells');
+  .refine((p) => (p.pairs === undefined ? p.start !== undefined && p.end !== undefined : p.start === undefined && p.end === undefined), {
+    error: 'give start and end, or pairs',
+    path: ['start'],
+  })
+  .describe('Shortest path between two cells, or between each of up to 1,000 pairs');
 
 /** Parameters of a `components` job (none). */
 export const ComponentsParamsSchema = z.object({}).strict().describe('Connected components of the open cells');
@@ -134,8 +149,74 @@ export const DiffusionParamsSchema = z
   .strict()
   .describe('Explicit heat diffusion on a float32 field; blocked cells insulate, faces of an open lattice too');
 
+/** Which cells are neighbours: along the axes only, or every cell of the surrounding 3^d block. */
+export const ConnectivitySchema = z
+  .enum(['axis', 'full'])
+  .describe('axis: the 2·d cells one step along an axis (von Neumann); full: the 3^d − 1 cells of the surrounding block (Moore, diagonals included)');
+
+/** A face of the lattice: every cell whose coordinate on `axis` is 0 (`low`) or the last one (`high`). */
+export const FaceSchema = z
+  .object({
+    axis: z.int().min(0).max(MAX_DIMENSIONS - 1).describe('The axis the face is normal to'),
+    side: z.enum(['low', 'high']).describe('low: coordinate 0 on the axis; high: the last coordinate'),
+  })
+  .strict()
+  .describe('A face of the lattice; its open cells are the sources');
+
+/** Parameters of a `distance_field` job. */
+export const DistanceFieldParamsSchema = z
+  .object({
+    sources: z
+      .array(CellSchema)
+      .min(1)
+      .max(MAX_FIELD_SOURCES)
+      .optional()
+      .describe(`Source cells (distance 0), at most ${MAX_FIELD_SOURCES}; always open. Give sources or face`),
+    face: FaceSchema.optional(),
+    connectivity: ConnectivitySchema.default('axis'),
+  })
+  .strict()
+  .refine((p) => (p.sources === undefined) !== (p.face === undefined), { error: 'give exactly one of sources and face', path: ['sources'] })
+  .describe('Steps from the nearest source to every reachable open cell (multi-source breadth-first search)');
+
+/** A procedural cost map: the cost of entering each cell, from the public rule. */
+export const ProceduralCostsSchema = z
+  .object({
+    max: z.int().min(1).max(MAX_CELL_COST).describe(`Largest cell cost, 1 to ${MAX_CELL_COST}`),
+    seed: z.int().min(0).max(2 ** 32 - 1).describe('Seed of the rule, an unsigned 32-bit integer'),
+  })
+  .strict()
+  .describe('Cell costs from the public rule: cost(i) = 1 + lowbias32((i + imul(seed, 0x85ebca6b)) >>> 0) mod max');
+
+/** Parameters of a `min_cost_path` job. */
+export const MinCostPathParamsSchema = z
+  .object({
+    start: CellSchema.describe('First cell of the path; always open'),
+    end: CellSchema.describe('Last cell of the path; always open'),
+    costs: ProceduralCostsSchema,
+    connectivity: ConnectivitySchema.default('axis'),
+  })
+  .strict()
+  .describe("Minimum-cost path on a per-cell cost map: a path's cost is the sum of the costs of the cells it enters (every cell but start)");
+
+/** Parameters of a `percolation` job. */
+export const PercolationParamsSchema = z
+  .object({
+    seed: z.int().min(0).max(2 ** 32 - 1).describe('Seed of the obstacle rule; the lattice\'s own obstacles are not used'),
+    points: z
+      .int()
+      .min(2)
+      .max(MAX_PERCOLATION_POINTS)
+      .default(101)
+      .describe(`Densities sampled, evenly from 0 to 1 (k / (points − 1)); at most ${MAX_PERCOLATION_POINTS}`),
+  })
+  .strict()
+  .describe('Largest cluster and spanning of axis 0 against the density of the obstacle rule with one seed, in one run (Newman–Ziff)');
+
 /** The kernel types, each a job `type`. */
-export const KernelTypeSchema = z.enum(['shortest_path', 'components', 'diffusion']).describe('Kernel to run');
+export const KernelTypeSchema = z
+  .enum(['shortest_path', 'components', 'diffusion', 'distance_field', 'min_cost_path', 'percolation'])
+  .describe('Kernel to run');
 
 /** Result of a `shortest_path` job. */
 export const ShortestPathResultSchema = z
@@ -148,6 +229,18 @@ export const ShortestPathResultSchema = z
       .optional()
       .describe(`Present and true when the path has more than ${MAX_RETURNED_PATH_CELLS} cells and is left out`),
     visited: z.int().min(0).describe('Cells the search reached'),
+    pairs: z
+      .array(
+        z.object({
+          reachable: z.boolean(),
+          length: z.int().min(0).nullable(),
+          path: z.array(CellSchema).describe('Empty when unreachable or omitted'),
+          path_omitted: z.boolean().optional().describe(`Present and true once the pairs' paths together pass ${MAX_RETURNED_PATH_CELLS} cells`),
+          visited: z.int().min(0).describe('Cells the search from this pair\'s start reached (shared by pairs with the same start)'),
+        }),
+      )
+      .optional()
+      .describe('With `pairs`: one result per pair, in order. The top-level fields then sum up: reachable when every pair is, length null, path empty, visited over all searches'),
     memory_bytes: z.int().min(0).describe('Working memory the kernel allocated'),
   })
   .describe('Shortest path result');
@@ -182,11 +275,71 @@ export const DiffusionResultSchema = z
   })
   .describe('Diffusion result');
 
+/** Result of a `distance_field` job. */
+export const DistanceFieldResultSchema = z
+  .object({
+    sources: z.int().min(0).describe('Open source cells (a face\'s blocked cells are no sources)'),
+    reached: z.int().min(0).describe('Open cells at a finite distance, the sources included'),
+    unreachable: z.int().min(0).describe('Open cells no source reaches'),
+    max: z.int().min(0).nullable().describe('Largest distance; null when no cell is reached'),
+    mean: z.number().min(0).nullable().describe('Mean distance over the reached cells; null when none is'),
+    histogram: z
+      .object({
+        bin_width: z.int().min(1).describe('Distances per bin, a power of two'),
+        counts: z.array(z.int().min(0)).describe(`Bin k counts reached cells at distance in [k·bin_width, (k+1)·bin_width); at most ${DISTANCE_HISTOGRAM_BINS} bins, ending at the largest distance's bin`),
+      })
+      .describe('Distances of the reached cells'),
+    memory_bytes: z.int().min(0).describe('Working memory the kernel allocated'),
+  })
+  .describe('Distance field summary');
+
+/** Result of a `min_cost_path` job. */
+export const MinCostPathResultSchema = z
+  .object({
+    reachable: z.boolean().describe('Whether end can be reached from start'),
+    cost: z.int().min(0).nullable().describe('Sum of the costs of the cells the path enters (start excluded, end included); null when unreachable'),
+    length: z.int().min(0).nullable().describe('Steps of the returned path; null when unreachable'),
+    path: z.array(CellSchema).describe('A minimum-cost path as coordinates, start to end; empty when unreachable'),
+    path_omitted: z
+      .boolean()
+      .optional()
+      .describe(`Present and true when the path has more than ${MAX_RETURNED_PATH_CELLS} cells and is left out`),
+    visited: z.int().min(0).describe('Cells whose cost was settled'),
+    memory_bytes: z.int().min(0).describe('Working memory the kernel allocated'),
+  })
+  .describe('Minimum-cost path result');
+
+/** Result of a `percolation` job. */
+export const PercolationResultSchema = z
+  .object({
+    seed: z.int().min(0).describe('The seed of the obstacle rule'),
+    points: z
+      .array(
+        z.object({
+          density: z.number().min(0).max(1).describe('Obstacle density: the lattice is {density, seed} under the public rule'),
+          open_cells: z.int().min(0),
+          largest: z.int().min(0).describe('Cells of the largest cluster of open cells (2·d neighbours)'),
+          largest_fraction: z.number().min(0).max(1).describe('largest ÷ all cells of the lattice'),
+          spans_axis0: z.boolean().describe('Whether a cluster holds a cell on both the first and the last layer of axis 0'),
+        }),
+      )
+      .describe('One point per sampled density, ascending'),
+    spans_axis0_below_density: z
+      .number()
+      .nullable()
+      .describe('Axis 0 is spanned at every density below this (exact for this seed); null when never, not even with every cell open'),
+    memory_bytes: z.int().min(0).describe('Working memory the kernel allocated'),
+  })
+  .describe('Percolation curve');
+
 /** Each kernel type's parameter schema, shared by the API (producer) and the worker (consumer). */
 export const KERNEL_PARAMS_SCHEMAS = {
   shortest_path: ShortestPathParamsSchema,
   components: ComponentsParamsSchema,
   diffusion: DiffusionParamsSchema,
+  distance_field: DistanceFieldParamsSchema,
+  min_cost_path: MinCostPathParamsSchema,
+  percolation: PercolationParamsSchema,
 } as const;
 
 /** Each kernel type's result schema. */
@@ -194,4 +347,7 @@ export const KERNEL_RESULT_SCHEMAS = {
   shortest_path: ShortestPathResultSchema,
   components: ComponentsResultSchema,
   diffusion: DiffusionResultSchema,
+  distance_field: DistanceFieldResultSchema,
+  min_cost_path: MinCostPathResultSchema,
+  percolation: PercolationResultSchema,
 } as const;

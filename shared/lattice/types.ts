@@ -6,6 +6,13 @@ import type {
   ComponentsResultSchema,
   DiffusionParamsSchema,
   DiffusionResultSchema,
+  ConnectivitySchema,
+  DistanceFieldParamsSchema,
+  DistanceFieldResultSchema,
+  MinCostPathParamsSchema,
+  MinCostPathResultSchema,
+  PercolationParamsSchema,
+  PercolationResultSchema,
   KernelTypeSchema,
   LatticeSpecObjectSchema,
   ShortestPathParamsSchema,
@@ -30,7 +37,22 @@ export type DiffusionParams = z.output<typeof DiffusionParamsSchema>;
 /** Diffusion parameters as a client sends them (sources and initial optional). */
 export type DiffusionParamsInput = z.input<typeof DiffusionParamsSchema>;
 
+export type DistanceFieldParams = z.output<typeof DistanceFieldParamsSchema>;
+/** Distance-field parameters as a client sends them (connectivity optional). */
+export type DistanceFieldParamsInput = z.input<typeof DistanceFieldParamsSchema>;
+export type MinCostPathParams = z.output<typeof MinCostPathParamsSchema>;
+/** Minimum-cost-path parameters as a client sends them (connectivity optional). */
+export type MinCostPathParamsInput = z.input<typeof MinCostPathParamsSchema>;
+/** `axis` or `full`. */
+export type Connectivity = z.output<typeof ConnectivitySchema>;
+
 export type ShortestPathResult = z.output<typeof ShortestPathResultSchema>;
+export type DistanceFieldResult = z.output<typeof DistanceFieldResultSchema>;
+export type PercolationParams = z.output<typeof PercolationParamsSchema>;
+/** Percolation parameters as a client sends them (points optional). */
+export type PercolationParamsInput = z.input<typeof PercolationParamsSchema>;
+export type PercolationResult = z.output<typeof PercolationResultSchema>;
+export type MinCostPathResult = z.output<typeof MinCostPathResultSchema>;
 export type ComponentsResult = z.output<typeof ComponentsResultSchema>;
 export type DiffusionResult = z.output<typeof DiffusionResultSchema>;
 
@@ -39,6 +61,9 @@ export interface KernelParamsByType {
   shortest_path: ShortestPathParams;
   components: ComponentsParams;
   diffusion: DiffusionParams;
+  distance_field: DistanceFieldParams;
+  min_cost_path: MinCostPathParams;
+  percolation: PercolationParams;
 }
 
 /** Parameters of each kernel type, as a client sends them. */
@@ -46,6 +71,9 @@ export interface KernelParamsInputByType {
   shortest_path: ShortestPathParams;
   components: ComponentsParams;
   diffusion: DiffusionParamsInput;
+  distance_field: DistanceFieldParamsInput;
+  min_cost_path: MinCostPathParamsInput;
+  percolation: PercolationParamsInput;
 }
 
 /** Result of each kernel type. */
@@ -53,6 +81,9 @@ export interface KernelResultByType {
   shortest_path: ShortestPathResult;
   components: ComponentsResult;
   diffusion: DiffusionResult;
+  distance_field: DistanceFieldResult;
+  min_cost_path: MinCostPathResult;
+  percolation: PercolationResult;
 }
 
 /** How a resolved lattice decides which cells are blocked. */

@@ -3,7 +3,7 @@
  * so the API can refuse a job no worker can hold and a worker can decide whether a job fits before
  * it fetches it. See docs/architecture.md › Worker memory.
  */
-import { MAX_FIELD_VALUES, MAX_RETURNED_PATH_CELLS } from './limits.ts';
+import { MAX_FIELD_VALUES, MAX_PERCOLATION_POINTS, MAX_RETURNED_PATH_CELLS } from './limits.ts';
 import { labellingWasmFits, runLabellingLayout } from './run-labelling-layout.ts';
 import type { KernelType } from './types.ts';
 
@@ -13,7 +13,9 @@ export interface JobMemoryInput {
   shape: readonly number[];
   /** Entries of an explicit obstacle list (0 for none or procedural). */
   explicitBlocked: number;
-  /** Diffusion sources and initial impulses together. */
+  /** shortest_path: its `pairs` (0 or absent for one path). */
+  pairs?: number;
+  /** Diffusion sources and initial impulses together; a distance field's source cells. */
   sources?: number;
 }
 
@@ -51,6 +53,31 @@ function wasmStencilBytes(slabRows: number, rowCells: number): number {
   return Math.ceil(Math.max(rows, mask) / WASM_PAGE_BYTES) * WASM_PAGE_BYTES;
 }
 
+/**
+ * Bytes the one-thread kernels (distance_field, min_cost_path) allocate beyond the job's base: a
+ * byte per cell (open mask, or costs), float64 distances for min_cost_path, and frontier lists of
+ * 4-byte cells (grown by doubling) sized for the largest of a layer across the lattice and the
+ * sources. The pool refuses a run past its memory limit with the same figure.
+ */
+export function oneThreadKernelBytes(type: 'distance_field' | 'min_cost_path' | 'shortest_path' | 'percolation', shape: readonly number[], sources: number): number {
+  const cells = shape.reduce((product, side) => product * side, 1);
+  const shortest = Math.min(...shape);
+  const d = shape.length;
+  // A layer of a breadth-first search is at most about 2·d cross-sections of the lattice (a face
+  // of sources is one); the shortest side gives the largest cross-section.
+  const layer = Math.min(cells, Math.ceil((2 * d * cells) / shortest) + sources + 64);
+  if (type === 'distance_field') return cells + 2 * layer * 4 * GROWTH;
+  // percolation: hash, order, sizes and parent (4 bytes each) and a flag byte per cell, the radix counts.
+  if (type === 'percolation') return 17 * cells + 65536 * 4 + sources * 64;
+  // shortest_path's pairs (`sources` of them): an open byte, a 2-byte stamp and a 4-byte distance per
+  // cell, and the paths, at most MAX_RETURNED_PATH_CELLS cells together.
+  if (type === 'shortest_path') return 7 * cells + 2 * layer * 4 * GROWTH + Math.min(cells, MAX_RETURNED_PATH_CELLS) * (12 + coordinateBytes(d)) + sources * 256;
+  // Dial's buckets: up to 256 lists of at least 256 cells, and stale entries beside the live ones.
+  const buckets = 256 * 1024 + 4 * layer * 4 * GROWTH;
+  const path = Math.min(cells, MAX_RETURNED_PATH_CELLS) * (8 + coordinateBytes(d));
+  return cells + 8 * cells + buckets + path;
+}
+
 /** Slabs the pool cuts a run into with `threads` threads (an upper bound: small runs use one). */
 export function slabsFor(shape: readonly number[], threads: number): number {
   return Math.max(1, Math.min(threads, Math.floor((shape[0] ?? 1) / MIN_ROWS_PER_SLAB)));
@@ -76,6 +103,10 @@ export function jobMemoryBytes(job: JobMemoryInput, threads: number): number {
   let kernel: number;
   switch (job.type) {
     case 'shortest_path': {
+      if (job.pairs) {
+        kernel = oneThreadKernelBytes('shortest_path', shape, job.pairs);
+        break;
+      }
       const outboxes = slabs > 1 ? slabs * 2 * rowCells * 4 : 0;
       // Three frontier queues (two sides and the next layer) of 4-byte cells per slab.
       const queues = 3 * frontier * 4 * GROWTH + slabs * 3 * 256;
@@ -109,6 +140,14 @@ export function jobMemoryBytes(job: JobMemoryInput, threads: number): number {
       kernel = stencil + slabs * SLAB_COUNTER_SLOTS * 8 + (job.sources ?? 0) * 64;
       break;
     }
+    case 'distance_field':
+    case 'min_cost_path':
+      kernel = oneThreadKernelBytes(job.type, shape, job.sources ?? 0);
+      break;
+    case 'percolation':
+      // The points of the result: about 128 bytes of JSON and objects each.
+      kernel = oneThreadKernelBytes('percolation', shape, 2 * MAX_PERCOLATION_POINTS);
+      break;
   }
   // The spec's explicit list as parsed JSON, and the sorted index list it resolves into.
   const explicit = job.explicitBlocked * (coordinateBytes(d) + 8);

@@ -13,6 +13,12 @@ import {
   ComponentsResultSchema,
   DiffusionParamsSchema,
   DiffusionResultSchema,
+  DistanceFieldParamsSchema,
+  DistanceFieldResultSchema,
+  MinCostPathParamsSchema,
+  MinCostPathResultSchema,
+  PercolationParamsSchema,
+  PercolationResultSchema,
   KernelTypeSchema,
   LatticeSpecObjectSchema,
   ShortestPathParamsSchema,
@@ -136,6 +142,15 @@ export const SubmitJobBody = z
       description: `Heat diffusion. \`params.alpha\` is at most 1/(2·dimensions) of the lattice (400 \`params_invalid\`). ${CELLS_INSIDE}`,
       ...ONE_LATTICE,
     }),
+    z
+      .strictObject({ type: z.literal('distance_field'), ...latticeChoice, params: DistanceFieldParamsSchema })
+      .openapi('DistanceFieldJobSubmit', { description: `Distances from \`params.sources\` (or every open cell of \`params.face\`) to every reachable cell. ${CELLS_INSIDE}`, ...ONE_LATTICE }),
+    z
+      .strictObject({ type: z.literal('min_cost_path'), ...latticeChoice, params: MinCostPathParamsSchema })
+      .openapi('MinCostPathJobSubmit', { description: `A minimum-cost path from \`params.start\` to \`params.end\` over the public cost rule. ${CELLS_INSIDE}`, ...ONE_LATTICE }),
+    z
+      .strictObject({ type: z.literal('percolation'), ...latticeChoice, params: PercolationParamsSchema })
+      .openapi('PercolationJobSubmit', { description: 'The largest cluster and spanning as functions of density, for one seed of the obstacle rule.', ...ONE_LATTICE }),
   ])
   .refine((body) => (body.lattice_id === undefined) !== (body.lattice === undefined), {
     error: 'give exactly one of lattice_id and lattice',
@@ -179,6 +194,9 @@ const RESULTS = {
   shortest_path: ShortestPathResultSchema.meta({ id: 'ShortestPathResult' }),
   components: ComponentsResultSchema.meta({ id: 'ComponentsResult' }),
   diffusion: DiffusionResultSchema.meta({ id: 'DiffusionResult' }),
+  distance_field: DistanceFieldResultSchema.meta({ id: 'DistanceFieldResult' }),
+  min_cost_path: MinCostPathResultSchema.meta({ id: 'MinCostPathResult' }),
+  percolation: PercolationResultSchema.meta({ id: 'PercolationResult' }),
 };
 
 /** A result's scalar fields, as lists carry them (the database keeps exactly these). */
@@ -188,6 +206,13 @@ const SUMMARIES = {
   ),
   components: ComponentsResultSchema.pick({ count: true, largest: true, spans_axis0: true, memory_bytes: true }).openapi('ComponentsResultSummary'),
   diffusion: DiffusionResultSchema.pick({ total_heat: true, min: true, max: true, mean: true, memory_bytes: true }).openapi('DiffusionResultSummary'),
+  distance_field: DistanceFieldResultSchema.pick({ sources: true, reached: true, unreachable: true, max: true, mean: true, memory_bytes: true }).openapi(
+    'DistanceFieldResultSummary',
+  ),
+  min_cost_path: MinCostPathResultSchema.pick({ reachable: true, cost: true, length: true, path_omitted: true, visited: true, memory_bytes: true }).openapi(
+    'MinCostPathResultSummary',
+  ),
+  percolation: PercolationResultSchema.pick({ seed: true, spans_axis0_below_density: true, memory_bytes: true }).openapi('PercolationResultSummary'),
 };
 
 const orNull = <T extends z.ZodType>(schema: T, description: string) => z.union([schema, z.null()]).describe(description);
@@ -210,7 +235,14 @@ function summaryOfType<T extends keyof typeof SUMMARIES>(type: T) {
 }
 
 /** A job as webhook events and server-sent events carry it: one schema per type, told apart by `type`. */
-export const JobSchema = z.discriminatedUnion('type', [jobOfType('shortest_path'), jobOfType('components'), jobOfType('diffusion')]);
+export const JobSchema = z.discriminatedUnion('type', [
+  jobOfType('shortest_path'),
+  jobOfType('components'),
+  jobOfType('diffusion'),
+  jobOfType('distance_field'),
+  jobOfType('min_cost_path'),
+  jobOfType('percolation'),
+]);
 
 /** A job as the API answers it: the job and its links, one schema per type. */
 export const JobResponseSchema = z
@@ -218,6 +250,9 @@ export const JobResponseSchema = z
     jobOfType('shortest_path').extend({ links: JobLinksSchema }).openapi('ShortestPathJob'),
     jobOfType('components').extend({ links: JobLinksSchema }).openapi('ComponentsJob'),
     jobOfType('diffusion').extend({ links: JobLinksSchema }).openapi('DiffusionJob'),
+    jobOfType('distance_field').extend({ links: JobLinksSchema }).openapi('DistanceFieldJob'),
+    jobOfType('min_cost_path').extend({ links: JobLinksSchema }).openapi('MinCostPathJob'),
+    jobOfType('percolation').extend({ links: JobLinksSchema }).openapi('PercolationJob'),
   ])
   .openapi('Job', { description: 'A job; `type` says which result it has' });
 
@@ -251,6 +286,9 @@ export const JobSummarySchema = z
     summaryOfType('shortest_path').openapi('ShortestPathJobSummary'),
     summaryOfType('components').openapi('ComponentsJobSummary'),
     summaryOfType('diffusion').openapi('DiffusionJobSummary'),
+    summaryOfType('distance_field').openapi('DistanceFieldJobSummary'),
+    summaryOfType('min_cost_path').openapi('MinCostPathJobSummary'),
+    summaryOfType('percolation').openapi('PercolationJobSummary'),
   ])
   .openapi('JobSummary', { description: 'A job in a list: no result, but its scalar fields; `type` says which' });
 
@@ -261,7 +299,7 @@ export const JobListSchema = z.object({
 
 /** A job's result alone (`GET /api/jobs/{id}/result`): the schema of the job's type. */
 export const ResultSchema = z
-  .union([RESULTS.shortest_path, RESULTS.components, RESULTS.diffusion])
+  .union([RESULTS.shortest_path, RESULTS.components, RESULTS.diffusion, RESULTS.distance_field, RESULTS.min_cost_path, RESULTS.percolation])
   .openapi('JobResult', { description: "The result of the job's type: each has fields the others lack" }, { unionPreferredType: 'oneOf' });
 
 /** Longest a path request may wait for its answer. */

@@ -76,6 +76,40 @@ describe('submit --wait', () => {
     expect(run.stdout).toMatch(/^field\s+16x16 block means/m);
   });
 
+  it('runs a distance field from a face and prints its summary and histogram as a table', async () => {
+    const run = await cli(['submit', 'distance_field', '--shape', '6x4', '--face', '0:low', '--wait', '--format', 'table']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^sources\s+4$/m);
+    expect(run.stdout).toMatch(/^reached\s+24$/m);
+    expect(run.stdout).toMatch(/^max\s+5$/m);
+    expect(run.stdout).toMatch(/^\s+5\s+4$/m);
+  });
+
+  it('runs a minimum-cost path with diagonals, and refuses an option of another kernel with exit 2', async () => {
+    const run = await cli(['submit', 'min_cost_path', '--shape', '10x10', '--start', '0,0', '--end', '9,9', '--max-cost', '1', '--connectivity', 'full', '--wait']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ reachable: true, cost: 9, length: 9 });
+    const wrong = await cli(['submit', 'min_cost_path', '--shape', '10x10', '--start', '0,0', '--end', '9,9', '--max-cost', '3', '--face', '0:low']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/--face applies to distance_field jobs only/);
+  });
+
+  it('sweeps the densities of one seed in a percolation job', async () => {
+    const run = await cli(['submit', 'percolation', '--shape', '12x12', '--rule-seed', '7', '--points', '5', '--wait', '--format', 'table']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^\s+0\s+144\s+144\s+1\s+yes$/m);
+    expect(run.stdout).toMatch(/^\s+1\s+0\s+0\s+0\s+no$/m);
+  });
+
+  it('answers many pairs in one shortest_path job', async () => {
+    const run = await cli(['submit', 'shortest_path', '--shape', '10x10', '--pair', '0,0:9,9', '--pair', '0,0:0,3', '--pair', '5,5:5,5', '--wait']);
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as { reachable: boolean; pairs: Array<{ length: number; path: number[][] }> };
+    expect(result.reachable).toBe(true);
+    expect(result.pairs.map((p) => p.length)).toEqual([18, 3, 0]);
+    expect(result.pairs[1]!.path).toEqual([[0, 0], [0, 1], [0, 2], [0, 3]]);
+  });
+
   it('exits 1 with the reason when the job fails', async () => {
     const run = await cli(
       // Within the starter plan's 10^9 compute units per job, and seconds of work: past its 300 ms here.

@@ -33,6 +33,28 @@ async function measured(type: KernelType, spec: LatticeSpec, params: Record<stri
 }
 
 describe('memory reservation', () => {
+  it('covers what distance_field, min_cost_path, percolation and shortest_path with pairs allocate', async () => {
+    await fc.assert(
+      fc.asyncProperty(specArb, fc.constantFrom('axis' as const, 'full' as const), fc.nat(), async (spec, connectivity, pick) => {
+        const shape = spec.shape as number[];
+        const axis = pick % shape.length;
+        const jobs: Array<[KernelType, Record<string, unknown>]> = [
+          ['distance_field', { face: { axis, side: 'low' }, connectivity }],
+          ['distance_field', { sources: [shape.map((side) => side >> 1)], connectivity }],
+          ['min_cost_path', { start: shape.map(() => 0), end: shape.map((side) => side - 1), costs: { max: 1 + (pick % 255), seed: pick }, connectivity }],
+          ['percolation', { seed: pick, points: 11 }],
+          ['shortest_path', { pairs: [{ start: shape.map(() => 0), end: shape.map((side) => side - 1) }, { start: shape.map((side) => side >> 1), end: shape.map(() => 0) }] }],
+        ];
+        for (const [type, params] of jobs) {
+          const reserved = jobReservation(type, spec, params, THREADS);
+          const { memory } = await measured(type, spec, params);
+          expect(memory, `${type} ${JSON.stringify(params)} on ${JSON.stringify(spec)}`).toBeLessThanOrEqual(reserved);
+        }
+      }),
+      { numRuns: 5 },
+    );
+  }, 120_000);
+
   it('covers what shortest_path, components and diffusion allocate', async () => {
     let runs = 0;
     await fc.assert(

@@ -172,6 +172,14 @@ describe('the OpenAPI document', () => {
     for (const exception of UNDOCUMENTED) expect(routes.some((r) => exception.path.test(r.path)), exception.reason).toBe(true);
   });
 
+  it('documents every kernel type: its parameters in the job body and its result', () => {
+    const text = JSON.stringify(document.components.schemas.JobSubmit);
+    for (const type of ['shortest_path', 'components', 'diffusion', 'distance_field', 'min_cost_path']) expect(text).toContain(`"${type}"`);
+    for (const name of ['ShortestPathResult', 'ComponentsResult', 'DiffusionResult', 'DistanceFieldResult', 'MinCostPathResult']) {
+      expect(document.components.schemas[name], name).toBeDefined();
+    }
+  });
+
   it('declares its auth schemes and problem+json errors', () => {
     expect(Object.keys(document.components.securitySchemes)).toEqual(expect.arrayContaining(['bearerAuth', 'metricsToken']));
     expect(document.components.schemas.Problem).toBeDefined();

@@ -61,7 +61,8 @@ export type ResolvedKernelPoolOptions = Required<Omit<KernelPoolOptions, 'parall
 
 /** The defaults, in one place. */
 export const KERNEL_POOL_DEFAULTS = {
-  parallelMinCells: { shortest_path: 2 ** 22, components: 2 ** 18, diffusion: 2 ** 16 },
+  // distance_field, min_cost_path and percolation run in one thread whatever their size (past any lattice's cells).
+  parallelMinCells: { shortest_path: 2 ** 22, components: 2 ** 18, diffusion: 2 ** 16, distance_field: 2 ** 33, min_cost_path: 2 ** 33, percolation: 2 ** 33 },
   minRowsPerSlab: 64,
   closeTimeoutMs: 10_000,
   progressIntervalMs: 100,

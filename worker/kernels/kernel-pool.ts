@@ -9,8 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { coordsOf, stepLowerBound } from '../../shared/lattice/geometry.ts';
 import { resolveJob } from '../../shared/lattice/job.ts';
-import type { ResolvedParams, ResolvedShortestPath } from '../../shared/lattice/job.ts';
+import type { ResolvedDistanceField, ResolvedMinCostPath, ResolvedParams, ResolvedPercolation, ResolvedShortestPath } from '../../shared/lattice/job.ts';
 import { MAX_RETURNED_PATH_CELLS } from '../../shared/lattice/limits.ts';
+import { oneThreadKernelBytes } from '../../shared/lattice/working-memory.ts';
 import { planSlabs } from './slabs.ts';
 import type { Lattice, KernelResultByType, KernelType } from '../../shared/lattice/types.ts';
 import { JobControl } from './job-control.ts';
@@ -215,6 +216,7 @@ export class KernelPool {
 
   /** Slab threads for a run. */
   private planThreads(type: KernelType, lattice: Lattice, requested: number | 'auto'): number {
+    if (type === 'distance_field' || type === 'min_cost_path' || type === 'percolation') return 1;
     const rows = lattice.shape[0]!;
     if (requested !== 'auto') {
       if (!Number.isSafeInteger(requested) || requested < 1) {
@@ -245,7 +247,51 @@ export class KernelPool {
           stats: outcome.stats(kernel),
         };
       }
+      case 'distance_field':
+      case 'min_cost_path':
+      case 'percolation':
+        return this.oneThreadKernel(lattice, params, control, how);
     }
+  }
+
+  /** A kernel that runs in one thread on private memory (distance_field, min_cost_path, shortest_path's pairs). */
+  private async oneThreadKernel(
+    lattice: Lattice,
+    params: ResolvedDistanceField | ResolvedMinCostPath | ResolvedPercolation | { type: 'shortest_path'; pairs: Array<{ start: number; end: number }> },
+    control: JobControl,
+    how: RunMode,
+  ): Promise<{ result: KernelResultByType['distance_field' | 'min_cost_path' | 'shortest_path' | 'percolation']; stats: Omit<KernelRunStats, 'wall_ms'> }> {
+    const sources = params.type === 'distance_field' ? (params.sources?.length ?? 0) : params.type === 'shortest_path' ? params.pairs.length : 0;
+    const needed = oneThreadKernelBytes(params.type, lattice.shape, sources) + control.bytes;
+    if (needed > this.options.memoryLimitBytes) {
+      throw new KernelError('too_large', `the run needs about ${needed} bytes of working memory; the pool allows ${this.options.memoryLimitBytes}`);
+    }
+    const task = (): KernelTask[] => {
+      switch (params.type) {
+        case 'distance_field':
+          return [{ kind: 'distance_field', control: control.buffers, lattice, params }];
+        case 'min_cost_path':
+          return [{ kind: 'min_cost_path', control: control.buffers, lattice, params }];
+        case 'shortest_path':
+          return [{ kind: 'path_pairs', control: control.buffers, lattice, pairs: params.pairs }];
+        case 'percolation':
+          return [{ kind: 'percolation', control: control.buffers, lattice, params }];
+      }
+    };
+    const outcome = await this.runTasks(1, task, control, how);
+    const memoryBytes = control.bytes + outcome.threadBytes;
+    return {
+      result: { ...(outcome.value as object), memory_bytes: memoryBytes } as KernelResultByType['distance_field' | 'min_cost_path' | 'shortest_path' | 'percolation'],
+      stats: {
+        threads: 1,
+        method: params.type === 'shortest_path' ? 'pairs' : params.type,
+        build_ms: outcome.build_ms,
+        run_ms: outcome.run_ms,
+        shared_bytes: control.bytes,
+        thread_bytes: outcome.threadBytes,
+        cells: lattice.cells,
+      },
+    };
   }
 
   private async shortestPath(
@@ -264,6 +310,13 @@ export class KernelPool {
       thread_bytes: outcome?.threadBytes ?? 0,
       cells: lattice.cells,
     });
+    if (params.pairs !== null) {
+      const pairs = params.pairs;
+      return (await this.oneThreadKernel(lattice, { type: 'shortest_path', pairs }, control, how)) as {
+        result: KernelResultByType['shortest_path'];
+        stats: Omit<KernelRunStats, 'wall_ms'>;
+      };
+    }
     if (params.start === params.end) {
       // Nothing to search; answering here costs O(dimensions).
       const result = { reachable: true, length: 0, path: [coordsOf(lattice, params.start)], visited: 1, memory_bytes: control.bytes };

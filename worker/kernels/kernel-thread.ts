@@ -6,10 +6,14 @@
 import { bidirectionalBfsSlab } from './bidirectional-bfs.ts';
 import { componentsSlab } from './components.ts';
 import { diffusionSlab } from './diffusion.ts';
+import { distanceField } from './distance-field.ts';
 import { JobControl, SiblingFailed } from './job-control.ts';
 import { isKernelError } from './kernel-errors.ts';
 import { lowerBoundDive } from './lower-bound-dive.ts';
+import { minCostPath } from './min-cost-path.ts';
+import { pathPairs } from './path-pairs.ts';
 import { pathResult } from './path-result.ts';
+import { percolation } from './percolation.ts';
 import type { KernelTask, TaskEnvelope } from './task.ts';
 
 export default function runKernelTask(task: KernelTask): TaskEnvelope {
@@ -35,6 +39,22 @@ export default function runKernelTask(task: KernelTask): TaskEnvelope {
       }
       case 'diffusion': {
         const outcome = diffusionSlab(task, control);
+        return done(outcome.result, outcome.bytes, outcome.build_ms, started);
+      }
+      case 'distance_field': {
+        const outcome = distanceField(task.lattice, task.params, control);
+        return done(outcome.result, outcome.bytes, outcome.build_ms, started);
+      }
+      case 'min_cost_path': {
+        const outcome = minCostPath(task.lattice, task.params, control);
+        return done(outcome.result, outcome.bytes, outcome.build_ms, started);
+      }
+      case 'percolation': {
+        const outcome = percolation(task.lattice, task.params, control);
+        return done(outcome.result, outcome.bytes, outcome.build_ms, started);
+      }
+      case 'path_pairs': {
+        const outcome = pathPairs(task.lattice, task.pairs, control);
         return done(outcome.result, outcome.bytes, outcome.build_ms, started);
       }
     }

@@ -95,6 +95,20 @@ function fillProceduralLine(words: Int32Array, at: number, start: number, cells:
   }
 }
 
+/** Cells {@link fillOpenMask} fills between two cancel checks. */
+const MASK_CHUNK_CELLS = 1 << 20;
+
+/**
+ * {@link fillOpenBytes} over a whole lattice, a chunk of cells at a time with `checkpoint()`
+ * between chunks, so a run on a huge lattice can be cancelled while its mask is built.
+ */
+export function fillOpenMask(mask: Uint8Array, obstacles: ObstacleRule, open: readonly number[], checkpoint: () => void): void {
+  for (let at = 0; at < mask.length; at += MASK_CHUNK_CELLS) {
+    checkpoint();
+    fillOpenBytes(mask, at, at, Math.min(MASK_CHUNK_CELLS, mask.length - at), obstacles, open);
+  }
+}
+
 /**
  * Fills `mask[at .. at + count)` with the openness (1 open, 0 blocked) of global cells
  * `[start, start + count)`, a byte per cell.

@@ -3,7 +3,7 @@
  * data: SharedArrayBuffers are shared, not copied, so every slab thread of a run sees the same
  * slabs.
  */
-import type { ResolvedDiffusion } from '../../shared/lattice/job.ts';
+import type { ResolvedDiffusion, ResolvedDistanceField, ResolvedMinCostPath, ResolvedPercolation } from '../../shared/lattice/job.ts';
 import type { Slab } from './slabs.ts';
 import type { Lattice } from '../../shared/lattice/types.ts';
 import type { JobControlBuffers } from './job-control.ts';
@@ -82,13 +82,45 @@ export interface DiffusionTask extends SlabTaskBase {
   buffers: DiffusionBuffers;
 }
 
+/** A distance field, in one thread (distance-field.ts). */
+export interface DistanceFieldTask {
+  kind: 'distance_field';
+  control: JobControlBuffers;
+  lattice: Lattice;
+  params: ResolvedDistanceField;
+}
+
+/** A minimum-cost path, in one thread (min-cost-path.ts). */
+export interface MinCostPathTask {
+  kind: 'min_cost_path';
+  control: JobControlBuffers;
+  lattice: Lattice;
+  params: ResolvedMinCostPath;
+}
+
+/** A percolation curve, in one thread (percolation.ts). */
+export interface PercolationTask {
+  kind: 'percolation';
+  control: JobControlBuffers;
+  lattice: Lattice;
+  params: ResolvedPercolation;
+}
+
+/** The paths of many pairs on one lattice, in one thread (path-pairs.ts). */
+export interface PathPairsTask {
+  kind: 'path_pairs';
+  control: JobControlBuffers;
+  lattice: Lattice;
+  pairs: Array<{ start: number; end: number }>;
+}
+
 /** Does nothing: the pool warms its threads with it. */
 export interface PingTask {
   kind: 'ping';
 }
 
 /** Anything a kernel thread runs. */
-export type KernelTask = DiveTask | BfsTask | ComponentsTask | DiffusionTask | PingTask;
+export type KernelTask = DiveTask | BfsTask | ComponentsTask | DiffusionTask | DistanceFieldTask | MinCostPathTask | PathPairsTask | PercolationTask | PingTask;
 
 /** Timings a thread measured, in ms. */
 export interface TaskTimings {
