@@ -300,7 +300,12 @@ export const JobListSchema = z.object({
 /** A job's result alone (`GET /api/jobs/{id}/result`): the schema of the job's type. */
 export const ResultSchema = z
   .union([RESULTS.shortest_path, RESULTS.components, RESULTS.diffusion, RESULTS.distance_field, RESULTS.min_cost_path, RESULTS.percolation])
-  .openapi('JobResult', { description: "The result of the job's type: each has fields the others lack" }, { unionPreferredType: 'oneOf' });
+  .openapi(
+    'JobResult',
+    // anyOf: a minimum-cost path's result holds every field a shortest path's does; the job's `type` says which it is.
+    { description: "The result of the job's type (the job's `type` says which)" },
+    { unionPreferredType: 'anyOf' },
+  );
 
 /** Longest a path request may wait for its answer. */
 export const MAX_PATH_WAIT_MS = 30_000;
