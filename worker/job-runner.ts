@@ -29,6 +29,9 @@ import type { RedisClient } from '../shared/redis.ts';
 import type { DeliveryDispatcher } from '../shared/webhooks/job-events.ts';
 import { GroupCommit } from './group-commit.ts';
 import { JobLatticeLoader } from './job-lattice.ts';
+import { ObstacleMapLoader } from './obstacle-maps.ts';
+import { createBlobStore } from '../shared/blobs/index.ts';
+import type { Config } from '../shared/config.ts';
 import { isKernelError } from './kernels/kernel-errors.ts';
 import { retryDelayMs } from './retry-backoff.ts';
 import type { TenantPlan } from './tenant-plans.ts';
@@ -40,7 +43,7 @@ export interface KernelRunner {
     type: KernelType,
     spec: unknown,
     params: unknown,
-    options: { signal?: AbortSignal; onProgress?: (progress: number) => void },
+    options: { signal?: AbortSignal; onProgress?: (progress: number) => void; obstacleMap?: Uint8Array },
   ): Promise<object>;
 }
 
@@ -64,6 +67,8 @@ export interface HeldJob {
 
 export interface JobRunnerContext {
   db: Db;
+  /** Where blob bytes live (BLOB_BACKEND). @defaultValue 'postgres' */
+  blobBackend?: Config['BLOB_BACKEND'];
   connection: RedisClient;
   prefix: string;
   workerId: string;
@@ -96,10 +101,12 @@ export class JobRunner {
   private readonly finishes: GroupCommit<FinishAttemptInput, FinishedJob | undefined>;
   /** Specs of jobs on stored lattices, by version. */
   private readonly lattices: JobLatticeLoader;
+  private readonly maps: ObstacleMapLoader;
 
   constructor(private readonly ctx: JobRunnerContext) {
     const maxBatch = ctx.writeBatchMax ?? 64;
     this.lattices = new JobLatticeLoader(ctx.db);
+    this.maps = new ObstacleMapLoader(createBlobStore(ctx.db, { BLOB_BACKEND: ctx.blobBackend ?? 'postgres' }, false));
     this.starts = new GroupCommit({
       write: (jobs) => startAttempts(ctx.db, ctx.workerId, jobs),
       maxBatch,
@@ -155,9 +162,11 @@ export class JobRunner {
     const started = performance.now();
     let result: Record<string, unknown>;
     try {
-      result = (await ctx.kernels.run(row.type, await this.lattices.specOf(row), row.params, {
+      const spec = await this.lattices.specOf(row);
+      result = (await ctx.kernels.run(row.type, spec, row.params, {
         signal: held.abort.signal,
         onProgress: this.progressReporter(row),
+        obstacleMap: await this.maps.bitsOf(row.tenant_id, spec),
       })) as Record<string, unknown>;
     } catch (err) {
       kernelDone();

@@ -17,8 +17,12 @@ import { jsonBodyProblem } from './json-limits.ts';
 /** Reads and checks a request's JSON body; undefined when it has none. */
 export type JsonBodyReader = (ctx: ApiContext) => Promise<unknown>;
 
+/** Routes (`METHOD path`) whose bodies are uploads their handler streams and checks itself. */
+export const RAW_BODY_ROUTES: ReadonlySet<string> = new Set(['POST /api/lattices/upload']);
+
 export function jsonBody(limitBytes: number): ApiMiddleware {
   return async (ctx, next) => {
+    if (RAW_BODY_ROUTES.has(`${ctx.method} ${ctx.path}`)) return next();
     const hasBody = ctx.request.length > 0 || ctx.get('transfer-encoding') !== '';
     if (hasBody && ['POST', 'PUT', 'PATCH'].includes(ctx.method) && !ctx.request.is('application/json', '+json')) {
       throw new AppError('unsupported_media_type', 'Send the body as application/json');

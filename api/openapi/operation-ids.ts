@@ -36,6 +36,7 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'PATCH /api/lattices/:id': 'updateLattice',
   'DELETE /api/lattices/:id': 'deleteLattice',
   'POST /api/lattices/path': 'findPath',
+  'POST /api/lattices/upload': 'uploadLattice',
   'GET /api/jobs': 'listJobs',
   'POST /api/jobs': 'submitJob',
   'GET /api/jobs/:id': 'getJob',

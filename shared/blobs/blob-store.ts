@@ -115,6 +115,11 @@ export class BlobStore {
     return withTenant(db as Db, tenantId, (trx) => trx('blobs').where({ tenant_id: tenantId, id }).first<BlobRow | undefined>());
   }
 
+  /** A tenant's blob, read on a pool that sees every tenant (workers, scheduler), filtered by tenant in SQL. */
+  async findOwned(tenantId: string, id: string): Promise<BlobRow | undefined> {
+    return this.db('blobs').where({ tenant_id: tenantId, id }).first<BlobRow | undefined>();
+  }
+
   /** The bytes of a stored blob (all of it, or `range`), streamed a chunk at a time. */
   read(row: Pick<BlobRow, 'tenant_id' | 'id' | 'size'>, range?: ByteRange): AsyncIterable<Buffer> {
     const ref: BlobRef = { tenantId: row.tenant_id, id: row.id };

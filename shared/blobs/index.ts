@@ -8,14 +8,18 @@ import { PostgresBlobBackend } from './postgres-backend.ts';
 export { BlobStore, type BlobRow, type BlobKind, type NewBlob, storedBytes, storageExceeded } from './blob-store.ts';
 export { BLOB_CHUNK_BYTES, type BlobBackend, type BlobRef, type ByteRange } from './blob-backend.ts';
 
-export function createBlobBackend(config: Pick<Config, 'BLOB_BACKEND'>): BlobBackend {
+/**
+ * @param asTenant - reads go through row-level security as the blob's tenant (the API's pool);
+ *   false for the owner's pool of workers and the scheduler
+ */
+export function createBlobBackend(config: Pick<Config, 'BLOB_BACKEND'>, asTenant = true): BlobBackend {
   switch (config.BLOB_BACKEND) {
     case 'postgres':
-      return new PostgresBlobBackend();
+      return new PostgresBlobBackend(asTenant);
   }
 }
 
 /** A blob store over `db` (the API's row-level-security pool, or the owner's pool in workers). */
-export function createBlobStore(db: Db, config: Pick<Config, 'BLOB_BACKEND'>): BlobStore {
-  return new BlobStore(db, createBlobBackend(config));
+export function createBlobStore(db: Db, config: Pick<Config, 'BLOB_BACKEND'>, asTenant = true): BlobStore {
+  return new BlobStore(db, createBlobBackend(config, asTenant));
 }
