@@ -150,6 +150,9 @@ describe('uploaded obstacle maps', () => {
     const wrong = await api.request('/api/lattices', { body: { shape: [11, 13, 3], obstacles: { map: created.spec.obstacles.map } }, headers: tenant.headers });
     expect(wrong.status).toBe(400);
     expect(await wrong.json()).toMatchObject({ code: 'lattice_invalid', field: 'body.obstacles.map' });
+    const inline = await api.request('/api/jobs', { body: { type: 'components', lattice: created.spec }, headers: tenant.headers });
+    expect(inline.status).toBe(400);
+    expect(await inline.json()).toMatchObject({ code: 'lattice_invalid', field: 'body.lattice.obstacles.map' });
   });
 
   it('catalytic lattice upload streams a file from disk through the SDK', async () => {
