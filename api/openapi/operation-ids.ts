@@ -37,6 +37,8 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'DELETE /api/lattices/:id': 'deleteLattice',
   'POST /api/lattices/path': 'findPath',
   'POST /api/lattices/upload': 'uploadLattice',
+  'GET /api/jobs/:id/artefacts': 'listJobArtefacts',
+  'GET /api/jobs/:id/artefacts/:name': 'downloadJobArtefact',
   'GET /api/jobs': 'listJobs',
   'POST /api/jobs': 'submitJob',
   'GET /api/jobs/:id': 'getJob',
