@@ -15,6 +15,12 @@ import type { LatticeSpec } from '../shared/lattice/types.ts';
 import { getTenantPlan } from '../shared/plans.ts';
 import { labelComponents } from './kernels/component-labels.ts';
 
+/**
+ * Most cells whose labels are stored (2^28: 1 GiB of uint32 in the worker while the labelling pass
+ * runs); a larger lattice's components job keeps its summary only, until the pass runs in slabs.
+ */
+export const MAX_LABELLED_CELLS = 2 ** 28;
+
 /** Media type of an artefact's blob: raw little-endian array bytes (dtype and shape in its meta). */
 export const RAW_ARRAY_MEDIA_TYPE = 'application/x-catalytic-array';
 
@@ -57,6 +63,7 @@ export class JobArtefactWriter {
   private artefactsOf(type: string, spec: LatticeSpec, map: Uint8Array | undefined, result: Record<string, unknown>): Artefact[] {
     if (type === 'components') {
       const lattice = resolveLattice(spec, map);
+      if (lattice.cells > MAX_LABELLED_CELLS) return [];
       const { labels, sizes } = labelComponents(lattice);
       return [
         { name: 'labels', meta: { dtype: '<u4', shape: [...lattice.shape] }, data: labels },
