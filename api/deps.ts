@@ -2,6 +2,7 @@
  * Builds the API's collaborators once per process and hands them down to the routes (nothing is
  * looked up from module state); `ApiDeps.close` releases them when the API stops.
  */
+import { createBlobStore } from '../shared/blobs/index.ts';
 import { defaultQueueOpeners, QueueCatalog } from '../shared/queue-catalog.ts';
 import type { Runtime } from '../shared/runtime.ts';
 import { accessTokenVerifier, apiKeyVerifier } from './auth/authenticate.ts';
@@ -42,10 +43,11 @@ export function createApiDeps(shared: Runtime): ApiDeps {
   // Through the API's pool: the catalog reads the tenants through the directory function.
   const queues = new QueueCatalog(runtime, defaultQueueOpeners(runtime));
   const close = async (): Promise<void> => {
-    await Promise.allSettled([identity.close(), jobs.close(), queues.close()]);
+    await Promise.allSettled([identity.close(), jobs.close(), queues.close(), blobs.close()]);
   };
   const readBody = jsonBodyReader(runtime.config.BODY_LIMIT_BYTES);
-  const partial: ApiDeps = { runtime, verifiers: [], readBody, identity, jobs, subscriptions, queues, close };
+  const blobs = createBlobStore(runtime.db, runtime.config);
+  const partial: ApiDeps = { runtime, verifiers: [], readBody, identity, blobs, jobs, subscriptions, queues, close };
   return {
     ...partial,
     verifiers: [apiKeyVerifier(partial), accessTokenVerifier(partial)],

@@ -56,6 +56,11 @@ export interface RouteSpec<P extends ZodType, Q extends ZodType, B extends ZodTy
   body?: B;
   /** A public route with its own per-address rate limit (sign-in, sign-up): its answers carry the RateLimit headers. */
   limitedByAddress?: boolean;
+  /**
+   * A body that is not JSON (an upload), documented here and read by the handler itself from
+   * `ctx.req` as a stream; the route must also be listed in RAW_BODY_ROUTES.
+   */
+  rawBody?: { contentTypes: readonly string[]; description: string };
   /** Request headers documented (e.g. Idempotency-Key); not validated here. */
   headers?: z.ZodObject;
   responses: Record<number, ResponseSpec>;
@@ -157,9 +162,9 @@ export function defineRoute<P extends ZodType, Q extends ZodType, B extends ZodT
     ownHeaders[status] = response.headers;
   }
   responses['400'] ??= problemResponse('The request is not valid');
-  if (spec.body) {
+  if (spec.body || spec.rawBody) {
     responses['413'] ??= problemResponse('The body is larger than the API accepts');
-    responses['415'] ??= problemResponse('The body is not application/json');
+    responses['415'] ??= problemResponse(spec.rawBody ? `The body is none of ${spec.rawBody.contentTypes.join(', ')}` : 'The body is not application/json');
   }
   if (spec.auth !== 'public') {
     responses['401'] ??= problemResponse('Missing or invalid credentials');
@@ -189,6 +194,15 @@ export function defineRoute<P extends ZodType, Q extends ZodType, B extends ZodT
       ...(spec.query ? { query: spec.query as unknown as z.ZodObject } : {}),
       ...(spec.headers ? { headers: spec.headers } : {}),
       ...(spec.body ? { body: { required: true, content: { 'application/json': { schema: spec.body } } } } : {}),
+      ...(spec.rawBody
+        ? {
+            body: {
+              required: true,
+              description: spec.rawBody.description,
+              content: Object.fromEntries(spec.rawBody.contentTypes.map((type) => [type, { schema: { type: 'string', format: 'binary' } }])),
+            },
+          }
+        : {}),
     },
     responses: responses as Parameters<OpenAPIRegistry['registerPath']>[0]['responses'],
   });

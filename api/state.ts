@@ -5,6 +5,7 @@
 import type Koa from 'koa';
 import type { RouterContext } from '@koa/router';
 import type { Principal } from '../shared/auth/principal.ts';
+import type { BlobStore } from '../shared/blobs/index.ts';
 import type { QueueCatalog } from '../shared/queue-catalog.ts';
 import type { Runtime } from '../shared/runtime.ts';
 import type { TokenVerifier } from './auth/authenticate.ts';
@@ -31,6 +32,8 @@ export interface ApiDeps {
   readBody: JsonBodyReader;
   /** Run on every authenticated request right after authentication (rate limits, quotas, usage). */
   guards?: readonly RequestGuard[];
+  /** Uploaded maps and result artefacts, streamed (shared/blobs/). */
+  blobs: BlobStore;
   /** Submits, cancels and waits for jobs (the job and lattice routes). */
   jobs: JobsService;
   /** The tenant's plan and its plan requests (the subscription, sign-up and operator routes). */

@@ -57,6 +57,11 @@ export interface RequestOptions {
   query?: Record<string, QueryValue>;
   /** Sent as JSON. */
   body?: unknown;
+  /**
+   * A body that is not JSON (an upload), sent as it is: bytes, or a stream read once (so a request
+   * with a stream is never repeated).
+   */
+  rawBody?: { data: Uint8Array | ReadableStream<Uint8Array>; contentType: string; length?: number };
   headers?: Record<string, string>;
   signal?: AbortSignal;
   /** Send credentials. @defaultValue true */
@@ -173,7 +178,9 @@ export class HttpClient {
 
   private async send(method: string, path: string, options: RequestOptions, streaming: boolean): Promise<Response> {
     const label = `${method} ${path}`;
-    const idempotent = options.idempotent ?? ['GET', 'HEAD', 'DELETE'].includes(method);
+    // A streamed body can be sent once only.
+    const once = options.rawBody !== undefined && !(options.rawBody.data instanceof Uint8Array);
+    const idempotent = !once && (options.idempotent ?? ['GET', 'HEAD', 'DELETE'].includes(method));
     const wantsAuth = options.auth ?? true;
     let refreshed = false;
     for (let attempt = 1; ; attempt++) {
@@ -196,7 +203,7 @@ export class HttpClient {
       if (response.ok || response.status === 304) return response;
 
       const error = await toApiError(response, label);
-      if (response.status === 401 && wantsAuth && !refreshed && !this.apiKey && this.tokens?.refreshToken) {
+      if (response.status === 401 && wantsAuth && !refreshed && !once && !this.apiKey && this.tokens?.refreshToken) {
         // The access token expired or was revoked: one refresh, then the same request again.
         refreshed = true;
         if (await this.refreshSession()) {
@@ -204,7 +211,7 @@ export class HttpClient {
           continue;
         }
       }
-      if (RETRYABLE_STATUSES.has(response.status)) {
+      if (RETRYABLE_STATUSES.has(response.status) && !once) {
         const delay = retryDelay(attempt, error.retryAfterMs, this.retry);
         if (delay !== undefined) {
           await sleep(delay, options.signal);
@@ -229,10 +236,14 @@ export class HttpClient {
     };
     const token = wantsAuth ? (this.apiKey ?? this.tokens?.accessToken) : undefined;
     if (token) headers.authorization = `Bearer ${token}`;
-    let body: string | undefined;
+    let body: string | Uint8Array | ReadableStream<Uint8Array> | undefined;
     if (options.body !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(options.body);
+    } else if (options.rawBody !== undefined) {
+      headers['content-type'] = options.rawBody.contentType;
+      if (options.rawBody.length !== undefined) headers['content-length'] = String(options.rawBody.length);
+      body = options.rawBody.data;
     }
     const timeout = new AbortController();
     const limitMs = Math.max(this.timeoutMs, options.timeoutMs ?? 0);
@@ -242,7 +253,9 @@ export class HttpClient {
     );
     const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal;
     try {
-      const response = await this.fetchImpl(this.url(path, options.query), { method, headers, body, signal });
+      // A stream goes out as it is read (undici asks for half-duplex to say so).
+      const init = { method, headers, body, signal, ...(body instanceof ReadableStream ? { duplex: 'half' } : {}) } as RequestInit;
+      const response = await this.fetchImpl(this.url(path, options.query), init);
       if (streaming) return response;
       // Read the body inside the time limit too: a server that stalls mid-body is a timeout.
       const text = await response.text();

@@ -17,6 +17,7 @@ import * as jobMemory from './0011_job_memory.ts';
 import * as operatorPlanRequests from './0012_operator_plan_requests.ts';
 import * as jobStateVersions from './0013_job_state_versions.ts';
 import * as newKernelJobTypes from './0014_new_kernel_job_types.ts';
+import * as blobs from './0015_blobs.ts';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -38,4 +39,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0012_operator_plan_requests', operatorPlanRequests],
   ['0013_job_state_versions', jobStateVersions],
   ['0014_new_kernel_job_types', newKernelJobTypes],
+  ['0015_blobs', blobs],
 ];

@@ -9,6 +9,7 @@
  * how reuse is detected (and the family revoked); once all have expired, nothing of the session
  * can be spent or reused.
  */
+import type { BlobBackend } from '../shared/blobs/index.ts';
 import type { Db } from '../shared/db.ts';
 import { retentionDeleted } from './metrics.ts';
 
@@ -17,6 +18,8 @@ export interface RetentionOptions {
   batchSize?: number;
   /** Stops between batches when aborted (shutdown). */
   signal?: AbortSignal;
+  /** Removes the bytes of deleted blobs kept outside PostgreSQL. @defaultValue none (PostgreSQL's chunks go with their rows) */
+  blobs?: BlobBackend;
 }
 
 export interface RetentionReport {
@@ -25,6 +28,8 @@ export interface RetentionReport {
   refreshTokens: number;
   /** Lattice versions no lattice holds and no job references any more. */
   latticeVersions: number;
+  /** Blobs no lattice version, job or artefact references any more. */
+  blobs: number;
 }
 
 const FINISHED_JOB = `j.status in ('completed', 'failed', 'cancelled')`;
@@ -76,6 +81,35 @@ const DELETE_LATTICE_VERSIONS = `
     limit ?
   )`;
 
+/**
+ * One batch of blobs nothing references: no job artefact, no lattice version and no job's inline
+ * spec. A blob is written in the transaction that references it, so an unreferenced one can gain
+ * no new reference.
+ */
+const DELETE_BLOBS = `
+  delete from blobs where id in (
+    select b.id from blobs b
+    where not exists (select 1 from job_artefacts a where a.blob_id = b.id)
+      and not exists (select 1 from lattice_versions v where v.spec->'obstacles'->>'map' = b.id::text)
+      and not exists (select 1 from jobs j where j.lattice->'obstacles'->>'map' = b.id::text)
+    limit ?
+    for update of b skip locked
+  ) returning id, tenant_id`;
+
+async function deleteBlobs(db: Db, batchSize: number, backend: BlobBackend | undefined, signal?: AbortSignal): Promise<number> {
+  let total = 0;
+  while (!signal?.aborted) {
+    const deleted = await db.transaction(async (trx) => {
+      const { rows } = await trx.raw<{ rows: Array<{ id: string; tenant_id: string }> }>(DELETE_BLOBS, [batchSize]);
+      if (backend && rows.length) await backend.remove(trx, rows.map((r) => ({ id: r.id, tenantId: r.tenant_id })));
+      return rows.length;
+    });
+    total += deleted;
+    if (deleted < batchSize) break;
+  }
+  return total;
+}
+
 async function deleteInBatches(db: Db, sql: string, batchSize: number, signal?: AbortSignal): Promise<number> {
   let total = 0;
   while (!signal?.aborted) {
@@ -94,9 +128,12 @@ export async function applyRetention(db: Db, options: RetentionOptions = {}): Pr
   const refreshTokens = await deleteInBatches(db, DELETE_REFRESH_TOKENS, batchSize, options.signal);
   // After the jobs: their versions are free to go.
   const latticeVersions = await deleteInBatches(db, DELETE_LATTICE_VERSIONS, batchSize, options.signal);
+  // Last: the jobs and versions that held them are gone.
+  const blobs = await deleteBlobs(db, batchSize, options.blobs, options.signal);
   retentionDeleted.inc({ table: 'webhook_deliveries' }, deliveries);
   retentionDeleted.inc({ table: 'jobs' }, jobs);
   retentionDeleted.inc({ table: 'refresh_tokens' }, refreshTokens);
   retentionDeleted.inc({ table: 'lattice_versions' }, latticeVersions);
-  return { jobs, deliveries, refreshTokens, latticeVersions };
+  retentionDeleted.inc({ table: 'blobs' }, blobs);
+  return { jobs, deliveries, refreshTokens, latticeVersions, blobs };
 }

@@ -21,6 +21,7 @@ import { takeBackup } from '../shared/backup.ts';
 import { MAINTENANCE_QUEUE, type TaskName } from '../shared/queues/maintenance-queue.ts';
 import { trimFinishedEntries } from './queue-trim.ts';
 import { applyRetention } from './retention.ts';
+import { createBlobBackend } from '../shared/blobs/index.ts';
 
 export type RepeatSpec = { every: number } | { pattern: string; tz?: string };
 
@@ -104,7 +105,7 @@ export function maintenanceTasks(runtime: Runtime, options: TaskOptions = {}): M
       repeat: { every: config.RETENTION_EVERY_MS },
       exclusive: true,
       async run({ runtime: rt, signal }) {
-        const deleted = await applyRetention(rt.db, { batchSize: config.RETENTION_BATCH_SIZE, signal });
+        const deleted = await applyRetention(rt.db, { batchSize: config.RETENTION_BATCH_SIZE, signal, blobs: createBlobBackend(config) });
         const tenantQueues = await (options.tenantQueueNames ?? defaultTenantQueueNames)(rt);
         const queueEntries = await trimFinishedEntries([...tenantQueues, WEBHOOK_DELIVERY_QUEUE, MAINTENANCE_QUEUE], {
           connection: rt.redis,

@@ -137,6 +137,9 @@ export const configSchema = z.object({
   RETENTION_EVERY_MS: int(SECOND).default(HOUR),
   RETENTION_BATCH_SIZE: int(1, 100_000).default(1000),
 
+  /** Where blob bytes (uploaded maps, result artefacts) live (shared/blobs/). */
+  BLOB_BACKEND: z.enum(['postgres']).default('postgres'),
+
   BACKUP_DIR: z.string().min(1).default('.backups'),
   BACKUP_KEEP: int(1, 1000).default(7),
   BACKUP_CRON: z.string().min(1).default('0 3 * * *'),

@@ -28,6 +28,10 @@ export interface Plan {
   max_compute_units_per_job: number;
   /** Compute units a tenant's jobs may cost per UTC month. */
   compute_units_per_month: number;
+  /** Bytes of blobs (uploaded maps, result artefacts) a tenant may keep. */
+  max_storage_bytes: number;
+  /** Whether jobs keep their full results as downloadable artefacts (else the JSON summary only). */
+  stores_artefacts: boolean;
 }
 
 /**
@@ -47,7 +51,7 @@ export function withinLimit(value: number, limit: number): boolean {
 }
 
 /** A plan's numeric limits, where -1 means unlimited. */
-export type PlanLimit = 'max_dimensions' | 'max_side' | 'max_cells' | 'max_compute_units_per_job' | 'compute_units_per_month';
+export type PlanLimit = 'max_dimensions' | 'max_side' | 'max_cells' | 'max_compute_units_per_job' | 'compute_units_per_month' | 'max_storage_bytes';
 
 /** The cheapest plan above `current` whose `limit` allows `value`, to name in a refusal. */
 export function planAllowing(plans: readonly Plan[], current: Plan, limit: PlanLimit, value: number): string | undefined {

@@ -29,6 +29,11 @@ import type { RedisClient } from '../shared/redis.ts';
 import type { DeliveryDispatcher } from '../shared/webhooks/job-events.ts';
 import { GroupCommit } from './group-commit.ts';
 import { JobLatticeLoader } from './job-lattice.ts';
+import { ObstacleMapLoader } from './obstacle-maps.ts';
+import { JobArtefactWriter } from './job-artefacts.ts';
+import type { LatticeSpec } from '../shared/lattice/types.ts';
+import { createBlobStore } from '../shared/blobs/index.ts';
+import type { Config } from '../shared/config.ts';
 import { isKernelError } from './kernels/kernel-errors.ts';
 import { retryDelayMs } from './retry-backoff.ts';
 import type { TenantPlan } from './tenant-plans.ts';
@@ -40,7 +45,7 @@ export interface KernelRunner {
     type: KernelType,
     spec: unknown,
     params: unknown,
-    options: { signal?: AbortSignal; onProgress?: (progress: number) => void },
+    options: { signal?: AbortSignal; onProgress?: (progress: number) => void; obstacleMap?: Uint8Array },
   ): Promise<object>;
 }
 
@@ -64,6 +69,8 @@ export interface HeldJob {
 
 export interface JobRunnerContext {
   db: Db;
+  /** Where blob bytes live (BLOB_BACKEND). @defaultValue 'postgres' */
+  blobBackend?: Config['BLOB_BACKEND'];
   connection: RedisClient;
   prefix: string;
   workerId: string;
@@ -96,10 +103,15 @@ export class JobRunner {
   private readonly finishes: GroupCommit<FinishAttemptInput, FinishedJob | undefined>;
   /** Specs of jobs on stored lattices, by version. */
   private readonly lattices: JobLatticeLoader;
+  private readonly maps: ObstacleMapLoader;
+  private readonly artefacts: JobArtefactWriter;
 
   constructor(private readonly ctx: JobRunnerContext) {
     const maxBatch = ctx.writeBatchMax ?? 64;
     this.lattices = new JobLatticeLoader(ctx.db);
+    const blobs = createBlobStore(ctx.db, { BLOB_BACKEND: ctx.blobBackend ?? 'postgres' }, false);
+    this.maps = new ObstacleMapLoader(blobs);
+    this.artefacts = new JobArtefactWriter(ctx.db, blobs);
     this.starts = new GroupCommit({
       write: (jobs) => startAttempts(ctx.db, ctx.workerId, jobs),
       maxBatch,
@@ -154,10 +166,15 @@ export class JobRunner {
     };
     const started = performance.now();
     let result: Record<string, unknown>;
+    let spec: LatticeSpec;
+    let obstacleMap: Uint8Array | undefined;
     try {
-      result = (await ctx.kernels.run(row.type, await this.lattices.specOf(row), row.params, {
+      spec = await this.lattices.specOf(row);
+      obstacleMap = await this.maps.bitsOf(row.tenant_id, spec);
+      result = (await ctx.kernels.run(row.type, spec, row.params, {
         signal: held.abort.signal,
         onProgress: this.progressReporter(row),
+        obstacleMap,
       })) as Record<string, unknown>;
     } catch (err) {
       kernelDone();
@@ -168,6 +185,11 @@ export class JobRunner {
     jobRunTime.observe({ type: row.type, plan: held.plan.code }, (performance.now() - started) / 1000);
     const cells = computeCells(row.type, row.cells, row.params);
     kernelCells.inc({ type: row.type }, cells);
+    // The full results go before the final state, so a completed job's artefacts are there to list.
+    // Losing them loses no job: the summary is the result; the failure is logged.
+    await this.artefacts.write(row, spec, obstacleMap, result).catch((err: unknown) => {
+      ctx.logger.warn({ err, jobId: row.id, tenantId: row.tenant_id }, 'job artefacts not stored');
+    });
     const done = await this.finish(held, row, { status: 'completed', result, requireNoCancel: true });
     if (done) ctx.usage.add(row.tenant_id, cells);
     // A cancel that came while the kernel was finishing wins: no result is kept.

@@ -104,6 +104,12 @@ export class SubmissionWriter {
 
   /** The row of a submission with an inline lattice, checked: throws the problem of an invalid job. */
   prepareInline(submission: Omit<Submission, 'job'>): NewJob {
+    // A map is checked against its tenant and shape where a lattice is stored; an inline spec skips that.
+    const obstacles = (submission.input.lattice as { obstacles?: object } | undefined)?.obstacles;
+    if (obstacles && 'map' in obstacles) {
+      const message = 'An inline lattice cannot name an uploaded map: submit with the lattice_id of a stored lattice that uses it';
+      throw new AppError('lattice_invalid', message, { extra: { field: 'body.lattice.obstacles.map', errors: [{ path: 'body.lattice.obstacles.map', message }] } });
+    }
     return this.newJob(submission, checkJobContent(submission.input, submission.plan, submission.plans ?? [], this.runtime.config));
   }
 

@@ -10,6 +10,7 @@
  */
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import Router from '@koa/router';
+import { z } from 'zod';
 import { jobBody } from '../../shared/jobs/job-body.ts';
 import { isFinalStatus } from '../../shared/jobs/types.ts';
 import { listCursorParam } from '../../shared/list-cursor.ts';
@@ -30,9 +31,22 @@ import { listPage } from '../list-page.ts';
 import { defineRoute } from '../routing.ts';
 import type { ApiDeps, ApiState } from '../state.ts';
 import { LatticeService } from './service.ts';
+import { DARK_THRESHOLD } from './uploads/png-map.ts';
+import { MAP_CONTENT_TYPES, formatOf, openUploadedMap } from './uploads/open-map.ts';
+import { MAP_FORMATS } from './uploads/decoded-map.ts';
 import { latticeJson, latticeSummaryJson } from './store.ts';
 
 const TAGS = ['Lattices'];
+
+const UploadQuery = z
+  .object({
+    format: z.enum(MAP_FORMATS).optional().describe('bits, npy or png; default: from the Content-Type'),
+    shape: z.string().max(200).optional().describe('Packed bits only: the sides, comma-separated, axis 0 first (e.g. 64,64)'),
+    name: z.string().min(1).max(200).optional().describe('A name for people'),
+    boundary: z.enum(['open', 'periodic']).default('open'),
+  })
+  .strict()
+  .openapi('LatticeUploadQuery');
 const READ = { scopes: ['lattices:read'] } as const;
 const WRITE = { scopes: ['lattices:write'] } as const;
 
@@ -56,6 +70,35 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
     },
     async handler(ctx, { body, principal }) {
       const row = await lattices.create(principal, body);
+      ctx.status = 201;
+      ctx.set('Location', `/api/lattices/${row.id}`);
+      ctx.body = latticeJson(row);
+    },
+  });
+
+  defineRoute(router, registry, deps, {
+    method: 'post',
+    path: '/api/lattices/upload',
+    summary: 'Upload an obstacle map (packed bits, .npy or PNG) and store a lattice of its shape that uses it',
+    tags: TAGS,
+    auth: WRITE,
+    query: UploadQuery,
+    rawBody: {
+      contentTypes: Object.keys(MAP_CONTENT_TYPES),
+      description:
+        `The map, streamed: packed bits (application/octet-stream, one bit per cell row-major, bit i&7 of byte i>>3, 1 = blocked, with ?shape=), ` +
+        `a NumPy .npy array of bool or uint8 (nonzero = blocked), or a 2-D PNG (rows are axis 0; a pixel is blocked when its luminance is below ${DARK_THRESHOLD} of 255, transparent pixels are open)`,
+    },
+    responses: {
+      201: { description: 'The stored lattice; its obstacles name the uploaded map', schema: LatticeSchema },
+      400: { description: 'The map is not valid (upload_invalid), ended early (upload_truncated), or its shape is not a lattice' },
+      402: { description: 'The plan allows no more lattices, none this large, or no more storage' },
+    },
+    async handler(ctx, { query, principal }) {
+      const format = formatOf(query.format, ctx.get('content-type') || undefined);
+      const plan = await plans.get(principal.planCode);
+      const decoded = await openUploadedMap(ctx.req, format, plan, query.shape);
+      const row = await lattices.createFromUpload(principal, { name: query.name, boundary: query.boundary, format }, decoded, deps.blobs);
       ctx.status = 201;
       ctx.set('Location', `/api/lattices/${row.id}`);
       ctx.body = latticeJson(row);

@@ -4,15 +4,19 @@
  */
 import type { z } from 'zod';
 import type { Principal } from '../../shared/auth/principal.ts';
-import { withTenant } from '../../shared/db.ts';
+import type { BlobStore } from '../../shared/blobs/index.ts';
+import { type Knex, withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
 import { checkLatticeAgainstPlan, checkParsedLattice } from '../../shared/jobs/lattice-checks.ts';
-import type { LatticeSpec } from '../../shared/lattice/types.ts';
+import type { Boundary, LatticeSpec } from '../../shared/lattice/types.ts';
+import type { Plan } from '../../shared/plans.ts';
 import type { ListCursor } from '../../shared/list-cursor.ts';
 import type { Runtime } from '../../shared/runtime.ts';
 import type { PlanCache } from '../auth/plan-cache.ts';
 import { lockTenant } from '../jobs/jobs-service.ts';
 import type { CreateLatticeBody, UpdateLatticeBody } from '../jobs/schemas.ts';
+import { checkObstacleMap } from './obstacle-maps.ts';
+import type { DecodedMap } from './uploads/decoded-map.ts';
 import {
   countLattices,
   createLattice,
@@ -50,6 +54,12 @@ export function mergeLatticeSpec(current: LatticeSpec, change: LatticeSpecChange
   return spec as LatticeSpec;
 }
 
+/** Media type of a stored obstacle map: packed bits (api/lattices/uploads/packed-bits.ts). */
+export const PACKED_BITS_MEDIA_TYPE = 'application/x-catalytic-packed-bits';
+
+/** Stands for the map's id in the checks made before the map is stored. */
+const PENDING_MAP = '00000000-0000-4000-8000-000000000000';
+
 export class LatticeService {
   constructor(
     private readonly runtime: Runtime,
@@ -64,17 +74,46 @@ export class LatticeService {
     const plan = await this.plans.get(principal.planCode);
     checkLatticeAgainstPlan(checked.summary, plan, await this.plans.all());
     return withTenant(this.runtime.db, tenantId, async (trx) => {
-      if (plan.max_lattices >= 0) {
-        await lockTenant(trx, 'lattices', tenantId);
-        const count = await countLattices(trx, tenantId);
-        if (count >= plan.max_lattices) {
-          throw new AppError('plan_limit_exceeded', `The ${plan.name} plan allows ${plan.max_lattices} lattices`, {
-            extra: { limit: 'max_lattices', limit_value: plan.max_lattices, value: count + 1, plan: plan.code },
-          });
-        }
-      }
+      await this.checkLatticeCount(trx, tenantId, plan);
+      await checkObstacleMap(trx, tenantId, checked);
       return createLattice(trx, tenantId, name ?? null, checked);
     });
+  }
+
+  /**
+   * Stores an uploaded obstacle map and a lattice of its shape that references it, in one
+   * transaction: a map refused anywhere (format, plan, quota, a truncated body) stores nothing.
+   */
+  async createFromUpload(principal: Principal, options: { name?: string; boundary: Boundary; format: string }, decoded: DecodedMap, blobs: BlobStore): Promise<LatticeRow> {
+    const { tenantId } = principal;
+    const plan = await this.plans.get(principal.planCode);
+    // The shape comes from the header alone: a map larger than the plan allows is refused before its data is read.
+    const spec = { shape: decoded.shape, boundary: options.boundary, obstacles: { map: PENDING_MAP } };
+    const checked = checkParsedLattice(spec);
+    checkLatticeAgainstPlan(checked.summary, plan, await this.plans.all());
+    return withTenant(this.runtime.db, tenantId, async (trx) => {
+      await this.checkLatticeCount(trx, tenantId, plan);
+      const blob = await blobs.put(
+        trx,
+        tenantId,
+        plan,
+        { kind: 'obstacle_map', mediaType: PACKED_BITS_MEDIA_TYPE, meta: { shape: decoded.shape, format: options.format } },
+        decoded.bits,
+      );
+      if (blob.size !== Math.ceil(checked.summary.cells / 8)) throw new Error(`obstacle map ${blob.id} holds ${blob.size} bytes for ${checked.summary.cells} cells`);
+      return createLattice(trx, tenantId, options.name ?? null, checkParsedLattice({ ...spec, obstacles: { map: blob.id } }));
+    });
+  }
+
+  private async checkLatticeCount(trx: Knex.Transaction, tenantId: string, plan: Plan): Promise<void> {
+    if (plan.max_lattices < 0) return;
+    await lockTenant(trx, 'lattices', tenantId);
+    const count = await countLattices(trx, tenantId);
+    if (count >= plan.max_lattices) {
+      throw new AppError('plan_limit_exceeded', `The ${plan.name} plan allows ${plan.max_lattices} lattices`, {
+        extra: { limit: 'max_lattices', limit_value: plan.max_lattices, value: count + 1, plan: plan.code },
+      });
+    }
   }
 
   list(tenantId: string, options: { limit: number; after?: ListCursor }): Promise<{ rows: ListedLattice[]; next?: ListCursor }> {
@@ -99,6 +138,7 @@ export class LatticeService {
       if (Object.values(change).every((value) => value === undefined)) return updateLattice(trx, current, { name });
       const checked = checkParsedLattice(mergeLatticeSpec(current.spec, change));
       checkLatticeAgainstPlan(checked.summary, plan, plans);
+      await checkObstacleMap(trx, tenantId, checked);
       return updateLattice(trx, current, { name, checked });
     });
   }

@@ -28,7 +28,7 @@ export interface LatticeRow {
 }
 
 /** A row as listed: the spec's head (no obstacle list), and what kind of obstacles it has. */
-export type ListedLattice = LatticeRow & { obstacle_kind: 'none' | 'explicit' | 'procedural'; cursor_at: string };
+export type ListedLattice = LatticeRow & { obstacle_kind: 'none' | 'explicit' | 'procedural' | 'map'; cursor_at: string };
 
 /** What a submission reads of a lattice's current version: never its obstacle list. */
 export interface LatticeVersionHead {
@@ -186,7 +186,7 @@ export async function listLattices(
       ...LATTICE_COLUMNS,
       'v.spec as spec',
       trx.raw(
-        `case when v.blocked is not null then 'explicit' when jsonb_exists(v.spec, 'obstacles') then 'procedural' else 'none' end as obstacle_kind`,
+        `case when v.blocked is not null then 'explicit' when jsonb_exists(v.spec->'obstacles', 'map') then 'map' when jsonb_exists(v.spec, 'obstacles') then 'procedural' else 'none' end as obstacle_kind`,
       ),
       trx.raw(`to_char(l.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at`),
     )

@@ -35,8 +35,12 @@ function parseJson(text: string): unknown {
   }
 }
 
+/** Routes (`METHOD path`) whose bodies are uploads their handler streams and checks itself. */
+export const RAW_BODY_ROUTES: ReadonlySet<string> = new Set(['POST /api/lattices/upload']);
+
 export function jsonBody(limitBytes: number): ApiMiddleware {
   return async (ctx, next) => {
+    if (RAW_BODY_ROUTES.has(`${ctx.method} ${ctx.path}`)) return next();
     const hasBody = ctx.request.length > 0 || ctx.get('transfer-encoding') !== '';
     if (hasBody && ['POST', 'PUT', 'PATCH'].includes(ctx.method) && !ctx.request.is('application/json', '+json')) {
       throw new AppError('unsupported_media_type', 'Send the body as application/json');

@@ -27,6 +27,8 @@ export function planView(plan: Plan): z.infer<typeof PLAN> {
     max_job_runtime_ms: plan.max_job_runtime_ms,
     max_compute_units_per_job: plan.max_compute_units_per_job,
     compute_units_per_month: plan.compute_units_per_month,
+    max_storage_bytes: plan.max_storage_bytes,
+    stores_artefacts: plan.stores_artefacts,
   };
 }
 

@@ -1,10 +1,12 @@
 /**
  * `GET /api/usage?from=&to=`: the tenant's usage per UTC day (API calls, jobs by type, compute
- * cells and units) between two days, and this month's totals against the plan's monthly quotas.
+ * cells and units) between two days, this month's totals against the plan's monthly quotas, and the
+ * bytes of blobs kept against the storage quota.
  */
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import Router from '@koa/router';
 import { z } from 'zod';
+import { storedBytes } from '../../shared/blobs/index.ts';
 import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
 import { getPlan } from '../../shared/plans.ts';
@@ -43,6 +45,7 @@ const USAGE = z
         api_calls: QUOTA,
         jobs: QUOTA,
         compute_units: QUOTA.describe('Compute units charged this month (at acceptance) against compute_units_per_month'),
+        storage_bytes: QUOTA.describe('Bytes of blobs (uploaded maps, result artefacts) kept now, against max_storage_bytes'),
       }),
     }),
   })
@@ -85,9 +88,10 @@ export function usageRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<Ap
       // API calls are counted in memory and written about once a second: write this process's
       // pending ones (this call included) first, so the figures include them.
       await deps.identity.quota.flush(principal.tenantId);
-      const { points, month } = await withTenant(db, principal.tenantId, async (trx) => ({
+      const { points, month, stored } = await withTenant(db, principal.tenantId, async (trx) => ({
         points: await usageSeries(trx, principal.tenantId, from, to),
         month: await monthlyTotals(trx, principal.tenantId, today),
+        stored: await storedBytes(trx, principal.tenantId),
       }));
       const plan = await getPlan(db, principal.planCode);
       if (!plan) throw new Error(`No plan ${principal.planCode}`);
@@ -112,6 +116,7 @@ export function usageRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<Ap
             api_calls: quota(month[USAGE_METRICS.apiCalls] ?? 0, plan.api_calls_per_month),
             jobs: quota(totalJobs(month), plan.jobs_per_month),
             compute_units: quota(month[USAGE_METRICS.computeUnits] ?? 0, plan.compute_units_per_month),
+            storage_bytes: quota(stored, plan.max_storage_bytes),
           },
         },
       };

@@ -1,4 +1,10 @@
 /** `catalytic jobs list | show | cancel | watch` and `catalytic result <id>`. */
+import { createWriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Command } from 'commander';
 import { CatalyticApiError, isFinalStatus, JOB_STATUSES, type Job, type JobListQuery } from '../../client/index.ts';
 import { KernelTypeSchema } from '../../shared/lattice/schema.ts';
@@ -114,9 +120,19 @@ export function registerJobCommands(program: Command): void {
   clientCommand(program, 'result <id>', "print a completed job's result (a table on a terminal, else JSON)")
     .option('--format <format>', 'table or json (default: table on a terminal, else json)')
     .option('--table', 'same as --format table')
+    .option('--download <file>', 'save an artefact to a file instead, streamed: labels.npy, component_sizes.npy, path.npy (.bin for raw bytes)')
     .addHelpText('after', '\nExit codes: 0 printed, 1 the job failed or has no result yet, 3 the job was cancelled.')
     .action(
-      clientAction(async (session, id: string, options: { format?: string; table?: boolean }) => {
+      clientAction(async (session, id: string, options: { format?: string; table?: boolean; download?: string }) => {
+        if (options.download) {
+          const name = basename(options.download).replace(/\.[^.]*$/, '');
+          const raw = extname(options.download).toLowerCase() !== '.npy';
+          const response = await session.client.jobs.downloadArtefact(id, name, { format: raw ? 'raw' : 'npy' });
+          await pipeline(Readable.fromWeb(response.body! as WebReadableStream), createWriteStream(options.download));
+          const { size } = await stat(options.download);
+          session.note(`Saved ${name} (${size} bytes) to ${options.download}`);
+          return;
+        }
         const format = resultFormat(session, options.table ? 'table' : options.format);
         const job = await session.client.jobs.get(id);
         if (!isFinalStatus(job.status)) {

@@ -1,16 +1,22 @@
 /** `catalytic lattice create | list | show | delete`. */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { Readable } from 'node:stream';
 import type { Command } from 'commander';
-import type { Lattice } from '../../client/index.ts';
+import type { Lattice, LatticeUploadOptions } from '../../client/index.ts';
 import { type LatticeFlags, latticeSpecFromFlags } from './arguments.ts';
 import { formatCount, formatTime, renderFields } from './format.ts';
 import { listPages, type PagingFlags, printPage, withPagingOptions } from './list-pages.ts';
 import { withLatticeOptions } from './lattice-options.ts';
+import { UsageError } from './cli-errors.ts';
 import { clientAction, clientCommand } from './session.ts';
 
 function obstaclesText(lattice: Lattice): string {
   const obstacles = lattice.spec.obstacles;
   if (!obstacles) return 'none';
   if ('density' in obstacles) return `procedural, density ${obstacles.density}, seed ${obstacles.seed}`;
+  if ('map' in obstacles) return `uploaded map ${obstacles.map}`;
   return `${formatCount(obstacles.blocked.length)} explicit blocked cells`;
 }
 
@@ -64,6 +70,32 @@ export function registerLatticeCommands(program: Command): void {
       );
     }),
   );
+
+  clientCommand(lattice, 'upload <file>', 'upload an obstacle map (.png: dark pixels blocked; .npy: bool or uint8, nonzero blocked; else packed bits with --shape) as a new lattice')
+    .option('--format <format>', 'png, npy or bits (default: from the file name)')
+    .option('--shape <sides>', 'packed bits only: the sides, e.g. 64x64')
+    .option('--boundary <boundary>', 'open or periodic', 'open')
+    .option('--name <name>', 'a name for people')
+    .action(
+      clientAction(async (session, file: string, options: { format?: string; shape?: string; boundary: string; name?: string }) => {
+        const format = (options.format ?? (extname(file).toLowerCase() === '.png' ? 'png' : extname(file).toLowerCase() === '.npy' ? 'npy' : 'bits')) as LatticeUploadOptions['format'];
+        if (!['png', 'npy', 'bits'].includes(format)) throw new UsageError(`--format must be png, npy or bits, not ${format}`);
+        if (format === 'bits' && !options.shape) throw new UsageError('packed bits need their shape: --shape 64x64');
+        if (options.boundary !== 'open' && options.boundary !== 'periodic') throw new UsageError('--boundary must be open or periodic');
+        const { size } = await stat(file);
+        // Streamed from disk: a map of any size is never read whole into memory.
+        const data = Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>;
+        const created = await session.client.lattices.upload(data, {
+          format,
+          length: size,
+          boundary: options.boundary,
+          ...(options.shape ? { shape: options.shape.split(/[x,]/).map(Number) } : {}),
+          ...(options.name ? { name: options.name } : {}),
+        });
+        if (session.json) session.printJson(created);
+        else session.out(latticeFields(created));
+      }),
+    );
 
   clientCommand(lattice, 'show <id>', 'show a lattice and its spec')
     .action(

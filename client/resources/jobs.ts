@@ -7,6 +7,22 @@ import { parseEventStream } from '../sse.ts';
 import { isFinalStatus, type Job, type JobEvent, type JobListQuery, type JobPage, type JobSubmission, type JobSummary, type KernelResultByType, type SubmittedJob } from '../types.ts';
 import { everyItem } from '../paging.ts';
 
+/** An artefact of a job (GET /api/jobs/:id/artefacts). */
+export interface JobArtefact {
+  name: string;
+  dtype: string;
+  shape: number[];
+  size: number;
+  sha256: string;
+  links: { npy: string; raw: string };
+}
+
+export interface JobArtefactList {
+  data: JobArtefact[];
+  stored: boolean;
+  note?: string;
+}
+
 const path = (id: string) => `/api/jobs/${encodeURIComponent(id)}`;
 
 /** Options of {@link JobsResource.submit}. */
@@ -82,6 +98,24 @@ export class JobsResource {
   /** A completed job's result (409 `job_not_finished` before it completes). */
   async result<T extends KernelType = KernelType>(id: string): Promise<KernelResultByType[T]> {
     return (await this.http.request<KernelResultByType[T]>('GET', `${path(id)}/result`)).body;
+  }
+
+  /** A job's full results (labels, sizes, path) with sizes and links; `stored: false` when the plan keeps none. */
+  async artefacts(id: string): Promise<JobArtefactList> {
+    return (await this.http.request<JobArtefactList>('GET', `${path(id)}/artefacts`)).body;
+  }
+
+  /**
+   * Downloads an artefact as a stream (`.npy` by default, or `raw` little-endian bytes), never
+   * held whole: the answer's `body` is a web ReadableStream. `start` resumes from that byte (206).
+   */
+  async downloadArtefact(id: string, name: string, options: { format?: 'npy' | 'raw'; start?: number; signal?: AbortSignal } = {}): Promise<Response> {
+    return this.http.stream('GET', `${path(id)}/artefacts/${encodeURIComponent(name)}`, {
+      query: { format: options.format ?? 'npy' },
+      accept: 'application/x-npy, application/octet-stream, application/problem+json',
+      headers: options.start ? { range: `bytes=${options.start}-` } : {},
+      signal: options.signal,
+    });
   }
 
   /**

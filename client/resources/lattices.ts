@@ -5,6 +5,18 @@ import { everyItem } from '../paging.ts';
 
 const path = (id: string) => `/api/lattices/${encodeURIComponent(id)}`;
 
+/** How an uploaded obstacle map is given. */
+export interface LatticeUploadOptions {
+  /** `png` (2-D), `npy` (bool or uint8) or `bits` (packed, with `shape`). */
+  format: 'png' | 'npy' | 'bits';
+  /** Packed bits only: one side per axis, axis 0 first. */
+  shape?: number[];
+  name?: string;
+  boundary?: 'open' | 'periodic';
+  /** Bytes of `data`, sent as Content-Length (a stream without it is sent chunked). */
+  length?: number;
+}
+
 export class LatticesResource {
   constructor(private readonly http: HttpClient) {}
 
@@ -36,6 +48,23 @@ export class LatticesResource {
 
   async delete(id: string): Promise<void> {
     await this.http.request('DELETE', path(id));
+  }
+
+  /**
+   * Uploads an obstacle map and stores a lattice of its shape that uses it (201): a PNG (2-D, dark
+   * pixels blocked), a NumPy `.npy` of bool or uint8 (nonzero blocked), or packed bits with their
+   * `shape`. `data` may be a stream (read once, never held whole); give its `length` when known.
+   */
+  async upload(data: Uint8Array | ReadableStream<Uint8Array>, options: LatticeUploadOptions): Promise<Lattice> {
+    const contentType = { png: 'image/png', npy: 'application/x-npy', bits: 'application/octet-stream' }[options.format];
+    const query = {
+      format: options.format,
+      shape: options.shape?.join(','),
+      name: options.name,
+      boundary: options.boundary,
+    };
+    const length = options.length ?? (data instanceof Uint8Array ? data.byteLength : undefined);
+    return (await this.http.request<Lattice>('POST', '/api/lattices/upload', { query, rawBody: { data, contentType, length } })).body;
   }
 
   /**

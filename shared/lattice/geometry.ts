@@ -112,5 +112,7 @@ export function isBlockedBy(obstacles: ObstacleRule, index: number): boolean {
       return isProcedurallyBlocked(index, obstacles.threshold, obstacles.offset);
     case 'explicit':
       return sortedHas(obstacles.blocked, index);
+    case 'map':
+      return ((obstacles.bits[Math.floor(index / 8)]! >>> index % 8) & 1) === 1;
   }
 }

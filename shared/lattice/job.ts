@@ -102,11 +102,12 @@ export interface ResolvedJob<T extends KernelType = KernelType> {
  * @param type - the job type
  * @param spec - the lattice spec, untrusted
  * @param params - the job parameters, untrusted
+ * @param map - the packed bits of the spec's uploaded obstacle map, when it names one
  * @throws LatticeValidationError naming the code and field at fault; parameter fields start with `params.`
  */
-export function resolveJob<T extends KernelType>(type: T, spec: unknown, params: unknown): ResolvedJob<T> {
+export function resolveJob<T extends KernelType>(type: T, spec: unknown, params: unknown, map?: Uint8Array): ResolvedJob<T> {
   checkType(type);
-  const lattice = resolveLattice(spec);
+  const lattice = resolveLattice(spec, map);
   return { lattice, params: resolveParams(type, lattice, params) };
 }
 

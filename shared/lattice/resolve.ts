@@ -20,7 +20,7 @@ export interface LatticeSummary {
   shape: number[];
   cells: number;
   boundary: Boundary;
-  obstacles: 'none' | 'explicit' | 'procedural';
+  obstacles: 'none' | 'explicit' | 'procedural' | 'map';
 }
 
 /**
@@ -91,7 +91,7 @@ function summaryOf(spec: LatticeSpec, shape: number[], cells: number): LatticeSu
     shape,
     cells,
     boundary: spec.boundary,
-    obstacles: spec.obstacles === undefined ? 'none' : 'blocked' in spec.obstacles ? 'explicit' : 'procedural',
+    obstacles: spec.obstacles === undefined ? 'none' : 'blocked' in spec.obstacles ? 'explicit' : 'map' in spec.obstacles ? 'map' : 'procedural',
   };
 }
 
@@ -118,9 +118,10 @@ export function countCells(input: unknown): number {
  * Validates a spec and resolves it into a {@link Lattice} ready for the kernels. An explicit
  * obstacle list becomes a sorted array of indices (cost: its length, not the lattice's size).
  *
+ * @param map - the packed bits of the spec's uploaded obstacle map, when it names one
  * @throws LatticeValidationError when the spec is not valid
  */
-export function resolveLattice(input: unknown): Lattice {
+export function resolveLattice(input: unknown, map?: Uint8Array): Lattice {
   const spec = parseSpec(input);
   const { shape, cells } = measure(spec);
   const strides = stridesOf(shape);
@@ -130,13 +131,20 @@ export function resolveLattice(input: unknown): Lattice {
     dimensions: shape.length,
     cells,
     boundary: spec.boundary,
-    obstacles: resolveObstacles(spec, strides),
+    obstacles: resolveObstacles(spec, strides, cells, map),
   };
 }
 
-function resolveObstacles(spec: LatticeSpec, strides: readonly number[]): ObstacleRule {
+function resolveObstacles(spec: LatticeSpec, strides: readonly number[], cells: number, map: Uint8Array | undefined): ObstacleRule {
   const obstacles = spec.obstacles;
   if (obstacles === undefined) return { kind: 'none' };
+  if ('map' in obstacles) {
+    if (!map) throw new LatticeValidationError('lattice_invalid', 'obstacles.map', `the obstacle map ${obstacles.map} is not loaded`);
+    if (map.byteLength !== Math.ceil(cells / 8)) {
+      throw new LatticeValidationError('lattice_invalid', 'obstacles.map', `the obstacle map holds ${map.byteLength * 8} bits for ${cells} cells`);
+    }
+    return { kind: 'map', bits: map };
+  }
   if ('density' in obstacles) {
     return {
       kind: 'procedural',

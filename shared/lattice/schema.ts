@@ -55,10 +55,18 @@ export const ProceduralObstaclesSchema = z
     'Obstacles from the public rule: cell i is blocked iff lowbias32((i + imul(seed, 0x9e3779b9)) >>> 0) < floor(density * 2^32)',
   );
 
-/** Either kind of obstacles. */
+/** Obstacles from an uploaded map (POST /api/lattices/upload). */
+export const MapObstaclesSchema = z
+  .object({
+    map: z.uuid().describe('Id of the uploaded obstacle map (a blob of packed bits, one per cell, 1 = blocked)'),
+  })
+  .strict()
+  .describe('Obstacles from an uploaded map; its shape must be the lattice\'s');
+
+/** Any kind of obstacles. */
 export const ObstaclesSchema = z
-  .union([ExplicitObstaclesSchema, ProceduralObstaclesSchema])
-  .describe('Blocked cells, explicit or procedural; none when absent');
+  .union([ExplicitObstaclesSchema, ProceduralObstaclesSchema, MapObstaclesSchema])
+  .describe('Blocked cells, explicit, procedural or an uploaded map; none when absent');
 
 /** Boundary condition on every axis. */
 export const BoundarySchema = z

@@ -102,6 +102,14 @@ export type ObstacleRule =
       readonly kind: 'explicit';
       /** Row-major indices of the blocked cells, sorted ascending, without duplicates. */
       readonly blocked: Float64Array;
+    }
+  | {
+      readonly kind: 'map';
+      /**
+       * An uploaded map, one bit per cell in row-major order: cell i is blocked when bit `i & 7`
+       * of byte `i >> 3` is 1 (numpy's `packbits(…, bitorder='little')`). Usually shared memory.
+       */
+      readonly bits: Uint8Array;
     };
 
 /**

@@ -88,5 +88,7 @@ export const PLAN = z
     max_job_runtime_ms: z.number().int(),
     max_compute_units_per_job: z.number().int().describe('Most compute units one job may cost (see docs/plans-and-limits.md)'),
     compute_units_per_month: z.number().int().describe("Compute units the tenant's jobs may cost per month"),
+    max_storage_bytes: z.number().int().describe('Bytes of uploaded maps and result artefacts the tenant may keep'),
+    stores_artefacts: z.boolean().describe('Whether jobs keep full results (paths, labels, fields) as downloadable artefacts'),
   })
   .openapi('Plan', { description: 'A plan and its limits; -1 means unlimited' });

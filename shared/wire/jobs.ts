@@ -106,7 +106,7 @@ export const LatticeSchema = z
 export const LatticeSummarySchema = LatticeSchema.omit({ spec: true })
   .extend({
     boundary: z.enum(['open', 'periodic']),
-    obstacles: z.enum(['none', 'explicit', 'procedural']).describe('How cells are blocked; GET the lattice for the spec'),
+    obstacles: z.enum(['none', 'explicit', 'procedural', 'map']).describe('How cells are blocked; GET the lattice for the spec'),
   })
   .openapi('LatticeSummary');
 

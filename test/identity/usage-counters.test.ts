@@ -68,6 +68,8 @@ describe('usage counters', () => {
     await recordUsage(env.db, tenant.tenantId, jobsMetric('diffusion'), 2, today);
     await recordUsage(env.db, tenant.tenantId, 'compute_cells', 5_000, today);
     await recordUsage(env.db, tenant.tenantId, jobsMetric('diffusion'), 40, lastMonth);
+    // Storage is what the tenant's blobs hold now.
+    await env.db('blobs').insert({ tenant_id: tenant.tenantId, kind: 'obstacle_map', media_type: 'application/octet-stream', backend: 'postgres', size: 4321 });
     await api.deps.identity.quota.flush();
     const calls = await apiCalls(tenant.tenantId);
 
@@ -95,6 +97,7 @@ describe('usage counters', () => {
       api_calls: { used: calls + 1, limit: 10_000, remaining: 10_000 - calls - 1 },
       jobs: { used: 5, limit: 5_000, remaining: 4_995 },
       compute_units: { used: 0, limit: 100_000_000_000, remaining: 100_000_000_000 },
+      storage_bytes: { used: 4321, limit: 2 ** 30, remaining: 2 ** 30 - 4321 },
     });
 
     // Without a range: this month so far.

@@ -119,6 +119,7 @@ describe('retention', () => {
       deliveries: arranged.dropDeliveries.length,
       refreshTokens: arranged.dropRefreshTokens.length,
       latticeVersions: 0,
+      blobs: 0,
     });
     const tokenIds = (await env.db('refresh_tokens').select<Array<{ id: string }>>('id')).map((r) => r.id);
     expect(tokenIds.sort()).toEqual([...arranged.keepRefreshTokens].sort());
@@ -134,7 +135,7 @@ describe('retention', () => {
     expect(pending).toEqual({ job_id: null });
 
     // A second pass finds nothing more.
-    expect(await applyRetention(env.db, { batchSize: 2 })).toEqual({ jobs: 0, deliveries: 0, refreshTokens: 0, latticeVersions: 0 });
+    expect(await applyRetention(env.db, { batchSize: 2 })).toEqual({ jobs: 0, deliveries: 0, refreshTokens: 0, latticeVersions: 0, blobs: 0 });
   });
 
   it('runs as the scheduler’s retention task', async () => {
@@ -142,7 +143,7 @@ describe('retention', () => {
     const scheduler = new SchedulerService(runtime);
     try {
       const result = await scheduler.runTask('retention');
-      expect(result).toEqual({ jobs: 0, deliveries: 0, refreshTokens: 0, latticeVersions: 0, queueEntries: 0 });
+      expect(result).toEqual({ jobs: 0, deliveries: 0, refreshTokens: 0, latticeVersions: 0, blobs: 0, queueEntries: 0 });
     } finally {
       await scheduler.close();
     }

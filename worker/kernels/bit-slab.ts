@@ -82,6 +82,7 @@ export function fillObstacles(
   tick: (done: number) => void,
 ): void {
   if (obstacles.kind === 'explicit') presetExplicitObstacles(bits, slab, obstacles.blocked, open);
+  if (obstacles.kind === 'map') presetMapObstacles(bits, slab, obstacles.bits, open);
   if (obstacles.kind !== 'procedural') return;
   const { threshold, offset } = obstacles;
   const words = Math.ceil(slab.cells / 32);
@@ -99,6 +100,19 @@ export function fillObstacles(
       }
       bits[w] = word;
     }
+  }
+  clearOpen(bits, slab, open);
+}
+
+/**
+ * Sets a slab's blocked bits from an uploaded map (packed bits, 1 = blocked, global indices).
+ *
+ * @param open - global indices that stay open whatever the map says
+ */
+export function presetMapObstacles(bits: Int32Array, slab: Slab, map: Uint8Array, open: readonly number[]): void {
+  for (let local = 0; local < slab.cells; local++) {
+    const cell = slab.lo + local;
+    if ((map[Math.floor(cell / 8)]! >>> cell % 8) & 1) setBit(bits, local);
   }
   clearOpen(bits, slab, open);
 }

@@ -170,7 +170,7 @@ export class KernelPool {
       if (this.currentState !== 'running') {
         throw new KernelError('pool_closed', `the kernel pool is ${this.currentState}, not running`);
       }
-      const job = resolveJob(type, spec, params);
+      const job = resolveJob(type, spec, params, options.obstacleMap);
       inline = this.runsInline(job.lattice, job.params, options.threads ?? 'auto');
       const threads = inline ? 1 : this.planThreads(type, job.lattice, options.threads ?? 'auto');
       control = JobControl.create(threads);

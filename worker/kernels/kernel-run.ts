@@ -21,6 +21,8 @@ export interface KernelRunOptions {
    * @defaultValue 'auto'
    */
   strategy?: 'auto' | 'bfs';
+  /** The packed bits of the uploaded obstacle map the spec names (shared memory, read by every slab thread). */
+  obstacleMap?: Uint8Array;
 }
 
 /** How a run went, for metrics and benchmarks. */

@@ -5,7 +5,7 @@
  * word (32 consecutive indices, one store). Explicit obstacles are set for the whole slab at
  * once (the list is sorted and bounded), and the job's own cells stay open whatever the rule says.
  */
-import { presetExplicitObstacles } from './bit-slab.ts';
+import { presetExplicitObstacles, presetMapObstacles } from './bit-slab.ts';
 import type { Slab } from './slabs.ts';
 import type { Lattice } from '../../shared/lattice/types.ts';
 
@@ -52,6 +52,7 @@ export class ObstaclePlanes {
     this.offset = obstacles.kind === 'procedural' ? obstacles.offset : 0;
     if (obstacles.kind !== 'procedural') {
       if (obstacles.kind === 'explicit') presetExplicitObstacles(bits, slab, obstacles.blocked, open);
+      if (obstacles.kind === 'map') presetMapObstacles(bits, slab, obstacles.bits, open);
       this.ready.fill(1);
     }
   }

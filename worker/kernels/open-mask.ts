@@ -2,7 +2,7 @@
  * Materialises the open cells of a run of lines into bit planes, 1 for open and 0 for blocked,
  * in one tight pass: the procedural hash over consecutive indices, 16 cells at a time in
  * WebAssembly SIMD (open-mask-wasm.ts) and without a branch, explicit obstacles cleared from
- * their sorted list, and a job's own cells opened last. Kernels that read every cell fill one row at a time
+ * their sorted list, an uploaded map's blocked bits cleared, and a job's own cells opened last. Kernels that read every cell fill one row at a time
  * and then only read words.
  *
  * Layout: line k (cells `[start + k·lineCells, start + (k+1)·lineCells)`) takes the words
@@ -48,7 +48,23 @@ export function fillOpenLines(
     const blocked = obstacles.blocked;
     for (let k = sortedLowerBound(blocked, start); k < blocked.length && blocked[k]! < end; k++) setCell(words, blocked[k]! - start, lineCells, perLine, 0);
   }
+  if (obstacles.kind === 'map') {
+    for (let k = 0; k < lines; k++) clearMapLine(words, k * perLine, obstacles.bits, start + k * lineCells, lineCells);
+  }
   for (const cell of open) if (cell >= start && cell < end) setCell(words, cell - start, lineCells, perLine, 1);
+}
+
+/** Clears the blocked cells of one line (global cells `[from, from + cells)`) read from a packed map. */
+function clearMapLine(words: Int32Array, at: number, bits: Uint8Array, from: number, cells: number): void {
+  for (let x = 0; x < cells; x += 32) {
+    const count = Math.min(32, cells - x);
+    let blocked = 0;
+    for (let b = 0; b < count; b++) {
+      const cell = from + x + b;
+      blocked |= ((bits[Math.floor(cell / 8)]! >>> cell % 8) & 1) << b;
+    }
+    words[at + (x >>> 5)]! &= ~blocked;
+  }
 }
 
 function fillAllOpen(words: Int32Array, lineCells: number, lines: number): void {
@@ -127,6 +143,13 @@ export function fillOpenBytes(mask: Uint8Array, at: number, start: number, count
   if (obstacles.kind === 'explicit') {
     const blocked = obstacles.blocked;
     for (let k = sortedLowerBound(blocked, start); k < blocked.length && blocked[k]! < end; k++) mask[at + blocked[k]! - start] = 0;
+  }
+  if (obstacles.kind === 'map') {
+    const bits = obstacles.bits;
+    for (let i = 0; i < count; i++) {
+      const cell = start + i;
+      if ((bits[Math.floor(cell / 8)]! >>> cell % 8) & 1) mask[at + i] = 0;
+    }
   }
   for (const cell of open) if (cell >= start && cell < end) mask[at + cell - start] = 1;
 }

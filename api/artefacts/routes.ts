@@ -1,0 +1,138 @@
+/**
+ * Job artefacts (docs/http-api.md › Artefacts): `GET /api/jobs/:id/artefacts` lists a job's full
+ * results with sizes; `GET /api/jobs/:id/artefacts/:name` downloads one as `.npy` (np.load reads it
+ * unchanged) or raw little-endian bytes, streamed from the blob store a chunk at a time, with
+ * Content-Length, ETag, one HTTP Range, and gzip when asked for.
+ */
+import { Readable } from 'node:stream';
+import { createGzip } from 'node:zlib';
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import Router from '@koa/router';
+import { z } from 'zod';
+import { withTenant } from '../../shared/db.ts';
+import { AppError } from '../../shared/errors.ts';
+import { npyHeader } from '../../shared/blobs/npy-header.ts';
+import { defineRoute } from '../routing.ts';
+import type { ApiDeps, ApiState } from '../state.ts';
+import { parseRange } from './byte-range.ts';
+import { type ArtefactRow, jobExists, listArtefacts } from './store.ts';
+
+const TAGS = ['Jobs'];
+const READ = { scopes: ['jobs:read'] } as const;
+
+const JobParams = z.object({ id: z.uuid() });
+const ArtefactParams = z.object({ id: z.uuid(), name: z.string().regex(/^[a-z_]{1,40}$/) });
+const DownloadQuery = z
+  .object({ format: z.enum(['npy', 'raw']).default('npy').describe('npy: a NumPy file; raw: the little-endian array bytes alone') })
+  .strict();
+
+const ArtefactSchema = z
+  .object({
+    name: z.string().describe('labels, component_sizes or path'),
+    dtype: z.string().describe("NumPy dtype string, e.g. '<u4'"),
+    shape: z.array(z.number().int()),
+    size: z.number().int().describe('Bytes of the raw array (the .npy adds its header)'),
+    sha256: z.string().describe('Of the raw bytes'),
+    links: z.object({ npy: z.string(), raw: z.string() }),
+  })
+  .openapi('Artefact');
+const ArtefactListSchema = z
+  .object({
+    data: z.array(ArtefactSchema),
+    stored: z.boolean().describe("false when the tenant's plan keeps no artefacts: the job's result is its summary only"),
+    note: z.string().optional(),
+  })
+  .openapi('ArtefactList');
+
+function artefactJson(jobId: string, row: ArtefactRow): z.infer<typeof ArtefactSchema> {
+  const base = `/api/jobs/${jobId}/artefacts/${row.name}`;
+  return { name: row.name, dtype: row.meta.dtype, shape: row.meta.shape, size: row.size, sha256: row.sha256, links: { npy: `${base}?format=npy`, raw: `${base}?format=raw` } };
+}
+
+export function artefactRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiState> {
+  const router = new Router<ApiState>();
+  const { db } = deps.runtime;
+
+  defineRoute(router, registry, deps, {
+    method: 'get',
+    path: '/api/jobs/:id/artefacts',
+    summary: "A job's full results (label array, path, sizes) with their sizes and download links",
+    tags: TAGS,
+    auth: READ,
+    params: JobParams,
+    responses: { 200: { description: 'The artefacts', schema: ArtefactListSchema } },
+    async handler(ctx, { params, principal }) {
+      const plan = await deps.identity.plans.get(principal.planCode);
+      const rows = await withTenant(db, principal.tenantId, async (trx) => {
+        if (!(await jobExists(trx, principal.tenantId, params.id))) throw new AppError('not_found', `No job ${params.id}`);
+        return listArtefacts(trx, principal.tenantId, params.id);
+      });
+      ctx.body = {
+        data: rows.map((row) => artefactJson(params.id, row)),
+        stored: plan.stores_artefacts,
+        ...(plan.stores_artefacts ? {} : { note: `The ${plan.name} plan stores no artefacts: the job's result is its summary only` }),
+      };
+    },
+  });
+
+  defineRoute(router, registry, deps, {
+    method: 'get',
+    path: '/api/jobs/:id/artefacts/:name',
+    summary: 'Download an artefact as .npy or raw little-endian bytes (Range, ETag, gzip)',
+    tags: TAGS,
+    auth: READ,
+    params: ArtefactParams,
+    query: DownloadQuery,
+    responses: {
+      200: { description: 'The whole artefact', contentType: 'application/octet-stream', schema: z.string().openapi({ format: 'binary' }) },
+      206: { description: 'The range asked for', contentType: 'application/octet-stream', schema: z.string().openapi({ format: 'binary' }) },
+      304: { description: 'Unchanged (If-None-Match)' },
+      416: { description: 'The range lies outside the artefact' },
+    },
+    async handler(ctx, { params, query, principal }) {
+      const row = await withTenant(db, principal.tenantId, async (trx) => {
+        if (!(await jobExists(trx, principal.tenantId, params.id))) throw new AppError('not_found', `No job ${params.id}`);
+        return (await listArtefacts(trx, principal.tenantId, params.id)).find((a) => a.name === params.name);
+      });
+      if (!row) throw new AppError('not_found', `Job ${params.id} has no artefact ${params.name}`);
+      const header = query.format === 'npy' ? npyHeader(row.meta) : Buffer.alloc(0);
+      const total = header.length + row.size;
+      const etag = `"${row.sha256}-${query.format}"`;
+      ctx.set('ETag', etag);
+      ctx.set('Accept-Ranges', 'bytes');
+      ctx.set('Content-Disposition', `attachment; filename="${params.name}.${query.format === 'npy' ? 'npy' : 'bin'}"`);
+      ctx.type = query.format === 'npy' ? 'application/x-npy' : 'application/octet-stream';
+      if (ctx.get('if-none-match') === etag) {
+        ctx.status = 304;
+        return;
+      }
+      // If-Range with another validator: the file changed, send it whole.
+      const ifRange = ctx.get('if-range');
+      const range = ifRange && ifRange !== etag ? undefined : parseRange(ctx.get('range') || undefined, total);
+      const { start, end } = range ?? { start: 0, end: total - 1 };
+      const blobs = deps.blobs;
+      async function* bytes(): AsyncIterable<Buffer> {
+        if (start < header.length) yield header.subarray(start, Math.min(header.length, end + 1));
+        const from = Math.max(0, start - header.length);
+        const to = end - header.length;
+        if (to >= from && row!.size > 0) yield* blobs.read({ tenant_id: row!.tenant_id, id: row!.blob_id, size: row!.size }, { start: from, end: to });
+      }
+      const stream = Readable.from(bytes());
+      if (range) {
+        ctx.status = 206;
+        ctx.set('Content-Range', `bytes ${start}-${end}/${total}`);
+      }
+      if (!range && ctx.acceptsEncodings('gzip', 'identity') === 'gzip') {
+        ctx.set('Content-Encoding', 'gzip');
+        ctx.vary('Accept-Encoding');
+        ctx.body = stream.pipe(createGzip());
+        return;
+      }
+      ctx.vary('Accept-Encoding');
+      ctx.body = stream;
+      ctx.length = end - start + 1;
+    },
+  });
+
+  return router;
+}
