@@ -156,6 +156,11 @@ export class JobsService {
     return { kind: outcome.kind, row: outcome.row };
   }
 
+  /** Sends first attempts of webhook deliveries written by a committed transaction. */
+  dispatch(deliveryIds: readonly string[]): Promise<void> {
+    return this.dispatcher.dispatch(deliveryIds);
+  }
+
   /** The job's body and, once completed, its result (one round trip; see job-reads.ts). */
   read(tenantId: string, jobId: string): Promise<JobBody | undefined> {
     return readJobWithResult(this.runtime.db, tenantId, jobId);

@@ -27,6 +27,10 @@ export interface NewJob {
   maxAttempts: number;
   idempotencyKey: string | null;
   requestHash: string | null;
+  /** The batch it belongs to, and the chunk entry that carries it (docs/architecture.md › Batches). */
+  batchId?: string | null;
+  batchIndex?: number | null;
+  queueEntry?: string | null;
 }
 
 /** Columns `insertJobs` reads back: all but the lattice and parameters, which the caller has. */
@@ -51,6 +55,9 @@ const INSERTED_COLUMN_NAMES = [
   'finished_at',
   'queue_wait_ms',
   'run_ms',
+  'batch_id',
+  'batch_index',
+  'queue_entry',
   'created_at',
   'updated_at',
 ] as const satisfies ReadonlyArray<Exclude<keyof JobRow, 'lattice' | 'params'>>;
@@ -96,6 +103,9 @@ export async function insertJobs(trx: Knex.Transaction, jobs: readonly NewJob[])
       max_attempts: job.maxAttempts,
       idempotency_key: job.idempotencyKey,
       request_hash: job.requestHash,
+      batch_id: job.batchId ?? null,
+      batch_index: job.batchIndex ?? null,
+      queue_entry: job.queueEntry ?? null,
     })),
   );
   // The same upsert as `recordUsage`, joined to the insert so a batch costs one round trip.

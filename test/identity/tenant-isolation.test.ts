@@ -4,13 +4,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { TENANT_TABLES as TENANT_TABLES_0006 } from '../../migrations/0006_row_level_security.ts';
 import { TENANT_TABLES_0008 } from '../../migrations/0008_plan_requests_compute.ts';
 import { TENANT_TABLES_0009 } from '../../migrations/0009_lattice_versions_result_summaries.ts';
+import { TENANT_TABLES_0013 } from '../../migrations/0013_batches.ts';
 import { APP_ROLE, withTenant } from '../../shared/db.ts';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
 import { createApiKey, IDENTITY_TEST_ENV, login, type RegisteredTenant, registerTenant } from '../support/identity.ts';
 import { insertLattice } from '../support/lattices.ts';
 
-const TENANT_TABLES = [...TENANT_TABLES_0006, ...TENANT_TABLES_0008, ...TENANT_TABLES_0009];
+const TENANT_TABLES = [...TENANT_TABLES_0006, ...TENANT_TABLES_0008, ...TENANT_TABLES_0009, ...TENANT_TABLES_0013];
 
 
 const env = useTestEnvironment(IDENTITY_TEST_ENV);
