@@ -16,6 +16,7 @@ import * as identityHardening from './0010_identity_hardening.ts';
 import * as jobMemory from './0011_job_memory.ts';
 import * as operatorPlanRequests from './0012_operator_plan_requests.ts';
 import * as batches from './0013_batches.ts';
+import * as jobLabels from './0014_job_labels.ts';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -36,4 +37,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0011_job_memory', jobMemory],
   ['0012_operator_plan_requests', operatorPlanRequests],
   ['0013_batches', batches],
+  ['0014_job_labels', jobLabels],
 ];

@@ -53,6 +53,8 @@ export function parseBatchItems(body: SubmitBatchInput): { inputs: Array<ParsedI
       ...item,
       type: item.type ?? body.defaults?.type,
       params: { ...body.defaults?.params, ...item.params },
+      // The batch's labels, then the job's own (checked together: at most 16).
+      ...(body.labels || item.labels ? { labels: { ...body.labels, ...(item.labels as object | undefined) } } : {}),
       ...(own ? {} : body.lattice_id !== undefined ? { lattice_id: body.lattice_id } : { lattice: body.lattice }),
     };
     const parsed = SubmitJobBody.safeParse(merged);

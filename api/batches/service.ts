@@ -15,7 +15,6 @@ import type { CheckedLattice } from '../../shared/lattice/resolve.ts';
 import { jobsSubmitted } from '../../shared/metrics.ts';
 import type { Plan } from '../../shared/plans.ts';
 import type { QueuedChunkRef, QueuedJobRef } from '../../shared/queues/producer.ts';
-import { pipelineChannels } from '../../shared/queues/names.ts';
 import type { Runtime } from '../../shared/runtime.ts';
 import { recordUsage, USAGE_METRICS } from '../../shared/usage.ts';
 import type { SubmitBatchInput } from '../../shared/wire/batches.ts';
@@ -23,9 +22,10 @@ import type { SubmitJobInput } from '../../shared/wire/jobs.ts';
 import type { JobsService } from '../jobs/jobs-service.ts';
 import { computeQuotaExceeded, computeRoom, jobsRoom, quotaExceeded } from '../jobs/submit-quota.ts';
 import { checkJobContent } from '../jobs/submit-writer.ts';
+import { cancelJobsWhere } from '../jobs/bulk-cancel.ts';
 import { currentVersionHeads } from '../lattices/store.ts';
 import { batchInvalid, type ItemProblem, itemProblem, parseBatchItems } from './items.ts';
-import { type BatchRow, batchJobIds, cancelBatchJobs, findBatch, findBatchByKey, insertBatch } from './store.ts';
+import { type BatchRow, batchJobIds, findBatch, findBatchByKey, insertBatch } from './store.ts';
 
 export interface SubmittedBatch {
   batch: BatchRow;
@@ -123,6 +123,7 @@ export class BatchesService {
       requestHash: null,
       batchId,
       batchIndex: index,
+      labels: input.labels ?? null,
     };
   }
 
@@ -210,15 +211,13 @@ export class BatchesService {
    * ones stop within a second. Cancelling a finished batch changes nothing.
    */
   async cancel(tenantId: string, batchId: string): Promise<{ cancelled: number; stopping: number }> {
-    const { db, redis, config, logger } = this.runtime;
+    const { db } = this.runtime;
     const outcome = await withTenant(db, tenantId, async (trx) => {
       if (!(await findBatch(trx, tenantId, batchId))) throw new AppError('not_found', `No batch ${batchId}`);
-      return cancelBatchJobs(trx, tenantId, batchId);
+      // A batch holds at most MAX_BATCH_JOBS jobs: one call cancels them all.
+      return cancelJobsWhere(trx, tenantId, { batchId });
     });
-    await this.jobs.dispatch(outcome.deliveryIds);
-    const channel = pipelineChannels(config.REDIS_PREFIX).cancel;
-    // The flags are in the rows: a worker that misses a message finds them at its next heartbeat.
-    await Promise.all(outcome.stopping.map((id) => redis.publish(channel, id))).catch((err: unknown) => logger.warn({ err, batchId }, 'could not publish cancel requests'));
+    await this.jobs.afterBulkCancel(outcome);
     return { cancelled: outcome.cancelled, stopping: outcome.stopping.length };
   }
 }

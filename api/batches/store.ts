@@ -6,10 +6,7 @@
 import type { Knex } from 'knex';
 import type { ListCursor } from '../../shared/list-cursor.ts';
 import { JOB_BODY_COLUMNS, type JobBodyFields } from '../../shared/jobs/job-body.ts';
-import { JOB_STATUSES, type JobRow, type JobStatus } from '../../shared/jobs/types.ts';
-import { insertJobEventDeliveries, jobEventType, type JobEvent, subscribedWebhookIds } from '../../shared/webhooks/job-events.ts';
-import { jobBody } from '../../shared/jobs/job-body.ts';
-import { takeBatchDeliveries } from '../../shared/jobs/transitions.ts';
+import { JOB_STATUSES, type JobStatus } from '../../shared/jobs/types.ts';
 
 /** A row of `batches`. */
 export interface BatchRow {
@@ -126,42 +123,4 @@ export async function batchResultPage(
     .orderBy('j.batch_index')
     .limit(limit)
     .select(...JOB_BODY_COLUMNS.map((c) => `j.${c}`), 'j.batch_index', 'r.summary as result_summary')) as BatchResultRow[];
-}
-
-/** What cancelling a batch did: queued jobs cancelled now, running ones asked to stop. */
-export interface BatchCancel {
-  cancelled: number;
-  stopping: string[];
-  /** Webhook deliveries written (job events, and the batch's own when this ended it), to dispatch after commit. */
-  deliveryIds: string[];
-}
-
-/**
- * Cancels every unfinished job of a batch: queued ones become `cancelled` in one statement (with
- * their `job.cancelled` events, as one job's cancel writes them), running ones get their cancel
- * flag and are stopped by their workers. The trigger counts the cancelled ones in the batch.
- */
-export async function cancelBatchJobs(trx: Knex.Transaction, tenantId: string, batchId: string): Promise<BatchCancel> {
-  const { rows } = await trx.raw<{ rows: Array<JobRow & { webhook_ids: string[] }> }>(
-    `with updated as (
-       update jobs set status = 'cancelled', finished_at = now(), updated_at = now(),
-              cancel_requested_at = coalesce(cancel_requested_at, now())
-        where tenant_id = ? and batch_id = ? and status = 'queued'
-        returning *)
-     select u.*, ${subscribedWebhookIds('u.tenant_id', `'job.cancelled'`)} as webhook_ids from updated u`,
-    [tenantId, batchId],
-  );
-  const stopping = (await trx('jobs')
-    .where({ tenant_id: tenantId, batch_id: batchId, status: 'running' })
-    .update({ cancel_requested_at: trx.raw('coalesce(cancel_requested_at, now())'), updated_at: trx.fn.now() })
-    .returning('id')) as Array<{ id: string }>;
-  const events: JobEvent[] = rows
-    .filter((row) => row.webhook_ids.length > 0)
-    .map(({ webhook_ids, ...row }) => ({ tenantId, type: jobEventType('cancelled'), job: { ...jobBody(row) }, webhookIds: webhook_ids }));
-  const deliveries = await insertJobEventDeliveries(trx, events);
-  return {
-    cancelled: rows.length,
-    stopping: stopping.map((r) => r.id),
-    deliveryIds: [...[...deliveries.values()].flat(), ...(await takeBatchDeliveries(trx))],
-  };
 }

@@ -121,6 +121,7 @@ export class SubmissionWriter {
       maxAttempts: this.runtime.config.JOB_MAX_ATTEMPTS,
       idempotencyKey: submission.idempotencyKey,
       requestHash: submission.requestHash,
+      labels: submission.input.labels ?? null,
     };
   }
 

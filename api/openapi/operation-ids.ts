@@ -38,6 +38,7 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'POST /api/lattices/path': 'findPath',
   'GET /api/jobs': 'listJobs',
   'POST /api/jobs': 'submitJob',
+  'POST /api/jobs/cancel': 'cancelJobs',
   'GET /api/jobs/:id': 'getJob',
   'DELETE /api/jobs/:id': 'cancelJob',
   'GET /api/jobs/:id/result': 'getJobResult',

@@ -30,6 +30,8 @@ export interface NewJob {
   /** The batch it belongs to, and the chunk entry that carries it (docs/architecture.md › Batches). */
   batchId?: string | null;
   batchIndex?: number | null;
+  /** Labels to find it by; none is stored as null. */
+  labels?: Record<string, string> | null;
   queueEntry?: string | null;
 }
 
@@ -58,6 +60,7 @@ const INSERTED_COLUMN_NAMES = [
   'batch_id',
   'batch_index',
   'queue_entry',
+  'labels',
   'created_at',
   'updated_at',
 ] as const satisfies ReadonlyArray<Exclude<keyof JobRow, 'lattice' | 'params'>>;
@@ -105,6 +108,7 @@ export async function insertJobs(trx: Knex.Transaction, jobs: readonly NewJob[])
       request_hash: job.requestHash,
       batch_id: job.batchId ?? null,
       batch_index: job.batchIndex ?? null,
+      labels: job.labels && Object.keys(job.labels).length > 0 ? JSON.stringify(job.labels) : null,
       queue_entry: job.queueEntry ?? null,
     })),
   );
@@ -150,6 +154,10 @@ export async function findResult(
 export interface ListJobsOptions {
   status?: JobStatus;
   type?: string;
+  /** Every pair must be among the job's labels (index `jobs_labels`). */
+  labels?: Record<string, string>;
+  batchId?: string;
+  createdAfter?: string;
   after?: ListCursor;
   limit: number;
 }
@@ -184,6 +192,9 @@ export async function listJobs(
     .limit(options.limit + 1);
   if (options.status) query.andWhere('j.status', options.status);
   if (options.type) query.andWhere('j.type', options.type);
+  if (options.labels) query.andWhereRaw('j.labels @> ?::jsonb', [JSON.stringify(options.labels)]);
+  if (options.batchId) query.andWhere('j.batch_id', options.batchId);
+  if (options.createdAfter) query.andWhere('j.created_at', '>', options.createdAfter);
   if (options.after) {
     query.andWhereRaw('(j.created_at, j.id) < (?::timestamptz, ?::uuid)', [options.after.at, options.after.id]);
   }

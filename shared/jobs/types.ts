@@ -54,6 +54,8 @@ export interface JobRow {
   batch_id: string | null;
   /** Its place in the batch's request. */
   batch_index: number | null;
+  /** Key/value labels (its own and its batch's); null when it has none. */
+  labels: Record<string, string> | null;
   /** The BullMQ id of the chunk entry that carries the job; null when its own id is its entry. */
   queue_entry: string | null;
   created_at: Date;

@@ -9,28 +9,19 @@ import { z } from 'zod';
 import { JOB_STATUSES } from '../jobs/types.ts';
 import { KernelTypeSchema, LatticeSpecObjectSchema } from '../lattice/schema.ts';
 import { JobSummarySchema } from './jobs.ts';
+import { LabelsSchema } from './labels.ts';
+
+export { LabelsSchema, MAX_LABELS } from './labels.ts';
 
 /** Most jobs one `POST /api/batches` carries. */
 export const MAX_BATCH_JOBS = 1000;
-/** Most labels on a job or a batch. */
-export const MAX_LABELS = 16;
-
-/** A label key: lower-case letters, digits and `_ . / -`, starting with a letter or digit. */
-export const LabelKeySchema = z.string().regex(/^[a-z0-9][a-z0-9_./-]{0,62}$/, { error: 'must be 1–63 of a-z 0-9 _ . / - starting with a letter or digit' });
-export const LabelValueSchema = z.string().regex(/^[A-Za-z0-9_.:/+=@-]{0,128}$/, { error: 'must be at most 128 of A-Z a-z 0-9 _ . : / + = @ -' });
-
-export const LabelsSchema = z
-  .record(LabelKeySchema, LabelValueSchema)
-  .refine((labels) => Object.keys(labels).length <= MAX_LABELS, { error: `must have at most ${MAX_LABELS} labels` })
-  .describe(`Up to ${MAX_LABELS} key/value pairs to find and filter by (\`sweep: "42"\`)`)
-  .openapi('Labels');
-
 const BatchItemSchema = z
   .looseObject({
     type: KernelTypeSchema.optional(),
     lattice_id: z.unknown().optional(),
     lattice: z.unknown().optional(),
     params: z.record(z.string(), z.unknown()).optional(),
+    labels: z.unknown().optional(),
   })
   .describe('A job as `POST /api/jobs` takes it; `type`, `params` fields and the lattice may come from the batch instead');
 

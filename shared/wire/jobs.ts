@@ -7,6 +7,7 @@
 import './openapi-zod.ts';
 import { z } from 'zod';
 import { JOB_STATUSES } from '../jobs/types.ts';
+import { LabelFilterSchema, LabelsSchema } from './labels.ts';
 import {
   ComponentsParamsSchema,
   DiffusionParamsSchema,
@@ -78,6 +79,7 @@ export const LatticeListSchema = z.object({ data: z.array(LatticeSummarySchema),
 // ── Jobs ────────────────────────────────────────────────────────────────────────────────────
 
 const latticeChoice = {
+  labels: LabelsSchema.optional(),
   lattice_id: z.uuid({ error: 'must be a UUID' }).optional().describe('A stored lattice: the job runs on its current version'),
   lattice: LatticeSpecObjectSchema.optional().describe('An inline lattice spec, instead of lattice_id'),
 };
@@ -120,6 +122,8 @@ export const JobSchema = z
     queue_wait_ms: z.number().int().nullable().describe('Submission to the start of the last attempt'),
     run_ms: z.number().int().nullable().describe('Run time of the last attempt'),
     error: JobErrorSchema.nullable(),
+    batch_id: z.uuid().nullable().describe('The batch it was submitted in'),
+    labels: z.record(z.string(), z.string()).describe("Its labels (its own and its batch's)"),
     result: z.record(z.string(), z.unknown()).nullable().describe('The kernel result, once completed'),
   })
   .openapi('Job');
@@ -131,9 +135,32 @@ export const JobResponseSchema = JobSchema.extend({ links: JobLinksSchema }).ope
 export const JobListQuery = z.object({
   status: z.enum(JOB_STATUSES).optional(),
   type: KernelTypeSchema.optional(),
+  label: LabelFilterSchema.optional(),
+  batch_id: z.uuid().optional(),
+  created_after: z.iso.datetime({ offset: true }).optional().describe('Only jobs created after this instant (ISO 8601)'),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(200).optional().describe('`next_cursor` of the previous page'),
 });
+
+/** Which unfinished jobs `POST /api/jobs/cancel` cancels: all filters must match, at least one of label and batch_id given. */
+export const CancelJobsBody = z
+  .strictObject({
+    label: LabelFilterSchema.optional(),
+    batch_id: z.uuid().optional(),
+    status: z.enum(['queued', 'running']).optional().describe('Only queued or only running jobs (default both)'),
+    type: KernelTypeSchema.optional(),
+    created_after: z.iso.datetime({ offset: true }).optional(),
+  })
+  .refine((body) => body.label !== undefined || body.batch_id !== undefined, { error: 'give label or batch_id', path: ['label'] })
+  .openapi('CancelJobs');
+
+export const CancelJobsResultSchema = z
+  .object({
+    cancelled: z.number().int().describe('Queued jobs cancelled now (they never run)'),
+    stopping: z.number().int().describe('Running jobs asked to stop (within a second)'),
+    more: z.boolean().describe('True when more jobs matched than one call cancels (10,000): call again'),
+  })
+  .openapi('CancelJobsResult');
 
 export const JobSummarySchema = JobSchema.omit({ result: true })
   .extend({
