@@ -9,6 +9,7 @@ import { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenantQueueName } from '../../shared/queues/names.ts';
 import { closeRedis, createRedisFromConfig } from '../../shared/redis.ts';
+import { CatalyticClient } from '../../client/index.ts';
 import { KernelPool } from '../../worker/kernels/index.ts';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
@@ -125,6 +126,17 @@ describe('POST /api/batches', () => {
 
     const list = await json<{ data: Array<{ id: string; finished: number; status: string }> }>(await api.request('/api/batches?limit=5', { headers: tenant.headers }));
     expect(list.data[0]).toMatchObject({ id: batch.id, finished: 250, status: 'completed' });
+
+    // The SDK reads the same batch, its counts and its results as an async iterator.
+    const client = new CatalyticClient({ baseUrl: api.url, apiKey: tenant.apiKey });
+    expect((await client.batches.get(batch.id)).counts.completed).toBe(250);
+    const watched = [];
+    for await (const update of client.batches.watch(batch.id)) watched.push(update.status);
+    expect(watched).toEqual(['completed']);
+    const streamed = [];
+    for await (const line of client.batches.results(batch.id)) streamed.push(line.id);
+    expect(streamed).toEqual(batch.job_ids);
+    expect((await client.jobs.list({ batch_id: batch.id, limit: 3 })).data).toHaveLength(3);
   });
 
   it('labels jobs, lists them by label, status, type and creation time with the label index, and cancels by label', async () => {
