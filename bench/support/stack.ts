@@ -93,6 +93,8 @@ export class BenchStack {
   readonly prefix = `cat_bench_${randomBytes(3).toString('hex')}`;
   readonly databaseUrl: string;
   private readonly keysDir = mkdtempSync(join(tmpdir(), 'catalytic-bench-keys-'));
+  /** The key every process of the stack seals webhook secrets with (required in production). */
+  private readonly secretsKey = randomBytes(32).toString('base64');
   protected readonly processes: StackProcess[] = [];
   private created = false;
   private db_: Db | undefined;
@@ -148,6 +150,7 @@ export class BenchStack {
       HOST: '127.0.0.1',
       JWT_KEYS_DIR: this.keysDir,
       JWT_PRIVATE_KEY_FILE: join(this.keysDir, 'jwt-signing-key.pem'),
+      SECRETS_KEY: this.secretsKey,
       RATE_LIMIT_CREDENTIAL_PER_SECOND: String(this.options.credentialPerSecond),
       ...extra,
     };
