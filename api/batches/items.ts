@@ -26,6 +26,10 @@ export interface ParsedItem {
 /** Most problems one refusal lists (the count says how many there were). */
 export const MAX_LISTED_PROBLEMS = 100;
 
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** The problem of job `index` from anything its checks threw (a non-AppError is a bug: rethrown). */
 export function itemProblem(index: number, err: unknown): ItemProblem {
   if (!isAppError(err)) throw err;
@@ -54,7 +58,8 @@ export function parseBatchItems(body: SubmitBatchInput): { inputs: Array<ParsedI
       type: item.type ?? body.defaults?.type,
       params: { ...body.defaults?.params, ...item.params },
       // The batch's labels, then the job's own (checked together: at most 16).
-      ...(body.labels || item.labels ? { labels: { ...body.labels, ...(item.labels as object | undefined) } } : {}),
+      // (A job's labels that are not an object are passed on as they are, for the schema to refuse.)
+      ...(body.labels || item.labels !== undefined ? { labels: isPlainObject(item.labels) || item.labels === undefined ? { ...body.labels, ...item.labels } : item.labels } : {}),
       ...(own ? {} : body.lattice_id !== undefined ? { lattice_id: body.lattice_id } : { lattice: body.lattice }),
     };
     const parsed = SubmitJobBody.safeParse(merged);

@@ -63,17 +63,24 @@ describe('POST /api/batches', () => {
       body: {
         lattice,
         defaults: { type: 'shortest_path' },
-        jobs: [{ params: { start: [0, 0], end: [11, 15] } }, { params: { start: [0, 0], end: [40, 1] } }, { params: {} }, { type: 'components' }],
+        jobs: [
+          { params: { start: [0, 0], end: [11, 15] } },
+          { params: { start: [0, 0], end: [40, 1] } },
+          { params: {} },
+          { type: 'components' },
+          { params: { start: [0, 0], end: [1, 1] }, labels: 'sweep' },
+        ],
       },
       headers: tenant.headers,
     });
     expect(res.status).toBe(422);
     const problem = await json<{ code: string; refused: number; errors: Array<{ index: number; code: string }> }>(res);
     expect(problem.code).toBe('batch_invalid');
-    expect(problem.refused).toBe(2);
+    expect(problem.refused).toBe(3);
     expect(problem.errors.map((e) => [e.index, e.code])).toEqual([
       [1, 'cell_out_of_bounds'],
       [2, 'validation_failed'],
+      [4, 'validation_failed'],
     ]);
     const jobs = (await env.db('jobs').count('* as n')) as Array<{ n: string }>;
     const batches = (await env.db('batches').count('* as n')) as Array<{ n: string }>;
