@@ -9,6 +9,7 @@ import { accessTokenVerifier, apiKeyVerifier } from './auth/authenticate.ts';
 import { createIdentity } from './auth/identity.ts';
 import { createBillingProvider } from './billing/billing-provider.ts';
 import { Subscriptions } from './billing/subscriptions.ts';
+import { BatchesService } from './batches/service.ts';
 import { JobsService } from './jobs/jobs-service.ts';
 import { jsonBodyReader } from './middleware/json-body.ts';
 import type { ApiDeps } from './state.ts';
@@ -34,6 +35,7 @@ export function createApiDeps(shared: Runtime): ApiDeps {
   };
   const identity = createIdentity(runtime);
   const jobs = new JobsService(runtime, identity.plans);
+  const batches = new BatchesService(runtime, identity.plans, jobs);
   const subscriptions = new Subscriptions({
     db: runtime.db,
     provider: createBillingProvider(runtime.config),
@@ -47,7 +49,7 @@ export function createApiDeps(shared: Runtime): ApiDeps {
   };
   const readBody = jsonBodyReader(runtime.config.BODY_LIMIT_BYTES);
   const blobs = createBlobStore(runtime.db, runtime.config);
-  const partial: ApiDeps = { runtime, verifiers: [], readBody, identity, blobs, jobs, subscriptions, queues, close };
+  const partial: ApiDeps = { runtime, verifiers: [], readBody, identity, blobs, jobs, batches, subscriptions, queues, close };
   return {
     ...partial,
     verifiers: [apiKeyVerifier(partial), accessTokenVerifier(partial)],

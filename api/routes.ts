@@ -13,6 +13,7 @@ import { adminPlanRequestRoutes } from './admin/plan-request-routes.ts';
 import { apiKeyRoutes } from './api-keys/routes.ts';
 import { artefactRoutes } from './artefacts/routes.ts';
 import { authRoutes } from './auth/routes.ts';
+import { batchRoutes } from './batches/routes.ts';
 import { jobRoutes } from './jobs/routes.ts';
 import { latticeRoutes } from './lattices/routes.ts';
 import { meRoutes } from './me/routes.ts';
@@ -30,7 +31,7 @@ const methodNotAllowed = (): AppError => new AppError('method_not_allowed', 'No 
 
 type RouteModule = (deps: ApiDeps, registry: OpenAPIRegistry) => Router<ApiState>;
 
-const ROUTE_MODULES: RouteModule[] = [systemRoutes, metricsRoutes, docsRoutes, adminRoutes, adminPlanRequestRoutes, authRoutes, tenantRoutes, meRoutes, apiKeyRoutes, planRoutes, subscriptionRoutes, usageRoutes, webhookRoutes, latticeRoutes, jobRoutes, artefactRoutes];
+const ROUTE_MODULES: RouteModule[] = [systemRoutes, metricsRoutes, docsRoutes, adminRoutes, adminPlanRequestRoutes, authRoutes, tenantRoutes, meRoutes, apiKeyRoutes, planRoutes, subscriptionRoutes, usageRoutes, webhookRoutes, latticeRoutes, jobRoutes, artefactRoutes, batchRoutes];
 
 export function mountRoutes(app: Koa<ApiState>, deps: ApiDeps, registry: OpenAPIRegistry): void {
   // One router holds every module's routes, so a request is matched once instead of passing

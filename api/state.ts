@@ -11,6 +11,7 @@ import type { Runtime } from '../shared/runtime.ts';
 import type { TokenVerifier } from './auth/authenticate.ts';
 import type { Identity } from './auth/identity.ts';
 import type { Subscriptions } from './billing/subscriptions.ts';
+import type { BatchesService } from './batches/service.ts';
 import type { JobsService } from './jobs/jobs-service.ts';
 import type { JsonBodyReader } from './middleware/json-body.ts';
 
@@ -36,6 +37,8 @@ export interface ApiDeps {
   blobs: BlobStore;
   /** Submits, cancels and waits for jobs (the job and lattice routes). */
   jobs: JobsService;
+  /** Submits and cancels batches of jobs (the batch routes). */
+  batches: BatchesService;
   /** The tenant's plan and its plan requests (the subscription, sign-up and operator routes). */
   subscriptions: Subscriptions;
   /** The queues the operators' board shows and the queue-depth metrics count. */

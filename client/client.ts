@@ -12,6 +12,7 @@ import { resolveConnection, tokensToStored, writeCredentials } from './credentia
 import { HttpClient, type HttpClientOptions } from './http.ts';
 import { ApiKeysResource, getMe, listPlans, SubscriptionResource } from './resources/account.ts';
 import { AuthResource } from './resources/auth.ts';
+import { BatchesResource } from './resources/batches.ts';
 import { JobsResource } from './resources/jobs.ts';
 import { LatticesResource } from './resources/lattices.ts';
 import { WebhooksResource } from './resources/webhooks.ts';
@@ -27,6 +28,7 @@ export class CatalyticClient {
   readonly subscription: SubscriptionResource;
   readonly lattices: LatticesResource;
   readonly jobs: JobsResource;
+  readonly batches: BatchesResource;
   readonly webhooks: WebhooksResource;
 
   constructor(options: CatalyticClientOptions) {
@@ -36,6 +38,7 @@ export class CatalyticClient {
     this.subscription = new SubscriptionResource(this.http);
     this.lattices = new LatticesResource(this.http);
     this.jobs = new JobsResource(this.http);
+    this.batches = new BatchesResource(this.http);
     this.webhooks = new WebhooksResource(this.http);
   }
 

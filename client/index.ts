@@ -12,6 +12,7 @@ export * from './api-types.ts';
 export * from './job-watch.ts';
 export * from './client.ts';
 export * from './resources/auth.ts';
+export * from './resources/batches.ts';
 export * from './resources/account.ts';
 export * from './resources/jobs.ts';
 export * from './resources/lattices.ts';

@@ -70,6 +70,11 @@ export type SubmittedJob = z.output<typeof JobSchemas.JobResponseSchema>;
 export interface JobListQuery {
   status?: JobStatus;
   type?: KernelType;
+  /** `key:value`: only jobs with this label. */
+  label?: string;
+  batch_id?: string;
+  /** ISO 8601: only jobs created after it. */
+  created_after?: string;
   /** `next_cursor` of the previous page. */
   cursor?: string;
   limit?: number;

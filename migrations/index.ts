@@ -18,6 +18,8 @@ import * as operatorPlanRequests from './0012_operator_plan_requests.ts';
 import * as jobStateVersions from './0013_job_state_versions.ts';
 import * as newKernelJobTypes from './0014_new_kernel_job_types.ts';
 import * as blobs from './0015_blobs.ts';
+import * as batches from './0016_batches.ts';
+import * as jobLabels from './0017_job_labels.ts';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -40,4 +42,6 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0013_job_state_versions', jobStateVersions],
   ['0014_new_kernel_job_types', newKernelJobTypes],
   ['0015_blobs', blobs],
+  ['0016_batches', batches],
+  ['0017_job_labels', jobLabels],
 ];

@@ -55,6 +55,8 @@ interface RowRef {
   type: string;
   created_at: Date;
   updated_at: Date;
+  /** The chunk entry carrying the job, if any (docs/architecture.md › Batches). */
+  queue_entry: string | null;
 }
 
 export async function reconcile(runtime: Runtime, options: ReconcileOptions = {}): Promise<ReconcileCounts> {
@@ -80,7 +82,7 @@ async function* pages(query: () => Knex.QueryBuilder, batchSize: number, signal?
   let after: string | undefined;
   for (;;) {
     if (signal?.aborted) return;
-    const q = query().select('id', 'tenant_id', 'type', 'created_at', 'updated_at').orderBy('id').limit(batchSize);
+    const q = query().select('id', 'tenant_id', 'type', 'created_at', 'updated_at', 'queue_entry').orderBy('id').limit(batchSize);
     if (after) q.andWhere('id', '>', after);
     const rows = (await q) as RowRef[];
     if (rows.length === 0) return;
@@ -90,10 +92,15 @@ async function* pages(query: () => Knex.QueryBuilder, batchSize: number, signal?
   }
 }
 
+/**
+ * Whether each row's queue entry exists: its own, or the chunk's that carries it (a job retried
+ * out of a chunk has an entry of its own, so both are looked at).
+ */
 async function jobKeysExist(runtime: Runtime, rows: readonly RowRef[], suffix = ''): Promise<boolean[]> {
   const prefix = runtime.config.REDIS_PREFIX;
+  const exists = async (tenantId: string, id: string) => (await runtime.redis.exists(tenantQueueKey(prefix, tenantId, `${id}${suffix}`))) === 1;
   // One command per key (keys of different tenants live in different cluster slots).
-  return Promise.all(rows.map(async (row) => (await runtime.redis.exists(tenantQueueKey(prefix, row.tenant_id, `${row.id}${suffix}`))) === 1));
+  return Promise.all(rows.map(async (row) => (row.queue_entry !== null && (await exists(row.tenant_id, row.queue_entry))) || (await exists(row.tenant_id, row.id))));
 }
 
 async function requeueLost(runtime: Runtime, producer: JobProducer, options: ReconcileOptions): Promise<number> {

@@ -82,6 +82,10 @@ export const configSchema = z.object({
   // Most submissions of one tenant written by one transaction (group commit); 1 writes each alone.
   SUBMIT_BATCH_MAX: int(1, 1000).default(100),
   JOB_WAIT_MAX_PER_TENANT: int(0, 10_000).default(64),
+  // A batch's small jobs share queue entries (chunks): at most this many jobs, and at most this
+  // much compute (cells, times steps for diffusion) per chunk; a larger job gets an entry of its own.
+  BATCH_CHUNK_MAX_JOBS: int(1, 1000).default(100),
+  BATCH_CHUNK_MAX_CELLS: int(1).default(1_000_000),
   SHUTDOWN_GRACE_MS: int(0).default(25 * SECOND),
 
   JWT_KEYS_DIR: z.string().min(1).default('.keys'),

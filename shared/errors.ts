@@ -32,6 +32,7 @@ export const ERROR_CATALOGUE = {
   gone: { status: 410, title: 'Gone' },
   payload_too_large: { status: 413, title: 'The body is too large' },
   job_too_large: { status: 422, title: 'The job needs more memory than a worker holds' },
+  batch_invalid: { status: 422, title: 'Some jobs of the batch were refused; nothing was written' },
   unsupported_media_type: { status: 415, title: 'The body must be application/json' },
   expectation_failed: { status: 417, title: 'The Expect header cannot be met' },
   headers_too_large: { status: 431, title: 'The request headers are too large' },

@@ -23,8 +23,9 @@ import type { KernelType } from '../shared/lattice/types.ts';
 import type { Logger } from '../shared/logger.ts';
 import { jobQueueWait, jobRunTime, jobsFinished, kernelCells, workerWriteBatchSize } from '../shared/metrics.ts';
 import { publishJobUpdate } from '../shared/queues/job-updates.ts';
+import { PIPELINE_JOB_OPTIONS } from '../shared/queues/producer.ts';
 import { markTenantReady } from '../shared/queues/ready-set.ts';
-import type { PipelineJobData } from '../shared/queues/tenant-queues.ts';
+import { type PipelineJobData, TenantQueues } from '../shared/queues/tenant-queues.ts';
 import type { RedisClient } from '../shared/redis.ts';
 import type { DeliveryDispatcher } from '../shared/webhooks/job-events.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -65,6 +66,24 @@ export interface HeldJob {
   attempt?: number;
   /** When the lock was last extended (ms). */
   lockedAt: number;
+  /** A chunk entry: the rows it runs that are `running` now (heartbeats go to them). */
+  rowIds?: Set<string>;
+  /** A chunk entry: rows whose cancel arrived while the chunk runs. */
+  cancelled?: Set<string>;
+  /** A chunk entry: the attempt whose kernel runs now. */
+  current?: Attempt;
+}
+
+/**
+ * One job's attempt on this worker: a single entry's job, or one row of a chunk (`inChunk`),
+ * whose entry BullMQ is told about once, when the whole chunk is done.
+ */
+interface Attempt {
+  held: HeldJob;
+  row: JobRow;
+  abort: AbortController;
+  stopReason?: StopReason;
+  inChunk: boolean;
 }
 
 export interface JobRunnerContext {
@@ -132,7 +151,8 @@ export class JobRunner {
   }
 
   async run(held: HeldJob): Promise<void> {
-    const { ctx } = this;
+    const chunk = held.job.data?.job_ids;
+    if (chunk) return this.runChunk(held, chunk);
     const row = await this.starts.submit({ tenantId: held.tenantId, jobId: held.id });
     if (!row) {
       // Cancelled while queued, finished by an earlier attempt, or deleted: never run it again.
@@ -140,66 +160,139 @@ export class JobRunner {
       return;
     }
     held.attempt = row.attempts;
-    if (row.cancel_requested_at) {
-      await this.finish(held, row, { status: 'cancelled' });
-      return;
-    }
-    if (row.attempts > row.max_attempts) {
-      await this.finish(held, row, {
-        status: 'failed',
-        error: { code: 'attempts_exhausted', message: `The job was started ${row.max_attempts} times without finishing (its workers were lost)` },
-      });
-      return;
-    }
-    jobQueueWait.observe({ type: row.type, plan: held.plan.code }, (row.queue_wait_ms ?? 0) / 1000);
-    // Followers hear about the start while the kernel runs (a publish never throws). A kernel that
-    // answers before the event loop turns (a tiny job, run inline) was never seen running: only
-    // its end is published, one message instead of two.
-    const announce = setImmediate(() => {
-      void publishJobUpdate(ctx.connection, ctx.prefix, { id: row.id, status: 'running', progress: 0, version: row.state_version }, ctx.logger);
-    });
-    const limitMs = held.plan.max_job_runtime_ms;
-    const timer = limitMs >= 0 ? setTimeout(() => this.stop(held, 'timeout'), limitMs) : undefined;
-    const kernelDone = (): void => {
-      clearImmediate(announce);
-      clearTimeout(timer);
-    };
-    const started = performance.now();
-    let result: Record<string, unknown>;
-    let spec: LatticeSpec;
-    let obstacleMap: Uint8Array | undefined;
-    try {
-      spec = await this.lattices.specOf(row);
-      obstacleMap = await this.maps.bitsOf(row.tenant_id, spec);
-      result = (await ctx.kernels.run(row.type, spec, row.params, {
-        signal: held.abort.signal,
-        onProgress: this.progressReporter(row),
-        obstacleMap,
-      })) as Record<string, unknown>;
-    } catch (err) {
-      kernelDone();
-      await this.failed(held, row, err);
-      return;
-    }
-    kernelDone();
-    jobRunTime.observe({ type: row.type, plan: held.plan.code }, (performance.now() - started) / 1000);
-    const cells = computeCells(row.type, row.cells, row.params);
-    kernelCells.inc({ type: row.type }, cells);
-    // The full results go before the final state, so a completed job's artefacts are there to list.
-    // Losing them loses no job: the summary is the result; the failure is logged.
-    await this.artefacts.write(row, spec, obstacleMap, result).catch((err: unknown) => {
-      ctx.logger.warn({ err, jobId: row.id, tenantId: row.tenant_id }, 'job artefacts not stored');
-    });
-    const done = await this.finish(held, row, { status: 'completed', result, requireNoCancel: true });
-    if (done) ctx.usage.add(row.tenant_id, cells);
-    // A cancel that came while the kernel was finishing wins: no result is kept.
-    else await this.cancelIfRequested(held, row);
+    const attempt: Attempt = { held, row, abort: held.abort, inChunk: false };
+    held.current = attempt;
+    await this.runStarted(attempt);
   }
 
-  /** Asks a running job to stop; the kernel notices within ~100 ms. */
-  stop(held: HeldJob, reason: StopReason): void {
+  /**
+   * Runs a chunk's jobs one after another (docs/architecture.md › Batches): all are started in
+   * one write, their final states join the group commit as they end (the next kernel runs
+   * meanwhile), and BullMQ hears once, when every row is final or handed on. A job that must be
+   * retried leaves the chunk for an entry of its own; on shutdown the rest go back with the entry.
+   */
+  private async runChunk(held: HeldJob, jobIds: readonly string[]): Promise<void> {
+    const rows = await Promise.all(jobIds.map((jobId) => this.starts.submit({ tenantId: held.tenantId, jobId })));
+    const started = rows.filter((row): row is JobRow => row !== undefined);
+    held.rowIds = new Set(started.map((row) => row.id));
+    held.cancelled = new Set();
+    held.attempt = 0;
+    const pending: Array<Promise<void>> = [];
+    for (const [i, row] of started.entries()) {
+      if (held.abort.signal.aborted) {
+        // Shutting down: this row and the ones after it go back with the entry, uncharged.
+        await Promise.all(started.slice(i).map((rest) => this.refund(rest)));
+        break;
+      }
+      const attempt: Attempt = { held, row, abort: new AbortController(), inChunk: true };
+      if (held.cancelled.has(row.id)) attempt.stopReason = 'cancel';
+      held.current = attempt;
+      let kernelEnded!: () => void;
+      const turn = new Promise<void>((resolve) => (kernelEnded = resolve));
+      // The next job's kernel runs while this one's final state waits for its group commit.
+      const run = this.runStarted(attempt, () => {
+        if (held.current === attempt) held.current = undefined;
+        kernelEnded();
+      });
+      pending.push(run.finally(() => held.rowIds?.delete(row.id)));
+      await turn;
+    }
+    await Promise.all(pending);
+    if (!held.abort.signal.aborted) return this.ack(held, 'chunk done');
+    await this.tell(held, 'hand back', () => held.job.moveToWait(held.token));
+    await markTenantReady(this.ctx.connection, this.ctx.prefix, held.tenantId, 0);
+  }
+
+  private async runStarted(attempt: Attempt, kernelEnded?: () => void): Promise<void> {
+    const { ctx } = this;
+    const { held, row } = attempt;
+    let turnEnded = false;
+    const endKernel = (): void => {
+      if (turnEnded) return;
+      turnEnded = true;
+      kernelEnded?.();
+    };
+    try {
+      if (row.cancel_requested_at || attempt.stopReason === 'cancel') {
+        endKernel();
+        await this.finish(attempt, { status: 'cancelled' });
+        return;
+      }
+      if (row.attempts > row.max_attempts) {
+        endKernel();
+        await this.finish(attempt, {
+          status: 'failed',
+          error: { code: 'attempts_exhausted', message: `The job was started ${row.max_attempts} times without finishing (its workers were lost)` },
+        });
+        return;
+      }
+      jobQueueWait.observe({ type: row.type, plan: held.plan.code }, (row.queue_wait_ms ?? 0) / 1000);
+      // Followers hear about the start while the kernel runs (a publish never throws). A kernel that
+      // answers before the event loop turns (a tiny job, run inline) was never seen running: only
+      // its end is published, one message instead of two.
+      const announce = setImmediate(() => {
+        void publishJobUpdate(ctx.connection, ctx.prefix, { id: row.id, status: 'running', progress: 0, version: row.state_version }, ctx.logger);
+      });
+      const limitMs = held.plan.max_job_runtime_ms;
+      const timer = limitMs >= 0 ? setTimeout(() => this.stopAttempt(attempt, 'timeout'), limitMs) : undefined;
+      const kernelDone = (): void => {
+        clearImmediate(announce);
+        clearTimeout(timer);
+        endKernel();
+      };
+      const started = performance.now();
+      let result: Record<string, unknown>;
+      let spec: LatticeSpec;
+      let obstacleMap: Uint8Array | undefined;
+      try {
+        spec = await this.lattices.specOf(row);
+        obstacleMap = await this.maps.bitsOf(row.tenant_id, spec);
+        result = (await ctx.kernels.run(row.type, spec, row.params, {
+          signal: attempt.abort.signal,
+          onProgress: this.progressReporter(row),
+          obstacleMap,
+        })) as Record<string, unknown>;
+      } catch (err) {
+        kernelDone();
+        await this.failed(attempt, err);
+        return;
+      }
+      kernelDone();
+      jobRunTime.observe({ type: row.type, plan: held.plan.code }, (performance.now() - started) / 1000);
+      const cells = computeCells(row.type, row.cells, row.params);
+      kernelCells.inc({ type: row.type }, cells);
+      // The full results go before the final state, so a completed job's artefacts are there to list.
+      // Losing them loses no job: the summary is the result; the failure is logged.
+      await this.artefacts.write(row, spec, obstacleMap, result).catch((err: unknown) => {
+        ctx.logger.warn({ err, jobId: row.id, tenantId: row.tenant_id }, 'job artefacts not stored');
+      });
+      const done = await this.finish(attempt, { status: 'completed', result, requireNoCancel: true });
+      if (done) ctx.usage.add(row.tenant_id, cells);
+      // A cancel that came while the kernel was finishing wins: no result is kept.
+      else await this.cancelIfRequested(attempt);
+    } finally {
+      endKernel();
+    }
+  }
+
+  /**
+   * Asks a running job to stop; the kernel notices within ~100 ms. On a chunk, a cancel names the
+   * row (`jobId`) and stops only that job; a shutdown stops the chunk after its current job.
+   */
+  stop(held: HeldJob, reason: StopReason, jobId?: string): void {
+    if (held.rowIds && reason === 'cancel' && jobId) {
+      held.cancelled?.add(jobId);
+      if (held.current?.row.id === jobId) this.stopAttempt(held.current, reason);
+      return;
+    }
+    if (held.current) this.stopAttempt(held.current, reason);
     held.stopReason ??= reason;
     held.abort.abort(reason);
+  }
+
+  private stopAttempt(attempt: Attempt, reason: StopReason): void {
+    attempt.stopReason ??= reason;
+    attempt.abort.abort(reason);
   }
 
   private progressReporter(row: JobRow): (progress: number) => void {
@@ -226,62 +319,86 @@ export class JobRunner {
   }
 
   /** Decides what an error means for the job. */
-  private async failed(held: HeldJob, row: JobRow, err: unknown): Promise<void> {
+  private async failed(attempt: Attempt, err: unknown): Promise<void> {
     const { ctx } = this;
-    const stopped = isKernelError(err, 'cancelled') || held.abort.signal.aborted ? held.stopReason : undefined;
-    if (stopped === 'cancel') return void (await this.finish(held, row, { status: 'cancelled' }));
+    const { held, row } = attempt;
+    const stopped = isKernelError(err, 'cancelled') || attempt.abort.signal.aborted ? attempt.stopReason : undefined;
+    if (stopped === 'cancel') return void (await this.finish(attempt, { status: 'cancelled' }));
     if (stopped === 'timeout') {
       const limit = held.plan.max_job_runtime_ms;
-      return void (await this.finish(held, row, {
+      return void (await this.finish(attempt, {
         status: 'failed',
         error: { code: 'timeout', message: `The job ran longer than the plan's limit of ${limit} ms` },
       }));
     }
-    if (stopped === 'shutdown' || isKernelError(err, 'pool_closed')) return this.handBack(held, row);
+    if (stopped === 'shutdown' || isKernelError(err, 'pool_closed')) return this.handBack(attempt);
     if (isLatticeValidationError(err)) {
-      return void (await this.finish(held, row, { status: 'failed', error: { code: err.code, message: err.message } }));
+      return void (await this.finish(attempt, { status: 'failed', error: { code: err.code, message: err.message } }));
     }
     if (isKernelError(err, 'too_large')) {
-      return void (await this.finish(held, row, { status: 'failed', error: { code: 'too_large', message: toError(err).message } }));
+      return void (await this.finish(attempt, { status: 'failed', error: { code: 'too_large', message: toError(err).message } }));
     }
     // Infrastructure (a crashed thread, PostgreSQL or Redis failing): try again later.
     const error: JobError = { code: isKernelError(err) ? err.code : 'internal', message: toError(err).message };
     ctx.logger.warn({ err, jobId: row.id, attempt: row.attempts }, 'job attempt failed');
     if (row.attempts >= row.max_attempts) {
-      return void (await this.finish(held, row, {
+      return void (await this.finish(attempt, {
         status: 'failed',
         error: { code: 'attempts_exhausted', message: `Failed ${row.attempts} times; last error: ${error.message}` },
       }));
     }
     const delay = retryDelayMs(row.attempts);
     const version = await requeueAttempt(ctx.db, { tenantId: row.tenant_id, jobId: row.id, workerId: ctx.workerId, attempt: row.attempts, error });
-    if (version === undefined) return this.ack(held, 'superseded');
+    if (version === undefined) return attempt.inChunk ? undefined : this.ack(held, 'superseded');
     const due = Date.now() + delay;
-    await this.tell(held, 'delay', () => held.job.moveToDelayed(due, held.token));
+    if (attempt.inChunk) {
+      // The retry leaves the chunk: an entry of its own, due after the backoff.
+      await this.retryEntries()
+        .get(row.tenant_id)
+        .add(row.type, { tenant_id: row.tenant_id, ...(row.memory_bytes === null ? {} : { memory_bytes: Number(row.memory_bytes) }) }, { ...PIPELINE_JOB_OPTIONS, jobId: row.id, delay })
+        .catch((err2: unknown) => ctx.logger.warn({ err: err2, jobId: row.id }, 'could not queue a retry; reconcile will'));
+    } else await this.tell(held, 'delay', () => held.job.moveToDelayed(due, held.token));
     await markTenantReady(ctx.connection, ctx.prefix, row.tenant_id, due);
     await publishJobUpdate(ctx.connection, ctx.prefix, { id: row.id, status: 'queued', progress: 0, version }, ctx.logger);
   }
 
   /** Gives a job back to its queue (shutdown), without charging the attempt. */
-  private async handBack(held: HeldJob, row: JobRow): Promise<void> {
+  private async handBack(attempt: Attempt): Promise<void> {
     const { ctx } = this;
-    const version = await requeueAttempt(ctx.db, {
-      tenantId: row.tenant_id,
-      jobId: row.id,
-      workerId: ctx.workerId,
-      attempt: row.attempts,
-      refund: true,
-    }).catch((err: unknown) => void ctx.logger.warn({ err, jobId: row.id }, 'could not mark a handed-back job queued'));
+    const { held, row } = attempt;
+    await this.refund(row);
+    // A chunk's entry goes back once, after its loop (runChunk).
+    if (attempt.inChunk) return;
     await this.tell(held, 'hand back', () => held.job.moveToWait(held.token));
     await markTenantReady(ctx.connection, ctx.prefix, row.tenant_id, 0);
-    if (version !== undefined) await publishJobUpdate(ctx.connection, ctx.prefix, { id: row.id, status: 'queued', progress: 0, version }, ctx.logger);
     ctx.logger.info({ jobId: row.id }, 'job handed back to its queue (shutting down)');
   }
 
+  /** Marks a row of this worker's attempt `queued` again without charging the attempt, and says so (state version first). */
+  private async refund(row: JobRow): Promise<void> {
+    const { ctx } = this;
+    const version = await requeueAttempt(ctx.db, { tenantId: row.tenant_id, jobId: row.id, workerId: ctx.workerId, attempt: row.attempts, refund: true }).catch(
+      (err: unknown) => void ctx.logger.warn({ err, jobId: row.id }, 'could not mark a handed-back job queued'),
+    );
+    if (version !== undefined) await publishJobUpdate(ctx.connection, ctx.prefix, { id: row.id, status: 'queued', progress: 0, version }, ctx.logger);
+  }
+
+  /** Queues for retries that leave a chunk, on the worker's connection. */
+  private retryQueues: TenantQueues | undefined;
+  private retryEntries(): TenantQueues {
+    this.retryQueues ??= new TenantQueues(this.ctx.connection, this.ctx.prefix, this.ctx.logger);
+    return this.retryQueues;
+  }
+
+  /** Releases the retry queues (not the connection). */
+  async close(): Promise<void> {
+    await this.retryQueues?.close();
+  }
+
   /** After a completion was refused: the job was cancelled meanwhile, or another attempt owns it. */
-  private async cancelIfRequested(held: HeldJob, row: JobRow): Promise<void> {
-    const cancelled = await this.finish(held, row, { status: 'cancelled' });
-    if (!cancelled) await this.ack(held, 'superseded');
+  private async cancelIfRequested(attempt: Attempt): Promise<void> {
+    const cancelled = await this.finish(attempt, { status: 'cancelled' });
+    if (!cancelled && !attempt.inChunk) await this.ack(attempt.held, 'superseded');
   }
 
   /**
@@ -289,16 +406,13 @@ export class JobRunner {
    * acknowledges the BullMQ job, dispatches the webhook deliveries and tells followers. Returns
    * false when the row had moved on.
    */
-  private async finish(
-    held: HeldJob,
-    row: JobRow,
-    input: Pick<FinishAttemptInput, 'status' | 'error' | 'result' | 'requireNoCancel'>,
-  ): Promise<boolean> {
+  private async finish(attempt: Attempt, input: Pick<FinishAttemptInput, 'status' | 'error' | 'result' | 'requireNoCancel'>): Promise<boolean> {
     const { ctx } = this;
+    const { held, row } = attempt;
     // Written with the final states of other jobs ending meanwhile; still decided for this row alone.
     const finished = await this.finishes.submit({ ...input, tenantId: row.tenant_id, jobId: row.id, attempt: row.attempts });
     if (!finished) {
-      if (input.status !== 'completed') await this.ack(held, 'superseded');
+      if (input.status !== 'completed' && !attempt.inChunk) await this.ack(held, 'superseded');
       return false;
     }
     jobsFinished.inc({ type: row.type, status: input.status, plan: held.plan.code });
@@ -309,9 +423,11 @@ export class JobRunner {
     await publishJobUpdate(ctx.connection, ctx.prefix, { id: row.id, status: body.status, progress: body.progress, version: finished.row.state_version }, ctx.logger);
     // Independent of each other once the row is final.
     await Promise.all([
-      error
-        ? this.tell(held, 'fail', () => held.job.moveToFailed(error, held.token, false))
-        : this.tell(held, 'complete', () => held.job.moveToCompleted(input.status, held.token, false)),
+      attempt.inChunk
+        ? undefined
+        : error
+          ? this.tell(held, 'fail', () => held.job.moveToFailed(error, held.token, false))
+          : this.tell(held, 'complete', () => held.job.moveToCompleted(input.status, held.token, false)),
       finished.deliveryIds.length > 0 ? ctx.dispatcher?.dispatch(finished.deliveryIds) : undefined,
     ]);
     return true;

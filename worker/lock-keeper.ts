@@ -94,7 +94,8 @@ export class LockKeeper {
       const lost = jobs.filter((j) => failed.includes(j.id) && this.options.held.has(j.token)).map((j) => j.id);
       if (lost.length > 0) logger.warn({ tenantId, jobIds: lost }, 'could not renew job locks (another worker may run them)');
     }
-    const running = held.filter((j) => j.attempt !== undefined).map((j) => j.id);
+    // A chunk's heartbeat goes to the rows it runs; a single job's to its own row once started.
+    const running = held.flatMap((j) => (j.rowIds ? [...j.rowIds] : j.attempt !== undefined ? [j.id] : []));
     for (const jobId of await touchRunningJobs(db, running)) this.options.cancel(jobId);
     const now = Date.now();
     await touchActiveTenants(connection, prefix, byTenant.keys(), now);

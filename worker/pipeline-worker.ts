@@ -189,9 +189,9 @@ export class PipelineWorker implements Service {
 
   private cancelHeld(jobId: string): void {
     for (const held of this.held.values()) {
-      if (held.id === jobId) {
+      if (held.id === jobId || held.rowIds?.has(jobId)) {
         this.runtime.logger.info({ jobId }, 'cancelling a running job');
-        this.parts?.runner.stop(held, 'cancel');
+        this.parts?.runner.stop(held, 'cancel', jobId);
       }
     }
   }
@@ -336,6 +336,7 @@ export class PipelineWorker implements Service {
     await parts?.keeper.stop();
     for (const step of [
       () => parts?.usage.close(),
+      () => parts?.runner.close(),
       () => parts?.tenants.close(),
       () => parts?.ownedPool?.close(),
       () => (parts ? closeRedis(parts.subscriber) : undefined),

@@ -24,6 +24,8 @@ interface JobWithResultRow {
   queue_wait_ms: number | null;
   run_ms: number | null;
   error: JobError | null;
+  batch_id: string | null;
+  labels: Record<string, string> | null;
   result: Record<string, unknown> | null;
   state_version: number;
 }
@@ -50,7 +52,7 @@ export async function readVersionedJob(db: Db, tenantId: string, jobId: string):
     db,
     tenantId,
     sql`select j.id, j.type, j.status, j.progress, j.attempts, j.created_at, j.started_at, j.finished_at,
-               j.queue_wait_ms, j.run_ms, j.error, j.state_version, r.result
+               j.queue_wait_ms, j.run_ms, j.error, j.state_version, j.batch_id, j.labels, r.result
           from jobs j
           left join job_results r on r.tenant_id = j.tenant_id and r.job_id = j.id and j.status = 'completed'
          where j.tenant_id = ${tenantId} and j.id = ${jobId}`,

@@ -19,6 +19,7 @@ import { pipelineChannels } from '../../shared/queues/names.ts';
 import { JobProducer } from '../../shared/queues/producer.ts';
 import type { Runtime } from '../../shared/runtime.ts';
 import { createWebhookDispatcher, type WebhookDispatcher } from '../../shared/webhooks/dispatcher.ts';
+import { type BulkCancel, type CancelFilter, cancelJobsWhere } from './bulk-cancel.ts';
 import { HeldPolls } from './held-polls.ts';
 import { JobStateCache } from './job-state-cache.ts';
 import { SubmitBatcher } from './submit-batcher.ts';
@@ -162,6 +163,31 @@ export class JobsService {
       });
     }
     return { kind: outcome.kind, row: outcome.row };
+  }
+
+  /**
+   * Cancels the tenant's unfinished jobs that match `filter` (at most BULK_CANCEL_MAX a call):
+   * queued ones at once, running ones within a second.
+   */
+  async cancelMany(tenantId: string, filter: CancelFilter): Promise<{ cancelled: number; stopping: number; more: boolean }> {
+    const outcome = await withTenant(this.runtime.db, tenantId, (trx) => cancelJobsWhere(trx, tenantId, filter));
+    await this.afterBulkCancel(outcome);
+    return { cancelled: outcome.cancelled, stopping: outcome.stopping.length, more: outcome.more };
+  }
+
+  /** After a bulk cancel commits: its events go out and the workers of its running jobs are told. */
+  async afterBulkCancel(outcome: BulkCancel): Promise<void> {
+    const { redis, config, logger } = this.runtime;
+    // State versions before anyone is told (job-state-cache.ts): no API process may then answer a cancelled job as queued.
+    await Promise.all(
+      outcome.finished.map((job) => publishJobUpdate(redis, config.REDIS_PREFIX, { id: job.id, status: 'cancelled', progress: job.progress, version: job.version }, logger)),
+    );
+    await this.dispatcher.dispatch(outcome.deliveryIds);
+    const channel = pipelineChannels(config.REDIS_PREFIX).cancel;
+    // The flags are in the rows: a worker that misses a message finds them at its next heartbeat.
+    await Promise.all(outcome.stopping.map((id) => redis.publish(channel, id))).catch((err: unknown) =>
+      logger.warn({ err }, 'could not publish cancel requests'),
+    );
   }
 
   /**

@@ -24,6 +24,8 @@ import { ifNoneMatchHits, requestedWait } from './conditional-read.ts';
 import { idempotencyKeyOf, jobLinks, jobResponse, markReplayed, REPLAY_HEADERS } from './responses.ts';
 import { listPage } from '../list-page.ts';
 import {
+  CancelJobsBody,
+  CancelJobsResultSchema,
   IdempotencyHeaders,
   IdParams,
   JobListQuery,
@@ -87,9 +89,36 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
       const { tenantId } = principal;
       const after = listCursorParam(query.cursor);
       const page = await withTenant(db, tenantId, (trx) =>
-        listJobs(trx, tenantId, { status: query.status, type: query.type, after, limit: query.limit }),
+        listJobs(trx, tenantId, {
+          status: query.status,
+          type: query.type,
+          labels: query.label,
+          batchId: query.batch_id,
+          createdAfter: query.created_after,
+          after,
+          limit: query.limit,
+        }),
       );
       ctx.body = listPage(page.rows, page.next, (row) => ({ ...jobSummary(row, row.result_summary), links: jobLinks(row.id) }));
+    },
+  });
+
+  defineRoute(router, registry, deps, {
+    method: 'post',
+    path: '/api/jobs/cancel',
+    summary: 'Cancel the unfinished jobs that match a filter (labels, batch, status, type, creation time), up to 10,000 a call',
+    tags: TAGS,
+    auth: WRITE,
+    body: CancelJobsBody,
+    responses: { 200: { description: 'What was cancelled; `more` when more jobs match', schema: CancelJobsResultSchema } },
+    async handler(ctx, { body, principal }) {
+      ctx.body = await service.cancelMany(principal.tenantId, {
+        labels: body.label,
+        batchId: body.batch_id,
+        status: body.status,
+        type: body.type,
+        createdAfter: body.created_after,
+      });
     },
   });
 

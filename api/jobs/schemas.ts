@@ -9,6 +9,8 @@ export {
   LatticeListQuery,
   LatticeListSchema,
   SubmitJobBody,
+  CancelJobsBody,
+  CancelJobsResultSchema,
   JobErrorSchema,
   JobSchema,
   JobLinksSchema,

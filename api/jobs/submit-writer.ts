@@ -51,7 +51,7 @@ export type SubmissionOutcome = ItemOutcome<JobRow | undefined>;
  * The checked content of a job: its inline lattice (defaults filled in, canonical) or the stored
  * lattice version it runs on, its parameters and cell count.
  */
-interface CheckedJob {
+export interface CheckedJob {
   lattice: LatticeSpec | null;
   latticeVersionId: string | null;
   params: Record<string, unknown>;
@@ -66,14 +66,15 @@ interface CheckedJob {
  * write: its obstacle list has no bearing on the job's validity (a job's own cells are always
  * open), so it is neither read nor copied here.
  */
-function checkJobContent(
+export function checkJobContent(
   input: SubmitInput,
   plan: Plan,
   plans: readonly Plan[],
   memory: JobMemorySettings,
-  stored?: { versionId: string; checked: CheckedLattice },
+  stored?: { versionId: string | null; checked: CheckedLattice },
+  field = 'body.lattice',
 ): CheckedJob {
-  const checked = stored?.checked ?? checkParsedLattice(inlineLattice(input), 'body.lattice');
+  const checked = stored?.checked ?? checkParsedLattice(inlineLattice(input), field);
   checkLatticeAgainstPlan(checked.summary, plan, plans);
   const params = checkParsedJob(input.type, checked, input.params);
   const units = computeUnits(input.type, checked.summary.cells, params, checked.summary.dimensions);
@@ -81,7 +82,8 @@ function checkJobContent(
   // A stored lattice's head carries no obstacle list: its explicit cells are bounded by its cells.
   const memoryBytes = checkedJobReservation(input.type, checked, params, memory.KERNEL_THREADS);
   checkJobMemory(memoryBytes, memory);
-  return { lattice: stored ? null : checked.spec, latticeVersionId: stored?.versionId ?? null, params, cells: checked.summary.cells, memoryBytes, computeUnits: units };
+  // A stored lattice's jobs point at its version; an inline one (checked once for a batch) is copied.
+  return { lattice: stored?.versionId ? null : checked.spec, latticeVersionId: stored?.versionId ?? null, params, cells: checked.summary.cells, memoryBytes, computeUnits: units };
 }
 
 /** The inline lattice of a submission without `lattice_id` (the body's schema requires one of the two). */
@@ -128,6 +130,7 @@ export class SubmissionWriter {
       maxAttempts: this.runtime.config.JOB_MAX_ATTEMPTS,
       idempotencyKey: submission.idempotencyKey,
       requestHash: submission.requestHash,
+      labels: submission.input.labels ?? null,
     };
   }
 

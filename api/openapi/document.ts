@@ -20,6 +20,7 @@ const LICENSE = { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' };
 /** The operation groups, in the order a user learns the API. */
 export const API_TAGS: ReadonlyArray<readonly [name: string, description: string]> = [
   ['Jobs', 'Submit jobs, follow them, fetch their results'],
+  ['Batches', 'Submit many jobs at once and follow them as one batch'],
   ['Lattices', 'Store lattices to run many jobs on'],
   ['Webhooks', 'Endpoints that receive signed job events, and their deliveries'],
   ['Account', 'Sign-up, sign-in, API keys, plans, subscription and usage'],

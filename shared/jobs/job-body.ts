@@ -20,6 +20,10 @@ export interface JobBody {
   /** The last attempt's run time. */
   run_ms: number | null;
   error: JobError | null;
+  /** The batch it was submitted in, if any. */
+  batch_id: string | null;
+  /** Its labels (its own and its batch's). */
+  labels: Record<string, string>;
   result: Record<string, unknown> | null;
 }
 
@@ -36,6 +40,8 @@ export const JOB_BODY_COLUMNS = [
   'queue_wait_ms',
   'run_ms',
   'error',
+  'batch_id',
+  'labels',
 ] as const satisfies ReadonlyArray<keyof JobRow>;
 
 export type JobBodyFields = Pick<JobRow, (typeof JOB_BODY_COLUMNS)[number]>;
@@ -63,6 +69,8 @@ export function jobBody(row: JobBodyFields, result: Record<string, unknown> | nu
     queue_wait_ms: row.queue_wait_ms,
     run_ms: row.run_ms,
     error: row.error ? { code: row.error.code, message: row.error.message } : null,
+    batch_id: row.batch_id ?? null,
+    labels: row.labels ?? {},
     result: row.status === 'completed' ? result : null,
   };
 }

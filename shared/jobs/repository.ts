@@ -29,6 +29,12 @@ export interface NewJob {
   maxAttempts: number;
   idempotencyKey: string | null;
   requestHash: string | null;
+  /** The batch it belongs to, and the chunk entry that carries it (docs/architecture.md › Batches). */
+  batchId?: string | null;
+  batchIndex?: number | null;
+  /** Labels to find it by; none is stored as null. */
+  labels?: Record<string, string> | null;
+  queueEntry?: string | null;
 }
 
 /** Columns `insertJobs` reads back: all but the lattice and parameters, which the caller has. */
@@ -53,6 +59,10 @@ const INSERTED_COLUMN_NAMES = [
   'finished_at',
   'queue_wait_ms',
   'run_ms',
+  'batch_id',
+  'batch_index',
+  'queue_entry',
+  'labels',
   'created_at',
   'updated_at',
   'state_version',
@@ -99,6 +109,10 @@ export async function insertJobs(trx: Knex.Transaction, jobs: readonly NewJob[])
       max_attempts: job.maxAttempts,
       idempotency_key: job.idempotencyKey,
       request_hash: job.requestHash,
+      batch_id: job.batchId ?? null,
+      batch_index: job.batchIndex ?? null,
+      labels: job.labels && Object.keys(job.labels).length > 0 ? JSON.stringify(job.labels) : null,
+      queue_entry: job.queueEntry ?? null,
     })),
   );
   // The same upsert as `recordUsage`, joined to the insert so a batch costs one round trip.
@@ -143,6 +157,10 @@ export async function findResult(
 export interface ListJobsOptions {
   status?: JobStatus;
   type?: string;
+  /** Every pair must be among the job's labels (index `jobs_labels`). */
+  labels?: Record<string, string>;
+  batchId?: string;
+  createdAfter?: string;
   after?: ListCursor;
   limit: number;
 }
@@ -177,6 +195,9 @@ export async function listJobs(
     .limit(options.limit + 1);
   if (options.status) query.andWhere('j.status', options.status);
   if (options.type) query.andWhere('j.type', options.type);
+  if (options.labels) query.andWhereRaw('j.labels @> ?::jsonb', [JSON.stringify(options.labels)]);
+  if (options.batchId) query.andWhere('j.batch_id', options.batchId);
+  if (options.createdAfter) query.andWhere('j.created_at', '>', options.createdAfter);
   if (options.after) {
     query.andWhereRaw('(j.created_at, j.id) < (?::timestamptz, ?::uuid)', [options.after.at, options.after.id]);
   }

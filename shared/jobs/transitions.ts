@@ -81,6 +81,7 @@ export async function finishJob(trx: Knex.Transaction, input: FinishJobInput): P
     : ((await update) as JobRow[]);
   if (!row) return undefined;
   const deliveryIds = await recordJobEvent(trx, row.tenant_id, jobEventType(input.status), { ...jobBody(row, result) });
+  if (row.batch_id) deliveryIds.push(...(await takeBatchDeliveries(trx)));
   if (input.computeCells && input.computeCells > 0) {
     await recordUsage(trx, row.tenant_id, USAGE_METRICS.computeCells, input.computeCells);
   }
@@ -187,12 +188,30 @@ export async function finishAttempts(trx: Knex.Transaction, items: readonly Fini
     events.push({ tenantId: row.tenant_id, type: jobEventType(item.status), job: { ...jobBody(row, result) }, webhookIds: row.webhook_ids });
   }
   const deliveries = await insertJobEventDeliveries(trx, events);
+  // A batch this write ended has its event too; it goes out with the first job's.
+  let batchDeliveries = rows.some((row) => row.batch_id) ? await takeBatchDeliveries(trx) : [];
   return items.map((item) => {
     const found = byId.get(item.jobId);
     if (!found) return undefined;
     const { webhook_ids: _ignored, ...row } = found;
-    return { row, deliveryIds: deliveries.get(item.jobId) ?? [] };
+    const deliveryIds = [...(deliveries.get(item.jobId) ?? []), ...batchDeliveries];
+    batchDeliveries = [];
+    return { row, deliveryIds };
   });
+}
+
+/**
+ * The `batch.completed` deliveries that the batch trigger (migrations/0013_batches.ts) wrote in
+ * this transaction so far, forgotten once read: the writer dispatches them after commit, as it
+ * does its jobs' events.
+ */
+export async function takeBatchDeliveries(trx: Knex.Transaction): Promise<string[]> {
+  const { rows } = await trx.raw<{ rows: Array<{ ids: string | null }> }>(
+    `with taken as materialized (select nullif(current_setting('catalytic.batch_deliveries', true), '') as ids)
+     select ids, set_config('catalytic.batch_deliveries', '', true) from taken`,
+  );
+  const ids = rows[0]?.ids;
+  return ids ? ids.split(',') : [];
 }
 
 /**

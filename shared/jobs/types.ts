@@ -50,6 +50,14 @@ export interface JobRow {
   finished_at: Date | null;
   queue_wait_ms: number | null;
   run_ms: number | null;
+  /** The batch the job was submitted in, if any. */
+  batch_id: string | null;
+  /** Its place in the batch's request. */
+  batch_index: number | null;
+  /** Key/value labels (its own and its batch's); null when it has none. */
+  labels: Record<string, string> | null;
+  /** The BullMQ id of the chunk entry that carries the job; null when its own id is its entry. */
+  queue_entry: string | null;
   created_at: Date;
   updated_at: Date;
   /** Raised by PostgreSQL whenever a column of the public job body changes (migration 0013). */

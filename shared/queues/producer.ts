@@ -37,6 +37,23 @@ function jobData(job: QueuedJobRef): PipelineJobData {
   return { tenant_id: job.tenantId, ...(job.memoryBytes === undefined ? {} : { memory_bytes: job.memoryBytes }) };
 }
 
+/** A chunk of a batch: one queue entry for several small jobs (docs/architecture.md › Batches). */
+export interface QueuedChunkRef {
+  /** `<batchId>.<n>`, the entry's BullMQ id (stored in each of its rows' `queue_entry`). */
+  id: string;
+  tenantId: string;
+  jobIds: readonly string[];
+  /** The largest reservation of its jobs (they run one at a time). */
+  memoryBytes: number;
+}
+
+/**
+ * Priority of batch entries within their tenant's queue: BullMQ hands out entries without a
+ * priority (single submissions) before prioritized ones, so an interactive job is never behind
+ * its own tenant's sweep. Across tenants the fair fetcher decides, as for any entry.
+ */
+export const BATCH_PRIORITY = 10;
+
 export class JobProducer {
   readonly queues: TenantQueues;
 
@@ -64,6 +81,24 @@ export class JobProducer {
     const foreign = jobs.find((job) => job.tenantId !== tenantId);
     if (foreign) throw new Error(`job ${foreign.id} belongs to tenant ${foreign.tenantId}, not ${tenantId}`);
     await this.queues.get(tenantId).addBulk(jobs.map((job) => ({ name: job.type, data: jobData(job), opts: { ...PIPELINE_JOB_OPTIONS, jobId: job.id } })));
+    await markTenantReady(this.redis, this.prefix, tenantId, 0);
+  }
+
+  /**
+   * Adds a batch's entries (chunks and jobs too large to share one) to the tenant's queue in one
+   * pipelined round trip, then marks the tenant once. Each add is idempotent by its id.
+   */
+  async enqueueBatch(tenantId: string, chunks: readonly QueuedChunkRef[], singles: readonly QueuedJobRef[]): Promise<void> {
+    if (chunks.length + singles.length === 0) return;
+    const opts = { ...PIPELINE_JOB_OPTIONS, priority: BATCH_PRIORITY };
+    await this.queues.get(tenantId).addBulk([
+      ...chunks.map((chunk) => ({
+        name: 'chunk',
+        data: { tenant_id: tenantId, memory_bytes: chunk.memoryBytes, job_ids: [...chunk.jobIds] },
+        opts: { ...opts, jobId: chunk.id },
+      })),
+      ...singles.map((job) => ({ name: job.type, data: jobData(job), opts: { ...opts, jobId: job.id } })),
+    ]);
     await markTenantReady(this.redis, this.prefix, tenantId, 0);
   }
 

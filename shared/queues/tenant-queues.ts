@@ -7,11 +7,16 @@ import type { Logger } from '../logger.ts';
 import type { RedisClient } from '../redis.ts';
 import { fairKeys, tenantOfQueueName, tenantQueueName } from './names.ts';
 
-/** What a tenant queue's BullMQ job carries; the job's id is the job row's id. */
+/**
+ * What a tenant queue's BullMQ job carries. A single job's entry has the job row's id; a chunk of
+ * a batch (docs/architecture.md › Batches) has the id `<batchId>.<n>` and lists its rows' ids.
+ */
 export interface PipelineJobData {
   tenant_id: string;
-  /** Bytes the job reserves on a worker; absent in entries queued before reservations existed. */
+  /** Bytes the job (a chunk: its largest job) reserves on a worker; absent in entries queued before reservations existed. */
   memory_bytes?: number;
+  /** The job rows a chunk entry carries, run one after another; absent on a single job's entry. */
+  job_ids?: string[];
 }
 
 export type TenantQueue = Queue<PipelineJobData>;

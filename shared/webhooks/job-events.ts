@@ -8,7 +8,9 @@ import type { Knex } from 'knex';
 
 export const JOB_EVENT_TYPES = ['job.completed', 'job.failed', 'job.cancelled'] as const;
 export type JobEventType = (typeof JOB_EVENT_TYPES)[number];
-export const WEBHOOK_EVENT_TYPES = [...JOB_EVENT_TYPES, 'webhook.test'] as const;
+/** Events an endpoint may subscribe to: its jobs' final states, and a batch's last job ending. */
+export const SUBSCRIBABLE_EVENT_TYPES = [...JOB_EVENT_TYPES, 'batch.completed'] as const;
+export const WEBHOOK_EVENT_TYPES = [...SUBSCRIBABLE_EVENT_TYPES, 'webhook.test'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 /** The event for a job's final status. */

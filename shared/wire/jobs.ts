@@ -7,6 +7,7 @@
 import './openapi-zod.ts';
 import { z } from 'zod';
 import { JOB_STATUSES } from '../jobs/types.ts';
+import { LabelFilterSchema, LabelsSchema } from './labels.ts';
 import {
   CellSchema,
   ComponentsParamsSchema,
@@ -120,6 +121,7 @@ export const LatticeListSchema = z.object({ data: z.array(LatticeSummarySchema),
 // ── Jobs ────────────────────────────────────────────────────────────────────────────────────
 
 const latticeChoice = {
+  labels: LabelsSchema.optional(),
   lattice_id: z.uuid({ error: 'must be a UUID' }).optional().describe('A stored lattice: the job runs on its current version'),
   lattice: LatticeSpecDocumented.optional().describe('An inline lattice spec, instead of lattice_id'),
 };
@@ -187,6 +189,8 @@ const jobFields = {
   queue_wait_ms: z.int().nullable().describe('Submission to the start of the last attempt'),
   run_ms: z.int().nullable().describe('Run time of the last attempt'),
   error: z.union([JobErrorSchema, z.null()]).describe('Why the job failed (or was cancelled); null otherwise'),
+  batch_id: z.uuid().nullable().describe('The batch it was submitted in'),
+  labels: z.record(z.string(), z.string()).describe("Its labels (its own and its batch's)"),
 };
 
 /** Each job type's result, named for the document. */
@@ -277,9 +281,32 @@ export const JobReadHeaders = z.object({
 export const JobListQuery = z.object({
   status: z.enum(JOB_STATUSES).optional(),
   type: KernelTypeSchema.optional(),
+  label: LabelFilterSchema.optional(),
+  batch_id: z.uuid().optional(),
+  created_after: z.iso.datetime({ offset: true }).optional().describe('Only jobs created after this instant (ISO 8601)'),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(200).optional().describe('`next_cursor` of the previous page'),
 });
+
+/** Which unfinished jobs `POST /api/jobs/cancel` cancels: all filters must match, at least one of label and batch_id given. */
+export const CancelJobsBody = z
+  .strictObject({
+    label: LabelFilterSchema.optional(),
+    batch_id: z.uuid().optional(),
+    status: z.enum(['queued', 'running']).optional().describe('Only queued or only running jobs (default both)'),
+    type: KernelTypeSchema.optional(),
+    created_after: z.iso.datetime({ offset: true }).optional(),
+  })
+  .refine((body) => body.label !== undefined || body.batch_id !== undefined, { error: 'give label or batch_id', path: ['label'] })
+  .openapi('CancelJobs');
+
+export const CancelJobsResultSchema = z
+  .object({
+    cancelled: z.number().int().describe('Queued jobs cancelled now (they never run)'),
+    stopping: z.number().int().describe('Running jobs asked to stop (within a second)'),
+    more: z.boolean().describe('True when more jobs matched than one call cancels (10,000): call again'),
+  })
+  .openapi('CancelJobsResult');
 
 export const JobSummarySchema = z
   .discriminatedUnion('type', [

@@ -4,7 +4,7 @@
  */
 import './openapi-zod.ts';
 import { z } from 'zod';
-import { JOB_EVENT_TYPES } from '../webhooks/job-events.ts';
+import { SUBSCRIBABLE_EVENT_TYPES } from '../webhooks/job-events.ts';
 import { DAY } from '../units.ts';
 
 export const EndpointIdParams = z.object({ id: z.uuid() });
@@ -12,7 +12,7 @@ export const DeliveryIdParams = z.object({ id: z.uuid(), did: z.uuid() });
 
 const urlField = z.string().min(1).max(2048).describe('Where events are POSTed: http(s), checked against the SSRF guard');
 const eventsField = z
-  .array(z.enum(JOB_EVENT_TYPES))
+  .array(z.enum(SUBSCRIBABLE_EVENT_TYPES))
   .min(1)
   .refine((events) => new Set(events).size === events.length, { error: 'must not repeat an event' })
   .describe('Events sent to this endpoint (`webhook.test` is sent on request whatever this lists)');

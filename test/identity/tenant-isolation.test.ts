@@ -5,13 +5,14 @@ import { TENANT_TABLES as TENANT_TABLES_0006 } from '../../migrations/0006_row_l
 import { TENANT_TABLES_0008 } from '../../migrations/0008_plan_requests_compute.ts';
 import { TENANT_TABLES_0009 } from '../../migrations/0009_lattice_versions_result_summaries.ts';
 import { TENANT_TABLES_0015 } from '../../migrations/0015_blobs.ts';
+import { TENANT_TABLES_0016 } from '../../migrations/0016_batches.ts';
 import { APP_ROLE, withTenant } from '../../shared/db.ts';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
 import { createApiKey, IDENTITY_TEST_ENV, login, type RegisteredTenant, registerTenant } from '../support/identity.ts';
 import { insertLattice } from '../support/lattices.ts';
 
-const TENANT_TABLES = [...TENANT_TABLES_0006, ...TENANT_TABLES_0008, ...TENANT_TABLES_0009, ...TENANT_TABLES_0015];
+const TENANT_TABLES = [...TENANT_TABLES_0006, ...TENANT_TABLES_0008, ...TENANT_TABLES_0009, ...TENANT_TABLES_0015, ...TENANT_TABLES_0016];
 
 
 const env = useTestEnvironment(IDENTITY_TEST_ENV);

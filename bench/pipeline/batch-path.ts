@@ -1,0 +1,98 @@
+/**
+ * `npm run bench:batches [-- --jobs N] [-- --batch N] [-- --clients N] [-- --chunk N] [-- --write-batch N]`: the batch path end to end —
+ * tiny shortest_path jobs submitted over HTTP in batches (`POST /api/batches`, 1,000 jobs each by
+ * default, from `--clients` concurrent clients over 10 enterprise tenants), timed until every job
+ * is completed with its result stored — with 2 worker processes, and the CPU each part of the
+ * stack spent per job. JSON on stdout, progress on stderr. The peers (graphile-worker, pg-boss)
+ * are not in this run yet: see docs/performance.md › Batches.
+ */
+import { loadavg } from 'node:os';
+import { totalCpuMs } from '../support/process-stats.ts';
+import { sharedCpuSpent } from '../support/stack.ts';
+import { closeClients, postJson } from './http-post.ts';
+import { PipelineStack } from './stack.ts';
+
+const args = process.argv.slice(2);
+const option = (name: string, fallback: number): number => {
+  const at = args.indexOf(`--${name}`);
+  return at >= 0 ? Number(args[at + 1]) : fallback;
+};
+const JOBS = option('jobs', 20_000);
+const BATCH = option('batch', 1000);
+const CLIENTS = option('clients', 4);
+/** BATCH_CHUNK_MAX_JOBS of the API and WORKER_WRITE_BATCH_MAX of the workers. */
+const CHUNK = option('chunk', 100);
+const WRITE_BATCH = option('write-batch', 64);
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const SERVER_URL = process.env.BENCH_DATABASE_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432';
+const log = (message: string): void => void process.stderr.write(`[bench:batches] ${message}\n`);
+
+const batchBody = (size: number, seed: number) =>
+  JSON.stringify({
+    lattice: { shape: [8, 8] },
+    defaults: { type: 'shortest_path', params: { start: [0, 0] } },
+    jobs: Array.from({ length: size }, (_, i) => ({ params: { end: [7, (i + seed) % 8] } })),
+  });
+
+async function run(stack: PipelineStack, apiUrl: string, tenants: Array<{ authorization: string }>, jobs: number) {
+  const since = new Date();
+  const sample = async () => ({ api: totalCpuMs(stack.pids('api')), workers: totalCpuMs(stack.pids('worker')), ...(await stack.sharedCpu()) });
+  const before = await sample();
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async (_, client) => {
+      const { authorization } = tenants[client % tenants.length] as { authorization: string };
+      while (next < jobs) {
+        const size = Math.min(BATCH, jobs - next);
+        next += size;
+        const answer = await postJson(new URL('/api/batches', apiUrl), { authorization }, batchBody(size, next));
+        if (answer.status !== 202) throw new Error(`batch answered ${answer.status}: ${answer.body.slice(0, 300)}`);
+      }
+    }),
+  );
+  const submitted = performance.now();
+  for (;;) {
+    const [row] = (await stack.db('jobs').where('created_at', '>=', since).select(stack.db.raw(`count(*) filter (where status = 'completed') as n`))) as Array<{ n: string }>;
+    if (Number(row?.n) >= jobs) break;
+    if (performance.now() - started > 5 * 60_000) throw new Error(`only ${row?.n} of ${jobs} completed after 5 minutes`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const done = performance.now();
+  const after = await sample();
+  const [stored] = (await stack.db('job_results as r').join('jobs as j', 'j.id', 'r.job_id').where('j.created_at', '>=', since).count({ n: '*' })) as Array<{ n: string }>;
+  const shared = sharedCpuSpent(before, after);
+  const per = (ms: number) => Math.round((ms / jobs) * 1000) / 1000;
+  const cpu = { api: per(after.api - before.api), workers: per(after.workers - before.workers), postgres: per(shared.postgres), redis: per(shared.redis), clients: per(shared.benchmark) };
+  return {
+    jobs,
+    results_stored: Number(stored?.n),
+    seconds: Math.round(done - started) / 1000,
+    jobs_per_s: Math.round((jobs / (done - started)) * 1000),
+    submit_seconds: Math.round(submitted - started) / 1000,
+    cpu_ms_per_job: { ...cpu, stack: Math.round((cpu.api + cpu.workers + cpu.postgres + cpu.redis) * 1000) / 1000 },
+  };
+}
+
+async function main(): Promise<void> {
+  const stack = new PipelineStack({ serverUrl: SERVER_URL, redisUrl: REDIS_URL, name: 'batches', credentialPerSecond: 1_000_000 });
+  await stack.start();
+  try {
+    const tenants = await stack.tenants(10);
+    const apiUrl = (await stack.api({ DATABASE_POOL_MAX: '20', BATCH_CHUNK_MAX_JOBS: String(CHUNK) })).url;
+    const workerEnv = { WORKER_CONCURRENCY: '8', KERNEL_THREADS: '2', DATABASE_POOL_MAX: '12', WORKER_WRITE_BATCH_MAX: String(WRITE_BATCH) };
+    await stack.worker(workerEnv);
+    await stack.worker(workerEnv);
+    log('warming up …');
+    await run(stack, apiUrl, tenants, Math.min(2000, JOBS));
+    log(`${JOBS} jobs in batches of ${BATCH} from ${CLIENTS} clients …`);
+    const measured = await run(stack, apiUrl, tenants, JOBS);
+    log(`${measured.jobs_per_s} jobs/s end to end`);
+    process.stdout.write(`${JSON.stringify({ load_average: loadavg().map((l) => Math.round(l * 100) / 100), batch: BATCH, chunk: CHUNK, write_batch: WRITE_BATCH, clients: CLIENTS, workers: 2, batch_path: measured }, null, 2)}\n`);
+  } finally {
+    closeClients();
+    await stack.stop();
+  }
+}
+
+await main();
