@@ -2,6 +2,7 @@
  * Builds the API's collaborators once per process and hands them down to the routes (nothing is
  * looked up from module state); `ApiDeps.close` releases them when the API stops.
  */
+import { MailOutbox } from '../shared/mail/mail-queue.ts';
 import { defaultQueueOpeners, QueueCatalog } from '../shared/queue-catalog.ts';
 import type { Runtime } from '../shared/runtime.ts';
 import { accessTokenVerifier, apiKeyVerifier } from './auth/authenticate.ts';
@@ -41,11 +42,12 @@ export function createApiDeps(shared: Runtime): ApiDeps {
   });
   // Through the API's pool: the catalog reads the tenants through the directory function.
   const queues = new QueueCatalog(runtime, defaultQueueOpeners(runtime));
+  const mail = new MailOutbox(runtime.config, runtime.redis, runtime.logger);
   const close = async (): Promise<void> => {
-    await Promise.allSettled([identity.close(), jobs.close(), queues.close()]);
+    await Promise.allSettled([identity.close(), jobs.close(), queues.close(), mail.close()]);
   };
   const readBody = jsonBodyReader(runtime.config.BODY_LIMIT_BYTES);
-  const partial: ApiDeps = { runtime, verifiers: [], readBody, identity, jobs, subscriptions, queues, close };
+  const partial: ApiDeps = { runtime, verifiers: [], readBody, identity, jobs, subscriptions, queues, mail, close };
   return {
     ...partial,
     verifiers: [apiKeyVerifier(partial), accessTokenVerifier(partial)],

@@ -5,6 +5,7 @@
 import type Koa from 'koa';
 import type { RouterContext } from '@koa/router';
 import type { Principal } from '../shared/auth/principal.ts';
+import type { MailOutbox } from '../shared/mail/mail-queue.ts';
 import type { QueueCatalog } from '../shared/queue-catalog.ts';
 import type { Runtime } from '../shared/runtime.ts';
 import type { TokenVerifier } from './auth/authenticate.ts';
@@ -37,6 +38,8 @@ export interface ApiDeps {
   subscriptions: Subscriptions;
   /** The queues the operators' board shows and the queue-depth metrics count. */
   queues: QueueCatalog;
+  /** Queues outgoing mail (sent by the scheduler role, never inside a request). */
+  mail: MailOutbox;
   /** Releases what the collaborators hold: counted usage is written, queue objects and watchers closed. */
   close(): Promise<void>;
 }
