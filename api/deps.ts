@@ -5,6 +5,7 @@
 import { MailOutbox } from '../shared/mail/mail-queue.ts';
 import { defaultQueueOpeners, QueueCatalog } from '../shared/queue-catalog.ts';
 import type { Runtime } from '../shared/runtime.ts';
+import { PasswordService } from './account/password-service.ts';
 import { accessTokenVerifier, apiKeyVerifier } from './auth/authenticate.ts';
 import { createIdentity } from './auth/identity.ts';
 import { createBillingProvider } from './billing/billing-provider.ts';
@@ -43,11 +44,22 @@ export function createApiDeps(shared: Runtime): ApiDeps {
   // Through the API's pool: the catalog reads the tenants through the directory function.
   const queues = new QueueCatalog(runtime, defaultQueueOpeners(runtime));
   const mail = new MailOutbox(runtime.config, runtime.redis, runtime.logger);
+  const passwords = new PasswordService({
+    db: runtime.db,
+    sessions: identity.sessions,
+    mail,
+    rateLimits: identity.rateLimits,
+    lockout: identity.lockout,
+    config: runtime.config,
+    logger: runtime.logger,
+  });
   const close = async (): Promise<void> => {
+    // Resets still running behind their answers queue their mail before the queue closes.
+    await passwords.settle();
     await Promise.allSettled([identity.close(), jobs.close(), queues.close(), mail.close()]);
   };
   const readBody = jsonBodyReader(runtime.config.BODY_LIMIT_BYTES);
-  const partial: ApiDeps = { runtime, verifiers: [], readBody, identity, jobs, subscriptions, queues, mail, close };
+  const partial: ApiDeps = { runtime, verifiers: [], readBody, identity, jobs, subscriptions, queues, mail, passwords, close };
   return {
     ...partial,
     verifiers: [apiKeyVerifier(partial), accessTokenVerifier(partial)],

@@ -9,6 +9,8 @@ import Router from '@koa/router';
 import type Koa from 'koa';
 import { AppError } from '../shared/errors.ts';
 import { adminRoutes } from './admin/index.ts';
+import { accountPageRoutes } from './account/pages.ts';
+import { accountRoutes } from './account/routes.ts';
 import { adminPlanRequestRoutes } from './admin/plan-request-routes.ts';
 import { apiKeyRoutes } from './api-keys/routes.ts';
 import { authRoutes } from './auth/routes.ts';
@@ -29,7 +31,7 @@ const methodNotAllowed = (): AppError => new AppError('method_not_allowed', 'No 
 
 type RouteModule = (deps: ApiDeps, registry: OpenAPIRegistry) => Router<ApiState>;
 
-const ROUTE_MODULES: RouteModule[] = [systemRoutes, metricsRoutes, docsRoutes, adminRoutes, adminPlanRequestRoutes, authRoutes, tenantRoutes, meRoutes, apiKeyRoutes, planRoutes, subscriptionRoutes, usageRoutes, webhookRoutes, latticeRoutes, jobRoutes];
+const ROUTE_MODULES: RouteModule[] = [systemRoutes, metricsRoutes, docsRoutes, adminRoutes, adminPlanRequestRoutes, authRoutes, accountRoutes, accountPageRoutes, tenantRoutes, meRoutes, apiKeyRoutes, planRoutes, subscriptionRoutes, usageRoutes, webhookRoutes, latticeRoutes, jobRoutes];
 
 export function mountRoutes(app: Koa<ApiState>, deps: ApiDeps, registry: OpenAPIRegistry): void {
   // One router holds every module's routes, so a request is matched once instead of passing

@@ -8,6 +8,7 @@ import type { Principal } from '../shared/auth/principal.ts';
 import type { MailOutbox } from '../shared/mail/mail-queue.ts';
 import type { QueueCatalog } from '../shared/queue-catalog.ts';
 import type { Runtime } from '../shared/runtime.ts';
+import type { PasswordService } from './account/password-service.ts';
 import type { TokenVerifier } from './auth/authenticate.ts';
 import type { Identity } from './auth/identity.ts';
 import type { Subscriptions } from './billing/subscriptions.ts';
@@ -38,6 +39,8 @@ export interface ApiDeps {
   subscriptions: Subscriptions;
   /** The queues the operators' board shows and the queue-depth metrics count. */
   queues: QueueCatalog;
+  /** Password reset and change. */
+  passwords: PasswordService;
   /** Queues outgoing mail (sent by the scheduler role, never inside a request). */
   mail: MailOutbox;
   /** Releases what the collaborators hold: counted usage is written, queue objects and watchers closed. */

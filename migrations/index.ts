@@ -15,6 +15,7 @@ import * as latticeVersionsResultSummaries from './0009_lattice_versions_result_
 import * as identityHardening from './0010_identity_hardening.ts';
 import * as jobMemory from './0011_job_memory.ts';
 import * as operatorPlanRequests from './0012_operator_plan_requests.ts';
+import * as accountTokens from './0013_account_tokens.ts';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -34,4 +35,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0010_identity_hardening', identityHardening],
   ['0011_job_memory', jobMemory],
   ['0012_operator_plan_requests', operatorPlanRequests],
+  ['0013_account_tokens', accountTokens],
 ];

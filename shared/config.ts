@@ -132,6 +132,16 @@ export const configSchema = z.object({
   WEBHOOK_TEST_TIMEOUT_MS: int(100, MINUTE).default(5 * SECOND),
   WEBHOOK_TEST_CONCURRENCY_PER_TENANT: int(1, 100).default(2),
 
+  // Password reset: how long a link works, and how many requests are taken per client IP and per
+  // address (refused with 429, the same for any address) and per account (beyond it, silently no mail).
+  PASSWORD_RESET_TTL_MS: int(MINUTE, DAY).default(30 * MINUTE),
+  PASSWORD_RESET_PER_IP_PER_HOUR: int(1).default(30),
+  PASSWORD_RESET_PER_ADDRESS_PER_HOUR: int(1).default(5),
+  PASSWORD_RESET_PER_ACCOUNT_PER_DAY: int(1).default(10),
+  // A reset request is answered this long after it arrived, whether or not the address has an
+  // account, so the answer's timing tells nothing; the work goes on behind the answer.
+  PASSWORD_RESET_ANSWER_MS: int(0, 10 * SECOND).default(250),
+
   // Outgoing mail. `log` writes each message (with its links) to the log instead of sending it:
   // the development default, refused in production, where the links are secrets of their users;
   // `off` sends nothing (production without SMTP_URL).

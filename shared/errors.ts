@@ -11,6 +11,7 @@ export const ERROR_CATALOGUE = {
   too_many_cells: { status: 400, title: 'The lattice has more than 2^32 cells' },
   cell_out_of_bounds: { status: 400, title: 'A cell lies outside the lattice' },
   params_invalid: { status: 400, title: 'The job parameters are not valid' },
+  link_invalid: { status: 400, title: 'The link is not valid, was already used or has expired' },
   unauthorized: { status: 401, title: 'Authentication is required' },
   invalid_token: { status: 401, title: 'The credentials are not valid' },
   invalid_credentials: { status: 401, title: 'The email or password is wrong' },

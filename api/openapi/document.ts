@@ -18,8 +18,9 @@ export const API_TAGS: ReadonlyArray<readonly [name: string, description: string
   ['Jobs', 'Submit jobs, follow them, fetch their results'],
   ['Lattices', 'Store lattices to run many jobs on'],
   ['Webhooks', 'Endpoints that receive signed job events, and their deliveries'],
-  ['Account', 'Sign-up, sign-in, API keys, plans, subscription and usage'],
+  ['Account', 'Sign-up, sign-in, passwords, API keys, plans, subscription and usage'],
   ['Operations', 'Health, readiness, metrics and this document'],
+  ['Account pages', 'The HTML pages the links in mails open (password reset, invitations, address checks)'],
   ['Operators', 'Platform operators only: plan requests'],
 ];
 

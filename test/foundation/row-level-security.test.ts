@@ -4,12 +4,13 @@ import { APP_ROLE, withTenant } from '../../shared/db.ts';
 import { TENANT_TABLES as TENANT_TABLES_0006 } from '../../migrations/0006_row_level_security.ts';
 import { TENANT_TABLES_0008 } from '../../migrations/0008_plan_requests_compute.ts';
 import { TENANT_TABLES_0009 } from '../../migrations/0009_lattice_versions_result_summaries.ts';
+import { TENANT_TABLES_0013 } from '../../migrations/0013_account_tokens.ts';
 import { insertLattice } from '../support/lattices.ts';
 import { useTestEnvironment } from '../support/context.ts';
 
 
 const env = useTestEnvironment();
-const TENANT_TABLES = [...TENANT_TABLES_0006, ...TENANT_TABLES_0008, ...TENANT_TABLES_0009];
+const TENANT_TABLES = [...TENANT_TABLES_0006, ...TENANT_TABLES_0008, ...TENANT_TABLES_0009, ...TENANT_TABLES_0013];
 
 async function seedTenant(name: string): Promise<string> {
   const [tenant] = await env.db('tenants').insert({ name, plan_code: 'starter' }).returning('id');
