@@ -11,6 +11,7 @@ import { createIdentity } from './auth/identity.ts';
 import { createBillingProvider } from './billing/billing-provider.ts';
 import { Subscriptions } from './billing/subscriptions.ts';
 import { JobsService } from './jobs/jobs-service.ts';
+import { TeamService } from './members/service.ts';
 import { jsonBodyReader } from './middleware/json-body.ts';
 import type { ApiDeps } from './state.ts';
 
@@ -53,13 +54,21 @@ export function createApiDeps(shared: Runtime): ApiDeps {
     config: runtime.config,
     logger: runtime.logger,
   });
+  const team = new TeamService({
+    db: runtime.db,
+    sessions: identity.sessions,
+    mail,
+    rateLimits: identity.rateLimits,
+    invalidations: identity.credentials.invalidations,
+    config: runtime.config,
+  });
   const close = async (): Promise<void> => {
     // Resets still running behind their answers queue their mail before the queue closes.
     await passwords.settle();
     await Promise.allSettled([identity.close(), jobs.close(), queues.close(), mail.close()]);
   };
   const readBody = jsonBodyReader(runtime.config.BODY_LIMIT_BYTES);
-  const partial: ApiDeps = { runtime, verifiers: [], readBody, identity, jobs, subscriptions, queues, mail, passwords, close };
+  const partial: ApiDeps = { runtime, verifiers: [], readBody, identity, jobs, subscriptions, queues, mail, passwords, team, close };
   return {
     ...partial,
     verifiers: [apiKeyVerifier(partial), accessTokenVerifier(partial)],

@@ -13,6 +13,7 @@ import type { TokenVerifier } from './auth/authenticate.ts';
 import type { Identity } from './auth/identity.ts';
 import type { Subscriptions } from './billing/subscriptions.ts';
 import type { JobsService } from './jobs/jobs-service.ts';
+import type { TeamService } from './members/service.ts';
 import type { JsonBodyReader } from './middleware/json-body.ts';
 
 /** Per-request facts set by middleware. */
@@ -39,6 +40,8 @@ export interface ApiDeps {
   subscriptions: Subscriptions;
   /** The queues the operators' board shows and the queue-depth metrics count. */
   queues: QueueCatalog;
+  /** Members, roles and invitations. */
+  team: TeamService;
   /** Password reset and change. */
   passwords: PasswordService;
   /** Queues outgoing mail (sent by the scheduler role, never inside a request). */

@@ -16,6 +16,7 @@ import * as identityHardening from './0010_identity_hardening.ts';
 import * as jobMemory from './0011_job_memory.ts';
 import * as operatorPlanRequests from './0012_operator_plan_requests.ts';
 import * as accountTokens from './0013_account_tokens.ts';
+import * as team from './0014_team.ts';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -36,4 +37,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0011_job_memory', jobMemory],
   ['0012_operator_plan_requests', operatorPlanRequests],
   ['0013_account_tokens', accountTokens],
+  ['0014_team', team],
 ];

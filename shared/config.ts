@@ -142,6 +142,10 @@ export const configSchema = z.object({
   // account, so the answer's timing tells nothing; the work goes on behind the answer.
   PASSWORD_RESET_ANSWER_MS: int(0, 10 * SECOND).default(250),
 
+  // How long an invitation link works, and how many invitations one tenant may send a day.
+  INVITATION_TTL_MS: int(HOUR, 30 * DAY).default(3 * DAY),
+  INVITATIONS_PER_TENANT_PER_DAY: int(1).default(50),
+
   // Outgoing mail. `log` writes each message (with its links) to the log instead of sending it:
   // the development default, refused in production, where the links are secrets of their users;
   // `off` sends nothing (production without SMTP_URL).

@@ -46,6 +46,14 @@ export const ACCOUNT_PAGES: Record<string, { summary: string; html: string }> = 
       field('email', 'Email', 'email', 'email'),
     ),
   },
+  '/account/accept-invitation': {
+    summary: 'Page: accept an invitation from its link (name and password for the new account)',
+    html: page(
+      'accept-invitation',
+      'Join the team',
+      field('first_name', 'First name', 'text', 'given-name') + field('last_name', 'Last name', 'text', 'family-name') + field('password', 'Password', 'password', 'new-password'),
+    ),
+  },
 };
 
 // Which route each page posts to, and what it says on success.

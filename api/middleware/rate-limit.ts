@@ -38,7 +38,8 @@ export type LimitName =
   | 'registrations_per_ip'
   | 'unauthenticated_requests_per_ip'
   | 'password_resets_per_ip'
-  | 'password_resets_per_address';
+  | 'password_resets_per_address'
+  | 'invitations_per_day';
 
 /** Sign-in or sign-up attempts of any outcome allowed per counted one (failed sign-in, sign-up made). */
 const ATTEMPTS_PER_COUNTED = 10;

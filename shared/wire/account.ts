@@ -21,3 +21,42 @@ export const PASSWORD_CHANGE = z
   .openapi('PasswordChange');
 
 export { EMAIL };
+
+const ROLE = z.enum(['owner', 'admin', 'member', 'viewer'], { error: 'must be one of: owner, admin, member, viewer' });
+
+export const MEMBER = z
+  .object({
+    id: z.uuid(),
+    email: z.string(),
+    first_name: z.string(),
+    last_name: z.string(),
+    role: ROLE,
+    email_verified: z.boolean(),
+    last_login_at: z.string().nullable(),
+    created_at: z.string(),
+  })
+  .openapi('Member');
+
+export const MEMBER_ROLE_CHANGE = z.object({ role: ROLE }).openapi('MemberRoleChange');
+
+export const INVITATION_CREATE = z.object({ email: EMAIL, role: ROLE }).openapi('InvitationCreate');
+
+export const INVITATION = z
+  .object({
+    id: z.uuid(),
+    email: z.string(),
+    role: ROLE,
+    invited_by: z.uuid().nullable(),
+    expires_at: z.string(),
+    created_at: z.string(),
+  })
+  .openapi('Invitation');
+
+export const INVITATION_ACCEPT = z
+  .object({
+    token: z.string().min(1).max(128).describe('From the link in the mail (after `#token=`)'),
+    first_name: z.string().trim().min(1).max(100),
+    last_name: z.string().trim().min(1).max(100),
+    password: PASSWORD,
+  })
+  .openapi('InvitationAccept');
