@@ -5,6 +5,7 @@
 import { MailOutbox } from '../shared/mail/mail-queue.ts';
 import { defaultQueueOpeners, QueueCatalog } from '../shared/queue-catalog.ts';
 import type { Runtime } from '../shared/runtime.ts';
+import { EmailVerification } from './account/email-verification.ts';
 import { PasswordService } from './account/password-service.ts';
 import { accessTokenVerifier, apiKeyVerifier } from './auth/authenticate.ts';
 import { createIdentity } from './auth/identity.ts';
@@ -54,6 +55,14 @@ export function createApiDeps(shared: Runtime): ApiDeps {
     config: runtime.config,
     logger: runtime.logger,
   });
+  const verification = new EmailVerification({
+    db: runtime.db,
+    mail,
+    rateLimits: identity.rateLimits,
+    lockout: identity.lockout,
+    config: runtime.config,
+    logger: runtime.logger,
+  });
   const team = new TeamService({
     db: runtime.db,
     sessions: identity.sessions,
@@ -68,7 +77,7 @@ export function createApiDeps(shared: Runtime): ApiDeps {
     await Promise.allSettled([identity.close(), jobs.close(), queues.close(), mail.close()]);
   };
   const readBody = jsonBodyReader(runtime.config.BODY_LIMIT_BYTES);
-  const partial: ApiDeps = { runtime, verifiers: [], readBody, identity, jobs, subscriptions, queues, mail, passwords, team, close };
+  const partial: ApiDeps = { runtime, verifiers: [], readBody, identity, jobs, subscriptions, queues, mail, passwords, team, verification, close };
   return {
     ...partial,
     verifiers: [apiKeyVerifier(partial), accessTokenVerifier(partial)],

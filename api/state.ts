@@ -8,6 +8,7 @@ import type { Principal } from '../shared/auth/principal.ts';
 import type { MailOutbox } from '../shared/mail/mail-queue.ts';
 import type { QueueCatalog } from '../shared/queue-catalog.ts';
 import type { Runtime } from '../shared/runtime.ts';
+import type { EmailVerification } from './account/email-verification.ts';
 import type { PasswordService } from './account/password-service.ts';
 import type { TokenVerifier } from './auth/authenticate.ts';
 import type { Identity } from './auth/identity.ts';
@@ -42,6 +43,8 @@ export interface ApiDeps {
   queues: QueueCatalog;
   /** Members, roles and invitations. */
   team: TeamService;
+  /** Address checks, address changes, and what an unverified user may not do. */
+  verification: EmailVerification;
   /** Password reset and change. */
   passwords: PasswordService;
   /** Queues outgoing mail (sent by the scheduler role, never inside a request). */

@@ -142,6 +142,8 @@ export const configSchema = z.object({
   // account, so the answer's timing tells nothing; the work goes on behind the answer.
   PASSWORD_RESET_ANSWER_MS: int(0, 10 * SECOND).default(250),
 
+  // How long an address-check link works.
+  EMAIL_VERIFICATION_TTL_MS: int(HOUR, 30 * DAY).default(2 * DAY),
   // How long an invitation link works, and how many invitations one tenant may send a day.
   INVITATION_TTL_MS: int(HOUR, 30 * DAY).default(3 * DAY),
   INVITATIONS_PER_TENANT_PER_DAY: int(1).default(50),

@@ -17,6 +17,7 @@ export const ERROR_CATALOGUE = {
   invalid_credentials: { status: 401, title: 'The email or password is wrong' },
   plan_limit_exceeded: { status: 402, title: 'The plan does not allow this' },
   forbidden: { status: 403, title: 'Not allowed' },
+  email_unverified: { status: 403, title: 'Confirm your email address first' },
   insufficient_scope: { status: 403, title: 'The credentials lack a required scope' },
   not_found: { status: 404, title: 'Not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },

@@ -46,6 +46,10 @@ export const ACCOUNT_PAGES: Record<string, { summary: string; html: string }> = 
       field('email', 'Email', 'email', 'email'),
     ),
   },
+  '/account/verify-email': {
+    summary: 'Page: confirm an email address from its link',
+    html: page('verify-email', 'Confirm your email address', ''),
+  },
   '/account/accept-invitation': {
     summary: 'Page: accept an invitation from its link (name and password for the new account)',
     html: page(

@@ -1,11 +1,13 @@
 /**
  * Passwords: `POST /auth/password-reset` (a link by mail; the same answer for any address),
  * `POST /auth/password-reset/confirm` (spend the link: new password, every session ends) and
- * `POST /api/me/password` (change it, signed in, with the current one).
+ * `POST /api/me/password` (change it, signed in, with the current one). Email addresses:
+ * `POST /auth/verify-email` (spend a mailed link), `POST /api/me/email/verify` (a new link) and
+ * `POST /api/me/email` (change the address: it moves once the new one's link is spent).
  */
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import Router from '@koa/router';
-import { PASSWORD_CHANGE, PASSWORD_RESET_ACCEPTED, PASSWORD_RESET_CONFIRM, PASSWORD_RESET_REQUEST } from '../../shared/wire/account.ts';
+import { EMAIL_CHANGE, EMAIL_CHECK_SENT, PASSWORD_CHANGE, PASSWORD_RESET_ACCEPTED, PASSWORD_RESET_CONFIRM, PASSWORD_RESET_REQUEST, VERIFY_EMAIL } from '../../shared/wire/account.ts';
 import { requestMeta } from '../auth/request-meta.ts';
 import { problem, TOKEN_PAIR } from '../auth/schemas.ts';
 import { defineRoute } from '../routing.ts';
@@ -15,7 +17,7 @@ export const RESET_ACCEPTED_DETAIL = 'If an account has this email address, a li
 
 export function accountRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiState> {
   const router = new Router<ApiState>();
-  const { passwords } = deps;
+  const { passwords, verification } = deps;
 
   defineRoute(router, registry, deps, {
     method: 'post',
@@ -68,6 +70,56 @@ export function accountRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
     handler: async (ctx, { body, principal }) => {
       ctx.set('Cache-Control', 'no-store');
       ctx.body = await passwords.change(principal, body.current_password, body.new_password, requestMeta(ctx));
+    },
+  });
+
+  defineRoute(router, registry, deps, {
+    method: 'post',
+    path: '/auth/verify-email',
+    summary: 'Confirm an email address with its mailed link (for an address change: the address moves now)',
+    tags: ['Account'],
+    auth: 'public',
+    body: VERIFY_EMAIL,
+    responses: {
+      204: { description: 'Confirmed' },
+      400: problem('The link is not valid, was used or has expired (`link_invalid`)'),
+      409: problem('Another account has taken the address meanwhile'),
+    },
+    handler: async (ctx, { body }) => {
+      await verification.confirm(body.token, requestMeta(ctx));
+      ctx.status = 204;
+    },
+  });
+
+  defineRoute(router, registry, deps, {
+    method: 'post',
+    path: '/api/me/email/verify',
+    summary: 'Mail a new link that confirms your address (5 an hour)',
+    tags: ['Account'],
+    auth: {},
+    responses: { 202: { description: 'Sent, or nothing to do', schema: EMAIL_CHECK_SENT } },
+    handler: async (ctx, { principal }) => {
+      const sent = await verification.resend(principal, requestMeta(ctx));
+      ctx.status = 202;
+      ctx.body = { status: sent ? 'sent' : 'already_verified' };
+    },
+  });
+
+  defineRoute(router, registry, deps, {
+    method: 'post',
+    path: '/api/me/email',
+    summary: 'Change your email address: a link goes to the new one, which replaces the old once confirmed',
+    tags: ['Account'],
+    auth: {},
+    body: EMAIL_CHANGE,
+    responses: {
+      202: { description: 'A link went to the new address', schema: EMAIL_CHECK_SENT },
+      403: problem('The current password is wrong, or the caller is an API key'),
+    },
+    handler: async (ctx, { body, principal }) => {
+      await verification.change(principal, body.email, body.current_password, requestMeta(ctx));
+      ctx.status = 202;
+      ctx.body = { status: 'sent' };
     },
   });
 

@@ -80,6 +80,7 @@ export function memberRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<A
       409: problem('The address is already a member'),
     },
     handler: async (ctx, { body, principal }) => {
+      await deps.verification.assertVerified(principal, 'invite members');
       const invitation = await team.invite(principal, body.email, body.role, requestMeta(ctx));
       ctx.status = 201;
       ctx.set('Location', `/api/invitations/${invitation.id}`);

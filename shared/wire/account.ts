@@ -20,6 +20,12 @@ export const PASSWORD_CHANGE = z
   .object({ current_password: z.string().min(1).max(1024), new_password: PASSWORD })
   .openapi('PasswordChange');
 
+export const VERIFY_EMAIL = z.object({ token: z.string().min(1).max(128).describe('From the link in the mail (after `#token=`)') }).openapi('VerifyEmail');
+
+export const EMAIL_CHANGE = z.object({ email: EMAIL, current_password: z.string().min(1).max(1024) }).openapi('EmailChange');
+
+export const EMAIL_CHECK_SENT = z.object({ status: z.enum(['sent', 'already_verified']) }).openapi('EmailCheckSent');
+
 export { EMAIL };
 
 const ROLE = z.enum(['owner', 'admin', 'member', 'viewer'], { error: 'must be one of: owner, admin, member, viewer' });

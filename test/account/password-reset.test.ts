@@ -56,7 +56,7 @@ describe('password reset', () => {
     expect(again.status).toBe(400);
     expect(await again.json()).toMatchObject({ code: 'link_invalid' });
     expect((await login(tenant.email, NEW_PASSWORD)).status).toBe(200);
-    const stored = await env.db('account_tokens').where({ user_id: tenant.userId }).select('token_hash');
+    const stored = await env.db('account_tokens').where({ user_id: tenant.userId, kind: 'password_reset' }).select('token_hash');
     expect(stored).toHaveLength(1);
     expect(stored[0].token_hash).not.toContain(tokenOf(link));
     const actions = (await env.db('audit_log').where({ tenant_id: tenant.tenantId }).orderBy('created_at').pluck('action')) as string[];
@@ -69,7 +69,7 @@ describe('password reset', () => {
     const weak = await confirm(token, 'password123');
     expect(weak.status).toBe(400);
     expect((await confirm(`cpr_${'A'.repeat(43)}`, NEW_PASSWORD)).status).toBe(400);
-    await env.db('account_tokens').where({ user_id: tenant.userId }).update({ expires_at: new Date(Date.now() - 1000) });
+    await env.db('account_tokens').where({ user_id: tenant.userId, kind: 'password_reset' }).update({ expires_at: new Date(Date.now() - 1000) });
     const expired = await confirm(token, NEW_PASSWORD);
     expect(expired.status).toBe(400);
     expect(await expired.json()).toMatchObject({ code: 'link_invalid' });
@@ -113,7 +113,7 @@ describe('password reset', () => {
     expect((overUnknown.body as { limit: string }).limit).toBe('password_resets_per_address');
     await api.deps.passwords.settle();
     // Three answered requests, but the account takes two links a day.
-    const [{ n }] = (await env.db('account_tokens').where({ user_id: tenant.userId }).count('* as n')) as [{ n: string | number }];
+    const [{ n }] = (await env.db('account_tokens').where({ user_id: tenant.userId, kind: 'password_reset' }).count('* as n')) as [{ n: string | number }];
     expect(Number(n)).toBe(2);
   });
 

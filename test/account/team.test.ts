@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
 import { createApiKey, IDENTITY_TEST_ENV, type RegisteredTenant, registerTenant } from '../support/identity.ts';
-import { tokenOf, useTestMail } from '../support/mail.ts';
+import { tokenOf, useTestMail, verifyByMail } from '../support/mail.ts';
 
 const PASSWORD = 'Quartz-Lantern-81-Meadow!';
 const env = useTestEnvironment(IDENTITY_TEST_ENV);
@@ -41,6 +41,13 @@ async function join(owner: RegisteredTenant, role: string, email = address(role)
   return { id: body.user.id, email, accessToken: body.tokens.access_token, headers: { authorization: `Bearer ${body.tokens.access_token}` }, body };
 }
 
+/** A signed-up owner who has confirmed the address from the sign-up's mail (inviting needs it). */
+async function verifiedOwner(plan: string): Promise<RegisteredTenant> {
+  const owner = await registerTenant(api, { plan });
+  await verifyByMail(api, mail, owner.email);
+  return owner;
+}
+
 async function members(tenant: { headers: Record<string, string> }): Promise<Member[]> {
   const res = await api.request('/api/members', { headers: tenant.headers });
   expect(res.status).toBe(200);
@@ -49,7 +56,7 @@ async function members(tenant: { headers: Record<string, string> }): Promise<Mem
 
 describe('team', () => {
   it('an invitation is accepted once from the link in the received mail', async () => {
-    const owner = await registerTenant(api, { plan: 'professional' });
+    const owner = await verifiedOwner('professional');
     const email = address('ann');
     const created = await invite(owner, email, 'member');
     expect(created.status).toBe(201);
@@ -78,7 +85,7 @@ describe('team', () => {
   });
 
   it('owners and admins invite; admins cannot make owners; members cannot invite; a revoked invitation is dead', async () => {
-    const owner = await registerTenant(api, { plan: 'professional' });
+    const owner = await verifiedOwner('professional');
     const admin = await join(owner, 'admin');
     const member = await join(owner, 'member');
     expect((await invite(admin, address('x'), 'owner')).status).toBe(403);
@@ -96,7 +103,7 @@ describe('team', () => {
   });
 
   it("a removed member's access token and API key stop at the very next request", async () => {
-    const owner = await registerTenant(api, { plan: 'professional' });
+    const owner = await verifiedOwner('professional');
     const member = await join(owner, 'member');
     const { headers: keyHeaders } = await createApiKey(api, member.accessToken, { scopes: ['jobs:read'] });
     // Both credentials work, and are in the credential cache.
@@ -112,7 +119,7 @@ describe('team', () => {
   });
 
   it('the last owner can be neither demoted nor removed', async () => {
-    const owner = await registerTenant(api, { plan: 'professional' });
+    const owner = await verifiedOwner('professional');
     const demote = await api.request(`/api/members/${owner.userId}`, { method: 'PATCH', headers: owner.headers, body: { role: 'admin' } });
     expect(demote.status).toBe(409);
     expect((await api.request(`/api/members/${owner.userId}`, { method: 'DELETE', headers: owner.headers })).status).toBe(409);
@@ -124,7 +131,7 @@ describe('team', () => {
   });
 
   it("the plan's seats cap members plus pending invitations", async () => {
-    const owner = await registerTenant(api, { plan: 'free' });
+    const owner = await verifiedOwner('free');
     expect((await invite(owner, address('s1'), 'member')).status).toBe(201);
     expect((await invite(owner, address('s2'), 'member')).status).toBe(201);
     const over = await invite(owner, address('s3'), 'member');
@@ -142,7 +149,7 @@ describe('team', () => {
     });
 
     it('opens the mailed invitation and joins from the page', async () => {
-      const owner = await registerTenant(api, { plan: 'professional' });
+      const owner = await verifiedOwner('professional');
       const email = address('web');
       expect((await invite(owner, email, 'viewer')).status).toBe(201);
       const received = await mail.smtp.waitFor(email);

@@ -34,3 +34,10 @@ export function tokenOf(link: string | undefined): string {
   if (!token) throw new Error(`no token in ${link}`);
   return token;
 }
+
+/** Confirms a signed-up address from the mail its sign-up sent (as its owner would). */
+export async function verifyByMail(api: TestApi, mail: TestMail, email: string): Promise<void> {
+  const received = await mail.smtp.waitFor(email, (m) => m.subject === 'Confirm your email address for Catalytic');
+  const res = await api.request('/auth/verify-email', { body: { token: tokenOf(received.links[0]) } });
+  if (res.status !== 204) throw new Error(`verify-email answered ${res.status}: ${await res.text()}`);
+}
