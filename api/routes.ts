@@ -13,6 +13,7 @@ import { accountPageRoutes } from './account/pages.ts';
 import { accountRoutes } from './account/routes.ts';
 import { adminPlanRequestRoutes } from './admin/plan-request-routes.ts';
 import { apiKeyRoutes } from './api-keys/routes.ts';
+import { auditRoutes } from './audit/routes.ts';
 import { authRoutes } from './auth/routes.ts';
 import { jobRoutes } from './jobs/routes.ts';
 import { latticeRoutes } from './lattices/routes.ts';
@@ -32,7 +33,7 @@ const methodNotAllowed = (): AppError => new AppError('method_not_allowed', 'No 
 
 type RouteModule = (deps: ApiDeps, registry: OpenAPIRegistry) => Router<ApiState>;
 
-const ROUTE_MODULES: RouteModule[] = [systemRoutes, metricsRoutes, docsRoutes, adminRoutes, adminPlanRequestRoutes, authRoutes, accountRoutes, accountPageRoutes, tenantRoutes, meRoutes, memberRoutes, apiKeyRoutes, planRoutes, subscriptionRoutes, usageRoutes, webhookRoutes, latticeRoutes, jobRoutes];
+const ROUTE_MODULES: RouteModule[] = [systemRoutes, metricsRoutes, docsRoutes, adminRoutes, adminPlanRequestRoutes, authRoutes, accountRoutes, accountPageRoutes, tenantRoutes, meRoutes, memberRoutes, auditRoutes, apiKeyRoutes, planRoutes, subscriptionRoutes, usageRoutes, webhookRoutes, latticeRoutes, jobRoutes];
 
 export function mountRoutes(app: Koa<ApiState>, deps: ApiDeps, registry: OpenAPIRegistry): void {
   // One router holds every module's routes, so a request is matched once instead of passing

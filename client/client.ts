@@ -14,6 +14,7 @@ import { ApiKeysResource, getMe, listPlans, SubscriptionResource } from './resou
 import { AuthResource } from './resources/auth.ts';
 import { JobsResource } from './resources/jobs.ts';
 import { LatticesResource } from './resources/lattices.ts';
+import { AuditResource, EmailResource, InvitationsResource, MembersResource, PasswordResource } from './resources/team.ts';
 import { WebhooksResource } from './resources/webhooks.ts';
 
 /** Options of {@link CatalyticClient}; see {@link HttpClientOptions}. */
@@ -28,6 +29,11 @@ export class CatalyticClient {
   readonly lattices: LatticesResource;
   readonly jobs: JobsResource;
   readonly webhooks: WebhooksResource;
+  readonly members: MembersResource;
+  readonly invitations: InvitationsResource;
+  readonly password: PasswordResource;
+  readonly email: EmailResource;
+  readonly audit: AuditResource;
 
   constructor(options: CatalyticClientOptions) {
     this.http = new HttpClient(options);
@@ -37,6 +43,11 @@ export class CatalyticClient {
     this.lattices = new LatticesResource(this.http);
     this.jobs = new JobsResource(this.http);
     this.webhooks = new WebhooksResource(this.http);
+    this.members = new MembersResource(this.http);
+    this.invitations = new InvitationsResource(this.http);
+    this.password = new PasswordResource(this.http);
+    this.email = new EmailResource(this.http);
+    this.audit = new AuditResource(this.http);
   }
 
   /**

@@ -28,6 +28,7 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'GET /account/reset-password': 'getPasswordResetPage',
   'GET /account/accept-invitation': 'getInvitationPage',
   'GET /api/members': 'listMembers',
+  'GET /api/audit': 'listAuditEntries',
   'PATCH /api/members/:id': 'changeMemberRole',
   'DELETE /api/members/:id': 'removeMember',
   'POST /api/invitations': 'inviteMember',

@@ -66,3 +66,17 @@ export const INVITATION_ACCEPT = z
     password: PASSWORD,
   })
   .openapi('InvitationAccept');
+
+export const AUDIT_ENTRY = z
+  .object({
+    id: z.uuid(),
+    action: z.string(),
+    actor: z.object({ user_id: z.uuid().nullable(), api_key_id: z.uuid().nullable() }).describe('Who did it (a removed user shows as null)'),
+    ip: z.string().nullable(),
+    user_agent: z.string().nullable(),
+    details: z.record(z.string(), z.unknown()).describe('Facts about the event; never secrets'),
+    created_at: z.string(),
+  })
+  .openapi('AuditEntry');
+
+export const AUDIT_PAGE = z.object({ data: z.array(AUDIT_ENTRY), next_cursor: z.string().nullable() }).openapi('AuditPage');
