@@ -1,6 +1,6 @@
 /** The team (members, invitations), passwords and email addresses, and the audit log. */
 import type { AuditPage, AuditQuery, Invitation, InvitationAcceptInput, Member, Role, TokenPair } from '../api-types.ts';
-import type { HttpClient } from '../http.ts';
+import { type HttpClient, sessionTokensFrom } from '../http.ts';
 
 export class MembersResource {
   constructor(private readonly http: HttpClient) {}
@@ -58,9 +58,14 @@ export class PasswordResource {
     await this.http.request('POST', '/auth/password-reset/confirm', { body: { token, password }, auth: false });
   }
 
-  /** Changes the signed-in user's password; returns the new token pair (every earlier session ends). */
+  /**
+   * Changes the signed-in user's password. Every earlier session ends, this client's included: it
+   * switches to the new token pair (saved like a refresh), which is also returned.
+   */
   async change(currentPassword: string, newPassword: string): Promise<TokenPair> {
-    return (await this.http.request<TokenPair>('POST', '/api/me/password', { body: { current_password: currentPassword, new_password: newPassword } })).body;
+    const pair = (await this.http.request<TokenPair>('POST', '/api/me/password', { body: { current_password: currentPassword, new_password: newPassword } })).body;
+    await this.http.setTokens(sessionTokensFrom(pair));
+    return pair;
   }
 }
 
