@@ -27,13 +27,13 @@ export function accountRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
     auth: 'public',
     body: PASSWORD_RESET_REQUEST,
     responses: {
-      202: { description: 'Accepted: a mail goes out if the address has an account', schema: PASSWORD_RESET_ACCEPTED },
+      200: { description: 'Accepted: a mail goes out if the address has an account', schema: PASSWORD_RESET_ACCEPTED },
       429: problem('Too many requests from this client address, or for this email address'),
     },
     handler: async (ctx, { body }) => {
       ctx.set('Cache-Control', 'no-store');
       await passwords.requestReset(body.email, requestMeta(ctx));
-      ctx.status = 202;
+      ctx.status = 200;
       ctx.body = { status: 'accepted', detail: RESET_ACCEPTED_DETAIL };
     },
   });
@@ -97,10 +97,10 @@ export function accountRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
     summary: 'Mail a new link that confirms your address (5 an hour)',
     tags: ['Account'],
     auth: {},
-    responses: { 202: { description: 'Sent, or nothing to do', schema: EMAIL_CHECK_SENT } },
+    responses: { 200: { description: 'Sent, or nothing to do', schema: EMAIL_CHECK_SENT } },
     handler: async (ctx, { principal }) => {
       const sent = await verification.resend(principal, requestMeta(ctx));
-      ctx.status = 202;
+      ctx.status = 200;
       ctx.body = { status: sent ? 'sent' : 'already_verified' };
     },
   });
@@ -113,12 +113,12 @@ export function accountRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
     auth: {},
     body: EMAIL_CHANGE,
     responses: {
-      202: { description: 'A link went to the new address', schema: EMAIL_CHECK_SENT },
+      200: { description: 'A link went to the new address', schema: EMAIL_CHECK_SENT },
       403: problem('The current password is wrong, or the caller is an API key'),
     },
     handler: async (ctx, { body, principal }) => {
       await verification.change(principal, body.email, body.current_password, requestMeta(ctx));
-      ctx.status = 202;
+      ctx.status = 200;
       ctx.body = { status: 'sent' };
     },
   });
