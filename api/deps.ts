@@ -3,14 +3,18 @@
  * looked up from module state); `ApiDeps.close` releases them when the API stops.
  */
 import { createBlobStore } from '../shared/blobs/index.ts';
+import { MailOutbox } from '../shared/mail/mail-queue.ts';
 import { defaultQueueOpeners, QueueCatalog } from '../shared/queue-catalog.ts';
 import type { Runtime } from '../shared/runtime.ts';
+import { EmailVerification } from './account/email-verification.ts';
+import { PasswordService } from './account/password-service.ts';
 import { accessTokenVerifier, apiKeyVerifier } from './auth/authenticate.ts';
 import { createIdentity } from './auth/identity.ts';
 import { createBillingProvider } from './billing/billing-provider.ts';
 import { Subscriptions } from './billing/subscriptions.ts';
 import { BatchesService } from './batches/service.ts';
 import { JobsService } from './jobs/jobs-service.ts';
+import { TeamService } from './members/service.ts';
 import { jsonBodyReader } from './middleware/json-body.ts';
 import type { ApiDeps } from './state.ts';
 
@@ -44,12 +48,40 @@ export function createApiDeps(shared: Runtime): ApiDeps {
   });
   // Through the API's pool: the catalog reads the tenants through the directory function.
   const queues = new QueueCatalog(runtime, defaultQueueOpeners(runtime));
+  const mail = new MailOutbox(runtime.config, runtime.redis, runtime.logger);
+  const passwords = new PasswordService({
+    db: runtime.db,
+    sessions: identity.sessions,
+    mail,
+    rateLimits: identity.rateLimits,
+    lockout: identity.lockout,
+    config: runtime.config,
+    logger: runtime.logger,
+  });
+  const verification = new EmailVerification({
+    db: runtime.db,
+    mail,
+    rateLimits: identity.rateLimits,
+    lockout: identity.lockout,
+    config: runtime.config,
+    logger: runtime.logger,
+  });
+  const team = new TeamService({
+    db: runtime.db,
+    sessions: identity.sessions,
+    mail,
+    rateLimits: identity.rateLimits,
+    invalidations: identity.credentials.invalidations,
+    config: runtime.config,
+  });
   const close = async (): Promise<void> => {
-    await Promise.allSettled([identity.close(), jobs.close(), queues.close(), blobs.close()]);
+    // Resets still running behind their answers queue their mail before the queue closes.
+    await passwords.settle();
+    await Promise.allSettled([identity.close(), jobs.close(), queues.close(), blobs.close(), mail.close()]);
   };
   const readBody = jsonBodyReader(runtime.config.BODY_LIMIT_BYTES);
   const blobs = createBlobStore(runtime.db, runtime.config);
-  const partial: ApiDeps = { runtime, verifiers: [], readBody, identity, blobs, jobs, batches, subscriptions, queues, close };
+  const partial: ApiDeps = { runtime, verifiers: [], readBody, identity, blobs, jobs, batches, subscriptions, queues, mail, passwords, team, verification, close };
   return {
     ...partial,
     verifiers: [apiKeyVerifier(partial), accessTokenVerifier(partial)],

@@ -9,14 +9,18 @@ import Router from '@koa/router';
 import type Koa from 'koa';
 import { AppError } from '../shared/errors.ts';
 import { adminRoutes } from './admin/index.ts';
+import { accountPageRoutes } from './account/pages.ts';
+import { accountRoutes } from './account/routes.ts';
 import { adminPlanRequestRoutes } from './admin/plan-request-routes.ts';
 import { apiKeyRoutes } from './api-keys/routes.ts';
 import { artefactRoutes } from './artefacts/routes.ts';
+import { auditRoutes } from './audit/routes.ts';
 import { authRoutes } from './auth/routes.ts';
 import { batchRoutes } from './batches/routes.ts';
 import { jobRoutes } from './jobs/routes.ts';
 import { latticeRoutes } from './lattices/routes.ts';
 import { meRoutes } from './me/routes.ts';
+import { memberRoutes } from './members/routes.ts';
 import { planRoutes } from './plans/routes.ts';
 import type { ApiDeps, ApiState } from './state.ts';
 import { subscriptionRoutes } from './subscription/routes.ts';
@@ -31,7 +35,7 @@ const methodNotAllowed = (): AppError => new AppError('method_not_allowed', 'No 
 
 type RouteModule = (deps: ApiDeps, registry: OpenAPIRegistry) => Router<ApiState>;
 
-const ROUTE_MODULES: RouteModule[] = [systemRoutes, metricsRoutes, docsRoutes, adminRoutes, adminPlanRequestRoutes, authRoutes, tenantRoutes, meRoutes, apiKeyRoutes, planRoutes, subscriptionRoutes, usageRoutes, webhookRoutes, latticeRoutes, jobRoutes, artefactRoutes, batchRoutes];
+const ROUTE_MODULES: RouteModule[] = [systemRoutes, metricsRoutes, docsRoutes, adminRoutes, adminPlanRequestRoutes, authRoutes, accountRoutes, accountPageRoutes, tenantRoutes, meRoutes, memberRoutes, auditRoutes, apiKeyRoutes, planRoutes, subscriptionRoutes, usageRoutes, webhookRoutes, latticeRoutes, jobRoutes, artefactRoutes, batchRoutes];
 
 export function mountRoutes(app: Koa<ApiState>, deps: ApiDeps, registry: OpenAPIRegistry): void {
   // One router holds every module's routes, so a request is matched once instead of passing

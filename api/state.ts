@@ -6,13 +6,17 @@ import type Koa from 'koa';
 import type { RouterContext } from '@koa/router';
 import type { Principal } from '../shared/auth/principal.ts';
 import type { BlobStore } from '../shared/blobs/index.ts';
+import type { MailOutbox } from '../shared/mail/mail-queue.ts';
 import type { QueueCatalog } from '../shared/queue-catalog.ts';
 import type { Runtime } from '../shared/runtime.ts';
+import type { EmailVerification } from './account/email-verification.ts';
+import type { PasswordService } from './account/password-service.ts';
 import type { TokenVerifier } from './auth/authenticate.ts';
 import type { Identity } from './auth/identity.ts';
 import type { Subscriptions } from './billing/subscriptions.ts';
 import type { BatchesService } from './batches/service.ts';
 import type { JobsService } from './jobs/jobs-service.ts';
+import type { TeamService } from './members/service.ts';
 import type { JsonBodyReader } from './middleware/json-body.ts';
 
 /** Per-request facts set by middleware. */
@@ -43,6 +47,14 @@ export interface ApiDeps {
   subscriptions: Subscriptions;
   /** The queues the operators' board shows and the queue-depth metrics count. */
   queues: QueueCatalog;
+  /** Members, roles and invitations. */
+  team: TeamService;
+  /** Address checks, address changes, and what an unverified user may not do. */
+  verification: EmailVerification;
+  /** Password reset and change. */
+  passwords: PasswordService;
+  /** Queues outgoing mail (sent by the scheduler role, never inside a request). */
+  mail: MailOutbox;
   /** Releases what the collaborators hold: counted usage is written, queue objects and watchers closed. */
   close(): Promise<void>;
 }

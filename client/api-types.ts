@@ -8,6 +8,7 @@ import type { PLAN_REQUEST, SUBSCRIPTION } from '../shared/wire/billing.ts';
 import type { API_KEY, PLAN, TENANT, TOKEN_PAIR, USER } from '../shared/wire/identity.ts';
 import type { REGISTERED } from '../shared/wire/registration.ts';
 import type * as WebhookSchemas from '../shared/wire/webhooks.ts';
+import type * as AccountSchemas from '../shared/wire/account.ts';
 import type { Scope } from '../shared/auth/principal.ts';
 
 export type { Scope } from '../shared/auth/principal.ts';
@@ -99,3 +100,23 @@ export interface UsageQuery {
   from?: string;
   to?: string;
 }
+
+/** A team member (`GET /api/members`). */
+export type Member = z.output<typeof AccountSchemas.MEMBER>;
+/** A pending invitation. */
+export type Invitation = z.output<typeof AccountSchemas.INVITATION>;
+/** `POST /auth/invitations/accept`. */
+export type InvitationAcceptInput = z.input<typeof AccountSchemas.INVITATION_ACCEPT>;
+/** One audit log entry, and a page of them. */
+export type AuditEntry = z.output<typeof AccountSchemas.AUDIT_ENTRY>;
+export type AuditPage = z.output<typeof AccountSchemas.AUDIT_PAGE>;
+/** Filters of `GET /api/audit`. */
+export interface AuditQuery {
+  /** Comma-separated actions; `member.*` for a family. */
+  action?: string;
+  /** Only entries made by this user id. */
+  actor?: string;
+  limit?: number;
+  cursor?: string;
+}
+export type Role = 'owner' | 'admin' | 'member' | 'viewer';

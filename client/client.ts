@@ -15,6 +15,7 @@ import { AuthResource } from './resources/auth.ts';
 import { BatchesResource } from './resources/batches.ts';
 import { JobsResource } from './resources/jobs.ts';
 import { LatticesResource } from './resources/lattices.ts';
+import { AuditResource, EmailResource, InvitationsResource, MembersResource, PasswordResource } from './resources/team.ts';
 import { WebhooksResource } from './resources/webhooks.ts';
 
 /** Options of {@link CatalyticClient}; see {@link HttpClientOptions}. */
@@ -30,6 +31,11 @@ export class CatalyticClient {
   readonly jobs: JobsResource;
   readonly batches: BatchesResource;
   readonly webhooks: WebhooksResource;
+  readonly members: MembersResource;
+  readonly invitations: InvitationsResource;
+  readonly password: PasswordResource;
+  readonly email: EmailResource;
+  readonly audit: AuditResource;
 
   constructor(options: CatalyticClientOptions) {
     this.http = new HttpClient(options);
@@ -40,6 +46,11 @@ export class CatalyticClient {
     this.jobs = new JobsResource(this.http);
     this.batches = new BatchesResource(this.http);
     this.webhooks = new WebhooksResource(this.http);
+    this.members = new MembersResource(this.http);
+    this.invitations = new InvitationsResource(this.http);
+    this.password = new PasswordResource(this.http);
+    this.email = new EmailResource(this.http);
+    this.audit = new AuditResource(this.http);
   }
 
   /**

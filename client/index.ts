@@ -17,3 +17,4 @@ export * from './resources/account.ts';
 export * from './resources/jobs.ts';
 export * from './resources/lattices.ts';
 export * from './resources/webhooks.ts';
+export * from './resources/team.ts';

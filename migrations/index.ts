@@ -20,6 +20,8 @@ import * as newKernelJobTypes from './0014_new_kernel_job_types.ts';
 import * as blobs from './0015_blobs.ts';
 import * as batches from './0016_batches.ts';
 import * as jobLabels from './0017_job_labels.ts';
+import * as accountTokens from './0018_account_tokens.ts';
+import * as team from './0019_team.ts';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -44,4 +46,6 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0015_blobs', blobs],
   ['0016_batches', batches],
   ['0017_job_labels', jobLabels],
+  ['0018_account_tokens', accountTokens],
+  ['0019_team', team],
 ];

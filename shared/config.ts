@@ -137,6 +137,40 @@ export const configSchema = z.object({
   WEBHOOK_TEST_TIMEOUT_MS: int(100, MINUTE).default(5 * SECOND),
   WEBHOOK_TEST_CONCURRENCY_PER_TENANT: int(1, 100).default(2),
 
+  // Password reset: how long a link works, and how many requests are taken per client IP and per
+  // address (refused with 429, the same for any address) and per account (beyond it, silently no mail).
+  PASSWORD_RESET_TTL_MS: int(MINUTE, DAY).default(30 * MINUTE),
+  PASSWORD_RESET_PER_IP_PER_HOUR: int(1).default(30),
+  PASSWORD_RESET_PER_ADDRESS_PER_HOUR: int(1).default(5),
+  PASSWORD_RESET_PER_ACCOUNT_PER_DAY: int(1).default(10),
+  // A reset request is answered this long after it arrived, whether or not the address has an
+  // account, so the answer's timing tells nothing; the work goes on behind the answer.
+  PASSWORD_RESET_ANSWER_MS: int(0, 10 * SECOND).default(250),
+
+  // How long an address-check link works.
+  EMAIL_VERIFICATION_TTL_MS: int(HOUR, 30 * DAY).default(2 * DAY),
+  // How long an invitation link works, and how many invitations one tenant may send a day.
+  INVITATION_TTL_MS: int(HOUR, 30 * DAY).default(3 * DAY),
+  INVITATIONS_PER_TENANT_PER_DAY: int(1).default(50),
+
+  // Outgoing mail. `log` writes each message (with its links) to the log instead of sending it:
+  // the development default, refused in production, where the links are secrets of their users;
+  // `off` sends nothing (production without SMTP_URL).
+  MAIL_TRANSPORT: z.enum(['log', 'smtp', 'off']).optional(),
+  // smtp://user@host:587 (STARTTLS when offered) or smtps://host:465; the password may sit in SMTP_PASSWORD.
+  SMTP_URL: url(['smtp:', 'smtps:']).optional(),
+  SMTP_PASSWORD: optionalSecret,
+  SMTP_TIMEOUT_MS: int(100, MINUTE).default(10 * SECOND),
+  MAIL_FROM: z
+    .string()
+    .regex(/^[^<>\r\n]*<[^<>\s@]+@[^<>\s@]+>$|^[^<>\s@]+@[^<>\s@]+$/, { error: 'must be an address, or a name and <address>' })
+    .default('Catalytic <no-reply@catalytic.localhost>'),
+  // A message that fails for a transient reason is tried again after MAIL_RETRY_BASE_MS, then
+  // twice as long each time, up to MAIL_MAX_ATTEMPTS attempts in all.
+  MAIL_MAX_ATTEMPTS: int(1, 50).default(8),
+  MAIL_RETRY_BASE_MS: int(10, HOUR).default(5 * SECOND),
+  MAIL_SEND_CONCURRENCY: int(1, 100).default(4),
+
   RECONCILE_EVERY_MS: int(SECOND).default(MINUTE),
   RETENTION_EVERY_MS: int(SECOND).default(HOUR),
   RETENTION_BATCH_SIZE: int(1, 100_000).default(1000),
@@ -184,6 +218,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   if (config.ADMIN_USER && !config.ADMIN_PASSWORD) {
     throw new ConfigError('ADMIN_PASSWORD', 'is required when ADMIN_USER is set');
   }
+  config.MAIL_TRANSPORT ??= config.SMTP_URL ? 'smtp' : config.NODE_ENV === 'production' ? 'off' : 'log';
+  if (config.MAIL_TRANSPORT === 'smtp' && !config.SMTP_URL) throw new ConfigError('SMTP_URL', 'is required when MAIL_TRANSPORT is smtp');
   if (config.NODE_ENV === 'production') checkProductionSecrets(config);
   for (const variable of ['SECRETS_KEY', 'SECRETS_PREVIOUS_KEYS'] as const) {
     for (const key of (config[variable] ?? '').split(',').filter((k) => k.trim())) {
@@ -213,6 +249,9 @@ function checkProductionSecrets(config: Config): void {
     if (token !== undefined && (token.length < OPERATOR_TOKEN_MIN_LENGTH || PLACEHOLDER_SECRET.test(token))) {
       throw new ConfigError(variable, `must be at least ${OPERATOR_TOKEN_MIN_LENGTH} random characters in production (e.g. openssl rand -hex 24)`);
     }
+  }
+  if (config.MAIL_TRANSPORT === 'log') {
+    throw new ConfigError('MAIL_TRANSPORT', 'cannot be log in production: mail carries one-time links that must not be written to the log (set SMTP_URL)');
   }
   if (!config.SECRETS_KEY && !config.SECRETS_KEY_FILE) {
     throw new ConfigError('SECRETS_KEY_FILE', 'is required in production (or set SECRETS_KEY): it encrypts webhook secrets at rest');

@@ -16,6 +16,8 @@ export interface Plan {
   max_lattices: number;
   /** Webhook endpoints a tenant may have. */
   max_webhooks: number;
+  /** Members plus pending invitations a tenant may have. */
+  max_seats: number;
   max_dimensions: number;
   max_side: number;
   max_cells: number;

@@ -136,6 +136,23 @@ export class Sessions {
   }
 
   /**
+   * Ends every session of a user (a password reset or change, a removed member): each refresh
+   * token is revoked in the transaction given, and — once it commits — the sessions' access
+   * tokens in Redis. Returns the function that revokes them in Redis, to call after the commit.
+   */
+  async endAllOf(trx: Knex.Transaction, tenantId: string, userId: string): Promise<() => Promise<void>> {
+    const families = await trx('refresh_tokens')
+      .where({ tenant_id: tenantId, user_id: userId })
+      .where('expires_at', '>', trx.fn.now())
+      .distinct<Array<{ family_id: string }>>('family_id');
+    await trx('refresh_tokens').where({ tenant_id: tenantId, user_id: userId }).whereNull('revoked_at').update({ revoked_at: trx.fn.now() });
+    const ttlMs = this.tokens.ttlSeconds * 1000;
+    return async () => {
+      await Promise.all(families.map((f) => this.revocations.revokeSession(f.family_id, ttlMs)));
+    };
+  }
+
+  /**
    * Signs out: the access token stops working at once (its `jti` is revoked in Redis until it
    * would expire) and so does the session's refresh token.
    */

@@ -36,12 +36,15 @@ export type LimitName =
   | 'credential_requests_per_second'
   | 'login_attempts_per_ip'
   | 'registrations_per_ip'
-  | 'unauthenticated_requests_per_ip';
+  | 'unauthenticated_requests_per_ip'
+  | 'password_resets_per_ip'
+  | 'password_resets_per_address'
+  | 'invitations_per_day';
 
 /** Sign-in or sign-up attempts of any outcome allowed per counted one (failed sign-in, sign-up made). */
 const ATTEMPTS_PER_COUNTED = 10;
 
-interface Window {
+export interface Window {
   points: number;
   durationS: number;
 }
@@ -105,6 +108,27 @@ export class RateLimits {
         headers: { ...headers, 'Retry-After': String(Math.max(1, Math.ceil(rejection.msBeforeNext / 1000))) },
         extra: { limit, limit_value: window.points, window_s: window.durationS, retry_after_s: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)) },
       });
+    }
+  }
+
+  /** Counts one event of `name` for `key`; throws 429 (with its headers) when over the window. */
+  async hit(name: string, key: string, window: Window, limit: LimitName, detail: string): Promise<void> {
+    await this.consume(name, key, window, limit, detail);
+  }
+
+  /**
+   * Counts one event of `name` for `key` and says whether it is within the window, without
+   * throwing: for limits whose refusal must not show in the answer (per account, where a 429
+   * would tell that the account exists).
+   */
+  async within(name: string, key: string, window: Window): Promise<boolean> {
+    try {
+      await this.limiter(name, window).consume(key);
+      return true;
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) return false;
+      this.options.logger.warn({ err: rejection, limit: name }, 'rate limit could not be checked');
+      return true;
     }
   }
 

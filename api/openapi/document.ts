@@ -23,8 +23,10 @@ export const API_TAGS: ReadonlyArray<readonly [name: string, description: string
   ['Batches', 'Submit many jobs at once and follow them as one batch'],
   ['Lattices', 'Store lattices to run many jobs on'],
   ['Webhooks', 'Endpoints that receive signed job events, and their deliveries'],
-  ['Account', 'Sign-up, sign-in, API keys, plans, subscription and usage'],
+  ['Account', 'Sign-up, sign-in, passwords, API keys, plans, subscription and usage'],
+  ['Team', 'Members, their roles, and invitations'],
   ['Operations', 'Health, readiness, metrics and this document'],
+  ['Account pages', 'The HTML pages the links in mails open (password reset, invitations, address checks)'],
   ['Operators', 'Platform operators only: plan requests'],
 ];
 

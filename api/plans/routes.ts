@@ -17,6 +17,7 @@ export function planView(plan: Plan): z.infer<typeof PLAN> {
     max_concurrent_jobs: plan.max_concurrent_jobs,
     max_lattices: plan.max_lattices,
     max_webhooks: plan.max_webhooks,
+    max_seats: plan.max_seats,
     max_dimensions: plan.max_dimensions,
     max_side: plan.max_side,
     max_cells: plan.max_cells,

@@ -41,6 +41,8 @@ export function tenantRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<A
         plan,
         subscriptions,
       });
+      // Committed: the owner's address-check mail goes out (queued; the account is usable meanwhile).
+      await deps.verification.sendAfterSignUp(registration.tenant.id, registration.user.id, registration.user.email, requestMeta(ctx));
       ctx.status = 201;
       ctx.set('Cache-Control', 'no-store');
       ctx.set('Location', '/api/me');

@@ -11,12 +11,14 @@ import { registerJobCommands } from './jobs.ts';
 import { registerLatticeCommands } from './lattice.ts';
 import { registerSubmitCommand } from './submit.ts';
 import { registerSubscriptionCommands } from './subscription.ts';
+import { registerTeamCommands } from './team.ts';
 import { registerWebhookCommands } from './webhooks.ts';
 
 export { CLIENT_EXIT } from './exit-codes.ts';
 
 export function registerClientCommands(program: Command): void {
   registerAuthCommands(program);
+  registerTeamCommands(program);
   registerLatticeCommands(program);
   registerSubmitCommand(program);
   registerJobCommands(program);

@@ -78,6 +78,7 @@ export const PLAN = z
     max_concurrent_jobs: z.number().int(),
     max_lattices: z.number().int(),
     max_webhooks: z.number().int().describe('Webhook endpoints'),
+    max_seats: z.number().int().describe('Members plus pending invitations'),
     max_dimensions: z.number().int(),
     max_side: z.number().int(),
     max_cells: z.number().int(),
