@@ -33,8 +33,8 @@ export type AuthRequirement = 'public' | { roles?: readonly Role[]; scopes?: rea
 export interface ResponseSpec {
   description: string;
   schema?: ZodType;
-  /** @defaultValue 'application/json' */
-  contentType?: string;
+  /** One media type, or each the answer may come as (the schema fits them all). @defaultValue 'application/json' */
+  contentType?: string | readonly string[];
   /** Headers this answer carries beyond the ones every answer declares (see `responseHeaders`). */
   headers?: Record<string, ResponseHeader>;
 }
@@ -154,7 +154,7 @@ export function defineRoute<P extends ZodType, Q extends ZodType, B extends ZodT
   const ownHeaders: Record<string, Record<string, ResponseHeader> | undefined> = {};
   for (const [status, response] of Object.entries(spec.responses)) {
     const content = response.schema
-      ? { [response.contentType ?? 'application/json']: { schema: response.schema } }
+      ? Object.fromEntries([response.contentType ?? 'application/json'].flat().map((type) => [type, { schema: response.schema }]))
       : Number(status) >= 400
         ? problemResponse(response.description).content
         : undefined;

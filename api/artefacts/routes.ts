@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
 import { npyHeader } from '../../shared/blobs/npy-header.ts';
+import type { ResponseHeader } from '../openapi/response-headers.ts';
 import { defineRoute } from '../routing.ts';
 import type { ApiDeps, ApiState } from '../state.ts';
 import { parseRange } from './byte-range.ts';
@@ -43,6 +44,15 @@ const ArtefactListSchema = z
     note: z.string().optional(),
   })
   .openapi('ArtefactList');
+
+/** A download comes as `.npy` (format=npy) or raw bytes (format=raw). */
+const DOWNLOAD_TYPES = ['application/x-npy', 'application/octet-stream'] as const;
+const BINARY = z.string().openapi({ format: 'binary' });
+const DOWNLOAD_HEADERS: Record<string, ResponseHeader> = {
+  'Accept-Ranges': { description: 'Always `bytes`: one HTTP Range may be asked for', schema: { type: 'string', enum: ['bytes'] }, required: true },
+  'Content-Disposition': { description: 'attachment; filename="<name>.npy" (or .bin for format=raw)', schema: { type: 'string' }, required: true },
+};
+const CONTENT_RANGE: ResponseHeader = { description: '`bytes <first>-<last>/<total>`', schema: { type: 'string' }, required: true };
 
 function artefactJson(jobId: string, row: ArtefactRow): z.infer<typeof ArtefactSchema> {
   const base = `/api/jobs/${jobId}/artefacts/${row.name}`;
@@ -84,9 +94,9 @@ export function artefactRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router
     params: ArtefactParams,
     query: DownloadQuery,
     responses: {
-      200: { description: 'The whole artefact', contentType: 'application/octet-stream', schema: z.string().openapi({ format: 'binary' }) },
-      206: { description: 'The range asked for', contentType: 'application/octet-stream', schema: z.string().openapi({ format: 'binary' }) },
-      304: { description: 'Unchanged (If-None-Match)' },
+      200: { description: 'The whole artefact', contentType: DOWNLOAD_TYPES, schema: BINARY, headers: DOWNLOAD_HEADERS },
+      206: { description: 'The range asked for', contentType: DOWNLOAD_TYPES, schema: BINARY, headers: { ...DOWNLOAD_HEADERS, 'Content-Range': CONTENT_RANGE } },
+      304: { description: 'Unchanged (If-None-Match)', headers: DOWNLOAD_HEADERS },
       416: { description: 'The range lies outside the artefact' },
     },
     async handler(ctx, { params, query, principal }) {

@@ -2,8 +2,8 @@
  * Every answer of a real `catalytic all` process (the API with a worker and the scheduler) is what its own
  * `/openapi.json` declares: status, media type, body schema and headers, checked by
  * `OpenApiResponseChecker`. A walk through the API (sign-up, lattices, a job of each type polled
- * to completion with its result, lists, webhooks, keys, plans, operators) is checked answer by
- * answer; then, driven by the document alone, every GET operation whose path can be filled from
+ * to completion with its result, lists, webhooks, keys, plans, operators, a batch, an uploaded map,
+ * the team and the mailed links of an SMTP server the test starts) is checked answer by answer; then, driven by the document alone, every GET operation whose path can be filled from
  * its collection is fetched, and every operation is probed for its errors (no credentials,
  * unknown ids, a body of the wrong type or malformed) — so a route added to the document is
  * checked here without touching this file.
@@ -13,9 +13,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../harness/ports.ts';
+import { type SmtpReceiver, startSmtpReceiver } from '../harness/smtp-receiver.ts';
 import { useTestEnvironment } from '../support/context.ts';
 import { SCOPES } from '../../shared/auth/principal.ts';
 import { IDENTITY_TEST_ENV, STRONG_PASSWORD } from '../support/identity.ts';
+import { tokenOf } from '../support/mail.ts';
 import { type OpenApiDocument, OpenApiResponseChecker } from '../support/openapi-responses.ts';
 import { type CatalyticProcess, spawnCatalytic } from '../support/processes.ts';
 
@@ -49,6 +51,7 @@ let apiKey: string;
 let owner: { email: string; accessToken: string; refreshToken: string };
 let receiver: Server;
 let receiverUrl: string;
+let smtp: SmtpReceiver;
 /** Mismatches found so far, each a readable line; every test ends by expecting none new. */
 const mismatches: string[] = [];
 /** The `code` of every problem document answered, each of which `/problems/{code}` describes. */
@@ -73,10 +76,10 @@ function authorization(credential: Credential): Record<string, string> {
 async function send(
   method: string,
   path: string,
-  options: { as?: Credential; body?: unknown; raw?: string; contentType?: string; headers?: Record<string, string> } = {},
+  options: { as?: Credential; body?: unknown; raw?: string | Uint8Array; contentType?: string; headers?: Record<string, string> } = {},
 ): Promise<Answer> {
   const headers: Record<string, string> = { ...authorization(options.as ?? 'key'), ...options.headers };
-  let payload: string | undefined;
+  let payload: string | Uint8Array | undefined;
   if (options.raw !== undefined || options.body !== undefined) {
     payload = options.raw ?? JSON.stringify(options.body);
     headers['content-type'] = options.contentType ?? 'application/json';
@@ -84,7 +87,7 @@ async function send(
   const response = await fetch(`${base}${path}`, { method, headers, body: payload });
   const text = await response.text();
   mismatches.push(...checker.check(method, path, response.status, response.headers, text));
-  const json = /json/.test(response.headers.get('content-type') ?? '') && text ? (JSON.parse(text) as unknown) : text;
+  const json = /^application\/([\w.-]+\+)?json(;|$)/.test(response.headers.get('content-type') ?? '') && text ? (JSON.parse(text) as unknown) : text;
   if (response.headers.get('content-type')?.startsWith('application/problem+json')) problemCodes.add((json as { code: string }).code);
   return { status: response.status, headers: response.headers, body: json };
 }
@@ -137,8 +140,19 @@ beforeAll(async () => {
   });
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
+  // The scheduler's mail sender delivers here, so the walk can follow the mailed links.
+  smtp = await startSmtpReceiver();
   // One process with the API, a worker and the scheduler: one start-up instead of two.
-  api = spawnCatalytic(['all'], { ...env.env, PORT: String(port), LOG_LEVEL: 'info', DATABASE_POOL_MAX: '4', KERNEL_THREADS: '1', WORKER_CONCURRENCY: '2' });
+  api = spawnCatalytic(['all'], {
+    ...env.env,
+    PORT: String(port),
+    PUBLIC_URL: base,
+    SMTP_URL: smtp.url,
+    LOG_LEVEL: 'info',
+    DATABASE_POOL_MAX: '4',
+    KERNEL_THREADS: '1',
+    WORKER_CONCURRENCY: '2',
+  });
   receiver = createServer((req, res) => {
     req.resume();
     req.on('end', () => res.writeHead(204).end());
@@ -155,7 +169,14 @@ afterAll(async () => {
     api.child.kill('SIGTERM');
     await api.exited;
   }
+  await smtp?.close();
 });
+
+/** The token of the newest mail to `to` with `subject` (waiting for it), sent after `before` mails to that address. */
+async function mailedToken(to: string, subject: string, before = 0): Promise<string> {
+  const mail = await smtp.waitFor(to, (m) => m.subject === subject && smtp.to(to).indexOf(m) >= before, 15_000);
+  return tokenOf(mail.links[0]);
+}
 
 describe('live answers match the OpenAPI document', () => {
   it('sign-up, sign-in, keys, plans and their approval', async () => {
@@ -279,6 +300,69 @@ describe('live answers match the OpenAPI document', () => {
     noNewMismatches();
   });
 
+  it('the mailed links: address check, team invitations and roles, password reset and change, address change', async () => {
+    await expectStatus(204, 'POST', '/auth/verify-email', { as: 'none', body: { token: await mailedToken(owner.email, 'Confirm your email address for Catalytic') } });
+    const resend = await expectStatus(200, 'POST', '/api/me/email/verify', { as: 'owner' });
+    expect(resend.body).toEqual({ status: 'already_verified' });
+
+    const memberEmail = `member-${randomBytes(4).toString('hex')}@example.test`;
+    await expectStatus(201, 'POST', '/api/invitations', { as: 'owner', body: { email: memberEmail, role: 'member' } });
+    const accepted = await expectStatus(201, 'POST', '/auth/invitations/accept', {
+      as: 'none',
+      body: { token: tokenOf((await smtp.waitFor(memberEmail, undefined, 15_000)).links[0]), first_name: 'Mo', last_name: 'Member', password: STRONG_PASSWORD },
+    });
+    const memberAuth = (token: string) => ({ as: 'none' as const, headers: { authorization: `Bearer ${token}` } });
+    const members = await expectStatus(200, 'GET', '/api/members', { as: 'owner' });
+    const memberId = (members.body.data as Array<{ id: string; email: string }>).find((m) => m.email === memberEmail)!.id;
+    await expectStatus(200, 'PATCH', `/api/members/${memberId}`, { as: 'owner', body: { role: 'viewer' } });
+
+    // The member changes address (confirmed later by mail), then password, then resets it by mail.
+    await expectStatus(200, 'POST', '/api/me/email', { ...memberAuth(accepted.body.tokens.access_token), body: { email: `moved-${memberEmail}`, current_password: STRONG_PASSWORD } });
+    const NEW_PASSWORD = 'Quartz-Lantern-81-Meadow!';
+    const changed = await expectStatus(200, 'POST', '/api/me/password', {
+      ...memberAuth(accepted.body.tokens.access_token),
+      body: { current_password: STRONG_PASSWORD, new_password: NEW_PASSWORD },
+    });
+    expect(typeof changed.body.access_token).toBe('string');
+    const sentBefore = smtp.to(memberEmail).length;
+    await expectStatus(200, 'POST', '/auth/password-reset', { as: 'none', body: { email: memberEmail } });
+    const resetToken = await mailedToken(memberEmail, 'Reset your Catalytic password', sentBefore);
+    await expectStatus(204, 'POST', '/auth/password-reset/confirm', { as: 'none', body: { token: resetToken, password: STRONG_PASSWORD } });
+    await expectStatus(204, 'DELETE', `/api/members/${memberId}`, { as: 'owner' });
+
+    const revoked = await expectStatus(201, 'POST', '/api/invitations', { as: 'owner', body: { email: `later-${memberEmail}`, role: 'viewer' } });
+    await expectStatus(204, 'DELETE', `/api/invitations/${revoked.body.id}`, { as: 'owner' });
+    noNewMismatches();
+  });
+
+  it('an uploaded map, a batch followed to its end, its results, artefacts and cancels', async () => {
+    // 4×4 packed bits, the first row blocked: one byte of ones, one of zeros.
+    await expectStatus(201, 'POST', '/api/lattices/upload?shape=4,4&name=uploaded', { raw: Uint8Array.from([0x0f, 0x00]), contentType: 'application/octet-stream' });
+    const batch = await expectStatus(202, 'POST', '/api/batches', {
+      body: { lattice: { shape: [6, 6] }, defaults: { type: 'components' }, jobs: [{}, { labels: { part: 'two' } }], labels: { walk: 'batch' } },
+      headers: { 'idempotency-key': `batch-${randomUUID()}` },
+    });
+    const id = batch.body.id as string;
+    // The stream ends once every job of the batch is final.
+    const events = await expectStatus(200, 'GET', `/api/batches/${id}/events`);
+    expect(String(events.body)).toMatch(/event: counts/);
+    const got = await expectStatus(200, 'GET', `/api/batches/${id}`);
+    expect(got.body.status).toBe('completed');
+    await expectStatus(200, 'GET', `/api/batches/${id}/results`);
+    await expectStatus(200, 'DELETE', `/api/batches/${id}`);
+    const cancelled = await expectStatus(200, 'POST', '/api/jobs/cancel', { body: { label: ['walk:batch'] } });
+    expect(cancelled.body).toMatchObject({ cancelled: 0, more: false });
+
+    const [job] = batch.body.job_ids as string[];
+    const artefacts = await expectStatus(200, 'GET', `/api/jobs/${job}/artefacts`);
+    const [artefact] = artefacts.body.data as Array<{ name: string; links: { npy: string; raw: string } }>;
+    expect(artefact, JSON.stringify(artefacts.body)).toBeDefined();
+    const whole = await expectStatus(200, 'GET', artefact!.links.raw);
+    await expectStatus(206, 'GET', artefact!.links.npy, { headers: { range: 'bytes=0-5' } });
+    await expectStatus(304, 'GET', artefact!.links.raw, { headers: { 'if-none-match': whole.headers.get('etag')! } });
+    noNewMismatches();
+  });
+
   it('every GET the document lists answers as declared, its path filled from its collection', async () => {
     const credentialOf = (security: Array<Record<string, string[]>> | undefined): Credential => {
       const schemes = (security ?? []).flatMap((s) => Object.keys(s));
@@ -288,21 +372,26 @@ describe('live answers match the OpenAPI document', () => {
       return 'none';
     };
     /**
-     * Concrete paths of a template: its last `{param}` is the id of a member of the collection
-     * before it (a completed one where members have a status, so a job's result exists).
+     * Concrete paths of a template: its last `{param}` is the field of that name (`name`), else the
+     * id, of a member of the collection before it (a completed one where members have a status, so a
+     * job's result exists and a batch's event stream ends).
      */
     const fill = async (template: string): Promise<string[]> => {
       const last = template.lastIndexOf('/{');
       if (last === -1) return [template];
       const collection = template.slice(0, last);
+      const key = template.slice(last + 2, template.indexOf('}', last));
       const rest = template.slice(template.indexOf('}', last) + 1);
       const list = checker.document.paths[collection]?.get;
       if (!list) return [];
       const found: string[] = [];
       for (const parent of await fill(collection)) {
-        const members = ((await send('GET', parent, { as: credentialOf(list.security) })).body?.data ?? []) as Array<{ id?: unknown; status?: unknown }>;
-        const member = members.find((m) => typeof m.id === 'string' && (m.status === undefined || m.status === 'completed')) ?? members[0];
-        if (typeof member?.id === 'string') found.push(`${parent}/${member.id}${rest}`);
+        const members = ((await send('GET', parent, { as: credentialOf(list.security) })).body?.data ?? []) as Array<Record<string, unknown>>;
+        // A parameter a member has no field of (a delivery's `{did}`) is its id.
+        const field = members.some((m) => typeof m[key] === 'string') ? key : 'id';
+        const named = members.filter((m) => typeof m[field] === 'string');
+        const member = named.find((m) => m.status === undefined || m.status === 'completed') ?? named[0];
+        if (member) found.push(`${parent}/${encodeURIComponent(member[field] as string)}${rest}`);
       }
       return found;
     };
