@@ -117,9 +117,17 @@ export const ShortestPathParamsSchema = z
       .describe(`Up to ${MAX_PATH_PAIRS} pairs answered in one job on one materialised lattice; every pair's cells are open`),
   })
   .strict()
-  .refine((p) => (p.pairs === undefined ? p.start !== undefined && p.end !== undefined : p.start === undefined && p.end === undefined), {
-    error: 'give start and end, or pairs',
-    path: ['start'],
+  // The issue names the field that is missing (or the one given beside pairs).
+  .superRefine((p, ctx) => {
+    if (p.pairs !== undefined) {
+      if (p.start !== undefined || p.end !== undefined) {
+        ctx.addIssue({ code: 'custom', message: 'give start and end, or pairs, not both', path: [p.start !== undefined ? 'start' : 'end'] });
+      }
+      return;
+    }
+    for (const key of ['start', 'end'] as const) {
+      if (p[key] === undefined) ctx.addIssue({ code: 'custom', message: `give ${key} (or pairs)`, path: [key] });
+    }
   })
   .describe('Shortest path between two cells, or between each of up to 1,000 pairs');
 

@@ -35,7 +35,7 @@ describe('worker crashes', () => {
     // Half of the grace period goes to letting jobs finish; this one needs far longer than that
     // even on idle cores (several seconds), so it is handed back, not finished.
     const first = await startWorker(env, { ...LOCK, SHUTDOWN_GRACE_MS: '2000' });
-    const job = await submit(api, tenant.headers, { ...longJob, params: { ...longJob.params, steps: 40_000 } });
+    const job = await submit(api, tenant.headers, { ...longJob, params: { ...longJob.params, steps: 400_000 } });
     await waitForRow(env.db, job.id, (r) => r.status === 'running');
     await stopWorker(first);
     expect(first.output()).toMatch(/handed back to its queue/);

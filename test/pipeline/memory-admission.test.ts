@@ -17,7 +17,7 @@ const env = useTestEnvironment();
 const api = useTestApi(env, { MAX_JOB_MEMORY_BYTES: String(16 * MIB), KERNEL_THREADS: '1' });
 
 /** About 8.4 MiB reserved (two float32 fields and a bit per cell), running for a while. */
-const big = { type: 'diffusion' as const, lattice: { shape: [1000, 1000] }, params: { steps: 30, alpha: 0.2, sources: [{ cell: [500, 500], value: 1 }] } };
+const big = { type: 'diffusion' as const, lattice: { shape: [1000, 1000] }, params: { steps: 1000, alpha: 0.2, sources: [{ cell: [500, 500], value: 1 }] } };
 const tiny = (i: number) => ({ type: 'shortest_path' as const, lattice: { shape: [8, 8] }, params: { start: [0, 0], end: [7, i % 8] } });
 
 describe('memory admission', () => {

@@ -122,7 +122,7 @@ describe('the scaled-out system on a Redis Cluster', () => {
     for (const node of keys.nodes('master')) {
       for await (const batch of scanKeys(node, `${cluster.redisPrefix}:*`)) {
         keysPerPrimary[String(node.options.port)] = (keysPerPrimary[String(node.options.port)] ?? 0) + batch.length;
-        for (const key of batch) expect(key.slice(cluster.redisPrefix.length)).toMatch(/^:(\{[^}]+\}:|rl:|revoked:)/);
+        for (const key of batch) expect(key.slice(cluster.redisPrefix.length)).toMatch(/^:(\{[^}]+\}:|rl:|revoked:|jobv:)/);
       }
     }
     console.log(JSON.stringify({ keysPerPrimary, tenantQueues: tenants.map((t) => tenantQueueName(t.tenantId)) }));

@@ -17,8 +17,8 @@ let client: CatalyticClient;
 let stranger: CatalyticClient;
 
 /** A diffusion long enough to watch for a few seconds, short enough not to hog the machine. */
-function slow(steps = 10_000): JobSubmission {
-  return { type: 'diffusion', lattice: { shape: [60, 60] }, params: { steps, alpha: 0.2, sources: [{ cell: [30, 30], value: 5 }] } };
+function slow(steps = 40_000): JobSubmission {
+  return { type: 'diffusion', lattice: { shape: [100, 100] }, params: { steps, alpha: 0.2, sources: [{ cell: [50, 50], value: 5 }] } };
 }
 const SLOW = slow();
 
@@ -115,7 +115,7 @@ describe('jobs', () => {
   it('watches a job by events and by polling, each ending with the final job', async () => {
     // The polled job runs for seconds even on idle cores: the row's progress moves once a second,
     // so polling sees more than its start and its end only if the job outlasts a few of those.
-    const [byEvents, byPolling] = await Promise.all([client.jobs.submit(SLOW), client.jobs.submit(slow(80_000))]);
+    const [byEvents, byPolling] = await Promise.all([client.jobs.submit(SLOW), client.jobs.submit(slow(300_000))]);
     const collect = async (id: string, transport: 'events' | 'poll') => {
       const updates: JobUpdate[] = [];
       for await (const update of client.jobs.watch(id, { transport, pollIntervalMs: 200 })) updates.push(update);
