@@ -4,17 +4,16 @@
  * members (403 `email_unverified`); an address change moves sign-in only once the new address's
  * link is spent, with the current password required; Chromium confirms from the mailed link.
  */
-import { type Browser, chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
 import { IDENTITY_TEST_ENV, registerTenant, STRONG_PASSWORD } from '../support/identity.ts';
 import { tokenOf, useTestMail } from '../support/mail.ts';
+import { useBrowser } from '../support/browser.ts';
 
 const env = useTestEnvironment(IDENTITY_TEST_ENV);
 const api = useTestApi(env);
 const mail = useTestMail(env, api);
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHECK = 'Confirm your email address for Catalytic';
 
 const verified = async (tenantId: string) => (await env.db('users').where({ tenant_id: tenantId }).first('email_verified_at')).email_verified_at as Date | null;
@@ -56,18 +55,12 @@ describe('email verification', () => {
   });
 
   describe('in a browser', () => {
-    let browser: Browser;
-    beforeAll(async () => {
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
-    }, 60_000);
-    afterAll(async () => {
-      await browser?.close();
-    });
+    const browser = useBrowser();
 
     it('confirms the address from the mailed link', async () => {
       const owner = await registerTenant(api, { plan: 'free' });
       const received = await mail.smtp.waitFor(owner.email, (m) => m.subject === CHECK);
-      const page = await browser.newPage();
+      const page = await browser().newPage();
       try {
         await page.goto(received.links[0] as string);
         await page.getByText('Your email address is confirmed').waitFor({ timeout: 15_000 });

@@ -5,19 +5,18 @@
  * known one gets mail; limits per address (429 for any address) and per account (silently no
  * mail); a signed-in change needs the current password; Chromium opens the mailed link.
  */
-import { type Browser, chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
 import { IDENTITY_TEST_ENV, type RegisteredTenant, registerTenant, STRONG_PASSWORD } from '../support/identity.ts';
 import { tokenOf, useTestMail } from '../support/mail.ts';
+import { useBrowser } from '../support/browser.ts';
 
 const NEW_PASSWORD = 'Quartz-Lantern-81-Meadow!';
 const env = useTestEnvironment({ ...IDENTITY_TEST_ENV, PASSWORD_RESET_PER_ADDRESS_PER_HOUR: '3', PASSWORD_RESET_PER_ACCOUNT_PER_DAY: '2', PASSWORD_RESET_PER_IP_PER_HOUR: '1000' });
 const api = useTestApi(env);
 const mail = useTestMail(env, api);
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 async function requestReset(email: string): Promise<{ status: number; body: unknown; ms: number }> {
   const started = performance.now();
@@ -134,18 +133,12 @@ describe('password reset', () => {
   });
 
   describe('in a browser', () => {
-    let browser: Browser;
-    beforeAll(async () => {
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
-    }, 60_000);
-    afterAll(async () => {
-      await browser?.close();
-    });
+    const browser = useBrowser();
 
     it('opens the mailed link and sets the password from the page', async () => {
       const tenant = await registerTenant(api, { plan: 'free' });
       const link = await resetLink(tenant);
-      const page = await browser.newPage();
+      const page = await browser().newPage();
       try {
         const errors: string[] = [];
         page.on('pageerror', (err) => errors.push(err.message));

@@ -4,18 +4,17 @@
  * a removed member's access token and API key stop at the very next request; the last owner can
  * be neither demoted nor removed; the plan's seats cap members plus pending invitations.
  */
-import { type Browser, chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
 import { createApiKey, IDENTITY_TEST_ENV, type RegisteredTenant, registerTenant } from '../support/identity.ts';
 import { tokenOf, useTestMail, verifyByMail } from '../support/mail.ts';
+import { useBrowser } from '../support/browser.ts';
 
 const PASSWORD = 'Quartz-Lantern-81-Meadow!';
 const env = useTestEnvironment(IDENTITY_TEST_ENV);
 const api = useTestApi(env);
 const mail = useTestMail(env, api);
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 interface Member {
   id: string;
@@ -140,20 +139,14 @@ describe('team', () => {
   });
 
   describe('in a browser', () => {
-    let browser: Browser;
-    beforeAll(async () => {
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
-    }, 60_000);
-    afterAll(async () => {
-      await browser?.close();
-    });
+    const browser = useBrowser();
 
     it('opens the mailed invitation and joins from the page', async () => {
       const owner = await verifiedOwner('professional');
       const email = address('web');
       expect((await invite(owner, email, 'viewer')).status).toBe(201);
       const received = await mail.smtp.waitFor(email);
-      const page = await browser.newPage();
+      const page = await browser().newPage();
       try {
         await page.goto(received.links[0] as string);
         await page.fill('input[name=first_name]', 'Web');
