@@ -63,7 +63,10 @@ describe('sweep', () => {
   });
 
   it('writes JSON Lines to stdout by default, and refuses a kernel it does not run', async () => {
-    const run = await cli(['sweep', 'components', '--shape', '8x8', '--density', '0.3', '--seed', '4..5', '--quiet']);
+    const [run, refused] = await Promise.all([
+      cli(['sweep', 'components', '--shape', '8x8', '--density', '0.3', '--seed', '4..5', '--quiet']),
+      cli(['sweep', 'percolation', '--shape', '8x8', '--density', '0.3', '--seed', '1']),
+    ]);
     expect(run.code, run.stderr).toBe(0);
     const rows = run.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(rows.map((r) => [r.density, r.seed, r.status])).toEqual([
@@ -74,8 +77,8 @@ describe('sweep', () => {
       const result = (await client().jobs.get(row.job_id as string)).result as { count: number; largest: number };
       expect(row).toMatchObject({ count: result.count, largest: result.largest });
     }
-    const refused = await cli(['sweep', 'percolation', '--shape', '8x8', '--density', '0.3', '--seed', '1']);
     expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('sweep runs shortest_path, components, diffusion');
   });
 });
 
@@ -89,11 +92,10 @@ describe('batches', () => {
       labels: { kind: 'long' },
     });
 
-    const list = await cli(['batches', 'list', '--json']);
+    const [list, table] = await Promise.all([cli(['batches', 'list', '--json']), cli(['batches', 'list', '--limit', '1'])]);
     expect(list.code, list.stderr).toBe(0);
     const page = JSON.parse(list.stdout) as { data: Array<{ id: string; total: number }> };
     expect(page.data[0]).toMatchObject({ id: batch.id, total: 4 });
-    const table = await cli(['batches', 'list', '--limit', '1']);
     expect(table.stdout).toMatch(new RegExp(`^${batch.id}\\s+\\w+\\s+4\\s`, 'm'));
     expect(table.stderr).toMatch(/more: catalytic batches list --cursor \S+/);
 
