@@ -1,5 +1,5 @@
 /**
- * The client commands of the `catalytic` executable (login, lattices, jobs, results, webhooks,
+ * The client commands of the `catalytic` executable (login, lattices, jobs, batches and sweeps, results, webhooks,
  * usage, subscription) and the operators' `admin` commands, next to the server roles. Each talks
  * to the API through the SDK (`client/`).
  */
@@ -7,9 +7,11 @@ import type { Command } from 'commander';
 import { registerAccountCommands } from './account.ts';
 import { registerAdminCommands } from './admin.ts';
 import { registerAuthCommands } from './auth.ts';
+import { registerBatchCommands } from './batches.ts';
 import { registerJobCommands } from './jobs.ts';
 import { registerLatticeCommands } from './lattice.ts';
 import { registerSubmitCommand } from './submit.ts';
+import { registerSweepCommand } from './sweep.ts';
 import { registerSubscriptionCommands } from './subscription.ts';
 import { registerTeamCommands } from './team.ts';
 import { registerWebhookCommands } from './webhooks.ts';
@@ -22,6 +24,8 @@ export function registerClientCommands(program: Command): void {
   registerLatticeCommands(program);
   registerSubmitCommand(program);
   registerJobCommands(program);
+  registerBatchCommands(program);
+  registerSweepCommand(program);
   registerWebhookCommands(program);
   registerAccountCommands(program);
   registerSubscriptionCommands(program);

@@ -56,7 +56,8 @@ function etaText(job: Job, now: number): string {
 
 /** A one-line description of the job's state, for plain output. */
 export function statusLine(job: Job, now: number = Date.now()): string {
-  const parts = [`job ${job.id}`, job.status, formatPercent(job.progress), `elapsed ${formatDuration(elapsedMs(job, now))}`];
+  // Batches and sweeps stand in as jobs whose id is already a name (`batch …`, `sweep of …`).
+  const parts = [job.id.includes(' ') ? job.id : `job ${job.id}`, job.status, formatPercent(job.progress), `elapsed ${formatDuration(elapsedMs(job, now))}`];
   if (job.status === 'running') parts.push(`ETA ${etaText(job, now)}`);
   if (job.error) parts.push(`${job.error.code}: ${job.error.message}`);
   return parts.join('  ');

@@ -23,7 +23,7 @@ import { clientAction, clientCommand } from './session.ts';
 
 const TYPES = KernelTypeSchema.options;
 
-interface SubmitOptions extends LatticeFlags {
+export interface SubmitOptions extends LatticeFlags {
   lattice?: string;
   start?: number[];
   end?: number[];
@@ -49,7 +49,7 @@ interface SubmitOptions extends LatticeFlags {
 }
 
 /** The job's parameters: `--params` JSON, overridden by the per-field options. */
-function paramsFrom(type: string, options: SubmitOptions): Record<string, unknown> {
+export function paramsFrom(type: string, options: SubmitOptions): Record<string, unknown> {
   const base = options.params === undefined ? {} : readJsonArgument(options.params, '--params');
   if (!base || typeof base !== 'object' || Array.isArray(base)) throw new UsageError('--params: expected a JSON object');
   const params = { ...(base as Record<string, unknown>) };
