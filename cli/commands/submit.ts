@@ -103,8 +103,18 @@ export function paramsFrom(type: string, options: SubmitOptions): Record<string,
   return params;
 }
 
+/** The diffusion options and `--params`, as `submit` and `sweep` both take them (read by {@link paramsFrom}). */
+export function withDiffusionOptions(command: Command): Command {
+  return command
+    .option('--steps <n>', 'diffusion: time steps', parseCount)
+    .option('--alpha <a>', 'diffusion: coefficient per step (at most 1/(2·dimensions))', parseNumber)
+    .option('--source <cell=value>', 'diffusion: a constant heat source, e.g. 32,32=1000 (repeatable)', collect(parseHeatPoint))
+    .option('--initial <cell=value>', 'diffusion: initial heat at a cell (repeatable)', collect(parseHeatPoint))
+    .option('--params <json>', 'job parameters as JSON, @file or - (the options above override its fields)');
+}
+
 export function registerSubmitCommand(program: Command): void {
-  withLatticeOptions(
+  const command = withLatticeOptions(
     clientCommand(program, 'submit <type>', `submit a job: ${TYPES.join(', ')}`).option(
       '--lattice <id>',
       'a stored lattice (instead of an inline one from the lattice options)',
@@ -119,12 +129,8 @@ export function registerSubmitCommand(program: Command): void {
     .option('--rule-seed <n>', 'percolation: seed of the obstacle rule whose densities it sweeps', parseCount)
     .option('--points <n>', 'percolation: densities sampled from 0 to 1 (default 101)', parseCount)
     .option('--max-cost <n>', 'min_cost_path: largest cell cost of the procedural cost map (1 to 255)', parseCount)
-    .option('--cost-seed <n>', 'min_cost_path: seed of the procedural cost map (default 0)', parseCount)
-    .option('--steps <n>', 'diffusion: time steps', parseCount)
-    .option('--alpha <a>', 'diffusion: coefficient per step (at most 1/(2·dimensions))', parseNumber)
-    .option('--source <cell=value>', 'diffusion: a constant heat source, e.g. 32,32=1000 (repeatable)', collect(parseHeatPoint))
-    .option('--initial <cell=value>', 'diffusion: initial heat at a cell (repeatable)', collect(parseHeatPoint))
-    .option('--params <json>', 'job parameters as JSON, @file or - (the options above override its fields)')
+    .option('--cost-seed <n>', 'min_cost_path: seed of the procedural cost map (default 0)', parseCount);
+  withDiffusionOptions(command)
     .option('--idempotency-key <key>', 'repeat-safe submission: the same key returns the same job')
     .option('--wait', 'wait for the job, showing progress, and print its result')
     .option('--timeout <seconds>', 'with --wait: give up waiting after this long (the job goes on)', parseCount)

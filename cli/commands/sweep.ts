@@ -10,10 +10,10 @@ import type { Writable } from 'node:stream';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { Batch, BatchResultLine, BatchSubmission } from '../../client/index.ts';
 import { MAX_BATCH_JOBS } from '../../shared/wire/batches.ts';
-import { collect, parseCell, parseCount, parseHeatPoint, parseNumber, parseShape } from './arguments.ts';
+import { collect, parseCell, parseShape } from './arguments.ts';
 import { exitCodeForCounts, followBatches } from './batch-progress.ts';
 import { UsageError } from './cli-errors.ts';
-import { paramsFrom, type SubmitOptions } from './submit.ts';
+import { paramsFrom, type SubmitOptions, withDiffusionOptions } from './submit.ts';
 import { clientAction, clientCommand } from './session.ts';
 
 /** The kernels a sweep runs, and the summary fields its output carries for each. */
@@ -90,18 +90,14 @@ async function write(stream: Writable, text: string): Promise<void> {
 }
 
 export function registerSweepCommand(program: Command): void {
-  clientCommand(program, 'sweep <type>', `run one kernel over a grid of procedural lattices (densities × seeds): ${TYPES.join(', ')}`)
+  const command = clientCommand(program, 'sweep <type>', `run one kernel over a grid of procedural lattices (densities × seeds): ${TYPES.join(', ')}`)
     .requiredOption('--shape <sides>', 'side lengths of every lattice, e.g. 64x64', parseShape)
     .option('--boundary <kind>', 'open (default) or periodic')
     .requiredOption('--density <range>', 'obstacle densities START:STOP:STEP (STOP included), or one density, e.g. 0.1:0.5:0.05', parseDensityRange)
     .requiredOption('--seed <range>', 'obstacle seeds A..B (inclusive), or one seed, e.g. 1..20', parseSeedRange)
     .option('--start <cell>', 'shortest_path: first cell, e.g. 0,0', parseCell)
-    .option('--end <cell>', 'shortest_path: last cell, e.g. 63,63', parseCell)
-    .option('--steps <n>', 'diffusion: time steps', parseCount)
-    .option('--alpha <a>', 'diffusion: coefficient per step (at most 1/(2·dimensions))', parseNumber)
-    .option('--source <cell=value>', 'diffusion: a constant heat source (repeatable)', collect(parseHeatPoint))
-    .option('--initial <cell=value>', 'diffusion: initial heat at a cell (repeatable)', collect(parseHeatPoint))
-    .option('--params <json>', 'job parameters as JSON, @file or - (the options above override its fields)')
+    .option('--end <cell>', 'shortest_path: last cell, e.g. 63,63', parseCell);
+  withDiffusionOptions(command)
     .option('--label <key:value>', 'a label on every batch of the sweep (repeatable)', collect(parseLabel))
     .option('--out <file>', 'write the rows to a file: .csv for CSV with a header row, otherwise JSON Lines (default: JSON Lines on stdout)')
     .option('--quiet', 'no progress output')
