@@ -56,6 +56,9 @@ beforeAll(async () => {
   const line = await stack.waitForLine(/running at http:\/\/localhost:\d+/, 60_000);
   apiUrl = /(http:\/\/localhost:\d+)/.exec(line)![1]!;
   substitutions = [['http://localhost:8000', apiUrl], ['localhost:8000', apiUrl.replace('http://', '')]];
+  // A session that outlives the steps' sessions: tmux exits when its last session ends, and a
+  // new-session racing that exit fails with "server exited unexpectedly".
+  await tmux('new-session', '-d', '-s', 'keep', 'sleep 3600');
 }, 90_000);
 
 afterAll(async () => {
