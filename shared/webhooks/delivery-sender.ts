@@ -18,9 +18,9 @@ import {
   decideAttempt,
   type DeliveryStatus,
   type EndpointChange,
-  type EndpointHealth,
   responseVerdict,
 } from './attempt-decision.ts';
+import { lockEndpointHealth } from './endpoint-health.ts';
 import { parseRetryAfter } from './retry-schedule.ts';
 import { type SecretBox, webhookSecretContext } from './secret-box.ts';
 import { signingSecrets } from './secrets.ts';
@@ -322,7 +322,7 @@ export class DeliverySender {
         this.options.logger.warn({ deliveryId: row.id, statusCode, error: sent.error }, 'webhook attempt finished after losing its lease; outcome not recorded');
         return { deliveryId: row.id, outcome: 'retrying', status: 'pending', attempts, statusCode, latencyMs, error: sent.error, nextAttemptAt: null };
       }
-      const endpoint = responseVerdict(statusCode) === 'failure' ? await this.lockEndpointHealth(trx, row.webhook_id) : undefined;
+      const endpoint = responseVerdict(statusCode) === 'failure' ? await lockEndpointHealth(trx, row.webhook_id) : undefined;
       const decision = decideAttempt(
         { ...sent, attempts, deliveryStatus: current.status, endpoint, now: Date.now() },
         { retrySchedule: config.WEBHOOK_RETRY_SCHEDULE_MS, disableAfterMs: config.WEBHOOK_DISABLE_AFTER_MS, random: this.options.random },
@@ -385,18 +385,6 @@ export class DeliverySender {
       error,
       nextAttemptAt: null,
     };
-  }
-
-  /**
-   * The endpoint's state after a failed attempt, its row locked: the lock orders concurrent
-   * attempts at one endpoint, so exactly one of them disables it. Null when it is gone.
-   */
-  private async lockEndpointHealth(trx: Knex.Transaction, webhookId: string): Promise<EndpointHealth | null> {
-    const endpoint = await trx('webhooks')
-      .where({ id: webhookId })
-      .forUpdate()
-      .first<{ enabled: boolean; failing_since: Date | null } | undefined>('enabled', 'failing_since');
-    return endpoint ? { enabled: endpoint.enabled, failingSince: endpoint.failing_since } : null;
   }
 
   /** Writes what an attempt's decision changes on its endpoint. */
