@@ -188,13 +188,16 @@ export async function listJobs(db: Db, tenantId: string, options: ListJobsOption
   if (options.createdAfter) filters.push(sql`j.created_at > ${options.createdAfter}::timestamptz`);
   if (options.after) filters.push(sql`(j.created_at, j.id) < (${options.after.at}::timestamptz, ${options.after.id}::uuid)`);
   if (!Number.isInteger(options.limit) || options.limit < 1) throw new Error('listJobs needs a positive whole limit');
+  // The page is cut before the join, so results are looked up for its rows only, whatever plan
+  // the page itself gets (stale statistics can make it a sort of all of the tenant's rows).
   const rows = await readAsTenant<ListedJob>(db, tenantId, {
     text: `select ${LISTED_COLUMNS}
-             from jobs j
+             from (select ${PAGE_COLUMNS} from jobs j
+                    where ${filters.map((f) => f.text).join(' and ')}
+                    order by j.created_at desc, j.id desc
+                    limit ${options.limit + 1}) j
              left join job_results r on r.job_id = j.id and r.tenant_id = j.tenant_id and j.status = 'completed'
-            where ${filters.map((f) => f.text).join(' and ')}
-            order by j.created_at desc, j.id desc
-            limit ${options.limit + 1}`,
+            order by j.created_at desc, j.id desc`,
   });
   const page = rows.slice(0, options.limit);
   const last = page[page.length - 1];
@@ -204,6 +207,7 @@ export async function listJobs(db: Db, tenantId: string, options: ListJobsOption
   };
 }
 
+const PAGE_COLUMNS = [...JOB_BODY_COLUMNS, 'tenant_id'].map((column) => `j.${column}`).join(', ');
 const LISTED_COLUMNS = [
   ...JOB_BODY_COLUMNS.map((column) => `j.${column}`),
   'r.summary as result_summary',
