@@ -3,8 +3,8 @@
  *
  * Starts a fresh stack (database migrated from scratch, `catalytic api`, `catalytic worker`, and
  * a bare Koa server as the ceiling and the floor), makes three enterprise tenants, then drives each
- * profile (submit-heavy, poll-heavy, mixed; the ceiling and the floor) at each connection count, soaks the API with
- * the mixed profile while sampling its memory, prints one JSON document on stdout (progress on
+ * profile (submit-heavy, poll-heavy, list-heavy, mixed; the ceiling and the floor) at each connection count, each
+ * once the worker has finished the jobs earlier scenarios submitted, soaks the API with the mixed profile while sampling its memory, prints one JSON document on stdout (progress on
  * stderr) and stops everything it started.
  *
  * `--quick` is the short variant (about 20 s of load at 50 connections and a 30 s soak).
