@@ -13,7 +13,6 @@ import { boundObstacleList } from './obstacle-list-bound.ts';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import Router from '@koa/router';
 import { z } from 'zod';
-import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
 import { jobBody, jobListItem } from '../../shared/jobs/job-body.ts';
 import { listJobs } from '../../shared/jobs/repository.ts';
@@ -88,17 +87,15 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
     async handler(ctx, { query, principal }) {
       const { tenantId } = principal;
       const after = listCursorParam(query.cursor);
-      const page = await withTenant(db, tenantId, (trx) =>
-        listJobs(trx, tenantId, {
-          status: query.status,
-          type: query.type,
-          labels: query.label,
-          batchId: query.batch_id,
-          createdAfter: query.created_after,
-          after,
-          limit: query.limit,
-        }),
-      );
+      const page = await listJobs(db, tenantId, {
+        status: query.status,
+        type: query.type,
+        labels: query.label,
+        batchId: query.batch_id,
+        createdAfter: query.created_after,
+        after,
+        limit: query.limit,
+      });
       ctx.body = listPage(page.rows, page.next, (row) => jobListItem(row, row.result_summary));
     },
   });
