@@ -9,7 +9,8 @@
 import type { Lattice } from '../../shared/lattice/types.ts';
 import { coordsOf, neighboursOf, stepLowerBound } from '../../shared/lattice/geometry.ts';
 import type { JobControl } from './job-control.ts';
-import { ObstaclePlanes } from './obstacle-planes.ts';
+import { EXPAND_MET, EXPAND_NEEDS_BLOCK, FlatBfsWasm, WASM_CHUNK, flatWasmBytes } from './flat-bfs-wasm.ts';
+import { ObstaclePlanes, blockShiftOf } from './obstacle-planes.ts';
 import { planSlabs } from './slabs.ts';
 import type { FlatBfsTask } from './task.ts';
 import type { BfsOutcome } from './bidirectional-bfs.ts';
@@ -22,9 +23,24 @@ function planeWords(cells: number): number {
   return Math.ceil((cells + 1) / 32);
 }
 
-/** Bytes of the state the search shares: marks, then the two code planes interleaved. */
-export function flatBfsBytes(cells: number): number {
+/** Bytes of the state: marks, then the two code planes interleaved. */
+function stateBytes(cells: number): number {
   return 3 * 4 * planeWords(cells);
+}
+
+/** Obstacle blocks of the whole lattice as one slab. */
+function blocksOf(lattice: Pick<Lattice, 'shape' | 'strides'>): number {
+  const rows = lattice.shape[0]!;
+  return Math.ceil(rows / (1 << blockShiftOf(lattice.strides[0]!, rows)));
+}
+
+/**
+ * Where a search's state lives: in the WebAssembly instance's memory (thread bytes, `shared` 0)
+ * when it fits, else in a SharedArrayBuffer of `shared` bytes the pool allocates.
+ */
+export function flatBfsPlan(lattice: Pick<Lattice, 'cells' | 'dimensions' | 'shape' | 'strides'>): { shared: number; wasm: number | null } {
+  const wasm = flatWasmBytes(lattice, planeWords(lattice.cells), blocksOf(lattice));
+  return { shared: wasm === null ? stateBytes(lattice.cells) : 0, wasm };
 }
 
 /** Cells are int32 indices here. */
@@ -70,6 +86,8 @@ class FlatSearch {
   private readonly marks: Int32Array;
   /** Word 2g holds the code's low bits of cells 32g.., word 2g + 1 the high bits. */
   private readonly codes: Int32Array;
+  /** The WebAssembly expansion, holding the state; null when the state is a shared buffer. */
+  private readonly wasm: FlatBfsWasm | null;
   private readonly planes: ObstaclePlanes;
   private readonly lazy: boolean;
   private readonly rowCells: number;
@@ -99,25 +117,35 @@ class FlatSearch {
     const { lattice } = task;
     this.lattice = lattice;
     const words = planeWords(lattice.cells);
-    this.marks = new Int32Array(task.state, 0, words);
-    this.codes = new Int32Array(task.state, 4 * words, 2 * words);
+    const blocks = blocksOf(lattice);
+    const inner = lattice.dimensions - 1;
+    const axes = new Int32Array(3 * inner);
+    const periodic = lattice.boundary === 'periodic';
+    for (let a = 1; a <= inner; a++) {
+      const side = lattice.shape[a]!;
+      axes[3 * a - 3] = lattice.strides[a]!;
+      axes[3 * a - 2] = lattice.strides[a - 1]!;
+      axes[3 * a - 1] = periodic && side > 2 ? (side - 1) * lattice.strides[a]! : 0;
+    }
+    if (task.state === null) {
+      this.wasm = new FlatBfsWasm(lattice, words, blocks, axes);
+      this.marks = this.wasm.marks;
+      this.codes = this.wasm.codes;
+      this.near = this.wasm.near;
+    } else {
+      this.wasm = null;
+      this.marks = new Int32Array(task.state, 0, words);
+      this.codes = new Int32Array(task.state, 4 * words, 2 * words);
+      this.near = new Uint8Array(blocks);
+    }
     this.planes = new ObstaclePlanes(this.marks, lattice, planSlabs(lattice, 1)[0]!, [task.start, task.end]);
     this.lazy = lattice.obstacles.kind === 'procedural';
     this.rowCells = lattice.strides[0]!;
     this.rows = lattice.shape[0]!;
-    const periodic = lattice.boundary === 'periodic';
-    const inner = lattice.dimensions - 1;
-    this.strides = new Int32Array(inner);
-    this.periods = new Int32Array(inner);
-    this.wraps = new Int32Array(inner);
-    for (let a = 1; a <= inner; a++) {
-      const side = lattice.shape[a]!;
-      this.strides[a - 1] = lattice.strides[a]!;
-      this.periods[a - 1] = lattice.strides[a - 1]!;
-      this.wraps[a - 1] = periodic && side > 2 ? (side - 1) * lattice.strides[a]! : 0;
-    }
+    this.strides = Int32Array.from({ length: inner }, (_, a) => axes[3 * a]!);
+    this.periods = Int32Array.from({ length: inner }, (_, a) => axes[3 * a + 1]!);
+    this.wraps = Int32Array.from({ length: inner }, (_, a) => axes[3 * a + 2]!);
     this.wrapRows = periodic && this.rows > 2;
-    this.near = new Uint8Array(this.planes.ready.length);
     // Rows wrap to the far end of the lattice, out of reach of the per-block check.
     if (this.wrapRows && this.lazy) this.planes.materialiseAll();
     if (!this.lazy || this.wrapRows) this.near.fill(1);
@@ -129,7 +157,8 @@ class FlatSearch {
   /** Private memory: the frontier lists at their largest, the block flags, the axis tables. */
   get bytes(): number {
     const lists = this.fronts[0].peakBytes + this.fronts[1].peakBytes + this.next.peakBytes;
-    return lists + this.planes.bytes + this.near.byteLength + 3 * this.strides.byteLength + this.steps.byteLength;
+    const tables = 3 * this.strides.byteLength + this.steps.byteLength;
+    return lists + this.planes.bytes + (this.wasm === null ? this.near.byteLength : this.wasm.bytes) + tables;
   }
 
   run(): BfsOutcome {
@@ -168,6 +197,49 @@ class FlatSearch {
 
   /** Grows one side by a layer; true when it met the other side (the meeting is recorded). */
   private expand(side: number): boolean {
+    return this.wasm === null ? this.expandHere(side) : this.expandInWasm(side, this.wasm);
+  }
+
+  /** The layer in WebAssembly, a chunk of frontier cells per call. */
+  private expandInWasm(side: number, wasm: FlatBfsWasm): boolean {
+    const { control, next } = this;
+    const front = this.fronts[side]!;
+    const code = ((this.layersDone[side]! + 1) % 3) + 1;
+    const blockShift = this.planes.blockShift;
+    let grown = 0;
+    for (let from = 0; from < front.length; from += WASM_CHUNK) {
+      control.checkpoint();
+      const count = Math.min(WASM_CHUNK, front.length - from);
+      wasm.load(front.data, from, count);
+      let at = 0;
+      let written = 0;
+      let status: number;
+      for (;;) {
+        status = wasm.expand(at, count, written, code, side, blockShift, this.wrapRows);
+        written = wasm.written;
+        if (status !== EXPAND_NEEDS_BLOCK) break;
+        at = wasm.at;
+        this.materialiseNear(wasm.block);
+      }
+      while (grown + written > next.data.length) {
+        next.length = grown;
+        next.grow();
+      }
+      next.data.set(wasm.fresh(written), grown);
+      grown += written;
+      if (status === EXPAND_MET) {
+        next.length = grown;
+        this.recordMeeting(front.data[from + wasm.at]!, side);
+        return true;
+      }
+    }
+    next.length = grown;
+    this.visited += grown;
+    return false;
+  }
+
+  /** The layer in JavaScript (lattices whose state does not fit a WebAssembly memory). */
+  private expandHere(side: number): boolean {
     const { control, marks, codes, lazy, planes, rowCells, rows, strides, periods, wraps, wrapRows, steps, nowhere } = this;
     const near = this.near;
     const blockShift = planes.blockShift;

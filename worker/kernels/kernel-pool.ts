@@ -20,7 +20,7 @@ import { resolveKernelPoolOptions } from './kernel-pool-options.ts';
 import type { KernelPoolOptions, ResolvedKernelPoolOptions } from './kernel-pool-options.ts';
 import type { KernelOutcome, KernelRun, KernelRunOptions, KernelRunStats } from './kernel-run.ts';
 import runKernelTask from './kernel-thread.ts';
-import { flatBfsBytes, flatBfsFits } from './flat-bfs.ts';
+import { flatBfsFits, flatBfsPlan } from './flat-bfs.ts';
 import { allocateSlabBuffers, slabBufferBytes, slabWasmBytes } from './slab-buffers.ts';
 import type { SlabKernel } from './slab-buffers.ts';
 import type { KernelTask, TaskEnvelope } from './task.ts';
@@ -353,13 +353,15 @@ export class KernelPool {
     control: JobControl,
     how: RunMode,
   ): Promise<{ result: KernelResultByType['shortest_path']; stats: Omit<KernelRunStats, 'wall_ms'> }> {
-    const sharedBytes = flatBfsBytes(lattice.cells) + control.bytes;
-    if (sharedBytes > this.options.memoryLimitBytes) {
-      throw new KernelError('too_large', `the run needs ${sharedBytes} bytes of working memory; the pool allows ${this.options.memoryLimitBytes}`);
+    const plan = flatBfsPlan(lattice);
+    const sharedBytes = plan.shared + control.bytes;
+    const workingBytes = sharedBytes + (plan.wasm ?? 0);
+    if (workingBytes > this.options.memoryLimitBytes) {
+      throw new KernelError('too_large', `the run needs ${workingBytes} bytes of working memory; the pool allows ${this.options.memoryLimitBytes}`);
     }
     const { start, end } = params;
     const tasks = (): KernelTask[] => [
-      { kind: 'flat_bfs', control: control.buffers, lattice, start, end, state: new SharedArrayBuffer(flatBfsBytes(lattice.cells)) },
+      { kind: 'flat_bfs', control: control.buffers, lattice, start, end, state: plan.shared > 0 ? new SharedArrayBuffer(plan.shared) : null },
     ];
     const outcome = await this.runTasks(1, tasks, control, how);
     const memoryBytes = sharedBytes + outcome.threadBytes;

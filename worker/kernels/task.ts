@@ -53,8 +53,11 @@ export interface FlatBfsTask {
   lattice: Lattice;
   start: number;
   end: number;
-  /** 3 bits per cell, zeroed: blocked or end side, then the layer code's two bit planes interleaved. */
-  state: SharedArrayBuffer;
+  /**
+   * 3 bits per cell, zeroed: blocked or end side, then the layer code's two bit planes
+   * interleaved; null when the state fits the thread's WebAssembly memory instead.
+   */
+  state: SharedArrayBuffer | null;
 }
 
 /** Per-slab shared arrays of a components run. */
