@@ -1,5 +1,5 @@
 /** `catalytic notifications show|set`: which notifications the signed-in user is mailed. */
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import type { NotificationPreferences, NotificationPreferencesChange } from '../../client/index.ts';
 import { UsageError } from './cli-errors.ts';
 import { renderFields } from './format.ts';
@@ -11,12 +11,10 @@ const TOPICS = [
   ['quotas', '--quotas', 'quotas', 'a quota at 80% or 100%'],
 ] as const;
 
-function onOff(flag: string): (value: string) => boolean {
-  return (value) => {
-    if (value === 'on') return true;
-    if (value === 'off') return false;
-    throw new UsageError(`${flag}: expected on or off`);
-  };
+function onOff(value: string): boolean {
+  if (value === 'on') return true;
+  if (value === 'off') return false;
+  throw new InvalidArgumentError('expected on or off');
 }
 
 function show(session: Session, view: NotificationPreferences): void {
@@ -36,7 +34,7 @@ export function registerNotificationCommands(program: Command): void {
     .action(clientAction(async (session) => show(session, await session.client.notifications.get())));
 
   const set = clientCommand(notifications, 'set', 'turn topics on or off; the others stay as they are');
-  for (const [, flag, , what] of TOPICS) set.option(`${flag} <on|off>`, `mail me when ${what}`, onOff(flag));
+  for (const [, flag, , what] of TOPICS) set.option(`${flag} <on|off>`, `mail me when ${what}`, onOff);
   set.action(
     clientAction(async (session, options: { planRequests?: boolean; webhooks?: boolean; quotas?: boolean }) => {
       const changes: NotificationPreferencesChange = {};
