@@ -69,7 +69,7 @@ export function paramsFrom(type: string, options: SubmitOptions): Record<string,
   if (options.ruleSeed !== undefined) params.seed = options.ruleSeed;
   if (options.points !== undefined) params.points = options.points;
   if (options.pair) params.pairs = options.pair;
-  only(['connectivity'], 'distance_field', 'min_cost_path');
+  only(['connectivity'], 'shortest_path', 'components', 'distance_field', 'min_cost_path');
   only(['maxCost', 'costSeed'], 'min_cost_path');
   if (options.from) params.sources = options.from;
   if (options.face) params.face = options.face;
@@ -125,7 +125,7 @@ export function registerSubmitCommand(program: Command): void {
     .option('--pair <start:end>', 'shortest_path: one of up to 1,000 pairs in one job, e.g. 0,0:9,9 (repeatable)', collect(parsePair))
     .option('--from <cell>', 'distance_field: a source cell, e.g. 0,0 (repeatable)', collect(parseCell))
     .option('--face <axis:side>', 'distance_field: every open cell of a face as sources, e.g. 0:low', parseFace)
-    .option('--connectivity <c>', 'distance_field, min_cost_path: axis (2·d neighbours, default) or full (3^d − 1)', parseConnectivity)
+    .option('--connectivity <c>', 'shortest_path, components, distance_field, min_cost_path: axis (2·d neighbours, default) or full (3^d − 1)', parseConnectivity)
     .option('--rule-seed <n>', 'percolation: seed of the obstacle rule whose densities it sweeps', parseCount)
     .option('--points <n>', 'percolation: densities sampled from 0 to 1 (default 101)', parseCount)
     .option('--max-cost <n>', 'min_cost_path: largest cell cost of the procedural cost map (1 to 255)', parseCount)
@@ -142,6 +142,7 @@ export function registerSubmitCommand(program: Command): void {
       `
 Examples:
   catalytic submit components --shape 512x512 --density 0.4 --seed 7 --wait
+  catalytic submit components --shape 512x512 --density 0.5 --seed 7 --connectivity full --wait
   catalytic submit shortest_path --lattice <id> --start 0,0 --end 511,511 --wait
   catalytic submit diffusion --shape 64x64 --steps 200 --alpha 0.2 --source 32,32=1000 --wait --json
   catalytic submit distance_field --shape 512x512 --density 0.3 --seed 1 --face 0:low --wait

@@ -33,11 +33,13 @@ export interface ResolvedShortestPath {
   end: number;
   /** The pairs of a many-pairs job; null for one path. */
   pairs: Array<{ start: number; end: number }> | null;
+  connectivity: Connectivity;
 }
 
-/** `components` has no parameters. */
+/** `components` parameters. */
 export interface ResolvedComponents {
   type: 'components';
+  connectivity: Connectivity;
 }
 
 /** `diffusion` parameters as cell indices. */
@@ -152,13 +154,13 @@ type ParsedParams = { [T in KernelType]: { type: T; params: KernelParamsByType[T
 function resolveAny(parsed: ParsedParams, lattice: LatticeGeometry): ResolvedParams {
   switch (parsed.type) {
     case 'shortest_path': {
-      const { pairs } = parsed.params;
+      const { pairs, connectivity } = parsed.params;
       if (pairs !== undefined) {
         const resolved = pairs.map((pair, i) => ({
           start: cellIndex(lattice, pair.start, ['params', 'pairs', i, 'start'], 'start'),
           end: cellIndex(lattice, pair.end, ['params', 'pairs', i, 'end'], 'end'),
         }));
-        return { type: 'shortest_path', start: resolved[0]!.start, end: resolved[0]!.end, pairs: resolved };
+        return { type: 'shortest_path', start: resolved[0]!.start, end: resolved[0]!.end, pairs: resolved, connectivity };
       }
       // The schema gives both ends when there are no pairs.
       return {
@@ -166,10 +168,11 @@ function resolveAny(parsed: ParsedParams, lattice: LatticeGeometry): ResolvedPar
         start: cellIndex(lattice, parsed.params.start!, ['params', 'start'], 'start'),
         end: cellIndex(lattice, parsed.params.end!, ['params', 'end'], 'end'),
         pairs: null,
+        connectivity,
       };
     }
     case 'components':
-      return { type: 'components' };
+      return { type: 'components', connectivity: parsed.params.connectivity };
     case 'diffusion':
       return resolveDiffusion(lattice, parsed.params);
     case 'distance_field':

@@ -104,6 +104,11 @@ export const LatticeSpecSchema = LatticeSpecObjectSchema.superRefine((spec, ctx)
   if (issue) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path, params: { code: issue.code } });
 });
 
+/** Which cells are neighbours: along the axes only, or every cell of the surrounding 3^d block. */
+export const ConnectivitySchema = z
+  .enum(['axis', 'full'])
+  .describe('axis: the 2·d cells one step along an axis (von Neumann); full: the 3^d − 1 cells of the surrounding block (Moore, diagonals included)');
+
 /** Parameters of a `shortest_path` job. */
 export const ShortestPathParamsSchema = z
   .object({
@@ -115,6 +120,7 @@ export const ShortestPathParamsSchema = z
       .max(MAX_PATH_PAIRS)
       .optional()
       .describe(`Up to ${MAX_PATH_PAIRS} pairs answered in one job on one materialised lattice; every pair's cells are open`),
+    connectivity: ConnectivitySchema.default('axis'),
   })
   .strict()
   // The issue names the field that is missing (or the one given beside pairs).
@@ -132,7 +138,10 @@ export const ShortestPathParamsSchema = z
   .describe('Shortest path between two cells, or between each of up to 1,000 pairs');
 
 /** Parameters of a `components` job (none). */
-export const ComponentsParamsSchema = z.object({}).strict().describe('Connected components of the open cells');
+export const ComponentsParamsSchema = z
+  .object({ connectivity: ConnectivitySchema.default('axis') })
+  .strict()
+  .describe('Connected components of the open cells');
 
 /** A point of heat. */
 export const HeatPointSchema = z
@@ -164,11 +173,6 @@ export const DiffusionParamsSchema = z
   })
   .strict()
   .describe('Explicit heat diffusion on a float32 field; blocked cells insulate, faces of an open lattice too');
-
-/** Which cells are neighbours: along the axes only, or every cell of the surrounding 3^d block. */
-export const ConnectivitySchema = z
-  .enum(['axis', 'full'])
-  .describe('axis: the 2·d cells one step along an axis (von Neumann); full: the 3^d − 1 cells of the surrounding block (Moore, diagonals included)');
 
 /** A face of the lattice: every cell whose coordinate on `axis` is 0 (`low`) or the last one (`high`). */
 export const FaceSchema = z

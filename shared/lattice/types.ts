@@ -32,7 +32,11 @@ export type LatticeSpec = z.output<typeof LatticeSpecObjectSchema>;
 export type KernelType = z.output<typeof KernelTypeSchema>;
 
 export type ShortestPathParams = z.output<typeof ShortestPathParamsSchema>;
+/** Shortest-path parameters as a client sends them (connectivity optional). */
+export type ShortestPathParamsInput = z.input<typeof ShortestPathParamsSchema>;
 export type ComponentsParams = z.output<typeof ComponentsParamsSchema>;
+/** Components parameters as a client sends them (connectivity optional). */
+export type ComponentsParamsInput = z.input<typeof ComponentsParamsSchema>;
 export type DiffusionParams = z.output<typeof DiffusionParamsSchema>;
 /** Diffusion parameters as a client sends them (sources and initial optional). */
 export type DiffusionParamsInput = z.input<typeof DiffusionParamsSchema>;
@@ -68,8 +72,8 @@ export interface KernelParamsByType {
 
 /** Parameters of each kernel type, as a client sends them. */
 export interface KernelParamsInputByType {
-  shortest_path: ShortestPathParams;
-  components: ComponentsParams;
+  shortest_path: ShortestPathParamsInput;
+  components: ComponentsParamsInput;
   diffusion: DiffusionParamsInput;
   distance_field: DistanceFieldParamsInput;
   min_cost_path: MinCostPathParamsInput;
