@@ -68,10 +68,22 @@ export const ObstaclesSchema = z
   .union([ExplicitObstaclesSchema, ProceduralObstaclesSchema, MapObstaclesSchema])
   .describe('Blocked cells, explicit, procedural or an uploaded map; none when absent');
 
-/** Boundary condition on every axis. */
+/** Boundary condition of an axis. */
 export const BoundarySchema = z
   .enum(['open', 'periodic'])
   .describe('open: the lattice ends at its faces; periodic: every axis wraps around');
+
+/** A spec's boundary: one for every axis, or one per axis (igraph's `periodic` vector). */
+export const BoundarySpecSchema = z
+  .union([
+    BoundarySchema,
+    z
+      .array(BoundarySchema)
+      .min(MIN_DIMENSIONS)
+      .max(MAX_DIMENSIONS)
+      .describe('One boundary per axis, axis 0 first; as many as the lattice has axes (e.g. ["periodic", "open"]: a cylinder)'),
+  ])
+  .describe('open, periodic, or one of them per axis');
 
 /**
  * A lattice spec's structure without the cross-field checks, for composition (`.extend`,
@@ -92,7 +104,7 @@ export const LatticeSpecObjectSchema = z
       .optional()
       .describe('Number of axes of a cube lattice (with size)'),
     size: z.int().min(1).max(MAX_CELLS).optional().describe('Side length of a cube lattice (with dimensions)'),
-    boundary: BoundarySchema.default('open'),
+    boundary: BoundarySpecSchema.default('open'),
     obstacles: ObstaclesSchema.optional(),
   })
   .strict()

@@ -2,6 +2,7 @@
 import type { z } from 'zod';
 import type {
   BoundarySchema,
+  BoundarySpecSchema,
   ComponentsParamsSchema,
   ComponentsResultSchema,
   DiffusionParamsSchema,
@@ -21,6 +22,9 @@ import type {
 
 /** `open` or `periodic`. */
 export type Boundary = z.output<typeof BoundarySchema>;
+
+/** A spec's boundary: one {@link Boundary} for every axis, or one per axis. */
+export type BoundarySpec = z.output<typeof BoundarySpecSchema>;
 
 /** A lattice spec as a client sends it (boundary optional). */
 export type LatticeSpecInput = z.input<typeof LatticeSpecObjectSchema>;
@@ -126,7 +130,13 @@ export interface Lattice {
   readonly strides: readonly number[];
   readonly dimensions: number;
   readonly cells: number;
-  readonly boundary: Boundary;
+  /**
+   * The boundary of every axis, or `mixed` when some axes wrap and others do not: kernels that
+   * read only this field serve `open` and `periodic` alone (the pool sends `mixed` elsewhere).
+   */
+  readonly boundary: Boundary | 'mixed';
+  /** Per axis, whether it is periodic: what kernels that serve every boundary read. */
+  readonly periodic: readonly boolean[];
   readonly obstacles: ObstacleRule;
 }
 

@@ -19,6 +19,8 @@ export interface JobMemoryInput {
   sources?: number;
   /** components and shortest_path: `full` runs in one thread (flood fill, one pair's search). */
   connectivity?: Connectivity;
+  /** Whether some axes wrap and others do not: components and shortest_path then run in one thread too. */
+  mixedBoundary?: boolean;
 }
 
 /** Fewest rows of axis 0 per slab when the pool splits a run (its `minRowsPerSlab` default). */
@@ -107,7 +109,7 @@ export function jobMemoryBytes(job: JobMemoryInput, threads: number): number {
   let kernel: number;
   switch (job.type) {
     case 'shortest_path': {
-      if (job.pairs || job.connectivity === 'full') {
+      if (job.pairs || job.connectivity === 'full' || job.mixedBoundary === true) {
         kernel = oneThreadKernelBytes('shortest_path', shape, job.pairs || 1);
         break;
       }
@@ -121,7 +123,7 @@ export function jobMemoryBytes(job: JobMemoryInput, threads: number): number {
       break;
     }
     case 'components': {
-      if (job.connectivity === 'full') {
+      if (job.connectivity === 'full' || job.mixedBoundary === true) {
         kernel = oneThreadKernelBytes('components', shape, 0);
         break;
       }

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { JOB_STATUSES } from '../jobs/types.ts';
 import { LabelFilterSchema, LabelsSchema } from './labels.ts';
 import {
+  BoundarySpecSchema,
   CellSchema,
   ComponentsParamsSchema,
   ComponentsResultSchema,
@@ -106,7 +107,7 @@ export const LatticeSchema = z
 
 export const LatticeSummarySchema = LatticeSchema.omit({ spec: true })
   .extend({
-    boundary: z.enum(['open', 'periodic']),
+    boundary: BoundarySpecSchema,
     obstacles: z.enum(['none', 'explicit', 'procedural', 'map']).describe('How cells are blocked; GET the lattice for the spec'),
   })
   .openapi('LatticeSummary');

@@ -21,7 +21,7 @@ export function refNeighboursWith(lattice: Lattice, index: number, connectivity:
       moved[a] = coords[a]! + (rest % 3) - 1;
       rest = Math.floor(rest / 3);
       if (moved[a]! < 0 || moved[a]! >= lattice.shape[a]!) {
-        if (lattice.boundary !== 'periodic') inside = false;
+        if (!lattice.periodic[a]) inside = false;
         moved[a] = (moved[a]! + lattice.shape[a]!) % lattice.shape[a]!;
       }
     }

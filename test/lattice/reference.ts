@@ -34,7 +34,7 @@ export function refNeighbours(lattice: Lattice, index: number): number[] {
       const moved = [...coords];
       moved[a] = coords[a]! + step;
       if (moved[a]! < 0 || moved[a]! >= lattice.shape[a]!) {
-        if (lattice.boundary !== 'periodic') continue;
+        if (!lattice.periodic[a]) continue;
         moved[a] = (moved[a]! + lattice.shape[a]!) % lattice.shape[a]!;
       }
       const neighbour = refIndex(lattice, moved);

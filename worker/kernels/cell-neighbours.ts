@@ -16,7 +16,7 @@ export class CellNeighbours {
   private readonly general: NeighbourSteps | null;
   private readonly small: Int32Array;
 
-  constructor(lattice: Pick<Lattice, 'shape' | 'strides' | 'boundary' | 'cells'>, connectivity: Connectivity) {
+  constructor(lattice: Pick<Lattice, 'shape' | 'strides' | 'periodic' | 'cells'>, connectivity: Connectivity) {
     this.interior = lattice.cells < 2 ** 31 ? new InteriorSteps(lattice, connectivity) : null;
     this.general = this.interior === null ? new NeighbourSteps(lattice, connectivity) : null;
     this.max = (this.interior ?? this.general)!.max;

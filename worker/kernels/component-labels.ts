@@ -50,7 +50,6 @@ function union(parent: Uint32Array, a: number, b: number): void {
  */
 export function labelComponents(lattice: Lattice, tick: (rowsDone: number) => void = () => undefined, open: readonly number[] = []): ComponentLabels {
   const { shape, strides, cells } = lattice;
-  const periodic = lattice.boundary === 'periodic';
   const parent = new Uint32Array(cells);
   const rowCells = strides[0]!;
   const mask = new Uint8Array(rowCells);
@@ -71,7 +70,7 @@ export function labelComponents(lattice: Lattice, tick: (rowsDone: number) => vo
           if (parent[back] !== BLOCKED) union(parent, cell, back);
         }
         // The seam: the last cell along the axis meets the first (its row is already read).
-        if (periodic && coord === side - 1 && side > 1) {
+        if (lattice.periodic[axis] === true && coord === side - 1 && side > 1) {
           const wrapped = cell - (side - 1) * stride;
           if (parent[wrapped] !== BLOCKED) union(parent, cell, wrapped);
         }

@@ -187,7 +187,7 @@ export class KernelPool {
       }
       const job = resolveJob(type, spec, params, options.obstacleMap);
       inline = this.runsInline(job.lattice, job.params, options.threads ?? 'auto');
-      const threads = inline || oneThread(job.params) ? 1 : this.planThreads(type, job.lattice, options.threads ?? 'auto');
+      const threads = inline || oneThread(job.params, job.lattice) ? 1 : this.planThreads(type, job.lattice, options.threads ?? 'auto');
       control = JobControl.create(threads);
       const started = performance.now();
       abort.signal.addEventListener('abort', () => control.cancel(), { once: true });
@@ -254,8 +254,9 @@ export class KernelPool {
         return this.shortestPath(lattice, params, control, options.strategy ?? 'auto', how);
       case 'components':
       case 'diffusion': {
-        // The slab labelling joins runs along the axes; diagonal neighbours go by flood fill.
-        if (params.type === 'components' && params.connectivity !== 'axis') return this.oneThreadKernel(lattice, params, control, how);
+        // The slab labelling joins runs along the axes and wraps every axis or none; diagonal
+        // neighbours and per-axis boundaries go by flood fill.
+        if (params.type === 'components' && oneThread(params, lattice)) return this.oneThreadKernel(lattice, params, control, how);
         const kernel = params.type;
         const outcome = await this.runSlabKernel(kernel, lattice, params, control, how);
         return {
@@ -335,8 +336,9 @@ export class KernelPool {
         stats: Omit<KernelRunStats, 'wall_ms'>;
       };
     }
-    if (params.connectivity !== 'axis') {
-      // The dive's bound and the bidirectional search step along the axes; one pair's search serves diagonals.
+    if (oneThread(params, lattice)) {
+      // The dive and the bidirectional search step along the axes and wrap every axis or none;
+      // one pair's search serves diagonals and per-axis boundaries.
       const pairs = [{ start: params.start, end: params.end }];
       const { result, stats: pairStats } = (await this.oneThreadKernel(lattice, { type: 'shortest_path', pairs, connectivity: params.connectivity }, control, how)) as {
         result: KernelResultByType['shortest_path'];
@@ -523,17 +525,21 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
   }
 }
 
-/** Whether a run goes to one thread whatever its size: the kernels without slabs, and `full` connectivity. */
-function oneThread(params: ResolvedParams): boolean {
+/**
+ * Whether a run goes to one thread whatever its size: the kernels without slabs, and the `full`
+ * connectivity or a per-axis (`mixed`) boundary, which the slab kernels do not serve.
+ */
+function oneThread(params: ResolvedParams, lattice: Lattice): boolean {
+  const general = lattice.boundary === 'mixed';
   switch (params.type) {
     case 'distance_field':
     case 'min_cost_path':
     case 'percolation':
       return true;
     case 'components':
-      return params.connectivity !== 'axis';
+      return general || params.connectivity !== 'axis';
     case 'shortest_path':
-      return params.pairs !== null || params.connectivity !== 'axis';
+      return params.pairs !== null || general || params.connectivity !== 'axis';
     case 'diffusion':
       return false;
   }
