@@ -70,7 +70,7 @@ export function paramsFrom(type: string, options: SubmitOptions): Record<string,
   if (options.points !== undefined) params.points = options.points;
   if (options.pair) params.pairs = options.pair;
   only(['connectivity'], 'shortest_path', 'components', 'distance_field', 'min_cost_path');
-  only(['maxCost', 'costSeed'], 'min_cost_path');
+  only(['maxCost', 'costSeed'], 'min_cost_path', 'distance_field');
   if (options.from) params.sources = options.from;
   if (options.face) params.face = options.face;
   if (options.connectivity) params.connectivity = options.connectivity;
@@ -90,7 +90,7 @@ export function paramsFrom(type: string, options: SubmitOptions): Record<string,
   if (type === 'min_cost_path' && (params.start === undefined || params.end === undefined || params.costs === undefined)) {
     throw new UsageError('min_cost_path needs --start, --end and --max-cost (e.g. --start 0,0 --end 99,99 --max-cost 9 --cost-seed 1)');
   }
-  if (type === 'min_cost_path') params.costs = { seed: 0, ...(params.costs as object) };
+  if (type === 'min_cost_path' || (type === 'distance_field' && params.costs !== undefined)) params.costs = { seed: 0, ...(params.costs as object) };
   if (type === 'distance_field' && params.sources === undefined && params.face === undefined) {
     throw new UsageError('distance_field needs --from (repeatable) or --face (e.g. --from 0,0 or --face 0:low)');
   }
@@ -128,8 +128,8 @@ export function registerSubmitCommand(program: Command): void {
     .option('--connectivity <c>', 'shortest_path, components, distance_field, min_cost_path: axis (2·d neighbours, default) or full (3^d − 1)', parseConnectivity)
     .option('--rule-seed <n>', 'percolation: seed of the obstacle rule whose densities it sweeps', parseCount)
     .option('--points <n>', 'percolation: densities sampled from 0 to 1 (default 101)', parseCount)
-    .option('--max-cost <n>', 'min_cost_path: largest cell cost of the procedural cost map (1 to 255)', parseCount)
-    .option('--cost-seed <n>', 'min_cost_path: seed of the procedural cost map (default 0)', parseCount);
+    .option('--max-cost <n>', 'min_cost_path, distance_field (distances as costs): largest cell cost of the procedural cost map (1 to 255)', parseCount)
+    .option('--cost-seed <n>', 'min_cost_path, distance_field: seed of the procedural cost map (default 0)', parseCount);
   withDiffusionOptions(command)
     .option('--idempotency-key <key>', 'repeat-safe submission: the same key returns the same job')
     .option('--wait', 'wait for the job, showing progress, and print its result')

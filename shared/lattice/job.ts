@@ -58,6 +58,8 @@ export interface ResolvedDistanceField {
   sources: number[] | null;
   face: { axis: number; side: 'low' | 'high' } | null;
   connectivity: Connectivity;
+  /** The cost rule's constants of a weighted field (`costSeedOffset(seed)`); null for steps. */
+  costs: { maxCost: number; costOffset: number } | null;
 }
 
 /** `min_cost_path` parameters as cell indices and the cost rule's constants. */
@@ -191,6 +193,14 @@ function resolveAny(parsed: ParsedParams, lattice: LatticeGeometry): ResolvedPar
 
 function resolveDistanceField(lattice: LatticeGeometry, params: DistanceFieldParams): ResolvedDistanceField {
   const { face, connectivity } = params;
+  let costs: ResolvedDistanceField['costs'] = null;
+  if (params.costs !== undefined) {
+    const cells = lattice.shape.reduce((product, side) => product * side, 1);
+    if (cells > MAX_MIN_COST_PATH_CELLS) {
+      throw new LatticeValidationError('params_invalid', 'params.costs', `a distance field on costs runs on lattices of at most 2^31 − 1 cells; this one has ${cells}`);
+    }
+    costs = { maxCost: params.costs.max, costOffset: costSeedOffset(params.costs.seed) };
+  }
   if (face !== undefined) {
     if (face.axis >= lattice.dimensions) {
       throw new LatticeValidationError(
@@ -199,10 +209,10 @@ function resolveDistanceField(lattice: LatticeGeometry, params: DistanceFieldPar
         `params.face.axis: ${face.axis} is not an axis of a lattice of ${lattice.dimensions} dimensions`,
       );
     }
-    return { type: 'distance_field', sources: null, face, connectivity };
+    return { type: 'distance_field', sources: null, face, connectivity, costs };
   }
   const cells = (params.sources ?? []).map((cell, i) => cellIndex(lattice, cell, ['params', 'sources', i], 'source'));
-  return { type: 'distance_field', sources: [...new Set(cells)], face: null, connectivity };
+  return { type: 'distance_field', sources: [...new Set(cells)], face: null, connectivity, costs };
 }
 
 /** Most cells of a min_cost_path or percolation lattice: their cell indices are small integers (and 9 to 18 bytes a cell is 18 GiB or more there). */

@@ -195,6 +195,15 @@ export const FaceSchema = z
   .strict()
   .describe('A face of the lattice; its open cells are the sources');
 
+/** A procedural cost map: the cost of entering each cell, from the public rule. */
+export const ProceduralCostsSchema = z
+  .object({
+    max: z.int().min(1).max(MAX_CELL_COST).describe(`Largest cell cost, 1 to ${MAX_CELL_COST}`),
+    seed: z.int().min(0).max(2 ** 32 - 1).describe('Seed of the rule, an unsigned 32-bit integer'),
+  })
+  .strict()
+  .describe('Cell costs from the public rule: cost(i) = 1 + lowbias32((i + imul(seed, 0x85ebca6b)) >>> 0) mod max');
+
 /** Parameters of a `distance_field` job. */
 export const DistanceFieldParamsSchema = z
   .object({
@@ -206,19 +215,13 @@ export const DistanceFieldParamsSchema = z
       .describe(`Source cells (distance 0), at most ${MAX_FIELD_SOURCES}; always open. Give sources or face`),
     face: FaceSchema.optional(),
     connectivity: ConnectivitySchema.default('axis'),
+    costs: ProceduralCostsSchema.optional().describe(
+      "With a cost map, a cell's distance is the least sum of the costs of the cells entered from a source (the source's own cost not counted), as min_cost_path counts; without, steps",
+    ),
   })
   .strict()
   .refine((p) => (p.sources === undefined) !== (p.face === undefined), { error: 'give exactly one of sources and face', path: ['sources'] })
-  .describe('Steps from the nearest source to every reachable open cell (multi-source breadth-first search)');
-
-/** A procedural cost map: the cost of entering each cell, from the public rule. */
-export const ProceduralCostsSchema = z
-  .object({
-    max: z.int().min(1).max(MAX_CELL_COST).describe(`Largest cell cost, 1 to ${MAX_CELL_COST}`),
-    seed: z.int().min(0).max(2 ** 32 - 1).describe('Seed of the rule, an unsigned 32-bit integer'),
-  })
-  .strict()
-  .describe('Cell costs from the public rule: cost(i) = 1 + lowbias32((i + imul(seed, 0x85ebca6b)) >>> 0) mod max');
+  .describe('Distance from the nearest source to every reachable open cell: steps (multi-source breadth-first search) or, with costs, the least cost (multi-source Dial)');
 
 /** Parameters of a `min_cost_path` job. */
 export const MinCostPathParamsSchema = z

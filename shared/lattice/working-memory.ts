@@ -21,6 +21,8 @@ export interface JobMemoryInput {
   connectivity?: Connectivity;
   /** Whether some axes wrap and others do not: components and shortest_path then run in one thread too. */
   mixedBoundary?: boolean;
+  /** distance_field on a cost map: held as a minimum-cost path is. */
+  weighted?: boolean;
 }
 
 /** Fewest rows of axis 0 per slab when the pool splits a run (its `minRowsPerSlab` default). */
@@ -152,7 +154,7 @@ export function jobMemoryBytes(job: JobMemoryInput, threads: number): number {
     }
     case 'distance_field':
     case 'min_cost_path':
-      kernel = oneThreadKernelBytes(job.type, shape, job.sources ?? 0);
+      kernel = oneThreadKernelBytes(job.weighted === true ? 'min_cost_path' : job.type, shape, job.sources ?? 0);
       break;
     case 'percolation':
       // The points of the result: about 128 bytes of JSON and objects each.

@@ -41,6 +41,7 @@ describe('memory reservation', () => {
         const jobs: Array<[KernelType, Record<string, unknown>]> = [
           ['distance_field', { face: { axis, side: 'low' }, connectivity }],
           ['distance_field', { sources: [shape.map((side) => side >> 1)], connectivity }],
+          ['distance_field', { face: { axis, side: 'high' }, connectivity, costs: { max: 1 + (pick % 255), seed: pick } }],
           ['min_cost_path', { start: shape.map(() => 0), end: shape.map((side) => side - 1), costs: { max: 1 + (pick % 255), seed: pick }, connectivity }],
           ['percolation', { seed: pick, points: 11 }],
           ['shortest_path', { pairs: [{ start: shape.map(() => 0), end: shape.map((side) => side - 1) }, { start: shape.map((side) => side >> 1), end: shape.map(() => 0) }], connectivity }],

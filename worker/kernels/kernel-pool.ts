@@ -279,7 +279,9 @@ export class KernelPool {
     how: RunMode,
   ): Promise<{ result: KernelResultByType[OneThreadParams['type']]; stats: Omit<KernelRunStats, 'wall_ms'> }> {
     const sources = params.type === 'distance_field' ? (params.sources?.length ?? 0) : params.type === 'shortest_path' ? params.pairs.length : 0;
-    const needed = oneThreadKernelBytes(params.type, lattice.shape, sources) + control.bytes;
+    // A field on costs holds what a minimum-cost path does: a cost byte and a float64 per cell, and the buckets.
+    const sized = params.type === 'distance_field' && params.costs !== null ? 'min_cost_path' : params.type;
+    const needed = oneThreadKernelBytes(sized, lattice.shape, sources) + control.bytes;
     if (needed > this.options.memoryLimitBytes) {
       throw new KernelError('too_large', `the run needs about ${needed} bytes of working memory; the pool allows ${this.options.memoryLimitBytes}`);
     }

@@ -7,6 +7,7 @@ import { bidirectionalBfsSlab } from './bidirectional-bfs.ts';
 import { componentsSlab } from './components.ts';
 import { diffusionSlab } from './diffusion.ts';
 import { distanceField } from './distance-field.ts';
+import { weightedDistanceField } from './weighted-distance-field.ts';
 import { floodComponents } from './flood-components.ts';
 import { JobControl, SiblingFailed } from './job-control.ts';
 import { isKernelError } from './kernel-errors.ts';
@@ -43,7 +44,7 @@ export default function runKernelTask(task: KernelTask): TaskEnvelope {
         return done(outcome.result, outcome.bytes, outcome.build_ms, started);
       }
       case 'distance_field': {
-        const outcome = distanceField(task.lattice, task.params, control);
+        const outcome = task.params.costs === null ? distanceField(task.lattice, task.params, control) : weightedDistanceField(task.lattice, task.params, control);
         return done(outcome.result, outcome.bytes, outcome.build_ms, started);
       }
       case 'min_cost_path': {
