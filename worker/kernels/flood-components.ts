@@ -13,6 +13,7 @@ import { CellNeighbours } from './cell-neighbours.ts';
 import { CellQueue } from './cell-queue.ts';
 import { FinishedClusters, HISTOGRAM_BINS } from './finished-clusters.ts';
 import type { JobControl } from './job-control.ts';
+import { InteriorSteps } from './neighbour-steps.ts';
 import { fillOpenMask } from './open-mask.ts';
 
 /** Cells taken from the queue between two cancel checks. */
@@ -48,6 +49,11 @@ export function floodComponents(lattice: Lattice, connectivity: Connectivity, co
 
   const steps = new CellNeighbours(lattice, connectivity);
   const { around } = steps;
+  // Below 2^31 cells a cell off every face takes its neighbours from one offset list, inlined.
+  const interior = cells < 2 ** 31 ? new InteriorSteps(lattice, connectivity) : null;
+  const offsets = interior?.offsets ?? new Int32Array(0);
+  const shape = interior?.shape ?? new Int32Array(0);
+  const d = shape.length;
   const rowCells = lattice.strides[0]!;
   const lastRow = cells - rowCells;
   const queue = new CellQueue(1024);
@@ -70,12 +76,30 @@ export function floodComponents(lattice: Lattice, connectivity: Connectivity, co
       if (cell < rowCells) first = true;
       if (cell >= lastRow) last = true;
       if (labels !== null) labels.labels[cell] = label;
-      const count = steps.fill(cell);
-      for (let j = 0; j < count; j++) {
-        const neighbour = around[j]!;
-        if (open[neighbour] === 1) {
-          open[neighbour] = 0;
-          queue.push(neighbour);
+      let inside = interior !== null;
+      for (let a = d - 1, rest = cell; inside && a >= 0; a--) {
+        const side = shape[a]!;
+        const quotient = (rest / side) | 0;
+        const x = rest - quotient * side;
+        rest = quotient;
+        if (x === 0 || x === side - 1) inside = false;
+      }
+      if (inside) {
+        for (let j = 0; j < offsets.length; j++) {
+          const neighbour = cell + offsets[j]!;
+          if (open[neighbour] === 1) {
+            open[neighbour] = 0;
+            queue.push(neighbour);
+          }
+        }
+      } else {
+        const count = steps.fill(cell);
+        for (let j = 0; j < count; j++) {
+          const neighbour = around[j]!;
+          if (open[neighbour] === 1) {
+            open[neighbour] = 0;
+            queue.push(neighbour);
+          }
         }
       }
       if (--untilCheck === 0 && control !== null) {
