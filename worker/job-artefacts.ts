@@ -11,9 +11,10 @@ import type { ArrayMeta } from '../shared/blobs/npy-header.ts';
 import type { Db } from '../shared/db.ts';
 import type { JobRow } from '../shared/jobs/types.ts';
 import { resolveLattice } from '../shared/lattice/resolve.ts';
-import type { LatticeSpec } from '../shared/lattice/types.ts';
+import type { Lattice, LatticeSpec } from '../shared/lattice/types.ts';
 import { getTenantPlan } from '../shared/plans.ts';
 import { labelComponents } from './kernels/component-labels.ts';
+import { floodComponents } from './kernels/flood-components.ts';
 
 /**
  * Most cells whose labels are stored (2^28: 1 GiB of uint32 in the worker while the labelling pass
@@ -46,10 +47,10 @@ export class JobArtefactWriter {
   }
 
   /** The artefacts of a completed job; none when its plan stores none. Returns their names. */
-  async write(row: Pick<JobRow, 'id' | 'tenant_id' | 'type'>, spec: LatticeSpec, map: Uint8Array | undefined, result: Record<string, unknown>): Promise<string[]> {
+  async write(row: Pick<JobRow, 'id' | 'tenant_id' | 'type' | 'params'>, spec: LatticeSpec, map: Uint8Array | undefined, result: Record<string, unknown>): Promise<string[]> {
     const plan = await getTenantPlan(this.db, row.tenant_id);
     if (!plan.stores_artefacts) return [];
-    const artefacts = this.artefactsOf(row.type, spec, map, result);
+    const artefacts = this.artefactsOf(row.type, row.params, spec, map, result);
     if (artefacts.length === 0) return [];
     await this.db.transaction(async (trx) => {
       // No WAL flush of its own: the job's final state, written after this and committed
@@ -64,11 +65,11 @@ export class JobArtefactWriter {
     return artefacts.map((a) => a.name);
   }
 
-  private artefactsOf(type: string, spec: LatticeSpec, map: Uint8Array | undefined, result: Record<string, unknown>): Artefact[] {
+  private artefactsOf(type: string, params: Record<string, unknown>, spec: LatticeSpec, map: Uint8Array | undefined, result: Record<string, unknown>): Artefact[] {
     if (type === 'components') {
       const lattice = resolveLattice(spec, map);
       if (lattice.cells > MAX_LABELLED_CELLS) return [];
-      const { labels, sizes } = labelComponents(lattice);
+      const { labels, sizes } = params['connectivity'] === 'full' ? fullLabels(lattice) : labelComponents(lattice);
       return [
         { name: 'labels', meta: { dtype: '<u4', shape: [...lattice.shape] }, data: labels },
         { name: 'component_sizes', meta: { dtype: '<u4', shape: [sizes.length] }, data: sizes },
@@ -83,4 +84,11 @@ export class JobArtefactWriter {
     }
     return [];
   }
+}
+
+/** Labels under the `full` connectivity, numbered as the axis labelling numbers them (by smallest cell). */
+function fullLabels(lattice: Lattice): { labels: Uint32Array; sizes: Uint32Array } {
+  const out = { labels: new Uint32Array(lattice.cells), sizes: [] as number[] };
+  floodComponents(lattice, 'full', null, out);
+  return { labels: out.labels, sizes: Uint32Array.from(out.sizes) };
 }
