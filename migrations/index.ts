@@ -23,6 +23,7 @@ import * as jobLabels from './0017_job_labels.ts';
 import * as accountTokens from './0018_account_tokens.ts';
 import * as team from './0019_team.ts';
 import * as webhookTenantLeases from './0020_webhook_tenant_leases.ts';
+import * as jobArtefactsAsked from './0021_job_artefacts_asked.ts';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -50,4 +51,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0018_account_tokens', accountTokens],
   ['0019_team', team],
   ['0020_webhook_tenant_leases', webhookTenantLeases],
+  ['0021_job_artefacts_asked', jobArtefactsAsked],
 ];

@@ -131,6 +131,7 @@ export class SubmissionWriter {
       idempotencyKey: submission.idempotencyKey,
       requestHash: submission.requestHash,
       labels: submission.input.labels ?? null,
+      artefacts: 'artefacts' in submission.input ? (submission.input.artefacts ?? null) : null,
     };
   }
 
