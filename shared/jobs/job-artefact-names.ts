@@ -40,3 +40,9 @@ export function wantsArtefact(job: ArtefactRequest, name: string): boolean {
 export function artefactsNotAskedFor(job: ArtefactRequest): string[] {
   return artefactNamesOf(job.type).filter((name) => OPT_IN_ARTEFACTS.has(name) && !wantsArtefact(job, name));
 }
+
+/** The artefacts a parsed job body lists (only some types' bodies have the field); null for none. */
+export function artefactsListed(input: object): string[] | null {
+  const listed = (input as { artefacts?: readonly string[] }).artefacts;
+  return listed && listed.length > 0 ? [...new Set(listed)] : null;
+}

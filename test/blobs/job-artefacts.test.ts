@@ -232,6 +232,20 @@ describe('job artefacts', () => {
       checkLabels(resolveLattice(lattice), new Uint32Array(labels.buffer, labels.byteOffset, labels.length / 4), new Uint32Array(sizes.buffer, sizes.byteOffset, sizes.length / 4));
     }
 
+    // A batch's defaults ask for every job that lists none; a job's own (empty) list wins.
+    const batch = await api.request('/api/batches', {
+      headers: own.headers,
+      body: { lattice, defaults: { type: 'components', artefacts: ['labels'] }, jobs: [{}, { artefacts: [] }] },
+    });
+    expect(batch.status).toBe(202);
+    const batchJobs = (await json<{ job_ids: string[] }>(batch)).job_ids;
+    const named = [];
+    for (const id of batchJobs) {
+      expect((await waitForJob(api, own.headers, id)).status).toBe('completed');
+      named.push((await artefacts(id, own.headers)).data.map((a) => a.name));
+    }
+    expect(named).toEqual([['component_sizes', 'labels'], ['component_sizes']]);
+
     // A name the type has not, or artefacts on a type that stores none: 400, nothing written.
     const jobsBefore = Number((await env.db('jobs').where({ tenant_id: own.tenantId }).count({ n: '*' }))[0]?.n);
     for (const body of [
