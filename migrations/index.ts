@@ -24,6 +24,7 @@ import * as accountTokens from './0018_account_tokens.ts';
 import * as team from './0019_team.ts';
 import * as webhookTenantLeases from './0020_webhook_tenant_leases.ts';
 import * as notifications from './0021_notifications.ts';
+import * as jobArtefactsAsked from './0022_job_artefacts_asked.ts';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -52,4 +53,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0019_team', team],
   ['0020_webhook_tenant_leases', webhookTenantLeases],
   ['0021_notifications', notifications],
+  ['0022_job_artefacts_asked', jobArtefactsAsked],
 ];

@@ -3,12 +3,14 @@
  * `labels` (uint32 per cell, 0 = blocked) and `component_sizes`; shortest_path → `path` (uint32
  * coordinates, one row per cell). Each is a blob of raw little-endian bytes with its dtype and
  * shape, written with its `job_artefacts` row in one transaction, within the plan's storage. A plan
- * that stores no artefacts (`stores_artefacts` false) gets none.
+ * that stores no artefacts (`stores_artefacts` false) gets none; per-cell ones (`labels`) only when
+ * the job's body listed them in `artefacts` (shared/jobs/job-artefact-names.ts).
  */
 import { endianness } from 'node:os';
 import type { BlobStore } from '../shared/blobs/index.ts';
 import type { ArrayMeta } from '../shared/blobs/npy-header.ts';
 import type { Db } from '../shared/db.ts';
+import { wantsArtefact } from '../shared/jobs/job-artefact-names.ts';
 import type { JobRow } from '../shared/jobs/types.ts';
 import { resolveLattice } from '../shared/lattice/resolve.ts';
 import type { Lattice, LatticeSpec } from '../shared/lattice/types.ts';
@@ -47,10 +49,10 @@ export class JobArtefactWriter {
   }
 
   /** The artefacts of a completed job; none when its plan stores none. Returns their names. */
-  async write(row: Pick<JobRow, 'id' | 'tenant_id' | 'type' | 'params'>, spec: LatticeSpec, map: Uint8Array | undefined, result: Record<string, unknown>): Promise<string[]> {
+  async write(row: Pick<JobRow, 'id' | 'tenant_id' | 'type' | 'params' | 'artefacts'>, spec: LatticeSpec, map: Uint8Array | undefined, result: Record<string, unknown>): Promise<string[]> {
     const plan = await getTenantPlan(this.db, row.tenant_id);
     if (!plan.stores_artefacts) return [];
-    const artefacts = this.artefactsOf(row.type, row.params, spec, map, result);
+    const artefacts = this.artefactsOf(row.type, row.params, spec, map, result).filter((artefact) => wantsArtefact(row, artefact.name));
     if (artefacts.length === 0) return [];
     await this.db.transaction(async (trx) => {
       // No WAL flush of its own: the job's final state, written after this and committed
@@ -67,6 +69,7 @@ export class JobArtefactWriter {
 
   private artefactsOf(type: string, params: Record<string, unknown>, spec: LatticeSpec, map: Uint8Array | undefined, result: Record<string, unknown>): Artefact[] {
     if (type === 'components') {
+      // The sizes need the labelling pass too; only the labels' blob is left out when not asked for.
       const lattice = resolveLattice(spec, map);
       if (lattice.cells > MAX_LABELLED_CELLS) return [];
       const { labels, sizes } = params['connectivity'] === 'full' ? fullLabels(lattice) : labelComponents(lattice);

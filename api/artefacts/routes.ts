@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
 import { npyHeader } from '../../shared/blobs/npy-header.ts';
+import { ARTEFACTS_OPTION, artefactsNotAskedFor } from '../../shared/jobs/job-artefact-names.ts';
 import type { ResponseHeader } from '../openapi/response-headers.ts';
 import { defineRoute } from '../routing.ts';
 import type { ApiDeps, ApiState } from '../state.ts';
@@ -41,7 +42,10 @@ const ArtefactListSchema = z
   .object({
     data: z.array(ArtefactSchema),
     stored: z.boolean().describe("false when the tenant's plan keeps no artefacts: the job's result is its summary only"),
-    note: z.string().optional(),
+    not_asked_for: z
+      .array(z.string())
+      .describe(`Per-cell artefacts of the job's type that its body did not list in \`${ARTEFACTS_OPTION}\`, so none was stored (e.g. a components job's labels)`),
+    note: z.string().optional().describe('Why artefacts are missing, in words'),
   })
   .openapi('ArtefactList');
 
@@ -59,6 +63,12 @@ function artefactJson(jobId: string, row: ArtefactRow): z.infer<typeof ArtefactS
   return { name: row.name, dtype: row.meta.dtype, shape: row.meta.shape, size: row.size, sha256: row.sha256, links: { npy: `${base}?format=npy`, raw: `${base}?format=raw` } };
 }
 
+/** Says which artefacts were not asked for, and how to ask. */
+function notAskedForNote(names: readonly string[]): string {
+  const list = names.join(', ');
+  return `${list} ${names.length === 1 ? 'was' : 'were'} not asked for, so not stored: submit the job with "${ARTEFACTS_OPTION}": ${JSON.stringify(names)} to store ${names.length === 1 ? 'it' : 'them'}`;
+}
+
 export function artefactRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiState> {
   const router = new Router<ApiState>();
   const { db } = deps.runtime;
@@ -73,14 +83,22 @@ export function artefactRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router
     responses: { 200: { description: 'The artefacts', schema: ArtefactListSchema } },
     async handler(ctx, { params, principal }) {
       const plan = await deps.identity.plans.get(principal.planCode);
-      const rows = await withTenant(db, principal.tenantId, async (trx) => {
-        if (!(await jobExists(trx, principal.tenantId, params.id))) throw new AppError('not_found', `No job ${params.id}`);
-        return listArtefacts(trx, principal.tenantId, params.id);
+      const { job, rows } = await withTenant(db, principal.tenantId, async (trx) => {
+        const job = await jobExists(trx, principal.tenantId, params.id);
+        if (!job) throw new AppError('not_found', `No job ${params.id}`);
+        return { job, rows: await listArtefacts(trx, principal.tenantId, params.id) };
       });
+      const notAskedFor = artefactsNotAskedFor(job);
+      const note = !plan.stores_artefacts
+        ? `The ${plan.name} plan stores no artefacts: the job's result is its summary only`
+        : notAskedFor.length > 0
+          ? notAskedForNote(notAskedFor)
+          : undefined;
       ctx.body = {
         data: rows.map((row) => artefactJson(params.id, row)),
         stored: plan.stores_artefacts,
-        ...(plan.stores_artefacts ? {} : { note: `The ${plan.name} plan stores no artefacts: the job's result is its summary only` }),
+        not_asked_for: notAskedFor,
+        ...(note ? { note } : {}),
       };
     },
   });
@@ -100,11 +118,17 @@ export function artefactRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router
       416: { description: 'The range lies outside the artefact' },
     },
     async handler(ctx, { params, query, principal }) {
-      const row = await withTenant(db, principal.tenantId, async (trx) => {
-        if (!(await jobExists(trx, principal.tenantId, params.id))) throw new AppError('not_found', `No job ${params.id}`);
-        return (await listArtefacts(trx, principal.tenantId, params.id)).find((a) => a.name === params.name);
+      const { job, row } = await withTenant(db, principal.tenantId, async (trx) => {
+        const job = await jobExists(trx, principal.tenantId, params.id);
+        if (!job) throw new AppError('not_found', `No job ${params.id}`);
+        return { job, row: (await listArtefacts(trx, principal.tenantId, params.id)).find((a) => a.name === params.name) };
       });
-      if (!row) throw new AppError('not_found', `Job ${params.id} has no artefact ${params.name}`);
+      if (!row) {
+        const notAsked = artefactsNotAskedFor(job).includes(params.name);
+        throw new AppError('not_found', `Job ${params.id} has no artefact ${params.name}${notAsked ? `: ${notAskedForNote([params.name])}` : ''}`, {
+          extra: notAsked ? { option: ARTEFACTS_OPTION } : {},
+        });
+      }
       const header = query.format === 'npy' ? npyHeader(row.meta) : Buffer.alloc(0);
       const total = header.length + row.size;
       const etag = `"${row.sha256}-${query.format}"`;

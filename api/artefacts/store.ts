@@ -19,7 +19,14 @@ export async function listArtefacts(trx: Knex, tenantId: string, jobId: string):
     .select<ArtefactRow[]>('a.name', 'a.blob_id', 'a.tenant_id', 'b.size', 'b.sha256', 'b.meta');
 }
 
-/** Whether the tenant has the job (another tenant's job is as absent as a missing one). */
-export async function jobExists(trx: Knex, tenantId: string, jobId: string): Promise<{ status: string } | undefined> {
-  return trx('jobs').where({ tenant_id: tenantId, id: jobId }).first<{ status: string } | undefined>('status');
+/** What the artefact routes read of a job: its state, type and the artefacts its body asked for. */
+export interface ArtefactJob {
+  status: string;
+  type: string;
+  artefacts: string[] | null;
+}
+
+/** The tenant's job, if it has it (another tenant's job is as absent as a missing one). */
+export async function jobExists(trx: Knex, tenantId: string, jobId: string): Promise<ArtefactJob | undefined> {
+  return trx('jobs').where({ tenant_id: tenantId, id: jobId }).first<ArtefactJob | undefined>('status', 'type', 'artefacts');
 }

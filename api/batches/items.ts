@@ -57,6 +57,7 @@ export function parseBatchItems(body: SubmitBatchInput): { inputs: Array<ParsedI
       ...item,
       type: item.type ?? body.defaults?.type,
       params: { ...body.defaults?.params, ...item.params },
+      ...(item.artefacts === undefined && body.defaults?.artefacts !== undefined ? { artefacts: body.defaults.artefacts } : {}),
       // The batch's labels, then the job's own (checked together: at most 16).
       // (A job's labels that are not an object are passed on as they are, for the schema to refuse.)
       ...(body.labels || item.labels !== undefined ? { labels: isPlainObject(item.labels) || item.labels === undefined ? { ...body.labels, ...item.labels } : item.labels } : {}),

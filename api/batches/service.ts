@@ -20,6 +20,7 @@ import type { SubmitBatchInput } from '../../shared/wire/batches.ts';
 import type { SubmitJobInput } from '../../shared/wire/jobs.ts';
 import type { JobsService } from '../jobs/jobs-service.ts';
 import { computeQuotaExceeded, computeRoom, jobsRoom, quotaExceeded } from '../jobs/submit-quota.ts';
+import { artefactsListed } from '../../shared/jobs/job-artefact-names.ts';
 import { checkJobContent } from '../jobs/submit-writer.ts';
 import { cancelJobsWhere } from '../jobs/bulk-cancel.ts';
 import { currentVersionHeads } from '../lattices/store.ts';
@@ -124,6 +125,7 @@ export class BatchesService {
       batchId,
       batchIndex: index,
       labels: input.labels ?? null,
+      artefacts: artefactsListed(input),
     };
   }
 

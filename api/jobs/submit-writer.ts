@@ -9,6 +9,7 @@ import type { Knex } from 'knex';
 import { computeUnits } from '../../shared/compute-units.ts';
 import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
+import { artefactsListed } from '../../shared/jobs/job-artefact-names.ts';
 import { checkedJobReservation, checkJobMemory, type JobMemorySettings, queuedJobOf } from '../../shared/jobs/job-memory.ts';
 import { checkLatticeAgainstPlan, checkParsedJob, checkParsedLattice } from '../../shared/jobs/lattice-checks.ts';
 import { insertJobs, type NewJob } from '../../shared/jobs/repository.ts';
@@ -131,6 +132,7 @@ export class SubmissionWriter {
       idempotencyKey: submission.idempotencyKey,
       requestHash: submission.requestHash,
       labels: submission.input.labels ?? null,
+      artefacts: artefactsListed(submission.input),
     };
   }
 

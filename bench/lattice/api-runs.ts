@@ -16,6 +16,8 @@ export interface ApiCase {
   type: 'shortest_path' | 'components' | 'diffusion';
   lattice: unknown;
   params: unknown;
+  /** The body's `artefacts` (e.g. `['labels']`); left out when absent. */
+  artefacts?: string[];
   /** Measured runs (after one unmeasured run). */
   runs: number;
 }
@@ -48,7 +50,7 @@ interface JobBody {
 
 async function runOnce(apiUrl: string, authorization: string, job: ApiCase): Promise<{ body: JobBody; clientMs: number }> {
   const started = performance.now();
-  const answer = await postJson(new URL('/api/jobs', apiUrl), { authorization }, JSON.stringify({ type: job.type, lattice: job.lattice, params: job.params }));
+  const answer = await postJson(new URL('/api/jobs', apiUrl), { authorization }, JSON.stringify({ type: job.type, lattice: job.lattice, params: job.params, ...(job.artefacts ? { artefacts: job.artefacts } : {}) }));
   if (answer.status !== 202) throw new Error(`submit answered ${answer.status}: ${answer.body.slice(0, 300)}`);
   const { id } = JSON.parse(answer.body) as { id: string };
   for (;;) {

@@ -127,7 +127,13 @@ export function registerJobCommands(program: Command): void {
         if (options.download) {
           const name = basename(options.download).replace(/\.[^.]*$/, '');
           const raw = extname(options.download).toLowerCase() !== '.npy';
-          const response = await session.client.jobs.downloadArtefact(id, name, { format: raw ? 'raw' : 'npy' });
+          const response = await session.client.jobs.downloadArtefact(id, name, { format: raw ? 'raw' : 'npy' }).catch((err: unknown) => {
+            // A per-cell artefact the job did not ask for: say how to ask, in the CLI's terms.
+            if (err instanceof CatalyticApiError && err.status === 404 && err.problem['option'] === 'artefacts') {
+              throw new CommandFailure(`job ${id} did not ask for ${name}, so it was not stored; submit with --artefacts ${name} (e.g. catalytic submit components … --artefacts ${name})`);
+            }
+            throw err;
+          });
           await pipeline(Readable.fromWeb(response.body! as WebReadableStream), createWriteStream(options.download));
           const { size } = await stat(options.download);
           session.note(`Saved ${name} (${size} bytes) to ${options.download}`);

@@ -40,6 +40,7 @@ export interface SubmitOptions extends LatticeFlags {
   points?: number;
   costSeed?: number;
   params?: string;
+  artefacts?: string[];
   idempotencyKey?: string;
   wait?: boolean;
   timeout?: number;
@@ -113,6 +114,16 @@ export function withDiffusionOptions(command: Command): Command {
     .option('--params <json>', 'job parameters as JSON, @file or - (the options above override its fields)');
 }
 
+/** `--artefacts labels,component_sizes`: the names, checked by the API against the job's type. */
+function parseNameList(value: string): string[] {
+  const names = value
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  if (names.length === 0) throw new UsageError('--artefacts: expected names, e.g. labels');
+  return names;
+}
+
 export function registerSubmitCommand(program: Command): void {
   const command = withLatticeOptions(
     clientCommand(program, 'submit <type>', `submit a job: ${TYPES.join(', ')}`).option(
@@ -131,6 +142,7 @@ export function registerSubmitCommand(program: Command): void {
     .option('--max-cost <n>', 'min_cost_path, distance_field (distances as costs): largest cell cost of the procedural cost map (1 to 255)', parseCount)
     .option('--cost-seed <n>', 'min_cost_path, distance_field: seed of the procedural cost map (default 0)', parseCount);
   withDiffusionOptions(command)
+    .option('--artefacts <names>', 'components: per-cell artefacts to store, comma-separated, e.g. labels (default none)', parseNameList)
     .option('--idempotency-key <key>', 'repeat-safe submission: the same key returns the same job')
     .option('--wait', 'wait for the job, showing progress, and print its result')
     .option('--timeout <seconds>', 'with --wait: give up waiting after this long (the job goes on)', parseCount)
@@ -143,6 +155,7 @@ export function registerSubmitCommand(program: Command): void {
 Examples:
   catalytic submit components --shape 512x512 --density 0.4 --seed 7 --wait
   catalytic submit components --shape 512x512 --density 0.5 --seed 7 --connectivity full --wait
+  catalytic submit components --shape 512x512 --density 0.4 --seed 7 --artefacts labels --wait
   catalytic submit shortest_path --lattice <id> --start 0,0 --end 511,511 --wait
   catalytic submit diffusion --shape 64x64 --steps 200 --alpha 0.2 --source 32,32=1000 --wait --json
   catalytic submit distance_field --shape 512x512 --density 0.3 --seed 1 --face 0:low --wait
@@ -161,7 +174,8 @@ Exit codes with --wait: 0 completed, 1 failed, 3 cancelled, 130 stopped watching
         }
         const params = paramsFrom(type, options);
         const lattice = options.lattice ? { lattice_id: options.lattice } : { lattice: latticeSpecFromFlags(options) };
-        const job = await session.client.jobs.submit({ type, params, ...lattice } as JobSubmission, {
+        const artefacts = options.artefacts ? { artefacts: options.artefacts } : {};
+        const job = await session.client.jobs.submit({ type, params, ...lattice, ...artefacts } as JobSubmission, {
           idempotencyKey: options.idempotencyKey,
         });
         if (!options.wait) {

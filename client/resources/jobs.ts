@@ -20,6 +20,8 @@ export interface JobArtefact {
 export interface JobArtefactList {
   data: JobArtefact[];
   stored: boolean;
+  /** Per-cell artefacts of the job's type its body did not list in `artefacts` (none stored). */
+  not_asked_for: string[];
   note?: string;
 }
 

@@ -35,6 +35,8 @@ export interface NewJob {
   batchIndex?: number | null;
   /** Labels to find it by; none is stored as null. */
   labels?: Record<string, string> | null;
+  /** Artefacts the body asked for; none is stored as null. */
+  artefacts?: readonly string[] | null;
   queueEntry?: string | null;
 }
 
@@ -64,6 +66,7 @@ const INSERTED_COLUMN_NAMES = [
   'batch_index',
   'queue_entry',
   'labels',
+  'artefacts',
   'created_at',
   'updated_at',
   'state_version',
@@ -114,6 +117,7 @@ export async function insertJobs(trx: Knex.Transaction, jobs: readonly NewJob[])
       batch_index: job.batchIndex ?? null,
       labels: job.labels && Object.keys(job.labels).length > 0 ? JSON.stringify(job.labels) : null,
       queue_entry: job.queueEntry ?? null,
+      artefacts: job.artefacts && job.artefacts.length > 0 ? [...job.artefacts] : null,
     })),
   );
   // The same upsert as `recordUsage`, joined to the insert so a batch costs one round trip.

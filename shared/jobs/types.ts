@@ -56,6 +56,8 @@ export interface JobRow {
   batch_index: number | null;
   /** Key/value labels (its own and its batch's); null when it has none. */
   labels: Record<string, string> | null;
+  /** Artefacts the body asked for (`artefacts`); null when it listed none. See job-artefact-names.ts. */
+  artefacts: string[] | null;
   /** The BullMQ id of the chunk entry that carries the job; null when its own id is its entry. */
   queue_entry: string | null;
   created_at: Date;

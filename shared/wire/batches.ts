@@ -22,6 +22,7 @@ const BatchItemSchema = z
     lattice: z.unknown().optional(),
     params: z.record(z.string(), z.unknown()).optional(),
     labels: z.unknown().optional(),
+    artefacts: z.unknown().optional(),
   })
   .describe('A job as `POST /api/jobs` takes it; `type`, `params` fields and the lattice may come from the batch instead');
 
@@ -31,9 +32,13 @@ export const SubmitBatchBody = z
     lattice_id: z.uuid({ error: 'must be a UUID' }).optional().describe('A stored lattice for every job that names none'),
     lattice: LatticeSpecObjectSchema.optional().describe('An inline lattice for every job that names none (instead of lattice_id)'),
     defaults: z
-      .strictObject({ type: KernelTypeSchema.optional(), params: z.record(z.string(), z.unknown()).optional() })
+      .strictObject({
+        type: KernelTypeSchema.optional(),
+        params: z.record(z.string(), z.unknown()).optional(),
+        artefacts: z.array(z.string()).max(8).optional().describe("A job's `artefacts` when it lists none (checked against each job's type)"),
+      })
       .optional()
-      .describe("A job's `type` when it has none, and `params` fields it does not set"),
+      .describe("A job's `type` when it has none, `params` fields it does not set and `artefacts` when it lists none"),
     labels: LabelsSchema.optional(),
   })
   .refine((body) => body.lattice_id === undefined || body.lattice === undefined, { error: 'give at most one of lattice_id and lattice', path: ['lattice_id'] })

@@ -6,6 +6,7 @@
  */
 import './openapi-zod.ts';
 import { z } from 'zod';
+import { ARTEFACT_NAMES, OPT_IN_ARTEFACTS } from '../jobs/job-artefact-names.ts';
 import { JOB_STATUSES } from '../jobs/types.ts';
 import { LabelFilterSchema, LabelsSchema } from './labels.ts';
 import {
@@ -130,16 +131,34 @@ const latticeChoice = {
 /** Exactly one of `lattice_id` and `lattice`, as JSON Schema states it. */
 const ONE_LATTICE = { oneOf: [{ required: ['lattice_id'] }, { required: ['lattice'] }] };
 
+/**
+ * `artefacts`: the artefacts a job of this type stores (docs/http-api.md › Artefacts). Per-cell
+ * ones are stored only when listed; the others always are. A name the type has not → 400.
+ */
+function artefactsField(names: readonly [string, ...string[]]) {
+  const optIn = names.filter((name) => OPT_IN_ARTEFACTS.has(name));
+  const always = names.filter((name) => !OPT_IN_ARTEFACTS.has(name));
+  const said = [
+    optIn.length > 0 ? `${optIn.map((n) => `\`${n}\``).join(', ')} only when listed here` : '',
+    always.length > 0 ? `${always.map((n) => `\`${n}\``).join(', ')} whether listed or not` : '',
+  ].filter(Boolean);
+  return z
+    .array(z.enum(names))
+    .max(names.length)
+    .optional()
+    .describe(`Artefacts to store with the result, on plans that store artefacts: ${said.join('; ')}`);
+}
+
 const CELLS_INSIDE = 'Every cell named in `params` has one coordinate per axis of the lattice and lies inside its shape (400 `cell_out_of_bounds`).';
 
 /** One body per job type, so each type's parameters are checked and documented. */
 export const SubmitJobBody = z
   .discriminatedUnion('type', [
     z
-      .strictObject({ type: z.literal('shortest_path'), ...latticeChoice, params: ShortestPathParamsSchema })
+      .strictObject({ type: z.literal('shortest_path'), ...latticeChoice, params: ShortestPathParamsSchema, artefacts: artefactsField(ARTEFACT_NAMES.shortest_path) })
       .openapi('ShortestPathJobSubmit', { description: `A shortest path from \`params.start\` to \`params.end\` (or per pair of \`params.pairs\`); \`params.connectivity\` full allows diagonal steps. ${CELLS_INSIDE}`, ...ONE_LATTICE }),
     z
-      .strictObject({ type: z.literal('components'), ...latticeChoice, params: ComponentsParamsSchema.default({ connectivity: 'axis' }) })
+      .strictObject({ type: z.literal('components'), ...latticeChoice, params: ComponentsParamsSchema.default({ connectivity: 'axis' }), artefacts: artefactsField(ARTEFACT_NAMES.components) })
       .openapi('ComponentsJobSubmit', { description: 'The connected components of the open cells (`params.connectivity` full: diagonal neighbours too, as scipy.ndimage.label with a full structure).', ...ONE_LATTICE }),
     z.strictObject({ type: z.literal('diffusion'), ...latticeChoice, params: DiffusionParamsSchema }).openapi('DiffusionJobSubmit', {
       description: `Heat diffusion. \`params.alpha\` is at most 1/(2·dimensions) of the lattice (400 \`params_invalid\`). ${CELLS_INSIDE}`,

@@ -3,7 +3,9 @@
  * cell and the cluster sizes, a shortest path stores the whole path; numpy loads each .npy download
  * unchanged and they equal scipy.ndimage.label, np.bincount and a valid path (Python); labels on
  * periodic and procedural lattices partition the cells as the reference does; downloads honour
- * Range (a resumed download), ETag and gzip; a plan that stores no artefacts says so.
+ * Range (a resumed download), ETag and gzip; a plan that stores no artefacts says so. Labels are
+ * stored only when the job asks (`artefacts: ["labels"]`): without, no labels blob is kept (nor
+ * counted in storage), the listing names it and its download is a 404 naming the option.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +31,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'catalytic-artefacts-'));
 interface ArtefactList {
   data: Array<{ name: string; dtype: string; shape: number[]; size: number; sha256: string; links: { npy: string; raw: string } }>;
   stored: boolean;
+  not_asked_for: string[];
   note?: string;
 }
 
@@ -93,9 +96,10 @@ describe('job artefacts', () => {
     expect(uploaded.status).toBe(201);
     const lattice = await json<{ id: string }>(uploaded);
 
-    const components = await run({ type: 'components', lattice_id: lattice.id });
+    const components = await run({ type: 'components', lattice_id: lattice.id, artefacts: ['labels'] });
     const list = await artefacts(components.id);
     expect(list.stored).toBe(true);
+    expect(list.not_asked_for).toEqual([]);
     expect(list.data.map((a) => [a.name, a.dtype, a.shape])).toEqual([
       ['component_sizes', '<u4', [components.result['count']]],
       ['labels', '<u4', [45, 38]],
@@ -137,7 +141,7 @@ describe('job artefacts', () => {
       { shape: [100], boundary: 'periodic', obstacles: { density: 0.2, seed: 4 } },
     ];
     for (const spec of specs) {
-      const job = await run({ type: 'components', lattice: spec });
+      const job = await run({ type: 'components', lattice: spec, artefacts: ['labels'] });
       const list = await artefacts(job.id);
       const raw = (name: string) => download(list.data.find((a) => a.name === name)!.links.raw);
       const labels = (await raw('labels')).body;
@@ -147,7 +151,7 @@ describe('job artefacts', () => {
   });
 
   it('downloads: Range and a resumed download, ETag, gzip, 416; a plan without artefacts says so', async () => {
-    const job = await run({ type: 'components', lattice: { shape: [40, 50], obstacles: { density: 0.3, seed: 1 } } });
+    const job = await run({ type: 'components', lattice: { shape: [40, 50], obstacles: { density: 0.3, seed: 1 } }, artefacts: ['labels'] });
     const labels = (await artefacts(job.id)).data.find((a) => a.name === 'labels')!;
     const whole = await download(labels.links.npy);
     const etag = whole.headers.get('etag')!;
@@ -176,10 +180,83 @@ describe('job artefacts', () => {
     expect(Buffer.from(await zipped.arrayBuffer()).equals(whole.body.subarray(128))).toBe(true);
 
     const free = await createTestTenant(env.db, { plan: 'free' });
-    const small = await run({ type: 'components', lattice: { shape: [10, 10] } }, free.headers);
+    // Asking for labels on a plan that stores none is accepted; the listing says the plan stores none.
+    const small = await run({ type: 'components', lattice: { shape: [10, 10] }, artefacts: ['labels'] }, free.headers);
     const none = await artefacts(small.id, free.headers);
     expect(none).toMatchObject({ data: [], stored: false });
     expect(none.note).toContain('summary only');
     expect((await api.request(`/api/jobs/${job.id}/artefacts`, { headers: free.headers })).status).toBe(404);
+  });
+
+  it('labels only when asked for: without, no labels blob or storage, the listing and the download say how to ask; unknown names are 400', async () => {
+    const own = await createTestTenant(env.db, { plan: 'professional' });
+    const lattice = { shape: [30, 20], obstacles: { density: 0.35, seed: 3 } };
+    const plain = await run({ type: 'components', lattice }, own.headers);
+    const list = await artefacts(plain.id, own.headers);
+    expect(list.data.map((a) => a.name)).toEqual(['component_sizes']);
+    expect(list).toMatchObject({ stored: true, not_asked_for: ['labels'] });
+    expect(list.note).toContain('"artefacts": ["labels"]');
+    // Only the sizes' blob is kept, and only its bytes count against the tenant's storage.
+    const count = plain.result['count'] as number;
+    const blobs = await env.db('blobs').where({ tenant_id: own.tenantId }).select<Array<{ size: string }>>('size');
+    expect(blobs.map((b) => Number(b.size))).toEqual([4 * count]);
+    const usage = await json<{ month: { quotas: { storage_bytes: { used: number } } } }>(await api.request('/api/usage', { headers: own.headers }));
+    expect(usage.month.quotas.storage_bytes.used).toBe(4 * count);
+    const missing = await api.request(`/api/jobs/${plain.id}/artefacts/labels`, { headers: own.headers });
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('content-type')).toContain('application/problem+json');
+    const problem = await json<{ detail: string; option: string }>(missing);
+    expect(problem.option).toBe('artefacts');
+    expect(problem.detail).toContain('"artefacts": ["labels"]');
+    mkdirSync(join(scratch, 'unasked'));
+    const cli = await runCli(['result', plain.id, '--download', join(scratch, 'unasked', 'labels.npy')], { CATALYTIC_URL: api.url, CATALYTIC_API_KEY: own.apiKey, HOME: scratch });
+    expect(cli.code).not.toBe(0);
+    expect(cli.stderr).toContain('--artefacts labels');
+
+    // Asked for (through the CLI), the same lattice's labels are stored and partition it as the reference does.
+    const submitted = await runCli(['submit', 'components', '--shape', '30x20', '--density', '0.35', '--seed', '3', '--artefacts', 'labels', '--json'], {
+      CATALYTIC_URL: api.url,
+      CATALYTIC_API_KEY: own.apiKey,
+      HOME: scratch,
+    });
+    expect(submitted.code, submitted.stderr).toBe(0);
+    const asked = await run({ type: 'components', lattice, artefacts: ['labels'] }, own.headers);
+    const viaCli = await waitForJob(api, own.headers, (JSON.parse(submitted.stdout) as { id: string }).id);
+    expect(viaCli.status).toBe('completed');
+    for (const id of [asked.id, viaCli.id]) {
+      const askedList = await artefacts(id, own.headers);
+      expect(askedList).toMatchObject({ not_asked_for: [] });
+      const raw = async (name: string) => (await download(askedList.data.find((a) => a.name === name)!.links.raw, { authorization: own.headers.authorization! })).body;
+      const labels = await raw('labels');
+      const sizes = await raw('component_sizes');
+      checkLabels(resolveLattice(lattice), new Uint32Array(labels.buffer, labels.byteOffset, labels.length / 4), new Uint32Array(sizes.buffer, sizes.byteOffset, sizes.length / 4));
+    }
+
+    // A batch's defaults ask for every job that lists none; a job's own (empty) list wins.
+    const batch = await api.request('/api/batches', {
+      headers: own.headers,
+      body: { lattice, defaults: { type: 'components', artefacts: ['labels'] }, jobs: [{}, { artefacts: [] }] },
+    });
+    expect(batch.status).toBe(202);
+    const batchJobs = (await json<{ job_ids: string[] }>(batch)).job_ids;
+    const named = [];
+    for (const id of batchJobs) {
+      expect((await waitForJob(api, own.headers, id)).status).toBe('completed');
+      named.push((await artefacts(id, own.headers)).data.map((a) => a.name));
+    }
+    expect(named).toEqual([['component_sizes', 'labels'], ['component_sizes']]);
+
+    // A name the type has not, or artefacts on a type that stores none: 400, nothing written.
+    const jobsBefore = Number((await env.db('jobs').where({ tenant_id: own.tenantId }).count({ n: '*' }))[0]?.n);
+    for (const body of [
+      { type: 'components', lattice, artefacts: ['field'] },
+      { type: 'shortest_path', lattice, params: { start: [0, 0], end: [1, 1] }, artefacts: ['labels'] },
+      { type: 'percolation', lattice: { shape: [8, 8] }, params: { seed: 1 }, artefacts: ['labels'] },
+    ]) {
+      const refused = await api.request('/api/jobs', { method: 'POST', headers: { ...own.headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(refused.status, JSON.stringify(body)).toBe(400);
+      expect(refused.headers.get('content-type')).toContain('application/problem+json');
+    }
+    expect(Number((await env.db('jobs').where({ tenant_id: own.tenantId }).count({ n: '*' }))[0]?.n)).toBe(jobsBefore);
   });
 });

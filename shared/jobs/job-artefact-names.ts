@@ -1,0 +1,48 @@
+/**
+ * Which artefacts each job type can store, and which of them it stores only when its body lists
+ * them in `artefacts` (docs/http-api.md › Artefacts). Per-cell arrays (a components job's
+ * `labels`: 4 bytes a cell) cost the job's run time and the tenant's storage, so they are opt-in;
+ * small ones (cluster sizes, a path too long for the result) are stored whether listed or not, so
+ * a result is never incomplete without its artefact.
+ */
+import type { KernelType } from '../lattice/types.ts';
+
+/** Every artefact a job of each type can store; the names its body's `artefacts` may list. */
+export const ARTEFACT_NAMES = {
+  components: ['labels', 'component_sizes'],
+  shortest_path: ['path'],
+} as const satisfies Partial<Record<KernelType, readonly string[]>>;
+
+/** Artefacts stored only when the job asks for them. */
+export const OPT_IN_ARTEFACTS: ReadonlySet<string> = new Set(['labels']);
+
+/** The body field that asks for opt-in artefacts, as problems and notes name it. */
+export const ARTEFACTS_OPTION = 'artefacts';
+
+/** What deciding reads of a job: its type and the artefacts its body listed (null: none). */
+export interface ArtefactRequest {
+  type: string;
+  artefacts?: readonly string[] | null;
+}
+
+/** The artefacts a job of this type can store (none for most types). */
+export function artefactNamesOf(type: string): readonly string[] {
+  return (ARTEFACT_NAMES as Partial<Record<string, readonly string[]>>)[type] ?? [];
+}
+
+/** Whether a finished job stores the artefact `name`: one of its type's, and listed when it is opt-in. */
+export function wantsArtefact(job: ArtefactRequest, name: string): boolean {
+  if (!artefactNamesOf(job.type).includes(name)) return false;
+  return !OPT_IN_ARTEFACTS.has(name) || (job.artefacts ?? []).includes(name);
+}
+
+/** The opt-in artefacts of the job's type it did not ask for (the listing names them). */
+export function artefactsNotAskedFor(job: ArtefactRequest): string[] {
+  return artefactNamesOf(job.type).filter((name) => OPT_IN_ARTEFACTS.has(name) && !wantsArtefact(job, name));
+}
+
+/** The artefacts a parsed job body lists (only some types' bodies have the field); null for none. */
+export function artefactsListed(input: object): string[] | null {
+  const listed = (input as { artefacts?: readonly string[] }).artefacts;
+  return listed && listed.length > 0 ? [...new Set(listed)] : null;
+}
