@@ -2,17 +2,22 @@
  * A completed job's full results, stored as artefacts (docs/architecture.md › Blobs): components →
  * `labels` (uint32 per cell, 0 = blocked) and `component_sizes`; shortest_path → `path` (uint32
  * coordinates, one row per cell). Each is a blob of raw little-endian bytes with its dtype and
- * shape, written with its `job_artefacts` row in one transaction, within the plan's storage. A plan
- * that stores no artefacts (`stores_artefacts` false) gets none.
+ * shape, written with its `job_artefacts` row within the plan's storage. A plan that stores no
+ * artefacts (`stores_artefacts` false) gets none. They are made ready outside any transaction
+ * (`prepare`) and written in the job's final-state transaction (`writeIn`, the worker's group
+ * commit), so a job's artefacts cost no commit of their own: with a commit each, tiny jobs were
+ * bound by one WAL flush per job.
  */
 import { endianness } from 'node:os';
 import type { BlobStore } from '../shared/blobs/index.ts';
 import type { ArrayMeta } from '../shared/blobs/npy-header.ts';
+import type { Knex } from 'knex';
 import type { Db } from '../shared/db.ts';
 import type { JobRow } from '../shared/jobs/types.ts';
 import { resolveLattice } from '../shared/lattice/resolve.ts';
 import type { LatticeSpec } from '../shared/lattice/types.ts';
-import { getTenantPlan } from '../shared/plans.ts';
+import type { Logger } from '../shared/logger.ts';
+import { getTenantPlan, type Plan } from '../shared/plans.ts';
 import { labelComponents } from './kernels/component-labels.ts';
 
 /**
@@ -30,6 +35,17 @@ interface Artefact {
   data: ArrayBufferView;
 }
 
+/** A completed job's artefacts, ready to be written in its final-state transaction. */
+export interface PreparedArtefacts {
+  jobId: string;
+  tenantId: string;
+  plan: Plan;
+  artefacts: Artefact[];
+}
+
+/** How long a tenant's plan is reused for its jobs' artefacts (a plan change applies after this). */
+const PLAN_TTL_MS = 5000;
+
 /** A typed array's bytes in 1 MiB views (no copies). */
 async function* bytesOf(data: ArrayBufferView): AsyncIterable<Uint8Array> {
   const step = 2 ** 20;
@@ -45,19 +61,43 @@ export class JobArtefactWriter {
     if (endianness() !== 'LE') throw new Error('artefacts are written from little-endian memory');
   }
 
-  /** The artefacts of a completed job; none when its plan stores none. Returns their names. */
-  async write(row: Pick<JobRow, 'id' | 'tenant_id' | 'type'>, spec: LatticeSpec, map: Uint8Array | undefined, result: Record<string, unknown>): Promise<string[]> {
-    const plan = await getTenantPlan(this.db, row.tenant_id);
-    if (!plan.stores_artefacts) return [];
+  private readonly plans = new Map<string, { plan: Promise<Plan>; at: number }>();
+
+  /** The tenant's plan, read once every PLAN_TTL_MS (not once per job). */
+  private planOf(tenantId: string): Promise<Plan> {
+    const cached = this.plans.get(tenantId);
+    if (cached && Date.now() - cached.at < PLAN_TTL_MS) return cached.plan;
+    const plan = getTenantPlan(this.db, tenantId);
+    this.plans.set(tenantId, { plan, at: Date.now() });
+    plan.catch(() => this.plans.delete(tenantId));
+    return plan;
+  }
+
+  /** The artefacts of a completed job, ready to write; undefined when there are none or its plan stores none. */
+  async prepare(row: Pick<JobRow, 'id' | 'tenant_id' | 'type'>, spec: LatticeSpec, map: Uint8Array | undefined, result: Record<string, unknown>): Promise<PreparedArtefacts | undefined> {
+    const plan = await this.planOf(row.tenant_id);
+    if (!plan.stores_artefacts) return undefined;
     const artefacts = this.artefactsOf(row.type, spec, map, result);
-    if (artefacts.length === 0) return [];
-    await this.db.transaction(async (trx) => {
-      for (const artefact of artefacts) {
-        const blob = await this.blobs.put(trx, row.tenant_id, plan, { kind: 'artefact', mediaType: RAW_ARRAY_MEDIA_TYPE, meta: { ...artefact.meta } }, bytesOf(artefact.data));
-        await trx('job_artefacts').insert({ job_id: row.id, name: artefact.name, tenant_id: row.tenant_id, blob_id: blob.id });
-      }
-    });
-    return artefacts.map((a) => a.name);
+    return artefacts.length === 0 ? undefined : { jobId: row.id, tenantId: row.tenant_id, plan, artefacts };
+  }
+
+  /**
+   * Writes prepared artefacts inside `trx` (a savepoint: a failure loses them, logged, and not the
+   * transaction: the summary is the result). Returns their names, none when they were not stored.
+   */
+  async writeIn(trx: Knex.Transaction, prepared: PreparedArtefacts, logger: Logger): Promise<string[]> {
+    try {
+      await trx.transaction(async (savepoint) => {
+        for (const artefact of prepared.artefacts) {
+          const blob = await this.blobs.put(savepoint, prepared.tenantId, prepared.plan, { kind: 'artefact', mediaType: RAW_ARRAY_MEDIA_TYPE, meta: { ...artefact.meta } }, bytesOf(artefact.data));
+          await savepoint('job_artefacts').insert({ job_id: prepared.jobId, name: artefact.name, tenant_id: prepared.tenantId, blob_id: blob.id });
+        }
+      });
+      return prepared.artefacts.map((a) => a.name);
+    } catch (err) {
+      logger.warn({ err, jobId: prepared.jobId, tenantId: prepared.tenantId }, 'job artefacts not stored');
+      return [];
+    }
   }
 
   private artefactsOf(type: string, spec: LatticeSpec, map: Uint8Array | undefined, result: Record<string, unknown>): Artefact[] {
