@@ -143,10 +143,8 @@ export class JobRunner {
     this.finishes = new GroupCommit({
       write: (items) =>
         ctx.db.transaction(async (trx) => {
-          // The full results go before the final states, so a completed job's artefacts are there to
-          // list; tenant by tenant, so that every worker takes the tenants' storage locks in one order.
-          const artefacts = items.flatMap((item) => (item.artefacts ? [item.artefacts] : [])).sort((a, b) => (a.tenantId < b.tenantId ? -1 : a.tenantId > b.tenantId ? 1 : 0));
-          for (const prepared of artefacts) await this.artefacts.writeIn(trx, prepared, ctx.logger);
+          // The full results go before the final states, so a completed job's artefacts are there to list.
+          await this.artefacts.writeMany(trx, items.flatMap((item) => (item.artefacts ? [item.artefacts] : [])), ctx.logger);
           return finishAttempts(trx, items);
         }),
       maxBatch,
