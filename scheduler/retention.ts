@@ -4,6 +4,11 @@
  * batch per statement so no statement holds many locks or runs long. Queued and running jobs and
  * pending deliveries are never touched, however old.
  *
+ * A batch's jobs are kept as long as their batch, so a batch is never seen with some of its jobs
+ * gone: once the batch is complete (its last job final) and older than the plan keeps, by its
+ * `completed_at`, it goes with all its jobs in one statement. An unfinished batch keeps all of
+ * its jobs, finished or not.
+ *
  * Refresh tokens go a whole session (token family) at a time, once every token of the family has
  * expired: a used token must outlive its session's newest token, because presenting it again is
  * how reuse is detected (and the family revoked); once all have expired, nothing of the session
@@ -11,6 +16,7 @@
  */
 import type { BlobBackend } from '../shared/blobs/index.ts';
 import type { Db } from '../shared/db.ts';
+import { MAX_BATCH_JOBS } from '../shared/wire/batches.ts';
 import { retentionDeleted } from './metrics.ts';
 
 export interface RetentionOptions {
@@ -23,7 +29,11 @@ export interface RetentionOptions {
 }
 
 export interface RetentionReport {
+  /** Jobs of no batch. */
   jobs: number;
+  /** Completed batches, with their jobs (counted in `batchJobs`). */
+  batches: number;
+  batchJobs: number;
   deliveries: number;
   refreshTokens: number;
   /** Lattice versions no lattice holds and no job references any more. */
@@ -35,17 +45,54 @@ export interface RetentionReport {
 const FINISHED_JOB = `j.status in ('completed', 'failed', 'cancelled')`;
 const FINISHED_DELIVERY = `d.status in ('succeeded', 'failed')`;
 
-/** One batch of jobs past retention (finished_at, or updated_at for a row that lacks it). */
+/** One batch of jobs of no batch past retention (finished_at, or updated_at for a row that lacks it). */
 const DELETE_JOBS = `
   delete from jobs where id in (
     select j.id from jobs j
     join tenants t on t.id = j.tenant_id
     join plans p on p.code = t.plan_code
     where ${FINISHED_JOB}
+      and j.batch_id is null
       and p.retention_days >= 0
       and coalesce(j.finished_at, j.updated_at) < now() - make_interval(days => p.retention_days)
     limit ?
   )`;
+
+/**
+ * A few completed batches past retention, with their jobs (and so their results), in one
+ * statement; returns how many of each went. A batch has at most 1,000 jobs, so a statement takes
+ * at most `?` batches' worth of jobs.
+ */
+const DELETE_BATCHES = `
+  with gone as (
+    select b.id from batches b
+    join tenants t on t.id = b.tenant_id
+    join plans p on p.code = t.plan_code
+    where b.completed_at is not null
+      and p.retention_days >= 0
+      and b.completed_at < now() - make_interval(days => p.retention_days)
+    limit ?
+    for update of b skip locked
+  ), gone_jobs as (
+    delete from jobs j using gone where j.batch_id = gone.id returning 1
+  ), gone_batches as (
+    delete from batches b using gone where b.id = gone.id returning 1
+  )
+  select (select count(*)::int from gone_batches) as batches, (select count(*)::int from gone_jobs) as jobs`;
+
+async function deleteBatches(db: Db, batchSize: number, signal?: AbortSignal): Promise<{ batches: number; jobs: number }> {
+  // About `batchSize` jobs per statement, and at least one batch.
+  const perStatement = Math.max(1, Math.floor(batchSize / MAX_BATCH_JOBS));
+  const total = { batches: 0, jobs: 0 };
+  while (!signal?.aborted) {
+    const { rows } = await db.raw<{ rows: Array<{ batches: number; jobs: number }> }>(DELETE_BATCHES, [perStatement]);
+    const deleted = rows[0] ?? { batches: 0, jobs: 0 };
+    total.batches += deleted.batches;
+    total.jobs += deleted.jobs;
+    if (deleted.batches < perStatement) break;
+  }
+  return total;
+}
 
 /** One batch of deliveries past retention (by when the event happened). */
 const DELETE_DELIVERIES = `
@@ -125,15 +172,17 @@ export async function applyRetention(db: Db, options: RetentionOptions = {}): Pr
   // Deliveries first: deleting a job sets its deliveries' job_id to null, work we can skip.
   const deliveries = await deleteInBatches(db, DELETE_DELIVERIES, batchSize, options.signal);
   const jobs = await deleteInBatches(db, DELETE_JOBS, batchSize, options.signal);
+  const batches = await deleteBatches(db, batchSize, options.signal);
   const refreshTokens = await deleteInBatches(db, DELETE_REFRESH_TOKENS, batchSize, options.signal);
   // After the jobs: their versions are free to go.
   const latticeVersions = await deleteInBatches(db, DELETE_LATTICE_VERSIONS, batchSize, options.signal);
   // Last: the jobs and versions that held them are gone.
   const blobs = await deleteBlobs(db, batchSize, options.blobs, options.signal);
   retentionDeleted.inc({ table: 'webhook_deliveries' }, deliveries);
-  retentionDeleted.inc({ table: 'jobs' }, jobs);
+  retentionDeleted.inc({ table: 'jobs' }, jobs + batches.jobs);
+  retentionDeleted.inc({ table: 'batches' }, batches.batches);
   retentionDeleted.inc({ table: 'refresh_tokens' }, refreshTokens);
   retentionDeleted.inc({ table: 'lattice_versions' }, latticeVersions);
   retentionDeleted.inc({ table: 'blobs' }, blobs);
-  return { jobs, deliveries, refreshTokens, latticeVersions, blobs };
+  return { jobs, batches: batches.batches, batchJobs: batches.jobs, deliveries, refreshTokens, latticeVersions, blobs };
 }

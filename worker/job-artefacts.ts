@@ -2,19 +2,26 @@
  * A completed job's full results, stored as artefacts (docs/architecture.md › Blobs): components →
  * `labels` (uint32 per cell, 0 = blocked) and `component_sizes`; shortest_path → `path` (uint32
  * coordinates, one row per cell). Each is a blob of raw little-endian bytes with its dtype and
- * shape, written with its `job_artefacts` row in one transaction, within the plan's storage. A plan
- * that stores no artefacts (`stores_artefacts` false) gets none; per-cell ones (`labels`) only when
- * the job's body listed them in `artefacts` (shared/jobs/job-artefact-names.ts).
+ * shape, written with its `job_artefacts` row within the plan's storage. A plan that stores no
+ * artefacts (`stores_artefacts` false) gets none. They are made ready outside any transaction
+ * (`prepare`) and written in the job's final-state transaction (`writeIn`, the worker's group
+ * commit), so a job's artefacts cost no commit of their own: with a commit each, tiny jobs were
+ * bound by one WAL flush per job. Per-cell ones (`labels`) are stored only when the job's body
+ * listed them in `artefacts` (shared/jobs/job-artefact-names.ts).
  */
+import { createHash, randomUUID } from 'node:crypto';
 import { endianness } from 'node:os';
+import { BLOB_CHUNK_BYTES } from '../shared/blobs/blob-backend.ts';
 import type { BlobStore } from '../shared/blobs/index.ts';
 import type { ArrayMeta } from '../shared/blobs/npy-header.ts';
+import type { Knex } from 'knex';
 import type { Db } from '../shared/db.ts';
 import { wantsArtefact } from '../shared/jobs/job-artefact-names.ts';
 import type { JobRow } from '../shared/jobs/types.ts';
 import { resolveLattice } from '../shared/lattice/resolve.ts';
 import type { Lattice, LatticeSpec } from '../shared/lattice/types.ts';
-import { getTenantPlan } from '../shared/plans.ts';
+import type { Logger } from '../shared/logger.ts';
+import { getTenantPlan, type Plan } from '../shared/plans.ts';
 import { labelComponents } from './kernels/component-labels.ts';
 import { floodComponents } from './kernels/flood-components.ts';
 
@@ -33,6 +40,17 @@ interface Artefact {
   data: ArrayBufferView;
 }
 
+/** A completed job's artefacts, ready to be written in its final-state transaction. */
+export interface PreparedArtefacts {
+  jobId: string;
+  tenantId: string;
+  plan: Plan;
+  artefacts: Artefact[];
+}
+
+/** How long a tenant's plan is reused for its jobs' artefacts (a plan change applies after this). */
+const PLAN_TTL_MS = 5000;
+
 /** A typed array's bytes in 1 MiB views (no copies). */
 async function* bytesOf(data: ArrayBufferView): AsyncIterable<Uint8Array> {
   const step = 2 ** 20;
@@ -48,23 +66,87 @@ export class JobArtefactWriter {
     if (endianness() !== 'LE') throw new Error('artefacts are written from little-endian memory');
   }
 
-  /** The artefacts of a completed job; none when its plan stores none. Returns their names. */
-  async write(row: Pick<JobRow, 'id' | 'tenant_id' | 'type' | 'params' | 'artefacts'>, spec: LatticeSpec, map: Uint8Array | undefined, result: Record<string, unknown>): Promise<string[]> {
-    const plan = await getTenantPlan(this.db, row.tenant_id);
-    if (!plan.stores_artefacts) return [];
+  private readonly plans = new Map<string, { plan: Promise<Plan>; at: number }>();
+
+  /** The tenant's plan, read once every PLAN_TTL_MS (not once per job). */
+  private planOf(tenantId: string): Promise<Plan> {
+    const cached = this.plans.get(tenantId);
+    if (cached && Date.now() - cached.at < PLAN_TTL_MS) return cached.plan;
+    const plan = getTenantPlan(this.db, tenantId);
+    this.plans.set(tenantId, { plan, at: Date.now() });
+    plan.catch(() => this.plans.delete(tenantId));
+    return plan;
+  }
+
+  /** The artefacts of a completed job, ready to write; undefined when there are none or its plan stores none. */
+  async prepare(row: Pick<JobRow, 'id' | 'tenant_id' | 'type' | 'params' | 'artefacts'>, spec: LatticeSpec, map: Uint8Array | undefined, result: Record<string, unknown>): Promise<PreparedArtefacts | undefined> {
+    const plan = await this.planOf(row.tenant_id);
+    if (!plan.stores_artefacts) return undefined;
     const artefacts = this.artefactsOf(row.type, row.params, spec, map, result).filter((artefact) => wantsArtefact(row, artefact.name));
-    if (artefacts.length === 0) return [];
-    await this.db.transaction(async (trx) => {
-      // No WAL flush of its own: the job's final state, written after this and committed
-      // synchronously, flushes it too (a tiny job's run_ms was mostly this flush). A crash
-      // before that flush loses the artefacts with a job that never completed, which runs again.
-      await trx.raw(`select set_config('synchronous_commit', 'off', true)`);
-      for (const artefact of artefacts) {
-        const blob = await this.blobs.put(trx, row.tenant_id, plan, { kind: 'artefact', mediaType: RAW_ARRAY_MEDIA_TYPE, meta: { ...artefact.meta } }, bytesOf(artefact.data));
-        await trx('job_artefacts').insert({ job_id: row.id, name: artefact.name, tenant_id: row.tenant_id, blob_id: blob.id });
+    return artefacts.length === 0 ? undefined : { jobId: row.id, tenantId: row.tenant_id, plan, artefacts };
+  }
+
+  /**
+   * Writes prepared artefacts inside `trx` (a savepoint: a failure loses them, logged, and not the
+   * transaction: the summary is the result). Returns their names, none when they were not stored.
+   */
+  async writeIn(trx: Knex.Transaction, prepared: PreparedArtefacts, logger: Logger): Promise<string[]> {
+    try {
+      await trx.transaction(async (savepoint) => {
+        for (const artefact of prepared.artefacts) {
+          const blob = await this.blobs.put(savepoint, prepared.tenantId, prepared.plan, { kind: 'artefact', mediaType: RAW_ARRAY_MEDIA_TYPE, meta: { ...artefact.meta } }, bytesOf(artefact.data));
+          await savepoint('job_artefacts').insert({ job_id: prepared.jobId, name: artefact.name, tenant_id: prepared.tenantId, blob_id: blob.id });
+        }
+      });
+      return prepared.artefacts.map((a) => a.name);
+    } catch (err) {
+      logger.warn({ err, jobId: prepared.jobId, tenantId: prepared.tenantId }, 'job artefacts not stored');
+      return [];
+    }
+  }
+
+  /**
+   * Writes the artefacts of many jobs inside `trx` (the final-state group commit). Small ones (one
+   * chunk, PostgreSQL bytes, a plan without a storage quota to check) go in three multi-row
+   * statements for the whole group, since a few round trips per artefact made the group commit
+   * the pipeline's bottleneck; the others, or all of them if that savepoint fails, one by one
+   * with `writeIn`, tenants in one order so the storage locks are taken alike by every worker.
+   */
+  async writeMany(trx: Knex.Transaction, all: readonly PreparedArtefacts[], logger: Logger): Promise<void> {
+    const ordered = [...all].sort((a, b) => (a.tenantId < b.tenantId ? -1 : a.tenantId > b.tenantId ? 1 : 0));
+    const small = (p: PreparedArtefacts): boolean =>
+      this.blobs.backend.name === 'postgres' && p.plan.max_storage_bytes < 0 && p.artefacts.every((a) => a.data.byteLength > 0 && a.data.byteLength <= BLOB_CHUNK_BYTES);
+    const bulk = ordered.filter(small);
+    let written = new Set<PreparedArtefacts>();
+    if (bulk.length > 1) {
+      try {
+        await trx.transaction((savepoint) => this.insertSmall(savepoint, bulk));
+        written = new Set(bulk);
+      } catch (err) {
+        logger.debug({ err }, 'artefacts of a group not written together; writing them one by one');
       }
-    });
-    return artefacts.map((a) => a.name);
+    }
+    for (const prepared of ordered) if (!written.has(prepared)) await this.writeIn(trx, prepared, logger);
+  }
+
+  /** Small artefacts of many jobs: their blob rows, their one chunk each and their artefact rows, a statement each. */
+  private async insertSmall(trx: Knex.Transaction, all: readonly PreparedArtefacts[]): Promise<void> {
+    const blobs: Array<Record<string, unknown>> = [];
+    const chunks: Array<Record<string, unknown>> = [];
+    const rows: Array<Record<string, unknown>> = [];
+    for (const prepared of all) {
+      for (const artefact of prepared.artefacts) {
+        const id = randomUUID();
+        const bytes = Buffer.from(artefact.data.buffer, artefact.data.byteOffset, artefact.data.byteLength);
+        const sha256 = createHash('sha256').update(bytes).digest('hex');
+        blobs.push({ id, tenant_id: prepared.tenantId, kind: 'artefact', media_type: RAW_ARRAY_MEDIA_TYPE, backend: 'postgres', meta: { ...artefact.meta }, size: bytes.byteLength, sha256 });
+        chunks.push({ blob_id: id, chunk_index: 0, tenant_id: prepared.tenantId, data: bytes });
+        rows.push({ job_id: prepared.jobId, name: artefact.name, tenant_id: prepared.tenantId, blob_id: id });
+      }
+    }
+    await trx('blobs').insert(blobs);
+    await trx('blob_chunks').insert(chunks);
+    await trx('job_artefacts').insert(rows);
   }
 
   private artefactsOf(type: string, params: Record<string, unknown>, spec: LatticeSpec, map: Uint8Array | undefined, result: Record<string, unknown>): Artefact[] {

@@ -31,7 +31,7 @@ import type { DeliveryDispatcher } from '../shared/webhooks/job-events.ts';
 import { GroupCommit } from './group-commit.ts';
 import { JobLatticeLoader } from './job-lattice.ts';
 import { ObstacleMapLoader } from './obstacle-maps.ts';
-import { JobArtefactWriter } from './job-artefacts.ts';
+import { JobArtefactWriter, type PreparedArtefacts } from './job-artefacts.ts';
 import type { LatticeSpec } from '../shared/lattice/types.ts';
 import { createBlobStore } from '../shared/blobs/index.ts';
 import type { Config } from '../shared/config.ts';
@@ -105,6 +105,9 @@ export interface JobRunnerContext {
   writeBatchMax?: number;
 }
 
+/** A final state to write, with a completed job's artefacts (written first, in the same transaction). */
+type FinishInput = FinishAttemptInput & { artefacts?: PreparedArtefacts };
+
 /** A job to mark running. */
 interface StartRequest {
   tenantId: string;
@@ -119,7 +122,7 @@ export class JobRunner {
   /** Starts of jobs fetched at about the same time, written by one statement. */
   private readonly starts: GroupCommit<StartRequest, JobRow | undefined>;
   /** Final states of jobs ending at about the same time, written by one transaction. */
-  private readonly finishes: GroupCommit<FinishAttemptInput, FinishedJob | undefined>;
+  private readonly finishes: GroupCommit<FinishInput, FinishedJob | undefined>;
   /** Specs of jobs on stored lattices, by version. */
   private readonly lattices: JobLatticeLoader;
   private readonly maps: ObstacleMapLoader;
@@ -138,7 +141,12 @@ export class JobRunner {
       onBatch: (size) => workerWriteBatchSize.observe({ write: 'start' }, size),
     });
     this.finishes = new GroupCommit({
-      write: (items) => ctx.db.transaction((trx) => finishAttempts(trx, items)),
+      write: (items) =>
+        ctx.db.transaction(async (trx) => {
+          // The full results go before the final states, so a completed job's artefacts are there to list.
+          await this.artefacts.writeMany(trx, items.flatMap((item) => (item.artefacts ? [item.artefacts] : [])), ctx.logger);
+          return finishAttempts(trx, items);
+        }),
       maxBatch,
       key: (item) => item.jobId,
       onBatch: (size) => workerWriteBatchSize.observe({ write: 'finish' }, size),
@@ -261,12 +269,13 @@ export class JobRunner {
       jobRunTime.observe({ type: row.type, plan: held.plan.code }, (performance.now() - started) / 1000);
       const cells = computeCells(row.type, row.cells, row.params);
       kernelCells.inc({ type: row.type }, cells);
-      // The full results go before the final state, so a completed job's artefacts are there to list.
-      // Losing them loses no job: the summary is the result; the failure is logged.
-      await this.artefacts.write(row, spec, obstacleMap, result).catch((err: unknown) => {
+      // The full results are written in the final state's transaction. Losing them loses no job:
+      // the summary is the result; the failure is logged.
+      const artefacts = await this.artefacts.prepare(row, spec, obstacleMap, result).catch((err: unknown) => {
         ctx.logger.warn({ err, jobId: row.id, tenantId: row.tenant_id }, 'job artefacts not stored');
+        return undefined;
       });
-      const done = await this.finish(attempt, { status: 'completed', result, requireNoCancel: true });
+      const done = await this.finish(attempt, { status: 'completed', result, requireNoCancel: true, artefacts });
       if (done) ctx.usage.add(row.tenant_id, cells);
       // A cancel that came while the kernel was finishing wins: no result is kept.
       else await this.cancelIfRequested(attempt);
@@ -406,7 +415,7 @@ export class JobRunner {
    * acknowledges the BullMQ job, dispatches the webhook deliveries and tells followers. Returns
    * false when the row had moved on.
    */
-  private async finish(attempt: Attempt, input: Pick<FinishAttemptInput, 'status' | 'error' | 'result' | 'requireNoCancel'>): Promise<boolean> {
+  private async finish(attempt: Attempt, input: Pick<FinishInput, 'status' | 'error' | 'result' | 'requireNoCancel' | 'artefacts'>): Promise<boolean> {
     const { ctx } = this;
     const { held, row } = attempt;
     // Written with the final states of other jobs ending meanwhile; still decided for this row alone.

@@ -17,6 +17,7 @@ import { idempotencyKeyOf } from '../jobs/responses.ts';
 import { listPage } from '../list-page.ts';
 import { defineRoute } from '../routing.ts';
 import type { ApiDeps, ApiState } from '../state.ts';
+import { boundBatchItemLists } from './item-list-bounds.ts';
 import { batchResponse, batchSummary } from './responses.ts';
 import { findBatch, listBatches, tallyBatch } from './store.ts';
 import { streamBatchEvents, streamBatchResults } from './streams.ts';
@@ -29,6 +30,7 @@ export function batchRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<Ap
   const router = new Router<ApiState>();
   const { db } = deps.runtime;
   const boundObstacles = boundObstacleList(deps.identity.plans, ['lattice']);
+  const boundItemLists = boundBatchItemLists(deps.identity.plans);
 
   /** The batch with its counts, or 404. */
   const readBatch = (tenantId: string, id: string) =>
@@ -45,7 +47,7 @@ export function batchRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<Ap
     tags: TAGS,
     auth: WRITE,
     body: SubmitBatchBody,
-    checkRawBody: [boundObstacles],
+    checkRawBody: [boundObstacles, boundItemLists],
     headers: IdempotencyHeaders,
     responses: {
       202: { description: 'Accepted and queued (or the batch an earlier request with the same Idempotency-Key made)', schema: BatchCreatedSchema },

@@ -10,7 +10,7 @@
 import { AppError } from '../../shared/errors.ts';
 import { MAX_DIFFUSION_SOURCES, MAX_DIFFUSION_STEPS } from '../../shared/lattice/limits.ts';
 import type { PlanCache } from '../auth/plan-cache.ts';
-import { planAllowing } from '../../shared/plans.ts';
+import { type Plan, planAllowing } from '../../shared/plans.ts';
 import type { JsonFact, JsonFacts } from '../middleware/json-path-facts.ts';
 import type { RawBodyCheck } from '../routing.ts';
 
@@ -41,15 +41,20 @@ export function boundDiffusionLists(plans: PlanCache): RawBodyCheck {
     async check(facts, principal) {
       const units = diffusionListUnits(facts);
       if (units === undefined) return;
-      const plan = await plans.get(principal.planCode);
-      const limit = plan.max_compute_units_per_job;
-      if (limit < 0 || units <= limit) return;
-      const upgrade = planAllowing(await plans.all(), plan, 'max_compute_units_per_job', units);
-      throw new AppError(
-        'plan_limit_exceeded',
-        `This job costs at least ${units} compute units (its sources × steps + initial); the ${plan.name} plan allows ${limit} per job${upgrade ? ` (the ${upgrade} plan allows that many)` : ''}`,
-        { extra: { limit: 'max_compute_units_per_job', limit_value: limit, value: units, plan: plan.code, ...(upgrade ? { upgrade_plan: upgrade } : {}) } },
-      );
+      const refusal = diffusionListRefusal(await plans.get(principal.planCode), await plans.all(), units);
+      if (refusal) throw refusal;
     },
   };
+}
+
+/** The refusal (402) of a diffusion whose heat-point lists alone cost `units` on `plan`, or undefined when they may fit. */
+export function diffusionListRefusal(plan: Plan, plans: readonly Plan[], units: number): AppError | undefined {
+  const limit = plan.max_compute_units_per_job;
+  if (limit < 0 || units <= limit) return undefined;
+  const upgrade = planAllowing(plans, plan, 'max_compute_units_per_job', units);
+  return new AppError(
+    'plan_limit_exceeded',
+    `This job costs at least ${units} compute units (its sources × steps + initial); the ${plan.name} plan allows ${limit} per job${upgrade ? ` (the ${upgrade} plan allows that many)` : ''}`,
+    { extra: { limit: 'max_compute_units_per_job', limit_value: limit, value: units, plan: plan.code, ...(upgrade ? { upgrade_plan: upgrade } : {}) } },
+  );
 }

@@ -5,6 +5,7 @@
  * scan of the text (api/middleware/json-path-facts.ts).
  */
 import { AppError } from '../../shared/errors.ts';
+import type { Plan } from '../../shared/plans.ts';
 import type { PlanCache } from '../auth/plan-cache.ts';
 import type { RawBodyCheck } from '../routing.ts';
 
@@ -19,11 +20,16 @@ export function boundObstacleList(plans: PlanCache, specPath: readonly string[])
     async check(facts, principal) {
       const blocked = facts.get(path);
       if (blocked?.kind !== 'array') return;
-      const plan = await plans.get(principal.planCode);
-      if (plan.max_cells < 0 || blocked.length <= plan.max_cells) return;
-      throw new AppError('plan_limit_exceeded', `The ${plan.name} plan allows at most ${plan.max_cells} cells per lattice, so no more blocked cells`, {
-        extra: { limit: 'max_cells', limit_value: plan.max_cells, value: blocked.length, plan: plan.code },
-      });
+      const refusal = obstacleListRefusal(await plans.get(principal.planCode), blocked.length);
+      if (refusal) throw refusal;
     },
   };
+}
+
+/** The refusal (402) of an explicit obstacle list of `length` cells on `plan`, or undefined when it may fit. */
+export function obstacleListRefusal(plan: Plan, length: number): AppError | undefined {
+  if (plan.max_cells < 0 || length <= plan.max_cells) return undefined;
+  return new AppError('plan_limit_exceeded', `The ${plan.name} plan allows at most ${plan.max_cells} cells per lattice, so no more blocked cells`, {
+    extra: { limit: 'max_cells', limit_value: plan.max_cells, value: length, plan: plan.code },
+  });
 }

@@ -1,15 +1,18 @@
 /**
- * `npm run bench:batches [-- --jobs N] [-- --batch N] [-- --clients N] [-- --chunk N] [-- --write-batch N]`: the batch path end to end —
- * tiny shortest_path jobs submitted over HTTP in batches (`POST /api/batches`, 1,000 jobs each by
- * default, from `--clients` concurrent clients over 10 enterprise tenants), timed until every job
- * is completed with its result stored — with 2 worker processes, and the CPU each part of the
- * stack spent per job. JSON on stdout, progress on stderr. The peers (graphile-worker, pg-boss)
- * are not in this run yet: see docs/performance.md › Batches.
+ * `npm run bench:batches [-- --jobs N] [-- --batch N] [-- --clients N] [-- --chunk N] [-- --write-batch N] [-- --peer-jobs N]`:
+ * the batch path end to end — tiny shortest_path jobs submitted over HTTP in batches
+ * (`POST /api/batches`, 1,000 jobs each by default, from `--clients` concurrent clients over 10
+ * enterprise tenants), timed until every job is completed with its result stored — with 2 worker
+ * processes, and the CPU each part of the stack spent per job; then, in the same run and against
+ * the same PostgreSQL, the peers a user would pick instead (graphile-worker `addJobs`, pg-boss
+ * `insert`, `--peer-jobs` no-op jobs each, 0 to skip them: peer-queues.ts), and Catalytic's
+ * jobs/s over each. JSON on stdout, progress on stderr.
  */
 import { loadavg } from 'node:os';
 import { totalCpuMs } from '../support/process-stats.ts';
 import { sharedCpuSpent } from '../support/stack.ts';
 import { closeClients, postJson } from './http-post.ts';
+import { measurePeer, type PeerResult } from './peer-queues.ts';
 import { PipelineStack } from './stack.ts';
 
 const args = process.argv.slice(2);
@@ -23,6 +26,7 @@ const CLIENTS = option('clients', 4);
 /** BATCH_CHUNK_MAX_JOBS of the API and WORKER_WRITE_BATCH_MAX of the workers. */
 const CHUNK = option('chunk', 100);
 const WRITE_BATCH = option('write-batch', 64);
+const PEER_JOBS = option('peer-jobs', 20_000);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SERVER_URL = process.env.BENCH_DATABASE_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const log = (message: string): void => void process.stderr.write(`[bench:batches] ${message}\n`);
@@ -88,7 +92,29 @@ async function main(): Promise<void> {
     log(`${JOBS} jobs in batches of ${BATCH} from ${CLIENTS} clients …`);
     const measured = await run(stack, apiUrl, tenants, JOBS);
     log(`${measured.jobs_per_s} jobs/s end to end`);
-    process.stdout.write(`${JSON.stringify({ load_average: loadavg().map((l) => Math.round(l * 100) / 100), batch: BATCH, chunk: CHUNK, write_batch: WRITE_BATCH, clients: CLIENTS, workers: 2, batch_path: measured }, null, 2)}\n`);
+    const loadDuringCatalytic = loadavg().map((l) => Math.round(l * 100) / 100);
+    // The peers after Catalytic's processes are stopped, so each has the machine Catalytic had.
+    await stack.stopProcesses(['api', 'worker']);
+    const peers: PeerResult[] = [];
+    for (const peer of PEER_JOBS > 0 ? (['graphile-worker', 'pg-boss'] as const) : []) {
+      log(`${peer}: ${PEER_JOBS} no-op jobs …`);
+      const result = await measurePeer(peer, SERVER_URL, PEER_JOBS);
+      log('skipped' in result ? `${peer} skipped: ${result.skipped}` : `${peer}: ${result.jobs_per_s} jobs/s`);
+      peers.push(result);
+    }
+    const ratios = Object.fromEntries(peers.flatMap((p) => ('jobs_per_s' in p ? [[`catalytic_over_${p.peer}`, Math.round((measured.jobs_per_s / p.jobs_per_s) * 100) / 100]] : [])));
+    const report = {
+      load_average: { catalytic: loadDuringCatalytic, end: loadavg().map((l) => Math.round(l * 100) / 100) },
+      batch: BATCH,
+      chunk: CHUNK,
+      write_batch: WRITE_BATCH,
+      clients: CLIENTS,
+      workers: 2,
+      batch_path: measured,
+      peers,
+      ratios,
+    };
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } finally {
     closeClients();
     await stack.stop();

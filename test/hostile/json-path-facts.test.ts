@@ -1,14 +1,17 @@
 /**
  * The scan that bounds a body's lists before it is parsed says what `JSON.parse` would: on many
  * random JSON texts — keys given twice, strings holding quotes, backslashes and brackets, nested
- * lists, any whitespace — the facts at the watched paths are those of the parsed value.
+ * lists, any whitespace — the facts at the watched paths are those of the parsed value, also at
+ * paths through every item of an array (ITEM).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type JsonFact, jsonPathFacts } from '../../api/middleware/json-path-facts.ts';
+import { ITEM, type JsonFact, jsonPathFacts } from '../../api/middleware/json-path-facts.ts';
 
-const KEYS = ['type', 'params', 'steps', 'sources', 'lattice', 'obstacles', 'blocked', 'a"b', 'x'];
+const KEYS = ['type', 'params', 'steps', 'sources', 'lattice', 'obstacles', 'blocked', 'a"b', 'x', 'jobs', '*', '0'];
 const PATHS = [['type'], ['params'], ['params', 'steps'], ['params', 'sources'], ['lattice', 'obstacles', 'blocked'], ['a"b']];
+/** Paths through the items of arrays, as a batch's checks watch them. */
+const ITEM_PATHS = [['jobs'], ['jobs', ITEM, 'lattice', 'obstacles', 'blocked'], ['jobs', ITEM, 'type'], ['jobs', ITEM, ITEM], ['x', ITEM, 'params']];
 
 const space = fc.constantFrom('', ' ', '\n', '\t ', '\r\n  ');
 const key = fc.constantFrom(...KEYS);
@@ -47,7 +50,46 @@ function expected(parsed: unknown, path: readonly string[]): JsonFact | undefine
   return { kind: 'other' };
 }
 
+/**
+ * Every concrete path a watched path with ITEM names in the parsed value — each index of each
+ * array, and one past the end — with the fact JSON.parse gives there (ITEM reads only arrays).
+ */
+function concretePaths(parsed: unknown, path: readonly string[], prefix: string[] = []): Array<{ path: string[]; fact: JsonFact | undefined }> {
+  if (path.length === 0) return [{ path: prefix, fact: parsed === undefined ? undefined : expected(parsed, []) }];
+  const [head, ...rest] = path as [string, ...string[]];
+  if (head !== ITEM) {
+    const next = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && Object.hasOwn(parsed, head) ? (parsed as Record<string, unknown>)[head] : undefined;
+    return concretePaths(next, rest, [...prefix, head]);
+  }
+  const items: unknown[] = Array.isArray(parsed) ? parsed : [];
+  return [...items.flatMap((item, i) => concretePaths(item, rest, [...prefix, String(i)])), ...concretePaths(undefined, rest, [...prefix, String(items.length)])];
+}
+
 describe('jsonPathFacts', () => {
+  it('finds at each item of a watched array what JSON.parse finds there', () => {
+    fc.assert(
+      fc.property(
+        fc.tuple(space, fc.array(fc.tuple(key, value(5)), { maxLength: 8 })).map(([s, entries]) => `${s}{${entries.map(([k, v]) => `${JSON.stringify(k)}:${s}${v}`).join(',')}}${s}`),
+        (text) => {
+          const parsed = JSON.parse(text) as unknown;
+          const facts = jsonPathFacts(text, [...ITEM_PATHS, ...PATHS]);
+          for (const watched of [...ITEM_PATHS, ...PATHS]) {
+            for (const { path, fact } of concretePaths(parsed, watched)) expect(facts.get(path), `${path.join('.')} in ${text}`).toEqual(fact);
+          }
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('reads the lists of a thousand jobs, each by its index', () => {
+    const jobs = Array.from({ length: 1000 }, (_, i) => ({ type: 'components', lattice: { shape: [9, 9], obstacles: { blocked: Array.from({ length: i % 7 }, () => [1, 2]) } }, params: { x: [[1]] } }));
+    const text = JSON.stringify({ lattice: { shape: [2] }, jobs, defaults: { type: 'x' } });
+    const facts = jsonPathFacts(text, [['jobs'], ['jobs', ITEM, 'lattice', 'obstacles', 'blocked']]);
+    expect(facts.get(['jobs'])).toEqual({ kind: 'array', length: 1000 });
+    for (let i = 0; i < 1000; i++) expect(facts.get(['jobs', String(i), 'lattice', 'obstacles', 'blocked'])).toEqual({ kind: 'array', length: i % 7 });
+  });
+
   it('finds at each watched path what JSON.parse finds there', () => {
     fc.assert(
       fc.property(

@@ -146,6 +146,37 @@ describe('POST /api/batches', () => {
     expect((await client.jobs.list({ batch_id: batch.id, limit: 3 })).data).toHaveLength(3);
   });
 
+  it('stores the path artefact of every job of a batch, written together in the final-state group commits', async () => {
+    // Enterprise: no storage quota to check, so a group's small artefacts go in multi-row statements.
+    const big = await createTestTenant(env.db, { plan: 'enterprise' });
+    const ends = Array.from({ length: 120 }, (_, i) => [i % 12, (i * 5) % 16]);
+    const res = await api.request('/api/batches', { body: { lattice, defaults: { type: 'shortest_path', params: { start: [0, 0] } }, jobs: ends.map((end) => ({ params: { end } })) }, headers: big.headers });
+    expect(res.status).toBe(202);
+    const batch = await json<BatchJson>(res);
+    const { events } = await readEvents(`${api.url}/api/batches/${batch.id}/events`, big.headers);
+    expect(events[events.length - 1]?.data).toMatchObject({ status: 'completed' });
+    const rows = (await env.db('jobs as j')
+      .join('job_results as r', 'r.job_id', 'j.id')
+      .leftJoin('job_artefacts as a', 'a.job_id', 'j.id')
+      .leftJoin('blob_chunks as c', 'c.blob_id', 'a.blob_id')
+      .leftJoin('blobs as b', 'b.id', 'a.blob_id')
+      .where('j.batch_id', batch.id)
+      .select('j.id', 'r.result', 'a.name', 'c.data', 'b.size', 'b.meta')) as Array<{ id: string; result: { path: number[][] | null }; name: string | null; data: Buffer | null; size: string | null; meta: { shape: number[] } | null }>;
+    expect(rows).toHaveLength(120);
+    for (const row of rows) {
+      const path = row.result.path ?? [];
+      if (path.length === 0) {
+        expect(row.name).toBeNull();
+        continue;
+      }
+      expect(row.name).toBe('path');
+      expect(row.meta?.shape).toEqual([path.length, 2]);
+      expect(Number(row.size)).toBe(path.length * 2 * 4);
+      const data = row.data as Buffer;
+      expect(Array.from(new Uint32Array(data.buffer, data.byteOffset, data.byteLength / 4))).toEqual(path.flat());
+    }
+  });
+
   it('labels jobs, lists them by label, status, type and creation time with the label index, and cancels by label', async () => {
     const before = new Date().toISOString();
     const single = await api.request('/api/jobs', { body: { type: 'components', lattice, labels: { sweep: '7', who: 'ann' } }, headers: tenant.headers });

@@ -1,7 +1,8 @@
 /**
  * Retention deletes exactly the finished jobs (with their results) and finished deliveries that
- * are older than their tenant's plan keeps, in batches, and nothing else; the BullMQ trim removes
- * only old finished entries.
+ * are older than their tenant's plan keeps, in batches, and nothing else; a batch's jobs go with
+ * their batch, once it is complete and past retention, never before; the BullMQ trim removes only
+ * old finished entries.
  */
 import { randomUUID } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
@@ -26,10 +27,14 @@ interface Arranged {
   dropDeliveries: string[];
   keepRefreshTokens: string[];
   dropRefreshTokens: string[];
+  keepBatches: string[];
+  dropBatches: string[];
+  /** Jobs that go with their batches. */
+  dropBatchJobs: string[];
 }
 
 async function arrange(): Promise<Arranged> {
-  const a: Arranged = { keepJobs: [], dropJobs: [], keepDeliveries: [], dropDeliveries: [], keepRefreshTokens: [], dropRefreshTokens: [] };
+  const a: Arranged = { keepJobs: [], dropJobs: [], keepDeliveries: [], dropDeliveries: [], keepRefreshTokens: [], dropRefreshTokens: [], keepBatches: [], dropBatches: [], dropBatchJobs: [] };
   // A plan that keeps everything (-1), beside the seeded free (7 days) and professional (90).
   await env.db('plans')
     .insert({
@@ -64,6 +69,23 @@ async function arrange(): Promise<Arranged> {
     return (row as { id: string }).id;
   };
 
+  /** A batch completed `completedDaysAgo` (null: not yet), with jobs of the given states and finish ages. */
+  const batch = async (tenantId: string, completedDaysAgo: number | null, jobs: Array<[status: string, finishedDaysAgo: number | null]>) => {
+    const unfinished = jobs.filter(([, finished]) => finished === null).length;
+    const [row] = await env
+      .db('batches')
+      .insert({ tenant_id: tenantId, total: jobs.length, unfinished, completed_at: completedDaysAgo === null ? null : daysAgo(completedDaysAgo), created_at: daysAgo(200) })
+      .returning<Array<{ id: string }>>('id');
+    const batchId = (row as { id: string }).id;
+    const jobIds: string[] = [];
+    for (const [index, [status, finished]] of jobs.entries()) {
+      const id = await job(tenantId, status, finished, 200);
+      await env.db('jobs').where({ id }).update({ batch_id: batchId, batch_index: index });
+      jobIds.push(id);
+    }
+    return { batchId, jobIds };
+  };
+
   const free = (await createTestTenant(env.db, { plan: 'free' })).tenantId;
   const freeHook = (await insertEndpoint(env.db, free, 'http://127.0.0.1:9/x')).id;
   const oldDone = await job(free, 'completed', 8);
@@ -76,12 +98,30 @@ async function arrange(): Promise<Arranged> {
   a.keepDeliveries.push(await delivery(free, freeHook, 'succeeded', 6.9));
   // A pending delivery stays, even of a job retention deletes.
   a.keepDeliveries.push(await delivery(free, freeHook, 'pending', 8, oldDone));
+  // Batches: a complete one past retention goes with its jobs (and their results); one completed
+  // recently keeps its old jobs; an unfinished one keeps its long-finished job.
+  const oldBatch = await batch(free, 8, [['completed', 9], ['failed', 8.5], ['cancelled', 8]]);
+  await env.db('job_results').insert({ job_id: oldBatch.jobIds[0], tenant_id: free, result: { clusters: 1 } });
+  a.dropBatches.push(oldBatch.batchId);
+  a.dropBatchJobs.push(...oldBatch.jobIds);
+  const recentBatch = await batch(free, 6.9, [['completed', 30], ['completed', 6.9]]);
+  a.keepBatches.push(recentBatch.batchId);
+  a.keepJobs.push(...recentBatch.jobIds);
+  const openBatch = await batch(free, null, [['completed', 30], ['running', null]]);
+  a.keepBatches.push(openBatch.batchId);
+  a.keepJobs.push(...openBatch.jobIds);
 
   const pro = (await createTestTenant(env.db, { plan: 'professional' })).tenantId;
   const proHook = (await insertEndpoint(env.db, pro, 'http://127.0.0.1:9/x')).id;
   a.keepJobs.push(await job(pro, 'completed', 8), await job(pro, 'failed', 89));
   a.dropJobs.push(await job(pro, 'completed', 91), await job(pro, 'failed', 120));
   a.keepDeliveries.push(await delivery(pro, proHook, 'succeeded', 89));
+  const proBatch = await batch(pro, 91, [['completed', 91]]);
+  a.dropBatches.push(proBatch.batchId);
+  a.dropBatchJobs.push(...proBatch.jobIds);
+  const proKept = await batch(pro, 89, [['completed', 95]]);
+  a.keepBatches.push(proKept.batchId);
+  a.keepJobs.push(...proKept.jobIds);
   a.dropDeliveries.push(await delivery(pro, proHook, 'failed', 91));
 
   // Refresh tokens: a session all of whose tokens expired goes; a session with one live token
@@ -101,6 +141,9 @@ async function arrange(): Promise<Arranged> {
   const archive = (await createTestTenant(env.db, { plan: 'archive_test' })).tenantId;
   const archiveHook = (await insertEndpoint(env.db, archive, 'http://127.0.0.1:9/x')).id;
   a.keepJobs.push(await job(archive, 'completed', 1000));
+  const archiveBatch = await batch(archive, 1000, [['completed', 1000]]);
+  a.keepBatches.push(archiveBatch.batchId);
+  a.keepJobs.push(...archiveBatch.jobIds);
   a.keepDeliveries.push(await delivery(archive, archiveHook, 'succeeded', 1000));
   return a;
 }
@@ -116,6 +159,8 @@ describe('retention', () => {
     const report = await applyRetention(env.db, { batchSize: 2 });
     expect(report).toEqual({
       jobs: arranged.dropJobs.length,
+      batches: arranged.dropBatches.length,
+      batchJobs: arranged.dropBatchJobs.length,
       deliveries: arranged.dropDeliveries.length,
       refreshTokens: arranged.dropRefreshTokens.length,
       latticeVersions: 0,
@@ -126,7 +171,9 @@ describe('retention', () => {
 
     const jobIds = (await env.db('jobs').select<Array<{ id: string }>>('id')).map((r) => r.id);
     expect(jobIds.sort()).toEqual([...arranged.keepJobs].sort());
-    expect(jobIds).toHaveLength(jobsBefore - arranged.dropJobs.length);
+    expect(jobIds).toHaveLength(jobsBefore - arranged.dropJobs.length - arranged.dropBatchJobs.length);
+    const batchIds = (await env.db('batches').select<Array<{ id: string }>>('id')).map((r) => r.id);
+    expect(batchIds.sort()).toEqual([...arranged.keepBatches].sort());
     const deliveryIds = (await env.db('webhook_deliveries').select<Array<{ id: string }>>('id')).map((r) => r.id);
     expect(deliveryIds.sort()).toEqual([...arranged.keepDeliveries].sort());
     // Results went with their jobs; the kept pending delivery lost only its job reference.
@@ -135,7 +182,7 @@ describe('retention', () => {
     expect(pending).toEqual({ job_id: null });
 
     // A second pass finds nothing more.
-    expect(await applyRetention(env.db, { batchSize: 2 })).toEqual({ jobs: 0, deliveries: 0, refreshTokens: 0, latticeVersions: 0, blobs: 0 });
+    expect(await applyRetention(env.db, { batchSize: 2 })).toEqual({ jobs: 0, batches: 0, batchJobs: 0, deliveries: 0, refreshTokens: 0, latticeVersions: 0, blobs: 0 });
   });
 
   it('runs as the scheduler’s retention task', async () => {
@@ -143,7 +190,7 @@ describe('retention', () => {
     const scheduler = new SchedulerService(runtime);
     try {
       const result = await scheduler.runTask('retention');
-      expect(result).toEqual({ jobs: 0, deliveries: 0, refreshTokens: 0, latticeVersions: 0, blobs: 0, queueEntries: 0 });
+      expect(result).toEqual({ jobs: 0, batches: 0, batchJobs: 0, deliveries: 0, refreshTokens: 0, latticeVersions: 0, blobs: 0, queueEntries: 0 });
     } finally {
       await scheduler.close();
     }

@@ -1,0 +1,98 @@
+/**
+ * A worker killed with SIGKILL in the middle of a batch's chunk (docs/architecture.md › Batches,
+ * Losing nothing) with real processes: the chunk's lock expires, the stalled check puts its entry
+ * back, and another worker runs only the rows still unfinished. No accepted job is lost, none
+ * that had completed runs again (its row, result and finish time are untouched), every job has
+ * exactly one result, and the batch completes with one `batch.completed` event.
+ */
+import { describe, expect, it } from 'vitest';
+import { useTestApi } from '../support/api.ts';
+import { useTestEnvironment } from '../support/context.ts';
+import { createTestTenant } from '../support/tenants.ts';
+import { json, startWorker, stopWorker } from './support.ts';
+
+// Short locks so that the dead worker's chunk is noticed within seconds; one chunk for the batch.
+const ENV = { JOB_LOCK_MS: '2000', BATCH_CHUNK_MAX_CELLS: '1000000000', BATCH_CHUNK_MAX_JOBS: '100' };
+const env = useTestEnvironment(ENV);
+const api = useTestApi(env);
+
+/** Diffusion jobs of a few hundred ms each on one kernel thread, so a chunk of them runs for seconds. */
+const JOBS = 12;
+const batchBody = {
+  lattice: { shape: [64, 64] },
+  defaults: { type: 'diffusion', params: { alpha: 0.2, sources: [{ cell: [32, 32], value: 1 }] } },
+  jobs: Array.from({ length: JOBS }, (_, i) => ({ params: { steps: 600 + i } })),
+};
+
+interface Row {
+  id: string;
+  status: string;
+  attempts: number;
+  finished_at: Date | null;
+  queue_entry: string | null;
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('a worker killed mid-chunk', () => {
+  it('loses no job of the batch and runs none twice to completion', { timeout: 120_000 }, async () => {
+    const tenant = await createTestTenant(env.db, { plan: 'professional' });
+    // An endpoint, so that the batch's end makes a delivery (nothing listens: it is only counted).
+    const hook = await api.request('/api/webhooks', { body: { url: 'http://127.0.0.1:9/hook', events: ['batch.completed'] }, headers: tenant.headers });
+    expect(hook.status).toBe(201);
+    const first = await startWorker(env, ENV);
+    const res = await api.request('/api/batches', { body: batchBody, headers: tenant.headers });
+    expect(res.status).toBe(202);
+    const batch = await json<{ id: string }>(res);
+    const rows = () => env.db('jobs').where({ batch_id: batch.id }).orderBy('batch_index').select<Row[]>('id', 'status', 'attempts', 'finished_at', 'queue_entry');
+    expect(new Set((await rows()).map((r) => r.queue_entry)).size).toBe(1);
+
+    // Kill once some jobs of the chunk have completed and the rest have not.
+    await until('two completed jobs', async () => ((await rows()).filter((r) => r.status === 'completed').length >= 2 ? true : undefined), 60_000);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const atKill = await rows();
+    const doneAtKill = atKill.filter((r) => r.status === 'completed');
+    expect(doneAtKill.length).toBeGreaterThanOrEqual(2);
+    expect(doneAtKill.length).toBeLessThan(JOBS);
+    // The chunk started every row together: the unfinished ones are all still `running` on the dead worker.
+    expect(atKill.filter((r) => r.status !== 'completed').every((r) => r.status === 'running' && r.attempts === 1)).toBe(true);
+
+    const second = await startWorker(env, ENV);
+    const after = await until(
+      'every job final',
+      async () => {
+        const now = await rows();
+        return now.every((r) => r.status === 'completed') ? now : undefined;
+      },
+      90_000,
+    );
+    await stopWorker(second);
+    expect(second.output()).toMatch(/job stalled/);
+
+    // Completed before the kill: untouched. The rest: run once more, on the second worker.
+    const before = new Map(doneAtKill.map((r) => [r.id, r]));
+    for (const row of after) {
+      const earlier = before.get(row.id);
+      if (earlier) expect(row).toEqual(earlier);
+      else expect(row.attempts).toBe(2);
+    }
+    const results = (await env.db('job_results').whereIn('job_id', after.map((r) => r.id)).groupBy('job_id').select('job_id', env.db.raw('count(*)::int as n'))) as Array<{ n: number }>;
+    expect(results).toHaveLength(JOBS);
+    expect(results.every((r) => r.n === 1)).toBe(true);
+
+    const stored = await env.db('batches').where({ id: batch.id }).first('unfinished', 'completed_at');
+    expect(stored).toMatchObject({ unfinished: 0, completed_at: expect.any(Date) });
+    const events = await env.db('webhook_deliveries').where({ batch_id: batch.id }).select('payload');
+    expect(events).toHaveLength(1);
+    expect(events[0].payload).toMatchObject({ type: 'batch.completed', data: { batch: { counts: { completed: JOBS } } } });
+  });
+});
