@@ -33,8 +33,7 @@ import { JobLatticeLoader } from './job-lattice.ts';
 import { ObstacleMapLoader } from './obstacle-maps.ts';
 import { JobArtefactWriter } from './job-artefacts.ts';
 import type { LatticeSpec } from '../shared/lattice/types.ts';
-import { createBlobStore } from '../shared/blobs/index.ts';
-import type { Config } from '../shared/config.ts';
+import { createBlobStore, type BlobConfig } from '../shared/blobs/index.ts';
 import { isKernelError } from './kernels/kernel-errors.ts';
 import { retryDelayMs } from './retry-backoff.ts';
 import type { TenantPlan } from './tenant-plans.ts';
@@ -88,8 +87,8 @@ interface Attempt {
 
 export interface JobRunnerContext {
   db: Db;
-  /** Where blob bytes live (BLOB_BACKEND). @defaultValue 'postgres' */
-  blobBackend?: Config['BLOB_BACKEND'];
+  /** Where blob bytes live (BLOB_BACKEND and its settings). @defaultValue PostgreSQL */
+  blobs?: BlobConfig;
   connection: RedisClient;
   prefix: string;
   workerId: string;
@@ -128,7 +127,7 @@ export class JobRunner {
   constructor(private readonly ctx: JobRunnerContext) {
     const maxBatch = ctx.writeBatchMax ?? 64;
     this.lattices = new JobLatticeLoader(ctx.db);
-    const blobs = createBlobStore(ctx.db, { BLOB_BACKEND: ctx.blobBackend ?? 'postgres' }, false);
+    const blobs = createBlobStore(ctx.db, ctx.blobs ?? { BLOB_BACKEND: 'postgres' }, false);
     this.maps = new ObstacleMapLoader(blobs);
     this.artefacts = new JobArtefactWriter(ctx.db, blobs);
     this.starts = new GroupCommit({
