@@ -31,6 +31,7 @@ import type { DeliveryDispatcher } from '../shared/webhooks/job-events.ts';
 import { GroupCommit } from './group-commit.ts';
 import { JobLatticeLoader } from './job-lattice.ts';
 import { ObstacleMapLoader } from './obstacle-maps.ts';
+import type { SlabLabeller } from './component-label-stream.ts';
 import { JobArtefactWriter } from './job-artefacts.ts';
 import type { LatticeSpec } from '../shared/lattice/types.ts';
 import { createBlobStore, type BlobConfig } from '../shared/blobs/index.ts';
@@ -47,6 +48,10 @@ export interface KernelRunner {
     params: unknown,
     options: { signal?: AbortSignal; onProgress?: (progress: number) => void; obstacleMap?: Uint8Array },
   ): Promise<object>;
+  /** Labels a slab for the component-labels artefact in a thread (absent: on the caller's thread). */
+  labelSlab?: SlabLabeller;
+  /** Threads that label slabs at once. */
+  readonly threads?: number;
 }
 
 /** Why a running job is being stopped by its worker. */
@@ -129,7 +134,12 @@ export class JobRunner {
     this.lattices = new JobLatticeLoader(ctx.db);
     const blobs = createBlobStore(ctx.db, ctx.blobs ?? { BLOB_BACKEND: 'postgres' }, false);
     this.maps = new ObstacleMapLoader(blobs);
-    this.artefacts = new JobArtefactWriter(ctx.db, blobs);
+    const { kernels } = ctx;
+    this.artefacts = new JobArtefactWriter(
+      ctx.db,
+      blobs,
+      kernels.labelSlab ? { labelSlab: (slab, signal) => kernels.labelSlab!(slab, signal), threads: kernels.threads ?? 1 } : undefined,
+    );
     this.starts = new GroupCommit({
       write: (jobs) => startAttempts(ctx.db, ctx.workerId, jobs),
       maxBatch,
@@ -262,7 +272,7 @@ export class JobRunner {
       kernelCells.inc({ type: row.type }, cells);
       // The full results go before the final state, so a completed job's artefacts are there to list.
       // Losing them loses no job: the summary is the result; the failure is logged.
-      await this.artefacts.write(row, spec, obstacleMap, result).catch((err: unknown) => {
+      await this.artefacts.write(row, spec, obstacleMap, result, attempt.abort.signal).catch((err: unknown) => {
         ctx.logger.warn({ err, jobId: row.id, tenantId: row.tenant_id }, 'job artefacts not stored');
       });
       const done = await this.finish(attempt, { status: 'completed', result, requireNoCancel: true });

@@ -9,18 +9,8 @@
  * fail is aborted, and an object whose transaction rolls back afterwards is deleted. Objects of
  * blobs retention deletes go in the same transaction as their rows (docs/architecture.md › Blobs).
  */
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  PutObjectCommand,
-  S3Client,
-  UploadPartCommand,
-  type CompletedPart,
-} from '@aws-sdk/client-s3';
+import type * as S3Sdk from '@aws-sdk/client-s3';
+import type { CompletedPart, S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import type { Config } from '../config.ts';
 import type { Knex } from '../db.ts';
@@ -32,30 +22,41 @@ export type S3BlobConfig = Pick<
   'S3_BUCKET' | 'S3_ENDPOINT' | 'S3_REGION' | 'S3_FORCE_PATH_STYLE' | 'S3_PREFIX' | 'S3_ACCESS_KEY_ID' | 'S3_SECRET_ACCESS_KEY' | 'S3_PART_BYTES'
 >;
 
+/** The AWS SDK, loaded by the first request: a role on the PostgreSQL backend never pays for it. */
+type Sdk = typeof S3Sdk;
+
 /** Keys per DeleteObjects request (the S3 maximum). */
 const DELETE_BATCH = 1000;
 
 export class S3BlobBackend implements BlobBackend {
   readonly name = 's3' as const;
-  private readonly client: S3Client;
+  private connection: Promise<{ sdk: Sdk; client: S3Client }> | undefined;
   private readonly bucket: string;
   private readonly prefix: string;
   private readonly partBytes: number;
 
   /** @throws RangeError when `S3_BUCKET` is missing (config validation refuses that first) */
-  constructor(config: S3BlobConfig) {
+  constructor(private readonly config: S3BlobConfig) {
     if (!config.S3_BUCKET) throw new RangeError('S3_BUCKET is required when BLOB_BACKEND is s3');
     this.bucket = config.S3_BUCKET;
     this.prefix = config.S3_PREFIX;
     this.partBytes = config.S3_PART_BYTES;
-    this.client = new S3Client({
-      region: config.S3_REGION,
-      forcePathStyle: config.S3_FORCE_PATH_STYLE,
-      ...(config.S3_ENDPOINT ? { endpoint: config.S3_ENDPOINT } : {}),
-      ...(config.S3_ACCESS_KEY_ID && config.S3_SECRET_ACCESS_KEY
-        ? { credentials: { accessKeyId: config.S3_ACCESS_KEY_ID, secretAccessKey: config.S3_SECRET_ACCESS_KEY } }
-        : {}),
-    });
+  }
+
+  private connect(): Promise<{ sdk: Sdk; client: S3Client }> {
+    const { config } = this;
+    this.connection ??= import('@aws-sdk/client-s3').then((sdk) => ({
+      sdk,
+      client: new sdk.S3Client({
+        region: config.S3_REGION,
+        forcePathStyle: config.S3_FORCE_PATH_STYLE,
+        ...(config.S3_ENDPOINT ? { endpoint: config.S3_ENDPOINT } : {}),
+        ...(config.S3_ACCESS_KEY_ID && config.S3_SECRET_ACCESS_KEY
+          ? { credentials: { accessKeyId: config.S3_ACCESS_KEY_ID, secretAccessKey: config.S3_SECRET_ACCESS_KEY } }
+          : {}),
+      }),
+    }));
+    return this.connection;
   }
 
   /** The object key of a blob. */
@@ -64,16 +65,18 @@ export class S3BlobBackend implements BlobBackend {
   }
 
   async write(trx: Knex.Transaction, ref: BlobRef, chunks: AsyncIterable<Buffer>): Promise<void> {
+    const { sdk, client } = await this.connect();
+    const { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand, PutObjectCommand, UploadPartCommand } = sdk;
     const Key = this.keyOf(ref);
     let uploadId: string | undefined;
     const parts: CompletedPart[] = [];
     const part: Buffer[] = [];
     let partSize = 0;
     const sendPart = async (): Promise<void> => {
-      uploadId ??= (await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key }))).UploadId;
+      uploadId ??= (await client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key }))).UploadId;
       const PartNumber = parts.length + 1;
       const body = part.length === 1 ? part[0]! : Buffer.concat(part, partSize);
-      const { ETag } = await this.client.send(new UploadPartCommand({ Bucket: this.bucket, Key, UploadId: uploadId, PartNumber, Body: body }));
+      const { ETag } = await client.send(new UploadPartCommand({ Bucket: this.bucket, Key, UploadId: uploadId, PartNumber, Body: body }));
       parts.push({ ETag, PartNumber });
       part.length = 0;
       partSize = 0;
@@ -87,21 +90,22 @@ export class S3BlobBackend implements BlobBackend {
       }
       if (uploadId === undefined) {
         // Smaller than one part (or empty): one request.
-        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: Buffer.concat(part, partSize), ContentLength: partSize }));
+        await client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: Buffer.concat(part, partSize), ContentLength: partSize }));
       } else {
         if (partSize > 0) await sendPart();
-        await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+        await client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
       }
     } catch (err) {
-      if (uploadId !== undefined) await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId })).catch(() => undefined);
+      if (uploadId !== undefined) await client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId })).catch(() => undefined);
       throw err;
     }
     // Stored; if the transaction that writes the blob's row rolls back after all, so does the object.
-    trx.executionPromise.catch(() => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key })).catch(() => undefined));
+    trx.executionPromise.catch(() => client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key })).catch(() => undefined));
   }
 
   async *read(_db: unknown, ref: BlobRef, range: ByteRange): AsyncIterable<Buffer> {
-    const { Body } = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(ref), Range: `bytes=${range.start}-${range.end}` }));
+    const { sdk: { GetObjectCommand }, client } = await this.connect();
+    const { Body } = await client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(ref), Range: `bytes=${range.start}-${range.end}` }));
     if (!Body) throw new Error(`blob ${ref.id} has no object`);
     // In Node the body is a Readable: reading it as it arrives keeps memory to its buffer.
     const stream = Body as Readable;
@@ -113,15 +117,19 @@ export class S3BlobBackend implements BlobBackend {
   }
 
   async remove(_trx: Knex.Transaction, refs: readonly BlobRef[]): Promise<void> {
+    if (refs.length === 0) return;
+    const { sdk: { DeleteObjectsCommand }, client } = await this.connect();
     for (let at = 0; at < refs.length; at += DELETE_BATCH) {
       const Objects = refs.slice(at, at + DELETE_BATCH).map((ref) => ({ Key: this.keyOf(ref) }));
-      const { Errors } = await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects, Quiet: true } }));
+      const { Errors } = await client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects, Quiet: true } }));
       // A key already gone is not an error in S3; anything else keeps the rows (the caller's transaction rolls back).
       if (Errors?.length) throw new Error(`S3 could not delete ${Errors.length} blob objects: ${Errors[0]?.Code ?? ''} ${Errors[0]?.Message ?? ''}`);
     }
   }
 
   async close(): Promise<void> {
-    this.client.destroy();
+    const connection = this.connection;
+    this.connection = undefined;
+    if (connection) (await connection).client.destroy();
   }
 }

@@ -120,7 +120,20 @@ export interface PingTask {
 }
 
 /** Anything a kernel thread runs. */
-export type KernelTask = DiveTask | BfsTask | ComponentsTask | DiffusionTask | DistanceFieldTask | MinCostPathTask | PathPairsTask | PercolationTask | PingTask;
+/** Labels one slab of rows for the component-labels artefact, into shared buffers the caller reuses. */
+export interface LabelSlabTask {
+  kind: 'label_slab';
+  control: JobControlBuffers;
+  lattice: Lattice;
+  rowFrom: number;
+  rowTo: number;
+  /** Uint32 per slab cell: the local labels. */
+  labels: SharedArrayBuffer;
+  /** Uint32 per slab cell at most: each local label's size. */
+  sizes: SharedArrayBuffer;
+}
+
+export type KernelTask = LabelSlabTask | DiveTask | BfsTask | ComponentsTask | DiffusionTask | DistanceFieldTask | MinCostPathTask | PathPairsTask | PercolationTask | PingTask;
 
 /** Timings a thread measured, in ms. */
 export interface TaskTimings {
