@@ -116,7 +116,9 @@ export function maintenanceTasks(runtime: Runtime, options: TaskOptions = {}): M
       repeat: { every: config.RETENTION_EVERY_MS },
       exclusive: true,
       async run({ runtime: rt, signal }) {
-        const deleted = await applyRetention(rt.db, { batchSize: config.RETENTION_BATCH_SIZE, signal, blobs: createBlobBackend(config) });
+        // The backend removes the bytes of the blobs deleted (S3 objects); closed after the run.
+        const blobs = createBlobBackend(config, false);
+        const deleted = await applyRetention(rt.db, { batchSize: config.RETENTION_BATCH_SIZE, signal, blobs }).finally(() => blobs.close?.());
         const tenantQueues = await (options.tenantQueueNames ?? defaultTenantQueueNames)(rt);
         const queueEntries = await trimFinishedEntries([...tenantQueues, WEBHOOK_DELIVERY_QUEUE, MAINTENANCE_QUEUE], {
           connection: rt.redis,

@@ -182,7 +182,16 @@ export const configSchema = z.object({
   RETENTION_BATCH_SIZE: int(1, 100_000).default(1000),
 
   /** Where blob bytes (uploaded maps, result artefacts) live (shared/blobs/). */
-  BLOB_BACKEND: z.enum(['postgres']).default('postgres'),
+  BLOB_BACKEND: z.enum(['postgres', 's3']).default('postgres'),
+  // The S3-compatible store of BLOB_BACKEND=s3 (shared/blobs/s3-backend.ts).
+  S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'must be an S3 bucket name (3-63 of a-z 0-9 . -)' }).optional(),
+  S3_ENDPOINT: url(['http:', 'https:']).optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_FORCE_PATH_STYLE: bool.default(false),
+  S3_PREFIX: z.string().regex(/^([A-Za-z0-9!_.*'()-]+\/)*$/, { error: 'must be empty or end with / (e.g. catalytic/blobs/)' }).default(''),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: optionalSecret,
+  S3_PART_BYTES: int(5 * MIB, GIB).default(8 * MIB),
 
   BACKUP_DIR: z.string().min(1).default('.backups'),
   BACKUP_KEEP: int(1, 1000).default(7),
@@ -226,6 +235,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   }
   config.MAIL_TRANSPORT ??= config.SMTP_URL ? 'smtp' : config.NODE_ENV === 'production' ? 'off' : 'log';
   if (config.MAIL_TRANSPORT === 'smtp' && !config.SMTP_URL) throw new ConfigError('SMTP_URL', 'is required when MAIL_TRANSPORT is smtp');
+  if (config.BLOB_BACKEND === 's3' && !config.S3_BUCKET) throw new ConfigError('S3_BUCKET', 'is required when BLOB_BACKEND is s3');
+  if (!config.S3_ACCESS_KEY_ID !== !config.S3_SECRET_ACCESS_KEY) {
+    throw new ConfigError(config.S3_ACCESS_KEY_ID ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID', 'is required with the other S3 key (or set neither: the AWS default credential chain)');
+  }
   if (config.NODE_ENV === 'production') checkProductionSecrets(config);
   for (const variable of ['SECRETS_KEY', 'SECRETS_PREVIOUS_KEYS'] as const) {
     for (const key of (config[variable] ?? '').split(',').filter((k) => k.trim())) {

@@ -7,7 +7,9 @@
  * (`prepare`) and written in the job's final-state transaction (`writeIn`, the worker's group
  * commit), so a job's artefacts cost no commit of their own: with a commit each, tiny jobs were
  * bound by one WAL flush per job. Per-cell ones (`labels`) are stored only when the job's body
- * listed them in `artefacts` (shared/jobs/job-artefact-names.ts).
+ * listed them in `artefacts` (shared/jobs/job-artefact-names.ts); along the axes they are streamed
+ * a slab at a time from the kernel threads into the blob store (component-label-stream.ts), in a
+ * transaction of their own before the final state, never a label per cell in memory.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { endianness } from 'node:os';
@@ -22,12 +24,15 @@ import { resolveLattice } from '../shared/lattice/resolve.ts';
 import type { Lattice, LatticeSpec } from '../shared/lattice/types.ts';
 import type { Logger } from '../shared/logger.ts';
 import { getTenantPlan, type Plan } from '../shared/plans.ts';
+import { ComponentLabelStream, type SlabLabeller } from './component-label-stream.ts';
 import { labelComponents } from './kernels/component-labels.ts';
 import { floodComponents } from './kernels/flood-components.ts';
+import { labelSlab } from './kernels/slab-labels.ts';
 
 /**
- * Most cells whose labels are stored (2^28: 1 GiB of uint32 in the worker while the labelling pass
- * runs); a larger lattice's components job keeps its summary only, until the pass runs in slabs.
+ * Most cells labelled in the worker's memory (2^28: 1 GiB of uint32 while the pass runs) for the
+ * artefacts not streamed: `component_sizes` alone, and labels under `full` connectivity or a
+ * boundary that wraps some axes only. A larger lattice's job keeps its summary only.
  */
 export const MAX_LABELLED_CELLS = 2 ** 28;
 
@@ -57,10 +62,20 @@ async function* bytesOf(data: ArrayBufferView): AsyncIterable<Uint8Array> {
   for (let at = 0; at < data.byteLength; at += step) yield new Uint8Array(data.buffer, data.byteOffset + at, Math.min(step, data.byteLength - at));
 }
 
+/** Labels slabs on the caller's own thread: for stand-in kernel runners in tests. */
+const inlineLabeller: SlabLabeller = async (slab) => labelSlab(slab.lattice, slab.rowFrom, slab.rowTo, new Uint32Array(slab.labels), new Uint32Array(slab.sizes));
+
+/** Where the streamed component labels are computed: the kernel pool's threads, and how many. */
+export interface LabelThreads {
+  labelSlab: SlabLabeller;
+  threads: number;
+}
+
 export class JobArtefactWriter {
   constructor(
     private readonly db: Db,
     private readonly blobs: BlobStore,
+    private readonly labelThreads: LabelThreads = { labelSlab: inlineLabeller, threads: 1 },
   ) {
     // Typed arrays are written as they lie in memory; artefacts are little-endian.
     if (endianness() !== 'LE') throw new Error('artefacts are written from little-endian memory');
@@ -79,9 +94,19 @@ export class JobArtefactWriter {
   }
 
   /** The artefacts of a completed job, ready to write; undefined when there are none or its plan stores none. */
-  async prepare(row: Pick<JobRow, 'id' | 'tenant_id' | 'type' | 'params' | 'artefacts'>, spec: LatticeSpec, map: Uint8Array | undefined, result: Record<string, unknown>): Promise<PreparedArtefacts | undefined> {
+  async prepare(
+    row: Pick<JobRow, 'id' | 'tenant_id' | 'type' | 'params' | 'artefacts'>,
+    spec: LatticeSpec,
+    map: Uint8Array | undefined,
+    result: Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<PreparedArtefacts | undefined> {
     const plan = await this.planOf(row.tenant_id);
     if (!plan.stores_artefacts) return undefined;
+    if (row.type === 'components' && wantsArtefact(row, 'labels') && streamsLabels(row.params, spec)) {
+      await this.writeLabels(row, plan, spec, map, signal);
+      return undefined;
+    }
     const artefacts = this.artefactsOf(row.type, row.params, spec, map, result).filter((artefact) => wantsArtefact(row, artefact.name));
     return artefacts.length === 0 ? undefined : { jobId: row.id, tenantId: row.tenant_id, plan, artefacts };
   }
@@ -149,6 +174,31 @@ export class JobArtefactWriter {
     await trx('job_artefacts').insert(rows);
   }
 
+  /**
+   * components → `labels` and `component_sizes`, streamed a slab at a time from the kernel threads
+   * into the blob store (component-label-stream.ts), in a transaction of their own.
+   */
+  private async writeLabels(row: Pick<JobRow, 'id' | 'tenant_id'>, plan: Plan, spec: LatticeSpec, map: Uint8Array | undefined, signal?: AbortSignal): Promise<void> {
+    const lattice = resolveLattice(spec, map);
+    const labels = new ComponentLabelStream(lattice, this.labelThreads.labelSlab, this.labelThreads.threads, signal);
+    try {
+      await labels.prepare();
+      await this.db.transaction(async (trx) => {
+        // No WAL flush of its own: the job's synchronous final write flushes it.
+        await trx.raw(`select set_config('synchronous_commit', 'off', true)`);
+        const put = async (name: string, meta: ArrayMeta, source: AsyncIterable<Uint8Array>): Promise<void> => {
+          const blob = await this.blobs.put(trx, row.tenant_id, plan, { kind: 'artefact', mediaType: RAW_ARRAY_MEDIA_TYPE, meta: { ...meta } }, source);
+          await trx('job_artefacts').insert({ job_id: row.id, name, tenant_id: row.tenant_id, blob_id: blob.id });
+        };
+        await put('labels', { dtype: '<u4', shape: [...lattice.shape] }, labels.labelBytes());
+        // The sizes are known once every label is written.
+        await put('component_sizes', { dtype: '<u4', shape: [labels.count] }, labels.sizeBytes());
+      });
+    } finally {
+      await labels.close();
+    }
+  }
+
   private artefactsOf(type: string, params: Record<string, unknown>, spec: LatticeSpec, map: Uint8Array | undefined, result: Record<string, unknown>): Artefact[] {
     if (type === 'components') {
       // The sizes need the labelling pass too; only the labels' blob is left out when not asked for.
@@ -169,6 +219,16 @@ export class JobArtefactWriter {
     }
     return [];
   }
+}
+
+/**
+ * Whether a components job's labels are streamed: along the axes, on a lattice whose every axis
+ * wraps or none does (the slab labelling's cases); the others are labelled in memory.
+ */
+function streamsLabels(params: Record<string, unknown>, spec: LatticeSpec): boolean {
+  const boundary = spec.boundary as unknown;
+  const mixed = Array.isArray(boundary) && new Set(boundary).size > 1;
+  return params['connectivity'] !== 'full' && !mixed;
 }
 
 /** Labels under the `full` connectivity, numbered as the axis labelling numbers them (by smallest cell). */

@@ -31,10 +31,10 @@ import type { DeliveryDispatcher } from '../shared/webhooks/job-events.ts';
 import { GroupCommit } from './group-commit.ts';
 import { JobLatticeLoader } from './job-lattice.ts';
 import { ObstacleMapLoader } from './obstacle-maps.ts';
+import type { SlabLabeller } from './component-label-stream.ts';
 import { JobArtefactWriter, type PreparedArtefacts } from './job-artefacts.ts';
 import type { LatticeSpec } from '../shared/lattice/types.ts';
-import { createBlobStore } from '../shared/blobs/index.ts';
-import type { Config } from '../shared/config.ts';
+import { createBlobStore, type BlobConfig } from '../shared/blobs/index.ts';
 import { isKernelError } from './kernels/kernel-errors.ts';
 import { retryDelayMs } from './retry-backoff.ts';
 import type { TenantPlan } from './tenant-plans.ts';
@@ -48,6 +48,10 @@ export interface KernelRunner {
     params: unknown,
     options: { signal?: AbortSignal; onProgress?: (progress: number) => void; obstacleMap?: Uint8Array },
   ): Promise<object>;
+  /** Labels a slab for the component-labels artefact in a thread (absent: on the caller's thread). */
+  labelSlab?: SlabLabeller;
+  /** Threads that label slabs at once. */
+  readonly threads?: number;
 }
 
 /** Why a running job is being stopped by its worker. */
@@ -88,8 +92,8 @@ interface Attempt {
 
 export interface JobRunnerContext {
   db: Db;
-  /** Where blob bytes live (BLOB_BACKEND). @defaultValue 'postgres' */
-  blobBackend?: Config['BLOB_BACKEND'];
+  /** Where blob bytes live (BLOB_BACKEND and its settings). @defaultValue PostgreSQL */
+  blobs?: BlobConfig;
   connection: RedisClient;
   prefix: string;
   workerId: string;
@@ -131,9 +135,14 @@ export class JobRunner {
   constructor(private readonly ctx: JobRunnerContext) {
     const maxBatch = ctx.writeBatchMax ?? 64;
     this.lattices = new JobLatticeLoader(ctx.db);
-    const blobs = createBlobStore(ctx.db, { BLOB_BACKEND: ctx.blobBackend ?? 'postgres' }, false);
+    const blobs = createBlobStore(ctx.db, ctx.blobs ?? { BLOB_BACKEND: 'postgres' }, false);
     this.maps = new ObstacleMapLoader(blobs);
-    this.artefacts = new JobArtefactWriter(ctx.db, blobs);
+    const { kernels } = ctx;
+    this.artefacts = new JobArtefactWriter(
+      ctx.db,
+      blobs,
+      kernels.labelSlab ? { labelSlab: (slab, signal) => kernels.labelSlab!(slab, signal), threads: kernels.threads ?? 1 } : undefined,
+    );
     this.starts = new GroupCommit({
       write: (jobs) => startAttempts(ctx.db, ctx.workerId, jobs),
       maxBatch,
@@ -269,9 +278,10 @@ export class JobRunner {
       jobRunTime.observe({ type: row.type, plan: held.plan.code }, (performance.now() - started) / 1000);
       const cells = computeCells(row.type, row.cells, row.params);
       kernelCells.inc({ type: row.type }, cells);
-      // The full results are written in the final state's transaction. Losing them loses no job:
+      // The full results are written in the final state's transaction (streamed labels just before
+      // it, in their own). Losing them loses no job:
       // the summary is the result; the failure is logged.
-      const artefacts = await this.artefacts.prepare(row, spec, obstacleMap, result).catch((err: unknown) => {
+      const artefacts = await this.artefacts.prepare(row, spec, obstacleMap, result, attempt.abort.signal).catch((err: unknown) => {
         ctx.logger.warn({ err, jobId: row.id, tenantId: row.tenant_id }, 'job artefacts not stored');
         return undefined;
       });

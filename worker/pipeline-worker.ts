@@ -134,7 +134,7 @@ export class PipelineWorker implements Service {
       dispatcher: this.options.dispatcher,
       usage,
       writeBatchMax: config.WORKER_WRITE_BATCH_MAX,
-      blobBackend: config.BLOB_BACKEND,
+      blobs: config,
     });
     const drr = new DeficitRoundRobin<Fetched>({
       dueTenants: () => dueTenants(connection, prefix),

@@ -35,13 +35,13 @@ export function checkedJobReservation(type: KernelType, lattice: CheckedLattice,
 }
 
 function reservation(type: KernelType, shape: readonly number[], spec: LatticeSpec, params: Record<string, unknown>, threads: number): number {
-  const obstacles = spec.obstacles as { blocked?: unknown[] } | undefined;
+  const obstacles = spec.obstacles as { blocked?: unknown[]; map?: unknown } | undefined;
   const sources = (params['sources'] as unknown[] | undefined)?.length ?? 0;
   const initial = (params['initial'] as unknown[] | undefined)?.length ?? 0;
   const pairs = type === 'shortest_path' ? ((params['pairs'] as unknown[] | undefined)?.length ?? 0) : 0;
   const connectivity = params['connectivity'] === 'full' ? 'full' : 'axis';
   const mixedBoundary = Array.isArray(spec.boundary) && new Set(spec.boundary).size > 1;
-  return jobMemoryBytes({ type, shape, explicitBlocked: obstacles?.blocked?.length ?? 0, sources: sources + initial, pairs, connectivity, mixedBoundary, weighted: params['costs'] !== undefined }, threads);
+  return jobMemoryBytes({ type, shape, explicitBlocked: obstacles?.blocked?.length ?? 0, sources: sources + initial, pairs, connectivity, mixedBoundary, weighted: params['costs'] !== undefined, map: obstacles?.map !== undefined }, threads);
 }
 
 /** Refuses (422 `job_too_large`) a job whose reservation exceeds `MAX_JOB_MEMORY_BYTES`. */

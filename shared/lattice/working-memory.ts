@@ -4,6 +4,7 @@
  * it fetches it. See docs/architecture.md › Worker memory.
  */
 import { MAX_FIELD_VALUES, MAX_PERCOLATION_POINTS, MAX_RETURNED_PATH_CELLS } from './limits.ts';
+import { componentLabelBytes } from './label-slabs.ts';
 import { labellingWasmFits, runLabellingLayout } from './run-labelling-layout.ts';
 import type { Connectivity, KernelType } from './types.ts';
 
@@ -23,6 +24,8 @@ export interface JobMemoryInput {
   mixedBoundary?: boolean;
   /** distance_field on a cost map: held as a minimum-cost path is. */
   weighted?: boolean;
+  /** Whether the obstacles are an uploaded map (its bits, one per cell, are held while the job runs). */
+  map?: boolean;
 }
 
 /** Fewest rows of axis 0 per slab when the pool splits a run (its `minRowsPerSlab` default). */
@@ -138,7 +141,8 @@ export function jobMemoryBytes(job: JobMemoryInput, threads: number): number {
       // Each slab thread labels in its own WebAssembly memory when the layout fits (2 or more
       // axes); otherwise its JavaScript arrays are sized by a row, as the faces' tables are.
       const wasm = labellingWasmFits(shape) ? slabs * runLabellingLayout(shape).memoryBytes : 0;
-      kernel = bits(1) + faces + queues + slabs * rowTable + wasm;
+      // The label artefact is streamed after the count, in slabs of its own (label-slabs.ts).
+      kernel = bits(1) + faces + queues + slabs * rowTable + wasm + componentLabelBytes(shape, threads);
       break;
     }
     case 'diffusion': {
@@ -166,5 +170,7 @@ export function jobMemoryBytes(job: JobMemoryInput, threads: number): number {
   }
   // The spec's explicit list as parsed JSON, and the sorted index list it resolves into.
   const explicit = job.explicitBlocked * (coordinateBytes(d) + 8);
-  return Math.ceil(JOB_BASE_BYTES + control + kernel + explicit);
+  // An uploaded map's bits, read whole into shared memory the slab threads read in place.
+  const map = job.map ? Math.ceil(cells / 8) : 0;
+  return Math.ceil(JOB_BASE_BYTES + control + kernel + explicit + map);
 }

@@ -30,6 +30,18 @@ describe('configuration', () => {
     expect(() => parseConfig({ NODE_ENV: 'production' })).toThrow('Invalid setting JWT_PRIVATE_KEY_FILE');
   });
 
+  it('takes the S3 blob backend only with a bucket, and both of its keys or neither', () => {
+    expect(() => parseConfig({ BLOB_BACKEND: 's3' })).toThrow('Invalid setting S3_BUCKET: is required when BLOB_BACKEND is s3');
+    expect(() => parseConfig({ BLOB_BACKEND: 'disk' })).toThrow('Invalid setting BLOB_BACKEND');
+    expect(() => parseConfig({ BLOB_BACKEND: 's3', S3_BUCKET: 'No_Such' })).toThrow('Invalid setting S3_BUCKET: must be an S3 bucket name');
+    expect(() => parseConfig({ BLOB_BACKEND: 's3', S3_BUCKET: 'blobs', S3_ENDPOINT: 'ftp://x' })).toThrow('Invalid setting S3_ENDPOINT');
+    expect(() => parseConfig({ BLOB_BACKEND: 's3', S3_BUCKET: 'blobs', S3_PART_BYTES: String(2 ** 20) })).toThrow('Invalid setting S3_PART_BYTES: must be at least 5242880');
+    expect(() => parseConfig({ BLOB_BACKEND: 's3', S3_BUCKET: 'blobs', S3_ACCESS_KEY_ID: 'AKIA' })).toThrow('Invalid setting S3_SECRET_ACCESS_KEY: is required with the other S3 key');
+    expect(() => parseConfig({ BLOB_BACKEND: 's3', S3_BUCKET: 'blobs', S3_PREFIX: 'no-slash' })).toThrow('Invalid setting S3_PREFIX');
+    const config = parseConfig({ BLOB_BACKEND: 's3', S3_BUCKET: 'blobs', S3_ENDPOINT: 'http://127.0.0.1:9000', S3_PREFIX: 'catalytic/' });
+    expect(config).toMatchObject({ BLOB_BACKEND: 's3', S3_BUCKET: 'blobs', S3_REGION: 'us-east-1', S3_FORCE_PATH_STYLE: false, S3_PART_BYTES: 8 * 2 ** 20 });
+  });
+
   it('refuses weak operator credentials in production, and only there', () => {
     const production = { NODE_ENV: 'production', JWT_PRIVATE_KEY: 'a pem', SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'), ADMIN_USER: 'operator' };
     for (const weak of ['change-me-operator', 'CHANGE-ME', 'operator', 'password123', 'operator2024!', 'operator-operator-operator']) {

@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobReservation } from '../../shared/jobs/job-memory.ts';
+import { componentLabelBytes } from '../../shared/lattice/label-slabs.ts';
 import type { KernelType, LatticeSpec } from '../../shared/lattice/types.ts';
 import { KernelPool } from '../../worker/kernels/kernel-pool.ts';
 
@@ -93,5 +94,19 @@ describe('memory reservation', () => {
     // A path on a maze may visit every cell: the reservation grows with the cells, to the result's cap.
     const long = jobReservation('shortest_path', { shape: [4000, 4000], boundary: 'open' } as LatticeSpec, params, 1);
     expect(long).toBeGreaterThan(1_000_000 * 8);
+  });
+
+  it("counts an uploaded map's bits, and the label buffers of a components job", () => {
+    const plain = { shape: [8000, 8000], boundary: 'open' } as LatticeSpec;
+    const mapped = { ...plain, obstacles: { map: '00000000-0000-0000-0000-000000000000' } } as LatticeSpec;
+    for (const type of ['shortest_path', 'components', 'diffusion'] as const) {
+      const params = type === 'shortest_path' ? { start: [0, 0], end: [7999, 7999] } : type === 'diffusion' ? { steps: 1, alpha: 0.1 } : {};
+      expect(jobReservation(type, mapped, params, 2) - jobReservation(type, plain, params, 2)).toBe(8000 * 8000 / 8);
+    }
+    // Two threads' slabs and the one being written: three pairs of uint32 buffers of 2^20 cells (24 MiB), and more.
+    expect(jobReservation('components', plain, {}, 2) - componentLabelBytes(plain.shape as number[], 2)).toBeGreaterThan(0);
+    expect(componentLabelBytes([8000, 8000], 2)).toBeGreaterThanOrEqual(3 * 8 * 2 ** 20);
+    // Slabs and faces, not a label per cell: 10^8 cells reserve under 150 MiB, not the 400 MB of their labels.
+    expect(jobReservation('components', { shape: [10_000, 10_000], boundary: 'open' } as LatticeSpec, {}, 2)).toBeLessThan(150 * 2 ** 20);
   });
 });

@@ -222,6 +222,30 @@ export class KernelPool {
     };
   }
 
+  /**
+   * Labels rows `[rowFrom, rowTo)` of `lattice` in a kernel thread into the caller's shared
+   * buffers (slab-labels.ts), for the streamed component labels; resolves with the number of
+   * local labels. A slab is a task of its own, so the caller's event loop stays free.
+   *
+   * @throws KernelError (`cancelled`, `pool_closed`, `kernel_failed`)
+   */
+  async labelSlab(slab: { lattice: Lattice; rowFrom: number; rowTo: number; labels: SharedArrayBuffer; sizes: SharedArrayBuffer }, signal?: AbortSignal): Promise<number> {
+    const control = JobControl.create(1);
+    const onAbort = (): void => control.cancel();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) control.cancel();
+    const abort = signal ?? new AbortController().signal;
+    const done = this.runTasks(1, () => [{ kind: 'label_slab', control: control.buffers, ...slab }], control, { signal: abort, inline: false });
+    const entry = { control, done };
+    this.active.add(entry);
+    try {
+      return (await done).value as number;
+    } finally {
+      this.active.delete(entry);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
   /** Whether a run is small enough to compute on the caller's thread. */
   private runsInline(lattice: Lattice, params: ResolvedParams, requested: number | 'auto'): boolean {
     const limit = this.options.inlineMaxCells;

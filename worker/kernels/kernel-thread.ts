@@ -17,6 +17,7 @@ import { minCostPath } from './min-cost-path.ts';
 import { pathPairs } from './path-pairs.ts';
 import { pathResult } from './path-result.ts';
 import { percolation } from './percolation.ts';
+import { labelSlab } from './slab-labels.ts';
 import type { KernelTask, TaskEnvelope } from './task.ts';
 
 export default function runKernelTask(task: KernelTask): TaskEnvelope {
@@ -25,6 +26,10 @@ export default function runKernelTask(task: KernelTask): TaskEnvelope {
   const started = performance.now();
   try {
     switch (task.kind) {
+      case 'label_slab': {
+        const count = labelSlab(task.lattice, task.rowFrom, task.rowTo, new Uint32Array(task.labels), new Uint32Array(task.sizes), () => control.checkpoint());
+        return done(count, task.lattice.strides[0]!, 0, started);
+      }
       case 'dive': {
         // A dive that found nothing answers null: the bidirectional search takes over.
         const outcome = lowerBoundDive(task, control);

@@ -143,7 +143,21 @@ export interface PingTask {
 }
 
 /** Anything a kernel thread runs. */
+/** Labels one slab of rows for the component-labels artefact, into shared buffers the caller reuses. */
+export interface LabelSlabTask {
+  kind: 'label_slab';
+  control: JobControlBuffers;
+  lattice: Lattice;
+  rowFrom: number;
+  rowTo: number;
+  /** Uint32 per slab cell: the local labels. */
+  labels: SharedArrayBuffer;
+  /** Uint32 per slab cell at most: each local label's size. */
+  sizes: SharedArrayBuffer;
+}
+
 export type KernelTask =
+  | LabelSlabTask
   | DiveTask
   | BfsTask
   | FlatBfsTask
