@@ -93,7 +93,7 @@ async function main(): Promise<void> {
     const submitted = await fetch(`${api.url}/api/jobs`, {
       method: 'POST',
       headers,
-      body: JSON.stringify({ type: 'components', lattice: { shape: [SIDE, SIDE], boundary: 'open', obstacles: { density: DENSITY, seed: 1 } }, params: {} }),
+      body: JSON.stringify({ type: 'components', lattice: { shape: [SIDE, SIDE], boundary: 'open', obstacles: { density: DENSITY, seed: 1 } }, params: {}, artefacts: ['labels'] }),
     });
     const job = (await submitted.json()) as { id: string; status: string };
     if (submitted.status !== 202) throw new Error(`submit answered ${submitted.status}: ${JSON.stringify(job)}`);

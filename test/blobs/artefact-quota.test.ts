@@ -27,7 +27,7 @@ afterAll(async () => {
 describe('artefacts and the storage quota', () => {
   it('labels past the storage quota: the job keeps its summary, and no byte of the labels stays stored', async () => {
     const tenant = await createTestTenant(env.db, { plan: 'starter' });
-    const job = await waitForJob(api, tenant.headers, (await submit(api, tenant.headers, { type: 'components', lattice: { shape: [1024, 1024], obstacles: { density: 0.3, seed: 5 } } })).id);
+    const job = await waitForJob(api, tenant.headers, (await submit(api, tenant.headers, { type: 'components', lattice: { shape: [1024, 1024], obstacles: { density: 0.3, seed: 5 } }, artefacts: ['labels'] })).id);
     expect(job.status).toBe('completed');
     expect(job.result!['count']).toBeGreaterThan(0);
     const listed = await json<{ data: unknown[] }>(await api.request(`/api/jobs/${job.id}/artefacts`, { headers: tenant.headers }));

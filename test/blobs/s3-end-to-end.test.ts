@@ -73,7 +73,7 @@ describe('S3 blob backend, end to end', () => {
     const lattice = await json<{ id: string; spec: { obstacles: { map: string } } }>(uploaded);
     const mapId = lattice.spec.obstacles.map;
 
-    const job = await waitForJob(api, tenant.headers, (await submit(api, tenant.headers, { type: 'components', lattice_id: lattice.id })).id);
+    const job = await waitForJob(api, tenant.headers, (await submit(api, tenant.headers, { type: 'components', lattice_id: lattice.id, artefacts: ['labels'] })).id);
     expect(job.status).toBe('completed');
     const listed = await json<{ data: Array<{ name: string; size: number; links: { raw: string } }> }>(await api.request(`/api/jobs/${job.id}/artefacts`, { headers: tenant.headers }));
     const labels = listed.data.find((a) => a.name === 'labels')!;
