@@ -1,7 +1,8 @@
 /**
  * A completed job's full results, stored as artefacts (docs/architecture.md › Blobs): components →
  * `labels` (uint32 per cell, 0 = blocked) and `component_sizes`; shortest_path → `path` (uint32
- * coordinates, one row per cell). Each is a blob of raw little-endian bytes with its dtype and
+ * coordinates, one row per cell); diffusion → `field` (float32 per cell, written from the kernel's
+ * per-slab copies a MiB at a time, never joined into one buffer). Each is a blob of raw little-endian bytes with its dtype and
  * shape, written with its `job_artefacts` row in one transaction, within the plan's storage. A plan
  * that stores no artefacts (`stores_artefacts` false) gets none.
  */
@@ -27,13 +28,32 @@ export const RAW_ARRAY_MEDIA_TYPE = 'application/x-catalytic-array';
 interface Artefact {
   name: string;
   meta: ArrayMeta;
-  data: ArrayBufferView;
+  /** The array's bytes: one view, or consecutive pieces of it (a field's slabs). */
+  data: ArrayBufferView | readonly ArrayBufferView[];
 }
 
-/** A typed array's bytes in 1 MiB views (no copies). */
-async function* bytesOf(data: ArrayBufferView): AsyncIterable<Uint8Array> {
+/** Arrays a kernel run handed over beside its JSON result. */
+export interface KernelArrays {
+  /** diffusion: the final field, one float32 view per slab, in row order. */
+  field?: readonly Float32Array[];
+}
+
+/** Job types whose results have artefacts (the others' results say nothing of them). */
+const WITH_ARTEFACTS = new Set(['components', 'shortest_path', 'diffusion']);
+
+/** Typed arrays' bytes in 1 MiB views (no copies). */
+async function* bytesOf(data: ArrayBufferView | readonly ArrayBufferView[]): AsyncIterable<Uint8Array> {
   const step = 2 ** 20;
-  for (let at = 0; at < data.byteLength; at += step) yield new Uint8Array(data.buffer, data.byteOffset + at, Math.min(step, data.byteLength - at));
+  for (const piece of Array.isArray(data) ? (data as readonly ArrayBufferView[]) : [data as ArrayBufferView]) {
+    for (let at = 0; at < piece.byteLength; at += step) yield new Uint8Array(piece.buffer, piece.byteOffset + at, Math.min(step, piece.byteLength - at));
+  }
+}
+
+/** What a result says of its artefacts (`result.artefacts`). */
+export function resultArtefacts(jobId: string, names: readonly string[]): Record<string, unknown> {
+  const list = `/api/jobs/${jobId}/artefacts`;
+  const links = Object.fromEntries(names.map((name) => [name, `${list}/${name}?format=npy`]));
+  return { stored: true, list, links, picture: `/api/jobs/${jobId}/picture` };
 }
 
 export class JobArtefactWriter {
@@ -45,22 +65,37 @@ export class JobArtefactWriter {
     if (endianness() !== 'LE') throw new Error('artefacts are written from little-endian memory');
   }
 
-  /** The artefacts of a completed job; none when its plan stores none. Returns their names. */
-  async write(row: Pick<JobRow, 'id' | 'tenant_id' | 'type'>, spec: LatticeSpec, map: Uint8Array | undefined, result: Record<string, unknown>): Promise<string[]> {
+  /** Whether the tenant's plan keeps artefacts (so a kernel run should hand its arrays over). */
+  async storesArtefacts(tenantId: string): Promise<boolean> {
+    return (await getTenantPlan(this.db, tenantId)).stores_artefacts;
+  }
+
+  /**
+   * The artefacts of a completed job; none when its plan stores none. Returns what the result
+   * says of them (undefined for job types without artefacts, or when nothing was stored).
+   */
+  async write(
+    row: Pick<JobRow, 'id' | 'tenant_id' | 'type'>,
+    spec: LatticeSpec,
+    map: Uint8Array | undefined,
+    result: Record<string, unknown>,
+    arrays: KernelArrays = {},
+  ): Promise<Record<string, unknown> | undefined> {
+    if (!WITH_ARTEFACTS.has(row.type)) return undefined;
     const plan = await getTenantPlan(this.db, row.tenant_id);
-    if (!plan.stores_artefacts) return [];
-    const artefacts = this.artefactsOf(row.type, spec, map, result);
-    if (artefacts.length === 0) return [];
+    if (!plan.stores_artefacts) return { stored: false, note: `The ${plan.name} plan stores no artefacts: this result is its summary only` };
+    const artefacts = this.artefactsOf(row.type, spec, map, result, arrays);
+    if (artefacts.length === 0) return undefined;
     await this.db.transaction(async (trx) => {
       for (const artefact of artefacts) {
         const blob = await this.blobs.put(trx, row.tenant_id, plan, { kind: 'artefact', mediaType: RAW_ARRAY_MEDIA_TYPE, meta: { ...artefact.meta } }, bytesOf(artefact.data));
         await trx('job_artefacts').insert({ job_id: row.id, name: artefact.name, tenant_id: row.tenant_id, blob_id: blob.id });
       }
     });
-    return artefacts.map((a) => a.name);
+    return resultArtefacts(row.id, artefacts.map((a) => a.name));
   }
 
-  private artefactsOf(type: string, spec: LatticeSpec, map: Uint8Array | undefined, result: Record<string, unknown>): Artefact[] {
+  private artefactsOf(type: string, spec: LatticeSpec, map: Uint8Array | undefined, result: Record<string, unknown>, arrays: KernelArrays): Artefact[] {
     if (type === 'components') {
       const lattice = resolveLattice(spec, map);
       if (lattice.cells > MAX_LABELLED_CELLS) return [];
@@ -76,6 +111,10 @@ export class JobArtefactWriter {
       const data = new Uint32Array(path.length * d);
       path.forEach((cell, k) => data.set(cell, k * d));
       return [{ name: 'path', meta: { dtype: '<u4', shape: [path.length, d] }, data }];
+    }
+    if (type === 'diffusion' && arrays.field) {
+      const { shape } = resolveLattice(spec, map);
+      return [{ name: 'field', meta: { dtype: '<f4', shape: [...shape] }, data: arrays.field }];
     }
     return [];
   }

@@ -31,7 +31,7 @@ import type { DeliveryDispatcher } from '../shared/webhooks/job-events.ts';
 import { GroupCommit } from './group-commit.ts';
 import { JobLatticeLoader } from './job-lattice.ts';
 import { ObstacleMapLoader } from './obstacle-maps.ts';
-import { JobArtefactWriter } from './job-artefacts.ts';
+import { JobArtefactWriter, type KernelArrays } from './job-artefacts.ts';
 import type { LatticeSpec } from '../shared/lattice/types.ts';
 import { createBlobStore } from '../shared/blobs/index.ts';
 import type { Config } from '../shared/config.ts';
@@ -46,7 +46,13 @@ export interface KernelRunner {
     type: KernelType,
     spec: unknown,
     params: unknown,
-    options: { signal?: AbortSignal; onProgress?: (progress: number) => void; obstacleMap?: Uint8Array },
+    options: {
+      signal?: AbortSignal;
+      onProgress?: (progress: number) => void;
+      obstacleMap?: Uint8Array;
+      /** diffusion: hands over the whole final field (per slab) when asked for (KernelRunOptions.onField). */
+      onField?: (slabs: readonly Float32Array[]) => void;
+    },
   ): Promise<object>;
 }
 
@@ -244,13 +250,17 @@ export class JobRunner {
       let result: Record<string, unknown>;
       let spec: LatticeSpec;
       let obstacleMap: Uint8Array | undefined;
+      const arrays: KernelArrays = {};
       try {
         spec = await this.lattices.specOf(row);
         obstacleMap = await this.maps.bitsOf(row.tenant_id, spec);
+        // The whole field costs 4 bytes a cell more: asked for only when the plan keeps it.
+        const keepField = row.type === 'diffusion' && (await this.artefacts.storesArtefacts(row.tenant_id));
         result = (await ctx.kernels.run(row.type, spec, row.params, {
           signal: attempt.abort.signal,
           onProgress: this.progressReporter(row),
           obstacleMap,
+          ...(keepField ? { onField: (slabs: readonly Float32Array[]) => (arrays.field = slabs) } : {}),
         })) as Record<string, unknown>;
       } catch (err) {
         kernelDone();
@@ -263,9 +273,13 @@ export class JobRunner {
       kernelCells.inc({ type: row.type }, cells);
       // The full results go before the final state, so a completed job's artefacts are there to list.
       // Losing them loses no job: the summary is the result; the failure is logged.
-      await this.artefacts.write(row, spec, obstacleMap, result).catch((err: unknown) => {
+      const stored = await this.artefacts.write(row, spec, obstacleMap, result, arrays).catch((err: unknown) => {
         ctx.logger.warn({ err, jobId: row.id, tenantId: row.tenant_id }, 'job artefacts not stored');
+        return undefined;
       });
+      // The result keeps its summary and says where the full arrays are (or that none were kept).
+      if (stored) result = { ...result, artefacts: stored };
+      delete arrays.field;
       const done = await this.finish(attempt, { status: 'completed', result, requireNoCancel: true });
       if (done) ctx.usage.add(row.tenant_id, cells);
       // A cancel that came while the kernel was finishing wins: no result is kept.
