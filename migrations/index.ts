@@ -22,6 +22,7 @@ import * as batches from './0016_batches.ts';
 import * as jobLabels from './0017_job_labels.ts';
 import * as accountTokens from './0018_account_tokens.ts';
 import * as team from './0019_team.ts';
+import * as pictureLimits from './0020_picture_limits.ts';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -48,4 +49,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0017_job_labels', jobLabels],
   ['0018_account_tokens', accountTokens],
   ['0019_team', team],
+  ['0020_picture_limits', pictureLimits],
 ];

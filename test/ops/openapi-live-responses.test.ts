@@ -360,6 +360,9 @@ describe('live answers match the OpenAPI document', () => {
     const whole = await expectStatus(200, 'GET', artefact!.links.raw);
     await expectStatus(206, 'GET', artefact!.links.npy, { headers: { range: 'bytes=0-5' } });
     await expectStatus(304, 'GET', artefact!.links.raw, { headers: { 'if-none-match': whole.headers.get('etag')! } });
+    const picture = await expectStatus(200, 'GET', `/api/jobs/${job}/picture`);
+    expect(picture.headers.get('content-type')).toBe('image/png');
+    await expectStatus(400, 'GET', `/api/jobs/${job}/picture?slice=5:0`);
     noNewMismatches();
   });
 
