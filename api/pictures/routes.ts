@@ -74,7 +74,12 @@ export function pictureRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
     params: PictureParams,
     query: PictureQuery,
     responses: {
-      200: { description: 'The picture, streamed', contentType: 'image/png', schema: z.string().openapi({ format: 'binary' }) },
+      200: {
+        description: 'The picture, streamed; a heat map says its scale in tEXt chunks Scale-Min and Scale-Max too',
+        contentType: 'image/png',
+        schema: z.string().openapi({ format: 'binary' }),
+        headers: { 'Content-Disposition': { description: 'inline; filename="<job id>[-<slice>].png"', schema: { type: 'string' }, required: true } },
+      },
     },
     async handler(ctx, { params, query, principal }) {
       const tenantId = principal.tenantId;
