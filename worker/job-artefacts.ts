@@ -72,7 +72,7 @@ export class JobArtefactWriter {
 
   /**
    * The artefacts of a completed job; none when its plan stores none. Returns what the result
-   * says of them (undefined for job types without artefacts, or when nothing was stored).
+   * says of them (undefined for job types without artefacts).
    */
   async write(
     row: Pick<JobRow, 'id' | 'tenant_id' | 'type'>,
@@ -85,7 +85,8 @@ export class JobArtefactWriter {
     const plan = await getTenantPlan(this.db, row.tenant_id);
     if (!plan.stores_artefacts) return { stored: false, note: `The ${plan.name} plan stores no artefacts: this result is its summary only` };
     const artefacts = this.artefactsOf(row.type, spec, map, result, arrays);
-    if (artefacts.length === 0) return undefined;
+    // Nothing to keep (no path, a lattice too large to label): the list is empty, the picture stays.
+    if (artefacts.length === 0) return resultArtefacts(row.id, []);
     await this.db.transaction(async (trx) => {
       for (const artefact of artefacts) {
         const blob = await this.blobs.put(trx, row.tenant_id, plan, { kind: 'artefact', mediaType: RAW_ARRAY_MEDIA_TYPE, meta: { ...artefact.meta } }, bytesOf(artefact.data));
