@@ -2,7 +2,8 @@
  * Diffusion's whole field as an artefact, and pictures: the field downloaded raw equals the
  * reference diffusion and the result links to it (a free plan's result says it is the summary
  * only); PNGs of components (every pixel the colour of its cell's label), diffusion (every pixel
- * the heat colour of its cell, the scale under it) and a path on a 3-D slice, decoded by a decoder
+ * the heat colour of its cell, the scale under it), a path on a 3-D slice and on an uploaded map
+ * (its obstacles read from the map's bits), decoded by a decoder
  * of the tests' own; bad slices, a 3-D lattice without one, a picture past the plan and a job
  * without a picture get clear 4xx; the CLI and the SDK stream the same PNG; Chromium opens a
  * picture through the API and its screenshot shows the path's colour on every cell of the path.
@@ -25,6 +26,7 @@ import { useTestEnvironment } from '../support/context.ts';
 import { decodePng, type DecodedPng, pixelAt } from '../support/png-decode.ts';
 import type { CatalyticProcess } from '../support/processes.ts';
 import { createTestTenant, type TestTenant } from '../support/tenants.ts';
+import { packBits } from './map-files.ts';
 
 const env = useTestEnvironment();
 const api = useTestApi(env);
@@ -157,6 +159,25 @@ describe('diffusion field and pictures', () => {
         }
       }
     }
+    // On an uploaded map the obstacles come from the map's bits, read from its blob.
+    const mapCells = Uint8Array.from({ length: 13 * 19 }, (_, i) => (i % 7 === 3 || i % 11 === 5 ? 1 : 0));
+    mapCells[0] = 0;
+    mapCells[mapCells.length - 1] = 0;
+    const uploaded = await fetch(`${api.url}/api/lattices/upload?shape=13,19`, {
+      method: 'POST',
+      headers: { ...tenant.headers, 'content-type': 'application/octet-stream' },
+      body: packBits(mapCells),
+    });
+    expect(uploaded.status).toBe(201);
+    const mapLattice = await json<{ id: string }>(uploaded);
+    const onMap = await run({ type: 'shortest_path', lattice_id: mapLattice.id, params: { start: [0, 0], end: [12, 18] } });
+    const mapPath = new Set(((onMap.result['path'] as number[][] | undefined) ?? []).map(([y, x]) => y! * 19 + x!));
+    const mapPicture = await picture(onMap.id, '?scale=1');
+    for (let i = 0; i < mapCells.length; i++) {
+      const want = mapPath.has(i) ? PATH : mapCells[i] ? BLOCKED : OPEN;
+      expect(pixelAt(mapPicture, i % 19, Math.floor(i / 19)), `map cell ${i}`).toEqual([...want]);
+    }
+
     // Another axis: rows along axis 0, columns along axis 2.
     const side = await picture(path.id, '?slice=1:0&scale=1');
     expect([side.width, side.height]).toEqual([24, 6]);
