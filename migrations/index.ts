@@ -22,7 +22,8 @@ import * as batches from './0016_batches.ts';
 import * as jobLabels from './0017_job_labels.ts';
 import * as accountTokens from './0018_account_tokens.ts';
 import * as team from './0019_team.ts';
-import * as pictureLimits from './0020_picture_limits.ts';
+import * as webhookTenantLeases from './0020_webhook_tenant_leases.ts';
+import * as pictureLimits from './0021_picture_limits.ts';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -49,5 +50,6 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0017_job_labels', jobLabels],
   ['0018_account_tokens', accountTokens],
   ['0019_team', team],
-  ['0020_picture_limits', pictureLimits],
+  ['0020_webhook_tenant_leases', webhookTenantLeases],
+  ['0021_picture_limits', pictureLimits],
 ];

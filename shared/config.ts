@@ -132,6 +132,9 @@ export const configSchema = z.object({
   WEBHOOK_RETRY_POLL_MS: int(50).default(5 * SECOND),
   WEBHOOK_DISABLE_AFTER_MS: int(SECOND).default(3 * DAY),
   WEBHOOK_SENDER_CONCURRENCY: int(1, 1000).default(8),
+  // Attempts of one tenant in flight at once across every sender (first attempts and retries):
+  // its other due deliveries wait, so a tenant whose endpoints hang cannot take every slot.
+  WEBHOOK_ATTEMPTS_PER_TENANT: int(1, 1000).default(4),
   // Test events and redeliveries, attempted during the API request: how long each may take (DNS
   // and HTTP), and how many of one tenant may be in flight in one API process (more get 429).
   WEBHOOK_TEST_TIMEOUT_MS: int(100, MINUTE).default(5 * SECOND),

@@ -88,6 +88,10 @@ export class JobArtefactWriter {
     // Nothing to keep (no path, a lattice too large to label): the list is empty, the picture stays.
     if (artefacts.length === 0) return resultArtefacts(row.id, []);
     await this.db.transaction(async (trx) => {
+      // No WAL flush of its own: the job's final state, written after this and committed
+      // synchronously, flushes it too (a tiny job's run_ms was mostly this flush). A crash
+      // before that flush loses the artefacts with a job that never completed, which runs again.
+      await trx.raw(`select set_config('synchronous_commit', 'off', true)`);
       for (const artefact of artefacts) {
         const blob = await this.blobs.put(trx, row.tenant_id, plan, { kind: 'artefact', mediaType: RAW_ARRAY_MEDIA_TYPE, meta: { ...artefact.meta } }, bytesOf(artefact.data));
         await trx('job_artefacts').insert({ job_id: row.id, name: artefact.name, tenant_id: row.tenant_id, blob_id: blob.id });

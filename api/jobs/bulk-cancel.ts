@@ -6,10 +6,9 @@
  * never holds a transaction over millions of rows; `more` tells the caller to call again.
  */
 import type { Knex } from 'knex';
-import { jobBody } from '../../shared/jobs/job-body.ts';
 import { takeBatchDeliveries } from '../../shared/jobs/transitions.ts';
 import type { JobRow } from '../../shared/jobs/types.ts';
-import { insertJobEventDeliveries, type JobEvent, jobEventType, subscribedWebhookIds } from '../../shared/webhooks/job-events.ts';
+import { insertJobEventDeliveries, type JobEvent, jobEventBody, jobEventType, subscribedWebhookIds } from '../../shared/webhooks/job-events.ts';
 
 /** Most jobs one bulk cancel changes. */
 export const BULK_CANCEL_MAX = 10_000;
@@ -78,7 +77,7 @@ export async function cancelJobsWhere(trx: Knex.Transaction, tenantId: string, f
   }
   const events: JobEvent[] = rows
     .filter((row) => row.webhook_ids.length > 0)
-    .map(({ webhook_ids, ...row }) => ({ tenantId, type: jobEventType('cancelled'), job: { ...jobBody(row) }, webhookIds: webhook_ids }));
+    .map(({ webhook_ids, ...row }) => ({ tenantId, type: jobEventType('cancelled'), job: jobEventBody(row, null), webhookIds: webhook_ids }));
   const deliveries = await insertJobEventDeliveries(trx, events);
   return {
     cancelled: rows.length,

@@ -4,17 +4,23 @@
  *
  * A held poll costs a socket, a timer and a listener on the job's Redis channel; it holds no
  * PostgreSQL connection (reads go through the job-state cache, which reads the database only
- * when the job's version moved). Each tenant may hold only so many at once per process, so no
- * tenant can take the API's sockets from the others: past the cap a poll is answered at once,
- * as if no wait had been asked for (a preference may be ignored, RFC 7240).
+ * when the job's version moved). Each tenant may hold only so many at once across all API
+ * processes (a lease each in Redis, held-poll-leases.ts), so no tenant can take the API's sockets
+ * from the others: past the cap a poll is answered at once, as if no wait had been asked for (a
+ * preference may be ignored, RFC 7240). While Redis does not answer, the cap holds per process.
  */
 import { isFinalStatus } from '../../shared/jobs/types.ts';
 import type { JobUpdateWatcher } from '../../shared/queues/job-updates.ts';
+import type { Logger } from '../../shared/logger.ts';
+import type { HeldPollLeases } from './held-poll-leases.ts';
 import type { JobState, JobStateCache } from './job-state-cache.ts';
 
 export interface HeldPollsOptions {
-  /** Polls one tenant may hold at once in this process. @defaultValue 64 */
+  /** Polls one tenant may hold at once (across processes with `leases`). @defaultValue 64 */
   maxPerTenant?: number;
+  /** The cap's leases in Redis; without them the cap is per process. */
+  leases?: HeldPollLeases;
+  logger?: Logger;
 }
 
 const DEFAULT_MAX_PER_TENANT = 64;
@@ -29,7 +35,7 @@ export class HeldPolls {
   constructor(
     private readonly states: JobStateCache,
     private readonly watcher: JobUpdateWatcher,
-    options: HeldPollsOptions = {},
+    private readonly options: HeldPollsOptions = {},
   ) {
     this.maxPerTenant = options.maxPerTenant ?? DEFAULT_MAX_PER_TENANT;
     if (!Number.isInteger(this.maxPerTenant) || this.maxPerTenant < 0) throw new Error('options.maxPerTenant must be a non-negative integer');
@@ -57,6 +63,11 @@ export class HeldPolls {
     const count = this.held(tenantId);
     if (count >= this.maxPerTenant) return { held: false, state: first };
     this.heldBy.set(tenantId, count + 1);
+    const lease = await this.lease(tenantId, waitMs);
+    if (lease === null) {
+      this.release(tenantId);
+      return { held: false, state: first };
+    }
     let wake: (() => void) | undefined;
     let signalled = false;
     const waker = (): void => {
@@ -66,9 +77,10 @@ export class HeldPolls {
     this.wakers.add(waker);
     aborted?.addEventListener('abort', waker, { once: true });
     const deadline = Date.now() + waitMs;
-    // Subscribed before the re-read below, so no change after that read goes unheard.
-    const unwatch = await this.watcher.watch(first.jobId, waker);
+    let unwatch: (() => void) | undefined;
     try {
+      // Subscribed before the re-read below, so no change after that read goes unheard.
+      unwatch = await this.watcher.watch(first.jobId, waker);
       for (;;) {
         signalled = false;
         const state = await this.states.read(tenantId, first.jobId);
@@ -86,12 +98,33 @@ export class HeldPolls {
         }
       }
     } finally {
-      unwatch();
+      unwatch?.();
       this.wakers.delete(waker);
       aborted?.removeEventListener('abort', waker);
-      const now = this.held(tenantId) - 1;
-      if (now > 0) this.heldBy.set(tenantId, now);
-      else this.heldBy.delete(tenantId);
+      this.release(tenantId, lease);
+    }
+  }
+
+  /**
+   * A lease of the tenant's global cap: its name, null at the cap, undefined when there are no
+   * leases or Redis did not answer (the process's own count is then the cap).
+   */
+  private async lease(tenantId: string, waitMs: number): Promise<string | null | undefined> {
+    if (!this.options.leases) return undefined;
+    try {
+      return (await this.options.leases.acquire(tenantId, this.maxPerTenant, waitMs)) ?? null;
+    } catch (err) {
+      this.options.logger?.warn({ err, tenantId }, 'held-poll lease not taken; capping held polls per process');
+      return undefined;
+    }
+  }
+
+  private release(tenantId: string, lease?: string): void {
+    const now = this.held(tenantId) - 1;
+    if (now > 0) this.heldBy.set(tenantId, now);
+    else this.heldBy.delete(tenantId);
+    if (lease && this.options.leases) {
+      this.options.leases.release(tenantId, lease).catch((err: unknown) => this.options.logger?.debug({ err, tenantId }, 'held-poll lease not released; it lapses'));
     }
   }
 

@@ -20,6 +20,7 @@ import { JobProducer } from '../../shared/queues/producer.ts';
 import type { Runtime } from '../../shared/runtime.ts';
 import { createWebhookDispatcher, type WebhookDispatcher } from '../../shared/webhooks/dispatcher.ts';
 import { type BulkCancel, type CancelFilter, cancelJobsWhere } from './bulk-cancel.ts';
+import { HeldPollLeases } from './held-poll-leases.ts';
 import { HeldPolls } from './held-polls.ts';
 import { JobStateCache } from './job-state-cache.ts';
 import { SubmitBatcher } from './submit-batcher.ts';
@@ -56,7 +57,11 @@ export class JobsService {
     this.producer = new JobProducer(redis, config.REDIS_PREFIX, logger);
     this.watcher = new JobUpdateWatcher(redis, config.REDIS_PREFIX, logger);
     this.states = new JobStateCache(runtime.db, redis, config.REDIS_PREFIX, logger);
-    this.heldPolls = new HeldPolls(this.states, this.watcher, { maxPerTenant: config.JOB_WAIT_MAX_PER_TENANT });
+    this.heldPolls = new HeldPolls(this.states, this.watcher, {
+      maxPerTenant: config.JOB_WAIT_MAX_PER_TENANT,
+      leases: new HeldPollLeases(redis, config.REDIS_PREFIX),
+      logger,
+    });
     this.dispatcher = createWebhookDispatcher(runtime);
     this.writer = new SubmissionWriter(runtime, this.producer);
     const writer = this.writer;

@@ -1,14 +1,12 @@
 /** Small helpers the job and lattice routes share: the job response and the key header. */
-import type { JobBody } from '../../shared/jobs/job-body.ts';
+import { type JobBody, jobLinks } from '../../shared/jobs/job-body.ts';
 import type { ResponseHeader } from '../openapi/response-headers.ts';
 import { validationError } from '../routing.ts';
 import type { ApiRouterContext } from '../state.ts';
 import { IdempotencyHeaders } from './schemas.ts';
 
-/** Where a job and its parts live. */
-export function jobLinks(id: string) {
-  return { self: `/api/jobs/${id}`, result: `/api/jobs/${id}/result`, events: `/api/jobs/${id}/events` };
-}
+export { jobLinks };
+
 
 /** A job as the API answers it: the public job body and its links. */
 export function jobResponse(body: JobBody) {

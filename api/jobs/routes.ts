@@ -13,15 +13,14 @@ import { boundObstacleList } from './obstacle-list-bound.ts';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import Router from '@koa/router';
 import { z } from 'zod';
-import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
-import { jobBody, jobSummary } from '../../shared/jobs/job-body.ts';
+import { jobBody, jobListItem } from '../../shared/jobs/job-body.ts';
 import { listJobs } from '../../shared/jobs/repository.ts';
 import { SECOND } from '../../shared/units.ts';
 import { listCursorParam } from '../../shared/list-cursor.ts';
 import { streamJobEvents } from './event-stream.ts';
 import { ifNoneMatchHits, requestedWait } from './conditional-read.ts';
-import { idempotencyKeyOf, jobLinks, jobResponse, markReplayed, REPLAY_HEADERS } from './responses.ts';
+import { idempotencyKeyOf, jobResponse, markReplayed, REPLAY_HEADERS } from './responses.ts';
 import { listPage } from '../list-page.ts';
 import {
   CancelJobsBody,
@@ -88,18 +87,16 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
     async handler(ctx, { query, principal }) {
       const { tenantId } = principal;
       const after = listCursorParam(query.cursor);
-      const page = await withTenant(db, tenantId, (trx) =>
-        listJobs(trx, tenantId, {
-          status: query.status,
-          type: query.type,
-          labels: query.label,
-          batchId: query.batch_id,
-          createdAfter: query.created_after,
-          after,
-          limit: query.limit,
-        }),
-      );
-      ctx.body = listPage(page.rows, page.next, (row) => ({ ...jobSummary(row, row.result_summary), links: jobLinks(row.id) }));
+      const page = await listJobs(db, tenantId, {
+        status: query.status,
+        type: query.type,
+        labels: query.label,
+        batchId: query.batch_id,
+        createdAfter: query.created_after,
+        after,
+        limit: query.limit,
+      });
+      ctx.body = listPage(page.rows, page.next, (row) => jobListItem(row, row.result_summary));
     },
   });
 

@@ -58,8 +58,9 @@ export class TeamService {
     await rateLimits.hit('invite:tenant', principal.tenantId, { points: config.INVITATIONS_PER_TENANT_PER_DAY, durationS: (24 * HOUR) / 1000 }, 'invitations_per_day', `A tenant may send ${config.INVITATIONS_PER_TENANT_PER_DAY} invitations a day`);
     const { token, hash } = newAccountToken('invitation');
     const { invitation, tenantName, inviterName } = await withTenant(db, principal.tenantId, async (trx) => {
-      // One invitation at a time: seats are counted under the tenant's row lock.
-      const tenant = await trx('tenants').where({ id: principal.tenantId }).forUpdate().first<{ name: string }>('name');
+      // One invitation at a time: seats are counted under the tenant's row lock (NO KEY, so the
+      // foreign-key checks of the tenant's job writes, in other tenants' group commits, never wait on it).
+      const tenant = await trx('tenants').where({ id: principal.tenantId }).forNoKeyUpdate().first<{ name: string }>('name');
       const members = await listMembers(trx, principal.tenantId);
       if (members.some((m) => normaliseEmail(m.email) === address)) throw new AppError('conflict', 'This address is already a member of the team');
       // A new invitation to the same address replaces the pending one.

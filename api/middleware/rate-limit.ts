@@ -1,5 +1,6 @@
 /**
- * Rate limits, counted in Redis with rate-limiter-flexible so every API replica shares them:
+ * Rate limits, counted in Redis so every API replica shares them (an authenticated request's two
+ * counters in one Lua call, the others with rate-limiter-flexible):
  * - per tenant: the plan's `requests_per_minute`, across all of the tenant's users and keys;
  * - per credential (user token or API key): a burst cap per second, so one runaway script cannot
  *   spend its whole tenant's minute at once;
@@ -13,6 +14,7 @@ import type { Principal } from '../../shared/auth/principal.ts';
 import { AppError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { RedisClient } from '../../shared/redis.ts';
+import { RedisScript } from '../../shared/queues/redis-script.ts';
 import type { PlanCache } from '../auth/plan-cache.ts';
 import type { ApiContext, ApiMiddleware } from '../state.ts';
 
@@ -41,6 +43,33 @@ export type LimitName =
   | 'password_resets_per_address'
   | 'invitations_per_day';
 
+/**
+ * The guard's two counters in one call (fixed windows, as rate-limiter-flexible keeps them).
+ * KEYS[1] the credential's counter, KEYS[2] the tenant's (absent: no per-minute limit). ARGV: the
+ * credential's points and window (ms), the tenant's window (ms). A request past the credential's
+ * cap is not counted in the tenant's minute. Returns {credential count, its ms left, tenant count,
+ * its ms left}, the tenant's as -1 when it was not counted.
+ */
+const GUARD = new RedisScript(
+  'rate-limit-guard',
+  `local function hit(key, window)
+  local n = redis.call('incr', key)
+  local left = redis.call('pttl', key)
+  if n == 1 or left < 0 then
+    redis.call('pexpire', key, window)
+    left = tonumber(window)
+  end
+  return n, left
+end
+local cn, cleft = hit(KEYS[1], ARGV[2])
+if cn > tonumber(ARGV[1]) or not KEYS[2] then return {cn, cleft, -1, -1} end
+local tn, tleft = hit(KEYS[2], ARGV[3])
+return {cn, cleft, tn, tleft}`,
+);
+
+/** The GUARD script's answer: credential count and ms left, tenant count and ms left. */
+type GuardCounts = [number, number, number, number];
+
 /** Sign-in or sign-up attempts of any outcome allowed per counted one (failed sign-in, sign-up made). */
 const ATTEMPTS_PER_COUNTED = 10;
 
@@ -63,6 +92,15 @@ export function waitPhrase(ms: number): string {
   const s = Math.max(1, Math.ceil(ms / 1000));
   if (s < 120) return `${s} second${s === 1 ? '' : 's'}`;
   return `${Math.ceil(s / 60)} minutes`;
+}
+
+/** The 429 of a request over `window`. */
+function refusal(window: Window, res: RateLimiterRes, limit: LimitName, detail: string): AppError {
+  const retryAfterS = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+  return new AppError('rate_limited', `${detail}; try again in ${waitPhrase(res.msBeforeNext)}`, {
+    headers: { ...headersFor(window, res), 'Retry-After': String(retryAfterS) },
+    extra: { limit, limit_value: window.points, window_s: window.durationS, retry_after_s: retryAfterS },
+  });
 }
 
 function setHeaders(ctx: ApiContext, headers: Record<string, string>): void {
@@ -103,11 +141,7 @@ export class RateLimits {
         this.options.logger.warn({ err: rejection, limit }, 'rate limit could not be checked');
         return {};
       }
-      const headers = headersFor(window, rejection);
-      throw new AppError('rate_limited', `${detail}; try again in ${waitPhrase(rejection.msBeforeNext)}`, {
-        headers: { ...headers, 'Retry-After': String(Math.max(1, Math.ceil(rejection.msBeforeNext / 1000))) },
-        extra: { limit, limit_value: window.points, window_s: window.durationS, retry_after_s: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)) },
-      });
+      throw refusal(window, rejection, limit, detail);
     }
   }
 
@@ -172,34 +206,62 @@ export class RateLimits {
 
   /**
    * Checks the tenant's per-minute plan limit and the credential's burst cap for an
-   * authenticated request (a `RequestGuard`). Both counters are sent at once, so they cost one
-   * round trip to Redis rather than two; a request the burst cap refuses gives its point back to
-   * the tenant's minute (the tenant's limit counts only requests that get past the burst cap).
+   * authenticated request (a `RequestGuard`): both counters in ONE Redis call (the GUARD script;
+   * the keys share the tenant's hash tag, so it runs on a Redis Cluster too). A request the burst
+   * cap refuses is not counted in the tenant's minute (the tenant's limit counts only requests
+   * that get past the burst cap). While Redis is not ready, each process counts in memory.
    */
   readonly guard = async (ctx: ApiContext, principal: Principal): Promise<void> => {
     const plan = await this.options.plans.get(principal.planCode);
     const credential = principal.apiKeyId ? `key:${principal.apiKeyId}` : `user:${principal.userId ?? 'none'}`;
-    const tenantWindow: Window = { points: plan.requests_per_minute, durationS: 60 };
+    const burstWindow: Window = { points: this.options.credentialPerSecond, durationS: 1 };
+    const tenantWindow: Window | undefined = plan.requests_per_minute < 0 ? undefined : { points: plan.requests_per_minute, durationS: 60 };
+    const burstDetail = `This credential may make at most ${this.options.credentialPerSecond} requests per second`;
+    const tenantDetail = `The ${plan.name} plan allows ${plan.requests_per_minute} requests per minute`;
+    const counted = await this.countGuard(principal.tenantId, credential, burstWindow, tenantWindow);
+    if (!counted) return this.guardInMemory(ctx, principal, credential, burstWindow, tenantWindow, burstDetail, tenantDetail);
+    const [burstCount, burstLeftMs, tenantCount, tenantLeftMs] = counted;
+    if (burstCount > burstWindow.points) {
+      throw refusal(burstWindow, new RateLimiterRes(0, burstLeftMs, burstCount), 'credential_requests_per_second', burstDetail);
+    }
+    if (!tenantWindow) return;
+    const res = new RateLimiterRes(Math.max(0, tenantWindow.points - tenantCount), tenantLeftMs, tenantCount);
+    if (tenantCount > tenantWindow.points) throw refusal(tenantWindow, res, 'requests_per_minute', tenantDetail);
+    setHeaders(ctx, headersFor(tenantWindow, res));
+  };
+
+  /** The GUARD script's answer, or undefined when Redis is not ready or did not answer. */
+  private async countGuard(tenantId: string, credential: string, burst: Window, tenant: Window | undefined): Promise<GuardCounts | undefined> {
+    const { redis, prefix, logger } = this.options;
+    if (redis.status !== 'ready') return undefined;
+    const tag = `${prefix}:rl:{${tenantId}}`;
+    const keys = [`${tag}:credential:${credential}`, ...(tenant ? [`${tag}:tenant`] : [])];
+    try {
+      const reply = (await GUARD.run(redis, keys, [burst.points, burst.durationS * 1000, (tenant?.durationS ?? 0) * 1000])) as number[];
+      const [burstCount, burstLeftMs, tenantCount, tenantLeftMs] = reply.map(Number) as GuardCounts;
+      return [burstCount, burstLeftMs, tenantCount, tenantLeftMs];
+    } catch (err) {
+      logger.warn({ err }, 'rate limits could not be counted in Redis; counting in memory');
+      return undefined;
+    }
+  }
+
+  /** The guard through rate-limiter-flexible, which counts in memory while Redis is away. */
+  private async guardInMemory(
+    ctx: ApiContext,
+    principal: Principal,
+    credential: string,
+    burstWindow: Window,
+    tenantWindow: Window | undefined,
+    burstDetail: string,
+    tenantDetail: string,
+  ): Promise<void> {
     const [burst, tenant] = await Promise.allSettled([
-      this.consume(
-        'credential',
-        credential,
-        { points: this.options.credentialPerSecond, durationS: 1 },
-        'credential_requests_per_second',
-        `This credential may make at most ${this.options.credentialPerSecond} requests per second`,
-      ),
-      plan.requests_per_minute < 0
-        ? Promise.resolve(undefined)
-        : this.consume(
-            'tenant',
-            principal.tenantId,
-            tenantWindow,
-            'requests_per_minute',
-            `The ${plan.name} plan allows ${plan.requests_per_minute} requests per minute`,
-          ),
+      this.consume('credential', credential, burstWindow, 'credential_requests_per_second', burstDetail),
+      tenantWindow ? this.consume('tenant', principal.tenantId, tenantWindow, 'requests_per_minute', tenantDetail) : Promise.resolve(undefined),
     ]);
     if (burst.status === 'rejected') {
-      if (tenant.status === 'fulfilled' && tenant.value !== undefined) {
+      if (tenantWindow && tenant.status === 'fulfilled' && tenant.value !== undefined) {
         this.limiter('tenant', tenantWindow)
           .reward(principal.tenantId, 1)
           .catch((err: unknown) => this.options.logger.debug({ err }, 'could not return a rate-limit point'));
@@ -208,5 +270,6 @@ export class RateLimits {
     }
     if (tenant.status === 'rejected') throw tenant.reason;
     if (tenant.value) setHeaders(ctx, tenant.value);
-  };
+  }
+
 }

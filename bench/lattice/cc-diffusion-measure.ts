@@ -2,18 +2,23 @@
  * Components and diffusion beside their grid-native peers (scipy.ndimage.label, a numpy
  * stencil), in-process through the kernel pool, on the same lattices in one run.
  *
- *   npx tsx bench/lattice/cc-diffusion-measure.ts [components|diffusion|all]
+ *   npx tsx bench/lattice/cc-diffusion-measure.ts [components|diffusion|all] [side]
+ *
+ * `side` replaces both cubes' sides (200 for components, 160 for diffusion): 216 or more gives
+ * the ≥ 10^7 cells on which 2 threads are to take ≤ 1/1.7 of one thread's time.
  *
  * Prints one JSON line per case: the engine's best run_ms, wall_ms and CPU ms (all threads) of 3
  * with 1 and 2 threads, its memory, the peer's best wall and CPU ms, and both answers.
  */
 import { execFileSync } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { KernelPool } from '../../worker/kernels/kernel-pool.ts';
 
 const PEERS = fileURLToPath(new URL('./cc_diffusion_peers.py', import.meta.url));
 const REPEATS = 3;
 const which = process.argv[2] ?? 'all';
+const sideArg = process.argv[3] === undefined ? undefined : Number(process.argv[3]);
 
 function peer(args: string[]): Record<string, number> | { skipped: string } {
   try {
@@ -42,9 +47,10 @@ async function best(pool: KernelPool, run: () => ReturnType<KernelPool['runDetai
 
 const pool = new KernelPool({ threads: 2 });
 await pool.start();
+console.log(JSON.stringify({ load_average: loadavg().map((x) => Number(x.toFixed(1))) }));
 if (which === 'all' || which === 'components') {
   for (const density of [0.2, 0.69]) {
-    const side = 200;
+    const side = sideArg ?? 200;
     const spec = { dimensions: 3, size: side, obstacles: { density, seed: 7 } };
     const row: Record<string, unknown> = { kernel: 'components', side, density };
     for (const threads of [1, 2]) {
@@ -57,7 +63,7 @@ if (which === 'all' || which === 'components') {
   }
 }
 if (which === 'all' || which === 'diffusion') {
-  const side = 160;
+  const side = sideArg ?? 160;
   const steps = 40;
   const alpha = 0.15;
   const density = 0.2;

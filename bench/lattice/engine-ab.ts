@@ -4,12 +4,15 @@
  * cc-diffusion-measure.ts, beside the same peers: on a machine others load, before/after ratios
  * taken run by run are the figures that hold.
  *
- *   node --import tsx bench/lattice/engine-ab.ts BASE_DIR [components|diffusion|all] [repeats]
+ *   node --import tsx bench/lattice/engine-ab.ts BASE_DIR [components|diffusion|all] [repeats] [side]
+ *
+ * `side` replaces both cubes' sides (200 for components, 160 for diffusion).
  *
  * Prints one JSON line per case: for `base` and `head`, the best run_ms and CPU ms (every thread
  * of this process) of `repeats` interleaved runs with 1 and 2 threads, and the peer's best.
  */
 import { execFileSync } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { KernelPool } from '../../worker/kernels/kernel-pool.ts';
@@ -19,11 +22,13 @@ const baseDir = process.argv[2];
 if (baseDir === undefined) throw new Error('usage: engine-ab.ts BASE_DIR [components|diffusion|all] [repeats]');
 const which = process.argv[3] ?? 'all';
 const repeats = Number(process.argv[4] ?? 5);
+const sideArg = process.argv[5] === undefined ? undefined : Number(process.argv[5]);
 
 type Pool = Pick<KernelPool, 'start' | 'close' | 'runDetailed'>;
 const { KernelPool: BasePool } = (await import(pathToFileURL(resolve(baseDir, 'worker/kernels/kernel-pool.ts')).href)) as { KernelPool: new (options: { threads: number }) => Pool };
 const pools: Record<'base' | 'head', Pool> = { base: new BasePool({ threads: 2 }), head: new KernelPool({ threads: 2 }) };
 await Promise.all(Object.values(pools).map((pool) => pool.start()));
+console.log(JSON.stringify({ load_average: loadavg().map((x) => Number(x.toFixed(1))) }));
 
 function peer(args: string[]): Record<string, number> | { skipped: string } {
   try {
@@ -52,7 +57,7 @@ async function interleaved(type: 'components' | 'diffusion', spec: object, param
 
 if (which === 'all' || which === 'components') {
   for (const density of [0.2, 0.69]) {
-    const side = 200;
+    const side = sideArg ?? 200;
     const spec = { dimensions: 3, size: side, obstacles: { density, seed: 7 } };
     const row: Record<string, unknown> = { kernel: 'components', side, density, repeats };
     for (const threads of [1, 2]) row[`threads${threads}`] = await interleaved('components', spec, {}, threads);
@@ -61,7 +66,7 @@ if (which === 'all' || which === 'components') {
   }
 }
 if (which === 'all' || which === 'diffusion') {
-  const side = 160;
+  const side = sideArg ?? 160;
   const steps = 40;
   const alpha = 0.15;
   const density = 0.2;

@@ -22,8 +22,10 @@ export interface ScenarioOptions {
   data: ProfileData;
   /** Seconds of the same load before measuring, not reported. @defaultValue 2 */
   warmupS?: number;
-  /** The stack, to read where the rest of the machine's CPU went (PostgreSQL, Redis). */
+  /** The stack, to read where the rest of the machine's CPU went (PostgreSQL, Redis, workers). */
   stack?: BenchStack;
+  /** What waiting for the stack's job backlog found (see `settleBacklog`). */
+  settled?: { backlog_jobs: number; waited_ms: number };
 }
 
 export interface ScenarioResult {
@@ -60,7 +62,13 @@ export interface ScenarioResult {
    * database, Redis, and this process (autocannon, the load generator). With the target's, it
    * tells where two cores went.
    */
-  other_cpu_ms_per_request: { postgres: number; redis: number; load_generator: number } | null;
+  other_cpu_ms_per_request: { postgres: number; redis: number; load_generator: number; workers: number } | null;
+  /**
+   * Jobs still queued or running when the scenario was due, and how long the benchmark waited for
+   * the worker to finish them: a backlog left by an earlier scenario's submissions would otherwise
+   * spend the cores this one is measured on.
+   */
+  settled: { backlog_jobs: number; waited_ms: number } | null;
   load_average: { before: number[]; after: number[] };
 }
 
@@ -77,6 +85,26 @@ interface Driven {
   times: number[];
   statuses: Record<string, number>;
   result: { duration: number; errors: number; timeouts: number };
+}
+
+/**
+ * Waits until the stack has no job queued or running (at most `limitMs`), so a scenario does not
+ * share the cores with the worker finishing an earlier scenario's submissions. Returns the backlog
+ * found and the time waited.
+ */
+export async function settleBacklog(stack: BenchStack, limitMs = 120_000): Promise<{ backlog_jobs: number; waited_ms: number }> {
+  const started = Date.now();
+  const unfinished = async () => {
+    const rows = (await stack.db.raw(`select count(*)::int as n from jobs where status in ('queued', 'running')`)) as { rows: Array<{ n: number }> };
+    return rows.rows[0]?.n ?? 0;
+  };
+  const backlog = await unfinished();
+  let left = backlog;
+  while (left > 0 && Date.now() - started < limitMs) {
+    await new Promise((r) => setTimeout(r, 250));
+    left = await unfinished();
+  }
+  return { backlog_jobs: backlog, waited_ms: Date.now() - started };
 }
 
 /** Runs autocannon against every target at once for `durationS`; pools their answers. */
@@ -117,17 +145,21 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const target = targets[0];
   if (!target) throw new Error('runScenario needs a target');
   const before = loadavg().map((v) => round(v));
-  const cpuOf = () => {
-    const each = targets.map((t) => cpuMs(t.pid));
+  const cpuOfPids = (pids: readonly number[]) => {
+    const each = pids.map((pid) => cpuMs(pid));
     return each.some((v) => v === undefined) ? undefined : (each as number[]).reduce((a, b) => a + b, 0);
   };
+  const cpuOf = () => cpuOfPids(targets.map((t) => t.pid));
+  const workerPids = options.stack?.pids('worker') ?? [];
   // Unmeasured first: JIT compilation, pools filling and caches warming are not steady state.
   const warm = await drive(targets, profile, connections, options.warmupS ?? 2, data);
   const cpuBefore = cpuOf();
   const othersBefore = options.stack ? await options.stack.sharedCpu() : undefined;
+  const workersBefore = cpuOfPids(workerPids) ?? 0;
   const { times, statuses, result } = await drive(targets, profile, connections, durationS, data);
   const cpuAfter = cpuOf();
   const othersAfter = options.stack ? await options.stack.sharedCpu() : undefined;
+  const workersSpent = (cpuOfPids(workerPids) ?? workersBefore) - workersBefore;
   const others = othersBefore && othersAfter ? sharedCpuSpent(othersBefore, othersAfter) : undefined;
   const cpuUsed = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
   const sorted = Float64Array.from(times).sort();
@@ -173,8 +205,10 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
             postgres: round(others.postgres / answered, 3),
             redis: round(others.redis / answered, 3),
             load_generator: round(others.benchmark / answered, 3),
+            workers: round(workersSpent / answered, 3),
           }
         : null,
+    settled: options.settled ?? null,
     load_average: { before, after: loadavg().map((v) => round(v)) },
   };
 }

@@ -2,6 +2,7 @@
  * The request mixes the benchmark drives, spread evenly over the tenants:
  * - `submit-heavy`: POST /api/jobs, tiny shortest_path jobs on inline 8×8 lattices;
  * - `poll-heavy`: GET /api/jobs/:id on jobs submitted before the run (each tenant its own);
+ * - `list-heavy`: GET /api/jobs?limit=10, the newest page of each tenant's jobs;
  * - `mixed`: per connection, three polls, one submission and one list (GET /api/jobs?limit=10);
  * - `ceiling`: GET /ping on the bare Koa server;
  * - `floor`: GET /floor/jobs/:id on the bare Koa server (one Redis INCR and one primary-key
@@ -10,7 +11,7 @@
 import type autocannon from 'autocannon';
 import type { BenchTenant } from './stack.ts';
 
-export const PROFILES = ['submit-heavy', 'poll-heavy', 'mixed'] as const;
+export const PROFILES = ['submit-heavy', 'poll-heavy', 'list-heavy', 'mixed'] as const;
 export type Profile = (typeof PROFILES)[number] | 'ceiling' | 'floor';
 /** Profiles served by the bare Koa process rather than the API. */
 export const YARDSTICKS: readonly Profile[] = ['ceiling', 'floor'];
@@ -74,6 +75,8 @@ export function requestsFor(profile: Profile, data: ProfileData): autocannon.Req
       return [submit];
     case 'poll-heavy':
       return [poll];
+    case 'list-heavy':
+      return [list];
     case 'mixed':
       return [poll, submit, poll, list, poll];
   }

@@ -3,8 +3,8 @@
  *
  * Starts a fresh stack (database migrated from scratch, `catalytic api`, `catalytic worker`, and
  * a bare Koa server as the ceiling and the floor), makes three enterprise tenants, then drives each
- * profile (submit-heavy, poll-heavy, mixed; the ceiling and the floor) at each connection count, soaks the API with
- * the mixed profile while sampling its memory, prints one JSON document on stdout (progress on
+ * profile (submit-heavy, poll-heavy, list-heavy, mixed; the ceiling and the floor) at each connection count, each
+ * once the worker has finished the jobs earlier scenarios submitted, soaks the API with the mixed profile while sampling its memory, prints one JSON document on stdout (progress on
  * stderr) and stops everything it started.
  *
  * `--quick` is the short variant (about 20 s of load at 50 connections and a 30 s soak).
@@ -15,7 +15,7 @@
 import { cpus, loadavg, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { runScenario, type ScenarioResult } from './measure.ts';
+import { runScenario, type ScenarioResult, settleBacklog } from './measure.ts';
 import { PROFILES, type Profile, type ProfileData, TINY_JOB, YARDSTICKS } from './profiles.ts';
 import { soak } from './soak.ts';
 import { LoadStack, type StackProcess } from './stack.ts';
@@ -122,11 +122,15 @@ async function main(): Promise<void> {
     for (const connections of settings.connections) {
       for (const profile of settings.profiles) {
         const targets = YARDSTICKS.includes(profile) ? [bare] : apis;
+        const settled = await settleBacklog(stack);
+        if (settled.backlog_jobs > 0) log(`waited ${settled.waited_ms} ms for ${settled.backlog_jobs} unfinished jobs`);
         log(`${profile} at ${connections} connections for ${settings.duration_s} s`);
-        const result = await runScenario({ targets, profile, connections, durationS: settings.duration_s, data, stack });
+        const result = await runScenario({ targets, profile, connections, durationS: settings.duration_s, data, stack, settled });
         const cpu = result.target_cpu ? `, ${result.target_cpu.ms_per_request} ms CPU/request on ${result.target_cpu.cores} cores` : '';
         const others = result.other_cpu_ms_per_request;
-        const rest = others ? `; PostgreSQL ${others.postgres}, Redis ${others.redis}, autocannon ${others.load_generator} ms CPU/request` : '';
+        const rest = others
+          ? `; PostgreSQL ${others.postgres}, Redis ${others.redis}, workers ${others.workers}, autocannon ${others.load_generator} ms CPU/request`
+          : '';
         log(`  ${result.requests_per_s} req/s, p50 ${result.latency_ms.p50} ms, p95 ${result.latency_ms.p95} ms, p99 ${result.latency_ms.p99} ms, non-2xx ${result.non_2xx}${cpu}${rest}`);
         scenarios.push(result);
         await new Promise((r) => setTimeout(r, settings.pause_between_scenarios_s * 1000));

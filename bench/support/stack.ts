@@ -197,7 +197,9 @@ export class BenchStack {
   /** Starts `catalytic api`; resolves once /ready answers. */
   async api(extra: Record<string, string> = {}): Promise<StackProcess> {
     const port = await freePort();
-    return this.launch('api', [BIN, 'api'], this.env({ PORT: String(port), ...extra }), `http://127.0.0.1:${port}`, '/ready');
+    // Its own metrics port too: the default one may be taken by another stack on the machine.
+    const metricsPort = await freePort();
+    return this.launch('api', [BIN, 'api'], this.env({ PORT: String(port), METRICS_PORT: String(metricsPort), ...extra }), `http://127.0.0.1:${port}`, '/ready');
   }
 
   /** Starts `catalytic worker`; resolves once its probe answers /ready. */

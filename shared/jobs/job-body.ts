@@ -80,3 +80,24 @@ export function jobSummary(row: JobBodyFields, resultSummary: Record<string, unk
   const { result: _result, ...body } = jobBody(row);
   return { ...body, result_summary: row.status === 'completed' ? resultSummary : null };
 }
+
+/** Where a job and its parts live in the API. */
+export function jobLinks(id: string) {
+  return { self: `/api/jobs/${id}`, result: `/api/jobs/${id}/result`, events: `/api/jobs/${id}/events` };
+}
+
+/**
+ * A result's scalar fields (length, count, total_heat…): what lists, NDJSON streams and webhook
+ * events carry instead of the result. The same rule as the `job_results.summary` column's SQL.
+ */
+export function resultSummary(result: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(result).filter(([, value]) => value === null || typeof value !== 'object'));
+}
+
+/**
+ * A job as lists and webhook events show it: its summary and its links. An event never embeds
+ * the result (a path may list 10^6 cells): the receiver fetches `links.result` when it wants it.
+ */
+export function jobListItem(row: JobBodyFields, summary: Record<string, unknown> | null) {
+  return { ...jobSummary(row, summary), links: jobLinks(row.id) };
+}

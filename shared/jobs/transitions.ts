@@ -8,8 +8,7 @@
  */
 import type { Knex } from 'knex';
 import { recordUsage, USAGE_METRICS } from '../usage.ts';
-import { insertJobEventDeliveries, type JobEvent, jobEventType, recordJobEvent, subscribedWebhookIds } from '../webhooks/job-events.ts';
-import { jobBody } from './job-body.ts';
+import { insertJobEventDeliveries, type JobEvent, jobEventBody, jobEventType, recordJobEvent, subscribedWebhookIds } from '../webhooks/job-events.ts';
 import type { FinalStatus, JobError, JobRow, JobStatus } from './types.ts';
 
 /** Milliseconds since a timestamp column, as an integer, on the database clock. */
@@ -80,7 +79,7 @@ export async function finishJob(trx: Knex.Transaction, input: FinishJobInput): P
       ).rows
     : ((await update) as JobRow[]);
   if (!row) return undefined;
-  const deliveryIds = await recordJobEvent(trx, row.tenant_id, jobEventType(input.status), { ...jobBody(row, result) });
+  const deliveryIds = await recordJobEvent(trx, row.tenant_id, jobEventType(input.status), jobEventBody(row, result));
   if (row.batch_id) deliveryIds.push(...(await takeBatchDeliveries(trx)));
   if (input.computeCells && input.computeCells > 0) {
     await recordUsage(trx, row.tenant_id, USAGE_METRICS.computeCells, input.computeCells);
@@ -185,7 +184,7 @@ export async function finishAttempts(trx: Knex.Transaction, items: readonly Fini
     const row = byId.get(item.jobId);
     if (!row || row.webhook_ids.length === 0) continue;
     const result = item.status === 'completed' ? (item.result ?? {}) : null;
-    events.push({ tenantId: row.tenant_id, type: jobEventType(item.status), job: { ...jobBody(row, result) }, webhookIds: row.webhook_ids });
+    events.push({ tenantId: row.tenant_id, type: jobEventType(item.status), job: jobEventBody(row, result), webhookIds: row.webhook_ids });
   }
   const deliveries = await insertJobEventDeliveries(trx, events);
   // A batch this write ended has its event too; it goes out with the first job's.

@@ -113,7 +113,10 @@ export function jobMemoryBytes(job: JobMemoryInput, threads: number): number {
       // The lower-bound dive: a hash set and two lists over ~16 cells per step of the bound.
       const dive = 64 * (16 * (shape.reduce((sum, side) => sum + side, 0) + 1) + 1024);
       const path = Math.min(cells, MAX_RETURNED_PATH_CELLS) * (8 + coordinateBytes(d));
-      kernel = bits(3) + outboxes + queues + slabs * rowTable + dive + path;
+      // One thread searching in WebAssembly holds its 3 bits per cell in its own memory, with
+      // two chunk buffers (4,096 frontier cells and their neighbours) and whole 64 KiB pages.
+      const wasmSlack = 4096 * 4 * (1 + 2 * d) + 2 * 65536;
+      kernel = bits(3) + outboxes + queues + slabs * rowTable + dive + path + wasmSlack;
       break;
     }
     case 'components': {

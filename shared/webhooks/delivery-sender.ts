@@ -18,9 +18,9 @@ import {
   decideAttempt,
   type DeliveryStatus,
   type EndpointChange,
-  type EndpointHealth,
   responseVerdict,
 } from './attempt-decision.ts';
+import { lockEndpointHealth } from './endpoint-health.ts';
 import { parseRetryAfter } from './retry-schedule.ts';
 import { type SecretBox, webhookSecretContext } from './secret-box.ts';
 import { signingSecrets } from './secrets.ts';
@@ -48,7 +48,7 @@ export class DeliveryBusyError extends Error {
 
 export type DeliverySenderConfig = Pick<
   Config,
-  'WEBHOOK_ALLOW_PRIVATE_NETWORKS' | 'WEBHOOK_TIMEOUT_MS' | 'WEBHOOK_RETRY_SCHEDULE_MS' | 'WEBHOOK_DISABLE_AFTER_MS'
+  'WEBHOOK_ALLOW_PRIVATE_NETWORKS' | 'WEBHOOK_TIMEOUT_MS' | 'WEBHOOK_RETRY_SCHEDULE_MS' | 'WEBHOOK_DISABLE_AFTER_MS' | 'WEBHOOK_ATTEMPTS_PER_TENANT'
 >;
 
 export interface DeliverySenderOptions {
@@ -123,7 +123,8 @@ const LOCK_NOT_AVAILABLE = '55P03';
  */
 const LEASE_MARGIN_MS = 30_000;
 
-type ClaimResult = { claimed: ClaimedDelivery } | { done: AttemptReport } | undefined;
+/** `capped`: the delivery's tenant already has WEBHOOK_ATTEMPTS_PER_TENANT attempts in flight. */
+type ClaimResult = { claimed: ClaimedDelivery } | { done: AttemptReport } | { capped: string } | undefined;
 
 export class DeliverySender {
   private readonly timeoutMs: number;
@@ -166,19 +167,23 @@ export class DeliverySender {
    * attempted are left to the worker's queue for a first grace period (the first retry delay),
    * then picked up here too: that covers a process that died between commit and dispatch.
    */
-  async attemptNextDue(): Promise<AttemptReport | undefined> {
+  async attemptNextDue(cappedTenants = new Set<string>()): Promise<AttemptReport | undefined> {
     const graceMs = this.options.config.WEBHOOK_RETRY_SCHEDULE_MS[0] ?? 0;
-    return this.attempt(
-      await this.claim(false, (q) =>
+    for (;;) {
+      const claim = await this.claim(false, (q) =>
         this.due(q)
+          .whereNotIn('d.tenant_id', [...cappedTenants])
           .where((w) =>
             w.where('d.attempts', '>', 0).orWhereRaw(`d.created_at <= now() - make_interval(secs => ?)`, [graceMs / 1000]),
           )
           .orderBy('d.next_attempt_at')
           .forUpdate('d')
           .skipLocked(),
-      ),
-    );
+      );
+      // A tenant at its cap waits for the next run; the next tenant's delivery goes now.
+      if (claim && 'capped' in claim) cappedTenants.add(claim.capped);
+      else return this.attempt(claim);
+    }
   }
 
   /**
@@ -188,9 +193,11 @@ export class DeliverySender {
   async retryDue(options: { limit: number; parallelism: number; signal?: AbortSignal }): Promise<number> {
     let made = 0;
     let exhausted = false;
+    // Tenants found at their cap during this run: skipped until the next run.
+    const capped = new Set<string>();
     const loop = async () => {
       while (!exhausted && made < options.limit && !options.signal?.aborted) {
-        const report = await this.attemptNextDue();
+        const report = await this.attemptNextDue(capped);
         if (!report) exhausted = true;
         else made++;
       }
@@ -199,12 +206,21 @@ export class DeliverySender {
     return made;
   }
 
-  /** Pending, due, and not leased to an attempt in flight. */
+  /**
+   * Pending, due, not leased to an attempt in flight, and of a tenant with fewer than
+   * WEBHOOK_ATTEMPTS_PER_TENANT attempts in flight (a cheap first look; the claim counts again
+   * under the tenant's lock), so one tenant's hanging endpoints cannot take every sender's slots.
+   */
   private due(q: Knex.QueryBuilder): Knex.QueryBuilder {
     return q
       .where('d.status', 'pending')
       .whereRaw('d.next_attempt_at <= now()')
-      .where((w) => w.whereNull('d.lease_expires_at').orWhereRaw('d.lease_expires_at <= now()'));
+      .where((w) => w.whereNull('d.lease_expires_at').orWhereRaw('d.lease_expires_at <= now()'))
+      .whereRaw(
+        `(select count(*) from webhook_deliveries l
+           where l.tenant_id = d.tenant_id and l.lease_expires_at is not null and l.lease_expires_at > now()) < ?`,
+        [this.options.config.WEBHOOK_ATTEMPTS_PER_TENANT],
+      );
   }
 
   /**
@@ -237,6 +253,7 @@ export class DeliverySender {
         throw new DeliveryBusyError('An attempt of this delivery is in progress');
       }
       if (!delivery.enabled && !manual) return { done: await this.failDisabled(trx, delivery) };
+      if (!manual && (await this.atTenantCap(trx, delivery.tenant_id))) return { capped: delivery.tenant_id };
       const leaseToken = randomUUID();
       await trx('webhook_deliveries')
         .where({ id: delivery.id })
@@ -245,8 +262,23 @@ export class DeliverySender {
     });
   }
 
+  /**
+   * Whether the tenant has WEBHOOK_ATTEMPTS_PER_TENANT attempts in flight, counted under a lock of
+   * the tenant's claims (held to commit), so concurrent claimants see each other's leases and
+   * the cap holds exactly. Manual attempts (tests, redeliveries) have their own bound.
+   */
+  private async atTenantCap(trx: Knex.Transaction, tenantId: string): Promise<boolean> {
+    await trx.raw('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`catalytic:webhook-attempts:${tenantId}`]);
+    const [row] = await trx('webhook_deliveries')
+      .where({ tenant_id: tenantId })
+      .whereNotNull('lease_expires_at')
+      .whereRaw('lease_expires_at > now()')
+      .count<Array<{ count: string | number }>>({ count: '*' });
+    return Number(row?.count ?? 0) >= this.options.config.WEBHOOK_ATTEMPTS_PER_TENANT;
+  }
+
   private async attempt(claim: ClaimResult): Promise<AttemptReport | undefined> {
-    if (!claim) return undefined;
+    if (!claim || 'capped' in claim) return undefined;
     if ('done' in claim) return claim.done;
     const row = claim.claimed;
     return withLogContext({ tenantId: row.tenant_id }, async () => {
@@ -322,7 +354,7 @@ export class DeliverySender {
         this.options.logger.warn({ deliveryId: row.id, statusCode, error: sent.error }, 'webhook attempt finished after losing its lease; outcome not recorded');
         return { deliveryId: row.id, outcome: 'retrying', status: 'pending', attempts, statusCode, latencyMs, error: sent.error, nextAttemptAt: null };
       }
-      const endpoint = responseVerdict(statusCode) === 'failure' ? await this.lockEndpointHealth(trx, row.webhook_id) : undefined;
+      const endpoint = responseVerdict(statusCode) === 'failure' ? await lockEndpointHealth(trx, row.webhook_id) : undefined;
       const decision = decideAttempt(
         { ...sent, attempts, deliveryStatus: current.status, endpoint, now: Date.now() },
         { retrySchedule: config.WEBHOOK_RETRY_SCHEDULE_MS, disableAfterMs: config.WEBHOOK_DISABLE_AFTER_MS, random: this.options.random },
@@ -385,18 +417,6 @@ export class DeliverySender {
       error,
       nextAttemptAt: null,
     };
-  }
-
-  /**
-   * The endpoint's state after a failed attempt, its row locked: the lock orders concurrent
-   * attempts at one endpoint, so exactly one of them disables it. Null when it is gone.
-   */
-  private async lockEndpointHealth(trx: Knex.Transaction, webhookId: string): Promise<EndpointHealth | null> {
-    const endpoint = await trx('webhooks')
-      .where({ id: webhookId })
-      .forUpdate()
-      .first<{ enabled: boolean; failing_since: Date | null } | undefined>('enabled', 'failing_since');
-    return endpoint ? { enabled: endpoint.enabled, failingSince: endpoint.failing_since } : null;
   }
 
   /** Writes what an attempt's decision changes on its endpoint. */

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import { type JobBodyFields, jobListItem, resultSummary } from '../jobs/job-body.ts';
 
 export const JOB_EVENT_TYPES = ['job.completed', 'job.failed', 'job.cancelled'] as const;
 export type JobEventType = (typeof JOB_EVENT_TYPES)[number];
@@ -16,6 +17,15 @@ export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 /** The event for a job's final status. */
 export function jobEventType(status: 'completed' | 'failed' | 'cancelled'): JobEventType {
   return `job.${status}`;
+}
+
+/**
+ * What an event says of its job: the job as lists show it, with the result's scalar fields and a
+ * link to the result, never the result itself — a path may list 10^6 cells, and every endpoint's
+ * delivery row would store it again (docs/http-api.md › Webhooks).
+ */
+export function jobEventBody(row: JobBodyFields, result: Record<string, unknown> | null): JobEvent['job'] {
+  return jobListItem(row, result === null ? null : resultSummary(result));
 }
 
 export function newEventId(): string {

@@ -4,7 +4,7 @@
  * server that accepts and never answers) hit by `POST /api/webhooks/:id/test` in loops and by
  * its jobs' events, a stored lattice with a giant obstacle list referenced by many tiny job
  * submissions, list pages of the largest size, diffusion jobs with the most steps and sources the
- * plan allows, and unauthenticated ~1 MB JSON bodies — while a professional tenant runs a steady
+ * plan allows, and unauthenticated ~1 MB JSON bodies — while an enterprise tenant runs a steady
  * mix of submits and polls. The victim's p99 request latency and p99 job queue wait are measured
  * without the abuser and then with it, in the same run. The abuser's client runs in a process of
  * its own (abuser.ts), so its megabytes of JSON load the machine but not the measuring client.
@@ -36,9 +36,13 @@ import { type AbuserReport, type AbuserTarget } from './abuser.ts';
 import { timedRequest } from './timed-request.ts';
 
 const MIB = 1024 * 1024;
-const BASELINE_MS = 12_000;
+const BASELINE_MS = 15_000;
 const ABUSE_MS = 20_000;
 const LATENCY_FLOOR_MS = 20;
+/** Submit-then-poll loops of the victim. */
+const VICTIM_LOOPS = 5;
+/** Jobs a phase must have at least, for its p99 to be a 99th percentile rather than the maximum. */
+const MIN_JOBS_PER_PHASE = 100;
 const QUEUE_WAIT_FLOOR_MS = 50;
 const WORKER_BUDGET = 1024 * MIB;
 const WORKER_HEADROOM = 512 * MIB;
@@ -122,8 +126,12 @@ beforeAll(async () => {
     // Two cores shared with whatever else runs: starting three processes can take a while.
     readyTimeoutMs: 150_000,
     env: {
-      // The production defaults where the harness shortens them for fault suites.
+      // The production defaults where the harness shortens them for fault suites: attempts at a
+      // tarpit time out after 10 s, retries follow the production schedule, polled every 5 s.
       WEBHOOK_TIMEOUT_MS: '10000',
+      WEBHOOK_RETRY_SCHEDULE_MS: '5000,30000,120000,600000,3600000,21600000,86400000',
+      WEBHOOK_RETRY_POLL_MS: '5000',
+      RECONCILE_EVERY_MS: '60000',
       RATE_LIMIT_CREDENTIAL_PER_SECOND: '100',
       DATABASE_POOL_MAX: '10',
       KERNEL_THREADS: '2',
@@ -134,7 +142,7 @@ beforeAll(async () => {
     },
   });
   db = createDb({ url: cluster.databaseUrl, poolMax: 2 });
-  [victim, abuser] = await Promise.all([createTestTenant(db, { plan: 'professional', name: 'victim' }), createTestTenant(db, { plan: 'free', name: 'abuser' })]);
+  [victim, abuser] = await Promise.all([createTestTenant(db, { plan: 'enterprise', name: 'victim' }), createTestTenant(db, { plan: 'free', name: 'abuser' })]);
 }, 240_000);
 
 afterAll(async () => {
@@ -165,7 +173,11 @@ function startAbuser(): { pid: number; stop(): Promise<AbuserReport> } {
   };
 }
 
-/** The victim's steady mix: two loops of submit-then-poll, and a list read every second. */
+/**
+ * The victim's steady mix: five loops of submit-then-poll, and a list read every second — over a
+ * hundred jobs a phase, so that a p99 of queue waits is a 99th percentile and not the maximum.
+ * (Its plan, enterprise, lets it make 100 requests a second: its own rate limit never refuses it.)
+ */
 function runVictim(phaseOf: () => Phase, stop: () => boolean) {
   const samples: Sample[] = [];
   const jobs: VictimJob[] = [];
@@ -200,7 +212,7 @@ function runVictim(phaseOf: () => Phase, stop: () => boolean) {
       await sleep(1000);
     }
   };
-  return { samples, jobs, done: Promise.all([loop(), loop(), lists()]) };
+  return { samples, jobs, done: Promise.all([...Array.from({ length: VICTIM_LOOPS }, loop), lists()]) };
 }
 
 describe('a noisy neighbour', () => {
@@ -311,8 +323,8 @@ describe('a noisy neighbour', () => {
     // The victim is served: no errors, and no refusals of its own plan.
     const victimErrors = load.samples.filter((s) => s.status === 0 || s.status >= 500 || s.status === 429);
     expect(victimErrors.length, `victim requests failed: ${JSON.stringify(figures.victim.statuses)}`).toBe(0);
-    expect(figures.victim.jobs.baseline).toBeGreaterThan(10);
-    expect(figures.victim.jobs.abuse).toBeGreaterThan(10);
+    expect(figures.victim.jobs.baseline).toBeGreaterThanOrEqual(MIN_JOBS_PER_PHASE);
+    expect(figures.victim.jobs.abuse).toBeGreaterThanOrEqual(MIN_JOBS_PER_PHASE);
     // No process past its memory budget.
     for (const p of pids) expect(peakRss.get(p.name), `${p.name} resident memory`).toBeLessThanOrEqual(RSS_BUDGET[p.role]);
     for (const p of cluster.processes) expect(p.running, `${p.name} still runs`).toBe(true);

@@ -3,7 +3,7 @@
  * answered from memory while the job's state version stands, never another tenant's job, never a
  * state older than one a client has seen through either process (after a cancel, a worker's
  * transition, or a change only PostgreSQL knows of), ETags and 304s, long polls that return on a
- * change and at their deadline, and the per-tenant cap on held polls.
+ * change and at their deadline, and the per-tenant cap on held polls across both processes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobStateCache } from '../../api/jobs/job-state-cache.ts';
@@ -21,7 +21,7 @@ let apiB: { url: string; process: CatalyticProcess };
 const tinyJob = { type: 'shortest_path', lattice: { shape: [3, 3] }, params: { start: [0, 0], end: [2, 2] } };
 
 beforeAll(async () => {
-  const child = spawnCatalytic(['api'], { ...env.env, LOG_LEVEL: 'info' });
+  const child = spawnCatalytic(['api'], { ...env.env, LOG_LEVEL: 'info', JOB_WAIT_MAX_PER_TENANT: '2' });
   const line = await child.waitForLine(/is running at/, 30_000);
   apiB = { url: /is running at (http:\/\/\S+)/.exec(line)?.[1] as string, process: child };
 }, 40_000);
@@ -195,7 +195,7 @@ describe('polling a job', () => {
     }
   });
 
-  it('a tenant holds at most its cap of polls; past it polls are answered at once, and other tenants still wait', async () => {
+  it('a tenant holds at most its cap of polls across API processes; past it polls are answered at once, and other tenants still wait', async () => {
     const greedy = await createTestTenant(env.db);
     const other = await createTestTenant(env.db);
     const jobs = await Promise.all([0, 1, 2].map(() => submit(apiA, greedy.headers, tinyJob)));
@@ -210,6 +210,10 @@ describe('polling a job', () => {
     expect(refused.status).toBe(200);
     expect(refused.headers.get('preference-applied')).toBeNull();
     expect(performance.now() - started).toBeLessThan(5_000);
+    // The cap is the tenant's in all processes: the other API holds none of the greedy tenant's polls either.
+    const elsewhere = await get(apiB.url, greedy, third.id, { prefer: 'wait=20' });
+    expect(elsewhere.status).toBe(200);
+    expect(elsewhere.headers.get('preference-applied')).toBeNull();
 
     const otherHeld = get(apiA.url, other, otherJob.id, { prefer: 'wait=20' });
     await new Promise((resolve) => setTimeout(resolve, 300));

@@ -1,7 +1,8 @@
 /**
  * End to end with the real job pipeline: jobs submitted over HTTP and finished by a real worker
  * process (or cancelled through the API) reach the tenant's receiver as signed events whose job
- * is the one the API shows. A cancellation made while no worker runs waits in the delivery queue
+ * is the one the API's list shows: its summary and links, never the result itself, which the
+ * receiver fetches from `links.result`. A cancellation made while no worker runs waits in the delivery queue
  * and is sent when a worker starts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,6 +55,13 @@ async function getJob(id: string): Promise<Record<string, unknown>> {
   return job;
 }
 
+/** The job as `GET /api/jobs` lists it. */
+async function listedJob(id: string): Promise<Record<string, unknown> | undefined> {
+  const res = await api.request('/api/jobs?limit=100', { headers: tenant.headers });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { data: Array<Record<string, unknown> & { id: string }> }).data.find((j) => j.id === id);
+}
+
 describe('job events', () => {
   it('sends job.cancelled and job.completed, signed, with the job the API shows', async () => {
     const submit = async () => {
@@ -77,9 +85,14 @@ describe('job events', () => {
     for (const [jobId, type] of [[cancelled, 'job.cancelled'], [completed, 'job.completed']] as const) {
       const found = eventFor(jobId, type);
       expect(found?.request.verifiedWith).toEqual([0]);
-      expect(found?.event.data.job).toEqual(await getJob(jobId));
+      expect(found?.event.data.job).toEqual(await listedJob(jobId));
     }
-    expect(eventFor(completed, 'job.completed')?.event.data.job).toMatchObject({ status: 'completed', result: expect.any(Object) });
+    const event = eventFor(completed, 'job.completed')?.event.data.job;
+    const { result } = (await getJob(completed)) as { result: Record<string, unknown> };
+    // The result's scalar fields, and where the rest is; its arrays stay behind the link.
+    expect(event).toMatchObject({ status: 'completed', result_summary: { count: result.count, largest: result.largest }, links: { result: `/api/jobs/${completed}/result` } });
+    expect(event).not.toHaveProperty('result');
+    expect(Object.keys(result).filter((k) => typeof result[k] === 'object').length).toBeGreaterThan(0);
     expect(receiver.requests).toHaveLength(2);
   });
 });

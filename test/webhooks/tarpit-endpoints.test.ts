@@ -134,7 +134,8 @@ describe('webhook attempts against a tarpit', () => {
   });
 
   it('worker and scheduler attempts hold no connection or transaction while the endpoint keeps them waiting', async () => {
-    const config = parseConfig({ ...env.env, WEBHOOK_TIMEOUT_MS: String(TARPIT_MS), WEBHOOK_RETRY_SCHEDULE_MS: '60000,600000' });
+    // All six of one tenant's attempts in flight at once (the per-tenant cap has a test below).
+    const config = parseConfig({ ...env.env, WEBHOOK_TIMEOUT_MS: String(TARPIT_MS), WEBHOOK_RETRY_SCHEDULE_MS: '60000,600000', WEBHOOK_ATTEMPTS_PER_TENANT: '6' });
     const name = 'catalytic:tarpit-sender';
     const deliveryDb = createDeliveryDb(config, name);
     const sender = new DeliverySender({ db: deliveryDb, logger: createLogger(config, 'test'), config, secretBox: testSecretBox() });
@@ -169,6 +170,39 @@ describe('webhook attempts against a tarpit', () => {
       for (const row of rows) {
         expect(row).toMatchObject({ attempts: deliveries.indexOf(row.id) < 3 ? 1 : 2, lease_token: null, last_error: expect.stringMatching(/ETIMEDOUT/) });
       }
+    } finally {
+      await deliveryDb.destroy();
+    }
+  });
+  it("caps one tenant's attempts in flight, so another tenant's deliveries go out while its endpoints hang", async () => {
+    const config = parseConfig({ ...env.env, WEBHOOK_TIMEOUT_MS: String(TARPIT_MS), WEBHOOK_RETRY_SCHEDULE_MS: '60000,600000', WEBHOOK_ATTEMPTS_PER_TENANT: '2' });
+    const deliveryDb = createDeliveryDb(config, 'catalytic:fair-sender');
+    const sender = new DeliverySender({ db: deliveryDb, logger: createLogger(config, 'test'), config, secretBox: testSecretBox() });
+    try {
+      await env.db('webhook_deliveries').delete();
+      const [slow, quiet] = await Promise.all([createTestTenant(env.db), createTestTenant(env.db)]);
+      await insertEndpoint(env.db, slow.tenantId, tarpit.url, ['job.completed']);
+      await insertEndpoint(env.db, quiet.tenantId, receiver.url, ['job.completed']);
+      // Six of the slow tenant's deliveries, all due before the quiet tenant's one; all failed once
+      // already, so they are the scheduler's to retry.
+      const slowDeliveries: string[] = [];
+      for (let i = 0; i < 6; i++) slowDeliveries.push(...(await finishJobWithEvent(env.db, slow.tenantId, await insertJob(env.db, slow.tenantId, { status: 'running' }))));
+      await env.db('webhook_deliveries').whereIn('id', slowDeliveries).update({ attempts: 1, next_attempt_at: env.db.raw("now() - interval '1 minute'") });
+      const [quietDelivery] = await finishJobWithEvent(env.db, quiet.tenantId, await insertJob(env.db, quiet.tenantId, { status: 'running' }));
+      await env.db('webhook_deliveries').where({ id: quietDelivery }).update({ attempts: 1 });
+      const open = tarpit.open;
+      const received = receiver.requests.length;
+
+      // Four slots; oldest first would give all four to the slow tenant for TARPIT_MS.
+      const run = sender.retryDue({ limit: 3, parallelism: 4 });
+      await receiver.waitFor(() => receiver.requests.length > received, TARPIT_MS);
+      // The quiet tenant's event went out while the slow tenant held exactly its two slots.
+      expect(tarpit.open - open).toBe(2);
+      expect(JSON.parse(receiver.requests.at(-1)!.body)).toMatchObject({ type: 'job.completed' });
+      expect(await run).toBe(3);
+      expect(await env.db('webhook_deliveries').where({ id: quietDelivery }).first('status')).toEqual({ status: 'succeeded' });
+      // Its other four waited their turn, unleased.
+      expect(await env.db('webhook_deliveries').whereIn('id', slowDeliveries).where({ attempts: 1 }).whereNull('lease_token').count<Array<{ count: number }>>({ count: '*' })).toEqual([{ count: 4 }]);
     } finally {
       await deliveryDb.destroy();
     }

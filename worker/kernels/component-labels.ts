@@ -1,14 +1,17 @@
 /**
  * The label of every cell, for the `components` artefact: a separate pass over the lattice (the
  * components kernel counts clusters without keeping per-cell labels). Cells are read a row of
- * axis 0 at a time through the kernels' own openness fill (open-mask.ts); union-find over cell
- * indices joins each open cell with its open neighbour one step back along every axis (and across
- * the seam of a periodic lattice), then a second pass numbers the clusters 1, 2, … in the order of
- * their first cell (row-major), as `scipy.ndimage.label` does; blocked cells are 0.
+ * axis 0 at a time through the kernels' own openness fill (open-mask.ts). In WebAssembly
+ * (cell-labelling-wasm.ts) union-find joins runs of open cells; here, the fallback, union-find over
+ * cell indices joins each open cell with its open neighbour one step back along every axis (and
+ * across the seam of a periodic lattice). Then a second pass numbers the clusters 1, 2, … in the
+ * order of their first cell (row-major), as `scipy.ndimage.label` does; blocked cells are 0.
  *
- * Memory: one uint32 per cell (the parent array becomes the label array in place) plus one row.
+ * Memory: one uint32 per cell, plus 12 bytes per run in WebAssembly (here: the parent array
+ * becomes the label array in place, plus one row).
  */
 import type { Lattice } from '../../shared/lattice/types.ts';
+import { cellLabellingWasmFits, labelCellsWasm } from './cell-labelling-wasm.ts';
 import { fillOpenBytes } from './open-mask.ts';
 
 /** Marks a blocked cell in the parent array (a cell index only on a lattice of exactly 2^32 cells, whose last cell is then taken as blocked). */
@@ -43,12 +46,18 @@ function union(parent: Uint32Array, a: number, b: number): void {
 }
 
 /**
- * Labels every cell of `lattice` (von Neumann neighbours, the lattice's boundary).
+ * Labels every cell of `lattice` (von Neumann neighbours, the lattice's boundary): by runs in
+ * WebAssembly (cell-labelling-wasm.ts) when its memory fits, else cell by cell here.
  *
  * @param open - cells open whatever the obstacles say (none for the components kernel)
  * @param tick - called before each row of axis 0 with the rows done; may throw to stop
  */
 export function labelComponents(lattice: Lattice, tick: (rowsDone: number) => void = () => undefined, open: readonly number[] = []): ComponentLabels {
+  return cellLabellingWasmFits(lattice) ? labelCellsWasm(lattice, tick, open) : labelComponentsByCell(lattice, tick, open);
+}
+
+/** {@link labelComponents} cell by cell in JavaScript: union-find over cell indices. */
+export function labelComponentsByCell(lattice: Lattice, tick: (rowsDone: number) => void = () => undefined, open: readonly number[] = []): ComponentLabels {
   const { shape, strides, cells } = lattice;
   const periodic = lattice.boundary === 'periodic';
   const parent = new Uint32Array(cells);

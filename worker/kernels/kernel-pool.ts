@@ -20,6 +20,7 @@ import { resolveKernelPoolOptions } from './kernel-pool-options.ts';
 import type { KernelPoolOptions, ResolvedKernelPoolOptions } from './kernel-pool-options.ts';
 import type { KernelOutcome, KernelRun, KernelRunOptions, KernelRunStats } from './kernel-run.ts';
 import runKernelTask from './kernel-thread.ts';
+import { flatBfsFits, flatBfsPlan } from './flat-bfs.ts';
 import { allocateSlabBuffers, type SlabBufferOptions, type SlabBuffersByKernel, slabBufferBytes, slabWasmBytes } from './slab-buffers.ts';
 import type { SlabKernel } from './slab-buffers.ts';
 import type { DiffusionBuffers, KernelTask, TaskEnvelope } from './task.ts';
@@ -217,6 +218,8 @@ export class KernelPool {
   /** Slab threads for a run. */
   private planThreads(type: KernelType, lattice: Lattice, requested: number | 'auto'): number {
     if (type === 'distance_field' || type === 'min_cost_path' || type === 'percolation') return 1;
+    // The one-thread search outruns the slab-parallel one on two.
+    if (type === 'shortest_path' && requested === 'auto' && flatBfsFits(lattice)) return 1;
     const rows = lattice.shape[0]!;
     if (requested !== 'auto') {
       if (!Number.isSafeInteger(requested) || requested < 1) {
@@ -339,9 +342,43 @@ export class KernelPool {
         return { result: { ...found, memory_bytes: memory }, stats: stats('dive', 1, control.bytes, dive) };
       }
     }
+    if (control.threads === 1 && flatBfsFits(lattice)) return this.flatBfs(lattice, params, control, how);
     const outcome = await this.runSlabKernel('bfs', lattice, params, control, how);
     const result = { ...(outcome.value as object), memory_bytes: outcome.memoryBytes } as KernelResultByType['shortest_path'];
     return { result, stats: outcome.stats('bfs') };
+  }
+
+  /** The search of the whole lattice in one thread (flat-bfs.ts). */
+  private async flatBfs(
+    lattice: Lattice,
+    params: ResolvedShortestPath,
+    control: JobControl,
+    how: RunMode,
+  ): Promise<{ result: KernelResultByType['shortest_path']; stats: Omit<KernelRunStats, 'wall_ms'> }> {
+    const plan = flatBfsPlan(lattice);
+    const sharedBytes = plan.shared + control.bytes;
+    const workingBytes = sharedBytes + (plan.wasm ?? 0);
+    if (workingBytes > this.options.memoryLimitBytes) {
+      throw new KernelError('too_large', `the run needs ${workingBytes} bytes of working memory; the pool allows ${this.options.memoryLimitBytes}`);
+    }
+    const { start, end } = params;
+    const tasks = (): KernelTask[] => [
+      { kind: 'flat_bfs', control: control.buffers, lattice, start, end, state: plan.shared > 0 ? new SharedArrayBuffer(plan.shared) : null },
+    ];
+    const outcome = await this.runTasks(1, tasks, control, how);
+    const memoryBytes = sharedBytes + outcome.threadBytes;
+    return {
+      result: { ...(outcome.value as object), memory_bytes: memoryBytes } as KernelResultByType['shortest_path'],
+      stats: {
+        threads: 1,
+        method: 'bfs',
+        build_ms: outcome.build_ms,
+        run_ms: outcome.run_ms,
+        shared_bytes: sharedBytes,
+        thread_bytes: outcome.threadBytes,
+        cells: lattice.cells,
+      },
+    };
   }
 
   /** Plans slabs, allocates their shared arrays and runs one task per slab. */

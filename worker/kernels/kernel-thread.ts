@@ -4,6 +4,7 @@
  * data with their code, since a posted Error keeps only its message.
  */
 import { bidirectionalBfsSlab } from './bidirectional-bfs.ts';
+import { flatBfs } from './flat-bfs.ts';
 import { componentsSlab } from './components.ts';
 import { diffusionSlab } from './diffusion.ts';
 import { distanceField } from './distance-field.ts';
@@ -31,6 +32,11 @@ export default function runKernelTask(task: KernelTask): TaskEnvelope {
       case 'bfs': {
         const { outcome, bytes, build_ms } = bidirectionalBfsSlab(task, control);
         const value = outcome === null ? null : pathResult(task.lattice, outcome.reachable ? outcome.path : null, outcome.visited);
+        return done(value, bytes, build_ms, started);
+      }
+      case 'flat_bfs': {
+        const { outcome, bytes, build_ms } = flatBfs(task, control);
+        const value = pathResult(task.lattice, outcome.reachable ? outcome.path : null, outcome.visited);
         return done(value, bytes, build_ms, started);
       }
       case 'components': {

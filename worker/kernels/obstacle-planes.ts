@@ -12,6 +12,13 @@ import type { Lattice } from '../../shared/lattice/types.ts';
 /** A block holds at least this many cells, so a tiny row does not cost a flag per row. */
 const MIN_BLOCK_CELLS = 2048;
 
+/** Rows per block of a slab is `1 << blockShiftOf(rowCells, rows)`. */
+export function blockShiftOf(rowCells: number, rows: number): number {
+  let shift = 0;
+  while ((1 << shift) * rowCells < MIN_BLOCK_CELLS && 1 << shift < rows) shift++;
+  return shift;
+}
+
 /**
  * The obstacles of one slab, materialised lazily by row block into `bits`. Bits of a block are
  * OR-ed in, so a kernel may keep its own flags in the same array for cells of blocks already
@@ -43,10 +50,8 @@ export class ObstaclePlanes {
     this.rows = slab.rows;
     this.lo = slab.lo;
     this.open = open;
-    let shift = 0;
-    while ((1 << shift) * this.rowCells < MIN_BLOCK_CELLS && 1 << shift < slab.rows) shift++;
-    this.blockShift = shift;
-    this.ready = new Uint8Array(Math.ceil(slab.rows / (1 << shift)));
+    this.blockShift = blockShiftOf(this.rowCells, slab.rows);
+    this.ready = new Uint8Array(Math.ceil(slab.rows / (1 << this.blockShift)));
     const { obstacles } = lattice;
     this.threshold = obstacles.kind === 'procedural' ? obstacles.threshold : 0;
     this.offset = obstacles.kind === 'procedural' ? obstacles.offset : 0;

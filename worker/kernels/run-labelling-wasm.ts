@@ -17,7 +17,10 @@ interface LabellingExports {
   init(...layout: number[]): void;
   alive(): number;
   row(cur: number, prev: number, first: number): number;
+  fillProcedural(block: number, h0: number, threshold: number): void;
 }
+
+const TWO_POW_32 = 4294967296;
 
 let compiled: object | null = null;
 
@@ -106,12 +109,17 @@ export function labelSlabRunsWasm(job: SlabLabelling): { faceCount: number; byte
     }
   };
 
+  // The procedural rule is hashed in the module, straight into the row's block; other
+  // obstacles (and density 0 or 1) are filled by open-mask.ts.
+  const obstacles = lattice.obstacles;
+  const hashed = obstacles.kind === 'procedural' && obstacles.threshold > 0 && obstacles.threshold < TWO_POW_32;
   let cur = 0;
   let firstRuns = 0;
   let lastRuns = 0;
   for (let r = 0; r < rows; r++) {
     tick(r);
-    fillOpenLines(words[cur]!, lo + r * rowCells, lineCells, lines, lattice.obstacles);
+    if (hashed) exports.fillProcedural(layout.blocks[cur]!, (lo + r * rowCells + obstacles.offset) % TWO_POW_32 | 0, obstacles.threshold | 0);
+    else fillOpenLines(words[cur]!, lo + r * rowCells, lineCells, lines, obstacles);
     lastRuns = exports.row(layout.blocks[cur]!, layout.blocks[1 - cur]!, r === 0 ? 1 : 0);
     if (r === 0) {
       firstRuns = lastRuns;

@@ -46,6 +46,20 @@ export interface BfsTask extends SlabTaskBase {
   buffers: BfsBuffers;
 }
 
+/** The search of the whole lattice in one thread (flat-bfs.ts). */
+export interface FlatBfsTask {
+  kind: 'flat_bfs';
+  control: JobControlBuffers;
+  lattice: Lattice;
+  start: number;
+  end: number;
+  /**
+   * 3 bits per cell, zeroed: blocked or end side, then the layer code's two bit planes
+   * interleaved; null when the state fits the thread's WebAssembly memory instead.
+   */
+  state: SharedArrayBuffer | null;
+}
+
 /** Per-slab shared arrays of a components run. */
 export interface ComponentsBuffers {
   /** Per slab, Int32 labels (1 + local cluster id, 0 for none) of the first row then the last row. */
@@ -122,7 +136,7 @@ export interface PingTask {
 }
 
 /** Anything a kernel thread runs. */
-export type KernelTask = DiveTask | BfsTask | ComponentsTask | DiffusionTask | DistanceFieldTask | MinCostPathTask | PathPairsTask | PercolationTask | PingTask;
+export type KernelTask = DiveTask | BfsTask | FlatBfsTask | ComponentsTask | DiffusionTask | DistanceFieldTask | MinCostPathTask | PathPairsTask | PercolationTask | PingTask;
 
 /** Timings a thread measured, in ms. */
 export interface TaskTimings {

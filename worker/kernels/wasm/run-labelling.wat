@@ -187,6 +187,78 @@
         (local.set $wb (i32.add (local.get $wb) (i32.const 4)))
         (br_if $word (i32.lt_u (local.get $wa) (local.get $end))))))
 
+  ;; The open bits of the row in `block` under the procedural rule, written in place of a fill
+  ;; from JavaScript: cell x of line k is open when lowbias32(h0 + k·lineCells + x) >= threshold
+  ;; (unsigned; shared/lattice/lowbias32.ts), 32 cells a word, bits past a line's end 0. The hash is
+  ;; written out for each group of four cells: a call per group costs more than the hash.
+  (func (export "fillProcedural") (param $block i32) (param $h0 i32) (param $threshold i32)
+    (local $line i32) (local $x i32) (local $at i32) (local $word i32) (local $half i32) (local $bits i32)
+    (local $t v128) (local $c1 v128) (local $c2 v128) (local $four v128) (local $v v128) (local $y v128)
+    (local $q0 v128) (local $q1 v128) (local $q2 v128) (local $q3 v128)
+    (local.set $t (i32x4.splat (local.get $threshold)))
+    (local.set $c1 (i32x4.splat (i32.const 0x7feb352d)))
+    (local.set $c2 (i32x4.splat (i32.const 0x846ca68b)))
+    (local.set $four (i32x4.splat (i32.const 4)))
+    (local.set $at (local.get $block))
+    (block $linesDone
+      (loop $nextLine
+        (br_if $linesDone (i32.ge_u (local.get $line) (global.get $lines)))
+        (local.set $x (i32.const 0))
+        (local.set $v (i32x4.add
+          (i32x4.splat (i32.add (local.get $h0) (i32.mul (local.get $line) (global.get $lineCells))))
+          (v128.const i32x4 0 1 2 3)))
+        (block $wordsDone
+          (loop $nextWord
+            (br_if $wordsDone (i32.ge_u (local.get $x) (global.get $lineCells)))
+            (local.set $word (i32.const 0))
+            (local.set $half (i32.const 0))
+            ;; Two halves of 16 cells: four groups of four, narrowed to 16 bytes of -1 or 0.
+            (loop $nextHalf
+              (local.set $y (local.get $v))
+              (local.set $y (v128.xor (local.get $y) (i32x4.shr_u (local.get $y) (i32.const 16))))
+              (local.set $y (i32x4.mul (local.get $y) (local.get $c1)))
+              (local.set $y (v128.xor (local.get $y) (i32x4.shr_u (local.get $y) (i32.const 15))))
+              (local.set $y (i32x4.mul (local.get $y) (local.get $c2)))
+              (local.set $q0 (i32x4.ge_u (v128.xor (local.get $y) (i32x4.shr_u (local.get $y) (i32.const 16))) (local.get $t)))
+              (local.set $v (i32x4.add (local.get $v) (local.get $four)))
+              (local.set $y (local.get $v))
+              (local.set $y (v128.xor (local.get $y) (i32x4.shr_u (local.get $y) (i32.const 16))))
+              (local.set $y (i32x4.mul (local.get $y) (local.get $c1)))
+              (local.set $y (v128.xor (local.get $y) (i32x4.shr_u (local.get $y) (i32.const 15))))
+              (local.set $y (i32x4.mul (local.get $y) (local.get $c2)))
+              (local.set $q1 (i32x4.ge_u (v128.xor (local.get $y) (i32x4.shr_u (local.get $y) (i32.const 16))) (local.get $t)))
+              (local.set $v (i32x4.add (local.get $v) (local.get $four)))
+              (local.set $y (local.get $v))
+              (local.set $y (v128.xor (local.get $y) (i32x4.shr_u (local.get $y) (i32.const 16))))
+              (local.set $y (i32x4.mul (local.get $y) (local.get $c1)))
+              (local.set $y (v128.xor (local.get $y) (i32x4.shr_u (local.get $y) (i32.const 15))))
+              (local.set $y (i32x4.mul (local.get $y) (local.get $c2)))
+              (local.set $q2 (i32x4.ge_u (v128.xor (local.get $y) (i32x4.shr_u (local.get $y) (i32.const 16))) (local.get $t)))
+              (local.set $v (i32x4.add (local.get $v) (local.get $four)))
+              (local.set $y (local.get $v))
+              (local.set $y (v128.xor (local.get $y) (i32x4.shr_u (local.get $y) (i32.const 16))))
+              (local.set $y (i32x4.mul (local.get $y) (local.get $c1)))
+              (local.set $y (v128.xor (local.get $y) (i32x4.shr_u (local.get $y) (i32.const 15))))
+              (local.set $y (i32x4.mul (local.get $y) (local.get $c2)))
+              (local.set $q3 (i32x4.ge_u (v128.xor (local.get $y) (i32x4.shr_u (local.get $y) (i32.const 16))) (local.get $t)))
+              (local.set $v (i32x4.add (local.get $v) (local.get $four)))
+              (local.set $bits (i8x16.bitmask (i8x16.narrow_i16x8_s
+                (i16x8.narrow_i32x4_s (local.get $q0) (local.get $q1))
+                (i16x8.narrow_i32x4_s (local.get $q2) (local.get $q3)))))
+              (local.set $word (i32.or (local.get $word) (i32.shl (local.get $bits) (local.get $half))))
+              (local.set $half (i32.add (local.get $half) (i32.const 16)))
+              (br_if $nextHalf (i32.lt_u (local.get $half) (i32.const 32))))
+            ;; The last word of a line: clear the bits past its end.
+            (if (i32.lt_u (i32.sub (global.get $lineCells) (local.get $x)) (i32.const 32))
+              (then (local.set $word (i32.and (local.get $word)
+                (i32.sub (i32.shl (i32.const 1) (i32.sub (global.get $lineCells) (local.get $x))) (i32.const 1))))))
+            (i32.store (local.get $at) (local.get $word))
+            (local.set $at (i32.add (local.get $at) (i32.const 4)))
+            (local.set $x (i32.add (local.get $x) (i32.const 32)))
+            (br $nextWord)))
+        (local.set $line (i32.add (local.get $line) (i32.const 1)))
+        (br $nextLine))))
+
   ;; A cluster of `size` cells touching neither face of the slab is finished.
   (func $finished (param $size f64)
     (local $bin i32)

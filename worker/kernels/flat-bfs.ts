@@ -1,0 +1,380 @@
+/**
+ * Bidirectional breadth-first search of the whole lattice in one thread, with 3 bits of state per
+ * cell: `marks` (blocked, or reached from the end side) and the layer code (0 unreached, else
+ * 1 + layer mod 3) as two bit planes interleaved word by word, so a neighbour check is one word
+ * of marks and two adjacent words of codes. Frontiers are plain lists of cell indices; a cell's
+ * place on the faces comes from its row and its offset in the row, so no per-cell table is read.
+ * See docs/architecture.md › Inside `shortest_path`.
+ */
+import type { Lattice } from '../../shared/lattice/types.ts';
+import { coordsOf, neighboursOf, stepLowerBound } from '../../shared/lattice/geometry.ts';
+import type { JobControl } from './job-control.ts';
+import { EXPAND_MET, EXPAND_NEEDS_BLOCK, FlatBfsWasm, WASM_CHUNK, flatWasmBytes } from './flat-bfs-wasm.ts';
+import { ObstaclePlanes, blockShiftOf } from './obstacle-planes.ts';
+import { planSlabs } from './slabs.ts';
+import type { FlatBfsTask } from './task.ts';
+import type { BfsOutcome } from './bidirectional-bfs.ts';
+
+/** Frontier cells expanded between two cancel checks. */
+const CHECK_EVERY = 8192; // a power of 2
+
+/** Words of one bit plane over `cells` and the blocked cell past them. */
+function planeWords(cells: number): number {
+  return Math.ceil((cells + 1) / 32);
+}
+
+/** Bytes of the state: marks, then the two code planes interleaved. */
+function stateBytes(cells: number): number {
+  return 3 * 4 * planeWords(cells);
+}
+
+/** Obstacle blocks of the whole lattice as one slab. */
+function blocksOf(lattice: Pick<Lattice, 'shape' | 'strides'>): number {
+  const rows = lattice.shape[0]!;
+  return Math.ceil(rows / (1 << blockShiftOf(lattice.strides[0]!, rows)));
+}
+
+/**
+ * Where a search's state lives: in the WebAssembly instance's memory (thread bytes, `shared` 0)
+ * when it fits, else in a SharedArrayBuffer of `shared` bytes the pool allocates.
+ */
+export function flatBfsPlan(lattice: Pick<Lattice, 'cells' | 'dimensions' | 'shape' | 'strides'>): { shared: number; wasm: number | null } {
+  const wasm = flatWasmBytes(lattice, planeWords(lattice.cells), blocksOf(lattice));
+  return { shared: wasm === null ? stateBytes(lattice.cells) : 0, wasm };
+}
+
+/** Cells are int32 indices here. */
+const MAX_CELLS = 2 ** 31 - 2;
+
+/** Whether the one-thread search takes a lattice. */
+export function flatBfsFits(lattice: Pick<Lattice, 'cells'>): boolean {
+  return lattice.cells <= MAX_CELLS;
+}
+
+/** A growable list of cells. */
+class CellList {
+  data = new Int32Array(1024);
+  length = 0;
+  peakBytes = 4096;
+
+  grow(): Int32Array {
+    const next = new Int32Array(this.data.length * 2);
+    next.set(this.data);
+    this.data = next;
+    this.peakBytes = Math.max(this.peakBytes, next.byteLength);
+    return next;
+  }
+}
+
+/** What the search returns. */
+export interface FlatBfsOutcome {
+  outcome: BfsOutcome;
+  bytes: number;
+  build_ms: number;
+}
+
+export function flatBfs(task: FlatBfsTask, control: JobControl): FlatBfsOutcome {
+  const buildStarted = performance.now();
+  const search = new FlatSearch(task, control);
+  const build_ms = performance.now() - buildStarted;
+  const outcome = search.run();
+  return { outcome, bytes: search.bytes, build_ms };
+}
+
+class FlatSearch {
+  private readonly lattice: Lattice;
+  private readonly marks: Int32Array;
+  /** Word 2g holds the code's low bits of cells 32g.., word 2g + 1 the high bits. */
+  private readonly codes: Int32Array;
+  /** The WebAssembly expansion, holding the state; null when the state is a shared buffer. */
+  private readonly wasm: FlatBfsWasm | null;
+  private readonly planes: ObstaclePlanes;
+  private readonly lazy: boolean;
+  private readonly rowCells: number;
+  private readonly rows: number;
+  /** Per inner axis (1..d-1): its stride, the period its coordinate repeats with, and its wrap step (0 if none). */
+  private readonly strides: Int32Array;
+  private readonly periods: Int32Array;
+  private readonly wraps: Int32Array;
+  private readonly wrapRows: boolean;
+  private readonly fronts: [CellList, CellList] = [new CellList(), new CellList()];
+  private next = new CellList();
+  private readonly layersDone = [0, 0];
+  private visited = 0;
+  private meetTo = -1;
+  private meetSide = 0;
+  /** Per obstacle block, 1 once it and its neighbour blocks are materialised. */
+  private readonly near: Uint8Array;
+  /** A cell past the last, blocked: where steps off the lattice land. */
+  private readonly nowhere: number;
+  /** Scratch: the neighbours of the cell being expanded. */
+  private readonly steps: Int32Array;
+
+  constructor(
+    private readonly task: FlatBfsTask,
+    private readonly control: JobControl,
+  ) {
+    const { lattice } = task;
+    this.lattice = lattice;
+    const words = planeWords(lattice.cells);
+    const blocks = blocksOf(lattice);
+    const inner = lattice.dimensions - 1;
+    const axes = new Int32Array(3 * inner);
+    const periodic = lattice.boundary === 'periodic';
+    for (let a = 1; a <= inner; a++) {
+      const side = lattice.shape[a]!;
+      axes[3 * a - 3] = lattice.strides[a]!;
+      axes[3 * a - 2] = lattice.strides[a - 1]!;
+      axes[3 * a - 1] = periodic && side > 2 ? (side - 1) * lattice.strides[a]! : 0;
+    }
+    if (task.state === null) {
+      this.wasm = new FlatBfsWasm(lattice, words, blocks, axes);
+      this.marks = this.wasm.marks;
+      this.codes = this.wasm.codes;
+      this.near = this.wasm.near;
+    } else {
+      this.wasm = null;
+      this.marks = new Int32Array(task.state, 0, words);
+      this.codes = new Int32Array(task.state, 4 * words, 2 * words);
+      this.near = new Uint8Array(blocks);
+    }
+    this.planes = new ObstaclePlanes(this.marks, lattice, planSlabs(lattice, 1)[0]!, [task.start, task.end]);
+    this.lazy = lattice.obstacles.kind === 'procedural';
+    this.rowCells = lattice.strides[0]!;
+    this.rows = lattice.shape[0]!;
+    this.strides = Int32Array.from({ length: inner }, (_, a) => axes[3 * a]!);
+    this.periods = Int32Array.from({ length: inner }, (_, a) => axes[3 * a + 1]!);
+    this.wraps = Int32Array.from({ length: inner }, (_, a) => axes[3 * a + 2]!);
+    this.wrapRows = periodic && this.rows > 2;
+    // Rows wrap to the far end of the lattice, out of reach of the per-block check.
+    if (this.wrapRows && this.lazy) this.planes.materialiseAll();
+    if (!this.lazy || this.wrapRows) this.near.fill(1);
+    this.nowhere = lattice.cells;
+    this.marks[this.nowhere >>> 5]! |= 1 << (this.nowhere & 31);
+    this.steps = new Int32Array(2 * lattice.dimensions);
+  }
+
+  /** Private memory: the frontier lists at their largest, the block flags, the axis tables. */
+  get bytes(): number {
+    const lists = this.fronts[0].peakBytes + this.fronts[1].peakBytes + this.next.peakBytes;
+    const tables = 3 * this.strides.byteLength + this.steps.byteLength;
+    return lists + this.planes.bytes + (this.wasm === null ? this.near.byteLength : this.wasm.bytes) + tables;
+  }
+
+  run(): BfsOutcome {
+    const { task, control, fronts, layersDone } = this;
+    this.seed(task.start, 0);
+    this.seed(task.end, 1);
+    const bound = Math.max(1, stepLowerBound(this.lattice, coordsOf(this.lattice, task.start), coordsOf(this.lattice, task.end)));
+    for (;;) {
+      if (fronts[0].length === 0 || fronts[1].length === 0) {
+        return { reachable: false, path: [], length: null, visited: this.visited };
+      }
+      const side = fronts[0].length <= fronts[1].length ? 0 : 1;
+      if (this.expand(side)) break;
+      const grown = this.next;
+      this.next = fronts[side]!;
+      fronts[side] = grown;
+      layersDone[side]!++;
+      const reached = (layersDone[0]! + layersDone[1]!) / bound;
+      control.publishProgress(0.99 * Math.min(1, Math.max(reached, this.visited / this.lattice.cells)));
+    }
+    const path = this.walkBack(this.meetSide, this.meetTo);
+    return { reachable: true, path, length: path.length - 1, visited: this.visited };
+  }
+
+  private seed(cell: number, side: number): void {
+    this.planes.ensureRow(Math.floor(cell / this.rowCells));
+    const word = cell >>> 5;
+    const bit = 1 << (cell & 31);
+    this.codes[2 * word]! |= bit; // code 1: layer 0
+    if (side === 1) this.marks[word]! |= bit;
+    else this.marks[word]! &= ~bit;
+    const list = this.fronts[side]!;
+    list.data[list.length++] = cell;
+    this.visited++;
+  }
+
+  /** Grows one side by a layer; true when it met the other side (the meeting is recorded). */
+  private expand(side: number): boolean {
+    return this.wasm === null ? this.expandHere(side) : this.expandInWasm(side, this.wasm);
+  }
+
+  /** The layer in WebAssembly, a chunk of frontier cells per call. */
+  private expandInWasm(side: number, wasm: FlatBfsWasm): boolean {
+    const { control, next } = this;
+    const front = this.fronts[side]!;
+    const code = ((this.layersDone[side]! + 1) % 3) + 1;
+    const blockShift = this.planes.blockShift;
+    let grown = 0;
+    for (let from = 0; from < front.length; from += WASM_CHUNK) {
+      control.checkpoint();
+      const count = Math.min(WASM_CHUNK, front.length - from);
+      wasm.load(front.data, from, count);
+      let at = 0;
+      let written = 0;
+      let status: number;
+      for (;;) {
+        status = wasm.expand(at, count, written, code, side, blockShift, this.wrapRows);
+        written = wasm.written;
+        if (status !== EXPAND_NEEDS_BLOCK) break;
+        at = wasm.at;
+        this.materialiseNear(wasm.block);
+      }
+      while (grown + written > next.data.length) {
+        next.length = grown;
+        next.grow();
+      }
+      next.data.set(wasm.fresh(written), grown);
+      grown += written;
+      if (status === EXPAND_MET) {
+        next.length = grown;
+        this.recordMeeting(front.data[from + wasm.at]!, side);
+        return true;
+      }
+    }
+    next.length = grown;
+    this.visited += grown;
+    return false;
+  }
+
+  /** The layer in JavaScript (lattices whose state does not fit a WebAssembly memory). */
+  private expandHere(side: number): boolean {
+    const { control, marks, codes, lazy, planes, rowCells, rows, strides, periods, wraps, wrapRows, steps, nowhere } = this;
+    const near = this.near;
+    const blockShift = planes.blockShift;
+    const front = this.fronts[side]!;
+    const next = this.next;
+    const code = ((this.layersDone[side]! + 1) % 3) + 1;
+    const lowMask = -(code & 1);
+    const highMask = -(code >> 1);
+    // A fresh cell's mark is set on the end side; a step meets the other side on a reached cell
+    // whose mark is set (from the start side) or clear (from the end side).
+    const endMask = side === 1 ? -1 : 0;
+    const inner = strides.length;
+    const lastRow = rows - 1;
+    const wrapRowStep = lastRow * rowCells;
+    const cells = front.data;
+    const size = front.length;
+    const count = 2 + 2 * inner;
+    let out: Int32Array = next.data;
+    let grown = 0;
+    for (let f = 0; f < size; f++) {
+      if ((f & (CHECK_EVERY - 1)) === 0) control.checkpoint();
+      const cell = cells[f]!;
+      const row = (cell / rowCells) | 0;
+      if (lazy && near[row >>> blockShift] === 0) this.materialiseNear(row >>> blockShift);
+      // Neighbours off the lattice step onto `nowhere`, a cell past the last that stays blocked.
+      steps[0] = row > 0 ? cell - rowCells : wrapRows ? cell + wrapRowStep : nowhere;
+      steps[1] = row < lastRow ? cell + rowCells : wrapRows ? cell - wrapRowStep : nowhere;
+      const p = cell - row * rowCells;
+      for (let a = 0; a < inner; a++) {
+        const stride = strides[a]!;
+        const period = periods[a]!;
+        const q = a === 0 ? p : p % period;
+        const wrap = wraps[a]!;
+        steps[2 + 2 * a] = q >= stride ? cell - stride : wrap !== 0 ? cell + wrap : nowhere;
+        steps[3 + 2 * a] = q < period - stride ? cell + stride : wrap !== 0 ? cell - wrap : nowhere;
+      }
+      if (grown + count > out.length) {
+        next.length = grown;
+        out = next.grow();
+      }
+      // Branch-free: whether a neighbour is fresh is a coin toss on these lattices.
+      let met = 0;
+      for (let k = 0; k < count; k++) {
+        const nb = steps[k]!;
+        const word = nb >>> 5;
+        const shift = nb & 31;
+        const bit = 1 << shift;
+        const mark = marks[word]!;
+        const low = codes[2 * word]!;
+        const high = codes[2 * word + 1]!;
+        const seen = low | high;
+        const fresh = bit & ~(mark | seen);
+        codes[2 * word] = low | (fresh & lowMask);
+        codes[2 * word + 1] = high | (fresh & highMask);
+        marks[word] = mark | (fresh & endMask);
+        out[grown] = nb;
+        grown += fresh >>> shift;
+        met |= seen & bit & (mark ^ endMask);
+      }
+      if (met !== 0) {
+        next.length = grown;
+        this.recordMeeting(cell, side);
+        return true;
+      }
+    }
+    next.length = grown;
+    this.visited += grown;
+    return false;
+  }
+
+  /** Materialises obstacle block `block` and its neighbours. */
+  private materialiseNear(block: number): void {
+    const { planes, near } = this;
+    for (let b = Math.max(0, block - 1); b <= Math.min(near.length - 1, block + 1); b++) {
+      if (planes.ready[b] === 0) planes.materialise(b);
+    }
+    near[block] = 1;
+  }
+
+  /** Records which neighbour of frontier cell `cell` (of `side`) belongs to the other side. */
+  private recordMeeting(cell: number, side: number): void {
+    this.meetSide = side;
+    this.meetTo = neighboursOf(this.lattice, cell).find((nb) => {
+      const state = this.stateOf(nb);
+      return state.code !== 0 && state.bit !== side;
+    })!;
+  }
+
+  /** Layer code and side bit of a cell. */
+  private stateOf(cell: number): { code: number; bit: number } {
+    const word = cell >>> 5;
+    const shift = cell & 31;
+    return {
+      code: ((this.codes[2 * word]! >>> shift) & 1) | (((this.codes[2 * word + 1]! >>> shift) & 1) << 1),
+      bit: (this.marks[word]! >>> shift) & 1,
+    };
+  }
+
+  /**
+   * The path through the meeting: `side` stepped from one of its frontier cells onto `to`, a
+   * frontier cell of the other side (no earlier layer of it can touch this side's frontier, or
+   * the sides would have met a round before). Each half walks back to its seed through same-side
+   * neighbours one layer lower, which layer mod 3 tells apart.
+   */
+  private walkBack(side: number, to: number): number[] {
+    const want = (this.layersDone[side]! % 3) + 1;
+    const from = neighboursOf(this.lattice, to).find((cell) => {
+      const state = this.stateOf(cell);
+      return state.code === want && state.bit === side;
+    });
+    if (from === undefined) throw new Error(`path walk-back found no frontier cell next to ${to}`);
+    const fromHalf = this.walkToSeed(from, side);
+    const toHalf = this.walkToSeed(to, 1 - side);
+    const startHalf = side === 0 ? fromHalf : toHalf;
+    const endHalf = side === 0 ? toHalf : fromHalf;
+    return [...startHalf.reverse(), ...endHalf];
+  }
+
+  /** The cells from `cell` back to its side's seed, `cell` first. */
+  private walkToSeed(cell: number, side: number): number[] {
+    const seed = side === 0 ? this.task.start : this.task.end;
+    const out = [cell];
+    let current = cell;
+    let code = this.stateOf(cell).code;
+    while (current !== seed) {
+      const want = code === 1 ? 3 : code - 1;
+      const found = neighboursOf(this.lattice, current).find((neighbour) => {
+        const state = this.stateOf(neighbour);
+        return state.code === want && state.bit === side;
+      });
+      if (found === undefined) throw new Error(`path walk-back lost its way at cell ${current}`);
+      out.push(found);
+      current = found;
+      code = want;
+    }
+    return out;
+  }
+}
