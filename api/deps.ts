@@ -65,6 +65,7 @@ export function createApiDeps(shared: Runtime): ApiDeps {
     lockout: identity.lockout,
     config: runtime.config,
     logger: runtime.logger,
+    onConfirmed: (trx, tenantId, userId, meta) => subscriptions.openSignUpRequest(trx, tenantId, userId, meta),
   });
   const team = new TeamService({
     db: runtime.db,

@@ -22,6 +22,7 @@ import { jobRoutes } from './jobs/routes.ts';
 import { latticeRoutes } from './lattices/routes.ts';
 import { meRoutes } from './me/routes.ts';
 import { memberRoutes } from './members/routes.ts';
+import { notificationRoutes } from './notifications/routes.ts';
 import { planRoutes } from './plans/routes.ts';
 import type { ApiDeps, ApiState } from './state.ts';
 import { subscriptionRoutes } from './subscription/routes.ts';
@@ -36,7 +37,7 @@ const methodNotAllowed = (): AppError => new AppError('method_not_allowed', 'No 
 
 type RouteModule = (deps: ApiDeps, registry: OpenAPIRegistry) => Router<ApiState>;
 
-const ROUTE_MODULES: RouteModule[] = [systemRoutes, metricsRoutes, docsRoutes, adminRoutes, adminPlanRequestRoutes, authRoutes, accountRoutes, accountPageRoutes, tenantRoutes, meRoutes, memberRoutes, auditRoutes, apiKeyRoutes, planRoutes, subscriptionRoutes, usageRoutes, webhookRoutes, latticeRoutes, jobRoutes, artefactRoutes, pictureRoutes, batchRoutes];
+const ROUTE_MODULES: RouteModule[] = [systemRoutes, metricsRoutes, docsRoutes, adminRoutes, adminPlanRequestRoutes, authRoutes, accountRoutes, accountPageRoutes, tenantRoutes, meRoutes, notificationRoutes, memberRoutes, auditRoutes, apiKeyRoutes, planRoutes, subscriptionRoutes, usageRoutes, webhookRoutes, latticeRoutes, jobRoutes, artefactRoutes, pictureRoutes, batchRoutes];
 
 export function mountRoutes(app: Koa<ApiState>, deps: ApiDeps, registry: OpenAPIRegistry): void {
   // One router holds every module's routes, so a request is matched once instead of passing

@@ -120,3 +120,5 @@ export interface AuditQuery {
   cursor?: string;
 }
 export type Role = 'owner' | 'admin' | 'member' | 'viewer';
+/** Which notifications a user is mailed (`GET|PATCH /api/me/notifications`). */
+export type { NotificationPreferences, NotificationPreferencesChange } from '../shared/wire/notifications.ts';

@@ -15,6 +15,7 @@ import { AuthResource } from './resources/auth.ts';
 import { BatchesResource } from './resources/batches.ts';
 import { JobsResource } from './resources/jobs.ts';
 import { LatticesResource } from './resources/lattices.ts';
+import { NotificationsResource } from './resources/notifications.ts';
 import { AuditResource, EmailResource, InvitationsResource, MembersResource, PasswordResource } from './resources/team.ts';
 import { WebhooksResource } from './resources/webhooks.ts';
 
@@ -36,6 +37,7 @@ export class CatalyticClient {
   readonly password: PasswordResource;
   readonly email: EmailResource;
   readonly audit: AuditResource;
+  readonly notifications: NotificationsResource;
 
   constructor(options: CatalyticClientOptions) {
     this.http = new HttpClient(options);
@@ -51,6 +53,7 @@ export class CatalyticClient {
     this.password = new PasswordResource(this.http);
     this.email = new EmailResource(this.http);
     this.audit = new AuditResource(this.http);
+    this.notifications = new NotificationsResource(this.http);
   }
 
   /**

@@ -18,3 +18,4 @@ export * from './resources/jobs.ts';
 export * from './resources/lattices.ts';
 export * from './resources/webhooks.ts';
 export * from './resources/team.ts';
+export * from './resources/notifications.ts';

@@ -23,7 +23,8 @@ import * as jobLabels from './0017_job_labels.ts';
 import * as accountTokens from './0018_account_tokens.ts';
 import * as team from './0019_team.ts';
 import * as webhookTenantLeases from './0020_webhook_tenant_leases.ts';
-import * as pictureLimits from './0021_picture_limits.ts';
+import * as notifications from './0021_notifications.ts';
+import * as pictureLimits from './0022_picture_limits.ts';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -51,5 +52,6 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0018_account_tokens', accountTokens],
   ['0019_team', team],
   ['0020_webhook_tenant_leases', webhookTenantLeases],
-  ['0021_picture_limits', pictureLimits],
+  ['0021_notifications', notifications],
+  ['0022_picture_limits', pictureLimits],
 ];

@@ -6,6 +6,7 @@
  */
 import { Queue, Worker } from 'bullmq';
 import type { Db } from '../shared/db.ts';
+import { MailOutbox } from '../shared/mail/mail-queue.ts';
 import { closeRedis, createRedisFromConfig, type RedisClient } from '../shared/redis.ts';
 import type { Runtime } from '../shared/runtime.ts';
 import { once, type Service } from '../shared/service.ts';
@@ -42,6 +43,8 @@ export class SchedulerService implements Service {
   private connection: RedisClient | undefined;
   private readonly dispatcher: WebhookDispatcher;
   private readonly deliveryDb: Db;
+  /** Queues the notifications' mail (the `notify` task). */
+  private readonly mail: MailOutbox;
   private readonly checkEveryMs: number;
   private checkTimer: NodeJS.Timeout | undefined;
   private checking: Promise<void> | undefined;
@@ -51,7 +54,8 @@ export class SchedulerService implements Service {
     options: SchedulerServiceOptions = {},
   ) {
     this.deliveryDb = createDeliveryDb(runtime.config, 'catalytic:webhook-retry');
-    const tasks = options.tasks ?? maintenanceTasks(runtime, { deliveryDb: this.deliveryDb, ...options });
+    this.mail = new MailOutbox(runtime.config, runtime.redis, runtime.logger);
+    const tasks = options.tasks ?? maintenanceTasks(runtime, { deliveryDb: this.deliveryDb, mail: this.mail, ...options });
     this.tasks = new Map(tasks.map((t) => [t.name, t]));
     this.concurrency = options.concurrency ?? 4;
     this.checkEveryMs = options.scheduleCheckMs ?? 5000;
@@ -192,6 +196,7 @@ export class SchedulerService implements Service {
       this.runtime.logger.warn({ err }, 'scheduler: closing the queue failed');
     }
     await this.dispatcher.close();
+    await this.mail.close();
     if (this.connection) await closeRedis(this.connection);
     await this.deliveryDb.destroy();
   });

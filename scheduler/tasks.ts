@@ -6,6 +6,9 @@
  *   (`scheduler/reconcile.ts`), which has its own advisory lock too.
  * - `retention` (every RETENTION_EVERY_MS): deletes what plans no longer keep; trims BullMQ.
  * - `backup` (BACKUP_CRON, `off` to disable): pg_dump into BACKUP_DIR, keeping BACKUP_KEEP.
+ * - `notify` (every NOTIFY_POLL_MS): mails recorded notifications; rows are claimed with
+ *   `for update skip locked`, so any number of processes may run it.
+ * - `quota-watch` (every QUOTA_WATCH_EVERY_MS): records quota notifications at 80% and 100%.
  * Tasks marked `exclusive` run in one process at a time (an advisory lock), even if BullMQ ever
  * hands the same run out twice (a stalled job given to another process).
  */
@@ -22,6 +25,9 @@ import { MAINTENANCE_QUEUE, type TaskName } from '../shared/queues/maintenance-q
 import { trimFinishedEntries } from './queue-trim.ts';
 import { applyRetention } from './retention.ts';
 import { createBlobBackend } from '../shared/blobs/index.ts';
+import type { MailOutbox } from '../shared/mail/mail-queue.ts';
+import { dispatchNotifications } from './notification-dispatch.ts';
+import { watchQuotas } from './quota-watch.ts';
 
 export type RepeatSpec = { every: number } | { pattern: string; tz?: string };
 
@@ -56,7 +62,12 @@ export interface TaskOptions {
   reconcile?: ReconcileFn;
   /** Tenant queue names to trim (the pipeline's naming). */
   tenantQueueNames?: (runtime: Runtime) => Promise<string[]>;
+  /** Where notifications are queued as mail. @defaultValue none: the `notify` task is not declared */
+  mail?: MailOutbox;
 }
+
+/** Notifications mailed per `notify` run; the next run carries on. */
+const NOTIFY_RUN_LIMIT = 100;
 
 /** Attempts per webhook-retry run; the next run carries on. */
 const RETRY_RUN_LIMIT = 1000;
@@ -114,6 +125,23 @@ export function maintenanceTasks(runtime: Runtime, options: TaskOptions = {}): M
           signal,
         });
         return { ...deleted, queueEntries };
+      },
+    },
+    {
+      name: 'notify',
+      repeat: options.mail ? { every: config.NOTIFY_POLL_MS } : undefined,
+      exclusive: false,
+      async run({ runtime: rt }) {
+        if (!options.mail) return { skipped: 'no mail queue' };
+        return { ...(await dispatchNotifications(rt.db, options.mail, { limit: NOTIFY_RUN_LIMIT })) };
+      },
+    },
+    {
+      name: 'quota-watch',
+      repeat: { every: config.QUOTA_WATCH_EVERY_MS },
+      exclusive: true,
+      async run({ runtime: rt }) {
+        return { ...(await watchQuotas(rt.db)) };
       },
     },
     {

@@ -27,6 +27,7 @@ export const AUDIT_ACTIONS = [
   'api_key.revoked',
   'subscription.changed',
   'plan_request.created',
+  'plan_request.deferred',
   'plan_request.approved',
   'plan_request.rejected',
   'plan_request.cancelled',

@@ -173,6 +173,9 @@ export const configSchema = z.object({
   MAIL_MAX_ATTEMPTS: int(1, 50).default(8),
   MAIL_RETRY_BASE_MS: int(10, HOUR).default(5 * SECOND),
   MAIL_SEND_CONCURRENCY: int(1, 100).default(4),
+  // How often the scheduler mails recorded notifications, and checks every tenant's quotas for 80% and 100%.
+  NOTIFY_POLL_MS: int(50).default(5 * SECOND),
+  QUOTA_WATCH_EVERY_MS: int(SECOND).default(MINUTE),
 
   RECONCILE_EVERY_MS: int(SECOND).default(MINUTE),
   RETENTION_EVERY_MS: int(SECOND).default(HOUR),

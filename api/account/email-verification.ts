@@ -4,6 +4,7 @@
  * password) — sign-in moves to the new address only once its link is spent. What an unverified
  * user may not do is decided in one place, `assertVerified`.
  */
+import type { Knex } from 'knex';
 import { recordAudit } from '../../shared/audit.ts';
 import { verifyPassword } from '../../shared/auth/passwords.ts';
 import type { Principal } from '../../shared/auth/principal.ts';
@@ -25,6 +26,8 @@ export interface EmailVerificationDeps {
   lockout: AccountLockout;
   config: Config;
   logger: Logger;
+  /** Runs in the confirmation's transaction: a sign-up's paid plan becomes a pending request. */
+  onConfirmed?: (trx: Knex.Transaction, tenantId: string, userId: string, meta: RequestMeta) => Promise<unknown>;
 }
 
 /** Address-check mails one user may ask for an hour (sign-up's first one included). */
@@ -120,6 +123,7 @@ export class EmailVerification {
           ...meta,
           details: changed ? { from: user.email, to: claimed.email } : { email: claimed.email },
         });
+        await this.deps.onConfirmed?.(trx, tenantId, user.id, meta);
       });
     } catch (err) {
       if (errorCode(err) === UNIQUE_VIOLATION && /users_email_unique/.test((err as Error).message)) {

@@ -1,6 +1,6 @@
 /**
- * Sign-up: a tenant, its owner user, the audit row, the plan request when the sign-up asked for
- * a paid plan (the tenant then starts on the free plan, see api/billing/subscriptions.ts) and the
+ * Sign-up: a tenant, its owner user, the audit row, the paid plan the sign-up asked for (kept until
+ * the owner confirms the address; the tenant starts on free, see api/billing/subscriptions.ts) and the
  * first session, in one transaction — a failure anywhere writes nothing. The transaction runs as the application role bound to the
  * new tenant's id, so row-level security checks every row it writes.
  */
@@ -10,7 +10,6 @@ import type { Role } from '../../shared/auth/principal.ts';
 import { type Db, withTenant } from '../../shared/db.ts';
 import { AppError, errorCode } from '../../shared/errors.ts';
 import type { RegistrationInput } from '../../shared/wire/registration.ts';
-import type { PlanRequestRow } from '../billing/plan-request-store.ts';
 import type { SignUpPlan, Subscriptions } from '../billing/subscriptions.ts';
 import type { RequestMeta } from './request-meta.ts';
 import type { Sessions, TokenPair } from './sessions.ts';
@@ -36,8 +35,8 @@ export interface Registration {
   tenant: TenantView;
   user: UserView;
   tokens: TokenPair;
-  /** The sign-up's pending request for a paid plan, if it asked for one. */
-  planRequest: PlanRequestRow | undefined;
+  /** The paid plan the sign-up asked for: requested once the owner confirms the address. */
+  requestedPlan: string | null;
 }
 
 /** The new tenant's id and plan, decided before the transaction (the billing provider may call out). */
@@ -82,9 +81,9 @@ export async function registerTenant(
         ...meta,
         details: { plan_code: plan.start, ...(plan.requested ? { requested_plan: plan.requested } : {}) },
       });
-      const planRequest = await newTenant.subscriptions.recordSignUpRequest(trx, tenantId, user.id, plan, meta);
+      await newTenant.subscriptions.recordSignUpRequest(trx, tenantId, user.id, plan, meta);
       const tokens = await sessions.issue(trx, { id: user.id, tenant_id: tenantId, role: 'owner' });
-      return { tenant, user, tokens, planRequest };
+      return { tenant, user, tokens, requestedPlan: plan.requested ?? null };
     });
   } catch (err) {
     if (errorCode(err) === UNIQUE_VIOLATION && /users_email_unique/.test((err as Error).message)) {

@@ -7,6 +7,7 @@
 import type { Knex } from 'knex';
 import { recordAudit } from '../../shared/audit.ts';
 import type { Db } from '../../shared/db.ts';
+import { recordNotification } from '../../shared/notifications/record.ts';
 import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
 import { isSelfServeChange, type Plan, type PlanCode, STARTING_PLAN } from '../../shared/plans.ts';
@@ -83,18 +84,49 @@ export class Subscriptions {
     return outcome === 'active' ? { start: wanted.code } : { start: start.code, requested: wanted.code };
   }
 
-  /** Records a sign-up's pending request, in the sign-up's transaction. */
-  async recordSignUpRequest(trx: Knex.Transaction, tenantId: string, userId: string, plan: SignUpPlan, meta: RequestMeta): Promise<PlanRequestRow | undefined> {
-    if (!plan.requested) return undefined;
-    const request = await insertPlanRequest(trx, { tenantId, fromPlan: plan.start, toPlan: plan.requested, requestedBy: userId });
+  /**
+   * Keeps a sign-up's wish for a paid plan, in the sign-up's transaction: it becomes a pending
+   * request only when the owner confirms the address (`openSignUpRequest`), so an unconfirmed
+   * address never reaches an operator's queue.
+   */
+  async recordSignUpRequest(trx: Knex.Transaction, tenantId: string, userId: string, plan: SignUpPlan, meta: RequestMeta): Promise<void> {
+    if (!plan.requested) return;
+    await trx('tenants').where('id', tenantId).update({ requested_plan_code: plan.requested });
+    await recordAudit(trx, {
+      tenantId,
+      userId,
+      action: 'plan_request.deferred',
+      ...meta,
+      details: { from: plan.start, to: plan.requested, until: 'the address is confirmed' },
+    });
+  }
+
+  /**
+   * The owner confirmed the address: the plan the sign-up asked for becomes a pending request (in
+   * the confirmation's transaction), unless the tenant is on it already or has a request pending.
+   */
+  async openSignUpRequest(trx: Knex.Transaction, tenantId: string, userId: string, meta: RequestMeta): Promise<PlanRequestRow | undefined> {
+    const tenant = await trx('tenants').where('id', tenantId).forNoKeyUpdate().first<{ plan_code: string; requested_plan_code: string | null } | undefined>('plan_code', 'requested_plan_code');
+    if (!tenant?.requested_plan_code) return undefined;
+    await trx('tenants').where('id', tenantId).update({ requested_plan_code: null });
+    const [from, to] = await Promise.all([this.deps.plans.get(tenant.plan_code), this.deps.plans.get(tenant.requested_plan_code)]);
+    if (from.code === to.code || isSelfServeChange(from, to) || (await pendingPlanRequest(trx, tenantId, { lock: true }))) return undefined;
+    const request = await insertPlanRequest(trx, { tenantId, fromPlan: from.code, toPlan: to.code, requestedBy: userId });
     await recordAudit(trx, {
       tenantId,
       userId,
       action: 'plan_request.created',
       ...meta,
-      details: { request_id: request.id, from: plan.start, to: plan.requested, at: 'sign-up', provider: this.deps.provider.name },
+      details: { request_id: request.id, from: from.code, to: to.code, at: 'sign-up', provider: this.deps.provider.name },
     });
     return request;
+  }
+
+  /** Whether moving the tenant to `toCode` needs a decision (an upgrade to a paid plan). */
+  async needsApproval(tenantId: string, toCode: PlanCode): Promise<boolean> {
+    const fromCode = await withTenant(this.deps.db, tenantId, (trx) => currentPlanCode(trx, tenantId));
+    const [from, to] = await Promise.all([this.deps.plans.get(fromCode), this.deps.plans.get(toCode)]);
+    return from.code !== to.code && !isSelfServeChange(from, to);
   }
 
   /**
@@ -234,6 +266,13 @@ export class Subscriptions {
         await this.deps.provider.rejected(closed);
         await this.audit(trx, requester, 'plan_request.rejected', details);
       }
+      // The owners hear of it by mail, sent by the scheduler once this commits.
+      await recordNotification(trx, {
+        tenantId: found.tenant_id,
+        kind: 'plan_request_decided',
+        key: `plan_request:${id}`,
+        params: { to_plan: closed.to_plan, decision, reason: reason ? `Reason: ${reason}` : '' },
+      });
       const tenant = await trx('tenants').where('id', found.tenant_id).first<{ name: string }>('name');
       return { ...closed, tenant_name: tenant.name };
     });

@@ -24,6 +24,8 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'POST /auth/verify-email': 'verifyEmail',
   'POST /api/me/email/verify': 'resendEmailVerification',
   'POST /api/me/email': 'changeEmail',
+  'GET /api/me/notifications': 'getNotificationPreferences',
+  'PATCH /api/me/notifications': 'changeNotificationPreferences',
   'GET /account/verify-email': 'getEmailVerificationPage',
   'GET /account/reset-password': 'getPasswordResetPage',
   'GET /account/accept-invitation': 'getInvitationPage',

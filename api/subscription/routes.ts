@@ -56,9 +56,12 @@ export function subscriptionRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Ro
     responses: {
       200: { description: 'Changed at once (or already on that plan): the new plan', schema: SUBSCRIPTION },
       202: { description: 'An upgrade to a paid plan: the plan is unchanged and `pending_request` awaits a decision', schema: SUBSCRIPTION },
+      403: problem('An upgrade asked for before the address is confirmed (`email_unverified`: follow the mailed link, or POST /api/me/email/verify for a new one)'),
       409: problem('The plan changed while the request was handled; retry'),
     },
     handler: async (ctx, { body, principal }) => {
+      // An upgrade reaches an operator (or a payment provider) only from a confirmed address.
+      if (await subscriptions.needsApproval(principal.tenantId, body.plan_code)) await deps.verification.assertVerified(principal, 'ask for a paid plan');
       const { outcome, state } = await subscriptions.change(requesterOf(ctx, principal), body.plan_code);
       ctx.status = outcome === 'pending' ? 202 : 200;
       ctx.body = subscriptionView(state);

@@ -1,13 +1,13 @@
 /**
  * Sign-up: `POST /api/tenants/register` creates a tenant, its owner and a first session. A sign-up
- * asking for a paid plan starts on the free plan with a pending plan request.
+ * asking for a paid plan starts on the free plan; the plan becomes a pending request once the
+ * owner confirms the address.
  * Limited per client IP (RATE_LIMIT_REGISTER_PER_HOUR).
  */
 import { randomUUID } from 'node:crypto';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import Router from '@koa/router';
 import { registerTenant } from '../auth/register-tenant.ts';
-import { planRequestView } from '../billing/schemas.ts';
 import { requestMeta } from '../auth/request-meta.ts';
 import { problem } from '../auth/schemas.ts';
 import { REGISTERED, REGISTRATION } from '../../shared/wire/registration.ts';
@@ -23,7 +23,7 @@ export function tenantRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<A
   defineRoute(router, registry, deps, {
     method: 'post',
     path: '/api/tenants/register',
-    summary: 'Sign up: create a tenant with its owner user, and sign the owner in (a paid plan starts as a pending request)',
+    summary: 'Sign up: create a tenant with its owner user, and sign the owner in (a paid plan becomes a pending request once the address is confirmed)',
     tags: ['Account'],
     auth: 'public',
     limitedByAddress: true,
@@ -36,7 +36,7 @@ export function tenantRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<A
     handler: async (ctx, { body }) => {
       const tenantId = randomUUID();
       const plan = await subscriptions.signUpPlan(tenantId, body.plan_code);
-      const { planRequest, ...registration } = await registerTenant(runtime.db, identity.sessions, body, requestMeta(ctx), {
+      const { requestedPlan, ...registration } = await registerTenant(runtime.db, identity.sessions, body, requestMeta(ctx), {
         tenantId,
         plan,
         subscriptions,
@@ -46,7 +46,7 @@ export function tenantRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<A
       ctx.status = 201;
       ctx.set('Cache-Control', 'no-store');
       ctx.set('Location', '/api/me');
-      ctx.body = { ...registration, plan_request: planRequest ? planRequestView(planRequest) : null };
+      ctx.body = { ...registration, plan_request: null, requested_plan: requestedPlan };
     },
   });
 

@@ -9,6 +9,7 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import Router from '@koa/router';
 import { listCursorParam, nextCursorParam } from '../../shared/list-cursor.ts';
+import { problem } from '../auth/schemas.ts';
 import { defineRoute } from '../routing.ts';
 import type { ApiDeps, ApiState } from '../state.ts';
 import {
@@ -47,8 +48,10 @@ export function webhookRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
     responses: {
       201: { description: 'The endpoint and its secret', schema: EndpointWithSecretSchema },
       402: { description: 'The plan allows no more webhook endpoints' },
+      403: problem("The address of the user (or of the API key's creator) is not confirmed yet (`email_unverified`)"),
     },
     async handler(ctx, { body, principal }) {
+      await deps.verification.assertVerified(principal, 'add webhook endpoints');
       const { row, secret } = await webhooks.create(principal, body);
       ctx.status = 201;
       ctx.set('Location', `/api/webhooks/${row.id}`);

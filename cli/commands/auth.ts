@@ -122,8 +122,8 @@ export function registerAuthCommands(program: Command): void {
             `Registered ${registration.tenant.name} on ${session.connection.url} and logged in\n${renderFields([
               ['tenant', registration.tenant.id],
               ['plan', registration.tenant.plan_code],
-              ...(registration.plan_request
-                ? [['requested', `${registration.plan_request.to_plan}: pending approval by an operator (request ${registration.plan_request.id})`] as [string, string]]
+              ...(registration.requested_plan
+                ? [['requested', `${registration.requested_plan}: asked for once you confirm your address (catalytic email verify <link>), then approved by an operator`] as [string, string]]
                 : []),
               ['owner', `${registration.user.email} (${registration.user.id})`],
             ])}`,

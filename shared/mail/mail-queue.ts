@@ -45,13 +45,16 @@ export class MailOutbox {
     this.queue.on('error', (err) => logger.warn({ err }, 'mail queue error'));
   }
 
-  /** Queues one message. With MAIL_TRANSPORT=off it is dropped, with a warning that names no link. */
-  async send<T extends MailTemplate>(template: T, to: string, params: MailParams<T>): Promise<void> {
+  /**
+   * Queues one message. With MAIL_TRANSPORT=off it is dropped, with a warning that names no link.
+   * `jobId` makes queuing idempotent: a message with the id of one still waiting is not added again.
+   */
+  async send<T extends MailTemplate>(template: T, to: string, params: MailParams<T>, options: { jobId?: string } = {}): Promise<void> {
     if (!this.queue) {
       this.logger.warn({ template }, 'mail not sent: MAIL_TRANSPORT is off (set SMTP_URL)');
       return;
     }
-    await this.queue.add(template, { template, to, params });
+    await this.queue.add(template, { template, to, params }, options.jobId ? { jobId: options.jobId } : {});
   }
 
   async close(): Promise<void> {

@@ -12,8 +12,8 @@ export const MAIL_TEMPLATES = {
   invitation: ['tenant_name', 'inviter_name', 'role', 'token', 'expires_hours'],
   'email-verification': ['first_name', 'token', 'expires_hours'],
   'plan-request-decided': ['first_name', 'tenant_name', 'to_plan', 'decision', 'reason'],
-  'webhook-disabled': ['first_name', 'tenant_name', 'url', 'failing_since'],
-  'quota-warning': ['first_name', 'tenant_name', 'quota', 'percent', 'used', 'limit'],
+  'webhook-disabled': ['first_name', 'tenant_name', 'url', 'webhook_id', 'reason'],
+  'quota-warning': ['first_name', 'tenant_name', 'quota', 'percent', 'used', 'limit', 'consequence'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type MailTemplate = keyof typeof MAIL_TEMPLATES;

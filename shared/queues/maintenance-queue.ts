@@ -7,7 +7,7 @@
 /** Queue name under REDIS_PREFIX; the braces are its Redis Cluster hash tag. */
 export const MAINTENANCE_QUEUE = '{maintenance}';
 
-export const TASK_NAMES = ['webhook-retry', 'reconcile', 'retention', 'backup'] as const;
+export const TASK_NAMES = ['webhook-retry', 'reconcile', 'retention', 'backup', 'notify', 'quota-watch'] as const;
 export type TaskName = (typeof TASK_NAMES)[number];
 
 /** Finished runs kept for bull-board. */

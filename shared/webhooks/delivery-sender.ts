@@ -11,6 +11,7 @@ import { withLogContext } from '../context.ts';
 import type { Db } from '../db.ts';
 import type { Logger } from '../logger.ts';
 import { webhookDeliveries } from '../metrics.ts';
+import { recordNotification } from '../notifications/record.ts';
 import { type HostResolver, resolveDeliveryTarget, WebhookUrlRefusedError } from './address-guard.ts';
 import {
   type AttemptDecision,
@@ -436,7 +437,18 @@ export class DeliverySender {
   }
 
   private async disableEndpoint(trx: Knex.Transaction, webhookId: string, reason: string): Promise<void> {
-    await trx('webhooks').where({ id: webhookId }).update({ enabled: false, disabled_reason: reason, updated_at: trx.fn.now() });
+    // Only an enabled endpoint: of two attempts answered 410 at once, one disables it and notifies.
+    const [endpoint] = await trx('webhooks')
+      .where({ id: webhookId, enabled: true })
+      .update({ enabled: false, disabled_reason: reason, updated_at: trx.fn.now() })
+      .returning<Array<{ tenant_id: string; url: string; updated_at: Date }>>(['tenant_id', 'url', 'updated_at']);
+    if (!endpoint) return;
+    await recordNotification(trx, {
+      tenantId: endpoint.tenant_id,
+      kind: 'webhook_disabled',
+      key: `webhook:${webhookId}:${endpoint.updated_at.toISOString()}`,
+      params: { url: endpoint.url, webhook_id: webhookId, reason },
+    });
     this.options.logger.warn({ webhookId, reason }, 'webhook endpoint disabled');
   }
 }

@@ -27,7 +27,13 @@ export const REGISTERED = z
     tenant: TENANT,
     user: USER,
     tokens: TOKEN_PAIR,
-    plan_request: z.union([PLAN_REQUEST, z.null()]).describe('When a paid plan was asked for: the tenant starts on free and this request awaits approval'),
+    plan_request: z
+      .union([PLAN_REQUEST, z.null()])
+      .describe('Null: a paid plan asked for at sign-up becomes a plan request when the owner confirms the address (see requested_plan)'),
+    requested_plan: z
+      .string()
+      .nullable()
+      .describe('The paid plan asked for: the tenant starts on free, and the request awaits approval once the address is confirmed'),
   })
   .openapi('Registered');
 

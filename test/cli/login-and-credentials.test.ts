@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredCredentials } from '../../client/index.ts';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
+import { confirmAddress } from '../support/identity.ts';
 import { TestReceiver } from '../webhooks/receiver.ts';
 import { runCli, STRONG_PASSWORD } from './stack.ts';
 
@@ -47,13 +48,16 @@ describe('credentials', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^Registered Percolation Ltd on http:\/\/127\.0\.0\.1:\d+ and logged in$/m);
     expect(run.stdout).toMatch(/^plan\s+free$/m);
-    expect(run.stdout).toMatch(/^requested\s+starter: pending approval by an operator \(request [0-9a-f-]{36}\)$/m);
+    expect(run.stdout).toMatch(/^requested\s+starter: asked for once you confirm your address \(catalytic email verify <link>\), then approved by an operator$/m);
     expect((await stat(config)).mode & 0o777).toBe(0o600);
     expect(await saved()).toMatchObject({ url: api.url, email, access_token: expect.any(String), refresh_token: expect.stringMatching(/^crt_/) });
 
     const whoami = await cli(['whoami', '--json']);
     expect(whoami.code, whoami.stderr).toBe(0);
-    expect(JSON.parse(whoami.stdout)).toMatchObject({ kind: 'user', role: 'owner', user: { email }, tenant: { name: 'Percolation Ltd', plan_code: 'free' } });
+    const me = JSON.parse(whoami.stdout) as { user: { id: string }; tenant: { id: string } };
+    expect(me).toMatchObject({ kind: 'user', role: 'owner', user: { email }, tenant: { name: 'Percolation Ltd', plan_code: 'free' } });
+    // The owner follows the mailed link: the sign-up's plan becomes a pending request.
+    expect(await confirmAddress(api, me.tenant.id, me.user.id)).toBeDefined();
   });
 
   // Eight CLI runs, each a fresh process: more time than the default.

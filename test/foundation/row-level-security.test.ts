@@ -7,12 +7,13 @@ import { TENANT_TABLES_0009 } from '../../migrations/0009_lattice_versions_resul
 import { TENANT_TABLES_0015 } from '../../migrations/0015_blobs.ts';
 import { TENANT_TABLES_0016 } from '../../migrations/0016_batches.ts';
 import { TENANT_TABLES_0018 } from '../../migrations/0018_account_tokens.ts';
+import { TENANT_TABLES_0021 } from '../../migrations/0021_notifications.ts';
 import { insertLattice } from '../support/lattices.ts';
 import { useTestEnvironment } from '../support/context.ts';
 
 
 const env = useTestEnvironment();
-const TENANT_TABLES = [...TENANT_TABLES_0006, ...TENANT_TABLES_0008, ...TENANT_TABLES_0009, ...TENANT_TABLES_0015, ...TENANT_TABLES_0016, ...TENANT_TABLES_0018];
+const TENANT_TABLES = [...TENANT_TABLES_0006, ...TENANT_TABLES_0008, ...TENANT_TABLES_0009, ...TENANT_TABLES_0015, ...TENANT_TABLES_0016, ...TENANT_TABLES_0018, ...TENANT_TABLES_0021];
 
 async function seedTenant(name: string): Promise<string> {
   const [tenant] = await env.db('tenants').insert({ name, plan_code: 'starter' }).returning('id');

@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
-import { createApiKey, IDENTITY_TEST_ENV, type RegisteredTenant, registerTenant, STRONG_PASSWORD } from '../support/identity.ts';
+import { confirmAddress, createApiKey, IDENTITY_TEST_ENV, type RegisteredTenant, registerTenant, STRONG_PASSWORD } from '../support/identity.ts';
 
 const ADMIN = { ADMIN_USER: 'operator', ADMIN_PASSWORD: 'correct horse battery staple', ADMIN_TOKEN: 'op-token-7d2e1a' };
 const env = useTestEnvironment(IDENTITY_TEST_ENV);
@@ -62,21 +62,27 @@ async function pendingRows(tenantId: string): Promise<number> {
   return Number(n);
 }
 
-const freeTenant = (): Promise<RegisteredTenant> => registerTenant(api, { plan: 'free' });
+const freeTenant = (): Promise<RegisteredTenant> => registerTenant(api, { plan: 'free', verify: true });
 
 describe('paid plans', () => {
-  it('a sign-up asking for a paid plan starts on free, with its request pending', async () => {
+  it('a sign-up asking for a paid plan starts on free; its request is pending once the address is confirmed', async () => {
     const res = await api.request('/api/tenants/register', {
       body: { company_name: 'Greedy Inc', email: 'greedy@example.test', password: STRONG_PASSWORD, first_name: 'G', last_name: 'Reedy', plan_code: 'enterprise' },
     });
     expect(res.status).toBe(201);
-    const signup = await body<{ tenant: { id: string; plan_code: string }; tokens: { access_token: string }; plan_request: PlanRequest }>(res);
+    const signup = await body<{ tenant: { id: string; plan_code: string }; user: { id: string }; tokens: { access_token: string }; plan_request: null; requested_plan: string }>(res);
     expect(signup.tenant.plan_code).toBe('free');
-    expect(signup.plan_request).toMatchObject({ from_plan: 'free', to_plan: 'enterprise', status: 'pending', decided_at: null });
+    expect(signup).toMatchObject({ plan_request: null, requested_plan: 'enterprise' });
     const headers = { authorization: `Bearer ${signup.tokens.access_token}` };
     expect(await rateLimit(headers)).toBe('60');
-    expect(await subscription({ headers })).toMatchObject({ plan_code: 'free', pending_request: { id: signup.plan_request.id, to_plan: 'enterprise' } });
-    expect((await audit(signup.tenant.id)).map((a) => a.action)).toEqual(['tenant.registered', 'plan_request.created']);
+    expect(await subscription({ headers })).toMatchObject({ plan_code: 'free', pending_request: null });
+    expect(await pendingRows(signup.tenant.id)).toBe(0);
+
+    const request = await confirmAddress(api, signup.tenant.id, signup.user.id);
+    expect(await subscription({ headers })).toMatchObject({ plan_code: 'free', pending_request: { id: request?.id, to_plan: 'enterprise' } });
+    expect((await audit(signup.tenant.id)).map((a) => a.action)).toEqual(['tenant.registered', 'plan_request.deferred', 'plan_request.created']);
+    // A second confirmation (an address change later) opens nothing more.
+    expect(await confirmAddress(api, signup.tenant.id, signup.user.id)).toBeUndefined();
   });
 
   it("a free tenant's upgrade is a pending request (202) and its limits stay; a new request replaces it", async () => {

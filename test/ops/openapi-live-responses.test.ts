@@ -193,6 +193,9 @@ describe('live answers match the OpenAPI document', () => {
     await expectStatus(401, 'POST', '/auth/refresh', { as: 'none', body: { refresh_token: 'crt_spent-or-never-issued' } });
     await expectStatus(200, 'GET', '/auth/jwks', { as: 'none' });
     await expectStatus(200, 'GET', '/api/me', { as: 'owner' });
+    await expectStatus(200, 'GET', '/api/me/notifications', { as: 'owner' });
+    await expectStatus(200, 'PATCH', '/api/me/notifications', { as: 'owner', body: { webhooks: false } });
+    await expectStatus(400, 'PATCH', '/api/me/notifications', { as: 'owner', body: {} });
 
     const key = await expectStatus(201, 'POST', '/api/api-keys', { as: 'owner', body: { name: 'contract', scopes: SCOPES } });
     apiKey = key.body.key as string;
@@ -200,8 +203,13 @@ describe('live answers match the OpenAPI document', () => {
     await expectStatus(200, 'GET', '/api/api-keys', { as: 'owner' });
     await expectStatus(204, 'DELETE', `/api/api-keys/${spare.body.id}`, { as: 'owner' });
 
-    // The paid plan asked for at sign-up waits for an operator; so does a later upgrade.
-    const signUpRequest = registered.body.plan_request.id as string;
+    // The paid plan asked for at sign-up is requested once the address is confirmed, then waits
+    // for an operator; so does a later upgrade. Before that, an upgrade is refused.
+    expect(registered.body).toMatchObject({ plan_request: null, requested_plan: 'enterprise' });
+    await expectStatus(403, 'POST', '/api/subscription', { as: 'owner', body: { plan_code: 'starter' } });
+    await expectStatus(204, 'POST', '/auth/verify-email', { as: 'none', body: { token: await mailedToken(email, 'Confirm your email address for Catalytic') } });
+    const asked = await expectStatus(200, 'GET', '/api/subscription', { as: 'owner' });
+    const signUpRequest = asked.body.pending_request.id as string;
     await expectStatus(200, 'GET', '/admin/api/plan-requests', { as: 'operator' });
     await expectStatus(200, 'GET', `/admin/api/plan-requests/${signUpRequest}`, { as: 'operator' });
     await expectStatus(200, 'POST', `/admin/api/plan-requests/${signUpRequest}/approve`, { as: 'operator', body: {} });
@@ -301,7 +309,6 @@ describe('live answers match the OpenAPI document', () => {
   });
 
   it('the mailed links: address check, team invitations and roles, password reset and change, address change', async () => {
-    await expectStatus(204, 'POST', '/auth/verify-email', { as: 'none', body: { token: await mailedToken(owner.email, 'Confirm your email address for Catalytic') } });
     const resend = await expectStatus(200, 'POST', '/api/me/email/verify', { as: 'owner' });
     expect(resend.body).toEqual({ status: 'already_verified' });
 

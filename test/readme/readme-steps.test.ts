@@ -176,6 +176,13 @@ describe('Use it', () => {
         });
         expect(code, lines.join('\n')).toBe(0);
         expectOutput(step, lines);
+      } else if (name.startsWith('catalytic email verify')) {
+        // The link of the address-check mail, which `npm start` writes to its log (MAIL_TRANSPORT=log).
+        const line = await stack.waitForLine(/\/account\/verify-email#token=cev_/, 30_000);
+        const link = /(http:\/\/[^\s"\\]+\/account\/verify-email#token=cev_[^\s"\\]+)/.exec(line)?.[1];
+        expect(link, line).toBeDefined();
+        const { code, lines } = await inTerminal(command.replace('<link>', link ?? ''));
+        expect(code, lines.join('\n')).toBe(0);
       } else if (name.startsWith('catalytic webhooks listen')) {
         // Prints each signed event until Ctrl-C.
         const { code, lines } = await inTerminal(command, async (screen, keys) => {

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CatalyticApiError, CatalyticClient, type SessionTokens } from '../../client/index.ts';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
-import { approvePlanRequest } from '../support/identity.ts';
+import { approvePlanRequest, confirmAddress } from '../support/identity.ts';
 import { createTestTenant } from '../support/tenants.ts';
 import { recordingFetch, STRONG_PASSWORD } from '../cli/stack.ts';
 
@@ -41,11 +41,12 @@ beforeAll(async () => {
     last_name: 'Hopper',
     plan_code: 'professional',
   });
-  // A paid plan starts as a pending request; the operator approves it.
+  // A paid plan is requested once the address is confirmed; the operator approves it.
   expect(registration.tenant).toMatchObject({ name: 'Lattice Works', plan_code: 'free', status: 'active' });
-  expect(registration.plan_request).toMatchObject({ from_plan: 'free', to_plan: 'professional', status: 'pending' });
+  expect(registration).toMatchObject({ plan_request: null, requested_plan: 'professional' });
   expect(registration.user).toMatchObject({ email, role: 'owner' });
-  await approvePlanRequest(api, registration.plan_request?.id as string);
+  const request = await confirmAddress(api, registration.tenant.id, registration.user.id);
+  await approvePlanRequest(api, request?.id as string);
 });
 
 describe('sessions', () => {

@@ -5,6 +5,7 @@
  * sign-up and sign-in do not throttle them.
  */
 import { randomBytes } from 'node:crypto';
+import { withTenant } from '../../shared/db.ts';
 import type { TestApi } from './api.ts';
 
 /** Per-IP limits high enough for a test file that signs up and in many times. */
@@ -29,12 +30,18 @@ export interface RegisteredTenant {
 
 export interface RegisterOptions {
   /**
-   * The plan asked for at sign-up (default professional). A paid one starts as a pending
-   * request, which the helper then approves as an operator would (unless `approve: false`).
+   * The plan asked for at sign-up (default professional). A paid one becomes a pending request
+   * once the address is confirmed, which the helper then approves as an operator would (unless
+   * `approve: false`).
    */
   plan?: string;
   /** @defaultValue true */
   approve?: boolean;
+  /**
+   * Confirm the owner's address, as following the mailed link does (in the database, without a
+   * mail server). @defaultValue true for a paid plan, false for free
+   */
+  verify?: boolean;
   email?: string;
   password?: string;
   companyName?: string;
@@ -62,7 +69,11 @@ export async function registerTenant(api: TestApi, options: RegisterOptions = {}
     tokens: { access_token: string; refresh_token: string };
     plan_request: { id: string; to_plan: string } | null;
   };
-  if (body.plan_request && options.approve !== false) await approvePlanRequest(api, body.plan_request.id);
+  const plan = options.plan ?? 'professional';
+  if (options.verify ?? plan !== 'free') {
+    const request = await confirmAddress(api, body.tenant.id, body.user.id);
+    if (request && options.approve !== false) await approvePlanRequest(api, request.id);
+  }
   return {
     tenantId: body.tenant.id,
     userId: body.user.id,
@@ -94,6 +105,17 @@ export async function createApiKey(
   if (res.status !== 201) throw new Error(`key creation answered ${res.status}: ${await res.text()}`);
   const created = (await res.json()) as { id: string; key: string };
   return { ...created, headers: { authorization: `Bearer ${created.key}` } };
+}
+
+/**
+ * Marks a user's address confirmed and opens the plan request their sign-up asked for, in one
+ * transaction, as `POST /auth/verify-email` does after its token checks.
+ */
+export async function confirmAddress(api: TestApi, tenantId: string, userId: string): Promise<{ id: string } | undefined> {
+  return withTenant(api.deps.runtime.db, tenantId, async (trx) => {
+    await trx('users').where({ tenant_id: tenantId, id: userId }).update({ email_verified_at: trx.fn.now() });
+    return api.deps.subscriptions.openSignUpRequest(trx, tenantId, userId, {});
+  });
 }
 
 /**

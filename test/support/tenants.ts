@@ -31,6 +31,8 @@ export async function createTestTenant(
       // Not a valid hash: this user signs in only through the API key below.
       password_hash: '!',
       role: 'owner',
+      // Confirmed, like any owner past sign-up: what an unconfirmed one may not do is tested apart.
+      email_verified_at: new Date(),
     })
     .returning('id');
   const userId = (user as { id: string }).id;
