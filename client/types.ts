@@ -17,7 +17,9 @@ import type * as JobSchemas from '../shared/wire/jobs.ts';
 import type { JobStatus } from '../shared/jobs/types.ts';
 
 export type {
+  ComponentsParamsInput,
   ComponentsResult,
+  Connectivity,
   DiffusionParamsInput,
   DiffusionResult,
   DistanceFieldParamsInput,
@@ -30,6 +32,7 @@ export type {
   KernelType,
   LatticeSpecInput,
   ShortestPathParams,
+  ShortestPathParamsInput,
   ShortestPathResult,
 } from '../shared/lattice/types.ts';
 

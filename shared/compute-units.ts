@@ -20,11 +20,13 @@ export function connectivityFactor(params: Readonly<Record<string, unknown>>, di
  * parameters, `dimensions` its lattice's (read only for `full` connectivity).
  */
 export function computeUnits(type: string, cells: number, params: Readonly<Record<string, unknown>>, dimensions = 1): number {
-  if (type === 'distance_field' || type === 'min_cost_path') return cells * connectivityFactor(params, dimensions);
+  const factor = connectivityFactor(params, dimensions);
+  if (type === 'distance_field' || type === 'min_cost_path' || type === 'components') return cells * factor;
   if (type === 'shortest_path' && Array.isArray(params['pairs'])) {
     // One search per distinct start, each of which may reach every cell.
-    return cells * new Set(params['pairs'].map((pair) => JSON.stringify((pair as { start?: unknown }).start))).size;
+    return cells * factor * new Set(params['pairs'].map((pair) => JSON.stringify((pair as { start?: unknown }).start))).size;
   }
+  if (type === 'shortest_path') return cells * factor;
   if (type !== 'diffusion') return cells;
   const steps = Math.max(0, Number(params['steps'] ?? 0));
   const sources = Array.isArray(params['sources']) ? params['sources'].length : 0;

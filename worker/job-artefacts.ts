@@ -12,9 +12,10 @@ import type { ArrayMeta } from '../shared/blobs/npy-header.ts';
 import type { Db } from '../shared/db.ts';
 import type { JobRow } from '../shared/jobs/types.ts';
 import { resolveLattice } from '../shared/lattice/resolve.ts';
-import type { LatticeSpec } from '../shared/lattice/types.ts';
+import type { Lattice, LatticeSpec } from '../shared/lattice/types.ts';
 import { getTenantPlan } from '../shared/plans.ts';
 import { labelComponents } from './kernels/component-labels.ts';
+import { floodComponents } from './kernels/flood-components.ts';
 
 /**
  * Most cells whose labels are stored (2^28: 1 GiB of uint32 in the worker while the labelling pass
@@ -75,7 +76,7 @@ export class JobArtefactWriter {
    * says of them (undefined for job types without artefacts).
    */
   async write(
-    row: Pick<JobRow, 'id' | 'tenant_id' | 'type'>,
+    row: Pick<JobRow, 'id' | 'tenant_id' | 'type' | 'params'>,
     spec: LatticeSpec,
     map: Uint8Array | undefined,
     result: Record<string, unknown>,
@@ -84,7 +85,7 @@ export class JobArtefactWriter {
     if (!WITH_ARTEFACTS.has(row.type)) return undefined;
     const plan = await getTenantPlan(this.db, row.tenant_id);
     if (!plan.stores_artefacts) return { stored: false, note: `The ${plan.name} plan stores no artefacts: this result is its summary only` };
-    const artefacts = this.artefactsOf(row.type, spec, map, result, arrays);
+    const artefacts = this.artefactsOf(row.type, row.params, spec, map, result, arrays);
     // Nothing to keep (no path, a lattice too large to label): the list is empty, the picture stays.
     if (artefacts.length === 0) return resultArtefacts(row.id, []);
     await this.db.transaction(async (trx) => {
@@ -100,11 +101,18 @@ export class JobArtefactWriter {
     return resultArtefacts(row.id, artefacts.map((a) => a.name));
   }
 
-  private artefactsOf(type: string, spec: LatticeSpec, map: Uint8Array | undefined, result: Record<string, unknown>, arrays: KernelArrays): Artefact[] {
+  private artefactsOf(
+    type: string,
+    params: Record<string, unknown>,
+    spec: LatticeSpec,
+    map: Uint8Array | undefined,
+    result: Record<string, unknown>,
+    arrays: KernelArrays,
+  ): Artefact[] {
     if (type === 'components') {
       const lattice = resolveLattice(spec, map);
       if (lattice.cells > MAX_LABELLED_CELLS) return [];
-      const { labels, sizes } = labelComponents(lattice);
+      const { labels, sizes } = params['connectivity'] === 'full' ? fullLabels(lattice) : labelComponents(lattice);
       return [
         { name: 'labels', meta: { dtype: '<u4', shape: [...lattice.shape] }, data: labels },
         { name: 'component_sizes', meta: { dtype: '<u4', shape: [sizes.length] }, data: sizes },
@@ -123,4 +131,11 @@ export class JobArtefactWriter {
     }
     return [];
   }
+}
+
+/** Labels under the `full` connectivity, numbered as the axis labelling numbers them (by smallest cell). */
+function fullLabels(lattice: Lattice): { labels: Uint32Array; sizes: Uint32Array } {
+  const out = { labels: new Uint32Array(lattice.cells), sizes: [] as number[] };
+  floodComponents(lattice, 'full', null, out);
+  return { labels: out.labels, sizes: Uint32Array.from(out.sizes) };
 }

@@ -180,7 +180,7 @@ export function latticeRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<
     async handler(ctx, { body, principal }) {
       const { row, replayed } = await service.submit(
         principal,
-        { type: 'shortest_path', lattice_id: body.lattice_id, params: { start: body.start, end: body.end } },
+        { type: 'shortest_path', lattice_id: body.lattice_id, params: { start: body.start, end: body.end, connectivity: 'axis' } },
         idempotencyKeyOf(ctx),
         '/api/lattices/path',
       );

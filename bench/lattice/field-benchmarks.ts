@@ -15,6 +15,7 @@ export interface FieldBenchContext {
   poolThreads: number;
   workDir: string;
   skimage: boolean;
+  scipy: boolean;
   verdicts: Verdicts;
 }
 

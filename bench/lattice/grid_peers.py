@@ -41,9 +41,10 @@ def shortest_path(job, blocked, repeats):
     start, end = tuple(job['start']), tuple(job['end'])
 
     def run():
-        # Unit costs, blocked cells impassable (negative), 2·d neighbours: a breadth-first search.
+        # Unit costs, blocked cells impassable (negative), 2·d neighbours (3^d − 1 with connectivity
+        # full): a breadth-first search.
         costs = np.where(blocked, -1.0, 1.0)
-        mcp = MCP(costs, fully_connected=False)
+        mcp = MCP(costs, fully_connected=job.get('connectivity') == 'full')
         cumulative, _ = mcp.find_costs([start], [end])
         if not np.isfinite(cumulative[end]):
             return None
@@ -58,7 +59,8 @@ def components(job, blocked, repeats):
     from scipy import ndimage
 
     open_cells = ~blocked
-    structure = ndimage.generate_binary_structure(blocked.ndim, 1)  # 2·d neighbours
+    # 2·d neighbours, or the 3^d − 1 of the surrounding block with connectivity full.
+    structure = ndimage.generate_binary_structure(blocked.ndim, blocked.ndim if job.get('connectivity') == 'full' else 1)
     (labels, count), walls, cpus, peak = timed(repeats, lambda: ndimage.label(open_cells, structure=structure))
     # Cluster sizes, timed apart: the engine's components answer also carries the largest cluster.
     sizes, size_walls, _, _ = timed(repeats, lambda: np.bincount(labels.ravel())[1:])

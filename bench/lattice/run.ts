@@ -1,5 +1,5 @@
 /**
- * `npm run bench:lattice [-- --quick] [-- --out FILE] [-- --huge-bfs] [-- --no-api | --api-only | --fields-only]`:
+ * `npm run bench:lattice [-- --quick] [-- --out FILE] [-- --huge-bfs] [-- --no-api | --api-only | --fields-only | --connectivity-only]`:
  * the lattice engine beside the tools its users would otherwise reach for, on the same lattices,
  * in one run. Shortest paths beside python-igraph, graphology and scikit-image's MCP; components
  * beside scipy.ndimage.label; diffusion beside a numpy stencil with the engine's semantics; each
@@ -12,8 +12,9 @@
  * --huge-bfs: also the bidirectional BFS alone on the 10^9-cell lattice (minutes).
  * --no-api skips the timings through the API; --api-only runs only them; --small-jobs only the
  * tiny job through the API, 30 times (what the pipeline around a kernel of microseconds costs).
- * --fields-only: only distance_field and min_cost_path beside scikit-image's MCP, and percolation beside
- * repeated components runs (field-benchmarks.ts).
+ * --fields-only: only distance_field and min_cost_path beside scikit-image's MCP, percolation beside
+ * repeated components runs (field-benchmarks.ts), and the full connectivity beside scipy and MCP
+ * (connectivity-benchmarks.ts); --connectivity-only: that last part alone.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -37,6 +38,7 @@ import {
   writeBlockedIndices,
   writeMask,
 } from './lattices.ts';
+import { fullConnectivityBenchmarks } from './connectivity-benchmarks.ts';
 import { distanceFieldBenchmarks, minCostPathBenchmarks, percolationBenchmarks } from './field-benchmarks.ts';
 import { round } from './measure.ts';
 import { ratio, Verdicts } from './report.ts';
@@ -44,9 +46,10 @@ import { ratio, Verdicts } from './report.ts';
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const hugeBfs = args.includes('--huge-bfs');
-const withApi = !args.includes('--no-api') && !args.includes('--fields-only');
+const withApi = !args.includes('--no-api') && !args.includes('--fields-only') && !args.includes('--connectivity-only');
 const smallJobs = args.includes('--small-jobs');
-const fieldsOnly = args.includes('--fields-only');
+const connectivityOnly = args.includes('--connectivity-only');
+const fieldsOnly = args.includes('--fields-only') || connectivityOnly;
 const apiOnly = args.includes('--api-only') || smallJobs || fieldsOnly;
 const outAt = args.indexOf('--out');
 const outFile = outAt >= 0 ? args[outAt + 1] : undefined;
@@ -369,10 +372,12 @@ try {
   const components = apiOnly ? [] : componentCases.map(componentsBenchmark);
   const diffusion = apiOnly ? [] : diffusions.map(diffusionBenchmark);
   const threads = apiOnly ? null : threadScaling();
-  const fieldContext = { quick, poolThreads: POOL_THREADS, workDir, skimage: python.skimage, verdicts };
-  const distanceField = apiOnly && !fieldsOnly ? [] : distanceFieldBenchmarks(fieldContext);
-  const minCostPath = apiOnly && !fieldsOnly ? [] : minCostPathBenchmarks(fieldContext);
-  const percolationCurves = apiOnly && !fieldsOnly ? [] : percolationBenchmarks(fieldContext);
+  const fieldContext = { quick, poolThreads: POOL_THREADS, workDir, skimage: python.skimage, scipy: python.scipy, verdicts };
+  const fields = !(apiOnly && !fieldsOnly) && !connectivityOnly;
+  const distanceField = fields ? distanceFieldBenchmarks(fieldContext) : [];
+  const minCostPath = fields ? minCostPathBenchmarks(fieldContext) : [];
+  const percolationCurves = fields ? percolationBenchmarks(fieldContext) : [];
+  const fullConnectivity = apiOnly && !fieldsOnly ? [] : fullConnectivityBenchmarks(fieldContext);
   const api = withApi ? await apiTimings(apiCases(cases.map(({ c }) => c), componentCases, diffusions), POOL_THREADS, log) : [];
   // The API's answers against the same jobs run in process.
   const inProcess = [
@@ -410,6 +415,7 @@ try {
     distance_field: distanceField,
     min_cost_path: minCostPath,
     percolation: percolationCurves,
+    full_connectivity: fullConnectivity,
     threads,
     api,
     targets: verdicts.targets,

@@ -149,8 +149,10 @@ export function latticeSpecFromFlags(flags: LatticeFlags): LatticeSpecInput {
     delete spec.shape;
   }
   if (flags.boundary !== undefined) {
-    if (flags.boundary !== 'open' && flags.boundary !== 'periodic') throw new UsageError('--boundary: expected open or periodic');
-    spec.boundary = flags.boundary;
+    // One value, or one per axis separated by commas (periodic,open: a cylinder).
+    const each = flags.boundary.split(',');
+    if (!each.every((b) => b === 'open' || b === 'periodic')) throw new UsageError('--boundary: expected open or periodic, or one per axis such as periodic,open');
+    spec.boundary = each.length === 1 ? (each[0] as 'open' | 'periodic') : (each as Array<'open' | 'periodic'>);
   }
   if (flags.density !== undefined || flags.seed !== undefined) {
     if (flags.blocked) throw new UsageError('give either --density and --seed, or --blocked');

@@ -7,7 +7,7 @@ export function withLatticeOptions(command: Command): Command {
     .option('--shape <sides>', 'side lengths, e.g. 256x256 or 64,64,64', parseShape)
     .option('--size <n>', 'side length of a cube lattice (with --dimensions)', parseCount)
     .option('--dimensions <d>', 'axes of a cube lattice (with --size)', parseCount)
-    .option('--boundary <kind>', 'open (default) or periodic')
+    .option('--boundary <kind>', 'open (default) or periodic, or one per axis: periodic,open')
     .option('--density <p>', 'procedural obstacles: probability a cell is blocked, 0..1', parseProbability)
     .option('--seed <n>', 'procedural obstacles: seed of the public rule', parseCount)
     .option('--blocked <cell>', 'an explicit blocked cell, e.g. 3,4 (repeatable)', collect(parseCell))

@@ -20,13 +20,18 @@ function obstaclesText(lattice: Lattice): string {
   return `${formatCount(obstacles.blocked.length)} explicit blocked cells`;
 }
 
+/** One boundary, or one per axis joined as the --boundary option takes them. */
+function boundaryText(boundary: string | readonly string[]): string {
+  return typeof boundary === 'string' ? boundary : boundary.join(',');
+}
+
 function latticeFields(lattice: Lattice): string {
   return renderFields([
     ['id', lattice.id],
     ['name', lattice.name ?? '-'],
     ['shape', lattice.shape.join('x')],
     ['cells', formatCount(lattice.cells)],
-    ['boundary', lattice.spec.boundary],
+    ['boundary', boundaryText(lattice.spec.boundary)],
     ['obstacles', obstaclesText(lattice)],
     ['created', formatTime(lattice.created_at)],
     ['updated', formatTime(lattice.updated_at)],
@@ -61,7 +66,7 @@ export function registerLatticeCommands(program: Command): void {
           { header: 'NAME', value: (l) => l.name ?? '-' },
           { header: 'SHAPE', value: (l) => l.shape.join('x') },
           { header: 'CELLS', value: (l) => formatCount(l.cells), align: 'right' },
-          { header: 'BOUNDARY', value: (l) => l.boundary },
+          { header: 'BOUNDARY', value: (l) => boundaryText(l.boundary) },
           { header: 'OBSTACLES', value: (l) => l.obstacles },
           { header: 'CREATED', value: (l) => formatTime(l.created_at) },
         ],

@@ -69,8 +69,8 @@ export function paramsFrom(type: string, options: SubmitOptions): Record<string,
   if (options.ruleSeed !== undefined) params.seed = options.ruleSeed;
   if (options.points !== undefined) params.points = options.points;
   if (options.pair) params.pairs = options.pair;
-  only(['connectivity'], 'distance_field', 'min_cost_path');
-  only(['maxCost', 'costSeed'], 'min_cost_path');
+  only(['connectivity'], 'shortest_path', 'components', 'distance_field', 'min_cost_path');
+  only(['maxCost', 'costSeed'], 'min_cost_path', 'distance_field');
   if (options.from) params.sources = options.from;
   if (options.face) params.face = options.face;
   if (options.connectivity) params.connectivity = options.connectivity;
@@ -90,7 +90,7 @@ export function paramsFrom(type: string, options: SubmitOptions): Record<string,
   if (type === 'min_cost_path' && (params.start === undefined || params.end === undefined || params.costs === undefined)) {
     throw new UsageError('min_cost_path needs --start, --end and --max-cost (e.g. --start 0,0 --end 99,99 --max-cost 9 --cost-seed 1)');
   }
-  if (type === 'min_cost_path') params.costs = { seed: 0, ...(params.costs as object) };
+  if (type === 'min_cost_path' || (type === 'distance_field' && params.costs !== undefined)) params.costs = { seed: 0, ...(params.costs as object) };
   if (type === 'distance_field' && params.sources === undefined && params.face === undefined) {
     throw new UsageError('distance_field needs --from (repeatable) or --face (e.g. --from 0,0 or --face 0:low)');
   }
@@ -125,11 +125,11 @@ export function registerSubmitCommand(program: Command): void {
     .option('--pair <start:end>', 'shortest_path: one of up to 1,000 pairs in one job, e.g. 0,0:9,9 (repeatable)', collect(parsePair))
     .option('--from <cell>', 'distance_field: a source cell, e.g. 0,0 (repeatable)', collect(parseCell))
     .option('--face <axis:side>', 'distance_field: every open cell of a face as sources, e.g. 0:low', parseFace)
-    .option('--connectivity <c>', 'distance_field, min_cost_path: axis (2·d neighbours, default) or full (3^d − 1)', parseConnectivity)
+    .option('--connectivity <c>', 'shortest_path, components, distance_field, min_cost_path: axis (2·d neighbours, default) or full (3^d − 1)', parseConnectivity)
     .option('--rule-seed <n>', 'percolation: seed of the obstacle rule whose densities it sweeps', parseCount)
     .option('--points <n>', 'percolation: densities sampled from 0 to 1 (default 101)', parseCount)
-    .option('--max-cost <n>', 'min_cost_path: largest cell cost of the procedural cost map (1 to 255)', parseCount)
-    .option('--cost-seed <n>', 'min_cost_path: seed of the procedural cost map (default 0)', parseCount);
+    .option('--max-cost <n>', 'min_cost_path, distance_field (distances as costs): largest cell cost of the procedural cost map (1 to 255)', parseCount)
+    .option('--cost-seed <n>', 'min_cost_path, distance_field: seed of the procedural cost map (default 0)', parseCount);
   withDiffusionOptions(command)
     .option('--idempotency-key <key>', 'repeat-safe submission: the same key returns the same job')
     .option('--wait', 'wait for the job, showing progress, and print its result')
@@ -142,6 +142,7 @@ export function registerSubmitCommand(program: Command): void {
       `
 Examples:
   catalytic submit components --shape 512x512 --density 0.4 --seed 7 --wait
+  catalytic submit components --shape 512x512 --density 0.5 --seed 7 --connectivity full --wait
   catalytic submit shortest_path --lattice <id> --start 0,0 --end 511,511 --wait
   catalytic submit diffusion --shape 64x64 --steps 200 --alpha 0.2 --source 32,32=1000 --wait --json
   catalytic submit distance_field --shape 512x512 --density 0.3 --seed 1 --face 0:low --wait

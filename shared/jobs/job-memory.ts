@@ -39,7 +39,9 @@ function reservation(type: KernelType, shape: readonly number[], spec: LatticeSp
   const sources = (params['sources'] as unknown[] | undefined)?.length ?? 0;
   const initial = (params['initial'] as unknown[] | undefined)?.length ?? 0;
   const pairs = type === 'shortest_path' ? ((params['pairs'] as unknown[] | undefined)?.length ?? 0) : 0;
-  return jobMemoryBytes({ type, shape, explicitBlocked: obstacles?.blocked?.length ?? 0, sources: sources + initial, pairs }, threads);
+  const connectivity = params['connectivity'] === 'full' ? 'full' : 'axis';
+  const mixedBoundary = Array.isArray(spec.boundary) && new Set(spec.boundary).size > 1;
+  return jobMemoryBytes({ type, shape, explicitBlocked: obstacles?.blocked?.length ?? 0, sources: sources + initial, pairs, connectivity, mixedBoundary, weighted: params['costs'] !== undefined }, threads);
 }
 
 /** Refuses (422 `job_too_large`) a job whose reservation exceeds `MAX_JOB_MEMORY_BYTES`. */

@@ -42,9 +42,8 @@ export function coordsOf(lattice: Pick<Lattice, 'shape'>, index: number): number
  * axis of side 2 the two moves reach the same cell, which is listed once; an axis of side 1
  * adds none.
  */
-export function neighboursOf(lattice: Pick<Lattice, 'shape' | 'strides' | 'boundary'>, index: number): number[] {
+export function neighboursOf(lattice: Pick<Lattice, 'shape' | 'strides' | 'periodic'>, index: number): number[] {
   const { shape, strides } = lattice;
-  const periodic = lattice.boundary === 'periodic';
   const out: number[] = [];
   let rest = index;
   for (let a = shape.length - 1; a >= 0; a--) {
@@ -53,10 +52,11 @@ export function neighboursOf(lattice: Pick<Lattice, 'shape' | 'strides' | 'bound
     const quotient = Math.floor(rest / side);
     const x = rest - quotient * side;
     rest = quotient;
+    const wraps = lattice.periodic[a] === true && side > 2;
     if (x > 0) out.push(index - stride);
-    else if (periodic && side > 2) out.push(index + (side - 1) * stride);
+    else if (wraps) out.push(index + (side - 1) * stride);
     if (x < side - 1) out.push(index + stride);
-    else if (periodic && side > 2) out.push(index - (side - 1) * stride);
+    else if (wraps) out.push(index - (side - 1) * stride);
   }
   return out;
 }
@@ -65,11 +65,11 @@ export function neighboursOf(lattice: Pick<Lattice, 'shape' | 'strides' | 'bound
  * A lower bound on the number of steps between two cells: the Manhattan distance, taking the
  * shorter way round on periodic axes. A path this long is therefore a shortest one.
  */
-export function stepLowerBound(lattice: Pick<Lattice, 'shape' | 'boundary'>, a: readonly number[], b: readonly number[]): number {
+export function stepLowerBound(lattice: Pick<Lattice, 'shape' | 'periodic'>, a: readonly number[], b: readonly number[]): number {
   let sum = 0;
   for (let axis = 0; axis < lattice.shape.length; axis++) {
     const delta = Math.abs(a[axis]! - b[axis]!);
-    sum += lattice.boundary === 'periodic' ? Math.min(delta, lattice.shape[axis]! - delta) : delta;
+    sum += lattice.periodic[axis] === true ? Math.min(delta, lattice.shape[axis]! - delta) : delta;
   }
   return sum;
 }

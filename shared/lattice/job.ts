@@ -33,11 +33,13 @@ export interface ResolvedShortestPath {
   end: number;
   /** The pairs of a many-pairs job; null for one path. */
   pairs: Array<{ start: number; end: number }> | null;
+  connectivity: Connectivity;
 }
 
-/** `components` has no parameters. */
+/** `components` parameters. */
 export interface ResolvedComponents {
   type: 'components';
+  connectivity: Connectivity;
 }
 
 /** `diffusion` parameters as cell indices. */
@@ -56,6 +58,8 @@ export interface ResolvedDistanceField {
   sources: number[] | null;
   face: { axis: number; side: 'low' | 'high' } | null;
   connectivity: Connectivity;
+  /** The cost rule's constants of a weighted field (`costSeedOffset(seed)`); null for steps. */
+  costs: { maxCost: number; costOffset: number } | null;
 }
 
 /** `min_cost_path` parameters as cell indices and the cost rule's constants. */
@@ -152,13 +156,13 @@ type ParsedParams = { [T in KernelType]: { type: T; params: KernelParamsByType[T
 function resolveAny(parsed: ParsedParams, lattice: LatticeGeometry): ResolvedParams {
   switch (parsed.type) {
     case 'shortest_path': {
-      const { pairs } = parsed.params;
+      const { pairs, connectivity } = parsed.params;
       if (pairs !== undefined) {
         const resolved = pairs.map((pair, i) => ({
           start: cellIndex(lattice, pair.start, ['params', 'pairs', i, 'start'], 'start'),
           end: cellIndex(lattice, pair.end, ['params', 'pairs', i, 'end'], 'end'),
         }));
-        return { type: 'shortest_path', start: resolved[0]!.start, end: resolved[0]!.end, pairs: resolved };
+        return { type: 'shortest_path', start: resolved[0]!.start, end: resolved[0]!.end, pairs: resolved, connectivity };
       }
       // The schema gives both ends when there are no pairs.
       return {
@@ -166,10 +170,11 @@ function resolveAny(parsed: ParsedParams, lattice: LatticeGeometry): ResolvedPar
         start: cellIndex(lattice, parsed.params.start!, ['params', 'start'], 'start'),
         end: cellIndex(lattice, parsed.params.end!, ['params', 'end'], 'end'),
         pairs: null,
+        connectivity,
       };
     }
     case 'components':
-      return { type: 'components' };
+      return { type: 'components', connectivity: parsed.params.connectivity };
     case 'diffusion':
       return resolveDiffusion(lattice, parsed.params);
     case 'distance_field':
@@ -188,6 +193,14 @@ function resolveAny(parsed: ParsedParams, lattice: LatticeGeometry): ResolvedPar
 
 function resolveDistanceField(lattice: LatticeGeometry, params: DistanceFieldParams): ResolvedDistanceField {
   const { face, connectivity } = params;
+  let costs: ResolvedDistanceField['costs'] = null;
+  if (params.costs !== undefined) {
+    const cells = lattice.shape.reduce((product, side) => product * side, 1);
+    if (cells > MAX_MIN_COST_PATH_CELLS) {
+      throw new LatticeValidationError('params_invalid', 'params.costs', `a distance field on costs runs on lattices of at most 2^31 − 1 cells; this one has ${cells}`);
+    }
+    costs = { maxCost: params.costs.max, costOffset: costSeedOffset(params.costs.seed) };
+  }
   if (face !== undefined) {
     if (face.axis >= lattice.dimensions) {
       throw new LatticeValidationError(
@@ -196,10 +209,10 @@ function resolveDistanceField(lattice: LatticeGeometry, params: DistanceFieldPar
         `params.face.axis: ${face.axis} is not an axis of a lattice of ${lattice.dimensions} dimensions`,
       );
     }
-    return { type: 'distance_field', sources: null, face, connectivity };
+    return { type: 'distance_field', sources: null, face, connectivity, costs };
   }
   const cells = (params.sources ?? []).map((cell, i) => cellIndex(lattice, cell, ['params', 'sources', i], 'source'));
-  return { type: 'distance_field', sources: [...new Set(cells)], face: null, connectivity };
+  return { type: 'distance_field', sources: [...new Set(cells)], face: null, connectivity, costs };
 }
 
 /** Most cells of a min_cost_path or percolation lattice: their cell indices are small integers (and 9 to 18 bytes a cell is 18 GiB or more there). */

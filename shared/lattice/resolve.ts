@@ -11,7 +11,7 @@ import type { LatticeErrorCode } from './errors.ts';
 import { indexOf, stridesOf } from './geometry.ts';
 import { blockThreshold, seedOffset } from './lowbias32.ts';
 import { LatticeSpecObjectSchema } from './schema.ts';
-import type { Boundary, Lattice, LatticeGeometry, LatticeSpec, ObstacleRule } from './types.ts';
+import type { Boundary, BoundarySpec, Lattice, LatticeGeometry, LatticeSpec, ObstacleRule } from './types.ts';
 import { cellsOfShape, isLatticeIssue, measureSpec, shapeOfSpec, type SpecMeasure } from './validate.ts';
 
 /** What a spec describes, known without materialising anything. */
@@ -19,7 +19,7 @@ export interface LatticeSummary {
   dimensions: number;
   shape: number[];
   cells: number;
-  boundary: Boundary;
+  boundary: BoundarySpec;
   obstacles: 'none' | 'explicit' | 'procedural' | 'map';
 }
 
@@ -130,9 +130,16 @@ export function resolveLattice(input: unknown, map?: Uint8Array): Lattice {
     strides,
     dimensions: shape.length,
     cells,
-    boundary: spec.boundary,
+    ...boundaryOf(spec.boundary, shape.length),
     obstacles: resolveObstacles(spec, strides, cells, map),
   };
+}
+
+/** A spec's boundary per axis, and its one value when every axis has the same. */
+export function boundaryOf(boundary: BoundarySpec, dimensions: number): { boundary: Boundary | 'mixed'; periodic: boolean[] } {
+  const periodic = typeof boundary === 'string' ? new Array<boolean>(dimensions).fill(boundary === 'periodic') : boundary.map((b) => b === 'periodic');
+  const wraps = periodic.filter(Boolean).length;
+  return { boundary: wraps === 0 ? 'open' : wraps === dimensions ? 'periodic' : 'mixed', periodic };
 }
 
 function resolveObstacles(spec: LatticeSpec, strides: readonly number[], cells: number, map: Uint8Array | undefined): ObstacleRule {

@@ -68,10 +68,22 @@ export const ObstaclesSchema = z
   .union([ExplicitObstaclesSchema, ProceduralObstaclesSchema, MapObstaclesSchema])
   .describe('Blocked cells, explicit, procedural or an uploaded map; none when absent');
 
-/** Boundary condition on every axis. */
+/** Boundary condition of an axis. */
 export const BoundarySchema = z
   .enum(['open', 'periodic'])
   .describe('open: the lattice ends at its faces; periodic: every axis wraps around');
+
+/** A spec's boundary: one for every axis, or one per axis (igraph's `periodic` vector). */
+export const BoundarySpecSchema = z
+  .union([
+    BoundarySchema,
+    z
+      .array(BoundarySchema)
+      .min(MIN_DIMENSIONS)
+      .max(MAX_DIMENSIONS)
+      .describe('One boundary per axis, axis 0 first; as many as the lattice has axes (e.g. ["periodic", "open"]: a cylinder)'),
+  ])
+  .describe('open, periodic, or one of them per axis');
 
 /**
  * A lattice spec's structure without the cross-field checks, for composition (`.extend`,
@@ -92,7 +104,7 @@ export const LatticeSpecObjectSchema = z
       .optional()
       .describe('Number of axes of a cube lattice (with size)'),
     size: z.int().min(1).max(MAX_CELLS).optional().describe('Side length of a cube lattice (with dimensions)'),
-    boundary: BoundarySchema.default('open'),
+    boundary: BoundarySpecSchema.default('open'),
     obstacles: ObstaclesSchema.optional(),
   })
   .strict()
@@ -103,6 +115,11 @@ export const LatticeSpecSchema = LatticeSpecObjectSchema.superRefine((spec, ctx)
   const issue = latticeIssue(spec);
   if (issue) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path, params: { code: issue.code } });
 });
+
+/** Which cells are neighbours: along the axes only, or every cell of the surrounding 3^d block. */
+export const ConnectivitySchema = z
+  .enum(['axis', 'full'])
+  .describe('axis: the 2·d cells one step along an axis (von Neumann); full: the 3^d − 1 cells of the surrounding block (Moore, diagonals included)');
 
 /** Parameters of a `shortest_path` job. */
 export const ShortestPathParamsSchema = z
@@ -115,6 +132,7 @@ export const ShortestPathParamsSchema = z
       .max(MAX_PATH_PAIRS)
       .optional()
       .describe(`Up to ${MAX_PATH_PAIRS} pairs answered in one job on one materialised lattice; every pair's cells are open`),
+    connectivity: ConnectivitySchema.default('axis'),
   })
   .strict()
   // The issue names the field that is missing (or the one given beside pairs).
@@ -132,7 +150,10 @@ export const ShortestPathParamsSchema = z
   .describe('Shortest path between two cells, or between each of up to 1,000 pairs');
 
 /** Parameters of a `components` job (none). */
-export const ComponentsParamsSchema = z.object({}).strict().describe('Connected components of the open cells');
+export const ComponentsParamsSchema = z
+  .object({ connectivity: ConnectivitySchema.default('axis') })
+  .strict()
+  .describe('Connected components of the open cells');
 
 /** A point of heat. */
 export const HeatPointSchema = z
@@ -165,11 +186,6 @@ export const DiffusionParamsSchema = z
   .strict()
   .describe('Explicit heat diffusion on a float32 field; blocked cells insulate, faces of an open lattice too');
 
-/** Which cells are neighbours: along the axes only, or every cell of the surrounding 3^d block. */
-export const ConnectivitySchema = z
-  .enum(['axis', 'full'])
-  .describe('axis: the 2·d cells one step along an axis (von Neumann); full: the 3^d − 1 cells of the surrounding block (Moore, diagonals included)');
-
 /** A face of the lattice: every cell whose coordinate on `axis` is 0 (`low`) or the last one (`high`). */
 export const FaceSchema = z
   .object({
@@ -178,6 +194,15 @@ export const FaceSchema = z
   })
   .strict()
   .describe('A face of the lattice; its open cells are the sources');
+
+/** A procedural cost map: the cost of entering each cell, from the public rule. */
+export const ProceduralCostsSchema = z
+  .object({
+    max: z.int().min(1).max(MAX_CELL_COST).describe(`Largest cell cost, 1 to ${MAX_CELL_COST}`),
+    seed: z.int().min(0).max(2 ** 32 - 1).describe('Seed of the rule, an unsigned 32-bit integer'),
+  })
+  .strict()
+  .describe('Cell costs from the public rule: cost(i) = 1 + lowbias32((i + imul(seed, 0x85ebca6b)) >>> 0) mod max');
 
 /** Parameters of a `distance_field` job. */
 export const DistanceFieldParamsSchema = z
@@ -190,19 +215,13 @@ export const DistanceFieldParamsSchema = z
       .describe(`Source cells (distance 0), at most ${MAX_FIELD_SOURCES}; always open. Give sources or face`),
     face: FaceSchema.optional(),
     connectivity: ConnectivitySchema.default('axis'),
+    costs: ProceduralCostsSchema.optional().describe(
+      "With a cost map, a cell's distance is the least sum of the costs of the cells entered from a source (the source's own cost not counted), as min_cost_path counts; without, steps",
+    ),
   })
   .strict()
   .refine((p) => (p.sources === undefined) !== (p.face === undefined), { error: 'give exactly one of sources and face', path: ['sources'] })
-  .describe('Steps from the nearest source to every reachable open cell (multi-source breadth-first search)');
-
-/** A procedural cost map: the cost of entering each cell, from the public rule. */
-export const ProceduralCostsSchema = z
-  .object({
-    max: z.int().min(1).max(MAX_CELL_COST).describe(`Largest cell cost, 1 to ${MAX_CELL_COST}`),
-    seed: z.int().min(0).max(2 ** 32 - 1).describe('Seed of the rule, an unsigned 32-bit integer'),
-  })
-  .strict()
-  .describe('Cell costs from the public rule: cost(i) = 1 + lowbias32((i + imul(seed, 0x85ebca6b)) >>> 0) mod max');
+  .describe('Distance from the nearest source to every reachable open cell: steps (multi-source breadth-first search) or, with costs, the least cost (multi-source Dial)');
 
 /** Parameters of a `min_cost_path` job. */
 export const MinCostPathParamsSchema = z

@@ -2,6 +2,7 @@
 import type { z } from 'zod';
 import type {
   BoundarySchema,
+  BoundarySpecSchema,
   ComponentsParamsSchema,
   ComponentsResultSchema,
   DiffusionParamsSchema,
@@ -22,6 +23,9 @@ import type {
 /** `open` or `periodic`. */
 export type Boundary = z.output<typeof BoundarySchema>;
 
+/** A spec's boundary: one {@link Boundary} for every axis, or one per axis. */
+export type BoundarySpec = z.output<typeof BoundarySpecSchema>;
+
 /** A lattice spec as a client sends it (boundary optional). */
 export type LatticeSpecInput = z.input<typeof LatticeSpecObjectSchema>;
 
@@ -32,7 +36,11 @@ export type LatticeSpec = z.output<typeof LatticeSpecObjectSchema>;
 export type KernelType = z.output<typeof KernelTypeSchema>;
 
 export type ShortestPathParams = z.output<typeof ShortestPathParamsSchema>;
+/** Shortest-path parameters as a client sends them (connectivity optional). */
+export type ShortestPathParamsInput = z.input<typeof ShortestPathParamsSchema>;
 export type ComponentsParams = z.output<typeof ComponentsParamsSchema>;
+/** Components parameters as a client sends them (connectivity optional). */
+export type ComponentsParamsInput = z.input<typeof ComponentsParamsSchema>;
 export type DiffusionParams = z.output<typeof DiffusionParamsSchema>;
 /** Diffusion parameters as a client sends them (sources and initial optional). */
 export type DiffusionParamsInput = z.input<typeof DiffusionParamsSchema>;
@@ -68,8 +76,8 @@ export interface KernelParamsByType {
 
 /** Parameters of each kernel type, as a client sends them. */
 export interface KernelParamsInputByType {
-  shortest_path: ShortestPathParams;
-  components: ComponentsParams;
+  shortest_path: ShortestPathParamsInput;
+  components: ComponentsParamsInput;
   diffusion: DiffusionParamsInput;
   distance_field: DistanceFieldParamsInput;
   min_cost_path: MinCostPathParamsInput;
@@ -122,7 +130,13 @@ export interface Lattice {
   readonly strides: readonly number[];
   readonly dimensions: number;
   readonly cells: number;
-  readonly boundary: Boundary;
+  /**
+   * The boundary of every axis, or `mixed` when some axes wrap and others do not: kernels that
+   * read only this field serve `open` and `periodic` alone (the pool sends `mixed` elsewhere).
+   */
+  readonly boundary: Boundary | 'mixed';
+  /** Per axis, whether it is periodic: what kernels that serve every boundary read. */
+  readonly periodic: readonly boolean[];
   readonly obstacles: ObstacleRule;
 }
 

@@ -100,6 +100,9 @@ export function measureSpec(spec: LatticeSpec): SpecMeasure | LatticeIssue {
       `the lattice [${shape.join(' x ')}] has more than 2^32 cells`,
     );
   }
+  if (Array.isArray(spec.boundary) && spec.boundary.length !== shape.length) {
+    return issue('lattice_invalid', ['boundary'], `boundary lists ${spec.boundary.length} axes but the lattice has ${shape.length}`);
+  }
   const obstacles = spec.obstacles;
   if (obstacles !== undefined && 'blocked' in obstacles) {
     // More entries than cells can only be repeats: refused, so a stored list stays proportional to its lattice.

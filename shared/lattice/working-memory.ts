@@ -5,7 +5,7 @@
  */
 import { MAX_FIELD_VALUES, MAX_PERCOLATION_POINTS, MAX_RETURNED_PATH_CELLS } from './limits.ts';
 import { labellingWasmFits, runLabellingLayout } from './run-labelling-layout.ts';
-import type { KernelType } from './types.ts';
+import type { Connectivity, KernelType } from './types.ts';
 
 /** What the estimate reads of a job: its shape, explicit obstacle count and diffusion sources. */
 export interface JobMemoryInput {
@@ -17,6 +17,12 @@ export interface JobMemoryInput {
   pairs?: number;
   /** Diffusion sources and initial impulses together; a distance field's source cells. */
   sources?: number;
+  /** components and shortest_path: `full` runs in one thread (flood fill, one pair's search). */
+  connectivity?: Connectivity;
+  /** Whether some axes wrap and others do not: components and shortest_path then run in one thread too. */
+  mixedBoundary?: boolean;
+  /** distance_field on a cost map: held as a minimum-cost path is. */
+  weighted?: boolean;
 }
 
 /** Fewest rows of axis 0 per slab when the pool splits a run (its `minRowsPerSlab` default). */
@@ -59,7 +65,7 @@ function wasmStencilBytes(slabRows: number, rowCells: number): number {
  * 4-byte cells (grown by doubling) sized for the largest of a layer across the lattice and the
  * sources. The pool refuses a run past its memory limit with the same figure.
  */
-export function oneThreadKernelBytes(type: 'distance_field' | 'min_cost_path' | 'shortest_path' | 'percolation', shape: readonly number[], sources: number): number {
+export function oneThreadKernelBytes(type: 'distance_field' | 'min_cost_path' | 'shortest_path' | 'percolation' | 'components', shape: readonly number[], sources: number): number {
   const cells = shape.reduce((product, side) => product * side, 1);
   const shortest = Math.min(...shape);
   const d = shape.length;
@@ -67,6 +73,8 @@ export function oneThreadKernelBytes(type: 'distance_field' | 'min_cost_path' | 
   // of sources is one); the shortest side gives the largest cross-section.
   const layer = Math.min(cells, Math.ceil((2 * d * cells) / shortest) + sources + 64);
   if (type === 'distance_field') return cells + 2 * layer * 4 * GROWTH;
+  // components by flood fill (full connectivity): the open byte and one queue, a layer at most.
+  if (type === 'components') return cells + layer * 4 * GROWTH;
   // percolation: hash, order, sizes and parent (4 bytes each) and a flag byte per cell, the radix counts.
   if (type === 'percolation') return 17 * cells + 65536 * 4 + sources * 64;
   // shortest_path's pairs (`sources` of them): an open byte, a 2-byte stamp and a 4-byte distance per
@@ -103,8 +111,8 @@ export function jobMemoryBytes(job: JobMemoryInput, threads: number): number {
   let kernel: number;
   switch (job.type) {
     case 'shortest_path': {
-      if (job.pairs) {
-        kernel = oneThreadKernelBytes('shortest_path', shape, job.pairs);
+      if (job.pairs || job.connectivity === 'full' || job.mixedBoundary === true) {
+        kernel = oneThreadKernelBytes('shortest_path', shape, job.pairs || 1);
         break;
       }
       const outboxes = slabs > 1 ? slabs * 2 * rowCells * 4 : 0;
@@ -120,6 +128,10 @@ export function jobMemoryBytes(job: JobMemoryInput, threads: number): number {
       break;
     }
     case 'components': {
+      if (job.connectivity === 'full' || job.mixedBoundary === true) {
+        kernel = oneThreadKernelBytes('components', shape, 0);
+        break;
+      }
       // Per slab: face labels (4), sizes (8) and flags (1) for two rows; the merge's tables (13).
       const faces = slabs * 2 * rowCells * (13 + 13) + slabs * SLAB_COUNTER_SLOTS * 8;
       const queues = frontier * 4 * GROWTH + slabs * 256;
@@ -147,7 +159,7 @@ export function jobMemoryBytes(job: JobMemoryInput, threads: number): number {
     }
     case 'distance_field':
     case 'min_cost_path':
-      kernel = oneThreadKernelBytes(job.type, shape, job.sources ?? 0);
+      kernel = oneThreadKernelBytes(job.weighted === true ? 'min_cost_path' : job.type, shape, job.sources ?? 0);
       break;
     case 'percolation':
       // The points of the result: about 128 bytes of JSON and objects each.

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { JOB_STATUSES } from '../jobs/types.ts';
 import { LabelFilterSchema, LabelsSchema } from './labels.ts';
 import {
+  BoundarySpecSchema,
   CellSchema,
   ComponentsParamsSchema,
   ComponentsResultSchema,
@@ -106,7 +107,7 @@ export const LatticeSchema = z
 
 export const LatticeSummarySchema = LatticeSchema.omit({ spec: true })
   .extend({
-    boundary: z.enum(['open', 'periodic']),
+    boundary: BoundarySpecSchema,
     obstacles: z.enum(['none', 'explicit', 'procedural', 'map']).describe('How cells are blocked; GET the lattice for the spec'),
   })
   .openapi('LatticeSummary');
@@ -136,10 +137,10 @@ export const SubmitJobBody = z
   .discriminatedUnion('type', [
     z
       .strictObject({ type: z.literal('shortest_path'), ...latticeChoice, params: ShortestPathParamsSchema })
-      .openapi('ShortestPathJobSubmit', { description: `A shortest path from \`params.start\` to \`params.end\`. ${CELLS_INSIDE}`, ...ONE_LATTICE }),
+      .openapi('ShortestPathJobSubmit', { description: `A shortest path from \`params.start\` to \`params.end\` (or per pair of \`params.pairs\`); \`params.connectivity\` full allows diagonal steps. ${CELLS_INSIDE}`, ...ONE_LATTICE }),
     z
-      .strictObject({ type: z.literal('components'), ...latticeChoice, params: ComponentsParamsSchema.default({}) })
-      .openapi('ComponentsJobSubmit', { description: 'The connected components of the open cells.', ...ONE_LATTICE }),
+      .strictObject({ type: z.literal('components'), ...latticeChoice, params: ComponentsParamsSchema.default({ connectivity: 'axis' }) })
+      .openapi('ComponentsJobSubmit', { description: 'The connected components of the open cells (`params.connectivity` full: diagonal neighbours too, as scipy.ndimage.label with a full structure).', ...ONE_LATTICE }),
     z.strictObject({ type: z.literal('diffusion'), ...latticeChoice, params: DiffusionParamsSchema }).openapi('DiffusionJobSubmit', {
       description: `Heat diffusion. \`params.alpha\` is at most 1/(2·dimensions) of the lattice (400 \`params_invalid\`). ${CELLS_INSIDE}`,
       ...ONE_LATTICE,

@@ -94,6 +94,21 @@ describe('submit --wait', () => {
     expect(wrong.stderr).toMatch(/--face applies to distance_field jobs only/);
   });
 
+  it('labels components with diagonal neighbours, and refuses --connectivity for diffusion', async () => {
+    const lattice = ['--shape', '6x6', '--density', '0.5', '--seed', '3'];
+    const [diagonal, axis, wrongKernel] = await Promise.all([
+      cli(['submit', 'components', ...lattice, '--connectivity', 'full', '--wait']),
+      cli(['submit', 'components', ...lattice, '--wait']),
+      cli(['submit', 'diffusion', '--shape', '4x4', '--steps', '1', '--alpha', '0.1', '--connectivity', 'full']),
+    ]);
+    expect(diagonal.code, diagonal.stderr).toBe(0);
+    // Diagonals join clusters the axis steps keep apart (2 clusters against 5 on this lattice).
+    expect(JSON.parse(diagonal.stdout)).toMatchObject({ count: 2, largest: 15, spans_axis0: true });
+    expect(JSON.parse(axis.stdout)).toMatchObject({ count: 5, largest: 10, spans_axis0: false });
+    expect(wrongKernel.code).toBe(2);
+    expect(wrongKernel.stderr).toMatch(/--connectivity applies to/);
+  });
+
   it('sweeps the densities of one seed in a percolation job', async () => {
     const run = await cli(['submit', 'percolation', '--shape', '12x12', '--rule-seed', '7', '--points', '5', '--wait', '--format', 'table']);
     expect(run.code, run.stderr).toBe(0);

@@ -8,14 +8,14 @@ import { KernelPool } from '../../worker/kernels/kernel-pool.ts';
 import { DistanceHistogram } from '../../worker/kernels/distance-field.ts';
 import { cellArb, smallLatticeArb } from '../lattice/arbitraries.ts';
 import { refBlocked, refCoords, refIndex } from '../lattice/reference.ts';
-import { refDistances } from '../lattice/reference-fields.ts';
+import { refCostDistances, refCosts, refDistances } from '../lattice/reference-fields.ts';
 
 const pool = new KernelPool({ threads: 1 });
 beforeAll(() => pool.start());
 afterAll(() => pool.close());
 
 /** The summary a distance_field result carries, from per-cell distances. */
-function summary(lattice: Lattice, distance: Int32Array, sources: number, open: number) {
+function summary(lattice: Lattice, distance: ArrayLike<number> & Iterable<number>, sources: number, open: number) {
   let reached = 0;
   let max = -1;
   let sum = 0;
@@ -75,6 +75,38 @@ describe('distance_field', () => {
         expect(result, JSON.stringify({ spec: l.spec, axis, side, connectivity })).toEqual(expected);
         if (expectedMean === null) expect(mean).toBeNull();
         else expect(mean).toBeCloseTo(expectedMean, 9);
+      }),
+      { numRuns: 200 },
+    );
+  }, 60_000);
+
+  it('on a cost map, gives the summary of a multi-source Dijkstra over entered cells\' costs', async () => {
+    const cases = smallLatticeArb().chain((l) =>
+      fc.record({
+        l: fc.constant(l),
+        sources: fc.option(fc.array(cellArb(l.shape), { minLength: 1, maxLength: 4 }), { nil: undefined }),
+        axis: fc.integer({ min: 0, max: l.shape.length - 1 }),
+        connectivity: connectivityArb,
+        max: fc.integer({ min: 1, max: 255 }),
+        seed: fc.nat(),
+      }),
+    );
+    await fc.assert(
+      fc.asyncProperty(cases, async ({ l, sources, axis, connectivity, max, seed }) => {
+        const lattice = resolveLattice(l.spec);
+        const cells = sources === undefined ? [] : [...new Set(sources.map((c) => refIndex(lattice, c)))];
+        const costs = refCosts(lattice, max, seed, cells);
+        // A face's open cells are its sources; listed cells are open whatever the obstacles say.
+        const from = sources !== undefined ? cells : costs.flatMap((cost, i) => (cost > 0 && refCoords(lattice, i)[axis] === 0 ? [i] : []));
+        const distance = refCostDistances(lattice, costs, from, connectivity);
+        const open = costs.filter((cost) => cost > 0).length;
+        const params = sources !== undefined ? { sources, connectivity, costs: { max, seed } } : { face: { axis, side: 'low' as const }, connectivity, costs: { max, seed } };
+        const { memory_bytes, mean, ...result } = await pool.run('distance_field', l.spec, params);
+        const { mean: expectedMean, ...expected } = summary(lattice, distance, from.length, open);
+        expect(result, JSON.stringify({ spec: l.spec, params })).toEqual(expected);
+        if (expectedMean === null) expect(mean).toBeNull();
+        else expect(mean).toBeCloseTo(expectedMean, 9);
+        expect(memory_bytes).toBeGreaterThan(0);
       }),
       { numRuns: 200 },
     );

@@ -35,7 +35,7 @@ async function measured(type: KernelType, spec: LatticeSpec, params: Record<stri
 }
 
 describe('memory reservation', () => {
-  it('covers what distance_field, min_cost_path, percolation and shortest_path with pairs allocate', async () => {
+  it('covers what distance_field, min_cost_path, percolation, shortest_path with pairs and the full connectivity allocate', async () => {
     await fc.assert(
       fc.asyncProperty(specArb, fc.constantFrom('axis' as const, 'full' as const), fc.nat(), async (spec, connectivity, pick) => {
         const shape = spec.shape as number[];
@@ -43,10 +43,15 @@ describe('memory reservation', () => {
         const jobs: Array<[KernelType, Record<string, unknown>]> = [
           ['distance_field', { face: { axis, side: 'low' }, connectivity }],
           ['distance_field', { sources: [shape.map((side) => side >> 1)], connectivity }],
+          ['distance_field', { face: { axis, side: 'high' }, connectivity, costs: { max: 1 + (pick % 255), seed: pick } }],
           ['min_cost_path', { start: shape.map(() => 0), end: shape.map((side) => side - 1), costs: { max: 1 + (pick % 255), seed: pick }, connectivity }],
           ['percolation', { seed: pick, points: 11 }],
-          ['shortest_path', { pairs: [{ start: shape.map(() => 0), end: shape.map((side) => side - 1) }, { start: shape.map((side) => side >> 1), end: shape.map(() => 0) }] }],
+          ['shortest_path', { pairs: [{ start: shape.map(() => 0), end: shape.map((side) => side - 1) }, { start: shape.map((side) => side >> 1), end: shape.map(() => 0) }], connectivity }],
         ];
+        if (connectivity === 'full') {
+          // `full` components and one pair's path run in one thread too (flood fill, one search).
+          jobs.push(['components', { connectivity }], ['shortest_path', { start: shape.map(() => 0), end: shape.map((side) => side - 1), connectivity }]);
+        }
         for (const [type, params] of jobs) {
           const reserved = jobReservation(type, spec, params, THREADS);
           const { memory } = await measured(type, spec, params);

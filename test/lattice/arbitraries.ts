@@ -74,3 +74,12 @@ export function diffusionCaseArb(): fc.Arbitrary<SmallLattice & { params: Diffus
     return params.map((p) => ({ ...lattice, params: p }));
   });
 }
+
+/** {@link smallLatticeArb} with one boundary per axis (igraph's `periodic` vector), mixed more often than not. */
+export function perAxisLatticeArb(): fc.Arbitrary<SmallLattice> {
+  return smallLatticeArb().chain((l) =>
+    fc.array(fc.constantFrom('open' as const, 'periodic' as const), { minLength: l.shape.length, maxLength: l.shape.length }).map(
+      (boundary): SmallLattice => ({ shape: l.shape, spec: { shape: l.shape, boundary, ...(l.spec.obstacles ? { obstacles: l.spec.obstacles } : {}) } }),
+    ),
+  );
+}

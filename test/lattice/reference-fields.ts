@@ -21,7 +21,7 @@ export function refNeighboursWith(lattice: Lattice, index: number, connectivity:
       moved[a] = coords[a]! + (rest % 3) - 1;
       rest = Math.floor(rest / 3);
       if (moved[a]! < 0 || moved[a]! >= lattice.shape[a]!) {
-        if (lattice.boundary !== 'periodic') inside = false;
+        if (!lattice.periodic[a]) inside = false;
         moved[a] = (moved[a]! + lattice.shape[a]!) % lattice.shape[a]!;
       }
     }
@@ -81,4 +81,25 @@ export function refMinCost(lattice: Lattice, costs: readonly number[], start: nu
       best[next] = Math.min(best[next]!, best[cell]! + costs[next]!);
     }
   }
+}
+
+/**
+ * The least cost from the nearest source to each cell (−1: blocked or unreached), by Dijkstra
+ * with a linear scan; `costs` as {@link refCosts} gives them (0 = blocked). Sources cost nothing.
+ */
+export function refCostDistances(lattice: Lattice, costs: readonly number[], sources: readonly number[], connectivity: Connectivity): number[] {
+  const best = new Array<number>(lattice.cells).fill(Infinity);
+  const done = new Uint8Array(lattice.cells);
+  for (const s of sources) if (costs[s] !== 0) best[s] = 0;
+  for (;;) {
+    let cell = -1;
+    for (let i = 0; i < lattice.cells; i++) if (!done[i] && best[i]! < Infinity && (cell < 0 || best[i]! < best[cell]!)) cell = i;
+    if (cell < 0) break;
+    done[cell] = 1;
+    for (const next of refNeighboursWith(lattice, cell, connectivity)) {
+      if (costs[next] === 0) continue;
+      best[next] = Math.min(best[next]!, best[cell]! + costs[next]!);
+    }
+  }
+  return best.map((d) => (d === Infinity ? -1 : d));
 }

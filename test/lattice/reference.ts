@@ -34,7 +34,7 @@ export function refNeighbours(lattice: Lattice, index: number): number[] {
       const moved = [...coords];
       moved[a] = coords[a]! + step;
       if (moved[a]! < 0 || moved[a]! >= lattice.shape[a]!) {
-        if (lattice.boundary !== 'periodic') continue;
+        if (!lattice.periodic[a]) continue;
         moved[a] = (moved[a]! + lattice.shape[a]!) % lattice.shape[a]!;
       }
       const neighbour = refIndex(lattice, moved);
@@ -52,8 +52,11 @@ export function refBlocked(lattice: Lattice, open: readonly number[] = []): Uint
   return blocked;
 }
 
+/** A cell's neighbours under some connectivity ({@link refNeighbours} for the axis one). */
+export type RefNeighbours = (lattice: Lattice, index: number) => number[];
+
 /** Length of a shortest path by one-sided BFS, or null when `end` is unreachable. */
-export function refShortestPathLength(lattice: Lattice, start: number, end: number): number | null {
+export function refShortestPathLength(lattice: Lattice, start: number, end: number, neighbours: RefNeighbours = refNeighbours): number | null {
   const blocked = refBlocked(lattice, [start, end]);
   const distance = new Array<number>(lattice.cells).fill(-1);
   distance[start] = 0;
@@ -61,7 +64,7 @@ export function refShortestPathLength(lattice: Lattice, start: number, end: numb
   for (let head = 0; head < queue.length; head++) {
     const cell = queue[head]!;
     if (cell === end) return distance[cell]!;
-    for (const next of refNeighbours(lattice, cell)) {
+    for (const next of neighbours(lattice, cell)) {
       if (blocked[next] === 0 && distance[next] === -1) {
         distance[next] = distance[cell]! + 1;
         queue.push(next);
@@ -72,7 +75,7 @@ export function refShortestPathLength(lattice: Lattice, start: number, end: numb
 }
 
 /** Why a path is not a valid path from start to end, or null when it is one. */
-export function refPathProblem(lattice: Lattice, path: readonly number[][], start: number, end: number): string | null {
+export function refPathProblem(lattice: Lattice, path: readonly number[][], start: number, end: number, neighbours: RefNeighbours = refNeighbours): string | null {
   const blocked = refBlocked(lattice, [start, end]);
   if (path.length === 0) return 'empty path';
   const cells = path.map((coords) => refIndex(lattice, coords));
@@ -84,19 +87,19 @@ export function refPathProblem(lattice: Lattice, path: readonly number[][], star
       return `step ${i} is outside the lattice`;
     }
     if (blocked[cells[i]!] === 1) return `step ${i} is blocked`;
-    if (i > 0 && !refNeighbours(lattice, cells[i - 1]!).includes(cells[i]!)) return `steps ${i - 1} and ${i} are not neighbours`;
+    if (i > 0 && !neighbours(lattice, cells[i - 1]!).includes(cells[i]!)) return `steps ${i - 1} and ${i} are not neighbours`;
   }
   return null;
 }
 
 /** Connected components of the open cells by union-find. */
-export function refComponents(lattice: Lattice): { count: number; largest: number; histogram: number[]; spans_axis0: boolean } {
+export function refComponents(lattice: Lattice, neighbours: RefNeighbours = refNeighbours): { count: number; largest: number; histogram: number[]; spans_axis0: boolean } {
   const blocked = refBlocked(lattice);
   const parent = Array.from({ length: lattice.cells }, (_, i) => i);
   const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)));
   for (let i = 0; i < lattice.cells; i++) {
     if (blocked[i]) continue;
-    for (const j of refNeighbours(lattice, i)) if (!blocked[j]) parent[find(i)] = find(j);
+    for (const j of neighbours(lattice, i)) if (!blocked[j]) parent[find(i)] = find(j);
   }
   const size = new Map<number, number>();
   const touchesFirst = new Set<number>();

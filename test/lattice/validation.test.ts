@@ -115,8 +115,8 @@ describe('job parameters', () => {
     const params = parseParams('diffusion', { steps: 2, alpha: 0.1 });
     expect(params).toEqual({ steps: 2, alpha: 0.1, sources: [], initial: [] });
     expect(resolveParsedParams('diffusion', geometry, params)).toEqual({ type: 'diffusion', steps: 2, alpha: 0.1, sources: [], initial: [] });
-    expect(resolveParsedParams('shortest_path', geometry, { start: [1, 0], end: [4, 5] })).toEqual({ type: 'shortest_path', start: 6, end: 29, pairs: null });
-    expect(refusal(() => resolveParsedParams('shortest_path', geometry, { start: [5, 0], end: [0, 0] }))).toMatchObject({
+    expect(resolveParsedParams('shortest_path', geometry, { start: [1, 0], end: [4, 5], connectivity: 'axis' })).toEqual({ type: 'shortest_path', start: 6, end: 29, pairs: null, connectivity: 'axis' });
+    expect(refusal(() => resolveParsedParams('shortest_path', geometry, { start: [5, 0], end: [0, 0], connectivity: 'axis' }))).toMatchObject({
       code: 'cell_out_of_bounds',
       field: 'params.start[0]',
     });
@@ -129,8 +129,9 @@ describe('job parameters', () => {
   });
 
   it('resolves cells to indices', () => {
-    expect(resolveJob('shortest_path', spec, { start: [0, 0], end: [4, 5] }).params).toEqual({ type: 'shortest_path', start: 0, end: 29, pairs: null });
-    expect(resolveJob('components', spec, {}).params).toEqual({ type: 'components' });
+    expect(resolveJob('shortest_path', spec, { start: [0, 0], end: [4, 5] }).params).toEqual({ type: 'shortest_path', start: 0, end: 29, pairs: null, connectivity: 'axis' });
+    expect(resolveJob('components', spec, {}).params).toEqual({ type: 'components', connectivity: 'axis' });
+    expect(resolveJob('components', spec, { connectivity: 'full' }).params).toEqual({ type: 'components', connectivity: 'full' });
     expect(resolveJob('diffusion', spec, { steps: 3, alpha: 0.1, sources: [{ cell: [1, 1], value: 2 }] }).params).toEqual({
       type: 'diffusion',
       steps: 3,

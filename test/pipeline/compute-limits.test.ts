@@ -40,6 +40,9 @@ describe('compute units', () => {
     expect(computeUnits('distance_field', 400, { face: { axis: 0, side: 'low' } }, 2)).toBe(400);
     expect(computeUnits('min_cost_path', 400, { connectivity: 'full' }, 2)).toBe(800);
     expect(computeUnits('distance_field', 1_000, { connectivity: 'full' }, 3)).toBe(1_000 * 5);
+    expect(computeUnits('components', 1_000, { connectivity: 'full' }, 3)).toBe(1_000 * 5);
+    expect(computeUnits('shortest_path', 400, { start: [0, 0], end: [1, 1], connectivity: 'full' }, 2)).toBe(800);
+    expect(computeUnits('shortest_path', 400, { pairs: [{ start: [0, 0] }, { start: [1, 1] }], connectivity: 'full' }, 2)).toBe(1_600);
   });
 
   it('refuse a free job over the per-job limit with 402, naming the limit and a plan that allows it', async () => {

@@ -73,4 +73,21 @@ describe('lattices', () => {
       version: 1,
     });
   });
+
+  it('stores a boundary per axis, refuses a list that does not name every axis, and runs jobs on it', async () => {
+    const bad = await api.request('/api/lattices', { body: { shape: [4, 5], boundary: ['periodic'] }, headers: tenant.headers });
+    expect(bad.status).toBe(400);
+    expect(await json<{ code: string }>(bad)).toMatchObject({ code: 'lattice_invalid' });
+    const created = await api.request('/api/lattices', { body: { shape: [6, 4], boundary: ['periodic', 'open'] }, headers: tenant.headers });
+    expect(created.status).toBe(201);
+    const lattice = await json<LatticeJson>(created);
+    expect(lattice.spec).toMatchObject({ boundary: ['periodic', 'open'] });
+    const listed = await json<{ data: LatticeJson[] }>(await api.request('/api/lattices?limit=100', { headers: tenant.headers }));
+    expect(listed.data.find((l) => l.id === lattice.id)).toMatchObject({ boundary: ['periodic', 'open'] });
+    // What the kernels answer on it: test/kernels/per-axis-boundary.property.test.ts.
+    const job = await submit(api, tenant.headers, { type: 'shortest_path', lattice_id: lattice.id, params: { start: [0, 0], end: [5, 3] } });
+    expect(job).toMatchObject({ status: 'queued', type: 'shortest_path' });
+    const inline = await api.request('/api/jobs', { body: { type: 'components', lattice: { shape: [3, 3, 3], boundary: ['open', 'periodic'] } }, headers: tenant.headers });
+    expect(inline.status).toBe(400);
+  });
 });

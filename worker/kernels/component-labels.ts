@@ -59,7 +59,6 @@ export function labelComponents(lattice: Lattice, tick: (rowsDone: number) => vo
 /** {@link labelComponents} cell by cell in JavaScript: union-find over cell indices. */
 export function labelComponentsByCell(lattice: Lattice, tick: (rowsDone: number) => void = () => undefined, open: readonly number[] = []): ComponentLabels {
   const { shape, strides, cells } = lattice;
-  const periodic = lattice.boundary === 'periodic';
   const parent = new Uint32Array(cells);
   const rowCells = strides[0]!;
   const mask = new Uint8Array(rowCells);
@@ -80,7 +79,7 @@ export function labelComponentsByCell(lattice: Lattice, tick: (rowsDone: number)
           if (parent[back] !== BLOCKED) union(parent, cell, back);
         }
         // The seam: the last cell along the axis meets the first (its row is already read).
-        if (periodic && coord === side - 1 && side > 1) {
+        if (lattice.periodic[axis] === true && coord === side - 1 && side > 1) {
           const wrapped = cell - (side - 1) * stride;
           if (parent[wrapped] !== BLOCKED) union(parent, cell, wrapped);
         }

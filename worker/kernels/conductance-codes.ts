@@ -41,12 +41,12 @@ export function conductanceCodes(lattice: Lattice, slab: Slab, open: readonly nu
   const { shape, strides } = lattice;
   const d = shape.length;
   const rowCells = strides[0]!;
-  const wrap = lattice.boundary === 'periodic';
   const codes = new Uint8Array(slab.cells);
   const mask = new Uint8Array(codesMaskBytes(lattice, slab));
   fillCodesMask(lattice, slab, open, mask);
   const lineCells = d > 1 ? shape[d - 1]! : 1;
-  const wrapLine = wrap && lineCells > 2;
+  // Each axis wraps by its own boundary; the line is the last axis (on one axis, lines are single cells).
+  const wrapLine = lattice.periodic[d - 1] === true && lineCells > 2;
   const coords = new Float64Array(d);
   for (let r = 0; r < slab.rows; r++) {
     tick(r);
@@ -69,7 +69,7 @@ export function conductanceCodes(lattice: Lattice, slab: Slab, open: readonly nu
         const side = shape[a]!;
         const stride = strides[a]!;
         const y = coords[a]!;
-        const cyclic = wrap && side > 2;
+        const cyclic = lattice.periodic[a] === true && side > 2;
         // A missing neighbour line adds nothing: a whole pass per existing one.
         if (y > 0 || cyclic) addLine(codes, c0 + at, mask, m0 + at + (y > 0 ? -stride : (side - 1) * stride), lineCells);
         if (y < side - 1 || cyclic) addLine(codes, c0 + at, mask, m0 + at + (y < side - 1 ? stride : -(side - 1) * stride), lineCells);
@@ -93,7 +93,7 @@ export function conductanceCodes(lattice: Lattice, slab: Slab, open: readonly nu
 export function fillCodesMask(lattice: Lattice, slab: Slab, open: readonly number[], mask: Uint8Array): void {
   const rowCells = lattice.strides[0]!;
   const side0 = lattice.shape[0]!;
-  const wrap = lattice.boundary === 'periodic';
+  const wrap = lattice.periodic[0] === true;
   const fillRow = (row: number, at: number): void => {
     if (row < 0 || row >= side0) {
       if (!wrap || side0 <= 2) return;

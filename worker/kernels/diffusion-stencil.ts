@@ -45,17 +45,17 @@ export function stepSlab(job: StencilSlab, current: readonly Float32Array[], nex
   const d = shape.length;
   const rowCells = strides[0]!;
   const side0 = shape[0]!;
-  const wrap = lattice.boundary === 'periodic';
   const u = current[me]!;
   const lineCells = d > 1 ? shape[d - 1]! : 1;
-  const wrapLine = wrap && lineCells > 2;
+  // Each axis wraps by its own boundary; the line is the last axis.
+  const wrapLine = lattice.periodic[d - 1] === true && lineCells > 2;
   const coords = new Float64Array(d);
   const lines = new NeighbourLines(2 * d);
   const self = weights.self;
   const nb = weights.neighbours;
   const below = (me - 1 + slabCount) % slabCount;
   const above = (me + 1) % slabCount;
-  const cyclic0 = wrap && side0 > 2;
+  const cyclic0 = lattice.periodic[0] === true && side0 > 2;
 
   for (let r = 0; r < own.rows; r++) {
     tick(r);
@@ -87,7 +87,7 @@ export function stepSlab(job: StencilSlab, current: readonly Float32Array[], nex
         const side = shape[a]!;
         const stride = strides[a]!;
         const y = coords[a]!;
-        const cyclic = wrap && side > 2;
+        const cyclic = lattice.periodic[a] === true && side > 2;
         if (y > 0) lines.push(u, c0 - stride);
         else if (cyclic) lines.push(u, c0 + (side - 1) * stride);
         if (y < side - 1) lines.push(u, c0 + stride);

@@ -96,7 +96,6 @@ function spansOf(lattice: Lattice): LineSpan[] {
   const d = shape.length;
   const n = shape[d - 1]!;
   const rowCells = strides[0]!;
-  const wrap = lattice.boundary === 'periodic';
   const midAxes = d - 2;
   const coords = new Float64Array(midAxes);
   const spans: LineSpan[] = [];
@@ -107,7 +106,7 @@ function spansOf(lattice: Lattice): LineSpan[] {
       const side = shape[a]!;
       const stride = strides[a]! * 4;
       const y = coords[a - 1]!;
-      const cyclic = wrap && side > 2;
+      const cyclic = lattice.periodic[a] === true && side > 2;
       middle[2 * a - 2] = y > 0 ? -stride : cyclic ? (side - 1) * stride : MISSING;
       middle[2 * a - 1] = y < side - 1 ? stride : cyclic ? -(side - 1) * stride : MISSING;
     }
@@ -174,7 +173,7 @@ export class WasmStencil {
     faces[me]!.set(this.row(k, own.rows - 1), half + rowCells);
     barrier();
     const side0 = lattice.shape[0]!;
-    const cyclic0 = lattice.boundary === 'periodic' && side0 > 2;
+    const cyclic0 = lattice.periodic[0] === true && side0 > 2;
     const count = slabs.length;
     const below = this.row(k, -1);
     const above = this.row(k, own.rows);
@@ -210,7 +209,7 @@ export class WasmStencil {
     const d = lattice.shape.length;
     const rowCells = lattice.strides[0]!;
     const n = lattice.shape[d - 1]!;
-    const wrapLine = lattice.boundary === 'periodic' && n > 2 ? 1 : 0;
+    const wrapLine = lattice.periodic[d - 1] === true && n > 2 ? 1 : 0;
     const lineCount = 2 * d - 2;
     const offsets = new Int32Array(Math.max(4, lineCount));
     for (let r = 0; r < slab.rows; r++) {
@@ -246,7 +245,7 @@ export class WasmStencil {
     const rowCells = this.rowCells;
     const rowBytes = rowCells * 4;
     const n = shape[d - 1]!;
-    const wrapLine = lattice.boundary === 'periodic' && n > 2 ? 1 : 0;
+    const wrapLine = lattice.periodic[d - 1] === true && n > 2 ? 1 : 0;
     const lineCount = 2 * d - 2;
     const spans = this.spans;
     const offsets = new Int32Array(Math.max(4, lineCount));

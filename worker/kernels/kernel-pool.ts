@@ -9,11 +9,18 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { coordsOf, stepLowerBound } from '../../shared/lattice/geometry.ts';
 import { resolveJob } from '../../shared/lattice/job.ts';
-import type { ResolvedDistanceField, ResolvedMinCostPath, ResolvedParams, ResolvedPercolation, ResolvedShortestPath } from '../../shared/lattice/job.ts';
+import type {
+  ResolvedComponents,
+  ResolvedDistanceField,
+  ResolvedMinCostPath,
+  ResolvedParams,
+  ResolvedPercolation,
+  ResolvedShortestPath,
+} from '../../shared/lattice/job.ts';
 import { MAX_RETURNED_PATH_CELLS } from '../../shared/lattice/limits.ts';
 import { oneThreadKernelBytes } from '../../shared/lattice/working-memory.ts';
 import { planSlabs } from './slabs.ts';
-import type { Lattice, KernelResultByType, KernelType } from '../../shared/lattice/types.ts';
+import type { Connectivity, Lattice, KernelResultByType, KernelType } from '../../shared/lattice/types.ts';
 import { JobControl } from './job-control.ts';
 import { KernelError } from './kernel-errors.ts';
 import { resolveKernelPoolOptions } from './kernel-pool-options.ts';
@@ -37,6 +44,14 @@ interface RunMode {
   signal: AbortSignal;
   inline: boolean;
 }
+
+/** Parameters of a kernel that runs in one thread on private memory. */
+type OneThreadParams =
+  | ResolvedDistanceField
+  | ResolvedMinCostPath
+  | ResolvedPercolation
+  | ResolvedComponents
+  | { type: 'shortest_path'; pairs: Array<{ start: number; end: number }>; connectivity: Connectivity };
 
 /** Life of a pool. */
 export type KernelPoolState = 'idle' | 'starting' | 'running' | 'closing' | 'closed';
@@ -173,7 +188,7 @@ export class KernelPool {
       }
       const job = resolveJob(type, spec, params, options.obstacleMap);
       inline = this.runsInline(job.lattice, job.params, options.threads ?? 'auto');
-      const threads = inline ? 1 : this.planThreads(type, job.lattice, options.threads ?? 'auto');
+      const threads = inline || oneThread(job.params, job.lattice) ? 1 : this.planThreads(type, job.lattice, options.threads ?? 'auto');
       control = JobControl.create(threads);
       const started = performance.now();
       abort.signal.addEventListener('abort', () => control.cancel(), { once: true });
@@ -217,7 +232,6 @@ export class KernelPool {
 
   /** Slab threads for a run. */
   private planThreads(type: KernelType, lattice: Lattice, requested: number | 'auto'): number {
-    if (type === 'distance_field' || type === 'min_cost_path' || type === 'percolation') return 1;
     // The one-thread search outruns the slab-parallel one on two.
     if (type === 'shortest_path' && requested === 'auto' && flatBfsFits(lattice)) return 1;
     const rows = lattice.shape[0]!;
@@ -243,6 +257,9 @@ export class KernelPool {
         return this.shortestPath(lattice, params, control, options.strategy ?? 'auto', how);
       case 'components':
       case 'diffusion': {
+        // The slab labelling joins runs along the axes and wraps every axis or none; diagonal
+        // neighbours and per-axis boundaries go by flood fill.
+        if (params.type === 'components' && oneThread(params, lattice)) return this.oneThreadKernel(lattice, params, control, how);
         const kernel = params.type;
         const keepField = kernel === 'diffusion' && options.onField !== undefined;
         const outcome = await this.runSlabKernel(kernel, lattice, params, control, how, { keepField });
@@ -259,15 +276,17 @@ export class KernelPool {
     }
   }
 
-  /** A kernel that runs in one thread on private memory (distance_field, min_cost_path, shortest_path's pairs). */
+  /** A kernel that runs in one thread on private memory (distance_field, min_cost_path, percolation, shortest_path's pairs, `full` connectivity). */
   private async oneThreadKernel(
     lattice: Lattice,
-    params: ResolvedDistanceField | ResolvedMinCostPath | ResolvedPercolation | { type: 'shortest_path'; pairs: Array<{ start: number; end: number }> },
+    params: OneThreadParams,
     control: JobControl,
     how: RunMode,
-  ): Promise<{ result: KernelResultByType['distance_field' | 'min_cost_path' | 'shortest_path' | 'percolation']; stats: Omit<KernelRunStats, 'wall_ms'> }> {
+  ): Promise<{ result: KernelResultByType[OneThreadParams['type']]; stats: Omit<KernelRunStats, 'wall_ms'> }> {
     const sources = params.type === 'distance_field' ? (params.sources?.length ?? 0) : params.type === 'shortest_path' ? params.pairs.length : 0;
-    const needed = oneThreadKernelBytes(params.type, lattice.shape, sources) + control.bytes;
+    // A field on costs holds what a minimum-cost path does: a cost byte and a float64 per cell, and the buckets.
+    const sized = params.type === 'distance_field' && params.costs !== null ? 'min_cost_path' : params.type;
+    const needed = oneThreadKernelBytes(sized, lattice.shape, sources) + control.bytes;
     if (needed > this.options.memoryLimitBytes) {
       throw new KernelError('too_large', `the run needs about ${needed} bytes of working memory; the pool allows ${this.options.memoryLimitBytes}`);
     }
@@ -278,7 +297,9 @@ export class KernelPool {
         case 'min_cost_path':
           return [{ kind: 'min_cost_path', control: control.buffers, lattice, params }];
         case 'shortest_path':
-          return [{ kind: 'path_pairs', control: control.buffers, lattice, pairs: params.pairs }];
+          return [{ kind: 'path_pairs', control: control.buffers, lattice, pairs: params.pairs, connectivity: params.connectivity }];
+        case 'components':
+          return [{ kind: 'flood_components', control: control.buffers, lattice, connectivity: params.connectivity }];
         case 'percolation':
           return [{ kind: 'percolation', control: control.buffers, lattice, params }];
       }
@@ -286,10 +307,10 @@ export class KernelPool {
     const outcome = await this.runTasks(1, task, control, how);
     const memoryBytes = control.bytes + outcome.threadBytes;
     return {
-      result: { ...(outcome.value as object), memory_bytes: memoryBytes } as KernelResultByType['distance_field' | 'min_cost_path' | 'shortest_path' | 'percolation'],
+      result: { ...(outcome.value as object), memory_bytes: memoryBytes } as KernelResultByType[OneThreadParams['type']],
       stats: {
         threads: 1,
-        method: params.type === 'shortest_path' ? 'pairs' : params.type,
+        method: params.type === 'shortest_path' ? 'pairs' : params.type === 'components' ? 'flood' : params.type,
         build_ms: outcome.build_ms,
         run_ms: outcome.run_ms,
         shared_bytes: control.bytes,
@@ -317,10 +338,21 @@ export class KernelPool {
     });
     if (params.pairs !== null) {
       const pairs = params.pairs;
-      return (await this.oneThreadKernel(lattice, { type: 'shortest_path', pairs }, control, how)) as {
+      return (await this.oneThreadKernel(lattice, { type: 'shortest_path', pairs, connectivity: params.connectivity }, control, how)) as {
         result: KernelResultByType['shortest_path'];
         stats: Omit<KernelRunStats, 'wall_ms'>;
       };
+    }
+    if (oneThread(params, lattice)) {
+      // The dive and the bidirectional search step along the axes and wrap every axis or none;
+      // one pair's search serves diagonals and per-axis boundaries.
+      const pairs = [{ start: params.start, end: params.end }];
+      const { result, stats: pairStats } = (await this.oneThreadKernel(lattice, { type: 'shortest_path', pairs, connectivity: params.connectivity }, control, how)) as {
+        result: KernelResultByType['shortest_path'];
+        stats: Omit<KernelRunStats, 'wall_ms'>;
+      };
+      const { pairs: answers, ...rest } = result;
+      return { result: { ...rest, ...answers![0]! }, stats: pairStats };
     }
     if (params.start === params.end) {
       // Nothing to search; answering here costs O(dimensions).
@@ -536,5 +568,25 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
     ), timeout]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * Whether a run goes to one thread whatever its size: the kernels without slabs, and the `full`
+ * connectivity or a per-axis (`mixed`) boundary, which the slab kernels do not serve.
+ */
+function oneThread(params: ResolvedParams, lattice: Lattice): boolean {
+  const general = lattice.boundary === 'mixed';
+  switch (params.type) {
+    case 'distance_field':
+    case 'min_cost_path':
+    case 'percolation':
+      return true;
+    case 'components':
+      return general || params.connectivity !== 'axis';
+    case 'shortest_path':
+      return params.pairs !== null || general || params.connectivity !== 'axis';
+    case 'diffusion':
+      return false;
   }
 }

@@ -36,7 +36,7 @@ export interface KernelRunStats {
   /** Slab threads used (1 for a dive). */
   threads: number;
   /** Which method answered. */
-  method: 'trivial' | 'dive' | 'bfs' | 'components' | 'diffusion' | 'distance_field' | 'min_cost_path' | 'pairs' | 'percolation';
+  method: 'trivial' | 'dive' | 'bfs' | 'components' | 'diffusion' | 'distance_field' | 'min_cost_path' | 'pairs' | 'percolation' | 'flood';
   /** From submission to result, in ms. */
   wall_ms: number;
   /** Preparing slabs (obstacles) in the slowest thread, in ms. */

@@ -8,6 +8,8 @@ import { flatBfs } from './flat-bfs.ts';
 import { componentsSlab } from './components.ts';
 import { diffusionSlab } from './diffusion.ts';
 import { distanceField } from './distance-field.ts';
+import { weightedDistanceField } from './weighted-distance-field.ts';
+import { floodComponents } from './flood-components.ts';
 import { JobControl, SiblingFailed } from './job-control.ts';
 import { isKernelError } from './kernel-errors.ts';
 import { lowerBoundDive } from './lower-bound-dive.ts';
@@ -48,7 +50,7 @@ export default function runKernelTask(task: KernelTask): TaskEnvelope {
         return done(outcome.result, outcome.bytes, outcome.build_ms, started);
       }
       case 'distance_field': {
-        const outcome = distanceField(task.lattice, task.params, control);
+        const outcome = task.params.costs === null ? distanceField(task.lattice, task.params, control) : weightedDistanceField(task.lattice, task.params, control);
         return done(outcome.result, outcome.bytes, outcome.build_ms, started);
       }
       case 'min_cost_path': {
@@ -59,8 +61,12 @@ export default function runKernelTask(task: KernelTask): TaskEnvelope {
         const outcome = percolation(task.lattice, task.params, control);
         return done(outcome.result, outcome.bytes, outcome.build_ms, started);
       }
+      case 'flood_components': {
+        const outcome = floodComponents(task.lattice, task.connectivity, control);
+        return done(outcome.result, outcome.bytes, outcome.build_ms, started);
+      }
       case 'path_pairs': {
-        const outcome = pathPairs(task.lattice, task.pairs, control);
+        const outcome = pathPairs(task.lattice, task.pairs, task.connectivity, control);
         return done(outcome.result, outcome.bytes, outcome.build_ms, started);
       }
     }

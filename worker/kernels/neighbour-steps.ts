@@ -2,7 +2,7 @@
  * The neighbours of a cell under a connectivity, as index arithmetic: `axis` moves one step along
  * one axis (2·d neighbours), `full` along any subset of axes at once (3^d − 1, the diagonals
  * included). Boundaries follow the lattice model (docs/architecture.md › The lattice model): an
- * open face ends the axis; a periodic axis wraps, except on a side of 2 or less, where the wrap
+ * open face ends the axis; a periodic axis wraps (each axis has its own boundary), except on a side of 2 or less, where the wrap
  * would reach a neighbour already listed (or the cell itself). So no cell is listed twice and
  * none is its own neighbour.
  */
@@ -14,7 +14,8 @@ export class NeighbourSteps {
   private readonly d: number;
   private readonly shape: Float64Array;
   private readonly strides: Float64Array;
-  private readonly periodic: boolean;
+  /** Per axis, 1 when a step off a face wraps round (periodic, side above 2). */
+  private readonly wrap: Uint8Array;
   private readonly full: boolean;
   /** `full` only: per move and axis, 0 (−1), 1 (stay) or 2 (+1); move 0 is "stay on every axis". */
   private readonly digits: Uint8Array;
@@ -22,11 +23,11 @@ export class NeighbourSteps {
   private readonly minus: Float64Array;
   private readonly plus: Float64Array;
 
-  constructor(lattice: Pick<Lattice, 'shape' | 'strides' | 'boundary'>, connectivity: Connectivity) {
+  constructor(lattice: Pick<Lattice, 'shape' | 'strides' | 'periodic'>, connectivity: Connectivity) {
     this.d = lattice.shape.length;
     this.shape = Float64Array.from(lattice.shape);
     this.strides = Float64Array.from(lattice.strides);
-    this.periodic = lattice.boundary === 'periodic';
+    this.wrap = wrapsOf(lattice);
     this.full = connectivity === 'full';
     this.minus = new Float64Array(this.d);
     this.plus = new Float64Array(this.d);
@@ -45,7 +46,7 @@ export class NeighbourSteps {
 
   /** Writes the neighbours of `cell` into `out` (at least `max` long) and returns how many. */
   fill(cell: number, out: Float64Array): number {
-    const { d, shape, strides, periodic, minus, plus } = this;
+    const { d, shape, strides, wrap, minus, plus } = this;
     let count = 0;
     let rest = cell;
     for (let a = d - 1; a >= 0; a--) {
@@ -54,8 +55,8 @@ export class NeighbourSteps {
       const quotient = Math.floor(rest / side);
       const x = rest - quotient * side;
       rest = quotient;
-      const down = x > 0 ? -stride : periodic && side > 2 ? (side - 1) * stride : NaN;
-      const up = x < side - 1 ? stride : periodic && side > 2 ? -(side - 1) * stride : NaN;
+      const down = x > 0 ? -stride : wrap[a] === 1 ? (side - 1) * stride : NaN;
+      const up = x < side - 1 ? stride : wrap[a] === 1 ? -(side - 1) * stride : NaN;
       if (this.full) {
         minus[a] = down;
         plus[a] = up;
@@ -101,15 +102,19 @@ export interface AxisTables {
 }
 
 /** {@link AxisTables} of a lattice, or null when its cells reach 2^31. */
-export function axisTables(lattice: Pick<Lattice, 'shape' | 'strides' | 'boundary' | 'cells'>): AxisTables | null {
+export function axisTables(lattice: Pick<Lattice, 'shape' | 'strides' | 'periodic' | 'cells'>): AxisTables | null {
   if (lattice.cells >= 2 ** 31) return null;
-  const periodic = lattice.boundary === 'periodic';
   return {
     d: lattice.shape.length,
     shape: Int32Array.from(lattice.shape),
     strides: Int32Array.from(lattice.strides),
-    wrap: Uint8Array.from(lattice.shape, (side) => (periodic && side > 2 ? 1 : 0)),
+    wrap: wrapsOf(lattice),
   };
+}
+
+/** Per axis, 1 when a step off a face wraps round: a periodic axis of side above 2. */
+export function wrapsOf(lattice: Pick<Lattice, 'shape' | 'periodic'>): Uint8Array {
+  return Uint8Array.from(lattice.shape, (side, a) => (lattice.periodic[a] === true && side > 2 ? 1 : 0));
 }
 
 /**
@@ -126,7 +131,7 @@ export class InteriorSteps {
   private readonly general: NeighbourSteps;
   private readonly scratch: Float64Array;
 
-  constructor(lattice: Pick<Lattice, 'shape' | 'strides' | 'boundary' | 'cells'>, connectivity: Connectivity) {
+  constructor(lattice: Pick<Lattice, 'shape' | 'strides' | 'periodic' | 'cells'>, connectivity: Connectivity) {
     if (lattice.cells >= 2 ** 31) throw new RangeError('InteriorSteps needs fewer than 2^31 cells');
     this.general = new NeighbourSteps(lattice, connectivity);
     this.max = this.general.max;

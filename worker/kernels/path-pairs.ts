@@ -5,13 +5,16 @@
  * nothing more is), and each path is walked back through neighbours one step closer. Each
  * search stamps the cells it reaches with its own number, so no array is cleared between
  * searches: a cell's distance is valid only under the current stamp.
+ *
+ * It also answers a single pair under the `full` connectivity (diagonal steps), which the
+ * bidirectional search and the lower-bound dive (axis steps only) do not serve.
  */
 import { coordsOf } from '../../shared/lattice/geometry.ts';
 import { MAX_RETURNED_PATH_CELLS } from '../../shared/lattice/limits.ts';
-import type { Lattice, ShortestPathResult } from '../../shared/lattice/types.ts';
+import type { Connectivity, Lattice, ShortestPathResult } from '../../shared/lattice/types.ts';
+import { CellNeighbours } from './cell-neighbours.ts';
 import { CellQueue } from './cell-queue.ts';
 import type { JobControl } from './job-control.ts';
-import { InteriorSteps, NeighbourSteps } from './neighbour-steps.ts';
 import { fillOpenMask } from './open-mask.ts';
 
 /** Cells taken from a frontier between two cancel checks. */
@@ -26,7 +29,12 @@ export interface PathPairsOutcome {
   build_ms: number;
 }
 
-export function pathPairs(lattice: Lattice, pairs: ReadonlyArray<{ start: number; end: number }>, control: JobControl): PathPairsOutcome {
+export function pathPairs(
+  lattice: Lattice,
+  pairs: ReadonlyArray<{ start: number; end: number }>,
+  connectivity: Connectivity,
+  control: JobControl,
+): PathPairsOutcome {
   const started = performance.now();
   const cells = lattice.cells;
   const open = new Uint8Array(cells);
@@ -36,16 +44,9 @@ export function pathPairs(lattice: Lattice, pairs: ReadonlyArray<{ start: number
   const dist = new Int32Array(cells);
   const build_ms = performance.now() - started;
 
-  const general = new NeighbourSteps(lattice, 'axis');
-  const steps = cells < 2 ** 31 ? new InteriorSteps(lattice, 'axis') : null;
-  const around = new Float64Array(general.max);
-  const small = new Int32Array(general.max);
-  const fill = (cell: number): number => {
-    if (steps === null) return general.fill(cell, around);
-    const count = steps.fill(cell, small);
-    for (let j = 0; j < count; j++) around[j] = small[j]!;
-    return count;
-  };
+  const steps = new CellNeighbours(lattice, connectivity);
+  const { around } = steps;
+  const fill = (cell: number): number => steps.fill(cell);
 
   const byStart = new Map<number, number[]>();
   pairs.forEach((pair, i) => byStart.set(pair.start, [...(byStart.get(pair.start) ?? []), i]));

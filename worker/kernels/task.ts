@@ -5,7 +5,7 @@
  */
 import type { ResolvedDiffusion, ResolvedDistanceField, ResolvedMinCostPath, ResolvedPercolation } from '../../shared/lattice/job.ts';
 import type { Slab } from './slabs.ts';
-import type { Lattice } from '../../shared/lattice/types.ts';
+import type { Connectivity, Lattice } from '../../shared/lattice/types.ts';
 import type { JobControlBuffers } from './job-control.ts';
 
 /** Fields every slab task has. */
@@ -122,12 +122,21 @@ export interface PercolationTask {
   params: ResolvedPercolation;
 }
 
-/** The paths of many pairs on one lattice, in one thread (path-pairs.ts). */
+/** The paths of many pairs (or of one pair with diagonal steps) on one lattice, in one thread (path-pairs.ts). */
 export interface PathPairsTask {
   kind: 'path_pairs';
   control: JobControlBuffers;
   lattice: Lattice;
   pairs: Array<{ start: number; end: number }>;
+  connectivity: Connectivity;
+}
+
+/** Connected components by flood fill, in one thread (flood-components.ts): the `full` connectivity. */
+export interface FloodComponentsTask {
+  kind: 'flood_components';
+  control: JobControlBuffers;
+  lattice: Lattice;
+  connectivity: Connectivity;
 }
 
 /** Does nothing: the pool warms its threads with it. */
@@ -136,7 +145,18 @@ export interface PingTask {
 }
 
 /** Anything a kernel thread runs. */
-export type KernelTask = DiveTask | BfsTask | FlatBfsTask | ComponentsTask | DiffusionTask | DistanceFieldTask | MinCostPathTask | PathPairsTask | PercolationTask | PingTask;
+export type KernelTask =
+  | DiveTask
+  | BfsTask
+  | FlatBfsTask
+  | ComponentsTask
+  | DiffusionTask
+  | DistanceFieldTask
+  | FloodComponentsTask
+  | MinCostPathTask
+  | PathPairsTask
+  | PercolationTask
+  | PingTask;
 
 /** Timings a thread measured, in ms. */
 export interface TaskTimings {
