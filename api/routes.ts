@@ -14,6 +14,7 @@ import { accountRoutes } from './account/routes.ts';
 import { adminPlanRequestRoutes } from './admin/plan-request-routes.ts';
 import { apiKeyRoutes } from './api-keys/routes.ts';
 import { artefactRoutes } from './artefacts/routes.ts';
+import { pictureRoutes } from './pictures/routes.ts';
 import { auditRoutes } from './audit/routes.ts';
 import { authRoutes } from './auth/routes.ts';
 import { batchRoutes } from './batches/routes.ts';
@@ -36,7 +37,7 @@ const methodNotAllowed = (): AppError => new AppError('method_not_allowed', 'No 
 
 type RouteModule = (deps: ApiDeps, registry: OpenAPIRegistry) => Router<ApiState>;
 
-const ROUTE_MODULES: RouteModule[] = [systemRoutes, metricsRoutes, docsRoutes, adminRoutes, adminPlanRequestRoutes, authRoutes, accountRoutes, accountPageRoutes, tenantRoutes, meRoutes, notificationRoutes, memberRoutes, auditRoutes, apiKeyRoutes, planRoutes, subscriptionRoutes, usageRoutes, webhookRoutes, latticeRoutes, jobRoutes, artefactRoutes, batchRoutes];
+const ROUTE_MODULES: RouteModule[] = [systemRoutes, metricsRoutes, docsRoutes, adminRoutes, adminPlanRequestRoutes, authRoutes, accountRoutes, accountPageRoutes, tenantRoutes, meRoutes, notificationRoutes, memberRoutes, auditRoutes, apiKeyRoutes, planRoutes, subscriptionRoutes, usageRoutes, webhookRoutes, latticeRoutes, jobRoutes, artefactRoutes, pictureRoutes, batchRoutes];
 
 export function mountRoutes(app: Koa<ApiState>, deps: ApiDeps, registry: OpenAPIRegistry): void {
   // One router holds every module's routes, so a request is matched once instead of passing

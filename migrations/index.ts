@@ -25,6 +25,7 @@ import * as team from './0019_team.ts';
 import * as webhookTenantLeases from './0020_webhook_tenant_leases.ts';
 import * as notifications from './0021_notifications.ts';
 import * as jobArtefactsAsked from './0022_job_artefacts_asked.ts';
+import * as pictureLimits from './0023_picture_limits.ts';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -54,4 +55,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0020_webhook_tenant_leases', webhookTenantLeases],
   ['0021_notifications', notifications],
   ['0022_job_artefacts_asked', jobArtefactsAsked],
+  ['0023_picture_limits', pictureLimits],
 ];

@@ -13,6 +13,7 @@ export const ERROR_CATALOGUE = {
   params_invalid: { status: 400, title: 'The job parameters are not valid' },
   upload_invalid: { status: 400, title: 'The uploaded obstacle map is not valid' },
   upload_truncated: { status: 400, title: 'The upload ended before its format said it would' },
+  slice_invalid: { status: 400, title: 'The slice does not pick a 2-D plane of the lattice' },
   range_not_satisfiable: { status: 416, title: 'The requested range is not satisfiable' },
   link_invalid: { status: 400, title: 'The link is not valid, was already used or has expired' },
   unauthorized: { status: 401, title: 'Authentication is required' },

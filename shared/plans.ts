@@ -34,6 +34,8 @@ export interface Plan {
   max_storage_bytes: number;
   /** Whether jobs keep their full results as downloadable artefacts (else the JSON summary only). */
   stores_artefacts: boolean;
+  /** Most pixels of one PNG rendering of a job (its picture). */
+  max_picture_pixels: number;
 }
 
 /**

@@ -1,13 +1,14 @@
 /**
  * A completed job's full results, stored as artefacts (docs/architecture.md › Blobs): components →
  * `labels` (uint32 per cell, 0 = blocked) and `component_sizes`; shortest_path → `path` (uint32
- * coordinates, one row per cell). Each is a blob of raw little-endian bytes with its dtype and
+ * coordinates, one row per cell); diffusion → `field` (float32 per cell, from the kernel's per-slab
+ * copies a MiB at a time, never joined into one buffer). Each is a blob of raw little-endian bytes with its dtype and
  * shape, written with its `job_artefacts` row within the plan's storage. A plan that stores no
  * artefacts (`stores_artefacts` false) gets none. They are made ready outside any transaction
  * (`prepare`) and written in the job's final-state transaction (`writeIn`, the worker's group
  * commit), so a job's artefacts cost no commit of their own: with a commit each, tiny jobs were
  * bound by one WAL flush per job. Per-cell ones (`labels`) are stored only when the job's body
- * listed them in `artefacts` (shared/jobs/job-artefact-names.ts); along the axes they are streamed
+ * listed them in `artefacts` (shared/jobs/job-artefact-names.ts): `labels` and `field`; along the axes they are streamed
  * a slab at a time from the kernel threads into the blob store (component-label-stream.ts), in a
  * transaction of their own before the final state, never a label per cell in memory.
  */
@@ -42,7 +43,8 @@ export const RAW_ARRAY_MEDIA_TYPE = 'application/x-catalytic-array';
 interface Artefact {
   name: string;
   meta: ArrayMeta;
-  data: ArrayBufferView;
+  /** The array's bytes: one view, or consecutive pieces of it (a field's slabs). */
+  data: ArrayBufferView | readonly ArrayBufferView[];
 }
 
 /** A completed job's artefacts, ready to be written in its final-state transaction. */
@@ -56,10 +58,28 @@ export interface PreparedArtefacts {
 /** How long a tenant's plan is reused for its jobs' artefacts (a plan change applies after this). */
 const PLAN_TTL_MS = 5000;
 
-/** A typed array's bytes in 1 MiB views (no copies). */
-async function* bytesOf(data: ArrayBufferView): AsyncIterable<Uint8Array> {
+/** Arrays a kernel run handed over beside its JSON result. */
+export interface KernelArrays {
+  /** diffusion: the final field, one float32 view per slab, in row order. */
+  field?: readonly Float32Array[];
+}
+
+/** Job types whose results have artefacts (the others' results say nothing of them). */
+const WITH_ARTEFACTS = new Set(['components', 'shortest_path', 'diffusion']);
+
+/** Typed arrays' bytes in 1 MiB views (no copies). */
+async function* bytesOf(data: ArrayBufferView | readonly ArrayBufferView[]): AsyncIterable<Uint8Array> {
   const step = 2 ** 20;
-  for (let at = 0; at < data.byteLength; at += step) yield new Uint8Array(data.buffer, data.byteOffset + at, Math.min(step, data.byteLength - at));
+  for (const piece of Array.isArray(data) ? (data as readonly ArrayBufferView[]) : [data as ArrayBufferView]) {
+    for (let at = 0; at < piece.byteLength; at += step) yield new Uint8Array(piece.buffer, piece.byteOffset + at, Math.min(step, piece.byteLength - at));
+  }
+}
+
+/** What a result says of its artefacts (`result.artefacts`). */
+export function resultArtefacts(jobId: string, names: readonly string[]): Record<string, unknown> {
+  const list = `/api/jobs/${jobId}/artefacts`;
+  const links = Object.fromEntries(names.map((name) => [name, `${list}/${name}?format=npy`]));
+  return { stored: true, list, links, picture: `/api/jobs/${jobId}/picture` };
 }
 
 /** Labels slabs on the caller's own thread: for stand-in kernel runners in tests. */
@@ -93,22 +113,35 @@ export class JobArtefactWriter {
     return plan;
   }
 
-  /** The artefacts of a completed job, ready to write; undefined when there are none or its plan stores none. */
+  /** Whether the tenant's plan keeps artefacts (so a kernel run should hand its arrays over). */
+  async storesArtefacts(tenantId: string): Promise<boolean> {
+    return (await this.planOf(tenantId)).stores_artefacts;
+  }
+
+  /**
+   * A completed job's artefacts, ready to write in its final-state transaction (`prepared`; asked-for
+   * labels along the axes are streamed now, in a transaction of their own), and what its result
+   * says of them (`said`; undefined for job types without artefacts).
+   */
   async prepare(
     row: Pick<JobRow, 'id' | 'tenant_id' | 'type' | 'params' | 'artefacts'>,
     spec: LatticeSpec,
     map: Uint8Array | undefined,
     result: Record<string, unknown>,
+    arrays: KernelArrays = {},
     signal?: AbortSignal,
-  ): Promise<PreparedArtefacts | undefined> {
+  ): Promise<{ prepared?: PreparedArtefacts; said?: Record<string, unknown> }> {
+    if (!WITH_ARTEFACTS.has(row.type)) return {};
     const plan = await this.planOf(row.tenant_id);
-    if (!plan.stores_artefacts) return undefined;
+    if (!plan.stores_artefacts) return { said: { stored: false, note: `The ${plan.name} plan stores no artefacts: this result is its summary only` } };
     if (row.type === 'components' && wantsArtefact(row, 'labels') && streamsLabels(row.params, spec)) {
       await this.writeLabels(row, plan, spec, map, signal);
-      return undefined;
+      return { said: resultArtefacts(row.id, ['labels', 'component_sizes']) };
     }
-    const artefacts = this.artefactsOf(row.type, row.params, spec, map, result).filter((artefact) => wantsArtefact(row, artefact.name));
-    return artefacts.length === 0 ? undefined : { jobId: row.id, tenantId: row.tenant_id, plan, artefacts };
+    const artefacts = this.artefactsOf(row.type, row.params, spec, map, result, arrays).filter((artefact) => wantsArtefact(row, artefact.name));
+    // Nothing to keep (no path, a lattice too large to label): the list is empty, the picture stays.
+    if (artefacts.length === 0) return { said: resultArtefacts(row.id, []) };
+    return { prepared: { jobId: row.id, tenantId: row.tenant_id, plan, artefacts }, said: resultArtefacts(row.id, artefacts.map((a) => a.name)) };
   }
 
   /**
@@ -140,7 +173,9 @@ export class JobArtefactWriter {
   async writeMany(trx: Knex.Transaction, all: readonly PreparedArtefacts[], logger: Logger): Promise<void> {
     const ordered = [...all].sort((a, b) => (a.tenantId < b.tenantId ? -1 : a.tenantId > b.tenantId ? 1 : 0));
     const small = (p: PreparedArtefacts): boolean =>
-      this.blobs.backend.name === 'postgres' && p.plan.max_storage_bytes < 0 && p.artefacts.every((a) => a.data.byteLength > 0 && a.data.byteLength <= BLOB_CHUNK_BYTES);
+      this.blobs.backend.name === 'postgres' &&
+      p.plan.max_storage_bytes < 0 &&
+      p.artefacts.every((a) => !Array.isArray(a.data) && (a.data as ArrayBufferView).byteLength > 0 && (a.data as ArrayBufferView).byteLength <= BLOB_CHUNK_BYTES);
     const bulk = ordered.filter(small);
     let written = new Set<PreparedArtefacts>();
     if (bulk.length > 1) {
@@ -162,7 +197,9 @@ export class JobArtefactWriter {
     for (const prepared of all) {
       for (const artefact of prepared.artefacts) {
         const id = randomUUID();
-        const bytes = Buffer.from(artefact.data.buffer, artefact.data.byteOffset, artefact.data.byteLength);
+        // Only single views get here (see `small` in writeMany).
+        const view = artefact.data as ArrayBufferView;
+        const bytes = Buffer.from(view.buffer, view.byteOffset, view.byteLength);
         const sha256 = createHash('sha256').update(bytes).digest('hex');
         blobs.push({ id, tenant_id: prepared.tenantId, kind: 'artefact', media_type: RAW_ARRAY_MEDIA_TYPE, backend: 'postgres', meta: { ...artefact.meta }, size: bytes.byteLength, sha256 });
         chunks.push({ blob_id: id, chunk_index: 0, tenant_id: prepared.tenantId, data: bytes });
@@ -199,7 +236,14 @@ export class JobArtefactWriter {
     }
   }
 
-  private artefactsOf(type: string, params: Record<string, unknown>, spec: LatticeSpec, map: Uint8Array | undefined, result: Record<string, unknown>): Artefact[] {
+  private artefactsOf(
+    type: string,
+    params: Record<string, unknown>,
+    spec: LatticeSpec,
+    map: Uint8Array | undefined,
+    result: Record<string, unknown>,
+    arrays: KernelArrays,
+  ): Artefact[] {
     if (type === 'components') {
       // The sizes need the labelling pass too; only the labels' blob is left out when not asked for.
       const lattice = resolveLattice(spec, map);
@@ -216,6 +260,10 @@ export class JobArtefactWriter {
       const data = new Uint32Array(path.length * d);
       path.forEach((cell, k) => data.set(cell, k * d));
       return [{ name: 'path', meta: { dtype: '<u4', shape: [path.length, d] }, data }];
+    }
+    if (type === 'diffusion' && arrays.field) {
+      const { shape } = resolveLattice(spec, map);
+      return [{ name: 'field', meta: { dtype: '<f4', shape: [...shape] }, data: arrays.field }];
     }
     return [];
   }

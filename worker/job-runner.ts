@@ -28,11 +28,12 @@ import { markTenantReady } from '../shared/queues/ready-set.ts';
 import { type PipelineJobData, TenantQueues } from '../shared/queues/tenant-queues.ts';
 import type { RedisClient } from '../shared/redis.ts';
 import type { DeliveryDispatcher } from '../shared/webhooks/job-events.ts';
+import { wantsArtefact } from '../shared/jobs/job-artefact-names.ts';
 import { GroupCommit } from './group-commit.ts';
 import { JobLatticeLoader } from './job-lattice.ts';
 import { ObstacleMapLoader } from './obstacle-maps.ts';
 import type { SlabLabeller } from './component-label-stream.ts';
-import { JobArtefactWriter, type PreparedArtefacts } from './job-artefacts.ts';
+import { JobArtefactWriter, type KernelArrays, type PreparedArtefacts } from './job-artefacts.ts';
 import type { LatticeSpec } from '../shared/lattice/types.ts';
 import { createBlobStore, type BlobConfig } from '../shared/blobs/index.ts';
 import { isKernelError } from './kernels/kernel-errors.ts';
@@ -46,7 +47,13 @@ export interface KernelRunner {
     type: KernelType,
     spec: unknown,
     params: unknown,
-    options: { signal?: AbortSignal; onProgress?: (progress: number) => void; obstacleMap?: Uint8Array },
+    options: {
+      signal?: AbortSignal;
+      onProgress?: (progress: number) => void;
+      obstacleMap?: Uint8Array;
+      /** diffusion: hands over the whole final field (per slab) when asked for (KernelRunOptions.onField). */
+      onField?: (slabs: readonly Float32Array[]) => void;
+    },
   ): Promise<object>;
   /** Labels a slab for the component-labels artefact in a thread (absent: on the caller's thread). */
   labelSlab?: SlabLabeller;
@@ -261,13 +268,17 @@ export class JobRunner {
       let result: Record<string, unknown>;
       let spec: LatticeSpec;
       let obstacleMap: Uint8Array | undefined;
+      const arrays: KernelArrays = {};
       try {
         spec = await this.lattices.specOf(row);
         obstacleMap = await this.maps.bitsOf(row.tenant_id, spec);
+        // The whole field costs 4 bytes a cell more: asked for only when the plan keeps it.
+        const keepField = row.type === 'diffusion' && wantsArtefact(row, 'field') && (await this.artefacts.storesArtefacts(row.tenant_id));
         result = (await ctx.kernels.run(row.type, spec, row.params, {
           signal: attempt.abort.signal,
           onProgress: this.progressReporter(row),
           obstacleMap,
+          ...(keepField ? { onField: (slabs: readonly Float32Array[]) => (arrays.field = slabs) } : {}),
         })) as Record<string, unknown>;
       } catch (err) {
         kernelDone();
@@ -279,13 +290,15 @@ export class JobRunner {
       const cells = computeCells(row.type, row.cells, row.params);
       kernelCells.inc({ type: row.type }, cells);
       // The full results are written in the final state's transaction (streamed labels just before
-      // it, in their own). Losing them loses no job:
-      // the summary is the result; the failure is logged.
-      const artefacts = await this.artefacts.prepare(row, spec, obstacleMap, result, attempt.abort.signal).catch((err: unknown) => {
+      // it, in their own). Losing them loses no job: the summary is the result; the failure is logged.
+      const artefacts = await this.artefacts.prepare(row, spec, obstacleMap, result, arrays, attempt.abort.signal).catch((err: unknown) => {
         ctx.logger.warn({ err, jobId: row.id, tenantId: row.tenant_id }, 'job artefacts not stored');
         return undefined;
       });
-      const done = await this.finish(attempt, { status: 'completed', result, requireNoCancel: true, artefacts });
+      // The result keeps its summary and says where the full arrays are (or that none were kept).
+      if (artefacts?.said) result = { ...result, artefacts: artefacts.said };
+      delete arrays.field;
+      const done = await this.finish(attempt, { status: 'completed', result, requireNoCancel: true, artefacts: artefacts?.prepared });
       if (done) ctx.usage.add(row.tenant_id, cells);
       // A cancel that came while the kernel was finishing wins: no result is kept.
       else await this.cancelIfRequested(attempt);

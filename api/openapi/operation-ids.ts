@@ -59,6 +59,7 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'POST /api/lattices/upload': 'uploadLattice',
   'GET /api/jobs/:id/artefacts': 'listJobArtefacts',
   'GET /api/jobs/:id/artefacts/:name': 'downloadJobArtefact',
+  'GET /api/jobs/:id/picture': 'getJobPicture',
   'GET /api/jobs': 'listJobs',
   'POST /api/jobs': 'submitJob',
   'POST /api/jobs/cancel': 'cancelJobs',

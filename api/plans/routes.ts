@@ -30,6 +30,7 @@ export function planView(plan: Plan): z.infer<typeof PLAN> {
     compute_units_per_month: plan.compute_units_per_month,
     max_storage_bytes: plan.max_storage_bytes,
     stores_artefacts: plan.stores_artefacts,
+    max_picture_pixels: Number(plan.max_picture_pixels),
   };
 }
 

@@ -120,10 +120,21 @@ export function registerJobCommands(program: Command): void {
   clientCommand(program, 'result <id>', "print a completed job's result (a table on a terminal, else JSON)")
     .option('--format <format>', 'table or json (default: table on a terminal, else json)')
     .option('--table', 'same as --format table')
-    .option('--download <file>', 'save an artefact to a file instead, streamed: labels.npy, component_sizes.npy, path.npy (.bin for raw bytes)')
+    .option('--download <file>', 'save an artefact to a file instead, streamed: labels.npy, component_sizes.npy, path.npy, field.npy (.bin for raw bytes)')
+    .option('--png <file>', 'save the job\'s picture (PNG) to a file instead, streamed')
+    .option('--slice <axis:index>', 'with --png: the 2-D slice of a larger lattice, e.g. 2:10 (several: 2:10,3:0)')
+    .option('--scale <pixels>', 'with --png: pixels per cell', parseCount)
     .addHelpText('after', '\nExit codes: 0 printed, 1 the job failed or has no result yet, 3 the job was cancelled.')
     .action(
-      clientAction(async (session, id: string, options: { format?: string; table?: boolean; download?: string }) => {
+      clientAction(async (session, id: string, options: { format?: string; table?: boolean; download?: string; png?: string; slice?: string; scale?: number }) => {
+        if (options.png) {
+          const response = await session.client.jobs.picture(id, { slice: options.slice, scale: options.scale });
+          await pipeline(Readable.fromWeb(response.body! as WebReadableStream), createWriteStream(options.png));
+          const { size } = await stat(options.png);
+          session.note(`Saved the picture (${size} bytes) to ${options.png}`);
+          return;
+        }
+        if (options.slice !== undefined || options.scale !== undefined) throw new CommandFailure('--slice and --scale go with --png');
         if (options.download) {
           const name = basename(options.download).replace(/\.[^.]*$/, '');
           const raw = extname(options.download).toLowerCase() !== '.npy';

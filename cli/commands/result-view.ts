@@ -143,5 +143,15 @@ export function renderResult(job: Job, result: unknown): string {
     default:
       body = JSON.stringify(result, null, 2);
   }
-  return `${header}\n\n${body}`;
+  return `${header}\n\n${body}${artefactsLine(job.id, result)}`;
+}
+
+/** Where the full arrays are (or that the plan keeps none), and the commands that fetch them. */
+function artefactsLine(id: string, result: unknown): string {
+  const artefacts = (result as { artefacts?: { stored: boolean; links?: Record<string, string>; note?: string } } | null)?.artefacts;
+  if (!artefacts) return '';
+  if (!artefacts.stored) return `\n\n${artefacts.note ?? 'No artefacts were kept: this result is its summary only'}`;
+  const names = Object.keys(artefacts.links ?? {});
+  const downloads = names.map((name) => `catalytic result ${id} --download ${name}.npy`);
+  return `\n\nartefacts: ${names.length > 0 ? names.join(', ') : 'none'}\n${[...downloads, `catalytic result ${id} --png picture.png`].map((line) => `  ${line}`).join('\n')}`;
 }

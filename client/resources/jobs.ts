@@ -121,6 +121,26 @@ export class JobsResource {
   }
 
   /**
+   * Diffusion's whole float32 field as a stream (the `field` artefact: `.npy` by default, or `raw`
+   * little-endian float32 in row-major order), never held whole. `start` resumes from that byte.
+   */
+  async downloadField(id: string, options: { format?: 'npy' | 'raw'; start?: number; signal?: AbortSignal } = {}): Promise<Response> {
+    return this.downloadArtefact(id, 'field', options);
+  }
+
+  /**
+   * The job's PNG picture as a stream (components coloured, diffusion as a heat map with its scale,
+   * a path over the obstacles). `slice` fixes all axes but two of a larger lattice, e.g. `'2:10'`;
+   * `scale` is pixels per cell.
+   */
+  async picture(id: string, options: { slice?: string; scale?: number; signal?: AbortSignal } = {}): Promise<Response> {
+    const query: Record<string, string> = {};
+    if (options.slice !== undefined) query['slice'] = options.slice;
+    if (options.scale !== undefined) query['scale'] = String(options.scale);
+    return this.http.stream('GET', `${path(id)}/picture`, { query, accept: 'image/png, application/problem+json', signal: options.signal });
+  }
+
+  /**
    * The job's server-sent events (status and progress) until it reaches a final state or
    * `signal` aborts. One connection, no reconnection: {@link watch} adds that.
    */

@@ -1,7 +1,7 @@
 /**
  * Which artefacts each job type can store, and which of them it stores only when its body lists
  * them in `artefacts` (docs/http-api.md › Artefacts). Per-cell arrays (a components job's
- * `labels`: 4 bytes a cell) cost the job's run time and the tenant's storage, so they are opt-in;
+ * `labels`, a diffusion's `field`: 4 bytes a cell) cost the job's run time and the tenant's storage, so they are opt-in;
  * small ones (cluster sizes, a path too long for the result) are stored whether listed or not, so
  * a result is never incomplete without its artefact.
  */
@@ -11,10 +11,11 @@ import type { KernelType } from '../lattice/types.ts';
 export const ARTEFACT_NAMES = {
   components: ['labels', 'component_sizes'],
   shortest_path: ['path'],
+  diffusion: ['field'],
 } as const satisfies Partial<Record<KernelType, readonly string[]>>;
 
 /** Artefacts stored only when the job asks for them. */
-export const OPT_IN_ARTEFACTS: ReadonlySet<string> = new Set(['labels']);
+export const OPT_IN_ARTEFACTS: ReadonlySet<string> = new Set(['labels', 'field']);
 
 /** The body field that asks for opt-in artefacts, as problems and notes name it. */
 export const ARTEFACTS_OPTION = 'artefacts';

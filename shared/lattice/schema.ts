@@ -253,6 +253,20 @@ export const KernelTypeSchema = z
   .enum(['shortest_path', 'components', 'diffusion', 'distance_field', 'min_cost_path', 'percolation'])
   .describe('Kernel to run');
 
+/**
+ * Where a result's full arrays are (docs/http-api.md › Artefacts), set by the worker once it has
+ * stored them; on a plan that keeps none, `stored` is false and `note` says the result is its summary.
+ */
+export const ResultArtefactsSchema = z
+  .object({
+    stored: z.boolean().describe('Whether the full arrays were kept as artefacts'),
+    list: z.string().optional().describe('The artefact list (GET)'),
+    links: z.record(z.string(), z.string()).optional().describe('Each artefact by name: its .npy download'),
+    picture: z.string().optional().describe('The PNG rendering (2-D lattices; ?slice=axis:index for more axes)'),
+    note: z.string().optional().describe('Why nothing was kept'),
+  })
+  .describe("The job's artefacts");
+
 /** Result of a `shortest_path` job. */
 export const ShortestPathResultSchema = z
   .object({
@@ -277,6 +291,7 @@ export const ShortestPathResultSchema = z
       .optional()
       .describe('With `pairs`: one result per pair, in order. The top-level fields then sum up: reachable when every pair is, length null, path empty, visited over all searches'),
     memory_bytes: z.int().min(0).describe('Working memory the kernel allocated'),
+    artefacts: ResultArtefactsSchema.optional(),
   })
   .describe('Shortest path result');
 
@@ -290,6 +305,7 @@ export const ComponentsResultSchema = z
       .describe('Bin k counts clusters of size in [2^k, 2^(k+1)); ends at the largest cluster\'s bin'),
     spans_axis0: z.boolean().describe('Whether a cluster holds a cell on both the first and the last layer of axis 0'),
     memory_bytes: z.int().min(0).describe('Working memory the kernel allocated'),
+    artefacts: ResultArtefactsSchema.optional(),
   })
   .describe('Connected components result');
 
@@ -307,6 +323,7 @@ export const DiffusionResultSchema = z
       })
       .describe('The field downsampled to at most 4096 values by block means'),
     memory_bytes: z.int().min(0).describe('Working memory the kernel allocated'),
+    artefacts: ResultArtefactsSchema.optional(),
   })
   .describe('Diffusion result');
 

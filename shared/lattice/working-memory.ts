@@ -156,7 +156,9 @@ export function jobMemoryBytes(job: JobMemoryInput, threads: number): number {
       const inWasm = d > 1 && wasmBytes <= WASM_MAX_BYTES;
       const scratch = 8 * slabs * (d > 1 ? (shape[d - 1] ?? 1) : 1);
       const stencil = inWasm ? slabs * (wasmBytes + 16 * rowCells) : 8 * cells + 2 * cells + slabs * 2 * rowCells + scratch;
-      kernel = stencil + slabs * SLAB_COUNTER_SLOTS * 8 + (job.sources ?? 0) * 64;
+      // The final field's copy, kept for its artefact (on plans that store artefacts).
+      const kept = 4 * cells;
+      kernel = stencil + kept + slabs * SLAB_COUNTER_SLOTS * 8 + (job.sources ?? 0) * 64;
       break;
     }
     case 'distance_field':

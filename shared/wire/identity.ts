@@ -91,5 +91,6 @@ export const PLAN = z
     compute_units_per_month: z.number().int().describe("Compute units the tenant's jobs may cost per month"),
     max_storage_bytes: z.number().int().describe('Bytes of uploaded maps and result artefacts the tenant may keep'),
     stores_artefacts: z.boolean().describe('Whether jobs keep full results (paths, labels, fields) as downloadable artefacts'),
+    max_picture_pixels: z.number().int().describe("Most pixels of one PNG rendering of a job's results"),
   })
   .openapi('Plan', { description: 'A plan and its limits; -1 means unlimited' });

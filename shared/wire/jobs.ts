@@ -160,7 +160,7 @@ export const SubmitJobBody = z
     z
       .strictObject({ type: z.literal('components'), ...latticeChoice, params: ComponentsParamsSchema.default({ connectivity: 'axis' }), artefacts: artefactsField(ARTEFACT_NAMES.components) })
       .openapi('ComponentsJobSubmit', { description: 'The connected components of the open cells (`params.connectivity` full: diagonal neighbours too, as scipy.ndimage.label with a full structure).', ...ONE_LATTICE }),
-    z.strictObject({ type: z.literal('diffusion'), ...latticeChoice, params: DiffusionParamsSchema }).openapi('DiffusionJobSubmit', {
+    z.strictObject({ type: z.literal('diffusion'), ...latticeChoice, params: DiffusionParamsSchema, artefacts: artefactsField(ARTEFACT_NAMES.diffusion) }).openapi('DiffusionJobSubmit', {
       description: `Heat diffusion. \`params.alpha\` is at most 1/(2·dimensions) of the lattice (400 \`params_invalid\`). ${CELLS_INSIDE}`,
       ...ONE_LATTICE,
     }),

@@ -1,7 +1,8 @@
 /**
  * Full results as artefacts: a components job on an uploaded .npy map stores the label of every
  * cell and the cluster sizes, a shortest path stores the whole path; numpy loads each .npy download
- * unchanged and they equal scipy.ndimage.label, np.bincount and a valid path (Python); labels on
+ * unchanged and they equal scipy.ndimage.label, np.bincount, a valid path and numpy's own diffusion
+ * of the same map (Python); labels on
  * periodic and procedural lattices partition the cells as the reference does; downloads honour
  * Range (a resumed download), ETag and gzip; a plan that stores no artefacts says so. Labels are
  * stored only when the job asks (`artefacts: ["labels"]`): without, no labels blob is kept (nor
@@ -85,7 +86,7 @@ function checkLabels(lattice: Lattice, labels: Uint32Array, sizes: Uint32Array):
 }
 
 describe('job artefacts', () => {
-  it('components and shortest_path on an uploaded .npy: numpy loads every artefact and it equals scipy and numpy (Python)', async () => {
+  it('components, shortest_path and diffusion on an uploaded .npy: numpy loads every artefact and it equals scipy and numpy (Python)', async () => {
     const map = join(scratch, 'map.npy');
     execFileSync('/usr/bin/python3', ['-c', `import numpy as np; b = np.random.default_rng(11).random((45, 38)) < 0.35; b[:, 0] = False; b[-1, :] = False; np.save(${JSON.stringify(map)}, b)`]);
     const uploaded = await fetch(`${api.url}/api/lattices/upload`, {
@@ -122,6 +123,14 @@ describe('job artefacts', () => {
     expect([...new Uint32Array(raw.body.buffer, raw.body.byteOffset, raw.body.length / 4)]).toEqual((path.result['path'] as number[][]).flat());
     writeFileSync(join(scratch, 'path.npy'), (await download(pathList.data[0]!.links.npy)).body);
     writeFileSync(join(scratch, 'path_ends.json'), JSON.stringify({ start: [0, 0], end: [44, 37] }));
+    // Diffusion's whole field, with heat put on cells the map blocks too (they open for the job).
+    const diffusionParams = { steps: 40, alpha: 0.2, sources: [{ cell: [3, 0], value: 0.5 }], initial: [{ cell: [30, 20], value: 100 }, { cell: [44, 37], value: 7 }] };
+    const diffusion = await run({ type: 'diffusion', lattice_id: lattice.id, params: diffusionParams, artefacts: ['field'] });
+    const fieldList = await artefacts(diffusion.id);
+    expect(fieldList.data.map((a) => [a.name, a.dtype, a.shape])).toEqual([['field', '<f4', [45, 38]]]);
+    expect(diffusion.result['artefacts']).toMatchObject({ stored: true, links: { field: fieldList.data[0]!.links.npy } });
+    writeFileSync(join(scratch, 'field.npy'), (await download(fieldList.data[0]!.links.npy)).body);
+    writeFileSync(join(scratch, 'diffusion.json'), JSON.stringify({ ...diffusionParams, boundary: 'open', min: diffusion.result['min'], max: diffusion.result['max'] }));
     // The CLI streams an artefact to disk through the SDK; it is the file the API serves.
     mkdirSync(join(scratch, 'cli'));
     const saved = join(scratch, 'cli', 'labels.npy');
@@ -130,7 +139,7 @@ describe('job artefacts', () => {
     expect(cli.stderr).toContain('Saved labels');
     expect(readFileSync(saved).equals(readFileSync(join(scratch, 'labels.npy')))).toBe(true);
     const report = execFileSync('/usr/bin/python3', [join(import.meta.dirname, 'check_artefacts.py'), scratch], { encoding: 'utf8' });
-    expect(JSON.parse(report)).toMatchObject({ cells: 45 * 38, components: components.result['count'], problems: [] });
+    expect(JSON.parse(report)).toMatchObject({ cells: 45 * 38, components: components.result['count'], field_checked: true, problems: [] });
   });
 
   it('labels of periodic and procedural lattices in 1 to 4 dimensions partition the cells as the reference does', async () => {

@@ -180,6 +180,10 @@ describe('jobs, results and lattices', () => {
     const asTable = await cli(['result', job.id, '--table']);
     expect(asTable.stdout).toMatch(/^clusters\s+1$/m);
     expect(asTable.stdout).toMatch(/^largest\s+144$/m);
+    // The table says where the full arrays are and how to fetch them.
+    expect(asTable.stdout).toMatch(/^artefacts: labels, component_sizes$/m);
+    expect(asTable.stdout).toContain(`catalytic result ${job.id} --download labels.npy`);
+    expect(asTable.stdout).toContain(`catalytic result ${job.id} --png picture.png`);
   });
 
   it('cancels a job with jobs cancel', async () => {

@@ -1,6 +1,7 @@
 /**
  * diffusion against a double-precision reference loop on random small lattices, with 1, 2 and
- * 4 slab threads; and conservation of heat without sources.
+ * 4 slab threads, the whole field it hands over (per slab, for its artefact) cell by cell too;
+ * and conservation of heat without sources.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,8 +38,19 @@ describe('diffusion', () => {
         const sampled = sampleShape(job.lattice.shape);
         const values = refSample(job.lattice, field, sampled);
         for (const threads of [1, 2, 4]) {
-          const result = await pool.run('diffusion', spec, params, { threads });
+          let slabs: readonly Float32Array[] = [];
+          const result = await pool.run('diffusion', spec, params, { threads, onField: (kept) => (slabs = kept) });
           const where = `${JSON.stringify(spec)} ${JSON.stringify(params)} threads ${threads}`;
+          // The slabs, in order, are the whole field: every cell as the reference has it.
+          expect(slabs.reduce((cells, slab) => cells + slab.length, 0), where).toBe(job.lattice.cells);
+          let at = 0;
+          for (const slab of slabs) {
+            for (const value of slab) {
+              const expected = blocked[at] ? 0 : field[at]!;
+              expect(close(value, expected, scale), `${where} cell ${at}: ${value} vs ${expected}`).toBe(true);
+              at++;
+            }
+          }
           expect(close(result.total_heat, total, scale), `${where} total ${result.total_heat} vs ${total}`).toBe(true);
           const min = openValues.length > 0 ? Math.min(...openValues) : 0;
           const max = openValues.length > 0 ? Math.max(...openValues) : 0;

@@ -346,7 +346,7 @@ describe('live answers match the OpenAPI document', () => {
     // 4×4 packed bits, the first row blocked: one byte of ones, one of zeros.
     await expectStatus(201, 'POST', '/api/lattices/upload?shape=4,4&name=uploaded', { raw: Uint8Array.from([0x0f, 0x00]), contentType: 'application/octet-stream' });
     const batch = await expectStatus(202, 'POST', '/api/batches', {
-      body: { lattice: { shape: [6, 6] }, defaults: { type: 'components' }, jobs: [{}, { labels: { part: 'two' } }], labels: { walk: 'batch' } },
+      body: { lattice: { shape: [6, 6] }, defaults: { type: 'components', artefacts: ['labels'] }, jobs: [{}, { labels: { part: 'two' } }], labels: { walk: 'batch' } },
       headers: { 'idempotency-key': `batch-${randomUUID()}` },
     });
     const id = batch.body.id as string;
@@ -367,6 +367,9 @@ describe('live answers match the OpenAPI document', () => {
     const whole = await expectStatus(200, 'GET', artefact!.links.raw);
     await expectStatus(206, 'GET', artefact!.links.npy, { headers: { range: 'bytes=0-5' } });
     await expectStatus(304, 'GET', artefact!.links.raw, { headers: { 'if-none-match': whole.headers.get('etag')! } });
+    const picture = await expectStatus(200, 'GET', `/api/jobs/${job}/picture`);
+    expect(picture.headers.get('content-type')).toBe('image/png');
+    await expectStatus(400, 'GET', `/api/jobs/${job}/picture?slice=5:0`);
     noNewMismatches();
   });
 

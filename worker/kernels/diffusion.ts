@@ -111,6 +111,9 @@ export function diffusionSlab(task: DiffusionTask, control: JobControl): Diffusi
 /** Summarises this slab's final field and, on slab 0 after every slab has, combines the result. */
 function finish(task: DiffusionTask, control: JobControl, codes: Uint8Array, field: Float32Array, bytes: number, build_ms: number): DiffusionSlabOutcome {
   const sampled = sampleShape(task.lattice.shape);
+  // The whole field leaves the thread only when asked for: WebAssembly memory is not shared.
+  const kept = task.buffers.kept?.[task.slab];
+  if (kept) new Float32Array(kept).set(field.subarray(0, task.slabs[task.slab]!.cells));
   summarise(task, control, codes, field, sampled);
   control.barrier();
   if (task.slab !== 0) return { result: null, bytes, build_ms };

@@ -28,9 +28,9 @@ import type { KernelPoolOptions, ResolvedKernelPoolOptions } from './kernel-pool
 import type { KernelOutcome, KernelRun, KernelRunOptions, KernelRunStats } from './kernel-run.ts';
 import runKernelTask from './kernel-thread.ts';
 import { flatBfsFits, flatBfsPlan } from './flat-bfs.ts';
-import { allocateSlabBuffers, slabBufferBytes, slabWasmBytes } from './slab-buffers.ts';
+import { allocateSlabBuffers, type SlabBufferOptions, type SlabBuffersByKernel, slabBufferBytes, slabWasmBytes } from './slab-buffers.ts';
 import type { SlabKernel } from './slab-buffers.ts';
-import type { KernelTask, TaskEnvelope } from './task.ts';
+import type { DiffusionBuffers, KernelTask, TaskEnvelope } from './task.ts';
 import { ThreadSlots } from './thread-slots.ts';
 
 /** The thread entry: a plain .mjs file that registers the TypeScript loader in the thread. */
@@ -285,7 +285,9 @@ export class KernelPool {
         // neighbours and per-axis boundaries go by flood fill.
         if (params.type === 'components' && oneThread(params, lattice)) return this.oneThreadKernel(lattice, params, control, how);
         const kernel = params.type;
-        const outcome = await this.runSlabKernel(kernel, lattice, params, control, how);
+        const keepField = kernel === 'diffusion' && options.onField !== undefined;
+        const outcome = await this.runSlabKernel(kernel, lattice, params, control, how, { keepField });
+        if (keepField && outcome.buffers) options.onField!((outcome.buffers as DiffusionBuffers).kept!.map((buffer) => new Float32Array(buffer)));
         return {
           result: { ...(outcome.value as object), memory_bytes: outcome.memoryBytes } as KernelResultByType[typeof kernel],
           stats: outcome.stats(kernel),
@@ -442,9 +444,12 @@ export class KernelPool {
     params: ResolvedParams,
     control: JobControl,
     how: RunMode,
-  ): Promise<SlabsOutcome & { memoryBytes: number; stats: (method: KernelRunStats['method']) => Omit<KernelRunStats, 'wall_ms'> }> {
+    bufferOptions: SlabBufferOptions = {},
+  ): Promise<
+    SlabsOutcome & { memoryBytes: number; buffers: SlabBuffersByKernel[SlabKernel] | undefined; stats: (method: KernelRunStats['method']) => Omit<KernelRunStats, 'wall_ms'> }
+  > {
     const slabs = planSlabs(lattice, control.threads);
-    const sharedBytes = slabBufferBytes(kernel, lattice, slabs) + control.bytes;
+    const sharedBytes = slabBufferBytes(kernel, lattice, slabs, bufferOptions) + control.bytes;
     const workingBytes = sharedBytes + slabWasmBytes(kernel, lattice, slabs);
     if (workingBytes > this.options.memoryLimitBytes) {
       throw new KernelError(
@@ -453,8 +458,9 @@ export class KernelPool {
       );
     }
     // Allocated once the run's threads are free: a run waiting for threads holds no slabs.
+    let buffers: SlabBuffersByKernel[SlabKernel] | undefined;
     const tasks = (): KernelTask[] => {
-      const buffers = allocateSlabBuffers(kernel, lattice, slabs);
+      buffers = allocateSlabBuffers(kernel, lattice, slabs, bufferOptions);
       const base = { control: control.buffers, lattice, slabs };
       return slabs.map((_, slab): KernelTask => {
         switch (kernel) {
@@ -474,6 +480,7 @@ export class KernelPool {
     return {
       ...outcome,
       memoryBytes,
+      buffers,
       stats: (method) => ({
         threads: slabs.length,
         method,

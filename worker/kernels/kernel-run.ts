@@ -21,6 +21,12 @@ export interface KernelRunOptions {
    * @defaultValue 'auto'
    */
   strategy?: 'auto' | 'bfs';
+  /**
+   * `diffusion` only: called, before the run settles, with the whole final field as one float32
+   * view per slab (row-major, in slab order), which the caller may keep and store. Asking for it
+   * costs 4 bytes per cell of shared memory, counted in the run's working memory.
+   */
+  onField?: (slabs: readonly Float32Array[]) => void;
   /** The packed bits of the uploaded obstacle map the spec names (shared memory, read by every slab thread). */
   obstacleMap?: Uint8Array;
 }

@@ -24,8 +24,17 @@ export interface SlabBuffersByKernel {
 
 type Sizes = Record<string, number[] | null>;
 
+/** What a run keeps past its end. */
+export interface SlabBufferOptions {
+  /**
+   * Diffusion: a float32 copy of each slab's final field, for the caller to store as an artefact.
+   * @defaultValue false
+   */
+  keepField?: boolean;
+}
+
 /** Bytes of each buffer, per slab, of a kernel run over `slabs`. */
-function sizesOf(kernel: SlabKernel, lattice: Lattice, slabs: readonly Slab[]): Sizes {
+function sizesOf(kernel: SlabKernel, lattice: Lattice, slabs: readonly Slab[], options: SlabBufferOptions): Sizes {
   const rowCells = lattice.strides[0]!;
   const perSlab = (bytes: (slab: Slab) => number): number[] => slabs.map(bytes);
   switch (kernel) {
@@ -55,15 +64,16 @@ function sizesOf(kernel: SlabKernel, lattice: Lattice, slabs: readonly Slab[]): 
         fieldB: perSlab((slab) => (wasm ? 0 : slab.cells * 4)),
         faces: perSlab(() => (wasm ? faceBufferCells(lattice) * 4 : 0)),
         samples: perSlab(() => (SUMMARY_SLOTS + samples) * 8),
+        kept: options.keepField ? perSlab((slab) => slab.cells * 4) : null,
       };
     }
   }
 }
 
 /** Bytes of shared memory a kernel run over `slabs` allocates. */
-export function slabBufferBytes(kernel: SlabKernel, lattice: Lattice, slabs: readonly Slab[]): number {
+export function slabBufferBytes(kernel: SlabKernel, lattice: Lattice, slabs: readonly Slab[], options: SlabBufferOptions = {}): number {
   let total = 0;
-  for (const sizes of Object.values(sizesOf(kernel, lattice, slabs))) {
+  for (const sizes of Object.values(sizesOf(kernel, lattice, slabs, options))) {
     for (const bytes of sizes ?? []) total += bytes;
   }
   return total;
@@ -84,9 +94,10 @@ export function allocateSlabBuffers<K extends SlabKernel>(
   kernel: K,
   lattice: Lattice,
   slabs: readonly Slab[],
+  options: SlabBufferOptions = {},
 ): SlabBuffersByKernel[K] {
   const buffers: Record<string, SharedArrayBuffer[] | null> = {};
-  for (const [name, sizes] of Object.entries(sizesOf(kernel, lattice, slabs))) {
+  for (const [name, sizes] of Object.entries(sizesOf(kernel, lattice, slabs, options))) {
     buffers[name] = sizes === null ? null : sizes.map((bytes) => new SharedArrayBuffer(bytes));
   }
   return buffers as unknown as SlabBuffersByKernel[K];

@@ -87,6 +87,8 @@ export interface DiffusionBuffers {
   faces: SharedArrayBuffer[];
   /** Per slab, Float64 totals of the final field (heat, min, max, open cells), then its block sums. */
   samples: SharedArrayBuffer[];
+  /** Per slab, a float32 copy of its final field, when the caller keeps the field (null otherwise). */
+  kept: SharedArrayBuffer[] | null;
 }
 
 /** One slab of a diffusion run. */
