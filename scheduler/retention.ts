@@ -40,7 +40,15 @@ export interface RetentionReport {
   latticeVersions: number;
   /** Blobs no lattice version, job or artefact references any more. */
   blobs: number;
+  /** Notifications mailed more than NOTIFICATION_KEEP_DAYS ago. */
+  notifications: number;
 }
+
+/**
+ * Days a mailed notification is kept. Past two months no key can be recorded again (a quota
+ * warning's key names its month), so deleting it cannot make anyone be mailed twice.
+ */
+export const NOTIFICATION_KEEP_DAYS = 62;
 
 const FINISHED_JOB = `j.status in ('completed', 'failed', 'cancelled')`;
 const FINISHED_DELIVERY = `d.status in ('succeeded', 'failed')`;
@@ -105,6 +113,14 @@ const DELETE_DELIVERIES = `
       and d.created_at < now() - make_interval(days => p.retention_days)
     limit ?
     for update of d skip locked
+  )`;
+
+/** One batch of notifications mailed long enough ago (an unmailed one waits for its mail). */
+const DELETE_NOTIFICATIONS = `
+  delete from notifications where id in (
+    select n.id from notifications n
+    where n.dispatched_at is not null and n.created_at < now() - make_interval(days => ${NOTIFICATION_KEEP_DAYS})
+    limit ?
   )`;
 
 /** One batch of refresh tokens of sessions whose every token has expired. */
@@ -174,6 +190,7 @@ export async function applyRetention(db: Db, options: RetentionOptions = {}): Pr
   const jobs = await deleteInBatches(db, DELETE_JOBS, batchSize, options.signal);
   const batches = await deleteBatches(db, batchSize, options.signal);
   const refreshTokens = await deleteInBatches(db, DELETE_REFRESH_TOKENS, batchSize, options.signal);
+  const notifications = await deleteInBatches(db, DELETE_NOTIFICATIONS, batchSize, options.signal);
   // After the jobs: their versions are free to go.
   const latticeVersions = await deleteInBatches(db, DELETE_LATTICE_VERSIONS, batchSize, options.signal);
   // Last: the jobs and versions that held them are gone.
@@ -184,5 +201,6 @@ export async function applyRetention(db: Db, options: RetentionOptions = {}): Pr
   retentionDeleted.inc({ table: 'refresh_tokens' }, refreshTokens);
   retentionDeleted.inc({ table: 'lattice_versions' }, latticeVersions);
   retentionDeleted.inc({ table: 'blobs' }, blobs);
-  return { jobs, batches: batches.batches, batchJobs: batches.jobs, deliveries, refreshTokens, latticeVersions, blobs };
+  retentionDeleted.inc({ table: 'notifications' }, notifications);
+  return { jobs, batches: batches.batches, batchJobs: batches.jobs, deliveries, refreshTokens, latticeVersions, blobs, notifications };
 }

@@ -142,7 +142,7 @@ export function registerSubmitCommand(program: Command): void {
     .option('--max-cost <n>', 'min_cost_path, distance_field (distances as costs): largest cell cost of the procedural cost map (1 to 255)', parseCount)
     .option('--cost-seed <n>', 'min_cost_path, distance_field: seed of the procedural cost map (default 0)', parseCount);
   withDiffusionOptions(command)
-    .option('--artefacts <names>', 'components: per-cell artefacts to store, comma-separated, e.g. labels (default none)', parseNameList)
+    .option('--artefacts <names>', 'per-cell artefacts to store, comma-separated: labels (components), field (diffusion); default none', parseNameList)
     .option('--idempotency-key <key>', 'repeat-safe submission: the same key returns the same job')
     .option('--wait', 'wait for the job, showing progress, and print its result')
     .option('--timeout <seconds>', 'with --wait: give up waiting after this long (the job goes on)', parseCount)

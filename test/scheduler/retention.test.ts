@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyRetention } from '../../scheduler/retention.ts';
+import { applyRetention, NOTIFICATION_KEEP_DAYS } from '../../scheduler/retention.ts';
 import { SchedulerService } from '../../scheduler/scheduler-service.ts';
 import { trimFinishedEntries } from '../../scheduler/queue-trim.ts';
 import { tenantQueueName } from '../../shared/queues/names.ts';
@@ -31,10 +31,12 @@ interface Arranged {
   dropBatches: string[];
   /** Jobs that go with their batches. */
   dropBatchJobs: string[];
+  keepNotifications: string[];
+  dropNotifications: string[];
 }
 
 async function arrange(): Promise<Arranged> {
-  const a: Arranged = { keepJobs: [], dropJobs: [], keepDeliveries: [], dropDeliveries: [], keepRefreshTokens: [], dropRefreshTokens: [], keepBatches: [], dropBatches: [], dropBatchJobs: [] };
+  const a: Arranged = { keepJobs: [], dropJobs: [], keepDeliveries: [], dropDeliveries: [], keepRefreshTokens: [], dropRefreshTokens: [], keepBatches: [], dropBatches: [], dropBatchJobs: [], keepNotifications: [], dropNotifications: [] };
   // A plan that keeps everything (-1), beside the seeded free (7 days) and professional (90).
   await env.db('plans')
     .insert({
@@ -138,6 +140,18 @@ async function arrange(): Promise<Arranged> {
   a.dropRefreshTokens.push(await refreshToken(deadSession, 3), await refreshToken(deadSession, 0.01));
   a.keepRefreshTokens.push(await refreshToken(liveSession, 3), await refreshToken(liveSession, -20));
 
+  // Notifications: mailed past NOTIFICATION_KEEP_DAYS goes; a recent one, or an old one not yet
+  // mailed, stays.
+  const notification = async (createdDaysAgo: number, dispatched: boolean) => {
+    const [row] = await env
+      .db('notifications')
+      .insert({ tenant_id: free, kind: 'quota_warning', key: `quota:test:${randomUUID()}`, params: {}, created_at: daysAgo(createdDaysAgo), dispatched_at: dispatched ? daysAgo(createdDaysAgo) : null })
+      .returning<Array<{ id: string }>>('id');
+    return (row as { id: string }).id;
+  };
+  a.dropNotifications.push(await notification(NOTIFICATION_KEEP_DAYS + 1, true));
+  a.keepNotifications.push(await notification(NOTIFICATION_KEEP_DAYS - 1, true), await notification(NOTIFICATION_KEEP_DAYS + 30, false));
+
   const archive = (await createTestTenant(env.db, { plan: 'archive_test' })).tenantId;
   const archiveHook = (await insertEndpoint(env.db, archive, 'http://127.0.0.1:9/x')).id;
   a.keepJobs.push(await job(archive, 'completed', 1000));
@@ -165,7 +179,10 @@ describe('retention', () => {
       refreshTokens: arranged.dropRefreshTokens.length,
       latticeVersions: 0,
       blobs: 0,
+      notifications: arranged.dropNotifications.length,
     });
+    const notificationIds = (await env.db('notifications').select<Array<{ id: string }>>('id')).map((r) => r.id);
+    expect(notificationIds.sort()).toEqual([...arranged.keepNotifications].sort());
     const tokenIds = (await env.db('refresh_tokens').select<Array<{ id: string }>>('id')).map((r) => r.id);
     expect(tokenIds.sort()).toEqual([...arranged.keepRefreshTokens].sort());
 
@@ -182,7 +199,7 @@ describe('retention', () => {
     expect(pending).toEqual({ job_id: null });
 
     // A second pass finds nothing more.
-    expect(await applyRetention(env.db, { batchSize: 2 })).toEqual({ jobs: 0, batches: 0, batchJobs: 0, deliveries: 0, refreshTokens: 0, latticeVersions: 0, blobs: 0 });
+    expect(await applyRetention(env.db, { batchSize: 2 })).toEqual({ jobs: 0, batches: 0, batchJobs: 0, deliveries: 0, refreshTokens: 0, latticeVersions: 0, blobs: 0, notifications: 0 });
   });
 
   it('runs as the scheduler’s retention task', async () => {
@@ -190,7 +207,7 @@ describe('retention', () => {
     const scheduler = new SchedulerService(runtime);
     try {
       const result = await scheduler.runTask('retention');
-      expect(result).toEqual({ jobs: 0, batches: 0, batchJobs: 0, deliveries: 0, refreshTokens: 0, latticeVersions: 0, blobs: 0, queueEntries: 0 });
+      expect(result).toEqual({ jobs: 0, batches: 0, batchJobs: 0, deliveries: 0, refreshTokens: 0, latticeVersions: 0, blobs: 0, notifications: 0, queueEntries: 0 });
     } finally {
       await scheduler.close();
     }
