@@ -13,6 +13,7 @@
 import type { Lattice } from '../../shared/lattice/types.ts';
 import { cellLabellingWasmFits, labelCellsWasm } from './cell-labelling-wasm.ts';
 import { fillOpenBytes } from './open-mask.ts';
+import { union } from './cell-union-find.ts';
 
 /** Marks a blocked cell in the parent array (a cell index only on a lattice of exactly 2^32 cells, whose last cell is then taken as blocked). */
 const BLOCKED = 0xffffffff;
@@ -22,27 +23,6 @@ export interface ComponentLabels {
   labels: Uint32Array;
   /** `sizes[l - 1]` is the number of cells labelled l. */
   sizes: Uint32Array;
-}
-
-function find(parent: Uint32Array, cell: number): number {
-  let root = cell;
-  while (parent[root] !== root) root = parent[root]!;
-  // Path halving on the way back keeps the trees flat.
-  let at = cell;
-  while (parent[at] !== root) {
-    const next = parent[at]!;
-    parent[at] = root;
-    at = next;
-  }
-  return root;
-}
-
-/** Joins two open cells' clusters: the smaller root becomes the parent, so roots are first cells. */
-function union(parent: Uint32Array, a: number, b: number): void {
-  const ra = find(parent, a);
-  const rb = find(parent, b);
-  if (ra < rb) parent[rb] = ra;
-  else if (rb < ra) parent[ra] = rb;
 }
 
 /**

@@ -10,30 +10,10 @@
  */
 import type { Lattice } from '../../shared/lattice/types.ts';
 import { fillOpenBytes } from './open-mask.ts';
+import { union } from './cell-union-find.ts';
 
 /** Marks a blocked cell in the parent array (slabs have fewer than 2^32 cells). */
 const BLOCKED = 0xffffffff;
-
-function find(parent: Uint32Array, cell: number): number {
-  let root = cell;
-  while (parent[root] !== root) root = parent[root]!;
-  // Path halving on the way back keeps the trees flat.
-  let at = cell;
-  while (parent[at] !== root) {
-    const next = parent[at]!;
-    parent[at] = root;
-    at = next;
-  }
-  return root;
-}
-
-/** Joins two open cells' clusters: the smaller root becomes the parent, so roots are first cells. */
-function union(parent: Uint32Array, a: number, b: number): void {
-  const ra = find(parent, a);
-  const rb = find(parent, b);
-  if (ra < rb) parent[rb] = ra;
-  else if (rb < ra) parent[ra] = rb;
-}
 
 /**
  * Labels rows `[rowFrom, rowTo)` of `lattice` into `labels` (one uint32 per slab cell) and the
