@@ -155,7 +155,7 @@ describe('submit --wait', () => {
 
 describe('jobs, results and lattices', () => {
   it('submits without waiting, then shows, lists, watches and prints the result', async () => {
-    const submitted = await cli(['submit', 'components', '--shape', '12x12', '--json']);
+    const submitted = await cli(['submit', 'components', '--shape', '12x12', '--artefacts', 'labels', '--json']);
     expect(submitted.code, submitted.stderr).toBe(0);
     const job = JSON.parse(submitted.stdout) as Job;
     expect(job).toMatchObject({ type: 'components', status: 'queued' });

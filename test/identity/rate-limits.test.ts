@@ -192,7 +192,7 @@ describe('per-tenant plan limits', () => {
   });
 
   it('applies a plan upgrade to the very next request, in every API process', async () => {
-    const tenant = await registerTenant(api, { plan: 'free' });
+    const tenant = await registerTenant(api, { plan: 'free', verify: true });
     const key = await createApiKey(api, tenant.accessToken, { scopes: ['usage:read'] });
     // Both servers have the tenant's credentials cached on the free plan.
     for (const server of [api, tight]) {
@@ -231,7 +231,7 @@ describe('per-tenant plan limits', () => {
   });
 
   it('refuses calls past the monthly API quota with 429 quota_exceeded, but keeps the way to upgrade open', async () => {
-    const tenant = await registerTenant(api, { plan: 'free' });
+    const tenant = await registerTenant(api, { plan: 'free', verify: true });
     const other = await registerTenant(api, { plan: 'free' });
     // 999 calls made this month: 998 made earlier, and the key creation below.
     await env.db('usage_counters')

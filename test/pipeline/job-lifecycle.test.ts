@@ -44,6 +44,7 @@ describe('a job, submitted over HTTP', () => {
         type: 'diffusion',
         lattice: { dimensions: 3, size: 8, boundary: 'periodic' },
         params: { steps: 25, alpha: 0.1, sources: [{ cell: [1, 2, 3], value: 2 }], initial: [{ cell: [4, 4, 4], value: 10 }] },
+        artefacts: ['field'],
       },
     ] as const;
     const submitted = await Promise.all(cases.map((body) => submit(api, tenant.headers, body)));
@@ -57,7 +58,7 @@ describe('a job, submitted over HTTP', () => {
       await engine.run('components', maze, {}),
       await engine.run('diffusion', cases[2].lattice, cases[2].params),
     ];
-    // The worker's diffusion also keeps its whole field for the artefact: 4 bytes a cell more.
+    // The worker's diffusion also keeps its whole field for the artefact it asked for: 4 bytes a cell more.
     const diffusion = expected[2] as { memory_bytes: number };
     diffusion.memory_bytes += 4 * 8 ** 3;
     finished.forEach((job, i) => {
