@@ -5,9 +5,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // The noisy-neighbour suite runs on its own (`npm run test:noisy`): its queue-wait bound does
-    // not hold run after run yet (docs/testing.md › Noisy-neighbour suite), and a red suite must
-    // not hide the rest.
+    // The noisy-neighbour suite runs on its own (`npm run test:noisy`, a step of its own in CI):
+    // it measures latencies, so it must not share the machine with other files
+    // (docs/testing.md › Noisy-neighbour suite).
     exclude: ['test/noisy-neighbour/**', '**/node_modules/**'],
     globalSetup: ['test/support/global-setup.ts'],
     pool: 'forks',
