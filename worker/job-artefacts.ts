@@ -19,7 +19,7 @@ import type { BlobStore } from '../shared/blobs/index.ts';
 import type { ArrayMeta } from '../shared/blobs/npy-header.ts';
 import type { Knex } from 'knex';
 import type { Db } from '../shared/db.ts';
-import { wantsArtefact } from '../shared/jobs/job-artefact-names.ts';
+import { artefactNamesOf, wantsArtefact } from '../shared/jobs/job-artefact-names.ts';
 import type { JobRow } from '../shared/jobs/types.ts';
 import { resolveLattice } from '../shared/lattice/resolve.ts';
 import type { Lattice, LatticeSpec } from '../shared/lattice/types.ts';
@@ -138,6 +138,8 @@ export class JobArtefactWriter {
       await this.writeLabels(row, plan, spec, map, signal);
       return { said: resultArtefacts(row.id, ['labels', 'component_sizes']) };
     }
+    // Nothing asked for (a components job's arrays are all opt-in): no labelling pass at all.
+    if (!artefactNamesOf(row.type).some((name) => wantsArtefact(row, name))) return { said: resultArtefacts(row.id, []) };
     const artefacts = this.artefactsOf(row.type, row.params, spec, map, result, arrays).filter((artefact) => wantsArtefact(row, artefact.name));
     // Nothing to keep (no path, a lattice too large to label): the list is empty, the picture stays.
     if (artefacts.length === 0) return { said: resultArtefacts(row.id, []) };
@@ -245,7 +247,7 @@ export class JobArtefactWriter {
     arrays: KernelArrays,
   ): Artefact[] {
     if (type === 'components') {
-      // The sizes need the labelling pass too; only the labels' blob is left out when not asked for.
+      // The sizes need the labelling pass too; only the labels' blob is left out when only they are asked for.
       const lattice = resolveLattice(spec, map);
       if (lattice.cells > MAX_LABELLED_CELLS) return [];
       const { labels, sizes } = params['connectivity'] === 'full' ? fullLabels(lattice) : labelComponents(lattice);

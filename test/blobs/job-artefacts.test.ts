@@ -197,16 +197,19 @@ describe('job artefacts', () => {
     expect((await api.request(`/api/jobs/${job.id}/artefacts`, { headers: free.headers })).status).toBe(404);
   });
 
-  it('labels only when asked for: without, no labels blob or storage, the listing and the download say how to ask; unknown names are 400', async () => {
+  it('labels and sizes only when asked for: without, no blob or storage, the listing and the download say how to ask; unknown names are 400', async () => {
     const own = await createTestTenant(env.db, { plan: 'professional' });
     const lattice = { shape: [30, 20], obstacles: { density: 0.35, seed: 3 } };
     const plain = await run({ type: 'components', lattice }, own.headers);
     const list = await artefacts(plain.id, own.headers);
-    expect(list.data.map((a) => a.name)).toEqual(['component_sizes']);
-    expect(list).toMatchObject({ stored: true, not_asked_for: ['labels'] });
-    expect(list.note).toContain('"artefacts": ["labels"]');
-    // Only the sizes' blob is kept, and only its bytes count against the tenant's storage.
-    const count = plain.result['count'] as number;
+    expect(list.data).toEqual([]);
+    expect(list).toMatchObject({ stored: true, not_asked_for: ['labels', 'component_sizes'] });
+    expect(list.note).toContain('"artefacts": ["labels","component_sizes"]');
+    expect(await env.db('blobs').where({ tenant_id: own.tenantId }).select('id')).toEqual([]);
+    // The sizes alone, asked for: only their blob is kept, and only its bytes count against the tenant's storage.
+    const sized = await run({ type: 'components', lattice, artefacts: ['component_sizes'] }, own.headers);
+    expect((await artefacts(sized.id, own.headers)).data.map((a) => a.name)).toEqual(['component_sizes']);
+    const count = sized.result['count'] as number;
     const blobs = await env.db('blobs').where({ tenant_id: own.tenantId }).select<Array<{ size: string }>>('size');
     expect(blobs.map((b) => Number(b.size))).toEqual([4 * count]);
     const usage = await json<{ month: { quotas: { storage_bytes: { used: number } } } }>(await api.request('/api/usage', { headers: own.headers }));
@@ -253,7 +256,7 @@ describe('job artefacts', () => {
       expect((await waitForJob(api, own.headers, id)).status).toBe('completed');
       named.push((await artefacts(id, own.headers)).data.map((a) => a.name));
     }
-    expect(named).toEqual([['component_sizes', 'labels'], ['component_sizes']]);
+    expect(named).toEqual([['component_sizes', 'labels'], []]);
 
     // A name the type has not, or artefacts on a type that stores none: 400, nothing written.
     const jobsBefore = Number((await env.db('jobs').where({ tenant_id: own.tenantId }).count({ n: '*' }))[0]?.n);
