@@ -67,7 +67,7 @@ afterAll(async () => {
 
 describe('in a terminal', () => {
   it('draws a live progress bar that reaches 100%, then the result table', async () => {
-    await startInTerminal('bar', ['submit', 'diffusion', '--shape', '60x60', '--steps', '15000', '--alpha', '0.2', '--source', '30,30=10', '--wait']);
+    await startInTerminal('bar', ['submit', 'diffusion', '--shape', '100x100', '--steps', '150000', '--alpha', '0.2', '--source', '30,30=10', '--wait']);
     const screens = await waitForScreen('bar', /EXIT=\d+/);
     const final = screens.at(-1)!;
     expect(final, final).toContain('EXIT=0');
@@ -75,9 +75,11 @@ describe('in a terminal', () => {
     const bars = screens.map((s) => BAR.exec(s)).filter((m): m is RegExpExecArray => m !== null);
     const running = bars.filter((m) => m[1] === 'running' && Number(m[3]) > 0 && Number(m[3]) < 100);
     expect(running.length, screens.join('\n----\n')).toBeGreaterThan(0);
-    // The bar's fill follows the percentage, and an ETA is shown once progress is known.
+    // The bar's fill follows the percentage (both are rounded from the same progress, so they may
+    // differ by one cell), and an ETA is shown once progress is known.
     for (const m of running) {
-      expect(m[2]!.indexOf('░') === -1 ? 30 : m[2]!.indexOf('░')).toBe(Math.round((Number(m[3]) / 100) * 30));
+      const fill = m[2]!.indexOf('░') === -1 ? 30 : m[2]!.indexOf('░');
+      expect(Math.abs(fill - (Number(m[3]) / 100) * 30)).toBeLessThanOrEqual(1);
       expect(m[5]).toMatch(/^(\d+(\.\d)?(ms|s)|\d+m\d\ds|\.\.\.)$/);
     }
     const percents = bars.map((m) => Number(m[3]));
