@@ -2,7 +2,11 @@
  * Components and diffusion beside their grid-native peers (scipy.ndimage.label, a numpy
  * stencil), in-process through the kernel pool, on the same lattices in one run.
  *
- *   npx tsx bench/lattice/cc-diffusion-measure.ts [components|diffusion|all] [side]
+ *   npx tsx bench/lattice/cc-diffusion-measure.ts [components|diffusion|all|full] [side]
+ *
+ * `full` (not part of `all`): components with `connectivity: "full"` beside scipy with a full
+ * structure, on the 3-D cube at densities 0.69 and 0.9 (near the 26-neighbour threshold) and a
+ * 2-D square of as many cells at 0.59 (near the 8-neighbour threshold).
  *
  * `side` replaces both cubes' sides (200 for components, 160 for diffusion): 216 or more gives
  * the ≥ 10^7 cells on which 2 threads are to take ≤ 1/1.7 of one thread's time.
@@ -59,6 +63,21 @@ if (which === 'all' || which === 'components') {
       row[`threads${threads}`] = { ...figures, count: result.count, largest: result.largest };
     }
     row.scipy = peer(['components', String(side), '3', String(density), '7', String(REPEATS)]);
+    console.log(JSON.stringify(row));
+  }
+}
+if (which === 'full') {
+  const side = sideArg ?? 200;
+  const square = Math.round(Math.sqrt(side ** 3));
+  for (const [dims, size, density] of [[3, side, 0.69], [3, side, 0.9], [2, square, 0.59]] as const) {
+    const spec = { dimensions: dims, size, obstacles: { density, seed: 7 } };
+    const row: Record<string, unknown> = { kernel: 'components', connectivity: 'full', dimensions: dims, side: size, density };
+    for (const threads of [1, 2]) {
+      const { last, ...figures } = await best(pool, () => pool.runDetailed('components', spec, { connectivity: 'full' }, { threads }));
+      const result = last.result as { count: number; largest: number };
+      row[`threads${threads}`] = { ...figures, method: last.stats.method, count: result.count, largest: result.largest };
+    }
+    row.scipy = peer(['components', String(size), String(dims), String(density), '7', String(REPEATS), 'full']);
     console.log(JSON.stringify(row));
   }
 }

@@ -34,6 +34,9 @@ export interface RunLabellingLayout {
   /** Int32: per line its first entry in `joinList` (lines + 1 of them), then the list. */
   joinFirst: number;
   joinList: number;
+  /** Int32, the `full` connectivity only: per line its first entry in `prevList` (the previous row's lines it joins), then the list. */
+  prevFirst: number;
+  prevList: number;
   /** The two row blocks (this row, previous row) and the offsets of their arrays. */
   blocks: [number, number];
   offsets: { starts: number; rank: number; runStart: number; runEnd: number; label: number };
@@ -44,8 +47,11 @@ export interface RunLabellingLayout {
 
 const align = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
-/** The layout for a lattice of 2 or more axes. */
-export function runLabellingLayout(shape: readonly number[]): RunLabellingLayout {
+/**
+ * The layout for a lattice of 2 or more axes; `full` for the `full` connectivity, whose lines
+ * join every line around them (3^(d−2) − 1 in the row, 3^(d−2) in the previous row).
+ */
+export function runLabellingLayout(shape: readonly number[], full = false): RunLabellingLayout {
   const d = shape.length;
   const lineCells = shape[d - 1]!;
   let lines = 1;
@@ -54,7 +60,9 @@ export function runLabellingLayout(shape: readonly number[]): RunLabellingLayout
   const maxRuns = lines * Math.ceil(lineCells / 2);
   const words = lines * perLine;
   // Each middle axis gives a line at most two others to join: the one before it and its seam.
-  const joins = lines * 2 * Math.max(0, d - 2);
+  const around = Math.min(lines, 3 ** Math.max(0, d - 2));
+  const joins = full ? lines * around : lines * 2 * Math.max(0, d - 2);
+  const prevJoins = full ? lines * around : 0;
   let at = 16;
   const take = (bytes: number): number => {
     const address = at;
@@ -72,6 +80,8 @@ export function runLabellingLayout(shape: readonly number[]): RunLabellingLayout
   const group = take(4 * maxRuns);
   const joinFirst = take(4 * (lines + 1));
   const joinList = take(4 * joins);
+  const prevFirst = take(full ? 4 * (lines + 1) : 0);
+  const prevList = take(4 * prevJoins);
   const offsets = {
     starts: align(4 * words),
     rank: 2 * align(4 * words),
@@ -97,6 +107,8 @@ export function runLabellingLayout(shape: readonly number[]): RunLabellingLayout
     group,
     joinFirst,
     joinList,
+    prevFirst,
+    prevList,
     blocks,
     offsets,
     bytes: at,
@@ -105,6 +117,6 @@ export function runLabellingLayout(shape: readonly number[]): RunLabellingLayout
 }
 
 /** Whether a slab of this lattice labels in WebAssembly (2 or more axes, a memory that fits). */
-export function labellingWasmFits(shape: readonly number[]): boolean {
-  return shape.length >= 2 && runLabellingLayout(shape).memoryBytes <= MAX_LABELLING_WASM_BYTES;
+export function labellingWasmFits(shape: readonly number[], full = false): boolean {
+  return shape.length >= 2 && runLabellingLayout(shape, full).memoryBytes <= MAX_LABELLING_WASM_BYTES;
 }

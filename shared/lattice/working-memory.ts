@@ -131,7 +131,8 @@ export function jobMemoryBytes(job: JobMemoryInput, threads: number): number {
       break;
     }
     case 'components': {
-      if (job.connectivity === 'full' || job.mixedBoundary === true) {
+      const full = job.connectivity === 'full';
+      if (job.mixedBoundary === true || (full && !labellingWasmFits(shape, true))) {
         kernel = oneThreadKernelBytes('components', shape, 0);
         break;
       }
@@ -140,7 +141,7 @@ export function jobMemoryBytes(job: JobMemoryInput, threads: number): number {
       const queues = frontier * 4 * GROWTH + slabs * 256;
       // Each slab thread labels in its own WebAssembly memory when the layout fits (2 or more
       // axes); otherwise its JavaScript arrays are sized by a row, as the faces' tables are.
-      const wasm = labellingWasmFits(shape) ? slabs * runLabellingLayout(shape).memoryBytes : 0;
+      const wasm = labellingWasmFits(shape, full) ? slabs * runLabellingLayout(shape, full).memoryBytes : 0;
       // The label artefact is streamed after the count, in slabs of its own (label-slabs.ts).
       kernel = bits(1) + faces + queues + slabs * rowTable + wasm + componentLabelBytes(shape, threads);
       break;

@@ -2,7 +2,8 @@
  * components and shortest_path with `connectivity: full` (3^d − 1 neighbours) against plain
  * references on random small lattices: union-find and a one-sided BFS over neighbours taken from
  * coordinates (every move in {−1, 0, 1}^d, wrapped on a periodic axis), and the labels the
- * artefact pass writes against the reference's clusters.
+ * artefact pass writes against the reference's clusters. Components run in 1, 2 and 4 slabs (the
+ * run labelling's diagonal joins and face merge).
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,22 +15,52 @@ import { cellArb, pathCaseArb, smallLatticeArb } from '../lattice/arbitraries.ts
 import { refBlocked, refComponents, refIndex, refPathProblem, refShortestPathLength } from '../lattice/reference.ts';
 import { refNeighboursWith } from '../lattice/reference-fields.ts';
 
-const pool = new KernelPool({ threads: 1 });
+const pool = new KernelPool({ threads: 4 });
 beforeAll(() => pool.start());
 afterAll(() => pool.close());
 
 const full = (lattice: Lattice, index: number): number[] => refNeighboursWith(lattice, index, 'full');
 
 describe('connectivity full', () => {
-  it('components: count, largest, histogram and spanning match union-find over the 3^d − 1 neighbours', async () => {
+  it('components: count, largest, histogram and spanning match union-find over the 3^d − 1 neighbours, in 1, 2 and 4 slabs', async () => {
     await fc.assert(
       fc.asyncProperty(smallLatticeArb(), async (l) => {
         const lattice = resolveLattice(l.spec);
-        const { memory_bytes, ...result } = await pool.run('components', l.spec, { connectivity: 'full' });
-        expect(result, JSON.stringify(l.spec)).toEqual(refComponents(lattice, full));
-        expect(memory_bytes).toBeGreaterThan(0);
+        const expected = refComponents(lattice, full);
+        for (const threads of [1, 2, 4]) {
+          const { result, stats } = await pool.runDetailed('components', l.spec, { connectivity: 'full' }, { threads });
+          const { memory_bytes, ...counts } = result;
+          expect(counts, `${JSON.stringify(l.spec)} threads ${threads}`).toEqual(expected);
+          expect(memory_bytes).toBeGreaterThan(0);
+          // Two or more axes label by runs in slabs; one axis has no diagonals and floods.
+          expect(stats.method).toBe(lattice.shape.length > 1 ? 'components' : 'flood');
+        }
       }),
       { numRuns: 300 },
+    );
+  }, 60_000);
+
+  it('components: long lines (runs crossing 32-cell words) near the diagonal threshold, in 1, 2 and 4 slabs', async () => {
+    const cases = fc.record({
+      shape: fc.oneof(
+        fc.tuple(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 20, max: 100 })),
+        fc.tuple(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 28, max: 70 })),
+      ),
+      boundary: fc.constantFrom('open' as const, 'periodic' as const),
+      density: fc.double({ min: 0.3, max: 0.85, noNaN: true }),
+      seed: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(cases, async ({ shape, boundary, density, seed }) => {
+        const spec = { shape, boundary, obstacles: { density, seed } };
+        const expected = refComponents(resolveLattice(spec), full);
+        for (const threads of [1, 2, 4]) {
+          const { memory_bytes, ...counts } = await pool.run('components', spec, { connectivity: 'full' }, { threads });
+          expect(counts, `${JSON.stringify(spec)} threads ${threads}`).toEqual(expected);
+          expect(memory_bytes).toBeGreaterThan(0);
+        }
+      }),
+      { numRuns: 200 },
     );
   }, 60_000);
 

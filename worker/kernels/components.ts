@@ -7,7 +7,8 @@
  * slab's face rows is final at once and goes straight into the slab's counts; one that touches a
  * face gets a local id, written on the face cells it covers. After a barrier, slab 0 unions the
  * ids across each pair of touching faces (and across the periodic seam of axis 0) and finishes
- * the counts.
+ * the counts. Under the `full` connectivity runs join their diagonal neighbours too, in the rows
+ * and across the faces.
  */
 import type { ComponentsResult } from '../../shared/lattice/types.ts';
 import type { JobControl } from './job-control.ts';
@@ -15,6 +16,7 @@ import { labellingWasmFits } from '../../shared/lattice/run-labelling-layout.ts'
 import { FinishedClusters, HISTOGRAM_BINS, log2Bin } from './finished-clusters.ts';
 import { FIRST_ROW, LAST_ROW, labelSlabRuns } from './run-labelling.ts';
 import { labelSlabRunsWasm } from './run-labelling-wasm.ts';
+import { RowNeighbourhood } from './row-neighbourhood.ts';
 import type { ComponentsTask } from './task.ts';
 
 export { HISTOGRAM_BINS, log2Bin } from './finished-clusters.ts';
@@ -56,6 +58,7 @@ export function componentsSlab(task: ComponentsTask, control: JobControl): Compo
     faceSizes: new Float64Array(buffers.faceSizes[me]!),
     faceFlags: new Uint8Array(buffers.faceFlags[me]!),
     finished,
+    full: task.connectivity === 'full',
     tick: (rowsDone: number) => {
       if (rowsDone % rowsPerCheck !== 0) return;
       control.checkpoint();
@@ -63,7 +66,8 @@ export function componentsSlab(task: ComponentsTask, control: JobControl): Compo
       control.publishProgress(0.95 * (control.sumSlabs(DONE) / slabs.length));
     },
   };
-  const labelled = labellingWasmFits(lattice.shape) ? labelSlabRunsWasm(job) : labelSlabRuns(job);
+  // The `full` connectivity comes here only when its WebAssembly layout fits (kernel-pool.ts).
+  const labelled = job.full || labellingWasmFits(lattice.shape) ? labelSlabRunsWasm(job) : labelSlabRuns(job);
   stats[STAT_COUNT] = finished.count;
   stats[STAT_LARGEST] = finished.largest;
   stats.set(finished.histogram, STAT_HISTOGRAM);
@@ -100,14 +104,19 @@ function mergeFaces(task: ComponentsTask): { result: Omit<ComponentsResult, 'mem
     return root;
   };
   const labels = buffers.faceLabels.map((buffer) => new Int32Array(buffer));
+  // Under `full`, a face cell touches the cells around it on the other face, not only its own.
+  const around = task.connectivity === 'full' ? new RowNeighbourhood(lattice) : null;
   const join = (lower: number, upper: number): void => {
     // The last row of slab `lower` touches the first row of slab `upper`.
     const last = labels[lower]!;
     const first = labels[upper]!;
     for (let offset = 0; offset < rowCells; offset++) {
       const a = last[rowCells + offset]!;
-      const b = first[offset]!;
-      if (a !== 0 && b !== 0) {
+      if (a === 0) continue;
+      const count = around === null ? 1 : around.fill(offset);
+      for (let j = 0; j < count; j++) {
+        const b = first[around === null ? offset : around.cells[j]!]!;
+        if (b === 0) continue;
         const ra = find(base[lower]! + a - 1);
         const rb = find(base[upper]! + b - 1);
         if (ra !== rb) parent[ra] = rb;

@@ -18,6 +18,7 @@ import type {
   ResolvedShortestPath,
 } from '../../shared/lattice/job.ts';
 import { MAX_RETURNED_PATH_CELLS } from '../../shared/lattice/limits.ts';
+import { labellingWasmFits } from '../../shared/lattice/run-labelling-layout.ts';
 import { oneThreadKernelBytes } from '../../shared/lattice/working-memory.ts';
 import { planSlabs } from './slabs.ts';
 import type { Connectivity, Lattice, KernelResultByType, KernelType } from '../../shared/lattice/types.ts';
@@ -281,8 +282,8 @@ export class KernelPool {
         return this.shortestPath(lattice, params, control, options.strategy ?? 'auto', how);
       case 'components':
       case 'diffusion': {
-        // The slab labelling joins runs along the axes and wraps every axis or none; diagonal
-        // neighbours and per-axis boundaries go by flood fill.
+        // The slab labelling wraps every axis or none: per-axis boundaries go by flood fill (and
+        // diagonal neighbours where the labelling's WebAssembly layout does not fit).
         if (params.type === 'components' && oneThread(params, lattice)) return this.oneThreadKernel(lattice, params, control, how);
         const kernel = params.type;
         const keepField = kernel === 'diffusion' && options.onField !== undefined;
@@ -450,7 +451,8 @@ export class KernelPool {
   > {
     const slabs = planSlabs(lattice, control.threads);
     const sharedBytes = slabBufferBytes(kernel, lattice, slabs, bufferOptions) + control.bytes;
-    const workingBytes = sharedBytes + slabWasmBytes(kernel, lattice, slabs);
+    const full = params.type === 'components' && params.connectivity === 'full';
+    const workingBytes = sharedBytes + slabWasmBytes(kernel, lattice, slabs, full);
     if (workingBytes > this.options.memoryLimitBytes) {
       throw new KernelError(
         'too_large',
@@ -469,7 +471,7 @@ export class KernelPool {
             return { kind: 'bfs', ...base, slab, start, end, buffers: buffers as never };
           }
           case 'components':
-            return { kind: 'components', ...base, slab, buffers: buffers as never };
+            return { kind: 'components', ...base, slab, buffers: buffers as never, ...(full ? { connectivity: 'full' as const } : {}) };
           case 'diffusion':
             return { kind: 'diffusion', ...base, slab, params: params as never, buffers: buffers as never };
         }
@@ -597,7 +599,8 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
 
 /**
  * Whether a run goes to one thread whatever its size: the kernels without slabs, and the `full`
- * connectivity or a per-axis (`mixed`) boundary, which the slab kernels do not serve.
+ * connectivity (components: only where its WebAssembly labelling does not fit) or a per-axis
+ * (`mixed`) boundary, which the slab kernels do not serve.
  */
 function oneThread(params: ResolvedParams, lattice: Lattice): boolean {
   const general = lattice.boundary === 'mixed';
@@ -607,7 +610,7 @@ function oneThread(params: ResolvedParams, lattice: Lattice): boolean {
     case 'percolation':
       return true;
     case 'components':
-      return general || params.connectivity !== 'axis';
+      return general || (params.connectivity !== 'axis' && !labellingWasmFits(lattice.shape, true));
     case 'shortest_path':
       return params.pairs !== null || general || params.connectivity !== 'axis';
     case 'diffusion':

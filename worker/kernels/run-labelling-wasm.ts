@@ -6,7 +6,7 @@
  * its memory laid out by shared/lattice/run-labelling-layout.ts, so a job's memory reservation
  * counts exactly what it takes. See docs/architecture.md › Kernels.
  */
-import { runLabellingLayout } from '../../shared/lattice/run-labelling-layout.ts';
+import { runLabellingLayout, type RunLabellingLayout } from '../../shared/lattice/run-labelling-layout.ts';
 import { HISTOGRAM_BINS } from './finished-clusters.ts';
 import { fillOpenLines } from './open-mask.ts';
 import { FIRST_ROW, LAST_ROW, type SlabLabelling } from './run-labelling.ts';
@@ -18,6 +18,7 @@ interface LabellingExports {
   alive(): number;
   row(cur: number, prev: number, first: number): number;
   fillProcedural(block: number, h0: number, threshold: number): void;
+  setFull(prevFirst: number, prevList: number): void;
 }
 
 const TWO_POW_32 = 4294967296;
@@ -39,9 +40,9 @@ function labellingModule(): object {
 export function labelSlabRunsWasm(job: SlabLabelling): { faceCount: number; bytes: number } {
   const { lattice, lo, rows, row0, faceLabels, faceSizes, faceFlags, finished, tick } = job;
   const { shape, strides } = lattice;
-  const d = shape.length;
   const rowCells = strides[0]!;
-  const layout = runLabellingLayout(shape);
+  const full = job.full === true;
+  const layout = runLabellingLayout(shape, full);
   const { lines, perLine, lineCells, maxRuns, offsets } = layout;
   const wrap = lattice.boundary === 'periodic';
 
@@ -51,27 +52,8 @@ export function labelSlabRunsWasm(job: SlabLabelling): { faceCount: number; byte
   const i32 = new Int32Array(buffer);
   const f64 = new Float64Array(buffer);
 
-  // Per line, the lines of the same row it joins: the previous line along each middle axis,
-  // and across a periodic middle axis's seam.
-  const joinFirst = layout.joinFirst >> 2;
-  const joinList = layout.joinList >> 2;
-  const midAxes = d - 2;
-  const coords = new Float64Array(midAxes);
-  let listed = 0;
-  for (let line = 0; line < lines; line++) {
-    i32[joinFirst + line] = listed;
-    for (let k = 0; k < midAxes; k++) {
-      const x = coords[k]!;
-      const stride = strides[k + 1]! / lineCells;
-      if (x > 0) i32[joinList + listed++] = line - stride;
-      if (wrap && x === shape[k + 1]! - 1 && x > 1) i32[joinList + listed++] = line - x * stride;
-    }
-    for (let k = midAxes - 1; k >= 0; k--) {
-      if (++coords[k]! < shape[k + 1]!) break;
-      coords[k] = 0;
-    }
-  }
-  i32[joinFirst + lines] = listed;
+  if (full) listFullJoins(i32, layout, shape, wrap);
+  else listAxisJoins(i32, layout, shape, wrap);
   i32.fill(-1, layout.remap >> 2, (layout.remap >> 2) + 2 * maxRuns);
   exports.init(
     lines,
@@ -95,6 +77,7 @@ export function labelSlabRunsWasm(job: SlabLabelling): { faceCount: number; byte
     offsets.runEnd,
     offsets.label,
   );
+  if (full) exports.setFull(layout.prevFirst, layout.prevList);
 
   const words = layout.blocks.map((block) => new Int32Array(buffer, block, lines * perLine));
   /** Writes `value(run)` on the cells of each run of a block's row into `faceLabels` from `at`. */
@@ -172,4 +155,91 @@ export function labelSlabRunsWasm(job: SlabLabelling): { faceCount: number; byte
   const label = (lastBlock + offsets.label) >> 2;
   paintRuns(lastBlock, lastRuns, rowCells, (run) => i32[label + run]! + 1);
   return { faceCount, bytes: buffer.byteLength + groupFace.byteLength };
+}
+
+/**
+ * Per line, the lines of the same row it joins under the `axis` connectivity: the previous line
+ * along each middle axis, and across a periodic middle axis's seam.
+ */
+function listAxisJoins(i32: Int32Array, layout: RunLabellingLayout, shape: readonly number[], wrap: boolean): void {
+  const { lines } = layout;
+  const joinFirst = layout.joinFirst >> 2;
+  const joinList = layout.joinList >> 2;
+  const midAxes = shape.length - 2;
+  // Line strides along the middle axes (axis d-2 is the fastest).
+  const stride = lineStrides(shape);
+  const coords = new Float64Array(midAxes);
+  let listed = 0;
+  for (let line = 0; line < lines; line++) {
+    i32[joinFirst + line] = listed;
+    for (let k = 0; k < midAxes; k++) {
+      const x = coords[k]!;
+      if (x > 0) i32[joinList + listed++] = line - stride[k]!;
+      if (wrap && x === shape[k + 1]! - 1 && x > 1) i32[joinList + listed++] = line - x * stride[k]!;
+    }
+    for (let k = midAxes - 1; k >= 0; k--) {
+      if (++coords[k]! < shape[k + 1]!) break;
+      coords[k] = 0;
+    }
+  }
+  i32[joinFirst + lines] = listed;
+}
+
+/** Per middle axis (1..d−2), the lines between two neighbours along it. */
+function lineStrides(shape: readonly number[]): number[] {
+  const midAxes = shape.length - 2;
+  const stride = new Array<number>(midAxes).fill(1);
+  for (let k = midAxes - 2; k >= 0; k--) stride[k] = stride[k + 1]! * shape[k + 2]!;
+  return stride;
+}
+
+/**
+ * The `full` connectivity's join lists: per line, the lines of the same row around it that come
+ * before it (each pair of lines once), and the previous row's lines around it and its own; a
+ * line is around another when every middle coordinate differs by at most one (across the seam of
+ * a periodic axis), each listed once however the seams fold.
+ */
+function listFullJoins(i32: Int32Array, layout: RunLabellingLayout, shape: readonly number[], wrap: boolean): void {
+  const { lines } = layout;
+  const d = shape.length;
+  const midAxes = d - 2;
+  const joinFirst = layout.joinFirst >> 2;
+  const joinList = layout.joinList >> 2;
+  const prevFirst = layout.prevFirst >> 2;
+  const prevList = layout.prevList >> 2;
+  const stride = lineStrides(shape);
+  const coords = new Array<number>(midAxes).fill(0);
+  const offsets = 3 ** midAxes;
+  const seen = new Set<number>();
+  let joins = 0;
+  let prevs = 0;
+  for (let line = 0; line < lines; line++) {
+    i32[joinFirst + line] = joins;
+    i32[prevFirst + line] = prevs;
+    seen.clear();
+    for (let o = 0; o < offsets; o++) {
+      let other = 0;
+      let rest = o;
+      for (let k = midAxes - 1; k >= 0 && other >= 0; k--) {
+        const side = shape[k + 1]!;
+        let x = coords[k]! + (rest % 3) - 1;
+        rest = Math.floor(rest / 3);
+        if (x < 0 || x >= side) {
+          if (!wrap) other = -1;
+          x = (x + side) % side;
+        }
+        if (other >= 0) other += x * stride[k]!;
+      }
+      if (other < 0 || seen.has(other)) continue;
+      seen.add(other);
+      i32[prevList + prevs++] = other;
+      if (other < line) i32[joinList + joins++] = other;
+    }
+    for (let k = midAxes - 1; k >= 0; k--) {
+      if (++coords[k]! < shape[k + 1]!) break;
+      coords[k] = 0;
+    }
+  }
+  i32[joinFirst + lines] = joins;
+  i32[prevFirst + lines] = prevs;
 }

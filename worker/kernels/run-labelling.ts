@@ -26,6 +26,8 @@ export interface SlabLabelling {
   finished: FinishedClusters;
   /** Called before each row with the rows done; may throw to stop. */
   tick: (rowsDone: number) => void;
+  /** The `full` connectivity (diagonal neighbours): served by the WebAssembly labelling only. */
+  full?: boolean;
 }
 
 /** Per-thread arrays, sized by the row; reused across rows. */

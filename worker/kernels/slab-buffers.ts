@@ -81,11 +81,11 @@ export function slabBufferBytes(kernel: SlabKernel, lattice: Lattice, slabs: rea
 
 /**
  * Bytes of the WebAssembly memories a kernel run's slab threads take beside the shared buffers:
- * diffusion's fields and codes, components' row arrays.
+ * diffusion's fields and codes, components' row arrays (`full`: under the `full` connectivity).
  */
-export function slabWasmBytes(kernel: SlabKernel, lattice: Lattice, slabs: readonly Slab[]): number {
+export function slabWasmBytes(kernel: SlabKernel, lattice: Lattice, slabs: readonly Slab[], full = false): number {
   if (kernel === 'diffusion' && wasmStencilFits(lattice, slabs)) return slabs.reduce((sum, slab) => sum + wasmStencilBytes(lattice, slab), 0);
-  if (kernel === 'components' && labellingWasmFits(lattice.shape)) return slabs.length * runLabellingLayout(lattice.shape).memoryBytes;
+  if (kernel === 'components' && labellingWasmFits(lattice.shape, full)) return slabs.length * runLabellingLayout(lattice.shape, full).memoryBytes;
   return 0;
 }
 

@@ -76,6 +76,8 @@ export interface ComponentsBuffers {
 export interface ComponentsTask extends SlabTaskBase {
   kind: 'components';
   buffers: ComponentsBuffers;
+  /** `full` joins diagonal neighbours too; `axis` when absent. */
+  connectivity?: Connectivity;
 }
 
 /** Per-slab shared arrays of a diffusion run. */

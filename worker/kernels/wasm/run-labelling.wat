@@ -27,6 +27,11 @@
   (global $groupSize (mut i32) (i32.const 0))
   (global $joinFirst (mut i32) (i32.const 0))
   (global $joinList (mut i32) (i32.const 0))
+  ;; The `full` connectivity (set by `setFull`): runs join diagonal neighbours too, and each
+  ;; line joins the previous row's lines listed for it (prevFirst/prevList), not only its own.
+  (global $full (mut i32) (i32.const 0))
+  (global $prevFirst (mut i32) (i32.const 0))
+  (global $prevList (mut i32) (i32.const 0))
   ;; f64: finished clusters, the largest, then 33 log2 histogram bins.
   (global $stats (mut i32) (i32.const 0))
   ;; Byte offsets of a row block's arrays from its base.
@@ -64,7 +69,14 @@
     (global.set $oRunStart (local.get $oRunStart))
     (global.set $oRunEnd (local.get $oRunEnd))
     (global.set $oLabel (local.get $oLabel))
+    (global.set $full (i32.const 0))
     (global.set $alive (i32.const 0)))
+
+  ;; After `init`: the `full` connectivity, with the previous row's lines each line joins.
+  (func (export "setFull") (param $prevFirst i32) (param $prevList i32)
+    (global.set $full (i32.const 1))
+    (global.set $prevFirst (local.get $prevFirst))
+    (global.set $prevList (local.get $prevList)))
 
   (func (export "alive") (result i32) (global.get $alive))
 
@@ -186,6 +198,106 @@
         (local.set $wa (i32.add (local.get $wa) (i32.const 4)))
         (local.set $wb (i32.add (local.get $wb) (i32.const 4)))
         (br_if $word (i32.lt_u (local.get $wa) (local.get $end))))))
+
+  ;; Joins the runs of line `la` of block `a` with the runs of line `lb` of block `b` that touch
+  ;; them one cell along the line (cell p of a with cell p + s of b, s = -1 or 1): the diagonal
+  ;; half of the `full` connectivity. Each run of (a AND b shifted) lies in one run of each, so the
+  ;; pair is found by rank at its first cell, as in $joinLines.
+  (func $joinShifted (param $a i32) (param $la i32) (param $b i32) (param $lb i32) (param $labels i32) (param $base i32) (param $s i32)
+    (local $wa i32) (local $wb i32) (local $i i32) (local $bw i32) (local $both i32) (local $first i32)
+    (local $carry i32) (local $low i32) (local $q i32) (local $wq i32) (local $ra i32) (local $rb i32)
+    (local.set $wa (i32.add (local.get $a) (i32.shl (i32.mul (local.get $la) (global.get $perLine)) (i32.const 2))))
+    (local.set $wb (i32.add (local.get $b) (i32.shl (i32.mul (local.get $lb) (global.get $perLine)) (i32.const 2))))
+    (block $done
+      (loop $word
+        (br_if $done (i32.ge_u (local.get $i) (global.get $perLine)))
+        ;; b's words moved by s cells, the bits crossing from the neighbouring word (none past the line).
+        (local.set $bw
+          (if (result i32) (i32.gt_s (local.get $s) (i32.const 0))
+            (then (i32.or
+              (i32.shr_u (i32.load (i32.add (local.get $wb) (i32.shl (local.get $i) (i32.const 2)))) (i32.const 1))
+              (if (result i32) (i32.lt_u (i32.add (local.get $i) (i32.const 1)) (global.get $perLine))
+                (then (i32.shl (i32.load offset=4 (i32.add (local.get $wb) (i32.shl (local.get $i) (i32.const 2)))) (i32.const 31)))
+                (else (i32.const 0)))))
+            (else (i32.or
+              (i32.shl (i32.load (i32.add (local.get $wb) (i32.shl (local.get $i) (i32.const 2)))) (i32.const 1))
+              (if (result i32) (local.get $i)
+                (then (i32.shr_u (i32.load (i32.sub (i32.add (local.get $wb) (i32.shl (local.get $i) (i32.const 2))) (i32.const 4))) (i32.const 31)))
+                (else (i32.const 0)))))))
+        (local.set $both (i32.and (i32.load (i32.add (local.get $wa) (i32.shl (local.get $i) (i32.const 2)))) (local.get $bw)))
+        (local.set $first (i32.and (local.get $both)
+          (i32.xor (i32.or (i32.shl (local.get $both) (i32.const 1)) (local.get $carry)) (i32.const -1))))
+        (local.set $carry (i32.shr_u (local.get $both) (i32.const 31)))
+        (block $overlapsDone
+          (loop $overlap
+            (br_if $overlapsDone (i32.eqz (local.get $first)))
+            (local.set $low (i32.and (local.get $first) (i32.sub (i32.const 0) (local.get $first))))
+            (local.set $first (i32.xor (local.get $first) (local.get $low)))
+            (local.set $ra (i32.sub
+              (i32.add
+                (i32.load (i32.add (i32.add (local.get $wa) (global.get $oRank)) (i32.shl (local.get $i) (i32.const 2))))
+                (i32.popcnt (i32.and
+                  (i32.load (i32.add (i32.add (local.get $wa) (global.get $oStarts)) (i32.shl (local.get $i) (i32.const 2))))
+                  (i32.sub (i32.shl (local.get $low) (i32.const 1)) (i32.const 1)))))
+              (i32.const 1)))
+            ;; The cell of b it touches, q = p + s, may lie in the next or previous word.
+            (local.set $q (i32.add (i32.add (i32.shl (local.get $i) (i32.const 5)) (i32.ctz (local.get $low))) (local.get $s)))
+            (local.set $rb (call $runAt (local.get $b) (local.get $lb) (local.get $q)))
+            (call $union (i32.add (local.get $base) (local.get $ra))
+              (if (result i32) (local.get $labels)
+                (then (i32.load (i32.add (i32.add (local.get $b) (global.get $oLabel)) (i32.shl (local.get $rb) (i32.const 2)))))
+                (else (i32.add (local.get $base) (local.get $rb)))))
+            (br $overlap)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $word))))
+
+  ;; The run of line `line` of `block` that holds open cell `q`: the runs starting before its word
+  ;; (rank) and those starting in it up to q.
+  (func $runAt (param $block i32) (param $line i32) (param $q i32) (result i32)
+    (local $w i32)
+    (local.set $w (i32.add (local.get $block)
+      (i32.shl (i32.add (i32.mul (local.get $line) (global.get $perLine)) (i32.shr_u (local.get $q) (i32.const 5))) (i32.const 2))))
+    (i32.sub
+      (i32.add
+        (i32.load (i32.add (local.get $w) (global.get $oRank)))
+        (i32.popcnt (i32.and (i32.load (i32.add (local.get $w) (global.get $oStarts)))
+          (i32.sub (i32.shl (i32.const 2) (i32.and (local.get $q) (i32.const 31))) (i32.const 1)))))
+      (i32.const 1)))
+
+  ;; Whether cell q of line `line` of `block` is open.
+  (func $openAt (param $block i32) (param $line i32) (param $q i32) (result i32)
+    (i32.and
+      (i32.shr_u
+        (i32.load (i32.add (local.get $block)
+          (i32.shl (i32.add (i32.mul (local.get $line) (global.get $perLine)) (i32.shr_u (local.get $q) (i32.const 5))) (i32.const 2))))
+        (i32.and (local.get $q) (i32.const 31)))
+      (i32.const 1)))
+
+  ;; Joins line `la` of `a` with line `lb` of `b` under the row's connectivity: overlapping runs,
+  ;; and under `full` runs one cell apart along the line, also across a periodic line's seam.
+  (func $joinNear (param $a i32) (param $la i32) (param $b i32) (param $lb i32) (param $labels i32) (param $base i32)
+    (local $last i32)
+    (call $joinLines (local.get $a) (local.get $la) (local.get $b) (local.get $lb) (local.get $labels) (local.get $base))
+    (if (global.get $full)
+      (then
+        (call $joinShifted (local.get $a) (local.get $la) (local.get $b) (local.get $lb) (local.get $labels) (local.get $base) (i32.const -1))
+        (call $joinShifted (local.get $a) (local.get $la) (local.get $b) (local.get $lb) (local.get $labels) (local.get $base) (i32.const 1))
+        (if (global.get $wrapLine)
+          (then
+            (local.set $last (i32.sub (global.get $lineCells) (i32.const 1)))
+            (call $joinCells (local.get $a) (local.get $la) (i32.const 0) (local.get $b) (local.get $lb) (local.get $last) (local.get $labels) (local.get $base))
+            (call $joinCells (local.get $a) (local.get $la) (local.get $last) (local.get $b) (local.get $lb) (i32.const 0) (local.get $labels) (local.get $base)))))))
+
+  ;; Joins cell qa of line la of `a` with cell qb of line lb of `b` when both are open.
+  (func $joinCells (param $a i32) (param $la i32) (param $qa i32) (param $b i32) (param $lb i32) (param $qb i32) (param $labels i32) (param $base i32)
+    (local $rb i32)
+    (if (i32.and (call $openAt (local.get $a) (local.get $la) (local.get $qa)) (call $openAt (local.get $b) (local.get $lb) (local.get $qb)))
+      (then
+        (local.set $rb (call $runAt (local.get $b) (local.get $lb) (local.get $qb)))
+        (call $union (i32.add (local.get $base) (call $runAt (local.get $a) (local.get $la) (local.get $qa)))
+          (if (result i32) (local.get $labels)
+            (then (i32.load (i32.add (i32.add (local.get $b) (global.get $oLabel)) (i32.shl (local.get $rb) (i32.const 2)))))
+            (else (i32.add (local.get $base) (local.get $rb))))))))
 
   ;; The open bits of the row in `block` under the procedural rule, written in place of a fill
   ;; from JavaScript: cell x of line k is open when lowbias32(h0 + k·lineCells + x) >= threshold
@@ -373,14 +485,28 @@
             (block $listDone
               (loop $listed
                 (br_if $listDone (i32.ge_u (local.get $j) (local.get $j1)))
-                (call $joinLines (local.get $cur) (local.get $line) (local.get $cur)
+                (call $joinNear (local.get $cur) (local.get $line) (local.get $cur)
                   (i32.load (i32.add (global.get $joinList) (i32.shl (local.get $j) (i32.const 2))))
                   (i32.const 0) (local.get $alive))
                 (local.set $j (i32.add (local.get $j) (i32.const 1)))
                 (br $listed)))
             (if (i32.eqz (local.get $first))
-              (then (call $joinLines (local.get $cur) (local.get $line) (local.get $prev) (local.get $line)
-                (i32.const 1) (local.get $alive))))))
+              (then
+                (if (global.get $full)
+                  (then
+                    ;; Under `full`, every previous-row line listed for this one.
+                    (local.set $j (i32.load (i32.add (global.get $prevFirst) (i32.shl (local.get $line) (i32.const 2)))))
+                    (local.set $j1 (i32.load (i32.add (global.get $prevFirst) (i32.shl (i32.add (local.get $line) (i32.const 1)) (i32.const 2)))))
+                    (block $prevDone
+                      (loop $prevListed
+                        (br_if $prevDone (i32.ge_u (local.get $j) (local.get $j1)))
+                        (call $joinNear (local.get $cur) (local.get $line) (local.get $prev)
+                          (i32.load (i32.add (global.get $prevList) (i32.shl (local.get $j) (i32.const 2))))
+                          (i32.const 1) (local.get $alive))
+                        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                        (br $prevListed))))
+                  (else (call $joinLines (local.get $cur) (local.get $line) (local.get $prev) (local.get $line)
+                    (i32.const 1) (local.get $alive))))))))
         (local.set $line (i32.add (local.get $line) (i32.const 1)))
         (br $joinLine)))
 
