@@ -200,54 +200,60 @@
         (br_if $word (i32.lt_u (local.get $wa) (local.get $end))))))
 
   ;; Joins the runs of line `la` of block `a` with the runs of line `lb` of block `b` that touch
-  ;; them one cell along the line (cell p of a with cell p + s of b, s = -1 or 1): the diagonal
-  ;; half of the `full` connectivity. Each run of (a AND b shifted) lies in one run of each, so the
-  ;; pair is found by rank at its first cell, as in $joinLines.
+  ;; them only one cell along the line (cell p of a with cell p + s of b, s = -1 or 1): the
+  ;; diagonal half of the `full` connectivity. Runs that overlap are $joinLines's; runs that only
+  ;; touch diagonally meet end to start, so the candidates are single bits: s = 1, a run of a
+  ;; ending at p where a run of b starts at p + 1; s = -1, a run of a starting at p where one of
+  ;; b ends at p - 1.
   (func $joinShifted (param $a i32) (param $la i32) (param $b i32) (param $lb i32) (param $labels i32) (param $base i32) (param $s i32)
-    (local $wa i32) (local $wb i32) (local $i i32) (local $bw i32) (local $both i32) (local $first i32)
-    (local $carry i32) (local $low i32) (local $q i32) (local $wq i32) (local $ra i32) (local $rb i32)
+    (local $wa i32) (local $wb i32) (local $i i32) (local $aw i32) (local $bw i32) (local $near i32) (local $m i32)
+    (local $low i32) (local $ra i32) (local $rb i32) (local $last i32)
     (local.set $wa (i32.add (local.get $a) (i32.shl (i32.mul (local.get $la) (global.get $perLine)) (i32.const 2))))
     (local.set $wb (i32.add (local.get $b) (i32.shl (i32.mul (local.get $lb) (global.get $perLine)) (i32.const 2))))
+    (local.set $last (i32.sub (global.get $perLine) (i32.const 1)))
     (block $done
       (loop $word
         (br_if $done (i32.ge_u (local.get $i) (global.get $perLine)))
-        ;; b's words moved by s cells, the bits crossing from the neighbouring word (none past the line).
-        (local.set $bw
-          (if (result i32) (i32.gt_s (local.get $s) (i32.const 0))
-            (then (i32.or
-              (i32.shr_u (i32.load (i32.add (local.get $wb) (i32.shl (local.get $i) (i32.const 2)))) (i32.const 1))
-              (if (result i32) (i32.lt_u (i32.add (local.get $i) (i32.const 1)) (global.get $perLine))
-                (then (i32.shl (i32.load offset=4 (i32.add (local.get $wb) (i32.shl (local.get $i) (i32.const 2)))) (i32.const 31)))
-                (else (i32.const 0)))))
-            (else (i32.or
-              (i32.shl (i32.load (i32.add (local.get $wb) (i32.shl (local.get $i) (i32.const 2)))) (i32.const 1))
-              (if (result i32) (local.get $i)
-                (then (i32.shr_u (i32.load (i32.sub (i32.add (local.get $wb) (i32.shl (local.get $i) (i32.const 2))) (i32.const 4))) (i32.const 31)))
-                (else (i32.const 0)))))))
-        (local.set $both (i32.and (i32.load (i32.add (local.get $wa) (i32.shl (local.get $i) (i32.const 2)))) (local.get $bw)))
-        (local.set $first (i32.and (local.get $both)
-          (i32.xor (i32.or (i32.shl (local.get $both) (i32.const 1)) (local.get $carry)) (i32.const -1))))
-        (local.set $carry (i32.shr_u (local.get $both) (i32.const 31)))
-        (block $overlapsDone
-          (loop $overlap
-            (br_if $overlapsDone (i32.eqz (local.get $first)))
-            (local.set $low (i32.and (local.get $first) (i32.sub (i32.const 0) (local.get $first))))
-            (local.set $first (i32.xor (local.get $first) (local.get $low)))
+        (local.set $aw (i32.load (local.get $wa)))
+        (local.set $bw (i32.load (local.get $wb)))
+        (if (i32.gt_s (local.get $s) (i32.const 0))
+          (then
+            ;; a open at p and blocked at p + 1; b starting at p + 1 (bits of the next word).
+            (local.set $near (if (result i32) (i32.lt_u (local.get $i) (local.get $last))
+              (then (i32.shl (i32.load offset=4 (local.get $wa)) (i32.const 31))) (else (i32.const 0))))
+            (local.set $m (i32.and (local.get $aw)
+              (i32.xor (i32.or (i32.shr_u (local.get $aw) (i32.const 1)) (local.get $near)) (i32.const -1))))
+            (local.set $near (if (result i32) (i32.lt_u (local.get $i) (local.get $last))
+              (then (i32.shl (i32.load offset=4 (i32.add (local.get $wb) (global.get $oStarts))) (i32.const 31))) (else (i32.const 0))))
+            (local.set $m (i32.and (local.get $m)
+              (i32.or (i32.shr_u (i32.load (i32.add (local.get $wb) (global.get $oStarts))) (i32.const 1)) (local.get $near)))))
+          (else
+            ;; a starting at p; b open at p - 1 and blocked at p.
+            (local.set $near (if (result i32) (local.get $i)
+              (then (i32.shr_u (i32.load (i32.sub (local.get $wb) (i32.const 4))) (i32.const 31))) (else (i32.const 0))))
+            (local.set $m (i32.and (i32.load (i32.add (local.get $wa) (global.get $oStarts)))
+              (i32.and (i32.or (i32.shl (local.get $bw) (i32.const 1)) (local.get $near)) (i32.xor (local.get $bw) (i32.const -1)))))))
+        (block $pairsDone
+          (loop $pair
+            (br_if $pairsDone (i32.eqz (local.get $m)))
+            (local.set $low (i32.and (local.get $m) (i32.sub (i32.const 0) (local.get $m))))
+            (local.set $m (i32.xor (local.get $m) (local.get $low)))
             (local.set $ra (i32.sub
               (i32.add
-                (i32.load (i32.add (i32.add (local.get $wa) (global.get $oRank)) (i32.shl (local.get $i) (i32.const 2))))
-                (i32.popcnt (i32.and
-                  (i32.load (i32.add (i32.add (local.get $wa) (global.get $oStarts)) (i32.shl (local.get $i) (i32.const 2))))
+                (i32.load (i32.add (local.get $wa) (global.get $oRank)))
+                (i32.popcnt (i32.and (i32.load (i32.add (local.get $wa) (global.get $oStarts)))
                   (i32.sub (i32.shl (local.get $low) (i32.const 1)) (i32.const 1)))))
               (i32.const 1)))
-            ;; The cell of b it touches, q = p + s, may lie in the next or previous word.
-            (local.set $q (i32.add (i32.add (i32.shl (local.get $i) (i32.const 5)) (i32.ctz (local.get $low))) (local.get $s)))
-            (local.set $rb (call $runAt (local.get $b) (local.get $lb) (local.get $q)))
+            ;; The cell of b, p + s, may lie in the next or previous word.
+            (local.set $rb (call $runAt (local.get $b) (local.get $lb)
+              (i32.add (i32.add (i32.shl (local.get $i) (i32.const 5)) (i32.ctz (local.get $low))) (local.get $s))))
             (call $union (i32.add (local.get $base) (local.get $ra))
               (if (result i32) (local.get $labels)
                 (then (i32.load (i32.add (i32.add (local.get $b) (global.get $oLabel)) (i32.shl (local.get $rb) (i32.const 2)))))
                 (else (i32.add (local.get $base) (local.get $rb)))))
-            (br $overlap)))
+            (br $pair)))
+        (local.set $wa (i32.add (local.get $wa) (i32.const 4)))
+        (local.set $wb (i32.add (local.get $wb) (i32.const 4)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $word))))
 
