@@ -120,6 +120,8 @@ export class ComponentLabelStream {
       const slot = free.pop()!;
       try {
         while (next < this.slabCount) {
+          // A labeller on the caller's thread does not watch the signal: a stop ends the pass between slabs.
+          this.signal?.throwIfAborted();
           const slab = next++;
           const request = this.request(slab, slot);
           await this.labeller(request, this.signal);
@@ -197,6 +199,7 @@ export class ComponentLabelStream {
       for (let slab = 0; slab < this.slots.length - 1 || slab === 0; slab++) launch(slab);
       try {
         for (let slab = 0; slab < this.slabCount; slab++) {
+          this.signal?.throwIfAborted();
           if (!running.has(slab)) launch(slab);
           const count = await running.get(slab)!;
           running.delete(slab);
