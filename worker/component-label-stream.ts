@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LABEL_SLAB_CELLS, labelSlabRows } from '../shared/lattice/label-slabs.ts';
 import type { Lattice } from '../shared/lattice/types.ts';
+import { KernelError } from './kernels/kernel-errors.ts';
 
 /** One slab for a labeller: rows `[rowFrom, rowTo)` into shared uint32 buffers of labels and sizes. */
 export interface LabelSlabRequest {
@@ -111,6 +112,11 @@ export class ComponentLabelStream {
     return { lattice: this.lattice, rowFrom, rowTo: Math.min(this.lattice.shape[0]!, rowFrom + this.rowsPerSlab), labels: slot.labels, sizes: slot.sizes };
   }
 
+  /** Throws what a kernel thread throws when stopped. */
+  private stopIfAborted(): void {
+    if (this.signal?.aborted) throw new KernelError('cancelled');
+  }
+
   /** Pass 1: every slab's faces, then the clusters joined across them. */
   async prepare(): Promise<void> {
     const faces: SlabFaces[] = new Array<SlabFaces>(this.slabCount);
@@ -120,6 +126,8 @@ export class ComponentLabelStream {
       const slot = free.pop()!;
       try {
         while (next < this.slabCount) {
+          // A labeller on the caller's thread does not watch the signal: a stop ends the pass between slabs.
+          this.stopIfAborted();
           const slab = next++;
           const request = this.request(slab, slot);
           await this.labeller(request, this.signal);
@@ -197,6 +205,7 @@ export class ComponentLabelStream {
       for (let slab = 0; slab < this.slots.length - 1 || slab === 0; slab++) launch(slab);
       try {
         for (let slab = 0; slab < this.slabCount; slab++) {
+          this.stopIfAborted();
           if (!running.has(slab)) launch(slab);
           const count = await running.get(slab)!;
           running.delete(slab);

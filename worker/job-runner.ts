@@ -257,11 +257,11 @@ export class JobRunner {
       const announce = setImmediate(() => {
         void publishJobUpdate(ctx.connection, ctx.prefix, { id: row.id, status: 'running', progress: 0, version: row.state_version }, ctx.logger);
       });
+      // The plan's runtime limit covers the kernel and the labels streamed after it (cleared below).
       const limitMs = held.plan.max_job_runtime_ms;
       const timer = limitMs >= 0 ? setTimeout(() => this.stopAttempt(attempt, 'timeout'), limitMs) : undefined;
       const kernelDone = (): void => {
         clearImmediate(announce);
-        clearTimeout(timer);
         endKernel();
       };
       const started = performance.now();
@@ -281,6 +281,7 @@ export class JobRunner {
           ...(keepField ? { onField: (slabs: readonly Float32Array[]) => (arrays.field = slabs) } : {}),
         })) as Record<string, unknown>;
       } catch (err) {
+        clearTimeout(timer);
         kernelDone();
         await this.failed(attempt, err);
         return;
@@ -291,10 +292,16 @@ export class JobRunner {
       kernelCells.inc({ type: row.type }, cells);
       // The full results are written in the final state's transaction (streamed labels just before
       // it, in their own). Losing them loses no job: the summary is the result; the failure is logged.
-      const artefacts = await this.artefacts.prepare(row, spec, obstacleMap, result, arrays, attempt.abort.signal).catch((err: unknown) => {
+      let artefacts: Awaited<ReturnType<JobArtefactWriter['prepare']>> | undefined;
+      try {
+        artefacts = await this.artefacts.prepare(row, spec, obstacleMap, result, arrays, attempt.abort.signal);
+      } catch (err) {
+        // Labels still streaming at the limit: the job timed out, as a kernel running that long would.
+        if (attempt.stopReason === 'timeout') return void (await this.failed(attempt, err));
         ctx.logger.warn({ err, jobId: row.id, tenantId: row.tenant_id }, 'job artefacts not stored');
-        return undefined;
-      });
+      } finally {
+        clearTimeout(timer);
+      }
       // The result keeps its summary and says where the full arrays are (or that none were kept).
       if (artefacts?.said) result = { ...result, artefacts: artefacts.said };
       delete arrays.field;

@@ -39,7 +39,7 @@ beforeAll(async () => {
   failing = await new TestReceiver({ respond: () => ({ status: 500 }) }).start();
   const settings = { ...env.env, LOG_LEVEL: 'info', SMTP_URL: smtp.url, PUBLIC_URL: api.url };
   schedulers.push(...[spawnCatalytic(['scheduler'], settings), spawnCatalytic(['scheduler'], settings)]);
-  await Promise.all(schedulers.map((s) => s.waitForLine(/catalytic scheduler is running/)));
+  await Promise.all(schedulers.map((s) => s.waitForLine(/catalytic scheduler is running/, 50_000)));
 });
 
 afterAll(async () => {
@@ -63,12 +63,23 @@ async function setPreferences(headers: { authorization: string }, body: Record<s
   return api.request('/api/me/notifications', { method: 'PATCH', body, headers });
 }
 
-/** Waits for the mail, then long enough for any duplicate (several notify runs in each process). */
-async function onlyMail(to: string, match: (m: ReceivedMail) => boolean): Promise<ReceivedMail> {
-  const mail = await smtp.waitFor(to, match, 20_000);
-  await new Promise((resolve) => setTimeout(resolve, 1500));
-  expect(smtp.to(to).filter(match)).toHaveLength(1);
-  return mail;
+/**
+ * Mails a test expects exactly once: each is awaited as it comes, and `noDuplicates` waits once,
+ * after the last, long enough for any duplicate (several notify runs in each process) and checks
+ * them all — one wait a test, not one a mail.
+ */
+function onlyOnce() {
+  const expected: Array<{ to: string; match: (m: ReceivedMail) => boolean }> = [];
+  return {
+    onlyMail(to: string, match: (m: ReceivedMail) => boolean): Promise<ReceivedMail> {
+      expected.push({ to, match });
+      return smtp.waitFor(to, match, 20_000);
+    },
+    async noDuplicates(): Promise<void> {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      for (const { to, match } of expected) expect(smtp.to(to).filter(match), to).toHaveLength(1);
+    },
+  };
 }
 
 describe('notification preferences', () => {
@@ -101,8 +112,10 @@ describe('notification preferences', () => {
   });
 });
 
-describe('mailed notifications', () => {
+// The tests' tenants are their own: they run at once, so their waits for mail overlap.
+describe.concurrent('mailed notifications', () => {
   it('a decided plan request reaches the owner and an opted-in member once, and nobody else', async () => {
+    const { onlyMail, noDuplicates } = onlyOnce();
     const owner = await registerTenant(api, { plan: 'free', verify: true });
     const member = await addUser(owner, 'member', 'molly');
     const admin = await addUser(owner, 'admin', 'adam');
@@ -122,6 +135,7 @@ describe('mailed notifications', () => {
     expect(toOwner.text).toContain('Reason: card declined');
     expect(toOwner.links).toContain(`${api.url}/api/subscription`);
     expect(toMember.text).toContain('Hello molly,');
+    await noDuplicates();
     expect(smtp.to(admin.email)).toHaveLength(0);
     expect(await env.db('notifications').where({ tenant_id: owner.tenantId }).select('kind', 'recipients')).toEqual([
       { kind: 'plan_request_decided', recipients: 2 },
@@ -129,6 +143,7 @@ describe('mailed notifications', () => {
   });
 
   it('an endpoint disabled after failing for WEBHOOK_DISABLE_AFTER_MS is mailed about once', async () => {
+    const { onlyMail, noDuplicates } = onlyOnce();
     const owner = await registerTenant(api, { plan: 'starter' });
     const endpoint = await insertEndpoint(env.db, owner.tenantId, failing.url);
     // Failing for longer than the limit already: the next failed attempt disables it.
@@ -140,9 +155,11 @@ describe('mailed notifications', () => {
     expect(mail.links).toContain(`${api.url}/api/webhooks/${endpoint.id}`);
     expect(mail.html).toContain(`<code>${failing.url}</code>`);
     expect(await env.db('webhooks').where({ id: endpoint.id }).first('enabled')).toEqual({ enabled: false });
+    await noDuplicates();
   });
 
   it('a quota at 80% and then 100% is mailed once per threshold; a jump to 100% skips the 80% mail; opted-out owners get none', async () => {
+    const { onlyMail, noDuplicates } = onlyOnce();
     const owner = await registerTenant(api, { plan: 'free' });
     const quiet = await addUser(owner, 'owner', 'quinn');
     expect((await setPreferences(quiet.headers, { quotas: false })).status).toBe(200);
@@ -164,6 +181,8 @@ describe('mailed notifications', () => {
     // Straight to 100% of compute units (100,000,000 on free): only the 100% mail.
     await setUsage('compute_units', 100_000_000);
     await onlyMail(owner.email, (m) => m.subject.endsWith('has used 100% of its compute units this month'));
+    await noDuplicates();
+    expect(smtp.to(owner.email).filter(at80)).toHaveLength(1);
     expect(smtp.to(owner.email).filter((m) => m.subject.endsWith('80% of its compute units this month'))).toHaveLength(0);
     expect(smtp.to(quiet.email)).toHaveLength(0);
 

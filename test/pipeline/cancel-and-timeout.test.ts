@@ -1,8 +1,13 @@
 /**
  * Cancelling (a queued job never runs; a running one stops within a second on whichever worker
- * process holds it) and the plan's runtime limit. Cancelled and timed-out jobs never keep a result.
+ * process holds it) and the plan's runtime limit, which covers a components job's streamed labels
+ * too. Cancelled and timed-out jobs never keep a result.
  */
+import type { Job } from 'bullmq';
 import { describe, expect, it } from 'vitest';
+import type { JobRow } from '../../shared/jobs/types.ts';
+import type { PipelineJobData } from '../../shared/queues/tenant-queues.ts';
+import { JobRunner, type KernelRunner } from '../../worker/job-runner.ts';
 import { tenantQueueKey } from '../../shared/queues/names.ts';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
@@ -92,5 +97,48 @@ describe('cancel and runtime limit', () => {
     expect(done.run_ms).toBeGreaterThanOrEqual(300);
     expect(await resultRows(job.id)).toBe(0);
     await Promise.all(workers.map(stopWorker));
+  });
+});
+
+describe('runtime limit and streamed labels', () => {
+  it("fails a components job whose labels still stream at its plan's limit, as a kernel timeout, and keeps none of them", { timeout: 60_000 }, async () => {
+    const tenant = await createTestTenant(env.db, { plan: 'professional' });
+    const [row] = (await env.db('jobs')
+      .insert({ tenant_id: tenant.tenantId, type: 'components', lattice: { shape: [40, 40] }, params: {}, artefacts: ['labels'], cells: 1600 })
+      .returning('*')) as [JobRow];
+    const signals: AbortSignal[] = [];
+    // The kernel answers at once; labelling a slab takes until it is stopped (or 10 s, then labels nothing).
+    const kernels: KernelRunner = {
+      run: async () => ({ count: 1 }),
+      threads: 1,
+      labelSlab: (_slab, signal) =>
+        new Promise<number>((resolve, reject) => {
+          signals.push(signal!);
+          const timer = setTimeout(() => resolve(0), 10_000);
+          signal!.addEventListener('abort', () => (clearTimeout(timer), reject(new Error('label_slab cancelled'))), { once: true });
+        }),
+    };
+    const runtime = env.runtime();
+    const runner = new JobRunner({ db: runtime.db, connection: runtime.redis, prefix: env.redisPrefix, workerId: 'test-worker', kernels, logger: runtime.logger, usage: { add: () => undefined } });
+    const told: string[] = [];
+    const tell = (what: string) => async () => void told.push(what);
+    await runner.run({
+      id: row.id,
+      tenantId: tenant.tenantId,
+      token: 'token',
+      job: { moveToCompleted: tell('completed'), moveToFailed: tell('failed'), moveToDelayed: tell('delayed'), moveToWait: tell('wait') } as unknown as Job<PipelineJobData>,
+      plan: { code: 'professional', weight: 4, max_concurrent_jobs: -1, max_job_runtime_ms: 300 },
+      abort: new AbortController(),
+      lockedAt: Date.now(),
+    });
+    await runner.close();
+
+    expect(signals.length).toBeGreaterThan(0);
+    expect(signals.every((signal) => signal.aborted)).toBe(true);
+    const final = await env.db('jobs').where({ id: row.id }).first('status', 'error');
+    expect(final).toEqual({ status: 'failed', error: { code: 'timeout', message: "The job ran longer than the plan's limit of 300 ms" } });
+    expect(await resultRows(row.id)).toBe(0);
+    expect(await env.db('job_artefacts').where({ job_id: row.id }).first()).toBeUndefined();
+    expect(await env.db('blobs').where({ tenant_id: tenant.tenantId }).first()).toBeUndefined();
   });
 });
