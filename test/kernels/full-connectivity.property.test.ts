@@ -36,7 +36,7 @@ describe('connectivity full', () => {
           expect(stats.method).toBe(lattice.shape.length > 1 ? 'components' : 'flood');
         }
       }),
-      { numRuns: 300 },
+      { numRuns: 150 },
     );
   }, 60_000);
 
@@ -60,7 +60,7 @@ describe('connectivity full', () => {
           expect(memory_bytes).toBeGreaterThan(0);
         }
       }),
-      { numRuns: 200 },
+      { numRuns: 100 },
     );
   }, 60_000);
 
