@@ -3,10 +3,12 @@
  * neighbours NeighbourSteps lists for every cell (per-axis boundaries, both connectivities); the
  * WebAssembly search (started with no spare chunks, so its buckets grow the memory, and run in
  * budgets of a few cells, so it resumes mid-cost) and the JavaScript one give Dijkstra's costs
- * for every cell and count each cost's cells as the reference does.
+ * for every cell and count each cost's cells as the reference does; both give the public cost
+ * rule's costs.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { cellCost, costSeedOffset } from '../../shared/lattice/cost-rule.ts';
 import { resolveLattice } from '../../shared/lattice/resolve.ts';
 import type { Lattice } from '../../shared/lattice/types.ts';
 import { classTable, fillCellClasses, MAX_CLASS_DIMENSIONS } from '../../worker/kernels/cell-classes.ts';
@@ -107,6 +109,27 @@ describe('Dial search', () => {
     );
     // Some searches needed more chunks than they started with.
     expect(grown).toBeGreaterThan(0);
+  });
+
+  it('both engines give the public cost rule\'s costs to open cells, past one cancel-check chunk too', () => {
+    fc.assert(
+      fc.property(fewAxes, fc.integer({ min: 1, max: 255 }), fc.nat(), (l, max, seed) => {
+        const lattice = resolveLattice(l.spec);
+        const expected = refCosts(lattice, max, seed, []);
+        for (const engine of [new DialWasm(lattice, 'axis', max, () => {}, false), new DialJs(lattice, 'axis', max, () => {}, false)]) {
+          engine.costs.set(expected.map((cost) => (cost > 0 ? 1 : 0)));
+          expect(engine.fillCosts(max, costSeedOffset(seed), () => {})).toBe(expected.filter((cost) => cost > 0).length);
+          expect(Array.from(engine.costs)).toEqual(expected);
+        }
+      }),
+      { numRuns: 100 },
+    );
+    const lattice = resolveLattice({ shape: [1100, 1000] });
+    const engine = new DialWasm(lattice, 'axis', 200, () => {}, false);
+    engine.costs.fill(1);
+    const offset = costSeedOffset(2 ** 32 - 5);
+    expect(engine.fillCosts(200, offset, () => {})).toBe(lattice.cells);
+    for (const cell of [0, 1, 2 ** 20 - 1, 2 ** 20, 2 ** 20 + 1, lattice.cells - 1]) expect(engine.costs[cell]).toBe(cellCost(cell, 200, offset));
   });
 
   it('stops when the end cell is settled, at its least cost', () => {

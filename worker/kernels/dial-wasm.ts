@@ -11,6 +11,7 @@ import { WASM_PAGE, compileWasm, instantiate, type WasmMemory } from './wasm-run
 
 interface DialExports {
   memory: WasmMemory;
+  fillCosts(costs: number, cells: number, offset: number, max: number): number;
   source(cell: number): number;
   run(budget: number): number;
 }
@@ -25,6 +26,8 @@ const DIAL_GROW = 3;
 const MAX_BYTES = 2 ** 31;
 const CHUNK_BYTES = 4096;
 const HEADER = 128;
+/** Cells given their cost between two cancel checks. */
+const COST_CHUNK = 1 << 20;
 
 let compiled: object | null = null;
 
@@ -91,6 +94,17 @@ export class DialWasm {
     new Int32Array(buffer, tables, table.rows.length).set(table.rows);
     fillCellClasses(lattice, new Uint8Array(buffer, classes, lattice.cells));
     this.costs = new Uint8Array(buffer, costs, lattice.cells);
+  }
+
+  /** Turns the open bytes of {@link DialWasm.costs} (1 open, 0 blocked) into the cost rule's costs; returns the open cells. */
+  fillCosts(maxCost: number, costOffset: number, checkpoint: () => void): number {
+    const { cells } = this.lattice;
+    let open = 0;
+    for (let from = 0; from < cells; from += COST_CHUNK) {
+      checkpoint();
+      open += this.exports.fillCosts(this.layout.costs + from, Math.min(COST_CHUNK, cells - from), (costOffset + from) | 0, maxCost);
+    }
+    return open;
   }
 
   /** After the costs are filled: the sources at cost 0, and the cell to stop at (-1: none). */

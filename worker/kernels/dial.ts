@@ -9,6 +9,7 @@
  * interface. Either: fill `costs`, `start` from the sources, `run` in budgets (a cancel check
  * between).
  */
+import { cellCost } from '../../shared/lattice/cost-rule.ts';
 import type { Connectivity, Lattice } from '../../shared/lattice/types.ts';
 import { CellQueue } from './cell-queue.ts';
 import { DIAL_BUDGET, DIAL_DONE, DIAL_FOUND, DialWasm, dialWasmFits } from './dial-wasm.ts';
@@ -24,6 +25,8 @@ export type LevelCallback = (cost: number, cells: number) => void;
 export interface DialEngine {
   /** A cost byte per cell (0: blocked) to fill before {@link DialEngine.start}; zeroed as cells are reached. */
   readonly costs: Uint8Array;
+  /** Turns the open bytes of `costs` (1 open, 0 blocked) into the public cost rule's costs; returns the open cells. */
+  fillCosts(maxCost: number, costOffset: number, checkpoint: () => void): number;
   /** The sources at cost 0, and the cell to stop at (-1: none). */
   start(sources: ArrayLike<number>, count: number, end: number): void;
   run(budget: number): number;
@@ -77,6 +80,18 @@ export class DialJs implements DialEngine {
     this.buckets = Array.from({ length: maxCost + 1 }, () => new CellQueue(256));
     this.maxCost = maxCost;
     this.level = level;
+  }
+
+  fillCosts(maxCost: number, costOffset: number, checkpoint: () => void): number {
+    const { costs } = this;
+    let open = 0;
+    for (let i = 0; i < costs.length; i++) {
+      if ((i & 0xfffff) === 0) checkpoint();
+      if (costs[i] === 0) continue;
+      costs[i] = maxCost === 1 ? 1 : cellCost(i, maxCost, costOffset);
+      open++;
+    }
+    return open;
   }
 
   start(sources: ArrayLike<number>, count: number, end: number): void {

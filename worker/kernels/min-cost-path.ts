@@ -6,7 +6,6 @@
  * through neighbours whose cost plus the current cell's equals the current cell's, so no parent
  * array is kept: a byte of cost and a float64 of distance per cell.
  */
-import { cellCost } from '../../shared/lattice/cost-rule.ts';
 import type { ResolvedMinCostPath } from '../../shared/lattice/job.ts';
 import { MAX_RETURNED_PATH_CELLS } from '../../shared/lattice/limits.ts';
 import { coordsOf } from '../../shared/lattice/geometry.ts';
@@ -23,20 +22,6 @@ export interface MinCostPathOutcome {
   build_ms: number;
 }
 
-/** Fills `costs` with each cell's cost, 0 for a blocked cell; returns the number of open cells. */
-export function fillCosts(costs: Uint8Array, lattice: Lattice, params: ResolvedMinCostPath, checkpoint: () => void = () => {}): number {
-  fillOpenMask(costs, lattice.obstacles, [params.start, params.end], checkpoint);
-  const { maxCost, costOffset } = params;
-  let open = 0;
-  for (let i = 0; i < costs.length; i++) {
-    if ((i & 0xfffff) === 0) checkpoint();
-    if (costs[i] === 0) continue;
-    costs[i] = maxCost === 1 ? 1 : cellCost(i, maxCost, costOffset);
-    open++;
-  }
-  return open;
-}
-
 export function minCostPath(lattice: Lattice, params: ResolvedMinCostPath, control: JobControl): MinCostPathOutcome {
   const { start, end, maxCost } = params;
   if (start === end) {
@@ -44,7 +29,9 @@ export function minCostPath(lattice: Lattice, params: ResolvedMinCostPath, contr
   }
   const started = performance.now();
   const engine = dialEngine(lattice, params.connectivity, maxCost, () => {}, true);
-  const openCells = fillCosts(engine.costs, lattice, params, () => control.checkpoint());
+  const checkpoint = (): void => control.checkpoint();
+  fillOpenMask(engine.costs, lattice.obstacles, [start, end], checkpoint);
+  const openCells = engine.fillCosts(maxCost, params.costOffset, checkpoint);
   engine.start([start], 1, end);
   const build_ms = performance.now() - started;
 

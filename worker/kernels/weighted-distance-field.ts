@@ -4,7 +4,6 @@
  * at cost 0, no end to stop at). Cells are settled in order of cost, so the summary (largest,
  * mean, histogram) is folded in as each cost's cells are counted.
  */
-import { cellCost } from '../../shared/lattice/cost-rule.ts';
 import type { ResolvedDistanceField } from '../../shared/lattice/job.ts';
 import type { Lattice } from '../../shared/lattice/types.ts';
 import { CellQueue } from './cell-queue.ts';
@@ -32,13 +31,7 @@ export function weightedDistanceField(lattice: Lattice, params: ResolvedDistance
   // The face's open cells while the bytes still say 1 for open.
   if (params.face) faceCells(lattice, params.face, costs, first);
   else for (const cell of params.sources ?? []) first.push(cell);
-  let openCells = 0;
-  for (let i = 0; i < costs.length; i++) {
-    if ((i & 0xfffff) === 0) control.checkpoint();
-    if (costs[i] === 0) continue;
-    costs[i] = maxCost === 1 ? 1 : cellCost(i, maxCost, costOffset);
-    openCells++;
-  }
+  const openCells = engine.fillCosts(maxCost, costOffset, () => control.checkpoint());
   const sources = first.length;
   engine.start(first.data, sources, -1);
   const build_ms = performance.now() - started;

@@ -15,6 +15,28 @@
   (import "dial" "level" (func $level (param i32 i32)))
   (memory (export "memory") 1)
 
+  ;; The public cost rule (shared/lattice/cost-rule.ts) over the open cells of `costs` (non-zero
+  ;; bytes), cells [0, cells): 1 + lowbias32(i + offset) mod max. Returns the open cells.
+  (func (export "fillCosts") (param $costs i32) (param $cells i32) (param $offset i32) (param $max i32) (result i32)
+    (local $i i32) (local $at i32) (local $x i32) (local $open i32)
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $i) (local.get $cells)))
+        (local.set $at (i32.add (local.get $costs) (local.get $i)))
+        (if (i32.load8_u (local.get $at))
+          (then
+            (local.set $x (i32.add (local.get $i) (local.get $offset)))
+            (local.set $x (i32.xor (local.get $x) (i32.shr_u (local.get $x) (i32.const 16))))
+            (local.set $x (i32.mul (local.get $x) (i32.const 0x7feb352d)))
+            (local.set $x (i32.xor (local.get $x) (i32.shr_u (local.get $x) (i32.const 15))))
+            (local.set $x (i32.mul (local.get $x) (i32.const 0x846ca68b)))
+            (local.set $x (i32.xor (local.get $x) (i32.shr_u (local.get $x) (i32.const 16))))
+            (i32.store8 (local.get $at) (i32.add (i32.const 1) (i32.rem_u (local.get $x) (local.get $max))))
+            (local.set $open (i32.add (local.get $open) (i32.const 1)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $each)))
+    (local.get $open))
+
   ;; Makes `want` free chunks available from the bump area; returns 0 when the memory is too small.
   (func $reserve (param $want i32) (result i32)
     (local $free i32) (local $nfree i32) (local $bump i32) (local $end i32)
