@@ -8,6 +8,7 @@ import { DISTANCE_HISTOGRAM_BINS } from '../../shared/lattice/limits.ts';
 import type { ResolvedDistanceField } from '../../shared/lattice/job.ts';
 import type { Connectivity, DistanceFieldResult, Lattice } from '../../shared/lattice/types.ts';
 import { CellQueue } from './cell-queue.ts';
+import { classTable, fillCellClasses } from './cell-classes.ts';
 import type { JobControl } from './job-control.ts';
 import { type AxisTables, axisTables, InteriorSteps, NeighbourSteps } from './neighbour-steps.ts';
 import { fillOpenMask } from './open-mask.ts';
@@ -74,9 +75,9 @@ export function distanceField(lattice: Lattice, params: ResolvedDistanceField, c
   else for (const cell of params.sources ?? []) frontier.push(cell);
   const sources = frontier.length;
   for (let k = 0; k < sources; k++) open[frontier.data[k]!] = 0;
+  const expand = layerExpander(lattice, params.connectivity, open);
   const build_ms = performance.now() - started;
 
-  const expand = layerExpander(lattice, params.connectivity);
   const histogram = new DistanceHistogram();
   let distance = 0;
   let reached = 0;
@@ -118,11 +119,20 @@ type LayerExpander = (list: Uint32Array, from: number, to: number, open: Uint8Ar
 
 /**
  * The fastest expander for a lattice: below 2^31 cells indices are small integers, so axis steps
- * are inlined and diagonal ones go by precomputed offsets; past it, the general steps.
+ * are inlined, and diagonal ones go by class rows (cell-classes.ts) up to 3 axes, else by
+ * precomputed offsets; past it, the general steps. May rewrite `open` for its own use (before
+ * the search starts: sources already cleared).
  */
-function layerExpander(lattice: Lattice, connectivity: Connectivity): LayerExpander {
+function layerExpander(lattice: Lattice, connectivity: Connectivity, open: Uint8Array): LayerExpander {
   const tables = connectivity === 'axis' ? axisTables(lattice) : null;
   if (tables !== null) return (list, from, to, open, next) => axisLayer(tables, list, from, to, open, next);
+  if (lattice.dimensions <= CLASS_BYTE_DIMENSIONS && lattice.cells < 2 ** 31) {
+    // The byte becomes the open bit (0x80) over the cell's class (6 bits for 3 axes).
+    for (let i = 0; i < open.length; i++) open[i] = open[i]! << 7;
+    fillCellClasses(lattice, open);
+    const { rows, stride } = classTable(lattice, connectivity);
+    return (list, from, to, state, next) => classLayer(rows, stride, list, from, to, state, next);
+  }
   const steps = lattice.cells < 2 ** 31 ? new InteriorSteps(lattice, connectivity) : null;
   const around = new Int32Array(steps?.max ?? 0);
   if (steps !== null) return (list, from, to, open, next) => stepLayer(steps, around, list, from, to, open, next);
@@ -152,6 +162,26 @@ function axisLayer(tables: AxisTables, list: Uint32Array, from: number, to: numb
       if (up >= 0 && open[up] === 1) {
         open[up] = 0;
         next.push(up);
+      }
+    }
+  }
+}
+
+/** Most axes whose class fits below the open bit. */
+const CLASS_BYTE_DIMENSIONS = 3;
+
+/** Steps by the class rows; `state` holds the open bit over each cell's class. */
+function classLayer(rows: Int32Array, stride: number, list: Uint32Array, from: number, to: number, state: Uint8Array, next: CellQueue): void {
+  for (let k = from; k < to; k++) {
+    const cell = list[k]! | 0;
+    const row = (state[cell]! & 0x3f) * stride;
+    const last = row + 2 * rows[row]!;
+    for (let j = row + 1; j < last; j += 2) {
+      const neighbour = cell + rows[j]!;
+      const byte = state[neighbour]!;
+      if (byte >= 0x80) {
+        state[neighbour] = byte & 0x7f;
+        next.push(neighbour);
       }
     }
   }

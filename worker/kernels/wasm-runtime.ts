@@ -25,7 +25,7 @@ export function compileWasm(url: URL): object {
   return new api.Module(readFileSync(url));
 }
 
-/** A new instance of a compiled module, its exports typed as `T`. */
-export function instantiate<T>(module: object): T {
-  return new api.Instance(module, {}).exports as unknown as T;
+/** A new instance of a compiled module, its exports typed as `T`; `imports` for a module that calls out. */
+export function instantiate<T>(module: object, imports: object = {}): T {
+  return new api.Instance(module, imports).exports as unknown as T;
 }
