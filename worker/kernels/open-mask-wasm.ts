@@ -53,3 +53,27 @@ export function fillProceduralBitsWasm(words: Int32Array, lines: number, lineCel
     words.set(out.subarray(0, chunk * perLine), line * perLine);
   }
 }
+
+/**
+ * ORs the blocked bits of cells [from, to) of a plane indexed from cell 0 (1 = blocked: the
+ * complement of the open bits) into `bits`, leaving every other bit as it was.
+ *
+ * @param hash - the hash input of the plane's cell 0 (its global index plus the offset)
+ * @param threshold - blocked below it (0 < threshold < 2^32)
+ */
+export function orBlockedBitsWasm(bits: Int32Array, from: number, to: number, hash: number, threshold: number): void {
+  const { exports, words: out } = openMask();
+  const last = Math.ceil(to / 32);
+  for (let first = Math.floor(from / 32); first < last; first += MAX_WASM_LINE_WORDS) {
+    const count = Math.min(MAX_WASM_LINE_WORDS, last - first);
+    exports.fillBits(1, 32 * count, (hash + 32 * first) | 0, threshold | 0);
+    for (let k = 0; k < count; k++) {
+      const w = first + k;
+      const lo = Math.max(from - 32 * w, 0);
+      const hi = Math.min(to - 32 * w, 32);
+      // Bits [lo, hi) of the word belong to the range.
+      const keep = (hi === 32 ? -1 : (1 << hi) - 1) & (-1 << lo);
+      bits[w]! |= ~out[k]! & keep;
+    }
+  }
+}
