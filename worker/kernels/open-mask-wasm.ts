@@ -62,18 +62,20 @@ export function fillProceduralBitsWasm(words: Int32Array, lines: number, lineCel
  * @param threshold - blocked below it (0 < threshold < 2^32)
  */
 export function orBlockedBitsWasm(bits: Int32Array, from: number, to: number, hash: number, threshold: number): void {
+  if (to <= from) return;
   const { exports, words: out } = openMask();
-  const last = Math.ceil(to / 32);
-  for (let first = Math.floor(from / 32); first < last; first += MAX_WASM_LINE_WORDS) {
-    const count = Math.min(MAX_WASM_LINE_WORDS, last - first);
+  const firstWord = Math.floor(from / 32);
+  const lastWord = Math.floor((to - 1) / 32);
+  // The range's first and last words keep their bits outside it: put back after the whole-word ORs.
+  const head = bits[firstWord]!;
+  const tail = bits[lastWord]!;
+  for (let first = firstWord; first <= lastWord; first += MAX_WASM_LINE_WORDS) {
+    const count = Math.min(MAX_WASM_LINE_WORDS, lastWord + 1 - first);
     exports.fillBits(1, 32 * count, (hash + 32 * first) | 0, threshold | 0);
-    for (let k = 0; k < count; k++) {
-      const w = first + k;
-      const lo = Math.max(from - 32 * w, 0);
-      const hi = Math.min(to - 32 * w, 32);
-      // Bits [lo, hi) of the word belong to the range.
-      const keep = (hi === 32 ? -1 : (1 << hi) - 1) & (-1 << lo);
-      bits[w]! |= ~out[k]! & keep;
-    }
+    for (let k = 0; k < count; k++) bits[first + k]! |= ~out[k]!;
   }
+  const below = (1 << (from & 31)) - 1; // bits of the first word before the range
+  bits[firstWord] = (bits[firstWord]! & ~below) | (head & below);
+  const past = (to & 31) === 0 ? 0 : -1 << (to & 31); // bits of the last word past the range
+  bits[lastWord] = (bits[lastWord]! & ~past) | (tail & past);
 }
