@@ -10,10 +10,18 @@ import type { Lattice } from '../../shared/lattice/types.ts';
 import { coordsOf, neighboursOf, stepLowerBound } from '../../shared/lattice/geometry.ts';
 import type { JobControl } from './job-control.ts';
 import { EXPAND_MET, EXPAND_NEEDS_BLOCK, FlatBfsWasm, WASM_CHUNK, flatWasmBytes } from './flat-bfs-wasm.ts';
+import { FrontierOrder } from './frontier-order.ts';
 import { ObstaclePlanes, blockShiftOf } from './obstacle-planes.ts';
 import { planSlabs } from './slabs.ts';
 import type { FlatBfsTask } from './task.ts';
 import type { BfsOutcome } from './bidirectional-bfs.ts';
+
+/**
+ * Lattices from this many cells have their large frontiers sorted into memory order before each
+ * layer: their state (3 bits per cell, 6 MiB here) no longer sits in the caches, and a frontier
+ * in the order a layer found it sends every neighbour check to a different line.
+ */
+const ORDER_MIN_LATTICE_CELLS = 2 ** 24;
 
 /** Frontier cells expanded between two cancel checks. */
 const CHECK_EVERY = 8192; // a power of 2
@@ -73,9 +81,14 @@ export interface FlatBfsOutcome {
   build_ms: number;
 }
 
-export function flatBfs(task: FlatBfsTask, control: JobControl): FlatBfsOutcome {
+/** Knobs tests turn: `orderMinCells`, the lattice size from which frontiers are sorted. */
+export interface FlatBfsTuning {
+  orderMinCells?: number;
+}
+
+export function flatBfs(task: FlatBfsTask, control: JobControl, tuning: FlatBfsTuning = {}): FlatBfsOutcome {
   const buildStarted = performance.now();
-  const search = new FlatSearch(task, control);
+  const search = new FlatSearch(task, control, tuning.orderMinCells ?? ORDER_MIN_LATTICE_CELLS);
   const build_ms = performance.now() - buildStarted;
   const outcome = search.run();
   return { outcome, bytes: search.bytes, build_ms };
@@ -109,10 +122,13 @@ class FlatSearch {
   private readonly nowhere: number;
   /** Scratch: the neighbours of the cell being expanded. */
   private readonly steps: Int32Array;
+  /** Sorts large frontiers into memory order on lattices whose state outgrows the caches; else null. */
+  private readonly order: FrontierOrder | null;
 
   constructor(
     private readonly task: FlatBfsTask,
     private readonly control: JobControl,
+    orderMinCells: number,
   ) {
     const { lattice } = task;
     this.lattice = lattice;
@@ -152,13 +168,14 @@ class FlatSearch {
     this.nowhere = lattice.cells;
     this.marks[this.nowhere >>> 5]! |= 1 << (this.nowhere & 31);
     this.steps = new Int32Array(2 * lattice.dimensions);
+    this.order = lattice.cells >= orderMinCells ? new FrontierOrder(lattice.cells) : null;
   }
 
   /** Private memory: the frontier lists at their largest, the block flags, the axis tables. */
   get bytes(): number {
     const lists = this.fronts[0].peakBytes + this.fronts[1].peakBytes + this.next.peakBytes;
     const tables = 3 * this.strides.byteLength + this.steps.byteLength;
-    return lists + this.planes.bytes + (this.wasm === null ? this.near.byteLength : this.wasm.bytes) + tables;
+    return lists + (this.order?.bytes ?? 0) + this.planes.bytes + (this.wasm === null ? this.near.byteLength : this.wasm.bytes) + tables;
   }
 
   run(): BfsOutcome {
@@ -175,6 +192,7 @@ class FlatSearch {
       const grown = this.next;
       this.next = fronts[side]!;
       fronts[side] = grown;
+      if (this.order !== null) this.inMemoryOrder(grown);
       layersDone[side]!++;
       const reached = (layersDone[0]! + layersDone[1]!) / bound;
       control.publishProgress(0.99 * Math.min(1, Math.max(reached, this.visited / this.lattice.cells)));
@@ -193,6 +211,13 @@ class FlatSearch {
     const list = this.fronts[side]!;
     list.data[list.length++] = cell;
     this.visited++;
+  }
+
+  /** Sorts a large frontier by block (frontier-order.ts), swapping its array for the sort's scratch. */
+  private inMemoryOrder(list: CellList): void {
+    const data = new Uint32Array(list.data.buffer, 0, list.data.length);
+    const sorted = this.order!.order(data, list.length);
+    if (sorted !== data) list.data = new Int32Array(sorted.buffer as ArrayBuffer, 0, sorted.length);
   }
 
   /** Grows one side by a layer; true when it met the other side (the meeting is recorded). */
