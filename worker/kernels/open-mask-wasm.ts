@@ -66,16 +66,19 @@ export function orBlockedBitsWasm(bits: Int32Array, from: number, to: number, ha
   const { exports, words: out } = openMask();
   const firstWord = Math.floor(from / 32);
   const lastWord = Math.floor((to - 1) / 32);
-  // The range's first and last words keep their bits outside it: put back after the whole-word ORs.
-  const head = bits[firstWord]!;
-  const tail = bits[lastWord]!;
+  // The range's bits of its first and last words. Only ORs: other bits of those words may be
+  // written meanwhile (by a neighbouring slab's thread).
+  const headKeep = -1 << (from & 31);
+  const tailKeep = (to & 31) === 0 ? -1 : (1 << (to & 31)) - 1;
   for (let first = firstWord; first <= lastWord; first += MAX_WASM_LINE_WORDS) {
     const count = Math.min(MAX_WASM_LINE_WORDS, lastWord + 1 - first);
     exports.fillBits(1, 32 * count, (hash + 32 * first) | 0, threshold | 0);
-    for (let k = 0; k < count; k++) bits[first + k]! |= ~out[k]!;
+    for (let k = 0; k < count; k++) {
+      const w = first + k;
+      let blocked = ~out[k]!;
+      if (w === firstWord) blocked &= headKeep;
+      if (w === lastWord) blocked &= tailKeep;
+      bits[w]! |= blocked;
+    }
   }
-  const below = (1 << (from & 31)) - 1; // bits of the first word before the range
-  bits[firstWord] = (bits[firstWord]! & ~below) | (head & below);
-  const past = (to & 31) === 0 ? 0 : -1 << (to & 31); // bits of the last word past the range
-  bits[lastWord] = (bits[lastWord]! & ~past) | (tail & past);
 }
