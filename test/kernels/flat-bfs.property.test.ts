@@ -40,3 +40,31 @@ describe('one-thread shortest-path search', () => {
     );
   });
 });
+
+describe('one-thread search with frontiers sorted into memory order', () => {
+  // Frontiers are sorted only from 8,192 cells (frontier-order.ts), so these lattices are large
+  // enough to grow such layers; the lattice-size threshold is lowered to 0 to sort them here.
+  const cases = [
+    { shape: [128, 128, 128], obstacles: { density: 0.3, seed: 1 } },
+    { shape: [104, 112, 120], obstacles: { density: 0.3, seed: 3 }, boundary: 'periodic' as const },
+  ];
+  it.each(cases)('matches the reference on $shape, density $obstacles.density', (spec) => {
+    const end = spec.boundary === 'periodic' ? spec.shape.map((side) => side >> 1) : spec.shape.map((side) => side - 1);
+    const { lattice, params } = resolveJob('shortest_path', spec, { start: [0, 0, 0], end });
+    const expected = refShortestPathLength(lattice, params.start, params.end);
+    const run = (orderMinCells: number) => {
+      const control = JobControl.create(1);
+      return flatBfs({ kind: 'flat_bfs', control: control.buffers, lattice, start: params.start, end: params.end, state: null }, control, { orderMinCells });
+    };
+    const sorted = run(0);
+    const plain = run(Infinity);
+    // The sort's scratch array counts in the search's bytes only when a frontier was sorted.
+    expect(sorted.bytes).toBeGreaterThan(plain.bytes);
+    expect(sorted.outcome.length).toBe(expected);
+    expect(plain.outcome.length).toBe(expected);
+    if (expected !== null) {
+      const result = pathResult(lattice, sorted.outcome.path, sorted.outcome.visited);
+      expect(refPathProblem(lattice, result.path, params.start, params.end)).toBeNull();
+    }
+  });
+});

@@ -6,6 +6,7 @@
  * frontier lists stay growable JavaScript arrays. Memory is sized once; views never detach.
  */
 import type { Lattice } from '../../shared/lattice/types.ts';
+import { divisionMagic } from './division-magic.ts';
 import { WASM_PAGE, compileWasm, instantiate, type WasmMemory } from './wasm-runtime.ts';
 
 interface FlatBfsExports {
@@ -43,9 +44,15 @@ function flatModule(): object {
 export const WASM_CHUNK = 4096;
 /** Most memory an instance may take; a larger lattice keeps the JavaScript expansion. */
 const MAX_BYTES = 2 ** 31;
-/** Results (address 0..12) and the axes table (up to 64 inner axes) come first. */
-const AXES = 16;
-const HEADER = AXES + 64 * 12;
+/**
+ * Results (address 0..12), the row length's division magic (i64 at 16, its shift at 24) and the
+ * axes table come first: per inner axis (up to 64) 24 bytes, its stride, period, wrap step, the
+ * period's magic shift and magic (i64, division-magic.ts).
+ */
+const ROW_MAGIC = 16;
+const AXES = 32;
+const AXIS_BYTES = 24;
+const HEADER = AXES + 64 * AXIS_BYTES;
 
 const align = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
@@ -109,7 +116,24 @@ export class FlatBfsWasm {
     this.front = new Int32Array(buffer, this.layout.front, WASM_CHUNK);
     this.out = new Int32Array(buffer, this.layout.out, WASM_CHUNK * 2 * lattice.dimensions);
     this.results = new Int32Array(buffer, 0, 4);
-    new Int32Array(buffer, AXES, axes.length).set(axes);
+    this.writeDivisors(buffer, axes);
+  }
+
+  /** The row length's and the inner periods' division magic, beside the axis triples. */
+  private writeDivisors(buffer: ArrayBuffer, axes: Int32Array): void {
+    const view = new DataView(buffer);
+    const row = divisionMagic(this.lattice.strides[0]!);
+    view.setBigUint64(ROW_MAGIC, row.magic, true);
+    view.setInt32(ROW_MAGIC + 8, row.shift, true);
+    for (let a = 0; 3 * a < axes.length; a++) {
+      const at = AXES + a * AXIS_BYTES;
+      const period = divisionMagic(axes[3 * a + 1]!);
+      view.setInt32(at, axes[3 * a]!, true);
+      view.setInt32(at + 4, axes[3 * a + 1]!, true);
+      view.setInt32(at + 8, axes[3 * a + 2]!, true);
+      view.setInt32(at + 12, period.shift, true);
+      view.setBigUint64(at + 16, period.magic, true);
+    }
   }
 
   /** Copies a chunk of frontier cells in. */

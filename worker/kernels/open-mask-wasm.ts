@@ -53,3 +53,32 @@ export function fillProceduralBitsWasm(words: Int32Array, lines: number, lineCel
     words.set(out.subarray(0, chunk * perLine), line * perLine);
   }
 }
+
+/**
+ * ORs the blocked bits of cells [from, to) of a plane indexed from cell 0 (1 = blocked: the
+ * complement of the open bits) into `bits`, leaving every other bit as it was.
+ *
+ * @param hash - the hash input of the plane's cell 0 (its global index plus the offset)
+ * @param threshold - blocked below it (0 < threshold < 2^32)
+ */
+export function orBlockedBitsWasm(bits: Int32Array, from: number, to: number, hash: number, threshold: number): void {
+  if (to <= from) return;
+  const { exports, words: out } = openMask();
+  const firstWord = Math.floor(from / 32);
+  const lastWord = Math.floor((to - 1) / 32);
+  // The range's bits of its first and last words. Only ORs: other bits of those words may be
+  // written meanwhile (by a neighbouring slab's thread).
+  const headKeep = -1 << (from & 31);
+  const tailKeep = (to & 31) === 0 ? -1 : (1 << (to & 31)) - 1;
+  for (let first = firstWord; first <= lastWord; first += MAX_WASM_LINE_WORDS) {
+    const count = Math.min(MAX_WASM_LINE_WORDS, lastWord + 1 - first);
+    exports.fillBits(1, 32 * count, (hash + 32 * first) | 0, threshold | 0);
+    for (let k = 0; k < count; k++) {
+      const w = first + k;
+      let blocked = ~out[k]!;
+      if (w === firstWord) blocked &= headKeep;
+      if (w === lastWord) blocked &= tailKeep;
+      bits[w]! |= blocked;
+    }
+  }
+}

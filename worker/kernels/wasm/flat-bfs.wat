@@ -7,10 +7,12 @@
   (memory (export "memory") 1)
 
   ;; Expands frontier cells [from, count) listed at `front`, appending fresh cells at `out` after
-  ;; the `n` already there. Inner axes (1..d-1) are `inner` triples (stride, period, wrap step or
-  ;; 0) at `axes`. Returns 0 when done, 1 on a meeting, 2 when a cell's obstacle block and its
-  ;; neighbours are not materialised yet (`near` byte 0); the cell's index goes to address 0, the
-  ;; cells written to address 4 and the block to address 8.
+  ;; the `n` already there. Inner axes (1..d-1) are `inner` entries of 24 bytes at `axes`: stride,
+  ;; period, wrap step (or 0), the period's division shift and magic (i64; flat-bfs-wasm.ts); the
+  ;; row length's magic and shift are at addresses 16 and 24, so no cell costs a division.
+  ;; Returns 0 when done, 1 on a meeting, 2 when a cell's obstacle block and its neighbours are
+  ;; not materialised yet (`near` byte 0); the cell's index goes to address 0, the cells written
+  ;; to address 4 and the block to address 8.
   (func (export "expand")
     (param $front i32) (param $from i32) (param $count i32) (param $out i32) (param $n i32)
     (param $rowCells i32) (param $lastRow i32) (param $wrapRowStep i32) (param $nowhere i32)
@@ -24,12 +26,16 @@
     (local $seen i32) (local $fresh i32)
     ;; Non-zero once a step landed on a cell the other side reached.
     (local $met i32)
+    (local $rowMagic i64) (local $rowShift i64)
+    (local.set $rowMagic (i64.load (i32.const 16)))
+    (local.set $rowShift (i64.extend_i32_u (i32.load (i32.const 24))))
     (local.set $f (local.get $from))
     (block $done
       (loop $cells
         (br_if $done (i32.ge_u (local.get $f) (local.get $count)))
         (local.set $cell (i32.load (i32.add (local.get $front) (i32.shl (local.get $f) (i32.const 2)))))
-        (local.set $row (i32.div_u (local.get $cell) (local.get $rowCells)))
+        (local.set $row (i32.wrap_i64 (i64.shr_u
+          (i64.mul (i64.extend_i32_u (local.get $cell)) (local.get $rowMagic)) (local.get $rowShift))))
         (if (i32.eqz (i32.load8_u (i32.add (local.get $near) (i32.shr_u (local.get $row) (local.get $blockShift)))))
           (then
             (i32.store (i32.const 0) (local.get $f))
@@ -89,7 +95,9 @@
             (local.set $wrap (i32.load offset=8 (local.get $t)))
             (local.set $q
               (if (result i32) (local.get $a)
-                (then (i32.rem_u (local.get $p) (local.get $period)))
+                (then (i32.sub (local.get $p) (i32.mul (local.get $period) (i32.wrap_i64 (i64.shr_u
+                  (i64.mul (i64.extend_i32_u (local.get $p)) (i64.load offset=16 (local.get $t)))
+                  (i64.extend_i32_u (i32.load offset=12 (local.get $t))))))))
                 (else (local.get $p))))
             (local.set $nb
               (if (result i32) (i32.ge_u (local.get $q) (local.get $stride))
@@ -132,7 +140,7 @@
             (local.set $met (i32.or (local.get $met) (i32.and (i32.and (local.get $seen) (local.get $bit)) (i32.xor (local.get $mark) (local.get $end)))))
             (local.set $n (i32.add (local.get $n) (i32.ne (local.get $fresh) (i32.const 0))))
             (local.set $a (i32.add (local.get $a) (i32.const 1)))
-            (local.set $t (i32.add (local.get $t) (i32.const 12)))
+            (local.set $t (i32.add (local.get $t) (i32.const 24)))
             (br $axis)))
         (if (local.get $met)
           (then
