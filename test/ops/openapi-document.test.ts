@@ -18,7 +18,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app.ts';
 import { createApiDeps } from '../../api/deps.ts';
 import { listAppRoutes, type RegisteredRoute, toOpenApiPath } from '../../api/openapi/route-list.ts';
+import { KernelTypeSchema } from '../../shared/lattice/schema.ts';
 import { useTestEnvironment } from '../support/context.ts';
+import { generatedClientDiagnostics } from './generated-client-check.ts';
+import { CLIENT_SNIPPET } from './generated-client-snippet.ts';
 
 /** Routes left out of the document on purpose, each with its reason. */
 const UNDOCUMENTED: Array<{ path: RegExp; reason: string }> = [
@@ -174,11 +177,16 @@ describe('the OpenAPI document', () => {
 
   it('documents every kernel type: its parameters in the job body and its result', () => {
     const text = JSON.stringify(document.components.schemas.JobSubmit);
-    for (const type of ['shortest_path', 'components', 'diffusion', 'distance_field', 'min_cost_path']) expect(text).toContain(`"${type}"`);
-    for (const name of ['ShortestPathResult', 'ComponentsResult', 'DiffusionResult', 'DistanceFieldResult', 'MinCostPathResult']) {
+    for (const type of KernelTypeSchema.options) expect(text).toContain(`"${type}"`);
+    for (const name of ['ShortestPathResult', 'ComponentsResult', 'DiffusionResult', 'DistanceFieldResult', 'MinCostPathResult', 'PercolationResult']) {
       expect(document.components.schemas[name], name).toBeDefined();
     }
   });
+
+  it('is all a generated client needs: openapi-typescript types, strict, no casts, defaults optional, results typed by job type', async () => {
+    // The snippet's `@ts-expect-error` lines fail this too when the types are too loose (a result as a bare record).
+    expect(await generatedClientDiagnostics(document, CLIENT_SNIPPET)).toEqual([]);
+  }, 120_000);
 
   it('declares its auth schemes and problem+json errors', () => {
     expect(Object.keys(document.components.securitySchemes)).toEqual(expect.arrayContaining(['bearerAuth', 'metricsToken']));
