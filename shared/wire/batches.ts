@@ -26,6 +26,9 @@ const BatchItemSchema = z
   })
   .describe('A job as `POST /api/jobs` takes it; `type`, `params` fields and the lattice may come from the batch instead');
 
+/** At most one of `lattice_id` and `lattice`, as JSON Schema states it (zod-to-openapi's types lack the keyword). */
+const AT_MOST_ONE_LATTICE = { dependentSchemas: { lattice_id: { properties: { lattice: false } } } };
+
 export const SubmitBatchBody = z
   .strictObject({
     jobs: z.array(BatchItemSchema).min(1).max(MAX_BATCH_JOBS).describe(`1 to ${MAX_BATCH_JOBS} jobs`),
@@ -42,7 +45,10 @@ export const SubmitBatchBody = z
     labels: LabelsSchema.optional(),
   })
   .refine((body) => body.lattice_id === undefined || body.lattice === undefined, { error: 'give at most one of lattice_id and lattice', path: ['lattice_id'] })
-  .openapi('BatchSubmit');
+  .openapi('BatchSubmit', {
+    description: 'Jobs submitted together: at most one of `lattice_id` and `lattice` for them all, and each job valid as `POST /api/jobs` takes it once the batch\'s lattice and defaults are filled in',
+    ...AT_MOST_ONE_LATTICE,
+  });
 
 export type SubmitBatchInput = z.output<typeof SubmitBatchBody>;
 export type BatchSubmission = z.input<typeof SubmitBatchBody>;

@@ -15,6 +15,7 @@ const eventsField = z
   .array(z.enum(SUBSCRIBABLE_EVENT_TYPES))
   .min(1)
   .refine((events) => new Set(events).size === events.length, { error: 'must not repeat an event' })
+  .openapi({ uniqueItems: true })
   .describe('Events sent to this endpoint (`webhook.test` is sent on request whatever this lists)');
 const descriptionField = z.string().max(500).nullable();
 
@@ -32,7 +33,8 @@ export const UpdateEndpointBody = z
     description: descriptionField.optional(),
     enabled: z.boolean().optional().describe('Enabling an endpoint clears its failure history'),
   })
-  .refine((body) => Object.values(body).some((v) => v !== undefined), { error: 'must change at least one field' });
+  .refine((body) => Object.values(body).some((v) => v !== undefined), { error: 'must change at least one field' })
+  .openapi({ description: 'Fields to change, at least one', minProperties: 1 });
 
 export const RotateSecretBody = z.strictObject({
   previous_secret_ttl_s: z

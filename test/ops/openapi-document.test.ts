@@ -12,7 +12,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import SwaggerParser from '@apidevtools/swagger-parser';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import Router from '@koa/router';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app.ts';
@@ -21,6 +23,7 @@ import { listAppRoutes, type RegisteredRoute, toOpenApiPath } from '../../api/op
 import { KernelTypeSchema } from '../../shared/lattice/schema.ts';
 import { useTestEnvironment } from '../support/context.ts';
 import { generatedClientDiagnostics } from './generated-client-check.ts';
+import { RULE_CASES } from './request-rules.ts';
 import { CLIENT_SNIPPET } from './generated-client-snippet.ts';
 
 /** Routes left out of the document on purpose, each with its reason. */
@@ -181,6 +184,21 @@ describe('the OpenAPI document', () => {
     for (const name of ['ShortestPathResult', 'ComponentsResult', 'DiffusionResult', 'DistanceFieldResult', 'MinCostPathResult', 'PercolationResult']) {
       expect(document.components.schemas[name], name).toBeDefined();
     }
+  });
+
+  it('states the cross-field rules: it accepts and refuses each body as the API does', () => {
+    const ajv = new Ajv2020({ strict: false, validateSchema: false, allErrors: false });
+    (createRequire(import.meta.url)('ajv-formats') as (a: Ajv2020) => Ajv2020)(ajv);
+    ajv.addVocabulary(['discriminator', 'example']);
+    ajv.addSchema(structuredClone(document), 'openapi.json');
+    const pointer = (...parts: string[]) => parts.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
+    const verdicts = RULE_CASES.map(({ method, path, body, accepted }) => {
+      const documented = ajv.validate({ $ref: `openapi.json#/${pointer('paths', path, method, 'requestBody', 'content', 'application/json', 'schema')}` }, body);
+      return `${method.toUpperCase()} ${path} ${JSON.stringify(body)}: api ${accepted}, document ${documented}`;
+    });
+    expect(verdicts.filter((v) => !/api (\w+), document \1$/.test(v))).toEqual([]);
+    // Both verdicts occur: the cases are not all accepted (or all refused) by both.
+    expect(new Set(verdicts.map((v) => v.slice(v.lastIndexOf(' ') + 1)))).toEqual(new Set(['true', 'false']));
   });
 
   it('is all a generated client needs: openapi-typescript types, strict, no casts, defaults optional, results typed by job type', async () => {
