@@ -8,7 +8,6 @@ import './openapi-zod.ts';
 import { z } from 'zod';
 import { JOB_STATUSES } from '../jobs/types.ts';
 import { KernelTypeSchema, LatticeSpecObjectSchema } from '../lattice/schema.ts';
-import { JobSummarySchema } from './jobs.ts';
 import { LabelsSchema } from './labels.ts';
 
 export { LabelsSchema, MAX_LABELS } from './labels.ts';
@@ -88,8 +87,8 @@ export const BatchListQuery = z.object({
 
 export const BatchListSchema = z.object({ data: z.array(BatchSummarySchema), next_cursor: z.string().nullable() });
 
-/** One line of `GET /api/batches/:id/results`: the job's summary (as in job lists), in submission order. */
-export const BatchResultLineSchema = JobSummarySchema.openapi('BatchResultLine');
+/** One line of `GET /api/batches/:id/results`: the job's summary (as in job lists) and its index, in submission order. */
+export { BatchResultLineSchema } from './jobs.ts';
 
 /** One refused job of a batch. */
 export const BatchItemProblemSchema = z

@@ -351,6 +351,21 @@ export const JobSummarySchema = z
   ])
   .openapi('JobSummary', { description: 'A job in a list: no result, but its scalar fields; `type` says which' });
 
+/** A job's summary and its place in its batch: one line of `GET /api/batches/{id}/results`. */
+const batchLineOfType = <T extends keyof typeof SUMMARIES>(type: T) =>
+  summaryOfType(type).extend({ index: z.int().min(0).describe("The job's place in the batch as submitted") });
+
+export const BatchResultLineSchema = z
+  .discriminatedUnion('type', [
+    batchLineOfType('shortest_path').openapi('ShortestPathBatchResultLine'),
+    batchLineOfType('components').openapi('ComponentsBatchResultLine'),
+    batchLineOfType('diffusion').openapi('DiffusionBatchResultLine'),
+    batchLineOfType('distance_field').openapi('DistanceFieldBatchResultLine'),
+    batchLineOfType('min_cost_path').openapi('MinCostPathBatchResultLine'),
+    batchLineOfType('percolation').openapi('PercolationBatchResultLine'),
+  ])
+  .openapi('BatchResultLine', { description: "One line of a batch's NDJSON results: a job as lists show it, with its `index` in the batch; `type` says which" });
+
 export const JobListSchema = z.object({
   data: z.array(JobSummarySchema).describe('At most `limit` jobs, and fewer when they would pass 256 KiB'),
   next_cursor: z.string().nullable(),

@@ -6,6 +6,7 @@ import './openapi-zod.ts';
 import { z } from 'zod';
 import { SUBSCRIBABLE_EVENT_TYPES } from '../webhooks/job-events.ts';
 import { DAY } from '../units.ts';
+import { WebhookEventSchema } from './webhook-events.ts';
 
 export const EndpointIdParams = z.object({ id: z.uuid() });
 export const DeliveryIdParams = z.object({ id: z.uuid(), did: z.uuid() });
@@ -98,7 +99,7 @@ export const DeliverySchema = z
   .openapi('WebhookDelivery');
 
 export const DeliveryWithPayloadSchema = DeliverySchema.extend({
-  payload: z.record(z.string(), z.unknown()).describe('The event exactly as sent (the request body)'),
+  payload: WebhookEventSchema,
 }).openapi('WebhookDeliveryWithPayload');
 
 export const DeliveryListSchema = z.object({
