@@ -32,12 +32,14 @@ const CREATE = z
       .array(SCOPE)
       .min(1, { error: 'must name at least one scope' })
       .max(32)
-      .refine((s) => new Set(s).size === s.length, { error: 'must not repeat a scope' }),
+      .refine((s) => new Set(s).size === s.length, { error: 'must not repeat a scope' })
+      .openapi({ uniqueItems: true }),
     expires_at: z.iso
       .datetime({ offset: true, error: 'must be an ISO 8601 date-time' })
       .refine((v) => Date.parse(v) > Date.now(), { error: 'must be in the future' })
       .refine((v) => Date.parse(v) < Date.now() + MAX_LIFETIME_MS, { error: 'must be within 5 years' })
-      .nullish(),
+      .nullish()
+      .describe('When the key stops working: in the future and within 5 years; null or absent for never'),
   })
   .openapi('ApiKeyCreate');
 

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
 import { listCursorParam } from '../../shared/list-cursor.ts';
-import { BatchCreatedSchema, BatchListQuery, BatchListSchema, BatchSchema, SubmitBatchBody } from '../../shared/wire/batches.ts';
+import { BatchCreatedSchema, BatchListQuery, BatchListSchema, BatchResultLineSchema, BatchSchema, SubmitBatchBody } from '../../shared/wire/batches.ts';
 import { IdempotencyHeaders, IdParams } from '../../shared/wire/jobs.ts';
 import { boundObstacleList } from '../jobs/obstacle-list-bound.ts';
 import { idempotencyKeyOf } from '../jobs/responses.ts';
@@ -132,7 +132,11 @@ export function batchRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<Ap
     auth: READ,
     params: IdParams,
     responses: {
-      200: { description: 'One JSON line per job: `{index, …job summary, links}`', schema: z.string(), contentType: 'application/x-ndjson' },
+      200: {
+        description: 'One JSON line per job, in the order submitted: each line is a `BatchResultLine` (the schema here is that of one line)',
+        schema: BatchResultLineSchema,
+        contentType: 'application/x-ndjson',
+      },
     },
     async handler(ctx, { params, principal }) {
       await readBatch(principal.tenantId, params.id);

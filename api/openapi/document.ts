@@ -5,6 +5,7 @@
 import { OpenApiGeneratorV31, type OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type { Config } from '../../shared/config.ts';
 import { VERSION } from '../../shared/version.ts';
+import { describeOptionalDefaults } from './optional-defaults.ts';
 
 export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
 
@@ -32,7 +33,7 @@ export const API_TAGS: ReadonlyArray<readonly [name: string, description: string
 
 export function buildOpenApiDocument(registry: OpenAPIRegistry, config: Config): OpenApiDocument {
   const generator = new OpenApiGeneratorV31(registry.definitions);
-  return generator.generateDocument({
+  const document = generator.generateDocument({
     openapi: '3.1.0',
     info: { title: 'Catalytic API', version: VERSION, description: DESCRIPTION, license: LICENSE },
     // Relative unless the deployment says where it is reachable, so the document works behind any proxy.
@@ -40,4 +41,6 @@ export function buildOpenApiDocument(registry: OpenAPIRegistry, config: Config):
     // In the order a user learns the API: Swagger UI lists the groups this way.
     tags: API_TAGS.map(([name, description]) => ({ name, description })),
   });
+  // So that generated clients do not make the API's defaults required (optional-defaults.ts).
+  return describeOptionalDefaults(document);
 }

@@ -27,6 +27,7 @@ import {
   RotateSecretBody,
   UpdateEndpointBody,
 } from './schemas.ts';
+import { registerWebhookEvents } from './event-docs.ts';
 import { deliveryJson, endpointJson } from './serialize.ts';
 import { WebhookService } from './service.ts';
 
@@ -35,6 +36,7 @@ const READ = { scopes: ['webhooks:read'] } as const;
 const WRITE = { scopes: ['webhooks:write'] } as const;
 
 export function webhookRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiState> {
+  registerWebhookEvents(registry);
   const router = new Router<ApiState>();
   const webhooks = new WebhookService(deps.runtime, deps.identity.plans);
 

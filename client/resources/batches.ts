@@ -12,7 +12,7 @@ export type SubmittedBatch = z.output<typeof BatchSchemas.BatchCreatedSchema>;
 export type BatchSummary = z.output<typeof BatchSchemas.BatchSummarySchema>;
 export type BatchPage = z.output<typeof BatchSchemas.BatchListSchema>;
 /** One line of a batch's results: the job's summary and its index in the batch. */
-export type BatchResultLine = z.output<typeof BatchSchemas.BatchResultLineSchema> & { index: number };
+export type BatchResultLine = z.output<typeof BatchSchemas.BatchResultLineSchema>;
 
 const path = (id: string) => `/api/batches/${encodeURIComponent(id)}`;
 

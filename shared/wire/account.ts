@@ -4,7 +4,7 @@
  */
 import './openapi-zod.ts';
 import { z } from 'zod';
-import { EMAIL, PASSWORD } from './identity.ts';
+import { EMAIL, newPassword } from './identity.ts';
 
 export const PASSWORD_RESET_REQUEST = z.object({ email: z.string().trim().min(1).max(254) }).openapi('PasswordResetRequest');
 
@@ -13,11 +13,11 @@ export const PASSWORD_RESET_ACCEPTED = z
   .openapi('PasswordResetAccepted');
 
 export const PASSWORD_RESET_CONFIRM = z
-  .object({ token: z.string().min(1).max(128).describe('From the link in the mail (after `#token=`)'), password: PASSWORD })
+  .object({ token: z.string().min(1).max(128).describe('From the link in the mail (after `#token=`)'), password: newPassword("the account's email and names") })
   .openapi('PasswordResetConfirm');
 
 export const PASSWORD_CHANGE = z
-  .object({ current_password: z.string().min(1).max(1024), new_password: PASSWORD })
+  .object({ current_password: z.string().min(1).max(1024), new_password: newPassword("the account's email and names") })
   .openapi('PasswordChange');
 
 export const VERIFY_EMAIL = z.object({ token: z.string().min(1).max(128).describe('From the link in the mail (after `#token=`)') }).openapi('VerifyEmail');
@@ -63,7 +63,7 @@ export const INVITATION_ACCEPT = z
     token: z.string().min(1).max(128).describe('From the link in the mail (after `#token=`)'),
     first_name: z.string().trim().min(1).max(100),
     last_name: z.string().trim().min(1).max(100),
-    password: PASSWORD,
+    password: newPassword('the invited email and the names given here'),
   })
   .openapi('InvitationAccept');
 

@@ -8,7 +8,6 @@ import './openapi-zod.ts';
 import { z } from 'zod';
 import { JOB_STATUSES } from '../jobs/types.ts';
 import { KernelTypeSchema, LatticeSpecObjectSchema } from '../lattice/schema.ts';
-import { JobSummarySchema } from './jobs.ts';
 import { LabelsSchema } from './labels.ts';
 
 export { LabelsSchema, MAX_LABELS } from './labels.ts';
@@ -26,6 +25,9 @@ const BatchItemSchema = z
   })
   .describe('A job as `POST /api/jobs` takes it; `type`, `params` fields and the lattice may come from the batch instead');
 
+/** At most one of `lattice_id` and `lattice`, as JSON Schema states it (zod-to-openapi's types lack the keyword). */
+const AT_MOST_ONE_LATTICE = { dependentSchemas: { lattice_id: { properties: { lattice: false } } } };
+
 export const SubmitBatchBody = z
   .strictObject({
     jobs: z.array(BatchItemSchema).min(1).max(MAX_BATCH_JOBS).describe(`1 to ${MAX_BATCH_JOBS} jobs`),
@@ -42,7 +44,10 @@ export const SubmitBatchBody = z
     labels: LabelsSchema.optional(),
   })
   .refine((body) => body.lattice_id === undefined || body.lattice === undefined, { error: 'give at most one of lattice_id and lattice', path: ['lattice_id'] })
-  .openapi('BatchSubmit');
+  .openapi('BatchSubmit', {
+    description: 'Jobs submitted together: at most one of `lattice_id` and `lattice` for them all, and each job valid as `POST /api/jobs` takes it once the batch\'s lattice and defaults are filled in',
+    ...AT_MOST_ONE_LATTICE,
+  });
 
 export type SubmitBatchInput = z.output<typeof SubmitBatchBody>;
 export type BatchSubmission = z.input<typeof SubmitBatchBody>;
@@ -82,8 +87,8 @@ export const BatchListQuery = z.object({
 
 export const BatchListSchema = z.object({ data: z.array(BatchSummarySchema), next_cursor: z.string().nullable() });
 
-/** One line of `GET /api/batches/:id/results`: the job's summary (as in job lists), in submission order. */
-export const BatchResultLineSchema = JobSummarySchema.openapi('BatchResultLine');
+/** One line of `GET /api/batches/:id/results`: the job's summary (as in job lists) and its index, in submission order. */
+export { BatchResultLineSchema } from './jobs.ts';
 
 /** One refused job of a batch. */
 export const BatchItemProblemSchema = z

@@ -4,7 +4,7 @@
  */
 import './openapi-zod.ts';
 import { z } from 'zod';
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../auth/passwords.ts';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, PASSWORD_MIN_SCORE } from '../auth/passwords.ts';
 import { ROLES, SCOPES } from '../auth/principal.ts';
 import { PLAN_CODES } from '../plans.ts';
 
@@ -18,7 +18,9 @@ export function text(max: number) {
     .trim()
     .min(1, { error: 'must not be empty' })
     .max(max, { error: `must be at most ${max} characters` })
-    .refine((v) => !CONTROL_CHARS.test(v), { error: 'must not contain control characters' });
+    .refine((v) => !CONTROL_CHARS.test(v), { error: 'must not contain control characters' })
+    // The same rule for the document: no control character but in the whitespace trimmed off the ends.
+    .openapi({ pattern: '^\\s*[^\\u0000-\\u001F\\u007F-\\u009F]*\\s*$' });
 }
 
 export const EMAIL = z.string().trim().max(254, { error: 'must be at most 254 characters' }).pipe(z.email({ error: 'must be an email address' }));
@@ -26,6 +28,13 @@ export const PASSWORD = z
   .string()
   .min(PASSWORD_MIN_LENGTH, { error: `must be at least ${PASSWORD_MIN_LENGTH} characters` })
   .max(PASSWORD_MAX_LENGTH, { error: `must be at most ${PASSWORD_MAX_LENGTH} characters` });
+
+/** A new password, its strength rule said (checked by `passwordWeakness`, against `knownWords`). */
+export function newPassword(knownWords: string) {
+  return PASSWORD.describe(
+    `${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters and hard to guess: a zxcvbn score of ${PASSWORD_MIN_SCORE} or more, with ${knownWords} counted as known words (400 \`validation_failed\` naming this field otherwise)`,
+  );
+}
 export const PLAN_CODE = z.enum(PLAN_CODES, { error: `must be one of: ${PLAN_CODES.join(', ')}` });
 export const SCOPE = z.enum(SCOPES, { error: `must be one of: ${SCOPES.join(', ')}` });
 export const TIMESTAMP = z.string().describe('ISO 8601 date-time');

@@ -149,13 +149,22 @@ function artefactsField(names: readonly [string, ...string[]]) {
     .describe(`Artefacts to store with the result, on plans that store artefacts: ${said.join('; ')}`);
 }
 
+/** Shortest-path parameters with their rule stated: `start` and `end`, or `pairs` alone. */
+const PathParamsDocumented = ShortestPathParamsSchema.meta({
+  oneOf: [{ required: ['start', 'end'] }, { required: ['pairs'] }],
+  dependentSchemas: { pairs: { properties: { start: false, end: false } } },
+});
+
+/** Distance-field parameters with their rule stated: exactly one of `sources` and `face`. */
+const FieldParamsDocumented = DistanceFieldParamsSchema.meta({ oneOf: [{ required: ['sources'] }, { required: ['face'] }] });
+
 const CELLS_INSIDE = 'Every cell named in `params` has one coordinate per axis of the lattice and lies inside its shape (400 `cell_out_of_bounds`).';
 
 /** One body per job type, so each type's parameters are checked and documented. */
 export const SubmitJobBody = z
   .discriminatedUnion('type', [
     z
-      .strictObject({ type: z.literal('shortest_path'), ...latticeChoice, params: ShortestPathParamsSchema, artefacts: artefactsField(ARTEFACT_NAMES.shortest_path) })
+      .strictObject({ type: z.literal('shortest_path'), ...latticeChoice, params: PathParamsDocumented, artefacts: artefactsField(ARTEFACT_NAMES.shortest_path) })
       .openapi('ShortestPathJobSubmit', { description: `A shortest path from \`params.start\` to \`params.end\` (or per pair of \`params.pairs\`); \`params.connectivity\` full allows diagonal steps. ${CELLS_INSIDE}`, ...ONE_LATTICE }),
     z
       .strictObject({ type: z.literal('components'), ...latticeChoice, params: ComponentsParamsSchema.default({ connectivity: 'axis' }), artefacts: artefactsField(ARTEFACT_NAMES.components) })
@@ -165,7 +174,7 @@ export const SubmitJobBody = z
       ...ONE_LATTICE,
     }),
     z
-      .strictObject({ type: z.literal('distance_field'), ...latticeChoice, params: DistanceFieldParamsSchema })
+      .strictObject({ type: z.literal('distance_field'), ...latticeChoice, params: FieldParamsDocumented })
       .openapi('DistanceFieldJobSubmit', { description: `Distances from \`params.sources\` (or every open cell of \`params.face\`) to every reachable cell. ${CELLS_INSIDE}`, ...ONE_LATTICE }),
     z
       .strictObject({ type: z.literal('min_cost_path'), ...latticeChoice, params: MinCostPathParamsSchema })
@@ -318,7 +327,10 @@ export const CancelJobsBody = z
     created_after: z.iso.datetime({ offset: true }).optional(),
   })
   .refine((body) => body.label !== undefined || body.batch_id !== undefined, { error: 'give label or batch_id', path: ['label'] })
-  .openapi('CancelJobs');
+  .openapi('CancelJobs', {
+    description: 'The unfinished jobs to cancel: every filter given must match, and at least one of `label` and `batch_id` is given',
+    anyOf: [{ required: ['label'] }, { required: ['batch_id'] }],
+  });
 
 export const CancelJobsResultSchema = z
   .object({
@@ -338,6 +350,21 @@ export const JobSummarySchema = z
     summaryOfType('percolation').openapi('PercolationJobSummary'),
   ])
   .openapi('JobSummary', { description: 'A job in a list: no result, but its scalar fields; `type` says which' });
+
+/** A job's summary and its place in its batch: one line of `GET /api/batches/{id}/results`. */
+const batchLineOfType = <T extends keyof typeof SUMMARIES>(type: T) =>
+  summaryOfType(type).extend({ index: z.int().min(0).describe("The job's place in the batch as submitted") });
+
+export const BatchResultLineSchema = z
+  .discriminatedUnion('type', [
+    batchLineOfType('shortest_path').openapi('ShortestPathBatchResultLine'),
+    batchLineOfType('components').openapi('ComponentsBatchResultLine'),
+    batchLineOfType('diffusion').openapi('DiffusionBatchResultLine'),
+    batchLineOfType('distance_field').openapi('DistanceFieldBatchResultLine'),
+    batchLineOfType('min_cost_path').openapi('MinCostPathBatchResultLine'),
+    batchLineOfType('percolation').openapi('PercolationBatchResultLine'),
+  ])
+  .openapi('BatchResultLine', { description: "One line of a batch's NDJSON results: a job as lists show it, with its `index` in the batch; `type` says which" });
 
 export const JobListSchema = z.object({
   data: z.array(JobSummarySchema).describe('At most `limit` jobs, and fewer when they would pass 256 KiB'),

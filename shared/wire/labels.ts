@@ -9,14 +9,18 @@ import { z } from 'zod';
 export const MAX_LABELS = 16;
 
 /** A label key: lower-case letters, digits and `_ . / -`, starting with a letter or digit. */
-export const LabelKeySchema = z.string().regex(/^[a-z0-9][a-z0-9_./-]{0,62}$/, { error: 'must be 1–63 of a-z 0-9 _ . / - starting with a letter or digit' });
+const LABEL_KEY = /^[a-z0-9][a-z0-9_./-]{0,62}$/;
+export const LabelKeySchema = z.string().regex(LABEL_KEY, { error: 'must be 1–63 of a-z 0-9 _ . / - starting with a letter or digit' });
 export const LabelValueSchema = z.string().regex(/^[A-Za-z0-9_.:/+=@-]{0,128}$/, { error: 'must be at most 128 of A-Z a-z 0-9 _ . : / + = @ -' });
+
+/** The limits of a label set, as JSON Schema states them (zod-to-openapi's types lack `propertyNames`). */
+const LABEL_RULES = { maxProperties: MAX_LABELS, propertyNames: { pattern: LABEL_KEY.source } };
 
 export const LabelsSchema = z
   .record(LabelKeySchema, LabelValueSchema)
   .refine((labels) => Object.keys(labels).length <= MAX_LABELS, { error: `must have at most ${MAX_LABELS} labels` })
   .describe(`Up to ${MAX_LABELS} key/value pairs to find and filter by (\`sweep: "42"\`)`)
-  .openapi('Labels');
+  .openapi('Labels', LABEL_RULES);
 
 /** `k:v` filters (one or several, all must match), as an object for `labels @> …`. */
 export const LabelFilterSchema = z

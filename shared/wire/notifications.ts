@@ -34,7 +34,7 @@ export const NOTIFICATION_PREFERENCES_CHANGE = z
     quotas: z.boolean().optional(),
   })
   .refine((v) => Object.keys(v).length > 0, { error: 'name at least one of: plan_requests, webhooks, quotas' })
-  .openapi('NotificationPreferencesChange');
+  .openapi('NotificationPreferencesChange', { minProperties: 1 });
 
 export type NotificationPreferences = z.infer<typeof NOTIFICATION_PREFERENCES>;
 export type NotificationPreferencesChange = z.infer<typeof NOTIFICATION_PREFERENCES_CHANGE>;

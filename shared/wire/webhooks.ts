@@ -6,6 +6,7 @@ import './openapi-zod.ts';
 import { z } from 'zod';
 import { SUBSCRIBABLE_EVENT_TYPES } from '../webhooks/job-events.ts';
 import { DAY } from '../units.ts';
+import { WebhookEventSchema } from './webhook-events.ts';
 
 export const EndpointIdParams = z.object({ id: z.uuid() });
 export const DeliveryIdParams = z.object({ id: z.uuid(), did: z.uuid() });
@@ -15,6 +16,7 @@ const eventsField = z
   .array(z.enum(SUBSCRIBABLE_EVENT_TYPES))
   .min(1)
   .refine((events) => new Set(events).size === events.length, { error: 'must not repeat an event' })
+  .openapi({ uniqueItems: true })
   .describe('Events sent to this endpoint (`webhook.test` is sent on request whatever this lists)');
 const descriptionField = z.string().max(500).nullable();
 
@@ -32,7 +34,8 @@ export const UpdateEndpointBody = z
     description: descriptionField.optional(),
     enabled: z.boolean().optional().describe('Enabling an endpoint clears its failure history'),
   })
-  .refine((body) => Object.values(body).some((v) => v !== undefined), { error: 'must change at least one field' });
+  .refine((body) => Object.values(body).some((v) => v !== undefined), { error: 'must change at least one field' })
+  .openapi({ description: 'Fields to change, at least one', minProperties: 1 });
 
 export const RotateSecretBody = z.strictObject({
   previous_secret_ttl_s: z
@@ -96,7 +99,7 @@ export const DeliverySchema = z
   .openapi('WebhookDelivery');
 
 export const DeliveryWithPayloadSchema = DeliverySchema.extend({
-  payload: z.record(z.string(), z.unknown()).describe('The event exactly as sent (the request body)'),
+  payload: WebhookEventSchema,
 }).openapi('WebhookDeliveryWithPayload');
 
 export const DeliveryListSchema = z.object({

@@ -12,13 +12,19 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import SwaggerParser from '@apidevtools/swagger-parser';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import Router from '@koa/router';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app.ts';
 import { createApiDeps } from '../../api/deps.ts';
 import { listAppRoutes, type RegisteredRoute, toOpenApiPath } from '../../api/openapi/route-list.ts';
+import { KernelTypeSchema } from '../../shared/lattice/schema.ts';
 import { useTestEnvironment } from '../support/context.ts';
+import { generatedClientDiagnostics } from './generated-client-check.ts';
+import { RULE_CASES } from './request-rules.ts';
+import { CLIENT_SNIPPET } from './generated-client-snippet.ts';
 
 /** Routes left out of the document on purpose, each with its reason. */
 const UNDOCUMENTED: Array<{ path: RegExp; reason: string }> = [
@@ -174,11 +180,31 @@ describe('the OpenAPI document', () => {
 
   it('documents every kernel type: its parameters in the job body and its result', () => {
     const text = JSON.stringify(document.components.schemas.JobSubmit);
-    for (const type of ['shortest_path', 'components', 'diffusion', 'distance_field', 'min_cost_path']) expect(text).toContain(`"${type}"`);
-    for (const name of ['ShortestPathResult', 'ComponentsResult', 'DiffusionResult', 'DistanceFieldResult', 'MinCostPathResult']) {
+    for (const type of KernelTypeSchema.options) expect(text).toContain(`"${type}"`);
+    for (const name of ['ShortestPathResult', 'ComponentsResult', 'DiffusionResult', 'DistanceFieldResult', 'MinCostPathResult', 'PercolationResult']) {
       expect(document.components.schemas[name], name).toBeDefined();
     }
   });
+
+  it('states the cross-field rules: it accepts and refuses each body as the API does', () => {
+    const ajv = new Ajv2020({ strict: false, validateSchema: false, allErrors: false });
+    (createRequire(import.meta.url)('ajv-formats') as (a: Ajv2020) => Ajv2020)(ajv);
+    ajv.addVocabulary(['discriminator', 'example']);
+    ajv.addSchema(structuredClone(document), 'openapi.json');
+    const pointer = (...parts: string[]) => parts.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
+    const verdicts = RULE_CASES.map(({ method, path, body, accepted }) => {
+      const documented = ajv.validate({ $ref: `openapi.json#/${pointer('paths', path, method, 'requestBody', 'content', 'application/json', 'schema')}` }, body);
+      return `${method.toUpperCase()} ${path} ${JSON.stringify(body)}: api ${accepted}, document ${documented}`;
+    });
+    expect(verdicts.filter((v) => !/api (\w+), document \1$/.test(v))).toEqual([]);
+    // Both verdicts occur: the cases are not all accepted (or all refused) by both.
+    expect(new Set(verdicts.map((v) => v.slice(v.lastIndexOf(' ') + 1)))).toEqual(new Set(['true', 'false']));
+  });
+
+  it('is all a generated client needs: openapi-typescript types, strict, no casts, defaults optional, results typed by job type', async () => {
+    // The snippet's `@ts-expect-error` lines fail this too when the types are too loose (a result as a bare record).
+    expect(await generatedClientDiagnostics(document, CLIENT_SNIPPET)).toEqual([]);
+  }, 120_000);
 
   it('declares its auth schemes and problem+json errors', () => {
     expect(Object.keys(document.components.securitySchemes)).toEqual(expect.arrayContaining(['bearerAuth', 'metricsToken']));

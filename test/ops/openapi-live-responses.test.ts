@@ -245,6 +245,11 @@ describe('live answers match the OpenAPI document', () => {
       { type: 'shortest_path', lattice: { shape: [3, 3], obstacles: { blocked: [[0, 1], [1, 0]] } }, params: { start: [0, 0], end: [2, 2] } },
       { type: 'components', lattice_id: blocked.body.id },
       { type: 'diffusion', lattice: { shape: [6, 6] }, params: { steps: 5, alpha: 0.2, sources: [{ cell: [2, 2], value: 1 }], initial: [{ cell: [0, 0], value: 3 }] } },
+      // The other types too, so the worker's result of every type is checked against its schema.
+      { type: 'distance_field', lattice_id: lattice.body.id, params: { face: { axis: 0, side: 'low' }, costs: { max: 5, seed: 2 } } },
+      { type: 'min_cost_path', lattice: { shape: [6, 6] }, params: { start: [0, 0], end: [5, 5], costs: { max: 9, seed: 1 } } },
+      { type: 'percolation', lattice: { shape: [6, 6] }, params: { seed: 7, points: 5 } },
+      { type: 'shortest_path', lattice: { shape: [5, 5] }, params: { pairs: [{ start: [0, 0], end: [4, 4] }, { start: [1, 0], end: [0, 3] }], connectivity: 'full' } },
     ];
     const ids: string[] = [];
     for (const [i, body] of submissions.entries()) {
@@ -259,9 +264,10 @@ describe('live answers match the OpenAPI document', () => {
     await expectStatus(400, 'POST', '/api/jobs', { body: { ...submissions[0], lattice: { shape: [2, 2] } } });
     await expectStatus(400, 'POST', '/api/jobs', { body: { type: 'shortest_path', lattice_id: lattice.body.id, params: { start: [0, 0], end: [8, 8] } } });
 
-    for (const id of ids) {
+    for (const [i, id] of ids.entries()) {
       const job = await finished(id);
       expect(job.body.status, JSON.stringify(job.body)).toBe('completed');
+      expect(job.body.type).toBe(submissions[i]!.type);
       await expectStatus(200, 'GET', `/api/jobs/${id}/result`);
       await expectStatus(409, 'DELETE', `/api/jobs/${id}`);
       const events = await send('GET', `/api/jobs/${id}/events`);

@@ -3,7 +3,8 @@
  * for the operation, the media type is one declared for that status, a JSON body validates
  * against its schema (ajv, JSON Schema 2020-12 as OpenAPI 3.1 uses it), declared headers have
  * their type, and every header that carries API meaning is declared. Everything comes from the
- * document, so a route added to it is checked without touching this file.
+ * document, so a route added to it is checked without touching this file. Each line of an
+ * NDJSON body is checked against the schema declared for it.
  */
 import { createRequire } from 'node:module';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
@@ -221,7 +222,24 @@ export class OpenApiResponseChecker {
     // Declared media types may carry parameters (`text/plain; version=0.0.4`): the type is what must match.
     const declaredType = Object.keys(content).find((type) => baseType(type) === mediaType);
     if (!declaredType) return [`${where}: sent as ${mediaType}, declared ${Object.keys(content).join(', ') || 'without a body'}`];
-    if (!isJsonMediaType(mediaType) || !content[declaredType]!.schema) return [];
+    if (!content[declaredType]!.schema) return [];
+    // NDJSON: the declared schema is each line's.
+    if (mediaType === 'application/x-ndjson') {
+      const validate = this.validator(matched, statusKey, declaredType);
+      return body
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .flatMap((line, i) => {
+          let value: unknown;
+          try {
+            value = JSON.parse(line);
+          } catch {
+            return [`${where}: line ${i + 1} is not JSON`];
+          }
+          return validate(value) ? [] : (validate.errors ?? []).map((e) => `${where}: line ${i + 1}${e.instancePath} ${e.message ?? ''} ${JSON.stringify(e.params)}`.trim());
+        });
+    }
+    if (!isJsonMediaType(mediaType)) return [];
     let value: unknown;
     try {
       value = JSON.parse(body);
