@@ -28,6 +28,29 @@ function stencilModule(): object {
   return compiled;
 }
 
+/**
+ * Most memory a thread keeps between runs. A fresh instance's pages are mapped on first write,
+ * at ~3 ms of CPU per MiB on the 2-core VM (docs/performance.md): on 10^6 cells more than half of
+ * the 40 steps themselves. Runs are not concurrent within a thread, so one spare instance is enough.
+ */
+export const KEEP_BYTES = 32 * 2 ** 20;
+
+let spare: StencilExports | null = null;
+
+/** An instance whose memory holds `bytes` and reads as zeros up to there: the thread's spare one when kept. */
+function instanceFor(bytes: number): StencilExports {
+  const kept = spare;
+  spare = null;
+  const exports = kept ?? instantiate<StencilExports>(stencilModule());
+  const memory = exports.memory;
+  const have = memory.buffer.byteLength;
+  const pages = Math.ceil(bytes / WASM_PAGE);
+  if (pages * WASM_PAGE > have) memory.grow(pages - have / WASM_PAGE);
+  // A kept memory holds the last run's codes and fields; a fresh one is zero already.
+  if (kept !== null) new Uint8Array(memory.buffer, 0, Math.min(have, bytes)).fill(0);
+  return exports;
+}
+
 /** Slack around each region: the SIMD loops read a cell either side and write up to 16 bytes past a span. */
 const PAD = 32;
 /** Most memory a slab's instance may take; a larger slab keeps the JavaScript stencil. */
@@ -135,10 +158,8 @@ export class WasmStencil {
     this.layout = layoutOf(lattice, slab);
     this.rowCells = lattice.strides[0]!;
     this.rows = slab.rows;
-    this.exports = instantiate<StencilExports>(stencilModule());
+    this.exports = instanceFor(this.layout.total);
     const memory = this.exports.memory;
-    const pages = Math.ceil(this.layout.total / WASM_PAGE);
-    memory.grow(pages - memory.buffer.byteLength / WASM_PAGE);
     this.codes = new Uint8Array(memory.buffer, this.layout.codes, slab.cells);
     this.mask = new Uint8Array(memory.buffer, this.layout.work, codesMaskBytes(lattice, slab));
     this.f32 = new Float32Array(memory.buffer);
@@ -190,9 +211,14 @@ export class WasmStencil {
     }
   }
 
-  /** Bytes of the instance's memory. */
+  /** Bytes of the instance's memory this run's layout takes (whole pages; a kept memory may be larger). */
   get bytes(): number {
-    return this.exports.memory.buffer.byteLength;
+    return Math.ceil(this.layout.total / WASM_PAGE) * WASM_PAGE;
+  }
+
+  /** Hands the instance back for the thread's next run, when its memory is small enough to keep; call once, after the last use. */
+  release(): void {
+    if (this.exports.memory.buffer.byteLength <= KEEP_BYTES) spare = this.exports;
   }
 
   /**

@@ -33,13 +33,22 @@ export interface DiffusionSlabOutcome {
 
 export function diffusionSlab(task: DiffusionTask, control: JobControl): DiffusionSlabOutcome {
   const buildStarted = performance.now();
+  // The SIMD stencil builds the codes in its own memory; the JavaScript one is for 1-D lattices
+  // and slabs too large for a WebAssembly memory.
+  const wasm = wasmStencilFits(task.lattice, task.slabs) ? new WasmStencil(task.lattice, task.slabs[task.slab]!) : null;
+  try {
+    return runSlab(task, control, wasm, buildStarted);
+  } finally {
+    // Cancelled or done: the thread's next run may reuse the instance's mapped pages.
+    wasm?.release();
+  }
+}
+
+function runSlab(task: DiffusionTask, control: JobControl, wasm: WasmStencil | null, buildStarted: number): DiffusionSlabOutcome {
   const { lattice, slabs, slab: me, buffers, params } = task;
   const own = slabs[me]!;
   const rowCells = lattice.strides[0]!;
   const rowsPerCheck = Math.max(1, Math.floor(CHECK_CELLS / rowCells));
-  // The SIMD stencil builds the codes in its own memory; the JavaScript one is for 1-D lattices
-  // and slabs too large for a WebAssembly memory.
-  const wasm = wasmStencilFits(lattice, slabs) ? new WasmStencil(lattice, own) : null;
   const tickBuild = (rows: number): void => {
     if (rows % rowsPerCheck !== 0) return;
     control.checkpoint();
