@@ -13,6 +13,7 @@ import { WASM_PAGE, compileWasm, instantiate, type WasmMemory } from './wasm-run
 interface StencilExports {
   memory: WasmMemory;
   span(out: number, u: number, codes: number, cells: number, o0: number, o1: number, o2: number, o3: number, alpha: number): void;
+  span4(out: number, u: number, codes: number, cells: number, o0: number, o1: number, alpha: number): void;
   lineEnds(out: number, u: number, codes: number, lines: number, n: number, wrap: number, o0: number, o1: number, o2: number, o3: number, alpha: number): void;
   accumulate(dst: number, src: number, cells: number, first: number): void;
   codeSpan(codes: number, mask: number, cells: number, o0: number, o1: number, o2: number, o3: number): void;
@@ -264,7 +265,7 @@ export class WasmStencil {
    * @param tick - called before each row; may throw to stop
    */
   step(lattice: Lattice, k: 0 | 1, alpha: number, tick: (row: number) => void): void {
-    const { span, lineEnds, accumulate } = this.exports;
+    const { span, span4, lineEnds, accumulate } = this.exports;
     const L = this.layout;
     const { shape } = lattice;
     const d = shape.length;
@@ -296,7 +297,9 @@ export class WasmStencil {
           o3 = L.scratch - here;
         }
         const out = to + r * rowBytes + at * 4;
-        span(out, u, codes + at, lines * n, offsets[0]!, offsets[1]!, offsets[2]!, o3, alpha);
+        // On 2 axes there are no middle lines: skip the two loads of zeros per group of cells.
+        if (lineCount === 2) span4(out, u, codes + at, lines * n, offsets[0]!, offsets[1]!, alpha);
+        else span(out, u, codes + at, lines * n, offsets[0]!, offsets[1]!, offsets[2]!, o3, alpha);
         lineEnds(out, u, codes + at, lines, n, wrapLine, offsets[0]!, offsets[1]!, offsets[2]!, o3, alpha);
       }
     }
