@@ -81,7 +81,7 @@ export function checkJobContent(
   const units = computeUnits(input.type, checked.summary.cells, params, checked.summary.dimensions);
   checkJobCompute(units, plan, plans);
   // A stored lattice's head carries no obstacle list: its explicit cells are bounded by its cells.
-  const memoryBytes = checkedJobReservation(input.type, checked, params, memory.KERNEL_THREADS);
+  const memoryBytes = checkedJobReservation(input.type, checked, params, memory.KERNEL_THREADS, artefactsListed(input));
   checkJobMemory(memoryBytes, memory);
   // A stored lattice's jobs point at its version; an inline one (checked once for a batch) is copied.
   return { lattice: stored?.versionId ? null : checked.spec, latticeVersionId: stored?.versionId ?? null, params, cells: checked.summary.cells, memoryBytes, computeUnits: units };

@@ -3,7 +3,9 @@
  * WebAssembly stencil and of the JavaScript one on the same slab, and the build of each one's
  * codes, so a change to either loop can be measured without the barriers and the peers.
  *
- *   node --import tsx bench/lattice/diffusion-step-micro.ts [side] [steps]
+ *   node --import tsx bench/lattice/diffusion-step-micro.ts [side] [steps] [dimensions] [density] [boundary]
+ *
+ * Defaults: 160³, 20 steps, density 0.2, open; `1024 40 2 0.3 periodic` is bench:lattice's 2-D case.
  */
 import { resolveLattice } from '../../shared/lattice/resolve.ts';
 import { planSlabs } from '../../worker/kernels/slabs.ts';
@@ -13,8 +15,11 @@ import { WasmStencil } from '../../worker/kernels/diffusion-wasm.ts';
 
 const side = Number(process.argv[2] ?? 160);
 const steps = Number(process.argv[3] ?? 20);
+const dimensions = Number(process.argv[4] ?? 3);
+const density = Number(process.argv[5] ?? 0.2);
+const boundary = process.argv[6] === 'periodic' ? 'periodic' : 'open';
 const alpha = 0.15;
-const lattice = resolveLattice({ dimensions: 3, size: side, obstacles: { density: 0.2, seed: 7 } });
+const lattice = resolveLattice({ dimensions, size: side, boundary, obstacles: { density, seed: 7 } });
 const slabs = planSlabs(lattice, 1);
 const own = slabs[0]!;
 const cpuMs = (): number => {
@@ -56,6 +61,8 @@ console.log(
   JSON.stringify({
     side,
     steps,
+    dimensions,
+    boundary,
     wasm: { build_ms: Math.round(wasmBuild), ns_per_cell_step: Number(wasmNs.toFixed(2)) },
     js: { build_ms: Math.round(jsBuild), ns_per_cell_step: Number(jsNs.toFixed(2)) },
     step_speedup: Number((jsNs / wasmNs).toFixed(2)),

@@ -26,6 +26,8 @@ export interface JobMemoryInput {
   weighted?: boolean;
   /** Whether the obstacles are an uploaded map (its bits, one per cell, are held while the job runs). */
   map?: boolean;
+  /** diffusion: whether the whole final field is kept for its `field` artefact (4 bytes a cell). */
+  keepsField?: boolean;
 }
 
 /** Fewest rows of axis 0 per slab when the pool splits a run (its `minRowsPerSlab` default). */
@@ -157,8 +159,8 @@ export function jobMemoryBytes(job: JobMemoryInput, threads: number): number {
       const inWasm = d > 1 && wasmBytes <= WASM_MAX_BYTES;
       const scratch = 8 * slabs * (d > 1 ? (shape[d - 1] ?? 1) : 1);
       const stencil = inWasm ? slabs * (wasmBytes + 16 * rowCells) : 8 * cells + 2 * cells + slabs * 2 * rowCells + scratch;
-      // The final field's copy, kept for its artefact (on plans that store artefacts).
-      const kept = 4 * cells;
+      // The final field's copy, kept only for its `field` artefact (asked for, on plans that store artefacts).
+      const kept = job.keepsField === true ? 4 * cells : 0;
       kernel = stencil + kept + slabs * SLAB_COUNTER_SLOTS * 8 + (job.sources ?? 0) * 64;
       break;
     }

@@ -9,6 +9,10 @@ import { sampleShape } from '../../worker/kernels/field-sample.ts';
 import { resolveJob } from '../../shared/lattice/job.ts';
 import { KernelPool } from '../../worker/kernels/kernel-pool.ts';
 import { diffusionCaseArb } from '../lattice/arbitraries.ts';
+import { resolveLattice } from '../../shared/lattice/resolve.ts';
+import { KEEP_BYTES, WasmStencil } from '../../worker/kernels/diffusion-wasm.ts';
+import { BLOCKED } from '../../worker/kernels/conductance-codes.ts';
+import { planSlabs } from '../../worker/kernels/slabs.ts';
 import { refBlocked, refDiffusion, refSample } from '../lattice/reference.ts';
 
 const pool = new KernelPool({ threads: 4 });
@@ -65,6 +69,41 @@ describe('diffusion', () => {
     );
     expect(lattices).toBeGreaterThanOrEqual(500);
   }, 120_000);
+
+  it("steps a thread's kept stencil instance exactly as a fresh one, whatever the last run left in it", () => {
+    const run = (shape: number[], boundary: 'open' | 'periodic', dirty: boolean): Float32Array => {
+      const lattice = resolveLattice({ shape, boundary, obstacles: { density: 0.3, seed: 5 } });
+      const own = planSlabs(lattice, 1)[0]!;
+      const stencil = new WasmStencil(lattice, own);
+      try {
+        stencil.buildCodes(lattice, own, [], () => {});
+        // Heat on every open cell, so every code and every halo takes part.
+        const initial = stencil.field(0);
+        for (let i = 0; i < own.cells; i++) if ((stencil.codes[i]! & BLOCKED) === 0) initial[i] = 1 + (i % 7);
+        for (let step = 0; step < 6; step++) stencil.step(lattice, (step % 2) as 0 | 1, 0.2, () => {});
+        const out = stencil.field(0).slice();
+        // What a run may leave behind: every byte of its memory garbage (NaN as float32).
+        if (dirty) new Uint8Array(stencil.codes.buffer).fill(0xff);
+        return out;
+      } finally {
+        stencil.release();
+      }
+    };
+    // A larger run first (kept: under KEEP_BYTES), then smaller and differently shaped ones in its memory.
+    expect(4 * 2 * 300 * 300).toBeLessThan(KEEP_BYTES);
+    run([300, 300], 'periodic', true);
+    const kept = run([37, 21, 9], 'open', true);
+    run([300, 300], 'open', true);
+    const fresh = run([37, 21, 9], 'open', false);
+    // Two instances at once: the second cannot be the kept one.
+    const lattice = resolveLattice({ shape: [37, 21, 9], boundary: 'open', obstacles: { density: 0.3, seed: 5 } });
+    const holder = new WasmStencil(lattice, planSlabs(lattice, 1)[0]!);
+    const second = run([37, 21, 9], 'open', false);
+    holder.release();
+    expect(Array.from(kept)).toEqual(Array.from(fresh));
+    expect(Array.from(second)).toEqual(Array.from(fresh));
+    expect(fresh.some((value) => value > 0 && !Number.isInteger(value))).toBe(true);
+  });
 
   it('conserves total heat to float32 precision without sources', async () => {
     const initial = [

@@ -29,9 +29,9 @@ const specArb: fc.Arbitrary<LatticeSpec> = fc
     });
   }) as fc.Arbitrary<LatticeSpec>;
 
-async function measured(type: KernelType, spec: LatticeSpec, params: Record<string, unknown>) {
-  // Diffusion as a worker runs it for a plan that stores artefacts: keeping its whole field.
-  const { result, stats } = await pool.runDetailed(type, spec, params, type === 'diffusion' ? { onField: () => undefined } : {});
+async function measured(type: KernelType, spec: LatticeSpec, params: Record<string, unknown>, keepField = false) {
+  // Diffusion as a worker runs it for a job that asked for its `field` artefact: keeping its whole field.
+  const { result, stats } = await pool.runDetailed(type, spec, params, keepField ? { onField: () => undefined } : {});
   return { memory: (result as { memory_bytes: number }).memory_bytes, shared: stats.shared_bytes };
 }
 
@@ -74,18 +74,24 @@ describe('memory reservation', () => {
           ['diffusion', { steps: 2, alpha: 0.1, sources: [{ cell: shape.map(() => 0), value: 1 }] }],
         ];
         for (const [type, params] of jobs) {
-          const reserved = jobReservation(type, spec, params, THREADS);
-          const { memory, shared } = await measured(type, spec, params);
-          runs++;
-          expect(memory, `${type} on ${JSON.stringify(spec)}`).toBeLessThanOrEqual(reserved);
-          expect(shared).toBeLessThanOrEqual(reserved);
-          // The dense kernel's reservation is its field and bits, not a guess many times over.
-          if (type === 'diffusion') expect(reserved).toBeLessThanOrEqual(1.1 * memory + 512 * 1024);
+          // A diffusion with and without its `field` artefact: the kept field is reserved only when asked for.
+          for (const artefacts of type === 'diffusion' ? [['field'], null] : [null]) {
+            const reserved = jobReservation(type, spec, params, THREADS, artefacts);
+            const { memory, shared } = await measured(type, spec, params, artefacts !== null);
+            runs++;
+            expect(memory, `${type} ${JSON.stringify(artefacts)} on ${JSON.stringify(spec)}`).toBeLessThanOrEqual(reserved);
+            expect(shared).toBeLessThanOrEqual(reserved);
+            // The dense kernel's reservation is its fields and bits, not a guess many times over.
+            if (type === 'diffusion') expect(reserved).toBeLessThanOrEqual(1.1 * memory + 512 * 1024);
+          }
         }
+        const cells = shape.reduce((product, side) => product * side, 1);
+        const diffusion = jobs[2]![1];
+        expect(jobReservation('diffusion', spec, diffusion, THREADS, ['field']) - jobReservation('diffusion', spec, diffusion, THREADS)).toBe(4 * cells);
       }),
       { numRuns: 20 },
     );
-    expect(runs).toBe(60);
+    expect(runs).toBe(80);
   }, 120_000);
 
   it('counts an explicit obstacle list and a longest possible path', () => {

@@ -16,13 +16,13 @@ const MIB = 1024 * 1024;
 const env = useTestEnvironment();
 const api = useTestApi(env, { MAX_JOB_MEMORY_BYTES: String(16 * MIB), KERNEL_THREADS: '1' });
 
-/** About 12.7 MiB reserved (two float32 fields, a bit per cell and the field kept for its artefact), running for a while. */
-const big = { type: 'diffusion' as const, lattice: { shape: [1000, 1000] }, params: { steps: 1000, alpha: 0.2, sources: [{ cell: [500, 500], value: 1 }] } };
+/** About 12.7 MiB reserved (two float32 fields, a byte per cell and the field kept for its artefact), running for a while. */
+const big = { type: 'diffusion' as const, lattice: { shape: [1000, 1000] }, params: { steps: 1000, alpha: 0.2, sources: [{ cell: [500, 500], value: 1 }] }, artefacts: ['field'] };
 const tiny = (i: number) => ({ type: 'shortest_path' as const, lattice: { shape: [8, 8] }, params: { start: [0, 0], end: [7, i % 8] } });
 
 describe('memory admission', () => {
   it('keeps a job queued until its reservation fits, lets smaller jobs of others run meanwhile, then runs it', { timeout: 120_000 }, async () => {
-    const reservation = jobReservation(big.type, { ...big.lattice, boundary: 'open' } as LatticeSpec, big.params, 1);
+    const reservation = jobReservation(big.type, { ...big.lattice, boundary: 'open' } as LatticeSpec, big.params, 1, big.artefacts);
     expect(reservation).toBeGreaterThan(10 * MIB);
     expect(reservation).toBeLessThan(14 * MIB);
     const [heavy, light] = await Promise.all([createTestTenant(env.db, { plan: 'enterprise' }), createTestTenant(env.db, { plan: 'enterprise' })]);

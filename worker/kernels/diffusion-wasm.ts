@@ -13,6 +13,7 @@ import { WASM_PAGE, compileWasm, instantiate, type WasmMemory } from './wasm-run
 interface StencilExports {
   memory: WasmMemory;
   span(out: number, u: number, codes: number, cells: number, o0: number, o1: number, o2: number, o3: number, alpha: number): void;
+  span4(out: number, u: number, codes: number, cells: number, o0: number, o1: number, alpha: number): void;
   lineEnds(out: number, u: number, codes: number, lines: number, n: number, wrap: number, o0: number, o1: number, o2: number, o3: number, alpha: number): void;
   accumulate(dst: number, src: number, cells: number, first: number): void;
   codeSpan(codes: number, mask: number, cells: number, o0: number, o1: number, o2: number, o3: number): void;
@@ -26,6 +27,29 @@ let compiled: object | null = null;
 function stencilModule(): object {
   compiled ??= compileWasm(new URL('./wasm/diffusion-stencil.wasm', import.meta.url));
   return compiled;
+}
+
+/**
+ * Most memory a thread keeps between runs. A fresh instance's pages are mapped on first write,
+ * at ~3 ms of CPU per MiB on the 2-core VM (docs/performance.md): on 10^6 cells more than half of
+ * the 40 steps themselves. Runs are not concurrent within a thread, so one spare instance is enough.
+ */
+export const KEEP_BYTES = 32 * 2 ** 20;
+
+let spare: StencilExports | null = null;
+
+/** An instance whose memory holds `bytes` and reads as zeros up to there: the thread's spare one when kept. */
+function instanceFor(bytes: number): StencilExports {
+  const kept = spare;
+  spare = null;
+  const exports = kept ?? instantiate<StencilExports>(stencilModule());
+  const memory = exports.memory;
+  const have = memory.buffer.byteLength;
+  const pages = Math.ceil(bytes / WASM_PAGE);
+  if (pages * WASM_PAGE > have) memory.grow(pages - have / WASM_PAGE);
+  // A kept memory holds the last run's codes and fields; a fresh one is zero already.
+  if (kept !== null) new Uint8Array(memory.buffer, 0, Math.min(have, bytes)).fill(0);
+  return exports;
 }
 
 /** Slack around each region: the SIMD loops read a cell either side and write up to 16 bytes past a span. */
@@ -135,10 +159,8 @@ export class WasmStencil {
     this.layout = layoutOf(lattice, slab);
     this.rowCells = lattice.strides[0]!;
     this.rows = slab.rows;
-    this.exports = instantiate<StencilExports>(stencilModule());
+    this.exports = instanceFor(this.layout.total);
     const memory = this.exports.memory;
-    const pages = Math.ceil(this.layout.total / WASM_PAGE);
-    memory.grow(pages - memory.buffer.byteLength / WASM_PAGE);
     this.codes = new Uint8Array(memory.buffer, this.layout.codes, slab.cells);
     this.mask = new Uint8Array(memory.buffer, this.layout.work, codesMaskBytes(lattice, slab));
     this.f32 = new Float32Array(memory.buffer);
@@ -190,9 +212,14 @@ export class WasmStencil {
     }
   }
 
-  /** Bytes of the instance's memory. */
+  /** Bytes of the instance's memory this run's layout takes (whole pages; a kept memory may be larger). */
   get bytes(): number {
-    return this.exports.memory.buffer.byteLength;
+    return Math.ceil(this.layout.total / WASM_PAGE) * WASM_PAGE;
+  }
+
+  /** Hands the instance back for the thread's next run, when its memory is small enough to keep; call once, after the last use. */
+  release(): void {
+    if (this.exports.memory.buffer.byteLength <= KEEP_BYTES) spare = this.exports;
   }
 
   /**
@@ -238,7 +265,7 @@ export class WasmStencil {
    * @param tick - called before each row; may throw to stop
    */
   step(lattice: Lattice, k: 0 | 1, alpha: number, tick: (row: number) => void): void {
-    const { span, lineEnds, accumulate } = this.exports;
+    const { span, span4, lineEnds, accumulate } = this.exports;
     const L = this.layout;
     const { shape } = lattice;
     const d = shape.length;
@@ -270,7 +297,9 @@ export class WasmStencil {
           o3 = L.scratch - here;
         }
         const out = to + r * rowBytes + at * 4;
-        span(out, u, codes + at, lines * n, offsets[0]!, offsets[1]!, offsets[2]!, o3, alpha);
+        // On 2 axes there are no middle lines: skip the two loads of zeros per group of cells.
+        if (lineCount === 2) span4(out, u, codes + at, lines * n, offsets[0]!, offsets[1]!, alpha);
+        else span(out, u, codes + at, lines * n, offsets[0]!, offsets[1]!, offsets[2]!, o3, alpha);
         lineEnds(out, u, codes + at, lines, n, wrapLine, offsets[0]!, offsets[1]!, offsets[2]!, o3, alpha);
       }
     }

@@ -33,13 +33,22 @@ export interface DiffusionSlabOutcome {
 
 export function diffusionSlab(task: DiffusionTask, control: JobControl): DiffusionSlabOutcome {
   const buildStarted = performance.now();
+  // The SIMD stencil builds the codes in its own memory; the JavaScript one is for 1-D lattices
+  // and slabs too large for a WebAssembly memory.
+  const wasm = wasmStencilFits(task.lattice, task.slabs) ? new WasmStencil(task.lattice, task.slabs[task.slab]!) : null;
+  try {
+    return runSlab(task, control, wasm, buildStarted);
+  } finally {
+    // Cancelled or done: the thread's next run may reuse the instance's mapped pages.
+    wasm?.release();
+  }
+}
+
+function runSlab(task: DiffusionTask, control: JobControl, wasm: WasmStencil | null, buildStarted: number): DiffusionSlabOutcome {
   const { lattice, slabs, slab: me, buffers, params } = task;
   const own = slabs[me]!;
   const rowCells = lattice.strides[0]!;
   const rowsPerCheck = Math.max(1, Math.floor(CHECK_CELLS / rowCells));
-  // The SIMD stencil builds the codes in its own memory; the JavaScript one is for 1-D lattices
-  // and slabs too large for a WebAssembly memory.
-  const wasm = wasmStencilFits(lattice, slabs) ? new WasmStencil(lattice, own) : null;
   const tickBuild = (rows: number): void => {
     if (rows % rowsPerCheck !== 0) return;
     control.checkpoint();
@@ -133,10 +142,13 @@ function summarise(task: DiffusionTask, control: JobControl, codes: Uint8Array, 
     sampleStrides[a] = stride;
     stride *= sampled[a]!;
   }
-  // Along a line only the last axis's block changes: look it up per coordinate.
+  // Along a line only the last axis's block changes: its blocks are runs of x, block j ending
+  // before ends[j]; each run is summed apart and added to its block once.
   const lineCells = d > 1 ? shape[d - 1]! : 1;
-  const lastBlock = new Float64Array(lineCells);
-  if (d > 1) for (let x = 0; x < lineCells; x++) lastBlock[x] = blockOf(x, lineCells, sampled[d - 1]!) * sampleStrides[d - 1]!;
+  const lastBlocks = d > 1 ? sampled[d - 1]! : 1;
+  const lastStride = d > 1 ? sampleStrides[d - 1]! : 0;
+  const ends = new Int32Array(lastBlocks);
+  for (let x = 0; x < lineCells; x++) ends[d > 1 ? blockOf(x, lineCells, lastBlocks) : 0] = x + 1;
   const coords = new Float64Array(d);
   let total = 0;
   let min = Infinity;
@@ -148,17 +160,22 @@ function summarise(task: DiffusionTask, control: JobControl, codes: Uint8Array, 
     const rowBlock = blockOf(own.row0 + r, shape[0]!, sampled[0]!) * sampleStrides[0]!;
     coords.fill(0);
     for (let at = 0; at < rowCells; at += lineCells) {
-      let lineBlock = rowBlock;
+      let lineBlock = SUMMARY_SLOTS + rowBlock;
       for (let a = 1; a < d - 1; a++) lineBlock += blockOf(coords[a]!, shape[a]!, sampled[a]!) * sampleStrides[a]!;
       const c0 = r * rowCells + at;
-      for (let x = 0; x < lineCells; x++) {
-        if ((codes[c0 + x]! & BLOCKED) !== 0) continue;
-        const value = field[c0 + x]!;
-        total += value;
-        if (value < min) min = value;
-        if (value > max) max = value;
-        open++;
-        summary[SUMMARY_SLOTS + lineBlock + lastBlock[x]!]! += value;
+      let x = 0;
+      for (let j = 0; j < lastBlocks; j++) {
+        let sum = 0;
+        for (const end = ends[j]!; x < end; x++) {
+          if ((codes[c0 + x]! & BLOCKED) !== 0) continue;
+          const value = field[c0 + x]!;
+          sum += value;
+          if (value < min) min = value;
+          if (value > max) max = value;
+          open++;
+        }
+        total += sum;
+        summary[lineBlock + j * lastStride]! += sum;
       }
       for (let a = d - 2; a >= 1; a--) {
         if (++coords[a]! < shape[a]!) break;

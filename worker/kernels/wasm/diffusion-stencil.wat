@@ -54,6 +54,49 @@
         (br $next)))
   )
 
+  ;; `span` on a 2-D lattice: the two neighbours along the line and the rows at o0 and o1 only.
+  ;; Its sums equal `span`'s there, whose o2 and o3 read a row of zeros (x + 0 is x exactly).
+  (func (export "span4")
+    (param $out i32) (param $u i32) (param $codes i32) (param $cells i32)
+    (param $o0 i32) (param $o1 i32) (param $alpha f32)
+    (local $i i32) (local $p i32) (local $q i32) (local $a v128) (local $one v128) (local $sum v128)
+    (local $code v128) (local $self v128) (local $codes8 v128)
+    (local.set $a (f32x4.splat (local.get $alpha)))
+    (local.set $one (f32x4.splat (f32.const 1)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_s (local.get $i) (local.get $cells)))
+        (local.set $p (i32.add (local.get $u) (i32.shl (local.get $i) (i32.const 2))))
+        (local.set $q (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))))
+        (local.set $codes8 (i16x8.extend_low_i8x16_u (v128.load64_zero (i32.add (local.get $codes) (local.get $i)))))
+        (local.set $sum
+          (f32x4.add
+            (f32x4.add (v128.load (i32.sub (local.get $p) (i32.const 4))) (v128.load offset=4 (local.get $p)))
+            (f32x4.add (v128.load (i32.add (local.get $p) (local.get $o0))) (v128.load (i32.add (local.get $p) (local.get $o1))))))
+        (local.set $code (i32x4.extend_low_i16x8_u (local.get $codes8)))
+        (local.set $self
+          (f32x4.sub (local.get $one)
+            (f32x4.mul (local.get $a) (f32x4.convert_i32x4_u (v128.and (local.get $code) (i32x4.splat (i32.const 127)))))))
+        (v128.store (local.get $q)
+          (v128.andnot
+            (f32x4.add (f32x4.mul (local.get $self) (v128.load (local.get $p))) (f32x4.mul (local.get $a) (local.get $sum)))
+            (i32x4.ne (v128.and (local.get $code) (i32x4.splat (i32.const 128))) (v128.const i32x4 0 0 0 0))))
+        (local.set $sum
+          (f32x4.add
+            (f32x4.add (v128.load (i32.add (local.get $p) (i32.const 12))) (v128.load offset=20 (local.get $p)))
+            (f32x4.add (v128.load offset=16 (i32.add (local.get $p) (local.get $o0))) (v128.load offset=16 (i32.add (local.get $p) (local.get $o1))))))
+        (local.set $code (i32x4.extend_high_i16x8_u (local.get $codes8)))
+        (local.set $self
+          (f32x4.sub (local.get $one)
+            (f32x4.mul (local.get $a) (f32x4.convert_i32x4_u (v128.and (local.get $code) (i32x4.splat (i32.const 127)))))))
+        (v128.store offset=16 (local.get $q)
+          (v128.andnot
+            (f32x4.add (f32x4.mul (local.get $self) (v128.load offset=16 (local.get $p))) (f32x4.mul (local.get $a) (local.get $sum)))
+            (i32x4.ne (v128.and (local.get $code) (i32x4.splat (i32.const 128))) (v128.const i32x4 0 0 0 0))))
+        (local.set $i (i32.add (local.get $i) (i32.const 8)))
+        (br $next)))
+  )
+
   ;; The first and last cell of each of `lines` lines of n cells starting at cell 0 of the span,
   ;; with the neighbours along the line that exist (or wrap, when `wrap` is 1).
   (func (export "lineEnds")
