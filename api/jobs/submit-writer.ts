@@ -1,6 +1,7 @@
 /**
- * Writes a batch of one tenant's job submissions: one `withTenant` transaction (lattices read
- * once, quota checked once, one multi-row insert that counts usage), then one queue round trip and
+ * Writes a batch of one tenant's job submissions: inline ones as one round trip to PostgreSQL
+ * (submit-one-trip.ts), a batch with stored lattices as one `withTenant` transaction (lattices read
+ * once, quota checked once, one multi-row insert that counts usage); then one queue round trip and
  * one ready-set mark, each submission keeping the outcome it would have had alone.
  * See docs/architecture.md › The job pipeline.
  */
@@ -24,6 +25,7 @@ import type { Runtime } from '../../shared/runtime.ts';
 import { recordUsage, USAGE_METRICS } from '../../shared/usage.ts';
 import type { SubmitJobInput } from '../../shared/wire/jobs.ts';
 import type { ItemOutcome } from './submit-batcher.ts';
+import { writeJobsInOneTrip } from './submit-one-trip.ts';
 import { checkJobCompute, computeQuotaExceeded, computeRoom, jobsRoom, quotaExceeded } from './submit-quota.ts';
 
 /**
@@ -163,6 +165,8 @@ export class SubmissionWriter {
     if (submissions.some((s) => s.tenantId !== tenantId || s.plan.code !== plan.code)) {
       throw new Error('a submission write mixes tenants or plans');
     }
+    const prepared = submissions.map((s) => s.job);
+    if (prepared.every((job): job is NewJob => job !== undefined)) return this.writeInOneTrip(first, prepared);
     const outcomes: SubmissionOutcome[] = new Array<SubmissionOutcome>(submissions.length);
     const rows = await withTenant(this.runtime.db, tenantId, async (trx) => {
       const ready = await this.checkStoredLattices(trx, submissions, outcomes);
@@ -189,6 +193,15 @@ export class SubmissionWriter {
     for (const { index, row } of rows) {
       outcomes[index] = { ok: true, value: row };
       if (row) jobsSubmitted.inc({ type: row.type, plan: plan.code });
+    }
+    return outcomes;
+  }
+
+  /** Jobs checked already (inline lattices): quotas, insert and usage in one round trip (submit-one-trip.ts). */
+  private async writeInOneTrip(first: Submission, jobs: readonly NewJob[]): Promise<SubmissionOutcome[]> {
+    const outcomes = await writeJobsInOneTrip(this.runtime.db, first.tenantId, first.plan, first.plans ?? [], jobs);
+    for (const outcome of outcomes) {
+      if (outcome.ok && outcome.value) jobsSubmitted.inc({ type: outcome.value.type, plan: first.plan.code });
     }
     return outcomes;
   }

@@ -74,7 +74,7 @@ const INSERTED_COLUMN_NAMES = [
 // Every other column of JobRow must be listed: a column added to JobRow and not here fails to compile.
 const everyColumnListed: [Exclude<keyof JobRow, 'lattice' | 'params' | (typeof INSERTED_COLUMN_NAMES)[number]>] extends [never] ? true : never = true;
 void everyColumnListed;
-const INSERTED_COLUMNS = INSERTED_COLUMN_NAMES.join(', ');
+export const INSERTED_COLUMNS = INSERTED_COLUMN_NAMES.join(', ');
 
 /**
  * Inserts a job and counts it in the tenant's usage (`jobs.<type>` today), in one statement.
@@ -147,6 +147,12 @@ export async function findJobByIdempotencyKey(
   key: string,
 ): Promise<JobRow | undefined> {
   return db('jobs').where({ tenant_id: tenantId, idempotency_key: key }).first<JobRow | undefined>();
+}
+
+/** `findJobByIdempotencyKey` in one round trip as the tenant (`readAsTenant`), outside any transaction. */
+export async function readJobByIdempotencyKey(db: Db, tenantId: string, key: string): Promise<JobRow | undefined> {
+  const rows = await readAsTenant<JobRow>(db, tenantId, sql`select * from jobs where tenant_id = ${tenantId} and idempotency_key = ${key}`);
+  return rows[0];
 }
 
 /** The stored result of a completed job. */
