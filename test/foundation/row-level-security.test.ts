@@ -106,9 +106,9 @@ describe('row-level security', () => {
 
     // Its own job is written and counted; b, at its limit, is refused by the same statement.
     const [mine] = await writeJobsInOneTrip(env.db, a, plan, [], [job(a)]);
-    expect(mine?.ok && mine.value?.tenant_id).toBe(a);
+    expect(mine).toMatchObject({ ok: true, value: { tenant_id: a } });
     const [theirs] = await writeJobsInOneTrip(env.db, b, plan, [], [job(b)]);
-    expect(theirs?.ok).toBe(false);
+    expect(theirs).toMatchObject({ ok: false });
     expect(await env.db('usage_counters').where({ tenant_id: a, metric: 'jobs.shortest_path' }).first('value')).toEqual({ value: 1 });
     expect(await env.db('usage_counters').where({ tenant_id: b, metric: 'jobs.shortest_path' }).first('value')).toEqual({ value: 5 });
   });
