@@ -26,7 +26,6 @@ import * as webhookTenantLeases from './0020_webhook_tenant_leases.ts';
 import * as notifications from './0021_notifications.ts';
 import * as jobArtefactsAsked from './0022_job_artefacts_asked.ts';
 import * as pictureLimits from './0023_picture_limits.ts';
-import * as submitRoom from './0024_submit_room.ts';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -57,5 +56,4 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0021_notifications', notifications],
   ['0022_job_artefacts_asked', jobArtefactsAsked],
   ['0023_picture_limits', pictureLimits],
-  ['0024_submit_room', submitRoom],
 ];

@@ -217,33 +217,27 @@ interface PooledConnections {
 }
 
 /**
- * Runs ONE statement as a tenant in ONE round trip, with row-level security in force.
+ * Runs ONE read statement as a tenant in ONE round trip, with row-level security in force.
  *
  * `withTenant` costs BEGIN, set_config, the statements and COMMIT: four round trips for a single
  * read. Here the settings and the statement travel as one simple-protocol query string, which
  * PostgreSQL runs as one implicit transaction: `set_config(…, true)` (SET LOCAL) switches to
  * APP_ROLE and sets `app.tenant_id` for that transaction only, so the statement after it sees only
  * the tenant's rows, and nothing outlives the query on the pooled connection. If any part fails,
- * the whole implicit transaction fails with it. Reads use `readAsTenant`; a write fits here only
- * when all of it is one statement (e.g. data-modifying CTEs, as a job submission does).
+ * the whole implicit transaction fails with it. For reads only: writes keep `withTenant`.
  */
-export async function statementAsTenant<Row>(db: Db, tenantId: string, statement: LiteralSql): Promise<Row[]> {
+export async function readAsTenant<Row>(db: Db, tenantId: string, statement: LiteralSql): Promise<Row[]> {
   // The tenant id is escaped like any literal; a uuid check on top keeps nonsense out of the role switch.
-  if (!UUID.test(tenantId)) throw new Error('a statement as a tenant needs a tenant uuid');
+  if (!UUID.test(tenantId)) throw new Error('readAsTenant needs a tenant uuid');
   const text = `select set_config('role', ${literal(APP_ROLE)}, true), set_config('app.tenant_id', ${literal(tenantId)}, true); ${statement.text}`;
   const pool = db.client as PooledConnections;
   const connection = await pool.acquireConnection();
   try {
     const results = (await connection.query(text)) as unknown as pg.QueryResult[];
-    // One result per statement: the settings, then the statement.
-    if (!Array.isArray(results) || results.length !== 2) throw new Error('a statement as a tenant must be exactly one statement');
+    // One result per statement: the settings, then the read.
+    if (!Array.isArray(results) || results.length !== 2) throw new Error('readAsTenant takes exactly one statement');
     return (results[1] as pg.QueryResult).rows as Row[];
   } finally {
     await pool.releaseConnection(connection);
   }
-}
-
-/** Runs ONE read statement as a tenant in ONE round trip (see `statementAsTenant`). */
-export async function readAsTenant<Row>(db: Db, tenantId: string, statement: LiteralSql): Promise<Row[]> {
-  return statementAsTenant<Row>(db, tenantId, statement);
 }

@@ -1,29 +1,30 @@
 /**
- * Writes a batch of one tenant's job submissions: one round trip to PostgreSQL (stored lattices'
- * heads read once before it, in one more), in which the quotas are checked once and one multi-row
- * insert counts usage (submit-one-trip.ts); then one queue round trip and one ready-set mark, each
- * submission keeping the outcome it would have had alone.
+ * Writes a batch of one tenant's job submissions: one `withTenant` transaction (lattices read
+ * once, quota checked once, one multi-row insert that counts usage), then one queue round trip and
+ * one ready-set mark, each submission keeping the outcome it would have had alone.
  * See docs/architecture.md › The job pipeline.
  */
 import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
 import { computeUnits } from '../../shared/compute-units.ts';
+import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
 import { artefactsListed } from '../../shared/jobs/job-artefact-names.ts';
 import { checkedJobReservation, checkJobMemory, type JobMemorySettings, queuedJobOf } from '../../shared/jobs/job-memory.ts';
 import { checkLatticeAgainstPlan, checkParsedJob, checkParsedLattice } from '../../shared/jobs/lattice-checks.ts';
-import type { NewJob } from '../../shared/jobs/repository.ts';
+import { insertJobs, type NewJob } from '../../shared/jobs/repository.ts';
 import type { JobRow } from '../../shared/jobs/types.ts';
 import type { CheckedLattice } from '../../shared/lattice/resolve.ts';
 import type { LatticeSpec } from '../../shared/lattice/types.ts';
 import { jobSubmitBatchSize, jobsSubmitted } from '../../shared/metrics.ts';
-import { readVersionHeads } from '../lattices/store.ts';
+import { currentVersionHeads } from '../lattices/store.ts';
 import type { Plan } from '../../shared/plans.ts';
 import type { JobProducer } from '../../shared/queues/producer.ts';
 import type { Runtime } from '../../shared/runtime.ts';
+import { recordUsage, USAGE_METRICS } from '../../shared/usage.ts';
 import type { SubmitJobInput } from '../../shared/wire/jobs.ts';
 import type { ItemOutcome } from './submit-batcher.ts';
-import { writeJobsInOneTrip } from './submit-one-trip.ts';
-import { checkJobCompute } from './submit-quota.ts';
+import { checkJobCompute, computeQuotaExceeded, computeRoom, jobsRoom, quotaExceeded } from './submit-quota.ts';
 
 /**
  * A job submission as the route's schema (`SubmitJobBody`) parsed it: its lattice spec and
@@ -92,9 +93,6 @@ function inlineLattice(input: SubmitInput): LatticeSpec {
   return input.lattice;
 }
 
-/** Attempts at a write whose stored lattice keeps changing under it, before a 409. */
-const STALE_LATTICE_ATTEMPTS = 3;
-
 /** PostgreSQL refused a row's data (SQLSTATE classes 22 and 23), not the batch as a whole. */
 function isRowDataError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
@@ -158,10 +156,6 @@ export class SubmissionWriter {
     }
   }
 
-  /**
-   * One round trip per attempt (submit-one-trip.ts). A job whose stored lattice changed or went
-   * between its check and the write is checked again, a few times at most.
-   */
   private async writeTogether(submissions: readonly Submission[]): Promise<SubmissionOutcome[]> {
     const first = submissions[0];
     if (!first) return [];
@@ -170,52 +164,54 @@ export class SubmissionWriter {
       throw new Error('a submission write mixes tenants or plans');
     }
     const outcomes: SubmissionOutcome[] = new Array<SubmissionOutcome>(submissions.length);
-    let pending = submissions.map((submission, index) => ({ submission, index }));
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt === STALE_LATTICE_ATTEMPTS) {
-        const error = new AppError('conflict', 'The lattice changed while the job was being submitted; retry', { extra: { field: 'lattice_id' } });
-        for (const { index } of pending) outcomes[index] = { ok: false, error };
-        break;
-      }
-      const ready = await this.checkStoredLattices(pending, outcomes);
-      const written = await writeJobsInOneTrip(
-        this.runtime.db,
-        tenantId,
-        plan,
-        first.plans ?? [],
-        ready.map((r) => r.job),
-      );
-      const again: typeof pending = [];
-      written.forEach((outcome, i) => {
-        const { index } = ready[i] as { index: number };
-        if ('stale' in outcome) again.push({ submission: submissions[index] as Submission, index });
-        else outcomes[index] = outcome;
-        if ('ok' in outcome && outcome.ok && outcome.value) jobsSubmitted.inc({ type: outcome.value.type, plan: plan.code });
+    const rows = await withTenant(this.runtime.db, tenantId, async (trx) => {
+      const ready = await this.checkStoredLattices(trx, submissions, outcomes);
+      const { room, usedAfter } = await jobsRoom(trx, tenantId, plan, ready.length);
+      for (const { index } of ready.slice(room)) outcomes[index] = { ok: false, error: quotaExceeded(plan, usedAfter) };
+      const withinJobs = ready.slice(0, room);
+      // Compute units are charged at acceptance (shared/compute-units.ts), in the same transaction.
+      const units = withinJobs.map(({ job }) => job.computeUnits);
+      const { fits, usedAt } = await computeRoom(trx, tenantId, plan, units);
+      const accepted: Array<{ index: number; job: NewJob; units: number }> = [];
+      withinJobs.forEach((r, i) => {
+        if (fits[i]) accepted.push({ ...r, units: units[i] ?? 0 });
+        else outcomes[r.index] = { ok: false, error: computeQuotaExceeded(plan, first.plans ?? [], usedAt[i] ?? 0, units[i] ?? 0) };
       });
-      pending = again;
+      const inserted = await insertJobs(
+        trx,
+        accepted.map((r) => r.job),
+      );
+      // A job whose idempotency key was taken is not inserted, and not charged.
+      const charged = accepted.reduce((sum, r, i) => sum + (inserted[i] ? r.units : 0), 0);
+      if (charged > 0) await recordUsage(trx, tenantId, USAGE_METRICS.computeUnits, charged);
+      return accepted.map(({ index }, i) => ({ index, row: inserted[i] }));
+    });
+    for (const { index, row } of rows) {
+      outcomes[index] = { ok: true, value: row };
+      if (row) jobsSubmitted.inc({ type: row.type, plan: plan.code });
     }
     return outcomes;
   }
 
   /**
-   * The rows of a write: inline submissions as prepared; stored-lattice ones get their lattice's
-   * current version (its head only, read in one round trip; the write locks the lattice and checks
-   * the version still stands) and are checked, each failure recorded in `outcomes` for its
-   * submission alone.
+   * The rows of a write, in order: inline submissions as prepared; stored-lattice ones get their
+   * lattice's current version (its head only; the lattice locked against change and deletion
+   * until the write commits, so the job's reference stays valid) and are checked, each failure
+   * recorded in `outcomes` for its submission alone.
    */
   private async checkStoredLattices(
-    pending: ReadonlyArray<{ submission: Submission; index: number }>,
+    trx: Knex.Transaction,
+    submissions: readonly Submission[],
     outcomes: SubmissionOutcome[],
   ): Promise<Array<{ index: number; job: NewJob }>> {
-    const wanted = [...new Set(pending.filter(({ submission: s }) => !s.job && s.input.lattice_id).map(({ submission: s }) => s.input.lattice_id as string))];
-    const tenantId = pending[0]?.submission.tenantId as string;
-    const heads = new Map((await readVersionHeads(this.runtime.db, tenantId, wanted)).map((h) => [h.lattice_id, h]));
+    const wanted = [...new Set(submissions.filter((s) => !s.job && s.input.lattice_id).map((s) => s.input.lattice_id as string))];
+    const heads = new Map((await currentVersionHeads(trx, submissions[0]?.tenantId as string, wanted)).map((h) => [h.lattice_id, h]));
     const checkedLattices = new Map<string, { versionId: string; checked: CheckedLattice }>();
     const ready: Array<{ index: number; job: NewJob }> = [];
-    for (const { submission, index } of pending) {
+    submissions.forEach((submission, index) => {
       if (submission.job) {
         ready.push({ index, job: submission.job });
-        continue;
+        return;
       }
       try {
         const latticeId = submission.input.lattice_id;
@@ -234,7 +230,7 @@ export class SubmissionWriter {
       } catch (error) {
         outcomes[index] = { ok: false, error };
       }
-    }
+    });
     return ready;
   }
 

@@ -7,7 +7,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { type Db, readAsTenant, sql } from '../../shared/db.ts';
 import { joinSpec, splitSpec } from '../../shared/lattice/canonical.ts';
 import type { LatticeSummary } from '../../shared/lattice/resolve.ts';
 import type { LatticeSpec } from '../../shared/lattice/types.ts';
@@ -171,20 +170,6 @@ export async function currentVersionHeads(trx: Knex.Transaction, tenantId: strin
   return locked.flatMap((l) => {
     const head = byId.get(l.version_id);
     return head ? [{ lattice_id: l.id, version_id: l.version_id, head }] : [];
-  });
-}
-
-/**
- * `currentVersionHeads` without the lock, in one round trip as the tenant (`readAsTenant`): for a
- * write that locks the lattices itself and checks their versions still stand (submit-one-trip.ts).
- */
-export async function readVersionHeads(db: Db, tenantId: string, latticeIds: readonly string[]): Promise<LatticeVersionHead[]> {
-  if (latticeIds.length === 0) return [];
-  const ids = latticeIds.map((id) => sql`${id}::uuid`.text).join(', ');
-  return readAsTenant<LatticeVersionHead>(db, tenantId, {
-    text: `${sql`select l.id as lattice_id, l.version_id, v.spec as head from lattices l
-      join lattice_versions v on v.tenant_id = l.tenant_id and v.id = l.version_id
-      where l.tenant_id = ${tenantId}`.text} and l.id in (${ids})`,
   });
 }
 
