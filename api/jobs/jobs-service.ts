@@ -9,7 +9,7 @@ import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
 import type { JobBody } from '../../shared/jobs/job-body.ts';
 import { queuedJobOf } from '../../shared/jobs/job-memory.ts';
-import { findJob, findJobByIdempotencyKey } from '../../shared/jobs/repository.ts';
+import { findJob, readJobByIdempotencyKey } from '../../shared/jobs/repository.ts';
 import { finishJob } from '../../shared/jobs/transitions.ts';
 import { isFinalStatus, type JobRow } from '../../shared/jobs/types.ts';
 import { jobsFinished } from '../../shared/metrics.ts';
@@ -92,7 +92,7 @@ export class JobsService {
     const [plan, plans] = await Promise.all([this.plans.get(principal.planCode), this.plans.all()]);
     const requestHash = idempotencyKey ? hashRequest(requestPath, input) : null;
     if (idempotencyKey) {
-      const earlier = await withTenant(db, tenantId, (trx) => findJobByIdempotencyKey(trx, tenantId, idempotencyKey));
+      const earlier = await readJobByIdempotencyKey(db, tenantId, idempotencyKey);
       if (earlier) return this.replay(earlier, requestHash);
     }
 
@@ -102,7 +102,7 @@ export class JobsService {
     const row = idempotencyKey || !this.batcher ? await this.writeAlone(submission) : await this.batcher.submit(batchKey(tenantId, plan), submission);
     if (!row) {
       // A concurrent request with the same key won the insert.
-      const earlier = await withTenant(db, tenantId, (trx) => findJobByIdempotencyKey(trx, tenantId, idempotencyKey as string));
+      const earlier = await readJobByIdempotencyKey(db, tenantId, idempotencyKey as string);
       if (!earlier) throw new AppError('conflict', 'The Idempotency-Key is in use by a request still running; retry');
       return this.replay(earlier, requestHash);
     }

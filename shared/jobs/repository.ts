@@ -149,6 +149,12 @@ export async function findJobByIdempotencyKey(
   return db('jobs').where({ tenant_id: tenantId, idempotency_key: key }).first<JobRow | undefined>();
 }
 
+/** `findJobByIdempotencyKey` in one round trip as the tenant (`readAsTenant`), outside any transaction. */
+export async function readJobByIdempotencyKey(db: Db, tenantId: string, key: string): Promise<JobRow | undefined> {
+  const rows = await readAsTenant<JobRow>(db, tenantId, sql`select * from jobs where tenant_id = ${tenantId} and idempotency_key = ${key}`);
+  return rows[0];
+}
+
 /** The stored result of a completed job. */
 export async function findResult(
   db: Knex | Knex.Transaction,
