@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { resolveJob } from '../../shared/lattice/job.ts';
 import { flatBfs, flatBfsPlan } from '../../worker/kernels/flat-bfs.ts';
+import { keptFlatBfs } from '../../worker/kernels/flat-bfs-wasm.ts';
 import { JobControl } from '../../worker/kernels/job-control.ts';
 import { pathResult } from '../../worker/kernels/path-result.ts';
 import { pathCaseArb } from '../lattice/arbitraries.ts';
@@ -38,6 +39,40 @@ describe('one-thread shortest-path search', () => {
       }),
       { numRuns: 1500 },
     );
+  });
+});
+
+describe("one-thread search in a thread's kept instance", () => {
+  it('searches exactly as in a fresh one, whatever the last search left in it', () => {
+    const search = (spec: object, start: number[], end: number[]) => {
+      const { lattice, params } = resolveJob('shortest_path', spec, { start, end });
+      const control = JobControl.create(1);
+      const task = { kind: 'flat_bfs' as const, control: control.buffers, lattice, start: params.start, end: params.end, state: null };
+      return { outcome: flatBfs(task, control).outcome, expected: refShortestPathLength(lattice, params.start, params.end) };
+    };
+    /** What a search may leave behind: every byte of the kept memory garbage. */
+    const dirty = (): void => {
+      new Uint8Array(keptFlatBfs.peek()!.memory.buffer).fill(0xff);
+    };
+    const cases = [
+      { spec: { shape: [37, 21, 9], obstacles: { density: 0.3, seed: 5 } }, start: [0, 0, 0], end: [36, 20, 8] },
+      { spec: { shape: [60, 45], boundary: 'periodic', obstacles: { density: 0.35, seed: 3 } }, start: [1, 2], end: [40, 30] },
+      { spec: { shape: [50, 50], obstacles: { blocked: Array.from({ length: 48 }, (_, i) => [25, i]) } }, start: [0, 0], end: [49, 0] },
+    ];
+    for (const { spec, start, end } of cases) {
+      // A larger search first (its memory kept), then the small one in that memory, garbage-filled.
+      search({ shape: [300, 300], obstacles: { density: 0.2, seed: 1 } }, [0, 0], [299, 299]);
+      dirty();
+      const kept = search(spec, start, end);
+      dirty();
+      // Two instances at once: the search cannot have the kept one.
+      const holder = keptFlatBfs.take(0);
+      const fresh = search(spec, start, end);
+      keptFlatBfs.release(holder);
+      expect(kept.outcome, JSON.stringify(spec)).toEqual(fresh.outcome);
+      expect(kept.outcome.length, JSON.stringify(spec)).toBe(kept.expected);
+      expect(kept.expected, JSON.stringify(spec)).not.toBeNull();
+    }
   });
 });
 

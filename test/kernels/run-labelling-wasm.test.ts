@@ -11,7 +11,9 @@ import type { LatticeSpecInput } from '../../shared/lattice/types.ts';
 import { FinishedClusters } from '../../worker/kernels/finished-clusters.ts';
 import { KernelPool } from '../../worker/kernels/kernel-pool.ts';
 import { labelSlabRuns, type SlabLabelling } from '../../worker/kernels/run-labelling.ts';
-import { labelSlabRunsWasm } from '../../worker/kernels/run-labelling-wasm.ts';
+import { keptFlatBfs } from '../../worker/kernels/flat-bfs-wasm.ts';
+import { KEEP_BYTES } from '../../worker/kernels/kept-wasm-memory.ts';
+import { keptLabelling, labelSlabRunsWasm } from '../../worker/kernels/run-labelling-wasm.ts';
 import { refComponents } from '../lattice/reference.ts';
 
 const pool = new KernelPool({ threads: 2 });
@@ -73,6 +75,47 @@ describe('WebAssembly run labelling', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it("labels in a thread's kept instance exactly as in a fresh one, whatever the last run left in it", () => {
+    /** What a run may leave behind: every byte of the kept memory garbage. */
+    const dirty = (): void => {
+      new Uint8Array(keptLabelling.peek()!.memory.buffer).fill(0xff);
+    };
+    const small: LatticeSpecInput[] = [
+      { shape: [37, 21, 9], obstacles: { density: 0.4, seed: 5 } },
+      { shape: [30, 8, 65], boundary: 'periodic', obstacles: { density: 0.3, seed: 9 } },
+      { shape: [29, 64], obstacles: { density: 0.5, seed: 2 } },
+    ];
+    for (const spec of small) {
+      // A larger run first (its memory kept), then the small one in that memory, garbage-filled.
+      labelBoth({ shape: [40, 60, 70], obstacles: { density: 0.35, seed: 1 } }, 0);
+      dirty();
+      const [js, kept] = labelBoth(spec, 3);
+      dirty();
+      // Two instances at once: the run cannot have the kept one.
+      const holder = keptLabelling.take(0);
+      const [, fresh] = labelBoth(spec, 3);
+      keptLabelling.release(holder);
+      expect(kept, JSON.stringify(spec)).toEqual(fresh);
+      expect(kept, JSON.stringify(spec)).toEqual(js);
+      expect(kept!.faceCount, JSON.stringify(spec)).toBeGreaterThan(0);
+    }
+  });
+
+  it("keeps at most KEEP_BYTES of spares in a thread, all modules together, the latest release's first", () => {
+    const search = keptFlatBfs.take(KEEP_BYTES / 2 + 65536);
+    const labelling = keptLabelling.take(KEEP_BYTES / 2 + 65536);
+    keptFlatBfs.release(search);
+    expect(keptFlatBfs.peek()).toBe(search);
+    keptLabelling.release(labelling);
+    expect(keptLabelling.peek()).toBe(labelling);
+    expect(keptFlatBfs.peek()).toBeNull();
+    // Too large to keep at all: nothing else is dropped for it.
+    const huge = keptFlatBfs.take(KEEP_BYTES + 65536);
+    keptFlatBfs.release(huge);
+    expect(keptFlatBfs.peek()).toBeNull();
+    expect(keptLabelling.peek()).toBe(labelling);
   });
 
   it('gives the reference components through the pool on lines of several words', async () => {

@@ -8,7 +8,10 @@
 import type { Slab } from './slabs.ts';
 import type { Lattice } from '../../shared/lattice/types.ts';
 import { codesMaskBytes, fillCodesMask } from './conductance-codes.ts';
-import { WASM_PAGE, compileWasm, instantiate, type WasmMemory } from './wasm-runtime.ts';
+import { KEEP_BYTES, KeptInstances } from './kept-wasm-memory.ts';
+import { WASM_PAGE, compileWasm, type WasmMemory } from './wasm-runtime.ts';
+
+export { KEEP_BYTES };
 
 interface StencilExports {
   memory: WasmMemory;
@@ -29,28 +32,8 @@ function stencilModule(): object {
   return compiled;
 }
 
-/**
- * Most memory a thread keeps between runs. A fresh instance's pages are mapped on first write,
- * at ~3 ms of CPU per MiB on the 2-core VM (docs/performance.md): on 10^6 cells more than half of
- * the 40 steps themselves. Runs are not concurrent within a thread, so one spare instance is enough.
- */
-export const KEEP_BYTES = 32 * 2 ** 20;
-
-let spare: StencilExports | null = null;
-
-/** An instance whose memory holds `bytes` and reads as zeros up to there: the thread's spare one when kept. */
-function instanceFor(bytes: number): StencilExports {
-  const kept = spare;
-  spare = null;
-  const exports = kept ?? instantiate<StencilExports>(stencilModule());
-  const memory = exports.memory;
-  const have = memory.buffer.byteLength;
-  const pages = Math.ceil(bytes / WASM_PAGE);
-  if (pages * WASM_PAGE > have) memory.grow(pages - have / WASM_PAGE);
-  // A kept memory holds the last run's codes and fields; a fresh one is zero already.
-  if (kept !== null) new Uint8Array(memory.buffer, 0, Math.min(have, bytes)).fill(0);
-  return exports;
-}
+/** The thread's spare instance (kept-wasm-memory.ts): its mapped pages outlive a run. */
+const kept = new KeptInstances<StencilExports>(stencilModule);
 
 /** Slack around each region: the SIMD loops read a cell either side and write up to 16 bytes past a span. */
 const PAD = 32;
@@ -159,7 +142,7 @@ export class WasmStencil {
     this.layout = layoutOf(lattice, slab);
     this.rowCells = lattice.strides[0]!;
     this.rows = slab.rows;
-    this.exports = instanceFor(this.layout.total);
+    this.exports = kept.take(this.layout.total);
     const memory = this.exports.memory;
     this.codes = new Uint8Array(memory.buffer, this.layout.codes, slab.cells);
     this.mask = new Uint8Array(memory.buffer, this.layout.work, codesMaskBytes(lattice, slab));
@@ -219,7 +202,7 @@ export class WasmStencil {
 
   /** Hands the instance back for the thread's next run, when its memory is small enough to keep; call once, after the last use. */
   release(): void {
-    if (this.exports.memory.buffer.byteLength <= KEEP_BYTES) spare = this.exports;
+    kept.release(this.exports);
   }
 
   /**

@@ -3,11 +3,13 @@
  * instance's memory holds the search's whole state (marks, then the two code planes interleaved),
  * the per-block "obstacles materialised around here" flags, the inner axes' table and two chunk
  * buffers: frontier cells are copied in a chunk at a time and the fresh cells copied out, so the
- * frontier lists stay growable JavaScript arrays. Memory is sized once; views never detach.
+ * frontier lists stay growable JavaScript arrays. Memory is sized once; views never detach. The
+ * thread keeps its last instance for the next search (kept-wasm-memory.ts).
  */
 import type { Lattice } from '../../shared/lattice/types.ts';
 import { divisionMagic } from './division-magic.ts';
-import { WASM_PAGE, compileWasm, instantiate, type WasmMemory } from './wasm-runtime.ts';
+import { KeptInstances } from './kept-wasm-memory.ts';
+import { WASM_PAGE, compileWasm, type WasmMemory } from './wasm-runtime.ts';
 
 interface FlatBfsExports {
   memory: WasmMemory;
@@ -39,6 +41,9 @@ function flatModule(): object {
   compiled ??= compileWasm(new URL('./wasm/flat-bfs.wasm', import.meta.url));
   return compiled;
 }
+
+/** The thread's spare instance (kept-wasm-memory.ts): its mapped pages outlive a search. */
+export const keptFlatBfs = new KeptInstances<FlatBfsExports>(flatModule);
 
 /** Frontier cells expanded per call (a cancel check between calls). */
 export const WASM_CHUNK = 4096;
@@ -103,13 +108,11 @@ export class FlatBfsWasm {
 
   constructor(lattice: Lattice, words: number, blocks: number, axes: Int32Array) {
     this.lattice = lattice;
-    this.exports = instantiate<FlatBfsExports>(flatModule());
     this.layout = layoutOf(lattice, words, blocks);
-    const memory = this.exports.memory;
-    const pages = Math.ceil(this.layout.total / WASM_PAGE);
-    memory.grow(pages - memory.buffer.byteLength / WASM_PAGE);
-    this.bytes = memory.buffer.byteLength;
-    const { buffer } = memory;
+    this.exports = keptFlatBfs.take(this.layout.total);
+    // The layout's pages only: a kept memory may be larger (per-thread headroom).
+    this.bytes = Math.ceil(this.layout.total / WASM_PAGE) * WASM_PAGE;
+    const { buffer } = this.exports.memory;
     this.marks = new Int32Array(buffer, this.layout.marks, words);
     this.codes = new Int32Array(buffer, this.layout.codes, 2 * words);
     this.near = new Uint8Array(buffer, this.layout.near, blocks);
@@ -134,6 +137,11 @@ export class FlatBfsWasm {
       view.setInt32(at + 12, period.shift, true);
       view.setBigUint64(at + 16, period.magic, true);
     }
+  }
+
+  /** Hands the instance back for the thread's next search; call once, after the last use of the views. */
+  release(): void {
+    keptFlatBfs.release(this.exports);
   }
 
   /** Copies a chunk of frontier cells in. */

@@ -90,8 +90,13 @@ export function flatBfs(task: FlatBfsTask, control: JobControl, tuning: FlatBfsT
   const buildStarted = performance.now();
   const search = new FlatSearch(task, control, tuning.orderMinCells ?? ORDER_MIN_LATTICE_CELLS);
   const build_ms = performance.now() - buildStarted;
-  const outcome = search.run();
-  return { outcome, bytes: search.bytes, build_ms };
+  try {
+    const outcome = search.run();
+    return { outcome, bytes: search.bytes, build_ms };
+  } finally {
+    // Cancelled or done: the thread's next search may reuse the instance's mapped pages.
+    search.release();
+  }
 }
 
 class FlatSearch {
@@ -169,6 +174,11 @@ class FlatSearch {
     this.marks[this.nowhere >>> 5]! |= 1 << (this.nowhere & 31);
     this.steps = new Int32Array(2 * lattice.dimensions);
     this.order = lattice.cells >= orderMinCells ? new FrontierOrder(lattice.cells) : null;
+  }
+
+  /** Hands the WebAssembly instance back for reuse; the search is unusable afterwards. */
+  release(): void {
+    this.wasm?.release();
   }
 
   /** Private memory: the frontier lists at their largest, the block flags, the axis tables. */

@@ -2,15 +2,16 @@
  * Connected components of one slab in WebAssembly (worker/kernels/wasm/run-labelling.wat): the
  * algorithm of run-labelling.ts, with the per-row work (runs, joins, union-find, renumbering and
  * the finished clusters' counts) in the module and the row's open bits written straight into its
- * memory. The slab's first and last rows (the faces) are read back here. One instance per run,
- * its memory laid out by shared/lattice/run-labelling-layout.ts, so a job's memory reservation
- * counts exactly what it takes. See docs/architecture.md › Kernels.
+ * memory. The slab's first and last rows (the faces) are read back here. One instance per run
+ * (the thread's kept one, kept-wasm-memory.ts), its memory laid out by
+ * shared/lattice/run-labelling-layout.ts, so a job's memory reservation counts exactly what it takes. See docs/architecture.md › Kernels.
  */
 import { runLabellingLayout, type RunLabellingLayout } from '../../shared/lattice/run-labelling-layout.ts';
 import { HISTOGRAM_BINS } from './finished-clusters.ts';
 import { fillOpenLines } from './open-mask.ts';
 import { FIRST_ROW, LAST_ROW, type SlabLabelling } from './run-labelling.ts';
-import { WASM_PAGE, compileWasm, instantiate, type WasmMemory } from './wasm-runtime.ts';
+import { KeptInstances } from './kept-wasm-memory.ts';
+import { compileWasm, type WasmMemory } from './wasm-runtime.ts';
 
 interface LabellingExports {
   memory: WasmMemory;
@@ -31,6 +32,9 @@ function labellingModule(): object {
   return compiled;
 }
 
+/** The thread's spare instance (kept-wasm-memory.ts): its mapped pages outlive a run. */
+export const keptLabelling = new KeptInstances<LabellingExports>(labellingModule);
+
 /**
  * Labels a slab of a lattice of 2 or more axes whose layout fits a WebAssembly memory
  * (`labellingWasmFits`), with the same outputs as `labelSlabRuns`.
@@ -38,6 +42,17 @@ function labellingModule(): object {
  * @returns the face clusters, and the bytes this allocated (the module's memory included)
  */
 export function labelSlabRunsWasm(job: SlabLabelling): { faceCount: number; bytes: number } {
+  const exports = keptLabelling.take(runLabellingLayout(job.lattice.shape, job.full === true).memoryBytes);
+  try {
+    return labelIn(exports, job);
+  } finally {
+    // Cancelled or done: the thread's next run may reuse the instance's mapped pages.
+    keptLabelling.release(exports);
+  }
+}
+
+/** `labelSlabRunsWasm` in an instance whose memory holds the layout and reads as zeros. */
+function labelIn(exports: LabellingExports, job: SlabLabelling): { faceCount: number; bytes: number } {
   const { lattice, lo, rows, row0, faceLabels, faceSizes, faceFlags, finished, tick } = job;
   const { shape, strides } = lattice;
   const rowCells = strides[0]!;
@@ -46,8 +61,6 @@ export function labelSlabRunsWasm(job: SlabLabelling): { faceCount: number; byte
   const { lines, perLine, lineCells, maxRuns, offsets } = layout;
   const wrap = lattice.boundary === 'periodic';
 
-  const exports = instantiate<LabellingExports>(labellingModule());
-  exports.memory.grow(layout.memoryBytes / WASM_PAGE - exports.memory.buffer.byteLength / WASM_PAGE);
   const buffer = exports.memory.buffer;
   const i32 = new Int32Array(buffer);
   const f64 = new Float64Array(buffer);
@@ -154,7 +167,8 @@ export function labelSlabRunsWasm(job: SlabLabelling): { faceCount: number; byte
   const lastBlock = layout.blocks[1 - cur]!;
   const label = (lastBlock + offsets.label) >> 2;
   paintRuns(lastBlock, lastRuns, rowCells, (run) => i32[label + run]! + 1);
-  return { faceCount, bytes: buffer.byteLength + groupFace.byteLength };
+  // The layout's pages only: a kept memory may be larger (per-thread headroom).
+  return { faceCount, bytes: layout.memoryBytes + groupFace.byteLength };
 }
 
 /**
