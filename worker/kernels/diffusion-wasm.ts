@@ -207,7 +207,7 @@ export class WasmStencil {
 
   /**
    * Builds the slab's conductance codes (conductance-codes.ts) in the instance, then clears the
-   * mask's bytes for the rows.
+   * mask's bytes, so the fields it shared room with start at zero.
    *
    * @param open - global cells open whatever the obstacles say (the job's sources)
    * @param tick - called before each row with the rows done; may throw to stop
@@ -238,7 +238,10 @@ export class WasmStencil {
         codeEnds(codes + at, here + at, lines, n, wrapLine);
       }
     }
-    new Uint8Array(this.exports.memory.buffer, L.work, L.total - L.work).fill(0);
+    // Only the mask's bytes were written: the rest of the work region reads as zeros already
+    // (`kept.take`), and clearing it all up front would fault in every field page at once, in one
+    // call that no cancel check interrupts (a 200³ slab: 32 MB, hundreds of ms on a busy machine).
+    this.mask.fill(0);
   }
 
   /**
