@@ -113,6 +113,7 @@ export async function runRole(role: ServerRole): Promise<number> {
   const lifecycle = new Lifecycle({
     logger,
     graceMs: config.SHUTDOWN_GRACE_MS,
+    stopWithParent: config.STOP_WITH_PARENT,
     release: async () => runtime?.close(),
     onStarted: () => {
       if (role === 'migrate') return;

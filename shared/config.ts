@@ -87,6 +87,9 @@ export const configSchema = z.object({
   BATCH_CHUNK_MAX_JOBS: int(1, 1000).default(100),
   BATCH_CHUNK_MAX_CELLS: int(1).default(1_000_000),
   SHUTDOWN_GRACE_MS: int(0).default(25 * SECOND),
+  // Stop as on SIGTERM when the process that started this one exits (a supervisor killed with -9
+  // cannot pass its signal on, and its children would run on as orphans).
+  STOP_WITH_PARENT: bool.default(false),
 
   JWT_KEYS_DIR: z.string().min(1).default('.keys'),
   JWT_PRIVATE_KEY: optionalSecret,

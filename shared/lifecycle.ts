@@ -3,6 +3,7 @@
  * reverse order within the grace period and exits 0. A signal during start-up stops the
  * remaining starts and closes what already started. A second signal (not the same one repeated
  * within 300 ms), or a grace period that runs out, exits 1 at once. Signal handlers are installed once per process.
+ * With `stopWithParent`, the parent's exit is a stop request too.
  */
 import type { Logger } from './logger.ts';
 import type { Service } from './service.ts';
@@ -15,6 +16,8 @@ export interface LifecycleOptions {
   release?: () => Promise<void>;
   /** Called once everything has started (prints where things are). */
   onStarted?: () => void;
+  /** Stop as on SIGTERM once the parent process has exited (`STOP_WITH_PARENT`). */
+  stopWithParent?: boolean;
   /** For tests: no process.exit, resolve with the exit code instead. */
   exit?: (code: number) => void;
 }
@@ -25,6 +28,9 @@ const DUPLICATE_SIGNAL_MS = 300;
 
 const ignoreSignal = () => undefined;
 
+/** How often the parent is looked for; an orphan is re-parented, so its parent id changes. */
+const PARENT_CHECK_MS = 1000;
+
 export class Lifecycle {
   private readonly started: Service[] = [];
   private stopRequested = false;
@@ -32,6 +38,7 @@ export class Lifecycle {
   private wakeStop: (() => void) | undefined;
   private firstSignal: { signal: NodeJS.Signals; at: number } | undefined;
   private readonly onSignal = (signal: NodeJS.Signals) => this.signal(signal);
+  private parentWatch: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: LifecycleOptions) {}
 
@@ -42,6 +49,7 @@ export class Lifecycle {
   async run(services: Service[]): Promise<number> {
     const { logger } = this.options;
     for (const s of SIGNALS) process.on(s, this.onSignal);
+    if (this.options.stopWithParent) this.watchParent();
     try {
       for (const service of services) {
         if (this.stopRequested) break;
@@ -78,6 +86,17 @@ export class Lifecycle {
     this.firstSignal = { signal, at: now };
     logger.info({ signal }, 'shutting down');
     this.requestStop();
+  }
+
+  private watchParent(): void {
+    const parent = process.ppid;
+    this.parentWatch = setInterval(() => {
+      if (process.ppid === parent || this.stopRequested) return;
+      clearInterval(this.parentWatch);
+      this.options.logger.warn({ parent }, 'parent process exited: shutting down');
+      this.requestStop();
+    }, PARENT_CHECK_MS);
+    this.parentWatch.unref();
   }
 
   /** Asks the process to stop, as a signal would. */
@@ -117,6 +136,7 @@ export class Lifecycle {
   }
 
   private finish(code: number): number {
+    clearInterval(this.parentWatch);
     for (const s of SIGNALS) process.off(s, this.onSignal);
     // After a signalled stop the process is about to exit: a late duplicate of that signal must
     // not find the default disposition and kill it (exit 130 instead of 0).

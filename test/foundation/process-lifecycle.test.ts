@@ -1,10 +1,26 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { useTestEnvironment } from '../support/context.ts';
 import { spawnCatalytic } from '../support/processes.ts';
 
 const env = useTestEnvironment({ LOG_LEVEL: 'info' });
+const BIN = fileURLToPath(new URL('../../bin/catalytic.js', import.meta.url));
+
+/** Resolves once `check` holds, looking every 100 ms; rejects after `timeoutMs`. */
+async function until(check: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 describe('the catalytic process', () => {
   it('brings all roles up, answers /health, and exits 0 on SIGTERM when idle', async () => {
@@ -45,6 +61,39 @@ describe('the catalytic process', () => {
     const code = await proc.exited;
     expect(code, proc.output()).toBe(0);
     expect(proc.output()).not.toMatch(/second signal/);
+  });
+
+  it('stops as on SIGTERM when the process that started it is killed outright (STOP_WITH_PARENT)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'catalytic-orphan-'));
+    const log = join(dir, 'api.log');
+    // A parent that starts the api in the background, prints its pid, then waits to be killed.
+    const parent = spawn('sh', ['-c', '"$0" "$1" api > "$2" 2>&1 & echo $!; exec sleep 600', process.execPath, BIN, log], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env.env, STOP_WITH_PARENT: 'true' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const [first] = (await once(parent.stdout!, 'data')) as [Buffer];
+    const pid = Number(first.toString().trim());
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const output = () => readFile(log, 'utf8').catch(() => '');
+    try {
+      await until(async () => /catalytic api is running/.test(await output()), 30_000);
+      parent.kill('SIGKILL');
+      await until(async () => !alive(), 15_000);
+      const lines = (await output()).trim().split('\n');
+      expect(lines.join('\n')).toMatch(/parent process exited: shutting down/);
+      expect(lines.at(-1)).toMatch(/catalytic api stopped/);
+    } finally {
+      parent.kill('SIGKILL');
+      if (alive()) process.kill(pid, 'SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('says in one line which setting to change when its port is taken', async () => {

@@ -32,7 +32,8 @@ process.once('exit', killRunning);
 export function spawnCatalytic(args: string[], env: Record<string, string>): CatalyticProcess {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    // STOP_WITH_PARENT: a test process killed outright (a timeout around vitest) leaves no orphans.
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', STOP_WITH_PARENT: 'true', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
