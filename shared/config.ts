@@ -59,6 +59,9 @@ export const configSchema = z.object({
   METRICS_PORT: port.default(9464),
   METRICS_TOKEN: optionalSecret,
   BODY_LIMIT_BYTES: int(1024, 100 * 1024 * 1024).default(1024 * 1024),
+  // A slow client is cut off once its headers, or its whole request, took longer than these (slowloris).
+  HTTP_HEADERS_TIMEOUT_MS: int(1000).default(10 * SECOND),
+  HTTP_REQUEST_TIMEOUT_MS: int(1000).default(30 * SECOND),
   TRUST_PROXY: bool.default(false),
 
   WORKER_CONCURRENCY: int(1, 1000).default(4),

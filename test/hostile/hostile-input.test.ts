@@ -35,9 +35,9 @@ const CONCURRENCY = 12;
 /** Longest a correct answer may take: a path request may wait MAX_PATH_WAIT_MS by design. */
 const REQUEST_TIMEOUT_MS = MAX_PATH_WAIT_MS + 15_000;
 const BODY_LIMIT_BYTES = 1024 * 1024;
-/** The API's own socket timeouts (api/server.ts), and how late a cut may come. */
-const HEADERS_TIMEOUT_MS = 10_000;
-const REQUEST_BODY_TIMEOUT_MS = 30_000;
+/** The API's socket timeouts, shorter than the defaults (10 s, 30 s) so the file runs faster, and how late a cut may come. */
+const HEADERS_TIMEOUT_MS = 4_000;
+const REQUEST_BODY_TIMEOUT_MS = 8_000;
 const CUT_SLACK_MS = 5_000;
 
 /**
@@ -58,6 +58,8 @@ const env = useTestEnvironment({
   ADMIN_PASSWORD: OPERATOR.password,
   METRICS_TOKEN,
   BODY_LIMIT_BYTES: String(BODY_LIMIT_BYTES),
+  HTTP_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS),
+  HTTP_REQUEST_TIMEOUT_MS: String(REQUEST_BODY_TIMEOUT_MS),
   // 5xx are logged at error level: the output names what failed.
   LOG_LEVEL: 'error',
 });
