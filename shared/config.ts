@@ -136,6 +136,9 @@ export const configSchema = z.object({
   // immediate, so a delivery gets at most 1 + this many attempts.
   WEBHOOK_RETRY_SCHEDULE_MS: msList.default('5000,30000,120000,600000,3600000,21600000,86400000').transform(parseMsList),
   WEBHOOK_RETRY_POLL_MS: int(50).default(5 * SECOND),
+  // How long past twice the attempt timeout a delivery stays leased to its attempt: another sender
+  // takes it over only after that, so the margin is how long a sender that died mid-attempt delays it.
+  WEBHOOK_LEASE_MARGIN_MS: int(0).default(30 * SECOND),
   WEBHOOK_DISABLE_AFTER_MS: int(SECOND).default(3 * DAY),
   WEBHOOK_SENDER_CONCURRENCY: int(1, 1000).default(8),
   // Attempts of one tenant in flight at once across every sender (first attempts and retries):

@@ -49,7 +49,7 @@ export class DeliveryBusyError extends Error {
 
 export type DeliverySenderConfig = Pick<
   Config,
-  'WEBHOOK_ALLOW_PRIVATE_NETWORKS' | 'WEBHOOK_TIMEOUT_MS' | 'WEBHOOK_RETRY_SCHEDULE_MS' | 'WEBHOOK_DISABLE_AFTER_MS' | 'WEBHOOK_ATTEMPTS_PER_TENANT'
+  'WEBHOOK_ALLOW_PRIVATE_NETWORKS' | 'WEBHOOK_TIMEOUT_MS' | 'WEBHOOK_RETRY_SCHEDULE_MS' | 'WEBHOOK_DISABLE_AFTER_MS' | 'WEBHOOK_ATTEMPTS_PER_TENANT' | 'WEBHOOK_LEASE_MARGIN_MS'
 >;
 
 export interface DeliverySenderOptions {
@@ -117,12 +117,6 @@ interface SendResult {
 
 /** PostgreSQL's lock_not_available, raised by `for update nowait`. */
 const LOCK_NOT_AVAILABLE = '55P03';
-
-/**
- * A lease outlives the attempt it covers (bounded by the attempt timeout) by this much, so only a
- * process that stopped mid-attempt, not a slow one, ever loses its lease.
- */
-const LEASE_MARGIN_MS = 30_000;
 
 /** `capped`: the delivery's tenant already has WEBHOOK_ATTEMPTS_PER_TENANT attempts in flight. */
 type ClaimResult = { claimed: ClaimedDelivery } | { done: AttemptReport } | { capped: string } | undefined;
@@ -242,7 +236,9 @@ export class DeliverySender {
    * before anything leaves the process.
    */
   private claim(manual: boolean, select: (q: Knex.QueryBuilder) => Knex.QueryBuilder, tenantId?: string): Promise<ClaimResult> {
-    const leaseMs = 2 * this.timeoutMs + LEASE_MARGIN_MS;
+    // A lease outlives the attempt it covers (bounded by the attempt timeout) by a margin, so only
+    // a process that stopped mid-attempt, not a slow one, ever loses its lease.
+    const leaseMs = 2 * this.timeoutMs + this.options.config.WEBHOOK_LEASE_MARGIN_MS;
     return this.transaction(tenantId, async (trx): Promise<ClaimResult> => {
       const row = await select(trx('webhook_deliveries as d').join('webhooks as w', 'w.id', 'd.webhook_id').select(CLAIM_COLUMNS))
         .select(trx.raw('(d.lease_expires_at > now()) as leased'))

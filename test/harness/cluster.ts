@@ -69,6 +69,8 @@ export const FAST_SETTINGS: Readonly<Record<string, string>> = {
   WEBHOOK_TIMEOUT_MS: '5000',
   WEBHOOK_RETRY_SCHEDULE_MS: '500,1000,2000,3000,5000,8000,13000,21000',
   WEBHOOK_RETRY_POLL_MS: '250',
+  // A scheduler killed mid-retry holds its delivery for 2 × 5 s + this before another takes it over.
+  WEBHOOK_LEASE_MARGIN_MS: '2000',
   RECONCILE_EVERY_MS: '2000',
   RATE_LIMIT_CREDENTIAL_PER_SECOND: '100000',
   BACKUP_CRON: 'off',
