@@ -42,6 +42,8 @@ const WASM_MAX_BYTES = 2 ** 31;
 const GROWTH = 2;
 /** Upper bound of the per-slab counters of the components and diffusion kernels, in float64s. */
 const SLAB_COUNTER_SLOTS = 64 + MAX_FIELD_VALUES;
+/** What a distance field's WebAssembly memory holds beyond its byte per cell (class-bfs-wasm.ts). */
+const DISTANCE_WASM_SLACK = 4 * 1024 * 27 + 16 * 1024 + WASM_PAGE_BYTES;
 /** A coordinate list entry in JavaScript: array header plus one number per axis, and its JSON text. */
 const coordinateBytes = (d: number): number => 64 + 16 * d;
 
@@ -77,7 +79,9 @@ export function oneThreadKernelBytes(type: 'distance_field' | 'min_cost_path' | 
   // A layer of a breadth-first search is at most about 2·d cross-sections of the lattice (a face
   // of sources is one); the shortest side gives the largest cross-section.
   const layer = Math.min(cells, Math.ceil((2 * d * cells) / shortest) + sources + 64);
-  if (type === 'distance_field') return cells + 2 * layer * 4 * GROWTH;
+  // A distance field in WebAssembly (up to 3 axes) also holds two chunk buffers (1,024 frontier
+  // cells and up to 26 neighbours each), the class rows and whole 64 KiB pages.
+  if (type === 'distance_field') return cells + 2 * layer * 4 * GROWTH + DISTANCE_WASM_SLACK;
   // components by flood fill (full connectivity): the open byte and one queue, a layer at most.
   if (type === 'components') return cells + layer * 4 * GROWTH;
   // percolation: hash, order, sizes and parent (4 bytes each) and a flag byte per cell, the radix counts.

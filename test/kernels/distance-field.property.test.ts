@@ -2,11 +2,14 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DISTANCE_HISTOGRAM_BINS } from '../../shared/lattice/limits.ts';
+import { resolveJob } from '../../shared/lattice/job.ts';
 import { resolveLattice } from '../../shared/lattice/resolve.ts';
 import type { Lattice } from '../../shared/lattice/types.ts';
 import { KernelPool } from '../../worker/kernels/kernel-pool.ts';
-import { DistanceHistogram } from '../../worker/kernels/distance-field.ts';
-import { cellArb, smallLatticeArb } from '../lattice/arbitraries.ts';
+import { keptClassBfs } from '../../worker/kernels/class-bfs-wasm.ts';
+import { DistanceHistogram, distanceField } from '../../worker/kernels/distance-field.ts';
+import { JobControl } from '../../worker/kernels/job-control.ts';
+import { cellArb, perAxisLatticeArb, smallLatticeArb } from '../lattice/arbitraries.ts';
 import { refBlocked, refCoords, refIndex } from '../lattice/reference.ts';
 import { refCostDistances, refCosts, refDistances } from '../lattice/reference-fields.ts';
 
@@ -111,6 +114,38 @@ describe('distance_field', () => {
       { numRuns: 200 },
     );
   }, 60_000);
+
+  it("by class rows in WebAssembly: per-axis boundaries, 2 and 3 axes, in a thread's kept memory full of garbage", () => {
+    const run = (spec: object, sources: number[][]) => {
+      const { lattice, params } = resolveJob('distance_field', spec, { sources, connectivity: 'full' });
+      if (params.type !== 'distance_field') throw new Error('unexpected');
+      return distanceField(lattice, params, JobControl.create(1)).result;
+    };
+    /** What a run may leave behind: every byte of the kept memory garbage. */
+    const dirty = (): void => {
+      new Uint8Array(keptClassBfs.peek()!.memory.buffer).fill(0xff);
+    };
+    const cases = perAxisLatticeArb()
+      .filter((l) => l.shape.length === 2 || l.shape.length === 3)
+      .chain((l) => fc.record({ l: fc.constant(l), sources: fc.array(cellArb(l.shape), { minLength: 1, maxLength: 4 }) }));
+    // A larger run first, so the small ones run in a larger kept memory.
+    run({ shape: [40, 40, 40], obstacles: { density: 0.2, seed: 1 } }, [[0, 0, 0]]);
+    fc.assert(
+      fc.property(cases, ({ l, sources }) => {
+        const lattice = resolveLattice(l.spec);
+        const cells = [...new Set(sources.map((c) => refIndex(lattice, c)))];
+        const distance = refDistances(lattice, cells, 'full', true);
+        const open = refBlocked(lattice, cells).reduce((n, b) => n + (b ? 0 : 1), 0);
+        dirty();
+        const { mean, ...result } = run(l.spec, sources);
+        const { mean: expectedMean, ...expected } = summary(lattice, distance, cells.length, open);
+        expect(result, JSON.stringify({ spec: l.spec, sources })).toEqual(expected);
+        if (expectedMean === null) expect(mean).toBeNull();
+        else expect(mean).toBeCloseTo(expectedMean, 9);
+      }),
+      { numRuns: 300 },
+    );
+  });
 
   it('folds distances into at most 64 bins of doubling width', () => {
     const histogram = new DistanceHistogram();

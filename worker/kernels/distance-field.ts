@@ -8,7 +8,7 @@ import { DISTANCE_HISTOGRAM_BINS } from '../../shared/lattice/limits.ts';
 import type { ResolvedDistanceField } from '../../shared/lattice/job.ts';
 import type { Connectivity, DistanceFieldResult, Lattice } from '../../shared/lattice/types.ts';
 import { CellQueue } from './cell-queue.ts';
-import { classTable, fillCellClasses } from './cell-classes.ts';
+import { ClassBfsWasm, classBfsFits } from './class-bfs-wasm.ts';
 import type { JobControl } from './job-control.ts';
 import { type AxisTables, axisTables, InteriorSteps, NeighbourSteps } from './neighbour-steps.ts';
 import { fillOpenMask } from './open-mask.ts';
@@ -62,10 +62,21 @@ export function faceCells(lattice: Lattice, face: { axis: number; side: 'low' | 
 }
 
 export function distanceField(lattice: Lattice, params: ResolvedDistanceField, control: JobControl): DistanceFieldOutcome {
+  const tables = params.connectivity === 'axis' ? axisTables(lattice) : null;
+  // Diagonals (or an axis search past the inlined steps' reach) go by class rows in WebAssembly where they fit.
+  const byClass = tables === null && classBfsFits(lattice) ? new ClassBfsWasm(lattice, params.connectivity) : null;
+  try {
+    return search(lattice, params, control, tables, byClass);
+  } finally {
+    byClass?.release();
+  }
+}
+
+function search(lattice: Lattice, params: ResolvedDistanceField, control: JobControl, tables: AxisTables | null, byClass: ClassBfsWasm | null): DistanceFieldOutcome {
   const started = performance.now();
   const cells = lattice.cells;
   // 1: open and not reached yet; 0: blocked or reached.
-  const open = new Uint8Array(cells);
+  const open = byClass?.state ?? new Uint8Array(cells);
   fillOpenMask(open, lattice.obstacles, params.sources ?? [], () => control.checkpoint());
   let openCells = 0;
   for (let i = 0; i < cells; i++) openCells += open[i]!;
@@ -75,7 +86,7 @@ export function distanceField(lattice: Lattice, params: ResolvedDistanceField, c
   else for (const cell of params.sources ?? []) frontier.push(cell);
   const sources = frontier.length;
   for (let k = 0; k < sources; k++) open[frontier.data[k]!] = 0;
-  const expand = layerExpander(lattice, params.connectivity, open);
+  const expand = layerExpander(lattice, params.connectivity, tables, byClass);
   const build_ms = performance.now() - started;
 
   const histogram = new DistanceHistogram();
@@ -99,7 +110,7 @@ export function distanceField(lattice: Lattice, params: ResolvedDistanceField, c
     distance++;
   }
   control.checkpoint();
-  const bytes = open.byteLength + frontier.bytes + next.bytes;
+  const bytes = (byClass?.bytes ?? open.byteLength) + frontier.bytes + next.bytes;
   return {
     result: {
       sources,
@@ -119,19 +130,15 @@ type LayerExpander = (list: Uint32Array, from: number, to: number, open: Uint8Ar
 
 /**
  * The fastest expander for a lattice: below 2^31 cells indices are small integers, so axis steps
- * are inlined, and diagonal ones go by class rows (cell-classes.ts) up to 3 axes, else by
- * precomputed offsets; past it, the general steps. May rewrite `open` for its own use (before
- * the search starts: sources already cleared).
+ * are inlined, and other steps go by class rows in WebAssembly (class-bfs-wasm.ts) up to 3 axes,
+ * else by precomputed offsets; past it, the general steps. The class rows rewrite the open bytes
+ * (before the search starts: sources already cleared).
  */
-function layerExpander(lattice: Lattice, connectivity: Connectivity, open: Uint8Array): LayerExpander {
-  const tables = connectivity === 'axis' ? axisTables(lattice) : null;
+function layerExpander(lattice: Lattice, connectivity: Connectivity, tables: AxisTables | null, byClass: ClassBfsWasm | null): LayerExpander {
   if (tables !== null) return (list, from, to, open, next) => axisLayer(tables, list, from, to, open, next);
-  if (lattice.dimensions <= CLASS_BYTE_DIMENSIONS && lattice.cells < 2 ** 31) {
-    // The byte becomes the open bit (0x80) over the cell's class (6 bits for 3 axes).
-    for (let i = 0; i < open.length; i++) open[i] = open[i]! << 7;
-    fillCellClasses(lattice, open);
-    const { rows, stride } = classTable(lattice, connectivity);
-    return (list, from, to, state, next) => classLayer(rows, stride, list, from, to, state, next);
+  if (byClass !== null) {
+    byClass.addClasses();
+    return (list, from, to, _open, next) => byClass.expand(list, from, to, next);
   }
   const steps = lattice.cells < 2 ** 31 ? new InteriorSteps(lattice, connectivity) : null;
   const around = new Int32Array(steps?.max ?? 0);
@@ -162,26 +169,6 @@ function axisLayer(tables: AxisTables, list: Uint32Array, from: number, to: numb
       if (up >= 0 && open[up] === 1) {
         open[up] = 0;
         next.push(up);
-      }
-    }
-  }
-}
-
-/** Most axes whose class fits below the open bit. */
-const CLASS_BYTE_DIMENSIONS = 3;
-
-/** Steps by the class rows; `state` holds the open bit over each cell's class. */
-function classLayer(rows: Int32Array, stride: number, list: Uint32Array, from: number, to: number, state: Uint8Array, next: CellQueue): void {
-  for (let k = from; k < to; k++) {
-    const cell = list[k]! | 0;
-    const row = (state[cell]! & 0x3f) * stride;
-    const last = row + 2 * rows[row]!;
-    for (let j = row + 1; j < last; j += 2) {
-      const neighbour = cell + rows[j]!;
-      const byte = state[neighbour]!;
-      if (byte >= 0x80) {
-        state[neighbour] = byte & 0x7f;
-        next.push(neighbour);
       }
     }
   }
