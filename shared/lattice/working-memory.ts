@@ -142,8 +142,9 @@ export function jobMemoryBytes(job: JobMemoryInput, threads: number): number {
         kernel = oneThreadKernelBytes('components', shape, 0);
         break;
       }
-      // Per slab: face labels (4), sizes (8) and flags (1) for two rows; the merge's tables (13).
-      const faces = slabs * 2 * rowCells * (13 + 13) + slabs * SLAB_COUNTER_SLOTS * 8;
+      // Per slab: face labels (4), sizes (8) and flags (1) for two rows; the merge's tables (13
+      // in JavaScript; 17 in WebAssembly, whose memory holds a copy of the labels, in whole pages).
+      const faces = slabs * 2 * rowCells * (13 + 17) + 65536 + slabs * SLAB_COUNTER_SLOTS * 8;
       const queues = frontier * 4 * GROWTH + slabs * 256;
       // Each slab thread labels in its own WebAssembly memory when the layout fits (2 or more
       // axes); otherwise its JavaScript arrays are sized by a row, as the faces' tables are.

@@ -7,13 +7,14 @@
  * slab's face rows is final at once and goes straight into the slab's counts; one that touches a
  * face gets a local id, written on the face cells it covers. After a barrier, slab 0 unions the
  * ids across each pair of touching faces (and across the periodic seam of axis 0) and finishes
- * the counts. Under the `full` connectivity runs join their diagonal neighbours too, in the rows
+ * the counts, in WebAssembly (face-merge.ts) under the `axis` connectivity. Under the `full` connectivity runs join their diagonal neighbours too, in the rows
  * and across the faces.
  */
 import type { ComponentsResult } from '../../shared/lattice/types.ts';
 import type { JobControl } from './job-control.ts';
 import { labellingWasmFits } from '../../shared/lattice/run-labelling-layout.ts';
 import { FinishedClusters, HISTOGRAM_BINS, log2Bin } from './finished-clusters.ts';
+import { type FaceTotals, faceMergeWasmFits, mergeFacesWasm } from './face-merge.ts';
 import { FIRST_ROW, LAST_ROW, labelSlabRuns } from './run-labelling.ts';
 import { labelSlabRunsWasm } from './run-labelling-wasm.ts';
 import { RowNeighbourhood } from './row-neighbourhood.ts';
@@ -81,15 +82,31 @@ export function componentsSlab(task: ComponentsTask, control: JobControl): Compo
 
 /** Unions face clusters across touching slab faces and totals every slab's counts. */
 function mergeFaces(task: ComponentsTask): { result: Omit<ComponentsResult, 'memory_bytes'>; bytes: number } {
+  const stats = task.buffers.stats.map((buffer) => new Float64Array(buffer));
+  const faceCounts = stats.map((slab) => slab[STAT_FACE]!);
+  const faces = faceMergeWasmFits(task.lattice, task.slabs, task.connectivity === 'full') ? mergeFacesWasm(task, faceCounts) : mergeFacesJs(task, faceCounts);
+  const histogram = Array.from(faces.histogram);
+  let count = faces.count;
+  let largest = faces.largest;
+  for (const slab of stats) {
+    count += slab[STAT_COUNT]!;
+    largest = Math.max(largest, slab[STAT_LARGEST]!);
+    for (let k = 0; k < HISTOGRAM_BINS; k++) histogram[k]! += slab[STAT_HISTOGRAM + k]!;
+  }
+  while (histogram.length > 0 && histogram[histogram.length - 1] === 0) histogram.pop();
+  return { result: { count, largest, histogram, spans_axis0: faces.spans }, bytes: faces.bytes };
+}
+
+/** `mergeFacesWasm` in JavaScript: the `full` connectivity, and faces too large for the module (exported for its test). */
+export function mergeFacesJs(task: ComponentsTask, faceCounts: readonly number[]): FaceTotals {
   const { lattice, slabs, buffers } = task;
   const rowCells = lattice.strides[0]!;
   const slabCount = slabs.length;
-  const stats = buffers.stats.map((buffer) => new Float64Array(buffer));
   const base: number[] = [];
   let total = 0;
   for (let t = 0; t < slabCount; t++) {
     base.push(total);
-    total += stats[t]![STAT_FACE]!;
+    total += faceCounts[t]!;
   }
   const parent = new Int32Array(total);
   for (let i = 0; i < total; i++) parent[i] = i;
@@ -132,7 +149,7 @@ function mergeFaces(task: ComponentsTask): { result: Omit<ComponentsResult, 'mem
   for (let t = 0; t < slabCount; t++) {
     const sizes = new Float64Array(buffers.faceSizes[t]!);
     const flags = new Uint8Array(buffers.faceFlags[t]!);
-    for (let id = 0; id < stats[t]![STAT_FACE]!; id++) {
+    for (let id = 0; id < faceCounts[t]!; id++) {
       const root = find(base[t]! + id);
       rootSize[root]! += sizes[id]!;
       rootFlags[root]! |= flags[id]!;
@@ -142,11 +159,6 @@ function mergeFaces(task: ComponentsTask): { result: Omit<ComponentsResult, 'mem
   let count = 0;
   let largest = 0;
   let spans = false;
-  for (let t = 0; t < slabCount; t++) {
-    count += stats[t]![STAT_COUNT]!;
-    largest = Math.max(largest, stats[t]![STAT_LARGEST]!);
-    for (let k = 0; k < HISTOGRAM_BINS; k++) histogram[k]! += stats[t]![STAT_HISTOGRAM + k]!;
-  }
   for (let i = 0; i < total; i++) {
     if (parent[i] !== i) continue;
     count++;
@@ -154,9 +166,5 @@ function mergeFaces(task: ComponentsTask): { result: Omit<ComponentsResult, 'mem
     histogram[log2Bin(rootSize[i]!)]!++;
     if (rootFlags[i] === (FIRST_ROW | LAST_ROW)) spans = true;
   }
-  while (histogram.length > 0 && histogram[histogram.length - 1] === 0) histogram.pop();
-  return {
-    result: { count, largest, histogram, spans_axis0: spans },
-    bytes: parent.byteLength + rootSize.byteLength + rootFlags.byteLength,
-  };
+  return { count, largest, histogram, spans, bytes: parent.byteLength + rootSize.byteLength + rootFlags.byteLength };
 }

@@ -7,6 +7,7 @@ import { sampleShape } from './field-sample.ts';
 import type { Slab } from './slabs.ts';
 import type { Lattice } from '../../shared/lattice/types.ts';
 import { COMPONENT_STATS_SLOTS } from './components.ts';
+import { faceMergeWasmBytes, faceMergeWasmFits } from './face-merge.ts';
 import { SUMMARY_SLOTS } from './diffusion.ts';
 import { faceBufferCells, wasmStencilBytes, wasmStencilFits } from './diffusion-wasm.ts';
 import { labellingWasmFits, runLabellingLayout } from '../../shared/lattice/run-labelling-layout.ts';
@@ -81,12 +82,14 @@ export function slabBufferBytes(kernel: SlabKernel, lattice: Lattice, slabs: rea
 
 /**
  * Bytes of the WebAssembly memories a kernel run's slab threads take beside the shared buffers:
- * diffusion's fields and codes, components' row arrays (`full`: under the `full` connectivity).
+ * diffusion's fields and codes, components' row arrays and face merge (`full`: under the `full` connectivity).
  */
 export function slabWasmBytes(kernel: SlabKernel, lattice: Lattice, slabs: readonly Slab[], full = false): number {
   if (kernel === 'diffusion' && wasmStencilFits(lattice, slabs)) return slabs.reduce((sum, slab) => sum + wasmStencilBytes(lattice, slab), 0);
-  if (kernel === 'components' && labellingWasmFits(lattice.shape, full)) return slabs.length * runLabellingLayout(lattice.shape, full).memoryBytes;
-  return 0;
+  if (kernel !== 'components') return 0;
+  // Slab 0's thread merges the faces in a memory of its own, at most 17 bytes per face cell.
+  const merge = faceMergeWasmFits(lattice, slabs, full) ? faceMergeWasmBytes(lattice, slabs) : 0;
+  return merge + (labellingWasmFits(lattice.shape, full) ? slabs.length * runLabellingLayout(lattice.shape, full).memoryBytes : 0);
 }
 
 /** Allocates a kernel run's shared buffers (zeroed). */
