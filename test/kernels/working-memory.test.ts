@@ -29,10 +29,12 @@ describe('working memory', () => {
   });
 
   it('labels components with about 2 bits per cell', async () => {
-    // 1 bit per cell, plus labels and sizes for two rows per slab: 208 bits per row cell.
+    // 1 bit per cell, plus per slab two rows of labels and sizes (208 bits per row cell) and the
+    // WebAssembly face merge's copy of them (at most 17 bytes per face cell, in whole pages): the
+    // rows' share falls as 1/side, about 1.5 bits per cell here.
     const side = 256;
     const result = await pool.run('components', { dimensions: 3, size: side, obstacles }, {}, { threads: 1 });
-    expect((result.memory_bytes * 8) / side ** 3).toBeLessThanOrEqual(2.5);
+    expect((result.memory_bytes * 8) / side ** 3).toBeLessThanOrEqual(2.6);
   });
 
   it('finds a corner-to-corner path on 2^30 cells with kilobytes', async () => {
