@@ -20,7 +20,6 @@ import type { ArrayMeta } from '../shared/blobs/npy-header.ts';
 import type { Knex } from 'knex';
 import type { Db } from '../shared/db.ts';
 import { artefactNamesOf, wantsArtefact } from '../shared/jobs/job-artefact-names.ts';
-import type { SmallArtefactRow } from '../shared/jobs/transitions.ts';
 import type { JobRow } from '../shared/jobs/types.ts';
 import { resolveLattice } from '../shared/lattice/resolve.ts';
 import type { Lattice, LatticeSpec } from '../shared/lattice/types.ts';
@@ -167,54 +166,51 @@ export class JobArtefactWriter {
   }
 
   /**
-   * Splits a group's artefacts: small ones (one chunk, PostgreSQL bytes, a plan without a storage
-   * quota to check) become rows for the final-state statement itself (`finishAttempts`), written
-   * only for jobs it completes; the others are written before it with `writeMany`. A few round
-   * trips per group made the group commit the batch path's bottleneck at high load.
-   */
-  splitSmall(all: readonly PreparedArtefacts[]): { small: SmallArtefactRow[]; rest: PreparedArtefacts[] } {
-    const small: SmallArtefactRow[] = [];
-    const rest: PreparedArtefacts[] = [];
-    for (const prepared of all) {
-      if (!this.isSmall(prepared)) {
-        rest.push(prepared);
-        continue;
-      }
-      for (const artefact of prepared.artefacts) {
-        // Only single views get here (see isSmall).
-        const view = artefact.data as ArrayBufferView;
-        const bytes = Buffer.from(view.buffer, view.byteOffset, view.byteLength);
-        small.push({
-          blob_id: randomUUID(),
-          job_id: prepared.jobId,
-          tenant_id: prepared.tenantId,
-          name: artefact.name,
-          media_type: RAW_ARRAY_MEDIA_TYPE,
-          meta: { ...artefact.meta },
-          size: bytes.byteLength,
-          sha256: createHash('sha256').update(bytes).digest('hex'),
-          hex: bytes.toString('hex'),
-        });
-      }
-    }
-    return { small, rest };
-  }
-
-  private isSmall(p: PreparedArtefacts): boolean {
-    return (
-      this.blobs.backend.name === 'postgres' &&
-      p.plan.max_storage_bytes < 0 &&
-      p.artefacts.every((a) => !Array.isArray(a.data) && (a.data as ArrayBufferView).byteLength > 0 && (a.data as ArrayBufferView).byteLength <= BLOB_CHUNK_BYTES)
-    );
-  }
-
-  /**
-   * Writes the artefacts of many jobs inside `trx`, one by one with `writeIn` (each in a savepoint),
-   * tenants in one order so the storage locks are taken alike by every worker.
+   * Writes the artefacts of many jobs inside `trx` (the final-state group commit). Small ones (one
+   * chunk, PostgreSQL bytes, a plan without a storage quota to check) go in three multi-row
+   * statements for the whole group, since a few round trips per artefact made the group commit
+   * the pipeline's bottleneck; the others, or all of them if that savepoint fails, one by one
+   * with `writeIn`, tenants in one order so the storage locks are taken alike by every worker.
    */
   async writeMany(trx: Knex.Transaction, all: readonly PreparedArtefacts[], logger: Logger): Promise<void> {
     const ordered = [...all].sort((a, b) => (a.tenantId < b.tenantId ? -1 : a.tenantId > b.tenantId ? 1 : 0));
-    for (const prepared of ordered) await this.writeIn(trx, prepared, logger);
+    const small = (p: PreparedArtefacts): boolean =>
+      this.blobs.backend.name === 'postgres' &&
+      p.plan.max_storage_bytes < 0 &&
+      p.artefacts.every((a) => !Array.isArray(a.data) && (a.data as ArrayBufferView).byteLength > 0 && (a.data as ArrayBufferView).byteLength <= BLOB_CHUNK_BYTES);
+    const bulk = ordered.filter(small);
+    let written = new Set<PreparedArtefacts>();
+    if (bulk.length > 1) {
+      try {
+        await trx.transaction((savepoint) => this.insertSmall(savepoint, bulk));
+        written = new Set(bulk);
+      } catch (err) {
+        logger.debug({ err }, 'artefacts of a group not written together; writing them one by one');
+      }
+    }
+    for (const prepared of ordered) if (!written.has(prepared)) await this.writeIn(trx, prepared, logger);
+  }
+
+  /** Small artefacts of many jobs: their blob rows, their one chunk each and their artefact rows, a statement each. */
+  private async insertSmall(trx: Knex.Transaction, all: readonly PreparedArtefacts[]): Promise<void> {
+    const blobs: Array<Record<string, unknown>> = [];
+    const chunks: Array<Record<string, unknown>> = [];
+    const rows: Array<Record<string, unknown>> = [];
+    for (const prepared of all) {
+      for (const artefact of prepared.artefacts) {
+        const id = randomUUID();
+        // Only single views get here (see `small` in writeMany).
+        const view = artefact.data as ArrayBufferView;
+        const bytes = Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+        const sha256 = createHash('sha256').update(bytes).digest('hex');
+        blobs.push({ id, tenant_id: prepared.tenantId, kind: 'artefact', media_type: RAW_ARRAY_MEDIA_TYPE, backend: 'postgres', meta: { ...artefact.meta }, size: bytes.byteLength, sha256 });
+        chunks.push({ blob_id: id, chunk_index: 0, tenant_id: prepared.tenantId, data: bytes });
+        rows.push({ job_id: prepared.jobId, name: artefact.name, tenant_id: prepared.tenantId, blob_id: id });
+      }
+    }
+    await trx('blobs').insert(blobs);
+    await trx('blob_chunks').insert(chunks);
+    await trx('job_artefacts').insert(rows);
   }
 
   /**

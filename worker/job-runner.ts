@@ -157,36 +157,16 @@ export class JobRunner {
       onBatch: (size) => workerWriteBatchSize.observe({ write: 'start' }, size),
     });
     this.finishes = new GroupCommit({
-      write: (items) => this.writeFinishes(items),
+      write: (items) =>
+        ctx.db.transaction(async (trx) => {
+          // The full results go before the final states, so a completed job's artefacts are there to list.
+          await this.artefacts.writeMany(trx, items.flatMap((item) => (item.artefacts ? [item.artefacts] : [])), ctx.logger);
+          return finishAttempts(trx, items);
+        }),
       maxBatch,
       key: (item) => item.jobId,
       onBatch: (size) => workerWriteBatchSize.observe({ write: 'finish' }, size),
     });
-  }
-
-  /**
-   * One group's final states with their results and artefacts: the small artefacts in the final
-   * states' own statement (three round trips in all: begin, the statement, commit), the others
-   * just before it. Should that statement fail, the group is written again with every artefact
-   * in a savepoint of its own, so that artefacts that cannot be stored cost no job its final state.
-   */
-  private async writeFinishes(items: readonly FinishInput[]): Promise<Array<FinishedJob | undefined>> {
-    const { db, logger } = this.ctx;
-    const prepared = items.flatMap((item) => (item.artefacts ? [item.artefacts] : []));
-    const { small, rest } = this.artefacts.splitSmall(prepared);
-    try {
-      return await db.transaction(async (trx) => {
-        await this.artefacts.writeMany(trx, rest, logger);
-        return finishAttempts(trx, items, small);
-      });
-    } catch (err) {
-      if (small.length === 0) throw err;
-      logger.debug({ err }, 'final states with their artefacts not written together; writing the artefacts one by one');
-      return db.transaction(async (trx) => {
-        await this.artefacts.writeMany(trx, prepared, logger);
-        return finishAttempts(trx, items);
-      });
-    }
   }
 
   /** Starts and final states waiting for the next batch write. */

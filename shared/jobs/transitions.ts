@@ -135,37 +135,14 @@ export interface FinishAttemptInput {
 }
 
 /**
- * A small artefact of a completed job (one chunk of PostgreSQL bytes, a plan without a storage
- * quota), written by {@link finishAttempts} in its own statement: the blob, its chunk and the
- * `job_artefacts` row.
- */
-export interface SmallArtefactRow {
-  blob_id: string;
-  job_id: string;
-  tenant_id: string;
-  name: string;
-  media_type: string;
-  meta: Record<string, unknown>;
-  size: number;
-  sha256: string;
-  /** The bytes, hex. */
-  hex: string;
-}
-
-/**
  * Ends many running attempts inside `trx` (the worker's group commit): one statement writes every
  * final state the row still allows (`running`, the same attempt, no cancel asked when required)
- * together with the result rows of completed ones (their primary key keeps a second one out) and
- * the `artefacts` of the jobs it completes, then one statement inserts the webhook deliveries of
- * all their events, if any endpoint listens. Each job is decided on its own, as {@link finishJob}
- * would; answers in the order of `items` (undefined for a job whose row had moved on). Job ids
- * must be distinct.
+ * together with the result rows of completed ones (their primary key keeps a second one out),
+ * then one statement inserts the webhook deliveries of all their events. Each job is decided on
+ * its own, as {@link finishJob} would; answers in the order of `items` (undefined for a job whose
+ * row had moved on). Job ids must be distinct.
  */
-export async function finishAttempts(
-  trx: Knex.Transaction,
-  items: readonly FinishAttemptInput[],
-  artefacts: readonly SmallArtefactRow[] = [],
-): Promise<Array<FinishedJob | undefined>> {
+export async function finishAttempts(trx: Knex.Transaction, items: readonly FinishAttemptInput[]): Promise<Array<FinishedJob | undefined>> {
   if (items.length === 0) return [];
   const input = items.map((item) => ({
     id: item.jobId,
@@ -178,7 +155,7 @@ export async function finishAttempts(
   }));
   // The states and results in one statement; each row also brings the endpoints subscribed to
   // its event, read in the same snapshot as a separate statement would.
-  const { rows } = await trx.raw<{ rows: Array<JobRow & { webhook_ids: string[]; batch_hooks: boolean }> }>(
+  const { rows } = await trx.raw<{ rows: Array<JobRow & { webhook_ids: string[] }> }>(
     `with input as (
        select * from jsonb_to_recordset(?::jsonb)
          as i(id uuid, tenant_id uuid, attempt int, status text, error jsonb, result jsonb, require_no_cancel boolean)
@@ -197,24 +174,9 @@ export async function finishAttempts(
        select u.id, u.tenant_id, i.result from updated u join input i on i.id = u.id
         where u.status = 'completed'
        on conflict (job_id) do nothing
-     ), kept as (
-       select a.* from jsonb_to_recordset(?::jsonb)
-         as a(blob_id uuid, job_id uuid, tenant_id uuid, name text, media_type text, meta jsonb, size bigint, sha256 text, hex text)
-       join updated u on u.id = a.job_id and u.status = 'completed'
-     ), blob_rows as (
-       insert into blobs (id, tenant_id, kind, media_type, backend, meta, size, sha256)
-       select blob_id, tenant_id, 'artefact', media_type, 'postgres', meta, size, sha256 from kept
-     ), chunk_rows as (
-       insert into blob_chunks (blob_id, chunk_index, tenant_id, data)
-       select blob_id, 0, tenant_id, decode(hex, 'hex') from kept
-     ), artefact_rows as (
-       insert into job_artefacts (job_id, name, tenant_id, blob_id)
-       select job_id, name, tenant_id, blob_id from kept
      )
-     select u.*, ${subscribedWebhookIds('u.tenant_id', `'job.' || u.status`)} as webhook_ids,
-            u.batch_id is not null and ${subscribedWebhookIds('u.tenant_id', `'batch.completed'`)} <> '{}' as batch_hooks
-       from updated u`,
-    [JSON.stringify(input), JSON.stringify(artefacts)],
+     select u.*, ${subscribedWebhookIds('u.tenant_id', `'job.' || u.status`)} as webhook_ids from updated u`,
+    [JSON.stringify(input)],
   );
   const byId = new Map(rows.map((row) => [row.id, row]));
   const events: JobEvent[] = [];
@@ -225,13 +187,12 @@ export async function finishAttempts(
     events.push({ tenantId: row.tenant_id, type: jobEventType(item.status), job: jobEventBody(row, result), webhookIds: row.webhook_ids });
   }
   const deliveries = await insertJobEventDeliveries(trx, events);
-  // A batch this write ended has its event too (if an endpoint listens); it goes out with the first
-  // job's. One created meanwhile may get a delivery not taken here: the scheduler's retries send it.
-  let batchDeliveries = rows.some((row) => row.batch_hooks) ? await takeBatchDeliveries(trx) : [];
+  // A batch this write ended has its event too; it goes out with the first job's.
+  let batchDeliveries = rows.some((row) => row.batch_id) ? await takeBatchDeliveries(trx) : [];
   return items.map((item) => {
     const found = byId.get(item.jobId);
     if (!found) return undefined;
-    const { webhook_ids: _ignored, batch_hooks: _hooks, ...row } = found;
+    const { webhook_ids: _ignored, ...row } = found;
     const deliveryIds = [...(deliveries.get(item.jobId) ?? []), ...batchDeliveries];
     batchDeliveries = [];
     return { row, deliveryIds };

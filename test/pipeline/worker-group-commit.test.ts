@@ -5,9 +5,7 @@
  * together are each written final exactly once with their own result, BullMQ hears of each only
  * after its row committed, and a job cancelled while its completion waits for a batch ends
  * cancelled without a result, and a job whose final write fails fails alone (the batch is rolled
- * back and its other jobs are written without it). Small artefacts are written by the final
- * states' statement, and a group whose artefacts are refused there is written again with each
- * job's artefacts on their own. Followers hear `running` only from a job whose kernel did not
+ * back and its other jobs are written without it). Followers hear `running` only from a job whose kernel did not
  * answer at once.
  */
 import type { Job } from 'bullmq';
@@ -245,47 +243,6 @@ describe('job runner with group commit', () => {
     expect(results.sort()).toEqual([first.id, other.id].sort());
     expect(told.find((t) => t.jobId === victim.id)).toEqual({ jobId: victim.id, what: 'completed', rowStatus: 'cancelled' });
     expect(told).toHaveLength(3);
-  });
-
-  it('writes small artefacts in the final states\' statement; when that fails, every job still completes and only the refused artefact is lost', { timeout: 60_000 }, async () => {
-    const tenant = await createTestTenant(env.db, { plan: 'enterprise' });
-    const rows = await queuedJobs(tenant.tenantId, 8);
-    const release = gate();
-    const kernels: KernelRunner = {
-      run: async (_type, _spec, params) => {
-        await release.opened;
-        const tag = (params as { tag: number }).tag;
-        return { reachable: true, length: 2, path: [[0, 0], [0, 1], [tag, 1]] };
-      },
-    };
-    const { runner, held } = useRunner(kernels);
-    const run = async (jobs: JobRow[]) => {
-      const runs = jobs.map((row) => runner.run(held(row)));
-      await until(async () => Number((await env.db('jobs').whereIn('id', jobs.map((j) => j.id)).andWhere('status', 'running').count({ n: '*' }))[0]?.n) === jobs.length, 'the jobs running');
-      release.open();
-      await Promise.all(runs);
-    };
-    const pathOf = async (jobId: string) =>
-      (await env.db('job_artefacts as a').join('blob_chunks as c', 'c.blob_id', 'a.blob_id').where({ 'a.job_id': jobId, 'a.name': 'path' }).first('c.data')) as { data: Buffer } | undefined;
-
-    await run(rows.slice(0, 4));
-    for (const row of rows.slice(0, 4)) {
-      expect(((await env.db('jobs').where({ id: row.id }).first('status')) as { status: string }).status).toBe('completed');
-      expect([...new Uint32Array(new Uint8Array((await pathOf(row.id))?.data ?? []).buffer)]).toEqual([0, 0, 0, 1, row.params.tag as number, 1]);
-    }
-
-    // A `path` row already there for one job: the group's statement fails on its primary key.
-    const taken = rows[5] as JobRow;
-    const [blob] = (await env.db('blobs').insert({ tenant_id: tenant.tenantId, kind: 'artefact', media_type: 'x', backend: 'postgres', size: 0 }).returning('id')) as Array<{ id: string }>;
-    await env.db('job_artefacts').insert({ job_id: taken.id, name: 'path', tenant_id: tenant.tenantId, blob_id: (blob as { id: string }).id });
-    await run(rows.slice(4));
-    const statuses = (await env.db('jobs').whereIn('id', rows.slice(4).map((r) => r.id)).pluck('status')) as string[];
-    expect(statuses).toEqual(['completed', 'completed', 'completed', 'completed']);
-    for (const row of rows.slice(4)) {
-      if (row.id === taken.id) expect(await pathOf(row.id)).toBeUndefined();
-      else expect([...new Uint32Array(new Uint8Array((await pathOf(row.id))?.data ?? []).buffer)]).toEqual([0, 0, 0, 1, row.params.tag as number, 1]);
-    }
-    expect(Number((await env.db('job_results').whereIn('job_id', rows.map((r) => r.id)).count({ n: '*' }))[0]?.n)).toBe(8);
   });
 });
 
