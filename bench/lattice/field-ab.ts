@@ -9,6 +9,7 @@
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { measureCpuAndFaults } from '../support/in-process-runs.ts';
 
 type Fn = (...args: unknown[]) => unknown;
 const root = pathToFileURL(resolve(process.argv[2] ?? '.')).href;
@@ -16,22 +17,6 @@ const load = async (path: string): Promise<Record<string, Fn>> => (await import(
 const resolveJob = (await load('shared/lattice/job.ts'))['resolveJob']!;
 const distanceField = (await load('worker/kernels/distance-field.ts'))['distanceField']!;
 const { JobControl } = (await import(`${root}/worker/kernels/job-control.ts`)) as { JobControl: { create(n: number): unknown } };
-
-/** Median CPU ms and minor faults of runs 3..n. */
-function measure(runs: number, once: () => void): { median_cpu_ms: number; median_faults: number } {
-  const cpu: number[] = [];
-  const faults: number[] = [];
-  for (let rep = 0; rep < runs; rep++) {
-    const used = process.cpuUsage();
-    const faulted = process.resourceUsage().minorPageFault;
-    once();
-    const spent = process.cpuUsage(used);
-    cpu.push((spent.user + spent.system) / 1000);
-    faults.push(process.resourceUsage().minorPageFault - faulted);
-  }
-  const median = (values: number[]): number => values.slice(2).sort((a, b) => a - b)[Math.floor((values.length - 2) / 2)]!;
-  return { median_cpu_ms: Number(median(cpu).toFixed(1)), median_faults: median(faults) };
-}
 
 const cases = [
   { name: '3-D 100³ density 0.2, 3 cells', spec: { shape: [100, 100, 100], obstacles: { density: 0.2, seed: 7 } }, sources: [[0, 0, 0], [50, 50, 50], [99, 99, 99]] },
@@ -41,7 +26,7 @@ const cases = [
 for (const { name, spec, sources } of cases) {
   const { lattice, params } = resolveJob('distance_field', spec, { sources, connectivity: 'full' }) as { lattice: unknown; params: unknown };
   let answer: unknown = null;
-  const result = measure(12, () => {
+  const result = measureCpuAndFaults(12, () => {
     answer = (distanceField(lattice, params, JobControl.create(1)) as { result: unknown }).result;
   });
   const { histogram: _histogram, ...summary } = answer as Record<string, unknown>;

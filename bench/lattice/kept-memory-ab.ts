@@ -9,6 +9,7 @@
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { measureCpuAndFaults } from '../support/in-process-runs.ts';
 
 type Fn = (...args: unknown[]) => unknown;
 type Module = Record<string, Fn>;
@@ -22,28 +23,12 @@ const flatBfs = (await load('worker/kernels/flat-bfs.ts'))['flatBfs']!;
 const { FinishedClusters } = (await import(`${root}/worker/kernels/finished-clusters.ts`)) as { FinishedClusters: new () => object };
 const { JobControl } = (await import(`${root}/worker/kernels/job-control.ts`)) as { JobControl: { create(n: number): { buffers: unknown } } };
 
-/** Median CPU ms and minor faults of runs 3..n. */
-function measure(runs: number, once: () => void): { median_cpu_ms: number; median_faults: number } {
-  const cpu: number[] = [];
-  const faults: number[] = [];
-  for (let rep = 0; rep < runs; rep++) {
-    const used = process.cpuUsage();
-    const faulted = process.resourceUsage().minorPageFault;
-    once();
-    const spent = process.cpuUsage(used);
-    cpu.push((spent.user + spent.system) / 1000);
-    faults.push(process.resourceUsage().minorPageFault - faulted);
-  }
-  const median = (values: number[]): number => values.slice(2).sort((a, b) => a - b)[Math.floor((values.length - 2) / 2)]!;
-  return { median_cpu_ms: Number(median(cpu).toFixed(1)), median_faults: median(faults) };
-}
-
 for (const [side, dims] of [[200, 3], [1000, 2]] as const) {
   for (const density of [0.2, 0.69]) {
     const lattice = resolveLattice({ dimensions: dims, size: side, obstacles: { density, seed: 7 } }) as { strides: number[] };
     const own = (planSlabs(lattice, 1) as { lo: number; rows: number; row0: number }[])[0]!;
     const rowCells = lattice.strides[0]!;
-    const result = measure(12, () => {
+    const result = measureCpuAndFaults(12, () => {
       const job = { lattice, lo: own.lo, rows: own.rows, row0: own.row0, faceLabels: new Int32Array(2 * rowCells), faceSizes: new Float64Array(2 * rowCells), faceFlags: new Uint8Array(2 * rowCells), finished: new FinishedClusters(), tick: () => {} };
       labelSlabRunsWasm(job);
     });
@@ -60,7 +45,7 @@ for (const { shape, density, seed } of [
     lattice: unknown;
     params: { start: number; end: number };
   };
-  const result = measure(12, () => {
+  const result = measureCpuAndFaults(12, () => {
     const control = JobControl.create(1);
     flatBfs({ kind: 'flat_bfs', control: control.buffers, lattice, start: params.start, end: params.end, state: null }, control);
   });
