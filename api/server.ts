@@ -29,7 +29,7 @@ export class ApiServer implements Service {
     // client hold a socket for up to 40 s past a 10 s headers timeout).
     const server = createServer({ connectionsCheckingInterval: 1_000, requireHostHeader: false }, requireHost(app.callback()));
     // Slow clients cannot hold a socket open for ever (slowloris).
-    server.requestTimeout = Math.max(config.HTTP_REQUEST_TIMEOUT_MS, config.HTTP_HEADERS_TIMEOUT_MS);
+    server.requestTimeout = config.HTTP_REQUEST_TIMEOUT_MS;
     server.headersTimeout = config.HTTP_HEADERS_TIMEOUT_MS;
     server.keepAliveTimeout = 5_000;
     answerClientErrors(server);

@@ -239,6 +239,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   if (present.WEBHOOK_ALLOW_PRIVATE_NETWORKS === undefined && config.NODE_ENV === 'development') {
     config.WEBHOOK_ALLOW_PRIVATE_NETWORKS = true;
   }
+  if (config.HTTP_REQUEST_TIMEOUT_MS < config.HTTP_HEADERS_TIMEOUT_MS) {
+    throw new ConfigError('HTTP_REQUEST_TIMEOUT_MS', `must not be less than HTTP_HEADERS_TIMEOUT_MS (${config.HTTP_HEADERS_TIMEOUT_MS})`);
+  }
   if (config.ADMIN_USER && !config.ADMIN_PASSWORD) {
     throw new ConfigError('ADMIN_PASSWORD', 'is required when ADMIN_USER is set');
   }

@@ -393,13 +393,3 @@ export const KERNEL_PARAMS_SCHEMAS = {
   min_cost_path: MinCostPathParamsSchema,
   percolation: PercolationParamsSchema,
 } as const;
-
-/** Each kernel type's result schema. */
-export const KERNEL_RESULT_SCHEMAS = {
-  shortest_path: ShortestPathResultSchema,
-  components: ComponentsResultSchema,
-  diffusion: DiffusionResultSchema,
-  distance_field: DistanceFieldResultSchema,
-  min_cost_path: MinCostPathResultSchema,
-  percolation: PercolationResultSchema,
-} as const;

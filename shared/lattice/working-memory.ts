@@ -44,6 +44,13 @@ const GROWTH = 2;
 const SLAB_COUNTER_SLOTS = 64 + MAX_FIELD_VALUES;
 /** What a distance field's WebAssembly memory holds beyond its byte per cell (class-bfs-wasm.ts). */
 const DISTANCE_WASM_SLACK = 4 * 1024 * 27 + 16 * 1024 + WASM_PAGE_BYTES;
+/**
+ * Axes Dial's search in WebAssembly takes (cell-classes.ts's MAX_CLASS_DIMENSIONS), and what its
+ * memory holds besides its bytes per cell: at most 80 neighbours', 256 costs' and 65 spare first
+ * chunks of 4 KiB, and the class rows (161 ints for each of 4^4 classes).
+ */
+const DIAL_WASM_MAX_AXES = 4;
+const DIAL_WASM_FIXED_BYTES = (80 + 256 + 65) * 4096 + 4 * 161 * 256 + 128;
 /** A coordinate list entry in JavaScript: array header plus one number per axis, and its JSON text. */
 const coordinateBytes = (d: number): number => 64 + 16 * d;
 
@@ -89,9 +96,16 @@ export function oneThreadKernelBytes(type: 'distance_field' | 'min_cost_path' | 
   // shortest_path's pairs (`sources` of them): an open byte, a 2-byte stamp and a 4-byte distance per
   // cell, and the paths, at most MAX_RETURNED_PATH_CELLS cells together.
   if (type === 'shortest_path') return 7 * cells + 2 * layer * 4 * GROWTH + Math.min(cells, MAX_RETURNED_PATH_CELLS) * (12 + coordinateBytes(d)) + sources * 256;
-  // Dial's buckets: up to 256 lists of at least 256 cells, and stale entries beside the live ones.
-  const buckets = 256 * 1024 + 4 * layer * 4 * GROWTH;
   const path = Math.min(cells, MAX_RETURNED_PATH_CELLS) * (8 + coordinateBytes(d));
+  if (d <= DIAL_WASM_MAX_AXES && 4 * cells + DIAL_WASM_FIXED_BYTES <= WASM_MAX_BYTES) {
+    // Dial's search in WebAssembly (dial-wasm.ts): a cost, a class and a move byte per cell, its
+    // first chunks (a neighbourhood's and a ring's worth), then chunks for stale entries beside the
+    // live ones; the memory grows by half of its chunk area at a time.
+    return 3 * cells + DIAL_WASM_FIXED_BYTES + 4 * layer * 4 * GROWTH * 1.5 + WASM_PAGE_BYTES + path;
+  }
+  // Dial's search in JavaScript: a cost byte and a float64 parent per cell; buckets of up to 256
+  // lists of at least 256 cells, and stale entries beside the live ones.
+  const buckets = 256 * 1024 + 4 * layer * 4 * GROWTH;
   return cells + 8 * cells + buckets + path;
 }
 

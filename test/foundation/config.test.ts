@@ -25,6 +25,13 @@ describe('configuration', () => {
     expect(attempt).toThrow(message);
   });
 
+  it('refuses a whole-request timeout shorter than the headers timeout instead of lifting it', () => {
+    expect(() => parseConfig({ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '15000' })).toThrow(
+      'Invalid setting HTTP_REQUEST_TIMEOUT_MS: must not be less than HTTP_HEADERS_TIMEOUT_MS (20000)',
+    );
+    expect(parseConfig({ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '20000' }).HTTP_REQUEST_TIMEOUT_MS).toBe(20000);
+  });
+
   it('requires a password with an operator user, and a signing key in production', () => {
     expect(() => parseConfig({ ADMIN_USER: 'ops' })).toThrow('Invalid setting ADMIN_PASSWORD: is required when ADMIN_USER is set');
     expect(() => parseConfig({ NODE_ENV: 'production' })).toThrow('Invalid setting JWT_PRIVATE_KEY_FILE');

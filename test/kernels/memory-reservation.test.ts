@@ -63,6 +63,22 @@ describe('memory reservation', () => {
     );
   }, 120_000);
 
+  it("covers Dial's search in WebAssembly on costly lattices of a few million cells, in 2 to 4 axes", async () => {
+    const cases: Array<[LatticeSpec, number]> = [
+      [{ shape: [1400, 1400], boundary: 'open', obstacles: { density: 0.3, seed: 3 } }, 255],
+      [{ shape: [120, 120, 120], boundary: 'open', obstacles: { density: 0.2, seed: 4 } }, 255],
+      [{ shape: [1200, 1000], boundary: 'open', obstacles: { density: 0.05, seed: 5 } }, 3],
+      [{ shape: [30, 30, 30, 30], boundary: 'open', obstacles: { density: 0.1, seed: 6 } }, 40],
+    ];
+    for (const [spec, max] of cases) {
+      const shape = spec.shape as number[];
+      const params = { start: shape.map(() => 0), end: shape.map((side) => side - 1), costs: { max, seed: max }, connectivity: 'full' };
+      const reserved = jobReservation('min_cost_path', spec, params, THREADS);
+      const { memory } = await measured('min_cost_path', spec, params);
+      expect(memory, JSON.stringify(spec)).toBeLessThanOrEqual(reserved);
+    }
+  }, 120_000);
+
   it('covers what shortest_path, components and diffusion allocate', async () => {
     let runs = 0;
     await fc.assert(
