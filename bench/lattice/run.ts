@@ -12,6 +12,8 @@
  * --huge-bfs: also the bidirectional BFS alone on the 10^9-cell lattice (minutes).
  * --no-api skips the timings through the API; --api-only runs only them; --small-jobs only the
  * tiny job through the API, 30 times (what the pipeline around a kernel of microseconds costs).
+ * --threads-only: only the 2-threads ÷ 1-thread scaling rows (no peers, no API); with
+ *   --kernel NAME (repeatable) only those kernels' rows.
  * --fields-only: only distance_field and min_cost_path beside scikit-image's MCP, percolation beside
  * repeated components runs (field-benchmarks.ts), and the full connectivity beside scipy and MCP
  * (connectivity-benchmarks.ts); --connectivity-only: that last part alone.
@@ -46,10 +48,12 @@ import { ratio, Verdicts } from './report.ts';
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const hugeBfs = args.includes('--huge-bfs');
-const withApi = !args.includes('--no-api') && !args.includes('--fields-only') && !args.includes('--connectivity-only');
+const withApi = !args.includes('--no-api') && !args.includes('--fields-only') && !args.includes('--connectivity-only') && !args.includes('--threads-only');
 const smallJobs = args.includes('--small-jobs');
 const connectivityOnly = args.includes('--connectivity-only');
 const fieldsOnly = args.includes('--fields-only') || connectivityOnly;
+const threadsOnly = args.includes('--threads-only');
+const onlyKernels = args.flatMap((arg, i) => (arg === '--kernel' && args[i + 1] ? [args[i + 1]!] : []));
 const apiOnly = args.includes('--api-only') || smallJobs || fieldsOnly;
 const outAt = args.indexOf('--out');
 const outFile = outAt >= 0 ? args[outAt + 1] : undefined;
@@ -282,15 +286,18 @@ function diffusionBenchmark({ lattice, params }: DiffusionCase): Measurement {
 
 function threadScaling(): Measurement {
   const out: Measurement = {};
+  const wanted = (kernel: string): boolean => onlyKernels.length === 0 || onlyKernels.includes(kernel);
   const plane = cube(2, SIDES.threads2d);
-  const path = hardPath(plane, HARD_DENSITY_2D, blockedMask(latticeCase(plane, HARD_DENSITY_2D)));
+  const path = !wanted('shortest_path') ? null : hardPath(plane, HARD_DENSITY_2D, blockedMask(latticeCase(plane, HARD_DENSITY_2D)));
   const space = latticeCase(cube(3, SIDES.threads3d), DENSITY);
   const diffusionParams = { steps: THREADS_DIFFUSION_STEPS, alpha: 0.15, initial: [{ cell: cube(3, SIDES.threads3d >> 1), value: 1000 }] };
-  const kernels: Array<{ kernel: string; type: EngineJob['type']; lattice: LatticeCase; params: unknown; options: EngineJob['options'] }> = [
-    { kernel: 'shortest_path', type: 'shortest_path', lattice: path, params: pathParams(path), options: { strategy: 'bfs' } },
+  type Row = { kernel: string; type: EngineJob['type']; lattice: LatticeCase; params: unknown; options: EngineJob['options'] };
+  const all: Row[] = [
+    ...(path ? [{ kernel: 'shortest_path', type: 'shortest_path', lattice: path, params: pathParams(path), options: { strategy: 'bfs' } } satisfies Row] : []),
     { kernel: 'components', type: 'components', lattice: space, params: {}, options: {} },
     { kernel: 'diffusion', type: 'diffusion', lattice: space, params: diffusionParams, options: {} },
   ];
+  const kernels = all.filter(({ kernel }) => wanted(kernel));
   for (const { kernel, type, lattice, params, options } of kernels) {
     const runs: Record<number, Measurement> = {};
     for (const threads of [1, 2]) {
@@ -365,19 +372,19 @@ function setTargets(paths: Measurement[], components: Measurement[], diffusion: 
 try {
   const started = performance.now();
   log(`python modules: ${JSON.stringify(python)}`);
-  const cases = smallJobs || fieldsOnly ? [] : pathCases();
+  const cases = smallJobs || fieldsOnly || threadsOnly ? [] : pathCases();
   const componentCases = [latticeCase(cube(3, SIDES.components), DENSITY), latticeCase(cube(3, SIDES.components), HARD_DENSITY_3D)];
   const diffusions = diffusionCases();
   const shortestPath = apiOnly ? [] : cases.map(({ c, mask }) => pathBenchmark(c, mask));
-  const components = apiOnly ? [] : componentCases.map(componentsBenchmark);
-  const diffusion = apiOnly ? [] : diffusions.map(diffusionBenchmark);
+  const components = apiOnly || threadsOnly ? [] : componentCases.map(componentsBenchmark);
+  const diffusion = apiOnly || threadsOnly ? [] : diffusions.map(diffusionBenchmark);
   const threads = apiOnly ? null : threadScaling();
   const fieldContext = { quick, poolThreads: POOL_THREADS, workDir, skimage: python.skimage, scipy: python.scipy, verdicts };
-  const fields = !(apiOnly && !fieldsOnly) && !connectivityOnly;
+  const fields = !(apiOnly && !fieldsOnly) && !connectivityOnly && !threadsOnly;
   const distanceField = fields ? distanceFieldBenchmarks(fieldContext) : [];
   const minCostPath = fields ? minCostPathBenchmarks(fieldContext) : [];
   const percolationCurves = fields ? percolationBenchmarks(fieldContext) : [];
-  const fullConnectivity = apiOnly && !fieldsOnly ? [] : fullConnectivityBenchmarks(fieldContext);
+  const fullConnectivity = (apiOnly && !fieldsOnly) || threadsOnly ? [] : fullConnectivityBenchmarks(fieldContext);
   const api = withApi ? await apiTimings(apiCases(cases.map(({ c }) => c), componentCases, diffusions), POOL_THREADS, log) : [];
   // The API's answers against the same jobs run in process.
   const inProcess = [

@@ -56,8 +56,8 @@ const coordinateBytes = (d: number): number => 64 + 16 * d;
 
 /**
  * Bytes of a diffusion slab's WebAssembly memory, laid out as diffusion-wasm.ts does: its codes,
- * then either its two float32 fields (each with a halo row either side), a row of zeros and a
- * scratch row, or (while the codes are built) the open mask with a halo row each side and a row of
+ * then either its float32 field (with a halo row either side), two row buffers, a row of zeros
+ * and a scratch row, or (while the codes are built) the open mask with a halo row each side and a row of
  * zeros, whichever is longer, with 32 bytes of slack around each region; in whole 64 KiB pages.
  */
 function wasmStencilBytes(slabRows: number, rowCells: number): number {
@@ -65,9 +65,10 @@ function wasmStencilBytes(slabRows: number, rowCells: number): number {
   const pad = 32;
   const rowBytes = 4 * rowCells;
   const work = align(2 * pad + slabRows * rowCells);
-  const fieldA = work + pad;
-  const fieldB = align(fieldA + (slabRows + 2) * rowBytes + pad) + pad;
-  const zero = align(fieldB + (slabRows + 2) * rowBytes + pad) + pad;
+  const field = work + pad;
+  const buffer0 = align(field + (slabRows + 2) * rowBytes + pad) + pad;
+  const buffer1 = align(buffer0 + rowBytes + pad) + pad;
+  const zero = align(buffer1 + rowBytes + pad) + pad;
   const rows = align(zero + rowBytes + pad) + pad + rowBytes + pad;
   const mask = align(work + (slabRows + 2) * rowCells + pad) + pad + rowCells + pad;
   return Math.ceil(Math.max(rows, mask) / WASM_PAGE_BYTES) * WASM_PAGE_BYTES;
@@ -169,7 +170,7 @@ export function jobMemoryBytes(job: JobMemoryInput, threads: number): number {
     }
     case 'diffusion': {
       // On 2 or more axes each slab steps in its own WebAssembly memory (its conductance codes
-      // and both float32 fields, in 64 KiB pages) when that fits in 2 GiB, sharing only face rows
+      // and its float32 field with two row buffers, in 64 KiB pages) when that fits in 2 GiB, sharing only face rows
       // (two rounds of its two edge rows); otherwise (and on one axis) the JavaScript stencil
       // shares two float32 fields and keeps a conductance byte and an open-mask byte per cell
       // (the mask with a row of halo each side) and a float64 line. Plus per-slab counters.

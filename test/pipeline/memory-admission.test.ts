@@ -16,8 +16,8 @@ const MIB = 1024 * 1024;
 const env = useTestEnvironment();
 const api = useTestApi(env, { MAX_JOB_MEMORY_BYTES: String(16 * MIB), KERNEL_THREADS: '1' });
 
-/** About 12.7 MiB reserved (two float32 fields, a byte per cell and the field kept for its artefact), running for a while. */
-const big = { type: 'diffusion' as const, lattice: { shape: [1000, 1000] }, params: { steps: 1000, alpha: 0.2, sources: [{ cell: [500, 500], value: 1 }] }, artefacts: ['field'] };
+/** About 12.7 MiB reserved (a float32 field and a byte per cell, and the field kept for its artefact), running for a while. */
+const big = { type: 'diffusion' as const, lattice: { shape: [1200, 1200] }, params: { steps: 700, alpha: 0.2, sources: [{ cell: [600, 600], value: 1 }] }, artefacts: ['field'] };
 const tiny = (i: number) => ({ type: 'shortest_path' as const, lattice: { shape: [8, 8] }, params: { start: [0, 0], end: [7, i % 8] } });
 
 describe('memory admission', () => {

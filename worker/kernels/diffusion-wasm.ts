@@ -1,9 +1,12 @@
 /**
  * The diffusion step in WebAssembly SIMD (worker/kernels/wasm/diffusion-stencil.wat), four
  * float32 cells at a time, one module instance per slab thread. The instance's memory holds the
- * slab's conductance codes and both of its fields, each with a halo row either side, so a step
- * reads and writes the fields in place: only the slab's two face rows cross to the neighbour
- * slabs, through small shared face buffers (`exchangeFaces`). See docs/architecture.md › Kernels.
+ * slab's conductance codes and its one field, with a halo row either side, stepped in place: a
+ * row's new values go to one of two row buffers and are written back once the next row no longer
+ * needs the old ones, so a slab takes 5 bytes a cell, not 9 (fresh pages are dear on the 2-core
+ * VM, and a smaller memory stays kept between runs). Only the slab's two face rows cross to the
+ * neighbour slabs, through small shared face buffers (`exchangeFaces`). See
+ * docs/architecture.md › Kernels.
  */
 import type { Slab } from './slabs.ts';
 import type { Lattice } from '../../shared/lattice/types.ts';
@@ -45,12 +48,14 @@ const align = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 /** Byte addresses of a slab instance's regions. */
 interface Layout {
   codes: number;
-  /** The mask while the codes are built, then the fields. */
+  /** The mask while the codes are built, then the field. */
   work: number;
   /** A row of zero mask bytes (missing neighbour lines) while the codes are built. */
   maskZero: number;
-  /** Field k's halo row below the slab; its rows follow, then the halo row above. */
-  fields: [number, number];
+  /** The field's halo row below the slab; its rows follow, then the halo row above. */
+  field: number;
+  /** Two rows the step writes into before copying them back (row r goes to buffer r mod 2). */
+  buffers: [number, number];
   /** A row of zeros (missing neighbour lines), and a row for summing lines past the fourth. */
   zero: number;
   scratch: number;
@@ -62,14 +67,15 @@ function layoutOf(lattice: Lattice, slab: Slab): Layout {
   const rowBytes = rowCells * 4;
   const codes = PAD;
   const work = align(codes + slab.cells + PAD);
-  const fieldA = work + PAD;
-  const fieldB = align(fieldA + (slab.rows + 2) * rowBytes + PAD) + PAD;
-  const zero = align(fieldB + (slab.rows + 2) * rowBytes + PAD) + PAD;
+  const field = work + PAD;
+  const buffer0 = align(field + (slab.rows + 2) * rowBytes + PAD) + PAD;
+  const buffer1 = align(buffer0 + rowBytes + PAD) + PAD;
+  const zero = align(buffer1 + rowBytes + PAD) + PAD;
   const scratch = align(zero + rowBytes + PAD) + PAD;
   const rows = scratch + rowBytes + PAD;
   const maskZero = align(work + codesMaskBytes(lattice, slab) + PAD) + PAD;
   const total = Math.max(rows, maskZero + rowCells + PAD);
-  return { codes, work, maskZero, fields: [fieldA, fieldB], zero, scratch, total };
+  return { codes, work, maskZero, field, buffers: [buffer0, buffer1], zero, scratch, total };
 }
 
 /** Whether every slab of a run can step in WebAssembly: rows of lines, and memories that fit. */
@@ -150,38 +156,39 @@ export class WasmStencil {
     this.spans = spansOf(lattice);
   }
 
-  /** Field k's rows of the slab (without the halo rows), in the instance's memory. */
-  field(k: 0 | 1): Float32Array {
-    return this.f32.subarray((this.layout.fields[k] >> 2) + this.rowCells, (this.layout.fields[k] >> 2) + (this.rows + 1) * this.rowCells);
+  /** The field's rows of the slab (without the halo rows), in the instance's memory. */
+  field(): Float32Array {
+    return this.f32.subarray((this.layout.field >> 2) + this.rowCells, (this.layout.field >> 2) + (this.rows + 1) * this.rowCells);
   }
 
-  /** Row q of field k, -1 ≤ q ≤ rows (-1 and rows are the halo rows). */
-  private row(k: 0 | 1, q: number): Float32Array {
-    const at = (this.layout.fields[k] >> 2) + (q + 1) * this.rowCells;
+  /** Row q of the field, -1 ≤ q ≤ rows (-1 and rows are the halo rows). */
+  private row(q: number): Float32Array {
+    const at = (this.layout.field >> 2) + (q + 1) * this.rowCells;
     return this.f32.subarray(at, at + this.rowCells);
   }
 
   /**
-   * Hands field k's face rows to the neighbour slabs and takes theirs into its halo rows. Call it
+   * Hands the field's face rows to the neighbour slabs and takes theirs into its halo rows. Call it
    * in every slab thread with the same `round` (counted from 0): the faces go to buffer half
    * `round mod 2`, so a neighbour already writing the next round's faces never overwrites those
    * being read. A halo row with no neighbour (an open lattice's edge) stays zero.
    *
    * @param faces - every slab's face buffer (faceBufferCells float32s each)
+   * @param round - counted from 0
    * @param barrier - waits for every slab thread
    */
-  exchangeFaces(lattice: Lattice, slabs: readonly Slab[], me: number, k: 0 | 1, faces: readonly Float32Array[], round: number, barrier: () => void): void {
+  exchangeFaces(lattice: Lattice, slabs: readonly Slab[], me: number, faces: readonly Float32Array[], round: number, barrier: () => void): void {
     const rowCells = this.rowCells;
     const half = (round % 2) * 2 * rowCells;
     const own = slabs[me]!;
-    faces[me]!.set(this.row(k, 0), half);
-    faces[me]!.set(this.row(k, own.rows - 1), half + rowCells);
+    faces[me]!.set(this.row(0), half);
+    faces[me]!.set(this.row(own.rows - 1), half + rowCells);
     barrier();
     const side0 = lattice.shape[0]!;
     const cyclic0 = lattice.periodic[0] === true && side0 > 2;
     const count = slabs.length;
-    const below = this.row(k, -1);
-    const above = this.row(k, own.rows);
+    const below = this.row(-1);
+    const above = this.row(own.rows);
     if (own.row0 > 0 || cyclic0) {
       const from = faces[(me - 1 + count) % count]!;
       below.set(from.subarray(half + rowCells, half + 2 * rowCells));
@@ -189,9 +196,6 @@ export class WasmStencil {
     if (own.row0 + own.rows < side0 || cyclic0) {
       const from = faces[(me + 1) % count]!;
       above.set(from.subarray(half, half + rowCells));
-    } else {
-      // The last span's SIMD tail may have written a few cells past the slab's last row.
-      above.fill(0, 0, Math.min(rowCells, 8));
     }
   }
 
@@ -207,7 +211,7 @@ export class WasmStencil {
 
   /**
    * Builds the slab's conductance codes (conductance-codes.ts) in the instance, then clears the
-   * mask's bytes, so the fields it shared room with start at zero.
+   * mask's bytes, so the field it shared room with starts at zero.
    *
    * @param open - global cells open whatever the obstacles say (the job's sources)
    * @param tick - called before each row with the rows done; may throw to stop
@@ -245,12 +249,13 @@ export class WasmStencil {
   }
 
   /**
-   * Computes field 1 - k from field k, in place in the instance's memory; the halo rows of field
-   * k must hold the neighbour slabs' edge rows (`exchangeFaces`).
+   * Steps the field in place; its halo rows must hold the neighbour slabs' edge rows
+   * (`exchangeFaces`). Row r's new values go to row buffer r mod 2 and are copied back once row
+   * r + 1 is computed, the last step that reads row r's old values.
    *
-   * @param tick - called before each row; may throw to stop
+   * @param tick - called before each row; may throw to stop (the field is then half stepped)
    */
-  step(lattice: Lattice, k: 0 | 1, alpha: number, tick: (row: number) => void): void {
+  step(lattice: Lattice, alpha: number, tick: (row: number) => void): void {
     const { span, span4, lineEnds, accumulate } = this.exports;
     const L = this.layout;
     const { shape } = lattice;
@@ -262,13 +267,18 @@ export class WasmStencil {
     const lineCount = 2 * d - 2;
     const spans = this.spans;
     const offsets = new Int32Array(Math.max(4, lineCount));
-    const from = L.fields[k] + rowBytes;
-    const to = L.fields[k === 0 ? 1 : 0] + rowBytes;
+    const from = L.field + rowBytes;
+    const f32 = this.f32;
+    const writeBack = (r: number): void => {
+      const at = L.buffers[r & 1]! >> 2;
+      f32.copyWithin((from >> 2) + r * rowCells, at, at + rowCells);
+    };
     for (let r = 0; r < this.rows; r++) {
       tick(r);
       const here = from + r * rowBytes;
       const zero = L.zero - here;
       const codes = L.codes + r * rowCells;
+      const to = L.buffers[r & 1]!;
       for (const { at, lines, middle } of spans) {
         offsets.fill(zero);
         // The rows either side are the field's own rows or its halo rows (zero when missing).
@@ -282,12 +292,14 @@ export class WasmStencil {
           for (let m = 3; m < lineCount; m++) accumulate(L.scratch + at * 4, u + offsets[m]!, lines * n, m === 3 ? 1 : 0);
           o3 = L.scratch - here;
         }
-        const out = to + r * rowBytes + at * 4;
+        const out = to + at * 4;
         // On 2 axes there are no middle lines: skip the two loads of zeros per group of cells.
         if (lineCount === 2) span4(out, u, codes + at, lines * n, offsets[0]!, offsets[1]!, alpha);
         else span(out, u, codes + at, lines * n, offsets[0]!, offsets[1]!, offsets[2]!, o3, alpha);
         lineEnds(out, u, codes + at, lines, n, wrapLine, offsets[0]!, offsets[1]!, offsets[2]!, o3, alpha);
       }
+      if (r > 0) writeBack(r - 1);
     }
+    if (this.rows > 0) writeBack(this.rows - 1);
   }
 }

@@ -71,27 +71,24 @@ function runSlab(task: DiffusionTask, control: JobControl, wasm: WasmStencil | n
   };
   // A step takes milliseconds: waiters sleep at once rather than poll.
   const barrier = (): void => control.barrier(0);
-  let finalField: Float32Array;
   let scratchBytes = 0;
   if (wasm !== null) {
-    // Both fields live in the instance's memory; only face rows cross between slabs.
+    // The field lives in the instance's memory, stepped in place; only face rows cross between slabs.
     const faces = buffers.faces.map((buffer) => new Float32Array(buffer));
-    addHeat(wasm.field(0), params.initial);
-    if (params.steps > 0) addHeat(wasm.field(0), params.sources);
+    const field = wasm.field();
+    addHeat(field, params.initial);
+    if (params.steps > 0) addHeat(field, params.sources);
     const build_ms = performance.now() - buildStarted;
-    wasm.exchangeFaces(lattice, slabs, me, 0, faces, 0, barrier);
+    wasm.exchangeFaces(lattice, slabs, me, faces, 0, barrier);
     for (let step = 0; step < params.steps; step++) {
-      const k = (step % 2) as 0 | 1;
-      wasm.step(lattice, k, params.alpha, tick);
-      const next = (1 - k) as 0 | 1;
+      wasm.step(lattice, params.alpha, tick);
       if (step < params.steps - 1) {
-        addHeat(wasm.field(next), params.sources);
-        wasm.exchangeFaces(lattice, slabs, me, next, faces, step + 1, barrier);
+        addHeat(field, params.sources);
+        wasm.exchangeFaces(lattice, slabs, me, faces, step + 1, barrier);
       }
       if (me === 0) control.publishProgress((0.98 * (step + 1)) / params.steps);
     }
-    finalField = wasm.field((params.steps % 2) as 0 | 1);
-    return finish(task, control, codes, finalField, built.bytes + wasm.bytes, build_ms);
+    return finish(task, control, codes, field, built.bytes + wasm.bytes, build_ms);
   }
   const fieldA = buffers.fieldA.map((buffer) => new Float32Array(buffer));
   const fieldB = buffers.fieldB.map((buffer) => new Float32Array(buffer));
@@ -113,7 +110,7 @@ function runSlab(task: DiffusionTask, control: JobControl, wasm: WasmStencil | n
     barrier();
     if (me === 0) control.publishProgress((0.98 * (step + 1)) / params.steps);
   }
-  finalField = (params.steps % 2 === 0 ? fieldA : fieldB)[me]!;
+  const finalField = (params.steps % 2 === 0 ? fieldA : fieldB)[me]!;
   return finish(task, control, codes, finalField, built.bytes + scratchBytes, build_ms);
 }
 
