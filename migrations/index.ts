@@ -27,6 +27,7 @@ import * as notifications from './0021_notifications.ts';
 import * as jobArtefactsAsked from './0022_job_artefacts_asked.ts';
 import * as pictureLimits from './0023_picture_limits.ts';
 import * as jobPartialIndexes from './0024_job_partial_indexes.ts';
+import * as jobResultArtefacts from './0025_job_result_artefacts.ts';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -58,4 +59,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0022_job_artefacts_asked', jobArtefactsAsked],
   ['0023_picture_limits', pictureLimits],
   ['0024_job_partial_indexes', jobPartialIndexes],
+  ['0025_job_result_artefacts', jobResultArtefacts],
 ];
