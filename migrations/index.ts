@@ -26,6 +26,8 @@ import * as webhookTenantLeases from './0020_webhook_tenant_leases.ts';
 import * as notifications from './0021_notifications.ts';
 import * as jobArtefactsAsked from './0022_job_artefacts_asked.ts';
 import * as pictureLimits from './0023_picture_limits.ts';
+import * as jobPartialIndexes from './0024_job_partial_indexes.ts';
+import * as jobResultArtefacts from './0025_job_result_artefacts.ts';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -56,4 +58,6 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0021_notifications', notifications],
   ['0022_job_artefacts_asked', jobArtefactsAsked],
   ['0023_picture_limits', pictureLimits],
+  ['0024_job_partial_indexes', jobPartialIndexes],
+  ['0025_job_result_artefacts', jobResultArtefacts],
 ];

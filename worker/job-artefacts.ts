@@ -20,6 +20,7 @@ import type { ArrayMeta } from '../shared/blobs/npy-header.ts';
 import type { Knex } from 'knex';
 import type { Db } from '../shared/db.ts';
 import { artefactNamesOf, wantsArtefact } from '../shared/jobs/job-artefact-names.ts';
+import type { InlineArtefacts } from '../shared/jobs/inline-artefacts.ts';
 import type { JobRow } from '../shared/jobs/types.ts';
 import { resolveLattice } from '../shared/lattice/resolve.ts';
 import type { Lattice, LatticeSpec } from '../shared/lattice/types.ts';
@@ -36,6 +37,12 @@ import { labelSlab } from './kernels/slab-labels.ts';
  * boundary that wraps some axes only. A larger lattice's job keeps its summary only.
  */
 export const MAX_LABELLED_CELLS = 2 ** 28;
+
+/**
+ * Most bytes of a job's artefacts kept in its result row rather than as blobs (a path of 512 cells
+ * in 2-D): for a tiny job, a blob row, its chunk and an artefact row each cost more than the job.
+ */
+export const INLINE_ARTEFACT_MAX_BYTES = 4096;
 
 /** Media type of an artefact's blob: raw little-endian array bytes (dtype and shape in its meta). */
 export const RAW_ARRAY_MEDIA_TYPE = 'application/x-catalytic-array';
@@ -163,6 +170,27 @@ export class JobArtefactWriter {
       logger.warn({ err, jobId: prepared.jobId, tenantId: prepared.tenantId }, 'job artefacts not stored');
       return [];
     }
+  }
+
+  /**
+   * A job's artefacts to keep in its result row (`job_results.artefacts`, written by the final
+   * state's own statement) instead of as blobs: every one a single view and all of them within
+   * {@link INLINE_ARTEFACT_MAX_BYTES}, for a plan with no storage quota to count them against (a
+   * tiny job's path). Undefined for the others, written by {@link writeMany}.
+   */
+  inlineOf(prepared: PreparedArtefacts): InlineArtefacts | undefined {
+    if (prepared.plan.max_storage_bytes >= 0) return undefined;
+    let total = 0;
+    const inline: InlineArtefacts = {};
+    for (const artefact of prepared.artefacts) {
+      if (Array.isArray(artefact.data)) return undefined;
+      const view = artefact.data as ArrayBufferView;
+      total += view.byteLength;
+      if (view.byteLength === 0 || total > INLINE_ARTEFACT_MAX_BYTES) return undefined;
+      const bytes = Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+      inline[artefact.name] = { meta: { ...artefact.meta }, size: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex'), data: bytes.toString('base64') };
+    }
+    return inline;
   }
 
   /**

@@ -190,13 +190,15 @@ export class JobRunner {
   }
 
   /**
-   * Runs a chunk's jobs one after another (docs/architecture.md › Batches): all are started in
-   * one write, their final states join the group commit as they end (the next kernel runs
+   * Runs a chunk's jobs one after another (docs/architecture.md › Batches): all are started by
+   * one statement, their final states join the group commit as they end (the next kernel runs
    * meanwhile), and BullMQ hears once, when every row is final or handed on. A job that must be
    * retried leaves the chunk for an entry of its own; on shutdown the rest go back with the entry.
    */
   private async runChunk(held: HeldJob, jobIds: readonly string[]): Promise<void> {
-    const rows = await Promise.all(jobIds.map((jobId) => this.starts.submit({ tenantId: held.tenantId, jobId })));
+    // One statement starts the whole chunk (not the group commit, whose batches are smaller than a chunk).
+    workerWriteBatchSize.observe({ write: 'start' }, jobIds.length);
+    const rows = await startAttempts(this.ctx.db, this.ctx.workerId, jobIds.map((jobId) => ({ tenantId: held.tenantId, jobId })));
     const started = rows.filter((row): row is JobRow => row !== undefined);
     held.rowIds = new Set(started.map((row) => row.id));
     held.cancelled = new Set();
@@ -305,7 +307,14 @@ export class JobRunner {
       // The result keeps its summary and says where the full arrays are (or that none were kept).
       if (artefacts?.said) result = { ...result, artefacts: artefacts.said };
       delete arrays.field;
-      const done = await this.finish(attempt, { status: 'completed', result, requireNoCancel: true, artefacts: artefacts?.prepared });
+      // Small ones go in the result row itself (no blob rows), the others as blobs before it.
+      const inline = artefacts?.prepared ? this.artefacts.inlineOf(artefacts.prepared) : undefined;
+      const done = await this.finish(attempt, {
+        status: 'completed',
+        result,
+        requireNoCancel: true,
+        ...(inline ? { inlineArtefacts: inline } : { artefacts: artefacts?.prepared }),
+      });
       if (done) ctx.usage.add(row.tenant_id, cells);
       // A cancel that came while the kernel was finishing wins: no result is kept.
       else await this.cancelIfRequested(attempt);
@@ -445,7 +454,7 @@ export class JobRunner {
    * acknowledges the BullMQ job, dispatches the webhook deliveries and tells followers. Returns
    * false when the row had moved on.
    */
-  private async finish(attempt: Attempt, input: Pick<FinishInput, 'status' | 'error' | 'result' | 'requireNoCancel' | 'artefacts'>): Promise<boolean> {
+  private async finish(attempt: Attempt, input: Pick<FinishInput, 'status' | 'error' | 'result' | 'requireNoCancel' | 'artefacts' | 'inlineArtefacts'>): Promise<boolean> {
     const { ctx } = this;
     const { held, row } = attempt;
     // Written with the final states of other jobs ending meanwhile; still decided for this row alone.

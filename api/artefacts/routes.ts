@@ -17,7 +17,7 @@ import type { ResponseHeader } from '../openapi/response-headers.ts';
 import { defineRoute } from '../routing.ts';
 import type { ApiDeps, ApiState } from '../state.ts';
 import { parseRange } from './byte-range.ts';
-import { type ArtefactRow, jobExists, listArtefacts } from './store.ts';
+import { type ArtefactRow, artefactReader, jobExists, listArtefacts } from './store.ts';
 
 const TAGS = ['Jobs'];
 const READ = { scopes: ['jobs:read'] } as const;
@@ -149,7 +149,7 @@ export function artefactRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router
         if (start < header.length) yield header.subarray(start, Math.min(header.length, end + 1));
         const from = Math.max(0, start - header.length);
         const to = end - header.length;
-        if (to >= from && row!.size > 0) yield* blobs.read({ tenant_id: row!.tenant_id, id: row!.blob_id, size: row!.size }, { start: from, end: to });
+        if (to >= from && row!.size > 0) yield* artefactReader(blobs, row!).read({ tenant_id: row!.tenant_id, id: row!.blob_id ?? '', size: row!.size }, { start: from, end: to });
       }
       const stream = Readable.from(bytes());
       if (range) {

@@ -27,7 +27,7 @@ function planeRange(plane: PicturePlane, bytesOf: (index: number) => number, siz
 }
 
 /** A C-ordered array of 4-byte cells (uint32 labels, float32 field): `dst` gets `4 · width` bytes a row. */
-export function arrayRows(blobs: BlobStore, blob: StoredBlob, plane: PicturePlane): PlaneRows {
+export function arrayRows(blobs: Pick<BlobStore, 'read'>, blob: StoredBlob, plane: PicturePlane): PlaneRows {
   const range = planeRange(plane, (i) => 4 * i, 4);
   const reader = new ForwardBytes(blobs.read(blob, range), range.start);
   return {
@@ -80,7 +80,7 @@ export class PlanePath {
   }
 
   /** Reads a stored path artefact (uint32, `[cells, d]`), a chunk at a time. */
-  async addStored(blobs: BlobStore, blob: StoredBlob, d: number): Promise<void> {
+  async addStored(blobs: Pick<BlobStore, 'read'>, blob: StoredBlob, d: number): Promise<void> {
     const cell = new Uint32Array(d);
     const bytes = new Uint8Array(cell.buffer);
     let filled = 0;

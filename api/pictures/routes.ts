@@ -13,7 +13,8 @@ import { AppError } from '../../shared/errors.ts';
 import { resolveLattice } from '../../shared/lattice/resolve.ts';
 import type { LatticeSpec } from '../../shared/lattice/types.ts';
 import type { Plan } from '../../shared/plans.ts';
-import { listArtefacts, type ArtefactRow } from '../artefacts/store.ts';
+import { artefactReader, listArtefacts, type ArtefactRow } from '../artefacts/store.ts';
+import type { BlobStore } from '../../shared/blobs/index.ts';
 import { defineRoute } from '../routing.ts';
 import type { ApiDeps, ApiState } from '../state.ts';
 import { type PictureContent, pictureLayout, pictureRows } from './job-picture.ts';
@@ -39,15 +40,15 @@ const PICTURED = ['components', 'diffusion', 'shortest_path'] as const;
 /** The default scale keeps a picture's longer side within this many pixels. */
 const DEFAULT_SIDE = 512;
 
-/** An artefact's blob, as the blob store reads it. */
-function blobOf(row: ArtefactRow): { tenant_id: string; id: string; size: number } {
-  return { tenant_id: row.tenant_id, id: row.blob_id, size: row.size };
+/** An artefact's blob, as the blob store reads it, and what reads it (the row, for one kept there). */
+function blobOf(deps: ApiDeps, row: ArtefactRow): { reader: Pick<BlobStore, 'read'>; blob: { tenant_id: string; id: string; size: number } } {
+  return { reader: artefactReader(deps.blobs, row), blob: { tenant_id: row.tenant_id, id: row.blob_id ?? '', size: row.size } };
 }
 
 /** The blob of the artefact a picture reads, or a 404 that says why it is not there. */
-function needArtefact(rows: ArtefactRow[], name: string, plan: Plan, jobId: string): { tenant_id: string; id: string; size: number } {
+function needArtefact(deps: ApiDeps, rows: ArtefactRow[], name: string, plan: Plan, jobId: string): ReturnType<typeof blobOf> {
   const row = rows.find((a) => a.name === name);
-  if (row) return blobOf(row);
+  if (row) return blobOf(deps, row);
   throw new AppError(
     'not_found',
     plan.stores_artefacts
@@ -148,13 +149,15 @@ async function contentOf(
   }
   const result = job.result!;
   switch (type) {
-    case 'components':
-      return { kind: 'components', labels: arrayRows(deps.blobs, needArtefact(artefacts, 'labels', plan, jobId), plane) };
+    case 'components': {
+      const labels = needArtefact(deps, artefacts, 'labels', plan, jobId);
+      return { kind: 'components', labels: arrayRows(labels.reader, labels.blob, plane) };
+    }
     case 'diffusion': {
-      const field = needArtefact(artefacts, 'field', plan, jobId);
+      const field = needArtefact(deps, artefacts, 'field', plan, jobId);
       return {
         kind: 'diffusion',
-        field: arrayRows(deps.blobs, field, plane),
+        field: arrayRows(field.reader, field.blob, plane),
         obstacles: obstaclesOf(deps, tenantId, job.spec, plane, mapBlob),
         min: Number(result['min'] ?? 0),
         max: Number(result['max'] ?? 0),
@@ -163,7 +166,10 @@ async function contentOf(
     case 'shortest_path': {
       const path = new PlanePath(plane);
       const stored = artefacts.find((a) => a.name === 'path');
-      if (stored) await path.addStored(deps.blobs, blobOf(stored), plane.fixed.length + 2);
+      if (stored) {
+        const { reader, blob } = blobOf(deps, stored);
+        await path.addStored(reader, blob, plane.fixed.length + 2);
+      }
       else for (const cell of (result['path'] as number[][] | undefined) ?? []) path.add(cell);
       return { kind: 'shortest_path', obstacles: obstaclesOf(deps, tenantId, job.spec, plane, mapBlob), path };
     }

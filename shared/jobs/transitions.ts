@@ -9,6 +9,7 @@
 import type { Knex } from 'knex';
 import { recordUsage, USAGE_METRICS } from '../usage.ts';
 import { insertJobEventDeliveries, type JobEvent, jobEventBody, jobEventType, recordJobEvent, subscribedWebhookIds } from '../webhooks/job-events.ts';
+import type { InlineArtefacts } from './inline-artefacts.ts';
 import type { FinalStatus, JobError, JobRow, JobStatus } from './types.ts';
 
 /** Milliseconds since a timestamp column, as an integer, on the database clock. */
@@ -132,15 +133,18 @@ export interface FinishAttemptInput {
   result?: Record<string, unknown>;
   /** Completing also requires that nobody asked to cancel the job meanwhile. */
   requireNoCancel?: boolean;
+  /** Small artefacts kept in the result row (completed only). */
+  inlineArtefacts?: InlineArtefacts;
 }
 
 /**
  * Ends many running attempts inside `trx` (the worker's group commit): one statement writes every
  * final state the row still allows (`running`, the same attempt, no cancel asked when required)
- * together with the result rows of completed ones (their primary key keeps a second one out),
- * then one statement inserts the webhook deliveries of all their events. Each job is decided on
- * its own, as {@link finishJob} would; answers in the order of `items` (undefined for a job whose
- * row had moved on). Job ids must be distinct.
+ * together with the result rows of completed ones (their primary key keeps a second one out; a
+ * row also holds the job's small artefacts, if any), then one statement inserts the webhook
+ * deliveries of all their events. Each job is decided on its own, as {@link finishJob} would;
+ * answers in the order of `items` (undefined for a job whose row had moved on). Job ids must be
+ * distinct.
  */
 export async function finishAttempts(trx: Knex.Transaction, items: readonly FinishAttemptInput[]): Promise<Array<FinishedJob | undefined>> {
   if (items.length === 0) return [];
@@ -152,13 +156,14 @@ export async function finishAttempts(trx: Knex.Transaction, items: readonly Fini
     error: item.error ?? null,
     result: item.status === 'completed' ? (item.result ?? {}) : null,
     require_no_cancel: item.requireNoCancel === true,
+    artefacts: item.status === 'completed' ? (item.inlineArtefacts ?? null) : null,
   }));
   // The states and results in one statement; each row also brings the endpoints subscribed to
   // its event, read in the same snapshot as a separate statement would.
   const { rows } = await trx.raw<{ rows: Array<JobRow & { webhook_ids: string[] }> }>(
     `with input as (
        select * from jsonb_to_recordset(?::jsonb)
-         as i(id uuid, tenant_id uuid, attempt int, status text, error jsonb, result jsonb, require_no_cancel boolean)
+         as i(id uuid, tenant_id uuid, attempt int, status text, error jsonb, result jsonb, require_no_cancel boolean, artefacts jsonb)
      ), updated as (
        update jobs j
           set status = i.status, error = i.error, finished_at = now(), updated_at = now(),
@@ -170,8 +175,8 @@ export async function finishAttempts(trx: Knex.Transaction, items: readonly Fini
           and (not i.require_no_cancel or j.cancel_requested_at is null)
         returning j.*
      ), saved as (
-       insert into job_results (job_id, tenant_id, result)
-       select u.id, u.tenant_id, i.result from updated u join input i on i.id = u.id
+       insert into job_results (job_id, tenant_id, result, artefacts)
+       select u.id, u.tenant_id, i.result, i.artefacts from updated u join input i on i.id = u.id
         where u.status = 'completed'
        on conflict (job_id) do nothing
      )

@@ -3,7 +3,8 @@
  * Losing nothing) with real processes: the chunk's lock expires, the stalled check puts its entry
  * back, and another worker runs only the rows still unfinished. No accepted job is lost, none
  * that had completed runs again (its row, result and finish time are untouched), every job has
- * exactly one result, and the batch completes with one `batch.completed` event.
+ * exactly one result, and the batch completes with one `batch.completed` event. A chunk of 100
+ * is started by one statement, and the paths kept in result rows survive the kill as the rows do.
  */
 import { describe, expect, it } from 'vitest';
 import { useTestApi } from '../support/api.ts';
@@ -94,5 +95,76 @@ describe('a worker killed mid-chunk', () => {
     const events = await env.db('webhook_deliveries').where({ batch_id: batch.id }).select('payload');
     expect(events).toHaveLength(1);
     expect(events[0].payload).toMatchObject({ type: 'batch.completed', data: { batch: { counts: { completed: JOBS } } } });
+  });
+
+  it('started by one statement, a chunk of 100 loses no job or kept path, and counts each attempt once', { timeout: 180_000 }, async () => {
+    // Enterprise: tiny paths are kept in their result rows. Every eighth job is a slow diffusion,
+    // so the kill lands between tiny jobs that have ended and others that have not.
+    const tenant = await createTestTenant(env.db, { plan: 'enterprise' });
+    const size = 100;
+    const body = {
+      lattice: { shape: [64, 64] },
+      jobs: Array.from({ length: size }, (_, i) =>
+        i % 8 === 0
+          ? { type: 'diffusion', params: { alpha: 0.2, steps: 600 + i, sources: [{ cell: [32, 32], value: 1 }] } }
+          : { type: 'shortest_path', params: { start: [0, 0], end: [63, i % 64] } },
+      ),
+    };
+    const first = await startWorker(env, ENV);
+    const res = await api.request('/api/batches', { body, headers: tenant.headers });
+    expect(res.status).toBe(202);
+    const batch = await json<{ id: string }>(res);
+    type Started = Row & { started_at: Date | null; type: string };
+    const rows = () =>
+      env.db('jobs').where({ batch_id: batch.id }).orderBy('batch_index').select<Started[]>('id', 'status', 'attempts', 'finished_at', 'queue_entry', 'started_at', 'type');
+    expect(new Set((await rows()).map((r) => r.queue_entry)).size).toBe(1);
+
+    await until('twenty completed jobs', async () => ((await rows()).filter((r) => r.status === 'completed').length >= 20 ? true : undefined), 90_000);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const atKill = await rows();
+    const doneAtKill = atKill.filter((r) => r.status === 'completed');
+    expect(doneAtKill.length).toBeLessThan(size);
+    // One statement started all 100 rows: one transaction time for all (a group commit of 64 made two).
+    expect(new Set(atKill.map((r) => r.started_at?.getTime())).size).toBe(1);
+    expect(atKill.filter((r) => r.status !== 'completed').every((r) => r.status === 'running' && r.attempts === 1)).toBe(true);
+    const resultsAtKill = await env.db('job_results').whereIn('job_id', doneAtKill.map((r) => r.id)).select('job_id', 'artefacts');
+    expect(resultsAtKill).toHaveLength(doneAtKill.length);
+
+    const second = await startWorker(env, ENV);
+    const after = await until(
+      'every job final',
+      async () => {
+        const now = await rows();
+        return now.every((r) => r.status === 'completed') ? now : undefined;
+      },
+      120_000,
+    );
+    await stopWorker(second);
+    const before = new Map(doneAtKill.map((r) => [r.id, r]));
+    for (const row of after) {
+      const earlier = before.get(row.id);
+      if (earlier) expect(row).toEqual(earlier);
+      else expect(row.attempts).toBe(2);
+    }
+    // Exactly one result each; the results written before the kill are the ones there now.
+    const results = (await env.db('job_results').whereIn('job_id', after.map((r) => r.id)).select('job_id', 'result', 'artefacts')) as Array<{
+      job_id: string;
+      result: { path?: number[][] };
+      artefacts: Record<string, { data: string }> | null;
+    }>;
+    expect(results).toHaveLength(size);
+    const byId = new Map(results.map((r) => [r.job_id, r]));
+    for (const kept of resultsAtKill) expect(byId.get(kept.job_id)?.artefacts).toEqual(kept.artefacts);
+    // Every path is kept in its result row and served by the artefact route; no blob was written.
+    for (const row of after.filter((r) => r.type === 'shortest_path')) {
+      const { result } = byId.get(row.id)!;
+      const raw = await api.request(`/api/jobs/${row.id}/artefacts/path?format=raw`, { headers: tenant.headers });
+      expect(raw.status).toBe(200);
+      const bytes = Buffer.from(await raw.arrayBuffer());
+      expect(Array.from(new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4))).toEqual(result.path!.flat());
+    }
+    expect(await env.db('blobs').where({ tenant_id: tenant.tenantId }).select('id')).toEqual([]);
+    expect(await env.db('batches').where({ id: batch.id }).first('unfinished', 'completed_at')).toMatchObject({ unfinished: 0, completed_at: expect.any(Date) });
   });
 });

@@ -5,6 +5,7 @@
  * Idempotency-Key replays it, and `batch.completed` reaches the tenant's endpoint exactly once.
  * Cancelling a batch (no worker running) cancels every job and completes the batch.
  */
+import { createHash } from 'node:crypto';
 import { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenantQueueName } from '../../shared/queues/names.ts';
@@ -146,8 +147,8 @@ describe('POST /api/batches', () => {
     expect((await client.jobs.list({ batch_id: batch.id, limit: 3 })).data).toHaveLength(3);
   });
 
-  it('stores the path artefact of every job of a batch, written together in the final-state group commits', async () => {
-    // Enterprise: no storage quota to check, so a group's small artefacts go in multi-row statements.
+  it('keeps the small path artefact of every job of a batch in its result row and serves it as a stored one; a larger path is a blob', async () => {
+    // Enterprise: no storage quota to count the bytes against, so a small path stays in the result row.
     const big = await createTestTenant(env.db, { plan: 'enterprise' });
     const ends = Array.from({ length: 120 }, (_, i) => [i % 12, (i * 5) % 16]);
     const res = await api.request('/api/batches', { body: { lattice, defaults: { type: 'shortest_path', params: { start: [0, 0] } }, jobs: ends.map((end) => ({ params: { end } })) }, headers: big.headers });
@@ -155,26 +156,55 @@ describe('POST /api/batches', () => {
     const batch = await json<BatchJson>(res);
     const { events } = await readEvents(`${api.url}/api/batches/${batch.id}/events`, big.headers);
     expect(events[events.length - 1]?.data).toMatchObject({ status: 'completed' });
-    const rows = (await env.db('jobs as j')
-      .join('job_results as r', 'r.job_id', 'j.id')
-      .leftJoin('job_artefacts as a', 'a.job_id', 'j.id')
-      .leftJoin('blob_chunks as c', 'c.blob_id', 'a.blob_id')
-      .leftJoin('blobs as b', 'b.id', 'a.blob_id')
-      .where('j.batch_id', batch.id)
-      .select('j.id', 'r.result', 'a.name', 'c.data', 'b.size', 'b.meta')) as Array<{ id: string; result: { path: number[][] | null }; name: string | null; data: Buffer | null; size: string | null; meta: { shape: number[] } | null }>;
-    expect(rows).toHaveLength(120);
-    for (const row of rows) {
+    // Not one blob, chunk or artefact row for the batch's paths.
+    expect(await env.db('blobs').where({ tenant_id: big.tenantId }).select('id')).toEqual([]);
+    expect(await env.db('job_artefacts').where({ tenant_id: big.tenantId }).select('job_id')).toEqual([]);
+    const served = async (jobId: string, path: number[][]) => {
+      const bytes = Buffer.from(new Uint32Array(path.flat()).buffer);
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      const list = await json<{ data: Array<Record<string, unknown>>; stored: boolean }>(await api.request(`/api/jobs/${jobId}/artefacts`, { headers: big.headers }));
+      const base = `/api/jobs/${jobId}/artefacts/path`;
+      expect(list).toMatchObject({ stored: true, data: [{ name: 'path', dtype: '<u4', shape: [path.length, 2], size: bytes.length, sha256, links: { npy: `${base}?format=npy`, raw: `${base}?format=raw` } }] });
+      const raw = await api.request(`${base}?format=raw`, { headers: big.headers });
+      expect(raw.headers.get('etag')).toBe(`"${sha256}-raw"`);
+      expect(Buffer.from(await raw.arrayBuffer())).toEqual(bytes);
+      const npy = Buffer.from(await (await api.request(`${base}?format=npy`, { headers: { ...big.headers, 'accept-encoding': 'identity' } })).arrayBuffer());
+      expect(npy.subarray(npy.length - bytes.length)).toEqual(bytes);
+      expect(npy.subarray(0, 6).toString('latin1')).toBe('\x93NUMPY');
+      const part = await api.request(`${base}?format=raw`, { headers: { ...big.headers, range: 'bytes=4-11' } });
+      expect(part.status).toBe(206);
+      expect(part.headers.get('content-range')).toBe(`bytes 4-11/${bytes.length}`);
+      expect(Buffer.from(await part.arrayBuffer())).toEqual(bytes.subarray(4, 12));
+      const picture = await api.request(`/api/jobs/${jobId}/picture`, { headers: big.headers });
+      expect(picture.status).toBe(200);
+      return Buffer.from(await picture.arrayBuffer());
+    };
+    const results = (await env.db('jobs as j').join('job_results as r', 'r.job_id', 'j.id').where('j.batch_id', batch.id).select('j.id', 'r.result')) as Array<{ id: string; result: { path: number[][] | null } }>;
+    expect(results).toHaveLength(120);
+    let withPath = 0;
+    for (const row of results) {
       const path = row.result.path ?? [];
       if (path.length === 0) {
-        expect(row.name).toBeNull();
+        expect((await json<{ data: unknown[] }>(await api.request(`/api/jobs/${row.id}/artefacts`, { headers: big.headers }))).data).toEqual([]);
         continue;
       }
-      expect(row.name).toBe('path');
-      expect(row.meta?.shape).toEqual([path.length, 2]);
-      expect(Number(row.size)).toBe(path.length * 2 * 4);
-      const data = row.data as Buffer;
-      expect(Array.from(new Uint32Array(data.buffer, data.byteOffset, data.byteLength / 4))).toEqual(path.flat());
+      withPath++;
+      if (withPath <= 10) await served(row.id, path);
     }
+    expect(withPath).toBeGreaterThan(10);
+
+    // A path of 599 cells (4,792 bytes) is a blob of its own, listed and served alike, and drawn alike.
+    const open = { shape: [300, 300] };
+    const single = await api.request('/api/jobs', { body: { type: 'shortest_path', lattice: open, params: { start: [0, 0], end: [299, 299] } }, headers: big.headers });
+    expect(single.status).toBe(202);
+    const { id } = await json<{ id: string }>(single);
+    const done = await eventually(async () => {
+      const job = await json<{ status: string; result: { path: number[][] } | null }>(await api.request(`/api/jobs/${id}`, { headers: big.headers }));
+      return job.status === 'completed' ? job : undefined;
+    }, 60_000);
+    expect(done.result?.path).toHaveLength(599);
+    await served(id, done.result!.path);
+    expect(await env.db('job_artefacts').where({ job_id: id }).select('name')).toEqual([{ name: 'path' }]);
   });
 
   it('labels jobs, lists them by label, status, type and creation time with the label index, and cancels by label', async () => {
