@@ -1,0 +1,99 @@
+/**
+ * The one-thread search in the brick layout of 3-D lattices (brick-layout.ts, searched so from
+ * 2^24 cells; the threshold lowered to 0 here) against the reference BFS: random shapes across
+ * several bricks, every obstacle kind (procedural, explicit, a packed map, none), ends anywhere,
+ * with and without sorted frontiers; same length and a valid path.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { resolveJob } from '../../shared/lattice/job.ts';
+import type { Lattice } from '../../shared/lattice/types.ts';
+import { BrickLayout } from '../../worker/kernels/brick-layout.ts';
+import { flatBfs, flatBfsPlan } from '../../worker/kernels/flat-bfs.ts';
+import { JobControl } from '../../worker/kernels/job-control.ts';
+import { pathResult } from '../../worker/kernels/path-result.ts';
+import { cellArb } from '../lattice/arbitraries.ts';
+import { refBlocked, refPathProblem, refShortestPathLength } from '../lattice/reference.ts';
+
+function search(lattice: Lattice, start: number, end: number, tuning: { brickMinCells: number; orderMinCells?: number }) {
+  const control = JobControl.create(1);
+  return flatBfs({ kind: 'flat_bfs', control: control.buffers, lattice, start, end, state: null }, control, tuning);
+}
+
+/** The same lattice with its obstacles as an uploaded map (bit i & 7 of byte i >> 3, 1 = blocked). */
+function asMap(lattice: Lattice): Lattice {
+  const blocked = refBlocked(lattice);
+  const bits = new Uint8Array(Math.ceil(lattice.cells / 8));
+  blocked.forEach((b, i) => {
+    if (b !== 0) bits[i >> 3]! |= 1 << (i & 7);
+  });
+  return { ...lattice, obstacles: { kind: 'map', bits } };
+}
+
+const caseArb = fc
+  .tuple(fc.integer({ min: 1, max: 26 }), fc.integer({ min: 1, max: 26 }), fc.integer({ min: 1, max: 40 }))
+  .chain((shape) => {
+    const cells = shape[0] * shape[1] * shape[2];
+    const obstacles = fc.oneof(
+      { weight: 6, arbitrary: fc.record({ density: fc.double({ min: 0, max: 0.5, noNaN: true }), seed: fc.integer({ min: 0, max: 2 ** 32 - 1 }) }) },
+      { weight: 2, arbitrary: fc.record({ blocked: fc.array(cellArb(shape), { maxLength: Math.ceil(cells * 0.4) }) }) },
+      { weight: 1, arbitrary: fc.constant(undefined) },
+    );
+    return fc.record({ shape: fc.constant(shape), obstacles, start: cellArb(shape), end: cellArb(shape), map: fc.boolean(), sorted: fc.boolean() });
+  });
+
+describe('one-thread search in the brick layout', () => {
+  it('matches the reference on random 3-D lattices of every obstacle kind', () => {
+    fc.assert(
+      fc.property(caseArb, ({ shape, obstacles, start, end, map, sorted }) => {
+        const spec = obstacles === undefined ? { shape } : { shape, obstacles };
+        const resolved = resolveJob('shortest_path', spec, { start, end });
+        if (resolved.params.start === resolved.params.end) return;
+        const lattice = map ? asMap(resolved.lattice) : resolved.lattice;
+        const { start: from, end: to } = resolved.params;
+        const expected = refShortestPathLength(lattice, from, to);
+        const { outcome } = search(lattice, from, to, { brickMinCells: 0, orderMinCells: sorted ? 0 : Infinity });
+        const where = JSON.stringify({ spec, start, end, map, sorted });
+        expect(outcome.length, where).toBe(expected);
+        if (expected !== null) {
+          expect(refPathProblem(lattice, pathResult(lattice, outcome.path, outcome.visited).path, from, to), where).toBeNull();
+        }
+      }),
+      { numRuns: 600 },
+    );
+  }, 180_000);
+
+  it('maps every lattice cell to its own brick cell and back', () => {
+    const layout = BrickLayout.of({ dimensions: 3, shape: [9, 17, 30], periodic: [false, false, false] })!;
+    const scratch = new Int32Array(3);
+    const seen = new Set<number>();
+    for (let cell = 0; cell < 9 * 17 * 30; cell++) {
+      const index = layout.fromRowMajor(cell);
+      expect(index).toBeLessThan(layout.cells);
+      seen.add(index);
+      expect(layout.toRowMajor(index, scratch)).toBe(cell);
+    }
+    expect(seen.size).toBe(9 * 17 * 30);
+  });
+
+  it('is what the pool plans for 3-D lattices from 2^24 cells, and not for periodic ones', () => {
+    const plan = (spec: object) => flatBfsPlan(resolveJob('shortest_path', spec, { start: [0, 0, 0], end: [1, 1, 1] }).lattice);
+    const open = plan({ shape: [256, 256, 256] });
+    const periodic = plan({ shape: [256, 256, 256], boundary: 'periodic' });
+    // Bricks pad each side to 8·ceil(258/8) = 264 cells: the plan is that much larger.
+    expect(open.wasm! / periodic.wasm!).toBeGreaterThan(1.08);
+    expect(open.wasm! / periodic.wasm!).toBeLessThan(1.12);
+  });
+
+  // From 2^24 cells by default: a corner-to-corner search on 256³ in bricks and in rows, each
+  // frontier sorted as it is at that size.
+  it('answers as the row-major search on 256^3', () => {
+    const { lattice, params } = resolveJob('shortest_path', { shape: [256, 256, 256], obstacles: { density: 0.3, seed: 11 } }, { start: [0, 0, 0], end: [255, 255, 255] });
+    const bricks = search(lattice, params.start, params.end, { brickMinCells: 0 });
+    const rows = search(lattice, params.start, params.end, { brickMinCells: Infinity });
+    expect(bricks.outcome.length).not.toBeNull();
+    expect(bricks.outcome.length).toBe(rows.outcome.length);
+    expect(bricks.outcome.visited).toBeGreaterThan(0);
+    expect(refPathProblem(lattice, pathResult(lattice, bricks.outcome.path, bricks.outcome.visited).path, params.start, params.end)).toBeNull();
+  }, 120_000);
+});
