@@ -1,7 +1,7 @@
 /**
  * The one-thread search (flat-bfs.ts) called directly on this thread, no pool, row-major and in
  * bricks (brick-layout.ts) runs interleaved: an A/B of the search alone on a corner-to-corner
- * lattice (dive skipped; `rows-unsorted`, `bricks-unsorted`: frontiers never sorted) that holds on a loaded machine (CPU time of this process, which is the
+ * lattice (dive skipped; `rows-unsorted`: frontiers never sorted) that holds on a loaded machine (CPU time of this process, which is the
  * search's thread), and a target for `--cpu-prof`.
  *
  *   node --import tsx bench/lattice/flat-bfs-direct.ts SIDE DIMENSIONS DENSITY SEED [repeats] [rows,bricks]

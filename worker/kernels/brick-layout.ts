@@ -10,6 +10,7 @@
  * the expansion needs no boundary test (non-periodic lattices only). Within a brick a cell is
  * `l0·64 + l1·8 + l2`; bricks are numbered row-major like cells.
  */
+import { MAX_BRICK_PADDING, bricksAlong } from '../../shared/lattice/brick-padding.ts';
 import type { Lattice } from '../../shared/lattice/types.ts';
 
 /** Cells are int32 indices. */
@@ -33,20 +34,24 @@ export class BrickLayout {
 
   private constructor(shape: readonly number[]) {
     [this.n0, this.n1, this.n2] = shape as [number, number, number];
-    this.b0 = bricksFor(this.n0);
-    this.b1 = bricksFor(this.n1);
-    this.b2 = bricksFor(this.n2);
+    this.b0 = bricksAlong(this.n0);
+    this.b1 = bricksAlong(this.n1);
+    this.b2 = bricksAlong(this.n2);
     this.step1 = 512 * this.b2;
     this.step0 = this.step1 * this.b1;
     this.bricks = this.b0 * this.b1 * this.b2;
     this.cells = 512 * this.bricks;
   }
 
-  /** The layout of a 3-D non-periodic lattice, or null when the lattice does not take one. */
+  /**
+   * The layout of a 3-D non-periodic lattice, or null when the lattice does not take one (too
+   * many cells, or a side so thin that padding would add more than a quarter).
+   */
   static of(lattice: Pick<Lattice, 'dimensions' | 'shape' | 'periodic'>): BrickLayout | null {
     if (lattice.dimensions !== 3 || lattice.periodic.some((p) => p)) return null;
     const layout = new BrickLayout(lattice.shape);
-    return layout.cells <= MAX_CELLS ? layout : null;
+    const cells = lattice.shape.reduce((product, side) => product * side, 1);
+    return layout.cells <= MAX_CELLS && layout.cells <= MAX_BRICK_PADDING * cells ? layout : null;
   }
 
   /** Brick index of lattice cell (x0, x1, x2). */
@@ -83,9 +88,4 @@ export class BrickLayout {
     this.coordsOf(index, scratch);
     return (scratch[0]! * this.n1 + scratch[1]!) * this.n2 + scratch[2]!;
   }
-}
-
-/** Bricks for a side: its cells and one padding cell at each end. */
-function bricksFor(side: number): number {
-  return Math.ceil((side + 2) / 8);
 }

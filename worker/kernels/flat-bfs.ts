@@ -100,8 +100,8 @@ export interface FlatBfsOutcome {
 }
 
 /**
- * Knobs tests turn: `orderMinCells`, the lattice size from which frontiers are sorted, and
- * `brickMinCells`, from which 3-D lattices are searched in bricks.
+ * Knobs tests turn: `orderMinCells`, the lattice size from which row-major frontiers are sorted,
+ * and `brickMinCells`, from which 3-D lattices are searched in bricks (never sorted).
  */
 export interface FlatBfsTuning {
   orderMinCells?: number;
@@ -217,7 +217,9 @@ class FlatSearch {
     this.nowhere = cells;
     this.marks[this.nowhere >>> 5]! |= 1 << (this.nowhere & 31);
     this.steps = new Int32Array(2 * lattice.dimensions);
-    this.order = lattice.cells >= orderMinCells ? new FrontierOrder(cells) : null;
+    // In bricks a layer comes out near enough to memory order: a cell's neighbours are mostly in
+    // its own brick, so the order of one layer carries to the next; sorting cost more than it saved.
+    this.order = bricks === null && lattice.cells >= orderMinCells ? new FrontierOrder(cells) : null;
   }
 
   /** Hands the WebAssembly instance back for reuse; the search is unusable afterwards. */
