@@ -15,7 +15,7 @@ import { pathResult } from '../../worker/kernels/path-result.ts';
 import { cellArb } from '../lattice/arbitraries.ts';
 import { refBlocked, refPathProblem, refShortestPathLength } from '../lattice/reference.ts';
 
-function search(lattice: Lattice, start: number, end: number, tuning: { brickMinCells: number }) {
+function search(lattice: Lattice, start: number, end: number, tuning: { brickMinCells: number; brickMaxPadding?: number }) {
   const control = JobControl.create(1);
   return flatBfs({ kind: 'flat_bfs', control: control.buffers, lattice, start, end, state: null }, control, tuning);
 }
@@ -52,7 +52,8 @@ describe('one-thread search in the brick layout', () => {
         const lattice = map ? asMap(resolved.lattice) : resolved.lattice;
         const { start: from, end: to } = resolved.params;
         const expected = refShortestPathLength(lattice, from, to);
-        const { outcome } = search(lattice, from, to, { brickMinCells: 0 });
+        const { outcome, layout } = search(lattice, from, to, { brickMinCells: 0, brickMaxPadding: Infinity });
+        expect(layout).toBe('bricks');
         const where = JSON.stringify({ spec, start, end, map });
         expect(outcome.length, where).toBe(expected);
         if (expected !== null) {
@@ -64,7 +65,7 @@ describe('one-thread search in the brick layout', () => {
   }, 180_000);
 
   it('maps every lattice cell to its own brick cell and back', () => {
-    const layout = BrickLayout.of({ dimensions: 3, shape: [9, 17, 30], periodic: [false, false, false] })!;
+    const layout = BrickLayout.of({ dimensions: 3, shape: [9, 17, 30], periodic: [false, false, false] }, Infinity)!;
     const scratch = new Int32Array(3);
     const seen = new Set<number>();
     for (let cell = 0; cell < 9 * 17 * 30; cell++) {
@@ -74,6 +75,8 @@ describe('one-thread search in the brick layout', () => {
       expect(layout.toRowMajor(index, scratch)).toBe(cell);
     }
     expect(seen.size).toBe(9 * 17 * 30);
+    // Padding 16·24·32 / (9·17·30) = 2.7x: not taken by default.
+    expect(BrickLayout.of({ dimensions: 3, shape: [9, 17, 30], periodic: [false, false, false] })).toBeNull();
   });
 
   it('is what the pool plans for 3-D lattices from 2^24 cells, and not for periodic ones', () => {
@@ -94,6 +97,7 @@ describe('one-thread search in the brick layout', () => {
     const { lattice, params } = resolveJob('shortest_path', { shape: [256, 256, 256], obstacles: { density: 0.3, seed: 11 } }, { start: [0, 0, 0], end: [255, 255, 255] });
     const bricks = search(lattice, params.start, params.end, { brickMinCells: 2 ** 24 });
     const rows = search(lattice, params.start, params.end, { brickMinCells: Infinity });
+    expect([bricks.layout, rows.layout]).toEqual(['bricks', 'rows']);
     expect(bricks.outcome.length).not.toBeNull();
     expect(bricks.outcome.length).toBe(rows.outcome.length);
     expect(bricks.outcome.visited).toBeGreaterThan(0);

@@ -45,13 +45,14 @@ export class BrickLayout {
 
   /**
    * The layout of a 3-D non-periodic lattice, or null when the lattice does not take one (too
-   * many cells, or a side so thin that padding would add more than a quarter).
+   * many cells, or a side so thin that padding would multiply the cells by more than
+   * `maxPadding`; tests lift that bound to put small lattices in bricks).
    */
-  static of(lattice: Pick<Lattice, 'dimensions' | 'shape' | 'periodic'>): BrickLayout | null {
+  static of(lattice: Pick<Lattice, 'dimensions' | 'shape' | 'periodic'>, maxPadding = MAX_BRICK_PADDING): BrickLayout | null {
     if (lattice.dimensions !== 3 || lattice.periodic.some((p) => p)) return null;
     const layout = new BrickLayout(lattice.shape);
     const cells = lattice.shape.reduce((product, side) => product * side, 1);
-    return layout.cells <= MAX_CELLS && layout.cells <= MAX_BRICK_PADDING * cells ? layout : null;
+    return layout.cells <= MAX_CELLS && layout.cells <= maxPadding * cells ? layout : null;
   }
 
   /** Brick index of lattice cell (x0, x1, x2). */

@@ -63,9 +63,9 @@ export function flatBfsPlan(lattice: Pick<Lattice, 'cells' | 'dimensions' | 'sha
 }
 
 /** The brick layout a lattice of `minCells` or more is searched in, when it takes one and its state fits a WebAssembly memory. */
-function brickLayoutFor(lattice: Pick<Lattice, 'cells' | 'dimensions' | 'shape' | 'periodic'>, minCells: number): BrickLayout | null {
+function brickLayoutFor(lattice: Pick<Lattice, 'cells' | 'dimensions' | 'shape' | 'periodic'>, minCells: number, maxPadding?: number): BrickLayout | null {
   if (lattice.cells < minCells) return null;
-  const bricks = BrickLayout.of(lattice);
+  const bricks = BrickLayout.of(lattice, maxPadding);
   return bricks !== null && flatWasmBytes(lattice, planeWords(bricks.cells), bricks.bricks) !== null ? bricks : null;
 }
 
@@ -97,24 +97,28 @@ export interface FlatBfsOutcome {
   outcome: BfsOutcome;
   bytes: number;
   build_ms: number;
+  /** Whether the state was in rows or in bricks (brick-layout.ts). */
+  layout: 'rows' | 'bricks';
 }
 
 /**
  * Knobs tests turn: `orderMinCells`, the lattice size from which row-major frontiers are sorted,
- * and `brickMinCells`, from which 3-D lattices are searched in bricks (never sorted).
+ * `brickMinCells`, from which 3-D lattices are searched in bricks (never sorted), and
+ * `brickMaxPadding`, the most the padding may multiply the cells by (1.25; small lattices pad more).
  */
 export interface FlatBfsTuning {
   orderMinCells?: number;
   brickMinCells?: number;
+  brickMaxPadding?: number;
 }
 
 export function flatBfs(task: FlatBfsTask, control: JobControl, tuning: FlatBfsTuning = {}): FlatBfsOutcome {
   const buildStarted = performance.now();
-  const search = new FlatSearch(task, control, tuning.orderMinCells ?? ORDER_MIN_LATTICE_CELLS, tuning.brickMinCells ?? BRICK_MIN_LATTICE_CELLS);
+  const search = new FlatSearch(task, control, tuning.orderMinCells ?? ORDER_MIN_LATTICE_CELLS, tuning.brickMinCells ?? BRICK_MIN_LATTICE_CELLS, tuning.brickMaxPadding);
   const build_ms = performance.now() - buildStarted;
   try {
     const outcome = search.run();
-    return { outcome, bytes: search.bytes, build_ms };
+    return { outcome, bytes: search.bytes, build_ms, layout: search.layout };
   } finally {
     // Cancelled or done: the thread's next search may reuse the instance's mapped pages.
     search.release();
@@ -166,10 +170,11 @@ class FlatSearch {
     private readonly control: JobControl,
     orderMinCells: number,
     brickMinCells: number,
+    brickMaxPadding: number | undefined,
   ) {
     const { lattice } = task;
     this.lattice = lattice;
-    this.bricks = task.state === null ? brickLayoutFor(lattice, brickMinCells) : null;
+    this.bricks = task.state === null ? brickLayoutFor(lattice, brickMinCells, brickMaxPadding) : null;
     const bricks = this.bricks;
     const cells = bricks?.cells ?? lattice.cells;
     const words = planeWords(cells);
@@ -220,6 +225,10 @@ class FlatSearch {
     // In bricks a layer comes out near enough to memory order: a cell's neighbours are mostly in
     // its own brick, so the order of one layer carries to the next; sorting cost more than it saved.
     this.order = bricks === null && lattice.cells >= orderMinCells ? new FrontierOrder(cells) : null;
+  }
+
+  get layout(): 'rows' | 'bricks' {
+    return this.bricks === null ? 'rows' : 'bricks';
   }
 
   /** Hands the WebAssembly instance back for reuse; the search is unusable afterwards. */
