@@ -6,8 +6,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { jobReservation } from '../../shared/jobs/job-memory.ts';
 import { resolveJob } from '../../shared/lattice/job.ts';
-import type { Lattice } from '../../shared/lattice/types.ts';
+import type { Lattice, LatticeSpec } from '../../shared/lattice/types.ts';
 import { BrickLayout } from '../../worker/kernels/brick-layout.ts';
 import { flatBfs, flatBfsPlan } from '../../worker/kernels/flat-bfs.ts';
 import { JobControl } from '../../worker/kernels/job-control.ts';
@@ -103,4 +104,20 @@ describe('one-thread search in the brick layout', () => {
     expect(bricks.outcome.visited).toBeGreaterThan(0);
     expect(refPathProblem(lattice, pathResult(lattice, bricks.outcome.path, bricks.outcome.visited).path, params.start, params.end)).toBeNull();
   }, 120_000);
+});
+
+describe("the brick search's memory reservation", () => {
+  // A job reserves its memory from its spec before it runs; in bricks the state covers the padding too.
+  it('covers the padded state of 3-D lattices from 2^24 cells', () => {
+    for (const shape of [[256, 256, 256], [1024, 1024, 1024], [257, 300, 401], [20, 1200, 1200]]) {
+      const spec = { shape, boundary: 'open' } as LatticeSpec;
+      const { lattice } = resolveJob('shortest_path', spec, { start: [0, 0, 0], end: shape.map((side) => side - 1) });
+      const plan = flatBfsPlan(lattice);
+      const bricks = BrickLayout.of(lattice);
+      expect(bricks, JSON.stringify(shape)).not.toBeNull();
+      // 3 bits of each padded cell, in whole pages.
+      expect(plan.wasm!, JSON.stringify(shape)).toBeGreaterThanOrEqual((3 * bricks!.cells) / 8);
+      expect(jobReservation('shortest_path', spec, { start: [0, 0, 0], end: shape.map((side) => side - 1) }, 1), JSON.stringify(shape)).toBeGreaterThan(plan.wasm!);
+    }
+  });
 });
