@@ -1,11 +1,14 @@
 /**
  * A focused measurement of the shortest-path search (the bidirectional BFS, dive skipped) on the
  * hard lattices of issue 14: near the percolation threshold, corner to corner, no Manhattan path.
- * In-process, one pool; prints one JSON line per case and thread count.
+ * In-process, one pool; prints one JSON line per case and thread count: wall and CPU (every thread,
+ * and the busiest thread: the kernel thread of a one-thread search), the load average around it.
  *
  * Usage: node --import tsx bench/lattice/bfs-focus.ts [2d|3d|big|huge|all] [repeats] [threads,...]
  */
+import { loadavg } from 'node:os';
 import { KernelPool } from '../../worker/kernels/kernel-pool.ts';
+import { busiestThreadMs, threadCpuMs } from '../support/thread-cpu.ts';
 import { round } from './measure.ts';
 
 interface FocusCase {
@@ -40,14 +43,17 @@ try {
   for (const name of names) {
     const focus = CASES[name]!;
     for (const threads of threadCounts) {
-      const runs: { run_ms: number; build_ms: number; wall_ms: number; cpu_ms: number }[] = [];
+      const runs: { run_ms: number; build_ms: number; wall_ms: number; cpu_ms: number; thread_cpu_ms: number }[] = [];
+      const loadBefore = loadavg().map((x) => round(x, 1));
       let last: Record<string, unknown> = {};
       for (let i = 0; i < repeats; i++) {
         const cpuStarted = process.cpuUsage();
+        const threadsBefore = threadCpuMs();
         const { result, stats } = await pool.runDetailed('shortest_path', focus.spec, { start: focus.start, end: focus.end }, { strategy: 'bfs', threads });
         const cpu = process.cpuUsage(cpuStarted);
         // CPU of every thread of this process: what the search costs whatever else the machine runs.
-        runs.push({ run_ms: stats.run_ms, build_ms: stats.build_ms, wall_ms: stats.wall_ms, cpu_ms: (cpu.user + cpu.system) / 1000 });
+        const thread_cpu_ms = busiestThreadMs(threadsBefore, threadCpuMs());
+        runs.push({ run_ms: stats.run_ms, build_ms: stats.build_ms, wall_ms: stats.wall_ms, cpu_ms: (cpu.user + cpu.system) / 1000, thread_cpu_ms });
         last = { length: result.length, visited: result.visited, memory_bytes: result.memory_bytes, bits_per_cell: round((result.memory_bytes * 8) / stats.cells), threads: stats.threads };
       }
       const best = runs.reduce((a, b) => (a.wall_ms <= b.wall_ms ? a : b));
@@ -59,6 +65,9 @@ try {
         best_run_ms: round(best.run_ms + best.build_ms),
         walls: runs.map((r) => round(r.wall_ms)),
         best_cpu_ms: round(Math.min(...runs.map((r) => r.cpu_ms))),
+        best_thread_cpu_ms: round(Math.min(...runs.map((r) => r.thread_cpu_ms))),
+        load_before: loadBefore,
+        load_after: loadavg().map((x) => round(x, 1)),
         mcells_per_s: round(visited / best.wall_ms / 1000),
       }));
     }

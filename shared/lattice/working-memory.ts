@@ -3,6 +3,7 @@
  * so the API can refuse a job no worker can hold and a worker can decide whether a job fits before
  * it fetches it. See docs/architecture.md › Worker memory.
  */
+import { MAX_BRICK_PADDING, brickCells } from './brick-padding.ts';
 import { MAX_FIELD_VALUES, MAX_PERCOLATION_POINTS, MAX_RETURNED_PATH_CELLS } from './limits.ts';
 import { componentLabelBytes } from './label-slabs.ts';
 import { labellingWasmFits, runLabellingLayout } from './run-labelling-layout.ts';
@@ -148,7 +149,9 @@ export function jobMemoryBytes(job: JobMemoryInput, threads: number): number {
       // One thread searching in WebAssembly holds its 3 bits per cell in its own memory, with
       // two chunk buffers (4,096 frontier cells and their neighbours) and whole 64 KiB pages.
       const wasmSlack = 4096 * 4 * (1 + 2 * d) + 2 * 65536;
-      kernel = bits(3) + outboxes + queues + slabs * rowTable + dive + path + wasmSlack;
+      // 3-D lattices from 2^24 cells are searched in bricks (brick-padding.ts): 3 bits per padding cell too.
+      const padding = d === 3 && cells >= 2 ** 24 ? Math.max(0, Math.min(brickCells(shape), MAX_BRICK_PADDING * cells) - cells) : 0;
+      kernel = bits(3) + Math.ceil((3 * padding) / 8) + outboxes + queues + slabs * rowTable + dive + path + wasmSlack;
       break;
     }
     case 'components': {

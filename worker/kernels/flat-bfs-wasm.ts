@@ -33,6 +33,7 @@ interface FlatBfsExports {
     marks: number,
     codes: number,
   ): number;
+  expandBricks(front: number, from: number, count: number, out: number, n: number, near: number, step1: number, step0: number, low: number, high: number, end: number, marks: number, codes: number): number;
 }
 
 let compiled: object | null = null;
@@ -178,6 +179,12 @@ export class FlatBfsWasm {
       layout.marks,
       layout.codes,
     );
+  }
+
+  /** As `expand`, in the brick layout (brick-layout.ts): `near` has a byte per brick. */
+  expandBricks(from: number, count: number, n: number, code: number, side: number, step1: number, step0: number): number {
+    const { layout } = this;
+    return this.exports.expandBricks(layout.front, from, count, layout.out, n, layout.near, step1, step0, -(code & 1), -(code >> 1), side === 1 ? -1 : 0, layout.marks, layout.codes);
   }
 
   get at(): number {

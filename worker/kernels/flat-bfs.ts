@@ -15,6 +15,8 @@ import { ObstaclePlanes, blockShiftOf } from './obstacle-planes.ts';
 import { planSlabs } from './slabs.ts';
 import type { FlatBfsTask } from './task.ts';
 import type { BfsOutcome } from './bidirectional-bfs.ts';
+import { BrickLayout } from './brick-layout.ts';
+import { BrickObstacles } from './brick-obstacles.ts';
 
 /**
  * Lattices from this many cells have their large frontiers sorted into memory order before each
@@ -22,6 +24,13 @@ import type { BfsOutcome } from './bidirectional-bfs.ts';
  * in the order a layer found it sends every neighbour check to a different line.
  */
 const ORDER_MIN_LATTICE_CELLS = 2 ** 24;
+
+/**
+ * 3-D lattices from this many cells are searched in the brick layout (brick-layout.ts): row by
+ * row, a layer's diagonal surface touches a line of state per cell or two, and on 512³ and more
+ * those lines no longer stay in the caches from one layer to the next.
+ */
+const BRICK_MIN_LATTICE_CELLS = 2 ** 24;
 
 /** Frontier cells expanded between two cancel checks. */
 const CHECK_EVERY = 8192; // a power of 2
@@ -46,9 +55,18 @@ function blocksOf(lattice: Pick<Lattice, 'shape' | 'strides'>): number {
  * Where a search's state lives: in the WebAssembly instance's memory (thread bytes, `shared` 0)
  * when it fits, else in a SharedArrayBuffer of `shared` bytes the pool allocates.
  */
-export function flatBfsPlan(lattice: Pick<Lattice, 'cells' | 'dimensions' | 'shape' | 'strides'>): { shared: number; wasm: number | null } {
+export function flatBfsPlan(lattice: Pick<Lattice, 'cells' | 'dimensions' | 'shape' | 'strides' | 'periodic'>): { shared: number; wasm: number | null } {
+  const bricks = brickLayoutFor(lattice, BRICK_MIN_LATTICE_CELLS);
+  if (bricks !== null) return { shared: 0, wasm: flatWasmBytes(lattice, planeWords(bricks.cells), bricks.bricks) };
   const wasm = flatWasmBytes(lattice, planeWords(lattice.cells), blocksOf(lattice));
   return { shared: wasm === null ? stateBytes(lattice.cells) : 0, wasm };
+}
+
+/** The brick layout a lattice of `minCells` or more is searched in, when it takes one and its state fits a WebAssembly memory. */
+function brickLayoutFor(lattice: Pick<Lattice, 'cells' | 'dimensions' | 'shape' | 'periodic'>, minCells: number, maxPadding?: number): BrickLayout | null {
+  if (lattice.cells < minCells) return null;
+  const bricks = BrickLayout.of(lattice, maxPadding);
+  return bricks !== null && flatWasmBytes(lattice, planeWords(bricks.cells), bricks.bricks) !== null ? bricks : null;
 }
 
 /** Cells are int32 indices here. */
@@ -79,20 +97,28 @@ export interface FlatBfsOutcome {
   outcome: BfsOutcome;
   bytes: number;
   build_ms: number;
+  /** Whether the state was in rows or in bricks (brick-layout.ts). */
+  layout: 'rows' | 'bricks';
 }
 
-/** Knobs tests turn: `orderMinCells`, the lattice size from which frontiers are sorted. */
+/**
+ * Knobs tests turn: `orderMinCells`, the lattice size from which row-major frontiers are sorted,
+ * `brickMinCells`, from which 3-D lattices are searched in bricks (never sorted), and
+ * `brickMaxPadding`, the most the padding may multiply the cells by (1.25; small lattices pad more).
+ */
 export interface FlatBfsTuning {
   orderMinCells?: number;
+  brickMinCells?: number;
+  brickMaxPadding?: number;
 }
 
 export function flatBfs(task: FlatBfsTask, control: JobControl, tuning: FlatBfsTuning = {}): FlatBfsOutcome {
   const buildStarted = performance.now();
-  const search = new FlatSearch(task, control, tuning.orderMinCells ?? ORDER_MIN_LATTICE_CELLS);
+  const search = new FlatSearch(task, control, tuning.orderMinCells ?? ORDER_MIN_LATTICE_CELLS, tuning.brickMinCells ?? BRICK_MIN_LATTICE_CELLS, tuning.brickMaxPadding);
   const build_ms = performance.now() - buildStarted;
   try {
     const outcome = search.run();
-    return { outcome, bytes: search.bytes, build_ms };
+    return { outcome, bytes: search.bytes, build_ms, layout: search.layout };
   } finally {
     // Cancelled or done: the thread's next search may reuse the instance's mapped pages.
     search.release();
@@ -106,7 +132,16 @@ class FlatSearch {
   private readonly codes: Int32Array;
   /** The WebAssembly expansion, holding the state; null when the state is a shared buffer. */
   private readonly wasm: FlatBfsWasm | null;
-  private readonly planes: ObstaclePlanes;
+  /** Row-major obstacle blocks, or (in the brick layout) slabs of bricks; one of the two is null. */
+  private readonly planes: ObstaclePlanes | null;
+  private readonly brickObstacles: BrickObstacles | null;
+  /** The brick layout the state and frontier cells are in, or null for row-major order. */
+  private readonly bricks: BrickLayout | null;
+  /** The search's ends in its own cell order. */
+  private readonly startCell: number;
+  private readonly endCell: number;
+  /** Scratch coordinates. */
+  private readonly coords = new Int32Array(3);
   private readonly lazy: boolean;
   private readonly rowCells: number;
   private readonly rows: number;
@@ -134,11 +169,18 @@ class FlatSearch {
     private readonly task: FlatBfsTask,
     private readonly control: JobControl,
     orderMinCells: number,
+    brickMinCells: number,
+    brickMaxPadding: number | undefined,
   ) {
     const { lattice } = task;
     this.lattice = lattice;
-    const words = planeWords(lattice.cells);
-    const blocks = blocksOf(lattice);
+    this.bricks = task.state === null ? brickLayoutFor(lattice, brickMinCells, brickMaxPadding) : null;
+    const bricks = this.bricks;
+    const cells = bricks?.cells ?? lattice.cells;
+    const words = planeWords(cells);
+    const blocks = bricks?.bricks ?? blocksOf(lattice);
+    this.startCell = bricks?.fromRowMajor(task.start) ?? task.start;
+    this.endCell = bricks?.fromRowMajor(task.end) ?? task.end;
     const inner = lattice.dimensions - 1;
     const axes = new Int32Array(3 * inner);
     const periodic = lattice.boundary === 'periodic';
@@ -159,8 +201,15 @@ class FlatSearch {
       this.codes = new Int32Array(task.state, 4 * words, 2 * words);
       this.near = new Uint8Array(blocks);
     }
-    this.planes = new ObstaclePlanes(this.marks, lattice, planSlabs(lattice, 1)[0]!, [task.start, task.end]);
     this.lazy = lattice.obstacles.kind === 'procedural';
+    if (bricks === null) {
+      this.planes = new ObstaclePlanes(this.marks, lattice, planSlabs(lattice, 1)[0]!, [task.start, task.end]);
+      this.brickObstacles = null;
+    } else {
+      this.planes = null;
+      this.brickObstacles = new BrickObstacles(this.marks, lattice, bricks, [task.start, task.end]);
+      if (!this.lazy) this.brickObstacles.materialiseAll();
+    }
     this.rowCells = lattice.strides[0]!;
     this.rows = lattice.shape[0]!;
     this.strides = Int32Array.from({ length: inner }, (_, a) => axes[3 * a]!);
@@ -168,12 +217,18 @@ class FlatSearch {
     this.wraps = Int32Array.from({ length: inner }, (_, a) => axes[3 * a + 2]!);
     this.wrapRows = periodic && this.rows > 2;
     // Rows wrap to the far end of the lattice, out of reach of the per-block check.
-    if (this.wrapRows && this.lazy) this.planes.materialiseAll();
+    if (this.wrapRows && this.lazy) this.planes?.materialiseAll();
     if (!this.lazy || this.wrapRows) this.near.fill(1);
-    this.nowhere = lattice.cells;
+    this.nowhere = cells;
     this.marks[this.nowhere >>> 5]! |= 1 << (this.nowhere & 31);
     this.steps = new Int32Array(2 * lattice.dimensions);
-    this.order = lattice.cells >= orderMinCells ? new FrontierOrder(lattice.cells) : null;
+    // In bricks a layer comes out near enough to memory order: a cell's neighbours are mostly in
+    // its own brick, so the order of one layer carries to the next; sorting cost more than it saved.
+    this.order = bricks === null && lattice.cells >= orderMinCells ? new FrontierOrder(cells) : null;
+  }
+
+  get layout(): 'rows' | 'bricks' {
+    return this.bricks === null ? 'rows' : 'bricks';
   }
 
   /** Hands the WebAssembly instance back for reuse; the search is unusable afterwards. */
@@ -185,13 +240,14 @@ class FlatSearch {
   get bytes(): number {
     const lists = this.fronts[0].peakBytes + this.fronts[1].peakBytes + this.next.peakBytes;
     const tables = 3 * this.strides.byteLength + this.steps.byteLength;
-    return lists + (this.order?.bytes ?? 0) + this.planes.bytes + (this.wasm === null ? this.near.byteLength : this.wasm.bytes) + tables;
+    const obstacles = this.planes?.bytes ?? this.brickObstacles!.byteLength;
+    return lists + (this.order?.bytes ?? 0) + obstacles + (this.wasm === null ? this.near.byteLength : this.wasm.bytes) + tables;
   }
 
   run(): BfsOutcome {
     const { task, control, fronts, layersDone } = this;
-    this.seed(task.start, 0);
-    this.seed(task.end, 1);
+    this.seed(this.startCell, 0);
+    this.seed(this.endCell, 1);
     const bound = Math.max(1, stepLowerBound(this.lattice, coordsOf(this.lattice, task.start), coordsOf(this.lattice, task.end)));
     for (;;) {
       if (fronts[0].length === 0 || fronts[1].length === 0) {
@@ -207,12 +263,19 @@ class FlatSearch {
       const reached = (layersDone[0]! + layersDone[1]!) / bound;
       control.publishProgress(0.99 * Math.min(1, Math.max(reached, this.visited / this.lattice.cells)));
     }
-    const path = this.walkBack(this.meetSide, this.meetTo);
+    const walked = this.walkBack(this.meetSide, this.meetTo);
+    const bricks = this.bricks;
+    const path = bricks === null ? walked : walked.map((cell) => bricks.toRowMajor(cell, this.coords));
     return { reachable: true, path, length: path.length - 1, visited: this.visited };
   }
 
   private seed(cell: number, side: number): void {
-    this.planes.ensureRow(Math.floor(cell / this.rowCells));
+    if (this.bricks !== null) {
+      const slab = Math.floor(cell / this.bricks.step0);
+      if (this.brickObstacles!.ready[slab] === 0) this.brickObstacles!.materialise(slab);
+    } else {
+      this.planes!.ensureRow(Math.floor(cell / this.rowCells));
+    }
     const word = cell >>> 5;
     const bit = 1 << (cell & 31);
     this.codes[2 * word]! |= bit; // code 1: layer 0
@@ -240,7 +303,8 @@ class FlatSearch {
     const { control, next } = this;
     const front = this.fronts[side]!;
     const code = ((this.layersDone[side]! + 1) % 3) + 1;
-    const blockShift = this.planes.blockShift;
+    const blockShift = this.planes?.blockShift ?? 0;
+    const bricks = this.bricks;
     let grown = 0;
     for (let from = 0; from < front.length; from += WASM_CHUNK) {
       control.checkpoint();
@@ -250,7 +314,10 @@ class FlatSearch {
       let written = 0;
       let status: number;
       for (;;) {
-        status = wasm.expand(at, count, written, code, side, blockShift, this.wrapRows);
+        status =
+          bricks === null
+            ? wasm.expand(at, count, written, code, side, blockShift, this.wrapRows)
+            : wasm.expandBricks(at, count, written, code, side, bricks.step1, bricks.step0);
         written = wasm.written;
         if (status !== EXPAND_NEEDS_BLOCK) break;
         at = wasm.at;
@@ -277,7 +344,7 @@ class FlatSearch {
   private expandHere(side: number): boolean {
     const { control, marks, codes, lazy, planes, rowCells, rows, strides, periods, wraps, wrapRows, steps, nowhere } = this;
     const near = this.near;
-    const blockShift = planes.blockShift;
+    const blockShift = planes!.blockShift;
     const front = this.fronts[side]!;
     const next = this.next;
     const code = ((this.layersDone[side]! + 1) % 3) + 1;
@@ -345,22 +412,61 @@ class FlatSearch {
     return false;
   }
 
-  /** Materialises obstacle block `block` and its neighbours. */
+  /** Materialises obstacle block `block` and its neighbours (in bricks: brick `block`'s slab and its neighbours). */
   private materialiseNear(block: number): void {
-    const { planes, near } = this;
+    if (this.bricks !== null) {
+      this.materialiseSlabsNear(block, this.bricks, this.brickObstacles!);
+      return;
+    }
+    const planes = this.planes!;
+    const near = this.near;
     for (let b = Math.max(0, block - 1); b <= Math.min(near.length - 1, block + 1); b++) {
       if (planes.ready[b] === 0) planes.materialise(b);
     }
     near[block] = 1;
   }
 
+  /** Materialises the slab of brick `brick` and the slabs either side; flags the slab's bricks. */
+  private materialiseSlabsNear(brick: number, bricks: BrickLayout, obstacles: BrickObstacles): void {
+    const perSlab = bricks.b1 * bricks.b2;
+    const slab = Math.floor(brick / perSlab);
+    for (let s = Math.max(0, slab - 1); s <= Math.min(bricks.b0 - 1, slab + 1); s++) {
+      if (obstacles.ready[s] === 0) obstacles.materialise(s);
+    }
+    this.near.fill(1, slab * perSlab, (slab + 1) * perSlab);
+  }
+
   /** Records which neighbour of frontier cell `cell` (of `side`) belongs to the other side. */
   private recordMeeting(cell: number, side: number): void {
     this.meetSide = side;
-    this.meetTo = neighboursOf(this.lattice, cell).find((nb) => {
+    const neighbours = this.bricks === null ? neighboursOf(this.lattice, cell) : this.brickNeighbours(cell, this.bricks);
+    this.meetTo = neighbours.find((nb) => {
       const state = this.stateOf(nb);
       return state.code !== 0 && state.bit !== side;
     })!;
+  }
+
+  /** The lattice neighbours of a cell in the brick layout, as brick indices. */
+  private brickNeighbours(cell: number, bricks: BrickLayout): number[] {
+    const out: number[] = [];
+    for (let a = 2; a >= 0; a--) {
+      for (const delta of [-1, 1]) {
+        const nb = this.brickStep(cell, bricks, a, delta);
+        if (nb >= 0) out.push(nb);
+      }
+    }
+    return out;
+  }
+
+  /** The brick index one step along axis `axis` from `cell`, or -1 off the lattice. */
+  private brickStep(cell: number, bricks: BrickLayout, axis: number, delta: number): number {
+    const { coords } = this;
+    bricks.coordsOf(cell, coords);
+    const x = coords[axis]! + delta;
+    const side = axis === 0 ? bricks.n0 : axis === 1 ? bricks.n1 : bricks.n2;
+    if (x < 0 || x >= side) return -1;
+    coords[axis] = x;
+    return bricks.indexOf(coords[0]!, coords[1]!, coords[2]!);
   }
 
   /** Layer code and side bit of a cell. */
@@ -391,7 +497,7 @@ class FlatSearch {
 
   /** The cells from `cell` back to its side's seed, `cell` first. */
   private walkToSeed(cell: number, side: number): number[] {
-    const seed = side === 0 ? this.task.start : this.task.end;
+    const seed = side === 0 ? this.startCell : this.endCell;
     const out = [cell];
     let current = cell;
     let code = this.stateOf(cell).code;
@@ -412,8 +518,21 @@ class FlatSearch {
    * per path cell, and an array per step cost a tenth of a search.
    */
   private neighbourWith(cell: number, code: number, side: number): number {
+    const { codes, marks, bricks } = this;
+    if (bricks !== null) {
+      for (let a = 2; a >= 0; a--) {
+        for (let delta = -1; delta <= 1; delta += 2) {
+          const nb = this.brickStep(cell, bricks, a, delta);
+          if (nb < 0) continue;
+          const word = nb >>> 5;
+          const shift = nb & 31;
+          const nbCode = ((codes[2 * word]! >>> shift) & 1) | (((codes[2 * word + 1]! >>> shift) & 1) << 1);
+          if (nbCode === code && ((marks[word]! >>> shift) & 1) === side) return nb;
+        }
+      }
+      return -1;
+    }
     const { shape, strides, periodic } = this.lattice;
-    const { codes, marks } = this;
     let rest = cell;
     for (let a = shape.length - 1; a >= 0; a--) {
       const length = shape[a]!;
