@@ -1,6 +1,7 @@
 /**
- * Once per test run: check PostgreSQL and Redis answer, drop stale test databases, and build the
- * migrated template database every test file clones.
+ * Once per test run: check PostgreSQL and Redis answer, drop stale test databases, build the
+ * migrated template database every test file clones, and compile the `catalytic` executable into
+ * one JavaScript file for the tests that run the CLI many times (cli-bundle.ts).
  *
  * `TEST_REDIS_CLUSTER=1` runs the whole run against a 3-primary Redis Cluster started here on
  * loopback (or `TEST_REDIS_CLUSTER_NODES=host:port,…` against one that already runs): every file's
@@ -10,6 +11,7 @@ import { Redis } from 'ioredis';
 import type { TestProject } from 'vitest/node';
 import { createDb } from '../../shared/db.ts';
 import { migrateLatest } from '../../shared/migrate.ts';
+import { bundleCli } from './cli-bundle.ts';
 import { type RedisCluster, startRedisCluster } from '../harness/redis-cluster.ts';
 import { createDatabase, databaseUrl, dropDatabase, dropStaleDatabases, freshDatabaseName } from './postgres.ts';
 
@@ -19,6 +21,8 @@ declare module 'vitest' {
     redisUrl: string;
     /** Seeds of the Redis Cluster the run uses, or '' for the single Redis at `redisUrl`. */
     redisClusterNodes: string;
+    /** The `catalytic` executable compiled into one file: run it with plain `node`. */
+    cliBundle: string;
   }
 }
 
@@ -34,6 +38,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     redis.disconnect();
   }
 
+  const bundling = bundleCli();
   await dropStaleDatabases();
   const template = freshDatabaseName('template');
   await createDatabase(template);
@@ -49,10 +54,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
     cluster = await startRedisCluster({ primaries: 3 });
     clusterNodes = cluster.seeds;
   }
+  const bundle = await bundling;
   project.provide('templateDatabase', template);
   project.provide('redisUrl', redisUrl);
   project.provide('redisClusterNodes', clusterNodes);
+  project.provide('cliBundle', bundle.file);
   return async () => {
+    await bundle.remove();
     await dropDatabase(template);
     await cluster?.stop();
   };
