@@ -275,7 +275,9 @@ const NO_SUCH_STATEMENT = '26000';
  * and changes nothing. The statement is PREPAREd on a pooled connection the first time that
  * connection runs it (one more round trip, once); its plan is generic (`plan_cache_mode`), so it is
  * made once and reused, whatever the arguments. The arguments are escaped literals (`sql`,
- * `sqlArray`), coerced to the statement's parameter types.
+ * `sqlArray`), coerced to the statement's parameter types. A prepared statement lives in its
+ * session: between the API and PostgreSQL there must be no pooler that hands one session's
+ * queries to several (PgBouncer in transaction mode).
  */
 export async function executeAsTenant<Row>(db: Db, tenantId: string, statement: PreparedStatement, args: readonly LiteralSql[]): Promise<Row[]> {
   if (!UUID.test(tenantId)) throw new Error('executeAsTenant needs a tenant uuid');
