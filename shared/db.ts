@@ -241,3 +241,72 @@ export async function readAsTenant<Row>(db: Db, tenantId: string, statement: Lit
     await pool.releaseConnection(connection);
   }
 }
+
+/**
+ * A statement PostgreSQL keeps per connection (PREPARE), so it is parsed and planned once per
+ * connection instead of once per call. `params` are its parameters' SQL types, in order; `text`
+ * refers to them as $1, $2, …; `name` must change whenever `params` or `text` does.
+ */
+export interface PreparedStatement {
+  readonly name: string;
+  readonly params: readonly string[];
+  readonly text: string;
+}
+
+/** An array of literals as an SQL expression of type `type[]` (`ARRAY[…]::type[]`), for EXECUTE's arguments. */
+export function sqlArray(values: readonly SqlValue[], type: string): LiteralSql {
+  if (!/^[a-z][a-z0-9_ ]*$/.test(type)) throw new Error(`Not an SQL type name: ${type}`);
+  return { text: `ARRAY[${values.map(literal).join(',')}]::${type}[]` };
+}
+
+/** Connections on which each prepared statement has been PREPAREd (a connection that is closed drops out). */
+const preparedOn = new WeakMap<pg.Client, Set<string>>();
+
+/** SQLSTATE 26000: the named prepared statement does not exist (on this connection). */
+const NO_SUCH_STATEMENT = '26000';
+
+/**
+ * Runs ONE prepared statement as a tenant in ONE round trip, with row-level security in force —
+ * `readAsTenant` for a statement that writes, planned once per connection.
+ *
+ * The role and tenant switch, a generic plan for this transaction, and `EXECUTE name(args)` travel
+ * as one simple-protocol query string: PostgreSQL runs them as one implicit transaction, so the
+ * statement runs as APP_ROLE with `app.tenant_id` set, commits with the query, or fails as a whole
+ * and changes nothing. The statement is PREPAREd on a pooled connection the first time that
+ * connection runs it (one more round trip, once); its plan is generic (`plan_cache_mode`), so it is
+ * made once and reused, whatever the arguments. The arguments are escaped literals (`sql`,
+ * `sqlArray`), coerced to the statement's parameter types. A prepared statement lives in its
+ * session: between the API and PostgreSQL there must be no pooler that hands one session's
+ * queries to several (PgBouncer in transaction mode).
+ */
+export async function executeAsTenant<Row>(db: Db, tenantId: string, statement: PreparedStatement, args: readonly LiteralSql[]): Promise<Row[]> {
+  if (!UUID.test(tenantId)) throw new Error('executeAsTenant needs a tenant uuid');
+  if (args.length !== statement.params.length) throw new Error(`${statement.name} takes ${statement.params.length} arguments, not ${args.length}`);
+  const settings = `select set_config('role', ${literal(APP_ROLE)}, true), set_config('app.tenant_id', ${literal(tenantId)}, true), set_config('plan_cache_mode', 'force_generic_plan', true)`;
+  const text = `${settings}; execute ${pg.escapeIdentifier(statement.name)}(${args.map((a) => a.text).join(', ')})`;
+  const pool = db.client as PooledConnections;
+  const connection = await pool.acquireConnection();
+  try {
+    let prepared = preparedOn.get(connection);
+    if (!prepared) {
+      prepared = new Set();
+      preparedOn.set(connection, prepared);
+    }
+    if (!prepared.has(statement.name)) {
+      await connection.query(`prepare ${pg.escapeIdentifier(statement.name)}(${statement.params.join(', ')}) as ${statement.text}`);
+      prepared.add(statement.name);
+    }
+    let results: pg.QueryResult[];
+    try {
+      results = (await connection.query(text)) as unknown as pg.QueryResult[];
+    } catch (err) {
+      // Someone deallocated it (DISCARD ALL): prepare again on the next call.
+      if ((err as { code?: unknown }).code === NO_SUCH_STATEMENT) prepared.delete(statement.name);
+      throw err;
+    }
+    if (!Array.isArray(results) || results.length !== 2) throw new Error('executeAsTenant runs exactly one statement');
+    return (results[1] as pg.QueryResult).rows as Row[];
+  } finally {
+    await pool.releaseConnection(connection);
+  }
+}

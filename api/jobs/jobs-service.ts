@@ -73,6 +73,7 @@ export class JobsService {
               publish: (key, rows) => writer.publish(tenantOfBatchKey(key), rows),
             },
             config.SUBMIT_BATCH_MAX,
+            config.SUBMIT_WRITES_PER_TENANT,
           )
         : undefined;
   }

@@ -1,7 +1,7 @@
 /**
- * Group commit of concurrent items of one key (a tenant), one write at a time per key and no
- * timer; each batch goes through `write` (the transaction) then `publish` (queueing, in batch order,
- * overlapping the next write). See docs/architecture.md › The job pipeline.
+ * Group commit of concurrent items of one key (a tenant), at most `maxWrites` writes at a time per
+ * key and no timer; each batch goes through `write` (the transaction) then `publish` (queueing, in
+ * the order the writes finish, overlapping the next write). See docs/architecture.md › The job pipeline.
  */
 
 /** What a write did for one item. */
@@ -23,7 +23,8 @@ interface Waiter<I, R> {
 /** The items of one key waiting for a write, and what is running for it. */
 interface Lane<I, R> {
   pending: Array<Waiter<I, R>>;
-  writing: boolean;
+  /** Writes running (at most `maxWrites`). */
+  writing: number;
   /** Batches written but not yet through `publish`. */
   publishing: number;
   /** The last `publish` started, so that the next one follows it. */
@@ -36,8 +37,15 @@ export class SubmitBatcher<I, R> {
   constructor(
     private readonly stages: SubmitBatcherStages<I, R>,
     readonly maxBatch: number,
+    /**
+     * Writes of one key in flight at once. With 1, what arrives during a write waits for it to
+     * end; with more, it is written at once while a slot is free (the stages must allow
+     * concurrent writes of one key: the quotas are decided in the database, not by this order).
+     */
+    readonly maxWrites = 1,
   ) {
     if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new Error(`maxBatch must be a whole number ≥ 1, not ${maxBatch}`);
+    if (!Number.isInteger(maxWrites) || maxWrites < 1) throw new Error(`maxWrites must be a whole number ≥ 1, not ${maxWrites}`);
   }
 
   /** Keys with items waiting or being written (for tests and diagnostics). */
@@ -49,12 +57,14 @@ export class SubmitBatcher<I, R> {
     return new Promise<R>((resolve, reject) => {
       let lane = this.lanes.get(key);
       if (!lane) {
-        lane = { pending: [], writing: false, publishing: 0, tail: Promise.resolve() };
+        lane = { pending: [], writing: 0, publishing: 0, tail: Promise.resolve() };
         this.lanes.set(key, lane);
       }
       lane.pending.push({ item, resolve, reject });
-      if (!lane.writing) {
-        lane.writing = true;
+      // A free slot starts a writer at the end of this turn, which takes whatever gathered by then;
+      // one per arrival at most, so the turn's arrivals are one batch, not one write each.
+      if (lane.writing < this.maxWrites && lane.pending.length === 1) {
+        lane.writing++;
         const started = lane;
         setImmediate(() => void this.drain(key, started));
       }
@@ -67,7 +77,7 @@ export class SubmitBatcher<I, R> {
         await this.writeBatch(key, lane, lane.pending.splice(0, this.maxBatch));
       }
     } finally {
-      lane.writing = false;
+      lane.writing--;
       this.forgetIfIdle(key, lane);
     }
   }
@@ -103,6 +113,6 @@ export class SubmitBatcher<I, R> {
   }
 
   private forgetIfIdle(key: string, lane: Lane<I, R>): void {
-    if (!lane.writing && lane.publishing === 0 && lane.pending.length === 0 && this.lanes.get(key) === lane) this.lanes.delete(key);
+    if (lane.writing === 0 && lane.publishing === 0 && lane.pending.length === 0 && this.lanes.get(key) === lane) this.lanes.delete(key);
   }
 }

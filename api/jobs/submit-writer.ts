@@ -12,6 +12,7 @@ import { AppError } from '../../shared/errors.ts';
 import { artefactsListed } from '../../shared/jobs/job-artefact-names.ts';
 import { checkedJobReservation, checkJobMemory, type JobMemorySettings, queuedJobOf } from '../../shared/jobs/job-memory.ts';
 import { checkLatticeAgainstPlan, checkParsedJob, checkParsedLattice } from '../../shared/jobs/lattice-checks.ts';
+import { writeJobsAsTenant } from '../../shared/jobs/insert-statement.ts';
 import { insertJobs, type NewJob } from '../../shared/jobs/repository.ts';
 import type { JobRow } from '../../shared/jobs/types.ts';
 import type { CheckedLattice } from '../../shared/lattice/resolve.ts';
@@ -93,6 +94,14 @@ function inlineLattice(input: SubmitInput): LatticeSpec {
   return input.lattice;
 }
 
+/**
+ * Whether a write must read before it writes, in a transaction: a plan with a monthly job or
+ * compute-unit quota, or a submission on a stored lattice. Otherwise it is one statement.
+ */
+function needsTransaction(plan: Plan, submissions: readonly Submission[]): boolean {
+  return plan.jobs_per_month >= 0 || plan.compute_units_per_month >= 0 || submissions.some((s) => !s.job);
+}
+
 /** PostgreSQL refused a row's data (SQLSTATE classes 22 and 23), not the batch as a whole. */
 function isRowDataError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
@@ -164,7 +173,32 @@ export class SubmissionWriter {
       throw new Error('a submission write mixes tenants or plans');
     }
     const outcomes: SubmissionOutcome[] = new Array<SubmissionOutcome>(submissions.length);
-    const rows = await withTenant(this.runtime.db, tenantId, async (trx) => {
+    const rows = needsTransaction(plan, submissions) ? await this.writeInTransaction(submissions, outcomes) : await this.writeInOneRoundTrip(submissions);
+    for (const { index, row } of rows) {
+      outcomes[index] = { ok: true, value: row };
+      if (row) jobsSubmitted.inc({ type: row.type, plan: plan.code });
+    }
+    return outcomes;
+  }
+
+  /** Inline submissions on a plan without monthly quotas: one statement, one round trip (shared/jobs/insert-statement.ts). */
+  private async writeInOneRoundTrip(submissions: readonly Submission[]): Promise<Array<{ index: number; row: JobRow | undefined }>> {
+    const jobs = submissions.map((s) => s.job as NewJob);
+    const inserted = await writeJobsAsTenant(this.runtime.db, (submissions[0] as Submission).tenantId, jobs);
+    return inserted.map((row, index) => ({ index, row }));
+  }
+
+  /**
+   * Submissions that read before they write — a monthly quota (its usage read, its advisory lock
+   * near the limit) or a stored lattice (locked, its head read) — in one `withTenant` transaction.
+   */
+  private async writeInTransaction(
+    submissions: readonly Submission[],
+    outcomes: SubmissionOutcome[],
+  ): Promise<Array<{ index: number; row: JobRow | undefined }>> {
+    const first = submissions[0] as Submission;
+    const { tenantId, plan } = first;
+    return withTenant(this.runtime.db, tenantId, async (trx) => {
       const ready = await this.checkStoredLattices(trx, submissions, outcomes);
       const { room, usedAfter } = await jobsRoom(trx, tenantId, plan, ready.length);
       for (const { index } of ready.slice(room)) outcomes[index] = { ok: false, error: quotaExceeded(plan, usedAfter) };
@@ -186,11 +220,6 @@ export class SubmissionWriter {
       if (charged > 0) await recordUsage(trx, tenantId, USAGE_METRICS.computeUnits, charged);
       return accepted.map(({ index }, i) => ({ index, row: inserted[i] }));
     });
-    for (const { index, row } of rows) {
-      outcomes[index] = { ok: true, value: row };
-      if (row) jobsSubmitted.inc({ type: row.type, plan: plan.code });
-    }
-    return outcomes;
   }
 
   /**

@@ -74,7 +74,8 @@ const INSERTED_COLUMN_NAMES = [
 // Every other column of JobRow must be listed: a column added to JobRow and not here fails to compile.
 const everyColumnListed: [Exclude<keyof JobRow, 'lattice' | 'params' | (typeof INSERTED_COLUMN_NAMES)[number]>] extends [never] ? true : never = true;
 void everyColumnListed;
-const INSERTED_COLUMNS = INSERTED_COLUMN_NAMES.join(', ');
+/** The columns `insertJobs` and `writeJobsAsTenant` (insert-statement.ts) read back, as a select list. */
+export const INSERTED_COLUMNS = INSERTED_COLUMN_NAMES.join(', ');
 
 /**
  * Inserts a job and counts it in the tenant's usage (`jobs.<type>` today), in one statement.

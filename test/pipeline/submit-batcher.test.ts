@@ -128,4 +128,40 @@ describe('the submit batcher', () => {
     c.writes[0]?.done.resolve(okAll([0]));
     expect(await Promise.all(results)).toEqual([expect.stringMatching(/1 outcomes for 2 items/), expect.stringMatching(/1 outcomes for 2 items/)]);
   });
+
+  it('with two writes per key, writes what arrives during one at once, and gathers the rest for whichever ends first', async () => {
+    const c = controlledStages();
+    const batcher = new SubmitBatcher(c.stages, 3, 2);
+    const first = batcher.submit('t', 0);
+    await settle();
+    // Arrivals of one turn while a slot is free: one second write, not one write each.
+    const second = [1, 2].map((i) => batcher.submit('t', i));
+    await settle();
+    expect(c.writes.map((w) => w.items)).toEqual([[0], [1, 2]]);
+    // Both slots busy: these wait, and go in batches of at most maxBatch.
+    const waiting = [3, 4, 5, 6].map((i) => batcher.submit('t', i));
+    await settle();
+    expect(c.writes).toHaveLength(2);
+    c.writes[1]?.done.resolve(okAll([1, 2]));
+    expect(await Promise.all(second)).toEqual(['row-1', 'row-2']);
+    await settle();
+    expect(c.writes.map((w) => w.items)).toEqual([[0], [1, 2], [3, 4, 5]]);
+    c.writes[0]?.done.resolve(okAll([0]));
+    expect(await first).toBe('row-0');
+    await settle();
+    expect(c.writes.map((w) => w.items)).toEqual([[0], [1, 2], [3, 4, 5], [6]]);
+    c.writes[3]?.done.resolve(okAll([6]));
+    c.writes[2]?.done.resolve(okAll([3, 4, 5]));
+    expect(await Promise.all(waiting)).toEqual(['row-3', 'row-4', 'row-5', 'row-6']);
+    // Published once per batch, in the order the writes ended.
+    expect(c.publishes.map((p) => p.values)).toEqual([['row-1', 'row-2'], ['row-0'], ['row-6'], ['row-3', 'row-4', 'row-5']]);
+    await settle();
+    expect(batcher.activeKeys).toBe(0);
+  });
+
+  it('refuses a number of writes per key that is not a whole number ≥ 1', () => {
+    const c = controlledStages();
+    expect(() => new SubmitBatcher(c.stages, 3, 0)).toThrow(/maxWrites/);
+    expect(() => new SubmitBatcher(c.stages, 3, 1.5)).toThrow(/maxWrites/);
+  });
 });
