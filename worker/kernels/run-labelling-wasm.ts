@@ -93,37 +93,47 @@ function labelIn(exports: LabellingExports, job: SlabLabelling): { faceCount: nu
   if (full) exports.setFull(layout.prevFirst, layout.prevList);
 
   const words = layout.blocks.map((block) => new Int32Array(buffer, block, lines * perLine));
-  /** Writes `value(run)` on the cells of each run of a block's row into `faceLabels` from `at`. */
-  const paintRuns = (block: number, runs: number, at: number, value: (run: number) => number): void => {
-    const rank = (block + offsets.rank) >> 2;
-    const start = (block + offsets.runStart) >> 2;
-    const end = (block + offsets.runEnd) >> 2;
+  /**
+   * Writes `values[run]` on the cells of each run of a row into `faceLabels` from `at` (every
+   * other cell 0: the buffer may hold an earlier run's faces). `rank[line]` is the line's first
+   * run, `runStart`/`runEnd` its cells along the line.
+   */
+  const paintRuns = (rank: Int32Array, runStart: Int32Array, runEnd: Int32Array, runs: number, at: number, values: Int32Array): void => {
+    faceLabels.fill(0, at, at + rowCells);
     for (let line = 0; line < lines; line++) {
-      const last = line + 1 < lines ? i32[rank + (line + 1) * perLine]! : runs;
+      const last = line + 1 < lines ? rank[(line + 1) * perLine]! : runs;
       const from = at + line * lineCells;
-      for (let k = i32[rank + line * perLine]!; k < last; k++) faceLabels.fill(value(k), from + i32[start + k]!, from + i32[end + k]!);
+      for (let k = rank[line * perLine]!; k < last; k++) {
+        const value = values[k]!;
+        const end = from + runEnd[k]!;
+        for (let cell = from + runStart[k]!; cell < end; cell++) faceLabels[cell] = value;
+      }
     }
   };
+  /** A copy of a block's run lists (the block is reused two rows later). */
+  const runsOf = (block: number, runs: number): { rank: Int32Array; runStart: Int32Array; runEnd: Int32Array } => ({
+    rank: i32.slice((block + offsets.rank) >> 2, ((block + offsets.rank) >> 2) + lines * perLine),
+    runStart: i32.slice((block + offsets.runStart) >> 2, ((block + offsets.runStart) >> 2) + runs),
+    runEnd: i32.slice((block + offsets.runEnd) >> 2, ((block + offsets.runEnd) >> 2) + runs),
+  });
 
   // The procedural rule is hashed in the module, straight into the row's block; other
   // obstacles (and density 0 or 1) are filled by open-mask.ts.
   const obstacles = lattice.obstacles;
   const hashed = obstacles.kind === 'procedural' && obstacles.threshold > 0 && obstacles.threshold < TWO_POW_32;
   let cur = 0;
-  let firstRuns = 0;
   let lastRuns = 0;
+  let firstRow: ReturnType<typeof runsOf> | null = null;
   for (let r = 0; r < rows; r++) {
     tick(r);
     if (hashed) exports.fillProcedural(layout.blocks[cur]!, (lo + r * rowCells + obstacles.offset) % TWO_POW_32 | 0, obstacles.threshold | 0);
     else fillOpenLines(words[cur]!, lo + r * rowCells, lineCells, lines, obstacles);
     lastRuns = exports.row(layout.blocks[cur]!, layout.blocks[1 - cur]!, r === 0 ? 1 : 0);
-    if (r === 0) {
-      firstRuns = lastRuns;
-      // The first row's runs, numbered 1 + run: their face groups are known only at the end.
-      paintRuns(layout.blocks[0]!, firstRuns, 0, (run) => run + 1);
-    }
+    // The first row's runs: their face groups are known only at the end.
+    if (r === 0) firstRow = runsOf(layout.blocks[0]!, lastRuns);
     cur = 1 - cur;
   }
+  const firstRuns = firstRow!.runStart.length;
 
   const stats = layout.stats >> 3;
   finished.addCounts(f64[stats]!, f64[stats + 1]!, f64.subarray(stats + 2, stats + 2 + HISTOGRAM_BINS));
@@ -159,16 +169,19 @@ function labelIn(exports: LabellingExports, job: SlabLabelling): { faceCount: nu
     faceFlags[faceCount] = firstRowFlag;
     groupFace[g] = faceCount++;
   }
-  for (let cell = 0; cell < rowCells; cell++) {
-    const run = faceLabels[cell]!;
-    if (run !== 0) faceLabels[cell] = groupFace[findGroup(run - 1)]! + 1;
-  }
-  // The last row's block (labelled with the live ids, which are its face ids).
-  const lastBlock = layout.blocks[1 - cur]!;
-  const label = (lastBlock + offsets.label) >> 2;
-  paintRuns(lastBlock, lastRuns, rowCells, (run) => i32[label + run]! + 1);
+  // Face labels are face ids + 1 (0: blocked): the first row by each run's group, the last row
+  // (its block still in the module) by its runs' live ids, which are their face ids.
+  const firstFace = new Int32Array(firstRuns);
+  for (let run = 0; run < firstRuns; run++) firstFace[run] = groupFace[findGroup(run)]! + 1;
+  paintRuns(firstRow!.rank, firstRow!.runStart, firstRow!.runEnd, firstRuns, 0, firstFace);
+  const lastRow = runsOf(layout.blocks[1 - cur]!, lastRuns);
+  const lastFace = i32.slice((layout.blocks[1 - cur]! + offsets.label) >> 2, ((layout.blocks[1 - cur]! + offsets.label) >> 2) + lastRuns);
+  for (let run = 0; run < lastRuns; run++) lastFace[run]!++;
+  paintRuns(lastRow.rank, lastRow.runStart, lastRow.runEnd, lastRuns, rowCells, lastFace);
   // The layout's pages only: a kept memory may be larger (per-thread headroom).
-  return { faceCount, bytes: layout.memoryBytes + groupFace.byteLength };
+  // The run lists copied out of the module and the face id tables.
+  const copies = 2 * 4 * lines * perLine + 16 * firstRuns + 12 * lastRuns;
+  return { faceCount, bytes: layout.memoryBytes + copies };
 }
 
 /**

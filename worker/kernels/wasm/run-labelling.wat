@@ -108,7 +108,7 @@
 
   ;; Joins two clusters by their roots: the older (smaller) root stays, sizes add, face groups join.
   (func $link (param $ra i32) (param $rb i32)
-    (local $t i32) (local $fa i32) (local $fb i32) (local $ga i32) (local $gb i32)
+    (local $t i32)
     (if (i32.lt_u (local.get $rb) (local.get $ra))
       (then
         (local.set $t (local.get $ra))
@@ -119,17 +119,22 @@
       (f64.add
         (f64.load (i32.add (global.get $size) (i32.shl (local.get $ra) (i32.const 3))))
         (f64.load (i32.add (global.get $size) (i32.shl (local.get $rb) (i32.const 3))))))
+    (if (i32.ge_s (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $rb) (i32.const 2)))) (i32.const 0))
+      (then (call $joinFirsts (local.get $ra) (local.get $rb)))))
+
+  ;; After root rb joined root ra, where rb's cluster holds first-row runs: ra's cluster holds
+  ;; them too, and their face groups join.
+  (func $joinFirsts (param $ra i32) (param $rb i32)
+    (local $fa i32) (local $fb i32) (local $ga i32) (local $gb i32)
     (local.set $fb (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $rb) (i32.const 2)))))
-    (if (i32.ge_s (local.get $fb) (i32.const 0))
-      (then
-        (local.set $fa (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $ra) (i32.const 2)))))
-        (if (i32.lt_s (local.get $fa) (i32.const 0))
-          (then (i32.store (i32.add (global.get $firstOf) (i32.shl (local.get $ra) (i32.const 2))) (local.get $fb)))
-          (else
-            (local.set $ga (call $findGroup (local.get $fa)))
-            (local.set $gb (call $findGroup (local.get $fb)))
-            (if (i32.ne (local.get $ga) (local.get $gb))
-              (then (i32.store (i32.add (global.get $group) (i32.shl (local.get $gb) (i32.const 2))) (local.get $ga)))))))))
+    (local.set $fa (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $ra) (i32.const 2)))))
+    (if (i32.lt_s (local.get $fa) (i32.const 0))
+      (then (i32.store (i32.add (global.get $firstOf) (i32.shl (local.get $ra) (i32.const 2))) (local.get $fb)))
+      (else
+        (local.set $ga (call $findGroup (local.get $fa)))
+        (local.set $gb (call $findGroup (local.get $fb)))
+        (if (i32.ne (local.get $ga) (local.get $gb))
+          (then (i32.store (i32.add (global.get $group) (i32.shl (local.get $gb) (i32.const 2))) (local.get $ga)))))))
 
   ;; Joins two nodes' clusters (rare paths: the hot loops find their roots inline, then link).
   (func $union (param $a i32) (param $b i32)
@@ -145,7 +150,7 @@
   (func $joinLines (param $a i32) (param $la i32) (param $b i32) (param $lb i32) (param $labels i32) (param $base i32)
     (local $wa i32) (local $wb i32) (local $end i32) (local $both i32) (local $first i32) (local $carry i32)
     (local $low i32) (local $upTo i32) (local $ra i32) (local $rb i32)
-    (local $x i32) (local $y i32) (local $p i32) (local $up i32)
+    (local $x i32) (local $y i32) (local $p i32) (local $up i32) (local $ne i32)
     (local.set $wa (i32.add (local.get $a) (i32.shl (i32.mul (local.get $la) (global.get $perLine)) (i32.const 2))))
     (local.set $wb (i32.add (local.get $b) (i32.shl (i32.mul (local.get $lb) (global.get $perLine)) (i32.const 2))))
     (local.set $end (i32.add (local.get $wa) (i32.shl (global.get $perLine) (i32.const 2))))
@@ -173,27 +178,54 @@
               (i32.const 1)))
             ;; The two runs' roots, found inline (a call per find costs more than the find).
             (local.set $x (i32.add (local.get $base) (local.get $ra)))
-            (block $xRoot
-              (loop $xClimb
-                (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $x) (i32.const 2)))))
-                (br_if $xRoot (i32.eq (local.get $p) (local.get $x)))
-                (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
-                (i32.store (i32.add (global.get $parent) (i32.shl (local.get $x) (i32.const 2))) (local.get $up))
-                (local.set $x (local.get $up))
-                (br $xClimb)))
+            ;; Two hops answer depths 0 and 1 without a loop exit to mispredict; deeper nodes climb.
+            (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $x) (i32.const 2)))))
+            (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
+            (if (i32.eq (local.get $p) (local.get $up))
+              (then (local.set $x (local.get $p)))
+              (else
+                (block $xRoot
+                  (loop $xClimb
+                    (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $x) (i32.const 2)))))
+                    (br_if $xRoot (i32.eq (local.get $p) (local.get $x)))
+                    (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
+                    (i32.store (i32.add (global.get $parent) (i32.shl (local.get $x) (i32.const 2))) (local.get $up))
+                    (local.set $x (local.get $up))
+                    (br $xClimb)))))
             (local.set $y
               (if (result i32) (local.get $labels)
                 (then (i32.load (i32.add (i32.add (local.get $b) (global.get $oLabel)) (i32.shl (local.get $rb) (i32.const 2)))))
                 (else (i32.add (local.get $base) (local.get $rb)))))
-            (block $yRoot
-              (loop $yClimb
-                (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $y) (i32.const 2)))))
-                (br_if $yRoot (i32.eq (local.get $p) (local.get $y)))
-                (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
-                (i32.store (i32.add (global.get $parent) (i32.shl (local.get $y) (i32.const 2))) (local.get $up))
-                (local.set $y (local.get $up))
-                (br $yClimb)))
-            (if (i32.ne (local.get $x) (local.get $y)) (then (call $link (local.get $x) (local.get $y))))
+            ;; Two hops answer depths 0 and 1 without a loop exit to mispredict; deeper nodes climb.
+            (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $y) (i32.const 2)))))
+            (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
+            (if (i32.eq (local.get $p) (local.get $up))
+              (then (local.set $y (local.get $p)))
+              (else
+                (block $yRoot
+                  (loop $yClimb
+                    (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $y) (i32.const 2)))))
+                    (br_if $yRoot (i32.eq (local.get $p) (local.get $y)))
+                    (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
+                    (i32.store (i32.add (global.get $parent) (i32.shl (local.get $y) (i32.const 2))) (local.get $up))
+                    (local.set $y (local.get $up))
+                    (br $yClimb)))))
+            ;; $link, its common part without a branch (whether the two are joined already is a
+            ;; coin toss): the smaller root stays; equal roots store their own parent and add 0.
+            (local.set $ne (i32.ne (local.get $x) (local.get $y)))
+            (local.set $p (select (local.get $x) (local.get $y) (i32.lt_u (local.get $x) (local.get $y))))
+            (local.set $up (i32.xor (i32.xor (local.get $x) (local.get $y)) (local.get $p)))
+            (i32.store (i32.add (global.get $parent) (i32.shl (local.get $up) (i32.const 2))) (local.get $p))
+            (f64.store (i32.add (global.get $size) (i32.shl (local.get $p) (i32.const 3)))
+              (f64.add
+                (f64.load (i32.add (global.get $size) (i32.shl (local.get $p) (i32.const 3))))
+                (select
+                  (f64.load (i32.add (global.get $size) (i32.shl (local.get $up) (i32.const 3))))
+                  (f64.const 0)
+                  (local.get $ne))))
+            (if (i32.and (local.get $ne)
+                  (i32.ge_s (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $up) (i32.const 2)))) (i32.const 0)))
+              (then (call $joinFirsts (local.get $p) (local.get $up))))
             (br $overlap)))
         (local.set $wa (i32.add (local.get $wa) (i32.const 4)))
         (local.set $wb (i32.add (local.get $wb) (i32.const 4)))
@@ -396,6 +428,7 @@
     (local $a0 i32) (local $a1 i32) (local $j i32) (local $j1 i32) (local $alive i32) (local $m i32)
     (local $root i32) (local $id i32) (local $f i32) (local $p i32) (local $up i32)
     (local $starts i32) (local $rank i32) (local $runStart i32) (local $runEnd i32) (local $label i32)
+    (local $at i32) (local $stop i32)
     (local.set $alive (global.get $alive))
     (local.set $starts (i32.add (local.get $cur) (global.get $oStarts)))
     (local.set $rank (i32.add (local.get $cur) (global.get $oRank)))
@@ -419,22 +452,60 @@
           (local.set $carry (i32.shr_u (local.get $word) (i32.const 31)))
           (i32.store (i32.add (local.get $starts) (i32.shl (local.get $w) (i32.const 2))) (local.get $st))
           (i32.store (i32.add (local.get $rank) (i32.shl (local.get $w) (i32.const 2))) (local.get $n))
-          (block $startsDone
-            (loop $start
-              (br_if $startsDone (i32.eqz (local.get $st)))
-              (i32.store (i32.add (local.get $runStart) (i32.shl (local.get $n) (i32.const 2)))
-                (i32.add (local.get $pos) (i32.ctz (local.get $st))))
-              (local.set $n (i32.add (local.get $n) (i32.const 1)))
+          ;; Eight positions per turn, written whether there are that many or not (ctz of 0 is 32;
+          ;; the arrays have room past their end): most words take one turn, so the loop's exit is
+          ;; predictable where a turn per position mispredicts once a word.
+          (local.set $at (i32.add (local.get $runStart) (i32.shl (local.get $n) (i32.const 2))))
+          (local.set $n (i32.add (local.get $n) (i32.popcnt (local.get $st))))
+          (local.set $stop (i32.add (local.get $runStart) (i32.shl (local.get $n) (i32.const 2))))
+          (if (local.get $st)
+            (then
+              (loop $start
+              (i32.store offset=0 (local.get $at) (i32.add (local.get $pos) (i32.ctz (local.get $st))))
               (local.set $st (i32.and (local.get $st) (i32.sub (local.get $st) (i32.const 1))))
-              (br $start)))
-          (block $endsDone
-            (loop $end
-              (br_if $endsDone (i32.eqz (local.get $en)))
-              (i32.store (i32.add (local.get $runEnd) (i32.shl (local.get $ne) (i32.const 2)))
-                (i32.add (local.get $pos) (i32.ctz (local.get $en))))
-              (local.set $ne (i32.add (local.get $ne) (i32.const 1)))
+              (i32.store offset=4 (local.get $at) (i32.add (local.get $pos) (i32.ctz (local.get $st))))
+              (local.set $st (i32.and (local.get $st) (i32.sub (local.get $st) (i32.const 1))))
+              (i32.store offset=8 (local.get $at) (i32.add (local.get $pos) (i32.ctz (local.get $st))))
+              (local.set $st (i32.and (local.get $st) (i32.sub (local.get $st) (i32.const 1))))
+              (i32.store offset=12 (local.get $at) (i32.add (local.get $pos) (i32.ctz (local.get $st))))
+              (local.set $st (i32.and (local.get $st) (i32.sub (local.get $st) (i32.const 1))))
+              (i32.store offset=16 (local.get $at) (i32.add (local.get $pos) (i32.ctz (local.get $st))))
+              (local.set $st (i32.and (local.get $st) (i32.sub (local.get $st) (i32.const 1))))
+              (i32.store offset=20 (local.get $at) (i32.add (local.get $pos) (i32.ctz (local.get $st))))
+              (local.set $st (i32.and (local.get $st) (i32.sub (local.get $st) (i32.const 1))))
+              (i32.store offset=24 (local.get $at) (i32.add (local.get $pos) (i32.ctz (local.get $st))))
+              (local.set $st (i32.and (local.get $st) (i32.sub (local.get $st) (i32.const 1))))
+              (i32.store offset=28 (local.get $at) (i32.add (local.get $pos) (i32.ctz (local.get $st))))
+              (local.set $st (i32.and (local.get $st) (i32.sub (local.get $st) (i32.const 1))))
+              (local.set $at (i32.add (local.get $at) (i32.const 32)))
+              (br_if $start (i32.lt_u (local.get $at) (local.get $stop))))))
+          ;; Eight positions per turn, written whether there are that many or not (ctz of 0 is 32;
+          ;; the arrays have room past their end): most words take one turn, so the loop's exit is
+          ;; predictable where a turn per position mispredicts once a word.
+          (local.set $at (i32.add (local.get $runEnd) (i32.shl (local.get $ne) (i32.const 2))))
+          (local.set $ne (i32.add (local.get $ne) (i32.popcnt (local.get $en))))
+          (local.set $stop (i32.add (local.get $runEnd) (i32.shl (local.get $ne) (i32.const 2))))
+          (if (local.get $en)
+            (then
+              (loop $end
+              (i32.store offset=0 (local.get $at) (i32.add (local.get $pos) (i32.ctz (local.get $en))))
               (local.set $en (i32.and (local.get $en) (i32.sub (local.get $en) (i32.const 1))))
-              (br $end)))
+              (i32.store offset=4 (local.get $at) (i32.add (local.get $pos) (i32.ctz (local.get $en))))
+              (local.set $en (i32.and (local.get $en) (i32.sub (local.get $en) (i32.const 1))))
+              (i32.store offset=8 (local.get $at) (i32.add (local.get $pos) (i32.ctz (local.get $en))))
+              (local.set $en (i32.and (local.get $en) (i32.sub (local.get $en) (i32.const 1))))
+              (i32.store offset=12 (local.get $at) (i32.add (local.get $pos) (i32.ctz (local.get $en))))
+              (local.set $en (i32.and (local.get $en) (i32.sub (local.get $en) (i32.const 1))))
+              (i32.store offset=16 (local.get $at) (i32.add (local.get $pos) (i32.ctz (local.get $en))))
+              (local.set $en (i32.and (local.get $en) (i32.sub (local.get $en) (i32.const 1))))
+              (i32.store offset=20 (local.get $at) (i32.add (local.get $pos) (i32.ctz (local.get $en))))
+              (local.set $en (i32.and (local.get $en) (i32.sub (local.get $en) (i32.const 1))))
+              (i32.store offset=24 (local.get $at) (i32.add (local.get $pos) (i32.ctz (local.get $en))))
+              (local.set $en (i32.and (local.get $en) (i32.sub (local.get $en) (i32.const 1))))
+              (i32.store offset=28 (local.get $at) (i32.add (local.get $pos) (i32.ctz (local.get $en))))
+              (local.set $en (i32.and (local.get $en) (i32.sub (local.get $en) (i32.const 1))))
+              (local.set $at (i32.add (local.get $at) (i32.const 32)))
+              (br_if $end (i32.lt_u (local.get $at) (local.get $stop))))))
           (local.set $pos (i32.add (local.get $pos) (i32.const 32)))
           (local.set $w (i32.add (local.get $w) (i32.const 1)))
           (local.set $i (i32.add (local.get $i) (i32.const 1)))
@@ -522,24 +593,31 @@
       (loop $nextLabel
         (br_if $labelsDone (i32.ge_u (local.get $k) (local.get $n)))
         (local.set $root (i32.add (local.get $alive) (local.get $k)))
-        (block $found
-          (loop $climb
-            (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $root) (i32.const 2)))))
-            (br_if $found (i32.eq (local.get $p) (local.get $root)))
-            (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
-            (i32.store (i32.add (global.get $parent) (i32.shl (local.get $root) (i32.const 2))) (local.get $up))
-            (local.set $root (local.get $up))
-            (br $climb)))
+        ;; Two hops answer depths 0 and 1 without a loop exit to mispredict; deeper nodes climb.
+        (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $root) (i32.const 2)))))
+        (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
+        (if (i32.eq (local.get $p) (local.get $up))
+          (then (local.set $root (local.get $p)))
+          (else
+            (block $found
+              (loop $climb
+                (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $root) (i32.const 2)))))
+                (br_if $found (i32.eq (local.get $p) (local.get $root)))
+                (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
+                (i32.store (i32.add (global.get $parent) (i32.shl (local.get $root) (i32.const 2))) (local.get $up))
+                (local.set $root (local.get $up))
+                (br $climb)))))
+        ;; A root seen first takes the next id. Without a branch (whether a root is new is a coin
+        ;; toss where clusters are small): the stores repeat the same values for a root seen before.
         (local.set $id (i32.load (i32.add (global.get $remap) (i32.shl (local.get $root) (i32.const 2)))))
-        (if (i32.lt_s (local.get $id) (i32.const 0))
-          (then
-            (local.set $id (local.get $m))
-            (local.set $m (i32.add (local.get $m) (i32.const 1)))
-            (i32.store (i32.add (global.get $remap) (i32.shl (local.get $root) (i32.const 2))) (local.get $id))
-            (f64.store (i32.add (global.get $nextSize) (i32.shl (local.get $id) (i32.const 3)))
-              (f64.load (i32.add (global.get $size) (i32.shl (local.get $root) (i32.const 3)))))
-            (i32.store (i32.add (global.get $nextFirst) (i32.shl (local.get $id) (i32.const 2)))
-              (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $root) (i32.const 2)))))))
+        (local.set $f (i32.lt_s (local.get $id) (i32.const 0)))
+        (local.set $id (select (local.get $m) (local.get $id) (local.get $f)))
+        (local.set $m (i32.add (local.get $m) (local.get $f)))
+        (i32.store (i32.add (global.get $remap) (i32.shl (local.get $root) (i32.const 2))) (local.get $id))
+        (f64.store (i32.add (global.get $nextSize) (i32.shl (local.get $id) (i32.const 3)))
+          (f64.load (i32.add (global.get $size) (i32.shl (local.get $root) (i32.const 3)))))
+        (i32.store (i32.add (global.get $nextFirst) (i32.shl (local.get $id) (i32.const 2)))
+          (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $root) (i32.const 2)))))
         (i32.store (i32.add (local.get $label) (i32.shl (local.get $k) (i32.const 2))) (local.get $id))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $nextLabel)))
