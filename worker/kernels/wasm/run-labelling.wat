@@ -409,15 +409,6 @@
         (local.set $line (i32.add (local.get $line) (i32.const 1)))
         (br $nextLine))))
 
-  ;; A cluster of `size` cells touching neither face of the slab is finished.
-  (func $finished (param $size f64)
-    (local $bin i32)
-    (f64.store (global.get $stats) (f64.add (f64.load (global.get $stats)) (f64.const 1)))
-    (f64.store offset=8 (global.get $stats) (f64.max (f64.load offset=8 (global.get $stats)) (local.get $size)))
-    (local.set $bin (i32.sub (i32.const 63) (i32.wrap_i64 (i64.clz (i64.trunc_f64_u (local.get $size))))))
-    (local.set $bin (i32.add (global.get $stats) (i32.shl (local.get $bin) (i32.const 3))))
-    (f64.store offset=16 (local.get $bin) (f64.add (f64.load offset=16 (local.get $bin)) (f64.const 1))))
-
   ;; Labels the row whose open bits are in block `cur`, joined with the previous row in block
   ;; `prev` unless this is the slab's first row (`first` 1: its runs start the face groups).
   ;; Afterwards the row's clusters are numbered 0..m-1 (label per run), the previous row's
@@ -429,6 +420,7 @@
     (local $root i32) (local $id i32) (local $f i32) (local $p i32) (local $up i32)
     (local $starts i32) (local $rank i32) (local $runStart i32) (local $runEnd i32) (local $label i32)
     (local $at i32) (local $stop i32)
+    (local $done i32) (local $bin i32) (local $s f64) (local $add f64) (local $count f64) (local $largest f64)
     (local.set $alive (global.get $alive))
     (local.set $starts (i32.add (local.get $cur) (global.get $oStarts)))
     (local.set $rank (i32.add (local.get $cur) (global.get $oRank)))
@@ -624,21 +616,33 @@
     ;; The previous row's clusters that no run joined are done: finished, or sized in their face
     ;; group. Every link joins a run of this row, so a cluster that is not its own root is alive,
     ;; and a root is alive when a run's renumbering reached it.
+    ;; Without a branch on whether a cluster is done (a coin toss where clusters are small): its
+    ;; finished counts add 0 or 1.
     (local.set $k (i32.const 0))
+    (local.set $count (f64.load (global.get $stats)))
+    (local.set $largest (f64.load offset=8 (global.get $stats)))
     (block $doneDone
       (loop $nextDone
         (br_if $doneDone (i32.ge_u (local.get $k) (local.get $alive)))
-        (if (i32.and
-              (i32.eq (i32.load (i32.add (global.get $parent) (i32.shl (local.get $k) (i32.const 2)))) (local.get $k))
-              (i32.eq (i32.load (i32.add (global.get $remap) (i32.shl (local.get $k) (i32.const 2)))) (i32.const -1)))
-          (then
-            (local.set $f (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $k) (i32.const 2)))))
-            (if (i32.ge_s (local.get $f) (i32.const 0))
-              (then (f64.store (i32.add (global.get $groupSize) (i32.shl (call $findGroup (local.get $f)) (i32.const 3)))
-                (f64.load (i32.add (global.get $size) (i32.shl (local.get $k) (i32.const 3))))))
-              (else (call $finished (f64.load (i32.add (global.get $size) (i32.shl (local.get $k) (i32.const 3)))))))))
+        (local.set $done (i32.and
+          (i32.eq (i32.load (i32.add (global.get $parent) (i32.shl (local.get $k) (i32.const 2)))) (local.get $k))
+          (i32.eq (i32.load (i32.add (global.get $remap) (i32.shl (local.get $k) (i32.const 2)))) (i32.const -1))))
+        (local.set $f (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $k) (i32.const 2)))))
+        (local.set $s (f64.load (i32.add (global.get $size) (i32.shl (local.get $k) (i32.const 3)))))
+        (if (i32.and (local.get $done) (i32.ge_s (local.get $f) (i32.const 0)))
+          (then (f64.store (i32.add (global.get $groupSize) (i32.shl (call $findGroup (local.get $f)) (i32.const 3))) (local.get $s))))
+        (local.set $done (i32.and (local.get $done) (i32.lt_s (local.get $f) (i32.const 0))))
+        (local.set $add (f64.convert_i32_u (local.get $done)))
+        (local.set $count (f64.add (local.get $count) (local.get $add)))
+        (local.set $largest (f64.max (local.get $largest) (f64.mul (local.get $s) (local.get $add))))
+        ;; Its log2 bin (a cluster has a cell at least).
+        (local.set $bin (i32.add (global.get $stats)
+          (i32.shl (i32.sub (i32.const 63) (i32.wrap_i64 (i64.clz (i64.trunc_f64_u (local.get $s))))) (i32.const 3))))
+        (f64.store offset=16 (local.get $bin) (f64.add (f64.load offset=16 (local.get $bin)) (local.get $add)))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $nextDone)))
+    (f64.store (global.get $stats) (local.get $count))
+    (f64.store offset=8 (global.get $stats) (local.get $largest))
     (memory.fill (global.get $remap) (i32.const 0xff) (i32.shl (i32.add (local.get $alive) (local.get $n)) (i32.const 2)))
     ;; The live clusters become nodes 0..m-1, each its own root.
     (local.set $id (i32.const 0))
