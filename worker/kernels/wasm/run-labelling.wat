@@ -106,7 +106,9 @@
         (br $climb)))
     (local.get $x))
 
-  ;; Joins two clusters by their roots: the older (smaller) root stays, sizes add, face groups join.
+  ;; Joins two clusters by their roots: the older (smaller) root stays, face groups join. Sizes are
+  ;; not added here but when the row is renumbered (each node's own cells to its root's new id):
+  ;; an add per link chained every overlap of a large cluster through its root's size.
   (func $link (param $ra i32) (param $rb i32)
     (local $t i32)
     (if (i32.lt_u (local.get $rb) (local.get $ra))
@@ -115,10 +117,6 @@
         (local.set $ra (local.get $rb))
         (local.set $rb (local.get $t))))
     (i32.store (i32.add (global.get $parent) (i32.shl (local.get $rb) (i32.const 2))) (local.get $ra))
-    (f64.store (i32.add (global.get $size) (i32.shl (local.get $ra) (i32.const 3)))
-      (f64.add
-        (f64.load (i32.add (global.get $size) (i32.shl (local.get $ra) (i32.const 3))))
-        (f64.load (i32.add (global.get $size) (i32.shl (local.get $rb) (i32.const 3))))))
     (if (i32.ge_s (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $rb) (i32.const 2)))) (i32.const 0))
       (then (call $joinFirsts (local.get $ra) (local.get $rb)))))
 
@@ -210,19 +208,12 @@
                     (i32.store (i32.add (global.get $parent) (i32.shl (local.get $y) (i32.const 2))) (local.get $up))
                     (local.set $y (local.get $up))
                     (br $yClimb)))))
-            ;; $link, its common part without a branch (whether the two are joined already is a
-            ;; coin toss): the smaller root stays; equal roots store their own parent and add 0.
+            ;; $link without a branch (whether the two are joined already is a coin toss): the
+            ;; smaller root stays; equal roots store their own parent.
             (local.set $ne (i32.ne (local.get $x) (local.get $y)))
             (local.set $p (select (local.get $x) (local.get $y) (i32.lt_u (local.get $x) (local.get $y))))
             (local.set $up (i32.xor (i32.xor (local.get $x) (local.get $y)) (local.get $p)))
             (i32.store (i32.add (global.get $parent) (i32.shl (local.get $up) (i32.const 2))) (local.get $p))
-            (f64.store (i32.add (global.get $size) (i32.shl (local.get $p) (i32.const 3)))
-              (f64.add
-                (f64.load (i32.add (global.get $size) (i32.shl (local.get $p) (i32.const 3))))
-                (select
-                  (f64.load (i32.add (global.get $size) (i32.shl (local.get $up) (i32.const 3))))
-                  (f64.const 0)
-                  (local.get $ne))))
             (if (i32.and (local.get $ne)
                   (i32.ge_s (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $up) (i32.const 2)))) (i32.const 0)))
               (then (call $joinFirsts (local.get $p) (local.get $up))))
@@ -606,29 +597,49 @@
         (local.set $id (select (local.get $m) (local.get $id) (local.get $f)))
         (local.set $m (i32.add (local.get $m) (local.get $f)))
         (i32.store (i32.add (global.get $remap) (i32.shl (local.get $root) (i32.const 2))) (local.get $id))
-        (f64.store (i32.add (global.get $nextSize) (i32.shl (local.get $id) (i32.const 3)))
-          (f64.load (i32.add (global.get $size) (i32.shl (local.get $root) (i32.const 3)))))
         (i32.store (i32.add (global.get $nextFirst) (i32.shl (local.get $id) (i32.const 2)))
           (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $root) (i32.const 2)))))
         (i32.store (i32.add (local.get $label) (i32.shl (local.get $k) (i32.const 2))) (local.get $id))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $nextLabel)))
-    ;; The previous row's clusters that no run joined are done: finished, or sized in their face
-    ;; group. Every link joins a run of this row, so a cluster that is not its own root is alive,
-    ;; and a root is alive when a run's renumbering reached it.
-    ;; Without a branch on whether a cluster is done (a coin toss where clusters are small): its
-    ;; finished counts add 0 or 1.
+    ;; The new clusters' sizes: each run's cells, then each joined previous cluster's (below). A
+    ;; loop of its own: an add into an address known only after a find, with the same address
+    ;; a coin toss away, stalls the processor on its guesses about loads and stores.
+    (memory.fill (global.get $nextSize) (i32.const 0) (i32.shl (local.get $m) (i32.const 3)))
+    (local.set $k (i32.const 0))
+    (block $runSizesDone
+      (loop $runSize
+        (br_if $runSizesDone (i32.ge_u (local.get $k) (local.get $n)))
+        (local.set $bin (i32.add (global.get $nextSize)
+          (i32.shl (i32.load (i32.add (local.get $label) (i32.shl (local.get $k) (i32.const 2)))) (i32.const 3))))
+        (f64.store (local.get $bin) (f64.add (f64.load (local.get $bin))
+          (f64.load (i32.add (global.get $size) (i32.shl (i32.add (local.get $alive) (local.get $k)) (i32.const 3))))))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $runSize)))
+    ;; The previous row's clusters: a joined one takes its root's new id (its cells are added
+    ;; below); one that no run joined is done: finished, or sized in its face group. Every link
+    ;; joins a run of this row, so a root that a run's renumbering did not reach is a cluster
+    ;; alone. Without a branch on whether a cluster is done (a coin toss where clusters are
+    ;; small): its finished counts add 0 or 1.
     (local.set $k (i32.const 0))
     (local.set $count (f64.load (global.get $stats)))
     (local.set $largest (f64.load offset=8 (global.get $stats)))
     (block $doneDone
       (loop $nextDone
         (br_if $doneDone (i32.ge_u (local.get $k) (local.get $alive)))
-        (local.set $done (i32.and
-          (i32.eq (i32.load (i32.add (global.get $parent) (i32.shl (local.get $k) (i32.const 2)))) (local.get $k))
-          (i32.eq (i32.load (i32.add (global.get $remap) (i32.shl (local.get $k) (i32.const 2)))) (i32.const -1))))
+        (local.set $root (local.get $k))
+        (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $root) (i32.const 2)))))
+        (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
+        (if (i32.eq (local.get $p) (local.get $up))
+          (then (local.set $root (local.get $p)))
+          (else (local.set $root (call $find (local.get $root)))))
+        (local.set $id (i32.load (i32.add (global.get $remap) (i32.shl (local.get $root) (i32.const 2)))))
+        (local.set $done (i32.eq (local.get $id) (i32.const -1)))
         (local.set $f (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $k) (i32.const 2)))))
         (local.set $s (f64.load (i32.add (global.get $size) (i32.shl (local.get $k) (i32.const 3)))))
+        ;; Its new id for the loop below, in its first-row slot (read no more: the live clusters'
+        ;; are rewritten below).
+        (i32.store (i32.add (global.get $firstOf) (i32.shl (local.get $k) (i32.const 2))) (local.get $id))
         (if (i32.and (local.get $done) (i32.ge_s (local.get $f) (i32.const 0)))
           (then (f64.store (i32.add (global.get $groupSize) (i32.shl (call $findGroup (local.get $f)) (i32.const 3))) (local.get $s))))
         (local.set $done (i32.and (local.get $done) (i32.lt_s (local.get $f) (i32.const 0))))
@@ -643,6 +654,21 @@
         (br $nextDone)))
     (f64.store (global.get $stats) (local.get $count))
     (f64.store offset=8 (global.get $stats) (local.get $largest))
+    ;; Joined previous clusters' cells to their new ids (a done one's to its own size slot, read no
+    ;; more: the live clusters' sizes are rewritten below).
+    (local.set $k (i32.const 0))
+    (block $prevSizesDone
+      (loop $prevSize
+        (br_if $prevSizesDone (i32.ge_u (local.get $k) (local.get $alive)))
+        (local.set $id (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $k) (i32.const 2)))))
+        (local.set $bin (select
+          (i32.add (global.get $size) (i32.shl (local.get $k) (i32.const 3)))
+          (i32.add (global.get $nextSize) (i32.shl (local.get $id) (i32.const 3)))
+          (i32.lt_s (local.get $id) (i32.const 0))))
+        (f64.store (local.get $bin) (f64.add (f64.load (local.get $bin))
+          (f64.load (i32.add (global.get $size) (i32.shl (local.get $k) (i32.const 3))))))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $prevSize)))
     (memory.fill (global.get $remap) (i32.const 0xff) (i32.shl (i32.add (local.get $alive) (local.get $n)) (i32.const 2)))
     ;; The live clusters become nodes 0..m-1, each its own root.
     (local.set $id (i32.const 0))
