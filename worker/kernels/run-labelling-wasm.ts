@@ -110,30 +110,42 @@ function labelIn(exports: LabellingExports, job: SlabLabelling): { faceCount: nu
       }
     }
   };
-  /** A copy of a block's run lists (the block is reused two rows later). */
+  /** A block's run lists, in place. */
   const runsOf = (block: number, runs: number): { rank: Int32Array; runStart: Int32Array; runEnd: Int32Array } => ({
-    rank: i32.slice((block + offsets.rank) >> 2, ((block + offsets.rank) >> 2) + lines * perLine),
-    runStart: i32.slice((block + offsets.runStart) >> 2, ((block + offsets.runStart) >> 2) + runs),
-    runEnd: i32.slice((block + offsets.runEnd) >> 2, ((block + offsets.runEnd) >> 2) + runs),
+    rank: i32.subarray((block + offsets.rank) >> 2, ((block + offsets.rank) >> 2) + lines * perLine),
+    runStart: i32.subarray((block + offsets.runStart) >> 2, ((block + offsets.runStart) >> 2) + runs),
+    runEnd: i32.subarray((block + offsets.runEnd) >> 2, ((block + offsets.runEnd) >> 2) + runs),
   });
+  /**
+   * 1 + k for each run k of the first row (its face ids are known only at the end), in the
+   * module's next-size area: scratch between two rows (each row rewrites it before reading).
+   */
+  const runNumbers = (runs: number): Int32Array => {
+    const numbers = i32.subarray(layout.nextSize >> 2, (layout.nextSize >> 2) + runs);
+    for (let run = 0; run < runs; run++) numbers[run] = run + 1;
+    return numbers;
+  };
 
   // The procedural rule is hashed in the module, straight into the row's block; other
   // obstacles (and density 0 or 1) are filled by open-mask.ts.
   const obstacles = lattice.obstacles;
   const hashed = obstacles.kind === 'procedural' && obstacles.threshold > 0 && obstacles.threshold < TWO_POW_32;
   let cur = 0;
+  let firstRuns = 0;
   let lastRuns = 0;
-  let firstRow: ReturnType<typeof runsOf> | null = null;
   for (let r = 0; r < rows; r++) {
     tick(r);
     if (hashed) exports.fillProcedural(layout.blocks[cur]!, (lo + r * rowCells + obstacles.offset) % TWO_POW_32 | 0, obstacles.threshold | 0);
     else fillOpenLines(words[cur]!, lo + r * rowCells, lineCells, lines, obstacles);
     lastRuns = exports.row(layout.blocks[cur]!, layout.blocks[1 - cur]!, r === 0 ? 1 : 0);
-    // The first row's runs: their face groups are known only at the end.
-    if (r === 0) firstRow = runsOf(layout.blocks[0]!, lastRuns);
+    if (r === 0) {
+      // The first row's runs, numbered 1 + run: their face groups are known only at the end.
+      firstRuns = lastRuns;
+      const first = runsOf(layout.blocks[0]!, firstRuns);
+      paintRuns(first.rank, first.runStart, first.runEnd, firstRuns, 0, runNumbers(firstRuns));
+    }
     cur = 1 - cur;
   }
-  const firstRuns = firstRow!.runStart.length;
 
   const stats = layout.stats >> 3;
   finished.addCounts(f64[stats]!, f64[stats + 1]!, f64.subarray(stats + 2, stats + 2 + HISTOGRAM_BINS));
@@ -169,19 +181,23 @@ function labelIn(exports: LabellingExports, job: SlabLabelling): { faceCount: nu
     faceFlags[faceCount] = firstRowFlag;
     groupFace[g] = faceCount++;
   }
-  // Face labels are face ids + 1 (0: blocked): the first row by each run's group, the last row
-  // (its block still in the module) by its runs' live ids, which are their face ids.
-  const firstFace = new Int32Array(firstRuns);
+  // Face labels are face ids + 1 (0: blocked). The first row's runs by their groups: each run's
+  // face label in the module's next-size area (unused after the last row), then cell by cell.
+  const firstFace = i32.subarray(layout.nextSize >> 2, (layout.nextSize >> 2) + firstRuns);
   for (let run = 0; run < firstRuns; run++) firstFace[run] = groupFace[findGroup(run)]! + 1;
-  paintRuns(firstRow!.rank, firstRow!.runStart, firstRow!.runEnd, firstRuns, 0, firstFace);
+  for (let cell = 0; cell < rowCells; cell++) {
+    const run = faceLabels[cell]!;
+    if (run !== 0) faceLabels[cell] = firstFace[run - 1]!;
+  }
+  // The last row (its block still in the module) by its runs' live ids, which are their face ids:
+  // 1 + id, in place (the module renumbers the next run's rows afresh).
   const lastRow = runsOf(layout.blocks[1 - cur]!, lastRuns);
-  const lastFace = i32.slice((layout.blocks[1 - cur]! + offsets.label) >> 2, ((layout.blocks[1 - cur]! + offsets.label) >> 2) + lastRuns);
+  const lastFace = i32.subarray((layout.blocks[1 - cur]! + offsets.label) >> 2, ((layout.blocks[1 - cur]! + offsets.label) >> 2) + lastRuns);
   for (let run = 0; run < lastRuns; run++) lastFace[run]!++;
   paintRuns(lastRow.rank, lastRow.runStart, lastRow.runEnd, lastRuns, rowCells, lastFace);
   // The layout's pages only: a kept memory may be larger (per-thread headroom).
-  // The run lists copied out of the module and the face id tables.
-  const copies = 2 * 4 * lines * perLine + 16 * firstRuns + 12 * lastRuns;
-  return { faceCount, bytes: layout.memoryBytes + copies };
+  // The groups' face ids beside the module's memory.
+  return { faceCount, bytes: layout.memoryBytes + groupFace.byteLength };
 }
 
 /**
