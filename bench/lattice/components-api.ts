@@ -5,7 +5,9 @@
  * beside scipy.ndimage.label on the same lattices. Pass another checkout's directory to time its
  * stack instead (its own bench/lattice/api-runs.ts).
  *
- *   node --import tsx bench/lattice/components-api.ts [CHECKOUT_DIR]
+ *   node --import tsx bench/lattice/components-api.ts [CHECKOUT_DIR] [--no-labels]
+ *
+ * `--no-labels` times the jobs without artefacts only (the labels' blob takes seconds).
  */
 import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -14,13 +16,16 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { apiTimings as ApiTimings } from './api-runs.ts';
 
 const PEERS = fileURLToPath(new URL('./cc_diffusion_peers.py', import.meta.url));
-const dir = process.argv[2] ? resolve(process.argv[2]) : fileURLToPath(new URL('../..', import.meta.url));
+const args = process.argv.slice(2);
+const noLabels = args.includes('--no-labels');
+const checkout = args.find((arg) => !arg.startsWith('--'));
+const dir = checkout ? resolve(checkout) : fileURLToPath(new URL('../..', import.meta.url));
 const { apiTimings } = (await import(pathToFileURL(resolve(dir, 'bench/lattice/api-runs.ts')).href)) as { apiTimings: typeof ApiTimings };
 
 const side = 200;
 const densities = [0.2, 0.69];
 const load = loadavg().map((x) => Number(x.toFixed(1)));
-const variants = [{ labels: false }, { labels: true }];
+const variants = noLabels ? [{ labels: false }] : [{ labels: false }, { labels: true }];
 const cases = densities.flatMap((density) =>
   variants.map(({ labels }) => ({
     name: `components 3-D ${side}³ density ${density}${labels ? ' with labels' : ''}`,

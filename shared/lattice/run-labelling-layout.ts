@@ -45,6 +45,9 @@ export interface RunLabellingLayout {
   memoryBytes: number;
 }
 
+/** Entries past the end of a row's run start and end lists, which the module writes eight at a time. */
+const RUN_LIST_SLACK = 8;
+
 const align = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
 /**
@@ -82,12 +85,14 @@ export function runLabellingLayout(shape: readonly number[], full = false): RunL
   const joinList = take(4 * joins);
   const prevFirst = take(full ? 4 * (lines + 1) : 0);
   const prevList = take(4 * prevJoins);
+  // The run lists take up to 7 positions past their last run (written eight at a time).
+  const runList = align(4 * (maxRuns + RUN_LIST_SLACK));
   const offsets = {
     starts: align(4 * words),
     rank: 2 * align(4 * words),
     runStart: 3 * align(4 * words),
-    runEnd: 3 * align(4 * words) + align(4 * maxRuns),
-    label: 3 * align(4 * words) + 2 * align(4 * maxRuns),
+    runEnd: 3 * align(4 * words) + runList,
+    label: 3 * align(4 * words) + 2 * runList,
   };
   const blockBytes = offsets.label + align(4 * maxRuns);
   const blocks: [number, number] = [take(blockBytes), take(blockBytes)];

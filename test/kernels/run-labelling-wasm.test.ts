@@ -36,19 +36,25 @@ const wideLatticeArb: fc.Arbitrary<LatticeSpecInput> = fc
   )
   .map(({ head, line, boundary, obstacles }) => ({ shape: [...head, line], boundary, ...(obstacles ? { obstacles } : {}) }));
 
-/** Both labellings of rows [row0, row1) of a lattice: faces, finished counts and histogram. */
-function labelBoth(spec: LatticeSpecInput, cut: number) {
+/**
+ * Both labellings of rows [row0, row1) of a lattice: faces, finished counts and histogram. With
+ * `dirtyFaces`, the WebAssembly labelling's face labels start as garbage (as a reused buffer
+ * would hold): it must write every face cell.
+ */
+function labelBoth(spec: LatticeSpecInput, cut: number, dirtyFaces = false) {
   const lattice = resolveLattice(spec);
   const rowCells = lattice.strides[0]!;
   const row0 = Math.min(cut, lattice.shape[0]! - 1);
   const rows = lattice.shape[0]! - row0;
   return [labelSlabRuns, labelSlabRunsWasm].map((label) => {
+    const faceLabels = new Int32Array(2 * rowCells);
+    if (dirtyFaces && label === labelSlabRunsWasm) faceLabels.fill(0x5a5a5a5a);
     const job: SlabLabelling = {
       lattice,
       lo: row0 * rowCells,
       rows,
       row0,
-      faceLabels: new Int32Array(2 * rowCells),
+      faceLabels,
       faceSizes: new Float64Array(2 * rowCells),
       faceFlags: new Uint8Array(2 * rowCells),
       finished: new FinishedClusters(),
@@ -67,10 +73,10 @@ function labelBoth(spec: LatticeSpecInput, cut: number) {
 }
 
 describe('WebAssembly run labelling', () => {
-  it('labels a slab exactly as the JavaScript labelling does', () => {
+  it('labels a slab exactly as the JavaScript labelling does, into face buffers fresh or holding garbage', () => {
     fc.assert(
-      fc.property(wideLatticeArb, fc.integer({ min: 0, max: 29 }), (spec, cut) => {
-        const [js, wasm] = labelBoth(spec, cut);
+      fc.property(wideLatticeArb, fc.integer({ min: 0, max: 29 }), fc.boolean(), (spec, cut, dirtyFaces) => {
+        const [js, wasm] = labelBoth(spec, cut, dirtyFaces);
         expect(wasm, JSON.stringify(spec)).toEqual(js);
       }),
       { numRuns: 300 },

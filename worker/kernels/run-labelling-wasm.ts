@@ -93,16 +93,37 @@ function labelIn(exports: LabellingExports, job: SlabLabelling): { faceCount: nu
   if (full) exports.setFull(layout.prevFirst, layout.prevList);
 
   const words = layout.blocks.map((block) => new Int32Array(buffer, block, lines * perLine));
-  /** Writes `value(run)` on the cells of each run of a block's row into `faceLabels` from `at`. */
-  const paintRuns = (block: number, runs: number, at: number, value: (run: number) => number): void => {
-    const rank = (block + offsets.rank) >> 2;
-    const start = (block + offsets.runStart) >> 2;
-    const end = (block + offsets.runEnd) >> 2;
+  /**
+   * Writes `values[run]` on the cells of each run of a row into `faceLabels` from `at` (every
+   * other cell 0: the buffer may hold an earlier run's faces). `rank[line]` is the line's first
+   * run, `runStart`/`runEnd` its cells along the line.
+   */
+  const paintRuns = (rank: Int32Array, runStart: Int32Array, runEnd: Int32Array, runs: number, at: number, values: Int32Array): void => {
+    faceLabels.fill(0, at, at + rowCells);
     for (let line = 0; line < lines; line++) {
-      const last = line + 1 < lines ? i32[rank + (line + 1) * perLine]! : runs;
+      const last = line + 1 < lines ? rank[(line + 1) * perLine]! : runs;
       const from = at + line * lineCells;
-      for (let k = i32[rank + line * perLine]!; k < last; k++) faceLabels.fill(value(k), from + i32[start + k]!, from + i32[end + k]!);
+      for (let k = rank[line * perLine]!; k < last; k++) {
+        const value = values[k]!;
+        const end = from + runEnd[k]!;
+        for (let cell = from + runStart[k]!; cell < end; cell++) faceLabels[cell] = value;
+      }
     }
+  };
+  /** A block's run lists, in place. */
+  const runsOf = (block: number, runs: number): { rank: Int32Array; runStart: Int32Array; runEnd: Int32Array } => ({
+    rank: i32.subarray((block + offsets.rank) >> 2, ((block + offsets.rank) >> 2) + lines * perLine),
+    runStart: i32.subarray((block + offsets.runStart) >> 2, ((block + offsets.runStart) >> 2) + runs),
+    runEnd: i32.subarray((block + offsets.runEnd) >> 2, ((block + offsets.runEnd) >> 2) + runs),
+  });
+  /**
+   * 1 + k for each run k of the first row (its face ids are known only at the end), in the
+   * module's next-size area: scratch between two rows (each row rewrites it before reading).
+   */
+  const runNumbers = (runs: number): Int32Array => {
+    const numbers = i32.subarray(layout.nextSize >> 2, (layout.nextSize >> 2) + runs);
+    for (let run = 0; run < runs; run++) numbers[run] = run + 1;
+    return numbers;
   };
 
   // The procedural rule is hashed in the module, straight into the row's block; other
@@ -118,9 +139,10 @@ function labelIn(exports: LabellingExports, job: SlabLabelling): { faceCount: nu
     else fillOpenLines(words[cur]!, lo + r * rowCells, lineCells, lines, obstacles);
     lastRuns = exports.row(layout.blocks[cur]!, layout.blocks[1 - cur]!, r === 0 ? 1 : 0);
     if (r === 0) {
-      firstRuns = lastRuns;
       // The first row's runs, numbered 1 + run: their face groups are known only at the end.
-      paintRuns(layout.blocks[0]!, firstRuns, 0, (run) => run + 1);
+      firstRuns = lastRuns;
+      const first = runsOf(layout.blocks[0]!, firstRuns);
+      paintRuns(first.rank, first.runStart, first.runEnd, firstRuns, 0, runNumbers(firstRuns));
     }
     cur = 1 - cur;
   }
@@ -159,15 +181,22 @@ function labelIn(exports: LabellingExports, job: SlabLabelling): { faceCount: nu
     faceFlags[faceCount] = firstRowFlag;
     groupFace[g] = faceCount++;
   }
+  // Face labels are face ids + 1 (0: blocked). The first row's runs by their groups: each run's
+  // face label in the module's next-size area (unused after the last row), then cell by cell.
+  const firstFace = i32.subarray(layout.nextSize >> 2, (layout.nextSize >> 2) + firstRuns);
+  for (let run = 0; run < firstRuns; run++) firstFace[run] = groupFace[findGroup(run)]! + 1;
   for (let cell = 0; cell < rowCells; cell++) {
     const run = faceLabels[cell]!;
-    if (run !== 0) faceLabels[cell] = groupFace[findGroup(run - 1)]! + 1;
+    if (run !== 0) faceLabels[cell] = firstFace[run - 1]!;
   }
-  // The last row's block (labelled with the live ids, which are its face ids).
-  const lastBlock = layout.blocks[1 - cur]!;
-  const label = (lastBlock + offsets.label) >> 2;
-  paintRuns(lastBlock, lastRuns, rowCells, (run) => i32[label + run]! + 1);
+  // The last row (its block still in the module) by its runs' live ids, which are their face ids:
+  // 1 + id, in place (the module renumbers the next run's rows afresh).
+  const lastRow = runsOf(layout.blocks[1 - cur]!, lastRuns);
+  const lastFace = i32.subarray((layout.blocks[1 - cur]! + offsets.label) >> 2, ((layout.blocks[1 - cur]! + offsets.label) >> 2) + lastRuns);
+  for (let run = 0; run < lastRuns; run++) lastFace[run]!++;
+  paintRuns(lastRow.rank, lastRow.runStart, lastRow.runEnd, lastRuns, rowCells, lastFace);
   // The layout's pages only: a kept memory may be larger (per-thread headroom).
+  // The groups' face ids beside the module's memory.
   return { faceCount, bytes: layout.memoryBytes + groupFace.byteLength };
 }
 

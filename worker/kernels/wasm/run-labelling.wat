@@ -106,30 +106,33 @@
         (br $climb)))
     (local.get $x))
 
-  ;; Joins two clusters by their roots: the older (smaller) root stays, sizes add, face groups join.
+  ;; Joins two clusters by their roots: the older (smaller) root stays, face groups join. Sizes are
+  ;; not added here but when the row is renumbered (each node's own cells to its root's new id):
+  ;; an add per link chained every overlap of a large cluster through its root's size.
   (func $link (param $ra i32) (param $rb i32)
-    (local $t i32) (local $fa i32) (local $fb i32) (local $ga i32) (local $gb i32)
+    (local $t i32)
     (if (i32.lt_u (local.get $rb) (local.get $ra))
       (then
         (local.set $t (local.get $ra))
         (local.set $ra (local.get $rb))
         (local.set $rb (local.get $t))))
     (i32.store (i32.add (global.get $parent) (i32.shl (local.get $rb) (i32.const 2))) (local.get $ra))
-    (f64.store (i32.add (global.get $size) (i32.shl (local.get $ra) (i32.const 3)))
-      (f64.add
-        (f64.load (i32.add (global.get $size) (i32.shl (local.get $ra) (i32.const 3))))
-        (f64.load (i32.add (global.get $size) (i32.shl (local.get $rb) (i32.const 3))))))
+    (if (i32.ge_s (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $rb) (i32.const 2)))) (i32.const 0))
+      (then (call $joinFirsts (local.get $ra) (local.get $rb)))))
+
+  ;; After root rb joined root ra, where rb's cluster holds first-row runs: ra's cluster holds
+  ;; them too, and their face groups join.
+  (func $joinFirsts (param $ra i32) (param $rb i32)
+    (local $fa i32) (local $fb i32) (local $ga i32) (local $gb i32)
     (local.set $fb (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $rb) (i32.const 2)))))
-    (if (i32.ge_s (local.get $fb) (i32.const 0))
-      (then
-        (local.set $fa (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $ra) (i32.const 2)))))
-        (if (i32.lt_s (local.get $fa) (i32.const 0))
-          (then (i32.store (i32.add (global.get $firstOf) (i32.shl (local.get $ra) (i32.const 2))) (local.get $fb)))
-          (else
-            (local.set $ga (call $findGroup (local.get $fa)))
-            (local.set $gb (call $findGroup (local.get $fb)))
-            (if (i32.ne (local.get $ga) (local.get $gb))
-              (then (i32.store (i32.add (global.get $group) (i32.shl (local.get $gb) (i32.const 2))) (local.get $ga)))))))))
+    (local.set $fa (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $ra) (i32.const 2)))))
+    (if (i32.lt_s (local.get $fa) (i32.const 0))
+      (then (i32.store (i32.add (global.get $firstOf) (i32.shl (local.get $ra) (i32.const 2))) (local.get $fb)))
+      (else
+        (local.set $ga (call $findGroup (local.get $fa)))
+        (local.set $gb (call $findGroup (local.get $fb)))
+        (if (i32.ne (local.get $ga) (local.get $gb))
+          (then (i32.store (i32.add (global.get $group) (i32.shl (local.get $gb) (i32.const 2))) (local.get $ga)))))))
 
   ;; Joins two nodes' clusters (rare paths: the hot loops find their roots inline, then link).
   (func $union (param $a i32) (param $b i32)
@@ -145,7 +148,7 @@
   (func $joinLines (param $a i32) (param $la i32) (param $b i32) (param $lb i32) (param $labels i32) (param $base i32)
     (local $wa i32) (local $wb i32) (local $end i32) (local $both i32) (local $first i32) (local $carry i32)
     (local $low i32) (local $upTo i32) (local $ra i32) (local $rb i32)
-    (local $x i32) (local $y i32) (local $p i32) (local $up i32)
+    (local $x i32) (local $y i32) (local $p i32) (local $up i32) (local $ne i32)
     (local.set $wa (i32.add (local.get $a) (i32.shl (i32.mul (local.get $la) (global.get $perLine)) (i32.const 2))))
     (local.set $wb (i32.add (local.get $b) (i32.shl (i32.mul (local.get $lb) (global.get $perLine)) (i32.const 2))))
     (local.set $end (i32.add (local.get $wa) (i32.shl (global.get $perLine) (i32.const 2))))
@@ -173,27 +176,47 @@
               (i32.const 1)))
             ;; The two runs' roots, found inline (a call per find costs more than the find).
             (local.set $x (i32.add (local.get $base) (local.get $ra)))
-            (block $xRoot
-              (loop $xClimb
-                (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $x) (i32.const 2)))))
-                (br_if $xRoot (i32.eq (local.get $p) (local.get $x)))
-                (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
-                (i32.store (i32.add (global.get $parent) (i32.shl (local.get $x) (i32.const 2))) (local.get $up))
-                (local.set $x (local.get $up))
-                (br $xClimb)))
+            ;; Two hops answer depths 0 and 1 without a loop exit to mispredict; deeper nodes climb.
+            (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $x) (i32.const 2)))))
+            (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
+            (if (i32.eq (local.get $p) (local.get $up))
+              (then (local.set $x (local.get $p)))
+              (else
+                (block $xRoot
+                  (loop $xClimb
+                    (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $x) (i32.const 2)))))
+                    (br_if $xRoot (i32.eq (local.get $p) (local.get $x)))
+                    (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
+                    (i32.store (i32.add (global.get $parent) (i32.shl (local.get $x) (i32.const 2))) (local.get $up))
+                    (local.set $x (local.get $up))
+                    (br $xClimb)))))
             (local.set $y
               (if (result i32) (local.get $labels)
                 (then (i32.load (i32.add (i32.add (local.get $b) (global.get $oLabel)) (i32.shl (local.get $rb) (i32.const 2)))))
                 (else (i32.add (local.get $base) (local.get $rb)))))
-            (block $yRoot
-              (loop $yClimb
-                (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $y) (i32.const 2)))))
-                (br_if $yRoot (i32.eq (local.get $p) (local.get $y)))
-                (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
-                (i32.store (i32.add (global.get $parent) (i32.shl (local.get $y) (i32.const 2))) (local.get $up))
-                (local.set $y (local.get $up))
-                (br $yClimb)))
-            (if (i32.ne (local.get $x) (local.get $y)) (then (call $link (local.get $x) (local.get $y))))
+            ;; Two hops answer depths 0 and 1 without a loop exit to mispredict; deeper nodes climb.
+            (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $y) (i32.const 2)))))
+            (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
+            (if (i32.eq (local.get $p) (local.get $up))
+              (then (local.set $y (local.get $p)))
+              (else
+                (block $yRoot
+                  (loop $yClimb
+                    (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $y) (i32.const 2)))))
+                    (br_if $yRoot (i32.eq (local.get $p) (local.get $y)))
+                    (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
+                    (i32.store (i32.add (global.get $parent) (i32.shl (local.get $y) (i32.const 2))) (local.get $up))
+                    (local.set $y (local.get $up))
+                    (br $yClimb)))))
+            ;; $link without a branch (whether the two are joined already is a coin toss): the
+            ;; smaller root stays; equal roots store their own parent.
+            (local.set $ne (i32.ne (local.get $x) (local.get $y)))
+            (local.set $p (select (local.get $x) (local.get $y) (i32.lt_u (local.get $x) (local.get $y))))
+            (local.set $up (i32.xor (i32.xor (local.get $x) (local.get $y)) (local.get $p)))
+            (i32.store (i32.add (global.get $parent) (i32.shl (local.get $up) (i32.const 2))) (local.get $p))
+            (if (i32.and (local.get $ne)
+                  (i32.ge_s (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $up) (i32.const 2)))) (i32.const 0)))
+              (then (call $joinFirsts (local.get $p) (local.get $up))))
             (br $overlap)))
         (local.set $wa (i32.add (local.get $wa) (i32.const 4)))
         (local.set $wb (i32.add (local.get $wb) (i32.const 4)))
@@ -377,15 +400,6 @@
         (local.set $line (i32.add (local.get $line) (i32.const 1)))
         (br $nextLine))))
 
-  ;; A cluster of `size` cells touching neither face of the slab is finished.
-  (func $finished (param $size f64)
-    (local $bin i32)
-    (f64.store (global.get $stats) (f64.add (f64.load (global.get $stats)) (f64.const 1)))
-    (f64.store offset=8 (global.get $stats) (f64.max (f64.load offset=8 (global.get $stats)) (local.get $size)))
-    (local.set $bin (i32.sub (i32.const 63) (i32.wrap_i64 (i64.clz (i64.trunc_f64_u (local.get $size))))))
-    (local.set $bin (i32.add (global.get $stats) (i32.shl (local.get $bin) (i32.const 3))))
-    (f64.store offset=16 (local.get $bin) (f64.add (f64.load offset=16 (local.get $bin)) (f64.const 1))))
-
   ;; Labels the row whose open bits are in block `cur`, joined with the previous row in block
   ;; `prev` unless this is the slab's first row (`first` 1: its runs start the face groups).
   ;; Afterwards the row's clusters are numbered 0..m-1 (label per run), the previous row's
@@ -396,6 +410,8 @@
     (local $a0 i32) (local $a1 i32) (local $j i32) (local $j1 i32) (local $alive i32) (local $m i32)
     (local $root i32) (local $id i32) (local $f i32) (local $p i32) (local $up i32)
     (local $starts i32) (local $rank i32) (local $runStart i32) (local $runEnd i32) (local $label i32)
+    (local $at i32) (local $stop i32)
+    (local $done i32) (local $bin i32) (local $s f64) (local $add f64) (local $count f64) (local $largest f64)
     (local.set $alive (global.get $alive))
     (local.set $starts (i32.add (local.get $cur) (global.get $oStarts)))
     (local.set $rank (i32.add (local.get $cur) (global.get $oRank)))
@@ -419,22 +435,60 @@
           (local.set $carry (i32.shr_u (local.get $word) (i32.const 31)))
           (i32.store (i32.add (local.get $starts) (i32.shl (local.get $w) (i32.const 2))) (local.get $st))
           (i32.store (i32.add (local.get $rank) (i32.shl (local.get $w) (i32.const 2))) (local.get $n))
-          (block $startsDone
-            (loop $start
-              (br_if $startsDone (i32.eqz (local.get $st)))
-              (i32.store (i32.add (local.get $runStart) (i32.shl (local.get $n) (i32.const 2)))
-                (i32.add (local.get $pos) (i32.ctz (local.get $st))))
-              (local.set $n (i32.add (local.get $n) (i32.const 1)))
+          ;; Eight positions per turn, written whether there are that many or not (ctz of 0 is 32;
+          ;; the arrays have room past their end): most words take one turn, so the loop's exit is
+          ;; predictable where a turn per position mispredicts once a word.
+          (local.set $at (i32.add (local.get $runStart) (i32.shl (local.get $n) (i32.const 2))))
+          (local.set $n (i32.add (local.get $n) (i32.popcnt (local.get $st))))
+          (local.set $stop (i32.add (local.get $runStart) (i32.shl (local.get $n) (i32.const 2))))
+          (if (local.get $st)
+            (then
+              (loop $start
+              (i32.store offset=0 (local.get $at) (i32.add (local.get $pos) (i32.ctz (local.get $st))))
               (local.set $st (i32.and (local.get $st) (i32.sub (local.get $st) (i32.const 1))))
-              (br $start)))
-          (block $endsDone
-            (loop $end
-              (br_if $endsDone (i32.eqz (local.get $en)))
-              (i32.store (i32.add (local.get $runEnd) (i32.shl (local.get $ne) (i32.const 2)))
-                (i32.add (local.get $pos) (i32.ctz (local.get $en))))
-              (local.set $ne (i32.add (local.get $ne) (i32.const 1)))
+              (i32.store offset=4 (local.get $at) (i32.add (local.get $pos) (i32.ctz (local.get $st))))
+              (local.set $st (i32.and (local.get $st) (i32.sub (local.get $st) (i32.const 1))))
+              (i32.store offset=8 (local.get $at) (i32.add (local.get $pos) (i32.ctz (local.get $st))))
+              (local.set $st (i32.and (local.get $st) (i32.sub (local.get $st) (i32.const 1))))
+              (i32.store offset=12 (local.get $at) (i32.add (local.get $pos) (i32.ctz (local.get $st))))
+              (local.set $st (i32.and (local.get $st) (i32.sub (local.get $st) (i32.const 1))))
+              (i32.store offset=16 (local.get $at) (i32.add (local.get $pos) (i32.ctz (local.get $st))))
+              (local.set $st (i32.and (local.get $st) (i32.sub (local.get $st) (i32.const 1))))
+              (i32.store offset=20 (local.get $at) (i32.add (local.get $pos) (i32.ctz (local.get $st))))
+              (local.set $st (i32.and (local.get $st) (i32.sub (local.get $st) (i32.const 1))))
+              (i32.store offset=24 (local.get $at) (i32.add (local.get $pos) (i32.ctz (local.get $st))))
+              (local.set $st (i32.and (local.get $st) (i32.sub (local.get $st) (i32.const 1))))
+              (i32.store offset=28 (local.get $at) (i32.add (local.get $pos) (i32.ctz (local.get $st))))
+              (local.set $st (i32.and (local.get $st) (i32.sub (local.get $st) (i32.const 1))))
+              (local.set $at (i32.add (local.get $at) (i32.const 32)))
+              (br_if $start (i32.lt_u (local.get $at) (local.get $stop))))))
+          ;; Eight positions per turn, written whether there are that many or not (ctz of 0 is 32;
+          ;; the arrays have room past their end): most words take one turn, so the loop's exit is
+          ;; predictable where a turn per position mispredicts once a word.
+          (local.set $at (i32.add (local.get $runEnd) (i32.shl (local.get $ne) (i32.const 2))))
+          (local.set $ne (i32.add (local.get $ne) (i32.popcnt (local.get $en))))
+          (local.set $stop (i32.add (local.get $runEnd) (i32.shl (local.get $ne) (i32.const 2))))
+          (if (local.get $en)
+            (then
+              (loop $end
+              (i32.store offset=0 (local.get $at) (i32.add (local.get $pos) (i32.ctz (local.get $en))))
               (local.set $en (i32.and (local.get $en) (i32.sub (local.get $en) (i32.const 1))))
-              (br $end)))
+              (i32.store offset=4 (local.get $at) (i32.add (local.get $pos) (i32.ctz (local.get $en))))
+              (local.set $en (i32.and (local.get $en) (i32.sub (local.get $en) (i32.const 1))))
+              (i32.store offset=8 (local.get $at) (i32.add (local.get $pos) (i32.ctz (local.get $en))))
+              (local.set $en (i32.and (local.get $en) (i32.sub (local.get $en) (i32.const 1))))
+              (i32.store offset=12 (local.get $at) (i32.add (local.get $pos) (i32.ctz (local.get $en))))
+              (local.set $en (i32.and (local.get $en) (i32.sub (local.get $en) (i32.const 1))))
+              (i32.store offset=16 (local.get $at) (i32.add (local.get $pos) (i32.ctz (local.get $en))))
+              (local.set $en (i32.and (local.get $en) (i32.sub (local.get $en) (i32.const 1))))
+              (i32.store offset=20 (local.get $at) (i32.add (local.get $pos) (i32.ctz (local.get $en))))
+              (local.set $en (i32.and (local.get $en) (i32.sub (local.get $en) (i32.const 1))))
+              (i32.store offset=24 (local.get $at) (i32.add (local.get $pos) (i32.ctz (local.get $en))))
+              (local.set $en (i32.and (local.get $en) (i32.sub (local.get $en) (i32.const 1))))
+              (i32.store offset=28 (local.get $at) (i32.add (local.get $pos) (i32.ctz (local.get $en))))
+              (local.set $en (i32.and (local.get $en) (i32.sub (local.get $en) (i32.const 1))))
+              (local.set $at (i32.add (local.get $at) (i32.const 32)))
+              (br_if $end (i32.lt_u (local.get $at) (local.get $stop))))))
           (local.set $pos (i32.add (local.get $pos) (i32.const 32)))
           (local.set $w (i32.add (local.get $w) (i32.const 1)))
           (local.set $i (i32.add (local.get $i) (i32.const 1)))
@@ -522,45 +576,99 @@
       (loop $nextLabel
         (br_if $labelsDone (i32.ge_u (local.get $k) (local.get $n)))
         (local.set $root (i32.add (local.get $alive) (local.get $k)))
-        (block $found
-          (loop $climb
-            (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $root) (i32.const 2)))))
-            (br_if $found (i32.eq (local.get $p) (local.get $root)))
-            (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
-            (i32.store (i32.add (global.get $parent) (i32.shl (local.get $root) (i32.const 2))) (local.get $up))
-            (local.set $root (local.get $up))
-            (br $climb)))
+        ;; Two hops answer depths 0 and 1 without a loop exit to mispredict; deeper nodes climb.
+        (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $root) (i32.const 2)))))
+        (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
+        (if (i32.eq (local.get $p) (local.get $up))
+          (then (local.set $root (local.get $p)))
+          (else
+            (block $found
+              (loop $climb
+                (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $root) (i32.const 2)))))
+                (br_if $found (i32.eq (local.get $p) (local.get $root)))
+                (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
+                (i32.store (i32.add (global.get $parent) (i32.shl (local.get $root) (i32.const 2))) (local.get $up))
+                (local.set $root (local.get $up))
+                (br $climb)))))
+        ;; A root seen first takes the next id. Without a branch (whether a root is new is a coin
+        ;; toss where clusters are small): the stores repeat the same values for a root seen before.
         (local.set $id (i32.load (i32.add (global.get $remap) (i32.shl (local.get $root) (i32.const 2)))))
-        (if (i32.lt_s (local.get $id) (i32.const 0))
-          (then
-            (local.set $id (local.get $m))
-            (local.set $m (i32.add (local.get $m) (i32.const 1)))
-            (i32.store (i32.add (global.get $remap) (i32.shl (local.get $root) (i32.const 2))) (local.get $id))
-            (f64.store (i32.add (global.get $nextSize) (i32.shl (local.get $id) (i32.const 3)))
-              (f64.load (i32.add (global.get $size) (i32.shl (local.get $root) (i32.const 3)))))
-            (i32.store (i32.add (global.get $nextFirst) (i32.shl (local.get $id) (i32.const 2)))
-              (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $root) (i32.const 2)))))))
+        (local.set $f (i32.lt_s (local.get $id) (i32.const 0)))
+        (local.set $id (select (local.get $m) (local.get $id) (local.get $f)))
+        (local.set $m (i32.add (local.get $m) (local.get $f)))
+        (i32.store (i32.add (global.get $remap) (i32.shl (local.get $root) (i32.const 2))) (local.get $id))
+        (i32.store (i32.add (global.get $nextFirst) (i32.shl (local.get $id) (i32.const 2)))
+          (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $root) (i32.const 2)))))
         (i32.store (i32.add (local.get $label) (i32.shl (local.get $k) (i32.const 2))) (local.get $id))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $nextLabel)))
-    ;; The previous row's clusters that no run joined are done: finished, or sized in their face
-    ;; group. Every link joins a run of this row, so a cluster that is not its own root is alive,
-    ;; and a root is alive when a run's renumbering reached it.
+    ;; The new clusters' sizes: each run's cells, then each joined previous cluster's (below). A
+    ;; loop of its own: an add into an address known only after a find, with the same address
+    ;; a coin toss away, stalls the processor on its guesses about loads and stores.
+    (memory.fill (global.get $nextSize) (i32.const 0) (i32.shl (local.get $m) (i32.const 3)))
     (local.set $k (i32.const 0))
+    (block $runSizesDone
+      (loop $runSize
+        (br_if $runSizesDone (i32.ge_u (local.get $k) (local.get $n)))
+        (local.set $bin (i32.add (global.get $nextSize)
+          (i32.shl (i32.load (i32.add (local.get $label) (i32.shl (local.get $k) (i32.const 2)))) (i32.const 3))))
+        (f64.store (local.get $bin) (f64.add (f64.load (local.get $bin))
+          (f64.load (i32.add (global.get $size) (i32.shl (i32.add (local.get $alive) (local.get $k)) (i32.const 3))))))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $runSize)))
+    ;; The previous row's clusters: a joined one takes its root's new id (its cells are added
+    ;; below); one that no run joined is done: finished, or sized in its face group. Every link
+    ;; joins a run of this row, so a root that a run's renumbering did not reach is a cluster
+    ;; alone. Without a branch on whether a cluster is done (a coin toss where clusters are
+    ;; small): its finished counts add 0 or 1.
+    (local.set $k (i32.const 0))
+    (local.set $count (f64.load (global.get $stats)))
+    (local.set $largest (f64.load offset=8 (global.get $stats)))
     (block $doneDone
       (loop $nextDone
         (br_if $doneDone (i32.ge_u (local.get $k) (local.get $alive)))
-        (if (i32.and
-              (i32.eq (i32.load (i32.add (global.get $parent) (i32.shl (local.get $k) (i32.const 2)))) (local.get $k))
-              (i32.eq (i32.load (i32.add (global.get $remap) (i32.shl (local.get $k) (i32.const 2)))) (i32.const -1)))
-          (then
-            (local.set $f (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $k) (i32.const 2)))))
-            (if (i32.ge_s (local.get $f) (i32.const 0))
-              (then (f64.store (i32.add (global.get $groupSize) (i32.shl (call $findGroup (local.get $f)) (i32.const 3)))
-                (f64.load (i32.add (global.get $size) (i32.shl (local.get $k) (i32.const 3))))))
-              (else (call $finished (f64.load (i32.add (global.get $size) (i32.shl (local.get $k) (i32.const 3)))))))))
+        (local.set $root (local.get $k))
+        (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $root) (i32.const 2)))))
+        (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
+        (if (i32.eq (local.get $p) (local.get $up))
+          (then (local.set $root (local.get $p)))
+          (else (local.set $root (call $find (local.get $root)))))
+        (local.set $id (i32.load (i32.add (global.get $remap) (i32.shl (local.get $root) (i32.const 2)))))
+        (local.set $done (i32.eq (local.get $id) (i32.const -1)))
+        (local.set $f (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $k) (i32.const 2)))))
+        (local.set $s (f64.load (i32.add (global.get $size) (i32.shl (local.get $k) (i32.const 3)))))
+        ;; Its new id for the loop below, in its first-row slot (read no more: the live clusters'
+        ;; are rewritten below).
+        (i32.store (i32.add (global.get $firstOf) (i32.shl (local.get $k) (i32.const 2))) (local.get $id))
+        (if (i32.and (local.get $done) (i32.ge_s (local.get $f) (i32.const 0)))
+          (then (f64.store (i32.add (global.get $groupSize) (i32.shl (call $findGroup (local.get $f)) (i32.const 3))) (local.get $s))))
+        (local.set $done (i32.and (local.get $done) (i32.lt_s (local.get $f) (i32.const 0))))
+        (local.set $add (f64.convert_i32_u (local.get $done)))
+        (local.set $count (f64.add (local.get $count) (local.get $add)))
+        (local.set $largest (f64.max (local.get $largest) (f64.mul (local.get $s) (local.get $add))))
+        ;; Its log2 bin (a cluster has a cell at least).
+        (local.set $bin (i32.add (global.get $stats)
+          (i32.shl (i32.sub (i32.const 63) (i32.wrap_i64 (i64.clz (i64.trunc_f64_u (local.get $s))))) (i32.const 3))))
+        (f64.store offset=16 (local.get $bin) (f64.add (f64.load offset=16 (local.get $bin)) (local.get $add)))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $nextDone)))
+    (f64.store (global.get $stats) (local.get $count))
+    (f64.store offset=8 (global.get $stats) (local.get $largest))
+    ;; Joined previous clusters' cells to their new ids (a done one's to its own size slot, read no
+    ;; more: the live clusters' sizes are rewritten below).
+    (local.set $k (i32.const 0))
+    (block $prevSizesDone
+      (loop $prevSize
+        (br_if $prevSizesDone (i32.ge_u (local.get $k) (local.get $alive)))
+        (local.set $id (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $k) (i32.const 2)))))
+        (local.set $bin (select
+          (i32.add (global.get $size) (i32.shl (local.get $k) (i32.const 3)))
+          (i32.add (global.get $nextSize) (i32.shl (local.get $id) (i32.const 3)))
+          (i32.lt_s (local.get $id) (i32.const 0))))
+        (f64.store (local.get $bin) (f64.add (f64.load (local.get $bin))
+          (f64.load (i32.add (global.get $size) (i32.shl (local.get $k) (i32.const 3))))))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $prevSize)))
     (memory.fill (global.get $remap) (i32.const 0xff) (i32.shl (i32.add (local.get $alive) (local.get $n)) (i32.const 2)))
     ;; The live clusters become nodes 0..m-1, each its own root.
     (local.set $id (i32.const 0))
