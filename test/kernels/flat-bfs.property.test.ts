@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { resolveJob } from '../../shared/lattice/job.ts';
-import { flatBfs, flatBfsPlan } from '../../worker/kernels/flat-bfs.ts';
+import { dropKeptFrontierArrays, flatBfs, flatBfsPlan, keptFrontierArrays } from '../../worker/kernels/flat-bfs.ts';
 import { keptFlatBfs } from '../../worker/kernels/flat-bfs-wasm.ts';
 import { JobControl } from '../../worker/kernels/job-control.ts';
 import { pathResult } from '../../worker/kernels/path-result.ts';
@@ -48,11 +48,14 @@ describe("one-thread search in a thread's kept instance", () => {
       const { lattice, params } = resolveJob('shortest_path', spec, { start, end });
       const control = JobControl.create(1);
       const task = { kind: 'flat_bfs' as const, control: control.buffers, lattice, start: params.start, end: params.end, state: null };
-      return { outcome: flatBfs(task, control).outcome, expected: refShortestPathLength(lattice, params.start, params.end) };
+      const { outcome, bytes } = flatBfs(task, control);
+      return { outcome, bytes, expected: refShortestPathLength(lattice, params.start, params.end) };
     };
-    /** What a search may leave behind: every byte of the kept memory garbage. */
+    /** What a search may leave behind: every byte of the kept memory garbage, and cells of the larger lattice in its frontier arrays. */
     const dirty = (): void => {
       new Uint8Array(keptFlatBfs.peek()!.memory.buffer).fill(0xff);
+      expect(keptFrontierArrays().length).toBe(3);
+      for (const list of keptFrontierArrays()) list.fill(299 * 300 + 150);
     };
     const cases = [
       { spec: { shape: [37, 21, 9], obstacles: { density: 0.3, seed: 5 } }, start: [0, 0, 0], end: [36, 20, 8] },
@@ -65,11 +68,14 @@ describe("one-thread search in a thread's kept instance", () => {
       dirty();
       const kept = search(spec, start, end);
       dirty();
-      // Two instances at once: the search cannot have the kept one.
+      // Two instances at once: the search cannot have the kept one; no kept frontier arrays either.
       const holder = keptFlatBfs.take(0);
+      dropKeptFrontierArrays();
       const fresh = search(spec, start, end);
       keptFlatBfs.release(holder);
       expect(kept.outcome, JSON.stringify(spec)).toEqual(fresh.outcome);
+      // What a search reports (and its job reserves) does not depend on what it started from.
+      expect(kept.bytes, JSON.stringify(spec)).toBe(fresh.bytes);
       expect(kept.outcome.length, JSON.stringify(spec)).toBe(kept.expected);
       expect(kept.expected, JSON.stringify(spec)).not.toBeNull();
     }

@@ -77,17 +77,65 @@ export function flatBfsFits(lattice: Pick<Lattice, 'cells'>): boolean {
   return lattice.cells <= MAX_CELLS;
 }
 
-/** A growable list of cells. */
+/**
+ * Most bytes of frontier arrays a thread keeps between searches. A frontier that outgrew its
+ * array took fresh pages (~3 ms of CPU per MiB on the 2-core VM); the next search starts from the
+ * kept arrays instead, zeroed. Per-thread headroom beside kept-wasm-memory.ts's 32 MiB
+ * (docs/architecture.md › Kernels), not part of a run's reservation.
+ */
+export const KEPT_LIST_BYTES = 4 * 2 ** 20;
+
+/** This thread's kept frontier arrays, largest first. */
+const keptLists: Int32Array[] = [];
+
+/** A kept frontier array (zeroed: the last search's cells, maybe another tenant's, stay behind), else a fresh one. */
+function takeListArray(): Int32Array {
+  const kept = keptLists.shift();
+  if (kept === undefined) return new Int32Array(1024);
+  kept.fill(0);
+  return kept;
+}
+
+/** Keeps a search's frontier arrays for the thread's next search, within KEPT_LIST_BYTES. */
+function keepListArrays(arrays: readonly Int32Array[]): void {
+  const all = [...keptLists, ...arrays.filter((a) => a.byteOffset === 0 && a.byteLength === a.buffer.byteLength && !keptLists.includes(a))];
+  all.sort((a, b) => b.byteLength - a.byteLength);
+  keptLists.length = 0;
+  let bytes = 0;
+  for (const array of all) {
+    if (keptLists.length === 3 || bytes + array.byteLength > KEPT_LIST_BYTES) continue;
+    keptLists.push(array);
+    bytes += array.byteLength;
+  }
+}
+
+/** The frontier arrays this thread keeps (tests fill them with garbage). */
+export function keptFrontierArrays(): readonly Int32Array[] {
+  return keptLists;
+}
+
+/** Forgets this thread's kept frontier arrays (tests: a search from fresh ones). */
+export function dropKeptFrontierArrays(): void {
+  keptLists.length = 0;
+}
+
+/**
+ * A growable list of cells. `capacity` grows as a fresh list's array would (1,024 cells, doubled),
+ * so the bytes a search reports and reserves do not depend on the kept array it started from.
+ */
 class CellList {
-  data = new Int32Array(1024);
+  data = takeListArray();
   length = 0;
-  peakBytes = 4096;
+  capacity = 1024;
+  peakBytes = 4 * this.capacity;
 
   grow(): Int32Array {
-    const next = new Int32Array(this.data.length * 2);
-    next.set(this.data);
+    this.capacity *= 2;
+    this.peakBytes = Math.max(this.peakBytes, 4 * this.capacity);
+    if (this.data.length >= this.capacity) return this.data;
+    const next = new Int32Array(this.capacity);
+    next.set(this.data.subarray(0, this.length));
     this.data = next;
-    this.peakBytes = Math.max(this.peakBytes, next.byteLength);
     return next;
   }
 }
@@ -234,6 +282,7 @@ class FlatSearch {
   /** Hands the WebAssembly instance back for reuse; the search is unusable afterwards. */
   release(): void {
     this.wasm?.release();
+    keepListArrays([this.fronts[0].data, this.fronts[1].data, this.next.data]);
   }
 
   /** Private memory: the frontier lists at their largest, the block flags, the axis tables. */
@@ -323,7 +372,7 @@ class FlatSearch {
         at = wasm.at;
         this.materialiseNear(wasm.block);
       }
-      while (grown + written > next.data.length) {
+      while (grown + written > next.capacity) {
         next.length = grown;
         next.grow();
       }
@@ -378,7 +427,7 @@ class FlatSearch {
         steps[2 + 2 * a] = q >= stride ? cell - stride : wrap !== 0 ? cell + wrap : nowhere;
         steps[3 + 2 * a] = q < period - stride ? cell + stride : wrap !== 0 ? cell - wrap : nowhere;
       }
-      if (grown + count > out.length) {
+      if (grown + count > next.capacity) {
         next.length = grown;
         out = next.grow();
       }

@@ -29,7 +29,8 @@ import type { KernelPoolOptions, ResolvedKernelPoolOptions } from './kernel-pool
 import type { KernelOutcome, KernelRun, KernelRunOptions, KernelRunStats } from './kernel-run.ts';
 import runKernelTask from './kernel-thread.ts';
 import { flatBfsFits, flatBfsPlan } from './flat-bfs.ts';
-import { allocateSlabBuffers, type SlabBufferOptions, type SlabBuffersByKernel, slabBufferBytes, slabWasmBytes } from './slab-buffers.ts';
+import { allocateSlabBuffers, releaseSlabBuffers, type SlabBufferOptions, type SlabBuffersByKernel, slabBufferBytes, slabWasmBytes } from './slab-buffers.ts';
+import { SharedBufferPool } from './shared-buffer-pool.ts';
 import type { SlabKernel } from './slab-buffers.ts';
 import type { DiffusionBuffers, KernelTask, TaskEnvelope } from './task.ts';
 import { ThreadSlots } from './thread-slots.ts';
@@ -60,6 +61,8 @@ export type KernelPoolState = 'idle' | 'starting' | 'running' | 'closing' | 'clo
 /** What a run's threads answered, summed. */
 interface SlabsOutcome {
   value: unknown;
+  /** A flat search's task answered with the dive's path. */
+  dived?: boolean;
   threadBytes: number;
   build_ms: number;
   run_ms: number;
@@ -79,6 +82,8 @@ export class KernelPool {
   readonly options: ResolvedKernelPoolOptions;
   private piscina: Piscina<KernelTask, TaskEnvelope> | null = null;
   private readonly slots: ThreadSlots;
+  /** Slab buffers kept between runs (shared-buffer-pool.ts): at most 32 MiB per pool. */
+  readonly sharedBuffers = new SharedBufferPool();
   private readonly active = new Set<{ control: JobControl; done: Promise<unknown> }>();
   private currentState: KernelPoolState = 'idle';
   private startPromise: Promise<void> | null = null;
@@ -385,8 +390,16 @@ export class KernelPool {
       return { result, stats: stats('trivial', 0, control.bytes) };
     }
     const bound = stepLowerBound(lattice, coordsOf(lattice, params.start), coordsOf(lattice, params.end));
+    const flat = control.threads === 1 && flatBfsFits(lattice);
     if (strategy === 'auto' && bound < MAX_RETURNED_PATH_CELLS) {
       const budget = Math.ceil(this.options.diveBudgetPerStep * (bound + 1)) + 1024;
+      // The search's state in the thread's own memory: the dive goes first in the same task. A
+      // state the pool would allocate (past the WebAssembly memory), or a search too large for the
+      // pool, waits until the dive has failed.
+      const plan = flat ? flatBfsPlan(lattice) : null;
+      if (plan !== null && plan.shared === 0 && control.bytes + (plan.wasm ?? 0) <= this.options.memoryLimitBytes) {
+        return this.flatBfs(lattice, params, control, how, budget);
+      }
       const dive = await this.runTasks(
         1,
         () => [{ kind: 'dive', control: control.buffers, lattice, start: params.start, end: params.end, budget }],
@@ -399,18 +412,19 @@ export class KernelPool {
         return { result: { ...found, memory_bytes: memory }, stats: stats('dive', 1, control.bytes, dive) };
       }
     }
-    if (control.threads === 1 && flatBfsFits(lattice)) return this.flatBfs(lattice, params, control, how);
+    if (flat) return this.flatBfs(lattice, params, control, how);
     const outcome = await this.runSlabKernel('bfs', lattice, params, control, how);
     const result = { ...(outcome.value as object), memory_bytes: outcome.memoryBytes } as KernelResultByType['shortest_path'];
     return { result, stats: outcome.stats('bfs') };
   }
 
-  /** The search of the whole lattice in one thread (flat-bfs.ts). */
+  /** The search of the whole lattice in one thread (flat-bfs.ts), after the dive when `diveBudget` is given. */
   private async flatBfs(
     lattice: Lattice,
     params: ResolvedShortestPath,
     control: JobControl,
     how: RunMode,
+    diveBudget?: number,
   ): Promise<{ result: KernelResultByType['shortest_path']; stats: Omit<KernelRunStats, 'wall_ms'> }> {
     const plan = flatBfsPlan(lattice);
     const sharedBytes = plan.shared + control.bytes;
@@ -419,10 +433,22 @@ export class KernelPool {
       throw new KernelError('too_large', `the run needs ${workingBytes} bytes of working memory; the pool allows ${this.options.memoryLimitBytes}`);
     }
     const { start, end } = params;
-    const tasks = (): KernelTask[] => [
-      { kind: 'flat_bfs', control: control.buffers, lattice, start, end, state: plan.shared > 0 ? new SharedArrayBuffer(plan.shared) : null },
-    ];
-    const outcome = await this.runTasks(1, tasks, control, how);
+    let state: SharedArrayBuffer | null = null;
+    const tasks = (): KernelTask[] => {
+      state = plan.shared > 0 ? this.sharedBuffers.take(plan.shared) : null;
+      return [{ kind: 'flat_bfs', control: control.buffers, lattice, start, end, state, ...(diveBudget === undefined ? {} : { diveBudget }) }];
+    };
+    let outcome: SlabsOutcome;
+    try {
+      outcome = await this.runTasks(1, tasks, control, how);
+    } finally {
+      // The task has ended (or never started): no thread holds the state any more.
+      if (state !== null) this.sharedBuffers.give(state);
+    }
+    if (outcome.dived) {
+      const result = { ...(outcome.value as object), memory_bytes: control.bytes + outcome.threadBytes } as KernelResultByType['shortest_path'];
+      return { result, stats: { threads: 1, method: 'dive', build_ms: 0, run_ms: outcome.run_ms, shared_bytes: control.bytes, thread_bytes: outcome.threadBytes, cells: lattice.cells } };
+    }
     const memoryBytes = sharedBytes + outcome.threadBytes;
     return {
       result: { ...(outcome.value as object), memory_bytes: memoryBytes } as KernelResultByType['shortest_path'],
@@ -462,7 +488,7 @@ export class KernelPool {
     // Allocated once the run's threads are free: a run waiting for threads holds no slabs.
     let buffers: SlabBuffersByKernel[SlabKernel] | undefined;
     const tasks = (): KernelTask[] => {
-      buffers = allocateSlabBuffers(kernel, lattice, slabs, bufferOptions);
+      buffers = allocateSlabBuffers(kernel, lattice, slabs, bufferOptions, this.sharedBuffers);
       const base = { control: control.buffers, lattice, slabs };
       return slabs.map((_, slab): KernelTask => {
         switch (kernel) {
@@ -477,7 +503,13 @@ export class KernelPool {
         }
       });
     };
-    const outcome = await this.runTasks(slabs.length, tasks, control, how);
+    let outcome: SlabsOutcome;
+    try {
+      outcome = await this.runTasks(slabs.length, tasks, control, how);
+    } finally {
+      // Every task has ended: the buffers are free for the next run (the kept field stays the caller's).
+      if (buffers !== undefined) releaseSlabBuffers(buffers, this.sharedBuffers);
+    }
     const memoryBytes = sharedBytes + outcome.threadBytes;
     return {
       ...outcome,
@@ -567,7 +599,10 @@ function outcomeOf(settled: PromiseSettledResult<TaskEnvelope>[]): SlabsOutcome 
       if (failure === null || (failure.secondary && !envelope.error.secondary)) failure = envelope.error;
       return;
     }
-    if (index === 0) outcome.value = envelope.value;
+    if (index === 0) {
+      outcome.value = envelope.value;
+      if (envelope.dived) outcome.dived = true;
+    }
     outcome.threadBytes += envelope.threadBytes;
     outcome.build_ms = Math.max(outcome.build_ms, envelope.timings.build_ms);
     outcome.run_ms = Math.max(outcome.run_ms, envelope.timings.run_ms);

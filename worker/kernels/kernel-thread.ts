@@ -42,6 +42,11 @@ export default function runKernelTask(task: KernelTask): TaskEnvelope {
         return done(value, bytes, build_ms, started);
       }
       case 'flat_bfs': {
+        if (task.diveBudget !== undefined) {
+          const { control: buffers, lattice, start, end, diveBudget: budget } = task;
+          const dive = lowerBoundDive({ kind: 'dive', control: buffers, lattice, start, end, budget }, control);
+          if (dive.path !== null) return { ...done(pathResult(lattice, dive.path, dive.visited), dive.bytes, 0, started), dived: true };
+        }
         const { outcome, bytes, build_ms } = flatBfs(task, control);
         const value = pathResult(task.lattice, outcome.reachable ? outcome.path : null, outcome.visited);
         return done(value, bytes, build_ms, started);
@@ -93,7 +98,7 @@ export default function runKernelTask(task: KernelTask): TaskEnvelope {
   }
 }
 
-function done(value: unknown, threadBytes: number, build_ms: number, started: number): TaskEnvelope {
+function done(value: unknown, threadBytes: number, build_ms: number, started: number): Extract<TaskEnvelope, { ok: true }> {
   const total = performance.now() - started;
   return { ok: true, value, threadBytes, timings: { build_ms, run_ms: total - build_ms } };
 }

@@ -12,6 +12,7 @@ import { SUMMARY_SLOTS } from './diffusion.ts';
 import { faceBufferCells, wasmStencilBytes, wasmStencilFits } from './diffusion-wasm.ts';
 import { labellingWasmFits, runLabellingLayout } from '../../shared/lattice/run-labelling-layout.ts';
 import type { BfsBuffers, ComponentsBuffers, DiffusionBuffers } from './task.ts';
+import type { SharedBufferPool } from './shared-buffer-pool.ts';
 
 /** Kernels that run on slabs with shared arrays. */
 export type SlabKernel = 'bfs' | 'components' | 'diffusion';
@@ -92,16 +93,31 @@ export function slabWasmBytes(kernel: SlabKernel, lattice: Lattice, slabs: reado
   return merge + (labellingWasmFits(lattice.shape, full) ? slabs.length * runLabellingLayout(lattice.shape, full).memoryBytes : 0);
 }
 
-/** Allocates a kernel run's shared buffers (zeroed). */
+/**
+ * Allocates a kernel run's shared buffers (zeroed), from `pool` when given: kept buffers of the
+ * same lengths, zeroed, instead of fresh pages.
+ */
 export function allocateSlabBuffers<K extends SlabKernel>(
   kernel: K,
   lattice: Lattice,
   slabs: readonly Slab[],
   options: SlabBufferOptions = {},
+  pool?: SharedBufferPool,
 ): SlabBuffersByKernel[K] {
   const buffers: Record<string, SharedArrayBuffer[] | null> = {};
   for (const [name, sizes] of Object.entries(sizesOf(kernel, lattice, slabs, options))) {
-    buffers[name] = sizes === null ? null : sizes.map((bytes) => new SharedArrayBuffer(bytes));
+    buffers[name] = sizes === null ? null : sizes.map((bytes) => (pool ? pool.take(bytes) : new SharedArrayBuffer(bytes)));
   }
   return buffers as unknown as SlabBuffersByKernel[K];
+}
+
+/**
+ * Gives a finished run's buffers back to `pool`, once no thread uses them: all but those the
+ * caller still holds (diffusion's `kept` field, handed over for the artefact).
+ */
+export function releaseSlabBuffers(buffers: SlabBuffersByKernel[SlabKernel], pool: SharedBufferPool): void {
+  for (const [name, list] of Object.entries(buffers as unknown as Record<string, SharedArrayBuffer[] | null>)) {
+    if (name === 'kept' || list === null) continue;
+    for (const buffer of list) pool.give(buffer);
+  }
 }

@@ -58,6 +58,11 @@ export interface FlatBfsTask {
    * interleaved; null when the state fits the thread's WebAssembly memory instead.
    */
   state: SharedArrayBuffer | null;
+  /**
+   * When set, the lower-bound dive runs first in the same task with this budget (cells), and its
+   * path, when it finds one, is the answer (the envelope says `dived`): one trip to a thread, not two.
+   */
+  diveBudget?: number;
 }
 
 /** Per-slab shared arrays of a components run. */
@@ -184,5 +189,5 @@ export interface TaskTimings {
 
 /** A thread's answer. Errors come back as data, since a posted Error loses its code. */
 export type TaskEnvelope =
-  | { ok: true; value: unknown; threadBytes: number; timings: TaskTimings }
+  | { ok: true; value: unknown; threadBytes: number; timings: TaskTimings; dived?: boolean }
   | { ok: false; error: { name: string; code: string; message: string; secondary: boolean } };

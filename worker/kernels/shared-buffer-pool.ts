@@ -1,0 +1,78 @@
+/**
+ * Shared buffers kept between kernel runs, per process. A fresh SharedArrayBuffer's pages are
+ * mapped on first write, at ~3 ms of CPU per MiB on the 2-core VM (docs/performance.md › Kept
+ * kernel memory), so a run that allocates its slab arrays fresh pays that on every job. A run
+ * takes its buffers here (a kept one of the same length, zeroed: bit for bit a fresh buffer) and
+ * gives them back once no thread uses them. What is kept between runs, at most `POOL_BYTES`
+ * (oldest dropped first), is per-process headroom (docs/architecture.md › Kernels), not part of
+ * any job's reservation; a run reserves its own buffers as before.
+ */
+
+/** Most bytes of shared buffers a process keeps between runs. */
+export const POOL_BYTES = 32 * 2 ** 20;
+
+export class SharedBufferPool {
+  /** Kept buffers by length, each list oldest first. */
+  private readonly free = new Map<number, SharedArrayBuffer[]>();
+  /** Every kept buffer, oldest first (for eviction). */
+  private readonly order = new Set<SharedArrayBuffer>();
+  private bytes = 0;
+
+  constructor(private readonly limit = POOL_BYTES) {}
+
+  /** Bytes kept now. */
+  get keptBytes(): number {
+    return this.bytes;
+  }
+
+  /** A zeroed buffer of exactly `bytes`: a kept one when there is one, else fresh. */
+  take(bytes: number): SharedArrayBuffer {
+    const list = this.free.get(bytes);
+    const kept = list?.pop();
+    if (kept === undefined) return new SharedArrayBuffer(bytes);
+    if (list!.length === 0) this.free.delete(bytes);
+    this.order.delete(kept);
+    this.bytes -= bytes;
+    // The last run's bytes (another tenant's) must not reach this one.
+    new Uint8Array(kept).fill(0);
+    return kept;
+  }
+
+  /**
+   * Keeps `buffer` for a later run; call only once no thread reads or writes it. Buffers larger
+   * than the limit are dropped; older ones make room for newer ones.
+   */
+  give(buffer: SharedArrayBuffer): void {
+    const bytes = buffer.byteLength;
+    if (bytes === 0 || bytes > this.limit || this.order.has(buffer)) return;
+    for (const old of this.order) {
+      if (this.bytes + bytes <= this.limit) break;
+      this.drop(old);
+    }
+    this.order.add(buffer);
+    const list = this.free.get(bytes);
+    if (list) list.push(buffer);
+    else this.free.set(bytes, [buffer]);
+    this.bytes += bytes;
+  }
+
+  /** Forgets every kept buffer. */
+  clear(): void {
+    this.free.clear();
+    this.order.clear();
+    this.bytes = 0;
+  }
+
+  /** Every kept buffer (tests fill them with garbage). */
+  peek(): readonly SharedArrayBuffer[] {
+    return [...this.order];
+  }
+
+  private drop(buffer: SharedArrayBuffer): void {
+    this.order.delete(buffer);
+    const list = this.free.get(buffer.byteLength)!;
+    list.splice(list.indexOf(buffer), 1);
+    if (list.length === 0) this.free.delete(buffer.byteLength);
+    this.bytes -= buffer.byteLength;
+  }
+}
