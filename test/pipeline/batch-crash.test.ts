@@ -43,6 +43,30 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
   }
 }
 
+/**
+ * Starts a second worker and waits for every row to complete: the rows completed before the kill
+ * are untouched, the rest ran once more (attempt 2) on the second worker.
+ */
+async function rerunAfterKill<R extends Row>(rows: () => Promise<R[]>, doneAtKill: R[], timeoutMs: number): Promise<{ after: R[]; output: string }> {
+  const second = await startWorker(env, ENV);
+  const after = await until(
+    'every job final',
+    async () => {
+      const now = await rows();
+      return now.every((r) => r.status === 'completed') ? now : undefined;
+    },
+    timeoutMs,
+  );
+  await stopWorker(second);
+  const before = new Map(doneAtKill.map((r) => [r.id, r]));
+  for (const row of after) {
+    const earlier = before.get(row.id);
+    if (earlier) expect(row).toEqual(earlier);
+    else expect(row.attempts).toBe(2);
+  }
+  return { after, output: second.output() };
+}
+
 describe('a worker killed mid-chunk', () => {
   it('loses no job of the batch and runs none twice to completion', { timeout: 120_000 }, async () => {
     const tenant = await createTestTenant(env.db, { plan: 'professional' });
@@ -67,25 +91,8 @@ describe('a worker killed mid-chunk', () => {
     // The chunk started every row together: the unfinished ones are all still `running` on the dead worker.
     expect(atKill.filter((r) => r.status !== 'completed').every((r) => r.status === 'running' && r.attempts === 1)).toBe(true);
 
-    const second = await startWorker(env, ENV);
-    const after = await until(
-      'every job final',
-      async () => {
-        const now = await rows();
-        return now.every((r) => r.status === 'completed') ? now : undefined;
-      },
-      90_000,
-    );
-    await stopWorker(second);
-    expect(second.output()).toMatch(/job stalled/);
-
-    // Completed before the kill: untouched. The rest: run once more, on the second worker.
-    const before = new Map(doneAtKill.map((r) => [r.id, r]));
-    for (const row of after) {
-      const earlier = before.get(row.id);
-      if (earlier) expect(row).toEqual(earlier);
-      else expect(row.attempts).toBe(2);
-    }
+    const { after, output } = await rerunAfterKill(rows, doneAtKill, 90_000);
+    expect(output).toMatch(/job stalled/);
     const results = (await env.db('job_results').whereIn('job_id', after.map((r) => r.id)).groupBy('job_id').select('job_id', env.db.raw('count(*)::int as n'))) as Array<{ n: number }>;
     expect(results).toHaveLength(JOBS);
     expect(results.every((r) => r.n === 1)).toBe(true);
@@ -131,22 +138,7 @@ describe('a worker killed mid-chunk', () => {
     const resultsAtKill = await env.db('job_results').whereIn('job_id', doneAtKill.map((r) => r.id)).select('job_id', 'artefacts');
     expect(resultsAtKill).toHaveLength(doneAtKill.length);
 
-    const second = await startWorker(env, ENV);
-    const after = await until(
-      'every job final',
-      async () => {
-        const now = await rows();
-        return now.every((r) => r.status === 'completed') ? now : undefined;
-      },
-      120_000,
-    );
-    await stopWorker(second);
-    const before = new Map(doneAtKill.map((r) => [r.id, r]));
-    for (const row of after) {
-      const earlier = before.get(row.id);
-      if (earlier) expect(row).toEqual(earlier);
-      else expect(row.attempts).toBe(2);
-    }
+    const { after } = await rerunAfterKill(rows, doneAtKill, 120_000);
     // Exactly one result each; the results written before the kill are the ones there now.
     const results = (await env.db('job_results').whereIn('job_id', after.map((r) => r.id)).select('job_id', 'result', 'artefacts')) as Array<{
       job_id: string;

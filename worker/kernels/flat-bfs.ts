@@ -572,11 +572,7 @@ class FlatSearch {
       for (let a = 2; a >= 0; a--) {
         for (let delta = -1; delta <= 1; delta += 2) {
           const nb = this.brickStep(cell, bricks, a, delta);
-          if (nb < 0) continue;
-          const word = nb >>> 5;
-          const shift = nb & 31;
-          const nbCode = ((codes[2 * word]! >>> shift) & 1) | (((codes[2 * word + 1]! >>> shift) & 1) << 1);
-          if (nbCode === code && ((marks[word]! >>> shift) & 1) === side) return nb;
+          if (nb >= 0 && hasCodeOnSide(codes, marks, nb, code, side)) return nb;
         }
       }
       return -1;
@@ -592,13 +588,17 @@ class FlatSearch {
       const wraps = periodic[a] === true && length > 2;
       for (let k = 0; k < 2; k++) {
         const nb = k === 0 ? (x > 0 ? cell - stride : wraps ? cell + (length - 1) * stride : -1) : x < length - 1 ? cell + stride : wraps ? cell - (length - 1) * stride : -1;
-        if (nb < 0) continue;
-        const word = nb >>> 5;
-        const shift = nb & 31;
-        const nbCode = ((codes[2 * word]! >>> shift) & 1) | (((codes[2 * word + 1]! >>> shift) & 1) << 1);
-        if (nbCode === code && ((marks[word]! >>> shift) & 1) === side) return nb;
+        if (nb >= 0 && hasCodeOnSide(codes, marks, nb, code, side)) return nb;
       }
     }
     return -1;
   }
+}
+
+/** Whether `cell`'s 2-bit layer code (two bit planes, word-interleaved) is `code` and its side mark `side`. */
+function hasCodeOnSide(codes: Int32Array, marks: Int32Array, cell: number, code: number, side: number): boolean {
+  const word = cell >>> 5;
+  const shift = cell & 31;
+  const cellCode = ((codes[2 * word]! >>> shift) & 1) | (((codes[2 * word + 1]! >>> shift) & 1) << 1);
+  return cellCode === code && ((marks[word]! >>> shift) & 1) === side;
 }
