@@ -152,6 +152,7 @@ export class BenchStack {
       JWT_PRIVATE_KEY_FILE: join(this.keysDir, 'jwt-signing-key.pem'),
       SECRETS_KEY: this.secretsKey,
       RATE_LIMIT_CREDENTIAL_PER_SECOND: String(this.options.credentialPerSecond),
+      ...settingsFromEnvironment(),
       ...extra,
     };
   }
@@ -251,4 +252,19 @@ export class BenchStack {
     }
     rmSync(this.keysDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Settings for every process of the stack from `BENCH_STACK_ENV` ("NAME=value,NAME=value"), so
+ * one setting can be compared against its default with the same benchmark, e.g.
+ * `BENCH_STACK_ENV=SUBMIT_WRITES_PER_TENANT=1 npm run bench:load -- …`.
+ */
+function settingsFromEnvironment(): Record<string, string> {
+  const settings: Record<string, string> = {};
+  for (const pair of (process.env.BENCH_STACK_ENV ?? '').split(',').filter(Boolean)) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new Error(`BENCH_STACK_ENV: "${pair}" is not NAME=value`);
+    settings[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return settings;
 }
