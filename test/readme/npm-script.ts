@@ -1,17 +1,20 @@
 /**
  * A package.json script run as `npm run` would run it (its command line, with this Node), without
- * npm in between: the process it starts is the test's child, stopped with SIGTERM after the file.
+ * npm in between: the process it starts is the test's child, stopped with SIGTERM by `stop()` (the
+ * test file's afterAll calls it: a hook registered while another hook runs is not run by vitest,
+ * which left each run's `npm start` stack behind), and with its parent (STOP_WITH_PARENT).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterAll } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface ScriptProcess {
   child: ChildProcess;
   output(): string;
+  /** Stops the process with SIGTERM and waits for it to exit. */
+  stop(): Promise<void>;
   /** Resolves with the first output line matching `pattern`; rejects on exit or timeout. */
   waitForLine(pattern: RegExp, timeoutMs: number): Promise<string>;
 }
@@ -26,20 +29,20 @@ export function scriptCommand(name: string): string[] {
 
 export function runScript(name: string, env: Record<string, string>): ScriptProcess {
   const [, ...args] = scriptCommand(name);
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env } });
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', STOP_WITH_PARENT: 'true', ...env } });
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
   child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  afterAll(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      await exited;
-    }
-  }, 30_000);
   return {
     child,
     output: () => output,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await exited;
+      }
+    },
     async waitForLine(pattern, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

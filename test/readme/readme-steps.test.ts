@@ -62,6 +62,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
+  await stack?.stop();
   await tmux('kill-server').catch(() => undefined);
   if (dir) await rm(dir, { recursive: true, force: true });
 });
