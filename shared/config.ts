@@ -85,7 +85,7 @@ export const configSchema = z.object({
   // Most submissions of one tenant written by one transaction (group commit); 1 writes each alone.
   SUBMIT_BATCH_MAX: int(1, 1000).default(100),
   // Writes of one tenant's submissions in flight at once in one API process (each a group commit).
-  SUBMIT_WRITES_PER_TENANT: int(1, 16).default(2),
+  SUBMIT_WRITES_PER_TENANT: int(1, 16).default(1),
   JOB_WAIT_MAX_PER_TENANT: int(0, 10_000).default(64),
   // A batch's small jobs share queue entries (chunks): at most this many jobs, and at most this
   // much compute (cells, times steps for diffusion) per chunk; a larger job gets an entry of its own.
