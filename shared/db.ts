@@ -217,6 +217,31 @@ interface PooledConnections {
 }
 
 /**
+ * The settings that make the rest of a one-trip query string run as APP_ROLE for `tenantId`, for
+ * that implicit transaction only (`set_config(…, true)` is SET LOCAL); `extra` adds more.
+ */
+function tenantSwitch(tenantId: string, caller: string, extra = ''): string {
+  // The tenant id is escaped like any literal; a uuid check on top keeps nonsense out of the role switch.
+  if (!UUID.test(tenantId)) throw new Error(`${caller} needs a tenant uuid`);
+  return `select set_config('role', ${literal(APP_ROLE)}, true), set_config('app.tenant_id', ${literal(tenantId)}, true)${extra}`;
+}
+
+/** Runs a one-trip query string (the settings, then one statement) on a pooled connection; the statement's rows. */
+async function settingsThenOne<Row>(db: Db, caller: string, text: string, prepare?: (connection: pg.Client) => Promise<void>): Promise<Row[]> {
+  const pool = db.client as PooledConnections;
+  const connection = await pool.acquireConnection();
+  try {
+    await prepare?.(connection);
+    const results = (await connection.query(text)) as unknown as pg.QueryResult[];
+    // One result per statement: the settings, then the statement.
+    if (!Array.isArray(results) || results.length !== 2) throw new Error(`${caller} runs exactly one statement`);
+    return (results[1] as pg.QueryResult).rows as Row[];
+  } finally {
+    await pool.releaseConnection(connection);
+  }
+}
+
+/**
  * Runs ONE read statement as a tenant in ONE round trip, with row-level security in force.
  *
  * `withTenant` costs BEGIN, set_config, the statements and COMMIT: four round trips for a single
@@ -224,22 +249,10 @@ interface PooledConnections {
  * PostgreSQL runs as one implicit transaction: `set_config(…, true)` (SET LOCAL) switches to
  * APP_ROLE and sets `app.tenant_id` for that transaction only, so the statement after it sees only
  * the tenant's rows, and nothing outlives the query on the pooled connection. If any part fails,
- * the whole implicit transaction fails with it. For reads only: writes keep `withTenant`.
+ * the whole implicit transaction fails with it. A write in one trip is `executeAsTenant`.
  */
 export async function readAsTenant<Row>(db: Db, tenantId: string, statement: LiteralSql): Promise<Row[]> {
-  // The tenant id is escaped like any literal; a uuid check on top keeps nonsense out of the role switch.
-  if (!UUID.test(tenantId)) throw new Error('readAsTenant needs a tenant uuid');
-  const text = `select set_config('role', ${literal(APP_ROLE)}, true), set_config('app.tenant_id', ${literal(tenantId)}, true); ${statement.text}`;
-  const pool = db.client as PooledConnections;
-  const connection = await pool.acquireConnection();
-  try {
-    const results = (await connection.query(text)) as unknown as pg.QueryResult[];
-    // One result per statement: the settings, then the read.
-    if (!Array.isArray(results) || results.length !== 2) throw new Error('readAsTenant takes exactly one statement');
-    return (results[1] as pg.QueryResult).rows as Row[];
-  } finally {
-    await pool.releaseConnection(connection);
-  }
+  return settingsThenOne<Row>(db, 'readAsTenant', `${tenantSwitch(tenantId, 'readAsTenant')}; ${statement.text}`);
 }
 
 /**
@@ -280,33 +293,25 @@ const NO_SUCH_STATEMENT = '26000';
  * queries to several (PgBouncer in transaction mode).
  */
 export async function executeAsTenant<Row>(db: Db, tenantId: string, statement: PreparedStatement, args: readonly LiteralSql[]): Promise<Row[]> {
-  if (!UUID.test(tenantId)) throw new Error('executeAsTenant needs a tenant uuid');
   if (args.length !== statement.params.length) throw new Error(`${statement.name} takes ${statement.params.length} arguments, not ${args.length}`);
-  const settings = `select set_config('role', ${literal(APP_ROLE)}, true), set_config('app.tenant_id', ${literal(tenantId)}, true), set_config('plan_cache_mode', 'force_generic_plan', true)`;
+  const settings = tenantSwitch(tenantId, 'executeAsTenant', ", set_config('plan_cache_mode', 'force_generic_plan', true)");
   const text = `${settings}; execute ${pg.escapeIdentifier(statement.name)}(${args.map((a) => a.text).join(', ')})`;
-  const pool = db.client as PooledConnections;
-  const connection = await pool.acquireConnection();
+  let prepared: Set<string> | undefined;
   try {
-    let prepared = preparedOn.get(connection);
-    if (!prepared) {
-      prepared = new Set();
-      preparedOn.set(connection, prepared);
-    }
-    if (!prepared.has(statement.name)) {
-      await connection.query(`prepare ${pg.escapeIdentifier(statement.name)}(${statement.params.join(', ')}) as ${statement.text}`);
-      prepared.add(statement.name);
-    }
-    let results: pg.QueryResult[];
-    try {
-      results = (await connection.query(text)) as unknown as pg.QueryResult[];
-    } catch (err) {
-      // Someone deallocated it (DISCARD ALL): prepare again on the next call.
-      if ((err as { code?: unknown }).code === NO_SUCH_STATEMENT) prepared.delete(statement.name);
-      throw err;
-    }
-    if (!Array.isArray(results) || results.length !== 2) throw new Error('executeAsTenant runs exactly one statement');
-    return (results[1] as pg.QueryResult).rows as Row[];
-  } finally {
-    await pool.releaseConnection(connection);
+    return await settingsThenOne<Row>(db, 'executeAsTenant', text, async (connection) => {
+      prepared = preparedOn.get(connection);
+      if (!prepared) {
+        prepared = new Set();
+        preparedOn.set(connection, prepared);
+      }
+      if (!prepared.has(statement.name)) {
+        await connection.query(`prepare ${pg.escapeIdentifier(statement.name)}(${statement.params.join(', ')}) as ${statement.text}`);
+        prepared.add(statement.name);
+      }
+    });
+  } catch (err) {
+    // Someone deallocated it (DISCARD ALL): prepare again on the next call.
+    if ((err as { code?: unknown }).code === NO_SUCH_STATEMENT) prepared?.delete(statement.name);
+    throw err;
   }
 }
