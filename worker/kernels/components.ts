@@ -14,7 +14,7 @@ import type { ComponentsResult } from '../../shared/lattice/types.ts';
 import type { JobControl } from './job-control.ts';
 import { labellingWasmFits } from '../../shared/lattice/run-labelling-layout.ts';
 import { FinishedClusters, HISTOGRAM_BINS, log2Bin } from './finished-clusters.ts';
-import { type FaceTotals, faceMergeWasmFits, mergeFacesWasm } from './face-merge.ts';
+import { type FaceTotals, faceClusterBases, faceMergeWasmFits, mergeFacesWasm } from './face-merge.ts';
 import { FIRST_ROW, LAST_ROW, labelSlabRuns } from './run-labelling.ts';
 import { labelSlabRunsWasm } from './run-labelling-wasm.ts';
 import { RowNeighbourhood } from './row-neighbourhood.ts';
@@ -102,12 +102,7 @@ export function mergeFacesJs(task: ComponentsTask, faceCounts: readonly number[]
   const { lattice, slabs, buffers } = task;
   const rowCells = lattice.strides[0]!;
   const slabCount = slabs.length;
-  const base: number[] = [];
-  let total = 0;
-  for (let t = 0; t < slabCount; t++) {
-    base.push(total);
-    total += faceCounts[t]!;
-  }
+  const { base, total } = faceClusterBases(faceCounts.slice(0, slabCount));
   const parent = new Int32Array(total);
   for (let i = 0; i < total; i++) parent[i] = i;
   const find = (i: number): number => {

@@ -51,6 +51,17 @@ function layoutOf(faceCells: number, total: number): { parent: number; size: num
   return { parent, size, flags, out, memoryBytes: Math.ceil(bytes / WASM_PAGE) * WASM_PAGE };
 }
 
+/** Where each slab's face clusters start in one numbering of every slab's (`base`), and how many there are in all. */
+export function faceClusterBases(faceCounts: readonly number[]): { base: number[]; total: number } {
+  const base: number[] = [];
+  let total = 0;
+  for (const count of faceCounts) {
+    base.push(total);
+    total += count;
+  }
+  return { base, total };
+}
+
 /** Most bytes the merge takes on this run's slabs: at most one cluster per face cell. */
 export function faceMergeWasmBytes(lattice: Pick<Lattice, 'strides'>, slabs: readonly Slab[]): number {
   const faceCells = slabs.length * 2 * lattice.strides[0]!;
@@ -80,12 +91,7 @@ export function mergeFacesWasm(task: ComponentsTask, faceCounts: readonly number
   const { lattice, slabs, buffers } = task;
   const rowCells = lattice.strides[0]!;
   const slabCount = slabs.length;
-  const base: number[] = [];
-  let total = 0;
-  for (const count of faceCounts) {
-    base.push(total);
-    total += count;
-  }
+  const { base, total } = faceClusterBases(faceCounts);
   const layout = layoutOf(slabCount * 2 * rowCells, total);
   const exports = keptFaceMerge.take(layout.memoryBytes);
   try {
