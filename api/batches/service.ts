@@ -9,7 +9,7 @@ import type { Principal } from '../../shared/auth/principal.ts';
 import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
 import { checkParsedLattice, computeCells } from '../../shared/jobs/lattice-checks.ts';
-import { insertJobs, type NewJob } from '../../shared/jobs/repository.ts';
+import { insertKeylessJobs, type NewJob } from '../../shared/jobs/repository.ts';
 import type { CheckedLattice } from '../../shared/lattice/resolve.ts';
 import { jobsSubmitted } from '../../shared/metrics.ts';
 import type { Plan } from '../../shared/plans.ts';
@@ -90,7 +90,7 @@ export class BatchesService {
       const entries = this.assignEntries(batchId, jobs);
       const batch = await insertBatch(trx, { id: batchId, tenantId, total: jobs.length, labels: body.labels ?? {}, idempotencyKey: idempotencyKey ?? null, requestHash });
       if (!batch) return undefined;
-      await insertJobs(trx, jobs);
+      if ((await insertKeylessJobs(trx, jobs)) !== jobs.length) throw new Error(`batch ${batchId}: not every job row was inserted`);
       await recordUsage(trx, tenantId, USAGE_METRICS.computeUnits, units.reduce((a, b) => a + b, 0));
       return { batch, jobs, entries };
     });

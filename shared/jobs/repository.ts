@@ -99,43 +99,83 @@ export async function insertJob(trx: Knex.Transaction, job: NewJob): Promise<Job
  */
 export async function insertJobs(trx: Knex.Transaction, jobs: readonly NewJob[]): Promise<Array<JobRow | undefined>> {
   if (jobs.length === 0) return [];
-  const insert = trx('jobs').insert(
-    jobs.map((job) => ({
-      id: job.id,
-      tenant_id: job.tenantId,
-      lattice_id: job.latticeId,
-      lattice_version_id: job.latticeVersionId,
-      type: job.type,
-      status: 'queued',
-      lattice: job.lattice === null ? null : JSON.stringify(job.lattice),
-      params: JSON.stringify(job.params),
-      cells: job.cells,
-      memory_bytes: job.memoryBytes,
-      max_attempts: job.maxAttempts,
-      idempotency_key: job.idempotencyKey,
-      request_hash: job.requestHash,
-      batch_id: job.batchId ?? null,
-      batch_index: job.batchIndex ?? null,
-      labels: job.labels && Object.keys(job.labels).length > 0 ? JSON.stringify(job.labels) : null,
-      queue_entry: job.queueEntry ?? null,
-      artefacts: job.artefacts && job.artefacts.length > 0 ? [...job.artefacts] : null,
-    })),
-  );
-  // The same upsert as `recordUsage`, joined to the insert so a batch costs one round trip.
-  const result = await trx.raw<{ rows: Array<Omit<JobRow, 'lattice' | 'params'>> }>(
-    `with job as (? on conflict (tenant_id, idempotency_key) where idempotency_key is not null do nothing returning ${INSERTED_COLUMNS}),
-     counted as (
-       insert into usage_counters (tenant_id, day, metric, value)
-       select tenant_id, ?::date, ? || type, count(*) from job group by tenant_id, type order by 3
-       on conflict (tenant_id, day, metric) do update set value = usage_counters.value + excluded.value, updated_at = now())
-     select * from job`,
-    [insert, usageDay(), USAGE_METRICS.jobsPrefix],
-  );
-  const byId = new Map(result.rows.map((row) => [row.id, row] as const));
+  const rows = await insertAndCount<Omit<JobRow, 'lattice' | 'params'>>(trx, jobs, INSERTED_COLUMNS);
+  const byId = new Map(rows.map((row) => [row.id, row] as const));
   return jobs.map((job) => {
     const row = byId.get(job.id);
     return row && { ...row, lattice: job.lattice, params: job.params };
   });
+}
+
+/**
+ * `insertJobs` for jobs without idempotency keys (a batch's): the same one statement, reading
+ * back only how many rows it inserted, not a row per job.
+ */
+export async function insertKeylessJobs(trx: Knex.Transaction, jobs: readonly NewJob[]): Promise<number> {
+  if (jobs.length === 0) return 0;
+  if (jobs.some((job) => job.idempotencyKey !== null)) throw new Error('insertKeylessJobs takes jobs without idempotency keys');
+  return (await insertAndCount<{ id: string }>(trx, jobs, 'id')).length;
+}
+
+/**
+ * The insert and usage upsert of `insertJobs`. The rows travel as one array per column, unpacked
+ * by `unnest`: a statement of twenty parameters whatever the number of jobs, where a multi-row
+ * VALUES list had twenty per job for knex to number and PostgreSQL to parse (a batch of 1,000 jobs
+ * was 18,000). Jobs that share one lattice object serialise it once.
+ */
+async function insertAndCount<Row>(trx: Knex.Transaction, jobs: readonly NewJob[], returning: string): Promise<Row[]> {
+  const serialised = new Map<LatticeSpec, string>();
+  const latticeJson = (lattice: LatticeSpec | null): string | null => {
+    if (lattice === null) return null;
+    let text = serialised.get(lattice);
+    if (text === undefined) serialised.set(lattice, (text = JSON.stringify(lattice)));
+    return text;
+  };
+  // pg sends a JavaScript array as one array parameter; knex's types know only arrays without nulls.
+  const column = <T>(pick: (job: NewJob) => T): string[] => jobs.map(pick) as unknown as string[];
+  const result = await trx.raw<{ rows: Row[] }>(
+    `with input as (
+       select * from unnest(?::uuid[], ?::uuid[], ?::uuid[], ?::uuid[], ?::text[], ?::jsonb[], ?::jsonb[], ?::bigint[], ?::bigint[], ?::integer[],
+                            ?::text[], ?::text[], ?::uuid[], ?::integer[], ?::jsonb[], ?::text[], ?::jsonb[])
+         as i(id, tenant_id, lattice_id, lattice_version_id, type, lattice, params, cells, memory_bytes, max_attempts,
+              idempotency_key, request_hash, batch_id, batch_index, labels, queue_entry, artefacts)),
+     job as (
+       insert into jobs (id, tenant_id, lattice_id, lattice_version_id, type, status, lattice, params, cells, memory_bytes, max_attempts,
+                         idempotency_key, request_hash, batch_id, batch_index, labels, queue_entry, artefacts)
+       select id, tenant_id, lattice_id, lattice_version_id, type, 'queued', lattice, params, cells, memory_bytes, max_attempts,
+              idempotency_key, request_hash, batch_id, batch_index, labels, queue_entry,
+              (select array_agg(name) from jsonb_array_elements_text(artefacts) as name)
+       from input
+       on conflict (tenant_id, idempotency_key) where idempotency_key is not null do nothing
+       returning ${INSERTED_COLUMNS}),
+     counted as (
+       insert into usage_counters (tenant_id, day, metric, value)
+       select tenant_id, ?::date, ? || type, count(*) from job group by tenant_id, type order by 3
+       on conflict (tenant_id, day, metric) do update set value = usage_counters.value + excluded.value, updated_at = now())
+     select ${returning} from job`,
+    [
+      column((j) => j.id),
+      column((j) => j.tenantId),
+      column((j) => j.latticeId),
+      column((j) => j.latticeVersionId),
+      column((j) => j.type),
+      column((j) => latticeJson(j.lattice)),
+      column((j) => JSON.stringify(j.params)),
+      column((j) => j.cells),
+      column((j) => j.memoryBytes),
+      column((j) => j.maxAttempts),
+      column((j) => j.idempotencyKey),
+      column((j) => j.requestHash),
+      column((j) => j.batchId ?? null),
+      column((j) => j.batchIndex ?? null),
+      column((j) => (j.labels && Object.keys(j.labels).length > 0 ? JSON.stringify(j.labels) : null)),
+      column((j) => j.queueEntry ?? null),
+      column((j) => (j.artefacts && j.artefacts.length > 0 ? JSON.stringify(j.artefacts) : null)),
+      usageDay(),
+      USAGE_METRICS.jobsPrefix,
+    ],
+  );
+  return result.rows;
 }
 
 export async function findJob(db: Knex | Knex.Transaction, tenantId: string, id: string): Promise<JobRow | undefined> {
