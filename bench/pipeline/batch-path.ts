@@ -115,6 +115,9 @@ async function main(): Promise<void> {
       ratios,
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } catch (err) {
+    log(`failed; the stack's logs are kept in ${await stack.saveOutputs()}`);
+    throw err;
   } finally {
     closeClients();
     await stack.stop();
