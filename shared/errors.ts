@@ -129,13 +129,39 @@ const TRANSIENT_CODES = new Set([
   '40P01', // deadlock_detected
 ]);
 
+/**
+ * PostgreSQL refusing work for want of resources (class 53): above all 53300, `too many clients
+ * already` / `too many connections for role`, which a new pooled connection gets once the server's
+ * `max_connections` (or the role's or database's connection limit) is taken — under load, when
+ * every process holds its connections longer. The request is fine; the server is overloaded.
+ */
+const OVERLOAD_CODES = new Set([
+  '53000', // insufficient_resources
+  '53200', // out_of_memory
+  '53300', // too_many_connections
+]);
+
+/**
+ * Whether the error says a dependency is overloaded rather than that the request is wrong: no
+ * connection to be had — PostgreSQL refused one (class 53), did not finish accepting one within
+ * the connect timeout (node-postgres's bare `timeout expired`, which a server slowed by load gives
+ * as a pooled connection is made), or this process's own pool had none free within its timeout.
+ */
+export function isOverloadError(err: unknown): boolean {
+  const code = errorCode(err);
+  if (code && OVERLOAD_CODES.has(code)) return true;
+  const message = err instanceof Error ? err.message : String(err);
+  return message === 'timeout expired' || /Knex: Timeout acquiring a connection/i.test(message);
+}
+
 /** One place decides "transient, retry" versus "real, report". */
 export function isTransientError(err: unknown): boolean {
+  if (isOverloadError(err)) return true;
   const code = errorCode(err);
   if (code && TRANSIENT_CODES.has(code)) return true;
   const message = err instanceof Error ? err.message : String(err);
   // node-postgres says "not queryable" of a pooled client whose server went away mid-transaction.
-  return /Connection is closed|connect ECONNREFUSED|Connection terminated|timeout exceeded when trying to connect|Knex: Timeout acquiring a connection|Client has encountered a connection error and is not queryable/i.test(
+  return /Connection is closed|connect ECONNREFUSED|Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error and is not queryable/i.test(
     message,
   );
 }

@@ -55,10 +55,15 @@ export function batchRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<Ap
       409: { description: 'The Idempotency-Key was used with a different request' },
       422: { description: 'Some jobs were refused (batch_invalid: `errors[]` by index); nothing was written' },
       429: { description: "The month's jobs or compute units cannot hold the whole batch" },
+      503: {
+        description:
+          'PostgreSQL or Redis is unreachable or overloaded (no database connection to be had; `Retry-After` says when to retry); the batch is written whole or not at all, and a retry with the same Idempotency-Key makes it exactly once',
+      },
     },
     async handler(ctx, { body, principal }) {
-      const { batch, jobIds, replayed } = await deps.batches.submit(principal, body, idempotencyKeyOf(ctx));
-      const counted = await readBatch(principal.tenantId, batch.id);
+      const { batch, jobIds, replayed, tally } = await deps.batches.submit(principal, body, idempotencyKeyOf(ctx));
+      // A batch just written is answered from the write: nothing after its commit can fail it.
+      const counted = tally ? batchResponse(batch, tally) : await readBatch(principal.tenantId, batch.id);
       ctx.status = 202;
       ctx.set('Location', `/api/batches/${batch.id}`);
       if (replayed) ctx.set('Idempotent-Replayed', 'true');

@@ -10,6 +10,7 @@ import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
 import { checkParsedLattice, computeCells } from '../../shared/jobs/lattice-checks.ts';
 import { insertKeylessJobs, type NewJob } from '../../shared/jobs/repository.ts';
+import { JOB_STATUSES } from '../../shared/jobs/types.ts';
 import type { CheckedLattice } from '../../shared/lattice/resolve.ts';
 import { jobsSubmitted } from '../../shared/metrics.ts';
 import type { Plan } from '../../shared/plans.ts';
@@ -25,13 +26,19 @@ import { checkJobContent } from '../jobs/submit-writer.ts';
 import { cancelJobsWhere } from '../jobs/bulk-cancel.ts';
 import { currentVersionHeads } from '../lattices/store.ts';
 import { batchInvalid, type ItemProblem, itemProblem, parseBatchItems } from './items.ts';
-import { type BatchRow, batchJobIds, findBatch, findBatchByKey, insertBatch } from './store.ts';
+import { type BatchRow, type BatchTally, batchJobIds, findBatch, findBatchByKey, insertBatch } from './store.ts';
 
 export interface SubmittedBatch {
   batch: BatchRow;
   jobIds: string[];
   /** True when an earlier request with the same Idempotency-Key created the batch. */
   replayed: boolean;
+  /**
+   * A batch this request wrote: its counts as written (every job queued), so the answer needs no
+   * second trip to the database once the batch is committed — a failure there would answer 503
+   * for a batch that exists. Absent on a replay, whose counts are read.
+   */
+  tally?: BatchTally;
 }
 
 /** A job of the batch, checked: its row, or (stored lattice) its input still to check in the write. */
@@ -104,7 +111,9 @@ export class BatchesService {
     await this.jobs.producer
       .enqueueBatch(tenantId, written.entries.chunks, written.entries.singles)
       .catch((err: unknown) => this.runtime.logger.warn({ err, batchId }, 'batch written but not queued; reconcile will queue its jobs'));
-    return { batch: written.batch, jobIds: written.jobs.map((j) => j.id), replayed: false };
+    const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as BatchTally['counts'];
+    counts.queued = written.jobs.length;
+    return { batch: written.batch, jobIds: written.jobs.map((j) => j.id), replayed: false, tally: { counts, firstFinishedAt: null, lastFinishedAt: null } };
   }
 
   private newJob(tenantId: string, batchId: string, index: number, input: SubmitJobInput, content: ReturnType<typeof checkJobContent>): NewJob {

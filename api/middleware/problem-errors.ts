@@ -1,10 +1,10 @@
 /**
  * The one place errors become responses: an AppError becomes its RFC 9457 problem+json; an
  * HTTP error raised by Koa or a library (`err.expose`) keeps its status; PostgreSQL or Redis
- * unreachable is a 503 with Retry-After (clients retry those); anything else is a 500 whose
- * details go to the log only.
+ * unreachable, or overloaded (no connection to be had: too many clients, pool exhausted), is a
+ * 503 with Retry-After (clients retry those); anything else is a 500 whose details go to the log only.
  */
-import { AppError, ERROR_CATALOGUE, type ErrorCode, isAppError, isTransientError, toProblem } from '../../shared/errors.ts';
+import { AppError, ERROR_CATALOGUE, type ErrorCode, isAppError, isOverloadError, isTransientError, toProblem } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { ApiContext, ApiMiddleware } from '../state.ts';
 
@@ -22,6 +22,9 @@ const CODE_FOR_STATUS: Partial<Record<number, ErrorCode>> = {
   429: 'rate_limited',
   503: 'service_unavailable',
 };
+
+/** Retry-After of an overload 503: a little longer than a blip's, so retries do not pile on. */
+export const OVERLOAD_RETRY_AFTER_S = 2;
 
 interface HttpLikeError {
   status?: number;
@@ -41,6 +44,9 @@ export function toAppError(err: unknown): AppError {
     return new AppError(code, e.message, { headers: e.headers, cause: err });
   }
   if (status === 503) return new AppError('service_unavailable', undefined, { cause: err });
+  if (isOverloadError(err)) {
+    return new AppError('service_unavailable', 'The service is overloaded; retry shortly', { headers: { 'Retry-After': String(OVERLOAD_RETRY_AFTER_S) }, cause: err });
+  }
   if (isTransientError(err)) {
     return new AppError('service_unavailable', 'A service this request needs is unreachable; retry shortly', { headers: { 'Retry-After': '1' }, cause: err });
   }

@@ -10,6 +10,8 @@ const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
 export interface Answer {
   status: number;
   body: string;
+  /** Seconds, from a 429's or 503's `Retry-After`. */
+  retryAfterS?: number;
 }
 
 /** POSTs a JSON body; resolves with the status and body text. */
@@ -25,7 +27,10 @@ export function postJson(url: URL, headers: Record<string, string>, body: string
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        const retryAfter = res.headers['retry-after'];
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ...(retryAfter ? { retryAfterS: Number(retryAfter) } : {}) }),
+        );
         res.on('error', reject);
       },
     );

@@ -234,6 +234,26 @@ export class BenchStack {
     };
   }
 
+  /**
+   * Stops the stack's processes, then writes what each printed (its last 20,000 characters:
+   * warnings and errors at the stack's LOG_LEVEL) to a directory of its own, which outlives
+   * `stop`; returns its path. For a benchmark that failed: the API's `request failed` line says
+   * why a request got a 5xx. The processes are stopped first so that what they wrote last (that
+   * line, written just before the answer) has been read from their pipes.
+   */
+  async saveOutputs(): Promise<string> {
+    await Promise.all(
+      this.processes.map(async ({ child }) => {
+        const drained = new Promise<void>((resolve) => (!child.stdout || child.stdout.readableEnded ? resolve() : child.once('close', () => resolve())));
+        await terminate(child, 30_000);
+        await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, 2000))]);
+      }),
+    );
+    const dir = mkdtempSync(join(tmpdir(), `catalytic-bench-logs-${this.options.name}-`));
+    for (const proc of this.processes) writeFileSync(join(dir, `${proc.name}-${proc.pid}.log`), proc.output());
+    return dir;
+  }
+
   /** Stops the stack's processes with these names (SIGTERM, then SIGKILL). */
   async stopProcesses(names: readonly string[]): Promise<void> {
     await Promise.all(this.processes.filter((p) => names.includes(p.name)).map(({ child }) => terminate(child, 30_000)));
