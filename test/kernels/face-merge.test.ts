@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Lattice } from '../../shared/lattice/types.ts';
-import { mergeFacesJs } from '../../worker/kernels/components.ts';
+import { faceJoins, mergeFacesJs } from '../../worker/kernels/components.ts';
 import { keptFaceMerge, mergeFacesWasm } from '../../worker/kernels/face-merge.ts';
 import { planSlabs } from '../../worker/kernels/slabs.ts';
 import type { ComponentsTask } from '../../worker/kernels/task.ts';
@@ -51,17 +51,22 @@ const facesArb = fc
       stats: [],
     };
     const task = { kind: 'components', lattice, slabs, slab: 0, buffers } as unknown as ComponentsTask;
-    return { task, faceCounts };
+    // Each slab labelled upwards or downwards (its faces' order), as paired slab threads do.
+    const joins = faceJoins(
+      lattice,
+      slabs.map((slab) => (random(2) === 0 ? { first: slab.row0, rows: slab.rows, step: 1 } : { first: slab.row1 - 1, rows: slab.rows, step: -1 })),
+    );
+    return { task, faceCounts, joins };
   });
 
 describe('WebAssembly face merge', () => {
   it('totals the merged face clusters exactly as the JavaScript merge, fresh or in a garbage-filled kept instance', () => {
     fc.assert(
-      fc.property(facesArb, fc.boolean(), ({ task, faceCounts }, dirty) => {
-        const { bytes: _jsBytes, histogram: jsHistogram, ...js } = mergeFacesJs(task, faceCounts);
+      fc.property(facesArb, fc.boolean(), ({ task, faceCounts, joins }, dirty) => {
+        const { bytes: _jsBytes, histogram: jsHistogram, ...js } = mergeFacesJs(task, faceCounts, joins);
         // What a run may leave behind: every byte of the kept memory garbage.
         if (dirty) new Uint8Array(keptFaceMerge.peek()?.memory.buffer ?? new ArrayBuffer(0)).fill(0xa5);
-        const { bytes, histogram, ...wasm } = mergeFacesWasm(task, faceCounts);
+        const { bytes, histogram, ...wasm } = mergeFacesWasm(task, faceCounts, joins);
         expect(wasm).toEqual(js);
         expect(Array.from(histogram)).toEqual(Array.from(jsHistogram));
         expect(bytes).toBeGreaterThan(0);

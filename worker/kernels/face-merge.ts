@@ -11,6 +11,7 @@ import { HISTOGRAM_BINS } from './finished-clusters.ts';
 import { KeptInstances } from './kept-wasm-memory.ts';
 import type { Slab } from './slabs.ts';
 import type { ComponentsTask } from './task.ts';
+import type { FaceJoin } from './components.ts';
 import { WASM_PAGE, compileWasm, type WasmMemory } from './wasm-runtime.ts';
 
 interface FaceMergeExports {
@@ -86,8 +87,9 @@ export const keptFaceMerge = new KeptInstances<FaceMergeExports>(() => {
  * and totals the merged clusters, under the `axis` connectivity (`faceMergeWasmFits`).
  *
  * @param faceCounts - each slab's face clusters
+ * @param joins - the faces that touch (components.ts `faceJoins`)
  */
-export function mergeFacesWasm(task: ComponentsTask, faceCounts: readonly number[]): FaceTotals {
+export function mergeFacesWasm(task: ComponentsTask, faceCounts: readonly number[], joins: readonly FaceJoin[]): FaceTotals {
   const { lattice, slabs, buffers } = task;
   const rowCells = lattice.strides[0]!;
   const slabCount = slabs.length;
@@ -105,12 +107,9 @@ export function mergeFacesWasm(task: ComponentsTask, faceCounts: readonly number
       flags.set(new Uint8Array(buffers.faceFlags[t]!, 0, faceCounts[t]!), base[t]!);
     }
     exports.init(layout.parent, total);
-    // The last row of slab `lower` touches the first row of slab `upper`.
-    const join = (lower: number, upper: number): void =>
-      exports.join(4 * (lower * 2 + 1) * rowCells, 4 * upper * 2 * rowCells, rowCells, base[lower]!, base[upper]!);
-    for (let t = 0; t + 1 < slabCount; t++) join(t, t + 1);
-    // The periodic seam of axis 0 (a side of 2 or less is adjacent already, or has no seam).
-    if (lattice.boundary === 'periodic' && lattice.shape[0]! > 2) join(slabCount - 1, 0);
+    for (const { lower, lowerAt, upper, upperAt } of joins) {
+      exports.join(4 * (lower * 2 * rowCells + lowerAt), 4 * (upper * 2 * rowCells + upperAt), rowCells, base[lower]!, base[upper]!);
+    }
     exports.finish(total, layout.size, layout.flags, layout.out, HISTOGRAM_BINS);
     const out = new Float64Array(buffer, layout.out, OUT_SLOTS);
     return { count: out[0]!, largest: out[1]!, spans: out[2] === 1, histogram: out.slice(3), bytes: layout.memoryBytes };

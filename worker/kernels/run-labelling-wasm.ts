@@ -41,7 +41,7 @@ export const keptLabelling = new KeptInstances<LabellingExports>(labellingModule
  *
  * @returns the face clusters, and the bytes this allocated (the module's memory included)
  */
-export function labelSlabRunsWasm(job: SlabLabelling): { faceCount: number; bytes: number } {
+export function labelSlabRunsWasm(job: SlabLabelling): { faceCount: number; bytes: number; rows: number } {
   const exports = keptLabelling.take(runLabellingLayout(job.lattice.shape, job.full === true).memoryBytes);
   try {
     return labelIn(exports, job);
@@ -52,8 +52,9 @@ export function labelSlabRunsWasm(job: SlabLabelling): { faceCount: number; byte
 }
 
 /** `labelSlabRunsWasm` in an instance whose memory holds the layout and reads as zeros. */
-function labelIn(exports: LabellingExports, job: SlabLabelling): { faceCount: number; bytes: number } {
-  const { lattice, lo, rows, row0, faceLabels, faceSizes, faceFlags, finished, tick } = job;
+function labelIn(exports: LabellingExports, job: SlabLabelling): { faceCount: number; bytes: number; rows: number } {
+  const { lattice, lo, row0, faceLabels, faceSizes, faceFlags, finished, tick, claim } = job;
+  const step = job.step ?? 1;
   const { shape, strides } = lattice;
   const rowCells = strides[0]!;
   const full = job.full === true;
@@ -133,10 +134,14 @@ function labelIn(exports: LabellingExports, job: SlabLabelling): { faceCount: nu
   let cur = 0;
   let firstRuns = 0;
   let lastRuns = 0;
-  for (let r = 0; r < rows; r++) {
-    tick(r);
-    if (hashed) exports.fillProcedural(layout.blocks[cur]!, (lo + r * rowCells + obstacles.offset) % TWO_POW_32 | 0, obstacles.threshold | 0);
-    else fillOpenLines(words[cur]!, lo + r * rowCells, lineCells, lines, obstacles);
+  let rows = 0;
+  for (; rows < job.rows; rows++) {
+    tick(rows);
+    if (claim !== undefined && !claim()) break;
+    const r = rows;
+    const at = lo + step * r * rowCells;
+    if (hashed) exports.fillProcedural(layout.blocks[cur]!, (at + obstacles.offset) % TWO_POW_32 | 0, obstacles.threshold | 0);
+    else fillOpenLines(words[cur]!, at, lineCells, lines, obstacles);
     lastRuns = exports.row(layout.blocks[cur]!, layout.blocks[1 - cur]!, r === 0 ? 1 : 0);
     if (r === 0) {
       // The first row's runs, numbered 1 + run: their face groups are known only at the end.
@@ -147,12 +152,19 @@ function labelIn(exports: LabellingExports, job: SlabLabelling): { faceCount: nu
     cur = 1 - cur;
   }
 
+  if (rows === 0) {
+    // Another thread took every row: no cells, no faces.
+    faceLabels.fill(0, 0, 2 * rowCells);
+    return { faceCount: 0, bytes: layout.memoryBytes, rows };
+  }
   const stats = layout.stats >> 3;
   finished.addCounts(f64[stats]!, f64[stats + 1]!, f64.subarray(stats + 2, stats + 2 + HISTOGRAM_BINS));
 
   // Face ids: the clusters alive on the last row keep their ids; finished first-row groups follow.
-  const firstRowFlag = row0 === 0 ? FIRST_ROW : 0;
-  const lastRowFlag = row0 + rows === shape[0]! ? LAST_ROW : 0;
+  // A face row's flags: whether it is the first and/or the last row of axis 0.
+  const edgeFlags = (row: number): number => (row === 0 ? FIRST_ROW : 0) | (row === shape[0]! - 1 ? LAST_ROW : 0);
+  const firstRowFlag = edgeFlags(row0);
+  const lastRowFlag = edgeFlags(row0 + step * (rows - 1));
   const size = layout.size >> 3;
   const firstOf = layout.firstOf >> 2;
   const group = layout.group >> 2;
@@ -197,7 +209,7 @@ function labelIn(exports: LabellingExports, job: SlabLabelling): { faceCount: nu
   paintRuns(lastRow.rank, lastRow.runStart, lastRow.runEnd, lastRuns, rowCells, lastFace);
   // The layout's pages only: a kept memory may be larger (per-thread headroom).
   // The groups' face ids beside the module's memory.
-  return { faceCount, bytes: layout.memoryBytes + groupFace.byteLength };
+  return { faceCount, bytes: layout.memoryBytes + groupFace.byteLength, rows };
 }
 
 /**

@@ -18,7 +18,17 @@ export interface SlabLabelling {
   lo: number;
   rows: number;
   row0: number;
-  /** Int32, first row's cells then last row's: 1 + face id, 0 for none. */
+  /**
+   * The WebAssembly labelling only: -1 labels rows `row0, row0 - 1, …` (`lo` is still row0's first
+   * cell), so two threads can start from the two ends of a range of rows. 1 when absent.
+   */
+  step?: 1 | -1;
+  /**
+   * The WebAssembly labelling only: asked before each row; false ends the slab there, with the
+   * rows labelled so far (possibly none). Every row when absent.
+   */
+  claim?: () => boolean;
+  /** Int32, first row's cells then last row's (in labelling order): 1 + face id, 0 for none. */
   faceLabels: Int32Array;
   faceSizes: Float64Array;
   faceFlags: Uint8Array;
@@ -68,6 +78,7 @@ class RowRuns {
  * @returns the face clusters, and the bytes of the arrays this allocated
  */
 export function labelSlabRuns(job: SlabLabelling): { faceCount: number; bytes: number } {
+  if ((job.step ?? 1) !== 1 || job.claim !== undefined) throw new RangeError('the JavaScript labelling labels whole slabs upwards only');
   if (job.lattice.shape.length === 1) return labelChain(job);
   const { lattice, lo, rows, row0, faceLabels, faceSizes, faceFlags, finished, tick } = job;
   const { shape, strides } = lattice;

@@ -55,6 +55,7 @@ function sizesOf(kernel: SlabKernel, lattice: Lattice, slabs: readonly Slab[], o
         faceSizes: perSlab(() => 2 * rowCells * 8),
         faceFlags: perSlab(() => 2 * rowCells),
         stats: perSlab(() => COMPONENT_STATS_SLOTS * 8),
+        claims: perSlab(() => 4),
       };
     case 'diffusion': {
       const samples = sampleShape(lattice.shape).reduce((product, side) => product * side, 1);

@@ -67,14 +67,16 @@ export interface FlatBfsTask {
 
 /** Per-slab shared arrays of a components run. */
 export interface ComponentsBuffers {
-  /** Per slab, Int32 labels (1 + local cluster id, 0 for none) of the first row then the last row. */
+  /** Per slab, Int32 labels (1 + local cluster id, 0 for none) of the first row then the last row it labelled. */
   faceLabels: SharedArrayBuffer[];
   /** Per slab, Float64 sizes of the clusters touching a face, by local id. */
   faceSizes: SharedArrayBuffer[];
   /** Per slab, Uint8 flags of the clusters touching a face: 1 first row of axis 0, 2 last row. */
   faceFlags: SharedArrayBuffer[];
-  /** Per slab, Float64 counts of its finished clusters: count, largest, face clusters, histogram. */
+  /** Per slab, Float64 counts of its finished clusters: count, largest, face clusters, its rows, histogram. */
   stats: SharedArrayBuffer[];
+  /** Per slab, one Int32: for the first slab of each pair, the rows its two threads have claimed. */
+  claims: SharedArrayBuffer[];
 }
 
 /** One slab of a components run. */
