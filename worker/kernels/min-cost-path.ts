@@ -53,5 +53,5 @@ export function minCostPath(lattice: Lattice, params: ResolvedMinCostPath, contr
   if (cells.length > MAX_RETURNED_PATH_CELLS) return { result: { ...base, path: new Uint32Array(0), path_omitted: true }, bytes, build_ms };
   // Cell indices, start to end: the pool writes them as coordinates (path-result.ts).
   const path = cells.data.slice(0, cells.length).reverse();
-  return { result: { ...base, path }, bytes: bytes + path.byteLength, build_ms };
+  return { result: { ...base, path }, bytes, build_ms };
 }

@@ -57,7 +57,6 @@ export function pathPairs(
   let next = new CellQueue(1024);
   const path = new CellQueue(1024);
   let pathBudget = MAX_RETURNED_PATH_CELLS;
-  let pathBytes = 0;
   let visitedTotal = 0;
   let search = 0;
   let done = 0;
@@ -124,14 +123,13 @@ export function pathPairs(
       pathBudget -= path.length;
       // Cell indices, start to end: the pool writes them as coordinates (path-result.ts).
       const cellsOnPath = path.data.slice(0, path.length).reverse();
-      pathBytes += cellsOnPath.byteLength;
       results[i] = { reachable: true, length, path: cellsOnPath, visited };
     }
     done += members.length;
     control.checkpoint();
     control.publishProgress((0.95 * done) / pairs.length);
   }
-  const bytes = open.byteLength + stamp.byteLength + dist.byteLength + frontier.bytes + next.bytes + path.bytes + pathBytes;
+  const bytes = open.byteLength + stamp.byteLength + dist.byteLength + frontier.bytes + next.bytes + path.bytes;
   return {
     result: { reachable: results.every((r) => r.reachable), length: null, path: NO_CELLS, visited: visitedTotal, pairs: results },
     bytes,
