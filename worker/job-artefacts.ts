@@ -22,6 +22,7 @@ import type { Db } from '../shared/db.ts';
 import { artefactNamesOf, wantsArtefact } from '../shared/jobs/job-artefact-names.ts';
 import type { InlineArtefacts } from '../shared/jobs/inline-artefacts.ts';
 import type { JobRow } from '../shared/jobs/types.ts';
+import { CellPath } from '../shared/lattice/cell-path.ts';
 import { resolveLattice } from '../shared/lattice/resolve.ts';
 import type { Lattice, LatticeSpec } from '../shared/lattice/types.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -283,6 +284,11 @@ export class JobArtefactWriter {
         { name: 'labels', meta: { dtype: '<u4', shape: [...lattice.shape] }, data: labels },
         { name: 'component_sizes', meta: { dtype: '<u4', shape: [sizes.length] }, data: sizes },
       ];
+    }
+    const cellPath = result['path'];
+    if (type === 'shortest_path' && cellPath instanceof CellPath && cellPath.length > 0) {
+      // Written from the cell indices: no coordinate list per cell (shared/lattice/cell-path.ts).
+      return [{ name: 'path', meta: { dtype: '<u4', shape: [cellPath.length, cellPath.shape.length] }, data: cellPath.coordinateRows() }];
     }
     if (type === 'shortest_path' && Array.isArray(result['path']) && (result['path'] as unknown[]).length > 0) {
       const path = result['path'] as number[][];

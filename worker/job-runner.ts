@@ -53,6 +53,8 @@ export interface KernelRunner {
       obstacleMap?: Uint8Array;
       /** diffusion: hands over the whole final field (per slab) when asked for (KernelRunOptions.onField). */
       onField?: (slabs: readonly Float32Array[]) => void;
+      /** Paths as CellPaths, written as coordinates only with the result (KernelRunOptions.pathCells). */
+      pathCells?: boolean;
     },
   ): Promise<object>;
   /** Labels a slab for the component-labels artefact in a thread (absent: on the caller's thread). */
@@ -280,6 +282,8 @@ export class JobRunner {
           signal: attempt.abort.signal,
           onProgress: this.progressReporter(row),
           obstacleMap,
+          // Paths stay cell indices (4 bytes a cell) until the result and its artefact are written.
+          pathCells: true,
           ...(keepField ? { onField: (slabs: readonly Float32Array[]) => (arrays.field = slabs) } : {}),
         })) as Record<string, unknown>;
       } catch (err) {

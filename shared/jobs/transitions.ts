@@ -10,6 +10,7 @@ import type { Knex } from 'knex';
 import { recordUsage, USAGE_METRICS } from '../usage.ts';
 import { insertJobEventDeliveries, type JobEvent, jobEventBody, jobEventType, recordJobEvent, subscribedWebhookIds } from '../webhooks/job-events.ts';
 import type { InlineArtefacts } from './inline-artefacts.ts';
+import { stringifyWithPaths } from './result-json.ts';
 import type { FinalStatus, JobError, JobRow, JobStatus } from './types.ts';
 
 /** Milliseconds since a timestamp column, as an integer, on the database clock. */
@@ -75,7 +76,7 @@ export async function finishJob(trx: Knex.Transaction, input: FinishJobInput): P
              select id, tenant_id, ?::jsonb from updated
              on conflict (job_id) do nothing)
            select * from updated`,
-          [update, JSON.stringify(result)],
+          [update, stringifyWithPaths(result)],
         )
       ).rows
     : ((await update) as JobRow[]);
@@ -181,7 +182,7 @@ export async function finishAttempts(trx: Knex.Transaction, items: readonly Fini
        on conflict (job_id) do nothing
      )
      select u.*, ${subscribedWebhookIds('u.tenant_id', `'job.' || u.status`)} as webhook_ids from updated u`,
-    [JSON.stringify(input)],
+    [stringifyWithPaths(input)],
   );
   const byId = new Map(rows.map((row) => [row.id, row]));
   const events: JobEvent[] = [];

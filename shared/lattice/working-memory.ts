@@ -55,6 +55,28 @@ const DIAL_WASM_FIXED_BYTES = (80 + 256 + 65) * 4096 + 4 * 161 * 256 + 128;
 /** A coordinate list entry in JavaScript: array header plus one number per axis, and its JSON text. */
 const coordinateBytes = (d: number): number => 64 + 16 * d;
 
+/** Copies of a path's JSON text a result's write holds at its fullest (see {@link pathBytes}). */
+const PATH_TEXT_COPIES = 6;
+
+/**
+ * Bytes a path costs its job, from the search to the result's write, for a path of up to
+ * MAX_RETURNED_PATH_CELLS cells (and at most the lattice's) on `shape`. A path stays cell indices
+ * until it is written (shared/lattice/cell-path.ts): in the thread, the walk-back's halves (up to
+ * 12 bytes a cell as JavaScript arrays that grow by half) and the joined uint32 path (4), its copy
+ * in the worker's thread (4), the `path` artefact's uint32 rows (4 a coordinate) and
+ * PATH_TEXT_COPIES copies of its JSON text (the text written from the cells in a buffer and as a
+ * string, the result's JSON around it, the query's message to PostgreSQL, built and copied once
+ * more, and one for the garbage the collector has not yet taken back), the text being
+ * at most the digits of every axis's largest index, its commas and two brackets a cell.
+ * bench/lattice/path-result-memory.ts measures it (docs/performance.md › Path results).
+ */
+export function pathBytes(shape: readonly number[]): number {
+  const cells = shape.reduce((product, side) => product * side, 1);
+  const d = shape.length;
+  const text = shape.reduce((sum, side) => sum + String(Math.max(0, side - 1)).length, d + 2);
+  return Math.min(cells, MAX_RETURNED_PATH_CELLS) * (12 + 4 + 4 + 4 * d + PATH_TEXT_COPIES * text);
+}
+
 /**
  * Bytes of a diffusion slab's WebAssembly memory, laid out as diffusion-wasm.ts does: its codes,
  * then either its float32 field (with a halo row either side), two row buffers, a row of zeros
@@ -96,9 +118,10 @@ export function oneThreadKernelBytes(type: 'distance_field' | 'min_cost_path' | 
   // percolation: hash, order, sizes and parent (4 bytes each) and a flag byte per cell, the radix counts.
   if (type === 'percolation') return 17 * cells + 65536 * 4 + sources * 64;
   // shortest_path's pairs (`sources` of them): an open byte, a 2-byte stamp and a 4-byte distance per
-  // cell, and the paths, at most MAX_RETURNED_PATH_CELLS cells together.
-  if (type === 'shortest_path') return 7 * cells + 2 * layer * 4 * GROWTH + Math.min(cells, MAX_RETURNED_PATH_CELLS) * (12 + coordinateBytes(d)) + sources * 256;
-  const path = Math.min(cells, MAX_RETURNED_PATH_CELLS) * (8 + coordinateBytes(d));
+  // cell, and the paths, at most MAX_RETURNED_PATH_CELLS cells together (walked back into a list
+  // of cells that grows by doubling, counted by pathBytes as the halves of a search's walk-back).
+  if (type === 'shortest_path') return 7 * cells + 2 * layer * 4 * GROWTH + pathBytes(shape) + sources * 256;
+  const path = pathBytes(shape);
   if (d <= DIAL_WASM_MAX_AXES && 4 * cells + DIAL_WASM_FIXED_BYTES <= WASM_MAX_BYTES) {
     // Dial's search in WebAssembly (dial-wasm.ts): a cost, a class and a move byte per cell, its
     // first chunks (a neighbourhood's and a ring's worth), then chunks for stale entries beside the
@@ -145,7 +168,7 @@ export function jobMemoryBytes(job: JobMemoryInput, threads: number): number {
       const queues = 3 * frontier * 4 * GROWTH + slabs * 3 * 256;
       // The lower-bound dive: a hash set and two lists over ~16 cells per step of the bound.
       const dive = 64 * (16 * (shape.reduce((sum, side) => sum + side, 0) + 1) + 1024);
-      const path = Math.min(cells, MAX_RETURNED_PATH_CELLS) * (8 + coordinateBytes(d));
+      const path = pathBytes(shape);
       // One thread searching in WebAssembly holds its 3 bits per cell in its own memory, with
       // two chunk buffers (4,096 frontier cells and their neighbours) and whole 64 KiB pages.
       const wasmSlack = 4096 * 4 * (1 + 2 * d) + 2 * 65536;

@@ -12,6 +12,7 @@ import type { Lattice, LatticeSpec } from '../../shared/lattice/types.ts';
 import { BrickLayout } from '../../worker/kernels/brick-layout.ts';
 import { flatBfs, flatBfsPlan } from '../../worker/kernels/flat-bfs.ts';
 import { JobControl } from '../../worker/kernels/job-control.ts';
+import { CellPath } from '../../shared/lattice/cell-path.ts';
 import { pathResult } from '../../worker/kernels/path-result.ts';
 import { cellArb } from '../lattice/arbitraries.ts';
 import { refBlocked, refPathProblem, refShortestPathLength } from '../lattice/reference.ts';
@@ -58,7 +59,7 @@ describe('one-thread search in the brick layout', () => {
         const where = JSON.stringify({ spec, start, end, map });
         expect(outcome.length, where).toBe(expected);
         if (expected !== null) {
-          expect(refPathProblem(lattice, pathResult(lattice, outcome.path, outcome.visited).path, from, to), where).toBeNull();
+          expect(refPathProblem(lattice, new CellPath(pathResult(outcome.path, outcome.visited).path, lattice.shape).coordinates(), from, to), where).toBeNull();
         }
       }),
       { numRuns: 600 },
@@ -102,7 +103,7 @@ describe('one-thread search in the brick layout', () => {
     expect(bricks.outcome.length).not.toBeNull();
     expect(bricks.outcome.length).toBe(rows.outcome.length);
     expect(bricks.outcome.visited).toBeGreaterThan(0);
-    expect(refPathProblem(lattice, pathResult(lattice, bricks.outcome.path, bricks.outcome.visited).path, params.start, params.end)).toBeNull();
+    expect(refPathProblem(lattice, new CellPath(pathResult(bricks.outcome.path, bricks.outcome.visited).path, lattice.shape).coordinates(), params.start, params.end)).toBeNull();
   }, 120_000);
 });
 

@@ -10,6 +10,7 @@ import { resolveJob } from '../../shared/lattice/job.ts';
 import { dropKeptFrontierArrays, flatBfs, flatBfsPlan, keptFrontierArrays } from '../../worker/kernels/flat-bfs.ts';
 import { keptFlatBfs } from '../../worker/kernels/flat-bfs-wasm.ts';
 import { JobControl } from '../../worker/kernels/job-control.ts';
+import { CellPath } from '../../shared/lattice/cell-path.ts';
 import { pathResult } from '../../worker/kernels/path-result.ts';
 import { pathCaseArb } from '../lattice/arbitraries.ts';
 import { refPathProblem, refShortestPathLength } from '../lattice/reference.ts';
@@ -32,7 +33,7 @@ describe('one-thread shortest-path search', () => {
           const where = `${JSON.stringify({ spec, start, end })} ${state === null ? 'wasm' : 'js'}`;
           expect(outcome.length, where).toBe(expected);
           if (expected !== null) {
-            const result = pathResult(lattice, outcome.path, outcome.visited);
+            const result = { path: new CellPath(pathResult(outcome.path, outcome.visited).path, lattice.shape).coordinates() };
             expect(refPathProblem(lattice, result.path, params.start, params.end), where).toBeNull();
           }
         }
@@ -104,7 +105,7 @@ describe('one-thread search with frontiers sorted into memory order', () => {
     expect(sorted.outcome.length).toBe(expected);
     expect(plain.outcome.length).toBe(expected);
     if (expected !== null) {
-      const result = pathResult(lattice, sorted.outcome.path, sorted.outcome.visited);
+      const result = { path: new CellPath(pathResult(sorted.outcome.path, sorted.outcome.visited).path, lattice.shape).coordinates() };
       expect(refPathProblem(lattice, result.path, params.start, params.end)).toBeNull();
     }
   });

@@ -4,6 +4,7 @@
  * covers every run, and for the dense kernel (diffusion, keeping its whole field for its artefact)
  * it stays close to it.
  */
+import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobReservation } from '../../shared/jobs/job-memory.ts';
@@ -119,6 +120,27 @@ describe('memory reservation', () => {
     const long = jobReservation('shortest_path', { shape: [4000, 4000], boundary: 'open' } as LatticeSpec, params, 1);
     expect(long).toBeGreaterThan(1_000_000 * 8);
   });
+
+  it('covers what a job with a path of up to 10^6 cells really uses, from the search to the query that writes its result (peak RSS)', () => {
+    // bench/lattice/path-result-memory.ts's child: a fresh process runs the job as a worker does
+    // (paths as cells), makes the `path` artefact's rows and the result's JSON, and sends that to
+    // PostgreSQL; it reports its reservation and the growth of its peak RSS over the whole job.
+    const cases = [
+      { name: '2-D serpentine', type: 'shortest_path', shape: [1997, 1000], obstacles: 'serpentine', params: { start: [0, 0], end: [1996, 999] } },
+      { name: '3-D serpentine', type: 'shortest_path', shape: [65, 129, 257], obstacles: 'serpentine', params: { start: [0, 0, 0], end: [64, 128, 256] } },
+      { name: 'pairs', type: 'shortest_path', shape: [1997, 1000], obstacles: 'serpentine', params: { pairs: [{ start: [0, 0], end: [998, 999] }, { start: [998, 999], end: [1996, 999] }] } },
+      { name: 'min_cost_path', type: 'min_cost_path', shape: [1997, 1000], obstacles: 'serpentine', params: { start: [0, 0], end: [1996, 999], costs: { max: 9, seed: 3 } } },
+    ];
+    for (const job of cases) {
+      const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/lattice/path-result-memory.ts', '--child', process.cwd(), JSON.stringify(job)], { encoding: 'utf8' });
+      expect(child.status, child.stderr).toBe(0);
+      const measured = JSON.parse(child.stdout.trim().split('\n').pop()!) as { path_cells: number; reserved_bytes: number; result_held_bytes: number; peak_rss_growth_bytes: number };
+      expect(measured.path_cells, job.name).toBeGreaterThan(5e5);
+      expect(measured.peak_rss_growth_bytes, job.name).toBeLessThanOrEqual(measured.reserved_bytes);
+      // The finished result holds its paths as cells, 4 bytes each (and the rest of it).
+      expect(measured.result_held_bytes, job.name).toBeLessThan(4 * measured.path_cells + 512 * 1024);
+    }
+  }, 300_000);
 
   it("counts an uploaded map's bits, and the label buffers of a components job", () => {
     const plain = { shape: [8000, 8000], boundary: 'open' } as LatticeSpec;

@@ -14,6 +14,7 @@ import { ObstaclePlanes } from './obstacle-planes.ts';
 import { rowFlags } from './row-flags.ts';
 import type { RowFlags } from './row-flags.ts';
 import type { BfsTask } from './task.ts';
+import { joinHalves } from './path-result.ts';
 
 /** Per-slab float slots. */
 const FRONT_START = 0;
@@ -38,7 +39,7 @@ const CHECK_EVERY = 4096; // a power of 2
 export interface BfsOutcome {
   reachable: boolean;
   /** Path cells, start to end; empty when unreachable. */
-  path: number[];
+  path: ArrayLike<number>;
   length: number | null;
   visited: number;
 }
@@ -468,7 +469,7 @@ class SlabSearch {
    * frontier cells (layer `before[side]`), a neighbour of `to` found here. Each half is walked
    * back to its own seed by stepping to a same-side neighbour one layer lower.
    */
-  private walkBack(meeting: { to: number; side: number }, before: number[]): number[] {
+  private walkBack(meeting: { to: number; side: number }, before: number[]): Uint32Array {
     const { to, side } = meeting;
     const want = codeOf(before[side]!);
     const from = neighboursOf(this.lattice, to).find((cell) => {
@@ -480,7 +481,7 @@ class SlabSearch {
     const toHalf = this.walkToSeed(to, 1 - side);
     const startHalf = side === 0 ? fromHalf : toHalf;
     const endHalf = side === 0 ? toHalf : fromHalf;
-    return [...startHalf.reverse(), ...endHalf];
+    return joinHalves(startHalf, endHalf);
   }
 
   /** Layer code and mark bit of a global cell, read from whichever slab holds it. */

@@ -17,6 +17,7 @@ import type { FlatBfsTask } from './task.ts';
 import type { BfsOutcome } from './bidirectional-bfs.ts';
 import { BrickLayout } from './brick-layout.ts';
 import { BrickObstacles } from './brick-obstacles.ts';
+import { joinHalves } from './path-result.ts';
 
 /**
  * Lattices from this many cells have their large frontiers sorted into memory order before each
@@ -534,14 +535,14 @@ class FlatSearch {
    * the sides would have met a round before). Each half walks back to its seed through same-side
    * neighbours one layer lower, which layer mod 3 tells apart.
    */
-  private walkBack(side: number, to: number): number[] {
+  private walkBack(side: number, to: number): Uint32Array {
     const from = this.neighbourWith(to, (this.layersDone[side]! % 3) + 1, side);
     if (from < 0) throw new Error(`path walk-back found no frontier cell next to ${to}`);
     const fromHalf = this.walkToSeed(from, side);
     const toHalf = this.walkToSeed(to, 1 - side);
     const startHalf = side === 0 ? fromHalf : toHalf;
     const endHalf = side === 0 ? toHalf : fromHalf;
-    return [...startHalf.reverse(), ...endHalf];
+    return joinHalves(startHalf, endHalf);
   }
 
   /** The cells from `cell` back to its side's seed, `cell` first. */

@@ -27,6 +27,7 @@ import { KernelError } from './kernel-errors.ts';
 import { resolveKernelPoolOptions } from './kernel-pool-options.ts';
 import type { KernelPoolOptions, ResolvedKernelPoolOptions } from './kernel-pool-options.ts';
 import type { KernelOutcome, KernelRun, KernelRunOptions, KernelRunStats } from './kernel-run.ts';
+import { withPaths } from './path-result.ts';
 import runKernelTask from './kernel-thread.ts';
 import { flatBfsFits, flatBfsPlan } from './flat-bfs.ts';
 import { allocateSlabBuffers, releaseSlabBuffers, type SlabBufferOptions, type SlabBuffersByKernel, slabBufferBytes, slabWasmBytes } from './slab-buffers.ts';
@@ -201,7 +202,9 @@ export class KernelPool {
       if (abort.signal.aborted) control.cancel();
       outcome = this.execute(job.lattice, job.params, control, options, { signal: abort.signal, inline }).then(({ result, stats }) => {
         control.publishProgress(1);
-        return { result, stats: { ...stats, wall_ms: performance.now() - started } } as KernelOutcome<T>;
+        // Threads answer paths as cell indices: coordinates here, or CellPaths for the result writer.
+        const answer = withPaths(result, job.lattice, options.pathCells === true);
+        return { result: answer, stats: { ...stats, wall_ms: performance.now() - started } } as KernelOutcome<T>;
       });
     } catch (err) {
       control = JobControl.create(1);
@@ -386,7 +389,7 @@ export class KernelPool {
     }
     if (params.start === params.end) {
       // Nothing to search; answering here costs O(dimensions).
-      const result = { reachable: true, length: 0, path: [coordsOf(lattice, params.start)], visited: 1, memory_bytes: control.bytes };
+      const result = { reachable: true, length: 0, path: Uint32Array.of(params.start), visited: 1, memory_bytes: control.bytes } as unknown as KernelResultByType['shortest_path'];
       return { result, stats: stats('trivial', 0, control.bytes) };
     }
     const bound = stepLowerBound(lattice, coordsOf(lattice, params.start), coordsOf(lattice, params.end));

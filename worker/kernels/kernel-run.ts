@@ -29,6 +29,13 @@ export interface KernelRunOptions {
   onField?: (slabs: readonly Float32Array[]) => void;
   /** The packed bits of the uploaded obstacle map the spec names (shared memory, read by every slab thread). */
   obstacleMap?: Uint8Array;
+  /**
+   * `shortest_path` and `min_cost_path`: the result's paths (`path`, each of `pairs`' paths) as
+   * CellPaths (shared/lattice/cell-path.ts: 4 bytes a cell, written as coordinates only by the
+   * result writer) instead of coordinate lists (one array per cell). The job runner asks for them.
+   * @defaultValue false
+   */
+  pathCells?: boolean;
 }
 
 /** How a run went, for metrics and benchmarks. */

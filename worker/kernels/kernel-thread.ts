@@ -33,22 +33,22 @@ export default function runKernelTask(task: KernelTask): TaskEnvelope {
       case 'dive': {
         // A dive that found nothing answers null: the bidirectional search takes over.
         const outcome = lowerBoundDive(task, control);
-        const value = outcome.path === null ? null : pathResult(task.lattice, outcome.path, outcome.visited);
+        const value = outcome.path === null ? null : pathResult(outcome.path, outcome.visited);
         return done(value, outcome.bytes, 0, started);
       }
       case 'bfs': {
         const { outcome, bytes, build_ms } = bidirectionalBfsSlab(task, control);
-        const value = outcome === null ? null : pathResult(task.lattice, outcome.reachable ? outcome.path : null, outcome.visited);
+        const value = outcome === null ? null : pathResult(outcome.reachable ? outcome.path : null, outcome.visited);
         return done(value, bytes, build_ms, started);
       }
       case 'flat_bfs': {
         if (task.diveBudget !== undefined) {
           const { control: buffers, lattice, start, end, diveBudget: budget } = task;
           const dive = lowerBoundDive({ kind: 'dive', control: buffers, lattice, start, end, budget }, control);
-          if (dive.path !== null) return { ...done(pathResult(lattice, dive.path, dive.visited), dive.bytes, 0, started), dived: true };
+          if (dive.path !== null) return { ...done(pathResult(dive.path, dive.visited), dive.bytes, 0, started), dived: true };
         }
         const { outcome, bytes, build_ms } = flatBfs(task, control);
-        const value = pathResult(task.lattice, outcome.reachable ? outcome.path : null, outcome.visited);
+        const value = pathResult(outcome.reachable ? outcome.path : null, outcome.visited);
         return done(value, bytes, build_ms, started);
       }
       case 'components': {

@@ -8,16 +8,15 @@
  */
 import type { ResolvedMinCostPath } from '../../shared/lattice/job.ts';
 import { MAX_RETURNED_PATH_CELLS } from '../../shared/lattice/limits.ts';
-import { coordsOf } from '../../shared/lattice/geometry.ts';
 import type { Lattice, MinCostPathResult } from '../../shared/lattice/types.ts';
 import { CellQueue } from './cell-queue.ts';
 import { dialEngine, runDial } from './dial.ts';
 import type { JobControl } from './job-control.ts';
 import { fillOpenMask } from './open-mask.ts';
 
-/** What the thread returns. */
+/** What the thread returns: the path as cell indices (path-result.ts). */
 export interface MinCostPathOutcome {
-  result: Omit<MinCostPathResult, 'memory_bytes'>;
+  result: Omit<MinCostPathResult, 'memory_bytes' | 'path'> & { path: Uint32Array };
   bytes: number;
   build_ms: number;
 }
@@ -25,7 +24,7 @@ export interface MinCostPathOutcome {
 export function minCostPath(lattice: Lattice, params: ResolvedMinCostPath, control: JobControl): MinCostPathOutcome {
   const { start, end, maxCost } = params;
   if (start === end) {
-    return { result: { reachable: true, cost: 0, length: 0, path: [coordsOf(lattice, start)], visited: 1 }, bytes: 0, build_ms: 0 };
+    return { result: { reachable: true, cost: 0, length: 0, path: Uint32Array.of(start), visited: 1 }, bytes: 0, build_ms: 0 };
   }
   const started = performance.now();
   const engine = dialEngine(lattice, params.connectivity, maxCost, () => {}, true);
@@ -39,7 +38,7 @@ export function minCostPath(lattice: Lattice, params: ResolvedMinCostPath, contr
   control.checkpoint();
   const settled = engine.settled;
   let bytes = engine.bytes;
-  if (!found) return { result: { reachable: false, cost: null, length: null, path: [], visited: settled }, bytes, build_ms };
+  if (!found) return { result: { reachable: false, cost: null, length: null, path: new Uint32Array(0), visited: settled }, bytes, build_ms };
 
   // Back from the end by the moves that reached each cell.
   const cells = new CellQueue(1024);
@@ -51,8 +50,8 @@ export function minCostPath(lattice: Lattice, params: ResolvedMinCostPath, contr
   bytes += cells.bytes;
   const length = cells.length - 1;
   const base = { reachable: true, cost: engine.cost, length, visited: settled };
-  if (cells.length > MAX_RETURNED_PATH_CELLS) return { result: { ...base, path: [], path_omitted: true }, bytes, build_ms };
-  const path: number[][] = new Array<number[]>(cells.length);
-  for (let k = 0; k < cells.length; k++) path[k] = coordsOf(lattice, cells.data[cells.length - 1 - k]!);
+  if (cells.length > MAX_RETURNED_PATH_CELLS) return { result: { ...base, path: new Uint32Array(0), path_omitted: true }, bytes, build_ms };
+  // Cell indices, start to end: the pool writes them as coordinates (path-result.ts).
+  const path = cells.data.slice(0, cells.length).reverse();
   return { result: { ...base, path }, bytes, build_ms };
 }

@@ -9,7 +9,6 @@
  * It also answers a single pair under the `full` connectivity (diagonal steps), which the
  * bidirectional search and the lower-bound dive (axis steps only) do not serve.
  */
-import { coordsOf } from '../../shared/lattice/geometry.ts';
 import { MAX_RETURNED_PATH_CELLS } from '../../shared/lattice/limits.ts';
 import type { Connectivity, Lattice, ShortestPathResult } from '../../shared/lattice/types.ts';
 import { CellNeighbours } from './cell-neighbours.ts';
@@ -20,11 +19,14 @@ import { fillOpenMask } from './open-mask.ts';
 /** Cells taken from a frontier between two cancel checks. */
 const CHECK_CELLS = 32768;
 
-type PairResult = NonNullable<ShortestPathResult['pairs']>[number];
+/** A pair's result with its path as cell indices, start to end (path-result.ts). */
+type PairResult = Omit<NonNullable<ShortestPathResult['pairs']>[number], 'path'> & { path: Uint32Array };
 
-/** What the thread returns. */
+const NO_CELLS = new Uint32Array(0);
+
+/** What the thread returns: paths as cell indices (the pool writes them as coordinates). */
 export interface PathPairsOutcome {
-  result: Omit<ShortestPathResult, 'memory_bytes'>;
+  result: Omit<ShortestPathResult, 'memory_bytes' | 'path' | 'pairs'> & { path: Uint32Array; pairs: PairResult[] };
   bytes: number;
   build_ms: number;
 }
@@ -96,12 +98,12 @@ export function pathPairs(
     for (const i of members) {
       const { end } = pairs[i]!;
       if (stamp[end] !== search) {
-        results[i] = { reachable: false, length: null, path: [], visited };
+        results[i] = { reachable: false, length: null, path: NO_CELLS, visited };
         continue;
       }
       const length = dist[end]!;
       if (length + 1 > pathBudget) {
-        results[i] = { reachable: true, length, path: [], path_omitted: true, visited };
+        results[i] = { reachable: true, length, path: NO_CELLS, path_omitted: true, visited };
         continue;
       }
       // Back from the end through neighbours one step closer to the start.
@@ -119,9 +121,9 @@ export function pathPairs(
         path.push(cell);
       }
       pathBudget -= path.length;
-      const coords: number[][] = new Array<number[]>(path.length);
-      for (let k = 0; k < path.length; k++) coords[k] = coordsOf(lattice, path.data[path.length - 1 - k]!);
-      results[i] = { reachable: true, length, path: coords, visited };
+      // Cell indices, start to end: the pool writes them as coordinates (path-result.ts).
+      const cellsOnPath = path.data.slice(0, path.length).reverse();
+      results[i] = { reachable: true, length, path: cellsOnPath, visited };
     }
     done += members.length;
     control.checkpoint();
@@ -129,7 +131,7 @@ export function pathPairs(
   }
   const bytes = open.byteLength + stamp.byteLength + dist.byteLength + frontier.bytes + next.bytes + path.bytes;
   return {
-    result: { reachable: results.every((r) => r.reachable), length: null, path: [], visited: visitedTotal, pairs: results },
+    result: { reachable: results.every((r) => r.reachable), length: null, path: NO_CELLS, visited: visitedTotal, pairs: results },
     bytes,
     build_ms,
   };
