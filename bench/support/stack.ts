@@ -67,7 +67,7 @@ export function sharedCpuSpent(before: SharedCpu, after: SharedCpu): { postgres:
 
 /**
  * PostgreSQL CPU spent between two samples per client (`application_name` without what follows a
- * second colon), in ms: whether the API's queries or the workers' writes took the backends' time.
+ * second colon; `unnamed` when it is empty, as the bare Koa floor's pool), in ms: whether the API's queries or the workers' writes took the backends' time.
  */
 export function postgresCpuByClient(before: SharedCpu, after: SharedCpu): Record<string, number> {
   const spent: Record<string, number> = {};
@@ -237,7 +237,7 @@ export class BenchStack {
     ])) as {
       rows: Array<{ pid: number; application_name: string }>;
     };
-    return new Map(rows.rows.map((r) => [r.pid, r.application_name.split(':').slice(0, 2).join(':')]));
+    return new Map(rows.rows.map((r) => [r.pid, r.application_name.split(':').slice(0, 2).join(':') || 'unnamed']));
   }
 
   /** CPU Redis has used so far (its INFO), in ms: the whole server, shared with anything else on it. */
