@@ -7,10 +7,11 @@
  * own port, all running at once in this process, with the connections divided between them (the
  * first ones take the remainder); their responses are pooled into one result and their CPU added.
  */
+import { appendFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
-import { type Profile, type ProfileData, requestsFor } from './profiles.ts';
-import { type BenchStack, sharedCpuSpent } from '../support/stack.ts';
+import { type Profile, type ProfileData, requestsFor, routesOf } from './profiles.ts';
+import { type BenchStack, postgresCpuByClient, sharedCpuSpent } from '../support/stack.ts';
 import { cpuMs, heapUsedBytes, rssBytes, type StackProcess } from './stack.ts';
 
 export interface ScenarioOptions {
@@ -38,6 +39,11 @@ export interface ScenarioResult {
   requests: number;
   requests_per_s: number;
   latency_ms: { mean: number; p50: number; p95: number; p99: number; max: number };
+  /**
+   * The same percentiles per kind of request (poll, submit, list) when the profile mixes them,
+   * with each kind's count: which requests the tail is made of.
+   */
+  latency_by_route_ms: Record<string, { requests: number; p50: number; p95: number; p99: number; max: number }> | null;
   statuses: Record<string, number>;
   /** Share of answers that were not 2xx (429s and 5xx included). */
   error_rate: number;
@@ -62,7 +68,14 @@ export interface ScenarioResult {
    * database, Redis, and this process (autocannon, the load generator). With the target's, it
    * tells where two cores went.
    */
-  other_cpu_ms_per_request: { postgres: number; redis: number; load_generator: number; workers: number } | null;
+  other_cpu_ms_per_request: {
+    postgres: number;
+    /** PostgreSQL's share split by the client whose session spent it (`catalytic:api`, `catalytic:worker`, …). */
+    postgres_by_client: Record<string, number>;
+    redis: number;
+    load_generator: number;
+    workers: number;
+  } | null;
   /**
    * Jobs still queued or running when the scenario was due, and how long the benchmark waited for
    * the worker to finish them: a backlog left by an earlier scenario's submissions would otherwise
@@ -82,10 +95,19 @@ export function quantile(sorted: Float64Array, q: number): number {
 }
 
 interface Driven {
+  /** Response times of the requests sent after the warm-up. */
   times: number[];
+  /** The same per kind of request (`routesOf`). */
+  byRoute: Record<string, number[]>;
   statuses: Record<string, number>;
-  result: { duration: number; errors: number; timeouts: number };
+  /** Statuses of the answers to requests sent during the warm-up. */
+  warmStatuses: Record<string, number>;
+  /** Seconds from the warm-up's end to the run's. */
+  measuredS: number;
+  errors: number;
+  timeouts: number;
 }
+
 
 /**
  * Waits until the stack has no job queued or running (at most `limitMs`), so a scenario does not
@@ -107,36 +129,86 @@ export async function settleBacklog(stack: BenchStack, limitMs = 120_000): Promi
   return { backlog_jobs: backlog, waited_ms: Date.now() - started };
 }
 
-/** Runs autocannon against every target at once for `durationS`; pools their answers. */
-async function drive(targets: readonly StackProcess[], profile: Profile, connections: number, durationS: number, data: ProfileData): Promise<Driven> {
+/** The part of autocannon's client the response event is read with (not in its types). */
+interface AnsweringClient {
+  requestIterator?: { currentRequestIndex: number };
+}
+
+/**
+ * Runs autocannon against every target at once for `warmupS + durationS` on the same connections;
+ * pools their answers. Only requests sent after the warm-up are measured, and `measuring` runs
+ * when it ends (to sample CPU). The warm-up is not a run of its own: ending one closes its
+ * connections with their requests still queued in the server, and the next run's first request on
+ * each new connection would wait behind that abandoned work (at 200 connections, one request in
+ * fifty of a 10 s run, enough to set its p99).
+ */
+async function drive(
+  targets: readonly StackProcess[],
+  profile: Profile,
+  connections: number,
+  warmupS: number,
+  durationS: number,
+  data: ProfileData,
+  measuring: () => Promise<void>,
+): Promise<Driven> {
   const times: number[] = [];
+  const routes = routesOf(profile);
+  const byRoute: Record<string, number[]> = Object.fromEntries(routes.map((r) => [r, []]));
   const statuses: Record<string, number> = {};
+  const warmStatuses: Record<string, number> = {};
+  const started = performance.now();
+  let measureFrom = Infinity;
+  let sampled: Promise<void> = Promise.resolve();
+  const warmupEnds = setTimeout(() => {
+    measureFrom = performance.now();
+    sampled = measuring();
+  }, warmupS * 1000);
+  const seen = new WeakSet<object>();
+  const trace: string[] = [];
   const runs = targets.map((t, index) => {
     const share = Math.floor(connections / targets.length) + (index < connections % targets.length ? 1 : 0);
     const instance = autocannon({
       url: t.url,
       connections: share,
-      duration: durationS,
+      duration: warmupS + durationS,
       // Long enough that a saturated server shows as latency, not only as timeouts.
       timeout: 30,
       requests: requestsFor(profile, data),
     });
     // The types name (statusCode, bytes, time); the tracker emits the client first.
-    (instance as unknown as NodeJS.EventEmitter).on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
+    // Without pipelining the client's request iterator still points at the answered request
+    // (autocannon moves it on after this event).
+    (instance as unknown as NodeJS.EventEmitter).on('response', (client: AnsweringClient, statusCode: number, _bytes: number, responseTime: number) => {
+      const now = performance.now();
+      if (now - responseTime < measureFrom) {
+        warmStatuses[statusCode] = (warmStatuses[statusCode] ?? 0) + 1;
+        return;
+      }
       times.push(responseTime);
+      const route = routes[client.requestIterator?.currentRequestIndex ?? 0];
+      if (route !== undefined) byRoute[route]?.push(responseTime);
+      if (process.env.BENCH_LOAD_TRACE) {
+        const first = !seen.has(client as object);
+        seen.add(client as object);
+        trace.push(`${Math.round(now - started)} ${Math.round(responseTime)} ${route} ${first ? 1 : 0}`);
+      }
       statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
     });
     return instance;
   });
   const results = await Promise.all(runs);
+  const ended = performance.now();
+  clearTimeout(warmupEnds);
+  await sampled;
+  if (process.env.BENCH_LOAD_TRACE) appendFileSync(process.env.BENCH_LOAD_TRACE, `# ${profile} ${durationS}\n${trace.join('\n')}\n`);
   return {
     times,
+    byRoute,
     statuses,
-    result: {
-      duration: Math.max(...results.map((r) => r.duration)),
-      errors: results.reduce((sum, r) => sum + r.errors, 0),
-      timeouts: results.reduce((sum, r) => sum + r.timeouts, 0),
-    },
+    warmStatuses,
+    measuredS: Number.isFinite(measureFrom) ? (ended - measureFrom) / 1000 : 0,
+    errors: results.reduce((sum, r) => sum + r.errors, 0),
+    timeouts: results.reduce((sum, r) => sum + r.timeouts, 0),
   };
 }
 
@@ -152,11 +224,23 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const cpuOf = () => cpuOfPids(targets.map((t) => t.pid));
   const workerPids = options.stack?.pids('worker') ?? [];
   // Unmeasured first: JIT compilation, pools filling and caches warming are not steady state.
-  const warm = await drive(targets, profile, connections, options.warmupS ?? 2, data);
-  const cpuBefore = cpuOf();
-  const othersBefore = options.stack ? await options.stack.sharedCpu() : undefined;
-  const workersBefore = cpuOfPids(workerPids) ?? 0;
-  const { times, statuses, result } = await drive(targets, profile, connections, durationS, data);
+  let cpuBefore: number | undefined;
+  let othersBefore: Awaited<ReturnType<BenchStack['sharedCpu']>> | undefined;
+  let workersBefore = 0;
+  const { times, byRoute, statuses, warmStatuses, measuredS, errors, timeouts } = await drive(
+    targets,
+    profile,
+    connections,
+    options.warmupS ?? 2,
+    durationS,
+    data,
+    async () => {
+      cpuBefore = cpuOf();
+      workersBefore = cpuOfPids(workerPids) ?? 0;
+      othersBefore = options.stack ? await options.stack.sharedCpu() : undefined;
+    },
+  );
+  const result = { duration: measuredS, errors, timeouts };
   const cpuAfter = cpuOf();
   const othersAfter = options.stack ? await options.stack.sharedCpu() : undefined;
   const workersSpent = (cpuOfPids(workerPids) ?? workersBefore) - workersBefore;
@@ -185,12 +269,24 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       p99: round(quantile(sorted, 0.99)),
       max: round(sorted[sorted.length - 1] ?? 0),
     },
+    latency_by_route_ms:
+      Object.keys(byRoute).length > 1
+        ? Object.fromEntries(
+            Object.entries(byRoute).map(([route, each]) => {
+              const s = Float64Array.from(each).sort();
+              return [
+                route,
+                { requests: s.length, p50: round(quantile(s, 0.5)), p95: round(quantile(s, 0.95)), p99: round(quantile(s, 0.99)), max: round(s[s.length - 1] ?? 0) },
+              ];
+            }),
+          )
+        : null,
     statuses,
     error_rate: round(answered ? non2xx / answered : 0, 4),
     non_2xx: non2xx,
     rate_limited_429: count((s) => s === 429),
     server_errors_5xx: count((s) => s >= 500),
-    warmup_server_errors_5xx: Object.entries(warm.statuses).reduce((sum, [status, n]) => (Number(status) >= 500 ? sum + n : sum), 0),
+    warmup_server_errors_5xx: Object.entries(warmStatuses).reduce((sum, [status, n]) => (Number(status) >= 500 ? sum + n : sum), 0),
     connection_errors: result.errors,
     timeouts: result.timeouts,
     target_memory_after: {
@@ -203,6 +299,9 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       others && answered
         ? {
             postgres: round(others.postgres / answered, 3),
+            postgres_by_client: Object.fromEntries(
+              Object.entries(othersBefore && othersAfter ? postgresCpuByClient(othersBefore, othersAfter) : {}).map(([client, ms]) => [client, round(ms / answered, 3)]),
+            ),
             redis: round(others.redis / answered, 3),
             load_generator: round(others.benchmark / answered, 3),
             workers: round(workersSpent / answered, 3),

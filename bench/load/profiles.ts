@@ -46,6 +46,27 @@ function rotation(data: ProfileData) {
   };
 }
 
+/**
+ * What each request of a profile's sequence is (same order as `requestsFor`), so a run can
+ * report latency per kind of request; autocannon cycles through the sequence on each connection.
+ */
+export function routesOf(profile: Profile): readonly string[] {
+  switch (profile) {
+    case 'ceiling':
+      return ['ping'];
+    case 'floor':
+      return ['floor'];
+    case 'submit-heavy':
+      return ['submit'];
+    case 'poll-heavy':
+      return ['poll'];
+    case 'list-heavy':
+      return ['list'];
+    case 'mixed':
+      return ['poll', 'submit', 'poll', 'list', 'poll'];
+  }
+}
+
 export function requestsFor(profile: Profile, data: ProfileData): autocannon.Request[] {
   if (profile === 'ceiling') return [{ method: 'GET', path: '/ping' }];
   const turn = rotation(data);

@@ -129,9 +129,12 @@ async function main(): Promise<void> {
         const cpu = result.target_cpu ? `, ${result.target_cpu.ms_per_request} ms CPU/request on ${result.target_cpu.cores} cores` : '';
         const others = result.other_cpu_ms_per_request;
         const rest = others
-          ? `; PostgreSQL ${others.postgres}, Redis ${others.redis}, workers ${others.workers}, autocannon ${others.load_generator} ms CPU/request`
+          ? `; PostgreSQL ${others.postgres} (${Object.entries(others.postgres_by_client).map(([c, ms]) => `${c} ${ms}`).join(', ')}), Redis ${others.redis}, workers ${others.workers}, autocannon ${others.load_generator} ms CPU/request`
           : '';
         log(`  ${result.requests_per_s} req/s, p50 ${result.latency_ms.p50} ms, p95 ${result.latency_ms.p95} ms, p99 ${result.latency_ms.p99} ms, non-2xx ${result.non_2xx}${cpu}${rest}`);
+        for (const [route, l] of Object.entries(result.latency_by_route_ms ?? {})) {
+          log(`    ${route}: ${l.requests} answered, p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms, max ${l.max} ms`);
+        }
         scenarios.push(result);
         await new Promise((r) => setTimeout(r, settings.pause_between_scenarios_s * 1000));
       }

@@ -52,6 +52,8 @@ export interface StackProcess {
 /** CPU used so far by what every benchmark shares: PostgreSQL backends, Redis, and this process. */
 export interface SharedCpu {
   postgres: Map<number, number>;
+  /** Each backend's client (`application_name`, e.g. `catalytic:api`), to split PostgreSQL's CPU by who asked. */
+  postgresClients?: Map<number, string>;
   redis: number;
   benchmark: number;
 }
@@ -61,6 +63,19 @@ export function sharedCpuSpent(before: SharedCpu, after: SharedCpu): { postgres:
   let postgres = 0;
   for (const [pid, ms] of after.postgres) postgres += ms - (before.postgres.get(pid) ?? 0);
   return { postgres, redis: after.redis - before.redis, benchmark: after.benchmark - before.benchmark };
+}
+
+/**
+ * PostgreSQL CPU spent between two samples per client (`application_name` without what follows a
+ * second colon; `unnamed` when it is empty, as the bare Koa floor's pool), in ms: whether the API's queries or the workers' writes took the backends' time.
+ */
+export function postgresCpuByClient(before: SharedCpu, after: SharedCpu): Record<string, number> {
+  const spent: Record<string, number> = {};
+  for (const [pid, ms] of after.postgres) {
+    const client = after.postgresClients?.get(pid) ?? 'unknown';
+    spent[client] = (spent[client] ?? 0) + ms - (before.postgres.get(pid) ?? 0);
+  }
+  return spent;
 }
 
 export async function freePort(): Promise<number> {
@@ -211,10 +226,18 @@ export class BenchStack {
 
   /** PostgreSQL backend processes serving the stack's database (the benchmark's own excepted). */
   async backendPids(): Promise<number[]> {
-    const rows = (await this.db.raw(`select pid from pg_stat_activity where datname = ? and application_name <> ?`, [this.databaseName, BENCH_CONNECTION])) as {
-      rows: Array<{ pid: number }>;
+    return [...(await this.backends()).keys()];
+  }
+
+  /** The same backends with their client's `application_name`. */
+  async backends(): Promise<Map<number, string>> {
+    const rows = (await this.db.raw(`select pid, application_name from pg_stat_activity where datname = ? and application_name <> ?`, [
+      this.databaseName,
+      BENCH_CONNECTION,
+    ])) as {
+      rows: Array<{ pid: number; application_name: string }>;
     };
-    return rows.rows.map((r) => r.pid);
+    return new Map(rows.rows.map((r) => [r.pid, r.application_name.split(':').slice(0, 2).join(':') || 'unnamed']));
   }
 
   /** CPU Redis has used so far (its INFO), in ms: the whole server, shared with anything else on it. */
@@ -226,9 +249,10 @@ export class BenchStack {
 
   /** A sample of the CPU PostgreSQL (this database's backends), Redis and this process have used. */
   async sharedCpu(): Promise<SharedCpu> {
-    const backends = await this.backendPids();
+    const backends = await this.backends();
     return {
-      postgres: new Map(backends.map((pid) => [pid, cpuMs(pid) ?? 0])),
+      postgres: new Map([...backends.keys()].map((pid) => [pid, cpuMs(pid) ?? 0])),
+      postgresClients: backends,
       redis: await this.redisCpuMs(),
       benchmark: ownCpuMs(),
     };
