@@ -289,16 +289,20 @@ function threadScaling(): Measurement {
   const wanted = (kernel: string): boolean => onlyKernels.length === 0 || onlyKernels.includes(kernel);
   const plane = cube(2, SIDES.threads2d);
   const path = !wanted('shortest_path') ? null : hardPath(plane, HARD_DENSITY_2D, blockedMask(latticeCase(plane, HARD_DENSITY_2D)));
+  // The same side as the components and diffusion rows, at the 3-D hard density (two threads search it from 2^23 cells).
+  const solid = cube(3, SIDES.threads3d);
+  const path3d = !wanted('shortest_path') ? null : hardPath(solid, HARD_DENSITY_3D, blockedMask(latticeCase(solid, HARD_DENSITY_3D)));
   const space = latticeCase(cube(3, SIDES.threads3d), DENSITY);
   const diffusionParams = { steps: THREADS_DIFFUSION_STEPS, alpha: 0.15, initial: [{ cell: cube(3, SIDES.threads3d >> 1), value: 1000 }] };
-  type Row = { kernel: string; type: EngineJob['type']; lattice: LatticeCase; params: unknown; options: EngineJob['options'] };
+  type Row = { kernel: string; key?: string; type: EngineJob['type']; lattice: LatticeCase; params: unknown; options: EngineJob['options'] };
   const all: Row[] = [
     ...(path ? [{ kernel: 'shortest_path', type: 'shortest_path', lattice: path, params: pathParams(path), options: { strategy: 'bfs' } } satisfies Row] : []),
+    ...(path3d ? [{ kernel: 'shortest_path', key: 'shortest_path_3d', type: 'shortest_path', lattice: path3d, params: pathParams(path3d), options: { strategy: 'bfs' } } satisfies Row] : []),
     { kernel: 'components', type: 'components', lattice: space, params: {}, options: {} },
     { kernel: 'diffusion', type: 'diffusion', lattice: space, params: diffusionParams, options: {} },
   ];
   const kernels = all.filter(({ kernel }) => wanted(kernel));
-  for (const { kernel, type, lattice, params, options } of kernels) {
+  for (const { kernel, key, type, lattice, params, options } of kernels) {
     const runs: Record<number, Measurement> = {};
     for (const threads of [1, 2]) {
       runs[threads] = engine(
@@ -307,7 +311,7 @@ function threadScaling(): Measurement {
       );
     }
     const strip = ({ field: _field, ...rest }: Measurement): Measurement => rest;
-    out[kernel] = { lattice: lattice.name, cells: lattice.cells, one_thread: strip(runs[1]!), two_threads: strip(runs[2]!), speedup: ratio(runs[1]!['e2e_ms'], runs[2]!['e2e_ms']), cpu_speedup: ratio(runs[1]!['cpu_ms'], runs[2]!['cpu_ms']) };
+    out[key ?? kernel] = { lattice: lattice.name, cells: lattice.cells, one_thread: strip(runs[1]!), two_threads: strip(runs[2]!), speedup: ratio(runs[1]!['e2e_ms'], runs[2]!['e2e_ms']), cpu_speedup: ratio(runs[1]!['cpu_ms'], runs[2]!['cpu_ms']) };
     if (kernel === 'shortest_path') verdicts.agree('path lengths agree (1 and 2 threads)', lattice.name, 'length', { one: runs[1], two: runs[2] });
     if (kernel === 'components') verdicts.agree('component counts agree (1 and 2 threads)', lattice.name, 'count', { one: runs[1], two: runs[2] });
     if (kernel === 'diffusion') verdicts.agree('diffusion maxima agree (1 and 2 threads)', lattice.name, 'max', { one: runs[1], two: runs[2] });

@@ -70,6 +70,11 @@ function brickLayoutFor(lattice: Pick<Lattice, 'cells' | 'dimensions' | 'shape' 
   return bricks !== null && flatWasmBytes(lattice, planeWords(bricks.cells), bricks.bricks) !== null ? bricks : null;
 }
 
+/** Whether the one-thread search would keep a lattice's state in bricks (3-D, 2^24 cells and more). */
+export function flatBfsUsesBricks(lattice: Pick<Lattice, 'cells' | 'dimensions' | 'shape' | 'periodic'>): boolean {
+  return brickLayoutFor(lattice, BRICK_MIN_LATTICE_CELLS) !== null;
+}
+
 /** Cells are int32 indices here. */
 const MAX_CELLS = 2 ** 31 - 2;
 

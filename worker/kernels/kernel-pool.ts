@@ -29,7 +29,9 @@ import type { KernelPoolOptions, ResolvedKernelPoolOptions } from './kernel-pool
 import type { KernelOutcome, KernelRun, KernelRunOptions, KernelRunStats } from './kernel-run.ts';
 import { withPaths } from './path-result.ts';
 import runKernelTask from './kernel-thread.ts';
-import { flatBfsFits, flatBfsPlan } from './flat-bfs.ts';
+import { flatBfsFits, flatBfsPlan, flatBfsUsesBricks } from './flat-bfs.ts';
+import { KEPT_TWO_SIDED_BYTES, TWO_SIDED_MIN_CELLS, twoSidedBytes, twoSidedFits, twoSidedMemory } from './two-sided-bfs.ts';
+import type { SharedWasmMemory } from './wasm-runtime.ts';
 import { allocateSlabBuffers, releaseSlabBuffers, type SlabBufferOptions, type SlabBuffersByKernel, slabBufferBytes, slabWasmBytes } from './slab-buffers.ts';
 import { SharedBufferPool } from './shared-buffer-pool.ts';
 import type { SlabKernel } from './slab-buffers.ts';
@@ -85,6 +87,8 @@ export class KernelPool {
   private readonly slots: ThreadSlots;
   /** Slab buffers kept between runs (shared-buffer-pool.ts): at most 32 MiB per pool. */
   readonly sharedBuffers = new SharedBufferPool();
+  /** The shared memory of the last two-thread search, for the next (two-sided-bfs.ts). */
+  private keptTwoSided: SharedWasmMemory | null = null;
   private readonly active = new Set<{ control: JobControl; done: Promise<unknown> }>();
   private currentState: KernelPoolState = 'idle';
   private startPromise: Promise<void> | null = null;
@@ -265,8 +269,13 @@ export class KernelPool {
 
   /** Slab threads for a run. */
   private planThreads(type: KernelType, lattice: Lattice, requested: number | 'auto'): number {
-    // The one-thread search outruns the slab-parallel one on two.
-    if (type === 'shortest_path' && requested === 'auto' && flatBfsFits(lattice)) return 1;
+    // The one-thread search outruns the slab-parallel one on two; from TWO_SIDED_MIN_CELLS the
+    // two sides of the search run in two threads (two-sided-bfs.ts), except on 3-D lattices
+    // the one-thread search keeps in bricks.
+    if (type === 'shortest_path' && requested === 'auto' && flatBfsFits(lattice)) {
+      const two = this.options.threads >= 2 && lattice.cells >= TWO_SIDED_MIN_CELLS && twoSidedFits(lattice) && !flatBfsUsesBricks(lattice);
+      return two ? 2 : 1;
+    }
     const rows = lattice.shape[0]!;
     if (requested !== 'auto') {
       if (!Number.isSafeInteger(requested) || requested < 1) {
@@ -394,6 +403,7 @@ export class KernelPool {
     }
     const bound = stepLowerBound(lattice, coordsOf(lattice, params.start), coordsOf(lattice, params.end));
     const flat = control.threads === 1 && flatBfsFits(lattice);
+    const twoSided = control.threads === 2 && twoSidedFits(lattice);
     if (strategy === 'auto' && bound < MAX_RETURNED_PATH_CELLS) {
       const budget = Math.ceil(this.options.diveBudgetPerStep * (bound + 1)) + 1024;
       // The search's state in the thread's own memory: the dive goes first in the same task. A
@@ -416,6 +426,7 @@ export class KernelPool {
       }
     }
     if (flat) return this.flatBfs(lattice, params, control, how);
+    if (twoSided) return this.twoSidedBfs(lattice, params, control, how);
     const outcome = await this.runSlabKernel('bfs', lattice, params, control, how);
     const result = { ...(outcome.value as object), memory_bytes: outcome.memoryBytes } as KernelResultByType['shortest_path'];
     return { result, stats: outcome.stats('bfs') };
@@ -464,6 +475,43 @@ export class KernelPool {
         thread_bytes: outcome.threadBytes,
         cells: lattice.cells,
       },
+    };
+  }
+
+  /** The search with its two sides in two threads (two-sided-bfs.ts). */
+  private async twoSidedBfs(
+    lattice: Lattice,
+    params: ResolvedShortestPath,
+    control: JobControl,
+    how: RunMode,
+  ): Promise<{ result: KernelResultByType['shortest_path']; stats: Omit<KernelRunStats, 'wall_ms'> }> {
+    const sharedBytes = twoSidedBytes(lattice)! + control.bytes;
+    if (sharedBytes > this.options.memoryLimitBytes) {
+      throw new KernelError('too_large', `the run needs ${sharedBytes} bytes of working memory; the pool allows ${this.options.memoryLimitBytes}`);
+    }
+    const { start, end } = params;
+    // Taken once both threads are free: the pool's kept memory when it is large enough (no run
+    // holds it meanwhile), else a fresh one; kept afterwards up to KEPT_TWO_SIDED_BYTES.
+    let memory: SharedWasmMemory | null = null;
+    const tasks = (): KernelTask[] => {
+      const taken = twoSidedMemory(lattice, undefined, this.keptTwoSided);
+      if (taken === this.keptTwoSided) this.keptTwoSided = null;
+      memory = taken;
+      return ([0, 1] as const).map((side) => ({ kind: 'two_sided_bfs' as const, control: control.buffers, lattice, start, end, side, memory: taken }));
+    };
+    let outcome: SlabsOutcome;
+    try {
+      outcome = await this.runTasks(2, tasks, control, how);
+    } finally {
+      const used = memory as SharedWasmMemory | null;
+      if (used !== null && used.buffer.byteLength <= KEPT_TWO_SIDED_BYTES && (this.keptTwoSided === null || this.keptTwoSided.buffer.byteLength < used.buffer.byteLength)) {
+        this.keptTwoSided = used;
+      }
+    }
+    const memoryBytes = sharedBytes + outcome.threadBytes;
+    return {
+      result: { ...(outcome.value as object), memory_bytes: memoryBytes } as KernelResultByType['shortest_path'],
+      stats: { threads: 2, method: 'bfs', build_ms: outcome.build_ms, run_ms: outcome.run_ms, shared_bytes: sharedBytes, thread_bytes: outcome.threadBytes, cells: lattice.cells },
     };
   }
 

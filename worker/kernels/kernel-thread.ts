@@ -5,6 +5,7 @@
  */
 import { bidirectionalBfsSlab } from './bidirectional-bfs.ts';
 import { flatBfs } from './flat-bfs.ts';
+import { twoSidedBfsThread } from './two-sided-bfs.ts';
 import { componentsSlab } from './components.ts';
 import { diffusionSlab } from './diffusion.ts';
 import { distanceField } from './distance-field.ts';
@@ -49,6 +50,12 @@ export default function runKernelTask(task: KernelTask): TaskEnvelope {
         }
         const { outcome, bytes, build_ms } = flatBfs(task, control);
         const value = pathResult(outcome.reachable ? outcome.path : null, outcome.visited);
+        return done(value, bytes, build_ms, started);
+      }
+      case 'two_sided_bfs': {
+        // Side 0's thread answers; side 1's reports only its memory.
+        const { outcome, bytes, build_ms } = twoSidedBfsThread(task, control);
+        const value = outcome === null ? null : pathResult(task.lattice, outcome.reachable ? outcome.path : null, outcome.visited);
         return done(value, bytes, build_ms, started);
       }
       case 'components': {

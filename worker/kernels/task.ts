@@ -7,6 +7,7 @@ import type { ResolvedDiffusion, ResolvedDistanceField, ResolvedMinCostPath, Res
 import type { Slab } from './slabs.ts';
 import type { Connectivity, Lattice } from '../../shared/lattice/types.ts';
 import type { JobControlBuffers } from './job-control.ts';
+import type { SharedWasmMemory } from './wasm-runtime.ts';
 
 /** Fields every slab task has. */
 interface SlabTaskBase {
@@ -63,6 +64,18 @@ export interface FlatBfsTask {
    * path, when it finds one, is the answer (the envelope says `dived`): one trip to a thread, not two.
    */
   diveBudget?: number;
+}
+
+/** One side of the two-thread search (two-sided-bfs.ts): side 0 grows from `start`, side 1 from `end`. */
+export interface TwoSidedBfsTask {
+  kind: 'two_sided_bfs';
+  control: JobControlBuffers;
+  lattice: Lattice;
+  start: number;
+  end: number;
+  side: 0 | 1;
+  /** The search's shared WebAssembly memory (4 bits per cell and each thread's chunk buffers), zeroed. */
+  memory: SharedWasmMemory;
 }
 
 /** Per-slab shared arrays of a components run. */
@@ -172,6 +185,7 @@ export type KernelTask =
   | DiveTask
   | BfsTask
   | FlatBfsTask
+  | TwoSidedBfsTask
   | ComponentsTask
   | DiffusionTask
   | DistanceFieldTask

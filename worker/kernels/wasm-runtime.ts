@@ -29,3 +29,14 @@ export function compileWasm(url: URL): object {
 export function instantiate<T>(module: object, imports: object = {}): T {
   return new api.Instance(module, imports).exports as unknown as T;
 }
+
+/** A shared WebAssembly memory: posted to other threads, its buffer a SharedArrayBuffer. */
+export interface SharedWasmMemory {
+  readonly buffer: SharedArrayBuffer;
+}
+
+/** A shared memory of exactly `pages` pages (zeroed), for modules that import one. */
+export function sharedWasmMemory(pages: number): SharedWasmMemory {
+  const Memory = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number; maximum: number; shared: boolean }) => SharedWasmMemory } }).WebAssembly.Memory;
+  return new Memory({ initial: pages, maximum: pages, shared: true });
+}

@@ -15,12 +15,14 @@ export function watSources(): string[] {
   return readdirSync(WASM_DIR).filter((name) => name.endsWith('.wat'));
 }
 
-/** The binary of one .wat file (SIMD enabled). */
+/** The binary of one .wat file (SIMD and the threads proposal's shared memory and atomics enabled). */
 export async function assemble(name: string): Promise<Uint8Array> {
   const wabt = await (await import('wabt')).default();
-  const parsed = wabt.parseWat(name, readFileSync(WASM_DIR + name, 'utf8'), { simd: true });
+  const features = { simd: true, threads: true };
+  const parsed = wabt.parseWat(name, readFileSync(WASM_DIR + name, 'utf8'), features);
   try {
-    parsed.validate();
+    // The typings omit validate's features argument; without it, shared memories fail validation.
+    (parsed.validate as (features: object) => void).call(parsed, features);
     return parsed.toBinary({}).buffer;
   } finally {
     parsed.destroy();

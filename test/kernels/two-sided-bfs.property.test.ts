@@ -1,0 +1,126 @@
+/**
+ * The two-thread search (two-sided-bfs.ts) against the reference BFS on random small lattices
+ * (1-6 dimensions, open and periodic, procedural, explicit, map and no obstacles, start = end,
+ * unreachable ends): same length, valid path. Two ways: both sides in this thread, stepped in a
+ * random order a few cells at a time (the skews two threads can produce, one side far ahead of
+ * the other, drive the meeting rule), and the real thing, two kernel threads of a pool.
+ */
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveJob } from '../../shared/lattice/job.ts';
+import { KernelPool } from '../../worker/kernels/kernel-pool.ts';
+import { pathResult } from '../../worker/kernels/path-result.ts';
+import { twoSidedBfsInterleaved } from '../../worker/kernels/two-sided-bfs.ts';
+import { cellArb, pathCaseArb } from '../lattice/arbitraries.ts';
+import { refPathProblem, refShortestPathLength } from '../lattice/reference.ts';
+
+/** A 2-D or 3-D lattice with an uploaded obstacle map (random bits) and two ends. */
+const mapCaseArb = fc
+  .oneof(fc.tuple(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 40 })), fc.tuple(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 12 })))
+  .chain((shape) => {
+    const cells = shape.reduce((p: number, s: number) => p * s, 1);
+    return fc.record({
+      shape: fc.constant(shape as number[]),
+      boundary: fc.constantFrom('open' as const, 'periodic' as const),
+      bits: fc.uint8Array({ minLength: Math.ceil(cells / 8), maxLength: Math.ceil(cells / 8) }).map((bytes) => bytes.map((b, i) => b & (i % 3 === 0 ? 0x55 : 0x91))),
+      start: cellArb(shape),
+      end: cellArb(shape),
+    });
+  });
+
+/** A schedule: which side steps next, drawn from a seeded generator with a bias (0.5: even; 0.05: the end side races ahead). */
+const scheduleArb = fc.record({ seed: fc.integer({ min: 1, max: 2 ** 30 }), bias: fc.constantFrom(0.5, 0.05, 0.95, 0.3), chunk: fc.integer({ min: 1, max: 6 }) });
+
+function picker({ seed, bias }: { seed: number; bias: number }): () => 0 | 1 {
+  let state = seed;
+  return () => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return (state >>> 8) / 2 ** 24 < bias ? 0 : 1;
+  };
+}
+
+function check(lattice: ReturnType<typeof resolveJob<'shortest_path'>>['lattice'], start: number, end: number, outcome: { length: number | null; path: number[]; visited: number }, where: string): void {
+  const expected = refShortestPathLength(lattice, start, end);
+  expect(outcome.length, where).toBe(expected);
+  if (expected !== null) {
+    const result = pathResult(lattice, outcome.path, outcome.visited);
+    expect(refPathProblem(lattice, result.path, start, end), where).toBeNull();
+  }
+}
+
+describe('two-thread search, both sides stepped in this thread', () => {
+  it('matches the reference on random lattices and random interleavings', () => {
+    fc.assert(
+      fc.property(pathCaseArb(), scheduleArb, ({ spec, start, end }, schedule) => {
+        const { lattice, params } = resolveJob('shortest_path', spec, { start, end });
+        const outcome = twoSidedBfsInterleaved(lattice, params.start, params.end, picker(schedule), schedule.chunk);
+        check(lattice, params.start, params.end, outcome, JSON.stringify({ spec, start, end, schedule }));
+      }),
+      { numRuns: 2500 },
+    );
+  });
+
+  it('matches the reference with uploaded obstacle maps', () => {
+    fc.assert(
+      fc.property(mapCaseArb, scheduleArb, ({ shape, boundary, bits, start, end }, schedule) => {
+        const spec = { shape, boundary, obstacles: { map: '00000000-0000-4000-8000-000000000000' } };
+        const { lattice, params } = resolveJob('shortest_path', spec, { start, end }, bits);
+        const outcome = twoSidedBfsInterleaved(lattice, params.start, params.end, picker(schedule), schedule.chunk);
+        check(lattice, params.start, params.end, outcome, JSON.stringify({ shape, boundary, start, end, schedule }));
+      }),
+      { numRuns: 600 },
+    );
+  });
+
+  it('finds the shortest path on larger hard lattices whatever the skew', () => {
+    for (const [shape, density] of [
+      [[120, 130], 0.4],
+      [[30, 31, 32], 0.6],
+    ] as const) {
+      for (const bias of [0.5, 0.02, 0.98]) {
+        const spec = { shape: [...shape], obstacles: { density, seed: 11 } };
+        const { lattice, params } = resolveJob('shortest_path', spec, { start: shape.map(() => 0), end: shape.map((side) => side - 1) });
+        const outcome = twoSidedBfsInterleaved(lattice, params.start, params.end, picker({ seed: 5, bias }), 3);
+        check(lattice, params.start, params.end, outcome, JSON.stringify({ shape, density, bias }));
+      }
+    }
+  });
+});
+
+describe('two-thread search in two kernel threads', () => {
+  const pool = new KernelPool({ threads: 2 });
+  beforeAll(() => pool.start());
+  afterAll(() => pool.close());
+
+  it('matches the reference on random lattices', async () => {
+    await fc.assert(
+      fc.asyncProperty(pathCaseArb(), async ({ spec, start, end }) => {
+        const { lattice, params } = resolveJob('shortest_path', spec, { start, end });
+        const outcome = await pool.runDetailed('shortest_path', spec, { start, end }, { threads: 2, strategy: 'bfs' });
+        const result = outcome.result as { length: number | null; path: number[][] | null };
+        const where = JSON.stringify({ spec, start, end });
+        expect(result.length, where).toBe(refShortestPathLength(lattice, params.start, params.end));
+        if (params.start !== params.end && lattice.shape[0]! > 1) {
+          expect(outcome.stats.threads, where).toBe(2);
+          expect(outcome.stats.method, where).toBe('bfs');
+        }
+        if (result.length !== null) expect(refPathProblem(lattice, result.path!, params.start, params.end), where).toBeNull();
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('takes both threads on its own from 2^23 cells, with the one-thread search answering the same', async () => {
+    const spec = { shape: [2900, 2900], obstacles: { density: 0.4, seed: 7 } };
+    const params = { start: [0, 0], end: [2899, 2899] };
+    const auto = await pool.runDetailed('shortest_path', spec, params, { strategy: 'bfs' });
+    const one = await pool.runDetailed('shortest_path', spec, params, { strategy: 'bfs', threads: 1 });
+    expect(auto.stats.threads).toBe(2);
+    expect(one.stats.threads).toBe(1);
+    expect((auto.result as { length: number | null }).length).toBe((one.result as { length: number | null }).length);
+    // 4 bits per cell of shared state, and the frontier lists.
+    const bits = (8 * (auto.result as { memory_bytes: number }).memory_bytes) / 2900 ** 2;
+    expect(bits).toBeGreaterThan(4);
+    expect(bits).toBeLessThan(5);
+  });
+});
