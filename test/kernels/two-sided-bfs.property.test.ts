@@ -7,6 +7,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CellPath } from '../../shared/lattice/cell-path.ts';
 import { resolveJob } from '../../shared/lattice/job.ts';
 import { KernelPool } from '../../worker/kernels/kernel-pool.ts';
 import { pathResult } from '../../worker/kernels/path-result.ts';
@@ -39,12 +40,12 @@ function picker({ seed, bias }: { seed: number; bias: number }): () => 0 | 1 {
   };
 }
 
-function check(lattice: ReturnType<typeof resolveJob<'shortest_path'>>['lattice'], start: number, end: number, outcome: { length: number | null; path: number[]; visited: number }, where: string): void {
+function check(lattice: ReturnType<typeof resolveJob<'shortest_path'>>['lattice'], start: number, end: number, outcome: { length: number | null; path: ArrayLike<number>; visited: number }, where: string): void {
   const expected = refShortestPathLength(lattice, start, end);
   expect(outcome.length, where).toBe(expected);
   if (expected !== null) {
-    const result = pathResult(lattice, outcome.path, outcome.visited);
-    expect(refPathProblem(lattice, result.path, start, end), where).toBeNull();
+    const path = new CellPath(pathResult(outcome.path, outcome.visited).path, lattice.shape).coordinates();
+    expect(refPathProblem(lattice, path, start, end), where).toBeNull();
   }
 }
 

@@ -55,7 +55,7 @@ export default function runKernelTask(task: KernelTask): TaskEnvelope {
       case 'two_sided_bfs': {
         // Side 0's thread answers; side 1's reports only its memory.
         const { outcome, bytes, build_ms } = twoSidedBfsThread(task, control);
-        const value = outcome === null ? null : pathResult(task.lattice, outcome.reachable ? outcome.path : null, outcome.visited);
+        const value = outcome === null ? null : pathResult(outcome.reachable ? outcome.path : null, outcome.visited);
         return done(value, bytes, build_ms, started);
       }
       case 'components': {

@@ -30,6 +30,7 @@ import { divisionMagic } from './division-magic.ts';
 import type { JobControl } from './job-control.ts';
 import { ObstaclePlanes } from './obstacle-planes.ts';
 import { orBlockedBitsWasm } from './open-mask-wasm.ts';
+import { joinHalves } from './path-result.ts';
 import { WASM_PAGE, compileWasm, instantiate, sharedWasmMemory, type SharedWasmMemory } from './wasm-runtime.ts';
 
 interface TwoSidedExports {
@@ -485,19 +486,19 @@ function spreadBlocked(bits: Int32Array, cells: number, lo: number, words: Int32
 }
 
 /** A meeting pair, walked back to both seeds: the path start to end. */
-function pathThrough(side: SearchSide, meeting: Meeting, meetingSide: number): number[] {
+function pathThrough(side: SearchSide, meeting: Meeting, meetingSide: number): Uint32Array {
   const uHalf = side.walkToSeed(meeting.u, meetingSide);
   const vHalf = side.walkToSeed(meeting.v, 1 - meetingSide);
   const startHalf = meetingSide === 0 ? uHalf : vHalf;
   const endHalf = meetingSide === 0 ? vHalf : uHalf;
-  return [...startHalf.reverse(), ...endHalf];
+  return joinHalves(startHalf, endHalf);
 }
 
 /** The answer from both sides' best meetings and visited counts. */
 function answer(side: SearchSide, meetings: [Meeting | null, Meeting | null], visited: number): BfsOutcome {
   const [m0, m1] = meetings;
   const pick = m0 !== null && (m1 === null || m0.sum <= m1.sum) ? 0 : m1 !== null ? 1 : -1;
-  if (pick < 0) return { reachable: false, path: [], length: null, visited };
+  if (pick < 0) return { reachable: false, path: new Uint32Array(0), length: null, visited };
   const path = pathThrough(side, pick === 0 ? m0! : m1!, pick);
   return { reachable: true, path, length: path.length - 1, visited };
 }
