@@ -70,6 +70,12 @@ const SIDES = quick
   ? { hard2d: 500, hard3d: 64, components: 100, diffusion: 64, periodic: 256, threads2d: 1448, threads3d: 128 }
   : { hard2d: 2000, hard3d: 159, components: 200, diffusion: 159, periodic: 1024, threads2d: 3200, threads3d: 216 };
 const DIFFUSION_STEPS = 40;
+/**
+ * Unmeasured runs of each scaling job before its five measured ones: a worker runs job after job,
+ * and in a fresh process the first runs of a lattice this size still grow the kernel threads' heaps
+ * and fault in pages (docs/performance.md › Two threads ÷ one thread on 10^7 cells).
+ */
+const THREADS_WARMUP_RUNS = 3;
 const THREADS_DIFFUSION_STEPS = 10;
 
 const cube = (dimensions: number, side: number): number[] => new Array<number>(dimensions).fill(side);
@@ -306,7 +312,7 @@ function threadScaling(): Measurement {
     const runs: Record<number, Measurement> = {};
     for (const threads of [1, 2]) {
       runs[threads] = engine(
-        { type, spec: lattice.spec, params, options: { ...options, threads }, repeats: quick ? 2 : 3, poolThreads: POOL_THREADS, warmup: warmupFor(lattice, type, () => (type === 'shortest_path' ? cornerParams(2, lattice.shape.length) : type === 'diffusion' ? { steps: 5, alpha: 0.15 } : {})), warmupRuns: 1 },
+        { type, spec: lattice.spec, params, options: { ...options, threads }, repeats: quick ? 2 : 5, poolThreads: POOL_THREADS, warmup: warmupFor(lattice, type, () => (type === 'shortest_path' ? cornerParams(2, lattice.shape.length) : type === 'diffusion' ? { steps: 5, alpha: 0.15 } : {})), warmupRuns: THREADS_WARMUP_RUNS },
         `${lattice.name}: ${kernel}, ${threads} thread(s)`,
       );
     }
