@@ -122,7 +122,7 @@ describe('a worker killed mid-chunk', () => {
     expect(events[0].payload).toMatchObject({ type: 'batch.completed', data: { batch: { counts: { completed: JOBS } } } });
   });
 
-  it('started by one statement, a chunk of 100 loses no job or kept path, and counts each attempt once', { timeout: 180_000 }, async () => {
+  it('taken with no row written, a chunk of 100 loses no job or kept path, and counts each attempt once', { timeout: 180_000 }, async () => {
     // Enterprise: tiny paths are kept in their result rows. Every eighth job is a slow diffusion,
     // so the kill lands between tiny jobs that have ended and others that have not.
     const tenant = await createTestTenant(env.db, { plan: 'enterprise' });
