@@ -28,6 +28,7 @@ import * as jobArtefactsAsked from './0022_job_artefacts_asked.ts';
 import * as pictureLimits from './0023_picture_limits.ts';
 import * as jobPartialIndexes from './0024_job_partial_indexes.ts';
 import * as jobResultArtefacts from './0025_job_result_artefacts.ts';
+import * as jobChunks from './0026_job_chunks.ts';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -60,4 +61,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0023_picture_limits', pictureLimits],
   ['0024_job_partial_indexes', jobPartialIndexes],
   ['0025_job_result_artefacts', jobResultArtefacts],
+  ['0026_job_chunks', jobChunks],
 ];

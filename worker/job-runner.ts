@@ -14,8 +14,12 @@ import {
   finishAttempts,
   type FinishedJob,
   recordProgress,
+  refundChunk,
   requeueAttempt,
   startAttempts,
+  startChunk,
+  startChunkJob,
+  chunkJobAttempt,
 } from '../shared/jobs/transitions.ts';
 import type { JobError, JobRow } from '../shared/jobs/types.ts';
 import { isLatticeValidationError } from '../shared/lattice/errors.ts';
@@ -79,7 +83,7 @@ export interface HeldJob {
   attempt?: number;
   /** When the lock was last extended (ms). */
   lockedAt: number;
-  /** A chunk entry: the rows it runs that are `running` now (heartbeats go to them). */
+  /** A chunk entry: the rows it marked `running` and runs now (heartbeats and cancels go to them). */
   rowIds?: Set<string>;
   /** A chunk entry: rows whose cancel arrived while the chunk runs. */
   cancelled?: Set<string>;
@@ -97,6 +101,8 @@ interface Attempt {
   abort: AbortController;
   stopReason?: StopReason;
   inChunk: boolean;
+  /** When the kernel started (performance.now()): a chunk job's final write records its run time. */
+  kernelAt?: number;
 }
 
 export interface JobRunnerContext {
@@ -163,7 +169,7 @@ export class JobRunner {
         ctx.db.transaction(async (trx) => {
           // The full results go before the final states, so a completed job's artefacts are there to list.
           await this.artefacts.writeMany(trx, items.flatMap((item) => (item.artefacts ? [item.artefacts] : [])), ctx.logger);
-          return finishAttempts(trx, items);
+          return finishAttempts(trx, items, ctx.workerId);
         }),
       maxBatch,
       key: (item) => item.jobId,
@@ -192,26 +198,25 @@ export class JobRunner {
   }
 
   /**
-   * Runs a chunk's jobs one after another (docs/architecture.md › Batches): all are started by
-   * one statement, their final states join the group commit as they end (the next kernel runs
-   * meanwhile), and BullMQ hears once, when every row is final or handed on. A job that must be
-   * retried leaves the chunk for an entry of its own; on shutdown the rest go back with the entry.
+   * Runs a chunk's jobs one after another (docs/architecture.md › Batches): one statement counts
+   * the chunk's attempt and reads its unfinished rows (they stay `queued`; a kernel still running
+   * when the event loop turns marks its row `running`), their final states join the group commit
+   * as they end (the next kernel runs meanwhile), and BullMQ hears once, when every row is final
+   * or handed on. A job that must be retried leaves the chunk for an entry of its own; on shutdown
+   * the rest go back with the entry and the chunk's attempt is taken back.
    */
   private async runChunk(held: HeldJob, jobIds: readonly string[]): Promise<void> {
-    // One statement starts the whole chunk (not the group commit, whose batches are smaller than a chunk).
     workerWriteBatchSize.observe({ write: 'start' }, jobIds.length);
-    const rows = await startAttempts(this.ctx.db, this.ctx.workerId, jobIds.map((jobId) => ({ tenantId: held.tenantId, jobId })));
-    const started = rows.filter((row): row is JobRow => row !== undefined);
-    held.rowIds = new Set(started.map((row) => row.id));
+    const chunk = await startChunk(this.ctx.db, this.ctx.workerId, held.id, jobIds.map((jobId) => ({ tenantId: held.tenantId, jobId })));
+    // Each row as if started for its attempt in this chunk (the row itself is not written).
+    const started = chunk.rows.filter((row): row is JobRow => row !== undefined).map((row) => ({ ...row, attempts: chunkJobAttempt(row, chunk.attempt) }));
+    held.rowIds = new Set();
     held.cancelled = new Set();
     held.attempt = 0;
     const pending: Array<Promise<void>> = [];
-    for (const [i, row] of started.entries()) {
-      if (held.abort.signal.aborted) {
-        // Shutting down: this row and the ones after it go back with the entry, uncharged.
-        await Promise.all(started.slice(i).map((rest) => this.refund(rest)));
-        break;
-      }
+    for (const row of started) {
+      // Shutting down: this row and the ones after it (still `queued`) go back with the entry.
+      if (held.abort.signal.aborted) break;
       const attempt: Attempt = { held, row, abort: new AbortController(), inChunk: true };
       if (held.cancelled.has(row.id)) attempt.stopReason = 'cancel';
       held.current = attempt;
@@ -227,8 +232,29 @@ export class JobRunner {
     }
     await Promise.all(pending);
     if (!held.abort.signal.aborted) return this.ack(held, 'chunk done');
+    await refundChunk(this.ctx.db, held.id, chunk.attempt).catch((err: unknown) => this.ctx.logger.warn({ err, jobId: held.id }, 'could not refund a chunk attempt'));
     await this.tell(held, 'hand back', () => held.job.moveToWait(held.token));
     await markTenantReady(this.ctx.connection, this.ctx.prefix, held.tenantId, 0);
+  }
+
+  /**
+   * Marks a chunk job `running` once its kernel is seen running, then tells followers. Refused
+   * (the job was cancelled or finished meanwhile, or a newer attempt owns it): the kernel stops.
+   */
+  private async markChunkJobRunning(attempt: Attempt): Promise<void> {
+    const { ctx } = this;
+    const { held, row } = attempt;
+    let started: Awaited<ReturnType<typeof startChunkJob>>;
+    try {
+      started = await startChunkJob(ctx.db, ctx.workerId, { tenantId: row.tenant_id, jobId: row.id, attempt: row.attempts });
+    } catch (err) {
+      // The row stays `queued`; its final write records the attempt all the same.
+      ctx.logger.warn({ err, jobId: row.id }, 'could not mark a chunk job running');
+      return;
+    }
+    if (!started || started.cancelRequested) return this.stopAttempt(attempt, 'cancel');
+    held.rowIds?.add(row.id);
+    await publishJobUpdate(ctx.connection, ctx.prefix, { id: row.id, status: 'running', progress: 0, version: started.version }, ctx.logger);
   }
 
   private async runStarted(attempt: Attempt, kernelEnded?: () => void): Promise<void> {
@@ -254,11 +280,14 @@ export class JobRunner {
         });
         return;
       }
-      jobQueueWait.observe({ type: row.type, plan: held.plan.code }, (row.queue_wait_ms ?? 0) / 1000);
+      // A chunk's row records no start yet: its wait ends now.
+      jobQueueWait.observe({ type: row.type, plan: held.plan.code }, (row.queue_wait_ms ?? Date.now() - row.created_at.getTime()) / 1000);
       // Followers hear about the start while the kernel runs (a publish never throws). A kernel that
       // answers before the event loop turns (a tiny job, run inline) was never seen running: only
       // its end is published, one message instead of two.
+      // A chunk's job is marked running only then (its row was not written when the chunk started).
       const announce = setImmediate(() => {
+        if (attempt.inChunk) return void this.markChunkJobRunning(attempt);
         void publishJobUpdate(ctx.connection, ctx.prefix, { id: row.id, status: 'running', progress: 0, version: row.state_version }, ctx.logger);
       });
       // The plan's runtime limit covers the kernel and the labels streamed after it (cleared below).
@@ -269,6 +298,7 @@ export class JobRunner {
         endKernel();
       };
       const started = performance.now();
+      attempt.kernelAt = started;
       let result: Record<string, unknown>;
       let spec: LatticeSpec;
       let obstacleMap: Uint8Array | undefined;
@@ -400,7 +430,14 @@ export class JobRunner {
       }));
     }
     const delay = retryDelayMs(row.attempts);
-    const version = await requeueAttempt(ctx.db, { tenantId: row.tenant_id, jobId: row.id, workerId: ctx.workerId, attempt: row.attempts, error });
+    const version = await requeueAttempt(ctx.db, {
+      tenantId: row.tenant_id,
+      jobId: row.id,
+      workerId: ctx.workerId,
+      attempt: row.attempts,
+      error,
+      inChunk: attempt.inChunk,
+    });
     if (version === undefined) return attempt.inChunk ? undefined : this.ack(held, 'superseded');
     const due = Date.now() + delay;
     if (attempt.inChunk) {
@@ -462,7 +499,13 @@ export class JobRunner {
     const { ctx } = this;
     const { held, row } = attempt;
     // Written with the final states of other jobs ending meanwhile; still decided for this row alone.
-    const finished = await this.finishes.submit({ ...input, tenantId: row.tenant_id, jobId: row.id, attempt: row.attempts });
+    const finished = await this.finishes.submit({
+      ...input,
+      tenantId: row.tenant_id,
+      jobId: row.id,
+      attempt: row.attempts,
+      ...(attempt.inChunk ? { inChunk: true, runMs: attempt.kernelAt === undefined ? 0 : performance.now() - attempt.kernelAt } : {}),
+    });
     if (!finished) {
       if (input.status !== 'completed' && !attempt.inChunk) await this.ack(held, 'superseded');
       return false;

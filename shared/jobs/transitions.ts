@@ -122,6 +122,87 @@ export async function startAttempts(
   return jobs.map((j) => byId.get(j.jobId));
 }
 
+/**
+ * Takes a batch chunk for a new attempt (docs/architecture.md › Batches): one statement raises the
+ * chunk's attempt count (`job_chunks`, a row per chunk entry) and reads its rows that are still
+ * `queued` or `running` (a `running` one was being run by an earlier attempt whose worker died or
+ * lost the lock). No job row is written: a chunk's jobs stay `queued` until their kernel is seen
+ * running ({@link startChunkJob}) or their final write. A row's attempt in this chunk is
+ * {@link chunkJobAttempt}. Answers in the order of `jobs` (undefined for a row final or gone).
+ *
+ * Committed without waiting for its WAL flush, as {@link startAttempts}: a count lost in a
+ * PostgreSQL crash only lets the chunk's jobs run once more than their limit.
+ */
+export async function startChunk(
+  db: Knex,
+  workerId: string,
+  entryId: string,
+  jobs: ReadonlyArray<{ tenantId: string; jobId: string }>,
+): Promise<{ attempt: number; rows: Array<JobRow | undefined> }> {
+  const { rows } = await db.raw<{ rows: Array<JobRow & { chunk_attempt: number }> }>(
+    `with async_commit as materialized (select set_config('synchronous_commit', 'off', true)),
+     chunk as (
+       insert into job_chunks (id, batch_id, attempts, worker_id, started_at)
+       select ?, split_part(?, '.', 1)::uuid, 1, ?, now() from async_commit
+       on conflict (id) do update set attempts = job_chunks.attempts + 1, worker_id = excluded.worker_id, started_at = now()
+       returning attempts)
+     select j.*, c.attempts as chunk_attempt
+       from chunk c
+       left join lateral (
+         select j.* from jobs j join unnest(?::uuid[], ?::uuid[]) as s(id, tenant_id) on j.id = s.id and j.tenant_id = s.tenant_id
+          where j.status in ('queued', 'running')) j on true`,
+    [entryId, entryId, workerId, jobs.map((j) => j.jobId), jobs.map((j) => j.tenantId)],
+  );
+  const attempt = rows[0]?.chunk_attempt ?? 1;
+  const byId = new Map<string, JobRow>();
+  for (const { chunk_attempt: _count, ...row } of rows) if (row.id) byId.set(row.id, row);
+  return { attempt, rows: jobs.map((j) => byId.get(j.jobId)) };
+}
+
+/**
+ * A row's attempt in a chunk taken for its `chunkAttempt`-th time: one more than the row records,
+ * and at least the chunk's count (the rows of a chunk whose worker was killed record nothing).
+ */
+export function chunkJobAttempt(row: Pick<JobRow, 'attempts'>, chunkAttempt: number): number {
+  return Math.max(row.attempts + 1, chunkAttempt);
+}
+
+/**
+ * Marks one job of a chunk `running` for `attempt` once its kernel is seen running (it did not
+ * end before the event loop turned): the row then reads `running`, takes heartbeats, progress and
+ * a cancel flag as a single job's does. Refused (undefined) when the row is final (cancelled
+ * meanwhile, finished by another attempt) or a newer attempt owns it: the caller stops the kernel.
+ * Returns the row's new `state_version`, and whether a cancel was asked for (the flag of a row an
+ * earlier attempt had marked running). Committed without waiting for its WAL flush, as the
+ * start of a single job.
+ */
+export async function startChunkJob(
+  db: Knex,
+  workerId: string,
+  input: { tenantId: string; jobId: string; attempt: number },
+): Promise<{ version: number; cancelRequested: boolean } | undefined> {
+  const { rows } = await db.raw<{ rows: Array<{ state_version: number; cancel_requested: boolean }> }>(
+    `with async_commit as materialized (select set_config('synchronous_commit', 'off', true))
+     update jobs j
+        set status = 'running', attempts = ?, worker_id = ?, started_at = now(), updated_at = now(),
+            progress = 0, queue_wait_ms = ${msSince('j.created_at')}
+       from async_commit
+      where j.id = ? and j.tenant_id = ? and j.status in ('queued', 'running') and j.attempts < ?
+      returning j.state_version, j.cancel_requested_at is not null as cancel_requested`,
+    [input.attempt, workerId, input.jobId, input.tenantId, input.attempt],
+  );
+  const row = rows[0];
+  return row && { version: row.state_version, cancelRequested: row.cancel_requested };
+}
+
+/**
+ * Takes back a chunk attempt that ended by no fault of its jobs (a worker shutting down hands the
+ * entry back), so the next one counts as this one did.
+ */
+export async function refundChunk(db: Knex, entryId: string, attempt: number): Promise<void> {
+  await db('job_chunks').where({ id: entryId, attempts: attempt }).update({ attempts: attempt - 1 });
+}
+
 /** How one attempt ended, for {@link finishAttempts}. */
 export interface FinishAttemptInput {
   tenantId: string;
@@ -136,6 +217,13 @@ export interface FinishAttemptInput {
   requireNoCancel?: boolean;
   /** Small artefacts kept in the result row (completed only). */
   inlineArtefacts?: InlineArtefacts;
+  /**
+   * A job of a batch chunk, whose row may still be `queued` (docs/architecture.md › Batches): its
+   * final write also records the attempt, the worker, and its start and run time.
+   */
+  inChunk?: boolean;
+  /** A chunk job's kernel time, ms (its row may record no start of its own). */
+  runMs?: number;
 }
 
 /**
@@ -147,7 +235,11 @@ export interface FinishAttemptInput {
  * answers in the order of `items` (undefined for a job whose row had moved on). Job ids must be
  * distinct.
  */
-export async function finishAttempts(trx: Knex.Transaction, items: readonly FinishAttemptInput[]): Promise<Array<FinishedJob | undefined>> {
+export async function finishAttempts(
+  trx: Knex.Transaction,
+  items: readonly FinishAttemptInput[],
+  workerId: string | null = null,
+): Promise<Array<FinishedJob | undefined>> {
   if (items.length === 0) return [];
   const input = items.map((item) => ({
     id: item.jobId,
@@ -158,21 +250,35 @@ export async function finishAttempts(trx: Knex.Transaction, items: readonly Fini
     result: item.status === 'completed' ? (item.result ?? {}) : null,
     require_no_cancel: item.requireNoCancel === true,
     artefacts: item.status === 'completed' ? (item.inlineArtefacts ?? null) : null,
+    chunk: item.inChunk === true,
+    run_ms: Math.max(0, Math.round(item.runMs ?? 0)),
   }));
   // The states and results in one statement; each row also brings the endpoints subscribed to
   // its event, read in the same snapshot as a separate statement would.
   const { rows } = await trx.raw<{ rows: Array<JobRow & { webhook_ids: string[] }> }>(
     `with input as (
        select * from jsonb_to_recordset(?::jsonb)
-         as i(id uuid, tenant_id uuid, attempt int, status text, error jsonb, result jsonb, require_no_cancel boolean, artefacts jsonb)
+         as i(id uuid, tenant_id uuid, attempt int, status text, error jsonb, result jsonb, require_no_cancel boolean, artefacts jsonb,
+              chunk boolean, run_ms int)
      ), updated as (
        update jobs j
           set status = i.status, error = i.error, finished_at = now(), updated_at = now(),
               progress = case when i.status = 'completed' then 1 else j.progress end,
-              run_ms = case when j.status = 'running' and j.started_at is not null then ${msSince('j.started_at')} else j.run_ms end,
+              run_ms = case when j.status = 'running' and j.started_at is not null then ${msSince('j.started_at')}
+                            when i.chunk then i.run_ms else j.run_ms end,
+              -- A chunk job never marked running: its start is its kernel's, on this clock.
+              started_at = case when i.chunk and j.status = 'queued' then now() - make_interval(secs => i.run_ms / 1000.0) else j.started_at end,
+              queue_wait_ms = case when i.chunk and j.status = 'queued' then greatest(0, ${msSince('j.created_at')} - i.run_ms) else j.queue_wait_ms end,
+              worker_id = case when i.chunk and j.status = 'queued' then ?::text else j.worker_id end,
+              attempts = case when i.chunk then i.attempt else j.attempts end,
               cancel_requested_at = case when i.status = 'cancelled' then coalesce(j.cancel_requested_at, now()) else j.cancel_requested_at end
          from input i
-        where j.id = i.id and j.tenant_id = i.tenant_id and j.status = 'running' and j.attempts = i.attempt
+        where j.id = i.id and j.tenant_id = i.tenant_id
+          and (case when i.chunk
+                    -- Still queued (attempts below this one: no later attempt recorded it), or running
+                    -- for this attempt or an earlier one whose worker is gone.
+                    then (j.status = 'queued' and j.attempts < i.attempt) or (j.status = 'running' and j.attempts <= i.attempt)
+                    else j.status = 'running' and j.attempts = i.attempt end)
           and (not i.require_no_cancel or j.cancel_requested_at is null)
         returning j.*
      ), saved as (
@@ -182,7 +288,7 @@ export async function finishAttempts(trx: Knex.Transaction, items: readonly Fini
        on conflict (job_id) do nothing
      )
      select u.*, ${subscribedWebhookIds('u.tenant_id', `'job.' || u.status`)} as webhook_ids from updated u`,
-    [stringifyWithPaths(input)],
+    [stringifyWithPaths(input), workerId],
   );
   const byId = new Map(rows.map((row) => [row.id, row]));
   const events: JobEvent[] = [];
@@ -227,17 +333,26 @@ export async function takeBatchDeliveries(trx: Knex.Transaction): Promise<string
  */
 export async function requeueAttempt(
   db: Knex,
-  input: { tenantId: string; jobId: string; workerId: string; attempt: number; error?: JobError | null; refund?: boolean },
+  input: { tenantId: string; jobId: string; workerId: string; attempt: number; error?: JobError | null; refund?: boolean; inChunk?: boolean },
 ): Promise<number | undefined> {
-  const [updated] = (await db('jobs')
-    .where({ id: input.jobId, tenant_id: input.tenantId, status: 'running', worker_id: input.workerId, attempts: input.attempt })
+  const query = db('jobs').where({ id: input.jobId, tenant_id: input.tenantId });
+  // A chunk job's row may still be `queued` (never seen running): a retry records the attempt on
+  // it; a refund has nothing to take back there.
+  if (input.inChunk && !input.refund) {
+    query.andWhere((w) =>
+      w
+        .where({ status: 'running', worker_id: input.workerId, attempts: input.attempt })
+        .orWhere((q) => q.where('status', 'queued').andWhere('attempts', '<', input.attempt)),
+    );
+  } else query.andWhere({ status: 'running', worker_id: input.workerId, attempts: input.attempt });
+  const [updated] = (await query
     .update({
       status: 'queued',
       worker_id: null,
       progress: 0,
       updated_at: db.fn.now(),
       ...(input.error ? { error: db.raw('?::jsonb', [JSON.stringify(input.error)]) } : {}),
-      ...(input.refund ? { attempts: db.raw('greatest(attempts - 1, 0)') } : {}),
+      ...(input.refund ? { attempts: db.raw('greatest(attempts - 1, 0)') } : input.inChunk ? { attempts: input.attempt } : {}),
     })
     .returning('state_version')) as Array<{ state_version: number }>;
   return updated?.state_version;
