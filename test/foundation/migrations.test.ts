@@ -27,7 +27,7 @@ describe('migrations', () => {
     const created = await tables();
     expect(created).toEqual(
       [
-        'account_tokens', 'api_keys', 'audit_log', 'batches', 'blob_chunks', 'blobs', 'idempotency_keys', 'job_artefacts', 'job_results', 'jobs', 'lattice_versions', 'lattices', 'notifications', 'plan_requests', 'plans',
+        'account_tokens', 'api_keys', 'audit_log', 'batches', 'blob_chunks', 'blobs', 'idempotency_keys', 'job_artefacts', 'job_chunks', 'job_results', 'jobs', 'lattice_versions', 'lattices', 'notifications', 'plan_requests', 'plans',
         'refresh_tokens', 'tenants', 'usage_counters', 'users', 'webhook_deliveries', 'webhooks',
       ].sort(),
     );
