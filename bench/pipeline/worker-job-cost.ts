@@ -3,8 +3,8 @@
  * own CPU for two parts of a tiny batch job, apart from PostgreSQL and the rest of the stack.
  * - `kernel_run`: a shortest path on an 8×8 lattice through the kernel pool as the job runner
  *   calls it (the spec and parameters JSON-parsed per run as rows are, an abort signal, a progress
- *   callback; inline, KERNEL_INLINE_MAX_CELLS 4096), CPU ms per run. Run it from a checkout of main
- *   too to compare builds.
+ *   callback; inline, KERNEL_INLINE_MAX_CELLS 4096), CPU ms per run. To compare builds, run this
+ *   loop on a checkout of main too (which has no publishJobUpdates for the part below).
  * - `publish`: a group commit's 64 final states told to Redis, as one script call per job
  *   (publishJobUpdate each, all at once) and as one call for the group (publishJobUpdates),
  *   alternately; CPU ms per job of this process (Redis's own CPU not included).
