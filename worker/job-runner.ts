@@ -8,7 +8,7 @@ import type { Job } from 'bullmq';
 import type { Db } from '../shared/db.ts';
 import { toError } from '../shared/errors.ts';
 import { computeCells } from '../shared/jobs/lattice-checks.ts';
-import { jobBody } from '../shared/jobs/job-body.ts';
+import { bodyProgress } from '../shared/jobs/job-body.ts';
 import {
   type FinishAttemptInput,
   finishAttempts,
@@ -26,7 +26,7 @@ import { isLatticeValidationError } from '../shared/lattice/errors.ts';
 import type { KernelType } from '../shared/lattice/types.ts';
 import type { Logger } from '../shared/logger.ts';
 import { jobQueueWait, jobRunTime, jobsFinished, kernelCells, workerWriteBatchSize } from '../shared/metrics.ts';
-import { publishJobUpdate } from '../shared/queues/job-updates.ts';
+import { publishJobUpdate, publishJobUpdates } from '../shared/queues/job-updates.ts';
 import { PIPELINE_JOB_OPTIONS } from '../shared/queues/producer.ts';
 import { markTenantReady } from '../shared/queues/ready-set.ts';
 import { type PipelineJobData, TenantQueues } from '../shared/queues/tenant-queues.ts';
@@ -165,12 +165,23 @@ export class JobRunner {
       onBatch: (size) => workerWriteBatchSize.observe({ write: 'start' }, size),
     });
     this.finishes = new GroupCommit({
-      write: (items) =>
-        ctx.db.transaction(async (trx) => {
+      write: async (items) => {
+        const finished = await ctx.db.transaction(async (trx) => {
           // The full results go before the final states, so a completed job's artefacts are there to list.
           await this.artefacts.writeMany(trx, items.flatMap((item) => (item.artefacts ? [item.artefacts] : [])), ctx.logger);
           return finishAttempts(trx, items, ctx.workerId);
-        }),
+        });
+        // The state versions first, before any job of the group is acknowledged or its webhooks
+        // sent (finish): a client told of the end that polls another API process must not find
+        // the cached running state there. One Redis call for the group (publishJobUpdates).
+        await publishJobUpdates(
+          ctx.connection,
+          ctx.prefix,
+          finished.flatMap((job) => (job ? [{ id: job.row.id, status: job.row.status, progress: bodyProgress(job.row.progress), version: job.row.state_version }] : [])),
+          ctx.logger,
+        );
+        return finished;
+      },
       maxBatch,
       key: (item) => item.jobId,
       onBatch: (size) => workerWriteBatchSize.observe({ write: 'finish' }, size),
@@ -491,8 +502,8 @@ export class JobRunner {
   }
 
   /**
-   * Writes a final state (only if this attempt still owns a running row), then, once committed,
-   * acknowledges the BullMQ job, dispatches the webhook deliveries and tells followers. Returns
+   * Writes a final state (only if this attempt still owns a running row; followers are told by
+   * the write, once committed), then acknowledges the BullMQ job and dispatches the webhook deliveries. Returns
    * false when the row had moved on.
    */
   private async finish(attempt: Attempt, input: Pick<FinishInput, 'status' | 'error' | 'result' | 'requireNoCancel' | 'artefacts' | 'inlineArtefacts'>): Promise<boolean> {
@@ -512,10 +523,7 @@ export class JobRunner {
     }
     jobsFinished.inc({ type: row.type, status: input.status, plan: held.plan.code });
     const error = input.status === 'failed' ? new Error(`${input.error?.code}: ${input.error?.message}`) : undefined;
-    const body = jobBody(finished.row);
-    // The state version first: a client told of the end (a webhook, BullMQ's events) that polls
-    // another API process must not find the cached running state there.
-    await publishJobUpdate(ctx.connection, ctx.prefix, { id: row.id, status: body.status, progress: body.progress, version: finished.row.state_version }, ctx.logger);
+    // The group's write has raised the job's state version and published its end already.
     // Independent of each other once the row is final.
     await Promise.all([
       attempt.inChunk

@@ -55,13 +55,17 @@ export type JobSummary = Omit<JobBody, 'result'> & { result_summary: Record<stri
 const iso = (at: Date | string | null): string | null => (at === null ? null : new Date(at).toISOString());
 
 /** Serialises a job row (and its result, when it has one) for clients. */
+/** A row's progress as bodies and updates show it: `real` columns come back as float4 approximations; four decimals are plenty. */
+export function bodyProgress(progress: JobBodyFields['progress']): number {
+  return Math.round(Number(progress) * 10_000) / 10_000;
+}
+
 export function jobBody(row: JobBodyFields, result: Record<string, unknown> | null = null): JobBody {
   return {
     id: row.id,
     type: row.type,
     status: row.status,
-    // `real` columns come back as float4 approximations; four decimals are plenty.
-    progress: Math.round(Number(row.progress) * 10_000) / 10_000,
+    progress: bodyProgress(row.progress),
     attempts: row.attempts,
     created_at: iso(row.created_at) as string,
     started_at: iso(row.started_at),

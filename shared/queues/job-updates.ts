@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../logger.ts';
 import { duplicateRedis, type RedisClient } from '../redis.ts';
-import { raiseAndPublish } from './job-state-versions.ts';
+import { raiseAndPublish, raiseAndPublishMany } from './job-state-versions.ts';
 import { jobChannel, type JobUpdate } from './names.ts';
 
 /**
@@ -21,6 +21,19 @@ export async function publishJobUpdate(redis: RedisClient, prefix: string, updat
   } catch (err) {
     const level = update.version === undefined ? 'debug' : 'warn';
     logger?.[level]({ err, jobId: update.id }, 'could not publish a job update');
+  }
+}
+
+/**
+ * Publishes the written updates of many jobs (each with its row's new `version`), raising each
+ * job's state version first, as {@link publishJobUpdate} does one by one; in one Redis call where
+ * the deployment allows (job-state-versions.ts). Failures are logged, never thrown.
+ */
+export async function publishJobUpdates(redis: RedisClient, prefix: string, updates: ReadonlyArray<JobUpdate & { version: number }>, logger?: Logger): Promise<void> {
+  try {
+    await raiseAndPublishMany(redis, prefix, updates);
+  } catch (err) {
+    logger?.warn({ err, jobs: updates.length }, 'could not publish job updates');
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveJob } from '../../shared/lattice/job.ts';
 import { KernelPool } from '../../worker/kernels/kernel-pool.ts';
 import { diffusionCaseArb, pathCaseArb, smallLatticeArb } from '../lattice/arbitraries.ts';
 
@@ -68,6 +69,43 @@ describe('inline kernel runs', () => {
     await closing.close();
     await expect(closing.run('components', { shape: [4] }, {})).rejects.toMatchObject({ code: 'pool_closed' });
   });
+
+  it('keep the lattices of small specs by their JSON without mixing them up or taking later changes to a spec', async () => {
+    // A few specs, each run many times with other parameters (a chunk's jobs share their lattice).
+    await fc.assert(
+      fc.asyncProperty(fc.array(pathCaseArb(), { minLength: 1, maxLength: 3 }), fc.array(fc.nat(), { minLength: 1, maxLength: 12 }), async (cases, picks) => {
+        for (const pick of picks) {
+          const { spec, start, end } = cases[pick % cases.length]!;
+          // A copy each time: the key is the spec's JSON, not the object.
+          const copy = structuredClone(spec);
+          const run = inline.submit('shortest_path', copy, { start, end });
+          expect(run.inline).toBe(true);
+          expect((await run.outcome).result).toEqual(await threaded.run('shortest_path', spec, { start, end }));
+        }
+      }),
+      { numRuns: 100 },
+    );
+    const spec = { shape: [6, 6], obstacles: { blocked: [[1, 1]] } };
+    const first = await inline.run('shortest_path', spec, { start: [0, 0], end: [5, 5] });
+    // The caller changes its spec afterwards: the kept lattice is not that object.
+    spec.shape[0] = 2;
+    spec.obstacles.blocked[0]![0] = 0;
+    const again = await inline.run('shortest_path', { shape: [6, 6], obstacles: { blocked: [[1, 1]] } }, { start: [0, 0], end: [5, 5] });
+    expect(again).toEqual(first);
+    expect(await inline.run('shortest_path', spec, { start: [0, 0], end: [1, 5] })).toEqual(await threaded.run('shortest_path', { shape: [2, 6], obstacles: { blocked: [[0, 1]] } }, { start: [0, 0], end: [1, 5] }));
+    // Parameters are still checked against a kept lattice, with the errors a first run gives.
+    const kept = { shape: [6, 6], obstacles: { blocked: [[1, 1]] } };
+    for (const params of [{ start: [0, 0], end: [6, 0] }, { start: [0, 0], end: [1, 2, 3] }, { start: [0, 0] }]) {
+      let expected: unknown;
+      try {
+        resolveJob('shortest_path', kept, params);
+      } catch (err) {
+        expected = err;
+      }
+      expect(expected).toBeDefined();
+      await expect(inline.run('shortest_path', structuredClone(kept), params)).rejects.toMatchObject({ code: (expected as { code: string }).code, message: (expected as Error).message });
+    }
+  }, 120_000);
 
   it('names a bad limit', () => {
     expect(() => new KernelPool({ inlineMaxCells: -1 })).toThrow('options.inlineMaxCells must be a non-negative number');

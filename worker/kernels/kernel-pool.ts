@@ -8,7 +8,7 @@
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { coordsOf, stepLowerBound } from '../../shared/lattice/geometry.ts';
-import { resolveJob } from '../../shared/lattice/job.ts';
+import { type ResolvedJob, resolveJob, resolveParams } from '../../shared/lattice/job.ts';
 import type {
   ResolvedComponents,
   ResolvedDistanceField,
@@ -40,6 +40,13 @@ import { ThreadSlots } from './thread-slots.ts';
 
 /** The thread entry: a plain .mjs file that registers the TypeScript loader in the thread. */
 const THREAD_FILE = fileURLToPath(new URL('./thread.mjs', import.meta.url));
+
+/** Lattices kept by their spec's JSON (KernelPool.resolve), and the longest JSON kept. */
+const LATTICE_CACHE_ENTRIES = 64;
+const LATTICE_CACHE_MAX_KEY = 4096;
+
+/** The signal of an inline run that was given none. */
+const NEVER_ABORTED = new AbortController().signal;
 
 /** How long close() waits for cancelled runs to stop before terminating threads, in ms. */
 const CANCEL_GRACE_MS = 1_000;
@@ -90,6 +97,8 @@ export class KernelPool {
   /** The shared memory of the last two-thread search, for the next (two-sided-bfs.ts). */
   private keptTwoSided: SharedWasmMemory | null = null;
   private readonly active = new Set<{ control: JobControl; done: Promise<unknown> }>();
+  /** Validated lattices of small specs, by JSON, least recently added first. */
+  private readonly lattices = new Map<string, Lattice>();
   private currentState: KernelPoolState = 'idle';
   private startPromise: Promise<void> | null = null;
   private closePromise: Promise<void> | null = null;
@@ -186,25 +195,33 @@ export class KernelPool {
    * it runs, and `cancel()` stops it.
    */
   submit<T extends KernelType>(type: T, spec: unknown, params: unknown, options: KernelRunOptions = {}): KernelRun<T> {
+    let job: ResolvedJob<T> | undefined;
+    let inline = false;
+    let failure: unknown;
+    try {
+      if (this.currentState !== 'running') {
+        throw new KernelError('pool_closed', `the kernel pool is ${this.currentState}, not running`);
+      }
+      job = this.resolve(type, spec, params, options.obstacleMap);
+      inline = this.runsInline(job.lattice, job.params, options.threads ?? 'auto');
+    } catch (err) {
+      failure = err;
+    }
+    if (job !== undefined && inline) return this.submitInline(job, options);
     const abort = new AbortController();
     const onAbort = (): void => abort.abort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
     if (options.signal?.aborted) abort.abort();
     let control: JobControl;
     let outcome: Promise<KernelOutcome<T>>;
-    let inline = false;
     try {
-      if (this.currentState !== 'running') {
-        throw new KernelError('pool_closed', `the kernel pool is ${this.currentState}, not running`);
-      }
-      const job = resolveJob(type, spec, params, options.obstacleMap);
-      inline = this.runsInline(job.lattice, job.params, options.threads ?? 'auto');
-      const threads = inline || oneThread(job.params, job.lattice) ? 1 : this.planThreads(type, job.lattice, options.threads ?? 'auto');
+      if (job === undefined) throw failure;
+      const threads = oneThread(job.params, job.lattice) ? 1 : this.planThreads(type, job.lattice, options.threads ?? 'auto');
       control = JobControl.create(threads);
       const started = performance.now();
       abort.signal.addEventListener('abort', () => control.cancel(), { once: true });
       if (abort.signal.aborted) control.cancel();
-      outcome = this.execute(job.lattice, job.params, control, options, { signal: abort.signal, inline }).then(({ result, stats }) => {
+      outcome = this.execute(job.lattice, job.params, control, options, { signal: abort.signal, inline: false }).then(({ result, stats }) => {
         control.publishProgress(1);
         // Threads answer paths as cell indices: coordinates here, or CellPaths for the result writer.
         const answer = withPaths(result, job.lattice, options.pathCells === true);
@@ -226,13 +243,55 @@ export class KernelPool {
     });
     return {
       control,
-      inline,
+      inline: false,
       get progress() {
         return control.progress;
       },
       outcome,
       cancel: () => abort.abort(),
     };
+  }
+
+  /**
+   * A run on the caller's thread: its one task runs before `submit` returns (inline runs take
+   * microseconds), so nothing can abort it midway and it needs none of a threaded run's
+   * apparatus — no abort listeners, no shared control block (a private one: no thread reads it),
+   * no entry for close() to wait on. A signal aborted beforehand still cancels it.
+   */
+  private submitInline<T extends KernelType>(job: ResolvedJob<T>, options: KernelRunOptions): KernelRun<T> {
+    const control = JobControl.createPrivate(1);
+    if (options.signal?.aborted) control.cancel();
+    const started = performance.now();
+    const outcome = this.execute(job.lattice, job.params, control, options, { signal: options.signal ?? NEVER_ABORTED, inline: true }).then(({ result, stats }) => {
+      control.publishProgress(1);
+      return { result, stats: { ...stats, wall_ms: performance.now() - started } } as KernelOutcome<T>;
+    });
+    return {
+      control,
+      inline: true,
+      get progress() {
+        return control.progress;
+      },
+      outcome,
+      cancel: () => control.cancel(),
+    };
+  }
+
+  /**
+   * Validates a run's spec and parameters. The lattice of a small inline spec (no uploaded map)
+   * is kept by its JSON: a chunk's jobs share one lattice, which is then validated and built once.
+   * Lattices are read-only, so one object serves every run on it.
+   */
+  private resolve<T extends KernelType>(type: T, spec: unknown, params: unknown, map: Uint8Array | undefined): ResolvedJob<T> {
+    if (map !== undefined || spec === null || typeof spec !== 'object') return resolveJob(type, spec, params, map);
+    const key = JSON.stringify(spec);
+    if (key.length > LATTICE_CACHE_MAX_KEY) return resolveJob(type, spec, params, map);
+    const lattice = this.lattices.get(key);
+    if (lattice !== undefined) return { lattice, params: resolveParams(type, lattice, params) };
+    const job = resolveJob(type, spec, params);
+    this.lattices.set(key, job.lattice);
+    if (this.lattices.size > LATTICE_CACHE_ENTRIES) this.lattices.delete(this.lattices.keys().next().value as string);
+    return job;
   }
 
   /**
