@@ -173,7 +173,7 @@ describe('a running chunk', () => {
     const tenant = await createTestTenant(env.db, { plan: 'professional' });
     // Half of the grace period goes to letting jobs finish; the first kernel needs far longer.
     const first = await startWorker(env, { ...ENV, SHUTDOWN_GRACE_MS: '2000' });
-    const res = await api.request('/api/batches', { body: slowBatch(3, 20_000), headers: tenant.headers });
+    const res = await api.request('/api/batches', { body: slowBatch(3, 100_000), headers: tenant.headers });
     expect(res.status).toBe(202);
     const batch = await json<BatchJson>(res);
     const rows = () => env.db('jobs').where({ batch_id: batch.id }).orderBy('batch_index').select<Row[]>('id', 'status', 'attempts', 'started_at', 'run_ms');

@@ -264,7 +264,8 @@ export class KernelPool {
     const started = performance.now();
     const outcome = this.execute(job.lattice, job.params, control, options, { signal: options.signal ?? NEVER_ABORTED, inline: true }).then(({ result, stats }) => {
       control.publishProgress(1);
-      return { result, stats: { ...stats, wall_ms: performance.now() - started } } as KernelOutcome<T>;
+      const answer = withPaths(result, job.lattice, options.pathCells === true);
+      return { result: answer, stats: { ...stats, wall_ms: performance.now() - started } } as KernelOutcome<T>;
     });
     return {
       control,
