@@ -11,7 +11,7 @@ import { CellPath } from '../../shared/lattice/cell-path.ts';
 import { resolveJob } from '../../shared/lattice/job.ts';
 import { KernelPool } from '../../worker/kernels/kernel-pool.ts';
 import { pathResult } from '../../worker/kernels/path-result.ts';
-import { twoSidedBfsInterleaved } from '../../worker/kernels/two-sided-bfs.ts';
+import { TWO_SIDED_MIN_CELLS, twoSidedBfsInterleaved } from '../../worker/kernels/two-sided-bfs.ts';
 import { cellArb, pathCaseArb } from '../lattice/arbitraries.ts';
 import { refPathProblem, refShortestPathLength } from '../lattice/reference.ts';
 
@@ -123,5 +123,11 @@ describe('two-thread search in two kernel threads', () => {
     const bits = (8 * (auto.result as { memory_bytes: number }).memory_bytes) / 2900 ** 2;
     expect(bits).toBeGreaterThan(4);
     expect(bits).toBeLessThan(5);
+  });
+
+  it('leaves a 3-D lattice of as many cells to the one-thread search', async () => {
+    const side = Math.ceil(Math.cbrt(TWO_SIDED_MIN_CELLS));
+    const auto = await pool.runDetailed('shortest_path', { shape: [side, side, side], obstacles: { density: 0.3, seed: 7 } }, { start: [0, 0, 0], end: [side - 1, side - 1, side - 1] }, { strategy: 'bfs' });
+    expect(auto.stats.threads).toBe(1);
   });
 });

@@ -330,10 +330,12 @@ export class KernelPool {
   /** Slab threads for a run. */
   private planThreads(type: KernelType, lattice: Lattice, requested: number | 'auto'): number {
     // The one-thread search outruns the slab-parallel one on two; from TWO_SIDED_MIN_CELLS the
-    // two sides of the search run in two threads (two-sided-bfs.ts), except on 3-D lattices
-    // the one-thread search keeps in bricks.
+    // two sides of a 2-D search run in two threads (two-sided-bfs.ts). On 3-D lattices two sides
+    // gave 1.12x one thread's wall time for 1.7x its CPU on the idle machine (216³), a poor trade
+    // on a worker that runs other jobs (docs/performance.md › `shortest_path` in two threads).
     if (type === 'shortest_path' && requested === 'auto' && flatBfsFits(lattice)) {
-      const two = this.options.threads >= 2 && lattice.cells >= TWO_SIDED_MIN_CELLS && twoSidedFits(lattice) && !flatBfsUsesBricks(lattice);
+      const two =
+        this.options.threads >= 2 && lattice.shape.length <= 2 && lattice.cells >= TWO_SIDED_MIN_CELLS && twoSidedFits(lattice) && !flatBfsUsesBricks(lattice);
       return two ? 2 : 1;
     }
     const rows = lattice.shape[0]!;
