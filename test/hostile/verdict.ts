@@ -49,6 +49,14 @@ export function judge(hostile: HostileCase, outcome: Outcome, route: { protected
     if (typeof problem.type !== 'string' || typeof problem.title !== 'string') return 'problem lacks type or title';
     return undefined;
   }
+  if (status === 304) {
+    // `If-None-Match: *` matches any current representation (RFC 9110 § 13.1.2): a GET of a job
+    // the credential may read answers 304, without a body.
+    const conditional = Object.entries(hostile.request.headers).some(([name, value]) => name.toLowerCase() === 'if-none-match' && value.trim() !== '');
+    if (!conditional || !['GET', 'HEAD'].includes(hostile.request.method.toUpperCase())) return 'unexpected status 304';
+    if (route.protected && !hostile.credential.genuine) return `304 for credentials "${hostile.credential.name}"`;
+    return outcome.body.length ? '304 with a body' : undefined;
+  }
   if (status < 200 || status >= 300) return `unexpected status ${status}`;
   if (route.protected && !hostile.credential.genuine) return `${status} for credentials "${hostile.credential.name}"`;
   if (status === 204) return outcome.body.length ? '204 with a body' : undefined;
