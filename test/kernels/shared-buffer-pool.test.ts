@@ -50,7 +50,11 @@ describe('kept slab buffers', () => {
           fresh.sharedBuffers.clear();
           const where = `${type} ${JSON.stringify(spec)}`;
           if (type !== 'shortest_path') {
-            expect(kept, where).toEqual(expected);
+            // Paired component slabs split their rows where the two threads happen to meet, so
+            // the bytes their run lists take vary from run to run; the answer does not.
+            const { memory_bytes: _keptBytes, ...keptAnswer } = kept;
+            const { memory_bytes: _freshBytes, ...freshAnswer } = expected;
+            expect(keptAnswer, where).toEqual(freshAnswer);
             continue;
           }
           // Two slabs meet where their rounds happen to meet, on one shortest path or another, having
