@@ -19,6 +19,7 @@ import { type RedisServer, startRedisServer } from '../harness/redis-server.ts';
 import { pidOwningConnection } from '../harness/socket-owner.ts';
 import { WebhookReceiver } from '../harness/webhook-receiver.ts';
 import { createStreamTenants } from '../harness/stream-tenants.ts';
+import { until } from '../harness/until.ts';
 
 const PLANS = ['professional', 'professional', 'enterprise'];
 /** Jobs per second of the stream, across the 3 tenants. */
@@ -109,15 +110,6 @@ async function workerWithRunningJob(): Promise<ClusterProcess | undefined> {
   return cluster.workers.find((w) => w.running && pids.has(w.pid as number));
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /**
  * Streams jobs, injects the fault after LEAD_MS, streams TAIL_MS more, then waits for the system

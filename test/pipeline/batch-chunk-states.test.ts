@@ -16,6 +16,7 @@ import { useTestEnvironment } from '../support/context.ts';
 import { createTestTenant } from '../support/tenants.ts';
 import type { CatalyticProcess } from '../support/processes.ts';
 import { type JobJson, json, startWorker as startWorkerProcess, stopWorker, waitForJob, waitForRow } from './support.ts';
+import { until } from '../harness/until.ts';
 
 // Short locks so that a dead worker is noticed within seconds; one chunk for the whole batch.
 const ENV = { JOB_LOCK_MS: '2000', BATCH_CHUNK_MAX_CELLS: '1000000000000', BATCH_CHUNK_MAX_JOBS: '100' };
@@ -61,15 +62,6 @@ interface Row {
   run_ms: number | null;
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('a running chunk', () => {
   it('after its worker is killed and Redis loses it, reconcile fails only the job that ran and queues the others, which complete', { timeout: 180_000 }, async () => {

@@ -13,6 +13,7 @@ import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
 import { createTestTenant } from '../support/tenants.ts';
 import { json, startWorker, stopWorker } from './support.ts';
+import { until } from '../harness/until.ts';
 
 // Short locks so that the dead worker's chunk is noticed within seconds; one chunk for the batch.
 const ENV = { JOB_LOCK_MS: '2000', BATCH_CHUNK_MAX_CELLS: '1000000000', BATCH_CHUNK_MAX_JOBS: '100' };
@@ -35,15 +36,6 @@ interface Row {
   queue_entry: string | null;
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /**
  * At the kill: an unfinished row is `queued` with no attempt recorded (the chunk reached it not yet)
