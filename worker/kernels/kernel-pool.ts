@@ -221,12 +221,7 @@ export class KernelPool {
       const started = performance.now();
       abort.signal.addEventListener('abort', () => control.cancel(), { once: true });
       if (abort.signal.aborted) control.cancel();
-      outcome = this.execute(job.lattice, job.params, control, options, { signal: abort.signal, inline: false }).then(({ result, stats }) => {
-        control.publishProgress(1);
-        // Threads answer paths as cell indices: coordinates here, or CellPaths for the result writer.
-        const answer = withPaths(result, job.lattice, options.pathCells === true);
-        return { result: answer, stats: { ...stats, wall_ms: performance.now() - started } } as KernelOutcome<T>;
-      });
+      outcome = this.execute(job.lattice, job.params, control, options, { signal: abort.signal, inline: false }).then(this.answered<T>(job, control, options, started));
     } catch (err) {
       control = JobControl.create(1);
       outcome = Promise.reject(err as Error);
@@ -262,11 +257,9 @@ export class KernelPool {
     const control = JobControl.createPrivate(1);
     if (options.signal?.aborted) control.cancel();
     const started = performance.now();
-    const outcome = this.execute(job.lattice, job.params, control, options, { signal: options.signal ?? NEVER_ABORTED, inline: true }).then(({ result, stats }) => {
-      control.publishProgress(1);
-      const answer = withPaths(result, job.lattice, options.pathCells === true);
-      return { result: answer, stats: { ...stats, wall_ms: performance.now() - started } } as KernelOutcome<T>;
-    });
+    const outcome = this.execute(job.lattice, job.params, control, options, { signal: options.signal ?? NEVER_ABORTED, inline: true }).then(
+      this.answered<T>(job, control, options, started),
+    );
     return {
       control,
       inline: true,
@@ -275,6 +268,18 @@ export class KernelPool {
       },
       outcome,
       cancel: () => control.cancel(),
+    };
+  }
+
+  /**
+   * A finished run's outcome, threaded or inline: progress at 1, paths (cell indices from the
+   * kernels) as coordinates or as CellPaths for the result writer, and the run's wall time.
+   */
+  private answered<T extends KernelType>(job: ResolvedJob<T>, control: JobControl, options: KernelRunOptions, started: number) {
+    return ({ result, stats }: { result: unknown; stats: Omit<KernelRunStats, 'wall_ms'> }): KernelOutcome<T> => {
+      control.publishProgress(1);
+      const answer = withPaths(result, job.lattice, options.pathCells === true);
+      return { result: answer, stats: { ...stats, wall_ms: performance.now() - started } } as KernelOutcome<T>;
     };
   }
 
