@@ -176,6 +176,8 @@ export function defineRoute<P extends ZodType, Q extends ZodType, B extends ZodT
   );
   if (spec.params) responses['404'] ??= problemResponse('Not found (or owned by another tenant)');
   responses['500'] ??= problemResponse('Internal error');
+  // Any route: a server draining for shutdown, or PostgreSQL refusing connections under overload.
+  responses['503'] ??= problemResponse('Draining for shutdown or overloaded; retry after Retry-After');
   const limitedBy: LimitedBy = spec.auth !== 'public' ? 'tenant' : spec.limitedByAddress ? 'address' : undefined;
   const creates = spec.method === 'post' && !spec.path.includes(':');
   for (const [status, response] of Object.entries(responses)) {
