@@ -47,6 +47,8 @@ export const configSchema = z.object({
   DATABASE_OWNER_URL: url(['postgres:', 'postgresql:']).optional(),
   DATABASE_POOL_MIN: int(0, 100).default(0),
   DATABASE_POOL_MAX: int(1, 500).default(10),
+  // How long opening a PostgreSQL connection may take before the request that needed it gets a 503.
+  DATABASE_CONNECT_TIMEOUT_MS: int(100, 120_000).default(5000),
   DATABASE_CREATE: bool.default(true),
 
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),

@@ -39,6 +39,8 @@ export interface DbOptions {
   poolMin?: number;
   /** @defaultValue 10 */
   poolMax?: number;
+  /** How long opening a connection may take. @defaultValue 5000 */
+  connectTimeoutMs?: number;
   /** Name sent to PostgreSQL so operators can tell roles apart in `pg_stat_activity`. */
   applicationName?: string;
   /** Where knex's own warnings go; without it they are dropped rather than printed as plain text. */
@@ -58,7 +60,7 @@ export function createDb(options: DbOptions): Db {
   if (options.applicationName) url.searchParams.set('application_name', options.applicationName);
   return knex({
     client: 'pg',
-    connection: { connectionString: url.toString(), connectionTimeoutMillis: 5000 },
+    connection: { connectionString: url.toString(), connectionTimeoutMillis: options.connectTimeoutMs ?? 5000 },
     pool: {
       min: options.poolMin ?? 0,
       max: options.poolMax ?? 10,
@@ -84,6 +86,7 @@ export function createDbFromConfig(config: Config, applicationName: string, logg
     url: ownerDatabaseUrl(config),
     poolMin: config.DATABASE_POOL_MIN,
     poolMax: config.DATABASE_POOL_MAX,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
     applicationName,
   });
 }
@@ -95,6 +98,7 @@ export function createAppDbFromConfig(config: Config, applicationName: string, l
     url: config.DATABASE_URL,
     poolMin: config.DATABASE_POOL_MIN,
     poolMax: config.DATABASE_POOL_MAX,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
     applicationName,
     sessionRole: APP_ROLE,
   });

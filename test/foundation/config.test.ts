@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import net from 'node:net';
 import { ConfigError, parseConfig } from '../../shared/config.ts';
+import { createDbFromConfig } from '../../shared/db.ts';
 import { spawnCatalytic } from '../support/processes.ts';
 
 describe('configuration', () => {
@@ -19,11 +21,28 @@ describe('configuration', () => {
     ['REDIS_URL', 'not a url', 'Invalid setting REDIS_URL: must be a URL starting with redis:// or rediss://'],
     ['ADMIN_READ_ONLY', 'maybe', 'Invalid setting ADMIN_READ_ONLY: must be true or false'],
     ['LOG_LEVEL', 'loud', 'Invalid setting LOG_LEVEL'],
+    ['DATABASE_CONNECT_TIMEOUT_MS', '50', 'Invalid setting DATABASE_CONNECT_TIMEOUT_MS: must be at least 100'],
   ])('rejects %s=%s with a message naming the variable', (name, value, message) => {
     const attempt = () => parseConfig({ [name]: value });
     expect(attempt).toThrow(ConfigError);
     expect(attempt).toThrow(message);
   });
+
+  it('gives up opening a PostgreSQL connection after DATABASE_CONNECT_TIMEOUT_MS', async () => {
+    // A listener that accepts and never speaks: PostgreSQL too slow to answer.
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as net.AddressInfo;
+    const config = parseConfig({ DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/x`, DATABASE_CONNECT_TIMEOUT_MS: '300' });
+    const db = createDbFromConfig(config, 'connect-timeout-test');
+    try {
+      await expect(db.raw('select 1')).rejects.toThrow(/timeout/i);
+    } finally {
+      await db.destroy();
+      silent.close();
+    }
+    // Well before the 5 s default: a setting that did not reach the pool fails here.
+  }, 4000);
 
   it('refuses a whole-request timeout shorter than the headers timeout instead of lifting it', () => {
     expect(() => parseConfig({ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '15000' })).toThrow(
