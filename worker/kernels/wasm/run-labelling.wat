@@ -411,7 +411,7 @@
     (local $root i32) (local $id i32) (local $f i32) (local $p i32) (local $up i32)
     (local $starts i32) (local $rank i32) (local $runStart i32) (local $runEnd i32) (local $label i32)
     (local $at i32) (local $stop i32)
-    (local $done i32) (local $bin i32) (local $s f64) (local $add f64) (local $count f64) (local $largest f64)
+    (local $done i32) (local $bin i32) (local $cells i64) (local $s f64) (local $add f64) (local $count f64) (local $largest f64)
     (local.set $alive (global.get $alive))
     (local.set $starts (i32.add (local.get $cur) (global.get $oStarts)))
     (local.set $rank (i32.add (local.get $cur) (global.get $oRank)))
@@ -501,17 +501,14 @@
         (local.set $line (i32.add (local.get $line) (i32.const 1)))
         (br $nextLine)))
 
-    ;; A node per run: its own root, its cells, and on the first row its face group.
+    ;; A node per run: its own root, and on the first row its face group (its cells are counted
+    ;; from its start and end after the joins).
     (local.set $k (i32.const 0))
     (block $nodesDone
       (loop $nextNode
         (br_if $nodesDone (i32.ge_u (local.get $k) (local.get $n)))
         (local.set $node (i32.add (local.get $alive) (local.get $k)))
         (i32.store (i32.add (global.get $parent) (i32.shl (local.get $node) (i32.const 2))) (local.get $node))
-        (f64.store (i32.add (global.get $size) (i32.shl (local.get $node) (i32.const 3)))
-          (f64.convert_i32_u (i32.sub
-            (i32.load (i32.add (local.get $runEnd) (i32.shl (local.get $k) (i32.const 2))))
-            (i32.load (i32.add (local.get $runStart) (i32.shl (local.get $k) (i32.const 2)))))))
         (i32.store (i32.add (global.get $firstOf) (i32.shl (local.get $node) (i32.const 2)))
           (select (local.get $k) (i32.const -1) (local.get $first)))
         (if (local.get $first)
@@ -602,20 +599,31 @@
         (i32.store (i32.add (local.get $label) (i32.shl (local.get $k) (i32.const 2))) (local.get $id))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $nextLabel)))
-    ;; The new clusters' sizes: each run's cells, then each joined previous cluster's (below). A
-    ;; loop of its own: an add into an address known only after a find, with the same address
-    ;; a coin toss away, stalls the processor on its guesses about loads and stores.
+    ;; The new clusters' sizes: each run's cells, then each joined previous cluster's (below).
+    ;; Runs in a row that share an id (most of them where one cluster fills the lattice) add up in
+    ;; a register and reach memory when the id changes: an add per run into the same slot
+    ;; chained every run through a store and a load of that slot.
     (memory.fill (global.get $nextSize) (i32.const 0) (i32.shl (local.get $m) (i32.const 3)))
-    (local.set $k (i32.const 0))
-    (block $runSizesDone
-      (loop $runSize
-        (br_if $runSizesDone (i32.ge_u (local.get $k) (local.get $n)))
-        (local.set $bin (i32.add (global.get $nextSize)
-          (i32.shl (i32.load (i32.add (local.get $label) (i32.shl (local.get $k) (i32.const 2)))) (i32.const 3))))
-        (f64.store (local.get $bin) (f64.add (f64.load (local.get $bin))
-          (f64.load (i32.add (global.get $size) (i32.shl (i32.add (local.get $alive) (local.get $k)) (i32.const 3))))))
-        (local.set $k (i32.add (local.get $k) (i32.const 1)))
-        (br $runSize)))
+    (if (local.get $n)
+      (then
+        (local.set $id (i32.load (local.get $label)))
+        (local.set $cells (i64.const 0))
+        (local.set $k (i32.const 0))
+        (loop $runSize
+          (local.set $f (i32.load (i32.add (local.get $label) (i32.shl (local.get $k) (i32.const 2)))))
+          (if (i32.ne (local.get $f) (local.get $id))
+            (then
+              (local.set $bin (i32.add (global.get $nextSize) (i32.shl (local.get $id) (i32.const 3))))
+              (f64.store (local.get $bin) (f64.add (f64.load (local.get $bin)) (f64.convert_i64_u (local.get $cells))))
+              (local.set $id (local.get $f))
+              (local.set $cells (i64.const 0))))
+          (local.set $cells (i64.add (local.get $cells) (i64.extend_i32_u (i32.sub
+            (i32.load (i32.add (local.get $runEnd) (i32.shl (local.get $k) (i32.const 2))))
+            (i32.load (i32.add (local.get $runStart) (i32.shl (local.get $k) (i32.const 2))))))))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br_if $runSize (i32.lt_u (local.get $k) (local.get $n))))
+        (local.set $bin (i32.add (global.get $nextSize) (i32.shl (local.get $id) (i32.const 3))))
+        (f64.store (local.get $bin) (f64.add (f64.load (local.get $bin)) (f64.convert_i64_u (local.get $cells))))))
     ;; The previous row's clusters: a joined one takes its root's new id (its cells are added
     ;; below); one that no run joined is done: finished, or sized in its face group. Every link
     ;; joins a run of this row, so a root that a run's renumbering did not reach is a cluster
