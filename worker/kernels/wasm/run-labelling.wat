@@ -147,8 +147,13 @@
   ;; lies in are found by rank, so runs that overlap nothing cost nothing.
   (func $joinLines (param $a i32) (param $la i32) (param $b i32) (param $lb i32) (param $labels i32) (param $base i32)
     (local $wa i32) (local $wb i32) (local $end i32) (local $both i32) (local $first i32) (local $carry i32)
-    (local $low i32) (local $upTo i32) (local $ra i32) (local $rb i32)
+    (local $low i32) (local $upTo i32)
     (local $x i32) (local $y i32) (local $p i32) (local $up i32) (local $ne i32)
+    (local $par i32) (local $firsts i32) (local $startsA i32) (local $startsB i32) (local $nodeA i32) (local $nodeB i32) (local $labelB i32)
+    ;; The arrays' addresses in locals: a global is read from the instance at every use.
+    (local.set $par (global.get $parent))
+    (local.set $firsts (global.get $firstOf))
+    (local.set $labelB (i32.add (local.get $b) (global.get $oLabel)))
     (local.set $wa (i32.add (local.get $a) (i32.shl (i32.mul (local.get $la) (global.get $perLine)) (i32.const 2))))
     (local.set $wb (i32.add (local.get $b) (i32.shl (i32.mul (local.get $lb) (global.get $perLine)) (i32.const 2))))
     (local.set $end (i32.add (local.get $wa) (i32.shl (global.get $perLine) (i32.const 2))))
@@ -158,64 +163,65 @@
         (local.set $first (i32.and (local.get $both)
           (i32.xor (i32.or (i32.shl (local.get $both) (i32.const 1)) (local.get $carry)) (i32.const -1))))
         (local.set $carry (i32.shr_u (local.get $both) (i32.const 31)))
+        ;; The word's run starts and ranks, read once for all its overlaps (the stores to parent
+        ;; below could alias them for all the compiler knows). A run's node: the word's first
+        ;; run's node - 1, plus the starts up to the overlap.
+        (local.set $startsA (i32.load (i32.add (local.get $wa) (global.get $oStarts))))
+        (local.set $startsB (i32.load (i32.add (local.get $wb) (global.get $oStarts))))
+        (local.set $nodeA (i32.add (local.get $base) (i32.sub (i32.load (i32.add (local.get $wa) (global.get $oRank))) (i32.const 1))))
+        (local.set $nodeB (i32.sub (i32.load (i32.add (local.get $wb) (global.get $oRank))) (i32.const 1)))
+        (local.set $nodeB (select (local.get $nodeB) (i32.add (local.get $base) (local.get $nodeB)) (local.get $labels)))
         (block $overlapsDone
           (loop $overlap
             (br_if $overlapsDone (i32.eqz (local.get $first)))
             (local.set $low (i32.and (local.get $first) (i32.sub (i32.const 0) (local.get $first))))
             (local.set $first (i32.xor (local.get $first) (local.get $low)))
             (local.set $upTo (i32.sub (i32.shl (local.get $low) (i32.const 1)) (i32.const 1)))
-            (local.set $ra (i32.sub
-              (i32.add
-                (i32.load (i32.add (local.get $wa) (global.get $oRank)))
-                (i32.popcnt (i32.and (i32.load (i32.add (local.get $wa) (global.get $oStarts))) (local.get $upTo))))
-              (i32.const 1)))
-            (local.set $rb (i32.sub
-              (i32.add
-                (i32.load (i32.add (local.get $wb) (global.get $oRank)))
-                (i32.popcnt (i32.and (i32.load (i32.add (local.get $wb) (global.get $oStarts))) (local.get $upTo))))
-              (i32.const 1)))
             ;; The two runs' roots, found inline (a call per find costs more than the find).
-            (local.set $x (i32.add (local.get $base) (local.get $ra)))
+            (local.set $x (i32.add (local.get $nodeA) (i32.popcnt (i32.and (local.get $startsA) (local.get $upTo)))))
             ;; Two hops answer depths 0 and 1 without a loop exit to mispredict; deeper nodes climb.
-            (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $x) (i32.const 2)))))
-            (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
+            (local.set $p (i32.load (i32.add (local.get $par) (i32.shl (local.get $x) (i32.const 2)))))
+            (local.set $up (i32.load (i32.add (local.get $par) (i32.shl (local.get $p) (i32.const 2)))))
             (if (i32.eq (local.get $p) (local.get $up))
               (then (local.set $x (local.get $p)))
               (else
                 (block $xRoot
                   (loop $xClimb
-                    (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $x) (i32.const 2)))))
+                    (local.set $p (i32.load (i32.add (local.get $par) (i32.shl (local.get $x) (i32.const 2)))))
                     (br_if $xRoot (i32.eq (local.get $p) (local.get $x)))
-                    (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
-                    (i32.store (i32.add (global.get $parent) (i32.shl (local.get $x) (i32.const 2))) (local.get $up))
+                    (local.set $up (i32.load (i32.add (local.get $par) (i32.shl (local.get $p) (i32.const 2)))))
+                    (i32.store (i32.add (local.get $par) (i32.shl (local.get $x) (i32.const 2))) (local.get $up))
                     (local.set $x (local.get $up))
                     (br $xClimb)))))
-            (local.set $y
-              (if (result i32) (local.get $labels)
-                (then (i32.load (i32.add (i32.add (local.get $b) (global.get $oLabel)) (i32.shl (local.get $rb) (i32.const 2)))))
-                (else (i32.add (local.get $base) (local.get $rb)))))
+            (local.set $y (i32.add (local.get $nodeB) (i32.popcnt (i32.and (local.get $startsB) (local.get $upTo)))))
+            (if (local.get $labels)
+              (then (local.set $y (i32.load (i32.add (local.get $labelB) (i32.shl (local.get $y) (i32.const 2)))))))
             ;; Two hops answer depths 0 and 1 without a loop exit to mispredict; deeper nodes climb.
-            (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $y) (i32.const 2)))))
-            (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
+            (local.set $p (i32.load (i32.add (local.get $par) (i32.shl (local.get $y) (i32.const 2)))))
+            (local.set $up (i32.load (i32.add (local.get $par) (i32.shl (local.get $p) (i32.const 2)))))
             (if (i32.eq (local.get $p) (local.get $up))
               (then (local.set $y (local.get $p)))
               (else
                 (block $yRoot
                   (loop $yClimb
-                    (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $y) (i32.const 2)))))
+                    (local.set $p (i32.load (i32.add (local.get $par) (i32.shl (local.get $y) (i32.const 2)))))
                     (br_if $yRoot (i32.eq (local.get $p) (local.get $y)))
-                    (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
-                    (i32.store (i32.add (global.get $parent) (i32.shl (local.get $y) (i32.const 2))) (local.get $up))
+                    (local.set $up (i32.load (i32.add (local.get $par) (i32.shl (local.get $p) (i32.const 2)))))
+                    (i32.store (i32.add (local.get $par) (i32.shl (local.get $y) (i32.const 2))) (local.get $up))
                     (local.set $y (local.get $up))
                     (br $yClimb)))))
             ;; $link without a branch (whether the two are joined already is a coin toss): the
-            ;; smaller root stays; equal roots store their own parent.
+            ;; smaller root stays. Equal roots store to the scratch word at address 0, not to
+            ;; their own parent: where one cluster takes most overlaps, each store to its root's
+            ;; parent and the next overlap's read of it chained every overlap through memory.
             (local.set $ne (i32.ne (local.get $x) (local.get $y)))
             (local.set $p (select (local.get $x) (local.get $y) (i32.lt_u (local.get $x) (local.get $y))))
             (local.set $up (i32.xor (i32.xor (local.get $x) (local.get $y)) (local.get $p)))
-            (i32.store (i32.add (global.get $parent) (i32.shl (local.get $up) (i32.const 2))) (local.get $p))
+            (i32.store
+              (select (i32.add (local.get $par) (i32.shl (local.get $up) (i32.const 2))) (i32.const 0) (local.get $ne))
+              (local.get $p))
             (if (i32.and (local.get $ne)
-                  (i32.ge_s (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $up) (i32.const 2)))) (i32.const 0)))
+                  (i32.ge_s (i32.load (i32.add (local.get $firsts) (i32.shl (local.get $up) (i32.const 2)))) (i32.const 0)))
               (then (call $joinFirsts (local.get $p) (local.get $up))))
             (br $overlap)))
         (local.set $wa (i32.add (local.get $wa) (i32.const 4)))
@@ -588,21 +594,26 @@
                 (local.set $root (local.get $up))
                 (br $climb)))))
         ;; A root seen first takes the next id. Without a branch (whether a root is new is a coin
-        ;; toss where clusters are small): the stores repeat the same values for a root seen before.
+        ;; toss where clusters are small): a root seen before stores to the scratch word at
+        ;; address 0 (a store of its id to its own slot, read by its next run, chained every run
+        ;; of a large cluster through memory).
         (local.set $id (i32.load (i32.add (global.get $remap) (i32.shl (local.get $root) (i32.const 2)))))
         (local.set $f (i32.lt_s (local.get $id) (i32.const 0)))
         (local.set $id (select (local.get $m) (local.get $id) (local.get $f)))
         (local.set $m (i32.add (local.get $m) (local.get $f)))
-        (i32.store (i32.add (global.get $remap) (i32.shl (local.get $root) (i32.const 2))) (local.get $id))
-        (i32.store (i32.add (global.get $nextFirst) (i32.shl (local.get $id) (i32.const 2)))
+        (i32.store (select (i32.add (global.get $remap) (i32.shl (local.get $root) (i32.const 2))) (i32.const 0) (local.get $f))
+          (local.get $id))
+        (i32.store (select (i32.add (global.get $nextFirst) (i32.shl (local.get $id) (i32.const 2))) (i32.const 0) (local.get $f))
           (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $root) (i32.const 2)))))
         (i32.store (i32.add (local.get $label) (i32.shl (local.get $k) (i32.const 2))) (local.get $id))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $nextLabel)))
     ;; The new clusters' sizes: each run's cells, then each joined previous cluster's (below).
     ;; Runs in a row that share an id (most of them where one cluster fills the lattice) add up in
-    ;; a register and reach memory when the id changes: an add per run into the same slot
-    ;; chained every run through a store and a load of that slot.
+    ;; a register and reach memory when the id changes; until then the slot's value goes to the
+    ;; scratch word at address 8. Without a branch (whether the id changes is a coin toss where
+    ;; clusters are small), and without chaining the runs of one id through a store and a load
+    ;; of its slot.
     (memory.fill (global.get $nextSize) (i32.const 0) (i32.shl (local.get $m) (i32.const 3)))
     (if (local.get $n)
       (then
@@ -611,15 +622,16 @@
         (local.set $k (i32.const 0))
         (loop $runSize
           (local.set $f (i32.load (i32.add (local.get $label) (i32.shl (local.get $k) (i32.const 2)))))
-          (if (i32.ne (local.get $f) (local.get $id))
-            (then
-              (local.set $bin (i32.add (global.get $nextSize) (i32.shl (local.get $id) (i32.const 3))))
-              (f64.store (local.get $bin) (f64.add (f64.load (local.get $bin)) (f64.convert_i64_u (local.get $cells))))
-              (local.set $id (local.get $f))
-              (local.set $cells (i64.const 0))))
-          (local.set $cells (i64.add (local.get $cells) (i64.extend_i32_u (i32.sub
-            (i32.load (i32.add (local.get $runEnd) (i32.shl (local.get $k) (i32.const 2))))
-            (i32.load (i32.add (local.get $runStart) (i32.shl (local.get $k) (i32.const 2))))))))
+          (local.set $bin (i32.add (global.get $nextSize) (i32.shl (local.get $id) (i32.const 3))))
+          (local.set $done (i32.eq (local.get $f) (local.get $id)))
+          (f64.store (select (i32.const 8) (local.get $bin) (local.get $done))
+            (f64.add (f64.load (local.get $bin)) (f64.convert_i64_u (local.get $cells))))
+          (local.set $cells (i64.add
+            (select (local.get $cells) (i64.const 0) (local.get $done))
+            (i64.extend_i32_u (i32.sub
+              (i32.load (i32.add (local.get $runEnd) (i32.shl (local.get $k) (i32.const 2))))
+              (i32.load (i32.add (local.get $runStart) (i32.shl (local.get $k) (i32.const 2))))))))
+          (local.set $id (local.get $f))
           (local.set $k (i32.add (local.get $k) (i32.const 1)))
           (br_if $runSize (i32.lt_u (local.get $k) (local.get $n))))
         (local.set $bin (i32.add (global.get $nextSize) (i32.shl (local.get $id) (i32.const 3))))
