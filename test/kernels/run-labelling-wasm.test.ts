@@ -83,6 +83,27 @@ describe('WebAssembly run labelling', () => {
     );
   });
 
+  it('labels dense lattices exactly as the JavaScript labelling does, where previous-row overlaps with a four-way cell are skipped', () => {
+    // At least 2/5 of a row open: the module skips a previous-row overlap holding a cell open on
+    // its line and the line listed before it in both rows. Many lines per row, several words a line.
+    const denseArb = fc.record({
+      rows: fc.integer({ min: 2, max: 24 }),
+      middle: fc.array(fc.integer({ min: 2, max: 12 }), { minLength: 1, maxLength: 2 }),
+      line: fc.oneof(fc.integer({ min: 2, max: 70 }), fc.constantFrom(32, 33, 64)),
+      boundary: fc.constantFrom('open' as const, 'periodic' as const),
+      density: fc.double({ min: 0.2, max: 0.6, noNaN: true }),
+      seed: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+    });
+    fc.assert(
+      fc.property(denseArb, fc.integer({ min: 0, max: 5 }), ({ rows, middle, line, boundary, density, seed }, cut) => {
+        const spec: LatticeSpecInput = { shape: [rows, ...middle, line], boundary, obstacles: { density, seed } };
+        const [js, wasm] = labelBoth(spec, cut);
+        expect(wasm, JSON.stringify(spec)).toEqual(js);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it("labels in a thread's kept instance exactly as in a fresh one, whatever the last run left in it", () => {
     /** What a run may leave behind: every byte of the kept memory garbage. */
     const dirty = (): void => {

@@ -147,8 +147,13 @@
   ;; lies in are found by rank, so runs that overlap nothing cost nothing.
   (func $joinLines (param $a i32) (param $la i32) (param $b i32) (param $lb i32) (param $labels i32) (param $base i32)
     (local $wa i32) (local $wb i32) (local $end i32) (local $both i32) (local $first i32) (local $carry i32)
-    (local $low i32) (local $upTo i32) (local $ra i32) (local $rb i32)
+    (local $low i32) (local $upTo i32)
     (local $x i32) (local $y i32) (local $p i32) (local $up i32) (local $ne i32)
+    (local $par i32) (local $firsts i32) (local $startsA i32) (local $startsB i32) (local $nodeA i32) (local $nodeB i32) (local $labelB i32)
+    ;; The arrays' addresses in locals: a global is read from the instance at every use.
+    (local.set $par (global.get $parent))
+    (local.set $firsts (global.get $firstOf))
+    (local.set $labelB (i32.add (local.get $b) (global.get $oLabel)))
     (local.set $wa (i32.add (local.get $a) (i32.shl (i32.mul (local.get $la) (global.get $perLine)) (i32.const 2))))
     (local.set $wb (i32.add (local.get $b) (i32.shl (i32.mul (local.get $lb) (global.get $perLine)) (i32.const 2))))
     (local.set $end (i32.add (local.get $wa) (i32.shl (global.get $perLine) (i32.const 2))))
@@ -158,64 +163,172 @@
         (local.set $first (i32.and (local.get $both)
           (i32.xor (i32.or (i32.shl (local.get $both) (i32.const 1)) (local.get $carry)) (i32.const -1))))
         (local.set $carry (i32.shr_u (local.get $both) (i32.const 31)))
+        ;; The word's run starts and ranks, read once for all its overlaps (the stores to parent
+        ;; below could alias them for all the compiler knows). A run's node: the word's first
+        ;; run's node - 1, plus the starts up to the overlap.
+        (local.set $startsA (i32.load (i32.add (local.get $wa) (global.get $oStarts))))
+        (local.set $startsB (i32.load (i32.add (local.get $wb) (global.get $oStarts))))
+        (local.set $nodeA (i32.add (local.get $base) (i32.sub (i32.load (i32.add (local.get $wa) (global.get $oRank))) (i32.const 1))))
+        (local.set $nodeB (i32.sub (i32.load (i32.add (local.get $wb) (global.get $oRank))) (i32.const 1)))
+        (local.set $nodeB (select (local.get $nodeB) (i32.add (local.get $base) (local.get $nodeB)) (local.get $labels)))
         (block $overlapsDone
           (loop $overlap
             (br_if $overlapsDone (i32.eqz (local.get $first)))
             (local.set $low (i32.and (local.get $first) (i32.sub (i32.const 0) (local.get $first))))
             (local.set $first (i32.xor (local.get $first) (local.get $low)))
             (local.set $upTo (i32.sub (i32.shl (local.get $low) (i32.const 1)) (i32.const 1)))
-            (local.set $ra (i32.sub
-              (i32.add
-                (i32.load (i32.add (local.get $wa) (global.get $oRank)))
-                (i32.popcnt (i32.and (i32.load (i32.add (local.get $wa) (global.get $oStarts))) (local.get $upTo))))
-              (i32.const 1)))
-            (local.set $rb (i32.sub
-              (i32.add
-                (i32.load (i32.add (local.get $wb) (global.get $oRank)))
-                (i32.popcnt (i32.and (i32.load (i32.add (local.get $wb) (global.get $oStarts))) (local.get $upTo))))
-              (i32.const 1)))
             ;; The two runs' roots, found inline (a call per find costs more than the find).
-            (local.set $x (i32.add (local.get $base) (local.get $ra)))
+            (local.set $x (i32.add (local.get $nodeA) (i32.popcnt (i32.and (local.get $startsA) (local.get $upTo)))))
             ;; Two hops answer depths 0 and 1 without a loop exit to mispredict; deeper nodes climb.
-            (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $x) (i32.const 2)))))
-            (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
+            (local.set $p (i32.load (i32.add (local.get $par) (i32.shl (local.get $x) (i32.const 2)))))
+            (local.set $up (i32.load (i32.add (local.get $par) (i32.shl (local.get $p) (i32.const 2)))))
             (if (i32.eq (local.get $p) (local.get $up))
               (then (local.set $x (local.get $p)))
               (else
                 (block $xRoot
                   (loop $xClimb
-                    (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $x) (i32.const 2)))))
+                    (local.set $p (i32.load (i32.add (local.get $par) (i32.shl (local.get $x) (i32.const 2)))))
                     (br_if $xRoot (i32.eq (local.get $p) (local.get $x)))
-                    (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
-                    (i32.store (i32.add (global.get $parent) (i32.shl (local.get $x) (i32.const 2))) (local.get $up))
+                    (local.set $up (i32.load (i32.add (local.get $par) (i32.shl (local.get $p) (i32.const 2)))))
+                    (i32.store (i32.add (local.get $par) (i32.shl (local.get $x) (i32.const 2))) (local.get $up))
                     (local.set $x (local.get $up))
                     (br $xClimb)))))
-            (local.set $y
-              (if (result i32) (local.get $labels)
-                (then (i32.load (i32.add (i32.add (local.get $b) (global.get $oLabel)) (i32.shl (local.get $rb) (i32.const 2)))))
-                (else (i32.add (local.get $base) (local.get $rb)))))
+            (local.set $y (i32.add (local.get $nodeB) (i32.popcnt (i32.and (local.get $startsB) (local.get $upTo)))))
+            (if (local.get $labels)
+              (then (local.set $y (i32.load (i32.add (local.get $labelB) (i32.shl (local.get $y) (i32.const 2)))))))
             ;; Two hops answer depths 0 and 1 without a loop exit to mispredict; deeper nodes climb.
-            (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $y) (i32.const 2)))))
-            (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
+            (local.set $p (i32.load (i32.add (local.get $par) (i32.shl (local.get $y) (i32.const 2)))))
+            (local.set $up (i32.load (i32.add (local.get $par) (i32.shl (local.get $p) (i32.const 2)))))
             (if (i32.eq (local.get $p) (local.get $up))
               (then (local.set $y (local.get $p)))
               (else
                 (block $yRoot
                   (loop $yClimb
-                    (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $y) (i32.const 2)))))
+                    (local.set $p (i32.load (i32.add (local.get $par) (i32.shl (local.get $y) (i32.const 2)))))
                     (br_if $yRoot (i32.eq (local.get $p) (local.get $y)))
-                    (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
-                    (i32.store (i32.add (global.get $parent) (i32.shl (local.get $y) (i32.const 2))) (local.get $up))
+                    (local.set $up (i32.load (i32.add (local.get $par) (i32.shl (local.get $p) (i32.const 2)))))
+                    (i32.store (i32.add (local.get $par) (i32.shl (local.get $y) (i32.const 2))) (local.get $up))
                     (local.set $y (local.get $up))
                     (br $yClimb)))))
             ;; $link without a branch (whether the two are joined already is a coin toss): the
-            ;; smaller root stays; equal roots store their own parent.
+            ;; smaller root stays. Equal roots store to the scratch word at address 0, not to
+            ;; their own parent: where one cluster takes most overlaps, each store to its root's
+            ;; parent and the next overlap's read of it chained every overlap through memory.
             (local.set $ne (i32.ne (local.get $x) (local.get $y)))
             (local.set $p (select (local.get $x) (local.get $y) (i32.lt_u (local.get $x) (local.get $y))))
             (local.set $up (i32.xor (i32.xor (local.get $x) (local.get $y)) (local.get $p)))
-            (i32.store (i32.add (global.get $parent) (i32.shl (local.get $up) (i32.const 2))) (local.get $p))
+            (i32.store
+              (select (i32.add (local.get $par) (i32.shl (local.get $up) (i32.const 2))) (i32.const 0) (local.get $ne))
+              (local.get $p))
             (if (i32.and (local.get $ne)
-                  (i32.ge_s (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $up) (i32.const 2)))) (i32.const 0)))
+                  (i32.ge_s (i32.load (i32.add (local.get $firsts) (i32.shl (local.get $up) (i32.const 2)))) (i32.const 0)))
+              (then (call $joinFirsts (local.get $p) (local.get $up))))
+            (br $overlap)))
+        (local.set $wa (i32.add (local.get $wa) (i32.const 4)))
+        (local.set $wb (i32.add (local.get $wb) (i32.const 4)))
+        (br_if $word (i32.lt_u (local.get $wa) (local.get $end))))))
+
+  ;; $joinLines for the previous row (`labels` 1) under the `axis` connectivity, where line `lq`
+  ;; is a line of this row already joined with `la` whose own previous-row joins are done, and
+  ;; an overlap that holds a cell open on all four lines (la and lq in both rows) is skipped: the
+  ;; runs it would join are joined already, through lq's run in this row, lq's run in the
+  ;; previous row (joined with it then or, skipped, already) and the previous row's join of lq
+  ;; and la. Where one cluster fills the lattice that is most previous-row overlaps.
+  (func $joinPrevQuad (param $a i32) (param $la i32) (param $b i32) (param $lb i32) (param $base i32) (param $lq i32)
+    (local $wq i32) (local $q i32) (local $g i32)
+    (local $wa i32) (local $wb i32) (local $end i32) (local $both i32) (local $first i32) (local $carry i32)
+    (local $low i32) (local $upTo i32)
+    (local $x i32) (local $y i32) (local $p i32) (local $up i32) (local $ne i32)
+    (local $par i32) (local $firsts i32) (local $startsA i32) (local $startsB i32) (local $nodeA i32) (local $nodeB i32) (local $labelB i32)
+    ;; The arrays' addresses in locals: a global is read from the instance at every use.
+    (local.set $par (global.get $parent))
+    (local.set $firsts (global.get $firstOf))
+    (local.set $labelB (i32.add (local.get $b) (global.get $oLabel)))
+    (local.set $wa (i32.add (local.get $a) (i32.shl (i32.mul (local.get $la) (global.get $perLine)) (i32.const 2))))
+    (local.set $wb (i32.add (local.get $b) (i32.shl (i32.mul (local.get $lb) (global.get $perLine)) (i32.const 2))))
+    (local.set $end (i32.add (local.get $wa) (i32.shl (global.get $perLine) (i32.const 2))))
+    ;; Line lq's word in this row's block at wq, in the previous row's at wq + (b - a).
+    (local.set $wq (i32.add (local.get $a) (i32.shl (i32.mul (local.get $lq) (global.get $perLine)) (i32.const 2))))
+    (block $done
+      (loop $word
+        (local.set $both (i32.and (i32.load (local.get $wa)) (i32.load (local.get $wb))))
+        (local.set $first (i32.and (local.get $both)
+          (i32.xor (i32.or (i32.shl (local.get $both) (i32.const 1)) (local.get $carry)) (i32.const -1))))
+        (local.set $carry (i32.shr_u (local.get $both) (i32.const 31)))
+        ;; Cells open on all four lines, spread down each overlap within the word (a prefix
+        ;; fill): an overlap's start is marked when a four-way cell lies at or above it in the
+        ;; same word (one reaching into the next word is not seen, and is joined).
+        (local.set $q (i32.and (local.get $both)
+          (i32.and (i32.load (local.get $wq)) (i32.load (i32.add (local.get $wq) (i32.sub (local.get $b) (local.get $a)))))))
+        (local.set $g (local.get $both))
+        (local.set $q (i32.or (local.get $q) (i32.and (local.get $g) (i32.shr_u (local.get $q) (i32.const 1)))))
+        (local.set $g (i32.and (local.get $g) (i32.shr_u (local.get $g) (i32.const 1))))
+        (local.set $q (i32.or (local.get $q) (i32.and (local.get $g) (i32.shr_u (local.get $q) (i32.const 2)))))
+        (local.set $g (i32.and (local.get $g) (i32.shr_u (local.get $g) (i32.const 2))))
+        (local.set $q (i32.or (local.get $q) (i32.and (local.get $g) (i32.shr_u (local.get $q) (i32.const 4)))))
+        (local.set $g (i32.and (local.get $g) (i32.shr_u (local.get $g) (i32.const 4))))
+        (local.set $q (i32.or (local.get $q) (i32.and (local.get $g) (i32.shr_u (local.get $q) (i32.const 8)))))
+        (local.set $g (i32.and (local.get $g) (i32.shr_u (local.get $g) (i32.const 8))))
+        (local.set $q (i32.or (local.get $q) (i32.and (local.get $g) (i32.shr_u (local.get $q) (i32.const 16)))))
+        (local.set $first (i32.and (local.get $first) (i32.xor (local.get $q) (i32.const -1))))
+        (local.set $wq (i32.add (local.get $wq) (i32.const 4)))
+        ;; The word's run starts and ranks, read once for all its overlaps (the stores to parent
+        ;; below could alias them for all the compiler knows). A run's node: the word's first
+        ;; run's node - 1, plus the starts up to the overlap.
+        (local.set $startsA (i32.load (i32.add (local.get $wa) (global.get $oStarts))))
+        (local.set $startsB (i32.load (i32.add (local.get $wb) (global.get $oStarts))))
+        (local.set $nodeA (i32.add (local.get $base) (i32.sub (i32.load (i32.add (local.get $wa) (global.get $oRank))) (i32.const 1))))
+        (local.set $nodeB (i32.sub (i32.load (i32.add (local.get $wb) (global.get $oRank))) (i32.const 1)))
+        (block $overlapsDone
+          (loop $overlap
+            (br_if $overlapsDone (i32.eqz (local.get $first)))
+            (local.set $low (i32.and (local.get $first) (i32.sub (i32.const 0) (local.get $first))))
+            (local.set $first (i32.xor (local.get $first) (local.get $low)))
+            (local.set $upTo (i32.sub (i32.shl (local.get $low) (i32.const 1)) (i32.const 1)))
+            ;; The two runs' roots, found inline (a call per find costs more than the find).
+            (local.set $x (i32.add (local.get $nodeA) (i32.popcnt (i32.and (local.get $startsA) (local.get $upTo)))))
+            ;; Two hops answer depths 0 and 1 without a loop exit to mispredict; deeper nodes climb.
+            (local.set $p (i32.load (i32.add (local.get $par) (i32.shl (local.get $x) (i32.const 2)))))
+            (local.set $up (i32.load (i32.add (local.get $par) (i32.shl (local.get $p) (i32.const 2)))))
+            (if (i32.eq (local.get $p) (local.get $up))
+              (then (local.set $x (local.get $p)))
+              (else
+                (block $xRoot
+                  (loop $xClimb
+                    (local.set $p (i32.load (i32.add (local.get $par) (i32.shl (local.get $x) (i32.const 2)))))
+                    (br_if $xRoot (i32.eq (local.get $p) (local.get $x)))
+                    (local.set $up (i32.load (i32.add (local.get $par) (i32.shl (local.get $p) (i32.const 2)))))
+                    (i32.store (i32.add (local.get $par) (i32.shl (local.get $x) (i32.const 2))) (local.get $up))
+                    (local.set $x (local.get $up))
+                    (br $xClimb)))))
+            (local.set $y (i32.add (local.get $nodeB) (i32.popcnt (i32.and (local.get $startsB) (local.get $upTo)))))
+            (local.set $y (i32.load (i32.add (local.get $labelB) (i32.shl (local.get $y) (i32.const 2)))))
+            ;; Two hops answer depths 0 and 1 without a loop exit to mispredict; deeper nodes climb.
+            (local.set $p (i32.load (i32.add (local.get $par) (i32.shl (local.get $y) (i32.const 2)))))
+            (local.set $up (i32.load (i32.add (local.get $par) (i32.shl (local.get $p) (i32.const 2)))))
+            (if (i32.eq (local.get $p) (local.get $up))
+              (then (local.set $y (local.get $p)))
+              (else
+                (block $yRoot
+                  (loop $yClimb
+                    (local.set $p (i32.load (i32.add (local.get $par) (i32.shl (local.get $y) (i32.const 2)))))
+                    (br_if $yRoot (i32.eq (local.get $p) (local.get $y)))
+                    (local.set $up (i32.load (i32.add (local.get $par) (i32.shl (local.get $p) (i32.const 2)))))
+                    (i32.store (i32.add (local.get $par) (i32.shl (local.get $y) (i32.const 2))) (local.get $up))
+                    (local.set $y (local.get $up))
+                    (br $yClimb)))))
+            ;; $link without a branch (whether the two are joined already is a coin toss): the
+            ;; smaller root stays. Equal roots store to the scratch word at address 0, not to
+            ;; their own parent: where one cluster takes most overlaps, each store to its root's
+            ;; parent and the next overlap's read of it chained every overlap through memory.
+            (local.set $ne (i32.ne (local.get $x) (local.get $y)))
+            (local.set $p (select (local.get $x) (local.get $y) (i32.lt_u (local.get $x) (local.get $y))))
+            (local.set $up (i32.xor (i32.xor (local.get $x) (local.get $y)) (local.get $p)))
+            (i32.store
+              (select (i32.add (local.get $par) (i32.shl (local.get $up) (i32.const 2))) (i32.const 0) (local.get $ne))
+              (local.get $p))
+            (if (i32.and (local.get $ne)
+                  (i32.ge_s (i32.load (i32.add (local.get $firsts) (i32.shl (local.get $up) (i32.const 2)))) (i32.const 0)))
               (then (call $joinFirsts (local.get $p) (local.get $up))))
             (br $overlap)))
         (local.set $wa (i32.add (local.get $wa) (i32.const 4)))
@@ -410,8 +523,8 @@
     (local $a0 i32) (local $a1 i32) (local $j i32) (local $j1 i32) (local $alive i32) (local $m i32)
     (local $root i32) (local $id i32) (local $f i32) (local $p i32) (local $up i32)
     (local $starts i32) (local $rank i32) (local $runStart i32) (local $runEnd i32) (local $label i32)
-    (local $at i32) (local $stop i32)
-    (local $done i32) (local $bin i32) (local $s f64) (local $add f64) (local $count f64) (local $largest f64)
+    (local $at i32) (local $stop i32) (local $lq i32) (local $open i32) (local $quad i32)
+    (local $done i32) (local $bin i32) (local $cells i64) (local $s f64) (local $add f64) (local $count f64) (local $largest f64)
     (local.set $alive (global.get $alive))
     (local.set $starts (i32.add (local.get $cur) (global.get $oStarts)))
     (local.set $rank (i32.add (local.get $cur) (global.get $oRank)))
@@ -429,6 +542,7 @@
         (local.set $i (i32.const 0))
         (loop $nextWord
           (local.set $word (i32.load (i32.add (local.get $cur) (i32.shl (local.get $w) (i32.const 2)))))
+          (local.set $open (i32.add (local.get $open) (i32.popcnt (local.get $word))))
           (local.set $en (i32.or (i32.shl (local.get $word) (i32.const 1)) (local.get $carry)))
           (local.set $st (i32.and (local.get $word) (i32.xor (local.get $en) (i32.const -1))))
           (local.set $en (i32.and (local.get $en) (i32.xor (local.get $word) (i32.const -1))))
@@ -501,17 +615,14 @@
         (local.set $line (i32.add (local.get $line) (i32.const 1)))
         (br $nextLine)))
 
-    ;; A node per run: its own root, its cells, and on the first row its face group.
+    ;; A node per run: its own root, and on the first row its face group (its cells are counted
+    ;; from its start and end after the joins).
     (local.set $k (i32.const 0))
     (block $nodesDone
       (loop $nextNode
         (br_if $nodesDone (i32.ge_u (local.get $k) (local.get $n)))
         (local.set $node (i32.add (local.get $alive) (local.get $k)))
         (i32.store (i32.add (global.get $parent) (i32.shl (local.get $node) (i32.const 2))) (local.get $node))
-        (f64.store (i32.add (global.get $size) (i32.shl (local.get $node) (i32.const 3)))
-          (f64.convert_i32_u (i32.sub
-            (i32.load (i32.add (local.get $runEnd) (i32.shl (local.get $k) (i32.const 2))))
-            (i32.load (i32.add (local.get $runStart) (i32.shl (local.get $k) (i32.const 2)))))))
         (i32.store (i32.add (global.get $firstOf) (i32.shl (local.get $node) (i32.const 2)))
           (select (local.get $k) (i32.const -1) (local.get $first)))
         (if (local.get $first)
@@ -519,6 +630,10 @@
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $nextNode)))
 
+    ;; The four-way skip of the previous row's joins (joinLines) pays for its masks only where
+    ;; at least 2/5 of the row's cells are open: below that, few overlaps hold a four-way cell.
+    (local.set $quad (i64.ge_u (i64.mul (i64.extend_i32_u (local.get $open)) (i64.const 5))
+      (i64.mul (i64.extend_i32_u (i32.mul (global.get $lines) (global.get $lineCells))) (i64.const 2))))
     ;; Joins: the periodic last axis, the lines listed for each line (middle axes), the previous row.
     (local.set $line (i32.const 0))
     (block $joinsDone
@@ -542,6 +657,11 @@
                 (i32.add (local.get $alive) (i32.sub (local.get $a1) (i32.const 1))))))
             (local.set $j (i32.load (i32.add (global.get $joinFirst) (i32.shl (local.get $line) (i32.const 2)))))
             (local.set $j1 (i32.load (i32.add (global.get $joinFirst) (i32.shl (i32.add (local.get $line) (i32.const 1)) (i32.const 2)))))
+            ;; The first line listed for this one (-1: none), for the previous row's join below.
+            (local.set $lq (select
+              (i32.load (i32.add (global.get $joinList) (i32.shl (local.get $j) (i32.const 2))))
+              (i32.const -1)
+              (i32.lt_u (local.get $j) (local.get $j1))))
             (block $listDone
               (loop $listed
                 (br_if $listDone (i32.ge_u (local.get $j) (local.get $j1)))
@@ -565,8 +685,12 @@
                           (i32.const 1) (local.get $alive))
                         (local.set $j (i32.add (local.get $j) (i32.const 1)))
                         (br $prevListed))))
-                  (else (call $joinLines (local.get $cur) (local.get $line) (local.get $prev) (local.get $line)
-                    (i32.const 1) (local.get $alive))))))))
+                  (else
+                    (if (i32.and (local.get $quad) (i32.ge_s (local.get $lq) (i32.const 0)))
+                      (then (call $joinPrevQuad (local.get $cur) (local.get $line) (local.get $prev) (local.get $line)
+                        (local.get $alive) (local.get $lq)))
+                      (else (call $joinLines (local.get $cur) (local.get $line) (local.get $prev) (local.get $line)
+                        (i32.const 1) (local.get $alive))))))))))
         (local.set $line (i32.add (local.get $line) (i32.const 1)))
         (br $joinLine)))
 
@@ -591,31 +715,48 @@
                 (local.set $root (local.get $up))
                 (br $climb)))))
         ;; A root seen first takes the next id. Without a branch (whether a root is new is a coin
-        ;; toss where clusters are small): the stores repeat the same values for a root seen before.
+        ;; toss where clusters are small): a root seen before stores to the scratch word at
+        ;; address 0 (a store of its id to its own slot, read by its next run, chained every run
+        ;; of a large cluster through memory).
         (local.set $id (i32.load (i32.add (global.get $remap) (i32.shl (local.get $root) (i32.const 2)))))
         (local.set $f (i32.lt_s (local.get $id) (i32.const 0)))
         (local.set $id (select (local.get $m) (local.get $id) (local.get $f)))
         (local.set $m (i32.add (local.get $m) (local.get $f)))
-        (i32.store (i32.add (global.get $remap) (i32.shl (local.get $root) (i32.const 2))) (local.get $id))
-        (i32.store (i32.add (global.get $nextFirst) (i32.shl (local.get $id) (i32.const 2)))
+        (i32.store (select (i32.add (global.get $remap) (i32.shl (local.get $root) (i32.const 2))) (i32.const 0) (local.get $f))
+          (local.get $id))
+        (i32.store (select (i32.add (global.get $nextFirst) (i32.shl (local.get $id) (i32.const 2))) (i32.const 0) (local.get $f))
           (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $root) (i32.const 2)))))
         (i32.store (i32.add (local.get $label) (i32.shl (local.get $k) (i32.const 2))) (local.get $id))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $nextLabel)))
-    ;; The new clusters' sizes: each run's cells, then each joined previous cluster's (below). A
-    ;; loop of its own: an add into an address known only after a find, with the same address
-    ;; a coin toss away, stalls the processor on its guesses about loads and stores.
+    ;; The new clusters' sizes: each run's cells, then each joined previous cluster's (below).
+    ;; Runs in a row that share an id (most of them where one cluster fills the lattice) add up in
+    ;; a register and reach memory when the id changes; until then the slot's value goes to the
+    ;; scratch word at address 8. Without a branch (whether the id changes is a coin toss where
+    ;; clusters are small), and without chaining the runs of one id through a store and a load
+    ;; of its slot.
     (memory.fill (global.get $nextSize) (i32.const 0) (i32.shl (local.get $m) (i32.const 3)))
-    (local.set $k (i32.const 0))
-    (block $runSizesDone
-      (loop $runSize
-        (br_if $runSizesDone (i32.ge_u (local.get $k) (local.get $n)))
-        (local.set $bin (i32.add (global.get $nextSize)
-          (i32.shl (i32.load (i32.add (local.get $label) (i32.shl (local.get $k) (i32.const 2)))) (i32.const 3))))
-        (f64.store (local.get $bin) (f64.add (f64.load (local.get $bin))
-          (f64.load (i32.add (global.get $size) (i32.shl (i32.add (local.get $alive) (local.get $k)) (i32.const 3))))))
-        (local.set $k (i32.add (local.get $k) (i32.const 1)))
-        (br $runSize)))
+    (if (local.get $n)
+      (then
+        (local.set $id (i32.load (local.get $label)))
+        (local.set $cells (i64.const 0))
+        (local.set $k (i32.const 0))
+        (loop $runSize
+          (local.set $f (i32.load (i32.add (local.get $label) (i32.shl (local.get $k) (i32.const 2)))))
+          (local.set $bin (i32.add (global.get $nextSize) (i32.shl (local.get $id) (i32.const 3))))
+          (local.set $done (i32.eq (local.get $f) (local.get $id)))
+          (f64.store (select (i32.const 8) (local.get $bin) (local.get $done))
+            (f64.add (f64.load (local.get $bin)) (f64.convert_i64_u (local.get $cells))))
+          (local.set $cells (i64.add
+            (select (local.get $cells) (i64.const 0) (local.get $done))
+            (i64.extend_i32_u (i32.sub
+              (i32.load (i32.add (local.get $runEnd) (i32.shl (local.get $k) (i32.const 2))))
+              (i32.load (i32.add (local.get $runStart) (i32.shl (local.get $k) (i32.const 2))))))))
+          (local.set $id (local.get $f))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br_if $runSize (i32.lt_u (local.get $k) (local.get $n))))
+        (local.set $bin (i32.add (global.get $nextSize) (i32.shl (local.get $id) (i32.const 3))))
+        (f64.store (local.get $bin) (f64.add (f64.load (local.get $bin)) (f64.convert_i64_u (local.get $cells))))))
     ;; The previous row's clusters: a joined one takes its root's new id (its cells are added
     ;; below); one that no run joined is done: finished, or sized in its face group. Every link
     ;; joins a run of this row, so a root that a run's renumbering did not reach is a cluster
