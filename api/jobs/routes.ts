@@ -21,7 +21,7 @@ import { listCursorParam } from '../../shared/list-cursor.ts';
 import { streamJobEvents } from './event-stream.ts';
 import { ifNoneMatchHits, requestedWait } from './conditional-read.ts';
 import { idempotencyKeyOf, jobResponse, markReplayed, REPLAY_HEADERS } from './responses.ts';
-import { listPage } from '../list-page.ts';
+import { listPageJson } from '../list-page.ts';
 import {
   CancelJobsBody,
   CancelJobsResultSchema,
@@ -96,7 +96,9 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
         after,
         limit: query.limit,
       });
-      ctx.body = listPage(page.rows, page.next, (row) => jobListItem(row, row.result_summary));
+      // Each item serialised once: the page's byte budget needs its text anyway.
+      ctx.type = 'application/json';
+      ctx.body = listPageJson(page.rows, page.next, (row) => jobListItem(row, row.result_summary));
     },
   });
 

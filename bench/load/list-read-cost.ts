@@ -1,7 +1,9 @@
 /**
  * `node --import tsx bench/load/list-read-cost.ts [-- --rounds N --reads N --jobs N]`: what one
- * `GET /api/jobs?limit=10` page read (`listJobs`) costs PostgreSQL and the API process, against
- * a job poll's read (`readVersionedJob`, a cache miss), on one pooled connection of a fresh database
+ * `GET /api/jobs?limit=10` page read (`listJobs`: a prepared page, list-statements.ts) costs
+ * PostgreSQL and the API process, against the same page planned each time (`list_planned`, as
+ * filtered lists are), the page after a cursor, and a job poll's read (`readVersionedJob`, a cache
+ * miss), on one pooled connection of a fresh database
  * (one enterprise tenant with `--jobs` jobs, nine in ten completed with a result, analysed). Rounds
  * alternate the two; the report per read: wall time, the backend's CPU (from /proc: PostgreSQL
  * must run on this machine) and this process's CPU, and PostgreSQL's planning and execution time
@@ -11,9 +13,10 @@ import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { readVersionedJob } from '../../api/jobs/job-reads.ts';
-import { APP_ROLE, createDb, withTenant } from '../../shared/db.ts';
+import { APP_ROLE, createDb, readAsTenant, sql, withTenant } from '../../shared/db.ts';
 import { writeJobsAsTenant } from '../../shared/jobs/insert-statement.ts';
 import { listJobs, type NewJob } from '../../shared/jobs/repository.ts';
+import { pageText } from '../../shared/jobs/list-statements.ts';
 import { cpuMs, ownCpuMs } from '../support/process-stats.ts';
 import { BenchStack } from '../support/stack.ts';
 
@@ -59,9 +62,17 @@ try {
   })).rows[0]?.['QUERY PLAN'][0];
   const backend = Number(((await db.raw('select pg_backend_pid() as pid')) as { rows: Array<{ pid: number }> }).rows[0]?.pid);
   let turn = 0;
+  const cursor = (await listJobs(db, tenantId, { limit: 10 })).next;
+  if (!cursor) throw new Error('no second page');
   const ways = {
     list: async () => {
       await listJobs(db, tenantId, { limit: 10 });
+    },
+    list_planned: async () => {
+      await readAsTenant(db, tenantId, { text: pageText(sql`j.tenant_id = ${tenantId}`.text, 11) });
+    },
+    list_after: async () => {
+      await listJobs(db, tenantId, { limit: 10, after: cursor });
     },
     poll_miss: async () => {
       await readVersionedJob(db, tenantId, ids[turn++ % ids.length] as string);
@@ -71,7 +82,7 @@ try {
   const runs: Array<{ way: Way; wall_ms: number; postgres_cpu_ms: number; node_cpu_ms: number }> = [];
   for (const way of Object.keys(ways) as Way[]) for (let i = 0; i < 50; i++) await ways[way]();
   for (let r = 0; r < ROUNDS; r++) {
-    const order: Way[] = ['list', 'poll_miss'];
+    const order: Way[] = ['list', 'list_planned', 'list_after', 'poll_miss'];
     for (const way of r % 2 === 0 ? order : [...order].reverse()) {
       const pg0 = cpuMs(backend) ?? NaN;
       const own0 = ownCpuMs();

@@ -10,7 +10,8 @@
  * `--quick` is the short variant (about 20 s of load at 50 connections and a 30 s soak).
  * `--api-processes N` starts N `catalytic api` processes, each on its own port; every API
  * scenario then runs one autocannon instance per process with the connections divided between
- * them, and reports their CPU added up.
+ * them, and reports their CPU added up. `--worker-nice N` runs the worker's threads at nice N (0–19)
+ * before each scenario: whether the jobs a scenario submits take the cores its requests need.
  */
 import { cpus, loadavg, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { runScenario, type ScenarioResult, settleBacklog } from './measure.ts';
 import { PROFILES, type Profile, type ProfileData, TINY_JOB, YARDSTICKS } from './profiles.ts';
 import { soak } from './soak.ts';
+import { reniceProcess } from '../support/renice.ts';
 import { LoadStack, type StackProcess } from './stack.ts';
 
 const { values: args } = parseArgs({
@@ -31,6 +33,7 @@ const { values: args } = parseArgs({
     'poll-jobs': { type: 'string', description: 'jobs per tenant submitted before polling' },
     out: { type: 'string', description: 'also write the JSON here' },
     'api-processes': { type: 'string', default: '1', description: 'catalytic api processes, each on its own port' },
+    'worker-nice': { type: 'string', description: 'nice value (0-19) of the worker process, every thread' },
   },
 });
 
@@ -48,6 +51,8 @@ const settings = {
   // Each API process on its own port, with its own autocannon instance and its share of the
   // connections (the first processes take the remainder).
   api_processes: Number(args['api-processes']),
+  // The worker's CPU priority (Linux nice, every thread): 0 is as the API's.
+  worker_nice: Number(args['worker-nice'] ?? 0),
   // Far above what two cores serve: the burst cap never answers 429 here. Per-plan limits
   // (requests per minute, monthly quotas) are lifted in the bench database.
   rate_limit_credential_per_second: 1_000_000,
@@ -56,6 +61,7 @@ const settings = {
 for (const [name, value] of Object.entries({ duration: settings.duration_s, 'soak-minutes': settings.soak_minutes })) {
   if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
 }
+if (!Number.isInteger(settings.worker_nice) || settings.worker_nice < 0 || settings.worker_nice > 19) throw new Error('--worker-nice must be a whole number from 0 to 19');
 if (!Number.isInteger(settings.api_processes) || settings.api_processes < 1 || settings.api_processes > 16) {
   throw new Error('--api-processes must be a whole number from 1 to 16');
 }
@@ -123,6 +129,8 @@ async function main(): Promise<void> {
       for (const profile of settings.profiles) {
         const targets = YARDSTICKS.includes(profile) ? [bare] : apis;
         const settled = await settleBacklog(stack);
+        // After the settling, so the backlog is not what a lower priority slows down.
+        if (settings.worker_nice > 0) reniceProcess(worker.pid, settings.worker_nice);
         if (settled.backlog_jobs > 0) log(`waited ${settled.waited_ms} ms for ${settled.backlog_jobs} unfinished jobs`);
         log(`${profile} at ${connections} connections for ${settings.duration_s} s`);
         const result = await runScenario({ targets, profile, connections, durationS: settings.duration_s, data, stack, settled });
@@ -169,7 +177,7 @@ async function main(): Promise<void> {
       },
       settings: {
         ...settings,
-        worker: { processes: 1, KERNEL_THREADS: 1, WORKER_CONCURRENCY: 4 },
+        worker: { processes: 1, KERNEL_THREADS: 1, WORKER_CONCURRENCY: 4, nice: settings.worker_nice },
         note: 'autocannon runs in the benchmark process on the same cores as the API, worker, PostgreSQL and Redis',
       },
       targets: {

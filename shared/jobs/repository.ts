@@ -3,11 +3,12 @@
  * requests, and every query names the tenant as well, so isolation holds twice.
  */
 import type { Knex } from 'knex';
-import { type Db, type LiteralSql, readAsTenant, sql } from '../db.ts';
+import { type Db, executeAsTenant, type LiteralSql, readAsTenant, sql } from '../db.ts';
 import type { ListCursor } from '../list-cursor.ts';
 import { USAGE_METRICS, usageDay } from '../usage.ts';
 import type { LatticeSpec } from '../lattice/types.ts';
-import { JOB_BODY_COLUMNS, type JobBodyFields } from './job-body.ts';
+import type { JobBodyFields } from './job-body.ts';
+import { pageText, preparedPage } from './list-statements.ts';
 import type { JobRow, JobStatus } from './types.ts';
 
 /** What a new job row holds. */
@@ -225,31 +226,34 @@ export type ListedJob = JobBodyFields & { result_summary: Record<string, unknown
  * Only the columns of the public body are read, and of a result only its summary (a generated
  * column of scalar fields): the spec, parameters and result bodies stay in the database.
  *
- * One round trip through `readAsTenant` (role and tenant set in the same query string, so
- * row-level security decides what is listed), not a transaction's four: the list is the one
- * read besides a job poll that polling clients make most. Filters are validated by the route's
- * schema and reach the text only as escaped literals (`sql`).
+ * One round trip with the role and tenant set in the same query string, so row-level security
+ * decides what is listed, not a transaction's four: the list is the one read besides a job poll
+ * that polling clients make most. Without filters (the newest page, or the page after a cursor)
+ * the page is a prepared statement, planned once per connection (`executeAsTenant`,
+ * list-statements.ts); with filters it is planned each time (`readAsTenant`), the filters
+ * validated by the route's schema and reaching the text only as escaped literals (`sql`).
  */
 export async function listJobs(db: Db, tenantId: string, options: ListJobsOptions): Promise<{ rows: ListedJob[]; next?: ListCursor }> {
-  const filters: LiteralSql[] = [sql`j.tenant_id = ${tenantId}`];
+  if (!Number.isInteger(options.limit) || options.limit < 1) throw new Error('listJobs needs a positive whole limit');
+  const filters: LiteralSql[] = [];
   if (options.status) filters.push(sql`j.status = ${options.status}`);
   if (options.type) filters.push(sql`j.type = ${options.type}`);
   if (options.labels) filters.push(sql`j.labels @> ${JSON.stringify(options.labels)}::jsonb`);
   if (options.batchId) filters.push(sql`j.batch_id = ${options.batchId}::uuid`);
   if (options.createdAfter) filters.push(sql`j.created_at > ${options.createdAfter}::timestamptz`);
-  if (options.after) filters.push(sql`(j.created_at, j.id) < (${options.after.at}::timestamptz, ${options.after.id}::uuid)`);
-  if (!Number.isInteger(options.limit) || options.limit < 1) throw new Error('listJobs needs a positive whole limit');
-  // The page is cut before the join, so results are looked up for its rows only, whatever plan
-  // the page itself gets (stale statistics can make it a sort of all of the tenant's rows).
-  const rows = await readAsTenant<ListedJob>(db, tenantId, {
-    text: `select ${LISTED_COLUMNS}
-             from (select ${PAGE_COLUMNS} from jobs j
-                    where ${filters.map((f) => f.text).join(' and ')}
-                    order by j.created_at desc, j.id desc
-                    limit ${options.limit + 1}) j
-             left join job_results r on r.job_id = j.id and r.tenant_id = j.tenant_id and j.status = 'completed'
-            order by j.created_at desc, j.id desc`,
-  });
+  const prepared = filters.length === 0 ? preparedPage(options.limit, options.after !== undefined) : undefined;
+  let rows: ListedJob[];
+  if (prepared) {
+    const args = options.after ? [sql`${tenantId}`, sql`${options.after.at}`, sql`${options.after.id}`] : [sql`${tenantId}`];
+    rows = await executeAsTenant<ListedJob>(db, tenantId, prepared.statement, args);
+  } else {
+    if (options.after) filters.push(sql`(j.created_at, j.id) < (${options.after.at}::timestamptz, ${options.after.id}::uuid)`);
+    // The page is cut before the join, so results are looked up for its rows only, whatever plan
+    // the page itself gets (stale statistics can make it a sort of all of the tenant's rows).
+    const where = [sql`j.tenant_id = ${tenantId}`, ...filters].map((f) => f.text).join(' and ');
+    rows = await readAsTenant<ListedJob>(db, tenantId, { text: pageText(where, options.limit + 1) });
+  }
+  // A prepared page may read more rows than asked: past the next page's marker they are dropped.
   const page = rows.slice(0, options.limit);
   const last = page[page.length - 1];
   return {
@@ -257,10 +261,3 @@ export async function listJobs(db: Db, tenantId: string, options: ListJobsOption
     next: rows.length > options.limit && last ? { at: last.cursor_at, id: last.id } : undefined,
   };
 }
-
-const PAGE_COLUMNS = [...JOB_BODY_COLUMNS, 'tenant_id'].map((column) => `j.${column}`).join(', ');
-const LISTED_COLUMNS = [
-  ...JOB_BODY_COLUMNS.map((column) => `j.${column}`),
-  'r.summary as result_summary',
-  `to_char(j.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at`,
-].join(', ');
