@@ -8,6 +8,7 @@
  * lattice is blocked, so there is no boundary test; non-periodic lattices only.
  * docs/performance.md › "shortest_path in two threads, in bricks".
  */
+import { BRICK_MIN_CELLS } from '../../shared/lattice/brick-padding.ts';
 import type { Lattice } from '../../shared/lattice/types.ts';
 import { coordsOf, stepLowerBound } from '../../shared/lattice/geometry.ts';
 import type { BfsOutcome } from './bidirectional-bfs.ts';
@@ -35,9 +36,9 @@ export const BRICKS_CHUNK = 4096;
 
 /**
  * 3-D lattices from this many cells keep the two-thread search's state in bricks (the pool's
- * `twoSidedBrickMinCells`); below, rows (two-sided-bfs.ts).
+ * `twoSidedBrickMinCells`), as the one-thread search does; below, rows (two-sided-bfs.ts).
  */
-export const TWO_SIDED_BRICK_MIN_CELLS = 2 ** 23;
+export const TWO_SIDED_BRICK_MIN_CELLS = BRICK_MIN_CELLS;
 
 /** Int32 slots of the sync block at address 0 (as two-sided-bfs.ts's). */
 const STOP = 0;
@@ -151,6 +152,8 @@ export class BrickSearchSide {
   visited = 1;
   private from = 0;
   private grown = 0;
+  /** Cells listed by the last `step`, waiting for their claims; -1 none. */
+  private listed = -1;
   finished = false;
 
   constructor(
@@ -233,9 +236,17 @@ export class BrickSearchSide {
     return out;
   }
 
-  /** Expands one chunk of the current layer; true once this side has stopped. */
+  /**
+   * Lists the next chunk's free neighbours, or claims the listed ones: a chunk takes two calls,
+   * so an interleaving (twoSidedBricksInterleaved) can put the other side's work between the
+   * listing and the claims, as two threads do. True once this side has stopped.
+   */
   step(): boolean {
     if (this.finished) return true;
+    if (this.listed >= 0) {
+      this.claimListed();
+      return false;
+    }
     const { sync, side, bricks, layout } = this;
     const front = this.fronts;
     if (this.from === 0) {
@@ -249,8 +260,6 @@ export class BrickSearchSide {
     }
     const count = Math.min(this.chunk, front.length - this.from);
     this.front.set(front.data.subarray(this.from, this.from + count));
-    const code = ((this.layers + 1) % 3) + 1;
-    const val = BigInt((1 << side) | (code << 2));
     let at = 0;
     let written = 0;
     for (;;) {
@@ -262,9 +271,20 @@ export class BrickSearchSide {
       Atomics.store(sync, STOP, 1);
       at++;
     }
+    this.listed = written;
+    this.from += count;
+    return false;
+  }
+
+  /** Claims the cells the last listing found; at the chunk's end of the layer, the next layer begins. */
+  private claimListed(): void {
+    const { sync, side, layout } = this;
+    const code = ((this.layers + 1) % 3) + 1;
+    const val = BigInt((1 << side) | (code << 2));
     // A cell the other side claimed between the listing and the claim is a meeting too,
     // recorded as this side's frontier cell next to it.
-    written = this.exports.claim(layout.outs[side], written, layout.contested[side], layout.regions[side], side, val, layout.state);
+    const written = this.exports.claim(layout.outs[side], this.listed, layout.contested[side], layout.regions[side], side, val, layout.state);
+    this.listed = -1;
     const contested = this.results[2]!;
     if (contested > 0) {
       const ours = (1 << side) | (((this.layers % 3) + 1) << 2);
@@ -278,7 +298,7 @@ export class BrickSearchSide {
     next.reserve(written).set(this.out.subarray(0, written), next.length);
     next.length += written;
     this.grown += written;
-    this.from += count;
+    const front = this.fronts;
     if (this.from >= front.length) {
       this.from = 0;
       this.fronts = next;
@@ -287,7 +307,6 @@ export class BrickSearchSide {
       this.visited += this.grown;
       Atomics.store(sync, LAYERS + side, this.layers);
     }
-    return false;
   }
 
   private stop(): true {
