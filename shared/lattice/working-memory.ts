@@ -3,7 +3,7 @@
  * so the API can refuse a job no worker can hold and a worker can decide whether a job fits before
  * it fetches it. See docs/architecture.md › Worker memory.
  */
-import { MAX_BRICK_PADDING, brickCells } from './brick-padding.ts';
+import { BRICK_MIN_CELLS, MAX_BRICK_PADDING, brickCells } from './brick-padding.ts';
 import { MAX_FIELD_VALUES, MAX_PERCOLATION_POINTS, MAX_RETURNED_PATH_CELLS } from './limits.ts';
 import { componentLabelBytes } from './label-slabs.ts';
 import { labellingWasmFits, runLabellingLayout } from './run-labelling-layout.ts';
@@ -172,9 +172,13 @@ export function jobMemoryBytes(job: JobMemoryInput, threads: number): number {
       // One thread searching in WebAssembly holds its 3 bits per cell in its own memory, with
       // two chunk buffers (4,096 frontier cells and their neighbours) and whole 64 KiB pages.
       const wasmSlack = 4096 * 4 * (1 + 2 * d) + 2 * 65536;
-      // 3-D lattices from 2^24 cells are searched in bricks (brick-padding.ts): 3 bits per padding cell too.
-      const padding = d === 3 && cells >= 2 ** 24 ? Math.max(0, Math.min(brickCells(shape), MAX_BRICK_PADDING * cells) - cells) : 0;
-      kernel = bits(3) + Math.ceil((3 * padding) / 8) + outboxes + queues + slabs * rowTable + dive + path + wasmSlack;
+      // 3-D lattices from 2^22 cells are searched in bricks (brick-padding.ts): 3 bits per padding cell too.
+      const inBricks = d === 3 && cells >= BRICK_MIN_CELLS && brickCells(shape) <= MAX_BRICK_PADDING * cells;
+      const padded = inBricks ? brickCells(shape) : cells;
+      // Two threads in bricks (two-sided-bricks.ts): 4 bits of every padded cell in one shared
+      // memory, and each thread's chunk lists (4,096 cells and 2·6 lists of their neighbours).
+      const twoSided = inBricks && threads >= 2 ? Math.ceil(padded / 8) + 2 * 4 * 4096 * 13 + WASM_PAGE_BYTES : 0;
+      kernel = bits(3) + Math.ceil((3 * (padded - cells)) / 8) + twoSided + outboxes + queues + slabs * rowTable + dive + path + wasmSlack;
       break;
     }
     case 'components': {

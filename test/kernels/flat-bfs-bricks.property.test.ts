@@ -1,6 +1,6 @@
 /**
  * The one-thread search in the brick layout of 3-D lattices (brick-layout.ts, searched so from
- * 2^24 cells; the threshold lowered to 0 here) against the reference BFS: random shapes across
+ * 2^22 cells; the threshold lowered to 0 here) against the reference BFS: random shapes across
  * several bricks, every obstacle kind (procedural, explicit, a packed map, none), ends anywhere,
  * same length and a valid path.
  */
@@ -81,7 +81,7 @@ describe('one-thread search in the brick layout', () => {
     expect(BrickLayout.of({ dimensions: 3, shape: [9, 17, 30], periodic: [false, false, false] })).toBeNull();
   });
 
-  it('is what the pool plans for 3-D lattices from 2^24 cells, and not for periodic ones', () => {
+  it('is what the pool plans for 3-D lattices from 2^22 cells, and not for periodic ones', () => {
     const plan = (spec: object) => flatBfsPlan(resolveJob('shortest_path', spec, { start: [0, 0, 0], end: [1, 1, 1] }).lattice);
     const open = plan({ shape: [256, 256, 256] });
     const periodic = plan({ shape: [256, 256, 256], boundary: 'periodic' });
@@ -93,7 +93,7 @@ describe('one-thread search in the brick layout', () => {
     expect((thin.wasm! * 8) / 2 ** 25).toBeLessThan(3.2);
   });
 
-  // From 2^24 cells by default: a corner-to-corner search on 256³ in bricks and in rows (whose
+  // From 2^22 cells by default: a corner-to-corner search on 256³ in bricks and in rows (whose
   // frontiers are sorted at that size).
   it('answers as the row-major search on 256^3', () => {
     const { lattice, params } = resolveJob('shortest_path', { shape: [256, 256, 256], obstacles: { density: 0.3, seed: 11 } }, { start: [0, 0, 0], end: [255, 255, 255] });
@@ -109,7 +109,7 @@ describe('one-thread search in the brick layout', () => {
 
 describe("the brick search's memory reservation", () => {
   // A job reserves its memory from its spec before it runs; in bricks the state covers the padding too.
-  it('covers the padded state of 3-D lattices from 2^24 cells', () => {
+  it('covers the padded state of 3-D lattices from 2^22 cells', () => {
     for (const shape of [[256, 256, 256], [1024, 1024, 1024], [257, 300, 401], [20, 1200, 1200]]) {
       const spec = { shape, boundary: 'open' } as LatticeSpec;
       const { lattice } = resolveJob('shortest_path', spec, { start: [0, 0, 0], end: shape.map((side) => side - 1) });

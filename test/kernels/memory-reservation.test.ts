@@ -111,6 +111,19 @@ describe('memory reservation', () => {
     expect(runs).toBe(80);
   }, 120_000);
 
+  it('covers the two-thread search with its state in bricks, 3-D lattices from 2^22 cells', async () => {
+    // 4 bits of each padded cell in one shared memory (two-sided-bricks.ts), beside the one-thread search's 3.
+    for (const shape of [[162, 162, 162], [100, 200, 250], [216, 216, 216]]) {
+      const spec = { shape, boundary: 'open', obstacles: { density: 0.3, seed: 5 } } as LatticeSpec;
+      const params = { start: [0, 0, 0], end: shape.map((side) => side - 1) };
+      const { result, stats } = await pool.runDetailed('shortest_path', spec, params, { threads: 2, strategy: 'bfs' });
+      expect(stats.layout, JSON.stringify(shape)).toBe('bricks');
+      const reserved = jobReservation('shortest_path', spec, params, THREADS);
+      expect((result as { memory_bytes: number }).memory_bytes, JSON.stringify(shape)).toBeLessThanOrEqual(reserved);
+      expect(stats.shared_bytes, JSON.stringify(shape)).toBeLessThanOrEqual(reserved);
+    }
+  }, 120_000);
+
   it('counts an explicit obstacle list and a longest possible path', () => {
     const plain: LatticeSpec = { shape: [100, 100], boundary: 'open' } as LatticeSpec;
     const listed = { ...plain, obstacles: { blocked: Array.from({ length: 5000 }, (_, i) => [i % 100, Math.floor(i / 100)]) } } as LatticeSpec;

@@ -125,9 +125,12 @@ describe('two-thread search in two kernel threads', () => {
     expect(bits).toBeLessThan(5);
   });
 
-  it('leaves a 3-D lattice of as many cells to the one-thread search', async () => {
+  it('takes both threads on a 3-D lattice of as many cells in bricks (two-sided-bricks.ts), and leaves a periodic one to the one-thread search', async () => {
     const side = Math.ceil(Math.cbrt(TWO_SIDED_MIN_CELLS));
-    const auto = await pool.runDetailed('shortest_path', { shape: [side, side, side], obstacles: { density: 0.3, seed: 7 } }, { start: [0, 0, 0], end: [side - 1, side - 1, side - 1] }, { strategy: 'bfs' });
-    expect(auto.stats.threads).toBe(1);
+    const run = (boundary: 'open' | 'periodic') =>
+      pool.runDetailed('shortest_path', { shape: [side, side, side], boundary, obstacles: { density: 0.3, seed: 7 } }, { start: [0, 0, 0], end: [side - 1, side - 1, side - 1] }, { strategy: 'bfs' });
+    const open = await run('open');
+    expect([open.stats.threads, open.stats.layout]).toEqual([2, 'bricks']);
+    expect((await run('periodic')).stats.threads).toBe(1);
   });
 });

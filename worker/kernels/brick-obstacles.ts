@@ -46,10 +46,13 @@ export class BrickObstacles {
 
   /**
    * Writes slab `slab`'s marks bytes (blocked cells and padding). Every byte of the slab is
-   * stored, not OR-ed: no cell of a slab is marked before its slab is materialised.
+   * stored, not OR-ed: no cell of a slab is marked before its slab is materialised. `into` and
+   * `position`: another plane to write to, holding the slab at slab position `position` (the two-thread
+   * search's one-slab scratch, two-sided-bricks.ts).
    */
-  materialise(slab: number): void {
-    const { layout, bytes, lines, perLine } = this;
+  materialise(slab: number, into: Uint8Array = this.bytes, position = slab): void {
+    const { layout, lines, perLine } = this;
+    const bytes = into;
     const { n0, n1, n2, b1, b2 } = layout;
     const brickBytes = 64;
     const rowWords = Math.ceil(b2 / 4);
@@ -60,7 +63,7 @@ export class BrickObstacles {
       for (let p1 = 0; p1 < 8 * b1; p1++) {
         const x1 = p1 - 1;
         // Byte of (l0, l1) in the first brick of this brick row.
-        const base = ((slab * b1 + (p1 >>> 3)) * b2) * brickBytes + l0 * 8 + (p1 & 7);
+        const base = ((position * b1 + (p1 >>> 3)) * b2) * brickBytes + l0 * 8 + (p1 & 7);
         if (!inPlane || x1 < 0 || x1 >= n1) {
           for (let k2 = 0; k2 < b2; k2++) bytes[base + k2 * brickBytes] = 0xff;
           continue;

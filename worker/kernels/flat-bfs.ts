@@ -6,6 +6,7 @@
  * place on the faces comes from its row and its offset in the row, so no per-cell table is read.
  * See docs/architecture.md › Inside `shortest_path`.
  */
+import { BRICK_MIN_CELLS } from '../../shared/lattice/brick-padding.ts';
 import type { Lattice } from '../../shared/lattice/types.ts';
 import { coordsOf, neighboursOf, stepLowerBound } from '../../shared/lattice/geometry.ts';
 import type { JobControl } from './job-control.ts';
@@ -27,11 +28,11 @@ import { joinHalves } from './path-result.ts';
 const ORDER_MIN_LATTICE_CELLS = 2 ** 24;
 
 /**
- * 3-D lattices from this many cells are searched in the brick layout (brick-layout.ts): row by
- * row, a layer's diagonal surface touches a line of state per cell or two, and on 512³ and more
+ * 3-D lattices from this many cells (2^22) are searched in the brick layout (brick-layout.ts): row by
+ * row, a layer's diagonal surface touches a line of state per cell or two, and from 159³ on
  * those lines no longer stay in the caches from one layer to the next.
  */
-const BRICK_MIN_LATTICE_CELLS = 2 ** 24;
+const BRICK_MIN_LATTICE_CELLS = BRICK_MIN_CELLS;
 
 /** Frontier cells expanded between two cancel checks. */
 const CHECK_EVERY = 8192; // a power of 2
@@ -70,7 +71,7 @@ function brickLayoutFor(lattice: Pick<Lattice, 'cells' | 'dimensions' | 'shape' 
   return bricks !== null && flatWasmBytes(lattice, planeWords(bricks.cells), bricks.bricks) !== null ? bricks : null;
 }
 
-/** Whether the one-thread search would keep a lattice's state in bricks (3-D, 2^24 cells and more). */
+/** Whether the one-thread search would keep a lattice's state in bricks (3-D, 2^22 cells and more). */
 export function flatBfsUsesBricks(lattice: Pick<Lattice, 'cells' | 'dimensions' | 'shape' | 'periodic'>): boolean {
   return brickLayoutFor(lattice, BRICK_MIN_LATTICE_CELLS) !== null;
 }

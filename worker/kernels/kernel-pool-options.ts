@@ -1,6 +1,7 @@
 /** Options of a {@link KernelPool}, their defaults, and their validation. */
 import { availableParallelism, totalmem } from 'node:os';
 import type { KernelType } from '../../shared/lattice/types.ts';
+import { TWO_SIDED_BRICK_MIN_CELLS } from './two-sided-bricks.ts';
 
 /** Options of a kernel pool. */
 export interface KernelPoolOptions {
@@ -52,6 +53,13 @@ export interface KernelPoolOptions {
    * @defaultValue 0
    */
   inlineMaxCells?: number;
+  /**
+   * The fewest cells from which the two-thread shortest-path search keeps a 3-D lattice's state
+   * in 8×8×8 bricks instead of rows (two-sided-bricks.ts); Infinity keeps rows. Benches compare
+   * the two layouts with it.
+   * @defaultValue TWO_SIDED_BRICK_MIN_CELLS (two-sided-bricks.ts)
+   */
+  twoSidedBrickMinCells?: number;
 }
 
 /** Options with every default filled in. */
@@ -68,6 +76,7 @@ export const KERNEL_POOL_DEFAULTS = {
   progressIntervalMs: 100,
   diveBudgetPerStep: 16,
   inlineMaxCells: 0,
+  twoSidedBrickMinCells: TWO_SIDED_BRICK_MIN_CELLS,
 } as const;
 
 /**
@@ -85,6 +94,7 @@ export function resolveKernelPoolOptions(options: KernelPoolOptions = {}): Resol
     progressIntervalMs: options.progressIntervalMs ?? KERNEL_POOL_DEFAULTS.progressIntervalMs,
     diveBudgetPerStep: options.diveBudgetPerStep ?? KERNEL_POOL_DEFAULTS.diveBudgetPerStep,
     inlineMaxCells: options.inlineMaxCells ?? KERNEL_POOL_DEFAULTS.inlineMaxCells,
+    twoSidedBrickMinCells: options.twoSidedBrickMinCells ?? KERNEL_POOL_DEFAULTS.twoSidedBrickMinCells,
   };
   positiveInteger('threads', resolved.threads);
   positiveInteger('minRowsPerSlab', resolved.minRowsPerSlab);
@@ -93,6 +103,7 @@ export function resolveKernelPoolOptions(options: KernelPoolOptions = {}): Resol
   positiveInteger('progressIntervalMs', resolved.progressIntervalMs);
   nonNegative('diveBudgetPerStep', resolved.diveBudgetPerStep);
   nonNegative('inlineMaxCells', resolved.inlineMaxCells);
+  if (Number.isNaN(resolved.twoSidedBrickMinCells) || resolved.twoSidedBrickMinCells < 0) throw new RangeError('options.twoSidedBrickMinCells must be a non-negative number or Infinity');
   for (const [type, cells] of Object.entries(resolved.parallelMinCells)) nonNegative(`parallelMinCells.${type}`, cells);
   return resolved;
 }

@@ -31,6 +31,7 @@ import { withPaths } from './path-result.ts';
 import runKernelTask from './kernel-thread.ts';
 import { flatBfsFits, flatBfsPlan, flatBfsUsesBricks } from './flat-bfs.ts';
 import { KEPT_TWO_SIDED_BYTES, TWO_SIDED_MIN_CELLS, twoSidedBytes, twoSidedFits, twoSidedMemory } from './two-sided-bfs.ts';
+import { twoSidedBricksBytes, twoSidedBricksLayout, twoSidedBricksMemory } from './two-sided-bricks.ts';
 import type { SharedWasmMemory } from './wasm-runtime.ts';
 import { allocateSlabBuffers, releaseSlabBuffers, type SlabBufferOptions, type SlabBuffersByKernel, slabBufferBytes, slabWasmBytes } from './slab-buffers.ts';
 import { SharedBufferPool } from './shared-buffer-pool.ts';
@@ -335,12 +336,15 @@ export class KernelPool {
   /** Slab threads for a run. */
   private planThreads(type: KernelType, lattice: Lattice, requested: number | 'auto'): number {
     // The one-thread search outruns the slab-parallel one on two; from TWO_SIDED_MIN_CELLS the
-    // two sides of a 2-D search run in two threads (two-sided-bfs.ts). On 3-D lattices two sides
-    // gave 1.12x one thread's wall time for 1.7x its CPU on the idle machine (216³), a poor trade
-    // on a worker that runs other jobs (docs/performance.md › `shortest_path` in two threads).
+    // two sides of a 2-D search run in two threads (two-sided-bfs.ts), and of a 3-D search whose
+    // state both searches keep in bricks (two-sided-bricks.ts). 3-D in rows gave 1.12x one
+    // thread's wall time for 1.7x its CPU on the idle machine (216³); in bricks two threads
+    // spend 1.0–1.25x one thread's CPU, the busiest about half (docs/performance.md ›
+    // `shortest_path` in two threads, in bricks).
     if (type === 'shortest_path' && requested === 'auto' && flatBfsFits(lattice)) {
-      const two =
-        this.options.threads >= 2 && lattice.shape.length <= 2 && lattice.cells >= TWO_SIDED_MIN_CELLS && twoSidedFits(lattice) && !flatBfsUsesBricks(lattice);
+      const d = lattice.shape.length;
+      const inBricks = d === 3 && flatBfsUsesBricks(lattice) && lattice.cells >= this.options.twoSidedBrickMinCells && twoSidedBricksLayout(lattice) !== null;
+      const two = this.options.threads >= 2 && (d <= 2 || inBricks) && lattice.cells >= TWO_SIDED_MIN_CELLS && twoSidedFits(lattice);
       return two ? 2 : 1;
     }
     const rows = lattice.shape[0]!;
@@ -552,7 +556,9 @@ export class KernelPool {
     control: JobControl,
     how: RunMode,
   ): Promise<{ result: KernelResultByType['shortest_path']; stats: Omit<KernelRunStats, 'wall_ms'> }> {
-    const sharedBytes = twoSidedBytes(lattice)! + control.bytes;
+    // 3-D lattices from twoSidedBrickMinCells keep their state in bricks (two-sided-bricks.ts).
+    const bricks = lattice.cells >= this.options.twoSidedBrickMinCells ? twoSidedBricksLayout(lattice) : null;
+    const sharedBytes = (bricks === null ? twoSidedBytes(lattice)! : twoSidedBricksBytes(bricks)) + control.bytes;
     if (sharedBytes > this.options.memoryLimitBytes) {
       throw new KernelError('too_large', `the run needs ${sharedBytes} bytes of working memory; the pool allows ${this.options.memoryLimitBytes}`);
     }
@@ -561,10 +567,11 @@ export class KernelPool {
     // holds it meanwhile), else a fresh one; kept afterwards up to KEPT_TWO_SIDED_BYTES.
     let memory: SharedWasmMemory | null = null;
     const tasks = (): KernelTask[] => {
-      const taken = twoSidedMemory(lattice, undefined, this.keptTwoSided);
+      const taken = bricks === null ? twoSidedMemory(lattice, undefined, this.keptTwoSided) : twoSidedBricksMemory(bricks, undefined, this.keptTwoSided);
       if (taken === this.keptTwoSided) this.keptTwoSided = null;
       memory = taken;
-      return ([0, 1] as const).map((side) => ({ kind: 'two_sided_bfs' as const, control: control.buffers, lattice, start, end, side, memory: taken }));
+      const layout = bricks === null ? {} : { bricks: true as const };
+      return ([0, 1] as const).map((side) => ({ kind: 'two_sided_bfs' as const, control: control.buffers, lattice, start, end, side, memory: taken, ...layout }));
     };
     let outcome: SlabsOutcome;
     try {
@@ -578,7 +585,7 @@ export class KernelPool {
     const memoryBytes = sharedBytes + outcome.threadBytes;
     return {
       result: { ...(outcome.value as object), memory_bytes: memoryBytes } as KernelResultByType['shortest_path'],
-      stats: { threads: 2, method: 'bfs', build_ms: outcome.build_ms, run_ms: outcome.run_ms, shared_bytes: sharedBytes, thread_bytes: outcome.threadBytes, cells: lattice.cells },
+      stats: { threads: 2, method: 'bfs', build_ms: outcome.build_ms, run_ms: outcome.run_ms, shared_bytes: sharedBytes, thread_bytes: outcome.threadBytes, cells: lattice.cells, layout: bricks === null ? 'rows' : 'bricks' },
     };
   }
 

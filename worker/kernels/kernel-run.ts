@@ -56,6 +56,8 @@ export interface KernelRunStats {
   thread_bytes: number;
   /** Cells of the lattice. */
   cells: number;
+  /** shortest_path in two threads: whether its state was kept in rows or in bricks (two-sided-bricks.ts). */
+  layout?: 'rows' | 'bricks';
 }
 
 /** A result with its stats. */

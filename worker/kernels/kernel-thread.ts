@@ -6,6 +6,7 @@
 import { bidirectionalBfsSlab } from './bidirectional-bfs.ts';
 import { flatBfs } from './flat-bfs.ts';
 import { twoSidedBfsThread } from './two-sided-bfs.ts';
+import { twoSidedBricksThread } from './two-sided-bricks.ts';
 import { componentsSlab } from './components.ts';
 import { diffusionSlab } from './diffusion.ts';
 import { distanceField } from './distance-field.ts';
@@ -54,7 +55,7 @@ export default function runKernelTask(task: KernelTask): TaskEnvelope {
       }
       case 'two_sided_bfs': {
         // Side 0's thread answers; side 1's reports only its memory.
-        const { outcome, bytes, build_ms } = twoSidedBfsThread(task, control);
+        const { outcome, bytes, build_ms } = task.bricks === true ? twoSidedBricksThread(task, control) : twoSidedBfsThread(task, control);
         const value = outcome === null ? null : pathResult(outcome.reachable ? outcome.path : null, outcome.visited);
         return done(value, bytes, build_ms, started);
       }

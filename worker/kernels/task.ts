@@ -76,6 +76,8 @@ export interface TwoSidedBfsTask {
   side: 0 | 1;
   /** The search's shared WebAssembly memory (4 bits per cell and each thread's chunk buffers), zeroed. */
   memory: SharedWasmMemory;
+  /** When set, a 3-D lattice's state is in bricks (two-sided-bricks.ts), the memory sized for them. */
+  bricks?: true;
 }
 
 /** Per-slab shared arrays of a components run. */
