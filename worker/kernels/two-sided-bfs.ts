@@ -21,6 +21,25 @@
  *   stretches along the path cannot both end on the other side's later cells: each of those was
  *   claimed before the other side expanded its neighbour, which orders the two sides' layers both
  *   ways at once), and every recorded pair is ≤ A + B.
+ *
+ * Plain claims. While the two sides are far apart a side claims with a plain byte store in one
+ * pass (wasm `expandPlain`: read the cell's byte, store it back with the nibble set only when
+ * free, to a scratch byte otherwise), no compare-exchange: a byte (two cells) one side reads or
+ * writes is then a byte the other side does not touch at all, so the claim is as good as atomic.
+ * - 2-D open lattices: tiles of 2^6 × 2^6 cells. A side marks a tile (atomic OR) before it
+ *   expands a cell in it, then looks for the other side's marks within two tiles (a cell's
+ *   bytes and its neighbours' lie in its tile or the next; the last side is even, so a byte
+ *   never spans two rows). Of two sides marking near tiles, one sees the other's mark (each
+ *   marks before it looks, both sequentially consistent).
+ * - Other lattices (even last side): the step bound. A side in layer a touches bytes with a cell
+ *   within a + 1 steps of its seed; at each chunk it reads the other's layer b (published before
+ *   its own read, so of two sides one sees the other's current layer) and stops plain claims once
+ *   a + b + PLAIN_MARGIN ≥ the seeds' step distance.
+ * - An odd last side: compare-exchange from the start.
+ * A side that stops plain claims says so (ACK) and waits until the other has said so too or has
+ * stopped searching (at most one chunk of the other: it looks at each chunk's start); from then
+ * on both claim by compare-exchange, and every plain store happened before (the flags are atomic).
+ * The property test checks both rules on the bytes each side touches.
  * docs/architecture.md › Inside `shortest_path` and docs/performance.md › "shortest_path in two threads".
  */
 import type { Lattice } from '../../shared/lattice/types.ts';
