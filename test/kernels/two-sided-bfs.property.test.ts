@@ -3,11 +3,14 @@
  * (1-6 dimensions, open and periodic, procedural, explicit, map and no obstacles, start = end,
  * unreachable ends): same length, valid path. Two ways: both sides in this thread, stepped in a
  * random order a few cells at a time (the skews two threads can produce, one side far ahead of
- * the other, drive the meeting rule), and the real thing, two kernel threads of a pool.
+ * the other, drive the meeting rule), and the real thing, two kernel threads of a pool. Plain
+ * claims (no compare-exchange while the sides are far apart) are checked for the bytes each side
+ * touches.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CellPath } from '../../shared/lattice/cell-path.ts';
+import { neighboursOf } from '../../shared/lattice/geometry.ts';
 import { resolveJob } from '../../shared/lattice/job.ts';
 import { KernelPool } from '../../worker/kernels/kernel-pool.ts';
 import { pathResult } from '../../worker/kernels/path-result.ts';
@@ -73,16 +76,56 @@ describe('two-thread search, both sides stepped in this thread', () => {
     );
   });
 
+  it('claims plainly only where the other side never reads or writes a byte, and compare-exchanges only once both sides stopped plain claims', () => {
+    // Interleaved chunks stand for chunks two threads may run at once: the bytes (two cells
+    // each) any chunk of one side read or wrote while claiming plainly must be bytes no plain
+    // chunk of the other side touches, and a side claims by compare-exchange only once the
+    // other side has stopped plain claims (or searching): then no plain store races another store.
+    const chunks = { plain: 0, exchange: 0 };
+    const tileShiftArb = fc.constantFrom(1, 2, 3);
+    fc.assert(
+      fc.property(fc.oneof(pathCaseArb(), mapCaseArb.map(({ shape, boundary, bits, start, end }) => ({ spec: { shape, boundary, obstacles: { map: '00000000-0000-4000-8000-000000000000' } }, start, end, bits }))), scheduleArb, tileShiftArb, (input, schedule, tileShift) => {
+        const bits = 'bits' in input ? input.bits : undefined;
+        const { lattice, params } = resolveJob('shortest_path', input.spec, { start: input.start, end: input.end }, bits);
+        const where = JSON.stringify({ spec: input.spec, start: input.start, end: input.end, schedule, tileShift });
+        const touched = [new Set<number>(), new Set<number>()];
+        const onChunk = (side: 0 | 1, cells: Int32Array, plain: boolean, otherExchanges: boolean): void => {
+          if (!plain) {
+            chunks.exchange++;
+            expect(otherExchanges, `side ${side} claims by compare-exchange while the other may claim plainly: ${where}`).toBe(true);
+            return;
+          }
+          chunks.plain++;
+          for (const cell of cells) {
+            for (const nb of neighboursOf(lattice, cell)) {
+              const byte = nb >>> 1;
+              expect(touched[1 - side]!.has(byte), `byte ${byte} (cell ${nb}) touched plainly by both sides: ${where}`).toBe(false);
+              touched[side]!.add(byte);
+            }
+          }
+        };
+        const outcome = twoSidedBfsInterleaved(lattice, params.start, params.end, picker(schedule), schedule.chunk, tileShift, onChunk);
+        check(lattice, params.start, params.end, outcome, where);
+      }),
+      { numRuns: 1500 },
+    );
+    // Both kinds of chunk ran: the property held over plain claims, not around them.
+    expect(chunks.plain).toBeGreaterThan(1000);
+    expect(chunks.exchange).toBeGreaterThan(1000);
+  });
+
   it('finds the shortest path on larger hard lattices whatever the skew', () => {
     for (const [shape, density] of [
       [[120, 130], 0.4],
       [[30, 31, 32], 0.6],
     ] as const) {
       for (const bias of [0.5, 0.02, 0.98]) {
-        const spec = { shape: [...shape], obstacles: { density, seed: 11 } };
-        const { lattice, params } = resolveJob('shortest_path', spec, { start: shape.map(() => 0), end: shape.map((side) => side - 1) });
-        const outcome = twoSidedBfsInterleaved(lattice, params.start, params.end, picker({ seed: 5, bias }), 3);
-        check(lattice, params.start, params.end, outcome, JSON.stringify({ shape, density, bias }));
+        for (const tileShift of [null, 2, 4]) {
+          const spec = { shape: [...shape], obstacles: { density, seed: 11 } };
+          const { lattice, params } = resolveJob('shortest_path', spec, { start: shape.map(() => 0), end: shape.map((side) => side - 1) });
+          const outcome = twoSidedBfsInterleaved(lattice, params.start, params.end, picker({ seed: 5, bias }), 3, tileShift);
+          check(lattice, params.start, params.end, outcome, JSON.stringify({ shape, density, bias, tileShift }));
+        }
       }
     }
   });

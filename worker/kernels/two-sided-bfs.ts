@@ -21,6 +21,25 @@
  *   stretches along the path cannot both end on the other side's later cells: each of those was
  *   claimed before the other side expanded its neighbour, which orders the two sides' layers both
  *   ways at once), and every recorded pair is ≤ A + B.
+ *
+ * Plain claims. While the two sides are far apart a side claims with a plain byte store in one
+ * pass (wasm `expandPlain`: read the cell's byte, store it back with the nibble set only when
+ * free, to a scratch byte otherwise), no compare-exchange: a byte (two cells) one side reads or
+ * writes is then a byte the other side does not touch at all, so the claim is as good as atomic.
+ * - 2-D open lattices: tiles of 2^6 × 2^6 cells. A side marks a tile (atomic OR) before it
+ *   expands a cell in it, then looks for the other side's marks within two tiles (a cell's
+ *   bytes and its neighbours' lie in its tile or the next; the last side is even, so a byte
+ *   never spans two rows). Of two sides marking near tiles, one sees the other's mark (each
+ *   marks before it looks, both sequentially consistent).
+ * - Other lattices (even last side): the step bound. A side in layer a touches bytes with a cell
+ *   within a + 1 steps of its seed; at each chunk it reads the other's layer b (published before
+ *   its own read, so of two sides one sees the other's current layer) and stops plain claims once
+ *   a + b + PLAIN_MARGIN ≥ the seeds' step distance.
+ * - An odd last side: compare-exchange from the start.
+ * A side that stops plain claims says so (ACK) and waits until the other has said so too or has
+ * stopped searching (at most one chunk of the other: it looks at each chunk's start); from then
+ * on both claim by compare-exchange, and every plain store happened before (the flags are atomic).
+ * The property test checks both rules on the bytes each side touches.
  * docs/architecture.md › Inside `shortest_path` and docs/performance.md › "shortest_path in two threads".
  */
 import type { Lattice } from '../../shared/lattice/types.ts';
@@ -50,6 +69,11 @@ interface TwoSidedExports {
     state: number,
   ): number;
   claim(out: number, n: number, contested: number, res: number, side: number, val: bigint, state: number): number;
+  expandPlain(
+    front: number, from: number, count: number, out: number, n: number, rowCells: number, lastRow: number, wrapRowStep: number,
+    nowhere: number, res: number, inner: number, side: number, state: number, val: number, sink: number,
+    tiles: number, tileRowShift: number, tileColShift: number, tilesPerRow: number,
+  ): number;
 }
 
 let compiled: object | null = null;
@@ -74,7 +98,8 @@ const DONE = 1; // + side
 const LAYERS = 3; // + side
 const FINAL = 5; // + side
 const BEST = 8; // + 4 side: sum (-1 none), u, v, visited
-const SYNC_BYTES = 64;
+const ACK = 16; // + side: 1 once the side claims by compare-exchange only (see Plain claims above)
+const SYNC_BYTES = 128;
 
 /** Per thread region: results (0..8), row magic (16), shift (24), axes from 32 (as flat-bfs-wasm.ts). */
 const HEADER = 32 + 64 * 24;
@@ -84,49 +109,97 @@ const MAX_CELLS = 2 ** 31 - 2;
 
 const align = (bytes: number, to: number): number => Math.ceil(bytes / to) * to;
 
+/**
+ * Plain claims stop once layer + other layer + this reach the seeds' step distance: a side in
+ * layer a reads and writes bytes with a cell within a + 1 steps of its seed, and a byte's two
+ * cells are one step apart (the last side is even).
+ */
+const PLAIN_MARGIN = 4;
+
+/** Tiles of 2^6 × 2^6 cells on 2-D lattices (see Plain claims). */
+export const TWO_SIDED_TILE_SHIFT = 6;
+
+/** Log2 of a tile's side; null: no plain claims, compare-exchange only (tests and A/B benches). */
+export type TileShift = number | null;
+
+type LatticeSize = Pick<Lattice, 'cells' | 'dimensions' | 'shape' | 'strides' | 'boundary'>;
+
+/**
+ * How a lattice's sides tell when they may claim with plain stores (see Plain claims): by tiles
+ * (2-D, open), by the step bound (other lattices), or never (an odd last side: a byte's two
+ * cells may lie far apart). `bound` and `none` use one tile, every cell's.
+ */
+interface PlainPlan {
+  kind: 'tiles' | 'bound' | 'none';
+  rowShift: number;
+  colShift: number;
+  perRow: number;
+  tileRows: number;
+}
+
+function plainPlanOf(lattice: LatticeSize, tileShift: TileShift): PlainPlan {
+  const one = { rowShift: 31, colShift: 31, perRow: 1, tileRows: 1 };
+  if (tileShift === null || lattice.shape[lattice.dimensions - 1]! % 2 === 1) return { kind: 'none', ...one };
+  if (lattice.dimensions !== 2 || lattice.boundary === 'periodic') return { kind: 'bound', ...one };
+  const shift = Math.max(1, tileShift);
+  const perRow = Math.ceil(lattice.strides[0]! / 2 ** shift);
+  return { kind: 'tiles', rowShift: shift, colShift: shift, perRow, tileRows: Math.ceil(lattice.shape[0]! / 2 ** shift) };
+}
+
 interface Layout {
   regions: [number, number];
   fronts: [number, number];
   outs: [number, number];
   contested: [number, number];
+  plain: PlainPlan;
+  tiles: number;
   state: number;
   total: number;
 }
 
-function layoutOf(lattice: Pick<Lattice, 'cells' | 'dimensions'>, chunk: number): Layout {
+function layoutOf(lattice: LatticeSize, chunk: number, tileShift: TileShift): Layout {
   const listBytes = 4 * chunk * 2 * lattice.dimensions;
   const regionBytes = align(HEADER, 16) + 4 * chunk + 2 * listBytes;
   const r0 = SYNC_BYTES;
   const r1 = r0 + regionBytes;
-  const state = align(r1 + regionBytes, 16);
+  const plain = plainPlanOf(lattice, tileShift);
+  const tiles = align(r1 + regionBytes, 16);
+  const state = align(tiles + plain.perRow * plain.tileRows, 16);
   const total = state + 8 * Math.ceil((lattice.cells + 1) / 16);
   const front = (r: number): number => r + align(HEADER, 16);
   const out = (r: number): number => front(r) + 4 * chunk;
-  return { regions: [r0, r1], fronts: [front(r0), front(r1)], outs: [out(r0), out(r1)], contested: [out(r0) + listBytes, out(r1) + listBytes], state, total };
+  return { regions: [r0, r1], fronts: [front(r0), front(r1)], outs: [out(r0), out(r1)], contested: [out(r0) + listBytes, out(r1) + listBytes], plain, tiles, state, total };
 }
 
 /** Bytes of the shared memory for a lattice (whole pages), or null when it does not fit one. */
-export function twoSidedBytes(lattice: Pick<Lattice, 'cells' | 'dimensions'>, chunk = TWO_SIDED_CHUNK): number | null {
+export function twoSidedBytes(lattice: LatticeSize, chunk = TWO_SIDED_CHUNK, tileShift: TileShift = TWO_SIDED_TILE_SHIFT): number | null {
   if (lattice.dimensions > 65 || lattice.cells > MAX_CELLS) return null;
-  const pages = Math.ceil(layoutOf(lattice, chunk).total / WASM_PAGE);
+  const pages = Math.ceil(layoutOf(lattice, chunk, tileShift).total / WASM_PAGE);
   return pages > MAX_PAGES ? null : pages * WASM_PAGE;
 }
 
 /** Whether the two-thread search takes a lattice. */
-export function twoSidedFits(lattice: Pick<Lattice, 'cells' | 'dimensions'>): boolean {
+export function twoSidedFits(lattice: LatticeSize): boolean {
   return twoSidedBytes(lattice) !== null;
 }
 
 /**
- * The shared memory of one search: `kept` (a memory of an earlier search, its sync block zeroed
- * here) when large enough, else a fresh one. The state needs no zeroing: materialising the
- * obstacles writes every cell's nibble.
+ * The shared memory of one search: `kept` (a memory of an earlier search, its sync block and
+ * tile marks zeroed here) when large enough, else a fresh one. The state needs no zeroing:
+ * materialising the obstacles writes every cell's nibble.
  */
-export function twoSidedMemory(lattice: Pick<Lattice, 'cells' | 'dimensions'>, chunk = TWO_SIDED_CHUNK, kept: SharedWasmMemory | null = null): SharedWasmMemory {
-  const bytes = twoSidedBytes(lattice, chunk);
+export function twoSidedMemory(
+  lattice: LatticeSize,
+  chunk = TWO_SIDED_CHUNK,
+  kept: SharedWasmMemory | null = null,
+  tileShift: TileShift = TWO_SIDED_TILE_SHIFT,
+): SharedWasmMemory {
+  const bytes = twoSidedBytes(lattice, chunk, tileShift);
   if (bytes === null) throw new RangeError(`a lattice of ${lattice.cells} cells does not fit the two-thread search`);
   if (kept !== null && kept.buffer.byteLength >= bytes) {
-    new Int32Array(kept.buffer, 0, SYNC_BYTES / 4).fill(0);
+    const layout = layoutOf(lattice, chunk, tileShift);
+    new Uint8Array(kept.buffer, 0, SYNC_BYTES).fill(0);
+    new Uint8Array(kept.buffer, layout.tiles, layout.state - layout.tiles).fill(0);
     return kept;
   }
   return sharedWasmMemory(bytes / WASM_PAGE);
@@ -198,6 +271,14 @@ export class SearchSide {
   private readonly val: bigint;
   private readonly nowhere: number;
   private readonly wrapRowStep: number;
+  /** Per tile, bit s once side s may write near it (see Plain claims). */
+  private readonly tiles: Uint8Array;
+  /** Plain claims, waiting for the other side to stop claiming plainly, or compare-exchange only. */
+  mode: 'plain' | 'switching' | 'exchange';
+  /** Steps between the two seeds at least (`bound` plans). */
+  private readonly distance: number;
+  /** Tests: each chunk's expanded cells, whether claimed plainly, whether the other side had stopped plain claims. */
+  onChunk: ((cells: Int32Array, plain: boolean, otherExchanges: boolean) => void) | null = null;
 
   constructor(
     private readonly memory: SharedWasmMemory,
@@ -206,8 +287,9 @@ export class SearchSide {
     private readonly end: number,
     readonly side: 0 | 1,
     private readonly chunk = TWO_SIDED_CHUNK,
+    tileShift: TileShift = TWO_SIDED_TILE_SHIFT,
   ) {
-    this.layout = layoutOf(lattice, chunk);
+    this.layout = layoutOf(lattice, chunk, tileShift);
     this.exports = instantiate<TwoSidedExports>(twoSidedModule(), { env: { memory } });
     const { buffer } = memory;
     this.sync = new Int32Array(buffer, 0, SYNC_BYTES / 4);
@@ -226,6 +308,17 @@ export class SearchSide {
     this.wrapRowStep = periodic && rows > 2 ? (rows - 1) * lattice.strides[0]! : 0;
     this.fronts.data[0] = side === 0 ? start : end;
     this.fronts.length = 1;
+    const plan = this.layout.plain;
+    this.tiles = new Uint8Array(buffer, this.layout.tiles, plan.perRow * plan.tileRows);
+    this.distance = stepLowerBound(lattice, coordsOf(lattice, start), coordsOf(lattice, end));
+    if (plan.kind === 'none') {
+      this.mode = 'exchange';
+      Atomics.store(this.sync, ACK + side, 1);
+    } else {
+      this.mode = 'plain';
+      // One tile, marked: the step bound alone ends plain claims.
+      if (plan.kind === 'bound') Atomics.or(this.tiles, 0, 1 << side);
+    }
   }
 
   private writeDivisors(buffer: SharedArrayBuffer, region: number): void {
@@ -339,7 +432,7 @@ export class SearchSide {
   /** Expands one chunk of the current layer; true once this side has stopped. */
   step(): boolean {
     if (this.finished) return true;
-    const { sync, side, lattice } = this;
+    const { sync, side } = this;
     const front = this.fronts;
     if (this.from === 0) {
       if (Atomics.load(sync, STOP) !== 0) return this.stop();
@@ -350,12 +443,80 @@ export class SearchSide {
       this.grown = 0;
       this.next.length = 0;
     }
+    if (this.mode !== 'exchange' && !this.mayClaim()) return false;
     const count = Math.min(this.chunk, front.length - this.from);
     this.front.set(front.data.subarray(this.from, this.from + count));
     const code = ((this.layers + 1) % 3) + 1;
-    const val = BigInt((1 << side) | (code << 2));
-    const rows = lattice.shape[0]!;
-    const { layout } = this;
+    const plain = this.mode === 'plain';
+    const done = plain ? this.expandPlain(count, (1 << side) | (code << 2)) : this.expandListed(count, BigInt((1 << side) | (code << 2)));
+    const written = this.results[1]!;
+    if (this.onChunk !== null) {
+      const other = 1 - side;
+      const quiet = Atomics.load(sync, ACK + other) !== 0 || Atomics.load(sync, DONE + other) !== 0;
+      this.onChunk(this.front.slice(0, done), plain, quiet);
+    }
+    const next = this.next;
+    next.reserve(written).set(this.out.subarray(0, written), next.length);
+    next.length += written;
+    this.grown += written;
+    this.from += done;
+    if (this.from >= front.length) {
+      this.from = 0;
+      this.fronts = next;
+      this.next = front;
+      this.layers++;
+      this.visited += this.grown;
+      Atomics.store(sync, LAYERS + side, this.layers);
+    }
+    return false;
+  }
+
+  /** Frontier cells [0, count) of the chunk, claimed with plain stores; the cells expanded (fewer when a tile stops plain claims). */
+  private expandPlain(count: number, nibble: number): number {
+    const { lattice, layout, side, sync } = this;
+    const plan = layout.plain;
+    const region = layout.regions[side];
+    let at = 0;
+    let written = 0;
+    for (;;) {
+      const status = this.exports.expandPlain(
+        layout.fronts[side],
+        at,
+        count,
+        layout.outs[side],
+        written,
+        lattice.strides[0]!,
+        lattice.shape[0]! - 1,
+        this.wrapRowStep,
+        this.nowhere,
+        region,
+        lattice.dimensions - 1,
+        side,
+        layout.state,
+        nibble,
+        region + 12,
+        layout.tiles,
+        plan.rowShift,
+        plan.colShift,
+        plan.perRow,
+      );
+      written = this.results[1]!;
+      if (status === 0) return count;
+      at = this.results[0]!;
+      if (status === 1) {
+        this.meetings.push(this.front[at]!);
+        Atomics.store(sync, STOP, 1);
+        at++;
+      } else if (!this.markTile(this.results[2]!)) {
+        this.beginExchanges();
+        return at;
+      }
+    }
+  }
+
+  /** Frontier cells [0, count) of the chunk, listed then claimed by compare-exchange; returns count. */
+  private expandListed(count: number, val: bigint): number {
+    const { lattice, layout, side, sync } = this;
     let at = 0;
     let written = 0;
     for (;;) {
@@ -366,7 +527,7 @@ export class SearchSide {
         layout.outs[side],
         written,
         lattice.strides[0]!,
-        rows - 1,
+        lattice.shape[0]! - 1,
         this.wrapRowStep,
         this.nowhere,
         layout.regions[side],
@@ -384,30 +545,78 @@ export class SearchSide {
     // The listed cells claimed in a second pass: the first stays branch-free, and only fresh
     // cells pay for a compare-exchange. A cell the other side claimed in between is a meeting
     // too, recorded as this side's frontier cell next to it.
-    written = this.exports.claim(layout.outs[side], written, layout.contested[side], layout.regions[side], side, val, layout.state);
+    this.results[1] = this.exports.claim(layout.outs[side], written, layout.contested[side], layout.regions[side], side, val, layout.state);
     const contested = this.results[2]!;
     if (contested > 0) {
-      const ours = (1 << side) | ((((this.layers % 3) + 1) << 2));
+      const ours = (1 << side) | (((this.layers % 3) + 1) << 2);
       for (let k = 0; k < contested; k++) {
         const u = neighboursOf(lattice, this.contested[k]!).find((nb) => this.nibble(nb) === ours)!;
         this.meetings.push(u);
       }
       Atomics.store(sync, STOP, 1);
     }
-    const next = this.next;
-    next.reserve(written).set(this.out.subarray(0, written), next.length);
-    next.length += written;
-    this.grown += written;
-    this.from += count;
-    if (this.from >= front.length) {
-      this.from = 0;
-      this.fronts = next;
-      this.next = front;
-      this.layers++;
-      this.visited += this.grown;
-      Atomics.store(sync, LAYERS + side, this.layers);
+    return count;
+  }
+
+  /**
+   * Marks a tile as this side's, then looks for the other side's marks within two tiles (where
+   * the two sides' writes could share a byte); false when one is there.
+   */
+  private markTile(tile: number): boolean {
+    const { tiles, side } = this;
+    const { perRow, tileRows } = this.layout.plain;
+    Atomics.or(tiles, tile, 1 << side);
+    const row = Math.floor(tile / perRow);
+    const col = tile - row * perRow;
+    const theirs = 1 << (1 - side);
+    for (let r = Math.max(0, row - 2); r <= Math.min(tileRows - 1, row + 2); r++) {
+      for (let c = Math.max(0, col - 2); c <= Math.min(perRow - 1, col + 2); c++) {
+        if ((Atomics.load(tiles, r * perRow + c) & theirs) !== 0) return false;
+      }
     }
-    return false;
+    return true;
+  }
+
+  /** Stops plain claims for good, and says so to the other side. */
+  private beginExchanges(): void {
+    this.mode = 'switching';
+    Atomics.store(this.sync, ACK + this.side, 1);
+    Atomics.notify(this.sync, ACK + this.side);
+  }
+
+  /**
+   * At a chunk's start: whether this side may claim now. It stops plain claims once the other
+   * side has, or (`bound` plans) once the two layers could bring their writes within a byte; it
+   * then waits (false) until the other side has stopped them too, or has stopped searching.
+   */
+  private mayClaim(): boolean {
+    const { sync, side } = this;
+    const other = 1 - side;
+    if (this.mode === 'plain') {
+      // This side's layer was published before the other's is read here (see Plain claims).
+      const near = this.layout.plain.kind === 'bound' && this.layers + Atomics.load(sync, LAYERS + other) + PLAIN_MARGIN >= this.distance;
+      if (near || Atomics.load(sync, ACK + other) !== 0) this.beginExchanges();
+      else return true;
+    }
+    if (Atomics.load(sync, ACK + other) === 0 && Atomics.load(sync, DONE + other) === 0) return false;
+    this.mode = 'exchange';
+    return true;
+  }
+
+  /** Whether the side waits for the other to stop plain claims. */
+  get waiting(): boolean {
+    return this.mode === 'switching';
+  }
+
+  /** Polls, then sleeps a millisecond at a time, until the other side has stopped plain claims or searching. */
+  awaitOther(checkpoint: () => void): void {
+    const { sync } = this;
+    const other = 1 - this.side;
+    for (let polled = 0; Atomics.load(sync, ACK + other) === 0 && Atomics.load(sync, DONE + other) === 0; polled++) {
+      if (polled < 4000) continue;
+      checkpoint();
+      Atomics.wait(sync, ACK + other, 0, 1);
+    }
   }
 
   private stop(): true {
@@ -510,6 +719,8 @@ export interface TwoSidedTaskInput {
   end: number;
   side: 0 | 1;
   memory: SharedWasmMemory;
+  /** As the memory was made with (twoSidedMemory); the default when absent. */
+  tileShift?: TileShift;
 }
 
 /** Waits until `sync[slot]` is non-zero: polls first (the other side is often moments away), then sleeps. */
@@ -522,31 +733,43 @@ function waitFor(sync: Int32Array, slot: number, control: JobControl): void {
   }
 }
 
+/** Where a side's thread is (benches time the phases: bench/lattice/two-sided-direct.ts). */
+export type TwoSidedPhase = 'materialised' | 'seeded' | 'searched' | 'waited' | 'met' | 'answered';
+
 /**
  * One side's thread. Side 0 returns the outcome; side 1 returns null (its best meeting and
  * visited count go to side 0 through the sync block).
  */
-export function twoSidedBfsThread(task: TwoSidedTaskInput, control: JobControl): { outcome: BfsOutcome | null; bytes: number; build_ms: number } {
+export function twoSidedBfsThread(
+  task: TwoSidedTaskInput,
+  control: JobControl,
+  mark: (phase: TwoSidedPhase) => void = () => undefined,
+): { outcome: BfsOutcome | null; bytes: number; build_ms: number } {
   const buildStarted = performance.now();
   const { lattice, start, end, side: s, memory } = task;
-  const side = new SearchSide(memory, lattice, start, end, s);
+  const side = new SearchSide(memory, lattice, start, end, s, TWO_SIDED_CHUNK, task.tileShift === undefined ? TWO_SIDED_TILE_SHIFT : task.tileShift);
   side.materialise(s, () => control.checkpoint());
+  mark('materialised');
   control.barrier();
   if (s === 0) side.seedBoth();
   control.barrier();
+  mark('seeded');
   const build_ms = performance.now() - buildStarted;
   const bound = Math.max(1, stepLowerBound(lattice, coordsOf(lattice, start), coordsOf(lattice, end)));
   const { sync } = side;
   let chunks = 0;
   while (!side.step()) {
     control.checkpoint();
+    if (side.waiting) side.awaitOther(() => control.checkpoint());
     if (s === 0 && (chunks++ & 15) === 0) {
       const layers = side.layers + Atomics.load(sync, LAYERS + 1);
       control.publishProgress(0.99 * Math.min(1, Math.max(layers / bound, (2 * side.visited) / lattice.cells)));
     }
   }
+  mark('searched');
   const other = 1 - s;
   waitFor(sync, DONE + other, control);
+  mark('waited');
   const best = side.best(Atomics.load(sync, LAYERS + other));
   sync[BEST + 4 * s] = best?.sum ?? -1;
   sync[BEST + 4 * s + 1] = best?.u ?? 0;
@@ -554,10 +777,12 @@ export function twoSidedBfsThread(task: TwoSidedTaskInput, control: JobControl):
   sync[BEST + 4 * s + 3] = side.visited;
   Atomics.store(sync, FINAL + s, 1);
   Atomics.notify(sync, FINAL + s);
+  mark('met');
   if (s === 1) return { outcome: null, bytes: side.bytes, build_ms };
   waitFor(sync, FINAL + 1, control);
   const theirs = sync[BEST + 4] === -1 ? null : { sum: sync[BEST + 4]!, u: sync[BEST + 5]!, v: sync[BEST + 6]! };
   const outcome = answer(side, [best, theirs], side.visited + sync[BEST + 7]!);
+  mark('answered');
   return { outcome, bytes: side.bytes, build_ms };
 }
 
@@ -566,10 +791,19 @@ export function twoSidedBfsThread(task: TwoSidedTaskInput, control: JobControl):
  * the side to step next; a stopped side is skipped): tests drive the meeting rule through
  * interleavings two threads could produce, with `chunk` as small as one cell.
  */
-export function twoSidedBfsInterleaved(lattice: Lattice, start: number, end: number, pick: () => 0 | 1, chunk = TWO_SIDED_CHUNK): BfsOutcome {
+export function twoSidedBfsInterleaved(
+  lattice: Lattice,
+  start: number,
+  end: number,
+  pick: () => 0 | 1,
+  chunk = TWO_SIDED_CHUNK,
+  tileShift: TileShift = TWO_SIDED_TILE_SHIFT,
+  onChunk: ((side: 0 | 1, cells: Int32Array, plain: boolean, otherExchanges: boolean) => void) | null = null,
+): BfsOutcome {
   if (start === end) return { reachable: true, path: [start], length: 0, visited: 1 };
-  const memory = twoSidedMemory(lattice, chunk);
-  const sides = [new SearchSide(memory, lattice, start, end, 0, chunk), new SearchSide(memory, lattice, start, end, 1, chunk)] as const;
+  const memory = twoSidedMemory(lattice, chunk, null, tileShift);
+  const sides = [new SearchSide(memory, lattice, start, end, 0, chunk, tileShift), new SearchSide(memory, lattice, start, end, 1, chunk, tileShift)] as const;
+  if (onChunk !== null) for (const side of sides) side.onChunk = (cells, plain, quiet) => onChunk(side.side, cells, plain, quiet);
   sides[1].materialise(1);
   sides[0].materialise(0);
   sides[0].seedBoth();

@@ -160,4 +160,147 @@
         (br $cells)))
     (i32.store offset=8 (local.get $res) (local.get $c))
     (local.get $k))
+  ;; As `expand`, claiming as it goes with plain byte stores (no compare-exchange, no second
+  ;; pass): for cells the other side cannot be writing near (two-sided-bfs.ts › plain claims).
+  ;; `val` is this side's nibble for the new layer; `sink` a scratch byte of this thread's region.
+  (func (export "expandPlain")
+    (param $front i32) (param $from i32) (param $count i32) (param $out i32) (param $n i32)
+    (param $rowCells i32) (param $lastRow i32) (param $wrapRowStep i32) (param $nowhere i32)
+    (param $res i32) (param $inner i32) (param $side i32) (param $state i32) (param $val i32) (param $sink i32)
+    (param $tiles i32) (param $tileRowShift i32) (param $tileColShift i32) (param $tilesPerRow i32)
+    (result i32)
+    (local $f i32) (local $cell i32) (local $row i32) (local $p i32) (local $a i32) (local $t i32)
+    (local $stride i32) (local $period i32) (local $wrap i32) (local $q i32) (local $nb i32)
+    (local $nib i32) (local $other i32) (local $ba i32) (local $sh i32) (local $byte i32) (local $fresh i32)
+    (local $met i32) (local $tile i32)
+    (local $rowMagic i64) (local $rowShift i64)
+    (local.set $other (i32.xor (local.get $side) (i32.const 1)))
+    (local.set $rowMagic (i64.load offset=16 (local.get $res)))
+    (local.set $rowShift (i64.extend_i32_u (i32.load offset=24 (local.get $res))))
+    (local.set $f (local.get $from))
+    (block $done
+      (loop $cells
+        (br_if $done (i32.ge_u (local.get $f) (local.get $count)))
+        (local.set $cell (i32.load (i32.add (local.get $front) (i32.shl (local.get $f) (i32.const 2)))))
+        (local.set $row (i32.wrap_i64 (i64.shr_u
+          (i64.mul (i64.extend_i32_u (local.get $cell)) (local.get $rowMagic)) (local.get $rowShift))))
+        (local.set $p (i32.sub (local.get $cell) (i32.mul (local.get $row) (local.get $rowCells))))
+        ;; The cell's tile must carry this side's mark (set, and the other side's marks around it
+        ;; checked, by two-sided-bfs.ts) before any byte near it is written.
+        (local.set $tile (i32.add
+          (i32.mul (i32.shr_u (local.get $row) (local.get $tileRowShift)) (local.get $tilesPerRow))
+          (i32.shr_u (local.get $p) (local.get $tileColShift))))
+        (if (i32.eqz (i32.and (i32.load8_u (i32.add (local.get $tiles) (local.get $tile))) (i32.shl (i32.const 1) (local.get $side))))
+          (then
+            (i32.store (local.get $res) (local.get $f))
+            (i32.store offset=4 (local.get $res) (local.get $n))
+            (i32.store offset=8 (local.get $res) (local.get $tile))
+            (return (i32.const 2))))
+        (local.set $nb
+          (if (result i32) (i32.gt_u (local.get $row) (i32.const 0))
+            (then (i32.sub (local.get $cell) (local.get $rowCells)))
+            (else (if (result i32) (local.get $wrapRowStep)
+              (then (i32.add (local.get $cell) (local.get $wrapRowStep)))
+              (else (local.get $nowhere))))))
+        ;; Claim $nb with a plain byte store when free (the store goes to the scratch byte
+        ;; `sink` otherwise, so no byte of a cell not claimed here is written), list it when
+        ;; claimed, note a meeting when it is the other side's.
+        (local.set $ba (i32.add (local.get $state) (i32.shr_u (local.get $nb) (i32.const 1))))
+        (local.set $sh (i32.shl (i32.and (local.get $nb) (i32.const 1)) (i32.const 2)))
+        (local.set $byte (i32.load8_u (local.get $ba)))
+        (local.set $nib (i32.shr_u (local.get $byte) (local.get $sh)))
+        (local.set $fresh (i32.eqz (i32.and (local.get $nib) (i32.const 3))))
+        (i32.store8 (select (local.get $ba) (local.get $sink) (local.get $fresh))
+          (i32.or (local.get $byte) (i32.shl (local.get $val) (local.get $sh))))
+        (i32.store (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 2))) (local.get $nb))
+        (local.set $n (i32.add (local.get $n) (local.get $fresh)))
+        (local.set $met (i32.or (local.get $met)
+          (i32.and (i32.shr_u (local.get $nib) (local.get $other)) (i32.xor (i32.shr_u (local.get $nib) (local.get $side)) (i32.const -1)))))
+        (local.set $nb
+          (if (result i32) (i32.lt_u (local.get $row) (local.get $lastRow))
+            (then (i32.add (local.get $cell) (local.get $rowCells)))
+            (else (if (result i32) (local.get $wrapRowStep)
+              (then (i32.sub (local.get $cell) (local.get $wrapRowStep)))
+              (else (local.get $nowhere))))))
+        ;; Claim $nb with a plain byte store when free (the store goes to the scratch byte
+        ;; `sink` otherwise, so no byte of a cell not claimed here is written), list it when
+        ;; claimed, note a meeting when it is the other side's.
+        (local.set $ba (i32.add (local.get $state) (i32.shr_u (local.get $nb) (i32.const 1))))
+        (local.set $sh (i32.shl (i32.and (local.get $nb) (i32.const 1)) (i32.const 2)))
+        (local.set $byte (i32.load8_u (local.get $ba)))
+        (local.set $nib (i32.shr_u (local.get $byte) (local.get $sh)))
+        (local.set $fresh (i32.eqz (i32.and (local.get $nib) (i32.const 3))))
+        (i32.store8 (select (local.get $ba) (local.get $sink) (local.get $fresh))
+          (i32.or (local.get $byte) (i32.shl (local.get $val) (local.get $sh))))
+        (i32.store (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 2))) (local.get $nb))
+        (local.set $n (i32.add (local.get $n) (local.get $fresh)))
+        (local.set $met (i32.or (local.get $met)
+          (i32.and (i32.shr_u (local.get $nib) (local.get $other)) (i32.xor (i32.shr_u (local.get $nib) (local.get $side)) (i32.const -1)))))
+        (local.set $a (i32.const 0))
+        (local.set $t (i32.add (local.get $res) (i32.const 32)))
+        (block $axesDone
+          (loop $axis
+            (br_if $axesDone (i32.ge_u (local.get $a) (local.get $inner)))
+            (local.set $stride (i32.load (local.get $t)))
+            (local.set $period (i32.load offset=4 (local.get $t)))
+            (local.set $wrap (i32.load offset=8 (local.get $t)))
+            (local.set $q
+              (if (result i32) (local.get $a)
+                (then (i32.sub (local.get $p) (i32.mul (local.get $period) (i32.wrap_i64 (i64.shr_u
+                  (i64.mul (i64.extend_i32_u (local.get $p)) (i64.load offset=16 (local.get $t)))
+                  (i64.extend_i32_u (i32.load offset=12 (local.get $t))))))))
+                (else (local.get $p))))
+            (local.set $nb
+              (if (result i32) (i32.ge_u (local.get $q) (local.get $stride))
+                (then (i32.sub (local.get $cell) (local.get $stride)))
+                (else (if (result i32) (local.get $wrap)
+                  (then (i32.add (local.get $cell) (local.get $wrap)))
+                  (else (local.get $nowhere))))))
+            ;; Claim $nb with a plain byte store when free (the store goes to the scratch byte
+            ;; `sink` otherwise, so no byte of a cell not claimed here is written), list it when
+            ;; claimed, note a meeting when it is the other side's.
+            (local.set $ba (i32.add (local.get $state) (i32.shr_u (local.get $nb) (i32.const 1))))
+            (local.set $sh (i32.shl (i32.and (local.get $nb) (i32.const 1)) (i32.const 2)))
+            (local.set $byte (i32.load8_u (local.get $ba)))
+            (local.set $nib (i32.shr_u (local.get $byte) (local.get $sh)))
+            (local.set $fresh (i32.eqz (i32.and (local.get $nib) (i32.const 3))))
+            (i32.store8 (select (local.get $ba) (local.get $sink) (local.get $fresh))
+              (i32.or (local.get $byte) (i32.shl (local.get $val) (local.get $sh))))
+            (i32.store (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 2))) (local.get $nb))
+            (local.set $n (i32.add (local.get $n) (local.get $fresh)))
+            (local.set $met (i32.or (local.get $met)
+              (i32.and (i32.shr_u (local.get $nib) (local.get $other)) (i32.xor (i32.shr_u (local.get $nib) (local.get $side)) (i32.const -1)))))
+            (local.set $nb
+              (if (result i32) (i32.lt_u (local.get $q) (i32.sub (local.get $period) (local.get $stride)))
+                (then (i32.add (local.get $cell) (local.get $stride)))
+                (else (if (result i32) (local.get $wrap)
+                  (then (i32.sub (local.get $cell) (local.get $wrap)))
+                  (else (local.get $nowhere))))))
+            ;; Claim $nb with a plain byte store when free (the store goes to the scratch byte
+            ;; `sink` otherwise, so no byte of a cell not claimed here is written), list it when
+            ;; claimed, note a meeting when it is the other side's.
+            (local.set $ba (i32.add (local.get $state) (i32.shr_u (local.get $nb) (i32.const 1))))
+            (local.set $sh (i32.shl (i32.and (local.get $nb) (i32.const 1)) (i32.const 2)))
+            (local.set $byte (i32.load8_u (local.get $ba)))
+            (local.set $nib (i32.shr_u (local.get $byte) (local.get $sh)))
+            (local.set $fresh (i32.eqz (i32.and (local.get $nib) (i32.const 3))))
+            (i32.store8 (select (local.get $ba) (local.get $sink) (local.get $fresh))
+              (i32.or (local.get $byte) (i32.shl (local.get $val) (local.get $sh))))
+            (i32.store (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 2))) (local.get $nb))
+            (local.set $n (i32.add (local.get $n) (local.get $fresh)))
+            (local.set $met (i32.or (local.get $met)
+              (i32.and (i32.shr_u (local.get $nib) (local.get $other)) (i32.xor (i32.shr_u (local.get $nib) (local.get $side)) (i32.const -1)))))
+            (local.set $a (i32.add (local.get $a) (i32.const 1)))
+            (local.set $t (i32.add (local.get $t) (i32.const 24)))
+            (br $axis)))
+        (if (i32.and (local.get $met) (i32.const 1))
+          (then
+            (i32.store (local.get $res) (local.get $f))
+            (i32.store offset=4 (local.get $res) (local.get $n))
+            (return (i32.const 1))))
+        (local.set $f (i32.add (local.get $f) (i32.const 1)))
+        (br $cells)))
+    (i32.store offset=4 (local.get $res) (local.get $n))
+    (i32.const 0))
+
 )
