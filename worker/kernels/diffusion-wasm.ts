@@ -25,6 +25,7 @@ interface StencilExports {
   codeSpan(codes: number, mask: number, cells: number, o0: number, o1: number, o2: number, o3: number): void;
   codeAdd(codes: number, mask: number, cells: number, o: number): void;
   codeEnds(codes: number, mask: number, lines: number, n: number, wrap: number): void;
+  rows2d(field: number, codes: number, from: number, to: number, rows: number, n: number, wrap: number, alpha: number, buf0: number, buf1: number, zero: number): void;
 }
 
 let compiled: object | null = null;
@@ -253,9 +254,11 @@ export class WasmStencil {
    * (`exchangeFaces`). Row r's new values go to row buffer r mod 2 and are copied back once row
    * r + 1 is computed, the last step that reads row r's old values.
    *
-   * @param tick - called before each row; may throw to stop (the field is then half stepped)
+   * @param tick - called before each row (on 2 axes, before each chunk of `chunkRows` rows, with
+   *   its first row); may throw to stop (the field is then half stepped)
+   * @param chunkRows - rows a 2-D step computes in one call into the instance
    */
-  step(lattice: Lattice, alpha: number, tick: (row: number) => void): void {
+  step(lattice: Lattice, alpha: number, tick: (row: number) => void, chunkRows = 1): void {
     const { span, span4, lineEnds, accumulate } = this.exports;
     const L = this.layout;
     const { shape } = lattice;
@@ -264,6 +267,15 @@ export class WasmStencil {
     const rowBytes = rowCells * 4;
     const n = shape[d - 1]!;
     const wrapLine = lattice.periodic[d - 1] === true && n > 2 ? 1 : 0;
+    if (d === 2) {
+      // A row is one line: whole chunks of rows in one call, the same sums as the loop below.
+      const field = L.field + rowBytes;
+      for (let r = 0; r < this.rows; r += chunkRows) {
+        tick(r);
+        this.exports.rows2d(field, L.codes, r, Math.min(this.rows, r + chunkRows), this.rows, n, wrapLine, alpha, L.buffers[0], L.buffers[1], L.zero);
+      }
+      return;
+    }
     const lineCount = 2 * d - 2;
     const spans = this.spans;
     const offsets = new Int32Array(Math.max(4, lineCount));

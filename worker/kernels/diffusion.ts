@@ -81,7 +81,7 @@ function runSlab(task: DiffusionTask, control: JobControl, wasm: WasmStencil | n
     const build_ms = performance.now() - buildStarted;
     wasm.exchangeFaces(lattice, slabs, me, faces, 0, barrier);
     for (let step = 0; step < params.steps; step++) {
-      wasm.step(lattice, params.alpha, tick);
+      wasm.step(lattice, params.alpha, tick, rowsPerCheck);
       if (step < params.steps - 1) {
         addHeat(field, params.sources);
         wasm.exchangeFaces(lattice, slabs, me, faces, step + 1, barrier);
