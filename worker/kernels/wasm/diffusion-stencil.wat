@@ -174,6 +174,79 @@
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $next))))
 
+  ;; One line's part of a slab's summary: for each of `blocks` runs of cells from x = 0 (run j
+  ;; ending before ends[j], an i32 array), the sum of its open cells' values (float64) into sums[j];
+  ;; the least and greatest open value and the count of blocked cells carried in `acc` (f32 min,
+  ;; f32 max, i32 blocked) from call to call. 4 cells at a time, float64 sums in four lanes.
+  (func (export "lineSums")
+    (param $field i32) (param $codes i32) (param $ends i32) (param $blocks i32) (param $sums i32) (param $acc i32)
+    (local $j i32) (local $x i32) (local $end i32) (local $p i32)
+    (local $s01 v128) (local $s23 v128) (local $vmin v128) (local $vmax v128) (local $nb v128) (local $v v128) (local $m v128)
+    (local $sum f64) (local $f f32) (local $min f32) (local $max f32) (local $blocked i32)
+    (local.set $vmin (f32x4.splat (f32.const inf)))
+    (local.set $vmax (f32x4.splat (f32.const -inf)))
+    (local.set $min (f32.load (local.get $acc)))
+    (local.set $max (f32.load offset=4 (local.get $acc)))
+    (local.set $blocked (i32.load offset=8 (local.get $acc)))
+    (block $done
+      (loop $nextBlock
+        (br_if $done (i32.ge_s (local.get $j) (local.get $blocks)))
+        (local.set $end (i32.load (i32.add (local.get $ends) (i32.shl (local.get $j) (i32.const 2)))))
+        (local.set $s01 (f64x2.splat (f64.const 0)))
+        (local.set $s23 (f64x2.splat (f64.const 0)))
+        (local.set $sum (f64.const 0))
+        (block $simdDone
+          (loop $nextGroup
+            (br_if $simdDone (i32.gt_s (i32.add (local.get $x) (i32.const 4)) (local.get $end)))
+            (local.set $m (i32x4.shr_s
+              (i32x4.extend_low_i16x8_s (i16x8.extend_low_i8x16_s (v128.load32_zero (i32.add (local.get $codes) (local.get $x)))))
+              (i32.const 31)))
+            ;; Blocked cells count as 0 whatever the field holds there.
+            (local.set $v (v128.andnot (v128.load (i32.add (local.get $field) (i32.shl (local.get $x) (i32.const 2)))) (local.get $m)))
+            (local.set $s01 (f64x2.add (local.get $s01) (f64x2.promote_low_f32x4 (local.get $v))))
+            (local.set $s23 (f64x2.add (local.get $s23)
+              (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v)))))
+            (local.set $vmin (f32x4.pmin (local.get $vmin) (v128.bitselect (f32x4.splat (f32.const inf)) (local.get $v) (local.get $m))))
+            (local.set $vmax (f32x4.pmax (local.get $vmax) (v128.bitselect (f32x4.splat (f32.const -inf)) (local.get $v) (local.get $m))))
+            (local.set $nb (i32x4.sub (local.get $nb) (local.get $m)))
+            (local.set $x (i32.add (local.get $x) (i32.const 4)))
+            (br $nextGroup)))
+        (block $tailDone
+          (loop $nextCell
+            (br_if $tailDone (i32.ge_s (local.get $x) (local.get $end)))
+            (if (i32.lt_s (i32.load8_s (i32.add (local.get $codes) (local.get $x))) (i32.const 0))
+              (then (local.set $blocked (i32.add (local.get $blocked) (i32.const 1))))
+              (else
+                (local.set $f (f32.load (i32.add (local.get $field) (i32.shl (local.get $x) (i32.const 2)))))
+                (local.set $sum (f64.add (local.get $sum) (f64.promote_f32 (local.get $f))))
+                (local.set $min (f32.min (local.get $min) (local.get $f)))
+                (local.set $max (f32.max (local.get $max) (local.get $f)))))
+            (local.set $x (i32.add (local.get $x) (i32.const 1)))
+            (br $nextCell)))
+        (f64.store (i32.add (local.get $sums) (i32.shl (local.get $j) (i32.const 3)))
+          (f64.add
+            (f64.add
+              (f64.add (f64x2.extract_lane 0 (local.get $s01)) (f64x2.extract_lane 1 (local.get $s01)))
+              (f64.add (f64x2.extract_lane 0 (local.get $s23)) (f64x2.extract_lane 1 (local.get $s23))))
+            (local.get $sum)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $nextBlock)))
+    (f32.store (local.get $acc)
+      (f32.min (local.get $min)
+        (f32.min
+          (f32.min (f32x4.extract_lane 0 (local.get $vmin)) (f32x4.extract_lane 1 (local.get $vmin)))
+          (f32.min (f32x4.extract_lane 2 (local.get $vmin)) (f32x4.extract_lane 3 (local.get $vmin))))))
+    (f32.store offset=4 (local.get $acc)
+      (f32.max (local.get $max)
+        (f32.max
+          (f32.max (f32x4.extract_lane 0 (local.get $vmax)) (f32x4.extract_lane 1 (local.get $vmax)))
+          (f32.max (f32x4.extract_lane 2 (local.get $vmax)) (f32x4.extract_lane 3 (local.get $vmax))))))
+    (i32.store offset=8 (local.get $acc)
+      (i32.add (local.get $blocked)
+        (i32.add
+          (i32.add (i32x4.extract_lane 0 (local.get $nb)) (i32x4.extract_lane 1 (local.get $nb)))
+          (i32.add (i32x4.extract_lane 2 (local.get $nb)) (i32x4.extract_lane 3 (local.get $nb)))))))
+
   ;; Conductance codes of `cells` cells from the open mask (bytes of 0 or 1), 16 at a time (may
   ;; write up to 15 past the span, like `span`): the open neighbours at offsets -1, +1 and o0..o3,
   ;; plus 128 when the cell itself is blocked. `codeEnds` then fixes each line's ends.
