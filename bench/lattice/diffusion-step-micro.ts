@@ -47,7 +47,7 @@ wasm.buildCodes(lattice, own, [], () => {});
 const wasmBuild = cpuMs() - started;
 // The WebAssembly stencil steps its own field in place (one slab: no faces to hand over).
 wasm.field()[own.cells >> 1] = 1000;
-const wasmNs = timeSteps(() => wasm.step(lattice, alpha, () => {}));
+const wasmNs = timeSteps(() => wasm.step(lattice, alpha, () => {}, Math.max(1, Math.floor(65536 / lattice.strides[0]!))));
 
 started = cpuMs();
 const built = conductanceCodes(lattice, own, [], () => {});

@@ -11,6 +11,7 @@
 import type { Slab } from './slabs.ts';
 import type { Lattice } from '../../shared/lattice/types.ts';
 import { codesMaskBytes, fillCodesMask } from './conductance-codes.ts';
+import { sampleShape } from './field-sample.ts';
 import { KEEP_BYTES, KeptInstances } from './kept-wasm-memory.ts';
 import { WASM_PAGE, compileWasm, type WasmMemory } from './wasm-runtime.ts';
 
@@ -25,6 +26,8 @@ interface StencilExports {
   codeSpan(codes: number, mask: number, cells: number, o0: number, o1: number, o2: number, o3: number): void;
   codeAdd(codes: number, mask: number, cells: number, o: number): void;
   codeEnds(codes: number, mask: number, lines: number, n: number, wrap: number): void;
+  lineSums(field: number, codes: number, ends: number, blocks: number, sums: number, acc: number): void;
+  rows2d(field: number, codes: number, from: number, to: number, rows: number, n: number, wrap: number, alpha: number, buf0: number, buf1: number, zero: number): void;
 }
 
 let compiled: object | null = null;
@@ -59,6 +62,10 @@ interface Layout {
   /** A row of zeros (missing neighbour lines), and a row for summing lines past the fourth. */
   zero: number;
   scratch: number;
+  /** The summary's carried totals (16 bytes), its line's block ends (i32) and block sums (f64). */
+  acc: number;
+  ends: number;
+  sums: number;
   total: number;
 }
 
@@ -72,10 +79,14 @@ function layoutOf(lattice: Lattice, slab: Slab): Layout {
   const buffer1 = align(buffer0 + rowBytes + PAD) + PAD;
   const zero = align(buffer1 + rowBytes + PAD) + PAD;
   const scratch = align(zero + rowBytes + PAD) + PAD;
-  const rows = scratch + rowBytes + PAD;
+  const acc = align(scratch + rowBytes + PAD);
+  const ends = acc + 16;
+  const lastBlocks = sampleShape(lattice.shape).at(-1)!;
+  const sums = align(ends + 4 * lastBlocks);
+  const rows = sums + 8 * lastBlocks + PAD;
   const maskZero = align(work + codesMaskBytes(lattice, slab) + PAD) + PAD;
   const total = Math.max(rows, maskZero + rowCells + PAD);
-  return { codes, work, maskZero, field, buffers: [buffer0, buffer1], zero, scratch, total };
+  return { codes, work, maskZero, field, buffers: [buffer0, buffer1], zero, scratch, acc, ends, sums, total };
 }
 
 /** Whether every slab of a run can step in WebAssembly: rows of lines, and memories that fit. */
@@ -143,6 +154,8 @@ export class WasmStencil {
   private readonly spans: LineSpan[];
   private readonly rowCells: number;
   private readonly rows: number;
+  private blocks = 0;
+  private sums = new Float64Array(0);
 
   constructor(lattice: Lattice, slab: Slab) {
     this.layout = layoutOf(lattice, slab);
@@ -199,6 +212,34 @@ export class WasmStencil {
     }
   }
 
+  /**
+   * Starts the slab's summary: a line's last-axis blocks end before `ends[j]` (cells from the
+   * line's start); least and greatest open value and blocked count start empty.
+   */
+  startSummary(ends: Int32Array): void {
+    const L = this.layout;
+    new Int32Array(this.exports.memory.buffer, L.ends, ends.length).set(ends);
+    const acc = new Float32Array(this.exports.memory.buffer, L.acc, 3);
+    acc[0] = Infinity;
+    acc[1] = -Infinity;
+    new Int32Array(this.exports.memory.buffer, L.acc + 8, 1)[0] = 0;
+    this.blocks = ends.length;
+    this.sums = new Float64Array(this.exports.memory.buffer, L.sums, this.blocks);
+  }
+
+  /** Sums the open cells of each block of the line starting at slab cell `c0`, the sums in the returned view (reused by the next call). */
+  lineSums(c0: number): Float64Array {
+    const L = this.layout;
+    this.exports.lineSums(L.field + (this.rowCells + c0) * 4, L.codes + c0, L.ends, this.blocks, L.sums, L.acc);
+    return this.sums;
+  }
+
+  /** The least and greatest open value over the summed lines, and the blocked cells among them. */
+  endSummary(): { min: number; max: number; blocked: number } {
+    const acc = new Float32Array(this.exports.memory.buffer, this.layout.acc, 2);
+    return { min: acc[0]!, max: acc[1]!, blocked: new Int32Array(this.exports.memory.buffer, this.layout.acc + 8, 1)[0]! };
+  }
+
   /** Bytes of the instance's memory this run's layout takes (whole pages; a kept memory may be larger). */
   get bytes(): number {
     return Math.ceil(this.layout.total / WASM_PAGE) * WASM_PAGE;
@@ -253,9 +294,11 @@ export class WasmStencil {
    * (`exchangeFaces`). Row r's new values go to row buffer r mod 2 and are copied back once row
    * r + 1 is computed, the last step that reads row r's old values.
    *
-   * @param tick - called before each row; may throw to stop (the field is then half stepped)
+   * @param tick - called before each row (on 2 axes, before each chunk of `chunkRows` rows, with
+   *   its first row); may throw to stop (the field is then half stepped)
+   * @param chunkRows - rows a 2-D step computes in one call into the instance
    */
-  step(lattice: Lattice, alpha: number, tick: (row: number) => void): void {
+  step(lattice: Lattice, alpha: number, tick: (row: number) => void, chunkRows = 1): void {
     const { span, span4, lineEnds, accumulate } = this.exports;
     const L = this.layout;
     const { shape } = lattice;
@@ -264,6 +307,15 @@ export class WasmStencil {
     const rowBytes = rowCells * 4;
     const n = shape[d - 1]!;
     const wrapLine = lattice.periodic[d - 1] === true && n > 2 ? 1 : 0;
+    if (d === 2) {
+      // A row is one line: whole chunks of rows in one call, the same sums as the loop below.
+      const field = L.field + rowBytes;
+      for (let r = 0; r < this.rows; r += chunkRows) {
+        tick(r);
+        this.exports.rows2d(field, L.codes, r, Math.min(this.rows, r + chunkRows), this.rows, n, wrapLine, alpha, L.buffers[0], L.buffers[1], L.zero);
+      }
+      return;
+    }
     const lineCount = 2 * d - 2;
     const spans = this.spans;
     const offsets = new Int32Array(Math.max(4, lineCount));
