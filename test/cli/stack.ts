@@ -2,8 +2,8 @@
  * Helpers of the SDK and CLI tests: a real worker process next to the test's API, the CLI run as
  * a child process with stdout and stderr apart, and a fetch that records what the API answered.
  *
- * `runCli` runs the executable as compiled once per test run (test/support/cli-bundle.ts): these
- * files run it dozens of times, and loading it through tsx took most of each run's time.
+ * `runCli` runs the executable as compiled once per test run (test/support/catalytic-bundle.ts):
+ * these files run it dozens of times, and loading it through tsx took most of each run's time.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -39,7 +39,7 @@ export interface CliRun {
 /** Runs `catalytic …` to its end with only the given environment (plus PATH and HOME). */
 export function runCli(args: string[], env: Record<string, string>, options: { input?: string; timeoutMs?: number } = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [inject('cliBundle'), ...args], {
+    const child = spawn(process.execPath, [inject('catalyticBundle'), ...args], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: env.HOME ?? process.env.HOME ?? '/tmp', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -8,7 +8,7 @@
  * others none, every job's event reached its endpoint verified and as exactly one event, no job is
  * left running, and every API answers /ready with 200. Counts are printed as JSON.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDb, type Db } from '../../shared/db.ts';
 import { ApiClient } from '../harness/api-client.ts';
 import { type Cluster, type ClusterProcess, startCluster } from '../harness/cluster.ts';
@@ -76,7 +76,7 @@ beforeAll(async () => {
       return 200;
     },
   }).start();
-  cluster = await startCluster({ postgresServerUrl: postgres.serverUrl, redisUrl: redis.url, apis: 2, workers: 2, schedulers: 2 });
+  cluster = await startCluster({ postgresServerUrl: postgres.serverUrl, redisUrl: redis.url, apis: 2, workers: 2, schedulers: 2, entry: inject('catalyticBundle') });
   db = createDb({ url: cluster.databaseUrl, poolMax: 3 });
   client = new ApiClient({ urls: () => cluster.apiUrls(), retryForMs: 90_000 });
   ({ tenants, paths } = await createStreamTenants(db, client, receiver, { plans: PLANS, namePrefix: 'faults' }));

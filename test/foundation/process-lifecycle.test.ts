@@ -5,13 +5,11 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { useTestEnvironment } from '../support/context.ts';
 import { spawnCatalytic } from '../support/processes.ts';
 
 const env = useTestEnvironment({ LOG_LEVEL: 'info' });
-const BIN = fileURLToPath(new URL('../../bin/catalytic.js', import.meta.url));
 
 /** Resolves once `check` holds, looking every 100 ms; rejects after `timeoutMs`. */
 async function until(check: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
@@ -67,7 +65,7 @@ describe('the catalytic process', () => {
     const dir = await mkdtemp(join(tmpdir(), 'catalytic-orphan-'));
     const log = join(dir, 'api.log');
     // A parent that starts the api in the background, prints its pid, then waits to be killed.
-    const parent = spawn('sh', ['-c', '"$0" "$1" api > "$2" 2>&1 & echo $!; exec sleep 600', process.execPath, BIN, log], {
+    const parent = spawn('sh', ['-c', '"$0" "$1" api > "$2" 2>&1 & echo $!; exec sleep 600', process.execPath, inject('catalyticBundle'), log], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env.env, STOP_WITH_PARENT: 'true' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });

@@ -123,6 +123,7 @@ beforeAll(async () => {
     apis: 1,
     workers: 1,
     schedulers: 1,
+    entry: inject('catalyticBundle'),
     // Two cores shared with whatever else runs: starting three processes can take a while.
     readyTimeoutMs: 150_000,
     env: {

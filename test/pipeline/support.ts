@@ -50,7 +50,7 @@ export async function startWorker(env: TestEnvironment, extra: Record<string, st
 export async function stopWorker(worker: CatalyticProcess): Promise<void> {
   if (worker.child.exitCode !== null || worker.child.signalCode !== null) return;
   worker.child.kill('SIGTERM');
-  expect(await worker.exited).toBe(0);
+  expect(await worker.exited, worker.output().slice(-3000)).toBe(0);
 }
 
 export async function json<T>(response: Response): Promise<T> {

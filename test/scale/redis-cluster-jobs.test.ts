@@ -62,6 +62,7 @@ beforeAll(async () => {
       apis: 2,
       workers: 2,
       schedulers: 2,
+      entry: inject('catalyticBundle'),
     }),
     engine.start(),
   ]);

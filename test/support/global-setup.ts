@@ -1,7 +1,7 @@
 /**
  * Once per test run: check PostgreSQL and Redis answer, drop stale test databases, build the
  * migrated template database every test file clones, and compile the `catalytic` executable into
- * one JavaScript file for the tests that run the CLI many times (cli-bundle.ts).
+ * plain JavaScript for the processes tests start (catalytic-bundle.ts).
  *
  * `TEST_REDIS_CLUSTER=1` runs the whole run against a 3-primary Redis Cluster started here on
  * loopback (or `TEST_REDIS_CLUSTER_NODES=host:port,…` against one that already runs): every file's
@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import type { TestProject } from 'vitest/node';
 import { createDb } from '../../shared/db.ts';
 import { migrateLatest } from '../../shared/migrate.ts';
-import { bundleCli } from './cli-bundle.ts';
+import { buildCatalyticBundle } from './catalytic-bundle.ts';
 import { type RedisCluster, startRedisCluster } from '../harness/redis-cluster.ts';
 import { createDatabase, databaseUrl, dropDatabase, dropStaleDatabases, freshDatabaseName } from './postgres.ts';
 
@@ -21,8 +21,8 @@ declare module 'vitest' {
     redisUrl: string;
     /** Seeds of the Redis Cluster the run uses, or '' for the single Redis at `redisUrl`. */
     redisClusterNodes: string;
-    /** The `catalytic` executable compiled into one file: run it with plain `node`. */
-    cliBundle: string;
+    /** The `catalytic` executable compiled to plain JavaScript: run it with `node`. */
+    catalyticBundle: string;
   }
 }
 
@@ -38,7 +38,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     redis.disconnect();
   }
 
-  const bundling = bundleCli();
+  const bundling = buildCatalyticBundle();
   await dropStaleDatabases();
   const template = freshDatabaseName('template');
   await createDatabase(template);
@@ -58,7 +58,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('templateDatabase', template);
   project.provide('redisUrl', redisUrl);
   project.provide('redisClusterNodes', clusterNodes);
-  project.provide('cliBundle', bundle.file);
+  project.provide('catalyticBundle', bundle.file);
   return async () => {
     await bundle.remove();
     await dropDatabase(template);

@@ -1,13 +1,16 @@
 /**
  * Real `catalytic` processes for tests: spawn one with an environment, wait for a log line, signal
  * it, await its exit code. Every process spawned is killed after the file if still running.
+ *
+ * They run the executable as compiled once per test run (catalytic-bundle.ts), not
+ * `bin/catalytic.js`: a start through tsx costs 1–3 s more CPU, hundreds of times a run. The
+ * README tests still run `npm start` and `bin/catalytic.js` as users do.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll } from 'vitest';
+import { afterAll, inject } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = fileURLToPath(new URL('../../bin/catalytic.js', import.meta.url));
 
 export interface CatalyticProcess {
   child: ChildProcess;
@@ -30,7 +33,7 @@ afterAll(killRunning);
 process.once('exit', killRunning);
 
 export function spawnCatalytic(args: string[], env: Record<string, string>): CatalyticProcess {
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(process.execPath, [inject('catalyticBundle'), ...args], {
     cwd: ROOT,
     // STOP_WITH_PARENT: a test process killed outright (a timeout around vitest) leaves no orphans.
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', STOP_WITH_PARENT: 'true', ...env },

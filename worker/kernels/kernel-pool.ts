@@ -5,7 +5,6 @@
  * Only runs below `inlineMaxCells` of work are computed on the caller's thread, with the same
  * task code: they take microseconds, less than a trip to a thread and back.
  */
-import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { coordsOf, stepLowerBound } from '../../shared/lattice/geometry.ts';
 import { type ResolvedJob, resolveJob, resolveParams } from '../../shared/lattice/job.ts';
@@ -37,10 +36,8 @@ import { allocateSlabBuffers, releaseSlabBuffers, type SlabBufferOptions, type S
 import { SharedBufferPool } from './shared-buffer-pool.ts';
 import type { SlabKernel } from './slab-buffers.ts';
 import type { DiffusionBuffers, KernelTask, TaskEnvelope } from './task.ts';
+import { THREAD_FILE } from './thread-file.ts';
 import { ThreadSlots } from './thread-slots.ts';
-
-/** The thread entry: a plain .mjs file that registers the TypeScript loader in the thread. */
-const THREAD_FILE = fileURLToPath(new URL('./thread.mjs', import.meta.url));
 
 /** Lattices kept by their spec's JSON (KernelPool.resolve), and the longest JSON kept. */
 const LATTICE_CACHE_ENTRIES = 64;

@@ -1,0 +1,9 @@
+/**
+ * Where the kernel threads' entry file lies. A module of its own so that a compiled build of the
+ * worker (the tests' bundle, test/support/catalytic-bundle.ts) can point it at its compiled
+ * thread instead of the source one, which registers the TypeScript loader in every thread.
+ */
+import { fileURLToPath } from 'node:url';
+
+/** The thread entry: a plain .mjs file that registers the TypeScript loader in the thread. */
+export const THREAD_FILE = fileURLToPath(new URL('./thread.mjs', import.meta.url));
