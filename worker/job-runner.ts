@@ -219,22 +219,26 @@ export class JobRunner {
   private async runChunk(held: HeldJob, jobIds: readonly string[]): Promise<void> {
     workerWriteBatchSize.observe({ write: 'start' }, jobIds.length);
     const chunk = await startChunk(this.ctx.db, this.ctx.workerId, held.id, jobIds.map((jobId) => ({ tenantId: held.tenantId, jobId })));
+    // Each row as if started for its attempt in this chunk (the row itself is not written).
+    const started = chunk.rows.filter((row): row is JobRow => row !== undefined).map((row) => ({ ...row, attempts: chunkJobAttempt(row, chunk.attempt) }));
     held.rowIds = new Set();
     held.cancelled = new Set();
     held.attempt = 0;
     const pending: Array<Promise<void>> = [];
-    for (const row of chunk.rows) {
-      if (row === undefined) continue;
+    for (const row of started) {
       // Shutting down: this row and the ones after it (still `queued`) go back with the entry.
       if (held.abort.signal.aborted) break;
-      // The row as if started for its attempt in this chunk (the row itself is not written; the
-      // object is this loop's own, fresh from the driver).
-      row.attempts = chunkJobAttempt(row, chunk.attempt);
       const attempt: Attempt = { held, row, abort: new AbortController(), inChunk: true };
       if (held.cancelled.has(row.id)) attempt.stopReason = 'cancel';
       held.current = attempt;
+      let kernelEnded!: () => void;
+      const turn = new Promise<void>((resolve) => (kernelEnded = resolve));
       // The next job's kernel runs while this one's final state waits for its group commit.
-      const turn = new Promise<void>((kernelEnded) => pending.push(this.runStarted(attempt, kernelEnded)));
+      const run = this.runStarted(attempt, () => {
+        if (held.current === attempt) held.current = undefined;
+        kernelEnded();
+      });
+      pending.push(run.finally(() => held.rowIds?.delete(row.id)));
       await turn;
     }
     await Promise.all(pending);
@@ -271,7 +275,6 @@ export class JobRunner {
     const endKernel = (): void => {
       if (turnEnded) return;
       turnEnded = true;
-      if (attempt.inChunk && held.current === attempt) held.current = undefined;
       kernelEnded?.();
     };
     try {
@@ -362,8 +365,6 @@ export class JobRunner {
       else await this.cancelIfRequested(attempt);
     } finally {
       endKernel();
-      // A chunk's job no longer runs here: heartbeats and cancels stop going to its row.
-      if (attempt.inChunk) held.rowIds?.delete(row.id);
     }
   }
 
@@ -523,15 +524,15 @@ export class JobRunner {
     jobsFinished.inc({ type: row.type, status: input.status, plan: held.plan.code });
     const error = input.status === 'failed' ? new Error(`${input.error?.code}: ${input.error?.message}`) : undefined;
     // The group's write has raised the job's state version and published its end already.
-    // Independent of each other once the row is final. A chunk's job without webhooks has
-    // neither (BullMQ hears of the chunk once).
-    const told = attempt.inChunk
-      ? undefined
-      : error
-        ? this.tell(held, 'fail', () => held.job.moveToFailed(error, held.token, false))
-        : this.tell(held, 'complete', () => held.job.moveToCompleted(input.status, held.token, false));
-    const dispatched = finished.deliveryIds.length > 0 ? ctx.dispatcher?.dispatch(finished.deliveryIds) : undefined;
-    if (told !== undefined || dispatched !== undefined) await Promise.all([told, dispatched]);
+    // Independent of each other once the row is final.
+    await Promise.all([
+      attempt.inChunk
+        ? undefined
+        : error
+          ? this.tell(held, 'fail', () => held.job.moveToFailed(error, held.token, false))
+          : this.tell(held, 'complete', () => held.job.moveToCompleted(input.status, held.token, false)),
+      finished.deliveryIds.length > 0 ? ctx.dispatcher?.dispatch(finished.deliveryIds) : undefined,
+    ]);
     return true;
   }
 
