@@ -9,6 +9,7 @@ import knex, { type Knex } from 'knex';
 import pg from 'pg';
 import { type Config, ownerDatabaseUrl } from './config.ts';
 import type { Logger } from './logger.ts';
+import { parseTimestamptz } from './timestamptz.ts';
 
 export type { Knex };
 export type Db = Knex;
@@ -31,6 +32,8 @@ export const CREATE_APP_ROLE_SQL = `
 
 // BIGINT (int8) columns hold cell counts below 2^53: read them as numbers, not strings.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+// timestamptz: the driver's parser, with a fast path for the UTC form (shared/timestamptz.ts).
+pg.types.setTypeParser(pg.types.builtins.TIMESTAMPTZ, parseTimestamptz);
 
 export interface DbOptions {
   /** Connection string. */

@@ -55,19 +55,26 @@ export class GroupCommit<I, O> {
     }
   }
 
+  /** The first `maxBatch` items of distinct keys, in order; the others keep their places. */
   private takeBatch(): Array<Waiting<I, O>> {
     const { maxBatch, key } = this.options;
+    const queue = this.queue;
     const batch: Array<Waiting<I, O>> = [];
     const keys = new Set<string>();
-    const rest: Array<Waiting<I, O>> = [];
-    for (const waiting of this.queue) {
+    let skipped: Array<Waiting<I, O>> | undefined;
+    // Looks only as far as the batch fills: items left behind a long queue are not walked again per batch.
+    let at = 0;
+    for (; at < queue.length && batch.length < maxBatch; at++) {
+      const waiting = queue[at]!;
       const k = key(waiting.item);
-      if (batch.length < maxBatch && !keys.has(k)) {
+      if (keys.has(k)) (skipped ??= []).push(waiting);
+      else {
         keys.add(k);
         batch.push(waiting);
-      } else rest.push(waiting);
+      }
     }
-    this.queue = rest;
+    const rest = queue.slice(at);
+    this.queue = skipped ? skipped.concat(rest) : rest;
     return batch;
   }
 

@@ -12,7 +12,7 @@
  * a slab at a time from the kernel threads into the blob store (component-label-stream.ts), in a
  * transaction of their own before the final state, never a label per cell in memory.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, hash, randomUUID } from 'node:crypto';
 import { endianness } from 'node:os';
 import { BLOB_CHUNK_BYTES } from '../shared/blobs/blob-backend.ts';
 import type { BlobStore } from '../shared/blobs/index.ts';
@@ -189,7 +189,7 @@ export class JobArtefactWriter {
       total += view.byteLength;
       if (view.byteLength === 0 || total > INLINE_ARTEFACT_MAX_BYTES) return undefined;
       const bytes = Buffer.from(view.buffer, view.byteOffset, view.byteLength);
-      inline[artefact.name] = { meta: { ...artefact.meta }, size: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex'), data: bytes.toString('base64') };
+      inline[artefact.name] = { meta: { ...artefact.meta }, size: bytes.byteLength, sha256: hash('sha256', bytes, 'hex'), data: bytes.toString('base64') };
     }
     return inline;
   }

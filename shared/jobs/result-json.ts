@@ -11,13 +11,20 @@ import { CellPath } from '../lattice/cell-path.ts';
 export function stringifyWithPaths(value: unknown): string {
   const paths: CellPath[] = [];
   let mark: string | undefined;
-  const text = JSON.stringify(value, (_key, item: unknown) => {
-    if (!(item instanceof CellPath)) return item;
+  // Each path hands itself over through its toJSON: no replacer, so JSON.stringify calls no
+  // JavaScript for the other keys (a replacer was most of a group commit's parameter's cost).
+  CellPath.writing = (path) => {
     // A random mark per call: no string in the value can spell it by chance.
     mark ??= `\u0001cell-path-${randomUUID()}`;
-    paths.push(item);
+    paths.push(path);
     return `${mark}-${paths.length - 1}`;
-  });
+  };
+  let text: string;
+  try {
+    text = JSON.stringify(value);
+  } finally {
+    CellPath.writing = undefined;
+  }
   if (mark === undefined) return text;
   // The mark's \u0001 is written escaped, as JSON.stringify writes every control character.
   const written = JSON.stringify(mark).slice(1, -1);

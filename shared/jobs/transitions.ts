@@ -155,7 +155,8 @@ export async function startChunk(
   );
   const attempt = rows[0]?.chunk_attempt ?? 1;
   const byId = new Map<string, JobRow>();
-  for (const { chunk_attempt: _count, ...row } of rows) if (row.id) byId.set(row.id, row);
+  // Each row keeps its `chunk_attempt` (not copied without it: forty columns a job, twice).
+  for (const row of rows) if (row.id) byId.set(row.id, row);
   return { attempt, rows: jobs.map((j) => byId.get(j.jobId)) };
 }
 
@@ -302,10 +303,11 @@ export async function finishAttempts(
   // A batch this write ended has its event too; it goes out with the first job's.
   let batchDeliveries = rows.some((row) => row.batch_id) ? await takeBatchDeliveries(trx) : [];
   return items.map((item) => {
-    const found = byId.get(item.jobId);
-    if (!found) return undefined;
-    const { webhook_ids: _ignored, ...row } = found;
-    const deliveryIds = [...(deliveries.get(item.jobId) ?? []), ...batchDeliveries];
+    // The row keeps its `webhook_ids` (not copied without it: forty columns a job).
+    const row = byId.get(item.jobId);
+    if (!row) return undefined;
+    const own = deliveries.get(item.jobId);
+    const deliveryIds = batchDeliveries.length === 0 ? (own ?? []) : [...(own ?? []), ...batchDeliveries];
     batchDeliveries = [];
     return { row, deliveryIds };
   });
