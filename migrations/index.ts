@@ -29,6 +29,7 @@ import * as pictureLimits from './0023_picture_limits.ts';
 import * as jobPartialIndexes from './0024_job_partial_indexes.ts';
 import * as jobResultArtefacts from './0025_job_result_artefacts.ts';
 import * as jobChunks from './0026_job_chunks.ts';
+import * as leanFinalWrite from './0027_lean_final_write.ts';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -62,4 +63,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0024_job_partial_indexes', jobPartialIndexes],
   ['0025_job_result_artefacts', jobResultArtefacts],
   ['0026_job_chunks', jobChunks],
+  ['0027_lean_final_write', leanFinalWrite],
 ];

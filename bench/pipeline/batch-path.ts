@@ -42,6 +42,8 @@ const batchBody = (size: number, seed: number) =>
 async function run(stack: PipelineStack, apiUrl: string, tenants: Array<{ authorization: string }>, jobs: number) {
   const since = new Date();
   const sample = async () => ({ api: totalCpuMs(stack.pids('api')), workers: totalCpuMs(stack.pids('worker')), ...(await stack.sharedCpu()) });
+  const walLsn = async () => ((await stack.db.raw('select pg_current_wal_lsn()::text as lsn')) as { rows: Array<{ lsn: string }> }).rows[0]?.lsn ?? '0/0';
+  const walBefore = await walLsn();
   const before = await sample();
   const started = performance.now();
   let next = 0;
@@ -73,6 +75,8 @@ async function run(stack: PipelineStack, apiUrl: string, tenants: Array<{ author
   }
   const done = performance.now();
   const after = await sample();
+  const walAfter = await walLsn();
+  const [wal] = (await stack.db.raw('select pg_wal_lsn_diff(?::pg_lsn, ?::pg_lsn) as n', [walAfter, walBefore])).rows as Array<{ n: string }>;
   const [stored] = (await stack.db('job_results as r').join('jobs as j', 'j.id', 'r.job_id').where('j.created_at', '>=', since).count({ n: '*' })) as Array<{ n: string }>;
   const shared = sharedCpuSpent(before, after);
   const per = (ms: number) => Math.round((ms / jobs) * 1000) / 1000;
@@ -85,6 +89,8 @@ async function run(stack: PipelineStack, apiUrl: string, tenants: Array<{ author
     submit_seconds: Math.round(submitted - started) / 1000,
     /** Batches resent after a 503 (the API overloaded; Retry-After waited out). */
     retried_503: retried,
+    /** WAL the server wrote meanwhile, per job (the whole server's: anything else on it counts too). */
+    wal_bytes_per_job: Math.round(Number(wal?.n) / jobs),
     cpu_ms_per_job: { ...cpu, stack: Math.round((cpu.api + cpu.workers + cpu.postgres + cpu.redis) * 1000) / 1000 },
   };
 }

@@ -11,6 +11,7 @@ import { recordUsage, USAGE_METRICS } from '../usage.ts';
 import { insertJobEventDeliveries, type JobEvent, jobEventBody, jobEventType, recordJobEvent, subscribedWebhookIds } from '../webhooks/job-events.ts';
 import type { InlineArtefacts } from './inline-artefacts.ts';
 import { stringifyWithPaths } from './result-json.ts';
+import { resultSummary } from './result-summary.ts';
 import type { FinalStatus, JobError, JobRow, JobStatus } from './types.ts';
 
 /** Milliseconds since a timestamp column, as an integer, on the database clock. */
@@ -72,11 +73,11 @@ export async function finishJob(trx: Knex.Transaction, input: FinishJobInput): P
     ? (
         await trx.raw<{ rows: JobRow[] }>(
           `with updated as (?), saved as (
-             insert into job_results (job_id, tenant_id, result)
-             select id, tenant_id, ?::jsonb from updated
+             insert into job_results (job_id, tenant_id, result, summary)
+             select id, tenant_id, ?::jsonb, ?::jsonb from updated
              on conflict (job_id) do nothing)
            select * from updated`,
-          [update, stringifyWithPaths(result)],
+          [update, stringifyWithPaths(result), JSON.stringify(resultSummary(result))],
         )
       ).rows
     : ((await update) as JobRow[]);
@@ -249,6 +250,7 @@ export async function finishAttempts(
     status: item.status,
     error: item.error ?? null,
     result: item.status === 'completed' ? (item.result ?? {}) : null,
+    summary: item.status === 'completed' ? resultSummary(item.result ?? {}) : null,
     require_no_cancel: item.requireNoCancel === true,
     artefacts: item.status === 'completed' ? (item.inlineArtefacts ?? null) : null,
     chunk: item.inChunk === true,
@@ -259,8 +261,8 @@ export async function finishAttempts(
   const { rows } = await trx.raw<{ rows: Array<JobRow & { webhook_ids: string[] }> }>(
     `with input as (
        select * from jsonb_to_recordset(?::jsonb)
-         as i(id uuid, tenant_id uuid, attempt int, status text, error jsonb, result jsonb, require_no_cancel boolean, artefacts jsonb,
-              chunk boolean, run_ms int)
+         as i(id uuid, tenant_id uuid, attempt int, status text, error jsonb, result jsonb, summary jsonb, require_no_cancel boolean,
+              artefacts jsonb, chunk boolean, run_ms int)
      ), updated as (
        update jobs j
           set status = i.status, error = i.error, finished_at = now(), updated_at = now(),
@@ -283,8 +285,8 @@ export async function finishAttempts(
           and (not i.require_no_cancel or j.cancel_requested_at is null)
         returning j.*
      ), saved as (
-       insert into job_results (job_id, tenant_id, result, artefacts)
-       select u.id, u.tenant_id, i.result, i.artefacts from updated u join input i on i.id = u.id
+       insert into job_results (job_id, tenant_id, result, summary, artefacts)
+       select u.id, u.tenant_id, i.result, i.summary, i.artefacts from updated u join input i on i.id = u.id
         where u.status = 'completed'
        on conflict (job_id) do nothing
      )
