@@ -38,10 +38,10 @@ afterEach(async () => {
   }
 });
 
-/** Diffusion jobs of a second or more each on one kernel thread. */
+/** Diffusion jobs of 1.6·10^5 cells: steps × 1.6·10^5 cell-steps each, about 0.5 ns a cell-step (enterprise: sides of 400). */
 function slowBatch(jobs: number, steps: number) {
   return {
-    lattice: { shape: [100, 100] },
+    lattice: { shape: [400, 400] },
     defaults: { type: 'diffusion', params: { alpha: 0.2, sources: [{ cell: [50, 50], value: 1 }] } },
     jobs: Array.from({ length: jobs }, (_, i) => ({ params: { steps: steps + i } })),
   };
@@ -65,9 +65,9 @@ interface Row {
 
 describe('a running chunk', () => {
   it('after its worker is killed and Redis loses it, reconcile fails only the job that ran and queues the others, which complete', { timeout: 180_000 }, async () => {
-    const tenant = await createTestTenant(env.db, { plan: 'professional' });
+    const tenant = await createTestTenant(env.db, { plan: 'enterprise' });
     const first = await startWorker(env, ENV);
-    const res = await api.request('/api/batches', { body: slowBatch(5, 1500), headers: tenant.headers });
+    const res = await api.request('/api/batches', { body: slowBatch(5, 10_000), headers: tenant.headers });
     expect(res.status).toBe(202);
     const batch = await json<BatchJson>(res);
     const rows = () => env.db('jobs').where({ batch_id: batch.id }).orderBy('batch_index').select<Row[]>('id', 'status', 'attempts', 'started_at', 'run_ms');
@@ -101,7 +101,7 @@ describe('a running chunk', () => {
     expect(await env.db('batches').where({ id: batch.id }).first('unfinished', 'completed_at')).toMatchObject({ unfinished: 0, completed_at: expect.any(Date) });
   });
   it('reads queued and running truthfully; a cancel of an unreached job ends it unrun, of the running one (alone, by filter, by batch) stops it', { timeout: 180_000 }, async () => {
-    const tenant = await createTestTenant(env.db, { plan: 'professional' });
+    const tenant = await createTestTenant(env.db, { plan: 'enterprise' });
     const worker = await startWorker(env, ENV);
     const res = await api.request('/api/batches', { body: slowBatch(6, 20_000), headers: tenant.headers });
     expect(res.status).toBe(202);
@@ -162,8 +162,8 @@ describe('a running chunk', () => {
   });
 
   it('a worker stopped with SIGTERM hands the chunk back uncounted: its rows queued on attempt 0, then completed on attempt 1', { timeout: 240_000 }, async () => {
-    const tenant = await createTestTenant(env.db, { plan: 'professional' });
-    // Half of the grace period goes to letting jobs finish; the first kernel needs far longer.
+    const tenant = await createTestTenant(env.db, { plan: 'enterprise' });
+    // Half of the grace period goes to letting jobs finish; the first kernel (1.6·10^10 cell-steps) needs far longer.
     const first = await startWorker(env, { ...ENV, SHUTDOWN_GRACE_MS: '2000' });
     const res = await api.request('/api/batches', { body: slowBatch(3, 100_000), headers: tenant.headers });
     expect(res.status).toBe(202);
