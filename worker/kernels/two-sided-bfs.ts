@@ -49,31 +49,32 @@ import { divisionMagic } from './division-magic.ts';
 import type { JobControl } from './job-control.ts';
 import { ObstaclePlanes } from './obstacle-planes.ts';
 import { orBlockedBitsWasm } from './open-mask-wasm.ts';
-import { joinHalves } from './path-result.ts';
+import { DONE, LAYERS, SPREAD, TwoSidedSide, align, interleaveSides, runTwoSidedThread, type TwoSidedPhase, type TwoSidedThreadResult } from './two-sided-search.ts';
 import { WASM_PAGE, compileWasm, instantiate, sharedWasmMemory, type SharedWasmMemory } from './wasm-runtime.ts';
 
+export type { Meeting, TwoSidedPhase } from './two-sided-search.ts';
+
+/** The arguments `expand` and `expandPlain` share: a chunk of the front, the lattice's rows, the side. */
+type RowExpandArgs = [
+  front: number,
+  from: number,
+  count: number,
+  out: number,
+  n: number,
+  rowCells: number,
+  lastRow: number,
+  wrapRowStep: number,
+  nowhere: number,
+  res: number,
+  inner: number,
+  side: number,
+  state: number,
+];
+
 interface TwoSidedExports {
-  expand(
-    front: number,
-    from: number,
-    count: number,
-    out: number,
-    n: number,
-    rowCells: number,
-    lastRow: number,
-    wrapRowStep: number,
-    nowhere: number,
-    res: number,
-    inner: number,
-    side: number,
-    state: number,
-  ): number;
+  expand(...args: RowExpandArgs): number;
   claim(out: number, n: number, contested: number, res: number, side: number, val: bigint, state: number): number;
-  expandPlain(
-    front: number, from: number, count: number, out: number, n: number, rowCells: number, lastRow: number, wrapRowStep: number,
-    nowhere: number, res: number, inner: number, side: number, state: number, val: number, sink: number,
-    tiles: number, tileRowShift: number, tileColShift: number, tilesPerRow: number,
-  ): number;
+  expandPlain(...args: [...RowExpandArgs, val: number, sink: number, tiles: number, tileRowShift: number, tileColShift: number, tilesPerRow: number]): number;
 }
 
 let compiled: object | null = null;
@@ -92,13 +93,8 @@ export const TWO_SIDED_CHUNK = 4096;
  */
 export const TWO_SIDED_MIN_CELLS = 2 ** 23;
 
-/** Int32 slots of the sync block at address 0. */
-const STOP = 0;
-const DONE = 1; // + side
-const LAYERS = 3; // + side
-const FINAL = 5; // + side
-const BEST = 8; // + 4 side: sum (-1 none), u, v, visited
-const ACK = 16; // + side: 1 once the side claims by compare-exchange only (see Plain claims above)
+/** Sync slot (after two-sided-search.ts's): + side, 1 once the side claims by compare-exchange only (see Plain claims above). */
+const ACK = 16;
 const SYNC_BYTES = 128;
 
 /** Per thread region: results (0..8), row magic (16), shift (24), axes from 32 (as flat-bfs-wasm.ts). */
@@ -106,8 +102,6 @@ const HEADER = 32 + 64 * 24;
 const MAX_PAGES = 32768;
 /** Cells are int32 indices and one blocked cell past the last. */
 const MAX_CELLS = 2 ** 31 - 2;
-
-const align = (bytes: number, to: number): number => Math.ceil(bytes / to) * to;
 
 /**
  * Plain claims stop once layer + other layer + this reach the seeds' step distance: a side in
@@ -213,61 +207,16 @@ function rowsPerChunk(lattice: Lattice): number {
   return Math.max(1, Math.floor(2 ** 16 / lattice.strides[0]!));
 }
 
-/** Nibbles of 8 blocked cells (3 per set bit) by the byte of their bits. */
-const SPREAD = (() => {
-  const table = new Int32Array(256);
-  for (let byte = 0; byte < 256; byte++) {
-    let nibbles = 0;
-    for (let bit = 0; bit < 8; bit++) if ((byte >>> bit) & 1) nibbles |= 3 << (4 * bit);
-    table[byte] = nibbles;
-  }
-  return table;
-})();
-
-/** A growable list of cells. */
-class CellList {
-  data = new Int32Array(1024);
-  length = 0;
-
-  reserve(extra: number): Int32Array {
-    if (this.length + extra > this.data.length) {
-      let size = this.data.length * 2;
-      while (this.length + extra > size) size *= 2;
-      const next = new Int32Array(size);
-      next.set(this.data.subarray(0, this.length));
-      this.data = next;
-    }
-    return this.data;
-  }
-}
-
-/** The best meeting a side recorded: length, its cell and the other side's neighbour. */
-export interface Meeting {
-  sum: number;
-  u: number;
-  v: number;
-}
-
 /** One side of the search in one thread; `step` expands a chunk. */
-export class SearchSide {
+export class SearchSide extends TwoSidedSide {
   readonly sync: Int32Array;
-  /** The state as 32-bit words: cell c is nibble c & 7 of word c >> 3. */
   readonly words: Int32Array;
   private readonly exports: TwoSidedExports;
   private readonly layout: Layout;
-  private readonly front: Int32Array;
-  private readonly out: Int32Array;
-  private readonly results: Int32Array;
-  private readonly contested: Int32Array;
-  private fronts = new CellList();
-  private next = new CellList();
-  /** Frontier cells (of the layer being expanded) that had a neighbour of the other side. */
-  readonly meetings: number[] = [];
-  layers = 0;
-  visited = 1;
-  private from = 0;
-  private grown = 0;
-  finished = false;
+  protected readonly front: Int32Array;
+  protected readonly out: Int32Array;
+  protected readonly results: Int32Array;
+  protected readonly contested: Int32Array;
   private readonly val: bigint;
   private readonly nowhere: number;
   private readonly wrapRowStep: number;
@@ -286,9 +235,10 @@ export class SearchSide {
     private readonly start: number,
     private readonly end: number,
     readonly side: 0 | 1,
-    private readonly chunk = TWO_SIDED_CHUNK,
+    protected readonly chunk = TWO_SIDED_CHUNK,
     tileShift: TileShift = TWO_SIDED_TILE_SHIFT,
   ) {
+    super();
     this.layout = layoutOf(lattice, chunk, tileShift);
     this.exports = instantiate<TwoSidedExports>(twoSidedModule(), { env: { memory } });
     const { buffer } = memory;
@@ -340,11 +290,6 @@ export class SearchSide {
       view.setInt32(at + 12, magic.shift, true);
       view.setBigUint64(at + 16, magic.magic, true);
     }
-  }
-
-  /** Private bytes: the two frontier lists at their largest. */
-  get bytes(): number {
-    return this.fronts.data.byteLength + this.next.data.byteLength;
   }
 
   /**
@@ -424,28 +369,21 @@ export class SearchSide {
     set(this.nowhere, 3);
   }
 
-  /** The nibble of a cell. */
-  nibble(cell: number): number {
-    return (Atomics.load(this.words, cell >>> 3) >>> (4 * (cell & 7))) & 15;
+  neighbours(cell: number): number[] {
+    return neighboursOf(this.lattice, cell);
+  }
+
+  protected seed(side: number): number {
+    return side === 0 ? this.start : this.end;
   }
 
   /** Expands one chunk of the current layer; true once this side has stopped. */
   step(): boolean {
     if (this.finished) return true;
-    const { sync, side } = this;
-    const front = this.fronts;
-    if (this.from === 0) {
-      if (Atomics.load(sync, STOP) !== 0) return this.stop();
-      if (front.length === 0) {
-        Atomics.store(sync, STOP, 1);
-        return this.stop();
-      }
-      this.grown = 0;
-      this.next.length = 0;
-    }
+    if (this.stopsBeforeLayer()) return true;
     if (this.mode !== 'exchange' && !this.mayClaim()) return false;
-    const count = Math.min(this.chunk, front.length - this.from);
-    this.front.set(front.data.subarray(this.from, this.from + count));
+    const { sync, side } = this;
+    const count = this.listChunk();
     const code = ((this.layers + 1) % 3) + 1;
     const plain = this.mode === 'plain';
     const done = plain ? this.expandPlain(count, (1 << side) | (code << 2)) : this.expandListed(count, BigInt((1 << side) | (code << 2)));
@@ -455,57 +393,44 @@ export class SearchSide {
       const quiet = Atomics.load(sync, ACK + other) !== 0 || Atomics.load(sync, DONE + other) !== 0;
       this.onChunk(this.front.slice(0, done), plain, quiet);
     }
-    const next = this.next;
-    next.reserve(written).set(this.out.subarray(0, written), next.length);
-    next.length += written;
-    this.grown += written;
-    this.from += done;
-    if (this.from >= front.length) {
-      this.from = 0;
-      this.fronts = next;
-      this.next = front;
-      this.layers++;
-      this.visited += this.grown;
-      Atomics.store(sync, LAYERS + side, this.layers);
-    }
+    this.endChunk(written, done);
     return false;
+  }
+
+  /** `expand`'s and `expandPlain`'s arguments for chunk cells [at, count), `written` listed. */
+  private rowArgs(at: number, count: number, written: number): RowExpandArgs {
+    const { lattice, layout, side } = this;
+    return [
+      layout.fronts[side],
+      at,
+      count,
+      layout.outs[side],
+      written,
+      lattice.strides[0]!,
+      lattice.shape[0]! - 1,
+      this.wrapRowStep,
+      this.nowhere,
+      layout.regions[side],
+      lattice.dimensions - 1,
+      side,
+      layout.state,
+    ];
   }
 
   /** Frontier cells [0, count) of the chunk, claimed with plain stores; the cells expanded (fewer when a tile stops plain claims). */
   private expandPlain(count: number, nibble: number): number {
-    const { lattice, layout, side, sync } = this;
+    const { layout, side } = this;
     const plan = layout.plain;
     const region = layout.regions[side];
     let at = 0;
     let written = 0;
     for (;;) {
-      const status = this.exports.expandPlain(
-        layout.fronts[side],
-        at,
-        count,
-        layout.outs[side],
-        written,
-        lattice.strides[0]!,
-        lattice.shape[0]! - 1,
-        this.wrapRowStep,
-        this.nowhere,
-        region,
-        lattice.dimensions - 1,
-        side,
-        layout.state,
-        nibble,
-        region + 12,
-        layout.tiles,
-        plan.rowShift,
-        plan.colShift,
-        plan.perRow,
-      );
+      const status = this.exports.expandPlain(...this.rowArgs(at, count, written), nibble, region + 12, layout.tiles, plan.rowShift, plan.colShift, plan.perRow);
       written = this.results[1]!;
       if (status === 0) return count;
       at = this.results[0]!;
       if (status === 1) {
-        this.meetings.push(this.front[at]!);
-        Atomics.store(sync, STOP, 1);
+        this.recordMeeting(at);
         at++;
       } else if (!this.markTile(this.results[2]!)) {
         this.beginExchanges();
@@ -516,45 +441,13 @@ export class SearchSide {
 
   /** Frontier cells [0, count) of the chunk, listed then claimed by compare-exchange; returns count. */
   private expandListed(count: number, val: bigint): number {
-    const { lattice, layout, side, sync } = this;
-    let at = 0;
-    let written = 0;
-    for (;;) {
-      const status = this.exports.expand(
-        layout.fronts[side],
-        at,
-        count,
-        layout.outs[side],
-        written,
-        lattice.strides[0]!,
-        lattice.shape[0]! - 1,
-        this.wrapRowStep,
-        this.nowhere,
-        layout.regions[side],
-        lattice.dimensions - 1,
-        side,
-        layout.state,
-      );
-      written = this.results[1]!;
-      if (status === 0) break;
-      at = this.results[0]!;
-      this.meetings.push(this.front[at]!);
-      Atomics.store(sync, STOP, 1);
-      at++;
-    }
+    const { layout, side } = this;
+    const written = this.expandRecording((at, listed) => this.exports.expand(...this.rowArgs(at, count, listed)));
     // The listed cells claimed in a second pass: the first stays branch-free, and only fresh
     // cells pay for a compare-exchange. A cell the other side claimed in between is a meeting
     // too, recorded as this side's frontier cell next to it.
     this.results[1] = this.exports.claim(layout.outs[side], written, layout.contested[side], layout.regions[side], side, val, layout.state);
-    const contested = this.results[2]!;
-    if (contested > 0) {
-      const ours = (1 << side) | (((this.layers % 3) + 1) << 2);
-      for (let k = 0; k < contested; k++) {
-        const u = neighboursOf(lattice, this.contested[k]!).find((nb) => this.nibble(nb) === ours)!;
-        this.meetings.push(u);
-      }
-      Atomics.store(sync, STOP, 1);
-    }
+    this.recordContested(this.results[2]!);
     return count;
   }
 
@@ -603,13 +496,12 @@ export class SearchSide {
     return true;
   }
 
-  /** Whether the side waits for the other to stop plain claims. */
-  get waiting(): boolean {
+  override get waiting(): boolean {
     return this.mode === 'switching';
   }
 
   /** Polls, then sleeps a millisecond at a time, until the other side has stopped plain claims or searching. */
-  awaitOther(checkpoint: () => void): void {
+  override awaitOther(checkpoint: () => void): void {
     const { sync } = this;
     const other = 1 - this.side;
     for (let polled = 0; Atomics.load(sync, ACK + other) === 0 && Atomics.load(sync, DONE + other) === 0; polled++) {
@@ -617,51 +509,6 @@ export class SearchSide {
       checkpoint();
       Atomics.wait(sync, ACK + other, 0, 1);
     }
-  }
-
-  private stop(): true {
-    this.finished = true;
-    Atomics.store(this.sync, LAYERS + this.side, this.layers);
-    Atomics.store(this.sync, DONE + this.side, 1);
-    Atomics.notify(this.sync, DONE + this.side);
-    return true;
-  }
-
-  /** This side's best recorded meeting, once both sides have stopped (`otherLayers`: the other side's front layer). */
-  best(otherLayers: number): Meeting | null {
-    const other = 1 - this.side;
-    let best: Meeting | null = null;
-    for (const u of this.meetings) {
-      for (const v of neighboursOf(this.lattice, u)) {
-        const nibble = this.nibble(v);
-        if (((nibble >>> other) & 1) === 0 || ((nibble >>> this.side) & 1) !== 0) continue;
-        const code = nibble >>> 2;
-        // The other side's front layer, or the layer before it (its last expanded one).
-        const b = (otherLayers % 3) + 1 === code ? otherLayers : otherLayers - 1;
-        if (b < 0 || (b % 3) + 1 !== code) throw new Error(`meeting cell ${v} has layer code ${code}, not one of the other side's last two layers`);
-        const sum = this.layers + b;
-        if (best === null || sum < best.sum) best = { sum, u, v };
-      }
-    }
-    return best;
-  }
-
-  /** The cells from `cell` back to side `side`'s seed, `cell` first. */
-  walkToSeed(cell: number, side: number): number[] {
-    const seed = side === 0 ? this.start : this.end;
-    const out = [cell];
-    let current = cell;
-    let code = this.nibble(cell) >>> 2;
-    while (current !== seed) {
-      const want = code === 1 ? 3 : code - 1;
-      const nibble = (1 << side) | (want << 2);
-      const found = neighboursOf(this.lattice, current).find((nb) => this.nibble(nb) === nibble);
-      if (found === undefined) throw new Error(`path walk-back lost its way at cell ${current}`);
-      out.push(found);
-      current = found;
-      code = want;
-    }
-    return out;
   }
 }
 
@@ -694,24 +541,6 @@ function spreadBlocked(bits: Int32Array, cells: number, lo: number, words: Int32
   }
 }
 
-/** A meeting pair, walked back to both seeds: the path start to end. */
-function pathThrough(side: SearchSide, meeting: Meeting, meetingSide: number): Uint32Array {
-  const uHalf = side.walkToSeed(meeting.u, meetingSide);
-  const vHalf = side.walkToSeed(meeting.v, 1 - meetingSide);
-  const startHalf = meetingSide === 0 ? uHalf : vHalf;
-  const endHalf = meetingSide === 0 ? vHalf : uHalf;
-  return joinHalves(startHalf, endHalf);
-}
-
-/** The answer from both sides' best meetings and visited counts. */
-function answer(side: SearchSide, meetings: [Meeting | null, Meeting | null], visited: number): BfsOutcome {
-  const [m0, m1] = meetings;
-  const pick = m0 !== null && (m1 === null || m0.sum <= m1.sum) ? 0 : m1 !== null ? 1 : -1;
-  if (pick < 0) return { reachable: false, path: new Uint32Array(0), length: null, visited };
-  const path = pathThrough(side, pick === 0 ? m0! : m1!, pick);
-  return { reachable: true, path, length: path.length - 1, visited };
-}
-
 /** What a thread's task carries. */
 export interface TwoSidedTaskInput {
   lattice: Lattice;
@@ -723,19 +552,6 @@ export interface TwoSidedTaskInput {
   tileShift?: TileShift;
 }
 
-/** Waits until `sync[slot]` is non-zero: polls first (the other side is often moments away), then sleeps. */
-function waitFor(sync: Int32Array, slot: number, control: JobControl): void {
-  let polled = 0;
-  while (Atomics.load(sync, slot) === 0) {
-    if (polled++ < 4000) continue;
-    control.checkpoint();
-    Atomics.wait(sync, slot, 0, 20);
-  }
-}
-
-/** Where a side's thread is (benches time the phases: bench/lattice/two-sided-direct.ts). */
-export type TwoSidedPhase = 'materialised' | 'seeded' | 'searched' | 'waited' | 'met' | 'answered';
-
 /**
  * One side's thread. Side 0 returns the outcome; side 1 returns null (its best meeting and
  * visited count go to side 0 through the sync block).
@@ -744,46 +560,11 @@ export function twoSidedBfsThread(
   task: TwoSidedTaskInput,
   control: JobControl,
   mark: (phase: TwoSidedPhase) => void = () => undefined,
-): { outcome: BfsOutcome | null; bytes: number; build_ms: number } {
+): TwoSidedThreadResult {
   const buildStarted = performance.now();
   const { lattice, start, end, side: s, memory } = task;
   const side = new SearchSide(memory, lattice, start, end, s, TWO_SIDED_CHUNK, task.tileShift === undefined ? TWO_SIDED_TILE_SHIFT : task.tileShift);
-  side.materialise(s, () => control.checkpoint());
-  mark('materialised');
-  control.barrier();
-  if (s === 0) side.seedBoth();
-  control.barrier();
-  mark('seeded');
-  const build_ms = performance.now() - buildStarted;
-  const bound = Math.max(1, stepLowerBound(lattice, coordsOf(lattice, start), coordsOf(lattice, end)));
-  const { sync } = side;
-  let chunks = 0;
-  while (!side.step()) {
-    control.checkpoint();
-    if (side.waiting) side.awaitOther(() => control.checkpoint());
-    if (s === 0 && (chunks++ & 15) === 0) {
-      const layers = side.layers + Atomics.load(sync, LAYERS + 1);
-      control.publishProgress(0.99 * Math.min(1, Math.max(layers / bound, (2 * side.visited) / lattice.cells)));
-    }
-  }
-  mark('searched');
-  const other = 1 - s;
-  waitFor(sync, DONE + other, control);
-  mark('waited');
-  const best = side.best(Atomics.load(sync, LAYERS + other));
-  sync[BEST + 4 * s] = best?.sum ?? -1;
-  sync[BEST + 4 * s + 1] = best?.u ?? 0;
-  sync[BEST + 4 * s + 2] = best?.v ?? 0;
-  sync[BEST + 4 * s + 3] = side.visited;
-  Atomics.store(sync, FINAL + s, 1);
-  Atomics.notify(sync, FINAL + s);
-  mark('met');
-  if (s === 1) return { outcome: null, bytes: side.bytes, build_ms };
-  waitFor(sync, FINAL + 1, control);
-  const theirs = sync[BEST + 4] === -1 ? null : { sum: sync[BEST + 4]!, u: sync[BEST + 5]!, v: sync[BEST + 6]! };
-  const outcome = answer(side, [best, theirs], side.visited + sync[BEST + 7]!);
-  mark('answered');
-  return { outcome, bytes: side.bytes, build_ms };
+  return runTwoSidedThread(side, lattice, start, end, control, buildStarted, mark);
 }
 
 /**
@@ -804,13 +585,5 @@ export function twoSidedBfsInterleaved(
   const memory = twoSidedMemory(lattice, chunk, null, tileShift);
   const sides = [new SearchSide(memory, lattice, start, end, 0, chunk, tileShift), new SearchSide(memory, lattice, start, end, 1, chunk, tileShift)] as const;
   if (onChunk !== null) for (const side of sides) side.onChunk = (cells, plain, quiet) => onChunk(side.side, cells, plain, quiet);
-  sides[1].materialise(1);
-  sides[0].materialise(0);
-  sides[0].seedBoth();
-  while (!sides[0].finished || !sides[1].finished) {
-    const s = pick();
-    (sides[s].finished ? sides[1 - s]! : sides[s]).step();
-  }
-  const meetings: [Meeting | null, Meeting | null] = [sides[0].best(sides[1].layers), sides[1].best(sides[0].layers)];
-  return answer(sides[0], meetings, sides[0].visited + sides[1].visited);
+  return interleaveSides(sides, pick);
 }
