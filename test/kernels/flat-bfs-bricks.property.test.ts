@@ -14,35 +14,15 @@ import { flatBfs, flatBfsPlan } from '../../worker/kernels/flat-bfs.ts';
 import { JobControl } from '../../worker/kernels/job-control.ts';
 import { CellPath } from '../../shared/lattice/cell-path.ts';
 import { pathResult } from '../../worker/kernels/path-result.ts';
-import { cellArb } from '../lattice/arbitraries.ts';
-import { refBlocked, refPathProblem, refShortestPathLength } from '../lattice/reference.ts';
+import { refPathProblem, refShortestPathLength } from '../lattice/reference.ts';
+import { asMap, brickCaseArb } from './brick-lattice-arbitraries.ts';
 
 function search(lattice: Lattice, start: number, end: number, tuning: { brickMinCells: number; brickMaxPadding?: number }) {
   const control = JobControl.create(1);
   return flatBfs({ kind: 'flat_bfs', control: control.buffers, lattice, start, end, state: null }, control, tuning);
 }
 
-/** The same lattice with its obstacles as an uploaded map (bit i & 7 of byte i >> 3, 1 = blocked). */
-function asMap(lattice: Lattice): Lattice {
-  const blocked = refBlocked(lattice);
-  const bits = new Uint8Array(Math.ceil(lattice.cells / 8));
-  blocked.forEach((b, i) => {
-    if (b !== 0) bits[i >> 3]! |= 1 << (i & 7);
-  });
-  return { ...lattice, obstacles: { kind: 'map', bits } };
-}
-
-const caseArb = fc
-  .tuple(fc.integer({ min: 1, max: 26 }), fc.integer({ min: 1, max: 26 }), fc.integer({ min: 1, max: 40 }))
-  .chain((shape) => {
-    const cells = shape[0] * shape[1] * shape[2];
-    const obstacles = fc.oneof(
-      { weight: 6, arbitrary: fc.record({ density: fc.double({ min: 0, max: 0.5, noNaN: true }), seed: fc.integer({ min: 0, max: 2 ** 32 - 1 }) }) },
-      { weight: 2, arbitrary: fc.record({ blocked: fc.array(cellArb(shape), { maxLength: Math.ceil(cells * 0.4) }) }) },
-      { weight: 1, arbitrary: fc.constant(undefined) },
-    );
-    return fc.record({ shape: fc.constant(shape), obstacles, start: cellArb(shape), end: cellArb(shape), map: fc.boolean() });
-  });
+const caseArb = brickCaseArb([26, 26, 40], 0.5);
 
 describe('one-thread search in the brick layout', () => {
   it('matches the reference on random 3-D lattices of every obstacle kind', () => {

@@ -9,14 +9,13 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CellPath } from '../../shared/lattice/cell-path.ts';
 import { neighboursOf } from '../../shared/lattice/geometry.ts';
 import { resolveJob } from '../../shared/lattice/job.ts';
 import { KernelPool } from '../../worker/kernels/kernel-pool.ts';
-import { pathResult } from '../../worker/kernels/path-result.ts';
 import { TWO_SIDED_MIN_CELLS, twoSidedBfsInterleaved } from '../../worker/kernels/two-sided-bfs.ts';
 import { cellArb, pathCaseArb } from '../lattice/arbitraries.ts';
 import { refPathProblem, refShortestPathLength } from '../lattice/reference.ts';
+import { check, picker, scheduleArb } from './two-sided-schedules.ts';
 
 /** A 2-D or 3-D lattice with an uploaded obstacle map (random bits) and two ends. */
 const mapCaseArb = fc
@@ -31,26 +30,6 @@ const mapCaseArb = fc
       end: cellArb(shape),
     });
   });
-
-/** A schedule: which side steps next, drawn from a seeded generator with a bias (0.5: even; 0.05: the end side races ahead). */
-const scheduleArb = fc.record({ seed: fc.integer({ min: 1, max: 2 ** 30 }), bias: fc.constantFrom(0.5, 0.05, 0.95, 0.3), chunk: fc.integer({ min: 1, max: 6 }) });
-
-function picker({ seed, bias }: { seed: number; bias: number }): () => 0 | 1 {
-  let state = seed;
-  return () => {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    return (state >>> 8) / 2 ** 24 < bias ? 0 : 1;
-  };
-}
-
-function check(lattice: ReturnType<typeof resolveJob<'shortest_path'>>['lattice'], start: number, end: number, outcome: { length: number | null; path: ArrayLike<number>; visited: number }, where: string): void {
-  const expected = refShortestPathLength(lattice, start, end);
-  expect(outcome.length, where).toBe(expected);
-  if (expected !== null) {
-    const path = new CellPath(pathResult(outcome.path, outcome.visited).path, lattice.shape).coordinates();
-    expect(refPathProblem(lattice, path, start, end), where).toBeNull();
-  }
-}
 
 describe('two-thread search, both sides stepped in this thread', () => {
   it('matches the reference on random lattices and random interleavings', () => {

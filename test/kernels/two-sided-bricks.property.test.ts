@@ -8,57 +8,16 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CellPath } from '../../shared/lattice/cell-path.ts';
 import { resolveJob } from '../../shared/lattice/job.ts';
-import type { Lattice } from '../../shared/lattice/types.ts';
 import { BrickLayout } from '../../worker/kernels/brick-layout.ts';
 import { KernelPool } from '../../worker/kernels/kernel-pool.ts';
-import { pathResult } from '../../worker/kernels/path-result.ts';
 import { twoSidedBricksInterleaved } from '../../worker/kernels/two-sided-bricks.ts';
 import { cellArb } from '../lattice/arbitraries.ts';
-import { refBlocked, refPathProblem, refShortestPathLength } from '../lattice/reference.ts';
+import { refPathProblem, refShortestPathLength } from '../lattice/reference.ts';
+import { asMap, brickCaseArb } from './brick-lattice-arbitraries.ts';
+import { check, picker, scheduleArb } from './two-sided-schedules.ts';
 
-/** The same lattice with its obstacles as an uploaded map (bit i & 7 of byte i >> 3, 1 = blocked). */
-function asMap(lattice: Lattice): Lattice {
-  const blocked = refBlocked(lattice);
-  const bits = new Uint8Array(Math.ceil(lattice.cells / 8));
-  blocked.forEach((b, i) => {
-    if (b !== 0) bits[i >> 3]! |= 1 << (i & 7);
-  });
-  return { ...lattice, obstacles: { kind: 'map', bits } };
-}
-
-const caseArb = fc
-  .tuple(fc.integer({ min: 1, max: 22 }), fc.integer({ min: 1, max: 22 }), fc.integer({ min: 1, max: 30 }))
-  .chain((shape) => {
-    const cells = shape[0] * shape[1] * shape[2];
-    const obstacles = fc.oneof(
-      { weight: 6, arbitrary: fc.record({ density: fc.double({ min: 0, max: 0.6, noNaN: true }), seed: fc.integer({ min: 0, max: 2 ** 32 - 1 }) }) },
-      { weight: 2, arbitrary: fc.record({ blocked: fc.array(cellArb(shape), { maxLength: Math.ceil(cells * 0.4) }) }) },
-      { weight: 1, arbitrary: fc.constant(undefined) },
-    );
-    return fc.record({ shape: fc.constant(shape), obstacles, start: cellArb(shape), end: cellArb(shape), map: fc.boolean() });
-  });
-
-/** A schedule: which side steps next, drawn from a seeded generator with a bias (0.5: even; 0.05: the end side races ahead). */
-const scheduleArb = fc.record({ seed: fc.integer({ min: 1, max: 2 ** 30 }), bias: fc.constantFrom(0.5, 0.05, 0.95, 0.3), chunk: fc.integer({ min: 1, max: 6 }) });
-
-function picker({ seed, bias }: { seed: number; bias: number }): () => 0 | 1 {
-  let state = seed;
-  return () => {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    return (state >>> 8) / 2 ** 24 < bias ? 0 : 1;
-  };
-}
-
-function check(lattice: Lattice, start: number, end: number, outcome: { length: number | null; path: ArrayLike<number>; visited: number }, where: string): void {
-  const expected = refShortestPathLength(lattice, start, end);
-  expect(outcome.length, where).toBe(expected);
-  if (expected !== null) {
-    const path = new CellPath(pathResult(outcome.path, outcome.visited).path, lattice.shape).coordinates();
-    expect(refPathProblem(lattice, path, start, end), where).toBeNull();
-  }
-}
+const caseArb = brickCaseArb([22, 22, 30], 0.6);
 
 describe('two-thread search in bricks, both sides stepped in this thread', () => {
   it('matches the reference on random 3-D lattices of every obstacle kind and random interleavings', () => {
