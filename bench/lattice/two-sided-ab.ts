@@ -6,9 +6,9 @@
  *
  *   node --import tsx bench/lattice/two-sided-ab.ts [2d,3d159,3d216,...] [ROUNDS]
  */
-import { loadavg } from 'node:os';
 import { KernelPool } from '../../worker/kernels/kernel-pool.ts';
 import { HARD_DENSITY_2D, HARD_DENSITY_3D, blockedMask, easyPath, hardPath, latticeCase, type PathCase } from './lattices.ts';
+import { timedPathRun } from './timed-path-run.ts';
 
 const names = (process.argv[2] ?? '2d,3d159,3d216').split(',');
 const rounds = Number(process.argv[3] ?? 3);
@@ -30,20 +30,14 @@ try {
     const lattice = cases[name]!();
     const params = { start: lattice.start, end: lattice.end };
     const run = async (threads: number) => {
-      const load = loadavg()[0]!;
-      const cpu = process.cpuUsage();
-      const started = performance.now();
-      const outcome = await pool.runDetailed('shortest_path', lattice.spec, params, { threads, strategy: 'bfs' });
-      const wall = performance.now() - started;
-      const used = process.cpuUsage(cpu);
-      const result = outcome.result as unknown as { length: number | null; visited: number; memory_bytes: number };
+      const { outcome, result, load_average, wall_ms, cpu_ms } = await timedPathRun(pool, lattice.spec, params, threads);
       return {
         lattice: lattice.name,
         cells: lattice.cells,
         threads: outcome.stats.threads,
-        load_average: Number(load.toFixed(2)),
-        wall_ms: Math.round(wall),
-        cpu_ms: Math.round((used.user + used.system) / 1000),
+        load_average,
+        wall_ms,
+        cpu_ms,
         run_ms: Math.round(outcome.stats.run_ms),
         build_ms: Math.round(outcome.stats.build_ms),
         length: result.length,

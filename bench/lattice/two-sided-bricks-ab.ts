@@ -12,6 +12,7 @@ import { loadavg } from 'node:os';
 import { KernelPool } from '../../worker/kernels/kernel-pool.ts';
 import { busiestThreadMs, threadCpuMs } from '../support/thread-cpu.ts';
 import { HARD_DENSITY_3D, blockedMask, hardPath, latticeCase } from './lattices.ts';
+import { timedPathRun } from './timed-path-run.ts';
 
 const names = (process.argv[2] ?? '3d216').split(',');
 const rounds = Number(process.argv[3] ?? 5);
@@ -54,21 +55,15 @@ try {
     const run = async (variant: string) => {
       const pool = variant === 'bricks' ? bricks : rows;
       const threads = variant === 'one' ? 1 : 2;
-      const load = loadavg()[0]!;
-      const cpu = process.cpuUsage();
       const before = threadCpuMs();
-      const started = performance.now();
-      const outcome = await pool.runDetailed('shortest_path', lattice.spec, params, { threads, strategy: 'bfs' });
-      const wall = performance.now() - started;
-      const used = process.cpuUsage(cpu);
-      const result = outcome.result as unknown as { length: number | null; visited: number; memory_bytes: number };
+      const { outcome, result, load_average, wall_ms, cpu_ms } = await timedPathRun(pool, lattice.spec, params, threads);
       return {
         lattice: lattice.name,
         variant,
         layout: outcome.stats.layout ?? null,
-        load_average: Number(load.toFixed(2)),
-        wall_ms: Math.round(wall),
-        cpu_ms: Math.round((used.user + used.system) / 1000),
+        load_average,
+        wall_ms,
+        cpu_ms,
         busiest_thread_cpu_ms: Math.round(busiestThreadMs(before, threadCpuMs())),
         build_ms: Math.round(outcome.stats.build_ms),
         run_ms: Math.round(outcome.stats.run_ms),
