@@ -49,7 +49,7 @@ import { divisionMagic } from './division-magic.ts';
 import type { JobControl } from './job-control.ts';
 import { ObstaclePlanes } from './obstacle-planes.ts';
 import { orBlockedBitsWasm } from './open-mask-wasm.ts';
-import { DONE, LAYERS, SPREAD, TwoSidedSide, align, interleaveSides, runTwoSidedThread, type TwoSidedPhase, type TwoSidedThreadResult } from './two-sided-search.ts';
+import { DONE, LAYERS, SPREAD, TwoSidedSide, align, interleaveSides, runTwoSidedThread, type SidesLayout, type TwoSidedPhase, type TwoSidedThreadResult } from './two-sided-search.ts';
 import { WASM_PAGE, compileWasm, instantiate, sharedWasmMemory, type SharedWasmMemory } from './wasm-runtime.ts';
 
 export type { Meeting, TwoSidedPhase } from './two-sided-search.ts';
@@ -140,15 +140,10 @@ function plainPlanOf(lattice: LatticeSize, tileShift: TileShift): PlainPlan {
   return { kind: 'tiles', rowShift: shift, colShift: shift, perRow, tileRows: Math.ceil(lattice.shape[0]! / 2 ** shift) };
 }
 
-interface Layout {
-  regions: [number, number];
-  fronts: [number, number];
-  outs: [number, number];
-  contested: [number, number];
+/** Rows add the plain claims' plan and tile marks (between the regions and the state). */
+interface Layout extends SidesLayout {
   plain: PlainPlan;
   tiles: number;
-  state: number;
-  total: number;
 }
 
 function layoutOf(lattice: LatticeSize, chunk: number, tileShift: TileShift): Layout {

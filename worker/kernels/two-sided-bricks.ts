@@ -14,7 +14,7 @@ import type { BfsOutcome } from './bidirectional-bfs.ts';
 import { BrickLayout } from './brick-layout.ts';
 import { BrickObstacles } from './brick-obstacles.ts';
 import type { JobControl } from './job-control.ts';
-import { SPREAD, TwoSidedSide, align, interleaveSides, runTwoSidedThread, type TwoSidedThreadResult } from './two-sided-search.ts';
+import { SPREAD, TwoSidedSide, align, interleaveSides, runTwoSidedThread, type SidesLayout, type TwoSidedThreadResult } from './two-sided-search.ts';
 import { WASM_PAGE, compileWasm, instantiate, sharedWasmMemory, type SharedWasmMemory } from './wasm-runtime.ts';
 
 interface BrickSideExports {
@@ -44,16 +44,7 @@ const SYNC_BYTES = 64;
 const HEADER = 16;
 const MAX_PAGES = 32768;
 
-interface Layout {
-  regions: [number, number];
-  fronts: [number, number];
-  outs: [number, number];
-  contested: [number, number];
-  state: number;
-  total: number;
-}
-
-function layoutOf(bricks: BrickLayout, chunk: number): Layout {
+function layoutOf(bricks: BrickLayout, chunk: number): SidesLayout {
   const listBytes = 4 * chunk * 6;
   const regionBytes = HEADER + 4 * chunk + 2 * listBytes;
   const r0 = SYNC_BYTES;
@@ -98,7 +89,7 @@ export class BrickSearchSide extends TwoSidedSide {
   readonly sync: Int32Array;
   readonly words: Int32Array;
   private readonly exports: BrickSideExports;
-  private readonly layout: Layout;
+  private readonly layout: SidesLayout;
   protected readonly front: Int32Array;
   protected readonly out: Int32Array;
   protected readonly results: Int32Array;

@@ -19,6 +19,16 @@ export const BEST = 8; // + 4 side: sum (-1 none), u, v, visited
 
 export const align = (bytes: number, to: number): number => Math.ceil(bytes / to) * to;
 
+/** Byte addresses in the shared memory: per side its region (results first), front, out and contested lists; the state; the end. */
+export interface SidesLayout {
+  regions: [number, number];
+  fronts: [number, number];
+  outs: [number, number];
+  contested: [number, number];
+  state: number;
+  total: number;
+}
+
 /** Nibbles of 8 cells (3, blocked, per set bit) by the byte of their blocked bits. */
 export const SPREAD = (() => {
   const table = new Int32Array(256);
