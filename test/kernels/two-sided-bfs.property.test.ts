@@ -147,6 +147,23 @@ describe('two-thread search in two kernel threads', () => {
     expect(bits).toBeLessThan(5);
   });
 
+  it('leaves lattices above twoSidedAutoMaxCells to the leaner one-thread search unless two threads are asked for', async () => {
+    const capped = new KernelPool({ threads: 2, twoSidedAutoMaxCells: 2900 ** 2 - 1 });
+    await capped.start();
+    try {
+      const spec = { shape: [2900, 2900], obstacles: { density: 0.4, seed: 7 } };
+      const params = { start: [0, 0], end: [2899, 2899] };
+      const auto = await capped.runDetailed('shortest_path', spec, params, { strategy: 'bfs' });
+      const asked = await capped.runDetailed('shortest_path', spec, params, { strategy: 'bfs', threads: 2 });
+      expect([auto.stats.threads, asked.stats.threads]).toEqual([1, 2]);
+      expect((auto.result as { length: number | null }).length).toBe((asked.result as { length: number | null }).length);
+      // The one-thread search's state: under 4 bits a cell.
+      expect((8 * (auto.result as { memory_bytes: number }).memory_bytes) / 2900 ** 2).toBeLessThan(4);
+    } finally {
+      await capped.close();
+    }
+  });
+
   it('takes both threads on a 3-D lattice of as many cells in bricks (two-sided-bricks.ts), and leaves a periodic one to the one-thread search', async () => {
     const side = Math.ceil(Math.cbrt(TWO_SIDED_MIN_CELLS));
     const run = (boundary: 'open' | 'periodic') =>

@@ -1,6 +1,7 @@
 /** Options of a {@link KernelPool}, their defaults, and their validation. */
 import { availableParallelism, totalmem } from 'node:os';
 import type { KernelType } from '../../shared/lattice/types.ts';
+import { TWO_SIDED_AUTO_MAX_CELLS } from './two-sided-bfs.ts';
 import { TWO_SIDED_BRICK_MIN_CELLS } from './two-sided-bricks.ts';
 
 /** Options of a kernel pool. */
@@ -60,6 +61,14 @@ export interface KernelPoolOptions {
    * @defaultValue TWO_SIDED_BRICK_MIN_CELLS (two-sided-bricks.ts)
    */
   twoSidedBrickMinCells?: number;
+  /**
+   * The most cells on which `threads: 'auto'` takes the two-thread shortest-path search. Its state
+   * and lists cost 4.2–4.6 bits a cell against the one-thread search's 3.2: on 10^9 cells that is
+   * 567 against 427 MB for 22 against 34 s (docs/performance.md › The idle machine, 2026-12-06
+   * final), so from here the leaner search answers; `threads: 2` still asks for two.
+   * @defaultValue TWO_SIDED_AUTO_MAX_CELLS (two-sided-bfs.ts)
+   */
+  twoSidedAutoMaxCells?: number;
 }
 
 /** Options with every default filled in. */
@@ -77,6 +86,7 @@ export const KERNEL_POOL_DEFAULTS = {
   diveBudgetPerStep: 16,
   inlineMaxCells: 0,
   twoSidedBrickMinCells: TWO_SIDED_BRICK_MIN_CELLS,
+  twoSidedAutoMaxCells: TWO_SIDED_AUTO_MAX_CELLS,
 } as const;
 
 /**
@@ -95,6 +105,7 @@ export function resolveKernelPoolOptions(options: KernelPoolOptions = {}): Resol
     diveBudgetPerStep: options.diveBudgetPerStep ?? KERNEL_POOL_DEFAULTS.diveBudgetPerStep,
     inlineMaxCells: options.inlineMaxCells ?? KERNEL_POOL_DEFAULTS.inlineMaxCells,
     twoSidedBrickMinCells: options.twoSidedBrickMinCells ?? KERNEL_POOL_DEFAULTS.twoSidedBrickMinCells,
+    twoSidedAutoMaxCells: options.twoSidedAutoMaxCells ?? KERNEL_POOL_DEFAULTS.twoSidedAutoMaxCells,
   };
   positiveInteger('threads', resolved.threads);
   positiveInteger('minRowsPerSlab', resolved.minRowsPerSlab);
@@ -104,6 +115,7 @@ export function resolveKernelPoolOptions(options: KernelPoolOptions = {}): Resol
   nonNegative('diveBudgetPerStep', resolved.diveBudgetPerStep);
   nonNegative('inlineMaxCells', resolved.inlineMaxCells);
   if (Number.isNaN(resolved.twoSidedBrickMinCells) || resolved.twoSidedBrickMinCells < 0) throw new RangeError('options.twoSidedBrickMinCells must be a non-negative number or Infinity');
+  if (Number.isNaN(resolved.twoSidedAutoMaxCells) || resolved.twoSidedAutoMaxCells < 0) throw new RangeError('options.twoSidedAutoMaxCells must be a non-negative number or Infinity');
   for (const [type, cells] of Object.entries(resolved.parallelMinCells)) nonNegative(`parallelMinCells.${type}`, cells);
   return resolved;
 }

@@ -337,11 +337,12 @@ export class KernelPool {
     // state both searches keep in bricks (two-sided-bricks.ts). 3-D in rows gave 1.12x one
     // thread's wall time for 1.7x its CPU on the idle machine (216³); in bricks two threads
     // spend 1.0–1.25x one thread's CPU, the busiest about half (docs/performance.md ›
-    // `shortest_path` in two threads, in bricks).
+    // `shortest_path` in two threads, in bricks). Above twoSidedAutoMaxCells the one-thread search's
+    // fewer bits a cell win (10^9 cells: 3.2 against 4.2).
     if (type === 'shortest_path' && requested === 'auto' && flatBfsFits(lattice)) {
       const d = lattice.shape.length;
       const inBricks = d === 3 && flatBfsUsesBricks(lattice) && lattice.cells >= this.options.twoSidedBrickMinCells && twoSidedBricksLayout(lattice) !== null;
-      const two = this.options.threads >= 2 && (d <= 2 || inBricks) && lattice.cells >= TWO_SIDED_MIN_CELLS && twoSidedFits(lattice);
+      const two = this.options.threads >= 2 && (d <= 2 || inBricks) && lattice.cells >= TWO_SIDED_MIN_CELLS && lattice.cells <= this.options.twoSidedAutoMaxCells && twoSidedFits(lattice);
       return two ? 2 : 1;
     }
     const rows = lattice.shape[0]!;

@@ -93,6 +93,9 @@ export const TWO_SIDED_CHUNK = 4096;
  */
 export const TWO_SIDED_MIN_CELLS = 2 ** 23;
 
+/** Above this many cells `threads: 'auto'` keeps the leaner one-thread search (kernel-pool-options.ts). */
+export const TWO_SIDED_AUTO_MAX_CELLS = 2 ** 28;
+
 /** Sync slot (after two-sided-search.ts's): + side, 1 once the side claims by compare-exchange only (see Plain claims above). */
 const ACK = 16;
 const SYNC_BYTES = 128;
