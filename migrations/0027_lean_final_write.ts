@@ -5,7 +5,7 @@
 // - `job_results.tenant_id` loses its foreign key: every writer copies it from the job's row, and
 //   the job's own key (`job_results.job_id`, on delete cascade) already removes a result with its
 //   job and so with its tenant; the check was one more lookup per result row.
-// - `job_results.summary` is written by the writer (shared/jobs/result-summary.ts) instead of
+// - `job_results.summary` is written by the writer (shared/jobs/job-body.ts) instead of
 //   computed by an SQL function that PostgreSQL ran, and planned, once per row. A writer that gives
 //   none (a restore, a hand-written insert) still gets it: a trigger fills it only then.
 import type { Knex } from 'knex';

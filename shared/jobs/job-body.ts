@@ -92,10 +92,20 @@ export function jobLinks(id: string) {
 
 /**
  * A result's scalar fields (length, count, total_heat…): what lists, NDJSON streams and webhook
- * events carry instead of the result. The same rule as the `job_results.summary` column's SQL.
+ * events carry instead of the result, and what the writer stores in `job_results.summary` — the
+ * same fields `job_result_summary(result)` in PostgreSQL keeps (migrations 0009 and 0027).
  */
 export function resultSummary(result: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(result).filter(([, value]) => value === null || typeof value !== 'object'));
+  const summary: Record<string, unknown> = {};
+  for (const key of Object.keys(result)) {
+    const raw = result[key] as { toJSON?: (key: string) => unknown } | null | undefined;
+    // An object that writes itself as something else (toJSON) counts as what it writes.
+    const value = typeof raw?.toJSON === 'function' ? raw.toJSON(key) : raw;
+    // What JSON writes as a string, number, boolean or null; undefined and functions it leaves out.
+    if (value === null || typeof value === 'string' || typeof value === 'boolean') summary[key] = value;
+    else if (typeof value === 'number') summary[key] = Number.isFinite(value) ? value : null;
+  }
+  return summary;
 }
 
 /**

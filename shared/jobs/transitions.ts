@@ -11,7 +11,7 @@ import { recordUsage, USAGE_METRICS } from '../usage.ts';
 import { insertJobEventDeliveries, type JobEvent, jobEventBody, jobEventType, recordJobEvent, subscribedWebhookIds } from '../webhooks/job-events.ts';
 import type { InlineArtefacts } from './inline-artefacts.ts';
 import { stringifyWithPaths } from './result-json.ts';
-import { resultSummary } from './result-summary.ts';
+import { resultSummary } from './job-body.ts';
 import type { FinalStatus, JobError, JobRow, JobStatus } from './types.ts';
 
 /** Milliseconds since a timestamp column, as an integer, on the database clock. */

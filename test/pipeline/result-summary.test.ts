@@ -1,12 +1,12 @@
 /**
- * A result's summary (migration 0027): the writer works it out (shared/jobs/result-summary.ts)
+ * A result's summary (migration 0027): the writer works it out (shared/jobs/job-body.ts)
  * instead of PostgreSQL's `job_result_summary`, so the two must agree on every result; an insert
  * that gives none still gets PostgreSQL's; and the final writes store the writer's.
  */
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CellPath } from '../../shared/lattice/cell-path.ts';
-import { resultSummary } from '../../shared/jobs/result-summary.ts';
+import { resultSummary } from '../../shared/jobs/job-body.ts';
 import { stringifyWithPaths } from '../../shared/jobs/result-json.ts';
 import { finishAttempts, finishJob } from '../../shared/jobs/transitions.ts';
 import { useTestEnvironment } from '../support/context.ts';
