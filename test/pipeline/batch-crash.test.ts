@@ -16,17 +16,19 @@ import { json, startWorker, stopWorker } from './support.ts';
 import { until } from '../harness/until.ts';
 
 // Short locks so that the dead worker's chunk is noticed within seconds; one chunk for the batch.
-const ENV = { JOB_LOCK_MS: '2000', BATCH_CHUNK_MAX_CELLS: '1000000000', BATCH_CHUNK_MAX_JOBS: '100' };
+const ENV = { JOB_LOCK_MS: '2000', BATCH_CHUNK_MAX_CELLS: '1000000000000', BATCH_CHUNK_MAX_JOBS: '100' };
 const env = useTestEnvironment(ENV);
 const api = useTestApi(env);
 
-/** Diffusion jobs of a few hundred ms each on one kernel thread, so a chunk of them runs for seconds. */
+/**
+ * Diffusion jobs of 1.6·10^5 cells and 3,000 steps, a few hundred ms each on one kernel thread
+ * (about 0.5 ns a cell-step; enterprise allows sides of 400), so a chunk of them runs for seconds
+ * however fast the stencil gets: the kill lands between jobs that have ended and jobs that have not.
+ */
 const JOBS = 12;
-const batchBody = {
-  lattice: { shape: [64, 64] },
-  defaults: { type: 'diffusion', params: { alpha: 0.2, sources: [{ cell: [32, 32], value: 1 }] } },
-  jobs: Array.from({ length: JOBS }, (_, i) => ({ params: { steps: 600 + i } })),
-};
+const SLOW = { lattice: { shape: [400, 400] }, type: 'diffusion', params: { alpha: 0.2, sources: [{ cell: [50, 50], value: 1 }] } };
+const slowJob = (steps: number) => ({ ...SLOW, params: { ...SLOW.params, steps } });
+const batchBody = { jobs: Array.from({ length: JOBS }, (_, i) => slowJob(3000 + i)) };
 
 interface Row {
   id: string;
@@ -77,7 +79,7 @@ async function rerunAfterKill<R extends Row>(rows: () => Promise<R[]>, doneAtKil
 
 describe('a worker killed mid-chunk', () => {
   it('loses no job of the batch and runs none twice to completion', { timeout: 120_000 }, async () => {
-    const tenant = await createTestTenant(env.db, { plan: 'professional' });
+    const tenant = await createTestTenant(env.db, { plan: 'enterprise' });
     // An endpoint, so that the batch's end makes a delivery (nothing listens: it is only counted).
     const hook = await api.request('/api/webhooks', { body: { url: 'http://127.0.0.1:9/hook', events: ['batch.completed'] }, headers: tenant.headers });
     expect(hook.status).toBe(201);
@@ -115,15 +117,15 @@ describe('a worker killed mid-chunk', () => {
   });
 
   it('taken with no row written, a chunk of 100 loses no job or kept path, and counts each attempt once', { timeout: 180_000 }, async () => {
-    // Enterprise: tiny paths are kept in their result rows. Every eighth job is a slow diffusion,
-    // so the kill lands between tiny jobs that have ended and others that have not.
+    // Enterprise: tiny paths are kept in their result rows. Every eighth job is a slow diffusion on
+    // its own lattice, so the kill lands between tiny jobs that have ended and others that have not.
     const tenant = await createTestTenant(env.db, { plan: 'enterprise' });
     const size = 100;
     const body = {
       lattice: { shape: [64, 64] },
       jobs: Array.from({ length: size }, (_, i) =>
         i % 8 === 0
-          ? { type: 'diffusion', params: { alpha: 0.2, steps: 600 + i, sources: [{ cell: [32, 32], value: 1 }] } }
+          ? slowJob(2000 + i)
           : { type: 'shortest_path', params: { start: [0, 0], end: [63, i % 64] } },
       ),
     };
