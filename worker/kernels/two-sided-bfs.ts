@@ -44,11 +44,11 @@
  */
 import type { Lattice } from '../../shared/lattice/types.ts';
 import { coordsOf, neighboursOf, stepLowerBound } from '../../shared/lattice/geometry.ts';
+import { isProcedurallyBlocked } from '../../shared/lattice/lowbias32.ts';
 import type { BfsOutcome } from './bidirectional-bfs.ts';
 import { divisionMagic } from './division-magic.ts';
 import type { JobControl } from './job-control.ts';
 import { ObstaclePlanes } from './obstacle-planes.ts';
-import { orBlockedBitsWasm } from './open-mask-wasm.ts';
 import { DONE, LAYERS, SPREAD, TwoSidedSide, align, interleaveSides, runTwoSidedThread, type SidesLayout, type TwoSidedPhase, type TwoSidedThreadResult } from './two-sided-search.ts';
 import { WASM_PAGE, compileWasm, instantiate, sharedWasmMemory, type SharedWasmMemory } from './wasm-runtime.ts';
 
@@ -75,6 +75,7 @@ interface TwoSidedExports {
   expand(...args: RowExpandArgs): number;
   claim(out: number, n: number, contested: number, res: number, side: number, val: bigint, state: number): number;
   expandPlain(...args: [...RowExpandArgs, val: number, sink: number, tiles: number, tileRowShift: number, tileColShift: number, tilesPerRow: number]): number;
+  materialise(at: number, groups: number, h0: number, threshold: number): void;
 }
 
 let compiled: object | null = null;
@@ -300,38 +301,36 @@ export class SearchSide extends TwoSidedSide {
   }
 
   /**
-   * Procedural obstacles, hashed 2^16 cells at a time (open-mask.wat) into a scratch bit plane
-   * and spread to nibbles. Chunks start at multiples of 32 cells, so no state word holds cells of
-   * two chunks and every word is stored whole.
+   * Procedural obstacles, hashed 2^16 cells at a time straight into nibbles (the wasm's
+   * `materialise`, 32 cells a group; the last cells past a whole group in JS). Chunks start at
+   * multiples of 32 cells, so no state word holds cells of two chunks and every word is stored
+   * whole, which also clears what a kept memory's last search left.
    */
   private materialiseProcedural(part: 0 | 1, checkpoint: () => void): void {
     const { lattice, words } = this;
-    const obstacles = lattice.obstacles as Extract<Lattice['obstacles'], { kind: 'procedural' }>;
+    const { threshold, offset } = lattice.obstacles as Extract<Lattice['obstacles'], { kind: 'procedural' }>;
     const per = 2 ** 16;
     const chunks = Math.ceil(lattice.cells / per);
     const mid = Math.ceil(chunks / 2);
-    const scratch = new Int32Array(per / 32);
+    // Cells in whole groups of 32; the rest (< 32) is the last chunk's tail.
+    const grouped = lattice.cells - (lattice.cells % 32);
     for (let c = part === 0 ? 0 : mid; c < (part === 0 ? mid : chunks); c++) {
       checkpoint();
       const lo = c * per;
-      const cells = Math.min(per, lattice.cells - lo);
-      scratch.fill(0);
-      if (obstacles.threshold >= 2 ** 32) scratch.fill(-1);
-      else if (obstacles.threshold > 0) orBlockedBitsWasm(scratch, 0, cells, (lo + obstacles.offset) % 2 ** 32, obstacles.threshold);
-      if (cells < per) scratch.fill(0, Math.ceil(cells / 32));
-      if ((cells & 31) !== 0) scratch[cells >>> 5]! &= (1 << (cells & 31)) - 1;
-      for (const open of [this.start, this.end]) {
-        if (open >= lo && open < lo + cells) scratch[(open - lo) >>> 5]! &= ~(1 << ((open - lo) & 31));
-      }
+      const hi = Math.min(lattice.cells, lo + per);
+      const groups = (Math.min(hi, grouped) - lo) >>> 5;
       const base = lo >>> 3;
-      const last = Math.ceil(cells / 32);
-      for (let k = 0; k < last; k++) {
-        const x = scratch[k]!;
-        const w = base + 4 * k;
-        words[w] = SPREAD[x & 255]!;
-        words[w + 1] = SPREAD[(x >>> 8) & 255]!;
-        words[w + 2] = SPREAD[(x >>> 16) & 255]!;
-        words[w + 3] = SPREAD[x >>> 24]!;
+      if (threshold >= 2 ** 32) words.fill(0x33333333, base, base + 4 * groups);
+      else this.exports.materialise(this.layout.state + lo / 2, groups, (lo + offset) % 2 ** 32 | 0, threshold | 0);
+      for (let w = (lo + 32 * groups) >>> 3; 8 * w < hi; w++) {
+        let word = 0;
+        for (let k = 0; k < 8 && 8 * w + k < hi; k++) if (isProcedurallyBlocked(8 * w + k, threshold, offset)) word |= 3 << (4 * k);
+        words[w] = word;
+      }
+      // The cell past the last (blocked by seedBoth) has a word of its own when the cells fill whole words.
+      if (hi === lattice.cells && hi % 8 === 0) words[hi >>> 3] = 0;
+      for (const open of [this.start, this.end]) {
+        if (open >= lo && open < hi) words[open >>> 3]! &= ~(15 << (4 * (open & 7)));
       }
     }
   }

@@ -303,4 +303,32 @@
     (i32.store offset=4 (local.get $res) (local.get $n))
     (i32.const 0))
 
+  ;; The procedural obstacles (shared/lattice/lowbias32.ts: cell i blocked when lowbias32(h0 + i)
+  ;; < threshold, unsigned) as nibbles, 32 cells (16 bytes) a group: `groups` groups from byte
+  ;; `at`, blocked cells 3, open ones 0. Lane j of a group builds the word of cells 8j..8j+7, one
+  ;; nibble per pass, so the 4 words are stored at once with no shuffle.
+  (func (export "materialise") (param $at i32) (param $groups i32) (param $h0 i32) (param $threshold i32)
+    (local $g i32) (local $k i32) (local $t v128) (local $h v128) (local $x v128) (local $nib v128) (local $acc v128)
+    (local.set $t (i32x4.splat (local.get $threshold)))
+    (block $done
+      (loop $group
+        (br_if $done (i32.ge_u (local.get $g) (local.get $groups)))
+        (local.set $h (i32x4.add (i32x4.splat (i32.add (local.get $h0) (i32.shl (local.get $g) (i32.const 5)))) (v128.const i32x4 0 8 16 24)))
+        (local.set $nib (i32x4.splat (i32.const 3)))
+        (local.set $acc (v128.const i32x4 0 0 0 0))
+        (local.set $k (i32.const 0))
+        (loop $cell
+          (local.set $x (v128.xor (local.get $h) (i32x4.shr_u (local.get $h) (i32.const 16))))
+          (local.set $x (i32x4.mul (local.get $x) (i32x4.splat (i32.const 0x7feb352d))))
+          (local.set $x (v128.xor (local.get $x) (i32x4.shr_u (local.get $x) (i32.const 15))))
+          (local.set $x (i32x4.mul (local.get $x) (i32x4.splat (i32.const 0x846ca68b))))
+          (local.set $x (v128.xor (local.get $x) (i32x4.shr_u (local.get $x) (i32.const 16))))
+          (local.set $acc (v128.or (local.get $acc) (v128.and (i32x4.lt_u (local.get $x) (local.get $t)) (local.get $nib))))
+          (local.set $nib (i32x4.shl (local.get $nib) (i32.const 4)))
+          (local.set $h (i32x4.add (local.get $h) (i32x4.splat (i32.const 1))))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br_if $cell (i32.lt_u (local.get $k) (i32.const 8))))
+        (v128.store (i32.add (local.get $at) (i32.shl (local.get $g) (i32.const 4))) (local.get $acc))
+        (local.set $g (i32.add (local.get $g) (i32.const 1)))
+        (br $group))))
 )
