@@ -374,6 +374,25 @@ export class SearchSide extends TwoSidedSide {
     return side === 0 ? this.start : this.end;
   }
 
+  /** neighboursOf's order, with no list made: the walk back looks around each path cell (without a list a cell, half the walk's CPU on 2-D 3200²). */
+  protected override neighbourWith(cell: number, nibble: number): number {
+    const { shape, strides, periodic } = this.lattice;
+    let rest = cell;
+    for (let a = shape.length - 1; a >= 0; a--) {
+      const side = shape[a]!;
+      const stride = strides[a]!;
+      const quotient = Math.floor(rest / side);
+      const x = rest - quotient * side;
+      rest = quotient;
+      const wraps = periodic[a] === true && side > 2;
+      const down = x > 0 ? cell - stride : wraps ? cell + (side - 1) * stride : -1;
+      if (down >= 0 && this.nibble(down) === nibble) return down;
+      const up = x < side - 1 ? cell + stride : wraps ? cell - (side - 1) * stride : -1;
+      if (up >= 0 && this.nibble(up) === nibble) return up;
+    }
+    return -1;
+  }
+
   /** Expands one chunk of the current layer; true once this side has stopped. */
   step(): boolean {
     if (this.finished) return true;

@@ -225,6 +225,11 @@ export abstract class TwoSidedSide {
     return best;
   }
 
+  /** The first of `cell`'s neighbours (in `neighbours` order) whose nibble is `nibble`, or -1; sides may find it without a list. */
+  protected neighbourWith(cell: number, nibble: number): number {
+    return this.neighbours(cell).find((nb) => this.nibble(nb) === nibble) ?? -1;
+  }
+
   /** The cells from `cell` back to side `side`'s seed, `cell` first. */
   walkToSeed(cell: number, side: number): number[] {
     const seed = this.seed(side);
@@ -234,8 +239,8 @@ export abstract class TwoSidedSide {
     while (current !== seed) {
       const want = code === 1 ? 3 : code - 1;
       const nibble = (1 << side) | (want << 2);
-      const found = this.neighbours(current).find((nb) => this.nibble(nb) === nibble);
-      if (found === undefined) throw new Error(`path walk-back lost its way at cell ${current}`);
+      const found = this.neighbourWith(current, nibble);
+      if (found < 0) throw new Error(`path walk-back lost its way at cell ${current}`);
       out.push(found);
       current = found;
       code = want;
