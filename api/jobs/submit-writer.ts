@@ -1,8 +1,9 @@
 /**
- * Writes a batch of one tenant's job submissions: one `withTenant` transaction (lattices read
- * once, quota checked once, one multi-row insert that counts usage), then one queue round trip and
- * one ready-set mark, each submission keeping the outcome it would have had alone.
- * See docs/architecture.md › The job pipeline.
+ * Writes a batch of one tenant's job submissions — inline ones in one round trip (with the quota
+ * locks and usage read in it on a plan with monthly quotas), any on a stored lattice in one
+ * `withTenant` transaction (lattices read once, quota checked once, one multi-row insert that
+ * counts usage) — then one queue round trip and one ready-set mark, each submission keeping the
+ * outcome it would have had alone. See docs/architecture.md › The job pipeline.
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
