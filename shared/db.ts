@@ -233,19 +233,27 @@ function tenantSwitch(tenantId: string, caller: string, extra = ''): string {
   return `select set_config('role', ${literal(APP_ROLE)}, true), set_config('app.tenant_id', ${literal(tenantId)}, true)${extra}`;
 }
 
-/** Runs a one-trip query string (the settings, then one statement) on a pooled connection; the statement's rows. */
-async function settingsThenOne<Row>(db: Db, caller: string, text: string, prepare?: (connection: pg.Client) => Promise<void>): Promise<Row[]> {
+/**
+ * Runs a one-trip query string (the settings, then `statements` statements) on a pooled
+ * connection; the last statement's rows.
+ */
+async function settingsThen<Row>(db: Db, caller: string, text: string, statements: number, prepare?: (connection: pg.Client) => Promise<void>): Promise<Row[]> {
   const pool = db.client as PooledConnections;
   const connection = await pool.acquireConnection();
   try {
     await prepare?.(connection);
     const results = (await connection.query(text)) as unknown as pg.QueryResult[];
-    // One result per statement: the settings, then the statement.
-    if (!Array.isArray(results) || results.length !== 2) throw new Error(`${caller} runs exactly one statement`);
-    return (results[1] as pg.QueryResult).rows as Row[];
+    // One result per statement: the settings, then the statements.
+    if (!Array.isArray(results) || results.length !== statements + 1) throw new Error(`${caller} runs exactly ${statements} statement${statements === 1 ? '' : 's'}`);
+    return (results[statements] as pg.QueryResult).rows as Row[];
   } finally {
     await pool.releaseConnection(connection);
   }
+}
+
+/** Runs a one-trip query string (the settings, then one statement) on a pooled connection; the statement's rows. */
+function settingsThenOne<Row>(db: Db, caller: string, text: string, prepare?: (connection: pg.Client) => Promise<void>): Promise<Row[]> {
+  return settingsThen<Row>(db, caller, text, 1, prepare);
 }
 
 /**
@@ -300,25 +308,47 @@ const NO_SUCH_STATEMENT = '26000';
  * queries to several (PgBouncer in transaction mode).
  */
 export async function executeAsTenant<Row>(db: Db, tenantId: string, statement: PreparedStatement, args: readonly LiteralSql[]): Promise<Row[]> {
-  if (args.length !== statement.params.length) throw new Error(`${statement.name} takes ${statement.params.length} arguments, not ${args.length}`);
+  return executeStepsAsTenant<Row>(db, tenantId, [{ statement, args }]);
+}
+
+/** One prepared statement and its arguments, a step of {@link executeStepsAsTenant}. */
+export interface PreparedStep {
+  statement: PreparedStatement;
+  args: readonly LiteralSql[];
+}
+
+/**
+ * {@link executeAsTenant} for several prepared statements run one after the other in the same
+ * query string, hence in one implicit transaction and one round trip; the last one's rows. Under
+ * READ COMMITTED each statement takes its own snapshot: a statement sees what was committed
+ * while an earlier one of the string waited for a lock (an advisory lock, say), as the next
+ * statement of a transaction would.
+ */
+export async function executeStepsAsTenant<Row>(db: Db, tenantId: string, steps: readonly PreparedStep[]): Promise<Row[]> {
+  if (steps.length === 0) throw new Error('executeStepsAsTenant needs a statement');
+  for (const { statement, args } of steps) {
+    if (args.length !== statement.params.length) throw new Error(`${statement.name} takes ${statement.params.length} arguments, not ${args.length}`);
+  }
   const settings = tenantSwitch(tenantId, 'executeAsTenant', ", set_config('plan_cache_mode', 'force_generic_plan', true)");
-  const text = `${settings}; execute ${pg.escapeIdentifier(statement.name)}(${args.map((a) => a.text).join(', ')})`;
+  const executes = steps.map(({ statement, args }) => `execute ${pg.escapeIdentifier(statement.name)}(${args.map((a) => a.text).join(', ')})`);
+  const text = `${settings}; ${executes.join('; ')}`;
   let prepared: Set<string> | undefined;
   try {
-    return await settingsThenOne<Row>(db, 'executeAsTenant', text, async (connection) => {
+    return await settingsThen<Row>(db, 'executeAsTenant', text, steps.length, async (connection) => {
       prepared = preparedOn.get(connection);
       if (!prepared) {
         prepared = new Set();
         preparedOn.set(connection, prepared);
       }
-      if (!prepared.has(statement.name)) {
+      for (const { statement } of steps) {
+        if (prepared.has(statement.name)) continue;
         await connection.query(`prepare ${pg.escapeIdentifier(statement.name)}(${statement.params.join(', ')}) as ${statement.text}`);
         prepared.add(statement.name);
       }
     });
   } catch (err) {
-    // Someone deallocated it (DISCARD ALL): prepare again on the next call.
-    if ((err as { code?: unknown }).code === NO_SUCH_STATEMENT) prepared?.delete(statement.name);
+    // Someone deallocated one (DISCARD ALL): prepare them again on the next call.
+    if ((err as { code?: unknown }).code === NO_SUCH_STATEMENT) for (const { statement } of steps) prepared?.delete(statement.name);
     throw err;
   }
 }

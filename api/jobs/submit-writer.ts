@@ -1,8 +1,9 @@
 /**
- * Writes a batch of one tenant's job submissions: one `withTenant` transaction (lattices read
- * once, quota checked once, one multi-row insert that counts usage), then one queue round trip and
- * one ready-set mark, each submission keeping the outcome it would have had alone.
- * See docs/architecture.md › The job pipeline.
+ * Writes a batch of one tenant's job submissions — inline ones in one round trip (with the quota
+ * locks and usage read in it on a plan with monthly quotas), any on a stored lattice in one
+ * `withTenant` transaction (lattices read once, quota checked once, one multi-row insert that
+ * counts usage) — then one queue round trip and one ready-set mark, each submission keeping the
+ * outcome it would have had alone. See docs/architecture.md › The job pipeline.
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
@@ -13,6 +14,7 @@ import { artefactsListed } from '../../shared/jobs/job-artefact-names.ts';
 import { checkedJobReservation, checkJobMemory, type JobMemorySettings, queuedJobOf } from '../../shared/jobs/job-memory.ts';
 import { checkLatticeAgainstPlan, checkParsedJob, checkParsedLattice } from '../../shared/jobs/lattice-checks.ts';
 import { writeJobsAsTenant } from '../../shared/jobs/insert-statement.ts';
+import { writeJobsWithinQuotas } from '../../shared/jobs/quota-insert-statement.ts';
 import { insertJobs, type NewJob } from '../../shared/jobs/repository.ts';
 import type { JobRow } from '../../shared/jobs/types.ts';
 import type { CheckedLattice } from '../../shared/lattice/resolve.ts';
@@ -25,7 +27,7 @@ import type { Runtime } from '../../shared/runtime.ts';
 import { recordUsage, USAGE_METRICS } from '../../shared/usage.ts';
 import type { SubmitJobInput } from '../../shared/wire/jobs.ts';
 import type { ItemOutcome } from './submit-batcher.ts';
-import { checkJobCompute, computeQuotaExceeded, computeRoom, jobsRoom, quotaExceeded } from './submit-quota.ts';
+import { checkJobCompute, computeQuotaExceeded, computeRoom, jobsRoom, QUOTA_EXACT_MARGIN, quotaExceeded } from './submit-quota.ts';
 
 /**
  * A job submission as the route's schema (`SubmitJobBody`) parsed it: its lattice spec and
@@ -95,11 +97,13 @@ function inlineLattice(input: SubmitInput): LatticeSpec {
 }
 
 /**
- * Whether a write must read before it writes, in a transaction: a plan with a monthly job or
- * compute-unit quota, or a submission on a stored lattice. Otherwise it is one statement.
+ * How a write goes: a submission on a stored lattice needs a transaction (the lattice locked and
+ * its head read before the write); inline ones are one round trip, with their quota locks and
+ * usage read in it when the plan has monthly quotas.
  */
-function needsTransaction(plan: Plan, submissions: readonly Submission[]): boolean {
-  return plan.jobs_per_month >= 0 || plan.compute_units_per_month >= 0 || submissions.some((s) => !s.job);
+function writePath(plan: Plan, submissions: readonly Submission[]): 'transaction' | 'quotas' | 'plain' {
+  if (submissions.some((s) => !s.job)) return 'transaction';
+  return plan.jobs_per_month >= 0 || plan.compute_units_per_month >= 0 ? 'quotas' : 'plain';
 }
 
 /** PostgreSQL refused a row's data (SQLSTATE classes 22 and 23), not the batch as a whole. */
@@ -173,7 +177,13 @@ export class SubmissionWriter {
       throw new Error('a submission write mixes tenants or plans');
     }
     const outcomes: SubmissionOutcome[] = new Array<SubmissionOutcome>(submissions.length);
-    const rows = needsTransaction(plan, submissions) ? await this.writeInTransaction(submissions, outcomes) : await this.writeInOneRoundTrip(submissions);
+    const path = writePath(plan, submissions);
+    const rows =
+      path === 'transaction'
+        ? await this.writeInTransaction(submissions, outcomes)
+        : path === 'quotas'
+          ? await this.writeWithinQuotas(submissions, outcomes)
+          : await this.writeInOneRoundTrip(submissions);
     for (const { index, row } of rows) {
       outcomes[index] = { ok: true, value: row };
       if (row) jobsSubmitted.inc({ type: row.type, plan: plan.code });
@@ -186,6 +196,27 @@ export class SubmissionWriter {
     const jobs = submissions.map((s) => s.job as NewJob);
     const inserted = await writeJobsAsTenant(this.runtime.db, (submissions[0] as Submission).tenantId, jobs);
     return inserted.map((row, index) => ({ index, row }));
+  }
+
+  /**
+   * Inline submissions on a plan with monthly quotas: the quota locks, the usage read, the insert
+   * and the counts in one round trip (shared/jobs/quota-insert-statement.ts), each refusal what the
+   * transaction path would have answered.
+   */
+  private async writeWithinQuotas(submissions: readonly Submission[], outcomes: SubmissionOutcome[]): Promise<Array<{ index: number; row: JobRow | undefined }>> {
+    const first = submissions[0] as Submission;
+    const { tenantId, plan } = first;
+    const jobs = submissions.map((s) => s.job as NewJob);
+    const limits = { jobsPerMonth: plan.jobs_per_month, computeUnitsPerMonth: plan.compute_units_per_month, exactMargin: QUOTA_EXACT_MARGIN };
+    const decided = await writeJobsWithinQuotas(this.runtime.db, tenantId, limits, jobs);
+    const rows: Array<{ index: number; row: JobRow | undefined }> = [];
+    decided.forEach((outcome, index) => {
+      if (outcome.kind === 'inserted') rows.push({ index, row: outcome.row });
+      else if (outcome.kind === 'key_taken') rows.push({ index, row: undefined });
+      else if (outcome.kind === 'jobs_quota') outcomes[index] = { ok: false, error: quotaExceeded(plan, outcome.usedAfter) };
+      else outcomes[index] = { ok: false, error: computeQuotaExceeded(plan, first.plans ?? [], outcome.used, (jobs[index] as NewJob).computeUnits) };
+    });
+    return rows;
   }
 
   /**

@@ -2,8 +2,11 @@
  * `node --import tsx bench/load/list-read-cost.ts [-- --rounds N --reads N --jobs N]`: what one
  * `GET /api/jobs?limit=10` page read (`listJobs`: a prepared page, list-statements.ts) costs
  * PostgreSQL and the API process, against the same page planned each time (`list_planned`, as
- * filtered lists are), the page after a cursor, and a job poll's read (`readVersionedJob`, a cache
- * miss), on one pooled connection of a fresh database
+ * filtered lists are), the page after a cursor, a job poll's read (`readVersionedJob`, a cache
+ * miss, prepared) against the same read planned each time (`poll_miss_planned`, as before), and one
+ * submission's write on a plan with monthly quotas far from its limits in one round trip
+ * (`submit_quotas`, quota-insert-statement.ts) against the transaction it replaced
+ * (`submit_transaction`), on one pooled connection of a fresh database
  * (one enterprise tenant with `--jobs` jobs, nine in ten completed with a result, analysed). Rounds
  * alternate the two; the report per read: wall time, the backend's CPU (from /proc: PostgreSQL
  * must run on this machine) and this process's CPU, and PostgreSQL's planning and execution time
@@ -12,7 +15,12 @@
 import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { readVersionedJob } from '../../api/jobs/job-reads.ts';
+import { READ_JOB_WITH_RESULT, readVersionedJob } from '../../api/jobs/job-reads.ts';
+import { computeRoom, jobsRoom, QUOTA_EXACT_MARGIN } from '../../api/jobs/submit-quota.ts';
+import { writeJobsWithinQuotas } from '../../shared/jobs/quota-insert-statement.ts';
+import { insertJobs } from '../../shared/jobs/repository.ts';
+import type { Plan } from '../../shared/plans.ts';
+import { recordUsage, USAGE_METRICS } from '../../shared/usage.ts';
 import { APP_ROLE, createDb, readAsTenant, sql, withTenant } from '../../shared/db.ts';
 import { writeJobsAsTenant } from '../../shared/jobs/insert-statement.ts';
 import { listJobs, type NewJob } from '../../shared/jobs/repository.ts';
@@ -60,6 +68,8 @@ try {
       order by j.created_at desc, j.id desc limit 11) j left join job_results r on r.job_id = j.id and r.tenant_id = j.tenant_id and j.status = 'completed'`;
     return (await trx.raw(text)) as { rows: Array<{ 'QUERY PLAN': Array<{ 'Planning Time': number; 'Execution Time': number }> }> };
   })).rows[0]?.['QUERY PLAN'][0];
+  // Monthly quotas far from their limits: the jobs lock is not taken, the compute lock is.
+  const quotas = { jobs_per_month: 1_000_000_000, compute_units_per_month: 1_000_000_000_000 } as Plan;
   const backend = Number(((await db.raw('select pg_backend_pid() as pid')) as { rows: Array<{ pid: number }> }).rows[0]?.pid);
   let turn = 0;
   const cursor = (await listJobs(db, tenantId, { limit: 10 })).next;
@@ -77,12 +87,29 @@ try {
     poll_miss: async () => {
       await readVersionedJob(db, tenantId, ids[turn++ % ids.length] as string);
     },
+    poll_miss_planned: async () => {
+      const id = ids[turn++ % ids.length] as string;
+      await readAsTenant(db, tenantId, { text: READ_JOB_WITH_RESULT.text.replace('$1', sql`${tenantId}`.text).replace('$2', sql`${id}`.text) });
+    },
+    submit_quotas: async () => {
+      await writeJobsWithinQuotas(db, tenantId, { jobsPerMonth: quotas.jobs_per_month, computeUnitsPerMonth: quotas.compute_units_per_month, exactMargin: QUOTA_EXACT_MARGIN }, [job(turn++)]);
+    },
+    // What submit-writer.ts's transaction did for an inline submission on such a plan.
+    submit_transaction: async () => {
+      const one = job(turn++);
+      await withTenant(db, tenantId, async (trx) => {
+        await jobsRoom(trx, tenantId, quotas, 1);
+        await computeRoom(trx, tenantId, quotas, [one.computeUnits]);
+        await insertJobs(trx, [one]);
+        await recordUsage(trx, tenantId, USAGE_METRICS.computeUnits, one.computeUnits);
+      });
+    },
   };
   type Way = keyof typeof ways;
   const runs: Array<{ way: Way; wall_ms: number; postgres_cpu_ms: number; node_cpu_ms: number }> = [];
   for (const way of Object.keys(ways) as Way[]) for (let i = 0; i < 50; i++) await ways[way]();
   for (let r = 0; r < ROUNDS; r++) {
-    const order: Way[] = ['list', 'list_planned', 'list_after', 'poll_miss'];
+    const order: Way[] = ['list', 'list_planned', 'list_after', 'poll_miss', 'poll_miss_planned', 'submit_quotas', 'submit_transaction'];
     for (const way of r % 2 === 0 ? order : [...order].reverse()) {
       const pg0 = cpuMs(backend) ?? NaN;
       const own0 = ownCpuMs();

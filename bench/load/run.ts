@@ -12,6 +12,8 @@
  * scenario then runs one autocannon instance per process with the connections divided between
  * them, and reports their CPU added up. `--worker-nice N` runs the worker's threads at nice N (0–19)
  * before each scenario: whether the jobs a scenario submits take the cores its requests need.
+ * `--far-quotas` keeps the plans' monthly job and compute-unit quotas (at values no run reaches)
+ * instead of lifting them, so submissions take the quota path that real plans take.
  */
 import { cpus, loadavg, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
@@ -34,6 +36,7 @@ const { values: args } = parseArgs({
     out: { type: 'string', description: 'also write the JSON here' },
     'api-processes': { type: 'string', default: '1', description: 'catalytic api processes, each on its own port' },
     'worker-nice': { type: 'string', description: 'nice value (0-19) of the worker process, every thread' },
+    'far-quotas': { type: 'boolean', default: false, description: 'keep monthly job and compute-unit quotas, far from their limits' },
   },
 });
 
@@ -53,6 +56,8 @@ const settings = {
   api_processes: Number(args['api-processes']),
   // The worker's CPU priority (Linux nice, every thread): 0 is as the API's.
   worker_nice: Number(args['worker-nice'] ?? 0),
+  // Monthly job and compute-unit quotas kept (far from their limits) rather than lifted.
+  far_quotas: args['far-quotas'] ?? false,
   // Far above what two cores serve: the burst cap never answers 429 here. Per-plan limits
   // (requests per minute, monthly quotas) are lifted in the bench database.
   rate_limit_credential_per_second: 1_000_000,
@@ -98,6 +103,7 @@ async function main(): Promise<void> {
     redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
     name: 'load',
     credentialPerSecond: settings.rate_limit_credential_per_second,
+    farQuotas: settings.far_quotas,
   });
   let stopping = false;
   const stop = async () => {

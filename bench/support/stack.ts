@@ -33,6 +33,11 @@ export interface StackOptions {
   name: string;
   /** Burst cap per API key (RATE_LIMIT_CREDENTIAL_PER_SECOND) for the bench tenants. */
   credentialPerSecond: number;
+  /**
+   * Keep the monthly job and compute-unit quotas, at values no run reaches, instead of lifting
+   * them: submissions then take the quota path (locks and usage read) real plans take.
+   */
+  farQuotas?: boolean;
 }
 
 export interface BenchTenant {
@@ -146,7 +151,8 @@ export class BenchStack {
     // Named so its own queries are not counted as the stack's PostgreSQL work.
     this.db_ = createDb({ url: this.databaseUrl, poolMax: 4, applicationName: BENCH_CONNECTION });
     await migrateLatest(this.db_);
-    await this.db_('plans').update({ requests_per_minute: -1, api_calls_per_month: -1, jobs_per_month: -1, max_lattices: -1, max_webhooks: -1, compute_units_per_month: -1 });
+    const quotas = this.options.farQuotas ? { jobs_per_month: 1_000_000_000, compute_units_per_month: 1_000_000_000_000 } : { jobs_per_month: -1, compute_units_per_month: -1 };
+    await this.db_('plans').update({ requests_per_minute: -1, api_calls_per_month: -1, max_lattices: -1, max_webhooks: -1, ...quotas });
     this.redis_ = createRedis(this.options.redisUrl, { connectionName: `bench-${this.options.name}` });
   }
 

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { readJobWithResult } from '../../api/jobs/job-reads.ts';
-import { APP_ROLE, createDb, type Db, readAsTenant, sql } from '../../shared/db.ts';
+import { READ_JOB_WITH_RESULT, readJobWithResult, readVersionedJob } from '../../api/jobs/job-reads.ts';
+import { APP_ROLE, createDb, type Db, executeAsTenant, readAsTenant, sql } from '../../shared/db.ts';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
 import { createTestTenant, type TestTenant } from '../support/tenants.ts';
@@ -66,6 +66,8 @@ describe('readAsTenant: one read as a tenant in one round trip', () => {
   });
 
   it('sends the settings and the statement as one query', async () => {
+    // The first read on a connection prepares the statement; every read after it is one query.
+    await readJobWithResult(single, a.tenantId, aQueued);
     const query = vi.spyOn(pg.Client.prototype, 'query');
     try {
       expect(await readJobWithResult(single, a.tenantId, aCompleted)).toMatchObject({ id: aCompleted, result: { clusters: 3 } });
@@ -88,6 +90,37 @@ describe('readJobWithResult', () => {
     expect(await readJobWithResult(env.db, a.tenantId, aCompleted)).toMatchObject({ id: aCompleted, status: 'completed', result: { clusters: 3 } });
     expect(await readJobWithResult(env.db, a.tenantId, aQueued)).toMatchObject({ id: aQueued, status: 'queued', result: null });
     expect(await readJobWithResult(env.db, a.tenantId, bCompleted)).toBeUndefined();
+  });
+
+  it('is a prepared statement, planned once per connection, executed behind the tenant switch', async () => {
+    const fresh = createDb({ url: env.env.DATABASE_URL as string, poolMax: 1 });
+    const query = vi.spyOn(pg.Client.prototype, 'query');
+    let sent: string[];
+    try {
+      for (const id of [aCompleted, aQueued, aCompleted]) await readJobWithResult(fresh, a.tenantId, id);
+      sent = query.mock.calls.map(([text]) => (typeof text === 'string' ? text : String((text as { text?: unknown }).text)));
+    } finally {
+      query.mockRestore();
+      await fresh.destroy();
+    }
+    expect(sent.filter((text) => text.startsWith('prepare '))).toHaveLength(1);
+    // A new connection's own setup (knex asks the server's version) aside.
+    const runs = sent.filter((text) => !text.startsWith('prepare ') && text !== 'select version();');
+    expect(runs).toHaveLength(3);
+    for (const text of runs) expect(text).toMatch(/^select set_config\('role'.*; execute "catalytic_read_job_v1"\('[0-9a-f-]{36}', '[0-9a-f-]{36}'\)$/s);
+  });
+
+  it('reads through row-level security: another tenant named in the arguments reads nothing', async () => {
+    const as = (tenant: string, named: string, id: string) => executeAsTenant(single, tenant, READ_JOB_WITH_RESULT, [sql`${named}`, sql`${id}`]);
+    expect(await as(a.tenantId, b.tenantId, bCompleted)).toEqual([]);
+    expect(await as(b.tenantId, b.tenantId, bCompleted)).toHaveLength(1);
+    // The tenant in the WHERE clause as well: a's switch and a's name do not reach b's job.
+    expect(await as(a.tenantId, a.tenantId, bCompleted)).toEqual([]);
+  });
+
+  it('carries the row’s state version', async () => {
+    const [row] = (await env.db('jobs').where({ id: aCompleted }).select('state_version')) as Array<{ state_version: number }>;
+    expect((await readVersionedJob(single, a.tenantId, aCompleted))?.version).toBe(row?.state_version);
   });
 
   it('answers GET /api/jobs/:id and /result for the owner, 404 for another tenant', async () => {
