@@ -108,6 +108,10 @@ export function componentsSlab(task: ComponentsTask, control: JobControl): Compo
 export function labelRows(task: ComponentsTask, plan: SlabRows, tick: (rowsDone: number) => void = () => undefined): { faceCount: number; bytes: number; rows: number } {
   const { lattice, slab: me, buffers } = task;
   const stats = new Float64Array(buffers.stats[me]!);
+  // Kept face buffers hold the last run's bytes (another tenant's): zeroed here, by this slab's thread alone.
+  if (buffers.dirtyFaces?.[me] === true) {
+    for (const buffer of [buffers.faceLabels[me]!, buffers.faceSizes[me]!, buffers.faceFlags[me]!]) new Uint8Array(buffer).fill(0);
+  }
   const finished = new FinishedClusters();
   const job = {
     lattice,

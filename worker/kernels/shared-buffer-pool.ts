@@ -27,15 +27,25 @@ export class SharedBufferPool {
 
   /** A zeroed buffer of exactly `bytes`: a kept one when there is one, else fresh. */
   take(bytes: number): SharedArrayBuffer {
+    const { buffer, dirty } = this.takeUnzeroed(bytes);
+    // The last run's bytes (another tenant's) must not reach this one.
+    if (dirty) new Uint8Array(buffer).fill(0);
+    return buffer;
+  }
+
+  /**
+   * A buffer of exactly `bytes` that the caller zeroes before anything reads it when `dirty` (a
+   * kept one, holding the last run's bytes); a fresh one is zero already. For buffers that the
+   * thread using them can zero itself, in parallel with the run's other threads.
+   */
+  takeUnzeroed(bytes: number): { buffer: SharedArrayBuffer; dirty: boolean } {
     const list = this.free.get(bytes);
     const kept = list?.pop();
-    if (kept === undefined) return new SharedArrayBuffer(bytes);
+    if (kept === undefined) return { buffer: new SharedArrayBuffer(bytes), dirty: false };
     if (list!.length === 0) this.free.delete(bytes);
     this.order.delete(kept);
     this.bytes -= bytes;
-    // The last run's bytes (another tenant's) must not reach this one.
-    new Uint8Array(kept).fill(0);
-    return kept;
+    return { buffer: kept, dirty: true };
   }
 
   /**
