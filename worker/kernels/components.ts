@@ -20,6 +20,7 @@ import { type FaceTotals, faceClusterBases, faceMergeWasmFits, mergeFacesWasm } 
 import { FIRST_ROW, LAST_ROW, labelSlabRuns } from './run-labelling.ts';
 import { labelSlabRunsWasm } from './run-labelling-wasm.ts';
 import { RowNeighbourhood } from './row-neighbourhood.ts';
+import { zeroShared } from './shared-buffer-pool.ts';
 import type { ComponentsTask } from './task.ts';
 
 export { HISTOGRAM_BINS, log2Bin } from './finished-clusters.ts';
@@ -110,7 +111,7 @@ export function labelRows(task: ComponentsTask, plan: SlabRows, tick: (rowsDone:
   const stats = new Float64Array(buffers.stats[me]!);
   // Kept face buffers hold the last run's bytes (another tenant's): zeroed here, by this slab's thread alone.
   if (buffers.dirtyFaces?.[me] === true) {
-    for (const buffer of [buffers.faceLabels[me]!, buffers.faceSizes[me]!, buffers.faceFlags[me]!]) new Uint8Array(buffer).fill(0);
+    for (const buffer of [buffers.faceLabels[me]!, buffers.faceSizes[me]!, buffers.faceFlags[me]!]) zeroShared(buffer);
   }
   const finished = new FinishedClusters();
   const job = {

