@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KernelPool } from '../../worker/kernels/kernel-pool.ts';
-import { SharedBufferPool } from '../../worker/kernels/shared-buffer-pool.ts';
+import { SharedBufferPool, zeroShared } from '../../worker/kernels/shared-buffer-pool.ts';
 import { resolveJob } from '../../shared/lattice/job.ts';
 import { refPathProblem } from '../lattice/reference.ts';
 
@@ -68,6 +68,17 @@ describe('kept slab buffers', () => {
       { numRuns: 60 },
     );
     expect(reused).toBeGreaterThan(100);
+  });
+});
+
+describe('zeroShared', () => {
+  it('zeroes every byte of a shared buffer of any length, the bytes past the last whole word too', () => {
+    for (let bytes = 0; bytes <= 40; bytes++) {
+      const buffer = new SharedArrayBuffer(bytes);
+      new Uint8Array(buffer).fill(0xa5);
+      zeroShared(buffer);
+      expect(new Uint8Array(buffer).every((byte) => byte === 0), `${bytes} bytes`).toBe(true);
+    }
   });
 });
 

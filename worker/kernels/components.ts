@@ -7,7 +7,7 @@
  * share a pair of slabs' rows, one labelling upwards and one downwards, a row at a time, until they
  * meet (`slabRows`): a thread slowed by another process on its core labels fewer rows. A cluster that touches neither of the
  * slab's face rows is final at once and goes straight into the slab's counts; one that touches a
- * face gets a local id, written on the face cells it covers. After a barrier, slab 0 unions the
+ * face gets a local id, written on the face cells it covers. The slab thread that finishes last unions the
  * ids across each pair of touching faces (and across the periodic seam of axis 0) and finishes
  * the counts, in WebAssembly (face-merge.ts) under the `axis` connectivity. Under the `full` connectivity runs join their diagonal neighbours too, in the rows
  * and across the faces.
@@ -20,6 +20,7 @@ import { type FaceTotals, faceClusterBases, faceMergeWasmFits, mergeFacesWasm } 
 import { FIRST_ROW, LAST_ROW, labelSlabRuns } from './run-labelling.ts';
 import { labelSlabRunsWasm } from './run-labelling-wasm.ts';
 import { RowNeighbourhood } from './row-neighbourhood.ts';
+import { zeroShared } from './shared-buffer-pool.ts';
 import type { ComponentsTask } from './task.ts';
 
 export { HISTOGRAM_BINS, log2Bin } from './finished-clusters.ts';
@@ -42,7 +43,7 @@ const DONE = 0;
 /** Cells labelled between two cancel checks (whole rows, at least one). */
 const CHECK_CELLS = 65536;
 
-/** What a slab thread returns; slab 0 adds the result. */
+/** What a slab thread returns; the one that merged adds the result. */
 export interface ComponentsSlabOutcome {
   result: Omit<ComponentsResult, 'memory_bytes'> | null;
   bytes: number;
@@ -94,8 +95,9 @@ export function componentsSlab(task: ComponentsTask, control: JobControl): Compo
   };
   const labelled = labelRows(task, slabRows(task, labelsInWasm(task)), tick);
   control.floats[slot] = labelled.rows;
-  control.barrier();
-  if (me !== 0) return { result: null, bytes: labelled.bytes, build_ms: 0 };
+  // The thread that finishes last merges, at once: the others return without waiting, so no
+  // thread sleeps at a barrier and has to be woken (and get a core back) for the merge.
+  if (!control.arriveLast()) return { result: null, bytes: labelled.bytes, build_ms: 0 };
   const merged = mergeFaces(task);
   return { result: merged.result, bytes: labelled.bytes + merged.bytes, build_ms: 0 };
 }
@@ -107,6 +109,10 @@ export function componentsSlab(task: ComponentsTask, control: JobControl): Compo
 export function labelRows(task: ComponentsTask, plan: SlabRows, tick: (rowsDone: number) => void = () => undefined): { faceCount: number; bytes: number; rows: number } {
   const { lattice, slab: me, buffers } = task;
   const stats = new Float64Array(buffers.stats[me]!);
+  // Kept face buffers hold the last run's bytes (another tenant's): zeroed here, by this slab's thread alone.
+  if (buffers.dirtyFaces?.[me] === true) {
+    for (const buffer of [buffers.faceLabels[me]!, buffers.faceSizes[me]!, buffers.faceFlags[me]!]) zeroShared(buffer);
+  }
   const finished = new FinishedClusters();
   const job = {
     lattice,

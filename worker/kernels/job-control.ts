@@ -12,6 +12,7 @@ const PROGRESS = 2;
 const BARRIER_COUNT = 3;
 const BARRIER_GENERATION = 4;
 const CLAIM = 5;
+const ARRIVED = 6;
 const INT_SLOTS = 8;
 
 /** Float64 slots before the per-slab ones, free for a kernel's own use. */
@@ -144,6 +145,16 @@ export class JobControl {
   /** Whether the event was claimed at all. */
   get claimed(): boolean {
     return Atomics.load(this.ints, CLAIM) !== 0;
+  }
+
+  /**
+   * Counts this thread in as done with its part and says whether it came last: true for exactly
+   * one of the run's threads, which then sees every plain write the others made before arriving
+   * (the Atomics add orders them), without waiting for anyone. Call once per thread per run.
+   */
+  arriveLast(): boolean {
+    this.checkpoint();
+    return Atomics.add(this.ints, ARRIVED, 1) === this.threads - 1;
   }
 
   /** Index into `floats` of slab `slab`'s slot `slot`. */

@@ -722,7 +722,8 @@ function outcomeOf(settled: PromiseSettledResult<TaskEnvelope>[]): SlabsOutcome 
       if (failure === null || (failure.secondary && !envelope.error.secondary)) failure = envelope.error;
       return;
     }
-    if (index === 0) {
+    // Slab 0 answers, or else the first that did (components: whichever thread merged).
+    if (index === 0 || (outcome.value === null && envelope.value !== null)) {
       outcome.value = envelope.value;
       if (envelope.dived) outcome.dived = true;
     }

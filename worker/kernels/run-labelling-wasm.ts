@@ -117,15 +117,6 @@ function labelIn(exports: LabellingExports, job: SlabLabelling): { faceCount: nu
     runStart: i32.subarray((block + offsets.runStart) >> 2, ((block + offsets.runStart) >> 2) + runs),
     runEnd: i32.subarray((block + offsets.runEnd) >> 2, ((block + offsets.runEnd) >> 2) + runs),
   });
-  /**
-   * 1 + k for each run k of the first row (its face ids are known only at the end), in the
-   * module's next-size area: scratch between two rows (each row rewrites it before reading).
-   */
-  const runNumbers = (runs: number): Int32Array => {
-    const numbers = i32.subarray(layout.nextSize >> 2, (layout.nextSize >> 2) + runs);
-    for (let run = 0; run < runs; run++) numbers[run] = run + 1;
-    return numbers;
-  };
 
   // The procedural rule is hashed in the module, straight into the row's block; other
   // obstacles (and density 0 or 1) are filled by open-mask.ts.
@@ -133,6 +124,9 @@ function labelIn(exports: LabellingExports, job: SlabLabelling): { faceCount: nu
   const hashed = obstacles.kind === 'procedural' && obstacles.threshold > 0 && obstacles.threshold < TWO_POW_32;
   let cur = 0;
   let firstRuns = 0;
+  // The first row's run lists, copied out of its block (the third row reuses it): its face ids
+  // are known only at the end, and it is painted once, then.
+  let firstRow: { rank: Int32Array; runStart: Int32Array; runEnd: Int32Array } | null = null;
   let lastRuns = 0;
   let rows = 0;
   for (; rows < job.rows; rows++) {
@@ -144,10 +138,9 @@ function labelIn(exports: LabellingExports, job: SlabLabelling): { faceCount: nu
     else fillOpenLines(words[cur]!, at, lineCells, lines, obstacles);
     lastRuns = exports.row(layout.blocks[cur]!, layout.blocks[1 - cur]!, r === 0 ? 1 : 0);
     if (r === 0) {
-      // The first row's runs, numbered 1 + run: their face groups are known only at the end.
       firstRuns = lastRuns;
       const first = runsOf(layout.blocks[0]!, firstRuns);
-      paintRuns(first.rank, first.runStart, first.runEnd, firstRuns, 0, runNumbers(firstRuns));
+      firstRow = { rank: first.rank.slice(), runStart: first.runStart.slice(), runEnd: first.runEnd.slice() };
     }
     cur = 1 - cur;
   }
@@ -194,13 +187,11 @@ function labelIn(exports: LabellingExports, job: SlabLabelling): { faceCount: nu
     groupFace[g] = faceCount++;
   }
   // Face labels are face ids + 1 (0: blocked). The first row's runs by their groups: each run's
-  // face label in the module's next-size area (unused after the last row), then cell by cell.
+  // face label in the module's next-size area (unused after the last row), painted on its cells.
   const firstFace = i32.subarray(layout.nextSize >> 2, (layout.nextSize >> 2) + firstRuns);
   for (let run = 0; run < firstRuns; run++) firstFace[run] = groupFace[findGroup(run)]! + 1;
-  for (let cell = 0; cell < rowCells; cell++) {
-    const run = faceLabels[cell]!;
-    if (run !== 0) faceLabels[cell] = firstFace[run - 1]!;
-  }
+  const first = firstRow!;
+  paintRuns(first.rank, first.runStart, first.runEnd, firstRuns, 0, firstFace);
   // The last row (its block still in the module) by its runs' live ids, which are their face ids:
   // 1 + id, in place (the module renumbers the next run's rows afresh).
   const lastRow = runsOf(layout.blocks[1 - cur]!, lastRuns);
@@ -208,8 +199,8 @@ function labelIn(exports: LabellingExports, job: SlabLabelling): { faceCount: nu
   for (let run = 0; run < lastRuns; run++) lastFace[run]!++;
   paintRuns(lastRow.rank, lastRow.runStart, lastRow.runEnd, lastRuns, rowCells, lastFace);
   // The layout's pages only: a kept memory may be larger (per-thread headroom).
-  // The groups' face ids beside the module's memory.
-  return { faceCount, bytes: layout.memoryBytes + groupFace.byteLength, rows };
+  // The groups' face ids and the first row's run lists beside the module's memory.
+  return { faceCount, bytes: layout.memoryBytes + groupFace.byteLength + first.rank.byteLength + first.runStart.byteLength + first.runEnd.byteLength, rows };
 }
 
 /**

@@ -8,6 +8,17 @@
  * any job's reservation; a run reserves its own buffers as before.
  */
 
+/**
+ * Zeroes every byte of `buffer`. On shared memory V8 fills a Uint8Array a byte at a time (about
+ * 2.7 GB/s on the VM, 0.39 ms for a 216³ slab's components faces) and a BigInt64Array eight
+ * bytes at a time (0.05 ms): the words first, then the bytes past the last whole word.
+ */
+export function zeroShared(buffer: SharedArrayBuffer): void {
+  const words = buffer.byteLength >> 3;
+  new BigInt64Array(buffer, 0, words).fill(0n);
+  new Uint8Array(buffer, words << 3).fill(0);
+}
+
 /** Most bytes of shared buffers a process keeps between runs. */
 export const POOL_BYTES = 32 * 2 ** 20;
 
@@ -27,15 +38,25 @@ export class SharedBufferPool {
 
   /** A zeroed buffer of exactly `bytes`: a kept one when there is one, else fresh. */
   take(bytes: number): SharedArrayBuffer {
+    const { buffer, dirty } = this.takeUnzeroed(bytes);
+    // The last run's bytes (another tenant's) must not reach this one.
+    if (dirty) zeroShared(buffer);
+    return buffer;
+  }
+
+  /**
+   * A buffer of exactly `bytes` that the caller zeroes before anything reads it when `dirty` (a
+   * kept one, holding the last run's bytes); a fresh one is zero already. For buffers that the
+   * thread using them can zero itself, in parallel with the run's other threads.
+   */
+  takeUnzeroed(bytes: number): { buffer: SharedArrayBuffer; dirty: boolean } {
     const list = this.free.get(bytes);
     const kept = list?.pop();
-    if (kept === undefined) return new SharedArrayBuffer(bytes);
+    if (kept === undefined) return { buffer: new SharedArrayBuffer(bytes), dirty: false };
     if (list!.length === 0) this.free.delete(bytes);
     this.order.delete(kept);
     this.bytes -= bytes;
-    // The last run's bytes (another tenant's) must not reach this one.
-    new Uint8Array(kept).fill(0);
-    return kept;
+    return { buffer: kept, dirty: true };
   }
 
   /**

@@ -95,8 +95,17 @@ export function slabWasmBytes(kernel: SlabKernel, lattice: Lattice, slabs: reado
 }
 
 /**
+ * Components' face buffers, which only their own slab's thread touches until it has labelled:
+ * kept ones reach the thread unzeroed, flagged in `dirtyFaces`, and the thread zeroes them
+ * (components.ts), so two threads zero their slabs' at once instead of the pool all of them
+ * before the run starts.
+ */
+const ZEROED_BY_SLAB = new Set(['faceLabels', 'faceSizes', 'faceFlags']);
+
+/**
  * Allocates a kernel run's shared buffers (zeroed), from `pool` when given: kept buffers of the
- * same lengths, zeroed, instead of fresh pages.
+ * same lengths, zeroed, instead of fresh pages (components' face buffers: zeroed by their slab's
+ * thread, `dirtyFaces`).
  */
 export function allocateSlabBuffers<K extends SlabKernel>(
   kernel: K,
@@ -105,10 +114,21 @@ export function allocateSlabBuffers<K extends SlabKernel>(
   options: SlabBufferOptions = {},
   pool?: SharedBufferPool,
 ): SlabBuffersByKernel[K] {
-  const buffers: Record<string, SharedArrayBuffer[] | null> = {};
+  const buffers: Record<string, SharedArrayBuffer[] | boolean[] | null> = {};
+  const dirtyFaces = slabs.map(() => false);
   for (const [name, sizes] of Object.entries(sizesOf(kernel, lattice, slabs, options))) {
-    buffers[name] = sizes === null ? null : sizes.map((bytes) => (pool ? pool.take(bytes) : new SharedArrayBuffer(bytes)));
+    buffers[name] =
+      sizes === null
+        ? null
+        : sizes.map((bytes, slab) => {
+            if (!pool) return new SharedArrayBuffer(bytes);
+            if (kernel !== 'components' || !ZEROED_BY_SLAB.has(name)) return pool.take(bytes);
+            const { buffer, dirty } = pool.takeUnzeroed(bytes);
+            if (dirty) dirtyFaces[slab] = true;
+            return buffer;
+          });
   }
+  if (kernel === 'components' && dirtyFaces.includes(true)) buffers['dirtyFaces'] = dirtyFaces;
   return buffers as unknown as SlabBuffersByKernel[K];
 }
 
@@ -117,8 +137,8 @@ export function allocateSlabBuffers<K extends SlabKernel>(
  * caller still holds (diffusion's `kept` field, handed over for the artefact).
  */
 export function releaseSlabBuffers(buffers: SlabBuffersByKernel[SlabKernel], pool: SharedBufferPool): void {
-  for (const [name, list] of Object.entries(buffers as unknown as Record<string, SharedArrayBuffer[] | null>)) {
-    if (name === 'kept' || list === null) continue;
-    for (const buffer of list) pool.give(buffer);
+  for (const [name, list] of Object.entries(buffers as unknown as Record<string, SharedArrayBuffer[] | boolean[] | null>)) {
+    if (name === 'kept' || name === 'dirtyFaces' || list === null) continue;
+    for (const buffer of list as SharedArrayBuffer[]) pool.give(buffer);
   }
 }

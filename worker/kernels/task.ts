@@ -92,6 +92,11 @@ export interface ComponentsBuffers {
   stats: SharedArrayBuffer[];
   /** Per slab, one Int32: for the first slab of each pair, the rows its two threads have claimed. */
   claims: SharedArrayBuffer[];
+  /**
+   * Per slab, whether its face buffers (labels, sizes, flags) hold a former run's bytes: its
+   * thread zeroes them before labelling (slab-buffers.ts). Absent: all zeroed already.
+   */
+  dirtyFaces?: boolean[];
 }
 
 /** One slab of a components run. */
