@@ -103,6 +103,8 @@ interface Attempt {
   inChunk: boolean;
   /** When the kernel started (performance.now()): a chunk job's final write records its run time. */
   kernelAt?: number;
+  /** Called once when the kernel has ended (a chunk's next job may start); cleared when called. */
+  kernelEnded?: () => void;
 }
 
 export interface JobRunnerContext {
@@ -271,20 +273,15 @@ export class JobRunner {
   private async runStarted(attempt: Attempt, kernelEnded?: () => void): Promise<void> {
     const { ctx } = this;
     const { held, row } = attempt;
-    let turnEnded = false;
-    const endKernel = (): void => {
-      if (turnEnded) return;
-      turnEnded = true;
-      kernelEnded?.();
-    };
+    attempt.kernelEnded = kernelEnded;
     try {
       if (row.cancel_requested_at || attempt.stopReason === 'cancel') {
-        endKernel();
+        this.endKernel(attempt);
         await this.finish(attempt, { status: 'cancelled' });
         return;
       }
       if (row.attempts > row.max_attempts) {
-        endKernel();
+        this.endKernel(attempt);
         await this.finish(attempt, {
           status: 'failed',
           error: { code: 'attempts_exhausted', message: `The job was started ${row.max_attempts} times without finishing (its workers were lost)` },
@@ -304,10 +301,6 @@ export class JobRunner {
       // The plan's runtime limit covers the kernel and the labels streamed after it (cleared below).
       const limitMs = held.plan.max_job_runtime_ms;
       const timer = limitMs >= 0 ? setTimeout(() => this.stopAttempt(attempt, 'timeout'), limitMs) : undefined;
-      const kernelDone = (): void => {
-        clearImmediate(announce);
-        endKernel();
-      };
       const started = performance.now();
       attempt.kernelAt = started;
       let result: Record<string, unknown>;
@@ -329,11 +322,13 @@ export class JobRunner {
         })) as Record<string, unknown>;
       } catch (err) {
         clearTimeout(timer);
-        kernelDone();
+        clearImmediate(announce);
+        this.endKernel(attempt);
         await this.failed(attempt, err);
         return;
       }
-      kernelDone();
+      clearImmediate(announce);
+      this.endKernel(attempt);
       jobRunTime.observe({ type: row.type, plan: held.plan.code }, (performance.now() - started) / 1000);
       const cells = computeCells(row.type, row.cells, row.params);
       kernelCells.inc({ type: row.type }, cells);
@@ -364,8 +359,19 @@ export class JobRunner {
       // A cancel that came while the kernel was finishing wins: no result is kept.
       else await this.cancelIfRequested(attempt);
     } finally {
-      endKernel();
+      this.endKernel(attempt);
     }
+  }
+
+  /**
+   * Tells the chunk loop, once, that the attempt's kernel has ended. A method, not a closure per
+   * job: under tsx (esbuild's keepNames) a named closure costs a defineProperty each time.
+   */
+  private endKernel(attempt: Attempt): void {
+    const ended = attempt.kernelEnded;
+    if (ended === undefined) return;
+    attempt.kernelEnded = undefined;
+    ended();
   }
 
   /**

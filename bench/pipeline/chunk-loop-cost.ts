@@ -1,16 +1,18 @@
 /**
- * `node --import tsx bench/pipeline/chunk-loop-cost.ts [-- --jobs N] [-- --chunk N] [-- --concurrency N] [-- --rounds N]`:
+ * `node --import tsx bench/pipeline/chunk-loop-cost.ts [-- --jobs N] [-- --chunk N] [-- --concurrency N] [-- --rounds N] [-- --log-context 1]`:
  * the worker process's own CPU per tiny batch job, apart from the rest of the stack. Batches of
  * 8×8 shortest_path jobs are submitted over HTTP (an API process, no worker: their chunk entries
  * stay queued), then this process runs their chunks through a JobRunner as a worker does
  * (`--concurrency` chunks at once, final states group-committed, Redis told), against the stack's
  * PostgreSQL and Redis. CPU ms per job of this process (process.cpuUsage: the pg client, the
  * runner, the kernels, the group commit's parameters, the publishes; PostgreSQL's own CPU not
- * included), per round. JSON on stdout.
+ * included), per round. `--log-context 1` runs each chunk inside `withLogContext` as pipeline-worker.ts
+ * does (on Node 20, AsyncLocalStorage's promise hooks for the whole process). JSON on stdout.
  */
 import { loadavg } from 'node:os';
 import type { Job } from 'bullmq';
 import { createDb } from '../../shared/db.ts';
+import { withLogContext } from '../../shared/context.ts';
 import { createLogger } from '../../shared/logger.ts';
 import type { PipelineJobData } from '../../shared/queues/tenant-queues.ts';
 import { createRedis } from '../../shared/redis.ts';
@@ -28,6 +30,7 @@ const JOBS = option('jobs', 5000);
 const CHUNK = option('chunk', 100);
 const CONCURRENCY = option('concurrency', 8);
 const ROUNDS = option('rounds', 3);
+const LOG_CONTEXT = option('log-context', 0) === 1;
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SERVER_URL = process.env.BENCH_DATABASE_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const log = (message: string): void => void process.stderr.write(`[chunk-loop-cost] ${message}\n`);
@@ -91,7 +94,10 @@ async function main(): Promise<void> {
       let next = 0;
       await Promise.all(
         Array.from({ length: CONCURRENCY }, async () => {
-          while (next < chunks.length) await runner.run(heldOf(chunks[next++]!));
+          while (next < chunks.length) {
+            const held = heldOf(chunks[next++]!);
+            await (LOG_CONTEXT ? withLogContext({ tenantId: held.tenantId, jobId: held.id }, () => runner.run(held)) : runner.run(held));
+          }
         }),
       );
       const spent = cpuMs() - before;
@@ -105,7 +111,7 @@ async function main(): Promise<void> {
     }
     const cpu = rounds.map((r) => r.cpu_ms_per_job).sort((a, b) => a - b);
     process.stdout.write(
-      `${JSON.stringify({ jobs: JOBS, chunk: CHUNK, concurrency: CONCURRENCY, rounds, median_cpu_ms_per_job: cpu[Math.floor(cpu.length / 2)], load_average: loadavg().map((l) => Math.round(l * 100) / 100) }, null, 2)}\n`,
+      `${JSON.stringify({ jobs: JOBS, chunk: CHUNK, concurrency: CONCURRENCY, log_context: LOG_CONTEXT, rounds, median_cpu_ms_per_job: cpu[Math.floor(cpu.length / 2)], load_average: loadavg().map((l) => Math.round(l * 100) / 100) }, null, 2)}\n`,
     );
   } finally {
     closeClients();

@@ -2,6 +2,7 @@
  * The public form of a job (docs/architecture.md › The job body), the one shape clients see in API responses, server-sent
  * events and webhook payloads.
  */
+import { CellPath } from '../lattice/cell-path.ts';
 import type { JobError, JobRow, JobStatus } from './types.ts';
 
 export interface JobBody {
@@ -99,6 +100,8 @@ export function resultSummary(result: Record<string, unknown>): Record<string, u
   const summary: Record<string, unknown> = {};
   for (const key of Object.keys(result)) {
     const raw = result[key] as { toJSON?: (key: string) => unknown } | null | undefined;
+    // A path writes itself as a list, never a scalar: its toJSON would build an array per cell.
+    if (raw instanceof CellPath) continue;
     // An object that writes itself as something else (toJSON) counts as what it writes.
     const value = typeof raw?.toJSON === 'function' ? raw.toJSON(key) : raw;
     // What JSON writes as a string, number, boolean or null; undefined and functions it leaves out.

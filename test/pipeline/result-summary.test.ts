@@ -78,6 +78,14 @@ describe('result summaries', () => {
     expect(resultSummary(result)).toEqual(await sqlSummary(result));
   });
 
+  it('never writes a cell path out to leave it out (no array per cell)', () => {
+    const path = new CellPath(Uint32Array.of(0, 1, 5), [4, 4]);
+    path.coordinates = () => {
+      throw new Error('a path written out for the summary');
+    };
+    expect(resultSummary({ length: 2, path })).toEqual({ length: 2 });
+  });
+
   it('an insert that gives no summary gets the one PostgreSQL works out', async () => {
     const jobId = await newJob();
     const result = { clusters: 3, sizes: [1, 2], label: 'x' };

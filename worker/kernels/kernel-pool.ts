@@ -258,15 +258,7 @@ export class KernelPool {
     const outcome = this.execute(job.lattice, job.params, control, options, { signal: options.signal ?? NEVER_ABORTED, inline: true }).then(
       this.answered<T>(job, control, options, started),
     );
-    return {
-      control,
-      inline: true,
-      get progress() {
-        return control.progress;
-      },
-      outcome,
-      cancel: () => control.cancel(),
-    };
+    return new InlineRun(control, outcome);
   }
 
   /**
@@ -401,21 +393,7 @@ export class KernelPool {
     if (needed > this.options.memoryLimitBytes) {
       throw new KernelError('too_large', `the run needs about ${needed} bytes of working memory; the pool allows ${this.options.memoryLimitBytes}`);
     }
-    const task = (): KernelTask[] => {
-      switch (params.type) {
-        case 'distance_field':
-          return [{ kind: 'distance_field', control: control.buffers, lattice, params }];
-        case 'min_cost_path':
-          return [{ kind: 'min_cost_path', control: control.buffers, lattice, params }];
-        case 'shortest_path':
-          return [{ kind: 'path_pairs', control: control.buffers, lattice, pairs: params.pairs, connectivity: params.connectivity }];
-        case 'components':
-          return [{ kind: 'flood_components', control: control.buffers, lattice, connectivity: params.connectivity }];
-        case 'percolation':
-          return [{ kind: 'percolation', control: control.buffers, lattice, params }];
-      }
-    };
-    const outcome = await this.runTasks(1, task, control, how);
+    const outcome = await this.runTasks(1, () => [oneThreadTask(lattice, params, control)], control, how);
     const memoryBytes = control.bytes + outcome.threadBytes;
     return {
       result: { ...(outcome.value as object), memory_bytes: memoryBytes } as KernelResultByType[OneThreadParams['type']],
@@ -438,15 +416,6 @@ export class KernelPool {
     strategy: 'auto' | 'bfs',
     how: RunMode,
   ): Promise<{ result: KernelResultByType['shortest_path']; stats: Omit<KernelRunStats, 'wall_ms'> }> {
-    const stats = (method: KernelRunStats['method'], threads: number, shared: number, outcome?: SlabsOutcome) => ({
-      threads,
-      method,
-      build_ms: outcome?.build_ms ?? 0,
-      run_ms: outcome?.run_ms ?? 0,
-      shared_bytes: shared,
-      thread_bytes: outcome?.threadBytes ?? 0,
-      cells: lattice.cells,
-    });
     if (params.pairs !== null) {
       const pairs = params.pairs;
       return (await this.oneThreadKernel(lattice, { type: 'shortest_path', pairs, connectivity: params.connectivity }, control, how)) as {
@@ -468,7 +437,7 @@ export class KernelPool {
     if (params.start === params.end) {
       // Nothing to search; answering here costs O(dimensions).
       const result = { reachable: true, length: 0, path: Uint32Array.of(params.start), visited: 1, memory_bytes: control.bytes } as unknown as KernelResultByType['shortest_path'];
-      return { result, stats: stats('trivial', 0, control.bytes) };
+      return { result, stats: runStats(lattice, 'trivial', 0, control.bytes) };
     }
     const bound = stepLowerBound(lattice, coordsOf(lattice, params.start), coordsOf(lattice, params.end));
     const flat = control.threads === 1 && flatBfsFits(lattice);
@@ -491,7 +460,7 @@ export class KernelPool {
       const found = dive.value as Omit<KernelResultByType['shortest_path'], 'memory_bytes'> | null;
       if (found) {
         const memory = control.bytes + dive.threadBytes;
-        return { result: { ...found, memory_bytes: memory }, stats: stats('dive', 1, control.bytes, dive) };
+        return { result: { ...found, memory_bytes: memory }, stats: runStats(lattice, 'dive', 1, control.bytes, dive) };
       }
     }
     if (flat) return this.flatBfs(lattice, params, control, how);
@@ -517,13 +486,18 @@ export class KernelPool {
     }
     const { start, end } = params;
     let state: SharedArrayBuffer | null = null;
-    const tasks = (): KernelTask[] => {
-      state = plan.shared > 0 ? this.sharedBuffers.take(plan.shared) : null;
-      return [{ kind: 'flat_bfs', control: control.buffers, lattice, start, end, state, ...(diveBudget === undefined ? {} : { diveBudget }) }];
-    };
     let outcome: SlabsOutcome;
     try {
-      outcome = await this.runTasks(1, tasks, control, how);
+      // The task builder passed inline: a named closure costs a defineProperty per run under tsx (keepNames).
+      outcome = await this.runTasks(
+        1,
+        () => {
+          state = plan.shared > 0 ? this.sharedBuffers.take(plan.shared) : null;
+          return [{ kind: 'flat_bfs', control: control.buffers, lattice, start, end, state, ...(diveBudget === undefined ? {} : { diveBudget }) }];
+        },
+        control,
+        how,
+      );
     } finally {
       // The task has ended (or never started): no thread holds the state any more.
       if (state !== null) this.sharedBuffers.give(state);
@@ -705,6 +679,56 @@ export class KernelPool {
     if (piscina && !(await settlesWithin(piscina.close(), this.options.closeTimeoutMs))) await piscina.destroy();
     this.currentState = 'closed';
   }
+}
+
+/**
+ * A run computed on the caller's thread. A class rather than an object literal: under tsx (esbuild's
+ * keepNames) every arrow bound to a name is named by a defineProperty call, once per run.
+ */
+class InlineRun<T extends KernelType> implements KernelRun<T> {
+  readonly inline = true;
+
+  constructor(
+    readonly control: JobControl,
+    readonly outcome: Promise<KernelOutcome<T>>,
+  ) {}
+
+  get progress(): number {
+    return this.control.progress;
+  }
+
+  cancel(): void {
+    this.control.cancel();
+  }
+}
+
+/** The task of a kernel that runs in one thread. */
+function oneThreadTask(lattice: Lattice, params: OneThreadParams, control: JobControl): KernelTask {
+  switch (params.type) {
+    case 'distance_field':
+      return { kind: 'distance_field', control: control.buffers, lattice, params };
+    case 'min_cost_path':
+      return { kind: 'min_cost_path', control: control.buffers, lattice, params };
+    case 'shortest_path':
+      return { kind: 'path_pairs', control: control.buffers, lattice, pairs: params.pairs, connectivity: params.connectivity };
+    case 'components':
+      return { kind: 'flood_components', control: control.buffers, lattice, connectivity: params.connectivity };
+    case 'percolation':
+      return { kind: 'percolation', control: control.buffers, lattice, params };
+  }
+}
+
+/** A search's stats when it ended without a whole-lattice search (the trivial answer, the dive). */
+function runStats(lattice: Lattice, method: KernelRunStats['method'], threads: number, shared: number, outcome?: SlabsOutcome): Omit<KernelRunStats, 'wall_ms'> {
+  return {
+    threads,
+    method,
+    build_ms: outcome?.build_ms ?? 0,
+    run_ms: outcome?.run_ms ?? 0,
+    shared_bytes: shared,
+    thread_bytes: outcome?.threadBytes ?? 0,
+    cells: lattice.cells,
+  };
 }
 
 /** The answers of a run's tasks as one outcome, or the one error that explains the failure. */

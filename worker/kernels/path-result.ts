@@ -51,17 +51,19 @@ export function pathResult(path: ArrayLike<number> | null, visited: number): Cel
  */
 export function withPaths<R>(result: R, lattice: Pick<Lattice, 'shape'>, asCells: boolean): R {
   if (result === null || typeof result !== 'object') return result;
-  const convert = (path: unknown): unknown => {
-    if (!(path instanceof Uint32Array)) return path;
-    if (asCells) return new CellPath(path, lattice.shape);
-    const out = new Array<number[]>(path.length);
-    for (let k = 0; k < path.length; k++) out[k] = coordsOf(lattice, path[k]!);
-    return out;
-  };
   const record = result as Record<string, unknown>;
   if (!('path' in record) && !('pairs' in record)) return result;
   const out: Record<string, unknown> = { ...record };
-  if ('path' in record) out['path'] = convert(record['path']);
-  if (Array.isArray(record['pairs'])) out['pairs'] = (record['pairs'] as Array<Record<string, unknown>>).map((pair) => ({ ...pair, path: convert(pair['path']) }));
+  if ('path' in record) out['path'] = convertPath(record['path'], lattice, asCells);
+  if (Array.isArray(record['pairs'])) out['pairs'] = (record['pairs'] as Array<Record<string, unknown>>).map((pair) => ({ ...pair, path: convertPath(pair['path'], lattice, asCells) }));
   return out as R;
+}
+
+/** One path as withPaths hands it on (a module function: a named closure costs a defineProperty per run under tsx's keepNames). */
+function convertPath(path: unknown, lattice: Pick<Lattice, 'shape'>, asCells: boolean): unknown {
+  if (!(path instanceof Uint32Array)) return path;
+  if (asCells) return new CellPath(path, lattice.shape);
+  const out = new Array<number[]>(path.length);
+  for (let k = 0; k < path.length; k++) out[k] = coordsOf(lattice, path[k]!);
+  return out;
 }
