@@ -145,7 +145,9 @@ describe('memory reservation', () => {
       { name: 'min_cost_path', type: 'min_cost_path', shape: [1997, 1000], obstacles: 'serpentine', params: { start: [0, 0], end: [1996, 999], costs: { max: 9, seed: 3 } } },
     ];
     for (const job of cases) {
-      const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/lattice/path-result-memory.ts', '--child', process.cwd(), JSON.stringify(job)], { encoding: 'utf8' });
+      // With the source thread entry, as a worker started through tsx has (not the test run's).
+      const env = { ...process.env, KERNEL_THREAD_FILE: '' };
+      const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/lattice/path-result-memory.ts', '--child', process.cwd(), JSON.stringify(job)], { encoding: 'utf8', env });
       expect(child.status, child.stderr).toBe(0);
       const measured = JSON.parse(child.stdout.trim().split('\n').pop()!) as { path_cells: number; reserved_bytes: number; result_held_bytes: number; peak_rss_growth_bytes: number };
       expect(measured.path_cells, job.name).toBeGreaterThan(5e5);

@@ -45,12 +45,16 @@ function sourceFileUrls(threadFile: string): Plugin {
   };
 }
 
-/** Builds the bundle; resolves with its entry file and a function that deletes it. */
-export async function buildCatalyticBundle(): Promise<{ file: string; remove: () => Promise<void> }> {
+/**
+ * Builds the bundle; resolves with its entry file, its kernel threads' entry file and a function
+ * that deletes both.
+ */
+export async function buildCatalyticBundle(): Promise<{ file: string; threadFile: string; remove: () => Promise<void> }> {
   const dir = join(ROOT, 'node_modules/.cache/catalytic-test');
   await mkdir(dir, { recursive: true });
   // A directory per run: two runs in the same tree do not overwrite each other's.
   const outdir = join(dir, `run-${process.pid}`);
+  const threadFile = join(outdir, 'kernel-thread.mjs');
   await build({
     entryPoints: { catalytic: ENTRY, 'kernel-thread': THREAD_ENTRY },
     outdir,
@@ -65,7 +69,7 @@ export async function buildCatalyticBundle(): Promise<{ file: string; remove: ()
     target: 'node20',
     packages: 'external',
     logLevel: 'error',
-    plugins: [sourceFileUrls(join(outdir, 'kernel-thread.mjs'))],
+    plugins: [sourceFileUrls(threadFile)],
   });
-  return { file: join(outdir, 'catalytic.mjs'), remove: () => rm(outdir, { recursive: true, force: true }) };
+  return { file: join(outdir, 'catalytic.mjs'), threadFile, remove: () => rm(outdir, { recursive: true, force: true }) };
 }

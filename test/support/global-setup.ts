@@ -1,7 +1,9 @@
 /**
  * Once per test run: check PostgreSQL and Redis answer, drop stale test databases, build the
  * migrated template database every test file clones, and compile the `catalytic` executable into
- * plain JavaScript for the processes tests start (catalytic-bundle.ts).
+ * plain JavaScript for the processes tests start (catalytic-bundle.ts). The kernel pools tests
+ * start inside vitest use that bundle's compiled thread too (KERNEL_THREAD_FILE, thread-file.ts):
+ * through the source entry each of their threads registered tsx and compiled every kernel module.
  *
  * `TEST_REDIS_CLUSTER=1` runs the whole run against a 3-primary Redis Cluster started here on
  * loopback (or `TEST_REDIS_CLUSTER_NODES=host:port,…` against one that already runs): every file's
@@ -23,6 +25,8 @@ declare module 'vitest' {
     redisClusterNodes: string;
     /** The `catalytic` executable compiled to plain JavaScript: run it with `node`. */
     catalyticBundle: string;
+    /** The kernel threads' entry of that bundle, which the test files' pools load. */
+    kernelThreadBundle: string;
   }
 }
 
@@ -59,6 +63,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('redisUrl', redisUrl);
   project.provide('redisClusterNodes', clusterNodes);
   project.provide('catalyticBundle', bundle.file);
+  project.provide('kernelThreadBundle', bundle.threadFile);
+  // Read by thread-file.ts in the test files' processes, which vitest forks after this setup.
+  process.env.KERNEL_THREAD_FILE = bundle.threadFile;
   return async () => {
     await bundle.remove();
     await dropDatabase(template);

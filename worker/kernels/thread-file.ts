@@ -5,5 +5,10 @@
  */
 import { fileURLToPath } from 'node:url';
 
-/** The thread entry: a plain .mjs file that registers the TypeScript loader in the thread. */
-export const THREAD_FILE = fileURLToPath(new URL('./thread.mjs', import.meta.url));
+/**
+ * The thread entry: a plain .mjs file that registers the TypeScript loader in the thread, unless
+ * `KERNEL_THREAD_FILE` names another. The test run sets it to the compiled thread of its bundle,
+ * so the pools tests start inside vitest load no module through tsx (docs/testing.md › Keeping
+ * the suite fast).
+ */
+export const THREAD_FILE = process.env.KERNEL_THREAD_FILE || fileURLToPath(new URL('./thread.mjs', import.meta.url));
