@@ -1,0 +1,62 @@
+/**
+ * The lower-bound dive on its own, against the reference BFS on random small lattices: it finds a
+ * path exactly when one of lower-bound length exists (given the budget of every cell), and the
+ * path it finds is valid and of that length. The kernel's property tests cannot see a dive that
+ * gives up too often, since the full search then answers with the same length.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CellPath } from '../../shared/lattice/cell-path.ts';
+import { coordsOf, stepLowerBound } from '../../shared/lattice/geometry.ts';
+import { resolveJob } from '../../shared/lattice/job.ts';
+import { JobControl } from '../../worker/kernels/job-control.ts';
+import { lowerBoundDive } from '../../worker/kernels/lower-bound-dive.ts';
+import { cellArb, pathCaseArb } from '../lattice/arbitraries.ts';
+import { refPathProblem, refShortestPathLength } from '../lattice/reference.ts';
+
+/**
+ * 2-D and 3-D lattices with obstacles dense enough that the dive meets dead ends and backs out of
+ * them (the small lattices of pathCaseArb seldom make it).
+ */
+function crowdedCaseArb() {
+  const shape = fc.oneof(fc.tuple(fc.integer({ min: 8, max: 48 }), fc.integer({ min: 8, max: 48 })), fc.tuple(fc.integer({ min: 4, max: 16 }), fc.integer({ min: 4, max: 16 }), fc.integer({ min: 4, max: 16 })));
+  return shape.chain((s) =>
+    fc.record({
+      spec: fc.record({
+        shape: fc.constant(s),
+        boundary: fc.constantFrom('open' as const, 'periodic' as const),
+        obstacles: fc.record({ density: fc.double({ min: 0.15, max: 0.4, noNaN: true }), seed: fc.integer({ min: 0, max: 2 ** 32 - 1 }) }),
+      }),
+      start: cellArb(s),
+      end: cellArb(s),
+    }),
+  );
+}
+
+describe('lower-bound dive', () => {
+  it.each([
+    ['small random lattices', pathCaseArb(), 500],
+    ['crowded 2-D and 3-D lattices', crowdedCaseArb(), 100],
+  ])('finds a path of lower-bound length whenever one exists, and only then: %s', (_, cases, atLeast) => {
+    let dived = 0;
+    fc.assert(
+      fc.property(cases, ({ spec, start, end }) => {
+        const { lattice, params } = resolveJob('shortest_path', spec, { start, end });
+        const bound = stepLowerBound(lattice, coordsOf(lattice, params.start), coordsOf(lattice, params.end));
+        const expected = refShortestPathLength(lattice, params.start, params.end);
+        const control = JobControl.create(1);
+        const task = { kind: 'dive' as const, control: control.buffers, lattice, start: params.start, end: params.end, budget: lattice.cells };
+        const { path } = lowerBoundDive(task, control);
+        const where = JSON.stringify({ spec, start, end });
+        expect(path !== null, where).toBe(expected === bound);
+        if (path === null) return;
+        dived++;
+        expect(path.length - 1, where).toBe(bound);
+        expect(refPathProblem(lattice, new CellPath(Uint32Array.from(path), lattice.shape).coordinates(), params.start, params.end), where).toBeNull();
+      }),
+      { numRuns: 2000 },
+    );
+    // Many cases have a lower-bound path: the property above is not vacuous.
+    expect(dived).toBeGreaterThan(atLeast);
+  });
+});
