@@ -32,6 +32,7 @@ import * as jobChunks from './0026_job_chunks.ts';
 import * as leanFinalWrite from './0027_lean_final_write.ts';
 import * as finishWritePlan from './0028_finish_write_plan.ts';
 import * as jobResultsCascade from './0029_job_results_cascade.ts';
+import * as jobBatchKey from './0030_job_batch_key.ts';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -68,4 +69,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0027_lean_final_write', leanFinalWrite],
   ['0028_finish_write_plan', finishWritePlan],
   ['0029_job_results_cascade', jobResultsCascade],
+  ['0030_job_batch_key', jobBatchKey],
 ];
