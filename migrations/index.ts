@@ -30,6 +30,9 @@ import * as jobPartialIndexes from './0024_job_partial_indexes.ts';
 import * as jobResultArtefacts from './0025_job_result_artefacts.ts';
 import * as jobChunks from './0026_job_chunks.ts';
 import * as leanFinalWrite from './0027_lean_final_write.ts';
+import * as finishWritePlan from './0028_finish_write_plan.ts';
+import * as jobResultsCascade from './0029_job_results_cascade.ts';
+import * as jobBatchKey from './0030_job_batch_key.ts';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -64,4 +67,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0025_job_result_artefacts', jobResultArtefacts],
   ['0026_job_chunks', jobChunks],
   ['0027_lean_final_write', leanFinalWrite],
+  ['0028_finish_write_plan', finishWritePlan],
+  ['0029_job_results_cascade', jobResultsCascade],
+  ['0030_job_batch_key', jobBatchKey],
 ];

@@ -13,6 +13,7 @@ import {
   type FinishAttemptInput,
   finishAttempts,
   type FinishedJob,
+  type FinishedRow,
   recordProgress,
   refundChunk,
   requeueAttempt,
@@ -143,7 +144,7 @@ export class JobRunner {
   /** Starts of jobs fetched at about the same time, written by one statement. */
   private readonly starts: GroupCommit<StartRequest, JobRow | undefined>;
   /** Final states of jobs ending at about the same time, written by one transaction. */
-  private readonly finishes: GroupCommit<FinishInput, FinishedJob | undefined>;
+  private readonly finishes: GroupCommit<FinishInput, FinishedJob<FinishedRow> | undefined>;
   /** Specs of jobs on stored lattices, by version. */
   private readonly lattices: JobLatticeLoader;
   private readonly maps: ObstacleMapLoader;

@@ -11,7 +11,7 @@ import { recordUsage, USAGE_METRICS } from '../usage.ts';
 import { insertJobEventDeliveries, type JobEvent, jobEventBody, jobEventType, recordJobEvent, subscribedWebhookIds } from '../webhooks/job-events.ts';
 import type { InlineArtefacts } from './inline-artefacts.ts';
 import { stringifyWithPaths } from './result-json.ts';
-import { resultSummary } from './job-body.ts';
+import { JOB_BODY_COLUMNS, type JobBodyFields, resultSummary } from './job-body.ts';
 import type { FinalStatus, JobError, JobRow, JobStatus } from './types.ts';
 
 /** Milliseconds since a timestamp column, as an integer, on the database clock. */
@@ -36,11 +36,17 @@ export interface FinishJobInput {
   unchangedSince?: Date;
 }
 
-export interface FinishedJob {
-  row: JobRow;
+export interface FinishedJob<Row = JobRow> {
+  row: Row;
   /** Webhook deliveries created for the event, to dispatch after commit. */
   deliveryIds: string[];
 }
+
+/** What {@link finishAttempts} returns of a row it ended: its body (for the job event), its tenant and state version. */
+export type FinishedRow = JobBodyFields & Pick<JobRow, 'tenant_id' | 'state_version'>;
+
+/** The columns of a {@link FinishedRow}, as `updated` returns them. */
+const FINISHED_COLUMNS = [...JOB_BODY_COLUMNS, 'tenant_id', 'state_version'].map((column) => `j.${column}`).join(', ');
 
 /**
  * Moves a job to a final state inside `trx`. Returns undefined (and changes nothing) when the
@@ -133,6 +139,10 @@ export async function startAttempts(
  *
  * Committed without waiting for its WAL flush, as {@link startAttempts}: a count lost in a
  * PostgreSQL crash only lets the chunk's jobs run once more than their limit.
+ *
+ * Each row is looked up by its key (the `offset 0` keeps the status test out of the lookup):
+ * left to itself, the planner may read every queued row through `jobs_status_updated` and hash
+ * them, once per chunk, when `jobs` has no statistics yet.
  */
 export async function startChunk(
   db: Knex,
@@ -150,7 +160,8 @@ export async function startChunk(
      select j.*, c.attempts as chunk_attempt
        from chunk c
        left join lateral (
-         select j.* from jobs j join unnest(?::uuid[], ?::uuid[]) as s(id, tenant_id) on j.id = s.id and j.tenant_id = s.tenant_id
+         select j.* from unnest(?::uuid[], ?::uuid[]) as s(id, tenant_id)
+           cross join lateral (select j.* from jobs j where j.id = s.id and j.tenant_id = s.tenant_id offset 0) j
           where j.status in ('queued', 'running')) j on true`,
     [entryId, entryId, workerId, jobs.map((j) => j.jobId), jobs.map((j) => j.tenantId)],
   );
@@ -241,7 +252,7 @@ export async function finishAttempts(
   trx: Knex.Transaction,
   items: readonly FinishAttemptInput[],
   workerId: string | null = null,
-): Promise<Array<FinishedJob | undefined>> {
+): Promise<Array<FinishedJob<FinishedRow> | undefined>> {
   if (items.length === 0) return [];
   const input = items.map((item) => ({
     id: item.jobId,
@@ -258,14 +269,20 @@ export async function finishAttempts(
   }));
   // The states and results in one statement; each row also brings the endpoints subscribed to
   // its event, read in the same snapshot as a separate statement would.
-  const { rows } = await trx.raw<{ rows: Array<JobRow & { webhook_ids: string[] }> }>(
+  // The input's size is told to the planner (`limit`: a set-returning function is taken for 100
+  // rows), so it looks the rows up by key rather than hashing a scan of `jobs` once the table
+  // has some thousands of rows and no statistics. The state version is raised here, which spares
+  // the row trigger (migrations/0028_finish_write_plan.ts); only the columns the caller reads
+  // come back.
+  const { rows } = await trx.raw<{ rows: Array<FinishedRow & { webhook_ids: string[] }> }>(
     `with input as (
        select * from jsonb_to_recordset(?::jsonb)
          as i(id uuid, tenant_id uuid, attempt int, status text, error jsonb, result jsonb, summary jsonb, require_no_cancel boolean,
               artefacts jsonb, chunk boolean, run_ms int)
+        limit ${input.length}
      ), updated as (
        update jobs j
-          set status = i.status, error = i.error, finished_at = now(), updated_at = now(),
+          set status = i.status, error = i.error, finished_at = now(), updated_at = now(), state_version = j.state_version + 1,
               progress = case when i.status = 'completed' then 1 else j.progress end,
               run_ms = case when j.status = 'running' and j.started_at is not null then ${msSince('j.started_at')}
                             when i.chunk then i.run_ms else j.run_ms end,
@@ -283,7 +300,7 @@ export async function finishAttempts(
                     then (j.status = 'queued' and j.attempts < i.attempt) or (j.status = 'running' and j.attempts <= i.attempt)
                     else j.status = 'running' and j.attempts = i.attempt end)
           and (not i.require_no_cancel or j.cancel_requested_at is null)
-        returning j.*
+        returning ${FINISHED_COLUMNS}
      ), saved as (
        insert into job_results (job_id, tenant_id, result, summary, artefacts)
        select u.id, u.tenant_id, i.result, i.summary, i.artefacts from updated u join input i on i.id = u.id
