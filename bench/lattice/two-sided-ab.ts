@@ -17,6 +17,9 @@ const hard = (shape: number[], density: number): PathCase => hardPath(shape, den
 const cases: Record<string, () => PathCase> = {
   '2d': () => hard([3200, 3200], HARD_DENSITY_2D),
   '2d2000': () => hard([2000, 2000], HARD_DENSITY_2D),
+  '2d1448': () => hard([1448, 1448], HARD_DENSITY_2D),
+  '2d1024': () => hard([1024, 1024], HARD_DENSITY_2D),
+  '3d128': () => hard([128, 128, 128], HARD_DENSITY_3D),
   '3d159': () => hard([159, 159, 159], HARD_DENSITY_3D),
   '3d216': () => hard([216, 216, 216], HARD_DENSITY_3D),
   easy2d: () => easyPath(2, 3200),

@@ -13,6 +13,7 @@ import { neighboursOf } from '../../shared/lattice/geometry.ts';
 import { resolveJob } from '../../shared/lattice/job.ts';
 import { KernelPool } from '../../worker/kernels/kernel-pool.ts';
 import { TWO_SIDED_MIN_CELLS, twoSidedBfsInterleaved } from '../../worker/kernels/two-sided-bfs.ts';
+import { TWO_SIDED_BRICK_MIN_CELLS } from '../../worker/kernels/two-sided-bricks.ts';
 import { cellArb, pathCaseArb } from '../lattice/arbitraries.ts';
 import { refPathProblem, refShortestPathLength } from '../lattice/reference.ts';
 import { check, picker, scheduleArb } from './two-sided-schedules.ts';
@@ -133,7 +134,30 @@ describe('two-thread search in two kernel threads', () => {
     );
   });
 
-  it('takes both threads on its own from 2^23 cells, with the one-thread search answering the same', async () => {
+  it('keeps one thread just below TWO_SIDED_MIN_CELLS on its own, 2-D and 3-D', async () => {
+    const side2 = Math.floor(Math.sqrt(TWO_SIDED_MIN_CELLS - 1));
+    const side3 = Math.floor(Math.cbrt(TWO_SIDED_MIN_CELLS - 1));
+    for (const shape of [[side2, side2], [side3, side3, side3]]) {
+      const end = shape.map((s) => s - 1);
+      const below = await pool.runDetailed('shortest_path', { shape, obstacles: { density: 0.4, seed: 7 } }, { start: shape.map(() => 0), end }, { strategy: 'bfs' });
+      expect(below.stats.threads, JSON.stringify(shape)).toBe(1);
+    }
+  });
+
+  it('takes both threads on its own from TWO_SIDED_MIN_CELLS in 3-D rows, open or periodic, below the bricks', async () => {
+    const side = Math.ceil(Math.cbrt(TWO_SIDED_MIN_CELLS));
+    expect(side ** 3).toBeLessThan(TWO_SIDED_BRICK_MIN_CELLS);
+    for (const boundary of ['open', 'periodic'] as const) {
+      const spec = { shape: [side, side, side], boundary, obstacles: { density: 0.3, seed: 7 } };
+      const params = { start: [0, 0, 0], end: [side - 1, side - 1, side - 1] };
+      const auto = await pool.runDetailed('shortest_path', spec, params, { strategy: 'bfs' });
+      const one = await pool.runDetailed('shortest_path', spec, params, { strategy: 'bfs', threads: 1 });
+      expect([auto.stats.threads, auto.stats.layout, one.stats.threads], boundary).toEqual([2, 'rows', 1]);
+      expect((auto.result as { length: number | null }).length, boundary).toBe((one.result as { length: number | null }).length);
+    }
+  });
+
+  it('takes both threads on its own from TWO_SIDED_MIN_CELLS, with the one-thread search answering the same', async () => {
     const spec = { shape: [2900, 2900], obstacles: { density: 0.4, seed: 7 } };
     const params = { start: [0, 0], end: [2899, 2899] };
     const auto = await pool.runDetailed('shortest_path', spec, params, { strategy: 'bfs' });
@@ -164,8 +188,8 @@ describe('two-thread search in two kernel threads', () => {
     }
   });
 
-  it('takes both threads on a 3-D lattice of as many cells in bricks (two-sided-bricks.ts), and leaves a periodic one to the one-thread search', async () => {
-    const side = Math.ceil(Math.cbrt(TWO_SIDED_MIN_CELLS));
+  it('takes both threads on a 3-D lattice in bricks (two-sided-bricks.ts), and leaves a periodic one as large to the one-thread search', async () => {
+    const side = Math.ceil(Math.cbrt(TWO_SIDED_BRICK_MIN_CELLS));
     const run = (boundary: 'open' | 'periodic') =>
       pool.runDetailed('shortest_path', { shape: [side, side, side], boundary, obstacles: { density: 0.3, seed: 7 } }, { start: [0, 0, 0], end: [side - 1, side - 1, side - 1] }, { strategy: 'bfs' });
     const open = await run('open');

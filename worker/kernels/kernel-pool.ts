@@ -325,16 +325,19 @@ export class KernelPool {
   /** Slab threads for a run. */
   private planThreads(type: KernelType, lattice: Lattice, requested: number | 'auto'): number {
     // The one-thread search outruns the slab-parallel one on two; from TWO_SIDED_MIN_CELLS the
-    // two sides of a 2-D search run in two threads (two-sided-bfs.ts), and of a 3-D search whose
-    // state both searches keep in bricks (two-sided-bricks.ts). 3-D in rows gave 1.12x one
-    // thread's wall time for 1.7x its CPU on the idle machine (216³); in bricks two threads
-    // spend 1.0–1.25x one thread's CPU, the busiest about half (docs/performance.md ›
-    // `shortest_path` in two threads, in bricks). Above twoSidedAutoMaxCells the one-thread search's
-    // fewer bits a cell win (10^9 cells: 3.2 against 4.2).
+    // two sides of a 2-D search run in two threads (two-sided-bfs.ts), and of a 3-D search in rows
+    // below twoSidedBrickMinCells or in bricks above (two-sided-bricks.ts). 3-D in rows from there
+    // up gave 1.12x one thread's wall time for 1.7x its CPU on the idle machine (216³; a periodic
+    // one stays in rows, so on one thread); in bricks two threads spend 1.0–1.25x one thread's CPU,
+    // the busiest about half (docs/performance.md › `shortest_path` in two threads, in bricks).
+    // Above twoSidedAutoMaxCells the one-thread search's fewer bits a cell win (10^9 cells: 3.2
+    // against 4.2).
     if (type === 'shortest_path' && requested === 'auto' && flatBfsFits(lattice)) {
       const d = lattice.shape.length;
-      const inBricks = d === 3 && flatBfsUsesBricks(lattice) && lattice.cells >= this.options.twoSidedBrickMinCells && twoSidedBricksLayout(lattice) !== null;
-      const two = this.options.threads >= 2 && (d <= 2 || inBricks) && lattice.cells >= TWO_SIDED_MIN_CELLS && lattice.cells <= this.options.twoSidedAutoMaxCells && twoSidedFits(lattice);
+      const belowBricks = lattice.cells < this.options.twoSidedBrickMinCells;
+      const inBricks = d === 3 && !belowBricks && flatBfsUsesBricks(lattice) && twoSidedBricksLayout(lattice) !== null;
+      const two =
+        this.options.threads >= 2 && (d <= 2 || (d === 3 && belowBricks) || inBricks) && lattice.cells >= TWO_SIDED_MIN_CELLS && lattice.cells <= this.options.twoSidedAutoMaxCells && twoSidedFits(lattice);
       return two ? 2 : 1;
     }
     const rows = lattice.shape[0]!;

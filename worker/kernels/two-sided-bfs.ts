@@ -90,9 +90,12 @@ export const TWO_SIDED_CHUNK = 4096;
 
 /**
  * Lattices from this many cells take the two-thread search when a run may have two threads
- * (`threads: 'auto'`); below, the one-thread search (flat-bfs.ts) is as fast or faster.
+ * (`threads: 'auto'`). From here two threads take 0.55–0.8 of one thread's wall time at 1.0–1.3x its
+ * CPU on hard lattices (2-D 1448² to 2000², 3-D 128³ and 159³ in rows; docs/performance.md ›
+ * `shortest_path` in two threads, from 2^21 cells); below, a second thread's start-up and handshake
+ * weigh more than the half search it saves.
  */
-export const TWO_SIDED_MIN_CELLS = 2 ** 23;
+export const TWO_SIDED_MIN_CELLS = 2 ** 21;
 
 /** Above this many cells `threads: 'auto'` keeps the leaner one-thread search (kernel-pool-options.ts). */
 export const TWO_SIDED_AUTO_MAX_CELLS = 2 ** 28;
