@@ -11,32 +11,13 @@ import { coordsOf, stepLowerBound } from '../../shared/lattice/geometry.ts';
 import { resolveJob } from '../../shared/lattice/job.ts';
 import { JobControl } from '../../worker/kernels/job-control.ts';
 import { lowerBoundDive } from '../../worker/kernels/lower-bound-dive.ts';
-import { cellArb, pathCaseArb } from '../lattice/arbitraries.ts';
+import { crowdedPathCaseArb, pathCaseArb } from '../lattice/arbitraries.ts';
 import { refPathProblem, refShortestPathLength } from '../lattice/reference.ts';
-
-/**
- * 2-D and 3-D lattices with obstacles dense enough that the dive meets dead ends and backs out of
- * them (the small lattices of pathCaseArb seldom make it).
- */
-function crowdedCaseArb() {
-  const shape = fc.oneof(fc.tuple(fc.integer({ min: 8, max: 48 }), fc.integer({ min: 8, max: 48 })), fc.tuple(fc.integer({ min: 4, max: 16 }), fc.integer({ min: 4, max: 16 }), fc.integer({ min: 4, max: 16 })));
-  return shape.chain((s) =>
-    fc.record({
-      spec: fc.record({
-        shape: fc.constant(s),
-        boundary: fc.constantFrom('open' as const, 'periodic' as const),
-        obstacles: fc.record({ density: fc.double({ min: 0.15, max: 0.4, noNaN: true }), seed: fc.integer({ min: 0, max: 2 ** 32 - 1 }) }),
-      }),
-      start: cellArb(s),
-      end: cellArb(s),
-    }),
-  );
-}
 
 describe('lower-bound dive', () => {
   it.each([
     ['small random lattices', pathCaseArb(), 500],
-    ['crowded 2-D and 3-D lattices', crowdedCaseArb(), 100],
+    ['crowded 2-D and 3-D lattices', crowdedPathCaseArb(), 100],
   ])('finds a path of lower-bound length whenever one exists, and only then: %s', (_, cases, atLeast) => {
     let dived = 0;
     fc.assert(

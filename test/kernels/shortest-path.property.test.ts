@@ -1,7 +1,7 @@
 /**
  * shortest_path against the reference BFS on thousands of random small lattices: the same
  * length, a valid path, the same answer with 1, 2 and 4 slab threads and with or without the
- * lower-bound dive.
+ * lower-bound dive (on two threads, the dive in side 0 while side 1 searches).
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,8 @@ afterAll(() => pool.close());
 
 const VARIANTS: KernelRunOptions[] = [
   { strategy: 'auto', threads: 1 },
+  // Two sides, side 0 diving first while side 1 searches (two-sided-search.ts).
+  { strategy: 'auto', threads: 2 },
   { strategy: 'bfs', threads: 1 },
   { strategy: 'bfs', threads: 2 },
   { strategy: 'bfs', threads: 4 },

@@ -9,12 +9,12 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { neighboursOf } from '../../shared/lattice/geometry.ts';
+import { coordsOf, neighboursOf, stepLowerBound } from '../../shared/lattice/geometry.ts';
 import { resolveJob } from '../../shared/lattice/job.ts';
 import { KernelPool } from '../../worker/kernels/kernel-pool.ts';
 import { TWO_SIDED_MIN_CELLS, twoSidedBfsInterleaved } from '../../worker/kernels/two-sided-bfs.ts';
 import { TWO_SIDED_BRICK_MIN_CELLS } from '../../worker/kernels/two-sided-bricks.ts';
-import { cellArb, pathCaseArb } from '../lattice/arbitraries.ts';
+import { cellArb, crowdedPathCaseArb, pathCaseArb } from '../lattice/arbitraries.ts';
 import { refPathProblem, refShortestPathLength } from '../lattice/reference.ts';
 import { check, picker, scheduleArb } from './two-sided-schedules.ts';
 
@@ -132,6 +132,49 @@ describe('two-thread search in two kernel threads', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('dives alone, then in side 0 while side 1 searches: a dive answers when it finds a lower-bound path, else the search, all right', async () => {
+    // A first dive of half a cell a step cannot reach the end: the dives that find a path go on in side 0.
+    const quick = new KernelPool({ threads: 2, quickDiveBudgetPerStep: 0.5 });
+    await quick.start();
+    const answered = { alone: 0, side0: 0, search: 0 };
+    try {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(pathCaseArb(), crowdedPathCaseArb()), async ({ spec, start, end }) => {
+        const { lattice, params } = resolveJob('shortest_path', spec, { start, end });
+        if (params.start === params.end || lattice.shape[0]! < 2) return;
+        const outcome = await quick.runDetailed('shortest_path', spec, { start, end }, { threads: 2, strategy: 'auto' });
+        const result = outcome.result as { length: number | null; path: number[][] | null };
+        const where = JSON.stringify({ spec, start, end });
+        expect(result.length, where).toBe(refShortestPathLength(lattice, params.start, params.end));
+        const { method, threads } = outcome.stats;
+        const kind = method === 'dive' ? (threads === 1 ? 'alone' : 'side0') : method === 'bfs' && threads === 2 ? 'search' : null;
+        expect(kind, `${where} ${method} ${threads}`).not.toBeNull();
+        answered[kind!]++;
+        // A dive only answers with a path of lower-bound length.
+        if (method === 'dive') expect(result.path!.length - 1, where).toBe(stepLowerBound(lattice, coordsOf(lattice, params.start), coordsOf(lattice, params.end)));
+        if (result.length !== null) expect(refPathProblem(lattice, result.path!, params.start, params.end), where).toBeNull();
+      }),
+      { numRuns: 400 },
+    );
+    } finally {
+      await quick.close();
+    }
+    expect(answered.alone).toBe(0);
+    expect(answered.side0).toBeGreaterThan(100);
+    expect(answered.search).toBeGreaterThan(30);
+  });
+
+  it('on its own from TWO_SIDED_MIN_CELLS, lets the short dive answer an easy lattice alone and the two sides a hard one', async () => {
+    const side = Math.ceil(Math.sqrt(TWO_SIDED_MIN_CELLS));
+    const params = { start: [0, 0], end: [side - 1, side - 1] };
+    const easy = await pool.runDetailed('shortest_path', { shape: [side, side], obstacles: { density: 0.05, seed: 7 } }, params);
+    const hard = await pool.runDetailed('shortest_path', { shape: [side, side], obstacles: { density: 0.4, seed: 7 } }, params);
+    expect([easy.stats.threads, easy.stats.method, (easy.result as { length: number }).length]).toEqual([1, 'dive', 2 * (side - 1)]);
+    expect([hard.stats.threads, hard.stats.method]).toEqual([2, 'bfs']);
+    const one = await pool.runDetailed('shortest_path', { shape: [side, side], obstacles: { density: 0.4, seed: 7 } }, params, { threads: 1 });
+    expect((hard.result as { length: number }).length).toBe((one.result as { length: number }).length);
   });
 
   it('keeps one thread just below TWO_SIDED_MIN_CELLS on its own, 2-D and 3-D', async () => {

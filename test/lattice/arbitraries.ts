@@ -61,6 +61,25 @@ export function pathCaseArb(): fc.Arbitrary<SmallLattice & { start: number[]; en
   );
 }
 
+/**
+ * 2-D and 3-D lattices with obstacles dense enough that the dive meets dead ends and backs out of
+ * them (the small lattices of pathCaseArb seldom make it), with a start and an end cell.
+ */
+export function crowdedPathCaseArb() {
+  const shape = fc.oneof(fc.tuple(fc.integer({ min: 8, max: 48 }), fc.integer({ min: 8, max: 48 })), fc.tuple(fc.integer({ min: 4, max: 16 }), fc.integer({ min: 4, max: 16 }), fc.integer({ min: 4, max: 16 })));
+  return shape.chain((s) =>
+    fc.record({
+      spec: fc.record({
+        shape: fc.constant(s),
+        boundary: fc.constantFrom('open' as const, 'periodic' as const),
+        obstacles: fc.record({ density: fc.double({ min: 0.15, max: 0.4, noNaN: true }), seed: fc.integer({ min: 0, max: 2 ** 32 - 1 }) }),
+      }),
+      start: cellArb(s),
+      end: cellArb(s),
+    }),
+  );
+}
+
 /** A small lattice with diffusion parameters that are stable on it. */
 export function diffusionCaseArb(): fc.Arbitrary<SmallLattice & { params: DiffusionParamsInput }> {
   return smallLatticeArb().chain((lattice) => {

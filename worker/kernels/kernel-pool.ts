@@ -454,9 +454,14 @@ export class KernelPool {
       if (plan !== null && plan.shared === 0 && control.bytes + (plan.wasm ?? 0) <= this.options.memoryLimitBytes) {
         return this.flatBfs(lattice, params, control, how, budget);
       }
+      // Two sides: a short dive alone first (an easy lattice's lower-bound path touches little more
+      // than its own cells, and then needs neither a second thread nor the search's state); past
+      // it, side 0 dives with the whole budget while side 1 searches, so a failed dive costs no
+      // wall time (two-sided-search.ts).
+      const first = twoSided ? Math.min(budget, Math.ceil(this.options.quickDiveBudgetPerStep * (bound + 1))) : budget;
       const dive = await this.runTasks(
         1,
-        () => [{ kind: 'dive', control: control.buffers, lattice, start: params.start, end: params.end, budget }],
+        () => [{ kind: 'dive', control: control.buffers, lattice, start: params.start, end: params.end, budget: first }],
         control,
         how,
       );
@@ -465,6 +470,7 @@ export class KernelPool {
         const memory = control.bytes + dive.threadBytes;
         return { result: { ...found, memory_bytes: memory }, stats: runStats(lattice, 'dive', 1, control.bytes, dive) };
       }
+      if (twoSided) return this.twoSidedBfs(lattice, params, control, how, first < budget ? budget : undefined);
     }
     if (flat) return this.flatBfs(lattice, params, control, how);
     if (twoSided) return this.twoSidedBfs(lattice, params, control, how);
@@ -530,6 +536,7 @@ export class KernelPool {
     params: ResolvedShortestPath,
     control: JobControl,
     how: RunMode,
+    diveBudget?: number,
   ): Promise<{ result: KernelResultByType['shortest_path']; stats: Omit<KernelRunStats, 'wall_ms'> }> {
     // 3-D lattices from twoSidedBrickMinCells keep their state in bricks (two-sided-bricks.ts).
     const bricks = lattice.cells >= this.options.twoSidedBrickMinCells ? twoSidedBricksLayout(lattice) : null;
@@ -546,7 +553,8 @@ export class KernelPool {
       if (taken === this.keptTwoSided) this.keptTwoSided = null;
       memory = taken;
       const layout = bricks === null ? {} : { bricks: true as const };
-      return ([0, 1] as const).map((side) => ({ kind: 'two_sided_bfs' as const, control: control.buffers, lattice, start, end, side, memory: taken, ...layout }));
+      const dive = diveBudget === undefined ? {} : { diveBudget };
+      return ([0, 1] as const).map((side) => ({ kind: 'two_sided_bfs' as const, control: control.buffers, lattice, start, end, side, memory: taken, ...layout, ...dive }));
     };
     let outcome: SlabsOutcome;
     try {
@@ -560,7 +568,7 @@ export class KernelPool {
     const memoryBytes = sharedBytes + outcome.threadBytes;
     return {
       result: { ...(outcome.value as object), memory_bytes: memoryBytes } as KernelResultByType['shortest_path'],
-      stats: { threads: 2, method: 'bfs', build_ms: outcome.build_ms, run_ms: outcome.run_ms, shared_bytes: sharedBytes, thread_bytes: outcome.threadBytes, cells: lattice.cells, layout: bricks === null ? 'rows' : 'bricks' },
+      stats: { threads: 2, method: outcome.dived ? 'dive' : 'bfs', build_ms: outcome.build_ms, run_ms: outcome.run_ms, shared_bytes: sharedBytes, thread_bytes: outcome.threadBytes, cells: lattice.cells, layout: bricks === null ? 'rows' : 'bricks' },
     };
   }
 

@@ -55,7 +55,8 @@ export default function runKernelTask(task: KernelTask): TaskEnvelope {
       }
       case 'two_sided_bfs': {
         // Side 0's thread answers; side 1's reports only its memory.
-        const { outcome, bytes, build_ms } = task.bricks === true ? twoSidedBricksThread(task, control) : twoSidedBfsThread(task, control);
+        const { outcome, bytes, build_ms, dive } = task.bricks === true ? twoSidedBricksThread(task, control) : twoSidedBfsThread(task, control);
+        if (dive?.path) return { ...done(pathResult(dive.path, dive.visited), bytes, build_ms, started), dived: true };
         const value = outcome === null ? null : pathResult(outcome.reachable ? outcome.path : null, outcome.visited);
         return done(value, bytes, build_ms, started);
       }

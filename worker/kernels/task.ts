@@ -78,6 +78,11 @@ export interface TwoSidedBfsTask {
   memory: SharedWasmMemory;
   /** When set, a 3-D lattice's state is in bricks (two-sided-bricks.ts), the memory sized for them. */
   bricks?: true;
+  /**
+   * When set, side 0 runs the lower-bound dive with this budget while side 1 searches; a path it
+   * finds is the answer (the envelope says `dived`).
+   */
+  diveBudget?: number;
 }
 
 /** Per-slab shared arrays of a components run. */

@@ -569,6 +569,8 @@ export interface TwoSidedTaskInput {
   memory: SharedWasmMemory;
   /** As the memory was made with (twoSidedMemory); the default when absent. */
   tileShift?: TileShift;
+  /** Side 0 dives first with this budget, while side 1 searches (two-sided-search.ts). */
+  diveBudget?: number;
 }
 
 /**
@@ -583,7 +585,7 @@ export function twoSidedBfsThread(
   const buildStarted = performance.now();
   const { lattice, start, end, side: s, memory } = task;
   const side = new SearchSide(memory, lattice, start, end, s, TWO_SIDED_CHUNK, task.tileShift === undefined ? TWO_SIDED_TILE_SHIFT : task.tileShift);
-  return runTwoSidedThread(side, lattice, start, end, control, buildStarted, mark);
+  return runTwoSidedThread(side, lattice, start, end, control, buildStarted, mark, task.diveBudget);
 }
 
 /**

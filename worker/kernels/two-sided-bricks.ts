@@ -224,6 +224,8 @@ export interface TwoSidedBricksTaskInput {
   end: number;
   side: 0 | 1;
   memory: SharedWasmMemory;
+  /** Side 0 dives first with this budget, while side 1 searches (two-sided-search.ts). */
+  diveBudget?: number;
 }
 
 /** One side's thread (twoSidedBfsThread's, in bricks). */
@@ -231,7 +233,7 @@ export function twoSidedBricksThread(task: TwoSidedBricksTaskInput, control: Job
   const buildStarted = performance.now();
   const { lattice, start, end, side: s, memory } = task;
   const bricks = BrickLayout.of(lattice, Infinity)!;
-  return runTwoSidedThread(new BrickSearchSide(memory, lattice, bricks, start, end, s), lattice, start, end, control, buildStarted);
+  return runTwoSidedThread(new BrickSearchSide(memory, lattice, bricks, start, end, s), lattice, start, end, control, buildStarted, undefined, task.diveBudget);
 }
 
 /**

@@ -8,6 +8,7 @@ import type { Lattice } from '../../shared/lattice/types.ts';
 import { coordsOf, stepLowerBound } from '../../shared/lattice/geometry.ts';
 import type { BfsOutcome } from './bidirectional-bfs.ts';
 import type { JobControl } from './job-control.ts';
+import { type DiveOutcome, lowerBoundDive } from './lower-bound-dive.ts';
 import { joinHalves } from './path-result.ts';
 
 /** Int32 slots of the sync block at address 0 (two-sided-bfs.ts adds ACK). */
@@ -198,6 +199,15 @@ export abstract class TwoSidedSide {
     }
   }
 
+  /**
+   * Stops this side before its first step: side 0's dive found the answer, so side 1 stops at its
+   * next layer (STOP) and finds this side done.
+   */
+  standDown(): void {
+    Atomics.store(this.sync, STOP, 1);
+    this.stop();
+  }
+
   protected stop(): true {
     this.finished = true;
     Atomics.store(this.sync, LAYERS + this.side, this.layers);
@@ -274,11 +284,13 @@ function waitFor(sync: Int32Array, slot: number, control: JobControl): void {
 /** Where a side's thread is (benches time the phases: bench/lattice/two-sided-direct.ts). */
 export type TwoSidedPhase = 'materialised' | 'seeded' | 'searched' | 'waited' | 'met' | 'answered';
 
-/** What a side's thread returns: side 0 the outcome, side 1 null. */
+/** What a side's thread returns: side 0 the outcome (or its dive's path), side 1 null. */
 export interface TwoSidedThreadResult {
   outcome: BfsOutcome | null;
   bytes: number;
   build_ms: number;
+  /** Side 0's lower-bound dive, when it was asked for and found a path: the answer. */
+  dive?: DiveOutcome;
 }
 
 /**
@@ -293,6 +305,7 @@ export function runTwoSidedThread(
   control: JobControl,
   buildStarted: number,
   mark: (phase: TwoSidedPhase) => void = () => undefined,
+  diveBudget?: number,
 ): TwoSidedThreadResult {
   const s = side.side;
   side.materialise(s, () => control.checkpoint());
@@ -302,6 +315,15 @@ export function runTwoSidedThread(
   control.barrier();
   mark('seeded');
   const build_ms = performance.now() - buildStarted;
+  if (s === 0 && diveBudget !== undefined) {
+    // The lower-bound dive runs while side 1 already searches alone (the meeting rule holds for
+    // any interleaving): on a lattice with no lower-bound path its budget costs no wall time.
+    const dive = lowerBoundDive({ kind: 'dive', control: control.buffers, lattice, start, end, budget: diveBudget }, control);
+    if (dive.path !== null) {
+      side.standDown();
+      return { outcome: null, bytes: side.bytes + dive.bytes, build_ms, dive };
+    }
+  }
   const bound = Math.max(1, stepLowerBound(lattice, coordsOf(lattice, start), coordsOf(lattice, end)));
   const { sync } = side;
   let chunks = 0;
