@@ -6,7 +6,7 @@
  * other statement in their transaction: no monthly quota to check, no stored lattice to lock.
  * See docs/performance.md › Mixed load.
  */
-import { type Db, executeAsTenant, type PreparedStatement, sql, sqlArray } from '../db.ts';
+import { type Db, executeAsTenant, type LiteralSql, type PreparedStatement, sql, sqlArray } from '../db.ts';
 import { USAGE_METRICS, usageDay } from '../usage.ts';
 import { INSERTED_COLUMNS, type NewJob } from './repository.ts';
 import type { JobRow } from './types.ts';
@@ -47,17 +47,10 @@ function json(value: unknown): string | null {
   return value === null || value === undefined ? null : JSON.stringify(value);
 }
 
-/**
- * Inserts jobs of one tenant and counts them (jobs and compute units), in one round trip.
- * Returns the rows aligned with `jobs`, undefined where the idempotency key was taken.
- */
-export async function writeJobsAsTenant(db: Db, tenantId: string, jobs: readonly NewJob[], day: string = usageDay()): Promise<Array<JobRow | undefined>> {
-  if (jobs.length === 0) return [];
-  if (jobs.some((job) => job.tenantId !== tenantId)) throw new Error('writeJobsAsTenant writes the jobs of one tenant');
+/** The inserted columns of `jobs` as one array literal each, in the order the insert statements take them ($3 on). */
+export function jobColumnArrays(jobs: readonly NewJob[]): LiteralSql[] {
   const column = <T extends string | number | null>(type: string, pick: (job: NewJob) => T) => sqlArray(jobs.map(pick), type);
-  const rows = await executeAsTenant<Omit<JobRow, 'lattice' | 'params'>>(db, tenantId, INSERT_AND_COUNT, [
-    sql`${tenantId}`,
-    sql`${day}`,
+  return [
     column('uuid', (j) => j.id),
     column('uuid', (j) => j.latticeId),
     column('uuid', (j) => j.latticeVersionId),
@@ -72,7 +65,17 @@ export async function writeJobsAsTenant(db: Db, tenantId: string, jobs: readonly
     column('jsonb', (j) => (j.labels && Object.keys(j.labels).length > 0 ? JSON.stringify(j.labels) : null)),
     column('jsonb', (j) => (j.artefacts && j.artefacts.length > 0 ? JSON.stringify(j.artefacts) : null)),
     column('bigint', (j) => j.computeUnits),
-  ]);
+  ];
+}
+
+/**
+ * Inserts jobs of one tenant and counts them (jobs and compute units), in one round trip.
+ * Returns the rows aligned with `jobs`, undefined where the idempotency key was taken.
+ */
+export async function writeJobsAsTenant(db: Db, tenantId: string, jobs: readonly NewJob[], day: string = usageDay()): Promise<Array<JobRow | undefined>> {
+  if (jobs.length === 0) return [];
+  if (jobs.some((job) => job.tenantId !== tenantId)) throw new Error('writeJobsAsTenant writes the jobs of one tenant');
+  const rows = await executeAsTenant<Omit<JobRow, 'lattice' | 'params'>>(db, tenantId, INSERT_AND_COUNT, [sql`${tenantId}`, sql`${day}`, ...jobColumnArrays(jobs)]);
   const byId = new Map(rows.map((row) => [row.id, row] as const));
   return jobs.map((job) => {
     const row = byId.get(job.id);

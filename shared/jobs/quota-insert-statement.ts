@@ -13,8 +13,9 @@
  * compute-unit count and COMMIT (eight round trips) for inline submissions. See
  * docs/performance.md › Mixed load.
  */
-import { type Db, executeStepsAsTenant, type PreparedStatement, sql, sqlArray } from '../db.ts';
+import { type Db, executeStepsAsTenant, type PreparedStatement, sql } from '../db.ts';
 import { monthStart, USAGE_METRICS, usageDay } from '../usage.ts';
+import { jobColumnArrays } from './insert-statement.ts';
 import { INSERTED_COLUMNS, type NewJob } from './repository.ts';
 import type { JobRow } from './types.ts';
 
@@ -114,11 +115,6 @@ type DecidedRow = Partial<Omit<JobRow, 'lattice' | 'params'>> & {
   quota_jobs_used: number;
 };
 
-/** A JSON value as a jsonb literal, or null. */
-function json(value: unknown): string | null {
-  return value === null || value === undefined ? null : JSON.stringify(value);
-}
-
 /**
  * Inserts jobs of one tenant within its monthly quotas and counts them, in one round trip; one
  * outcome per job, in order. Jobs on stored lattices are not for this write (their lattice must
@@ -127,7 +123,6 @@ function json(value: unknown): string | null {
 export async function writeJobsWithinQuotas(db: Db, tenantId: string, limits: MonthlyLimits, jobs: readonly NewJob[], day: string = usageDay()): Promise<QuotaWriteOutcome[]> {
   if (jobs.length === 0) return [];
   if (jobs.some((job) => job.tenantId !== tenantId)) throw new Error('writeJobsWithinQuotas writes the jobs of one tenant');
-  const column = <T extends string | number | null>(type: string, pick: (job: NewJob) => T) => sqlArray(jobs.map(pick), type);
   const month = monthStart(day);
   const rows = await executeStepsAsTenant<DecidedRow>(db, tenantId, [
     {
@@ -149,20 +144,7 @@ export async function writeJobsWithinQuotas(db: Db, tenantId: string, limits: Mo
       args: [
         sql`${tenantId}`,
         sql`${day}`,
-        column('uuid', (j) => j.id),
-        column('uuid', (j) => j.latticeId),
-        column('uuid', (j) => j.latticeVersionId),
-        column('text', (j) => j.type),
-        column('jsonb', (j) => json(j.lattice)),
-        column('jsonb', (j) => json(j.params)),
-        column('bigint', (j) => j.cells),
-        column('bigint', (j) => j.memoryBytes),
-        column('integer', (j) => j.maxAttempts),
-        column('text', (j) => j.idempotencyKey),
-        column('text', (j) => j.requestHash),
-        column('jsonb', (j) => (j.labels && Object.keys(j.labels).length > 0 ? JSON.stringify(j.labels) : null)),
-        column('jsonb', (j) => (j.artefacts && j.artefacts.length > 0 ? JSON.stringify(j.artefacts) : null)),
-        column('bigint', (j) => j.computeUnits),
+        ...jobColumnArrays(jobs),
         sql`${month}`,
         sql`${limits.jobsPerMonth}`,
         sql`${limits.computeUnitsPerMonth}`,
