@@ -12,6 +12,20 @@ import { INSERTED_COLUMNS, type NewJob } from './repository.ts';
 import type { JobRow } from './types.ts';
 
 /**
+ * The statements' tail after `input` (with `units`) and `job` (the inserted rows): counts what was
+ * inserted in one upsert, jobs first in metric order, then `compute_units` (why: INSERT_AND_COUNT).
+ * $1 is the tenant, $2 the day.
+ */
+export const COUNT_INSERTED = `tally as (
+      select '${USAGE_METRICS.jobsPrefix}' || type as metric, count(*) as amount, 0 as rank from job group by type
+      union all
+      select '${USAGE_METRICS.computeUnits}', sum(input.units), 1 from job join input using (id) having sum(input.units) > 0),
+    counted as (
+      insert into usage_counters (tenant_id, day, metric, value)
+      select $1, $2, metric, amount from tally order by rank, metric
+      on conflict (tenant_id, day, metric) do update set value = usage_counters.value + excluded.value, updated_at = now())`;
+
+/**
  * Inserts the rows unpacked from parallel arrays, then counts what was inserted in one upsert:
  * a job whose idempotency key is taken is neither inserted nor counted nor charged. The counters
  * are upserted jobs first, in metric order, then `compute_units` — the order `insertJobs` followed
@@ -31,14 +45,7 @@ const INSERT_AND_COUNT: PreparedStatement = {
       from input
       on conflict (tenant_id, idempotency_key) where idempotency_key is not null do nothing
       returning ${INSERTED_COLUMNS}),
-    tally as (
-      select '${USAGE_METRICS.jobsPrefix}' || type as metric, count(*) as amount, 0 as rank from job group by type
-      union all
-      select '${USAGE_METRICS.computeUnits}', sum(input.units), 1 from job join input using (id) having sum(input.units) > 0),
-    counted as (
-      insert into usage_counters (tenant_id, day, metric, value)
-      select $1, $2, metric, amount from tally order by rank, metric
-      on conflict (tenant_id, day, metric) do update set value = usage_counters.value + excluded.value, updated_at = now())
+    ${COUNT_INSERTED}
     select * from job`,
 };
 

@@ -15,7 +15,7 @@
  */
 import { type Db, executeStepsAsTenant, type PreparedStatement, sql } from '../db.ts';
 import { monthStart, USAGE_METRICS, usageDay } from '../usage.ts';
-import { jobColumnArrays } from './insert-statement.ts';
+import { COUNT_INSERTED, jobColumnArrays } from './insert-statement.ts';
 import { INSERTED_COLUMNS, type NewJob } from './repository.ts';
 import type { JobRow } from './types.ts';
 
@@ -75,14 +75,7 @@ const INSERT_WITHIN_QUOTAS: PreparedStatement = {
       order by r.ord
       on conflict (tenant_id, idempotency_key) where idempotency_key is not null do nothing
       returning ${INSERTED_COLUMNS}),
-    tally as (
-      select '${USAGE_METRICS.jobsPrefix}' || type as metric, count(*) as amount, 0 as rank from job group by type
-      union all
-      select '${USAGE_METRICS.computeUnits}', sum(input.units), 1 from job join input using (id) having sum(input.units) > 0),
-    counted as (
-      insert into usage_counters (tenant_id, day, metric, value)
-      select $1, $2, metric, amount from tally order by rank, metric
-      on conflict (tenant_id, day, metric) do update set value = usage_counters.value + excluded.value, updated_at = now())
+    ${COUNT_INSERTED}
     select r.ord as quota_ord, r.within_jobs as quota_within_jobs, d.fits as quota_fits, d.used_before::float8 as quota_units_used,
            (select jobs_used from totals)::float8 as quota_jobs_used, j.*
       from ranked r join decided d on d.ord = r.ord left join job j on j.id = r.id
