@@ -9,11 +9,11 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { APP_ROLE, createDb, type Db, executeAsTenant, type PreparedStatement, sql } from '../../shared/db.ts';
 import { writeJobsAsTenant } from '../../shared/jobs/insert-statement.ts';
-import type { NewJob } from '../../shared/jobs/repository.ts';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
 import { createTestTenant, type TestTenant } from '../support/tenants.ts';
 import { json, type JobJson } from './support.ts';
+import { newJob, usageOf } from './new-job-rows.ts';
 
 const env = useTestEnvironment();
 const api = useTestApi(env);
@@ -35,18 +35,7 @@ afterAll(async () => {
 
 const pathJob = (i: number) => ({ type: 'shortest_path' as const, lattice: { shape: [20, 20] }, params: { start: [0, 0], end: [i % 20, Math.floor(i / 20)] } });
 
-function newJob(tenantId: string, overrides: Partial<NewJob> = {}): NewJob {
-  return {
-    id: randomUUID(), tenantId, latticeId: null, latticeVersionId: null, type: 'shortest_path', lattice: { shape: [8, 8], boundary: 'open' },
-    params: { start: [0, 0], end: [7, 7] }, cells: 64, memoryBytes: 4096, computeUnits: 64, maxAttempts: 3, idempotencyKey: null, requestHash: null,
-    ...overrides,
-  };
-}
-
-async function usage(tenantId: string, metric: string): Promise<number> {
-  const rows = (await env.db('usage_counters').where({ tenant_id: tenantId, metric }).select('value')) as Array<{ value: number }>;
-  return rows.reduce((sum, r) => sum + Number(r.value), 0);
-}
+const usage = (tenantId: string, metric: string): Promise<number> => usageOf(env.db, tenantId, metric);
 
 const whoAmI = async (db: Db) =>
   (await db.raw(`select current_user as role, coalesce(current_setting('app.tenant_id', true), '') as tenant, current_setting('plan_cache_mode') as plans`)).rows[0] as {

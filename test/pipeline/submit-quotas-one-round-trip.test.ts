@@ -4,16 +4,15 @@
  * role and tenant switch; each job is decided in order as the transaction path decides it; the
  * usage is read after the locks, so a writer that held them is counted.
  */
-import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDb, type Db } from '../../shared/db.ts';
 import { type MonthlyLimits, writeJobsWithinQuotas } from '../../shared/jobs/quota-insert-statement.ts';
-import type { NewJob } from '../../shared/jobs/repository.ts';
 import { usageDay } from '../../shared/usage.ts';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
 import { createTestTenant } from '../support/tenants.ts';
+import { newJob, usageOf } from './new-job-rows.ts';
 
 const env = useTestEnvironment();
 const api = useTestApi(env);
@@ -29,18 +28,7 @@ afterAll(async () => {
   await single?.destroy();
 });
 
-function newJob(tenantId: string, overrides: Partial<NewJob> = {}): NewJob {
-  return {
-    id: randomUUID(), tenantId, latticeId: null, latticeVersionId: null, type: 'shortest_path', lattice: { shape: [8, 8], boundary: 'open' },
-    params: { start: [0, 0], end: [7, 7] }, cells: 64, memoryBytes: 4096, computeUnits: 64, maxAttempts: 3, idempotencyKey: null, requestHash: null,
-    ...overrides,
-  };
-}
-
-async function usage(tenantId: string, metric: string): Promise<number> {
-  const rows = (await env.db('usage_counters').where({ tenant_id: tenantId, metric }).select('value')) as Array<{ value: number }>;
-  return rows.reduce((sum, r) => sum + Number(r.value), 0);
-}
+const usage = (tenantId: string, metric: string): Promise<number> => usageOf(env.db, tenantId, metric);
 
 async function used(tenantId: string, metric: string, value: number): Promise<void> {
   await env.db('usage_counters').insert({ tenant_id: tenantId, day: usageDay(), metric, value });
