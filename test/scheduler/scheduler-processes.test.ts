@@ -75,7 +75,9 @@ describe('scheduler processes', () => {
     // Slow answers keep runs overlapping, so both processes claim deliveries at the same time.
     const r = await new TestReceiver({ respond: (_req, nth) => ({ status: nth < 2 ? 500 : 200, delayMs: 150 }) }).start();
     receivers.push(r);
-    const settings = { WEBHOOK_RETRY_SCHEDULE_MS: '100,100,100', WEBHOOK_SENDER_CONCURRENCY: '4' };
+    // A webhook-retry run every 100 ms: each run goes to one process, and at the default 5 s one
+    // run could send all 48 attempts before the next, leaving the other process nothing to do.
+    const settings = { WEBHOOK_RETRY_SCHEDULE_MS: '100,100,100', WEBHOOK_SENDER_CONCURRENCY: '4', WEBHOOK_RETRY_POLL_MS: '100' };
     const endpoint = await insertEndpoint(env.db, tenantId, r.url);
     const [a, b] = await Promise.all([startScheduler(settings), startScheduler(settings)]);
 
