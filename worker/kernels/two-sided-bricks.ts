@@ -20,6 +20,7 @@ import { WASM_PAGE, compileWasm, instantiate, sharedWasmMemory, type SharedWasmM
 interface BrickSideExports {
   expand(front: number, from: number, count: number, out: number, n: number, step1: number, step0: number, res: number, side: number, state: number): number;
   claim(out: number, n: number, contested: number, res: number, side: number, val: bigint, state: number): number;
+  materialise(at: number, k0: number, n0: number, n1: number, n2: number, b1: number, b2: number, h0: number, threshold: number): void;
 }
 
 let compiled: object | null = null;
@@ -130,18 +131,55 @@ export class BrickSearchSide extends TwoSidedSide {
 
 
   /**
-   * Writes the state of half `part` of the slabs (8 planes of axis 0; part 0 the first half):
-   * each slab's blocked bits into a one-slab scratch plane (brick-obstacles.ts), spread to
-   * nibbles. A slab is whole words, so the two halves may run at once in the two threads.
+   * Writes the state of half `part` of the slabs (8 planes of axis 0; part 0 the first half). A
+   * slab is whole words, each stored (which also clears what a kept memory's last search left),
+   * so the two halves may run at once in the two threads with no atomics. Procedural obstacles
+   * (and none) are hashed straight into nibbles, the padding from masks (the wasm's
+   * `materialise`); other obstacles go through a byte plane (`materialisePlane`).
    */
   materialise(part: 0 | 1, checkpoint: () => void = () => undefined): void {
+    const rule = this.lattice.obstacles;
+    if (rule.kind === 'procedural' || rule.kind === 'none') this.materialiseHashed(part, checkpoint);
+    else this.materialisePlane(part, checkpoint);
+  }
+
+  /** Slabs [from, to) of half `part`. */
+  private slabsOf(part: 0 | 1): [number, number] {
+    const mid = Math.ceil(this.bricks.b0 / 2);
+    return part === 0 ? [0, mid] : [mid, this.bricks.b0];
+  }
+
+  /** Procedural obstacles (or none) a slab at a time in SIMD, then the path's ends opened. */
+  private materialiseHashed(part: 0 | 1, checkpoint: () => void): void {
+    const { bricks, words, lattice } = this;
+    const rule = lattice.obstacles;
+    const threshold = rule.kind === 'procedural' ? rule.threshold : 0;
+    const offset = rule.kind === 'procedural' ? rule.offset : 0;
+    const slabWords = bricks.step0 / 8;
+    const [from, to] = this.slabsOf(part);
+    for (let slab = from; slab < to; slab++) {
+      checkpoint();
+      if (threshold >= 2 ** 32) words.fill(0x33333333, slab * slabWords, (slab + 1) * slabWords);
+      else this.exports.materialise(this.layout.state + (slab * bricks.step0) / 2, slab, bricks.n0, bricks.n1, bricks.n2, bricks.b1, bricks.b2, offset | 0, threshold | 0);
+      for (const open of [this.startCell, this.endCell]) {
+        if (Math.floor(open / bricks.step0) === slab) words[open >>> 3]! &= ~(15 << (4 * (open & 7)));
+      }
+    }
+  }
+
+  /**
+   * Any obstacles, a slab at a time: its blocked bits into a one-slab scratch plane
+   * (brick-obstacles.ts), spread to nibbles by a JS loop. Public: the reference the fused hash
+   * is tested and measured against.
+   */
+  materialisePlane(part: 0 | 1, checkpoint: () => void = () => undefined): void {
     const { bricks, words } = this;
     const slabWords = bricks.step0 / 8;
     const scratch = new Int32Array(slabWords / 4);
     const bytes = new Uint8Array(scratch.buffer);
     const obstacles = new BrickObstacles(scratch, this.lattice, bricks, [this.start, this.end]);
-    const mid = Math.ceil(bricks.b0 / 2);
-    for (let slab = part === 0 ? 0 : mid; slab < (part === 0 ? mid : bricks.b0); slab++) {
+    const [from, to] = this.slabsOf(part);
+    for (let slab = from; slab < to; slab++) {
       checkpoint();
       obstacles.materialise(slab, bytes, 0);
       const base = slab * slabWords;

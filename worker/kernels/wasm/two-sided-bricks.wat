@@ -148,4 +148,78 @@
         (br $cells)))
     (i32.store offset=8 (local.get $res) (local.get $c))
     (local.get $k))
+
+  ;; The procedural obstacles (shared/lattice/lowbias32.ts: cell i blocked when lowbias32(h0 + i)
+  ;; < threshold, unsigned; 0 hashes nothing) of slab `k0` (brick planes 8·k0 .. 8·k0 + 7 of axis 0)
+  ;; as nibbles at `at`, blocked cells and the padding 3, open cells 0; every word of the slab is
+  ;; stored. A group is 4 lines of 8 cells along axis 2 in one brick, lines l1 .. l1 + 3 of plane
+  ;; l0: 4 consecutive 32-bit words, one lane each, so it is one store. Lane j hashes lattice row
+  ;; x1 + j (hash inputs n2 apart), one cell a pass, and ORs 3 into nibble l2 when blocked
+  ;; (as wasm/two-sided-bfs.wat's `materialise`). Padded cells are OR-ed from masks: a plane or a
+  ;; lane outside the lattice all 3s (no hash), and per brick column the cells before x2 = 0
+  ;; and from x2 = n2 (the same nibbles in every lane).
+  (func (export "materialise")
+    (param $at i32) (param $k0 i32) (param $n0 i32) (param $n1 i32) (param $n2 i32)
+    (param $b1 i32) (param $b2 i32) (param $h0 i32) (param $threshold i32)
+    (local $l0 i32) (local $x0 i32) (local $planeOpen i32) (local $k1 i32) (local $half i32) (local $x1 i32)
+    (local $k2 i32) (local $e i32) (local $edge i32) (local $addr i32) (local $k i32) (local $hashed i32)
+    (local $lanes v128) (local $row v128) (local $t v128) (local $h v128) (local $x v128) (local $nib v128) (local $acc v128)
+    (local.set $t (i32x4.splat (local.get $threshold)))
+    (loop $plane
+      (local.set $x0 (i32.sub (i32.add (i32.shl (local.get $k0) (i32.const 3)) (local.get $l0)) (i32.const 1)))
+      (local.set $planeOpen (i32.lt_u (local.get $x0) (local.get $n0)))
+      (local.set $k1 (i32.const 0))
+      (loop $brickRow
+        (local.set $half (i32.const 0))
+        (loop $group
+          (local.set $x1 (i32.sub (i32.add (i32.shl (local.get $k1) (i32.const 3)) (i32.shl (local.get $half) (i32.const 2))) (i32.const 1)))
+          ;; Lanes outside the lattice along axis 1 (or the whole plane along axis 0): all 3s.
+          (local.set $lanes (v128.and
+            (i32x4.ge_u (i32x4.add (i32x4.splat (local.get $x1)) (v128.const i32x4 0 1 2 3)) (i32x4.splat (local.get $n1)))
+            (i32x4.splat (i32.const 0x33333333))))
+          (if (i32.eqz (local.get $planeOpen)) (then (local.set $lanes (i32x4.splat (i32.const 0x33333333)))))
+          (local.set $hashed (i32.and (i32.ne (local.get $threshold) (i32.const 0)) (i32.eqz (i32x4.all_true (local.get $lanes)))))
+          ;; Hash input of lane j's cell x2 = -1: ((x0·n1 + x1 + j)·n2 - 1 + h0) mod 2^32.
+          (local.set $row (i32x4.add
+            (i32x4.splat (i32.add (i32.sub (i32.mul (i32.add (i32.mul (local.get $x0) (local.get $n1)) (local.get $x1)) (local.get $n2)) (i32.const 1)) (local.get $h0)))
+            (i32x4.mul (v128.const i32x4 0 1 2 3) (i32x4.splat (local.get $n2)))))
+          (local.set $addr (i32.add (local.get $at) (i32.add
+            (i32.shl (i32.mul (local.get $k1) (local.get $b2)) (i32.const 8))
+            (i32.shl (i32.add (i32.shl (local.get $l0) (i32.const 3)) (i32.shl (local.get $half) (i32.const 2))) (i32.const 2)))))
+          (local.set $k2 (i32.const 0))
+          (loop $brick
+            ;; The padding along axis 2: nibble 0 of the first brick (x2 = -1), nibbles from
+            ;; e = n2 + 1 - 8·k2 on (x2 ≥ n2).
+            (local.set $e (i32.sub (i32.add (local.get $n2) (i32.const 1)) (i32.shl (local.get $k2) (i32.const 3))))
+            (local.set $edge (select (i32.const 0x33333333) (i32.const 0) (i32.le_s (local.get $e) (i32.const 0))))
+            (if (i32.and (i32.gt_s (local.get $e) (i32.const 0)) (i32.lt_s (local.get $e) (i32.const 8)))
+              (then (local.set $edge (i32.shl (i32.const 0x33333333) (i32.shl (local.get $e) (i32.const 2))))))
+            (if (i32.eqz (local.get $k2)) (then (local.set $edge (i32.or (local.get $edge) (i32.const 3)))))
+            (local.set $acc (v128.or (local.get $lanes) (i32x4.splat (local.get $edge))))
+            (if (local.get $hashed)
+              (then
+                (local.set $h (i32x4.add (local.get $row) (i32x4.splat (i32.shl (local.get $k2) (i32.const 3)))))
+                (local.set $nib (i32x4.splat (i32.const 3)))
+                (local.set $k (i32.const 0))
+                (loop $cell
+                  (local.set $x (v128.xor (local.get $h) (i32x4.shr_u (local.get $h) (i32.const 16))))
+                  (local.set $x (i32x4.mul (local.get $x) (i32x4.splat (i32.const 0x7feb352d))))
+                  (local.set $x (v128.xor (local.get $x) (i32x4.shr_u (local.get $x) (i32.const 15))))
+                  (local.set $x (i32x4.mul (local.get $x) (i32x4.splat (i32.const 0x846ca68b))))
+                  (local.set $x (v128.xor (local.get $x) (i32x4.shr_u (local.get $x) (i32.const 16))))
+                  (local.set $acc (v128.or (local.get $acc) (v128.and (i32x4.lt_u (local.get $x) (local.get $t)) (local.get $nib))))
+                  (local.set $nib (i32x4.shl (local.get $nib) (i32.const 4)))
+                  (local.set $h (i32x4.add (local.get $h) (i32x4.splat (i32.const 1))))
+                  (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                  (br_if $cell (i32.lt_u (local.get $k) (i32.const 8))))))
+            (v128.store (local.get $addr) (local.get $acc))
+            (local.set $addr (i32.add (local.get $addr) (i32.const 256)))
+            (local.set $k2 (i32.add (local.get $k2) (i32.const 1)))
+            (br_if $brick (i32.lt_u (local.get $k2) (local.get $b2))))
+          (local.set $half (i32.add (local.get $half) (i32.const 1)))
+          (br_if $group (i32.lt_u (local.get $half) (i32.const 2))))
+        (local.set $k1 (i32.add (local.get $k1) (i32.const 1)))
+        (br_if $brickRow (i32.lt_u (local.get $k1) (local.get $b1))))
+      (local.set $l0 (i32.add (local.get $l0) (i32.const 1)))
+      (br_if $plane (i32.lt_u (local.get $l0) (i32.const 8)))))
 )
