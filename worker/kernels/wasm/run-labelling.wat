@@ -228,6 +228,79 @@
         (local.set $wb (i32.add (local.get $wb) (i32.const 4)))
         (br_if $word (i32.lt_u (local.get $wa) (local.get $end))))))
 
+  ;; $joinLines for this row's line `la` joined first (with line `lb` of the same row), on a row
+  ;; after the slab's first (no face groups to join: a run of `la` holds no first-row run). Every
+  ;; run of `la` is then still its own root, so its root needs no find: the run itself at its
+  ;; first overlap, after that the root its previous overlap left. A run of `la` is newer than
+  ;; every run of `lb` and so than every root found there: at its first overlap it is the node
+  ;; linked, by a store to its own node (an address known before any find). Only an overlap of
+  ;; the same run whose root differs links a second root, behind a branch rarely taken where
+  ;; most cells are open (joinLines stored every link to an address known only after both finds,
+  ;; which the next overlap's loads had to wait for, and read the run's root back from memory).
+  (func $joinFresh (param $a i32) (param $la i32) (param $lb i32) (param $base i32)
+    (local $wa i32) (local $wb i32) (local $end i32) (local $both i32) (local $first i32) (local $carry i32)
+    (local $low i32) (local $upTo i32)
+    (local $x i32) (local $y i32) (local $p i32) (local $up i32) (local $ne i32)
+    (local $lastX i32) (local $lastRoot i32) (local $rx i32)
+    (local $par i32) (local $firsts i32) (local $startsA i32) (local $startsB i32) (local $nodeA i32) (local $nodeB i32)
+    (local.set $par (global.get $parent))
+    (local.set $firsts (global.get $firstOf))
+    (local.set $lastX (i32.const -1))
+    (local.set $wa (i32.add (local.get $a) (i32.shl (i32.mul (local.get $la) (global.get $perLine)) (i32.const 2))))
+    (local.set $wb (i32.add (local.get $a) (i32.shl (i32.mul (local.get $lb) (global.get $perLine)) (i32.const 2))))
+    (local.set $end (i32.add (local.get $wa) (i32.shl (global.get $perLine) (i32.const 2))))
+    (block $done
+      (loop $word
+        (local.set $both (i32.and (i32.load (local.get $wa)) (i32.load (local.get $wb))))
+        (local.set $first (i32.and (local.get $both)
+          (i32.xor (i32.or (i32.shl (local.get $both) (i32.const 1)) (local.get $carry)) (i32.const -1))))
+        (local.set $carry (i32.shr_u (local.get $both) (i32.const 31)))
+        (local.set $startsA (i32.load (i32.add (local.get $wa) (global.get $oStarts))))
+        (local.set $startsB (i32.load (i32.add (local.get $wb) (global.get $oStarts))))
+        (local.set $nodeA (i32.add (local.get $base) (i32.sub (i32.load (i32.add (local.get $wa) (global.get $oRank))) (i32.const 1))))
+        (local.set $nodeB (i32.add (local.get $base) (i32.sub (i32.load (i32.add (local.get $wb) (global.get $oRank))) (i32.const 1))))
+        (block $overlapsDone
+          (loop $overlap
+            (br_if $overlapsDone (i32.eqz (local.get $first)))
+            (local.set $low (i32.and (local.get $first) (i32.sub (i32.const 0) (local.get $first))))
+            (local.set $first (i32.xor (local.get $first) (local.get $low)))
+            (local.set $upTo (i32.sub (i32.shl (local.get $low) (i32.const 1)) (i32.const 1)))
+            (local.set $x (i32.add (local.get $nodeA) (i32.popcnt (i32.and (local.get $startsA) (local.get $upTo)))))
+            (local.set $rx (select (local.get $lastRoot) (local.get $x) (i32.eq (local.get $x) (local.get $lastX))))
+            (local.set $y (i32.add (local.get $nodeB) (i32.popcnt (i32.and (local.get $startsB) (local.get $upTo)))))
+            ;; Two hops answer depths 0 and 1 without a loop exit to mispredict; deeper nodes climb.
+            (local.set $p (i32.load (i32.add (local.get $par) (i32.shl (local.get $y) (i32.const 2)))))
+            (local.set $up (i32.load (i32.add (local.get $par) (i32.shl (local.get $p) (i32.const 2)))))
+            (if (i32.eq (local.get $p) (local.get $up))
+              (then (local.set $y (local.get $p)))
+              (else
+                (block $yRoot
+                  (loop $yClimb
+                    (local.set $p (i32.load (i32.add (local.get $par) (i32.shl (local.get $y) (i32.const 2)))))
+                    (br_if $yRoot (i32.eq (local.get $p) (local.get $y)))
+                    (local.set $up (i32.load (i32.add (local.get $par) (i32.shl (local.get $p) (i32.const 2)))))
+                    (i32.store (i32.add (local.get $par) (i32.shl (local.get $y) (i32.const 2))) (local.get $up))
+                    (local.set $y (local.get $up))
+                    (br $yClimb)))))
+            ;; The smaller root stays. The run's own node points at it (its first overlap: the
+            ;; link itself); a second root of the run's cluster that differs is linked too, its
+            ;; store otherwise going to the scratch word at address 0.
+            (local.set $ne (i32.ne (local.get $rx) (local.get $y)))
+            (local.set $p (select (local.get $rx) (local.get $y) (i32.lt_u (local.get $rx) (local.get $y))))
+            (local.set $up (i32.xor (i32.xor (local.get $rx) (local.get $y)) (local.get $p)))
+            (i32.store (i32.add (local.get $par) (i32.shl (local.get $x) (i32.const 2))) (local.get $p))
+            (if (i32.and (local.get $ne) (i32.eq (local.get $x) (local.get $lastX)))
+              (then
+                (i32.store (i32.add (local.get $par) (i32.shl (local.get $up) (i32.const 2))) (local.get $p))
+                (if (i32.ge_s (i32.load (i32.add (local.get $firsts) (i32.shl (local.get $up) (i32.const 2)))) (i32.const 0))
+                  (then (call $joinFirsts (local.get $p) (local.get $up))))))
+            (local.set $lastX (local.get $x))
+            (local.set $lastRoot (local.get $p))
+            (br $overlap)))
+        (local.set $wa (i32.add (local.get $wa) (i32.const 4)))
+        (local.set $wb (i32.add (local.get $wb) (i32.const 4)))
+        (br_if $word (i32.lt_u (local.get $wa) (local.get $end))))))
+
   ;; $joinLines for the previous row (`labels` 1) under the `axis` connectivity, where line `lq`
   ;; is a line of this row already joined with `la` whose own previous-row joins are done, and
   ;; an overlap that holds a cell open on all four lines (la and lq in both rows) is skipped: the
@@ -647,14 +720,6 @@
             (else (local.get $n))))
         (if (i32.gt_u (local.get $a1) (local.get $a0))
           (then
-            (if (i32.and
-                  (i32.and (global.get $wrapLine) (i32.gt_u (i32.sub (local.get $a1) (local.get $a0)) (i32.const 1)))
-                  (i32.and
-                    (i32.eqz (i32.load (i32.add (local.get $runStart) (i32.shl (local.get $a0) (i32.const 2)))))
-                    (i32.eq (i32.load (i32.add (local.get $runEnd) (i32.shl (i32.sub (local.get $a1) (i32.const 1)) (i32.const 2))))
-                      (global.get $lineCells))))
-              (then (call $union (i32.add (local.get $alive) (local.get $a0))
-                (i32.add (local.get $alive) (i32.sub (local.get $a1) (i32.const 1))))))
             (local.set $j (i32.load (i32.add (global.get $joinFirst) (i32.shl (local.get $line) (i32.const 2)))))
             (local.set $j1 (i32.load (i32.add (global.get $joinFirst) (i32.shl (i32.add (local.get $line) (i32.const 1)) (i32.const 2)))))
             ;; The first line listed for this one (-1: none), for the previous row's join below.
@@ -662,6 +727,12 @@
               (i32.load (i32.add (global.get $joinList) (i32.shl (local.get $j) (i32.const 2))))
               (i32.const -1)
               (i32.lt_u (local.get $j) (local.get $j1))))
+            ;; The line's first join, while its runs are their own roots (joinFresh); the
+            ;; periodic last axis's seam is joined after the listed lines for that reason.
+            (if (i32.and (i32.eqz (i32.or (global.get $full) (local.get $first))) (i32.ge_s (local.get $lq) (i32.const 0)))
+              (then
+                (call $joinFresh (local.get $cur) (local.get $line) (local.get $lq) (local.get $alive))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))))
             (block $listDone
               (loop $listed
                 (br_if $listDone (i32.ge_u (local.get $j) (local.get $j1)))
@@ -670,6 +741,14 @@
                   (i32.const 0) (local.get $alive))
                 (local.set $j (i32.add (local.get $j) (i32.const 1)))
                 (br $listed)))
+            (if (i32.and
+                  (i32.and (global.get $wrapLine) (i32.gt_u (i32.sub (local.get $a1) (local.get $a0)) (i32.const 1)))
+                  (i32.and
+                    (i32.eqz (i32.load (i32.add (local.get $runStart) (i32.shl (local.get $a0) (i32.const 2)))))
+                    (i32.eq (i32.load (i32.add (local.get $runEnd) (i32.shl (i32.sub (local.get $a1) (i32.const 1)) (i32.const 2))))
+                      (global.get $lineCells))))
+              (then (call $union (i32.add (local.get $alive) (local.get $a0))
+                (i32.add (local.get $alive) (i32.sub (local.get $a1) (i32.const 1))))))
             (if (i32.eqz (local.get $first))
               (then
                 (if (global.get $full)
