@@ -308,7 +308,7 @@
   ;; previous row (joined with it then or, skipped, already) and the previous row's join of lq
   ;; and la. Where one cluster fills the lattice that is most previous-row overlaps.
   (func $joinPrevQuad (param $a i32) (param $la i32) (param $b i32) (param $lb i32) (param $base i32) (param $lq i32)
-    (local $wq i32) (local $q i32) (local $g i32)
+    (local $wq i32) (local $q i32)
     (local $wa i32) (local $wb i32) (local $end i32) (local $both i32) (local $first i32) (local $carry i32)
     (local $low i32) (local $upTo i32)
     (local $x i32) (local $y i32) (local $p i32) (local $up i32) (local $ne i32)
@@ -328,22 +328,20 @@
         (local.set $first (i32.and (local.get $both)
           (i32.xor (i32.or (i32.shl (local.get $both) (i32.const 1)) (local.get $carry)) (i32.const -1))))
         (local.set $carry (i32.shr_u (local.get $both) (i32.const 31)))
-        ;; Cells open on all four lines, spread down each overlap within the word (a prefix
-        ;; fill): an overlap's start is marked when a four-way cell lies at or above it in the
-        ;; same word (one reaching into the next word is not seen, and is joined).
+        ;; Cells open on all four lines (q). An overlap that starts in this word is joined when
+        ;; it holds none of them in this word (one reaching into the next word is not seen, and
+        ;; is joined): its start plus its cells that are not four-way carries from the start
+        ;; through the overlap and past its end, where the sum leaves `both`; a four-way cell
+        ;; stops the carry inside `both`. The bit past the end, one down, is the overlap's last
+        ;; cell, which finds both runs as its start would. In 64 bits: an overlap may end at bit 31.
         (local.set $q (i32.and (local.get $both)
           (i32.and (i32.load (local.get $wq)) (i32.load (i32.add (local.get $wq) (i32.sub (local.get $b) (local.get $a)))))))
-        (local.set $g (local.get $both))
-        (local.set $q (i32.or (local.get $q) (i32.and (local.get $g) (i32.shr_u (local.get $q) (i32.const 1)))))
-        (local.set $g (i32.and (local.get $g) (i32.shr_u (local.get $g) (i32.const 1))))
-        (local.set $q (i32.or (local.get $q) (i32.and (local.get $g) (i32.shr_u (local.get $q) (i32.const 2)))))
-        (local.set $g (i32.and (local.get $g) (i32.shr_u (local.get $g) (i32.const 2))))
-        (local.set $q (i32.or (local.get $q) (i32.and (local.get $g) (i32.shr_u (local.get $q) (i32.const 4)))))
-        (local.set $g (i32.and (local.get $g) (i32.shr_u (local.get $g) (i32.const 4))))
-        (local.set $q (i32.or (local.get $q) (i32.and (local.get $g) (i32.shr_u (local.get $q) (i32.const 8)))))
-        (local.set $g (i32.and (local.get $g) (i32.shr_u (local.get $g) (i32.const 8))))
-        (local.set $q (i32.or (local.get $q) (i32.and (local.get $g) (i32.shr_u (local.get $q) (i32.const 16)))))
-        (local.set $first (i32.and (local.get $first) (i32.xor (local.get $q) (i32.const -1))))
+        (local.set $first (i32.wrap_i64 (i64.shr_u
+          (i64.and
+            (i64.add (i64.extend_i32_u (local.get $first))
+              (i64.extend_i32_u (i32.and (local.get $both) (i32.xor (local.get $q) (i32.const -1)))))
+            (i64.xor (i64.extend_i32_u (local.get $both)) (i64.const -1)))
+          (i64.const 1))))
         (local.set $wq (i32.add (local.get $wq) (i32.const 4)))
         ;; The word's run starts and ranks, read once for all its overlaps (the stores to parent
         ;; below could alias them for all the compiler knows). A run's node: the word's first
