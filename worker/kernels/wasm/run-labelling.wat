@@ -596,6 +596,7 @@
     (local $starts i32) (local $rank i32) (local $runStart i32) (local $runEnd i32) (local $label i32)
     (local $at i32) (local $stop i32) (local $lq i32) (local $open i32) (local $quad i32)
     (local $done i32) (local $bin i32) (local $cells i64) (local $s f64) (local $add f64) (local $count f64) (local $largest f64)
+    (local $nodes v128)
     (local.set $alive (global.get $alive))
     (local.set $starts (i32.add (local.get $cur) (global.get $oStarts)))
     (local.set $rank (i32.add (local.get $cur) (global.get $oRank)))
@@ -686,20 +687,43 @@
         (local.set $line (i32.add (local.get $line) (i32.const 1)))
         (br $nextLine)))
 
-    ;; A node per run: its own root, and on the first row its face group (its cells are counted
-    ;; from its start and end after the joins).
-    (local.set $k (i32.const 0))
-    (block $nodesDone
-      (loop $nextNode
-        (br_if $nodesDone (i32.ge_u (local.get $k) (local.get $n)))
-        (local.set $node (i32.add (local.get $alive) (local.get $k)))
-        (i32.store (i32.add (global.get $parent) (i32.shl (local.get $node) (i32.const 2))) (local.get $node))
-        (i32.store (i32.add (global.get $firstOf) (i32.shl (local.get $node) (i32.const 2)))
-          (select (local.get $k) (i32.const -1) (local.get $first)))
-        (if (local.get $first)
-          (then (i32.store (i32.add (global.get $group) (i32.shl (local.get $k) (i32.const 2))) (local.get $k))))
-        (local.set $k (i32.add (local.get $k) (i32.const 1)))
-        (br $nextNode)))
+;; A node per run: its own root, and on the first row its face group (its cells are counted
+    ;; from its start and end after the joins). After the first row a run has no face group:
+    ;; -1 for all at once, and the roots four nodes a store.
+    (if (local.get $first)
+      (then
+        (local.set $k (i32.const 0))
+        (block $nodesDone
+          (loop $nextNode
+            (br_if $nodesDone (i32.ge_u (local.get $k) (local.get $n)))
+            (local.set $node (i32.add (local.get $alive) (local.get $k)))
+            (i32.store (i32.add (global.get $parent) (i32.shl (local.get $node) (i32.const 2))) (local.get $node))
+            (i32.store (i32.add (global.get $firstOf) (i32.shl (local.get $node) (i32.const 2))) (local.get $k))
+            (i32.store (i32.add (global.get $group) (i32.shl (local.get $k) (i32.const 2))) (local.get $k))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $nextNode))))
+      (else
+        (memory.fill (i32.add (global.get $firstOf) (i32.shl (local.get $alive) (i32.const 2))) (i32.const 0xff)
+          (i32.shl (local.get $n) (i32.const 2)))
+        (local.set $at (i32.add (global.get $parent) (i32.shl (local.get $alive) (i32.const 2))))
+        (local.set $stop (i32.add (local.get $at) (i32.shl (local.get $n) (i32.const 2))))
+        (local.set $nodes (i32x4.add (i32x4.splat (local.get $alive)) (v128.const i32x4 0 1 2 3)))
+        (block $fourDone
+          (loop $four
+            (br_if $fourDone (i32.gt_u (i32.add (local.get $at) (i32.const 16)) (local.get $stop)))
+            (v128.store (local.get $at) (local.get $nodes))
+            (local.set $nodes (i32x4.add (local.get $nodes) (v128.const i32x4 4 4 4 4)))
+            (local.set $at (i32.add (local.get $at) (i32.const 16)))
+            (br $four)))
+        ;; The last one to three nodes (the array may end there).
+        (local.set $node (i32x4.extract_lane 0 (local.get $nodes)))
+        (block $restDone
+          (loop $rest
+            (br_if $restDone (i32.ge_u (local.get $at) (local.get $stop)))
+            (i32.store (local.get $at) (local.get $node))
+            (local.set $node (i32.add (local.get $node) (i32.const 1)))
+            (local.set $at (i32.add (local.get $at) (i32.const 4)))
+            (br $rest)))))
 
     ;; The four-way skip of the previous row's joins (joinLines) pays for its masks only where
     ;; at least 2/5 of the row's cells are open: below that, few overlaps hold a four-way cell.
