@@ -596,7 +596,7 @@
     (local $starts i32) (local $rank i32) (local $runStart i32) (local $runEnd i32) (local $label i32)
     (local $at i32) (local $stop i32) (local $lq i32) (local $open i32) (local $quad i32)
     (local $done i32) (local $bin i32) (local $cells i64) (local $s f64) (local $add f64) (local $count f64) (local $largest f64)
-    (local $nodes v128)
+    (local $nodes v128) (local $lastRoot i32) (local $lastId i32)
     (local.set $alive (global.get $alive))
     (local.set $starts (i32.add (local.get $cur) (global.get $oStarts)))
     (local.set $rank (i32.add (local.get $cur) (global.get $oRank)))
@@ -795,41 +795,84 @@
         (local.set $line (i32.add (local.get $line) (i32.const 1)))
         (br $joinLine)))
 
-    ;; Renumber this row's clusters 0..m-1 (remap is -1 on entry for every node).
-    (local.set $k (i32.const 0))
-    (block $labelsDone
-      (loop $nextLabel
-        (br_if $labelsDone (i32.ge_u (local.get $k) (local.get $n)))
-        (local.set $root (i32.add (local.get $alive) (local.get $k)))
-        ;; Two hops answer depths 0 and 1 without a loop exit to mispredict; deeper nodes climb.
-        (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $root) (i32.const 2)))))
-        (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
-        (if (i32.eq (local.get $p) (local.get $up))
-          (then (local.set $root (local.get $p)))
-          (else
-            (block $found
-              (loop $climb
-                (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $root) (i32.const 2)))))
-                (br_if $found (i32.eq (local.get $p) (local.get $root)))
-                (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
-                (i32.store (i32.add (global.get $parent) (i32.shl (local.get $root) (i32.const 2))) (local.get $up))
-                (local.set $root (local.get $up))
-                (br $climb)))))
-        ;; A root seen first takes the next id. Without a branch (whether a root is new is a coin
-        ;; toss where clusters are small): a root seen before stores to the scratch word at
-        ;; address 0 (a store of its id to its own slot, read by its next run, chained every run
-        ;; of a large cluster through memory).
-        (local.set $id (i32.load (i32.add (global.get $remap) (i32.shl (local.get $root) (i32.const 2)))))
-        (local.set $f (i32.lt_s (local.get $id) (i32.const 0)))
-        (local.set $id (select (local.get $m) (local.get $id) (local.get $f)))
-        (local.set $m (i32.add (local.get $m) (local.get $f)))
-        (i32.store (select (i32.add (global.get $remap) (i32.shl (local.get $root) (i32.const 2))) (i32.const 0) (local.get $f))
-          (local.get $id))
-        (i32.store (select (i32.add (global.get $nextFirst) (i32.shl (local.get $id) (i32.const 2))) (i32.const 0) (local.get $f))
-          (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $root) (i32.const 2)))))
-        (i32.store (i32.add (local.get $label) (i32.shl (local.get $k) (i32.const 2))) (local.get $id))
-        (local.set $k (i32.add (local.get $k) (i32.const 1)))
-        (br $nextLabel)))
+    ;; Renumber this row's clusters 0..m-1 (remap is -1 on entry for every node). In a dense row
+    ;; (quad) one cluster holds most runs, so a root equal to the previous run's takes its id from
+    ;; a register, behind a branch taken nearly always there; elsewhere that branch is a coin toss
+    ;; and the loop has none.
+    (if (local.get $quad)
+      (then
+        (local.set $k (i32.const 0))
+        (local.set $lastRoot (i32.const -1))
+        (block $denseDone
+          (loop $nextDense
+            (br_if $denseDone (i32.ge_u (local.get $k) (local.get $n)))
+            (local.set $root (i32.add (local.get $alive) (local.get $k)))
+            ;; Two hops answer depths 0 and 1 without a loop exit to mispredict; deeper nodes climb.
+            (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $root) (i32.const 2)))))
+            (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
+            (if (i32.eq (local.get $p) (local.get $up))
+              (then (local.set $root (local.get $p)))
+              (else
+                (block $denseFound
+                  (loop $denseClimb
+                    (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $root) (i32.const 2)))))
+                    (br_if $denseFound (i32.eq (local.get $p) (local.get $root)))
+                    (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
+                    (i32.store (i32.add (global.get $parent) (i32.shl (local.get $root) (i32.const 2))) (local.get $up))
+                    (local.set $root (local.get $up))
+                    (br $denseClimb)))))
+            (if (i32.eq (local.get $root) (local.get $lastRoot))
+              (then (i32.store (i32.add (local.get $label) (i32.shl (local.get $k) (i32.const 2))) (local.get $lastId)))
+              (else
+                ;; As in the loop below.
+                (local.set $id (i32.load (i32.add (global.get $remap) (i32.shl (local.get $root) (i32.const 2)))))
+                (local.set $f (i32.lt_s (local.get $id) (i32.const 0)))
+                (local.set $id (select (local.get $m) (local.get $id) (local.get $f)))
+                (local.set $m (i32.add (local.get $m) (local.get $f)))
+                (i32.store (select (i32.add (global.get $remap) (i32.shl (local.get $root) (i32.const 2))) (i32.const 0) (local.get $f))
+                  (local.get $id))
+                (i32.store (select (i32.add (global.get $nextFirst) (i32.shl (local.get $id) (i32.const 2))) (i32.const 0) (local.get $f))
+                  (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $root) (i32.const 2)))))
+                (i32.store (i32.add (local.get $label) (i32.shl (local.get $k) (i32.const 2))) (local.get $id))
+                (local.set $lastRoot (local.get $root))
+                (local.set $lastId (local.get $id))))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $nextDense))))
+      (else
+        (local.set $k (i32.const 0))
+        (block $labelsDone
+          (loop $nextLabel
+            (br_if $labelsDone (i32.ge_u (local.get $k) (local.get $n)))
+            (local.set $root (i32.add (local.get $alive) (local.get $k)))
+            ;; Two hops answer depths 0 and 1 without a loop exit to mispredict; deeper nodes climb.
+            (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $root) (i32.const 2)))))
+            (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
+            (if (i32.eq (local.get $p) (local.get $up))
+              (then (local.set $root (local.get $p)))
+              (else
+                (block $found
+                  (loop $climb
+                    (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $root) (i32.const 2)))))
+                    (br_if $found (i32.eq (local.get $p) (local.get $root)))
+                    (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
+                    (i32.store (i32.add (global.get $parent) (i32.shl (local.get $root) (i32.const 2))) (local.get $up))
+                    (local.set $root (local.get $up))
+                    (br $climb)))))
+            ;; A root seen first takes the next id. Without a branch (whether a root is new is a coin
+            ;; toss where clusters are small): a root seen before stores to the scratch word at
+            ;; address 0 (a store of its id to its own slot, read by its next run, chained every run
+            ;; of a large cluster through memory).
+            (local.set $id (i32.load (i32.add (global.get $remap) (i32.shl (local.get $root) (i32.const 2)))))
+            (local.set $f (i32.lt_s (local.get $id) (i32.const 0)))
+            (local.set $id (select (local.get $m) (local.get $id) (local.get $f)))
+            (local.set $m (i32.add (local.get $m) (local.get $f)))
+            (i32.store (select (i32.add (global.get $remap) (i32.shl (local.get $root) (i32.const 2))) (i32.const 0) (local.get $f))
+              (local.get $id))
+            (i32.store (select (i32.add (global.get $nextFirst) (i32.shl (local.get $id) (i32.const 2))) (i32.const 0) (local.get $f))
+              (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $root) (i32.const 2)))))
+            (i32.store (i32.add (local.get $label) (i32.shl (local.get $k) (i32.const 2))) (local.get $id))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $nextLabel)))))
     ;; The new clusters' sizes: each run's cells, then each joined previous cluster's (below).
     ;; Runs in a row that share an id (most of them where one cluster fills the lattice) add up in
     ;; a register and reach memory when the id changes; until then the slot's value goes to the
