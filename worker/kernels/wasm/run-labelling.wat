@@ -596,7 +596,7 @@
     (local $starts i32) (local $rank i32) (local $runStart i32) (local $runEnd i32) (local $label i32)
     (local $at i32) (local $stop i32) (local $lq i32) (local $open i32) (local $quad i32)
     (local $done i32) (local $bin i32) (local $cells i64) (local $s f64) (local $add f64) (local $count f64) (local $largest f64)
-    (local $nodes v128) (local $lastRoot i32) (local $lastId i32)
+    (local $nodes v128) (local $lastRoot i32) (local $lastId i32) (local $run i64)
     (local.set $alive (global.get $alive))
     (local.set $starts (i32.add (local.get $cur) (global.get $oStarts)))
     (local.set $rank (i32.add (local.get $cur) (global.get $oRank)))
@@ -797,12 +797,15 @@
 
     ;; Renumber this row's clusters 0..m-1 (remap is -1 on entry for every node). In a dense row
     ;; (quad) one cluster holds most runs, so a root equal to the previous run's takes its id from
-    ;; a register, behind a branch taken nearly always there; elsewhere that branch is a coin toss
-    ;; and the loop has none.
+    ;; a register, behind a branch taken nearly always there, and its cells add up in a register
+    ;; until the root changes (no loop of its own for the sizes); elsewhere that branch is a coin
+    ;; toss and the loop has none.
     (if (local.get $quad)
       (then
         (local.set $k (i32.const 0))
         (local.set $lastRoot (i32.const -1))
+        (local.set $bin (i32.const 8))
+        (local.set $cells (i64.const 0))
         (block $denseDone
           (loop $nextDense
             (br_if $denseDone (i32.ge_u (local.get $k) (local.get $n)))
@@ -821,9 +824,16 @@
                     (i32.store (i32.add (global.get $parent) (i32.shl (local.get $root) (i32.const 2))) (local.get $up))
                     (local.set $root (local.get $up))
                     (br $denseClimb)))))
+            (local.set $run (i64.extend_i32_u (i32.sub
+              (i32.load (i32.add (local.get $runEnd) (i32.shl (local.get $k) (i32.const 2))))
+              (i32.load (i32.add (local.get $runStart) (i32.shl (local.get $k) (i32.const 2)))))))
             (if (i32.eq (local.get $root) (local.get $lastRoot))
-              (then (i32.store (i32.add (local.get $label) (i32.shl (local.get $k) (i32.const 2))) (local.get $lastId)))
+              (then
+                (i32.store (i32.add (local.get $label) (i32.shl (local.get $k) (i32.const 2))) (local.get $lastId))
+                (local.set $cells (i64.add (local.get $cells) (local.get $run))))
               (else
+                ;; The last root's cells to its slot (the scratch word at 8 before the first).
+                (f64.store (local.get $bin) (f64.add (f64.load (local.get $bin)) (f64.convert_i64_u (local.get $cells))))
                 ;; As in the loop below.
                 (local.set $id (i32.load (i32.add (global.get $remap) (i32.shl (local.get $root) (i32.const 2)))))
                 (local.set $f (i32.lt_s (local.get $id) (i32.const 0)))
@@ -834,10 +844,16 @@
                 (i32.store (select (i32.add (global.get $nextFirst) (i32.shl (local.get $id) (i32.const 2))) (i32.const 0) (local.get $f))
                   (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $root) (i32.const 2)))))
                 (i32.store (i32.add (local.get $label) (i32.shl (local.get $k) (i32.const 2))) (local.get $id))
+                ;; A new id's slot starts at 0 (the scratch word at 8 for a known one).
+                (f64.store (select (i32.add (global.get $nextSize) (i32.shl (local.get $id) (i32.const 3))) (i32.const 8) (local.get $f))
+                  (f64.const 0))
+                (local.set $bin (i32.add (global.get $nextSize) (i32.shl (local.get $id) (i32.const 3))))
+                (local.set $cells (local.get $run))
                 (local.set $lastRoot (local.get $root))
                 (local.set $lastId (local.get $id))))
             (local.set $k (i32.add (local.get $k) (i32.const 1)))
-            (br $nextDense))))
+            (br $nextDense)))
+        (f64.store (local.get $bin) (f64.add (f64.load (local.get $bin)) (f64.convert_i64_u (local.get $cells)))))
       (else
         (local.set $k (i32.const 0))
         (block $labelsDone
@@ -879,8 +895,9 @@
     ;; scratch word at address 8. Without a branch (whether the id changes is a coin toss where
     ;; clusters are small), and without chaining the runs of one id through a store and a load
     ;; of its slot.
-    (memory.fill (global.get $nextSize) (i32.const 0) (i32.shl (local.get $m) (i32.const 3)))
-    (if (local.get $n)
+    ;; A dense row's runs were added while it was renumbered (above).
+    (memory.fill (global.get $nextSize) (i32.const 0) (i32.shl (select (i32.const 0) (local.get $m) (local.get $quad)) (i32.const 3)))
+    (if (i32.and (i32.ne (local.get $n) (i32.const 0)) (i32.eqz (local.get $quad)))
       (then
         (local.set $id (i32.load (local.get $label)))
         (local.set $cells (i64.const 0))
