@@ -104,6 +104,31 @@ describe('WebAssembly run labelling', () => {
     );
   });
 
+  it('joins the clusters a run of a dense row meets on the line before it, each overlap with a root of its own', async () => {
+    // Row 0 blocked; in row 1 line 0 holds two runs (cells 0-2 and 4-6, two clusters so far) and
+    // line 1 one run over both: its first same-row join links it to the first, and its second
+    // overlap must link the two clusters' roots (joinFresh's second link). 13 of 14 cells open:
+    // a dense row (the four-way skip and the renumbering's register). Then the same with the
+    // clusters met in the other order, and with a third run between them.
+    const cases: Array<{ line0: string; line1: string; count: number; largest: number }> = [
+      { line0: 'ooo.ooo', line1: 'ooooooo', count: 1, largest: 13 },
+      { line0: 'ooooooo', line1: 'ooo.ooo', count: 1, largest: 13 },
+      { line0: 'o.o.o.o', line1: 'ooooooo', count: 1, largest: 11 },
+      { line0: 'o.o.o.o', line1: 'ooo.ooo', count: 2, largest: 5 },
+    ];
+    for (const { line0, line1, count, largest } of cases) {
+      const blocked: number[][] = [];
+      for (let y = 0; y < 2; y++) for (let x = 0; x < 7; x++) blocked.push([0, y, x]);
+      [line0, line1].forEach((line, y) => [...line].forEach((cell, x) => cell === '.' && blocked.push([1, y, x])));
+      const spec = { shape: [2, 2, 7], boundary: 'open', obstacles: { blocked } } as LatticeSpecInput;
+      const [js, wasm] = labelBoth(spec, 0);
+      expect(wasm, line0 + ' / ' + line1).toEqual(js);
+      const { memory_bytes: _bytes, ...result } = await pool.run('components', spec, {}, { threads: 1 });
+      expect(result, line0 + ' / ' + line1).toEqual(refComponents(resolveLattice(spec)));
+      expect([result.count, result.largest]).toEqual([count, largest]);
+    }
+  });
+
   it("labels in a thread's kept instance exactly as in a fresh one, whatever the last run left in it", () => {
     /** What a run may leave behind: every byte of the kept memory garbage. */
     const dirty = (): void => {

@@ -228,6 +228,79 @@
         (local.set $wb (i32.add (local.get $wb) (i32.const 4)))
         (br_if $word (i32.lt_u (local.get $wa) (local.get $end))))))
 
+  ;; $joinLines for this row's line `la` joined first (with line `lb` of the same row), on a row
+  ;; after the slab's first (no face groups to join: a run of `la` holds no first-row run). Every
+  ;; run of `la` is then still its own root, so its root needs no find: the run itself at its
+  ;; first overlap, after that the root its previous overlap left. A run of `la` is newer than
+  ;; every run of `lb` and so than every root found there: at its first overlap it is the node
+  ;; linked, by a store to its own node (an address known before any find). Only an overlap of
+  ;; the same run whose root differs links a second root, behind a branch rarely taken where
+  ;; most cells are open (joinLines stored every link to an address known only after both finds,
+  ;; which the next overlap's loads had to wait for, and read the run's root back from memory).
+  (func $joinFresh (param $a i32) (param $la i32) (param $lb i32) (param $base i32)
+    (local $wa i32) (local $wb i32) (local $end i32) (local $both i32) (local $first i32) (local $carry i32)
+    (local $low i32) (local $upTo i32)
+    (local $x i32) (local $y i32) (local $p i32) (local $up i32) (local $ne i32)
+    (local $lastX i32) (local $lastRoot i32) (local $rx i32)
+    (local $par i32) (local $firsts i32) (local $startsA i32) (local $startsB i32) (local $nodeA i32) (local $nodeB i32)
+    (local.set $par (global.get $parent))
+    (local.set $firsts (global.get $firstOf))
+    (local.set $lastX (i32.const -1))
+    (local.set $wa (i32.add (local.get $a) (i32.shl (i32.mul (local.get $la) (global.get $perLine)) (i32.const 2))))
+    (local.set $wb (i32.add (local.get $a) (i32.shl (i32.mul (local.get $lb) (global.get $perLine)) (i32.const 2))))
+    (local.set $end (i32.add (local.get $wa) (i32.shl (global.get $perLine) (i32.const 2))))
+    (block $done
+      (loop $word
+        (local.set $both (i32.and (i32.load (local.get $wa)) (i32.load (local.get $wb))))
+        (local.set $first (i32.and (local.get $both)
+          (i32.xor (i32.or (i32.shl (local.get $both) (i32.const 1)) (local.get $carry)) (i32.const -1))))
+        (local.set $carry (i32.shr_u (local.get $both) (i32.const 31)))
+        (local.set $startsA (i32.load (i32.add (local.get $wa) (global.get $oStarts))))
+        (local.set $startsB (i32.load (i32.add (local.get $wb) (global.get $oStarts))))
+        (local.set $nodeA (i32.add (local.get $base) (i32.sub (i32.load (i32.add (local.get $wa) (global.get $oRank))) (i32.const 1))))
+        (local.set $nodeB (i32.add (local.get $base) (i32.sub (i32.load (i32.add (local.get $wb) (global.get $oRank))) (i32.const 1))))
+        (block $overlapsDone
+          (loop $overlap
+            (br_if $overlapsDone (i32.eqz (local.get $first)))
+            (local.set $low (i32.and (local.get $first) (i32.sub (i32.const 0) (local.get $first))))
+            (local.set $first (i32.xor (local.get $first) (local.get $low)))
+            (local.set $upTo (i32.sub (i32.shl (local.get $low) (i32.const 1)) (i32.const 1)))
+            (local.set $x (i32.add (local.get $nodeA) (i32.popcnt (i32.and (local.get $startsA) (local.get $upTo)))))
+            (local.set $rx (select (local.get $lastRoot) (local.get $x) (i32.eq (local.get $x) (local.get $lastX))))
+            (local.set $y (i32.add (local.get $nodeB) (i32.popcnt (i32.and (local.get $startsB) (local.get $upTo)))))
+            ;; Two hops answer depths 0 and 1 without a loop exit to mispredict; deeper nodes climb.
+            (local.set $p (i32.load (i32.add (local.get $par) (i32.shl (local.get $y) (i32.const 2)))))
+            (local.set $up (i32.load (i32.add (local.get $par) (i32.shl (local.get $p) (i32.const 2)))))
+            (if (i32.eq (local.get $p) (local.get $up))
+              (then (local.set $y (local.get $p)))
+              (else
+                (block $yRoot
+                  (loop $yClimb
+                    (local.set $p (i32.load (i32.add (local.get $par) (i32.shl (local.get $y) (i32.const 2)))))
+                    (br_if $yRoot (i32.eq (local.get $p) (local.get $y)))
+                    (local.set $up (i32.load (i32.add (local.get $par) (i32.shl (local.get $p) (i32.const 2)))))
+                    (i32.store (i32.add (local.get $par) (i32.shl (local.get $y) (i32.const 2))) (local.get $up))
+                    (local.set $y (local.get $up))
+                    (br $yClimb)))))
+            ;; The smaller root stays. The run's own node points at it (its first overlap: the
+            ;; link itself); a second root of the run's cluster that differs is linked too, its
+            ;; store otherwise going to the scratch word at address 0.
+            (local.set $ne (i32.ne (local.get $rx) (local.get $y)))
+            (local.set $p (select (local.get $rx) (local.get $y) (i32.lt_u (local.get $rx) (local.get $y))))
+            (local.set $up (i32.xor (i32.xor (local.get $rx) (local.get $y)) (local.get $p)))
+            (i32.store (i32.add (local.get $par) (i32.shl (local.get $x) (i32.const 2))) (local.get $p))
+            (if (i32.and (local.get $ne) (i32.eq (local.get $x) (local.get $lastX)))
+              (then
+                (i32.store (i32.add (local.get $par) (i32.shl (local.get $up) (i32.const 2))) (local.get $p))
+                (if (i32.ge_s (i32.load (i32.add (local.get $firsts) (i32.shl (local.get $up) (i32.const 2)))) (i32.const 0))
+                  (then (call $joinFirsts (local.get $p) (local.get $up))))))
+            (local.set $lastX (local.get $x))
+            (local.set $lastRoot (local.get $p))
+            (br $overlap)))
+        (local.set $wa (i32.add (local.get $wa) (i32.const 4)))
+        (local.set $wb (i32.add (local.get $wb) (i32.const 4)))
+        (br_if $word (i32.lt_u (local.get $wa) (local.get $end))))))
+
   ;; $joinLines for the previous row (`labels` 1) under the `axis` connectivity, where line `lq`
   ;; is a line of this row already joined with `la` whose own previous-row joins are done, and
   ;; an overlap that holds a cell open on all four lines (la and lq in both rows) is skipped: the
@@ -235,7 +308,7 @@
   ;; previous row (joined with it then or, skipped, already) and the previous row's join of lq
   ;; and la. Where one cluster fills the lattice that is most previous-row overlaps.
   (func $joinPrevQuad (param $a i32) (param $la i32) (param $b i32) (param $lb i32) (param $base i32) (param $lq i32)
-    (local $wq i32) (local $q i32) (local $g i32)
+    (local $wq i32) (local $q i32)
     (local $wa i32) (local $wb i32) (local $end i32) (local $both i32) (local $first i32) (local $carry i32)
     (local $low i32) (local $upTo i32)
     (local $x i32) (local $y i32) (local $p i32) (local $up i32) (local $ne i32)
@@ -255,22 +328,20 @@
         (local.set $first (i32.and (local.get $both)
           (i32.xor (i32.or (i32.shl (local.get $both) (i32.const 1)) (local.get $carry)) (i32.const -1))))
         (local.set $carry (i32.shr_u (local.get $both) (i32.const 31)))
-        ;; Cells open on all four lines, spread down each overlap within the word (a prefix
-        ;; fill): an overlap's start is marked when a four-way cell lies at or above it in the
-        ;; same word (one reaching into the next word is not seen, and is joined).
+        ;; Cells open on all four lines (q). An overlap that starts in this word is joined when
+        ;; it holds none of them in this word (one reaching into the next word is not seen, and
+        ;; is joined): its start plus its cells that are not four-way carries from the start
+        ;; through the overlap and past its end, where the sum leaves `both`; a four-way cell
+        ;; stops the carry inside `both`. The bit past the end, one down, is the overlap's last
+        ;; cell, which finds both runs as its start would. In 64 bits: an overlap may end at bit 31.
         (local.set $q (i32.and (local.get $both)
           (i32.and (i32.load (local.get $wq)) (i32.load (i32.add (local.get $wq) (i32.sub (local.get $b) (local.get $a)))))))
-        (local.set $g (local.get $both))
-        (local.set $q (i32.or (local.get $q) (i32.and (local.get $g) (i32.shr_u (local.get $q) (i32.const 1)))))
-        (local.set $g (i32.and (local.get $g) (i32.shr_u (local.get $g) (i32.const 1))))
-        (local.set $q (i32.or (local.get $q) (i32.and (local.get $g) (i32.shr_u (local.get $q) (i32.const 2)))))
-        (local.set $g (i32.and (local.get $g) (i32.shr_u (local.get $g) (i32.const 2))))
-        (local.set $q (i32.or (local.get $q) (i32.and (local.get $g) (i32.shr_u (local.get $q) (i32.const 4)))))
-        (local.set $g (i32.and (local.get $g) (i32.shr_u (local.get $g) (i32.const 4))))
-        (local.set $q (i32.or (local.get $q) (i32.and (local.get $g) (i32.shr_u (local.get $q) (i32.const 8)))))
-        (local.set $g (i32.and (local.get $g) (i32.shr_u (local.get $g) (i32.const 8))))
-        (local.set $q (i32.or (local.get $q) (i32.and (local.get $g) (i32.shr_u (local.get $q) (i32.const 16)))))
-        (local.set $first (i32.and (local.get $first) (i32.xor (local.get $q) (i32.const -1))))
+        (local.set $first (i32.wrap_i64 (i64.shr_u
+          (i64.and
+            (i64.add (i64.extend_i32_u (local.get $first))
+              (i64.extend_i32_u (i32.and (local.get $both) (i32.xor (local.get $q) (i32.const -1)))))
+            (i64.xor (i64.extend_i32_u (local.get $both)) (i64.const -1)))
+          (i64.const 1))))
         (local.set $wq (i32.add (local.get $wq) (i32.const 4)))
         ;; The word's run starts and ranks, read once for all its overlaps (the stores to parent
         ;; below could alias them for all the compiler knows). A run's node: the word's first
@@ -525,6 +596,7 @@
     (local $starts i32) (local $rank i32) (local $runStart i32) (local $runEnd i32) (local $label i32)
     (local $at i32) (local $stop i32) (local $lq i32) (local $open i32) (local $quad i32)
     (local $done i32) (local $bin i32) (local $cells i64) (local $s f64) (local $add f64) (local $count f64) (local $largest f64)
+    (local $nodes v128) (local $lastRoot i32) (local $lastId i32) (local $run i64)
     (local.set $alive (global.get $alive))
     (local.set $starts (i32.add (local.get $cur) (global.get $oStarts)))
     (local.set $rank (i32.add (local.get $cur) (global.get $oRank)))
@@ -615,20 +687,43 @@
         (local.set $line (i32.add (local.get $line) (i32.const 1)))
         (br $nextLine)))
 
-    ;; A node per run: its own root, and on the first row its face group (its cells are counted
-    ;; from its start and end after the joins).
-    (local.set $k (i32.const 0))
-    (block $nodesDone
-      (loop $nextNode
-        (br_if $nodesDone (i32.ge_u (local.get $k) (local.get $n)))
-        (local.set $node (i32.add (local.get $alive) (local.get $k)))
-        (i32.store (i32.add (global.get $parent) (i32.shl (local.get $node) (i32.const 2))) (local.get $node))
-        (i32.store (i32.add (global.get $firstOf) (i32.shl (local.get $node) (i32.const 2)))
-          (select (local.get $k) (i32.const -1) (local.get $first)))
-        (if (local.get $first)
-          (then (i32.store (i32.add (global.get $group) (i32.shl (local.get $k) (i32.const 2))) (local.get $k))))
-        (local.set $k (i32.add (local.get $k) (i32.const 1)))
-        (br $nextNode)))
+;; A node per run: its own root, and on the first row its face group (its cells are counted
+    ;; from its start and end after the joins). After the first row a run has no face group:
+    ;; -1 for all at once, and the roots four nodes a store.
+    (if (local.get $first)
+      (then
+        (local.set $k (i32.const 0))
+        (block $nodesDone
+          (loop $nextNode
+            (br_if $nodesDone (i32.ge_u (local.get $k) (local.get $n)))
+            (local.set $node (i32.add (local.get $alive) (local.get $k)))
+            (i32.store (i32.add (global.get $parent) (i32.shl (local.get $node) (i32.const 2))) (local.get $node))
+            (i32.store (i32.add (global.get $firstOf) (i32.shl (local.get $node) (i32.const 2))) (local.get $k))
+            (i32.store (i32.add (global.get $group) (i32.shl (local.get $k) (i32.const 2))) (local.get $k))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $nextNode))))
+      (else
+        (memory.fill (i32.add (global.get $firstOf) (i32.shl (local.get $alive) (i32.const 2))) (i32.const 0xff)
+          (i32.shl (local.get $n) (i32.const 2)))
+        (local.set $at (i32.add (global.get $parent) (i32.shl (local.get $alive) (i32.const 2))))
+        (local.set $stop (i32.add (local.get $at) (i32.shl (local.get $n) (i32.const 2))))
+        (local.set $nodes (i32x4.add (i32x4.splat (local.get $alive)) (v128.const i32x4 0 1 2 3)))
+        (block $fourDone
+          (loop $four
+            (br_if $fourDone (i32.gt_u (i32.add (local.get $at) (i32.const 16)) (local.get $stop)))
+            (v128.store (local.get $at) (local.get $nodes))
+            (local.set $nodes (i32x4.add (local.get $nodes) (v128.const i32x4 4 4 4 4)))
+            (local.set $at (i32.add (local.get $at) (i32.const 16)))
+            (br $four)))
+        ;; The last one to three nodes (the array may end there).
+        (local.set $node (i32x4.extract_lane 0 (local.get $nodes)))
+        (block $restDone
+          (loop $rest
+            (br_if $restDone (i32.ge_u (local.get $at) (local.get $stop)))
+            (i32.store (local.get $at) (local.get $node))
+            (local.set $node (i32.add (local.get $node) (i32.const 1)))
+            (local.set $at (i32.add (local.get $at) (i32.const 4)))
+            (br $rest)))))
 
     ;; The four-way skip of the previous row's joins (joinLines) pays for its masks only where
     ;; at least 2/5 of the row's cells are open: below that, few overlaps hold a four-way cell.
@@ -647,14 +742,6 @@
             (else (local.get $n))))
         (if (i32.gt_u (local.get $a1) (local.get $a0))
           (then
-            (if (i32.and
-                  (i32.and (global.get $wrapLine) (i32.gt_u (i32.sub (local.get $a1) (local.get $a0)) (i32.const 1)))
-                  (i32.and
-                    (i32.eqz (i32.load (i32.add (local.get $runStart) (i32.shl (local.get $a0) (i32.const 2)))))
-                    (i32.eq (i32.load (i32.add (local.get $runEnd) (i32.shl (i32.sub (local.get $a1) (i32.const 1)) (i32.const 2))))
-                      (global.get $lineCells))))
-              (then (call $union (i32.add (local.get $alive) (local.get $a0))
-                (i32.add (local.get $alive) (i32.sub (local.get $a1) (i32.const 1))))))
             (local.set $j (i32.load (i32.add (global.get $joinFirst) (i32.shl (local.get $line) (i32.const 2)))))
             (local.set $j1 (i32.load (i32.add (global.get $joinFirst) (i32.shl (i32.add (local.get $line) (i32.const 1)) (i32.const 2)))))
             ;; The first line listed for this one (-1: none), for the previous row's join below.
@@ -662,6 +749,12 @@
               (i32.load (i32.add (global.get $joinList) (i32.shl (local.get $j) (i32.const 2))))
               (i32.const -1)
               (i32.lt_u (local.get $j) (local.get $j1))))
+            ;; The line's first join, while its runs are their own roots (joinFresh); the
+            ;; periodic last axis's seam is joined after the listed lines for that reason.
+            (if (i32.and (i32.eqz (i32.or (global.get $full) (local.get $first))) (i32.ge_s (local.get $lq) (i32.const 0)))
+              (then
+                (call $joinFresh (local.get $cur) (local.get $line) (local.get $lq) (local.get $alive))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))))
             (block $listDone
               (loop $listed
                 (br_if $listDone (i32.ge_u (local.get $j) (local.get $j1)))
@@ -670,6 +763,14 @@
                   (i32.const 0) (local.get $alive))
                 (local.set $j (i32.add (local.get $j) (i32.const 1)))
                 (br $listed)))
+            (if (i32.and
+                  (i32.and (global.get $wrapLine) (i32.gt_u (i32.sub (local.get $a1) (local.get $a0)) (i32.const 1)))
+                  (i32.and
+                    (i32.eqz (i32.load (i32.add (local.get $runStart) (i32.shl (local.get $a0) (i32.const 2)))))
+                    (i32.eq (i32.load (i32.add (local.get $runEnd) (i32.shl (i32.sub (local.get $a1) (i32.const 1)) (i32.const 2))))
+                      (global.get $lineCells))))
+              (then (call $union (i32.add (local.get $alive) (local.get $a0))
+                (i32.add (local.get $alive) (i32.sub (local.get $a1) (i32.const 1))))))
             (if (i32.eqz (local.get $first))
               (then
                 (if (global.get $full)
@@ -694,49 +795,109 @@
         (local.set $line (i32.add (local.get $line) (i32.const 1)))
         (br $joinLine)))
 
-    ;; Renumber this row's clusters 0..m-1 (remap is -1 on entry for every node).
-    (local.set $k (i32.const 0))
-    (block $labelsDone
-      (loop $nextLabel
-        (br_if $labelsDone (i32.ge_u (local.get $k) (local.get $n)))
-        (local.set $root (i32.add (local.get $alive) (local.get $k)))
-        ;; Two hops answer depths 0 and 1 without a loop exit to mispredict; deeper nodes climb.
-        (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $root) (i32.const 2)))))
-        (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
-        (if (i32.eq (local.get $p) (local.get $up))
-          (then (local.set $root (local.get $p)))
-          (else
-            (block $found
-              (loop $climb
-                (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $root) (i32.const 2)))))
-                (br_if $found (i32.eq (local.get $p) (local.get $root)))
-                (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
-                (i32.store (i32.add (global.get $parent) (i32.shl (local.get $root) (i32.const 2))) (local.get $up))
-                (local.set $root (local.get $up))
-                (br $climb)))))
-        ;; A root seen first takes the next id. Without a branch (whether a root is new is a coin
-        ;; toss where clusters are small): a root seen before stores to the scratch word at
-        ;; address 0 (a store of its id to its own slot, read by its next run, chained every run
-        ;; of a large cluster through memory).
-        (local.set $id (i32.load (i32.add (global.get $remap) (i32.shl (local.get $root) (i32.const 2)))))
-        (local.set $f (i32.lt_s (local.get $id) (i32.const 0)))
-        (local.set $id (select (local.get $m) (local.get $id) (local.get $f)))
-        (local.set $m (i32.add (local.get $m) (local.get $f)))
-        (i32.store (select (i32.add (global.get $remap) (i32.shl (local.get $root) (i32.const 2))) (i32.const 0) (local.get $f))
-          (local.get $id))
-        (i32.store (select (i32.add (global.get $nextFirst) (i32.shl (local.get $id) (i32.const 2))) (i32.const 0) (local.get $f))
-          (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $root) (i32.const 2)))))
-        (i32.store (i32.add (local.get $label) (i32.shl (local.get $k) (i32.const 2))) (local.get $id))
-        (local.set $k (i32.add (local.get $k) (i32.const 1)))
-        (br $nextLabel)))
+    ;; Renumber this row's clusters 0..m-1 (remap is -1 on entry for every node). In a dense row
+    ;; (quad) one cluster holds most runs, so a root equal to the previous run's takes its id from
+    ;; a register, behind a branch taken nearly always there, and its cells add up in a register
+    ;; until the root changes (no loop of its own for the sizes); elsewhere that branch is a coin
+    ;; toss and the loop has none.
+    (if (local.get $quad)
+      (then
+        (local.set $k (i32.const 0))
+        (local.set $lastRoot (i32.const -1))
+        (local.set $bin (i32.const 8))
+        (local.set $cells (i64.const 0))
+        (block $denseDone
+          (loop $nextDense
+            (br_if $denseDone (i32.ge_u (local.get $k) (local.get $n)))
+            (local.set $root (i32.add (local.get $alive) (local.get $k)))
+            ;; Two hops answer depths 0 and 1 without a loop exit to mispredict; deeper nodes climb.
+            (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $root) (i32.const 2)))))
+            (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
+            (if (i32.eq (local.get $p) (local.get $up))
+              (then (local.set $root (local.get $p)))
+              (else
+                (block $denseFound
+                  (loop $denseClimb
+                    (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $root) (i32.const 2)))))
+                    (br_if $denseFound (i32.eq (local.get $p) (local.get $root)))
+                    (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
+                    (i32.store (i32.add (global.get $parent) (i32.shl (local.get $root) (i32.const 2))) (local.get $up))
+                    (local.set $root (local.get $up))
+                    (br $denseClimb)))))
+            (local.set $run (i64.extend_i32_u (i32.sub
+              (i32.load (i32.add (local.get $runEnd) (i32.shl (local.get $k) (i32.const 2))))
+              (i32.load (i32.add (local.get $runStart) (i32.shl (local.get $k) (i32.const 2)))))))
+            (if (i32.eq (local.get $root) (local.get $lastRoot))
+              (then
+                (i32.store (i32.add (local.get $label) (i32.shl (local.get $k) (i32.const 2))) (local.get $lastId))
+                (local.set $cells (i64.add (local.get $cells) (local.get $run))))
+              (else
+                ;; The last root's cells to its slot (the scratch word at 8 before the first).
+                (f64.store (local.get $bin) (f64.add (f64.load (local.get $bin)) (f64.convert_i64_u (local.get $cells))))
+                ;; As in the loop below.
+                (local.set $id (i32.load (i32.add (global.get $remap) (i32.shl (local.get $root) (i32.const 2)))))
+                (local.set $f (i32.lt_s (local.get $id) (i32.const 0)))
+                (local.set $id (select (local.get $m) (local.get $id) (local.get $f)))
+                (local.set $m (i32.add (local.get $m) (local.get $f)))
+                (i32.store (select (i32.add (global.get $remap) (i32.shl (local.get $root) (i32.const 2))) (i32.const 0) (local.get $f))
+                  (local.get $id))
+                (i32.store (select (i32.add (global.get $nextFirst) (i32.shl (local.get $id) (i32.const 2))) (i32.const 0) (local.get $f))
+                  (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $root) (i32.const 2)))))
+                (i32.store (i32.add (local.get $label) (i32.shl (local.get $k) (i32.const 2))) (local.get $id))
+                ;; A new id's slot starts at 0 (the scratch word at 8 for a known one).
+                (f64.store (select (i32.add (global.get $nextSize) (i32.shl (local.get $id) (i32.const 3))) (i32.const 8) (local.get $f))
+                  (f64.const 0))
+                (local.set $bin (i32.add (global.get $nextSize) (i32.shl (local.get $id) (i32.const 3))))
+                (local.set $cells (local.get $run))
+                (local.set $lastRoot (local.get $root))
+                (local.set $lastId (local.get $id))))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $nextDense)))
+        (f64.store (local.get $bin) (f64.add (f64.load (local.get $bin)) (f64.convert_i64_u (local.get $cells)))))
+      (else
+        (local.set $k (i32.const 0))
+        (block $labelsDone
+          (loop $nextLabel
+            (br_if $labelsDone (i32.ge_u (local.get $k) (local.get $n)))
+            (local.set $root (i32.add (local.get $alive) (local.get $k)))
+            ;; Two hops answer depths 0 and 1 without a loop exit to mispredict; deeper nodes climb.
+            (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $root) (i32.const 2)))))
+            (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
+            (if (i32.eq (local.get $p) (local.get $up))
+              (then (local.set $root (local.get $p)))
+              (else
+                (block $found
+                  (loop $climb
+                    (local.set $p (i32.load (i32.add (global.get $parent) (i32.shl (local.get $root) (i32.const 2)))))
+                    (br_if $found (i32.eq (local.get $p) (local.get $root)))
+                    (local.set $up (i32.load (i32.add (global.get $parent) (i32.shl (local.get $p) (i32.const 2)))))
+                    (i32.store (i32.add (global.get $parent) (i32.shl (local.get $root) (i32.const 2))) (local.get $up))
+                    (local.set $root (local.get $up))
+                    (br $climb)))))
+            ;; A root seen first takes the next id. Without a branch (whether a root is new is a coin
+            ;; toss where clusters are small): a root seen before stores to the scratch word at
+            ;; address 0 (a store of its id to its own slot, read by its next run, chained every run
+            ;; of a large cluster through memory).
+            (local.set $id (i32.load (i32.add (global.get $remap) (i32.shl (local.get $root) (i32.const 2)))))
+            (local.set $f (i32.lt_s (local.get $id) (i32.const 0)))
+            (local.set $id (select (local.get $m) (local.get $id) (local.get $f)))
+            (local.set $m (i32.add (local.get $m) (local.get $f)))
+            (i32.store (select (i32.add (global.get $remap) (i32.shl (local.get $root) (i32.const 2))) (i32.const 0) (local.get $f))
+              (local.get $id))
+            (i32.store (select (i32.add (global.get $nextFirst) (i32.shl (local.get $id) (i32.const 2))) (i32.const 0) (local.get $f))
+              (i32.load (i32.add (global.get $firstOf) (i32.shl (local.get $root) (i32.const 2)))))
+            (i32.store (i32.add (local.get $label) (i32.shl (local.get $k) (i32.const 2))) (local.get $id))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $nextLabel)))))
     ;; The new clusters' sizes: each run's cells, then each joined previous cluster's (below).
     ;; Runs in a row that share an id (most of them where one cluster fills the lattice) add up in
     ;; a register and reach memory when the id changes; until then the slot's value goes to the
     ;; scratch word at address 8. Without a branch (whether the id changes is a coin toss where
     ;; clusters are small), and without chaining the runs of one id through a store and a load
     ;; of its slot.
-    (memory.fill (global.get $nextSize) (i32.const 0) (i32.shl (local.get $m) (i32.const 3)))
-    (if (local.get $n)
+    ;; A dense row's runs were added while it was renumbered (above).
+    (memory.fill (global.get $nextSize) (i32.const 0) (i32.shl (select (i32.const 0) (local.get $m) (local.get $quad)) (i32.const 3)))
+    (if (i32.and (i32.ne (local.get $n) (i32.const 0)) (i32.eqz (local.get $quad)))
       (then
         (local.set $id (i32.load (local.get $label)))
         (local.set $cells (i64.const 0))
