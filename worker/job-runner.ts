@@ -328,7 +328,7 @@ export class JobRunner {
         continue;
       }
       const runMs = performance.now() - kernelAt;
-      tally.ran(row.type, (Date.now() - row.created_at.getTime()) / 1000, runMs / 1000, computeCells(row.type, row.cells, row.params));
+      tally.ran(row.type, (row.queue_wait_ms ?? Date.now() - row.created_at.getTime()) / 1000, runMs / 1000, computeCells(row.type, row.cells, row.params));
       let artefacts: Awaited<ReturnType<JobArtefactWriter['prepare']>> | undefined;
       try {
         artefacts = await this.artefacts.prepare(row, spec, obstacleMap, result);
