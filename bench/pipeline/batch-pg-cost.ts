@@ -1,5 +1,5 @@
 /**
- * `node --import tsx bench/pipeline/batch-pg-cost.ts [-- --rounds N] [-- --group N]`: what a tiny
+ * `node --import tsx bench/pipeline/batch-pg-cost.ts [-- --rounds N] [-- --group N] [-- --explain 1]`: what a tiny
  * batch job costs PostgreSQL, apart from the rest of the stack. Each round writes a batch of 1,000
  * jobs as the API does (one `withTenant` transaction: the batch row, `insertKeylessJobs`, the
  * compute units), then ends them as a worker does: each chunk of 100 taken with `startChunk`, its
