@@ -24,6 +24,58 @@ interface Waiting<I, O> {
   reject: (err: unknown) => void;
 }
 
+/**
+ * Items handed in together by {@link GroupCommit.submitMany}: one promise for all of them, settled
+ * once every item is written (a caller with a hundred items awaits one promise, not a hundred).
+ */
+class ManyWaiting<O> {
+  readonly answers: O[];
+  private left: number;
+  private failure: { err: unknown } | undefined;
+
+  constructor(
+    count: number,
+    private readonly done: (answers: O[]) => void,
+    private readonly fail: (err: unknown) => void,
+  ) {
+    this.answers = new Array<O>(count);
+    this.left = count;
+  }
+
+  settle(at: number, answer: O): void {
+    this.answers[at] = answer;
+    this.settled();
+  }
+
+  failed(err: unknown): void {
+    this.failure ??= { err };
+    this.settled();
+  }
+
+  private settled(): void {
+    if (--this.left > 0) return;
+    if (this.failure) this.fail(this.failure.err);
+    else this.done(this.answers);
+  }
+}
+
+/** One of a {@link ManyWaiting}'s items: its place among them. A class: no closures per item. */
+class WaitingOfMany<I, O> implements Waiting<I, O> {
+  constructor(
+    readonly item: I,
+    private readonly many: ManyWaiting<O>,
+    private readonly at: number,
+  ) {}
+
+  resolve(answer: O): void {
+    this.many.settle(this.at, answer);
+  }
+
+  reject(err: unknown): void {
+    this.many.failed(err);
+  }
+}
+
 export class GroupCommit<I, O> {
   private queue: Array<Waiting<I, O>> = [];
   private inFlight = false;
@@ -41,6 +93,20 @@ export class GroupCommit<I, O> {
   submit(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
+      if (!this.inFlight) void this.drain();
+    });
+  }
+
+  /**
+   * Writes `items` with whatever else is waiting (in batches of at most `maxBatch`, as if each
+   * were submitted in turn); resolves with their answers in order once all are written, or
+   * rejects with the first error once all have settled.
+   */
+  submitMany(items: readonly I[]): Promise<O[]> {
+    if (items.length === 0) return Promise.resolve([]);
+    return new Promise<O[]>((resolve, reject) => {
+      const many = new ManyWaiting<O>(items.length, resolve, reject);
+      for (let at = 0; at < items.length; at++) this.queue.push(new WaitingOfMany(items[at] as I, many, at));
       if (!this.inFlight) void this.drain();
     });
   }

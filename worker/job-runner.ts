@@ -34,6 +34,7 @@ import { type PipelineJobData, TenantQueues } from '../shared/queues/tenant-queu
 import type { RedisClient } from '../shared/redis.ts';
 import type { DeliveryDispatcher } from '../shared/webhooks/job-events.ts';
 import { wantsArtefact } from '../shared/jobs/job-artefact-names.ts';
+import { ChunkTally } from './chunk-tally.ts';
 import { GroupCommit } from './group-commit.ts';
 import { JobLatticeLoader } from './job-lattice.ts';
 import { ObstacleMapLoader } from './obstacle-maps.ts';
@@ -62,6 +63,12 @@ export interface KernelRunner {
       pathCells?: boolean;
     },
   ): Promise<object>;
+  /**
+   * Runs a tiny job on the caller's thread and settles with its result, or returns undefined
+   * without running it when it would not run inline (KernelPool.runInline). Absent: every job
+   * takes `run`.
+   */
+  runInline?(type: KernelType, spec: unknown, params: unknown, options: { obstacleMap?: Uint8Array; pathCells?: boolean }): Promise<object> | undefined;
   /** Labels a slab for the component-labels artefact in a thread (absent: on the caller's thread). */
   labelSlab?: SlabLabeller;
   /** Threads that label slabs at once. */
@@ -134,6 +141,22 @@ type FinishInput = FinishAttemptInput & { artefacts?: PreparedArtefacts };
 interface StartRequest {
   tenantId: string;
   jobId: string;
+}
+
+/** The cancel signal of a chunk's inline job: never aborted (nothing holds the job to stop it). */
+const NO_STOP = new AbortController();
+
+/** A job the chunk fast path may run inline: none of its results needs more than its kernel's answer. */
+function runsPlainInline(row: JobRow): boolean {
+  if (row.type === 'diffusion') return !wantsArtefact(row, 'field');
+  if (row.type === 'components') return !wantsArtefact(row, 'labels');
+  return true;
+}
+
+/** Whether a spec names an uploaded obstacle map. */
+function hasMap(spec: LatticeSpec): boolean {
+  const obstacles = spec.obstacles;
+  return obstacles !== undefined && 'map' in obstacles;
 }
 
 /** How often progress goes to the row (pollers) and to the job's channel (streams), in ms. */
@@ -222,15 +245,29 @@ export class JobRunner {
   private async runChunk(held: HeldJob, jobIds: readonly string[]): Promise<void> {
     workerWriteBatchSize.observe({ write: 'start' }, jobIds.length);
     const chunk = await startChunk(this.ctx.db, this.ctx.workerId, held.id, jobIds.map((jobId) => ({ tenantId: held.tenantId, jobId })));
-    // Each row as if started for its attempt in this chunk (the row itself is not written).
-    const started = chunk.rows.filter((row): row is JobRow => row !== undefined).map((row) => ({ ...row, attempts: chunkJobAttempt(row, chunk.attempt) }));
+    // Each row as if started for its attempt in this chunk (the row itself is not written; the
+    // object is this chunk's own, so it is changed in place rather than copied).
+    const started: JobRow[] = [];
+    for (const row of chunk.rows) {
+      if (row === undefined) continue;
+      row.attempts = chunkJobAttempt(row, chunk.attempt);
+      started.push(row);
+    }
     held.rowIds = new Set();
     held.cancelled = new Set();
     held.attempt = 0;
     const pending: Array<Promise<void>> = [];
-    for (const row of started) {
+    const tally = new ChunkTally(held.plan.code);
+    for (let at = 0; at < started.length; ) {
       // Shutting down: this row and the ones after it (still `queued`) go back with the entry.
       if (held.abort.signal.aborted) break;
+      // Tiny jobs run back to back on this thread, their final states handed over together.
+      const ran = await this.runInlineJobs(held, started, at, pending, tally);
+      if (ran > 0) {
+        at += ran;
+        continue;
+      }
+      const row = started[at++]!;
       const attempt: Attempt = { held, row, abort: new AbortController(), inChunk: true };
       if (held.cancelled.has(row.id)) attempt.stopReason = 'cancel';
       held.current = attempt;
@@ -244,11 +281,101 @@ export class JobRunner {
       pending.push(run.finally(() => held.rowIds?.delete(row.id)));
       await turn;
     }
-    await Promise.all(pending);
+    try {
+      await Promise.all(pending);
+    } finally {
+      tally.flush();
+    }
     if (!held.abort.signal.aborted) return this.ack(held, 'chunk done');
     await refundChunk(this.ctx.db, held.id, chunk.attempt).catch((err: unknown) => this.ctx.logger.warn({ err, jobId: held.id }, 'could not refund a chunk attempt'));
     await this.tell(held, 'hand back', () => held.job.moveToWait(held.token));
     await markTenantReady(this.ctx.connection, this.ctx.prefix, held.tenantId, 0);
+  }
+
+  /**
+   * The chunk's fast path: runs `rows` from `from` on, while each is a job whose kernel runs
+   * inline (KernelRunner.runInline: microseconds, ended before the event loop could turn), at
+   * most a group commit's worth, and hands their final states to the group commit in one call
+   * (its promise joins `pending`); returns how many rows it took (0: the row at `from` takes the
+   * one-job path). Such a job needs none of a running job's apparatus: no cancel signal (nothing
+   * can stop a run midway that never yields; a cancel asked before it is seen below, one asked
+   * after it wins at the final write, which requires none), no runtime timer (it could fire only
+   * after the run), no `running` state, no progress. Anything unusual — a cancel already asked, attempts
+   * exhausted, a diffusion field or streamed labels to keep, a kernel error — takes the one-job path.
+   */
+  private async runInlineJobs(held: HeldJob, rows: readonly JobRow[], from: number, pending: Array<Promise<void>>, tally: ChunkTally): Promise<number> {
+    const { ctx } = this;
+    const runInline = ctx.kernels.runInline;
+    if (runInline === undefined) return 0;
+    const max = ctx.writeBatchMax ?? 64;
+    const items: FinishInput[] = [];
+    const done: JobRow[] = [];
+    let at = from;
+    for (; at < rows.length && items.length < max; at++) {
+      const row = rows[at]!;
+      if (held.cancelled?.has(row.id) || row.cancel_requested_at || row.attempts > row.max_attempts || !runsPlainInline(row)) break;
+      const spec = row.lattice ?? (await this.lattices.specOf(row));
+      const obstacleMap = hasMap(spec) ? await this.maps.bitsOf(row.tenant_id, spec) : undefined;
+      const kernelAt = performance.now();
+      const run = runInline.call(ctx.kernels, row.type, spec, row.params, { obstacleMap, pathCells: true });
+      if (run === undefined) break;
+      let result: Record<string, unknown>;
+      try {
+        result = (await run) as Record<string, unknown>;
+      } catch (err) {
+        // A refused lattice or parameters, a kernel error: decided as for any job (finished alone).
+        pending.push(this.failed({ held, row, abort: NO_STOP, inChunk: true, kernelAt }, err));
+        continue;
+      }
+      const runMs = performance.now() - kernelAt;
+      tally.ran(row.type, (row.queue_wait_ms ?? Date.now() - row.created_at.getTime()) / 1000, runMs / 1000, computeCells(row.type, row.cells, row.params));
+      let artefacts: Awaited<ReturnType<JobArtefactWriter['prepare']>> | undefined;
+      try {
+        artefacts = await this.artefacts.prepare(row, spec, obstacleMap, result);
+      } catch (err) {
+        ctx.logger.warn({ err, jobId: row.id, tenantId: row.tenant_id }, 'job artefacts not stored');
+      }
+      if (artefacts?.said) result = { ...result, artefacts: artefacts.said };
+      const inline = artefacts?.prepared ? this.artefacts.inlineOf(artefacts.prepared) : undefined;
+      items.push({
+        status: 'completed',
+        result,
+        requireNoCancel: true,
+        ...(inline ? { inlineArtefacts: inline } : { artefacts: artefacts?.prepared }),
+        tenantId: row.tenant_id,
+        jobId: row.id,
+        attempt: row.attempts,
+        inChunk: true,
+        runMs,
+      });
+      done.push(row);
+    }
+    if (items.length > 0) pending.push(this.finishInlineJobs(held, done, items, tally));
+    return at - from;
+  }
+
+  /**
+   * Writes the final states of a chunk's inline jobs (completed) with the group commit, then, for
+   * those written, counts them, adds their usage and dispatches their webhook deliveries at once;
+   * a job whose completion was refused (a cancel came meanwhile) is cancelled, as in `runStarted`.
+   */
+  private async finishInlineJobs(held: HeldJob, rows: readonly JobRow[], items: readonly FinishInput[], tally: ChunkTally): Promise<void> {
+    const { ctx } = this;
+    const answers = await this.finishes.submitMany(items);
+    const deliveryIds: string[] = [];
+    const refused: Array<Promise<void>> = [];
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      const finished = answers[i];
+      if (finished === undefined) {
+        refused.push(this.cancelIfRequested({ held, row, abort: NO_STOP, inChunk: true }));
+        continue;
+      }
+      tally.finished(row.type, 'completed');
+      ctx.usage.add(row.tenant_id, computeCells(row.type, row.cells, row.params));
+      for (const id of finished.deliveryIds) deliveryIds.push(id);
+    }
+    await Promise.all([...refused, deliveryIds.length > 0 ? ctx.dispatcher?.dispatch(deliveryIds) : undefined]);
   }
 
   /**

@@ -1,5 +1,5 @@
 /**
- * `node --import tsx bench/pipeline/batch-pg-cost.ts [-- --rounds N] [-- --group N]`: what a tiny
+ * `node --import tsx bench/pipeline/batch-pg-cost.ts [-- --rounds N] [-- --group N] [-- --explain 1]`: what a tiny
  * batch job costs PostgreSQL, apart from the rest of the stack. Each round writes a batch of 1,000
  * jobs as the API does (one `withTenant` transaction: the batch row, `insertKeylessJobs`, the
  * compute units), then ends them as a worker does: each chunk of 100 taken with `startChunk`, its
@@ -26,6 +26,8 @@ const option = (name: string, fallback: number): number => {
 };
 const ROUNDS = option('rounds', 10);
 const GROUP = option('group', 64);
+/** `--explain 1`: the plans of the worker's statements in the last round (auto_explain, as notices on stderr). */
+const EXPLAIN = option('explain', 0) === 1;
 const BATCH = 1000;
 const CHUNK = 100;
 const SERVER_URL = process.env.BENCH_DATABASE_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432';
@@ -93,7 +95,19 @@ try {
   await round(false);
   await stack.db.raw('checkpoint');
   if (statements) await stack.db.raw('select pg_stat_statements_reset()');
-  for (let r = 0; r < ROUNDS; r++) await round(true);
+  for (let r = 0; r < ROUNDS; r++) {
+    if (EXPLAIN && r === ROUNDS - 1) {
+      // The one connection of the worker side: its notices are the plans (trigger statements included).
+      const conn = (await worker.client.acquireConnection()) as { on(event: 'notice', listener: (n: { message?: string }) => void): void };
+      conn.on('notice', (notice) => void process.stderr.write(`${notice.message ?? ''}\n\n`));
+      await worker.client.releaseConnection(conn);
+      await worker.raw(
+        `load 'auto_explain'; set auto_explain.log_min_duration = 0; set auto_explain.log_analyze = on; set auto_explain.log_buffers = on;
+         set auto_explain.log_nested_statements = on; set auto_explain.log_triggers = on; set auto_explain.log_level = notice`,
+      );
+    }
+    await round(true);
+  }
   const [batch] = (await stack.db('batches').whereNotNull('completed_at').count({ n: '*' })) as Array<{ n: string }>;
   if (Number(batch?.n) !== ROUNDS + 1) throw new Error(`${batch?.n} batches completed, not ${ROUNDS + 1}`);
   const n = ROUNDS * BATCH;

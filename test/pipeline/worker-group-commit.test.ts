@@ -89,6 +89,57 @@ describe('GroupCommit', () => {
     expect(writes).toEqual([['a'], ['a', 'bad', 'b'], ['a'], ['bad'], ['b']]);
   });
 
+  it('writes many items handed in together as if submitted in turn, answers them in order with one promise, and rejects it only once all settled', async () => {
+    const writes: string[][] = [];
+    const committed: string[] = [];
+    const inFlight: Array<() => void> = [];
+    const commit = new GroupCommit<string, string>({
+      write: async (items) => {
+        writes.push([...items]);
+        await new Promise<void>((resolve) => inFlight.push(resolve));
+        if (items.includes('bad')) throw new Error('bad item');
+        committed.push(...items);
+        return items.map((i) => i.toUpperCase());
+      },
+      maxBatch: 3,
+      key: (item) => item,
+    });
+    const lone = commit.submit('x');
+    const many = commit.submitMany(['a', 'b', 'c', 'd']);
+    const after = commit.submit('e');
+    expect(commit.waiting).toBe(5);
+    while (writes.length < 3 || inFlight.length > 0) {
+      inFlight.shift()?.();
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    expect(await lone).toBe('X');
+    expect(await many).toEqual(['A', 'B', 'C', 'D']);
+    expect(await after).toBe('E');
+    expect(writes).toEqual([['x'], ['a', 'b', 'c'], ['d', 'e']]);
+    expect(await commit.submitMany([])).toEqual([]);
+
+    // One bad item: its batch is retried item by item, the others are written, and the promise
+    // rejects once every item has settled.
+    writes.length = 0;
+    const failing = commit.submitMany(['p', 'bad', 'q']).then(
+      () => 'resolved',
+      (err: unknown) => `rejected: ${(err as Error).message}`,
+    );
+    let outcome: string | undefined;
+    let committedAtOutcome: string[] = [];
+    void failing.then((o) => {
+      outcome = o;
+      committedAtOutcome = [...committed];
+    });
+    while (outcome === undefined) {
+      inFlight.shift()?.();
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    expect(outcome).toBe('rejected: bad item');
+    expect(committedAtOutcome).toContain('q');
+    expect(writes).toEqual([['p', 'bad', 'q'], ['p'], ['bad'], ['q']]);
+  });
+
   it('refuses a batch size that is not a positive integer', () => {
     expect(() => new GroupCommit({ write: async () => [], maxBatch: 0, key: String })).toThrow('maxBatch');
   });

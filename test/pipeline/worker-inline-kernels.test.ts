@@ -58,6 +58,17 @@ describe('inline kernel runs', () => {
     expect(outcome.result.length).toBe(63 + 64);
   });
 
+  it('runInline runs only what would go inline, answers as run does, and refuses bad parameters', async () => {
+    const small = { shape: [64, 64] };
+    const large = { shape: [64, 65] };
+    const path = (shape: number[]) => ({ start: [0, 0], end: [shape[0]! - 1, shape[1]! - 1] });
+    expect(inline.runInline('shortest_path', large, path(large.shape))).toBeUndefined();
+    expect(threaded.runInline('shortest_path', { shape: [4, 4] }, path([4, 4]))).toBeUndefined();
+    const answer = inline.runInline('shortest_path', small, path(small.shape), { pathCells: true });
+    expect(await answer).toEqual(await inline.run('shortest_path', small, path(small.shape), { pathCells: true }));
+    await expect(inline.runInline('shortest_path', small, { start: [0, 0], end: [64, 0] })).rejects.toMatchObject({ code: 'cell_out_of_bounds' });
+  });
+
   it('never start once cancelled, report progress 1, and are refused by a closed pool', async () => {
     await expect(inline.run('components', { shape: [4] }, {}, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'cancelled' });
     const progress: number[] = [];
@@ -68,6 +79,7 @@ describe('inline kernel runs', () => {
     await closing.start();
     await closing.close();
     await expect(closing.run('components', { shape: [4] }, {})).rejects.toMatchObject({ code: 'pool_closed' });
+    expect(closing.runInline('components', { shape: [4] }, {})).toBeUndefined();
   });
 
   it('keep the lattices of small specs by their JSON without mixing them up or taking later changes to a spec', async () => {

@@ -246,6 +246,24 @@ export class KernelPool {
   }
 
   /**
+   * Runs a tiny run on the caller's thread, as `run` would, and settles with its result; a run
+   * that would not go inline is not started (undefined), nor is one on a pool that is not
+   * running (its caller's `run` says why). The batch chunk loop's fast path (worker/job-runner.ts):
+   * a run that ends before this returns needs no cancel signal, timer or progress of its own.
+   */
+  runInline<T extends KernelType>(type: T, spec: unknown, params: unknown, options: Pick<KernelRunOptions, 'obstacleMap' | 'pathCells'> = {}): Promise<KernelResultByType[T]> | undefined {
+    if (this.currentState !== 'running') return undefined;
+    let job: ResolvedJob<T>;
+    try {
+      job = this.resolve(type, spec, params, options.obstacleMap);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    if (!this.runsInline(job.lattice, job.params, 'auto')) return undefined;
+    return this.submitInline(job, options).outcome.then(resultOf);
+  }
+
+  /**
    * A run on the caller's thread: its one task runs before `submit` returns (inline runs take
    * microseconds), so nothing can abort it midway and it needs none of a threaded run's
    * apparatus — no abort listeners, no shared control block (a private one: no thread reads it),
@@ -711,6 +729,11 @@ class InlineRun<T extends KernelType> implements KernelRun<T> {
   cancel(): void {
     this.control.cancel();
   }
+}
+
+/** An outcome's result (a function, not an arrow per run: see InlineRun). */
+function resultOf<T extends KernelType>(outcome: KernelOutcome<T>): KernelResultByType[T] {
+  return outcome.result;
 }
 
 /** The task of a kernel that runs in one thread. */
