@@ -37,6 +37,12 @@ export interface ApiTiming {
 }
 
 const POLL_MS = 10;
+/**
+ * `BENCH_API_POLL=held`: each poll is held by the API until the job changes (`Prefer: wait`, as the
+ * SDK waits) instead of a poll every POLL_MS; the client, the API and Redis then take about half
+ * the CPU they took beside a running kernel (docs/performance.md › Run time through the API).
+ */
+const held = process.env.BENCH_API_POLL === 'held';
 const JOB_TIMEOUT_MS = 10 * 60_000;
 
 interface JobBody {
@@ -54,12 +60,12 @@ async function runOnce(apiUrl: string, authorization: string, job: ApiCase): Pro
   if (answer.status !== 202) throw new Error(`submit answered ${answer.status}: ${answer.body.slice(0, 300)}`);
   const { id } = JSON.parse(answer.body) as { id: string };
   for (;;) {
-    const response = await fetch(new URL(`/api/jobs/${id}`, apiUrl), { headers: { authorization } });
+    const response = await fetch(new URL(`/api/jobs/${id}`, apiUrl), { headers: held ? { authorization, prefer: 'wait=25' } : { authorization } });
     const body = (await response.json()) as JobBody;
     if (body.status === 'completed') return { body, clientMs: performance.now() - started };
     if (body.status === 'failed' || body.status === 'cancelled') throw new Error(`job ${body.status}: ${JSON.stringify(body.error)}`);
     if (performance.now() - started > JOB_TIMEOUT_MS) throw new Error(`job not final after ${JOB_TIMEOUT_MS} ms`);
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    if (!held) await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }
 
