@@ -22,7 +22,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { DiffusionParamsInput } from '../../shared/lattice/types.ts';
-import { apiTimings, type ApiCase, type ApiTiming } from './api-runs.ts';
+import { apiPollMode, apiTimings, type ApiCase, type ApiTiming } from './api-runs.ts';
 import { answered, engine, graphology, gridPeer, igraph, log, type Measurement, pythonModules } from './children.ts';
 import type { EngineJob } from './engine-child.ts';
 import {
@@ -418,10 +418,10 @@ try {
       node: process.version,
       load_average_at_start: loadavg().map((l) => round(l, 3)),
     },
-    settings: { seed: SEED, easy_density: DENSITY, hard_density_2d: HARD_DENSITY_2D, hard_density_3d: HARD_DENSITY_3D, pool_threads: POOL_THREADS, quick, huge_bfs: hugeBfs, python_modules: python },
+    settings: { seed: SEED, easy_density: DENSITY, hard_density_2d: HARD_DENSITY_2D, hard_density_3d: HARD_DENSITY_3D, pool_threads: POOL_THREADS, api_poll: apiPollMode, quick, huge_bfs: hugeBfs, python_modules: python },
     notes: [
       'Easy paths: corner to corner at density 0.2, where the lower-bound dive answers. Hard paths: ends on the largest cluster near opposite corners, no path of Manhattan length (checked), so the bidirectional BFS runs.',
-      'Catalytic in process: one pool.run in its own process (validation, obstacles, search, answer), median of the repeats after warm-up runs. Through the API: the job\'s run_ms (attempt start to final write), best of 3 after one unmeasured run; one worker process, KERNEL_THREADS = pool_threads.',
+      'Catalytic in process: one pool.run in its own process (validation, obstacles, search, answer), median of the repeats after warm-up runs. Through the API: the job\'s run_ms (attempt start to final write), best of 3 after one unmeasured run; one worker process, KERNEL_THREADS = pool_threads; the client waits with held polls (Prefer: wait, as the SDK does) unless settings.api_poll says interval (a poll every 10 ms).',
       'Peers: best of their repeats (e2e_ms_runs lists them). igraph: Graph.Lattice + delete_vertices + get_shortest_paths; MCP: costs array (blocked = -1) + MCP(fully_connected=False) + find_costs + traceback; scipy: ndimage.label with 2·d connectivity (bincount for sizes timed apart); numpy: v = u + f, u += alpha·Σ mask·(roll(v) − v), blocked cells 0, float32. The peers read the lattice as a byte mask the benchmark wrote; their blocked_cells count is that mask\'s.',
       'Targets are ratios peer ÷ Catalytic (for diffusion, cell-steps/s: the same lattice and steps, so the time ratio); memory: igraph peak RSS rise ÷ the bytes Catalytic\'s kernel allocated.',
       'cpu_ms is the CPU time of all the process\'s threads: on a machine other work also loads, wall time includes waiting for a core and cpu_ms does not.',
