@@ -2,7 +2,8 @@
  * `node --import tsx bench/load/list-read-cost.ts [-- --rounds N --reads N --jobs N]`: what one
  * `GET /api/jobs?limit=10` page read (`listJobs`: a prepared page, list-statements.ts) costs
  * PostgreSQL and the API process, against the same page planned each time (`list_planned`, as
- * filtered lists are), the page after a cursor, a job poll's read (`readVersionedJob`, a cache
+ * lists were), the same for a page filtered by status (`list_status`, `list_status_planned`), the
+ * page after a cursor, a job poll's read (`readVersionedJob`, a cache
  * miss, prepared) against the same read planned each time (`poll_miss_planned`, as before), and one
  * submission's write on a plan with monthly quotas far from its limits in one round trip
  * (`submit_quotas`, quota-insert-statement.ts) against the transaction it replaced
@@ -81,6 +82,13 @@ try {
     list_planned: async () => {
       await readAsTenant(db, tenantId, { text: pageText(sql`j.tenant_id = ${tenantId}`.text, 11) });
     },
+    // A filtered page (status), prepared since filtered lists are, against the same page planned each time.
+    list_status: async () => {
+      await listJobs(db, tenantId, { limit: 10, status: 'completed' });
+    },
+    list_status_planned: async () => {
+      await readAsTenant(db, tenantId, { text: pageText(sql`j.tenant_id = ${tenantId} and j.status = ${'completed'}`.text, 11) });
+    },
     list_after: async () => {
       await listJobs(db, tenantId, { limit: 10, after: cursor });
     },
@@ -109,7 +117,7 @@ try {
   const runs: Array<{ way: Way; wall_ms: number; postgres_cpu_ms: number; node_cpu_ms: number }> = [];
   for (const way of Object.keys(ways) as Way[]) for (let i = 0; i < 50; i++) await ways[way]();
   for (let r = 0; r < ROUNDS; r++) {
-    const order: Way[] = ['list', 'list_planned', 'list_after', 'poll_miss', 'poll_miss_planned', 'submit_quotas', 'submit_transaction'];
+    const order: Way[] = ['list', 'list_planned', 'list_status', 'list_status_planned', 'list_after', 'poll_miss', 'poll_miss_planned', 'submit_quotas', 'submit_transaction'];
     for (const way of r % 2 === 0 ? order : [...order].reverse()) {
       const pg0 = cpuMs(backend) ?? NaN;
       const own0 = ownCpuMs();

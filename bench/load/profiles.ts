@@ -3,6 +3,8 @@
  * - `submit-heavy`: POST /api/jobs, tiny shortest_path jobs on inline 8×8 lattices;
  * - `poll-heavy`: GET /api/jobs/:id on jobs submitted before the run (each tenant its own);
  * - `list-heavy`: GET /api/jobs?limit=10, the newest page of each tenant's jobs;
+ * - `list-filtered` (only when named in --profiles): GET /api/jobs?limit=10&status=completed, a
+ *   filtered page (a prepared statement per filter combination, list-statements.ts);
  * - `mixed`: per connection, three polls, one submission and one list (GET /api/jobs?limit=10);
  * - `ceiling`: GET /ping on the bare Koa server;
  * - `floor`: GET /floor/jobs/:id on the bare Koa server (one Redis INCR and one primary-key
@@ -12,7 +14,9 @@ import type autocannon from 'autocannon';
 import type { BenchTenant } from './stack.ts';
 
 export const PROFILES = ['submit-heavy', 'poll-heavy', 'list-heavy', 'mixed'] as const;
-export type Profile = (typeof PROFILES)[number] | 'ceiling' | 'floor';
+/** Profiles run only when `--profiles` names them. */
+export const EXTRA_PROFILES = ['list-filtered'] as const;
+export type Profile = (typeof PROFILES)[number] | (typeof EXTRA_PROFILES)[number] | 'ceiling' | 'floor';
 /** Profiles served by the bare Koa process rather than the API. */
 export const YARDSTICKS: readonly Profile[] = ['ceiling', 'floor'];
 
@@ -62,6 +66,8 @@ export function routesOf(profile: Profile): readonly string[] {
       return ['poll'];
     case 'list-heavy':
       return ['list'];
+    case 'list-filtered':
+      return ['list-filtered'];
     case 'mixed':
       return ['poll', 'submit', 'poll', 'list', 'poll'];
   }
@@ -91,9 +97,12 @@ export function requestsFor(profile: Profile, data: ProfileData): autocannon.Req
     path: '/api/jobs?limit=10',
     setupRequest: (req) => ({ ...req, headers: { authorization: auth(turn.tenant()) } }),
   };
+  const listFiltered: autocannon.Request = { ...list, path: '/api/jobs?limit=10&status=completed' };
   switch (profile) {
     case 'submit-heavy':
       return [submit];
+    case 'list-filtered':
+      return [listFiltered];
     case 'poll-heavy':
       return [poll];
     case 'list-heavy':

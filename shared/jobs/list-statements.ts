@@ -1,6 +1,7 @@
 /**
- * The text of a job list page (`listJobs`), and the two shapes of it that are prepared: the newest
- * page and the page after a cursor, with no filter. See docs/performance.md › Mixed load.
+ * The text of a job list page (`listJobs`), and its prepared shapes: the newest page and the page
+ * after a cursor, with any combination of the route's filters but labels. See docs/performance.md
+ * › Mixed load.
  *
  * Planning a page cost PostgreSQL about three times what running it does (EXPLAIN: 1.3–1.9 ms
  * against 0.3–0.4). A prepared page is planned once per connection. Its LIMIT is written into the
@@ -39,22 +40,51 @@ export function pageText(where: string, rows: number): string {
 const PREPARED_SIZES = [10, 20, 50, 100] as const;
 
 /**
- * The prepared statement that reads at least `limit + 1` rows of an unfiltered list — the newest
- * (`$1` the tenant) or after a cursor (`$2` its time, `$3` its id) — or undefined when `limit` is
- * beyond every prepared size. Its LIMIT is `rows`.
+ * The filters a prepared list may have, in the order their parameters follow the tenant's (`$2`,
+ * …), each with its letter in a statement's name, its parameter's type and its condition. Their
+ * generic plans are those planned each time for any value (EXPLAIN at 1,000,000 jobs, see
+ * docs/performance.md). A label filter is not among them: not knowing the label, the generic plan
+ * walks the tenant's newest jobs, not the label index, and a rare label made it read them all
+ * (0.8 s against 0.13 s planned), so a list with a label is planned each time.
  */
-export function preparedPage(limit: number, afterCursor: boolean): { statement: PreparedStatement; rows: number } | undefined {
+const FILTERS = {
+  status: { letter: 's', type: 'text', where: (p: string) => `j.status = ${p}` },
+  type: { letter: 't', type: 'text', where: (p: string) => `j.type = ${p}` },
+  batchId: { letter: 'b', type: 'uuid', where: (p: string) => `j.batch_id = ${p}` },
+  createdAfter: { letter: 'c', type: 'timestamptz', where: (p: string) => `j.created_at > ${p}` },
+} as const;
+
+export type ListFilter = keyof typeof FILTERS;
+export const LIST_FILTERS = Object.keys(FILTERS) as ListFilter[];
+
+/**
+ * The prepared statement that reads at least `limit + 1` rows of a list with the filters in
+ * `filters` (any of LIST_FILTERS, none for the unfiltered list) — the newest, or after a cursor —
+ * or undefined when `limit` is beyond every prepared size. Its parameters: `$1` the tenant, then
+ * one per filter in LIST_FILTERS order, then the cursor's time and id. Its LIMIT is `rows`.
+ *
+ * One statement per filter combination, page size and cursor or none: at most 16 × 4 × 2 = 128
+ * names, and a connection prepares only those its requests ask for (unfiltered pages keep their
+ * earlier names).
+ */
+export function preparedPage(limit: number, afterCursor: boolean, filters: ReadonlySet<ListFilter> = new Set()): { statement: PreparedStatement; rows: number } | undefined {
   const size = PREPARED_SIZES.find((s) => s >= limit);
   if (size === undefined) return undefined;
   const rows = size + 1;
-  return afterCursor
-    ? {
-        rows,
-        statement: {
-          name: `catalytic_list_jobs_after_v1_${rows}`,
-          params: ['uuid', 'timestamptz', 'uuid'],
-          text: pageText('j.tenant_id = $1 and (j.created_at, j.id) < ($2, $3)', rows),
-        },
-      }
-    : { rows, statement: { name: `catalytic_list_jobs_v1_${rows}`, params: ['uuid'], text: pageText('j.tenant_id = $1', rows) } };
+  const params = ['uuid'];
+  const where = ['j.tenant_id = $1'];
+  let letters = '';
+  for (const name of LIST_FILTERS) {
+    if (!filters.has(name)) continue;
+    const filter = FILTERS[name];
+    params.push(filter.type);
+    where.push(filter.where(`$${params.length}`));
+    letters += filter.letter;
+  }
+  if (afterCursor) {
+    params.push('timestamptz', 'uuid');
+    where.push(`(j.created_at, j.id) < ($${params.length - 1}, $${params.length})`);
+  }
+  const shape = `${letters ? `_${letters}` : ''}${afterCursor ? '_after' : ''}`;
+  return { rows, statement: { name: `catalytic_list_jobs${shape}_v1_${rows}`, params, text: pageText(where.join(' and '), rows) } };
 }

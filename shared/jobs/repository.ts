@@ -8,7 +8,7 @@ import type { ListCursor } from '../list-cursor.ts';
 import { USAGE_METRICS, usageDay } from '../usage.ts';
 import type { LatticeSpec } from '../lattice/types.ts';
 import type { JobBodyFields } from './job-body.ts';
-import { pageText, preparedPage } from './list-statements.ts';
+import { LIST_FILTERS, type ListFilter, pageText, preparedPage } from './list-statements.ts';
 import type { JobRow, JobStatus } from './types.ts';
 
 /** What a new job row holds. */
@@ -228,25 +228,35 @@ export type ListedJob = JobBodyFields & { result_summary: Record<string, unknown
  *
  * One round trip with the role and tenant set in the same query string, so row-level security
  * decides what is listed, not a transaction's four: the list is the one read besides a job poll
- * that polling clients make most. Without filters (the newest page, or the page after a cursor)
- * the page is a prepared statement, planned once per connection (`executeAsTenant`,
- * list-statements.ts); with filters it is planned each time (`readAsTenant`), the filters
- * validated by the route's schema and reaching the text only as escaped literals (`sql`).
+ * that polling clients make most. The page is a prepared statement, planned once per connection
+ * (`executeAsTenant`, list-statements.ts), one per combination of filters; the filters, validated
+ * by the route's schema, are its arguments as escaped literals (`sql`). A list with a label
+ * filter, or a page larger than every prepared size (the route allows none), is planned each time
+ * (`readAsTenant`), its filters in the text as escaped literals.
  */
 export async function listJobs(db: Db, tenantId: string, options: ListJobsOptions): Promise<{ rows: ListedJob[]; next?: ListCursor }> {
   if (!Number.isInteger(options.limit) || options.limit < 1) throw new Error('listJobs needs a positive whole limit');
-  const filters: LiteralSql[] = [];
-  if (options.status) filters.push(sql`j.status = ${options.status}`);
-  if (options.type) filters.push(sql`j.type = ${options.type}`);
-  if (options.labels) filters.push(sql`j.labels @> ${JSON.stringify(options.labels)}::jsonb`);
-  if (options.batchId) filters.push(sql`j.batch_id = ${options.batchId}::uuid`);
-  if (options.createdAfter) filters.push(sql`j.created_at > ${options.createdAfter}::timestamptz`);
-  const prepared = filters.length === 0 ? preparedPage(options.limit, options.after !== undefined) : undefined;
+  // Each filter given: its argument, and its condition for the planned text.
+  const each: Record<ListFilter, { arg: LiteralSql; where: LiteralSql } | undefined> = {
+    status: options.status ? { arg: sql`${options.status}`, where: sql`j.status = ${options.status}` } : undefined,
+    type: options.type ? { arg: sql`${options.type}`, where: sql`j.type = ${options.type}` } : undefined,
+    batchId: options.batchId ? { arg: sql`${options.batchId}`, where: sql`j.batch_id = ${options.batchId}::uuid` } : undefined,
+    createdAfter: options.createdAfter ? { arg: sql`${options.createdAfter}`, where: sql`j.created_at > ${options.createdAfter}::timestamptz` } : undefined,
+  };
+  // In LIST_FILTERS order, the order of the prepared statement's parameters.
+  const given = LIST_FILTERS.flatMap((name) => {
+    const filter = each[name];
+    return filter ? [{ name, ...filter }] : [];
+  });
+  // A label filter is planned each time (list-statements.ts says why).
+  const prepared = options.labels ? undefined : preparedPage(options.limit, options.after !== undefined, new Set(given.map((f) => f.name)));
   let rows: ListedJob[];
   if (prepared) {
-    const args = options.after ? [sql`${tenantId}`, sql`${options.after.at}`, sql`${options.after.id}`] : [sql`${tenantId}`];
-    rows = await executeAsTenant<ListedJob>(db, tenantId, prepared.statement, args);
+    const cursor = options.after ? [sql`${options.after.at}`, sql`${options.after.id}`] : [];
+    rows = await executeAsTenant<ListedJob>(db, tenantId, prepared.statement, [sql`${tenantId}`, ...given.map((f) => f.arg), ...cursor]);
   } else {
+    const filters = given.map((f) => f.where);
+    if (options.labels) filters.push(sql`j.labels @> ${JSON.stringify(options.labels)}::jsonb`);
     if (options.after) filters.push(sql`(j.created_at, j.id) < (${options.after.at}::timestamptz, ${options.after.id}::uuid)`);
     // The page is cut before the join, so results are looked up for its rows only, whatever plan
     // the page itself gets (stale statistics can make it a sort of all of the tenant's rows).
