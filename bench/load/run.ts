@@ -14,6 +14,7 @@
  * before each scenario: whether the jobs a scenario submits take the cores its requests need.
  * `--far-quotas` keeps the plans' monthly job and compute-unit quotas (at values no run reaches)
  * instead of lifting them, so submissions take the quota path that real plans take.
+ * `--api-pool N` gives each API process N PostgreSQL connections (DATABASE_POOL_MAX).
  */
 import { cpus, loadavg, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
@@ -37,6 +38,7 @@ const { values: args } = parseArgs({
     'api-processes': { type: 'string', default: '1', description: 'catalytic api processes, each on its own port' },
     'worker-nice': { type: 'string', description: 'nice value (0-19) of the worker process, every thread' },
     'far-quotas': { type: 'boolean', default: false, description: 'keep monthly job and compute-unit quotas, far from their limits' },
+    'api-pool': { type: 'string', description: "each API process's PostgreSQL connections (DATABASE_POOL_MAX; default the API's own)" },
   },
 });
 
@@ -58,6 +60,8 @@ const settings = {
   worker_nice: Number(args['worker-nice'] ?? 0),
   // Monthly job and compute-unit quotas kept (far from their limits) rather than lifted.
   far_quotas: args['far-quotas'] ?? false,
+  // Each API process's PostgreSQL pool; null leaves the API's default (DATABASE_POOL_MAX).
+  api_pool: args['api-pool'] === undefined ? null : Number(args['api-pool']),
   // Far above what two cores serve: the burst cap never answers 429 here. Per-plan limits
   // (requests per minute, monthly quotas) are lifted in the bench database.
   rate_limit_credential_per_second: 1_000_000,
@@ -67,6 +71,9 @@ for (const [name, value] of Object.entries({ duration: settings.duration_s, 'soa
   if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
 }
 if (!Number.isInteger(settings.worker_nice) || settings.worker_nice < 0 || settings.worker_nice > 19) throw new Error('--worker-nice must be a whole number from 0 to 19');
+if (settings.api_pool !== null && (!Number.isInteger(settings.api_pool) || settings.api_pool < 1 || settings.api_pool > 500)) {
+  throw new Error('--api-pool must be a whole number from 1 to 500');
+}
 if (!Number.isInteger(settings.api_processes) || settings.api_processes < 1 || settings.api_processes > 16) {
   throw new Error('--api-processes must be a whole number from 1 to 16');
 }
@@ -121,7 +128,7 @@ async function main(): Promise<void> {
     await stack.start();
     const tenants = await stack.tenants(settings.tenants);
     const apis: StackProcess[] = [];
-    for (let i = 0; i < settings.api_processes; i++) apis.push(await stack.api());
+    for (let i = 0; i < settings.api_processes; i++) apis.push(await stack.api(settings.api_pool === null ? {} : { DATABASE_POOL_MAX: String(settings.api_pool) }));
     const api = apis[0] as StackProcess;
     const worker = await stack.worker({ KERNEL_THREADS: '1', WORKER_CONCURRENCY: '4' });
     const bare = await stack.bareKoa();
