@@ -33,6 +33,7 @@ import * as leanFinalWrite from './0027_lean_final_write.ts';
 import * as finishWritePlan from './0028_finish_write_plan.ts';
 import * as jobResultsCascade from './0029_job_results_cascade.ts';
 import * as jobBatchKey from './0030_job_batch_key.ts';
+import * as submitGroupChunks from './0031_submit_group_chunks.ts';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -70,4 +71,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0028_finish_write_plan', finishWritePlan],
   ['0029_job_results_cascade', jobResultsCascade],
   ['0030_job_batch_key', jobBatchKey],
+  ['0031_submit_group_chunks', submitGroupChunks],
 ];
