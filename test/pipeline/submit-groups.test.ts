@@ -6,6 +6,7 @@
  * its own, so a replay inside a group queues nothing twice; and a worker killed with SIGKILL in
  * the middle of a group's chunk loses no job and completes none twice.
  */
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { type Submission, SubmissionWriter } from '../../api/jobs/submit-writer.ts';
 import { SCOPES } from '../../shared/auth/principal.ts';
@@ -155,6 +156,33 @@ describe('submit groups', () => {
     expect(ids.sort()).toEqual(submitted.slice(0, 7).map((s) => s.row.id).sort());
     expect(entries.find((e) => e.id === first?.row.id)?.jobIds).toEqual([first?.row.id]);
     expect(entries.filter((e) => e.jobIds.length > 1)).toHaveLength(1);
+  });
+
+  it('leave a keyed job written in one write with keyless ones out of their chunk, so its replay adds no second entry', async () => {
+    const tenant = await createTestTenant(env.db, { plan: 'professional' });
+    const service = api.deps.jobs;
+    const writer = new SubmissionWriter(api.deps.runtime, service.producer);
+    const plan = await api.deps.identity.plans.get('professional');
+    const keyed = parsedSubmission(pathJob(7));
+    // The hash the service gives a keyed request (jobs-service.ts hashRequest), so the replay matches it.
+    const requestHash = createHash('sha256').update(JSON.stringify({ path: '/api/jobs', input: keyed })).digest('hex');
+    const submission = (input: ReturnType<typeof parsedSubmission>, idempotencyKey: string | null): Submission => {
+      const base = { tenantId: tenant.tenantId, plan, input, idempotencyKey, requestHash: idempotencyKey ? requestHash : null };
+      return { ...base, job: writer.prepareInline(base) };
+    };
+    const group = [submission(parsedSubmission(pathJob(0)), null), submission(keyed, 'key-2'), submission(parsedSubmission(pathJob(1)), null), submission(parsedSubmission(pathJob(2)), null)];
+    const outcomes = await writer.write(group);
+    const rows = outcomes.map((o) => (o.ok && o.value ? o.value : undefined));
+    expect(rows.every((row) => row !== undefined)).toBe(true);
+    await writer.publish(tenant.tenantId, rows);
+    const keyedRow = rows[1] as { id: string; queue_entry: string | null };
+    expect(keyedRow.queue_entry).toBeNull();
+
+    const replay = await service.submit(principalOf(tenant, 'professional'), keyed, 'key-2', '/api/jobs');
+    expect(replay).toMatchObject({ replayed: true, row: { id: keyedRow.id } });
+    const entries = await waitingEntries(tenant.tenantId);
+    expect(entries.flatMap((e) => e.jobIds).sort()).toEqual(rows.map((row) => (row as { id: string }).id).sort());
+    expect(entries.find((e) => e.id === keyedRow.id)?.jobIds).toEqual([keyedRow.id]);
   });
 
   it('lose no job of a group whose worker is killed mid-chunk, and complete none twice', { timeout: 150_000 }, async () => {
