@@ -1,5 +1,5 @@
 /**
- * `npm run bench:pipeline [-- --jobs N] [-- --clients N] [-- --quick]`: end-to-end throughput of
+ * `npm run bench:pipeline [-- --jobs N] [-- --clients N] [-- --quick] [-- --workers 1,2] [-- --no-raw]`: end-to-end throughput of
  * the job pipeline (submit over HTTP → completed) for tiny shortest_path jobs with 1 and 2 worker
  * processes, next to raw BullMQ no-op throughput on the same Redis, measured in the same run
  * three ways (consuming a pre-filled queue with a Worker, with manual-fetch loops, and adding from
@@ -36,6 +36,9 @@ const TENANTS = option('tenants', 10);
 const WORKER_CONCURRENCY = option('worker-concurrency', 32);
 const RAW_JOBS = option('raw-jobs', quick ? 10_000 : 20_000);
 const PACED_SECONDS = option('paced-seconds', quick ? 5 : 15);
+// For quicker A/B runs: the worker counts to measure, and whether to measure raw BullMQ at all.
+const WORKER_COUNTS = (args.includes('--workers') ? String(args[args.indexOf('--workers') + 1]) : '1,2').split(',').map(Number);
+const NO_RAW = args.includes('--no-raw');
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SERVER_URL = process.env.BENCH_DATABASE_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432';
 
@@ -221,15 +224,22 @@ async function main(): Promise<void> {
   const stack = new PipelineStack({ serverUrl: SERVER_URL, redisUrl: REDIS_URL, name: 'pipeline', credentialPerSecond: 1_000_000 });
   await stack.start();
   try {
-    const rawConcurrency = await rawWorker(REDIS_URL, stack.prefix, RAW_JOBS, 50);
+    const skipped = { jobs: 0, seconds: 0, jobs_per_s: NaN };
+    const rawConcurrency = NO_RAW ? skipped : await rawWorker(REDIS_URL, stack.prefix, RAW_JOBS, 50);
     log(`raw BullMQ: ${rawConcurrency.jobs_per_s} jobs/s; now 50 manual-fetch loops …`);
-    const rawManual = await rawManualLoops(REDIS_URL, stack.prefix, RAW_JOBS, 50);
+    const rawManual = NO_RAW ? skipped : await rawManualLoops(REDIS_URL, stack.prefix, RAW_JOBS, 50);
     log(`raw BullMQ manual: ${rawManual.jobs_per_s} jobs/s; now ${CLIENTS} producers adding while a Worker of concurrency 50 runs …`);
-    const rawEndToEnd = await rawAddAndProcess(REDIS_URL, stack.prefix, RAW_JOBS, CLIENTS, 50);
+    const rawEndToEnd = NO_RAW ? skipped : await rawAddAndProcess(REDIS_URL, stack.prefix, RAW_JOBS, CLIENTS, 50);
     log(`raw BullMQ add and process: ${rawEndToEnd.jobs_per_s} jobs/s; now the floor (HTTP + one insert + BullMQ + one update) …`);
     const floorServer = await stack.floor();
     await floorThroughput(stack, floorServer.url, Math.min(500, JOBS));
+    const floorCpuBefore = await stack.sharedCpu();
+    const floorProcessesBefore = totalCpuMs(stack.pids('floor-server')) + totalCpuMs(stack.pids('floor-worker'));
     const floor = await floorThroughput(stack, floorServer.url, JOBS);
+    const floorShared = sharedCpuSpent(floorCpuBefore, await stack.sharedCpu());
+    const floorProcesses = totalCpuMs(stack.pids('floor-server')) + totalCpuMs(stack.pids('floor-worker')) - floorProcessesBefore;
+    // The floor's CPU per job (its two processes, PostgreSQL, Redis): comparable when the machine is busy.
+    const floorCpu = { processes: Math.round((floorProcesses / JOBS) * 100) / 100, postgres: Math.round((floorShared.postgres / JOBS) * 100) / 100, redis: Math.round((floorShared.redis / JOBS) * 100) / 100 };
     await stack.stopProcesses(['floor-server', 'floor-worker']);
     log(`floor: ${floor.jobs_per_s} jobs/s, submit p99 ${floor.submit_ms.p99} ms`);
 
@@ -238,7 +248,7 @@ async function main(): Promise<void> {
     const workerEnv = { WORKER_CONCURRENCY: String(WORKER_CONCURRENCY), KERNEL_THREADS: '2', DATABASE_POOL_MAX: '12' };
     const phases: Phase[] = [];
     let running = 0;
-    for (const workers of [1, 2]) {
+    for (const workers of WORKER_COUNTS) {
       for (; running < workers; running++) await stack.worker(workerEnv);
       log(`${workers} worker process(es): warming up …`);
       await throughput(stack, apiUrl, tenants, Math.min(500, JOBS), workers);
@@ -248,7 +258,7 @@ async function main(): Promise<void> {
       phases.push(measured);
     }
     // Below saturation (half of what 2 workers sustained), latency is service time, not queueing.
-    const rate = Math.max(10, Math.round(0.5 * (phases[1] as Phase).jobs_per_s));
+    const rate = Math.max(10, Math.round(0.5 * (phases[phases.length - 1] as Phase).jobs_per_s));
     log(`${CLIENTS} clients pacing ${rate} jobs/s for ${PACED_SECONDS} s …`);
     const latency = await paced(stack, apiUrl, tenants, rate, PACED_SECONDS);
     log(`paced: submit p99 ${latency.submit_ms.p99} ms, queue wait p99 ${latency.queue_wait_ms.p99} ms`);
@@ -263,7 +273,7 @@ async function main(): Promise<void> {
         add_and_process: { producers: CLIENTS, ...rawEndToEnd },
       },
       // HTTP POST → one INSERT + BullMQ add → Worker → one UPDATE, nothing else (floor-process.ts).
-      floor: { clients: CLIENTS, ...floor, of_raw_add_and_process: Math.round((floor.jobs_per_s / rawEndToEnd.jobs_per_s) * 1000) / 1000 },
+      floor: { clients: CLIENTS, ...floor, cpu_ms_per_job: floorCpu, of_raw_add_and_process: Math.round((floor.jobs_per_s / rawEndToEnd.jobs_per_s) * 1000) / 1000 },
       pipeline: Object.fromEntries(
         phases.map((p) => [
           `${p.workers}_worker${p.workers > 1 ? 's' : ''}`,
