@@ -42,16 +42,7 @@ export interface RetentionReport {
   blobs: number;
   /** Notifications mailed more than NOTIFICATION_KEEP_DAYS ago. */
   notifications: number;
-  /** Attempt counts of submit groups' chunks (they belong to no batch) taken more than SUBMIT_GROUP_CHUNK_KEEP_DAYS ago. */
-  submitGroupChunks: number;
 }
-
-/**
- * Days a submit group's chunk row (`job_chunks` without a batch) is kept after its last take. It
- * only counts the chunk's attempts while its entry may still run (seconds to hours); a batch's
- * chunk rows go with their batch.
- */
-export const SUBMIT_GROUP_CHUNK_KEEP_DAYS = 7;
 
 /**
  * Days a mailed notification is kept. Past two months no key can be recorded again (a quota
@@ -132,14 +123,6 @@ const DELETE_NOTIFICATIONS = `
     limit ?
   )`;
 
-/** One batch of submit groups' chunk rows taken long enough ago. */
-const DELETE_SUBMIT_GROUP_CHUNKS = `
-  delete from job_chunks where id in (
-    select c.id from job_chunks c
-    where c.batch_id is null and c.started_at < now() - make_interval(days => ${SUBMIT_GROUP_CHUNK_KEEP_DAYS})
-    limit ?
-  )`;
-
 /** One batch of refresh tokens of sessions whose every token has expired. */
 const DELETE_REFRESH_TOKENS = `
   delete from refresh_tokens where id in (
@@ -208,7 +191,6 @@ export async function applyRetention(db: Db, options: RetentionOptions = {}): Pr
   const batches = await deleteBatches(db, batchSize, options.signal);
   const refreshTokens = await deleteInBatches(db, DELETE_REFRESH_TOKENS, batchSize, options.signal);
   const notifications = await deleteInBatches(db, DELETE_NOTIFICATIONS, batchSize, options.signal);
-  const submitGroupChunks = await deleteInBatches(db, DELETE_SUBMIT_GROUP_CHUNKS, batchSize, options.signal);
   // After the jobs: their versions are free to go.
   const latticeVersions = await deleteInBatches(db, DELETE_LATTICE_VERSIONS, batchSize, options.signal);
   // Last: the jobs and versions that held them are gone.
@@ -220,6 +202,5 @@ export async function applyRetention(db: Db, options: RetentionOptions = {}): Pr
   retentionDeleted.inc({ table: 'lattice_versions' }, latticeVersions);
   retentionDeleted.inc({ table: 'blobs' }, blobs);
   retentionDeleted.inc({ table: 'notifications' }, notifications);
-  retentionDeleted.inc({ table: 'job_chunks' }, submitGroupChunks);
-  return { jobs, batches: batches.batches, batchJobs: batches.jobs, deliveries, refreshTokens, latticeVersions, blobs, notifications, submitGroupChunks };
+  return { jobs, batches: batches.batches, batchJobs: batches.jobs, deliveries, refreshTokens, latticeVersions, blobs, notifications };
 }

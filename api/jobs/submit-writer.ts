@@ -3,8 +3,7 @@
  * locks and usage read in it on a plan with monthly quotas), any on a stored lattice in one
  * `withTenant` transaction (lattices read once, quota checked once, one multi-row insert that
  * counts usage) — then one queue round trip and one ready-set mark, each submission keeping the
- * outcome it would have had alone. The small keyless jobs of a write share one queue entry, a
- * chunk run as a batch's are (a submit group). See docs/architecture.md › Submit groups.
+ * outcome it would have had alone. See docs/architecture.md › The job pipeline.
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
@@ -13,7 +12,7 @@ import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
 import { artefactsListed } from '../../shared/jobs/job-artefact-names.ts';
 import { checkedJobReservation, checkJobMemory, type JobMemorySettings, queuedJobOf } from '../../shared/jobs/job-memory.ts';
-import { checkLatticeAgainstPlan, checkParsedJob, checkParsedLattice, computeCells } from '../../shared/jobs/lattice-checks.ts';
+import { checkLatticeAgainstPlan, checkParsedJob, checkParsedLattice } from '../../shared/jobs/lattice-checks.ts';
 import { writeJobsAsTenant } from '../../shared/jobs/insert-statement.ts';
 import { writeJobsWithinQuotas } from '../../shared/jobs/quota-insert-statement.ts';
 import { insertJobs, type NewJob } from '../../shared/jobs/repository.ts';
@@ -23,8 +22,7 @@ import type { LatticeSpec } from '../../shared/lattice/types.ts';
 import { jobSubmitBatchSize, jobsSubmitted } from '../../shared/metrics.ts';
 import { currentVersionHeads } from '../lattices/store.ts';
 import type { Plan } from '../../shared/plans.ts';
-import type { JobProducer, QueuedChunkRef, QueuedJobRef } from '../../shared/queues/producer.ts';
-import { submitGroupEntryId } from '../../shared/queues/submit-groups.ts';
+import type { JobProducer } from '../../shared/queues/producer.ts';
 import type { Runtime } from '../../shared/runtime.ts';
 import { recordUsage, USAGE_METRICS } from '../../shared/usage.ts';
 import type { SubmitJobInput } from '../../shared/wire/jobs.ts';
@@ -154,7 +152,6 @@ export class SubmissionWriter {
   /** Writes submissions of one tenant and plan in one transaction; one outcome per submission, in order. */
   async write(submissions: readonly Submission[]): Promise<SubmissionOutcome[]> {
     jobSubmitBatchSize.observe(submissions.length);
-    this.assignGroupEntry(submissions);
     try {
       return await this.writeTogether(submissions);
     } catch (err) {
@@ -297,63 +294,12 @@ export class SubmissionWriter {
     return ready;
   }
 
-  /**
-   * Gives the small keyless inline jobs of a write of two or more one chunk entry (a submit group,
-   * cut as a batch's chunks are: BATCH_CHUNK_MAX_JOBS jobs, BATCH_CHUNK_MAX_CELLS of compute), so
-   * they cost one queue entry and one start instead of one each. A job with an Idempotency-Key
-   * keeps an entry of its own: a replay queues it again by its row's id, which must stay idempotent.
-   */
-  private assignGroupEntry(submissions: readonly Submission[]): void {
-    const { BATCH_CHUNK_MAX_JOBS: maxJobs, BATCH_CHUNK_MAX_CELLS: maxCells } = this.runtime.config;
-    const groups: NewJob[][] = [];
-    let open: NewJob[] = [];
-    let cells = 0;
-    for (const { job } of submissions) {
-      if (!job || job.idempotencyKey !== null) continue;
-      const jobCells = computeCells(job.type, job.cells, job.params);
-      if (jobCells > maxCells) continue;
-      if (open.length >= maxJobs || cells + jobCells > maxCells) {
-        groups.push(open);
-        open = [];
-        cells = 0;
-      }
-      open.push(job);
-      cells += jobCells;
-    }
-    groups.push(open);
-    for (const group of groups) {
-      const entry = group.length > 1 ? submitGroupEntryId() : null;
-      for (const job of group) job.queueEntry = entry;
-    }
-  }
-
-  /**
-   * Queues written rows of one tenant, the rows of one submit group as one chunk entry (when two
-   * or more of them were inserted), in one round trip; a failure is logged (reconcile queues them later).
-   */
+  /** Queues written rows of one tenant; a failure is logged (reconcile queues them later). */
   async publish(tenantId: string, rows: ReadonlyArray<JobRow | undefined>): Promise<void> {
     const threads = this.runtime.config.KERNEL_THREADS;
-    const byEntry = new Map<string, JobRow[]>();
-    const alone: JobRow[] = [];
-    for (const row of rows) {
-      if (!row) continue;
-      const entry = row.queue_entry;
-      if (entry === null) alone.push(row);
-      else {
-        const group = byEntry.get(entry);
-        if (group) group.push(row);
-        else byEntry.set(entry, [row]);
-      }
-    }
-    const chunks: QueuedChunkRef[] = [];
-    for (const [id, group] of byEntry) {
-      // A group of which one row was inserted is queued by that row's id (reconcile looks for both).
-      if (group.length === 1) alone.push(group[0] as JobRow);
-      else chunks.push({ id, tenantId, jobIds: group.map((row) => row.id), memoryBytes: Math.max(...group.map((row) => queuedJobOf(row, threads).memoryBytes ?? 0)) });
-    }
-    const singles: QueuedJobRef[] = alone.map((row) => queuedJobOf(row, threads));
-    await this.producer.enqueueGroup(tenantId, chunks, singles).catch((err: unknown) =>
-      this.runtime.logger.warn({ err, jobIds: rows.flatMap((row) => (row ? [row.id] : [])) }, 'job rows written but not queued; reconcile will queue them'),
+    const jobs = rows.filter((row): row is JobRow => row !== undefined).map((row) => queuedJobOf(row, threads));
+    await this.producer.enqueueMany(tenantId, jobs).catch((err: unknown) =>
+      this.runtime.logger.warn({ err, jobIds: jobs.map((j) => j.id) }, 'job rows written but not queued; reconcile will queue them'),
     );
   }
 }

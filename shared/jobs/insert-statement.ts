@@ -33,14 +33,14 @@ export const COUNT_INSERTED = `tally as (
  * cannot deadlock.
  */
 const INSERT_AND_COUNT: PreparedStatement = {
-  name: 'catalytic_insert_jobs_v2',
-  params: ['uuid', 'date', 'uuid[]', 'uuid[]', 'uuid[]', 'text[]', 'jsonb[]', 'jsonb[]', 'bigint[]', 'bigint[]', 'integer[]', 'text[]', 'text[]', 'jsonb[]', 'jsonb[]', 'bigint[]', 'text[]'],
+  name: 'catalytic_insert_jobs_v1',
+  params: ['uuid', 'date', 'uuid[]', 'uuid[]', 'uuid[]', 'text[]', 'jsonb[]', 'jsonb[]', 'bigint[]', 'bigint[]', 'integer[]', 'text[]', 'text[]', 'jsonb[]', 'jsonb[]', 'bigint[]'],
   text: `with input as (
-      select * from unnest($3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-        as i(id, lattice_id, lattice_version_id, type, lattice, params, cells, memory_bytes, max_attempts, idempotency_key, request_hash, labels, artefacts, units, queue_entry)),
+      select * from unnest($3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+        as i(id, lattice_id, lattice_version_id, type, lattice, params, cells, memory_bytes, max_attempts, idempotency_key, request_hash, labels, artefacts, units)),
     job as (
-      insert into jobs (id, tenant_id, lattice_id, lattice_version_id, type, status, lattice, params, cells, memory_bytes, max_attempts, idempotency_key, request_hash, labels, queue_entry, artefacts)
-      select id, $1, lattice_id, lattice_version_id, type, 'queued', lattice, params, cells, memory_bytes, max_attempts, idempotency_key, request_hash, labels, queue_entry,
+      insert into jobs (id, tenant_id, lattice_id, lattice_version_id, type, status, lattice, params, cells, memory_bytes, max_attempts, idempotency_key, request_hash, labels, artefacts)
+      select id, $1, lattice_id, lattice_version_id, type, 'queued', lattice, params, cells, memory_bytes, max_attempts, idempotency_key, request_hash, labels,
         (select array_agg(name) from jsonb_array_elements_text(artefacts) as name)
       from input
       on conflict (tenant_id, idempotency_key) where idempotency_key is not null do nothing
@@ -54,7 +54,7 @@ function json(value: unknown): string | null {
   return value === null || value === undefined ? null : JSON.stringify(value);
 }
 
-/** The inserted columns of `jobs` as one array literal each (fifteen), in the order the insert statements take them ($3 on). */
+/** The inserted columns of `jobs` as one array literal each, in the order the insert statements take them ($3 on). */
 export function jobColumnArrays(jobs: readonly NewJob[]): LiteralSql[] {
   const column = <T extends string | number | null>(type: string, pick: (job: NewJob) => T) => sqlArray(jobs.map(pick), type);
   return [
@@ -72,8 +72,6 @@ export function jobColumnArrays(jobs: readonly NewJob[]): LiteralSql[] {
     column('jsonb', (j) => (j.labels && Object.keys(j.labels).length > 0 ? JSON.stringify(j.labels) : null)),
     column('jsonb', (j) => (j.artefacts && j.artefacts.length > 0 ? JSON.stringify(j.artefacts) : null)),
     column('bigint', (j) => j.computeUnits),
-    // A submit group's chunk entry (shared/queues/submit-groups.ts), so reconcile finds it.
-    column('text', (j) => j.queueEntry ?? null),
   ];
 }
 

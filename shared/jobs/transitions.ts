@@ -7,7 +7,6 @@
  * statement for many jobs, each row still decided by its own condition).
  */
 import type { Knex } from 'knex';
-import { SUBMIT_GROUP_ENTRY } from '../queues/submit-groups.ts';
 import { recordUsage, USAGE_METRICS } from '../usage.ts';
 import { insertJobEventDeliveries, type JobEvent, jobEventBody, jobEventType, recordJobEvent, subscribedWebhookIds } from '../webhooks/job-events.ts';
 import type { InlineArtefacts } from './inline-artefacts.ts';
@@ -132,7 +131,7 @@ export async function startAttempts(
 
 /**
  * Takes a batch chunk for a new attempt (docs/architecture.md › Batches): one statement raises the
- * chunk's attempt count (`job_chunks`, a row per chunk entry; a submit group's has no batch) and reads its rows that are still
+ * chunk's attempt count (`job_chunks`, a row per chunk entry) and reads its rows that are still
  * `queued` or `running` (a `running` one was being run by an earlier attempt whose worker died or
  * lost the lock). No job row is written: a chunk's jobs stay `queued` until their kernel is seen
  * running ({@link startChunkJob}) or their final write. A row's attempt in this chunk is
@@ -155,7 +154,7 @@ export async function startChunk(
     `with async_commit as materialized (select set_config('synchronous_commit', 'off', true)),
      chunk as (
        insert into job_chunks (id, batch_id, attempts, worker_id, started_at)
-       select ?, case when split_part(?, '.', 2) = '${SUBMIT_GROUP_ENTRY}' then null else split_part(?, '.', 1)::uuid end, 1, ?, now() from async_commit
+       select ?, split_part(?, '.', 1)::uuid, 1, ?, now() from async_commit
        on conflict (id) do update set attempts = job_chunks.attempts + 1, worker_id = excluded.worker_id, started_at = now()
        returning attempts)
      select j.*, c.attempts as chunk_attempt
@@ -164,7 +163,7 @@ export async function startChunk(
          select j.* from unnest(?::uuid[], ?::uuid[]) as s(id, tenant_id)
            cross join lateral (select j.* from jobs j where j.id = s.id and j.tenant_id = s.tenant_id offset 0) j
           where j.status in ('queued', 'running')) j on true`,
-    [entryId, entryId, entryId, workerId, jobs.map((j) => j.jobId), jobs.map((j) => j.tenantId)],
+    [entryId, entryId, workerId, jobs.map((j) => j.jobId), jobs.map((j) => j.tenantId)],
   );
   const attempt = rows[0]?.chunk_attempt ?? 1;
   const byId = new Map<string, JobRow>();

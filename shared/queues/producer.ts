@@ -72,27 +72,25 @@ export class JobProducer {
   }
 
   /**
-   * Adds a batch's entries (chunks and jobs too large to share one) to the tenant's queue in one
-   * pipelined round trip, then marks the tenant once. Each add is idempotent by its id.
+   * Adds jobs of one tenant to its queue in one pipelined round trip (each add idempotent, in
+   * the given order), then marks the tenant once. The mark comes after the adds: a worker it
+   * wakes finds the jobs, and a worker that just found the queue empty sees the tenant marked again.
    */
-  enqueueBatch(tenantId: string, chunks: readonly QueuedChunkRef[], singles: readonly QueuedJobRef[]): Promise<void> {
-    return this.addEntries(tenantId, chunks, singles, { ...PIPELINE_JOB_OPTIONS, priority: BATCH_PRIORITY });
+  async enqueueMany(tenantId: string, jobs: readonly QueuedJobRef[]): Promise<void> {
+    if (jobs.length === 0) return;
+    const foreign = jobs.find((job) => job.tenantId !== tenantId);
+    if (foreign) throw new Error(`job ${foreign.id} belongs to tenant ${foreign.tenantId}, not ${tenantId}`);
+    await this.queues.get(tenantId).addBulk(jobs.map((job) => ({ name: job.type, data: jobData(job), opts: { ...PIPELINE_JOB_OPTIONS, jobId: job.id } })));
+    await markTenantReady(this.redis, this.prefix, tenantId, 0);
   }
 
   /**
-   * Adds single submissions of one tenant — submit groups' chunks (shared/queues/submit-groups.ts)
-   * and jobs of their own — in one pipelined round trip, without a priority (ahead of the tenant's
-   * batches), then marks the tenant once. The mark comes after the adds: a worker it wakes finds
-   * the entries, and a worker that just found the queue empty sees the tenant marked again.
+   * Adds a batch's entries (chunks and jobs too large to share one) to the tenant's queue in one
+   * pipelined round trip, then marks the tenant once. Each add is idempotent by its id.
    */
-  enqueueGroup(tenantId: string, chunks: readonly QueuedChunkRef[], singles: readonly QueuedJobRef[]): Promise<void> {
-    const foreign = singles.find((job) => job.tenantId !== tenantId) ?? chunks.find((chunk) => chunk.tenantId !== tenantId);
-    if (foreign) return Promise.reject(new Error(`entry ${foreign.id} belongs to tenant ${foreign.tenantId}, not ${tenantId}`));
-    return this.addEntries(tenantId, chunks, singles, PIPELINE_JOB_OPTIONS);
-  }
-
-  private async addEntries(tenantId: string, chunks: readonly QueuedChunkRef[], singles: readonly QueuedJobRef[], opts: Readonly<JobsOptions>): Promise<void> {
+  async enqueueBatch(tenantId: string, chunks: readonly QueuedChunkRef[], singles: readonly QueuedJobRef[]): Promise<void> {
     if (chunks.length + singles.length === 0) return;
+    const opts = { ...PIPELINE_JOB_OPTIONS, priority: BATCH_PRIORITY };
     await this.queues.get(tenantId).addBulk([
       ...chunks.map((chunk) => ({
         name: 'chunk',

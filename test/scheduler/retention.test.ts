@@ -1,18 +1,16 @@
 /**
  * Retention deletes exactly the finished jobs (with their results) and finished deliveries that
  * are older than their tenant's plan keeps, in batches, and nothing else; a batch's jobs go with
- * their batch, once it is complete and past retention, never before; submit groups' chunk rows go
- * once old; the BullMQ trim removes only
+ * their batch, once it is complete and past retention, never before; the BullMQ trim removes only
  * old finished entries.
  */
 import { randomUUID } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyRetention, NOTIFICATION_KEEP_DAYS, SUBMIT_GROUP_CHUNK_KEEP_DAYS } from '../../scheduler/retention.ts';
+import { applyRetention, NOTIFICATION_KEEP_DAYS } from '../../scheduler/retention.ts';
 import { SchedulerService } from '../../scheduler/scheduler-service.ts';
 import { trimFinishedEntries } from '../../scheduler/queue-trim.ts';
 import { tenantQueueName } from '../../shared/queues/names.ts';
-import { SUBMIT_GROUP_ENTRY } from '../../shared/queues/submit-groups.ts';
 import { createRedis, type Redis } from '../../shared/redis.ts';
 import { useTestEnvironment } from '../support/context.ts';
 import { createTestTenant } from '../support/tenants.ts';
@@ -35,13 +33,10 @@ interface Arranged {
   dropBatchJobs: string[];
   keepNotifications: string[];
   dropNotifications: string[];
-  /** Chunk attempt rows (`job_chunks`). */
-  keepChunks: string[];
-  dropChunks: string[];
 }
 
 async function arrange(): Promise<Arranged> {
-  const a: Arranged = { keepJobs: [], dropJobs: [], keepDeliveries: [], dropDeliveries: [], keepRefreshTokens: [], dropRefreshTokens: [], keepBatches: [], dropBatches: [], dropBatchJobs: [], keepNotifications: [], dropNotifications: [], keepChunks: [], dropChunks: [] };
+  const a: Arranged = { keepJobs: [], dropJobs: [], keepDeliveries: [], dropDeliveries: [], keepRefreshTokens: [], dropRefreshTokens: [], keepBatches: [], dropBatches: [], dropBatchJobs: [], keepNotifications: [], dropNotifications: [] };
   // A plan that keeps everything (-1), beside the seeded free (7 days) and professional (90).
   await env.db('plans')
     .insert({
@@ -157,16 +152,6 @@ async function arrange(): Promise<Arranged> {
   a.dropNotifications.push(await notification(NOTIFICATION_KEEP_DAYS + 1, true));
   a.keepNotifications.push(await notification(NOTIFICATION_KEEP_DAYS - 1, true), await notification(NOTIFICATION_KEEP_DAYS + 30, false));
 
-  // Chunk rows: a submit group's (no batch) goes SUBMIT_GROUP_CHUNK_KEEP_DAYS after its last take;
-  // a batch's stays as long as its batch, however old.
-  const chunk = async (batchId: string | null, startedDaysAgo: number) => {
-    const id = `${batchId ?? randomUUID()}.${batchId ? 0 : SUBMIT_GROUP_ENTRY}`;
-    await env.db('job_chunks').insert({ id, batch_id: batchId, attempts: 1, worker_id: 'w', started_at: daysAgo(startedDaysAgo) });
-    return id;
-  };
-  a.dropChunks.push(await chunk(null, SUBMIT_GROUP_CHUNK_KEEP_DAYS + 1));
-  a.keepChunks.push(await chunk(null, SUBMIT_GROUP_CHUNK_KEEP_DAYS - 1), await chunk(recentBatch.batchId, SUBMIT_GROUP_CHUNK_KEEP_DAYS + 30));
-
   const archive = (await createTestTenant(env.db, { plan: 'archive_test' })).tenantId;
   const archiveHook = (await insertEndpoint(env.db, archive, 'http://127.0.0.1:9/x')).id;
   a.keepJobs.push(await job(archive, 'completed', 1000));
@@ -195,10 +180,7 @@ describe('retention', () => {
       latticeVersions: 0,
       blobs: 0,
       notifications: arranged.dropNotifications.length,
-      submitGroupChunks: arranged.dropChunks.length,
     });
-    const chunkIds = (await env.db('job_chunks').select<Array<{ id: string }>>('id')).map((r) => r.id);
-    expect(chunkIds.sort()).toEqual([...arranged.keepChunks].sort());
     const notificationIds = (await env.db('notifications').select<Array<{ id: string }>>('id')).map((r) => r.id);
     expect(notificationIds.sort()).toEqual([...arranged.keepNotifications].sort());
     const tokenIds = (await env.db('refresh_tokens').select<Array<{ id: string }>>('id')).map((r) => r.id);
@@ -217,7 +199,7 @@ describe('retention', () => {
     expect(pending).toEqual({ job_id: null });
 
     // A second pass finds nothing more.
-    expect(await applyRetention(env.db, { batchSize: 2 })).toEqual({ jobs: 0, batches: 0, batchJobs: 0, deliveries: 0, refreshTokens: 0, latticeVersions: 0, blobs: 0, notifications: 0, submitGroupChunks: 0 });
+    expect(await applyRetention(env.db, { batchSize: 2 })).toEqual({ jobs: 0, batches: 0, batchJobs: 0, deliveries: 0, refreshTokens: 0, latticeVersions: 0, blobs: 0, notifications: 0 });
   });
 
   it('runs as the scheduler’s retention task', async () => {
@@ -225,7 +207,7 @@ describe('retention', () => {
     const scheduler = new SchedulerService(runtime);
     try {
       const result = await scheduler.runTask('retention');
-      expect(result).toEqual({ jobs: 0, batches: 0, batchJobs: 0, deliveries: 0, refreshTokens: 0, latticeVersions: 0, blobs: 0, notifications: 0, submitGroupChunks: 0, queueEntries: 0 });
+      expect(result).toEqual({ jobs: 0, batches: 0, batchJobs: 0, deliveries: 0, refreshTokens: 0, latticeVersions: 0, blobs: 0, notifications: 0, queueEntries: 0 });
     } finally {
       await scheduler.close();
     }
