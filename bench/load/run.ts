@@ -14,7 +14,8 @@
  * before each scenario: whether the jobs a scenario submits take the cores its requests need.
  * `--far-quotas` keeps the plans' monthly job and compute-unit quotas (at values no run reaches)
  * instead of lifting them, so submissions take the quota path that real plans take.
- * `--api-pool N` gives each API process N PostgreSQL connections (DATABASE_POOL_MAX).
+ * `--api-pool N` gives each API process N PostgreSQL connections (DATABASE_POOL_MAX), and
+ * `--submit-writes N` N submit writes in flight per tenant (SUBMIT_WRITES_PER_TENANT).
  */
 import { cpus, loadavg, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
@@ -39,6 +40,7 @@ const { values: args } = parseArgs({
     'worker-nice': { type: 'string', description: 'nice value (0-19) of the worker process, every thread' },
     'far-quotas': { type: 'boolean', default: false, description: 'keep monthly job and compute-unit quotas, far from their limits' },
     'api-pool': { type: 'string', description: "each API process's PostgreSQL connections (DATABASE_POOL_MAX; default the API's own)" },
+    'submit-writes': { type: 'string', description: "each API process's submit writes in flight per tenant (SUBMIT_WRITES_PER_TENANT; default the API's own)" },
   },
 });
 
@@ -62,6 +64,8 @@ const settings = {
   far_quotas: args['far-quotas'] ?? false,
   // Each API process's PostgreSQL pool; null leaves the API's default (DATABASE_POOL_MAX).
   api_pool: args['api-pool'] === undefined ? null : Number(args['api-pool']),
+  // Each API process's submit writes in flight per tenant; null leaves the API's default.
+  submit_writes: args['submit-writes'] === undefined ? null : Number(args['submit-writes']),
   // Far above what two cores serve: the burst cap never answers 429 here. Per-plan limits
   // (requests per minute, monthly quotas) are lifted in the bench database.
   rate_limit_credential_per_second: 1_000_000,
@@ -71,6 +75,9 @@ for (const [name, value] of Object.entries({ duration: settings.duration_s, 'soa
   if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
 }
 if (!Number.isInteger(settings.worker_nice) || settings.worker_nice < 0 || settings.worker_nice > 19) throw new Error('--worker-nice must be a whole number from 0 to 19');
+if (settings.submit_writes !== null && (!Number.isInteger(settings.submit_writes) || settings.submit_writes < 1 || settings.submit_writes > 16)) {
+  throw new Error('--submit-writes must be a whole number from 1 to 16');
+}
 if (settings.api_pool !== null && (!Number.isInteger(settings.api_pool) || settings.api_pool < 1 || settings.api_pool > 500)) {
   throw new Error('--api-pool must be a whole number from 1 to 500');
 }
@@ -104,6 +111,14 @@ async function submitPollJobs(api: StackProcess, data: ProfileData, perTenant: n
   );
 }
 
+/** The API processes' settings the command line overrides. */
+function apiEnv(): Record<string, string> {
+  return {
+    ...(settings.api_pool === null ? {} : { DATABASE_POOL_MAX: String(settings.api_pool) }),
+    ...(settings.submit_writes === null ? {} : { SUBMIT_WRITES_PER_TENANT: String(settings.submit_writes) }),
+  };
+}
+
 async function main(): Promise<void> {
   const stack = new LoadStack({
     serverUrl: process.env.BENCH_DATABASE_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432',
@@ -128,7 +143,7 @@ async function main(): Promise<void> {
     await stack.start();
     const tenants = await stack.tenants(settings.tenants);
     const apis: StackProcess[] = [];
-    for (let i = 0; i < settings.api_processes; i++) apis.push(await stack.api(settings.api_pool === null ? {} : { DATABASE_POOL_MAX: String(settings.api_pool) }));
+    for (let i = 0; i < settings.api_processes; i++) apis.push(await stack.api(apiEnv()));
     const api = apis[0] as StackProcess;
     const worker = await stack.worker({ KERNEL_THREADS: '1', WORKER_CONCURRENCY: '4' });
     const bare = await stack.bareKoa();
