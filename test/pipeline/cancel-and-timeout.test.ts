@@ -7,13 +7,14 @@ import type { Job } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import type { JobRow } from '../../shared/jobs/types.ts';
 import type { PipelineJobData } from '../../shared/queues/tenant-queues.ts';
-import { JobRunner, type KernelRunner } from '../../worker/job-runner.ts';
+import type { KernelRunner } from '../../worker/job-runner.ts';
 import { tenantQueueKey } from '../../shared/queues/names.ts';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
 import type { CatalyticProcess } from '../support/processes.ts';
 import { createTestTenant } from '../support/tenants.ts';
 import { json, type JobJson, readEvents, startWorker, stopWorker, submit, waitForJob, waitForRow } from './support.ts';
+import { testJobRunner } from './test-job-runner.ts';
 
 const env = useTestEnvironment();
 const api = useTestApi(env);
@@ -118,8 +119,7 @@ describe('runtime limit and streamed labels', () => {
           signal!.addEventListener('abort', () => (clearTimeout(timer), reject(new Error('label_slab cancelled'))), { once: true });
         }),
     };
-    const runtime = env.runtime();
-    const runner = new JobRunner({ db: runtime.db, connection: runtime.redis, prefix: env.redisPrefix, workerId: 'test-worker', kernels, logger: runtime.logger, usage: { add: () => undefined } });
+    const runner = testJobRunner(env, kernels);
     const told: string[] = [];
     const tell = (what: string) => async () => void told.push(what);
     await runner.run({

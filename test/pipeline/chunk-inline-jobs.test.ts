@@ -13,10 +13,11 @@ import { jobsFinished, kernelCells, workerWriteBatchSize } from '../../shared/me
 import { jobChannel } from '../../shared/queues/names.ts';
 import type { PipelineJobData } from '../../shared/queues/tenant-queues.ts';
 import { duplicateRedis } from '../../shared/redis.ts';
-import { type HeldJob, JobRunner, type KernelRunner } from '../../worker/job-runner.ts';
+import type { HeldJob, JobRunner, KernelRunner } from '../../worker/job-runner.ts';
 import { KernelError } from '../../worker/kernels/kernel-errors.ts';
 import type { TenantPlan } from '../../worker/tenant-plans.ts';
 import { useTestEnvironment } from '../support/context.ts';
+import { testJobRunner } from './test-job-runner.ts';
 import { createTestTenant } from '../support/tenants.ts';
 
 const env = useTestEnvironment();
@@ -45,18 +46,8 @@ async function chunkOf(tenantId: string, count: number): Promise<{ entry: string
 }
 
 function useRunner(kernels: KernelRunner): { runner: JobRunner; told: string[]; held: (entry: string, tenantId: string, jobIds: string[]) => HeldJob } {
-  const runtime = env.runtime();
   const told: string[] = [];
-  const runner = new JobRunner({
-    db: runtime.db,
-    connection: runtime.redis,
-    prefix: env.redisPrefix,
-    workerId: 'test-worker',
-    kernels,
-    logger: runtime.logger,
-    usage: { add: () => undefined },
-    writeBatchMax: 64,
-  });
+  const runner = testJobRunner(env, kernels, {}, 64);
   const held = (entry: string, tenantId: string, jobIds: string[]): HeldJob => ({
     id: entry,
     tenantId,

@@ -16,9 +16,10 @@ import { jobChannel } from '../../shared/queues/names.ts';
 import type { PipelineJobData } from '../../shared/queues/tenant-queues.ts';
 import { duplicateRedis } from '../../shared/redis.ts';
 import { GroupCommit } from '../../worker/group-commit.ts';
-import { type HeldJob, JobRunner, type KernelRunner } from '../../worker/job-runner.ts';
+import type { HeldJob, JobRunner, KernelRunner } from '../../worker/job-runner.ts';
 import type { TenantPlan } from '../../worker/tenant-plans.ts';
 import { useTestEnvironment } from '../support/context.ts';
+import { testJobRunner } from './test-job-runner.ts';
 import { createTestTenant } from '../support/tenants.ts';
 
 const env = useTestEnvironment();
@@ -158,18 +159,8 @@ function useRunner(
   kernels: KernelRunner,
   overrides: Record<string, string> = {},
 ): { runner: JobRunner; told: Told[]; held: (row: { id: string; tenant_id: string }) => HeldJob } {
-  const runtime = env.runtime(overrides);
   const told: Told[] = [];
-  const runner = new JobRunner({
-    db: runtime.db,
-    connection: runtime.redis,
-    prefix: env.redisPrefix,
-    workerId: 'test-worker',
-    kernels,
-    logger: runtime.logger,
-    usage: { add: () => undefined },
-    writeBatchMax: 64,
-  });
+  const runner = testJobRunner(env, kernels, overrides, 64);
   const tell = (jobId: string, what: string) => async () => {
     const row = (await env.db('jobs').where({ id: jobId }).first('status')) as { status: string };
     told.push({ jobId, what, rowStatus: row.status });
