@@ -1,0 +1,94 @@
+/**
+ * The timeline of components runs on 216³ (density 0.2), 1 and 2 threads alternating in one pool:
+ * reads the timestamps the pool and its threads write under CC_TIMELINE=FILE (the marks of
+ * bench/lattice/components-timeline.patch, applied for the measurement) and prints the median of
+ * each phase per thread count, in ms since the call.
+ *
+ *   CC_TIMELINE=/tmp/t.log node --import tsx bench/lattice/components-timeline.ts [rounds] [side] [density]
+ */
+import { openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { KernelPool } from '../../worker/kernels/kernel-pool.ts';
+
+const file = process.env['CC_TIMELINE'];
+if (file === undefined) throw new Error('set CC_TIMELINE=FILE');
+const rounds = Number(process.argv[2] ?? 12);
+const side = Number(process.argv[3] ?? 216);
+const density = Number(process.argv[4] ?? 0.2);
+const spec = { shape: [side, side, side], boundary: 'open', obstacles: { density, seed: 7 } };
+const warm = { shape: [27, 27, 27], boundary: 'open', obstacles: { density, seed: 8 } };
+const fd = openSync(file, 'a');
+const mainMark = (label: string): void => void writeSync(fd, `0 ${label} ${(performance.timeOrigin + performance.now()).toFixed(4)}\n`);
+
+const pool = new KernelPool({ threads: 2 });
+await pool.start();
+const loads: number[] = [];
+try {
+  for (const threads of [1, 2]) {
+    for (let i = 0; i < 20; i++) await pool.run('components', warm, {}, { threads });
+    for (let i = 0; i < 3; i++) await pool.run('components', spec, {}, { threads });
+  }
+  truncateSync(file, 0);
+  for (let round = 0; round < rounds; round++) {
+    loads.push(loadavg()[0]!);
+    for (const threads of round % 2 === 0 ? [1, 2] : [2, 1]) {
+      mainMark(`call${threads}`);
+      await pool.runDetailed('components', spec, {}, { threads });
+      mainMark('return');
+    }
+  }
+} finally {
+  await pool.close();
+}
+
+type Mark = { tid: number; label: string; t: number };
+const marks: Mark[] = readFileSync(file, 'utf8')
+  .trim()
+  .split('\n')
+  .map((line) => {
+    const [tid, label, t] = line.split(' ');
+    return { tid: Number(tid), label: label!, t: Number(t) };
+  });
+const runs: Array<{ threads: number; marks: Mark[] }> = [];
+for (const m of marks) {
+  if (m.tid === 0 && m.label.startsWith('call')) runs.push({ threads: Number(m.label.slice(4)), marks: [] });
+  runs[runs.length - 1]?.marks.push(m);
+}
+const median = (xs: number[]): number => Number([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(2));
+const phases: Record<string, Record<string, number[]>> = { '1': {}, '2': {} };
+const add = (threads: number, name: string, value: number): void => void (phases[threads]![name] ??= []).push(value);
+for (const run of runs) {
+  const at = (label: string, tid = 0): number => run.marks.find((m) => m.label === label && m.tid === tid)?.t ?? NaN;
+  const t0 = run.marks[0]!.t;
+  const threadIds = [...new Set(run.marks.filter((m) => m.tid !== 0).map((m) => m.tid))];
+  const lastTid = threadIds.find((tid) => run.marks.some((m) => m.tid === tid && m.label === 'arrive-last'))!;
+  const ordered = [lastTid, ...threadIds.filter((tid) => tid !== lastTid)];
+  add(run.threads, 'main: call → acquired', at('acquired') - t0);
+  add(run.threads, 'main: acquired → built (buffers, tasks)', at('built') - at('acquired'));
+  ordered.forEach((tid, k) => {
+    const who = k === 0 ? 'last' : 'first';
+    const get = (label: string): number => at(label, tid);
+    add(run.threads, `${who}: built → task`, get('task') - at('built'));
+    add(run.threads, `${who}: task → zeroed`, get('zeroed') - get('task'));
+    add(run.threads, `${who}: zeroed → init`, get('init') - get('zeroed'));
+    add(run.threads, `${who}: init → rows done (labelling)`, get('rows') - get('init'));
+    add(run.threads, `${who}: rows → faces painted`, get('faces') - get('rows'));
+    add(run.threads, `${who}: faces → arrived`, get(k === 0 ? 'arrive-last' : 'arrive-first') - get('faces'));
+    if (k === 0) add(run.threads, 'last: arrived → merged', get('merged') - get('arrive-last'));
+    add(run.threads, `${who}: → envelope`, get('envelope') - (k === 0 ? get('merged') : get('arrive-first')));
+    add(run.threads, `${who}: rows done at`, get('rows') - t0);
+    add(run.threads, `${who}: envelope at`, get('envelope') - t0);
+  });
+  if (ordered.length === 2) add(run.threads, 'rows done: last − first', at('rows', ordered[0]) - at('rows', ordered[1]));
+  const resolved = run.marks.filter((m) => m.tid === 0 && m.label === 'resolved').map((m) => m.t);
+  add(run.threads, 'main: last envelope → last resolved', Math.max(...resolved) - Math.max(...ordered.map((tid) => at('envelope', tid))));
+  add(run.threads, 'main: last resolved → settled', at('settled') - Math.max(...resolved));
+  add(run.threads, 'main: settled → answered', at('answered') - at('settled'));
+  add(run.threads, 'main: answered → return', at('return') - at('answered'));
+  add(run.threads, 'total', at('return') - t0);
+}
+const out: Record<string, unknown> = { lattice: `${side}³ density ${density}`, rounds, load_average: [Math.min(...loads), Math.max(...loads)].map((x) => Number(x.toFixed(2))) };
+for (const threads of ['1', '2']) out[`threads_${threads}`] = Object.fromEntries(Object.entries(phases[threads]!).map(([k, v]) => [k, median(v)]));
+out['totals_2'] = phases['2']!['total']!.map((x) => Number(x.toFixed(1)));
+out['totals_1'] = phases['1']!['total']!.map((x) => Number(x.toFixed(1)));
+console.log(JSON.stringify(out, null, 1));
