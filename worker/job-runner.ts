@@ -37,7 +37,7 @@ import { wantsArtefact } from '../shared/jobs/job-artefact-names.ts';
 import { ChunkTally } from './chunk-tally.ts';
 import { GroupCommit } from './group-commit.ts';
 import { JobLatticeLoader } from './job-lattice.ts';
-import { ObstacleMapLoader } from './obstacle-maps.ts';
+import { obstacleMapId, ObstacleMapLoader } from './obstacle-maps.ts';
 import type { SlabLabeller } from './component-label-stream.ts';
 import { JobArtefactWriter, type KernelArrays, type PreparedArtefacts } from './job-artefacts.ts';
 import type { LatticeSpec } from '../shared/lattice/types.ts';
@@ -137,6 +137,9 @@ export interface JobRunnerContext {
 /** A final state to write, with a completed job's artefacts (written first, in the same transaction). */
 type FinishInput = FinishAttemptInput & { artefacts?: PreparedArtefacts };
 
+/** What JobArtefactWriter.prepare says of a completed job's full results. */
+type PreparedOutcome = Awaited<ReturnType<JobArtefactWriter['prepare']>>;
+
 /** A job to mark running. */
 interface StartRequest {
   tenantId: string;
@@ -153,10 +156,9 @@ function runsPlainInline(row: JobRow): boolean {
   return true;
 }
 
-/** Whether a spec names an uploaded obstacle map. */
-function hasMap(spec: LatticeSpec): boolean {
-  const obstacles = spec.obstacles;
-  return obstacles !== undefined && 'map' in obstacles;
+/** A job's wait from submit to its start, in s (a chunk's row records no start: its wait ends now). */
+function queueWaitSeconds(row: JobRow): number {
+  return (row.queue_wait_ms ?? Date.now() - row.created_at.getTime()) / 1000;
 }
 
 /** How often progress goes to the row (pollers) and to the job's channel (streams), in ms. */
@@ -315,7 +317,7 @@ export class JobRunner {
       const row = rows[at]!;
       if (held.cancelled?.has(row.id) || row.cancel_requested_at || row.attempts > row.max_attempts || !runsPlainInline(row)) break;
       const spec = row.lattice ?? (await this.lattices.specOf(row));
-      const obstacleMap = hasMap(spec) ? await this.maps.bitsOf(row.tenant_id, spec) : undefined;
+      const obstacleMap = obstacleMapId(spec) !== undefined ? await this.maps.bitsOf(row.tenant_id, spec) : undefined;
       const kernelAt = performance.now();
       const run = runInline.call(ctx.kernels, row.type, spec, row.params, { obstacleMap, pathCells: true });
       if (run === undefined) break;
@@ -328,20 +330,15 @@ export class JobRunner {
         continue;
       }
       const runMs = performance.now() - kernelAt;
-      tally.ran(row.type, (row.queue_wait_ms ?? Date.now() - row.created_at.getTime()) / 1000, runMs / 1000, computeCells(row.type, row.cells, row.params));
-      let artefacts: Awaited<ReturnType<JobArtefactWriter['prepare']>> | undefined;
+      tally.ran(row.type, queueWaitSeconds(row), runMs / 1000, computeCells(row.type, row.cells, row.params));
+      let artefacts: PreparedOutcome | undefined;
       try {
         artefacts = await this.artefacts.prepare(row, spec, obstacleMap, result);
       } catch (err) {
         ctx.logger.warn({ err, jobId: row.id, tenantId: row.tenant_id }, 'job artefacts not stored');
       }
-      if (artefacts?.said) result = { ...result, artefacts: artefacts.said };
-      const inline = artefacts?.prepared ? this.artefacts.inlineOf(artefacts.prepared) : undefined;
       items.push({
-        status: 'completed',
-        result,
-        requireNoCancel: true,
-        ...(inline ? { inlineArtefacts: inline } : { artefacts: artefacts?.prepared }),
+        ...this.completion(result, artefacts),
         tenantId: row.tenant_id,
         jobId: row.id,
         attempt: row.attempts,
@@ -417,7 +414,7 @@ export class JobRunner {
         return;
       }
       // A chunk's row records no start yet: its wait ends now.
-      jobQueueWait.observe({ type: row.type, plan: held.plan.code }, (row.queue_wait_ms ?? Date.now() - row.created_at.getTime()) / 1000);
+      jobQueueWait.observe({ type: row.type, plan: held.plan.code }, queueWaitSeconds(row));
       // Followers hear about the start while the kernel runs (a publish never throws). A kernel that
       // answers before the event loop turns (a tiny job, run inline) was never seen running: only
       // its end is published, one message instead of two.
@@ -462,7 +459,7 @@ export class JobRunner {
       kernelCells.inc({ type: row.type }, cells);
       // The full results are written in the final state's transaction (streamed labels just before
       // it, in their own). Losing them loses no job: the summary is the result; the failure is logged.
-      let artefacts: Awaited<ReturnType<JobArtefactWriter['prepare']>> | undefined;
+      let artefacts: PreparedOutcome | undefined;
       try {
         artefacts = await this.artefacts.prepare(row, spec, obstacleMap, result, arrays, attempt.abort.signal);
       } catch (err) {
@@ -472,23 +469,29 @@ export class JobRunner {
       } finally {
         clearTimeout(timer);
       }
-      // The result keeps its summary and says where the full arrays are (or that none were kept).
-      if (artefacts?.said) result = { ...result, artefacts: artefacts.said };
       delete arrays.field;
-      // Small ones go in the result row itself (no blob rows), the others as blobs before it.
-      const inline = artefacts?.prepared ? this.artefacts.inlineOf(artefacts.prepared) : undefined;
-      const done = await this.finish(attempt, {
-        status: 'completed',
-        result,
-        requireNoCancel: true,
-        ...(inline ? { inlineArtefacts: inline } : { artefacts: artefacts?.prepared }),
-      });
+      const done = await this.finish(attempt, this.completion(result, artefacts));
       if (done) ctx.usage.add(row.tenant_id, cells);
       // A cancel that came while the kernel was finishing wins: no result is kept.
       else await this.cancelIfRequested(attempt);
     } finally {
       this.endKernel(attempt);
     }
+  }
+
+  /**
+   * A completed job's final state: the result keeps its summary and says where the full arrays
+   * are (or that none were kept); small artefacts go in the result row itself (no blob rows), the
+   * others as blobs before it.
+   */
+  private completion(result: Record<string, unknown>, artefacts: PreparedOutcome | undefined): Pick<FinishInput, 'status' | 'result' | 'requireNoCancel' | 'artefacts' | 'inlineArtefacts'> {
+    const inline = artefacts?.prepared ? this.artefacts.inlineOf(artefacts.prepared) : undefined;
+    return {
+      status: 'completed',
+      result: artefacts?.said ? { ...result, artefacts: artefacts.said } : result,
+      requireNoCancel: true,
+      ...(inline ? { inlineArtefacts: inline } : { artefacts: artefacts?.prepared }),
+    };
   }
 
   /**

@@ -9,6 +9,12 @@ import type { LatticeSpec } from '../shared/lattice/types.ts';
 /** Bytes of maps kept between jobs. */
 const CACHED_BYTES = 64 * 2 ** 20;
 
+/** The uploaded map a spec's obstacles name, or undefined when they are not a map. */
+export function obstacleMapId(spec: LatticeSpec): string | undefined {
+  const obstacles = spec.obstacles;
+  return obstacles !== undefined && 'map' in obstacles ? obstacles.map : undefined;
+}
+
 export class ObstacleMapLoader {
   private readonly cache = new Map<string, Uint8Array>();
   private cachedBytes = 0;
@@ -17,24 +23,24 @@ export class ObstacleMapLoader {
 
   /** The map `spec` names, or undefined when its obstacles are not a map. */
   async bitsOf(tenantId: string, spec: LatticeSpec): Promise<Uint8Array | undefined> {
-    const obstacles = spec.obstacles;
-    if (obstacles === undefined || !('map' in obstacles)) return undefined;
-    const key = `${tenantId}:${obstacles.map}`;
+    const mapId = obstacleMapId(spec);
+    if (mapId === undefined) return undefined;
+    const key = `${tenantId}:${mapId}`;
     const cached = this.cache.get(key);
     if (cached) {
       this.cache.delete(key);
       this.cache.set(key, cached);
       return cached;
     }
-    const row = await this.blobs.findOwned(tenantId, obstacles.map);
-    if (!row) throw new Error(`obstacle map ${obstacles.map} is missing`);
+    const row = await this.blobs.findOwned(tenantId, mapId);
+    if (!row) throw new Error(`obstacle map ${mapId} is missing`);
     const bits = new Uint8Array(new SharedArrayBuffer(row.size));
     let at = 0;
     for await (const piece of this.blobs.read(row)) {
       bits.set(piece, at);
       at += piece.length;
     }
-    if (at !== row.size) throw new Error(`obstacle map ${obstacles.map} read ${at} of ${row.size} bytes`);
+    if (at !== row.size) throw new Error(`obstacle map ${mapId} read ${at} of ${row.size} bytes`);
     if (row.size <= CACHED_BYTES) {
       this.cache.set(key, bits);
       this.cachedBytes += row.size;
