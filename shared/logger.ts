@@ -45,3 +45,19 @@ export function createLogger(config: Pick<Config, 'LOG_LEVEL' | 'LOG_PRETTY'>, n
   const prettyStream = () => pretty({ colorize: true, sync: true, singleLine: true, ignore: 'pid,hostname,name' });
   return wantsPretty ? pino(options, prettyStream()) : pino(options);
 }
+
+/**
+ * Resolves once every line logged so far has been written. pino writes stdout asynchronously, so
+ * a process.exit right after the last line (a role's "stopped") could drop it; a second at most,
+ * in case the stream never answers.
+ */
+export function flushLogger(logger: Logger): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 1_000);
+    timer.unref();
+    logger.flush(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

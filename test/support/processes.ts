@@ -48,11 +48,20 @@ export function spawnCatalytic(args: string[], env: Record<string, string>): Cat
   };
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
+  // 'exit' can come before the pipes are drained, so the last lines a process printed (its
+  // "stopped" line) would be missing; wait for both pipes to close, but no more than a second in
+  // case a grandchild still holds them.
+  const drained = Promise.all([child.stdout, child.stderr].map((stream) =>
+    stream === null || stream.readableEnded ? Promise.resolve() : new Promise<void>((resolve) => stream.once('close', () => resolve()))));
   const exited = new Promise<number>((resolve) => {
     child.once('exit', (code, signal) => {
       running.delete(child);
-      for (const listener of listeners) listener();
-      resolve(code ?? 128 + (signal === 'SIGKILL' ? 9 : signal === 'SIGTERM' ? 15 : 1));
+      const status = code ?? 128 + (signal === 'SIGKILL' ? 9 : signal === 'SIGTERM' ? 15 : 1);
+      const grace = new Promise<void>((r) => setTimeout(r, 1_000).unref());
+      void Promise.race([drained, grace]).then(() => {
+        for (const listener of listeners) listener();
+        resolve(status);
+      });
     });
   });
   return {
