@@ -58,6 +58,15 @@ export type ListFilter = keyof typeof FILTERS;
 export const LIST_FILTERS = Object.keys(FILTERS) as ListFilter[];
 
 /**
+ * The condition of filter `name` on an escaped literal (`sql`), cast to the type its prepared
+ * parameter has: the text a list planned each time carries, the same condition as prepared.
+ */
+export function plannedFilterCondition(name: ListFilter, literal: string): string {
+  const filter = FILTERS[name];
+  return filter.where(`${literal}::${filter.type}`);
+}
+
+/**
  * The prepared statement that reads at least `limit + 1` rows of a list with the filters in
  * `filters` (any of LIST_FILTERS, none for the unfiltered list) — the newest, or after a cursor —
  * or undefined when `limit` is beyond every prepared size. Its parameters: `$1` the tenant, then

@@ -3,12 +3,12 @@
  * requests, and every query names the tenant as well, so isolation holds twice.
  */
 import type { Knex } from 'knex';
-import { type Db, executeAsTenant, type LiteralSql, readAsTenant, sql } from '../db.ts';
+import { type Db, executeAsTenant, readAsTenant, sql } from '../db.ts';
 import type { ListCursor } from '../list-cursor.ts';
 import { USAGE_METRICS, usageDay } from '../usage.ts';
 import type { LatticeSpec } from '../lattice/types.ts';
 import type { JobBodyFields } from './job-body.ts';
-import { LIST_FILTERS, type ListFilter, pageText, preparedPage } from './list-statements.ts';
+import { LIST_FILTERS, pageText, plannedFilterCondition, preparedPage } from './list-statements.ts';
 import type { JobRow, JobStatus } from './types.ts';
 
 /** What a new job row holds. */
@@ -236,17 +236,11 @@ export type ListedJob = JobBodyFields & { result_summary: Record<string, unknown
  */
 export async function listJobs(db: Db, tenantId: string, options: ListJobsOptions): Promise<{ rows: ListedJob[]; next?: ListCursor }> {
   if (!Number.isInteger(options.limit) || options.limit < 1) throw new Error('listJobs needs a positive whole limit');
-  // Each filter given: its argument, and its condition for the planned text.
-  const each: Record<ListFilter, { arg: LiteralSql; where: LiteralSql } | undefined> = {
-    status: options.status ? { arg: sql`${options.status}`, where: sql`j.status = ${options.status}` } : undefined,
-    type: options.type ? { arg: sql`${options.type}`, where: sql`j.type = ${options.type}` } : undefined,
-    batchId: options.batchId ? { arg: sql`${options.batchId}`, where: sql`j.batch_id = ${options.batchId}::uuid` } : undefined,
-    createdAfter: options.createdAfter ? { arg: sql`${options.createdAfter}`, where: sql`j.created_at > ${options.createdAfter}::timestamptz` } : undefined,
-  };
-  // In LIST_FILTERS order, the order of the prepared statement's parameters.
+  // Each filter given, as an escaped literal, in LIST_FILTERS order: the order of the prepared
+  // statement's parameters.
   const given = LIST_FILTERS.flatMap((name) => {
-    const filter = each[name];
-    return filter ? [{ name, ...filter }] : [];
+    const value = options[name];
+    return value === undefined ? [] : [{ name, arg: sql`${value}` }];
   });
   // A label filter is planned each time (list-statements.ts says why).
   const prepared = options.labels ? undefined : preparedPage(options.limit, options.after !== undefined, new Set(given.map((f) => f.name)));
@@ -255,7 +249,7 @@ export async function listJobs(db: Db, tenantId: string, options: ListJobsOption
     const cursor = options.after ? [sql`${options.after.at}`, sql`${options.after.id}`] : [];
     rows = await executeAsTenant<ListedJob>(db, tenantId, prepared.statement, [sql`${tenantId}`, ...given.map((f) => f.arg), ...cursor]);
   } else {
-    const filters = given.map((f) => f.where);
+    const filters = given.map((f) => ({ text: plannedFilterCondition(f.name, f.arg.text) }));
     if (options.labels) filters.push(sql`j.labels @> ${JSON.stringify(options.labels)}::jsonb`);
     if (options.after) filters.push(sql`(j.created_at, j.id) < (${options.after.at}::timestamptz, ${options.after.id}::uuid)`);
     // The page is cut before the join, so results are looked up for its rows only, whatever plan
