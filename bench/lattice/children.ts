@@ -23,10 +23,10 @@ export function answered(m: Measurement | undefined): m is Measurement {
 }
 
 /** Runs a child process that prints one JSON line; a failure becomes `{error}`. */
-function child(command: string, argv: string[], label: string, timeout = CHILD_TIMEOUT_MS): Measurement {
+function child(command: string, argv: string[], label: string, timeout = CHILD_TIMEOUT_MS, env?: NodeJS.ProcessEnv): Measurement {
   log(`${label} …`);
   const started = performance.now();
-  const run = spawnSync(command, argv, { encoding: 'utf8', maxBuffer: 64 << 20, timeout });
+  const run = spawnSync(command, argv, { encoding: 'utf8', maxBuffer: 64 << 20, timeout, ...(env === undefined ? {} : { env }) });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   if (run.error || run.status !== 0) {
     const reason = run.error?.message ?? `exit ${run.status}: ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`;
@@ -38,10 +38,22 @@ function child(command: string, argv: string[], label: string, timeout = CHILD_T
   return JSON.parse(line) as Measurement;
 }
 
+/** The compiled kernel thread the engine children's pools load, once `useKernelThread` named one. */
+let kernelThread: string | undefined;
+
+/**
+ * Points the engine children's kernel threads at a compiled entry (KERNEL_THREAD_FILE), so no
+ * thread registers tsx and compiles the kernels' modules through it; undefined: the source entry.
+ */
+export function useKernelThread(file: string | undefined): void {
+  kernelThread = file;
+}
+
 /** Catalytic's kernel pool in a process of its own (engine-child.ts). */
 export function engine(job: EngineJob, label: string, timeout = CHILD_TIMEOUT_MS): Measurement {
   const argv = ['--expose-gc', '--max-old-space-size=4096', '--import', 'tsx', here('./engine-child.ts'), JSON.stringify(job)];
-  return child(process.execPath, argv, label, timeout);
+  const env = kernelThread === undefined ? undefined : { ...process.env, KERNEL_THREAD_FILE: kernelThread };
+  return child(process.execPath, argv, label, timeout, env);
 }
 
 export function graphology(job: GraphologyJob, label: string): Measurement {

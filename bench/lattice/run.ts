@@ -14,6 +14,9 @@
  * tiny job through the API, 30 times (what the pipeline around a kernel of microseconds costs).
  * --threads-only: only the 2-threads ÷ 1-thread scaling rows (no peers, no API); with
  *   --kernel NAME (repeatable) only those kernels' rows.
+ * --tsx-threads: the in-process pools' kernel threads load the source entry through tsx, as
+ *   `npm start` does, instead of the compiled thread (test/support/catalytic-bundle.ts) they load
+ *   by default (docs/performance.md › Components, 2 ÷ 1 threads measured alternating).
  * --fields-only: only distance_field and min_cost_path beside scikit-image's MCP, percolation beside
  * repeated components runs (field-benchmarks.ts), and the full connectivity beside scipy and MCP
  * (connectivity-benchmarks.ts); --connectivity-only: that last part alone.
@@ -23,7 +26,8 @@ import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { DiffusionParamsInput } from '../../shared/lattice/types.ts';
 import { apiPollMode, apiTimings, type ApiCase, type ApiTiming } from './api-runs.ts';
-import { answered, engine, graphology, gridPeer, igraph, log, type Measurement, pythonModules } from './children.ts';
+import { buildCatalyticBundle } from '../../test/support/catalytic-bundle.ts';
+import { answered, engine, graphology, gridPeer, igraph, log, type Measurement, pythonModules, useKernelThread } from './children.ts';
 import type { EngineJob } from './engine-child.ts';
 import {
   blockedMask,
@@ -55,6 +59,7 @@ const fieldsOnly = args.includes('--fields-only') || connectivityOnly;
 const threadsOnly = args.includes('--threads-only');
 const onlyKernels = args.flatMap((arg, i) => (arg === '--kernel' && args[i + 1] ? [args[i + 1]!] : []));
 const apiOnly = args.includes('--api-only') || smallJobs || fieldsOnly;
+const tsxThreads = args.includes('--tsx-threads');
 const outAt = args.indexOf('--out');
 const outFile = outAt >= 0 ? args[outAt + 1] : undefined;
 const POOL_THREADS = Math.min(2, availableParallelism());
@@ -71,11 +76,16 @@ const SIDES = quick
   : { hard2d: 2000, hard3d: 159, components: 200, diffusion: 159, periodic: 1024, threads2d: 3200, threads3d: 216 };
 const DIFFUSION_STEPS = 40;
 /**
- * Unmeasured runs of each scaling job before its five measured ones: a worker runs job after job,
+ * Unmeasured runs of each scaling job (each thread count) before the measured rounds: a worker runs job after job,
  * and in a fresh process the first runs of a lattice this size still grow the kernel threads' heaps
  * and fault in pages (docs/performance.md › Two threads ÷ one thread on 10^7 cells).
  */
 const THREADS_WARMUP_RUNS = 3;
+/**
+ * Rounds of the scaling rows, each one run with 1 thread and one with 2, alternating in one pool;
+ * the rows are medians over every round (docs/performance.md › Components, 2 ÷ 1 threads measured alternating).
+ */
+const THREADS_ROUNDS = quick ? 3 : 11;
 const THREADS_DIFFUSION_STEPS = 10;
 
 const cube = (dimensions: number, side: number): number[] => new Array<number>(dimensions).fill(side);
@@ -309,13 +319,14 @@ function threadScaling(): Measurement {
   ];
   const kernels = all.filter(({ kernel }) => wanted(kernel));
   for (const { kernel, key, type, lattice, params, options } of kernels) {
-    const runs: Record<number, Measurement> = {};
-    for (const threads of [1, 2]) {
-      runs[threads] = engine(
-        { type, spec: lattice.spec, params, options: { ...options, threads }, repeats: quick ? 2 : 5, poolThreads: POOL_THREADS, warmup: warmupFor(lattice, type, () => (type === 'shortest_path' ? cornerParams(2, lattice.shape.length) : type === 'diffusion' ? { steps: 5, alpha: 0.15 } : {})), warmupRuns: THREADS_WARMUP_RUNS },
-        `${lattice.name}: ${kernel}, ${threads} thread(s)`,
-      );
-    }
+    // 1 and 2 threads take turns in one pool (engine-child.ts `alternate`): both counts meet the
+    // same machine over the same seconds, so the ratio does not hang on two processes' luck.
+    const both = engine(
+      { type, spec: lattice.spec, params, options, repeats: THREADS_ROUNDS, poolThreads: POOL_THREADS, warmup: warmupFor(lattice, type, () => (type === 'shortest_path' ? cornerParams(2, lattice.shape.length) : type === 'diffusion' ? { steps: 5, alpha: 0.15 } : {})), warmupRuns: THREADS_WARMUP_RUNS, alternate: [1, 2] },
+      `${lattice.name}: ${kernel}, 1 and 2 threads alternating`,
+    );
+    const byThreads = both['by_threads'] as Record<number, Measurement> | undefined;
+    const runs: Record<number, Measurement> = { 1: byThreads?.[1] ?? both, 2: byThreads?.[2] ?? both };
     const strip = ({ field: _field, ...rest }: Measurement): Measurement => rest;
     out[key ?? kernel] = { lattice: lattice.name, cells: lattice.cells, one_thread: strip(runs[1]!), two_threads: strip(runs[2]!), speedup: ratio(runs[1]!['e2e_ms'], runs[2]!['e2e_ms']), cpu_speedup: ratio(runs[1]!['cpu_ms'], runs[2]!['cpu_ms']) };
     if (kernel === 'shortest_path') verdicts.agree('path lengths agree (1 and 2 threads)', lattice.name, 'length', { one: runs[1], two: runs[2] });
@@ -379,6 +390,10 @@ function setTargets(paths: Measurement[], components: Measurement[], diffusion: 
   }
 }
 
+// Compiled once for every engine child: a thread that loads the kernels through tsx carries the
+// loader's own isolate and heap, whose collections run beside the measured runs.
+const bundle = tsxThreads ? null : await buildCatalyticBundle();
+useKernelThread(bundle?.threadFile);
 try {
   const started = performance.now();
   log(`python modules: ${JSON.stringify(python)}`);
@@ -418,7 +433,7 @@ try {
       node: process.version,
       load_average_at_start: loadavg().map((l) => round(l, 3)),
     },
-    settings: { seed: SEED, easy_density: DENSITY, hard_density_2d: HARD_DENSITY_2D, hard_density_3d: HARD_DENSITY_3D, pool_threads: POOL_THREADS, api_poll: apiPollMode, quick, huge_bfs: hugeBfs, python_modules: python },
+    settings: { kernel_thread: bundle === null ? 'source entry through tsx' : 'compiled', seed: SEED, easy_density: DENSITY, hard_density_2d: HARD_DENSITY_2D, hard_density_3d: HARD_DENSITY_3D, pool_threads: POOL_THREADS, api_poll: apiPollMode, quick, huge_bfs: hugeBfs, python_modules: python },
     notes: [
       'Easy paths: corner to corner at density 0.2, where the lower-bound dive answers. Hard paths: ends on the largest cluster near opposite corners, no path of Manhattan length (checked), so the bidirectional BFS runs.',
       'Catalytic in process: one pool.run in its own process (validation, obstacles, search, answer), median of the repeats after warm-up runs. Through the API: the job\'s run_ms (attempt start to final write), best of 3 after one unmeasured run; one worker process, KERNEL_THREADS = pool_threads; the client waits with held polls (Prefer: wait, as the SDK does) unless settings.api_poll says interval (a poll every 10 ms).',
@@ -446,4 +461,5 @@ try {
   process.stdout.write(`${json}\n`);
 } finally {
   rmSync(workDir, { recursive: true, force: true });
+  await bundle?.remove();
 }
