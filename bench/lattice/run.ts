@@ -14,9 +14,10 @@
  * tiny job through the API, 30 times (what the pipeline around a kernel of microseconds costs).
  * --threads-only: only the 2-threads ÷ 1-thread scaling rows (no peers, no API); with
  *   --kernel NAME (repeatable) only those kernels' rows.
- * --tsx-threads: the in-process pools' kernel threads load the source entry through tsx, as
- *   `npm start` does, instead of the compiled thread (test/support/catalytic-bundle.ts) they load
- *   by default (docs/performance.md › Components, 2 ÷ 1 threads measured alternating).
+ * --compiled-threads: the in-process pools' kernel threads load the compiled thread the tests use
+ *   (test/support/catalytic-bundle.ts) instead of the source entry through tsx, which `npm start`
+ *   runs and the bench measures by default (docs/performance.md › Components, 2 ÷ 1 threads
+ *   measured alternating).
  * --fields-only: only distance_field and min_cost_path beside scikit-image's MCP, percolation beside
  * repeated components runs (field-benchmarks.ts), and the full connectivity beside scipy and MCP
  * (connectivity-benchmarks.ts); --connectivity-only: that last part alone.
@@ -59,7 +60,7 @@ const fieldsOnly = args.includes('--fields-only') || connectivityOnly;
 const threadsOnly = args.includes('--threads-only');
 const onlyKernels = args.flatMap((arg, i) => (arg === '--kernel' && args[i + 1] ? [args[i + 1]!] : []));
 const apiOnly = args.includes('--api-only') || smallJobs || fieldsOnly;
-const tsxThreads = args.includes('--tsx-threads');
+const compiledThreads = args.includes('--compiled-threads');
 const outAt = args.indexOf('--out');
 const outFile = outAt >= 0 ? args[outAt + 1] : undefined;
 const POOL_THREADS = Math.min(2, availableParallelism());
@@ -390,9 +391,9 @@ function setTargets(paths: Measurement[], components: Measurement[], diffusion: 
   }
 }
 
-// Compiled once for every engine child: a thread that loads the kernels through tsx carries the
-// loader's own isolate and heap, whose collections run beside the measured runs.
-const bundle = tsxThreads ? null : await buildCatalyticBundle();
+// By default the kernel threads load their source through tsx, as `npm start` runs them; compiled
+// on request, once for every engine child (a tsx thread carries the loader's own isolate and heap).
+const bundle = compiledThreads ? await buildCatalyticBundle() : null;
 useKernelThread(bundle?.threadFile);
 try {
   const started = performance.now();
