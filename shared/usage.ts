@@ -56,28 +56,6 @@ export async function recordUsage(
   return Number(result.rows[0]?.value ?? 0);
 }
 
-/**
- * Adds `amount` to a tenant's counter for `day`, like `recordUsage`, and returns the counter's
- * total over the month holding `day` (the days before it plus the day's new value), in one
- * statement. The sum reads the snapshot before the upsert and stops the day before `day`, so the
- * day is counted once, with its new value.
- */
-export async function recordUsageMonthTotal(
-  db: Knex | Knex.Transaction,
-  tenantId: string,
-  metric: string,
-  amount: number,
-  day: string = usageDay(),
-): Promise<number> {
-  const result = await db.raw<{ rows: Array<{ total: string | number }> }>(
-    `with added as (${ADD_TO_COUNTER})
-     select (select value from added) + coalesce(
-       (select sum(value) from usage_counters where tenant_id = ? and metric = ? and day >= ? and day < ?), 0) as total`,
-    [tenantId, day, metric, amount, tenantId, metric, monthStart(day), day],
-  );
-  return Number(result.rows[0]?.total ?? 0);
-}
-
 /** One counter on one day. */
 export interface UsagePoint {
   day: string;

@@ -5,11 +5,12 @@
  * shutdown. See docs/plans-and-limits.md › Rate limits and quotas.
  */
 import type { Principal } from '../../shared/auth/principal.ts';
-import { type Db, withTenant } from '../../shared/db.ts';
+import type { Db } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { MINUTE } from '../../shared/units.ts';
-import { monthlyTotals, nextMonthStart, recordUsageMonthTotal, USAGE_METRICS, usageDay } from '../../shared/usage.ts';
+import { nextMonthStart, USAGE_METRICS, usageDay } from '../../shared/usage.ts';
+import { addUsageMonthTotal, usageMonthTotal } from '../../shared/usage-month-statements.ts';
 import type { PlanCache } from '../auth/plan-cache.ts';
 import type { ApiContext } from '../state.ts';
 
@@ -81,9 +82,9 @@ export class ApiCallQuota {
     calls.reading ??= (async () => {
       const version = calls.version;
       try {
-        const totals = await withTenant(this.db, tenantId, (trx) => monthlyTotals(trx, tenantId, day));
+        const total = await usageMonthTotal(this.db, tenantId, USAGE_METRICS.apiCalls, day);
         if (calls.version === version && calls.month === monthOf(day)) {
-          calls.monthTotal = totals[USAGE_METRICS.apiCalls] ?? 0;
+          calls.monthTotal = total;
           calls.version++;
           calls.readAt = Date.now();
         }
@@ -162,7 +163,8 @@ export class ApiCallQuota {
   private async write(tenantId: string, calls: TenantCalls, day: string, count: number): Promise<void> {
     calls.inFlight += count;
     try {
-      const total = await withTenant(this.db, tenantId, (trx) => recordUsageMonthTotal(trx, tenantId, USAGE_METRICS.apiCalls, count, day));
+      // One round trip: the day's counter row is locked only while PostgreSQL runs the upsert and commits.
+      const total = await addUsageMonthTotal(this.db, tenantId, USAGE_METRICS.apiCalls, count, day);
       calls.inFlight -= count;
       if (monthOf(day) === calls.month) {
         calls.monthTotal = total;
