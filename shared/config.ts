@@ -67,6 +67,9 @@ export const configSchema = z.object({
   TRUST_PROXY: bool.default(false),
 
   WORKER_CONCURRENCY: int(1, 1000).default(4),
+  // Fetches one worker process has in flight at once (never more than WORKER_CONCURRENCY): one
+  // at a time, a fetch's round trip and its wait for the event loop bounded the jobs a worker started.
+  WORKER_FETCHES_AT_ONCE: int(1, 64).default(4),
   KERNEL_THREADS: int(1, 256).default(availableParallelism()),
   // Jobs of at most this much work (cells, times steps for diffusion) run on the worker's own
   // thread: cheaper than a trip to a kernel thread, and over in microseconds. 0 = never.

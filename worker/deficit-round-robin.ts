@@ -33,7 +33,11 @@ export class DeficitRoundRobin<J> {
 
   /**
    * The next job in fair order, or undefined once a whole round found nothing to start (the
-   * caller waits for work and asks again).
+   * caller waits for work and asks again). Several calls may be in flight at once (a worker
+   * fetches from several tenants at a time): a fetch takes its unit of the tenant's deficit before
+   * it is sent, so a concurrent call moves on to the next unit — the same tenant while it has
+   * deficit left, else the next tenant — and the calls together fetch what one call after
+   * another would, without waiting for each other's round trips.
    */
   async next(): Promise<J | undefined> {
     let fruitless = 0;
@@ -41,18 +45,21 @@ export class DeficitRoundRobin<J> {
       if (this.position >= this.round.length) {
         await this.startRound();
         if (this.round.length === 0) return undefined;
+        // Another call may have moved on while the round was read.
+        if (this.position >= this.round.length) continue;
       }
-      const tenant = this.round[this.position] as string;
-      if ((this.deficits.get(tenant) ?? 0) >= 1) {
+      const round = this.round;
+      const tenant = round[this.position] as string;
+      const deficit = this.deficits.get(tenant) ?? 0;
+      if (deficit >= 1) {
+        this.deficits.set(tenant, deficit - 1);
         const job = await this.source.fetch(tenant);
-        if (job !== undefined && job !== WAIT) {
-          this.deficits.set(tenant, (this.deficits.get(tenant) ?? 0) - 1);
-          return job;
-        }
+        if (job !== undefined && job !== WAIT) return job;
         this.deficits.set(tenant, 0);
         if (job === undefined) await this.source.empty(tenant);
-      }
-      this.advance();
+        // Moved past the tenant already (by a concurrent call, or a new round): nothing to skip.
+        if (this.round === round && this.round[this.position] === tenant) this.advance();
+      } else this.advance();
       // Every tenant of the round was tried without a job: nothing to do right now.
       if (++fruitless > this.round.length) return undefined;
     }
@@ -63,7 +70,15 @@ export class DeficitRoundRobin<J> {
     return { round: this.round, position: this.position, deficits: this.deficits };
   }
 
-  private async startRound(): Promise<void> {
+  /** A round being read (concurrent calls share it rather than each starting one). */
+  private starting: Promise<void> | undefined;
+
+  private startRound(): Promise<void> {
+    this.starting ??= this.readRound().finally(() => (this.starting = undefined));
+    return this.starting;
+  }
+
+  private async readRound(): Promise<void> {
     const tenants = await this.source.dueTenants();
     const weights = tenants.length ? await this.source.weights(tenants) : new Map<string, number>();
     const minWeight = Math.min(...tenants.map((t) => weights.get(t) ?? 1));

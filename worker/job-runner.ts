@@ -14,6 +14,7 @@ import {
   finishAttempts,
   type FinishedJob,
   type FinishedRow,
+  readJobsToRun,
   recordProgress,
   refundChunk,
   requeueAttempt,
@@ -168,6 +169,8 @@ const PROGRESS_PUBLISH_MS = 200;
 export class JobRunner {
   /** Starts of jobs fetched at about the same time, written by one statement. */
   private readonly starts: GroupCommit<StartRequest, JobRow | undefined>;
+  /** Rows of single jobs fetched at about the same time, read by one statement (the tiny ones are never started). */
+  private readonly reads: GroupCommit<StartRequest, JobRow | undefined>;
   /** Final states of jobs ending at about the same time, written by one transaction. */
   private readonly finishes: GroupCommit<FinishInput, FinishedJob<FinishedRow> | undefined>;
   /** Specs of jobs on stored lattices, by version. */
@@ -191,6 +194,12 @@ export class JobRunner {
       maxBatch,
       key: (job) => job.jobId,
       onBatch: (size) => workerWriteBatchSize.observe({ write: 'start' }, size),
+    });
+    this.reads = new GroupCommit({
+      write: (jobs) => readJobsToRun(ctx.db, jobs),
+      maxBatch,
+      key: (job) => job.jobId,
+      onBatch: (size) => workerWriteBatchSize.observe({ write: 'read' }, size),
     });
     this.finishes = new GroupCommit({
       write: async (items) => {
@@ -224,6 +233,7 @@ export class JobRunner {
   async run(held: HeldJob): Promise<void> {
     const chunk = held.job.data?.job_ids;
     if (chunk) return this.runChunk(held, chunk);
+    if (this.ctx.kernels.runInline !== undefined && (await this.runTiny(held))) return;
     const row = await this.starts.submit({ tenantId: held.tenantId, jobId: held.id });
     if (!row) {
       // Cancelled while queued, finished by an earlier attempt, or deleted: never run it again.
@@ -234,6 +244,43 @@ export class JobRunner {
     const attempt: Attempt = { held, row, abort: held.abort, inChunk: false };
     held.current = attempt;
     await this.runStarted(attempt);
+  }
+
+  /**
+   * A single job whose kernel runs inline takes the chunk's fast path (docs/architecture.md › The
+   * job pipeline): its row is read, not started, the kernel answers before the event loop turns,
+   * and the final write records the attempt, start and run time, so a tiny job costs one write,
+   * not two. Its attempt is one more than the row records, and at least one more than the times
+   * its entry came back from a lost worker (BullMQ's stalled count: a worker killed here recorded
+   * nothing). Returns false, having written nothing, when the job is not one for this path (too
+   * large to run inline, a cancel asked, attempts exhausted, a kernel error, an artefact to keep):
+   * the one-job path then starts and runs it.
+   */
+  private async runTiny(held: HeldJob): Promise<boolean> {
+    const row = await this.reads.submit({ tenantId: held.tenantId, jobId: held.id });
+    if (!row) {
+      // Cancelled while queued, finished by an earlier attempt, or deleted: never run it again.
+      await this.ack(held, 'dropped');
+      return true;
+    }
+    if (held.stopReason === 'shutdown') {
+      // Shutting down before it ran: the row was not written, the entry goes back as it is.
+      await this.tell(held, 'hand back', () => held.job.moveToWait(held.token));
+      await markTenantReady(this.ctx.connection, this.ctx.prefix, held.tenantId, 0);
+      return true;
+    }
+    row.attempts = Math.max(row.attempts + 1, (held.job.stalledCounter ?? 0) + 1);
+    const pending: Array<Promise<void>> = [];
+    const tally = new ChunkTally(held.plan.code);
+    const ran = await this.runInlineJobs(held, [row], 0, pending, tally, true);
+    if (ran === 0) return false;
+    try {
+      await Promise.all(pending);
+    } finally {
+      tally.flush();
+    }
+    await this.tell(held, 'complete', () => held.job.moveToCompleted('completed', held.token, false));
+    return true;
   }
 
   /**
@@ -305,7 +352,15 @@ export class JobRunner {
    * after the run), no `running` state, no progress. Anything unusual — a cancel already asked, attempts
    * exhausted, a diffusion field or streamed labels to keep, a kernel error — takes the one-job path.
    */
-  private async runInlineJobs(held: HeldJob, rows: readonly JobRow[], from: number, pending: Array<Promise<void>>, tally: ChunkTally): Promise<number> {
+  private async runInlineJobs(
+    held: HeldJob,
+    rows: readonly JobRow[],
+    from: number,
+    pending: Array<Promise<void>>,
+    tally: ChunkTally,
+    /** A kernel error leaves the job to the one-job path (a single entry: its retry keeps the entry) instead of deciding it here. */
+    errorsElsewhere = false,
+  ): Promise<number> {
     const { ctx } = this;
     const runInline = ctx.kernels.runInline;
     if (runInline === undefined) return 0;
@@ -325,6 +380,7 @@ export class JobRunner {
       try {
         result = (await run) as Record<string, unknown>;
       } catch (err) {
+        if (errorsElsewhere) break;
         // A refused lattice or parameters, a kernel error: decided as for any job (finished alone).
         pending.push(this.failed({ held, row, abort: NO_STOP, inChunk: true, kernelAt }, err));
         continue;

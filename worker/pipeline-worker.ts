@@ -47,6 +47,9 @@ export interface PipelineWorkerOptions {
   idlePollMs?: number;
 }
 
+/** How long an idle lane other than the first sleeps when nothing wakes it, in ms (lane 0 polls). */
+const IDLE_LANE_MS = 5000;
+
 /** A job fetched by the round robin, not yet running. */
 interface Fetched {
   tenantId: string;
@@ -86,14 +89,19 @@ export class PipelineWorker implements Service {
   private readonly runs = new Set<Promise<void>>();
   private loop: Promise<void> | undefined;
   private stopping = false;
-  private wakeUp: (() => void) | undefined;
+  /** Fetch lanes sleeping, each woken by any wake-up. */
+  private readonly sleepers = new Set<() => void>();
   /**
-   * A wake-up that came while the loop was busy (mid-round, not sleeping). The round it was in
-   * may have listed the tenants before the new one, so the next sleep returns at once instead of
-   * leaving that tenant's job to the idle poll.
+   * Wake-ups so far. A lane notes the count before it looks for work and does not sleep if it
+   * changed meanwhile: the round it was in may have listed the tenants before the new one, and
+   * its job would otherwise wait for the idle poll.
    */
-  private wokenWhileBusy = false;
+  private wakes = 0;
+  /** Fetches in flight, by tenant (they count toward its cap as held jobs do). */
+  private readonly fetching = new Map<string, number>();
+  private fetchingCount = 0;
   private readonly concurrency: number;
+  private readonly lanes: number;
   private readonly lockMs: number;
   private readonly stalledIntervalMs: number;
 
@@ -103,6 +111,7 @@ export class PipelineWorker implements Service {
   ) {
     const { config } = runtime;
     this.concurrency = config.WORKER_CONCURRENCY;
+    this.lanes = Math.min(config.WORKER_FETCHES_AT_ONCE, config.WORKER_CONCURRENCY);
     this.lockMs = config.JOB_LOCK_MS;
     this.stalledIntervalMs = Math.max(500, Math.floor(config.JOB_LOCK_MS / 2));
     this.plans = new TenantPlans(runtime.db);
@@ -163,7 +172,7 @@ export class PipelineWorker implements Service {
     // Jobs some worker held recently get stalled checks from here too, in case that worker died.
     tenants.ensure(await recentlyActiveTenants(connection, prefix, 0));
     keeper.start();
-    this.loop = this.fetchLoop();
+    this.loop = Promise.all(Array.from({ length: this.lanes }, (_, lane) => this.fetchLoop(lane))).then(() => undefined);
     if (this.memory.total < config.MAX_JOB_MEMORY_BYTES) {
       logger.warn(
         { memoryBudgetBytes: this.memory.total, maxJobMemoryBytes: config.MAX_JOB_MEMORY_BYTES },
@@ -203,13 +212,25 @@ export class PipelineWorker implements Service {
    * stale, or a delayed job came due) goes back to the head of its queue, uncharged.
    */
   private async fetch(tenantId: string): Promise<Fetched | undefined | typeof WAIT> {
+    const plan = await this.plans.one(tenantId);
+    // A tenant holding here alone (or fetching) as many jobs as its plan runs at once can start
+    // none anywhere (the cap counts every worker's): it waits for one of them to end without a
+    // round trip to Redis, so that a capped tenant's backlog adds nothing to the other tenants' fetches.
+    if (plan.max_concurrent_jobs >= 0 && this.heldOf(tenantId) + (this.fetching.get(tenantId) ?? 0) >= plan.max_concurrent_jobs) return WAIT;
+    this.fetching.set(tenantId, (this.fetching.get(tenantId) ?? 0) + 1);
+    try {
+      return await this.fetchFrom(tenantId, plan);
+    } finally {
+      const left = (this.fetching.get(tenantId) ?? 1) - 1;
+      if (left > 0) this.fetching.set(tenantId, left);
+      else this.fetching.delete(tenantId);
+    }
+  }
+
+  /** `fetch` once the tenant may start one more here; counted in `fetching` meanwhile. */
+  private async fetchFrom(tenantId: string, plan: TenantPlan): Promise<Fetched | undefined | typeof WAIT> {
     const { connection, tenants, keeper } = this.started();
     const { config } = this.runtime;
-    const plan = await this.plans.one(tenantId);
-    // A tenant holding here alone as many jobs as its plan runs at once can start none anywhere
-    // (the cap counts every worker's): it waits for one of them to end without a round trip to
-    // Redis, so that a capped tenant's backlog adds nothing to the other tenants' fetches.
-    if (plan.max_concurrent_jobs >= 0 && this.heldOf(tenantId) >= plan.max_concurrent_jobs) return WAIT;
     await tenants.applyCap(tenantId, plan.max_concurrent_jobs);
     if (!this.memory.admitsAnyUpTo(config.MAX_JOB_MEMORY_BYTES)) {
       const next = await peekNextJob(connection, config.REDIS_PREFIX, tenantId);
@@ -242,54 +263,58 @@ export class PipelineWorker implements Service {
     return Math.min(this.runtime.config.MAX_JOB_MEMORY_BYTES, this.memory.total);
   }
 
-  private async fetchLoop(): Promise<void> {
+  /**
+   * One of the worker's fetch lanes (WORKER_FETCHES_AT_ONCE): each asks the round robin for a job
+   * and launches it, so that several fetches are in flight while the others wait for Redis's
+   * answer or for the event loop. Lane 0 polls for work when idle; the others sleep until woken
+   * (a wake-up, a run ending), so an idle worker polls as one lane did.
+   */
+  private async fetchLoop(lane: number): Promise<void> {
     const { logger } = this.runtime;
     const { drr } = this.started();
     const idlePollMs = this.options.idlePollMs ?? 250;
     let failures = 0;
     while (!this.stopping) {
-      if (this.held.size >= this.concurrency) {
-        await this.sleep(1000);
+      const seen = this.wakes;
+      if (this.held.size + this.fetchingCount >= this.concurrency) {
+        await this.sleep(1000, seen);
         continue;
       }
       let fetched: Fetched | undefined;
+      this.fetchingCount++;
       try {
         fetched = await drr.next();
         failures = 0;
       } catch (err) {
         failures++;
         logger.warn({ err }, 'fetching jobs failed; retrying');
-        await this.sleep(Math.min(5000, 100 * 2 ** failures));
+        await this.sleep(Math.min(5000, 100 * 2 ** failures), seen);
         continue;
+      } finally {
+        this.fetchingCount--;
       }
       if (fetched) this.launch(fetched);
-      else await this.sleep(idlePollMs);
+      else await this.sleep(lane === 0 ? idlePollMs : IDLE_LANE_MS, seen);
     }
   }
 
-  /** Waits until `ms` pass or something wakes the loop (work, a free slot, a stop). */
-  private sleep(ms: number): Promise<void> {
-    if (this.stopping) return Promise.resolve();
-    if (this.wokenWhileBusy) {
-      this.wokenWhileBusy = false;
-      return Promise.resolve();
-    }
+  /** Waits until `ms` pass or something wakes the lanes (work, a free slot, a stop) — at once if a wake-up came since `seen`. */
+  private sleep(ms: number, seen: number): Promise<void> {
+    if (this.stopping || this.wakes !== seen) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
-        if (this.wakeUp === done) this.wakeUp = undefined;
+        this.sleepers.delete(done);
         resolve();
       };
       const timer = setTimeout(done, ms);
-      this.wakeUp = done;
+      this.sleepers.add(done);
     });
   }
 
   private wake(): void {
-    const wakeUp = this.wakeUp;
-    this.wakeUp = undefined;
-    if (wakeUp) wakeUp();
-    else this.wokenWhileBusy = true;
+    this.wakes++;
+    for (const done of [...this.sleepers]) done();
   }
 
   private launch(fetched: Fetched): void {

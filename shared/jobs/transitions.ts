@@ -173,6 +173,25 @@ export async function startChunk(
 }
 
 /**
+ * Reads the rows of single jobs a worker fetched, without writing them: the worker runs a tiny
+ * one inline and records its attempt, start and run time with its final state, as a chunk's
+ * (docs/architecture.md › The job pipeline); any other job is then started by
+ * {@link startAttempts}. Answers in the order of `jobs` (undefined for a row final or gone), each
+ * row looked up by its key as {@link startChunk} does.
+ */
+export async function readJobsToRun(db: Knex, jobs: ReadonlyArray<{ tenantId: string; jobId: string }>): Promise<Array<JobRow | undefined>> {
+  if (jobs.length === 0) return [];
+  const { rows } = await db.raw<{ rows: JobRow[] }>(
+    `select j.* from unnest(?::uuid[], ?::uuid[]) as s(id, tenant_id)
+       cross join lateral (select j.* from jobs j where j.id = s.id and j.tenant_id = s.tenant_id offset 0) j
+      where j.status in ('queued', 'running')`,
+    [jobs.map((j) => j.jobId), jobs.map((j) => j.tenantId)],
+  );
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return jobs.map((j) => byId.get(j.jobId));
+}
+
+/**
  * A row's attempt in a chunk taken for its `chunkAttempt`-th time: one more than the row records,
  * and at least the chunk's count (the rows of a chunk whose worker was killed record nothing).
  */
