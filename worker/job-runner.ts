@@ -18,6 +18,7 @@ import {
   recordProgress,
   refundChunk,
   requeueAttempt,
+  raiseAttempts,
   startAttempts,
   startChunk,
   startChunkJob,
@@ -269,11 +270,18 @@ export class JobRunner {
       await markTenantReady(this.ctx.connection, this.ctx.prefix, held.tenantId, 0);
       return true;
     }
-    row.attempts = Math.max(row.attempts + 1, (held.job.stalledCounter ?? 0) + 1);
+    const lost = held.job.stalledCounter ?? 0;
+    const recorded = row.attempts;
+    row.attempts = Math.max(recorded + 1, lost + 1);
     const pending: Array<Promise<void>> = [];
     const tally = new ChunkTally(held.plan.code);
     const ran = await this.runInlineJobs(held, [row], 0, pending, tally, true);
-    if (ran === 0) return false;
+    if (ran === 0) {
+      // The one-job path counts from the row: first record the attempts lost workers did not,
+      // so a job that keeps killing its worker still ends after max_attempts, not twice that.
+      if (lost > recorded) await raiseAttempts(this.ctx.db, { tenantId: held.tenantId, jobId: held.id, attempts: lost });
+      return false;
+    }
     try {
       await Promise.all(pending);
     } finally {

@@ -130,6 +130,19 @@ export async function startAttempts(
 }
 
 /**
+ * Raises a queued or running row's attempt count to at least `attempts`, the times its entry came
+ * back from lost workers that ran it on the tiny-job path, which records no start: the one-job
+ * path that takes it over then counts on from there, not from the row's own count.
+ */
+export async function raiseAttempts(db: Knex, input: { tenantId: string; jobId: string; attempts: number }): Promise<void> {
+  await db('jobs')
+    .where({ id: input.jobId, tenant_id: input.tenantId })
+    .whereIn('status', ['queued', 'running'])
+    .andWhere('attempts', '<', input.attempts)
+    .update({ attempts: input.attempts });
+}
+
+/**
  * Takes a batch chunk for a new attempt (docs/architecture.md › Batches): one statement raises the
  * chunk's attempt count (`job_chunks`, a row per chunk entry) and reads its rows that are still
  * `queued` or `running` (a `running` one was being run by an earlier attempt whose worker died or

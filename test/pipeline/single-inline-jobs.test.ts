@@ -123,6 +123,21 @@ describe('a single job that runs inline', () => {
     }
   });
 
+  it('fails as exhausted, without running it, once lost workers have used up its attempts on this path', { timeout: 60_000 }, async () => {
+    const tenant = await createTestTenant(env.db);
+    let ran = 0;
+    const runner = testJobRunner(env, inlineKernels(() => (ran++, Promise.resolve({ ok: true }))));
+    // Three workers were lost running it inline (max_attempts 3), none of which recorded a start:
+    // the one-job path that takes over must count on from three, not from the row's zero.
+    const row = await singleJob(tenant.tenantId, { max_attempts: 3 });
+    const told: string[] = [];
+    await runner.run(heldOf(row, told, 3));
+    const final = await rowOf(row.id);
+    expect(final).toMatchObject({ status: 'failed', attempts: 4 });
+    expect((final.error as { code: string } | null)?.code).toBe('attempts_exhausted');
+    expect(ran).toBe(0);
+  });
+
   it('keeps no result when a cancel comes between its kernel and its final write, and drops a row already final', { timeout: 60_000 }, async () => {
     const tenant = await createTestTenant(env.db);
     const victim = await singleJob(tenant.tenantId);
