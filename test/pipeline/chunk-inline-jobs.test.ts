@@ -6,23 +6,19 @@
  * write wins (no result kept); a job too large to run inline, and one whose kernel fails, take the
  * one-job path from the middle of the chunk and are decided as before.
  */
-import type { Job } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import type { JobRow } from '../../shared/jobs/types.ts';
 import { jobsFinished, kernelCells, workerWriteBatchSize } from '../../shared/metrics.ts';
 import { jobChannel } from '../../shared/queues/names.ts';
-import type { PipelineJobData } from '../../shared/queues/tenant-queues.ts';
 import { duplicateRedis } from '../../shared/redis.ts';
 import type { HeldJob, JobRunner, KernelRunner } from '../../worker/job-runner.ts';
 import { KernelError } from '../../worker/kernels/kernel-errors.ts';
-import type { TenantPlan } from '../../worker/tenant-plans.ts';
 import { useTestEnvironment } from '../support/context.ts';
-import { testJobRunner } from './test-job-runner.ts';
+import { testHeldEntry, testJobRunner } from './test-job-runner.ts';
 import { createTestTenant } from '../support/tenants.ts';
 
 const env = useTestEnvironment();
 
-const PLAN: TenantPlan = { code: 'enterprise', weight: 8, max_concurrent_jobs: -1, max_job_runtime_ms: 60_000 };
 
 /** A batch of `count` queued jobs in one chunk entry (`<batchId>.0`), each with its `tag`. */
 async function chunkOf(tenantId: string, count: number): Promise<{ entry: string; rows: JobRow[] }> {
@@ -48,22 +44,7 @@ async function chunkOf(tenantId: string, count: number): Promise<{ entry: string
 function useRunner(kernels: KernelRunner): { runner: JobRunner; told: string[]; held: (entry: string, tenantId: string, jobIds: string[]) => HeldJob } {
   const told: string[] = [];
   const runner = testJobRunner(env, kernels, {}, 64);
-  const held = (entry: string, tenantId: string, jobIds: string[]): HeldJob => ({
-    id: entry,
-    tenantId,
-    token: `token-${entry}`,
-    job: {
-      id: entry,
-      data: { tenant_id: tenantId, job_ids: jobIds },
-      moveToCompleted: async (why: string) => void told.push(`completed: ${why}`),
-      moveToFailed: async () => void told.push('failed'),
-      moveToDelayed: async () => void told.push('delayed'),
-      moveToWait: async () => void told.push('wait'),
-    } as unknown as Job<PipelineJobData>,
-    plan: PLAN,
-    abort: new AbortController(),
-    lockedAt: Date.now(),
-  });
+  const held = (entry: string, tenantId: string, jobIds: string[]): HeldJob => testHeldEntry(entry, tenantId, told, { jobIds });
   return { runner, told, held };
 }
 

@@ -6,23 +6,19 @@
  * kernel and its final write wins; a row already final is dropped; a kernel error, a job too large
  * to run inline and a shutdown before the run are left to the one-job path or handed back.
  */
-import type { Job } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import type { JobRow } from '../../shared/jobs/types.ts';
 import { workerWriteBatchSize } from '../../shared/metrics.ts';
 import { jobChannel } from '../../shared/queues/names.ts';
-import type { PipelineJobData } from '../../shared/queues/tenant-queues.ts';
 import { duplicateRedis } from '../../shared/redis.ts';
 import type { HeldJob, KernelRunner } from '../../worker/job-runner.ts';
 import { KernelError } from '../../worker/kernels/kernel-errors.ts';
-import type { TenantPlan } from '../../worker/tenant-plans.ts';
 import { useTestEnvironment } from '../support/context.ts';
 import { createTestTenant } from '../support/tenants.ts';
-import { testJobRunner } from './test-job-runner.ts';
+import { testHeldEntry, testJobRunner } from './test-job-runner.ts';
 
 const env = useTestEnvironment();
 
-const PLAN: TenantPlan = { code: 'enterprise', weight: 8, max_concurrent_jobs: -1, max_job_runtime_ms: 60_000 };
 
 /** A queued single job (its own entry), with overrides of its row. */
 async function singleJob(tenantId: string, row: Partial<JobRow> = {}): Promise<JobRow> {
@@ -33,25 +29,7 @@ async function singleJob(tenantId: string, row: Partial<JobRow> = {}): Promise<J
 }
 
 /** The held entry of a single job, as the fetcher hands it over; what BullMQ is told goes to `told`. */
-function heldOf(row: JobRow, told: string[], stalledCounter = 0): HeldJob {
-  return {
-    id: row.id,
-    tenantId: row.tenant_id,
-    token: `token-${row.id}`,
-    job: {
-      id: row.id,
-      data: { tenant_id: row.tenant_id },
-      stalledCounter,
-      moveToCompleted: async (why: string) => void told.push(`completed: ${why}`),
-      moveToFailed: async () => void told.push('failed'),
-      moveToDelayed: async () => void told.push('delayed'),
-      moveToWait: async () => void told.push('wait'),
-    } as unknown as Job<PipelineJobData>,
-    plan: PLAN,
-    abort: new AbortController(),
-    lockedAt: Date.now(),
-  };
-}
+const heldOf = (row: JobRow, told: string[], stalledCounter = 0): HeldJob => testHeldEntry(row.id, row.tenant_id, told, { stalledCounter });
 
 const writes = async (write: string): Promise<number> =>
   (await workerWriteBatchSize.get()).values
