@@ -25,6 +25,8 @@ function keyOf(tenantId: string, o: Omit<ListJobsOptions, 'onConnection'>): stri
 export class ListReadSharing {
   /** Reads not yet holding a connection, by key: at most one per distinct page in flight. */
   private readonly open = new Map<string, Promise<ListPage>>();
+  /** Bodies rendered, by page: dropped with the page once its requests are answered. */
+  private readonly bodies = new WeakMap<ListPage, string>();
 
   constructor(
     private readonly db: Db,
@@ -48,6 +50,19 @@ export class ListReadSharing {
     if (!entry.closed) this.open.set(key, read);
     read.then(close, close);
     return read;
+  }
+
+  /**
+   * The response body of `page`, rendered once per read: the requests that shared a read answer
+   * the same bytes (the body depends on the page alone), so they share its serialisation too.
+   */
+  body(page: ListPage, render: (page: ListPage) => string): string {
+    let text = this.bodies.get(page);
+    if (text === undefined) {
+      text = render(page);
+      this.bodies.set(page, text);
+    }
+    return text;
   }
 
   /** Reads open to joiners (for tests). */

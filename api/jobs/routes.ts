@@ -99,7 +99,7 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
       });
       // Each item serialised once: the page's byte budget needs its text anyway.
       ctx.type = 'application/json';
-      ctx.body = listPageJson(page.rows, page.next, (row) => jobListItem(row, row.result_summary));
+      ctx.body = lists.body(page, (p) => listPageJson(p.rows, p.next, (row) => jobListItem(row, row.result_summary)));
     },
   });
 

@@ -1,7 +1,8 @@
 /**
  * Shared list reads (api/jobs/list-read-sharing.ts): identical lists of one tenant that wait for a
  * connection share one read; a list that comes once the read holds its connection makes its own,
- * so it sees every write committed before it; other pages and other tenants never share; and on
+ * so it sees every write committed before it; other pages and other tenants never share; a read's
+ * body is rendered once for the requests that shared it; and on
  * the database, the shared page is the page `listJobs` reads, each tenant's own.
  */
 import { randomUUID } from 'node:crypto';
@@ -63,6 +64,24 @@ describe('list reads waiting for a connection', () => {
     for (const [tenantId, options] of variants) void sharing.list(tenantId, options);
     expect(calls).toHaveLength(variants.length);
     expect(calls.map((c) => c.tenantId)).toEqual(variants.map(([t]) => t));
+  });
+
+  it('render the body once per read, each read its own', async () => {
+    const { calls, sharing } = manualReads();
+    const joined = [sharing.list(T1, { limit: 10 }), sharing.list(T1, { limit: 10 })];
+    calls[0]?.options.onConnection?.();
+    const alone = sharing.list(T1, { limit: 10 });
+    const ids = [randomUUID(), randomUUID()];
+    calls[0]?.resolve(page(ids[0] as string));
+    calls[1]?.resolve(page(ids[1] as string));
+    let renders = 0;
+    const render = (p: ListPage) => {
+      renders++;
+      return JSON.stringify(p.rows.map((r) => r.id));
+    };
+    const bodies = [...(await Promise.all(joined)), await alone].map((p) => sharing.body(p, render));
+    expect(bodies).toEqual([JSON.stringify([ids[0]]), JSON.stringify([ids[0]]), JSON.stringify([ids[1]])]);
+    expect(renders).toBe(2);
   });
 
   it('share a failure, then read again', async () => {
