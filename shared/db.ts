@@ -265,9 +265,10 @@ function settingsThenOne<Row>(db: Db, caller: string, text: string, prepare?: (c
  * APP_ROLE and sets `app.tenant_id` for that transaction only, so the statement after it sees only
  * the tenant's rows, and nothing outlives the query on the pooled connection. If any part fails,
  * the whole implicit transaction fails with it. A write in one trip is `executeAsTenant`.
+ * `onConnection` runs once the call holds its pooled connection, before its query is sent.
  */
-export async function readAsTenant<Row>(db: Db, tenantId: string, statement: LiteralSql): Promise<Row[]> {
-  return settingsThenOne<Row>(db, 'readAsTenant', `${tenantSwitch(tenantId, 'readAsTenant')}; ${statement.text}`);
+export async function readAsTenant<Row>(db: Db, tenantId: string, statement: LiteralSql, onConnection?: () => void): Promise<Row[]> {
+  return settingsThenOne<Row>(db, 'readAsTenant', `${tenantSwitch(tenantId, 'readAsTenant')}; ${statement.text}`, onConnection && (async () => onConnection()));
 }
 
 /**
@@ -305,10 +306,11 @@ const NO_SUCH_STATEMENT = '26000';
  * made once and reused, whatever the arguments. The arguments are escaped literals (`sql`,
  * `sqlArray`), coerced to the statement's parameter types. A prepared statement lives in its
  * session: between the API and PostgreSQL there must be no pooler that hands one session's
- * queries to several (PgBouncer in transaction mode).
+ * queries to several (PgBouncer in transaction mode). `onConnection` runs once the call holds its
+ * pooled connection, before anything is sent on it.
  */
-export async function executeAsTenant<Row>(db: Db, tenantId: string, statement: PreparedStatement, args: readonly LiteralSql[]): Promise<Row[]> {
-  return executeStepsAsTenant<Row>(db, tenantId, [{ statement, args }]);
+export async function executeAsTenant<Row>(db: Db, tenantId: string, statement: PreparedStatement, args: readonly LiteralSql[], onConnection?: () => void): Promise<Row[]> {
+  return executeStepsAsTenant<Row>(db, tenantId, [{ statement, args }], onConnection);
 }
 
 /** One prepared statement and its arguments, a step of {@link executeStepsAsTenant}. */
@@ -324,7 +326,7 @@ export interface PreparedStep {
  * while an earlier one of the string waited for a lock (an advisory lock, say), as the next
  * statement of a transaction would.
  */
-export async function executeStepsAsTenant<Row>(db: Db, tenantId: string, steps: readonly PreparedStep[]): Promise<Row[]> {
+export async function executeStepsAsTenant<Row>(db: Db, tenantId: string, steps: readonly PreparedStep[], onConnection?: () => void): Promise<Row[]> {
   if (steps.length === 0) throw new Error('executeStepsAsTenant needs a statement');
   for (const { statement, args } of steps) {
     if (args.length !== statement.params.length) throw new Error(`${statement.name} takes ${statement.params.length} arguments, not ${args.length}`);
@@ -335,6 +337,7 @@ export async function executeStepsAsTenant<Row>(db: Db, tenantId: string, steps:
   let prepared: Set<string> | undefined;
   try {
     return await settingsThen<Row>(db, 'executeAsTenant', text, steps.length, async (connection) => {
+      onConnection?.();
       prepared = preparedOn.get(connection);
       if (!prepared) {
         prepared = new Set();

@@ -15,7 +15,6 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import { AppError } from '../../shared/errors.ts';
 import { jobBody, jobListItem } from '../../shared/jobs/job-body.ts';
-import { listJobs } from '../../shared/jobs/repository.ts';
 import { SECOND } from '../../shared/units.ts';
 import { listCursorParam } from '../../shared/list-cursor.ts';
 import { streamJobEvents } from './event-stream.ts';
@@ -36,6 +35,7 @@ import {
   SubmitJobBody,
 } from './schemas.ts';
 import { defineRoute } from '../routing.ts';
+import { ListReadSharing } from './list-read-sharing.ts';
 import type { ApiDeps, ApiState } from '../state.ts';
 
 const TAGS = ['Jobs'];
@@ -46,6 +46,7 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
   const router = new Router<ApiState>();
   const { db } = deps.runtime;
   const service = deps.jobs;
+  const lists = new ListReadSharing(db);
   const [boundObstacles, boundHeatPoints] = [boundObstacleList(deps.identity.plans, ['lattice']), boundDiffusionLists(deps.identity.plans)];
 
   defineRoute(router, registry, deps, {
@@ -87,7 +88,7 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
     async handler(ctx, { query, principal }) {
       const { tenantId } = principal;
       const after = listCursorParam(query.cursor);
-      const page = await listJobs(db, tenantId, {
+      const page = await lists.list(tenantId, {
         status: query.status,
         type: query.type,
         labels: query.label,
@@ -98,7 +99,7 @@ export function jobRoutes(deps: ApiDeps, registry: OpenAPIRegistry): Router<ApiS
       });
       // Each item serialised once: the page's byte budget needs its text anyway.
       ctx.type = 'application/json';
-      ctx.body = listPageJson(page.rows, page.next, (row) => jobListItem(row, row.result_summary));
+      ctx.body = lists.body(page, (p) => listPageJson(p.rows, p.next, (row) => jobListItem(row, row.result_summary)));
     },
   });
 

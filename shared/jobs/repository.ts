@@ -216,6 +216,8 @@ export interface ListJobsOptions {
   createdAfter?: string;
   after?: ListCursor;
   limit: number;
+  /** Called once the read holds its pooled connection, before its query is sent (list-read-sharing.ts). */
+  onConnection?: () => void;
 }
 
 /** A job as listed: the columns of its public body, its result's summary, and its cursor position. */
@@ -247,7 +249,7 @@ export async function listJobs(db: Db, tenantId: string, options: ListJobsOption
   let rows: ListedJob[];
   if (prepared) {
     const cursor = options.after ? [sql`${options.after.at}`, sql`${options.after.id}`] : [];
-    rows = await executeAsTenant<ListedJob>(db, tenantId, prepared.statement, [sql`${tenantId}`, ...given.map((f) => f.arg), ...cursor]);
+    rows = await executeAsTenant<ListedJob>(db, tenantId, prepared.statement, [sql`${tenantId}`, ...given.map((f) => f.arg), ...cursor], options.onConnection);
   } else {
     const filters = given.map((f) => ({ text: plannedFilterCondition(f.name, f.arg.text) }));
     if (options.labels) filters.push(sql`j.labels @> ${JSON.stringify(options.labels)}::jsonb`);
@@ -255,7 +257,7 @@ export async function listJobs(db: Db, tenantId: string, options: ListJobsOption
     // The page is cut before the join, so results are looked up for its rows only, whatever plan
     // the page itself gets (stale statistics can make it a sort of all of the tenant's rows).
     const where = [sql`j.tenant_id = ${tenantId}`, ...filters].map((f) => f.text).join(' and ');
-    rows = await readAsTenant<ListedJob>(db, tenantId, { text: pageText(where, options.limit + 1) });
+    rows = await readAsTenant<ListedJob>(db, tenantId, { text: pageText(where, options.limit + 1) }, options.onConnection);
   }
   // A prepared page may read more rows than asked: past the next page's marker they are dropped.
   const page = rows.slice(0, options.limit);
