@@ -13,7 +13,7 @@ const pool = new KernelPool({ threads: 2, progressIntervalMs: 10 });
 beforeAll(() => pool.start());
 afterAll(() => pool.close());
 
-/** Big enough to run for seconds on this machine. */
+/** Big enough that a search runs for seconds; components, the fastest kernel, label it in ~0.1–0.2 s. */
 const BIG = { dimensions: 3, size: 400, obstacles: { density: 0.2, seed: 7 } };
 const CORNERS = { start: [0, 0, 0], end: [399, 399, 399] };
 
@@ -33,10 +33,11 @@ async function cancelAfterStart(type: KernelType, params: unknown, options: Kern
     () => 'completed',
     (err: unknown) => err,
   );
-  // Wait until the threads are working (progress moves), then a little more.
+  // Wait until the threads are working (progress moves), then a little more. Not much more: the
+  // components run on BIG takes ~100–200 ms on two threads of a fast core, and must still be running.
   const deadline = performance.now() + 5000;
   while (run.progress === 0 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
-  await new Promise((resolve) => setTimeout(resolve, 150));
+  await new Promise((resolve) => setTimeout(resolve, 10));
   const aborted = performance.now();
   abort.abort();
   const outcome = await settled;
@@ -74,7 +75,8 @@ describe('cancellation', () => {
 describe('progress', () => {
   const cases: [KernelType, unknown, unknown, KernelRunOptions][] = [
     ['shortest_path', { dimensions: 3, size: 160, obstacles: { density: 0.2, seed: 7 } }, { start: [0, 0, 0], end: [159, 159, 159] }, { strategy: 'bfs', threads: 2 }],
-    ['components', { dimensions: 3, size: 160, obstacles: { density: 0.3, seed: 1 } }, {}, { threads: 2 }],
+    // 2.7·10^7 cells: long enough (tens of ms) for progress at 10 ms intervals to show between 0 and 1.
+    ['components', { dimensions: 3, size: 300, obstacles: { density: 0.3, seed: 1 } }, {}, { threads: 2 }],
     ['diffusion', { dimensions: 2, size: 600 }, { steps: 60, alpha: 0.2, initial: [{ cell: [5, 5], value: 1 }] }, { threads: 1 }],
   ];
   for (const [type, spec, params, options] of cases) {
@@ -151,7 +153,9 @@ describe('pool', () => {
   it('cancels what still runs when close() times out, then refuses new runs', async () => {
     const closing = new KernelPool({ threads: 1, closeTimeoutMs: 50 });
     await closing.start();
-    const running = closing.run('components', BIG, {}).then(
+    // 8·10^9 cell-steps: seconds of work, still running when the close times out.
+    const heat = { steps: 1000, alpha: 0.1, initial: [{ cell: [1, 1, 1], value: 1 }] };
+    const running = closing.run('diffusion', { dimensions: 3, size: 200 }, heat).then(
       () => 'completed',
       (err: unknown) => err,
     );

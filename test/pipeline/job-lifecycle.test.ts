@@ -94,9 +94,10 @@ describe('a job, submitted over HTTP', () => {
   it('streams status and progress as server-sent events until the job finishes', async () => {
     const job = await submit(api, tenant.headers, {
       type: 'diffusion',
-      // Large enough (1.6·10^8 cell-steps) to run for a while on the fused stencil, so progress shows.
+      // Large enough (6.4·10^8 cell-steps, ~0.3–0.6 s on the fused stencil) to outlast the 200 ms
+      // between progress messages, so progress shows.
       lattice: { shape: [100, 100] },
-      params: { steps: 16000, alpha: 0.2, sources: [{ cell: [50, 50], value: 1 }] },
+      params: { steps: 64000, alpha: 0.2, sources: [{ cell: [50, 50], value: 1 }] },
     });
     const stream = await readEvents(`${api.url}/api/jobs/${job.id}/events`, tenant.headers);
     expect(stream.status).toBe(200);
