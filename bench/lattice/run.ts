@@ -14,6 +14,8 @@
  * tiny job through the API, 30 times (what the pipeline around a kernel of microseconds costs).
  * --threads-only: only the 2-threads ÷ 1-thread scaling rows (no peers, no API); with
  *   --kernel NAME (repeatable) only those kernels' rows.
+ * --threads-alternate: the scaling rows run 1 and 2 threads in turn in one pool, rather than each
+ *   count in a process of its own.
  * --compiled-threads: the in-process pools' kernel threads load the compiled thread the tests use
  *   (test/support/catalytic-bundle.ts) instead of the source entry through tsx, which `npm start`
  *   runs and the bench measures by default (docs/performance.md › Components, 2 ÷ 1 threads
@@ -61,6 +63,7 @@ const threadsOnly = args.includes('--threads-only');
 const onlyKernels = args.flatMap((arg, i) => (arg === '--kernel' && args[i + 1] ? [args[i + 1]!] : []));
 const apiOnly = args.includes('--api-only') || smallJobs || fieldsOnly;
 const compiledThreads = args.includes('--compiled-threads');
+const threadsAlternate = args.includes('--threads-alternate');
 const outAt = args.indexOf('--out');
 const outFile = outAt >= 0 ? args[outAt + 1] : undefined;
 const POOL_THREADS = Math.min(2, availableParallelism());
@@ -83,8 +86,9 @@ const DIFFUSION_STEPS = 40;
  */
 const THREADS_WARMUP_RUNS = 3;
 /**
- * Rounds of the scaling rows, each one run with 1 thread and one with 2, alternating in one pool;
- * the rows are medians over every round (docs/performance.md › Components, 2 ÷ 1 threads measured alternating).
+ * Measured runs of each scaling row's thread count, after its warm-up (or, with
+ * --threads-alternate, rounds of one run with 1 thread and one with 2 in one pool); the rows are
+ * medians over every run (docs/performance.md › Components, 2 ÷ 1 threads measured alternating).
  */
 const THREADS_ROUNDS = quick ? 3 : 11;
 const THREADS_DIFFUSION_STEPS = 10;
@@ -320,14 +324,28 @@ function threadScaling(): Measurement {
   ];
   const kernels = all.filter(({ kernel }) => wanted(kernel));
   for (const { kernel, key, type, lattice, params, options } of kernels) {
-    // 1 and 2 threads take turns in one pool (engine-child.ts `alternate`): both counts meet the
-    // same machine over the same seconds, so the ratio does not hang on two processes' luck.
-    const both = engine(
-      { type, spec: lattice.spec, params, options, repeats: THREADS_ROUNDS, poolThreads: POOL_THREADS, warmup: warmupFor(lattice, type, () => (type === 'shortest_path' ? cornerParams(2, lattice.shape.length) : type === 'diffusion' ? { steps: 5, alpha: 0.15 } : {})), warmupRuns: THREADS_WARMUP_RUNS, alternate: [1, 2] },
-      `${lattice.name}: ${kernel}, 1 and 2 threads alternating`,
-    );
-    const byThreads = both['by_threads'] as Record<number, Measurement> | undefined;
-    const runs: Record<number, Measurement> = { 1: byThreads?.[1] ?? both, 2: byThreads?.[2] ?? both };
+    const warmup = warmupFor(lattice, type, () => (type === 'shortest_path' ? cornerParams(2, lattice.shape.length) : type === 'diffusion' ? { steps: 5, alpha: 0.15 } : {}));
+    let runs: Record<number, Measurement>;
+    if (threadsAlternate) {
+      // 1 and 2 threads take turns in one pool (engine-child.ts `alternate`): both counts meet the
+      // same machine over the same seconds, but each run follows the other count's, which costs
+      // a two-thread diffusion a third more (docs/performance.md › Components, 2 ÷ 1 threads measured alternating).
+      const both = engine(
+        { type, spec: lattice.spec, params, options, repeats: THREADS_ROUNDS, poolThreads: POOL_THREADS, warmup, warmupRuns: THREADS_WARMUP_RUNS, alternate: [1, 2] },
+        `${lattice.name}: ${kernel}, 1 and 2 threads alternating`,
+      );
+      const byThreads = both['by_threads'] as Record<number, Measurement> | undefined;
+      runs = { 1: byThreads?.[1] ?? both, 2: byThreads?.[2] ?? both };
+    } else {
+      // Each count in a process of its own, as a worker runs job after job of one shape.
+      runs = {};
+      for (const threads of [1, 2]) {
+        runs[threads] = engine(
+          { type, spec: lattice.spec, params, options: { ...options, threads }, repeats: THREADS_ROUNDS, poolThreads: POOL_THREADS, warmup, warmupRuns: THREADS_WARMUP_RUNS },
+          `${lattice.name}: ${kernel}, ${threads} thread(s)`,
+        );
+      }
+    }
     const strip = ({ field: _field, ...rest }: Measurement): Measurement => rest;
     out[key ?? kernel] = { lattice: lattice.name, cells: lattice.cells, one_thread: strip(runs[1]!), two_threads: strip(runs[2]!), speedup: ratio(runs[1]!['e2e_ms'], runs[2]!['e2e_ms']), cpu_speedup: ratio(runs[1]!['cpu_ms'], runs[2]!['cpu_ms']) };
     if (kernel === 'shortest_path') verdicts.agree('path lengths agree (1 and 2 threads)', lattice.name, 'length', { one: runs[1], two: runs[2] });
@@ -434,7 +452,7 @@ try {
       node: process.version,
       load_average_at_start: loadavg().map((l) => round(l, 3)),
     },
-    settings: { kernel_thread: bundle === null ? 'source entry through tsx' : 'compiled', seed: SEED, easy_density: DENSITY, hard_density_2d: HARD_DENSITY_2D, hard_density_3d: HARD_DENSITY_3D, pool_threads: POOL_THREADS, api_poll: apiPollMode, quick, huge_bfs: hugeBfs, python_modules: python },
+    settings: { threads_rows: threadsAlternate ? 'alternating in one pool' : 'a process per thread count', threads_runs: THREADS_ROUNDS, kernel_thread: bundle === null ? 'source entry through tsx' : 'compiled', seed: SEED, easy_density: DENSITY, hard_density_2d: HARD_DENSITY_2D, hard_density_3d: HARD_DENSITY_3D, pool_threads: POOL_THREADS, api_poll: apiPollMode, quick, huge_bfs: hugeBfs, python_modules: python },
     notes: [
       'Easy paths: corner to corner at density 0.2, where the lower-bound dive answers. Hard paths: ends on the largest cluster near opposite corners, no path of Manhattan length (checked), so the bidirectional BFS runs.',
       'Catalytic in process: one pool.run in its own process (validation, obstacles, search, answer), median of the repeats after warm-up runs. Through the API: the job\'s run_ms (attempt start to final write), best of 3 after one unmeasured run; one worker process, KERNEL_THREADS = pool_threads; the client waits with held polls (Prefer: wait, as the SDK does) unless settings.api_poll says interval (a poll every 10 ms).',
