@@ -34,6 +34,7 @@ import * as finishWritePlan from './0028_finish_write_plan.ts';
 import * as jobResultsCascade from './0029_job_results_cascade.ts';
 import * as jobBatchKey from './0030_job_batch_key.ts';
 import * as batchCountEarlyExit from './0031_batch_count_early_exit.ts';
+import * as batchEventCountsAfterLock from './0032_batch_event_counts_after_lock.ts';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -72,4 +73,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0029_job_results_cascade', jobResultsCascade],
   ['0030_job_batch_key', jobBatchKey],
   ['0031_batch_count_early_exit', batchCountEarlyExit],
+  ['0032_batch_event_counts_after_lock', batchEventCountsAfterLock],
 ];
