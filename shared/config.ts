@@ -74,6 +74,7 @@ export const configSchema = z.object({
   // Jobs of at most this much work (cells, times steps for diffusion) run on the worker's own
   // thread: cheaper than a trip to a kernel thread, and over in microseconds. 0 = never.
   KERNEL_INLINE_MAX_CELLS: int(0, 1_000_000).default(4096),
+  KERNEL_WARMUP_RUNS: int(0, 1000).default(30),
   JOB_LOCK_MS: int(1000).default(30 * SECOND),
   // Most working memory one job may reserve; larger jobs are refused at submit (422). Read by the
   // API and by workers (a worker whose budget is below it warns: such jobs wait for a larger one).

@@ -128,7 +128,7 @@ export class PipelineWorker implements Service {
     const prefix = config.REDIS_PREFIX;
     // BullMQ needs a connection that waits out Redis restarts; it is shared by every tenant queue.
     const connection = createRedisFromConfig(config, fetcherConnectionName(prefix), 'blocking');
-    const kernels = this.options.kernels ?? new KernelPool({ threads: config.KERNEL_THREADS, inlineMaxCells: config.KERNEL_INLINE_MAX_CELLS, memoryLimitBytes: this.memory.total });
+    const kernels = this.options.kernels ?? new KernelPool({ threads: config.KERNEL_THREADS, inlineMaxCells: config.KERNEL_INLINE_MAX_CELLS, warmUpRuns: config.KERNEL_WARMUP_RUNS, memoryLimitBytes: this.memory.total });
     // A pool made here is this worker's to start and close; a given one is its owner's.
     const ownedPool = kernels !== this.options.kernels && kernels instanceof KernelPool ? kernels : undefined;
     const tenants = new TenantWorkers({ connection, prefix, lockMs: this.lockMs, stalledIntervalMs: this.stalledIntervalMs, logger });

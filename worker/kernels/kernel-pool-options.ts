@@ -63,6 +63,14 @@ export interface KernelPoolOptions {
    */
   inlineMaxCells?: number;
   /**
+   * Runs of small warm-up jobs each kernel thread gets before `start()` resolves (kernel-warm-up.ts):
+   * a fresh pool runs the hard 2-D path two to four times slower for its first dozen runs while the
+   * threads' JavaScript is optimised (docs/performance.md › A fourth machine, 2026-12-07 morning).
+   * 0 starts cold.
+   * @defaultValue 0
+   */
+  warmUpRuns?: number;
+  /**
    * The fewest cells from which the two-thread shortest-path search keeps a 3-D lattice's state
    * in 8×8×8 bricks instead of rows (two-sided-bricks.ts); Infinity keeps rows. Benches compare
    * the two layouts with it.
@@ -94,6 +102,7 @@ export const KERNEL_POOL_DEFAULTS = {
   diveBudgetPerStep: 16,
   quickDiveBudgetPerStep: 2,
   inlineMaxCells: 0,
+  warmUpRuns: 0,
   twoSidedBrickMinCells: TWO_SIDED_BRICK_MIN_CELLS,
   twoSidedAutoMaxCells: TWO_SIDED_AUTO_MAX_CELLS,
 } as const;
@@ -114,6 +123,7 @@ export function resolveKernelPoolOptions(options: KernelPoolOptions = {}): Resol
     diveBudgetPerStep: options.diveBudgetPerStep ?? KERNEL_POOL_DEFAULTS.diveBudgetPerStep,
     quickDiveBudgetPerStep: options.quickDiveBudgetPerStep ?? KERNEL_POOL_DEFAULTS.quickDiveBudgetPerStep,
     inlineMaxCells: options.inlineMaxCells ?? KERNEL_POOL_DEFAULTS.inlineMaxCells,
+    warmUpRuns: options.warmUpRuns ?? KERNEL_POOL_DEFAULTS.warmUpRuns,
     twoSidedBrickMinCells: options.twoSidedBrickMinCells ?? KERNEL_POOL_DEFAULTS.twoSidedBrickMinCells,
     twoSidedAutoMaxCells: options.twoSidedAutoMaxCells ?? KERNEL_POOL_DEFAULTS.twoSidedAutoMaxCells,
   };
@@ -125,6 +135,7 @@ export function resolveKernelPoolOptions(options: KernelPoolOptions = {}): Resol
   nonNegative('diveBudgetPerStep', resolved.diveBudgetPerStep);
   nonNegative('quickDiveBudgetPerStep', resolved.quickDiveBudgetPerStep);
   nonNegative('inlineMaxCells', resolved.inlineMaxCells);
+  nonNegative('warmUpRuns', resolved.warmUpRuns);
   if (Number.isNaN(resolved.twoSidedBrickMinCells) || resolved.twoSidedBrickMinCells < 0) throw new RangeError('options.twoSidedBrickMinCells must be a non-negative number or Infinity');
   if (Number.isNaN(resolved.twoSidedAutoMaxCells) || resolved.twoSidedAutoMaxCells < 0) throw new RangeError('options.twoSidedAutoMaxCells must be a non-negative number or Infinity');
   for (const [type, cells] of Object.entries(resolved.parallelMinCells)) nonNegative(`parallelMinCells.${type}`, cells);

@@ -38,6 +38,7 @@ import type { SlabKernel } from './slab-buffers.ts';
 import type { DiffusionBuffers, KernelTask, TaskEnvelope } from './task.ts';
 import { THREAD_FILE } from './thread-file.ts';
 import { ThreadSlots } from './thread-slots.ts';
+import { WARM_UP_JOBS, warmUpCount } from './kernel-warm-up.ts';
 
 /** Lattices kept by their spec's JSON (KernelPool.resolve), and the longest JSON kept. */
 const LATTICE_CACHE_ENTRIES = 64;
@@ -102,6 +103,11 @@ export class KernelPool {
   private closePromise: Promise<void> | null = null;
 
   /** @throws RangeError naming an option that is not valid */
+  /** Wall time `start()` spent warming the threads up (kernel-warm-up.ts), in ms; 0 when it did not. */
+  warmUpMs = 0;
+  /** Warm-up jobs the pool refused and skipped (kernel-warm-up.ts). */
+  warmUpSkipped = 0;
+
   constructor(options: KernelPoolOptions = {}) {
     this.options = resolveKernelPoolOptions(options);
     this.slots = new ThreadSlots(this.options.threads);
@@ -135,6 +141,29 @@ export class KernelPool {
     const pings = Array.from({ length: this.options.threads }, () => this.piscina!.run({ kind: 'ping' }));
     await Promise.all(pings);
     if (this.currentState === 'starting') this.currentState = 'running';
+    if (this.options.warmUpRuns > 0 && this.currentState === 'running') await this.warmUp();
+  }
+
+  /**
+   * Runs the warm-up jobs on every thread (two-thread runs where there are two). Best effort: a
+   * job the pool refuses (a memory limit below it) is skipped, and the pool starts as it would cold.
+   */
+  private async warmUp(): Promise<void> {
+    const started = performance.now();
+    const threads = Math.min(2, this.options.threads);
+    for (const job of WARM_UP_JOBS) {
+      for (let i = warmUpCount(job, this.options.warmUpRuns); i > 0; i--) {
+        if (this.currentState !== 'running') return;
+        try {
+          await this.run(job.type, job.spec, job.params, { threads });
+        } catch (err) {
+          if (!(err instanceof KernelError)) throw err;
+          this.warmUpSkipped++;
+          break;
+        }
+      }
+    }
+    this.warmUpMs = performance.now() - started;
   }
 
   /**
