@@ -12,7 +12,7 @@ import { type Config, ConfigError, loadConfig, metricsOnApiPort } from '../share
 import { checkPostgres, checkRedis, DependencyError } from '../shared/dependencies.ts';
 import { Lifecycle } from '../shared/lifecycle.ts';
 import { PortUnavailableError } from '../shared/listen.ts';
-import { createLogger, flushLogger, type Logger } from '../shared/logger.ts';
+import { createLogger, type Logger } from '../shared/logger.ts';
 import { loginCanBypassRls } from '../shared/db.ts';
 import { migrateLatest } from '../shared/migrate.ts';
 import { ProbeServer } from '../shared/probe-server.ts';
@@ -147,7 +147,6 @@ export async function runRole(role: ServerRole): Promise<number> {
   try {
     const code = await lifecycle.run(services);
     if (role !== 'migrate') logger.info({ code }, `catalytic ${role} stopped`);
-    await flushLogger(logger);
     return code;
   } catch (err) {
     if (err instanceof DependencyError || err instanceof PortUnavailableError) {
@@ -155,7 +154,6 @@ export async function runRole(role: ServerRole): Promise<number> {
       return EXIT.unavailable;
     }
     logger.error({ err }, `catalytic ${role} failed to start`);
-    await flushLogger(logger);
     return EXIT.failed;
   }
 }

@@ -43,21 +43,9 @@ export function createLogger(config: Pick<Config, 'LOG_LEVEL' | 'LOG_PRETTY'>, n
   const wantsPretty = config.LOG_PRETTY ?? process.stdout.isTTY === true;
   // On a terminal a line is one event: fields inline, not one line each.
   const prettyStream = () => pretty({ colorize: true, sync: true, singleLine: true, ignore: 'pid,hostname,name' });
-  return wantsPretty ? pino(options, prettyStream()) : pino(options);
+  // Written synchronously: pino's default stream writes asynchronously, so a process.exit right
+  // after a role's last line ("stopped") dropped it and the lines queued before it, and its
+  // flush() calls back at once without waiting (minLength 0).
+  return wantsPretty ? pino(options, prettyStream()) : pino(options, pino.destination({ dest: 1, sync: true }));
 }
 
-/**
- * Resolves once every line logged so far has been written. pino writes stdout asynchronously, so
- * a process.exit right after the last line (a role's "stopped") could drop it; a second at most,
- * in case the stream never answers.
- */
-export function flushLogger(logger: Logger): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, 1_000);
-    timer.unref();
-    logger.flush(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}

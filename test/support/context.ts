@@ -63,6 +63,10 @@ export function useTestEnvironment(extraEnv: Record<string, string> = {}): TestE
       METRICS_PORT: '0',
       SHUTDOWN_GRACE_MS: '10000',
       WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+      // Workers start cold here: the kernel warm-up's 0.2–0.3 s of CPU at each of dozens of worker
+      // starts a run loads the two cores the timing-sensitive files share; kernel-warm-up.test.ts
+      // covers it, and the README's `npm start` runs the default.
+      KERNEL_WARMUP_RUNS: '0',
       ...extraEnv,
     };
     Object.assign(te, {
