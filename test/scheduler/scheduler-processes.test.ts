@@ -77,7 +77,10 @@ describe('scheduler processes', () => {
     receivers.push(r);
     // A webhook-retry run every 100 ms: each run goes to one process, and at the default 5 s one
     // run could send all 48 attempts before the next, leaving the other process nothing to do.
-    const settings = { WEBHOOK_RETRY_SCHEDULE_MS: '100,100,100', WEBHOOK_SENDER_CONCURRENCY: '4', WEBHOOK_RETRY_POLL_MS: '100' };
+    // One send at a time per process: alone, a process would need ≥ 7 s (48 × 150 ms) for all of
+    // them, so a process slowed by a loaded machine still gets its share (with four at a time, one
+    // process sent all 48 in 2 of the last 6 full-suite runs).
+    const settings = { WEBHOOK_RETRY_SCHEDULE_MS: '100,100,100', WEBHOOK_SENDER_CONCURRENCY: '1', WEBHOOK_RETRY_POLL_MS: '100' };
     const endpoint = await insertEndpoint(env.db, tenantId, r.url);
     const [a, b] = await Promise.all([startScheduler(settings), startScheduler(settings)]);
 
