@@ -33,8 +33,9 @@ async function runningBatch(tenantId: string, size: number): Promise<{ batchId: 
   return { batchId: batch!.id, jobIds: rows.map((r) => r.id) };
 }
 
-const ungrantedLocks = async (): Promise<number> =>
-  Number(((await env.db.raw<{ rows: Array<{ n: string }> }>('select count(*) as n from pg_locks where not granted')).rows[0]!.n));
+/** Locks the backend `pid` waits for (other files' sessions on this server have their own). */
+const locksAwaitedBy = async (pid: number): Promise<number> =>
+  Number(((await env.db.raw<{ rows: Array<{ n: string }> }>('select count(*) as n from pg_locks where not granted and pid = ?', [pid])).rows[0]!.n));
 
 describe('the batch.completed event', () => {
   it('counts the jobs of a writer the last writer waited for', { timeout: 60_000 }, async () => {
@@ -51,11 +52,11 @@ describe('the batch.completed event', () => {
       const two = await env.db.transaction();
       try {
         await one('jobs').whereIn('id', a.ids).update({ status: a.status, finished_at: a.finished_at, progress: a.progress });
-        const locksBefore = await ungrantedLocks();
+        const pid = Number(((await two.raw<{ rows: Array<{ pid: number }> }>('select pg_backend_pid() as pid')).rows[0]!.pid));
         // The second writer ends the batch's last jobs while the first still holds the batch's row.
         const second = two('jobs').whereIn('id', b.ids).update({ status: b.status, finished_at: b.finished_at, progress: b.progress });
         const waiting = second.then(() => undefined);
-        await expect.poll(ungrantedLocks, { timeout: 5_000 }).toBeGreaterThan(locksBefore);
+        await expect.poll(() => locksAwaitedBy(pid), { timeout: 5_000 }).toBeGreaterThan(0);
         await one.commit();
         await waiting;
         await two.commit();
