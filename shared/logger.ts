@@ -48,4 +48,3 @@ export function createLogger(config: Pick<Config, 'LOG_LEVEL' | 'LOG_PRETTY'>, n
   // flush() calls back at once without waiting (minLength 0).
   return wantsPretty ? pino(options, prettyStream()) : pino(options, pino.destination({ dest: 1, sync: true }));
 }
-

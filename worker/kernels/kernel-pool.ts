@@ -102,12 +102,12 @@ export class KernelPool {
   private startPromise: Promise<void> | null = null;
   private closePromise: Promise<void> | null = null;
 
-  /** @throws RangeError naming an option that is not valid */
   /** Wall time `start()` spent warming the threads up (kernel-warm-up.ts), in ms; 0 when it did not. */
   warmUpMs = 0;
   /** Warm-up jobs the pool refused and skipped (kernel-warm-up.ts). */
   warmUpSkipped = 0;
 
+  /** @throws RangeError naming an option that is not valid */
   constructor(options: KernelPoolOptions = {}) {
     this.options = resolveKernelPoolOptions(options);
     this.slots = new ThreadSlots(this.options.threads);
