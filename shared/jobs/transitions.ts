@@ -349,7 +349,8 @@ export async function finishAttempts(
      select u.id, u.tenant_id, u.status, u.progress, u.state_version, u.batch_id, h.ids as webhook_ids, ${EVENT_COLUMNS},
             (select exists (select 1 from webhooks w
                              where w.tenant_id in (select tenant_id from updated) and w.enabled and 'batch.completed' = any(w.events))) as batch_hooks
-       from updated u cross join lateral (select ${subscribedWebhookIds('u.tenant_id', `'job.' || u.status`)} as ids) h`,
+       -- (offset 0: the endpoints are looked up once a row, not once for each column that reads them.)
+       from updated u cross join lateral (select ${subscribedWebhookIds('u.tenant_id', `'job.' || u.status`)} as ids offset 0) h`,
     [stringifyWithPaths(input), workerId],
   );
   const byId = new Map(rows.map((row) => [row.id, row]));
