@@ -368,7 +368,7 @@ export async function finishAttempts(
   // of pending ones instead of right after commit.
   let batchDeliveries = rows[0]?.batch_hooks && rows.some((row) => row.batch_id) ? await takeBatchDeliveries(trx) : [];
   return items.map((item) => {
-    // The row keeps its `webhook_ids` (not copied without it: forty columns a job).
+    // The row keeps its `webhook_ids` and `batch_hooks` (not copied without them).
     const row = byId.get(item.jobId);
     if (!row) return undefined;
     const own = deliveries.get(item.jobId);
