@@ -11,7 +11,7 @@
  */
 import { loadavg } from 'node:os';
 import { totalCpuMs } from '../support/process-stats.ts';
-import { sharedCpuSpent } from '../support/stack.ts';
+import { postgresCpuByClient, sharedCpuSpent } from '../support/stack.ts';
 import { closeClients, postJson } from './http-post.ts';
 import { measurePeer, type PeerResult } from './peer-queues.ts';
 import { PipelineStack } from './stack.ts';
@@ -99,6 +99,8 @@ async function run(stack: PipelineStack, apiUrl: string, tenants: Array<{ author
     /** WAL the server wrote meanwhile, per job (the whole server's: anything else on it counts too). */
     wal_bytes_per_job: Math.round(Number(wal?.n) / jobs),
     cpu_ms_per_job: { ...cpu, stack: Math.round((cpu.api + cpu.workers + cpu.postgres + cpu.redis) * 1000) / 1000 },
+    /** PostgreSQL's part by the client whose backends spent it: the API's submits, the workers' chunk takes and final writes. */
+    postgres_cpu_ms_per_job_by_client: Object.fromEntries(Object.entries(postgresCpuByClient(before, after)).map(([client, ms]) => [client, per(ms)])),
   };
 }
 

@@ -1,5 +1,5 @@
 /**
- * `node --import tsx bench/pipeline/batch-pg-cost.ts [-- --rounds N] [-- --group N] [-- --explain 1]`: what a tiny
+ * `node --import tsx bench/pipeline/batch-pg-cost.ts [-- --rounds N] [-- --group N] [-- --explain 1] [-- --setup SQL]`: what a tiny
  * batch job costs PostgreSQL, apart from the rest of the stack. Each round writes a batch of 1,000
  * jobs as the API does (one `withTenant` transaction: the batch row, `insertKeylessJobs`, the
  * compute units), then ends them as a worker does: each chunk of 100 taken with `startChunk`, its
@@ -28,6 +28,8 @@ const ROUNDS = option('rounds', 10);
 const GROUP = option('group', 64);
 /** `--explain 1`: the plans of the worker's statements in the last round (auto_explain, as notices on stderr). */
 const EXPLAIN = option('explain', 0) === 1;
+/** `--setup SQL`: run on the fresh database after its migrations, to weigh a change of schema (an index or a trigger dropped) before writing its migration. */
+const SETUP = ((at) => (at >= 0 ? args[at + 1] : undefined))(args.indexOf('--setup'));
 const BATCH = 1000;
 const CHUNK = 100;
 const SERVER_URL = process.env.BENCH_DATABASE_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432';
@@ -39,6 +41,7 @@ const api = createDb({ url: stack.databaseUrl, poolMin: 1, poolMax: 1, applicati
 const worker = createDb({ url: stack.databaseUrl, poolMin: 1, poolMax: 1, applicationName: 'catalytic:worker' });
 try {
   const [tenant] = await stack.tenants(1);
+  if (SETUP) await stack.db.raw(SETUP);
   const tenantId = (tenant as { tenantId: string }).tenantId;
   const backend = async (db: typeof api) => ((await db.raw('select pg_backend_pid() as pid')) as { rows: Array<{ pid: number }> }).rows[0]?.pid as number;
   const [apiPid, workerPid] = [await backend(api), await backend(worker)];

@@ -42,11 +42,16 @@ export interface FinishedJob<Row = JobRow> {
   deliveryIds: string[];
 }
 
-/** What {@link finishAttempts} returns of a row it ended: its body (for the job event), its tenant and state version. */
-export type FinishedRow = JobBodyFields & Pick<JobRow, 'tenant_id' | 'state_version'>;
+/** What {@link finishAttempts} returns of a row it ended: what followers are told (status, progress, state version), its tenant and batch. */
+export type FinishedRow = Pick<JobRow, 'id' | 'tenant_id' | 'status' | 'progress' | 'state_version' | 'batch_id'>;
 
-/** The columns of a {@link FinishedRow}, as `updated` returns them. */
-const FINISHED_COLUMNS = [...JOB_BODY_COLUMNS, 'tenant_id', 'state_version'].map((column) => `j.${column}`).join(', ');
+/** The columns the final write's `updated` returns: a job event's body, the tenant and the state version. */
+const UPDATED_COLUMNS = [...JOB_BODY_COLUMNS, 'tenant_id', 'state_version'].map((column) => `j.${column}`).join(', ');
+
+/** The body's columns a {@link FinishedRow} lacks: sent back only for a row whose event has endpoints to go to. */
+const EVENT_COLUMNS = JOB_BODY_COLUMNS.filter((column) => !['id', 'status', 'progress', 'batch_id'].includes(column))
+  .map((column) => `case when cardinality(h.ids) > 0 then u.${column} end as ${column}`)
+  .join(', ');
 
 /**
  * Moves a job to a final state inside `trx`. Returns undefined (and changes nothing) when the
@@ -306,7 +311,9 @@ export async function finishAttempts(
   // has some thousands of rows and no statistics. The state version is raised here, which spares
   // the row trigger (migrations/0028_finish_write_plan.ts); only the columns the caller reads
   // come back.
-  const { rows } = await trx.raw<{ rows: Array<FinishedRow & { webhook_ids: string[] }> }>(
+  // Each row brings its whole body only when its event goes somewhere (`webhook_ids`): parsing
+  // timestamps and JSON of every tiny job that no endpoint hears of was a part of the worker's cost.
+  const { rows } = await trx.raw<{ rows: Array<FinishedRow & Partial<JobBodyFields> & { webhook_ids: string[]; batch_hooks: boolean }> }>(
     `with input as (
        select * from jsonb_to_recordset(?::jsonb)
          as i(id uuid, tenant_id uuid, attempt int, status text, error jsonb, result jsonb, summary jsonb, require_no_cancel boolean,
@@ -332,14 +339,18 @@ export async function finishAttempts(
                     then (j.status = 'queued' and j.attempts < i.attempt) or (j.status = 'running' and j.attempts <= i.attempt)
                     else j.status = 'running' and j.attempts = i.attempt end)
           and (not i.require_no_cancel or j.cancel_requested_at is null)
-        returning ${FINISHED_COLUMNS}
+        returning ${UPDATED_COLUMNS}
      ), saved as (
        insert into job_results (job_id, tenant_id, result, summary, artefacts)
        select u.id, u.tenant_id, i.result, i.summary, i.artefacts from updated u join input i on i.id = u.id
         where u.status = 'completed'
        on conflict (job_id) do nothing
      )
-     select u.*, ${subscribedWebhookIds('u.tenant_id', `'job.' || u.status`)} as webhook_ids from updated u`,
+     select u.id, u.tenant_id, u.status, u.progress, u.state_version, u.batch_id, h.ids as webhook_ids, ${EVENT_COLUMNS},
+            (select exists (select 1 from webhooks w
+                             where w.tenant_id in (select tenant_id from updated) and w.enabled and 'batch.completed' = any(w.events))) as batch_hooks
+       -- (offset 0: the endpoints are looked up once a row, not once for each column that reads them.)
+       from updated u cross join lateral (select ${subscribedWebhookIds('u.tenant_id', `'job.' || u.status`)} as ids offset 0) h`,
     [stringifyWithPaths(input), workerId],
   );
   const byId = new Map(rows.map((row) => [row.id, row]));
@@ -348,13 +359,16 @@ export async function finishAttempts(
     const row = byId.get(item.jobId);
     if (!row || row.webhook_ids.length === 0) continue;
     const result = item.status === 'completed' ? (item.result ?? {}) : null;
-    events.push({ tenantId: row.tenant_id, type: jobEventType(item.status), job: jobEventBody(row, result), webhookIds: row.webhook_ids });
+    events.push({ tenantId: row.tenant_id, type: jobEventType(item.status), job: jobEventBody(row as JobBodyFields, result), webhookIds: row.webhook_ids });
   }
   const deliveries = await insertJobEventDeliveries(trx, events);
-  // A batch this write ended has its event too; it goes out with the first job's.
-  let batchDeliveries = rows.some((row) => row.batch_id) ? await takeBatchDeliveries(trx) : [];
+  // A batch this write ended has its event too; it goes out with the first job's. Asked for only
+  // when one of the tenants has an endpoint for it (`batch_hooks`): an endpoint created after this
+  // statement's snapshot and seen by the batch trigger gets its delivery from the sender's sweep
+  // of pending ones instead of right after commit.
+  let batchDeliveries = rows[0]?.batch_hooks && rows.some((row) => row.batch_id) ? await takeBatchDeliveries(trx) : [];
   return items.map((item) => {
-    // The row keeps its `webhook_ids` (not copied without it: forty columns a job).
+    // The row keeps its `webhook_ids` and `batch_hooks` (not copied without them).
     const row = byId.get(item.jobId);
     if (!row) return undefined;
     const own = deliveries.get(item.jobId);

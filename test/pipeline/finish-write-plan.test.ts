@@ -11,11 +11,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type Db } from '../../shared/db.ts';
-import { JOB_BODY_COLUMNS } from '../../shared/jobs/job-body.ts';
+import { JOB_BODY_COLUMNS, type JobBodyFields } from '../../shared/jobs/job-body.ts';
 import { finishAttempts, recordProgress, startAttempts, startChunk } from '../../shared/jobs/transitions.ts';
+import { jobEventBody } from '../../shared/webhooks/job-events.ts';
 import { useTestEnvironment } from '../support/context.ts';
 import { databaseUrl } from '../support/postgres.ts';
 import { createTestTenant } from '../support/tenants.ts';
+import { insertEndpoint } from '../webhooks/fixtures.ts';
 
 const env = useTestEnvironment();
 let single: Db;
@@ -108,15 +110,75 @@ describe('a batch job\'s statements', () => {
     expect(ended.map((e) => e?.row.state_version)).toEqual([1, 2, 3]);
     expect([await version(queuedId), await version(runningId), await version(progressedId)]).toEqual([1, 2, 3]);
 
-    // The row it returns is the row as it now reads: its body, tenant and version.
+    // The row it returns is the row as it now reads: what followers are told, its tenant and batch.
     for (const [i, id] of [queuedId, runningId, progressedId].entries()) {
-      const stored = (await env.db('jobs').where({ id }).first(...JOB_BODY_COLUMNS, 'tenant_id', 'state_version')) as Record<string, unknown>;
-      const { webhook_ids: _ids, ...row } = ended[i]!.row as unknown as Record<string, unknown>;
-      expect({ ...row, state_version: Number(row.state_version) }).toEqual({ ...stored, state_version: Number(stored.state_version) });
+      const stored = (await env.db('jobs').where({ id }).first('id', 'tenant_id', 'status', 'progress', 'state_version', 'batch_id')) as Record<string, unknown>;
+      const row = ended[i]!.row;
+      expect({ id: row.id, tenant_id: row.tenant_id, status: row.status, progress: row.progress, state_version: Number(row.state_version), batch_id: row.batch_id }).toEqual({
+        ...stored,
+        state_version: Number(stored.state_version),
+      });
     }
 
     // A later write by another writer is raised by the trigger again, from where the final write left it.
     await env.db('jobs').where({ id: runningId }).update({ error: env.db.raw(`'{"code":"internal","message":"y"}'::jsonb`) });
     expect(await version(runningId)).toBe(3);
+  });
+
+  it('send back a job body only for rows whose event has an endpoint, and take batch deliveries only when one listens', async () => {
+    const [heard, unheard] = await Promise.all([createTestTenant(env.db), createTestTenant(env.db)]);
+    const endpoint = await insertEndpoint(env.db, heard.tenantId, 'http://127.0.0.1:9/hook', ['job.completed', 'batch.completed']);
+    const [a, b] = [await queuedBatch(heard.tenantId, 2), await queuedBatch(unheard.tenantId, 2)];
+    const items = [...a.ids.map((jobId) => ({ tenantId: heard.tenantId, jobId })), ...b.ids.map((jobId) => ({ tenantId: unheard.tenantId, jobId }))].map((j) => ({
+      ...j,
+      attempt: 1,
+      status: 'completed' as const,
+      result: { reachable: true, length: 3 },
+      inChunk: true,
+      runMs: 1,
+    }));
+    const sent: string[] = [];
+    const listen = (q: { sql: string }) => void sent.push(q.sql);
+    single.on('query', listen);
+    let ended: Awaited<ReturnType<typeof finishAttempts>>;
+    try {
+      ended = await single.transaction((trx) => finishAttempts(trx, items, 'test-worker'));
+    } finally {
+      single.off('query', listen);
+    }
+    // The heard tenant's jobs: one job.completed delivery each, the first also its batch's.
+    const deliveries = (await env.db('webhook_deliveries').where({ webhook_id: endpoint.id }).select('id', 'job_id', 'event_type', 'payload')) as Array<{
+      id: string;
+      job_id: string | null;
+      event_type: string;
+      payload: { data: { job?: Record<string, unknown> } };
+    }>;
+    const batchDelivery = deliveries.find((d) => d.event_type === 'batch.completed');
+    expect(batchDelivery).toBeDefined();
+    expect(ended[0]?.deliveryIds.sort()).toEqual([deliveries.find((d) => d.job_id === a.ids[0])!.id, batchDelivery!.id].sort());
+    expect(ended[1]?.deliveryIds).toEqual([deliveries.find((d) => d.job_id === a.ids[1])!.id]);
+    expect(ended.slice(2).map((e) => e?.deliveryIds)).toEqual([[], []]);
+    // Each event's job body is the whole body of the row as it now reads.
+    for (const id of a.ids) {
+      const stored = (await env.db('jobs').where({ id }).first(...JOB_BODY_COLUMNS)) as JobBodyFields;
+      const payload = deliveries.find((d) => d.job_id === id)!.payload;
+      expect(payload.data.job).toEqual(JSON.parse(JSON.stringify(jobEventBody(stored, { reachable: true, length: 3 }))));
+    }
+    // The batch deliveries were asked for, as one tenant has an endpoint for them.
+    expect(sent.some((sql) => sql.includes('catalytic.batch_deliveries'))).toBe(true);
+
+    // A group of the unheard tenant alone: no bodies, and the batch deliveries are not asked for.
+    const c = await queuedBatch(unheard.tenantId, 2);
+    sent.length = 0;
+    single.on('query', listen);
+    try {
+      const alone = await single.transaction((trx) => finishAttempts(trx, c.ids.map((jobId) => ({ ...items[2]!, jobId })), 'test-worker'));
+      expect(alone.map((e) => e?.row.status)).toEqual(['completed', 'completed']);
+      expect(alone.map((e) => (e?.row as unknown as Record<string, unknown>).created_at)).toEqual([null, null]);
+    } finally {
+      single.off('query', listen);
+    }
+    expect(sent.some((sql) => sql.includes('catalytic.batch_deliveries'))).toBe(false);
+    expect(Number((await env.db('batches').where({ id: c.batchId }).first('unfinished'))?.unfinished)).toBe(0);
   });
 });

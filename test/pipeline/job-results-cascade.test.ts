@@ -1,10 +1,13 @@
 /**
  * A job's result row goes with the job (migration 0029: a statement trigger instead of the
  * foreign key's cascade): deleted by a tenant's own transaction, by a statement deleting many
- * jobs at once, and by a tenant's deletion through its cascade; other jobs' results stay.
+ * jobs at once, and by a tenant's deletion through its cascade; other jobs' results stay. It is
+ * indexed by its job's key alone (migration 0033): every read goes through that key, and
+ * row-level security still keeps other tenants' results out.
  */
 import { describe, expect, it } from 'vitest';
 import { withTenant } from '../../shared/db.ts';
+import { findResult } from '../../shared/jobs/repository.ts';
 import { useTestEnvironment } from '../support/context.ts';
 import { createTestTenant } from '../support/tenants.ts';
 
@@ -44,5 +47,24 @@ describe('a job\'s result row', () => {
     await env.db('tenants').where({ id: b.tenantId }).del();
     expect(await resultsOf(others)).toEqual([]);
     expect(await resultsOf([two!])).toEqual([two]);
+  });
+
+  it("is indexed by its job's key alone, read by it, and only by its own tenant", async () => {
+    const indexes = (await env.db.raw(`select indexname from pg_indexes where tablename = 'job_results' order by indexname`)) as { rows: Array<{ indexname: string }> };
+    expect(indexes.rows.map((r) => r.indexname)).toEqual(['job_results_pkey']);
+
+    const a = await createTestTenant(env.db);
+    const b = await createTestTenant(env.db);
+    const [mine] = await completedJobs(a.tenantId, 1);
+    const plan = await withTenant(env.db, a.tenantId, async (trx) => {
+      const query = trx('job_results').where({ tenant_id: a.tenantId, job_id: mine }).first('result').toSQL().toNative();
+      return ((await trx.raw(`explain ${query.sql.replace(/\$(\d+)/g, '?')}`, query.bindings as never[])) as { rows: Array<{ 'QUERY PLAN': string }> }).rows
+        .map((r) => r['QUERY PLAN'])
+        .join('\n');
+    });
+    expect(plan).toContain('job_results_pkey');
+    expect(await withTenant(env.db, a.tenantId, (trx) => findResult(trx, a.tenantId, mine!))).toEqual({ reachable: true, length: 6 });
+    // Another tenant asking for it by its key, even naming its tenant: row-level security answers nothing.
+    expect(await withTenant(env.db, b.tenantId, (trx) => findResult(trx, a.tenantId, mine!))).toBeUndefined();
   });
 });
