@@ -2,7 +2,7 @@
  * A job's result row goes with the job (migration 0029: a statement trigger instead of the
  * foreign key's cascade): deleted by a tenant's own transaction, by a statement deleting many
  * jobs at once, and by a tenant's deletion through its cascade; other jobs' results stay. It is
- * indexed by its job's key alone (migration 0033): every read goes through that key, and
+ * indexed by its job's key alone (migration 0034): every read goes through that key, and
  * row-level security still keeps other tenants' results out.
  */
 import { describe, expect, it } from 'vitest';
