@@ -1,0 +1,49 @@
+/**
+ * A pool warmed by a given list of jobs (kernel-warm-up.ts's shape; `default` for the shipped
+ * list) in the shipped order (`WARM_ORDER=sequential`: job after job), then the hard 2-D 2000²
+ * path run after run: wall, each side's CPU and run-queue delay (KERNEL_TASK_STATS counters:
+ * `git apply bench/lattice/kernel-task-stats.patch` first) and, with `--trace-opt` on,
+ * the TurboFan compilations each run set off (count the `completed compiling` lines between the
+ * `run` lines).
+ *
+ *   node --trace-opt --import tsx bench/lattice/warm-up-ab.ts [runs] [warm-up: default|JSON list] [warm-up runs]
+ */
+import { readFileSync, rmSync } from 'node:fs';
+import { KernelPool } from '../../worker/kernels/kernel-pool.ts';
+import { WARM_UP_JOBS, warmUpCount, warmUpOrder, type WarmUpJob } from '../../worker/kernels/kernel-warm-up.ts';
+import { blockedMask, HARD_DENSITY_2D, hardPath, latticeCase } from './lattices.ts';
+
+const runs = Number(process.argv[2] ?? 8);
+const jobs: readonly WarmUpJob[] = (process.argv[3] ?? 'default') === 'default' ? WARM_UP_JOBS : (JSON.parse(process.argv[3]!) as WarmUpJob[]);
+const warmRuns = Number(process.argv[4] ?? 30);
+const file = process.env.KERNEL_TASK_STATS ?? '/tmp/kernel-task-stats.ndjson';
+rmSync(file, { force: true });
+const shape = [2000, 2000];
+const path = hardPath(shape, HARD_DENSITY_2D, blockedMask(latticeCase(shape, HARD_DENSITY_2D)));
+const pool = new KernelPool({ threads: 2 });
+await pool.start();
+let seen = 0;
+const fresh = (): Array<Record<string, number | string>> => {
+  const all = readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, number | string>);
+  const out = all.slice(seen);
+  seen = all.length;
+  return out;
+};
+try {
+  const started = performance.now();
+  // WARM_ORDER=sequential: job after job, as the warm-up ran before it spread them (warmUpOrder).
+  const order = process.env.WARM_ORDER === 'sequential' ? jobs.flatMap((job) => Array.from({ length: warmUpCount(job, warmRuns) }, () => job)) : warmUpOrder(jobs, warmRuns);
+  for (const job of order) await pool.run(job.type, job.spec, job.params, { threads: 2 });
+  const warmMs = Math.round(performance.now() - started);
+  fresh();
+  console.log(`warm-up ${warmMs} ms`);
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await pool.run('shortest_path', path.spec, { start: path.start, end: path.end }, { threads: 'auto' });
+    const wall = Math.round((performance.now() - t0) * 10) / 10;
+    const sides = fresh().filter((l) => l['kind'] === 'two_sided_bfs');
+    console.log(`run ${i}: wall ${wall} cpu ${sides.map((l) => l['cpu']).join('/')} delay ${sides.map((l) => l['delay']).join('/')}`);
+  }
+} finally {
+  await pool.close();
+}
