@@ -7,7 +7,7 @@
  *
  *   node --import tsx bench/lattice/path-thread-stats.ts [runs] [warm-up runs]
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { KernelPool } from '../../worker/kernels/kernel-pool.ts';
 import { blockedMask, HARD_DENSITY_2D, hardPath, latticeCase } from './lattices.ts';
 
@@ -21,6 +21,7 @@ const pool = new KernelPool({ threads: 2, warmUpRuns });
 await pool.start();
 let seen = 0;
 const lines = (): Array<Record<string, unknown>> => {
+  if (!existsSync(file)) return [];
   const all = readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
   const fresh = all.slice(seen);
   seen = all.length;

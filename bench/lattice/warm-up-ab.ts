@@ -8,7 +8,7 @@
  *
  *   node --trace-opt --import tsx bench/lattice/warm-up-ab.ts [runs] [warm-up: default|JSON list] [warm-up runs]
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { KernelPool } from '../../worker/kernels/kernel-pool.ts';
 import { WARM_UP_JOBS, warmUpCount, warmUpOrder, type WarmUpJob } from '../../worker/kernels/kernel-warm-up.ts';
 import { blockedMask, HARD_DENSITY_2D, hardPath, latticeCase } from './lattices.ts';
@@ -24,6 +24,7 @@ const pool = new KernelPool({ threads: 2 });
 await pool.start();
 let seen = 0;
 const fresh = (): Array<Record<string, number | string>> => {
+  if (!existsSync(file)) return [];
   const all = readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, number | string>);
   const out = all.slice(seen);
   seen = all.length;
@@ -42,7 +43,7 @@ try {
     await pool.run('shortest_path', path.spec, { start: path.start, end: path.end }, { threads: 'auto' });
     const wall = Math.round((performance.now() - t0) * 10) / 10;
     const sides = fresh().filter((l) => l['kind'] === 'two_sided_bfs');
-    console.log(`run ${i}: wall ${wall} cpu ${sides.map((l) => l['cpu']).join('/')} delay ${sides.map((l) => l['delay']).join('/')}`);
+    console.log(`run ${i}: wall ${wall} side_wall ${sides.map((l) => l['wall']).join('/')} cpu ${sides.map((l) => l['cpu']).join('/')} delay ${sides.map((l) => l['delay']).join('/')}`);
   }
 } finally {
   await pool.close();

@@ -58,6 +58,18 @@ class CellList {
   }
 }
 
+/** Below this many cells a copy is a loop: a `subarray` view per chunk is garbage, and thousands of small layers a search made it scavenge every other run. */
+const COPY_LOOP_CELLS = 256;
+
+/** Copies `count` cells from `from[at..]` to `to[into..]`. */
+function copyCells(from: Int32Array, at: number, to: Int32Array, into: number, count: number): void {
+  if (count >= COPY_LOOP_CELLS) {
+    to.set(from.subarray(at, at + count), into);
+    return;
+  }
+  for (let k = 0; k < count; k++) to[into + k] = from[at + k]!;
+}
+
 /** The best meeting a side recorded: length, its cell and the other side's neighbour. */
 export interface Meeting {
   sum: number;
@@ -143,7 +155,7 @@ export abstract class TwoSidedSide {
   protected listChunk(): number {
     const front = this.fronts;
     const count = Math.min(this.chunk, front.length - this.from);
-    this.front.set(front.data.subarray(this.from, this.from + count));
+    copyCells(front.data, this.from, this.front, 0, count);
     return count;
   }
 
@@ -184,7 +196,7 @@ export abstract class TwoSidedSide {
   /** A chunk's `done` front cells expanded, `written` cells claimed: onto the next layer, which begins at the layer's end. */
   protected endChunk(written: number, done: number): void {
     const next = this.next;
-    next.reserve(written).set(this.out.subarray(0, written), next.length);
+    copyCells(this.out, 0, next.reserve(written), next.length, written);
     next.length += written;
     this.grown += written;
     this.from += done;
