@@ -1,7 +1,7 @@
 /**
  * A pool warmed by a given list of jobs (kernel-warm-up.ts's shape; `default` for the shipped
  * list) in the shipped order (`WARM_ORDER=sequential`: job after job), then the hard 2-D 2000²
- * path run after run: wall, each side's CPU and run-queue delay (KERNEL_TASK_STATS counters:
+ * path (`TARGET=diffusion2d`: the 1024² periodic diffusion) run after run: wall, each side's CPU and run-queue delay (KERNEL_TASK_STATS counters:
  * `git apply bench/lattice/kernel-task-stats.patch` first) and, with `--trace-opt` on,
  * the TurboFan compilations each run set off (count the `completed compiling` lines between the
  * `run` lines).
@@ -20,6 +20,12 @@ const file = process.env.KERNEL_TASK_STATS ?? '/tmp/kernel-task-stats.ndjson';
 rmSync(file, { force: true });
 const shape = [2000, 2000];
 const path = hardPath(shape, HARD_DENSITY_2D, blockedMask(latticeCase(shape, HARD_DENSITY_2D)));
+const plane = [1024, 1024];
+// TARGET=diffusion2d: the 2-D periodic diffusion of `npm run bench:lattice` (1024², 40 steps) instead of the path.
+const target =
+  process.env.TARGET === 'diffusion2d'
+    ? { type: 'diffusion' as const, spec: latticeCase(plane, 0.3, 'periodic').spec, params: { steps: 40, alpha: 0.2, initial: [{ cell: [512, 512], value: 1000 }], sources: [{ cell: [0, 0], value: 5 }] }, kind: 'diffusion' }
+    : { type: 'shortest_path' as const, spec: path.spec, params: { start: path.start, end: path.end }, kind: 'two_sided_bfs' };
 const pool = new KernelPool({ threads: 2 });
 await pool.start();
 let seen = 0;
@@ -40,9 +46,9 @@ try {
   console.log(`warm-up ${warmMs} ms`);
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    await pool.run('shortest_path', path.spec, { start: path.start, end: path.end }, { threads: 'auto' });
+    await pool.run(target.type, target.spec, target.params, { threads: 'auto' });
     const wall = Math.round((performance.now() - t0) * 10) / 10;
-    const sides = fresh().filter((l) => l['kind'] === 'two_sided_bfs');
+    const sides = fresh().filter((l) => l['kind'] === target.kind);
     console.log(`run ${i}: wall ${wall} side_wall ${sides.map((l) => l['wall']).join('/')} cpu ${sides.map((l) => l['cpu']).join('/')} delay ${sides.map((l) => l['delay']).join('/')}`);
   }
 } finally {
