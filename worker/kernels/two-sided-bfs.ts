@@ -49,7 +49,7 @@ import type { BfsOutcome } from './bidirectional-bfs.ts';
 import { divisionMagic } from './division-magic.ts';
 import type { JobControl } from './job-control.ts';
 import { ObstaclePlanes } from './obstacle-planes.ts';
-import { DONE, LAYERS, SPREAD, TwoSidedSide, align, interleaveSides, runTwoSidedThread, type SidesLayout, type TwoSidedPhase, type TwoSidedThreadResult } from './two-sided-search.ts';
+import { DONE, LAYERS, SPREAD, TwoSidedSide, align, interleaveSides, pieceOf, runTwoSidedThread, type SidesLayout, type TwoSidedPhase, type TwoSidedThreadResult } from './two-sided-search.ts';
 import { WASM_PAGE, compileWasm, instantiate, sharedWasmMemory, type SharedWasmMemory } from './wasm-runtime.ts';
 
 export type { Meeting, TwoSidedPhase } from './two-sided-search.ts';
@@ -309,8 +309,13 @@ export class SearchSide extends TwoSidedSide {
    * halves may run at once in the two threads: words holding cells of both halves are OR-ed atomically.
    */
   materialise(part: 0 | 1, checkpoint: () => void = () => undefined): void {
-    if (this.lattice.obstacles.kind === 'procedural') this.materialiseProcedural(part, checkpoint);
-    else this.materialiseRows(part, checkpoint);
+    this.materialisePiece(part, 2, checkpoint);
+  }
+
+  /** Piece `piece` of `pieces` of the rows' chunks (see materialise); pieces may run at once in the two threads. */
+  materialisePiece(piece: number, pieces: number, checkpoint: () => void = () => undefined): void {
+    if (this.lattice.obstacles.kind === 'procedural') this.materialiseProcedural(piece, pieces, checkpoint);
+    else this.materialiseRows(piece, pieces, checkpoint);
   }
 
   /**
@@ -319,15 +324,14 @@ export class SearchSide extends TwoSidedSide {
    * multiples of 32 cells, so no state word holds cells of two chunks and every word is stored
    * whole, which also clears what a kept memory's last search left.
    */
-  private materialiseProcedural(part: 0 | 1, checkpoint: () => void): void {
+  private materialiseProcedural(piece: number, pieces: number, checkpoint: () => void): void {
     const { lattice, words } = this;
     const { threshold, offset } = lattice.obstacles as Extract<Lattice['obstacles'], { kind: 'procedural' }>;
     const per = 2 ** 16;
-    const chunks = Math.ceil(lattice.cells / per);
-    const mid = Math.ceil(chunks / 2);
+    const [from, to] = pieceOf(Math.ceil(lattice.cells / per), piece, pieces);
     // Cells in whole groups of 32; the rest (< 32) is the last chunk's tail.
     const grouped = lattice.cells - (lattice.cells % 32);
-    for (let c = part === 0 ? 0 : mid; c < (part === 0 ? mid : chunks); c++) {
+    for (let c = from; c < to; c++) {
       checkpoint();
       const lo = c * per;
       const hi = Math.min(lattice.cells, lo + per);
@@ -349,15 +353,15 @@ export class SearchSide extends TwoSidedSide {
   }
 
   /** Other obstacles, by blocks of rows (obstacle-planes.ts); words holding cells of two blocks are OR-ed atomically. */
-  private materialiseRows(part: 0 | 1, checkpoint: () => void): void {
+  private materialiseRows(piece: number, pieces: number, checkpoint: () => void): void {
     const { lattice, words } = this;
     const rowCells = lattice.strides[0]!;
     const rows = lattice.shape[0]!;
     const per = rowsPerChunk(lattice);
-    const chunks = Math.ceil(rows / per);
-    const mid = Math.ceil(chunks / 2);
+    const [from, to] = pieceOf(Math.ceil(rows / per), piece, pieces);
+    if (from >= to) return;
     const scratch = new Int32Array(Math.ceil((per * rowCells) / 32) + 1);
-    for (let c = part === 0 ? 0 : mid; c < (part === 0 ? mid : chunks); c++) {
+    for (let c = from; c < to; c++) {
       checkpoint();
       const row0 = c * per;
       const row1 = Math.min(rows, row0 + per);
