@@ -2,11 +2,11 @@
  * The warm-up a fresh pool runs before real jobs (kernel-warm-up.ts): its path lattices are hard
  * (joined ends, no path of Manhattan length, so the full search runs), a pool asked to warm up
  * does before `start()` resolves and answers as a cold one does, and a pool too small for part of
- * the warm-up still starts.
+ * the warm-up still starts. Its runs go in an order that spreads each job over the whole warm-up.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { KernelPool } from '../../worker/kernels/kernel-pool.ts';
-import { WARM_UP_JOBS, warmUpCount } from '../../worker/kernels/kernel-warm-up.ts';
+import { WARM_UP_JOBS, warmUpCount, warmUpOrder, type WarmUpJob } from '../../worker/kernels/kernel-warm-up.ts';
 
 const manhattan = (params: { start: number[]; end: number[] }): number => params.start.reduce((sum, x, axis) => sum + Math.abs(params.end[axis]! - x), 0);
 
@@ -32,6 +32,23 @@ describe('the kernel pool warm-up', () => {
     }
   });
 
+  it('spreads the runs of each job over the whole warm-up and ends with the first job (the 2-D path)', () => {
+    const order = warmUpOrder(WARM_UP_JOBS, 30);
+    expect(order).toHaveLength(60);
+    for (const job of WARM_UP_JOBS) expect(order.filter((j) => j === job)).toHaveLength(warmUpCount(job, 30));
+    // Every job has run by the first sixth; no job waits more than 6 runs for its next turn.
+    for (const job of WARM_UP_JOBS) {
+      const at = order.flatMap((j, i) => (j === job ? [i] : []));
+      expect(at[0]!, job.type).toBeLessThan(10);
+      expect(Math.max(...at.slice(1).map((i, k) => i - at[k]!)), job.type).toBeLessThanOrEqual(6);
+    }
+    expect(order.at(-1)).toBe(WARM_UP_JOBS[0]);
+    expect(order[0]).toBe(WARM_UP_JOBS[0]);
+    expect(warmUpOrder(WARM_UP_JOBS, 0)).toEqual([]);
+    const [a, b] = [{ share: 1 }, { share: 0.5 }] as WarmUpJob[];
+    expect(warmUpOrder([a!, b!], 4)).toEqual([a, b, a, a, b, a]);
+  });
+
   it('runs before start() resolves when asked, and the pool answers as a cold one does', { timeout: 60_000 }, async () => {
     const spec = { shape: [300, 300], obstacles: { density: 0.37, seed: 3 } };
     const params = { start: [0, 0], end: [299, 299] };
@@ -47,6 +64,29 @@ describe('the kernel pool warm-up', () => {
       expect(await warm.run('components', spec, {})).toMatchObject({ count: (await cold.run('components', spec, {})).count });
     } finally {
       await Promise.all([cold.close(), warm.close()]);
+    }
+  });
+
+  it('runs the jobs in warmUpOrder, each refused job tried once', { timeout: 60_000 }, async () => {
+    const run = vi.spyOn(KernelPool.prototype, 'run');
+    const pool = new KernelPool({ threads: 2, warmUpRuns: 3 });
+    const small = new KernelPool({ threads: 1, warmUpRuns: 6, memoryLimitBytes: 2 << 20 });
+    try {
+      await pool.start();
+      expect(run.mock.calls.map((call) => call[1])).toEqual(warmUpOrder(WARM_UP_JOBS, 3).map((job) => job.spec));
+      run.mockClear();
+      await small.start();
+      // Each refused job counts once and is not tried again; the others run all their runs.
+      const tried = run.mock.calls.map((call) => call[1]);
+      const counts = WARM_UP_JOBS.map((job) => tried.filter((spec) => spec === job.spec).length);
+      expect(small.warmUpSkipped).toBeGreaterThan(0);
+      expect(small.warmUpSkipped).toBeLessThan(WARM_UP_JOBS.length);
+      expect(WARM_UP_JOBS.map((job) => warmUpCount(job, 6))).toEqual([6, 2, 2, 2]);
+      expect(WARM_UP_JOBS.filter((job, k) => counts[k] === 1).length, JSON.stringify(counts)).toBe(small.warmUpSkipped);
+      expect(WARM_UP_JOBS.filter((job, k) => counts[k] === warmUpCount(job, 6)).length, JSON.stringify(counts)).toBe(WARM_UP_JOBS.length - small.warmUpSkipped);
+    } finally {
+      run.mockRestore();
+      await Promise.all([pool.close(), small.close()]);
     }
   });
 

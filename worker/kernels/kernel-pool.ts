@@ -38,7 +38,7 @@ import type { SlabKernel } from './slab-buffers.ts';
 import type { DiffusionBuffers, KernelTask, TaskEnvelope } from './task.ts';
 import { THREAD_FILE } from './thread-file.ts';
 import { ThreadSlots } from './thread-slots.ts';
-import { WARM_UP_JOBS, warmUpCount } from './kernel-warm-up.ts';
+import { WARM_UP_JOBS, warmUpOrder, type WarmUpJob } from './kernel-warm-up.ts';
 
 /** Lattices kept by their spec's JSON (KernelPool.resolve), and the longest JSON kept. */
 const LATTICE_CACHE_ENTRIES = 64;
@@ -151,16 +151,17 @@ export class KernelPool {
   private async warmUp(): Promise<void> {
     const started = performance.now();
     const threads = Math.min(2, this.options.threads);
-    for (const job of WARM_UP_JOBS) {
-      for (let i = warmUpCount(job, this.options.warmUpRuns); i > 0; i--) {
-        if (this.currentState !== 'running') return;
-        try {
-          await this.run(job.type, job.spec, job.params, { threads });
-        } catch (err) {
-          if (!(err instanceof KernelError)) throw err;
-          this.warmUpSkipped++;
-          break;
-        }
+    // A job the pool refused once is refused every time: its other runs are left out.
+    const refused = new Set<WarmUpJob>();
+    for (const job of warmUpOrder(WARM_UP_JOBS, this.options.warmUpRuns)) {
+      if (this.currentState !== 'running') return;
+      if (refused.has(job)) continue;
+      try {
+        await this.run(job.type, job.spec, job.params, { threads });
+      } catch (err) {
+        if (!(err instanceof KernelError)) throw err;
+        this.warmUpSkipped++;
+        refused.add(job);
       }
     }
     this.warmUpMs = performance.now() - started;

@@ -32,3 +32,20 @@ export const WARM_UP_JOBS: readonly WarmUpJob[] = [
 export function warmUpCount(job: WarmUpJob, runs: number): number {
   return runs <= 0 ? 0 : Math.max(1, Math.round(runs * job.share));
 }
+
+/**
+ * The warm-up runs in the order they go, each job's spread evenly over the whole warm-up (run i
+ * of n at (i + ½)/n, ties in list order), so the last run is the 2-D path's. Not job after job:
+ * V8 optimises a thread's search code for the lattices it has seen, and a 3-D path after thirty
+ * 2-D ones deoptimised the 2-D search code, which real 2000² jobs then recompiled run after run
+ * (~20 ms of a third core's CPU per function, beside the two kernel threads; docs/performance.md ›
+ * The API's spread on the 2-D path: compilations after the warm-up).
+ */
+export function warmUpOrder(jobs: readonly WarmUpJob[], runs: number): WarmUpJob[] {
+  const slots: Array<{ at: number; index: number; job: WarmUpJob }> = [];
+  jobs.forEach((job, index) => {
+    const count = warmUpCount(job, runs);
+    for (let i = 0; i < count; i++) slots.push({ at: (i + 0.5) / count, index, job });
+  });
+  return slots.sort((a, b) => a.at - b.at || a.index - b.index).map((slot) => slot.job);
+}

@@ -49,7 +49,7 @@ import type { BfsOutcome } from './bidirectional-bfs.ts';
 import { divisionMagic } from './division-magic.ts';
 import type { JobControl } from './job-control.ts';
 import { ObstaclePlanes } from './obstacle-planes.ts';
-import { DONE, LAYERS, SPREAD, TwoSidedSide, align, interleaveSides, runTwoSidedThread, type SidesLayout, type TwoSidedPhase, type TwoSidedThreadResult } from './two-sided-search.ts';
+import { DONE, LAYERS, SPREAD, TwoSidedSide, align, interleaveSides, pieceOf, runTwoSidedThread, type SidesLayout, type TwoSidedPhase, type TwoSidedThreadResult } from './two-sided-search.ts';
 import { WASM_PAGE, compileWasm, instantiate, sharedWasmMemory, type SharedWasmMemory } from './wasm-runtime.ts';
 
 export type { Meeting, TwoSidedPhase } from './two-sided-search.ts';
@@ -222,6 +222,12 @@ export class SearchSide extends TwoSidedSide {
   private readonly val: bigint;
   private readonly nowhere: number;
   private readonly wrapRowStep: number;
+  /** The expansion's fixed arguments: a row's cells, the last row, the axes after the first. */
+  private readonly rowCells: number;
+  private readonly lastRow: number;
+  private readonly inner: number;
+  /** This side's claim value by layer code (1..3), made once rather than a BigInt per chunk. */
+  private readonly codeVals: readonly bigint[];
   /** Per tile, bit s once side s may write near it (see Plain claims). */
   private readonly tiles: Uint8Array;
   /** Plain claims, waiting for the other side to stop claiming plainly, or compare-exchange only. */
@@ -255,6 +261,10 @@ export class SearchSide extends TwoSidedSide {
     // Layer 0 (code 1): the seed.
     this.val = BigInt((1 << side) | (1 << 2));
     this.nowhere = lattice.cells;
+    this.rowCells = lattice.strides[0]!;
+    this.lastRow = lattice.shape[0]! - 1;
+    this.inner = lattice.dimensions - 1;
+    this.codeVals = [0, 1, 2, 3].map((code) => BigInt((1 << side) | (code << 2)));
     const rows = lattice.shape[0]!;
     const periodic = lattice.boundary === 'periodic';
     this.wrapRowStep = periodic && rows > 2 ? (rows - 1) * lattice.strides[0]! : 0;
@@ -299,8 +309,13 @@ export class SearchSide extends TwoSidedSide {
    * halves may run at once in the two threads: words holding cells of both halves are OR-ed atomically.
    */
   materialise(part: 0 | 1, checkpoint: () => void = () => undefined): void {
-    if (this.lattice.obstacles.kind === 'procedural') this.materialiseProcedural(part, checkpoint);
-    else this.materialiseRows(part, checkpoint);
+    this.materialisePiece(part, 2, checkpoint);
+  }
+
+  /** Piece `piece` of `pieces` of the rows' chunks (see materialise); pieces may run at once in the two threads. */
+  materialisePiece(piece: number, pieces: number, checkpoint: () => void = () => undefined): void {
+    if (this.lattice.obstacles.kind === 'procedural') this.materialiseProcedural(piece, pieces, checkpoint);
+    else this.materialiseRows(piece, pieces, checkpoint);
   }
 
   /**
@@ -309,15 +324,14 @@ export class SearchSide extends TwoSidedSide {
    * multiples of 32 cells, so no state word holds cells of two chunks and every word is stored
    * whole, which also clears what a kept memory's last search left.
    */
-  private materialiseProcedural(part: 0 | 1, checkpoint: () => void): void {
+  private materialiseProcedural(piece: number, pieces: number, checkpoint: () => void): void {
     const { lattice, words } = this;
     const { threshold, offset } = lattice.obstacles as Extract<Lattice['obstacles'], { kind: 'procedural' }>;
     const per = 2 ** 16;
-    const chunks = Math.ceil(lattice.cells / per);
-    const mid = Math.ceil(chunks / 2);
+    const [from, to] = pieceOf(Math.ceil(lattice.cells / per), piece, pieces);
     // Cells in whole groups of 32; the rest (< 32) is the last chunk's tail.
     const grouped = lattice.cells - (lattice.cells % 32);
-    for (let c = part === 0 ? 0 : mid; c < (part === 0 ? mid : chunks); c++) {
+    for (let c = from; c < to; c++) {
       checkpoint();
       const lo = c * per;
       const hi = Math.min(lattice.cells, lo + per);
@@ -339,15 +353,15 @@ export class SearchSide extends TwoSidedSide {
   }
 
   /** Other obstacles, by blocks of rows (obstacle-planes.ts); words holding cells of two blocks are OR-ed atomically. */
-  private materialiseRows(part: 0 | 1, checkpoint: () => void): void {
+  private materialiseRows(piece: number, pieces: number, checkpoint: () => void): void {
     const { lattice, words } = this;
     const rowCells = lattice.strides[0]!;
     const rows = lattice.shape[0]!;
     const per = rowsPerChunk(lattice);
-    const chunks = Math.ceil(rows / per);
-    const mid = Math.ceil(chunks / 2);
+    const [from, to] = pieceOf(Math.ceil(rows / per), piece, pieces);
+    if (from >= to) return;
     const scratch = new Int32Array(Math.ceil((per * rowCells) / 32) + 1);
-    for (let c = part === 0 ? 0 : mid; c < (part === 0 ? mid : chunks); c++) {
+    for (let c = from; c < to; c++) {
       checkpoint();
       const row0 = c * per;
       const row1 = Math.min(rows, row0 + per);
@@ -405,7 +419,7 @@ export class SearchSide extends TwoSidedSide {
     const count = this.listChunk();
     const code = ((this.layers + 1) % 3) + 1;
     const plain = this.mode === 'plain';
-    const done = plain ? this.expandPlain(count, (1 << side) | (code << 2)) : this.expandListed(count, BigInt((1 << side) | (code << 2)));
+    const done = plain ? this.expandPlain(count, (1 << side) | (code << 2)) : this.expandListed(count, this.codeVals[code]!);
     const written = this.results[1]!;
     if (this.onChunk !== null) {
       const other = 1 - side;
@@ -416,26 +430,6 @@ export class SearchSide extends TwoSidedSide {
     return false;
   }
 
-  /** `expand`'s and `expandPlain`'s arguments for chunk cells [at, count), `written` listed. */
-  private rowArgs(at: number, count: number, written: number): RowExpandArgs {
-    const { lattice, layout, side } = this;
-    return [
-      layout.fronts[side],
-      at,
-      count,
-      layout.outs[side],
-      written,
-      lattice.strides[0]!,
-      lattice.shape[0]! - 1,
-      this.wrapRowStep,
-      this.nowhere,
-      layout.regions[side],
-      lattice.dimensions - 1,
-      side,
-      layout.state,
-    ];
-  }
-
   /** Frontier cells [0, count) of the chunk, claimed with plain stores; the cells expanded (fewer when a tile stops plain claims). */
   private expandPlain(count: number, nibble: number): number {
     const { layout, side } = this;
@@ -444,7 +438,7 @@ export class SearchSide extends TwoSidedSide {
     let at = 0;
     let written = 0;
     for (;;) {
-      const status = this.exports.expandPlain(...this.rowArgs(at, count, written), nibble, region + 12, layout.tiles, plan.rowShift, plan.colShift, plan.perRow);
+      const status = this.exports.expandPlain(layout.fronts[side], at, count, layout.outs[side], written, this.rowCells, this.lastRow, this.wrapRowStep, this.nowhere, region, this.inner, side, layout.state, nibble, region + 12, layout.tiles, plan.rowShift, plan.colShift, plan.perRow);
       written = this.results[1]!;
       if (status === 0) return count;
       at = this.results[0]!;
@@ -458,10 +452,20 @@ export class SearchSide extends TwoSidedSide {
     }
   }
 
+  /** The chunk's cells expandListed works on. */
+  private listedCount = 0;
+
+  /** `expand` from chunk cell `at`, `listed` cells listed: made once, not a closure per chunk (a chunk's garbage adds up to scavenges). */
+  private readonly expandFrom = (at: number, listed: number): number => {
+    const { layout, side } = this;
+    return this.exports.expand(layout.fronts[side], at, this.listedCount, layout.outs[side], listed, this.rowCells, this.lastRow, this.wrapRowStep, this.nowhere, layout.regions[side], this.inner, side, layout.state);
+  };
+
   /** Frontier cells [0, count) of the chunk, listed then claimed by compare-exchange; returns count. */
   private expandListed(count: number, val: bigint): number {
     const { layout, side } = this;
-    const written = this.expandRecording((at, listed) => this.exports.expand(...this.rowArgs(at, count, listed)));
+    this.listedCount = count;
+    const written = this.expandRecording(this.expandFrom);
     // The listed cells claimed in a second pass: the first stays branch-free, and only fresh
     // cells pay for a compare-exchange. A cell the other side claimed in between is a meeting
     // too, recorded as this side's frontier cell next to it.

@@ -14,7 +14,7 @@ import type { BfsOutcome } from './bidirectional-bfs.ts';
 import { BrickLayout } from './brick-layout.ts';
 import { BrickObstacles } from './brick-obstacles.ts';
 import type { JobControl } from './job-control.ts';
-import { SPREAD, TwoSidedSide, align, interleaveSides, runTwoSidedThread, type SidesLayout, type TwoSidedThreadResult } from './two-sided-search.ts';
+import { SPREAD, TwoSidedSide, align, interleaveSides, pieceOf, runTwoSidedThread, type SidesLayout, type TwoSidedThreadResult } from './two-sided-search.ts';
 import { WASM_PAGE, compileWasm, instantiate, sharedWasmMemory, type SharedWasmMemory } from './wasm-runtime.ts';
 
 interface BrickSideExports {
@@ -138,25 +138,24 @@ export class BrickSearchSide extends TwoSidedSide {
    * `materialise`); other obstacles go through a byte plane (`materialisePlane`).
    */
   materialise(part: 0 | 1, checkpoint: () => void = () => undefined): void {
-    const rule = this.lattice.obstacles;
-    if (rule.kind === 'procedural' || rule.kind === 'none') this.materialiseHashed(part, checkpoint);
-    else this.materialisePlane(part, checkpoint);
+    this.materialisePiece(part, 2, checkpoint);
   }
 
-  /** Slabs [from, to) of half `part`. */
-  private slabsOf(part: 0 | 1): [number, number] {
-    const mid = Math.ceil(this.bricks.b0 / 2);
-    return part === 0 ? [0, mid] : [mid, this.bricks.b0];
+  /** Piece `piece` of `pieces` of the slabs; pieces may run at once in the two threads. */
+  materialisePiece(piece: number, pieces: number, checkpoint: () => void = () => undefined): void {
+    const rule = this.lattice.obstacles;
+    if (rule.kind === 'procedural' || rule.kind === 'none') this.materialiseHashed(piece, pieces, checkpoint);
+    else this.materialisePlane(piece, checkpoint, pieces);
   }
 
   /** Procedural obstacles (or none) a slab at a time in SIMD, then the path's ends opened. */
-  private materialiseHashed(part: 0 | 1, checkpoint: () => void): void {
+  private materialiseHashed(piece: number, pieces: number, checkpoint: () => void): void {
     const { bricks, words, lattice } = this;
     const rule = lattice.obstacles;
     const threshold = rule.kind === 'procedural' ? rule.threshold : 0;
     const offset = rule.kind === 'procedural' ? rule.offset : 0;
     const slabWords = bricks.step0 / 8;
-    const [from, to] = this.slabsOf(part);
+    const [from, to] = pieceOf(bricks.b0, piece, pieces);
     for (let slab = from; slab < to; slab++) {
       checkpoint();
       if (threshold >= 2 ** 32) words.fill(0x33333333, slab * slabWords, (slab + 1) * slabWords);
@@ -172,13 +171,14 @@ export class BrickSearchSide extends TwoSidedSide {
    * (brick-obstacles.ts), spread to nibbles by a JS loop. Public: the reference the fused hash
    * is tested and measured against.
    */
-  materialisePlane(part: 0 | 1, checkpoint: () => void = () => undefined): void {
+  materialisePlane(part: number, checkpoint: () => void = () => undefined, pieces = 2): void {
     const { bricks, words } = this;
+    const [from, to] = pieceOf(bricks.b0, part, pieces);
+    if (from >= to) return;
     const slabWords = bricks.step0 / 8;
     const scratch = new Int32Array(slabWords / 4);
     const bytes = new Uint8Array(scratch.buffer);
     const obstacles = new BrickObstacles(scratch, this.lattice, bricks, [this.start, this.end]);
-    const [from, to] = this.slabsOf(part);
     for (let slab = from; slab < to; slab++) {
       checkpoint();
       obstacles.materialise(slab, bytes, 0);

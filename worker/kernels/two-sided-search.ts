@@ -17,6 +17,15 @@ export const DONE = 1; // + side
 export const LAYERS = 3; // + side
 export const FINAL = 5; // + side
 export const BEST = 8; // + 4 side: sum (-1 none), u, v, visited
+/** Materialising: pieces claimed (low 16 bits) and done (+ 1 once seeded) (high bits); see runTwoSidedThread. */
+const PIECES_SLOT = 7;
+/** Pieces the obstacles are materialised in, claimed by whichever thread is free. */
+export const MATERIALISE_PIECES = 16;
+
+/** Chunks [from, to) of piece `piece` of `pieces` of `chunks` (halves: [0, ⌈chunks/2⌉), [⌈chunks/2⌉, chunks)). */
+export function pieceOf(chunks: number, piece: number, pieces: number): [number, number] {
+  return [Math.ceil((chunks * piece) / pieces), Math.ceil((chunks * (piece + 1)) / pieces)];
+}
 
 export const align = (bytes: number, to: number): number => Math.ceil(bytes / to) * to;
 
@@ -58,6 +67,18 @@ class CellList {
   }
 }
 
+/** Below this many cells a copy is a loop: a `subarray` view per chunk is garbage, and thousands of small layers a search made it scavenge every other run. */
+const COPY_LOOP_CELLS = 256;
+
+/** Copies `count` cells from `from[at..]` to `to[into..]`. */
+function copyCells(from: Int32Array, at: number, to: Int32Array, into: number, count: number): void {
+  if (count >= COPY_LOOP_CELLS) {
+    to.set(from.subarray(at, at + count), into);
+    return;
+  }
+  for (let k = 0; k < count; k++) to[into + k] = from[at + k]!;
+}
+
 /** The best meeting a side recorded: length, its cell and the other side's neighbour. */
 export interface Meeting {
   sum: number;
@@ -93,6 +114,8 @@ export abstract class TwoSidedSide {
   abstract step(): boolean;
   /** Writes the state of half `part` of the lattice (the two halves may run at once in two threads). */
   abstract materialise(part: 0 | 1, checkpoint?: () => void): void;
+  /** Writes piece `piece` of `pieces` of the state (halves when `pieces` is 2; any pieces may run at once in two threads). */
+  abstract materialisePiece(piece: number, pieces: number, checkpoint?: () => void): void;
   /** Claims both seeds (before either side searches). */
   abstract seedBoth(): void;
   /** The neighbours of a cell, in this side's cell indices. */
@@ -143,7 +166,7 @@ export abstract class TwoSidedSide {
   protected listChunk(): number {
     const front = this.fronts;
     const count = Math.min(this.chunk, front.length - this.from);
-    this.front.set(front.data.subarray(this.from, this.from + count));
+    copyCells(front.data, this.from, this.front, 0, count);
     return count;
   }
 
@@ -184,7 +207,7 @@ export abstract class TwoSidedSide {
   /** A chunk's `done` front cells expanded, `written` cells claimed: onto the next layer, which begins at the layer's end. */
   protected endChunk(written: number, done: number): void {
     const next = this.next;
-    next.reserve(written).set(this.out.subarray(0, written), next.length);
+    copyCells(this.out, 0, next.reserve(written), next.length, written);
     next.length += written;
     this.grown += written;
     this.from += done;
@@ -281,6 +304,38 @@ function waitFor(sync: Int32Array, slot: number, control: JobControl): void {
   }
 }
 
+/**
+ * Both threads take pieces of the obstacles until none is left; the one that finishes the last
+ * piece seeds both sides. No barrier: a thread that starts late (its core busy, ~2-8 ms through
+ * the API at load) finds the pieces done and the seeds claimed, and the other has searched meanwhile
+ * (the meeting rule holds for any interleaving, one side searching alone included).
+ */
+export function materialiseShared(side: TwoSidedSide, control: JobControl): void {
+  const { sync } = side;
+  const checkpoint = (): void => control.checkpoint();
+  for (;;) {
+    const piece = Atomics.add(sync, PIECES_SLOT, 1) & 0xffff;
+    if (piece >= MATERIALISE_PIECES) return;
+    side.materialisePiece(piece, MATERIALISE_PIECES, checkpoint);
+    // The atomic add orders this piece's stores before the seeding that follows the last one.
+    if (Atomics.add(sync, PIECES_SLOT, 1 << 16) >>> 16 === MATERIALISE_PIECES - 1) {
+      side.seedBoth();
+      Atomics.add(sync, PIECES_SLOT, 1 << 16);
+      Atomics.notify(sync, PIECES_SLOT);
+    }
+  }
+}
+
+/** Waits until every piece is materialised and the seeds claimed: polls first, then sleeps. */
+export function awaitSeeded(sync: Int32Array, control: JobControl): void {
+  let polled = 0;
+  for (let now = Atomics.load(sync, PIECES_SLOT); now >>> 16 <= MATERIALISE_PIECES; now = Atomics.load(sync, PIECES_SLOT)) {
+    if (polled++ < 4000) continue;
+    control.checkpoint();
+    Atomics.wait(sync, PIECES_SLOT, now, 1);
+  }
+}
+
 /** Where a side's thread is (benches time the phases: bench/lattice/two-sided-direct.ts). */
 export type TwoSidedPhase = 'materialised' | 'seeded' | 'searched' | 'waited' | 'met' | 'answered';
 
@@ -308,11 +363,9 @@ export function runTwoSidedThread(
   diveBudget?: number,
 ): TwoSidedThreadResult {
   const s = side.side;
-  side.materialise(s, () => control.checkpoint());
+  materialiseShared(side, control);
   mark('materialised');
-  control.barrier();
-  if (s === 0) side.seedBoth();
-  control.barrier();
+  awaitSeeded(side.sync, control);
   mark('seeded');
   const build_ms = performance.now() - buildStarted;
   if (s === 0 && diveBudget !== undefined) {
