@@ -35,6 +35,7 @@ import * as jobResultsCascade from './0029_job_results_cascade.ts';
 import * as jobBatchKey from './0030_job_batch_key.ts';
 import * as batchCountEarlyExit from './0031_batch_count_early_exit.ts';
 import * as batchEventCountsAfterLock from './0032_batch_event_counts_after_lock.ts';
+import * as usageCounterLanes from './0033_usage_counter_lanes.ts';
 import * as jobResultsNoTenantIndex from './0034_job_results_no_tenant_index.ts';
 
 export interface Migration {
@@ -75,5 +76,6 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['0030_job_batch_key', jobBatchKey],
   ['0031_batch_count_early_exit', batchCountEarlyExit],
   ['0032_batch_event_counts_after_lock', batchEventCountsAfterLock],
+  ['0033_usage_counter_lanes', usageCounterLanes],
   ['0034_job_results_no_tenant_index', jobResultsNoTenantIndex],
 ];

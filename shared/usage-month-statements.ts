@@ -10,23 +10,23 @@ import { type Db, executeAsTenant, type PreparedStatement, sql } from './db.ts';
 import { monthStart, usageDay } from './usage.ts';
 
 /**
- * Adds $4 to the tenant's ($1) counter $3 on day $2 and returns the month's total to that day:
- * the days before it (from $5, the month's first) plus the day's new value. The sum reads the
- * statement's snapshot, which does not hold the upsert's row, and stops the day before, so the
- * day is counted once.
+ * Adds $4 to lane 0 of the tenant's ($1) counter $3 on day $2 and returns the month's total to
+ * that day: every other row of the month (from $5, the month's first; other days and the day's
+ * other lanes, see USAGE_LANES) plus the lane's new value. The sum reads the statement's
+ * snapshot, which does not hold the upsert's row, and leaves that row out, so it is counted once.
  */
 export const ADD_AND_TOTAL: PreparedStatement = {
   name: 'catalytic_usage_add_month_total_v1',
   params: ['uuid', 'date', 'text', 'bigint', 'date'],
   text: `with added as (
-      insert into usage_counters (tenant_id, day, metric, value) values ($1, $2, $3, $4)
-      on conflict (tenant_id, day, metric) do update set value = usage_counters.value + excluded.value, updated_at = now()
+      insert into usage_counters (tenant_id, day, metric, lane, value) values ($1, $2, $3, 0, $4)
+      on conflict (tenant_id, day, metric, lane) do update set value = usage_counters.value + excluded.value, updated_at = now()
       returning value)
     select ((select value from added) + coalesce(
-      (select sum(value) from usage_counters where tenant_id = $1 and metric = $3 and day >= $5 and day < $2), 0))::float8 as total`,
+      (select sum(value) from usage_counters where tenant_id = $1 and metric = $3 and day >= $5 and day <= $2 and not (day = $2 and lane = 0)), 0))::float8 as total`,
 };
 
-/** The tenant's ($1) counter $2 summed from $3 to $4 (inclusive). */
+/** The tenant's ($1) counter $2 summed from $3 to $4 (inclusive), every lane. */
 export const MONTH_TOTAL: PreparedStatement = {
   name: 'catalytic_usage_month_total_v1',
   params: ['uuid', 'text', 'date', 'date'],

@@ -18,6 +18,7 @@ import { JobUpdateWatcher, publishJobUpdate } from '../../shared/queues/job-upda
 import { pipelineChannels } from '../../shared/queues/names.ts';
 import { JobProducer } from '../../shared/queues/producer.ts';
 import type { Runtime } from '../../shared/runtime.ts';
+import { anyUsageLane, usageLane } from '../../shared/usage.ts';
 import { createWebhookDispatcher, type WebhookDispatcher } from '../../shared/webhooks/dispatcher.ts';
 import { type BulkCancel, type CancelFilter, cancelJobsWhere } from './bulk-cancel.ts';
 import { HeldPollLeases } from './held-poll-leases.ts';
@@ -69,7 +70,8 @@ export class JobsService {
       config.SUBMIT_BATCH_MAX > 1
         ? new SubmitBatcher<Submission, JobRow | undefined>(
             {
-              write: (_key, submissions) => writer.write(submissions),
+              // A key's writes in flight hold different slots, so they count in different lanes.
+              write: (_key, submissions, slot) => writer.write(submissions, usageLane(slot)),
               publish: (key, rows) => writer.publish(tenantOfBatchKey(key), rows),
             },
             config.SUBMIT_BATCH_MAX,
@@ -112,7 +114,7 @@ export class JobsService {
 
   /** Writes and queues one submission by itself. */
   private async writeAlone(submission: Submission): Promise<JobRow | undefined> {
-    const [outcome] = await this.writer.write([submission]);
+    const [outcome] = await this.writer.write([submission], anyUsageLane());
     if (!outcome) throw new Error('a submission write returned no outcome');
     if (!outcome.ok) throw outcome.error;
     if (outcome.value) await this.writer.publish(submission.tenantId, [outcome.value]);

@@ -8,8 +8,11 @@
 export type ItemOutcome<R> = { ok: true; value: R } | { ok: false; error: unknown };
 
 export interface SubmitBatcherStages<I, R> {
-  /** Writes one batch of one key; returns one outcome per item, in order. */
-  write(key: string, items: readonly I[]): Promise<Array<ItemOutcome<R>>>;
+  /**
+   * Writes one batch of one key; returns one outcome per item, in order. `slot` (0 to maxWrites - 1)
+   * is the write's place among the key's writes in flight: no two at once hold the same one.
+   */
+  write(key: string, items: readonly I[], slot: number): Promise<Array<ItemOutcome<R>>>;
   /** After the write: makes the written items' effects visible (never rejects on their account). */
   publish(key: string, values: readonly R[]): Promise<void>;
 }
@@ -23,8 +26,8 @@ interface Waiter<I, R> {
 /** The items of one key waiting for a write, and what is running for it. */
 interface Lane<I, R> {
   pending: Array<Waiter<I, R>>;
-  /** Writes running (at most `maxWrites`). */
-  writing: number;
+  /** Writes running (at most `maxWrites`): the slots they hold. */
+  writing: Set<number>;
   /** Batches written but not yet through `publish`. */
   publishing: number;
   /** The last `publish` started, so that the next one follows it. */
@@ -57,37 +60,40 @@ export class SubmitBatcher<I, R> {
     return new Promise<R>((resolve, reject) => {
       let lane = this.lanes.get(key);
       if (!lane) {
-        lane = { pending: [], writing: 0, publishing: 0, tail: Promise.resolve() };
+        lane = { pending: [], writing: new Set(), publishing: 0, tail: Promise.resolve() };
         this.lanes.set(key, lane);
       }
       lane.pending.push({ item, resolve, reject });
       // A free slot starts a writer at the end of this turn, which takes whatever gathered by then;
       // one per arrival at most, so the turn's arrivals are one batch, not one write each.
-      if (lane.writing < this.maxWrites && lane.pending.length === 1) {
-        lane.writing++;
+      if (lane.writing.size < this.maxWrites && lane.pending.length === 1) {
+        let slot = 0;
+        while (lane.writing.has(slot)) slot++;
+        lane.writing.add(slot);
         const started = lane;
-        setImmediate(() => void this.drain(key, started));
+        setImmediate(() => void this.drain(key, started, slot));
       }
     });
   }
 
-  private async drain(key: string, lane: Lane<I, R>): Promise<void> {
+  private async drain(key: string, lane: Lane<I, R>, slot: number): Promise<void> {
     try {
       while (lane.pending.length > 0) {
-        await this.writeBatch(key, lane, lane.pending.splice(0, this.maxBatch));
+        await this.writeBatch(key, lane, lane.pending.splice(0, this.maxBatch), slot);
       }
     } finally {
-      lane.writing--;
+      lane.writing.delete(slot);
       this.forgetIfIdle(key, lane);
     }
   }
 
-  private async writeBatch(key: string, lane: Lane<I, R>, batch: Array<Waiter<I, R>>): Promise<void> {
+  private async writeBatch(key: string, lane: Lane<I, R>, batch: Array<Waiter<I, R>>, slot: number): Promise<void> {
     let outcomes: Array<ItemOutcome<R>>;
     try {
       outcomes = await this.stages.write(
         key,
         batch.map((w) => w.item),
+        slot,
       );
       if (outcomes.length !== batch.length) throw new Error(`a batch write returned ${outcomes.length} outcomes for ${batch.length} items`);
     } catch (err) {
@@ -113,6 +119,6 @@ export class SubmitBatcher<I, R> {
   }
 
   private forgetIfIdle(key: string, lane: Lane<I, R>): void {
-    if (lane.writing === 0 && lane.publishing === 0 && lane.pending.length === 0 && this.lanes.get(key) === lane) this.lanes.delete(key);
+    if (lane.writing.size === 0 && lane.publishing === 0 && lane.pending.length === 0 && this.lanes.get(key) === lane) this.lanes.delete(key);
   }
 }

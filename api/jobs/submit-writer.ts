@@ -24,7 +24,7 @@ import { currentVersionHeads } from '../lattices/store.ts';
 import type { Plan } from '../../shared/plans.ts';
 import type { JobProducer } from '../../shared/queues/producer.ts';
 import type { Runtime } from '../../shared/runtime.ts';
-import { recordUsage, USAGE_METRICS } from '../../shared/usage.ts';
+import { recordUsage, USAGE_METRICS, usageDay } from '../../shared/usage.ts';
 import type { SubmitJobInput } from '../../shared/wire/jobs.ts';
 import type { ItemOutcome } from './submit-batcher.ts';
 import { checkJobCompute, computeQuotaExceeded, computeRoom, jobsRoom, QUOTA_EXACT_MARGIN, quotaExceeded } from './submit-quota.ts';
@@ -149,17 +149,21 @@ export class SubmissionWriter {
     };
   }
 
-  /** Writes submissions of one tenant and plan in one transaction; one outcome per submission, in order. */
-  async write(submissions: readonly Submission[]): Promise<SubmissionOutcome[]> {
+  /**
+   * Writes submissions of one tenant and plan in one transaction, counting them in the usage
+   * counters' `lane` (a tenant's concurrent writes take different lanes, see USAGE_LANES); one
+   * outcome per submission, in order.
+   */
+  async write(submissions: readonly Submission[], lane = 0): Promise<SubmissionOutcome[]> {
     jobSubmitBatchSize.observe(submissions.length);
     try {
-      return await this.writeTogether(submissions);
+      return await this.writeTogether(submissions, lane);
     } catch (err) {
       if (submissions.length === 1 || !isRowDataError(err)) throw err;
       const outcomes: SubmissionOutcome[] = [];
       for (const submission of submissions) {
         outcomes.push(
-          await this.writeTogether([submission]).then(
+          await this.writeTogether([submission], lane).then(
             (one) => one[0] as SubmissionOutcome,
             (error: unknown) => ({ ok: false as const, error }),
           ),
@@ -169,7 +173,7 @@ export class SubmissionWriter {
     }
   }
 
-  private async writeTogether(submissions: readonly Submission[]): Promise<SubmissionOutcome[]> {
+  private async writeTogether(submissions: readonly Submission[], lane: number): Promise<SubmissionOutcome[]> {
     const first = submissions[0];
     if (!first) return [];
     const { tenantId, plan } = first;
@@ -180,10 +184,10 @@ export class SubmissionWriter {
     const path = writePath(plan, submissions);
     const rows =
       path === 'transaction'
-        ? await this.writeInTransaction(submissions, outcomes)
+        ? await this.writeInTransaction(submissions, outcomes, lane)
         : path === 'quotas'
-          ? await this.writeWithinQuotas(submissions, outcomes)
-          : await this.writeInOneRoundTrip(submissions);
+          ? await this.writeWithinQuotas(submissions, outcomes, lane)
+          : await this.writeInOneRoundTrip(submissions, lane);
     for (const { index, row } of rows) {
       outcomes[index] = { ok: true, value: row };
       if (row) jobsSubmitted.inc({ type: row.type, plan: plan.code });
@@ -192,9 +196,9 @@ export class SubmissionWriter {
   }
 
   /** Inline submissions on a plan without monthly quotas: one statement, one round trip (shared/jobs/insert-statement.ts). */
-  private async writeInOneRoundTrip(submissions: readonly Submission[]): Promise<Array<{ index: number; row: JobRow | undefined }>> {
+  private async writeInOneRoundTrip(submissions: readonly Submission[], lane: number): Promise<Array<{ index: number; row: JobRow | undefined }>> {
     const jobs = submissions.map((s) => s.job as NewJob);
-    const inserted = await writeJobsAsTenant(this.runtime.db, (submissions[0] as Submission).tenantId, jobs);
+    const inserted = await writeJobsAsTenant(this.runtime.db, (submissions[0] as Submission).tenantId, jobs, { lane });
     return inserted.map((row, index) => ({ index, row }));
   }
 
@@ -203,12 +207,16 @@ export class SubmissionWriter {
    * and the counts in one round trip (shared/jobs/quota-insert-statement.ts), each refusal what the
    * transaction path would have answered.
    */
-  private async writeWithinQuotas(submissions: readonly Submission[], outcomes: SubmissionOutcome[]): Promise<Array<{ index: number; row: JobRow | undefined }>> {
+  private async writeWithinQuotas(
+    submissions: readonly Submission[],
+    outcomes: SubmissionOutcome[],
+    lane: number,
+  ): Promise<Array<{ index: number; row: JobRow | undefined }>> {
     const first = submissions[0] as Submission;
     const { tenantId, plan } = first;
     const jobs = submissions.map((s) => s.job as NewJob);
     const limits = { jobsPerMonth: plan.jobs_per_month, computeUnitsPerMonth: plan.compute_units_per_month, exactMargin: QUOTA_EXACT_MARGIN };
-    const decided = await writeJobsWithinQuotas(this.runtime.db, tenantId, limits, jobs);
+    const decided = await writeJobsWithinQuotas(this.runtime.db, tenantId, limits, jobs, { lane });
     const rows: Array<{ index: number; row: JobRow | undefined }> = [];
     decided.forEach((outcome, index) => {
       if (outcome.kind === 'inserted') rows.push({ index, row: outcome.row });
@@ -226,6 +234,7 @@ export class SubmissionWriter {
   private async writeInTransaction(
     submissions: readonly Submission[],
     outcomes: SubmissionOutcome[],
+    lane: number,
   ): Promise<Array<{ index: number; row: JobRow | undefined }>> {
     const first = submissions[0] as Submission;
     const { tenantId, plan } = first;
@@ -245,10 +254,11 @@ export class SubmissionWriter {
       const inserted = await insertJobs(
         trx,
         accepted.map((r) => r.job),
+        lane,
       );
       // A job whose idempotency key was taken is not inserted, and not charged.
       const charged = accepted.reduce((sum, r, i) => sum + (inserted[i] ? r.units : 0), 0);
-      if (charged > 0) await recordUsage(trx, tenantId, USAGE_METRICS.computeUnits, charged);
+      if (charged > 0) await recordUsage(trx, tenantId, USAGE_METRICS.computeUnits, charged, usageDay(), lane);
       return accepted.map(({ index }, i) => ({ index, row: inserted[i] }));
     });
   }

@@ -13,28 +13,28 @@ import type { JobRow } from './types.ts';
 
 /**
  * The statements' tail after `input` (with `units`) and `job` (the inserted rows): counts what was
- * inserted in one upsert, jobs first in metric order, then `compute_units` (why: INSERT_AND_COUNT).
- * $1 is the tenant, $2 the day.
+ * inserted in one upsert, jobs first in metric order, then `compute_units` (why: INSERT_AND_COUNT),
+ * in the counters' lane `lane` (a parameter, e.g. `$17`; see USAGE_LANES). $1 is the tenant, $2 the day.
  */
-export const COUNT_INSERTED = `tally as (
+export const countInserted = (lane: string): string => `tally as (
       select '${USAGE_METRICS.jobsPrefix}' || type as metric, count(*) as amount, 0 as rank from job group by type
       union all
       select '${USAGE_METRICS.computeUnits}', sum(input.units), 1 from job join input using (id) having sum(input.units) > 0),
     counted as (
-      insert into usage_counters (tenant_id, day, metric, value)
-      select $1, $2, metric, amount from tally order by rank, metric
-      on conflict (tenant_id, day, metric) do update set value = usage_counters.value + excluded.value, updated_at = now())`;
+      insert into usage_counters (tenant_id, day, metric, lane, value)
+      select $1, $2, metric, ${lane}, amount from tally order by rank, metric
+      on conflict (tenant_id, day, metric, lane) do update set value = usage_counters.value + excluded.value, updated_at = now())`;
 
 /**
  * Inserts the rows unpacked from parallel arrays, then counts what was inserted in one upsert:
  * a job whose idempotency key is taken is neither inserted nor counted nor charged. The counters
  * are upserted jobs first, in metric order, then `compute_units` — the order `insertJobs` followed
- * by `recordUsage` takes their row locks, so two writes of one tenant, whichever path each takes,
- * cannot deadlock.
+ * by `recordUsage` takes their row locks, so two writes of one tenant in one lane, whichever path
+ * each takes, cannot deadlock (writes in different lanes share no counter row). $17 is the lane.
  */
 const INSERT_AND_COUNT: PreparedStatement = {
   name: 'catalytic_insert_jobs_v1',
-  params: ['uuid', 'date', 'uuid[]', 'uuid[]', 'uuid[]', 'text[]', 'jsonb[]', 'jsonb[]', 'bigint[]', 'bigint[]', 'integer[]', 'text[]', 'text[]', 'jsonb[]', 'jsonb[]', 'bigint[]'],
+  params: ['uuid', 'date', 'uuid[]', 'uuid[]', 'uuid[]', 'text[]', 'jsonb[]', 'jsonb[]', 'bigint[]', 'bigint[]', 'integer[]', 'text[]', 'text[]', 'jsonb[]', 'jsonb[]', 'bigint[]', 'smallint'],
   text: `with input as (
       select * from unnest($3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
         as i(id, lattice_id, lattice_version_id, type, lattice, params, cells, memory_bytes, max_attempts, idempotency_key, request_hash, labels, artefacts, units)),
@@ -45,7 +45,7 @@ const INSERT_AND_COUNT: PreparedStatement = {
       from input
       on conflict (tenant_id, idempotency_key) where idempotency_key is not null do nothing
       returning ${INSERTED_COLUMNS}),
-    ${COUNT_INSERTED}
+    ${countInserted('$17')}
     select * from job`,
 };
 
@@ -76,13 +76,19 @@ export function jobColumnArrays(jobs: readonly NewJob[]): LiteralSql[] {
 }
 
 /**
- * Inserts jobs of one tenant and counts them (jobs and compute units), in one round trip.
- * Returns the rows aligned with `jobs`, undefined where the idempotency key was taken.
+ * Inserts jobs of one tenant and counts them (jobs and compute units) in the counters' `lane`, in
+ * one round trip. Returns the rows aligned with `jobs`, undefined where the idempotency key was taken.
  */
-export async function writeJobsAsTenant(db: Db, tenantId: string, jobs: readonly NewJob[], day: string = usageDay()): Promise<Array<JobRow | undefined>> {
+export async function writeJobsAsTenant(
+  db: Db,
+  tenantId: string,
+  jobs: readonly NewJob[],
+  options: { day?: string; lane?: number } = {},
+): Promise<Array<JobRow | undefined>> {
+  const { day = usageDay(), lane = 0 } = options;
   if (jobs.length === 0) return [];
   if (jobs.some((job) => job.tenantId !== tenantId)) throw new Error('writeJobsAsTenant writes the jobs of one tenant');
-  const rows = await executeAsTenant<Omit<JobRow, 'lattice' | 'params'>>(db, tenantId, INSERT_AND_COUNT, [sql`${tenantId}`, sql`${day}`, ...jobColumnArrays(jobs)]);
+  const rows = await executeAsTenant<Omit<JobRow, 'lattice' | 'params'>>(db, tenantId, INSERT_AND_COUNT, [sql`${tenantId}`, sql`${day}`, ...jobColumnArrays(jobs), sql`${lane}`]);
   const byId = new Map(rows.map((row) => [row.id, row] as const));
   return jobs.map((job) => {
     const row = byId.get(job.id);

@@ -15,7 +15,7 @@
  */
 import { type Db, executeStepsAsTenant, type PreparedStatement, sql } from '../db.ts';
 import { monthStart, USAGE_METRICS, usageDay } from '../usage.ts';
-import { COUNT_INSERTED, jobColumnArrays } from './insert-statement.ts';
+import { countInserted, jobColumnArrays } from './insert-statement.ts';
 import { INSERTED_COLUMNS, type NewJob } from './repository.ts';
 import type { JobRow } from './types.ts';
 
@@ -40,7 +40,8 @@ const QUOTA_LOCKS: PreparedStatement = {
 
 /**
  * Params: tenant, day, the fourteen arrays of insert-statement.ts, month start, jobs limit, units
- * limit (a limit below 0: none). One row per job, in order: whether it was within the jobs room
+ * limit (a limit below 0: none), the counters' lane to count in. The usage read sums every lane:
+ * the write's own lane is only where it adds, never what it checks. One row per job, in order: whether it was within the jobs room
  * and fitted the units, the units used before it, the jobs used before the write, and its
  * inserted row (null columns when it was refused or its idempotency key was taken).
  */
@@ -48,7 +49,7 @@ const INSERT_WITHIN_QUOTAS: PreparedStatement = {
   name: 'catalytic_insert_jobs_within_quotas_v1',
   params: [
     'uuid', 'date', 'uuid[]', 'uuid[]', 'uuid[]', 'text[]', 'jsonb[]', 'jsonb[]', 'bigint[]', 'bigint[]', 'integer[]', 'text[]', 'text[]', 'jsonb[]', 'jsonb[]', 'bigint[]',
-    'date', 'bigint', 'bigint',
+    'date', 'bigint', 'bigint', 'smallint',
   ],
   text: `with recursive input as (
       select * from unnest($3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) with ordinality
@@ -75,7 +76,7 @@ const INSERT_WITHIN_QUOTAS: PreparedStatement = {
       order by r.ord
       on conflict (tenant_id, idempotency_key) where idempotency_key is not null do nothing
       returning ${INSERTED_COLUMNS}),
-    ${COUNT_INSERTED}
+    ${countInserted('$20')}
     select r.ord as quota_ord, r.within_jobs as quota_within_jobs, d.fits as quota_fits, d.used_before::float8 as quota_units_used,
            (select jobs_used from totals)::float8 as quota_jobs_used, j.*
       from ranked r join decided d on d.ord = r.ord left join job j on j.id = r.id
@@ -109,11 +110,18 @@ type DecidedRow = Partial<Omit<JobRow, 'lattice' | 'params'>> & {
 };
 
 /**
- * Inserts jobs of one tenant within its monthly quotas and counts them, in one round trip; one
- * outcome per job, in order. Jobs on stored lattices are not for this write (their lattice must
- * be locked and read first).
+ * Inserts jobs of one tenant within its monthly quotas and counts them in the counters' `lane`,
+ * in one round trip; one outcome per job, in order. Jobs on stored lattices are not for this write
+ * (their lattice must be locked and read first).
  */
-export async function writeJobsWithinQuotas(db: Db, tenantId: string, limits: MonthlyLimits, jobs: readonly NewJob[], day: string = usageDay()): Promise<QuotaWriteOutcome[]> {
+export async function writeJobsWithinQuotas(
+  db: Db,
+  tenantId: string,
+  limits: MonthlyLimits,
+  jobs: readonly NewJob[],
+  options: { day?: string; lane?: number } = {},
+): Promise<QuotaWriteOutcome[]> {
+  const { day = usageDay(), lane = 0 } = options;
   if (jobs.length === 0) return [];
   if (jobs.some((job) => job.tenantId !== tenantId)) throw new Error('writeJobsWithinQuotas writes the jobs of one tenant');
   const month = monthStart(day);
@@ -141,6 +149,7 @@ export async function writeJobsWithinQuotas(db: Db, tenantId: string, limits: Mo
         sql`${month}`,
         sql`${limits.jobsPerMonth}`,
         sql`${limits.computeUnitsPerMonth}`,
+        sql`${lane}`,
       ],
     },
   ]);

@@ -94,13 +94,14 @@ export async function insertJob(trx: Knex.Transaction, job: NewJob): Promise<Job
  * whose idempotency key is taken is neither inserted nor counted). Returns the rows aligned with
  * `jobs`, undefined where the key was taken.
  *
- * The usage rows are upserted in metric order, so two such statements of one tenant running at
- * once lock them in the same order and cannot deadlock. The lattice and parameters are not read
- * back: the returned rows carry the caller's objects (a large obstacle list is serialised once).
+ * The usage rows are upserted in metric order, in the counters' `lane` (USAGE_LANES), so two
+ * such statements of one tenant in one lane lock them in the same order and cannot deadlock. The
+ * lattice and parameters are not read back: the returned rows carry the caller's objects (a large
+ * obstacle list is serialised once).
  */
-export async function insertJobs(trx: Knex.Transaction, jobs: readonly NewJob[]): Promise<Array<JobRow | undefined>> {
+export async function insertJobs(trx: Knex.Transaction, jobs: readonly NewJob[], lane = 0): Promise<Array<JobRow | undefined>> {
   if (jobs.length === 0) return [];
-  const rows = await insertAndCount<Omit<JobRow, 'lattice' | 'params'>>(trx, jobs, INSERTED_COLUMNS);
+  const rows = await insertAndCount<Omit<JobRow, 'lattice' | 'params'>>(trx, jobs, INSERTED_COLUMNS, lane);
   const byId = new Map(rows.map((row) => [row.id, row] as const));
   return jobs.map((job) => {
     const row = byId.get(job.id);
@@ -115,7 +116,7 @@ export async function insertJobs(trx: Knex.Transaction, jobs: readonly NewJob[])
 export async function insertKeylessJobs(trx: Knex.Transaction, jobs: readonly NewJob[]): Promise<number> {
   if (jobs.length === 0) return 0;
   if (jobs.some((job) => job.idempotencyKey !== null)) throw new Error('insertKeylessJobs takes jobs without idempotency keys');
-  return (await insertAndCount<{ id: string }>(trx, jobs, 'id')).length;
+  return (await insertAndCount<{ id: string }>(trx, jobs, 'id', 0)).length;
 }
 
 /**
@@ -124,7 +125,7 @@ export async function insertKeylessJobs(trx: Knex.Transaction, jobs: readonly Ne
  * VALUES list had twenty per job for knex to number and PostgreSQL to parse (a batch of 1,000 jobs
  * was 18,000). Jobs that share one lattice object serialise it once.
  */
-async function insertAndCount<Row>(trx: Knex.Transaction, jobs: readonly NewJob[], returning: string): Promise<Row[]> {
+async function insertAndCount<Row>(trx: Knex.Transaction, jobs: readonly NewJob[], returning: string, lane: number): Promise<Row[]> {
   const serialised = new Map<LatticeSpec, string>();
   const latticeJson = (lattice: LatticeSpec | null): string | null => {
     if (lattice === null) return null;
@@ -150,9 +151,9 @@ async function insertAndCount<Row>(trx: Knex.Transaction, jobs: readonly NewJob[
        on conflict (tenant_id, idempotency_key) where idempotency_key is not null do nothing
        returning ${INSERTED_COLUMNS}),
      counted as (
-       insert into usage_counters (tenant_id, day, metric, value)
-       select tenant_id, ?::date, ? || type, count(*) from job group by tenant_id, type order by 3
-       on conflict (tenant_id, day, metric) do update set value = usage_counters.value + excluded.value, updated_at = now())
+       insert into usage_counters (tenant_id, day, metric, lane, value)
+       select tenant_id, ?::date, ? || type, ?::smallint, count(*) from job group by tenant_id, type order by 3
+       on conflict (tenant_id, day, metric, lane) do update set value = usage_counters.value + excluded.value, updated_at = now())
      select ${returning} from job`,
     [
       column((j) => j.id),
@@ -174,6 +175,7 @@ async function insertAndCount<Row>(trx: Knex.Transaction, jobs: readonly NewJob[
       column((j) => (j.artefacts && j.artefacts.length > 0 ? JSON.stringify(j.artefacts) : null)),
       usageDay(),
       USAGE_METRICS.jobsPrefix,
+      lane,
     ],
   );
   return result.rows;

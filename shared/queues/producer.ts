@@ -7,6 +7,8 @@ import type { JobsOptions } from 'bullmq';
 import type { Logger } from '../logger.ts';
 import type { RedisClient } from '../redis.ts';
 import { DAY } from '../units.ts';
+import { Cluster } from '../redis.ts';
+import { addAndMarkReady } from './add-and-mark.ts';
 import { markTenantReady } from './ready-set.ts';
 import { type PipelineJobData, TenantQueues } from './tenant-queues.ts';
 
@@ -72,16 +74,24 @@ export class JobProducer {
   }
 
   /**
-   * Adds jobs of one tenant to its queue in one pipelined round trip (each add idempotent, in
-   * the given order), then marks the tenant once. The mark comes after the adds: a worker it
-   * wakes finds the jobs, and a worker that just found the queue empty sees the tenant marked again.
+   * Adds jobs of one tenant to its queue (each add idempotent, in the given order), then marks the
+   * tenant once, all in one pipelined round trip on one Redis (add-and-mark.ts). The mark comes
+   * after the adds: a worker it wakes finds the jobs, and a worker that just found the queue empty
+   * sees the tenant marked again.
    */
   async enqueueMany(tenantId: string, jobs: readonly QueuedJobRef[]): Promise<void> {
     if (jobs.length === 0) return;
     const foreign = jobs.find((job) => job.tenantId !== tenantId);
     if (foreign) throw new Error(`job ${foreign.id} belongs to tenant ${foreign.tenantId}, not ${tenantId}`);
-    await this.queues.get(tenantId).addBulk(jobs.map((job) => ({ name: job.type, data: jobData(job), opts: { ...PIPELINE_JOB_OPTIONS, jobId: job.id } })));
-    await markTenantReady(this.redis, this.prefix, tenantId, 0);
+    const queue = this.queues.get(tenantId);
+    const entries = jobs.map((job) => ({ name: job.type, data: jobData(job), opts: { ...PIPELINE_JOB_OPTIONS, jobId: job.id } }));
+    // On a Cluster the queue's keys and the ready set live in different slots: two round trips.
+    if (this.redis instanceof Cluster) {
+      await queue.addBulk(entries);
+      await markTenantReady(this.redis, this.prefix, tenantId, 0);
+      return;
+    }
+    await addAndMarkReady(queue, this.redis, this.prefix, tenantId, entries);
   }
 
   /**

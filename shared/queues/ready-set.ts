@@ -8,6 +8,7 @@
  * the re-read, one added after it marks the tenant again. No job is left behind in a queue whose
  * tenant is missing from the set.
  */
+import type { ChainableCommander } from 'ioredis';
 import type { RedisClient } from '../redis.ts';
 import { fairKeys, pipelineChannels, tenantQueueKey } from './names.ts';
 import { RedisScript } from './redis-script.ts';
@@ -42,10 +43,35 @@ export interface TenantQueueState {
   active: number;
 }
 
+/** The keys and arguments of MARK_READY for one tenant. */
+function markReadyCall(prefix: string, tenantId: string, at: number): { keys: string[]; args: Array<string | number> } {
+  const keys = fairKeys(prefix);
+  return { keys: [keys.ready, keys.queues], args: [tenantId, Math.max(0, Math.floor(at)), pipelineChannels(prefix).wake] };
+}
+
 /** Marks a tenant as having work due at `at` (0 = now); wakes idle workers when it is now. */
 export async function markTenantReady(redis: RedisClient, prefix: string, tenantId: string, at = 0): Promise<void> {
-  const keys = fairKeys(prefix);
-  await MARK_READY.run(redis, [keys.ready, keys.queues], [tenantId, Math.max(0, Math.floor(at)), pipelineChannels(prefix).wake]);
+  const { keys, args } = markReadyCall(prefix, tenantId, at);
+  await MARK_READY.run(redis, keys, args);
+}
+
+/**
+ * Queues the mark of a tenant as runnable now on `pipeline`, after the commands queued on it
+ * before (a queue's adds); `settleMarkReady` reads its reply once the pipeline ran.
+ */
+export function queueMarkReady(pipeline: ChainableCommander, prefix: string, tenantId: string): void {
+  const { keys, args } = markReadyCall(prefix, tenantId, 0);
+  pipeline.evalsha(MARK_READY.sha, keys.length, ...keys, ...args);
+}
+
+/**
+ * The reply of a mark queued by `queueMarkReady`: nothing to do when it ran; a Redis that did not
+ * know the script yet is marked again (EVAL), after the pipeline's adds as before; any other error is thrown.
+ */
+export async function settleMarkReady(reply: [Error | null, unknown] | undefined, redis: RedisClient, prefix: string, tenantId: string): Promise<void> {
+  const err = reply?.[0];
+  if (!reply || (err && err.message.includes('NOSCRIPT'))) return markTenantReady(redis, prefix, tenantId, 0);
+  if (err) throw err;
 }
 
 /** Reads the counts of one tenant queue in one round trip. */

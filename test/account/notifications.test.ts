@@ -165,7 +165,7 @@ describe.concurrent('mailed notifications', () => {
     expect((await setPreferences(quiet.headers, { quotas: false })).status).toBe(200);
     const day = usageDay();
     const setUsage = (metric: string, value: number) =>
-      env.db('usage_counters').insert({ tenant_id: owner.tenantId, day, metric, value }).onConflict(['tenant_id', 'day', 'metric']).merge();
+      env.db('usage_counters').insert({ tenant_id: owner.tenantId, day, metric, value }).onConflict(['tenant_id', 'day', 'metric', 'lane']).merge();
 
     // Free plan: 500 jobs a month. Past 80%: one mail.
     await setUsage('jobs.components', 420);

@@ -236,7 +236,7 @@ describe('per-tenant plan limits', () => {
     // 999 calls made this month: 998 made earlier, and the key creation below.
     await env.db('usage_counters')
       .insert({ tenant_id: tenant.tenantId, day: usageDay(), metric: 'api_calls', value: 998 })
-      .onConflict(['tenant_id', 'day', 'metric'])
+      .onConflict(['tenant_id', 'day', 'metric', 'lane'])
       .merge({ value: env.db.raw('usage_counters.value + 998') });
     const key = await createApiKey(api, tenant.accessToken, { scopes: ['usage:read'] });
     // Calls are counted in memory and written once per USAGE_FLUSH_MS: write them before reading.

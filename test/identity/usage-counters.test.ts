@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { addUsageMonthTotal, usageMonthTotal } from '../../shared/usage-month-statements.ts';
 import { jobsMetric, monthlyTotals, monthStart, recordUsage, usageDay, usageSeries } from '../../shared/usage.ts';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
@@ -39,6 +40,21 @@ describe('usage counters', () => {
         { day: today, metric: 'compute_cells', value: 7 },
       ]),
     );
+  });
+
+  it('sums a counter’s lanes wherever it is read', async () => {
+    const { tenantId } = await registerTenant(api);
+    const metric = jobsMetric('diffusion');
+    for (const [lane, amount] of [[0, 1], [3, 20], [15, 300]] as const) await recordUsage(env.db, tenantId, metric, amount, today, lane);
+    await recordUsage(env.db, tenantId, metric, 4000, lastMonth, 9);
+    expect((await monthlyTotals(env.db, tenantId, today))[metric]).toBe(321);
+    expect(await usageSeries(env.db, tenantId, lastMonth, today)).toEqual([
+      { day: lastMonth, metric, value: 4000 },
+      { day: today, metric, value: 321 },
+    ]);
+    expect(await usageMonthTotal(env.db, tenantId, metric, today)).toBe(321);
+    // Adds to lane 0 and answers the month: the other lanes included, the lane's old value once.
+    expect(await addUsageMonthTotal(env.db, tenantId, metric, 5, today)).toBe(326);
   });
 
   it('counts each authenticated API call, and nothing for public or refused-credential requests', async () => {

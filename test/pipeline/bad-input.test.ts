@@ -154,8 +154,9 @@ describe('bad input', () => {
     // Queued once in Redis.
     const waiting = await env.redis.lrange(tenantQueueKey(env.redisPrefix, tenant.tenantId, 'wait'), 0, -1);
     expect(waiting.filter((id) => id === first.id)).toHaveLength(1);
-    const usage = await env.db('usage_counters').where({ tenant_id: tenant.tenantId, metric: 'jobs.components' }).first('value');
-    expect(Number(usage?.value)).toBe(2);
+    // A keyed submission counts in a lane of its own choosing: the lanes are summed.
+    const [usage] = (await env.db('usage_counters').where({ tenant_id: tenant.tenantId, metric: 'jobs.components' }).sum('value as n')) as Array<{ n: string | null }>;
+    expect(Number(usage?.n)).toBe(2);
   });
 
   it('enforces the plan: lattices per tenant and jobs per month', async () => {

@@ -21,7 +21,7 @@ const settle = () => new Promise((r) => setImmediate(r));
 
 /** Stages that record each call and wait for the test to finish them. */
 function controlledStages() {
-  const writes: Array<{ key: string; items: number[]; done: ReturnType<typeof deferred<Array<ItemOutcome<string>>>> }> = [];
+  const writes: Array<{ key: string; items: number[]; slot: number; done: ReturnType<typeof deferred<Array<ItemOutcome<string>>>> }> = [];
   const publishes: Array<{ key: string; values: string[] }> = [];
   let publishFails = false;
   return {
@@ -31,9 +31,9 @@ function controlledStages() {
       publishFails = true;
     },
     stages: {
-      write(key: string, items: readonly number[]) {
+      write(key: string, items: readonly number[], slot: number) {
         const done = deferred<Array<ItemOutcome<string>>>();
-        writes.push({ key, items: [...items], done });
+        writes.push({ key, items: [...items], slot, done });
         return done.promise;
       },
       async publish(key: string, values: readonly string[]) {
@@ -155,8 +155,30 @@ describe('the submit batcher', () => {
     expect(await Promise.all(waiting)).toEqual(['row-3', 'row-4', 'row-5', 'row-6']);
     // Published once per batch, in the order the writes ended.
     expect(c.publishes.map((p) => p.values)).toEqual([['row-1', 'row-2'], ['row-0'], ['row-6'], ['row-3', 'row-4', 'row-5']]);
+    // Writes in flight at once hold different slots (their usage lanes); a slot's next batch keeps it.
+    expect(c.writes.map((w) => w.slot)).toEqual([0, 1, 1, 0]);
     await settle();
     expect(batcher.activeKeys).toBe(0);
+  });
+
+  it('gives a freed slot to the next write: never two writes of a key in one slot at once', async () => {
+    const c = controlledStages();
+    const batcher = new SubmitBatcher(c.stages, 1, 3);
+    const answers: Array<Promise<string>> = [];
+    for (const i of [0, 1, 2]) {
+      answers.push(batcher.submit('t', i));
+      await settle();
+    }
+    expect(c.writes.map((w) => w.slot)).toEqual([0, 1, 2]);
+    // The middle write ends with nothing waiting: its slot is free, and the next write takes it.
+    c.writes[1]?.done.resolve(okAll([1]));
+    expect(await answers[1]).toBe('row-1');
+    await settle();
+    answers.push(batcher.submit('t', 3));
+    await settle();
+    expect(c.writes.map((w) => w.slot)).toEqual([0, 1, 2, 1]);
+    for (const [i, write] of c.writes.entries()) if (i !== 1) write.done.resolve(okAll(write.items));
+    expect(await Promise.all(answers)).toEqual(['row-0', 'row-1', 'row-2', 'row-3']);
   });
 
   it('refuses a number of writes per key that is not a whole number ≥ 1', () => {
