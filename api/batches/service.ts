@@ -89,7 +89,8 @@ export class BatchesService {
     const written = await withTenant(db, tenantId, async (trx) => {
       const jobs = await this.checkStored(trx, tenantId, batchId, plan, plans, prepared, problems);
       if (problems.length > 0) throw batchInvalid(problems, body.jobs.length);
-      const { room, usedAfter } = await jobsRoom(trx, tenantId, plan, jobs.length);
+      // Under the tenant's quota lock always: a tenant's batches in flight are bounded by no margin.
+      const { room, usedAfter } = await jobsRoom(trx, tenantId, plan, jobs.length, { exact: true });
       if (room < jobs.length) throw quotaExceeded(plan, usedAfter);
       const units = jobs.map((job) => job.computeUnits);
       const { fits, usedAt } = await computeRoom(trx, tenantId, plan, [units.reduce((a, b) => a + b, 0)]);

@@ -38,12 +38,21 @@ export function quotaExceeded(plan: Plan, used: number): AppError {
 /**
  * How many of `wanted` jobs the tenant may still submit this month, and the usage the refused
  * ones report (what each would have seen alone, after the accepted ones were counted).
- * Call inside the transaction that writes the accepted jobs.
+ * Call inside the transaction that writes the accepted jobs. `exact` decides under the lock
+ * whatever the distance from the limit: for writes whose number in flight no margin bounds
+ * (batches: up to 1,000 jobs each, any number at once).
  */
-export async function jobsRoom(trx: Knex.Transaction, tenantId: string, plan: Plan, wanted: number): Promise<{ room: number; usedAfter: number }> {
+export async function jobsRoom(
+  trx: Knex.Transaction,
+  tenantId: string,
+  plan: Plan,
+  wanted: number,
+  { exact = false }: { exact?: boolean } = {},
+): Promise<{ room: number; usedAfter: number }> {
   if (plan.jobs_per_month < 0 || wanted === 0) return { room: wanted, usedAfter: 0 };
+  if (exact) await lockTenant(trx, 'jobs-quota', tenantId);
   let used = totalJobs(await monthlyTotals(trx, tenantId));
-  if (used + wanted + QUOTA_EXACT_MARGIN >= plan.jobs_per_month) {
+  if (!exact && used + wanted + QUOTA_EXACT_MARGIN >= plan.jobs_per_month) {
     await lockTenant(trx, 'jobs-quota', tenantId);
     used = totalJobs(await monthlyTotals(trx, tenantId));
   }
