@@ -105,6 +105,22 @@ describe('diffusion', () => {
     expect(fresh.some((value) => value > 0 && !Number.isInteger(value))).toBe(true);
   });
 
+  it("keeps a one-thread slab of 10^7 cells (the Starter plan's largest lattice) for the next run", () => {
+    const lattice = resolveLattice({ shape: [216, 216, 216], boundary: 'open', obstacles: { density: 0.2, seed: 5 } });
+    const own = planSlabs(lattice, 1)[0]!;
+    const first = new WasmStencil(lattice, own);
+    const memory = first.codes.buffer;
+    first.release();
+    const next = new WasmStencil(lattice, own);
+    try {
+      // The same pages, not a fresh instance's: a memory not grown keeps its buffer. Compared as
+      // a boolean: a failing toBe would print two 50 MiB buffers.
+      expect(next.codes.buffer === memory, `a ${first.bytes}-byte memory was not kept`).toBe(true);
+    } finally {
+      next.release();
+    }
+  });
+
   it('conserves total heat to float32 precision without sources', async () => {
     const initial = [
       { cell: [5, 5, 5], value: 1000 },

@@ -87,7 +87,7 @@ export function flatBfsFits(lattice: Pick<Lattice, 'cells'>): boolean {
 /**
  * Most bytes of frontier arrays a thread keeps between searches. A frontier that outgrew its
  * array took fresh pages (~3 ms of CPU per MiB on the 2-core VM); the next search starts from the
- * kept arrays instead, zeroed. Per-thread headroom beside kept-wasm-memory.ts's 32 MiB
+ * kept arrays instead, zeroed. Per-thread headroom beside kept-wasm-memory.ts's `KEEP_BYTES`
  * (docs/architecture.md › Kernels), not part of a run's reservation.
  */
 export const KEPT_LIST_BYTES = 4 * 2 ** 20;

@@ -8,8 +8,13 @@
  */
 import { WASM_PAGE, instantiate, type WasmMemory } from './wasm-runtime.ts';
 
-/** Most memory a thread keeps between runs, all modules' spares together. */
-export const KEEP_BYTES = 32 * 2 ** 20;
+/**
+ * Most memory a thread keeps between runs, all modules' spares together: a one-thread diffusion
+ * of 10^7 cells (the Starter plan's `max_cells`; 216³ takes 49 MiB at 5 bytes a cell) with the
+ * few MiB the path and components modules keep at that size beside it. At 32 MiB such a run
+ * mapped its memory afresh every time (docs/performance.md › Kept kernel memory at 64 MiB).
+ */
+export const KEEP_BYTES = 64 * 2 ** 20;
 
 /** This thread's modules with a spare: the latest release wins the room. */
 const holders = new Set<KeptInstances<{ memory: WasmMemory }>>();
