@@ -89,8 +89,9 @@ describe('batches', () => {
   it('lists, shows, cancels and watches a batch', async () => {
     const sdk = client();
     const batch = await sdk.batches.submit({
-      lattice: { shape: [60, 60] },
-      defaults: { type: 'diffusion', params: { steps: 500_000, alpha: 0.2 } },
+      // 10^10 cell-steps a job (seconds on two threads): none may finish before the cancel.
+      lattice: { shape: [100, 100] },
+      defaults: { type: 'diffusion', params: { steps: 1_000_000, alpha: 0.2 } },
       jobs: [{}, {}, {}, {}],
       labels: { kind: 'long' },
     });
