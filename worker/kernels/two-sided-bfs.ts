@@ -305,14 +305,9 @@ export class SearchSide extends TwoSidedSide {
   }
 
   /**
-   * Writes the blocked cells of half `part` of the rows (0 the first half) as nibbles. The two
-   * halves may run at once in the two threads: words holding cells of both halves are OR-ed atomically.
+   * Writes the blocked cells of piece `piece` of `pieces` of the rows' chunks as nibbles. Pieces
+   * may run at once in the two threads: words holding cells of two pieces are OR-ed atomically.
    */
-  materialise(part: 0 | 1, checkpoint: () => void = () => undefined): void {
-    this.materialisePiece(part, 2, checkpoint);
-  }
-
-  /** Piece `piece` of `pieces` of the rows' chunks (see materialise); pieces may run at once in the two threads. */
   materialisePiece(piece: number, pieces: number, checkpoint: () => void = () => undefined): void {
     if (this.lattice.obstacles.kind === 'procedural') this.materialiseProcedural(piece, pieces, checkpoint);
     else this.materialiseRows(piece, pieces, checkpoint);

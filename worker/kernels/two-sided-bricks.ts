@@ -131,21 +131,16 @@ export class BrickSearchSide extends TwoSidedSide {
 
 
   /**
-   * Writes the state of half `part` of the slabs (8 planes of axis 0; part 0 the first half). A
-   * slab is whole words, each stored (which also clears what a kept memory's last search left),
-   * so the two halves may run at once in the two threads with no atomics. Procedural obstacles
-   * (and none) are hashed straight into nibbles, the padding from masks (the wasm's
-   * `materialise`); other obstacles go through a byte plane (`materialisePlane`).
+   * Writes the state of piece `piece` of `pieces` of the slabs (8 planes of axis 0). A slab is
+   * whole words, each stored (which also clears what a kept memory's last search left), so pieces
+   * may run at once in the two threads with no atomics. Procedural obstacles (and none) are hashed
+   * straight into nibbles, the padding from masks (the wasm's `materialise`); other obstacles go
+   * through a byte plane (`materialisePlane`).
    */
-  materialise(part: 0 | 1, checkpoint: () => void = () => undefined): void {
-    this.materialisePiece(part, 2, checkpoint);
-  }
-
-  /** Piece `piece` of `pieces` of the slabs; pieces may run at once in the two threads. */
   materialisePiece(piece: number, pieces: number, checkpoint: () => void = () => undefined): void {
     const rule = this.lattice.obstacles;
     if (rule.kind === 'procedural' || rule.kind === 'none') this.materialiseHashed(piece, pieces, checkpoint);
-    else this.materialisePlane(piece, checkpoint, pieces);
+    else this.materialisePlane(piece, pieces, checkpoint);
   }
 
   /** Procedural obstacles (or none) a slab at a time in SIMD, then the path's ends opened. */
@@ -171,9 +166,9 @@ export class BrickSearchSide extends TwoSidedSide {
    * (brick-obstacles.ts), spread to nibbles by a JS loop. Public: the reference the fused hash
    * is tested and measured against.
    */
-  materialisePlane(part: number, checkpoint: () => void = () => undefined, pieces = 2): void {
+  materialisePlane(piece: number, pieces = 2, checkpoint: () => void = () => undefined): void {
     const { bricks, words } = this;
-    const [from, to] = pieceOf(bricks.b0, part, pieces);
+    const [from, to] = pieceOf(bricks.b0, piece, pieces);
     if (from >= to) return;
     const slabWords = bricks.step0 / 8;
     const scratch = new Int32Array(slabWords / 4);

@@ -112,8 +112,10 @@ export abstract class TwoSidedSide {
 
   /** Expands one chunk (or half of one); true once this side has stopped. */
   abstract step(): boolean;
-  /** Writes the state of half `part` of the lattice (the two halves may run at once in two threads). */
-  abstract materialise(part: 0 | 1, checkpoint?: () => void): void;
+  /** Writes the state of half `part` of the lattice (the two halves may run at once in two threads; benches and tests). */
+  materialise(part: 0 | 1, checkpoint: () => void = () => undefined): void {
+    this.materialisePiece(part, 2, checkpoint);
+  }
   /** Writes piece `piece` of `pieces` of the state (halves when `pieces` is 2; any pieces may run at once in two threads). */
   abstract materialisePiece(piece: number, pieces: number, checkpoint?: () => void): void;
   /** Claims both seeds (before either side searches). */
