@@ -42,14 +42,17 @@ export interface FinishedJob<Row = JobRow> {
   deliveryIds: string[];
 }
 
-/** What {@link finishAttempts} returns of a row it ended: what followers are told (status, progress, state version), its tenant and batch. */
-export type FinishedRow = Pick<JobRow, 'id' | 'tenant_id' | 'status' | 'progress' | 'state_version' | 'batch_id'>;
+/** The columns {@link finishAttempts} returns of every row it ended: what followers are told (status, progress, state version), its tenant and batch. */
+const FINISHED_FIELDS = ['id', 'tenant_id', 'status', 'progress', 'state_version', 'batch_id'] as const;
+
+/** What {@link finishAttempts} returns of a row it ended. */
+export type FinishedRow = Pick<JobRow, (typeof FINISHED_FIELDS)[number]>;
 
 /** The columns the final write's `updated` returns: a job event's body, the tenant and the state version. */
 const UPDATED_COLUMNS = [...JOB_BODY_COLUMNS, 'tenant_id', 'state_version'].map((column) => `j.${column}`).join(', ');
 
 /** The body's columns a {@link FinishedRow} lacks: sent back only for a row whose event has endpoints to go to. */
-const EVENT_COLUMNS = JOB_BODY_COLUMNS.filter((column) => !['id', 'status', 'progress', 'batch_id'].includes(column))
+const EVENT_COLUMNS = JOB_BODY_COLUMNS.filter((column) => !(FINISHED_FIELDS as readonly string[]).includes(column))
   .map((column) => `case when cardinality(h.ids) > 0 then u.${column} end as ${column}`)
   .join(', ');
 
@@ -346,7 +349,7 @@ export async function finishAttempts(
         where u.status = 'completed'
        on conflict (job_id) do nothing
      )
-     select u.id, u.tenant_id, u.status, u.progress, u.state_version, u.batch_id, h.ids as webhook_ids, ${EVENT_COLUMNS},
+     select ${FINISHED_FIELDS.map((column) => `u.${column}`).join(', ')}, h.ids as webhook_ids, ${EVENT_COLUMNS},
             (select exists (select 1 from webhooks w
                              where w.tenant_id in (select tenant_id from updated) and w.enabled and 'batch.completed' = any(w.events))) as batch_hooks
        -- (offset 0: the endpoints are looked up once a row, not once for each column that reads them.)
