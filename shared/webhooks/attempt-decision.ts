@@ -48,7 +48,10 @@ export interface AttemptFacts {
   deliveryStatus: DeliveryStatus;
   /** The endpoint, read only for a {@link ResponseVerdict} of `failure`. */
   endpoint?: EndpointHealth | null;
-  /** The current time, in ms since the epoch, to measure a failing streak. */
+  /**
+   * The current time, in ms since the epoch, once the attempt's outcome is known: the retry delay
+   * runs from here, so a slow or timed-out attempt still leaves its receiver the whole wait.
+   */
   now: number;
 }
 
@@ -102,7 +105,7 @@ export function decideAttempt(facts: AttemptFacts, settings: DecisionSettings): 
       : nextRetryDelay(facts.attempts, settings.retrySchedule, { retryAfterMs: facts.retryAfterMs, random: settings.random });
   if (disabled) return { outcome: 'endpoint_disabled', status: 'failed', error, nextAttemptAt: null, endpoint: endpoint.change };
   if (delay === undefined) return { outcome: 'failed', status: 'failed', error, nextAttemptAt: null, endpoint: endpoint.change };
-  return { outcome: 'retrying', status: 'pending', error, nextAttemptAt: new Date(facts.at.getTime() + delay), endpoint: endpoint.change };
+  return { outcome: 'retrying', status: 'pending', error, nextAttemptAt: new Date(facts.now + delay), endpoint: endpoint.change };
 }
 
 /** A failure's effect on its endpoint: whether it is (now or already) disabled, and what to write. */

@@ -87,6 +87,12 @@ describe('decideAttempt', () => {
     expect(decideAttempt(facts({ attempts: 3 }), settings).nextAttemptAt).toEqual(new Date(AT.getTime() + 60_000));
   });
 
+  it('the delay runs from when the outcome is known, not from when the attempt started', () => {
+    // An attempt that timed out after 30 s still leaves the receiver the whole first delay.
+    const late = AT.getTime() + 30_000;
+    expect(decideAttempt(facts({ statusCode: null, error: 'ETIMEDOUT', now: late }), settings).nextAttemptAt).toEqual(new Date(late + 1_000));
+  });
+
   it('jitter moves the delay within ±20%', () => {
     expect(decideAttempt(facts({}), { ...settings, random: () => 0 }).nextAttemptAt).toEqual(new Date(AT.getTime() + 800));
     expect(decideAttempt(facts({}), { ...settings, random: () => 1 }).nextAttemptAt).toEqual(new Date(AT.getTime() + 1_200));
