@@ -92,6 +92,10 @@ export const configSchema = z.object({
   SUBMIT_BATCH_MAX: int(1, 1000).default(100),
   // Writes of one tenant's submissions in flight at once in one API process (each a group commit).
   SUBMIT_WRITES_PER_TENANT: int(1, 16).default(1),
+  // Most API processes that run at once (k8s/base/api-hpa.yaml's maxReplicas): with the two above
+  // and DATABASE_POOL_MAX it bounds one tenant's single submissions in flight, which sizes the
+  // monthly jobs quota's lock-free margin (api/jobs/submit-quota.ts).
+  API_PROCESSES_MAX: int(1, 10_000).default(10),
   JOB_WAIT_MAX_PER_TENANT: int(0, 10_000).default(64),
   // A batch's small jobs share queue entries (chunks): at most this many jobs, and at most this
   // much compute (cells, times steps for diffusion) per chunk; a larger job gets an entry of its own.

@@ -28,7 +28,7 @@ import { SubmitBatcher } from './submit-batcher.ts';
 import { type Submission, type SubmitInput, SubmissionWriter } from './submit-writer.ts';
 
 export type { SubmitInput } from './submit-writer.ts';
-export { lockTenant, QUOTA_EXACT_MARGIN } from './submit-quota.ts';
+export { lockTenant, quotaExactMargin } from './submit-quota.ts';
 
 export interface Submitted {
   row: JobRow;

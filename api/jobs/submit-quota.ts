@@ -5,21 +5,30 @@
  *
  * Far from the limit, concurrent writes cannot overshoot it (only a bounded number of jobs are
  * ever being written at once), so the check reads the month's usage without a lock. Within
- * {@link QUOTA_EXACT_MARGIN} jobs of the limit, writes of a tenant take an advisory lock and read
+ * {@link quotaExactMargin} jobs of the limit, writes of a tenant take an advisory lock and read
  * again, so the limit holds exactly. A write of n jobs with room for k < n accepts the first k
  * (in arrival order) and refuses the others exactly as each would have been refused alone.
  */
 import type { Knex } from 'knex';
+import type { Config } from '../../shared/config.ts';
 import { AppError } from '../../shared/errors.ts';
 import { type Plan, planAllowing } from '../../shared/plans.ts';
 import { monthlyTotals, nextMonthStart, totalJobs, USAGE_METRICS } from '../../shared/usage.ts';
 
 /**
  * Within this many jobs of the monthly limit (counting the jobs being written), writes of a
- * tenant take an advisory lock so the limit holds exactly; below it they run in parallel (the
- * jobs in flight are bounded by the API processes' batch sizes and connection pools, far below this).
+ * tenant take an advisory lock so the limit holds exactly; below it they run in parallel. It is
+ * the most single submissions of one tenant that can be in flight at once, so no configuration
+ * can make unlocked writes overshoot: in each API process, the group commits' jobs
+ * (SUBMIT_BATCH_MAX × SUBMIT_WRITES_PER_TENANT) and the submissions written alone (with an
+ * Idempotency-Key, or when SUBMIT_BATCH_MAX is 1), one per pooled connection (DATABASE_POOL_MAX).
+ * Batches bring up to 1,000 jobs each, any number at once, so they always lock (`exact`).
  */
-export const QUOTA_EXACT_MARGIN = 1000;
+export function quotaExactMargin(
+  config: Pick<Config, 'SUBMIT_BATCH_MAX' | 'SUBMIT_WRITES_PER_TENANT' | 'DATABASE_POOL_MAX' | 'API_PROCESSES_MAX'>,
+): number {
+  return config.API_PROCESSES_MAX * (config.SUBMIT_BATCH_MAX * config.SUBMIT_WRITES_PER_TENANT + config.DATABASE_POOL_MAX);
+}
 
 /** Serialises both advisory-locked checks of one tenant (monthly jobs, lattice count). */
 export async function lockTenant(trx: Knex.Transaction, purpose: string, tenantId: string): Promise<void> {
@@ -38,21 +47,22 @@ export function quotaExceeded(plan: Plan, used: number): AppError {
 /**
  * How many of `wanted` jobs the tenant may still submit this month, and the usage the refused
  * ones report (what each would have seen alone, after the accepted ones were counted).
- * Call inside the transaction that writes the accepted jobs. `exact` decides under the lock
- * whatever the distance from the limit: for writes whose number in flight no margin bounds
- * (batches: up to 1,000 jobs each, any number at once).
+ * Call inside the transaction that writes the accepted jobs. `margin` is {@link quotaExactMargin};
+ * `exact` decides under the lock whatever the distance from the limit: for writes whose number in
+ * flight no margin bounds (batches: up to 1,000 jobs each, any number at once).
  */
 export async function jobsRoom(
   trx: Knex.Transaction,
   tenantId: string,
   plan: Plan,
   wanted: number,
-  { exact = false }: { exact?: boolean } = {},
+  decide: { margin: number } | { exact: true },
 ): Promise<{ room: number; usedAfter: number }> {
   if (plan.jobs_per_month < 0 || wanted === 0) return { room: wanted, usedAfter: 0 };
+  const exact = 'exact' in decide;
   if (exact) await lockTenant(trx, 'jobs-quota', tenantId);
   let used = totalJobs(await monthlyTotals(trx, tenantId));
-  if (!exact && used + wanted + QUOTA_EXACT_MARGIN >= plan.jobs_per_month) {
+  if (!exact && used + wanted + decide.margin >= plan.jobs_per_month) {
     await lockTenant(trx, 'jobs-quota', tenantId);
     used = totalJobs(await monthlyTotals(trx, tenantId));
   }

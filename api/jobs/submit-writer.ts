@@ -27,7 +27,7 @@ import type { Runtime } from '../../shared/runtime.ts';
 import { recordUsage, USAGE_METRICS, usageDay } from '../../shared/usage.ts';
 import type { SubmitJobInput } from '../../shared/wire/jobs.ts';
 import type { ItemOutcome } from './submit-batcher.ts';
-import { checkJobCompute, computeQuotaExceeded, computeRoom, jobsRoom, QUOTA_EXACT_MARGIN, quotaExceeded } from './submit-quota.ts';
+import { checkJobCompute, computeQuotaExceeded, computeRoom, jobsRoom, quotaExactMargin, quotaExceeded } from './submit-quota.ts';
 
 /**
  * A job submission as the route's schema (`SubmitJobBody`) parsed it: its lattice spec and
@@ -113,10 +113,15 @@ function isRowDataError(err: unknown): boolean {
 }
 
 export class SubmissionWriter {
+  /** Within this many jobs of the monthly limit, writes decide under the tenant's lock. */
+  private readonly quotaMargin: number;
+
   constructor(
     private readonly runtime: Runtime,
     private readonly producer: JobProducer,
-  ) {}
+  ) {
+    this.quotaMargin = quotaExactMargin(runtime.config);
+  }
 
   /** The row of a submission with an inline lattice, checked: throws the problem of an invalid job. */
   prepareInline(submission: Omit<Submission, 'job'>): NewJob {
@@ -215,7 +220,7 @@ export class SubmissionWriter {
     const first = submissions[0] as Submission;
     const { tenantId, plan } = first;
     const jobs = submissions.map((s) => s.job as NewJob);
-    const limits = { jobsPerMonth: plan.jobs_per_month, computeUnitsPerMonth: plan.compute_units_per_month, exactMargin: QUOTA_EXACT_MARGIN };
+    const limits = { jobsPerMonth: plan.jobs_per_month, computeUnitsPerMonth: plan.compute_units_per_month, exactMargin: this.quotaMargin };
     const decided = await writeJobsWithinQuotas(this.runtime.db, tenantId, limits, jobs, { lane });
     const rows: Array<{ index: number; row: JobRow | undefined }> = [];
     decided.forEach((outcome, index) => {
@@ -240,7 +245,7 @@ export class SubmissionWriter {
     const { tenantId, plan } = first;
     return withTenant(this.runtime.db, tenantId, async (trx) => {
       const ready = await this.checkStoredLattices(trx, submissions, outcomes);
-      const { room, usedAfter } = await jobsRoom(trx, tenantId, plan, ready.length);
+      const { room, usedAfter } = await jobsRoom(trx, tenantId, plan, ready.length, { margin: this.quotaMargin });
       for (const { index } of ready.slice(room)) outcomes[index] = { ok: false, error: quotaExceeded(plan, usedAfter) };
       const withinJobs = ready.slice(0, room);
       // Compute units are charged at acceptance (shared/compute-units.ts), in the same transaction.

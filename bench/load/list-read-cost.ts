@@ -17,11 +17,12 @@ import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { READ_JOB_WITH_RESULT, readVersionedJob } from '../../api/jobs/job-reads.ts';
-import { computeRoom, jobsRoom, QUOTA_EXACT_MARGIN } from '../../api/jobs/submit-quota.ts';
+import { computeRoom, jobsRoom, quotaExactMargin } from '../../api/jobs/submit-quota.ts';
 import { writeJobsWithinQuotas } from '../../shared/jobs/quota-insert-statement.ts';
 import { insertJobs } from '../../shared/jobs/repository.ts';
 import type { Plan } from '../../shared/plans.ts';
 import { recordUsage, USAGE_METRICS } from '../../shared/usage.ts';
+import { parseConfig } from '../../shared/config.ts';
 import { APP_ROLE, createDb, readAsTenant, sql, withTenant } from '../../shared/db.ts';
 import { writeJobsAsTenant } from '../../shared/jobs/insert-statement.ts';
 import { listJobs, type NewJob } from '../../shared/jobs/repository.ts';
@@ -71,6 +72,7 @@ try {
   })).rows[0]?.['QUERY PLAN'][0];
   // Monthly quotas far from their limits: the jobs lock is not taken, the compute lock is.
   const quotas = { jobs_per_month: 1_000_000_000, compute_units_per_month: 1_000_000_000_000 } as Plan;
+  const margin = quotaExactMargin(parseConfig({}));
   const backend = Number(((await db.raw('select pg_backend_pid() as pid')) as { rows: Array<{ pid: number }> }).rows[0]?.pid);
   let turn = 0;
   const cursor = (await listJobs(db, tenantId, { limit: 10 })).next;
@@ -100,13 +102,13 @@ try {
       await readAsTenant(db, tenantId, { text: READ_JOB_WITH_RESULT.text.replace('$1', sql`${tenantId}`.text).replace('$2', sql`${id}`.text) });
     },
     submit_quotas: async () => {
-      await writeJobsWithinQuotas(db, tenantId, { jobsPerMonth: quotas.jobs_per_month, computeUnitsPerMonth: quotas.compute_units_per_month, exactMargin: QUOTA_EXACT_MARGIN }, [job(turn++)]);
+      await writeJobsWithinQuotas(db, tenantId, { jobsPerMonth: quotas.jobs_per_month, computeUnitsPerMonth: quotas.compute_units_per_month, exactMargin: margin }, [job(turn++)]);
     },
     // What submit-writer.ts's transaction did for an inline submission on such a plan.
     submit_transaction: async () => {
       const one = job(turn++);
       await withTenant(db, tenantId, async (trx) => {
-        await jobsRoom(trx, tenantId, quotas, 1);
+        await jobsRoom(trx, tenantId, quotas, 1, { margin });
         await computeRoom(trx, tenantId, quotas, [one.computeUnits]);
         await insertJobs(trx, [one]);
         await recordUsage(trx, tenantId, USAGE_METRICS.computeUnits, one.computeUnits);

@@ -293,6 +293,14 @@ describe('k8s/', () => {
     }
   });
 
+  it('never runs more API processes than the quota margin is sized for (API_PROCESSES_MAX)', () => {
+    // Above it, unlocked single submissions of one tenant could overshoot its monthly jobs quota.
+    const data = get(named('ConfigMap', 'catalytic-config'), 'data') as Record<string, string>;
+    const processesMax = parseConfig(data).API_PROCESSES_MAX;
+    expect(get(named('HorizontalPodAutoscaler', 'catalytic-api'), 'spec', 'maxReplicas')).toBeLessThanOrEqual(processesMax);
+    expect(get(named('Deployment', 'catalytic-api'), 'spec', 'replicas') ?? 1).toBeLessThanOrEqual(processesMax);
+  });
+
   it('has a KEDA ScaledObject that scales workers on the waiting-jobs metric', () => {
     // From KEDA's ScaledObject specification (keda.sh/v1alpha1), the fields used here.
     const trigger = z.strictObject({

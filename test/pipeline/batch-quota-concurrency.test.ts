@@ -5,7 +5,8 @@
  * (api/jobs/submit-quota.ts › jobsRoom, `exact`), whatever its distance from the limit.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { QUOTA_EXACT_MARGIN } from '../../api/jobs/submit-quota.ts';
+import { quotaExactMargin } from '../../api/jobs/submit-quota.ts';
+import { parseConfig } from '../../shared/config.ts';
 import { usageDay } from '../../shared/usage.ts';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
@@ -18,7 +19,7 @@ const PER_BATCH = 200;
 const BATCHES = 8;
 // Far enough from the limit that each batch alone would not look near it (used + 200 + margin < limit),
 // near enough that all of them together (8 × 200 = 1,600) do not fit.
-const USED = LIMIT - QUOTA_EXACT_MARGIN - PER_BATCH - 1;
+const USED = LIMIT - quotaExactMargin(parseConfig({})) - PER_BATCH - 1;
 
 const env = useTestEnvironment();
 const api = useTestApi(env);
