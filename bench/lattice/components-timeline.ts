@@ -10,7 +10,7 @@
  * `planned` time the pool's steps before the post. Marks cost ~5 µs each (CC_TIMELINE_HEAP=1 adds the
  * heap's bytes to each, ~10 µs more).
  *
- *   CC_TIMELINE=/tmp/t.log node --import tsx bench/lattice/components-timeline.ts [rounds] [side] [density]
+ *   CC_TIMELINE=/tmp/t.log node --import tsx bench/lattice/components-timeline.ts [rounds] [side] [density] [pause_ms]
  */
 import { openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -21,6 +21,8 @@ if (file === undefined) throw new Error('set CC_TIMELINE=FILE');
 const rounds = Number(process.argv[2] ?? 12);
 const side = Number(process.argv[3] ?? 216);
 const density = Number(process.argv[4] ?? 0.2);
+/** A pause before each measured run, in ms (0: back to back, as a bench loop runs them; a worker has its queries between jobs). */
+const pauseMs = Number(process.argv[5] ?? 0);
 const spec = { shape: [side, side, side], boundary: 'open', obstacles: { density, seed: 7 } };
 const warm = { shape: [27, 27, 27], boundary: 'open', obstacles: { density, seed: 8 } };
 const fd = openSync(file, 'a');
@@ -38,6 +40,7 @@ try {
   for (let round = 0; round < rounds; round++) {
     loads.push(loadavg()[0]!);
     for (const threads of round % 2 === 0 ? [1, 2] : [2, 1]) {
+      if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
       mainMark(`call${threads}`);
       await pool.runDetailed('components', spec, {}, { threads });
       mainMark('return');
