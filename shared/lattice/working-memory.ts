@@ -154,8 +154,7 @@ export function jobMemoryBytes(job: JobMemoryInput, threads: number): number {
   const frontier = Math.min(cells, Math.ceil((2 * d * cells) / longest) + 64);
   // Bit arrays round each slab up to whole 32-bit words.
   const bits = (perCell: number): number => Math.ceil((cells * perCell) / 8) + 4 * slabs;
-  // The control block (worker/kernels/job-control.ts): its ints, its floats, and a 1 KiB answer slot per thread (ANSWER_SLOT_BYTES).
-  const control = 32 + (16 + 8 * slabs) * 8 + 1024 * threads;
+  const control = 32 + (16 + 8 * slabs) * 8;
   const rowTable = rowCells * 4;
   let kernel: number;
   switch (job.type) {

@@ -13,23 +13,7 @@ const BARRIER_COUNT = 3;
 const BARRIER_GENERATION = 4;
 const CLAIM = 5;
 const ARRIVED = 6;
-/** Answers posted in the answer slots (below), counted across the run's task rounds. */
-const ANSWERED = 7;
 const INT_SLOTS = 8;
-
-/**
- * Bytes of one task's answer slot: an Int32 length, then the answer's JSON as UTF-16 code units.
- * A thread whose answer is small and plain JSON leaves it here and wakes the caller (who waits
- * with Atomics.waitAsync) instead of sending it back through piscina's message alone: the answer
- * reaches the caller's event loop one hop sooner (docs/performance.md › Components in two threads: answers through the control block).
- */
-export const ANSWER_SLOT_BYTES = 1024;
-const ANSWER_CHARS = (ANSWER_SLOT_BYTES - 4) / 2;
-
-/** Atomics.waitAsync (ES2024; Node 16+), typed here as the ES2023 library does not. */
-const waitAsync = (Atomics as unknown as {
-  waitAsync(array: Int32Array, index: number, value: number): { async: false; value: string } | { async: true; value: Promise<string> };
-}).waitAsync;
 
 /** Float64 slots before the per-slab ones, free for a kernel's own use. */
 export const SHARED_FLOATS = 16;
@@ -48,8 +32,6 @@ const BARRIER_SLEEP_MS = 20;
 export interface JobControlBuffers {
   readonly ints: SharedArrayBuffer;
   readonly floats: SharedArrayBuffer;
-  /** One answer slot per task of a round ({@link ANSWER_SLOT_BYTES} each). */
-  readonly answers: SharedArrayBuffer;
   readonly threads: number;
 }
 
@@ -75,7 +57,6 @@ export class JobControl {
     return new JobControl({
       ints: new SharedArrayBuffer(INT_SLOTS * 4),
       floats: new SharedArrayBuffer((SHARED_FLOATS + SLAB_FLOATS * threads) * 8),
-      answers: new SharedArrayBuffer(ANSWER_SLOT_BYTES * threads),
       threads,
     });
   }
@@ -88,7 +69,6 @@ export class JobControl {
     return new JobControl({
       ints: new ArrayBuffer(INT_SLOTS * 4) as unknown as SharedArrayBuffer,
       floats: new ArrayBuffer((SHARED_FLOATS + SLAB_FLOATS * threads) * 8) as unknown as SharedArrayBuffer,
-      answers: new ArrayBuffer(ANSWER_SLOT_BYTES * threads) as unknown as SharedArrayBuffer,
       threads,
     });
   }
@@ -100,60 +80,7 @@ export class JobControl {
 
   /** Bytes of shared memory the block takes. */
   get bytes(): number {
-    return this.buffers.ints.byteLength + this.buffers.floats.byteLength + this.buffers.answers.byteLength;
-  }
-
-  /**
-   * In a thread: leaves `text` (an answer's JSON) in answer slot `slot` and wakes the caller;
-   * false, leaving nothing, when the slot does not exist or the text does not fit. Call at most
-   * once per slot per round ({@link JobControl.clearAnswers}).
-   */
-  postAnswer(slot: number, text: string): boolean {
-    if (!Number.isInteger(slot) || slot < 0 || (slot + 1) * ANSWER_SLOT_BYTES > this.buffers.answers.byteLength) return false;
-    if (text.length === 0 || text.length > ANSWER_CHARS) return false;
-    const base = slot * ANSWER_SLOT_BYTES;
-    const chars = new Uint16Array(this.buffers.answers, base + 4, text.length);
-    for (let i = 0; i < text.length; i++) chars[i] = text.charCodeAt(i);
-    // The length last, then the count: a caller that sees either sees the whole text.
-    Atomics.store(new Int32Array(this.buffers.answers, base, 1), 0, text.length);
-    Atomics.add(this.ints, ANSWERED, 1);
-    Atomics.notify(this.ints, ANSWERED);
-    return true;
-  }
-
-  /** The text in answer slot `slot`, or null when none was posted this round. */
-  answer(slot: number): string | null {
-    if ((slot + 1) * ANSWER_SLOT_BYTES > this.buffers.answers.byteLength) return null;
-    const base = slot * ANSWER_SLOT_BYTES;
-    const length = Atomics.load(new Int32Array(this.buffers.answers, base, 1), 0);
-    if (length <= 0) return null;
-    return String.fromCharCode(...new Uint16Array(this.buffers.answers, base + 4, length));
-  }
-
-  /**
-   * Empties the first `count` answer slots for a new round of tasks (a run may post several
-   * rounds on one control block: a dive, then the search) and returns the answer count so far.
-   * Only between rounds: no thread of the run may be posting.
-   */
-  clearAnswers(count: number): number {
-    const slots = Math.min(count, this.buffers.answers.byteLength / ANSWER_SLOT_BYTES);
-    for (let slot = 0; slot < slots; slot++) Atomics.store(new Int32Array(this.buffers.answers, slot * ANSWER_SLOT_BYTES, 1), 0, 0);
-    return Atomics.load(this.ints, ANSWERED);
-  }
-
-  /**
-   * Resolves with the answer count once it is no longer `seen` (a thread posted), or once
-   * {@link JobControl.wakeAnswerWaiters} is called; without blocking the caller's thread.
-   */
-  answersAfter(seen: number): Promise<number> {
-    const wait = waitAsync(this.ints, ANSWERED, seen);
-    if (!wait.async) return Promise.resolve(Atomics.load(this.ints, ANSWERED));
-    return wait.value.then(() => Atomics.load(this.ints, ANSWERED));
-  }
-
-  /** Wakes whoever waits in {@link JobControl.answersAfter} (the caller stops waiting). */
-  wakeAnswerWaiters(): void {
-    Atomics.notify(this.ints, ANSWERED);
+    return this.buffers.ints.byteLength + this.buffers.floats.byteLength;
   }
 
   /** Asks every thread of the run to stop, and wakes those waiting at the barrier. */

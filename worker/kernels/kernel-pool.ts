@@ -27,7 +27,7 @@ import { resolveKernelPoolOptions } from './kernel-pool-options.ts';
 import type { KernelPoolOptions, ResolvedKernelPoolOptions } from './kernel-pool-options.ts';
 import type { KernelOutcome, KernelRun, KernelRunOptions, KernelRunStats } from './kernel-run.ts';
 import { withPaths } from './path-result.ts';
-import { runKernelTask } from './kernel-thread.ts';
+import runKernelTask from './kernel-thread.ts';
 import { flatBfsFits, flatBfsPlan, flatBfsUsesBricks } from './flat-bfs.ts';
 import { KEPT_TWO_SIDED_BYTES, TWO_SIDED_MIN_CELLS, twoSidedBytes, twoSidedFits, twoSidedMemory } from './two-sided-bfs.ts';
 import { twoSidedBricksBytes, twoSidedBricksLayout, twoSidedBricksMemory } from './two-sided-bricks.ts';
@@ -35,7 +35,7 @@ import type { SharedWasmMemory } from './wasm-runtime.ts';
 import { allocateSlabBuffers, releaseSlabBuffers, type SlabBufferOptions, type SlabBuffersByKernel, slabBufferBytes, slabWasmBytes } from './slab-buffers.ts';
 import { SharedBufferPool } from './shared-buffer-pool.ts';
 import type { SlabKernel } from './slab-buffers.ts';
-import type { DiffusionBuffers, KernelTask, PostedTask, TaskEnvelope } from './task.ts';
+import type { DiffusionBuffers, KernelTask, TaskEnvelope } from './task.ts';
 import { THREAD_FILE } from './thread-file.ts';
 import { ThreadSlots } from './thread-slots.ts';
 import { WARM_UP_JOBS, warmUpOrder, type WarmUpJob } from './kernel-warm-up.ts';
@@ -89,7 +89,7 @@ interface SlabsOutcome {
  */
 export class KernelPool {
   readonly options: ResolvedKernelPoolOptions;
-  private piscina: Piscina<PostedTask, TaskEnvelope> | null = null;
+  private piscina: Piscina<KernelTask, TaskEnvelope> | null = null;
   private readonly slots: ThreadSlots;
   /** Slab buffers kept between runs (shared-buffer-pool.ts): at most 32 MiB per pool. */
   readonly sharedBuffers = new SharedBufferPool();
@@ -130,7 +130,7 @@ export class KernelPool {
 
   private async doStart(): Promise<void> {
     this.currentState = 'starting';
-    this.piscina = new Piscina<PostedTask, TaskEnvelope>({
+    this.piscina = new Piscina<KernelTask, TaskEnvelope>({
       filename: THREAD_FILE,
       minThreads: this.options.threads,
       maxThreads: this.options.threads,
@@ -706,23 +706,15 @@ export class KernelPool {
     let settled: PromiseSettledResult<TaskEnvelope>[];
     try {
       const tasks = build();
-      const answers = new PostedAnswers(control, tasks.length);
-      try {
-        settled = await Promise.allSettled(
-          tasks.map((task, slot) =>
-            answers.first(
-              slot,
-              piscina.run({ ...task, answerSlot: slot }).catch((err: unknown) => {
-                // A dead thread never reaches the barrier: release its siblings.
-                control.fail();
-                throw err;
-              }),
-            ),
-          ),
-        );
-      } finally {
-        answers.stop();
-      }
+      settled = await Promise.allSettled(
+        tasks.map((task) =>
+          piscina.run(task).catch((err: unknown) => {
+            // A dead thread never reaches the barrier: release its siblings.
+            control.fail();
+            throw err;
+          }),
+        ),
+      );
     } finally {
       this.slots.release(count);
     }
@@ -751,71 +743,6 @@ export class KernelPool {
     this.piscina = null;
     if (piscina && !(await settlesWithin(piscina.close(), this.options.closeTimeoutMs))) await piscina.destroy();
     this.currentState = 'closed';
-  }
-}
-
-/**
- * The answers of one round of a run's tasks, each taken from whichever comes first: the control
- * block's answer slot (a thread left its answer there and woke this thread's event loop through
- * Atomics.waitAsync: job-control.ts) or piscina's message (an answer that was not plain JSON or did
- * not fit, an error with its stack, or a thread that died). piscina's message still follows a
- * slot answer, and frees the thread for piscina; until then piscina queues that thread's next task.
- */
-class PostedAnswers {
-  private readonly settle: Array<((envelope: TaskEnvelope) => void) | undefined> = [];
-  private stopped = false;
-
-  constructor(
-    private readonly control: JobControl,
-    private readonly count: number,
-  ) {
-    void this.watch(control.clearAnswers(count));
-  }
-
-  /** Task `slot`'s answer: its slot's, or piscina's `posted` (which says when it is in the slot). */
-  first(slot: number, posted: Promise<TaskEnvelope>): Promise<TaskEnvelope> {
-    return new Promise<TaskEnvelope>((resolve, reject) => {
-      this.settle[slot] = resolve;
-      posted.then((envelope) => {
-        if (!(envelope.ok && envelope.answered === true)) return resolve(envelope);
-        // The thread wrote the slot before it answered piscina.
-        const text = this.control.answer(slot);
-        try {
-          if (text === null) throw new Error(`task ${slot} answered through its slot, which is empty`);
-          resolve(JSON.parse(text) as TaskEnvelope);
-        } catch (err) {
-          reject(err as Error);
-        }
-      }, reject);
-    });
-  }
-
-  /** Stops waiting for slot answers (every task has answered one way or the other). */
-  stop(): void {
-    this.stopped = true;
-    this.control.wakeAnswerWaiters();
-  }
-
-  private async watch(base: number): Promise<void> {
-    let seen = base;
-    const taken = new Array<boolean>(this.count).fill(false);
-    while (!this.stopped && seen < base + this.count) {
-      seen = await this.control.answersAfter(seen);
-      for (let slot = 0; slot < this.count; slot++) {
-        if (taken[slot]) continue;
-        const text = this.control.answer(slot);
-        if (text === null) continue;
-        taken[slot] = true;
-        let envelope: TaskEnvelope;
-        try {
-          envelope = JSON.parse(text) as TaskEnvelope;
-        } catch {
-          // Left to piscina's message, whose `first` says why.
-          continue;
-        }
-        this.settle[slot]?.(envelope);
-      }
-    }
   }
 }
 

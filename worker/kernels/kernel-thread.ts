@@ -20,50 +20,9 @@ import { pathPairs } from './path-pairs.ts';
 import { pathResult } from './path-result.ts';
 import { percolation } from './percolation.ts';
 import { labelSlab } from './slab-labels.ts';
-import type { KernelTask, PostedTask, TaskEnvelope } from './task.ts';
+import type { KernelTask, TaskEnvelope } from './task.ts';
 
-/** What a thread returns through piscina once the answer is in the control block. */
-const ANSWERED: TaskEnvelope = { ok: true, value: null, threadBytes: 0, timings: { build_ms: 0, run_ms: 0 }, answered: true };
-
-/** Nodes of an answer checked before it is judged too large for an answer slot. */
-const MAX_ANSWER_NODES = 512;
-
-/**
- * The thread's entry: runs a posted task, then leaves its answer in the control block's answer
- * slot when the task names one and the answer is plain JSON that fits (job-control.ts), waking the
- * caller at once; otherwise the answer goes back through piscina as before.
- */
-export default function runPostedTask(task: PostedTask): TaskEnvelope {
-  const envelope = runKernelTask(task);
-  if (task.answerSlot === undefined || task.kind === 'ping' || !plainJson(envelope)) return envelope;
-  const posted = JobControl.attach(task.control).postAnswer(task.answerSlot, JSON.stringify(envelope));
-  return posted ? ANSWERED : envelope;
-}
-
-/**
- * Whether `value` survives JSON.stringify and JSON.parse unchanged: plain objects and arrays of
- * finite numbers (not -0), strings, booleans and null, no undefined member, at most
- * MAX_ANSWER_NODES nodes. Typed arrays (paths, fields) and anything else go through piscina.
- */
-export function plainJson(value: unknown): boolean {
-  let nodes = 0;
-  const visit = (v: unknown): boolean => {
-    if (++nodes > MAX_ANSWER_NODES) return false;
-    if (v === null || typeof v === 'string' || typeof v === 'boolean') return true;
-    if (typeof v === 'number') return Number.isFinite(v) && !Object.is(v, -0);
-    if (typeof v !== 'object') return false;
-    if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) if (!(i in v) || !visit(v[i])) return false;
-      return true;
-    }
-    if (Object.getPrototypeOf(v) !== Object.prototype) return false;
-    for (const key of Object.keys(v)) if (!visit((v as Record<string, unknown>)[key])) return false;
-    return true;
-  };
-  return visit(value);
-}
-
-export function runKernelTask(task: KernelTask): TaskEnvelope {
+export default function runKernelTask(task: KernelTask): TaskEnvelope {
   if (task.kind === 'ping') return { ok: true, value: null, threadBytes: 0, timings: { build_ms: 0, run_ms: 0 } };
   const control = JobControl.attach(task.control);
   const started = performance.now();

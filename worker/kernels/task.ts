@@ -217,12 +217,5 @@ export interface TaskTimings {
 
 /** A thread's answer. Errors come back as data, since a posted Error loses its code. */
 export type TaskEnvelope =
-  | { ok: true; value: unknown; threadBytes: number; timings: TaskTimings; dived?: boolean; answered?: true }
+  | { ok: true; value: unknown; threadBytes: number; timings: TaskTimings; dived?: boolean }
   | { ok: false; error: { name: string; code: string; message: string; secondary: boolean } };
-
-/**
- * A task as the pool posts it to a thread: `answerSlot` is the slot of the run's control block
- * where a small plain-JSON answer may be left (JobControl.postAnswer); the thread then returns
- * only `{ answered: true }` through piscina.
- */
-export type PostedTask = KernelTask & { answerSlot?: number };
