@@ -61,6 +61,8 @@ try {
       median_wall_ms: median(list.map((r) => r.wall)),
       best_wall_ms: r1(Math.min(...list.map((r) => r.wall))),
       median_run_ms: median(list.map((r) => r.run)),
+      // The pool's own share of a run: wall minus the slowest thread's task (the hand-offs, main's steps).
+      median_outside_ms: Number([...list.map((r) => r.wall - r.run)].sort((a, b) => a - b)[Math.floor(list.length / 2)]!.toFixed(2)),
       median_cpu_ms: median(list.map((r) => r.cpu)),
       median_faults: median(list.map((r) => r.faults)),
       walls: list.map((r) => r1(r.wall)),

@@ -237,7 +237,13 @@ export class KernelPool {
     }
     if (job !== undefined && inline) return this.submitInline(job, options);
     const abort = new AbortController();
-    const onAbort = (): void => abort.abort();
+    // Stops the run's threads once its control block exists: called here rather than from a
+    // listener on `abort` (an EventTarget listener per run cost ~50 µs before the post, cold).
+    let stopThreads: (() => void) | null = null;
+    const onAbort = (): void => {
+      abort.abort();
+      stopThreads?.();
+    };
     options.signal?.addEventListener('abort', onAbort, { once: true });
     if (options.signal?.aborted) abort.abort();
     let control: JobControl;
@@ -247,7 +253,7 @@ export class KernelPool {
       const threads = oneThread(job.params, job.lattice) ? 1 : this.planThreads(type, job.lattice, options.threads ?? 'auto');
       control = JobControl.create(threads);
       const started = performance.now();
-      abort.signal.addEventListener('abort', () => control.cancel(), { once: true });
+      stopThreads = () => control.cancel();
       if (abort.signal.aborted) control.cancel();
       outcome = this.execute(job.lattice, job.params, control, options, { signal: abort.signal, inline: false }).then(this.answered<T>(job, control, options, started));
     } catch (err) {
@@ -271,7 +277,7 @@ export class KernelPool {
         return control.progress;
       },
       outcome,
-      cancel: () => abort.abort(),
+      cancel: onAbort,
     };
   }
 
