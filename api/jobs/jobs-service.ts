@@ -86,8 +86,9 @@ export class JobsService {
    * reconcile puts it on its queue, so the client's 202 holds either way.
    *
    * Submissions without an Idempotency-Key are written together with the tenant's concurrent
-   * ones (submit-batcher.ts); each still gets its own row or its own refusal. Keyed submissions
-   * are written alone, so the key's first-writer-wins and replay rules stay as they are.
+   * ones (submit-batcher.ts); each still gets its own row or its own refusal, and is answered once
+   * its row is committed, while its queueing follows in the background. Keyed submissions are
+   * written and queued alone, so the key's first-writer-wins and replay rules stay as they are.
    */
   async submit(principal: Principal, input: SubmitInput, idempotencyKey: string | undefined, requestPath: string): Promise<Submitted> {
     const { tenantId } = principal;
@@ -110,6 +111,14 @@ export class JobsService {
       return this.replay(earlier, requestHash);
     }
     return { row, replayed: false };
+  }
+
+  /**
+   * Resolves once every submission this process has answered — of `tenantId`, or of every tenant —
+   * has been through its queueing (queued, or its failure logged for reconcile).
+   */
+  submissionsQueued(tenantId?: string): Promise<void> {
+    return this.batcher?.published((key) => tenantId === undefined || tenantOfBatchKey(key) === tenantId) ?? Promise.resolve();
   }
 
   /** Writes and queues one submission by itself. */
@@ -161,6 +170,9 @@ export class JobsService {
     if (outcome.kind === 'cancelled' && outcome.fresh) {
       this.states.forget(tenantId, jobId);
       jobsFinished.inc({ type: outcome.row.type, status: 'cancelled', plan: planCode });
+      // A submission is answered before it is queued: let this process's queueing of the tenant's
+      // written jobs end first, so that the remove finds the entry (a worker would skip it anyway).
+      await this.submissionsQueued(tenantId);
       await this.producer.remove(tenantId, jobId).catch((err: unknown) => logger.debug({ err, jobId }, 'could not remove a cancelled job'));
       await this.dispatcher.dispatch(outcome.deliveryIds);
       await publishJobUpdate(redis, config.REDIS_PREFIX, { id: jobId, status: 'cancelled', progress: outcome.row.progress, version: outcome.row.state_version }, logger);
@@ -247,6 +259,8 @@ export class JobsService {
 
   async close(): Promise<void> {
     this.heldPolls.close();
+    // Submissions answered but not yet queued are queued before the queue's connection closes.
+    await this.submissionsQueued();
     await Promise.allSettled([this.producer.close(), this.watcher.close(), this.dispatcher.close()]);
   }
 }

@@ -1,7 +1,9 @@
 /**
  * Group commit of concurrent items of one key (a tenant), at most `maxWrites` writes at a time per
  * key and no timer; each batch goes through `write` (the transaction) then `publish` (queueing, in
- * the order the writes finish, overlapping the next write). See docs/architecture.md › The job pipeline.
+ * the order the writes finish, overlapping the next write). An item is answered once its write has
+ * committed: its `publish` follows in the background (`published` waits for it), so a submission
+ * does not wait a second round trip for its 202. See docs/architecture.md › The job pipeline.
  */
 
 /** What a write did for one item. */
@@ -13,7 +15,10 @@ export interface SubmitBatcherStages<I, R> {
    * is the write's place among the key's writes in flight: no two at once hold the same one.
    */
   write(key: string, items: readonly I[], slot: number): Promise<Array<ItemOutcome<R>>>;
-  /** After the write: makes the written items' effects visible (never rejects on their account). */
+  /**
+   * After the write, in the background: makes the written items' effects visible (queues them).
+   * Its callers have been answered already; a failure is its own to report (never rejects).
+   */
   publish(key: string, values: readonly R[]): Promise<void>;
 }
 
@@ -54,6 +59,15 @@ export class SubmitBatcher<I, R> {
   /** Keys with items waiting or being written (for tests and diagnostics). */
   get activeKeys(): number {
     return this.lanes.size;
+  }
+
+  /**
+   * Resolves once every batch written so far — of the keys `which` accepts, or of every key — has
+   * been through `publish`: e.g. before a cancel removes a job from its queue, or a shutdown
+   * closes the queue's connection.
+   */
+  async published(which: (key: string) => boolean = () => true): Promise<void> {
+    await Promise.all([...this.lanes].filter(([key]) => which(key)).map(([, lane]) => lane.tail));
   }
 
   submit(key: string, item: I): Promise<R> {
@@ -107,12 +121,14 @@ export class SubmitBatcher<I, R> {
       else waiter.reject(outcome.error);
     });
     if (written.length === 0) return;
+    // The rows are committed: answer now. Queueing follows, one batch after another in the order
+    // the writes ended; a row that never gets queued (the process dies first) is reconcile's.
+    for (const { waiter, value } of written) waiter.resolve(value);
     lane.publishing++;
     lane.tail = lane.tail
       .then(() => this.stages.publish(key, written.map((w) => w.value)))
       .catch(() => undefined)
       .then(() => {
-        for (const { waiter, value } of written) waiter.resolve(value);
         lane.publishing--;
         this.forgetIfIdle(key, lane);
       });

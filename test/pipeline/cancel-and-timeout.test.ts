@@ -4,7 +4,7 @@
  * too. Cancelled and timed-out jobs never keep a result.
  */
 import type { Job } from 'bullmq';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { JobRow } from '../../shared/jobs/types.ts';
 import type { PipelineJobData } from '../../shared/queues/tenant-queues.ts';
 import type { KernelRunner } from '../../worker/job-runner.ts';
@@ -38,6 +38,8 @@ describe('cancel and runtime limit', () => {
   it('a cancelled queued job is removed from its queue and never runs', { timeout: 120_000 }, async () => {
     const tenant = await createTestTenant(env.db);
     const job = await submit(api, tenant.headers, tinyJob);
+    // A submission is answered once its row is committed; its queueing follows.
+    await api.deps.jobs.submissionsQueued(tenant.tenantId);
     expect(await env.redis.exists(tenantQueueKey(env.redisPrefix, tenant.tenantId, job.id))).toBe(1);
     const cancel = await api.request(`/api/jobs/${job.id}`, { method: 'DELETE', headers: tenant.headers });
     expect(cancel.status).toBe(200);
@@ -56,6 +58,33 @@ describe('cancel and runtime limit', () => {
     const result = await api.request(`/api/jobs/${job.id}/result`, { headers: tenant.headers });
     expect(result.status).toBe(409);
     expect(await result.json()).toMatchObject({ code: 'job_without_result', job_status: 'cancelled' });
+  });
+
+  it('a job cancelled while its queueing is still on its way is not left on its queue', async () => {
+    const tenant = await createTestTenant(env.db);
+    const producer = api.deps.jobs.producer;
+    const real = producer.enqueueMany.bind(producer);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const held = vi.spyOn(producer, 'enqueueMany').mockImplementation(async (...args) => {
+      await gate;
+      return real(...args);
+    });
+    try {
+      const job = await submit(api, tenant.headers, tinyJob);
+      expect(held).toHaveBeenCalled();
+      const cancelling = api.request(`/api/jobs/${job.id}`, { method: 'DELETE', headers: tenant.headers });
+      // The cancel has committed by now; the queueing lands after it.
+      await waitForRow(env.db, job.id, (r) => r.status === 'cancelled');
+      release();
+      const cancel = await cancelling;
+      expect(cancel.status).toBe(200);
+      await api.deps.jobs.submissionsQueued(tenant.tenantId);
+      expect(await env.redis.exists(tenantQueueKey(env.redisPrefix, tenant.tenantId, job.id))).toBe(0);
+    } finally {
+      release();
+      held.mockRestore();
+    }
   });
 
   it('a cancelled running job stops within a second, on whichever worker holds it', { timeout: 120_000 }, async () => {

@@ -67,6 +67,7 @@ describe('the submit batcher', () => {
     c.writes[2]?.done.resolve(okAll([4, 5]));
     expect(await Promise.all(more)).toEqual(['row-1', 'row-2', 'row-3', 'row-4', 'row-5']);
     // Published once per batch, in batch order.
+    await batcher.published();
     expect(c.publishes.map((p) => p.values)).toEqual([['row-0'], ['row-1', 'row-2', 'row-3'], ['row-4', 'row-5']]);
     expect(batcher.activeKeys).toBe(0);
   });
@@ -104,10 +105,11 @@ describe('the submit batcher', () => {
     expect(c.writes.map((w) => w.items)).toEqual([[0], [1, 2, 3], [4]]);
     c.writes[2]?.done.resolve(okAll([4]));
     expect(await later).toBe('row-4');
+    await batcher.published();
     expect(c.publishes.map((p) => p.values)).toEqual([['row-0'], ['row-4']]);
   });
 
-  it('refuses a failed item alone, and answers the written ones after publishing, even when publishing fails', async () => {
+  it('refuses a failed item alone, and answers the written ones, publishing them even when publishing fails', async () => {
     const c = controlledStages();
     c.failPublish();
     const batcher = new SubmitBatcher(c.stages, 10);
@@ -117,7 +119,57 @@ describe('the submit batcher', () => {
     const invalid = new Error('invalid job');
     c.writes[0]?.done.resolve([{ ok: true, value: 'row-0' }, { ok: false, error: invalid }, { ok: true, value: 'row-2' }]);
     expect(await Promise.all(results)).toEqual([{ v: 'row-0' }, { err: invalid }, { v: 'row-2' }]);
+    await batcher.published();
     expect(c.publishes.map((p) => p.values)).toEqual([['row-0', 'row-2']]);
+  });
+
+  it('answers a written item before its publish ends, publishes batches one at a time in write order, and published() waits for them', async () => {
+    const publishes: Array<{ key: string; values: string[]; done: ReturnType<typeof deferred<void>> }> = [];
+    const writes: Array<ReturnType<typeof deferred<Array<ItemOutcome<string>>>>> = [];
+    const batcher = new SubmitBatcher<number, string>(
+      {
+        write() {
+          const done = deferred<Array<ItemOutcome<string>>>();
+          writes.push(done);
+          return done.promise;
+        },
+        publish(key, values) {
+          const done = deferred<void>();
+          publishes.push({ key, values: [...values], done });
+          return done.promise;
+        },
+      },
+      10,
+    );
+    const first = batcher.submit('t', 0);
+    await settle();
+    const second = batcher.submit('t', 1);
+    writes[0]?.resolve(okAll([0]));
+    // Answered with its publish still running.
+    expect(await first).toBe('row-0');
+    await settle();
+    expect(publishes.map((p) => p.values)).toEqual([['row-0']]);
+    writes[1]?.resolve(okAll([1]));
+    expect(await second).toBe('row-1');
+    await settle();
+    // The second batch's publish waits for the first's.
+    expect(publishes.map((p) => p.values)).toEqual([['row-0']]);
+    let allPublished = false;
+    let otherKeys = false;
+    void batcher.published().then(() => (allPublished = true));
+    void batcher.published((key) => key !== 't').then(() => (otherKeys = true));
+    await settle();
+    expect(otherKeys).toBe(true);
+    expect(allPublished).toBe(false);
+    expect(batcher.activeKeys).toBe(1);
+    publishes[0]?.done.resolve();
+    await settle();
+    expect(publishes.map((p) => p.values)).toEqual([['row-0'], ['row-1']]);
+    expect(allPublished).toBe(false);
+    publishes[1]?.done.resolve();
+    await settle();
+    expect(allPublished).toBe(true);
+    expect(batcher.activeKeys).toBe(0);
   });
 
   it('refuses a batch whose write answers for the wrong number of items', async () => {
@@ -154,6 +206,7 @@ describe('the submit batcher', () => {
     c.writes[2]?.done.resolve(okAll([3, 4, 5]));
     expect(await Promise.all(waiting)).toEqual(['row-3', 'row-4', 'row-5', 'row-6']);
     // Published once per batch, in the order the writes ended.
+    await batcher.published();
     expect(c.publishes.map((p) => p.values)).toEqual([['row-1', 'row-2'], ['row-0'], ['row-6'], ['row-3', 'row-4', 'row-5']]);
     // Writes in flight at once hold different slots (their usage lanes); a slot's next batch keeps it.
     expect(c.writes.map((w) => w.slot)).toEqual([0, 1, 1, 0]);

@@ -33,6 +33,8 @@ async function batches(): Promise<{ writes: number; submissions: number }> {
 const pathJob = (i: number) => ({ type: 'shortest_path' as const, lattice: { shape: [20, 20] }, params: { start: [0, 0], end: [i % 20, Math.floor(i / 20)] } });
 
 async function queued(tenantId: string): Promise<string[]> {
+  // A submission is answered once its row is committed; its queueing follows.
+  await api.deps.jobs.submissionsQueued(tenantId);
   return env.redis.lrange(tenantQueueKey(env.redisPrefix, tenantId, 'wait'), 0, -1);
 }
 
@@ -168,6 +170,7 @@ describe('concurrent submissions of one tenant', () => {
     try {
       const responses = await Promise.all(Array.from({ length: 10 }, (_, i) => api.request('/api/jobs', { body: pathJob(i), headers: tenant.headers })));
       expect(responses.map((r) => r.status)).toEqual(Array.from({ length: 10 }, () => 202));
+      await service.submissionsQueued(tenant.tenantId);
       expect(failing).toHaveBeenCalled();
     } finally {
       failing.mockRestore();
