@@ -51,9 +51,16 @@ export class SubmitBatcher<I, R> {
      * concurrent writes of one key: the quotas are decided in the database, not by this order).
      */
     readonly maxWrites = 1,
+    /**
+     * Batches of one key answered before their `publish` ended, at most. Past it, a batch is
+     * answered only once it is queued, as it was before answers went first: while the queue is slow
+     * or away, callers wait rather than the process holding an ever longer chain of written rows.
+     */
+    readonly maxUnpublished = 4,
   ) {
     if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new Error(`maxBatch must be a whole number ≥ 1, not ${maxBatch}`);
     if (!Number.isInteger(maxWrites) || maxWrites < 1) throw new Error(`maxWrites must be a whole number ≥ 1, not ${maxWrites}`);
+    if (!Number.isInteger(maxUnpublished) || maxUnpublished < 0) throw new Error(`maxUnpublished must be a whole number ≥ 0, not ${maxUnpublished}`);
   }
 
   /** Keys with items waiting or being written (for tests and diagnostics). */
@@ -121,14 +128,20 @@ export class SubmitBatcher<I, R> {
       else waiter.reject(outcome.error);
     });
     if (written.length === 0) return;
-    // The rows are committed: answer now. Queueing follows, one batch after another in the order
-    // the writes ended; a row that never gets queued (the process dies first) is reconcile's.
-    for (const { waiter, value } of written) waiter.resolve(value);
+    // The rows are committed: answer now, unless maxUnpublished batches already wait for their
+    // queueing. Queueing follows, one batch after another in the order the writes ended; a row
+    // that never gets queued (the process dies first) is reconcile's.
+    const answerFirst = lane.publishing < this.maxUnpublished;
+    const answer = () => {
+      for (const { waiter, value } of written) waiter.resolve(value);
+    };
+    if (answerFirst) answer();
     lane.publishing++;
     lane.tail = lane.tail
       .then(() => this.stages.publish(key, written.map((w) => w.value)))
       .catch(() => undefined)
       .then(() => {
+        if (!answerFirst) answer();
         lane.publishing--;
         this.forgetIfIdle(key, lane);
       });

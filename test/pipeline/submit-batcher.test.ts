@@ -172,6 +172,36 @@ describe('the submit batcher', () => {
     expect(batcher.activeKeys).toBe(0);
   });
 
+  it('answers at most maxUnpublished batches of a key before their queueing; past that, an answer waits for its own', async () => {
+    const publishes: Array<ReturnType<typeof deferred<void>>> = [];
+    const batcher = new SubmitBatcher<number, string>(
+      {
+        write: async (_key, items) => okAll([...items]),
+        publish() {
+          const done = deferred<void>();
+          publishes.push(done);
+          return done.promise;
+        },
+      },
+      1,
+      1,
+      2,
+    );
+    const answered: number[] = [];
+    const answers = [0, 1, 2, 3].map((i) => batcher.submit('t', i).then(() => answered.push(i)));
+    await settle();
+    // Four batches of one written; the queue holds the first publish, so only two are answered.
+    expect(answered).toEqual([0, 1]);
+    for (let i = 0; i < 4; i++) {
+      publishes[i]?.resolve();
+      await settle();
+    }
+    await Promise.all(answers);
+    expect(answered).toEqual([0, 1, 2, 3]);
+    await batcher.published();
+    expect(batcher.activeKeys).toBe(0);
+  });
+
   it('refuses a batch whose write answers for the wrong number of items', async () => {
     const c = controlledStages();
     const batcher = new SubmitBatcher(c.stages, 10);
