@@ -3,10 +3,11 @@
  * (flat-bfs.ts), called directly in two worker threads of this process (no pool, no dive), in
  * alternating order: for each phase of each side, when it ended on the wall clock (ms after the
  * main thread posted the task) and the thread's own CPU in it (/proc/thread-self/schedstat).
+ * Each round also prints the cells visited, CPU ns a visited cell and the process's minor page faults in the run.
  * `start` is the thread receiving its task; `posted` is the main thread having the answer. Given
  * another checkout's directory it runs that checkout's kernels instead, for A/B in one sitting.
  *
- *   node --import tsx bench/lattice/two-sided-timeline.ts [2d|2d2000|3d216] [ROUNDS] [CHECKOUT_DIR]
+ *   node --import tsx bench/lattice/two-sided-timeline.ts [2d|2d1000|2d1400|2d2000|2d2800|3d216] [ROUNDS] [CHECKOUT_DIR]
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -78,6 +79,9 @@ if (!isMainThread) {
   const shapes: Record<string, [number[], number]> = {
     '2d': [[3200, 3200], HARD_DENSITY_2D],
     '2d2000': [[2000, 2000], HARD_DENSITY_2D],
+    '2d1000': [[1000, 1000], HARD_DENSITY_2D],
+    '2d1400': [[1400, 1400], HARD_DENSITY_2D],
+    '2d2800': [[2800, 2800], HARD_DENSITY_2D],
     '3d216': [[216, 216, 216], HARD_DENSITY_3D],
   };
   const [shape, density] = shapes[name]!;
@@ -106,7 +110,7 @@ if (!isMainThread) {
   const base = { lattice, start: params.start, end: params.end, side: 0 as const, memory: null };
   const one = async () => {
     const done = await send(threads[0]!, { ...base, kind: 'one', control: JobControl.create(1).buffers, posted: wall() });
-    return { wall: done.received, cpu: done.stamps['answered']![1], max: done.stamps['answered']![1], length: done.length, sides: [done.stamps] };
+    return { wall: done.received, cpu: done.stamps['answered']![1], max: done.stamps['answered']![1], length: done.length, visited: done.visited, sides: [done.stamps] };
   };
   const two = async () => {
     const memory = rows.twoSidedMemory(lattice, undefined, kept as never);
@@ -117,7 +121,7 @@ if (!isMainThread) {
     // A side's stamps carry its CPU since the task began: the last one is the side's total.
     const cpu = (s: Done): number => Math.max(...Object.values(s.stamps).map(([, c]) => c));
     const [s0, s1] = sides as [Done & { received: number }, Done & { received: number }];
-    return { wall: Math.max(s0.received, s1.received), cpu: cpu(s0) + cpu(s1), max: Math.max(cpu(s0), cpu(s1)), length: s0.length, sides: [s0.stamps, s1.stamps] };
+    return { wall: Math.max(s0.received, s1.received), cpu: cpu(s0) + cpu(s1), max: Math.max(cpu(s0), cpu(s1)), length: s0.length, visited: s0.visited + s1.visited, sides: [s0.stamps, s1.stamps] };
   };
   for (let w = 0; w < 3; w++) {
     await one();
@@ -128,7 +132,9 @@ if (!isMainThread) {
     const load = round(loadavg()[0]!, 2);
     const order = r % 2 === 0 ? [one, two] : [two, one];
     for (const run of order) {
+      const faults0 = process.resourceUsage().minorPageFault;
       const result = await run();
+      const minorFaults = process.resourceUsage().minorPageFault - faults0;
       const kind = run === one ? 'one' : 'two';
       seen[`${kind}_wall`]!.push(result.wall);
       if (kind === 'one') seen['one_cpu']!.push(result.cpu);
@@ -136,7 +142,7 @@ if (!isMainThread) {
         seen['two_max_cpu']!.push(result.max);
         seen['two_cpu']!.push(result.cpu);
       }
-      console.log(JSON.stringify({ round: r, load, kind, wall_ms: result.wall, cpu_ms: round(result.cpu, 1), length: result.length, sides: result.sides }));
+      console.log(JSON.stringify({ round: r, load, kind, wall_ms: result.wall, cpu_ms: round(result.cpu, 1), length: result.length, visited: result.visited, ns_per_visited: round((result.cpu * 1e6) / result.visited, 1), minor_faults: minorFaults, sides: result.sides }));
     }
   }
   const median = (xs: number[]): number => round([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!, 2);
