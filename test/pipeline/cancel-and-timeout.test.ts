@@ -4,7 +4,7 @@
  * too. Cancelled and timed-out jobs never keep a result.
  */
 import type { Job } from 'bullmq';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { JobRow } from '../../shared/jobs/types.ts';
 import type { PipelineJobData } from '../../shared/queues/tenant-queues.ts';
 import type { KernelRunner } from '../../worker/job-runner.ts';
@@ -13,7 +13,7 @@ import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
 import type { CatalyticProcess } from '../support/processes.ts';
 import { createTestTenant } from '../support/tenants.ts';
-import { json, type JobJson, readEvents, startWorker, stopWorker, submit, waitForJob, waitForRow } from './support.ts';
+import { holdQueueing, json, type JobJson, readEvents, startWorker, stopWorker, submit, waitForJob, waitForRow } from './support.ts';
 import { testJobRunner } from './test-job-runner.ts';
 
 const env = useTestEnvironment();
@@ -62,14 +62,7 @@ describe('cancel and runtime limit', () => {
 
   it('a job cancelled while its queueing is still on its way is not left on its queue', async () => {
     const tenant = await createTestTenant(env.db);
-    const producer = api.deps.jobs.producer;
-    const real = producer.enqueueMany.bind(producer);
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const held = vi.spyOn(producer, 'enqueueMany').mockImplementation(async (...args) => {
-      await gate;
-      return real(...args);
-    });
+    const { held, release, restore } = holdQueueing(api);
     try {
       const job = await submit(api, tenant.headers, tinyJob);
       expect(held).toHaveBeenCalled();
@@ -82,8 +75,7 @@ describe('cancel and runtime limit', () => {
       await api.deps.jobs.submissionsQueued(tenant.tenantId);
       expect(await env.redis.exists(tenantQueueKey(env.redisPrefix, tenant.tenantId, job.id))).toBe(0);
     } finally {
-      release();
-      held.mockRestore();
+      restore();
     }
   });
 

@@ -4,12 +4,12 @@
  * before its queue connection closes, so a graceful stop never leaves an accepted job for
  * reconcile to find a minute later.
  */
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tenantQueueKey } from '../../shared/queues/names.ts';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
 import { createTestTenant } from '../support/tenants.ts';
-import { submit } from './support.ts';
+import { holdQueueing, submit } from './support.ts';
 
 const env = useTestEnvironment();
 const api = useTestApi(env);
@@ -19,14 +19,7 @@ const tinyJob = { type: 'shortest_path', lattice: { shape: [3, 3] }, params: { s
 describe('an API stopping with answered submissions not yet queued', () => {
   it('queues them before it closes', async () => {
     const tenant = await createTestTenant(env.db);
-    const producer = api.deps.jobs.producer;
-    const real = producer.enqueueMany.bind(producer);
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const held = vi.spyOn(producer, 'enqueueMany').mockImplementation(async (...args) => {
-      await gate;
-      return real(...args);
-    });
+    const { held, release, restore } = holdQueueing(api);
     try {
       const job = await submit(api, tenant.headers, tinyJob);
       expect(held).toHaveBeenCalled();
@@ -39,8 +32,7 @@ describe('an API stopping with answered submissions not yet queued', () => {
       await closing;
       expect(await env.redis.exists(tenantQueueKey(env.redisPrefix, tenant.tenantId, job.id))).toBe(1);
     } finally {
-      release();
-      held.mockRestore();
+      restore();
     }
   });
 });

@@ -2,7 +2,7 @@
  * Helpers of the pipeline tests: real worker processes, submitting and following jobs over HTTP,
  * and reading server-sent events.
  */
-import { expect } from 'vitest';
+import { expect, type MockInstance, vi } from 'vitest';
 import type { SubmitInput } from '../../api/jobs/jobs-service.ts';
 import { type JobSubmission, SubmitJobBody } from '../../api/jobs/schemas.ts';
 import { SCOPES } from '../../shared/auth/principal.ts';
@@ -144,4 +144,28 @@ export async function liftRateLimits(db: Db): Promise<void> {
 /** Rows as the worker left them. */
 export async function jobRows(db: Db, ids: readonly string[]) {
   return db('jobs').whereIn('id', [...ids]).select('id', 'tenant_id', 'status', 'attempts', 'started_at', 'created_at', 'finished_at');
+}
+
+/**
+ * Holds the API's queueing of written submissions (its producer's `enqueueMany`) until `release`:
+ * a submission is answered once its row is committed, so the test can act between the two.
+ * `restore` releases and puts the real producer back.
+ */
+export function holdQueueing(api: TestApi): { held: MockInstance; release: () => void; restore: () => void } {
+  const producer = api.deps.jobs.producer;
+  const real = producer.enqueueMany.bind(producer);
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const held = vi.spyOn(producer, 'enqueueMany').mockImplementation(async (...args) => {
+    await gate;
+    return real(...args);
+  });
+  return {
+    held,
+    release,
+    restore: () => {
+      release();
+      held.mockRestore();
+    },
+  };
 }
