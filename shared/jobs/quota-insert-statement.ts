@@ -2,8 +2,9 @@
  * Job submissions of one tenant on a plan with monthly quotas, written in ONE round trip: two
  * prepared statements in one query string behind the role and tenant switch (`executeStepsAsTenant`),
  * so one implicit transaction. The first takes the quota locks the transaction path takes
- * (api/jobs/submit-quota.ts): the tenant's jobs-quota lock only within `exactMargin` (quotaExactMargin) jobs of
- * the limit, its compute-quota lock whenever the plan limits compute units, in that order. The
+ * (api/jobs/submit-quota.ts): the tenant's jobs-quota lock only within `exactMargin`
+ * (quotaExactMargin) jobs of the limit, its compute-quota lock whenever the plan limits compute
+ * units, in that order. The
  * second reads the month's usage with a snapshot taken after those locks, decides each job in
  * arrival order (jobs room first, then compute units, a job that does not fit refused and a later
  * smaller one still fitting), inserts the accepted ones and counts them as insert-statement.ts

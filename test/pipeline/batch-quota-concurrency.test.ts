@@ -6,7 +6,6 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { quotaExactMargin } from '../../api/jobs/submit-quota.ts';
-import { parseConfig } from '../../shared/config.ts';
 import { usageDay } from '../../shared/usage.ts';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
@@ -17,12 +16,15 @@ import { usageOf } from './new-job-rows.ts';
 const LIMIT = 10_000;
 const PER_BATCH = 200;
 const BATCHES = 8;
-// Far enough from the limit that each batch alone would not look near it (used + 200 + margin < limit),
-// near enough that all of them together (8 × 200 = 1,600) do not fit.
-const USED = LIMIT - quotaExactMargin(parseConfig({})) - PER_BATCH - 1;
 
 const env = useTestEnvironment();
 const api = useTestApi(env);
+
+/**
+ * Far enough from the limit that each batch alone would not look near it (used + 200 + margin <
+ * limit) with the API's own margin, near enough that all of them together (8 × 200 = 1,600) do not fit.
+ */
+const usedBefore = (): number => LIMIT - quotaExactMargin(api.deps.runtime.config) - PER_BATCH - 1;
 
 beforeAll(async () => {
   // Before the first request: the API caches plan rows for a few seconds.
@@ -51,9 +53,10 @@ const body = {
 
 describe('concurrent batches of one tenant', () => {
   it('are accepted only while they fit, and the jobs quota holds exactly', async () => {
+    const used = usedBefore();
     for (let round = 0; round < 2; round++) {
       const tenant = await createTestTenant(env.db, { plan: 'enterprise' });
-      await env.db('usage_counters').insert({ tenant_id: tenant.tenantId, day: usageDay(), metric: 'jobs.components', value: USED });
+      await env.db('usage_counters').insert({ tenant_id: tenant.tenantId, day: usageDay(), metric: 'jobs.components', value: used });
       // The tenant's compute-unit counter row, held: each batch's write waits on it at its end, after
       // it decided, so the batches' decisions overlap as they would under load.
       const day = usageDay();
@@ -66,11 +69,11 @@ describe('concurrent batches of one tenant', () => {
       await waitForWaiters(BATCHES);
       await holder.commit();
       const statuses = await pending;
-      const fit = Math.floor((LIMIT - USED) / PER_BATCH);
+      const fit = Math.floor((LIMIT - used) / PER_BATCH);
       expect(statuses.filter((s) => s === 202)).toHaveLength(fit);
       expect(statuses.filter((s) => s === 429)).toHaveLength(BATCHES - fit);
       expect(await env.db('jobs').where({ tenant_id: tenant.tenantId })).toHaveLength(fit * PER_BATCH);
-      expect(USED + (await usageOf(env.db, tenant.tenantId, 'jobs.shortest_path'))).toBeLessThanOrEqual(LIMIT);
+      expect(used + (await usageOf(env.db, tenant.tenantId, 'jobs.shortest_path'))).toBeLessThanOrEqual(LIMIT);
     }
   });
 });
