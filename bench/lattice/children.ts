@@ -56,6 +56,14 @@ export function engine(job: EngineJob, label: string, timeout = CHILD_TIMEOUT_MS
   return child(process.execPath, argv, label, timeout, env);
 }
 
+/**
+ * The machine's own 2 ÷ 1: one round of core-scaling.ts (a pure-ALU loop in one thread, then in
+ * two at once), so a scaling row can be read beside what the host gave two threads that minute.
+ */
+export function coreScaling(iterations: number, label: string): Measurement {
+  return child(process.execPath, ['--import', 'tsx', here('./core-scaling.ts'), '1', String(iterations)], label);
+}
+
 export function graphology(job: GraphologyJob, label: string): Measurement {
   const argv = ['--expose-gc', '--max-old-space-size=16384', '--import', 'tsx', here('./graphology-child.ts'), JSON.stringify(job)];
   return child(process.execPath, argv, label);

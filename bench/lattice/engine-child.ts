@@ -88,6 +88,7 @@ function summary(runs: Runs): Record<string, unknown> {
     // CPU time of every thread of this process during the run: what the work costs whatever
     // else the machine is doing (wall time on a shared machine also counts waiting for a core).
     cpu_ms: round(median(cpus)),
+    cpu_ms_runs: cpus.map((cpu) => round(cpu)),
     build_ms: round(median(outcomes.map((o) => o.stats.build_ms))),
     search_ms: round(median(outcomes.map((o) => o.stats.run_ms))),
     rss_delta_bytes: Math.max(0, rssDelta),
