@@ -10,11 +10,11 @@ import { type DrainSwitch, rejectWhileDraining } from './middleware/draining.ts'
 import { httpMetrics } from './middleware/http-metrics.ts';
 import { jsonBody } from './middleware/json-body.ts';
 import { problemErrors } from './middleware/problem-errors.ts';
-import { requestId } from './middleware/request-id.ts';
+import { requestFacts, requestId } from './middleware/request-id.ts';
 import { capUnauthenticatedRequests } from './middleware/unauthenticated-cap.ts';
 import { createOpenApiRegistry } from './openapi-registry.ts';
 import { mountRoutes } from './routes.ts';
-import type { ApiDeps, ApiState } from './state.ts';
+import type { ApiContext, ApiDeps, ApiState } from './state.ts';
 
 const CLIENT_GONE = new Set(['ERR_STREAM_PREMATURE_CLOSE', 'ECONNRESET', 'EPIPE']);
 
@@ -24,9 +24,10 @@ export function createApp(deps: ApiDeps, drain: DrainSwitch = { draining: false 
   app.silent = true;
   // Errors are answered and logged by problemErrors; this catches what escapes a response. A
   // client that goes away mid-response (an event stream closed, a reset) is routine, not an error.
-  app.on('error', (err: unknown) => {
-    if (CLIENT_GONE.has(errorCode(err) ?? '')) logger.debug({ err }, 'client closed the connection mid-response');
-    else logger.error({ err }, 'unhandled application error');
+  app.on('error', (err: unknown, ctx?: ApiContext) => {
+    const facts = ctx ? requestFacts(ctx) : {};
+    if (CLIENT_GONE.has(errorCode(err) ?? '')) logger.debug({ ...facts, err }, 'client closed the connection mid-response');
+    else logger.error({ ...facts, err }, 'unhandled application error');
   });
 
   app.use(requestId());

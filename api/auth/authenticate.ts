@@ -4,7 +4,6 @@
  */
 import { hashApiKey, looksLikeApiKey } from '../../shared/auth/api-key-format.ts';
 import { apiKeyRights, type Principal, type Role, ROLE_SCOPES, type Scope } from '../../shared/auth/principal.ts';
-import { addLogContext } from '../../shared/context.ts';
 import { readAsTenant, sql, withTenant } from '../../shared/db.ts';
 import { AppError, isAppError } from '../../shared/errors.ts';
 import { MINUTE } from '../../shared/units.ts';
@@ -178,7 +177,6 @@ export async function authenticate(ctx: ApiContext, verifiers: readonly TokenVer
     }
     if (principal) {
       ctx.state.principal = principal;
-      addLogContext({ tenantId: principal.tenantId, userId: principal.userId ?? undefined });
       return principal;
     }
   }

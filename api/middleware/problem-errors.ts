@@ -6,6 +6,7 @@
  */
 import { AppError, ERROR_CATALOGUE, type ErrorCode, isAppError, isOverloadError, isTransientError, toProblem } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
+import { requestFacts } from './request-id.ts';
 import type { ApiContext, ApiMiddleware } from '../state.ts';
 
 const CODE_FOR_STATUS: Partial<Record<number, ErrorCode>> = {
@@ -73,7 +74,7 @@ export function problemErrors(logger: Logger): ApiMiddleware {
       }
     } catch (err) {
       const error = toAppError(err);
-      if (error.status >= 500) logger.error({ err }, 'request failed');
+      if (error.status >= 500) logger.error({ ...requestFacts(ctx), err }, 'request failed');
       sendProblem(ctx, error);
     }
   };
