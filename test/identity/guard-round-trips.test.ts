@@ -43,16 +43,16 @@ async function guardAtOnce(principal: Principal, count: number): Promise<Array<b
   );
 }
 
-/** The sockets behind a connection (every node of a cluster). */
-function socketsOf(client: RedisClient): Array<Redis['stream']> {
-  return (isCluster(client) ? client.nodes('all') : [client]).map((node) => node.stream);
+/** The node connections behind a client (those of a cluster it has opened). */
+function nodesOf(client: RedisClient): Redis[] {
+  return isCluster(client) ? client.nodes('all').filter((node) => node.stream !== undefined) : [client];
 }
 
 /** Counts socket writes on `client`'s connections, and the commands sent through it by name. */
 function watch(client: RedisClient): { writes: () => number; commands: string[] } {
   const commands: string[] = [];
-  const writes = socketsOf(client).map((stream) => vi.spyOn(stream, 'write'));
-  const nodes = isCluster(client) ? client.nodes('all') : [client];
+  const nodes = nodesOf(client);
+  const writes = nodes.map((node) => vi.spyOn(node.stream, 'write'));
   for (const node of nodes) {
     const send = node.sendCommand.bind(node);
     vi.spyOn(node, 'sendCommand').mockImplementation((command, ...rest) => {
@@ -63,6 +63,9 @@ function watch(client: RedisClient): { writes: () => number; commands: string[] 
   return { writes: () => writes.reduce((n, spy) => n + spy.mock.calls.length, 0), commands };
 }
 
+/** The test's connections to every primary (one Redis, or each primary of a cluster). */
+const primaries = (): Redis[] => (isCluster(env.redis) ? env.redis.nodes('master') : [env.redis]);
+
 afterEach(() => vi.restoreAllMocks());
 
 describe('the request guard on its own auto-pipelined connection', () => {
@@ -72,8 +75,9 @@ describe('the request guard on its own auto-pipelined connection', () => {
     expect(perRequest.options.enableAutoPipelining).toBe(true);
     expect(api.deps.runtime.redis.options.enableAutoPipelining).toBeFalsy();
     await expect.poll(() => perRequest.status).toBe('ready');
-    const names = (await env.redis.call('CLIENT', 'LIST')) as string;
-    expect(names).toContain('name=catalytic:per-request');
+    await api.deps.identity.revocations.isRevoked(randomUUID(), undefined);
+    const lists = await Promise.all(primaries().map((node) => node.call('CLIENT', 'LIST') as Promise<string>));
+    expect(lists.join('\n')).toContain('name=catalytic:per-request');
   });
 
   it('sends 300 guards of one turn in one write, none on the shared connection; exactly the burst cap is let through', async () => {
@@ -109,7 +113,7 @@ describe('the request guard on its own auto-pipelined connection', () => {
   });
 
   it('runs the script again by EVAL when Redis has forgotten it (NOSCRIPT), every guard of the turn still counted once', async () => {
-    await env.redis.call('SCRIPT', 'FLUSH');
+    await Promise.all(primaries().map((node) => node.call('SCRIPT', 'FLUSH')));
     const principal = principalOn('enterprise');
     const guarded = watch(api.deps.identity.perRequest);
     const outcomes = await guardAtOnce(principal, 150);
