@@ -38,7 +38,7 @@ export function createApiDeps(shared: Runtime): ApiDeps {
     close: () => shared.close(),
   };
   const identity = createIdentity(runtime);
-  const jobs = new JobsService(runtime, identity.plans);
+  const jobs = new JobsService(runtime, identity.plans, identity.perRequest);
   const batches = new BatchesService(runtime, identity.plans, jobs);
   const subscriptions = new Subscriptions({
     db: runtime.db,

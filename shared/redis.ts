@@ -129,6 +129,21 @@ export function duplicateRedis(client: RedisClient, connectionName: string): Red
 }
 
 /**
+ * A new connection like `client` whose commands issued in one turn of the event loop leave
+ * together, in one write and one round trip (ioredis `enableAutoPipelining`). Only for commands
+ * whose order against other callers does not matter: auto-pipelining sends its batch a turn
+ * later, so on a connection shared with explicit pipelines, MULTIs and scripts it would reorder
+ * them. Hence a connection of its own. It has its own 'error' listener.
+ */
+export function autoPipelinedCopy(client: RedisClient, connectionName: string): RedisClient {
+  const copy = isCluster(client)
+    ? client.duplicate(undefined, { redisOptions: { ...client.options.redisOptions, connectionName }, enableAutoPipelining: true })
+    : client.duplicate({ connectionName, enableAutoPipelining: true });
+  copy.on('error', () => undefined);
+  return copy;
+}
+
+/**
  * Every key matching `pattern`, scanned in batches (on every primary of a cluster; SCAN and KEYS
  * only see one node). Yields each batch.
  */

@@ -2,6 +2,7 @@
  * The identity collaborators of the API, built once per process: signing keys, access tokens,
  * revocations, sessions, plan lookups, the credential cache, rate limits and the API-call quota.
  */
+import { autoPipelinedCopy, closeRedis, type RedisClient } from '../../shared/redis.ts';
 import type { Runtime } from '../../shared/runtime.ts';
 import { AccountLockout } from './account-lockout.ts';
 import { ApiCallQuota } from '../middleware/api-quota.ts';
@@ -24,6 +25,13 @@ export interface Identity {
   /** Consecutive failed sign-ins per account. */
   lockout: AccountLockout;
   quota: ApiCallQuota;
+  /**
+   * The connection for the per-request commands whose order against other callers does not
+   * matter (the rate-limit guard's count, revocation and job-version reads): auto-pipelined, so
+   * the requests of one event-loop turn share one round trip (docs/performance.md › One round
+   * trip for the request guards).
+   */
+  perRequest: RedisClient;
   /** Cached credential lookups and the channel that invalidates them in every API process. */
   credentials: {
     invalidations: PrincipalInvalidations;
@@ -36,9 +44,12 @@ export interface Identity {
 
 export function createIdentity(runtime: Runtime): Identity {
   const { config, db, redis, logger } = runtime;
+  const perRequest = autoPipelinedCopy(redis, 'catalytic:per-request');
+  // Lives as long as the runtime's connection, even where nobody closes the identity.
+  redis.once('end', () => void closeRedis(perRequest));
   const keys = loadKeyRing(config);
   const tokens = new AccessTokens(keys, { issuer: config.JWT_ISSUER, ttlMs: config.ACCESS_TOKEN_TTL_MS });
-  const revocations = new TokenRevocations(redis, config.REDIS_PREFIX);
+  const revocations = new TokenRevocations(redis, config.REDIS_PREFIX, perRequest);
   const plans = new PlanCache(db);
   const invalidations = new PrincipalInvalidations(redis, `${config.REDIS_PREFIX}:principals:invalidate`, logger);
   const cacheOptions = { ttlMs: config.PRINCIPAL_CACHE_TTL_MS, maxEntries: config.PRINCIPAL_CACHE_MAX_ENTRIES };
@@ -51,6 +62,7 @@ export function createIdentity(runtime: Runtime): Identity {
     plans,
     rateLimits: new RateLimits({
       redis,
+      guardRedis: perRequest,
       prefix: config.REDIS_PREFIX,
       plans,
       logger,
@@ -66,13 +78,14 @@ export function createIdentity(runtime: Runtime): Identity {
       lockMs: config.LOGIN_LOCKOUT_MS,
     }),
     quota,
+    perRequest,
     credentials: {
       invalidations,
       apiKeys: invalidations.cache<CachedApiKey>(cacheOptions),
       users: invalidations.cache<TokenUserRow>(cacheOptions),
     },
     async close() {
-      await Promise.allSettled([quota.close(), invalidations.close()]);
+      await Promise.allSettled([quota.close(), invalidations.close(), closeRedis(perRequest)]);
     },
   };
 }

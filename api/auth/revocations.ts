@@ -6,9 +6,15 @@
 import type { RedisClient } from '../../shared/redis.ts';
 
 export class TokenRevocations {
+  /**
+   * `reads` may be an auto-pipelined connection: a check needs no order against other callers,
+   * since a revocation is written, and acknowledged, before its request answers, and any check
+   * sent after that sees it whatever the connection.
+   */
   constructor(
     private readonly redis: RedisClient,
     private readonly prefix: string,
+    private readonly reads: RedisClient = redis,
   ) {}
 
   private tokenKey(jti: string): string {
@@ -36,8 +42,8 @@ export class TokenRevocations {
     // Two single-key commands rather than one multi-key EXISTS: the keys may live in different
     // Redis Cluster slots.
     const [token, session] = await Promise.all([
-      this.redis.exists(this.tokenKey(jti)),
-      sid ? this.redis.exists(this.sessionKey(sid)) : Promise.resolve(0),
+      this.reads.exists(this.tokenKey(jti)),
+      sid ? this.reads.exists(this.sessionKey(sid)) : Promise.resolve(0),
     ]);
     return token > 0 || session > 0;
   }

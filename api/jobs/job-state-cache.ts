@@ -92,6 +92,12 @@ export class JobStateCache {
     private readonly prefix: string,
     private readonly logger?: Logger,
     options: JobStateCacheOptions = {},
+    /**
+     * Where the version key is read: may be an auto-pipelined connection. A read needs no order
+     * against other callers: every raise a client can have heard of was acknowledged before its
+     * answer, so any read sent after that sees it, whatever the connection.
+     */
+    private readonly versionReads: RedisClient = redis,
   ) {
     this.options = { ...DEFAULTS, ...options };
     for (const [name, value] of Object.entries(this.options)) {
@@ -115,7 +121,7 @@ export class JobStateCache {
     let current: number | undefined;
     let redisUp = true;
     try {
-      current = await readJobStateVersion(this.redis, this.prefix, jobId);
+      current = await readJobStateVersion(this.versionReads, this.prefix, jobId);
     } catch (err) {
       // Without the version nothing cached can be trusted: PostgreSQL answers, nothing is kept.
       redisUp = false;

@@ -17,6 +17,7 @@ import type { Plan } from '../../shared/plans.ts';
 import { JobUpdateWatcher, publishJobUpdate } from '../../shared/queues/job-updates.ts';
 import { pipelineChannels } from '../../shared/queues/names.ts';
 import { JobProducer } from '../../shared/queues/producer.ts';
+import type { RedisClient } from '../../shared/redis.ts';
 import type { Runtime } from '../../shared/runtime.ts';
 import { anyUsageLane, usageLane } from '../../shared/usage.ts';
 import { createWebhookDispatcher, type WebhookDispatcher } from '../../shared/webhooks/dispatcher.ts';
@@ -53,11 +54,13 @@ export class JobsService {
   constructor(
     private readonly runtime: Runtime,
     private readonly plans: { get(code: string): Promise<Plan>; all(): Promise<Plan[]> },
+    /** The auto-pipelined connection for reads whose order does not matter (identity.ts). */
+    perRequestRedis: RedisClient = runtime.redis,
   ) {
     const { redis, config, logger } = runtime;
     this.producer = new JobProducer(redis, config.REDIS_PREFIX, logger);
     this.watcher = new JobUpdateWatcher(redis, config.REDIS_PREFIX, logger);
-    this.states = new JobStateCache(runtime.db, redis, config.REDIS_PREFIX, logger);
+    this.states = new JobStateCache(runtime.db, redis, config.REDIS_PREFIX, logger, {}, perRequestRedis);
     this.heldPolls = new HeldPolls(this.states, this.watcher, {
       maxPerTenant: config.JOB_WAIT_MAX_PER_TENANT,
       leases: new HeldPollLeases(redis, config.REDIS_PREFIX),

@@ -19,7 +19,14 @@ import type { PlanCache } from '../auth/plan-cache.ts';
 import type { ApiContext, ApiMiddleware } from '../state.ts';
 
 export interface RateLimitOptions {
+  /** The connection of the per-IP limits and of the guard's fallback limiters (rate-limiter-flexible). */
   redis: RedisClient;
+  /**
+   * The connection of the guard's GUARD script: auto-pipelined, of its own (identity.ts), so the
+   * guards of one event-loop turn share one round trip. Their order against other callers does
+   * not matter: each call is one atomic script on counters no other caller writes.
+   */
+  guardRedis: RedisClient;
   /** Key prefix (REDIS_PREFIX); limiter keys live under `<prefix>:rl:`. */
   prefix: string;
   plans: PlanCache;
@@ -207,7 +214,8 @@ export class RateLimits {
   /**
    * Checks the tenant's per-minute plan limit and the credential's burst cap for an
    * authenticated request (a `RequestGuard`): both counters in ONE Redis call (the GUARD script;
-   * the keys share the tenant's hash tag, so it runs on a Redis Cluster too). A request the burst
+   * the keys share the tenant's hash tag, so it runs on a Redis Cluster too), sent on the
+   * auto-pipelined `guardRedis` with the other guards of the same event-loop turn. A request the burst
    * cap refuses is not counted in the tenant's minute (the tenant's limit counts only requests
    * that get past the burst cap). While Redis is not ready, each process counts in memory.
    */
@@ -232,7 +240,7 @@ export class RateLimits {
 
   /** The GUARD script's answer, or undefined when Redis is not ready or did not answer. */
   private async countGuard(tenantId: string, credential: string, burst: Window, tenant: Window | undefined): Promise<GuardCounts | undefined> {
-    const { redis, prefix, logger } = this.options;
+    const { guardRedis: redis, prefix, logger } = this.options;
     if (redis.status !== 'ready') return undefined;
     const tag = `${prefix}:rl:{${tenantId}}`;
     const keys = [`${tag}:credential:${credential}`, ...(tenant ? [`${tag}:tenant`] : [])];
