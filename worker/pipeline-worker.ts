@@ -11,7 +11,6 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { withLogContext } from '../shared/context.ts';
 import { closeRedis, createRedisFromConfig, duplicateRedis, type RedisClient } from '../shared/redis.ts';
 import { fetcherConnectionName } from '../shared/queues/fetcher-connection-name.ts';
 import { pipelineChannels } from '../shared/queues/names.ts';
@@ -331,7 +330,11 @@ export class PipelineWorker implements Service {
     const { runner } = this.started();
     // Registered before the row says "running", so a cancel published after that is not missed.
     this.held.set(held.token, held);
-    const run = withLogContext({ tenantId: held.tenantId, jobId: held.id }, () => runner.run(held))
+    // No log context (AsyncLocalStorage) per job: on Node 20 a storage entered once turns on
+    // promise hooks for every promise of the process, a cost on each of a tiny job's few hundred
+    // promises; the runner's log lines name their job themselves.
+    const run = runner
+      .run(held)
       .catch((err: unknown) => {
         // The lock is no longer renewed: the job comes back after it expires and the row decides.
         logger.error({ err, jobId: held.id, tenantId: held.tenantId }, 'running a job failed; it will be picked up again');
