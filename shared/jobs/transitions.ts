@@ -279,50 +279,51 @@ export interface FinishAttemptInput {
   runMs?: number;
 }
 
+/** The final write's input parameter: one JSON array for the whole group. */
+function finalWriteInput(items: readonly FinishAttemptInput[]): string {
+  return stringifyWithPaths(
+    items.map((item) => ({
+      id: item.jobId,
+      tenant_id: item.tenantId,
+      attempt: item.attempt,
+      status: item.status,
+      error: item.error ?? null,
+      result: item.status === 'completed' ? (item.result ?? {}) : null,
+      summary: item.status === 'completed' ? resultSummary(item.result ?? {}) : null,
+      require_no_cancel: item.requireNoCancel === true,
+      artefacts: item.status === 'completed' ? (item.inlineArtefacts ?? null) : null,
+      chunk: item.inChunk === true,
+      run_ms: Math.max(0, Math.round(item.runMs ?? 0)),
+    })),
+  );
+}
+
 /**
- * Ends many running attempts inside `trx` (the worker's group commit): one statement writes every
- * final state the row still allows (`running`, the same attempt, no cancel asked when required)
- * together with the result rows of completed ones (their primary key keeps a second one out; a
- * row also holds the job's small artefacts, if any), then one statement inserts the webhook
- * deliveries of all their events. Each job is decided on its own, as {@link finishJob} would;
- * answers in the order of `items` (undefined for a job whose row had moved on). Job ids must be
- * distinct.
+ * The final write's `input`, `updated` and `saved` (the states and the results), for `count` input
+ * rows. `unheard`: a row whose tenant has an enabled endpoint for its job event or for
+ * `batch.completed` is left as it is (`heard` lists it), so that what this statement ends needs
+ * nothing more in its transaction — no delivery to insert, none for the batch trigger to hand over.
+ *
+ * The input's size is told to the planner (`limit`: a set-returning function is taken for 100
+ * rows), so it looks the rows up by key rather than hashing a scan of `jobs` once the table
+ * has some thousands of rows and no statistics. The state version is raised here, which spares
+ * the row trigger (migrations/0028_finish_write_plan.ts).
  */
-export async function finishAttempts(
-  trx: Knex.Transaction,
-  items: readonly FinishAttemptInput[],
-  workerId: string | null = null,
-): Promise<Array<FinishedJob<FinishedRow> | undefined>> {
-  if (items.length === 0) return [];
-  const input = items.map((item) => ({
-    id: item.jobId,
-    tenant_id: item.tenantId,
-    attempt: item.attempt,
-    status: item.status,
-    error: item.error ?? null,
-    result: item.status === 'completed' ? (item.result ?? {}) : null,
-    summary: item.status === 'completed' ? resultSummary(item.result ?? {}) : null,
-    require_no_cancel: item.requireNoCancel === true,
-    artefacts: item.status === 'completed' ? (item.inlineArtefacts ?? null) : null,
-    chunk: item.inChunk === true,
-    run_ms: Math.max(0, Math.round(item.runMs ?? 0)),
-  }));
-  // The states and results in one statement; each row also brings the endpoints subscribed to
-  // its event, read in the same snapshot as a separate statement would.
-  // The input's size is told to the planner (`limit`: a set-returning function is taken for 100
-  // rows), so it looks the rows up by key rather than hashing a scan of `jobs` once the table
-  // has some thousands of rows and no statistics. The state version is raised here, which spares
-  // the row trigger (migrations/0028_finish_write_plan.ts); only the columns the caller reads
-  // come back.
-  // Each row brings its whole body only when its event goes somewhere (`webhook_ids`): parsing
-  // timestamps and JSON of every tiny job that no endpoint hears of was a part of the worker's cost.
-  const { rows } = await trx.raw<{ rows: Array<FinishedRow & Partial<JobBodyFields> & { webhook_ids: string[]; batch_hooks: boolean }> }>(
-    `with input as (
+function finalWriteCtes(count: number, unheard: boolean): string {
+  return `with input as (
        select * from jsonb_to_recordset(?::jsonb)
          as i(id uuid, tenant_id uuid, attempt int, status text, error jsonb, result jsonb, summary jsonb, require_no_cancel boolean,
               artefacts jsonb, chunk boolean, run_ms int)
-        limit ${input.length}
-     ), updated as (
+        limit ${count}
+     ),${
+       unheard
+         ? ` heard as (
+       select i.id from input i
+        where exists (select 1 from webhooks w
+                       where w.tenant_id = i.tenant_id and w.enabled and (('job.' || i.status) = any(w.events) or 'batch.completed' = any(w.events)))
+     ),`
+         : ''
+     } updated as (
        update jobs j
           set status = i.status, error = i.error, finished_at = now(), updated_at = now(), state_version = j.state_version + 1,
               progress = case when i.status = 'completed' then 1 else j.progress end,
@@ -341,20 +342,75 @@ export async function finishAttempts(
                     -- for this attempt or an earlier one whose worker is gone.
                     then (j.status = 'queued' and j.attempts < i.attempt) or (j.status = 'running' and j.attempts <= i.attempt)
                     else j.status = 'running' and j.attempts = i.attempt end)
-          and (not i.require_no_cancel or j.cancel_requested_at is null)
-        returning ${UPDATED_COLUMNS}
+          and (not i.require_no_cancel or j.cancel_requested_at is null)${unheard ? ' and not exists (select 1 from heard h where h.id = i.id)' : ''}
+        returning ${unheard ? FINISHED_FIELDS.map((column) => `j.${column}`).join(', ') : UPDATED_COLUMNS}
      ), saved as (
        insert into job_results (job_id, tenant_id, result, summary, artefacts)
        select u.id, u.tenant_id, i.result, i.summary, i.artefacts from updated u join input i on i.id = u.id
         where u.status = 'completed'
        on conflict (job_id) do nothing
-     )
+     )`;
+}
+
+/** What {@link finishUnheardAttempts} answers for a job it left to {@link finishAttempts}: an endpoint hears of it. */
+export const HEARD = 'heard';
+
+/**
+ * {@link finishAttempts} for the jobs no endpoint hears of, in one statement outside any
+ * transaction (it needs none: it ends states and stores results, and no delivery goes with
+ * them). A job whose tenant has an enabled endpoint for its event or for `batch.completed` is left
+ * untouched and answered {@link HEARD}, for the caller to end with {@link finishAttempts} in a
+ * transaction; the endpoints are read in the statement's own snapshot, as finishAttempts reads
+ * them. Answers in the order of `items`: the job's row, undefined when it had moved on, or HEARD.
+ */
+export async function finishUnheardAttempts(
+  db: Knex,
+  items: readonly FinishAttemptInput[],
+  workerId: string | null = null,
+): Promise<Array<FinishedJob<FinishedRow> | undefined | typeof HEARD>> {
+  if (items.length === 0) return [];
+  const { rows } = await db.raw<{ rows: Array<FinishedRow & { heard: boolean }> }>(
+    `${finalWriteCtes(items.length, true)}
+     select ${FINISHED_FIELDS.map((column) => `u.${column}`).join(', ')}, false as heard from updated u
+     union all
+     select h.id, null, null, null, null, null, true from heard h`,
+    [finalWriteInput(items), workerId],
+  );
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return items.map((item) => {
+    const row = byId.get(item.jobId);
+    if (!row) return undefined;
+    return row.heard ? HEARD : { row, deliveryIds: [] };
+  });
+}
+
+/**
+ * Ends many running attempts inside `trx` (the worker's group commit): one statement writes every
+ * final state the row still allows (`running`, the same attempt, no cancel asked when required)
+ * together with the result rows of completed ones (their primary key keeps a second one out; a
+ * row also holds the job's small artefacts, if any), then one statement inserts the webhook
+ * deliveries of all their events. Each job is decided on its own, as {@link finishJob} would;
+ * answers in the order of `items` (undefined for a job whose row had moved on). Job ids must be
+ * distinct.
+ */
+export async function finishAttempts(
+  trx: Knex.Transaction,
+  items: readonly FinishAttemptInput[],
+  workerId: string | null = null,
+): Promise<Array<FinishedJob<FinishedRow> | undefined>> {
+  if (items.length === 0) return [];
+  // The states and results in one statement; each row also brings the endpoints subscribed to
+  // its event, read in the same snapshot as a separate statement would.
+  // Each row brings its whole body only when its event goes somewhere (`webhook_ids`): parsing
+  // timestamps and JSON of every tiny job that no endpoint hears of was a part of the worker's cost.
+  const { rows } = await trx.raw<{ rows: Array<FinishedRow & Partial<JobBodyFields> & { webhook_ids: string[]; batch_hooks: boolean }> }>(
+    `${finalWriteCtes(items.length, false)}
      select ${FINISHED_FIELDS.map((column) => `u.${column}`).join(', ')}, h.ids as webhook_ids, ${EVENT_COLUMNS},
             (select exists (select 1 from webhooks w
                              where w.tenant_id in (select tenant_id from updated) and w.enabled and 'batch.completed' = any(w.events))) as batch_hooks
        -- (offset 0: the endpoints are looked up once a row, not once for each column that reads them.)
        from updated u cross join lateral (select ${subscribedWebhookIds('u.tenant_id', `'job.' || u.status`)} as ids offset 0) h`,
-    [stringifyWithPaths(input), workerId],
+    [finalWriteInput(items), workerId],
   );
   const byId = new Map(rows.map((row) => [row.id, row]));
   const events: JobEvent[] = [];

@@ -1,0 +1,85 @@
+/**
+ * The worker's final write of jobs no endpoint hears of is one statement outside a transaction
+ * (shared/jobs/transitions.ts › finishUnheardAttempts, worker/job-runner.ts › writeFinals): it
+ * ends their states and stores their results; a job whose tenant has an endpoint for its event or
+ * for `batch.completed` is left untouched for the transaction that writes its deliveries, so no
+ * event is lost and none is written outside the final state's transaction.
+ */
+import { describe, expect, it, vi } from 'vitest';
+import { finishUnheardAttempts, HEARD } from '../../shared/jobs/transitions.ts';
+import type { JobRow } from '../../shared/jobs/types.ts';
+import { type HeldJob, JobRunner, type KernelRunner } from '../../worker/job-runner.ts';
+import { useTestEnvironment } from '../support/context.ts';
+import { createTestTenant } from '../support/tenants.ts';
+import { insertEndpoint } from '../webhooks/fixtures.ts';
+import { testHeldEntry } from './test-job-runner.ts';
+
+const env = useTestEnvironment();
+
+/** A job of `tenantId` in `status` (a running one as its first attempt's worker left it). */
+async function job(tenantId: string, status = 'running'): Promise<JobRow> {
+  const [row] = (await env.db('jobs')
+    .insert({ tenant_id: tenantId, type: 'shortest_path', status, lattice: { shape: [4, 4] }, params: { start: [0, 0], end: [3, 3] }, cells: 16, attempts: status === 'running' ? 1 : 0 })
+    .returning('*')) as JobRow[];
+  return row!;
+}
+
+const completion = (row: JobRow) => ({ tenantId: row.tenant_id, jobId: row.id, attempt: 1, status: 'completed' as const, result: { reachable: true }, requireNoCancel: true });
+const statusOf = async (id: string) => ((await env.db('jobs').where({ id }).first('status')) as { status: string }).status;
+const resultOf = (id: string) => env.db('job_results').where({ job_id: id }).first();
+const deliveriesOf = (id: string) => env.db('webhook_deliveries').where({ job_id: id }).select('event_type');
+
+describe('the final write of jobs no endpoint hears of', () => {
+  it('ends them in one statement and leaves the heard ones untouched', { timeout: 30_000 }, async () => {
+    const [quiet, heard, batchHeard] = await Promise.all([createTestTenant(env.db), createTestTenant(env.db), createTestTenant(env.db)]);
+    await insertEndpoint(env.db, heard.tenantId, 'https://example.test/hook', ['job.completed']);
+    await insertEndpoint(env.db, batchHeard.tenantId, 'https://example.test/hook', ['batch.completed']);
+    // An endpoint that is off, or hears of another event, does not count.
+    const off = await insertEndpoint(env.db, quiet.tenantId, 'https://example.test/off', ['job.completed', 'batch.completed']);
+    await env.db('webhooks').where({ id: off.id }).update({ enabled: false });
+    await insertEndpoint(env.db, quiet.tenantId, 'https://example.test/failed', ['job.failed']);
+    const [a, b, c, d] = await Promise.all([job(quiet.tenantId), job(quiet.tenantId), job(heard.tenantId), job(batchHeard.tenantId)]);
+    const moved = await job(quiet.tenantId, 'cancelled');
+
+    const answers = await finishUnheardAttempts(env.db, [a!, c!, b!, d!, moved].map(completion), 'test-worker');
+    expect(answers.map((answer) => (answer === HEARD || answer === undefined ? answer : answer.row.id))).toEqual([a!.id, HEARD, b!.id, HEARD, undefined]);
+    expect(answers[0]).toMatchObject({ row: { status: 'completed', progress: 1 }, deliveryIds: [] });
+    for (const row of [a!, b!]) {
+      expect(await statusOf(row.id)).toBe('completed');
+      expect(await resultOf(row.id)).toMatchObject({ result: { reachable: true } });
+    }
+    for (const row of [c!, d!]) {
+      expect(await statusOf(row.id)).toBe('running');
+      expect(await resultOf(row.id)).toBeUndefined();
+    }
+    expect(await statusOf(moved.id)).toBe('cancelled');
+    expect(await env.db('webhook_deliveries').whereIn('job_id', [a!.id, b!.id, c!.id, d!.id]).select('id')).toEqual([]);
+  });
+
+  it('in the worker: a group of unheard jobs takes no transaction; a heard job still gets its delivery with its final state', { timeout: 30_000 }, async () => {
+    const [quiet, heard] = await Promise.all([createTestTenant(env.db), createTestTenant(env.db)]);
+    await insertEndpoint(env.db, heard.tenantId, 'https://example.test/hook', ['job.completed']);
+    const runtime = env.runtime();
+    const transactions = vi.spyOn(runtime.db, 'transaction');
+    const kernels: KernelRunner = { run: async () => ({ reachable: true }) };
+    const runner = new JobRunner({ db: runtime.db, connection: runtime.redis, prefix: env.redisPrefix, workerId: 'test-worker', kernels, logger: runtime.logger, usage: { add: () => undefined } });
+    const queued = async (tenantId: string) => (await job(tenantId, 'queued')).id;
+    const held = (id: string, tenantId: string, told: string[]): HeldJob => testHeldEntry(id, tenantId, told);
+
+    const quietIds = await Promise.all([queued(quiet.tenantId), queued(quiet.tenantId)]);
+    const told: string[] = [];
+    await Promise.all(quietIds.map((id) => runner.run(held(id, quiet.tenantId, told))));
+    expect(told).toEqual(['completed: completed', 'completed: completed']);
+    for (const id of quietIds) expect(await statusOf(id)).toBe('completed');
+    expect(transactions).not.toHaveBeenCalled();
+
+    const mixed = [await queued(quiet.tenantId), await queued(heard.tenantId)];
+    const tenants = [quiet.tenantId, heard.tenantId];
+    await Promise.all(mixed.map((id, i) => runner.run(held(id, tenants[i]!, told))));
+    for (const id of mixed) expect(await statusOf(id)).toBe('completed');
+    expect(await deliveriesOf(mixed[1]!)).toEqual([{ event_type: 'job.completed' }]);
+    expect(await deliveriesOf(mixed[0]!)).toEqual([]);
+    // Only the heard job's final state took a transaction (with its delivery).
+    expect(transactions.mock.calls.length).toBeGreaterThanOrEqual(1);
+  });
+});
