@@ -7,6 +7,7 @@
  * statement for many jobs, each row still decided by its own condition).
  */
 import type { Knex } from 'knex';
+import { type NamedStatement, runNamedStatement } from '../db.ts';
 import { recordUsage, USAGE_METRICS } from '../usage.ts';
 import { insertJobEventDeliveries, type JobEvent, jobEventBody, jobEventType, recordJobEvent, subscribedWebhookIds } from '../webhooks/job-events.ts';
 import type { InlineArtefacts } from './inline-artefacts.ts';
@@ -193,6 +194,24 @@ export async function startChunk(
   return { attempt, rows: jobs.map((j) => byId.get(j.jobId)) };
 }
 
+/** Every column of a job row, named (a prepared statement's `*` would fail once a migration adds one). */
+const JOB_ROW_COLUMNS = [
+  'id', 'tenant_id', 'lattice_id', 'type', 'status', 'lattice', 'params', 'cells', 'progress', 'attempts', 'max_attempts', 'idempotency_key',
+  'request_hash', 'error', 'worker_id', 'cancel_requested_at', 'started_at', 'finished_at', 'queue_wait_ms', 'run_ms', 'created_at', 'updated_at',
+  'lattice_version_id', 'memory_bytes', 'state_version', 'batch_id', 'batch_index', 'queue_entry', 'labels', 'artefacts',
+] as const satisfies ReadonlyArray<keyof JobRow>;
+// Every field of JobRow is read (a compile error names the one missing).
+const everyJobRowColumn: Record<Exclude<keyof JobRow, (typeof JOB_ROW_COLUMNS)[number]>, never> = {};
+void everyJobRowColumn;
+
+/** {@link readJobsToRun}'s statement, prepared on each connection (parsed and planned once, not once a group of fetched jobs). */
+const READ_JOBS_TO_RUN: NamedStatement = {
+  name: 'catalytic_read_jobs_to_run_v1',
+  text: `select ${JOB_ROW_COLUMNS.map((column) => `j.${column}`).join(', ')} from unnest($1::uuid[], $2::uuid[]) as s(id, tenant_id)
+       cross join lateral (select j.* from jobs j where j.id = s.id and j.tenant_id = s.tenant_id offset 0) j
+      where j.status in ('queued', 'running')`,
+};
+
 /**
  * Reads the rows of single jobs a worker fetched, without writing them: the worker runs a tiny
  * one inline and records its attempt, start and run time with its final state, as a chunk's
@@ -202,12 +221,7 @@ export async function startChunk(
  */
 export async function readJobsToRun(db: Knex, jobs: ReadonlyArray<{ tenantId: string; jobId: string }>): Promise<Array<JobRow | undefined>> {
   if (jobs.length === 0) return [];
-  const { rows } = await db.raw<{ rows: JobRow[] }>(
-    `select j.* from unnest(?::uuid[], ?::uuid[]) as s(id, tenant_id)
-       cross join lateral (select j.* from jobs j where j.id = s.id and j.tenant_id = s.tenant_id offset 0) j
-      where j.status in ('queued', 'running')`,
-    [jobs.map((j) => j.jobId), jobs.map((j) => j.tenantId)],
-  );
+  const rows = await runNamedStatement<JobRow>(db, READ_JOBS_TO_RUN, [jobs.map((j) => j.jobId), jobs.map((j) => j.tenantId)]);
   const byId = new Map(rows.map((row) => [row.id, row]));
   return jobs.map((j) => byId.get(j.jobId));
 }
@@ -309,9 +323,10 @@ function finalWriteInput(items: readonly FinishAttemptInput[]): string {
  * has some thousands of rows and no statistics. The state version is raised here, which spares
  * the row trigger (migrations/0028_finish_write_plan.ts).
  */
-function finalWriteCtes(count: number, unheard: boolean): string {
+function finalWriteCtes(count: number, unheard: boolean, positional = false): string {
+  const [input, worker] = positional ? ['$1', '$2'] : ['?', '?'];
   return `with input as (
-       select * from jsonb_to_recordset(?::jsonb)
+       select * from jsonb_to_recordset(${input}::jsonb)
          as i(id uuid, tenant_id uuid, attempt int, status text, error jsonb, result jsonb, summary jsonb, require_no_cancel boolean,
               artefacts jsonb, chunk boolean, run_ms int)
         limit ${count}
@@ -332,7 +347,7 @@ function finalWriteCtes(count: number, unheard: boolean): string {
               -- A chunk job never marked running: its start is its kernel's, on this clock.
               started_at = case when i.chunk and j.status = 'queued' then now() - make_interval(secs => i.run_ms / 1000.0) else j.started_at end,
               queue_wait_ms = case when i.chunk and j.status = 'queued' then greatest(0, ${msSince('j.created_at')} - i.run_ms) else j.queue_wait_ms end,
-              worker_id = case when i.chunk and j.status = 'queued' then ?::text else j.worker_id end,
+              worker_id = case when i.chunk and j.status = 'queued' then ${worker}::text else j.worker_id end,
               attempts = case when i.chunk then i.attempt else j.attempts end,
               cancel_requested_at = case when i.status = 'cancelled' then coalesce(j.cancel_requested_at, now()) else j.cancel_requested_at end
          from input i
@@ -352,6 +367,31 @@ function finalWriteCtes(count: number, unheard: boolean): string {
      )`;
 }
 
+/** The prepared unheard final writes, by the group size each is made for. */
+const unheardStatements = new Map<number, NamedStatement>();
+
+/**
+ * The unheard final write for groups of up to `count` jobs, prepared on each connection (parsed and
+ * planned once, not once a group: its planning alone cost PostgreSQL ~0.3 ms, more than running
+ * it for a few jobs). One statement per power of two: its `limit` tells the planner the group's
+ * size within a factor of two, as the unprepared statement's exact limit did.
+ */
+function unheardFinalWrite(count: number): NamedStatement {
+  const size = 2 ** Math.ceil(Math.log2(Math.max(1, count)));
+  let statement = unheardStatements.get(size);
+  if (statement === undefined) {
+    statement = {
+      name: `catalytic_finish_unheard_v1_${size}`,
+      text: `${finalWriteCtes(size, true, true)}
+     select ${FINISHED_FIELDS.map((column) => `u.${column}`).join(', ')}, false as heard from updated u
+     union all
+     select h.id, null, null, null, null, null, true from heard h`,
+    };
+    unheardStatements.set(size, statement);
+  }
+  return statement;
+}
+
 /** What {@link finishUnheardAttempts} answers for a job it left to {@link finishAttempts}: an endpoint hears of it. */
 export const HEARD = 'heard';
 
@@ -369,13 +409,7 @@ export async function finishUnheardAttempts(
   workerId: string | null = null,
 ): Promise<Array<FinishedJob<FinishedRow> | undefined | typeof HEARD>> {
   if (items.length === 0) return [];
-  const { rows } = await db.raw<{ rows: Array<FinishedRow & { heard: boolean }> }>(
-    `${finalWriteCtes(items.length, true)}
-     select ${FINISHED_FIELDS.map((column) => `u.${column}`).join(', ')}, false as heard from updated u
-     union all
-     select h.id, null, null, null, null, null, true from heard h`,
-    [finalWriteInput(items), workerId],
-  );
+  const rows = await runNamedStatement<FinishedRow & { heard: boolean }>(db, unheardFinalWrite(items.length), [finalWriteInput(items), workerId]);
   const byId = new Map(rows.map((row) => [row.id, row]));
   return items.map((item) => {
     const row = byId.get(item.jobId);

@@ -5,16 +5,23 @@
  * for `batch.completed` is left untouched for the transaction that writes its deliveries, so no
  * event is lost and none is written outside the final state's transaction.
  */
-import { describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createDb, type Db } from '../../shared/db.ts';
 import { finishUnheardAttempts, HEARD } from '../../shared/jobs/transitions.ts';
 import type { JobRow } from '../../shared/jobs/types.ts';
 import { type HeldJob, JobRunner, type KernelRunner } from '../../worker/job-runner.ts';
 import { useTestEnvironment } from '../support/context.ts';
+import { databaseUrl } from '../support/postgres.ts';
 import { createTestTenant } from '../support/tenants.ts';
 import { insertEndpoint } from '../webhooks/fixtures.ts';
 import { testHeldEntry } from './test-job-runner.ts';
 
 const env = useTestEnvironment();
+let single: Db;
+beforeAll(() => {
+  single = createDb({ url: databaseUrl(env.databaseName), poolMax: 1 });
+});
+afterAll(() => single?.destroy());
 
 /** A job of `tenantId` in `status` (a running one as its first attempt's worker left it). */
 async function job(tenantId: string, status = 'running'): Promise<JobRow> {
@@ -81,5 +88,38 @@ describe('the final write of jobs no endpoint hears of', () => {
     expect(await deliveriesOf(mixed[0]!)).toEqual([]);
     // Only the heard job's final state took a transaction (with its delivery).
     expect(transactions.mock.calls.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('is parsed once per connection and planned with key lookups, whatever the table holds', { timeout: 60_000 }, async () => {
+    const tenant = await createTestTenant(env.db);
+    // A few thousand queued rows and no statistics: where a plan for 100 input rows hashed a scan.
+    const { rows: queued } = (await env.db.raw(
+      `insert into jobs (tenant_id, type, lattice, params, cells)
+       select ?, 'shortest_path', '{"shape":[8,8]}', '{"start":[0,0],"end":[7,7]}', 64 from generate_series(1, 4000)
+       returning id`,
+      [tenant.tenantId],
+    )) as { rows: Array<{ id: string }> };
+    const group = (at: number) =>
+      queued.slice(at, at + 3).map(({ id }) => ({ tenantId: tenant.tenantId, jobId: id, attempt: 1, status: 'completed' as const, result: { reachable: true }, inChunk: true, runMs: 1 }));
+    for (let round = 0; round < 8; round++) {
+      const answers = await finishUnheardAttempts(single, group(3 * round), 'test-worker');
+      expect(answers.every((answer) => answer !== undefined && answer !== HEARD)).toBe(true);
+    }
+    const connection = (await single.client.acquireConnection()) as { query(sql: string, values?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }> };
+    try {
+      const { rows: kept } = await connection.query(
+        `select name, generic_plans + custom_plans as runs, generic_plans > 0 as generic from pg_prepared_statements where name like 'catalytic_finish_unheard_%'`,
+      );
+      // Three jobs a group: the statement made for four, prepared once, run eight times, and
+      // planned no more once PostgreSQL settled on its generic plan (after five custom ones).
+      expect(kept).toEqual([{ name: 'catalytic_finish_unheard_v1_4', runs: 8, generic: true }]);
+      const input = JSON.stringify(group(30).map((item) => ({ id: item.jobId, tenant_id: item.tenantId, attempt: 1, status: 'completed', chunk: true, run_ms: 1 })));
+      const { rows: plan } = await connection.query(`explain execute catalytic_finish_unheard_v1_4('${input}', 'test-worker')`);
+      const text = plan.map((row) => row['QUERY PLAN']).join('\n');
+      expect(text).toContain('jobs_pkey');
+      expect(text).not.toMatch(/Seq Scan on jobs/);
+    } finally {
+      await single.client.releaseConnection(connection as never);
+    }
   });
 });
