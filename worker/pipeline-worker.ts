@@ -331,8 +331,8 @@ export class PipelineWorker implements Service {
     // Registered before the row says "running", so a cancel published after that is not missed.
     this.held.set(held.token, held);
     // No log context (AsyncLocalStorage) per job: on Node 20 a storage entered once turns on
-    // promise hooks for every promise of the process, a cost on each of a tiny job's few hundred
-    // promises; the runner's log lines name their job themselves.
+    // promise hooks for every promise of the process, a cost on each promise a tiny job makes;
+    // the runner's log lines name their job themselves.
     const run = runner
       .run(held)
       .catch((err: unknown) => {
