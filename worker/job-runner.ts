@@ -197,12 +197,14 @@ export class JobRunner {
       maxBatch,
       key: (job) => job.jobId,
       onBatch: (size) => workerWriteBatchSize.observe({ write: 'start' }, size),
+      gatherTurn: true,
     });
     this.reads = new GroupCommit({
       write: (jobs) => readJobsToRun(ctx.db, jobs),
       maxBatch,
       key: (job) => job.jobId,
       onBatch: (size) => workerWriteBatchSize.observe({ write: 'read' }, size),
+      gatherTurn: true,
     });
     this.finishes = new GroupCommit({
       write: async (items) => {
@@ -221,6 +223,7 @@ export class JobRunner {
       maxBatch,
       key: (item) => item.jobId,
       onBatch: (size) => workerWriteBatchSize.observe({ write: 'finish' }, size),
+      gatherTurn: true,
     });
   }
 
