@@ -228,19 +228,16 @@ export class JobRunner {
   }
 
   /**
-   * A group's final states: those that need nothing more than their own statement (no artefact
-   * blob to write first, no endpoint to hear of them) in one statement outside a transaction —
-   * no BEGIN, COMMIT or knex transaction for a group of tiny jobs; the others in a transaction
-   * with their artefacts and webhook deliveries, as before. Answers in the order of `items`.
+   * A group's final states: when they need nothing more than their own statement (no artefact
+   * blob to write first, no endpoint to hear of them), one statement outside a transaction — no
+   * BEGIN, COMMIT or knex transaction for a group of tiny jobs; otherwise a transaction with their
+   * artefacts and webhook deliveries, as before. A group is written whole by one or the other
+   * (a failed write committed none of it). Answers in the order of `items`.
    */
   private async writeFinals(items: readonly FinishInput[]): Promise<Array<FinishedJob<FinishedRow> | undefined>> {
     if (items.some((item) => item.artefacts !== undefined)) return this.writeFinalsInTransaction(items);
     const answers = await finishUnheardAttempts(this.ctx.db, items, this.ctx.workerId);
-    const heard = items.filter((_, i) => answers[i] === HEARD);
-    if (heard.length === 0) return answers as Array<FinishedJob<FinishedRow> | undefined>;
-    const heardAnswers = await this.writeFinalsInTransaction(heard);
-    let next = 0;
-    return answers.map((answer) => (answer === HEARD ? heardAnswers[next++] : answer));
+    return answers === HEARD ? this.writeFinalsInTransaction(items) : answers;
   }
 
   /** Final states with their artefacts and webhook deliveries, in one transaction. */

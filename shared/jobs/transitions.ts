@@ -314,9 +314,10 @@ function finalWriteInput(items: readonly FinishAttemptInput[]): string {
 
 /**
  * The final write's `input`, `updated` and `saved` (the states and the results), for `count` input
- * rows. `unheard`: a row whose tenant has an enabled endpoint for its job event or for
- * `batch.completed` is left as it is (`heard` lists it), so that what this statement ends needs
- * nothing more in its transaction — no delivery to insert, none for the batch trigger to hand over.
+ * rows. `unheard`: when the tenant of any row has an enabled endpoint for its job event or for
+ * `batch.completed` (`heard` lists those rows), no row is changed, so that what this statement
+ * ends needs nothing more in its transaction — no delivery to insert, none for the batch trigger
+ * to hand over — and a group is ended whole, by this statement or by a transaction, never in part.
  *
  * The input's size is told to the planner (`limit`: a set-returning function is taken for 100
  * rows), so it looks the rows up by key rather than hashing a scan of `jobs` once the table
@@ -357,7 +358,7 @@ function finalWriteCtes(count: number, unheard: boolean, positional = false): st
                     -- for this attempt or an earlier one whose worker is gone.
                     then (j.status = 'queued' and j.attempts < i.attempt) or (j.status = 'running' and j.attempts <= i.attempt)
                     else j.status = 'running' and j.attempts = i.attempt end)
-          and (not i.require_no_cancel or j.cancel_requested_at is null)${unheard ? ' and not exists (select 1 from heard h where h.id = i.id)' : ''}
+          and (not i.require_no_cancel or j.cancel_requested_at is null)${unheard ? ' and not exists (select 1 from heard)' : ''}
         returning ${unheard ? FINISHED_FIELDS.map((column) => `j.${column}`).join(', ') : UPDATED_COLUMNS}
      ), saved as (
        insert into job_results (job_id, tenant_id, result, summary, artefacts)
@@ -392,29 +393,30 @@ function unheardFinalWrite(count: number): NamedStatement {
   return statement;
 }
 
-/** What {@link finishUnheardAttempts} answers for a job it left to {@link finishAttempts}: an endpoint hears of it. */
+/** What {@link finishUnheardAttempts} answers for a group it left to {@link finishAttempts}: an endpoint hears of one of its jobs. */
 export const HEARD = 'heard';
 
 /**
- * {@link finishAttempts} for the jobs no endpoint hears of, in one statement outside any
+ * {@link finishAttempts} for a group of jobs no endpoint hears of, in one statement outside any
  * transaction (it needs none: it ends states and stores results, and no delivery goes with
- * them). A job whose tenant has an enabled endpoint for its event or for `batch.completed` is left
- * untouched and answered {@link HEARD}, for the caller to end with {@link finishAttempts} in a
- * transaction; the endpoints are read in the statement's own snapshot, as finishAttempts reads
- * them. Answers in the order of `items`: the job's row, undefined when it had moved on, or HEARD.
+ * them). When the tenant of any of them has an enabled endpoint for its event or for
+ * `batch.completed`, the statement changes nothing and answers {@link HEARD}, for the caller to
+ * end the whole group with {@link finishAttempts} in a transaction; the endpoints are read in the
+ * statement's own snapshot, as finishAttempts reads them. Otherwise answers in the order of
+ * `items`: the job's row, or undefined when it had moved on.
  */
 export async function finishUnheardAttempts(
   db: Knex,
   items: readonly FinishAttemptInput[],
   workerId: string | null = null,
-): Promise<Array<FinishedJob<FinishedRow> | undefined | typeof HEARD>> {
+): Promise<Array<FinishedJob<FinishedRow> | undefined> | typeof HEARD> {
   if (items.length === 0) return [];
   const rows = await runNamedStatement<FinishedRow & { heard: boolean }>(db, unheardFinalWrite(items.length), [finalWriteInput(items), workerId]);
+  if (rows.some((row) => row.heard)) return HEARD;
   const byId = new Map(rows.map((row) => [row.id, row]));
   return items.map((item) => {
     const row = byId.get(item.jobId);
-    if (!row) return undefined;
-    return row.heard ? HEARD : { row, deliveryIds: [] };
+    return row && { row, deliveryIds: [] };
   });
 }
 
