@@ -272,6 +272,32 @@ export async function readAsTenant<Row>(db: Db, tenantId: string, statement: Lit
 }
 
 /**
+ * A statement the pg driver keeps on each connection under `name` (the extended protocol's named
+ * statement): parsed once per connection, and planned once when PostgreSQL settles on a generic
+ * plan (after five custom plans no cheaper than it), where knex's unnamed statements are parsed and
+ * planned on every call. For the worker's own statements (the owner's role, no tenant switch).
+ * `text` refers to its parameters as $1, $2, …; `name` must change whenever `text` does, and the
+ * statement must name the columns it returns (a `*` whose table gains a column after a migration
+ * fails a kept plan: "cached plan must not change result type").
+ */
+export interface NamedStatement {
+  readonly name: string;
+  readonly text: string;
+}
+
+/** Runs a {@link NamedStatement} on a pooled connection (outside any transaction); its rows. */
+export async function runNamedStatement<Row>(db: Db, statement: NamedStatement, values: readonly unknown[]): Promise<Row[]> {
+  const pool = db.client as PooledConnections;
+  const connection = await pool.acquireConnection();
+  try {
+    const result = await connection.query({ name: statement.name, text: statement.text, values: [...values] });
+    return result.rows as Row[];
+  } finally {
+    await pool.releaseConnection(connection);
+  }
+}
+
+/**
  * A statement PostgreSQL keeps per connection (PREPARE), so it is parsed and planned once per
  * connection instead of once per call. `params` are its parameters' SQL types, in order; `text`
  * refers to them as $1, $2, …; `name` must change whenever `params` or `text` does.

@@ -192,3 +192,31 @@ export async function closeRedis(redis: RedisClient): Promise<void> {
     redis.disconnect();
   }
 }
+
+/**
+ * Sends the commands `client` issues in one turn of the event loop in one socket write: the first
+ * command of a turn corks the socket and the turn's check phase (setImmediate) uncorks it, so the
+ * commands go out together (one writev) instead of one write each. On a 2-core VM a write to
+ * Redis's socket cost the worker ~10% of its CPU (the loopback TCP send runs in the writer's
+ * system call), two a tiny job. Replies and errors are the client's as before: the commands are in
+ * its command queue as soon as they are issued; a socket that closes while corked drops them
+ * unsent, and the client retries or fails them as it does any command a closed socket left
+ * unanswered. Not for a Redis Cluster (its nodes keep their own sockets).
+ */
+export function writeCommandsPerTurn(client: Redis): void {
+  const send = client.sendCommand;
+  let corked: Redis['stream'] | undefined;
+  const uncork = (): void => {
+    const stream = corked;
+    corked = undefined;
+    stream?.uncork();
+  };
+  client.sendCommand = function sendInTurn(this: Redis, command, stream) {
+    if (corked === undefined && stream === undefined && this.status === 'ready' && this.stream.writable) {
+      corked = this.stream;
+      corked.cork();
+      setImmediate(uncork);
+    }
+    return send.call(this, command, stream);
+  };
+}

@@ -16,6 +16,14 @@ export interface GroupCommitOptions<I, O> {
   key: (item: I) => string;
   /** Called with the size of every batch written (for metrics). */
   onBatch?: (size: number) => void;
+  /**
+   * An idle group commit's first write waits for the end of the event-loop turn (setImmediate)
+   * rather than going out at once, so that the items the same turn's callbacks and promise chains
+   * hand in share it — jobs fetched or ended together reach it one promise chain after another.
+   * Not a timer: the write still leaves in the turn its first item came in.
+   * @defaultValue false (a lone item is written at once)
+   */
+  gatherTurn?: boolean;
 }
 
 interface Waiting<I, O> {
@@ -93,7 +101,7 @@ export class GroupCommit<I, O> {
   submit(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      if (!this.inFlight) void this.drain();
+      this.kick();
     });
   }
 
@@ -107,13 +115,20 @@ export class GroupCommit<I, O> {
     return new Promise<O[]>((resolve, reject) => {
       const many = new ManyWaiting<O>(items.length, resolve, reject);
       for (let at = 0; at < items.length; at++) this.queue.push(new WaitingOfMany(items[at] as I, many, at));
-      if (!this.inFlight) void this.drain();
+      this.kick();
     });
+  }
+
+  /** Starts writing what waits, unless a write is under way or about to be. */
+  private kick(): void {
+    if (this.inFlight) return;
+    this.inFlight = true;
+    if (this.options.gatherTurn === true) setImmediate(() => void this.drain());
+    else void this.drain();
   }
 
   /** Writes batches until nothing waits; only one runs at a time. */
   private async drain(): Promise<void> {
-    this.inFlight = true;
     try {
       while (this.queue.length > 0) await this.writeBatch(this.takeBatch());
     } finally {

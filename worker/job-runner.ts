@@ -12,7 +12,9 @@ import { bodyProgress } from '../shared/jobs/job-body.ts';
 import {
   type FinishAttemptInput,
   finishAttempts,
+  finishUnheardAttempts,
   type FinishedJob,
+  HEARD,
   type FinishedRow,
   readJobsToRun,
   recordProgress,
@@ -195,20 +197,18 @@ export class JobRunner {
       maxBatch,
       key: (job) => job.jobId,
       onBatch: (size) => workerWriteBatchSize.observe({ write: 'start' }, size),
+      gatherTurn: true,
     });
     this.reads = new GroupCommit({
       write: (jobs) => readJobsToRun(ctx.db, jobs),
       maxBatch,
       key: (job) => job.jobId,
       onBatch: (size) => workerWriteBatchSize.observe({ write: 'read' }, size),
+      gatherTurn: true,
     });
     this.finishes = new GroupCommit({
       write: async (items) => {
-        const finished = await ctx.db.transaction(async (trx) => {
-          // The full results go before the final states, so a completed job's artefacts are there to list.
-          await this.artefacts.writeMany(trx, items.flatMap((item) => (item.artefacts ? [item.artefacts] : [])), ctx.logger);
-          return finishAttempts(trx, items, ctx.workerId);
-        });
+        const finished = await this.writeFinals(items);
         // The state versions first, before any job of the group is acknowledged or its webhooks
         // sent (finish): a client told of the end that polls another API process must not find
         // the cached running state there. One Redis call for the group (publishJobUpdates).
@@ -223,6 +223,30 @@ export class JobRunner {
       maxBatch,
       key: (item) => item.jobId,
       onBatch: (size) => workerWriteBatchSize.observe({ write: 'finish' }, size),
+      gatherTurn: true,
+    });
+  }
+
+  /**
+   * A group's final states: when they need nothing more than their own statement (no artefact
+   * blob to write first, no endpoint to hear of them), one statement outside a transaction — no
+   * BEGIN, COMMIT or knex transaction for a group of tiny jobs; otherwise a transaction with their
+   * artefacts and webhook deliveries, as before. A group is written whole by one or the other
+   * (a failed write committed none of it). Answers in the order of `items`.
+   */
+  private async writeFinals(items: readonly FinishInput[]): Promise<Array<FinishedJob<FinishedRow> | undefined>> {
+    if (items.some((item) => item.artefacts !== undefined)) return this.writeFinalsInTransaction(items);
+    const answers = await finishUnheardAttempts(this.ctx.db, items, this.ctx.workerId);
+    return answers === HEARD ? this.writeFinalsInTransaction(items) : answers;
+  }
+
+  /** Final states with their artefacts and webhook deliveries, in one transaction. */
+  private writeFinalsInTransaction(items: readonly FinishInput[]): Promise<Array<FinishedJob<FinishedRow> | undefined>> {
+    const { ctx } = this;
+    return ctx.db.transaction(async (trx) => {
+      // The full results go before the final states, so a completed job's artefacts are there to list.
+      await this.artefacts.writeMany(trx, items.flatMap((item) => (item.artefacts ? [item.artefacts] : [])), ctx.logger);
+      return finishAttempts(trx, items, ctx.workerId);
     });
   }
 

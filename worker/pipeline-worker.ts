@@ -11,8 +11,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { withLogContext } from '../shared/context.ts';
-import { closeRedis, createRedisFromConfig, duplicateRedis, type RedisClient } from '../shared/redis.ts';
+import { closeRedis, createRedisFromConfig, duplicateRedis, isCluster, type RedisClient, writeCommandsPerTurn } from '../shared/redis.ts';
 import { fetcherConnectionName } from '../shared/queues/fetcher-connection-name.ts';
 import { pipelineChannels } from '../shared/queues/names.ts';
 import { dueTenants, recentlyActiveTenants, settleTenant } from '../shared/queues/ready-set.ts';
@@ -128,6 +127,8 @@ export class PipelineWorker implements Service {
     const prefix = config.REDIS_PREFIX;
     // BullMQ needs a connection that waits out Redis restarts; it is shared by every tenant queue.
     const connection = createRedisFromConfig(config, fetcherConnectionName(prefix), 'blocking');
+    // The fetches, completions and state versions of jobs that move together leave in one write.
+    if (!isCluster(connection)) writeCommandsPerTurn(connection);
     const kernels = this.options.kernels ?? new KernelPool({ threads: config.KERNEL_THREADS, inlineMaxCells: config.KERNEL_INLINE_MAX_CELLS, warmUpRuns: config.KERNEL_WARMUP_RUNS, memoryLimitBytes: this.memory.total });
     // A pool made here is this worker's to start and close; a given one is its owner's.
     const ownedPool = kernels !== this.options.kernels && kernels instanceof KernelPool ? kernels : undefined;
@@ -331,7 +332,11 @@ export class PipelineWorker implements Service {
     const { runner } = this.started();
     // Registered before the row says "running", so a cancel published after that is not missed.
     this.held.set(held.token, held);
-    const run = withLogContext({ tenantId: held.tenantId, jobId: held.id }, () => runner.run(held))
+    // No log context (AsyncLocalStorage) per job: on Node 20 a storage entered once turns on
+    // promise hooks for every promise of the process, a cost on each promise a tiny job makes;
+    // the runner's log lines name their job themselves.
+    const run = runner
+      .run(held)
       .catch((err: unknown) => {
         // The lock is no longer renewed: the job comes back after it expires and the row decides.
         logger.error({ err, jobId: held.id, tenantId: held.tenantId }, 'running a job failed; it will be picked up again');

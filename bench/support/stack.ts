@@ -203,8 +203,10 @@ export class BenchStack {
 
   /** Starts a child process; resolves once `readyPath` on `url` answers 2xx. */
   protected async launch(name: string, args: string[], env: Record<string, string>, url: string, readyPath: string): Promise<StackProcess> {
-    // For profiling the stack: e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
-    const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+    // For profiling the stack: e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"; the
+    // worker processes alone: BENCH_WORKER_NODE_ARGS (given, it replaces BENCH_NODE_ARGS for them).
+    const fromEnv = name === 'worker' ? (process.env.BENCH_WORKER_NODE_ARGS ?? process.env.BENCH_NODE_ARGS) : process.env.BENCH_NODE_ARGS;
+    const nodeArgs = fromEnv?.split(' ').filter(Boolean) ?? [];
     const child = spawn(process.execPath, [...nodeArgs, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const keep = (chunk: Buffer) => (output = (output + chunk.toString('utf8')).slice(-20_000));

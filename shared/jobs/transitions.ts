@@ -7,6 +7,7 @@
  * statement for many jobs, each row still decided by its own condition).
  */
 import type { Knex } from 'knex';
+import { type NamedStatement, runNamedStatement } from '../db.ts';
 import { recordUsage, USAGE_METRICS } from '../usage.ts';
 import { insertJobEventDeliveries, type JobEvent, jobEventBody, jobEventType, recordJobEvent, subscribedWebhookIds } from '../webhooks/job-events.ts';
 import type { InlineArtefacts } from './inline-artefacts.ts';
@@ -193,6 +194,24 @@ export async function startChunk(
   return { attempt, rows: jobs.map((j) => byId.get(j.jobId)) };
 }
 
+/** Every column of a job row, named (a prepared statement's `*` would fail once a migration adds one). */
+const JOB_ROW_COLUMNS = [
+  'id', 'tenant_id', 'lattice_id', 'type', 'status', 'lattice', 'params', 'cells', 'progress', 'attempts', 'max_attempts', 'idempotency_key',
+  'request_hash', 'error', 'worker_id', 'cancel_requested_at', 'started_at', 'finished_at', 'queue_wait_ms', 'run_ms', 'created_at', 'updated_at',
+  'lattice_version_id', 'memory_bytes', 'state_version', 'batch_id', 'batch_index', 'queue_entry', 'labels', 'artefacts',
+] as const satisfies ReadonlyArray<keyof JobRow>;
+// Every field of JobRow is read (a compile error names the one missing).
+const everyJobRowColumn: Record<Exclude<keyof JobRow, (typeof JOB_ROW_COLUMNS)[number]>, never> = {};
+void everyJobRowColumn;
+
+/** {@link readJobsToRun}'s statement, prepared on each connection (parsed and planned once, not once a group of fetched jobs). */
+const READ_JOBS_TO_RUN: NamedStatement = {
+  name: 'catalytic_read_jobs_to_run_v1',
+  text: `select ${JOB_ROW_COLUMNS.map((column) => `j.${column}`).join(', ')} from unnest($1::uuid[], $2::uuid[]) as s(id, tenant_id)
+       cross join lateral (select j.* from jobs j where j.id = s.id and j.tenant_id = s.tenant_id offset 0) j
+      where j.status in ('queued', 'running')`,
+};
+
 /**
  * Reads the rows of single jobs a worker fetched, without writing them: the worker runs a tiny
  * one inline and records its attempt, start and run time with its final state, as a chunk's
@@ -202,12 +221,7 @@ export async function startChunk(
  */
 export async function readJobsToRun(db: Knex, jobs: ReadonlyArray<{ tenantId: string; jobId: string }>): Promise<Array<JobRow | undefined>> {
   if (jobs.length === 0) return [];
-  const { rows } = await db.raw<{ rows: JobRow[] }>(
-    `select j.* from unnest(?::uuid[], ?::uuid[]) as s(id, tenant_id)
-       cross join lateral (select j.* from jobs j where j.id = s.id and j.tenant_id = s.tenant_id offset 0) j
-      where j.status in ('queued', 'running')`,
-    [jobs.map((j) => j.jobId), jobs.map((j) => j.tenantId)],
-  );
+  const rows = await runNamedStatement<JobRow>(db, READ_JOBS_TO_RUN, [jobs.map((j) => j.jobId), jobs.map((j) => j.tenantId)]);
   const byId = new Map(rows.map((row) => [row.id, row]));
   return jobs.map((j) => byId.get(j.jobId));
 }
@@ -279,6 +293,133 @@ export interface FinishAttemptInput {
   runMs?: number;
 }
 
+/** The final write's input parameter: one JSON array for the whole group. */
+function finalWriteInput(items: readonly FinishAttemptInput[]): string {
+  return stringifyWithPaths(
+    items.map((item) => ({
+      id: item.jobId,
+      tenant_id: item.tenantId,
+      attempt: item.attempt,
+      status: item.status,
+      error: item.error ?? null,
+      result: item.status === 'completed' ? (item.result ?? {}) : null,
+      summary: item.status === 'completed' ? resultSummary(item.result ?? {}) : null,
+      require_no_cancel: item.requireNoCancel === true,
+      artefacts: item.status === 'completed' ? (item.inlineArtefacts ?? null) : null,
+      chunk: item.inChunk === true,
+      run_ms: Math.max(0, Math.round(item.runMs ?? 0)),
+    })),
+  );
+}
+
+/**
+ * The final write's `input`, `updated` and `saved` (the states and the results), for `count` input
+ * rows. `unheard`: when the tenant of any row has an enabled endpoint for its job event or for
+ * `batch.completed` (`heard` lists those rows), no row is changed, so that what this statement
+ * ends needs nothing more in its transaction — no delivery to insert, none for the batch trigger
+ * to hand over — and a group is ended whole, by this statement or by a transaction, never in part.
+ *
+ * The input's size is told to the planner (`limit`: a set-returning function is taken for 100
+ * rows), so it looks the rows up by key rather than hashing a scan of `jobs` once the table
+ * has some thousands of rows and no statistics. The state version is raised here, which spares
+ * the row trigger (migrations/0028_finish_write_plan.ts).
+ */
+function finalWriteCtes(count: number, unheard: boolean, positional = false): string {
+  const [input, worker] = positional ? ['$1', '$2'] : ['?', '?'];
+  return `with input as (
+       select * from jsonb_to_recordset(${input}::jsonb)
+         as i(id uuid, tenant_id uuid, attempt int, status text, error jsonb, result jsonb, summary jsonb, require_no_cancel boolean,
+              artefacts jsonb, chunk boolean, run_ms int)
+        limit ${count}
+     ),${
+       unheard
+         ? ` heard as (
+       select i.id from input i
+        where exists (select 1 from webhooks w
+                       where w.tenant_id = i.tenant_id and w.enabled and (('job.' || i.status) = any(w.events) or 'batch.completed' = any(w.events)))
+     ),`
+         : ''
+     } updated as (
+       update jobs j
+          set status = i.status, error = i.error, finished_at = now(), updated_at = now(), state_version = j.state_version + 1,
+              progress = case when i.status = 'completed' then 1 else j.progress end,
+              run_ms = case when j.status = 'running' and j.started_at is not null then ${msSince('j.started_at')}
+                            when i.chunk then i.run_ms else j.run_ms end,
+              -- A chunk job never marked running: its start is its kernel's, on this clock.
+              started_at = case when i.chunk and j.status = 'queued' then now() - make_interval(secs => i.run_ms / 1000.0) else j.started_at end,
+              queue_wait_ms = case when i.chunk and j.status = 'queued' then greatest(0, ${msSince('j.created_at')} - i.run_ms) else j.queue_wait_ms end,
+              worker_id = case when i.chunk and j.status = 'queued' then ${worker}::text else j.worker_id end,
+              attempts = case when i.chunk then i.attempt else j.attempts end,
+              cancel_requested_at = case when i.status = 'cancelled' then coalesce(j.cancel_requested_at, now()) else j.cancel_requested_at end
+         from input i
+        where j.id = i.id and j.tenant_id = i.tenant_id
+          and (case when i.chunk
+                    -- Still queued (attempts below this one: no later attempt recorded it), or running
+                    -- for this attempt or an earlier one whose worker is gone.
+                    then (j.status = 'queued' and j.attempts < i.attempt) or (j.status = 'running' and j.attempts <= i.attempt)
+                    else j.status = 'running' and j.attempts = i.attempt end)
+          and (not i.require_no_cancel or j.cancel_requested_at is null)${unheard ? ' and not exists (select 1 from heard)' : ''}
+        returning ${unheard ? FINISHED_FIELDS.map((column) => `j.${column}`).join(', ') : UPDATED_COLUMNS}
+     ), saved as (
+       insert into job_results (job_id, tenant_id, result, summary, artefacts)
+       select u.id, u.tenant_id, i.result, i.summary, i.artefacts from updated u join input i on i.id = u.id
+        where u.status = 'completed'
+       on conflict (job_id) do nothing
+     )`;
+}
+
+/** The prepared unheard final writes, by the group size each is made for. */
+const unheardStatements = new Map<number, NamedStatement>();
+
+/**
+ * The unheard final write for groups of up to `count` jobs, prepared on each connection (parsed and
+ * planned once, not once a group: its planning alone cost PostgreSQL ~0.3 ms, more than running
+ * it for a few jobs). One statement per power of two: its `limit` tells the planner the group's
+ * size within a factor of two, as the unprepared statement's exact limit did.
+ */
+function unheardFinalWrite(count: number): NamedStatement {
+  const size = 2 ** Math.ceil(Math.log2(Math.max(1, count)));
+  let statement = unheardStatements.get(size);
+  if (statement === undefined) {
+    statement = {
+      name: `catalytic_finish_unheard_v1_${size}`,
+      text: `${finalWriteCtes(size, true, true)}
+     select ${FINISHED_FIELDS.map((column) => `u.${column}`).join(', ')}, false as heard from updated u
+     union all
+     select h.id, null, null, null, null, null, true from heard h`,
+    };
+    unheardStatements.set(size, statement);
+  }
+  return statement;
+}
+
+/** What {@link finishUnheardAttempts} answers for a group it left to {@link finishAttempts}: an endpoint hears of one of its jobs. */
+export const HEARD = 'heard';
+
+/**
+ * {@link finishAttempts} for a group of jobs no endpoint hears of, in one statement outside any
+ * transaction (it needs none: it ends states and stores results, and no delivery goes with
+ * them). When the tenant of any of them has an enabled endpoint for its event or for
+ * `batch.completed`, the statement changes nothing and answers {@link HEARD}, for the caller to
+ * end the whole group with {@link finishAttempts} in a transaction; the endpoints are read in the
+ * statement's own snapshot, as finishAttempts reads them. Otherwise answers in the order of
+ * `items`: the job's row, or undefined when it had moved on.
+ */
+export async function finishUnheardAttempts(
+  db: Knex,
+  items: readonly FinishAttemptInput[],
+  workerId: string | null = null,
+): Promise<Array<FinishedJob<FinishedRow> | undefined> | typeof HEARD> {
+  if (items.length === 0) return [];
+  const rows = await runNamedStatement<FinishedRow & { heard: boolean }>(db, unheardFinalWrite(items.length), [finalWriteInput(items), workerId]);
+  if (rows.some((row) => row.heard)) return HEARD;
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return items.map((item) => {
+    const row = byId.get(item.jobId);
+    return row && { row, deliveryIds: [] };
+  });
+}
+
 /**
  * Ends many running attempts inside `trx` (the worker's group commit): one statement writes every
  * final state the row still allows (`running`, the same attempt, no cancel asked when required)
@@ -294,67 +435,18 @@ export async function finishAttempts(
   workerId: string | null = null,
 ): Promise<Array<FinishedJob<FinishedRow> | undefined>> {
   if (items.length === 0) return [];
-  const input = items.map((item) => ({
-    id: item.jobId,
-    tenant_id: item.tenantId,
-    attempt: item.attempt,
-    status: item.status,
-    error: item.error ?? null,
-    result: item.status === 'completed' ? (item.result ?? {}) : null,
-    summary: item.status === 'completed' ? resultSummary(item.result ?? {}) : null,
-    require_no_cancel: item.requireNoCancel === true,
-    artefacts: item.status === 'completed' ? (item.inlineArtefacts ?? null) : null,
-    chunk: item.inChunk === true,
-    run_ms: Math.max(0, Math.round(item.runMs ?? 0)),
-  }));
   // The states and results in one statement; each row also brings the endpoints subscribed to
   // its event, read in the same snapshot as a separate statement would.
-  // The input's size is told to the planner (`limit`: a set-returning function is taken for 100
-  // rows), so it looks the rows up by key rather than hashing a scan of `jobs` once the table
-  // has some thousands of rows and no statistics. The state version is raised here, which spares
-  // the row trigger (migrations/0028_finish_write_plan.ts); only the columns the caller reads
-  // come back.
   // Each row brings its whole body only when its event goes somewhere (`webhook_ids`): parsing
   // timestamps and JSON of every tiny job that no endpoint hears of was a part of the worker's cost.
   const { rows } = await trx.raw<{ rows: Array<FinishedRow & Partial<JobBodyFields> & { webhook_ids: string[]; batch_hooks: boolean }> }>(
-    `with input as (
-       select * from jsonb_to_recordset(?::jsonb)
-         as i(id uuid, tenant_id uuid, attempt int, status text, error jsonb, result jsonb, summary jsonb, require_no_cancel boolean,
-              artefacts jsonb, chunk boolean, run_ms int)
-        limit ${input.length}
-     ), updated as (
-       update jobs j
-          set status = i.status, error = i.error, finished_at = now(), updated_at = now(), state_version = j.state_version + 1,
-              progress = case when i.status = 'completed' then 1 else j.progress end,
-              run_ms = case when j.status = 'running' and j.started_at is not null then ${msSince('j.started_at')}
-                            when i.chunk then i.run_ms else j.run_ms end,
-              -- A chunk job never marked running: its start is its kernel's, on this clock.
-              started_at = case when i.chunk and j.status = 'queued' then now() - make_interval(secs => i.run_ms / 1000.0) else j.started_at end,
-              queue_wait_ms = case when i.chunk and j.status = 'queued' then greatest(0, ${msSince('j.created_at')} - i.run_ms) else j.queue_wait_ms end,
-              worker_id = case when i.chunk and j.status = 'queued' then ?::text else j.worker_id end,
-              attempts = case when i.chunk then i.attempt else j.attempts end,
-              cancel_requested_at = case when i.status = 'cancelled' then coalesce(j.cancel_requested_at, now()) else j.cancel_requested_at end
-         from input i
-        where j.id = i.id and j.tenant_id = i.tenant_id
-          and (case when i.chunk
-                    -- Still queued (attempts below this one: no later attempt recorded it), or running
-                    -- for this attempt or an earlier one whose worker is gone.
-                    then (j.status = 'queued' and j.attempts < i.attempt) or (j.status = 'running' and j.attempts <= i.attempt)
-                    else j.status = 'running' and j.attempts = i.attempt end)
-          and (not i.require_no_cancel or j.cancel_requested_at is null)
-        returning ${UPDATED_COLUMNS}
-     ), saved as (
-       insert into job_results (job_id, tenant_id, result, summary, artefacts)
-       select u.id, u.tenant_id, i.result, i.summary, i.artefacts from updated u join input i on i.id = u.id
-        where u.status = 'completed'
-       on conflict (job_id) do nothing
-     )
+    `${finalWriteCtes(items.length, false)}
      select ${FINISHED_FIELDS.map((column) => `u.${column}`).join(', ')}, h.ids as webhook_ids, ${EVENT_COLUMNS},
             (select exists (select 1 from webhooks w
                              where w.tenant_id in (select tenant_id from updated) and w.enabled and 'batch.completed' = any(w.events))) as batch_hooks
        -- (offset 0: the endpoints are looked up once a row, not once for each column that reads them.)
        from updated u cross join lateral (select ${subscribedWebhookIds('u.tenant_id', `'job.' || u.status`)} as ids offset 0) h`,
-    [stringifyWithPaths(input), workerId],
+    [finalWriteInput(items), workerId],
   );
   const byId = new Map(rows.map((row) => [row.id, row]));
   const events: JobEvent[] = [];

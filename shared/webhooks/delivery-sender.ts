@@ -7,7 +7,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Config } from '../config.ts';
-import { withLogContext } from '../context.ts';
 import type { Db } from '../db.ts';
 import type { Logger } from '../logger.ts';
 import { webhookDeliveries } from '../metrics.ts';
@@ -278,10 +277,10 @@ export class DeliverySender {
     if (!claim || 'capped' in claim) return undefined;
     if ('done' in claim) return claim.done;
     const row = claim.claimed;
-    return withLogContext({ tenantId: row.tenant_id }, async () => {
-      const sent = await this.send(row);
-      return this.record(row, sent);
-    });
+    // Its log lines name the tenant themselves: no AsyncLocalStorage context, which on Node 20
+    // would turn on promise hooks for the whole process (the worker's jobs included).
+    const sent = await this.send(row);
+    return this.record(row, sent);
   }
 
   /** Step 2, no database: resolve and check the address, sign, POST, all within timeoutMs. */
@@ -348,7 +347,7 @@ export class DeliverySender {
       if (!current) {
         // The delivery was deleted, or our lease ran out and another attempt took it over: that
         // attempt's outcome is the one that counts.
-        this.options.logger.warn({ deliveryId: row.id, statusCode, error: sent.error }, 'webhook attempt finished after losing its lease; outcome not recorded');
+        this.options.logger.warn({ tenantId: row.tenant_id, deliveryId: row.id, statusCode, error: sent.error }, 'webhook attempt finished after losing its lease; outcome not recorded');
         return { deliveryId: row.id, outcome: 'retrying', status: 'pending', attempts, statusCode, latencyMs, error: sent.error, nextAttemptAt: null };
       }
       const endpoint = responseVerdict(statusCode) === 'failure' ? await lockEndpointHealth(trx, row.webhook_id) : undefined;
@@ -383,6 +382,7 @@ export class DeliverySender {
     });
     this.options.logger.info(
       {
+        tenantId: row.tenant_id,
         deliveryId: row.id,
         webhookId: row.webhook_id,
         eventId: row.event_id,
@@ -445,7 +445,7 @@ export class DeliverySender {
       key: `webhook:${webhookId}:${endpoint.updated_at.toISOString()}`,
       params: { url: endpoint.url, webhook_id: webhookId, reason },
     });
-    this.options.logger.warn({ webhookId, reason }, 'webhook endpoint disabled');
+    this.options.logger.warn({ tenantId: endpoint.tenant_id, webhookId, reason }, 'webhook endpoint disabled');
   }
 }
 

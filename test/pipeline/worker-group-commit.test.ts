@@ -67,6 +67,29 @@ describe('GroupCommit', () => {
     expect(await Promise.all(rest)).toEqual(['answer 2', 'answer 3', 'answer 4', 'answer 5']);
   });
 
+  it('with gatherTurn, writes the items that the promise chains of one turn hand in together, in that turn', async () => {
+    const writes: number[][] = [];
+    const commit = new GroupCommit<number, string>({
+      write: async (items) => {
+        writes.push([...items]);
+        return items.map((i) => `answer ${i}`);
+      },
+      maxBatch: 10,
+      key: String,
+      gatherTurn: true,
+    });
+    // Each item comes a few promise steps after the last, as fetched jobs reach the read.
+    const chain = async (i: number): Promise<string> => {
+      for (let step = 0; step < i; step++) await null;
+      return commit.submit(i);
+    };
+    const answers = Promise.all([0, 1, 2, 3, 4].map(chain));
+    expect(writes).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toEqual([[0, 1, 2, 3, 4]]);
+    expect(await answers).toEqual([0, 1, 2, 3, 4].map((i) => `answer ${i}`));
+  });
+
   it('never puts one key twice in a batch, and retries a failed batch item by item', async () => {
     const writes: string[][] = [];
     const commit = new GroupCommit<string, string>({
