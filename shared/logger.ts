@@ -1,11 +1,11 @@
 /**
- * JSON-lines logging with pino. Lines carry the current request, tenant and job ids; credentials
- * are redacted wherever they appear under the usual names.
+ * JSON-lines logging with pino. A line names its request, tenant or job itself (no AsyncLocalStorage:
+ * on Node 20 one entered turns on promise hooks for every promise of the process; docs/performance.md
+ * › The API without AsyncLocalStorage); credentials are redacted wherever they appear under the usual names.
  */
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import type { Config } from './config.ts';
-import { currentLogContext } from './context.ts';
 
 export type { Logger };
 
@@ -38,7 +38,6 @@ export function createLogger(config: Pick<Config, 'LOG_LEVEL' | 'LOG_PRETTY'>, n
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
-    mixin: () => ({ ...currentLogContext() }),
   };
   const wantsPretty = config.LOG_PRETTY ?? process.stdout.isTTY === true;
   // On a terminal a line is one event: fields inline, not one line each.

@@ -6,13 +6,13 @@
  * (`--concurrency` chunks at once, final states group-committed, Redis told), against the stack's
  * PostgreSQL and Redis. CPU ms per job of this process (process.cpuUsage: the pg client, the
  * runner, the kernels, the group commit's parameters, the publishes; PostgreSQL's own CPU not
- * included), per round. `--log-context 1` runs each chunk inside `withLogContext` as pipeline-worker.ts
- * does (on Node 20, AsyncLocalStorage's promise hooks for the whole process). JSON on stdout.
+ * included), per round. `--log-context 1` runs each chunk inside an AsyncLocalStorage, as
+ * pipeline-worker.ts once did (on Node 20, promise hooks for the whole process). JSON on stdout.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { loadavg } from 'node:os';
 import type { Job } from 'bullmq';
 import { createDb } from '../../shared/db.ts';
-import { withLogContext } from '../../shared/context.ts';
 import { createLogger } from '../../shared/logger.ts';
 import type { PipelineJobData } from '../../shared/queues/tenant-queues.ts';
 import { createRedis } from '../../shared/redis.ts';
@@ -21,6 +21,8 @@ import { KernelPool } from '../../worker/kernels/kernel-pool.ts';
 import { closeClients, postJson } from './http-post.ts';
 import { PipelineStack } from './stack.ts';
 
+/** The log context the worker once entered per chunk, for --log-context 1. */
+const logContext = new AsyncLocalStorage<{ tenantId: string; jobId: string }>();
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number): number => {
   const at = args.indexOf(`--${name}`);
@@ -96,7 +98,7 @@ async function main(): Promise<void> {
         Array.from({ length: CONCURRENCY }, async () => {
           while (next < chunks.length) {
             const held = heldOf(chunks[next++]!);
-            await (LOG_CONTEXT ? withLogContext({ tenantId: held.tenantId, jobId: held.id }, () => runner.run(held)) : runner.run(held));
+            await (LOG_CONTEXT ? logContext.run({ tenantId: held.tenantId, jobId: held.id }, () => runner.run(held)) : runner.run(held));
           }
         }),
       );
