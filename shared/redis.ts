@@ -129,17 +129,18 @@ export function duplicateRedis(client: RedisClient, connectionName: string): Red
 }
 
 /**
- * A new connection like `client` whose commands issued in one turn of the event loop leave
- * together, in one write and one round trip (ioredis `enableAutoPipelining`). Only for commands
- * whose order against other callers does not matter: auto-pipelining sends its batch a turn
- * later, so on a connection shared with explicit pipelines, MULTIs and scripts it would reorder
- * them. Hence a connection of its own. It has its own 'error' listener.
+ * A new connection like `client`, of its own, whose commands of one turn of the event loop leave
+ * in one socket write ({@link writeCommandsPerTurn}; on a Redis Cluster a plain copy). Not ioredis's
+ * `enableAutoPipelining`, which batches the same way but has thrown from its pipeline callback,
+ * uncaught, when its connection closed (ioredis issue 1931; seen here in the worker's tests), and on
+ * a cluster routes EVALSHA by its first argument (issue 2109). It has its own 'error' listener.
  */
-export function autoPipelinedCopy(client: RedisClient, connectionName: string): RedisClient {
+export function perTurnCopy(client: RedisClient, connectionName: string): RedisClient {
   const copy = isCluster(client)
-    ? client.duplicate(undefined, { redisOptions: { ...client.options.redisOptions, connectionName }, enableAutoPipelining: true })
-    : client.duplicate({ connectionName, enableAutoPipelining: true });
+    ? client.duplicate(undefined, { redisOptions: { ...client.options.redisOptions, connectionName } })
+    : client.duplicate({ connectionName });
   copy.on('error', () => undefined);
+  if (!isCluster(copy)) writeCommandsPerTurn(copy);
   return copy;
 }
 

@@ -2,7 +2,7 @@
  * The identity collaborators of the API, built once per process: signing keys, access tokens,
  * revocations, sessions, plan lookups, the credential cache, rate limits and the API-call quota.
  */
-import { autoPipelinedCopy, closeRedis, type RedisClient } from '../../shared/redis.ts';
+import { closeRedis, perTurnCopy, type RedisClient } from '../../shared/redis.ts';
 import type { Runtime } from '../../shared/runtime.ts';
 import { AccountLockout } from './account-lockout.ts';
 import { ApiCallQuota } from '../middleware/api-quota.ts';
@@ -27,8 +27,8 @@ export interface Identity {
   quota: ApiCallQuota;
   /**
    * The connection for the per-request commands whose order against other callers does not
-   * matter (the rate-limit guard's count, revocation and job-version reads): auto-pipelined, so
-   * the requests of one event-loop turn share one round trip (docs/performance.md › One round
+   * matter (the rate-limit guard's count, revocation and job-version reads): its commands of one
+   * event-loop turn leave in one write, so the requests of a turn share one round trip (docs/performance.md › One round
    * trip for the request guards).
    */
   perRequest: RedisClient;
@@ -44,7 +44,7 @@ export interface Identity {
 
 export function createIdentity(runtime: Runtime): Identity {
   const { config, db, redis, logger } = runtime;
-  const perRequest = autoPipelinedCopy(redis, 'catalytic:per-request');
+  const perRequest = perTurnCopy(redis, 'catalytic:per-request');
   // Lives as long as the runtime's connection, even where nobody closes the identity.
   redis.once('end', () => void closeRedis(perRequest));
   const keys = loadKeyRing(config);

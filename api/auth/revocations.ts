@@ -7,7 +7,7 @@ import type { RedisClient } from '../../shared/redis.ts';
 
 export class TokenRevocations {
   /**
-   * `reads` may be an auto-pipelined connection: a check needs no order against other callers,
+   * `reads` may be the per-request connection: a check needs no order against other callers,
    * since a revocation is written, and acknowledged, before its request answers, and any check
    * sent after that sees it whatever the connection.
    */

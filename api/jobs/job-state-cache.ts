@@ -93,7 +93,7 @@ export class JobStateCache {
     private readonly logger?: Logger,
     options: JobStateCacheOptions = {},
     /**
-     * Where the version key is read: may be an auto-pipelined connection. A read needs no order
+     * Where the version key is read: may be the per-request connection. A read needs no order
      * against other callers: every raise a client can have heard of was acknowledged before its
      * answer, so any read sent after that sees it, whatever the connection.
      */

@@ -54,7 +54,7 @@ export class JobsService {
   constructor(
     private readonly runtime: Runtime,
     private readonly plans: { get(code: string): Promise<Plan>; all(): Promise<Plan[]> },
-    /** The auto-pipelined connection for reads whose order does not matter (identity.ts). */
+    /** The per-request connection for reads whose order does not matter (identity.ts). */
     perRequestRedis: RedisClient = runtime.redis,
   ) {
     const { redis, config, logger } = runtime;

@@ -22,7 +22,7 @@ export interface RateLimitOptions {
   /** The connection of the per-IP limits and of the guard's fallback limiters (rate-limiter-flexible). */
   redis: RedisClient;
   /**
-   * The connection of the guard's GUARD script: auto-pipelined, of its own (identity.ts), so the
+   * The connection of the guard's GUARD script: of its own, writing a turn's commands at once (identity.ts), so the
    * guards of one event-loop turn share one round trip. Their order against other callers does
    * not matter: each call is one atomic script on counters no other caller writes.
    */
@@ -215,7 +215,7 @@ export class RateLimits {
    * Checks the tenant's per-minute plan limit and the credential's burst cap for an
    * authenticated request (a `RequestGuard`): both counters in ONE Redis call (the GUARD script;
    * the keys share the tenant's hash tag, so it runs on a Redis Cluster too), sent on the
-   * auto-pipelined `guardRedis` with the other guards of the same event-loop turn. A request the burst
+   * per-request `guardRedis` with the other guards of the same event-loop turn. A request the burst
    * cap refuses is not counted in the tenant's minute (the tenant's limit counts only requests
    * that get past the burst cap). While Redis is not ready, each process counts in memory.
    */
