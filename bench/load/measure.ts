@@ -251,7 +251,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const count = (predicate: (status: number) => boolean) =>
     Object.entries(statuses).reduce((sum, [status, n]) => (predicate(Number(status)) ? sum + n : sum), 0);
   const non2xx = count((s) => s < 200 || s >= 300);
-  const heap = target.name === 'api' ? await heapUsedBytes(target.url) : undefined;
+  const heap = target.name === 'api' ? await heapUsedBytes(target) : undefined;
   const rssEach = targets.map((t) => rssBytes(t.pid));
   const rss = rssEach.some((v) => v === undefined) ? undefined : (rssEach as number[]).reduce((a, b) => a + b, 0);
   return {

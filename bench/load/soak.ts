@@ -65,7 +65,7 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
-      const [heap, rss] = [await heapUsedBytes(api.url), rssBytes(api.pid)];
+      const [heap, rss] = [await heapUsedBytes(api), rssBytes(api.pid)];
       samples.push({
         t_s: round((performance.now() - started) / 1000, 1),
         rss_mb: rss === undefined ? null : round(rss / MB, 1),

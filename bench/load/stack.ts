@@ -11,9 +11,9 @@ export type { BenchTenant, StackProcess } from '../support/stack.ts';
 const BARE_KOA = fileURLToPath(new URL('./bare-koa.ts', import.meta.url));
 
 /** V8 heap in use, from the API's own /metrics (prom-client default metrics). */
-export async function heapUsedBytes(apiUrl: string): Promise<number | undefined> {
+export async function heapUsedBytes(api: Pick<StackProcess, 'url' | 'metricsUrl'>): Promise<number | undefined> {
   try {
-    const text = await (await fetch(`${apiUrl}/metrics`)).text();
+    const text = await (await fetch(`${api.metricsUrl ?? api.url}/metrics`)).text();
     const match = /^catalytic_nodejs_heap_size_used_bytes (\S+)$/m.exec(text);
     return match ? Number(match[1]) : undefined;
   } catch {

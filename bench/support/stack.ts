@@ -51,6 +51,8 @@ export interface StackProcess {
   child: ChildProcess;
   pid: number;
   url: string;
+  /** Its probe server (METRICS_PORT: /metrics, /ready), where it has one of its own. */
+  metricsUrl?: string;
   output(): string;
 }
 
@@ -223,7 +225,10 @@ export class BenchStack {
     const port = await freePort();
     // Its own metrics port too: the default one may be taken by another stack on the machine.
     const metricsPort = await freePort();
-    return this.launch('api', [BIN, 'api'], this.env({ PORT: String(port), METRICS_PORT: String(metricsPort), ...extra }), `http://127.0.0.1:${port}`, '/ready');
+    const api = await this.launch('api', [BIN, 'api'], this.env({ PORT: String(port), METRICS_PORT: String(metricsPort), ...extra }), `http://127.0.0.1:${port}`, '/ready');
+    // In production /metrics is served on the probe port alone (shared/config.ts › metricsOnApiPort).
+    api.metricsUrl = `http://127.0.0.1:${metricsPort}`;
+    return api;
   }
 
   /** Starts `catalytic worker`; resolves once its probe answers /ready. */
