@@ -118,7 +118,8 @@ export function isCluster(client: RedisClient): client is Cluster {
 
 /**
  * A new connection like `client` (same nodes and options) under another name: for a subscriber,
- * which cannot share a connection with commands. It has its own 'error' listener.
+ * which cannot share a connection with commands, or commands of their own ({@link perTurnCopy}).
+ * It has its own 'error' listener.
  */
 export function duplicateRedis(client: RedisClient, connectionName: string): RedisClient {
   const copy = isCluster(client)
@@ -133,14 +134,11 @@ export function duplicateRedis(client: RedisClient, connectionName: string): Red
  * in one socket write ({@link writeCommandsPerTurn}; on a Redis Cluster a plain copy). Not ioredis's
  * `enableAutoPipelining`, which batches the same way but has thrown from its pipeline callback,
  * uncaught, when its connection closed (ioredis issue 1931; seen here in the worker's tests), and on
- * a cluster routes EVALSHA by its first argument (issue 2109). It has its own 'error' listener.
+ * a cluster routes EVALSHA by its first argument (issue 2109).
  */
 export function perTurnCopy(client: RedisClient, connectionName: string): RedisClient {
-  const copy = isCluster(client)
-    ? client.duplicate(undefined, { redisOptions: { ...client.options.redisOptions, connectionName } })
-    : client.duplicate({ connectionName });
-  copy.on('error', () => undefined);
-  if (!isCluster(copy)) writeCommandsPerTurn(copy);
+  const copy = duplicateRedis(client, connectionName);
+  writeCommandsPerTurn(copy);
   return copy;
 }
 
@@ -202,9 +200,10 @@ export async function closeRedis(redis: RedisClient): Promise<void> {
  * system call), two a tiny job. Replies and errors are the client's as before: the commands are in
  * its command queue as soon as they are issued; a socket that closes while corked drops them
  * unsent, and the client retries or fails them as it does any command a closed socket left
- * unanswered. Not for a Redis Cluster (its nodes keep their own sockets).
+ * unanswered. A Redis Cluster client is left as it is (its nodes keep their own sockets).
  */
-export function writeCommandsPerTurn(client: Redis): void {
+export function writeCommandsPerTurn(client: RedisClient): void {
+  if (isCluster(client)) return;
   const send = client.sendCommand;
   let corked: Redis['stream'] | undefined;
   const uncork = (): void => {

@@ -11,7 +11,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { closeRedis, createRedisFromConfig, duplicateRedis, isCluster, type RedisClient, writeCommandsPerTurn } from '../shared/redis.ts';
+import { closeRedis, createRedisFromConfig, duplicateRedis, type RedisClient, writeCommandsPerTurn } from '../shared/redis.ts';
 import { fetcherConnectionName } from '../shared/queues/fetcher-connection-name.ts';
 import { pipelineChannels } from '../shared/queues/names.ts';
 import { dueTenants, recentlyActiveTenants, settleTenant } from '../shared/queues/ready-set.ts';
@@ -128,7 +128,7 @@ export class PipelineWorker implements Service {
     // BullMQ needs a connection that waits out Redis restarts; it is shared by every tenant queue.
     const connection = createRedisFromConfig(config, fetcherConnectionName(prefix), 'blocking');
     // The fetches, completions and state versions of jobs that move together leave in one write.
-    if (!isCluster(connection)) writeCommandsPerTurn(connection);
+    writeCommandsPerTurn(connection);
     const kernels = this.options.kernels ?? new KernelPool({ threads: config.KERNEL_THREADS, inlineMaxCells: config.KERNEL_INLINE_MAX_CELLS, warmUpRuns: config.KERNEL_WARMUP_RUNS, memoryLimitBytes: this.memory.total });
     // A pool made here is this worker's to start and close; a given one is its owner's.
     const ownedPool = kernels !== this.options.kernels && kernels instanceof KernelPool ? kernels : undefined;

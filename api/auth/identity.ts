@@ -28,8 +28,8 @@ export interface Identity {
   /**
    * The connection for the per-request commands whose order against other callers does not
    * matter (the rate-limit guard's count, revocation and job-version reads): its commands of one
-   * event-loop turn leave in one write, so the requests of a turn share one round trip (docs/performance.md › One round
-   * trip for the request guards).
+   * event-loop turn leave in one write, so the requests of a turn share one round trip
+   * (docs/performance.md › One round trip for the request guards).
    */
   perRequest: RedisClient;
   /** Cached credential lookups and the channel that invalidates them in every API process. */

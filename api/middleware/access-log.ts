@@ -1,6 +1,7 @@
 /**
- * One log line per request: its id, tenant and user, method, route path, status and duration. Nothing is built for a line
- * the level drops (production runs at `info`, load tests at `warn`, where only 5xx lines remain).
+ * One log line per request: its id, tenant and user, method, route path, status and duration.
+ * Nothing is built for a line the level drops (production runs at `info`, load tests at `warn`,
+ * where only 5xx lines remain).
  */
 import type { Logger } from '../../shared/logger.ts';
 import type { ApiMiddleware } from '../state.ts';

@@ -22,9 +22,9 @@ export interface RateLimitOptions {
   /** The connection of the per-IP limits and of the guard's fallback limiters (rate-limiter-flexible). */
   redis: RedisClient;
   /**
-   * The connection of the guard's GUARD script: of its own, writing a turn's commands at once (identity.ts), so the
-   * guards of one event-loop turn share one round trip. Their order against other callers does
-   * not matter: each call is one atomic script on counters no other caller writes.
+   * The connection of the guard's GUARD script: of its own, writing a turn's commands at once
+   * (identity.ts), so the guards of one event-loop turn share one round trip. Their order against
+   * other callers does not matter: each call is one atomic script on counters no other caller writes.
    */
   guardRedis: RedisClient;
   /** Key prefix (REDIS_PREFIX); limiter keys live under `<prefix>:rl:`. */

@@ -386,7 +386,7 @@ function unheardFinalWrite(count: number): NamedStatement {
       text: `${finalWriteCtes(size, true, true)}
      select ${FINISHED_FIELDS.map((column) => `u.${column}`).join(', ')}, false as heard from updated u
      union all
-     select h.id, null, null, null, null, null, true from heard h`,
+     select ${FINISHED_FIELDS.map((column) => (column === 'id' ? 'h.id' : 'null')).join(', ')}, true from heard h`,
     };
     unheardStatements.set(size, statement);
   }
