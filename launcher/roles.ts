@@ -12,6 +12,7 @@ import { type Config, ConfigError, loadConfig, metricsOnApiPort } from '../share
 import { checkPostgres, checkRedis, DependencyError } from '../shared/dependencies.ts';
 import { Lifecycle } from '../shared/lifecycle.ts';
 import { PortUnavailableError } from '../shared/listen.ts';
+import { reniceThreads } from '../shared/process-priority.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { loginCanBypassRls } from '../shared/db.ts';
 import { migrateLatest } from '../shared/migrate.ts';
@@ -82,6 +83,20 @@ function developmentOperator(config: Config): Pick<Config, 'ADMIN_USER' | 'ADMIN
   return { ADMIN_USER: 'operator', ADMIN_PASSWORD: randomBytes(18).toString('base64url') };
 }
 
+/**
+ * A worker's jobs can wait a little where requests cannot: beside an API on the same cores the
+ * worker runs at a lower CPU priority (WORKER_NICE), so a burst of submissions does not take the
+ * cores the API needs to answer them. A system that refuses the change costs only that.
+ */
+function lowerWorkerPriority(nice: number, logger: Logger): void {
+  if (nice === 0) return;
+  try {
+    reniceThreads(process.pid, nice);
+  } catch (err) {
+    logger.warn({ err, nice }, 'could not lower the worker\'s CPU priority (WORKER_NICE)');
+  }
+}
+
 /** A service that only runs a step at start-up (checks, migrations, stopping a one-shot role). */
 function step(name: string, run: () => Promise<void>): Service {
   return { name, start: run, close: async () => undefined };
@@ -99,6 +114,8 @@ export async function runRole(role: ServerRole): Promise<number> {
   const generatedOperator = role === 'all' || role === 'api' ? developmentOperator(config) : undefined;
   if (generatedOperator) config = { ...config, ...generatedOperator };
   const logger = createLogger(config, `catalytic:${role}`);
+  // Before the runtime and the kernel threads start, so every thread inherits it.
+  if (role === 'worker') lowerWorkerPriority(config.WORKER_NICE, logger);
   const runtime = role === 'migrate' ? undefined : createRuntime(config, { name: `catalytic:${role}`, logger });
   let plan: RolePlan;
   try {

@@ -82,6 +82,11 @@ export interface ScenarioResult {
    * spend the cores this one is measured on.
    */
   settled: { backlog_jobs: number; waited_ms: number } | null;
+  /**
+   * Jobs this scenario's submissions left queued or running when it ended, and how long the worker
+   * took to finish them: the work a lower-priority worker put off rather than did.
+   */
+  left_behind: { backlog_jobs: number; waited_ms: number } | null;
   load_average: { before: number[]; after: number[] };
 }
 
@@ -308,6 +313,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
           }
         : null,
     settled: options.settled ?? null,
+    left_behind: null,
     load_average: { before, after: loadavg().map((v) => round(v)) },
   };
 }

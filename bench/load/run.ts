@@ -10,8 +10,8 @@
  * `--quick` is the short variant (about 20 s of load at 50 connections and a 30 s soak).
  * `--api-processes N` starts N `catalytic api` processes, each on its own port; every API
  * scenario then runs one autocannon instance per process with the connections divided between
- * them, and reports their CPU added up. `--worker-nice N` runs the worker's threads at nice N (0–19)
- * before each scenario: whether the jobs a scenario submits take the cores its requests need.
+ * them, and reports their CPU added up. `--worker-nice N` starts the worker with WORKER_NICE=N (0–19;
+ * without it the worker's own default): whether the jobs a scenario submits take the cores its requests need.
  * `--far-quotas` keeps the plans' monthly job and compute-unit quotas (at values no run reaches)
  * instead of lifting them, so submissions take the quota path that real plans take.
  * `--api-pool N` gives each API process N PostgreSQL connections (DATABASE_POOL_MAX), and
@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { runScenario, type ScenarioResult, settleBacklog } from './measure.ts';
 import { PROFILES, type Profile, type ProfileData, TINY_JOB, YARDSTICKS } from './profiles.ts';
 import { soak } from './soak.ts';
-import { reniceProcess } from '../support/renice.ts';
+import { threadNiceValues } from '../../shared/process-priority.ts';
 import { LoadStack, type StackProcess } from './stack.ts';
 
 const { values: args } = parseArgs({
@@ -58,8 +58,9 @@ const settings = {
   // Each API process on its own port, with its own autocannon instance and its share of the
   // connections (the first processes take the remainder).
   api_processes: Number(args['api-processes']),
-  // The worker's CPU priority (Linux nice, every thread): 0 is as the API's.
-  worker_nice: Number(args['worker-nice'] ?? 0),
+  // The worker's CPU priority (Linux nice, every thread): null leaves the worker's own default
+  // (WORKER_NICE), 0 is as the API's.
+  worker_nice: args['worker-nice'] === undefined ? null : Number(args['worker-nice']),
   // Monthly job and compute-unit quotas kept (far from their limits) rather than lifted.
   far_quotas: args['far-quotas'] ?? false,
   // Each API process's PostgreSQL pool; null leaves the API's default (DATABASE_POOL_MAX).
@@ -74,7 +75,7 @@ const settings = {
 for (const [name, value] of Object.entries({ duration: settings.duration_s, 'soak-minutes': settings.soak_minutes })) {
   if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
 }
-if (!Number.isInteger(settings.worker_nice) || settings.worker_nice < 0 || settings.worker_nice > 19) throw new Error('--worker-nice must be a whole number from 0 to 19');
+if (settings.worker_nice !== null && (!Number.isInteger(settings.worker_nice) || settings.worker_nice < 0 || settings.worker_nice > 19)) throw new Error('--worker-nice must be a whole number from 0 to 19');
 if (settings.submit_writes !== null && (!Number.isInteger(settings.submit_writes) || settings.submit_writes < 1 || settings.submit_writes > 16)) {
   throw new Error('--submit-writes must be a whole number from 1 to 16');
 }
@@ -137,6 +138,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void stop().then(() => process.exit(143)));
 
   const startedAt = new Date();
+  let workerNice: { min: number; max: number } | null = null;
   const loadBefore = loadavg().map((v) => round(v));
   try {
     log(`fresh database ${stack.databaseName}`);
@@ -145,7 +147,10 @@ async function main(): Promise<void> {
     const apis: StackProcess[] = [];
     for (let i = 0; i < settings.api_processes; i++) apis.push(await stack.api(apiEnv()));
     const api = apis[0] as StackProcess;
-    const worker = await stack.worker({ KERNEL_THREADS: '1', WORKER_CONCURRENCY: '4' });
+    const worker = await stack.worker({ KERNEL_THREADS: '1', WORKER_CONCURRENCY: '4', ...(settings.worker_nice === null ? {} : { WORKER_NICE: String(settings.worker_nice) }) });
+    // As the worker set itself (its main thread and the kernel threads it started): what ran, not what was asked.
+    const niceValues = threadNiceValues(worker.pid);
+    workerNice = niceValues.length === 0 ? null : { min: Math.min(...niceValues), max: Math.max(...niceValues) };
     const bare = await stack.bareKoa();
     log(`api ${apis.map((a) => `${a.url} (pid ${a.pid})`).join(', ')}, worker pid ${worker.pid}, bare koa ${bare.url}`);
     const data: ProfileData = { tenants, jobs: tenants.map(() => []) };
@@ -157,8 +162,6 @@ async function main(): Promise<void> {
       for (const profile of settings.profiles) {
         const targets = YARDSTICKS.includes(profile) ? [bare] : apis;
         const settled = await settleBacklog(stack);
-        // After the settling, so the backlog is not what a lower priority slows down.
-        if (settings.worker_nice > 0) reniceProcess(worker.pid, settings.worker_nice);
         if (settled.backlog_jobs > 0) log(`waited ${settled.waited_ms} ms for ${settled.backlog_jobs} unfinished jobs`);
         log(`${profile} at ${connections} connections for ${settings.duration_s} s`);
         const result = await runScenario({ targets, profile, connections, durationS: settings.duration_s, data, stack, settled });
@@ -170,6 +173,10 @@ async function main(): Promise<void> {
         log(`  ${result.requests_per_s} req/s, p50 ${result.latency_ms.p50} ms, p95 ${result.latency_ms.p95} ms, p99 ${result.latency_ms.p99} ms, non-2xx ${result.non_2xx}${cpu}${rest}`);
         for (const [route, l] of Object.entries(result.latency_by_route_ms ?? {})) {
           log(`    ${route}: ${l.requests} answered, p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms, max ${l.max} ms`);
+        }
+        if (!YARDSTICKS.includes(profile)) {
+          result.left_behind = await settleBacklog(stack);
+          if (result.left_behind.backlog_jobs > 0) log(`  left ${result.left_behind.backlog_jobs} unfinished jobs, done ${result.left_behind.waited_ms} ms later`);
         }
         scenarios.push(result);
         await new Promise((r) => setTimeout(r, settings.pause_between_scenarios_s * 1000));
@@ -205,7 +212,7 @@ async function main(): Promise<void> {
       },
       settings: {
         ...settings,
-        worker: { processes: 1, KERNEL_THREADS: 1, WORKER_CONCURRENCY: 4, nice: settings.worker_nice },
+        worker: { processes: 1, KERNEL_THREADS: 1, WORKER_CONCURRENCY: 4, nice: workerNice },
         note: 'autocannon runs in the benchmark process on the same cores as the API, worker, PostgreSQL and Redis',
       },
       targets: {
