@@ -84,9 +84,9 @@ function developmentOperator(config: Config): Pick<Config, 'ADMIN_USER' | 'ADMIN
 }
 
 /**
- * A worker's jobs can wait a little where requests cannot: beside an API on the same cores the
- * worker runs at a lower CPU priority (WORKER_NICE), so a burst of submissions does not take the
- * cores the API needs to answer them. A system that refuses the change costs only that.
+ * WORKER_NICE above 0: beside an API on the same cores the worker runs at a lower CPU priority, so
+ * a burst of submissions does not take the cores the API needs to answer them and the jobs wait
+ * instead. A system that refuses the change costs only that.
  */
 function lowerWorkerPriority(nice: number, logger: Logger): void {
   if (nice === 0) return;

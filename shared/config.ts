@@ -70,11 +70,11 @@ export const configSchema = z.object({
   // Fetches one worker process has in flight at once (never more than WORKER_CONCURRENCY): one
   // at a time, a fetch's round trip and its wait for the event loop bounded the jobs a worker started.
   WORKER_FETCHES_AT_ONCE: int(1, 64).default(4),
-  // The CPU priority (Linux nice, 0–19) of a `catalytic worker` process, every thread: beside an API
-  // on the same cores, jobs wait a little and requests do not (docs/operations.md › CPU priority).
+  // The CPU priority (Linux nice, 0–19) of a `catalytic worker` process, every thread: above 0, an
+  // API on the same cores answers first and the jobs wait (docs/operations.md › CPU priority).
   // Only among processes that share a CPU group: pods and containers are weighed by their own
   // CPU requests. `catalytic all` is one process and keeps 0.
-  WORKER_NICE: int(0, 19).default(10),
+  WORKER_NICE: int(0, 19).default(0),
   KERNEL_THREADS: int(1, 256).default(availableParallelism()),
   // Jobs of at most this much work (cells, times steps for diffusion) run on the worker's own
   // thread: cheaper than a trip to a kernel thread, and over in microseconds. 0 = never.

@@ -61,9 +61,6 @@ export interface ClusterOptions {
  */
 export const FAST_SETTINGS: Readonly<Record<string, string>> = {
   NODE_ENV: 'test',
-  // Workers at the API's priority: the processes of a cluster share the cores with the other test
-  // file running at the same time, and tests time the system, not that file.
-  WORKER_NICE: '0',
   LOG_LEVEL: 'info',
   LOG_PRETTY: 'false',
   DATABASE_CREATE: 'false',

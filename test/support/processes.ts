@@ -36,10 +36,7 @@ export function spawnCatalytic(args: string[], env: Record<string, string>): Cat
   const child = spawn(process.execPath, [inject('catalyticBundle'), ...args], {
     cwd: ROOT,
     // STOP_WITH_PARENT: a test process killed outright (a timeout around vitest) leaves no orphans.
-    // WORKER_NICE 0: two test files share the cores, and a worker that yields them to the other
-    // file's processes would time that file, not this one (test/foundation/worker-priority.test.ts
-    // starts workers at their default).
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', STOP_WITH_PARENT: 'true', WORKER_NICE: '0', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', STOP_WITH_PARENT: 'true', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
