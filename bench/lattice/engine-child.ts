@@ -11,6 +11,7 @@
 import type { KernelType } from '../../shared/lattice/types.ts';
 import { KernelPool } from '../../worker/kernels/kernel-pool.ts';
 import type { KernelOutcome, KernelRunOptions } from '../../worker/kernels/kernel-run.ts';
+import { MachineProbe, type ProbeRound } from './machine-probe.ts';
 import { collectGarbage, median, procStatusBytes, resetPeakRss, round } from './measure.ts';
 
 /** What the parent asks this process to measure. */
@@ -31,10 +32,16 @@ export interface EngineJob {
    * The output is `{ by_threads: { [count]: measurement } }`.
    */
   alternate?: number[];
+  /**
+   * After each measured run, one round of machine-probe.ts in this process (memory stream and
+   * ALU, one thread then two): the machine's own 2 ÷ 1 beside each run, `probe_runs` in the output.
+   */
+  probe?: boolean;
 }
 
 const job = JSON.parse(process.argv[2]!) as EngineJob;
 const pool = new KernelPool({ threads: job.poolThreads });
+const probe = job.probe === true ? new MachineProbe() : null;
 
 /** One count's measured runs, and the peak memory of its first. */
 interface Runs {
@@ -43,6 +50,7 @@ interface Runs {
   cpus: number[];
   rssDelta: number;
   peakReset: boolean;
+  probes: ProbeRound[];
 }
 
 async function warm(options: EngineJob['options']): Promise<void> {
@@ -69,10 +77,11 @@ async function measure(options: EngineJob['options'], runs: Runs): Promise<void>
   runs.cpus.push((cpu.user + cpu.system) / 1000);
   // Peak memory of the first measured run; the others only add timings.
   if (first) runs.rssDelta = (runs.peakReset ? procStatusBytes('VmHWM') : procStatusBytes('VmRSS')) - baseline;
+  if (probe !== null) runs.probes.push(await probe.round());
 }
 
 function summary(runs: Runs): Record<string, unknown> {
-  const { outcomes, walls, cpus, rssDelta, peakReset } = runs;
+  const { outcomes, walls, cpus, rssDelta, peakReset, probes } = runs;
   const first = outcomes[0]!;
   const result = first.result as unknown as Record<string, unknown>;
   const answer: Record<string, unknown> = {};
@@ -95,11 +104,12 @@ function summary(runs: Runs): Record<string, unknown> {
     bytes_allocated: memory,
     bits_per_cell: round((memory * 8) / first.stats.cells),
     peak_rss_method: peakReset ? 'VmHWM after clear_refs' : 'VmRSS after the run',
+    ...(probes.length > 0 ? { probe_runs: probes } : {}),
     ...answer,
   };
 }
 
-const fresh = (): Runs => ({ outcomes: [], walls: [], cpus: [], rssDelta: NaN, peakReset: false });
+const fresh = (): Runs => ({ outcomes: [], walls: [], cpus: [], rssDelta: NaN, peakReset: false, probes: [] });
 
 await pool.start();
 try {
@@ -120,4 +130,5 @@ try {
   }
 } finally {
   await pool.close();
+  await probe?.close();
 }

@@ -14,6 +14,7 @@ import { codesMaskBytes, fillCodesMask } from './conductance-codes.ts';
 import { sampleShape } from './field-sample.ts';
 import { KEEP_BYTES, KeptInstances } from './kept-wasm-memory.ts';
 import { WASM_PAGE, compileWasm, type WasmMemory } from './wasm-runtime.ts';
+import { mark } from './timeline-marks.ts';
 
 export { KEEP_BYTES };
 
@@ -261,6 +262,7 @@ export class WasmStencil {
     const { codeSpan, codeAdd, codeEnds } = this.exports;
     const L = this.layout;
     fillCodesMask(lattice, slab, open, this.mask);
+    mark('mask');
     const d = lattice.shape.length;
     const rowCells = lattice.strides[0]!;
     const n = lattice.shape[d - 1]!;
@@ -286,7 +288,9 @@ export class WasmStencil {
     // Only the mask's bytes were written: the rest of the work region reads as zeros already
     // (`kept.take`), and clearing it all up front would fault in every field page at once, in one
     // call that no cancel check interrupts (a 200³ slab: 32 MB, hundreds of ms on a busy machine).
+    mark('coded');
     this.mask.fill(0);
+    mark('codes');
   }
 
   /**

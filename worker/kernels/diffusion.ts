@@ -12,6 +12,7 @@ import { stepSlab } from './diffusion-stencil.ts';
 import { WasmStencil, wasmStencilFits } from './diffusion-wasm.ts';
 import type { JobControl } from './job-control.ts';
 import type { DiffusionTask } from './task.ts';
+import { mark } from './timeline-marks.ts';
 
 /** Layout of a slab's summary (Float64): totals, then block sums. */
 const SUM_TOTAL = 0;
@@ -33,9 +34,11 @@ export interface DiffusionSlabOutcome {
 
 export function diffusionSlab(task: DiffusionTask, control: JobControl): DiffusionSlabOutcome {
   const buildStarted = performance.now();
+  mark(`slab${task.slab}`);
   // The SIMD stencil builds the codes in its own memory; the JavaScript one is for 1-D lattices
   // and slabs too large for a WebAssembly memory.
   const wasm = wasmStencilFits(task.lattice, task.slabs) ? new WasmStencil(task.lattice, task.slabs[task.slab]!) : null;
+  mark('taken');
   try {
     return runSlab(task, control, wasm, buildStarted);
   } finally {
@@ -70,7 +73,11 @@ function runSlab(task: DiffusionTask, control: JobControl, wasm: WasmStencil | n
     if (row % rowsPerCheck === 0) control.checkpoint();
   };
   // A step takes milliseconds: waiters sleep at once rather than poll.
-  const barrier = (): void => control.barrier(0);
+  const barrier = (): void => {
+    mark('x-in');
+    control.barrier(0);
+    mark('x-out');
+  };
   let scratchBytes = 0;
   if (wasm !== null) {
     // The field lives in the instance's memory, stepped in place; only face rows cross between slabs.
@@ -79,9 +86,11 @@ function runSlab(task: DiffusionTask, control: JobControl, wasm: WasmStencil | n
     addHeat(field, params.initial);
     if (params.steps > 0) addHeat(field, params.sources);
     const build_ms = performance.now() - buildStarted;
+    mark('built');
     wasm.exchangeFaces(lattice, slabs, me, faces, 0, barrier);
     for (let step = 0; step < params.steps; step++) {
       wasm.step(lattice, params.alpha, tick, rowsPerCheck);
+      mark('stepped');
       if (step < params.steps - 1) {
         addHeat(field, params.sources);
         wasm.exchangeFaces(lattice, slabs, me, faces, step + 1, barrier);
@@ -129,9 +138,13 @@ function finish(
   const kept = task.buffers.kept?.[task.slab];
   if (kept) new Float32Array(kept).set(field.subarray(0, task.slabs[task.slab]!.cells));
   summarise(task, control, codes, field, sampled, wasm);
+  mark('fin-in');
   control.barrier();
+  mark('fin-out');
   if (task.slab !== 0) return { result: null, bytes, build_ms };
-  return { result: combine(task, sampled), bytes, build_ms };
+  const result = combine(task, sampled);
+  mark('combined');
+  return { result, bytes, build_ms };
 }
 /**
  * Writes this slab's totals and block sums into its summary buffer; a line's block sums in the
