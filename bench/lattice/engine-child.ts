@@ -33,8 +33,10 @@ export interface EngineJob {
    */
   alternate?: number[];
   /**
-   * After each measured run, one round of machine-probe.ts in this process (memory stream and
-   * ALU, one thread then two): the machine's own 2 ÷ 1 beside each run, `probe_runs` in the output.
+   * After the measured runs, as many rounds of machine-probe.ts in this process (memory stream and
+   * ALU, one thread then two): the machine's own 2 ÷ 1 within a second of the runs, `probe_runs`
+   * in the output. Not between the runs: a round right before a two-thread run inflated that run's
+   * CPU (docs/performance.md › Two threads ÷ one: where the idle time goes).
    */
   probe?: boolean;
 }
@@ -77,7 +79,12 @@ async function measure(options: EngineJob['options'], runs: Runs): Promise<void>
   runs.cpus.push((cpu.user + cpu.system) / 1000);
   // Peak memory of the first measured run; the others only add timings.
   if (first) runs.rssDelta = (runs.peakReset ? procStatusBytes('VmHWM') : procStatusBytes('VmRSS')) - baseline;
-  if (probe !== null) runs.probes.push(await probe.round());
+}
+
+/** The probe's rounds after a count's measured runs, one per run. */
+async function probeAfter(runs: Runs): Promise<void> {
+  if (probe === null) return;
+  for (let i = 0; i < runs.walls.length; i++) runs.probes.push(await probe.round());
 }
 
 function summary(runs: Runs): Record<string, unknown> {
@@ -117,6 +124,7 @@ try {
     await warm(job.options);
     const runs = fresh();
     for (let i = 0; i < job.repeats; i++) await measure(job.options, runs);
+    await probeAfter(runs);
     console.log(JSON.stringify(summary(runs)));
   } else {
     const counts = job.alternate;
@@ -126,6 +134,7 @@ try {
     for (let turn = 0; turn < job.repeats; turn++) {
       for (const threads of turn % 2 === 0 ? counts : [...counts].reverse()) await measure(optionsOf(threads), runs.get(threads)!);
     }
+    for (const threads of counts) await probeAfter(runs.get(threads)!);
     console.log(JSON.stringify({ by_threads: Object.fromEntries(counts.map((threads) => [threads, summary(runs.get(threads)!)])) }));
   }
 } finally {

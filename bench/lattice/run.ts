@@ -16,8 +16,9 @@
  *   --kernel NAME (repeatable) only those kernels' rows.
  * --threads-alternate: the scaling rows run 1 and 2 threads in turn in one pool, rather than each
  *   count in a process of its own.
- * --no-run-probe: the scaling rows' children skip the probe they otherwise run after each measured
- *   run (machine-probe.ts: memory stream and ALU, one thread then two; `machine_during` in the JSON).
+ * --no-run-probe: the scaling rows' children skip the probe they otherwise run after their measured
+ *   runs, a round per run (machine-probe.ts: memory stream and ALU, one thread then two;
+ *   `machine_during` in the JSON).
  * --compiled-threads: the in-process pools' kernel threads load the compiled thread the tests use
  *   (test/support/catalytic-bundle.ts) instead of the source entry through tsx, which `npm start`
  *   runs and the bench measures by default (docs/performance.md › Components, 2 ÷ 1 threads
@@ -333,8 +334,8 @@ function pooledRuns(blocks: Measurement[]): Measurement {
 }
 
 /**
- * The machine's own 2 ÷ 1 from the probes a count's children ran after each measured run
- * (machine-probe.ts), per probe: the median over that count's runs, and per run.
+ * The machine's own 2 ÷ 1 from the probes a count's children ran after their measured runs
+ * (machine-probe.ts), per probe: the median over that count's rounds, and each round.
  */
 function machineDuring(m: Measurement): Record<string, { median: number; runs: number[] }> | null {
   const probes = m['probe_runs'] as ProbeRound[] | undefined;
@@ -407,7 +408,7 @@ function threadScaling(): Measurement {
       speedup: ratio(runs[1]!['e2e_ms'], runs[2]!['e2e_ms']),
       cpu_speedup: ratio(runs[1]!['cpu_ms'], runs[2]!['cpu_ms']),
       machine_scaling: machine.length === 0 ? null : { median: round(median(machine)), runs: machine },
-      // The probes run after each measured run, in the same processes: beside the one-thread runs and the two-thread runs.
+      // The probes a count's children ran right after their measured runs, in the same processes.
       machine_during: runs[1]!['probe_runs'] === undefined && runs[2]!['probe_runs'] === undefined ? null : { one_thread_runs: machineDuring(runs[1]!), two_thread_runs: machineDuring(runs[2]!) },
     };
     if (kernel === 'shortest_path') verdicts.agree('path lengths agree (1 and 2 threads)', lattice.name, 'length', { one: runs[1], two: runs[2] });
