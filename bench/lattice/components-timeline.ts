@@ -1,13 +1,13 @@
 /**
  * The timeline of components runs on 216³ (density 0.2), 1 and 2 threads alternating in one pool:
- * reads the timestamps the pool and its threads write under CC_TIMELINE=FILE (the marks of
- * bench/lattice/components-timeline.patch, applied for the measurement) and prints the median of
- * each phase per thread count, in ms since the call.
+ * reads the timestamps the pool and its threads write under CC_TIMELINE=FILE (`mark`,
+ * worker/kernels/timeline-marks.ts; nothing is written without it) and prints the median of each
+ * phase per thread count, in ms since the call.
  *
  * With piscina's own marks as well (when a thread woke, when it posted its answer, when main got
  * it: `patch -d node_modules/piscina/dist -p1 < bench/lattice/piscina-timeline-marks.patch`, piscina
- * 5.3.2, reversed with `-R` afterwards) it splits the hand-offs too. The main marks `submit` …
- * `planned` time the pool's steps before the post. Marks cost ~5 µs each (CC_TIMELINE_HEAP=1 adds the
+ * 5.3.2, reversed with `-R` afterwards) it splits the hand-offs too. The main marks `acquired` and
+ * `built` time the pool's steps before the post. Marks cost ~5 µs each (CC_TIMELINE_HEAP=1 adds the
  * heap's bytes to each, ~10 µs more).
  *
  *   CC_TIMELINE=/tmp/t.log node --import tsx bench/lattice/components-timeline.ts [rounds] [side] [density] [pause_ms]
@@ -114,7 +114,7 @@ for (const run of runs) {
   add(run.threads, 'main: settled → answered', at('answered') - at('settled'));
   add(run.threads, 'main: answered → return', at('return') - at('answered'));
   add(run.threads, 'total', at('return') - t0);
-  for (const label of ['submit', 'job', 'control', 'listened', 'rsk', 'slabs', 'shared', 'planned', 'acquired', 'built']) add(run.threads, `main mark ${label} at`, at(label) - t0);
+  for (const label of ['acquired', 'built']) add(run.threads, `main mark ${label} at`, at(label) - t0);
 }
 const out: Record<string, unknown> = { lattice: `${side}³ density ${density}`, rounds, load_average: [Math.min(...loads), Math.max(...loads)].map((x) => Number(x.toFixed(2))) };
 for (const threads of ['1', '2']) out[`threads_${threads}`] = Object.fromEntries(Object.entries(phases[threads]!).map(([k, v]) => [k, median(v)]));

@@ -11,6 +11,7 @@
 import type { KernelType } from '../../shared/lattice/types.ts';
 import { KernelPool } from '../../worker/kernels/kernel-pool.ts';
 import type { KernelOutcome, KernelRunOptions } from '../../worker/kernels/kernel-run.ts';
+import { MachineProbe, type ProbeRound } from './machine-probe.ts';
 import { collectGarbage, median, procStatusBytes, resetPeakRss, round } from './measure.ts';
 
 /** What the parent asks this process to measure. */
@@ -31,10 +32,18 @@ export interface EngineJob {
    * The output is `{ by_threads: { [count]: measurement } }`.
    */
   alternate?: number[];
+  /**
+   * After the measured runs, as many rounds of machine-probe.ts in this process (memory stream and
+   * ALU, one thread then two): the machine's own 2 ÷ 1 within a second of the runs, `probe_runs`
+   * in the output. Not between the runs: a round right before a two-thread run inflated that run's
+   * CPU (docs/performance.md › Two threads ÷ one: where the idle time goes).
+   */
+  probe?: boolean;
 }
 
 const job = JSON.parse(process.argv[2]!) as EngineJob;
 const pool = new KernelPool({ threads: job.poolThreads });
+const probe = job.probe === true ? new MachineProbe() : null;
 
 /** One count's measured runs, and the peak memory of its first. */
 interface Runs {
@@ -43,6 +52,7 @@ interface Runs {
   cpus: number[];
   rssDelta: number;
   peakReset: boolean;
+  probes: ProbeRound[];
 }
 
 async function warm(options: EngineJob['options']): Promise<void> {
@@ -71,8 +81,14 @@ async function measure(options: EngineJob['options'], runs: Runs): Promise<void>
   if (first) runs.rssDelta = (runs.peakReset ? procStatusBytes('VmHWM') : procStatusBytes('VmRSS')) - baseline;
 }
 
+/** The probe's rounds after a count's measured runs, one per run. */
+async function probeAfter(runs: Runs): Promise<void> {
+  if (probe === null) return;
+  for (let i = 0; i < runs.walls.length; i++) runs.probes.push(await probe.round());
+}
+
 function summary(runs: Runs): Record<string, unknown> {
-  const { outcomes, walls, cpus, rssDelta, peakReset } = runs;
+  const { outcomes, walls, cpus, rssDelta, peakReset, probes } = runs;
   const first = outcomes[0]!;
   const result = first.result as unknown as Record<string, unknown>;
   const answer: Record<string, unknown> = {};
@@ -95,11 +111,12 @@ function summary(runs: Runs): Record<string, unknown> {
     bytes_allocated: memory,
     bits_per_cell: round((memory * 8) / first.stats.cells),
     peak_rss_method: peakReset ? 'VmHWM after clear_refs' : 'VmRSS after the run',
+    ...(probes.length > 0 ? { probe_runs: probes } : {}),
     ...answer,
   };
 }
 
-const fresh = (): Runs => ({ outcomes: [], walls: [], cpus: [], rssDelta: NaN, peakReset: false });
+const fresh = (): Runs => ({ outcomes: [], walls: [], cpus: [], rssDelta: NaN, peakReset: false, probes: [] });
 
 await pool.start();
 try {
@@ -107,6 +124,7 @@ try {
     await warm(job.options);
     const runs = fresh();
     for (let i = 0; i < job.repeats; i++) await measure(job.options, runs);
+    await probeAfter(runs);
     console.log(JSON.stringify(summary(runs)));
   } else {
     const counts = job.alternate;
@@ -116,8 +134,10 @@ try {
     for (let turn = 0; turn < job.repeats; turn++) {
       for (const threads of turn % 2 === 0 ? counts : [...counts].reverse()) await measure(optionsOf(threads), runs.get(threads)!);
     }
+    for (const threads of counts) await probeAfter(runs.get(threads)!);
     console.log(JSON.stringify({ by_threads: Object.fromEntries(counts.map((threads) => [threads, summary(runs.get(threads)!)])) }));
   }
 } finally {
   await pool.close();
+  await probe?.close();
 }

@@ -16,6 +16,9 @@
  *   --kernel NAME (repeatable) only those kernels' rows.
  * --threads-alternate: the scaling rows run 1 and 2 threads in turn in one pool, rather than each
  *   count in a process of its own.
+ * --no-run-probe: the scaling rows' children skip the probe they otherwise run after their measured
+ *   runs, a round per run (machine-probe.ts: memory stream and ALU, one thread then two;
+ *   `machine_during` in the JSON).
  * --compiled-threads: the in-process pools' kernel threads load the compiled thread the tests use
  *   (test/support/catalytic-bundle.ts) instead of the source entry through tsx, which `npm start`
  *   runs and the bench measures by default (docs/performance.md › Components, 2 ÷ 1 threads
@@ -32,6 +35,7 @@ import { apiPollMode, apiTimings, type ApiCase, type ApiTiming } from './api-run
 import { buildCatalyticBundle } from '../../test/support/catalytic-bundle.ts';
 import { answered, coreScaling, engine, graphology, gridPeer, igraph, log, type Measurement, pythonModules, useKernelThread } from './children.ts';
 import type { EngineJob } from './engine-child.ts';
+import type { ProbeRound } from './machine-probe.ts';
 import {
   blockedMask,
   DENSITY,
@@ -64,6 +68,7 @@ const onlyKernels = args.flatMap((arg, i) => (arg === '--kernel' && args[i + 1] 
 const apiOnly = args.includes('--api-only') || smallJobs || fieldsOnly;
 const compiledThreads = args.includes('--compiled-threads');
 const threadsAlternate = args.includes('--threads-alternate');
+const runProbe = !args.includes('--no-run-probe');
 const outAt = args.indexOf('--out');
 const outFile = outAt >= 0 ? args[outAt + 1] : undefined;
 const POOL_THREADS = Math.min(2, availableParallelism());
@@ -324,7 +329,23 @@ function pooledRuns(blocks: Measurement[]): Measurement {
   if (done.length === 0) return blocks[0] ?? { error: 'no block ran' };
   const walls = done.flatMap((m) => m['e2e_ms_runs'] as number[]);
   const cpus = done.flatMap((m) => m['cpu_ms_runs'] as number[]);
-  return { ...done[0]!, blocks: done.length, e2e_ms: round(median(walls)), e2e_ms_runs: walls, cpu_ms: round(median(cpus)), cpu_ms_runs: cpus };
+  const probes = done.flatMap((m) => (m['probe_runs'] as ProbeRound[] | undefined) ?? []);
+  return { ...done[0]!, blocks: done.length, e2e_ms: round(median(walls)), e2e_ms_runs: walls, cpu_ms: round(median(cpus)), cpu_ms_runs: cpus, ...(probes.length > 0 ? { probe_runs: probes } : {}) };
+}
+
+/**
+ * The machine's own 2 ÷ 1 from the probes a count's children ran after their measured runs
+ * (machine-probe.ts), per probe: the median over that count's rounds, and each round.
+ */
+function machineDuring(m: Measurement): Record<string, { median: number; runs: number[] }> | null {
+  const probes = m['probe_runs'] as ProbeRound[] | undefined;
+  if (probes === undefined || probes.length === 0) return null;
+  const out: Record<string, { median: number; runs: number[] }> = {};
+  for (const kind of Object.keys(probes[0]!) as Array<keyof ProbeRound>) {
+    const runs = probes.map((p) => p[kind]);
+    out[kind] = { median: round(median(runs)), runs };
+  }
+  return out;
 }
 
 function threadScaling(): Measurement {
@@ -368,7 +389,7 @@ function threadScaling(): Measurement {
         for (const threads of block % 2 === 0 ? [1, 2] : [2, 1]) {
           blocks[threads]!.push(
             engine(
-              { type, spec: lattice.spec, params, options: { ...options, threads }, repeats: perBlock, poolThreads: POOL_THREADS, warmup, warmupRuns: THREADS_WARMUP_RUNS },
+              { type, spec: lattice.spec, params, options: { ...options, threads }, repeats: perBlock, poolThreads: POOL_THREADS, warmup, warmupRuns: THREADS_WARMUP_RUNS, probe: runProbe },
               `${lattice.name}: ${kernel}, ${threads} thread(s), block ${block + 1} of ${THREADS_BLOCKS}`,
             ),
           );
@@ -377,7 +398,7 @@ function threadScaling(): Measurement {
       }
       runs = { 1: pooledRuns(blocks[1]!), 2: pooledRuns(blocks[2]!) };
     }
-    const strip = ({ field: _field, ...rest }: Measurement): Measurement => rest;
+    const strip = ({ field: _field, probe_runs: _probes, ...rest }: Measurement): Measurement => rest;
     const machine = probes.filter(answered).map((p) => p['scaling'] as number);
     out[key ?? kernel] = {
       lattice: lattice.name,
@@ -387,6 +408,8 @@ function threadScaling(): Measurement {
       speedup: ratio(runs[1]!['e2e_ms'], runs[2]!['e2e_ms']),
       cpu_speedup: ratio(runs[1]!['cpu_ms'], runs[2]!['cpu_ms']),
       machine_scaling: machine.length === 0 ? null : { median: round(median(machine)), runs: machine },
+      // The probes a count's children ran right after their measured runs, in the same processes.
+      machine_during: runs[1]!['probe_runs'] === undefined && runs[2]!['probe_runs'] === undefined ? null : { one_thread_runs: machineDuring(runs[1]!), two_thread_runs: machineDuring(runs[2]!) },
     };
     if (kernel === 'shortest_path') verdicts.agree('path lengths agree (1 and 2 threads)', lattice.name, 'length', { one: runs[1], two: runs[2] });
     if (kernel === 'components') verdicts.agree('component counts agree (1 and 2 threads)', lattice.name, 'count', { one: runs[1], two: runs[2] });
@@ -440,7 +463,9 @@ function setTargets(paths: Measurement[], components: Measurement[], diffusion: 
   for (const [kernel, t] of Object.entries(threads ?? {})) {
     const m = t as Measurement;
     const machine = (m['machine_scaling'] as { median: number } | null)?.median;
-    const beside = machine === undefined ? '' : `; the machine's own 2 ÷ 1 in the same blocks: ${machine}x`;
+    const during = (m['machine_during'] as { two_thread_runs: Record<string, { median: number }> | null } | null)?.two_thread_runs;
+    const probes = during ? `; during the 2-thread runs: stream ${during['stream']?.median}x, alu8 ${during['alu8']?.median}x, alu ${during['alu']?.median}x` : '';
+    const beside = machine === undefined ? probes : `; the machine's own 2 ÷ 1 in the same blocks: ${machine}x${probes}`;
     verdicts.target({ kernel, lattice: m['lattice'] as string, measure: `2 threads vs 1 thread, wall (peer = the 1-thread run${beside})`, peer: (m['one_thread'] as Measurement)['e2e_ms'], inProcess: (m['two_threads'] as Measurement)['e2e_ms'], target: 1.7 });
   }
   const huge = paths.find((r) => r['kind'] === 'huge');

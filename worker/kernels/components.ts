@@ -22,6 +22,7 @@ import { labelSlabRunsWasm } from './run-labelling-wasm.ts';
 import { RowNeighbourhood } from './row-neighbourhood.ts';
 import { zeroShared } from './shared-buffer-pool.ts';
 import type { ComponentsTask } from './task.ts';
+import { mark } from './timeline-marks.ts';
 
 export { HISTOGRAM_BINS, log2Bin } from './finished-clusters.ts';
 
@@ -97,8 +98,11 @@ export function componentsSlab(task: ComponentsTask, control: JobControl): Compo
   control.floats[slot] = labelled.rows;
   // The thread that finishes last merges, at once: the others return without waiting, so no
   // thread sleeps at a barrier and has to be woken (and get a core back) for the merge.
-  if (!control.arriveLast()) return { result: null, bytes: labelled.bytes, build_ms: 0 };
+  const last = control.arriveLast();
+  mark(last ? 'arrive-last' : 'arrive-first');
+  if (!last) return { result: null, bytes: labelled.bytes, build_ms: 0 };
   const merged = mergeFaces(task);
+  mark('merged');
   return { result: merged.result, bytes: labelled.bytes + merged.bytes, build_ms: 0 };
 }
 
@@ -113,6 +117,7 @@ export function labelRows(task: ComponentsTask, plan: SlabRows, tick: (rowsDone:
   if (buffers.dirtyFaces?.[me] === true) {
     for (const buffer of [buffers.faceLabels[me]!, buffers.faceSizes[me]!, buffers.faceFlags[me]!]) zeroShared(buffer);
   }
+  mark('zeroed');
   const finished = new FinishedClusters();
   const job = {
     lattice,

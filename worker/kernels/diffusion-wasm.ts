@@ -5,7 +5,7 @@
  * row's new values go to one of two row buffers and are written back once the next row no longer
  * needs the old ones, so a slab takes 5 bytes a cell, not 9 (fresh pages are dear on the 2-core
  * VM, and a smaller memory stays kept between runs). Only the slab's two face rows cross to the
- * neighbour slabs, through small shared face buffers (`exchangeFaces`). See
+ * neighbour slabs, through small shared face buffers (`publishFace`, `takeHalos`). See
  * docs/architecture.md › Kernels.
  */
 import type { Slab } from './slabs.ts';
@@ -14,6 +14,7 @@ import { codesMaskBytes, fillCodesMask } from './conductance-codes.ts';
 import { sampleShape } from './field-sample.ts';
 import { KEEP_BYTES, KeptInstances } from './kept-wasm-memory.ts';
 import { WASM_PAGE, compileWasm, type WasmMemory } from './wasm-runtime.ts';
+import { mark } from './timeline-marks.ts';
 
 export { KEEP_BYTES };
 
@@ -104,6 +105,12 @@ export function faceBufferCells(lattice: Lattice): number {
   return 4 * lattice.strides[0]!;
 }
 
+/** Heat added to a face cell after the face is written: `value` at cell `at` of the row. */
+export interface FacePoint {
+  at: number;
+  value: number;
+}
+
 /** A middle-axis neighbour line that does not exist (offsets are multiples of 4). */
 const MISSING = 1;
 
@@ -181,34 +188,55 @@ export class WasmStencil {
   }
 
   /**
-   * Hands the field's face rows to the neighbour slabs and takes theirs into its halo rows. Call it
-   * in every slab thread with the same `round` (counted from 0): the faces go to buffer half
-   * `round mod 2`, so a neighbour already writing the next round's faces never overwrites those
-   * being read. A halo row with no neighbour (an open lattice's edge) stays zero.
+   * Writes face `side` of the field (0: the slab's first row, 1: its last) after `round` steps
+   * into half `round mod 2` of the slab's face buffer, with `pending` added: the heat the field
+   * gets after the face is written (the sources of its row, as `addHeat` will add them). A
+   * neighbour reads round `round` before its step `round`, and this slab writes round `round + 2`
+   * only after that neighbour's round `round + 1` face arrived (`takeHalos`), so a face being read
+   * is never overwritten.
    *
    * @param faces - every slab's face buffer (faceBufferCells float32s each)
-   * @param round - counted from 0
-   * @param barrier - waits for every slab thread
+   */
+  publishFace(faces: readonly Float32Array[], me: number, round: number, side: 0 | 1, pending: readonly FacePoint[]): void {
+    const rowCells = this.rowCells;
+    const at = (round % 2) * 2 * rowCells + side * rowCells;
+    const face = faces[me]!.subarray(at, at + rowCells);
+    face.set(this.row(side === 0 ? 0 : this.rows - 1));
+    for (const point of pending) face[point.at]! += point.value;
+  }
+
+  /**
+   * Both faces out, a wait for every slab thread (`barrier`), the neighbours' faces in: the
+   * exchange of one round in one call, as a lone slab (or a test) needs it.
    */
   exchangeFaces(lattice: Lattice, slabs: readonly Slab[], me: number, faces: readonly Float32Array[], round: number, barrier: () => void): void {
+    this.publishFace(faces, me, round, 0, []);
+    this.publishFace(faces, me, round, 1, []);
+    barrier();
+    this.takeHalos(lattice, slabs, me, faces, round, () => undefined);
+  }
+
+  /**
+   * Takes the neighbour slabs' faces after `round` steps into the halo rows: the last row of the
+   * slab below, the first of the slab above, each once `ready(slab, side)` returns (it waits for
+   * that slab to have written it). A halo row with no neighbour (an open lattice's edge) stays zero.
+   */
+  takeHalos(lattice: Lattice, slabs: readonly Slab[], me: number, faces: readonly Float32Array[], round: number, ready: (slab: number, side: 0 | 1) => void): void {
     const rowCells = this.rowCells;
     const half = (round % 2) * 2 * rowCells;
     const own = slabs[me]!;
-    faces[me]!.set(this.row(0), half);
-    faces[me]!.set(this.row(own.rows - 1), half + rowCells);
-    barrier();
     const side0 = lattice.shape[0]!;
     const cyclic0 = lattice.periodic[0] === true && side0 > 2;
     const count = slabs.length;
-    const below = this.row(-1);
-    const above = this.row(own.rows);
     if (own.row0 > 0 || cyclic0) {
-      const from = faces[(me - 1 + count) % count]!;
-      below.set(from.subarray(half + rowCells, half + 2 * rowCells));
+      const below = (me - 1 + count) % count;
+      ready(below, 1);
+      this.row(-1).set(faces[below]!.subarray(half + rowCells, half + 2 * rowCells));
     }
     if (own.row0 + own.rows < side0 || cyclic0) {
-      const from = faces[(me + 1) % count]!;
-      above.set(from.subarray(half, half + rowCells));
+      const above = (me + 1) % count;
+      ready(above, 0);
+      this.row(own.rows).set(faces[above]!.subarray(half, half + rowCells));
     }
   }
 
@@ -261,6 +289,7 @@ export class WasmStencil {
     const { codeSpan, codeAdd, codeEnds } = this.exports;
     const L = this.layout;
     fillCodesMask(lattice, slab, open, this.mask);
+    mark('mask');
     const d = lattice.shape.length;
     const rowCells = lattice.strides[0]!;
     const n = lattice.shape[d - 1]!;
@@ -286,19 +315,24 @@ export class WasmStencil {
     // Only the mask's bytes were written: the rest of the work region reads as zeros already
     // (`kept.take`), and clearing it all up front would fault in every field page at once, in one
     // call that no cancel check interrupts (a 200³ slab: 32 MB, hundreds of ms on a busy machine).
+    mark('coded');
     this.mask.fill(0);
+    mark('codes');
   }
 
   /**
    * Steps the field in place; its halo rows must hold the neighbour slabs' edge rows
-   * (`exchangeFaces`). Row r's new values go to row buffer r mod 2 and are copied back once row
-   * r + 1 is computed, the last step that reads row r's old values.
+   * (`takeHalos`). Upwards, row r's new values go to row buffer r mod 2 and are copied back once
+   * row r + 1 is computed, the last step that reads row r's old values; downwards (`down`, on 3
+   * or more axes), once row r - 1 is. Either order gives the same values.
    *
-   * @param tick - called before each row (on 2 axes, before each chunk of `chunkRows` rows, with
-   *   its first row); may throw to stop (the field is then half stepped)
+   * @param tick - called before each row with the rows done (on 2 axes, before each chunk of
+   *   `chunkRows` rows, with its first row); may throw to stop (the field is then half stepped)
    * @param chunkRows - rows a 2-D step computes in one call into the instance
+   * @param down - from the last row to the first (3 or more axes; 2 axes always step upwards)
+   * @param final - called with each row once its new values are in the field (3 or more axes)
    */
-  step(lattice: Lattice, alpha: number, tick: (row: number) => void, chunkRows = 1): void {
+  step(lattice: Lattice, alpha: number, tick: (row: number) => void, chunkRows = 1, down = false, final?: (row: number) => void): void {
     const { span, span4, lineEnds, accumulate } = this.exports;
     const L = this.layout;
     const { shape } = lattice;
@@ -324,9 +358,12 @@ export class WasmStencil {
     const writeBack = (r: number): void => {
       const at = L.buffers[r & 1]! >> 2;
       f32.copyWithin((from >> 2) + r * rowCells, at, at + rowCells);
+      final?.(r);
     };
-    for (let r = 0; r < this.rows; r++) {
-      tick(r);
+    const rows = this.rows;
+    for (let done = 0; done < rows; done++) {
+      tick(done);
+      const r = down ? rows - 1 - done : done;
       const here = from + r * rowBytes;
       const zero = L.zero - here;
       const codes = L.codes + r * rowCells;
@@ -350,8 +387,8 @@ export class WasmStencil {
         else span(out, u, codes + at, lines * n, offsets[0]!, offsets[1]!, offsets[2]!, o3, alpha);
         lineEnds(out, u, codes + at, lines, n, wrapLine, offsets[0]!, offsets[1]!, offsets[2]!, o3, alpha);
       }
-      if (r > 0) writeBack(r - 1);
+      if (down ? r < rows - 1 : r > 0) writeBack(down ? r + 1 : r - 1);
     }
-    if (this.rows > 0) writeBack(this.rows - 1);
+    if (rows > 0) writeBack(down ? 0 : rows - 1);
   }
 }

@@ -2,7 +2,8 @@
  * Explicit heat diffusion on a float32 field, one step being
  *   v = u + f; u'[i] = v[i] + alpha · Σ (v[j] - v[i]) over the open neighbours j of an open cell i,
  * run by slab threads on conductance codes with the WebAssembly stencil (diffusion-wasm.ts) or the
- * JavaScript one (diffusion-stencil.ts), a barrier between steps. See docs/architecture.md › Kernels.
+ * JavaScript one (diffusion-stencil.ts); between steps the WebAssembly slabs wait only for their
+ * neighbours' face rows, the JavaScript ones at a barrier. See docs/architecture.md › Kernels.
  */
 import { blockCellCounts, blockOf, sampleShape } from './field-sample.ts';
 import { jobOpenCells } from '../../shared/lattice/job.ts';
@@ -12,6 +13,7 @@ import { stepSlab } from './diffusion-stencil.ts';
 import { WasmStencil, wasmStencilFits } from './diffusion-wasm.ts';
 import type { JobControl } from './job-control.ts';
 import type { DiffusionTask } from './task.ts';
+import { mark } from './timeline-marks.ts';
 
 /** Layout of a slab's summary (Float64): totals, then block sums. */
 const SUM_TOTAL = 0;
@@ -24,7 +26,7 @@ export const SUMMARY_SLOTS = 4;
 /** Cells passed between two cancel checks (whole rows, at least one). */
 const CHECK_CELLS = 65536;
 
-/** What a slab thread returns; slab 0 adds the result. */
+/** What a slab thread returns; the one that finishes last adds the result. */
 export interface DiffusionSlabOutcome {
   result: Omit<DiffusionResult, 'memory_bytes'> | null;
   bytes: number;
@@ -33,9 +35,11 @@ export interface DiffusionSlabOutcome {
 
 export function diffusionSlab(task: DiffusionTask, control: JobControl): DiffusionSlabOutcome {
   const buildStarted = performance.now();
+  mark(`slab${task.slab}`);
   // The SIMD stencil builds the codes in its own memory; the JavaScript one is for 1-D lattices
   // and slabs too large for a WebAssembly memory.
   const wasm = wasmStencilFits(task.lattice, task.slabs) ? new WasmStencil(task.lattice, task.slabs[task.slab]!) : null;
+  mark('taken');
   try {
     return runSlab(task, control, wasm, buildStarted);
   } finally {
@@ -69,8 +73,12 @@ function runSlab(task: DiffusionTask, control: JobControl, wasm: WasmStencil | n
   const tick = (row: number): void => {
     if (row % rowsPerCheck === 0) control.checkpoint();
   };
-  // A step takes milliseconds: waiters sleep at once rather than poll.
-  const barrier = (): void => control.barrier(0);
+  // A step takes milliseconds: waiters sleep at once rather than poll (the JavaScript stencil).
+  const barrier = (): void => {
+    mark('x-in');
+    control.barrier(0);
+    mark('x-out');
+  };
   let scratchBytes = 0;
   if (wasm !== null) {
     // The field lives in the instance's memory, stepped in place; only face rows cross between slabs.
@@ -79,12 +87,50 @@ function runSlab(task: DiffusionTask, control: JobControl, wasm: WasmStencil | n
     addHeat(field, params.initial);
     if (params.steps > 0) addHeat(field, params.sources);
     const build_ms = performance.now() - buildStarted;
-    wasm.exchangeFaces(lattice, slabs, me, faces, 0, barrier);
+    mark('built');
+    // No barrier between steps: a slab waits only for the two face rows it reads, each as soon as
+    // its neighbour has written it. On 3 or more axes the even slabs step downwards and the odd
+    // ones upwards, so the face a pair shares is among the first rows either computes (and is
+    // written out then), and each thread of a pair can run up to a step ahead of the other
+    // rather than both waiting at every step for the slower one.
+    const down = lattice.shape.length >= 3 && slabs.length > 1 && me % 2 === 0;
+    const earlySide: 0 | 1 = down ? 1 : 0;
+    const earlyRow = down ? own.rows - 1 : 0;
+    const rowCells = lattice.strides[0]!;
+    // A face written before the step's sources are added carries them (addHeat's order and rounding).
+    const pendingOf = ([0, own.rows - 1] as const).map((row) =>
+      params.sources.filter((p) => p.index >= own.lo + row * rowCells && p.index < own.lo + (row + 1) * rowCells).map((p) => ({ at: p.index - own.lo - row * rowCells, value: p.value })),
+    );
+    const stencil = wasm;
+    const publish = (side: 0 | 1, round: number): void => {
+      stencil.publishFace(faces, me, round, side, round > 0 ? pendingOf[side]! : []);
+      control.publishSlabInt(me, side, round + 1);
+    };
+    publish(0, 0);
+    publish(1, 0);
     for (let step = 0; step < params.steps; step++) {
-      wasm.step(lattice, params.alpha, tick, rowsPerCheck);
-      if (step < params.steps - 1) {
+      const round = step;
+      wasm.takeHalos(lattice, slabs, me, faces, round, (slab, side) => {
+        mark('x-in');
+        control.awaitSlabInt(slab, side, round + 1);
+        mark('x-out');
+      });
+      const more = step < params.steps - 1;
+      let early = false;
+      const final =
+        more && lattice.shape.length >= 3
+          ? (row: number): void => {
+              if (row !== earlyRow) return;
+              publish(earlySide, step + 1);
+              early = true;
+            }
+          : undefined;
+      wasm.step(lattice, params.alpha, tick, rowsPerCheck, down, final);
+      mark('stepped');
+      if (more) {
+        if (!early) publish(earlySide, step + 1);
+        publish(earlySide === 0 ? 1 : 0, step + 1);
         addHeat(field, params.sources);
-        wasm.exchangeFaces(lattice, slabs, me, faces, step + 1, barrier);
       }
       if (me === 0) control.publishProgress((0.98 * (step + 1)) / params.steps);
     }
@@ -114,7 +160,7 @@ function runSlab(task: DiffusionTask, control: JobControl, wasm: WasmStencil | n
   return finish(task, control, codes, finalField, built.bytes + scratchBytes, build_ms);
 }
 
-/** Summarises this slab's final field and, on slab 0 after every slab has, combines the result. */
+/** Summarises this slab's final field and, in the thread that does so last, combines the result. */
 function finish(
   task: DiffusionTask,
   control: JobControl,
@@ -129,9 +175,14 @@ function finish(
   const kept = task.buffers.kept?.[task.slab];
   if (kept) new Float32Array(kept).set(field.subarray(0, task.slabs[task.slab]!.cells));
   summarise(task, control, codes, field, sampled, wasm);
-  control.barrier();
-  if (task.slab !== 0) return { result: null, bytes, build_ms };
-  return { result: combine(task, sampled), bytes, build_ms };
+  mark('fin-in');
+  // The thread that finishes last combines, at once: no thread sleeps at a barrier to be woken for it.
+  const last = control.arriveLast();
+  mark('fin-out');
+  if (!last) return { result: null, bytes, build_ms };
+  const result = combine(task, sampled);
+  mark('combined');
+  return { result, bytes, build_ms };
 }
 /**
  * Writes this slab's totals and block sums into its summary buffer; a line's block sums in the

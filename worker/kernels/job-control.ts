@@ -15,6 +15,9 @@ const CLAIM = 5;
 const ARRIVED = 6;
 const INT_SLOTS = 8;
 
+/** Int32 slots per slab after the control's own, free for a kernel's own use (publishSlabInt, awaitSlabInt). */
+export const SLAB_INTS = 2;
+
 /** Float64 slots before the per-slab ones, free for a kernel's own use. */
 export const SHARED_FLOATS = 16;
 /** Float64 slots per slab, free for a kernel's own use. */
@@ -55,7 +58,7 @@ export class JobControl {
   /** A fresh control block for a run on `threads` slab threads. */
   static create(threads: number): JobControl {
     return new JobControl({
-      ints: new SharedArrayBuffer(INT_SLOTS * 4),
+      ints: new SharedArrayBuffer((INT_SLOTS + SLAB_INTS * threads) * 4),
       floats: new SharedArrayBuffer((SHARED_FLOATS + SLAB_FLOATS * threads) * 8),
       threads,
     });
@@ -67,7 +70,7 @@ export class JobControl {
    */
   static createPrivate(threads: number): JobControl {
     return new JobControl({
-      ints: new ArrayBuffer(INT_SLOTS * 4) as unknown as SharedArrayBuffer,
+      ints: new ArrayBuffer((INT_SLOTS + SLAB_INTS * threads) * 4) as unknown as SharedArrayBuffer,
       floats: new ArrayBuffer((SHARED_FLOATS + SLAB_FLOATS * threads) * 8) as unknown as SharedArrayBuffer,
       threads,
     });
@@ -83,10 +86,15 @@ export class JobControl {
     return this.buffers.ints.byteLength + this.buffers.floats.byteLength;
   }
 
-  /** Asks every thread of the run to stop, and wakes those waiting at the barrier. */
+  /** Asks every thread of the run to stop, and wakes those waiting at the barrier or for a slab's word. */
   cancel(): void {
     Atomics.store(this.ints, CANCEL, 1);
-    Atomics.notify(this.ints, BARRIER_GENERATION);
+    this.wakeAll();
+  }
+
+  /** Wakes every waiter: at the barrier and on each slab's words. */
+  private wakeAll(): void {
+    for (let i = BARRIER_GENERATION; i < this.ints.length; i++) Atomics.notify(this.ints, i);
   }
 
   get cancelled(): boolean {
@@ -96,7 +104,7 @@ export class JobControl {
   /** Marks the run failed so sibling threads stop instead of waiting for this one forever. */
   fail(): void {
     Atomics.store(this.ints, FAILED, 1);
-    Atomics.notify(this.ints, BARRIER_GENERATION);
+    this.wakeAll();
   }
 
   /**
@@ -160,6 +168,37 @@ export class JobControl {
   /** Index into `floats` of slab `slab`'s slot `slot`. */
   slabSlot(slab: number, slot: number): number {
     return SHARED_FLOATS + slab * SLAB_FLOATS + slot;
+  }
+
+  /**
+   * Sets slab `slab`'s int slot `slot` (0 ≤ slot < SLAB_INTS) to `value` and wakes its waiters:
+   * every plain write this thread made before is visible to a thread that sees the value.
+   */
+  publishSlabInt(slab: number, slot: number, value: number): void {
+    const at = INT_SLOTS + slab * SLAB_INTS + slot;
+    Atomics.store(this.ints, at, value);
+    Atomics.notify(this.ints, at);
+  }
+
+  /**
+   * Waits until slab `slab`'s int slot `slot` is at least `atLeast` (values only grow): a wait for
+   * one other thread's step, not for all of them as at the barrier. Polls `spins` times, then
+   * sleeps until woken; throws when the run is cancelled or a sibling failed.
+   */
+  awaitSlabInt(slab: number, slot: number, atLeast: number, spins = BARRIER_SPINS): void {
+    const { ints } = this;
+    const at = INT_SLOTS + slab * SLAB_INTS + slot;
+    let polled = 0;
+    for (;;) {
+      const seen = Atomics.load(ints, at);
+      if (seen >= atLeast) return;
+      if (polled < spins) {
+        polled++;
+        continue;
+      }
+      this.checkpoint();
+      Atomics.wait(ints, at, seen, BARRIER_SLEEP_MS);
+    }
   }
 
   /** The sum of one per-slab slot over all slabs. */

@@ -37,6 +37,7 @@ import { SharedBufferPool } from './shared-buffer-pool.ts';
 import type { SlabKernel } from './slab-buffers.ts';
 import type { DiffusionBuffers, KernelTask, TaskEnvelope } from './task.ts';
 import { THREAD_FILE } from './thread-file.ts';
+import { mark } from './timeline-marks.ts';
 import { ThreadSlots } from './thread-slots.ts';
 import { WARM_UP_JOBS, warmUpOrder, type WarmUpJob } from './kernel-warm-up.ts';
 
@@ -321,6 +322,7 @@ export class KernelPool {
    */
   private answered<T extends KernelType>(job: ResolvedJob<T>, control: JobControl, options: KernelRunOptions, started: number) {
     return ({ result, stats }: { result: unknown; stats: Omit<KernelRunStats, 'wall_ms'> }): KernelOutcome<T> => {
+      mark('answered');
       control.publishProgress(1);
       const answer = withPaths(result, job.lattice, options.pathCells === true);
       return { result: answer, stats: { ...stats, wall_ms: performance.now() - started } } as KernelOutcome<T>;
@@ -705,10 +707,12 @@ export class KernelPool {
     await this.slots.acquire(count, how.signal);
     let settled: PromiseSettledResult<TaskEnvelope>[];
     try {
+      mark('acquired');
       const tasks = build();
+      mark('built');
       settled = await Promise.allSettled(
         tasks.map((task) =>
-          piscina.run(task).catch((err: unknown) => {
+          piscina.run(task).then(resolvedMark, (err: unknown) => {
             // A dead thread never reaches the barrier: release its siblings.
             control.fail();
             throw err;
@@ -718,6 +722,7 @@ export class KernelPool {
     } finally {
       this.slots.release(count);
     }
+    mark('settled');
     return outcomeOf(settled);
   }
 
@@ -765,6 +770,12 @@ class InlineRun<T extends KernelType> implements KernelRun<T> {
   cancel(): void {
     this.control.cancel();
   }
+}
+
+/** A thread's answer as it arrives, marked for the timelines (timeline-marks.ts). */
+function resolvedMark(envelope: TaskEnvelope): TaskEnvelope {
+  mark('resolved');
+  return envelope;
 }
 
 /** An outcome's result (a function, not an arrow per run: see InlineRun). */

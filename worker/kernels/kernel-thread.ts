@@ -21,9 +21,11 @@ import { pathResult } from './path-result.ts';
 import { percolation } from './percolation.ts';
 import { labelSlab } from './slab-labels.ts';
 import type { KernelTask, TaskEnvelope } from './task.ts';
+import { mark } from './timeline-marks.ts';
 
 export default function runKernelTask(task: KernelTask): TaskEnvelope {
   if (task.kind === 'ping') return { ok: true, value: null, threadBytes: 0, timings: { build_ms: 0, run_ms: 0 } };
+  mark('task');
   const control = JobControl.attach(task.control);
   const started = performance.now();
   try {
@@ -62,10 +64,12 @@ export default function runKernelTask(task: KernelTask): TaskEnvelope {
       }
       case 'components': {
         const outcome = componentsSlab(task, control);
+        mark('envelope');
         return done(outcome.result, outcome.bytes, outcome.build_ms, started);
       }
       case 'diffusion': {
         const outcome = diffusionSlab(task, control);
+        mark('envelope');
         return done(outcome.result, outcome.bytes, outcome.build_ms, started);
       }
       case 'distance_field': {

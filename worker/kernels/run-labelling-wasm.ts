@@ -12,6 +12,7 @@ import { fillOpenLines } from './open-mask.ts';
 import { FIRST_ROW, LAST_ROW, type SlabLabelling } from './run-labelling.ts';
 import { KeptInstances } from './kept-wasm-memory.ts';
 import { compileWasm, type WasmMemory } from './wasm-runtime.ts';
+import { mark } from './timeline-marks.ts';
 
 interface LabellingExports {
   memory: WasmMemory;
@@ -129,6 +130,7 @@ function labelIn(exports: LabellingExports, job: SlabLabelling): { faceCount: nu
   let firstRow: { rank: Int32Array; runStart: Int32Array; runEnd: Int32Array } | null = null;
   let lastRuns = 0;
   let rows = 0;
+  mark('init');
   for (; rows < job.rows; rows++) {
     tick(rows);
     if (claim !== undefined && !claim()) break;
@@ -145,6 +147,7 @@ function labelIn(exports: LabellingExports, job: SlabLabelling): { faceCount: nu
     cur = 1 - cur;
   }
 
+  mark('rows');
   if (rows === 0) {
     // Another thread took every row: no cells, no faces.
     faceLabels.fill(0, 0, 2 * rowCells);
@@ -198,6 +201,7 @@ function labelIn(exports: LabellingExports, job: SlabLabelling): { faceCount: nu
   const lastFace = i32.subarray((layout.blocks[1 - cur]! + offsets.label) >> 2, ((layout.blocks[1 - cur]! + offsets.label) >> 2) + lastRuns);
   for (let run = 0; run < lastRuns; run++) lastFace[run]!++;
   paintRuns(lastRow.rank, lastRow.runStart, lastRow.runEnd, lastRuns, rowCells, lastFace);
+  mark('faces');
   // The layout's pages only: a kept memory may be larger (per-thread headroom).
   // The groups' face ids and the first row's run lists beside the module's memory.
   return { faceCount, bytes: layout.memoryBytes + groupFace.byteLength + first.rank.byteLength + first.runStart.byteLength + first.runEnd.byteLength, rows };
