@@ -12,9 +12,11 @@
  *
  *   CC_TIMELINE=/tmp/t.log node --import tsx bench/lattice/components-timeline.ts [rounds] [side] [density] [pause_ms]
  */
-import { openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
+import { truncateSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { KernelPool } from '../../worker/kernels/kernel-pool.ts';
+import { mark as mainMark } from '../../worker/kernels/timeline-marks.ts';
+import { type Mark, readTimelineMarks } from './timeline-file.ts';
 
 const file = process.env['CC_TIMELINE'];
 if (file === undefined) throw new Error('set CC_TIMELINE=FILE');
@@ -25,8 +27,6 @@ const density = Number(process.argv[4] ?? 0.2);
 const pauseMs = Number(process.argv[5] ?? 0);
 const spec = { shape: [side, side, side], boundary: 'open', obstacles: { density, seed: 7 } };
 const warm = { shape: [27, 27, 27], boundary: 'open', obstacles: { density, seed: 8 } };
-const fd = openSync(file, 'a');
-const mainMark = (label: string): void => void writeSync(fd, `0 ${label} ${(performance.timeOrigin + performance.now()).toFixed(4)}\n`);
 
 const pool = new KernelPool({ threads: 2 });
 await pool.start();
@@ -50,14 +50,7 @@ try {
   await pool.close();
 }
 
-type Mark = { tid: number; label: string; t: number };
-const marks: Mark[] = readFileSync(file, 'utf8')
-  .trim()
-  .split('\n')
-  .map((line) => {
-    const [tid, label, t] = line.split(' ');
-    return { tid: Number(tid), label: label!, t: Number(t) };
-  });
+const marks = readTimelineMarks(file);
 const runs: Array<{ threads: number; marks: Mark[] }> = [];
 for (const m of marks) {
   if (m.tid === 0 && m.label.startsWith('call')) runs.push({ threads: Number(m.label.slice(4)), marks: [] });

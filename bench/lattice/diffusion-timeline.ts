@@ -8,9 +8,11 @@
  *
  *   CC_TIMELINE=/tmp/d.log node --import tsx bench/lattice/diffusion-timeline.ts [threads] [rounds] [side] [steps]
  */
-import { openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
+import { truncateSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { KernelPool } from '../../worker/kernels/kernel-pool.ts';
+import { mark as mainMark } from '../../worker/kernels/timeline-marks.ts';
+import { type Mark, readTimelineMarks } from './timeline-file.ts';
 
 const file = process.env['CC_TIMELINE'];
 if (file === undefined) throw new Error('set CC_TIMELINE=FILE');
@@ -22,8 +24,6 @@ const mid = side >> 1;
 const spec = { shape: [side, side, side], boundary: 'open', obstacles: { density: 0.2, seed: 7 } };
 const params = { steps, alpha: 0.15, initial: [{ cell: [mid, mid, mid], value: 1000 }] };
 const warm = { shape: [27, 27, 27], boundary: 'open', obstacles: { density: 0.2, seed: 8 } };
-const fd = openSync(file, 'a');
-const mainMark = (label: string): void => void writeSync(fd, `0 ${label} ${(performance.timeOrigin + performance.now()).toFixed(4)}\n`);
 
 const pool = new KernelPool({ threads: 2 });
 await pool.start();
@@ -42,14 +42,7 @@ try {
   await pool.close();
 }
 
-type Mark = { tid: number; label: string; t: number };
-const marks: Mark[] = readFileSync(file, 'utf8')
-  .trim()
-  .split('\n')
-  .map((line) => {
-    const [tid, label, t] = line.split(' ');
-    return { tid: Number(tid), label: label!, t: Number(t) };
-  });
+const marks = readTimelineMarks(file);
 const runs: Mark[][] = [];
 for (const m of marks) {
   if (m.tid === 0 && m.label === 'call') runs.push([]);
