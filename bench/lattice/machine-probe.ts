@@ -1,5 +1,5 @@
 /**
- * The machine's own 2 ÷ 1 taken between a bench child's measured runs, in the same process and
+ * The machine's own 2 ÷ 1 taken right after a bench child's measured runs, in the same process and
  * the same seconds as the kernel's: two plain worker threads, each with its own 40 MiB
  * Float32Array (a 216³ slab's field is 25 MiB, one thread's whole field 40 MiB), time each
  * probe in one thread, then in both at once. 2 means the host gave two threads twice one's.
