@@ -10,7 +10,9 @@ import { createTestTenant, type TestTenant } from '../support/tenants.ts';
 import { type JobJson, liftRateLimits, startWorker, stopWorker, submit, submitBacklog, waitForJob } from './support.ts';
 
 const env = useTestEnvironment();
-const api = useTestApi(env, { RATE_LIMIT_CREDENTIAL_PER_SECOND: '1000000' });
+// Each job its own entry (KERNEL_INLINE_MAX_CELLS 0 on the API: no tiny submissions share one),
+// so the round robin's unit, an entry, is a job here.
+const api = useTestApi(env, { RATE_LIMIT_CREDENTIAL_PER_SECOND: '1000000', KERNEL_INLINE_MAX_CELLS: '0' });
 
 beforeAll(async () => {
   // Before the first request: floods of HTTP submissions must not hit the plans' request limits.
