@@ -16,9 +16,7 @@ import { createTestTenant, type TestTenant } from '../support/tenants.ts';
 import { submitBacklog } from './support.ts';
 
 const env = useTestEnvironment();
-// Each job its own entry (KERNEL_INLINE_MAX_CELLS 0 on the API: no tiny submissions share one),
-// so the cap, which counts entries, counts jobs here.
-const api = useTestApi(env, { KERNEL_INLINE_MAX_CELLS: '0' });
+const api = useTestApi(env);
 
 // The capped tenant's jobs end at [3,3] and wait for the gate; the other tenant's end at once.
 let openGate!: () => void;
