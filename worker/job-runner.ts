@@ -37,6 +37,7 @@ import { markTenantReady } from '../shared/queues/ready-set.ts';
 import { type PipelineJobData, TenantQueues } from '../shared/queues/tenant-queues.ts';
 import type { RedisClient } from '../shared/redis.ts';
 import type { DeliveryDispatcher } from '../shared/webhooks/job-events.ts';
+import { runsPlainInline } from '../shared/jobs/coalesced-entries.ts';
 import { wantsArtefact } from '../shared/jobs/job-artefact-names.ts';
 import { ChunkTally } from './chunk-tally.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -150,15 +151,14 @@ interface StartRequest {
   jobId: string;
 }
 
+/** A chunk as taken: its attempt, and its rows still to run (undefined: final or gone), in its order. */
+interface TakenChunk {
+  attempt: number;
+  rows: Array<JobRow | undefined>;
+}
+
 /** The cancel signal of a chunk's inline job: never aborted (nothing holds the job to stop it). */
 const NO_STOP = new AbortController();
-
-/** A job the chunk fast path may run inline: none of its results needs more than its kernel's answer. */
-function runsPlainInline(row: JobRow): boolean {
-  if (row.type === 'diffusion') return !wantsArtefact(row, 'field');
-  if (row.type === 'components') return !wantsArtefact(row, 'labels');
-  return true;
-}
 
 /** A job's wait from submit to its start, in s (a chunk's row records no start: its wait ends now). */
 function queueWaitSeconds(row: JobRow): number {
@@ -321,11 +321,12 @@ export class JobRunner {
    * when the event loop turns marks its row `running`), their final states join the group commit
    * as they end (the next kernel runs meanwhile), and BullMQ hears once, when every row is final
    * or handed on. A job that must be retried leaves the chunk for an entry of its own; on shutdown
-   * the rest go back with the entry and the chunk's attempt is taken back.
+   * the rest go back with the entry and the chunk's attempt is taken back. The entry of tiny single
+   * submissions written together (`coalesced`) runs the same way, taken as {@link takeCoalesced} says.
    */
   private async runChunk(held: HeldJob, jobIds: readonly string[]): Promise<void> {
-    workerWriteBatchSize.observe({ write: 'start' }, jobIds.length);
-    const chunk = await startChunk(this.ctx.db, this.ctx.workerId, held.id, jobIds.map((jobId) => ({ tenantId: held.tenantId, jobId })));
+    const coalesced = held.job.data.coalesced === true;
+    const chunk = coalesced ? await this.takeCoalesced(held, jobIds) : await this.startBatchChunk(held, jobIds);
     // Each row as if started for its attempt in this chunk (the row itself is not written; the
     // object is this chunk's own, so it is changed in place rather than copied).
     const started: JobRow[] = [];
@@ -368,9 +369,27 @@ export class JobRunner {
       tally.flush();
     }
     if (!held.abort.signal.aborted) return this.ack(held, 'chunk done');
-    await refundChunk(this.ctx.db, held.id, chunk.attempt).catch((err: unknown) => this.ctx.logger.warn({ err, jobId: held.id }, 'could not refund a chunk attempt'));
+    // A coalesced entry's attempt is its stalled count, which a hand-back does not raise.
+    if (!coalesced) await refundChunk(this.ctx.db, held.id, chunk.attempt).catch((err: unknown) => this.ctx.logger.warn({ err, jobId: held.id }, 'could not refund a chunk attempt'));
     await this.tell(held, 'hand back', () => held.job.moveToWait(held.token));
     await markTenantReady(this.ctx.connection, this.ctx.prefix, held.tenantId, 0);
+  }
+
+  /** Takes a batch chunk: counts its attempt in `job_chunks` and reads its unfinished rows, in one statement. */
+  private startBatchChunk(held: HeldJob, jobIds: readonly string[]): Promise<TakenChunk> {
+    workerWriteBatchSize.observe({ write: 'start' }, jobIds.length);
+    return startChunk(this.ctx.db, this.ctx.workerId, held.id, jobIds.map((jobId) => ({ tenantId: held.tenantId, jobId })));
+  }
+
+  /**
+   * Takes the entry of tiny single submissions written together (docs/architecture.md › The job
+   * pipeline): its rows are read as a tiny single job's are (with the rows of other jobs fetched
+   * meanwhile, one statement), and its attempt is one more than the times it came back from a lost
+   * worker (BullMQ's stalled count), as a tiny single job's: nothing else recorded one.
+   */
+  private async takeCoalesced(held: HeldJob, jobIds: readonly string[]): Promise<TakenChunk> {
+    const rows = await this.reads.submitMany(jobIds.map((jobId) => ({ tenantId: held.tenantId, jobId })));
+    return { attempt: (held.job.stalledCounter ?? 0) + 1, rows };
   }
 
   /**

@@ -175,6 +175,8 @@ export class JobsService {
       jobsFinished.inc({ type: outcome.row.type, status: 'cancelled', plan: planCode });
       // A submission is answered before it is queued: let this process's queueing of the tenant's
       // written jobs end first, so that the remove finds the entry (a worker would skip it anyway).
+      // A tiny job sharing an entry with others (shared/jobs/coalesced-entries.ts) has none of its
+      // own: the entry stays for the others, and the worker's read skips the cancelled row.
       await this.submissionsQueued(tenantId);
       await this.producer.remove(tenantId, jobId).catch((err: unknown) => logger.debug({ err, jobId }, 'could not remove a cancelled job'));
       await this.dispatcher.dispatch(outcome.deliveryIds);

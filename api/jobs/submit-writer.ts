@@ -10,6 +10,7 @@ import type { Knex } from 'knex';
 import { computeUnits } from '../../shared/compute-units.ts';
 import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
+import { coalesceTinyJobs, type CoalesceLimits } from '../../shared/jobs/coalesced-entries.ts';
 import { artefactsListed } from '../../shared/jobs/job-artefact-names.ts';
 import { checkedJobReservation, checkJobMemory, type JobMemorySettings, queuedJobOf } from '../../shared/jobs/job-memory.ts';
 import { checkLatticeAgainstPlan, checkParsedJob, checkParsedLattice } from '../../shared/jobs/lattice-checks.ts';
@@ -22,7 +23,7 @@ import type { LatticeSpec } from '../../shared/lattice/types.ts';
 import { jobSubmitBatchSize, jobsSubmitted } from '../../shared/metrics.ts';
 import { currentVersionHeads } from '../lattices/store.ts';
 import type { Plan } from '../../shared/plans.ts';
-import type { JobProducer } from '../../shared/queues/producer.ts';
+import type { JobProducer, QueuedChunkRef, QueuedJobRef } from '../../shared/queues/producer.ts';
 import type { Runtime } from '../../shared/runtime.ts';
 import { recordUsage, USAGE_METRICS, usageDay } from '../../shared/usage.ts';
 import type { SubmitJobInput } from '../../shared/wire/jobs.ts';
@@ -115,12 +116,16 @@ function isRowDataError(err: unknown): boolean {
 export class SubmissionWriter {
   /** Within this many jobs of the monthly limit, writes decide under the tenant's lock. */
   private readonly quotaMargin: number;
+  /** Which jobs of a write share a queue entry (shared/jobs/coalesced-entries.ts). */
+  private readonly coalesce: CoalesceLimits;
 
   constructor(
     private readonly runtime: Runtime,
     private readonly producer: JobProducer,
   ) {
-    this.quotaMargin = quotaExactMargin(runtime.config);
+    const { config } = runtime;
+    this.quotaMargin = quotaExactMargin(config);
+    this.coalesce = { inlineMaxCells: config.KERNEL_INLINE_MAX_CELLS, maxJobs: config.BATCH_CHUNK_MAX_JOBS, maxCells: config.BATCH_CHUNK_MAX_CELLS };
   }
 
   /** The row of a submission with an inline lattice, checked: throws the problem of an invalid job. */
@@ -203,6 +208,7 @@ export class SubmissionWriter {
   /** Inline submissions on a plan without monthly quotas: one statement, one round trip (shared/jobs/insert-statement.ts). */
   private async writeInOneRoundTrip(submissions: readonly Submission[], lane: number): Promise<Array<{ index: number; row: JobRow | undefined }>> {
     const jobs = submissions.map((s) => s.job as NewJob);
+    coalesceTinyJobs(jobs, this.coalesce);
     const inserted = await writeJobsAsTenant(this.runtime.db, (submissions[0] as Submission).tenantId, jobs, { lane });
     return inserted.map((row, index) => ({ index, row }));
   }
@@ -220,6 +226,8 @@ export class SubmissionWriter {
     const first = submissions[0] as Submission;
     const { tenantId, plan } = first;
     const jobs = submissions.map((s) => s.job as NewJob);
+    // A job refused by a quota is left out of its entry when the entry is queued (publish).
+    coalesceTinyJobs(jobs, this.coalesce);
     const limits = { jobsPerMonth: plan.jobs_per_month, computeUnitsPerMonth: plan.compute_units_per_month, exactMargin: this.quotaMargin };
     const decided = await writeJobsWithinQuotas(this.runtime.db, tenantId, limits, jobs, { lane });
     const rows: Array<{ index: number; row: JobRow | undefined }> = [];
@@ -256,11 +264,9 @@ export class SubmissionWriter {
         if (fits[i]) accepted.push({ ...r, units: units[i] ?? 0 });
         else outcomes[r.index] = { ok: false, error: computeQuotaExceeded(plan, first.plans ?? [], usedAt[i] ?? 0, units[i] ?? 0) };
       });
-      const inserted = await insertJobs(
-        trx,
-        accepted.map((r) => r.job),
-        lane,
-      );
+      const acceptedJobs = accepted.map((r) => r.job);
+      coalesceTinyJobs(acceptedJobs, this.coalesce);
+      const inserted = await insertJobs(trx, acceptedJobs, lane);
       // A job whose idempotency key was taken is not inserted, and not charged.
       const charged = accepted.reduce((sum, r, i) => sum + (inserted[i] ? r.units : 0), 0);
       if (charged > 0) await recordUsage(trx, tenantId, USAGE_METRICS.computeUnits, charged, usageDay(), lane);
@@ -309,12 +315,30 @@ export class SubmissionWriter {
     return ready;
   }
 
-  /** Queues written rows of one tenant; a failure is logged (reconcile queues them later). */
+  /**
+   * Queues written rows of one tenant: each on its own entry, or on the entry its write gave it
+   * (`queue_entry`) with the others written of that group; a group of which one row was written
+   * (the rest refused) is that row's own entry. A failure is logged (reconcile queues them later).
+   */
   async publish(tenantId: string, rows: ReadonlyArray<JobRow | undefined>): Promise<void> {
     const threads = this.runtime.config.KERNEL_THREADS;
-    const jobs = rows.filter((row): row is JobRow => row !== undefined).map((row) => queuedJobOf(row, threads));
-    await this.producer.enqueueMany(tenantId, jobs).catch((err: unknown) =>
-      this.runtime.logger.warn({ err, jobIds: jobs.map((j) => j.id) }, 'job rows written but not queued; reconcile will queue them'),
+    const singles: QueuedJobRef[] = [];
+    const groups = new Map<string, QueuedJobRef[]>();
+    for (const row of rows) {
+      if (row === undefined) continue;
+      const job = queuedJobOf(row, threads);
+      const group = row.queue_entry === null ? undefined : groups.get(row.queue_entry);
+      if (group) group.push(job);
+      else if (row.queue_entry !== null) groups.set(row.queue_entry, [job]);
+      else singles.push(job);
+    }
+    const coalesced: QueuedChunkRef[] = [];
+    for (const [id, jobs] of groups) {
+      if (jobs.length === 1) singles.push(jobs[0]!);
+      else coalesced.push({ id, tenantId, jobIds: jobs.map((j) => j.id), memoryBytes: Math.max(...jobs.map((j) => Number(j.memoryBytes ?? 0))) });
+    }
+    await this.producer.enqueueMany(tenantId, singles, coalesced).catch((err: unknown) =>
+      this.runtime.logger.warn({ err, jobIds: rows.flatMap((row) => (row ? [row.id] : [])) }, 'job rows written but not queued; reconcile will queue them'),
     );
   }
 }

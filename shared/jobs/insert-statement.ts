@@ -14,7 +14,7 @@ import type { JobRow } from './types.ts';
 /**
  * The statements' tail after `input` (with `units`) and `job` (the inserted rows): counts what was
  * inserted in one upsert, jobs first in metric order, then `compute_units` (why: INSERT_AND_COUNT),
- * in the counters' lane `lane` (a parameter, e.g. `$17`; see USAGE_LANES). $1 is the tenant, $2 the day.
+ * in the counters' lane `lane` (a parameter, e.g. `$18`; see USAGE_LANES). $1 is the tenant, $2 the day.
  */
 export const countInserted = (lane: string): string => `tally as (
       select '${USAGE_METRICS.jobsPrefix}' || type as metric, count(*) as amount, 0 as rank from job group by type
@@ -30,22 +30,22 @@ export const countInserted = (lane: string): string => `tally as (
  * a job whose idempotency key is taken is neither inserted nor counted nor charged. The counters
  * are upserted jobs first, in metric order, then `compute_units` — the order `insertJobs` followed
  * by `recordUsage` takes their row locks, so two writes of one tenant in one lane, whichever path
- * each takes, cannot deadlock (writes in different lanes share no counter row). $17 is the lane.
+ * each takes, cannot deadlock (writes in different lanes share no counter row). $18 is the lane.
  */
 const INSERT_AND_COUNT: PreparedStatement = {
-  name: 'catalytic_insert_jobs_v1',
-  params: ['uuid', 'date', 'uuid[]', 'uuid[]', 'uuid[]', 'text[]', 'jsonb[]', 'jsonb[]', 'bigint[]', 'bigint[]', 'integer[]', 'text[]', 'text[]', 'jsonb[]', 'jsonb[]', 'bigint[]', 'smallint'],
+  name: 'catalytic_insert_jobs_v2',
+  params: ['uuid', 'date', 'uuid[]', 'uuid[]', 'uuid[]', 'text[]', 'jsonb[]', 'jsonb[]', 'bigint[]', 'bigint[]', 'integer[]', 'text[]', 'text[]', 'jsonb[]', 'jsonb[]', 'text[]', 'bigint[]', 'smallint'],
   text: `with input as (
-      select * from unnest($3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-        as i(id, lattice_id, lattice_version_id, type, lattice, params, cells, memory_bytes, max_attempts, idempotency_key, request_hash, labels, artefacts, units)),
+      select * from unnest($3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+        as i(id, lattice_id, lattice_version_id, type, lattice, params, cells, memory_bytes, max_attempts, idempotency_key, request_hash, labels, artefacts, queue_entry, units)),
     job as (
-      insert into jobs (id, tenant_id, lattice_id, lattice_version_id, type, status, lattice, params, cells, memory_bytes, max_attempts, idempotency_key, request_hash, labels, artefacts)
+      insert into jobs (id, tenant_id, lattice_id, lattice_version_id, type, status, lattice, params, cells, memory_bytes, max_attempts, idempotency_key, request_hash, labels, artefacts, queue_entry)
       select id, $1, lattice_id, lattice_version_id, type, 'queued', lattice, params, cells, memory_bytes, max_attempts, idempotency_key, request_hash, labels,
-        (select array_agg(name) from jsonb_array_elements_text(artefacts) as name)
+        (select array_agg(name) from jsonb_array_elements_text(artefacts) as name), queue_entry
       from input
       on conflict (tenant_id, idempotency_key) where idempotency_key is not null do nothing
       returning ${INSERTED_COLUMNS}),
-    ${countInserted('$17')}
+    ${countInserted('$18')}
     select * from job`,
 };
 
@@ -71,6 +71,8 @@ export function jobColumnArrays(jobs: readonly NewJob[]): LiteralSql[] {
     column('text', (j) => j.requestHash),
     column('jsonb', (j) => (j.labels && Object.keys(j.labels).length > 0 ? JSON.stringify(j.labels) : null)),
     column('jsonb', (j) => (j.artefacts && j.artefacts.length > 0 ? JSON.stringify(j.artefacts) : null)),
+    // The entry tiny jobs written together share (shared/jobs/coalesced-entries.ts); null: their own.
+    column('text', (j) => j.queueEntry ?? null),
     column('bigint', (j) => j.computeUnits),
   ];
 }

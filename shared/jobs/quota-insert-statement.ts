@@ -40,44 +40,44 @@ const QUOTA_LOCKS: PreparedStatement = {
 };
 
 /**
- * Params: tenant, day, the fourteen arrays of insert-statement.ts, month start, jobs limit, units
+ * Params: tenant, day, the fifteen arrays of insert-statement.ts, month start, jobs limit, units
  * limit (a limit below 0: none), the counters' lane to count in. The usage read sums every lane:
  * the write's own lane is only where it adds, never what it checks. One row per job, in order: whether it was within the jobs room
  * and fitted the units, the units used before it, the jobs used before the write, and its
  * inserted row (null columns when it was refused or its idempotency key was taken).
  */
 const INSERT_WITHIN_QUOTAS: PreparedStatement = {
-  name: 'catalytic_insert_jobs_within_quotas_v1',
+  name: 'catalytic_insert_jobs_within_quotas_v2',
   params: [
-    'uuid', 'date', 'uuid[]', 'uuid[]', 'uuid[]', 'text[]', 'jsonb[]', 'jsonb[]', 'bigint[]', 'bigint[]', 'integer[]', 'text[]', 'text[]', 'jsonb[]', 'jsonb[]', 'bigint[]',
+    'uuid', 'date', 'uuid[]', 'uuid[]', 'uuid[]', 'text[]', 'jsonb[]', 'jsonb[]', 'bigint[]', 'bigint[]', 'integer[]', 'text[]', 'text[]', 'jsonb[]', 'jsonb[]', 'text[]', 'bigint[]',
     'date', 'bigint', 'bigint', 'smallint',
   ],
   text: `with recursive input as (
-      select * from unnest($3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) with ordinality
-        as i(id, lattice_id, lattice_version_id, type, lattice, params, cells, memory_bytes, max_attempts, idempotency_key, request_hash, labels, artefacts, units, ord)),
+      select * from unnest($3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) with ordinality
+        as i(id, lattice_id, lattice_version_id, type, lattice, params, cells, memory_bytes, max_attempts, idempotency_key, request_hash, labels, artefacts, queue_entry, units, ord)),
     totals as (
       select coalesce(sum(value) filter (where metric like '${USAGE_METRICS.jobsPrefix}%'), 0) as jobs_used,
              coalesce(sum(value) filter (where metric = '${USAGE_METRICS.computeUnits}'), 0) as units_used
-        from usage_counters where tenant_id = $1 and day >= $17 and day <= $2),
+        from usage_counters where tenant_id = $1 and day >= $18 and day <= $2),
     ranked as (
-      select i.*, ($18 < 0 or i.ord <= $18 - t.jobs_used) as within_jobs from input i cross join totals t),
+      select i.*, ($19 < 0 or i.ord <= $19 - t.jobs_used) as within_jobs from input i cross join totals t),
     decided (ord, used, fits, used_before) as (
       select 0::bigint, units_used, true, 0::numeric from totals
       union all
       select r.ord,
-             d.used + case when r.within_jobs and ($19 < 0 or d.used + r.units <= $19) then r.units else 0 end,
-             r.within_jobs and ($19 < 0 or d.used + r.units <= $19),
+             d.used + case when r.within_jobs and ($20 < 0 or d.used + r.units <= $20) then r.units else 0 end,
+             r.within_jobs and ($20 < 0 or d.used + r.units <= $20),
              d.used
         from decided d join ranked r on r.ord = d.ord + 1),
     job as (
-      insert into jobs (id, tenant_id, lattice_id, lattice_version_id, type, status, lattice, params, cells, memory_bytes, max_attempts, idempotency_key, request_hash, labels, artefacts)
+      insert into jobs (id, tenant_id, lattice_id, lattice_version_id, type, status, lattice, params, cells, memory_bytes, max_attempts, idempotency_key, request_hash, labels, artefacts, queue_entry)
       select r.id, $1, r.lattice_id, r.lattice_version_id, r.type, 'queued', r.lattice, r.params, r.cells, r.memory_bytes, r.max_attempts, r.idempotency_key, r.request_hash, r.labels,
-        (select array_agg(name) from jsonb_array_elements_text(r.artefacts) as name)
+        (select array_agg(name) from jsonb_array_elements_text(r.artefacts) as name), r.queue_entry
       from ranked r join decided d on d.ord = r.ord and d.fits
       order by r.ord
       on conflict (tenant_id, idempotency_key) where idempotency_key is not null do nothing
       returning ${INSERTED_COLUMNS}),
-    ${countInserted('$20')}
+    ${countInserted('$21')}
     select r.ord as quota_ord, r.within_jobs as quota_within_jobs, d.fits as quota_fits, d.used_before::float8 as quota_units_used,
            (select jobs_used from totals)::float8 as quota_jobs_used, j.*
       from ranked r join decided d on d.ord = r.ord left join job j on j.id = r.id

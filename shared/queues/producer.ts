@@ -39,9 +39,12 @@ function jobData(job: QueuedJobRef): PipelineJobData {
   return { tenant_id: job.tenantId, ...(job.memoryBytes === undefined ? {} : { memory_bytes: job.memoryBytes }) };
 }
 
-/** A chunk of a batch: one queue entry for several small jobs (docs/architecture.md › Batches). */
+/**
+ * One queue entry for several small jobs: a chunk of a batch (docs/architecture.md › Batches), or
+ * tiny single submissions written together (› The job pipeline).
+ */
 export interface QueuedChunkRef {
-  /** `<batchId>.<n>`, the entry's BullMQ id (stored in each of its rows' `queue_entry`). */
+  /** `<batchId>.<n>` or `<firstJobId>.g`, the entry's BullMQ id (stored in each of its rows' `queue_entry`). */
   id: string;
   tenantId: string;
   jobIds: readonly string[];
@@ -74,17 +77,25 @@ export class JobProducer {
   }
 
   /**
-   * Adds jobs of one tenant to its queue (each add idempotent, in the given order), then marks the
-   * tenant once, all in one pipelined round trip on one Redis (add-and-mark.ts). The mark comes
-   * after the adds: a worker it wakes finds the jobs, and a worker that just found the queue empty
-   * sees the tenant marked again.
+   * Adds jobs of one tenant to its queue (each add idempotent, in the given order), and the entries
+   * that tiny ones written together share (`coalesced`, after them; single-job priority, not a
+   * batch's), then marks the tenant once, all in one pipelined round trip on one Redis
+   * (add-and-mark.ts). The mark comes after the adds: a worker it wakes finds the jobs, and a worker
+   * that just found the queue empty sees the tenant marked again.
    */
-  async enqueueMany(tenantId: string, jobs: readonly QueuedJobRef[]): Promise<void> {
-    if (jobs.length === 0) return;
-    const foreign = jobs.find((job) => job.tenantId !== tenantId);
+  async enqueueMany(tenantId: string, jobs: readonly QueuedJobRef[], coalesced: readonly QueuedChunkRef[] = []): Promise<void> {
+    if (jobs.length + coalesced.length === 0) return;
+    const foreign = [...jobs, ...coalesced].find((job) => job.tenantId !== tenantId);
     if (foreign) throw new Error(`job ${foreign.id} belongs to tenant ${foreign.tenantId}, not ${tenantId}`);
     const queue = this.queues.get(tenantId);
-    const entries = jobs.map((job) => ({ name: job.type, data: jobData(job), opts: { ...PIPELINE_JOB_OPTIONS, jobId: job.id } }));
+    const entries = [
+      ...jobs.map((job) => ({ name: job.type, data: jobData(job), opts: { ...PIPELINE_JOB_OPTIONS, jobId: job.id } })),
+      ...coalesced.map((group) => ({
+        name: 'coalesced',
+        data: { tenant_id: tenantId, memory_bytes: group.memoryBytes, job_ids: [...group.jobIds], coalesced: true as const },
+        opts: { ...PIPELINE_JOB_OPTIONS, jobId: group.id },
+      })),
+    ];
     // On a Cluster the queue's keys and the ready set live in different slots: two round trips.
     if (this.redis instanceof Cluster) {
       await queue.addBulk(entries);

@@ -9,7 +9,9 @@ import { fairKeys, tenantOfQueueName, tenantQueueName } from './names.ts';
 
 /**
  * What a tenant queue's BullMQ job carries. A single job's entry has the job row's id; a chunk of
- * a batch (docs/architecture.md › Batches) has the id `<batchId>.<n>` and lists its rows' ids.
+ * a batch (docs/architecture.md › Batches) has the id `<batchId>.<n>` and lists its rows' ids;
+ * tiny single submissions written together (docs/architecture.md › The job pipeline) share an
+ * entry `<firstJobId>.g` that lists theirs and says `coalesced`.
  */
 export interface PipelineJobData {
   tenant_id: string;
@@ -17,6 +19,8 @@ export interface PipelineJobData {
   memory_bytes?: number;
   /** The job rows a chunk entry carries, run one after another; absent on a single job's entry. */
   job_ids?: string[];
+  /** The rows are single submissions, not a batch's: no `job_chunks` row counts their attempts. */
+  coalesced?: true;
 }
 
 export type TenantQueue = Queue<PipelineJobData>;

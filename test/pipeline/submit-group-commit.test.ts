@@ -7,11 +7,10 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Submission, SubmissionWriter } from '../../api/jobs/submit-writer.ts';
 import { SCOPES } from '../../shared/auth/principal.ts';
 import { jobSubmitBatchSize } from '../../shared/metrics.ts';
-import { tenantQueueKey } from '../../shared/queues/names.ts';
 import { useTestApi } from '../support/api.ts';
 import { useTestEnvironment } from '../support/context.ts';
 import { createTestTenant } from '../support/tenants.ts';
-import { json, type JobJson, parsedSubmission } from './support.ts';
+import { json, type JobJson, parsedSubmission, waitingJobIds } from './support.ts';
 
 const QUOTA = 7;
 const env = useTestEnvironment();
@@ -32,10 +31,11 @@ async function batches(): Promise<{ writes: number; submissions: number }> {
 /** A shortest path job told apart from its siblings by its end cell. */
 const pathJob = (i: number) => ({ type: 'shortest_path' as const, lattice: { shape: [20, 20] }, params: { start: [0, 0], end: [i % 20, Math.floor(i / 20)] } });
 
+/** The jobs queued, each once per entry that carries it (tiny ones written together share one). */
 async function queued(tenantId: string): Promise<string[]> {
   // A submission is answered once its row is committed; its queueing follows.
   await api.deps.jobs.submissionsQueued(tenantId);
-  return env.redis.lrange(tenantQueueKey(env.redisPrefix, tenantId, 'wait'), 0, -1);
+  return waitingJobIds(env, tenantId);
 }
 
 async function usage(tenantId: string, metric: string): Promise<number> {

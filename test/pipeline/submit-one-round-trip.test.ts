@@ -67,7 +67,7 @@ describe('POST /api/jobs on a plan without monthly quotas', () => {
     // The writes: no transaction of their own, every one an EXECUTE behind the tenant switch.
     const writes = sent.filter((text) => /insert into jobs|catalytic_insert_jobs/i.test(text));
     expect(writes.length).toBeGreaterThan(0);
-    for (const text of writes) expect(text).toMatch(/^(select set_config\('role'.*; execute "catalytic_insert_jobs_v1"\(|prepare "catalytic_insert_jobs_v1")/s);
+    for (const text of writes) expect(text).toMatch(/^(select set_config\('role'.*; execute "catalytic_insert_jobs_v2"\(|prepare "catalytic_insert_jobs_v2")/s);
     // …and none the transaction path's (knex's quoted insert inside BEGIN … COMMIT).
     expect(sent.filter((text) => /insert into "jobs"|insert into "usage_counters"/.test(text))).toEqual([]);
   });

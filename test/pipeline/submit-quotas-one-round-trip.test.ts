@@ -135,7 +135,7 @@ describe('POST /api/jobs on a plan with monthly quotas', () => {
     expect(status).toBe(202);
     const writes = sent.filter((text) => /insert into jobs|insert into "jobs"|catalytic_insert_jobs/i.test(text) && !text.startsWith('prepare '));
     expect(writes).toHaveLength(1);
-    expect(writes[0]).toMatch(/^select set_config\('role'.*; execute "catalytic_submit_quota_locks_v1"\(.*\); execute "catalytic_insert_jobs_within_quotas_v1"\(/s);
+    expect(writes[0]).toMatch(/^select set_config\('role'.*; execute "catalytic_submit_quota_locks_v1"\(.*\); execute "catalytic_insert_jobs_within_quotas_v2"\(/s);
     // …and none of the transaction path's statements (its lock and read, knex's quoted inserts).
     expect(sent.filter((text) => /^select pg_advisory_xact_lock|insert into "jobs"|insert into "usage_counters"/.test(text))).toEqual([]);
     expect(await usage(tenant.tenantId, 'jobs.shortest_path')).toBe(1);

@@ -7,6 +7,8 @@ import type { SubmitInput } from '../../api/jobs/jobs-service.ts';
 import { type JobSubmission, SubmitJobBody } from '../../api/jobs/schemas.ts';
 import { SCOPES } from '../../shared/auth/principal.ts';
 import type { Db } from '../../shared/db.ts';
+import { tenantQueueKey } from '../../shared/queues/names.ts';
+import type { PipelineJobData } from '../../shared/queues/tenant-queues.ts';
 import type { TestApi } from '../support/api.ts';
 import type { TestEnvironment } from '../support/context.ts';
 import { type CatalyticProcess, spawnCatalytic } from '../support/processes.ts';
@@ -92,6 +94,31 @@ export async function submitBacklog(api: TestApi, tenant: { tenantId: string; us
       }
     }),
   );
+  return ids;
+}
+
+/** The ids of the entries waiting in a tenant's queue, oldest first. */
+export async function waitingEntries(env: TestEnvironment, tenantId: string): Promise<string[]> {
+  return (await env.redis.lrange(tenantQueueKey(env.redisPrefix, tenantId, 'wait'), 0, -1)).reverse();
+}
+
+/** What a queue entry carries (undefined: no such entry). */
+export async function entryData(env: TestEnvironment, tenantId: string, entryId: string): Promise<PipelineJobData | undefined> {
+  const data = await env.redis.hget(tenantQueueKey(env.redisPrefix, tenantId, entryId), 'data');
+  return data === null ? undefined : (JSON.parse(data) as PipelineJobData);
+}
+
+/**
+ * The jobs waiting in a tenant's queue, one id per job queued: a single job's entry is its row's
+ * id, an entry that tiny submissions share (or a chunk) counts each row it lists.
+ */
+export async function waitingJobIds(env: TestEnvironment, tenantId: string): Promise<string[]> {
+  const ids: string[] = [];
+  for (const entry of await waitingEntries(env, tenantId)) {
+    const listed = (await entryData(env, tenantId, entry))?.job_ids;
+    if (listed) ids.push(...listed);
+    else ids.push(entry);
+  }
   return ids;
 }
 

@@ -12,17 +12,18 @@ import type { TenantPlan } from '../../worker/tenant-plans.ts';
 export const TEST_PLAN: TenantPlan = { code: 'enterprise', weight: 8, max_concurrent_jobs: -1, max_job_runtime_ms: 60_000 };
 
 /**
- * A held queue entry as the fetcher hands it over — a single job (`jobIds` absent, `entry` its id)
- * or a chunk of `jobIds` — whose BullMQ moves are written to `told`.
+ * A held queue entry as the fetcher hands it over — a single job (`jobIds` absent, `entry` its id),
+ * a chunk of `jobIds`, or tiny single submissions sharing an entry (`coalesced`) — whose BullMQ
+ * moves are written to `told`.
  */
-export function testHeldEntry(entry: string, tenantId: string, told: string[], options: { jobIds?: string[]; stalledCounter?: number } = {}): HeldJob {
+export function testHeldEntry(entry: string, tenantId: string, told: string[], options: { jobIds?: string[]; coalesced?: boolean; stalledCounter?: number } = {}): HeldJob {
   return {
     id: entry,
     tenantId,
     token: `token-${entry}`,
     job: {
       id: entry,
-      data: { tenant_id: tenantId, ...(options.jobIds ? { job_ids: options.jobIds } : {}) },
+      data: { tenant_id: tenantId, ...(options.jobIds ? { job_ids: options.jobIds } : {}), ...(options.coalesced ? { coalesced: true } : {}) },
       stalledCounter: options.stalledCounter ?? 0,
       moveToCompleted: async (why: string) => void told.push(`completed: ${why}`),
       moveToFailed: async () => void told.push('failed'),
