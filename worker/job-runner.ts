@@ -340,6 +340,7 @@ export class JobRunner {
     held.attempt = 0;
     const pending: Array<Promise<void>> = [];
     const tally = new ChunkTally(held.plan.code);
+    const elsewhere: JobRow[] = [];
     for (let at = 0; at < started.length; ) {
       // Shutting down: this row and the ones after it (still `queued`) go back with the entry.
       if (held.abort.signal.aborted) break;
@@ -350,6 +351,10 @@ export class JobRunner {
         continue;
       }
       const row = started[at++]!;
+      if (coalesced && this.wouldRunKernel(held, row)) {
+        elsewhere.push(row);
+        continue;
+      }
       const attempt: Attempt = { held, row, abort: new AbortController(), inChunk: true };
       if (held.cancelled.has(row.id)) attempt.stopReason = 'cancel';
       held.current = attempt;
@@ -368,11 +373,47 @@ export class JobRunner {
     } finally {
       tally.flush();
     }
-    if (!held.abort.signal.aborted) return this.ack(held, 'chunk done');
+    if (!held.abort.signal.aborted) {
+      if (elsewhere.length > 0) await this.queueAlone(held, elsewhere, chunk.attempt);
+      return this.ack(held, 'chunk done');
+    }
     // A coalesced entry's attempt is its stalled count, which a hand-back does not raise.
     if (!coalesced) await refundChunk(this.ctx.db, held.id, chunk.attempt).catch((err: unknown) => this.ctx.logger.warn({ err, jobId: held.id }, 'could not refund a chunk attempt'));
     await this.tell(held, 'hand back', () => held.job.moveToWait(held.token));
     await markTenantReady(this.ctx.connection, this.ctx.prefix, held.tenantId, 0);
+  }
+
+  /** A row the one-job path would run a kernel for (not one it ends at once: a cancel asked, attempts exhausted). */
+  private wouldRunKernel(held: HeldJob, row: JobRow): boolean {
+    return !held.cancelled?.has(row.id) && row.cancel_requested_at === null && row.attempts <= row.max_attempts;
+  }
+
+  /**
+   * Gives jobs of a coalesced entry that do not run inline here (a worker whose
+   * KERNEL_INLINE_MAX_CELLS is below the API's) entries of their own, as single submissions have:
+   * run one after another in the entry, they would hold one of the tenant's concurrent slots where
+   * its plan allows several, and a kernel's time where the fair fetcher counted microseconds. The
+   * attempts its lost workers did not record go on the rows first, so the count goes on from them.
+   * A failure is logged: the rows stay `queued`, and reconcile queues them.
+   */
+  private async queueAlone(held: HeldJob, rows: readonly JobRow[], attempt: number): Promise<void> {
+    const { ctx } = this;
+    try {
+      const lost = attempt - 1;
+      if (lost > 0) await Promise.all(rows.map((row) => raiseAttempts(ctx.db, { tenantId: held.tenantId, jobId: row.id, attempts: lost })));
+      await this.retryEntries()
+        .get(held.tenantId)
+        .addBulk(
+          rows.map((row) => ({
+            name: row.type,
+            data: { tenant_id: held.tenantId, ...(row.memory_bytes === null ? {} : { memory_bytes: Number(row.memory_bytes) }) },
+            opts: { ...PIPELINE_JOB_OPTIONS, jobId: row.id },
+          })),
+        );
+      await markTenantReady(ctx.connection, ctx.prefix, held.tenantId, 0);
+    } catch (err) {
+      ctx.logger.warn({ err, jobIds: rows.map((row) => row.id) }, 'could not queue jobs of a coalesced entry alone; reconcile will');
+    }
   }
 
   /** Takes a batch chunk: counts its attempt in `job_chunks` and reads its unfinished rows, in one statement. */
