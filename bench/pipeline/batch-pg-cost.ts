@@ -12,11 +12,11 @@
 import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { insertBatch } from '../../api/batches/store.ts';
-import { createDb, withTenant } from '../../shared/db.ts';
+import { withTenant } from '../../shared/db.ts';
 import { insertKeylessJobs, type NewJob } from '../../shared/jobs/repository.ts';
 import { finishAttempts, startChunk } from '../../shared/jobs/transitions.ts';
 import { recordUsage, USAGE_METRICS } from '../../shared/usage.ts';
-import { cpuMs } from '../support/process-stats.ts';
+import { PgCostMeter } from './pg-cost-meter.ts';
 import { PipelineStack } from './stack.ts';
 
 const args = process.argv.slice(2);
@@ -36,18 +36,12 @@ const SERVER_URL = process.env.BENCH_DATABASE_SERVER_URL ?? 'postgres://postgres
 
 const stack = new PipelineStack({ serverUrl: SERVER_URL, redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', name: 'pgcost', credentialPerSecond: 1 });
 await stack.start();
-// One connection per side, so each side's CPU is one backend's.
-const api = createDb({ url: stack.databaseUrl, poolMin: 1, poolMax: 1, applicationName: 'catalytic:api' });
-const worker = createDb({ url: stack.databaseUrl, poolMin: 1, poolMax: 1, applicationName: 'catalytic:worker' });
+const meter = await PgCostMeter.open(stack);
+const { api, worker } = meter;
 try {
   const [tenant] = await stack.tenants(1);
   if (SETUP) await stack.db.raw(SETUP);
   const tenantId = (tenant as { tenantId: string }).tenantId;
-  const backend = async (db: typeof api) => ((await db.raw('select pg_backend_pid() as pid')) as { rows: Array<{ pid: number }> }).rows[0]?.pid as number;
-  const [apiPid, workerPid] = [await backend(api), await backend(worker)];
-  const walLsn = async () => ((await stack.db.raw('select pg_current_wal_lsn()::text as lsn')) as { rows: Array<{ lsn: string }> }).rows[0]?.lsn as string;
-  const walBytes = async (from: string, to: string) =>
-    Number(((await stack.db.raw('select pg_wal_lsn_diff(?::pg_lsn, ?::pg_lsn) as n', [to, from])) as { rows: Array<{ n: string }> }).rows[0]?.n);
   const statements = await stack.db
     .raw(`select 1 from pg_settings where name = 'shared_preload_libraries' and setting like '%pg_stat_statements%'`)
     .then((r: { rows: unknown[] }) => r.rows.length > 0);
@@ -58,7 +52,6 @@ try {
   const bytes = Buffer.alloc(15 * 4, 7).toString('base64');
   const inline = { path: { meta: { dtype: '<u4', shape: [15], fortranOrder: false }, size: 188, sha256: 'a'.repeat(64), data: bytes } };
 
-  const spent = { api: 0, worker: 0, wal_submit: 0, wal_finish: 0 };
   const round = async (measured: boolean) => {
     const batchId = randomUUID();
     const jobs: NewJob[] = Array.from({ length: BATCH }, (_, i) => ({
@@ -66,34 +59,26 @@ try {
       params: { start: [0, 0], end: [7, i % 8] }, cells: 64, memoryBytes: 4096, computeUnits: 1, maxAttempts: 3,
       idempotencyKey: null, requestHash: null, batchId, batchIndex: i, labels: null, artefacts: null, queueEntry: `${batchId}.${Math.floor(i / CHUNK)}`,
     }));
-    const wal0 = await walLsn();
-    const api0 = cpuMs(apiPid) ?? 0;
-    await withTenant(api, tenantId, async (trx) => {
-      await insertBatch(trx, { id: batchId, tenantId, total: BATCH, labels: {}, idempotencyKey: null, requestHash: null });
-      await insertKeylessJobs(trx, jobs);
-      await recordUsage(trx, tenantId, USAGE_METRICS.computeUnits, BATCH);
-    });
-    const api1 = cpuMs(apiPid) ?? 0;
-    const wal1 = await walLsn();
-    const worker0 = cpuMs(workerPid) ?? 0;
-    for (let c = 0; c < BATCH; c += CHUNK) {
-      const chunk = jobs.slice(c, c + CHUNK);
-      const taken = await startChunk(worker, 'bench', `${batchId}.${c / CHUNK}`, chunk.map((j) => ({ tenantId, jobId: j.id })));
-      for (let g = 0; g < chunk.length; g += GROUP) {
-        const items = chunk.slice(g, g + GROUP).map((j) => ({
-          tenantId, jobId: j.id, attempt: taken.attempt, status: 'completed' as const, result, requireNoCancel: true, inlineArtefacts: inline, inChunk: true, runMs: 1,
-        }));
-        const ended = await worker.transaction((trx) => finishAttempts(trx, items, 'bench'));
-        if (ended.some((e) => !e)) throw new Error('a job was not completed');
+    const submit = () =>
+      withTenant(api, tenantId, async (trx) => {
+        await insertBatch(trx, { id: batchId, tenantId, total: BATCH, labels: {}, idempotencyKey: null, requestHash: null });
+        await insertKeylessJobs(trx, jobs);
+        await recordUsage(trx, tenantId, USAGE_METRICS.computeUnits, BATCH);
+      });
+    const finish = async () => {
+      for (let c = 0; c < BATCH; c += CHUNK) {
+        const chunk = jobs.slice(c, c + CHUNK);
+        const taken = await startChunk(worker, 'bench', `${batchId}.${c / CHUNK}`, chunk.map((j) => ({ tenantId, jobId: j.id })));
+        for (let g = 0; g < chunk.length; g += GROUP) {
+          const items = chunk.slice(g, g + GROUP).map((j) => ({
+            tenantId, jobId: j.id, attempt: taken.attempt, status: 'completed' as const, result, requireNoCancel: true, inlineArtefacts: inline, inChunk: true, runMs: 1,
+          }));
+          const ended = await worker.transaction((trx) => finishAttempts(trx, items, 'bench'));
+          if (ended.some((e) => !e)) throw new Error('a job was not completed');
+        }
       }
-    }
-    const worker1 = cpuMs(workerPid) ?? 0;
-    const wal2 = await walLsn();
-    if (!measured) return;
-    spent.api += api1 - api0;
-    spent.worker += worker1 - worker0;
-    spent.wal_submit += await walBytes(wal0, wal1);
-    spent.wal_finish += await walBytes(wal1, wal2);
+    };
+    await meter.round(measured, submit, finish);
   };
   await round(false);
   await stack.db.raw('checkpoint');
@@ -114,7 +99,6 @@ try {
   const [batch] = (await stack.db('batches').whereNotNull('completed_at').count({ n: '*' })) as Array<{ n: string }>;
   if (Number(batch?.n) !== ROUNDS + 1) throw new Error(`${batch?.n} batches completed, not ${ROUNDS + 1}`);
   const n = ROUNDS * BATCH;
-  const per = (total: number, digits = 4) => Math.round((total / n) * 10 ** digits) / 10 ** digits;
   const top = statements
     ? ((
         await stack.db.raw(
@@ -133,8 +117,7 @@ try {
         rounds: ROUNDS,
         jobs: n,
         group: GROUP,
-        postgres_cpu_ms_per_job: { submit: per(spent.api), finish: per(spent.worker), total: per(spent.api + spent.worker) },
-        wal_bytes_per_job: { submit: per(spent.wal_submit, 0), finish: per(spent.wal_finish, 0), total: per(spent.wal_submit + spent.wal_finish, 0) },
+        ...meter.perJob(n),
         ...(top ? { statements: top } : {}),
       },
       null,
@@ -142,7 +125,6 @@ try {
     )}\n`,
   );
 } finally {
-  await api.destroy();
-  await worker.destroy();
+  await meter.close();
   await stack.stop();
 }

@@ -17,9 +17,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { insertBatch } from '../../api/batches/store.ts';
-import { APP_ROLE, createDb, withTenant } from '../../shared/db.ts';
+import { APP_ROLE, withTenant } from '../../shared/db.ts';
 import { recordUsage, USAGE_METRICS } from '../../shared/usage.ts';
-import { cpuMs } from '../support/process-stats.ts';
+import { PgCostMeter } from './pg-cost-meter.ts';
 import { PipelineStack } from './stack.ts';
 
 const args = process.argv.slice(2);
@@ -62,17 +62,12 @@ const SCHEMA = `
 
 const stack = new PipelineStack({ serverUrl: SERVER_URL, redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', name: 'chunkcost', credentialPerSecond: 1 });
 await stack.start();
-const api = createDb({ url: stack.databaseUrl, poolMin: 1, poolMax: 1, applicationName: 'catalytic:api' });
-const worker = createDb({ url: stack.databaseUrl, poolMin: 1, poolMax: 1, applicationName: 'catalytic:worker' });
+const meter = await PgCostMeter.open(stack);
+const { api, worker } = meter;
 try {
   const [tenant] = await stack.tenants(1);
   await stack.db.raw(SCHEMA);
   const tenantId = (tenant as { tenantId: string }).tenantId;
-  const backend = async (db: typeof api) => ((await db.raw('select pg_backend_pid() as pid')) as { rows: Array<{ pid: number }> }).rows[0]?.pid as number;
-  const [apiPid, workerPid] = [await backend(api), await backend(worker)];
-  const walLsn = async () => ((await stack.db.raw('select pg_current_wal_lsn()::text as lsn')) as { rows: Array<{ lsn: string }> }).rows[0]?.lsn as string;
-  const walBytes = async (from: string, to: string) =>
-    Number(((await stack.db.raw('select pg_wal_lsn_diff(?::pg_lsn, ?::pg_lsn) as n', [to, from])) as { rows: Array<{ n: string }> }).rows[0]?.n);
 
   // The same result and inline path artefact batch-pg-cost.ts writes for each job.
   const path = Array.from({ length: 15 }, (_, i) => (i < 8 ? [i, 0] : [7, i - 7]));
@@ -81,63 +76,54 @@ try {
   const summary = { reachable: true, length: 14 };
   const distinct = () => ({ path: { ...inline.path, sha256: randomBytes(32).toString('hex'), data: randomBytes(60).toString('base64') } });
 
-  const spent = { api: 0, worker: 0, wal_submit: 0, wal_finish: 0 };
   const round = async (measured: boolean) => {
     const batchId = randomUUID();
     const chunks = Array.from({ length: BATCH / CHUNK }, (_, n) => ({
       n,
       params: Array.from({ length: CHUNK }, (_, i) => ({ start: [0, 0], end: [7, (n * CHUNK + i) % 8] })),
     }));
-    const wal0 = await walLsn();
-    const api0 = cpuMs(apiPid) ?? 0;
-    await withTenant(api, tenantId, async (trx) => {
-      await insertBatch(trx, { id: batchId, tenantId, total: BATCH, labels: {}, idempotencyKey: null, requestHash: null });
-      await trx.raw(
-        `insert into bench_job_chunks (tenant_id, batch_id, n, first_index, type, lattice, params, statuses)
-         select ?, ?, c.n, c.n * ?, 'shortest_path', ?::jsonb, c.params, array_fill(0::smallint, array[?::int])
-           from unnest(?::int[], ?::jsonb[]) as c(n, params)`,
-        [tenantId, batchId, CHUNK, JSON.stringify({ shape: [8, 8], boundary: 'open' }), CHUNK, chunks.map((c) => c.n), chunks.map((c) => JSON.stringify(c.params))],
-      );
-      await recordUsage(trx, tenantId, USAGE_METRICS.computeUnits, BATCH);
-    });
-    const api1 = cpuMs(apiPid) ?? 0;
-    const wal1 = await walLsn();
-    const worker0 = cpuMs(workerPid) ?? 0;
-    for (const chunk of chunks) {
-      const taken = await worker.transaction(async (trx) => {
-        await trx.raw(`set local synchronous_commit = off`);
-        return (
-          (await trx.raw(
-            `update bench_job_chunks set attempts = attempts + 1, worker_id = 'bench', started_at = now()
-              where batch_id = ? and n = ? and tenant_id = ? returning attempts, params, lattice, statuses`,
-            [batchId, chunk.n, tenantId],
-          )) as { rows: Array<{ attempts: number; params: unknown[] }> }
-        ).rows[0];
-      });
-      if (!taken || taken.params.length !== CHUNK) throw new Error('chunk not taken');
-      // Each job's own path bytes and digest (a sweep's jobs differ): identical results would
-      // compress a hundredfold in the chunk's one TOASTed value and flatter this storage.
-      const results = taken.params.map(() => ({ status: 'completed', attempt: taken.attempts, run_ms: 1, result, summary, inline: distinct() }));
-      await worker.transaction(async (trx) => {
-        const { rowCount } = (await trx.raw(
-          `update bench_job_chunks set statuses = array_fill(2::smallint, array[?::int]), results = ?::${RESULTS_TYPE}, finished_at = now()
-            where batch_id = ? and n = ? and tenant_id = ? and attempts = ?`,
-          [CHUNK, JSON.stringify(results), batchId, chunk.n, tenantId, taken.attempts],
-        )) as { rowCount: number };
-        if (rowCount !== 1) throw new Error('chunk not ended');
+    const submit = () =>
+      withTenant(api, tenantId, async (trx) => {
+        await insertBatch(trx, { id: batchId, tenantId, total: BATCH, labels: {}, idempotencyKey: null, requestHash: null });
         await trx.raw(
-          `update batches set unfinished = unfinished - ?, completed_at = case when unfinished = ? then clock_timestamp() else completed_at end where id = ?`,
-          [CHUNK, CHUNK, batchId],
+          `insert into bench_job_chunks (tenant_id, batch_id, n, first_index, type, lattice, params, statuses)
+           select ?, ?, c.n, c.n * ?, 'shortest_path', ?::jsonb, c.params, array_fill(0::smallint, array[?::int])
+             from unnest(?::int[], ?::jsonb[]) as c(n, params)`,
+          [tenantId, batchId, CHUNK, JSON.stringify({ shape: [8, 8], boundary: 'open' }), CHUNK, chunks.map((c) => c.n), chunks.map((c) => JSON.stringify(c.params))],
         );
+        await recordUsage(trx, tenantId, USAGE_METRICS.computeUnits, BATCH);
       });
-    }
-    const worker1 = cpuMs(workerPid) ?? 0;
-    const wal2 = await walLsn();
-    if (!measured) return;
-    spent.api += api1 - api0;
-    spent.worker += worker1 - worker0;
-    spent.wal_submit += await walBytes(wal0, wal1);
-    spent.wal_finish += await walBytes(wal1, wal2);
+    const finish = async () => {
+      for (const chunk of chunks) {
+        const taken = await worker.transaction(async (trx) => {
+          await trx.raw(`set local synchronous_commit = off`);
+          return (
+            (await trx.raw(
+              `update bench_job_chunks set attempts = attempts + 1, worker_id = 'bench', started_at = now()
+                where batch_id = ? and n = ? and tenant_id = ? returning attempts, params, lattice, statuses`,
+              [batchId, chunk.n, tenantId],
+            )) as { rows: Array<{ attempts: number; params: unknown[] }> }
+          ).rows[0];
+        });
+        if (!taken || taken.params.length !== CHUNK) throw new Error('chunk not taken');
+        // Each job's own path bytes and digest (a sweep's jobs differ): identical results would
+        // compress a hundredfold in the chunk's one TOASTed value and flatter this storage.
+        const results = taken.params.map(() => ({ status: 'completed', attempt: taken.attempts, run_ms: 1, result, summary, inline: distinct() }));
+        await worker.transaction(async (trx) => {
+          const { rowCount } = (await trx.raw(
+            `update bench_job_chunks set statuses = array_fill(2::smallint, array[?::int]), results = ?::${RESULTS_TYPE}, finished_at = now()
+              where batch_id = ? and n = ? and tenant_id = ? and attempts = ?`,
+            [CHUNK, JSON.stringify(results), batchId, chunk.n, tenantId, taken.attempts],
+          )) as { rowCount: number };
+          if (rowCount !== 1) throw new Error('chunk not ended');
+          await trx.raw(
+            `update batches set unfinished = unfinished - ?, completed_at = case when unfinished = ? then clock_timestamp() else completed_at end where id = ?`,
+            [CHUNK, CHUNK, batchId],
+          );
+        });
+      }
+    };
+    await meter.round(measured, submit, finish);
   };
   await round(false);
   await stack.db.raw('checkpoint');
@@ -145,7 +131,6 @@ try {
   const [batch] = (await stack.db('batches').whereNotNull('completed_at').count({ n: '*' })) as Array<{ n: string }>;
   if (Number(batch?.n) !== ROUNDS + 1) throw new Error(`${batch?.n} batches completed, not ${ROUNDS + 1}`);
   const n = ROUNDS * BATCH;
-  const per = (total: number, digits = 4) => Math.round((total / n) * 10 ** digits) / 10 ** digits;
   process.stdout.write(
     `${JSON.stringify(
       {
@@ -154,15 +139,13 @@ try {
         load_average: loadavg().map((l) => Math.round(l * 100) / 100),
         rounds: ROUNDS,
         jobs: n,
-        postgres_cpu_ms_per_job: { submit: per(spent.api), finish: per(spent.worker), total: per(spent.api + spent.worker) },
-        wal_bytes_per_job: { submit: per(spent.wal_submit, 0), finish: per(spent.wal_finish, 0), total: per(spent.wal_submit + spent.wal_finish, 0) },
+        ...meter.perJob(n),
       },
       null,
       2,
     )}\n`,
   );
 } finally {
-  await api.destroy();
-  await worker.destroy();
+  await meter.close();
   await stack.stop();
 }
