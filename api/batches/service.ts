@@ -9,6 +9,7 @@ import type { Principal } from '../../shared/auth/principal.ts';
 import { withTenant } from '../../shared/db.ts';
 import { AppError } from '../../shared/errors.ts';
 import { checkParsedLattice, computeCells } from '../../shared/jobs/lattice-checks.ts';
+import { cutChunks } from '../../shared/jobs/chunk-cut.ts';
 import { insertKeylessJobs, type NewJob } from '../../shared/jobs/repository.ts';
 import { JOB_STATUSES } from '../../shared/jobs/types.ts';
 import type { CheckedLattice } from '../../shared/lattice/resolve.ts';
@@ -186,27 +187,18 @@ export class BatchesService {
    */
   private assignEntries(batchId: string, jobs: NewJob[]): { chunks: QueuedChunkRef[]; singles: QueuedJobRef[] } {
     const { BATCH_CHUNK_MAX_JOBS: maxJobs, BATCH_CHUNK_MAX_CELLS: maxCells } = this.runtime.config;
-    const chunks: QueuedChunkRef[] = [];
-    const singles: QueuedJobRef[] = [];
-    let open: { jobs: NewJob[]; cells: number } = { jobs: [], cells: 0 };
-    const close = (): void => {
-      if (open.jobs.length === 0) return;
-      const id = `${batchId}.${chunks.length}`;
-      for (const job of open.jobs) job.queueEntry = id;
-      chunks.push({ id, tenantId: open.jobs[0]?.tenantId as string, jobIds: open.jobs.map((j) => j.id), memoryBytes: Math.max(...open.jobs.map((j) => j.memoryBytes)) });
-      open = { jobs: [], cells: 0 };
-    };
-    for (const job of jobs) {
+    const small = (job: NewJob): number | undefined => {
       const cells = computeCells(job.type, job.cells, job.params);
-      if (cells > maxCells) {
-        singles.push({ id: job.id, tenantId: job.tenantId, type: job.type, memoryBytes: job.memoryBytes });
-        continue;
-      }
-      if (open.jobs.length >= maxJobs || open.cells + cells > maxCells) close();
-      open.jobs.push(job);
-      open.cells += cells;
-    }
-    close();
+      return cells > maxCells ? undefined : cells;
+    };
+    const runs = cutChunks(jobs, small, { maxJobs, maxCells });
+    const chunks = runs.map((run, n): QueuedChunkRef => {
+      const id = `${batchId}.${n}`;
+      for (const job of run) job.queueEntry = id;
+      return { id, tenantId: run[0]?.tenantId as string, jobIds: run.map((j) => j.id), memoryBytes: Math.max(...run.map((j) => j.memoryBytes)) };
+    });
+    const chunked = new Set(runs.flat());
+    const singles = jobs.filter((job) => !chunked.has(job)).map((job): QueuedJobRef => ({ id: job.id, tenantId: job.tenantId, type: job.type, memoryBytes: job.memoryBytes }));
     return { chunks, singles };
   }
 

@@ -4,6 +4,7 @@
  * whole run does, so a group write's jobs that the worker will run inline are cut into entries
  * as a batch's small jobs are cut into chunks, within the same bounds.
  */
+import { cutChunks } from './chunk-cut.ts';
 import { wantsArtefact, type ArtefactRequest } from './job-artefact-names.ts';
 import { computeCells } from './lattice-checks.ts';
 import type { NewJob } from './repository.ts';
@@ -46,23 +47,12 @@ export interface CoalesceLimits {
  * again (a row data error splits a write) is grouped afresh.
  */
 export function coalesceTinyJobs(jobs: readonly NewJob[], limits: CoalesceLimits): void {
-  let open: NewJob[] = [];
-  let cells = 0;
-  const close = (): void => {
-    if (open.length >= 2) {
-      const id = coalescedEntryId(open[0]!.id);
-      for (const job of open) job.queueEntry = id;
-    }
-    open = [];
-    cells = 0;
-  };
-  for (const job of jobs) {
-    job.queueEntry = null;
-    if (job.idempotencyKey !== null || !runsInlineOnWorker(job, limits.inlineMaxCells)) continue;
-    const work = computeCells(job.type, job.cells, job.params);
-    if (open.length >= limits.maxJobs || cells + work > limits.maxCells) close();
-    open.push(job);
-    cells += work;
+  for (const job of jobs) job.queueEntry = null;
+  const tiny = (job: NewJob): number | undefined =>
+    job.idempotencyKey === null && runsInlineOnWorker(job, limits.inlineMaxCells) ? computeCells(job.type, job.cells, job.params) : undefined;
+  for (const group of cutChunks(jobs, tiny, limits)) {
+    if (group.length < 2) continue;
+    const id = coalescedEntryId(group[0]!.id);
+    for (const job of group) job.queueEntry = id;
   }
-  close();
 }
