@@ -160,6 +160,11 @@ interface TakenChunk {
 /** The cancel signal of a chunk's inline job: never aborted (nothing holds the job to stop it). */
 const NO_STOP = new AbortController();
 
+/** What the entry of its own carries for a job leaving a shared entry (a chunk's, or tiny submissions'). */
+function ownEntryData(row: JobRow): PipelineJobData {
+  return { tenant_id: row.tenant_id, ...(row.memory_bytes === null ? {} : { memory_bytes: Number(row.memory_bytes) }) };
+}
+
 /** A job's wait from submit to its start, in s (a chunk's row records no start: its wait ends now). */
 function queueWaitSeconds(row: JobRow): number {
   return (row.queue_wait_ms ?? Date.now() - row.created_at.getTime()) / 1000;
@@ -351,7 +356,7 @@ export class JobRunner {
         continue;
       }
       const row = started[at++]!;
-      if (coalesced && this.wouldRunKernel(held, row)) {
+      if (coalesced && !this.endsWithoutKernel(held, row)) {
         elsewhere.push(row);
         continue;
       }
@@ -383,9 +388,9 @@ export class JobRunner {
     await markTenantReady(this.ctx.connection, this.ctx.prefix, held.tenantId, 0);
   }
 
-  /** A row the one-job path would run a kernel for (not one it ends at once: a cancel asked, attempts exhausted). */
-  private wouldRunKernel(held: HeldJob, row: JobRow): boolean {
-    return !held.cancelled?.has(row.id) && row.cancel_requested_at === null && row.attempts <= row.max_attempts;
+  /** A row the one-job path ends without running its kernel: a cancel asked, or its attempts exhausted. */
+  private endsWithoutKernel(held: HeldJob, row: JobRow): boolean {
+    return held.cancelled?.has(row.id) === true || row.cancel_requested_at != null || row.attempts > row.max_attempts;
   }
 
   /**
@@ -403,13 +408,7 @@ export class JobRunner {
       if (lost > 0) await Promise.all(rows.map((row) => raiseAttempts(ctx.db, { tenantId: held.tenantId, jobId: row.id, attempts: lost })));
       await this.retryEntries()
         .get(held.tenantId)
-        .addBulk(
-          rows.map((row) => ({
-            name: row.type,
-            data: { tenant_id: held.tenantId, ...(row.memory_bytes === null ? {} : { memory_bytes: Number(row.memory_bytes) }) },
-            opts: { ...PIPELINE_JOB_OPTIONS, jobId: row.id },
-          })),
-        );
+        .addBulk(rows.map((row) => ({ name: row.type, data: ownEntryData(row), opts: { ...PIPELINE_JOB_OPTIONS, jobId: row.id } })));
       await markTenantReady(ctx.connection, ctx.prefix, held.tenantId, 0);
     } catch (err) {
       ctx.logger.warn({ err, jobIds: rows.map((row) => row.id) }, 'could not queue jobs of a coalesced entry alone; reconcile will');
@@ -462,7 +461,7 @@ export class JobRunner {
     let at = from;
     for (; at < rows.length && items.length < max; at++) {
       const row = rows[at]!;
-      if (held.cancelled?.has(row.id) || row.cancel_requested_at || row.attempts > row.max_attempts || !runsPlainInline(row)) break;
+      if (this.endsWithoutKernel(held, row) || !runsPlainInline(row)) break;
       const spec = row.lattice ?? (await this.lattices.specOf(row));
       const obstacleMap = obstacleMapId(spec) !== undefined ? await this.maps.bitsOf(row.tenant_id, spec) : undefined;
       const kernelAt = performance.now();
@@ -740,7 +739,7 @@ export class JobRunner {
       // The retry leaves the chunk: an entry of its own, due after the backoff.
       await this.retryEntries()
         .get(row.tenant_id)
-        .add(row.type, { tenant_id: row.tenant_id, ...(row.memory_bytes === null ? {} : { memory_bytes: Number(row.memory_bytes) }) }, { ...PIPELINE_JOB_OPTIONS, jobId: row.id, delay })
+        .add(row.type, ownEntryData(row), { ...PIPELINE_JOB_OPTIONS, jobId: row.id, delay })
         .catch((err2: unknown) => ctx.logger.warn({ err: err2, jobId: row.id }, 'could not queue a retry; reconcile will'));
     } else await this.tell(held, 'delay', () => held.job.moveToDelayed(due, held.token));
     await markTenantReady(ctx.connection, ctx.prefix, row.tenant_id, due);
