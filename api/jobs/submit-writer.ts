@@ -327,10 +327,13 @@ export class SubmissionWriter {
     for (const row of rows) {
       if (row === undefined) continue;
       const job = queuedJobOf(row, threads);
-      const group = row.queue_entry === null ? undefined : groups.get(row.queue_entry);
+      if (row.queue_entry === null) {
+        singles.push(job);
+        continue;
+      }
+      const group = groups.get(row.queue_entry);
       if (group) group.push(job);
-      else if (row.queue_entry !== null) groups.set(row.queue_entry, [job]);
-      else singles.push(job);
+      else groups.set(row.queue_entry, [job]);
     }
     const coalesced: QueuedChunkRef[] = [];
     for (const [id, jobs] of groups) {
